@@ -1,0 +1,156 @@
+"""`sibc`: the command line. Thin: parse arguments, call the library, print, map to exit codes.
+
+Exit codes: 0 ok (warnings allowed), 1 the contract or data is wrong, 2 usage error,
+3 internal error in sibc (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from functools import wraps
+
+import click
+
+from . import __version__
+from .codes import CODES
+from .diagnostics import Diagnostic, SibError, render_gnu, render_human, sort_key, to_json
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+FORMATS = click.Choice(["human", "gnu", "json"])
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str) -> None:
+    ordered = sorted(diagnostics, key=sort_key)
+    if fmt == "json":
+        click.echo(json.dumps([to_json(d) for d in ordered], ensure_ascii=False, indent=2))
+    elif fmt == "gnu":
+        for d in ordered:
+            click.echo(render_gnu(d), err=False)
+    else:
+        for d in ordered:
+            click.echo(render_human(d) + "\n", err=True)
+
+
+def _guard(command: Callable) -> Callable:
+    """No traceback reaches a user: an unexpected exception becomes E900 and exit 3."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except RecursionError:
+            click.echo("error[E106]: input too deeply nested to process", err=True)
+            sys.exit(EXIT_ERRORS)
+        except Exception as err:  # noqa: BLE001 — the last line of defence
+            click.echo(f"error[E900]: internal error in sibc {__version__}: {type(err).__name__}: {err}\n"
+                       "  = help: this is a bug in sibc, not in your contract; please report it "
+                       "with the file that caused it", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sibc")
+def main() -> None:
+    """sibc: check and evaluate outcome contracts written in sibdsl.
+
+    Exit codes: 0 ok, 1 the contract or data has errors, 2 usage error, 3 internal error.
+    """
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("--format", "fmt", type=FORMATS, default="human", show_default=True,
+              help="human: source line and caret; gnu: file:line:col one-liners; json: for machines.")
+@_guard
+def check(files: tuple[str, ...], fmt: str) -> None:
+    """Parse, resolve, type- and unit-check contracts; report every problem found."""
+    from . import check_source, read_source
+
+    all_diagnostics: list[Diagnostic] = []
+    failed = False
+    summaries = []
+    for path in files:
+        try:
+            source = read_source(path)
+            contract, diagnostics = check_source(source)
+        except SibError as err:
+            contract, diagnostics = None, list(err.diagnostics)
+        all_diagnostics += diagnostics
+        errors = sum(d.is_error for d in diagnostics)
+        warnings = len(diagnostics) - errors
+        failed = failed or errors > 0
+        if contract is not None:
+            summaries.append(f"{path}: ok — {len(contract.payments)} payments, "
+                             f"{len(contract.measures)} measures, {len(contract.guarantees)} guarantees"
+                             + (f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""))
+        else:
+            summaries.append(f"{path}: {errors} error{'s' * (errors != 1)}"
+                             + (f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""))
+    _print_diagnostics(all_diagnostics, fmt)
+    if fmt == "human":
+        for line in summaries:
+            click.echo(line)
+    sys.exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
+@main.command("eval")
+@click.argument("file", type=click.Path(dir_okay=True))
+@click.option("--outcomes", "outcomes_path", required=True, type=click.Path(dir_okay=True),
+              help="Measured outcomes: a .json or .csv file (see docs/outcomes.md).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--trace/--no-trace", default=True, show_default=True, help="Show the audit trail.")
+@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True,
+              help="How to print problems with the contract or the outcome file.")
+@_guard
+def eval_(file: str, outcomes_path: str, fmt: str, trace: bool, diag_fmt: str) -> None:
+    """Settle a contract for measured outcomes: every payment line with its clause and steps."""
+    from . import check_source, compile_contract, load_outcomes, read_source
+    from .evaluate import EvaluationError
+    from .report import settlement_json_text, settlement_text
+
+    try:
+        source = read_source(file)
+        contract, diagnostics = check_source(source)
+        if contract is None:
+            _print_diagnostics(diagnostics, diag_fmt)
+            sys.exit(EXIT_ERRORS)
+        outcomes = load_outcomes(contract, outcomes_path)
+        settlement = compile_contract(contract, source).evaluate(outcomes)
+    except SibError as err:
+        _print_diagnostics(err.diagnostics, diag_fmt)
+        sys.exit(EXIT_ERRORS)
+    except EvaluationError as err:
+        _print_diagnostics([err.diagnostic], diag_fmt)
+        sys.exit(EXIT_ERRORS)
+    click.echo(settlement_json_text(settlement) if fmt == "json" else settlement_text(settlement, trace=trace),
+               nl=False)
+    if settlement.diagnostics:
+        _print_diagnostics(settlement.diagnostics, diag_fmt)
+        sys.exit(EXIT_ERRORS)
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.argument("code")
+@_guard
+def explain(code: str) -> None:
+    """Print the documentation of a diagnostic code (e.g. `sibc explain E201`)."""
+    from .explain import page
+
+    key = code.strip().upper()
+    if key not in CODES:
+        from .diagnostics import did_you_mean
+
+        hint = did_you_mean(key, CODES)
+        raise click.UsageError(f"no diagnostic code {code!r}" + (f"; {hint}" if hint else
+                               "; codes look like E201 or W401"))
+    click.echo(page(key))

@@ -1,0 +1,97 @@
+"""The registry of diagnostic codes: one stable code, severity and title per kind of problem.
+
+Each code has a page `docs/diagnostics/<CODE>.md` (what, why, example, fix) that
+`sibc explain CODE` prints; tests/test_docs.py proves every code has one and that
+every page's example really produces its code.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@attrs.frozen
+class Code:
+    code: str
+    severity: Severity
+    title: str
+
+
+_E, _W = Severity.ERROR, Severity.WARNING
+
+CODES: dict[str, Code] = {
+    c.code: c
+    for c in [
+        # files
+        Code("E001", _E, "cannot read file"),
+        # syntax
+        Code("E101", _E, "unexpected character"),
+        Code("E102", _E, "unexpected word or symbol"),
+        Code("E103", _E, "unexpected end of file"),
+        Code("E104", _E, "unterminated text"),
+        Code("E105", _E, "invalid date"),
+        Code("E106", _E, "input too large or too deeply nested"),
+        # names
+        Code("E201", _E, "undefined name"),
+        Code("E202", _E, "name defined twice"),
+        Code("E203", _E, "definition depends on itself"),
+        Code("E204", _E, "wrong kind of name here"),
+        Code("E205", _E, "unknown role"),
+        Code("E206", _E, "unknown measure type"),
+        Code("E207", _E, "unknown unit"),
+        Code("E208", _E, "unknown or undeclared language"),
+        Code("E209", _E, "unknown function or wrong number of arguments"),
+        Code("E210", _E, "invalid option value"),
+        # types and units
+        Code("E301", _E, "incompatible units"),
+        Code("E302", _E, "currency differs from the contract's currency"),
+        Code("E303", _E, "percentage of a count"),
+        Code("E304", _E, "condition is not a yes/no value"),
+        Code("E305", _E, "values of different kinds where one kind is required"),
+        Code("E306", _E, "amount is not money"),
+        Code("E307", _E, "per-period value used outside its periods"),
+        Code("E308", _E, "malformed table"),
+        Code("E309", _E, "payout referenced outside a guarantee"),
+        Code("E310", _E, "value must be fixed when the contract is signed"),
+        # contract rules
+        Code("E401", _E, "missing contract header or header field"),
+        Code("E402", _E, "given twice"),
+        Code("E403", _E, "floor above cap"),
+        Code("E404", _E, "return limit without an investment"),
+        Code("E405", _E, "overlapping periods"),
+        Code("E406", _E, "party has no role that receives payments"),
+        Code("E407", _E, "party has no role that makes payments"),
+        Code("E408", _E, "payer or recipient missing"),
+        Code("E409", _E, "period ends before it starts"),
+        Code("E410", _E, "invalid rounding rule"),
+        Code("W401", _W, "measure is never used"),
+        Code("W402", _W, "contract has no payments"),
+        Code("W403", _W, "date outside the contract term"),
+        # outcome data
+        Code("E501", _E, "malformed outcome file"),
+        Code("E502", _E, "measured value missing"),
+        Code("E503", _E, "unknown measure in outcome file"),
+        Code("E504", _E, "value has the wrong type"),
+        Code("E505", _E, "value out of range"),
+        Code("E506", _E, "value in the wrong currency"),
+        Code("E507", _E, "unknown or missing period"),
+        Code("E508", _E, "value given twice"),
+        # evaluation
+        Code("E601", _E, "negative payment"),
+        Code("E602", _E, "division by zero"),
+        # the tool itself
+        Code("E900", _E, "internal error in sibc"),
+    ]
+}
+
+
+def lookup(code: str) -> Code:
+    """The registered code; a KeyError for an unregistered one is a bug in sibc."""
+    return CODES[code]

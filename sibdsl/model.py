@@ -1,0 +1,318 @@
+"""The checked model: a contract whose names are resolved, whose types and units agree
+and whose contract rules hold. Produced by `check.check`; consumed by `evaluate`,
+the renderers and the verifier. It never refers back to the grammar or lark.
+"""
+
+from __future__ import annotations
+
+import datetime
+from fractions import Fraction
+
+import attrs
+
+from .source import NO_SPAN, Span
+from .syntax import Text
+from .units import Type
+from .values import Rounding, Value
+
+
+def _span():
+    return attrs.field(default=NO_SPAN, eq=False, repr=False, kw_only=True)
+
+
+# ---------------------------------------------------------------- clauses
+@attrs.frozen
+class ClauseRef:
+    """The clause a value or a payment line comes from: what an audit trail cites."""
+
+    kind: str  # payment, gate, floor, cap, return limit, define, baseline, …
+    name: str
+    label: Text | None = None
+    heading: str = ""  # "§ 5 Ersättning", the heading the declaration stands under
+    line: int = 0
+
+    def cite(self, lang: str | None = None) -> str:
+        label = f" “{self.label.get(lang)}”" if self.label else ""
+        where = f"{self.heading}, " if self.heading else ""
+        return f"{where}{self.kind} {self.name}{label} (line {self.line})"
+
+
+# ---------------------------------------------------------------- expressions
+@attrs.frozen
+class Const:
+    value: Value
+    ty: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class Input:
+    """A measured outcome supplied by the evaluator."""
+
+    name: str
+    ty: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class Var:
+    """A definition, baseline, investment or cohort size."""
+
+    name: str
+    ty: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class PaymentRef:
+    """The settled amount of a payment (guarantees only)."""
+
+    name: str
+    ty: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class Total:
+    """The settled total payout (guarantees only)."""
+
+    ty: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class Op:
+    """Operators and functions: + - * / of neg not and or < <= > >= == != min max abs."""
+
+    op: str
+    args: tuple[Expr, ...]
+    ty: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class Cond:
+    cond: Expr
+    then: Expr
+    otherwise: Expr
+    ty: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class Sum:
+    """Sum of a per-period value over every period of its series."""
+
+    operand: Expr
+    series: str
+    ty: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class Steps:
+    """Step table: `below` under thresholds[0]; values[i] from thresholds[i] (inclusive) up."""
+
+    subject: Expr
+    below: Expr
+    thresholds: tuple[Fraction, ...]
+    values: tuple[Expr, ...]
+    ty: Type
+    span: Span = _span()
+
+
+@attrs.frozen
+class Interp:
+    """Linear interpolation through (xs[i], ys[i]); flat outside [xs[0], xs[-1]]."""
+
+    subject: Expr
+    xs: tuple[Fraction, ...]
+    ys: tuple[Fraction, ...]
+    ty: Type
+    span: Span = _span()
+
+
+Expr = Const | Input | Var | PaymentRef | Total | Op | Cond | Sum | Steps | Interp
+
+
+# ---------------------------------------------------------------- declarations
+@attrs.frozen
+class Party:
+    name: str
+    label: Text
+    roles: tuple[str, ...]
+    clause: ClauseRef
+
+
+@attrs.frozen
+class Period:
+    name: str
+    start: datetime.date
+    end: datetime.date
+
+
+@attrs.frozen
+class Series:
+    name: str
+    label: Text | None
+    periods: tuple[Period, ...]
+    clause: ClauseRef
+
+    def period(self, name: str) -> Period | None:
+        return next((p for p in self.periods if p.name == name), None)
+
+
+@attrs.frozen
+class Cohort:
+    name: str
+    label: Text | None
+    size: int
+    eligibility: Text | None
+    clause: ClauseRef
+
+
+@attrs.frozen
+class Investment:
+    name: str
+    label: Text | None
+    amount: Fraction
+    investor: str
+    date: datetime.date
+    clause: ClauseRef
+
+
+@attrs.frozen
+class Measure:
+    name: str
+    label: Text | None
+    ty: Type
+    better: str | None  # "higher" / "lower"
+    lower: Fraction | None
+    upper: Fraction | None
+    source: Text | None
+    description: Text | None
+    clause: ClauseRef
+
+
+@attrs.frozen
+class Indexation:
+    rate: Fraction
+    years: int
+
+
+@attrs.frozen
+class Definition:
+    name: str
+    label: Text | None
+    expr: Expr
+    ty: Type
+    clause: ClauseRef
+    baseline: bool = False
+    indexation: Indexation | None = None
+    source: Text | None = None
+    description: Text | None = None
+
+
+@attrs.frozen
+class Due:
+    """A payment date: fixed, or a number of days after the end of the line's period."""
+
+    date: datetime.date | None = None
+    days_after_end: int | None = None
+
+
+@attrs.frozen
+class Payment:
+    name: str
+    label: Text | None
+    expr: Expr
+    payer: str
+    recipient: str
+    due: Due
+    series: str | None
+    clause: ClauseRef
+
+
+@attrs.frozen
+class Gate:
+    clause: ClauseRef
+    target: str  # a payment name, or "total"
+    level: Expr | None  # for `total above LEVEL`
+    condition: Expr
+
+
+@attrs.frozen
+class Floor:
+    clause: ClauseRef
+    target: str  # a payment name, or "total"
+    amount: Expr
+    when: Expr | None
+    payer: str | None
+    recipient: str | None
+    due: Due | None
+
+
+@attrs.frozen
+class Cap:
+    clause: ClauseRef
+    kind: str  # "payment", "total", "series", "participant"
+    target: str | None  # payment or series name
+    amount: Expr
+
+
+@attrs.frozen
+class ReturnLimit:
+    clause: ClauseRef
+    rate: Fraction
+    kind: str  # simple, compound, total
+    start: datetime.date | None
+    end: datetime.date | None
+
+
+@attrs.frozen
+class Guarantee:
+    clause: ClauseRef
+    expr: Expr
+    when: Expr | None
+    monotone: str | None
+    monotone_in: str | None
+
+
+@attrs.frozen
+class Section:
+    """A heading with the prose and declarations under it, in source order (for documents)."""
+
+    number: str
+    title: Text | None
+    prose: tuple[Text, ...]
+    clauses: tuple[ClauseRef, ...]
+
+
+@attrs.frozen
+class Contract:
+    title: Text
+    id: str | None
+    version: str | None
+    languages: tuple[str, ...]
+    currency: str
+    rounding: Rounding
+    signed: datetime.date | None
+    term: tuple[datetime.date, datetime.date] | None
+    parties: dict[str, Party]
+    series: dict[str, Series]
+    cohorts: dict[str, Cohort]
+    investments: dict[str, Investment]
+    measures: dict[str, Measure]
+    definitions: dict[str, Definition]  # in dependency order
+    payments: dict[str, Payment]  # in declaration order
+    gates: tuple[Gate, ...]
+    floors: tuple[Floor, ...]
+    caps: tuple[Cap, ...]
+    return_limits: tuple[ReturnLimit, ...]
+    guarantees: tuple[Guarantee, ...]
+    sections: tuple[Section, ...]
+    source_name: str = ""
+    source_sha256: str = ""
+
+    def parties_with_role(self, role: str) -> list[Party]:
+        return [p for p in self.parties.values() if role in p.roles]

@@ -1,0 +1,367 @@
+"""Outcome files (JSON or CSV) → validated outcomes for `Evaluator.evaluate`.
+
+Every value is checked against the contract's measures: missing, unknown, wrongly typed,
+out of range, in the wrong currency, for an unknown period. Problems are collected and
+raised together as a SibError whose diagnostics name the file, line and field.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+
+from . import model as m
+from .diagnostics import Diagnostic, SibError, did_you_mean
+from .source import Source, Span
+from .units import BOOL, COUNT, DATE, DAYS, MONEY, NUMBER, SHARE
+
+MAX_OUTCOME_BYTES = 20_000_000
+
+_NUMBER = r"-?(?:[0-9]{1,3}(?:[ _\u00a0\u202f][0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
+_QUANTITY = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>%|[^\W\d]+)?\s*$")
+_TRUE = {"true", "yes", "ja", "sant", "1"}
+_FALSE = {"false", "no", "nej", "falskt", "0"}
+
+
+class _Located:
+    """A raw value with the span it came from."""
+
+    def __init__(self, value: object, span: Span | None):
+        self.value, self.span = value, span
+
+
+class _Loader:
+    def __init__(self, contract: m.Contract, source: Source):
+        self.contract = contract
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, code: str, message: str, span: Span | None, hint: str = "") -> None:
+        self.diagnostics.append(Diagnostic(code, message, self.source, span, hint=hint))
+
+    # ------------------------------------------------------------ reading
+    def read(self) -> dict[str, object] | None:
+        name = self.source.name.lower()
+        if name.endswith(".csv"):
+            return self.read_csv()
+        return self.read_json()
+
+    def locate(self, key: str, after: int = 0) -> Span:
+        needle = json.dumps(key, ensure_ascii=False)
+        at = self.source.text.find(needle, after)
+        if at < 0:
+            at = self.source.text.find(json.dumps(key), after)
+        if at < 0:
+            return self.source.span(0, 0)
+        return self.source.span(at, at + len(needle))
+
+    def read_json(self) -> dict[str, object] | None:
+        text = self.source.text
+        if not text.strip():
+            self.error("E501", "the outcome file is empty", self.source.span(0, 0),
+                       hint='write one value per measure: {"actual_costs": "48 000 000 SEK"}')
+            return None
+        duplicates: list[str] = []
+
+        def pairs(items):
+            seen = {}
+            for key, value in items:
+                if key in seen:
+                    duplicates.append(key)
+                seen[key] = value
+            return seen
+
+        def constant(name):
+            raise ValueError(f"{name} is not a number")
+
+        try:
+            data = json.loads(text, parse_float=Decimal, parse_int=Decimal, object_pairs_hook=pairs,
+                              parse_constant=constant)
+        except json.JSONDecodeError as err:
+            self.error("E501", f"the outcome file is not valid JSON: {err.msg}",
+                       self.source.span(err.pos, err.pos + 1),
+                       hint="check for a missing comma, quote or brace near here")
+            return None
+        except ValueError as err:
+            at = max(text.find("NaN"), text.find("Infinity"))
+            self.error("E504", f"{err}: measured values must be finite numbers", self.source.span(
+                max(at, 0), max(at, 0) + 3), hint="leave no value as NaN or Infinity; every measure needs a number")
+            return None
+        for key in dict.fromkeys(duplicates):
+            first = self.locate(key)
+            second = self.locate(key, first.end)
+            self.error("E508", f"`{key}` is given twice", second, hint="keep one value per measure")
+        if not isinstance(data, dict):
+            self.error("E501", "the outcome file must be a JSON object of measure names and values",
+                       self.source.span(0, 1), hint='e.g. {"actual_costs": "48 000 000 SEK"}')
+            return None
+        result = {}
+        cursor = 0
+        for key, value in data.items():
+            if key.startswith("_"):  # "_comment", "_source": notes for people, ignored
+                continue
+            span = self.locate(key, cursor)
+            cursor = span.end if span.end else cursor
+            if isinstance(value, dict):
+                per = {}
+                inner = cursor
+                for period, v in value.items():
+                    pspan = self.locate(period, inner)
+                    inner = pspan.end or inner
+                    per[period] = _Located(v, pspan)
+                result[key] = _Located(per, span)
+            else:
+                result[key] = _Located(value, span)
+        return result
+
+    def read_csv(self) -> dict[str, object] | None:
+        text = self.source.text
+        if not text.strip():
+            self.error("E501", "the outcome file is empty", self.source.span(0, 0),
+                       hint="the first line names the columns: measure,value (or measure,period,value)")
+            return None
+        first_line = text.splitlines()[0]
+        delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        header = [h.strip().lower() for h in rows[0]]
+        if "measure" not in header or "value" not in header:
+            self.error("E501", "the first line must name the columns `measure` and `value` "
+                       "(and `period` for values per period)", self.source.span(0, len(first_line)),
+                       hint="e.g. `measure,period,value`")
+            return None
+        col = {name: header.index(name) for name in ("measure", "period", "value") if name in header}
+        result: dict[str, object] = {}
+        offset = 0
+        line_starts = [0]
+        for line in text.splitlines(keepends=True):
+            offset += len(line)
+            line_starts.append(offset)
+        for number, row in enumerate(rows[1:], start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            start = line_starts[number - 1] if number - 1 < len(line_starts) else 0
+            line_text = self.source.line_text(number)
+            span = self.source.span(start, start + len(line_text))
+            if len(row) < len(header):
+                self.error("E501", f"line {number} has {len(row)} columns, the header has {len(header)}",
+                           span, hint="every row needs a value in each column")
+                continue
+            name = row[col["measure"]].strip()
+            value = row[col["value"]].strip()
+            period = row[col["period"]].strip() if "period" in col else ""
+            located = _Located(value, span)
+            if period:
+                per = result.setdefault(name, _Located({}, span))
+                if not isinstance(per.value, dict):
+                    self.error("E508", f"`{name}` is given both with and without a period", span)
+                    continue
+                if period in per.value:
+                    self.error("E508", f"`{name}` for period `{period}` is given twice", span)
+                    continue
+                per.value[period] = located
+            else:
+                if name in result:
+                    self.error("E508", f"`{name}` is given twice", span, hint="keep one value per measure")
+                    continue
+                result[name] = located
+        return result
+
+    # ------------------------------------------------------------ validating
+    def validate(self, raw: dict[str, _Located]) -> dict[str, object]:
+        measures = self.contract.measures
+        result: dict[str, object] = {}
+        for name, located in raw.items():
+            if name not in measures:
+                self.error("E503", f"the contract has no measure `{name}`", located.span,
+                           hint=did_you_mean(name, measures) or f"measures: {', '.join(measures)}")
+        for name, measure in measures.items():
+            if name not in raw:
+                self.error("E502", f"no value for the measure `{name}` ({measure.ty.describe()})",
+                           self.source.span(0, 0),
+                           hint=f'add it, e.g. "{name}": {_example(measure, self.contract.currency)}')
+                continue
+            located = raw[name]
+            series = self.contract.series.get(measure.ty.series) if measure.ty.series else None
+            if series is None:
+                if isinstance(located.value, dict):
+                    self.error("E504", f"`{name}` is one value, not one per period", located.span,
+                               hint=f'write "{name}": {_example(measure, self.contract.currency)}')
+                    continue
+                value = self.value(measure, located, name)
+                if value is not None:
+                    result[name] = value
+                continue
+            if not isinstance(located.value, dict):
+                periods = ", ".join(p.name for p in series.periods)
+                self.error("E504", f"`{name}` needs one value per period of `{series.name}` ({periods})",
+                           located.span, hint=f'write "{name}": {{"{series.periods[0].name}": …}}')
+                continue
+            per = {}
+            for period, value in located.value.items():
+                if series.period(period) is None:
+                    self.error("E507", f"`{series.name}` has no period `{period}`", value.span,
+                               hint=did_you_mean(period, [p.name for p in series.periods]) or
+                               f"periods: {', '.join(p.name for p in series.periods)}")
+                    continue
+                parsed = self.value(measure, value, f"{name} for {period}")
+                if parsed is not None:
+                    per[period] = parsed
+            for p in series.periods:
+                if p.name not in located.value:
+                    self.error("E507", f"no value of `{name}` for period `{p.name}`", located.span,
+                               hint=f"give a value for every period of `{series.name}`")
+            result[name] = per
+        return result
+
+    def value(self, measure: m.Measure, located: _Located, what: str):
+        raw, span = located.value, located.span
+        kind = measure.ty.kind
+        currency = self.contract.currency
+        expected = _example(measure, currency)
+        if kind == BOOL:
+            if isinstance(raw, bool):
+                return raw
+            if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+                return raw.strip().lower() in _TRUE
+            self.error("E504", f"`{what}` must be yes or no, not {_show(raw)}", span,
+                       hint="write true or false")
+            return None
+        if kind == DATE:
+            try:
+                return datetime.date.fromisoformat(str(raw).strip())
+            except ValueError:
+                self.error("E504", f"`{what}` must be a date, not {_show(raw)}", span, hint="write YYYY-MM-DD")
+                return None
+        if isinstance(raw, bool) or raw is None or isinstance(raw, (dict, list)):
+            self.error("E504", f"`{what}` must be {measure.ty.plain().describe()}, not {_show(raw)}", span,
+                       hint=f"e.g. {expected}")
+            return None
+        if isinstance(raw, Decimal):
+            number, unit = raw, None
+        else:
+            text = str(raw)
+            match = _QUANTITY.match(text)
+            if not match:
+                hint = f"e.g. {expected}"
+                if re.search(r"\d,\d", text):
+                    hint = "write decimals with a point (0.5), and group digits with spaces (12 000 000)"
+                self.error("E504", f"`{what}`: {_show(raw)} is not a number", span, hint=hint)
+                return None
+            digits = re.sub(r"[ _\u00a0\u202f]", "", match.group("number"))
+            try:
+                number = Decimal(digits)
+            except InvalidOperation:
+                self.error("E504", f"`{what}`: {_show(raw)} is not a number", span)
+                return None
+            unit = match.group("unit")
+        if not number.is_finite():
+            self.error("E504", f"`{what}` must be a finite number", span)
+            return None
+        value = Fraction(number)
+        if kind == MONEY:
+            if unit is not None and unit != currency:
+                code = "E506" if re.fullmatch(r"[A-Z]{3}", unit) else "E504"
+                self.error(code, f"`{what}` is in {unit}, the contract in {currency}", span,
+                           hint=f"convert the amount to {currency} before evaluating")
+                return None
+        elif kind == SHARE:
+            if unit == "%":
+                value /= 100
+            elif unit is not None:
+                self.error("E504", f"`{what}` is a share; `{unit}` is not its unit", span, hint="write 12 % or 0.12")
+                return None
+        elif kind == DAYS:
+            if unit not in (None, "day", "days"):
+                self.error("E504", f"`{what}` is a number of days; `{unit}` is not its unit", span)
+                return None
+        elif unit is not None:
+            self.error("E504", f"`{what}` is {measure.ty.plain().describe()}; `{unit}` is not its unit", span,
+                       hint=f"e.g. {expected}")
+            return None
+        if kind == COUNT and value.denominator != 1:
+            self.error("E504", f"`{what}` is a count and must be a whole number, not {_show(raw)}", span)
+            return None
+        lower, upper = measure.lower, measure.upper
+        if lower is None and upper is None:
+            lower = Fraction(0) if kind in (MONEY, COUNT, DAYS, SHARE) else None
+            upper = Fraction(1) if kind == SHARE else None
+        if (lower is not None and value < lower) or (upper is not None and value > upper):
+            bounds = _bounds(measure, lower, upper, currency)
+            self.error("E505", f"`{what}` is {_show(raw)}, outside {bounds}", span,
+                       hint="check the figure; the contract declares the range with `between`"
+                       if measure.lower is not None or measure.upper is not None else
+                       "negative counts, amounts and days are impossible; shares lie between 0 % and 100 %")
+            return None
+        return value
+
+
+def _show(raw) -> str:
+    if isinstance(raw, _Located):
+        raw = raw.value
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if raw is None:
+        return "null"
+    text = str(raw)
+    return f"`{text[:40]}`"
+
+
+def _bounds(measure: m.Measure, lower, upper, currency) -> str:
+    from .report import format_value
+
+    lo = format_value(lower, measure.ty) if lower is not None else "−∞"
+    hi = format_value(upper, measure.ty) if upper is not None else "∞"
+    return f"{lo} to {hi}"
+
+
+def _example(measure: m.Measure, currency: str) -> str:
+    return {
+        MONEY: f'"1 000 000 {currency}"', SHARE: '"12 %"', COUNT: "12", NUMBER: "1.5",
+        DAYS: "30", DATE: '"2018-12-31"', BOOL: "true",
+    }[measure.ty.kind]
+
+
+def load_outcomes(contract: m.Contract, path: str | Path | None = None, *,
+                  text: str | None = None, name: str | None = None) -> dict[str, object]:
+    """Read and validate an outcome file; raise SibError with every problem found."""
+    if text is None:
+        assert path is not None
+        p = Path(path)
+        try:
+            if p.stat().st_size > MAX_OUTCOME_BYTES:
+                raise SibError([Diagnostic("E501", f"{p} is larger than {MAX_OUTCOME_BYTES:,} bytes",
+                                           Source(str(p), ""), None)])
+            source = Source.from_path(p)
+        except (OSError, UnicodeDecodeError) as err:
+            raise SibError([read_error(str(p), err)]) from None
+    else:
+        source = Source(name or str(path or "<outcomes>"), text)
+    loader = _Loader(contract, source)
+    raw = loader.read()
+    if raw is None or loader.diagnostics:
+        raise SibError(loader.diagnostics)
+    outcomes = loader.validate(raw)
+    if loader.diagnostics:
+        raise SibError(loader.diagnostics)
+    return outcomes
+
+
+def read_error(name: str, err: Exception) -> Diagnostic:
+    """E001 for a file that cannot be read, with the reason in words."""
+    if isinstance(err, UnicodeDecodeError):
+        reason, hint = "it is not UTF-8 text", "save the file as UTF-8 (in Excel: CSV UTF-8)"
+    elif isinstance(err, FileNotFoundError):
+        reason, hint = "it does not exist", "check the path"
+    elif isinstance(err, IsADirectoryError):
+        reason, hint = "it is a directory", "name a file"
+    elif isinstance(err, PermissionError):
+        reason, hint = "permission denied", "check the file's permissions"
+    else:
+        reason, hint = getattr(err, "strerror", None) or str(err), ""
+    return Diagnostic("E001", f"cannot read {name}: {reason}", Source(name, ""), None, hint=hint)

@@ -1,0 +1,152 @@
+"""Presentation of values and settlements: plain-text tables and JSON (no computation here)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+from fractions import Fraction
+
+from .settlement import Settlement
+from .units import BOOL, DATE, DAYS, MONEY, SHARE, Type
+from .values import to_decimal
+
+
+def group(amount: Decimal) -> str:
+    """12000000.50 → '12 000 000.50' (spaces group thousands, as in the language)."""
+    sign = "-" if amount < 0 else ""
+    text = format(abs(amount), "f")
+    whole, _, frac = text.partition(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    return sign + " ".join(groups) + (f".{frac}" if frac else "")
+
+
+def format_amount(value: Fraction | Decimal, currency: str) -> str:
+    amount = to_decimal(value) if isinstance(value, Fraction) else value
+    return f"{group(amount)} {currency}"
+
+
+def format_value(value: object, ty: Type | None = None) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Fraction):
+        value = to_decimal(value)
+    if ty is not None and ty.kind == SHARE and isinstance(value, Decimal):
+        return f"{group((value * 100).normalize())} %"
+    if ty is not None and ty.kind == MONEY and isinstance(value, Decimal):
+        return format_amount(value, ty.currency or "")
+    if ty is not None and ty.kind == DAYS:
+        return f"{group(value)} days"
+    if isinstance(value, Decimal):
+        return group(value)
+    return str(value)
+
+
+def _table(rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for row in rows:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+def settlement_text(settlement: Settlement, *, trace: bool = True) -> str:
+    cur = settlement.currency
+    lines = [f"Settlement: {settlement.contract}", ""]
+    rows = [["payment", "period", "from", "to", "due", "amount"]]
+    for ln in settlement.lines:
+        rows.append([ln.payment, ln.period or "", ln.payer, ln.recipient,
+                     ln.due.isoformat() if ln.due else "", format_amount(ln.amount, cur)])
+    rows.append(["total", "", "", "", "", format_amount(settlement.total, cur)])
+    table = _table(rows, {5})
+    rule = "-" * len(table[0])
+    lines += [table[0], rule, *table[1:-1], rule, table[-1]]
+    if settlement.returns:
+        lines += ["", "Investor return"]
+        for r in settlement.returns:
+            pct = f"{group((r.total_return * 100).quantize(Decimal('0.01')))} %" if r.total_return is not None else "–"
+            annual = (f", {group((r.annual_simple * 100).quantize(Decimal('0.01')))} % a year (simple)"
+                      if r.annual_simple is not None else "")
+            limit = f"; the return limits allow at most {format_amount(r.limit, cur)}" if r.limit is not None else ""
+            lines.append(f"  {r.investor}: invested {format_amount(r.invested, cur)}, received "
+                         f"{format_amount(r.received, cur)}, net {format_amount(r.net, cur)} "
+                         f"({pct}{annual}){limit}")
+    if settlement.guarantees:
+        lines += ["", "Guarantees for these outcomes"]
+        for g in settlement.guarantees:
+            verdict = {True: "holds", False: "VIOLATED", None: "not decided by one outcome"}[g.holds]
+            lines.append(f"  {g.clause.name}: {verdict}")
+    if trace:
+        lines += ["", "Audit trail (clause by clause)"]
+        for ln in settlement.lines:
+            period = f" [{ln.period}]" if ln.period else ""
+            lines.append(f"  {ln.payment}{period}: {format_amount(ln.amount, cur)}")
+            for step in ln.steps:
+                change = (f"{format_amount(step.before, cur)} → {format_amount(step.after, cur)}"
+                          if step.before is not None and step.before != step.after
+                          else format_amount(step.after, cur))
+                detail = f"; {step.detail}" if step.detail else ""
+                lines.append(f"    {step.kind:<16} {change}  ({step.clause.cite()}{detail})")
+    return "\n".join(lines) + "\n"
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime.date,)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _clause_json(clause) -> dict:
+    return {"kind": clause.kind, "name": clause.name, "heading": clause.heading, "line": clause.line,
+            "label": clause.label.text if clause.label else None}
+
+
+def settlement_json(settlement: Settlement) -> dict:
+    """A stable JSON form: amounts as decimal strings (never floats)."""
+    return {
+        "contract": settlement.contract,
+        "currency": settlement.currency,
+        "total": str(settlement.total),
+        "lines": [
+            {
+                "payment": ln.payment, "period": ln.period, "from": ln.payer, "to": ln.recipient,
+                "due": ln.due.isoformat() if ln.due else None, "amount": str(ln.amount),
+                "clause": _clause_json(ln.clause),
+                "steps": [
+                    {"kind": st.kind, "before": None if st.before is None else str(st.before),
+                     "after": str(st.after), "detail": st.detail, "clause": _clause_json(st.clause)}
+                    for st in ln.steps
+                ],
+            }
+            for ln in settlement.lines
+        ],
+        "by_recipient": {k: str(v) for k, v in settlement.by_recipient.items()},
+        "by_payer": {k: str(v) for k, v in settlement.by_payer.items()},
+        "returns": [
+            {"investor": r.investor, "invested": str(r.invested), "received": str(r.received),
+             "net": str(r.net), "total_return": _jsonable(r.total_return),
+             "annual_simple": _jsonable(r.annual_simple), "limit": _jsonable(r.limit)}
+            for r in settlement.returns
+        ],
+        "guarantees": [{"name": g.clause.name, "holds": g.holds} for g in settlement.guarantees],
+        "values": _jsonable(settlement.values),
+    }
+
+
+def settlement_json_text(settlement: Settlement) -> str:
+    return json.dumps(settlement_json(settlement), ensure_ascii=False, indent=2) + "\n"
+
+
+__all__ = ["format_amount", "format_value", "settlement_text", "settlement_json", "settlement_json_text",
+           "BOOL", "DATE"]

@@ -1,0 +1,73 @@
+"""Source texts and spans: where in which file a piece of a contract came from."""
+
+from __future__ import annotations
+
+import bisect
+from pathlib import Path
+
+import attrs
+
+
+@attrs.frozen
+class Span:
+    """A half-open character range [start, end) in one source, with 1-based line/column."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def to(self, other: Span) -> Span:
+        """The span from the start of self to the end of other."""
+        return Span(self.start, other.end, self.line, self.column, other.end_line, other.end_column)
+
+
+NO_SPAN = Span(0, 0, 1, 1, 1, 1)
+
+
+@attrs.frozen
+class Source:
+    """The text of one contract or data file, and the name to show for it."""
+
+    name: str
+    text: str
+    _line_starts: tuple[int, ...] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        starts = [0]
+        for i, ch in enumerate(self.text):
+            if ch == "\n":
+                starts.append(i + 1)
+        object.__setattr__(self, "_line_starts", tuple(starts))
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Source:
+        """Read a UTF-8 file; raises OSError / UnicodeDecodeError for the caller to report."""
+        data = Path(path).read_bytes()
+        text = data.decode("utf-8-sig")
+        return cls(str(path), text)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset."""
+        offset = max(0, min(offset, len(self.text)))
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        return index + 1, offset - self._line_starts[index] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self.position(start)
+        end_line, end_column = self.position(end)
+        return Span(start, end, line, column, end_line, end_column)
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its line break."""
+        if line < 1 or line > len(self._line_starts):
+            return ""
+        start = self._line_starts[line - 1]
+        end = self._line_starts[line] - 1 if line < len(self._line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)

@@ -1,0 +1,368 @@
+"""The syntax tree: what the author wrote, as frozen nodes with spans.
+
+Produced by `parser.parse`, consumed by `check.check`. Spans are excluded from
+equality, so two trees of the same text laid out differently compare equal.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import attrs
+
+from .source import NO_SPAN, Span
+
+
+def _span():
+    return attrs.field(default=NO_SPAN, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Ident:
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class Text:
+    """A text in the contract's first language, with translations keyed by language tag."""
+
+    text: str
+    translations: tuple[tuple[str, str], ...] = ()
+    span: Span = _span()
+    # spans of the translation tags, for diagnostics
+    tag_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    def get(self, lang: str | None = None) -> str:
+        for tag, value in self.translations:
+            if tag == lang:
+                return value
+        return self.text
+
+
+# ---------------------------------------------------------------- expressions
+@attrs.frozen
+class Quantity:
+    """A number literal with an optional unit: 12 000 000 SEK, 40 %, 90 days, 0.5."""
+
+    value: Decimal
+    unit: str | None
+    span: Span = _span()
+    unit_span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class DateLit:
+    value: datetime.date
+    span: Span = _span()
+
+
+@attrs.frozen
+class BoolLit:
+    value: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class Ref:
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen
+class TotalRef:
+    span: Span = _span()
+
+
+@attrs.frozen
+class Call:
+    func: Ident
+    args: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Unary:
+    op: str  # "-" or "not"
+    operand: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Binary:
+    op: str  # + - * / of and or < <= > >= == !=
+    left: Expr
+    right: Expr
+    span: Span = _span()
+    op_span: Span = attrs.field(default=NO_SPAN, eq=False, repr=False)
+
+
+@attrs.frozen
+class If:
+    cond: Expr
+    then: Expr
+    otherwise: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Tier:
+    threshold: Expr
+    value: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Tiers:
+    """Step table: `below` applies under the first threshold, each `from` row at or above it."""
+
+    subject: Expr
+    below: Expr
+    rows: tuple[Tier, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Point:
+    x: Expr
+    y: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Interpolate:
+    """Piecewise-linear table through the points, flat beyond the first and last."""
+
+    subject: Expr
+    points: tuple[Point, ...]
+    span: Span = _span()
+
+
+Expr = Quantity | DateLit | BoolLit | Ref | TotalRef | Call | Unary | Binary | If | Tiers | Interpolate
+
+
+# ---------------------------------------------------------------- header
+@attrs.frozen
+class Rounding:
+    step: Decimal
+    currency: Ident
+    mode: str  # "half up", "half even", "half down", "up", "down"
+    span: Span = _span()
+
+
+@attrs.frozen
+class HeaderField:
+    key: str  # id, version, languages, currency, rounding, signed
+    value: object  # str | tuple[Ident, ...] | Ident | Rounding | datetime.date
+    span: Span = _span()
+
+
+@attrs.frozen
+class Header:
+    title: Text
+    fields: tuple[HeaderField, ...]
+    span: Span = _span()
+
+
+# ---------------------------------------------------------------- declarations
+@attrs.frozen
+class Heading:
+    number: str  # "§ 4", "4.2"
+    title: Text
+    span: Span = _span()
+
+
+@attrs.frozen
+class Prose:
+    text: Text
+    span: Span = _span()
+
+
+@attrs.frozen
+class DeclName:
+    name: Ident
+    label: Text | None
+
+
+@attrs.frozen
+class Party:
+    name: Ident
+    label: Text
+    roles: tuple[Ident, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Term:
+    start: DateLit
+    end: DateLit
+    span: Span = _span()
+
+
+@attrs.frozen
+class PeriodDef:
+    name: Ident
+    start: DateLit
+    end: DateLit
+    span: Span = _span()
+
+
+@attrs.frozen
+class Periods:
+    name: Ident
+    label: Text | None
+    periods: tuple[PeriodDef, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Cohort:
+    name: Ident
+    label: Text | None
+    size: Quantity
+    eligibility: Text | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Investment:
+    name: Ident
+    label: Text | None
+    amount: Expr
+    investor: Ident
+    date: DateLit
+    span: Span = _span()
+
+
+@attrs.frozen
+class Option:
+    """A keyword option of a declaration: `per cohorts`, `better lower`, `when completed`…"""
+
+    key: str
+    value: object
+    span: Span = _span()
+
+
+@attrs.frozen
+class Measure:
+    name: Ident
+    label: Text | None
+    type: Ident
+    options: tuple[Option, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Define:
+    name: Ident
+    label: Text | None
+    expr: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Baseline:
+    name: Ident
+    label: Text | None
+    expr: Expr
+    options: tuple[Option, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Indexation:
+    rate: Expr
+    years: Quantity
+    unit: Ident
+    span: Span = _span()
+
+
+@attrs.frozen
+class DueDate:
+    date: DateLit
+    span: Span = _span()
+
+
+@attrs.frozen
+class DueAfterEnd:
+    amount: Quantity
+    unit: Ident
+    span: Span = _span()
+
+
+@attrs.frozen
+class Payment:
+    name: Ident
+    label: Text | None
+    expr: Expr
+    options: tuple[Option, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Target:
+    """What a gate, floor or cap applies to."""
+
+    kind: str  # "payment", "total", "total above", "series", "participant"
+    name: Ident | None = None
+    level: Expr | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Gate:
+    decl: DeclName | None
+    target: Target
+    condition: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class Floor:
+    decl: DeclName | None
+    target: Target
+    amount: Expr
+    options: tuple[Option, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Cap:
+    decl: DeclName | None
+    target: Target
+    amount: Expr
+    span: Span = _span()
+
+
+@attrs.frozen
+class ReturnLimit:
+    decl: DeclName
+    rate: Expr
+    kind: str  # "simple", "compound", "total"
+    start: DateLit | None
+    end: DateLit | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Guarantee:
+    decl: DeclName
+    expr: Expr
+    when: Expr | None
+    monotone: str | None  # "nondecreasing" / "nonincreasing"
+    monotone_in: Ident | None
+    span: Span = _span()
+
+
+Decl = (
+    Heading | Prose | Party | Term | Periods | Cohort | Investment | Measure | Define | Baseline
+    | Payment | Gate | Floor | Cap | ReturnLimit | Guarantee
+)
+
+
+@attrs.frozen
+class Contract:
+    header: Header | None
+    items: tuple[Decl, ...]
+    span: Span = _span()
