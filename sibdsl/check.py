@@ -221,10 +221,16 @@ class _Checker:
         entry = self.names.get(ident.name)
         if entry is None:
             candidates = [n for n, e in self.names.items() if e.kind in wanted]
+            hint = did_you_mean(ident.name, candidates)
+            if not hint and what == "value":
+                hint = (f"declare it first, e.g. `measure {ident.name}: boolean` for a measured outcome "
+                        f"or `define {ident.name} = …` for a derived value")
+            elif not hint:
+                plural = {"party": "parties", "period series": "period series"}.get(what, what + "s")
+                hint = (f"the {plural} are: {', '.join(sorted(candidates)[:8])}" if candidates
+                        else f"declare the {what} first")
             self.error("E201", f"no {what} is called `{ident.name}`", ident.span, label="not defined",
-                       hint=did_you_mean(ident.name, candidates) or
-                       (f"defined {what}s: {', '.join(sorted(candidates)[:8])}" if candidates else
-                        f"declare the {what} first"))
+                       hint=hint)
             return None
         if entry.kind not in wanted:
             self.error("E204", f"`{ident.name}` is a {entry.kind}, not a {what}", ident.span,
@@ -466,7 +472,8 @@ class _Checker:
             return m.Const(value, T_DAYS, span=e.span)
         if re.fullmatch(r"[A-Z]{3}", unit):
             self.error("E302", f"`{unit}` is not the contract's currency ({self.currency})", e.unit_span,
-                       hint=f"write amounts in {self.currency}, as the header says")
+                       hint=did_you_mean(unit, [self.currency]) or
+                       f"write amounts in {self.currency}, as the header says")
             raise _Invalid()
         known = [self.currency, "%", "days"]
         self.error("E207", f"unknown unit `{unit}`", e.unit_span,

@@ -444,8 +444,10 @@ class Evaluator:
     def _check_guarantees(self, ctx: _Ctx) -> tuple[GuaranteeCheck, ...]:
         checks = []
         for guarantee, fn, when in self.guarantees:
-            if guarantee.monotone or (when is not None and not when(ctx)):
-                checks.append(GuaranteeCheck(guarantee.clause, None))
+            if guarantee.monotone:
+                checks.append(GuaranteeCheck(guarantee.clause, None, "monotone"))
+            elif when is not None and not when(ctx):
+                checks.append(GuaranteeCheck(guarantee.clause, None, "condition"))
             else:
                 checks.append(GuaranteeCheck(guarantee.clause, bool(fn(ctx))))
         return tuple(checks)

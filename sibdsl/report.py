@@ -81,7 +81,10 @@ def settlement_text(settlement: Settlement, *, trace: bool = True) -> str:
     if settlement.guarantees:
         lines += ["", "Guarantees for these outcomes"]
         for g in settlement.guarantees:
-            verdict = {True: "holds", False: "VIOLATED", None: "not decided by one outcome"}[g.holds]
+            verdict = {True: "holds", False: "VIOLATED"}.get(g.holds) or {
+                "monotone": "a property of all outcomes: `sibc verify` proves it",
+                "condition": "does not apply (its `when` condition does not hold)",
+            }[g.reason]
             lines.append(f"  {g.clause.name}: {verdict}")
     if trace:
         lines += ["", "Audit trail (clause by clause)"]
@@ -139,7 +142,8 @@ def settlement_json(settlement: Settlement) -> dict:
              "annual_simple": _jsonable(r.annual_simple), "limit": _jsonable(r.limit)}
             for r in settlement.returns
         ],
-        "guarantees": [{"name": g.clause.name, "holds": g.holds} for g in settlement.guarantees],
+        "guarantees": [{"name": g.clause.name, "holds": g.holds, "reason": g.reason}
+                       for g in settlement.guarantees],
         "values": _jsonable(settlement.values),
     }
 

@@ -48,7 +48,8 @@ class InvestorReturn:
 @attrs.frozen
 class GuaranteeCheck:
     clause: ClauseRef
-    holds: bool | None  # None: not decidable from one outcome (monotonicity) or condition not met
+    holds: bool | None  # None: see `reason`
+    reason: str = ""  # why there is no verdict: "monotone", "condition"
 
 
 @attrs.frozen

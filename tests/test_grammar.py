@@ -1,0 +1,54 @@
+"""The grammar: conflict-free LALR, loaded from the checkout and from an installed wheel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+import lark
+import pytest
+
+from sibdsl import parser
+
+from .conftest import ROOT
+
+
+def test_grammar_is_lalr_without_conflicts():
+    # strict mode raises on any shift/reduce conflict and on colliding terminals
+    lark.Lark(parser.grammar_text(), parser="lalr", propagate_positions=True, strict=True)
+
+
+def test_checkout_loads_grammar_from_grammar_dir():
+    assert parser.grammar_path().resolve() == (ROOT / "grammar" / "sib.lark").resolve()
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    from hatchling.builders.wheel import WheelBuilder
+
+    out = tmp_path_factory.mktemp("wheel")
+    builder = WheelBuilder(str(ROOT))
+    return next(iter(builder.build(directory=str(out), versions=["standard"])))
+
+
+def test_wheel_ships_the_same_grammar_and_diagnostic_pages(wheel):
+    with zipfile.ZipFile(wheel) as zf:
+        shipped = zf.read("sibdsl/grammar/sib.lark")
+        assert shipped == (ROOT / "grammar" / "sib.lark").read_bytes()
+        pages = {n for n in zf.namelist() if n.startswith("sibdsl/docs/diagnostics/")}
+    expected = {f"sibdsl/docs/diagnostics/{p.name}" for p in (ROOT / "docs" / "diagnostics").glob("*.md")}
+    assert expected and expected <= pages
+
+
+def test_installed_wheel_parses_with_its_own_grammar(wheel, tmp_path):
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(tmp_path / "site")
+    code = (
+        "import sibdsl, sibdsl.parser as p;"
+        "print(p.grammar_path());"
+        "sibdsl.parse(sibdsl.Source('x.sib', 'contract \"T\" currency SEK'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(tmp_path / "site")},
+                         capture_output=True, text=True, cwd=tmp_path, check=True).stdout
+    assert str(tmp_path / "site") in out
