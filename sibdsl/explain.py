@@ -18,5 +18,12 @@ def docs_dir() -> Path:
 
 
 def page(code: str) -> str:
+    """The page for a registered code; a short registry entry if the page is missing."""
+    from .codes import lookup
+
     path = docs_dir() / f"{code}.md"
-    return path.read_text(encoding="utf-8")
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        entry = lookup(code)
+        return f"# {code}: {entry.title}\n\n**Severity:** {entry.severity.value}\n\n(no page found at {path})\n"

@@ -1,0 +1,72 @@
+"""`sibc`: exit codes, output formats, explain, and what `check` imports at start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def test_check_ok(run):
+    result = run("check", "contracts/norrkoping.sib")
+    assert result.exit_code == 0
+    assert result.stdout == "contracts/norrkoping.sib: ok — 3 payments, 4 measures, 4 guarantees\n"
+
+
+def test_check_errors_exit_1_in_every_format(run, tmp_path):
+    bad = tmp_path / "bad.sib"
+    bad.write_text('contract "T" currency SEK rounding 1 SEK half up\npayment p = 1 EUR from a to b\n')
+    human = run("check", str(bad))
+    assert human.exit_code == 1
+    assert "error[E302]" in human.stderr and "^^^" in human.stderr
+    gnu = run("check", "--format", "gnu", str(bad))
+    assert gnu.stdout.splitlines()[0] == f"{bad}:2:15: error[E302]: `EUR` is not the contract's currency (SEK)" \
+        " (hint: write amounts in SEK, as the header says)"
+    data = json.loads(run("check", "--format", "json", str(bad)).stdout)
+    assert {d["code"] for d in data} == {"E302", "E201"}
+    assert data[0]["span"]["line"] == 2
+
+
+def test_missing_file_and_usage_errors(run):
+    missing = run("check", "nope.sib")
+    assert missing.exit_code == 1 and "error[E001]: cannot read nope.sib: it does not exist" in missing.stderr
+    assert run("check").exit_code == 2
+    assert run("check", "--format", "xml", "contracts/norrkoping.sib").exit_code == 2
+    assert run("frobnicate").exit_code == 2
+
+
+def test_eval_table_and_json(run):
+    table = run("eval", "contracts/norrkoping.sib", "--outcomes", "contracts/norrkoping.outcomes.json")
+    assert table.exit_code == 0
+    assert "total                                          4 000 000 SEK" in table.stdout
+    data = json.loads(run("eval", "contracts/norrkoping.sib", "--outcomes",
+                          "contracts/norrkoping.outcomes.json", "--format", "json").stdout)
+    assert data["total"] == "4000000"
+    assert data["lines"][0]["clause"]["name"] == "activity"
+
+
+def test_eval_bad_outcomes_exit_1(run, tmp_path):
+    outcomes = tmp_path / "o.json"
+    outcomes.write_text('{"actual_costs": -5}')
+    result = run("eval", "contracts/norrkoping.sib", "--outcomes", str(outcomes), "--diagnostics", "gnu")
+    assert result.exit_code == 1
+    assert {line.split("[")[1][:4] for line in result.stdout.splitlines()} == {"E505", "E502"}
+
+
+def test_explain(run):
+    result = run("explain", "e201")
+    assert result.exit_code == 0 and result.stdout.startswith("# E201: undefined name")
+    unknown = run("explain", "E999")
+    assert unknown.exit_code == 2 and "no diagnostic code 'E999'" in unknown.stderr
+
+
+def test_check_imports_no_heavy_modules():
+    code = (
+        "import sys\nfrom sibdsl.cli import main\n"
+        "try:\n    main(['check', 'contracts/norrkoping.sib'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'hypothesis', 'jinja2', 'numpy', 'z3'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
