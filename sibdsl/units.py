@@ -132,7 +132,7 @@ def combine(op: str, a: Type, b: Type) -> Type:
             other = k2 if k1 == MONEY else k1
             if other == MONEY:
                 raise UnitError("E301", "cannot multiply money by money")
-            if other in (SHARE, NUMBER, COUNT):
+            if other in (SHARE, NUMBER, COUNT, DAYS):  # days: a day rate × a number of days
                 return result(MONEY, a.currency if k1 == MONEY else b.currency)
         if DAYS in kinds:
             other = k2 if k1 == DAYS else k1
@@ -150,7 +150,7 @@ def combine(op: str, a: Type, b: Type) -> Type:
         if k1 == MONEY and k2 == MONEY:
             _same_money(a, b)
             return result(SHARE)
-        if k1 == MONEY and k2 in (SHARE, NUMBER, COUNT):
+        if k1 == MONEY and k2 in (SHARE, NUMBER, COUNT, DAYS):  # days: an amount per day
             return result(MONEY, a.currency)
         if k1 == k2 and k1 in (COUNT, DAYS, SHARE):
             return result(SHARE)

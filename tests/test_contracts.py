@@ -15,7 +15,8 @@ from sibdsl.report import settlement_json_text, settlement_text
 from .conftest import ROOT, golden
 
 CONTRACTS = sorted((ROOT / "contracts").rglob("*.sib"))
-OUTCOMES = sorted(p for p in (ROOT / "contracts").rglob("*.outcomes.*") if p.suffix in (".json", ".csv"))
+OUTCOMES = sorted(p for folder in (ROOT / "contracts", ROOT / "tests" / "corpus" / "valid")
+                  for p in folder.rglob("*.outcomes.*") if p.suffix in (".json", ".csv"))
 
 
 def contract_for(outcome: Path) -> Path:

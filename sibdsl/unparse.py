@@ -1,0 +1,201 @@
+"""Syntax tree → canonical sib text (no comments). `parse(unparse(tree)) == tree` for every tree.
+
+The basis of `sibc fmt`; the round-trip tests use it to prove the grammar and the syntax
+tree agree on every construct.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from . import syntax as s
+
+# Loosest to tightest, as in grammar/sib.lark.
+_PRECEDENCE = {"if": 0, "or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6,
+               "of": 6, "neg": 7, "atom": 8}
+_COMPARE = {"<", "<=", ">", ">=", "==", "!="}
+
+
+def number(value: Decimal) -> str:
+    """12000000 → '12 000 000'; decimals kept exactly as written."""
+    sign = "-" if value < 0 else ""
+    text = format(abs(value), "f")
+    whole, _, frac = text.partition(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    return sign + " ".join(groups) + (f".{frac}" if frac else "")
+
+
+def string(value: str) -> str:
+    if "\n" in value or '"' in value:
+        body = value.replace("\\", "\\\\").replace('"""', '\\"""')
+        if body.endswith('"'):
+            body = body[:-1] + '\\"'
+        return f'"""{body}"""'
+    return '"' + value.replace("\\", "\\\\") + '"'
+
+
+def text(t: s.Text) -> str:
+    out = string(t.text)
+    for tag, value in t.translations:
+        out += f" @{tag} {string(value)}"
+    return out
+
+
+def _level(e: s.Expr) -> int:
+    if isinstance(e, s.If):
+        return 0
+    if isinstance(e, s.Binary):
+        return _PRECEDENCE["compare" if e.op in _COMPARE else e.op]
+    if isinstance(e, s.Unary):
+        return _PRECEDENCE["not" if e.op == "not" else "neg"]
+    return _PRECEDENCE["atom"]
+
+
+def expr(e: s.Expr, context: int = 0) -> str:
+    out = _expr(e)
+    return f"({out})" if _level(e) < context else out
+
+
+def _expr(e: s.Expr) -> str:
+    if isinstance(e, s.Quantity):
+        unit = "" if e.unit is None else (" %" if e.unit == "%" else f" {e.unit}")
+        return number(e.value) + unit
+    if isinstance(e, s.DateLit):
+        return e.value.isoformat()
+    if isinstance(e, s.BoolLit):
+        return "true" if e.value else "false"
+    if isinstance(e, s.Ref):
+        return e.name
+    if isinstance(e, s.TotalRef):
+        return "total"
+    if isinstance(e, s.Call):
+        return f"{e.func.name}({', '.join(expr(a) for a in e.args)})"
+    if isinstance(e, s.Unary):
+        if e.op == "not":
+            return f"not {expr(e.operand, _PRECEDENCE['not'])}"
+        return f"-{expr(e.operand, _PRECEDENCE['neg'])}"
+    if isinstance(e, s.If):
+        return f"if {expr(e.cond)} then {expr(e.then)} else {expr(e.otherwise)}"
+    if isinstance(e, s.Tiers):
+        rows = [f"below: {expr(e.below)}"] + [f"from {expr(r.threshold)}: {expr(r.value)}" for r in e.rows]
+        return f"tiers({expr(e.subject)}) {{ {', '.join(rows)} }}"
+    if isinstance(e, s.Interpolate):
+        points = [f"{expr(p.x)}: {expr(p.y)}" for p in e.points]
+        return f"interpolate({expr(e.subject)}) {{ {', '.join(points)} }}"
+    assert isinstance(e, s.Binary), e
+    level = _level(e)
+    if e.op in _COMPARE:  # non-associative: both sides one level tighter
+        return f"{expr(e.left, level + 1)} {e.op} {expr(e.right, level + 1)}"
+    # left-associative: the right operand needs brackets at the same level
+    return f"{expr(e.left, level)} {e.op} {expr(e.right, level + 1)}"
+
+
+def _name(ident: s.Ident, label: s.Text | None) -> str:
+    return ident.name + (f" {text(label)}" if label else "")
+
+
+def _decl(d: s.DeclName | None) -> str:
+    return "" if d is None else f"{_name(d.name, d.label)}: "
+
+
+def _target(t: s.Target) -> str:
+    return {"payment": lambda: t.name.name, "total": lambda: "total",
+            "total above": lambda: f"total above {expr(t.level)}",
+            "series": lambda: f"per {t.name.name}", "participant": lambda: "per participant"}[t.kind]()
+
+
+def _option(o: s.Option) -> str:
+    v = o.value
+    if o.key in ("per", "from", "to", "better"):
+        return f"{o.key} {v.name}"
+    if o.key == "between":
+        return f"between {expr(v[0], _PRECEDENCE['+'])} and {expr(v[1], _PRECEDENCE['+'])}"
+    if o.key in ("source", "description"):
+        return f"{o.key} {text(v)}"
+    if o.key == "when":
+        return f"when {expr(v)}"
+    if o.key == "due":
+        if isinstance(v, s.DueDate):
+            return f"due {v.date.value.isoformat()}"
+        return f"due {number(v.amount.value)} {v.unit.name} after end"
+    if o.key == "indexed":
+        return f"indexed {expr(v.rate)} per year for {number(v.years.value)} {v.unit.name}"
+    raise AssertionError(o.key)
+
+
+def _options(options) -> str:
+    return "".join(f"\n  {_option(o)}" for o in options)
+
+
+def _header(h: s.Header) -> str:
+    lines = [f"contract {text(h.title)}"]
+    for f in h.fields:
+        v = f.value
+        if f.key in ("id", "version"):
+            lines.append(f"  {f.key} {string(v)}")
+        elif f.key == "languages":
+            lines.append(f"  languages {', '.join(i.name for i in v)}")
+        elif f.key == "currency":
+            lines.append(f"  currency {v.name}")
+        elif f.key == "rounding":
+            lines.append(f"  rounding {number(v.step)} {v.currency.name} {v.mode}")
+        elif f.key == "signed":
+            lines.append(f"  signed {v.value.isoformat()}")
+    return "\n".join(lines)
+
+
+def declaration(d: s.Decl) -> str:
+    if isinstance(d, s.Heading):
+        return f"\n§ {d.number} {text(d.title)}"
+    if isinstance(d, s.Prose):
+        return text(d.text)
+    if isinstance(d, s.Party):
+        return f"party {_name(d.name, d.label)}: {', '.join(r.name for r in d.roles)}"
+    if isinstance(d, s.Term):
+        return f"term {d.start.value.isoformat()} to {d.end.value.isoformat()}"
+    if isinstance(d, s.Periods):
+        periods = ",\n  ".join(f"{p.name.name} {p.start.value.isoformat()} to {p.end.value.isoformat()}"
+                               for p in d.periods)
+        return f"periods {_name(d.name, d.label)}:\n  {periods}"
+    if isinstance(d, s.Cohort):
+        out = f"cohort {_name(d.name, d.label)}: size {number(d.size.value)}"
+        return out + (f"\n  eligibility {text(d.eligibility)}" if d.eligibility else "")
+    if isinstance(d, s.Investment):
+        return (f"investment {_name(d.name, d.label)}: {expr(d.amount)} from {d.investor.name} "
+                f"on {d.date.value.isoformat()}")
+    if isinstance(d, s.Measure):
+        return f"measure {_name(d.name, d.label)}: {d.type.name}{_options(d.options)}"
+    if isinstance(d, s.Define):
+        return f"define {_name(d.name, d.label)} = {expr(d.expr)}"
+    if isinstance(d, s.Baseline):
+        return f"baseline {_name(d.name, d.label)} = {expr(d.expr)}{_options(d.options)}"
+    if isinstance(d, s.Payment):
+        return f"payment {_name(d.name, d.label)} = {expr(d.expr)}{_options(d.options)}"
+    if isinstance(d, s.Gate):
+        return f"gate {_decl(d.decl)}{_target(d.target)} requires {expr(d.condition)}"
+    if isinstance(d, s.Floor):
+        return f"floor {_decl(d.decl)}{_target(d.target)} at {expr(d.amount)}{_options(d.options)}"
+    if isinstance(d, s.Cap):
+        return f"cap {_decl(d.decl)}{_target(d.target)} at {expr(d.amount)}"
+    if isinstance(d, s.ReturnLimit):
+        basis = ("in total" if d.kind == "total" else
+                 f"per year {d.kind} from {d.start.value.isoformat()} to {d.end.value.isoformat()}")
+        return f"return limit {_decl(d.decl)}{expr(d.rate)} {basis}"
+    if isinstance(d, s.Guarantee):
+        out = f"guarantee {_decl(d.decl)}{expr(d.expr)}"
+        if d.when is not None:
+            out += f" when {expr(d.when)}"
+        if d.monotone:
+            out += f" {d.monotone} in {d.monotone_in.name}"
+        return out
+    raise AssertionError(type(d))
+
+
+def unparse(tree: s.Contract) -> str:
+    parts = [_header(tree.header)] if tree.header else []
+    parts += [declaration(d) for d in tree.items]
+    return "\n".join(parts) + "\n"
