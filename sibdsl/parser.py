@@ -138,9 +138,17 @@ def _describe(terminal: str) -> str:
     return terminal.lower()
 
 
+_VALUE_START = {"NAME", "NUMBER", "LPAR"}
+_VALUE_TERMINALS = _VALUE_START | {"MINUS", "DATE", "TRUE", "FALSE", "TOTAL", "TIERS", "INTERPOLATE", "IF", "NOT"}
+
+
 def _expected_phrase(expected: set[str]) -> tuple[str, list[str]]:
+    keywords = sorted(str(_describe(t)).strip("`") for t in expected if _describe(t).startswith("`"))
+    if _VALUE_START <= expected:  # where a value may start, say so instead of listing its first tokens
+        rest = sorted({_describe(t) for t in expected - _VALUE_TERMINALS})
+        phrase = "a value (a number or amount, a name, a date, `(`…)"
+        return (phrase if not rest else phrase + " or " + ", ".join(rest)), keywords
     words = sorted({_describe(t) for t in expected})
-    keywords = [w.strip("`") for w in words if w.startswith("`")]
     statement_words = [k for k in keywords if k in DECLARATION_KEYWORDS]
     if len(statement_words) >= 8:
         return "a declaration (party, measure, define, payment, cap, …), a heading or prose", keywords
