@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .check import check
-from .diagnostics import Diagnostic, SibError, has_errors
+from .diagnostics import Diagnostic, SibError
 from .evaluate import Evaluator, compile_contract
 from .model import Contract
 from .outcomes import load_outcomes, read_error

@@ -6,7 +6,6 @@ found. Every error of the stage is collected before it returns (collect, then fa
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import re
 from fractions import Fraction
@@ -946,7 +945,7 @@ class _Checker:
         return tuple(result)
 
     def check_unused(self, measures, payments) -> None:
-        for name, measure in measures.items():
+        for name in measures:
             if name not in self.used:
                 self.error("W401", f"the measure `{name}` is never used", self.names[name].span,
                            hint="use it in a definition, payment, gate or guarantee, or remove it")
