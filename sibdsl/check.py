@@ -475,8 +475,19 @@ class _Checker:
                        f"write amounts in {self.currency}, as the header says")
             raise _Invalid()
         known = [self.currency, "%", "days"]
-        self.error("E207", f"unknown unit `{unit}`", e.unit_span,
-                   hint=did_you_mean(unit, known) or f"units are {self.currency}, % and days")
+        lowered = unit.lower()
+        if lowered.upper() == self.currency:
+            hint = f"currency codes are written in capitals: `{self.currency}`"
+        elif lowered in ("kr", "kronor", "krona", "sek", "msek", "mkr", "tkr", "ksek", "million", "miljoner"):
+            hint = (f"write the whole amount in {self.currency}, e.g. `10 000 000 {self.currency}`"
+                    " (there are no million or thousand suffixes)")
+        elif lowered in ("procent", "percent", "pct"):
+            hint = "write percentages with `%`, e.g. `40 %`"
+        elif lowered in ("dagar", "dag"):
+            hint = "write durations in `days`, e.g. `90 days`"
+        else:
+            hint = did_you_mean(unit, known) or f"units are {self.currency}, % and days"
+        self.error("E207", f"unknown unit `{unit}`", e.unit_span, hint=hint)
         raise _Invalid()
 
     def expr_DateLit(self, e: s.DateLit, g) -> m.Expr:

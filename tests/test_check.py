@@ -115,7 +115,7 @@ CASES = [
     pytest.param(
         'payment p = 1 kronor from city to fund',
         [
-            'test.sib:7:15: error[E207]: unknown unit `kronor` (hint: units are SEK, % and days)',
+            'test.sib:7:15: error[E207]: unknown unit `kronor` (hint: write the whole amount in SEK, e.g. `10 000 000 SEK` (there are no million or thousand suffixes))',
         ],
         id='unknown_unit',
     ),
@@ -312,3 +312,16 @@ def test_unnamed_clauses_get_stable_names_and_headings():
     assert [c.clause.name for c in m.caps] == ["cap_1", "cap_2"]
     assert m.caps[0].clause.heading == "§ 3 Tak"
     assert m.payments["p"].clause.cite() == "§ 3 Tak, payment p (line 8)"
+
+
+@pytest.mark.parametrize("unit, hint", [
+    ("kronor", "write the whole amount in SEK, e.g. `10 000 000 SEK` (there are no million or thousand suffixes)"),
+    ("MSEK", "write the whole amount in SEK, e.g. `10 000 000 SEK` (there are no million or thousand suffixes)"),
+    ("Sek", "currency codes are written in capitals: `SEK`"),
+    ("procent", "write percentages with `%`, e.g. `40 %`"),
+    ("dagar", "write durations in `days`, e.g. `90 days`"),
+    ("dyas", "did you mean `days`?"),
+])
+def test_unit_hints(unit, hint):
+    (d,) = contract(f"payment p = 10 {unit} from city to fund")[1]
+    assert (d.code, d.hint) == ("E207", hint)
