@@ -66,6 +66,7 @@ class _Checker:
         self.clauses: dict[int, m.ClauseRef] = {}  # id(syntax node) → its clause
         self.inline_gates: list[m.Gate] = []
         self.measures: dict[str, m.Measure] = {}
+        self.constants: dict[str, Fraction] = {}  # investments and cohort sizes, fixed at signing
 
     # ------------------------------------------------------------ reporting
     def error(self, code: str, message: str, span: Span | None, *, label: str = "", hint: str = "",
@@ -83,9 +84,9 @@ class _Checker:
         parties = self.check_parties()
         term = self.check_term()
         series = self.check_series(term)
+        measures = self.check_measures()  # first: every expression below may refer to a measure
         cohorts = self.check_cohorts()
         investments = self.check_investments(parties)
-        measures = self.check_measures()
         for name, entry in self.names.items():
             if entry.kind in ("define", "baseline"):
                 self.definition(name)
@@ -97,6 +98,10 @@ class _Checker:
         limits = self.check_return_limits(investments)
         guarantees = self.check_guarantees()
         self.check_unused(measures, payments)
+        if not has_errors(self.diagnostics) and len(payments) != sum(
+                e.kind == "payment" for e in self.names.values()):
+            self.error("E900", "a payment was dropped without a diagnostic", self.source.span(0, 0),
+                       hint="this is a bug in sibc; please report it with this contract")
         if header is None:
             return None
         title, ident, version, languages, currency, rounding, signed = header
@@ -143,7 +148,7 @@ class _Checker:
                     self.error("E208", f"unknown language `{ident.name}`", ident.span,
                                hint=did_you_mean(ident.name, LANGUAGES) or
                                f"supported languages: {', '.join(LANGUAGES)}")
-            languages = tuple(i.name for i in idents)
+            languages = tuple(i.name for i in idents)  # unknown ones included: reported once, above
         self.languages = languages
         rounding = Rounding()
         if "rounding" not in fields:
@@ -233,7 +238,8 @@ class _Checker:
             return None
         if entry.kind not in wanted:
             self.error("E204", f"`{ident.name}` is a {entry.kind}, not a {what}", ident.span,
-                       labels=(self.also(entry.span, f"the {entry.kind} is declared here"),))
+                       labels=(self.also(entry.span, f"the {entry.kind} is declared here"),),
+                       hint=_kind_hint(entry.kind, what))
             return None
         return entry
 
@@ -294,8 +300,10 @@ class _Checker:
                                    hint="periods of one series must not share a day; "
                                    "declare overlapping periods in separate series")
                 if term and (p.start.value < term[0] or p.end.value > term[1]):
-                    self.error("W403", f"period `{p.name.name}` lies partly outside the term "
-                               f"{term[0]} to {term[1]}", p.span)
+                    wholly = p.end.value < term[0] or p.start.value > term[1]
+                    self.error("W403", f"period `{p.name.name}` lies {'' if wholly else 'partly '}outside "
+                               f"the term {term[0]} to {term[1]}", p.span,
+                               hint="check the dates of the period and of the term")
                 seen[p.name.name] = p
                 periods.append(m.Period(p.name.name, p.start.value, p.end.value))
             periods.sort(key=lambda x: x.start)
@@ -310,10 +318,11 @@ class _Checker:
                 node: s.Cohort = entry.node
                 size = node.size.value
                 if size != size.to_integral_value() or size <= 0:
-                    self.error("E310", "a cohort size is a whole number of people, greater than zero",
-                               node.size.span)
+                    self.error("E210", "a cohort size is a whole number of people, greater than zero",
+                               node.size.span, hint="e.g. `size 60`")
                 self.check_text(node.eligibility)
                 result[name] = m.Cohort(name, node.label, int(size), node.eligibility, entry.clause)
+                self.constants[name] = Fraction(int(size))
         return result
 
     def check_investments(self, parties) -> dict[str, m.Investment]:
@@ -324,6 +333,8 @@ class _Checker:
             node: s.Investment = entry.node
             amount = self.constant(node.amount, Type(MONEY, self.currency), "an investment amount")
             self.party_role(node.investor, parties, ("investor",), "E406", "invests")
+            if amount is not None:
+                self.constants[name] = amount
             result[name] = m.Investment(name, node.label, amount if amount is not None else Fraction(0),
                                         node.investor.name, node.date.value, entry.clause)
         return result
@@ -365,7 +376,8 @@ class _Checker:
                 lower = self.constant(lo, ty.plain(), "a bound of a measure")
                 upper = self.constant(hi, ty.plain(), "a bound of a measure")
                 if lower is not None and upper is not None and lower > upper:
-                    self.error("E409", "the lower bound is above the upper bound", options["between"].span)
+                    self.error("E210", "the lower bound is above the upper bound", options["between"].span,
+                               hint="write the range from low to high: `between LOW and HIGH`")
             source = options["source"].value if "source" in options else None
             description = options["description"].value if "description" in options else None
             self.check_text(source)
@@ -380,7 +392,9 @@ class _Checker:
         for o in options:
             if o.key in seen:
                 self.error("E402", f"`{o.key}` is given twice", o.span,
-                           labels=(self.also(seen[o.key].span, "first given here"),))
+                           labels=(self.also(seen[o.key].span, "first given here"),),
+                           hint=f"keep one `{o.key}`; to combine conditions, write `when A and B`"
+                           if o.key == "when" else f"keep one `{o.key}`")
             else:
                 seen[o.key] = o
         return seen
@@ -410,7 +424,8 @@ class _Checker:
                                    hint="indexation is counted in whole years: `for 3 years`")
                     years = index.years.value
                     if years != years.to_integral_value():
-                        self.error("E310", "indexation runs for a whole number of years", index.years.span)
+                        self.error("E210", "indexation runs for a whole number of years", index.years.span,
+                                   hint="e.g. `indexed 2 % per year for 3 years`")
                     if ty_expr.ty.kind != MONEY:
                         self.error("E306", "only an amount of money can be indexed", node.expr.span)
                     indexation = m.Indexation(rate or Fraction(0), int(years))
@@ -442,7 +457,7 @@ class _Checker:
                        f"{what} must be {ty.describe()}, not {typed.ty.describe()}", expr.span)
             return None
         try:
-            value = constant_value(typed, self.definitions)
+            value = constant_value(typed, self.definitions, self.constants)
         except NotConstant as nc:
             self.error("E310", f"{what} must be fixed when the contract is signed, but it depends on "
                        f"the measure `{nc.name}`", expr.span,
@@ -606,7 +621,10 @@ class _Checker:
         if len(e.args) < low or (high is not None and len(e.args) > high):
             wanted = f"{low}" if low == high else f"at least {low}"
             self.error("E209", f"`{name}` takes {wanted} argument{'s' if low > 1 else ''}, "
-                       f"not {len(e.args)}", e.span)
+                       f"not {len(e.args)}", e.span, hint={
+                           "min": "e.g. `min(60 % of savings, 6 000 000 SEK)`",
+                           "max": "e.g. `max(savings, 0 SEK)`",
+                           "abs": "e.g. `abs(change)`", "sum": "e.g. `sum(events)`"}[name])
             raise _Invalid()
         args = tuple(self.expr(a, guarantee=g) for a in e.args)
         if name == "sum":
@@ -747,7 +765,8 @@ class _Checker:
             self.error("E207", f"unknown unit `{value.unit.name}`", value.unit.span,
                        hint="write the delay in days: `due 90 days after end`")
         if days != days.to_integral_value():
-            self.error("E310", "the delay is a whole number of days", value.amount.span)
+            self.error("E210", "the delay is a whole number of days", value.amount.span,
+                       hint="e.g. `due 90 days after end`")
         return m.Due(days_after_end=int(days))
 
     def check_payments(self, parties, term) -> dict[str, m.Payment]:
@@ -845,7 +864,7 @@ class _Checker:
                                hint="add `from PAYER to RECIPIENT` to the floor")
                     continue
             if target != "total" and ("from" in options or "to" in options):
-                self.error("E402", "a floor on a payment is paid by that payment's parties", node.span,
+                self.error("E210", "a floor on a payment is paid by that payment's parties", node.span,
                            hint="remove `from`/`to` from this floor")
             due = self.due(options.get("due"), series) if "due" in options else None
             if amount is not None and (not options.get("when") or when is not None):
@@ -869,7 +888,7 @@ class _Checker:
             elif kind == "participant":
                 cohorts = [n for n, e in self.names.items() if e.kind == "cohort"]
                 if len(cohorts) != 1:
-                    self.error("E408", "a cap per participant needs exactly one cohort "
+                    self.error("E411", "a cap per participant needs exactly one cohort "
                                f"(this contract has {len(cohorts)})", node.target.span,
                                hint="declare the cohort: `cohort youths: size 60`")
                     continue
@@ -884,7 +903,7 @@ class _Checker:
 
         def value(expr):
             try:
-                return constant_value(expr, self.definitions)
+                return constant_value(expr, self.definitions, self.constants)
             except (NotConstant, ZeroDivisionError):
                 return None
 
@@ -915,7 +934,8 @@ class _Checker:
                 self.error("E409", "the return period ends before it starts", node.span)
                 continue
             if rate is not None and rate < 0:
-                self.error("E505", "a return limit cannot be negative", node.rate.span)
+                self.error("E210", "a return limit cannot be negative", node.rate.span,
+                           hint="write the highest return the investor may receive, e.g. `8 % per year …`")
                 continue
             if rate is not None:
                 limits.append(m.ReturnLimit(clause, rate, node.kind,
@@ -956,11 +976,13 @@ class _Checker:
         return tuple(result)
 
     def check_unused(self, measures, payments) -> None:
+        if has_errors(self.diagnostics):
+            return  # an error may be why a measure looks unused: report it once it is fixed
         for name in measures:
             if name not in self.used:
                 self.error("W401", f"the measure `{name}` is never used", self.names[name].span,
                            hint="use it in a definition, payment, gate or guarantee, or remove it")
-        if not payments and not has_errors(self.diagnostics):
+        if not payments:
             self.error("W402", "the contract has no payments", self.source.span(0, 0),
                        hint="declare one: `payment outcome = … from PAYER to INVESTOR`")
 
@@ -1008,3 +1030,13 @@ def _compare_hint(a: Type, b: Type) -> str:
     if SHARE in (a.kind, b.kind) and NUMBER in (a.kind, b.kind):
         return ""
     return "compare values of the same kind"
+
+
+def _kind_hint(kind: str, wanted: str) -> str:
+    if wanted == "value" and kind == "party":
+        return "parties are named in `from` and `to`; amounts come from measures, definitions and investments"
+    if wanted == "payment":
+        return "gates, floors and caps apply to a payment by its name, or to `total`"
+    if wanted == "party":
+        return "`from` and `to` name parties declared with `party`"
+    return f"use a {wanted} here"

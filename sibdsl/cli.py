@@ -21,16 +21,24 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 FORMATS = click.Choice(["human", "gnu", "json"])
 
 
-def _print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str) -> None:
+def _print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str, *, to_stderr: bool = False) -> None:
+    """gnu and json go to stdout (they are the output of `check`), human to stderr; `eval` sends
+    every format to stderr so that its stdout stays a settlement a machine can read."""
+    if not diagnostics:
+        return
     ordered = sorted(diagnostics, key=sort_key)
     if fmt == "json":
-        click.echo(json.dumps([to_json(d) for d in ordered], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([to_json(d) for d in ordered], ensure_ascii=False, indent=2), err=to_stderr)
     elif fmt == "gnu":
         for d in ordered:
-            click.echo(render_gnu(d), err=False)
+            click.echo(render_gnu(d), err=to_stderr)
     else:
         for d in ordered:
             click.echo(render_human(d) + "\n", err=True)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _guard(command: Callable) -> Callable:
@@ -89,12 +97,13 @@ def check(files: tuple[str, ...], fmt: str) -> None:
         warnings = len(diagnostics) - errors
         failed = failed or errors > 0
         if contract is not None:
-            summaries.append(f"{path}: ok — {len(contract.payments)} payments, "
-                             f"{len(contract.measures)} measures, {len(contract.guarantees)} guarantees"
-                             + (f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""))
+            summaries.append(f"{path}: ok — {_count(len(contract.payments), 'payment')}, "
+                             f"{_count(len(contract.measures), 'measure')}, "
+                             f"{_count(len(contract.guarantees), 'guarantee')}"
+                             + (f", {_count(warnings, 'warning')}" if warnings else ""))
         else:
-            summaries.append(f"{path}: {errors} error{'s' * (errors != 1)}"
-                             + (f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""))
+            summaries.append(f"{path}: {_count(errors, 'error')}"
+                             + (f", {_count(warnings, 'warning')}" if warnings else ""))
     _print_diagnostics(all_diagnostics, fmt)
     if fmt == "human":
         for line in summaries:
@@ -117,25 +126,26 @@ def eval_(file: str, outcomes_path: str, fmt: str, trace: bool, diag_fmt: str) -
     from .evaluate import EvaluationError
     from .report import settlement_json_text, settlement_text
 
+    def fail(diagnostics: Sequence[Diagnostic]) -> None:
+        _print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
+        sys.exit(EXIT_ERRORS)
+
     try:
         source = read_source(file)
         contract, diagnostics = check_source(source)
         if contract is None:
-            _print_diagnostics(diagnostics, diag_fmt)
-            sys.exit(EXIT_ERRORS)
+            fail(diagnostics)
+        _print_diagnostics(diagnostics, diag_fmt, to_stderr=True)  # the contract's warnings
         outcomes = load_outcomes(contract, outcomes_path)
         settlement = compile_contract(contract, source).evaluate(outcomes)
     except SibError as err:
-        _print_diagnostics(err.diagnostics, diag_fmt)
-        sys.exit(EXIT_ERRORS)
+        fail(err.diagnostics)
     except EvaluationError as err:
-        _print_diagnostics([err.diagnostic], diag_fmt)
-        sys.exit(EXIT_ERRORS)
+        fail([err.diagnostic])
     click.echo(settlement_json_text(settlement) if fmt == "json" else settlement_text(settlement, trace=trace),
                nl=False)
     if settlement.diagnostics:
-        _print_diagnostics(settlement.diagnostics, diag_fmt)
-        sys.exit(EXIT_ERRORS)
+        fail(settlement.diagnostics)
     sys.exit(EXIT_OK)
 
 

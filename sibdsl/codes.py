@@ -1,8 +1,8 @@
 """The registry of diagnostic codes: one stable code, severity and title per kind of problem.
 
 Each code has a page `docs/diagnostics/<CODE>.md` (what, why, example, fix) that
-`sibc explain CODE` prints; tests/test_docs.py proves every code has one and that
-every page's example really produces its code.
+`sibc explain CODE` prints; tests/test_docs_diagnostics.py proves every code has one and
+that every page's example really produces its code.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ CODES: dict[str, Code] = {
         Code("E207", _E, "unknown unit"),
         Code("E208", _E, "unknown or undeclared language"),
         Code("E209", _E, "unknown function or wrong number of arguments"),
-        Code("E210", _E, "invalid option value"),
+        Code("E210", _E, "invalid value"),
         # types and units
         Code("E301", _E, "incompatible units"),
         Code("E302", _E, "currency differs from the contract's currency"),
@@ -71,6 +71,7 @@ CODES: dict[str, Code] = {
         Code("E408", _E, "payer or recipient missing"),
         Code("E409", _E, "period ends before it starts"),
         Code("E410", _E, "invalid rounding rule"),
+        Code("E411", _E, "a cap per participant needs exactly one cohort"),
         Code("W401", _W, "measure is never used"),
         Code("W402", _W, "contract has no payments"),
         Code("W403", _W, "date outside the contract term"),

@@ -26,6 +26,7 @@ import attrs
 
 from . import model as m
 from .diagnostics import Diagnostic
+from .report import format_amount
 from .settlement import GuaranteeCheck, InvestorReturn, Line, Settlement, Step
 from .source import Source
 from .values import Rounding, growth_factor, to_decimal, year_fraction
@@ -68,26 +69,27 @@ class _Compiler:
     """Turns model expressions into closures over a context."""
 
     def __init__(self, contract: m.Contract | None, definitions: Mapping[str, m.Definition],
-                 source: Source | None, constant: bool = False):
+                 source: Source | None, constant: bool = False,
+                 constants: Mapping[str, Fraction] | None = None):
         self.contract = contract
         self.definitions = definitions
+        self.constants = dict(constants or {})
+        if contract is not None:
+            self.constants.update({n: i.amount for n, i in contract.investments.items()})
+            self.constants.update({n: Fraction(c.size) for n, c in contract.cohorts.items()})
         self.source = source
         self.constant = constant
         self.compiled: dict[str, _Fn] = {}
 
-    def fail(self, code: str, message: str, expr) -> EvaluationError:
-        return EvaluationError(Diagnostic(code, message, self.source, getattr(expr, "span", None)))
+    def fail(self, code: str, message: str, expr, hint: str = "") -> EvaluationError:
+        return EvaluationError(Diagnostic(code, message, self.source, getattr(expr, "span", None), hint=hint))
 
     def var(self, name: str) -> _Fn:
         if name in self.compiled:
             return self.compiled[name]
-        contract = self.contract
-        if contract is not None and name in contract.investments:
-            value = contract.investments[name].amount
+        if name in self.constants:  # investments and cohort sizes
+            value = self.constants[name]
             fn = lambda ctx: value  # noqa: E731
-        elif contract is not None and name in contract.cohorts:
-            size = Fraction(contract.cohorts[name].size)
-            fn = lambda ctx: size  # noqa: E731
         else:
             definition = self.definitions.get(name)
             if definition is None:
@@ -212,7 +214,8 @@ class _Compiler:
             def divide(ctx):
                 denominator = b(ctx)
                 if denominator == 0:
-                    raise self.fail("E602", "division by zero for these outcomes", e)
+                    raise self.fail("E602", "division by zero for these outcomes", e,
+                                    "guard the division, e.g. `if n > 0 then … / n else 0 SEK`")
                 return a(ctx) / denominator
             return divide
         raise AssertionError(op)
@@ -224,10 +227,13 @@ def _add_days(date: datetime.date, days: Fraction) -> datetime.date:
     return date + datetime.timedelta(days=int(days))
 
 
-def constant_value(expr: m.Expr, definitions: Mapping[str, m.Definition | None]) -> object:
-    """The value of an expression that uses no measures; raises NotConstant naming the measure."""
+def constant_value(expr: m.Expr, definitions: Mapping[str, m.Definition | None],
+                   constants: Mapping[str, Fraction] | None = None) -> object:
+    """The value of an expression that uses no measures; raises NotConstant naming the measure.
+
+    `constants` are the investments and cohort sizes known so far."""
     usable = {k: v for k, v in definitions.items() if v is not None}
-    fn = _Compiler(None, usable, None, constant=True).compile(expr)
+    fn = _Compiler(None, usable, None, constant=True, constants=constants).compile(expr)
     return fn(_Ctx({}, {}, {}))
 
 
@@ -374,7 +380,7 @@ class Evaluator:
                 diagnostics.append(Diagnostic(
                     "E601", f"payment `{line.payment}`"
                     + (f" for period {line.period}" if line.period else "")
-                    + f" is negative ({self.money(line.amount)} {contract.currency}) for these outcomes",
+                    + f" is negative ({format_amount(line.amount, contract.currency)}) for these outcomes",
                     self.source, getattr(line.clause, "span", None) or self._decl_span(line.clause),
                     hint="bound the formula, e.g. `max(…, 0 " + contract.currency + ")`, "
                     "or add a floor of 0 on the payment"))

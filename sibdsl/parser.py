@@ -151,7 +151,12 @@ def _expected_phrase(expected: set[str]) -> tuple[str, list[str]]:
     words = sorted({_describe(t) for t in expected})
     statement_words = [k for k in keywords if k in DECLARATION_KEYWORDS]
     if len(statement_words) >= 8:
-        return "a declaration (party, measure, define, payment, cap, …), a heading or prose", keywords
+        # after a complete declaration: a new one may start, or the current one may go on
+        options = [f"`{k}`" for k in keywords if k not in DECLARATION_KEYWORDS and k != "§"]
+        phrase = "a declaration (party, measure, define, payment, cap, …), a heading or prose"
+        if options:
+            phrase += ", or " + ", ".join(options) + " to continue the one above"
+        return phrase, keywords
     if len(words) > 10:
         words = words[:10] + ["…"]
     return (", ".join(words[:-1]) + " or " + words[-1]) if len(words) > 1 else words[0], keywords
@@ -191,7 +196,15 @@ def _diagnose(source: Source, error: lark.exceptions.UnexpectedInput, accepts: s
             token = Token(token.type, word.group(), start_pos=start)
             end = start + len(word.group())
         hint = ""
-        if str(token) in DECLARATION_KEYWORDS and _RESUME.match(source.text, source.text.rfind("\n", 0, start) + 1):
+        line_start = source.text.rfind("\n", 0, start) + 1
+        if str(token) in DECLARATION_KEYWORDS and source.text[line_start:start].strip():
+            # a reserved word in the middle of a line is almost always meant as a name
+            return Diagnostic(
+                "E102", f"`{token}` is a reserved word and cannot be used here; expected {expected}",
+                source, source.span(start, end), label="reserved word",
+                hint=f"choose another name; the reserved words are {', '.join(DECLARATION_KEYWORDS)}",
+            )
+        if str(token) in DECLARATION_KEYWORDS and _RESUME.match(source.text, line_start):
             return Diagnostic(
                 "E102", f"`{token}` starts a new declaration, but the one before it is not finished;"
                 f" expected {expected}", source, source.span(start, end),

@@ -51,8 +51,32 @@ def test_eval_bad_outcomes_exit_1(run, tmp_path):
     outcomes = tmp_path / "o.json"
     outcomes.write_text('{"actual_costs": -5}')
     result = run("eval", "contracts/norrkoping.sib", "--outcomes", str(outcomes), "--diagnostics", "gnu")
+    assert result.exit_code == 1 and result.stdout == ""  # stdout is kept for the settlement
+    assert {line.split("[")[1][:4] for line in result.stderr.splitlines()} == {"E505", "E502"}
+
+
+def test_eval_json_stays_valid_json_when_there_are_diagnostics(run, tmp_path):
+    contract = tmp_path / "c.sib"
+    contract.write_text('contract "T" currency SEK rounding 1 SEK half up\nparty a "A": payer\n'
+                        'party b "B": investor\nmeasure v: money\npayment p = 100 SEK - v from a to b\n')
+    outcomes = tmp_path / "o.json"
+    outcomes.write_text('{"v": "300 SEK"}')
+    result = run("eval", str(contract), "--outcomes", str(outcomes), "--format", "json", "--diagnostics", "gnu")
     assert result.exit_code == 1
-    assert {line.split("[")[1][:4] for line in result.stdout.splitlines()} == {"E505", "E502"}
+    assert json.loads(result.stdout)["total"] == "-200"
+    assert "error[E601]: payment `p` is negative (-200 SEK)" in result.stderr
+
+
+def test_eval_shows_the_contract_warnings(run, tmp_path):
+    contract = tmp_path / "c.sib"
+    contract.write_text('contract "T" currency SEK rounding 1 SEK half up\nparty a "A": payer\n'
+                        'party b "B": investor\nmeasure v: money\nmeasure unused: money\n'
+                        'payment p = v from a to b\n')
+    outcomes = tmp_path / "o.json"
+    outcomes.write_text('{"v": "300 SEK", "unused": 0}')
+    result = run("eval", str(contract), "--outcomes", str(outcomes), "--diagnostics", "gnu")
+    assert result.exit_code == 0
+    assert "warning[W401]: the measure `unused` is never used" in result.stderr
 
 
 def test_explain(run):

@@ -75,7 +75,8 @@ def test_every_syntax_error_is_reported_once_with_position():
     text = 'contract "x"\n paymnet x = 3\n define y = 3 +\n define z = 4 SEK\n cap total 5\ndefine ok = 1'
     assert errors(text) == [
         "t.sib:2:2: error[E102]: unexpected name `paymnet`; expected a declaration (party, measure, define,"
-        " payment, cap, …), a heading or prose (hint: did you mean `payment`?)",
+        " payment, cap, …), a heading or prose, or `@`, `currency`, `id`, `languages`, `rounding`, `signed`,"
+        " `version` to continue the one above (hint: did you mean `payment`?)",
         "t.sib:4:2: error[E102]: `define` starts a new declaration, but the one before it is not finished;"
         " expected a value (a number or amount, a name, a date, `(`…) (hint: complete the line above, or"
         " remove its unfinished part)",

@@ -1,0 +1,109 @@
+"""The broken-input corpus: one or more inputs per diagnostic code, each with its golden output.
+
+tests/corpus/broken/<CODE>_<name>.sib is a contract that produces <CODE>; when a file
+<CODE>_<name>.outcomes.json (or .csv) sits next to it, the pair is evaluated instead of
+checked. <CODE>_<name>.expected holds the exact stdout (then, after a `--- stderr ---`
+line, the stderr, where `eval` writes its diagnostics so that its stdout stays JSON) of
+
+    sibc check FILE --format gnu                                            (contracts)
+    sibc eval FILE --outcomes OUTCOMES --diagnostics gnu --format json      (pairs)
+
+run from the repository root with relative paths. When a message changes on purpose,
+refresh the golden files with
+
+    SIB_REGEN=1 .venv/bin/pytest tests/test_diagnostics_corpus.py
+
+and review the diff before committing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sibdsl.cli import main
+from sibdsl.codes import CODES
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "corpus" / "broken"
+REGEN = os.environ.get("SIB_REGEN") == "1"
+
+# Codes with no corpus file, and why. Keep this list exact: the test fails if a listed code
+# gains a corpus file or an unlisted code lacks one.
+NOT_IN_CORPUS = {
+    # A bug in sibc by definition: there is no input that should produce it.
+    "E900",
+}
+
+CONTRACTS = sorted(CORPUS.glob("*.sib"))
+
+
+def _code(path: Path) -> str:
+    return path.name.split("_", 1)[0]
+
+
+def _outcomes(contract: Path) -> Path | None:
+    for suffix in (".outcomes.json", ".outcomes.csv"):
+        candidate = contract.with_name(contract.stem + suffix)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _args(contract: Path) -> list[str]:
+    relative = contract.relative_to(ROOT).as_posix()
+    outcomes = _outcomes(contract)
+    if outcomes is None:
+        return ["check", relative, "--format", "gnu"]
+    return ["eval", relative, "--outcomes", outcomes.relative_to(ROOT).as_posix(),
+            "--diagnostics", "gnu", "--format", "json"]
+
+
+def test_corpus_is_not_empty():
+    assert len(CONTRACTS) >= len(CODES) - len(NOT_IN_CORPUS)
+
+
+@pytest.mark.parametrize("contract", CONTRACTS, ids=[p.stem for p in CONTRACTS])
+def test_corpus_file(contract: Path, monkeypatch):
+    code = _code(contract)
+    assert code in CODES, f"{contract.name}: the file name must start with a registered code"
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, _args(contract), catch_exceptions=False)
+    actual = result.stdout + (f"--- stderr ---\n{result.stderr}" if result.stderr else "")
+
+    expected_path = contract.with_suffix(".expected")
+    if REGEN:
+        expected_path.write_text(actual, encoding="utf-8")
+    else:
+        assert expected_path.exists(), (
+            f"no golden file {expected_path.relative_to(ROOT)}; run with SIB_REGEN=1 to write it")
+        assert actual == expected_path.read_text(encoding="utf-8"), (
+            f"output differs from {expected_path.relative_to(ROOT)} (SIB_REGEN=1 rewrites it)")
+
+    found = set(re.findall(r"\b(?:error|warning)\[([EW]\d{3})\]", actual))
+    assert code in found, f"{contract.name} should produce {code}; it produced {sorted(found) or 'nothing'}"
+    assert "E900" not in found, f"{contract.name} crashes sibc"
+    only_warnings = code.startswith("W") and all(c.startswith("W") for c in found)
+    assert result.exit_code == (0 if only_warnings else 1), result.output
+
+
+def test_every_code_has_a_corpus_file():
+    covered = {_code(p) for p in CONTRACTS}
+    missing = set(CODES) - covered - NOT_IN_CORPUS
+    assert not missing, f"codes without a file in tests/corpus/broken: {sorted(missing)}"
+    unexpected = NOT_IN_CORPUS & covered
+    assert not unexpected, f"now in the corpus, remove from NOT_IN_CORPUS: {sorted(unexpected)}"
+
+
+def test_no_stray_files():
+    """Every outcome file and golden file belongs to a contract of the corpus."""
+    stems = {p.stem for p in CONTRACTS}
+    for path in CORPUS.iterdir():
+        if path.suffix == ".sib":
+            continue
+        stem = path.name.split(".", 1)[0]
+        assert stem in stems, f"{path.name} has no contract {stem}.sib next to it"
