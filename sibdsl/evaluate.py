@@ -459,6 +459,15 @@ class Evaluator:
         return tuple(checks)
 
     def _values(self, ctx: _Ctx) -> dict[str, object]:
+        """Every definition's value for the audit trail. A definition the payout did not need may
+        be undefined for these outcomes (a division guarded by an `if`): it is shown, not fatal."""
+
+        def value(fn):
+            try:
+                return _public(fn(ctx))
+            except EvaluationError as err:
+                return f"undefined ({err.diagnostic.message})"
+
         values: dict[str, object] = {}
         for name, fn in self.definitions:
             series = self.contract.definitions[name].ty.series
@@ -466,11 +475,11 @@ class Evaluator:
                 per = {}
                 for period in self.contract.series[series].periods:
                     ctx.period[series] = period.name
-                    per[period.name] = _public(fn(ctx))
+                    per[period.name] = value(fn)
                 ctx.period.pop(series, None)
                 values[name] = per
             else:
-                values[name] = _public(fn(ctx))
+                values[name] = value(fn)
         return values
 
     def _settlement(self, lines, limits, guarantees, values, diagnostics) -> Settlement:

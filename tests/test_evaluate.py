@@ -176,3 +176,11 @@ def test_guarantees_are_evaluated_for_the_outcome():
 def test_evaluation_is_deterministic():
     body = "measure v: money\npayment p = v / 7 from city to fund\ncap total at 50 SEK"
     assert settle(body, {"v": "1 000 SEK"}) == settle(body, {"v": "1 000 SEK"})
+
+
+def test_a_guarded_division_does_not_fail_the_settlement():
+    body = ("measure n: count\ndefine per_head = 1 000 SEK / n\n"
+            "payment p = if n > 0 then per_head else 0 SEK from city to fund\n")
+    s = settle(body, {"n": 0})
+    assert s.total == 0
+    assert s.values["per_head"] == "undefined (division by zero for these outcomes)"
