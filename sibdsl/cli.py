@@ -21,7 +21,7 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 FORMATS = click.Choice(["human", "gnu", "json"])
 
 
-def _print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str, *, to_stderr: bool = False) -> None:
+def print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str, *, to_stderr: bool = False) -> None:
     """gnu and json go to stdout (they are the output of `check`), human to stderr; `eval` sends
     every format to stderr so that its stdout stays a settlement a machine can read."""
     if not diagnostics:
@@ -37,11 +37,11 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str, *, to_stderr
             click.echo(render_human(d) + "\n", err=True)
 
 
-def _count(n: int, word: str) -> str:
+def count_of(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _guard(command: Callable) -> Callable:
+def guard(command: Callable) -> Callable:
     """No traceback reaches a user: an unexpected exception becomes E900 and exit 3."""
 
     @wraps(command)
@@ -65,7 +65,32 @@ def _guard(command: Callable) -> Callable:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose heavier commands live in their own modules and are imported only when run
+    (or when `--help` lists them), so `sibc check` does not pay for z3, numpy or the renderers.
+
+    `LAZY_COMMANDS` maps a command name to "module:attribute" of a click command. Those modules
+    import what they share with this one (guard, print_diagnostics, exit codes) from here.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS:
+            import importlib
+
+            module, _, attribute = LAZY_COMMANDS[name].partition(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+# name → "module:attribute"; each module holds one click command (see LazyGroup).
+LAZY_COMMANDS: dict[str, str] = {
+}
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sibc")
 def main() -> None:
     """sibc: check and evaluate outcome contracts written in sibdsl.
@@ -78,7 +103,7 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("--format", "fmt", type=FORMATS, default="human", show_default=True,
               help="human: source line and caret; gnu: file:line:col one-liners; json: for machines.")
-@_guard
+@guard
 def check(files: tuple[str, ...], fmt: str) -> None:
     """Parse, resolve, type- and unit-check contracts; report every problem found."""
     from . import check_source, read_source
@@ -97,14 +122,14 @@ def check(files: tuple[str, ...], fmt: str) -> None:
         warnings = len(diagnostics) - errors
         failed = failed or errors > 0
         if contract is not None:
-            summaries.append(f"{path}: ok — {_count(len(contract.payments), 'payment')}, "
-                             f"{_count(len(contract.measures), 'measure')}, "
-                             f"{_count(len(contract.guarantees), 'guarantee')}"
-                             + (f", {_count(warnings, 'warning')}" if warnings else ""))
+            summaries.append(f"{path}: ok — {count_of(len(contract.payments), 'payment')}, "
+                             f"{count_of(len(contract.measures), 'measure')}, "
+                             f"{count_of(len(contract.guarantees), 'guarantee')}"
+                             + (f", {count_of(warnings, 'warning')}" if warnings else ""))
         else:
-            summaries.append(f"{path}: {_count(errors, 'error')}"
-                             + (f", {_count(warnings, 'warning')}" if warnings else ""))
-    _print_diagnostics(all_diagnostics, fmt)
+            summaries.append(f"{path}: {count_of(errors, 'error')}"
+                             + (f", {count_of(warnings, 'warning')}" if warnings else ""))
+    print_diagnostics(all_diagnostics, fmt)
     if fmt == "human":
         for line in summaries:
             click.echo(line)
@@ -119,7 +144,7 @@ def check(files: tuple[str, ...], fmt: str) -> None:
 @click.option("--trace/--no-trace", default=True, show_default=True, help="Show the audit trail.")
 @click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True,
               help="How to print problems with the contract or the outcome file.")
-@_guard
+@guard
 def eval_(file: str, outcomes_path: str, fmt: str, trace: bool, diag_fmt: str) -> None:
     """Settle a contract for measured outcomes: every payment line with its clause and steps."""
     from . import check_source, compile_contract, load_outcomes, read_source
@@ -127,7 +152,7 @@ def eval_(file: str, outcomes_path: str, fmt: str, trace: bool, diag_fmt: str) -
     from .report import settlement_json_text, settlement_text
 
     def fail(diagnostics: Sequence[Diagnostic]) -> None:
-        _print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
+        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
         sys.exit(EXIT_ERRORS)
 
     try:
@@ -135,7 +160,7 @@ def eval_(file: str, outcomes_path: str, fmt: str, trace: bool, diag_fmt: str) -
         contract, diagnostics = check_source(source)
         if contract is None:
             fail(diagnostics)
-        _print_diagnostics(diagnostics, diag_fmt, to_stderr=True)  # the contract's warnings
+        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)  # the contract's warnings
         outcomes = load_outcomes(contract, outcomes_path)
         settlement = compile_contract(contract, source).evaluate(outcomes)
     except SibError as err:
@@ -151,7 +176,7 @@ def eval_(file: str, outcomes_path: str, fmt: str, trace: bool, diag_fmt: str) -
 
 @main.command()
 @click.argument("code")
-@_guard
+@guard
 def explain(code: str) -> None:
     """Print the documentation of a diagnostic code (e.g. `sibc explain E201`)."""
     from .explain import page

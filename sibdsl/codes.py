@@ -38,6 +38,10 @@ CODES: dict[str, Code] = {
         Code("E104", _E, "unterminated text"),
         Code("E105", _E, "invalid date"),
         Code("E106", _E, "input too large or too deeply nested"),
+
+        # input limits: E110–E119 (hostile input)
+        # (end)
+
         # names
         Code("E201", _E, "undefined name"),
         Code("E202", _E, "name defined twice"),
@@ -84,9 +88,31 @@ CODES: dict[str, Code] = {
         Code("E506", _E, "value in the wrong currency"),
         Code("E507", _E, "unknown or missing period"),
         Code("E508", _E, "value given twice"),
+
+        # more outcome data: E509–E549 (hostile input)
+        # (end)
+
         # evaluation
         Code("E601", _E, "negative payment"),
         Code("E602", _E, "division by zero"),
+        # verification: E701–E719 (sibc verify)
+        # (end)
+
+        # council documents: E720–E739 (sibc render, sibc fingerprint)
+        # (end)
+
+        # formatter and templates: E740–E759 (sibc fmt, sibc new)
+        # (end)
+
+        # review tools: E760–E779 (sibc diff, sibc lsp)
+        # (end)
+
+        # simulation: E800–E829 (sibc simulate)
+        # (end)
+
+        # scenarios: E830–E859 (sibc test)
+        # (end)
+
         # the tool itself
         Code("E900", _E, "internal error in sibc"),
     ]
