@@ -20,6 +20,9 @@ from .units import BOOL, COUNT, DATE, DAYS, MEASURE_TYPES, MONEY, NUMBER, SHARE,
 from .units import combine, comparable, unify
 from .values import ROUNDING_MODES, Rounding
 
+_GUARANTEE_SERIES_HINT = ("a guarantee is about the whole settlement: add the periods up with sum(…), "
+                          "e.g. `sum(if met then 1 else 0) == 0` for \"no period met\"")
+
 ROLES = ("payer", "investor", "provider", "evaluator", "intermediary")
 RECEIVING_ROLES = ("investor", "provider", "intermediary")
 PAYING_ROLES = ("payer",)
@@ -959,6 +962,10 @@ class _Checker:
                     self.error("E304", f"expected a yes/no condition, found {when.ty.describe()}",
                                node.when.span)
                     continue
+                if when.ty.series:
+                    self.error("E307", f"the condition depends on values per `{when.ty.series}`",
+                               node.when.span, hint=_GUARANTEE_SERIES_HINT)
+                    continue
             if node.monotone:
                 if not typed.ty.numeric:
                     self.error("E305", f"only numbers and amounts can be {node.monotone}", node.expr.span)
@@ -970,6 +977,10 @@ class _Checker:
             elif typed.ty.kind != BOOL:
                 self.error("E304", f"a guarantee states a yes/no property, found {typed.ty.describe()}",
                            node.expr.span, hint="e.g. `guarantee never_above: total <= 12 000 000 SEK`")
+                continue
+            elif typed.ty.series:
+                self.error("E307", f"the guarantee depends on values per `{typed.ty.series}`",
+                           node.expr.span, hint=_GUARANTEE_SERIES_HINT)
                 continue
             result.append(m.Guarantee(clause, typed, when, node.monotone,
                                       node.monotone_in.name if node.monotone_in else None))

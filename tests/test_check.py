@@ -41,6 +41,24 @@ CASES = [
         id='duplicate',
     ),
     pytest.param(
+        'term 2020-01-01 to 2021-12-31\nperiods year: y1 2020-01-01 to 2020-12-31\n'
+        'measure n: count per year\npayment p = 1 SEK from city to fund\n'
+        'guarantee g: total <= 1 SEK when n > 3',
+        [
+            'test.sib:11:34: error[E307]: the condition depends on values per `year` (hint: a guarantee is about the whole settlement: add the periods up with sum(…), e.g. `sum(if met then 1 else 0) == 0` for "no period met")',
+        ],
+        id='guarantee_condition_per_period',
+    ),
+    pytest.param(
+        'term 2020-01-01 to 2021-12-31\nperiods year: y1 2020-01-01 to 2020-12-31\n'
+        'measure n: count per year\npayment p = 1 SEK from city to fund\n'
+        'guarantee g: n < 3',
+        [
+            'test.sib:11:14: error[E307]: the guarantee depends on values per `year` (hint: a guarantee is about the whole settlement: add the periods up with sum(…), e.g. `sum(if met then 1 else 0) == 0` for "no period met")',
+        ],
+        id='guarantee_per_period',
+    ),
+    pytest.param(
         'define a = b + 1\ndefine b = a * 2\npayment p = 1 SEK from city to fund',
         [
             'test.sib:7:8: error[E203]: `a` depends on itself: a → b → a (hint: a definition cannot use its own value, directly or through others)',
