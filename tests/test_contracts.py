@@ -70,3 +70,69 @@ def test_norrkoping_school_gate_holds_the_payout_at_the_principal():
     outcomes = {"reference_costs": "61 000 000 SEK", "actual_costs": "45 000 000 SEK",
                 "school_improved": False, "completed": True}
     assert total("contracts/norrkoping.sib", outcomes) == 10_000_000
+
+
+def lines(contract_path: str, outcomes: dict) -> dict[tuple[str, str | None], Decimal]:
+    contract = load_contract(ROOT / contract_path)
+    settlement = compile_contract(contract).evaluate(load_outcomes(contract, text=json.dumps(outcomes)))
+    return {(line.payment, line.period): line.amount for line in settlement.lines}
+
+
+def peterborough(pilot: tuple[int, int], comparison: tuple[int, int] = (155, 155),
+                 released: tuple[int, int] = (1000, 1000)) -> dict:
+    return {"pilot_events": dict(zip(("cohort_1", "cohort_2"), pilot)),
+            "comparison_events": dict(zip(("cohort_1", "cohort_2"), comparison)),
+            "released": dict(zip(("cohort_1", "cohort_2"), released))}
+
+
+def test_peterborough_cohort_1_published_result_triggers_no_cohort_payment():
+    # MoJ, August 2014: 142 against 155 reconviction events per 100 offenders, an 8.4 % reduction,
+    # below the 10 % cohort threshold: "did not trigger payment".
+    result = lines("contracts/peterborough.sib", peterborough((142, 160), (155, 155)))
+    assert round((155 - 142) / Decimal(155), 3) == Decimal("0.084")
+    assert result[("cohort_payment", "cohort_1")] == 0
+    assert sum(result.values()) == 0  # and with a poor cohort 2 the 7.5 % overall test fails too
+
+
+def test_peterborough_final_published_result_pays_above_the_7_5_percent_threshold():
+    # MoJ, July 2017: over both cohorts reconviction events fell by 9 %, above 7.5 % → payment.
+    outcomes = json.loads((ROOT / "contracts" / "peterborough.outcomes.json").read_text())
+    pilot = sum(outcomes["pilot_events"].values())
+    comparison = sum(outcomes["comparison_events"].values())
+    assert round(1 - Decimal(pilot) / comparison, 2) == Decimal("0.09")
+    result = lines("contracts/peterborough.sib", outcomes)
+    assert result[("cohort_payment", "cohort_1")] == result[("cohort_payment", "cohort_2")] == 0
+    # 280 events avoided at the assumed price: the capital is repaid with a return
+    assert result[("final_payment", None)] == 280 * 20_000 > 5_000_000
+
+
+def test_peterborough_a_10_percent_cohort_is_paid_at_once_and_not_again_at_the_end():
+    result = lines("contracts/peterborough.sib", peterborough((139, 145)))  # 10.3 %, 6.5 %
+    assert result[("cohort_payment", "cohort_1")] == 160 * 20_000
+    assert result[("final_payment", None)] == 100 * 20_000  # overall 8.4 %: the rest, once
+
+
+def test_peterborough_payments_stop_at_the_8m_cap():
+    result = lines("contracts/peterborough.sib", peterborough((50, 50)))
+    assert sum(result.values()) == 8_000_000
+
+
+@pytest.mark.parametrize("reduction, city", [
+    # The published schedule (City of New York fact sheet, 2012; Olson and Phillips, 2013)
+    ("8.4 %", 0), ("8.5 %", 4_800_000), ("10 %", 9_600_000), ("11 %", 10_080_000),
+    ("12 %", 10_176_000), ("12.5 %", 10_272_000), ("13 %", 10_368_000), ("16 %", 10_944_000),
+    ("19.9 %", 10_944_000), ("20 %", 11_712_000), ("35 %", 11_712_000),
+])
+def test_nyc_rikers_payment_schedule(reduction, city):
+    result = lines("contracts/nyc_rikers.sib", {"bed_day_reduction": reduction})
+    assert result[("success", None)] == city
+    # the investor never gets back less than 75 % of the 9.6m loan (Bloomberg's guarantee)
+    assert sum(result.values()) == max(city, 7_200_000)
+
+
+def test_nyc_rikers_published_result_the_city_paid_nothing():
+    # Vera Institute, July 2015: no significant reduction; the City paid nothing and the
+    # investor lost 25 % of the principal under the original terms.
+    outcomes = json.loads((ROOT / "contracts" / "nyc_rikers.outcomes.json").read_text())
+    result = lines("contracts/nyc_rikers.sib", outcomes)
+    assert result == {("success", None): 0, ("guarantee_draw", None): 7_200_000}
