@@ -273,6 +273,10 @@ class Evaluator:
     def money(self, value: Fraction) -> Decimal:
         return to_decimal(value)
 
+    def amount_text(self, value: Fraction) -> str:
+        """An amount as the audit trail writes it: `1 000 000 SEK`."""
+        return format_amount(value, self.contract.currency)
+
     def round(self, value: Fraction) -> Fraction:
         return self.rounding.apply(value)
 
@@ -333,19 +337,19 @@ class Evaluator:
                         limit = self.round(fn(ctx))
                         excess = sum((ln.amount for ln in in_period), Fraction(0)) - limit
                         self._cut(in_period, excess, "period cap", cap.clause,
-                                  f"at most {self.money(limit)} in period {period.name}")
+                                  f"at most {self.amount_text(limit)} in period {period.name}")
                     ctx.period.pop(cap.target, None)
                 elif cap.kind == "participant":
                     size = contract.cohorts[cap.target].size
                     limit = self.round(fn(ctx) * size)
                     self._cut(lines, self._total(lines) - limit, "participant cap", cap.clause,
-                              f"at most {self.money(limit)} for {size} participants")
+                              f"at most {self.amount_text(limit)} for {size} participants")
             # 5: gates on the total
             for gate, cond, level in self.gates:
                 if gate.target == "total" and not cond(ctx):
                     cut_to = self.round(level(ctx))
                     self._cut(lines, self._total(lines) - cut_to, "gate failed", gate.clause,
-                              f"the part above {self.money(cut_to)} is not paid")
+                              f"the part above {self.amount_text(cut_to)} is not paid")
             # 6: floors on the total
             for floor, amount, when in self.floors:
                 if floor.target != "total" or (when is not None and not when(ctx)):
@@ -358,14 +362,14 @@ class Evaluator:
                     top_up = _Line(floor.clause.name, floor.clause, floor.payer or "", floor.recipient or "",
                                    None, due, Fraction(0), [])
                     self._step(top_up, "floor top-up", floor.clause, Fraction(0), shortfall,
-                               f"the total is raised to the floor of {self.money(minimum)}")
+                               f"the total is raised to the floor of {self.amount_text(minimum)}")
                     lines.append(top_up)
             # 7: caps on the total
             for cap, fn in self.caps:
                 if cap.kind == "total":
                     limit = self.round(fn(ctx))
                     self._cut(lines, self._total(lines) - limit, "cap", cap.clause,
-                              f"the total is limited to {self.money(limit)}")
+                              f"the total is limited to {self.amount_text(limit)}")
             # 8: return limits
             limits = self._apply_return_limits(lines)
             payments = {name: sum((ln.amount for ln in group), Fraction(0))
@@ -411,13 +415,13 @@ class Evaluator:
             minimum = self.round(amount(ctx))
             if line.amount < minimum:
                 self._step(line, "floor", floor.clause, line.amount, minimum,
-                           f"raised to the floor of {self.money(minimum)}")
+                           f"raised to the floor of {self.amount_text(minimum)}")
         for cap, fn in self.caps:
             if cap.kind != "payment" or cap.target != payment.name:
                 continue
             limit = self.round(fn(ctx))
             if line.amount > limit:
-                self._step(line, "cap", cap.clause, line.amount, limit, f"limited to {self.money(limit)}")
+                self._step(line, "cap", cap.clause, line.amount, limit, f"limited to {self.amount_text(limit)}")
 
     def _invested(self) -> dict[str, list[m.Investment]]:
         invested: dict[str, list[m.Investment]] = {}
@@ -444,7 +448,7 @@ class Evaluator:
                 to_investor = [ln for ln in lines if ln.recipient == investor]
                 excess = self._total(to_investor) - most
                 self._cut(to_investor, excess, "return limit", limit.clause,
-                          f"{investor} receives at most {self.money(most)} ({basis})")
+                          f"{investor} receives at most {self.amount_text(most)} ({basis})")
         return allowed
 
     def _check_guarantees(self, ctx: _Ctx) -> tuple[GuaranteeCheck, ...]:

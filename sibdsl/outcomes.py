@@ -20,6 +20,7 @@ from . import model as m
 from .diagnostics import Diagnostic, SibError, did_you_mean
 from .source import Source, Span
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, NUMBER, SHARE
+from .values import to_decimal
 
 MAX_OUTCOME_BYTES = 20_000_000
 
@@ -293,10 +294,14 @@ class _Loader:
             upper = Fraction(1) if kind == SHARE else None
         if (lower is not None and value < lower) or (upper is not None and value > upper):
             bounds = _bounds(measure, lower, upper, currency)
-            self.error("E505", f"`{what}` is {_show(raw)}, outside {bounds}", span,
-                       hint="check the figure; the contract declares the range with `between`"
-                       if measure.lower is not None or measure.upper is not None else
-                       "negative counts, amounts and days are impossible; shares lie between 0 % and 100 %")
+            if kind == SHARE and unit is None and 1 < value <= 100:
+                hint = (f"a share without `%` is a fraction of 1: write \"{_show(raw).strip('`')} %\" "
+                        f"or {to_decimal(value / 100)}")
+            elif measure.lower is not None or measure.upper is not None:
+                hint = "check the figure; the contract declares the range with `between`"
+            else:
+                hint = "negative counts, amounts and days are impossible; shares lie between 0 % and 100 %"
+            self.error("E505", f"`{what}` is {_show(raw)}, outside {bounds}", span, hint=hint)
             return None
         return value
 

@@ -74,3 +74,8 @@ def test_unreadable_file(tmp_path):
         load_outcomes(model(BODY), path)
     assert info.value.diagnostics[0].code == "E001"
     assert "not UTF-8" in info.value.diagnostics[0].message
+
+
+def test_a_share_written_as_a_whole_percentage_gets_a_hint():
+    (message,) = problems('{"costs": "1 SEK", "rate": 85, "n": {"y1": 1, "y2": 1}, "ok": true}')
+    assert message.endswith('(hint: a share without `%` is a fraction of 1: write "85 %" or 0.85)')
