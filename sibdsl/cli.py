@@ -37,8 +37,8 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str, *, to_stderr:
             click.echo(render_human(d) + "\n", err=True)
 
 
-def count_of(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def count_of(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def guard(command: Callable) -> Callable:
@@ -87,6 +87,7 @@ class LazyGroup(click.Group):
 
 # name → "module:attribute"; each module holds one click command (see LazyGroup).
 LAZY_COMMANDS: dict[str, str] = {
+    "verify": "sibdsl.verify_cli:verify",
 }
 
 
@@ -103,9 +104,12 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("--format", "fmt", type=FORMATS, default="human", show_default=True,
               help="human: source line and caret; gnu: file:line:col one-liners; json: for machines.")
+@click.option("--verify/--no-verify", "run_verify", default=True, show_default=True,
+              help="Also prove the contract's properties for every possible outcome (see `sibc verify`); "
+              "results for an unchanged contract are cached.")
 @guard
-def check(files: tuple[str, ...], fmt: str) -> None:
-    """Parse, resolve, type- and unit-check contracts; report every problem found."""
+def check(files: tuple[str, ...], fmt: str, run_verify: bool) -> None:
+    """Parse, resolve, type- and unit-check contracts and prove their properties; report every problem."""
     from . import check_source, read_source
 
     all_diagnostics: list[Diagnostic] = []
@@ -117,6 +121,15 @@ def check(files: tuple[str, ...], fmt: str) -> None:
             contract, diagnostics = check_source(source)
         except SibError as err:
             contract, diagnostics = None, list(err.diagnostics)
+        proved = None
+        if contract is not None and run_verify:
+            from .proofcache import diagnostic, verify_cached
+
+            records = verify_cached(contract, source)
+            proved = sum(r["status"] == "proved" for r in records)
+            diagnostics = diagnostics + [d for d in (diagnostic(r, source) for r in records) if d]
+            if any(d.is_error for d in diagnostics):
+                contract = None
         all_diagnostics += diagnostics
         errors = sum(d.is_error for d in diagnostics)
         warnings = len(diagnostics) - errors
@@ -125,6 +138,7 @@ def check(files: tuple[str, ...], fmt: str) -> None:
             summaries.append(f"{path}: ok — {count_of(len(contract.payments), 'payment')}, "
                              f"{count_of(len(contract.measures), 'measure')}, "
                              f"{count_of(len(contract.guarantees), 'guarantee')}"
+                             + (f", {count_of(proved, 'property', 'properties')} proved" if proved is not None else "")
                              + (f", {count_of(warnings, 'warning')}" if warnings else ""))
         else:
             summaries.append(f"{path}: {count_of(errors, 'error')}"

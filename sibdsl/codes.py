@@ -96,6 +96,8 @@ CODES: dict[str, Code] = {
         Code("E601", _E, "negative payment"),
         Code("E602", _E, "division by zero"),
         # verification: E701–E719 (sibc verify)
+        Code("E701", _E, "a property of the contract does not hold"),
+        Code("W701", _W, "a property of the contract could not be proved"),
         # (end)
 
         # council documents: E720–E739 (sibc render, sibc fingerprint)

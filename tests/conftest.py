@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from sibdsl import Source, check_source
 from sibdsl.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Proof results are cached per contract text (sibdsl/proofcache.py); tests use a fresh cache of their own.
+os.environ["SIBDSL_CACHE_DIR"] = tempfile.mkdtemp(prefix="sibdsl-test-cache-")
 REGEN = os.environ.get("SIB_REGEN") == "1"
 
 HEADER = """contract "Test"

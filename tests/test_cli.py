@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -12,7 +13,10 @@ from .conftest import ROOT
 def test_check_ok(run):
     result = run("check", "contracts/norrkoping.sib")
     assert result.exit_code == 0
-    assert result.stdout == "contracts/norrkoping.sib: ok — 3 payments, 4 measures, 4 guarantees\n"
+    assert result.stdout == "contracts/norrkoping.sib: ok — 3 payments, 4 measures, 4 guarantees, " \
+        "15 properties proved\n"
+    quick = run("check", "--no-verify", "contracts/norrkoping.sib")
+    assert quick.stdout == "contracts/norrkoping.sib: ok — 3 payments, 4 measures, 4 guarantees\n"
 
 
 def test_check_errors_exit_1_in_every_format(run, tmp_path):
@@ -86,11 +90,23 @@ def test_explain(run):
     assert unknown.exit_code == 2 and "no diagnostic code 'E999'" in unknown.stderr
 
 
-def test_check_imports_no_heavy_modules():
+def _imports_after_check(*args: str, env: dict | None = None) -> list[str]:
     code = (
         "import sys\nfrom sibdsl.cli import main\n"
-        "try:\n    main(['check', 'contracts/norrkoping.sib'])\nexcept SystemExit:\n    pass\n"
+        f"try:\n    main(['check', *{list(args)!r}, 'contracts/norrkoping.sib'])\nexcept SystemExit:\n    pass\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'hypothesis', 'jinja2', 'numpy', 'z3'}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env=env)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_check_imports_no_heavy_modules():
+    assert _imports_after_check("--no-verify") == "[]"
+
+
+def test_check_of_an_unchanged_contract_reuses_its_proofs(tmp_path):
+    env = {**os.environ, "SIBDSL_CACHE_DIR": str(tmp_path)}
+    assert _imports_after_check(env=env) == "['z3']"  # proved now, and cached
+    assert len(list(tmp_path.glob("*.json"))) == 1
+    assert _imports_after_check(env=env) == "[]"  # the cached proofs: no solver needed

@@ -78,17 +78,16 @@ def lines(contract_path: str, outcomes: dict) -> dict[tuple[str, str | None], De
     return {(line.payment, line.period): line.amount for line in settlement.lines}
 
 
-def peterborough(pilot: tuple[int, int], comparison: tuple[int, int] = (155, 155),
-                 released: tuple[int, int] = (1000, 1000)) -> dict:
+def peterborough(pilot: tuple[int, int], comparison: tuple[int, int] = (1550, 1550)) -> dict:
+    """Reconviction events of two cohorts of 1 000 (per-100 figures × 10)."""
     return {"pilot_events": dict(zip(("cohort_1", "cohort_2"), pilot)),
-            "comparison_events": dict(zip(("cohort_1", "cohort_2"), comparison)),
-            "released": dict(zip(("cohort_1", "cohort_2"), released))}
+            "comparison_events": dict(zip(("cohort_1", "cohort_2"), comparison))}
 
 
 def test_peterborough_cohort_1_published_result_triggers_no_cohort_payment():
     # MoJ, August 2014: 142 against 155 reconviction events per 100 offenders, an 8.4 % reduction,
     # below the 10 % cohort threshold: "did not trigger payment".
-    result = lines("contracts/peterborough.sib", peterborough((142, 160), (155, 155)))
+    result = lines("contracts/peterborough.sib", peterborough((1420, 1600)))
     assert round((155 - 142) / Decimal(155), 3) == Decimal("0.084")
     assert result[("cohort_payment", "cohort_1")] == 0
     assert sum(result.values()) == 0  # and with a poor cohort 2 the 7.5 % overall test fails too
@@ -107,13 +106,18 @@ def test_peterborough_final_published_result_pays_above_the_7_5_percent_threshol
 
 
 def test_peterborough_a_10_percent_cohort_is_paid_at_once_and_not_again_at_the_end():
-    result = lines("contracts/peterborough.sib", peterborough((139, 145)))  # 10.3 %, 6.5 %
+    result = lines("contracts/peterborough.sib", peterborough((1390, 1450)))  # 10.3 %, 6.5 %
     assert result[("cohort_payment", "cohort_1")] == 160 * 20_000
     assert result[("final_payment", None)] == 100 * 20_000  # overall 8.4 %: the rest, once
 
 
+def test_peterborough_exactly_10_percent_meets_the_cohort_threshold():
+    result = lines("contracts/peterborough.sib", peterborough((1395, 1600)))  # 155 of 1 550 = 10 %
+    assert result[("cohort_payment", "cohort_1")] == 155 * 20_000
+
+
 def test_peterborough_payments_stop_at_the_8m_cap():
-    result = lines("contracts/peterborough.sib", peterborough((50, 50)))
+    result = lines("contracts/peterborough.sib", peterborough((500, 500)))
     assert sum(result.values()) == 8_000_000
 
 

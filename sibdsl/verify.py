@@ -1,0 +1,1008 @@
+"""`sibc verify`: the contract's promises proved for every possible set of outcomes.
+
+The checked model is translated into an SMT formula (z3, over exact rationals and integers) that
+mirrors the evaluation function of `evaluate.py` step by step: the payment formulas, the contract's
+rounding rule (encoded exactly with integer floors, so a proof is a proof about rounded amounts),
+gates, floors, caps, the cuts in reverse declaration order, the floor top-up lines and the
+return limits. Each property is the claim "for all outcomes within the measures' types and
+bounds, P holds"; z3 searches for outcomes where P fails.
+
+Verdicts:
+    proved    z3 showed that no outcomes break the property;
+    violated  z3 found outcomes that break it, and the real evaluator, run on those outcomes
+              written as an outcome file, reproduced the violation;
+    unknown   z3 gave up (time-out, non-linear arithmetic it cannot decide), or found outcomes the
+              evaluator did not confirm; the reason is given. Never a silent pass.
+
+The built-in properties (caps, floors, gates, non-negative payments, return limits, monotonicity
+in every measure with `better higher/lower`, floors not above caps, and that the settlement is
+defined: no division by zero) are checked for every contract; the contract's `guarantee`s too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+
+import attrs
+import z3
+
+from . import model as m
+from .evaluate import EvaluationError, Evaluator, _Compiler, _Ctx, compile_contract
+from .outcomes import load_outcomes
+from .settlement import Settlement
+from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
+from .values import Rounding, growth_factor, to_decimal, year_fraction
+
+PROVED, VIOLATED, UNKNOWN = "proved", "violated", "unknown"
+DEFAULT_TIMEOUT = 10.0
+
+
+@attrs.frozen
+class Verdict:
+    """The outcome of proving one property."""
+
+    key: str  # stable identifier, e.g. "cap:ceiling"
+    description: str  # for people: "the total is never above the cap `ceiling` (line 57)"
+    status: str  # proved / violated / unknown
+    seconds: float
+    reason: str = ""
+    counterexample: tuple[dict, ...] = ()  # outcome files (two for monotonicity: before, after)
+    settlements: tuple[Settlement, ...] = ()
+    clause: m.ClauseRef | None = None  # the declaration the property is about
+    line: int = 0  # where the violation shows, when no clause says (a division by zero)
+
+
+# ---------------------------------------------------------------- symbolic evaluation
+class _Undefined(Exception):
+    """A construct the encoding does not cover; the property becomes `unknown`."""
+
+
+def _real(value) -> z3.ArithRef:
+    if isinstance(value, bool):
+        raise _Undefined("a yes/no value where a number was expected")
+    if isinstance(value, datetime.date):
+        return z3.RealVal(value.toordinal())
+    f = Fraction(value)
+    return z3.RealVal(f"{f.numerator}/{f.denominator}")
+
+
+def _const(value):
+    if isinstance(value, bool):
+        return z3.BoolVal(value)
+    return _real(value)
+
+
+def _trunc(x):
+    """int(x) for a real x: towards zero."""
+    return z3.If(x >= 0, z3.ToReal(z3.ToInt(x)), -z3.ToReal(z3.ToInt(-x)))
+
+
+def _min(items):
+    result = items[0]
+    for item in items[1:]:
+        result = z3.If(item < result, item, result)
+    return result
+
+
+def _max(items):
+    result = items[0]
+    for item in items[1:]:
+        result = z3.If(item > result, item, result)
+    return result
+
+
+def sym_round(x, rounding: Rounding):
+    """Rounding.apply, exactly: the same case analysis over an integer floor."""
+    step = _real(Fraction(rounding.step))
+    units = x / step
+    whole = z3.ToReal(z3.ToInt(units))
+    rest = units - whole
+    half = z3.RealVal("1/2")
+    mode = rounding.mode
+    if mode == "down":
+        n = whole
+    elif mode == "up":
+        n = z3.If(rest == 0, whole, whole + 1)
+    else:
+        if mode == "half up":
+            tie = z3.If(x >= 0, whole + 1, whole)
+        elif mode == "half down":
+            tie = z3.If(x >= 0, whole, whole + 1)
+        else:  # half even
+            tie = z3.If(z3.ToInt(whole) % 2 == 0, whole, whole + 1)
+        n = z3.If(rest == 0, whole, z3.If(rest > half, whole + 1, z3.If(rest < half, whole, tie)))
+    return n * step
+
+
+class _Sym:
+    """One symbolic copy of the contract's evaluation: inputs are z3 variables named with `tag`."""
+
+    def __init__(self, contract: m.Contract, tag: str, shared: dict | None = None,
+                 fresh: Iterable[str] = (), abstract: bool = False):
+        self.contract = contract
+        self.tag = tag
+        # abstract: each rounding is a fresh value within one step of its argument; the sites are
+        # paired across copies by `pair_roundings`, which adds that rounding is monotone.
+        self.abstract = abstract
+        self.roundings: list[tuple[z3.ArithRef, z3.ArithRef]] = []
+        self.inputs: dict[tuple[str, str | None], z3.ExprRef] = {}
+        self.domain: list[z3.BoolRef] = []
+        fresh = set(fresh)
+        for name, measure in contract.measures.items():
+            periods = [p.name for p in contract.series[measure.ty.series].periods] if measure.ty.series else [None]
+            for period in periods:
+                key = (name, period)
+                if shared is not None and name not in fresh:
+                    self.inputs[key] = shared[key]
+                    continue
+                self.inputs[key] = self._variable(measure, f"{tag}{name}" + (f"@{period}" if period else ""))
+        self.constants = {n: i.amount for n, i in contract.investments.items()}
+        self.constants.update({n: Fraction(c.size) for n, c in contract.cohorts.items()})
+        self.cache: dict = {}
+        self.payments: dict[str, z3.ArithRef] | None = None
+        self.total: z3.ArithRef | None = None
+
+    def round(self, x):
+        if not self.abstract:
+            return sym_round(x, self.contract.rounding)
+        step = _real(Fraction(self.contract.rounding.step))
+        r = z3.Real(f"{self.tag}round{len(self.roundings)}")
+        self.domain += [r > x - step, r < x + step]
+        self.roundings.append((x, r))
+        return r
+
+    def _variable(self, measure: m.Measure, name: str):
+        kind = measure.ty.kind
+        if kind == BOOL:
+            return z3.Bool(name)
+        if kind in (COUNT, DATE):
+            raw = z3.Int(name)
+            var = z3.ToReal(raw)
+        else:
+            var = z3.Real(name)
+        lower, upper = measure.lower, measure.upper
+        if lower is None and upper is None:
+            lower = Fraction(0) if kind in (MONEY, COUNT, DAYS, SHARE) else None
+            upper = Fraction(1) if kind == SHARE else None
+        if kind == DATE:  # a calendar date an outcome file can hold
+            self.domain += [var >= 1, var <= datetime.date.max.toordinal()]
+        if lower is not None:
+            self.domain.append(var >= _real(lower))
+        if upper is not None:
+            self.domain.append(var <= _real(upper))
+        return var
+
+    # expressions: (term, defined) where `defined` says the evaluator would not fail (E602)
+    def expr(self, e: m.Expr, period: dict[str, str]):
+        if isinstance(e, m.Const):
+            return _const(e.value), z3.BoolVal(True)
+        if isinstance(e, m.Input):
+            return self.inputs[(e.name, period[e.ty.series] if e.ty.series else None)], z3.BoolVal(True)
+        if isinstance(e, m.Var):
+            return self.var(e.name, period)
+        if isinstance(e, m.PaymentRef):
+            if self.payments is None:
+                raise _Undefined("a payment's settled amount outside a guarantee")
+            return self.payments[e.name], z3.BoolVal(True)
+        if isinstance(e, m.Total):
+            if self.total is None:
+                raise _Undefined("the total outside a guarantee")
+            return self.total, z3.BoolVal(True)
+        if isinstance(e, m.Cond):
+            c, dc = self.expr(e.cond, period)
+            t, dt = self.expr(e.then, period)
+            o, do = self.expr(e.otherwise, period)
+            return z3.If(c, t, o), z3.And(dc, z3.If(c, dt, do))
+        if isinstance(e, m.Sum):
+            periods = self.contract.series[e.series].periods
+            terms, defined = [], []
+            for p in periods:
+                t, d = self.expr(e.operand, {**period, e.series: p.name})
+                terms.append(t)
+                defined.append(d)
+            return z3.Sum(terms) if terms else z3.RealVal(0), z3.And(defined)
+        if isinstance(e, m.Steps):
+            x, dx = self.expr(e.subject, period)
+            value, defined = self.expr(e.below, period)
+            for threshold, row in zip(e.thresholds, e.values):
+                v, d = self.expr(row, period)
+                value = z3.If(x >= _real(threshold), v, value)
+                defined = z3.If(x >= _real(threshold), d, defined)
+            return value, z3.And(dx, defined)
+        if isinstance(e, m.Interp):
+            x, dx = self.expr(e.subject, period)
+            xs, ys = [_real(v) for v in e.xs], [_real(v) for v in e.ys]
+            value = ys[-1]
+            for i in range(len(xs) - 1, 0, -1):
+                slope = (ys[i] - ys[i - 1]) * (x - xs[i - 1]) / (xs[i] - xs[i - 1])
+                value = z3.If(x <= xs[i], ys[i - 1] + slope, value)
+            value = z3.If(x <= xs[0], ys[0], value)
+            return value, dx
+        assert isinstance(e, m.Op), e
+        return self.op(e, period)
+
+    def op(self, e: m.Op, period):
+        parts = [self.expr(a, period) for a in e.args]
+        terms = [p[0] for p in parts]
+        defined = z3.And([p[1] for p in parts]) if parts else z3.BoolVal(True)
+        op = e.op
+        if op == "neg":
+            return -terms[0], defined
+        if op == "not":
+            return z3.Not(terms[0]), defined
+        if op == "abs":
+            return z3.If(terms[0] >= 0, terms[0], -terms[0]), defined
+        if op == "min":
+            return _min(terms), defined
+        if op == "max":
+            return _max(terms), defined
+        (a, da), (b, db) = parts
+        if op == "and":  # evaluated left to right, the right only when needed
+            return z3.And(a, b), z3.And(da, z3.Implies(a, db))
+        if op == "or":
+            return z3.Or(a, b), z3.And(da, z3.Implies(z3.Not(a), db))
+        if op in ("<", "<=", ">", ">=", "==", "!="):
+            return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "!=": a != b}[op], defined
+        if op == "+":
+            if e.ty.kind == DATE:
+                if e.args[0].ty.kind == DATE:
+                    return a + _trunc(b), defined
+                return b + _trunc(a), defined
+            return a + b, defined
+        if op == "-":
+            if e.ty.kind == DATE:
+                return a - _trunc(b), defined
+            return a - b, defined
+        if op in ("*", "of"):
+            return a * b, defined
+        if op == "/":
+            return a / b, z3.And(defined, b != 0)
+        raise _Undefined(f"the operator {op}")
+
+    def var(self, name: str, period: dict[str, str]):
+        if name in self.constants:
+            return _real(self.constants[name]), z3.BoolVal(True)
+        definition = self.contract.definitions[name]
+        series = definition.ty.series
+        key = (name, period.get(series) if series else None)
+        if key not in self.cache:
+            inner_period = {series: period[series]} if series else {}
+            # a definition sees only its own series' period, as in the evaluator's cache
+            term, defined = self.expr(definition.expr, {**period, **inner_period} if series else period)
+            if definition.indexation is not None:
+                term = term * _real((1 + definition.indexation.rate) ** definition.indexation.years)
+            self.cache[key] = (term, defined)
+        return self.cache[key]
+
+
+@attrs.define
+class _SymLine:
+    payment: str
+    recipient: str
+    period: str | None
+    amount: z3.ArithRef
+    top_up: bool = False
+
+
+class _SymSettlement:
+    """The settlement of one symbolic copy, built exactly as Evaluator.evaluate builds it."""
+
+    def __init__(self, contract: m.Contract, sym: _Sym):
+        self.contract, self.sym = contract, sym
+        rnd = sym.round
+        self.defined: list[z3.BoolRef] = []
+        lines: list[_SymLine] = []
+        by_payment: dict[str, list[_SymLine]] = {}
+
+        def ev(expr, period=None, guard=None):
+            term, defined = sym.expr(expr, period or {})
+            self.defined.append(defined if guard is None else z3.Implies(guard, defined))
+            return term
+
+        # 1-3
+        for payment in contract.payments.values():
+            periods = contract.series[payment.series].periods if payment.series else (None,)
+            for p in periods:
+                ctx = {payment.series: p.name} if p is not None else {}
+                amount = rnd(ev(payment.expr, ctx))
+                for gate in contract.gates:
+                    if gate.target == payment.name:
+                        cond = ev(gate.condition, ctx)
+                        amount = z3.If(cond, amount, z3.RealVal(0))
+                for floor in contract.floors:
+                    if floor.target == payment.name:
+                        when = ev(floor.when, ctx) if floor.when is not None else z3.BoolVal(True)
+                        minimum = rnd(ev(floor.amount, ctx, guard=when))
+                        amount = z3.If(z3.And(when, amount < minimum), minimum, amount)
+                for cap in contract.caps:
+                    if cap.kind == "payment" and cap.target == payment.name:
+                        limit = rnd(ev(cap.amount, ctx))
+                        amount = z3.If(amount > limit, limit, amount)
+                line = _SymLine(payment.name, payment.recipient, p.name if p else None, amount)
+                lines.append(line)
+                by_payment.setdefault(payment.name, []).append(line)
+        # 4
+        for cap in contract.caps:
+            if cap.kind == "series":
+                for p in contract.series[cap.target].periods:
+                    in_period = [ln for ln in lines if ln.period == p.name]
+                    limit = rnd(ev(cap.amount, {cap.target: p.name}))
+                    _cut(in_period, z3.Sum([ln.amount for ln in in_period] or [z3.RealVal(0)]) - limit)
+            elif cap.kind == "participant":
+                size = contract.cohorts[cap.target].size
+                limit = rnd(ev(cap.amount) * size)
+                _cut(lines, _sum(lines) - limit)
+        # 5
+        self.total_gate_conds = []
+        for gate in contract.gates:
+            if gate.target == "total":
+                cond = ev(gate.condition)
+                cut_to = rnd(ev(gate.level, guard=z3.Not(cond)))
+                _cut(lines, z3.If(cond, z3.RealVal(0), _sum(lines) - cut_to))
+                self.total_gate_conds.append((gate, cond, cut_to))
+        # 6
+        self.total_floors = []
+        for floor in contract.floors:
+            if floor.target != "total":
+                continue
+            when = ev(floor.when) if floor.when is not None else z3.BoolVal(True)
+            minimum = rnd(ev(floor.amount, guard=when))
+            shortfall = minimum - _sum(lines)
+            lines.append(_SymLine(floor.clause.name, floor.recipient or "", None,
+                                  z3.If(z3.And(when, shortfall > 0), shortfall, z3.RealVal(0)), top_up=True))
+            self.total_floors.append((floor, when, minimum))
+        # 7
+        self.total_caps = []
+        for cap in contract.caps:
+            if cap.kind == "total":
+                limit = rnd(ev(cap.amount))
+                _cut(lines, _sum(lines) - limit)
+                self.total_caps.append((cap, limit))
+        # 8
+        self.return_limits = []
+        down = Rounding(contract.rounding.step, "down")
+        invested: dict[str, Fraction] = {}
+        for inv in contract.investments.values():
+            invested[inv.investor] = invested.get(inv.investor, Fraction(0)) + inv.amount
+        for investor, principal in invested.items():
+            for limit in contract.return_limits:
+                if limit.kind == "total":
+                    factor = 1 + limit.rate
+                else:
+                    factor = growth_factor(limit.rate, year_fraction(limit.start, limit.end),
+                                           limit.kind == "compound")
+                most = down.apply(principal * factor)
+                to_investor = [ln for ln in lines if ln.recipient == investor]
+                _cut(to_investor, _sum(to_investor) - _real(most))
+                self.return_limits.append((limit, investor, most))
+        self.lines = lines
+        self.by_payment = by_payment
+        self.total = _sum(lines)
+        sym.payments = {name: _sum(group) for name, group in by_payment.items()}
+        sym.total = self.total
+        self.all_defined = z3.And(self.defined)
+
+
+def pair_roundings(a: _Sym, b: _Sym) -> list[z3.BoolRef]:
+    """Rounding is monotone: the same rounding site in two copies keeps the order of its arguments."""
+    pairs = []
+    for (xa, ra), (xb, rb) in zip(a.roundings, b.roundings, strict=True):
+        pairs += [z3.Implies(xa <= xb, ra <= rb), z3.Implies(xb <= xa, rb <= ra)]
+    return pairs
+
+
+def _sum(lines):
+    return z3.Sum([ln.amount for ln in lines]) if lines else z3.RealVal(0)
+
+
+def _cut(lines: list[_SymLine], excess) -> None:
+    """Evaluator._cut: take `excess` from the lines, last first, never below what a line has."""
+    for line in reversed(lines):
+        active = excess > 0
+        cut = z3.If(active, z3.If(line.amount < excess, line.amount, excess), z3.RealVal(0))
+        applied = z3.If(cut > 0, cut, z3.RealVal(0))
+        line.amount = line.amount - applied
+        excess = excess - applied
+
+
+def _name(clause: m.ClauseRef) -> str:
+    return clause.name or f"line{clause.line}"
+
+
+def _where(clause: m.ClauseRef) -> str:
+    return f" (line {clause.line})" if clause.line else ""
+
+
+# ---------------------------------------------------------------- properties
+@attrs.frozen
+class _Property:
+    key: str
+    description: str
+    build: Callable  # (context) → (premise, claim) as z3 formulas
+    copies: int = 1  # 2 for monotonicity
+    fresh: tuple[str, ...] = ()  # measures that differ between the copies
+    concrete: Callable | None = None  # (outcomes list, settlements) → bool: the claim holds
+    clause: m.ClauseRef | None = None
+
+
+def _dependencies(contract: m.Contract, name: str) -> set[str]:
+    """The measures a definition depends on, transitively."""
+    seen: set[str] = set()
+    measures: set[str] = set()
+
+    def walk(e):
+        if isinstance(e, m.Input):
+            measures.add(e.name)
+        elif isinstance(e, m.Var):
+            if e.name in contract.definitions and e.name not in seen:
+                seen.add(e.name)
+                walk(contract.definitions[e.name].expr)
+        for child in _children(e):
+            walk(child)
+
+    if name in contract.measures:
+        return {name}
+    seen.add(name)
+    walk(contract.definitions[name].expr)
+    return measures
+
+
+def _children(e) -> list:
+    if isinstance(e, m.Op):
+        return list(e.args)
+    if isinstance(e, m.Cond):
+        return [e.cond, e.then, e.otherwise]
+    if isinstance(e, m.Sum):
+        return [e.operand]
+    if isinstance(e, m.Steps):
+        return [e.subject, e.below, *e.values]
+    if isinstance(e, m.Interp):
+        return [e.subject]
+    return []
+
+
+def _value(contract: m.Contract, expr: m.Expr, outcomes, settlement: Settlement | None, period=None):
+    """An expression's value for concrete outcomes, with the real evaluator's compiler."""
+    ctx = _Ctx(outcomes, dict(period or {}), {})
+    if settlement is not None:
+        ctx.payments = {}
+        for line in settlement.lines:
+            if line.payment in contract.payments:
+                ctx.payments[line.payment] = ctx.payments.get(line.payment, Fraction(0)) + Fraction(line.amount)
+        ctx.total = Fraction(settlement.total)
+    return _Compiler(contract, contract.definitions, None).compile(expr)(ctx)
+
+
+def properties(contract: m.Contract) -> list[_Property]:
+    """Every built-in property of the contract, then its guarantees, in a stable order."""
+    rnd = contract.rounding.apply
+    result: list[_Property] = []
+    add = result.append
+
+    add(_Property("defined", "the settlement is defined for every outcome (no division by zero)",
+                  lambda c: (z3.BoolVal(True), c[0].all_defined), concrete=None))
+
+    for payment in contract.payments.values():
+        def claim(c, name=payment.name):
+            return z3.BoolVal(True), z3.And([ln.amount >= 0 for ln in c[0].by_payment[name]])
+
+        def holds(outcomes, settlements, name=payment.name):
+            return all(ln.amount >= 0 for ln in settlements[0].lines if ln.payment == name)
+        add(_Property(f"nonnegative:{payment.name}", f"the payment `{payment.name}` is never negative",
+                      claim, concrete=holds, clause=payment.clause))
+
+    for gate in contract.gates:
+        where = _where(gate.clause)
+        if gate.target == "total":
+            def claim(c, gate=gate):
+                for g, cond, cut_to in c[0].total_gate_conds:
+                    if g is gate:
+                        return z3.BoolVal(True), z3.Implies(z3.Not(cond), c[0].total <= cut_to)
+                raise AssertionError
+
+            def holds(outcomes, settlements, gate=gate):
+                if _value(contract, gate.condition, outcomes[0], None):
+                    return True
+                return Fraction(settlements[0].total) <= rnd(_value(contract, gate.level, outcomes[0], None))
+            add(_Property(f"gate:{_name(gate.clause)}",
+                          f"the gate{where} holds the total to its level when its condition fails", claim,
+                          concrete=holds, clause=gate.clause))
+        else:
+            payment = contract.payments[gate.target]
+
+            def claim(c, gate=gate, payment=payment):
+                conds = []
+                for ln in c[0].by_payment[payment.name]:
+                    ctx = {payment.series: ln.period} if payment.series else {}
+                    cond, _ = c[0].sym.expr(gate.condition, ctx)
+                    conds.append(z3.Implies(z3.Not(cond), ln.amount == 0))
+                return z3.BoolVal(True), z3.And(conds)
+
+            def holds(outcomes, settlements, gate=gate, payment=payment):
+                for ln in settlements[0].lines:
+                    if ln.payment != payment.name:
+                        continue
+                    period = {payment.series: ln.period} if payment.series else {}
+                    if not _value(contract, gate.condition, outcomes[0], None, period) and ln.amount != 0:
+                        return False
+                return True
+            add(_Property(f"gate:{_name(gate.clause)}",
+                          f"the payment `{payment.name}` is zero whenever its gate{where} fails", claim,
+                          concrete=holds, clause=gate.clause))
+
+    for floor in contract.floors:
+        where = _where(floor.clause)
+        if floor.target == "total":
+            def claim(c, floor=floor):
+                for f, when, minimum in c[0].total_floors:
+                    if f is floor:
+                        return z3.BoolVal(True), z3.Implies(when, c[0].total >= minimum)
+                raise AssertionError
+
+            def holds(outcomes, settlements, floor=floor):
+                if floor.when is not None and not _value(contract, floor.when, outcomes[0], None):
+                    return True
+                return Fraction(settlements[0].total) >= rnd(_value(contract, floor.amount, outcomes[0], None))
+            add(_Property(f"floor:{_name(floor.clause)}", f"the floor{where} holds whenever its condition holds",
+                          claim, concrete=holds, clause=floor.clause))
+        else:
+            payment = contract.payments[floor.target]
+
+            def claim(c, floor=floor, payment=payment):
+                claims = []
+                for ln in c[0].by_payment[payment.name]:
+                    ctx = {payment.series: ln.period} if payment.series else {}
+                    when = c[0].sym.expr(floor.when, ctx)[0] if floor.when is not None else z3.BoolVal(True)
+                    minimum = sym_round(c[0].sym.expr(floor.amount, ctx)[0], contract.rounding)
+                    claims.append(z3.Implies(when, ln.amount >= minimum))
+                return z3.BoolVal(True), z3.And(claims)
+
+            def holds(outcomes, settlements, floor=floor, payment=payment):
+                for ln in settlements[0].lines:
+                    if ln.payment != payment.name:
+                        continue
+                    period = {payment.series: ln.period} if payment.series else {}
+                    if floor.when is not None and not _value(contract, floor.when, outcomes[0], None, period):
+                        continue
+                    if Fraction(ln.amount) < rnd(_value(contract, floor.amount, outcomes[0], None, period)):
+                        return False
+                return True
+            add(_Property(f"floor:{_name(floor.clause)}",
+                          f"the payment `{payment.name}` is at least its floor{where} whenever the floor applies",
+                          claim, concrete=holds, clause=floor.clause))
+
+    for cap in contract.caps:
+        where = _where(cap.clause)
+        if cap.kind == "total":
+            def claim(c, cap=cap):
+                for k, limit in c[0].total_caps:
+                    if k is cap:
+                        return z3.BoolVal(True), c[0].total <= limit
+                raise AssertionError
+
+            def holds(outcomes, settlements, cap=cap):
+                return Fraction(settlements[0].total) <= rnd(_value(contract, cap.amount, outcomes[0], None))
+            add(_Property(f"cap:{_name(cap.clause)}", f"the total is never above the cap{where}", claim,
+                          concrete=holds, clause=cap.clause))
+        elif cap.kind == "payment":
+            payment = contract.payments[cap.target]
+
+            def claim(c, cap=cap, payment=payment):
+                claims = []
+                for ln in c[0].by_payment[payment.name]:
+                    ctx = {payment.series: ln.period} if payment.series else {}
+                    limit = sym_round(c[0].sym.expr(cap.amount, ctx)[0], contract.rounding)
+                    claims.append(ln.amount <= limit)
+                return z3.BoolVal(True), z3.And(claims)
+
+            def holds(outcomes, settlements, cap=cap, payment=payment):
+                for ln in settlements[0].lines:
+                    if ln.payment == payment.name:
+                        period = {payment.series: ln.period} if payment.series else {}
+                        if Fraction(ln.amount) > rnd(_value(contract, cap.amount, outcomes[0], None, period)):
+                            return False
+                return True
+            add(_Property(f"cap:{_name(cap.clause)}", f"the payment `{payment.name}` is never above its cap{where}",
+                          claim, concrete=holds, clause=cap.clause))
+        elif cap.kind == "series":
+            def claim(c, cap=cap):
+                claims = []
+                for p in contract.series[cap.target].periods:
+                    limit = sym_round(c[0].sym.expr(cap.amount, {cap.target: p.name})[0], contract.rounding)
+                    claims.append(_sum([ln for ln in c[0].lines if ln.period == p.name]) <= limit)
+                return z3.BoolVal(True), z3.And(claims)
+
+            def holds(outcomes, settlements, cap=cap):
+                for p in contract.series[cap.target].periods:
+                    paid = sum((Fraction(ln.amount) for ln in settlements[0].lines if ln.period == p.name), Fraction(0))
+                    if paid > rnd(_value(contract, cap.amount, outcomes[0], None, {cap.target: p.name})):
+                        return False
+                return True
+            add(_Property(f"cap:{_name(cap.clause)}", f"no period of `{cap.target}` pays more than its cap{where}",
+                          claim, concrete=holds, clause=cap.clause))
+        else:
+            size = contract.cohorts[cap.target].size
+
+            def claim(c, cap=cap, size=size):
+                limit = sym_round(c[0].sym.expr(cap.amount, {})[0] * size, contract.rounding)
+                return z3.BoolVal(True), c[0].total <= limit
+
+            def holds(outcomes, settlements, cap=cap, size=size):
+                return Fraction(settlements[0].total) <= rnd(_value(contract, cap.amount, outcomes[0], None) * size)
+            add(_Property(f"cap:{_name(cap.clause)}", f"the total is never above the cap per participant{where}",
+                          claim, concrete=holds, clause=cap.clause))
+
+    # floors never above caps, for every floor and cap on the same thing
+    for floor in contract.floors:
+        for cap in contract.caps:
+            same = (floor.target == "total" and cap.kind == "total") or \
+                   (cap.kind == "payment" and floor.target == cap.target)
+            if not same:
+                continue
+            key = f"floor-below-cap:{_name(floor.clause)}:{_name(cap.clause)}"
+
+            def claim(c, floor=floor, cap=cap):
+                claims = []
+                target = contract.payments.get(floor.target)
+                periods = contract.series[target.series].periods if target and target.series else (None,)
+                for p in periods:
+                    ctx = {target.series: p.name} if p is not None else {}
+                    when = c[0].sym.expr(floor.when, ctx)[0] if floor.when is not None else z3.BoolVal(True)
+                    low = sym_round(c[0].sym.expr(floor.amount, ctx)[0], contract.rounding)
+                    high = sym_round(c[0].sym.expr(cap.amount, ctx)[0], contract.rounding)
+                    claims.append(z3.Implies(when, low <= high))
+                return z3.BoolVal(True), z3.And(claims)
+
+            def holds(outcomes, settlements, floor=floor, cap=cap):
+                target = contract.payments.get(floor.target)
+                periods = contract.series[target.series].periods if target and target.series else (None,)
+                for p in periods:
+                    period = {target.series: p.name} if p is not None else {}
+                    if floor.when is not None and not _value(contract, floor.when, outcomes[0], None, period):
+                        continue
+                    if rnd(_value(contract, floor.amount, outcomes[0], None, period)) > \
+                            rnd(_value(contract, cap.amount, outcomes[0], None, period)):
+                        return False
+                return True
+            add(_Property(key, f"the floor{_where(floor.clause)} is never above the cap{_where(cap.clause)}",
+                          claim, concrete=holds, clause=floor.clause))
+
+    for limit in contract.return_limits:
+        def claim(c, limit=limit):
+            claims = []
+            for lim, investor, most in c[0].return_limits:
+                if lim is limit:
+                    claims.append(_sum([ln for ln in c[0].lines if ln.recipient == investor]) <= _real(most))
+            return z3.BoolVal(True), z3.And(claims)
+
+        def holds(outcomes, settlements, limit=limit):
+            for r in settlements[0].returns:
+                allowed = _allowed(contract, limit, r.investor)
+                if allowed is not None and Fraction(r.received) > allowed:
+                    return False
+            return True
+        add(_Property(f"return:{_name(limit.clause)}",
+                      f"no investor receives more than the return limit{_where(limit.clause)} allows", claim,
+                      concrete=holds, clause=limit.clause))
+
+    for name, measure in contract.measures.items():
+        if measure.better is None:
+            continue
+        direction = "nondecreasing" if measure.better == "higher" else "nonincreasing"
+        add(_monotone(contract, f"monotone:{name}",
+                      f"the total never falls when `{name}` gets better ({measure.better} is better){_where(measure.clause)}",
+                      None, name, direction, measure.clause))
+
+    for guarantee in contract.guarantees:
+        gname = _name(guarantee.clause)
+        title = f" “{guarantee.clause.label.text}”" if guarantee.clause.label else ""
+        label = f"the guarantee `{gname}`{title}{_where(guarantee.clause)}"
+        if guarantee.monotone:
+            label += f", {guarantee.monotone} in `{guarantee.monotone_in}`"
+            add(_monotone(contract, f"guarantee:{gname}", label, guarantee.expr, guarantee.monotone_in,
+                          guarantee.monotone, guarantee.clause))
+            continue
+
+        def claim(c, g=guarantee):
+            term, defined = c[0].sym.expr(g.expr, {})
+            premise = z3.BoolVal(True)
+            if g.when is not None:
+                when, wdef = c[0].sym.expr(g.when, {})
+                return z3.And(premise, wdef, when), z3.Implies(defined, term)
+            return premise, z3.Implies(defined, term)
+
+        def holds(outcomes, settlements, g=guarantee):
+            if g.when is not None and not _value(contract, g.when, outcomes[0], settlements[0]):
+                return True
+            return bool(_value(contract, g.expr, outcomes[0], settlements[0]))
+        add(_Property(f"guarantee:{gname}", label, claim, concrete=holds, clause=guarantee.clause))
+    return result
+
+
+def _allowed(contract: m.Contract, limit: m.ReturnLimit, investor: str) -> Fraction | None:
+    principal = sum((i.amount for i in contract.investments.values() if i.investor == investor), Fraction(0))
+    if not principal:
+        return None
+    if limit.kind == "total":
+        factor = 1 + limit.rate
+    else:
+        factor = growth_factor(limit.rate, year_fraction(limit.start, limit.end), limit.kind == "compound")
+    return Rounding(contract.rounding.step, "down").apply(principal * factor)
+
+
+def _monotone(contract: m.Contract, key: str, description: str, expr: m.Expr | None, name: str,
+              direction: str, clause: m.ClauseRef | None) -> _Property:
+    """`expr` (the total when None) never falls (rises) when `name` grows, all else equal."""
+    depends = _dependencies(contract, name)
+
+    def value_of(c):
+        if expr is None:
+            return c.total, z3.BoolVal(True)
+        return c.sym.expr(expr, {})
+
+    def claim(c):
+        a, b = c
+        premise = []
+        if name in contract.measures:
+            keys = [k for k in a.sym.inputs if k[0] == name]
+            premise += [b.sym.inputs[k] >= a.sym.inputs[k] for k in keys]
+        else:
+            definition = contract.definitions[name]
+            series = definition.ty.series
+            periods = [{series: p.name} for p in contract.series[series].periods] if series else [{}]
+            for period in periods:
+                (va, da), (vb, db) = a.sym.var(name, period), b.sym.var(name, period)
+                premise += [da, db, vb >= va]
+        va, da = value_of(a)
+        vb, db = value_of(b)
+        premise += [da, db]
+        claim = vb >= va if direction == "nondecreasing" else vb <= va
+        return z3.And(premise), claim
+
+    def holds(outcomes, settlements):
+        def value(i):
+            if expr is None:
+                return Fraction(settlements[i].total)
+            return _value(contract, expr, outcomes[i], settlements[i])
+        before, after = value(0), value(1)
+        return after >= before if direction == "nondecreasing" else after <= before
+
+    return _Property(key, description, claim, copies=2,
+                     fresh=tuple(sorted(depends)), concrete=holds, clause=clause)
+
+
+# ---------------------------------------------------------------- solving
+def _model_value(model: z3.ModelRef, term) -> object:
+    value = model.eval(term, model_completion=True)
+    if z3.is_true(value):
+        return True
+    if z3.is_false(value):
+        return False
+    if z3.is_int_value(value):
+        return Fraction(value.as_long())
+    if z3.is_rational_value(value):
+        return Fraction(value.numerator_as_long(), value.denominator_as_long())
+    raise _Undefined("the solver's counterexample is not a rational number")
+
+
+def _terminating(value: Fraction) -> bool:
+    d = value.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+def _outcome_file(contract: m.Contract, sym: _Sym, model: z3.ModelRef) -> dict:
+    data: dict[str, object] = {}
+    for (name, period), term in sym.inputs.items():
+        measure = contract.measures[name]
+        raw = _model_value(model, term)
+        text = _format_input(measure, raw, contract.currency)
+        if period is None:
+            data[name] = text
+        else:
+            data.setdefault(name, {})[period] = text
+    return data
+
+
+def _format_input(measure: m.Measure, value, currency: str):
+    kind = measure.ty.kind
+    if kind == BOOL:
+        return bool(value)
+    if kind == DATE:
+        return datetime.date.fromordinal(int(value)).isoformat()
+    if kind == COUNT:
+        return int(value)
+    number = to_decimal(value)
+    if kind == MONEY:
+        return f"{number} {currency}"
+    if kind == SHARE:
+        return f"{to_decimal(value * 100)} %"
+    return str(number)  # numbers and days as exact decimal strings
+
+
+def _grid(sym: _Sym, digits: int) -> list[z3.BoolRef]:
+    """Inputs on a decimal grid, so that a counterexample can be written in an outcome file."""
+    constraints = []
+    scale = 10 ** digits
+    for (name, period), term in sym.inputs.items():
+        if z3.is_real(term) and not z3.is_to_real(term):
+            k = z3.Int(f"grid_{term}")
+            constraints.append(term * scale == z3.ToReal(k))
+    return constraints
+
+
+class Verifier:
+    """Proves the properties of one checked contract."""
+
+    def __init__(self, contract: m.Contract, timeout: float = DEFAULT_TIMEOUT):
+        self.contract = contract
+        self.timeout = timeout
+        self.evaluator: Evaluator = compile_contract(contract)
+        self.properties = properties(contract)
+        self._contexts: dict = {}
+
+    def verify(self, only: Iterable[str] | None = None) -> list[Verdict]:
+        wanted = set(only) if only is not None else None
+        return [self.prove(p) for p in self.properties if wanted is None or p.key in wanted]
+
+    def prove(self, prop: _Property) -> Verdict:
+        started = time.perf_counter()
+        try:
+            verdict = self._prove(prop)
+        except _Undefined as err:
+            verdict = Verdict(prop.key, prop.description, UNKNOWN, 0.0, f"not encoded: {err}")
+        except z3.Z3Exception as err:
+            verdict = Verdict(prop.key, prop.description, UNKNOWN, 0.0, f"solver error: {err}")
+        return attrs.evolve(verdict, seconds=time.perf_counter() - started, clause=prop.clause)
+
+    def _context(self, prop: _Property, abstract: bool = False):
+        """The symbolic copies and a solver holding their domains, shared by properties of the same
+        shape (one copy; two copies differing in the same measures) so z3 reuses what it learnt."""
+        key = (prop.copies, prop.fresh, prop.key == "defined", abstract)
+        if key not in self._contexts:
+            first = _Sym(self.contract, "a!", abstract=abstract)
+            copies = [_SymSettlement(self.contract, first)]
+            if prop.copies == 2:
+                second = _Sym(self.contract, "b!", shared=first.inputs, fresh=prop.fresh, abstract=abstract)
+                copies.append(_SymSettlement(self.contract, second))
+            solver = z3.Solver()
+            for c in copies:
+                solver.add(*c.sym.domain)
+                if prop.key != "defined":
+                    solver.add(c.all_defined)
+            if abstract:
+                solver.add(*pair_roundings(copies[0].sym, copies[1].sym))
+            self._contexts[key] = (copies, solver)
+        return self._contexts[key]
+
+    def _prove(self, prop: _Property) -> Verdict:
+        if prop.copies == 2 and self._abstract_proof(prop):
+            return Verdict(prop.key, prop.description, PROVED, 0.0)
+        copies, solver = self._context(prop)
+        premise, claim = prop.build(copies)
+        solver.set("timeout", int(self.timeout * 1000))
+        solver.push()
+        try:
+            solver.add(premise, z3.Not(claim))
+            result = solver.check()
+            if result == z3.unsat:
+                return Verdict(prop.key, prop.description, PROVED, 0.0)
+            if result == z3.unknown:
+                return Verdict(prop.key, prop.description, UNKNOWN, 0.0,
+                               f"the solver gave up ({solver.reason_unknown()})")
+            files = self._files(copies, solver.model(), solver)
+        finally:
+            solver.pop()
+        if files is None:
+            return Verdict(prop.key, prop.description, UNKNOWN, 0.0,
+                           "a violation exists only for outcomes that cannot be written as decimals")
+        return self._confirm(prop, files)
+
+    def _abstract_proof(self, prop: _Property) -> bool:
+        """Monotonicity first with rounding abstracted (any value within a step, monotone across the
+        two copies): that over-approximates the exact rounding, so `unsat` is a proof, and it avoids
+        the integer floors that make two-copy problems hard. Otherwise the exact encoding decides."""
+        copies, solver = self._context(prop, abstract=True)
+        premise, claim = prop.build(copies)
+        solver.set("timeout", int(min(self.timeout, 5.0) * 1000))
+        solver.push()
+        try:
+            solver.add(premise, z3.Not(claim))
+            return solver.check() == z3.unsat
+        finally:
+            solver.pop()
+
+    def _files(self, copies, model, solver) -> list[dict] | None:
+        values = [_model_value(model, t) for c in copies for t in c.sym.inputs.values()
+                  if not z3.is_bool(t)]
+        if all(_terminating(v) for v in values if isinstance(v, Fraction)):
+            return [_outcome_file(self.contract, c.sym, model) for c in copies]
+        for digits in (2, 4, 8):
+            solver.push()
+            for c in copies:
+                solver.add(*_grid(c.sym, digits))
+            if solver.check() == z3.sat:
+                model = solver.model()
+                solver.pop()
+                return [_outcome_file(self.contract, c.sym, model) for c in copies]
+            solver.pop()
+        return None
+
+    def _confirm(self, prop: _Property, files: list[dict]) -> Verdict:
+        """Run the real evaluator on the counterexample: a violation is reported only if it reproduces."""
+        outcomes, settlements = [], []
+        for data in files:
+            text = json.dumps(data, ensure_ascii=False)
+            values = load_outcomes(self.contract, text=text, name="counterexample.json")
+            outcomes.append(values)
+            try:
+                settlements.append(self.evaluator.evaluate(values))
+            except EvaluationError as err:
+                if prop.key == "defined":
+                    span = err.diagnostic.span
+                    return Verdict(prop.key, prop.description, VIOLATED, 0.0, err.diagnostic.message,
+                                   tuple(files), (), line=span.line if span else 0)
+                return Verdict(prop.key, prop.description, UNKNOWN, 0.0,
+                               f"the counterexample fails to evaluate: {err.diagnostic.message}")
+        if prop.key == "defined":
+            return Verdict(prop.key, prop.description, UNKNOWN, 0.0,
+                           "the solver's counterexample evaluates without error")
+        if prop.concrete is not None and not prop.concrete(outcomes, settlements):
+            return Verdict(prop.key, prop.description, VIOLATED, 0.0, _explain(prop, settlements),
+                           tuple(files), tuple(settlements))
+        return Verdict(prop.key, prop.description, UNKNOWN, 0.0,
+                       "the solver found outcomes that the evaluator does not confirm (please report this)")
+
+
+def _explain(prop: _Property, settlements: list[Settlement]) -> str:
+    """What the counterexample's settlement shows, in words."""
+    from .report import format_amount
+
+    first = settlements[0]
+
+    def money(value) -> str:
+        return format_amount(value, first.currency)
+
+    if prop.key.startswith("nonnegative:"):
+        return "; ".join(f"`{ln.payment}`" + (f" for {ln.period}" if ln.period else "") + f" is {money(ln.amount)}"
+                         for ln in first.lines if ln.amount < 0)
+    if len(settlements) == 2:
+        return f"the total goes from {money(first.total)} to {money(settlements[1].total)} when the outcome improves"
+    paid = [ln for ln in first.lines if ln.amount]
+    detail = ", ".join(f"`{ln.payment}`" + (f" for {ln.period}" if ln.period else "") + f" {money(ln.amount)}"
+                       for ln in paid)
+    return f"the total is {money(first.total)}" + (f" ({detail})" if detail else "")
+
+
+def verify_contract(contract: m.Contract, timeout: float = DEFAULT_TIMEOUT,
+                    only: Iterable[str] | None = None) -> list[Verdict]:
+    return Verifier(contract, timeout).verify(only)
+
+
+def verdict_record(v: Verdict) -> dict:
+    """A verdict as plain data: what the proof cache keeps and `sibc check` reports."""
+    return {"key": v.key, "description": v.description, "status": v.status, "reason": v.reason,
+            "counterexample": list(v.counterexample),
+            "line": v.clause.line if v.clause is not None else v.line}
+
+
+def verdict_json(v: Verdict) -> dict:
+    return {
+        "property": v.key, "description": v.description, "verdict": v.status,
+        "seconds": round(v.seconds, 3), "reason": v.reason,
+        "counterexample": list(v.counterexample) or None,
+    }
+
+
+def z3_version() -> str:
+    return z3.get_version_string()
+
+
+__all__ = ["PROVED", "UNKNOWN", "VIOLATED", "Verdict", "Verifier", "properties", "verify_contract",
+           "verdict_json", "sym_round"]

@@ -1,0 +1,95 @@
+"""`sibc verify FILE...`: prove every contract's properties; one line per property."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
+
+
+def verify_sources(files, timeout: float):
+    """(path, source, contract, diagnostics, verdicts) per file; verdicts None when the contract has errors."""
+    from . import check_source, read_source
+    from .diagnostics import SibError
+    from .verify import verify_contract
+
+    for path in files:
+        try:
+            source = read_source(path)
+            contract, diagnostics = check_source(source)
+        except SibError as err:
+            yield path, None, None, list(err.diagnostics), None
+            continue
+        verdicts = verify_contract(contract, timeout) if contract is not None else None
+        yield path, source, contract, diagnostics, verdicts
+
+
+@click.command("verify")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("--format", "fmt", type=click.Choice(["human", "json"]), default="human", show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=10.0, show_default=True,
+              help="Seconds the solver may spend on one property before the verdict is `unknown`.")
+@click.option("--counterexamples", "cex_dir", type=click.Path(file_okay=False), default=None,
+              help="Write each counterexample as an outcome file in this directory, for `sibc eval`.")
+@click.option("--strict", is_flag=True, help="Exit 1 also when a property could not be proved.")
+@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True,
+              help="How to print problems with the contract itself.")
+@guard
+def verify(files, fmt: str, timeout: float, cex_dir: str | None, strict: bool, diag_fmt: str) -> None:
+    """Prove, for every possible set of outcomes, the contract's caps, floors, gates, return limits,
+    non-negative payments, monotonicity and declared guarantees; show a counterexample where one fails."""
+    from .fileio import OutputError, write_atomic
+    from .verify import PROVED, UNKNOWN, VIOLATED, verdict_json, z3_version
+
+    failed = unproved = False
+    report = []
+    for path, _source, contract, diagnostics, verdicts in verify_sources(files, timeout):
+        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
+        if verdicts is None:
+            failed = True
+            report.append({"file": path, "error": "the contract has errors", "properties": []})
+            continue
+        entries = []
+        for v in verdicts:
+            failed = failed or v.status == VIOLATED
+            unproved = unproved or v.status == UNKNOWN
+            written = []
+            if v.counterexample and cex_dir:
+                stem = Path(path).stem
+                safe = v.key.replace(":", "-")
+                names = [f"{stem}.{safe}.json"] if len(v.counterexample) == 1 else \
+                        [f"{stem}.{safe}.before.json", f"{stem}.{safe}.after.json"]
+                Path(cex_dir).mkdir(parents=True, exist_ok=True)
+                for name, data in zip(names, v.counterexample):
+                    target = Path(cex_dir) / name
+                    try:
+                        write_atomic(target, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+                    except OutputError as err:
+                        raise click.ClickException(str(err)) from None
+                    written.append(str(target))
+            entries.append((v, written))
+        if fmt == "json":
+            report.append({"file": path, "properties": [
+                {**verdict_json(v), "files": written} for v, written in entries]})
+            continue
+        click.echo(f"{path}:")
+        for v, written in entries:
+            click.echo(f"  {v.status:<8} {v.seconds:6.2f}s  {v.key}: {v.description}")
+            if v.status != PROVED:
+                click.echo(f"           {v.reason}")
+            if v.status == VIOLATED:
+                if written:
+                    for target in written:
+                        click.echo(f"           reproduce: sibc eval {path} --outcomes {target}")
+                else:
+                    for data in v.counterexample:
+                        click.echo(f"           outcomes: {json.dumps(data, ensure_ascii=False)}")
+        counts = {s: sum(v.status == s for v, _ in entries) for s in (PROVED, VIOLATED, UNKNOWN)}
+        click.echo(f"  {counts[PROVED]} proved, {counts[VIOLATED]} violated, {counts[UNKNOWN]} unknown")
+    if fmt == "json":
+        click.echo(json.dumps({"z3": z3_version(), "files": report}, ensure_ascii=False, indent=2))
+    sys.exit(EXIT_ERRORS if failed or (strict and unproved) else EXIT_OK)
