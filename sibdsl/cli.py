@@ -88,6 +88,7 @@ class LazyGroup(click.Group):
 # name → "module:attribute"; each module holds one click command (see LazyGroup).
 LAZY_COMMANDS: dict[str, str] = {
     "verify": "sibdsl.verify_cli:verify",
+    "test": "sibdsl.scenario_cli:test",
 }
 
 
@@ -158,8 +159,13 @@ def check(files: tuple[str, ...], fmt: str, run_verify: bool) -> None:
 @click.option("--trace/--no-trace", default=True, show_default=True, help="Show the audit trail.")
 @click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True,
               help="How to print problems with the contract or the outcome file.")
+@click.option("--explain", is_flag=True, help="Explain the computation step by step in plain language "
+              "(instead of the audit trail), citing the clauses.")
+@click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
+              help="Language of --explain (default: the contract's first language, if sv or en).")
 @guard
-def eval_(file: str, outcomes_path: str, fmt: str, trace: bool, diag_fmt: str) -> None:
+def eval_(file: str, outcomes_path: str, fmt: str, trace: bool, diag_fmt: str, explain: bool,
+          lang: str | None) -> None:
     """Settle a contract for measured outcomes: every payment line with its clause and steps."""
     from . import check_source, compile_contract, load_outcomes, read_source
     from .evaluate import EvaluationError
@@ -181,8 +187,15 @@ def eval_(file: str, outcomes_path: str, fmt: str, trace: bool, diag_fmt: str) -
         fail(err.diagnostics)
     except EvaluationError as err:
         fail([err.diagnostic])
-    click.echo(settlement_json_text(settlement) if fmt == "json" else settlement_text(settlement, trace=trace),
-               nl=False)
+    if fmt == "json":
+        click.echo(settlement_json_text(settlement), nl=False)
+    else:
+        click.echo(settlement_text(settlement, trace=trace and not explain), nl=False)
+        if explain:
+            from .explain_text import explain_settlement
+
+            language = lang or next((x for x in contract.languages if x in ("sv", "en")), "en")
+            click.echo("\n" + explain_settlement(contract, settlement, language), nl=False)
     if settlement.diagnostics:
         fail(settlement.diagnostics)
     sys.exit(EXIT_OK)

@@ -113,6 +113,10 @@ CODES: dict[str, Code] = {
         # (end)
 
         # scenarios: E830–E859 (sibc test)
+        Code("E831", _E, "malformed scenario file"),
+        Code("E832", _E, "unknown column in scenario file"),
+        Code("E833", _E, "invalid expected amount"),
+        Code("E834", _E, "scenario name given twice"),
         # (end)
 
         # the tool itself

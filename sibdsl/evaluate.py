@@ -70,8 +70,10 @@ class _Compiler:
 
     def __init__(self, contract: m.Contract | None, definitions: Mapping[str, m.Definition],
                  source: Source | None, constant: bool = False,
-                 constants: Mapping[str, Fraction] | None = None):
+                 constants: Mapping[str, Fraction] | None = None,
+                 recorder: Callable[[m.Expr, str], None] | None = None):
         self.contract = contract
+        self.recorder = recorder
         self.definitions = definitions
         self.constants = dict(constants or {})
         if contract is not None:
@@ -115,6 +117,36 @@ class _Compiler:
         return fn
 
     def compile(self, e: m.Expr) -> _Fn:
+        fn = self._compile(e)
+        if self.recorder is not None and isinstance(e, (m.Cond, m.Steps, m.Interp)):
+            fn = self._recording(e, fn)
+        return fn
+
+    def _recording(self, e: m.Cond | m.Steps | m.Interp, fn: _Fn) -> _Fn:
+        """Report which branch of a condition or which row of a table each evaluation takes, as
+        an index (`sibc test --coverage` names them); the value is computed as without recording."""
+        record = self.recorder
+        if isinstance(e, m.Cond):
+            cond = self.compile(e.cond)
+            branch = lambda ctx: 0 if cond(ctx) else 1  # noqa: E731  (then, else)
+        else:
+            subject = self.compile(e.subject)
+            if isinstance(e, m.Steps):  # 0: below the first threshold; i: from the i-th
+                def branch(ctx):
+                    x = subject(ctx)
+                    return sum(1 for t in e.thresholds if x >= t)
+            else:  # 0: at or below the first point; i: between points i-1 and i; last: above
+                def branch(ctx):
+                    x = subject(ctx)
+                    return next((i for i, xi in enumerate(e.xs) if x <= xi), len(e.xs))
+
+        def recorded(ctx):
+            result = fn(ctx)
+            record(e, branch(ctx))
+            return result
+        return recorded
+
+    def _compile(self, e: m.Expr) -> _Fn:
         if isinstance(e, m.Const):
             value = e.value
             return lambda ctx: value
@@ -253,11 +285,12 @@ class _Line:
 class Evaluator:
     """The compiled contract. `evaluate(outcomes)` is pure: same outcomes, same Settlement."""
 
-    def __init__(self, contract: m.Contract, source: Source | None = None):
+    def __init__(self, contract: m.Contract, source: Source | None = None,
+                 recorder: Callable[[m.Expr, str], None] | None = None):
         self.contract = contract
         self.source = source
         self.rounding: Rounding = contract.rounding
-        comp = _Compiler(contract, contract.definitions, source)
+        comp = _Compiler(contract, contract.definitions, source, recorder=recorder)
         self._c = comp
         self.payments = [(p, comp.compile(p.expr)) for p in contract.payments.values()]
         self.gates = [(g, comp.compile(g.condition), comp.compile(g.level) if g.level else None)

@@ -297,6 +297,11 @@ class _SymSettlement:
         self.defined: list[z3.BoolRef] = []
         lines: list[_SymLine] = []
         by_payment: dict[str, list[_SymLine]] = {}
+        # when each branch of a clause is taken (for clause coverage): (site, branch) → conditions
+        self.events: dict[tuple, list] = {}
+
+        def event(clause, label, cond):
+            self.events.setdefault(((clause.kind, clause.name, clause.line), label), []).append(cond)
 
         def ev(expr, period=None, guard=None):
             term, defined = sym.expr(expr, period or {})
@@ -313,14 +318,20 @@ class _SymSettlement:
                     if gate.target == payment.name:
                         cond = ev(gate.condition, ctx)
                         amount = z3.If(cond, amount, z3.RealVal(0))
+                        event(gate.clause, "the condition holds", cond)
+                        event(gate.clause, "the condition fails", z3.Not(cond))
                 for floor in contract.floors:
                     if floor.target == payment.name:
                         when = ev(floor.when, ctx) if floor.when is not None else z3.BoolVal(True)
                         minimum = rnd(ev(floor.amount, ctx, guard=when))
+                        event(floor.clause, "the floor raises the amount", z3.And(when, amount < minimum))
+                        event(floor.clause, "the floor is not needed", z3.Not(z3.And(when, amount < minimum)))
                         amount = z3.If(z3.And(when, amount < minimum), minimum, amount)
                 for cap in contract.caps:
                     if cap.kind == "payment" and cap.target == payment.name:
                         limit = rnd(ev(cap.amount, ctx))
+                        event(cap.clause, "the cap limits the amount", amount > limit)
+                        event(cap.clause, "the cap is not reached", amount <= limit)
                         amount = z3.If(amount > limit, limit, amount)
                 line = _SymLine(payment.name, payment.recipient, p.name if p else None, amount)
                 lines.append(line)
@@ -331,11 +342,12 @@ class _SymSettlement:
                 for p in contract.series[cap.target].periods:
                     in_period = [ln for ln in lines if ln.period == p.name]
                     limit = rnd(ev(cap.amount, {cap.target: p.name}))
-                    _cut(in_period, z3.Sum([ln.amount for ln in in_period] or [z3.RealVal(0)]) - limit)
+                    self._cap_event(cap, _cut(in_period, z3.Sum([ln.amount for ln in in_period] or
+                                                            [z3.RealVal(0)]) - limit))
             elif cap.kind == "participant":
                 size = contract.cohorts[cap.target].size
                 limit = rnd(ev(cap.amount) * size)
-                _cut(lines, _sum(lines) - limit)
+                self._cap_event(cap, _cut(lines, _sum(lines) - limit))
         # 5
         self.total_gate_conds = []
         for gate in contract.gates:
@@ -344,6 +356,8 @@ class _SymSettlement:
                 cut_to = rnd(ev(gate.level, guard=z3.Not(cond)))
                 _cut(lines, z3.If(cond, z3.RealVal(0), _sum(lines) - cut_to))
                 self.total_gate_conds.append((gate, cond, cut_to))
+                event(gate.clause, "the condition holds", cond)
+                event(gate.clause, "the condition fails", z3.Not(cond))
         # 6
         self.total_floors = []
         for floor in contract.floors:
@@ -352,6 +366,8 @@ class _SymSettlement:
             when = ev(floor.when) if floor.when is not None else z3.BoolVal(True)
             minimum = rnd(ev(floor.amount, guard=when))
             shortfall = minimum - _sum(lines)
+            event(floor.clause, "the floor raises the amount", z3.And(when, shortfall > 0))
+            event(floor.clause, "the floor is not needed", z3.Not(z3.And(when, shortfall > 0)))
             lines.append(_SymLine(floor.clause.name, floor.recipient or "", None,
                                   z3.If(z3.And(when, shortfall > 0), shortfall, z3.RealVal(0)), top_up=True))
             self.total_floors.append((floor, when, minimum))
@@ -360,7 +376,7 @@ class _SymSettlement:
         for cap in contract.caps:
             if cap.kind == "total":
                 limit = rnd(ev(cap.amount))
-                _cut(lines, _sum(lines) - limit)
+                self._cap_event(cap, _cut(lines, _sum(lines) - limit))
                 self.total_caps.append((cap, limit))
         # 8
         self.return_limits = []
@@ -377,7 +393,9 @@ class _SymSettlement:
                                            limit.kind == "compound")
                 most = down.apply(principal * factor)
                 to_investor = [ln for ln in lines if ln.recipient == investor]
-                _cut(to_investor, _sum(to_investor) - _real(most))
+                cuts = _cut(to_investor, _sum(to_investor) - _real(most))
+                event(limit.clause, "the limit cuts the return", cuts)
+                event(limit.clause, "the limit is not reached", z3.Not(cuts))
                 self.return_limits.append((limit, investor, most))
         self.lines = lines
         self.by_payment = by_payment
@@ -385,6 +403,11 @@ class _SymSettlement:
         sym.payments = {name: _sum(group) for name, group in by_payment.items()}
         sym.total = self.total
         self.all_defined = z3.And(self.defined)
+
+    def _cap_event(self, cap: m.Cap, cuts) -> None:
+        site = (cap.clause.kind, cap.clause.name, cap.clause.line)
+        self.events.setdefault((site, "the cap limits the amount"), []).append(cuts)
+        self.events.setdefault((site, "the cap is not reached"), []).append(z3.Not(cuts))
 
 
 def pair_roundings(a: _Sym, b: _Sym) -> list[z3.BoolRef]:
@@ -399,14 +422,17 @@ def _sum(lines):
     return z3.Sum([ln.amount for ln in lines]) if lines else z3.RealVal(0)
 
 
-def _cut(lines: list[_SymLine], excess) -> None:
-    """Evaluator._cut: take `excess` from the lines, last first, never below what a line has."""
+def _cut(lines: list[_SymLine], excess):
+    """Evaluator._cut: take `excess` from the lines, last first, never below what a line has.
+    Returns the condition under which something is cut."""
+    cuts = z3.Or([z3.And(excess > 0, line.amount > 0) for line in lines]) if lines else z3.BoolVal(False)
     for line in reversed(lines):
         active = excess > 0
         cut = z3.If(active, z3.If(line.amount < excess, line.amount, excess), z3.RealVal(0))
         applied = z3.If(cut > 0, cut, z3.RealVal(0))
         line.amount = line.amount - applied
         excess = excess - applied
+    return cuts
 
 
 def _name(clause: m.ClauseRef) -> str:
@@ -983,6 +1009,27 @@ def _explain(prop: _Property, settlements: list[Settlement]) -> str:
 def verify_contract(contract: m.Contract, timeout: float = DEFAULT_TIMEOUT,
                     only: Iterable[str] | None = None) -> list[Verdict]:
     return Verifier(contract, timeout).verify(only)
+
+
+def unreachable_branches(contract: m.Contract, keys: Iterable[tuple], timeout: float = 5.0) -> set[tuple]:
+    """The clause branches (as in sibdsl.coverage) that no outcome can take, proved by z3: a cap
+    that can never be reached, a floor that is never needed. A branch without a proof is kept."""
+    sym = _Sym(contract, "r!")
+    settlement = _SymSettlement(contract, sym)
+    solver = z3.Solver()
+    solver.set("timeout", int(timeout * 1000))
+    solver.add(*sym.domain, settlement.all_defined)
+    result = set()
+    for key in keys:
+        conditions = settlement.events.get(key)
+        if not conditions:
+            continue
+        solver.push()
+        solver.add(z3.Or(conditions))
+        if solver.check() == z3.unsat:
+            result.add(key)
+        solver.pop()
+    return result
 
 
 def verdict_record(v: Verdict) -> dict:

@@ -2,7 +2,8 @@
 
 tests/corpus/broken/<CODE>_<name>.sib is a contract that produces <CODE>; when a file
 <CODE>_<name>.outcomes.json (or .csv) sits next to it, the pair is evaluated instead of
-checked. <CODE>_<name>.expected holds the exact stdout (then, after a `--- stderr ---`
+checked; when <CODE>_<name>.scenarios.csv sits next to it, its scenarios are run with
+`sibc test FILE --diagnostics gnu`. <CODE>_<name>.expected holds the exact stdout (then, after a `--- stderr ---`
 line, the stderr, where `eval` writes its diagnostics so that its stdout stays JSON) of
 
     sibc check FILE --format gnu                                            (contracts)
@@ -56,6 +57,8 @@ def _outcomes(contract: Path) -> Path | None:
 
 def _args(contract: Path) -> list[str]:
     relative = contract.relative_to(ROOT).as_posix()
+    if contract.with_name(contract.stem + ".scenarios.csv").exists():
+        return ["test", relative, "--diagnostics", "gnu"]
     outcomes = _outcomes(contract)
     if outcomes is None:
         return ["check", relative, "--format", "gnu"]

@@ -73,12 +73,15 @@ def test_page_example_produces_its_code(code, tmp_path, monkeypatch):
         (tmp_path / "example.sib").write_text(blocks["sib"], encoding="utf-8")
     for ext in ("json", "csv"):
         if ext in blocks:
-            (tmp_path / f"outcomes.{ext}").write_text(blocks[ext], encoding="utf-8")
+            name = "example.scenarios.csv" if code.startswith("E83") else f"outcomes.{ext}"
+            (tmp_path / name).write_text(blocks[ext], encoding="utf-8")
     match = _COMMAND.search(example)
     assert match, f"{code}: the example needs a line \"`sibc …` reports:\" followed by a ```text block"
     command, shown = match.group(1), match.group(2)
     args = shlex.split(command)[1:]
-    if code.startswith(("E5", "E6")):
+    if code.startswith("E83"):
+        assert args[0] == "test" and "csv" in blocks, f"{code}: run the scenarios of example.sib"
+    elif code.startswith(("E5", "E6")):
         assert args[0] == "eval" and ("json" in blocks or "csv" in blocks), f"{code}: evaluate an outcome file"
     elif code != "E001":
         assert args[0] == "check" and "sib" in blocks

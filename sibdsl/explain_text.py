@@ -1,0 +1,106 @@
+"""A settlement explained step by step in plain Swedish or English, citing the clauses.
+
+    § 8 Villkor, golv och tak, Taket: beloppet 12 600 000 kr begränsas till 12 000 000 kr.
+
+Used by `sibc eval --explain` and by failing scenarios in `sibc test`. Amounts, percentages and
+dates are written by `sibdsl.lang` (Babel), the same way the council document writes them.
+(`sibdsl/explain.py` is a different thing: `sibc explain CODE` prints a diagnostic's page.)
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from . import model as m
+from .lang import format_money
+from .settlement import Line, Settlement, Step
+
+_WORDS = {
+    "sv": {
+        "title": "Så beräknas ersättningen",
+        "line": "{who} betalar {amount} till {to}",
+        "period": " för perioden {period}",
+        "computed": "enligt formeln blir beloppet {after}",
+        "rounded": " (avrundat)",
+        "gate passed": "villkoret är uppfyllt; beloppet {after} betalas",
+        "gate failed": "villkoret är inte uppfyllt: beloppet {before} sätts ned till {after}",
+        "floor": "beloppet {before} höjs till golvet {after}",
+        "floor top-up": "summan höjs till golvet: {after} betalas som tillägg",
+        "cap": "beloppet {before} begränsas till {after}",
+        "period cap": "beloppet {before} begränsas till {after} (taket för perioden)",
+        "participant cap": "beloppet {before} begränsas till {after} (taket per deltagare)",
+        "return limit": "beloppet {before} begränsas till {after} (avkastningstaket)",
+        "total": "Totalt betalas {total}.",
+        "nothing": "Ingen ersättning betalas.",
+    },
+    "en": {
+        "title": "How the payment is calculated",
+        "line": "{who} pays {amount} to {to}",
+        "period": " for the period {period}",
+        "computed": "the formula gives {after}",
+        "rounded": " (rounded)",
+        "gate passed": "the condition is met; {after} is paid",
+        "gate failed": "the condition is not met: the amount of {before} is reduced to {after}",
+        "floor": "the amount of {before} is raised to the floor of {after}",
+        "floor top-up": "the total is raised to the floor: {after} is paid in addition",
+        "cap": "the amount of {before} is limited to {after}",
+        "period cap": "the amount of {before} is limited to {after} (the cap for the period)",
+        "participant cap": "the amount of {before} is limited to {after} (the cap per participant)",
+        "return limit": "the amount of {before} is limited to {after} (the return limit)",
+        "total": "In total {total} is paid.",
+        "nothing": "Nothing is paid.",
+    },
+}
+
+
+def _heading(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str:
+    """The clause as the contract names it in `lang`: `§ 8 Taket` or `§ 8 The cap`."""
+    heading = clause.heading
+    for section in contract.sections:
+        if section.title is not None and heading == f"§ {section.number} {section.title.text}":
+            heading = f"§ {section.number} {section.title.get(lang)}"
+    label = clause.label.get(lang) if clause.label else clause.name
+    return f"{heading}, {label}" if heading else label
+
+
+def _party(contract: m.Contract, name: str, lang: str) -> str:
+    party = contract.parties.get(name)
+    return party.label.get(lang) if party is not None and party.label else name
+
+
+def explain_step(contract: m.Contract, step: Step, lang: str) -> str:
+    words = _WORDS[lang]
+    currency = contract.currency
+
+    def money(value: Decimal | None) -> str:
+        return format_money(value if value is not None else Decimal(0), currency, lang, plain=True)
+
+    template = words.get(step.kind, "{after}")
+    text = template.format(before=money(step.before), after=money(step.after))
+    if step.kind == "computed" and step.detail:
+        text += words["rounded"]
+    return f"{_heading(contract, step.clause, lang)}: {text}."
+
+
+def explain_line(contract: m.Contract, line: Line, lang: str) -> list[str]:
+    words = _WORDS[lang]
+    head = words["line"].format(who=_party(contract, line.payer, lang),
+                                amount=format_money(line.amount, contract.currency, lang, plain=True),
+                                to=_party(contract, line.recipient, lang))
+    if line.period:
+        head += words["period"].format(period=line.period)
+    title = line.clause.label.get(lang) if line.clause.label else line.payment
+    return [f"{title}: {head}."] + [f"  - {explain_step(contract, step, lang)}" for step in line.steps]
+
+
+def explain_settlement(contract: m.Contract, settlement: Settlement, lang: str) -> str:
+    if lang not in _WORDS:
+        raise ValueError(f"unsupported language {lang!r}")
+    words = _WORDS[lang]
+    out = [words["title"], ""]
+    for line in settlement.lines:
+        out += explain_line(contract, line, lang)
+    out.append("")
+    out.append(words["total"].format(total=format_money(settlement.total, contract.currency, lang, plain=True))
+               if settlement.total else words["nothing"])
+    return "\n".join(out) + "\n"
