@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
+from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, count_of, guard, print_diagnostics
 
 
 def _money(value: Fraction | None, currency: str) -> str:
@@ -88,7 +88,7 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
     else:
         for path, spath, contract, results, cov in report:
             lang_of = language or next((x for x in contract.languages if x in ("sv", "en")), "en")
-            click.echo(f"{path}: {len(results)} scenarios from {spath}")
+            click.echo(f"{path}: {count_of(len(results), 'scenario')} from {spath}")
             for r in results:
                 click.echo(f"  {'PASS' if r.passed else 'FAIL'}  {r.scenario.name} (row {r.scenario.row})")
                 if r.error is not None:
