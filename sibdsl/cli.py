@@ -89,6 +89,8 @@ class LazyGroup(click.Group):
 LAZY_COMMANDS: dict[str, str] = {
     "verify": "sibdsl.verify_cli:verify",
     "test": "sibdsl.scenario_cli:test",
+    "render": "sibdsl.render_cli:render",
+    "fingerprint": "sibdsl.render_cli:fingerprint",
 }
 
 

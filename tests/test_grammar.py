@@ -41,6 +41,14 @@ def test_wheel_ships_the_same_grammar_and_diagnostic_pages(wheel):
     assert expected and expected <= pages
 
 
+def test_wheel_ships_the_document_templates(wheel):
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        for template in (ROOT / "sibdsl" / "templates").glob("*.j2"):
+            assert f"sibdsl/templates/{template.name}" in names
+            assert zf.read(f"sibdsl/templates/{template.name}") == template.read_bytes()
+
+
 def test_installed_wheel_parses_with_its_own_grammar(wheel, tmp_path):
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(tmp_path / "site")

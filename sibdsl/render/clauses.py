@@ -1,0 +1,242 @@
+"""Each declaration of the contract as a sentence (Swedish or English), from the checked model."""
+
+from __future__ import annotations
+
+from .. import model as m
+from ..lang import format_date, format_money, format_number, format_percent
+from ..units import BOOL
+from .words import Words, listing
+
+S = {
+    "sv": {
+        "party": "{name} är {roles} i avtalet.",
+        "term": "Avtalet gäller från och med {start} till och med {end}.",
+        "series": "Perioderna för {label} är: {periods}.",
+        "period": "{name} ({start} – {end})",
+        "cohort": "Målgruppen, {label}, omfattar {size} personer.",
+        "eligibility": " Villkor för att ingå: {text}",
+        "investment": "{investor} investerar {amount} den {date} ({label}).",
+        "measure": "{label} mäts som {kind}{per}.",
+        "per": " för varje period i {series}",
+        "better_higher": " Ett högre värde är ett bättre utfall.",
+        "better_lower": " Ett lägre värde är ett bättre utfall.",
+        "between": " Värdet ligger mellan {low} och {high}.",
+        "source": " Källa: {text}.",
+        "define": "{label} är {formula}.",
+        "define_bool": "{label} gäller när {formula}.",
+        "baseline": "Jämförelsenivån {label} är {formula}.",
+        "indexed": " Den räknas upp med {rate} per år i {years} år.",
+        "payment": "{payer} betalar {label} till {recipient}: {formula}{per}.",
+        "payment_per": ", för varje period i {series}",
+        "due": " Betalningen förfaller den {date}.",
+        "due_after": " Betalningen förfaller {days} dagar efter periodens slut.",
+        "when": " Den betalas endast om {cond}.",
+        "gate_payment": "{target} betalas endast om {cond}.",
+        "gate_total": "Den sammanlagda ersättningen överstiger {level} endast om {cond}.",
+        "floor_payment": "{target} är minst {amount}{when}.",
+        "floor_total": "Den sammanlagda ersättningen är minst {amount}{when}; ett eventuellt tillägg betalas av {payer} till {recipient}.",
+        "floor_when": " när {cond}",
+        "cap_payment": "{target} är högst {amount}.",
+        "cap_total": "Den sammanlagda ersättningen är högst {amount}.",
+        "cap_series": "Ersättningen för varje period i {series} är sammanlagt högst {amount}.",
+        "cap_participant": "Den sammanlagda ersättningen är högst {amount} per deltagare i målgruppen.",
+        "return_annual": "Vad varje investerare får är högst den investerade summan med en avkastning om {rate} per år ({kind}) från {start} till {end}.",
+        "return_total": "Vad varje investerare får är högst den investerade summan med en avkastning om {rate} totalt.",
+        "simple": "enkel ränta", "compound": "ränta på ränta",
+        "guarantee": "Utfästelse: {text}.",
+        "guarantee_when": " (när {cond})",
+        "nondecreasing": "{expr} minskar aldrig när {name} ökar",
+        "nonincreasing": "{expr} ökar aldrig när {name} ökar",
+        "order": [
+            "varje ersättning beräknas enligt sin formel och avrundas enligt avtalets avrundningsregel ({rounding});",
+            "villkor för en enskild ersättning tillämpas (är villkoret inte uppfyllt blir ersättningen noll);",
+            "golv och därefter tak för en enskild ersättning tillämpas;",
+            "tak per period och per deltagare tillämpas;",
+            "villkor för den sammanlagda ersättningen tillämpas;",
+            "golv för den sammanlagda ersättningen tillämpas (genom ett tillägg);",
+            "tak för den sammanlagda ersättningen tillämpas;",
+            "avkastningstak tillämpas på det som betalas till varje investerare.",
+        ],
+        "order_cuts": "När ett belopp ska minskas tas minskningen från ersättningarna i omvänd ordning mot hur de anges i avtalet.",
+        "rounding": {"half up": "avrundning till närmaste {step}, hälften uppåt", "half even": "avrundning till närmaste {step}, hälften till jämnt",
+                     "half down": "avrundning till närmaste {step}, hälften nedåt", "up": "avrundning uppåt till {step}",
+                     "down": "avrundning nedåt till {step}"},
+    },
+    "en": {
+        "party": "{name} is {roles} under the contract.",
+        "term": "The contract runs from {start} to {end}, both days included.",
+        "series": "The periods of {label} are: {periods}.",
+        "period": "{name} ({start} – {end})",
+        "cohort": "The target group, {label}, comprises {size} people.",
+        "eligibility": " Eligibility: {text}",
+        "investment": "{investor} invests {amount} on {date} ({label}).",
+        "measure": "{label} is measured as {kind}{per}.",
+        "per": " for each period of {series}",
+        "better_higher": " A higher value is a better outcome.",
+        "better_lower": " A lower value is a better outcome.",
+        "between": " The value lies between {low} and {high}.",
+        "source": " Source: {text}.",
+        "define": "{label} is {formula}.",
+        "define_bool": "{label} holds when {formula}.",
+        "baseline": "The baseline {label} is {formula}.",
+        "indexed": " It is indexed by {rate} a year for {years} years.",
+        "payment": "{payer} pays {label} to {recipient}: {formula}{per}.",
+        "payment_per": ", for each period of {series}",
+        "due": " The payment is due on {date}.",
+        "due_after": " The payment is due {days} days after the end of the period.",
+        "when": " It is paid only if {cond}.",
+        "gate_payment": "{target} is paid only if {cond}.",
+        "gate_total": "The total payout exceeds {level} only if {cond}.",
+        "floor_payment": "{target} is at least {amount}{when}.",
+        "floor_total": "The total payout is at least {amount}{when}; any top-up is paid by {payer} to {recipient}.",
+        "floor_when": " when {cond}",
+        "cap_payment": "{target} is at most {amount}.",
+        "cap_total": "The total payout is at most {amount}.",
+        "cap_series": "The payments for each period of {series} together are at most {amount}.",
+        "cap_participant": "The total payout is at most {amount} per participant in the target group.",
+        "return_annual": "What each investor receives is at most the amount invested with a return of {rate} a year ({kind}) from {start} to {end}.",
+        "return_total": "What each investor receives is at most the amount invested with a return of {rate} in total.",
+        "simple": "simple interest", "compound": "compound interest",
+        "guarantee": "Assurance: {text}.",
+        "guarantee_when": " (when {cond})",
+        "nondecreasing": "{expr} never falls when {name} rises",
+        "nonincreasing": "{expr} never rises when {name} rises",
+        "order": [
+            "each payment is calculated by its formula and rounded by the contract's rounding rule ({rounding});",
+            "conditions on a single payment apply (a payment whose condition is not met is zero);",
+            "floors and then caps on a single payment apply;",
+            "caps per period and per participant apply;",
+            "conditions on the total payout apply;",
+            "floors on the total payout apply (by a top-up);",
+            "caps on the total payout apply;",
+            "return limits apply to what is paid to each investor.",
+        ],
+        "order_cuts": "Where an amount must be reduced, the reduction is taken from the payments in the reverse of the order in which the contract lists them.",
+        "rounding": {"half up": "rounding to the nearest {step}, halves up", "half even": "rounding to the nearest {step}, halves to even",
+                     "half down": "rounding to the nearest {step}, halves down", "up": "rounding up to {step}",
+                     "down": "rounding down to {step}"},
+    },
+}
+
+
+def _find(items, clause):
+    return next((i for i in items if i.clause == clause), None)
+
+
+def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None:
+    """The declaration behind `clause` in words; None for a clause with nothing to say."""
+    words, s, c = Words(contract, lang), S[lang], contract
+    kind = clause.kind
+
+    def cap(text: str) -> str:
+        return text[:1].upper() + text[1:]
+
+    if kind == "party":
+        p = c.parties[clause.name]
+        return s["party"].format(name=p.label.get(lang), roles=words.roles(p.roles))
+    if kind == "term":
+        if c.term is None:
+            return None
+        return s["term"].format(start=format_date(c.term[0], lang), end=format_date(c.term[1], lang))
+    if kind == "series":
+        series = c.series[clause.name]
+        periods = [s["period"].format(name=p.name, start=format_date(p.start, lang), end=format_date(p.end, lang))
+                   for p in series.periods]
+        label = series.label.get(lang) if series.label else series.name
+        return s["series"].format(label=words.quoted(label), periods=listing(periods, lang))
+    if kind == "cohort":
+        cohort = c.cohorts[clause.name]
+        text = s["cohort"].format(label=cohort.label.get(lang) if cohort.label else cohort.name,
+                                  size=format_number(cohort.size, lang, plain=True))
+        if cohort.eligibility:
+            text += s["eligibility"].format(text=cohort.eligibility.get(lang))
+        return text
+    if kind == "investment":
+        inv = c.investments[clause.name]
+        return s["investment"].format(investor=words.party(inv.investor), amount=words.money(inv.amount),
+                                      date=format_date(inv.date, lang),
+                                      label=inv.label.get(lang) if inv.label else inv.name)
+    if kind == "measure":
+        msr = c.measures[clause.name]
+        per = s["per"].format(series=msr.ty.series) if msr.ty.series else ""
+        text = s["measure"].format(label=words.label(msr.name), kind=words.kind(msr.ty), per=per)
+        if msr.better:
+            text += s[f"better_{msr.better}"]
+        if msr.lower is not None and msr.upper is not None:
+            text += s["between"].format(low=words.value(msr.lower, msr.ty.kind), high=words.value(msr.upper, msr.ty.kind))
+        if msr.source:
+            text += s["source"].format(text=msr.source.get(lang))
+        if msr.description:
+            text += " " + msr.description.get(lang)
+        return text
+    if kind in ("define", "baseline"):
+        d = c.definitions[clause.name]
+        key = "baseline" if d.baseline else ("define_bool" if d.ty.kind == BOOL else "define")
+        text = s[key].format(label=words.label(d.name), formula=words.expr(d.expr))
+        if d.indexation is not None:
+            text += s["indexed"].format(rate=format_percent(d.indexation.rate, lang, plain=True), years=d.indexation.years)
+        if d.source:
+            text += s["source"].format(text=d.source.get(lang))
+        if d.description:
+            text += " " + d.description.get(lang)
+        return text
+    if kind == "payment":
+        p = c.payments[clause.name]
+        per = s["payment_per"].format(series=p.series) if p.series else ""
+        text = s["payment"].format(payer=words.party(p.payer), label=words.label(p.name),
+                                   recipient=words.party(p.recipient), formula=words.expr(p.expr), per=per)
+        if p.due.date is not None:
+            text += s["due"].format(date=format_date(p.due.date, lang))
+        elif p.due.days_after_end is not None:
+            text += s["due_after"].format(days=p.due.days_after_end)
+        gate = next((g for g in c.gates if g.target == p.name and g.clause == clause), None)
+        if gate is not None:  # the payment's own `when`
+            text += s["when"].format(cond=words.expr(gate.condition))
+        return text
+    if kind == "gate":
+        g = _find(c.gates, clause)
+        if g.target == "total":
+            return s["gate_total"].format(level=words.expr(g.level), cond=words.expr(g.condition))
+        return cap(s["gate_payment"].format(target=words.label(g.target), cond=words.expr(g.condition)))
+    if kind == "floor":
+        f = _find(c.floors, clause)
+        when = s["floor_when"].format(cond=words.expr(f.when)) if f.when is not None else ""
+        if f.target == "total":
+            return s["floor_total"].format(amount=words.expr(f.amount), when=when,
+                                           payer=words.party(f.payer or ""), recipient=words.party(f.recipient or ""))
+        return cap(s["floor_payment"].format(target=words.label(f.target), amount=words.expr(f.amount), when=when))
+    if kind == "cap":
+        k = _find(c.caps, clause)
+        amount = words.expr(k.amount)
+        if k.kind == "total":
+            return s["cap_total"].format(amount=amount)
+        if k.kind == "series":
+            return s["cap_series"].format(series=k.target, amount=amount)
+        if k.kind == "participant":
+            return s["cap_participant"].format(amount=amount)
+        return cap(s["cap_payment"].format(target=words.label(k.target), amount=amount))
+    if kind == "return limit":
+        r = _find(c.return_limits, clause)
+        rate = format_percent(r.rate, lang, plain=True)
+        if r.kind == "total":
+            return s["return_total"].format(rate=rate)
+        return s["return_annual"].format(rate=rate, kind=s[r.kind], start=format_date(r.start, lang),
+                                         end=format_date(r.end, lang))
+    if kind == "guarantee":
+        g = _find(c.guarantees, clause)
+        if g.monotone:
+            text = s[g.monotone].format(expr=words.expr(g.expr), name=words.label(g.monotone_in))
+        else:
+            text = words.expr(g.expr)
+            if g.when is not None:
+                text += s["guarantee_when"].format(cond=words.expr(g.when))
+        label = clause.label.get(lang) + ": " if clause.label else ""
+        return s["guarantee"].format(text=label + text)
+    return None
+
+
+def order_of_application(contract: m.Contract, lang: str) -> tuple[list[str], str]:
+    s = S[lang]
+    step = format_money(contract.rounding.step, contract.currency, lang, plain=True)
+    rounding = s["rounding"][contract.rounding.mode].format(step=step)
+    return [s["order"][0].format(rounding=rounding), *s["order"][1:]], s["order_cuts"]

@@ -1,0 +1,44 @@
+"""Escaping every value for its output format, so contract text never becomes markup or code.
+
+Templates are rendered with `finalize` set to the format's escaper (jinja2 applies it to every
+`{{ … }}`), or with autoescaping for HTML. Text from the contract (party names, headings, prose)
+thus always comes out literally, whatever characters it holds.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~>$])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.MULTILINE)
+_TYPST_SPECIAL = re.compile(r"([\\#$*_`<>@\[\]=\-+/~\"'.:()^&|!%;,{}])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(text: str) -> str:
+    """Control characters (and bidirectional overrides) shown as escapes, never acted on."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def markdown(value) -> str:
+    if isinstance(value, Markup):
+        return str(value)
+    text = _visible(str(value))
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def typst(value) -> str:
+    if isinstance(value, Markup):
+        return str(value)
+    text = _visible(str(value))
+    return _TYPST_SPECIAL.sub(r"\\\1", text)
+
+
+def html(value) -> Markup:
+    if isinstance(value, Markup):
+        return value
+    return escape(_visible(str(value)))

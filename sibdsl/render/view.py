@@ -1,0 +1,283 @@
+"""The council document's content, computed once from the checked model: every value a template
+shows, as plain text (templates only format and escape). Examples and the chart are computed by
+the same evaluation function that settles the contract, so text and numbers cannot disagree."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from fractions import Fraction
+from pathlib import Path
+
+from .. import __version__
+from .. import model as m
+from ..diagnostics import SibError
+from ..evaluate import EvaluationError, compile_contract, constant_value
+from ..lang import format_date, format_money
+from ..outcomes import load_outcomes
+from ..units import BOOL, COUNT, DATE, MONEY, SHARE
+from . import chart
+from .clauses import order_of_application, sentence
+from .words import Words
+
+T = {
+    "sv": {"doc": "Avtal om sociala utfall", "id": "Diarienummer", "version": "Version", "signed": "Undertecknat",
+           "currency": "Valuta", "fingerprint": "Fingeravtryck (SHA-256) av avtalets källtext",
+           "compiler": "Framställt av sibc", "order": "Ordning för beräkningen",
+           "order_intro": "Ersättningen beräknas i denna ordning:", "examples": "Räkneexempel",
+           "examples_intro": "Ersättningen vid olika värden på {measure}, övriga utfall enligt {basis}.",
+           "basis_file": "det redovisade utfallet", "basis_default": "antagna standardvärden",
+           "total": "Summa", "chart": "Ersättningskurva", "scenarios": "Räkneexempel ur avtalets scenarier",
+           "scenarios_intro": "Varje exempel nedan är ett kontrollerat test: sibc har räknat fram samma belopp.",
+           "outcomes": "Utfall", "payout": "Ersättning", "page": "Sida", "contents": "Innehåll",
+           "cap": "tak", "floor": "golv", "gate": "villkor", "none": "—",
+           "verify": "Avtalets utfästelser är bevisade för alla möjliga utfall med sibc verify."},
+    "en": {"doc": "Social outcome contract", "id": "Reference", "version": "Version", "signed": "Signed",
+           "currency": "Currency", "fingerprint": "Fingerprint (SHA-256) of the contract's source text",
+           "compiler": "Produced by sibc", "order": "Order of calculation",
+           "order_intro": "The payout is calculated in this order:", "examples": "Worked examples",
+           "examples_intro": "The payout at different values of {measure}, other outcomes as in {basis}.",
+           "basis_file": "the reported result", "basis_default": "assumed default values",
+           "total": "Total", "chart": "Payment curve", "scenarios": "Worked examples from the contract's scenarios",
+           "scenarios_intro": "Every example below is a checked test: sibc computed the same amounts.",
+           "outcomes": "Outcomes", "payout": "Payout", "page": "Page", "contents": "Contents",
+           "cap": "cap", "floor": "floor", "gate": "condition", "none": "—",
+           "verify": "The contract's assurances are proved for every possible outcome with sibc verify."},
+}
+
+
+def fingerprint(data: bytes) -> str:
+    """The SHA-256 of the exact bytes of a contract file (what `sibc fingerprint` prints)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _nice_step(span: Fraction) -> Fraction:
+    step = Fraction(1)
+    while step * 10 <= span:
+        step *= 10
+    while step > span and step > Fraction(1, 10_000):
+        step /= 10
+    for factor in (5, 2, 1):
+        if step * factor * 4 <= span:
+            return step * factor
+    return step
+
+
+def _money_constants(contract: m.Contract) -> list[Fraction]:
+    found = [i.amount for i in contract.investments.values()]
+
+    def walk(e):
+        if isinstance(e, m.Const) and e.ty.kind == MONEY:
+            found.append(Fraction(e.value))
+        for child in getattr(e, "args", ()) or ():
+            walk(child)
+        for attr in ("cond", "then", "otherwise", "operand", "subject", "below"):
+            if hasattr(e, attr):
+                walk(getattr(e, attr))
+        for v in getattr(e, "values", ()) or ():
+            walk(v)
+        if isinstance(e, m.Interp):
+            found.extend(Fraction(y) for y in e.ys if e.ty.kind == MONEY)
+    for d in contract.definitions.values():
+        walk(d.expr)
+    for p in contract.payments.values():
+        walk(p.expr)
+    for c in contract.caps:
+        walk(c.amount)
+    return found
+
+
+def _default(measure: m.Measure):
+    kind = measure.ty.kind
+    if kind == BOOL:
+        return True
+    if kind == DATE:
+        return None
+    return measure.lower if measure.lower is not None and measure.lower > 0 else Fraction(0)
+
+
+class View:
+    """Everything the templates show, in one language."""
+
+    def __init__(self, contract: m.Contract, source_bytes: bytes, lang: str, contract_path: str | Path | None = None,
+                 vary: str | None = None, outcomes_path: str | Path | None = None):
+        self.contract, self.lang = contract, lang
+        self.t = T[lang]
+        self.words = Words(contract, lang)
+        self.fingerprint = fingerprint(source_bytes)
+        self.version = __version__
+        self.title = contract.title.get(lang)
+        self.meta = [(self.t[k], v) for k, v in (("id", contract.id), ("version", contract.version),
+                     ("signed", format_date(contract.signed, lang) if contract.signed else None),
+                     ("currency", contract.currency)) if v]
+        self.sections = [self._section(s) for s in contract.sections]
+        self.order, self.order_cuts = order_of_application(contract, lang)
+        self.path = Path(contract_path) if contract_path else None
+        self.examples = self._examples(vary, outcomes_path)
+        self.scenarios = self._scenarios()
+
+    def _section(self, section: m.Section) -> dict:
+        title = section.title.get(self.lang) if section.title else ""
+        heading = f"§ {section.number} {title}".strip() if section.number else title
+        sentences = [text for c in section.clauses if (text := sentence(self.contract, c, self.lang))]
+        return {"heading": heading, "prose": [p.get(self.lang) for p in section.prose], "clauses": sentences}
+
+    # ------------------------------------------------------------ worked examples and chart
+    def _base(self, outcomes_path) -> tuple[dict | None, bool]:
+        candidates = [Path(outcomes_path)] if outcomes_path else []
+        if self.path is not None:
+            candidates.append(self.path.with_name(self.path.stem + ".outcomes.json"))
+        for candidate in candidates:
+            if candidate.exists():
+                try:
+                    return load_outcomes(self.contract, candidate), True
+                except SibError:
+                    continue
+        base = {}
+        for name, measure in self.contract.measures.items():
+            value = _default(measure)
+            if value is None:
+                return None, False
+            if measure.ty.series:
+                value = {p.name: value for p in self.contract.series[measure.ty.series].periods}
+            base[name] = value
+        return base, False
+
+    def _examples(self, vary: str | None, outcomes_path) -> dict | None:
+        contract = self.contract
+        numeric = [n for n, msr in contract.measures.items() if msr.ty.kind in (MONEY, SHARE, COUNT, "number", "days")]
+        name = vary if vary in numeric else next((n for n in numeric if contract.measures[n].better), None)
+        if name is None and numeric:
+            name = numeric[0]
+        base, from_file = self._base(outcomes_path)
+        if name is None or base is None:
+            return None
+        measure = contract.measures[name]
+        kind = measure.ty.kind
+        lo = measure.lower if measure.lower is not None else Fraction(0)
+        if measure.upper is not None:
+            hi = measure.upper
+        elif kind == SHARE:
+            hi = Fraction(1)
+        else:
+            scale = [abs(Fraction(v)) for v in _money_constants(contract)] if kind == MONEY else \
+                [Fraction(c.size) for c in contract.cohorts.values()]
+            current = base[name]
+            scale += [abs(Fraction(v)) for v in (current.values() if isinstance(current, dict) else [current])]
+            hi = lo + (max(scale, default=Fraction(100)) * Fraction(3, 2) or Fraction(100))
+        evaluator = compile_contract(contract)
+
+        def settle(x: Fraction):
+            values = dict(base)
+            values[name] = {p: x for p in base[name]} if isinstance(base[name], dict) else x
+            try:
+                return evaluator.evaluate(values)
+            except EvaluationError:
+                return None
+
+        step = _nice_step((hi - lo) / 2)
+        if kind == COUNT:
+            step = max(step, Fraction(1))
+        table_xs = []
+        x = lo
+        while x <= hi and len(table_xs) < 8:
+            table_xs.append(x)
+            x += step
+        payments = list(contract.payments) + [f.clause.name for f in contract.floors if f.target == "total"]
+        rows = []
+        for x in table_xs:
+            settlement = settle(x)
+            if settlement is None:
+                continue
+            by_line = {}
+            for line in settlement.lines:
+                by_line[line.payment] = by_line.get(line.payment, Fraction(0)) + Fraction(line.amount)
+            rows.append({"outcome": self.words.value(x, kind),
+                         "amounts": [self.words.money(by_line.get(p, 0)) for p in payments],
+                         "total": self.words.money(settlement.total)})
+        samples = 60
+        points = []
+        for i in range(samples + 1):
+            x = lo + (hi - lo) * i / samples
+            if kind == COUNT:
+                x = Fraction(int(x))
+            settlement = settle(x)
+            if settlement is not None:
+                points.append((x, Fraction(settlement.total)))
+        marks = []
+        for cap in contract.caps:
+            if cap.kind == "total":
+                value = self._constant(cap.amount)
+                if value is not None:
+                    marks.append(("h", value, f"{self.t['cap']} {self.words.money(value)}"))
+        for floor in contract.floors:
+            if floor.target == "total":
+                value = self._constant(floor.amount)
+                if value is not None:
+                    marks.append(("h", value, f"{self.t['floor']} {self.words.money(value)}"))
+        for gate in contract.gates:
+            if gate.target == "total" and gate.level is not None:
+                value = self._constant(gate.level)
+                if value is not None:
+                    marks.append(("h", value, f"{self.t['gate']} {self.words.money(value)}"))
+        every = max(1, -(-len(table_xs) // 5))  # at most five labels on the axis, so they never overlap
+        x_ticks = [(x, self.words.value(x, kind)) for x in table_xs[::every]]
+        top = max([y for _, y in points] + [v for _, v, _ in marks] + [Fraction(1)])
+        y_step = _nice_step(top / 2)
+        y_ticks, y = [], Fraction(0)
+        while y <= top and len(y_ticks) < 8:
+            y_ticks.append((y, self.words.money(y)))
+            y += y_step
+        label = self.words.label(name)
+        svg = chart.svg(points, label, self.t["payout"], x_ticks, y_ticks, marks)
+        floor_labels = {f.clause.name: f.clause.label.get(self.lang) for f in contract.floors
+                        if f.target == "total" and f.clause.label}
+        headers = [self.words.label(p) if p in contract.payments else self.words.quoted(floor_labels.get(p, p))
+                   for p in payments]
+        return {"measure": label, "intro": self.t["examples_intro"].format(
+                    measure=label, basis=self.t["basis_file" if from_file else "basis_default"]),
+                "headers": headers, "rows": rows, "svg": svg}
+
+    def _constant(self, expr: m.Expr) -> Fraction | None:
+        try:
+            value = constant_value(expr, self.contract.definitions,
+                                   {n: i.amount for n, i in self.contract.investments.items()})
+        except Exception:  # noqa: BLE001 — depends on outcomes: no fixed line to draw
+            return None
+        return Fraction(value) if not isinstance(value, bool) else None
+
+    def _scenarios(self) -> list[dict]:
+        if self.path is None:
+            return []
+        from ..scenarios import load_scenarios, run_scenarios, scenario_path
+
+        path = scenario_path(self.path)
+        if not path.exists():
+            return []
+        try:
+            scenarios = load_scenarios(self.contract, path)
+        except SibError:
+            return []
+        out = []
+        for result in run_scenarios(self.contract, scenarios):
+            if not result.passed or result.settlement is None:
+                continue  # only passing scenarios are printed: every printed example is a passing test
+            s = result.scenario
+            values = []
+            for name, value in s.outcomes.items():
+                msr = self.contract.measures[name]
+                if isinstance(value, dict):
+                    shown = ", ".join(f"{p}: {self.words.value(v, msr.ty.kind)}" for p, v in value.items())
+                else:
+                    shown = self.words.value(value, msr.ty.kind)
+                values.append(f"{self.words.label(name)} {shown}")
+            lines = [f"{self.words.label(ln.payment) if ln.payment in self.contract.payments else ln.payment}"
+                     + (f" ({ln.period})" if ln.period else "") + f": {self.words.money(ln.amount)}"
+                     for ln in result.settlement.lines if ln.amount]
+            out.append({"name": s.name, "description": s.description, "outcomes": "; ".join(values),
+                        "lines": lines, "total": format_money(result.settlement.total, self.contract.currency,
+                                                              self.lang, plain=True)})
+        return out
+
+    def as_json(self) -> str:
+        return json.dumps({"title": self.title, "sections": self.sections}, ensure_ascii=False, indent=2)

@@ -1,0 +1,81 @@
+"""`sibc render` (the council document) and `sibc fingerprint` (tie a printed copy to its source)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
+
+
+@click.command("render")
+@click.argument("file", type=click.Path(dir_okay=True))
+@click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
+              help="Language of the document (default: the contract's first language).")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default=None,
+              help="Output format (default: from the extension of -o, else md).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the document here (atomically); without it Markdown/HTML go to standard output.")
+@click.option("--vary", default=None, help="The measure the payment curve and the worked examples vary.")
+@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True)
+@guard
+def render(file: str, lang: str | None, fmt: str | None, output: str | None, vary: str | None, diag_fmt: str) -> None:
+    """Generate the council document: the contract in plain legal language, its order of calculation,
+    a payment curve and worked examples, with the source's SHA-256 fingerprint on every page."""
+    from . import check_source, read_source
+    from .diagnostics import SibError
+    from .fileio import OutputError, refuse_overwriting_inputs, write_atomic
+    from .render import render as render_document
+
+    if fmt is None:
+        suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+        fmt = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf"}.get(suffix, "md")
+    if fmt == "pdf" and output is None:
+        raise click.UsageError("a PDF needs -o FILE.pdf")
+    try:
+        source = read_source(file)
+        contract, diagnostics = check_source(source)
+    except SibError as err:
+        contract, diagnostics = None, list(err.diagnostics)
+    print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
+    if contract is None:
+        sys.exit(EXIT_ERRORS)
+    if vary is not None and vary not in contract.measures:
+        raise click.UsageError(f"--vary: the contract has no measure {vary!r}")
+    language = lang or (contract.languages[0] if contract.languages and contract.languages[0] in ("sv", "en")
+                        else "en")
+    if lang is not None and contract.languages and lang not in contract.languages:
+        click.echo(f"note: the contract is written in {', '.join(contract.languages)}; texts without an "
+                   f"{lang} translation are shown in {contract.languages[0]}", err=True)
+    data = render_document(contract, Path(file).read_bytes(), language, fmt, path=file, vary=vary)
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        try:
+            refuse_overwriting_inputs(output, [file])
+            write_atomic(output, data)
+        except OutputError as err:
+            raise click.ClickException(str(err)) from None
+    sys.exit(EXIT_OK)
+
+
+@click.command("fingerprint")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@guard
+def fingerprint(files) -> None:
+    """Print the SHA-256 of each contract file's exact bytes: the value on every page of its document."""
+    from .outcomes import read_error
+    from .render.view import fingerprint as sha256
+
+    failed = False
+    for file in files:
+        try:
+            data = Path(file).read_bytes()
+        except OSError as err:
+            print_diagnostics([read_error(file, err)], "human", to_stderr=True)
+            failed = True
+            continue
+        click.echo(f"{sha256(data)}  {file}")
+    sys.exit(EXIT_ERRORS if failed else EXIT_OK)
