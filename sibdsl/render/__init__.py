@@ -28,10 +28,12 @@ def _environment(fmt: str):
     if fmt == "html":
         env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                                  finalize=escape.html, keep_trailing_newline=True)
+        env.filters["block"] = escape.html
     else:
         finalize = escape.markdown if fmt == "md" else escape.typst
         env = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined,
                                  finalize=finalize, keep_trailing_newline=True, trim_blocks=False)
+        env.filters["block"] = escape.markdown_block if fmt == "md" else escape.typst
     env.globals["Markup"] = Markup
     return env
 

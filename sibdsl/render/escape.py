@@ -12,7 +12,8 @@ import re
 from markupsafe import Markup, escape
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~>$])")
-_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.MULTILINE)
+_MD_LINE_START = re.compile(r"(?<=\n)([ \t]*)([-+=]|\d+[.)])")
+_MD_FIRST = re.compile(r"^([ \t]*)([-+=]|\d+[.)])")
 _TYPST_SPECIAL = re.compile(r"([\\#$*_`<>@\[\]=\-+/~\"'.:()^&|!%;,{}])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
@@ -29,6 +30,12 @@ def markdown(value) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def markdown_block(value) -> Markup:
+    """A value that starts a line in the document (a paragraph, a heading): its first line is
+    escaped too, so prose starting with `1.` or `-` stays a paragraph."""
+    return Markup(_MD_FIRST.sub(lambda m: m.group(1) + "\\" + m.group(2), markdown(value)))
 
 
 def typst(value) -> str:

@@ -180,7 +180,7 @@ class View:
             step = max(step, Fraction(1))
         table_xs = []
         x = lo
-        while x <= hi and len(table_xs) < 8:
+        while x <= hi and len(table_xs) < 11:
             table_xs.append(x)
             x += step
         payments = list(contract.payments) + [f.clause.name for f in contract.floors if f.target == "total"]
