@@ -8,16 +8,31 @@ from __future__ import annotations
 
 import hashlib
 import re
+from decimal import Decimal
 from fractions import Fraction
 
 import attrs
 
+from . import limits
 from . import model as m
 from . import syntax as s
 from .diagnostics import Diagnostic, Label, did_you_mean, has_errors
 from .source import Source, Span
-from .units import BOOL, COUNT, DATE, DAYS, MEASURE_TYPES, MONEY, NUMBER, SHARE, Type, UnitError
-from .units import combine, comparable, unify
+from .units import (
+    BOOL,
+    COUNT,
+    DATE,
+    DAYS,
+    MEASURE_TYPES,
+    MONEY,
+    NUMBER,
+    SHARE,
+    Type,
+    UnitError,
+    combine,
+    comparable,
+    unify,
+)
 from .values import ROUNDING_MODES, Rounding
 
 _GUARANTEE_SERIES_HINT = ("a guarantee is about the whole settlement: add the periods up with sum(…), "
@@ -288,6 +303,10 @@ class _Checker:
                 continue
             node: s.Periods = entry.node
             periods, seen = [], {}
+            if len(node.periods) > limits.MAX_PERIODS:
+                self.error("E112", f"a series of {len(node.periods):,} periods; the limit is {limits.MAX_PERIODS:,}",
+                           node.span)
+                continue
             for p in node.periods:
                 if p.end.value < p.start.value:
                     self.error("E409", f"period `{p.name.name}` ends before it starts", p.span,
@@ -320,7 +339,10 @@ class _Checker:
             if entry.kind == "cohort":
                 node: s.Cohort = entry.node
                 size = node.size.value
-                if size != size.to_integral_value() or size <= 0:
+                if size > limits.MAX_COHORT_SIZE:
+                    self.error("E111", f"a cohort of {size} people; the limit is {limits.MAX_COHORT_SIZE:,}",
+                               node.size.span)
+                elif size != size.to_integral_value() or size <= 0:
                     self.error("E210", "a cohort size is a whole number of people, greater than zero",
                                node.size.span, hint="e.g. `size 60`")
                 self.check_text(node.eligibility)
@@ -429,6 +451,11 @@ class _Checker:
                     if years != years.to_integral_value():
                         self.error("E210", "indexation runs for a whole number of years", index.years.span,
                                    hint="e.g. `indexed 2 % per year for 3 years`")
+                    if years > limits.MAX_INDEXATION_YEARS:
+                        self.error("E111", f"indexation for {years} years; the limit is "
+                                   f"{limits.MAX_INDEXATION_YEARS}", index.years.span,
+                                   hint="index a baseline over the contract's own years")
+                        years = Decimal(0)
                     if ty_expr.ty.kind != MONEY:
                         self.error("E306", "only an amount of money can be indexed", node.expr.span)
                     indexation = m.Indexation(rate or Fraction(0), int(years))
@@ -659,7 +686,14 @@ class _Checker:
             raise _Invalid()
         return m.Op(name, args, ty, span=e.span)
 
+    def _table_size(self, rows: int, e) -> None:
+        if rows > limits.MAX_TABLE_ROWS:
+            self.error("E112", f"a table with {rows:,} rows; the limit is {limits.MAX_TABLE_ROWS:,}", e.span,
+                       hint="a payment grid this large belongs in a measure the evaluator reports")
+            raise _Invalid()
+
     def expr_Tiers(self, e: s.Tiers, g) -> m.Expr:
+        self._table_size(len(e.rows) + 1, e)
         subject = self.expr(e.subject, guarantee=g)
         below = self.expr(e.below, guarantee=g)
         thresholds, values, ty = [], [], below.ty
@@ -689,6 +723,7 @@ class _Checker:
         if len(e.points) < 2:
             self.error("E308", "interpolation needs at least two points", e.span)
             raise _Invalid()
+        self._table_size(len(e.points), e)
         xs, ys, ty = [], [], None
         for point in e.points:
             x = self.constant(point.x, subject.ty.plain(), "an interpolation point")
@@ -770,6 +805,10 @@ class _Checker:
         if days != days.to_integral_value():
             self.error("E210", "the delay is a whole number of days", value.amount.span,
                        hint="e.g. `due 90 days after end`")
+        if days > limits.MAX_DUE_DAYS:
+            self.error("E111", f"a payment due {days} days after the end; the limit is {limits.MAX_DUE_DAYS:,}",
+                       value.amount.span)
+            return m.Due()
         return m.Due(days_after_end=int(days))
 
     def check_payments(self, parties, term) -> dict[str, m.Payment]:
@@ -924,7 +963,7 @@ class _Checker:
                                hint="a floor above a cap cannot both hold; lower the floor or raise the cap")
 
     def check_return_limits(self, investments) -> tuple[m.ReturnLimit, ...]:
-        limits = []
+        result = []
         for node in self._items(s.ReturnLimit):
             clause = self.clauses[id(node)]
             rate = self.constant(node.rate, T_SHARE, "a return rate")
@@ -936,15 +975,19 @@ class _Checker:
             if node.start and node.end and node.end.value <= node.start.value:
                 self.error("E409", "the return period ends before it starts", node.span)
                 continue
+            if node.start and node.end and (node.end.value - node.start.value).days > 366 * limits.MAX_RETURN_YEARS:
+                self.error("E111", f"a return period of more than {limits.MAX_RETURN_YEARS} years", node.span,
+                           hint="state the return over the contract's own years")
+                continue
             if rate is not None and rate < 0:
                 self.error("E210", "a return limit cannot be negative", node.rate.span,
                            hint="write the highest return the investor may receive, e.g. `8 % per year …`")
                 continue
             if rate is not None:
-                limits.append(m.ReturnLimit(clause, rate, node.kind,
+                result.append(m.ReturnLimit(clause, rate, node.kind,
                                             node.start.value if node.start else None,
                                             node.end.value if node.end else None))
-        return tuple(limits)
+        return tuple(result)
 
     def check_guarantees(self) -> tuple[m.Guarantee, ...]:
         result = []

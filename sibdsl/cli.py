@@ -218,3 +218,7 @@ def explain(code: str) -> None:
         raise click.UsageError(f"no diagnostic code {code!r}" + (f"; {hint}" if hint else
                                "; codes look like E201 or W401"))
     click.echo(page(key))
+
+
+if __name__ == "__main__":  # `python -m sibdsl.cli …`, as the console script `sibc` does
+    main()

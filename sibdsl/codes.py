@@ -40,6 +40,9 @@ CODES: dict[str, Code] = {
         Code("E106", _E, "input too large or too deeply nested"),
 
         # input limits: E110–E119 (hostile input)
+        Code("E110", _E, "number too long"),
+        Code("E111", _E, "value beyond the limits of the language"),
+        Code("E112", _E, "too many rows or periods"),
         # (end)
 
         # names

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from .codes import Severity, lookup
-from .source import Source, Span
+from .source import Source, Span, visible
 
 
 @attrs.frozen
@@ -72,14 +72,14 @@ def render_gnu(d: Diagnostic) -> str:
     text = f"{where}: {d.severity.value}[{d.code}]: {d.message}"
     if d.hint:
         text += f" (hint: {d.hint})"
-    return text
+    return visible(text).replace("\n", " ")
 
 
 SNIPPET_WIDTH = 100
 
 
 def _snippet(source: Source, span: Span, label: str, gutter: int) -> list[str]:
-    line_text = source.line_text(span.line).expandtabs(1)
+    line_text = visible(source.line_text(span.line).expandtabs(1))
     start = span.column - 1
     if span.end_line == span.line:
         width = max(1, span.end_column - span.column)
@@ -103,6 +103,10 @@ def _snippet(source: Source, span: Span, label: str, gutter: int) -> list[str]:
 
 def render_human(d: Diagnostic) -> str:
     """rustc/Catala-style: headline, location, the offending line with a caret, help."""
+    return visible(_render_human(d))
+
+
+def _render_human(d: Diagnostic) -> str:
     lines = [f"{d.severity.value}[{d.code}]: {d.message}"]
     spans = [s.span.line for s in d.labels] + ([d.span.line] if d.span else [])
     gutter = len(str(max(spans))) if spans else 1

@@ -14,6 +14,7 @@ from decimal import Decimal
 from . import model as m
 from .lang import format_money
 from .settlement import Line, Settlement, Step
+from .source import visible
 
 _WORDS = {
     "sv": {
@@ -90,7 +91,8 @@ def explain_line(contract: m.Contract, line: Line, lang: str) -> list[str]:
     if line.period:
         head += words["period"].format(period=line.period)
     title = line.clause.label.get(lang) if line.clause.label else line.payment
-    return [f"{title}: {head}."] + [f"  - {explain_step(contract, step, lang)}" for step in line.steps]
+    return [visible(f"{title}: {head}.")] + [visible(f"  - {explain_step(contract, step, lang)}")
+                                              for step in line.steps]
 
 
 def explain_settlement(contract: m.Contract, settlement: Settlement, lang: str) -> str:
@@ -103,4 +105,4 @@ def explain_settlement(contract: m.Contract, settlement: Settlement, lang: str) 
     out.append("")
     out.append(words["total"].format(total=format_money(settlement.total, contract.currency, lang, plain=True))
                if settlement.total else words["nothing"])
-    return "\n".join(out) + "\n"
+    return visible("\n".join(out)) + "\n"

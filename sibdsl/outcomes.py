@@ -18,11 +18,11 @@ from pathlib import Path
 
 from . import model as m
 from .diagnostics import Diagnostic, SibError, did_you_mean
+from .limits import MAX_DIGITS, MAX_OUTCOME_BYTES
 from .source import Source, Span
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, NUMBER, SHARE
 from .values import to_decimal
 
-MAX_OUTCOME_BYTES = 20_000_000
 
 _NUMBER = r"-?(?:[0-9]{1,3}(?:[ _\u00a0\u202f][0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
 _QUANTITY = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>%|[^\W\d]+)?\s*$")
@@ -84,6 +84,10 @@ class _Loader:
         try:
             data = json.loads(text, parse_float=Decimal, parse_int=Decimal, object_pairs_hook=pairs,
                               parse_constant=constant)
+        except RecursionError:
+            self.error("E501", "the outcome file is nested too deeply to be an outcome file",
+                       self.source.span(0, 1), hint='an outcome file is one object: {"measure": value, …}')
+            return None
         except json.JSONDecodeError as err:
             self.error("E501", f"the outcome file is not valid JSON: {err.msg}",
                        self.source.span(err.pos, err.pos + 1),
@@ -264,6 +268,10 @@ class _Loader:
         if not number.is_finite():
             self.error("E504", f"`{what}` must be a finite number", span)
             return None
+        if number != 0 and (number.adjusted() >= MAX_DIGITS or len(number.as_tuple().digits) > MAX_DIGITS):
+            self.error("E505", f"`{what}` has more than {MAX_DIGITS} digits", span,
+                       hint="check the figure; measured values need at most 30 digits")
+            return None
         value = Fraction(number)
         if kind == MONEY:
             if unit is not None and unit != currency:
@@ -361,6 +369,12 @@ def read_error(name: str, err: Exception) -> Diagnostic:
     """E001 for a file that cannot be read, with the reason in words."""
     if isinstance(err, UnicodeDecodeError):
         reason, hint = "it is not UTF-8 text", "save the file as UTF-8 (in Excel: CSV UTF-8)"
+        head = err.object[:4] if isinstance(err.object, bytes) else b""
+        if head.startswith(b"PK\x03\x04"):
+            reason, hint = "it is a spreadsheet workbook (.xlsx) or another zip file, not text", \
+                "in Excel: File → Save as → CSV UTF-8"
+        elif head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            reason, hint = "it is UTF-16 text", "save the file as UTF-8 (in Excel: CSV UTF-8)"
     elif isinstance(err, FileNotFoundError):
         reason, hint = "it does not exist", "check the path"
     elif isinstance(err, IsADirectoryError):

@@ -18,11 +18,8 @@ from lark import Token, Transformer, v_args
 
 from . import syntax as s
 from .diagnostics import Diagnostic, SibError, did_you_mean
+from .limits import MAX_DEPTH, MAX_DIGITS, MAX_ERRORS, MAX_SOURCE_CHARS
 from .source import Source, Span
-
-MAX_ERRORS = 20
-MAX_DEPTH = 200  # nesting of expressions; deeper input gets E106, not a RecursionError
-MAX_SOURCE_CHARS = 5_000_000
 
 # Words that begin a declaration; error recovery resumes at a line starting with one.
 DECLARATION_KEYWORDS = (
@@ -103,6 +100,12 @@ def parse(source: Source) -> s.Contract:
     try:
         contract = builder.transform(tree)
     except lark.exceptions.VisitError as error:  # a bug in a rule method: never show lark's wrapper
+        if isinstance(error.orig_exc, _TooManyDigits):
+            text = error.orig_exc.text
+            at = max(source.text.find(text), 0)
+            raise SibError([Diagnostic(
+                "E110", f"a number with more than {MAX_DIGITS} digits", source, source.span(at, at + len(text)),
+                hint="amounts in a contract need at most 30 digits; check for pasted data")]) from None
         raise error.orig_exc from None
     if builder.errors:
         raise SibError(builder.errors)
@@ -277,8 +280,17 @@ def _too_deep(tree: lark.Tree) -> int | None:
 
 
 # ---------------------------------------------------------------- lark tree → syntax nodes
+class _TooManyDigits(Exception):
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
 def _number(text: str) -> Decimal:
-    return Decimal(text.replace(" ", "").replace("_", ""))
+    digits = text.replace(" ", "").replace("_", "")
+    if sum(ch.isdigit() for ch in digits) > MAX_DIGITS:
+        raise _TooManyDigits(text)
+    return Decimal(digits)
 
 
 @v_args(meta=True)

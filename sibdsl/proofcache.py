@@ -15,7 +15,6 @@ import json
 import os
 from importlib import metadata
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from . import __version__

@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .settlement import Settlement
+from .source import visible
 from .units import BOOL, DATE, DAYS, MONEY, SHARE, Type
 from .values import to_decimal
 
@@ -97,7 +98,7 @@ def settlement_text(settlement: Settlement, *, trace: bool = True) -> str:
                           else format_amount(step.after, cur))
                 detail = f"; {step.detail}" if step.detail else ""
                 lines.append(f"    {step.kind:<16} {change}  ({step.clause.cite()}{detail})")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"  # labels and titles are contract text: shown, never acted on
 
 
 def _jsonable(value: object) -> object:

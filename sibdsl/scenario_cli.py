@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, count_of, guard, print_diagnostics
+from .source import visible
 
 
 def _money(value: Fraction | None, currency: str) -> str:
@@ -86,30 +87,33 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
     elif fmt == "junit":
         click.echo(_junit(report))
     else:
+        def show(text: str = "") -> None:  # scenario names and labels are file text: shown, never acted on
+            click.echo(visible(text))
+
         for path, spath, contract, results, cov in report:
             lang_of = language or next((x for x in contract.languages if x in ("sv", "en")), "en")
-            click.echo(f"{path}: {count_of(len(results), 'scenario')} from {spath}")
+            show(f"{path}: {count_of(len(results), 'scenario')} from {spath}")
             for r in results:
-                click.echo(f"  {'PASS' if r.passed else 'FAIL'}  {r.scenario.name} (row {r.scenario.row})")
+                show(f"  {'PASS' if r.passed else 'FAIL'}  {r.scenario.name} (row {r.scenario.row})")
                 if r.error is not None:
-                    click.echo(f"        error[{r.error.code}]: {r.error.message}")
+                    show(f"        error[{r.error.code}]: {r.error.message}")
                 for c in r.checks:
                     if not c.ok:
-                        click.echo(f"        {_expected_name(c.expectation)}: expected "
+                        show(f"        {_expected_name(c.expectation)}: expected "
                                    f"{_money(c.expectation.amount, contract.currency)}, "
                                    f"actual {_money(c.actual, contract.currency)}")
                 if not r.passed and r.settlement is not None:
                     wrong = {c.expectation.target for c in r.checks if not c.ok and c.expectation.kind == "line"}
                     shown = [ln for ln in r.settlement.lines if ln.payment in wrong] or list(r.settlement.lines)
-                    click.echo("        how the actual amounts arise:")
+                    show("        how the actual amounts arise:")
                     for ln in shown:
                         for text in explain_line(contract, ln, lang_of):
-                            click.echo(f"          {text}")
+                            show(f"          {text}")
             passed = sum(r.passed for r in results)
-            click.echo(f"  {passed} passed, {len(results) - passed} failed")
+            show(f"  {passed} passed, {len(results) - passed} failed")
             if cov is not None:
                 unreachable = len(cov.branches) - len(cov.reachable)
-                click.echo(f"  clause coverage: {len(cov.covered)} of {len(cov.reachable)} reachable branches "
+                show(f"  clause coverage: {len(cov.covered)} of {len(cov.reachable)} reachable branches "
                            f"({float(round(cov.percent, 1))} %)"
                            + (f"; {unreachable} cannot be reached by any outcome" if unreachable else ""))
                 for b in cov.branches:
@@ -120,9 +124,9 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
                         mark, note = "-", "  — no outcome can do this (proved)"
                     else:
                         mark, note = "✗", "  — no scenario"
-                    click.echo(f"    {mark} line {b.line:>3}  {b.clause}: {b.label}{note}")
+                    show(f"    {mark} line {b.line:>3}  {b.clause}: {b.label}{note}")
                 if min_coverage is not None and cov.percent < Fraction(str(min_coverage)):
-                    click.echo(f"  coverage {float(round(cov.percent, 1))} % is below --min-coverage {min_coverage} %")
+                    show(f"  coverage {float(round(cov.percent, 1))} % is below --min-coverage {min_coverage} %")
     sys.exit(EXIT_ERRORS if failed else EXIT_OK)
 
 

@@ -35,6 +35,7 @@ import attrs
 from . import model as m
 from .diagnostics import Diagnostic, SibError, did_you_mean
 from .evaluate import EvaluationError, Evaluator
+from .limits import MAX_SCENARIOS
 from .outcomes import _Loader, _Located, read_error
 from .settlement import Settlement
 from .source import Source, Span
@@ -123,6 +124,10 @@ class _Reader:
         for line in text.splitlines(keepends=True):
             starts.append(starts[-1] + len(line))
         rows = list(csv.reader(io.StringIO(text), delimiter=self.delimiter))
+        if len(rows) - 1 > MAX_SCENARIOS:
+            raise SibError([Diagnostic("E831", f"the scenario file has {len(rows) - 1:,} rows; the limit is "
+                                       f"{MAX_SCENARIOS:,}", self.source, self.source.span(0, 0),
+                                       hint="split the scenarios over several files (sibc test --scenarios)")])
 
         def cells(row_index: int, row: list[str]) -> list[Span]:
             """The span of each cell in a line (quotes included), for carets under a cell."""

@@ -71,3 +71,15 @@ class Source:
     @property
     def line_count(self) -> int:
         return len(self._line_starts)
+
+
+_INVISIBLE = {**{c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A)}, 0x7F: 0x2421,
+              **{c: 0xFFFD for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}}
+
+
+def visible(text: str) -> str:
+    """Text from a contract or data file, safe to print on a terminal: control characters become
+    their visible symbols (ESC → ␛, NUL → ␀) and bidirectional overrides become �, one column each,
+    so a caret under the line still points at the right character and nothing in a file can move
+    the cursor, recolour the terminal or reorder what a reviewer reads."""
+    return text.translate(_INVISIBLE)

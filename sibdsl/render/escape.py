@@ -11,22 +11,18 @@ import re
 
 from markupsafe import Markup, escape
 
+from ..source import visible
+
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~>$])")
 _MD_LINE_START = re.compile(r"(?<=\n)([ \t]*)([-+=]|\d+[.)])")
 _MD_FIRST = re.compile(r"^([ \t]*)([-+=]|\d+[.)])")
 _TYPST_SPECIAL = re.compile(r"([\\#$*_`<>@\[\]=\-+/~\"'.:()^&|!%;,{}])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-
-
-def _visible(text: str) -> str:
-    """Control characters (and bidirectional overrides) shown as escapes, never acted on."""
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def markdown(value) -> str:
     if isinstance(value, Markup):
         return str(value)
-    text = _visible(str(value))
+    text = visible(str(value))
     text = text.replace("&", "&amp;").replace("<", "&lt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
@@ -41,11 +37,11 @@ def markdown_block(value) -> Markup:
 def typst(value) -> str:
     if isinstance(value, Markup):
         return str(value)
-    text = _visible(str(value))
+    text = visible(str(value))
     return _TYPST_SPECIAL.sub(r"\\\1", text)
 
 
 def html(value) -> Markup:
     if isinstance(value, Markup):
         return value
-    return escape(_visible(str(value)))
+    return escape(visible(str(value)))
