@@ -69,7 +69,7 @@ def test_bad_csv():
 
 def test_unreadable_file(tmp_path):
     path = tmp_path / "o.json"
-    path.write_bytes(b"\xff\xfe\x00bad")
+    path.write_bytes(b"\x80\x00bad")
     with pytest.raises(SibError) as info:
         load_outcomes(model(BODY), path)
     assert info.value.diagnostics[0].code == "E001"
