@@ -108,49 +108,81 @@ def main() -> None:
 @click.option("--format", "fmt", type=FORMATS, default="human", show_default=True,
               help="human: source line and caret; gnu: file:line:col one-liners; json: for machines.")
 @click.option("--verify/--no-verify", "run_verify", default=True, show_default=True,
-              help="Also prove the contract's properties for every possible outcome (see `sibc verify`); "
-              "results for an unchanged contract are cached.")
+              help="Also prove the contract's properties for every possible outcome (see `sibc verify`).")
+@click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
+              help="Reuse the result for a file whose bytes (and sibc) have not changed since it was checked.")
 @guard
-def check(files: tuple[str, ...], fmt: str, run_verify: bool) -> None:
+def check(files: tuple[str, ...], fmt: str, run_verify: bool, use_cache: bool) -> None:
     """Parse, resolve, type- and unit-check contracts and prove their properties; report every problem."""
-    from . import check_source, read_source
-
     all_diagnostics: list[Diagnostic] = []
     failed = False
     summaries = []
     for path in files:
-        try:
-            source = read_source(path)
-            contract, diagnostics = check_source(source)
-        except SibError as err:
-            contract, diagnostics = None, list(err.diagnostics)
-        proved = None
-        if contract is not None and run_verify:
-            from .proofcache import diagnostic, verify_cached
-
-            records = verify_cached(contract, source)
-            proved = sum(r["status"] == "proved" for r in records)
-            diagnostics = diagnostics + [d for d in (diagnostic(r, source) for r in records) if d]
-            if any(d.is_error for d in diagnostics):
-                contract = None
+        diagnostics, summary = _check_one(path, run_verify, use_cache)
         all_diagnostics += diagnostics
-        errors = sum(d.is_error for d in diagnostics)
-        warnings = len(diagnostics) - errors
-        failed = failed or errors > 0
-        if contract is not None:
-            summaries.append(f"{path}: ok — {count_of(len(contract.payments), 'payment')}, "
-                             f"{count_of(len(contract.measures), 'measure')}, "
-                             f"{count_of(len(contract.guarantees), 'guarantee')}"
-                             + (f", {count_of(proved, 'property', 'properties')} proved" if proved is not None else "")
-                             + (f", {count_of(warnings, 'warning')}" if warnings else ""))
-        else:
-            summaries.append(f"{path}: {count_of(errors, 'error')}"
-                             + (f", {count_of(warnings, 'warning')}" if warnings else ""))
+        failed = failed or any(d.is_error for d in diagnostics)
+        summaries.append(summary)
     print_diagnostics(all_diagnostics, fmt)
     if fmt == "human":
         for line in summaries:
             click.echo(line)
     sys.exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
+def _check_one(path: str, run_verify: bool, use_cache: bool) -> tuple[list[Diagnostic], str]:
+    """The diagnostics and summary line of one file: from the cache when its bytes are unchanged
+    (the result does not depend on the file's name: the name is added when it is shown)."""
+    from pathlib import Path
+
+    from . import cache
+    from .source import Source
+
+    try:
+        data = Path(path).read_bytes()
+        text = data.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        data = text = None
+    name = "check-" + cache.key("check", data, str(run_verify)) if data is not None and use_cache else None
+    if name is not None:
+        entry = cache.load(name)
+        if isinstance(entry, dict):
+            return cache.check_result(entry, Source(path, text)), f"{path}: {entry['summary']}"
+    diagnostics, summary = _check_uncached(path, run_verify)
+    if name is not None and not any(d.code == "W701" for d in diagnostics):  # an `unknown` may change
+        entry = cache.check_entry(diagnostics, summary)
+        if entry is not None:
+            cache.store(name, entry)
+    return diagnostics, f"{path}: {summary}"
+
+
+def _check_uncached(path: str, run_verify: bool) -> tuple[list[Diagnostic], str]:
+    from . import check_source, read_source
+
+    try:
+        source = read_source(path)
+        contract, diagnostics = check_source(source)
+    except SibError as err:
+        contract, diagnostics = None, list(err.diagnostics)
+    proved = None
+    if contract is not None and run_verify:
+        from .proofcache import diagnostic, verify_cached
+
+        records = verify_cached(contract, source)
+        proved = sum(r["status"] == "proved" for r in records)
+        diagnostics = diagnostics + [d for d in (diagnostic(r, source) for r in records) if d]
+        if any(d.is_error for d in diagnostics):
+            contract = None
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if contract is not None:
+        return diagnostics, (f"ok — {count_of(len(contract.payments), 'payment')}, "
+                             f"{count_of(len(contract.measures), 'measure')}, "
+                             f"{count_of(len(contract.guarantees), 'guarantee')}"
+                             + (f", {count_of(proved, 'property', 'properties')} proved" if proved is not None
+                                else "")
+                             + (f", {count_of(warnings, 'warning')}" if warnings else ""))
+    return diagnostics, (f"{count_of(errors, 'error')}"
+                         + (f", {count_of(warnings, 'warning')}" if warnings else ""))
 
 
 @main.command("eval")

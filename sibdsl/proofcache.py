@@ -1,69 +1,41 @@
 """A cache of verification results, so that `sibc check` of an unchanged contract does not prove
 everything again (and does not even import the solver).
 
-The key is the SHA-256 of the contract's exact text together with the sibc version, the z3
-version and the text of the modules whose meaning a proof depends on; any change to one of them
-is a different key. Only complete results are kept: a run with an `unknown` verdict (a time-out
-may go the other way with more time) is not cached. Entries are written atomically. The cache
-lives in $SIBDSL_CACHE_DIR, else $XDG_CACHE_HOME/sibdsl, else ~/.cache/sibdsl; it is safe to delete.
+The key is the SHA-256 of the contract's exact text together with sibc itself (cache.py) and the
+z3 version. Only complete results are kept: a run with an `unknown` verdict (a time-out may go the
+other way with more time) is not cached.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from importlib import metadata
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
+from . import cache
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
 
-_MODULES = ("verify.py", "evaluate.py", "check.py", "values.py", "units.py", "model.py", "parser.py")
 
-
-def cache_dir() -> Path:
-    if os.environ.get("SIBDSL_CACHE_DIR"):
-        return Path(os.environ["SIBDSL_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "sibdsl"
-
-
-def key(text: str) -> str:
-    digest = hashlib.sha256()
-    digest.update(text.encode("utf-8"))
-    digest.update(__version__.encode())
+def _z3_version() -> str:
     try:
-        digest.update(metadata.version("z3-solver").encode())
+        return metadata.version("z3-solver")
     except metadata.PackageNotFoundError:
-        digest.update(b"no-z3")
-    here = Path(__file__).parent
-    for name in _MODULES:
-        digest.update((here / name).read_bytes())
-    return digest.hexdigest()
+        return "no-z3"
+
+
+def _key(text: str) -> str:
+    return "proofs-" + cache.key("proofs", text.encode("utf-8"), _z3_version())
 
 
 def load(text: str) -> list[dict] | None:
-    path = cache_dir() / f"{key(text)}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    data = cache.load(_key(text))
     return data if isinstance(data, list) else None
 
 
 def store(text: str, verdicts: list[dict]) -> None:
-    from .fileio import OutputError, write_atomic
-
-    directory = cache_dir()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        write_atomic(directory / f"{key(text)}.json", json.dumps(verdicts, ensure_ascii=False))
-    except (OSError, OutputError):
-        pass  # a cache that cannot be written only costs time
+    cache.store(_key(text), verdicts)
 
 
 def diagnostic(record: dict, source) -> Diagnostic | None:

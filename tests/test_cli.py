@@ -90,23 +90,40 @@ def test_explain(run):
     assert unknown.exit_code == 2 and "no diagnostic code 'E999'" in unknown.stderr
 
 
-def _imports_after_check(*args: str, env: dict | None = None) -> list[str]:
+def _imports_after_check(*args: str, env: dict | None = None) -> str:
     code = (
         "import sys\nfrom sibdsl.cli import main\n"
         f"try:\n    main(['check', *{list(args)!r}, 'contracts/norrkoping.sib'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'hypothesis', 'jinja2', 'numpy', 'z3'}))\n"
+        "heavy = {'hypothesis', 'jinja2', 'numpy', 'z3', 'lark', 'sibdsl.check', 'sibdsl.evaluate'}\n"
+        "print(sorted(heavy & ({m.split('.')[0] for m in sys.modules} | set(sys.modules))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env=env)
     return out.stdout.strip().splitlines()[-1]
 
 
-def test_check_imports_no_heavy_modules():
-    assert _imports_after_check("--no-verify") == "[]"
-
-
-def test_check_of_an_unchanged_contract_reuses_its_proofs(tmp_path):
+def test_check_imports_no_heavy_modules(tmp_path):
     env = {**os.environ, "SIBDSL_CACHE_DIR": str(tmp_path)}
-    assert _imports_after_check(env=env) == "['z3']"  # proved now, and cached
-    assert len(list(tmp_path.glob("*.json"))) == 1
-    assert _imports_after_check(env=env) == "[]"  # the cached proofs: no solver needed
+    assert _imports_after_check("--no-verify", "--no-cache", env=env) == "['lark', 'sibdsl.check', 'sibdsl.evaluate']"
+
+
+def test_check_of_an_unchanged_contract_reuses_its_result(tmp_path, run):
+    env = {**os.environ, "SIBDSL_CACHE_DIR": str(tmp_path)}
+    first = _imports_after_check(env=env)  # checked and proved now, and cached
+    assert first == "['lark', 'sibdsl.check', 'sibdsl.evaluate', 'z3']"
+    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.json")) == ["check", "proofs"]
+    # the cached result: neither the compiler nor the solver is loaded, and the output is the same
+    assert _imports_after_check(env=env) == "[]"
+    fresh = run("check", "--no-cache", "contracts/norrkoping.sib", "tests/corpus/broken/E201_undefined.sib")
+    cached = run("check", "contracts/norrkoping.sib", "tests/corpus/broken/E201_undefined.sib")
+    again = run("check", "contracts/norrkoping.sib", "tests/corpus/broken/E201_undefined.sib")
+    assert fresh.output == cached.output == again.output and fresh.exit_code == again.exit_code == 1
+
+
+def test_a_changed_file_is_checked_again(tmp_path, run):
+    path = tmp_path / "c.sib"
+    path.write_text('contract "T" currency SEK rounding 1 SEK half up\nparty a "A": payer\n'
+                    'party b "B": investor\npayment p = 1 SEK from a to b\n')
+    assert run("check", str(path)).exit_code == 0
+    path.write_text(path.read_text().replace("to b", "to c"))
+    assert run("check", str(path)).exit_code == 1

@@ -1,0 +1,98 @@
+"""sibc's cache: results that depend only on a file's exact bytes and on sibc itself.
+
+Two kinds of entry, both keyed by SHA-256 over the input's bytes, the sibc version and the text of
+every module of the installed sibdsl package and its grammar (so any change to sibc is a new key):
+  * proofs (proofcache.py): the verdicts of `sibc verify` for a contract, with the z3 version;
+  * checks: what `sibc check` reports for a file, so checking an unchanged contract in review, a
+    pre-commit hook or CI neither parses nor proves it again, and does not import the compiler.
+Only complete results are kept (no `unknown` verdict). Entries are written atomically. The cache
+lives in $SIBDSL_CACHE_DIR, else $XDG_CACHE_HOME/sibdsl, else ~/.cache/sibdsl; it is safe to delete,
+and `--no-cache` bypasses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from . import __version__
+
+_HERE = Path(__file__).resolve().parent
+
+
+def cache_dir() -> Path:
+    if os.environ.get("SIBDSL_CACHE_DIR"):
+        return Path(os.environ["SIBDSL_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sibdsl"
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> bytes:
+    """A digest of sibc itself: its version, every module and the grammar it parses with."""
+    digest = hashlib.sha256(__version__.encode())
+    files = sorted(_HERE.rglob("*.py")) + [p for p in (_HERE / "grammar" / "sib.lark",
+                                                       _HERE.parent / "grammar" / "sib.lark") if p.exists()]
+    for path in files:
+        digest.update(str(path.relative_to(_HERE.parent)).encode())
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+def key(kind: str, data: bytes, *extra: str) -> str:
+    digest = hashlib.sha256(kind.encode())
+    digest.update(code_digest())
+    for item in extra:
+        digest.update(b"\0" + item.encode())
+    digest.update(b"\0" + data)
+    return digest.hexdigest()
+
+
+def load(name: str):
+    try:
+        return json.loads((cache_dir() / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def store(name: str, value) -> None:
+    from .fileio import OutputError, write_atomic
+
+    directory = cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_atomic(directory / f"{name}.json", json.dumps(value, ensure_ascii=False))
+    except (OSError, OutputError):
+        pass  # a cache that cannot be written only costs time
+
+
+# ---------------------------------------------------------------- `sibc check` results
+def _span_json(span):
+    return None if span is None else [span.start, span.end]
+
+
+def check_entry(diagnostics, summary: str) -> dict | None:
+    """A check result as data; None when it cannot be cached (a diagnostic about another file)."""
+    items = []
+    for d in diagnostics:
+        if any(label.source is not d.source for label in d.labels):
+            return None
+        items.append({"code": d.code, "message": d.message, "span": _span_json(d.span), "label": d.label,
+                      "hint": d.hint, "notes": list(d.notes),
+                      "labels": [{"span": _span_json(x.span), "message": x.message} for x in d.labels]})
+    return {"diagnostics": items, "summary": summary}
+
+
+def check_result(entry: dict, source):
+    """The diagnostics of a cached check, attached to the file's text again."""
+    from .diagnostics import Diagnostic, Label
+
+    def span(value):
+        return None if value is None else source.span(*value)
+
+    return [Diagnostic(d["code"], d["message"], source, span(d["span"]), d["label"], d["hint"],
+                       tuple(Label(source, span(x["span"]), x["message"]) for x in d["labels"]),
+                       tuple(d["notes"])) for d in entry["diagnostics"]]
