@@ -1040,10 +1040,14 @@ def verdict_record(v: Verdict) -> dict:
 
 
 def verdict_json(v: Verdict) -> dict:
+    """A verdict for machines; a violation carries its outcomes and the settlements they produce."""
+    from .report import settlement_json
+
     return {
         "property": v.key, "description": v.description, "verdict": v.status,
         "seconds": round(v.seconds, 3), "reason": v.reason,
         "counterexample": list(v.counterexample) or None,
+        "settlements": [settlement_json(s) for s in v.settlements] or None,
     }
 
 

@@ -58,6 +58,9 @@ def test_seeded_mistake_is_found_and_reproduces(name, run, tmp_path):
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     (entry,) = [p for p in report["files"][0]["properties"] if p["property"] == SEEDED[name]]
+    if name != "division_by_zero":  # a division by zero has no settlement to show
+        assert len(entry["settlements"]) == len(entry["counterexample"])
+        assert entry["settlements"][0]["lines"]
     files = [Path(f) for f in entry["files"]]
     assert files and all(f.exists() for f in files)
     settled = []
