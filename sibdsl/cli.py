@@ -91,6 +91,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "test": "sibdsl.scenario_cli:test",
     "render": "sibdsl.render_cli:render",
     "fingerprint": "sibdsl.render_cli:fingerprint",
+    "fmt": "sibdsl.fmt_cli:fmt",
 }
 
 

@@ -107,6 +107,8 @@ CODES: dict[str, Code] = {
         # (end)
 
         # formatter and templates: E740–E759 (sibc fmt, sibc new)
+        Code("E740", _E, "comment inside a declaration"),
+        Code("E741", _E, "formatting would change the contract"),
         # (end)
 
         # review tools: E760–E779 (sibc diff, sibc lsp)

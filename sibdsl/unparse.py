@@ -38,10 +38,13 @@ def string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\") + '"'
 
 
-def text(t: s.Text) -> str:
+def text(t: s.Text, indent: str = "  ") -> str:
+    """A text and its translations; a long or multi-line text puts each translation on a line of
+    its own, indented under it, as contracts are usually written."""
     out = string(t.text)
+    apart = len(t.text) > 40 or "\n" in t.text
     for tag, value in t.translations:
-        out += f" @{tag} {string(value)}"
+        out += (f"\n{indent}" if apart else " ") + f"@{tag} {string(value)}"
     return out
 
 
@@ -82,10 +85,10 @@ def _expr(e: s.Expr) -> str:
         return f"if {expr(e.cond)} then {expr(e.then)} else {expr(e.otherwise)}"
     if isinstance(e, s.Tiers):
         rows = [f"below: {expr(e.below)}"] + [f"from {expr(r.threshold)}: {expr(r.value)}" for r in e.rows]
-        return f"tiers({expr(e.subject)}) {{ {', '.join(rows)} }}"
+        return f"tiers({expr(e.subject)}) {_table(rows)}"
     if isinstance(e, s.Interpolate):
         points = [f"{expr(p.x)}: {expr(p.y)}" for p in e.points]
-        return f"interpolate({expr(e.subject)}) {{ {', '.join(points)} }}"
+        return f"interpolate({expr(e.subject)}) {_table(points)}"
     assert isinstance(e, s.Binary), e
     level = _level(e)
     if e.op in _COMPARE:  # non-associative: both sides one level tighter
@@ -94,12 +97,36 @@ def _expr(e: s.Expr) -> str:
     return f"{expr(e.left, level)} {e.op} {expr(e.right, level + 1)}"
 
 
+def _table(rows: list[str]) -> str:
+    """A short table on one line; a longer one with a row per line, as people lay out a grid."""
+    if len(rows) <= 3:
+        return f"{{ {', '.join(rows)} }}"
+    return "{\n" + ",\n".join(f"  {row}" for row in rows) + "\n}"
+
+
 def _name(ident: s.Ident, label: s.Text | None) -> str:
     return ident.name + (f" {text(label)}" if label else "")
 
 
+WIDTH = 100  # the line length the printer aims for
+
+
 def _decl(d: s.DeclName | None) -> str:
     return "" if d is None else f"{_name(d.name, d.label)}: "
+
+
+def _fit(head: str, body: str, tail: str = "") -> str:
+    """`head body tail` on one line when it fits; else the head alone and `body tail` indented
+    below it; else the tail on a line of its own."""
+    line = f"{head}{body}{tail}"
+    if len(line) <= WIDTH and "\n" not in line:
+        return line
+    rest = f"  {body}{tail}"
+    if head.endswith(": ") and len(rest) <= WIDTH and "\n" not in rest:
+        return f"{head.rstrip()}\n{rest}"
+    if head.endswith(": ") and len(head) > 30:
+        return f"{head.rstrip()}\n  {body}" + (f"\n  {tail.strip()}" if tail else "")
+    return f"{head}{body}" + (f"\n  {tail.strip()}" if tail else "")
 
 
 def _target(t: s.Target) -> str:
@@ -115,7 +142,7 @@ def _option(o: s.Option) -> str:
     if o.key == "between":
         return f"between {expr(v[0], _PRECEDENCE['+'])} and {expr(v[1], _PRECEDENCE['+'])}"
     if o.key in ("source", "description"):
-        return f"{o.key} {text(v)}"
+        return f"{o.key} {text(v, '    ')}"
     if o.key == "when":
         return f"when {expr(v)}"
     if o.key == "due":
@@ -128,7 +155,18 @@ def _option(o: s.Option) -> str:
 
 
 def _options(options) -> str:
-    return "".join(f"\n  {_option(o)}" for o in options)
+    """One option per line, except that neighbouring `from`, `to`, `per` and `due` read as one
+    phrase on one line: `from city to fund per year due 90 days after end`. The order is kept."""
+    lines: list[str] = []
+    phrase = False
+    for o in options:
+        joins = o.key in ("from", "to", "per", "due")
+        if joins and phrase:
+            lines[-1] += " " + _option(o)
+        else:
+            lines.append(_option(o))
+        phrase = joins
+    return "".join(f"\n  {line}" for line in lines)
 
 
 def _header(h: s.Header) -> str:
@@ -163,7 +201,7 @@ def declaration(d: s.Decl) -> str:
         return f"periods {_name(d.name, d.label)}:\n  {periods}"
     if isinstance(d, s.Cohort):
         out = f"cohort {_name(d.name, d.label)}: size {number(d.size.value)}"
-        return out + (f"\n  eligibility {text(d.eligibility)}" if d.eligibility else "")
+        return out + (f"\n  eligibility {text(d.eligibility, '    ')}" if d.eligibility else "")
     if isinstance(d, s.Investment):
         return (f"investment {_name(d.name, d.label)}: {expr(d.amount)} from {d.investor.name} "
                 f"on {d.date.value.isoformat()}")
@@ -178,20 +216,23 @@ def declaration(d: s.Decl) -> str:
     if isinstance(d, s.Gate):
         return f"gate {_decl(d.decl)}{_target(d.target)} requires {expr(d.condition)}"
     if isinstance(d, s.Floor):
-        return f"floor {_decl(d.decl)}{_target(d.target)} at {expr(d.amount)}{_options(d.options)}"
+        options = _options(d.options)
+        if options.count("\n") == 1 and len(options) < 40:  # a single short `when`: on the line if it fits
+            return _fit(f"floor {_decl(d.decl)}", f"{_target(d.target)} at {expr(d.amount)}", " " + options.strip())
+        return f"floor {_decl(d.decl)}{_target(d.target)} at {expr(d.amount)}{options}"
     if isinstance(d, s.Cap):
         return f"cap {_decl(d.decl)}{_target(d.target)} at {expr(d.amount)}"
     if isinstance(d, s.ReturnLimit):
         basis = ("in total" if d.kind == "total" else
                  f"per year {d.kind} from {d.start.value.isoformat()} to {d.end.value.isoformat()}")
-        return f"return limit {_decl(d.decl)}{expr(d.rate)} {basis}"
+        return _fit(f"return limit {_decl(d.decl)}", f"{expr(d.rate)} {basis}")
     if isinstance(d, s.Guarantee):
-        out = f"guarantee {_decl(d.decl)}{expr(d.expr)}"
+        tail = ""
         if d.when is not None:
-            out += f" when {expr(d.when)}"
+            tail = f" when {expr(d.when)}"
         if d.monotone:
-            out += f" {d.monotone} in {d.monotone_in.name}"
-        return out
+            tail = f" {d.monotone} in {d.monotone_in.name}"
+        return _fit(f"guarantee {_decl(d.decl)}", expr(d.expr), tail)
     raise AssertionError(type(d))
 
 

@@ -33,7 +33,8 @@ REGEN = os.environ.get("SIB_REGEN") == "1"
 
 # E900: a bug in sibc, no input should produce it; E112: an example would be a thousand rows long
 # (tests/corpus/broken/E112_huge_table.sib is its example)
-NO_EXAMPLE = {"E900", "E112"}
+# E741: sibc fmt's own safety check; no contract should produce it
+NO_EXAMPLE = {"E900", "E112", "E741"}
 
 _BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 _COMMAND = re.compile(r"^`(sibc [^`]+)` reports:\n```text\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -81,11 +82,13 @@ def test_page_example_produces_its_code(code, tmp_path, monkeypatch):
     assert match, f"{code}: the example needs a line \"`sibc …` reports:\" followed by a ```text block"
     command, shown = match.group(1), match.group(2)
     args = shlex.split(command)[1:]
-    if code.startswith("E83"):
+    if code.startswith("E74"):
+        assert args[0] == "fmt" and "sib" in blocks
+    elif code.startswith("E83"):
         assert args[0] == "test" and "csv" in blocks, f"{code}: run the scenarios of example.sib"
     elif code.startswith(("E5", "E6")):
         assert args[0] == "eval" and ("json" in blocks or "csv" in blocks), f"{code}: evaluate an outcome file"
-    elif code != "E001":
+    elif code != "E001" and not code.startswith("E74"):
         assert args[0] == "check" and "sib" in blocks
 
     monkeypatch.chdir(tmp_path)
