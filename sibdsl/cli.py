@@ -87,6 +87,7 @@ class LazyGroup(click.Group):
 
 # name → "module:attribute"; each module holds one click command (see LazyGroup).
 LAZY_COMMANDS: dict[str, str] = {
+    "simulate": "sibdsl.simulate_cli:simulate",
 }
 
 
