@@ -87,12 +87,13 @@ class Marginal:
         lo = -math.inf if self.lower is None else float(self.lower)
         hi = math.inf if self.upper is None else float(self.upper)
         if self.kind == "poisson":
-            return float(dist.cdf(math.ceil(lo) - 1)) if lo > -math.inf else 0.0, float(dist.cdf(math.floor(hi)))
+            return (float(dist.cdf(math.ceil(lo) - 1)) if lo > -math.inf else 0.0,
+                    float(dist.cdf(math.floor(hi))) if hi < math.inf else 1.0)
         return float(dist.cdf(lo)), float(dist.cdf(hi))
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        if self.kind == "bernoulli":
-            return u < self.params["p"]
+        if self.kind == "bernoulli":  # true at the top of the range: a positive rho means "together"
+            return u >= 1 - self.params["p"]
         if self.kind == "empirical":
             s = self.sample
             return s[np.minimum((u * len(s)).astype(np.int64), len(s) - 1)]
@@ -198,17 +199,20 @@ class _SpecReader:
                        'e.g. "measures": {"costs": {"distribution": "normal", "mean": 50000000, "sd": 5000000}}')
             return None
         marginals: dict[str, Marginal] = {}
+        meant: set[str] = set()  # measures a misspelt name stands for: not reported missing as well
         for name, entry in measures.items():
             measure = self.contract.measures.get(name)
             if measure is None:
+                hint = did_you_mean(name, [n for n in self.contract.measures if n not in measures])
+                if hint:
+                    meant.add(hint.split("`")[1])
                 self.error("E802", f"`{name}` is not a measure of the contract", self.locate("measures", name),
-                           did_you_mean(name, self.contract.measures) or
-                           "the measures are: " + ", ".join(self.contract.measures))
+                           hint or "the measures are: " + ", ".join(self.contract.measures))
                 continue
             marginal = self.marginal(measure, entry)
             if marginal is not None:
                 marginals[name] = marginal
-        missing = [n for n in self.contract.measures if n not in measures]
+        missing = [n for n in self.contract.measures if n not in measures and n not in meant]
         for name in missing:
             self.error("E805", f"measure `{name}` has no distribution in the scenario file",
                        self.locate("measures"),
@@ -240,8 +244,8 @@ class _SpecReader:
         if not fits[dist]:
             suggestion = {BOOL: "bernoulli", SHARE: "beta", COUNT: "poisson", DAYS: "poisson",
                           MONEY: "normal", DATE: "constant"}.get(kind, "normal")
-            self.error("E803", f"a {dist} distribution does not fit `{name}`, a {measure.ty.describe()} measure",
-                       self.locate(*where, "distribution"), f"use `{suggestion}` for a {measure.ty.describe()}")
+            self.error("E803", f"a {dist} distribution does not fit `{name}` ({measure.ty.describe()})",
+                       self.locate(*where, "distribution"), f"use `{suggestion}` for {measure.ty.describe()}")
             return None
         wanted = DISTRIBUTIONS[dist]
         for key in entry:
@@ -275,7 +279,8 @@ class _SpecReader:
         }.get(dist)
         if bad:
             key, message = bad
-            self.error("E804", f"bad {dist} parameters for `{name}`: {message}", self.locate(*where, key))
+            self.error("E804", f"bad {dist} parameters for `{name}`: {message}", self.locate(*where, key),
+                       f"{dist} takes {', '.join(wanted)}; docs/simulate.md lists what each may be")
             return None
         if kind == SHARE and dist == "uniform" and (params["low"] < 0 or params["high"] > 1):
             key = "low" if params["low"] < 0 else "high"
@@ -414,7 +419,8 @@ class _SpecReader:
             rho = entry.get("rho")
             if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not -1 < rho < 1 or names[0] == names[1]:
                 self.error("E806", f"correlation {i + 1}: `rho` must be a number strictly between -1 and 1 "
-                           "between two different measures", self.locate("correlations", "rho"))
+                           "between two different measures", self.locate("correlations", "rho"),
+                           "e.g. -0.5: when one is high the other tends to be low")
                 continue
             out[(names[0], names[1])] = float(rho)
         return out
