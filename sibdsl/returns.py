@@ -9,7 +9,9 @@ language (`values.year_fraction`); rates are annual, compounded yearly:
 `irr` is exact in the sense that matters for money: the amounts are exact rationals, every
 power is computed in 50-digit Decimal arithmetic (`Decimal.ln`/`exp`, correctly rounded), and
 r is found by bisection until the bracket is narrower than 10⁻¹², then rounded half-even to
-`PLACES` = 8 decimal places (10⁻⁶ percentage points). No float is used. `irr_many` is the
+`PLACES` = 8 decimal places (10⁻⁶ percentage points). A float Newton step may propose a
+narrow starting bracket, which is used only if the exact NPV changes sign across it, so
+floats never decide the result. `irr_many` is the
 vectorised float64 version for `sibc simulate`, where the IRR is a statistic over scenarios
 (tested against `irr` to 10⁻⁷).
 """
@@ -49,6 +51,13 @@ def irr(cashflows: Sequence[CashFlow]) -> Decimal | None:
         flows = [(Decimal((d - start).days) / 365, Decimal(a.numerator) / Decimal(a.denominator))
                  for d, a in cashflows if a != 0]
         lo, hi = _LOW, _HIGH
+        guess = _newton(flows)  # a float first guess only narrows the bracket; the bracket is checked
+        if guess is not None:
+            near_lo, near_hi = Decimal(guess) - Decimal("1e-9"), Decimal(guess) + Decimal("1e-9")
+            if _LOW < near_lo and near_hi < _HIGH:
+                f_a, f_b = _npv(near_lo, flows), _npv(near_hi, flows)
+                if f_a != 0 and f_b != 0 and (f_a > 0) != (f_b > 0):
+                    lo, hi = near_lo, near_hi
         f_lo, f_hi = _npv(lo, flows), _npv(hi, flows)
         if f_lo == 0:
             return lo.quantize(Decimal(1).scaleb(-PLACES))
@@ -67,6 +76,27 @@ def irr(cashflows: Sequence[CashFlow]) -> Decimal | None:
             else:
                 hi = mid
         return ((lo + hi) / 2).quantize(Decimal(1).scaleb(-PLACES), ROUND_HALF_EVEN)
+
+
+def _newton(flows) -> float | None:
+    """Newton's method in floats on Σ a·(1+r)^−t: a starting bracket for the exact bisection."""
+    fl = [(float(t), float(a)) for t, a in flows]
+    r = 0.0
+    for _ in range(50):
+        try:
+            f = sum(a * (1 + r) ** -t for t, a in fl)
+            d = sum(-t * a * (1 + r) ** (-t - 1) for t, a in fl)
+        except (OverflowError, ZeroDivisionError):
+            return None
+        if d == 0 or not (f == f):
+            return None
+        step = f / d
+        r -= step
+        if r <= -1:
+            return None
+        if abs(step) < 1e-14:
+            return r
+    return None
 
 
 def investor_cashflows(investments, lines, investor: str) -> list[CashFlow]:

@@ -553,6 +553,8 @@ class VectorContract:
             any_cut = np.zeros(size, dtype=bool)
             for ln in reversed(group):
                 positive = compare(excess, R.const(0), ">")
+                if not np.any(positive):  # nothing (left) to cut in any scenario: the loop is done
+                    break
                 c = minimum(ln.amount, excess)
                 c = where(positive & compare(c, R.const(0), ">"), c, R.const(0))
                 any_cut = any_cut | compare(c, R.const(0), ">")
