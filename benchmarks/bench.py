@@ -1,7 +1,8 @@
 """Speed of sibdsl against hand-written code, measured in one process run (docs/performance.md).
 
     .venv/bin/python benchmarks/bench.py            # everything (≈ 1 minute)
-    .venv/bin/python benchmarks/bench.py --quick    # smaller sizes, for a smoke run
+    .venv/bin/python benchmarks/bench.py --quick    # smaller sizes
+    .venv/bin/python benchmarks/bench.py --smoke    # tiny sizes, one repetition: does it run?
 
 Prints each figure and its ratio to the target. Timings are medians of repeated runs
 (time.perf_counter); every comparison first checks that both sides compute the same result.
@@ -26,11 +27,14 @@ from sibdsl.source import Source  # noqa: E402
 from sibdsl.values import Rounding  # noqa: E402
 from sibdsl.vector import R, compile_vector  # noqa: E402
 
-QUICK = "--quick" in sys.argv
+SMOKE = "--smoke" in sys.argv  # tiny sizes, one repetition: proves the script runs (tests/test_vector.py)
+QUICK = "--quick" in sys.argv or SMOKE
 NK = ROOT / "contracts" / "norrkoping.sib"
 
 
 def median_time(fn, repeat: int = 7, number: int = 1) -> float:
+    if SMOKE:
+        repeat, number = 1, 1
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -104,7 +108,7 @@ def norrkoping_numpy(costs_oere, reference_oere, school, completed):
 
 
 def bench_vector() -> None:
-    n = 100_000 if QUICK else 1_000_000
+    n = 5_000 if SMOKE else 100_000 if QUICK else 1_000_000
     rng = np.random.default_rng(1)
     costs = np.rint(rng.normal(50e6, 10e6, n).clip(0) * 100).astype(np.int64)
     ref = np.rint(rng.uniform(58e6, 64e6, n) * 100).astype(np.int64)
@@ -138,8 +142,7 @@ measure ok: boolean
 def generated(clauses: int) -> str:
     body = [HEAD, "define d0 = x * 2 / 3\n"]
     for i in range(1, clauses - 1):
-        body.append(f"define d{i} = max(d{i - 1} - 1 000 SEK, {i} SEK) if ok\n"
-                    if False else f"define d{i} = max(d{i - 1} - 1 000 SEK, {i} SEK)\n")
+        body.append(f"define d{i} = max(d{i - 1} - 1 000 SEK, {i} SEK)\n")
     body.append(f"payment p = min(d{clauses - 2}, 5 000 000 SEK) from city to fund\n")
     return "".join(body)
 
@@ -148,10 +151,10 @@ def bench_check() -> None:
     from sibdsl.parser import _lark
 
     print("sibc check of a generated contract vs lark parsing the same text")
-    sizes = (500, 5_000) if QUICK else (500, 5_000, 50_000)
+    sizes = (50, 200) if SMOKE else (500, 5_000) if QUICK else (500, 5_000, 50_000)
     base = None
     for n in sizes:
-        text = generated(n)
+        text = generated(n)  # n clauses: n − 1 definitions and a payment
         source = Source("gen.sib", text)
         contract, diagnostics = check_source(source)
         assert contract is not None and not [d for d in diagnostics if d.is_error], diagnostics[:3]
@@ -160,7 +163,7 @@ def bench_check() -> None:
         theirs = median_time(lambda: _lark().parse(text), repeat=rep)
         per = ours / n
         base = base or per
-        line(f"{n:>6,} clauses ({len(text) / 1e6:.2f} MB), {per * 1e6:.0f} µs/clause, ×{per / base:.2f} per clause vs 500",
+        line(f"{n:>6,} clauses ({len(text) / 1e6:.2f} MB), {per * 1e6:.0f} µs/clause, ×{per / base:.2f} per clause vs the smallest",
              ours, theirs, 2.0)
 
 
@@ -172,7 +175,7 @@ def bench_startup() -> None:
     def run(cmd):
         return median_time(lambda: subprocess.run(cmd, capture_output=True, cwd=ROOT), repeat=11)
 
-    print("CLI start-up (median of 11 runs)")
+    print("CLI start-up (median of 11 runs; one with --smoke)")
     baseline = run([python, "-c", "import lark, click, attrs"])
     ours = run([sibc, "check", "contracts/norrkoping.sib"])
     line("sibc check norrkoping.sib vs python -c 'import lark, click, attrs'", ours, baseline, 1.5)

@@ -647,6 +647,17 @@ def _investor_flows(contract: m.Contract, s: VectorSettlement) -> dict:
     return out
 
 
+def settle_chunk(contract: m.Contract, spec: Spec, seed: int, index: int, size: int,
+                 sampler: Sampler | None = None, vc=None) -> tuple[VectorSettlement, dict]:
+    """Draw and settle chunk number `index` (`size` scenarios): the unit of work. `run` calls it
+    chunk after chunk; a distributed engine can call it for many chunks at once (each chunk's
+    random stream depends only on the seed and the index)."""
+    sampler = sampler or Sampler(contract, spec, seed)
+    vc = vc or compile_vector(contract)
+    inputs, floats = sampler.draw(index, size)
+    return vc(inputs, size), floats
+
+
 def run(contract: m.Contract, spec: Spec, n: int, *, seed: int | None = None, chunk: int = CHUNK,
         progress: Callable[[int], None] | None = None, curve_measure: str | None = None) -> Accumulator:
     """Simulate n scenarios in fixed chunks; `progress(k)` is told after each chunk of k scenarios."""
@@ -657,8 +668,7 @@ def run(contract: m.Contract, spec: Spec, n: int, *, seed: int | None = None, ch
     acc = Accumulator(contract, n, curve_measure)
     for index, start in enumerate(range(0, n, chunk)):
         size = min(chunk, n - start)
-        inputs, floats = sampler.draw(index, size)
-        acc.add(vc(inputs, size), floats)
+        acc.add(*settle_chunk(contract, spec, seed, index, size, sampler, vc))
         if progress:
             progress(size)
     return acc

@@ -230,3 +230,16 @@ def test_cli_bad_spec_exits_1_with_the_code(tmp_path):
     spec = write(tmp_path, {"measures": {"completed": {"value": True}}})
     out = CliRunner().invoke(main, ["simulate", str(NORRKOPING), "--scenarios", str(spec)], catch_exceptions=False)
     assert out.exit_code == 1 and "error[E805]" in out.stderr and "Traceback" not in out.output
+
+
+def test_chunks_settled_separately_and_in_any_order_equal_the_run(tmp_path):
+    """The unit a distributed engine schedules (docs/performance.md): settle_chunk per index."""
+    from sibdsl.simulate import settle_chunk
+
+    contract = load_contract(NORRKOPING)
+    spec = load_spec(contract, write(tmp_path, SPEC))
+    whole = run(contract, spec, 5_000, chunk=2_000).total_oere()
+    sizes = [2_000, 2_000, 1_000]
+    parts = {i: settle_chunk(contract, spec, 2016, i, size)[0] for i, size in reversed(list(enumerate(sizes)))}
+    joined = np.concatenate([parts[i].minor(parts[i].total) for i in range(3)])
+    assert np.array_equal(whole, joined)

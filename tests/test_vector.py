@@ -166,3 +166,16 @@ def test_overflowing_products_switch_to_python_ints():
     from sibdsl.vector import mul
     prod = mul(big, big)
     assert prod.bound is None and [prod.value_at(0), prod.value_at(1)] == [2**80, 2**80]
+
+
+def test_benchmark_script_runs_and_its_comparisons_agree():
+    """benchmarks/bench.py --smoke: every benchmark asserts both sides compute the same result
+    before timing; no timing is checked here."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--smoke"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for heading in ("scalar evaluation", "vectorised evaluation", "sibc check of a generated", "CLI start-up"):
+        assert heading in result.stdout
