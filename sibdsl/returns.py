@@ -7,7 +7,7 @@ language (`values.year_fraction`); rates are annual, compounded yearly:
     Σ amountᵢ · (1 + r)^(−tᵢ) = 0
 
 `irr` is exact in the sense that matters for money: the amounts are exact rationals, every
-power is computed in 50-digit Decimal arithmetic (`Decimal.ln`/`exp`, correctly rounded), and
+power is computed in 40-digit Decimal arithmetic (`Decimal.ln`/`exp`, correctly rounded), and
 r is found by bisection until the bracket is narrower than 10⁻¹², then rounded half-even to
 `PLACES` = 8 decimal places (10⁻⁶ percentage points). A float Newton step may propose a
 narrow starting bracket, which is used only if the exact NPV changes sign across it, so
@@ -47,18 +47,22 @@ def irr(cashflows: Sequence[CashFlow]) -> Decimal | None:
         return Decimal(-1)
     start = min(d for d, _ in cashflows)
     with localcontext() as ctx:
-        ctx.prec = 50
+        ctx.prec = 40
         flows = [(Decimal((d - start).days) / 365, Decimal(a.numerator) / Decimal(a.denominator))
                  for d, a in cashflows if a != 0]
-        lo, hi = _LOW, _HIGH
+        lo, hi, f_lo, f_hi = _LOW, _HIGH, None, None
         guess = _newton(flows)  # a float first guess only narrows the bracket; the bracket is checked
         if guess is not None:
-            near_lo, near_hi = Decimal(guess) - Decimal("1e-9"), Decimal(guess) + Decimal("1e-9")
-            if _LOW < near_lo and near_hi < _HIGH:
+            for half in (Decimal("4e-13"), Decimal("1e-9")):
+                near_lo, near_hi = Decimal(guess) - half, Decimal(guess) + half
+                if not (_LOW < near_lo and near_hi < _HIGH):
+                    break
                 f_a, f_b = _npv(near_lo, flows), _npv(near_hi, flows)
                 if f_a != 0 and f_b != 0 and (f_a > 0) != (f_b > 0):
-                    lo, hi = near_lo, near_hi
-        f_lo, f_hi = _npv(lo, flows), _npv(hi, flows)
+                    lo, hi, f_lo, f_hi = near_lo, near_hi, f_a, f_b
+                    break
+        if f_lo is None:
+            f_lo, f_hi = _npv(lo, flows), _npv(hi, flows)
         if f_lo == 0:
             return lo.quantize(Decimal(1).scaleb(-PLACES))
         if (f_lo > 0) == (f_hi > 0):
