@@ -124,7 +124,15 @@ def _align(a: R, b: R) -> tuple[R, R, int]:
     return a.scaled(den // a.den), b.scaled(den // b.den), den
 
 
+def _is_zero(r: R) -> bool:
+    return not isinstance(r.num, np.ndarray) and not isinstance(r.num, Fraction) and r.num == 0
+
+
 def add(a: R, b: R, sign: int = 1) -> R:
+    if _is_zero(b):  # arrays are never changed in place, so a value may be shared
+        return a
+    if _is_zero(a) and sign > 0:
+        return b
     a, b, den = _align(a, b)
     if a.bound is not None and b.bound is not None and a.bound + b.bound < _LIMIT:
         return R(a.num + b.num if sign > 0 else a.num - b.num, den, a.bound + b.bound)
