@@ -44,6 +44,21 @@ def median_time(fn, repeat: int = 7, number: int = 1) -> float:
     return statistics.median(times)
 
 
+def paired(ours, theirs, repeat: int = 7, number: tuple[int, int] = (1, 1)) -> tuple[float, float]:
+    """Median times of two functions measured alternately, so that a change in the machine's load
+    during the run affects both sides alike (the ratio is what matters)."""
+    if SMOKE:
+        repeat, number = 1, (1, 1)
+    a, b = [], []
+    for _ in range(repeat):
+        for fn, n, out in ((ours, number[0], a), (theirs, number[1], b)):
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            out.append((time.perf_counter() - start) / n)
+    return statistics.median(a), statistics.median(b)
+
+
 def line(name: str, ours: float, theirs: float, target: float, unit: str = "s") -> None:
     ratio = ours / theirs
     verdict = "ok" if ratio <= target else f"MISSED by {ratio / target:.2f}×"
@@ -78,8 +93,7 @@ def bench_scalar() -> None:
     evaluator = compile_contract(contract)
     args = (outcomes["actual_costs"], outcomes["reference_costs"], outcomes["school_improved"], outcomes["completed"])
     assert Fraction(evaluator.evaluate(outcomes).total) == norrkoping_python(*args)
-    ours = median_time(lambda: evaluator.evaluate(outcomes), number=200)
-    theirs = median_time(lambda: norrkoping_python(*args), number=2000)
+    ours, theirs = paired(lambda: evaluator.evaluate(outcomes), lambda: norrkoping_python(*args), 9, (200, 2000))
     print("scalar evaluation of Norrköping (one settlement)")
     line("compiled evaluate() vs hand-written Python", ours, theirs, 2.0, "ms")
     from sibdsl.evaluate import Evaluator
@@ -89,7 +103,7 @@ def bench_scalar() -> None:
     slim = Evaluator(contract)
     slim._check_guarantees = lambda ctx: ()
     slim._values = lambda ctx: {}
-    ours_slim = median_time(lambda: slim.evaluate(outcomes), number=200)
+    ours_slim, theirs = paired(lambda: slim.evaluate(outcomes), lambda: norrkoping_python(*args), 9, (200, 2000))
     line("  … without guarantees and values table", ours_slim, theirs, 2.0, "ms")
 
 
@@ -118,13 +132,15 @@ def bench_vector() -> None:
               "completed": completed}
     out = vc(inputs, n)
     assert np.array_equal(out.minor(out.total), norrkoping_numpy(costs, ref, school, completed))
-    ours = median_time(lambda: (lambda s: s.minor(s.total))(vc(inputs, n)), repeat=5)
-    theirs = median_time(lambda: norrkoping_numpy(costs, ref, school, completed), repeat=5)
+    ours, theirs = paired(lambda: (lambda s: s.minor(s.total))(vc(inputs, n)),
+                          lambda: norrkoping_numpy(costs, ref, school, completed), 7)
     print(f"vectorised evaluation of Norrköping, {n:,} scenarios")
     line("compile_vector() vs hand-written numpy", ours, theirs, 1.5)
-    chunked = median_time(lambda: [vc({k: (R(v.num[a:a + 100_000], v.den) if isinstance(v, R) else v[a:a + 100_000])
-                                       for k, v in inputs.items()}, min(100_000, n - a)) for a in range(0, n, 100_000)],
-                          repeat=3)
+    chunked, theirs = paired(
+        lambda: [(lambda s: s.minor(s.total))(vc({k: (R(v.num[a:a + 100_000], v.den) if isinstance(v, R)
+                                                      else v[a:a + 100_000]) for k, v in inputs.items()},
+                                                   min(100_000, n - a))) for a in range(0, n, 100_000)],
+        lambda: norrkoping_numpy(costs, ref, school, completed), 5)
     line("  … in chunks of 100,000 (the simulate path)", chunked, theirs, 1.5)
 
 
@@ -159,8 +175,7 @@ def bench_check() -> None:
         contract, diagnostics = check_source(source)
         assert contract is not None and not [d for d in diagnostics if d.is_error], diagnostics[:3]
         rep = 3 if n < 50_000 else 1
-        ours = median_time(lambda: check_source(Source("gen.sib", text)), repeat=rep)
-        theirs = median_time(lambda: _lark().parse(text), repeat=rep)
+        ours, theirs = paired(lambda: check_source(Source("gen.sib", text)), lambda: _lark().parse(text), rep)
         per = ours / n
         base = base or per
         line(f"{n:>6,} clauses ({len(text) / 1e6:.2f} MB), {per * 1e6:.0f} µs/clause, ×{per / base:.2f} per clause vs the smallest",
@@ -173,17 +188,17 @@ def bench_startup() -> None:
     sibc = str(Path(python).parent / "sibc")
 
     def run(cmd):
-        return median_time(lambda: subprocess.run(cmd, capture_output=True, cwd=ROOT), repeat=11)
+        return lambda: subprocess.run(cmd, capture_output=True, cwd=ROOT)
 
     print("CLI start-up (median of 11 runs; one with --smoke)")
-    baseline = run([python, "-c", "import lark, click, attrs"])
-    ours = run([sibc, "check", "contracts/norrkoping.sib"])
+    imports = run([python, "-c", "import lark, click, attrs"])
+    ours, baseline = paired(run([sibc, "check", "contracts/norrkoping.sib"]), imports, 11)
     line("sibc check norrkoping.sib vs python -c 'import lark, click, attrs'", ours, baseline, 1.5)
     help_ = subprocess.run([sibc, "check", "--help"], capture_output=True, text=True).stdout
     if "--no-verify" in help_:
-        ours = run([sibc, "check", "--no-verify", "contracts/norrkoping.sib"])
+        ours, baseline = paired(run([sibc, "check", "--no-verify", "contracts/norrkoping.sib"]), imports, 11)
         line("sibc check --no-verify", ours, baseline, 1.5)
-    bare = run([python, "-c", "pass"])
+    bare = median_time(run([python, "-c", "pass"]), repeat=11)
     print(f"  (python -c pass: {bare:.4f} s)")
 
 

@@ -465,7 +465,6 @@ class Sampler:
                 for j, (mb, pb) in enumerate(self.columns):
                     if ma == a and mb == b and (pa == pb or pa is None or pb is None):
                         corr[i, j] = corr[j, i] = rho
-        self.correlated = bool(spec.correlations)
         try:
             self.chol = np.linalg.cholesky(corr) if k else None
         except np.linalg.LinAlgError:
@@ -595,8 +594,8 @@ class Accumulator:
             "components": {k.split(" ", 1)[1]: summary(v) for k, v in joined.items()
                            if k.startswith(("payment ", "floor "))},
             "events": {k: _prob(v, done) for k, v in sorted(self.events.items())},
-            "payers": {k.split(" ", 1)[1]: {"expected_cost": summary(v)["mean"], "p95": summary(v).get("p95")}
-                       for k, v in joined.items() if k.startswith("payer ")},
+            "payers": {k.split(" ", 1)[1]: {"expected_cost": s["mean"], "p95": s.get("p95")}
+                       for k, v in joined.items() if k.startswith("payer ") for s in [summary(v)]},
             "investors": {},
         }
         invested = {}

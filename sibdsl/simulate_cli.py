@@ -74,9 +74,11 @@ def simulate(file, spec_path, n, seed, fmt, lang, chart_dir, chart_format, curve
     used_seed = seed if seed is not None else (spec.seed if spec.seed is not None else 0)
     report = acc.report(spec, used_seed, chunk)
     if chart_dir:
+        import numpy as np
+
         from .charts import write_charts
 
-        curve = (curve_measure, __import__("numpy").concatenate(acc.curve)) if acc.curve else None
+        curve = (curve_measure, np.concatenate(acc.curve)) if acc.curve else None
         write_charts(chart_dir, acc.total_oere(), acc.irr_values(), curve, contract.currency, chart_format)
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))

@@ -244,10 +244,6 @@ def _units(n, p: int, q: int) -> R:
     return R(_to_object(n) * p, q, None)
 
 
-def as_array(r: R, size: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(r.num), (size,))
-
-
 # ---------------------------------------------------------------- inputs
 def to_rational(values, size: int | None = None) -> R:
     """An array of outcome numbers (ints, Fractions, Decimals, str) as an exact R."""
@@ -277,10 +273,6 @@ def _to_ordinals(values) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- expressions
-class _Poison:
-    """Scenarios where a division by zero happened on a path that was taken."""
-
-
 class _Eval:
     def __init__(self, vc: VectorContract, inputs: Mapping[str, object], size: int):
         self.vc, self.inputs, self.size = vc, inputs, size
