@@ -532,10 +532,13 @@ class Accumulator:
         self.failed = self.negative = 0
         self.irr: dict[str, list[np.ndarray]] = {}
         self.curve: list[np.ndarray] = []
+        self.division = None  # the first division by zero met (a model expression with a span)
 
     def add(self, s: VectorSettlement, floats: dict) -> None:
         ok = ~s.failed
         self.failed += int(s.failed.sum())
+        if self.division is None and s.divisions:
+            self.division = s.divisions[0]
         self.negative += int((s.negative & ok).sum())
         keep = lambda a: np.asarray(a)[ok]  # noqa: E731
         self.parts.setdefault("total", []).append(keep(s.minor(s.total)))

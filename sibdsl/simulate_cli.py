@@ -87,7 +87,8 @@ def simulate(file, spec_path, n, seed, fmt, lang, chart_dir, chart_format, curve
     if report["failed"]:
         print_diagnostics([Diagnostic(
             "E602", f"division by zero in {report['failed']} of {report['scenarios']} scenarios; "
-            "they are left out of the figures")], diag_fmt, to_stderr=True)
+            "they are left out of the figures", source, getattr(acc.division, "span", None),
+            hint="guard the division, e.g. `if n > 0 then … / n else 0 SEK`")], diag_fmt, to_stderr=True)
         sys.exit(EXIT_ERRORS)
     sys.exit(EXIT_OK)
 

@@ -279,6 +279,7 @@ class _Eval:
         self.cache: dict = {}
         self.period: dict[str, str] = {}
         self.failed = np.zeros(size, dtype=bool)
+        self.divisions: list[m.Op] = []  # divisions that met a zero divisor in some scenario
         self.payments: dict[str, R] | None = None
         self.total: R | None = None
 
@@ -418,6 +419,7 @@ class _Eval:
             if not isinstance(b.num, np.ndarray):
                 c = Fraction(b.num) / b.den
                 if c == 0:
+                    self.divisions.append(e)
                     return R.const(0), _or(bad, np.ones(self.size, dtype=bool))
                 return divide_const(a, c), bad
             # fallback: a divisor that varies by scenario — exact Fractions, per element
@@ -426,6 +428,8 @@ class _Eval:
             q = np.asarray(_obj_fraction(a), dtype=object) / np.asarray(_obj_fraction(safe), dtype=object)
             q = np.broadcast_to(q, (self.size,)).copy()
             q[zero] = Fraction(0)
+            if zero.any():
+                self.divisions.append(e)
             return R(q, 1, None), _or(bad, zero if zero.any() else None)
         raise AssertionError(op)
 
@@ -481,6 +485,7 @@ class VectorSettlement:
         self.size, self.lines, self.events = size, lines, events
         self.failed, self.negative = failed, negative
         self.step = step
+        self.divisions: list = []  # where a division by zero made scenarios fail (for E602)
         total = R.const(0)
         for ln in lines:
             total = add(total, ln.amount)
@@ -686,7 +691,9 @@ class VectorContract:
             negative = negative | compare(ln.amount, R.const(0), "<")
         for name in list(events):
             events[name] = np.asarray(events[name])
-        return VectorSettlement(size, lines, events, failed, negative, Fraction(rnd.step))
+        settled = VectorSettlement(size, lines, events, failed, negative, Fraction(rnd.step))
+        settled.divisions = ev.divisions if failed.any() else []
+        return settled
 
 
 def _size_of(inputs: Mapping[str, object]) -> int:

@@ -243,3 +243,17 @@ def test_chunks_settled_separately_and_in_any_order_equal_the_run(tmp_path):
     parts = {i: settle_chunk(contract, spec, 2016, i, size)[0] for i, size in reversed(list(enumerate(sizes)))}
     joined = np.concatenate([parts[i].minor(parts[i].total) for i in range(3)])
     assert np.array_equal(whole, joined)
+
+
+def test_division_by_zero_in_some_scenarios_is_counted_and_points_at_the_division(tmp_path):
+    contract = tmp_path / "div.sib"
+    contract.write_text('contract "Div"\n  currency SEK\n  rounding 1 SEK half up\nparty city "City": payer\n'
+                        'party fund "Fund": investor\nmeasure n: count\npayment p = 100 SEK / n from city to fund\n',
+                        encoding="utf-8")
+    spec = write(tmp_path, {"measures": {"n": {"distribution": "poisson", "lambda": 1}}})
+    out = CliRunner().invoke(main, ["simulate", str(contract), "--scenarios", str(spec), "-n", "1000",
+                                    "--format", "json", "--diagnostics", "gnu"], catch_exceptions=False)
+    report = json.loads(out.stdout)
+    assert out.exit_code == 1 and 300 < report["failed"] < 420  # P(n = 0) = e⁻¹ ≈ 0.37
+    assert report["evaluated"] == 1000 - report["failed"]
+    assert f"{contract}:7:13: error[E602]" in out.stderr
