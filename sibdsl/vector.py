@@ -726,3 +726,25 @@ def evaluate_chunks(vc: VectorContract, make_inputs: Callable[[int, int], Mappin
         s = vc(make_inputs(start, stop), stop - start)
         if reduce is not None:
             reduce(s, start, stop)
+
+
+def inputs_from_outcomes(contract: m.Contract, rows: list[Mapping[str, object]]) -> dict:
+    """Columns for `compile_vector(contract)` from outcome mappings as `load_outcomes` returns
+    them (one per scenario): the way to settle many outcome files at once, or to compare the
+    vectorised path with `Evaluator.evaluate` scenario by scenario."""
+
+    def column(measure: m.Measure, values: list):
+        if measure.ty.kind == BOOL:
+            return np.array(values, dtype=bool)
+        if measure.ty.kind == DATE:
+            return np.array([v.isoformat() for v in values], dtype="datetime64[D]")
+        return to_rational(values)
+
+    out: dict = {}
+    for name, measure in contract.measures.items():
+        if measure.ty.series:
+            out[name] = {p.name: column(measure, [r[name][p.name] for r in rows])
+                         for p in contract.series[measure.ty.series].periods}
+        else:
+            out[name] = column(measure, [r[name] for r in rows])
+    return out

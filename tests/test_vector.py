@@ -15,7 +15,7 @@ from sibdsl import compile_contract, load_contract
 from sibdsl.evaluate import EvaluationError
 from sibdsl.units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 from sibdsl.values import Rounding
-from sibdsl.vector import R, compile_vector, round_to, to_rational
+from sibdsl.vector import R, compile_vector, inputs_from_outcomes, round_to, to_rational
 
 from .conftest import HEADER, model
 
@@ -56,30 +56,9 @@ def scenarios(draw, contract, n):
     return rows
 
 
-def columns(contract, rows):
-    cols = {}
-    for name, measure in contract.measures.items():
-        if measure.ty.series:
-            cols[name] = {p.name: [r[name][p.name] for r in rows] for p in contract.series[measure.ty.series].periods}
-        else:
-            cols[name] = [r[name] for r in rows]
-    if all(m.ty.kind == BOOL for m in contract.measures.values()):
-        pass
-    return {k: ({p: _col(contract.measures[k], v) for p, v in c.items()} if isinstance(c, dict)
-                else _col(contract.measures[k], c)) for k, c in cols.items()}
-
-
-def _col(measure, values):
-    if measure.ty.kind == BOOL:
-        return np.array(values, dtype=bool)
-    if measure.ty.kind == DATE:
-        return np.array(values, dtype="datetime64[D]")
-    return to_rational(values)
-
-
 def assert_same(contract, rows):
     scalar = compile_contract(contract)
-    vector = compile_vector(contract)(columns(contract, rows), len(rows))
+    vector = compile_vector(contract)(inputs_from_outcomes(contract, rows), len(rows))
     for i, row in enumerate(rows):
         try:
             s = scalar.evaluate(row)
@@ -179,3 +158,20 @@ def test_benchmark_script_runs_and_its_comparisons_agree():
     assert result.returncode == 0, result.stderr
     for heading in ("scalar evaluation", "vectorised evaluation", "sibc check of a generated", "CLI start-up"):
         assert heading in result.stdout
+
+
+def test_the_python_example_in_docs_simulate_runs():
+    import re
+
+    text = (ROOT / "docs" / "simulate.md").read_text(encoding="utf-8")
+    (code,) = re.findall(r"^```python\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
+    namespace: dict = {}
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        exec(compile(code, "docs/simulate.md", "exec"), namespace)  # noqa: S102 — our own doc
+    finally:
+        os.chdir(cwd)
+    assert list(namespace["totals"]) == [4_000_000_00, 12_000_000_00]
