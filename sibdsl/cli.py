@@ -92,6 +92,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "render": "sibdsl.render_cli:render",
     "fingerprint": "sibdsl.render_cli:fingerprint",
     "fmt": "sibdsl.fmt_cli:fmt",
+    "simulate": "sibdsl.simulate_cli:simulate",
 }
 
 

@@ -115,6 +115,13 @@ CODES: dict[str, Code] = {
         # (end)
 
         # simulation: E800–E829 (sibc simulate)
+        Code("E801", _E, "malformed simulation file"),
+        Code("E802", _E, "unknown measure in simulation file"),
+        Code("E803", _E, "distribution unknown or unfit for the measure"),
+        Code("E804", _E, "bad distribution parameters"),
+        Code("E805", _E, "measure without a distribution"),
+        Code("E806", _E, "impossible correlation"),
+        Code("E807", _E, "unusable empirical data"),
         # (end)
 
         # scenarios: E830–E859 (sibc test)

@@ -75,6 +75,8 @@ def settlement_text(settlement: Settlement, *, trace: bool = True) -> str:
             pct = f"{group((r.total_return * 100).quantize(Decimal('0.01')))} %" if r.total_return is not None else "–"
             annual = (f", {group((r.annual_simple * 100).quantize(Decimal('0.01')))} % a year (simple)"
                       if r.annual_simple is not None else "")
+            if r.irr is not None:
+                annual += f", IRR {group((r.irr * 100).quantize(Decimal('0.01')))} % a year"
             limit = f"; the return limits allow at most {format_amount(r.limit, cur)}" if r.limit is not None else ""
             lines.append(f"  {r.investor}: invested {format_amount(r.invested, cur)}, received "
                          f"{format_amount(r.received, cur)}, net {format_amount(r.net, cur)} "
@@ -140,7 +142,8 @@ def settlement_json(settlement: Settlement) -> dict:
         "returns": [
             {"investor": r.investor, "invested": str(r.invested), "received": str(r.received),
              "net": str(r.net), "total_return": _jsonable(r.total_return),
-             "annual_simple": _jsonable(r.annual_simple), "limit": _jsonable(r.limit)}
+             "annual_simple": _jsonable(r.annual_simple), "limit": _jsonable(r.limit),
+             "irr": _jsonable(r.irr)}
             for r in settlement.returns
         ],
         "guarantees": [{"name": g.clause.name, "holds": g.holds, "reason": g.reason}

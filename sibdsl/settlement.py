@@ -43,6 +43,7 @@ class InvestorReturn:
     total_return: Decimal | None  # net / invested
     annual_simple: Decimal | None  # total_return / years, from the first investment to the last payment
     limit: Decimal | None  # the most the return limits allowed the investor to receive
+    irr: Decimal | None = None  # annual internal rate of return of the investor's flows (sibdsl/returns.py)
 
 
 @attrs.frozen

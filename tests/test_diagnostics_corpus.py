@@ -8,6 +8,8 @@ line, the stderr, where `eval` writes its diagnostics so that its stdout stays J
 
     sibc check FILE --format gnu                                            (contracts)
     sibc eval FILE --outcomes OUTCOMES --diagnostics gnu --format json      (pairs)
+    sibc simulate FILE --scenarios SPEC -n 10 --diagnostics gnu --format json
+                                    (with <CODE>_<name>.scenarios.json or .toml next to it)
 
 run from the repository root with relative paths. When a message changes on purpose,
 refresh the golden files with
@@ -63,6 +65,11 @@ def _args(contract: Path) -> list[str]:
         return ["fmt", "--check", relative, "--diagnostics", "gnu"]
     if contract.with_name(contract.stem + ".scenarios.csv").exists():
         return ["test", relative, "--diagnostics", "gnu"]
+    for suffix in (".scenarios.json", ".scenarios.toml"):  # E801–E829: sibc simulate
+        spec = contract.with_name(contract.stem + suffix)
+        if spec.exists():
+            return ["simulate", relative, "--scenarios", spec.relative_to(ROOT).as_posix(), "-n", "10",
+                    "--diagnostics", "gnu", "--format", "json"]
     outcomes = _outcomes(contract)
     if outcomes is None:
         return ["check", relative, "--format", "gnu"]

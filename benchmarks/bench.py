@@ -1,0 +1,207 @@
+"""Speed of sibdsl against hand-written code, measured in one process run (docs/performance.md).
+
+    .venv/bin/python benchmarks/bench.py            # everything (≈ 1 minute)
+    .venv/bin/python benchmarks/bench.py --quick    # smaller sizes
+    .venv/bin/python benchmarks/bench.py --smoke    # tiny sizes, one repetition: does it run?
+
+Prints each figure and its ratio to the target. Timings are medians of repeated runs
+(time.perf_counter); every comparison first checks that both sides compute the same result.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sibdsl import check_source, compile_contract, load_contract, load_outcomes  # noqa: E402
+from sibdsl.source import Source  # noqa: E402
+from sibdsl.values import Rounding  # noqa: E402
+from sibdsl.vector import R, compile_vector  # noqa: E402
+
+SMOKE = "--smoke" in sys.argv  # tiny sizes, one repetition: proves the script runs (tests/test_vector.py)
+QUICK = "--quick" in sys.argv or SMOKE
+NK = ROOT / "contracts" / "norrkoping.sib"
+
+
+def median_time(fn, repeat: int = 7, number: int = 1) -> float:
+    if SMOKE:
+        repeat, number = 1, 1
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - start) / number)
+    return statistics.median(times)
+
+
+def paired(ours, theirs, repeat: int = 7, number: tuple[int, int] = (1, 1)) -> tuple[float, float]:
+    """Median times of two functions measured alternately, so that a change in the machine's load
+    during the run affects both sides alike (the ratio is what matters)."""
+    if SMOKE:
+        repeat, number = 1, (1, 1)
+    a, b = [], []
+    for _ in range(repeat):
+        for fn, n, out in ((ours, number[0], a), (theirs, number[1], b)):
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            out.append((time.perf_counter() - start) / n)
+    return statistics.median(a), statistics.median(b)
+
+
+def line(name: str, ours: float, theirs: float, target: float, unit: str = "s") -> None:
+    ratio = ours / theirs
+    verdict = "ok" if ratio <= target else f"MISSED by {ratio / target:.2f}×"
+    print(f"  {name:<44} {ours * 1e3 if unit == 'ms' else ours:10.4f} {unit} vs {theirs * 1e3 if unit == 'ms' else theirs:10.4f} {unit}"
+          f"  ratio {ratio:5.2f}× (target ≤ {target}×) {verdict}")
+
+
+# ------------------------------------------------------------------ 1. scalar evaluation
+HALF_UP = Rounding()
+
+
+def norrkoping_python(actual: Fraction, reference: Fraction, school: bool, completed: bool) -> Fraction:
+    """The Norrköping contract written by hand in exact Python (Fractions), total only."""
+    loan = Fraction(10_000_000)
+    baseline = reference * 60 / 61
+    savings = max(baseline - actual, Fraction(0))
+    activity = HALF_UP.apply(loan * Fraction(2, 5)) if completed else Fraction(0)
+    outcome = HALF_UP.apply(min(savings * Fraction(3, 5), loan * Fraction(3, 5)))
+    bonus = HALF_UP.apply(min(max(savings - loan, Fraction(0)), loan / 5))
+    total = activity + outcome + bonus
+    if not school and total > loan:
+        total = loan
+    if completed and total < loan * Fraction(2, 5):
+        total = loan * Fraction(2, 5)
+    total = min(total, Fraction(12_000_000), Fraction(12_329_863))
+    return total
+
+
+def bench_scalar() -> None:
+    contract = load_contract(NK)
+    outcomes = load_outcomes(contract, ROOT / "contracts" / "norrkoping.outcomes.json")
+    evaluator = compile_contract(contract)
+    args = (outcomes["actual_costs"], outcomes["reference_costs"], outcomes["school_improved"], outcomes["completed"])
+    assert Fraction(evaluator.evaluate(outcomes).total) == norrkoping_python(*args)
+    ours, theirs = paired(lambda: evaluator.evaluate(outcomes), lambda: norrkoping_python(*args), 9, (200, 2000))
+    print("scalar evaluation of Norrköping (one settlement)")
+    line("compiled evaluate() vs hand-written Python", ours, theirs, 2.0, "ms")
+    from sibdsl.evaluate import Evaluator
+
+    # the same evaluation without building the audit trail, guarantees and the values table:
+    # what the payout itself costs
+    slim = Evaluator(contract)
+    slim._check_guarantees = lambda ctx: ()
+    slim._values = lambda ctx: {}
+    ours_slim, theirs = paired(lambda: slim.evaluate(outcomes), lambda: norrkoping_python(*args), 9, (200, 2000))
+    line("  … without guarantees and values table", ours_slim, theirs, 2.0, "ms")
+
+
+# ------------------------------------------------------------------ 2. vectorised evaluation
+def norrkoping_numpy(costs_oere, reference_oere, school, completed):
+    """Hand-written numpy of the same formula on öre integers (exact, like ours)."""
+    loan = 10_000_000_00
+    savings61 = np.maximum(reference_oere * 60 - costs_oere * 61, 0)
+    activity = np.where(completed, 4_000_000_00, 0)
+    outcome = np.minimum((12 * savings61 + 61_000) // 122_000, 6_000_000) * 100
+    bonus = np.minimum((2 * np.maximum(savings61 - loan * 61, 0) + 6100) // 12200, 2_000_000) * 100
+    total = activity + outcome + bonus
+    total = np.where(~school & (total > loan), loan, total)
+    total = np.where(completed & (total < 4_000_000_00), 4_000_000_00, total)
+    return np.minimum(np.minimum(total, 12_000_000_00), 12_329_863_00)
+
+
+def bench_vector() -> None:
+    n = 5_000 if SMOKE else 100_000 if QUICK else 1_000_000
+    rng = np.random.default_rng(1)
+    costs = np.rint(rng.normal(50e6, 10e6, n).clip(0) * 100).astype(np.int64)
+    ref = np.rint(rng.uniform(58e6, 64e6, n) * 100).astype(np.int64)
+    school, completed = rng.random(n) < 0.6, rng.random(n) < 0.95
+    vc = compile_vector(load_contract(NK))
+    inputs = {"actual_costs": R(costs, 100), "reference_costs": R(ref, 100), "school_improved": school,
+              "completed": completed}
+    out = vc(inputs, n)
+    assert np.array_equal(out.minor(out.total), norrkoping_numpy(costs, ref, school, completed))
+    ours, theirs = paired(lambda: (lambda s: s.minor(s.total))(vc(inputs, n)),
+                          lambda: norrkoping_numpy(costs, ref, school, completed), 7)
+    print(f"vectorised evaluation of Norrköping, {n:,} scenarios")
+    line("compile_vector() vs hand-written numpy", ours, theirs, 1.5)
+    chunked, theirs = paired(
+        lambda: [(lambda s: s.minor(s.total))(vc({k: (R(v.num[a:a + 100_000], v.den) if isinstance(v, R)
+                                                      else v[a:a + 100_000]) for k, v in inputs.items()},
+                                                   min(100_000, n - a))) for a in range(0, n, 100_000)],
+        lambda: norrkoping_numpy(costs, ref, school, completed), 5)
+    line("  … in chunks of 100,000 (the simulate path)", chunked, theirs, 1.5)
+
+
+# ------------------------------------------------------------------ 3. check vs lark alone
+HEAD = """contract "Generated"
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party fund "Fund": investor
+measure x: money
+measure ok: boolean
+"""
+
+
+def generated(clauses: int) -> str:
+    body = [HEAD, "define d0 = x * 2 / 3\n"]
+    for i in range(1, clauses - 1):
+        body.append(f"define d{i} = max(d{i - 1} - 1 000 SEK, {i} SEK)\n")
+    body.append(f"payment p = min(d{clauses - 2}, 5 000 000 SEK) from city to fund\n")
+    return "".join(body)
+
+
+def bench_check() -> None:
+    from sibdsl.parser import _lark
+
+    print("sibc check of a generated contract vs lark parsing the same text")
+    sizes = (50, 200) if SMOKE else (500, 5_000) if QUICK else (500, 5_000, 50_000)
+    base = None
+    for n in sizes:
+        text = generated(n)  # n clauses: n − 1 definitions and a payment
+        source = Source("gen.sib", text)
+        contract, diagnostics = check_source(source)
+        assert contract is not None and not [d for d in diagnostics if d.is_error], diagnostics[:3]
+        rep = 3 if n < 50_000 else 1
+        ours, theirs = paired(lambda: check_source(Source("gen.sib", text)), lambda: _lark().parse(text), rep)
+        per = ours / n
+        base = base or per
+        line(f"{n:>6,} clauses ({len(text) / 1e6:.2f} MB), {per * 1e6:.0f} µs/clause, ×{per / base:.2f} per clause vs the smallest",
+             ours, theirs, 2.0)
+
+
+# ------------------------------------------------------------------ 4. CLI start-up
+def bench_startup() -> None:
+    python = sys.executable
+    sibc = str(Path(python).parent / "sibc")
+
+    def run(cmd):
+        return lambda: subprocess.run(cmd, capture_output=True, cwd=ROOT)
+
+    print("CLI start-up (median of 11 runs; one with --smoke)")
+    imports = run([python, "-c", "import lark, click, attrs"])
+    ours, baseline = paired(run([sibc, "check", "contracts/norrkoping.sib"]), imports, 11)
+    line("sibc check norrkoping.sib vs python -c 'import lark, click, attrs'", ours, baseline, 1.5)
+    help_ = subprocess.run([sibc, "check", "--help"], capture_output=True, text=True).stdout
+    if "--no-verify" in help_:
+        ours, baseline = paired(run([sibc, "check", "--no-verify", "contracts/norrkoping.sib"]), imports, 11)
+        line("sibc check --no-verify", ours, baseline, 1.5)
+    bare = median_time(run([python, "-c", "pass"]), repeat=11)
+    print(f"  (python -c pass: {bare:.4f} s)")
+
+
+if __name__ == "__main__":
+    for part in (bench_scalar, bench_vector, bench_check, bench_startup):
+        part()

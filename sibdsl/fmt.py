@@ -1,0 +1,146 @@
+"""`sibc fmt`: the canonical layout of a contract, without losing a word of it.
+
+The contract is parsed and printed again by the canonical printer (unparse.py: one declaration per
+line or block, options indented, numbers grouped as 12 000 000, a blank line before each heading).
+Comments are kept: a comment on its own line stays above the declaration that follows it, a
+comment at the end of a line stays at the end of that declaration's first line, and comments at
+the end of the file stay there. A comment *inside* a declaration that spans several lines has no
+place the printer could keep it, so the file is refused (E740) rather than a comment lost.
+
+Before anything is written the result is parsed again: its syntax tree must equal the original's
+(spans aside) and its comments must be the original's, in order. If not, the file is refused
+(E741) and left as it was: `sibc fmt` never changes what a contract means. The file's line endings
+(LF or CRLF) and a byte-order mark are kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from . import syntax as s
+from .diagnostics import Diagnostic, SibError
+from .parser import parse
+from .source import Source
+from .unparse import _header, declaration
+
+# strings (which may hold `#`) and comments, in the order they appear, as the grammar defines them
+_STRING_OR_COMMENT = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n\r]|\\.)*"|#[^\n\r]*')
+
+
+@attrs.frozen
+class Comment:
+    start: int
+    end: int
+    text: str
+
+
+def comments(text: str) -> list[Comment]:
+    return [Comment(m.start(), m.end(), m.group().rstrip()) for m in _STRING_OR_COMMENT.finditer(text)
+            if m.group().startswith("#")]
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset)
+
+
+def format_text(source: Source) -> str:
+    """The canonical text of a contract; raises SibError if it cannot be formatted losslessly."""
+    tree = parse(source)  # raises SibError with the syntax errors
+    text = source.text.replace("\r\n", "\n").replace("\r", "\n")
+    if text != source.text:  # spans refer to the original text; work on it with \n only
+        tree = parse(Source(source.name, text))
+    found = comments(text)
+    blocks = ([tree.header] if tree.header is not None else []) + list(tree.items)
+    leading: dict[int, list[str]] = {}
+    trailing: dict[int, str] = {}
+    final: list[str] = []
+    header_comments: dict[int, tuple[list[str], str | None]] = {}  # header line → (above, at the end)
+    for c in found:
+        index = next((i for i, b in enumerate(blocks) if c.start < b.span.start), None)
+        inside = next((b for b in blocks if b.span.start < c.start < b.span.end), None)
+        if isinstance(inside, s.Header):  # the header prints one field per line: keep it by its field
+            parts = [inside.title.span] + [f.span for f in inside.fields]
+            line = _line_of(text, c.start)
+            same = [i for i, p in enumerate(parts) if _line_of(text, p.end) == line and p.end <= c.start]
+            above, end = header_comments.setdefault(
+                same[-1] if same else next(i for i, p in enumerate(parts) if p.start > c.start), ([], None))
+            if same and end is None:
+                header_comments[same[-1]] = (above, c.text)
+            else:
+                above.append(c.text)
+            continue
+        if inside is not None:
+            raise SibError([Diagnostic(
+                "E740", "a comment inside a declaration that spans several lines cannot be kept in place",
+                source, source.span(c.start, c.end),
+                hint="move the comment to its own line above the declaration, then run sibc fmt again")])
+        previous = index - 1 if index is not None else len(blocks) - 1
+        if previous >= 0 and _line_of(text, blocks[previous].span.end) == _line_of(text, c.start) \
+                and previous not in trailing:
+            trailing[previous] = c.text
+        elif index is None:
+            final.append(c.text)
+        else:
+            leading.setdefault(index, []).append(c.text)
+    def blank_before(offset: int) -> bool:
+        """Whether the author left an empty line just above the line at `offset`."""
+        line_start = text.rfind("\n", 0, offset)
+        previous_end = text.rfind("\n", 0, max(line_start, 0))
+        return line_start > 0 and text[previous_end + 1:line_start].strip() == ""
+
+    out: list[str] = []
+    for i, block in enumerate(blocks):
+        printed = _header(block) if isinstance(block, s.Header) else declaration(block)
+        if isinstance(block, s.Header) and header_comments:
+            lines = printed.split("\n")  # the title, then one line per field
+            for part, (above, end) in sorted(header_comments.items(), reverse=True):
+                if end is not None:
+                    lines[part] += f"  {end}"
+                lines[part:part] = [("  " if part else "") + a for a in above]
+            printed = "\n".join(lines)
+        heading = printed.startswith("\n")
+        printed = printed.lstrip("\n")
+        above = leading.get(i, [])
+        first_offset = min([c.start for c in found if c.text in above and c.start < block.span.start]
+                           + [block.span.start])
+        if out and (heading or blank_before(first_offset)):
+            out.append("")
+        for comment_text in above:
+            out.append(comment_text)
+        if above and blank_before(block.span.start) and not heading:
+            out.append("")
+        if i in trailing:
+            first, newline, rest = printed.partition("\n")
+            printed = f"{first}  {trailing[i]}{newline}{rest}"
+        out.append(printed)
+    if final:
+        if blank_before(min(c.start for c in found if c.text in final)):
+            out.append("")
+        out += final
+    result = "\n".join(out).lstrip("\n") + "\n"
+    _same_meaning(source, tree, found, result)
+    return result
+
+
+def _same_meaning(source: Source, tree: s.Contract, found: list[Comment], result: str) -> None:
+    try:
+        again = parse(Source(source.name, result))
+    except SibError:
+        again = None
+    if again != tree or [c.text for c in comments(result)] != [c.text for c in found]:
+        raise SibError([Diagnostic(
+            "E741", "sibc fmt could not lay this contract out without changing it; the file is left as it was",
+            source, source.span(0, 0),
+            hint="this is a limitation of sibc fmt, not a problem in the contract; please report it")])
+
+
+def format_file_text(source: Source, original: bytes) -> bytes:
+    """format_text, keeping the file's line endings and byte-order mark."""
+    result = format_text(source)
+    crlf = original.count(b"\r\n") > original.count(b"\n") // 2 and b"\r\n" in original
+    if crlf:
+        result = result.replace("\n", "\r\n")
+    data = result.encode("utf-8")
+    return (b"\xef\xbb\xbf" + data) if original.startswith(b"\xef\xbb\xbf") else data

@@ -1,0 +1,676 @@
+"""Monte Carlo over a contract: a scenario spec → N exact settlements → a risk report.
+
+The spec (JSON or TOML; docs/simulate.md) declares one distribution per measure and,
+optionally, correlations between measures. Sampling is a Gaussian copula: correlated
+standard normals (Cholesky of the correlation matrix) → uniforms → each measure's inverse
+CDF, restricted to the measure's bounds (truncation: the uniform is mapped into
+[F(lower), F(upper)], so the draw follows the distribution conditioned on the bounds).
+Drawn values are quantised to the outcome grid — money to öre, shares and numbers to 10⁻⁶,
+counts and days to whole numbers — and from there on everything is exact: each chunk of
+scenarios is settled by `vector.compile_vector`, which equals the scalar evaluator exactly.
+
+Reproducibility: chunk i draws from `SeedSequence(seed, spawn_key=(i,))` and the chunk size
+is fixed (`CHUNK`), so a seed gives bit-identical results, and chunks are independent — the
+unit a distributed engine (Dask) can schedule (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import math
+import re
+import tomllib
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from . import model as m
+from .diagnostics import Diagnostic, SibError, did_you_mean
+from .source import Source, Span
+from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
+from .values import to_decimal, year_fraction
+from .returns import irr_many
+from .vector import R, VectorSettlement, add, compile_vector
+
+CHUNK = 100_000
+PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
+DISTRIBUTIONS = {
+    "normal": ("mean", "sd"),
+    "uniform": ("low", "high"),
+    "beta": ("alpha", "beta"),
+    "poisson": ("lambda",),
+    "bernoulli": ("p",),
+    "empirical": ("csv", "column"),
+    "constant": ("value",),
+}
+_OPTIONAL = ("lower", "upper")
+_SCALE = {MONEY: 100, SHARE: 10**6, COUNT: 1, DAYS: 1}  # the outcome grid per kind; others 10⁻⁶
+
+
+# ---------------------------------------------------------------- the spec
+class Marginal:
+    """One measure's distribution, validated; `ppf(u)` maps uniforms in (0, 1) to values."""
+
+    def __init__(self, measure: m.Measure, kind: str, params: dict, lower, upper, sample=None):
+        self.measure, self.kind, self.params = measure, kind, params
+        self.lower, self.upper = lower, upper
+        self.sample = sample  # sorted values of an empirical distribution
+
+    @property
+    def random(self) -> bool:
+        return self.kind != "constant"
+
+    def _dist(self):
+        from scipy import stats
+
+        p = self.params
+        if self.kind == "normal":
+            return stats.norm(p["mean"], p["sd"])
+        if self.kind == "uniform":
+            return stats.uniform(p["low"], p["high"] - p["low"])
+        if self.kind == "beta":
+            return stats.beta(p["alpha"], p["beta"])
+        if self.kind == "poisson":
+            return stats.poisson(p["lambda"])
+        return None
+
+    def cdf_range(self) -> tuple[float, float]:
+        """F(lower), F(upper): the part of the distribution that the bounds keep."""
+        if self.kind in ("bernoulli", "empirical"):
+            return 0.0, 1.0
+        dist = self._dist()
+        lo = -math.inf if self.lower is None else float(self.lower)
+        hi = math.inf if self.upper is None else float(self.upper)
+        if self.kind == "poisson":
+            return (float(dist.cdf(math.ceil(lo) - 1)) if lo > -math.inf else 0.0,
+                    float(dist.cdf(math.floor(hi))) if hi < math.inf else 1.0)
+        return float(dist.cdf(lo)), float(dist.cdf(hi))
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        if self.kind == "bernoulli":  # true at the top of the range: a positive rho means "together"
+            return u >= 1 - self.params["p"]
+        if self.kind == "empirical":
+            s = self.sample
+            return s[np.minimum((u * len(s)).astype(np.int64), len(s) - 1)]
+        lo, hi = self.cdf_range()
+        x = self._dist().ppf(lo + u * (hi - lo))
+        if self.lower is not None:  # ppf at the very edge may step a rounding error outside
+            x = np.maximum(x, float(self.lower))
+        if self.upper is not None:
+            x = np.minimum(x, float(self.upper))
+        return x
+
+
+class Spec:
+    def __init__(self, source: Source, marginals: dict[str, Marginal], correlations: dict, seed: int | None):
+        self.source, self.marginals, self.correlations, self.seed = source, marginals, correlations, seed
+
+
+class _SpecReader:
+    """Reads a JSON or TOML spec and collects E801–E807 with the place in the file."""
+
+    def __init__(self, contract: m.Contract, source: Source):
+        self.contract, self.source = contract, source
+        self.diagnostics: list[Diagnostic] = []
+        self.toml = source.name.lower().endswith(".toml")
+
+    def error(self, code: str, message: str, span: Span | None, hint: str = "") -> None:
+        self.diagnostics.append(Diagnostic(code, message, self.source, span, hint=hint))
+
+    def locate(self, *keys: str) -> Span:
+        """The span of the last key in the path of keys (searched in order through the text)."""
+        text, at = self.source.text, 0
+        found = None
+        for key in keys:
+            patterns = ([rf"\[\s*measures\.{re.escape(key)}\s*\]", rf"(?m)^\s*\"?{re.escape(key)}\"?\s*="]
+                        if self.toml else [re.escape(json.dumps(key, ensure_ascii=False))])
+            best = None
+            for pattern in patterns:
+                match = re.compile(pattern).search(text, at)
+                if match and (best is None or match.start() < best.start()):
+                    best = match
+            if best is None:
+                break
+            start = best.start() + (len(best.group(0)) - len(best.group(0).lstrip()))
+            found = (start, start + len(key) + (0 if self.toml else 2))
+            at = best.end()
+        if found is None:
+            return self.source.span(0, min(1, len(text)))
+        return self.source.span(*found)
+
+    def read(self) -> dict | None:
+        text = self.source.text
+        try:
+            if self.toml:
+                return tomllib.loads(text)
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            self.error("E801", f"the scenario file is not valid JSON: {err.msg}",
+                       self.source.span(err.pos, min(err.pos + 1, len(text))),
+                       "check for a missing comma, quote or brace near here")
+            return None
+        except tomllib.TOMLDecodeError as err:
+            match = re.search(r"\(at line (\d+), column (\d+)\)", str(err))
+            offset = 0
+            if match:
+                line, col = int(match.group(1)), int(match.group(2))
+                offset = sum(len(ln) + 1 for ln in text.split("\n")[: line - 1]) + col - 1
+            message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err))
+            self.error("E801", f"the scenario file is not valid TOML: {message}",
+                       self.source.span(offset, min(offset + 1, len(text))), "check the TOML syntax near here")
+            return None
+        if not isinstance(data, dict):
+            self.error("E801", "the scenario file must be an object with a `measures` table",
+                       self.source.span(0, min(1, len(text))), 'start from {"measures": {…}}')
+            return None
+        return data
+
+    def number(self, value, where: tuple[str, ...], name: str):
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            self.error("E804", f"`{name}` must be a number, not {json.dumps(value)}", self.locate(*where))
+            return None
+        try:
+            return float(Decimal(str(value).replace(" ", "").replace("\u00a0", "")))
+        except ArithmeticError:
+            self.error("E804", f"`{name}` must be a number, not {json.dumps(value)}", self.locate(*where))
+            return None
+
+    def spec(self) -> Spec | None:
+        data = self.read()
+        if data is None:
+            return None
+        unknown = set(data) - {"seed", "measures", "correlations"}
+        for key in sorted(unknown):
+            self.error("E801", f"unknown key `{key}` in the scenario file", self.locate(key),
+                       "the file has `seed`, `measures` and `correlations`")
+        seed = data.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            self.error("E801", "`seed` must be a whole number ≥ 0", self.locate("seed"))
+            seed = None
+        measures = data.get("measures")
+        if not isinstance(measures, dict):
+            self.error("E801", "the scenario file needs a `measures` table: one distribution per measure",
+                       self.locate("measures") if "measures" in data else self.source.span(0, 1),
+                       'e.g. "measures": {"costs": {"distribution": "normal", "mean": 50000000, "sd": 5000000}}')
+            return None
+        marginals: dict[str, Marginal] = {}
+        meant: set[str] = set()  # measures a misspelt name stands for: not reported missing as well
+        for name, entry in measures.items():
+            measure = self.contract.measures.get(name)
+            if measure is None:
+                hint = did_you_mean(name, [n for n in self.contract.measures if n not in measures])
+                if hint:
+                    meant.add(hint.split("`")[1])
+                self.error("E802", f"`{name}` is not a measure of the contract", self.locate("measures", name),
+                           hint or "the measures are: " + ", ".join(self.contract.measures))
+                continue
+            marginal = self.marginal(measure, entry)
+            if marginal is not None:
+                marginals[name] = marginal
+        missing = [n for n in self.contract.measures if n not in measures and n not in meant]
+        for name in missing:
+            self.error("E805", f"measure `{name}` has no distribution in the scenario file",
+                       self.locate("measures"),
+                       f'add e.g. "{name}": {{"distribution": …}} or a constant: "{name}": {{"value": …}}')
+        correlations = self.correlations(data.get("correlations", []), marginals)
+        if self.diagnostics:
+            return None
+        return Spec(self.source, marginals, correlations, seed)
+
+    def marginal(self, measure: m.Measure, entry) -> Marginal | None:
+        name, kind = measure.name, measure.ty.kind
+        where = ("measures", name)
+        if not isinstance(entry, dict):
+            self.error("E801", f"`{name}` needs a table with a `distribution` and its parameters",
+                       self.locate(*where))
+            return None
+        dist = entry.get("distribution", "constant" if "value" in entry else None)
+        if dist not in DISTRIBUTIONS:
+            self.error("E803", f"unknown distribution {json.dumps(dist)} for `{name}`",
+                       self.locate(*where, "distribution") if "distribution" in entry else self.locate(*where),
+                       (did_you_mean(str(dist), DISTRIBUTIONS) + " " if isinstance(dist, str) else "")
+                       + "the distributions are: " + ", ".join(DISTRIBUTIONS))
+            return None
+        fits = {
+            "normal": kind in (MONEY, COUNT, DAYS, SHARE) or kind == "number",
+            "uniform": kind != BOOL and kind != DATE, "beta": kind == SHARE, "poisson": kind in (COUNT, DAYS),
+            "bernoulli": kind == BOOL, "empirical": kind not in (BOOL, DATE), "constant": True,
+        }
+        if not fits[dist]:
+            suggestion = {BOOL: "bernoulli", SHARE: "beta", COUNT: "poisson", DAYS: "poisson",
+                          MONEY: "normal", DATE: "constant"}.get(kind, "normal")
+            self.error("E803", f"a {dist} distribution does not fit `{name}` ({measure.ty.describe()})",
+                       self.locate(*where, "distribution"), f"use `{suggestion}` for {measure.ty.describe()}")
+            return None
+        wanted = DISTRIBUTIONS[dist]
+        for key in entry:
+            if key not in (*wanted, *_OPTIONAL, "distribution"):
+                self.error("E804", f"`{key}` is not a parameter of the {dist} distribution",
+                           self.locate(*where, key), f"{dist} takes {', '.join(wanted)} (and optional lower, upper)")
+        params: dict = {}
+        for key in wanted:
+            if key not in entry:
+                self.error("E804", f"the {dist} distribution of `{name}` needs `{key}`", self.locate(*where),
+                           f"{dist} takes {', '.join(wanted)}")
+                return None
+        if self.diagnostics and any(d.code == "E804" for d in self.diagnostics):
+            return None
+        if dist == "constant":
+            return self.constant(measure, entry["value"], where)
+        if dist == "empirical":
+            return self.empirical(measure, entry, where)
+        for key in wanted:
+            value = self.number(entry[key], (*where, key), key)
+            if value is None:
+                return None
+            params[key] = value
+        bad = {
+            "normal": params.get("sd", 1) <= 0 and ("sd", "the standard deviation must be > 0"),
+            "uniform": params.get("low", 0) >= params.get("high", 1) and ("high", "`high` must be above `low`"),
+            "beta": (params.get("alpha", 1) <= 0 and ("alpha", "`alpha` must be > 0"))
+            or (params.get("beta", 1) <= 0 and ("beta", "`beta` must be > 0")),
+            "poisson": params.get("lambda", 1) <= 0 and ("lambda", "`lambda` (the mean count) must be > 0"),
+            "bernoulli": not 0 <= params.get("p", 0) <= 1 and ("p", "`p`, a probability, must be in 0..1"),
+        }.get(dist)
+        if bad:
+            key, message = bad
+            self.error("E804", f"bad {dist} parameters for `{name}`: {message}", self.locate(*where, key),
+                       f"{dist} takes {', '.join(wanted)}; docs/simulate.md lists what each may be")
+            return None
+        if kind == SHARE and dist == "uniform" and (params["low"] < 0 or params["high"] > 1):
+            key = "low" if params["low"] < 0 else "high"
+            self.error("E804", f"`{name}` is a share: its distribution must lie in 0..1",
+                       self.locate(*where, key), "write shares as fractions: 0.25 for 25 %")
+            return None
+        lower, upper = self.bounds(measure, entry, where)
+        if lower is False:
+            return None
+        marginal = Marginal(measure, dist, params, lower, upper)
+        if dist != "bernoulli":
+            lo, hi = marginal.cdf_range()
+            if not hi - lo > 1e-12:
+                self.error("E804", f"the {dist} distribution of `{name}` has no probability within its bounds "
+                           f"({_show(lower)} to {_show(upper)})", self.locate(*where, "distribution"),
+                           "move the distribution into the measure's range, or widen `lower`/`upper`")
+                return None
+        return marginal
+
+    def bounds(self, measure: m.Measure, entry: dict, where):
+        kind = measure.ty.kind
+        lower = measure.lower if measure.lower is not None else (Fraction(0) if kind in (SHARE, COUNT, DAYS) else None)
+        upper = measure.upper if measure.upper is not None else (Fraction(1) if kind == SHARE else None)
+        for key in _OPTIONAL:
+            if key in entry:
+                value = self.number(entry[key], (*where, key), key)
+                if value is None:
+                    return False, False
+                value = Fraction(Decimal(str(value)))
+                if key == "lower":
+                    if lower is not None and value < lower:
+                        self.error("E804", f"`lower` {_show(value)} is below the measure's own lower bound "
+                                   f"{_show(lower)}", self.locate(*where, key))
+                        return False, False
+                    lower = value
+                else:
+                    if upper is not None and value > upper:
+                        self.error("E804", f"`upper` {_show(value)} is above the measure's own upper bound "
+                                   f"{_show(upper)}", self.locate(*where, key))
+                        return False, False
+                    upper = value
+        if lower is not None and upper is not None and lower > upper:
+            self.error("E804", f"the bounds of `{measure.name}` are empty ({_show(lower)} to {_show(upper)})",
+                       self.locate(*where))
+            return False, False
+        return lower, upper
+
+    def constant(self, measure: m.Measure, value, where) -> Marginal | None:
+        kind = measure.ty.kind
+        if kind == BOOL:
+            if not isinstance(value, bool):
+                self.error("E804", f"`{measure.name}` is yes/no: its constant must be true or false",
+                           self.locate(*where, "value"))
+                return None
+            return Marginal(measure, "constant", {"value": value}, None, None)
+        if kind == DATE:
+            try:
+                day = value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
+            except ValueError:
+                self.error("E804", f"`{measure.name}` is a date: write it as \"2019-06-30\"",
+                           self.locate(*where, "value"))
+                return None
+            return Marginal(measure, "constant", {"value": day}, None, None)
+        number = self.number(value, (*where, "value"), "value")
+        if number is None:
+            return None
+        exact = Fraction(Decimal(str(value).replace(" ", "").replace("\u00a0", "")))
+        lower, upper = self.bounds(measure, {}, where)
+        if (lower is not None and exact < lower) or (upper is not None and exact > upper):
+            self.error("E804", f"the constant {_show(exact)} for `{measure.name}` is outside its bounds "
+                       f"({_show(lower)} to {_show(upper)})", self.locate(*where, "value"))
+            return None
+        return Marginal(measure, "constant", {"value": exact}, None, None)
+
+    def empirical(self, measure: m.Measure, entry: dict, where) -> Marginal | None:
+        path = Path(self.source.name).parent / str(entry["csv"])
+        column = str(entry["column"])
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as f:
+                rows = list(csv.DictReader(f))
+        except (OSError, UnicodeDecodeError) as err:
+            self.error("E807", f"cannot read the empirical data {entry['csv']}: "
+                       f"{getattr(err, 'strerror', None) or type(err).__name__}", self.locate(*where, "csv"),
+                       "give the CSV path relative to the scenario file")
+            return None
+        if not rows or column not in rows[0]:
+            names = list(rows[0]) if rows else []
+            self.error("E807", f"the empirical data {entry['csv']} has no column `{column}`",
+                       self.locate(*where, "column"),
+                       did_you_mean(column, names) or ("its columns are: " + ", ".join(names) if names else
+                                                       "the file has no header line"))
+            return None
+        values = []
+        for i, row in enumerate(rows, start=2):
+            text = (row.get(column) or "").replace(" ", "").replace("\u00a0", "")
+            try:
+                values.append(float(Decimal(text)))
+            except ArithmeticError:
+                self.error("E807", f"line {i} of {entry['csv']}: `{row.get(column)}` in column `{column}` "
+                           "is not a number", self.locate(*where, "csv"), "clean the column or drop the line")
+                return None
+        lower, upper = self.bounds(measure, entry, where)
+        if lower is False:
+            return None
+        sample = np.array(values, dtype=float)
+        if lower is not None:
+            sample = sample[sample >= float(lower)]
+        if upper is not None:
+            sample = sample[sample <= float(upper)]
+        if sample.size == 0:
+            self.error("E807", f"no value in column `{column}` of {entry['csv']} lies within the bounds of "
+                       f"`{measure.name}`", self.locate(*where, "column"))
+            return None
+        return Marginal(measure, "empirical", {"csv": str(entry["csv"]), "column": column}, lower, upper,
+                        np.sort(sample))
+
+    def correlations(self, entries, marginals: dict[str, Marginal]) -> dict:
+        out: dict[tuple[str, str], float] = {}
+        if not isinstance(entries, list):
+            self.error("E806", "`correlations` must be a list of {measures = [a, b], rho = …}",
+                       self.locate("correlations"))
+            return out
+        for i, entry in enumerate(entries):
+            names = entry.get("measures") if isinstance(entry, dict) else None
+            if not (isinstance(names, list) and len(names) == 2 and all(isinstance(n, str) for n in names)):
+                self.error("E806", f"correlation {i + 1} needs `measures`: a list of two measure names",
+                           self.locate("correlations"))
+                continue
+            for n in names:
+                if n not in self.contract.measures:
+                    self.error("E806", f"correlation {i + 1} names `{n}`, which is not a measure of the contract",
+                               self.locate("correlations", n), did_you_mean(n, self.contract.measures))
+                elif n in marginals and not marginals[n].random:
+                    self.error("E806", f"correlation {i + 1} names `{n}`, which is constant",
+                               self.locate("correlations", n), "give it a distribution or drop the correlation")
+            rho = entry.get("rho")
+            if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not -1 < rho < 1 or names[0] == names[1]:
+                self.error("E806", f"correlation {i + 1}: `rho` must be a number strictly between -1 and 1 "
+                           "between two different measures", self.locate("correlations", "rho"),
+                           "e.g. -0.5: when one is high the other tends to be low")
+                continue
+            out[(names[0], names[1])] = float(rho)
+        return out
+
+
+def _show(value) -> str:
+    return "–" if value is None else str(to_decimal(Fraction(value), 6).normalize())
+
+
+def load_spec(contract: m.Contract, path: str | Path) -> Spec:
+    """Read and validate a scenario file; raise SibError (E801–E807) with every problem found."""
+    from .outcomes import read_error
+
+    try:
+        source = Source.from_path(path)
+    except (OSError, UnicodeDecodeError) as err:
+        raise SibError([read_error(str(path), err)]) from None
+    reader = _SpecReader(contract, source)
+    spec = reader.spec()
+    if spec is None or reader.diagnostics:
+        raise SibError(reader.diagnostics)
+    return spec
+
+
+# ---------------------------------------------------------------- sampling
+class Sampler:
+    """Draws chunks of outcomes for the vectorised evaluator (a Gaussian copula over the columns)."""
+
+    def __init__(self, contract: m.Contract, spec: Spec, seed: int):
+        self.contract, self.spec, self.seed = contract, spec, seed
+        self.columns: list[tuple[str, str | None]] = []  # (measure, period) of each random column
+        for name, marginal in spec.marginals.items():
+            if not marginal.random:
+                continue
+            series = marginal.measure.ty.series
+            periods = [p.name for p in contract.series[series].periods] if series else [None]
+            self.columns += [(name, p) for p in periods]
+        k = len(self.columns)
+        corr = np.eye(k)
+        for (a, b), rho in spec.correlations.items():
+            for i, (ma, pa) in enumerate(self.columns):
+                for j, (mb, pb) in enumerate(self.columns):
+                    if ma == a and mb == b and (pa == pb or pa is None or pb is None):
+                        corr[i, j] = corr[j, i] = rho
+        try:
+            self.chol = np.linalg.cholesky(corr) if k else None
+        except np.linalg.LinAlgError:
+            problem = Diagnostic("E806", "the correlations cannot all hold at once (the correlation "
+                                 "matrix is not positive definite)", spec.source,
+                                 _SpecReader(contract, spec.source).locate("correlations"),
+                                 hint="weaken some of them: e.g. a~b 0.9 and b~c 0.9 need a~c well above 0")
+            raise SibError([problem]) from None
+
+    def draw(self, chunk_index: int, size: int) -> tuple[dict, dict]:
+        """Outcomes for one chunk ({measure: array or {period: array}}), and the float draws."""
+        from scipy.special import ndtr
+
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(chunk_index,))))
+        k = len(self.columns)
+        u = ndtr(rng.standard_normal((size, k)) @ self.chol.T) if k else np.zeros((size, 0))
+        u = np.clip(u, 1e-16, 1 - 1e-16)
+        inputs: dict = {}
+        floats: dict = {}
+        for j, (name, period) in enumerate(self.columns):
+            marginal = self.spec.marginals[name]
+            x = marginal.ppf(u[:, j])
+            value = x if marginal.measure.ty.kind == BOOL else _quantise(x, marginal.measure.ty.kind)
+            if period is None:
+                inputs[name] = value
+                floats[name] = x
+            else:
+                inputs.setdefault(name, {})[period] = value
+        for name, marginal in self.spec.marginals.items():
+            if not marginal.random:
+                inputs[name] = _constant(marginal, self.contract, size)
+        return inputs, floats
+
+
+def _quantise(x: np.ndarray, kind: str) -> R:
+    scale = _SCALE.get(kind, 10**6)
+    return R(np.rint(np.asarray(x, dtype=float) * scale).astype(np.int64), scale)
+
+
+def _constant(marginal: Marginal, contract: m.Contract, size: int):
+    value = marginal.params["value"]
+    ty = marginal.measure.ty
+    if ty.kind == BOOL:
+        column = np.full(size, value, dtype=bool)
+    elif ty.kind == DATE:
+        column = np.full(size, np.datetime64(value.isoformat(), "D"))
+    else:
+        column = R(value.numerator, value.denominator, abs(value.numerator))
+        column = R(np.full(size, column.num, dtype=np.int64), column.den) if abs(value.numerator) < 2**62 else column
+    if ty.series:
+        return {p.name: column for p in contract.series[ty.series].periods}
+    return column
+
+
+# ---------------------------------------------------------------- the run and its report
+class Accumulator:
+    """Keeps, per scenario, the exact öre of the total and of each component, the event flags,
+    the investors' received amounts and IRRs. Memory: a few int64/float64 per scenario."""
+
+    def __init__(self, contract: m.Contract, n: int, curve_measure: str | None):
+        self.contract, self.n = contract, n
+        self.curve_measure = curve_measure
+        self.parts: dict[str, list[np.ndarray]] = {}
+        self.events: dict[str, int] = {}
+        self.failed = self.negative = 0
+        self.irr: dict[str, list[np.ndarray]] = {}
+        self.curve: list[np.ndarray] = []
+        self.division = None  # the first division by zero met (a model expression with a span)
+
+    def add(self, s: VectorSettlement, floats: dict) -> None:
+        ok = ~s.failed
+        self.failed += int(s.failed.sum())
+        if self.division is None and s.divisions:
+            self.division = s.divisions[0]
+        self.negative += int((s.negative & ok).sum())
+        keep = lambda a: np.asarray(a)[ok]  # noqa: E731
+        self.parts.setdefault("total", []).append(keep(s.minor(s.total)))
+        for name, r in s.by_payment().items():
+            self.parts.setdefault(f"payment {name}", []).append(keep(s.minor(r)))
+        tops: dict[str, R] = {}
+        for ln in s.lines:
+            if ln.key[0] == "floor":
+                tops[ln.payment] = ln.amount
+        for name, r in tops.items():
+            self.parts.setdefault(f"floor {name}", []).append(keep(s.minor(r)))
+        payers = sorted({ln.payer for ln in s.lines})
+        for payer in payers:
+            total = R.const(0)
+            for ln in s.lines:
+                if ln.payer == payer:
+                    total = add(total, ln.amount)
+            self.parts.setdefault(f"payer {payer}", []).append(keep(s.minor(total)))
+        for name, mask in s.events.items():
+            self.events[name] = self.events.get(name, 0) + int((mask & ok).sum())
+        for investor, (times, invested, dates) in _investor_flows(self.contract, s).items():
+            received = np.zeros((int(ok.sum()), len(times)))
+            by_date: dict = {}
+            for ln in s.lines:
+                if ln.recipient == investor and ln.due is not None:
+                    by_date[ln.due] = add(by_date.get(ln.due, R.const(0)), ln.amount)
+            for j, day in enumerate(dates):
+                if day in by_date:
+                    received[:, j] = keep(s.minor(by_date[day])) / 100
+            self.parts.setdefault(f"received {investor}", []).append(keep(s.minor(s.received(investor))))
+            self.irr.setdefault(investor, []).append(irr_many(times, invested, received))
+        if self.curve_measure and self.curve_measure in floats:
+            self.curve.append(np.asarray(floats[self.curve_measure])[ok])
+
+    def report(self, spec: Spec, seed: int, chunk: int) -> dict:
+        cur = self.contract.currency
+        done = self.n - self.failed
+
+        def money(oere: int | Fraction) -> str:
+            return str(to_decimal(Fraction(oere) / 100, 2))
+
+        def summary(values: np.ndarray) -> dict:
+            s = np.sort(values)
+            count = len(s)
+            pct = {f"p{q}": money(int(s[max(math.ceil(q / 100 * count) - 1, 0)])) for q in PERCENTILES} \
+                if count else {}
+            return {"mean": money(Fraction(int(s.sum(dtype=object)), count)) if count else None,
+                    "min": money(int(s[0])) if count else None, "max": money(int(s[-1])) if count else None,
+                    **pct}
+
+        joined = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int64) for k, v in self.parts.items()}
+        out: dict = {
+            "contract": self.contract.title.text, "currency": cur, "scenarios": self.n, "seed": seed,
+            "chunk": chunk, "evaluated": done, "failed": self.failed, "negative": self.negative,
+            "total": summary(joined["total"]),
+            "components": {k.split(" ", 1)[1]: summary(v) for k, v in joined.items()
+                           if k.startswith(("payment ", "floor "))},
+            "events": {k: _prob(v, done) for k, v in sorted(self.events.items())},
+            "payers": {k.split(" ", 1)[1]: {"expected_cost": s["mean"], "p95": s.get("p95")}
+                       for k, v in joined.items() if k.startswith("payer ") for s in [summary(v)]},
+            "investors": {},
+        }
+        invested = {}
+        for inv in self.contract.investments.values():
+            invested[inv.investor] = invested.get(inv.investor, Fraction(0)) + inv.amount
+        for investor, chunks_ in self.irr.items():
+            rates = np.concatenate(chunks_)
+            received = joined[f"received {investor}"]
+            finite = np.sort(rates[~np.isnan(rates)])
+            count = len(finite)
+            principal = int(invested[investor] * 100)
+            out["investors"][investor] = {
+                "invested": money(principal),
+                "received": summary(received),
+                "p_loss": _prob(int((received < principal).sum()), done),
+                "irr": {"mean": _rate(float(finite.mean())) if count else None,
+                        **{f"p{q}": _rate(float(finite[max(math.ceil(q / 100 * count) - 1, 0)]))
+                           for q in PERCENTILES if count}},
+            }
+        return out
+
+    def total_oere(self) -> np.ndarray:
+        return np.concatenate(self.parts["total"]) if self.parts.get("total") else np.zeros(0, dtype=np.int64)
+
+    def irr_values(self) -> dict[str, np.ndarray]:
+        return {k: np.concatenate(v) for k, v in self.irr.items()}
+
+
+def _prob(count: int, n: int) -> str:
+    return str(to_decimal(Fraction(count, n), 6)) if n else "0"
+
+
+def _rate(value: float) -> str:
+    return f"{value:.6f}"
+
+
+def _investor_flows(contract: m.Contract, s: VectorSettlement) -> dict:
+    """Per investor: the cash-flow times in years (actual/365), the amounts invested at them, the dates."""
+    out = {}
+    for investor in sorted({i.investor for i in contract.investments.values()}):
+        investments = [i for i in contract.investments.values() if i.investor == investor]
+        dates = sorted({i.date for i in investments} | {ln.due for ln in s.lines
+                                                        if ln.recipient == investor and ln.due is not None})
+        start = dates[0]
+        times = [float(year_fraction(start, d)) for d in dates]
+        invested = [float(sum((i.amount for i in investments if i.date == d), Fraction(0))) for d in dates]
+        out[investor] = (times, invested, dates)
+    return out
+
+
+def settle_chunk(contract: m.Contract, spec: Spec, seed: int, index: int, size: int,
+                 sampler: Sampler | None = None, vc=None) -> tuple[VectorSettlement, dict]:
+    """Draw and settle chunk number `index` (`size` scenarios): the unit of work. `run` calls it
+    chunk after chunk; a distributed engine can call it for many chunks at once (each chunk's
+    random stream depends only on the seed and the index)."""
+    sampler = sampler or Sampler(contract, spec, seed)
+    vc = vc or compile_vector(contract)
+    inputs, floats = sampler.draw(index, size)
+    return vc(inputs, size), floats
+
+
+def run(contract: m.Contract, spec: Spec, n: int, *, seed: int | None = None, chunk: int = CHUNK,
+        progress: Callable[[int], None] | None = None, curve_measure: str | None = None) -> Accumulator:
+    """Simulate n scenarios in fixed chunks; `progress(k)` is told after each chunk of k scenarios."""
+    seed = spec.seed if seed is None else seed
+    seed = 0 if seed is None else seed
+    sampler = Sampler(contract, spec, seed)
+    vc = compile_vector(contract)
+    acc = Accumulator(contract, n, curve_measure)
+    for index, start in enumerate(range(0, n, chunk)):
+        size = min(chunk, n - start)
+        acc.add(*settle_chunk(contract, spec, seed, index, size, sampler, vc))
+        if progress:
+            progress(size)
+    return acc

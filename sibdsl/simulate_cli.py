@@ -1,0 +1,141 @@
+"""`sibc simulate`: Monte Carlo over a contract's outcome distributions (docs/simulate.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+
+import click
+
+from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
+from .diagnostics import Diagnostic, SibError
+
+
+@click.command("simulate")
+@click.argument("file", type=click.Path(dir_okay=True))
+@click.option("--scenarios", "spec_path", required=True, type=click.Path(dir_okay=True),
+              help="Distributions per measure: a .json or .toml file (see docs/simulate.md).")
+@click.option("-n", "n", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Number of scenarios.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Random seed (overrides the file's `seed`; default 0). Same seed, same results.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "sv"]), default="en", show_default=True,
+              help="Language of the table's numbers and money.")
+@click.option("--chart-dir", type=click.Path(file_okay=False), default=None,
+              help="Write payout, return and payout-curve charts into this directory.")
+@click.option("--chart-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
+@click.option("--curve", "curve_measure", default=None,
+              help="The measure on the payout curve's x axis (default: the first random numeric one).")
+@click.option("--chunk", type=click.IntRange(min=1), default=None,
+              help="Scenarios per chunk (memory bound; results depend on it). Default 100 000.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True)
+@guard
+def simulate(file, spec_path, n, seed, fmt, lang, chart_dir, chart_format, curve_measure, chunk,
+             progress, diag_fmt) -> None:
+    """Simulate N scenarios: payout percentiles, floor/cap/gate probabilities, investor IRR."""
+    from . import check_source, read_source
+    from .simulate import CHUNK, load_spec, run
+    from .units import BOOL
+
+    def fail(diagnostics) -> None:
+        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
+        sys.exit(EXIT_ERRORS)
+
+    try:
+        source = read_source(file)
+        contract, diagnostics = check_source(source)
+        if contract is None:
+            fail(diagnostics)
+        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
+        spec = load_spec(contract, spec_path)
+    except SibError as err:
+        fail(err.diagnostics)
+    if curve_measure is None:
+        curve_measure = next((name for name, mg in spec.marginals.items()
+                              if mg.random and mg.measure.ty.kind != BOOL and not mg.measure.ty.series), None)
+    elif curve_measure not in spec.marginals or not spec.marginals[curve_measure].random:
+        raise click.BadParameter(f"`{curve_measure}` is not a random measure of the scenario file",
+                                 param_hint="--curve")
+    chunk = chunk or CHUNK
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        if show:
+            with click.progressbar(length=n, label="simulating", file=sys.stderr) as bar:
+                acc = run(contract, spec, n, seed=seed, chunk=chunk, progress=bar.update,
+                          curve_measure=curve_measure)
+        else:
+            acc = run(contract, spec, n, seed=seed, chunk=chunk, curve_measure=curve_measure)
+    except SibError as err:
+        fail(err.diagnostics)
+    used_seed = seed if seed is not None else (spec.seed if spec.seed is not None else 0)
+    report = acc.report(spec, used_seed, chunk)
+    if chart_dir:
+        import numpy as np
+
+        from .charts import write_charts
+
+        curve = (curve_measure, np.concatenate(acc.curve)) if acc.curve else None
+        write_charts(chart_dir, acc.total_oere(), acc.irr_values(), curve, contract.currency, chart_format)
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(report_text(report, lang), nl=False)
+    if report["failed"]:
+        print_diagnostics([Diagnostic(
+            "E602", f"division by zero in {report['failed']} of {report['scenarios']} scenarios; "
+            "they are left out of the figures", source, getattr(acc.division, "span", None),
+            hint="guard the division, e.g. `if n > 0 then … / n else 0 SEK`")], diag_fmt, to_stderr=True)
+        sys.exit(EXIT_ERRORS)
+    sys.exit(EXIT_OK)
+
+
+def report_text(report: dict, lang: str = "en") -> str:
+    """The report as a plain-text table."""
+    from .lang import format_money, format_number
+
+    cur = report["currency"]
+
+    def money(text):
+        return "–" if text is None else format_money(Decimal(text), cur, lang, plain=True)
+
+    def pct(text):
+        return format_number(Decimal(text) * 100, lang, max_decimals=2, plain=True) + " %"
+
+    cols = ["mean", "p5", "p25", "p50", "p75", "p95"]
+    rows = [["", *cols]]
+
+    def row(name, summary):
+        rows.append([name, *[money(summary.get(c)) for c in cols]])
+
+    row("total payout", report["total"])
+    for name, summary in report["components"].items():
+        row(f"  {name}", summary)
+    for name, data in report["investors"].items():
+        row(f"received by {name}", data["received"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(cols) + 1)]
+    lines = [f"Simulation: {report['contract']}",
+             f"{format_number(report['scenarios'], lang, plain=True)} scenarios, seed {report['seed']}", ""]
+    for r in rows:
+        lines.append("  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]).rstrip())
+    if report["events"]:
+        lines += ["", "Probability of"]
+        for name, p in report["events"].items():
+            lines.append(f"  {name}: {pct(p)}")
+    for name, data in report["investors"].items():
+        irr = data["irr"]
+        lines += ["", f"Investor {name} (invested {money(data['invested'])})",
+                  f"  probability of a loss: {pct(data['p_loss'])}"]
+        if irr.get("mean") is not None:
+            lines.append("  IRR: mean " + pct(irr["mean"]) + ", "
+                         + ", ".join(f"{q} {pct(irr[q])}" for q in ("p5", "p50", "p95")))
+    if report["payers"]:
+        lines += ["", "Expected cost to the payer"]
+        for name, data in report["payers"].items():
+            lines.append(f"  {name}: {money(data['expected_cost'])} (95th percentile {money(data['p95'])})")
+    if report["negative"]:
+        lines += ["", f"{report['negative']} scenarios have a negative payment line (E601)"]
+    return "\n".join(lines) + "\n"

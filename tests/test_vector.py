@@ -1,0 +1,177 @@
+"""The vectorised evaluator equals the scalar one exactly, line by line, on random scenarios."""
+
+from __future__ import annotations
+
+import datetime
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sibdsl import compile_contract, load_contract
+from sibdsl.evaluate import EvaluationError
+from sibdsl.units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
+from sibdsl.values import Rounding
+from sibdsl.vector import R, compile_vector, inputs_from_outcomes, round_to, to_rational
+
+from .conftest import HEADER, model
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACTS = sorted([*ROOT.glob("contracts/*.sib"), *ROOT.glob("contracts/variants/*.sib"),
+                    ROOT / "tests/corpus/valid/all_constructs.sib"])
+
+
+def _value(measure, draw):
+    kind = measure.ty.kind
+    lo = measure.lower if measure.lower is not None else None
+    hi = measure.upper if measure.upper is not None else None
+    if kind == BOOL:
+        return draw(st.booleans())
+    if kind == DATE:
+        return draw(st.dates(datetime.date(2015, 1, 1), datetime.date(2022, 12, 31)))
+    if kind == SHARE:
+        return Fraction(draw(st.integers(0, 10**6)), 10**6)
+    if kind in (COUNT, DAYS):
+        return Fraction(draw(st.integers(int(lo or 0), int(hi if hi is not None else 20_000))))
+    if kind == MONEY:
+        # amounts near the contract's thresholds matter most: öre anywhere in 0..200 MSEK
+        return Fraction(draw(st.one_of(st.integers(0, 2 * 10**10), st.integers(5 * 10**9, 7 * 10**9))), 100)
+    return Fraction(draw(st.integers(-10**6, 10**6)), draw(st.sampled_from([1, 3, 100, 1000])))
+
+
+@st.composite
+def scenarios(draw, contract, n):
+    rows = []
+    for _ in range(n):
+        row = {}
+        for name, measure in contract.measures.items():
+            if measure.ty.series:
+                row[name] = {p.name: _value(measure, draw) for p in contract.series[measure.ty.series].periods}
+            else:
+                row[name] = _value(measure, draw)
+        rows.append(row)
+    return rows
+
+
+def assert_same(contract, rows):
+    scalar = compile_contract(contract)
+    vector = compile_vector(contract)(inputs_from_outcomes(contract, rows), len(rows))
+    for i, row in enumerate(rows):
+        try:
+            s = scalar.evaluate(row)
+        except EvaluationError:
+            assert vector.failed[i]
+            continue
+        assert not vector.failed[i]
+        expected: dict = {}
+        for ln in s.lines:
+            key = (ln.payment, ln.period) if ln.clause.kind == "payment" else ("floor", ln.payment)
+            expected[key] = expected.get(key, 0) + Fraction(ln.amount)
+        got = {}
+        for ln in vector.lines:
+            key = (ln.payment, ln.period) if ln.key[0] == "payment" else ("floor", ln.payment)
+            got[key] = got.get(key, 0) + ln.amount.value_at(i)
+        got = {k: v for k, v in got.items() if v != 0 or k[0] != "floor"}
+        assert got == expected, (i, row)
+        assert vector.total.value_at(i) == Fraction(s.total)
+        assert bool(vector.negative[i]) == bool(s.diagnostics)
+        for r in s.returns:
+            assert vector.received(r.investor).value_at(i) == Fraction(r.received)
+        # öre: exact integer minor units
+        assert int(vector.minor(vector.total)[i]) == int(Fraction(s.total) * 100)
+
+
+@pytest.mark.parametrize("path", CONTRACTS, ids=lambda p: p.name)
+def test_vector_equals_scalar_on_random_scenarios(path):
+    contract = load_contract(path)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(scenarios(contract, 8))
+    def run(rows):
+        assert_same(contract, rows)
+
+    run()
+
+
+def test_norrkoping_event_masks():
+    contract = load_contract(ROOT / "contracts/norrkoping.sib")
+    out = compile_vector(contract)({
+        "actual_costs": to_rational([62_000_000, 0, 40_000_000, 60_000_000]),
+        "reference_costs": to_rational([61_000_000, 61_000_000, 61_000_000, 61_000_000]),
+        "school_improved": np.array([True, True, False, True]),
+        "completed": np.array([True, True, True, False]),
+    }, 4)
+    # no savings; 60 MSEK saved (4 + 6 + 2 MSEK, exactly the cap); 20 MSEK saved without better
+    # school results (cut back to the loan by the gate); not carried out (no activity payment)
+    assert list(out.minor(out.total) // 100) == [4_000_000, 12_000_000, 10_000_000, 0]
+    assert list(out.events["gate activity"]) == [False, False, False, True]
+    assert list(out.events["gate school_gate"]) == [False, False, True, False]
+    assert not out.events["cap ceiling"].any() and not out.events["floor activity_floor"].any()
+
+
+@pytest.mark.parametrize("mode", ["half up", "half even", "half down", "up", "down"])
+@given(st.lists(st.integers(-10**9, 10**9), min_size=1, max_size=30), st.sampled_from([1, 2, 3, 7, 200, 1000]),
+       st.sampled_from(["1", "0.01", "0.5", "100"]))
+def test_round_to_matches_scalar_rounding(mode, nums, den, step):
+    from decimal import Decimal
+    rounding = Rounding(Decimal(step), mode)
+    r = round_to(R(np.array(nums, dtype=np.int64), den), rounding)
+    assert [r.value_at(i) for i in range(len(nums))] == [rounding.apply(Fraction(n, den)) for n in nums]
+
+
+VARIABLE_DIVISION = """
+measure n: count
+measure spent: money
+measure ok: boolean
+define per = if n > 0 then spent / n else 0 SEK
+payment p = min(per, 1 000 000 SEK) * 3 / 7 from city to fund due 2020-01-01
+payment q = 10 SEK / n from city to fund due 2020-01-01 when ok
+"""
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 10**9), st.booleans()), min_size=1, max_size=10))
+def test_division_by_a_measure_falls_back_to_exact_fractions(rows):
+    contract = model(VARIABLE_DIVISION, HEADER)
+    data = [{"n": Fraction(n), "spent": Fraction(s, 100), "ok": ok} for n, s, ok in rows]
+    assert_same(contract, data)
+
+
+def test_overflowing_products_switch_to_python_ints():
+    big = R(np.array([2**40, -(2**40)], dtype=np.int64), 1)
+    from sibdsl.vector import mul
+    prod = mul(big, big)
+    assert prod.bound is None and [prod.value_at(0), prod.value_at(1)] == [2**80, 2**80]
+
+
+def test_benchmark_script_runs_and_its_comparisons_agree():
+    """benchmarks/bench.py --smoke: every benchmark asserts both sides compute the same result
+    before timing; no timing is checked here."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--smoke"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for heading in ("scalar evaluation", "vectorised evaluation", "sibc check of a generated", "CLI start-up"):
+        assert heading in result.stdout
+
+
+def test_the_python_example_in_docs_simulate_runs():
+    import re
+
+    text = (ROOT / "docs" / "simulate.md").read_text(encoding="utf-8")
+    (code,) = re.findall(r"^```python\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
+    namespace: dict = {}
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        exec(compile(code, "docs/simulate.md", "exec"), namespace)  # noqa: S102 — our own doc
+    finally:
+        os.chdir(cwd)
+    assert list(namespace["totals"]) == [4_000_000_00, 12_000_000_00]
