@@ -25,6 +25,8 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str, *, to_stderr:
     """gnu and json go to stdout (they are the output of `check`), human to stderr; `eval` sends
     every format to stderr so that its stdout stays a settlement a machine can read."""
     if not diagnostics:
+        if fmt == "json" and not to_stderr:  # `check --format json` always prints a JSON list
+            click.echo("[]")
         return
     ordered = sorted(diagnostics, key=sort_key)
     if fmt == "json":

@@ -127,3 +127,8 @@ def test_a_changed_file_is_checked_again(tmp_path, run):
     assert run("check", str(path)).exit_code == 0
     path.write_text(path.read_text().replace("to b", "to c"))
     assert run("check", str(path)).exit_code == 1
+
+
+def test_check_json_of_a_clean_contract_is_an_empty_list(run):
+    result = run("check", "--format", "json", "contracts/nyc_rikers.sib")
+    assert result.exit_code == 0 and json.loads(result.stdout) == []

@@ -14,7 +14,9 @@ tests/test_docs_diagnostics.py). The words after the fence's language are option
   ```python                  run from the repository root; the test_* functions it defines must pass
   ```python sketch           compiled but not run (it needs a library sibc does not install)
   ```console                 lines `$ sibc …` are run, in order, in a directory holding the files
-                             of the page's file= blocks that come before; the lines after each
+                             of the page's file= blocks (a file defined twice has its earlier
+                             text until the later block; the files of contracts/ are there too,
+                             as in a checkout); the lines after each
                              command are exactly what sibc prints (stdout and stderr as they
                              interleave in a terminal), followed by `[exit N]` when N is not 0;
                              durations such as `0.31s` are shown as `0.00s`
@@ -145,9 +147,14 @@ def _run(command: str) -> str:
 
 @pytest.mark.parametrize("page", list(_console_cases()))
 def test_console_examples(page, tmp_path, monkeypatch):
+    for shipped in (ROOT / "contracts").glob("*.*"):  # the shipped contracts are at hand, as in a checkout
+        (tmp_path / shipped.name).write_bytes(shipped.read_bytes())
     monkeypatch.chdir(tmp_path)
     text = page.read_text(encoding="utf-8")
     replacements = []
+    for block in reversed(blocks(page)):  # a page may run a command before it shows the file it uses
+        if "file" in block.options:
+            (tmp_path / block.options["file"]).write_text(block.body, encoding="utf-8")
     for block in blocks(page):
         if "file" in block.options:
             (tmp_path / block.options["file"]).write_text(block.body, encoding="utf-8")
@@ -186,3 +193,22 @@ def test_python_block(block, monkeypatch):
     tests = [f for name, f in namespace.items() if name.startswith("test_") and callable(f)]
     for test in tests:
         test()
+
+
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_links_between_pages_resolve(page):
+    """Relative links (and #anchors to headings) between the pages point somewhere."""
+    text = page.read_text(encoding="utf-8")
+    for target in _LINK.findall(text):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        path, _, anchor = target.partition("#")
+        file = (page.parent / path).resolve() if path else page
+        assert file.exists(), f"{page.name}: link to missing {target}"
+        if anchor and file.suffix == ".md":
+            headings = re.findall(r"^#+ (.+)$", file.read_text(encoding="utf-8"), flags=re.MULTILINE)
+            slugs = {re.sub(r"[^\w\- ]", "", h.lower()).strip().replace(" ", "-") for h in headings}
+            assert anchor in slugs, f"{page.name}: no heading for #{anchor} in {file.name}"

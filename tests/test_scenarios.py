@@ -16,7 +16,7 @@ from sibdsl.scenarios import load_scenarios, run_scenarios, scenario_path
 
 from .conftest import ROOT
 
-CONTRACTS = sorted((ROOT / "contracts").glob("*.sib"))
+CONTRACTS = sorted((ROOT / "contracts").rglob("*.sib"))
 
 CONTRACT = '''contract "Scenarier"
   currency SEK
