@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .diagnostics import Diagnostic, SibError
     from .evaluate import Evaluator, compile_contract
     from .model import Contract
-    from .outcomes import load_outcomes, read_error
+    from .outcomes import load_outcomes, read_error  # noqa: F401
     from .parser import parse
     from .settlement import Line, Settlement, Step
     from .source import Source, Span

@@ -270,6 +270,25 @@ def constant_value(expr: m.Expr, definitions: Mapping[str, m.Definition | None],
     return fn(_Ctx({}, {}, {}))
 
 
+def principals(contract: m.Contract) -> dict[str, Fraction]:
+    """What each investor has put in: the sum of its investments, by investor, in declaration order."""
+    result: dict[str, Fraction] = {}
+    for inv in contract.investments.values():
+        result[inv.investor] = result.get(inv.investor, Fraction(0)) + inv.amount
+    return result
+
+
+def return_limit_amount(contract: m.Contract, limit: m.ReturnLimit, principal: Fraction) -> Fraction:
+    """The most an investor with this principal may receive under the limit: principal × growth,
+    rounded *down* to the contract's rounding step (step 8 of the order of application). The one
+    definition the evaluator, the vectorised evaluator and the verifier all use."""
+    if limit.kind == "total":
+        factor = 1 + limit.rate
+    else:
+        factor = growth_factor(limit.rate, year_fraction(limit.start, limit.end), limit.kind == "compound")
+    return Rounding(contract.rounding.step, "down").apply(principal * factor)
+
+
 # ---------------------------------------------------------------- the evaluation function
 @attrs.define
 class _Line:
@@ -302,6 +321,10 @@ class Evaluator:
         self.definitions = [(name, comp.var(name)) for name in contract.definitions]
         self.guarantees = [(g, comp.compile(g.expr), comp.compile(g.when) if g.when else None)
                            for g in contract.guarantees]
+        # return limits are fixed when the contract is signed: (investor, limit, most it allows)
+        self._limits = [(investor, limit, return_limit_amount(contract, limit, principal))
+                        for investor, principal in principals(contract).items()
+                        for limit in contract.return_limits]
 
     # helpers
     def money(self, value: Fraction) -> Decimal:
@@ -465,24 +488,16 @@ class Evaluator:
 
     def _apply_return_limits(self, lines: list[_Line]) -> dict[str, Fraction]:
         allowed: dict[str, Fraction] = {}
-        down = Rounding(self.rounding.step, "down")
-        for investor, investments in self._invested().items():
-            principal = sum((i.amount for i in investments), Fraction(0))
-            for limit in self.contract.return_limits:
-                if limit.kind == "total":
-                    factor = 1 + limit.rate
-                    basis = f"{to_decimal(limit.rate * 100)} % in total"
-                else:
-                    years = year_fraction(limit.start, limit.end)
-                    factor = growth_factor(limit.rate, years, limit.kind == "compound")
-                    basis = (f"{to_decimal(limit.rate * 100)} % a year {limit.kind}, "
-                             f"{limit.start} to {limit.end}")
-                most = down.apply(principal * factor)
-                allowed[investor] = min(allowed.get(investor, most), most)
-                to_investor = [ln for ln in lines if ln.recipient == investor]
-                excess = self._total(to_investor) - most
-                self._cut(to_investor, excess, "return limit", limit.clause,
-                          f"{investor} receives at most {self.amount_text(most)} ({basis})")
+        for investor, limit, most in self._limits:
+            if limit.kind == "total":
+                basis = f"{to_decimal(limit.rate * 100)} % in total"
+            else:
+                basis = f"{to_decimal(limit.rate * 100)} % a year {limit.kind}, {limit.start} to {limit.end}"
+            allowed[investor] = min(allowed.get(investor, most), most)
+            to_investor = [ln for ln in lines if ln.recipient == investor]
+            excess = self._total(to_investor) - most
+            self._cut(to_investor, excess, "return limit", limit.clause,
+                      f"{investor} receives at most {self.amount_text(most)} ({basis})")
         return allowed
 
     def _check_guarantees(self, ctx: _Ctx) -> tuple[GuaranteeCheck, ...]:

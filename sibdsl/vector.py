@@ -36,7 +36,8 @@ import numpy as np
 
 from . import model as m
 from .units import BOOL, DATE
-from .values import Rounding, growth_factor, year_fraction
+from .evaluate import principals, return_limit_amount
+from .values import Rounding
 
 _LIMIT = 2**62
 _EPOCH = datetime.date(1970, 1, 1).toordinal()
@@ -669,19 +670,9 @@ class VectorContract:
                 hi = round_to(hi, rnd)
                 cut(lines, add(total_of(lines), hi, -1), f"cap {cap.clause.name}")
         # 8
-        down = Rounding(rnd.step, "down")
-        invested: dict[str, list[m.Investment]] = {}
-        for inv in contract.investments.values():
-            invested.setdefault(inv.investor, []).append(inv)
-        for investor, investments in invested.items():
-            principal = sum((i.amount for i in investments), Fraction(0))
+        for investor, principal in principals(contract).items():
             for limit in contract.return_limits:
-                if limit.kind == "total":
-                    factor = 1 + limit.rate
-                else:
-                    factor = growth_factor(limit.rate, year_fraction(limit.start, limit.end),
-                                           limit.kind == "compound")
-                most = down.apply(principal * factor)
+                most = return_limit_amount(contract, limit, principal)
                 to_investor = [ln for ln in lines if ln.recipient == investor]
                 cut(to_investor, add(total_of(to_investor), R.const(most), -1),
                     f"return limit {limit.clause.name}")

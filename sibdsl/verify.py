@@ -31,11 +31,12 @@ import attrs
 import z3
 
 from . import model as m
-from .evaluate import EvaluationError, Evaluator, _Compiler, _Ctx, compile_contract
+from .evaluate import (EvaluationError, Evaluator, _Compiler, _Ctx, compile_contract, principals,
+                       return_limit_amount)
 from .outcomes import load_outcomes
 from .settlement import Settlement
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
-from .values import Rounding, growth_factor, to_decimal, year_fraction
+from .values import Rounding, is_exact_decimal, to_decimal
 
 PROVED, VIOLATED, UNKNOWN = "proved", "violated", "unknown"
 DEFAULT_TIMEOUT = 10.0
@@ -380,18 +381,9 @@ class _SymSettlement:
                 self.total_caps.append((cap, limit))
         # 8
         self.return_limits = []
-        down = Rounding(contract.rounding.step, "down")
-        invested: dict[str, Fraction] = {}
-        for inv in contract.investments.values():
-            invested[inv.investor] = invested.get(inv.investor, Fraction(0)) + inv.amount
-        for investor, principal in invested.items():
+        for investor, principal in principals(contract).items():
             for limit in contract.return_limits:
-                if limit.kind == "total":
-                    factor = 1 + limit.rate
-                else:
-                    factor = growth_factor(limit.rate, year_fraction(limit.start, limit.end),
-                                           limit.kind == "compound")
-                most = down.apply(principal * factor)
+                most = return_limit_amount(contract, limit, principal)
                 to_investor = [ln for ln in lines if ln.recipient == investor]
                 cuts = _cut(to_investor, _sum(to_investor) - _real(most))
                 event(limit.clause, "the limit cuts the return", cuts)
@@ -750,14 +742,8 @@ def properties(contract: m.Contract) -> list[_Property]:
 
 
 def _allowed(contract: m.Contract, limit: m.ReturnLimit, investor: str) -> Fraction | None:
-    principal = sum((i.amount for i in contract.investments.values() if i.investor == investor), Fraction(0))
-    if not principal:
-        return None
-    if limit.kind == "total":
-        factor = 1 + limit.rate
-    else:
-        factor = growth_factor(limit.rate, year_fraction(limit.start, limit.end), limit.kind == "compound")
-    return Rounding(contract.rounding.step, "down").apply(principal * factor)
+    principal = principals(contract).get(investor)
+    return return_limit_amount(contract, limit, principal) if principal else None
 
 
 def _monotone(contract: m.Contract, key: str, description: str, expr: m.Expr | None, name: str,
@@ -813,14 +799,6 @@ def _model_value(model: z3.ModelRef, term) -> object:
     if z3.is_rational_value(value):
         return Fraction(value.numerator_as_long(), value.denominator_as_long())
     raise _Undefined("the solver's counterexample is not a rational number")
-
-
-def _terminating(value: Fraction) -> bool:
-    d = value.denominator
-    for p in (2, 5):
-        while d % p == 0:
-            d //= p
-    return d == 1
 
 
 def _outcome_file(contract: m.Contract, sym: _Sym, model: z3.ModelRef) -> dict:
@@ -947,7 +925,7 @@ class Verifier:
     def _files(self, copies, model, solver) -> list[dict] | None:
         values = [_model_value(model, t) for c in copies for t in c.sym.inputs.values()
                   if not z3.is_bool(t)]
-        if all(_terminating(v) for v in values if isinstance(v, Fraction)):
+        if all(is_exact_decimal(v) for v in values if isinstance(v, Fraction)):
             return [_outcome_file(self.contract, c.sym, model) for c in copies]
         for digits in (2, 4, 8):
             solver.push()
