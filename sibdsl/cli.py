@@ -94,6 +94,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "render": "sibdsl.render_cli:render",
     "fingerprint": "sibdsl.render_cli:fingerprint",
     "fmt": "sibdsl.fmt_cli:fmt",
+    "diff": "sibdsl.diff_cli:diff",
     "simulate": "sibdsl.simulate_cli:simulate",
 }
 
