@@ -95,6 +95,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "fingerprint": "sibdsl.render_cli:fingerprint",
     "fmt": "sibdsl.fmt_cli:fmt",
     "diff": "sibdsl.diff_cli:diff",
+    "new": "sibdsl.new_cli:new",
     "simulate": "sibdsl.simulate_cli:simulate",
 }
 

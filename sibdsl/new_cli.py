@@ -1,0 +1,66 @@
+"""`sibc new`: start a contract from a template."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+
+from .cli import EXIT_OK, guard
+
+
+@click.command("new")
+@click.option("--template", type=click.Choice(["savings-floor-cap", "rate-card", "tiered-grid"]), default=None,
+              help="The kind of contract (asked for when not given on a terminal).")
+@click.option("--title", default=None, help="The contract's title.")
+@click.option("--payer", default=None, help="The public payer's name.")
+@click.option("--investor", default=None, help="The investor's name.")
+@click.option("--provider", default=None, help="The service provider's name.")
+@click.option("--currency", default=None, help="A three-letter currency code (SEK).")
+@click.option("--investment", default=None, help="The amount invested, e.g. 10000000.")
+@click.option("--start", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The start date.")
+@click.option("--years", type=click.IntRange(1, 30), default=None, help="The programme's length in years.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The new contract file.")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@guard
+def new(template, title, payer, investor, provider, currency, investment, start, years, output, force) -> None:
+    """Start a contract from a template; the essentials are asked for (or given as options) and the
+    result passes `sibc check` at once."""
+    from .fileio import OutputError, write_atomic
+    from .new import TEMPLATES, Answers, render
+
+    if Path(output).exists() and not force:
+        raise click.ClickException(f"{output} exists; choose another name or use --force")
+    defaults = Answers()
+    interactive = sys.stdin.isatty()
+
+    def ask(value, text, default, **kw):
+        if value is not None:
+            return value
+        return click.prompt(text, default=default, **kw) if interactive else default
+
+    if template is None:
+        template = ask(None, "Template (" + ", ".join(TEMPLATES) + ")", "savings-floor-cap",
+                       type=click.Choice(list(TEMPLATES)))
+    currency = ask(currency, "Currency", defaults.currency).strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise click.BadParameter("a three-letter code such as SEK", param_hint="--currency")
+    try:
+        amount = Decimal(str(ask(investment, "Investment", str(defaults.investment))).replace(" ", ""))
+    except InvalidOperation:
+        raise click.BadParameter("a number such as 10000000", param_hint="--investment") from None
+    if amount <= 0 or amount.as_tuple().exponent < -2:
+        raise click.BadParameter("a positive amount with at most two decimals", param_hint="--investment")
+    answers = Answers(
+        title=ask(title, "Title", defaults.title), payer=ask(payer, "Payer", defaults.payer),
+        investor=ask(investor, "Investor", defaults.investor), provider=ask(provider, "Provider", defaults.provider),
+        currency=currency, investment=amount,
+        start=start.date() if start else defaults.start, years=ask(years, "Years", defaults.years, type=int))
+    try:
+        write_atomic(output, render(template, answers))
+    except OutputError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{output}: a {template} contract; next: sibc check {output}")
+    sys.exit(EXIT_OK)
