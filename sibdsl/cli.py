@@ -96,6 +96,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "fmt": "sibdsl.fmt_cli:fmt",
     "diff": "sibdsl.diff_cli:diff",
     "new": "sibdsl.new_cli:new",
+    "lsp": "sibdsl.lsp_cli:lsp",
     "simulate": "sibdsl.simulate_cli:simulate",
 }
 

@@ -6,6 +6,7 @@ tree agree on every construct.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from . import syntax as s
@@ -188,7 +189,9 @@ def _header(h: s.Header) -> str:
 
 def declaration(d: s.Decl) -> str:
     if isinstance(d, s.Heading):
-        return f"\n§ {d.number} {text(d.title)}"
+        if re.fullmatch(r"[0-9]+(?:\.[0-9]+)*[a-z]?", d.number):
+            return f"\n§ {d.number} {text(d.title)}"
+        return f"\nclause {d.number} {text(d.title)}"  # `clause 12 000` has no § form
     if isinstance(d, s.Prose):
         return text(d.text)
     if isinstance(d, s.Party):
