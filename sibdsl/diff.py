@@ -206,3 +206,46 @@ def money_effect(old: m.Contract, new: m.Contract, steps: int = 11, limit: int =
     effects = tuple(Effect(line, inc, dec, n) for line, (inc, dec, n) in best.items())
     return MoneyEffect(len(grid), tuple(n for n in old.measures if n not in new.measures),
                        tuple(n for n in new.measures if n not in old.measures), effects, failed)
+
+
+def curve_chart(old: m.Contract, new: m.Contract, old_name: str, new_name: str, samples: int = 60,
+                base: dict | None = None) -> str:
+    """The total payout of both drafts against the new draft's main outcome (the first measure with
+    `better`), other outcomes as in `base` (e.g. the published result) or at defaults, as SVG."""
+    from .render import chart
+    from .report import format_amount, format_value
+
+    shared = [n for n in new.measures if n in old.measures and new.measures[n].ty.kind not in (BOOL, DATE)]
+    main = next((n for n in shared if new.measures[n].better), shared[0] if shared else None)
+    if main is None:
+        return chart.svg([], "", "", [], [], [])
+    scale = _money_constants(old) + _money_constants(new)
+    if base is not None:  # the reported outcomes set the scale too (costs of 61 MSEK, not the 12 MSEK cap)
+        scale += [abs(Fraction(v)) for v in base.values() if isinstance(v, Fraction)]
+    values = _values(new.measures[main], [max(scale, default=Fraction(1)) * 3 / 4], samples + 1)
+    curves = []
+    for contract in (old, new):
+        evaluator = compile_contract(contract)
+        points = []
+        for x in values:
+            outcomes = {}
+            for name, measure in contract.measures.items():
+                if name != main and base is not None and name in base:
+                    outcomes[name] = base[name]
+                    continue
+                value = x if name == main else (True if measure.ty.kind == BOOL else
+                                                (measure.lower if measure.lower is not None and measure.lower > 0
+                                                 else Fraction(0)))
+                outcomes[name] = {p.name: value for p in contract.series[measure.ty.series].periods} \
+                    if measure.ty.series else value
+            try:
+                points.append((x, Fraction(evaluator.evaluate(outcomes).total)))
+            except EvaluationError:
+                continue
+        curves.append(points)
+    top = max([y for points in curves for _, y in points] + [Fraction(1)])
+    ticks = [values[i] for i in range(0, len(values), max(1, len(values) // 5))]
+    kind = new.measures[main].ty.plain()
+    return chart.svg(curves[0], main, "total", [(x, format_value(x, kind)) for x in ticks],
+                     [(top * i / 4, format_amount(top * i / 4, new.currency)) for i in range(5)], [],
+                     others=[(f"{new_name} (dashed) vs {old_name}", curves[1], "#c60")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -16,9 +17,11 @@ from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FORMATS, guard, print_diagnos
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--grid", type=click.IntRange(3, 101), default=11, show_default=True,
               help="Values per measure in the grid of outcomes both drafts are settled on.")
+@click.option("--chart", "chart_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the payout of both drafts against the main outcome as an SVG chart.")
 @click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True)
 @guard
-def diff(old: str, new: str, fmt: str, grid: int, diag_fmt: str) -> None:
+def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_fmt: str) -> None:
     """Compare two drafts: clauses added, removed and changed (old → new), and where the payout
     differs over a grid of outcomes. Exit 0 when they mean the same, 1 when they differ, 2 on error."""
     from . import check_source, read_source
@@ -45,6 +48,26 @@ def diff(old: str, new: str, fmt: str, grid: int, diag_fmt: str) -> None:
     effect = money_effect(old_model, new_model, steps=grid)
     currency = new_model.currency
     differs = bool(changes) or any(e.differing for e in effect.effects)
+    if chart_path:
+        from .diff import curve_chart
+        from .fileio import OutputError, refuse_overwriting_inputs, write_atomic
+
+        try:
+            refuse_overwriting_inputs(chart_path, [old, new])
+            base = None
+            beside = Path(new).with_name(Path(new).stem + ".outcomes.json")
+            if not beside.exists():
+                beside = Path(old).with_name(Path(old).stem + ".outcomes.json")
+            if beside.exists():
+                from .outcomes import load_outcomes
+
+                try:
+                    base = load_outcomes(new_model, beside)
+                except SibError:
+                    base = None
+            write_atomic(chart_path, curve_chart(old_model, new_model, old, new, base=base))
+        except OutputError as err:
+            raise click.ClickException(str(err)) from None
     if fmt == "json":
         def extreme(x):
             return None if x is None else {"amount": str(x.amount), "outcomes": {

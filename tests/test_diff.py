@@ -56,3 +56,13 @@ def test_a_draft_with_errors_is_not_compared(tmp_path, run):
     bad.write_text('contract "T" currency SEK rounding 1 SEK half up\npayment p = 1 SEK from a to b\n')
     result = run("diff", str(NK), str(bad))
     assert result.exit_code == 2 and "error[E201]" in result.stderr
+
+
+def test_chart_of_both_drafts(tmp_path, run):
+    out = tmp_path / "diff.svg"
+    result = run("diff", str(NK), str(INDIGO), "--chart", str(out))
+    assert result.exit_code == 1
+    svg = out.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and svg.count("<polyline") == 2 and "norrkoping_indigo.sib (dashed)" in svg
+    refused = run("diff", str(NK), str(INDIGO), "--chart", str(NK))
+    assert refused.exit_code == 1 and "input" in refused.output

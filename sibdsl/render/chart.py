@@ -19,11 +19,14 @@ def _f(x: float) -> str:
 
 
 def svg(points: list[tuple[Fraction, Fraction]], x_label: str, y_label: str, x_ticks: list[tuple[Fraction, str]],
-        y_ticks: list[tuple[Fraction, str]], marks: list[tuple[str, Fraction, str]]) -> str:
+        y_ticks: list[tuple[Fraction, str]], marks: list[tuple[str, Fraction, str]],
+        others: list[tuple[str, list[tuple[Fraction, Fraction]], str]] = ()) -> str:
     """points: (x, payout); marks: ("h" for a horizontal line at a payout / "v" for a vertical line
-    at an outcome, value, label) for floors, caps and gate thresholds."""
-    xs = [p[0] for p in points] + [t[0] for t in x_ticks]
-    ys = [p[1] for p in points] + [t[0] for t in y_ticks] + [v for k, v, _ in marks if k == "h"]
+    at an outcome, value, label) for floors, caps and gate thresholds; others: further curves
+    (label, points, colour), e.g. another draft's payout in `sibc diff --chart`."""
+    xs = [p[0] for p in points] + [t[0] for t in x_ticks] + [p[0] for _, ps, _ in others for p in ps]
+    ys = [p[1] for p in points] + [t[0] for t in y_ticks] + [v for k, v, _ in marks if k == "h"] + \
+        [p[1] for _, ps, _ in others for p in ps]
     x0, x1 = min(xs), max(xs)
     y0, y1 = min(min(ys), Fraction(0)), max(ys) or Fraction(1)
     if x1 == x0:
@@ -60,6 +63,11 @@ def svg(points: list[tuple[Fraction, Fraction]], x_label: str, y_label: str, x_t
                        f'fill="#06c">{escape(text)}</text>')
     path = " ".join(f"{_f(sx(x))},{_f(sy(y))}" for x, y in points)
     out.append(f'<polyline points="{path}" fill="none" stroke="#222" stroke-width="2"/>')
+    for i, (label, series, colour) in enumerate(others):
+        path = " ".join(f"{_f(sx(x))},{_f(sy(y))}" for x, y in series)
+        out.append(f'<polyline points="{path}" fill="none" stroke="{escape(colour)}" stroke-width="2" '
+                   f'stroke-dasharray="8 3"/><text x="{LEFT + 8}" y="{TOP + 14 * (i + 1)}" '
+                   f'fill="{escape(colour)}">{escape(label)}</text>')
     out.append(f'<text x="{(LEFT + WIDTH - RIGHT) // 2}" y="{HEIGHT - 12}" text-anchor="middle">{escape(x_label)}</text>')
     out.append(f'<text x="14" y="{(TOP + HEIGHT - BOTTOM) // 2}" text-anchor="middle" '
                f'transform="rotate(-90 14 {(TOP + HEIGHT - BOTTOM) // 2})">{escape(y_label)}</text>')
