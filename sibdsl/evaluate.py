@@ -27,7 +27,7 @@ import attrs
 from . import model as m
 from .diagnostics import Diagnostic
 from .report import format_amount
-from .returns import investor_cashflows, irr
+from .returns import investor_cashflows
 from .settlement import GuaranteeCheck, InvestorReturn, Line, Settlement, Step
 from .source import Source
 from .values import Rounding, growth_factor, to_decimal, year_fraction
@@ -561,7 +561,7 @@ class Evaluator:
                 to_decimal(share, 6) if share is not None else None,
                 to_decimal(annual, 6) if annual is not None else None,
                 self.money(limits[investor]) if investor in limits else None,
-                irr(investor_cashflows(investments, frozen, investor))))
+                tuple(investor_cashflows(investments, frozen, investor))))
         return Settlement(contract.title.text, contract.currency, frozen, total, by_recipient, by_payer,
                           tuple(returns), values, guarantees, tuple(diagnostics))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from decimal import Decimal
 
 import attrs
@@ -34,7 +35,7 @@ class Line:
     steps: tuple[Step, ...]
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class InvestorReturn:
     investor: str
     invested: Decimal
@@ -43,7 +44,15 @@ class InvestorReturn:
     total_return: Decimal | None  # net / invested
     annual_simple: Decimal | None  # total_return / years, from the first investment to the last payment
     limit: Decimal | None  # the most the return limits allowed the investor to receive
-    irr: Decimal | None = None  # annual internal rate of return of the investor's flows (sibdsl/returns.py)
+    cashflows: tuple = attrs.field(default=(), eq=False, repr=False)  # (date, amount): out negative, in positive
+
+    @functools.cached_property
+    def irr(self) -> Decimal | None:
+        """The annual internal rate of return of the investor's cash flows (sibdsl/returns.py),
+        computed when first asked for: reports show it, a settlement in a loop need not pay for it."""
+        from .returns import irr
+
+        return irr(self.cashflows)
 
 
 @attrs.frozen
