@@ -32,21 +32,19 @@ class Rounding:
     mode: str = "half up"
 
     def apply(self, amount: Fraction) -> Fraction:
-        """Round an exact amount to the contract's grid, exactly."""
+        """Round an exact amount to the contract's grid, exactly (integer arithmetic only)."""
         step = Fraction(self.step)
-        units = amount / step
-        whole = units.numerator // units.denominator  # floor
-        rest = units - whole
+        num = amount.numerator * step.denominator  # amount / step = num / den
+        den = amount.denominator * step.numerator
+        whole, rest = divmod(num, den)  # floor; 0 <= rest < den
         mode = self.mode
-        if rest == 0:
-            n = whole
-        elif mode == "down":
+        if rest == 0 or mode == "down":
             n = whole
         elif mode == "up":
             n = whole + 1
-        elif rest > Fraction(1, 2):
+        elif 2 * rest > den:
             n = whole + 1
-        elif rest < Fraction(1, 2):
+        elif 2 * rest < den:
             n = whole
         elif mode == "half up":
             n = whole + 1 if amount >= 0 else whole
@@ -54,7 +52,7 @@ class Rounding:
             n = whole if amount >= 0 else whole + 1
         else:  # half even
             n = whole if whole % 2 == 0 else whole + 1
-        return n * step
+        return Fraction(n * step.numerator, step.denominator)
 
     def describe(self) -> str:
         return f"{self.step} ({self.mode})"
