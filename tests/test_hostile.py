@@ -147,3 +147,22 @@ def test_sib_errors_carry_diagnostics():
         from sibdsl import parse
         parse(Source("x.sib", "contract ("))
     assert info.value.diagnostics
+
+
+BROKEN = sorted((ROOT / "tests" / "corpus" / "broken").glob("*.sib"))[::4] + \
+    sorted((ROOT / "tests" / "corpus" / "wrong").glob("*.sib"))[:3]
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda p: p.stem)
+def test_every_command_answers_a_broken_contract_with_a_diagnostic(path, run, tmp_path):
+    """A broken or wrong contract given to any command: an exit code and diagnostics, never a
+    traceback or an internal error, and nothing written over the input."""
+    before = path.read_bytes()
+    for args in (["check", str(path)], ["test", str(path)], ["render", str(path), "--format", "md"],
+                 ["fmt", "--check", str(path)], ["diff", "contracts/norrkoping.sib", str(path)],
+                 ["fingerprint", str(path)], ["eval", str(path), "--outcomes", "contracts/norrkoping.outcomes.json"],
+                 ["render", str(path), "-o", str(tmp_path / "out.html")]):
+        result = run(*args)
+        assert result.exit_code in (0, 1, 2), (args, result.output)
+        assert "Traceback" not in result.output and "E900" not in result.output, (args, result.output)
+    assert path.read_bytes() == before
