@@ -30,7 +30,7 @@ _LAZY = {
 
 __all__ = [
     "Contract", "Diagnostic", "Evaluator", "Line", "Settlement", "SibError", "Source", "Span", "Step",
-    "check", "check_source", "compile_contract", "evaluate", "load_contract", "load_outcomes", "parse",
+    "check", "check_file", "check_source", "compile_contract", "evaluate", "load_contract", "load_outcomes", "parse",
     "read_source", "__version__",
 ]
 
@@ -90,6 +90,19 @@ def check_source(source: Source) -> tuple[Contract | None, list[Diagnostic]]:
     except SibError as err:
         return None, list(err.diagnostics)
     return check(tree, source)
+
+
+def check_file(path: str | Path) -> tuple[Source | None, Contract | None, list[Diagnostic]]:
+    """Read and check a contract file: (source, model or None, diagnostics). Never raises for a bad
+    or unreadable file (E001 is a diagnostic like any other); the one way every command starts."""
+    from .diagnostics import SibError
+
+    try:
+        source = read_source(path)
+    except SibError as err:
+        return None, None, list(err.diagnostics)
+    contract, diagnostics = check_source(source)
+    return source, contract, diagnostics
 
 
 def load_contract(path: str | Path) -> Contract:

@@ -163,13 +163,9 @@ def _check_one(path: str, run_verify: bool, use_cache: bool) -> tuple[list[Diagn
 
 
 def _check_uncached(path: str, run_verify: bool) -> tuple[list[Diagnostic], str]:
-    from . import check_source, read_source
+    from . import check_file
 
-    try:
-        source = read_source(path)
-        contract, diagnostics = check_source(source)
-    except SibError as err:
-        contract, diagnostics = None, list(err.diagnostics)
+    source, contract, diagnostics = check_file(path)
     proved = None
     if contract is not None and run_verify:
         from .proofcache import diagnostic, verify_cached

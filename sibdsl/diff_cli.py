@@ -24,7 +24,7 @@ from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FORMATS, guard, print_diagnos
 def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_fmt: str) -> None:
     """Compare two drafts: clauses added, removed and changed (old → new), and where the payout
     differs over a grid of outcomes. Exit 0 when they mean the same, 1 when they differ, 2 on error."""
-    from . import check_source, read_source
+    from . import check_file
     from .diagnostics import SibError
     from .diff import clause_changes, money_effect
     from .parser import parse
@@ -33,11 +33,7 @@ def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_f
 
     drafts = []
     for path in (old, new):
-        try:
-            source = read_source(path)
-            contract, diagnostics = check_source(source)
-        except SibError as err:
-            contract, diagnostics = None, list(err.diagnostics)
+        source, contract, diagnostics = check_file(path)
         if contract is None:
             print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
             click.echo(f"{path}: has errors; fix them before comparing", err=True)

@@ -24,8 +24,7 @@ from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
 def render(file: str, lang: str | None, fmt: str | None, output: str | None, vary: str | None, diag_fmt: str) -> None:
     """Generate the council document: the contract in plain legal language, its order of calculation,
     a payment curve and worked examples, with the source's SHA-256 fingerprint on every page."""
-    from . import check_source, read_source
-    from .diagnostics import SibError
+    from . import check_file
     from .fileio import OutputError, refuse_overwriting_inputs, write_atomic
     from .render import render as render_document
 
@@ -34,11 +33,7 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
         fmt = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf"}.get(suffix, "md")
     if fmt == "pdf" and output is None:
         raise click.UsageError("a PDF needs -o FILE.pdf")
-    try:
-        source = read_source(file)
-        contract, diagnostics = check_source(source)
-    except SibError as err:
-        contract, diagnostics = None, list(err.diagnostics)
+    source, contract, diagnostics = check_file(file)
     print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
     if contract is None:
         sys.exit(EXIT_ERRORS)

@@ -42,7 +42,7 @@ def _expected_name(e) -> str:
 @guard
 def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> None:
     """Run the scenarios written beside each contract: every expected amount against the settlement."""
-    from . import check_source, read_source
+    from . import check_file
     from .coverage import measure
     from .diagnostics import SibError
     from .explain_text import explain_line
@@ -54,11 +54,7 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
     failed = False
     report = []
     for path in files:
-        try:
-            source = read_source(path)
-            contract, diagnostics = check_source(source)
-        except SibError as err:
-            contract, diagnostics = None, list(err.diagnostics)
+        source, contract, diagnostics = check_file(path)
         if contract is None:
             print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
             failed = True

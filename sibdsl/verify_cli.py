@@ -13,17 +13,11 @@ from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
 
 def verify_sources(files, timeout: float):
     """(path, source, contract, diagnostics, verdicts) per file; verdicts None when the contract has errors."""
-    from . import check_source, read_source
-    from .diagnostics import SibError
+    from . import check_file
     from .verify import verify_contract
 
     for path in files:
-        try:
-            source = read_source(path)
-            contract, diagnostics = check_source(source)
-        except SibError as err:
-            yield path, None, None, list(err.diagnostics), None
-            continue
+        source, contract, diagnostics = check_file(path)
         verdicts = verify_contract(contract, timeout) if contract is not None else None
         yield path, source, contract, diagnostics, verdicts
 
