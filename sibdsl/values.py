@@ -8,7 +8,10 @@ applied (see docs/language.md, "Rounding"). No float is ever involved.
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+import functools
+from collections.abc import Callable
+from decimal import (MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_EVEN,
+                     ROUND_HALF_UP, Context, Decimal)
 from fractions import Fraction
 
 import attrs
@@ -31,13 +34,34 @@ class Rounding:
     step: Decimal = Decimal(1)
     mode: str = "half up"
 
-    def apply(self, amount: Fraction) -> Fraction:
-        """Round an exact amount to the contract's grid, exactly (integer arithmetic only)."""
-        step = Fraction(self.step)
-        num = amount.numerator * step.denominator  # amount / step = num / den
-        den = amount.denominator * step.numerator
+    def apply(self, amount: Fraction | int) -> Fraction | int:
+        """Round an exact amount to the contract's grid, exactly (integer arithmetic only).
+
+        An int comes back for a whole result (the evaluator keeps whole amounts as ints), else
+        a Fraction."""
+        return rounder(self.step, self.mode)(amount)
+
+    def describe(self) -> str:
+        return f"{self.step} ({self.mode})"
+
+
+@functools.cache
+def rounder(step: Decimal, mode: str) -> Callable[[Fraction | int], Fraction | int]:
+    """`Rounding(step, mode).apply` as a function built once per rule: the evaluator calls it for
+    every line, so the step's ratio and the mode are looked up here, not on every call."""
+    p, q = Fraction(step).as_integer_ratio()  # step = p / q
+    if mode not in ROUNDING_MODES:
+        raise ValueError(f"unknown rounding mode {mode!r}")
+
+    def apply(amount: Fraction | int) -> Fraction | int:
+        if type(amount) is int:
+            if q == 1 and amount % p == 0:  # already on the grid: the common case
+                return amount
+            num, den = amount * q, p
+        else:
+            num = amount.numerator * q  # amount / step = num / den
+            den = amount.denominator * p
         whole, rest = divmod(num, den)  # floor; 0 <= rest < den
-        mode = self.mode
         if rest == 0 or mode == "down":
             n = whole
         elif mode == "up":
@@ -47,40 +71,56 @@ class Rounding:
         elif 2 * rest < den:
             n = whole
         elif mode == "half up":
-            n = whole + 1 if amount >= 0 else whole
+            n = whole + 1 if num >= 0 else whole
         elif mode == "half down":
-            n = whole if amount >= 0 else whole + 1
+            n = whole if num >= 0 else whole + 1
         else:  # half even
             n = whole if whole % 2 == 0 else whole + 1
-        return Fraction(n * step.numerator, step.denominator)
+        if q == 1:
+            return n * p
+        result = Fraction(n * p, q)
+        return result.numerator if result.denominator == 1 else result
+    return apply
 
-    def describe(self) -> str:
-        return f"{self.step} ({self.mode})"
+
+# Decimal operations below run in this context so that no digit is lost however long the
+# amount (the default context keeps 28 significant digits).
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
-def to_decimal(value: Fraction, places: int | None = None) -> Decimal:
-    """The exact Decimal of a value that has a finite decimal expansion.
+def to_decimal(value: Fraction | int, places: int | None = None) -> Decimal:
+    """The exact Decimal of a value that has a finite decimal expansion; with `places`, the value
+    rounded half-even to that many decimals (trailing zeros kept: 0.600000).
 
-    For other values (1/3) the result is rounded half-even to `places` (default 12) digits;
-    amounts in a settlement are always on the rounding grid, so this never rounds money.
-    """
+    A value without a finite expansion (1/3) is rounded half-even to `places` (default 12)
+    decimals; amounts in a settlement are always on the rounding grid, so money is never
+    rounded here. Integer arithmetic throughout: this is on the evaluator's hot path."""
+    if type(value) is int:
+        if places is None:
+            return Decimal(value)
+        return Decimal(value * 10**places).scaleb(-places, _EXACT)
     n, d = value.numerator, value.denominator
-    d2 = d
-    twos = fives = 0
-    while d2 % 2 == 0:
-        d2 //= 2
-        twos += 1
-    while d2 % 5 == 0:
-        d2 //= 5
-        fives += 1
-    if d2 == 1:
-        scale = max(twos, fives)
-        digits = n * (10**scale) // d
-        result = Decimal(digits).scaleb(-scale)
-        return result if places is None else result.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
-    places = 12 if places is None else places
-    q = Decimal(1).scaleb(-places)
-    return (Decimal(n) / Decimal(d)).quantize(q, ROUND_HALF_EVEN)
+    if places is None:
+        d2, scale = d, 0  # d = 2^a·5^b·d2: the expansion is finite iff d2 == 1, with max(a, b) digits
+        while d2 % 10 == 0:
+            d2 //= 10
+            scale += 1
+        twos = fives = 0
+        while d2 % 2 == 0:
+            d2 //= 2
+            twos += 1
+        while d2 % 5 == 0:
+            d2 //= 5
+            fives += 1
+        if d2 == 1:
+            scale += max(twos, fives)
+            return Decimal(n * 10**scale // d).scaleb(-scale, _EXACT)
+        places = 12
+    q, r = divmod(n * 10**places, d)  # value·10^places = q + r/d, 0 <= r < d
+    if 2 * r > d or (2 * r == d and q % 2):
+        q += 1
+    result = Decimal(q).scaleb(-places, _EXACT)
+    return result.copy_negate() if q == 0 and n < 0 else result  # −0.000000, as Decimal rounds it
 
 
 def is_exact_decimal(value: Fraction) -> bool:
