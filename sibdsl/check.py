@@ -476,7 +476,7 @@ class _Checker:
 
     def constant(self, expr: s.Expr, ty: Type, what: str) -> Fraction | None:
         """Type-check an expression that must be known when the contract is signed, and its value."""
-        from .evaluate import NotConstant, constant_value
+        from .compiler import NotConstant, constant_value
 
         try:
             typed = self.expr(expr)
@@ -941,7 +941,7 @@ class _Checker:
         return tuple(caps)
 
     def check_floor_cap(self, floors, caps) -> None:
-        from .evaluate import NotConstant, constant_value
+        from .compiler import NotConstant, constant_value
 
         def value(expr):
             try:

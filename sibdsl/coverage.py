@@ -14,7 +14,8 @@ from fractions import Fraction
 import attrs
 
 from . import model as m
-from .evaluate import EvaluationError, Evaluator, _Ctx
+from .compiler import Ctx, EvaluationError
+from .evaluate import Evaluator
 from .scenarios import Result, Scenario
 from .units import SHARE
 from .values import to_decimal
@@ -166,7 +167,7 @@ def measure(contract: m.Contract, scenarios: list[Scenario], results: list[Resul
         for gate, cond, _ in evaluator.gates:
             if gate.target == "total":
                 try:
-                    holds = bool(cond(_Ctx(scenario.outcomes, {}, {})))
+                    holds = bool(cond(Ctx(scenario.outcomes, {}, {})))
                 except EvaluationError:
                     continue
                 hit((site(gate.clause), "the condition holds" if holds else "the condition fails"))

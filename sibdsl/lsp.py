@@ -155,7 +155,7 @@ def hover_text(text: str, word: str, uri: str = "file:///x.sib") -> str | None:
 
 
 def _fixed(contract, expr) -> str | None:
-    from .evaluate import NotConstant, constant_value
+    from .compiler import NotConstant, constant_value
     from .report import format_value
 
     try:

@@ -27,7 +27,7 @@ PLACES = 8
 _WIDTH = Decimal("1e-12")
 _LOW, _HIGH = Decimal("-0.999999999999999999999999999999"), Decimal(1000)
 
-CashFlow = tuple[datetime.date, Fraction]  # (date, amount): negative out, positive in
+CashFlow = tuple[datetime.date, Fraction | int]  # (date, exact amount): negative out, positive in
 
 
 def _npv(rate: Decimal, flows: Sequence[tuple[Decimal, Decimal]]) -> Decimal:
@@ -101,15 +101,6 @@ def _newton(flows) -> float | None:
         if abs(step) < 1e-14:
             return r
     return None
-
-
-def investor_cashflows(investments, lines, investor: str) -> list[CashFlow]:
-    """An investor's flows from model investments and settlement lines (amounts as Decimal/Fraction)."""
-    flows: list[CashFlow] = [(i.date, -Fraction(i.amount)) for i in investments if i.investor == investor]
-    for ln in lines:
-        if ln.recipient == investor and ln.due is not None:
-            flows.append((ln.due, Fraction(ln.amount)))
-    return flows
 
 
 def irr_many(times, invested, received, iterations: int = 60):

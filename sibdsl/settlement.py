@@ -1,15 +1,32 @@
-"""The result of evaluating a contract: payment lines, each with its clause and its steps."""
+"""The result of evaluating a contract: payment lines, each with its clause and its steps.
+
+A settlement keeps what the evaluator computed, exactly: each line's amount as an int or a
+Fraction and its trail as compact records. What people and reports read — `Decimal`
+amounts, `Step` objects, sums per party, investor returns — is derived from those on first
+read and kept (`functools.cached_property`): a settlement computed in a loop that only looks
+at the total does not pay for the rest, and every view is the same on every read. Equality
+compares the exact data the views are derived from.
+"""
 
 from __future__ import annotations
 
 import datetime
 import functools
 from decimal import Decimal
+from fractions import Fraction
 
 import attrs
 
 from .diagnostics import Diagnostic
 from .model import ClauseRef
+from .values import to_decimal
+
+Exact = Fraction | int  # a whole amount is an int (see compiler.py)
+
+
+def decimal(value: Exact) -> Decimal:
+    """An exact amount as Decimal (most amounts are whole: the int case is the hot one)."""
+    return Decimal(value) if type(value) is int else to_decimal(value)
 
 
 @attrs.frozen
@@ -23,7 +40,11 @@ class Step:
     detail: str = ""
 
 
-@attrs.frozen
+# (kind, clause, before, after, detail) with exact amounts: a Step before it is read
+StepRecord = tuple[str, ClauseRef, "Exact | None", Exact, str]
+
+
+@attrs.frozen(slots=False)  # slots=False: the cached views live in the instance dict
 class Line:
     payment: str
     clause: ClauseRef
@@ -31,8 +52,17 @@ class Line:
     recipient: str
     period: str | None
     due: datetime.date | None
-    amount: Decimal
-    steps: tuple[Step, ...]
+    exact: Exact  # the amount, exactly as the evaluator computed it
+    trail: tuple[StepRecord, ...] = attrs.field(repr=False)
+
+    @functools.cached_property
+    def amount(self) -> Decimal:
+        return decimal(self.exact)
+
+    @functools.cached_property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(Step(kind, clause, None if before is None else decimal(before), decimal(after), detail)
+                     for kind, clause, before, after, detail in self.trail)
 
 
 @attrs.frozen(slots=False)
@@ -63,14 +93,64 @@ class GuaranteeCheck:
 
 
 @attrs.frozen
+class Investor:
+    """What an investor put in, fixed when the contract is signed (for `Settlement.returns`)."""
+
+    name: str
+    cashflows: tuple[tuple[datetime.date, Exact], ...]  # the investments, as negative flows
+    invested: Exact
+    first: datetime.date  # the date of the first investment
+    limit: Exact | None  # the most the return limits allow, if any
+
+
+@attrs.frozen(slots=False)
 class Settlement:
     contract: str
     currency: str
     lines: tuple[Line, ...]
-    total: Decimal
-    by_recipient: dict[str, Decimal]
-    by_payer: dict[str, Decimal]
-    returns: tuple[InvestorReturn, ...]
     values: dict[str, object]  # every definition's value, for the audit trail
     guarantees: tuple[GuaranteeCheck, ...]
     diagnostics: tuple[Diagnostic, ...] = ()
+    investors: tuple[Investor, ...] = attrs.field(default=(), repr=False)
+
+    @functools.cached_property
+    def total(self) -> Decimal:
+        return sum((ln.amount for ln in self.lines), Decimal(0))
+
+    @functools.cached_property
+    def by_recipient(self) -> dict[str, Decimal]:
+        return self._by("recipient")
+
+    @functools.cached_property
+    def by_payer(self) -> dict[str, Decimal]:
+        return self._by("payer")
+
+    def _by(self, party: str) -> dict[str, Decimal]:
+        sums: dict[str, Decimal] = {}
+        for ln in self.lines:
+            key = getattr(ln, party)
+            sums[key] = sums.get(key, Decimal(0)) + ln.amount
+        return sums
+
+    @functools.cached_property
+    def returns(self) -> tuple[InvestorReturn, ...]:
+        """Each investor's money in and out, its return, and the cash flows its IRR is computed from."""
+        returns = []
+        for inv in self.investors:
+            to_investor = [ln for ln in self.lines if ln.recipient == inv.name]
+            received = sum(ln.exact for ln in to_investor)
+            net = received - inv.invested
+            share = annual = None
+            if inv.invested:
+                share = Fraction(net) / inv.invested
+                last = max((ln.due for ln in to_investor if ln.due), default=None)
+                days = (last - inv.first).days if last else 0
+                if days > 0:  # share / years, years = days / 365 (actual/365, values.year_fraction)
+                    annual = share * 365 / days
+            flows = inv.cashflows + tuple((ln.due, ln.exact) for ln in to_investor if ln.due is not None)
+            returns.append(InvestorReturn(
+                inv.name, decimal(inv.invested), decimal(received), decimal(net),
+                None if share is None else to_decimal(share, 6),
+                None if annual is None else to_decimal(annual, 6),
+                None if inv.limit is None else decimal(inv.limit), flows))
+        return tuple(returns)

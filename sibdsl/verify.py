@@ -31,8 +31,8 @@ import attrs
 import z3
 
 from . import model as m
-from .evaluate import (EvaluationError, Evaluator, _Compiler, _Ctx, compile_contract, principals,
-                       return_limit_amount)
+from .compiler import Compiler, Ctx, EvaluationError
+from .evaluate import Evaluator, compile_contract, principals, return_limit_amount
 from .outcomes import load_outcomes
 from .settlement import Settlement
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
@@ -485,14 +485,14 @@ def _children(e) -> list:
 
 def _value(contract: m.Contract, expr: m.Expr, outcomes, settlement: Settlement | None, period=None):
     """An expression's value for concrete outcomes, with the real evaluator's compiler."""
-    ctx = _Ctx(outcomes, dict(period or {}), {})
+    ctx = Ctx(outcomes, dict(period or {}), {})
     if settlement is not None:
         ctx.payments = {}
         for line in settlement.lines:
             if line.payment in contract.payments:
                 ctx.payments[line.payment] = ctx.payments.get(line.payment, Fraction(0)) + Fraction(line.amount)
         ctx.total = Fraction(settlement.total)
-    return _Compiler(contract, contract.definitions, None).compile(expr)(ctx)
+    return Compiler(contract, contract.definitions, None).compile(expr)(ctx)
 
 
 def properties(contract: m.Contract) -> list[_Property]:

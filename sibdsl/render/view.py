@@ -12,7 +12,8 @@ from pathlib import Path
 from .. import __version__
 from .. import model as m
 from ..diagnostics import SibError
-from ..evaluate import EvaluationError, compile_contract, constant_value
+from ..compiler import constant_value
+from ..evaluate import EvaluationError, compile_contract
 from ..lang import format_date, format_money
 from ..outcomes import load_outcomes
 from ..units import BOOL, COUNT, DATE, MONEY, SHARE
