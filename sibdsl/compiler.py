@@ -5,11 +5,11 @@ context (`Ctx`: the outcomes, the current period of each series, a cache of defi
 It is built once per contract; evaluating it never needs the model or the grammar again.
 
 Numbers are exact. A value is a Python `int` while it is whole and a `Fraction` otherwise
-(`whole` turns a whole Fraction back into an int after every operation), so the common case
+(`values.whole` turns a whole Fraction back into an int after every operation), so the common case
 — whole kronor, counts, percentages of whole amounts — runs on machine-speed integers and
 only genuinely fractional values (`reference_costs * 60 / 61`) pay for rational arithmetic.
-`/` is `divide`, which never produces a float. Callers outside the evaluator get Fractions
-(`exact`), as before.
+`/` is `values.divide`, which never produces a float. Callers outside the evaluator get Fractions
+(`values.exact`), as before.
 
 Sub-expressions that use no measure are computed once, when the contract is compiled
 (constant folding: `40 % of loan` is the integer 4 000 000 at evaluation time), unless the
@@ -28,6 +28,7 @@ import attrs
 from . import model as m
 from .diagnostics import Diagnostic
 from .source import Source
+from .values import divide, exact, whole
 
 Outcomes = Mapping[str, object]  # measure → value, or measure → {period: value}
 
@@ -58,27 +59,6 @@ class Ctx:
 
 
 Fn = Callable[[Ctx], object]
-
-
-def whole(value):
-    """A whole Fraction as an int (bools, ints, dates and other Fractions unchanged)."""
-    if type(value) is Fraction and value.denominator == 1:
-        return value.numerator
-    return value
-
-
-def exact(value):
-    """A number as a Fraction, for callers that expect the model's types (bools stay bools)."""
-    return Fraction(value) if type(value) is int else value
-
-
-def divide(a, b):
-    """a / b exactly: an int when the quotient is whole, else a Fraction; never a float.
-    The caller guarantees b != 0."""
-    if type(a) is int and type(b) is int:
-        q, r = divmod(a, b)
-        return q if r == 0 else Fraction(a, b)
-    return whole(a / b)  # a Fraction is involved: Fraction arithmetic, exact
 
 
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,

@@ -25,12 +25,12 @@ from fractions import Fraction
 import attrs
 
 from . import model as m
-from .compiler import Compiler, Ctx, EvaluationError, Outcomes, exact, whole
+from .compiler import Compiler, Ctx, EvaluationError, Outcomes
 from .diagnostics import Diagnostic
 from .report import format_amount
 from .settlement import GuaranteeCheck, Investor, Line, Settlement, StepRecord, decimal
 from .source import Source
-from .values import Rounding, growth_factor, rounder, to_decimal, year_fraction
+from .values import Rounding, exact, growth_factor, rounder, to_decimal, whole, year_fraction
 
 def principals(contract: m.Contract) -> dict[str, Fraction]:
     """What each investor has put in: the sum of its investments, by investor, in declaration order."""

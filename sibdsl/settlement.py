@@ -3,15 +3,14 @@
 A settlement keeps what the evaluator computed, exactly: each line's amount as an int or a
 Fraction and its trail as compact records. What people and reports read — `Decimal`
 amounts, `Step` objects, sums per party, investor returns — is derived from those on first
-read and kept (`functools.cached_property`): a settlement computed in a loop that only looks
-at the total does not pay for the rest, and every view is the same on every read. Equality
-compares the exact data the views are derived from.
+read and kept (`derived`): a settlement computed in a loop that only looks at the total does
+not pay for the rest, and every view is the same on every read. Equality compares the exact
+data the views are derived from.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 from decimal import Decimal
 from fractions import Fraction
 
@@ -19,9 +18,28 @@ import attrs
 
 from .diagnostics import Diagnostic
 from .model import ClauseRef
-from .values import to_decimal
+from .values import divide, to_decimal
 
 Exact = Fraction | int  # a whole amount is an int (see compiler.py)
+
+
+class derived:
+    """A view computed on first read and kept in the instance: `functools.cached_property`
+    without its per-read lock (Python 3.11), which cost more than the views themselves. The
+    instances are immutable, so a view computed twice by two threads is the same value."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.fn(instance)  # later reads find it first
+        return value
 
 
 def decimal(value: Exact) -> Decimal:
@@ -55,11 +73,11 @@ class Line:
     exact: Exact  # the amount, exactly as the evaluator computed it
     trail: tuple[StepRecord, ...] = attrs.field(repr=False)
 
-    @functools.cached_property
+    @derived
     def amount(self) -> Decimal:
         return decimal(self.exact)
 
-    @functools.cached_property
+    @derived
     def steps(self) -> tuple[Step, ...]:
         return tuple(Step(kind, clause, None if before is None else decimal(before), decimal(after), detail)
                      for kind, clause, before, after, detail in self.trail)
@@ -76,7 +94,7 @@ class InvestorReturn:
     limit: Decimal | None  # the most the return limits allowed the investor to receive
     cashflows: tuple = attrs.field(default=(), eq=False, repr=False)  # (date, amount): out negative, in positive
 
-    @functools.cached_property
+    @derived
     def irr(self) -> Decimal | None:
         """The annual internal rate of return of the investor's cash flows (sibdsl/returns.py),
         computed when first asked for: reports show it, a settlement in a loop need not pay for it."""
@@ -113,15 +131,15 @@ class Settlement:
     diagnostics: tuple[Diagnostic, ...] = ()
     investors: tuple[Investor, ...] = attrs.field(default=(), repr=False)
 
-    @functools.cached_property
+    @derived
     def total(self) -> Decimal:
         return sum((ln.amount for ln in self.lines), Decimal(0))
 
-    @functools.cached_property
+    @derived
     def by_recipient(self) -> dict[str, Decimal]:
         return self._by("recipient")
 
-    @functools.cached_property
+    @derived
     def by_payer(self) -> dict[str, Decimal]:
         return self._by("payer")
 
@@ -132,7 +150,7 @@ class Settlement:
             sums[key] = sums.get(key, Decimal(0)) + ln.amount
         return sums
 
-    @functools.cached_property
+    @derived
     def returns(self) -> tuple[InvestorReturn, ...]:
         """Each investor's money in and out, its return, and the cash flows its IRR is computed from."""
         returns = []
@@ -142,11 +160,11 @@ class Settlement:
             net = received - inv.invested
             share = annual = None
             if inv.invested:
-                share = Fraction(net) / inv.invested
+                share = divide(net, inv.invested)
                 last = max((ln.due for ln in to_investor if ln.due), default=None)
                 days = (last - inv.first).days if last else 0
                 if days > 0:  # share / years, years = days / 365 (actual/365, values.year_fraction)
-                    annual = share * 365 / days
+                    annual = divide(net * 365, inv.invested * days)
             flows = inv.cashflows + tuple((ln.due, ln.exact) for ln in to_investor if ln.due is not None)
             returns.append(InvestorReturn(
                 inv.name, decimal(inv.invested), decimal(received), decimal(net),

@@ -27,6 +27,27 @@ ROUNDING_MODES = {
 Value = Fraction | bool | datetime.date
 
 
+def whole(value):
+    """A whole Fraction as an int (bools, ints, dates and other Fractions unchanged)."""
+    if type(value) is Fraction and value.denominator == 1:
+        return value.numerator
+    return value
+
+
+def exact(value):
+    """A number as a Fraction, for callers that expect the model's types (bools stay bools)."""
+    return Fraction(value) if type(value) is int else value
+
+
+def divide(a, b):
+    """a / b exactly: an int when the quotient is whole, else a Fraction; never a float.
+    The caller guarantees b != 0."""
+    if type(a) is int and type(b) is int:
+        q, r = divmod(a, b)
+        return q if r == 0 else Fraction(a, b)
+    return whole(a / b)  # a Fraction is involved: Fraction arithmetic, exact
+
+
 @attrs.frozen
 class Rounding:
     """Round to a multiple of `step` with `mode`; amounts are non-negative, so up/down are unambiguous."""

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sibdsl import compile_contract, load_contract, load_outcomes
-from sibdsl.compiler import Compiler, Ctx, EvaluationError, divide, whole
+from sibdsl.compiler import Compiler, Ctx, EvaluationError
+from sibdsl.values import divide, whole
 from sibdsl.testing import outcomes as outcome_strategy
 
 from .conftest import ROOT, model
