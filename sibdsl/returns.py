@@ -104,17 +104,28 @@ def _newton(flows) -> float | None:
 
 
 def irr_many(times, invested, received, iterations: int = 60):
-    """Vectorised IRR by bisection in float64 — a statistic over scenarios, never a money amount.
+    """Vectorised IRR in float64 — a statistic over scenarios, never a money amount.
 
     times: years (actual/365) of the K cash-flow dates from the first investment; invested: the
     K amounts paid in (positive numbers, the same in every scenario); received: an (N, K) array
-    of the amounts paid out to the investor. Returns N rates (NaN where undefined; −1 where
-    nothing is received)."""
+    of the amounts paid out to the investor. Returns N rates (NaN where undefined — no root in
+    (−0.999999, 1000); −1 where nothing is received).
+
+    When all the money goes in at one date and comes back at one later date (Norrköping: the
+    loan in 2016, one settlement in 2019) the rate has a closed form, (R/I)^(1/Δt) − 1; otherwise
+    it is found by bisection, `iterations` halvings of the bracket (60: about 10⁻¹⁵)."""
     import numpy as np
 
     t = np.asarray(times, dtype=float)
     inv = np.asarray(invested, dtype=float)
     rec = np.asarray(received, dtype=float)
+    nothing = rec.sum(axis=1) <= 0
+    t_out, t_in = np.unique(t[inv != 0]), np.unique(t[rec.any(axis=0)])
+    if len(t_out) == 1 and len(t_in) == 1 and t_in[0] > t_out[0]:
+        with np.errstate(divide="ignore"):
+            rate = (rec.sum(axis=1) / inv.sum()) ** (1 / (t_in[0] - t_out[0])) - 1
+        inside = (rate > -0.999999) & (rate < float(_HIGH))  # where bisection would find a root
+        return np.where(nothing, -1.0, np.where(inside, rate, np.nan))
     flows = rec - inv[None, :]
 
     def npv(r):
@@ -134,5 +145,4 @@ def irr_many(times, invested, received, iterations: int = 60):
         f_lo = np.where(same, f_mid, f_lo)
         hi = np.where(same, hi, mid)
     out = np.where(ok, (lo + hi) / 2, np.nan)
-    nothing = rec.sum(axis=1) <= 0
     return np.where(nothing, -1.0, out)

@@ -72,6 +72,28 @@ def test_vectorised_irr_agrees_with_the_exact_one():
         assert abs(Decimal(float(value)) - exact) < Decimal("1e-7")
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 3 * 10**7), min_size=1, max_size=20), st.integers(30, 3000),
+       st.booleans())
+def test_vectorised_irr_both_ways_agrees_with_the_exact_one(amounts, days, two_dates):
+    """One date in and one out: the closed form; money back at two dates: bisection. Both agree
+    with the exact Decimal IRR (rounded to 8 places) to one unit of its last place, and nothing back
+    is −100 %."""
+    later = D0 + datetime.timedelta(days=days)
+    times = [0.0, days / 365, (days + 200) / 365]
+    received = np.array([[0.0, a, 1e6 if two_dates else 0.0] for a in amounts])
+    got = irr_many(times, [10e6, 0.0, 0.0], received)
+    for row, value in zip(received, got):
+        flows = [(D0, Fraction(-10_000_000)), (later, Fraction(int(row[1])))]
+        if two_dates:
+            flows.append((later + datetime.timedelta(days=200), Fraction(1_000_000)))
+        exact = irr(flows)
+        if exact is None or exact <= Decimal("-0.999999") or exact >= 1000:
+            assert np.isnan(value) or (value == -1.0 and row.sum() == 0)
+        else:
+            assert abs(Decimal(float(value)) - exact) <= UNIT, (row, value, exact)
+
+
 def test_eval_reports_the_irr_for_norrkoping():
     contract = load_contract("contracts/norrkoping.sib")
     outcomes = load_outcomes(contract, "contracts/norrkoping.outcomes.json")
