@@ -53,6 +53,9 @@ class SibError(Exception):
         first = self.diagnostics[0] if self.diagnostics else None
         super().__init__(render_gnu(first) if first else "sibdsl error")
 
+    def __reduce__(self):  # raised in a worker process, it arrives whole (Exception pickles its message)
+        return (type(self), (self.diagnostics,))
+
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)

@@ -520,6 +520,53 @@ def _constant(marginal: Marginal, contract: m.Contract, size: int):
 
 
 # ---------------------------------------------------------------- the run and its report
+class Part:
+    """What one chunk contributes to the report: per scenario that settled, the exact öre of the
+    total and of each component, the investors' IRRs and the curve's x values; counts of events,
+    failures and negative lines. Plain arrays and ints: what a worker process sends back."""
+
+    def __init__(self, failed: int, negative: int, division, arrays: dict, events: dict, irr: dict, curve):
+        self.failed, self.negative, self.division = failed, negative, division
+        self.arrays, self.events, self.irr, self.curve = arrays, events, irr, curve
+
+
+def contribution(contract: m.Contract, s: VectorSettlement, floats: dict, curve_measure: str | None) -> Part:
+    """A settled chunk reduced to its `Part`."""
+    ok = ~s.failed
+    keep = lambda a: np.asarray(a)[ok]  # noqa: E731
+    arrays: dict[str, np.ndarray] = {"total": keep(s.minor(s.total))}
+    for name, r in s.by_payment().items():
+        arrays[f"payment {name}"] = keep(s.minor(r))
+    tops: dict[str, R] = {}
+    for ln in s.lines:
+        if ln.key[0] == "floor":
+            tops[ln.payment] = ln.amount
+    for name, r in tops.items():
+        arrays[f"floor {name}"] = keep(s.minor(r))
+    for payer in sorted({ln.payer for ln in s.lines}):
+        total = R.const(0)
+        for ln in s.lines:
+            if ln.payer == payer:
+                total = add(total, ln.amount)
+        arrays[f"payer {payer}"] = keep(s.minor(total))
+    events = {name: int((mask & ok).sum()) for name, mask in s.events.items()}
+    irr = {}
+    for investor, (times, invested, dates) in _investor_flows(contract, s).items():
+        received = np.zeros((int(ok.sum()), len(times)))
+        by_date: dict = {}
+        for ln in s.lines:
+            if ln.recipient == investor and ln.due is not None:
+                by_date[ln.due] = add(by_date.get(ln.due, R.const(0)), ln.amount)
+        for j, day in enumerate(dates):
+            if day in by_date:
+                received[:, j] = keep(s.minor(by_date[day])) / 100
+        arrays[f"received {investor}"] = keep(s.minor(s.received(investor)))
+        irr[investor] = irr_many(times, invested, received)
+    curve = np.asarray(floats[curve_measure])[ok] if curve_measure and curve_measure in floats else None
+    return Part(int(s.failed.sum()), int((s.negative & ok).sum()), s.divisions[0] if s.divisions else None,
+                arrays, events, irr, curve)
+
+
 class Accumulator:
     """Keeps, per scenario, the exact öre of the total and of each component, the event flags,
     the investors' received amounts and IRRs. Memory: a few int64/float64 per scenario."""
@@ -535,43 +582,22 @@ class Accumulator:
         self.division = None  # the first division by zero met (a model expression with a span)
 
     def add(self, s: VectorSettlement, floats: dict) -> None:
-        ok = ~s.failed
-        self.failed += int(s.failed.sum())
-        if self.division is None and s.divisions:
-            self.division = s.divisions[0]
-        self.negative += int((s.negative & ok).sum())
-        keep = lambda a: np.asarray(a)[ok]  # noqa: E731
-        self.parts.setdefault("total", []).append(keep(s.minor(s.total)))
-        for name, r in s.by_payment().items():
-            self.parts.setdefault(f"payment {name}", []).append(keep(s.minor(r)))
-        tops: dict[str, R] = {}
-        for ln in s.lines:
-            if ln.key[0] == "floor":
-                tops[ln.payment] = ln.amount
-        for name, r in tops.items():
-            self.parts.setdefault(f"floor {name}", []).append(keep(s.minor(r)))
-        payers = sorted({ln.payer for ln in s.lines})
-        for payer in payers:
-            total = R.const(0)
-            for ln in s.lines:
-                if ln.payer == payer:
-                    total = add(total, ln.amount)
-            self.parts.setdefault(f"payer {payer}", []).append(keep(s.minor(total)))
-        for name, mask in s.events.items():
-            self.events[name] = self.events.get(name, 0) + int((mask & ok).sum())
-        for investor, (times, invested, dates) in _investor_flows(self.contract, s).items():
-            received = np.zeros((int(ok.sum()), len(times)))
-            by_date: dict = {}
-            for ln in s.lines:
-                if ln.recipient == investor and ln.due is not None:
-                    by_date[ln.due] = add(by_date.get(ln.due, R.const(0)), ln.amount)
-            for j, day in enumerate(dates):
-                if day in by_date:
-                    received[:, j] = keep(s.minor(by_date[day])) / 100
-            self.parts.setdefault(f"received {investor}", []).append(keep(s.minor(s.received(investor))))
-            self.irr.setdefault(investor, []).append(irr_many(times, invested, received))
-        if self.curve_measure and self.curve_measure in floats:
-            self.curve.append(np.asarray(floats[self.curve_measure])[ok])
+        self.merge(contribution(self.contract, s, floats, self.curve_measure))
+
+    def merge(self, part: Part) -> None:
+        """Add a chunk's part; parts merged in chunk order give the same report wherever they ran."""
+        self.failed += part.failed
+        self.negative += part.negative
+        if self.division is None:
+            self.division = part.division
+        for name, values in part.arrays.items():
+            self.parts.setdefault(name, []).append(values)
+        for name, count in part.events.items():
+            self.events[name] = self.events.get(name, 0) + count
+        for investor, rates in part.irr.items():
+            self.irr.setdefault(investor, []).append(rates)
+        if part.curve is not None:
+            self.curve.append(part.curve)
 
     def report(self, spec: Spec, seed: int, chunk: int) -> dict:
         cur = self.contract.currency
@@ -660,17 +686,42 @@ def settle_chunk(contract: m.Contract, spec: Spec, seed: int, index: int, size: 
     return vc(inputs, size), floats
 
 
+_COMPILED: dict[tuple[str, str], object] = {}  # per process: a contract compiled once for all its chunks
+
+
+def chunk_part(job: tuple) -> Part:
+    """`(contract, spec, seed, index, size, curve_measure)` → the chunk's `Part`. A module-level
+    function of picklable arguments, so any `concurrent.futures.Executor` can run it: a process
+    pool here, Dask's `Client.get_executor()` on a cluster (docs/performance.md)."""
+    contract, spec, seed, index, size, curve_measure = job
+    key = (contract.source_name, contract.source_sha256)
+    vc = _COMPILED.get(key) if key[1] else None
+    if vc is None:
+        vc = compile_vector(contract)
+        if key[1]:
+            _COMPILED.clear()  # one contract at a time: a long-lived worker does not collect them all
+            _COMPILED[key] = vc
+    settled, floats = settle_chunk(contract, spec, seed, index, size, vc=vc)
+    return contribution(contract, settled, floats, curve_measure)
+
+
 def run(contract: m.Contract, spec: Spec, n: int, *, seed: int | None = None, chunk: int = CHUNK,
-        progress: Callable[[int], None] | None = None, curve_measure: str | None = None) -> Accumulator:
-    """Simulate n scenarios in fixed chunks; `progress(k)` is told after each chunk of k scenarios."""
+        progress: Callable[[int], None] | None = None, curve_measure: str | None = None,
+        executor=None) -> Accumulator:
+    """Simulate n scenarios in fixed chunks; `progress(k)` is told after each chunk of k scenarios.
+
+    With an `executor` (`concurrent.futures.Executor`, or anything with its `map`) the chunks
+    run there, and are merged in chunk order as they come back: the result is the same as
+    without one, bit for bit."""
     seed = spec.seed if seed is None else seed
     seed = 0 if seed is None else seed
-    sampler = Sampler(contract, spec, seed)
-    vc = compile_vector(contract)
+    Sampler(contract, spec, seed)  # refuses impossible correlations here, before any work is sent out
     acc = Accumulator(contract, n, curve_measure)
-    for index, start in enumerate(range(0, n, chunk)):
-        size = min(chunk, n - start)
-        acc.add(*settle_chunk(contract, spec, seed, index, size, sampler, vc))
+    jobs = [(contract, spec, seed, index, min(chunk, n - start), curve_measure)
+            for index, start in enumerate(range(0, n, chunk))]
+    parts = executor.map(chunk_part, jobs) if executor is not None else map(chunk_part, jobs)
+    for (*_, size, _), part in zip(jobs, parts):
+        acc.merge(part)
         if progress:
             progress(size)
     return acc

@@ -32,10 +32,12 @@ from .diagnostics import Diagnostic, SibError
               help="Scenarios per chunk (memory bound; results depend on it). Default 100 000.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes settling chunks side by side; the results are the same for any number.")
 @click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True)
 @guard
 def simulate(file, spec_path, n, seed, fmt, lang, chart_dir, chart_format, curve_measure, chunk,
-             progress, diag_fmt) -> None:
+             progress, workers, diag_fmt) -> None:
     """Simulate N scenarios: payout percentiles, floor/cap/gate probabilities, investor IRR."""
     from . import check_source, read_source
     from .simulate import CHUNK, load_spec, run
@@ -62,13 +64,22 @@ def simulate(file, spec_path, n, seed, fmt, lang, chart_dir, chart_format, curve
                                  param_hint="--curve")
     chunk = chunk or CHUNK
     show = sys.stderr.isatty() if progress is None else progress
+
+    def simulate_all(progress_to=None):
+        if workers == 1:
+            return run(contract, spec, n, seed=seed, chunk=chunk, progress=progress_to, curve_measure=curve_measure)
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            return run(contract, spec, n, seed=seed, chunk=chunk, progress=progress_to,
+                       curve_measure=curve_measure, executor=pool)
+
     try:
         if show:
             with click.progressbar(length=n, label="simulating", file=sys.stderr) as bar:
-                acc = run(contract, spec, n, seed=seed, chunk=chunk, progress=bar.update,
-                          curve_measure=curve_measure)
+                acc = simulate_all(bar.update)
         else:
-            acc = run(contract, spec, n, seed=seed, chunk=chunk, curve_measure=curve_measure)
+            acc = simulate_all()
     except SibError as err:
         fail(err.diagnostics)
     used_seed = seed if seed is not None else (spec.seed if spec.seed is not None else 0)

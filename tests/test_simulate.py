@@ -257,3 +257,48 @@ def test_division_by_zero_in_some_scenarios_is_counted_and_points_at_the_divisio
     assert out.exit_code == 1 and 300 < report["failed"] < 420  # P(n = 0) = e⁻¹ ≈ 0.37
     assert report["evaluated"] == 1000 - report["failed"]
     assert f"{contract}:7:13: error[E602]" in out.stderr
+
+
+class _Reversed:
+    """An executor that runs the jobs last first (as a cluster may finish them) and hands the
+    results back in order, as `Executor.map` does."""
+
+    def map(self, fn, jobs):
+        jobs = list(jobs)
+        done = {i: fn(job) for i, job in reversed(list(enumerate(jobs)))}
+        return (done[i] for i in range(len(jobs)))
+
+
+def test_a_process_pool_or_any_executor_gives_the_same_report_bit_for_bit(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    contract = load_contract(NORRKOPING)
+    spec = load_spec(contract, write(tmp_path, SPEC))
+    here = run(contract, spec, 25_000, chunk=4_000, curve_measure="actual_costs")
+    with ProcessPoolExecutor(2) as pool:
+        pooled = run(contract, spec, 25_000, chunk=4_000, curve_measure="actual_costs", executor=pool)
+    backwards = run(contract, spec, 25_000, chunk=4_000, curve_measure="actual_costs", executor=_Reversed())
+    for other in (pooled, backwards):
+        assert other.report(spec, 2016, 4_000) == here.report(spec, 2016, 4_000)
+        assert np.array_equal(other.total_oere(), here.total_oere())
+        assert np.array_equal(np.concatenate(other.curve), np.concatenate(here.curve))
+        assert all(np.array_equal(a, b, equal_nan=True)
+                   for a, b in zip(other.irr_values().values(), here.irr_values().values()))
+
+
+def test_cli_workers_change_nothing_but_the_speed(tmp_path):
+    spec = write(tmp_path, SPEC)
+    args = ["simulate", str(NORRKOPING), "--scenarios", str(spec), "-n", "30000", "--chunk", "7000", "--format", "json"]
+    one = CliRunner().invoke(main, args, catch_exceptions=False)
+    two = CliRunner().invoke(main, [*args, "--workers", "2"], catch_exceptions=False)
+    assert one.exit_code == two.exit_code == 0 and one.stdout == two.stdout
+
+
+def test_a_sib_error_crosses_a_process_boundary_whole():
+    import pickle
+
+    from sibdsl.diagnostics import Diagnostic
+
+    error = SibError([Diagnostic("E806", "the correlations cannot all hold at once", None, None)])
+    again = pickle.loads(pickle.dumps(error))
+    assert again.diagnostics == error.diagnostics and str(again) == str(error)
