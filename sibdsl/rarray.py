@@ -232,8 +232,12 @@ def to_rational(values, size: int | None = None) -> R:
     if isinstance(values, R):
         return values
     arr = np.asarray(values)
-    if arr.dtype.kind in "iu":
+    if arr.size == 0 and arr.dtype.kind != "O":  # numpy makes [] float64: no value, nothing inexact
+        return R(np.zeros(arr.shape, dtype=np.int64), 1, 0)
+    if arr.dtype.kind == "i" or (arr.dtype.kind == "u" and int(arr.max()) < 2**63):
         return R(arr.astype(np.int64), 1)
+    if arr.dtype.kind == "u":  # above int64: Python ints, never a wrapped value
+        arr = arr.astype(object)
     if arr.dtype.kind == "f":
         raise TypeError("floats are not exact: quantise outcomes to integers or Fractions first")
     fr = [Fraction(Decimal(x)) if isinstance(x, (str, Decimal)) else Fraction(x) for x in arr.ravel()]
