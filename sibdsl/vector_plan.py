@@ -58,14 +58,17 @@ def _fits(*xs: int) -> bool:
 @attrs.frozen
 class Num:
     """A number per scenario as known before any scenario is seen: a constant (`const`); int64
-    numerators over the static `den`, each in [lo, hi], held in `slot`; or, `lo` None, a general
-    value — the slot holds an `R` (object arrays or Fractions; rarray.py)."""
+    numerators over the static `den`, each in [lo, hi], held in `slot` — times `scale`: a
+    multiplication by a constant is left to the step that uses the value, which folds it into
+    its own operation (x·60 − y·61 is one kernel, not two); or, `lo` None, a general value — the
+    slot holds an `R` (object arrays or Fractions; rarray.py)."""
 
     den: int = 1
     lo: int | None = None
     hi: int | None = None
     const: Fraction | None = None
     slot: int | None = None
+    scale: int = 1  # the numerators are the slot's array × scale, a factor not yet multiplied in
 
     @property
     def general(self) -> bool:
@@ -139,6 +142,7 @@ class Plan:
     failed: int
     negative: int
     divisions: tuple[tuple[m.Op, int], ...]  # divisions that may meet a zero divisor, in order
+    listing: tuple[str, ...] = ()  # one line per step, for reading a plan: "s9 = min(s8)"
 
     @property
     def steps(self) -> int:
@@ -225,6 +229,7 @@ class _Step:
     run: Callable[[list], None]
     ins: tuple[int, ...]
     outs: tuple[int, ...]
+    what: str = ""
 
 
 def _closure(kernel: Callable, ins: tuple[int, ...], outs: tuple[int, ...]) -> Callable[[list], None]:
@@ -281,15 +286,24 @@ class _Planner:
         self.cache: dict = {}
         self.period: dict[str, str] = {}
         self.divisions: list[tuple[m.Op, Bool]] = []
+        self.memo: dict[tuple, int] = {}
 
     # ------------------------------------------------------------ emitting
-    def emit(self, kernel: Callable, ins, nout: int = 1):
+    def emit(self, kernel: Callable, ins, what: str, nout: int = 1, key: tuple | None = None):
+        """A step: kernel(*arrays of `ins`) → the new slot(s); `what` names it in `Plan.listing`.
+        `key` says exactly what a pure step computes: the same key again reuses its result
+        (the total of the same lines, a condition tested twice)."""
+        if key is not None and key in self.memo:
+            return self.memo[key]
         outs = tuple(range(self.nslots, self.nslots + nout))
         self.nslots += nout
         ins = tuple(ins)
         assert ins, "a step with no array argument is a constant"
-        self.steps.append(_Step(_closure(kernel, ins, outs), ins, outs))
-        return outs if nout > 1 else outs[0]
+        self.steps.append(_Step(_closure(kernel, ins, outs), ins, outs, what))
+        result = outs if nout > 1 else outs[0]
+        if key is not None:
+            self.memo[key] = result
+        return result
 
     def general(self, fn: Callable, *operands, kinds: tuple[str, ...] = ("num",)):
         """fn over R values (rarray.py), for what the bounds cannot keep within int64. Operands:
@@ -300,7 +314,7 @@ class _Planner:
                 wraps.append(("k", ra.R.const(x.const)))
             elif isinstance(x, Num) and not x.general:
                 ins.append(x.slot)
-                wraps.append(("r", (x.den, max(abs(x.lo), abs(x.hi)))))
+                wraps.append(("r", (x.den, max(abs(x.lo), abs(x.hi)), x.scale)))
             elif isinstance(x, (Num, Bool)) and x.slot is not None:
                 ins.append(x.slot)
                 wraps.append(("g", None))
@@ -312,10 +326,11 @@ class _Planner:
 
         def kernel(*arrays):
             it = iter(arrays)
-            args = [v if kind == "k" else next(it) if kind == "g" else ra.R(next(it), *v) for kind, v in wraps]
+            args = [v if kind == "k" else next(it) if kind == "g" else ra.R(k.scaled(next(it), v[2]), v[0], v[1])
+                    for kind, v in wraps]
             return fn(*args)
 
-        slots = self.emit(kernel, ins, len(kinds))
+        slots = self.emit(kernel, ins, f"general {fn.__name__.strip('_')}", len(kinds))
         slots = slots if len(kinds) > 1 else (slots,)
         values = tuple(Num(slot=s) if kind == "num" else Bool(slot=s) for s, kind in zip(slots, kinds))
         return values if len(kinds) > 1 else values[0]
@@ -327,7 +342,26 @@ class _Planner:
             c = int(x.const * den)
             return c, c, ("c", c), None
         f = den // x.den
-        return x.lo * f, x.hi * f, ("a", f), x.slot
+        return x.lo * f, x.hi * f, ("a", f * x.scale), x.slot
+
+    @staticmethod
+    def common(*operands: tuple[str, int]) -> tuple[int, list[tuple[str, int]]]:
+        """The positive factor F common to the operands' factors and constants, and the operands
+        divided by it: a sum, min, max or choice of them is F × the same of the reduced ones,
+        and F stays a scale of the result instead of a multiplication."""
+        g = 0
+        for _, v in operands:
+            g = math.gcd(g, v)
+        if g <= 1:
+            return 1, list(operands)
+        return g, [(kind, v // g) for kind, v in operands]
+
+    def materialize(self, x: Num) -> Num:
+        """x with its scale multiplied in (for a result, or a step that cannot fold it)."""
+        if x.scale == 1 or x.const is not None or x.general:
+            return x
+        slot = self.emit(k.affine(x.scale, 0), [x.slot], f"·{x.scale}", key=("affine", x.scale, 0, x.slot))
+        return attrs.evolve(x, slot=slot, scale=1)
 
     @staticmethod
     def narrow(x: Num, bounds: tuple[Fraction | None, Fraction | None]) -> Num:
@@ -357,18 +391,21 @@ class _Planner:
         lo, hi = alo + blo, ahi + bhi  # [a.lo + b.lo, a.hi + b.hi]
         if not _fits(alo, ahi, blo, bhi, lo, hi):
             return self.general(ra.add, a, b, sign)
+        f, ((_, ka), (_, kb)) = self.common((akind, ka), (bkind, kb))
         if akind == "c":
-            return Num(den, lo, hi, slot=self.emit(k.affine(kb, ka), [sb]))
-        if bkind == "c":
-            return Num(den, lo, hi, slot=self.emit(k.affine(ka, kb), [sa]))
-        return Num(den, lo, hi, slot=self.emit(k.linear(ka, kb), [sa, sb]))
+            ka, kb, sa, sb = kb, ka, sb, sa
+        if akind == "c" or bkind == "c":  # x·ka + c
+            slot = self.emit(k.affine(ka, kb), [sa], f"·{ka} + {kb}", key=("affine", ka, kb, sa))
+        else:
+            slot = self.emit(k.linear(ka, kb), [sa, sb], f"·{ka} + ·{kb}", key=("linear", ka, kb, sa, sb))
+        return Num(den, lo, hi, slot=slot, scale=f)
 
     def neg(self, a: Num) -> Num:
         if a.const is not None:
             return const(-a.const)
         if a.general:
             return self.general(ra.neg, a)
-        return Num(a.den, -a.hi, -a.lo, slot=self.emit(np.negative, [a.slot]))
+        return attrs.evolve(a, lo=-a.hi, hi=-a.lo, scale=-a.scale)  # no step: a scale of −1
 
     def absolute(self, a: Num) -> Num:
         if a.const is not None:
@@ -379,7 +416,8 @@ class _Planner:
             return a
         if a.hi <= 0:
             return self.neg(a)
-        return Num(a.den, 0, max(-a.lo, a.hi), slot=self.emit(np.abs, [a.slot]))
+        slot = self.emit(np.abs, [a.slot], "abs", key=("abs", a.slot))
+        return Num(a.den, 0, max(-a.lo, a.hi), slot=slot, scale=abs(a.scale))
 
     def mul(self, a: Num, b: Num) -> Num:
         if a.const is not None and b.const is not None:
@@ -398,14 +436,13 @@ class _Planner:
             lo, hi = sorted((a.lo * p, a.hi * p))
             if not _fits(lo, hi):
                 return self.general(ra.mul, a, b)
-            if p == 1:
-                return Num(q, a.lo, a.hi, slot=a.slot)
-            return Num(q, lo, hi, slot=self.emit(k.affine(p, 0), [a.slot]))
+            return Num(q, lo, hi, slot=a.slot, scale=a.scale * p)  # no step: the user of it multiplies
         corners = (a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi)
         lo, hi = min(corners), max(corners)
         if not _fits(lo, hi):
             return self.general(ra.mul, a, b)
-        return Num(a.den * b.den, lo, hi, slot=self.emit(np.multiply, [a.slot, b.slot]))
+        slot = self.emit(np.multiply, [a.slot, b.slot], "×", key=("×", *sorted((a.slot, b.slot))))
+        return Num(a.den * b.den, lo, hi, slot=slot, scale=a.scale * b.scale)
 
     def divide(self, e: m.Op, a: Num, b: Num) -> tuple[Num, Bool]:
         if b.const is not None:
@@ -440,7 +477,9 @@ class _Planner:
             lo, hi, ufunc = max(alo, blo), max(ahi, bhi), np.maximum
         if not _fits(alo, ahi, blo, bhi):
             return self.general(ra.minimum if op == "min" else ra.maximum, a, b)
-        return Num(den, lo, hi, slot=self.emit(k.binary(ufunc, oa, ob), [s for s in (sa, sb) if s is not None]))
+        f, (oa, ob) = self.common(oa, ob)  # min(x·f, c·f) = f·min(x, c) for f > 0
+        slot = self.emit(k.binary(ufunc, oa, ob), [s for s in (sa, sb) if s is not None], op, key=(op, oa, ob, sa, sb))
+        return Num(den, lo, hi, slot=slot, scale=f)
 
     def compare(self, a: Num, b: Num, op: str) -> Bool:
         if a.const is not None and b.const is not None:
@@ -461,14 +500,17 @@ class _Planner:
         if ob[0] == "c":
             # x·f OP c ⟺ x OP' c' for integer x: compare without scaling the array
             f, c = oa[1], ob[1]
+            if f < 0:  # −x·|f| OP c ⟺ x·|f| OP⁻¹ −c
+                f, c, op = -f, -c, _FLIP[op]
             if op in ("==", "!=") and c % f:
                 return FALSE if op == "==" else TRUE
             c2 = -(-c // f) if op in ("<", ">=") else c // f
             ufunc = _UFUNC[op]
-            return Bool(slot=self.emit(lambda x: ufunc(x, c2), [sa]))
+            return Bool(slot=self.emit(lambda x: ufunc(x, c2), [sa], f"{op} {c2}", key=(op, c2, sa)))
         if not _fits(alo, ahi, blo, bhi):
             return self.general(ra.compare, a, b, op, kinds=("bool",))
-        return Bool(slot=self.emit(k.binary(_UFUNC[op], oa, ob), [sa, sb]))
+        _, (oa, ob) = self.common(oa, ob)
+        return Bool(slot=self.emit(k.binary(_UFUNC[op], oa, ob), [sa, sb], op, key=(op, oa, ob, sa, sb)))
 
     def where(self, c: Bool, t: Num, o: Num) -> Num:
         if c.const is not None:
@@ -482,8 +524,11 @@ class _Planner:
         olo, ohi, oo, so = self.operand(o, den)
         if not _fits(tlo, thi, olo, ohi):
             return self.general(ra.where, c, t, o)
+        blend = _fits(tlo - ohi, thi - olo)  # O + (T − O)·c stays within int64
+        f, (ot, oo) = self.common(ot, oo)
         ins = [c.slot] + [s for s in (st, so) if s is not None]
-        return Num(den, min(tlo, olo), max(thi, ohi), slot=self.emit(k.select(ot, oo), ins))
+        slot = self.emit(k.select(ot, oo, blend), ins, "where", key=("where", ot, oo, st, so, c.slot))
+        return Num(den, min(tlo, olo), max(thi, ohi), slot=slot, scale=f)
 
     def round(self, x: Num) -> Num:
         """The contract's rounding rule (Rounding.apply) on every scenario."""
@@ -501,8 +546,13 @@ class _Planner:
         hi = rnd.apply(Fraction(x.hi, x.den)) / step * p
         if not _fits(2 * x.lo * q - 2 * d, 2 * x.hi * q + 2 * d, lo, hi):
             return self.general(ra.round_to, x, rnd)
+        if x.scale < 0:  # the kernel tells halves by the sign of its argument
+            x = self.materialize(x)
         sign = 1 if x.lo >= 0 else -1 if x.hi <= 0 else 0
-        return Num(q, int(lo), int(hi), slot=self.emit(k.rounding(rnd.mode, q, d, p, sign), [x.slot]))
+        kq = q * x.scale
+        slot = self.emit(k.rounding(rnd.mode, kq, d, 1, sign), [x.slot], f"round {rnd.mode} ·{kq}/{d}",
+                         key=("round", kq, d, sign, x.slot))
+        return Num(q, int(lo), int(hi), slot=slot, scale=p)  # units × p: the step's numerator
 
     def trunc(self, days: Num) -> Num:
         """int(days): truncation toward zero, as timedelta(days=int(days)) in the scalar path."""
@@ -512,13 +562,14 @@ class _Planner:
             return self.general(_trunc, days)
         if days.den == 1:
             return days
+        days = self.materialize(days)
         d = days.den
         lo, hi = int(Fraction(days.lo, d)), int(Fraction(days.hi, d))
         if days.lo >= 0:
-            return Num(1, lo, hi, slot=self.emit(lambda x: x // d, [days.slot]))
+            return Num(1, lo, hi, slot=self.emit(lambda x: x // d, [days.slot], "trunc"))
         if days.hi <= 0:
-            return Num(1, lo, hi, slot=self.emit(lambda x: -((-x) // d), [days.slot]))
-        return Num(1, lo, hi, slot=self.emit(lambda x: np.where(x >= 0, x // d, -((-x) // d)), [days.slot]))
+            return Num(1, lo, hi, slot=self.emit(lambda x: -((-x) // d), [days.slot], "trunc"))
+        return Num(1, lo, hi, slot=self.emit(lambda x: np.where(x >= 0, x // d, -((-x) // d)), [days.slot], "trunc"))
 
     # ------------------------------------------------------------ conditions
     def band(self, a: Bool, b: Bool) -> Bool:
@@ -528,7 +579,8 @@ class _Planner:
             return b
         if b.const is True:
             return a
-        return Bool(slot=self.emit(np.logical_and, [a.slot, b.slot]))
+        return Bool(slot=self.emit(np.logical_and, [a.slot, b.slot], "and",
+                                         key=("and", *sorted((a.slot, b.slot)))))
 
     def bor(self, a: Bool, b: Bool) -> Bool:
         if a.const is True or b.const is True:
@@ -537,12 +589,13 @@ class _Planner:
             return b
         if b.const is False:
             return a
-        return Bool(slot=self.emit(np.logical_or, [a.slot, b.slot]))
+        return Bool(slot=self.emit(np.logical_or, [a.slot, b.slot], "or",
+                                         key=("or", *sorted((a.slot, b.slot)))))
 
     def bnot(self, a: Bool) -> Bool:
         if a.const is not None:
             return Bool(not a.const)
-        return Bool(slot=self.emit(np.logical_not, [a.slot]))
+        return Bool(slot=self.emit(np.logical_not, [a.slot], "not", key=("not", a.slot)))
 
     def bwhere(self, c: Bool, t: Bool, o: Bool) -> Bool:
         """t where c holds, o elsewhere (also: a failure mask picked by a condition)."""
@@ -555,10 +608,10 @@ class _Planner:
         if o.const is False:
             return self.band(c, t)
         if t.const is False:  # o where c fails
-            return self.bnot(c) if o.const is True else Bool(slot=self.emit(k.and_not, [o.slot, c.slot]))
+            return self.bnot(c) if o.const is True else Bool(slot=self.emit(k.and_not, [o.slot, c.slot], "and not", key=("and not", o.slot, c.slot)))
         if o.const is True:
             return self.bor(self.bnot(c), t)
-        return Bool(slot=self.emit(np.where, [c.slot, t.slot, o.slot]))
+        return Bool(slot=self.emit(k.choose, [c.slot, t.slot, o.slot], "where", key=("choose", c.slot, t.slot, o.slot)))
 
     def bequal(self, a: Bool, b: Bool, op: str) -> Bool:
         if a.const is not None and b.const is not None:
@@ -567,7 +620,8 @@ class _Planner:
             a, b = b, a
         if b.const is not None:
             return a if b.const == (op == "==") else self.bnot(a)
-        return Bool(slot=self.emit(np.equal if op == "==" else np.not_equal, [a.slot, b.slot]))
+        return Bool(slot=self.emit(np.equal if op == "==" else np.not_equal, [a.slot, b.slot], op,
+                                         key=(op, *sorted((a.slot, b.slot)))))
 
     def choose(self, c: Bool, t, o):
         return self.bwhere(c, t, o) if isinstance(t, Bool) else self.where(c, t, o)
@@ -936,7 +990,7 @@ class _Planner:
         if not _fits(*(b for lo, hi, _, _ in parts for b in (lo, hi))):
             return self.cut_general(lines, group, excess, name, event)
         ins = [s for _, _, _, s in parts if s is not None]
-        outs = self.emit(k.cut(parts[0][2], [p[2] for p in parts[1:]]), ins, len(take) + 1)
+        outs = self.emit(k.cut(parts[0][2], [p[2] for p in parts[1:]]), ins, f"cut {name}", len(take) + 1)
         for (i, lo, hi), s in zip(take, outs):
             lines[i].amount = Num(den, math.ceil(lo * den), math.floor(hi * den), slot=s)
         left = Num(den, math.ceil(e_lo * den), math.floor(e_hi * den), slot=outs[-1])
@@ -955,6 +1009,8 @@ class _Planner:
         outs: list[Out] = []
 
         def out(x, kind: str = "") -> int:
+            if isinstance(x, Num):
+                x = self.materialize(x)
             if isinstance(x, Bool):
                 o = Out(kind or "bool", x.slot, const=x.const)
             elif x.const is not None:
@@ -972,9 +1028,9 @@ class _Planner:
         event_outs = tuple((name, out(mask)) for name, mask in events.items())
         failed_out, negative_out = out(failed), out(negative)
         divisions = tuple((e, out(zero, "any")) for e, zero in self.divisions)
-        program, inputs = self.schedule({o.slot for o in outs if o.slot is not None})
+        program, inputs, listing = self.schedule({o.slot for o in outs if o.slot is not None})
         return Plan(program, self.nslots, inputs, tuple(outs), plan_lines, total_out, event_outs,
-                    failed_out, negative_out, divisions)
+                    failed_out, negative_out, divisions, listing)
 
     def schedule(self, results: set[int]):
         """Drop the steps nothing uses; free every other value after its last use."""
@@ -997,7 +1053,10 @@ class _Planner:
                 free.setdefault(i, []).append(s)
         program = tuple((step.run, tuple(free.get(i, ()))) for i, step in enumerate(kept))
         inputs = tuple((slot, key) for slot, key in self.inputs if slot in live)
-        return program, inputs
+        names = {slot: f"{key[0]}[{key[1]}]" if key[1] else key[0] for slot, key in inputs}
+        listing = tuple(", ".join(f"s{o}" for o in step.outs) + f" = {step.what}("
+                        + ", ".join(names.get(i, f"s{i}") for i in step.ins) + ")" for step in kept)
+        return program, inputs, listing
 
 
 def total_of_bounds(amounts: list[Num]) -> tuple[Fraction, Fraction] | None:
