@@ -110,15 +110,31 @@ class VectorContract:
         self.rounding = contract.rounding
         self.block = block
         self._plans: dict[tuple, Plan] = {}
+        self._last: tuple | None = None  # the signature the last plan was compiled for
 
     def plan(self, signature: tuple) -> Plan:
-        """The compiled plan for inputs of this signature (cached; see `signature`)."""
+        """The compiled plan for inputs of this signature (see `prepare`).
+
+        A plan compiled for ranges of values holds for any narrower ones, so a cached plan whose
+        ranges cover the signature's is used. Otherwise the plan is compiled for the hull of
+        this signature and the previous one when that widens no range beyond twice its
+        magnitude: chunks of one simulation, whose extremes differ a little, then share one or
+        two plans instead of compiling most of them (≈ 2 ms each)."""
         plan = self._plans.get(signature)
         if plan is None:
-            if len(self._plans) >= _PLANS:
-                self._plans.pop(next(iter(self._plans)))
-            plan = self._plans[signature] = compile_plan(self.contract, dict(signature))
+            plan = next((p for sig, p in reversed(self._plans.items()) if _covers(sig, signature)), None)
+        if plan is None:
+            target = _hull(self._last, signature) if self._last else signature
+            plan = compile_plan(self.contract, dict(target))
+            self._last = target
+            self._remember(target, plan)
+        self._remember(signature, plan)
         return plan
+
+    def _remember(self, signature: tuple, plan: Plan) -> None:
+        if signature not in self._plans and len(self._plans) >= _PLANS:
+            self._plans.pop(next(iter(self._plans)))
+        self._plans[signature] = plan
 
     def __call__(self, inputs: Mapping[str, object], size: int | None = None) -> VectorSettlement:
         if size is None:
@@ -214,6 +230,43 @@ def _coarse(lo: int, hi: int) -> tuple[int, int]:
         return (x >> e) << e
 
     return (down(lo) if lo >= 0 else -up(-lo)), (up(hi) if hi >= 0 else -down(-hi))
+
+
+def _covers(wide: tuple, narrow: tuple) -> bool:
+    """Whether a plan compiled for `wide` holds for inputs of signature `narrow`: the same
+    columns, kinds, denominators and constants, each range containing the other's."""
+    if len(wide) != len(narrow):
+        return False
+    for (key, a), (key2, b) in zip(wide, narrow):
+        if key != key2:
+            return False
+        if a != b and not (a[0] == b[0] == "int" and a[1] == b[1] and a[2] <= b[2] and b[3] <= a[3]):
+            return False
+    return True
+
+
+def _hull(last: tuple, signature: tuple) -> tuple:
+    """The signature covering both `last` and `signature` if no bound of `signature` changes sign
+    or more than doubles in magnitude to get there; otherwise `signature` itself."""
+    if len(last) != len(signature):
+        return signature
+    out = []
+    for (key, a), (key2, b) in zip(last, signature):
+        if key != key2 or (a != b and not (a[0] == b[0] == "int" and a[1] == b[1])):
+            return signature
+        if a == b:
+            out.append((key, b))
+            continue
+        lo, hi = min(a[2], b[2]), max(a[3], b[3])
+        if not (_near(lo, b[2]) and _near(hi, b[3])):
+            return signature
+        out.append((key, ("int", b[1], lo, hi)))
+    return tuple(out)
+
+
+def _near(wider: int, bound: int) -> bool:
+    return (wider > 0) == (bound > 0) and (wider < 0) == (bound < 0) and \
+        abs(wider).bit_length() <= abs(bound).bit_length() + 1
 
 
 def _size_of(inputs: Mapping[str, object]) -> int:

@@ -19,7 +19,7 @@ from sibdsl.evaluate import EvaluationError
 from sibdsl.units import BOOL, DATE
 from sibdsl.values import Rounding
 from sibdsl import vector_kernels
-from sibdsl.vector import R, _coarse, compile_vector, inputs_from_outcomes, to_rational
+from sibdsl.vector import R, _coarse, _covers, _hull, compile_vector, inputs_from_outcomes, to_rational
 
 from .conftest import model
 from .test_vector import CONTRACTS, scenarios
@@ -220,6 +220,35 @@ def test_a_plan_is_chosen_by_the_inputs_range():
         inputs = columns([5 * scale, -3 * scale, 7], [2 * scale, 11, -scale], [999, -1000, 3 * scale], [True, False, True])
         assert_matches(contract, rows_of(contract, inputs, 3), vc(inputs, 3))
     assert len(vc._plans) == 2
+
+
+def test_a_plan_for_wider_ranges_serves_narrower_ones():
+    x = (("x", None), ("int", 100, 0, 1000))
+    assert _covers((x,), ((("x", None), ("int", 100, 10, 999)),))
+    assert not _covers((x,), ((("x", None), ("int", 100, -1, 999)),))  # a sign the plan did not expect
+    assert not _covers((x,), ((("x", None), ("int", 1, 10, 999)),))  # another denominator
+    # the hull of two chunks' ranges, unless it would more than double a bound or change its sign
+    def col(lo, hi):
+        return ((("x", None), ("int", 100, lo, hi)),)
+    assert _hull(col(50, 2000), col(60, 1500)) == col(50, 2000)
+    assert _hull(col(50, 5000), col(60, 1500)) == col(60, 1500)
+    assert _hull(col(-5, 1000), col(60, 1500)) == col(60, 1500)
+    assert _hull(col(0, 1000), col(60, 1500)) == col(60, 1500)
+
+
+def test_chunks_with_drifting_ranges_share_plans_and_stay_exact():
+    """Chunks whose extremes differ a little reuse a plan compiled for a range covering them."""
+    contract = load_contract(ROOT / "contracts/norrkoping.sib")
+    vc = compile_vector(contract, block=16)
+    rng = np.random.default_rng(3)
+    for chunk in range(8):
+        n = 40
+        costs = np.rint(rng.normal(50e6, 10e6, n).clip(0) * 100).astype(np.int64)
+        inputs = {"actual_costs": R(costs, 100),
+                  "reference_costs": R(np.rint(rng.uniform(58e6, 64e6, n) * 100).astype(np.int64), 100),
+                  "school_improved": rng.random(n) < 0.6, "completed": rng.random(n) < 0.95}
+        assert_matches(contract, rows_of(contract, inputs, n), vc(inputs, n))
+    assert len({id(plan) for plan in vc._plans.values()}) < 8
 
 
 def test_norrkoping_cap_and_return_limit_are_decided_when_compiling():
