@@ -4,7 +4,7 @@ The general path of the vectorised evaluator (vector.py): element-wise exact ope
 never overflow — a numerator stays int64 while a bound on its magnitude, carried through every
 operation, is below 2**62 and becomes a numpy object array of Python ints otherwise; a division
 by a value that varies between scenarios gives an object array of `Fraction`s. The compiled
-plans (vector_plan.py) use these functions wherever their value ranges cannot rule out an
+plans (vector_expr.py) use these functions wherever their value ranges cannot rule out an
 overflow; the public helpers (`R`, `add`, `mul`, `round_to`, `to_rational`, …) are re-exported by
 vector.py.
 """

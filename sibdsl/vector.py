@@ -8,10 +8,10 @@ exactly — no float is involved. How:
   positive integer denominator shared by all scenarios (money in öre is `R(öre, 100)`,
   `reference_costs * 60 / 61` is `R(…, 6100)`). Dates are day ordinals (rarray.py).
 * A call looks at its inputs' *signature* — each column's denominator and the range of its
-  numerators — and compiles the contract once per signature into a plan (vector_plan.py): a
+  numerators — and compiles the contract once per signature into a plan (vector_settle.py): a
   fixed list of numpy steps with static denominators, folded constants and value ranges that
   make overflow checks static and drop the gates, floors, caps and cuts that cannot act for
-  this batch. Plans are cached, so the chunks of a simulation share one.
+  this batch. Plans are cached, so the chunks of a simulation share one or a few.
 * The plan runs over blocks of `block` scenarios (default `BLOCK`), freeing each value after
   its last use, so the arrays a block works on stay in the CPU cache (the trick of numexpr).
   The blocks are the same code as one call on a smaller input: chunks (`evaluate_chunks`,
@@ -39,10 +39,11 @@ import numpy as np
 
 from . import model as m
 from .units import BOOL, DATE
-from .vector_plan import Plan, compile_plan
-from .rarray import (  # noqa: F401  (R, add, mul, round_to, to_rational, … are public here)
-    _LIMIT, R, _bound_of, _obj_fraction, _to_object, _to_ordinals, absolute, add, compare, divide_const,
-    maximum, minimum, mul, neg, round_to, to_rational, where)
+from .vector_plan import Plan
+from .vector_settle import compile_plan
+from .rarray import _LIMIT, R, _to_ordinals, add, to_rational
+from .rarray import (  # noqa: F401  (the operations on R are public here too)
+    absolute, compare, divide_const, maximum, minimum, mul, neg, round_to, where)
 
 BLOCK = 65_536  # scenarios per block: see docs/performance.md for how it was chosen
 _PLANS = 32  # plans kept per contract (one per input signature)
