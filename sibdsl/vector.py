@@ -78,8 +78,9 @@ class VectorSettlement:
         num = np.broadcast_to(np.asarray(r.num), (self.size,))
         if scale % r.den == 0:
             k = scale // r.den
-            if r.bound is not None and r.bound * k < _LIMIT:
-                return num * k if num.dtype == np.int64 and k != 1 else num.astype(np.int64)
+            if r.bound is not None and r.bound * k < _LIMIT:  # in int64 before multiplying: no int32 wrap
+                num = num.astype(np.int64, copy=False)
+                return num * k if k != 1 else num.copy()
             return np.array([int(x) * k for x in num], dtype=np.int64)
         out = np.array([Fraction(x) * scale / r.den for x in num], dtype=object)
         if any(v.denominator != 1 for v in out):

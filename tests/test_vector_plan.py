@@ -296,6 +296,13 @@ def test_coarse_ranges_contain_the_range_and_keep_signs(lo, width):
         assert abs(v) >> max(0, abs(v).bit_length() - 4) << max(0, abs(v).bit_length() - 4) == abs(v)
 
 
+def test_minor_units_of_narrow_integer_arrays_do_not_wrap():
+    from sibdsl.vector import VectorSettlement
+    settled = VectorSettlement(3, [], {}, np.zeros(3, bool), np.zeros(3, bool), Fraction(1))
+    amounts = R(np.array([30_000_000, 1, -2], dtype=np.int32), 1)  # SEK; 3·10⁹ öre is beyond int32
+    assert list(settled.minor(amounts)) == [3_000_000_000, 100, -200]
+
+
 def test_to_rational_of_no_values():
     r = to_rational([])
     assert r.num.shape == (0,) and r.num.dtype == np.int64
