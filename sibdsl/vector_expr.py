@@ -160,8 +160,9 @@ class Compiler:
     # ------------------------------------------------------------ emitting
     def emit(self, kernel: Callable, ins, what: str, nout: int = 1, key: tuple | None = None):
         """A step: kernel(*arrays of `ins`) → the new slot(s); `what` names it in `Plan.listing`.
-        `key` says exactly what a pure step computes: the same key again reuses its result
-        (the total of the same lines, a condition tested twice)."""
+        `key` says exactly what a pure step computes — a tag per kind of step, its constants and
+        its argument slots: the same key again reuses the result (the total of the same lines,
+        a condition tested twice)."""
         if key is not None and key in self.memo:
             return self.memo[key]
         outs = tuple(range(self.nslots, self.nslots + nout))
@@ -347,7 +348,8 @@ class Compiler:
         if not _fits(alo, ahi, blo, bhi):
             return self.general(ra.minimum if op == "min" else ra.maximum, a, b)
         f, (oa, ob) = self.common(oa, ob)  # min(x·f, c·f) = f·min(x, c) for f > 0
-        slot = self.emit(k.binary(ufunc, oa, ob), [s for s in (sa, sb) if s is not None], op, key=(op, oa, ob, sa, sb))
+        slot = self.emit(k.binary(ufunc, oa, ob), [s for s in (sa, sb) if s is not None], op,
+                         key=("extreme", op, oa, ob, sa, sb))
         return Num(den, lo, hi, slot=slot, scale=f)
 
     def compare(self, a: Num, b: Num, op: str) -> Bool:
@@ -375,11 +377,11 @@ class Compiler:
                 return FALSE if op == "==" else TRUE
             c2 = -(-c // f) if op in ("<", ">=") else c // f
             ufunc = _UFUNC[op]
-            return Bool(slot=self.emit(lambda x: ufunc(x, c2), [sa], f"{op} {c2}", key=(op, c2, sa)))
+            return Bool(slot=self.emit(lambda x: ufunc(x, c2), [sa], f"{op} {c2}", key=("compare", op, c2, sa)))
         if not _fits(alo, ahi, blo, bhi):
             return self.general(ra.compare, a, b, op, kinds=("bool",))
         _, (oa, ob) = self.common(oa, ob)
-        return Bool(slot=self.emit(k.binary(_UFUNC[op], oa, ob), [sa, sb], op, key=(op, oa, ob, sa, sb)))
+        return Bool(slot=self.emit(k.binary(_UFUNC[op], oa, ob), [sa, sb], op, key=("compare", op, oa, ob, sa, sb)))
 
     def where(self, c: Bool, t: Num, o: Num) -> Num:
         if c.const is not None:
@@ -490,7 +492,7 @@ class Compiler:
         if b.const is not None:
             return a if b.const == (op == "==") else self.bnot(a)
         return Bool(slot=self.emit(np.equal if op == "==" else np.not_equal, [a.slot, b.slot], op,
-                                         key=(op, *sorted((a.slot, b.slot)))))
+                                         key=("equal", op, *sorted((a.slot, b.slot)))))
 
     def choose(self, c: Bool, t, o):
         return self.bwhere(c, t, o) if isinstance(t, Bool) else self.where(c, t, o)
