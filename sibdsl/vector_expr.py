@@ -218,12 +218,14 @@ class Compiler:
     def common(*operands: tuple[str, int]) -> tuple[int, list[tuple[str, int]]]:
         """The positive factor F common to the operands' factors and constants, and the operands
         divided by it: a sum, min, max or choice of them is F × the same of the reduced ones,
-        and F stays a scale of the result instead of a multiplication."""
+        and F stays a scale of the result instead of a multiplication — when that spares the
+        kernel multiplying an array (for where(c, 4 000 000, 0) it would only move the
+        multiplication into every step that uses the result)."""
         g = 0
         for _, v in operands:
             g = math.gcd(g, v)
-        if g <= 1:
-            return 1, list(operands)
+        if g <= 1 or all(abs(v) == 1 for kind, v in operands if kind == "a"):
+            return 1, list(operands)  # no multiplication of an array saved: keep the constants
         return g, [(kind, v // g) for kind, v in operands]
 
     def materialize(self, x: Num) -> Num:
