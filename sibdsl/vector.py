@@ -32,6 +32,7 @@ also how Dask can distribute it (docs/performance.md).
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
 
@@ -113,6 +114,15 @@ class VectorContract:
         self.block = block
         self._plans: dict[tuple, Plan] = {}
         self._last: tuple | None = None  # the signature the last plan was compiled for
+        self._lock = threading.Lock()  # one compiled contract may serve several threads (Dask)
+
+    def __getstate__(self) -> dict:
+        """Pickled without its plans (closures over numpy): a process pool or Dask worker
+        compiles its own on first use."""
+        return {"contract": self.contract, "block": self.block}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["contract"], state["block"])
 
     def plan(self, signature: tuple) -> Plan:
         """The compiled plan for inputs of this signature (see `prepare`).
@@ -122,16 +132,17 @@ class VectorContract:
         this signature and the previous one when that widens no range beyond twice its
         magnitude: chunks of one simulation, whose extremes differ a little, then share one or
         two plans instead of compiling most of them (≈ 2 ms each)."""
-        plan = self._plans.get(signature)
-        if plan is None:
-            plan = next((p for sig, p in reversed(self._plans.items()) if _covers(sig, signature)), None)
-        if plan is None:
-            target = _hull(self._last, signature) if self._last else signature
-            plan = compile_plan(self.contract, dict(target))
-            self._last = target
-            self._remember(target, plan)
-        self._remember(signature, plan)
-        return plan
+        with self._lock:
+            plan = self._plans.get(signature)
+            if plan is None:
+                plan = next((p for sig, p in reversed(self._plans.items()) if _covers(sig, signature)), None)
+            if plan is None:
+                target = _hull(self._last, signature) if self._last else signature
+                plan = compile_plan(self.contract, dict(target))
+                self._last = target
+                self._remember(target, plan)
+            self._remember(signature, plan)
+            return plan
 
     def _remember(self, signature: tuple, plan: Plan) -> None:
         if signature not in self._plans and len(self._plans) >= _PLANS:

@@ -251,6 +251,31 @@ def test_chunks_with_drifting_ranges_share_plans_and_stay_exact():
     assert len({id(plan) for plan in vc._plans.values()}) < 8
 
 
+def test_a_compiled_contract_pickles_and_serves_threads():
+    """A process pool or Dask pickles the compiled contract (its plans are left out and compiled
+    again); threads may share one (the plan cache is locked)."""
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+
+    contract = load_contract(ROOT / "contracts/norrkoping.sib")
+    vc = compile_vector(contract, block=7)
+
+    def settle(seed):
+        rng = np.random.default_rng(seed)
+        n = 30
+        inputs = {"actual_costs": R(rng.integers(0, 10**10 * (seed + 1), n), 100),
+                  "reference_costs": R(rng.integers(0, 10**10, n), 100),
+                  "school_improved": rng.random(n) < 0.5, "completed": rng.random(n) < 0.9}
+        return inputs, vc(inputs, n)
+
+    settle(0)
+    again = pickle.loads(pickle.dumps(vc))
+    assert again.block == 7 and not again._plans
+    with ThreadPoolExecutor(4) as pool:
+        for inputs, out in pool.map(settle, range(10)):
+            assert_matches(contract, rows_of(contract, inputs, 30), out)
+
+
 def test_norrkoping_cap_and_return_limit_are_decided_when_compiling():
     """The bounds of the total show that the 12 MSEK cap and the 8 % return limit cannot act for
     amounts in öre of any size: the plan has no step for them and their events are constant."""
