@@ -180,7 +180,8 @@ def prepare(contract: m.Contract, inputs: Mapping[str, object]) -> tuple[dict, t
         if name not in inputs:
             continue
         raw = inputs[name]
-        periods = [p.name for p in contract.series[measure.ty.series].periods] if measure.ty.series else [None]
+        series = measure.ty.series
+        periods = [p.name for p in contract.series[series].periods] if series else [None]
         for period in periods:
             if period is not None:
                 if period not in raw:

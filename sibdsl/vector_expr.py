@@ -196,8 +196,8 @@ class Compiler:
 
         def kernel(*arrays):
             it = iter(arrays)
-            args = [v if kind == "k" else next(it) if kind == "g" else ra.R(k.scaled(next(it), v[2]), v[0], v[1])
-                    for kind, v in wraps]
+            args = [v if kind == "k" else next(it) if kind == "g"
+                    else ra.R(k.scaled(next(it), v[2]), v[0], v[1]) for kind, v in wraps]
             return fn(*args)
 
         slots = self.emit(kernel, ins, f"general {fn.__name__.strip('_')}", len(kinds))
@@ -379,11 +379,13 @@ class Compiler:
                 return FALSE if op == "==" else TRUE
             c2 = -(-c // f) if op in ("<", ">=") else c // f
             ufunc = _UFUNC[op]
-            return Bool(slot=self.emit(lambda x: ufunc(x, c2), [sa], f"{op} {c2}", key=("compare", op, c2, sa)))
+            slot = self.emit(lambda x: ufunc(x, c2), [sa], f"{op} {c2}", key=("compare", op, c2, sa))
+            return Bool(slot=slot)
         if not _fits(alo, ahi, blo, bhi):
             return self.general(ra.compare, a, b, op, kinds=("bool",))
         _, (oa, ob) = self.common(oa, ob)
-        return Bool(slot=self.emit(k.binary(_UFUNC[op], oa, ob), [sa, sb], op, key=("compare", op, oa, ob, sa, sb)))
+        slot = self.emit(k.binary(_UFUNC[op], oa, ob), [sa, sb], op, key=("compare", op, oa, ob, sa, sb))
+        return Bool(slot=slot)
 
     def where(self, c: Bool, t: Num, o: Num) -> Num:
         if c.const is not None:
@@ -442,7 +444,8 @@ class Compiler:
             return Num(1, lo, hi, slot=self.emit(lambda x: x // d, [days.slot], "trunc"))
         if days.hi <= 0:
             return Num(1, lo, hi, slot=self.emit(lambda x: -((-x) // d), [days.slot], "trunc"))
-        return Num(1, lo, hi, slot=self.emit(lambda x: np.where(x >= 0, x // d, -((-x) // d)), [days.slot], "trunc"))
+        slot = self.emit(lambda x: np.where(x >= 0, x // d, -((-x) // d)), [days.slot], "trunc")
+        return Num(1, lo, hi, slot=slot)
 
     # ------------------------------------------------------------ conditions
     def band(self, a: Bool, b: Bool) -> Bool:
@@ -481,10 +484,14 @@ class Compiler:
         if o.const is False:
             return self.band(c, t)
         if t.const is False:  # o where c fails
-            return self.bnot(c) if o.const is True else Bool(slot=self.emit(k.and_not, [o.slot, c.slot], "and not", key=("and not", o.slot, c.slot)))
+            if o.const is True:
+                return self.bnot(c)
+            key = ("and not", o.slot, c.slot)
+            return Bool(slot=self.emit(k.and_not, [o.slot, c.slot], "and not", key=key))
         if o.const is True:
             return self.bor(self.bnot(c), t)
-        return Bool(slot=self.emit(k.choose, [c.slot, t.slot, o.slot], "where", key=("choose", c.slot, t.slot, o.slot)))
+        key = ("choose", c.slot, t.slot, o.slot)
+        return Bool(slot=self.emit(k.choose, [c.slot, t.slot, o.slot], "where", key=key))
 
     def bequal(self, a: Bool, b: Bool, op: str) -> Bool:
         if a.const is not None and b.const is not None:
@@ -649,8 +656,8 @@ class Compiler:
             outs.append(o)
             return len(outs) - 1
 
-        plan_lines = tuple(PlanLine(ln.key, ln.payment, ln.payer, ln.recipient, ln.period, ln.due, out(ln.amount))
-                           for ln in lines)
+        plan_lines = tuple(PlanLine(ln.key, ln.payment, ln.payer, ln.recipient, ln.period, ln.due,
+                                    out(ln.amount)) for ln in lines)
         total_out = out(total)
         event_outs = tuple((name, out(mask)) for name, mask in events.items())
         failed_out, negative_out = out(failed), out(negative)

@@ -44,202 +44,236 @@ class _Line:
 
 def compile_plan(contract: m.Contract, signature: Mapping[tuple, tuple]) -> Plan:
     """The plan of a contract for inputs of this signature (see the module docstring)."""
-    cp = Compiler(contract, signature)
-    lines: list[_Line] = []
-    events: dict[str, Bool] = {}
-    failed = FALSE
-    # extra bounds of the total of all lines, known from the semantics of the steps so far
-    # (a cap's result is at most the cap): interval arithmetic alone forgets that the lines
-    # of a total move together
-    extra: list = [None, None]
+    order = _Order(contract, Compiler(contract, signature))
+    order.payments()  # 1-3
+    order.caps_per_series_and_participant()  # 4
+    order.gates_on_total()  # 5
+    order.floors_on_total()  # 6
+    order.caps_on_total()  # 7
+    order.return_limits()  # 8
+    return order.finish()
 
-    def fail(bad: Bool) -> None:
-        nonlocal failed
-        failed = cp.bor(failed, bad)
 
-    def event(name: str, mask: Bool) -> None:
-        events[name] = cp.bor(events[name], mask) if name in events else mask
+class _Order:
+    """The lines, event masks and failures of the settlement being compiled, step by step."""
 
-    def total_of(group: list[int]) -> Num:
+    def __init__(self, contract: m.Contract, cp: Compiler):
+        self.contract, self.cp = contract, cp
+        self.lines: list[_Line] = []
+        self.events: dict[str, Bool] = {}
+        self.failed = FALSE
+        # bounds of the total of all lines known from the steps so far (a cap's result is at
+        # most the cap): interval arithmetic alone forgets that the lines of a total move together
+        self.extra: tuple[Fraction | None, Fraction | None] = (None, None)
+
+    # ------------------------------------------------------------ bookkeeping
+    def fail(self, bad: Bool) -> None:
+        self.failed = self.cp.bor(self.failed, bad)
+
+    def event(self, name: str, mask: Bool) -> None:
+        self.events[name] = self.cp.bor(self.events[name], mask) if name in self.events else mask
+
+    def everyone(self) -> list[int]:
+        return list(range(len(self.lines)))
+
+    def total_of(self, group: list[int]) -> Num:
         t = ZERO
         for i in group:
-            t = cp.add(t, lines[i].amount)
-        return cp.narrow(t, tuple(extra)) if len(group) == len(lines) else t
+            t = self.cp.add(t, self.lines[i].amount)
+        return self.cp.narrow(t, self.extra) if len(group) == len(self.lines) else t
 
-    def total_bounds() -> tuple | None:
-        b = total_of_bounds([ln.amount for ln in lines])
+    def total_bounds(self) -> tuple[Fraction, Fraction] | None:
+        b = total_of_bounds([ln.amount for ln in self.lines])
         if b is None:
             return None
-        lo = b[0] if extra[0] is None else max(b[0], extra[0])
-        hi = b[1] if extra[1] is None else min(b[1], extra[1])
-        return lo, hi
+        lo, hi = self.extra
+        return (b[0] if lo is None else max(b[0], lo)), (b[1] if hi is None else min(b[1], hi))
 
-    def capped(before, level: Num) -> None:
+    def capped(self, before, level: Num) -> None:
         """The total after a cut of the excess over `level` from all lines: at least
-        min(total, level); at most max(level, 0) — the cut stops at the level or when no
-        positive line is left — and at most the total."""
+        min(total, level); at most the total and at most max(level, 0) — the cut stops at the
+        level, or when no positive line is left."""
         lb = level.bounds()
         if before is None or lb is None:
-            extra[:] = [None, None]
-            return
-        extra[:] = [min(before[0], lb[0]), min(before[1], max(lb[1], 0))]
+            self.extra = (None, None)
+        else:
+            self.extra = (min(before[0], lb[0]), min(before[1], max(lb[1], 0)))
 
-    def cut_part(before, excess: Num) -> None:
-        """The total after a cut from some lines: down by at most the excess."""
+    def cut_part(self, before, excess: Num) -> None:
+        """The total after a cut from some of the lines: down by at most the excess."""
         eb = excess.bounds()
-        if before is None or eb is None:
-            extra[:] = [None, None]
-            return
-        extra[:] = [before[0] - max(eb[1], 0), before[1]]
+        self.extra = (None, None) if before is None or eb is None else (before[0] - max(eb[1], 0), before[1])
 
-    def cut(group: list[int], excess: Num, name: str) -> None:
-        _cut(cp, lines, group, excess, name, event)
+    def cut(self, group: list[int], excess: Num, name: str) -> None:
+        _cut(self.cp, self.lines, group, excess, name, self.event)
 
-    # 1-3: each payment, per period where it has one
-    for payment in contract.payments.values():
-        periods = contract.series[payment.series].periods if payment.series else (None,)
-        for period in periods:
-            if period is not None:
-                cp.period[payment.series] = period.name
-            raw, bad = cp.expr(payment.expr)
-            fail(bad)
-            amount = cp.round(raw)
-            for gate in contract.gates:
-                if gate.target != payment.name:
-                    continue
-                c, cb = cp.expr(gate.condition)
-                fail(cb)
-                event(f"gate {gate.clause.name}", cp.bnot(c))
-                amount = cp.where(c, amount, ZERO)
-            for fl in contract.floors:
-                if fl.target != payment.name:
-                    continue
-                applies = TRUE
-                if fl.when is not None:
-                    applies, wb = cp.expr(fl.when)
-                    fail(wb)
-                low, lb = cp.expr(fl.amount)
-                fail(cp.band(applies, lb))
-                low = cp.round(low)
-                lift = cp.band(applies, cp.compare(amount, low, "<"))
-                event(f"floor {fl.clause.name}", lift)
-                before, lowb = amount.bounds(), low.bounds()
-                amount = cp.where(lift, low, amount)
-                if before and lowb:  # raised to the floor where it applies: max(amount, low)
-                    floor_lo = max(before[0], lowb[0]) if applies.const is True else before[0]
-                    amount = cp.narrow(amount, (floor_lo, max(before[1], lowb[1])))
-            for cap in contract.caps:
-                if cap.kind != "payment" or cap.target != payment.name:
-                    continue
-                hi, hb = cp.expr(cap.amount)
-                fail(hb)
-                hi = cp.round(hi)
-                over = cp.compare(amount, hi, ">")
-                event(f"cap {cap.clause.name}", over)
-                before, hib = amount.bounds(), hi.bounds()
-                amount = cp.where(over, hi, amount)
-                if before and hib:  # min(amount, cap)
-                    amount = cp.narrow(amount, (min(before[0], hib[0]), min(before[1], hib[1])))
-            lines.append(_Line(("payment", payment.name, period.name if period else None),
-                               payment.name, payment.payer, payment.recipient,
-                               period.name if period else None, _due(contract, payment.due, period), amount))
-        if payment.series:
-            cp.period.pop(payment.series, None)
-    everyone = lambda: list(range(len(lines)))  # noqa: E731
-    # 4: caps per period series, then per participant
-    for cap in contract.caps:
-        if cap.kind == "series":
-            for period in contract.series[cap.target].periods:
-                cp.period[cap.target] = period.name
-                in_period = [i for i, ln in enumerate(lines) if ln.period == period.name]
-                hi, hb = cp.expr(cap.amount)
-                fail(hb)
-                hi = cp.round(hi)
-                before = total_bounds()
-                excess = cp.add(total_of(in_period), hi, -1)
-                cut(in_period, excess, f"cap {cap.clause.name}")
-                if len(in_period) == len(lines):
-                    capped(before, hi)
-                else:
-                    cut_part(before, excess)
-            cp.period.pop(cap.target, None)
-        elif cap.kind == "participant":
-            size = contract.cohorts[cap.target].size
-            hi, hb = cp.expr(cap.amount)
-            fail(hb)
-            hi = cp.round(cp.mul(hi, const(size)))
-            before = total_bounds()
-            cut(everyone(), cp.add(total_of(everyone()), hi, -1), f"cap {cap.clause.name}")
-            capped(before, hi)
-    # 5: gates on the total
-    for gate in contract.gates:
-        if gate.target != "total":
-            continue
-        c, cb = cp.expr(gate.condition)
-        fail(cb)
-        level, lb = cp.expr(gate.level)
-        fail(cp.bwhere(c, FALSE, lb))
-        level = cp.round(level)
-        before = total_bounds()
-        excess = cp.where(c, ZERO, cp.add(total_of(everyone()), level, -1))
-        cut(everyone(), excess, f"gate {gate.clause.name}")
-        if c.const is False:
-            capped(before, level)
-        elif before is None or level.bounds() is None:
-            extra[:] = [None, None]
-        else:  # cut back to the level where the condition fails: at least min(total, level)
-            extra[:] = [min(before[0], level.bounds()[0]), before[1]]
-    # 6: floors on the total (a top-up line from the floor clause)
-    for fl in contract.floors:
-        if fl.target != "total":
-            continue
+    def rounded(self, expr: m.Expr) -> Num:
+        value, bad = self.cp.expr(expr)
+        self.fail(bad)
+        return self.cp.round(value)
+
+    # ------------------------------------------------------------ the steps
+    def payments(self) -> None:
+        """1-3: each payment's formula, rounded, then its gates, floors and caps."""
+        contract, cp = self.contract, self.cp
+        for payment in contract.payments.values():
+            periods = contract.series[payment.series].periods if payment.series else (None,)
+            for period in periods:
+                if period is not None:
+                    cp.period[payment.series] = period.name
+                amount = self.rounded(payment.expr)
+                for gate in contract.gates:
+                    if gate.target == payment.name:
+                        c, cb = cp.expr(gate.condition)
+                        self.fail(cb)
+                        self.event(f"gate {gate.clause.name}", cp.bnot(c))
+                        amount = cp.where(c, amount, ZERO)
+                for fl in contract.floors:
+                    if fl.target == payment.name:
+                        amount = self.payment_floor(fl, amount)
+                for cap in contract.caps:
+                    if cap.kind == "payment" and cap.target == payment.name:
+                        hi = self.rounded(cap.amount)
+                        over = cp.compare(amount, hi, ">")
+                        self.event(f"cap {cap.clause.name}", over)
+                        before, hib = amount.bounds(), hi.bounds()
+                        amount = cp.where(over, hi, amount)
+                        if before and hib:  # min(amount, cap)
+                            amount = cp.narrow(amount, (min(before[0], hib[0]), min(before[1], hib[1])))
+                name = period.name if period else None
+                self.lines.append(_Line(("payment", payment.name, name), payment.name, payment.payer,
+                                        payment.recipient, name, _due(contract, payment.due, period), amount))
+            if payment.series:
+                cp.period.pop(payment.series, None)
+
+    def payment_floor(self, fl: m.Floor, amount: Num) -> Num:
+        cp = self.cp
         applies = TRUE
         if fl.when is not None:
             applies, wb = cp.expr(fl.when)
-            fail(wb)
+            self.fail(wb)
         low, lb = cp.expr(fl.amount)
-        fail(cp.band(applies, lb))
+        self.fail(cp.band(applies, lb))  # the amount counts only where the floor applies
         low = cp.round(low)
-        before = total_bounds()
-        shortfall = cp.add(low, total_of(everyone()), -1)
-        lift = cp.band(applies, cp.compare(shortfall, ZERO, ">"))
-        event(f"floor {fl.clause.name}", lift)
-        due = _due(contract, fl.due, None) if fl.due else max((ln.due for ln in lines if ln.due), default=None)
-        top_up = cp.narrow(cp.where(lift, shortfall, ZERO), (Fraction(0), None))  # lifted: shortfall > 0
-        lines.append(_Line(("floor", fl.clause.name, len(lines)), fl.clause.name, fl.payer or "",
-                           fl.recipient or "", None, due, top_up))
-        lowb = low.bounds()
-        if before is None or lowb is None:
-            extra[:] = [None, None]
-        else:  # the total becomes max(total, low) where the floor applies
-            extra[:] = [max(before[0], lowb[0]) if applies.const is True else before[0],
-                        max(before[1], lowb[1])]
-    # 7: caps on the total
-    for cap in contract.caps:
-        if cap.kind == "total":
-            hi, hb = cp.expr(cap.amount)
-            fail(hb)
-            hi = cp.round(hi)
-            before = total_bounds()
-            cut(everyone(), cp.add(total_of(everyone()), hi, -1), f"cap {cap.clause.name}")
-            capped(before, hi)
-    # 8: return limits, on the lines paid to each investor
-    for investor, principal in principals(contract).items():
-        for limit in contract.return_limits:
-            most = const(return_limit_amount(contract, limit, principal))
-            group = [i for i, ln in enumerate(lines) if ln.recipient == investor]
-            before = total_bounds()
-            excess = cp.add(total_of(group), most, -1)
-            cut(group, excess, f"return limit {limit.clause.name}")
-            if len(group) == len(lines):
-                capped(before, most)
-            else:
-                cut_part(before, excess)
-    negative = FALSE
-    for ln in lines:
-        negative = cp.bor(negative, cp.compare(ln.amount, ZERO, "<"))
-    total = total_of(everyone())
-    return cp.finish(lines, total, events, failed, negative)
+        lift = cp.band(applies, cp.compare(amount, low, "<"))
+        self.event(f"floor {fl.clause.name}", lift)
+        before, lowb = amount.bounds(), low.bounds()
+        amount = cp.where(lift, low, amount)
+        if before and lowb:  # raised to the floor where it applies: max(amount, low)
+            floor_lo = max(before[0], lowb[0]) if applies.const is True else before[0]
+            amount = cp.narrow(amount, (floor_lo, max(before[1], lowb[1])))
+        return amount
+
+    def caps_per_series_and_participant(self) -> None:
+        """4: caps per period series, then per participant."""
+        contract, cp = self.contract, self.cp
+        for cap in contract.caps:
+            if cap.kind == "series":
+                for period in contract.series[cap.target].periods:
+                    cp.period[cap.target] = period.name
+                    in_period = [i for i, ln in enumerate(self.lines) if ln.period == period.name]
+                    hi = self.rounded(cap.amount)
+                    before = self.total_bounds()
+                    excess = cp.add(self.total_of(in_period), hi, -1)
+                    self.cut(in_period, excess, f"cap {cap.clause.name}")
+                    if len(in_period) == len(self.lines):
+                        self.capped(before, hi)
+                    else:
+                        self.cut_part(before, excess)
+                cp.period.pop(cap.target, None)
+            elif cap.kind == "participant":
+                size = contract.cohorts[cap.target].size
+                hi, hb = cp.expr(cap.amount)
+                self.fail(hb)
+                hi = cp.round(cp.mul(hi, const(size)))
+                before = self.total_bounds()
+                everyone = self.everyone()
+                self.cut(everyone, cp.add(self.total_of(everyone), hi, -1), f"cap {cap.clause.name}")
+                self.capped(before, hi)
+
+    def gates_on_total(self) -> None:
+        """5: `total above L requires C` cuts the total back to L where C fails."""
+        cp = self.cp
+        for gate in self.contract.gates:
+            if gate.target != "total":
+                continue
+            c, cb = cp.expr(gate.condition)
+            self.fail(cb)
+            level, lb = cp.expr(gate.level)
+            self.fail(cp.bwhere(c, FALSE, lb))  # the level counts only where the condition fails
+            level = cp.round(level)
+            before = self.total_bounds()
+            everyone = self.everyone()
+            excess = cp.where(c, ZERO, cp.add(self.total_of(everyone), level, -1))
+            self.cut(everyone, excess, f"gate {gate.clause.name}")
+            if c.const is False:
+                self.capped(before, level)
+            elif before is None or level.bounds() is None:
+                self.extra = (None, None)
+            else:  # cut back to the level where the condition fails: at least min(total, level)
+                self.extra = (min(before[0], level.bounds()[0]), before[1])
+
+    def floors_on_total(self) -> None:
+        """6: a top-up line from the floor clause where the total is below the floor."""
+        cp, lines = self.cp, self.lines
+        for fl in self.contract.floors:
+            if fl.target != "total":
+                continue
+            applies = TRUE
+            if fl.when is not None:
+                applies, wb = cp.expr(fl.when)
+                self.fail(wb)
+            low, lb = cp.expr(fl.amount)
+            self.fail(cp.band(applies, lb))
+            low = cp.round(low)
+            before = self.total_bounds()
+            shortfall = cp.add(low, self.total_of(self.everyone()), -1)
+            lift = cp.band(applies, cp.compare(shortfall, ZERO, ">"))
+            self.event(f"floor {fl.clause.name}", lift)
+            due = _due(self.contract, fl.due, None) if fl.due else max(
+                (ln.due for ln in lines if ln.due), default=None)
+            top_up = cp.narrow(cp.where(lift, shortfall, ZERO), (Fraction(0), None))  # lifted: shortfall > 0
+            lines.append(_Line(("floor", fl.clause.name, len(lines)), fl.clause.name, fl.payer or "",
+                               fl.recipient or "", None, due, top_up))
+            lowb = low.bounds()
+            if before is None or lowb is None:
+                self.extra = (None, None)
+            else:  # the total becomes max(total, low) where the floor applies
+                self.extra = (max(before[0], lowb[0]) if applies.const is True else before[0],
+                              max(before[1], lowb[1]))
+
+    def caps_on_total(self) -> None:
+        """7: caps on the total."""
+        for cap in self.contract.caps:
+            if cap.kind == "total":
+                hi = self.rounded(cap.amount)
+                before = self.total_bounds()
+                everyone = self.everyone()
+                self.cut(everyone, self.cp.add(self.total_of(everyone), hi, -1), f"cap {cap.clause.name}")
+                self.capped(before, hi)
+
+    def return_limits(self) -> None:
+        """8: return limits, on the lines paid to each investor."""
+        contract = self.contract
+        for investor, principal in principals(contract).items():
+            for limit in contract.return_limits:
+                most = const(return_limit_amount(contract, limit, principal))
+                group = [i for i, ln in enumerate(self.lines) if ln.recipient == investor]
+                before = self.total_bounds()
+                excess = self.cp.add(self.total_of(group), most, -1)
+                self.cut(group, excess, f"return limit {limit.clause.name}")
+                if len(group) == len(self.lines):
+                    self.capped(before, most)
+                else:
+                    self.cut_part(before, excess)
+
+    def finish(self) -> Plan:
+        negative = FALSE
+        for ln in self.lines:
+            negative = self.cp.bor(negative, self.cp.compare(ln.amount, ZERO, "<"))
+        total = self.total_of(self.everyone())
+        return self.cp.finish(self.lines, total, self.events, self.failed, negative)
+
 
 def _cut(cp: Compiler, lines: list[_Line], group: list[int], excess: Num, name: str, event) -> None:
     """Cut `excess` from the lines of `group`, last-declared first (evaluate.Evaluator._cut)."""
@@ -281,10 +315,11 @@ def _cut(cp: Compiler, lines: list[_Line], group: list[int], excess: Num, name: 
     left = Num(den, math.ceil(e_lo * den), math.floor(e_hi * den), slot=outs[-1])
     event(name, cp.compare(left, excess, "<"))  # the excess fell: something was cut
 
+
 def _cut_general(cp: Compiler, lines: list[_Line], group: list[int], excess: Num, name: str,
                  event) -> None:
     *outs, any_cut = cp.general(_general_cut, _Size, excess, *[lines[i].amount for i in group],
-                                  kinds=("num",) * len(group) + ("bool",))
+                                kinds=("num",) * len(group) + ("bool",))
     for i, value in zip(group, outs):
         lines[i].amount = value
     event(name, any_cut)

@@ -105,7 +105,8 @@ def test_every_block_size_gives_the_scalar_settlement(path):
         assert_matches(contract, rows, out)
         whole = compile_vector(contract)(inputs, len(rows))
         for a, b in zip(out.lines, whole.lines):
-            assert [a.amount.value_at(i) for i in range(len(rows))] == [b.amount.value_at(i) for i in range(len(rows))]
+            n = len(rows)
+            assert [a.amount.value_at(i) for i in range(n)] == [b.amount.value_at(i) for i in range(n)]
         for name in whole.events:
             assert np.array_equal(out.events[name], whole.events[name])
 
@@ -178,8 +179,8 @@ def test_negative_amounts_and_every_rounding_mode(mode, step):
     money = st.integers(-10**8, 10**8)
 
     @SLOW
-    @given(st.lists(st.tuples(money, money, st.integers(-10**6, 10**6), st.booleans()), min_size=1, max_size=12),
-           st.sampled_from([1, 4, 1000]))
+    @given(st.lists(st.tuples(money, money, st.integers(-10**6, 10**6), st.booleans()),
+                    min_size=1, max_size=12), st.sampled_from([1, 4, 1000]))
     def run(data, block):
         xs, ys, rs, ok = zip(*data)
         inputs = columns(xs, ys, rs, ok)
@@ -201,7 +202,8 @@ def test_values_near_the_int64_limits_stay_exact(mode):
     contract = model(SIGNS, header(f"0.01 SEK {mode}"))
 
     @SLOW
-    @given(st.lists(st.tuples(NEAR, NEAR, NEAR, st.booleans()), min_size=1, max_size=8), st.sampled_from([1, 3, 64]))
+    @given(st.lists(st.tuples(NEAR, NEAR, NEAR, st.booleans()), min_size=1, max_size=8),
+           st.sampled_from([1, 3, 64]))
     def run(data, block):
         xs, ys, rs, ok = zip(*data)
         inputs = columns(xs, ys, rs, ok)
@@ -217,7 +219,8 @@ def test_a_plan_is_chosen_by_the_inputs_range():
     contract = model(SIGNS, header())
     vc = compile_vector(contract)
     for scale in (1, 2**60, 1):
-        inputs = columns([5 * scale, -3 * scale, 7], [2 * scale, 11, -scale], [999, -1000, 3 * scale], [True, False, True])
+        inputs = columns([5 * scale, -3 * scale, 7], [2 * scale, 11, -scale], [999, -1000, 3 * scale],
+                         [True, False, True])
         assert_matches(contract, rows_of(contract, inputs, 3), vc(inputs, 3))
     assert len(vc._plans) == 2
 
@@ -283,7 +286,8 @@ def test_norrkoping_cap_and_return_limit_are_decided_when_compiling():
     vc = compile_vector(contract)
     n = 300
     rng = np.random.default_rng(7)
-    inputs = {"actual_costs": R(rng.integers(0, 10**11, n), 100), "reference_costs": R(rng.integers(0, 10**11, n), 100),
+    inputs = {"actual_costs": R(rng.integers(0, 10**11, n), 100),
+              "reference_costs": R(rng.integers(0, 10**11, n), 100),
               "school_improved": rng.random(n) < 0.5, "completed": rng.random(n) < 0.9}
     out = vc(inputs, n)
     (plan,) = vc._plans.values()
@@ -334,8 +338,8 @@ def test_to_rational_of_no_values():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(-10**9, 10**9), st.booleans()), min_size=1, max_size=10),
-       st.sampled_from([1, 2, 1000]))
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(-10**9, 10**9), st.booleans()),
+                min_size=1, max_size=10), st.sampled_from([1, 2, 1000]))
 def test_division_by_a_measure_in_blocks(rows, block):
     """The Fraction fallback per block; E602 only where the division is on the path taken."""
     contract = model("""
@@ -407,7 +411,8 @@ def test_scalar_inputs_are_constants_of_the_plan():
     """A measure given as one value (not an array) is the same in every scenario."""
     contract = load_contract(ROOT / "contracts/norrkoping.sib")
     costs = np.array([62_000_000, 0, 40_000_000, 60_000_000, 55_000_000], dtype=np.int64) * 100
-    for reference, school in ((61_000_000, True), (R(6_100_000_000, 100), False), (Fraction(122_000_001, 2), False)):
+    constants = ((61_000_000, True), (R(6_100_000_000, 100), False), (Fraction(122_000_001, 2), False))
+    for reference, school in constants:
         inputs = {"actual_costs": R(costs, 100), "reference_costs": reference, "school_improved": school,
                   "completed": np.array([True, True, True, False, True])}
         out = compile_vector(contract)(inputs, 5)
