@@ -196,25 +196,26 @@ def prepare(contract: m.Contract, inputs: Mapping[str, object]) -> tuple[dict, t
                 if arr.ndim:
                     columns[key] = arr
             elif measure.ty.kind == DATE:
-                sig = _column(key, R(_ordinals(value), 1), columns)
+                sig = _column(key, _ordinals(value), 1, columns)
             else:
-                sig = _column(key, to_rational(value), columns)
+                r = to_rational(value)
+                sig = _column(key, r.num, r.den, columns)
             signature.append((key, sig))
     return columns, tuple(signature)
 
 
-def _column(key: tuple, r: R, columns: dict) -> tuple:
-    num = r.num
+def _column(key: tuple, num, den: int, columns: dict) -> tuple:
+    """A numeric column (numerators over den): its signature; the column goes into `columns`."""
     if not isinstance(num, np.ndarray) or num.ndim == 0:
         value = num.item() if isinstance(num, np.ndarray) else num
-        return ("const", Fraction(value) / r.den)
+        return ("const", Fraction(value) / den)
     if num.dtype.kind in "iu":
         lo, hi = (int(num.min()), int(num.max())) if num.size else (0, 0)
         lo, hi = _coarse(lo, hi)
         if -_LIMIT < lo and hi < _LIMIT:
             columns[key] = num.astype(np.int64, copy=False)
-            return ("int", r.den, lo, hi)
-    columns[key] = R(np.asarray(num, dtype=object), r.den, None)
+            return ("int", den, lo, hi)
+    columns[key] = R(np.asarray(num, dtype=object), den, None)
     return ("general",)
 
 

@@ -75,9 +75,10 @@ class Plan:
         single = n <= block
         store: list = [None] * len(self.outs)
         if not single:
-            # the arrays of all results in one buffer per dtype, not one allocation each: glibc
-            # keeps a large buffer mapped from call to call, while several smaller ones are given
-            # back and fault in again (at 100,000 scenarios 0.2 ms instead of 2.2 ms a call)
+            # the arrays of all results as rows of one buffer per dtype, not one allocation each:
+            # glibc keeps one large buffer mapped from call to call, while several smaller ones
+            # are given back and fault in again (a call of 100,000 scenarios took 7 ms, 5 of them
+            # filling fresh result arrays; now 3 ms)
             for dtype in (np.int64, bool):
                 kind = "num" if dtype is np.int64 else "bool"
                 mine = [i for i, out in enumerate(self.outs) if out.slot is not None and out.kind == kind]
