@@ -6,16 +6,21 @@ exactly — no float is involved. How:
 
 * A numeric value is a *rational array* `R(num, den)`: an integer numerator array and one
   positive integer denominator shared by all scenarios (money in öre is `R(öre, 100)`,
-  `reference_costs * 60 / 61` is `R(…, 6100)`). Sums align denominators, products multiply
-  them, division by a constant multiplies the denominator. Dates are day ordinals.
-* Numerators are int64 while a bound on their magnitude, carried through every operation,
-  stays below 2**62; an operation that could overflow switches that value to numpy object
-  arrays of Python ints (exact, slower) — per value, never silently.
-* Division by a value that varies between scenarios has no common denominator: that one
-  construct falls back to object arrays of `Fraction` (exact). A zero divisor marks the
-  scenario as failed (E602 in the scalar path) instead of raising, because both branches of
-  an `if` are computed for all scenarios; a failure only counts where the branch is taken.
-* Rounding is integer floor division with the remainder compared to one half.
+  `reference_costs * 60 / 61` is `R(…, 6100)`). Dates are day ordinals (rarray.py).
+* A call looks at its inputs' *signature* — each column's denominator and the range of its
+  numerators — and compiles the contract once per signature into a plan (vector_settle.py): a
+  fixed list of numpy steps with static denominators, folded constants and value ranges that
+  make overflow checks static and drop the gates, floors, caps and cuts that cannot act for
+  this batch. Plans are cached, so the chunks of a simulation share one or a few.
+* The plan runs over blocks of `block` scenarios (default `BLOCK`), freeing each value after
+  its last use, so the arrays a block works on stay in the CPU cache (the trick of numexpr).
+  The blocks are the same code as one call on a smaller input: chunks (`evaluate_chunks`,
+  `simulate.settle_chunk`) and blocks give the same results.
+* Where the ranges cannot rule out an overflow, or a divisor varies by scenario, that value is
+  computed exactly on the general path: object arrays of Python ints or of `Fraction`s. A zero
+  divisor marks the scenario as failed (E602 in the scalar path) instead of raising, because
+  both branches of an `if` are computed for all scenarios; a failure only counts where the
+  branch is taken.
 
 `compile_vector(contract)(inputs)` takes `{measure: array}` (a per-period measure takes
 `{period: array}`; numbers as ints, Fractions, Decimals or `R`; booleans as bool arrays; dates as
@@ -27,446 +32,26 @@ also how Dask can distribute it (docs/performance.md).
 from __future__ import annotations
 
 import datetime
-import math
+import threading
 from collections.abc import Callable, Iterator, Mapping
-from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
 
 from . import model as m
 from .units import BOOL, DATE
-from .evaluate import principals, return_limit_amount
-from .values import Rounding
-
-_LIMIT = 2**62
-_EPOCH = datetime.date(1970, 1, 1).toordinal()
-
-
-class R:
-    """A rational array: num / den, den > 0 a Python int. `bound` ≥ max |num|, or None for object arrays."""
-
-    __slots__ = ("num", "den", "bound")
-
-    def __init__(self, num, den: int = 1, bound: int | None = -1):
-        self.num, self.den = num, int(den)
-        if bound == -1:
-            bound = _bound_of(num)
-        self.bound = bound
-
-    # --- representation helpers
-    @staticmethod
-    def const(value: Fraction | int) -> R:
-        value = Fraction(value)
-        return R(value.numerator, value.denominator, abs(value.numerator))
-
-    def scaled(self, factor: int) -> R:
-        """Same value, denominator × factor."""
-        if factor == 1:
-            return self
-        return _mul_int(self, factor, self.den * factor)
-
-    def fractions(self) -> np.ndarray:
-        """Element-wise exact `Fraction`s (object array), for fallbacks and tests."""
-        num = np.asarray(self.num)
-        if num.dtype == object:
-            return np.array([Fraction(x) / self.den for x in num.ravel()], dtype=object).reshape(num.shape) \
-                if num.ndim else np.array(Fraction(num.item()) / self.den, dtype=object)
-        return np.array([Fraction(int(x), self.den) for x in num.ravel()], dtype=object).reshape(num.shape)
-
-    def value_at(self, i: int) -> Fraction:
-        """Scenario i's exact value (a constant is the same in every scenario)."""
-        num = self.num
-        x = num[i] if isinstance(num, np.ndarray) and num.ndim else (num.item() if isinstance(num, np.ndarray) else num)
-        return Fraction(int(x), self.den) if isinstance(x, (int, np.integer)) else Fraction(x) / self.den
-
-    def __repr__(self) -> str:
-        return f"R({self.num!r}, {self.den})"
-
-
-def _bound_of(num) -> int | None:
-    if isinstance(num, (int, np.integer)):
-        return abs(int(num))
-    if isinstance(num, Fraction):
-        return None
-    num = np.asarray(num)
-    if num.dtype == object:
-        return None
-    if num.size == 0:
-        return 0
-    return int(max(abs(int(num.max())), abs(int(num.min()))))
-
-
-def _is_obj(r: R) -> bool:
-    return r.bound is None
-
-
-def _to_object(num):
-    if isinstance(num, np.ndarray) and num.dtype != object:
-        return num.astype(object)
-    return num
-
-
-def _mul_int(r: R, k: int, den: int) -> R:
-    if r.bound is not None and r.bound * abs(k) < _LIMIT:
-        return R(r.num * k, den, r.bound * abs(k))
-    return R(_to_object(r.num) * k, den, None)
-
-
-def _obj_fraction(r: R):
-    """As a Fraction-valued object array (or a Fraction for a scalar)."""
-    if isinstance(r.num, np.ndarray):
-        return _to_object(r.num) * Fraction(1, r.den) if r.den != 1 else _to_object(r.num)
-    return Fraction(r.num, r.den) if not isinstance(r.num, Fraction) else r.num / r.den
-
-
-def _align(a: R, b: R) -> tuple[R, R, int]:
-    den = math.lcm(a.den, b.den)
-    return a.scaled(den // a.den), b.scaled(den // b.den), den
-
-
-def _is_zero(r: R) -> bool:
-    return not isinstance(r.num, np.ndarray) and not isinstance(r.num, Fraction) and r.num == 0
-
-
-def add(a: R, b: R, sign: int = 1) -> R:
-    if _is_zero(b):  # arrays are never changed in place, so a value may be shared
-        return a
-    if _is_zero(a) and sign > 0:
-        return b
-    a, b, den = _align(a, b)
-    if a.bound is not None and b.bound is not None and a.bound + b.bound < _LIMIT:
-        return R(a.num + b.num if sign > 0 else a.num - b.num, den, a.bound + b.bound)
-    an, bn = _to_object(a.num), _to_object(b.num)
-    return R(an + bn if sign > 0 else an - bn, den, None)
-
-
-def mul(a: R, b: R) -> R:
-    if a.bound is not None and b.bound is not None and a.bound * b.bound < _LIMIT:
-        return _reduce(R(a.num * b.num, a.den * b.den, a.bound * b.bound))
-    return _reduce(R(_to_object(a.num) * _to_object(b.num), a.den * b.den, None))
-
-
-def _reduce(r: R) -> R:
-    """Keep denominators small: divide out a common factor when the numerator is a constant."""
-    if not isinstance(r.num, np.ndarray) and not isinstance(r.num, Fraction):
-        f = Fraction(int(r.num), r.den)
-        return R(f.numerator, f.denominator, abs(f.numerator))
-    return r
-
-
-def neg(a: R) -> R:
-    return R(-a.num, a.den, a.bound)
-
-
-def absolute(a: R) -> R:
-    return R(abs(a.num), a.den, a.bound)
-
-
-def compare(a: R, b: R, op: str):
-    a, b, _ = _align(a, b)
-    an, bn = (a.num, b.num) if (a.bound is not None and b.bound is not None) else (_to_object(a.num), _to_object(b.num))
-    result = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
-              "==": np.equal, "!=": np.not_equal}[op](an, bn)
-    return np.asarray(result, dtype=bool) if isinstance(result, np.ndarray) else bool(result)
-
-
-def where(c, t, o):
-    """Choose per scenario; c is a bool array or bool; t and o are R, bool arrays or bools."""
-    if isinstance(c, (bool, np.bool_)):
-        return t if c else o
-    if isinstance(t, R):
-        t, o, den = _align(t, o)
-        if t.bound is not None and o.bound is not None:
-            return R(np.where(c, t.num, o.num), den, max(t.bound, o.bound))
-        return R(np.where(c, _to_object(t.num), _to_object(o.num)), den, None)
-    return np.where(c, t, o)
-
-
-def minimum(a: R, b: R) -> R:
-    return where(compare(a, b, "<="), a, b)
-
-
-def maximum(a: R, b: R) -> R:
-    return where(compare(a, b, ">="), a, b)
-
-
-def divide_const(a: R, c: Fraction) -> R:
-    """a / c for a nonzero constant c: exact, stays integer."""
-    c = Fraction(c)
-    p, q = c.numerator, c.denominator
-    if p < 0:
-        a, p = neg(a), -p
-    r = _mul_int(a, q, a.den * p)
-    g = math.gcd(q, p)
-    if g > 1 and r.bound is not None:  # numerator multiplied by q, den by p: cancel common part
-        return R(r.num // g, r.den // g, r.bound // g)
-    return r
-
-
-def round_to(a: R, rounding: Rounding) -> R:
-    """Rounding.apply element-wise, exactly: floor division and the remainder against one half."""
-    step = Fraction(rounding.step)
-    # units = num * q / (den * p)
-    p, q = step.numerator, step.denominator
-    if a.bound is None and isinstance(a.num, np.ndarray) and a.num.size and isinstance(
-            a.num.flat[0], Fraction):
-        fn = np.frompyfunc(lambda x: rounding.apply(Fraction(x) / a.den) / step, 1, 1)
-        units = fn(a.num).astype(object)
-        units = np.array([int(u) for u in units.ravel()], dtype=object).reshape(units.shape)
-        return _units(units, p, q)
-    top = _mul_int(a, q, 1)
-    d = a.den * p
-    whole = top.num // d
-    rest2 = 2 * (top.num - whole * d)  # 2·remainder, compared with d
-    mode = rounding.mode
-    if mode == "down":
-        n = whole
-    elif mode == "up":
-        n = whole + (rest2 != 0)
-    else:
-        above, exact_half = rest2 > d, rest2 == d
-        if mode == "half up":
-            tie = (top.num >= 0)
-        elif mode == "half down":
-            tie = (top.num < 0)
-        else:  # half even
-            tie = (whole % 2 != 0)
-        n = whole + (above | (exact_half & tie))
-    if isinstance(n, np.ndarray) and n.dtype == bool:
-        n = n.astype(np.int64)
-    return _units(n, p, q)
-
-
-def _units(n, p: int, q: int) -> R:
-    b = _bound_of(n)
-    if b is not None and b * p < _LIMIT:
-        return R(n * p if p != 1 else n, q, b * p)
-    return R(_to_object(n) * p, q, None)
-
-
-# ---------------------------------------------------------------- inputs
-def to_rational(values, size: int | None = None) -> R:
-    """An array of outcome numbers (ints, Fractions, Decimals, str) as an exact R."""
-    if isinstance(values, R):
-        return values
-    arr = np.asarray(values)
-    if arr.dtype.kind in "iu":
-        return R(arr.astype(np.int64), 1)
-    if arr.dtype.kind == "f":
-        raise TypeError("floats are not exact: quantise outcomes to integers or Fractions first")
-    fr = [Fraction(Decimal(x)) if isinstance(x, (str, Decimal)) else Fraction(x) for x in arr.ravel()]
-    den = 1
-    for f in fr:
-        den = math.lcm(den, f.denominator)
-    nums = [f.numerator * (den // f.denominator) for f in fr]
-    bound = max((abs(x) for x in nums), default=0)
-    if bound < _LIMIT:
-        return R(np.array(nums, dtype=np.int64).reshape(arr.shape), den, bound)
-    return R(np.array(nums, dtype=object).reshape(arr.shape), den, None)
-
-
-def _to_ordinals(values) -> np.ndarray:
-    arr = np.asarray(values)
-    if arr.dtype.kind == "M":
-        return arr.astype("datetime64[D]").astype(np.int64) + _EPOCH
-    return np.array([d.toordinal() for d in arr.ravel()], dtype=np.int64)
-
-
-# ---------------------------------------------------------------- expressions
-class _Eval:
-    def __init__(self, vc: VectorContract, inputs: Mapping[str, object], size: int):
-        self.vc, self.inputs, self.size = vc, inputs, size
-        self.cache: dict = {}
-        self.period: dict[str, str] = {}
-        self.failed = np.zeros(size, dtype=bool)
-        self.divisions: list[m.Op] = []  # divisions that met a zero divisor in some scenario
-        self.payments: dict[str, R] | None = None
-        self.total: R | None = None
-
-    def input(self, e: m.Input):
-        key = (e.name, self.period.get(e.ty.series) if e.ty.series else None)
-        if key in self.cache:
-            return self.cache[key]
-        raw = self.inputs[e.name]
-        if e.ty.series:
-            raw = raw[self.period[e.ty.series]]
-        if e.ty.kind == BOOL:
-            value = np.asarray(raw, dtype=bool)
-        elif e.ty.kind == DATE:
-            v = _to_ordinals(raw)
-            value = R(v, 1)
-        else:
-            value = to_rational(raw)
-        self.cache[key] = value
-        return value
-
-    def var(self, name: str):
-        vc = self.vc
-        if name in vc.constants:
-            return R.const(vc.constants[name])
-        definition = vc.contract.definitions[name]
-        key = ("def", name, self.period.get(definition.ty.series) if definition.ty.series else None)
-        if key not in self.cache:
-            value, bad = self.expr(definition.expr)
-            if definition.indexation is not None:
-                ix = definition.indexation
-                value = mul(value, R.const((1 + ix.rate) ** ix.years))
-            self.cache[key] = (value, bad)
-        return self.cache[key]
-
-    # Every expression returns (value, bad): bad is None or a bool array of scenarios where a
-    # division by zero was evaluated on the taken path (the scalar path raises E602 there).
-    def expr(self, e: m.Expr):
-        if isinstance(e, m.Const):
-            v = e.value
-            if isinstance(v, bool):
-                return v, None
-            if isinstance(v, datetime.date):
-                return R(v.toordinal(), 1, v.toordinal()), None
-            return R.const(v), None
-        if isinstance(e, m.Input):
-            return self.input(e), None
-        if isinstance(e, m.Var):
-            if e.name in self.vc.constants:
-                return R.const(self.vc.constants[e.name]), None
-            return self.var(e.name)
-        if isinstance(e, m.PaymentRef):
-            return self.payments[e.name], None
-        if isinstance(e, m.Total):
-            return self.total, None
-        if isinstance(e, m.Cond):
-            c, cb = self.expr(e.cond)
-            t, tb = self.expr(e.then)
-            o, ob = self.expr(e.otherwise)
-            return where(c, t, o), _or(cb, _pick(c, tb, ob))
-        if isinstance(e, m.Sum):
-            periods = [p.name for p in self.vc.contract.series[e.series].periods]
-            saved = self.period.get(e.series)
-            acc, bad = R.const(0), None
-            for p in periods:
-                self.period[e.series] = p
-                v, b = self.expr(e.operand)
-                acc, bad = add(acc, v), _or(bad, b)
-            if saved is None:
-                self.period.pop(e.series, None)
-            else:
-                self.period[e.series] = saved
-            return acc, bad
-        if isinstance(e, m.Steps):
-            x, bad = self.expr(e.subject)
-            result, rb = self.expr(e.below)
-            for threshold, value_expr in zip(e.thresholds, e.values):
-                v, vb = self.expr(value_expr)
-                hit = compare(x, R.const(threshold), ">=")
-                result, rb = where(hit, v, result), _pick(hit, vb, rb)
-            return result, _or(bad, rb)
-        if isinstance(e, m.Interp):
-            x, bad = self.expr(e.subject)
-            xs, ys = e.xs, e.ys
-            result = R.const(ys[-1])
-            # scalar: x <= xs[0] → ys[0]; first i with x <= xs[i] → segment i; else ys[-1]
-            for i in range(len(xs) - 1, 0, -1):
-                seg = add(R.const(ys[i - 1]),
-                          divide_const(mul(R.const(ys[i] - ys[i - 1]), add(x, R.const(xs[i - 1]), -1)),
-                                       xs[i] - xs[i - 1]))
-                result = where(compare(x, R.const(xs[i]), "<="), seg, result)
-            result = where(compare(x, R.const(xs[0]), "<="), R.const(ys[0]), result)
-            return result, bad
-        assert isinstance(e, m.Op), e
-        return self.op(e)
-
-    def op(self, e: m.Op):
-        op = e.op
-        if op in ("and", "or"):
-            a, ab = self.expr(e.args[0])
-            b, bb = self.expr(e.args[1])
-            if op == "and":  # b only evaluated where a holds
-                return np.logical_and(a, b) if _arr(a, b) else (a and b), _or(ab, _pick(a, bb, None))
-            return np.logical_or(a, b) if _arr(a, b) else (a or b), _or(ab, _pick(a, None, bb))
-        vals = [self.expr(a) for a in e.args]
-        bad = None
-        for _, b in vals:
-            bad = _or(bad, b)
-        args = [v for v, _ in vals]
-        if op == "neg":
-            return neg(args[0]), bad
-        if op == "not":
-            return np.logical_not(args[0]) if isinstance(args[0], np.ndarray) else not args[0], bad
-        if op == "abs":
-            return absolute(args[0]), bad
-        if op in ("min", "max"):
-            acc = args[0]
-            for v in args[1:]:  # Python's min/max keep the first of equal values: same value here
-                acc = minimum(acc, v) if op == "min" else maximum(acc, v)
-            return acc, bad
-        a, b = args
-        if op in ("<", "<=", ">", ">=", "==", "!="):
-            if isinstance(a, R):
-                return compare(a, b, op), bad
-            fn = {"==": np.equal, "!=": np.not_equal}[op]
-            return fn(a, b), bad
-        if op == "+":
-            if e.ty.kind == DATE:
-                return self._add_days(e, a, b, 1), bad
-            return add(a, b), bad
-        if op == "-":
-            if e.ty.kind == DATE:
-                return self._add_days(e, a, b, -1), bad
-            return add(a, b, -1), bad
-        if op in ("*", "of"):
-            return mul(a, b), bad
-        if op == "/":
-            if not isinstance(b.num, np.ndarray):
-                c = Fraction(b.num) / b.den
-                if c == 0:
-                    self.divisions.append(e)
-                    return R.const(0), _or(bad, np.ones(self.size, dtype=bool))
-                return divide_const(a, c), bad
-            # fallback: a divisor that varies by scenario — exact Fractions, per element
-            zero = compare(b, R.const(0), "==")
-            safe = where(zero, R.const(1), b)
-            q = np.asarray(_obj_fraction(a), dtype=object) / np.asarray(_obj_fraction(safe), dtype=object)
-            q = np.broadcast_to(q, (self.size,)).copy()
-            q[zero] = Fraction(0)
-            if zero.any():
-                self.divisions.append(e)
-            return R(q, 1, None), _or(bad, zero if zero.any() else None)
-        raise AssertionError(op)
-
-    def _add_days(self, e: m.Op, a: R, b: R, sign: int) -> R:
-        date_first = e.args[0].ty.kind == DATE
-        date, days = (a, b) if date_first else (b, a)
-        # int(days): truncation toward zero, as timedelta(days=int(days)) in the scalar path
-        if days.bound is not None:
-            t = np.where(days.num >= 0, days.num // days.den, -((-days.num) // days.den)) \
-                if isinstance(days.num, np.ndarray) else int(Fraction(days.num, days.den))
-        else:
-            t = np.array([int(Fraction(x) / days.den) for x in np.asarray(days.num).ravel()], dtype=np.int64)
-        return R(date.num + sign * t, 1)
-
-
-def _arr(*xs) -> bool:
-    return any(isinstance(x, np.ndarray) for x in xs)
-
-
-def _or(a, b):
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a | b
-
-
-def _pick(c, t, o):
-    """Failure mask of a choice: t's failures where c holds, o's elsewhere."""
-    if t is None and o is None:
-        return None
-    if isinstance(c, (bool, np.bool_)):
-        return t if c else o
-    t = np.zeros_like(c) if t is None else t
-    o = np.zeros_like(c) if o is None else o
-    return np.where(c, t, o)
+from .vector_plan import Plan
+from .vector_settle import compile_plan
+from .rarray import _LIMIT, R, _to_ordinals, add, to_rational
+from .rarray import (  # noqa: F401  (the operations on R are public here too)
+    absolute, compare, divide_const, maximum, minimum, mul, neg, round_to, where)
+
+# Scenarios per block. Measured on the development machine (2 CPUs, 1 MB L2, 32 MB L3): at
+# 1,000,000 scenarios blocks of 64 k–128 k are equally fast (16 k: +25 %, 256 k: +25 %); at 128 k a
+# chunk of `sibc simulate` (100,000) is one block, not 65,536 + 34,464 with the results copied,
+# which makes a chunk about twice as fast.
+BLOCK = 131_072
+_PLANS = 32  # plans kept per contract (one per input signature)
 
 
 # ---------------------------------------------------------------- settlement
@@ -482,14 +67,15 @@ class VectorSettlement:
     """N settlements: per line an exact amount array, the total, events and failure masks."""
 
     def __init__(self, size: int, lines: list[VectorLine], events: dict[str, np.ndarray],
-                 failed: np.ndarray, negative: np.ndarray, step: Fraction):
+                 failed: np.ndarray, negative: np.ndarray, step: Fraction, total: R | None = None):
         self.size, self.lines, self.events = size, lines, events
         self.failed, self.negative = failed, negative
         self.step = step
         self.divisions: list = []  # where a division by zero made scenarios fail (for E602)
-        total = R.const(0)
-        for ln in lines:
-            total = add(total, ln.amount)
+        if total is None:  # the plan computes the total with the lines; otherwise add them up
+            total = R.const(0)
+            for ln in lines:
+                total = add(total, ln.amount)
         self.total = total
 
     def minor(self, r: R, scale: int = 100) -> np.ndarray:
@@ -497,8 +83,9 @@ class VectorSettlement:
         num = np.broadcast_to(np.asarray(r.num), (self.size,))
         if scale % r.den == 0:
             k = scale // r.den
-            if r.bound is not None and r.bound * k < _LIMIT:
-                return (num * k).astype(np.int64)
+            if r.bound is not None and r.bound * k < _LIMIT:  # in int64 before multiplying: no int32 wrap
+                num = num.astype(np.int64, copy=False)
+                return num * k if k != 1 else num.copy()
             return np.array([int(x) * k for x in num], dtype=np.int64)
         out = np.array([Fraction(x) * scale / r.den for x in num], dtype=object)
         if any(v.denominator != 1 for v in out):
@@ -523,168 +110,182 @@ class VectorSettlement:
 class VectorContract:
     """`compile_vector(contract)`: call it with arrays of outcomes."""
 
-    def __init__(self, contract: m.Contract):
+    def __init__(self, contract: m.Contract, block: int = BLOCK):
+        if block < 1:
+            raise ValueError("block must be at least 1 scenario")
         self.contract = contract
         self.rounding = contract.rounding
-        self.constants = {n: i.amount for n, i in contract.investments.items()}
-        self.constants.update({n: Fraction(c.size) for n, c in contract.cohorts.items()})
+        self.block = block
+        self._plans: dict[tuple, Plan] = {}
+        self._last: tuple | None = None  # the signature the last plan was compiled for
+        self._lock = threading.Lock()  # one compiled contract may serve several threads (Dask)
 
-    def _due(self, due: m.Due, period: m.Period | None):
-        if due.date is not None:
-            return due.date
-        if due.days_after_end is not None:
-            end = period.end if period else (self.contract.term[1] if self.contract.term else None)
-            return end + datetime.timedelta(days=due.days_after_end) if end else None
-        return None
+    def __getstate__(self) -> dict:
+        """Pickled without its plans (closures over numpy): a process pool or Dask worker
+        compiles its own on first use."""
+        return {"contract": self.contract, "block": self.block}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["contract"], state["block"])
+
+    def plan(self, signature: tuple) -> Plan:
+        """The compiled plan for inputs of this signature (see `prepare`).
+
+        A plan compiled for ranges of values holds for any narrower ones, so a cached plan whose
+        ranges cover the signature's is used. Otherwise the plan is compiled for the hull of
+        this signature and the previous one when that widens no range beyond twice its
+        magnitude: chunks of one simulation, whose extremes differ a little, then share one or
+        two plans instead of compiling most of them (≈ 2 ms each)."""
+        with self._lock:
+            plan = self._plans.get(signature)
+            if plan is None:
+                plan = next((p for sig, p in reversed(self._plans.items()) if _covers(sig, signature)), None)
+            if plan is None:
+                target = _hull(self._last, signature) if self._last else signature
+                plan = compile_plan(self.contract, dict(target))
+                self._last = target
+                self._remember(target, plan)
+            self._remember(signature, plan)
+            return plan
+
+    def _remember(self, signature: tuple, plan: Plan) -> None:
+        if signature not in self._plans and len(self._plans) >= _PLANS:
+            self._plans.pop(next(iter(self._plans)))
+        self._plans[signature] = plan
 
     def __call__(self, inputs: Mapping[str, object], size: int | None = None) -> VectorSettlement:
         if size is None:
             size = _size_of(inputs)
-        contract, rnd = self.contract, self.rounding
-        ev = _Eval(self, inputs, size)
-        failed = np.zeros(size, dtype=bool)
-        events: dict[str, np.ndarray] = {}
-        lines: list[VectorLine] = []
-
-        def fail(bad):
-            nonlocal failed
-            if bad is not None:
-                failed = failed | bad
-
-        def event(name, mask):
-            mask = np.broadcast_to(np.asarray(mask, dtype=bool), (size,))
-            events[name] = events[name] | mask if name in events else mask.copy()
-
-        def cut(group: list[VectorLine], excess: R, name: str):
-            any_cut = np.zeros(size, dtype=bool)
-            for ln in reversed(group):
-                positive = compare(excess, R.const(0), ">")
-                if not np.any(positive):  # nothing (left) to cut in any scenario: the loop is done
-                    break
-                c = minimum(ln.amount, excess)
-                c = where(positive & compare(c, R.const(0), ">"), c, R.const(0))
-                any_cut = any_cut | compare(c, R.const(0), ">")
-                ln.amount = add(ln.amount, c, -1)
-                excess = add(excess, c, -1)
-            event(name, any_cut)
-
-        def total_of(group):
-            t = R.const(0)
-            for ln in group:
-                t = add(t, ln.amount)
-            return t
-
-        # 1-3
-        for payment in contract.payments.values():
-            periods = contract.series[payment.series].periods if payment.series else (None,)
-            for period in periods:
-                if period is not None:
-                    ev.period[payment.series] = period.name
-                raw, bad = ev.expr(payment.expr)
-                fail(bad)
-                amount = round_to(raw, rnd)
-                for gate in contract.gates:
-                    if gate.target != payment.name:
-                        continue
-                    c, cb = ev.expr(gate.condition)
-                    fail(cb)
-                    event(f"gate {gate.clause.name}", np.logical_not(c))
-                    amount = where(c, amount, R.const(0))
-                for fl in contract.floors:
-                    if fl.target != payment.name:
-                        continue
-                    applies = True
-                    if fl.when is not None:
-                        applies, wb = ev.expr(fl.when)
-                        fail(wb)
-                    low, lb = ev.expr(fl.amount)
-                    fail(_pick(applies, lb, None))
-                    low = round_to(low, rnd)
-                    lift = np.logical_and(applies, compare(amount, low, "<"))
-                    event(f"floor {fl.clause.name}", lift)
-                    amount = where(lift, low, amount)
-                for cap in contract.caps:
-                    if cap.kind != "payment" or cap.target != payment.name:
-                        continue
-                    hi, hb = ev.expr(cap.amount)
-                    fail(hb)
-                    hi = round_to(hi, rnd)
-                    over = compare(amount, hi, ">")
-                    event(f"cap {cap.clause.name}", over)
-                    amount = where(over, hi, amount)
-                lines.append(VectorLine(("payment", payment.name, period.name if period else None),
-                                        payment.name, payment.payer, payment.recipient,
-                                        period.name if period else None, self._due(payment.due, period), amount))
-            if payment.series:
-                ev.period.pop(payment.series, None)
-        # 4
-        for cap in contract.caps:
-            if cap.kind == "series":
-                for period in contract.series[cap.target].periods:
-                    ev.period[cap.target] = period.name
-                    in_period = [ln for ln in lines if ln.period == period.name]
-                    hi, hb = ev.expr(cap.amount)
-                    fail(hb)
-                    hi = round_to(hi, rnd)
-                    cut(in_period, add(total_of(in_period), hi, -1), f"cap {cap.clause.name}")
-                ev.period.pop(cap.target, None)
-            elif cap.kind == "participant":
-                size_ = contract.cohorts[cap.target].size
-                hi, hb = ev.expr(cap.amount)
-                fail(hb)
-                hi = round_to(mul(hi, R.const(size_)), rnd)
-                cut(lines, add(total_of(lines), hi, -1), f"cap {cap.clause.name}")
-        # 5
-        for gate in contract.gates:
-            if gate.target != "total":
-                continue
-            c, cb = ev.expr(gate.condition)
-            fail(cb)
-            level, lb = ev.expr(gate.level)
-            fail(_pick(c, None, lb))
-            level = round_to(level, rnd)
-            excess = where(c, R.const(0), add(total_of(lines), level, -1))
-            cut(lines, excess, f"gate {gate.clause.name}")
-        # 6
-        for fl in contract.floors:
-            if fl.target != "total":
-                continue
-            applies = True
-            if fl.when is not None:
-                applies, wb = ev.expr(fl.when)
-                fail(wb)
-            low, lb = ev.expr(fl.amount)
-            fail(_pick(applies, lb, None))
-            low = round_to(low, rnd)
-            shortfall = add(low, total_of(lines), -1)
-            lift = np.logical_and(applies, compare(shortfall, R.const(0), ">"))
-            event(f"floor {fl.clause.name}", lift)
-            due = self._due(fl.due, None) if fl.due else max((ln.due for ln in lines if ln.due), default=None)
-            lines.append(VectorLine(("floor", fl.clause.name, len(lines)), fl.clause.name, fl.payer or "",
-                                    fl.recipient or "", None, due, where(lift, shortfall, R.const(0))))
-        # 7
-        for cap in contract.caps:
-            if cap.kind == "total":
-                hi, hb = ev.expr(cap.amount)
-                fail(hb)
-                hi = round_to(hi, rnd)
-                cut(lines, add(total_of(lines), hi, -1), f"cap {cap.clause.name}")
-        # 8
-        for investor, principal in principals(contract).items():
-            for limit in contract.return_limits:
-                most = return_limit_amount(contract, limit, principal)
-                to_investor = [ln for ln in lines if ln.recipient == investor]
-                cut(to_investor, add(total_of(to_investor), R.const(most), -1),
-                    f"return limit {limit.clause.name}")
-        failed = failed | ev.failed
-        negative = np.zeros(size, dtype=bool)
-        for ln in lines:
-            negative = negative | compare(ln.amount, R.const(0), "<")
-        for name in list(events):
-            events[name] = np.asarray(events[name])
-        settled = VectorSettlement(size, lines, events, failed, negative, Fraction(rnd.step))
-        settled.divisions = ev.divisions if failed.any() else []
+        columns, signature = prepare(self.contract, inputs)
+        plan = self.plan(signature)
+        values = plan.run(columns, size, self.block)
+        lines = [VectorLine(pl.key, pl.payment, pl.payer, pl.recipient, pl.period, pl.due, values[pl.amount])
+                 for pl in plan.lines]
+        events = {name: values[i] for name, i in plan.events}
+        failed = values[plan.failed]
+        settled = VectorSettlement(size, lines, events, failed, values[plan.negative],
+                                   Fraction(self.rounding.step), total=values[plan.total])
+        settled.divisions = [e for e, i in plan.divisions if values[i]] if failed.any() else []
         return settled
+
+
+# ---------------------------------------------------------------- inputs
+def prepare(contract: m.Contract, inputs: Mapping[str, object]) -> tuple[dict, tuple]:
+    """The columns a plan reads — per (measure, period): int64 numerators, a bool array, or an R
+    on the general path — and the signature that selects the plan.
+
+    A numeric column's signature is its denominator and the smallest and largest numerator,
+    widened to 4 significant bits (`_coarse`): the plan's decisions hold for any values in the
+    range, and the next chunk of similar scenarios reuses the plan. Measures missing from
+    `inputs` are left out (using one raises KeyError, as `inputs[name]` would)."""
+    columns: dict = {}
+    signature = []
+    for name, measure in contract.measures.items():
+        if name not in inputs:
+            continue
+        raw = inputs[name]
+        series = measure.ty.series
+        periods = [p.name for p in contract.series[series].periods] if series else [None]
+        for period in periods:
+            if period is not None:
+                if period not in raw:
+                    continue
+                value = raw[period]
+            else:
+                value = raw
+            key = (name, period)
+            if measure.ty.kind == BOOL:
+                arr = np.asarray(value, dtype=bool)
+                sig = ("bool const", bool(arr)) if arr.ndim == 0 else ("bool",)
+                if arr.ndim:
+                    columns[key] = arr
+            elif measure.ty.kind == DATE:
+                sig = _column(key, _ordinals(value), 1, columns)
+            else:
+                r = to_rational(value)
+                sig = _column(key, r.num, r.den, columns)
+            signature.append((key, sig))
+    return columns, tuple(signature)
+
+
+def _column(key: tuple, num, den: int, columns: dict) -> tuple:
+    """A numeric column (numerators over den): its signature; the column goes into `columns`."""
+    if not isinstance(num, np.ndarray) or num.ndim == 0:
+        value = num.item() if isinstance(num, np.ndarray) else num
+        return ("const", Fraction(value) / den)
+    if num.dtype.kind in "iu":
+        lo, hi = (int(num.min()), int(num.max())) if num.size else (0, 0)
+        lo, hi = _coarse(lo, hi)
+        if -_LIMIT < lo and hi < _LIMIT:
+            columns[key] = num.astype(np.int64, copy=False)
+            return ("int", den, lo, hi)
+    columns[key] = R(np.asarray(num, dtype=object), den, None)
+    return ("general",)
+
+
+def _ordinals(values):
+    arr = np.asarray(values)
+    if arr.ndim == 0:
+        day = arr.item()
+        if isinstance(day, datetime.datetime):
+            day = day.date()
+        return day.toordinal() if isinstance(day, datetime.date) else int(
+            np.datetime64(day, "D").astype(np.int64)) + _EPOCH
+    return _to_ordinals(arr)
+
+
+_EPOCH = datetime.date(1970, 1, 1).toordinal()
+
+
+def _coarse(lo: int, hi: int) -> tuple[int, int]:
+    """[lo, hi] widened outward to numbers of at most 4 significant bits (at most 2× wider
+    near zero, ≤ 12.5 % elsewhere), keeping each bound's sign."""
+    def up(x: int) -> int:  # the smallest m·2^e ≥ x with m < 16
+        e = max(0, x.bit_length() - 4)
+        return -((-x) >> e) << e
+
+    def down(x: int) -> int:  # the largest m·2^e ≤ x with m < 16
+        e = max(0, x.bit_length() - 4)
+        return (x >> e) << e
+
+    return (down(lo) if lo >= 0 else -up(-lo)), (up(hi) if hi >= 0 else -down(-hi))
+
+
+def _covers(wide: tuple, narrow: tuple) -> bool:
+    """Whether a plan compiled for `wide` holds for inputs of signature `narrow`: the same
+    columns, kinds, denominators and constants, each range containing the other's."""
+    if len(wide) != len(narrow):
+        return False
+    for (key, a), (key2, b) in zip(wide, narrow):
+        if key != key2:
+            return False
+        if a != b and not (a[0] == b[0] == "int" and a[1] == b[1] and a[2] <= b[2] and b[3] <= a[3]):
+            return False
+    return True
+
+
+def _hull(last: tuple, signature: tuple) -> tuple:
+    """The signature covering both `last` and `signature` if no bound of `signature` changes sign
+    or more than doubles in magnitude to get there; otherwise `signature` itself."""
+    if len(last) != len(signature):
+        return signature
+    out = []
+    for (key, a), (key2, b) in zip(last, signature):
+        if key != key2 or (a != b and not (a[0] == b[0] == "int" and a[1] == b[1])):
+            return signature
+        if a == b:
+            out.append((key, b))
+            continue
+        lo, hi = min(a[2], b[2]), max(a[3], b[3])
+        if not (_near(lo, b[2]) and _near(hi, b[3])):
+            return signature
+        out.append((key, ("int", b[1], lo, hi)))
+    return tuple(out)
+
+
+def _near(wider: int, bound: int) -> bool:
+    return (wider > 0) == (bound > 0) and (wider < 0) == (bound < 0) and \
+        abs(wider).bit_length() <= abs(bound).bit_length() + 1
 
 
 def _size_of(inputs: Mapping[str, object]) -> int:
@@ -697,9 +298,9 @@ def _size_of(inputs: Mapping[str, object]) -> int:
     return 1
 
 
-def compile_vector(contract: m.Contract) -> VectorContract:
+def compile_vector(contract: m.Contract, block: int = BLOCK) -> VectorContract:
     """The contract as a function over arrays of outcomes (see the module docstring)."""
-    return VectorContract(contract)
+    return VectorContract(contract, block)
 
 
 def chunks(n: int, chunk: int) -> Iterator[tuple[int, int]]:
