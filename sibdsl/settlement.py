@@ -4,8 +4,9 @@ A settlement keeps what the evaluator computed, exactly: each line's amount as a
 Fraction and its trail as compact records. What people and reports read — `Decimal`
 amounts, `Step` objects, sums per party, investor returns — is derived from those on first
 read and kept (`derived`): a settlement computed in a loop that only looks at the total does
-not pay for the rest, and every view is the same on every read. Equality compares the exact
-data the views are derived from.
+not pay for the rest, and every view is the same on every read, whatever Decimal context is
+current then (sums run in `values.EXACT`). Equality compares the exact data the views are
+derived from.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import attrs
 
 from .diagnostics import Diagnostic
 from .model import ClauseRef
-from .values import divide, to_decimal
+from .values import EXACT, divide, to_decimal
 
 Exact = Fraction | int  # a whole amount is an int (see compiler.py)
 
@@ -133,7 +134,10 @@ class Settlement:
 
     @derived
     def total(self) -> Decimal:
-        return sum((ln.amount for ln in self.lines), Decimal(0))
+        total = Decimal(0)
+        for ln in self.lines:
+            total = EXACT.add(total, ln.amount)
+        return total
 
     @derived
     def by_recipient(self) -> dict[str, Decimal]:
@@ -147,7 +151,7 @@ class Settlement:
         sums: dict[str, Decimal] = {}
         for ln in self.lines:
             key = getattr(ln, party)
-            sums[key] = sums.get(key, Decimal(0)) + ln.amount
+            sums[key] = EXACT.add(sums.get(key, Decimal(0)), ln.amount)
         return sums
 
     @derived

@@ -104,9 +104,9 @@ def rounder(step: Decimal, mode: str) -> Callable[[Fraction | int], Fraction | i
     return apply
 
 
-# Decimal operations below run in this context so that no digit is lost however long the
-# amount (the default context keeps 28 significant digits).
-_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+# Decimal operations on amounts run in this context so that no digit is lost however long the
+# amount (the default context keeps 28 significant digits, and the caller's context is theirs).
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 def to_decimal(value: Fraction | int, places: int | None = None) -> Decimal:
@@ -119,7 +119,7 @@ def to_decimal(value: Fraction | int, places: int | None = None) -> Decimal:
     if type(value) is int:
         if places is None:
             return Decimal(value)
-        return Decimal(value * 10**places).scaleb(-places, _EXACT)
+        return Decimal(value * 10**places).scaleb(-places, EXACT)
     n, d = value.numerator, value.denominator
     if places is None:
         d2, scale = d, 0  # d = 2^a·5^b·d2: the expansion is finite iff d2 == 1, with max(a, b) digits
@@ -135,12 +135,12 @@ def to_decimal(value: Fraction | int, places: int | None = None) -> Decimal:
             fives += 1
         if d2 == 1:
             scale += max(twos, fives)
-            return Decimal(n * 10**scale // d).scaleb(-scale, _EXACT)
+            return Decimal(n * 10**scale // d).scaleb(-scale, EXACT)
         places = 12
     q, r = divmod(n * 10**places, d)  # value·10^places = q + r/d, 0 <= r < d
     if 2 * r > d or (2 * r == d and q % 2):
         q += 1
-    result = Decimal(q).scaleb(-places, _EXACT)
+    result = Decimal(q).scaleb(-places, EXACT)
     return result.copy_negate() if q == 0 and n < 0 else result  # −0.000000, as Decimal rounds it
 
 

@@ -4,7 +4,7 @@ no value, and the settlement's views derived from the exact result."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import pytest
@@ -114,3 +114,15 @@ def test_settlement_views_are_derived_once_and_equality_uses_the_exact_data():
     assert first.returns[0].received == Decimal(10_000_000) and first.returns[0].net == 0
     assert first.returns[0].limit == Decimal(12_329_863)
     assert first.by_recipient == {"lsv": Decimal(10_000_000)}
+
+
+def test_settlement_sums_do_not_depend_on_the_decimal_context_they_are_read_in():
+    m = model("measure v: money\npayment p = v from city to fund\npayment q = v * 3 from city to fund\n")
+    big = "123 456 789 012 345 678 901 234 567 SEK"  # 27 digits: the sum needs 28, the context gets 5
+    settlement = compile_contract(m).evaluate(load_outcomes(m, text=json.dumps({"v": big}), name="o.json"))
+    with localcontext() as ctx:
+        ctx.prec = 5
+        total, by_payer = settlement.total, settlement.by_payer
+    expected = Decimal(big.replace(" ", "").removesuffix("SEK")) * 4
+    assert total == expected and by_payer == {"city": expected}
+
