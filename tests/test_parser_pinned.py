@@ -22,6 +22,7 @@ import attrs
 import pytest
 
 from sibdsl import SibError, Source
+from sibdsl.limits import MAX_DEPTH
 from sibdsl.parser import parse
 from sibdsl.source import Span
 
@@ -54,8 +55,8 @@ EDGES = {  # what the files above do not show: limits, keywords as names, line e
     "edge:empty": "",
     "edge:comment only": "# nothing here\n",
     "edge:parentheses last": _H + "define x = (1 SEK + 2 SEK)\npayment p = -(x) * (2) from a to b\n",
-    "edge:keywords as names": _H + "measure version: number\nmeasure source: money\ndefine per = source * version\n"
-                              "payment total_paid = per from a to b\n",
+    "edge:keywords as names": _H + "measure version: number\nmeasure source: money\n"
+                              "define per = source * version\npayment total_paid = per from a to b\n",
     "edge:crlf": _H.replace("\n", "\r\n") + '"""two\r\nlines"""\r\npayment p = 1 SEK from a to b\r\n',
     "edge:many parentheses": _H + "payment p = " + "(" * 300 + "1 SEK" + ")" * 300 + " from a to b\n",
     "edge:deep sum": "define x = " + "+".join(["1"] * 1000),
@@ -126,3 +127,31 @@ def test_spans_agree_with_the_source_positions(name):
     assert len(found) > 100
     for span in found:
         assert span == source.span(span.start, span.end), span
+
+
+def test_the_basic_lexer_reads_what_the_contextual_lexer_reads():
+    """Where the basic lexer's parse succeeds, the contextual lexer's builds the same tree, spans
+    included (the reasoning is in sibdsl/parser.py's docstring); where it fails on a correct text,
+    the contextual one is used."""
+    from sibdsl.parser import _builder, _problems
+
+    both = fallback = 0
+    for name, text in TEXTS.items():
+        _problems.found = []
+        try:
+            fast = _builder("basic").parse(text)
+        except Exception:  # noqa: BLE001 — syntax errors; the texts with a keyword as a name
+            fast = None
+        try:
+            slow = _builder("contextual").parse(text)
+        except Exception:  # noqa: BLE001
+            assert fast is None, name
+            continue
+        if fast is None:
+            fallback += 1
+            continue
+        both += 1
+        assert (fast.span, fast.depth) == (slow.span, slow.depth), name
+        if fast.depth <= MAX_DEPTH:  # deeper ones are refused (E106) and too deep to print
+            assert _fields(fast.value) == _fields(slow.value), name
+    assert both > 50 and fallback >= 2
