@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import attrs
+import hypothesis
 import pytest
 
 from sibdsl import SibError, Source, parse
@@ -123,3 +124,13 @@ def test_human_rendering_shows_the_line_and_a_caret():
         '2 | party x "X" payer\n'
         "  |             ^^^^^ not expected here"
     )
+
+
+@hypothesis.given(hypothesis.strategies.text(alphabet="ab\n\r§", max_size=40), hypothesis.strategies.data())
+def test_source_positions_count_lines_at_line_feeds(text, data):
+    source = Source("t.sib", text)
+    offset = data.draw(hypothesis.strategies.integers(0, len(text)))
+    line_start = text.rfind("\n", 0, offset) + 1
+    assert source.position(offset) == (text.count("\n", 0, offset) + 1, offset - line_start + 1)
+    assert source.line_count == text.count("\n") + 1
+
