@@ -17,6 +17,7 @@ from . import limits
 from . import model as m
 from . import syntax as s
 from .diagnostics import Diagnostic, Label, did_you_mean, has_errors
+from .gcpause import paused
 from .source import Source, Span
 from .units import (
     BOOL,
@@ -62,6 +63,7 @@ class _Entry:
     clause: m.ClauseRef
 
 
+@paused()
 def check(tree: s.Contract, source: Source) -> tuple[m.Contract | None, list[Diagnostic]]:
     checker = _Checker(tree, source)
     contract = checker.run()

@@ -36,6 +36,7 @@ from lark import Token
 
 from . import syntax as s
 from .diagnostics import Diagnostic, SibError, did_you_mean
+from .gcpause import paused
 from .limits import MAX_DEPTH, MAX_DIGITS, MAX_ERRORS, MAX_SOURCE_CHARS
 from .source import NO_SPAN, Source, Span
 
@@ -92,6 +93,7 @@ def _builder(lexer: str) -> lark.Lark:
 
 
 # ---------------------------------------------------------------- public entry points
+@paused()
 def parse(source: Source) -> s.Contract:
     """Parse a contract; raise SibError with all syntax errors found."""
     if len(source.text) > MAX_SOURCE_CHARS:

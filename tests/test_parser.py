@@ -134,3 +134,20 @@ def test_source_positions_count_lines_at_line_feeds(text, data):
     assert source.position(offset) == (text.count("\n", 0, offset) + 1, offset - line_start + 1)
     assert source.line_count == text.count("\n") + 1
 
+
+def test_parse_and_check_leave_the_garbage_collector_as_they_found_it():
+    import gc
+
+    from sibdsl import check_source
+
+    good, bad = 'contract "T" currency SEK rounding 1 SEK half up\n', "define x = (\n"
+    assert gc.isenabled()
+    for text in (good, bad):
+        check_source(Source("t.sib", text))
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        check_source(Source("t.sib", good))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
