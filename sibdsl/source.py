@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @attrs.frozen
@@ -45,7 +48,8 @@ class Source:
     @classmethod
     def from_path(cls, path: str | Path) -> Source:
         """Read a UTF-8 file; raises OSError / UnicodeDecodeError for the caller to report."""
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
         text = data.decode("utf-8-sig")
         return cls(str(path), text)
 
