@@ -87,6 +87,7 @@ class _Checker:
         self.inline_gates: list[m.Gate] = []
         self.measures: dict[str, m.Measure] = {}
         self.constants: dict[str, Fraction] = {}  # investments and cohort sizes, fixed at signing
+        self.hints: dict[tuple, str] = {}  # see missing_hint
 
     # ------------------------------------------------------------ reporting
     def error(self, code: str, message: str, span: Span | None, *, label: str = "", hint: str = "",
@@ -243,17 +244,8 @@ class _Checker:
     def lookup(self, ident: s.Ident | s.Ref, wanted: tuple[str, ...], what: str) -> _Entry | None:
         entry = self.names.get(ident.name)
         if entry is None:
-            candidates = [n for n, e in self.names.items() if e.kind in wanted]
-            hint = did_you_mean(ident.name, candidates)
-            if not hint and what == "value":
-                hint = (f"declare it first, e.g. `measure {ident.name}: boolean` for a measured outcome "
-                        f"or `define {ident.name} = …` for a derived value")
-            elif not hint:
-                plural = {"party": "parties", "period series": "period series"}.get(what, what + "s")
-                hint = (f"the {plural} are: {', '.join(sorted(candidates)[:8])}" if candidates
-                        else f"declare the {what} first")
             self.error("E201", f"no {what} is called `{ident.name}`", ident.span, label="not defined",
-                       hint=hint)
+                       hint=self.missing_hint(ident.name, wanted, what))
             return None
         if entry.kind not in wanted:
             self.error("E204", f"`{ident.name}` is a {entry.kind}, not a {what}", ident.span,
@@ -261,6 +253,23 @@ class _Checker:
                        hint=_kind_hint(entry.kind, what))
             return None
         return entry
+
+    def missing_hint(self, name: str, wanted: tuple[str, ...], what: str) -> str:
+        """The hint for a name nobody declared. Remembered per name: "did you mean" compares it with
+        every declared name, and a name used in thousands of places made checking quadratic."""
+        key = (name, wanted, what)
+        if key not in self.hints:
+            candidates = [n for n, e in self.names.items() if e.kind in wanted]
+            hint = did_you_mean(name, candidates)
+            if not hint and what == "value":
+                hint = (f"declare it first, e.g. `measure {name}: boolean` for a measured outcome "
+                        f"or `define {name} = …` for a derived value")
+            elif not hint:
+                plural = {"party": "parties", "period series": "period series"}.get(what, what + "s")
+                hint = (f"the {plural} are: {', '.join(sorted(candidates)[:8])}" if candidates
+                        else f"declare the {what} first")
+            self.hints[key] = hint
+        return self.hints[key]
 
     # ------------------------------------------------------------ parties, term, periods, cohorts
     def check_parties(self) -> dict[str, m.Party]:

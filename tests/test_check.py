@@ -368,3 +368,17 @@ def test_a_cycle_is_reported_where_it_is_entered_first():
     _, diagnostics = contract("measure x: money\ndefine c1 = c2 + x\ndefine c2 = c3 + x\ndefine c3 = c1\n"
                               "define e = f\ndefine f = x\npayment p = e from city to fund\n")
     assert [d.message for d in diagnostics if d.code == "E203"] == ["`c1` depends on itself: c1 → c2 → c3 → c1"]
+
+
+def test_the_hint_for_a_name_used_many_times_is_worked_out_once(monkeypatch):
+    import importlib
+
+    checker = importlib.import_module("sibdsl.check")  # `sibdsl.check` is the function
+    calls = []
+    real = checker.did_you_mean
+    monkeypatch.setattr(checker, "did_you_mean", lambda name, candidates: calls.append(name) or real(
+        name, candidates))
+    _, diagnostics = contract("measure savings: money\n"
+                              + "".join(f"define d{i} = savigns * {i}\n" for i in range(50)))
+    hints = {d.hint for d in diagnostics if d.code == "E201"}
+    assert hints == {"did you mean `savings`?"} and calls == ["savigns"]
