@@ -19,7 +19,9 @@ Three lark parsers share grammar/sib.lark:
     next — and to locate nesting deeper than MAX_DEPTH.
 When the basic lexer's parse succeeds, the contextual lexer would have read the same tokens: each
 token it read was acceptable where it stood, and the contextual lexer tries the same terminals
-in the same order, only fewer of them. So the first parser decides for every correct contract.
+in the same order, only fewer of them (tests/test_parser_pinned.py compares the two on every
+contract text in the repository). A text the basic lexer cannot parse goes to the tree parser,
+and if that finds no error, to the builder with the contextual lexer.
 """
 
 from __future__ import annotations
