@@ -51,7 +51,7 @@ DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
     "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause",
 )
-_RESUME = re.compile(r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)", re.M)
+_RESUME = r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)"  # compiled on the first error
 
 
 def grammar_path() -> Path:
@@ -272,7 +272,7 @@ def _diagnose(source: Source, error: lark.exceptions.UnexpectedInput, accepts: s
                 source, source.span(start, end), label="reserved word",
                 hint=f"choose another name; the reserved words are {', '.join(DECLARATION_KEYWORDS)}",
             )
-        if str(token) in DECLARATION_KEYWORDS and _RESUME.match(source.text, line_start):
+        if str(token) in DECLARATION_KEYWORDS and re.compile(_RESUME, re.M).match(source.text, line_start):
             return Diagnostic(
                 "E102", f"`{token}` starts a new declaration, but the one before it is not finished;"
                 f" expected {expected}", source, source.span(start, end),
@@ -307,7 +307,7 @@ def _describe_token(token: Token) -> str:
 
 def _skip_declaration(text: str, pos: int) -> str | None:
     """Blank out (keeping line breaks) the declaration around pos, so parsing can go on."""
-    starts = [m.start() for m in _RESUME.finditer(text)]
+    starts = [m.start() for m in re.finditer(_RESUME, text, re.M)]
     # An error at the very start of a declaration belongs to the unfinished one before it.
     line_start = text.rfind("\n", 0, pos) + 1
     at_start = line_start in starts and not text[line_start:pos].strip()
