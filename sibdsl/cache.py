@@ -37,7 +37,8 @@ def code_digest() -> bytes:
     top = os.path.dirname(_HERE)
     modules = sorted(os.path.relpath(os.path.join(folder, name), top)
                      for folder, _, names in os.walk(_HERE) for name in names if name.endswith(".py"))
-    grammars = [os.path.join(os.path.basename(_HERE), "grammar", "sib.lark"), os.path.join("grammar", "sib.lark")]
+    grammars = [os.path.join(os.path.basename(_HERE), "grammar", "sib.lark"),  # in a wheel
+                os.path.join("grammar", "sib.lark")]  # in a checkout
     for relative in modules + [g for g in grammars if os.path.exists(os.path.join(top, g))]:
         digest.update(relative.encode())
         with open(os.path.join(top, relative), "rb") as handle:
