@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
@@ -35,6 +34,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .check import check
     from .diagnostics import Diagnostic, SibError
     from .evaluate import Evaluator, compile_contract
@@ -70,12 +71,13 @@ def __getattr__(name: str):
 def read_source(path: str | Path) -> Source:
     """Read a contract file; raise SibError(E001) if it cannot be read as UTF-8 text."""
     from .diagnostics import SibError
-    from .outcomes import read_error
     from .source import Source
 
     try:
         return Source.from_path(path)
     except (OSError, UnicodeDecodeError) as err:
+        from .outcomes import read_error  # not imported by a `check` that reads its file
+
         raise SibError([read_error(str(path), err)]) from None
 
 

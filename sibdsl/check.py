@@ -17,6 +17,7 @@ from . import limits
 from . import model as m
 from . import syntax as s
 from .diagnostics import Diagnostic, Label, did_you_mean, has_errors
+from .gcpause import paused
 from .source import Source, Span
 from .units import (
     BOOL,
@@ -62,6 +63,7 @@ class _Entry:
     clause: m.ClauseRef
 
 
+@paused()
 def check(tree: s.Contract, source: Source) -> tuple[m.Contract | None, list[Diagnostic]]:
     checker = _Checker(tree, source)
     contract = checker.run()
@@ -85,6 +87,7 @@ class _Checker:
         self.inline_gates: list[m.Gate] = []
         self.measures: dict[str, m.Measure] = {}
         self.constants: dict[str, Fraction] = {}  # investments and cohort sizes, fixed at signing
+        self.hints: dict[tuple, str] = {}  # see missing_hint
 
     # ------------------------------------------------------------ reporting
     def error(self, code: str, message: str, span: Span | None, *, label: str = "", hint: str = "",
@@ -105,9 +108,8 @@ class _Checker:
         measures = self.check_measures()  # first: every expression below may refer to a measure
         cohorts = self.check_cohorts()
         investments = self.check_investments(parties)
-        for name, entry in self.names.items():
-            if entry.kind in ("define", "baseline"):
-                self.definition(name)
+        for name in self.definition_order():
+            self.definition(name)
         payments = self.check_payments(parties, term)
         gates = self.check_gates(payments)
         floors = self.check_floors(payments, parties)
@@ -242,17 +244,8 @@ class _Checker:
     def lookup(self, ident: s.Ident | s.Ref, wanted: tuple[str, ...], what: str) -> _Entry | None:
         entry = self.names.get(ident.name)
         if entry is None:
-            candidates = [n for n, e in self.names.items() if e.kind in wanted]
-            hint = did_you_mean(ident.name, candidates)
-            if not hint and what == "value":
-                hint = (f"declare it first, e.g. `measure {ident.name}: boolean` for a measured outcome "
-                        f"or `define {ident.name} = …` for a derived value")
-            elif not hint:
-                plural = {"party": "parties", "period series": "period series"}.get(what, what + "s")
-                hint = (f"the {plural} are: {', '.join(sorted(candidates)[:8])}" if candidates
-                        else f"declare the {what} first")
             self.error("E201", f"no {what} is called `{ident.name}`", ident.span, label="not defined",
-                       hint=hint)
+                       hint=self.missing_hint(ident.name, wanted, what))
             return None
         if entry.kind not in wanted:
             self.error("E204", f"`{ident.name}` is a {entry.kind}, not a {what}", ident.span,
@@ -260,6 +253,23 @@ class _Checker:
                        hint=_kind_hint(entry.kind, what))
             return None
         return entry
+
+    def missing_hint(self, name: str, wanted: tuple[str, ...], what: str) -> str:
+        """The hint for a name nobody declared. Remembered per name: "did you mean" compares it with
+        every declared name, and a name used in thousands of places made checking quadratic."""
+        key = (name, wanted, what)
+        if key not in self.hints:
+            candidates = [n for n, e in self.names.items() if e.kind in wanted]
+            hint = did_you_mean(name, candidates)
+            if not hint and what == "value":
+                hint = (f"declare it first, e.g. `measure {name}: boolean` for a measured outcome "
+                        f"or `define {name} = …` for a derived value")
+            elif not hint:
+                plural = {"party": "parties", "period series": "period series"}.get(what, what + "s")
+                hint = (f"the {plural} are: {', '.join(sorted(candidates)[:8])}" if candidates
+                        else f"declare the {what} first")
+            self.hints[key] = hint
+        return self.hints[key]
 
     # ------------------------------------------------------------ parties, term, periods, cohorts
     def check_parties(self) -> dict[str, m.Party]:
@@ -423,6 +433,39 @@ class _Checker:
             else:
                 seen[o.key] = o
         return seen
+
+    def definition_order(self) -> list[str]:
+        """The definitions and baselines in the order in which `definition`, called for each in
+        declaration order, would finish them: every one after those it refers to, depth first, in
+        the order its formulas name them. Called in this order, each finds what it needs already
+        checked, so a chain of thousands of definitions written top-down is checked without
+        recursing through the chain (which ran out of stack at ≈ 140). With a cycle: declaration
+        order, and `definition` reports the cycle as before."""
+        kinds = ("define", "baseline")
+        declared = [name for name, entry in self.names.items() if entry.kind in kinds]
+        declared_set = set(declared)
+        refers = {name: [r for r in _refs(self.names[name].node) if r in declared_set] for name in declared}
+        order: list[str] = []
+        state: dict[str, bool] = {}  # False while its references are being visited, True when done
+        for root in declared:
+            if root in state:
+                continue
+            state[root] = False
+            stack = [(root, iter(refers[root]))]
+            while stack:
+                name, references = stack[-1]
+                for ref in references:
+                    if ref not in state:
+                        state[ref] = False
+                        stack.append((ref, iter(refers[ref])))
+                        break
+                    if state[ref] is False:
+                        return declared  # a cycle
+                else:
+                    stack.pop()
+                    state[name] = True
+                    order.append(name)
+        return order
 
     def definition(self, name: str) -> m.Definition | None:
         if name in self.definitions:
@@ -1070,6 +1113,29 @@ def _declaration(item) -> tuple[str, s.Ident | None, s.Text | None]:
             return kind, None, None
         return kind, item.decl.name, item.decl.label
     return "term", None, None
+
+
+def _refs(node: s.Define | s.Baseline) -> list[str]:
+    """The names a definition's formulas refer to, in the order the checker meets them."""
+    roots = [node.expr] + [o.value.rate for o in getattr(node, "options", ()) if o.key == "indexed"]
+    names, stack = [], roots[::-1]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, s.Ref):
+            names.append(e.name)
+        elif isinstance(e, s.Binary):
+            stack += (e.right, e.left)
+        elif isinstance(e, s.Unary):
+            stack.append(e.operand)
+        elif isinstance(e, s.If):
+            stack += (e.otherwise, e.then, e.cond)
+        elif isinstance(e, s.Call):
+            stack += e.args[::-1]
+        elif isinstance(e, s.Tiers):
+            stack += [x for row in e.rows[::-1] for x in (row.value, row.threshold)] + [e.below, e.subject]
+        elif isinstance(e, s.Interpolate):
+            stack += [x for point in e.points[::-1] for x in (point.y, point.x)] + [e.subject]
+    return names
 
 
 def _money(value: Fraction, currency: str) -> str:

@@ -139,13 +139,12 @@ def check(files: tuple[str, ...], fmt: str, run_verify: bool, use_cache: bool) -
 def _check_one(path: str, run_verify: bool, use_cache: bool) -> tuple[list[Diagnostic], str]:
     """The diagnostics and summary line of one file: from the cache when its bytes are unchanged
     (the result does not depend on the file's name: the name is added when it is shown)."""
-    from pathlib import Path
-
     from . import cache
     from .source import Source
 
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
         text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         data = text = None

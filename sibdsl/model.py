@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import attrs
 
+from .nodes import node
 from .source import NO_SPAN, Span
 from .syntax import Text
 from .units import Type
@@ -21,7 +22,7 @@ def _span():
 
 
 # ---------------------------------------------------------------- clauses
-@attrs.frozen
+@node
 class ClauseRef:
     """The clause a value or a payment line comes from: what an audit trail cites."""
 
@@ -38,14 +39,14 @@ class ClauseRef:
 
 
 # ---------------------------------------------------------------- expressions
-@attrs.frozen
+@node
 class Const:
     value: Value
     ty: Type
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Input:
     """A measured outcome supplied by the evaluator."""
 
@@ -54,7 +55,7 @@ class Input:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Var:
     """A definition, baseline, investment or cohort size."""
 
@@ -63,7 +64,7 @@ class Var:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class PaymentRef:
     """The settled amount of a payment (guarantees only)."""
 
@@ -72,7 +73,7 @@ class PaymentRef:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Total:
     """The settled total payout (guarantees only)."""
 
@@ -80,7 +81,7 @@ class Total:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Op:
     """Operators and functions: + - * / of neg not and or < <= > >= == != min max abs."""
 
@@ -90,7 +91,7 @@ class Op:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Cond:
     cond: Expr
     then: Expr
@@ -99,7 +100,7 @@ class Cond:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Sum:
     """Sum of a per-period value over every period of its series."""
 
@@ -109,7 +110,7 @@ class Sum:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Steps:
     """Step table: `below` under thresholds[0]; values[i] from thresholds[i] (inclusive) up."""
 
@@ -121,7 +122,7 @@ class Steps:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Interp:
     """Linear interpolation through (xs[i], ys[i]); flat outside [xs[0], xs[-1]]."""
 
@@ -136,7 +137,7 @@ Expr = Const | Input | Var | PaymentRef | Total | Op | Cond | Sum | Steps | Inte
 
 
 # ---------------------------------------------------------------- declarations
-@attrs.frozen
+@node
 class Party:
     name: str
     label: Text
@@ -144,14 +145,14 @@ class Party:
     clause: ClauseRef
 
 
-@attrs.frozen
+@node
 class Period:
     name: str
     start: datetime.date
     end: datetime.date
 
 
-@attrs.frozen
+@node
 class Series:
     name: str
     label: Text | None
@@ -162,7 +163,7 @@ class Series:
         return next((p for p in self.periods if p.name == name), None)
 
 
-@attrs.frozen
+@node
 class Cohort:
     name: str
     label: Text | None
@@ -171,7 +172,7 @@ class Cohort:
     clause: ClauseRef
 
 
-@attrs.frozen
+@node
 class Investment:
     name: str
     label: Text | None
@@ -181,7 +182,7 @@ class Investment:
     clause: ClauseRef
 
 
-@attrs.frozen
+@node
 class Measure:
     name: str
     label: Text | None
@@ -194,13 +195,13 @@ class Measure:
     clause: ClauseRef
 
 
-@attrs.frozen
+@node
 class Indexation:
     rate: Fraction
     years: int
 
 
-@attrs.frozen
+@node
 class Definition:
     name: str
     label: Text | None
@@ -213,7 +214,7 @@ class Definition:
     description: Text | None = None
 
 
-@attrs.frozen
+@node
 class Due:
     """A payment date: fixed, or a number of days after the end of the line's period."""
 
@@ -221,7 +222,7 @@ class Due:
     days_after_end: int | None = None
 
 
-@attrs.frozen
+@node
 class Payment:
     name: str
     label: Text | None
@@ -233,7 +234,7 @@ class Payment:
     clause: ClauseRef
 
 
-@attrs.frozen
+@node
 class Gate:
     clause: ClauseRef
     target: str  # a payment name, or "total"
@@ -241,7 +242,7 @@ class Gate:
     condition: Expr
 
 
-@attrs.frozen
+@node
 class Floor:
     clause: ClauseRef
     target: str  # a payment name, or "total"
@@ -252,7 +253,7 @@ class Floor:
     due: Due | None
 
 
-@attrs.frozen
+@node
 class Cap:
     clause: ClauseRef
     kind: str  # "payment", "total", "series", "participant"
@@ -260,7 +261,7 @@ class Cap:
     amount: Expr
 
 
-@attrs.frozen
+@node
 class ReturnLimit:
     clause: ClauseRef
     rate: Fraction
@@ -269,7 +270,7 @@ class ReturnLimit:
     end: datetime.date | None
 
 
-@attrs.frozen
+@node
 class Guarantee:
     clause: ClauseRef
     expr: Expr
@@ -278,7 +279,7 @@ class Guarantee:
     monotone_in: str | None
 
 
-@attrs.frozen
+@node
 class Section:
     """A heading with the prose and declarations under it, in source order (for documents)."""
 
@@ -288,7 +289,7 @@ class Section:
     clauses: tuple[ClauseRef, ...]
 
 
-@attrs.frozen
+@node
 class Contract:
     title: Text
     id: str | None

@@ -2,47 +2,82 @@
 
 `parse(source)` returns a `syntax.Contract` or raises `SibError` with every syntax
 error it could find (after an error it skips to the next declaration and goes on).
+
+The syntax nodes are built while lark's LALR parser runs: it calls one method of `_Syntax` per
+grammar rule as it reduces it (lark's `transformer=` option), so no lark tree is built and walked
+again. Each method receives the span of its rule's text, taken from the first and last token
+under it (keywords and parentheses included), and the rule's values: its named tokens (NAME,
+NUMBER, STRING, …) and what the methods of its sub-rules returned.
+
+Three lark parsers share grammar/sib.lark:
+  * the builder with lark's basic lexer: one regular expression for the whole grammar, cheap to
+    set up, so a short `sibc check` does not compile one per parser state;
+  * the builder with the contextual lexer, for a contract that uses a keyword as a name where
+    only a name can stand (`measure version: number`), which the basic lexer reads as a keyword;
+  * `_lark()`, which builds a lark tree with the contextual lexer and positions. It is used only
+    for a text with a syntax error — to report every error with the exact set of what could come
+    next — and to locate nesting deeper than MAX_DEPTH.
+When the basic lexer's parse succeeds, the contextual lexer would have read the same tokens: each
+token it read was acceptable where it stood, and the contextual lexer tries the same terminals
+in the same order, only fewer of them (tests/test_parser_pinned.py compares the two on every
+contract text in the repository). A text the basic lexer cannot parse goes to the tree parser,
+and if that finds no error, to the builder with the contextual lexer.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import os
 import re
+import threading
 from decimal import Decimal
-from importlib import resources
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token
 
 from . import syntax as s
 from .diagnostics import Diagnostic, SibError, did_you_mean
+from .gcpause import paused
 from .limits import MAX_DEPTH, MAX_DIGITS, MAX_ERRORS, MAX_SOURCE_CHARS
-from .source import Source, Span
+from .source import NO_SPAN, Source, Span
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Words that begin a declaration; error recovery resumes at a line starting with one.
 DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
     "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause",
 )
-_RESUME = re.compile(r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)", re.M)
+_RESUME = r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)"  # compiled on the first error
 
 
 def grammar_path() -> Path:
     """The grammar shipped in the package (wheel), or the checkout's grammar/sib.lark."""
-    shipped = resources.files("sibdsl") / "grammar" / "sib.lark"
-    if shipped.is_file():
-        return Path(str(shipped))
-    return Path(__file__).resolve().parent.parent / "grammar" / "sib.lark"
+    from pathlib import Path
+
+    return Path(_grammar_file())
 
 
 def grammar_text() -> str:
-    return grammar_path().read_text(encoding="utf-8")
+    with open(_grammar_file(), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _grammar_file() -> str:
+    # os.path rather than pathlib, which `sibc check` does not otherwise import (≈ 9 ms)
+    here = os.path.dirname(os.path.realpath(__file__))
+    shipped = os.path.join(here, "grammar", "sib.lark")
+    if os.path.isfile(shipped):
+        return shipped
+    return os.path.join(os.path.dirname(here), "grammar", "sib.lark")
 
 
 @functools.cache
 def _lark() -> lark.Lark:
+    """The tree parser: syntax errors and nesting depth (see the module docstring)."""
     return lark.Lark(
         grammar_text(),
         parser="lalr",
@@ -53,7 +88,26 @@ def _lark() -> lark.Lark:
     )
 
 
+@functools.cache
+def _builder(lexer: str) -> lark.Lark:
+    """A parser that returns the `_Part` of the whole contract, built while it parses.
+
+    keep_all_tokens hands the methods every token of their rule, so that a span can start at a
+    keyword; `_reduce` passes on only the named ones, as lark would have."""
+    grammar = grammar_text()
+    return lark.Lark(
+        grammar,
+        parser="lalr",
+        lexer=lexer,
+        keep_all_tokens=True,
+        maybe_placeholders=False,
+        cache=True,
+        transformer=_callbacks(frozenset(_NAMED_TERMINAL.findall(grammar))),
+    )
+
+
 # ---------------------------------------------------------------- public entry points
+@paused()
 def parse(source: Source) -> s.Contract:
     """Parse a contract; raise SibError with all syntax errors found."""
     if len(source.text) > MAX_SOURCE_CHARS:
@@ -68,9 +122,47 @@ def parse(source: Source) -> s.Contract:
             "E101", "the file contains a NUL byte: it is probably not a text file",
             source, source.span(at, at + 1), hint="save the contract as plain UTF-8 text",
         )])
+    text = source.text
+    _problems.found = problems = []
+    try:
+        whole = _builder("basic").parse(text)
+    except lark.exceptions.UnexpectedInput:
+        diagnostics = _syntax_errors(source)
+        if diagnostics:
+            raise SibError(diagnostics) from None
+        _problems.found = problems = []  # a keyword used as a name: see the module docstring
+        whole = _builder("contextual").parse(text)
+    if whole.depth > MAX_DEPTH:
+        # Rare: where lark's tree first gets too deep, as the tree parser has always reported it.
+        deep = _too_deep(_lark().parse(text))
+        raise SibError([Diagnostic(
+            "E106", f"expressions are nested more than {MAX_DEPTH} levels deep",
+            source, source.span(deep, deep + 1),
+            hint="name intermediate results with `define` to keep each formula readable",
+        )])
+    too_long = [token for code, token in problems if code == "E110"]
+    if too_long:  # the first one only: a number this long is pasted data, not a contract
+        token = too_long[0]
+        raise SibError([Diagnostic(
+            "E110", f"a number with more than {MAX_DIGITS} digits", source,
+            source.span(token.start_pos, token.end_pos),
+            hint="amounts in a contract need at most 30 digits; check for pasted data")])
+    if problems:
+        raise SibError([Diagnostic(
+            "E105", f"`{token}` is not a date in the calendar", source,
+            source.span(token.start_pos, token.end_pos),
+            hint="write dates as YYYY-MM-DD, e.g. 2016-08-01") for _, token in problems])
+    return whole.value
+
+
+def parse_text(text: str, name: str = "<string>") -> s.Contract:
+    return parse(Source(name, text))
+
+
+def _syntax_errors(source: Source) -> list[Diagnostic]:
+    """Every syntax error of a text that does not parse, found with the tree parser."""
     diagnostics: list[Diagnostic] = []
     text = source.text
-    tree = None
     for _ in range(MAX_ERRORS):
         # Drive the parser interactively: on an error, `accepts()` gives the exact set of
         # what could come next (lark's own sets merge LALR states and list too much).
@@ -78,7 +170,7 @@ def parse(source: Source) -> s.Contract:
         try:
             for _ in interactive.iter_parse():
                 pass
-            tree = interactive.feed_eof()
+            interactive.feed_eof()
             break
         except lark.exceptions.UnexpectedInput as error:
             diagnostics.append(_diagnose(source, error, interactive.accepts()))
@@ -86,34 +178,7 @@ def parse(source: Source) -> s.Contract:
             if blanked is None or blanked == text:
                 break
             text = blanked
-    if diagnostics:
-        raise SibError(_unique(diagnostics))
-    assert tree is not None
-    deep = _too_deep(tree)
-    if deep is not None:
-        raise SibError([Diagnostic(
-            "E106", f"expressions are nested more than {MAX_DEPTH} levels deep",
-            source, source.span(deep, deep + 1),
-            hint="name intermediate results with `define` to keep each formula readable",
-        )])
-    builder = _ToSyntax(source)
-    try:
-        contract = builder.transform(tree)
-    except lark.exceptions.VisitError as error:  # a bug in a rule method: never show lark's wrapper
-        if isinstance(error.orig_exc, _TooManyDigits):
-            text = error.orig_exc.text
-            at = max(source.text.find(text), 0)
-            raise SibError([Diagnostic(
-                "E110", f"a number with more than {MAX_DIGITS} digits", source, source.span(at, at + len(text)),
-                hint="amounts in a contract need at most 30 digits; check for pasted data")]) from None
-        raise error.orig_exc from None
-    if builder.errors:
-        raise SibError(builder.errors)
-    return contract
-
-
-def parse_text(text: str, name: str = "<string>") -> s.Contract:
-    return parse(Source(name, text))
+    return _unique(diagnostics)
 
 
 # ---------------------------------------------------------------- errors
@@ -207,7 +272,7 @@ def _diagnose(source: Source, error: lark.exceptions.UnexpectedInput, accepts: s
                 source, source.span(start, end), label="reserved word",
                 hint=f"choose another name; the reserved words are {', '.join(DECLARATION_KEYWORDS)}",
             )
-        if str(token) in DECLARATION_KEYWORDS and _RESUME.match(source.text, line_start):
+        if str(token) in DECLARATION_KEYWORDS and re.compile(_RESUME, re.M).match(source.text, line_start):
             return Diagnostic(
                 "E102", f"`{token}` starts a new declaration, but the one before it is not finished;"
                 f" expected {expected}", source, source.span(start, end),
@@ -242,7 +307,7 @@ def _describe_token(token: Token) -> str:
 
 def _skip_declaration(text: str, pos: int) -> str | None:
     """Blank out (keeping line breaks) the declaration around pos, so parsing can go on."""
-    starts = [m.start() for m in _RESUME.finditer(text)]
+    starts = [m.start() for m in re.finditer(_RESUME, text, re.M)]
     # An error at the very start of a declaration belongs to the unfinished one before it.
     line_start = text.rfind("\n", 0, pos) + 1
     at_start = line_start in starts and not text[line_start:pos].strip()
@@ -279,259 +344,323 @@ def _too_deep(tree: lark.Tree) -> int | None:
     return None
 
 
-# ---------------------------------------------------------------- lark tree → syntax nodes
-class _TooManyDigits(Exception):
-    def __init__(self, text: str):
-        super().__init__(text)
-        self.text = text
+# ---------------------------------------------------------------- building while parsing
+# Terminals the grammar defines by name (NAME, NUMBER, …): the tokens a rule's method receives.
+# The grammar's other tokens are its keywords and punctuation, written in quotes in the rules.
+_NAMED_TERMINAL = re.compile(r"^([A-Z][A-Z0-9_]*)(?:\.\d+)?\s*:", re.M)
+# Rules marked `!` in the grammar: their keywords are their value (`half up`, `compound`).
+_WORD_RULES = ("rounding_mode", "return_kind", "monotone")
+
+# Problems a method finds in a token (E105, E110), reported once the text has parsed: a syntax
+# error elsewhere is reported instead, as if the nodes had been built after the whole parse.
+_problems = threading.local()
 
 
-def _number(text: str) -> Decimal:
-    digits = text.replace(" ", "").replace("_", "")
-    if sum(ch.isdigit() for ch in digits) > MAX_DIGITS:
-        raise _TooManyDigits(text)
+class _Part:
+    """What the parser holds for a rule it has reduced: the value its method returned, the span of
+    the text it covers and the depth of the lark tree it stands for (what MAX_DEPTH limits)."""
+
+    __slots__ = ("value", "span", "depth")
+
+    def __init__(self, value, span: Span, depth: int):
+        self.value = value
+        self.span = span
+        self.depth = depth
+
+
+def _callbacks(named: frozenset[str]):
+    """The object lark asks for a callback per rule name: `_Syntax`'s methods, wrapped by `_reduce`.
+
+    Rules without a method are lark's: `_item` and the other inlined rules are spliced into
+    their parent, and a `?rule` with one child passes the child on."""
+    syntax = _Syntax()
+    callbacks = {name: _reduce(getattr(syntax, name), None if name in _WORD_RULES else named)
+                 for name in dir(_Syntax) if not name.startswith("_")}
+    callbacks["atom"] = _parenthesized  # ?atom: "(" expr ")"
+    return type("_Callbacks", (), callbacks)
+
+
+def _reduce(method, named: frozenset[str] | None):
+    """Call a rule's method with its span and values; hand the result on as a _Part."""
+
+    def callback(children: list) -> _Part:
+        if not children:  # an empty contract
+            return _Part(method(NO_SPAN, []), NO_SPAN, 1)
+        values = []
+        depth = 0
+        for child in children:
+            if child.__class__ is _Part:
+                values.append(child.value)
+                if child.depth > depth:
+                    depth = child.depth
+            elif named is None or child.type in named:
+                values.append(child)
+                depth = depth or 1
+        first, last = children[0], children[-1]
+        if first.__class__ is _Part:
+            first = first.span
+            start, line, column = first.start, first.line, first.column
+        else:
+            start, line, column = first.start_pos, first.line, first.column
+        if last.__class__ is _Part:
+            last = last.span
+            end, end_line, end_column = last.end, last.end_line, last.end_column
+        else:
+            end, end_line, end_column = last.end_pos, last.end_line, last.end_column
+        span = Span(start, end, line, column, end_line, end_column)
+        return _Part(method(span, values), span, depth + 1)
+
+    return callback
+
+
+def _parenthesized(children: list) -> _Part:
+    """A parenthesised expression is the expression; its text, for the rule around it, includes
+    the parentheses (it is no level of lark's tree)."""
+    opening, inner, closing = children
+    span = Span(opening.start_pos, closing.end_pos, opening.line, opening.column, closing.end_line,
+                closing.end_column)
+    return _Part(inner.value, span, inner.depth)
+
+
+def _token_span(token: Token) -> Span:
+    # lark counts lines and columns as Source does: 1-based, a line ends at "\n"
+    return Span(token.start_pos, token.end_pos, token.line, token.column, token.end_line, token.end_column)
+
+
+def _ident(token: Token) -> s.Ident:
+    return s.Ident(str(token), span=_token_span(token))
+
+
+def _date(token: Token) -> s.DateLit:
+    try:
+        value = datetime.date.fromisoformat(str(token))
+    except ValueError:
+        _problems.found.append(("E105", token))
+        value = datetime.date.min
+    return s.DateLit(value, span=_token_span(token))
+
+
+def _string(token: Token) -> str:
+    raw = str(token)
+    body = raw[3:-3] if raw.startswith('"""') else raw[1:-1]
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+def _number(token: Token) -> Decimal:
+    digits = str(token).replace(" ", "").replace("_", "")
+    if len(digits) - ("." in digits) > MAX_DIGITS:  # NUMBER is digits with one `.` at most
+        _problems.found.append(("E110", token))
+        return Decimal(0)
     return Decimal(digits)
 
 
-@v_args(meta=True)
-class _ToSyntax(Transformer):
-    """One method per grammar rule; each returns a frozen syntax node with its span."""
+def _field(key, span, value):
+    return s.HeaderField(key, value, span=span)
 
-    def __init__(self, source: Source):
-        super().__init__()
-        self.source = source
-        self.errors: list[Diagnostic] = []
 
-    # helpers
-    def _span(self, meta) -> Span:
-        if getattr(meta, "empty", True):
-            return self.source.span(0, 0)
-        return self.source.span(meta.start_pos, meta.end_pos)
+def _option(key, span, value):
+    return s.Option(key, value, span=span)
 
-    def _tok_span(self, token: Token) -> Span:
-        return self.source.span(token.start_pos, token.end_pos)
 
-    def _ident(self, token: Token) -> s.Ident:
-        return s.Ident(str(token), span=self._tok_span(token))
-
-    def _date(self, token: Token) -> s.DateLit:
-        try:
-            value = datetime.date.fromisoformat(str(token))
-        except ValueError:
-            self.errors.append(Diagnostic(
-                "E105", f"`{token}` is not a date in the calendar", self.source,
-                self._tok_span(token), hint="write dates as YYYY-MM-DD, e.g. 2016-08-01",
-            ))
-            value = datetime.date.min
-        return s.DateLit(value, span=self._tok_span(token))
-
-    def _string(self, token: Token) -> str:
-        raw = str(token)
-        body = raw[3:-3] if raw.startswith('"""') else raw[1:-1]
-        return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+class _Syntax:
+    """One method per grammar rule (or alias): (span of the rule's text, its values) → its node."""
 
     # header
-    def start(self, meta, children):
+    def start(self, span, children):
         header = children[0] if children and isinstance(children[0], s.Header) else None
         items = tuple(children[1:] if header else children)
-        return s.Contract(header, items, span=self._span(meta))
+        return s.Contract(header, items, span=span)
 
-    def header(self, meta, children):
-        return s.Header(children[0], tuple(children[1:]), span=self._span(meta))
+    def header(self, span, children):
+        return s.Header(children[0], tuple(children[1:]), span=span)
 
-    def _field(self, key, meta, value):
-        return s.HeaderField(key, value, span=self._span(meta))
+    def id_field(self, span, c):
+        return _field("id", span, _string(c[0]))
 
-    def id_field(self, meta, c):
-        return self._field("id", meta, self._string(c[0]))
+    def version_field(self, span, c):
+        return _field("version", span, _string(c[0]))
 
-    def version_field(self, meta, c):
-        return self._field("version", meta, self._string(c[0]))
+    def languages_field(self, span, c):
+        return _field("languages", span, tuple(_ident(t) for t in c))
 
-    def languages_field(self, meta, c):
-        return self._field("languages", meta, tuple(self._ident(t) for t in c))
+    def currency_field(self, span, c):
+        return _field("currency", span, _ident(c[0]))
 
-    def currency_field(self, meta, c):
-        return self._field("currency", meta, self._ident(c[0]))
+    def rounding_field(self, span, c):
+        rounding = s.Rounding(_number(c[0]), _ident(c[1]), c[2], span=span)
+        return _field("rounding", span, rounding)
 
-    def rounding_field(self, meta, c):
-        rounding = s.Rounding(_number(c[0]), self._ident(c[1]), c[2], span=self._span(meta))
-        return self._field("rounding", meta, rounding)
-
-    def rounding_mode(self, meta, c):
+    def rounding_mode(self, span, c):
         return " ".join(str(t) for t in c)
 
-    def signed_field(self, meta, c):
-        return self._field("signed", meta, self._date(c[0]))
+    def signed_field(self, span, c):
+        return _field("signed", span, _date(c[0]))
 
     # texts
-    def ltext(self, meta, c):
+    def ltext(self, span, c):
         translations = tuple(c[1:])
         return s.Text(
-            self._string(c[0]),
+            _string(c[0]),
             tuple((tag.name, text) for tag, text in translations),
-            span=self._span(meta),
+            span=span,
             tag_spans=tuple(tag.span for tag, _ in translations),
         )
 
-    def translation(self, meta, c):
-        return (self._ident(c[0]), self._string(c[1]))
+    def translation(self, span, c):
+        return (_ident(c[0]), _string(c[1]))
 
-    def heading(self, meta, c):
+    def heading(self, span, c):
         number = str(c[0])
         number = re.sub(r"^§\s*", "", number)
-        return s.Heading(number, c[1], span=self._span(meta))
+        return s.Heading(number, c[1], span=span)
 
-    def prose(self, meta, c):
-        return s.Prose(c[0], span=self._span(meta))
+    def prose(self, span, c):
+        return s.Prose(c[0], span=span)
 
-    def decl_name(self, meta, c):
-        return s.DeclName(self._ident(c[0]), c[1] if len(c) > 1 else None)
+    def decl_name(self, span, c):
+        return s.DeclName(_ident(c[0]), c[1] if len(c) > 1 else None)
 
     def _name_label(self, c):
         """Split `NAME ltext? …` children into (ident, label, rest)."""
-        name = self._ident(c[0])
+        name = _ident(c[0])
         if len(c) > 1 and isinstance(c[1], s.Text):
             return name, c[1], c[2:]
         return name, None, c[1:]
 
     # who, when, whom
-    def party(self, meta, c):
-        return s.Party(self._ident(c[0]), c[1], tuple(self._ident(t) for t in c[2:]),
-                       span=self._span(meta))
+    def party(self, span, c):
+        return s.Party(_ident(c[0]), c[1], tuple(_ident(t) for t in c[2:]),
+                       span=span)
 
-    def term(self, meta, c):
-        return s.Term(self._date(c[0]), self._date(c[1]), span=self._span(meta))
+    def term(self, span, c):
+        return s.Term(_date(c[0]), _date(c[1]), span=span)
 
-    def periods(self, meta, c):
+    def periods(self, span, c):
         name, label, rest = self._name_label(c)
-        return s.Periods(name, label, tuple(rest), span=self._span(meta))
+        return s.Periods(name, label, tuple(rest), span=span)
 
-    def period_def(self, meta, c):
-        return s.PeriodDef(self._ident(c[0]), self._date(c[1]), self._date(c[2]),
-                           span=self._span(meta))
+    def period_def(self, span, c):
+        return s.PeriodDef(_ident(c[0]), _date(c[1]), _date(c[2]),
+                           span=span)
 
-    def cohort(self, meta, c):
+    def cohort(self, span, c):
         name, label, rest = self._name_label(c)
-        size = s.Quantity(_number(rest[0]), None, span=self._tok_span(rest[0]))
+        size = s.Quantity(_number(rest[0]), None, span=_token_span(rest[0]))
         eligibility = rest[1] if len(rest) > 1 else None
-        return s.Cohort(name, label, size, eligibility, span=self._span(meta))
+        return s.Cohort(name, label, size, eligibility, span=span)
 
-    def investment(self, meta, c):
+    def investment(self, span, c):
         name, label, rest = self._name_label(c)
-        return s.Investment(name, label, rest[0], self._ident(rest[1]), self._date(rest[2]),
-                            span=self._span(meta))
+        return s.Investment(name, label, rest[0], _ident(rest[1]), _date(rest[2]),
+                            span=span)
 
     # inputs and definitions
-    def measure(self, meta, c):
+    def measure(self, span, c):
         name, label, rest = self._name_label(c)
-        return s.Measure(name, label, self._ident(rest[0]), tuple(rest[1:]), span=self._span(meta))
+        return s.Measure(name, label, _ident(rest[0]), tuple(rest[1:]), span=span)
 
-    def _option(self, key, meta, value):
-        return s.Option(key, value, span=self._span(meta))
+    def measure_per(self, span, c):
+        return _option("per", span, _ident(c[0]))
 
-    def measure_per(self, meta, c):
-        return self._option("per", meta, self._ident(c[0]))
+    def measure_better(self, span, c):
+        return _option("better", span, _ident(c[0]))
 
-    def measure_better(self, meta, c):
-        return self._option("better", meta, self._ident(c[0]))
+    def measure_range(self, span, c):
+        return _option("between", span, (c[0], c[1]))
 
-    def measure_range(self, meta, c):
-        return self._option("between", meta, (c[0], c[1]))
+    def measure_source(self, span, c):
+        return _option("source", span, c[0])
 
-    def measure_source(self, meta, c):
-        return self._option("source", meta, c[0])
+    def measure_description(self, span, c):
+        return _option("description", span, c[0])
 
-    def measure_description(self, meta, c):
-        return self._option("description", meta, c[0])
-
-    def define(self, meta, c):
+    def define(self, span, c):
         name, label, rest = self._name_label(c)
-        return s.Define(name, label, rest[0], span=self._span(meta))
+        return s.Define(name, label, rest[0], span=span)
 
-    def baseline(self, meta, c):
+    def baseline(self, span, c):
         name, label, rest = self._name_label(c)
-        return s.Baseline(name, label, rest[0], tuple(rest[1:]), span=self._span(meta))
+        return s.Baseline(name, label, rest[0], tuple(rest[1:]), span=span)
 
-    def baseline_indexed(self, meta, c):
-        years = s.Quantity(_number(c[1]), None, span=self._tok_span(c[1]))
-        index = s.Indexation(c[0], years, self._ident(c[2]), span=self._span(meta))
-        return self._option("indexed", meta, index)
+    def baseline_indexed(self, span, c):
+        years = s.Quantity(_number(c[1]), None, span=_token_span(c[1]))
+        index = s.Indexation(c[0], years, _ident(c[2]), span=span)
+        return _option("indexed", span, index)
 
     # money
-    def payment(self, meta, c):
+    def payment(self, span, c):
         name, label, rest = self._name_label(c)
-        return s.Payment(name, label, rest[0], tuple(rest[1:]), span=self._span(meta))
+        return s.Payment(name, label, rest[0], tuple(rest[1:]), span=span)
 
-    def opt_from(self, meta, c):
-        return self._option("from", meta, self._ident(c[0]))
+    def opt_from(self, span, c):
+        return _option("from", span, _ident(c[0]))
 
-    def opt_to(self, meta, c):
-        return self._option("to", meta, self._ident(c[0]))
+    def opt_to(self, span, c):
+        return _option("to", span, _ident(c[0]))
 
-    def opt_due(self, meta, c):
-        return self._option("due", meta, c[0])
+    def opt_due(self, span, c):
+        return _option("due", span, c[0])
 
-    def opt_per(self, meta, c):
-        return self._option("per", meta, self._ident(c[0]))
+    def opt_per(self, span, c):
+        return _option("per", span, _ident(c[0]))
 
-    def opt_when(self, meta, c):
-        return self._option("when", meta, c[0])
+    def opt_when(self, span, c):
+        return _option("when", span, c[0])
 
-    def due_date(self, meta, c):
-        return s.DueDate(self._date(c[0]), span=self._span(meta))
+    def due_date(self, span, c):
+        return s.DueDate(_date(c[0]), span=span)
 
-    def due_after_end(self, meta, c):
-        amount = s.Quantity(_number(c[0]), None, span=self._tok_span(c[0]))
-        return s.DueAfterEnd(amount, self._ident(c[1]), span=self._span(meta))
+    def due_after_end(self, span, c):
+        amount = s.Quantity(_number(c[0]), None, span=_token_span(c[0]))
+        return s.DueAfterEnd(amount, _ident(c[1]), span=span)
 
     def _split_decl(self, c):
         if c and isinstance(c[0], s.DeclName):
             return c[0], c[1:]
         return None, c
 
-    def gate(self, meta, c):
+    def gate(self, span, c):
         decl, (target, condition) = self._split_decl(c)
-        return s.Gate(decl, target, condition, span=self._span(meta))
+        return s.Gate(decl, target, condition, span=span)
 
-    def floor(self, meta, c):
+    def floor(self, span, c):
         decl, rest = self._split_decl(c)
-        return s.Floor(decl, rest[0], rest[1], tuple(rest[2:]), span=self._span(meta))
+        return s.Floor(decl, rest[0], rest[1], tuple(rest[2:]), span=span)
 
-    def cap(self, meta, c):
+    def cap(self, span, c):
         decl, (target, amount) = self._split_decl(c)
-        return s.Cap(decl, target, amount, span=self._span(meta))
+        return s.Cap(decl, target, amount, span=span)
 
-    def target_payment(self, meta, c):
-        return s.Target("payment", name=self._ident(c[0]), span=self._span(meta))
+    def target_payment(self, span, c):
+        return s.Target("payment", name=_ident(c[0]), span=span)
 
-    def target_total(self, meta, c):
-        return s.Target("total", span=self._span(meta))
+    def target_total(self, span, c):
+        return s.Target("total", span=span)
 
-    def target_total_above(self, meta, c):
-        return s.Target("total above", level=c[0], span=self._span(meta))
+    def target_total_above(self, span, c):
+        return s.Target("total above", level=c[0], span=span)
 
-    def target_series(self, meta, c):
-        return s.Target("series", name=self._ident(c[0]), span=self._span(meta))
+    def target_series(self, span, c):
+        return s.Target("series", name=_ident(c[0]), span=span)
 
-    def target_participant(self, meta, c):
-        return s.Target("participant", span=self._span(meta))
+    def target_participant(self, span, c):
+        return s.Target("participant", span=span)
 
-    def return_limit(self, meta, c):
+    def return_limit(self, span, c):
         decl, rate, basis = c
         kind, start, end = basis
-        return s.ReturnLimit(decl, rate, kind, start, end, span=self._span(meta))
+        return s.ReturnLimit(decl, rate, kind, start, end, span=span)
 
-    def annual_return(self, meta, c):
-        return (c[0], self._date(c[1]), self._date(c[2]))
+    def annual_return(self, span, c):
+        return (c[0], _date(c[1]), _date(c[2]))
 
-    def total_return(self, meta, c):
+    def total_return(self, span, c):
         return ("total", None, None)
 
-    def return_kind(self, meta, c):
+    def return_kind(self, span, c):
         return str(c[0])
 
-    def guarantee(self, meta, c):
+    def guarantee(self, span, c):
         decl, expr = c[0], c[1]
         tail = c[2] if len(c) > 2 else None
         when = monotone = monotone_in = None
@@ -539,90 +668,90 @@ class _ToSyntax(Transformer):
             when = tail[1]
         elif tail is not None:
             monotone, monotone_in = tail[1], tail[2]
-        return s.Guarantee(decl, expr, when, monotone, monotone_in, span=self._span(meta))
+        return s.Guarantee(decl, expr, when, monotone, monotone_in, span=span)
 
-    def guarantee_when(self, meta, c):
+    def guarantee_when(self, span, c):
         return ("when", c[0])
 
-    def guarantee_monotone(self, meta, c):
-        return ("monotone", c[0], self._ident(c[1]))
+    def guarantee_monotone(self, span, c):
+        return ("monotone", c[0], _ident(c[1]))
 
-    def monotone(self, meta, c):
+    def monotone(self, span, c):
         return str(c[0])
 
     # expressions
-    def if_expr(self, meta, c):
-        return s.If(c[0], c[1], c[2], span=self._span(meta))
+    def if_expr(self, span, c):
+        return s.If(c[0], c[1], c[2], span=span)
 
-    def _binary(self, op, meta, c, op_token=None):
-        op_span = self._tok_span(op_token) if op_token is not None else self._span(meta)
-        return s.Binary(op, c[0], c[-1], span=self._span(meta), op_span=op_span)
+    def _binary(self, op, span, c, op_token=None):
+        op_span = _token_span(op_token) if op_token is not None else span
+        return s.Binary(op, c[0], c[-1], span=span, op_span=op_span)
 
-    def or_op(self, meta, c):
-        return self._binary("or", meta, c)
+    def or_op(self, span, c):
+        return self._binary("or", span, c)
 
-    def and_op(self, meta, c):
-        return self._binary("and", meta, c)
+    def and_op(self, span, c):
+        return self._binary("and", span, c)
 
-    def not_op(self, meta, c):
-        return s.Unary("not", c[0], span=self._span(meta))
+    def not_op(self, span, c):
+        return s.Unary("not", c[0], span=span)
 
-    def compare(self, meta, c):
+    def compare(self, span, c):
         op = {"≤": "<=", "≥": ">=", "≠": "!="}.get(str(c[1]), str(c[1]))
-        return self._binary(op, meta, c, c[1])
+        return self._binary(op, span, c, c[1])
 
-    def add(self, meta, c):
-        return self._binary("+", meta, c)
+    def add(self, span, c):
+        return self._binary("+", span, c)
 
-    def sub(self, meta, c):
-        return self._binary("-", meta, c)
+    def sub(self, span, c):
+        return self._binary("-", span, c)
 
-    def mul(self, meta, c):
-        return self._binary("*", meta, c)
+    def mul(self, span, c):
+        return self._binary("*", span, c)
 
-    def div(self, meta, c):
-        return self._binary("/", meta, c)
+    def div(self, span, c):
+        return self._binary("/", span, c)
 
-    def of_op(self, meta, c):
-        return self._binary("of", meta, c)
+    def of_op(self, span, c):
+        return self._binary("of", span, c)
 
-    def neg(self, meta, c):
-        return s.Unary("-", c[0], span=self._span(meta))
+    def neg(self, span, c):
+        return s.Unary("-", c[0], span=span)
 
-    def quantity(self, meta, c):
+    def quantity(self, span, c):
         unit = str(c[1]) if len(c) > 1 else None
-        unit_span = self._tok_span(c[1]) if len(c) > 1 else None
-        return s.Quantity(_number(c[0]), unit, span=self._span(meta), unit_span=unit_span)
+        unit_span = _token_span(c[1]) if len(c) > 1 else None
+        return s.Quantity(_number(c[0]), unit, span=span, unit_span=unit_span)
 
-    def date_lit(self, meta, c):
-        return self._date(c[0])
+    def date_lit(self, span, c):
+        return _date(c[0])
 
-    def true_lit(self, meta, c):
-        return s.BoolLit(True, span=self._span(meta))
+    def true_lit(self, span, c):
+        return s.BoolLit(True, span=span)
 
-    def false_lit(self, meta, c):
-        return s.BoolLit(False, span=self._span(meta))
+    def false_lit(self, span, c):
+        return s.BoolLit(False, span=span)
 
-    def total_ref(self, meta, c):
-        return s.TotalRef(span=self._span(meta))
+    def total_ref(self, span, c):
+        return s.TotalRef(span=span)
 
-    def ref(self, meta, c):
-        return s.Ref(str(c[0]), span=self._span(meta))
+    def ref(self, span, c):
+        return s.Ref(str(c[0]), span=span)
 
-    def call(self, meta, c):
-        return s.Call(self._ident(c[0]), tuple(c[1:]), span=self._span(meta))
+    def call(self, span, c):
+        return s.Call(_ident(c[0]), tuple(c[1:]), span=span)
 
-    def tiers(self, meta, c):
-        return s.Tiers(c[0], c[1], tuple(c[2:]), span=self._span(meta))
+    def tiers(self, span, c):
+        return s.Tiers(c[0], c[1], tuple(c[2:]), span=span)
 
-    def tier_below(self, meta, c):
+    def tier_below(self, span, c):
         return c[0]
 
-    def tier_from(self, meta, c):
-        return s.Tier(c[0], c[1], span=self._span(meta))
+    def tier_from(self, span, c):
+        return s.Tier(c[0], c[1], span=span)
 
-    def interpolate(self, meta, c):
-        return s.Interpolate(c[0], tuple(c[1:]), span=self._span(meta))
+    def interpolate(self, span, c):
+        return s.Interpolate(c[0], tuple(c[1:]), span=span)
 
-    def point(self, meta, c):
-        return s.Point(c[0], c[1], span=self._span(meta))
+    def point(self, span, c):
+        return s.Point(c[0], c[1], span=span)

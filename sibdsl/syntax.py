@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import attrs
 
+from .nodes import node
 from .source import NO_SPAN, Span
 
 
@@ -18,13 +19,13 @@ def _span():
     return attrs.field(default=NO_SPAN, eq=False, repr=False, kw_only=True)
 
 
-@attrs.frozen
+@node
 class Ident:
     name: str
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Text:
     """A text in the contract's first language, with translations keyed by language tag."""
 
@@ -42,7 +43,7 @@ class Text:
 
 
 # ---------------------------------------------------------------- expressions
-@attrs.frozen
+@node
 class Quantity:
     """A number literal with an optional unit: 12 000 000 SEK, 40 %, 90 days, 0.5."""
 
@@ -52,44 +53,44 @@ class Quantity:
     unit_span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen
+@node
 class DateLit:
     value: datetime.date
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class BoolLit:
     value: bool
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Ref:
     name: str
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class TotalRef:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Call:
     func: Ident
     args: tuple[Expr, ...]
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Unary:
     op: str  # "-" or "not"
     operand: Expr
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Binary:
     op: str  # + - * / of and or < <= > >= == !=
     left: Expr
@@ -98,7 +99,7 @@ class Binary:
     op_span: Span = attrs.field(default=NO_SPAN, eq=False, repr=False)
 
 
-@attrs.frozen
+@node
 class If:
     cond: Expr
     then: Expr
@@ -106,14 +107,14 @@ class If:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Tier:
     threshold: Expr
     value: Expr
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Tiers:
     """Step table: `below` applies under the first threshold, each `from` row at or above it."""
 
@@ -123,14 +124,14 @@ class Tiers:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Point:
     x: Expr
     y: Expr
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Interpolate:
     """Piecewise-linear table through the points, flat beyond the first and last."""
 
@@ -143,7 +144,7 @@ Expr = Quantity | DateLit | BoolLit | Ref | TotalRef | Call | Unary | Binary | I
 
 
 # ---------------------------------------------------------------- header
-@attrs.frozen
+@node
 class Rounding:
     step: Decimal
     currency: Ident
@@ -151,14 +152,14 @@ class Rounding:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class HeaderField:
     key: str  # id, version, languages, currency, rounding, signed
     value: object  # str | tuple[Ident, ...] | Ident | Rounding | datetime.date
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Header:
     title: Text
     fields: tuple[HeaderField, ...]
@@ -166,26 +167,26 @@ class Header:
 
 
 # ---------------------------------------------------------------- declarations
-@attrs.frozen
+@node
 class Heading:
     number: str  # "§ 4", "4.2"
     title: Text
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Prose:
     text: Text
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class DeclName:
     name: Ident
     label: Text | None
 
 
-@attrs.frozen
+@node
 class Party:
     name: Ident
     label: Text
@@ -193,14 +194,14 @@ class Party:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Term:
     start: DateLit
     end: DateLit
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class PeriodDef:
     name: Ident
     start: DateLit
@@ -208,7 +209,7 @@ class PeriodDef:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Periods:
     name: Ident
     label: Text | None
@@ -216,7 +217,7 @@ class Periods:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Cohort:
     name: Ident
     label: Text | None
@@ -225,7 +226,7 @@ class Cohort:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Investment:
     name: Ident
     label: Text | None
@@ -235,7 +236,7 @@ class Investment:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Option:
     """A keyword option of a declaration: `per cohorts`, `better lower`, `when completed`…"""
 
@@ -244,7 +245,7 @@ class Option:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Measure:
     name: Ident
     label: Text | None
@@ -253,7 +254,7 @@ class Measure:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Define:
     name: Ident
     label: Text | None
@@ -261,7 +262,7 @@ class Define:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Baseline:
     name: Ident
     label: Text | None
@@ -270,7 +271,7 @@ class Baseline:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Indexation:
     rate: Expr
     years: Quantity
@@ -278,20 +279,20 @@ class Indexation:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class DueDate:
     date: DateLit
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class DueAfterEnd:
     amount: Quantity
     unit: Ident
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Payment:
     name: Ident
     label: Text | None
@@ -300,7 +301,7 @@ class Payment:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Target:
     """What a gate, floor or cap applies to."""
 
@@ -310,7 +311,7 @@ class Target:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Gate:
     decl: DeclName | None
     target: Target
@@ -318,7 +319,7 @@ class Gate:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Floor:
     decl: DeclName | None
     target: Target
@@ -327,7 +328,7 @@ class Floor:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Cap:
     decl: DeclName | None
     target: Target
@@ -335,7 +336,7 @@ class Cap:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class ReturnLimit:
     decl: DeclName
     rate: Expr
@@ -345,7 +346,7 @@ class ReturnLimit:
     span: Span = _span()
 
 
-@attrs.frozen
+@node
 class Guarantee:
     decl: DeclName
     expr: Expr
@@ -361,7 +362,7 @@ Decl = (
 )
 
 
-@attrs.frozen
+@node
 class Contract:
     header: Header | None
     items: tuple[Decl, ...]

@@ -341,3 +341,44 @@ def test_unnamed_clauses_get_stable_names_and_headings():
 def test_unit_hints(unit, hint):
     (d,) = contract(f"payment p = 10 {unit} from city to fund")[1]
     assert (d.code, d.hint) == ("E207", hint)
+
+
+def test_definitions_come_after_what_they_refer_to_in_the_order_formulas_name_it():
+    diamond = model("measure x: money\ndefine top = left + right\ndefine left = base * 2\n"
+                    "define right = base + left\ndefine base = x\npayment p = top from city to fund\n")
+    assert list(diamond.definitions) == ["base", "left", "right", "top"]
+    tables = model("measure x: money\n"
+                   "define t = tiers(x) { below: lo, from 1 000 SEK: mid, from 2 000 SEK: hi }\n"
+                   "define lo = 0 SEK\ndefine mid = lo + 1 SEK\ndefine hi = k * 2\ndefine k = 5 SEK\n"
+                   "define i = interpolate(x) { 0 SEK: lo, 10 SEK: hi }\n"
+                   "baseline bl = x indexed r per year for 2 years\ndefine r = 2 %\n"
+                   "payment p = t + i + bl from city to fund\n")
+    assert list(tables.definitions) == ["lo", "mid", "k", "hi", "t", "i", "r", "bl"]
+
+
+def test_a_long_chain_of_definitions_written_top_down_is_checked():
+    """Each definition refers to the next one below it: checking them in declaration order used to
+    recurse through the whole chain and ran out of stack after ≈ 140 (a RecursionError)."""
+    chain = "".join(f"define d{i} = d{i + 1} + 1 SEK\n" for i in range(3000))
+    result = model("measure x: money\n" + chain + "define d3000 = x\npayment p = d0 from city to fund\n")
+    assert list(result.definitions)[:2] == ["d3000", "d2999"] and len(result.definitions) == 3001
+
+
+def test_a_cycle_is_reported_where_it_is_entered_first():
+    _, diagnostics = contract("measure x: money\ndefine c1 = c2 + x\ndefine c2 = c3 + x\ndefine c3 = c1\n"
+                              "define e = f\ndefine f = x\npayment p = e from city to fund\n")
+    assert [d.message for d in diagnostics if d.code == "E203"] == ["`c1` depends on itself: c1 → c2 → c3 → c1"]
+
+
+def test_the_hint_for_a_name_used_many_times_is_worked_out_once(monkeypatch):
+    import importlib
+
+    checker = importlib.import_module("sibdsl.check")  # `sibdsl.check` is the function
+    calls = []
+    real = checker.did_you_mean
+    monkeypatch.setattr(checker, "did_you_mean", lambda name, candidates: calls.append(name) or real(
+        name, candidates))
+    _, diagnostics = contract("measure savings: money\n"
+                              + "".join(f"define d{i} = savigns * {i}\n" for i in range(50)))
+    hints = {d.hint for d in diagnostics if d.code == "E201"}
+    assert hints == {"did you mean `savings`?"} and calls == ["savigns"]

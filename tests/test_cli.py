@@ -108,6 +108,32 @@ def test_check_imports_no_heavy_modules(tmp_path):
     assert _imports_after_check("--no-verify", "--no-cache", env=env) == "['lark', 'sibdsl.check']"
 
 
+def test_check_with_cached_proofs_imports_only_what_checking_needs(tmp_path):
+    """Start-up (docs/performance.md): reading, parsing and checking a file, with its proofs in the
+    proof cache, does not import the solver, pathlib, importlib.metadata or the outcome reader."""
+    env = {**os.environ, "SIBDSL_CACHE_DIR": str(tmp_path)}
+    _imports_after_check("--no-cache", env=env)  # proves the contract and caches the proofs
+    code = (
+        "import sys\nfrom sibdsl.cli import main\n"
+        "try:\n    main(['check', '--no-cache', 'contracts/norrkoping.sib'])\nexcept SystemExit:\n    pass\n"
+        "lazy = {'z3', 'pathlib', 'importlib.metadata', 'importlib.resources', 'sibdsl.outcomes', 'csv', 'numpy',"
+        " 'jinja2', 'hypothesis'}\n"
+        "print(sorted(lazy & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env=env).stdout.strip().splitlines()
+    assert out == ["contracts/norrkoping.sib: ok — 3 payments, 4 measures, 4 guarantees, 15 properties proved",
+                   "[]"]
+
+
+def test_the_z3_version_in_the_proof_cache_key_is_the_installed_one():
+    from importlib import metadata
+
+    from sibdsl.proofcache import _z3_version
+
+    assert _z3_version() == metadata.version("z3-solver")
+
+
 def test_check_of_an_unchanged_contract_reuses_its_result(tmp_path, run):
     env = {**os.environ, "SIBDSL_CACHE_DIR": str(tmp_path)}
     first = _imports_after_check(env=env)  # checked and proved now, and cached

@@ -99,3 +99,42 @@ def test_most_generated_texts_parse():
     count()
     print(f"{parsed} of {total} generated texts parse")
     assert parsed >= total * 0.9, f"only {parsed} of {total} generated texts parse"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_both_lexers_build_the_same_tree_with_spans_at_their_offsets(data):
+    """sibdsl/parser.py parses with the basic lexer and falls back to the contextual one: where the
+    basic lexer's parse succeeds, both build the same tree, spans included; every span's line and
+    column are those of its offsets."""
+    import attrs
+
+    from sibdsl.limits import MAX_DEPTH
+    from sibdsl.parser import _builder, _problems
+    from sibdsl.source import Span
+
+    from .test_parser_pinned import _fields
+
+    text = data.draw(derivation())
+    parts = []
+    for lexer in ("basic", "contextual"):
+        _problems.found = []
+        try:
+            parts.append(_builder(lexer).parse(text))
+        except lark.exceptions.UnexpectedInput:
+            parts.append(None)
+    fast, slow = parts
+    assert slow is not None or fast is None
+    if fast is None or fast.depth > MAX_DEPTH:
+        return
+    assert _fields(fast.value) == _fields(slow.value)
+    source = Source("g.sib", text)
+    stack = [fast.value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Span):
+            assert value == source.span(value.start, value.end)
+        elif attrs.has(type(value)):
+            stack.extend(getattr(value, f.name) for f in attrs.fields(type(value)))
+        elif isinstance(value, tuple):
+            stack.extend(value)

@@ -60,3 +60,29 @@ def test_installed_wheel_parses_with_its_own_grammar(wheel, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(tmp_path / "site")},
                          capture_output=True, text=True, cwd=tmp_path, check=True).stdout
     assert str(tmp_path / "site") in out
+
+
+def test_the_builder_passes_on_the_tokens_lark_would_keep():
+    """parser._reduce keeps a rule's tokens of the terminals the grammar defines by name and drops
+    its keywords and punctuation, except in `!` rules: exactly lark's own filter, for every rule."""
+    grammar = parser.grammar_text()
+    named = set(parser._NAMED_TERMINAL.findall(grammar))
+    assert {"NAME", "NUMBER", "STRING", "DATE", "HEADING", "COMPARE", "PERCENT"} <= named
+    word_rules = set()
+    for rule in lark.Lark(grammar, parser="lalr").rules:
+        for symbol in rule.expansion:
+            if not symbol.is_term:
+                continue
+            if rule.options.keep_all_tokens:
+                word_rules.add(rule.origin.name)
+            else:
+                assert symbol.filter_out == (symbol.name not in named), (rule, symbol)
+    assert word_rules == set(parser._WORD_RULES)
+
+
+def test_the_parsers_share_one_grammar_and_its_terminals():
+    """The builders' callbacks never see a lark rule they were not written for."""
+    rules = {rule.alias or rule.origin.name for rule in lark.Lark(parser.grammar_text(), parser="lalr").rules}
+    methods = {name for name in dir(parser._Syntax) if not name.startswith("_")}
+    assert methods <= rules, methods - rules
+    assert "atom" in rules
