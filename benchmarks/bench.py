@@ -12,6 +12,7 @@ checks that both sides compute the same result.
 
 from __future__ import annotations
 
+import math
 import random
 import subprocess
 import sys
@@ -217,8 +218,10 @@ def bench_check() -> None:
     """`check` of generated contracts against lark parsing the same text into a tree (the grammar's
     own contextual lexer, positions on, the collector at its defaults: `_lark().parse`). Ours
     builds the syntax tree while lark parses and pauses the cyclic collector (sibdsl/gcpause.py),
-    so a second comparison pauses it on lark's side too. Linear growth: the time per clause at
-    each size, against the smallest size's (target: within 1.3×)."""
+    so a second comparison pauses it on lark's side too. Growth: the time per clause at each size,
+    and the exponent k of time ∝ n^k between the smallest and the largest (1: linear), for ours
+    and for lark alone: the issue asks for it to be reported, and on a shared machine the
+    figures move by ±20 % between runs, more than any threshold on k would tell apart."""
     from sibdsl.gcpause import paused
     from sibdsl.parser import _lark
 
@@ -226,7 +229,7 @@ def bench_check() -> None:
     _lark()  # built (from lark's cache) before timing, as the builder check_source uses is
     check_source(Source("warm.sib", generated(3)))
     sizes = (50, 200) if SMOKE else (500, 5_000) if QUICK else (500, 5_000, 50_000)
-    per_clause = {}
+    times: dict[str, dict[int, float]] = {"check": {}, "lark": {}, "lark, collector paused": {}}
     for n in sizes:
         text = generated(n)  # n clauses: n − 1 definitions and a payment
         contract, diagnostics = check_source(Source("gen.sib", text))
@@ -241,13 +244,16 @@ def bench_check() -> None:
         ours, theirs = paired(lambda: check_source(Source("gen.sib", text)), lambda: _lark().parse(text), rep,
                               number)
         line(f"{n:>6,} clauses ({len(text) / 1e6:.2f} MB)", ours, theirs, 2.0 if n == 5_000 else None)
-        ours_again, paused_lark = paired(lambda: check_source(Source("gen.sib", text)), lark_paused, rep, number)
-        line("  … vs lark with the collector paused too", ours_again, paused_lark, None)
-        per_clause[n] = min(ours, ours_again) / n
-    first = per_clause[sizes[0]]
-    growth = max(per_clause.values()) / first
-    print("  time per clause: " + ", ".join(f"{n:,}: {t * 1e6:.0f} µs" for n, t in per_clause.items())
-          + f"; largest/smallest {growth:.2f}× (target ≤ 1.3×: {'ok' if growth <= 1.3 else 'MISSED'})")
+        ours_again, lark_quiet = paired(lambda: check_source(Source("gen.sib", text)), lark_paused, rep, number)
+        line("  … vs lark with the collector paused too", ours_again, lark_quiet, None)
+        times["check"][n], times["lark"][n] = min(ours, ours_again), theirs
+        times["lark, collector paused"][n] = lark_quiet
+    # growth: time ∝ n^k between the smallest and the largest size; k = 1 is linear
+    small, large = sizes[0], sizes[-1]
+    for name, t in times.items():
+        k = math.log(t[large] / t[small]) / math.log(large / small)
+        print(f"  {name}: " + ", ".join(f"{n:,}: {t[n] / n * 1e6:.0f} µs" for n in sizes)
+              + f" a clause; time ∝ n^{k:.2f}")
 
 
 # ------------------------------------------------------------------ 4. CLI start-up
