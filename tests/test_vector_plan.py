@@ -22,7 +22,7 @@ from sibdsl import vector_kernels
 from sibdsl.vector import R, _coarse, _covers, _hull, compile_vector, inputs_from_outcomes, to_rational
 
 from .conftest import model
-from .test_vector import CONTRACTS, scenarios
+from .test_vector import CONTRACTS, VARIABLE_DIVISION, scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENT = {"gate failed": "gate", "floor": "floor", "floor top-up": "floor", "cap": "cap",
@@ -342,15 +342,7 @@ def test_to_rational_of_no_values():
                 min_size=1, max_size=10), st.sampled_from([1, 2, 1000]))
 def test_division_by_a_measure_in_blocks(rows, block):
     """The Fraction fallback per block; E602 only where the division is on the path taken."""
-    contract = model("""
-measure n: count
-measure spent: money
-measure ok: boolean
-define per = if n > 0 then spent / n else 0 SEK
-payment p = min(per, 1 000 000 SEK) * 3 / 7 from city to fund due 2020-01-01
-payment q = 10 SEK / n from city to fund due 2020-01-01 when ok
-cap total at 500 000 SEK
-""", header("0.01 SEK half even"))
+    contract = model(VARIABLE_DIVISION + "cap total at 500 000 SEK\n", header("0.01 SEK half even"))
     data = [{"n": Fraction(n), "spent": Fraction(s, 100), "ok": ok} for n, s, ok in rows]
     out = compile_vector(contract, block=block)(inputs_from_outcomes(contract, data), len(data))
     assert_matches(contract, data, out)
