@@ -14,9 +14,10 @@ from fractions import Fraction
 import attrs
 
 from . import model as m
-from .compiler import Ctx, EvaluationError
+from .compiler import EvaluationError
 from .evaluate import Evaluator
 from .scenarios import Result, Scenario
+from .semantics.program import Program, StepKind, lower
 from .units import SHARE
 from .values import to_decimal
 
@@ -110,22 +111,22 @@ def _labels(node) -> list[str]:
             f"above {show(xs[-1])}"]
 
 
-def branches(contract: m.Contract) -> list[Branch]:
+def branches(contract: m.Contract, program: Program | None = None) -> list[Branch]:
+    """Every branch of the contract: what each clause of the settlement program can do, in the
+    order of declaration (gates, floors, caps, return limits), then the branches of its
+    expressions."""
+    program = program or lower(contract)
     result: list[Branch] = []
-
-    def add(clause: m.ClauseRef, *labels: str, site=None) -> None:
-        for label in labels:
-            result.append(Branch((site or (clause.kind, clause.name, clause.line), label), _describe(clause),
-                                 clause.line, label))
-
-    for gate in contract.gates:
-        add(gate.clause, "the condition holds", "the condition fails")
-    for floor in contract.floors:
-        add(floor.clause, "the floor raises the amount", "the floor is not needed")
-    for cap in contract.caps:
-        add(cap.clause, "the cap limits the amount", "the cap is not reached")
-    for limit in contract.return_limits:
-        add(limit.clause, "the limit cuts the return", "the limit is not reached")
+    kinds: dict[m.ClauseRef, StepKind] = {}
+    for step in program.steps:
+        if step.kind is not StepKind.COMPUTE:
+            kinds.setdefault(step.clause, step.kind)
+    clauses = [*(g.clause for g in contract.gates), *(f.clause for f in contract.floors),
+               *(c.clause for c in contract.caps), *(r.clause for r in contract.return_limits)]
+    for clause in clauses:
+        if clause in kinds:
+            for label in kinds[clause].branches:
+                result.append(Branch((_site(clause), label), _describe(clause), clause.line, label))
     for node, clause in _expression_sites(contract):
         kind = {m.Cond: "if", m.Steps: "tiers", m.Interp: "interpolate"}[type(node)]
         for index, label in enumerate(_labels(node)):
@@ -134,58 +135,37 @@ def branches(contract: m.Contract) -> list[Branch]:
     return result
 
 
+def _site(clause: m.ClauseRef) -> tuple:
+    return (clause.kind, clause.name, clause.line)
+
+
 def measure(contract: m.Contract, scenarios: list[Scenario], results: list[Result],
             prove_unreachable: bool = True) -> Coverage:
-    """Run the scenarios with a recording evaluator and collect the branches they take; branches
-    no scenario takes are checked with z3, and those no outcome can take are marked unreachable."""
+    """Run the scenarios with a recording evaluator and collect the branches they take: each
+    step of the settlement program says whether it acted, each condition and table which branch
+    it took. Branches no scenario takes are checked with z3, and those no outcome can take are
+    marked unreachable."""
     hits: dict[tuple, list[str]] = {}
-    current: list[str] = []
-
-    def hit(key: tuple) -> None:
-        names = hits.setdefault(key, [])
-        if current[0] not in names:
-            names.append(current[0])
+    taken: list[tuple] = []  # the branches of the scenario being run
 
     def record(node, index: int) -> None:
-        hit((id(node), index))
+        taken.append((id(node), index))
 
-    evaluator = Evaluator(contract, recorder=record)
+    def on_step(step, acted: bool) -> None:
+        taken.append((_site(step.clause), step.kind.branch(acted)))
+
+    evaluator = Evaluator(contract, recorder=record, on_step=on_step)
     for scenario in scenarios:
-        current[:] = [scenario.name]
+        taken.clear()
         try:
-            settlement = evaluator.evaluate(scenario.outcomes)
+            evaluator.evaluate(scenario.outcomes)
         except EvaluationError:
             continue
-        steps = [(ln, st) for ln in settlement.lines for st in ln.steps]
-
-        def applied(clause: m.ClauseRef, *kinds: str) -> bool:
-            return any(st.kind in kinds and st.clause == clause for _, st in steps)
-
-        def site(clause):
-            return (clause.kind, clause.name, clause.line)
-
-        for gate, cond, _ in evaluator.gates:
-            if gate.target == "total":
-                try:
-                    holds = bool(cond(Ctx(scenario.outcomes, {}, {})))
-                except EvaluationError:
-                    continue
-                hit((site(gate.clause), "the condition holds" if holds else "the condition fails"))
-                continue
-            if applied(gate.clause, "gate passed"):  # a payment's gate, per period where it has periods
-                hit((site(gate.clause), "the condition holds"))
-            if applied(gate.clause, "gate failed"):
-                hit((site(gate.clause), "the condition fails"))
-        for floor in contract.floors:
-            raised = applied(floor.clause, "floor", "floor top-up")
-            hit((site(floor.clause), "the floor raises the amount" if raised else "the floor is not needed"))
-        for cap in contract.caps:
-            cut = applied(cap.clause, "cap", "period cap", "participant cap")
-            hit((site(cap.clause), "the cap limits the amount" if cut else "the cap is not reached"))
-        for limit in contract.return_limits:
-            cut = applied(limit.clause, "return limit")
-            hit((site(limit.clause), "the limit cuts the return" if cut else "the limit is not reached"))
-    found = branches(contract)
+        for key in taken:
+            names = hits.setdefault(key, [])
+            if scenario.name not in names:
+                names.append(scenario.name)
+    found = branches(contract, evaluator.program)
     unreachable: set[tuple] = set()
     if prove_unreachable:
         from .verify import unreachable_branches
