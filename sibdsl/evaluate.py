@@ -99,9 +99,9 @@ class _Concrete:
     def after(self, step, facts):
         pass
 
-    def event(self, step: Step, acted) -> None:
-        if self.ev.on_step is not None:
-            self.ev.on_step(step, bool(acted))
+    def event(self, step: Step, acted, condition=None) -> None:
+        if self.ev.on_step is not None:  # coverage: a gate by its condition, other steps by what they did
+            self.ev.on_step(step, bool(acted) if condition is None else not condition)
 
     def trace(self, step: Step, line: int, before, after, acted, level) -> None:
         """The audit trail: what a step did to a line, in the words of settlement.Step."""

@@ -42,8 +42,8 @@ class Backend(Protocol):
     def total(self, amounts: Sequence[V], everyone: bool) -> V: ...
     def cut(self, step: Step, amounts: Sequence[V], excess: V) -> tuple[list[V], V]: ...
     def trace(self, step: Step, line: int, before: V | None, after: V, acted: V, level: V | None) -> None: ...
-    def event(self, step: Step, acted: V) -> None: ...
-    def after(self, step: Step, facts: dict) -> None: ...
+    def event(self, step: Step, acted: V, condition: V | None = None) -> None: ...  # a gate's condition too
+    def after(self, step: Step, facts: dict) -> None: ...  # what a step did to the total (for bounds)
 
 
 @attrs.frozen
@@ -104,7 +104,7 @@ def run(program: Program, b: Backend) -> Run:
             amounts[i] = b.select(c, before, b.ZERO)
             failed = b.bnot(c)
             b.trace(step, i, before, amounts[i], failed, None)
-            b.event(step, failed)
+            b.event(step, failed, c)
             values.append(StepValues(step, None, c, failed))
         elif kind is K.FLOOR:
             i = step.line
@@ -127,27 +127,29 @@ def run(program: Program, b: Backend) -> Run:
             values.append(StepValues(step, high, None, over))
         elif kind is K.TOTAL_FLOOR:
             i = step.line
-            group = step.group
+            lines = amounts[:nlines]
             when = b.TRUE if step.condition is None else b.expr(step, "condition")
             low = b.round(b.expr(step, "amount", guard=when))
-            before = b.total([amounts[j] for j in group], True)
+            before = b.total([amounts[j] for j in step.group], True)
             shortfall = b.linear([(1, low), (-1, before)])
             lift = b.band(when, b.compare(">", shortfall, b.ZERO))
-            amounts[i] = b.select(lift, shortfall, b.ZERO)
+            amounts[i] = b.select(when, b.extreme("max", [shortfall, b.ZERO]), b.ZERO)
             nlines = i + 1
-            b.after(step, {"top_up": i, "low": low, "when": when})
+            b.after(step, {"lines": lines, "low": low, "when": when})
             b.trace(step, i, b.ZERO, amounts[i], lift, low)
             b.event(step, lift)
             values.append(StepValues(step, low, when, lift))
         else:  # the cuts
             assert kind.cuts, kind
-            values.append(_cut_step(b, step, amounts, len(step.group) == nlines))
+            values.append(_cut_step(b, step, amounts, nlines))
     return Run(program, tuple(amounts), tuple(values))
 
 
-def _cut_step(b, step: Step, amounts: list, everyone: bool) -> StepValues:
+def _cut_step(b, step: Step, amounts: list, nlines: int) -> StepValues:
     K = StepKind
     group = step.group
+    everyone = len(group) == nlines
+    lines = amounts[:nlines]
     condition = None
     if step.kind is K.RETURN_LIMIT:
         level = b.const(step.limit)
@@ -167,7 +169,7 @@ def _cut_step(b, step: Step, amounts: list, everyone: bool) -> StepValues:
     for j, old, new in zip(reversed(group), olds, news):
         amounts[j] = new
         b.trace(step, j, old, new, None, level)
-    b.after(step, {"before": before, "level": level, "excess": excess, "everyone": everyone,
+    b.after(step, {"lines": lines, "level": level, "excess": excess, "everyone": everyone,
                    "condition": condition})
-    b.event(step, b.bnot(condition) if condition is not None else acted)
+    b.event(step, acted, condition)
     return StepValues(step, level, condition, acted)
