@@ -136,13 +136,13 @@ class Evaluator:
 
     def __init__(self, contract: m.Contract, source: Source | None = None,
                  recorder: Callable[[m.Expr, int], None] | None = None,
-                 on_step: Callable[[Step, bool], None] | None = None):
+                 on_step: Callable[[Step, bool], None] | None = None, program: Program | None = None):
         self.contract = contract
         self.source = source
         self.on_step = on_step
         self.rounding: Rounding = contract.rounding
         self.round = rounder(contract.rounding.step, contract.rounding.mode)
-        self.program: Program = lower(contract)
+        self.program: Program = program or lower(contract)
         comp = self._c = Compiler(contract, contract.definitions, source, recorder=recorder)
         # every definition, per period of its series, in dependency order: computed first, so
         # that reading one is never deeper than one definition (a chain of 5,000 is fine)

@@ -82,6 +82,11 @@ def cut(b, amounts: Sequence[V], excess: V) -> tuple[list[V], V]:
     return out, acted
 
 
+def giving_order(group: tuple[int, ...]) -> tuple[int, ...]:
+    """The order in which the lines of a group give to a cut: the line declared last first."""
+    return tuple(reversed(group))
+
+
 def run(program: Program, b: Backend) -> Run:
     """Settle `program` on back end `b` (see the module docstring)."""
     K = StepKind
@@ -164,9 +169,10 @@ def _cut_step(b, step: Step, amounts: list, nlines: int) -> StepValues:
     excess = b.linear([(1, before), (-1, level)])
     if condition is not None:  # the gate cuts only where its condition fails
         excess = b.select(condition, b.ZERO, excess)
-    olds = [amounts[j] for j in reversed(group)]  # last declared first
+    order = giving_order(group)
+    olds = [amounts[j] for j in order]
     news, acted = b.cut(step, olds, excess)
-    for j, old, new in zip(reversed(group), olds, news):
+    for j, old, new in zip(order, olds, news):
         amounts[j] = new
         b.trace(step, j, old, new, None, level)
     b.after(step, {"lines": lines, "level": level, "excess": excess, "everyone": everyone,
