@@ -8,7 +8,6 @@ lists every branch with the scenarios that exercise it, and the ones none does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from fractions import Fraction
 
 import attrs
@@ -62,33 +61,12 @@ def _describe(clause: m.ClauseRef) -> str:
     return f"{clause.kind} {clause.name}{label}"
 
 
-def _walk(e) -> Iterator:
-    yield e
-    children = []
-    if isinstance(e, m.Op):
-        children = list(e.args)
-    elif isinstance(e, m.Cond):
-        children = [e.cond, e.then, e.otherwise]
-    elif isinstance(e, m.Sum):
-        children = [e.operand]
-    elif isinstance(e, m.Steps):
-        children = [e.subject, e.below, *e.values]
-    elif isinstance(e, m.Interp):
-        children = [e.subject]
-    for child in children:
-        yield from _walk(child)
-
-
 def _expression_sites(contract: m.Contract) -> list[tuple[m.Expr, m.ClauseRef]]:
-    roots: list[tuple[m.Expr, m.ClauseRef]] = []
-    roots += [(d.expr, d.clause) for d in contract.definitions.values()]
-    roots += [(p.expr, p.clause) for p in contract.payments.values()]
-    roots += [(g.condition, g.clause) for g in contract.gates] + [(g.level, g.clause) for g in contract.gates if g.level]
-    roots += [(f.amount, f.clause) for f in contract.floors] + [(f.when, f.clause) for f in contract.floors if f.when]
-    roots += [(c.amount, c.clause) for c in contract.caps]
     sites, seen = [], set()
-    for root, clause in roots:
-        for node in _walk(root):
+    for root, clause in m.expressions(contract):
+        if clause.kind == "guarantee":
+            continue
+        for node in m.walk(root):
             if isinstance(node, (m.Cond, m.Steps, m.Interp)) and id(node) not in seen:
                 seen.add(id(node))
                 sites.append((node, clause))

@@ -420,38 +420,18 @@ class _Property:
 
 def _dependencies(contract: m.Contract, name: str) -> set[str]:
     """The measures a definition depends on, transitively."""
-    seen: set[str] = set()
-    measures: set[str] = set()
-
-    def walk(e):
-        if isinstance(e, m.Input):
-            measures.add(e.name)
-        elif isinstance(e, m.Var):
-            if e.name in contract.definitions and e.name not in seen:
-                seen.add(e.name)
-                walk(contract.definitions[e.name].expr)
-        for child in _children(e):
-            walk(child)
-
     if name in contract.measures:
         return {name}
-    seen.add(name)
-    walk(contract.definitions[name].expr)
+    seen, measures = {name}, set()
+    stack = [contract.definitions[name].expr]
+    while stack:
+        for node in m.walk(stack.pop()):
+            if isinstance(node, m.Input):
+                measures.add(node.name)
+            elif isinstance(node, m.Var) and node.name in contract.definitions and node.name not in seen:
+                seen.add(node.name)
+                stack.append(contract.definitions[node.name].expr)
     return measures
-
-
-def _children(e) -> list:
-    if isinstance(e, m.Op):
-        return list(e.args)
-    if isinstance(e, m.Cond):
-        return [e.cond, e.then, e.otherwise]
-    if isinstance(e, m.Sum):
-        return [e.operand]
-    if isinstance(e, m.Steps):
-        return [e.subject, e.below, *e.values]
-    if isinstance(e, m.Interp):
-        return [e.subject]
-    return []
 
 
 def _value(contract: m.Contract, expr: m.Expr, outcomes, settlement: Settlement | None, period=None):
