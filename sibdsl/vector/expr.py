@@ -3,7 +3,7 @@
 In: a checked contract (model.py) and the *signature* of one call's inputs (vector.prepare) —
 per measure and period, "bool", a constant, "general", or the denominator of its int64
 numerators and the range they lie in. Out, through `Compiler`: steps over a block's arrays, and
-at the end (`Compiler.finish`) the `Plan` (vector_plan.py). vector_settle.py drives the compiler
+at the end (`Compiler.finish`) the `Plan` (plan.py). settle.py drives the compiler
 through the order of application.
 
 Why compile instead of walking the model tree on every call: what does not depend on the
@@ -40,11 +40,11 @@ from fractions import Fraction
 import attrs
 import numpy as np
 
-from . import model as m
+from .. import model as m
 from . import rarray as ra
-from . import vector_kernels as k
-from .units import DATE
-from .vector_plan import SIZE, Out, Plan, PlanLine
+from . import kernels as k
+from ..units import DATE
+from .plan import SIZE, Out, Plan, PlanLine
 
 LIMIT = ra._LIMIT
 
@@ -141,7 +141,7 @@ class _Size:
 class Compiler:
     """Emits the steps of one plan: the arithmetic of Num and Bool values with their bounds,
     the contract's expressions (`expr`), and at the end the plan itself (`finish`).
-    vector_settle.py drives it through the order of application."""
+    settle.py drives it through the order of application."""
 
     def __init__(self, contract: m.Contract, signature: Mapping[tuple, tuple]):
         self.contract = contract
