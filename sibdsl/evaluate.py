@@ -20,7 +20,7 @@ from .diagnostics import Diagnostic
 from .report import format_amount
 from .semantics.program import Program, Step, StepKind, lower, principals, return_limit_amount
 from .semantics.run import cut, run
-from .settlement import GuaranteeCheck, Investor, Line, Settlement, StepRecord, decimal
+from .settlement import Detail, GuaranteeCheck, Investor, Line, Settlement, StepRecord, decimal
 from .source import Source
 from .values import Rounding, exact, rounder, to_decimal, whole
 
@@ -31,12 +31,39 @@ _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operato
 K = StepKind
 
 
+def rounded_text(raw, mode: str) -> str:
+    return f"exact {to_decimal(raw, 6)}, rounded {mode}"
+
+
+def step_text(step: Step, level, currency: str) -> str:
+    """What a floor, a cap or a cut says in the audit trail of a line it changed."""
+    def text(value) -> str:
+        return format_amount(exact(value), currency)
+    if step.kind is K.FLOOR:
+        return f"raised to the floor of {text(level)}"
+    if step.kind is K.CAP:
+        return f"limited to {text(level)}"
+    if step.kind is K.TOTAL_FLOOR:
+        return f"the total is raised to the floor of {text(level)}"
+    if step.kind is K.PERIOD_CAP:
+        return f"at most {text(level)} in period {step.period_name}"
+    if step.kind is K.PARTICIPANT_CAP:
+        return f"at most {text(level)} for {step.scale} participants"
+    if step.kind is K.TOTAL_GATE:
+        return f"the part above {text(level)} is not paid"
+    if step.kind is K.RETURN_LIMIT:
+        return f"{step.investor} receives at most {text(step.limit)} ({step.basis})"
+    return f"the total is limited to {text(level)}"
+
+
 class _Concrete:
     """semantics.run.Backend over exact Python numbers, for one evaluation: it also writes the
     audit trail (`trace`) and tells the coverage recorder what each step did (`event`)."""
 
     ZERO = 0
     TRUE = True
+    KEEP = False
+    after = None
 
     __slots__ = ("ev", "ctx", "trails", "round")
 
@@ -60,6 +87,10 @@ class _Concrete:
         for sign, value in terms:
             acc = acc + value if sign > 0 else acc - value
         return whole(acc)
+
+    @staticmethod
+    def sub(a, b):
+        return whole(a - b)
 
     @staticmethod
     def mul(a, b):
@@ -96,34 +127,33 @@ class _Concrete:
     def cut(self, step, amounts, excess):
         return cut(self, amounts, excess)
 
-    def after(self, step, facts):
-        pass
-
-    def event(self, step: Step, acted, condition=None) -> None:
-        if self.ev.on_step is not None:  # coverage: a gate by its condition, other steps by what they did
-            self.ev.on_step(step, bool(acted) if condition is None else not condition)
+    event = None  # told only when coverage asks (_Covered)
 
     def trace(self, step: Step, line: int, before, after, acted, level) -> None:
-        """The audit trail: what a step did to a line, in the words of settlement.Step."""
-        kind, clause, text = step.kind, step.clause, self.ev.amount_text
+        """The audit trail: what a step did to a line, in the words of settlement.Step (the
+        words are written when the trail is first read: `Detail`)."""
+        kind, clause, ev = step.kind, step.clause, self.ev
         if kind is K.COMPUTE:
             raw = level
-            detail = "" if after == raw else f"exact {to_decimal(raw, 6)}, rounded {self.ev.rounding.mode}"
+            detail = "" if after == raw else Detail(rounded_text, raw, ev.rounding.mode)
             record = ("computed", clause, None, after, detail)
         elif kind is K.GATE:
             record = ("gate failed", clause, before, after, "the condition does not hold") if acted else \
                 ("gate passed", clause, before, after, "")
         elif not (acted if acted is not None else after != before):
             return
-        elif kind is K.FLOOR:
-            record = ("floor", clause, before, after, f"raised to the floor of {text(level)}")
-        elif kind is K.CAP:
-            record = ("cap", clause, before, after, f"limited to {text(level)}")
-        elif kind is K.TOTAL_FLOOR:
-            record = ("floor top-up", clause, before, after, f"the total is raised to the floor of {text(level)}")
         else:
-            record = (kind.trail, clause, before, after, self.ev.cut_detail(step, level))
+            record = (kind.trail, clause, before, after, Detail(step_text, step, level, ev.contract.currency))
         self.trails[line].append(record)
+
+
+class _Covered(_Concrete):
+    """_Concrete that also tells coverage what each step did."""
+
+    __slots__ = ()
+
+    def event(self, step: Step, acted, condition=None) -> None:  # a gate by its condition
+        self.ev.on_step(step, bool(acted) if condition is None else not condition)
 
 
 class Evaluator:
@@ -178,19 +208,6 @@ class Evaluator:
         """An amount as the audit trail writes it: `1 000 000 SEK`."""
         return format_amount(exact(value), self.contract.currency)
 
-    def cut_detail(self, step: Step, level) -> str:
-        """What a cut step says in the audit trail of a line it took from."""
-        text = self.amount_text
-        if step.kind is K.PERIOD_CAP:
-            return f"at most {text(level)} in period {step.period_name}"
-        if step.kind is K.PARTICIPANT_CAP:
-            return f"at most {text(level)} for {step.scale} participants"
-        if step.kind is K.TOTAL_GATE:
-            return f"the part above {text(level)} is not paid"
-        if step.kind is K.RETURN_LIMIT:
-            return f"{step.investor} receives at most {text(step.limit)} ({step.basis})"
-        return f"the total is limited to {text(level)}"
-
     def evaluate(self, outcomes: Outcomes) -> Settlement:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""
         ctx = Ctx(outcomes, {}, {})
@@ -201,7 +218,7 @@ class Evaluator:
                     fn(ctx)
                 except EvaluationError as err:
                     cache[key] = Failed(err)
-        backend = _Concrete(self, ctx)
+        backend = (_Concrete if self.on_step is None else _Covered)(self, ctx)
         settled = run(self.program, backend)
         lines = []
         for spec, amount, trail in zip(self.program.lines, settled.amounts, backend.trails):

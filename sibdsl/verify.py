@@ -206,6 +206,10 @@ class _Sym:
         return parts[0] if len(parts) == 1 else z3.Sum(parts)
 
     @staticmethod
+    def sub(a, b):
+        return a - b
+
+    @staticmethod
     def mul(a, b):
         return a * b
 
@@ -299,6 +303,8 @@ class _SymSettlement:
 
     ZERO = z3.RealVal(0)
     TRUE = z3.BoolVal(True)
+    KEEP = True
+    after = None
 
     def __init__(self, contract: m.Contract, sym: _Sym, program: Program | None = None):
         self.contract, self.sym = contract, sym
@@ -340,6 +346,7 @@ class _SymSettlement:
     const = staticmethod(_const)
     linear = staticmethod(_Sym.linear)
     mul = staticmethod(_Sym.mul)
+    sub = staticmethod(_Sym.sub)
     extreme = staticmethod(_Sym.extreme)
     compare = staticmethod(_Sym.compare)
     bnot = staticmethod(_Sym.bnot)
@@ -367,9 +374,6 @@ class _SymSettlement:
         return cut(self, amounts, excess)
 
     def trace(self, step, line, before, after, acted, level) -> None:
-        pass
-
-    def after(self, step, facts) -> None:
         pass
 
     def event(self, step, acted, condition=None) -> None:

@@ -12,7 +12,7 @@ has. A back end may supply a fused kernel for it (`Backend.cut`), tested against
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -27,11 +27,13 @@ class Backend(Protocol):
 
     ZERO: V
     TRUE: V
+    KEEP: bool  # keep what each step computed in the Run (the verifier reads it)
 
     def expr(self, step: Step, which: str, guard: V | None = None) -> V: ...  # step.amount / step.condition
     def const(self, value) -> V: ...
     def round(self, x: V) -> V: ...
     def linear(self, terms: Sequence[tuple[int, V]]) -> V: ...
+    def sub(self, a: V, b: V) -> V: ...
     def mul(self, a: V, b: V) -> V: ...
     def extreme(self, op: str, values: Sequence[V]) -> V: ...
     def compare(self, op: str, a: V, b: V) -> V: ...
@@ -42,8 +44,9 @@ class Backend(Protocol):
     def total(self, amounts: Sequence[V], everyone: bool) -> V: ...
     def cut(self, step: Step, amounts: Sequence[V], excess: V) -> tuple[list[V], V]: ...
     def trace(self, step: Step, line: int, before: V | None, after: V, acted: V, level: V | None) -> None: ...
-    def event(self, step: Step, acted: V, condition: V | None = None) -> None: ...  # a gate's condition too
-    def after(self, step: Step, facts: dict) -> None: ...  # what a step did to the total (for bounds)
+    # what a step did (a gate's condition too), for coverage and event counts, or None
+    event: Callable[[Step, V, V | None], None] | None
+    after: Callable[[Step, dict], None] | None  # what a step did to the total (for bounds), or None
 
 
 @attrs.frozen
@@ -77,8 +80,8 @@ def cut(b, amounts: Sequence[V], excess: V) -> tuple[list[V], V]:
             out += amounts[k:]
             break
         take = b.extreme("min", [b.extreme("max", [a, zero]), b.extreme("max", [excess, zero])])
-        out.append(b.linear([(1, a), (-1, take)]))
-        excess = b.linear([(1, excess), (-1, take)])
+        out.append(b.sub(a, take))
+        excess = b.sub(excess, take)
     return out, acted
 
 
@@ -92,6 +95,7 @@ def run(program: Program, b: Backend) -> Run:
     K = StepKind
     amounts: list[V] = [None] * len(program.lines)
     values: list[StepValues] = []
+    keep = b.KEEP  # what each step computed, for readers (the verifier)
     nlines = 0  # lines that exist so far (a top-up line exists from its step on)
     for step in program.steps:
         kind = step.kind
@@ -101,7 +105,8 @@ def run(program: Program, b: Backend) -> Run:
             amounts[i] = value = b.round(raw)
             nlines = max(nlines, i + 1)
             b.trace(step, i, None, value, b.TRUE, raw)
-            values.append(StepValues(step, value))
+            if keep:
+                values.append(StepValues(step, value))
         elif kind is K.GATE:
             i = step.line
             c = b.expr(step, "condition")
@@ -109,8 +114,10 @@ def run(program: Program, b: Backend) -> Run:
             amounts[i] = b.select(c, before, b.ZERO)
             failed = b.bnot(c)
             b.trace(step, i, before, amounts[i], failed, None)
-            b.event(step, failed, c)
-            values.append(StepValues(step, None, c, failed))
+            if b.event is not None:
+                b.event(step, failed, c)
+            if keep:
+                values.append(StepValues(step, None, c, failed))
         elif kind is K.FLOOR:
             i = step.line
             when = b.TRUE if step.condition is None else b.expr(step, "condition")
@@ -119,8 +126,10 @@ def run(program: Program, b: Backend) -> Run:
             lift = b.band(when, b.compare("<", before, low))
             amounts[i] = b.select(when, b.extreme("max", [before, low]), before)
             b.trace(step, i, before, amounts[i], lift, low)
-            b.event(step, lift)
-            values.append(StepValues(step, low, when, lift))
+            if b.event is not None:
+                b.event(step, lift)
+            if keep:
+                values.append(StepValues(step, low, when, lift))
         elif kind is K.CAP:
             i = step.line
             high = b.round(b.expr(step, "amount"))
@@ -128,33 +137,39 @@ def run(program: Program, b: Backend) -> Run:
             over = b.compare(">", before, high)
             amounts[i] = b.extreme("min", [before, high])
             b.trace(step, i, before, amounts[i], over, high)
-            b.event(step, over)
-            values.append(StepValues(step, high, None, over))
+            if b.event is not None:
+                b.event(step, over)
+            if keep:
+                values.append(StepValues(step, high, None, over))
         elif kind is K.TOTAL_FLOOR:
             i = step.line
-            lines = amounts[:nlines]
+            lines = amounts[:nlines] if b.after is not None else None
             when = b.TRUE if step.condition is None else b.expr(step, "condition")
             low = b.round(b.expr(step, "amount", guard=when))
             before = b.total([amounts[j] for j in step.group], True)
-            shortfall = b.linear([(1, low), (-1, before)])
+            shortfall = b.sub(low, before)
             lift = b.band(when, b.compare(">", shortfall, b.ZERO))
             amounts[i] = b.select(when, b.extreme("max", [shortfall, b.ZERO]), b.ZERO)
             nlines = i + 1
-            b.after(step, {"lines": lines, "low": low, "when": when})
+            if b.after is not None:
+                b.after(step, {"lines": lines, "low": low, "when": when})
             b.trace(step, i, b.ZERO, amounts[i], lift, low)
-            b.event(step, lift)
-            values.append(StepValues(step, low, when, lift))
+            if b.event is not None:
+                b.event(step, lift)
+            if keep:
+                values.append(StepValues(step, low, when, lift))
         else:  # the cuts
-            assert kind.cuts, kind
-            values.append(_cut_step(b, step, amounts, nlines))
+            done = _cut_step(b, step, amounts, nlines, keep)
+            if keep:
+                values.append(done)
     return Run(program, tuple(amounts), tuple(values))
 
 
-def _cut_step(b, step: Step, amounts: list, nlines: int) -> StepValues:
+def _cut_step(b, step: Step, amounts: list, nlines: int, keep: bool) -> StepValues | None:
     K = StepKind
     group = step.group
     everyone = len(group) == nlines
-    lines = amounts[:nlines]
+    lines = amounts[:nlines] if b.after is not None else None
     condition = None
     if step.kind is K.RETURN_LIMIT:
         level = b.const(step.limit)
@@ -166,16 +181,21 @@ def _cut_step(b, step: Step, amounts: list, nlines: int) -> StepValues:
     else:
         level = b.round(b.expr(step, "amount"))
     before = b.total([amounts[j] for j in group], everyone)
-    excess = b.linear([(1, before), (-1, level)])
+    excess = b.sub(before, level)
     if condition is not None:  # the gate cuts only where its condition fails
         excess = b.select(condition, b.ZERO, excess)
-    order = giving_order(group)
-    olds = [amounts[j] for j in order]
-    news, acted = b.cut(step, olds, excess)
-    for j, old, new in zip(order, olds, news):
-        amounts[j] = new
-        b.trace(step, j, old, new, None, level)
-    b.after(step, {"lines": lines, "level": level, "excess": excess, "everyone": everyone,
-                   "condition": condition})
-    b.event(step, acted, condition)
-    return StepValues(step, level, condition, acted)
+    if b.never(b.compare(">", excess, b.ZERO)):  # nothing to take (a shortcut: the cut would take nothing)
+        acted = b.const(False)
+    else:
+        order = giving_order(group)
+        olds = [amounts[j] for j in order]
+        news, acted = b.cut(step, olds, excess)
+        for j, old, new in zip(order, olds, news):
+            amounts[j] = new
+            b.trace(step, j, old, new, None, level)
+    if b.after is not None:
+        b.after(step, {"lines": lines, "level": level, "excess": excess, "everyone": everyone,
+                       "condition": condition})
+    if b.event is not None:
+        b.event(step, acted, condition)
+    return StepValues(step, level, condition, acted) if keep else None

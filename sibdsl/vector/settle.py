@@ -55,6 +55,7 @@ class _Order:
     bounds of the total (`extra`)."""
 
     ZERO, TRUE = ZERO, TRUE
+    KEEP = False
 
     def __init__(self, contract: m.Contract, cp: Compiler):
         self.contract, self.cp = contract, cp
@@ -80,6 +81,9 @@ class _Order:
 
     def linear(self, terms):
         return self.cp.linear(terms)
+
+    def sub(self, a: Num, b: Num) -> Num:
+        return self.cp.add(a, b, -1)
 
     def mul(self, a: Num, b: Num) -> Num:
         return self.cp.mul(a, b)
