@@ -41,6 +41,9 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
         raise click.UsageError(f"--vary: the contract has no measure {vary!r}")
     language = lang or (contract.languages[0] if contract.languages and contract.languages[0] in ("sv", "en")
                         else "en")
+    from .render.complete import untranslated
+
+    print_diagnostics(untranslated(contract, source, language), diag_fmt, to_stderr=True)
     if lang is not None and contract.languages and lang not in contract.languages:
         click.echo(f"note: the contract is written in {', '.join(contract.languages)}; texts without an "
                    f"{lang} translation are shown in {contract.languages[0]}", err=True)

@@ -14,7 +14,6 @@ from .. import model as m
 from ..diagnostics import SibError
 from ..compiler import constant_value
 from ..evaluate import EvaluationError, compile_contract
-from ..lang import format_date, format_money
 from ..outcomes import load_outcomes
 from ..units import BOOL, COUNT, DATE, MONEY, SHARE
 from . import chart
@@ -22,7 +21,7 @@ from .clauses import order_of_application, sentence
 from .words import Words
 
 T = {
-    "sv": {"doc": "Avtal om sociala utfall", "id": "Diarienummer", "version": "Version", "signed": "Undertecknat",
+    "sv": {"doc": "Avtal om sociala utfall", "id": "Avtalsbeteckning", "version": "Version", "signed": "Undertecknat",
            "currency": "Valuta", "fingerprint": "Fingeravtryck (SHA-256) av avtalets källtext",
            "compiler": "Framställt av sibc", "order": "Ordning för beräkningen",
            "order_intro": "Ersättningen beräknas i denna ordning:", "examples": "Räkneexempel",
@@ -33,7 +32,7 @@ T = {
            "outcomes": "Utfall", "payout": "Ersättning", "page": "Sida", "contents": "Innehåll",
            "cap": "tak", "floor": "golv", "gate": "villkor", "none": "—",
            "verify": "Avtalets utfästelser är bevisade för alla möjliga utfall med sibc verify."},
-    "en": {"doc": "Social outcome contract", "id": "Reference", "version": "Version", "signed": "Signed",
+    "en": {"doc": "Social outcome contract", "id": "Contract identifier", "version": "Version", "signed": "Signed",
            "currency": "Currency", "fingerprint": "Fingerprint (SHA-256) of the contract's source text",
            "compiler": "Produced by sibc", "order": "Order of calculation",
            "order_intro": "The payout is calculated in this order:", "examples": "Worked examples",
@@ -45,6 +44,11 @@ T = {
            "cap": "cap", "floor": "floor", "gate": "condition", "none": "—",
            "verify": "The contract's assurances are proved for every possible outcome with sibc verify."},
 }
+
+
+# clauses whose label is printed as a run-in heading ("Taket. Den sammanlagda ersättningen …"):
+# their sentence does not name them, unlike a payment or a measure
+_RUN_IN = ("gate", "floor", "cap", "return limit", "guarantee")
 
 
 def fingerprint(data: bytes) -> str:
@@ -109,7 +113,7 @@ class View:
         self.version = __version__
         self.title = contract.title.get(lang)
         self.meta = [(self.t[k], v) for k, v in (("id", contract.id), ("version", contract.version),
-                     ("signed", format_date(contract.signed, lang) if contract.signed else None),
+                     ("signed", self.words.date(contract.signed) if contract.signed else None),
                      ("currency", contract.currency)) if v]
         self.sections = [self._section(s) for s in contract.sections]
         self.order, self.order_cuts = order_of_application(contract, lang)
@@ -120,7 +124,8 @@ class View:
     def _section(self, section: m.Section) -> dict:
         title = section.title.get(self.lang) if section.title else ""
         heading = f"§ {section.number} {title}".strip() if section.number else title
-        sentences = [text for c in section.clauses if (text := sentence(self.contract, c, self.lang))]
+        sentences = [{"label": c.label.get(self.lang) if c.label is not None and c.kind in _RUN_IN else "", "text": text}
+                     for c in section.clauses if (text := sentence(self.contract, c, self.lang))]
         return {"heading": heading, "prose": [p.get(self.lang) for p in section.prose], "clauses": sentences}
 
     # ------------------------------------------------------------ worked examples and chart
@@ -268,16 +273,16 @@ class View:
             for name, value in s.outcomes.items():
                 msr = self.contract.measures[name]
                 if isinstance(value, dict):
-                    shown = ", ".join(f"{p}: {self.words.value(v, msr.ty.kind)}" for p, v in value.items())
+                    shown = ", ".join(f"{self.words.period_named(msr.ty.series, p)}: {self.words.value(v, msr.ty.kind)}"
+                                      for p, v in value.items())
                 else:
                     shown = self.words.value(value, msr.ty.kind)
                 values.append(f"{self.words.label(name)} {shown}")
             lines = [f"{self.words.label(ln.payment) if ln.payment in self.contract.payments else ln.payment}"
-                     + (f" ({ln.period})" if ln.period else "") + f": {self.words.money(ln.amount)}"
+                     + (f" ({self.words.period_named(None, ln.period)})" if ln.period else "") + f": {self.words.money(ln.amount)}"
                      for ln in result.settlement.lines if ln.amount]
             out.append({"name": s.name, "description": s.description, "outcomes": "; ".join(values),
-                        "lines": lines, "total": format_money(result.settlement.total, self.contract.currency,
-                                                              self.lang, plain=True)})
+                        "lines": lines, "total": self.words.money(result.settlement.total)})
         return out
 
     def as_json(self) -> str:
