@@ -25,6 +25,7 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
     """Generate the council document: the contract in plain legal language, its order of calculation,
     a payment curve and worked examples, with the source's SHA-256 fingerprint on every page."""
     from . import check_file
+    from .diagnostics import Diagnostic
     from .fileio import OutputError, refuse_overwriting_inputs, write_atomic
     from .render import render as render_document
 
@@ -47,7 +48,11 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
     if lang is not None and contract.languages and lang not in contract.languages:
         click.echo(f"note: the contract is written in {', '.join(contract.languages)}; texts without an "
                    f"{lang} translation are shown in {contract.languages[0]}", err=True)
-    data = render_document(contract, Path(file).read_bytes(), language, fmt, path=file, vary=vary)
+    warnings: list[tuple[str, str]] = []
+    data = render_document(contract, Path(file).read_bytes(), language, fmt, path=file, vary=vary, warnings=warnings)
+    print_diagnostics([Diagnostic(code, message, source, None, hint="use characters of the Latin, Greek or "
+                                  "Cyrillic alphabets, or render HTML, whose fonts are the reader's")
+                       for code, message in warnings], diag_fmt, to_stderr=True)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:

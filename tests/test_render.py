@@ -44,7 +44,8 @@ def test_pdf_carries_the_clauses_amounts_and_fingerprint(norrkoping_pdf):
     assert len(pages) >= 3
     for number, page in enumerate(pages, start=1):
         assert digest in page.replace("\n", ""), f"page {number} has no fingerprint"
-        assert f"Sida {number}" in page
+        assert f"Sida {number} av {len(pages)}" in page
+        assert "Socialt utfallskontrakt – Norrköping · SE-NKPG-SIB-2016 · Version 1.0" in page  # running header
     for phrase in ["Socialt utfallskontrakt – Norrköping", "Innehåll",
                    "Leksell Social Ventures AB investerar 10 000 000 kr den 1 augusti 2016",
                    "Den sammanlagda ersättningen är högst 12 000 000 kr",
@@ -245,3 +246,113 @@ def test_untranslated_text_is_a_warning_at_the_text(run, tmp_path):
     assert "“Jobb”" in out.read_text(encoding="utf-8")
     swedish = run("render", str(path), "--lang", "sv", "-o", str(tmp_path / "sv.md"))
     assert swedish.exit_code == 0 and "W720" not in swedish.stderr
+
+
+# ---------------------------------------------------------------- the archival PDF (issue 18)
+def _struct_types(reader) -> tuple[dict[str, int], list[str]]:
+    counts: dict[str, int] = {}
+    alts: list[str] = []
+
+    def walk(node):
+        node = node.get_object()
+        if not isinstance(node, dict):
+            return
+        kind = node.get("/S")
+        if kind:
+            counts[kind] = counts.get(kind, 0) + 1
+        if kind == "/Figure":
+            alts.append(str(node.get("/Alt", "")))
+        kids = node.get("/K")
+        for kid in (kids if isinstance(kids, list) else [kids] if kids is not None else []):
+            walk(kid)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    return counts, alts
+
+
+def test_pdf_is_pdf_a_2a_and_pdf_ua_1(norrkoping_pdf):
+    reader = PdfReader(io.BytesIO(norrkoping_pdf))
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode("utf-8")
+    assert re.search(r"<pdfaid:part>2</pdfaid:part>", xmp) and re.search(r"<pdfaid:conformance>A<", xmp)
+    assert "<pdfuaid:part>1</pdfuaid:part>" in xmp
+    intent = root["/OutputIntents"][0].get_object()
+    assert intent["/S"] == "/GTS_PDFA1" and "/DestOutputProfile" in intent
+    assert root["/Lang"] == "sv" and root["/MarkInfo"]["/Marked"]
+    for page in reader.pages:  # every font embedded
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            descriptor = (descendants[0].get_object() if descendants else font)["/FontDescriptor"].get_object()
+            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), font["/BaseFont"]
+    counts, alts = _struct_types(reader)
+    assert counts.get("/TH", 0) >= 3 and counts.get("/TD", 0) > counts["/TH"] and counts.get("/THead") == 1
+    assert counts.get("/H1", 0) >= 9
+    assert len(alts) == 1 and alts[0].startswith("Diagram över den sammanlagda ersättningen")
+    assert "tak 12 000 000 kr" in alts[0].replace("\u00a0", " ")
+
+
+def test_pdf_dates_come_from_the_signing_date_or_source_date_epoch(norrkoping_pdf, monkeypatch):
+    meta = PdfReader(io.BytesIO(norrkoping_pdf)).metadata
+    assert meta["/CreationDate"] == "D:20160701000000Z"  # signed 2016-07-01
+    path = ROOT / "contracts" / "norrkoping.sib"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    first = render(load_contract(path), path.read_bytes(), "sv", "pdf", path=path)
+    assert PdfReader(io.BytesIO(first)).metadata["/CreationDate"] == "D:20231114221320Z"
+    assert render(load_contract(path), path.read_bytes(), "sv", "pdf", path=path) == first
+
+
+HOSTILE_TITLE = 'Avtal nr. 12-3, del (a): 2024'
+
+
+def test_pdf_title_metadata_shows_the_text_not_typst_escapes():
+    source = HOSTILE_CONTRACT.replace('contract "Avtal"', f'contract "{HOSTILE_TITLE}"')
+    contract, diagnostics = check_source(Source("t.sib", source))
+    assert contract is not None, diagnostics
+    meta = PdfReader(io.BytesIO(render(contract, source.encode(), "sv", "pdf"))).metadata
+    assert meta["/Title"] == HOSTILE_TITLE
+
+
+CONTROL = 'contract "Avtal"\n  currency SEK\n  rounding 1 SEK half up\nparty city "Sta\x0bden\x01 \x1b[31m": payer\n' \
+          'party fund "Fonden": investor\nmeasure savings "Bespa\x0bring\x1b": money better higher\n' \
+          'payment p = 10 % of savings from city to fund\n'
+
+
+def test_control_characters_in_labels_neither_break_the_pdf_nor_reach_the_svg(run, tmp_path):
+    path = tmp_path / "ctl.sib"
+    path.write_text(CONTROL, encoding="utf-8")
+    result = run("render", str(path), "-o", str(tmp_path / "x.pdf"))
+    assert result.exit_code == 0, result.output
+    pdf = (tmp_path / "x.pdf").read_bytes()
+    assert "Bespa\ufffdring\ufffd" in re.sub(r"\s+", "", " ".join(_pdf_text(pdf)))  # the fonts have no ␋
+    assert "<pdfaid:part>2</pdfaid:part>" in PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Metadata"].get_object() \
+        .get_data().decode()
+    html = run("render", str(path), "--format", "html").stdout
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", html)
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert "Bespa\u240bring\u241b" in svg
+
+
+BIG = 'contract "Avtal"\n  currency SEK\n  rounding 1 SEK half up\nparty city "Staden": payer\n' \
+      'party fund "Fonden": investor\nmeasure savings "Besparing": money better higher\n' \
+      'payment p = min(10 % of savings, 123456789012345678901234567890 SEK) from city to fund\n'
+
+
+@pytest.mark.parametrize("fmt", ["md", "pdf"])
+def test_a_30_digit_constant_renders(fmt):
+    contract, diagnostics = check_source(Source("big.sib", BIG))
+    assert contract is not None, diagnostics
+    data = render(contract, BIG.encode(), "sv", fmt)
+    text = data.decode() if fmt == "md" else " ".join(_pdf_text(data))
+    assert "123\u00a0456\u00a0789\u00a0012\u00a0345\u00a0678\u00a0901\u00a0234\u00a0567\u00a0890\u00a0kr" in text \
+        or "123 456 789 012 345 678 901 234 567 890 kr" in text.replace("\u00a0", " ")
+
+
+def test_a_character_without_a_glyph_gives_a_plain_pdf_and_w721(run, tmp_path):
+    path = tmp_path / "cjk.sib"
+    path.write_text(BIG.replace('"Staden"', '"北京市"'), encoding="utf-8")
+    result = run("render", str(path), "-o", str(tmp_path / "x.pdf"))
+    assert result.exit_code == 0 and "warning[W721]" in result.stderr and '"北"' in result.stderr
+    reader = PdfReader(tmp_path / "x.pdf")
+    assert "pdfaid" not in reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # still tagged

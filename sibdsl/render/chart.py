@@ -8,7 +8,14 @@ output. Every text in the chart is XML-escaped.
 from __future__ import annotations
 
 from fractions import Fraction
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _xml
+
+from ..source import visible
+
+
+def escape(text: str) -> str:
+    """Text for the SVG: control characters (not allowed in XML 1.0) shown as their symbols, then XML-escaped."""
+    return _xml(visible(text), {'"': "&quot;"})
 
 WIDTH, HEIGHT = 640, 320
 LEFT, RIGHT, TOP, BOTTOM = 90, 20, 20, 50

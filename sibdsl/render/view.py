@@ -29,7 +29,8 @@ T = {
            "basis_file": "det redovisade utfallet", "basis_default": "antagna standardvärden",
            "total": "Summa", "chart": "Ersättningskurva", "scenarios": "Räkneexempel ur avtalets scenarier",
            "scenarios_intro": "Varje exempel nedan är ett kontrollerat test: sibc har räknat fram samma belopp.",
-           "outcomes": "Utfall", "payout": "Ersättning", "page": "Sida", "contents": "Innehåll",
+           "outcomes": "Utfall", "payout": "Ersättning", "page": "Sida", "of": "av", "contents": "Innehåll",
+           "alt": "Diagram över den sammanlagda ersättningen, från {ylo} till {yhi}, när {measure} går från {xlo} till {xhi}{marks}.",
            "cap": "tak", "floor": "golv", "gate": "villkor", "none": "—",
            "verify": "Avtalets utfästelser är bevisade för alla möjliga utfall med sibc verify."},
     "en": {"doc": "Social outcome contract", "id": "Contract identifier", "version": "Version", "signed": "Signed",
@@ -40,7 +41,8 @@ T = {
            "basis_file": "the reported result", "basis_default": "assumed default values",
            "total": "Total", "chart": "Payment curve", "scenarios": "Worked examples from the contract's scenarios",
            "scenarios_intro": "Every example below is a checked test: sibc computed the same amounts.",
-           "outcomes": "Outcomes", "payout": "Payout", "page": "Page", "contents": "Contents",
+           "outcomes": "Outcomes", "payout": "Payout", "page": "Page", "of": "of", "contents": "Contents",
+           "alt": "Chart of the total payout, from {ylo} to {yhi}, as {measure} goes from {xlo} to {xhi}{marks}.",
            "cap": "cap", "floor": "floor", "gate": "condition", "none": "—",
            "verify": "The contract's assurances are proved for every possible outcome with sibc verify."},
 }
@@ -112,9 +114,14 @@ class View:
         self.fingerprint = fingerprint(source_bytes)
         self.version = __version__
         self.title = contract.title.get(lang)
+        # the PDF's Author: the parties who sign, payer first
+        self.author = ", ".join(p.label.get(lang) for p in sorted(contract.parties.values(),
+                                                                   key=lambda p: "payer" not in p.roles))
         self.meta = [(self.t[k], v) for k, v in (("id", contract.id), ("version", contract.version),
                      ("signed", self.words.date(contract.signed) if contract.signed else None),
                      ("currency", contract.currency)) if v]
+        # the running header of every PDF page: the title, then the id and version, as the council cites it
+        self.running = [v for v in (contract.id, f"{self.t['version']} {contract.version}" if contract.version else None) if v]
         self.sections = [self._section(s) for s in contract.sections]
         self.order, self.order_cuts = order_of_application(contract, lang)
         self.path = Path(contract_path) if contract_path else None
@@ -240,7 +247,12 @@ class View:
                         if f.target == "total" and f.clause.label}
         headers = [self.words.label(p) if p in contract.payments else self.words.quoted(floor_labels.get(p, p))
                    for p in payments]
-        return {"measure": label, "intro": self.t["examples_intro"].format(
+        ys = [y for _, y in points]
+        alt = self.t["alt"].format(
+            measure=label, xlo=self.words.value(lo, kind), xhi=self.words.value(hi, kind),
+            ylo=self.words.money(min(ys, default=0)), yhi=self.words.money(max(ys, default=0)),
+            marks="".join(f"; {text}" for _, _, text in marks))
+        return {"alt": alt, "measure": label, "intro": self.t["examples_intro"].format(
                     measure=label, basis=self.t["basis_file" if from_file else "basis_default"]),
                 "headers": headers, "rows": rows, "svg": svg}
 
