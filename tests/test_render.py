@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from fractions import Fraction
 
 import pytest
 from pypdf import PdfReader
 
 from sibdsl import Source, check_source, load_contract
-from sibdsl.render import render
+from sibdsl.render import View, render
 
 from .conftest import ROOT, golden
 
@@ -289,7 +290,7 @@ def test_pdf_is_pdf_a_2a_and_pdf_ua_1(norrkoping_pdf):
     assert counts.get("/TH", 0) >= 3 and counts.get("/TD", 0) > counts["/TH"] and counts.get("/THead") == 1
     assert counts.get("/H1", 0) >= 9
     assert len(alts) == 1 and alts[0].startswith("Diagram över den sammanlagda ersättningen")
-    assert "tak 12 000 000 kr" in alts[0].replace("\u00a0", " ")
+    assert "Taket 12 000 000 kr; Garantin: 40 procent av ”Lånet”, 4 000 000 kr" in alts[0].replace("\u00a0", " ")
 
 
 def test_pdf_dates_come_from_the_signing_date_or_source_date_epoch(norrkoping_pdf, monkeypatch):
@@ -356,3 +357,61 @@ def test_a_character_without_a_glyph_gives_a_plain_pdf_and_w721(run, tmp_path):
     reader = PdfReader(tmp_path / "x.pdf")
     assert "pdfaid" not in reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert "/StructTreeRoot" in reader.trailer["/Root"]  # still tagged
+
+
+# ---------------------------------------------------------------- the chart and the worked examples (issue 18)
+@pytest.mark.parametrize("lo, hi, most, expected", [
+    (0, 11_712_000, 6, (0, 12_000_000, 2_000_000)),  # the axis reaches past the highest value
+    (0, 12_000_000, 6, (0, 12_000_000, 2_000_000)),
+    (45_000_000, 63_000_000, 5, (45_000_000, 65_000_000, 5_000_000)),
+    (0, 7, 6, (0, 8, 2)),
+    (Fraction(-1), Fraction(1), 6, (-1, 1, Fraction(1, 2))),
+    (0, Fraction(3, 100), 6, (0, Fraction(3, 100), Fraction(1, 200))),
+    (5, 5, 6, (5, 10, 1)),
+    (0, 123456789012345678901234567890, 6, (0, 125 * 10**27, 25 * 10**27)),
+])
+def test_ticks_are_round_and_cover_the_data(lo, hi, most, expected):
+    from sibdsl.render.chart import ticks
+
+    start, end, values = ticks(lo, hi, most)
+    assert (start, end, values[1] - values[0]) == expected
+    assert start <= min(lo, hi) and end >= max(lo, hi) and len(values) - 1 <= most
+    assert values[0] == start and values[-1] == end
+
+
+def test_breakpoints_find_kinks_and_steps_exactly():
+    from sibdsl.render.breakpoints import breakpoints, simplest_between
+
+    def curve(x):  # a kink at 7/3, a step at 8.5, a flat cap from 12
+        y = min(3 * x, 7) + (100 if x >= Fraction(17, 2) else 0)
+        return (y, Fraction(0))
+
+    assert breakpoints(curve, Fraction(0), Fraction(20), Fraction(0)) == [Fraction(7, 3), Fraction(17, 2)]
+    assert breakpoints(lambda x: (abs(x - 1000) // 1,), Fraction(0), Fraction(2000), Fraction(2),
+                       integer=True) == [1000]
+    assert simplest_between(Fraction(84999, 10000), Fraction(85001, 10000)) == Fraction(17, 2)
+
+
+def test_worked_examples_sit_at_the_breakpoints_and_leave_out_dead_columns():
+    path = ROOT / "contracts" / "norrkoping.sib"
+    md = render(load_contract(path), path.read_bytes(), "sv", "md", path=path).decode().replace("\u00a0", " ")
+    table = md.split("## Räkneexempel\n")[1].split("\n## ")[0]
+    outcomes = re.findall(r"^\| ([\d ]+) kr \|", table, flags=re.MULTILINE)
+    # the outcome payment stops at a saving of 10 MSEK (costs 50 MSEK), the bonus at 12 MSEK (48 MSEK),
+    # savings start below costs of 60 MSEK (the baseline: 61 MSEK scaled to 60 people)
+    assert {"48 000 000", "50 000 000", "60 000 000"} <= set(outcomes) and len(outcomes) == 5
+    assert "”Garantin” |" not in table and "Tabellen visar inte ”Garantin”: 0 kr i alla exempel." in table
+    peterborough = ROOT / "contracts" / "peterborough.sib"
+    en = render(load_contract(peterborough), peterborough.read_bytes(), "en", "md", path=peterborough).decode()
+    rows = re.findall(r"^\| ([\d,]+) \|", en, flags=re.MULTILINE)
+    assert {"1,350", "1,395", "1,396", "1,433", "1,434"} <= set(rows)  # the cap, the cohort and overall thresholds
+
+
+def test_chart_has_full_axes_labelled_thresholds_and_a_description():
+    path = ROOT / "contracts" / "norrkoping.sib"
+    svg = View(load_contract(path), path.read_bytes(), "sv", contract_path=path).examples["svg"].replace("\u00a0", " ")
+    assert 'role="img"' in svg and "<title id=\"chart-title\">Ersättningskurva</title>" in svg
+    assert "<desc id=\"chart-desc\">Diagram över den sammanlagda ersättningen" in svg
+    assert ">12 000 000 kr</text>" in svg  # the y axis reaches the cap, which the curve touches
+    assert ">Taket 12 000 000 kr</text>" in svg and ">Skolvillkoret: ”Lånet”, 10 000 000 kr</text>" in svg
+    assert "villkor 10" not in svg
