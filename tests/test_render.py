@@ -415,3 +415,33 @@ def test_chart_has_full_axes_labelled_thresholds_and_a_description():
     assert ">12 000 000 kr</text>" in svg  # the y axis reaches the cap, which the curve touches
     assert ">Taket 12 000 000 kr</text>" in svg and ">Skolvillkoret: ”Lånet”, 10 000 000 kr</text>" in svg
     assert "villkor 10" not in svg
+
+
+def test_simulate_charts_use_the_same_chart_module(tmp_path):
+    """One chart stack: simulate's histograms and curve come from sibdsl/render/chart.py, SVG or PNG
+    (rasterised by Typst), deterministic, with the scenarios all counted."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from sibdsl.charts import _histogram, write_charts
+
+    rng = np.random.default_rng(7)
+    total = rng.integers(4_000_000, 12_000_001, 3000).astype(np.int64) * 100
+    irr = {"lsv": rng.normal(0.04, 0.02, 3000)}
+    curve = ("savings", rng.normal(1e7, 3e6, 3000))
+    svgs = [write_charts(tmp_path / d, total, irr, curve, "SEK") for d in ("a", "b")]
+    for first, second in zip(*svgs):
+        assert first.read_bytes() == second.read_bytes() and b'role="img"' in first.read_bytes()
+    counts, edges = _histogram(total, Fraction(4_000_000), Fraction(12_000_000), 100)
+    assert sum(counts) == 3000 and edges[0] == 4_000_000 and edges[-1] == 12_000_000
+    assert counts[0] == int(((total >= 400_000_000) & (total < 413_333_334)).sum())
+    huge = np.array([10**30, 2 * 10**30], dtype=object)  # beyond int64: still binned exactly
+    assert sum(_histogram(huge, Fraction(10**28), Fraction(2 * 10**28), 100)[0]) == 2
+    pngs = write_charts(tmp_path / "p", total, irr, curve, "SEK", "png")
+    assert all(p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)
+    code = "import sys, numpy as np; from sibdsl.charts import write_charts; " \
+           f"write_charts({str(tmp_path / 'q')!r}, np.array([100, 200]), {{}}, None, 'SEK'); " \
+           "print('matplotlib' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"

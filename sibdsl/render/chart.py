@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape as _xml
 from ..source import visible
 
 WIDTH, HEIGHT = 640, 320
-LEFT, RIGHT, TOP, BOTTOM = 100, 24, 24, 50
+LEFT, RIGHT, TOP, BOTTOM = 100, 48, 24, 50
 
 
 def escape(text: str) -> str:
