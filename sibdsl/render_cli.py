@@ -14,7 +14,7 @@ from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
               help="Language of the document (default: the contract's first language).")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf", "docx"]), default=None,
               help="Output format (default: from the extension of -o, else md).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the document here (atomically); without it Markdown/HTML go to standard output.")
@@ -31,9 +31,9 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
 
     if fmt is None:
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""
-        fmt = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf"}.get(suffix, "md")
-    if fmt == "pdf" and output is None:
-        raise click.UsageError("a PDF needs -o FILE.pdf")
+        fmt = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf", "docx": "docx"}.get(suffix, "md")
+    if fmt in ("pdf", "docx") and output is None:
+        raise click.UsageError(f"a {fmt.upper()} file needs -o FILE.{fmt}")
     source, contract, diagnostics = check_file(file)
     print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
     if contract is None:

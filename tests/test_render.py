@@ -445,3 +445,56 @@ def test_simulate_charts_use_the_same_chart_module(tmp_path):
            f"write_charts({str(tmp_path / 'q')!r}, np.array([100, 200]), {{}}, None, 'SEK'); " \
            "print('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+# ---------------------------------------------------------------- Word (issue 18)
+def test_docx_has_the_text_headings_table_and_chart(run, tmp_path):
+    import time
+    import zipfile
+
+    import docx
+
+    path = ROOT / "contracts" / "norrkoping.sib"
+    out = tmp_path / "rådet.docx"
+    assert run("render", str(path), "-o", str(out), "--lang", "en").exit_code == 0
+    document = docx.Document(str(out))
+    md = render(load_contract(path), path.read_bytes(), "en", "md", path=path).decode()
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:3] == ["§ 1 Parties", "§ 2 Term", "§ 3 Target group"]
+    assert headings == [line[3:].replace("\\", "") for line in md.splitlines() if line.startswith("## ")]
+    assert [p.text for p in document.paragraphs if p.style.name == "Heading 2"] == \
+        [line[4:].replace("\\", "") for line in md.splitlines() if line.startswith("### ")]
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "The contract runs from 1\u00a0August\u00a02016 to 31\u00a0December\u00a02020, both days included." in body
+    assert "“Savings” minus “The loan”, but at least SEK\u00a00 and at most 20\u00a0per cent of “The loan”" in body
+    (table,) = document.tables
+    assert [c.text for c in table.rows[0].cells][0] == "“Costs of the target group”"
+    assert table.rows[0]._tr.trPr.xpath("./w:tblHeader")  # repeated on every page
+    assert len(table.rows) == 6 and table.rows[-1].cells[-1].text == "SEK\u00a04,000,000"
+    (shape,) = document.inline_shapes
+    assert shape._inline.docPr.get("descr").startswith("Chart of the total payout")
+    footer = document.sections[0].footer._element.xml
+    assert "NUMPAGES" in footer and " PAGE " in footer
+    assert "SE-NKPG-SIB-2016 · Version 1.0" in document.sections[0].header.paragraphs[0].text
+    core = document.core_properties
+    assert core.title == "Social outcome contract – Norrköping" and core.created.year == 2016
+    with zipfile.ZipFile(out) as z:
+        assert {i.date_time for i in z.infolist()} == {(2016, 7, 1, 0, 0, 0)}
+    time.sleep(1.1)  # a clock anywhere in the file would change the bytes
+    again = tmp_path / "again.docx"
+    assert run("render", str(path), "-o", str(again), "--lang", "en").exit_code == 0
+    assert again.read_bytes() == out.read_bytes()
+    assert run("render", str(path), "--format", "docx").exit_code == 2  # a binary file needs -o
+
+
+def test_docx_takes_hostile_text_literally(tmp_path):
+    import docx
+
+    contract, _ = check_source(Source("ctl.sib", CONTROL))
+    data = render(contract, CONTROL.encode(), "sv", "docx")
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+    assert "Sta\u240bden\u2401 \u241b[31m" in text
+    contract, _ = check_source(Source("hostile.sib", HOSTILE_CONTRACT))
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(render(contract, HOSTILE_CONTRACT.encode(), "sv",
+                                                                      "docx"))).paragraphs)
+    assert HOSTILE["party"] in text and "{{ 7*7 }}" in text
