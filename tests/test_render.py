@@ -498,3 +498,18 @@ def test_docx_takes_hostile_text_literally(tmp_path):
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(render(contract, HOSTILE_CONTRACT.encode(), "sv",
                                                                       "docx"))).paragraphs)
     assert HOSTILE["party"] in text and "{{ 7*7 }}" in text
+
+
+def test_the_files_behind_the_worked_examples_are_sealed_too(tmp_path):
+    """Two documents with the same contract fingerprint can differ by the outcome and scenario files
+    beside the contract: the document prints their fingerprints as well (issue 22, item 19)."""
+    for name in ("norrkoping.sib", "norrkoping.outcomes.json", "norrkoping.scenarios.csv"):
+        (tmp_path / name).write_bytes((ROOT / "contracts" / name).read_bytes())
+    path = tmp_path / "norrkoping.sib"
+    first = render(load_contract(path), path.read_bytes(), "sv", "md", path=path).decode()
+    digest = hashlib.sha256((tmp_path / "norrkoping.outcomes.json").read_bytes()).hexdigest()
+    assert f"norrkoping.outcomes.json, som räkneexemplen bygger på: `{digest}`" in first.replace("\\", "")
+    outcomes = (tmp_path / "norrkoping.outcomes.json")
+    outcomes.write_text(outcomes.read_text(encoding="utf-8").replace("61 000 000 SEK", "61 000 001 SEK"), encoding="utf-8")
+    second = render(load_contract(path), path.read_bytes(), "sv", "md", path=path).decode()
+    assert second != first and digest not in second

@@ -154,7 +154,7 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         inv = c.investments[clause.name]
         return s["investment"].format(investor=words.party(inv.investor), amount=words.money(inv.amount),
                                       date=words.date(inv.date),
-                                      label=inv.label.get(lang) if inv.label else inv.name)
+                                      label=words.label(inv.name))
     if kind == "measure":
         msr = c.measures[clause.name]
         per = s["per"].format(series=words.label(msr.ty.series)) if msr.ty.series else ""
@@ -183,7 +183,7 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
     if kind == "payment":
         p = c.payments[clause.name]
         per = s["payment_per"].format(series=words.label(p.series)) if p.series else ""
-        text = s["payment"].format(payer=words.party(p.payer), label=words.label(p.name),
+        text = s["payment"].format(payer=words.party(p.payer), label=words.defined(p.name),
                                    recipient=words.party(p.recipient), formula=words.expr(p.expr), per=per)
         if p.due.date is not None:
             text += s["due"].format(date=words.date(p.due.date))

@@ -119,6 +119,8 @@ def render_docx(view: View, timestamp: int) -> bytes:
     for key, value in view.meta:
         document.add_paragraph(_t(f"{key}: {value}"), style="List Bullet")
     document.add_paragraph(_t(f"{view.t['fingerprint']}: {view.fingerprint}"), style="List Bullet")
+    for label, digest in view.side_files:
+        document.add_paragraph(_t(f"{label}: {digest}"), style="List Bullet")
     document.add_paragraph(_t(f"{view.t['compiler']} {view.version}"), style="List Bullet")
 
     for part in view.sections:

@@ -24,7 +24,8 @@ from .words import Words, listing
 T = {
     "sv": {"doc": "Avtal om sociala utfall", "id": "Avtalsbeteckning", "version": "Version", "signed": "Undertecknat",
            "currency": "Valuta", "fingerprint": "Fingeravtryck (SHA-256) av avtalets källtext",
-           "compiler": "Framställt av sibc", "order": "Ordning för beräkningen",
+           "compiler": "Framställt av sibc",
+           "side_fingerprint": "Fingeravtryck (SHA-256) av {file}, som räkneexemplen bygger på", "order": "Ordning för beräkningen",
            "order_intro": "Ersättningen beräknas i denna ordning:", "examples": "Räkneexempel",
            "examples_intro": "Ersättningen vid de värden på {measure} där den ändrar förlopp och vid intervallets ändar, {basis}.",
            "basis_file": "övriga utfall enligt det redovisade utfallet", "basis_default": "övriga utfall vid antagna standardvärden",
@@ -37,7 +38,8 @@ T = {
            "verify": "Avtalets utfästelser är bevisade för alla möjliga utfall med sibc verify."},
     "en": {"doc": "Social outcome contract", "id": "Contract identifier", "version": "Version", "signed": "Signed",
            "currency": "Currency", "fingerprint": "Fingerprint (SHA-256) of the contract's source text",
-           "compiler": "Produced by sibc", "order": "Order of calculation",
+           "compiler": "Produced by sibc",
+           "side_fingerprint": "Fingerprint (SHA-256) of {file}, on which the worked examples are based", "order": "Order of calculation",
            "order_intro": "The payout is calculated in this order:", "examples": "Worked examples",
            "examples_intro": "The payout at the values of {measure} where its course changes and at both ends of the range, {basis}.",
            "basis_file": "other outcomes as in the reported result", "basis_default": "other outcomes at assumed default values",
@@ -114,10 +116,20 @@ class View:
         # the running header of every PDF page: the title, then the id and version, as the council cites it
         self.running = [v for v in (contract.id, f"{self.t['version']} {contract.version}" if contract.version else None) if v]
         self.sections = [self._section(s) for s in contract.sections]
+        # the files beside the contract that the worked examples come from: not part of the contract's
+        # fingerprint, so the document names them with their own (issue 22: same fingerprint, other examples)
+        self.side_files: list[tuple[str, str]] = []
         self.order, self.order_cuts = order_of_application(contract, lang)
         self.path = Path(contract_path) if contract_path else None
         self.examples = self._examples(vary, outcomes_path)
         self.scenarios = self._scenarios()
+
+    def _seal(self, path: Path) -> None:
+        try:
+            digest = fingerprint(path.read_bytes())
+        except OSError:
+            return
+        self.side_files.append((self.t["side_fingerprint"].format(file=path.name), digest))
 
     def _section(self, section: m.Section) -> dict:
         title = section.title.get(self.lang) if section.title else ""
@@ -134,9 +146,11 @@ class View:
         for candidate in candidates:
             if candidate.exists():
                 try:
-                    return load_outcomes(self.contract, candidate), True
+                    base = load_outcomes(self.contract, candidate)
                 except SibError:
                     continue
+                self._seal(candidate)
+                return base, True
         base = {}
         for name, measure in self.contract.measures.items():
             value = _default(measure)
@@ -289,6 +303,7 @@ class View:
         except SibError:
             return []
         out = []
+        self._seal(path)
         for result in run_scenarios(self.contract, scenarios):
             if not result.passed or result.settlement is None:
                 continue  # only passing scenarios are printed: every printed example is a passing test

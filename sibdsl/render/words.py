@@ -144,6 +144,14 @@ class Words:
                 return self.quoted(clause.clause.label.get(self.lang))
         return self.quoted(name)
 
+    def defined(self, name: str) -> str:
+        """A defined term as the object of a sentence: in English with its article ("pays the
+        “Outcome payment”"), unless the label has one ("“The loan”"); Swedish needs none."""
+        text = self.label(name)
+        if self.lang == "en" and not text[1:].lower().startswith(("the ", "a ", "an ")):
+            return f"the {text}"
+        return text
+
     def party(self, name: str) -> str:
         party = self.contract.parties.get(name)
         return party.label.get(self.lang) if party is not None else name
