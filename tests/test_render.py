@@ -513,3 +513,64 @@ def test_the_files_behind_the_worked_examples_are_sealed_too(tmp_path):
     outcomes.write_text(outcomes.read_text(encoding="utf-8").replace("61 000 000 SEK", "61 000 001 SEK"), encoding="utf-8")
     second = render(load_contract(path), path.read_bytes(), "sv", "md", path=path).decode()
     assert second != first and digest not in second
+
+
+# ---------------------------------------------------------------- every contract, language and format; page images
+@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.parametrize("path", CONTRACTS + sorted((ROOT / "contracts" / "variants").glob("*.sib")),
+                         ids=lambda p: p.stem)
+def test_every_contract_renders_in_every_format(path, lang):
+    import docx
+
+    contract = load_contract(path)
+    pdf = render(contract, path.read_bytes(), lang, "pdf", path=path)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert "<pdfaid:part>2</pdfaid:part>" in reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert reader.trailer["/Root"]["/Lang"] == lang
+    text = _flat(" ".join(_pdf_text(pdf)))
+    assert _flat(contract.title.get(lang)) in text
+    word = docx.Document(io.BytesIO(render(contract, path.read_bytes(), lang, "docx", path=path)))
+    assert word.paragraphs[0].text == contract.title.get(lang)
+    html = render(contract, path.read_bytes(), lang, "html", path=path).decode()
+    assert f'<html lang="{lang}">' in html and "<th scope=\"col\">" in html
+
+
+def _page_images(pdf: bytes, tmp_path) -> list[tuple[int, int, bytes]]:
+    """Each page as (width, height, grey pixels), by poppler's pdftoppm (installed by .ci/run)."""
+    import shutil
+    import subprocess
+
+    assert shutil.which("pdftoppm"), "pdftoppm (Debian's poppler-utils) is needed: .ci/run installs it"
+    (tmp_path / "doc.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(tmp_path / "doc.pdf"), str(tmp_path / "page")], check=True)
+    pages = []
+    for image in sorted(tmp_path.glob("page*.pgm")):
+        data = image.read_bytes()
+        magic, width, height, depth, pixels = data.split(maxsplit=4)
+        assert magic == b"P5" and depth == b"255"
+        pages.append((int(width), int(height), pixels))
+    return pages
+
+
+def test_page_images_show_the_chart_and_nothing_beyond_the_margins(norrkoping_pdf, tmp_path):
+    pages = _page_images(norrkoping_pdf, tmp_path)
+    assert len(pages) == len(PdfReader(io.BytesIO(norrkoping_pdf)).pages)
+    margin = round(2.5 / 2.54 * 40) - 4  # 2.5 cm at 40 dpi, less a little for antialiasing
+    for number, (width, height, pixels) in enumerate(pages, start=1):
+        rows = [pixels[y * width:(y + 1) * width] for y in range(height)]
+        right = [x for row in rows for x in row[width - margin:]]
+        left = [x for row in rows for x in row[:margin - 6]]
+        assert min(right) > 200 and min(left) > 200, f"page {number}: ink in the side margins (text overflowing)"
+        assert min(x for row in rows[:margin] for x in row) < 128, f"page {number}: no running header"
+        assert min(x for row in rows[-margin:] for x in row) < 128, f"page {number}: no footer"
+    chart_page = next(i for i, text in enumerate(_pdf_text(norrkoping_pdf)) if "Ersättningskurva" in text)
+    width, height, pixels = pages[chart_page]
+    rows = [pixels[y * width:(y + 1) * width] for y in range(height)]
+    # the chart's y axis: a dark vertical line longer than any table border (a table of six rows is ~50 px)
+    longest = 0
+    for x in range(width):
+        run = 0
+        for y in range(height):
+            run = run + 1 if rows[y][x] < 128 else 0
+            longest = max(longest, run)
+    assert longest >= 70, f"no chart axis on the chart page (longest vertical line {longest} px)"
