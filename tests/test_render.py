@@ -574,3 +574,11 @@ def test_page_images_show_the_chart_and_nothing_beyond_the_margins(norrkoping_pd
             run = run + 1 if rows[y][x] < 128 else 0
             longest = max(longest, run)
     assert longest >= 70, f"no chart axis on the chart page (longest vertical line {longest} px)"
+
+
+def test_a_document_in_another_language_says_the_scenarios_are_untranslated():
+    path = ROOT / "contracts" / "norrkoping.sib"
+    en = render(load_contract(path), path.read_bytes(), "en", "md", path=path).decode().replace("\\", "")
+    sv = render(load_contract(path), path.read_bytes(), "sv", "md", path=path).decode().replace("\\", "")
+    assert "The scenarios' names and descriptions are as written in norrkoping.scenarios.csv, untranslated." in en
+    assert "utan översättning" not in sv

@@ -168,7 +168,7 @@ def render_docx(view: View, timestamp: int) -> bytes:
 
     if view.scenarios:
         document.add_heading(_t(view.t["scenarios"]), level=1)
-        document.add_paragraph(_t(view.t["scenarios_intro"]))
+        document.add_paragraph(_t(" ".join(filter(None, [view.t["scenarios_intro"], view.scenarios_note]))))
         for scenario in view.scenarios:
             document.add_heading(_t(scenario["name"]), level=2)
             if scenario["description"]:

@@ -25,7 +25,8 @@ T = {
     "sv": {"doc": "Avtal om sociala utfall", "id": "Avtalsbeteckning", "version": "Version", "signed": "Undertecknat",
            "currency": "Valuta", "fingerprint": "Fingeravtryck (SHA-256) av avtalets källtext",
            "compiler": "Framställt av sibc",
-           "side_fingerprint": "Fingeravtryck (SHA-256) av {file}, som räkneexemplen bygger på", "order": "Ordning för beräkningen",
+           "side_fingerprint": "Fingeravtryck (SHA-256) av {file}, som räkneexemplen bygger på",
+           "scenarios_untranslated": "Scenariernas namn och beskrivningar står som i {file}, utan översättning.", "order": "Ordning för beräkningen",
            "order_intro": "Ersättningen beräknas i denna ordning:", "examples": "Räkneexempel",
            "examples_intro": "Ersättningen vid de värden på {measure} där den ändrar förlopp och vid intervallets ändar, {basis}.",
            "basis_file": "övriga utfall enligt det redovisade utfallet", "basis_default": "övriga utfall vid antagna standardvärden",
@@ -39,7 +40,8 @@ T = {
     "en": {"doc": "Social outcome contract", "id": "Contract identifier", "version": "Version", "signed": "Signed",
            "currency": "Currency", "fingerprint": "Fingerprint (SHA-256) of the contract's source text",
            "compiler": "Produced by sibc",
-           "side_fingerprint": "Fingerprint (SHA-256) of {file}, on which the worked examples are based", "order": "Order of calculation",
+           "side_fingerprint": "Fingerprint (SHA-256) of {file}, on which the worked examples are based",
+           "scenarios_untranslated": "The scenarios' names and descriptions are as written in {file}, untranslated.", "order": "Order of calculation",
            "order_intro": "The payout is calculated in this order:", "examples": "Worked examples",
            "examples_intro": "The payout at the values of {measure} where its course changes and at both ends of the range, {basis}.",
            "basis_file": "other outcomes as in the reported result", "basis_default": "other outcomes at assumed default values",
@@ -119,6 +121,7 @@ class View:
         # the files beside the contract that the worked examples come from: not part of the contract's
         # fingerprint, so the document names them with their own (issue 22: same fingerprint, other examples)
         self.side_files: list[tuple[str, str]] = []
+        self.scenarios_note = ""
         self.order, self.order_cuts = order_of_application(contract, lang)
         self.path = Path(contract_path) if contract_path else None
         self.examples = self._examples(vary, outcomes_path)
@@ -304,6 +307,9 @@ class View:
             return []
         out = []
         self._seal(path)
+        first = self.contract.languages[0] if self.contract.languages else None
+        # a scenario file has one language, the contract's first: a document in another says so
+        self.scenarios_note = self.t["scenarios_untranslated"].format(file=path.name) if self.lang != first else ""
         for result in run_scenarios(self.contract, scenarios):
             if not result.passed or result.settlement is None:
                 continue  # only passing scenarios are printed: every printed example is a passing test
