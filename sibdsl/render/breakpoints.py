@@ -30,7 +30,7 @@ def simplest_between(lo: Fraction, hi: Fraction) -> Fraction:
     return hi
 
 
-def breakpoints(curve: Curve, lo: Fraction, hi: Fraction, tolerance: Fraction, *, samples: int = 240,
+def breakpoints(curve: Curve, lo: Fraction, hi: Fraction, tolerance: Fraction, *, samples: int = 160,
                 integer: bool = False, depth: int = 4) -> list[Fraction]:
     """The outcomes in [lo, hi] where any component of `curve` (the total, each payment) bends or
     steps, ascending. `tolerance` is the most that rounding can move a value; `curve` returns None
@@ -101,7 +101,7 @@ def _locate(curve: Curve, xs, ys, a: int, b: int, tolerance: Fraction, integer: 
 
     if on_left(above):
         return []
-    for _ in range(80):
+    for _ in range(48):  # 2^-48 of a grid cell: far below any round number a contract writes
         middle = (below + above) / 2
         if on_left(middle):
             below = middle

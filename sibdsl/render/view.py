@@ -202,7 +202,14 @@ class View:
             settlement = settle(x)
             return None if settlement is None else Fraction(settlement.total)
 
+        seen: dict[Fraction, tuple[Fraction, ...] | None] = {}
+
         def course(x: Fraction) -> tuple[Fraction, ...] | None:
+            if x not in seen:  # the grid, its refinements and each payment's bisection meet at points
+                seen[x] = _course(x)
+            return seen[x]
+
+        def _course(x: Fraction) -> tuple[Fraction, ...] | None:
             settlement = settle(x)
             if settlement is None:
                 return None
