@@ -582,3 +582,16 @@ def test_a_document_in_another_language_says_the_scenarios_are_untranslated():
     sv = render(load_contract(path), path.read_bytes(), "sv", "md", path=path).decode().replace("\\", "")
     assert "The scenarios' names and descriptions are as written in norrkoping.scenarios.csv, untranslated." in en
     assert "utan översättning" not in sv
+
+
+def test_a_long_step_table_is_printed_as_a_table():
+    path = ROOT / "contracts" / "nyc_rikers.sib"
+    contract = load_contract(path)
+    en = render(contract, path.read_bytes(), "en", "md", path=path).decode().replace("\u00a0", " ")
+    assert "“Payment schedule” is by the table for “Reduction in readmission bed days” below." in en
+    assert "| “Reduction in readmission bed days” | “Payment schedule” |\n|---|---:|\n" \
+           "| below 8.5 per cent | USD 0 |\n| from 8.5 per cent | USD 4,800,000 |\n" in en
+    html = render(contract, path.read_bytes(), "sv", "html", path=path).decode().replace("\u00a0", " ")
+    assert '<tr><th scope="row">från 8,5 procent</th><td class="amount">4 800 000 USD</td></tr>' in html
+    counts, _ = _struct_types(PdfReader(io.BytesIO(render(contract, path.read_bytes(), "en", "pdf", path=path))))
+    assert counts["/Table"] == 2 and counts["/THead"] == 2

@@ -171,7 +171,8 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
     if kind in ("define", "baseline"):
         d = c.definitions[clause.name]
         key = "baseline" if d.baseline else ("define_bool" if d.ty.kind == BOOL else "define")
-        formula = words.condition(d.expr) if d.ty.kind == BOOL else words.expr(d.expr)
+        table = words.as_table(d.expr)
+        formula = words.condition(d.expr) if d.ty.kind == BOOL else table["ref"] if table else words.expr(d.expr)
         text = cap(s[key].format(label=words.label(d.name), formula=formula))
         if d.indexation is not None:
             text += s["indexed"].format(rate=percent(d.indexation.rate, lang), years=d.indexation.years)
@@ -184,7 +185,8 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         p = c.payments[clause.name]
         per = s["payment_per"].format(series=words.label(p.series)) if p.series else ""
         text = s["payment"].format(payer=words.party(p.payer), label=words.defined(p.name),
-                                   recipient=words.party(p.recipient), formula=words.expr(p.expr), per=per)
+                                   recipient=words.party(p.recipient), formula=table["ref"] if (table := words.as_table(
+                                       p.expr)) else words.expr(p.expr), per=per)
         if p.due.date is not None:
             text += s["due"].format(date=words.date(p.due.date))
         elif p.due.days_after_end is not None:
@@ -238,3 +240,17 @@ def order_of_application(contract: m.Contract, lang: str) -> tuple[list[str], st
     step = money(contract.rounding.step, contract.currency, lang)
     rounding = s["rounding"][contract.rounding.mode].format(step=step)
     return [s["order"][0].format(rounding=rounding), *s["order"][1:]], s["order_cuts"]
+
+
+def clause_table(contract: m.Contract, clause: m.ClauseRef, lang: str) -> dict | None:
+    """The table a definition's or payment's sentence refers to ("i tabellen nedan"), if any."""
+    words = Words(contract, lang)
+    if clause.kind in ("define", "baseline") and clause.name in contract.definitions:
+        table = words.as_table(contract.definitions[clause.name].expr)
+    elif clause.kind == "payment" and clause.name in contract.payments:
+        table = words.as_table(contract.payments[clause.name].expr)
+    else:
+        return None
+    if table is not None:  # the value column is the defined term itself
+        table["headers"][1] = words.label(clause.name)
+    return table

@@ -79,9 +79,27 @@ def _fixed_zip(data: bytes, when: datetime.datetime) -> bytes:
     return out.getvalue()
 
 
+def _table(document, headers: list[str], rows: list) -> None:
+    """A table with a bold header row repeated on every page; the first column left, amounts right."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _repeat_header(table.rows[0])
+    for cell, text in zip(table.rows[0].cells, headers):
+        cell.paragraphs[0].add_run(_t(text)).bold = True
+    for row in rows:
+        cells = table.add_row().cells
+        for i, text in enumerate(row):
+            cells[i].paragraphs[0].add_run(_t(text))
+            if i:
+                cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
 def render_docx(view: View, timestamp: int) -> bytes:
     import docx
-    from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
@@ -133,6 +151,8 @@ def render_docx(view: View, timestamp: int) -> bytes:
             if clause["label"]:
                 paragraph.add_run(_t(clause["label"]) + ". ").bold = True
             paragraph.add_run(_t(clause["text"]))
+            if clause["table"]:
+                _table(document, clause["table"]["headers"], clause["table"]["rows"])
 
     document.add_heading(_t(view.t["order"]), level=1)
     document.add_paragraph(_t(view.t["order_intro"]))
@@ -150,19 +170,8 @@ def render_docx(view: View, timestamp: int) -> bytes:
         picture.docPr.set("title", _t(view.t["chart"]))
         caption = document.add_paragraph(_t(view.t["chart"]), style="Caption")
         caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        headers = [examples["measure"], *examples["headers"], view.t["total"]]
-        table = document.add_table(rows=1, cols=len(headers))
-        table.style = "Table Grid"
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        _repeat_header(table.rows[0])
-        for cell, text in zip(table.rows[0].cells, headers):
-            cell.paragraphs[0].add_run(_t(text)).bold = True
-        for row in examples["rows"]:
-            cells = table.add_row().cells
-            for i, text in enumerate([row["outcome"], *row["amounts"], row["total"]]):
-                cells[i].paragraphs[0].add_run(_t(text))
-                if i:
-                    cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _table(document, [examples["measure"], *examples["headers"], view.t["total"]],
+               [[row["outcome"], *row["amounts"], row["total"]] for row in examples["rows"]])
         if examples["note"]:
             document.add_paragraph(_t(examples["note"]))
 

@@ -18,7 +18,7 @@ from ..outcomes import load_outcomes
 from ..units import BOOL, COUNT, DATE, MONEY, SHARE
 from . import chart
 from .breakpoints import breakpoints
-from .clauses import order_of_application, sentence
+from .clauses import clause_table, order_of_application, sentence
 from .words import Words, listing
 
 T = {
@@ -137,7 +137,8 @@ class View:
     def _section(self, section: m.Section) -> dict:
         title = section.title.get(self.lang) if section.title else ""
         heading = f"§ {section.number} {title}".strip() if section.number else title
-        sentences = [{"label": c.label.get(self.lang) if c.label is not None and c.kind in _RUN_IN else "", "text": text}
+        sentences = [{"label": c.label.get(self.lang) if c.label is not None and c.kind in _RUN_IN else "", "text": text,
+                      "table": clause_table(self.contract, c, self.lang)}
                      for c in section.clauses if (text := sentence(self.contract, c, self.lang))]
         return {"heading": heading, "prose": [p.get(self.lang) for p in section.prose], "clauses": sentences}
 

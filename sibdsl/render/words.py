@@ -34,6 +34,9 @@ W = {
         "==": "{a} är lika med {b}", "!=": "{a} är skilt från {b}", "if": "om {c}: {t}, annars {o}",
         "tiers": "enligt trappan för {x}: {rows}", "below": "under {t}: {v}", "from": "från {t}: {v}",
         "interp": "linjärt mellan punkterna för {x}: {points}", "total": "den sammanlagda ersättningen",
+        "tiers_table": "enligt trappan för {x} i tabellen nedan",
+        "interp_table": "linjärt mellan punkterna för {x} i tabellen nedan",
+        "below_head": "under {t}", "from_head": "från {t}", "value_head": "Belopp",
         "true": "ja", "false": "nej", "list_and": "och", "days": "{n} dagar",
         "bounded": "{x}, dock {bounds}", "at_least": "lägst {a}", "at_most": "högst {a}",
         "then_at_most": "{x}, dock {low}, och det beloppet dock {high}",
@@ -52,6 +55,9 @@ W = {
         "==": "{a} equals {b}", "!=": "{a} differs from {b}", "if": "if {c}: {t}, otherwise {o}",
         "tiers": "by the table for {x}: {rows}", "below": "below {t}: {v}", "from": "from {t}: {v}",
         "interp": "on straight lines between the points for {x}: {points}", "total": "the total payout",
+        "tiers_table": "by the table for {x} below",
+        "interp_table": "on straight lines between the points for {x} in the table below",
+        "below_head": "below {t}", "from_head": "from {t}", "value_head": "Amount",
         "true": "yes", "false": "no", "list_and": "and", "days": "{n} days",
         "bounded": "{x}, but {bounds}", "at_least": "at least {a}", "at_most": "at most {a}",
         "then_at_most": "{x}, but {low}, and that amount {high}",
@@ -278,6 +284,25 @@ class Words:
         else:
             text = f"{self.expr(e.args[0], mine)} {w[op]} {self.expr(e.args[1], mine + 1)}"
         return f"({text})" if mine < outer else text
+
+    TABLE_ROWS = 4  # a table or interpolation with this many rows is printed as a table, not a sentence
+
+    def as_table(self, e: m.Expr) -> dict | None:
+        """A step table or interpolation that makes up a whole formula, as a table the sentence refers
+        to ("enligt trappan för ”X” i tabellen nedan"): {"ref", "headers", "rows"}; None otherwise."""
+        w = self.w
+        if isinstance(e, m.Steps) and len(e.thresholds) + 1 >= self.TABLE_ROWS:
+            kind = e.subject.ty.kind
+            rows = [(w["below_head"].format(t=self.value(e.thresholds[0], kind)), self.expr(e.below, 1))]
+            rows += [(w["from_head"].format(t=self.value(t, kind)), self.expr(v, 1)) for t, v in zip(e.thresholds, e.values)]
+            ref = w["tiers_table"].format(x=self.expr(e.subject, 8))
+        elif isinstance(e, m.Interp) and len(e.xs) >= self.TABLE_ROWS:
+            kind = e.subject.ty.kind
+            rows = [(self.value(x, kind), self.value(y, e.ty.kind)) for x, y in zip(e.xs, e.ys)]
+            ref = w["interp_table"].format(x=self.expr(e.subject, 8))
+        else:
+            return None
+        return {"ref": ref, "headers": [self.expr(e.subject, 8), w["value_head"]], "rows": rows}
 
     def kind(self, ty) -> str:
         return self.w["kinds"][ty.kind].format(cur=self.contract.currency)
