@@ -199,10 +199,6 @@ class View:
 
         payments = list(contract.payments) + [f.clause.name for f in contract.floors if f.target == "total"]
 
-        def total(x: Fraction) -> Fraction | None:
-            settlement = settle(x)
-            return None if settlement is None else Fraction(settlement.total)
-
         seen: dict[Fraction, tuple[Fraction, ...] | None] = {}
 
         def course(x: Fraction) -> tuple[Fraction, ...] | None:
@@ -254,7 +250,7 @@ class View:
         xs = sorted({lo + (hi - lo) * i / samples for i in range(samples + 1)} | set(points_found))
         if kind == COUNT:
             xs = sorted({Fraction(int(x)) for x in xs})
-        points = [(x, y) for x in xs if (y := total(x)) is not None]
+        points = [(x, values[0]) for x in xs if (values := course(x)) is not None]
         marks = []
         for cap in contract.caps:
             if cap.kind == "total" and (value := self._constant(cap.amount)) is not None:
