@@ -595,3 +595,23 @@ def test_a_long_step_table_is_printed_as_a_table():
     assert '<tr><th scope="row">från 8,5 procent</th><td class="amount">4 800 000 USD</td></tr>' in html
     counts, _ = _struct_types(PdfReader(io.BytesIO(render(contract, path.read_bytes(), "en", "pdf", path=path))))
     assert counts["/Table"] == 2 and counts["/THead"] == 2
+
+
+@pytest.mark.parametrize("formula, text", [
+    ("min(max(a, 10 SEK * 0 / 0), 100 SEK)", "“A”, but at least SEK 10 times 0 divided by 0, and that amount at most SEK 100."),
+    ("min(max(a, b), max(b, 5 SEK))", "“A”, but at least “B”, and that amount at most (“B”, but at least SEK 5)."),
+    ("max(min(a, 0 SEK), 100 SEK)", "“A”, but at most SEK 0, and that amount at least SEK 100."),
+])
+def test_bounds_that_cannot_be_computed_or_nest_still_read(formula, text):
+    source = f'''contract "Avtal"
+  currency SEK
+  rounding 1 SEK half up
+party city "S": payer
+party fund "F": investor
+measure a "A": money
+measure b "B": money
+payment p = {formula} from city to fund
+'''
+    contract, diagnostics = check_source(Source("b.sib", source))
+    assert contract is not None, diagnostics
+    assert text in render(contract, source.encode(), "en", "md").decode().replace("\u00a0", " ")

@@ -195,13 +195,14 @@ class Words:
     def constant(self, e: m.Expr) -> Fraction | None:
         """The value of an expression fixed at signing (constants, investments, cohort sizes), else None."""
         from ..compiler import NotConstant, constant_value
+        from ..evaluate import EvaluationError
 
         c = self.contract
         constants = {n: i.amount for n, i in c.investments.items()}
         constants.update({n: Fraction(k.size) for n, k in c.cohorts.items()})
         try:
             value = constant_value(e, c.definitions, constants)
-        except NotConstant:
+        except (NotConstant, EvaluationError, ArithmeticError):  # depends on outcomes, or cannot be computed
             return None
         return None if isinstance(value, bool) or not isinstance(value, (int, Fraction)) else Fraction(value)
 
@@ -266,13 +267,13 @@ class Words:
             base, lows, highs, ordered, outermost = self._bounds(e)
             x = self.expr(base, 1)
             if ordered or not (lows and highs):
-                bounds = [w["at_least"].format(a=listing([self.expr(a, 1) for a in lows], self.lang))] if lows else []
-                bounds += [w["at_most"].format(a=listing([self.expr(a, 1) for a in highs], self.lang))] if highs else []
+                bounds = [w["at_least"].format(a=listing([self.expr(a, 2) for a in lows], self.lang))] if lows else []
+                bounds += [w["at_most"].format(a=listing([self.expr(a, 2) for a in highs], self.lang))] if highs else []
                 text = w["bounded"].format(x=x, bounds=f" {w['and']} ".join(bounds))
             else:  # the bound applied last wins where they cross: say which that is
                 key = "then_at_most" if outermost == "min" else "then_at_least"
-                text = w[key].format(x=x, low=w["at_least"].format(a=listing([self.expr(a, 1) for a in lows], self.lang)),
-                                     high=w["at_most"].format(a=listing([self.expr(a, 1) for a in highs], self.lang)))
+                text = w[key].format(x=x, low=w["at_least"].format(a=listing([self.expr(a, 2) for a in lows], self.lang)),
+                                     high=w["at_most"].format(a=listing([self.expr(a, 2) for a in highs], self.lang)))
             return f"({text})" if outer > 1 else text
         if op == "abs":
             return w["abs"].format(a=self.expr(e.args[0], 8))
