@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from .. import model as m
 from ..diagnostics import Diagnostic
-from ..source import Source
+from ..source import Source, visible
 from ..syntax import Text
 
 
@@ -54,5 +54,5 @@ def untranslated(contract: m.Contract, source: Source | None, lang: str) -> list
         out.append(Diagnostic(
             "W720", f"{what} has no `{lang}` translation; the document shows it in `{first}`",
             source, text.span if text.span.end > text.span.start else None, label=f"no @{lang} here",
-            hint=f"add the translation after the text: \"{text.text[:40]}\" @{lang} \"…\""))
+            hint=f"add the translation after the text: \"{visible(text.text[:40])}\" @{lang} \"…\""))
     return out
