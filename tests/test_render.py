@@ -615,3 +615,13 @@ payment p = {formula} from city to fund
     contract, diagnostics = check_source(Source("b.sib", source))
     assert contract is not None, diagnostics
     assert text in render(contract, source.encode(), "en", "md").decode().replace("\u00a0", " ")
+
+
+def test_a_straight_payment_curve_gets_round_examples():
+    contract, _ = check_source(Source("s.sib", HOSTILE_CONTRACT))
+    md = render(contract, HOSTILE_CONTRACT.encode(), "en", "md").decode().replace("\u00a0", " ")
+    table = md.split("## Worked examples\n")[1]
+    rows = re.findall(r"^\| (SEK [\d,]+) \| (SEK [\d,]+) \|", table, flags=re.MULTILINE)
+    assert len(rows) >= 4 and rows[0][0] == "SEK 0"
+    assert all(Fraction(p.replace("SEK ", "").replace(",", "")) * 10 ==
+               Fraction(s.replace("SEK ", "").replace(",", "")) for s, p in rows)  # 10 % of savings

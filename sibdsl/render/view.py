@@ -229,6 +229,8 @@ class View:
         if kind == COUNT:
             lo, hi = Fraction(int(lo)), Fraction(-int(-hi))
         table_xs = sorted({lo, *points_found, hi})
+        if not points_found:  # a straight line (or no effect): a few round values show its course
+            table_xs = sorted({lo, hi, *(x for x in chart.ticks(lo, hi, 5)[2] if lo <= x <= hi)})
         rows, columns = [], {p: [] for p in payments}
         for x in table_xs:
             settlement = settle(x)
