@@ -131,7 +131,8 @@ def _flat(text: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
-@pytest.mark.parametrize("path", CONTRACTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", CONTRACTS + sorted((ROOT / "tests" / "corpus" / "valid").glob("*.sib")),
+                         ids=lambda p: p.stem)
 def test_every_declaration_appears_in_words(path, lang):
     """Walk the model: every text it holds is printed in the document's language, every clause under
     a heading gives a sentence, and no identifier that has a label is printed."""
