@@ -35,17 +35,6 @@ from .expr import FALSE, TRUE, ZERO, Bool, Compiler, Num, Primitives, _fits, _Si
 from .plan import Plan
 
 
-@attrs.define
-class _Line:
-    key: tuple
-    payment: str
-    payer: str
-    recipient: str
-    period: str | None
-    due: datetime.date | None
-    amount: Num
-
-
 _EVENT = {StepKind.GATE: "gate", StepKind.TOTAL_GATE: "gate", StepKind.FLOOR: "floor",
           StepKind.TOTAL_FLOOR: "floor", StepKind.RETURN_LIMIT: "return limit"}
 
@@ -57,9 +46,7 @@ def compile_plan(contract: m.Contract, signature: Mapping[tuple, tuple], program
     program = program or lower(contract)
     order = _Order(contract, cp)
     settled = run(program, order)
-    lines = [_Line(ln.key, ln.payment, ln.payer, ln.recipient, ln.period, ln.due, amount)
-             for ln, amount in zip(program.lines, settled.amounts)]
-    return order.finish(lines)
+    return order.finish(program.lines, settled.amounts)
 
 
 class _Order:
@@ -172,13 +159,13 @@ class _Order:
         eb = excess.bounds()
         self.extra = (None, None) if before is None or eb is None else (before[0] - max(eb[1], 0), before[1])
 
-    def finish(self, lines: list[_Line]) -> Plan:
+    def finish(self, lines, amounts) -> Plan:
         cp = self.cp
         negative = FALSE
-        for ln in lines:
-            negative = cp.bor(negative, cp.compare(ln.amount, ZERO, "<"))
-        total = self.total([ln.amount for ln in lines], True)
-        return cp.finish(lines, total, self.events, self.failed, negative)
+        for amount in amounts:
+            negative = cp.bor(negative, cp.compare(amount, ZERO, "<"))
+        total = self.total(amounts, True)
+        return cp.finish(lines, amounts, total, self.events, self.failed, negative)
 
 
 def _cut(cp: Compiler, amounts: list[Num], excess: Num) -> tuple[list[Num], Bool]:
