@@ -240,6 +240,8 @@ class _Checker:
                 counters[kind] = counters.get(kind, 0) + 1
                 clause = m.ClauseRef(kind, f"{kind}_{counters[kind]}", None, heading, item.span.line)
                 self.clauses[id(item)] = clause
+            elif isinstance(item, s.Term):  # unnamed too, but its section must say the term (§ Avtalstid)
+                self.clauses[id(item)] = m.ClauseRef("term", "term", None, heading, item.span.line)
 
     def lookup(self, ident: s.Ident | s.Ref, wanted: tuple[str, ...], what: str) -> _Entry | None:
         entry = self.names.get(ident.name)

@@ -104,6 +104,8 @@ CODES: dict[str, Code] = {
         # (end)
 
         # council documents: E720–E739 (sibc render, sibc fingerprint)
+        Code("W720", _W, "text not translated into the document's language"),
+        Code("W721", _W, "the PDF cannot be PDF/A: a character has no glyph"),
         # (end)
 
         # formatter and templates: E740–E759 (sibc fmt, sibc new)
