@@ -12,20 +12,19 @@ import datetime
 import io
 import json
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 from . import model as m
 from .diagnostics import Diagnostic, SibError, did_you_mean
 from .limits import MAX_DIGITS, MAX_OUTCOME_BYTES
+from .numbers import NumberFormatError, parse_date, parse_quantity
 from .source import Source, Span
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, NUMBER, SHARE
 from .values import to_decimal
 
 
-_NUMBER = r"-?(?:[0-9]{1,3}(?:[ _\u00a0\u202f][0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
-_QUANTITY = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>%|[^\W\d]+)?\s*$")
 _TRUE = {"true", "yes", "ja", "sant", "1"}
 _FALSE = {"false", "no", "nej", "falskt", "0"}
 
@@ -238,33 +237,28 @@ class _Loader:
                        hint="write true or false")
             return None
         if kind == DATE:
+            if isinstance(raw, datetime.datetime) and raw.time() == datetime.time(0):
+                return raw.date()
+            if isinstance(raw, datetime.date) and not isinstance(raw, datetime.datetime):
+                return raw
             try:
-                return datetime.date.fromisoformat(str(raw).strip())
-            except ValueError:
-                self.error("E504", f"`{what}` must be a date, not {_show(raw)}", span, hint="write YYYY-MM-DD")
+                return parse_date(str(raw))
+            except NumberFormatError as err:
+                self.error("E504", f"`{what}` must be a date: {err.reason}", span, hint=err.hint)
                 return None
-        if isinstance(raw, bool) or raw is None or isinstance(raw, (dict, list)):
+        if isinstance(raw, bool) or raw is None or isinstance(raw, (dict, list, datetime.date)):
             self.error("E504", f"`{what}` must be {measure.ty.plain().describe()}, not {_show(raw)}", span,
                        hint=f"e.g. {expected}")
             return None
         if isinstance(raw, Decimal):
             number, unit = raw, None
         else:
-            text = str(raw)
-            match = _QUANTITY.match(text)
-            if not match:
-                hint = f"e.g. {expected}"
-                if re.search(r"\d,\d", text):
-                    hint = "write decimals with a point (0.5), and group digits with spaces (12 000 000)"
-                self.error("E504", f"`{what}`: {_show(raw)} is not a number", span, hint=hint)
-                return None
-            digits = re.sub(r"[ _\u00a0\u202f]", "", match.group("number"))
             try:
-                number = Decimal(digits)
-            except InvalidOperation:
-                self.error("E504", f"`{what}`: {_show(raw)} is not a number", span)
+                quantity = parse_quantity(str(raw), currency=currency)
+            except NumberFormatError as err:
+                self.error("E504", f"`{what}`: {err.reason}", span, hint=err.hint)
                 return None
-            unit = match.group("unit")
+            number, unit = quantity.number, quantity.unit
         if not number.is_finite():
             self.error("E504", f"`{what}` must be a finite number", span)
             return None
@@ -286,7 +280,7 @@ class _Loader:
                 self.error("E504", f"`{what}` is a share; `{unit}` is not its unit", span, hint="write 12 % or 0.12")
                 return None
         elif kind == DAYS:
-            if unit not in (None, "day", "days"):
+            if unit not in (None, "day", "days", "dag", "dagar"):
                 self.error("E504", f"`{what}` is a number of days; `{unit}` is not its unit", span)
                 return None
         elif unit is not None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -36,12 +36,12 @@ from . import model as m
 from .diagnostics import Diagnostic, SibError, did_you_mean
 from .evaluate import EvaluationError, Evaluator
 from .limits import MAX_SCENARIOS
+from .numbers import NumberFormatError, currency_symbols, parse_quantity
 from .outcomes import _Loader, _Located, read_error
 from .settlement import Settlement
 from .source import Source, Span
 
 _COLUMN = re.compile(r"^(?P<name>[^\W\d]\w*)(?:\[(?P<period>[^\]]+)\])?$")
-_AMOUNT = re.compile(r"^-?[0-9]{1,3}(?:[ _\u00a0\u202f][0-9]{3})*(?:[.,][0-9]+)?$|^-?[0-9]+(?:[.,][0-9]+)?$")
 
 
 @attrs.frozen
@@ -216,15 +216,10 @@ class _Reader:
             return None
         return result
 
-    def normalise(self, cell: str) -> str:
-        text = cell.strip()
-        currency = self.contract.currency
-        if currency == "SEK":
-            text = re.sub(r"(?<=\d)\s*kr\.?$", f" {currency}", text)
-        number = re.match(r"^(.*?)(\s*(?:[^\W\d]+|%))?$", text)
-        if self.delimiter == ";" and number and re.fullmatch(r"-?[0-9 \u00a0]+,[0-9]+", number.group(1)):
-            text = number.group(1).replace(",", ".") + (number.group(2) or "")
-        return text
+    def normalise(self, cell) -> object:
+        """A cell as the outcome loader reads it: text stripped; a spreadsheet's number, date or
+        yes/no cell as it is (numbers already exact)."""
+        return cell.strip() if isinstance(cell, str) else cell
 
     def scenario(self, row_number, row, spans, columns, line_span) -> Scenario | None:
         name = row[columns["scenario"]].strip()
@@ -253,7 +248,7 @@ class _Reader:
         expectations = []
         for i, kind, target, period in columns["expect"]:
             cell = self.normalise(row[i])
-            if not cell:
+            if isinstance(cell, str) and not cell:
                 continue
             amount = self.amount(cell, spans[i])
             if amount is not None:
@@ -261,18 +256,21 @@ class _Reader:
         description = row[columns["description"]].strip() if "description" in columns else ""
         return Scenario(name, description, row_number, outcomes, tuple(expectations), line_span)
 
-    def amount(self, cell: str, span: Span) -> Fraction | None:
+    def amount(self, cell, span: Span) -> Fraction | None:
         currency = self.contract.currency
-        number = cell[: -len(currency)].strip() if cell.endswith(currency) else cell
-        if not _AMOUNT.match(number):
-            self.error("E833", f"`{cell}` is not an amount", span,
-                       hint=f"write e.g. `4 000 000 {currency}`" + (" or `4 000 000 kr`" if currency == "SEK" else ""))
-            return None
+        written = " or ".join(f"`4 000 000 {symbol}`" for symbol in currency_symbols(currency)[:2])
+        if isinstance(cell, Decimal):
+            return Fraction(cell)
         try:
-            return Fraction(Decimal(re.sub(r"[ _\u00a0\u202f]", "", number).replace(",", ".")))
-        except InvalidOperation:
-            self.error("E833", f"`{cell}` is not an amount", span)
+            quantity = parse_quantity(str(cell), currency=currency)
+        except NumberFormatError as err:
+            self.error("E833", f"{err.reason}: not an amount", span, hint=err.hint)
             return None
+        if quantity.unit not in (None, currency):
+            self.error("E833", f"`{cell}` is in {quantity.unit}, the contract in {currency}", span,
+                       hint=f"write the expected amount in {currency}, e.g. {written}")
+            return None
+        return Fraction(quantity.number)
 
 
 def run_scenarios(contract: m.Contract, scenarios: list[Scenario], source: Source | None = None,
