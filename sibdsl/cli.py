@@ -217,7 +217,11 @@ def eval_(file: str, outcomes_path: str, fmt: str, trace: bool, diag_fmt: str, e
         if contract is None:
             fail(diagnostics)
         print_diagnostics(diagnostics, diag_fmt, to_stderr=True)  # the contract's warnings
-        outcomes = load_outcomes(contract, outcomes_path)
+        warnings: list[Diagnostic] = []
+        try:
+            outcomes = load_outcomes(contract, outcomes_path, warnings=warnings)
+        finally:
+            print_diagnostics(warnings, diag_fmt, to_stderr=True)  # W501: the encoding assumed
         settlement = compile_contract(contract, source).evaluate(outcomes)
     except SibError as err:
         fail(err.diagnostics)
