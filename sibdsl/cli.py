@@ -79,6 +79,10 @@ class LazyGroup(click.Group):
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in EXTRAS:
+            missing = _missing(EXTRAS[name][1])
+            if missing:
+                return _needs_extra(name, EXTRAS[name][0], missing)
         if name in LAZY_COMMANDS:
             import importlib
 
@@ -99,6 +103,34 @@ LAZY_COMMANDS: dict[str, str] = {
     "lsp": "sibdsl.lsp_cli:lsp",
     "simulate": "sibdsl.simulate_cli:simulate",
 }
+
+
+# command → (the extra that installs what it needs, the modules it imports)
+EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "simulate": ("simulate", ("numpy", "scipy", "matplotlib")),
+    "lsp": ("lsp", ("pygls",)),
+}
+
+
+def _missing(modules: Sequence[str]) -> list[str]:
+    import importlib.util
+
+    return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
+def _needs_extra(name: str, extra: str, missing: list[str]) -> click.Command:
+    """A stand-in for a command whose extra is not installed: E901 naming the extra, exit 2."""
+
+    def run(args: tuple[str, ...]) -> None:
+        click.echo(f"error[E901]: `sibc {name}` needs {', '.join(missing)}, which this installation of sibc "
+                   f"does not have\n  = help: install the extra: pip install 'sibdsl[{extra}]'", err=True)
+        sys.exit(EXIT_USAGE)
+
+    return click.Command(name, callback=run, params=[click.Argument(["args"], nargs=-1)],
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                           "help_option_names": []},
+                         help=f"(not installed: pip install 'sibdsl[{extra}]')",
+                         short_help=f"(not installed: pip install 'sibdsl[{extra}]')")
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -134,6 +134,7 @@ CODES: dict[str, Code] = {
 
         # the tool itself
         Code("E900", _E, "internal error in sibc"),
+        Code("E901", _E, "a part of sibc that is not installed"),
     ]
 }
 
