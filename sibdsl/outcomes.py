@@ -55,7 +55,7 @@ class _Loader:
         name = self.source.name.lower()
         if self.sheet is not None:
             return self.read_xlsx(self.sheet)
-        if name.endswith(".csv"):
+        if name.endswith(".csv") or (name == "<stdin>" and not self.source.text.lstrip().startswith(("{", "["))):
             return self.read_csv()
         return self.read_json()
 

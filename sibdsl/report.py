@@ -158,3 +158,32 @@ def settlement_json_text(settlement: Settlement) -> str:
 
 __all__ = ["format_amount", "format_value", "settlement_text", "settlement_json", "settlement_json_text",
            "BOOL", "DATE"]
+
+
+def settlement_xlsx(settlement: Settlement, destination) -> None:
+    """The settlement as a workbook for a finance department: a sheet of payment lines, one of
+    totals per party and one of the audit trail. Amounts are numbers (exact decimals in the file)
+    with the contract's currency as their number format, not text; labels are plain text cells
+    (a label that starts with `=` stays text, never a formula)."""
+    from .xlsx import write_workbook
+
+    cur = settlement.currency
+    lines = [["payment", "clause", "period", "from", "to", "due", "amount"]]
+    for ln in settlement.lines:
+        lines.append([ln.payment, ln.clause.cite(), ln.period or "", ln.payer, ln.recipient, ln.due or "",
+                      ln.amount])
+    lines.append(["total", "", "", "", "", "", settlement.total])
+    parties = [["party", "receives", "pays"]]
+    for party in sorted(set(settlement.by_recipient) | set(settlement.by_payer)):
+        parties.append([party, settlement.by_recipient.get(party, Decimal(0)),
+                        settlement.by_payer.get(party, Decimal(0))])
+    trail = [["payment", "period", "step", "clause", "before", "after", "detail"]]
+    for ln in settlement.lines:
+        for step in ln.steps:
+            trail.append([ln.payment, ln.period or "", step.kind, step.clause.cite(),
+                          "" if step.before is None else step.before, step.after, step.detail])
+    write_workbook(destination, [
+        ("Settlement", lines, {"money": {6}, "currency": cur, "widths": {0: 24, 1: 36, 6: 18}}),
+        ("Parties", parties, {"money": {1, 2}, "currency": cur, "widths": {0: 24, 1: 18, 2: 18}}),
+        ("Audit trail", trail, {"money": {4, 5}, "currency": cur, "widths": {0: 24, 3: 36, 4: 18, 5: 18, 6: 40}}),
+    ])
