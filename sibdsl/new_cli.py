@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_OK, guard
+from .cli import EXIT_OK, common_options, guard, summary
 
 
 @click.command("new")
@@ -24,7 +24,8 @@ from .cli import EXIT_OK, guard
 @click.argument("file", type=click.Path(dir_okay=False), required=False)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="The new contract file (the same as giving FILE).")
-@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@common_options
 @guard
 def new(file, template, title, payer, investor, provider, currency, investment, start, years, output,
         force) -> None:
@@ -74,5 +75,5 @@ def new(file, template, title, payer, investor, provider, currency, investment, 
         write_atomic(output, render(template, answers))
     except OutputError as err:
         raise click.ClickException(str(err)) from None
-    click.echo(f"{output}: a {template} contract; next: sibc check {output}")
+    summary(f"{output}: a {template} contract; next: sibc check {output}")
     sys.exit(EXIT_OK)
