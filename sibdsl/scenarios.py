@@ -288,8 +288,9 @@ class _Reader:
                        hint=f"write e.g. {written}" if generic else err.hint)
             return None
         if quantity.unit not in (None, currency):
-            self.error("E833", f"`{cell}` is in {quantity.unit}, the contract in {currency}", span,
-                       hint=f"write the expected amount in {currency}, e.g. {written}")
+            message = (f"`{cell}` is in {quantity.unit}, the contract in {currency}"
+                       if re.fullmatch(r"[A-Z]{3}", quantity.unit) else f"`{cell}` is not an amount")
+            self.error("E833", message, span, hint=f"write the expected amount in {currency}, e.g. {written}")
             return None
         return Fraction(quantity.number)
 

@@ -251,3 +251,32 @@ def test_a_workbook_under_a_csv_name_is_refused_with_the_fix(tmp_path):
         load_outcomes(load_contract_text(OUTCOMES_CONTRACT), path)
     (d,) = info.value.diagnostics
     assert d.code == "E001" and ".xlsx" in d.hint
+
+
+# ---------------------------------------------------------------- numbers in a contract
+CONTRACT_HEAD = ('contract "x"\n  currency SEK\n  rounding 1 SEK half up\nparty a "A": payer\n'
+                 'party b "B": investor\nmeasure s: money\n')
+
+
+def test_no_break_and_thin_spaces_from_word_read_as_spaces_in_a_contract():
+    from sibdsl import Source, check_source
+
+    plain, _ = check_source(Source("c.sib", CONTRACT_HEAD + "payment p = min(s, 5 000 000 SEK) from a to b\n"))
+    for space in ("\u00a0", "\u202f", "\u2009"):
+        text = CONTRACT_HEAD + f"payment p = min(s,{space}5{space}000{space}000{space}SEK) from a to b\n"
+        contract, diagnostics = check_source(Source("c.sib", text))
+        assert contract is not None and not [d for d in diagnostics if d.is_error], diagnostics
+        assert contract.payments["p"] == plain.payments["p"]
+
+
+def test_a_decimal_comma_in_a_contract_gets_a_precise_hint():
+    from sibdsl import Source, check_source
+
+    _, diagnostics = check_source(Source("c.sib", CONTRACT_HEAD + "payment p = 12,5 % of s from a to b\n"))
+    (d,) = diagnostics
+    assert (d.code, d.span.line, d.span.column) == ("E102", 7, 15)
+    assert d.hint == "write decimals with a point: `12.5`; in a contract a comma separates arguments, as in `max(a, b)`"
+    _, diagnostics = check_source(Source("c.sib", CONTRACT_HEAD + "define d = 1 000,5 SEK\n"))
+    assert diagnostics[0].hint.startswith("write decimals with a point: `1 000.5`")
+    # inside an argument list `min(s, 1 000,5 SEK)` is three arguments: why a contract cannot take
+    # the decimal comma (an outcome file can: a cell holds one value)
