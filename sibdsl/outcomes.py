@@ -500,7 +500,10 @@ def read_error(name: str, err: Exception) -> Diagnostic:
     if isinstance(err, UnicodeDecodeError):
         reason, hint = "it is not UTF-8 text", "save the file as UTF-8 (in Excel: CSV UTF-8)"
         head = err.object[:4] if isinstance(err.object, bytes) else b""
-        if head.startswith(b"PK\x03\x04"):
+        if head.startswith(b"PK\x03\x04") and name.lower().endswith((".ods", ".numbers")):
+            reason, hint = "it is a spreadsheet sibc does not read (OpenDocument or Numbers)", \
+                "save it as .xlsx (LibreOffice: File → Save as → Excel 2007-365) or as CSV UTF-8"
+        elif head.startswith(b"PK\x03\x04"):
             reason, hint = "it is a spreadsheet workbook or another zip file, not text", \
                 "name a workbook with the ending .xlsx (it is read as a spreadsheet), or save it as CSV UTF-8"
         elif head[:2] in (b"\xff\xfe", b"\xfe\xff"):

@@ -36,7 +36,8 @@ def _expected_name(e, lang: str = "en") -> str:
 @click.command("test")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("--scenarios", "scenario_file", type=click.Path(dir_okay=False), default=None,
-              help="The scenario file (default: NAME.scenarios.csv beside NAME.sib). Only with one contract.")
+              help="The scenario file, .csv or .xlsx (default: NAME.scenarios.xlsx or NAME.scenarios.csv beside "
+              "NAME.sib). Only with one contract.")
 @click.option("--format", "fmt", type=formats("text", "json", "junit"), default="text", show_default=True,
               help="text: for people; json: for machines; junit: JUnit XML for CI systems.")
 @click.option("--coverage", is_flag=True, help="Report which clauses and branches the scenarios exercise.")

@@ -280,3 +280,26 @@ def test_a_decimal_comma_in_a_contract_gets_a_precise_hint():
     assert diagnostics[0].hint.startswith("write decimals with a point: `1 000.5`")
     # inside an argument list `min(s, 1 000,5 SEK)` is three arguments: why a contract cannot take
     # the decimal comma (an outcome file can: a cell holds one value)
+
+
+def test_an_opendocument_sheet_is_refused_with_the_fix(tmp_path):
+    import zipfile
+
+    path = tmp_path / "utfall.ods"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet\x00\xff")
+    with pytest.raises(SibError) as info:
+        load_outcomes(load_contract_text(OUTCOMES_CONTRACT), path)
+    (d,) = info.value.diagnostics
+    assert d.code == "E001" and "OpenDocument" in d.message and "save it as .xlsx" in d.hint
+
+
+def test_a_settlement_workbook_to_stdout(tmp_path, run):
+    (tmp_path / "c.sib").write_text(OUTCOMES_CONTRACT, encoding="utf-8")
+    (tmp_path / "o.csv").write_text("measure;value\ncosts;1 000 kr\nrate;10 %\nstarted;2016-07-01\ndone;ja\n",
+                                    encoding="utf-8")
+    result = run("eval", str(tmp_path / "c.sib"), "--outcomes", str(tmp_path / "o.csv"), "--format", "xlsx",
+                 "-o", "-")
+    assert result.exit_code == 0
+    sheet = openpyxl.load_workbook(io.BytesIO(result.stdout_bytes))["Settlement"]
+    assert sheet["G2"].value == 100 and sheet["G2"].number_format == '#,##0 "SEK"'
