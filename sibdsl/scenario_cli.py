@@ -69,7 +69,14 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
             continue
         spath = Path(scenario_file) if scenario_file else scenario_path(path)
         if not spath.exists():
-            click.echo(f"error: {path}: no scenario file {spath}", err=True)
+            from .diagnostics import Diagnostic
+            from .source import Source
+
+            beside = "" if scenario_file else (f"write the scenarios in {spath.with_suffix('.xlsx').name} or "
+                                               f"{spath.name} beside the contract, or ")
+            print_diagnostics([Diagnostic("E001", f"cannot read {spath}: it does not exist", Source(str(spath), ""),
+                                          None, hint=f"{beside}name the file with --scenarios")],
+                              diag_fmt, to_stderr=True)
             failed = True
             continue
         warnings: list = []

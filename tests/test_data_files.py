@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import re
 from decimal import Decimal
 from fractions import Fraction
 
@@ -303,3 +304,48 @@ def test_a_settlement_workbook_to_stdout(tmp_path, run):
     assert result.exit_code == 0
     sheet = openpyxl.load_workbook(io.BytesIO(result.stdout_bytes))["Settlement"]
     assert sheet["G2"].value == 100 and sheet["G2"].number_format == '#,##0 "SEK"'
+
+
+def test_a_missing_scenario_file_is_a_coded_error(tmp_path, run):
+    (tmp_path / "c.sib").write_text(CONTRACT, encoding="utf-8")
+    result = run("test", str(tmp_path / "c.sib"), "--diagnostics", "gnu")
+    assert result.exit_code == 1
+    assert result.stderr == (f"{tmp_path / 'c.scenarios.csv'}: error[E001]: cannot read {tmp_path / 'c.scenarios.csv'}: "
+                             "it does not exist (hint: write the scenarios in c.scenarios.xlsx or c.scenarios.csv beside "
+                             "the contract, or name the file with --scenarios)\n")
+
+
+# ---------------------------------------------------------------- the parser against CLDR's own formatting
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(min_value=-10**12, max_value=10**12, places=2, allow_nan=False, allow_infinity=False),
+       st.sampled_from(["sv_SE", "en_GB"]), st.booleans())
+def test_what_babel_writes_the_parser_reads(value, locale, whole):
+    """Every number Babel formats for sv_SE or en_GB reads back exactly — except an English
+    number with one group and no decimals (1,234), which is refused as ambiguous, with a hint
+    that gives both readings."""
+    from babel.numbers import format_decimal
+
+    if whole:
+        value = value.to_integral_value()
+    text = format_decimal(value, format="#,##0.##" if not whole else "#,##0", locale=locale)
+    if locale == "en_GB" and re.fullmatch(r"[-−]?[1-9]\d{0,2},\d{3}", text):
+        with pytest.raises(NumberFormatError, match="ambiguous") as info:
+            parse_quantity(text)
+        assert "for thousands or" in info.value.hint
+        return
+    assert parse_quantity(text).number == value.normalize() or parse_quantity(text).number == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789 ,.-_%krSEK\u00a0\u2212e", max_size=14))
+def test_any_text_is_a_number_or_a_reason_never_a_crash(text):
+    try:
+        quantity = parse_quantity(text, currency="SEK")
+    except NumberFormatError as err:
+        assert err.reason and err.hint
+    else:
+        assert quantity.number.is_finite()
