@@ -151,7 +151,7 @@ class _Loader:
             self.error("E501", f"the sheet {sheet.name} is empty", None,
                        hint="the first row names the columns: measure, value (or measure, period, value)")
             return None
-        rows = [[c if not isinstance(c, str) else c for c in row] + [""] * (3 - len(row)) for row in sheet.rows]
+        rows = [list(row) + [""] * (3 - len(row)) for row in sheet.rows]
         return self.read_table(rows, sheet.line_spans, "row", "e.g. measure | period | value in cells A1:C1",
                                sheet=sheet)
 
@@ -178,8 +178,8 @@ class _Loader:
             value = value.strip() if isinstance(value, str) else value
             period = str(row[col["period"]]).strip() if "period" in col else ""
             if sheet is not None:  # the caret under the value's cell, not the whole row
-                located = _Located(value, sheet.spans[number - 1][min(col["value"], len(sheet.spans[number - 1]) - 1)]
-                                   if sheet.spans[number - 1] else span)
+                cells = sheet.spans[number - 1]
+                located = _Located(value, cells[col["value"]] if col["value"] < len(cells) else span)
             else:
                 located = _Located(value, span)
             if period:
