@@ -30,6 +30,8 @@ from .source import Source, Span
 #: a table with more rows or columns than this is not an outcome or scenario file
 MAX_ROWS, MAX_COLUMNS = 100_000, 1_000
 SUFFIXES = (".xlsx", ".xlsm")
+#: the significant digits a spreadsheet number holds exactly (an IEEE double shows 15)
+EXACT_DIGITS = 15
 
 
 def is_workbook(path: str | Path) -> bool:
@@ -178,7 +180,8 @@ def currency_format(currency: str, decimals: bool) -> str:
 
 
 def _number(value: Decimal | Fraction | int) -> int | Decimal:
-    """An amount for a cell: exact in the file (openpyxl writes a Decimal's digits as they are)."""
+    """An amount for a cell: an int, or a Decimal of at most 15 significant digits, which the
+    file's double holds exactly as Excel shows it (write_workbook writes longer ones as text)."""
     from .values import to_decimal
 
     number = to_decimal(Fraction(value)) if not isinstance(value, Decimal) else value
@@ -191,7 +194,7 @@ def write_workbook(path_or_stream, sheets: Sequence[tuple[str, Sequence[Sequence
     header (bold, frozen). Money cells are numbers with the currency's number format; text cells
     that a spreadsheet would take for a formula are written as text, never as formulas."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -204,6 +207,11 @@ def write_workbook(path_or_stream, sheets: Sequence[tuple[str, Sequence[Sequence
                 cell = sheet.cell(row=i + 1, column=j + 1)
                 if isinstance(value, Fraction | Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
                     number = _number(value)
+                    if len(Decimal(number).normalize().as_tuple().digits) > EXACT_DIGITS:
+                        # a spreadsheet number keeps 15 digits: more is written as exact text, right-aligned
+                        cell.value, cell.data_type = str(number), "s"
+                        cell.alignment = Alignment(horizontal="right")
+                        continue
                     cell.value = number
                     if j in money and i > 0:
                         cell.number_format = currency_format(currency, not isinstance(number, int))

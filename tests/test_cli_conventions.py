@@ -281,3 +281,14 @@ def _section_named(title: str) -> str:
     match = re.search(rf"^## {re.escape(title)}$(.*?)(?=^## |\Z)", CLI_DOC, flags=re.MULTILINE | re.DOTALL)
     assert match, title
     return match.group(1)
+
+
+def test_an_amount_a_spreadsheet_number_cannot_hold_is_written_as_exact_text(tmp_path):
+    from sibdsl.xlsx import write_workbook
+
+    big = Decimal("12345678901234567.89")
+    write_workbook(tmp_path / "x.xlsx", [("S", [["amount"], [big], [Decimal("999999999999999")]],
+                                          {"money": {0}, "currency": "SEK"})])
+    sheet = openpyxl.load_workbook(tmp_path / "x.xlsx").active
+    assert sheet["A2"].value == "12345678901234567.89" and sheet["A2"].data_type == "s"
+    assert sheet["A3"].value == 999999999999999 and sheet["A3"].data_type == "n"  # 15 digits: a number
