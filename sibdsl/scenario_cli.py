@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, formats, guard, print_diagnostics, summary
+from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, echo, formats, guard, print_diagnostics, summary
 from .source import visible
 
 
@@ -118,7 +118,9 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
             n = f"{len(results)} {w('scenario') if len(results) == 1 else w('scenarios')}"
             show(w("scenarios_from", path=path, n=n, source=spath))
             for r in results:
-                show(f"  {w('pass') if r.passed else w('fail')}  {r.scenario.name} ({w('row')} {r.scenario.row})")
+                status = (click.style(w("pass"), fg="green") if r.passed
+                          else click.style(w("fail"), fg="red", bold=True))
+                echo(f"  {status}  {visible(r.scenario.name)} ({w('row')} {r.scenario.row})")
                 if r.error is not None:
                     show(f"        error[{r.error.code}]: {r.error.message}")
                 for c in r.checks:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, formats, guard, print_diagnostics, summary
+from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, echo, formats, guard, print_diagnostics, summary
 
 
 def verify_sources(files, timeout: float):
@@ -74,7 +74,9 @@ def verify(files, fmt: str, timeout: float, cex_dir: str | None, strict: bool, d
             continue
         click.echo(f"{path}:")
         for v, written in entries:
-            click.echo(f"  {v.status:<8} {v.seconds:6.2f}s  {v.key}: {v.description}")
+            colour = {PROVED: "green", VIOLATED: "red"}.get(v.status, "yellow")
+            echo(f"  {click.style(f'{v.status:<8}', fg=colour, bold=v.status == VIOLATED or None)} "
+                 f"{v.seconds:6.2f}s  {v.key}: {v.description}")
             if v.status != PROVED:
                 click.echo(f"           {v.reason}")
             if v.status == VIOLATED:

@@ -292,3 +292,14 @@ def test_an_amount_a_spreadsheet_number_cannot_hold_is_written_as_exact_text(tmp
     sheet = openpyxl.load_workbook(tmp_path / "x.xlsx").active
     assert sheet["A2"].value == "12345678901234567.89" and sheet["A2"].data_type == "s"
     assert sheet["A3"].value == 999999999999999 and sheet["A3"].data_type == "n"  # 15 digits: a number
+
+
+def test_test_and_verify_colour_their_verdicts_only_when_asked(tmp_path):
+    scenarios = ROOT / "contracts" / "norrkoping.scenarios.csv"
+    plain = invoke("test", NORRKOPING, "--lang", "en")
+    coloured = invoke("test", NORRKOPING, "--lang", "en", "--color", "always")
+    assert plain.exit_code == coloured.exit_code == 0 and scenarios.exists()
+    assert ESC not in plain.stdout and f"{ESC}32mPASS{ESC}0m" in coloured.stdout
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured.stdout) == plain.stdout
+    proved = invoke("verify", NORRKOPING, "--color", "always")
+    assert f"{ESC}32mproved  {ESC}0m" in proved.stdout
