@@ -133,7 +133,7 @@ class _Reader:
             rows = [[c for c in row] for row in self.sheet.rows]
             width = len(rows[0]) if rows else 0
             rows = [row + [""] * (width - len(row)) if len(row) < width else row for row in rows]
-            self.delimiter = "a new cell"
+            self.delimiter = "\t"
         else:
             try:
                 rows, self.delimiter = csv_rows(self.source)
@@ -171,6 +171,10 @@ class _Reader:
                 continue
             spans = cells(index, row)
             line_span = self.source.span(starts[index], starts[index] + len(self.source.line_text(index + 1)))
+            if self.sheet is not None and len(row) > len(header):
+                self.error("E831", f"row {index + 1} has a value beyond the last column with a heading",
+                           spans[len(header)], hint="give the column a heading in row 1, or clear the cell")
+                continue
             if len(row) != len(header):
                 self.error("E831", f"row {index + 1} has {len(row)} cells, the header has {len(header)}", line_span,
                            hint=f"separate cells with `{self.delimiter}`; quote a cell that contains one")

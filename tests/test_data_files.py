@@ -349,3 +349,13 @@ def test_any_text_is_a_number_or_a_reason_never_a_crash(text):
         assert err.reason and err.hint
     else:
         assert quantity.number.is_finite()
+
+
+def test_a_value_beyond_the_headed_columns_of_a_scenario_sheet_names_its_cell(tmp_path):
+    path = _workbook(tmp_path / "s.xlsx", [
+        ["scenario", "savings", "rate", "events[y2021]", "events[y2022]", "expect total"],
+        ["A", "1 000 000 kr", 0.125, 3, 12, 507000, "glömd anteckning"]], title="Blad1")
+    with pytest.raises(SibError) as info:
+        load_scenarios(load_contract_text(CONTRACT), path)
+    (d,) = info.value.diagnostics
+    assert d.code == "E831" and d.message == "Blad1!G2: row 2 has a value beyond the last column with a heading"
