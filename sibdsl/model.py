@@ -45,6 +45,9 @@ class Const:
     ty: Type
     span: Span = _span()
 
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
 
 @node
 class Input:
@@ -53,6 +56,9 @@ class Input:
     name: str
     ty: Type
     span: Span = _span()
+
+    def children(self) -> tuple[Expr, ...]:
+        return ()
 
 
 @node
@@ -63,6 +69,9 @@ class Var:
     ty: Type
     span: Span = _span()
 
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
 
 @node
 class PaymentRef:
@@ -72,6 +81,9 @@ class PaymentRef:
     ty: Type
     span: Span = _span()
 
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
 
 @node
 class Total:
@@ -79,6 +91,9 @@ class Total:
 
     ty: Type
     span: Span = _span()
+
+    def children(self) -> tuple[Expr, ...]:
+        return ()
 
 
 @node
@@ -90,6 +105,9 @@ class Op:
     ty: Type
     span: Span = _span()
 
+    def children(self) -> tuple[Expr, ...]:
+        return self.args
+
 
 @node
 class Cond:
@@ -98,6 +116,9 @@ class Cond:
     otherwise: Expr
     ty: Type
     span: Span = _span()
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.cond, self.then, self.otherwise)
 
 
 @node
@@ -108,6 +129,9 @@ class Sum:
     series: str
     ty: Type
     span: Span = _span()
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.operand,)
 
 
 @node
@@ -121,6 +145,9 @@ class Steps:
     ty: Type
     span: Span = _span()
 
+    def children(self) -> tuple[Expr, ...]:
+        return (self.subject, self.below, *self.values)
+
 
 @node
 class Interp:
@@ -132,8 +159,44 @@ class Interp:
     ty: Type
     span: Span = _span()
 
+    def children(self) -> tuple[Expr, ...]:
+        return (self.subject,)
+
 
 Expr = Const | Input | Var | PaymentRef | Total | Op | Cond | Sum | Steps | Interp
+
+
+def walk(*roots: Expr):
+    """Every node of the expressions, each root's nodes in pre-order (a node before its children,
+    children left to right), without recursion: the one walk over model expressions, however deep."""
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children()))
+
+
+def expressions(contract: Contract):
+    """(expression, clause) for every formula a contract's clauses hold, in declaration order:
+    definitions, payments, gates, floors, caps, guarantees."""
+    for d in contract.definitions.values():
+        yield d.expr, d.clause
+    for p in contract.payments.values():
+        yield p.expr, p.clause
+    for g in contract.gates:
+        yield g.condition, g.clause
+        if g.level is not None:
+            yield g.level, g.clause
+    for f in contract.floors:
+        yield f.amount, f.clause
+        if f.when is not None:
+            yield f.when, f.clause
+    for c in contract.caps:
+        yield c.amount, c.clause
+    for g in contract.guarantees:
+        yield g.expr, g.clause
+        if g.when is not None:
+            yield g.when, g.clause
 
 
 # ---------------------------------------------------------------- declarations

@@ -153,7 +153,6 @@ class Compiler:
         self.nslots = 1
         self.inputs: list[tuple[int, tuple]] = []
         self.cache: dict = {}
-        self.period: dict[str, str] = {}
         self.divisions: list[tuple[m.Op, Bool]] = []
         self.memo: dict[tuple, int] = {}
 
@@ -506,9 +505,22 @@ class Compiler:
     def choose(self, c: Bool, t, o):
         return self.bwhere(c, t, o) if isinstance(t, Bool) else self.where(c, t, o)
 
+    def linear(self, terms) -> Num:
+        """Σ sign·value."""
+        acc = None
+        for sign, v in terms:
+            acc = (v if sign > 0 else self.neg(v)) if acc is None else self.add(acc, v, sign)
+        return ZERO if acc is None else acc
+
+    def extreme_of(self, op: str, values) -> Num:
+        acc = values[0]
+        for v in values[1:]:
+            acc = self.extreme(op, acc, v)
+        return acc
+
     # ------------------------------------------------------------ expressions
-    def input(self, e: m.Input):
-        key = (e.name, self.period.get(e.ty.series) if e.ty.series else None)
+    def input(self, e: m.Input, period: str | None):
+        key = (e.name, period)
         if key in self.cache:
             return self.cache[key]
         if key not in self.signature:
@@ -531,111 +543,52 @@ class Compiler:
         self.cache[key] = value
         return value
 
-    def var(self, name: str):
-        if name in self.constants:
-            return const(self.constants[name]), FALSE
-        definition = self.contract.definitions[name]
-        key = ("def", name, self.period.get(definition.ty.series) if definition.ty.series else None)
-        if key not in self.cache:
-            value, bad = self.expr(definition.expr)
-            if definition.indexation is not None:
-                ix = definition.indexation
-                value = self.mul(value, const((1 + ix.rate) ** ix.years))
-            self.cache[key] = (value, bad)
-        return self.cache[key]
+    # semantics.expr.Primitives: what expressions mean is written there, once
+    tracks_failure = True
+    FALSE = FALSE
 
-    def expr(self, e: m.Expr):
-        """(value, failure mask): the mask holds where a division by zero lies on the path taken."""
-        if isinstance(e, m.Const):
-            v = e.value
-            if isinstance(v, bool):
-                return Bool(v), FALSE
-            if isinstance(v, datetime.date):
-                return const(v.toordinal()), FALSE
-            return const(v), FALSE
-        if isinstance(e, m.Input):
-            return self.input(e), FALSE
-        if isinstance(e, m.Var):
-            return self.var(e.name)
-        if isinstance(e, m.Cond):
-            c, cb = self.expr(e.cond)
-            t, tb = self.expr(e.then)
-            o, ob = self.expr(e.otherwise)
-            return self.choose(c, t, o), self.bor(cb, self.bwhere(c, tb, ob))
-        if isinstance(e, m.Sum):
-            saved = self.period.get(e.series)
-            acc, bad = ZERO, FALSE
-            for p in self.contract.series[e.series].periods:
-                self.period[e.series] = p.name
-                v, b = self.expr(e.operand)
-                acc, bad = self.add(acc, v), self.bor(bad, b)
-            if saved is None:
-                self.period.pop(e.series, None)
-            else:
-                self.period[e.series] = saved
-            return acc, bad
-        if isinstance(e, m.Steps):
-            x, bad = self.expr(e.subject)
-            result, rb = self.expr(e.below)
-            for threshold, value_expr in zip(e.thresholds, e.values):
-                v, vb = self.expr(value_expr)
-                hit = self.compare(x, const(threshold), ">=")
-                result, rb = self.where(hit, v, result), self.bwhere(hit, vb, rb)
-            return result, self.bor(bad, rb)
-        if isinstance(e, m.Interp):
-            x, bad = self.expr(e.subject)
-            xs, ys = e.xs, e.ys
-            result = const(ys[-1])
-            # scalar: x <= xs[0] → ys[0]; first i with x <= xs[i] → segment i; else ys[-1]
-            for i in range(len(xs) - 1, 0, -1):
-                slope = const(Fraction(ys[i] - ys[i - 1]) / (xs[i] - xs[i - 1]))
-                seg = self.add(const(ys[i - 1]), self.mul(slope, self.add(x, const(xs[i - 1]), -1)))
-                result = self.where(self.compare(x, const(xs[i]), "<="), seg, result)
-            return self.where(self.compare(x, const(xs[0]), "<="), const(ys[0]), result), bad
-        if isinstance(e, (m.PaymentRef, m.Total)):
-            raise NotImplementedError("payments and the total are settled values (guarantees only)")
-        assert isinstance(e, m.Op), e
-        return self.op(e)
+    def const(self, value):
+        if isinstance(value, bool):
+            return Bool(value)
+        if isinstance(value, datetime.date):
+            return const(value.toordinal())
+        return const(value)
 
-    def op(self, e: m.Op):
-        op = e.op
-        if op in ("and", "or"):
-            a, ab = self.expr(e.args[0])
-            b, bb = self.expr(e.args[1])
-            if op == "and":  # b is only evaluated where a holds
-                return self.band(a, b), self.bor(ab, self.band(a, bb))
-            return self.bor(a, b), self.bor(ab, self.band(self.bnot(a), bb))
-        vals = [self.expr(a) for a in e.args]
-        bad = FALSE
-        for _, b in vals:
-            bad = self.bor(bad, b)
-        args = [v for v, _ in vals]
-        if op == "neg":
-            return self.neg(args[0]), bad
-        if op == "not":
-            return self.bnot(args[0]), bad
-        if op == "abs":
-            return self.absolute(args[0]), bad
-        if op in ("min", "max"):
-            acc = args[0]
-            for v in args[1:]:
-                acc = self.extreme(op, acc, v)
-            return acc, bad
-        a, b = args
-        if op in _CMP:
-            return (self.compare(a, b, op) if isinstance(a, Num) else self.bequal(a, b, op)), bad
-        if op in ("+", "-"):
-            sign = 1 if op == "+" else -1
-            if e.ty.kind == DATE:
-                date, days = (a, b) if e.args[0].ty.kind == DATE else (b, a)
-                return self.add(date, self.trunc(days), sign), bad
-            return self.add(a, b, sign), bad
-        if op in ("*", "of"):
-            return self.mul(a, b), bad
-        if op == "/":
-            value, zero = self.divide(e, a, b)
-            return value, self.bor(bad, zero)
-        raise AssertionError(op)
+    def div(self, a: Num, b: Num, node: m.Op):
+        return self.divide(node, a, b)
+
+    def all_(self, values) -> Bool:
+        acc = values[0]
+        for v in values[1:]:
+            acc = self.band(acc, v)
+        return acc
+
+    def any_(self, values) -> Bool:
+        acc = values[0]
+        for v in values[1:]:
+            acc = self.bor(acc, v)
+        return acc
+
+    def first(self, conds, values, default, record=None):
+        result = default
+        for c, v in zip(reversed(conds), reversed(values)):
+            result = self.choose(c, v, result)
+        return result
+
+    def shift_date(self, date: Num, days: Num, sign: int) -> Num:
+        return self.add(date, self.trunc(days), sign)
+
+    def days_between(self, a: Num, b: Num) -> Num:
+        return self.add(a, b, -1)
+
+    @staticmethod
+    def let(key, value):
+        return value
+
+    @staticmethod
+    def settled(node):
+        raise NotImplementedError("payments and the total are settled values (guarantees only)")
+
 
     # ------------------------------------------------------------ the plan
     def finish(self, lines: list, total: Num, events: dict[str, Bool], failed: Bool,
@@ -691,6 +644,28 @@ class Compiler:
         listing = tuple(", ".join(f"s{o}" for o in step.outs) + f" = {step.what}("
                         + ", ".join(names.get(i, f"s{i}") for i in step.ins) + ")" for step in kept)
         return program, inputs, listing
+
+
+class Primitives:
+    """semantics.expr.Primitives over a `Compiler`: the argument orders the interpreter uses."""
+
+    tracks_failure = True
+    FALSE = FALSE
+
+    def __init__(self, cp: Compiler):
+        self.cp = cp
+        for name in ("const", "input", "linear", "mul", "div", "neg", "absolute", "bnot", "all_", "any_",
+                     "first", "shift_date", "days_between", "let", "settled", "bor", "band", "bwhere"):
+            setattr(self, name, getattr(cp, name))
+
+    def extreme(self, op: str, values) -> Num:
+        return self.cp.extreme_of(op, values)
+
+    def compare(self, op: str, a: Num, b: Num) -> Bool:
+        return self.cp.compare(a, b, op)
+
+    def bequal(self, op: str, a: Bool, b: Bool) -> Bool:
+        return self.cp.bequal(a, b, op)
 
 
 # ---------------------------------------------------------------- general steps (rarray.py)
