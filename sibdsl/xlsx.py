@@ -115,16 +115,22 @@ def read_sheet(path: str | Path, code: str) -> Sheet:
         sheet = workbook.worksheets[0]
         values: list[list[object]] = []
         problems: list[tuple[int, int, NumberFormatError]] = []
-        for i, row in enumerate(sheet.iter_rows(values_only=True)):
+        # the used range the file declares (a cell typed in XFD1048576 makes it the whole grid): refused
+        # before reading, and the reading itself bounded, so that no workbook takes minutes
+        declared_rows, declared_columns = sheet.max_row or 0, sheet.max_column or 0
+        if declared_rows > MAX_ROWS or declared_columns > MAX_COLUMNS:
+            last = f"{column_letter(declared_columns)}{declared_rows}"
+            raise SibError([Diagnostic(code, f"the sheet {sheet.title} is used up to cell {last}; a table may have "
+                                       f"at most {MAX_ROWS:,} rows and {MAX_COLUMNS:,} columns", Source(name, ""),
+                                       None, hint="clear the cells beyond the table (Ctrl+End shows the last one), "
+                                       "or split the table over several files")])
+        for i, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)):
             if i >= MAX_ROWS:
                 raise SibError([Diagnostic(code, f"the sheet {sheet.title} has more than {MAX_ROWS:,} rows",
                                            Source(name, ""), None, hint="split the table over several files")])
-            if len(row) > MAX_COLUMNS:
-                row = row[:MAX_COLUMNS] if not any(v is not None for v in row[MAX_COLUMNS:]) else row
-                if len(row) > MAX_COLUMNS:
-                    raise SibError([Diagnostic(code, f"the sheet {sheet.title} has more than {MAX_COLUMNS:,} "
-                                               "columns", Source(name, ""), None,
-                                               hint="an outcome or scenario table has one column per field")])
+            if row.count(None) == len(row):  # an empty row (and the gaps a sparse sheet is filled with): fast
+                values.append([])
+                continue
             cells: list[object] = []
             for j, value in enumerate(row):
                 if value is None:

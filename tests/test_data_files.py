@@ -359,3 +359,28 @@ def test_a_value_beyond_the_headed_columns_of_a_scenario_sheet_names_its_cell(tm
         load_scenarios(load_contract_text(CONTRACT), path)
     (d,) = info.value.diagnostics
     assert d.code == "E831" and d.message == "Blad1!G2: row 2 has a value beyond the last column with a heading"
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["dimension declared", "dimension removed"])
+def test_a_sparse_workbook_reaching_the_last_cell_is_refused_quickly(tmp_path, declared):
+    import time
+    import zipfile
+
+    path = _workbook(tmp_path / "far.xlsx", [["measure", "value"], ["costs", "1 000 kr"]])
+    wb = openpyxl.load_workbook(path)
+    wb.active["XFD1048576"] = "x"
+    wb.save(path)
+    if not declared:  # a file that does not say how far it reaches: the reading itself must be bounded
+        data = {i.filename: zipfile.ZipFile(path).read(i.filename) for i in zipfile.ZipFile(path).infolist()}
+        sheet = "xl/worksheets/sheet1.xml"
+        data[sheet] = re.sub(rb"<dimension ref=\"[^\"]*\"\s*/>", b"", data[sheet])
+        assert b"<dimension" not in data[sheet]
+        with zipfile.ZipFile(path, "w") as z:
+            for name, content in data.items():
+                z.writestr(name, content)
+    started = time.perf_counter()
+    with pytest.raises(SibError) as info:
+        load_outcomes(load_contract_text(OUTCOMES_CONTRACT), path)
+    assert time.perf_counter() - started < 20  # 127 s before the bounds (a cell at XFD1048576)
+    (d,) = info.value.diagnostics
+    assert d.code == "E501" and ("XFD1048576" in d.message if declared else "100,000 rows" in d.message)
