@@ -91,6 +91,29 @@ def _text(value: object) -> str:
     return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
 
 
+#: what a workbook may unpack to: its XML is several times the size of the values it holds, and a
+#: zip bomb (a few KB that unpack to gigabytes) must be refused before anything is unpacked
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+
+
+def _check_unpacked_size(name: str, code: str) -> None:
+    from .limits import MAX_OUTCOME_BYTES
+    from .outcomes import read_error
+
+    try:
+        packed = Path(name).stat().st_size
+        with zipfile.ZipFile(name) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except OSError as err:
+        raise SibError([read_error(name, err)]) from None
+    except zipfile.BadZipFile:
+        return  # load_workbook says it is not a workbook
+    if packed > MAX_OUTCOME_BYTES or unpacked > MAX_UNPACKED_BYTES:
+        raise SibError([Diagnostic(code, f"the workbook is {packed:,} bytes and unpacks to {unpacked:,}; the limits "
+                                   f"are {MAX_OUTCOME_BYTES:,} and {MAX_UNPACKED_BYTES:,}", Source(name, ""), None,
+                                   hint="an outcome or scenario table is far smaller: save only the table's sheet")])
+
+
 def read_sheet(path: str | Path, code: str) -> Sheet:
     """The first worksheet of a workbook; SibError (E001, or `code` for a malformed sheet)."""
     from .outcomes import read_error
@@ -103,6 +126,7 @@ def read_sheet(path: str | Path, code: str) -> Sheet:
         raise SibError([Diagnostic("E001", f"cannot read {name}: reading .xlsx needs openpyxl",
                                    Source(name, ""), None,
                                    hint="pip install openpyxl, or save the sheet as CSV UTF-8")]) from None
+    _check_unpacked_size(name, code)
     try:
         workbook = openpyxl.load_workbook(name, read_only=True, data_only=True)
     except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as err:

@@ -384,3 +384,19 @@ def test_a_sparse_workbook_reaching_the_last_cell_is_refused_quickly(tmp_path, d
     assert time.perf_counter() - started < 20  # 127 s before the bounds (a cell at XFD1048576)
     (d,) = info.value.diagnostics
     assert d.code == "E501" and ("XFD1048576" in d.message if declared else "100,000 rows" in d.message)
+
+
+def test_a_zip_bomb_named_xlsx_is_refused_before_it_is_unpacked(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("xl/sharedStrings.xml", "w", force_zip64=True) as member:  # streamed: 1 MB in memory
+            for _ in range(210):
+                member.write(b"a" * (1024 * 1024))
+    assert path.stat().st_size < 1024 * 1024
+    with pytest.raises(SibError) as info:
+        load_outcomes(load_contract_text(OUTCOMES_CONTRACT), path)
+    (d,) = info.value.diagnostics
+    assert d.code == "E501" and "unpacks to 220,200," in d.message
