@@ -130,3 +130,45 @@ WORDS: dict[str, dict[str, str]] = {
 def word(lang: str, key: str, **values: object) -> str:
     """A word or phrase of a command's report in `lang`, with its blanks filled in."""
     return WORDS[lang if lang in WORDS else "en"][key].format(**values)
+
+
+#: the branches `sibc test --coverage` lists (sibdsl/coverage.py and the settlement program name
+#: them in English), in Swedish: a closed set of phrases, and the patterns of table rows
+_BRANCHES_SV = {
+    "the condition holds": "villkoret är uppfyllt", "the condition fails": "villkoret är inte uppfyllt",
+    "the floor raises the amount": "golvet höjer beloppet", "the floor is not needed": "golvet behövs inte",
+    "the cap limits the amount": "taket begränsar beloppet", "the cap is not reached": "taket nås inte",
+    "the limit cuts the return": "gränsen begränsar avkastningen", "the limit is not reached": "gränsen nås inte",
+    "then": "då", "else": "annars", "below": "under",
+}
+_CLAUSE_KINDS_SV = {"gate": "villkor", "floor": "golv", "cap": "tak", "return limit": "avkastningsgräns",
+                    "payment": "betalning", "define": "definition", "baseline": "jämförelsevärde"}
+
+
+def branch_words(label: str, lang: str) -> str:
+    """A coverage branch (`the cap is not reached`, `from 8.5 %`, `between 1 and 2`) in `lang`."""
+    import re
+
+    if lang != "sv":
+        return label
+    if label in _BRANCHES_SV:
+        return _BRANCHES_SV[label]
+    for pattern, words in ((r"from (.+)", "från {0}"), (r"at or below (.+)", "högst {0}"),
+                           (r"between (.+) and (.+)", "mellan {0} och {1}"), (r"above (.+)", "över {0}")):
+        match = re.fullmatch(pattern, label)
+        if match:
+            return words.format(*(g.replace(".", ",") for g in match.groups()))
+    return label
+
+
+def clause_words(described: str, lang: str) -> str:
+    """`cap ceiling “Taket”, `if` at line 12` in `lang`: the clause's kind and `at line`."""
+    import re
+
+    if lang != "sv":
+        return described
+    for kind, word in sorted(_CLAUSE_KINDS_SV.items(), key=lambda kv: -len(kv[0])):
+        if described.startswith(kind + " "):
+            described = word + described[len(kind):]
+            break
+    return re.sub(r", `(\w+)` at line (\d+)$", r", `\1` på rad \2", described)

@@ -103,7 +103,7 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
         def show(text: str = "") -> None:  # scenario names and labels are file text: shown, never acted on
             click.echo(visible(text))
 
-        from .lang import word
+        from .lang import branch_words, clause_words, word
 
         total_passed = total = 0
         for path, spath, contract, results, cov in report:
@@ -151,7 +151,8 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
                         mark, note = "-", f"  — {w('proved_unreachable')}"
                     else:
                         mark, note = "✗", f"  — {w('no_scenario')}"
-                    show(f"    {mark} {w('line')} {b.line:>3}  {b.clause}: {b.label}{note}")
+                    show(f"    {mark} {w('line')} {b.line:>3}  {clause_words(b.clause, lang_of)}: "
+                         f"{branch_words(b.label, lang_of)}{note}")
                 if min_coverage is not None and cov.percent < Fraction(str(min_coverage)):
                     show("  " + w("below_min", percent=percent, minimum=min_coverage))
         if len(report) > 1:

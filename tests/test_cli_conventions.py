@@ -303,3 +303,18 @@ def test_test_and_verify_colour_their_verdicts_only_when_asked(tmp_path):
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured.stdout) == plain.stdout
     proved = invoke("verify", NORRKOPING, "--color", "always")
     assert f"{ESC}32mproved  {ESC}0m" in proved.stdout
+
+
+@pytest.mark.parametrize("contract", sorted((ROOT / "contracts").glob("*.sib")), ids=lambda p: p.name)
+def test_test_coverage_in_swedish_has_no_english_words(contract):
+    from sibdsl.lang import branch_words, clause_words
+
+    result = invoke("test", str(contract), "--coverage", "--lang", "sv")
+    assert result.exit_code == 0, result.output
+    body = result.stdout.replace(str(contract.with_suffix("")) + ".scenarios.csv", "").replace(str(contract), "")
+    for english in ("the condition", "the floor", "the cap", "the limit", " at line ", "at or below", "between ",
+                    "above ", "from ", ": then", ": else", ": below", "  gate ", "  cap ", "  floor ", "  return limit ",
+                    "passed", "failed", "scenarios", "clause coverage", "reachable", " row "):
+        assert english not in body, (english, body)
+    assert branch_words("between 8.5 % and 10 %", "sv") == "mellan 8,5 % och 10 %"
+    assert clause_words("cap ceiling “Taket”, `if` at line 12", "sv") == "tak ceiling “Taket”, `if` på rad 12"
