@@ -14,10 +14,10 @@ from fractions import Fraction
 import openpyxl
 import pytest
 
-from sibdsl import SibError, load_contract, load_outcomes
+from sibdsl import SibError, load_outcomes
 from sibdsl.diagnostics import render_gnu
 from sibdsl.numbers import NumberFormatError, parse_date, parse_quantity
-from sibdsl.scenarios import load_scenarios, run_scenarios, scenario_path
+from sibdsl.scenarios import load_scenarios, scenario_path
 
 from .test_scenarios import CONTRACT
 
@@ -237,7 +237,7 @@ def test_a_runaway_quote_is_a_coded_error_not_e900(tmp_path, run, command):
         result = run("test", str(tmp_path / "c.sib"), "--diagnostics", "gnu")
         code = "E831"
     assert result.exit_code == 1
-    assert f":2:" in result.stderr and f"error[{code}]: a cell starting on line 2 is longer than 131,072" \
+    assert ":2:" in result.stderr and f"error[{code}]: a cell starting on line 2 is longer than 131,072" \
         in result.stderr
     assert "E900" not in result.output
 
