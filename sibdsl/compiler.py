@@ -231,15 +231,13 @@ class _Staged:
         if len(values) == 2:
             a, b = values
             return self._fold(lambda ctx: a(ctx) and b(ctx), values)
-        values = tuple(values)
-        return self._fold(lambda ctx: all(f(ctx) for f in values), values)
+        return self._fold(lambda ctx, fs=tuple(values): all(f(ctx) for f in fs), values)
 
     def any_(self, values: Sequence[Fn]) -> Fn:
         if len(values) == 2:
             a, b = values
             return self._fold(lambda ctx: a(ctx) or b(ctx), values)
-        values = tuple(values)
-        return self._fold(lambda ctx: any(f(ctx) for f in values), values)
+        return self._fold(lambda ctx, fs=tuple(values): any(f(ctx) for f in fs), values)
 
     def first(self, conds: Sequence[Fn], values: Sequence[Fn], default: Fn, record=None) -> Fn:
         """The value of the first condition that holds, else `default`; only that one is computed."""

@@ -39,61 +39,55 @@ class ClauseRef:
 
 
 # ---------------------------------------------------------------- expressions
-@node
-class Const:
-    value: Value
-    ty: Type
-    span: Span = _span()
+class _Leaf:
+    """An expression without sub-expressions."""
+
+    __slots__ = ()
 
     def children(self) -> tuple[Expr, ...]:
         return ()
 
 
 @node
-class Input:
+class Const(_Leaf):
+    value: Value
+    ty: Type
+    span: Span = _span()
+
+
+@node
+class Input(_Leaf):
     """A measured outcome supplied by the evaluator."""
 
     name: str
     ty: Type
     span: Span = _span()
 
-    def children(self) -> tuple[Expr, ...]:
-        return ()
-
 
 @node
-class Var:
+class Var(_Leaf):
     """A definition, baseline, investment or cohort size."""
 
     name: str
     ty: Type
     span: Span = _span()
 
-    def children(self) -> tuple[Expr, ...]:
-        return ()
-
 
 @node
-class PaymentRef:
+class PaymentRef(_Leaf):
     """The settled amount of a payment (guarantees only)."""
 
     name: str
     ty: Type
     span: Span = _span()
 
-    def children(self) -> tuple[Expr, ...]:
-        return ()
-
 
 @node
-class Total:
+class Total(_Leaf):
     """The settled total payout (guarantees only)."""
 
     ty: Type
     span: Span = _span()
-
-    def children(self) -> tuple[Expr, ...]:
-        return ()
 
 
 @node

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from sibdsl import Source, check_source, compile_contract
 from sibdsl import model as m
-from sibdsl import vector_settle
+from sibdsl.vector import settle as vector_settle
 from sibdsl import verify as sym
 from sibdsl.evaluate import EvaluationError, Evaluator, _Concrete
 from sibdsl.semantics import run as driver
@@ -39,7 +39,7 @@ from sibdsl.units import BOOL, DATE
 from .contractgen import generated
 from .test_vector import assert_same
 
-EXAMPLES = int(os.environ.get("SIB_DIFF_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("SIB_DIFF_EXAMPLES", "50"))
 K = StepKind
 
 

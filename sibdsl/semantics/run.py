@@ -1,7 +1,7 @@
 """Running a settlement program on a back end: the one definition of what each step does.
 
 In: a `Program` (program.py) and a back end — scalar values (evaluate.py), arrays of scenarios
-(vector_settle.py) or z3 terms (verify.py). Out: a `Run`: every line's final amount, in the back
+(vector/settle.py) or z3 terms (verify.py). Out: a `Run`: every line's final amount, in the back
 end's values, and what each step computed (its level, its condition), for readers such as the
 verifier's properties.
 

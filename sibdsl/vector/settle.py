@@ -1,16 +1,18 @@
-"""The order of application compiled into plan steps: a contract and an input signature → a `Plan`.
+"""The vectorised back end's steps: a contract's settlement program run on array plans → a `Plan`.
 
-In: a checked contract and the signature of a call's inputs (vector.prepare). Out: the plan
-(vector_plan.py). The steps follow the scalar evaluator (evaluate.py) clause by clause —
-1. each payment's formula, rounded; 2. its gates; 3. its floors, then its caps; 4. caps per
-series, then per participant; 5. gates on the total; 6. floors on the total; 7. caps on the
-total; 8. return limits — with the expressions compiled by vector_expr.Compiler.
+In: a checked contract and the signature of a call's inputs (`prepare` in __init__.py). Out: the
+plan (plan.py). The order of application is not written here: the program (semantics/program.py)
+is run by the one driver (semantics/run.py), and `_Order` supplies the step primitives over
+plan values, the expressions' meaning coming from semantics/expr.py over the primitives of
+expr.Compiler.
 
-Besides each line's bounds, the bounds of the total of all lines are carried through the steps
-(`extra`): interval arithmetic alone forgets that the lines of a total move together, while a
-cap's result is at most the cap whatever the lines. That is what shows that Norrköping's cap and
-return limit cannot act, so that they cost no step. A cut is one kernel over its group of lines
-(vector_kernels.cut) that stops as soon as no excess is left in any scenario of the block.
+What this back end adds is what it proves about values it has not seen. Besides each line's
+bounds, the bounds of the total of all lines are carried through the steps (`extra`, `after`):
+interval arithmetic alone forgets that the lines of a total move together, while a cap's result
+is at most the cap whatever the lines. That is what shows that Norrköping's cap and return limit
+cannot act, so that they cost no step. A cut is one fused kernel over its group of lines
+(kernels.cut, tested against semantics.run.cut) that stops as soon as no excess is left in any
+scenario of the block.
 """
 
 from __future__ import annotations
@@ -23,25 +25,14 @@ from fractions import Fraction
 import attrs
 import numpy as np
 
-from . import model as m
+from .. import model as m
 from . import rarray as ra
-from . import vector_kernels as k
-from .semantics.expr import Interpreter
-from .semantics.program import Program, StepKind, lower
-from .semantics.run import run
-from .vector_expr import FALSE, TRUE, ZERO, Bool, Compiler, Num, Primitives, _fits, _Size, const
-from .vector_plan import Plan
-
-
-@attrs.define
-class _Line:
-    key: tuple
-    payment: str
-    payer: str
-    recipient: str
-    period: str | None
-    due: datetime.date | None
-    amount: Num
+from . import kernels as k
+from ..semantics.expr import Interpreter
+from ..semantics.program import Program, StepKind, lower
+from ..semantics.run import run
+from .expr import FALSE, TRUE, ZERO, Bool, Compiler, Num, Primitives, _fits, _Size, const
+from .plan import Plan
 
 
 _EVENT = {StepKind.GATE: "gate", StepKind.TOTAL_GATE: "gate", StepKind.FLOOR: "floor",
@@ -55,9 +46,7 @@ def compile_plan(contract: m.Contract, signature: Mapping[tuple, tuple], program
     program = program or lower(contract)
     order = _Order(contract, cp)
     settled = run(program, order)
-    lines = [_Line(ln.key, ln.payment, ln.payer, ln.recipient, ln.period, ln.due, amount)
-             for ln, amount in zip(program.lines, settled.amounts)]
-    return order.finish(lines)
+    return order.finish(program.lines, settled.amounts)
 
 
 class _Order:
@@ -170,17 +159,17 @@ class _Order:
         eb = excess.bounds()
         self.extra = (None, None) if before is None or eb is None else (before[0] - max(eb[1], 0), before[1])
 
-    def finish(self, lines: list[_Line]) -> Plan:
+    def finish(self, lines, amounts) -> Plan:
         cp = self.cp
         negative = FALSE
-        for ln in lines:
-            negative = cp.bor(negative, cp.compare(ln.amount, ZERO, "<"))
-        total = self.total([ln.amount for ln in lines], True)
-        return cp.finish(lines, total, self.events, self.failed, negative)
+        for amount in amounts:
+            negative = cp.bor(negative, cp.compare(amount, ZERO, "<"))
+        total = self.total(amounts, True)
+        return cp.finish(lines, amounts, total, self.events, self.failed, negative)
 
 
 def _cut(cp: Compiler, amounts: list[Num], excess: Num) -> tuple[list[Num], Bool]:
-    """semantics.run.cut as one fused kernel (vector_kernels.cut) over the lines that may give
+    """semantics.run.cut as one fused kernel (kernels.cut) over the lines that may give
     something; `amounts` are in the order they give (last declared first)."""
     if excess.general or any(a.general for a in amounts):
         return _cut_general(cp, amounts, excess)

@@ -1,12 +1,12 @@
 """Exact rational arrays: `R(num, den)`, an integer numerator array over one positive denominator.
 
-The general path of the vectorised evaluator (vector.py): element-wise exact operations that
+The general path of the vectorised evaluator (the package, __init__.py): element-wise exact operations that
 never overflow — a numerator stays int64 while a bound on its magnitude, carried through every
 operation, is below 2**62 and becomes a numpy object array of Python ints otherwise; a division
 by a value that varies between scenarios gives an object array of `Fraction`s. The compiled
-plans (vector_expr.py) use these functions wherever their value ranges cannot rule out an
+plans (expr.py) use these functions wherever their value ranges cannot rule out an
 overflow; the public helpers (`R`, `add`, `mul`, `round_to`, `to_rational`, …) are re-exported by
-vector.py.
+__init__.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .values import Rounding
+from ..values import Rounding
 
 _LIMIT = 2**62
 _EPOCH = datetime.date(1970, 1, 1).toordinal()

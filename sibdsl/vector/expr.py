@@ -3,7 +3,7 @@
 In: a checked contract (model.py) and the *signature* of one call's inputs (vector.prepare) —
 per measure and period, "bool", a constant, "general", or the denominator of its int64
 numerators and the range they lie in. Out, through `Compiler`: steps over a block's arrays, and
-at the end (`Compiler.finish`) the `Plan` (vector_plan.py). vector_settle.py drives the compiler
+at the end (`Compiler.finish`) the `Plan` (plan.py). settle.py drives the compiler
 through the order of application.
 
 Why compile instead of walking the model tree on every call: what does not depend on the
@@ -40,11 +40,11 @@ from fractions import Fraction
 import attrs
 import numpy as np
 
-from . import model as m
+from .. import model as m
 from . import rarray as ra
-from . import vector_kernels as k
-from .units import DATE
-from .vector_plan import SIZE, Out, Plan, PlanLine
+from . import kernels as k
+from ..units import DATE
+from .plan import SIZE, Out, Plan, PlanLine
 
 LIMIT = ra._LIMIT
 
@@ -141,7 +141,7 @@ class _Size:
 class Compiler:
     """Emits the steps of one plan: the arithmetic of Num and Bool values with their bounds,
     the contract's expressions (`expr`), and at the end the plan itself (`finish`).
-    vector_settle.py drives it through the order of application."""
+    settle.py drives it through the order of application."""
 
     def __init__(self, contract: m.Contract, signature: Mapping[tuple, tuple]):
         self.contract = contract
@@ -448,24 +448,20 @@ class Compiler:
 
     # ------------------------------------------------------------ conditions
     def band(self, a: Bool, b: Bool) -> Bool:
-        if a.const is False or b.const is False:
-            return FALSE
-        if a.const is True or a == b:
-            return b
-        if b.const is True:
-            return a
-        return Bool(slot=self.emit(np.logical_and, [a.slot, b.slot], "and",
-                                         key=("and", *sorted((a.slot, b.slot)))))
+        return self._logic(a, b, False, np.logical_and, "and")
 
     def bor(self, a: Bool, b: Bool) -> Bool:
-        if a.const is True or b.const is True:
-            return TRUE
-        if a.const is False or a == b:
+        return self._logic(a, b, True, np.logical_or, "or")
+
+    def _logic(self, a: Bool, b: Bool, absorbing: bool, ufunc, name: str) -> Bool:
+        """a and b (absorbing False) or a or b (absorbing True), folding what is known."""
+        if a.const is absorbing or b.const is absorbing:
+            return Bool(absorbing)
+        if a.const is (not absorbing) or a == b:
             return b
-        if b.const is False:
+        if b.const is (not absorbing):
             return a
-        return Bool(slot=self.emit(np.logical_or, [a.slot, b.slot], "or",
-                                         key=("or", *sorted((a.slot, b.slot)))))
+        return Bool(slot=self.emit(ufunc, [a.slot, b.slot], name, key=(name, *sorted((a.slot, b.slot)))))
 
     def bnot(self, a: Bool) -> Bool:
         if a.const is not None:
@@ -591,7 +587,7 @@ class Compiler:
 
 
     # ------------------------------------------------------------ the plan
-    def finish(self, lines: list, total: Num, events: dict[str, Bool], failed: Bool,
+    def finish(self, lines, amounts: list[Num], total: Num, events: dict[str, Bool], failed: Bool,
                negative: Bool) -> Plan:
         outs: list[Out] = []
 
@@ -609,8 +605,8 @@ class Compiler:
             outs.append(o)
             return len(outs) - 1
 
-        plan_lines = tuple(PlanLine(ln.key, ln.payment, ln.payer, ln.recipient, ln.period, ln.due,
-                                    out(ln.amount)) for ln in lines)
+        plan_lines = tuple(PlanLine(ln.key, ln.payment, ln.payer, ln.recipient, ln.period, ln.due, out(amount))
+                           for ln, amount in zip(lines, amounts))
         total_out = out(total)
         event_outs = tuple((name, out(mask)) for name, mask in events.items())
         failed_out, negative_out = out(failed), out(negative)
