@@ -91,6 +91,7 @@ CODES: dict[str, Code] = {
         Code("E506", _E, "value in the wrong currency"),
         Code("E507", _E, "unknown or missing period"),
         Code("E508", _E, "value given twice"),
+        Code("W501", _W, "data file read in a legacy encoding"),
 
         # more outcome data: E509–E549 (hostile input)
         # (end)
@@ -135,6 +136,7 @@ CODES: dict[str, Code] = {
 
         # the tool itself
         Code("E900", _E, "internal error in sibc"),
+        Code("E901", _E, "a part of sibc that is not installed"),
     ]
 }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
+from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, guard, print_diagnostics
 
 
 @click.command("render")
@@ -19,7 +19,8 @@ from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the document here (atomically); without it Markdown/HTML go to standard output.")
 @click.option("--vary", default=None, help="The measure the payment curve and the worked examples vary.")
-@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True)
+@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True)
+@common_options
 @guard
 def render(file: str, lang: str | None, fmt: str | None, output: str | None, vary: str | None, diag_fmt: str) -> None:
     """Generate the council document: the contract in plain legal language, its order of calculation,
@@ -66,6 +67,7 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
 
 @click.command("fingerprint")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@common_options
 @guard
 def fingerprint(files) -> None:
     """Print the SHA-256 of each contract file's exact bytes: the value on every page of its document."""
