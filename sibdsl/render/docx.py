@@ -158,7 +158,8 @@ def render_docx(view: View, timestamp: int) -> bytes:
     document.add_paragraph(_t(view.t["order_intro"]))
     for step in view.order:
         document.add_paragraph(_t(step), style="List Number")
-    document.add_paragraph(_t(view.order_cuts))
+    if view.order_cuts:
+        document.add_paragraph(_t(view.order_cuts))
 
     if view.examples:
         examples = view.examples
