@@ -200,10 +200,15 @@ class _Sym:
 
     @staticmethod
     def linear(terms):
-        parts = [v if sign > 0 else -v for sign, v in terms]
-        if not parts:
+        if not terms:
             return z3.RealVal(0)
-        return parts[0] if len(parts) == 1 else z3.Sum(parts)
+        if len(terms) <= 3:  # a − b as z3 writes it, not a + (−1)·b: the solver's work is smaller
+            (sign, acc), *rest = terms
+            acc = acc if sign > 0 else -acc
+            for sign, v in rest:
+                acc = acc + v if sign > 0 else acc - v
+            return acc
+        return z3.Sum([v if sign > 0 else -v for sign, v in terms])
 
     @staticmethod
     def sub(a, b):

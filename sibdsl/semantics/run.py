@@ -76,10 +76,11 @@ def cut(b, amounts: Sequence[V], excess: V) -> tuple[list[V], V]:
     acted = b.band(b.compare(">", excess, zero), b.compare(">", b.extreme("max", list(amounts)), zero))
     out = []
     for k, a in enumerate(amounts):
-        if b.never(b.compare(">", excess, zero)):  # nothing left to take: the rest keep theirs
+        positive = b.compare(">", excess, zero)
+        if b.never(positive):  # nothing left to take: the rest keep theirs
             out += amounts[k:]
             break
-        take = b.extreme("min", [b.extreme("max", [a, zero]), b.extreme("max", [excess, zero])])
+        take = b.select(positive, b.extreme("max", [b.extreme("min", [a, excess]), zero]), zero)
         out.append(b.sub(a, take))
         excess = b.sub(excess, take)
     return out, acted
