@@ -34,7 +34,8 @@ REGEN = os.environ.get("SIB_REGEN") == "1"
 # E900: a bug in sibc, no input should produce it; E112: an example would be a thousand rows long
 # (tests/corpus/broken/E112_huge_table.sib is its example)
 # E741: sibc fmt's own safety check; no contract should produce it
-NO_EXAMPLE = {"E900", "E112", "E741"}
+# E860–E866: answers to HTTP requests; tests/test_serve_api.py produces each over a running server
+NO_EXAMPLE = {"E900", "E112", "E741", "E860", "E861", "E862", "E863", "E864", "E865", "E866"}
 
 _BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 _COMMAND = re.compile(r"^`(sibc [^`]+)` reports:\n```text\n(.*?)^```$", re.MULTILINE | re.DOTALL)
