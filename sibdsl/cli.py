@@ -98,6 +98,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "new": "sibdsl.new_cli:new",
     "lsp": "sibdsl.lsp_cli:lsp",
     "simulate": "sibdsl.simulate_cli:simulate",
+    "serve": "sibdsl.serve.cli:serve",
+    "studio": "sibdsl.serve.cli:studio",
 }
 
 
