@@ -18,13 +18,13 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, SibError, sort_key, to_json
-from ..limits import MAX_OUTCOME_BYTES, MAX_SCENARIOS, MAX_SOURCE_CHARS
+from ..limits import MAX_OUTCOME_BYTES, MAX_SOURCE_CHARS
 from ..source import Source
 
 # limits of the API itself (docs/api.md); the contract and data limits are those of sibdsl/limits.py
 MAX_REQUEST_BYTES = MAX_OUTCOME_BYTES  # a request carries at most one outcome file's worth of JSON
 MAX_JSON_DEPTH = 32  # nesting of a request's JSON; outcome files and specs need four levels
-MAX_SIMULATE_N = MAX_SCENARIOS * 10  # scenarios one /v1/simulate request may settle
+MAX_SIMULATE_N = 1_000_000  # scenarios one /v1/simulate request may settle (and the time budget)
 MAX_CURVE_POINTS = 201
 MAX_DIFF_GRID = 21
 DEFAULT_BUDGET = 20.0  # seconds for verify and simulate (and check's proofs) unless the server says less

@@ -68,27 +68,13 @@ class Guard:
         if refusal is not None:
             return await self.secure(_error(refusal), path)(scope, receive, send)
 
-        seen = 0
-
-        async def limited_receive():  # a chunked body without Content-Length is counted as it arrives
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > api.MAX_REQUEST_BYTES:
-                    raise _TooLarge()
-            return message
-
         async def secure_send(message):
             if message["type"] == "http.response.start":
                 extra = _security_headers(path, message.get("headers", []))
                 message = {**message, "headers": list(message.get("headers", [])) + extra}
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, secure_send)
-        except _TooLarge:
-            await self.secure(_error(api.too_large(0)), path)(scope, receive, send)
+        await self.app(scope, receive, secure_send)
 
     def refusal(self, headers: dict, path: str, query: bytes) -> ApiError | None:
         host = headers.get("host", "")
@@ -120,8 +106,16 @@ class Guard:
         return response
 
 
-class _TooLarge(Exception):
-    pass
+async def read_limited(request: Request) -> bytes:
+    """The body, counted as it arrives: a chunked body (no Content-Length for the guard to check)
+    is refused (E862) as soon as it passes the limit, without being kept."""
+    parts, seen = [], 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > api.MAX_REQUEST_BYTES:
+            raise api.too_large(0)
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def _needs_token(path: str) -> bool:
@@ -153,7 +147,7 @@ def create_app(folder: str | Path | None, *, studio: bool = False, token: str | 
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             raise ApiError(415, [problem("E860", "the request must be JSON",
                                          "send the header `Content-Type: application/json`")])
-        return api.decode_json(await request.body())
+        return api.decode_json(await read_limited(request))
 
     def operation(name: str):
         function = api.OPERATIONS[name]
@@ -212,7 +206,7 @@ def create_app(folder: str | Path | None, *, studio: bool = False, token: str | 
     if studio:
         from . import studio as studio_routes
 
-        routes += studio_routes.routes(ws, token=token, body_of=body_of, error=_error, document_csp=DOCUMENT_CSP,
+        routes += studio_routes.routes(ws, token=token, body_of=body_of, read=read_limited, error=_error, document_csp=DOCUMENT_CSP,
                                        lang=lang)
         routes += [Route("/studio/", lambda request: FileResponse(STATIC / "index.html")),
                    Route("/studio", lambda request: RedirectResponse("/studio/", status_code=307)),

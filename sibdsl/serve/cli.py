@@ -55,7 +55,7 @@ def _options(function):
                           "`Authorization: Bearer TOKEN` (or set SIBC_TOKEN)."),
         click.option("--allowed-host", "allowed_hosts", multiple=True,
                      help="A Host header value to answer to (behind a reverse proxy: its public name). Repeatable."),
-        click.option("--budget", type=click.FloatRange(0.5, 3600), default=20.0, show_default=True,
+        click.option("--budget", type=click.FloatRange(0.1, 3600), default=20.0, show_default=True,
                      help="Seconds a verification or simulation may run before it is stopped (E864)."),
     ]):
         function = option(function)

@@ -20,7 +20,7 @@ from . import api
 from .api import ApiError, Workspace, problem
 
 
-def routes(ws: Workspace, *, token, body_of, error, document_csp: str, lang: str) -> list[Route]:
+def routes(ws: Workspace, *, token, body_of, read, error, document_csp: str, lang: str) -> list[Route]:
     def named(payload: dict) -> str:
         name = payload.get("name")
         ws.path_of(name, must_exist=False)  # E861 for anything that is not a plain name
@@ -69,9 +69,10 @@ def routes(ws: Workspace, *, token, body_of, error, document_csp: str, lang: str
         """The council document of the posted draft, for the studio's preview frame."""
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
             return error(ApiError(415, [problem("E860", "the preview is a form post")]))
-        raw = await request.body()
-        if len(raw) > api.MAX_REQUEST_BYTES:
-            return error(api.too_large(len(raw)))
+        try:
+            raw = await read(request)
+        except ApiError as err:
+            return error(err)
         form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
         if token and not hmac.compare_digest(form.get("token", "").encode(), token.encode()):
             return error(ApiError(401, [problem("E863", "this server needs an access token")]))
