@@ -48,7 +48,7 @@ const T = {
 
 const state = {
   lang: "sv", token: "", name: null, version: null, summary: null, measures: [], diagnostics: [],
-  checkSeq: 0, evalSeq: 0, dirty: false, curvePoints: null, csv: null,
+  checkSeq: 0, evalSeq: 0, dirty: false, note: "", curvePoints: null, csv: null,
 };
 const $ = (id) => document.getElementById(id);
 const t = (key) => (T[state.lang] && T[state.lang][key]) || T.en[key] || key;
@@ -270,7 +270,8 @@ async function check() {
 }
 
 function setStatus(text) {
-  $("status").textContent = text || (state.dirty ? t("unsaved") : t("saved"));
+  // a refused save stays in view until the next edit or save (a check finishing later keeps it)
+  $("status").textContent = text || state.note || (state.dirty ? t("unsaved") : t("saved"));
 }
 
 // ------------------------------------------------------------ outcomes form
@@ -617,9 +618,11 @@ async function save() {
   if (status === 200) {
     state.version = data.version;
     state.dirty = false;
+    state.note = "";
     setStatus(t("saved"));
   } else {
-    setStatus(status === 409 ? t("conflict") : (data.diagnostics || []).map((d) => d.message).join("; "));
+    state.note = status === 409 ? t("conflict") : (data.diagnostics || []).map((d) => `${d.code}: ${d.message}`).join("; ");
+    setStatus();
   }
 }
 
@@ -664,7 +667,7 @@ async function start() {
   const {data: config} = await call("/studio/api/config");
   state.lang = localStorage.getItem("sibc-lang") || config.lang || "sv";
   translate();
-  $("editor").addEventListener("input", () => { state.dirty = true; setStatus(); paint(); scheduleCheck(); });
+  $("editor").addEventListener("input", () => { state.dirty = true; state.note = ""; setStatus(); paint(); scheduleCheck(); });
   $("editor").addEventListener("scroll", syncScroll);
   $("editor").addEventListener("keydown", (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === "s") { e.preventDefault(); save(); }
