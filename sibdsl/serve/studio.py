@@ -110,8 +110,17 @@ def _write(ws: Workspace, name: str, text: str, version) -> str:
     from ..fileio import OutputError, write_atomic
 
     path = ws.path_of(name, must_exist=False)
+
+    def refused(reason: str) -> ApiError:
+        return ApiError(500, [problem("E866", f"{name}.sib could not be saved: {reason}",
+                                      "the old file is unchanged; fix the folder's permissions or free space",
+                                      where=f"{name}.sib")])
+
     if path.exists():
-        current = path.read_bytes().decode("utf-8-sig", "replace")
+        try:
+            current = path.read_bytes().decode("utf-8-sig", "replace")
+        except OSError as err:
+            raise refused(err.strerror or str(err)) from None
         if version is not None and version != api.fingerprint(current):
             raise ApiError(409, [problem("E865", f"{name}.sib was changed on disk since you opened it",
                                          "reload it and merge your change; your text stays in the editor",
@@ -119,9 +128,7 @@ def _write(ws: Workspace, name: str, text: str, version) -> str:
     try:
         write_atomic(path, text)
     except OutputError as err:
-        raise ApiError(500, [problem("E866", f"{name}.sib could not be saved: {err}",
-                                     "the old file is unchanged; fix the folder's permissions or free space",
-                                     where=f"{name}.sib")]) from None
+        raise refused(str(err)) from None
     return api.fingerprint(text)
 
 

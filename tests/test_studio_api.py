@@ -1,0 +1,110 @@
+"""The studio's own routes over HTTP on a running `sibc studio`: open, format, save (atomic, never
+over someone else's change), the document preview (posted as a form), and the token."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+import pytest
+
+from sibdsl.serve import api
+
+from .test_serve_api import CONTRACTS, Server, codes
+from .test_serve_api import folder as folder  # noqa: F401 — the served copy of contracts/
+
+
+@pytest.fixture(scope="module")
+def studio(folder):  # noqa: F811
+    s = Server(folder, command="studio")
+    yield s
+    s.stop()
+
+
+def test_open_format_and_save(studio, folder):  # noqa: F811
+    status, body = studio.get("/studio/api/file?name=norrkoping")
+    assert status == 200 and body["source"] == (folder / "norrkoping.sib").read_text(encoding="utf-8")
+    assert body["outcomes"]["school_improved"] is True and "_comment" not in body["outcomes"]
+    version = body["version"]
+
+    messy = body["source"].replace("cap ceiling \"Taket\"", "cap   ceiling   \"Taket\"")
+    status, formatted = studio.post("/studio/api/format", {"source": messy})
+    assert status == 200 and formatted["changed"] and formatted["source"] == body["source"]
+    status, bad = studio.post("/studio/api/format", {"source": "contract oops"})
+    assert status == 422 and codes(bad) == ["E102"]
+
+    edited = body["source"] + "# saved from the studio\n"
+    status, saved = studio.post("/studio/api/save", {"name": "norrkoping", "source": edited, "version": version})
+    assert status == 200 and saved["version"] == api.fingerprint(edited)
+    assert (folder / "norrkoping.sib").read_text(encoding="utf-8") == edited
+    # the old version no longer matches: a second page that opened it cannot overwrite the change
+    status, refused = studio.post("/studio/api/save", {"name": "norrkoping", "source": "lost", "version": version})
+    assert status == 409 and codes(refused) == ["E865"]
+    assert (folder / "norrkoping.sib").read_text(encoding="utf-8") == edited
+    (folder / "norrkoping.sib").write_bytes((CONTRACTS / "norrkoping.sib").read_bytes())
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "x.sib", "", None, ".hidden"])
+def test_save_never_leaves_the_folder(studio, folder, name):  # noqa: F811
+    status, body = studio.post("/studio/api/save", {"name": name, "source": "x"})
+    assert status == 404 and codes(body) == ["E861"]
+    assert not (folder.parent / "escape.sib").exists()
+
+
+def test_a_failed_save_is_reported_and_changes_nothing(studio, folder):  # noqa: F811
+    (folder / "taken.sib").mkdir()
+    status, body = studio.post("/studio/api/save", {"name": "taken", "source": "contract \"x\"\n"})
+    assert status == 500 and codes(body) == ["E866"]
+    assert (folder / "taken.sib").is_dir()
+
+
+def test_preview_is_a_sandboxed_document(studio):
+    source = (CONTRACTS / "norrkoping.sib").read_text(encoding="utf-8")
+    form = urllib.parse.urlencode({"source": source, "name": "norrkoping", "lang": "en", "format": "html"}).encode()
+    status, headers, data = studio.request("POST", "/studio/preview", raw=form,
+                                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200 and b"Social outcome contract" in data
+    csp = {k.lower(): v for k, v in headers.items()}["content-security-policy"]
+    assert "sandbox" in csp and "script-src" not in csp and "default-src 'none'" in csp
+    form = urllib.parse.urlencode({"source": "contract oops"}).encode()
+    status, headers, data = studio.request("POST", "/studio/preview", raw=form,
+                                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 422 and b"E102" in data and b"<script" not in data
+
+
+def test_studio_page_has_a_strict_policy(studio):
+    status, headers, data = studio.request("GET", "/studio/")
+    csp = {k.lower(): v for k, v in headers.items()}["content-security-policy"]
+    assert status == 200 and b"studio.js" in data
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert b"<script>" not in data and b" on" not in data.replace(b" one", b"")  # no inline script or handler
+
+
+def test_serve_has_no_studio_routes(folder):  # noqa: F811
+    s = Server(folder)
+    try:
+        status, body = s.post("/studio/api/save", {"name": "norrkoping", "source": "x"})
+        assert status == 404 and codes(body) == ["E860"]
+    finally:
+        s.stop()
+
+
+def test_studio_with_a_token(folder, tmp_path):  # noqa: F811
+    token = "studio-token-0123456789abcdef"
+    (tmp_path / "token").write_text(token + "\n")
+    s = Server(folder, "--token-file", str(tmp_path / "token"), command="studio")
+    try:
+        assert s.request("GET", "/studio/")[0] == 200  # the page itself holds nothing of the user's
+        status, body = s.get("/studio/api/file?name=norrkoping")
+        assert status == 401 and codes(body) == ["E863"]
+        status, body = s.get("/studio/api/file?name=norrkoping", headers={"Authorization": f"Bearer {token}"})
+        assert status == 200
+        form = {"source": "contract oops", "lang": "en"}
+        status, _h, _d = s.request("POST", "/studio/preview", raw=urllib.parse.urlencode(form).encode(),
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 401
+        status, _h, data = s.request("POST", "/studio/preview", raw=urllib.parse.urlencode(
+            {**form, "token": token}).encode(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 422 and b"E102" in data
+    finally:
+        s.stop()
