@@ -48,7 +48,7 @@ const T = {
 
 const state = {
   lang: "sv", token: "", name: null, version: null, summary: null, measures: [], diagnostics: [],
-  checkSeq: 0, evalSeq: 0, dirty: false, note: "", curvePoints: null, csv: null,
+  checkSeq: 0, evalSeq: 0, dirty: false, note: "", curvePoints: null, curveRange: null, csv: null,
 };
 const $ = (id) => document.getElementById(id);
 const t = (key) => (T[state.lang] && T[state.lang][key]) || T.en[key] || key;
@@ -453,9 +453,18 @@ function fillCurveMeasures() {
 async function curve() {
   const name = $("curve-measure").value;
   if (!name || !state.summary) return;
-  const {data} = await call("/v1/curve", {contract: draft(), outcomes: outcomesForRequest(), measure: name, points: 61});
+  // the axis stays where it was while the value moves inside it (it is chosen afresh for a new measure)
+  const body = {contract: draft(), outcomes: outcomesForRequest(), measure: name, points: 61};
+  const range = state.curveRange;
+  const here = body.outcomes[name] !== undefined ? Number(body.outcomes[name]) : NaN;
+  if (range && range.measure === name && here >= Number(range.from) && here <= Number(range.to)) {
+    body.from = range.from;
+    body.to = range.to;
+  }
+  const {data} = await call("/v1/curve", body);
   if (!data.points) { renderProblems($("curve"), data.diagnostics || []); return; }
   state.curvePoints = data;
+  state.curveRange = {measure: name, from: data.points[0].x, to: data.points[data.points.length - 1].x};
   drawCurve(data);
 }
 
