@@ -373,3 +373,17 @@ def test_non_loopback_bind_needs_a_flag_and_a_token(folder, tmp_path):
     short.write_text("short\n")
     result = run("--host", "0.0.0.0", "--allow-remote", "--token-file", str(short))
     assert result.returncode == 2 and "16 characters" in result.stderr
+
+
+def test_listening_socket_says_it_is_tcp():
+    """asyncio disables Nagle's algorithm only on sockets whose proto is TCP; with proto 0 every
+    keep-alive response waited for a delayed ACK (~40 ms: 22 requests/s, benchmarks/serve.py)."""
+    import socket as sockets
+
+    from sibdsl.serve.cli import _listen
+
+    sock = _listen("127.0.0.1", 0)
+    try:
+        assert sock.proto == sockets.IPPROTO_TCP
+    finally:
+        sock.close()
