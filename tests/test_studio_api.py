@@ -108,3 +108,18 @@ def test_studio_with_a_token(folder, tmp_path):  # noqa: F811
         assert status == 422 and b"E102" in data
     finally:
         s.stop()
+
+
+def test_the_wheel_ships_the_studio(tmp_path):
+    """The studio is plain files inside the package: nothing to build when sibc is installed."""
+    import zipfile
+
+    from hatchling.builders.wheel import WheelBuilder
+
+    from .conftest import ROOT
+
+    wheel = next(iter(WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"])))
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    for name in ("index.html", "studio.js", "studio.css"):
+        assert f"sibdsl/serve/static/{name}" in names

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -329,13 +330,24 @@ def check(ws: Workspace, request: dict) -> tuple[int, dict]:
     return 200, body
 
 
+# at most one child process per core at a time: more proofs or simulations wait for a free one
+_WORKERS = threading.BoundedSemaphore(max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                          else os.cpu_count() or 1))
+
+
 def _limited(ws: Workspace, work, seconds: float | None = None):
-    """work() in a child process within the budget: 503 (E864) past it."""
+    """work() in a child process within the budget: 503 (E864) past it, or when no core frees up
+    within the budget."""
     from .limited import BudgetExceeded, run_limited
 
     seconds = ws.budget if seconds is None else min(seconds, ws.budget)
     try:
-        kind, value = run_limited(work, (), seconds)
+        if not _WORKERS.acquire(timeout=seconds):
+            raise BudgetExceeded("no free worker")
+        try:
+            kind, value = run_limited(work, (), seconds)
+        finally:
+            _WORKERS.release()
     except BudgetExceeded:
         raise ApiError(503, [problem("E864", f"the work was stopped after its time budget of {seconds:g} s",
                                      "ask for less (fewer scenarios, a shorter timeout per property), or "

@@ -256,6 +256,8 @@ async function check() {
   paint();
   showDiagnostics();
   setStatus();
+  // keystroke → diagnostics on screen, for benchmarks/studio.py (the debounce included)
+  if (state.typedAt) { document.body.dataset.checkMs = String(performance.now() - state.typedAt); state.typedAt = 0; }
   if (status === 200 && data.summary) {
     const before = JSON.stringify(state.measures);
     state.summary = data.summary;
@@ -346,6 +348,7 @@ function outcomesForRequest() {
 let settleTimer = null;
 function scheduleSettle() {
   state.csv = null;
+  state.changedAt = state.changedAt || performance.now();
   clearTimeout(settleTimer);
   settleTimer = setTimeout(settle, 40);
 }
@@ -360,6 +363,7 @@ async function settle() {
   markInvalid(data.diagnostics || []);
   if (data.settlement) renderSettlement(data.settlement, data.diagnostics || []);
   else renderProblems($("settlement"), data.diagnostics || []);
+  if (state.changedAt) { document.body.dataset.settleMs = String(performance.now() - state.changedAt); state.changedAt = 0; }
   document.body.dataset.settled = String(seq);
   if (!$("tab-curve").hidden) curve();
 }
@@ -676,7 +680,8 @@ async function start() {
   const {data: config} = await call("/studio/api/config");
   state.lang = localStorage.getItem("sibc-lang") || config.lang || "sv";
   translate();
-  $("editor").addEventListener("input", () => { state.dirty = true; state.note = ""; setStatus(); paint(); scheduleCheck(); });
+  $("editor").addEventListener("input", () => { state.typedAt = state.typedAt || performance.now();
+    state.dirty = true; state.note = ""; setStatus(); paint(); scheduleCheck(); });
   $("editor").addEventListener("scroll", syncScroll);
   $("editor").addEventListener("keydown", (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === "s") { e.preventDefault(); save(); }
