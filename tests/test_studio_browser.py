@@ -256,3 +256,16 @@ def test_every_value_is_escaped(studio, browser, folder):
     assert not driver.find_elements(By.CSS_SELECTOR, "#settlement img, #settlement script")
     logs = [e["message"] for e in driver.get_log("browser") if "alert" in e["message"]]
     assert not logs
+
+
+def test_a_stopped_server_is_reported_and_the_text_kept(folder, browser):
+    driver = browser
+    s = Server(folder, command="studio")
+    try:
+        open_studio(driver, s, lang="en")
+        put_caret_after(driver, "min(60 % of savings")
+    finally:
+        s.stop()
+    driver.find_element(By.ID, "editor").send_keys("z")
+    wait(driver, lambda d: "does not answer" in d.find_element(By.ID, "status").text)
+    assert "min(60 % of savingsz" in driver.find_element(By.ID, "editor").get_attribute("value")

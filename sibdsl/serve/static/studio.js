@@ -23,6 +23,7 @@ const T = {
     saved_version: "den sparade versionen", xlsx: "Spara kalkylbladet som CSV UTF-8 och läs in det.",
     conflict: "Filen har ändrats på disken sedan du öppnade den.", expected: "förväntat", actual: "faktiskt",
     running: "Kör…", settlement_of: "Utbetalning", unsaved_leave: "Du har osparade ändringar.",
+    offline: "Studion svarar inte: starta `sibc studio` igen. Din text finns kvar här.",
   },
   en: {
     contract: "Contract", format: "Format", save: "Save", language: "Language", problems: "Problems",
@@ -43,6 +44,7 @@ const T = {
     saved_version: "the saved version", xlsx: "Save the workbook as CSV UTF-8 and load that.",
     conflict: "The file was changed on disk since you opened it.", expected: "expected", actual: "actual",
     running: "Running…", settlement_of: "Settlement", unsaved_leave: "You have unsaved changes.",
+    offline: "The studio does not answer: start `sibc studio` again. Your text is still here.",
   },
 };
 
@@ -72,8 +74,14 @@ function el(tag, props, ...children) {
 async function call(path, body) {
   const headers = {"Content-Type": "application/json"};
   if (state.token) headers.Authorization = "Bearer " + state.token;
-  const response = await fetch(path, body === undefined ? {headers} :
-    {method: "POST", headers, body: JSON.stringify(body)});
+  let response;
+  try {
+    response = await fetch(path, body === undefined ? {headers} :
+      {method: "POST", headers, body: JSON.stringify(body)});
+  } catch (e) {  // the server was stopped or the network is gone: say so, keep the text
+    setStatus(t("offline"));
+    return {status: 0, data: {ok: false, diagnostics: []}};
+  }
   let data = null;
   try { data = await response.json(); } catch (e) { data = {ok: false, diagnostics: []}; }
   return {status: response.status, data};
@@ -251,7 +259,7 @@ async function check() {
   const seq = ++state.checkSeq;
   $("status").textContent = t("checking");
   const {status, data} = await call("/v1/check", {contract: draft(), verify: false});
-  if (seq !== state.checkSeq) return;  // a newer keystroke's check is on its way
+  if (seq !== state.checkSeq || status === 0) return;  // a newer keystroke's check is on its way, or no server
   state.diagnostics = data.diagnostics || [];
   paint();
   showDiagnostics();
@@ -359,7 +367,7 @@ async function settle() {
   const body = {contract: draft()};
   if (state.csv !== null) body.outcomes_csv = state.csv; else body.outcomes = outcomesForRequest();
   const {status, data} = await call("/v1/eval", body);
-  if (seq !== state.evalSeq) return;
+  if (seq !== state.evalSeq || status === 0) return;
   markInvalid(data.diagnostics || []);
   if (data.settlement) renderSettlement(data.settlement, data.diagnostics || []);
   else renderProblems($("settlement"), data.diagnostics || []);
