@@ -123,3 +123,19 @@ def test_the_wheel_ships_the_studio(tmp_path):
         names = set(zf.namelist())
     for name in ("index.html", "studio.js", "studio.css"):
         assert f"sibdsl/serve/static/{name}" in names
+
+
+def test_new_contract_from_a_template_never_over_a_file(studio, folder):  # noqa: F811
+    status, body = studio.post("/studio/api/new", {"name": "utkast", "title": 'Nytt "kontrakt" <b>'})
+    assert status == 200 and (folder / "utkast.sib").read_text(encoding="utf-8") == body["source"]
+    status, checked = studio.post("/v1/check", {"contract": "utkast", "verify": False})
+    assert status == 200 and checked["ok"], checked["diagnostics"]
+    assert checked["summary"]["title"]["default"] == 'Nytt "kontrakt" <b>'  # a value, never code
+    status, body = studio.post("/studio/api/new", {"name": "norrkoping"})
+    assert status == 409 and codes(body) == ["E865"] and "already exists" in body["diagnostics"][0]["message"]
+    status, body = studio.post("/studio/api/save", {"name": "norrkoping", "source": "x", "create": True})
+    assert status == 409 and codes(body) == ["E865"]
+    assert (folder / "norrkoping.sib").read_bytes() == (CONTRACTS / "norrkoping.sib").read_bytes()
+    status, body = studio.post("/studio/api/new", {"name": "other", "template": "nonsense"})
+    assert status == 400 and codes(body) == ["E860"]
+    (folder / "utkast.sib").unlink()

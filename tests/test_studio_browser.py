@@ -269,3 +269,29 @@ def test_a_stopped_server_is_reported_and_the_text_kept(folder, browser):
     driver.find_element(By.ID, "editor").send_keys("z")
     wait(driver, lambda d: "does not answer" in d.find_element(By.ID, "status").text)
     assert "min(60 % of savingsz" in driver.find_element(By.ID, "editor").get_attribute("value")
+
+
+def test_new_contract_and_save_as(studio, browser, folder):
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    wait(driver, lambda d: total(d))
+    driver.find_element(By.ID, "new").click()
+    prompt = wait(driver, EC.alert_is_present())
+    prompt.send_keys("pilot_2027")
+    prompt.accept()
+    wait(driver, lambda d: "pilot_2027" in d.current_url)
+    wait(driver, EC.visibility_of_element_located((By.ID, "no-problems")))
+    assert (folder / "pilot_2027.sib").read_text(encoding="utf-8") == \
+        driver.find_element(By.ID, "editor").get_attribute("value")
+    assert Select(driver.find_element(By.ID, "file")).first_selected_option.text == "pilot_2027"
+
+    driver.find_element(By.ID, "editor").send_keys("# a variant\n")
+    driver.find_element(By.ID, "save-as").click()
+    prompt = wait(driver, EC.alert_is_present())
+    prompt.send_keys("pilot_2027_b")
+    prompt.accept()
+    wait(driver, lambda d: d.find_element(By.ID, "status").text == "Saved")
+    assert (folder / "pilot_2027_b.sib").read_text(encoding="utf-8").endswith("# a variant\n")
+    assert not (folder / "pilot_2027.sib").read_text(encoding="utf-8").endswith("# a variant\n")
+    (folder / "pilot_2027.sib").unlink()
+    (folder / "pilot_2027_b.sib").unlink()

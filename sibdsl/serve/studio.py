@@ -49,7 +49,8 @@ def routes(ws: Workspace, *, token, body_of, read, error, document_csp: str, lan
                 raise api.bad_request("`source` must be the contract's text")
             if len(text) > api.MAX_SOURCE_CHARS:
                 raise ApiError(422, [problem("E106", f"the contract has more than {api.MAX_SOURCE_CHARS:,} characters")])
-            version = await run_in_threadpool(_write, ws, name, text, payload.get("version"))
+            version = await run_in_threadpool(_write, ws, name, text, payload.get("version"),
+                                              payload.get("create") is True)
         except ApiError as err:
             return error(err)
         return JSONResponse({"ok": True, "name": name, "version": version})
@@ -89,7 +90,32 @@ def routes(ws: Workspace, *, token, body_of, read, error, document_csp: str, lan
         return Response(data, media_type=media, headers={"Content-Security-Policy": document_csp,
                                                          "Content-Disposition": f'{disposition}; filename="{filename}"'})
 
-    return [Route("/studio/api/config", config), Route("/studio/api/file", open_file),
+    async def new(request: Request) -> Response:
+        """A new contract in the folder from one of `sibc new`'s templates; never over an existing file."""
+        from ..new import TEMPLATES, Answers, render
+
+        try:
+            payload = await body_of(request)
+            name = named(payload)
+            template = payload.get("template", "savings-floor-cap")
+            if template not in TEMPLATES:
+                raise api.bad_request(f"no template {str(template)[:40]!r}", "one of " + ", ".join(TEMPLATES))
+            title = payload.get("title") or name
+            if not isinstance(title, str) or len(title) > 200:
+                raise api.bad_request("`title` must be a text of at most 200 characters")
+            text = render(template, Answers(title=title))
+            version = await run_in_threadpool(_write, ws, name, text, None, True)
+        except ApiError as err:
+            return error(err)
+        return JSONResponse({"ok": True, "name": name, "version": version, "source": text})
+
+    async def templates(request: Request) -> Response:
+        from ..new import TEMPLATES
+
+        return JSONResponse({"ok": True, "templates": [{"name": k, "description": v} for k, v in TEMPLATES.items()]})
+
+    return [Route("/studio/api/config", config), Route("/studio/api/new", new, methods=["POST"]),
+            Route("/studio/api/templates", templates), Route("/studio/api/file", open_file),
             Route("/studio/api/save", save, methods=["POST"]), Route("/studio/api/format", format_, methods=["POST"]),
             Route("/studio/preview", preview, methods=["POST"])]
 
@@ -106,7 +132,7 @@ def _outcomes_beside(ws: Workspace, name: str) -> dict | None:
     return {k: v for k, v in data.items() if not k.startswith("_")} if isinstance(data, dict) else None
 
 
-def _write(ws: Workspace, name: str, text: str, version) -> str:
+def _write(ws: Workspace, name: str, text: str, version, create: bool = False) -> str:
     from ..fileio import OutputError, write_atomic
 
     path = ws.path_of(name, must_exist=False)
@@ -116,6 +142,9 @@ def _write(ws: Workspace, name: str, text: str, version) -> str:
                                       "the old file is unchanged; fix the folder's permissions or free space",
                                       where=f"{name}.sib")])
 
+    if create and path.exists():
+        raise ApiError(409, [problem("E865", f"{name}.sib already exists", "choose another name, or open it",
+                                     where=f"{name}.sib")])
     if path.exists():
         try:
             current = path.read_bytes().decode("utf-8-sig", "replace")

@@ -5,7 +5,8 @@
 
 const T = {
   sv: {
-    contract: "Kontrakt", format: "Formatera", save: "Spara", language: "Språk", problems: "Problem",
+    contract: "Kontrakt", format: "Formatera", save: "Spara", new: "Nytt…", save_as: "Spara som…",
+    ask_name: "Namn på kontraktet (bokstäver, siffror, _ och -):", bad_name: "Ogiltigt namn.", language: "Språk", problems: "Problem",
     close: "Stäng", tab_settlement: "Utfall och utbetalning", tab_curve: "Utbetalningskurva",
     tab_scenarios: "Scenarier", tab_verify: "Bevis", tab_diff: "Jämför", tab_document: "Dokument",
     upload: "Läs in utfall (CSV eller JSON)", measure: "Mått", value: "Värde",
@@ -26,7 +27,8 @@ const T = {
     offline: "Studion svarar inte: starta `sibc studio` igen. Din text finns kvar här.",
   },
   en: {
-    contract: "Contract", format: "Format", save: "Save", language: "Language", problems: "Problems",
+    contract: "Contract", format: "Format", save: "Save", new: "New…", save_as: "Save as…",
+    ask_name: "Name of the contract (letters, digits, _ and -):", bad_name: "Not a valid name.", language: "Language", problems: "Problems",
     close: "Close", tab_settlement: "Outcomes and settlement", tab_curve: "Payout curve",
     tab_scenarios: "Scenarios", tab_verify: "Proofs", tab_diff: "Compare", tab_document: "Document",
     upload: "Load outcomes (CSV or JSON)", measure: "Measure", value: "Value",
@@ -633,7 +635,7 @@ async function openFile(name) {
 }
 
 async function save() {
-  if (!state.name) return;
+  if (!state.name) return saveAs();
   setStatus(t("saving"));
   const {status, data} = await call("/studio/api/save", {name: state.name, source: $("editor").value, version: state.version});
   if (status === 200) {
@@ -645,6 +647,47 @@ async function save() {
     state.note = status === 409 ? t("conflict") : (data.diagnostics || []).map((d) => `${d.code}: ${d.message}`).join("; ");
     setStatus();
   }
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+
+function askName() {
+  const name = (prompt(t("ask_name")) || "").trim().replace(/\.sib$/, "");
+  if (name && !NAME.test(name)) { setStatus(t("bad_name")); return null; }
+  return name || null;
+}
+
+async function refreshFiles(select) {
+  const {data} = await call("/v1/contracts");
+  const contracts = data.contracts || [];
+  $("file").replaceChildren(...contracts.map((c) => el("option", {value: c.name, text: c.name})));
+  fillDiffChoices(contracts);
+  if (select) $("file").value = select;
+}
+
+async function createNew() {
+  if (state.dirty && !confirm(t("unsaved_leave"))) return;
+  const name = askName();
+  if (!name) return;
+  const {status, data} = await call("/studio/api/new", {name, template: "savings-floor-cap"});
+  if (status !== 200) { state.note = (data.diagnostics || []).map((d) => `${d.code}: ${d.message}`).join("; "); setStatus(); return; }
+  state.dirty = false;
+  await refreshFiles(name);
+  await openFile(name);
+}
+
+async function saveAs() {
+  const name = askName();
+  if (!name) return;
+  const {status, data} = await call("/studio/api/save", {name, source: $("editor").value, create: true});
+  if (status !== 200) { state.note = (data.diagnostics || []).map((d) => `${d.code}: ${d.message}`).join("; "); setStatus(); return; }
+  state.name = name;
+  state.version = data.version;
+  state.dirty = false;
+  state.note = "";
+  await refreshFiles(name);
+  history.replaceState(null, "", "#" + new URLSearchParams({file: name}).toString());
+  setStatus(t("saved"));
 }
 
 async function format() {
@@ -696,6 +739,8 @@ async function start() {
     if (e.key === "Tab" && !e.shiftKey && !e.ctrlKey) { e.preventDefault(); document.execCommand("insertText", false, "  "); }
   });
   $("save").addEventListener("click", save);
+  $("save-as").addEventListener("click", saveAs);
+  $("new").addEventListener("click", createNew);
   $("format").addEventListener("click", format);
   $("lang").addEventListener("change", () => { state.lang = $("lang").value; localStorage.setItem("sibc-lang", state.lang); translate(); });
   $("file").addEventListener("change", () => openFile($("file").value));
@@ -714,8 +759,7 @@ async function start() {
   showTab("settlement");
   const {data} = await call("/v1/contracts");
   const contracts = data.contracts || [];
-  $("file").replaceChildren(...contracts.map((c) => el("option", {value: c.name, text: c.name})));
-  fillDiffChoices(contracts);
+  await refreshFiles();
   const wanted = hash.get("file");
   const first = contracts.find((c) => c.name === wanted) || contracts[0];
   if (first) { $("file").value = first.name; await openFile(first.name); }
