@@ -39,13 +39,9 @@ def free_port() -> int:
 
 def start_server(port: int) -> subprocess.Popen:
     cores = sorted(os.sched_getaffinity(0))
-
-    def pin() -> None:  # the server on one core; the client keeps the others
-        os.sched_setaffinity(0, {cores[0]})
-
     process = subprocess.Popen([sys.executable, "-m", "sibdsl.cli", "serve", str(ROOT / "contracts"),
-                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               preexec_fn=pin)
+                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.sched_setaffinity(process.pid, {cores[0]})  # the server on one core (its threads start later)
     if len(cores) > 1:
         os.sched_setaffinity(0, set(cores[1:]))
     deadline = time.monotonic() + 30

@@ -74,13 +74,13 @@ def main() -> None:
         times = []
         for i in range(args.samples):
             key = "z" if i % 2 == 0 else Keys.BACKSPACE
-            times.append(measured("checkMs", lambda: editor.send_keys(key)))
+            times.append(measured("checkMs", lambda key=key: editor.send_keys(key)))
             time.sleep(0.2)
         return times
 
     def report(label: str, times: list[float], budget: float) -> None:
         ordered = sorted(times)
-        p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+        p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
         median = statistics.median(times)
         print(f"{label:<52} median {median:6.1f} ms   p90 {p90:6.1f} ms   "
               f"({median / budget:.2f} × the {budget:.0f} ms budget)")

@@ -97,13 +97,18 @@ class Server:
                 self.process.wait()
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory) -> Path:
+def served_copy(tmp_path_factory) -> Path:
+    """A copy of contracts/ to serve: tests may change or add files in it."""
     target = tmp_path_factory.mktemp("served")
     for path in CONTRACTS.glob("*"):
         if path.is_file():
             shutil.copy(path, target / path.name)
     return target
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return served_copy(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -363,7 +368,7 @@ def test_no_source_serves_only_named_contracts(folder):
 def test_non_loopback_bind_needs_a_flag_and_a_token(folder, tmp_path):
     def run(*args, env=None):
         return subprocess.run([sys.executable, "-m", "sibdsl.cli", "serve", str(folder), "--port", "0", *args],
-                              capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})})
+                              check=False, capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})})
 
     result = run("--host", "0.0.0.0")
     assert result.returncode == 2 and "--allow-remote" in result.stderr

@@ -9,13 +9,14 @@ else must be equal."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
 import pytest
 
 from .conftest import ROOT
-from .test_serve_api import Server, folder as folder  # noqa: F401
+from .test_serve_api import Server, served_copy
 
 PAGE = ROOT / "docs" / "api.md"
 _FENCE = re.compile(r"^```(\w+)([^\n]*)\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -25,7 +26,7 @@ def examples() -> list[tuple[int, str, str, int, str]]:
     text = PAGE.read_text(encoding="utf-8")
     found = list(_FENCE.finditer(text))
     pairs = []
-    for block, answer in zip(found, found[1:]):
+    for block, answer in itertools.pairwise(found):
         if block.group(1) != "http":
             continue
         assert answer.group(1) == "json" and "status=" in answer.group(2), \
@@ -53,7 +54,12 @@ def contains(actual, shown, where="answer") -> None:
 
 
 @pytest.fixture(scope="module")
-def server(folder):  # noqa: F811
+def folder(tmp_path_factory):
+    return served_copy(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def server(folder):
     s = Server(folder)
     yield s
     s.stop()

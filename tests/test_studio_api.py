@@ -3,25 +3,28 @@ over someone else's change), the document preview (posted as a form), and the to
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 
 import pytest
 
 from sibdsl.serve import api
 
-from .test_serve_api import CONTRACTS, Server, codes
-from .test_serve_api import folder as folder  # noqa: F401 — the served copy of contracts/
+from .test_serve_api import CONTRACTS, Server, codes, served_copy
 
 
 @pytest.fixture(scope="module")
-def studio(folder):  # noqa: F811
+def folder(tmp_path_factory):
+    return served_copy(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def studio(folder):
     s = Server(folder, command="studio")
     yield s
     s.stop()
 
 
-def test_open_format_and_save(studio, folder):  # noqa: F811
+def test_open_format_and_save(studio, folder):
     status, body = studio.get("/studio/api/file?name=norrkoping")
     assert status == 200 and body["source"] == (folder / "norrkoping.sib").read_text(encoding="utf-8")
     assert body["outcomes"]["school_improved"] is True and "_comment" not in body["outcomes"]
@@ -45,13 +48,13 @@ def test_open_format_and_save(studio, folder):  # noqa: F811
 
 
 @pytest.mark.parametrize("name", ["../escape", "a/b", "x.sib", "", None, ".hidden"])
-def test_save_never_leaves_the_folder(studio, folder, name):  # noqa: F811
+def test_save_never_leaves_the_folder(studio, folder, name):
     status, body = studio.post("/studio/api/save", {"name": name, "source": "x"})
     assert status == 404 and codes(body) == ["E861"]
     assert not (folder.parent / "escape.sib").exists()
 
 
-def test_a_failed_save_is_reported_and_changes_nothing(studio, folder):  # noqa: F811
+def test_a_failed_save_is_reported_and_changes_nothing(studio, folder):
     (folder / "taken.sib").mkdir()
     status, body = studio.post("/studio/api/save", {"name": "taken", "source": "contract \"x\"\n"})
     assert status == 500 and codes(body) == ["E866"]
@@ -80,7 +83,7 @@ def test_studio_page_has_a_strict_policy(studio):
     assert b"<script>" not in data and b" on" not in data.replace(b" one", b"")  # no inline script or handler
 
 
-def test_serve_has_no_studio_routes(folder):  # noqa: F811
+def test_serve_has_no_studio_routes(folder):
     s = Server(folder)
     try:
         status, body = s.post("/studio/api/save", {"name": "norrkoping", "source": "x"})
@@ -89,7 +92,7 @@ def test_serve_has_no_studio_routes(folder):  # noqa: F811
         s.stop()
 
 
-def test_studio_with_a_token(folder, tmp_path):  # noqa: F811
+def test_studio_with_a_token(folder, tmp_path):
     token = "studio-token-0123456789abcdef"
     (tmp_path / "token").write_text(token + "\n")
     s = Server(folder, "--token-file", str(tmp_path / "token"), command="studio")
@@ -125,7 +128,7 @@ def test_the_wheel_ships_the_studio(tmp_path):
         assert f"sibdsl/serve/static/{name}" in names
 
 
-def test_new_contract_from_a_template_never_over_a_file(studio, folder):  # noqa: F811
+def test_new_contract_from_a_template_never_over_a_file(studio, folder):
     status, body = studio.post("/studio/api/new", {"name": "utkast", "title": 'Nytt "kontrakt" <b>'})
     assert status == 200 and (folder / "utkast.sib").read_text(encoding="utf-8") == body["source"]
     status, checked = studio.post("/v1/check", {"contract": "utkast", "verify": False})

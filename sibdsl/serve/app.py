@@ -10,7 +10,6 @@ diagnostics of api.py as JSON, never a traceback.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from pathlib import Path
 
@@ -104,7 +103,7 @@ class Guard:
 
     @staticmethod
     def secure(response: Response, path: str):
-        response.headers.update(dict((k.decode(), v.decode()) for k, v in _security_headers(path, [])))
+        response.headers.update({k.decode(): v.decode() for k, v in _security_headers(path, [])})
         return response
 
 
