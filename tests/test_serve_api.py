@@ -303,6 +303,22 @@ def test_security_headers_on_every_response(server):
         assert "server" not in lowered
 
 
+def test_the_index_names_the_operations(server):
+    status, body = server.get("/v1/")
+    assert status == 200 and body["openapi"] == "/v1/openapi.json"
+    assert {f"/v1/{name}" for name in api.OPERATIONS} | {"/v1/render"} == set(body["operations"])
+
+
+def test_access_log(folder):
+    s = Server(folder, "--access-log")
+    try:
+        s.get("/v1/health")
+    finally:
+        s.stop()
+    log = s.process.stdout.read()
+    assert '"GET /v1/health HTTP/1.1" 200' in log
+
+
 def test_explain_and_contracts(server):
     status, body = server.get("/v1/explain/e201")
     assert status == 200 and body["code"] == "E201" and body["page"].startswith("# E201")

@@ -218,6 +218,13 @@ def test_a_broken_guarantee_loads_its_counterexample(studio, browser, folder):
     guarantees = driver.find_element(By.ID, "settlement").text
     assert "broken" in guarantees
 
+    # the money diff of the draft against the saved file
+    driver.find_element(By.CSS_SELECTOR, '[data-tab="diff"]').click()
+    driver.find_element(By.ID, "run-diff").click()
+    summary = wait(driver, EC.visibility_of_element_located((By.ID, "diff-summary")))
+    assert summary.text == "Changed clauses (1)"
+    assert "never_above_cap" in driver.find_element(By.ID, "diff").text
+
 
 def test_format_and_save_write_the_file_atomically(studio, browser, folder):
     driver = browser
@@ -295,3 +302,26 @@ def test_new_contract_and_save_as(studio, browser, folder):
     assert not (folder / "pilot_2027.sib").read_text(encoding="utf-8").endswith("# a variant\n")
     (folder / "pilot_2027.sib").unlink()
     (folder / "pilot_2027_b.sib").unlink()
+
+
+def test_outcome_files_are_uploaded(studio, browser, tmp_path):
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    wait(driver, lambda d: total(d) == "4,000,000\u00a0SEK")
+    upload = driver.find_element(By.ID, "upload")
+    data = tmp_path / "measured.json"
+    data.write_text('{"actual_costs": "45 000 000 SEK", "reference_costs": "61 000 000 SEK", '
+                    '"school_improved": true, "completed": true}', encoding="utf-8")
+    upload.send_keys(str(data))
+    wait(driver, lambda d: total(d) == "12,000,000\u00a0SEK")  # the cap
+    assert field(driver, "actual_costs").get_attribute("value") == "45,000,000"  # the form shows it
+    csv = tmp_path / "measured.csv"
+    csv.write_text("measure;value\nactual_costs;49 000 000 SEK\nreference_costs;61 000 000 SEK\n"
+                   "school_improved;ja\ncompleted;ja\n", encoding="utf-8")
+    upload.send_keys(str(csv))
+    wait(driver, lambda d: total(d) == "11,000,000\u00a0SEK")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("measure;value\nactual_costs;lots\n", encoding="utf-8")
+    upload.send_keys(str(bad))
+    problem = wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, '#settlement [data-code="E504"]')))
+    assert "lots" in problem.text

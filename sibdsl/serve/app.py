@@ -122,8 +122,8 @@ async def read_limited(request: Request) -> bytes:
 def _needs_token(path: str) -> bool:
     """Everything that reads or computes needs the token; the static studio files and the OpenAPI
     description do not (they hold nothing of the user's)."""
-    return not (path.startswith("/studio/static/") or path in ("/", "/studio", "/studio/", "/v1/openapi.json",
-                                                                "/v1/health"))
+    return not (path.startswith("/studio/static/") or path in ("/", "/v1/", "/studio", "/studio/",
+                                                                "/v1/openapi.json", "/v1/health"))
 
 
 def _security_headers(path: str, existing) -> list[tuple[bytes, bytes]]:
@@ -193,13 +193,14 @@ def create_app(folder: str | Path | None, *, studio: bool = False, token: str | 
         return _json(200, {"ok": True, "version": __version__})
 
     async def index(request: Request) -> Response:
-        if studio:
+        if studio and request.url.path == "/":
             return RedirectResponse("/studio/", status_code=307)
         return _json(200, {"ok": True, "sibc": __version__, "api": "/v1", "openapi": "/v1/openapi.json",
+                           "operations": [f"/v1/{name}" for name in (*api.OPERATIONS, "render")],
                            "docs": "docs/api.md"})
 
     routes = [
-        Route("/", index), Route("/v1/health", health), Route("/v1/openapi.json", openapi),
+        Route("/", index), Route("/v1/", index), Route("/v1/health", health), Route("/v1/openapi.json", openapi),
         Route("/v1/contracts", contracts), Route("/v1/explain/{code}", explain),
         Route("/v1/render", render, methods=["POST"]),
         *(operation(name) for name in api.OPERATIONS),

@@ -55,6 +55,7 @@ def _options(function):
                           "`Authorization: Bearer TOKEN` (or set SIBC_TOKEN)."),
         click.option("--allowed-host", "allowed_hosts", multiple=True,
                      help="A Host header value to answer to (behind a reverse proxy: its public name). Repeatable."),
+        click.option("--access-log", is_flag=True, help="Log every request (method, path, status) on stderr."),
         click.option("--budget", type=click.FloatRange(0.1, 3600), default=20.0, show_default=True,
                      help="Seconds a verification or simulation may run before it is stopped (E864)."),
     ]):
@@ -78,7 +79,7 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _run(folder, host, port, allow_remote, token_file, allowed_hosts, budget, *, studio: bool,
+def _run(folder, host, port, allow_remote, token_file, allowed_hosts, access_log, budget, *, studio: bool,
          no_source: bool = False, open_browser: bool = False, lang: str = "en") -> None:
     import uvicorn
 
@@ -109,7 +110,8 @@ def _run(folder, host, port, allow_remote, token_file, allowed_hosts, budget, *,
         import webbrowser
 
         webbrowser.open(url + (f"#token={token}" if token else ""))
-    config = uvicorn.Config(app, log_level="warning", server_header=False, timeout_keep_alive=5,
+    config = uvicorn.Config(app, log_level="info" if access_log else "warning", access_log=access_log,
+                            server_header=False, timeout_keep_alive=5,
                             limit_concurrency=256, h11_max_incomplete_event_size=64 * 1024)
     uvicorn.Server(config).run(sockets=[sock])
     sys.exit(EXIT_OK)
@@ -120,10 +122,10 @@ def _run(folder, host, port, allow_remote, token_file, allowed_hosts, budget, *,
 @click.option("--no-source", is_flag=True,
               help="Settle only the contracts of FOLDER, by name: refuse contract texts in requests.")
 @guard
-def serve(folder, host, port, allow_remote, token_file, allowed_hosts, budget, no_source) -> None:
+def serve(folder, host, port, allow_remote, token_file, allowed_hosts, access_log, budget, no_source) -> None:
     """Serve the library as a JSON HTTP API over the contracts of FOLDER (docs/api.md):
     /v1/check, eval, verify, test, render, diff, simulate; the OpenAPI description at /v1/openapi.json."""
-    _run(folder, host, 8321 if port is None else port, allow_remote, token_file, allowed_hosts, budget,
+    _run(folder, host, 8321 if port is None else port, allow_remote, token_file, allowed_hosts, access_log, budget,
          studio=False, no_source=no_source)
 
 
@@ -134,8 +136,9 @@ def serve(folder, host, port, allow_remote, token_file, allowed_hosts, budget, n
 @click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
               help="Language of the interface (it can be switched in the page).")
 @guard
-def studio(folder, host, port, allow_remote, token_file, allowed_hosts, budget, open_browser, lang) -> None:
+def studio(folder, host, port, allow_remote, token_file, allowed_hosts, access_log, budget, open_browser,
+           lang) -> None:
     """Open the studio: edit the contracts of FOLDER in a web browser with live diagnostics, enter
     outcomes and see the settlement, the payout curve, scenarios, proofs and the council document."""
-    _run(folder, host, 0 if port is None else port, allow_remote, token_file, allowed_hosts, budget,
+    _run(folder, host, 0 if port is None else port, allow_remote, token_file, allowed_hosts, access_log, budget,
          studio=True, open_browser=open_browser, lang=lang)
