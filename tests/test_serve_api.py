@@ -303,6 +303,25 @@ def test_security_headers_on_every_response(server):
         assert "server" not in lowered
 
 
+def test_concurrent_settlements_are_each_right(server):
+    """Many callers at once share one compiled contract: each gets the settlement of its own outcomes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    costs = [f"{n} 000 000 SEK" for n in range(40, 66)]
+
+    def settle(cost: str) -> str:
+        status, body = server.post("/v1/eval", {"contract": "norrkoping",
+                                                "outcomes": {**NORRKOPING_OUTCOMES, "actual_costs": cost}})
+        assert status == 200
+        return body["settlement"]["total"]
+
+    serial = [settle(c) for c in costs]
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(3):
+            assert list(pool.map(settle, costs)) == serial
+    assert len(set(serial)) > 3
+
+
 def test_the_index_names_the_operations(server):
     status, body = server.get("/v1/")
     assert status == 200 and body["openapi"] == "/v1/openapi.json"
