@@ -204,6 +204,11 @@ def test_a_broken_guarantee_loads_its_counterexample(studio, browser, folder):
     editor.send_keys(Keys.DELETE)
     editor.send_keys("1")  # total <= 11 000 000 SEK: the contract can pay 12 MSEK
     wait(driver, lambda d: d.find_element(By.ID, "status").text == "Changed, not saved")
+    # when typing pauses the proofs run too: the broken promise is listed and underlined
+    item = wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, '.diagnostic[data-code="E701"]')),
+                timeout=90)
+    assert "never_above_cap" in item.text
+    assert driver.find_elements(By.CSS_SELECTOR, "#highlight .squiggle-error")
     driver.find_element(By.CSS_SELECTOR, '[data-tab="verify"]').click()
     driver.find_element(By.ID, "run-verify").click()
     wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#proofs .property")), timeout=90)
@@ -231,6 +236,10 @@ def test_format_and_save_write_the_file_atomically(studio, browser, folder):
     target = folder / "peterborough.sib"
     original = target.read_text(encoding="utf-8")
     open_studio(driver, studio, file="peterborough", lang="en")
+    # a measure per period gets a field per period
+    periods = [f.get_attribute("data-period") for f in
+               driver.find_elements(By.CSS_SELECTOR, '#outcomes [data-measure="pilot_events"]')]
+    assert periods == ["cohort_1", "cohort_2"]
     put_caret_after(driver, "\n")
     driver.find_element(By.ID, "editor").send_keys("# reviewed in the studio\n")
     driver.find_element(By.ID, "save").click()

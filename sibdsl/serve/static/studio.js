@@ -268,6 +268,7 @@ async function check() {
   setStatus();
   // keystroke → diagnostics on screen, for benchmarks/studio.py (the debounce included)
   if (state.typedAt) { document.body.dataset.checkMs = String(performance.now() - state.typedAt); state.typedAt = 0; }
+  if (status === 200 && data.summary && !data.diagnostics.some((d) => d.severity === "error")) scheduleProofs(seq);
   if (status === 200 && data.summary) {
     const before = JSON.stringify(state.measures);
     state.summary = data.summary;
@@ -279,6 +280,21 @@ async function check() {
     $("settlement").replaceChildren(el("p", {class: "problems", text: t("fix_first")}));
   }
   document.body.dataset.checked = String(seq);
+}
+
+// The proofs (as `sibc check` runs them) follow when typing pauses: a broken promise is underlined
+// like any other problem. Their result is shown only if the text has not changed meanwhile.
+let proofTimer = null;
+function scheduleProofs(seq) {
+  clearTimeout(proofTimer);
+  proofTimer = setTimeout(async () => {
+    const {status, data} = await call("/v1/check", {contract: draft(), verify: true});
+    if (seq !== state.checkSeq || status !== 200) return;
+    state.diagnostics = data.diagnostics || [];
+    paint();
+    showDiagnostics();
+    document.body.dataset.proved = String(seq);
+  }, 1000);
 }
 
 function setStatus(text) {
