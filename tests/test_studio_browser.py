@@ -140,6 +140,9 @@ def test_open_norrkoping_break_it_fix_it_settle_and_preview(studio, browser, fol
     wait(driver, lambda d: total(d) == "11\u00a0000\u00a0000\u00a0SEK")
     lines = driver.find_element(By.ID, "lines").get_attribute("textContent")
     assert "Tilläggsersättning" in lines and "1\u00a0000\u00a0000\u00a0SEK" in lines
+    # the settlement explained in plain Swedish, as `sibc eval --explain --lang sv` does
+    explained = driver.find_element(By.CSS_SELECTOR, "#explanation-of-settlement pre").get_attribute("textContent")
+    assert "11 000 000" in explained.replace("\u00a0", " ") and "betalas" in explained
 
     # the same in English, with English number input
     Select(driver.find_element(By.ID, "lang")).select_by_value("en")
@@ -334,3 +337,18 @@ def test_outcome_files_are_uploaded(studio, browser, tmp_path):
     upload.send_keys(str(bad))
     problem = wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, '#settlement [data-code="E504"]')))
     assert "lots" in problem.text
+
+
+def test_pdf_download(studio, browser, tmp_path):
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    driver.find_element(By.CSS_SELECTOR, '[data-tab="document"]').click()
+    Select(driver.find_element(By.CSS_SELECTOR, '#preview-form select[name="lang"]')).select_by_value("sv")
+    driver.find_element(By.ID, "download-pdf").click()
+    target = tmp_path / "norrkoping.sv.pdf"
+    wait(driver, lambda d: target.exists() and target.stat().st_size > 1000, timeout=60)
+    from pypdf import PdfReader
+
+    text = PdfReader(str(target)).pages[0].extract_text()
+    assert "Norrköping" in text

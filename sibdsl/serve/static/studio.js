@@ -24,6 +24,7 @@ const T = {
     saved_version: "den sparade versionen", xlsx: "Spara kalkylbladet som CSV UTF-8 och läs in det.",
     conflict: "Filen har ändrats på disken sedan du öppnade den.", expected: "förväntat", actual: "faktiskt",
     running: "Kör…", settlement_of: "Utbetalning", unsaved_leave: "Du har osparade ändringar.",
+    explained: "Så räknas utbetalningen, steg för steg",
     offline: "Studion svarar inte: starta `sibc studio` igen. Din text finns kvar här.",
   },
   en: {
@@ -46,6 +47,7 @@ const T = {
     saved_version: "the saved version", xlsx: "Save the workbook as CSV UTF-8 and load that.",
     conflict: "The file was changed on disk since you opened it.", expected: "expected", actual: "actual",
     running: "Running…", settlement_of: "Settlement", unsaved_leave: "You have unsaved changes.",
+    explained: "How the payment is calculated, step by step",
     offline: "The studio does not answer: start `sibc studio` again. Your text is still here.",
   },
 };
@@ -382,12 +384,12 @@ function scheduleSettle() {
 async function settle() {
   if (!state.summary) return;
   const seq = ++state.evalSeq;
-  const body = {contract: draft()};
+  const body = {contract: draft(), explain: state.lang};
   if (state.csv !== null) body.outcomes_csv = state.csv; else body.outcomes = outcomesForRequest();
   const {status, data} = await call("/v1/eval", body);
   if (seq !== state.evalSeq || status === 0) return;
   markInvalid(data.diagnostics || []);
-  if (data.settlement) renderSettlement(data.settlement, data.diagnostics || []);
+  if (data.settlement) renderSettlement(data.settlement, data.diagnostics || [], data.explanation);
   else renderProblems($("settlement"), data.diagnostics || []);
   if (state.changedAt) { document.body.dataset.settleMs = String(performance.now() - state.changedAt); state.changedAt = 0; }
   document.body.dataset.settled = String(seq);
@@ -413,7 +415,7 @@ function payerName(name) {
   return party ? label(party.label) || name : name;
 }
 
-function renderSettlement(s, diagnostics) {
+function renderSettlement(s, diagnostics, explanation) {
   const cur = s.currency;
   const payments = Object.fromEntries((state.summary.payments || []).map((p) => [p.name, label(p.label)]));
   const rows = s.lines.map((ln) => el("tr", {},
@@ -446,8 +448,14 @@ function renderSettlement(s, diagnostics) {
       el("li", {class: g.holds ? "pass" : "fail"}, `${g.name}: ${g.holds ? t("holds") : t("broken")}`,
         g.reason ? ` — ${g.reason}` : ""))));
   }
+  if (explanation) {
+    parts.push(el("details", {id: "explanation-of-settlement"}, el("summary", {text: t("explained")}),
+      el("pre", {class: "explained", text: explanation})));
+  }
   if (diagnostics.length) { const box = el("div"); renderProblems(box, diagnostics); parts.push(box); }
+  const open = document.getElementById("explanation-of-settlement");
   $("settlement").replaceChildren(...parts);
+  if (open && open.open) document.getElementById("explanation-of-settlement").open = true;
 }
 
 async function upload(event) {
