@@ -142,3 +142,15 @@ def test_new_contract_from_a_template_never_over_a_file(studio, folder):
     status, body = studio.post("/studio/api/new", {"name": "other", "template": "nonsense"})
     assert status == 400 and codes(body) == ["E860"]
     (folder / "utkast.sib").unlink()
+
+
+def test_the_pictures_in_the_studio_page_exist():
+    import re
+
+    from .conftest import ROOT
+
+    page = (ROOT / "docs" / "studio.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page)
+    assert len(images) >= 5
+    for image in images:
+        assert (ROOT / "docs" / image).is_file(), image

@@ -214,6 +214,13 @@ function paint() {
   syncScroll();
 }
 
+// a long contract is redrawn at most every 150 ms while typing, so keys never wait for the colours
+let paintTimer = null;
+function schedulePaint() {
+  if ($("editor").value.length < 50000) { paint(); return; }
+  if (!paintTimer) paintTimer = setTimeout(() => { paintTimer = null; paint(); }, 150);
+}
+
 function syncScroll() {
   $("highlight").scrollTop = $("editor").scrollTop;
   $("highlight").scrollLeft = $("editor").scrollLeft;
@@ -756,7 +763,7 @@ async function start() {
   state.lang = localStorage.getItem("sibc-lang") || config.lang || "sv";
   translate();
   $("editor").addEventListener("input", () => { state.typedAt = state.typedAt || performance.now();
-    state.dirty = true; state.note = ""; setStatus(); paint(); scheduleCheck(); });
+    state.dirty = true; state.note = ""; setStatus(); schedulePaint(); scheduleCheck(); });
   $("editor").addEventListener("scroll", syncScroll);
   $("editor").addEventListener("keydown", (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === "s") { e.preventDefault(); save(); }
