@@ -140,6 +140,7 @@ def test_open_norrkoping_break_it_fix_it_settle_and_preview(studio, browser, fol
     wait(driver, lambda d: total(d) == "11\u00a0000\u00a0000\u00a0SEK")
     lines = driver.find_element(By.ID, "lines").get_attribute("textContent")
     assert "Tilläggsersättning" in lines and "1\u00a0000\u00a0000\u00a0SEK" in lines
+    assert "villkoret uppfyllt: 4\u00a0000\u00a0000\u00a0SEK" in lines  # the audit trail, in Swedish
     # the settlement explained in plain Swedish, as `sibc eval --explain --lang sv` does
     explained = driver.find_element(By.CSS_SELECTOR, "#explanation-of-settlement pre").get_attribute("textContent")
     assert "11 000 000" in explained.replace("\u00a0", " ") and "betalas" in explained

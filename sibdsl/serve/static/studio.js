@@ -52,6 +52,15 @@ const T = {
   },
 };
 
+// the kinds of step in the audit trail, named in the interface's language (the kind itself is data)
+const STEPS = {
+  sv: {"computed": "beräknat", "gate passed": "villkoret uppfyllt", "gate failed": "villkoret inte uppfyllt",
+    "floor": "golv", "floor top-up": "tillägg upp till golvet", "cap": "tak", "period cap": "tak för perioden",
+    "participant cap": "tak per deltagare", "return limit": "avkastningstak"},
+  en: {"floor top-up": "floor top-up", "period cap": "cap for the period", "participant cap": "cap per participant"},
+};
+const stepName = (kind) => (STEPS[state.lang] && STEPS[state.lang][kind]) || kind;
+
 const state = {
   lang: "sv", token: "", name: null, version: null, summary: null, measures: [], diagnostics: [],
   checkSeq: 0, evalSeq: 0, dirty: false, note: "", curvePoints: null, curveRange: null, csv: null,
@@ -428,7 +437,7 @@ function renderSettlement(s, diagnostics, explanation) {
   const rows = s.lines.map((ln) => el("tr", {},
     el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
       el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
-        `${st.kind}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`,
+        `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`,
         st.detail ? ` (${st.detail})` : "",
         st.clause ? ` — ${st.clause.heading || ""} ${t("line")} ${st.clause.line}` : "")))),
     el("td", {text: ln.period || ""}),
@@ -747,6 +756,8 @@ function showTab(name) {
 
 function translate() {
   document.documentElement.lang = state.lang;
+  const docLang = $("preview-form").elements.lang;
+  if (!state.summary || state.summary.languages.includes(state.lang)) docLang.value = state.lang;
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
   $("lang").value = state.lang;
   if (state.measures.length) { buildForm(); fillCurveMeasures(); }
