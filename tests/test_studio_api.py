@@ -154,3 +154,19 @@ def test_the_pictures_in_the_studio_page_exist():
     assert len(images) >= 5
     for image in images:
         assert (ROOT / "docs" / image).is_file(), image
+
+
+@pytest.mark.parametrize("path", [
+    "/studio/api/file?name=..%2F..%2Fetc%2Fpasswd", "/studio/api/file?name=%2Fetc%2Fpasswd",
+    "/studio/api/file?name=norrkoping.sib", "/studio/api/file?name=nope",
+])
+def test_opening_never_leaves_the_folder(studio, path):
+    status, body = studio.get(path)
+    assert status == 404 and codes(body) == ["E861"]
+
+
+@pytest.mark.parametrize("path", ["/studio/static/..%2F..%2Fserve%2Fapi.py", "/studio/static/../api.py",
+                                  "/studio/static/%2e%2e/app.py"])
+def test_static_files_never_leave_their_folder(studio, path):
+    status, _headers, data = studio.request("GET", path)
+    assert status == 404 and b"import" not in data
