@@ -122,6 +122,8 @@ def test_open_norrkoping_break_it_fix_it_settle_and_preview(studio, browser, fol
     assert "savingsz" in item.text and "savings" in item.find_element(By.CLASS_NAME, "hint").text
     assert driver.find_elements(By.CSS_SELECTOR, "#highlight .squiggle-error")
     assert driver.find_element(By.ID, "status").text == "Ändrat, inte sparat"
+    # the caret sits on the error: its message is spelled out beside the editor
+    assert driver.find_element(By.ID, "at-caret").text.startswith("E201: no value is called `savingsz`")
     item.find_element(By.CLASS_NAME, "code").click()  # the explanation of the code
     explanation = wait(driver, EC.visibility_of_element_located((By.ID, "explanation-text")))
     assert explanation.text.startswith("# E201: undefined name")

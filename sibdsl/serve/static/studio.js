@@ -236,6 +236,7 @@ function syncScroll() {
 }
 
 function showDiagnostics() {
+  atCaret();
   const list = $("diagnostics");
   const errors = state.diagnostics.filter((d) => d.severity === "error").length;
   $("problem-count").textContent = state.diagnostics.length ? `(${state.diagnostics.length})` : "";
@@ -251,6 +252,17 @@ function showDiagnostics() {
     el("span", {class: "message", text: d.message}),
     d.hint ? el("span", {class: "hint", text: "→ " + d.hint}) : null)));
   document.body.dataset.errors = String(errors);
+}
+
+// the problem under the caret, spelled out beside the editor (the underline itself cannot be hovered:
+// the text area lies over it)
+function atCaret() {
+  const editor = $("editor");
+  const text = editor.value, at = editor.selectionStart, starts = lineStarts(text);
+  const hit = state.diagnostics.find((d) => { const r = rangeOf(d, starts, text); return r && at >= r[0] && at <= r[1]; });
+  const box = $("at-caret");
+  box.className = hit ? hit.severity : "";
+  box.textContent = hit ? `${hit.code}: ${hit.message}${hit.hint ? " — " + hit.hint : ""}` : "";
 }
 
 function goTo(d) {
@@ -776,6 +788,7 @@ async function start() {
   $("editor").addEventListener("input", () => { state.typedAt = state.typedAt || performance.now();
     state.dirty = true; state.note = ""; setStatus(); schedulePaint(); scheduleCheck(); });
   $("editor").addEventListener("scroll", syncScroll);
+  for (const kind of ["keyup", "click", "select"]) $("editor").addEventListener(kind, atCaret);
   $("editor").addEventListener("keydown", (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === "s") { e.preventDefault(); save(); }
     if (e.key === "Tab" && !e.shiftKey && !e.ctrlKey) { e.preventDefault(); document.execCommand("insertText", false, "  "); }
