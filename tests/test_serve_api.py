@@ -427,3 +427,28 @@ def test_listening_socket_says_it_is_tcp():
         assert sock.proto == sockets.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_studio_falls_back_to_a_free_port(folder):
+    """The studio's usual port taken (by another studio): it starts on a free one and says which."""
+    import re
+    import socket as sockets
+
+    from sibdsl.serve.cli import STUDIO_PORT
+
+    blocker = sockets.socket()
+    try:
+        blocker.bind(("127.0.0.1", STUDIO_PORT))
+        blocker.listen(1)
+    except OSError:
+        pass  # something on this machine holds it already: taken all the same
+    process = subprocess.Popen([sys.executable, "-m", "sibdsl.cli", "studio", str(folder), "--no-browser"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/studio/", line)
+        assert match and int(match.group(1)) != STUDIO_PORT, line
+    finally:
+        process.terminate()
+        process.wait(10)
+        blocker.close()

@@ -15,6 +15,7 @@ import click
 from ..cli import EXIT_OK, guard
 
 MIN_TOKEN = 16
+STUDIO_PORT = 8765  # the studio's usual address, so a bookmark keeps working; a free one if it is taken
 
 
 def _is_loopback(host: str) -> bool:
@@ -47,7 +48,7 @@ def _options(function):
         click.option("--host", default="127.0.0.1", show_default=True,
                      help="Address to listen on. Anything but loopback needs --allow-remote and a token."),
         click.option("--port", type=click.IntRange(0, 65535), default=None,
-                     help="Port (default: 8321 for serve, a free one for studio; 0: a free one)."),
+                     help="Port (default: 8321 for serve; 8765 for studio, or a free one if that is taken; 0: a free one)."),
         click.option("--allow-remote", is_flag=True,
                      help="Allow a non-loopback --host (then an access token is required)."),
         click.option("--token-file", type=click.Path(dir_okay=False), default=None,
@@ -80,7 +81,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _run(folder, host, port, allow_remote, token_file, allowed_hosts, access_log, budget, *, studio: bool,
-         no_source: bool = False, open_browser: bool = False, lang: str = "en") -> None:
+         no_source: bool = False, open_browser: bool = False, lang: str = "en", fallback: bool = False) -> None:
     import uvicorn
 
     from .app import create_app
@@ -94,7 +95,12 @@ def _run(folder, host, port, allow_remote, token_file, allowed_hosts, access_log
         if token is None:
             raise click.UsageError("a server reachable from other machines needs an access token: "
                                    "--token-file FILE or SIBC_TOKEN")
-    sock = _listen(host, port)
+    try:
+        sock = _listen(host, port)
+    except click.ClickException:
+        if not (studio and fallback):
+            raise
+        sock = _listen(host, 0)  # the studio's usual port is taken (another studio?): any free one
     bound = sock.getsockname()[1]
     shown = f"[{host.strip('[]')}]" if ":" in host.strip("[]") else host
     hosts = set(allowed_hosts)
@@ -140,5 +146,5 @@ def studio(folder, host, port, allow_remote, token_file, allowed_hosts, access_l
            lang) -> None:
     """Open the studio: edit the contracts of FOLDER in a web browser with live diagnostics, enter
     outcomes and see the settlement, the payout curve, scenarios, proofs and the council document."""
-    _run(folder, host, 0 if port is None else port, allow_remote, token_file, allowed_hosts, access_log, budget,
-         studio=True, open_browser=open_browser, lang=lang)
+    _run(folder, host, STUDIO_PORT if port is None else port, allow_remote, token_file, allowed_hosts, access_log,
+         budget, studio=True, open_browser=open_browser, lang=lang, fallback=port is None)
