@@ -234,6 +234,12 @@ def test_bad_requests_get_coded_diagnostics(server, request_body, status, code):
         assert set(d) >= {"code", "severity", "message", "file", "span", "hint"}
 
 
+@pytest.mark.parametrize("vary", [["actual_costs"], {"a": 1}, "no_such_measure", 7])
+def test_render_refuses_a_bad_vary(server, vary):
+    status, body = server.post("/v1/render", {"contract": "norrkoping", "vary": vary})
+    assert status == 400 and codes(body) == ["E860"]
+
+
 def test_unknown_name_suggests_the_closest(server):
     _, body = server.post("/v1/eval", {"contract": "norrkopin", "outcomes": {}})
     assert "norrkoping" in body["diagnostics"][0]["hint"]

@@ -34,7 +34,8 @@ requests = st.fixed_dictionaries({"contract": contract_refs}, optional={
     "outcomes": outcomes, "outcomes_csv": st.one_of(st.text(max_size=60), json_values),
     "measure": st.one_of(measures, json_values), "points": json_values, "from": json_values, "to": json_values,
     "explain": json_values, "lang": json_values, "scenarios_csv": st.one_of(st.text(max_size=80), json_values),
-    "grid": json_values, "old": contract_refs, "new": contract_refs, "format": json_values})
+    "grid": json_values, "old": contract_refs, "new": contract_refs, "format": json_values,
+    "vary": st.one_of(measures, json_values), "verify": json_values, "timeout": json_values})
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

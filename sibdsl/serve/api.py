@@ -518,7 +518,7 @@ def render(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
     default = contract.languages[0] if contract.languages and contract.languages[0] in ("sv", "en") else "en"
     lang = _choice(request, "lang", ("sv", "en"), default)
     vary = request.get("vary")
-    if vary is not None and vary not in contract.measures:
+    if vary is not None and (not isinstance(vary, str) or vary not in contract.measures):
         raise bad_request(f"`vary`: the contract has no measure {json.dumps(vary)[:60]}")
     data = render_document(contract, loaded.text.encode("utf-8"), lang, fmt, path=loaded.name, vary=vary)
     stem = loaded.name.removesuffix(".sib").strip("<>") or "contract"
