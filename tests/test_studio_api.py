@@ -139,8 +139,9 @@ def test_new_contract_from_a_template_never_over_a_file(studio, folder):
     status, body = studio.post("/studio/api/save", {"name": "norrkoping", "source": "x", "create": True})
     assert status == 409 and codes(body) == ["E865"]
     assert (folder / "norrkoping.sib").read_bytes() == (CONTRACTS / "norrkoping.sib").read_bytes()
-    status, body = studio.post("/studio/api/new", {"name": "other", "template": "nonsense"})
-    assert status == 400 and codes(body) == ["E860"]
+    for template in ("nonsense", ["rate-card"], {"a": 1}):
+        status, body = studio.post("/studio/api/new", {"name": "other", "template": template})
+        assert status == 400 and codes(body) == ["E860"]
     (folder / "utkast.sib").unlink()
 
 

@@ -98,7 +98,7 @@ def routes(ws: Workspace, *, token, body_of, read, error, document_csp: str, lan
             payload = await body_of(request)
             name = named(payload)
             template = payload.get("template", "savings-floor-cap")
-            if template not in TEMPLATES:
+            if not isinstance(template, str) or template not in TEMPLATES:
                 raise api.bad_request(f"no template {str(template)[:40]!r}", "one of " + ", ".join(TEMPLATES))
             title = payload.get("title") or name
             if not isinstance(title, str) or len(title) > 200:
