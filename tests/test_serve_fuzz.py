@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,3 +69,35 @@ def test_any_body_decodes_or_is_refused_with_e860(body):
         assert err.status == 400 and [d["code"] for d in err.diagnostics] == ["E860"]
         return
     assert isinstance(data, dict)
+
+
+ROUTES = ["/v1/check", "/v1/eval", "/v1/curve", "/v1/verify", "/v1/test", "/v1/render", "/v1/diff",
+          "/v1/simulate", "/studio/api/format", "/studio/api/save", "/studio/api/new"]
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    from .test_serve_api import Server, served_copy
+
+    s = Server(served_copy(tmp_path_factory), "--budget", "2", command="studio")
+    yield s
+    s.stop()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(route=st.sampled_from(ROUTES), request=requests, name=st.one_of(st.none(), st.text(max_size=12)))
+def test_any_request_over_http_is_answered_without_e900(studio, route, request, name):
+    """Over a running studio (every route, proofs and simulations in their child processes): whatever
+    is posted, the answer is JSON or a document, with a status that is not 500."""
+    if name is not None:
+        request["name"] = name  # save and new take a name: anything but a plain name is refused
+    if route == "/studio/api/save":
+        request["source"] = NORRKOPING  # what a save would write is a real contract
+        request["name"] = "fuzz_" + "".join(c for c in (name or "x") if c.isalnum())[:8]
+    status, headers, data = studio.request("POST", route, request)
+    assert status != 500, data[:300]
+    if headers.get("content-type", "").startswith("application/json"):
+        body = json.loads(data)
+        if not body.get("ok", True):
+            assert all(d["code"] in CODES and d["code"] != "E900" for d in body["diagnostics"])
