@@ -220,6 +220,8 @@ def test_a_broken_guarantee_loads_its_counterexample(studio, browser, folder):
     wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#proofs .property")), timeout=90)
     buttons = driver.find_elements(By.CSS_SELECTOR, "#proofs .load-counterexample")
     assert buttons, "the promise of at most 11 MSEK does not hold: the contract pays up to 12 MSEK"
+    shown = driver.find_element(By.CSS_SELECTOR, "#proofs .counterexample").text
+    assert "actual_costs = " in shown and "school_improved = " in shown  # the outcomes that break it
     before = total(driver)
     buttons[0].click()
     wait(driver, lambda d: d.find_element(By.ID, "tab-settlement").is_displayed())

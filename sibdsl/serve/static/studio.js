@@ -617,7 +617,10 @@ async function runVerify() {
     el("td", {class: p.verdict === "proved" ? "pass" : p.verdict === "violated" ? "fail" : "unknown",
       text: word[p.verdict] || p.verdict}),
     el("td", {}, el("b", {text: p.property}), " ", p.description,
-      p.verdict !== "proved" && p.reason ? el("div", {text: p.reason}) : null),
+      p.verdict !== "proved" && p.reason ? el("div", {text: p.reason}) : null,
+      ...(p.counterexample || []).map((outcomes) => el("div", {class: "counterexample",
+        text: Object.entries(outcomes).filter(([k]) => !k.startsWith("_"))
+          .map(([k, v]) => `${k} = ${typeof v === "object" && v !== null ? JSON.stringify(v) : v}`).join(", ")}))),
     el("td", {}, p.counterexample ? el("button", {type: "button", class: "load-counterexample", text: t("load_form"),
       onclick: () => loadOutcomes(p.counterexample[0])}) : null)))));
 }
