@@ -458,3 +458,32 @@ def test_studio_falls_back_to_a_free_port(folder):
         process.terminate()
         process.wait(10)
         blocker.close()
+
+
+def test_limited_work_without_fork_runs_inline(monkeypatch):
+    """On a system that cannot fork (Windows) proofs still answer, in the request's thread."""
+    import multiprocessing
+
+    from sibdsl.serve import limited
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert limited.run_limited(lambda x: x * 2, (21,), 1.0) == ("ok", 42)
+    from sibdsl.diagnostics import Diagnostic, SibError
+
+    def refuse():
+        raise SibError([Diagnostic("E864", "stopped")])
+
+    kind, value = limited.run_limited(refuse, (), 1.0)
+    assert kind == "diagnostics" and value[0]["code"] == "E864"
+
+
+def test_limited_work_is_killed_past_its_budget():
+    import time as clock
+
+    from sibdsl.serve import limited
+
+    started = clock.monotonic()
+    with pytest.raises(limited.BudgetExceeded):
+        limited.run_limited(clock.sleep, (30,), 0.3)
+    assert clock.monotonic() - started < 10
+    assert limited.run_limited(sum, ([1, 2, 3],), 10) == ("ok", 6)

@@ -32,9 +32,22 @@ def _child(conn, fn: Callable, args: tuple) -> None:
         conn.close()
 
 
+def _inline(fn: Callable, args: tuple):
+    """Where processes cannot be forked (Windows), the work runs in the request's thread: the
+    answer is the same, but past its budget it can only be abandoned by the caller, not stopped."""
+    from ..diagnostics import SibError, to_json
+
+    try:
+        return "ok", fn(*args)
+    except SibError as err:
+        return "diagnostics", [to_json(d) for d in err.diagnostics]
+
+
 def run_limited(fn: Callable, args: tuple, seconds: float):
     """fn(*args) in a child process; ("ok", value) or ("diagnostics", [json…]).
     Raises BudgetExceeded after `seconds`, ChildFailed when the child crashes."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _inline(fn, args)
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(send, fn, args), daemon=True)
