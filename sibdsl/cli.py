@@ -223,6 +223,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "new": "sibdsl.new_cli:new",
     "lsp": "sibdsl.lsp_cli:lsp",
     "simulate": "sibdsl.simulate_cli:simulate",
+    "serve": "sibdsl.serve.cli:serve",
+    "studio": "sibdsl.serve.cli:studio",
 }
 
 
@@ -230,6 +232,8 @@ LAZY_COMMANDS: dict[str, str] = {
 EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "simulate": ("simulate", ("numpy", "scipy")),
     "lsp": ("lsp", ("pygls",)),
+    "serve": ("serve", ("starlette", "uvicorn")),
+    "studio": ("serve", ("starlette", "uvicorn")),
 }
 
 

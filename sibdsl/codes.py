@@ -134,6 +134,16 @@ CODES: dict[str, Code] = {
         Code("E834", _E, "scenario name given twice"),
         # (end)
 
+        # HTTP API and studio: E860–E879 (sibc serve, sibc studio)
+        Code("E860", _E, "malformed request"),
+        Code("E861", _E, "no such contract"),
+        Code("E862", _E, "request too large"),
+        Code("E863", _E, "request not allowed"),
+        Code("E864", _E, "time budget exceeded"),
+        Code("E865", _E, "contract changed since the given version"),
+        Code("E866", _E, "contract could not be saved"),
+        # (end)
+
         # the tool itself
         Code("E900", _E, "internal error in sibc"),
         Code("E901", _E, "a part of sibc that is not installed"),
