@@ -228,17 +228,18 @@ def test_the_extras_are_declared_and_dev_installs_them():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     core = " ".join(project["dependencies"])
-    for heavy in ("numpy", "scipy", "matplotlib", "pygls", "hypothesis"):
+    for heavy in ("numpy", "scipy", "matplotlib", "pygls", "hypothesis", "starlette", "uvicorn"):
         assert heavy not in core
     extras = project["optional-dependencies"]
-    assert {"simulate", "lsp", "testing", "dev"} <= set(extras)
-    assert "sibdsl[simulate,lsp,testing]" in extras["dev"]
+    assert {"simulate", "serve", "lsp", "testing", "dev"} <= set(extras)
+    assert "sibdsl[simulate,serve,lsp,testing]" in extras["dev"]
 
 
 def test_check_does_not_import_an_extra():
     code = ("import sys\nfrom sibdsl.cli import main\nsys.argv = ['sibc', 'check', '--no-cache', "
             f"{NORRKOPING!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib', 'pygls', 'hypothesis', 'openpyxl') "
+            "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib', 'pygls', 'hypothesis', 'openpyxl', "
+            "'starlette', 'uvicorn') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
