@@ -44,7 +44,7 @@ from .. import model as m
 from ..units import BOOL, DATE
 from .plan import Plan
 from .settle import compile_plan
-from .rarray import _LIMIT, R, _to_ordinals, add, to_rational
+from .rarray import LIMIT, R, add, to_ordinals, to_rational
 from .rarray import (  # noqa: F401  (the operations on R are public here too)
     absolute, compare, divide_const, maximum, minimum, mul, neg, round_to, where)
 
@@ -85,7 +85,7 @@ class VectorSettlement:
         num = np.broadcast_to(np.asarray(r.num), (self.size,))
         if scale % r.den == 0:
             k = scale // r.den
-            if r.bound is not None and r.bound * k < _LIMIT:  # in int64 before multiplying: no int32 wrap
+            if r.bound is not None and r.bound * k < LIMIT:  # in int64 before multiplying: no int32 wrap
                 num = num.astype(np.int64, copy=False)
                 return num * k if k != 1 else num.copy()
             return np.array([int(x) * k for x in num], dtype=np.int64)
@@ -218,7 +218,7 @@ def _column(key: tuple, num, den: int, columns: dict) -> tuple:
     if num.dtype.kind in "iu":
         lo, hi = (int(num.min()), int(num.max())) if num.size else (0, 0)
         lo, hi = _coarse(lo, hi)
-        if -_LIMIT < lo and hi < _LIMIT:
+        if -LIMIT < lo and hi < LIMIT:
             columns[key] = num.astype(np.int64, copy=False)
             return ("int", den, lo, hi)
     columns[key] = R(np.asarray(num, dtype=object), den, None)
@@ -233,7 +233,7 @@ def _ordinals(values):
             day = day.date()
         return day.toordinal() if isinstance(day, datetime.date) else int(
             np.datetime64(day, "D").astype(np.int64)) + _EPOCH
-    return _to_ordinals(arr)
+    return to_ordinals(arr)
 
 
 _EPOCH = datetime.date(1970, 1, 1).toordinal()

@@ -46,10 +46,10 @@ from . import kernels as k
 from ..units import DATE
 from .plan import SIZE, Out, Plan, PlanLine
 
-LIMIT = ra._LIMIT
+LIMIT = ra.LIMIT
 
 
-def _fits(*xs: int) -> bool:
+def fits_int64(*xs: int) -> bool:
     return all(-LIMIT < x < LIMIT for x in xs)
 
 
@@ -134,7 +134,7 @@ def _closure(kernel: Callable, ins: tuple[int, ...], outs: tuple[int, ...]) -> C
     return run
 
 
-class _Size:
+class Size:
     """Marks the block's size as an argument of a general step."""
 
 
@@ -176,7 +176,7 @@ class Compiler:
 
     def general(self, fn: Callable, *operands, kinds: tuple[str, ...] = ("num",)):
         """fn over R values (rarray.py), for what the bounds cannot keep within int64. Operands:
-        Num and Bool values, `_Size`, or constants passed as they are."""
+        Num and Bool values, `Size`, or constants passed as they are."""
         ins, wraps = [], []
         for x in operands:
             if isinstance(x, Num) and x.const is not None:
@@ -187,7 +187,7 @@ class Compiler:
             elif isinstance(x, (Num, Bool)) and x.slot is not None:
                 ins.append(x.slot)
                 wraps.append(("g", None))
-            elif x is _Size:
+            elif x is Size:
                 ins.append(SIZE)
                 wraps.append(("g", None))
             else:
@@ -260,7 +260,7 @@ class Compiler:
         if sign < 0:
             blo, bhi, kb = -bhi, -blo, -kb
         lo, hi = alo + blo, ahi + bhi  # [a.lo + b.lo, a.hi + b.hi]
-        if not _fits(alo, ahi, blo, bhi, lo, hi):
+        if not fits_int64(alo, ahi, blo, bhi, lo, hi):
             return self.general(ra.add, a, b, sign)
         f, ((_, ka), (_, kb)) = self.common((akind, ka), (bkind, kb))
         if akind == "c":
@@ -305,12 +305,12 @@ class Compiler:
             g = math.gcd(p, q)
             p, q = p // g, q // g
             lo, hi = sorted((a.lo * p, a.hi * p))
-            if not _fits(lo, hi):
+            if not fits_int64(lo, hi):
                 return self.general(ra.mul, a, b)
             return Num(q, lo, hi, slot=a.slot, scale=a.scale * p)  # no step: the user of it multiplies
         corners = (a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi)
         lo, hi = min(corners), max(corners)
-        if not _fits(lo, hi):
+        if not fits_int64(lo, hi):
             return self.general(ra.mul, a, b)
         slot = self.emit(np.multiply, [a.slot, b.slot], "×", key=("×", *sorted((a.slot, b.slot))))
         return Num(a.den * b.den, lo, hi, slot=slot, scale=a.scale * b.scale)
@@ -346,7 +346,7 @@ class Compiler:
             if blo >= ahi:
                 return b
             lo, hi, ufunc = max(alo, blo), max(ahi, bhi), np.maximum
-        if not _fits(alo, ahi, blo, bhi):
+        if not fits_int64(alo, ahi, blo, bhi):
             return self.general(ra.minimum if op == "min" else ra.maximum, a, b)
         f, (oa, ob) = self.common(oa, ob)  # min(x·f, c·f) = f·min(x, c) for f > 0
         slot = self.emit(k.binary(ufunc, oa, ob), [s for s in (sa, sb) if s is not None], op,
@@ -380,7 +380,7 @@ class Compiler:
             ufunc = _UFUNC[op]
             slot = self.emit(lambda x: ufunc(x, c2), [sa], f"{op} {c2}", key=("compare", op, c2, sa))
             return Bool(slot=slot)
-        if not _fits(alo, ahi, blo, bhi):
+        if not fits_int64(alo, ahi, blo, bhi):
             return self.general(ra.compare, a, b, op, kinds=("bool",))
         _, (oa, ob) = self.common(oa, ob)
         slot = self.emit(k.binary(_UFUNC[op], oa, ob), [sa, sb], op, key=("compare", op, oa, ob, sa, sb))
@@ -396,9 +396,9 @@ class Compiler:
         den = math.lcm(t.den, o.den)
         tlo, thi, ot, st = self.operand(t, den)
         olo, ohi, oo, so = self.operand(o, den)
-        if not _fits(tlo, thi, olo, ohi):
+        if not fits_int64(tlo, thi, olo, ohi):
             return self.general(ra.where, c, t, o)
-        blend = _fits(tlo - ohi, thi - olo)  # O + (T − O)·c stays within int64
+        blend = fits_int64(tlo - ohi, thi - olo)  # O + (T − O)·c stays within int64
         f, (ot, oo) = self.common(ot, oo)
         ins = [c.slot] + [s for s in (st, so) if s is not None]
         slot = self.emit(k.select(ot, oo, blend), ins, "where", key=("where", ot, oo, st, so, c.slot))
@@ -418,7 +418,7 @@ class Compiler:
         d = x.den * p  # units = x·q / d
         lo = rnd.apply(Fraction(x.lo, x.den)) / step * p  # rounding is monotone: round the bounds
         hi = rnd.apply(Fraction(x.hi, x.den)) / step * p
-        if not _fits(2 * x.lo * q - 2 * d, 2 * x.hi * q + 2 * d, lo, hi):
+        if not fits_int64(2 * x.lo * q - 2 * d, 2 * x.hi * q + 2 * d, lo, hi):
             return self.general(ra.round_to, x, rnd)
         if x.scale < 0:  # the kernel tells halves by the sign of its argument
             x = self.materialize(x)

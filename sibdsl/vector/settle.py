@@ -31,7 +31,7 @@ from . import kernels as k
 from ..semantics.expr import Interpreter
 from ..semantics.program import Program, StepKind, lower
 from ..semantics.run import run
-from .expr import FALSE, TRUE, ZERO, Bool, Compiler, Num, Primitives, _fits, _Size, const
+from .expr import FALSE, TRUE, ZERO, Bool, Compiler, Num, Primitives, Size, const, fits_int64
 from .plan import Plan
 
 
@@ -203,7 +203,7 @@ def _cut(cp: Compiler, amounts: list[Num], excess: Num) -> tuple[list[Num], Bool
         return amounts, Bool(any_cut)
     den = math.lcm(excess.den, *(amounts[i].den for i, _, _ in take))
     parts = [cp.operand(excess, den)] + [cp.operand(amounts[i], den) for i, _, _ in take]
-    if not _fits(*(b for lo, hi, _, _ in parts for b in (lo, hi))):
+    if not fits_int64(*(b for lo, hi, _, _ in parts for b in (lo, hi))):
         return _cut_general(cp, amounts, excess)
     ins = [s for _, _, _, s in parts if s is not None]
     outs = cp.emit(k.cut(parts[0][2], [p[2] for p in parts[1:]]), ins, "cut", len(take) + 1)
@@ -214,7 +214,7 @@ def _cut(cp: Compiler, amounts: list[Num], excess: Num) -> tuple[list[Num], Bool
 
 
 def _cut_general(cp: Compiler, amounts: list[Num], excess: Num) -> tuple[list[Num], Bool]:
-    *outs, any_cut = cp.general(_general_cut, _Size, excess, *amounts,
+    *outs, any_cut = cp.general(_general_cut, Size, excess, *amounts,
                                 kinds=("num",) * len(amounts) + ("bool",))
     return list(outs), any_cut
 
