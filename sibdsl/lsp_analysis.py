@@ -1,0 +1,215 @@
+"""What the language server knows about one version of a document: text → `Analysis`.
+
+- `diagnostics`: exactly those of `sibc check` (parse, then check), never more, never fewer.
+- `tree`: a syntax tree even when the text has syntax errors. Each declaration with an error is
+  blanked (spaces, line breaks kept, so every offset stays where it was) and the rest is parsed
+  again: hover, definition, references, rename, the outline, folding, semantic tokens and
+  completion keep working on every other declaration while the author is mid-edit.
+- `model`: the checked model when the (error-tolerant) tree checks without errors.
+- `index`: every occurrence of every declared name, with its kind: what references, rename,
+  highlighting and completion are built on.
+
+Offsets are code-point offsets into the text (`Span.start`/`end`); `lsp_text.Lines` turns them into
+the client's positions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import attrs
+
+from . import syntax as s
+from .diagnostics import Diagnostic, SibError
+from .source import Source
+
+# Words that begin a declaration (as parser.DECLARATION_KEYWORDS): recovery resumes at a line
+# that starts with one, or with a § heading.
+DECLARATION_KEYWORDS = (
+    "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
+    "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause",
+)
+_RESUME = re.compile(r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)", re.M)
+_MAX_ROUNDS = 8  # parses of a text with errors before the tolerant tree gives up
+
+KIND_OF = {
+    s.Party: "party", s.Periods: "periods", s.Cohort: "cohort", s.Investment: "investment",
+    s.Measure: "measure", s.Define: "definition", s.Baseline: "baseline", s.Payment: "payment",
+    s.Gate: "gate", s.Floor: "floor", s.Cap: "cap", s.ReturnLimit: "return limit",
+    s.Guarantee: "guarantee",
+}
+
+
+@attrs.frozen
+class Occurrence:
+    """One place a name is written: where it is declared, or where it is used."""
+
+    name: str
+    start: int
+    end: int
+    declaration: bool
+
+
+@attrs.frozen
+class Declared:
+    """A declared name: its kind, the node that declares it and where its name is written."""
+
+    name: str
+    kind: str  # party, periods, period, cohort, investment, measure, definition, …
+    node: object
+    start: int
+    end: int
+
+
+@attrs.frozen
+class Index:
+    declared: dict[str, Declared]
+    occurrences: tuple[Occurrence, ...]  # in text order
+
+    def at(self, offset: int) -> Occurrence | None:
+        """The occurrence under an offset (its end included: a cursor just after a name)."""
+        for o in self.occurrences:
+            if o.start <= offset <= o.end:
+                return o
+            if o.start > offset:
+                break
+        return None
+
+    def of(self, name: str) -> list[Occurrence]:
+        return [o for o in self.occurrences if o.name == name]
+
+
+@attrs.frozen
+class Analysis:
+    text: str
+    diagnostics: tuple[Diagnostic, ...]
+    tree: s.Contract | None
+    model: object | None  # model.Contract
+    index: Index
+    blanked: tuple[tuple[int, int], ...] = ()  # regions left out of the tolerant tree
+
+
+EMPTY_INDEX = Index({}, ())
+
+
+def analyse(name: str, text: str) -> Analysis:
+    """Parse and check a document's text the way `sibc check` does, and tolerate syntax errors."""
+    from .check import check
+    from .parser import parse
+
+    source = Source(name, text)
+    try:
+        tree = parse(source)
+    except SibError as err:
+        diagnostics = tuple(err.diagnostics)
+        tree, blanked, model = _tolerant(name, text, diagnostics)
+        return Analysis(text, diagnostics, tree, model, index(tree) if tree else EMPTY_INDEX, blanked)
+    model, diagnostics = check(tree, source)
+    return Analysis(text, tuple(diagnostics), tree, model, index(tree))
+
+
+def _tolerant(name: str, text: str, diagnostics) -> tuple[s.Contract | None, tuple, object | None]:
+    """A tree of every declaration that parses, with those that do not blanked out."""
+    from .check import check
+    from .diagnostics import has_errors
+    from .parser import parse
+
+    if any(d.code == "E106" and d.span is not None and d.span.start == 0 and "characters" in d.message
+           for d in diagnostics):
+        return None, (), None  # over the size limit: nothing is parsed at all
+    starts = [m.start() for m in _RESUME.finditer(text)]
+    blanked: list[tuple[int, int]] = []
+    current = text.replace("\x00", " ")
+    for _ in range(_MAX_ROUNDS):
+        regions = [_region(current, starts, d.span.start) for d in diagnostics if d.span is not None]
+        regions = [r for r in regions if r[1] > r[0] and current[r[0]:r[1]].strip()]
+        if not regions:
+            return None, tuple(blanked), None
+        for start, end in regions:
+            current = current[:start] + re.sub(r"[^\r\n]", " ", current[start:end]) + current[end:]
+            blanked.append((start, end))
+        source = Source(name, current)
+        try:
+            tree = parse(source)
+        except SibError as err:
+            diagnostics = err.diagnostics
+            continue
+        model, semantic = check(tree, source)
+        return tree, tuple(sorted(blanked)), (None if has_errors(semantic) else model)
+    return None, tuple(sorted(blanked)), None
+
+
+def _region(text: str, starts: list[int], pos: int) -> tuple[int, int]:
+    """The declaration around pos: from the line that starts it to the line that starts the next.
+    An error at the very start of a declaration belongs to the unfinished one before it."""
+    import bisect
+
+    line_start = text.rfind("\n", 0, pos) + 1
+    at_start = line_start in starts and not text[line_start:pos].strip()
+    if at_start:
+        i = starts.index(line_start) - 1
+        return (starts[i] if i >= 0 else 0), line_start
+    i = bisect.bisect_right(starts, pos) - 1
+    j = i + 1
+    return (starts[i] if i >= 0 else 0), (starts[j] if j < len(starts) else len(text))
+
+
+# ---------------------------------------------------------------- names
+def _refs(value) -> Iterator[s.Ref]:
+    """Every Ref under a node (an explicit stack: expressions nest up to 200 levels)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, s.Ref):
+            yield v
+        elif isinstance(v, tuple):
+            stack.extend(reversed(v))
+        elif attrs.has(type(v)) and not isinstance(v, (s.Ident, s.Text, s.DateLit, s.Quantity)):
+            stack.extend(getattr(v, a.name) for a in reversed(type(v).__attrs_attrs__))
+
+
+def declarations(tree: s.Contract) -> Iterator[tuple[str, s.Ident, object]]:
+    """(kind, name token, declaring node) of every declaration, in text order."""
+    for item in tree.items:
+        kind = KIND_OF.get(type(item))
+        if kind is None:
+            continue
+        ident = getattr(item, "name", None)
+        if not isinstance(ident, s.Ident):
+            decl = getattr(item, "decl", None)
+            ident = decl.name if decl is not None else None
+        if isinstance(ident, s.Ident):
+            yield kind, ident, item
+        if isinstance(item, s.Periods):
+            for p in item.periods:
+                yield "period", p.name, p
+
+
+def _name_uses(item) -> Iterator[s.Ident | s.Ref]:
+    """The names a declaration uses: in its expressions and in its name-taking options."""
+    if isinstance(item, s.Investment):
+        yield item.investor
+    for option in getattr(item, "options", ()):
+        if option.key in ("per", "from", "to") and isinstance(option.value, s.Ident):
+            yield option.value
+    target = getattr(item, "target", None)
+    if isinstance(target, s.Target) and target.name is not None:
+        yield target.name
+    if isinstance(item, s.Guarantee) and item.monotone_in is not None:
+        yield item.monotone_in
+    yield from _refs(item)
+
+
+def index(tree: s.Contract) -> Index:
+    declared: dict[str, Declared] = {}
+    found: list[Occurrence] = []
+    for kind, ident, node in declarations(tree):
+        declared.setdefault(ident.name, Declared(ident.name, kind, node, ident.span.start, ident.span.end))
+        found.append(Occurrence(ident.name, ident.span.start, ident.span.end, True))
+    for item in tree.items:
+        for use in _name_uses(item):
+            if use.name in declared:
+                found.append(Occurrence(use.name, use.span.start, use.span.end, False))
+    found.sort(key=lambda o: o.start)
+    return Index(declared, tuple(found))
