@@ -158,11 +158,24 @@ class SibServer(LanguageServer):
 
         def start() -> None:
             document.timer = None
-            loop.create_task(self.publish(document))
+            loop.create_task(self.publish(document)).add_done_callback(self._report)
 
         document.timer = loop.call_later(delay, start) if delay > 0 else None
         if delay <= 0:
             start()
+
+
+    def _report(self, task: asyncio.Task) -> None:
+        """A failed analysis is a bug in sibc: its traceback goes to the editor's log for the report,
+        and the server goes on with the next edit."""
+        if task.cancelled() or task.exception() is None:
+            return
+        import traceback
+
+        error = task.exception()
+        self.window_log_message(t.LogMessageParams(type=t.MessageType.Error, message="sibc lsp: analysis failed "
+                                                   "(a bug; please report it)\n" + "".join(
+                                                       traceback.format_exception(error))))
 
 
 def _prove(name: str, analysis: Analysis) -> list:
@@ -241,7 +254,7 @@ async def did_save(ls: SibServer, params: t.DidSaveTextDocumentParams) -> None:
         if document.timer is not None:
             document.timer.cancel()
             document.timer = None
-        await ls.publish(document, prove=True)
+        await ls.publish(document, prove=True)  # a failure is answered by pygls' own error report
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)

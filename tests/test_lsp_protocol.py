@@ -408,3 +408,13 @@ def test_folding_and_outline_of_a_real_contract(client_factory):
     assert [c["name"] for c in periods["children"]] == ["y2018", "y2019"]
     highlights = client.at("textDocument/documentHighlight", 21, 9, uri="file:///tmp/all.sib")["result"]
     assert [h["kind"] for h in highlights].count(3) == 1 and len(highlights) == 5  # one write, four reads
+
+
+def test_saving_proves_the_guarantees(client_factory):
+    client = client_factory(encodings=["utf-32"])
+    assert client.open(TEXT + "guarantee liten: utfall <= 10 SEK\n") == []
+    client.notify("textDocument/didSave", {"textDocument": {"uri": URI}})
+    (d,) = client.diagnostics(version=1)
+    assert d["code"] == "E701" and "`liten`" in d["message"] and d["range"]["start"] == {"line": 7, "character": 0}
+    client.notify("textDocument/didClose", {"textDocument": {"uri": URI}})
+    assert client.diagnostics() == []  # closing clears what the editor shows
