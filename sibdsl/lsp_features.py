@@ -235,7 +235,7 @@ _LEX = re.compile(
     r"|(?P<operator><=|>=|==|!=|[-+*/<>=≤≥≠%])"
 )
 _KEYWORDS = frozenset(DECLARATION_KEYWORDS + EXPRESSION_KEYWORDS + OPTION_KEYWORDS + HEADER_KEYWORDS
-                      + ("half", "up", "down", "even", "higher", "lower", "participant", "clause"))
+                      + ("half", "up", "down", "even", "higher", "lower", "participant", "clause", "for"))
 
 
 def semantic_tokens(analysis: Analysis, lines: Lines) -> list[int]:
