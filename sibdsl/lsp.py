@@ -29,7 +29,7 @@ import logging
 from typing import Any
 
 from lsprotocol import types as t
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcContentModified, JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
@@ -90,6 +90,7 @@ class Document:
         self.timer: asyncio.TimerHandle | None = None
         self.analysis: tuple[str, asyncio.Future] | None = None  # (text, future of its Analysis)
         self.published: str | None = None  # the text whose diagnostics the client has
+        self.latest: Analysis | None = None  # the newest finished analysis, maybe of an older text
         self.proofs: tuple[str, list] | None = None  # (text, proof diagnostics) after a save
 
     @property
@@ -120,9 +121,11 @@ class SibServer(LanguageServer):
             raise JsonRpcException(message=f"{uri} is not open in the editor", code=REQUEST_FAILED)
         return document
 
-    def _run(self, name: str, text: str) -> Analysis:
+    def _run(self, document: Document, text: str) -> Analysis | None:
+        if document.text is not text and document.text != text:
+            return None  # edited again before this analysis started: no one needs it any more
         self.analyses_run += 1
-        return analyse(name, text)
+        return analyse(document.name, text)
 
     def analysis(self, document: Document) -> asyncio.Future:
         """The analysis of the document's current text: the one running or done if it is for this
@@ -130,12 +133,20 @@ class SibServer(LanguageServer):
         text = document.text
         if document.analysis is None or document.analysis[0] != text:
             loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(self.worker, self._run, document.name, text)
+            future = loop.run_in_executor(self.worker, self._run, document, text)
             document.analysis = (text, future)
+
+            def keep(done: asyncio.Future) -> None:
+                if not done.cancelled() and done.exception() is None and done.result() is not None:
+                    document.latest = done.result()
+
+            future.add_done_callback(keep)
         return document.analysis[1]
 
     async def publish(self, document: Document, prove: bool = False) -> None:
         analysis = await self.analysis(document)
+        if analysis is None:
+            return  # superseded by an edit: the analysis of the new text will publish
         diagnostics = list(analysis.diagnostics)
         if prove and analysis.model is not None:
             loop = asyncio.get_running_loop()
@@ -215,6 +226,8 @@ def _diagnostic(d, lines: Lines, uri: str) -> t.Diagnostic:
 async def _current(ls: SibServer, uri: str) -> tuple[Document, Analysis, Lines]:
     document = ls.document(uri)
     analysis = await ls.analysis(document)
+    if analysis is None:  # the document was edited before its analysis started
+        raise JsonRpcContentModified(message=f"{uri} changed; ask again")
     return document, analysis, ls.lines(analysis.text)
 
 
@@ -402,7 +415,11 @@ _COMPLETION_KIND = {
 async def completion(ls: SibServer, params: t.CompletionParams) -> t.CompletionList:
     document = ls.document(params.text_document.uri)
     text = document.text
-    analysis = await ls.analysis(document)
+    # Completion is asked for at nearly every keystroke: the names of the newest finished analysis
+    # serve (the context is read from the current text), so typing never queues analyses.
+    analysis = document.latest if document.latest is not None else await ls.analysis(document)
+    if analysis is None:
+        raise JsonRpcContentModified(message=f"{document.uri} changed; ask again")
     offset = Lines(text, ls.encoding).offset(params.position.line, params.position.character)
     candidates = f.completion(analysis, text, offset)
     width = len(str(len(candidates)))
