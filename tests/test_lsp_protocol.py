@@ -263,6 +263,7 @@ def test_features_keep_working_around_a_syntax_error(client_factory):
     assert [d["code"] for d in diagnostics] == ["E102", "E102"]  # as `sibc check`: syntax errors only
     hover = client.at("textDocument/hover", LINE, 8)["result"]["contents"]["value"]  # `halva`'s declaration
     assert hover.startswith("**define** `halva`") and "50 % of lån" in hover
+    assert hover.endswith("_the file has a syntax error: types and values are shown once it is fixed_")
     target = client.at("textDocument/definition", 7, 42)["result"]  # `halva` in the payment
     assert target["range"]["start"] == {"line": LINE, "character": 7}
     refs = client.at("textDocument/references", 3, 12, context={"includeDeclaration": True})["result"]
@@ -336,6 +337,8 @@ def test_rename_refuses_what_would_break_the_contract(client_factory):
     ('"Besparing": money', '"Besparing": money better highr', "write `better higher`"),
     ('"Fonden": investor', '"Fonden": investr', "replace `investr` with `investor`"),
     ("payment utfall = min(", "payment utfall = mni(", "replace `mni` with `min`"),
+    ('"Besparing": money', '"Besparing": mony', "replace `mony` with `money`"),
+    ("payment utfall =", "paymnt utfall =", "replace `paymnt` with `payment`"),
 ])
 def test_quick_fixes_apply_the_hints(client_factory, before, after, title):
     client = client_factory(encodings=["utf-32"])
