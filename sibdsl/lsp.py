@@ -59,7 +59,7 @@ class SibProtocol(LanguageServerProtocol):
             # A request whose parameters do not fit the protocol (a position at line -1) still gets
             # an answer, an error with the request's id; pygls would only show a message.
             if isinstance(data, dict) and "id" in data and "method" in data:
-                error.message = f"invalid parameters for {data['method']}: {error.__cause__ or error}"[:500]
+                error.message = f"invalid parameters for {data['method']}: {_why(error)}"[:500]
                 self._send_response(data["id"], error=error.to_response_error())
                 return _Answered()
             raise
@@ -82,6 +82,17 @@ class SibProtocol(LanguageServerProtocol):
     @lsp_method(t.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: t.DidCloseTextDocumentParams):
         yield self.fm.features[t.TEXT_DOCUMENT_DID_CLOSE], (params,), None
+
+
+def _why(error: Exception) -> str:
+    """What cattrs found wrong in a message, as `invalid value … @ $.params.position.line`."""
+    from cattrs import transform_error
+    from cattrs.errors import ClassValidationError
+
+    cause = error.__cause__
+    if isinstance(cause, ClassValidationError):
+        return "; ".join(transform_error(cause, path="$"))
+    return str(cause or error)
 
 
 class Document:
@@ -280,9 +291,15 @@ def did_close(ls: SibServer, params: t.DidCloseTextDocumentParams) -> None:
 
 @server.feature("sibc/status")
 def status(ls: SibServer, params) -> dict:
-    """How many analyses ran and which versions are open (for tests and for bug reports)."""
+    """How many analyses ran, and the version and SHA-256 of each open document's text as the server
+    has it (UTF-8, a lone surrogate as its three bytes): for tests and for bug reports ("is the
+    server's text the editor's?")."""
+    import hashlib
+
     return {"analyses": ls.analyses_run, "encoding": ls.encoding,
-            "documents": {uri: d.version for uri, d in ls.documents.items()}}
+            "documents": {uri: {"version": d.version,
+                                "sha256": hashlib.sha256(d.text.encode("utf-8", "surrogatepass")).hexdigest()}
+                          for uri, d in ls.documents.items()}}
 
 
 # ---------------------------------------------------------------- names
@@ -451,8 +468,9 @@ async def formatting(ls: SibServer, params: t.DocumentFormattingParams) -> list[
 
     document = ls.document(params.text_document.uri)
     text = document.text
-    try:
-        formatted = format_text(Source(document.name, text))
+    loop = asyncio.get_running_loop()
+    try:  # in the worker, like an analysis: a large file does not stop the server answering
+        formatted = await loop.run_in_executor(ls.worker, format_text, Source(document.name, text))
     except SibError:
         return None  # not formattable losslessly: no edit; the diagnostics say why
     if formatted == text:
