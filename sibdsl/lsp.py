@@ -142,7 +142,10 @@ class SibServer(LanguageServer):
         """The analysis of the document's current text: the one running or done if it is for this
         text, else a new one (queued behind the one running)."""
         text = document.text
-        if document.analysis is None or document.analysis[0] != text:
+        cached = document.analysis
+        skipped = cached is not None and cached[1].done() and not cached[1].cancelled() and (
+            cached[1].exception() is None and cached[1].result() is None)  # an edit came first, then an undo
+        if cached is None or cached[0] != text or skipped:
             loop = asyncio.get_running_loop()
             future = loop.run_in_executor(self.worker, self._run, document, text)
             document.analysis = (text, future)
@@ -185,7 +188,6 @@ class SibServer(LanguageServer):
         document.timer = loop.call_later(delay, start) if delay > 0 else None
         if delay <= 0:
             start()
-
 
     def _report(self, task: asyncio.Task) -> None:
         """A failed analysis is a bug in sibc: its traceback goes to the editor's log for the report,
