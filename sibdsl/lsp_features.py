@@ -226,9 +226,21 @@ _TYPE_OF_KIND = {
     "guarantee": "property",
 }
 _READONLY = {"investment", "definition", "baseline"}
+
+
+def _grammar_comment() -> str:
+    """The grammar's own COMMENT pattern, so a comment is coloured exactly as far as the lexer
+    reads it (today to "\n" only: a lone CR does not end it, and the text after it shows as the
+    comment it is to sibc)."""
+    from .parser import grammar_text
+
+    found = re.search(r"^COMMENT(?:\.\d+)?:\s*/(.+)/\s*$", grammar_text(), re.M)
+    return found.group(1) if found else r"#[^\n]*"
+
+
 _LEX = re.compile(
     r'(?P<string>"""(?:[^"\\]|\\.|"(?!""))*(?:"""|\Z)|"(?:[^"\\\n\r]|\\.)*"?)'
-    r"|(?P<comment>#[^\n]*)"  # to "\n" only, as the lexer reads it (a lone CR does not end it)
+    rf"|(?P<comment>{_grammar_comment()})"
     r"|(?P<namespace>§[ \t]*[0-9]+(?:\.[0-9]+)*[a-z]?)"
     r"|(?P<number>[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,3}(?:[ _][0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)"
     r"|(?P<word>[^\W\d]\w*)"

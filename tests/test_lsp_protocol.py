@@ -492,3 +492,26 @@ def test_random_edits_and_requests_never_drift(client_factory, seed):
                                            "end": _utf16_position(text, d.span.end)}}
                 for d in check_source(Source("utkast.sib", text))[1] if d.span is not None]
     assert [{"code": d["code"], "range": d["range"]} for d in published] == expected
+
+
+def test_highlighting_shows_a_lone_cr_as_sibc_reads_it(client_factory):
+    """Issue 22 item 1: `# reviewed\\rcap total at …` — the editor shows the cap on a line of its own.
+    Whatever sibc makes of the lone CR, the highlighting says the same: the cap is coloured as a
+    comment exactly when the checker ignored it."""
+    text = TEXT + "# granskad av juristen\rcap total at 100 000 SEK\n"
+    client = client_factory(encodings=["utf-16"])
+    diagnostics = client.open(text)
+    contract, found = check_source(Source("utkast.sib", text))
+    data = client.request("textDocument/semanticTokens/full", {"textDocument": {"uri": URI}})["result"]["data"]
+    legend = client.initialized["capabilities"]["semanticTokensProvider"]["legend"]["tokenTypes"]
+    line, kinds = 0, {}
+    for i in range(0, len(data), 5):
+        line += data[i]
+        kinds.setdefault(line, []).append(legend[data[i + 3]])
+    cap_line = 8  # the protocol's line after the CR
+    if found:  # sibc refuses the lone CR: the editor shows that diagnostic
+        assert [d["code"] for d in diagnostics] == [d.code for d in found]
+    elif contract.caps:  # the cap is live: it is highlighted as code
+        assert kinds[cap_line][0] == "keyword"
+    else:  # the cap is part of the comment to sibc, and to the highlighting
+        assert kinds[cap_line] == ["comment"]
