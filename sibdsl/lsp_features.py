@@ -52,19 +52,17 @@ def value_type(analysis: Analysis, name: str):
 
 def _kind_of_value(analysis: Analysis, name: str) -> str | None:
     """money/share/count/number/days/date/bool of a value name, from the model or the syntax."""
-    from .units import MEASURE_TYPES, MONEY
+    from .units import COUNT, MEASURE_TYPES, MONEY
 
+    d = analysis.index.declared.get(name)
+    if d is not None and d.kind in ("investment", "payment", "cohort"):
+        return COUNT if d.kind == "cohort" else MONEY  # as the checker types them
     ty = value_type(analysis, name)
     if ty is not None:
         return ty.kind
-    d = analysis.index.declared.get(name)
-    if d is None:
-        return None
-    if d.kind == "measure":
+    if d is not None and d.kind == "measure":
         return MEASURE_TYPES.get(d.node.type.name)
-    if d.kind in ("investment", "payment"):
-        return MONEY
-    return None
+    return None  # a definition while the contract does not check: offered, its type unknown
 
 
 # ---------------------------------------------------------------- hover
@@ -127,7 +125,7 @@ class Candidate:
     rank: int = 5  # lower comes first
 
 
-_DECL_LINE = re.compile(r"^[ \t]*(" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.M)
+_DECL_LINE = re.compile(r"^[ \t]*(" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.MULTILINE)
 
 
 def _context(text: str, offset: int) -> tuple[str, str, str]:
@@ -197,10 +195,11 @@ def completion(analysis: Analysis, text: str, offset: int) -> list[Candidate]:
         return _sorted(names(("measure",), rank=0))
     if previous.endswith(":") and decl == "measure":
         return [Candidate(t, "type", "measure type", 0) for t in MEASURE_TYPE_NAMES]
-    if decl == "party" and (previous.endswith(":") or previous.endswith(",")):
+    if decl == "party" and previous.endswith((":", ",")):
         return [Candidate(r, "role", "role", 0) for r in ROLES]
-    if decl in ("gate", "floor", "cap") and previous == decl:
-        return _sorted(names(("payment",), rank=0) + [Candidate("total", "keyword", "", 1)])
+    if decl in ("gate", "floor", "cap") and (previous == decl or previous.endswith(":")):  # its target
+        extra = [Candidate("per", "keyword", "per series or participant", 2)] if decl == "cap" else []
+        return _sorted(names(("payment",), rank=0) + [Candidate("total", "keyword", "", 1)] + extra)
     out = names(value_kinds)
     out += [Candidate(f, "function", "function", 3) for f in FUNCTIONS]
     out += [Candidate(k, "keyword", "", 4) for k in EXPRESSION_KEYWORDS + OPTION_KEYWORDS]
@@ -234,7 +233,7 @@ def _grammar_comment() -> str:
     comment it is to sibc)."""
     from .parser import grammar_text
 
-    found = re.search(r"^COMMENT(?:\.\d+)?:\s*/(.+)/\s*$", grammar_text(), re.M)
+    found = re.search(r"^COMMENT(?:\.\d+)?:\s*/(.+)/\s*$", grammar_text(), re.MULTILINE)
     return found.group(1) if found else r"#[^\n]*"
 
 

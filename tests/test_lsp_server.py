@@ -1,12 +1,16 @@
-"""The language server's scheduling, in process: an analysis skipped because the text changed
-before it started is never served later for the same text (an edit, then an undo)."""
+"""The language server in process: an analysis skipped because the text changed before it started
+is never served later for the same text (an edit, then an undo); completion in each context."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 
+import pytest
+
 from sibdsl.lsp import Document, SibServer
+from sibdsl.lsp_analysis import analyse
+from sibdsl.lsp_features import completion
 
 TEXT = 'contract "X" currency SEK rounding 1 SEK half up\nparty p "P": payer\n'
 
@@ -30,3 +34,25 @@ def test_an_undo_after_a_skipped_analysis_is_analysed():
 
     assert asyncio.run(scenario()) == 1
     server.worker.shutdown()
+
+
+CONTRACT = (TEXT + 'party f "F": investor\nperiods år: y1 2024-01-01 to 2024-12-31\ncohort unga: size 60\n'
+            'investment lån: 100 SEK from f on 2024-01-01\nmeasure m: money\nmeasure n: count\n'
+            'define d = 10 % of m\npayment q = d from p to f\n')
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("cap ", ["q", "total", "per"]),
+    ('gate g "G": ', ["q", "total"]),
+    ("party x: ", ["payer", "investor", "provider", "evaluator", "intermediary"]),
+    ("measure k: ", ["money", "share", "percentage", "count", "number", "days", "date", "boolean", "yesno"]),
+    ("measure k: money per ", ["unga", "år"]),
+    ("measure k: money better ", ["higher", "lower"]),
+    ("payment r = 1 SEK from ", ["f", "p"]),
+    ("payment r = 5 % of ", ["d", "lån", "m", "abs", "max", "min", "sum"]),  # money first; never the count `n`
+    ("guarantee g: q nondecreasing in ", ["m", "n"]),
+])
+def test_completion_in_each_context(typed, expected):
+    analysis = analyse("x.sib", CONTRACT)
+    text = CONTRACT + typed
+    assert [c.label for c in completion(analysis, text, len(text))] == expected
