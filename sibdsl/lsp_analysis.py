@@ -98,12 +98,15 @@ def analyse(name: str, text: str) -> Analysis:
     from .check import check
     from .parser import parse
 
-    source = Source(name, text)
+    # A byte order mark, which `sibc check` drops when it reads a file, may reach the server from
+    # an editor that keeps it: read it as a space, so every offset stays the editor's.
+    checked = " " + text[1:] if text.startswith("\ufeff") else text
+    source = Source(name, checked)
     try:
         tree = parse(source)
     except SibError as err:
         diagnostics = tuple(err.diagnostics)
-        tree, blanked, model = _tolerant(name, text, diagnostics)
+        tree, blanked, model = _tolerant(name, checked, diagnostics)
         return Analysis(text, diagnostics, tree, model, index(tree) if tree else EMPTY_INDEX, blanked)
     model, diagnostics = check(tree, source)
     return Analysis(text, tuple(diagnostics), tree, model, index(tree))

@@ -56,3 +56,11 @@ def test_completion_in_each_context(typed, expected):
     analysis = analyse("x.sib", CONTRACT)
     text = CONTRACT + typed
     assert [c.label for c in completion(analysis, text, len(text))] == expected
+
+
+def test_a_byte_order_mark_is_read_as_sibc_check_reads_a_file():
+    text = "\ufeff" + CONTRACT.replace("define d = 10 % of m", "define d = 10 % of mm")
+    analysis = analyse("x.sib", text)
+    (d,) = analysis.diagnostics
+    assert d.code == "E201" and text[d.span.start:d.span.end] == "mm"  # offsets are the editor's
+    assert analysis.text == text and analysis.index.declared["m"].kind == "measure"
