@@ -64,3 +64,14 @@ def test_a_byte_order_mark_is_read_as_sibc_check_reads_a_file():
     (d,) = analysis.diagnostics
     assert d.code == "E201" and text[d.span.start:d.span.end] == "mm"  # offsets are the editor's
     assert analysis.text == text and analysis.index.declared["m"].kind == "measure"
+
+
+def test_every_declaration_that_parses_is_kept_around_several_errors():
+    broken = (CONTRACT.replace("measure n: count", "measure n: count )")
+              .replace("define d = 10 % of m", "define d = 10 % of")
+              + 'contract "A second header"\nmeasure sist: money\n')  # valid alone, not in context
+    analysis = analyse("x.sib", broken)
+    assert analysis.diagnostics and all(d.code.startswith("E10") for d in analysis.diagnostics)
+    assert set(analysis.index.declared) == {"p", "f", "år", "y1", "unga", "lån", "m", "q", "sist"}
+    # the blanked regions are exactly the broken declarations and the misplaced header
+    assert sorted(broken[a:b].split()[0] for a, b in analysis.blanked) == ["contract", "define", "measure"]
