@@ -28,10 +28,10 @@ party kommun "Kommunen": payer
 party fond "Fonden": investor
 investment lån "Lånet": 1 000 000 SEK from fond on 2024-01-01
 measure besparing "Besparing": money
-define halva "ö😀" = 50 % of lån
+define halva "äö😀" = 50 % of lån
 payment utfall = min(50 % of besparing, halva) from kommun to fond
 '''
-LINE = 5  # `define halva "ö😀" = 50 % of lån`
+LINE = 5  # `define halva "äö😀" = 50 % of lån`
 
 
 class Client:
@@ -155,9 +155,9 @@ def apply(text: str, edits: list[dict]) -> str:
 
 
 # ---------------------------------------------------------------- positions
-# `define halva "ö😀" = 50 % of lånn`: `lånn` starts after 28 code points; before it, ö is 2 UTF-8
-# bytes and 1 UTF-16 unit, 😀 4 bytes and 2 units; `lånn` itself is 5 bytes and 4 units.
-EXPECTED = {"utf-8": (32, 37), "utf-16": (29, 33), "utf-32": (28, 32)}
+# `define halva "äö😀" = 50 % of lånn`: `lånn` starts after 29 code points; before it, ä and ö are 2
+# UTF-8 bytes and 1 UTF-16 unit each, 😀 4 bytes and 2 units; `lånn` itself is 5 bytes and 4 units.
+EXPECTED = {"utf-8": (34, 39), "utf-16": (30, 34), "utf-32": (29, 33)}
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
@@ -188,7 +188,7 @@ def test_positions_in_the_negotiated_encoding(client_factory, encoding):
     legend = client.initialized["capabilities"]["semanticTokensProvider"]["legend"]
     named = [(c, n, legend["tokenTypes"][k]) for (ln, c, n, k, _) in tokens if ln == LINE]
     assert (start, end - 1 - start, "variable") in named
-    assert (13, {"utf-8": 8, "utf-16": 5, "utf-32": 4}[encoding], "string") in named  # "ö😀"
+    assert (13, {"utf-8": 10, "utf-16": 6, "utf-32": 5}[encoding], "string") in named  # "äö😀"
 
 
 def test_lines_end_where_the_protocol_says(client_factory):
@@ -197,10 +197,10 @@ def test_lines_end_where_the_protocol_says(client_factory):
     text = TEXT.replace("\n", "\r\n").replace('"Fonden"', '"Fon\x0cden\u2028"').replace("of lån", "of lånn")
     client = client_factory(encodings=["utf-16"])
     (d,) = client.open(text)
-    assert d["range"]["start"] == {"line": LINE, "character": 29}
+    assert d["range"]["start"] == {"line": LINE, "character": 30}
     # an edit at the end of a CRLF line, in UTF-16 units: `lånn` → `lån`
-    client.change(changes=[{"range": {"start": {"line": LINE, "character": 32},
-                                      "end": {"line": LINE, "character": 33}}, "text": ""}])
+    client.change(changes=[{"range": {"start": {"line": LINE, "character": 33},
+                                      "end": {"line": LINE, "character": 34}}, "text": ""}])
     assert client.diagnostics(version=2) == []
 
 
