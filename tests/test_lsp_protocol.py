@@ -191,6 +191,14 @@ def test_positions_in_the_negotiated_encoding(client_factory, encoding):
     assert (13, {"utf-8": 10, "utf-16": 6, "utf-32": 5}[encoding], "string") in named  # "äö😀"
 
 
+@pytest.mark.parametrize("offered, chosen", [(["latin-1", "utf-32", "utf-8"], "utf-32"), ([], "utf-16"),
+                                             (None, "utf-16")])
+def test_the_first_encoding_the_client_offers_that_the_server_knows(client_factory, offered, chosen):
+    client = client_factory(encodings=offered)
+    assert client.initialized["capabilities"]["positionEncoding"] == chosen
+    assert client.request("sibc/status", None)["result"]["encoding"] == chosen
+
+
 def test_lines_end_where_the_protocol_says(client_factory):
     # CRLF line ends, a form feed and a U+2028 inside a label: the editor shows one line for each of
     # the latter; pygls' document model (str.splitlines) would have counted two.
