@@ -429,6 +429,18 @@ def fixes(analysis: Analysis, start: int, end: int) -> list[Fix]:
             line_end = min((i for i in (text.find("\n", span.start), text.find("\r", span.start)) if i >= 0),
                            default=len(text))
             out.append(Fix("close the text with `\"`", d, ((line_end, line_end, '"'),)))
+        elif d.code == "E306" and (m := re.search(r"`[0-9 ]+ (\S+)`", hint)) and _NUMBER.fullmatch(written):
+            out.append(Fix(f"write `{written} {m.group(1)}`", d, ((span.end, span.end, f" {m.group(1)}"),)))
+        elif d.code == "E307" and (m := re.search(r"`per (\S+)`", hint)):
+            payment = _enclosing(analysis, span.start)
+            if isinstance(payment, s.Payment) and not any(o.key == "per" for o in payment.options):
+                out.append(Fix(f"pay it per `{m.group(1)}`", d, ((payment.expr.span.end, payment.expr.span.end,
+                                                                  f" per {m.group(1)}"),)))
+            out.append(Fix("add it up with sum(…)", d, ((span.start, span.start, "sum("), (span.end, span.end, ")")),
+                           preferred=False))
+        elif d.code == "E402" and (m := re.fullmatch(r"keep one `(\w+)`.*", hint)) and written.startswith(m.group(1)):
+            start_of_gap = len(text[:span.start].rstrip(" \t"))
+            out.append(Fix(f"remove the second `{m.group(1)}`", d, ((start_of_gap, span.end, ""),)))
         elif d.code == "W401" and (m := re.search(r"`([^`]+)`", d.message)):
             declared = analysis.index.declared.get(m.group(1))
             if declared is not None:
@@ -438,6 +450,18 @@ def fixes(analysis: Analysis, start: int, end: int) -> list[Fix]:
                 out.append(Fix(f"remove the unused measure `{m.group(1)}`", d, ((first, last, ""),),
                                preferred=False))
     return out
+
+
+_NUMBER = re.compile(r"[0-9]{1,3}(?:[ _][0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?")
+
+
+def _enclosing(analysis: Analysis, offset: int):
+    """The declaration whose text holds offset."""
+    tree = analysis.tree
+    for item in tree.items if tree is not None else ():
+        if item.span.start <= offset < item.span.end:
+            return item
+    return None
 
 
 class RenameError(ValueError):

@@ -75,3 +75,22 @@ def test_every_declaration_that_parses_is_kept_around_several_errors():
     assert set(analysis.index.declared) == {"p", "f", "år", "y1", "unga", "lån", "m", "q", "sist"}
     # the blanked regions are exactly the broken declarations and the misplaced header
     assert sorted(broken[a:b].split()[0] for a, b in analysis.blanked) == ["contract", "define", "measure"]
+
+
+@pytest.mark.parametrize("before, after, title", [
+    ("payment q = d from", "payment q = 500 from", "write `500 SEK`"),  # E306: an amount needs its currency
+    ("measure m: money", "measure m: money per år", "pay it per `år`"),  # E307
+    ("measure m: money", "measure m: money per år", "add it up with sum(…)"),
+    ("from p to f\n", "from p to f from p\n", "remove the second `from`"),  # E402
+])
+def test_more_hints_are_quick_fixes(before, after, title):
+    from sibdsl.lsp_features import fixes
+
+    broken = CONTRACT.replace(before, after)
+    analysis = analyse("x.sib", broken)
+    assert analysis.diagnostics[0].is_error
+    fix = next(f for f in fixes(analysis, 0, len(broken)) if f.title == title)
+    fixed = broken
+    for start, end, new in sorted(fix.edits, reverse=True):
+        fixed = fixed[:start] + new + fixed[end:]
+    assert [d.code for d in analyse("x.sib", fixed).diagnostics] == ["W401"]  # as CONTRACT: `n` is unused
