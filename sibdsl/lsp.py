@@ -270,10 +270,16 @@ def did_change(ls: SibServer, params: t.DidChangeTextDocumentParams) -> None:
     if document is None:
         return
     text = document.text
-    for change in params.content_changes:
-        rng = getattr(change, "range", None)
-        where = None if rng is None else (rng.start.line, rng.start.character, rng.end.line, rng.end.character)
-        text = apply_change(text, where, change.text, ls.encoding)
+    try:
+        for change in params.content_changes:
+            rng = getattr(change, "range", None)
+            where = None if rng is None else (rng.start.line, rng.start.character, rng.end.line, rng.end.character)
+            text = apply_change(text, where, change.text, ls.encoding)
+    except ValueError as error:  # the whole notification is refused, not half applied
+        ls.window_log_message(t.LogMessageParams(type=t.MessageType.Error, message=(
+            f"sibc lsp: ignored version {params.text_document.version} of {document.uri}: {error}; the server "
+            "keeps the previous text (reopen the file to resynchronise)")))
+        return
     document.text, document.version = text, params.text_document.version
     ls.schedule(document, ls.debounce)
 

@@ -90,12 +90,14 @@ class Lines:
 
 def apply_change(text: str, change_range: tuple[int, int, int, int] | None, new_text: str,
                  encoding: str) -> str:
-    """The text after one content change of didChange: the whole text when it has no range."""
+    """The text after one content change of didChange: the whole text when it has no range.
+    A range that ends before it starts is refused (ValueError): guessing would edit the wrong text."""
     if change_range is None:
         return new_text
     lines = Lines(text, encoding)
     start = lines.offset(change_range[0], change_range[1])
     end = lines.offset(change_range[2], change_range[3])
     if end < start:
-        start, end = end, start
+        raise ValueError(f"the range {change_range[0]}:{change_range[1]}–{change_range[2]}:{change_range[3]} "
+                         "ends before it starts")
     return text[:start] + new_text + text[end:]

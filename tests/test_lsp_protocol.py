@@ -245,6 +245,25 @@ def test_every_request_is_answered(client_factory):
     assert client.at("textDocument/hover", 6, 33)["result"]["contents"]["value"].startswith("**measure**")
 
 
+def test_hostile_messages_are_answered_or_refused(client_factory):
+    client = client_factory()
+    client.open(TEXT)
+    for body in [b"{not json", b"[1, 2, 3]", b'{"jsonrpc":"2.0","method":"no/such/notification","params":{}}']:
+        client.write(body)
+    answer = client.request("no/such/method", {})
+    assert answer["error"]["code"] == -32601
+    answer = client.request("textDocument/hover", None)
+    assert answer["error"]["code"] == -32602 and "HoverParams" in answer["error"]["message"]
+    # a change whose range ends before it starts is refused whole, and the editor's log says so
+    client.change(changes=[{"range": {"start": {"line": 9, "character": 0}, "end": {"line": 0, "character": 0}},
+                            "text": "x"}, {"text": "whole"}], version=2)
+    status = client.request("sibc/status", None)["result"]["documents"][URI]
+    assert status == {"version": 1, "sha256": hashlib.sha256(TEXT.encode()).hexdigest()}
+    logged = [m["params"]["message"] for m in client.notifications if m.get("method") == "window/logMessage"]
+    assert any("ignored version 2" in m and "ends before it starts" in m for m in logged)
+    assert client.at("textDocument/hover", 6, 33)["result"]["contents"]["value"].startswith("**measure**")
+
+
 def test_keystrokes_are_debounced(client_factory):
     """A 400 KB document and ten keystrokes: one analysis of the last text, not ten."""
     big = TEXT + "".join(f'define d{i} "Värde {i}" = {i % 100} % of lån\n' for i in range(11_000))

@@ -52,3 +52,8 @@ def test_incremental_changes_in_each_encoding():
     assert apply_change(text, (0, 6, 0, 7), "", "utf-32") == "ö😀 lån\r\nslut"
     assert apply_change(text, (1, 0, 1, 0), "ny ", "utf-16") == "ö😀 lånn\r\nny slut"
     assert apply_change(text, None, "allt", "utf-16") == "allt"
+
+
+def test_a_range_that_ends_before_it_starts_is_refused():
+    with pytest.raises(ValueError, match="ends before it starts"):
+        apply_change("abc\ndef", (1, 0, 0, 1), "x", "utf-16")
