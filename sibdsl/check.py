@@ -132,7 +132,8 @@ class _Checker:
             definitions=dict(self.definitions), payments=payments, gates=gates, floors=floors,
             caps=caps, return_limits=limits, guarantees=guarantees, sections=self.sections(),
             source_name=self.source.name,
-            source_sha256=hashlib.sha256(self.source.text.encode("utf-8")).hexdigest(),
+            # surrogatepass: an editor may send a lone surrogate (issue 22 item 13); it hashes, it does not raise
+            source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
         )
 
     # ------------------------------------------------------------ header
