@@ -643,8 +643,18 @@ class _Checker:
             raise _Invalid()
 
     def expr_Binary(self, e: s.Binary, g) -> m.Expr:
-        left = self.expr(e.left, guarantee=g)
-        right = self.expr(e.right, guarantee=g)
+        """A binary operation; a left-leaning chain of them (`a + b − c + …`, `p and q and …`, as
+        the parser builds a flat sum) is checked from its innermost operation outwards, without
+        recursion, however long."""
+        spine = [e]
+        while isinstance(spine[-1].left, s.Binary):
+            spine.append(spine[-1].left)
+        left = self.expr(spine[-1].left, guarantee=g)
+        for node in reversed(spine):
+            left = self._binary(node, left, self.expr(node.right, guarantee=g))
+        return left
+
+    def _binary(self, e: s.Binary, left: m.Expr, right: m.Expr) -> m.Expr:
         if e.op in ("and", "or"):
             self.want_bool(left, e.left)
             self.want_bool(right, e.right)
