@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, guard, print_diagnostics
+from . import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, guard, print_diagnostics
 
 
 @click.command("render")
@@ -25,10 +25,10 @@ from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, guard, print_dia
 def render(file: str, lang: str | None, fmt: str | None, output: str | None, vary: str | None, diag_fmt: str) -> None:
     """Generate the council document: the contract in plain legal language, its order of calculation,
     a payment curve and worked examples, with the source's SHA-256 fingerprint on every page."""
-    from . import check_file
-    from .diagnostics import Diagnostic
-    from .fileio import OutputError, refuse_overwriting_inputs, write_atomic
-    from .render import render as render_document
+    from .. import check_file
+    from ..diagnostics import Diagnostic
+    from ..fileio import OutputError, refuse_overwriting_inputs, write_atomic
+    from ..render import render as render_document
 
     if fmt is None:
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""
@@ -43,7 +43,7 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
         raise click.UsageError(f"--vary: the contract has no measure {vary!r}")
     language = lang or (contract.languages[0] if contract.languages and contract.languages[0] in ("sv", "en")
                         else "en")
-    from .render.complete import untranslated
+    from ..render.complete import untranslated
 
     print_diagnostics(untranslated(contract, source, language), diag_fmt, to_stderr=True)
     if lang is not None and contract.languages and lang not in contract.languages:
@@ -71,8 +71,8 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
 @guard
 def fingerprint(files) -> None:
     """Print the SHA-256 of each contract file's exact bytes: the value on every page of its document."""
-    from .outcomes import read_error
-    from .render.view import fingerprint as sha256
+    from ..outcomes import read_error
+    from ..render.view import fingerprint as sha256
 
     failed = False
     for file in files:
