@@ -77,9 +77,16 @@ class _Concrete:
             return 0
         return self.ev._fns[id(step), which](self.ctx)
 
-    @staticmethod
-    def const(value):
-        return whole(value) if not isinstance(value, bool) else value
+    # the arithmetic of exact Python numbers (a whole value stays an int: values.whole)
+    const = staticmethod(lambda value: value if isinstance(value, bool) else whole(value))
+    sub = staticmethod(lambda a, b: whole(a - b))
+    mul = staticmethod(lambda a, b: whole(a * b))
+    extreme = staticmethod(lambda op, values: min(values) if op == "min" else max(values))
+    compare = staticmethod(lambda op, a, b: _COMPARE[op](a, b))
+    select = staticmethod(lambda c, t, o: t if c else o)
+    band = staticmethod(lambda a, b: a and b)
+    bnot = never = staticmethod(operator.not_)
+    total = staticmethod(lambda amounts, everyone: whole(sum(amounts)))
 
     @staticmethod
     def linear(terms):
@@ -87,42 +94,6 @@ class _Concrete:
         for sign, value in terms:
             acc = acc + value if sign > 0 else acc - value
         return whole(acc)
-
-    @staticmethod
-    def sub(a, b):
-        return whole(a - b)
-
-    @staticmethod
-    def mul(a, b):
-        return whole(a * b)
-
-    @staticmethod
-    def extreme(op, values):
-        return min(values) if op == "min" else max(values)
-
-    @staticmethod
-    def compare(op, a, b):
-        return _COMPARE[op](a, b)
-
-    @staticmethod
-    def select(c, t, o):
-        return t if c else o
-
-    @staticmethod
-    def band(a, b):
-        return a and b
-
-    @staticmethod
-    def bnot(a):
-        return not a
-
-    @staticmethod
-    def never(c):
-        return not c
-
-    @staticmethod
-    def total(amounts, everyone):
-        return whole(sum(amounts))
 
     def cut(self, step, amounts, excess):
         return cut(self, amounts, excess)
