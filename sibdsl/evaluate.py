@@ -35,25 +35,22 @@ def rounded_text(raw, mode: str) -> str:
     return f"exact {to_decimal(raw, 6)}, rounded {mode}"
 
 
+_STEP_TEXT = {
+    K.FLOOR: "raised to the floor of {level}",
+    K.CAP: "limited to {level}",
+    K.TOTAL_FLOOR: "the total is raised to the floor of {level}",
+    K.PERIOD_CAP: "at most {level} in period {step.period_name}",
+    K.PARTICIPANT_CAP: "at most {level} for {step.scale} participants",
+    K.TOTAL_GATE: "the part above {level} is not paid",
+    K.TOTAL_CAP: "the total is limited to {level}",
+    K.RETURN_LIMIT: "{step.investor} receives at most {limit} ({step.basis})",
+}
+
+
 def step_text(step: Step, level, currency: str) -> str:
     """What a floor, a cap or a cut says in the audit trail of a line it changed."""
-    def text(value) -> str:
-        return format_amount(exact(value), currency)
-    if step.kind is K.FLOOR:
-        return f"raised to the floor of {text(level)}"
-    if step.kind is K.CAP:
-        return f"limited to {text(level)}"
-    if step.kind is K.TOTAL_FLOOR:
-        return f"the total is raised to the floor of {text(level)}"
-    if step.kind is K.PERIOD_CAP:
-        return f"at most {text(level)} in period {step.period_name}"
-    if step.kind is K.PARTICIPANT_CAP:
-        return f"at most {text(level)} for {step.scale} participants"
-    if step.kind is K.TOTAL_GATE:
-        return f"the part above {text(level)} is not paid"
-    if step.kind is K.RETURN_LIMIT:
-        return f"{step.investor} receives at most {text(step.limit)} ({step.basis})"
-    return f"the total is limited to {text(level)}"
+    limit = format_amount(exact(step.limit), currency) if step.limit is not None else ""
+    return _STEP_TEXT[step.kind].format(step=step, level=format_amount(exact(level), currency), limit=limit)
 
 
 class _Concrete:

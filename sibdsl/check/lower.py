@@ -116,6 +116,11 @@ class Lower:
         """The declarations of a syntax class, in source order."""
         return [i for i in self.tree.items if isinstance(i, kind)]
 
+    def per_series(self, options: dict) -> str | None:
+        """The series of a declaration's `per SERIES` option, if it has one that exists."""
+        ident = options["per"].value if "per" in options else None
+        return ident.name if ident is not None and self.lookup(ident, ("series",), "period series") else None
+
     def declared(self, kind: str):
         """(name, entry) for every declared name of a kind (party, series, measure, …), in source order."""
         return [(name, entry) for name, entry in self.names.items() if entry.kind == kind]
@@ -209,11 +214,7 @@ class Lower:
                            f"types are: {', '.join(MEASURE_TYPES)}")
                 kind = NUMBER
             options = self.options(node.options, node)
-            series = None
-            if "per" in options:
-                ident = options["per"].value
-                if self.lookup(ident, ("series",), "period series"):
-                    series = ident.name
+            series = self.per_series(options)
             ty = Type(kind, self.currency if kind == MONEY else None, series)
             better = None
             if "better" in options:
@@ -329,11 +330,7 @@ class Lower:
         for name, entry in self.declared("payment"):
             node: s.Payment = entry.node
             options = self.options(node.options, node)
-            series = None
-            if "per" in options:
-                ident = options["per"].value
-                if self.lookup(ident, ("series",), "period series"):
-                    series = ident.name
+            series = self.per_series(options)
             expr = self.money(node.expr, f"the payment `{name}`", series)
             payer = recipient = ""
             if "from" not in options or "to" not in options:
