@@ -381,6 +381,10 @@ def test_a_flat_sum_of_5000_terms_evaluates_vectorises_and_encodes():
     assert [Fraction(ln.amount) for ln in compile_contract(contract).evaluate(row).lines] == [expected]
     assert_same(contract, [row])
     assert_z3_same(contract, [row])
+    from sibdsl.render.words import Words
+
+    text = Words(contract, "en").expr(expr)  # the document reads it too, without recursion
+    assert text.count(" plus ") == 4999 and text.endswith("SEK\xa04,999")  # a no-break space
 
 
 # ---------------------------------------------------------------- readers of the program
