@@ -382,3 +382,10 @@ def test_the_hint_for_a_name_used_many_times_is_worked_out_once(monkeypatch):
                               + "".join(f"define d{i} = savigns * {i}\n" for i in range(50)))
     hints = {d.hint for d in diagnostics if d.code == "E201"}
     assert hints == {"did you mean `savings`?"} and calls == ["savigns"]
+
+
+@pytest.mark.parametrize("unit", ["kr", "kronor", "Kr"])
+def test_kronor_written_the_swedish_way_get_the_amount_back_in_the_contracts_currency(unit):
+    _, diagnostics = contract(f"payment p = 5 000 {unit} from city to fund\n")
+    (d,) = [d for d in diagnostics if d.code == "E207"]
+    assert d.hint == "write kronor as the contract's currency code: `5 000 SEK`"
