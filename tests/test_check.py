@@ -132,7 +132,7 @@ CASES = [
     pytest.param(
         'payment p = 1 kronor from city to fund',
         [
-            'test.sib:7:15: error[E207]: unknown unit `kronor` (hint: write the whole amount in SEK, e.g. `10 000 000 SEK` (there are no million or thousand suffixes))',
+            "test.sib:7:15: error[E207]: unknown unit `kronor` (hint: write kronor as the contract's currency code: `1 SEK`)",
         ],
         id='unknown_unit',
     ),
@@ -331,7 +331,7 @@ def test_unnamed_clauses_get_stable_names_and_headings():
 
 
 @pytest.mark.parametrize("unit, hint", [
-    ("kronor", "write the whole amount in SEK, e.g. `10 000 000 SEK` (there are no million or thousand suffixes)"),
+    ("kronor", "write kronor as the contract's currency code: `10 SEK`"),
     ("MSEK", "write the whole amount in SEK, e.g. `10 000 000 SEK` (there are no million or thousand suffixes)"),
     ("Sek", "currency codes are written in capitals: `SEK`"),
     ("procent", "write percentages with `%`, e.g. `40 %`"),
