@@ -72,7 +72,7 @@ class _Concrete:
     def expr(self, step: Step, which: str, guard=None):
         if guard is False:  # not read: the guard says the step does not use it here
             return 0
-        return self.ev._fns[id(step), which](self.ctx)
+        return (self.ev._amount if which == "amount" else self.ev._condition)[id(step)](self.ctx)
 
     # the arithmetic of exact Python numbers (a whole value stays an int: values.whole)
     const = staticmethod(lambda value: value if isinstance(value, bool) else whole(value))
@@ -152,13 +152,14 @@ class Evaluator:
             fns = [(p, comp.var(name, {series: p} if series else None)) for p in periods]
             self._defs.append((name, fns))
             self._prelude += [((name, p), fn) for p, fn in fns if fn not in comp.folded]
-        self._fns: dict[tuple[int, str], Callable] = {}
+        self._amount: dict[int, Callable] = {}  # id(step) → the closure of what it reads
+        self._condition: dict[int, Callable] = {}
         for step in self.program.steps:
             period = dict(step.period)
             if step.amount is not None:
-                self._fns[id(step), "amount"] = comp.compile(step.amount, period)
+                self._amount[id(step)] = comp.compile(step.amount, period)
             if step.condition is not None:
-                self._fns[id(step), "condition"] = comp.compile(step.condition, period)
+                self._condition[id(step)] = comp.compile(step.condition, period)
         self.guarantees = [(g, comp.compile(g.expr), comp.compile(g.when) if g.when else None)
                            for g in contract.guarantees]
         allowed: dict[str, Fraction] = {}

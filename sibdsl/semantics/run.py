@@ -100,13 +100,8 @@ def run(program: Program, b: Backend) -> Run:
     nlines = 0  # lines that exist so far (a top-up line exists from its step on)
     for step in program.steps:
         kind = step.kind
-        if kind.cuts:
-            done = _cut_step(b, step, amounts, nlines, keep)
-            if keep:
-                values.append(done)
-            continue
         i = step.line
-        before, condition = amounts[i], None
+        before, condition = (amounts[i] if i is not None else None), None
         if kind is K.COMPUTE:
             level = b.expr(step, "amount")  # the formula's exact value, for the audit trail
             after = b.round(level)
@@ -122,8 +117,7 @@ def run(program: Program, b: Backend) -> Run:
         elif kind is K.CAP:
             level = b.round(b.expr(step, "amount"))
             acted, after = b.compare(">", before, level), b.extreme("min", [before, level])
-        else:  # a floor on the total: its top-up line
-            assert kind is K.TOTAL_FLOOR, kind
+        elif kind is K.TOTAL_FLOOR:  # its top-up line
             lines = amounts[:nlines] if b.after is not None else None
             condition = when = b.TRUE if step.condition is None else b.expr(step, "condition")
             level = b.round(b.expr(step, "amount", guard=when))
@@ -132,6 +126,11 @@ def run(program: Program, b: Backend) -> Run:
             before, after, nlines = b.ZERO, b.select(when, b.extreme("max", [shortfall, b.ZERO]), b.ZERO), i + 1
             if b.after is not None:
                 b.after(step, {"lines": lines, "low": level, "when": when})
+        else:  # the steps that cut
+            done = _cut_step(b, step, amounts, nlines, keep)
+            if keep:
+                values.append(done)
+            continue
         amounts[i] = after
         b.trace(step, i, before, after, acted, level)
         if kind is not K.COMPUTE and b.event is not None:  # a gate is told its condition too
