@@ -7,6 +7,7 @@ equality, so two trees of the same text laid out differently compare equal.
 from __future__ import annotations
 
 import datetime
+import functools
 from decimal import Decimal
 
 import attrs
@@ -17,6 +18,30 @@ from .source import NO_SPAN, Span
 
 def _span():
     return attrs.field(default=NO_SPAN, eq=False, repr=False, kw_only=True)
+
+
+def walk(*roots):
+    """Every node below the roots, each in pre-order (a node, then its fields in declaration order,
+    a tuple's items in order), without recursion: the one walk over syntax trees, however deep."""
+    stack = list(reversed(roots))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            stack.extend(reversed(item))
+            continue
+        fields = _fields_of(type(item))
+        if fields is None:  # a value: a string, a number, a date, a span
+            continue
+        yield item
+        stack.extend(getattr(item, name) for name in fields)
+
+
+@functools.cache
+def _fields_of(cls: type) -> tuple[str, ...] | None:
+    """The fields of a node class that take part in equality (spans do not), last first."""
+    if not attrs.has(cls) or cls is Span:
+        return None
+    return tuple(f.name for f in reversed(attrs.fields(cls)) if f.eq)
 
 
 @node

@@ -134,24 +134,7 @@ def declaration_of(item) -> tuple[str, s.Ident | None, s.Text | None]:
 def definition_refs(node: s.Define | s.Baseline) -> list[str]:
     """The names a definition's formulas refer to, in the order the checker meets them."""
     roots = [node.expr] + [o.value.rate for o in getattr(node, "options", ()) if o.key == "indexed"]
-    names, stack = [], roots[::-1]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, s.Ref):
-            names.append(e.name)
-        elif isinstance(e, s.Binary):
-            stack += (e.right, e.left)
-        elif isinstance(e, s.Unary):
-            stack.append(e.operand)
-        elif isinstance(e, s.If):
-            stack += (e.otherwise, e.then, e.cond)
-        elif isinstance(e, s.Call):
-            stack += e.args[::-1]
-        elif isinstance(e, s.Tiers):
-            stack += [x for row in e.rows[::-1] for x in (row.value, row.threshold)] + [e.below, e.subject]
-        elif isinstance(e, s.Interpolate):
-            stack += [x for point in e.points[::-1] for x in (point.y, point.x)] + [e.subject]
-    return names
+    return [e.name for e in s.walk(*roots) if isinstance(e, s.Ref)]
 
 
 def kind_hint(kind: str, wanted: str) -> str:
