@@ -120,7 +120,8 @@ def test_the_page_shows_the_workbooks_the_examples_use():
     assert len(RUN_EXAMPLES) >= 4 and {kind for _l, kind, _c, _o in RUN_EXAMPLES} == {"sh", "python"}
 
 
-@pytest.mark.parametrize("line, kind, code, output", RUN_EXAMPLES, ids=[f"api.md:{e[0]}" for e in RUN_EXAMPLES])
+@pytest.mark.parametrize("line, kind, code, output", RUN_EXAMPLES,
+                         ids=[f"api.md:{e[0]}" for e in RUN_EXAMPLES])
 def test_run_example(server, tmp_path, line, kind, code, output):
     import io
     import subprocess

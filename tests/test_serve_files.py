@@ -56,7 +56,8 @@ GOOD = [["measure", "value"], ["actual_costs", 49_000_000], ["reference_costs", 
 def test_an_xlsx_outcome_file_settles_like_the_same_values_in_json(server):
     status, by_json = server.post("/v1/eval", {"contract": "norrkoping", "outcomes": NORRKOPING_OUTCOMES})
     assert status == 200, by_json
-    status, by_xlsx = server.post("/v1/eval", {"contract": "norrkoping", "outcomes_xlsx": b64(workbook(GOOD))})
+    status, by_xlsx = server.post("/v1/eval", {"contract": "norrkoping",
+                                               "outcomes_xlsx": b64(workbook(GOOD))})
     assert status == 200, by_xlsx
     assert by_xlsx["settlement"]["total"] == by_json["settlement"]["total"] == "11000000"
     assert by_xlsx["settlement"]["lines"] == by_json["settlement"]["lines"]
@@ -98,6 +99,7 @@ def test_bad_uploads_are_coded_diagnostics(server, extra, status, code):
     got, body = server.post("/v1/eval", {"contract": "norrkoping", **extra})
     assert (got, codes(body)[0]) == (status, code), body
     assert body["diagnostics"][0]["hint"]
+    assert "sibc-upload" not in json.dumps(body), "the temporary file is never named"
 
 
 def test_a_zip_bomb_upload_is_refused_before_it_is_unpacked(server):
@@ -107,6 +109,7 @@ def test_a_zip_bomb_upload_is_refused_before_it_is_unpacked(server):
     assert out.tell() < api.MAX_REQUEST_BYTES * 3 // 4
     status, body = server.post("/v1/eval", {"contract": "norrkoping", "outcomes_xlsx": b64(out.getvalue())})
     assert status == 422 and codes(body) == ["E501"] and "unpacks to" in body["diagnostics"][0]["message"]
+    assert body["diagnostics"][0]["file"] == "outcomes.xlsx" and "sibc-upload" not in json.dumps(body)
 
 
 def read_workbook(data: bytes):

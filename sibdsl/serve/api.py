@@ -365,7 +365,8 @@ def _outcomes(loaded: Loaded, request: dict, *, required: bool = True):
     given = [k for k in ("outcomes", "outcomes_csv", "outcomes_xlsx") if request.get(k) is not None]
     if len(given) > 1:
         raise bad_request(f"send the outcomes once: `{given[0]}` or `{given[1]}`, not both",
-                          "an object (`outcomes`), a CSV text (`outcomes_csv`) or a workbook (`outcomes_xlsx`)")
+                          "an object (`outcomes`), a CSV text (`outcomes_csv`) "
+                          "or a workbook (`outcomes_xlsx`)")
     if "outcomes_xlsx" in request:
         return _xlsx_outcomes(loaded, request["outcomes_xlsx"], request.get("outcomes_filename"))
     if "outcomes_csv" in request:
@@ -478,7 +479,8 @@ def settlement_file(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
     _choice(request, "explain", (None, "sv", "en"), None)
     settlement = _settle(loaded, _outcomes(loaded, request))
     if settlement.diagnostics:
-        raise ApiError(422, diagnostics_json(settlement.diagnostics), contract=loaded.name, version=loaded.version)
+        raise ApiError(422, diagnostics_json(settlement.diagnostics), contract=loaded.name,
+                       version=loaded.version)
     stream = io.BytesIO()
     settlement_xlsx(settlement, stream)
     return stream.getvalue(), XLSX_TYPE, f"{_stem(loaded)}.settlement.xlsx"
@@ -586,8 +588,8 @@ def test(ws: Workspace, request: dict) -> tuple[int, dict]:
                  "passed": passed, "failed": len(results) - passed, **data}
 
 
-RENDER_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8", "pdf": "application/pdf",
-                "docx": DOCX_TYPE}
+RENDER_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
+                "pdf": "application/pdf", "docx": DOCX_TYPE}
 #: formats a browser should save rather than show
 DOWNLOADS = {"application/pdf", DOCX_TYPE, XLSX_TYPE}
 

@@ -47,7 +47,8 @@ def _file(data: bytes, media: str, filename: str) -> Response:
     """A document or workbook: saved by a browser (attachment) unless it is a page to show."""
     disposition = "attachment" if media in api.DOWNLOADS else "inline"
     return Response(data, media_type=media, headers={
-        "Content-Security-Policy": DOCUMENT_CSP, "Content-Disposition": f'{disposition}; filename="{filename}"'})
+        "Content-Security-Policy": DOCUMENT_CSP,
+        "Content-Disposition": f'{disposition}; filename="{filename}"'})
 
 
 class Guard:

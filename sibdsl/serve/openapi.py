@@ -21,9 +21,11 @@ _OUTCOMES = {
     "outcomes_xlsx": {"type": "string", "contentEncoding": "base64",
                       "contentMediaType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                       "description": "instead of `outcomes`: an .xlsx outcome workbook, its bytes in base64; "
-                      "the first sheet is read as `sibc eval` reads it, and problems name the cell (Utfall!B3)"},
+                      "the first sheet is read as `sibc eval` reads it, and problems name the cell "
+                      "(Utfall!B3)"},
     "outcomes_filename": {"type": "string", "pattern": "^[^/\\\\]{1,100}\\.xlsx$",
-                          "description": "the workbook's file name, used only in diagnostics (default outcomes.xlsx)"},
+                          "description": "the workbook's file name, used only in diagnostics "
+                          "(default outcomes.xlsx)"},
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
