@@ -61,6 +61,9 @@ def test_an_xlsx_outcome_file_settles_like_the_same_values_in_json(server):
     assert status == 200, by_xlsx
     assert by_xlsx["settlement"]["total"] == by_json["settlement"]["total"] == "11000000"
     assert by_xlsx["settlement"]["lines"] == by_json["settlement"]["lines"]
+    # what the workbook was read as, written as an outcome .json file writes it
+    assert by_xlsx["outcomes"] == {"actual_costs": "49000000 SEK", "reference_costs": "61000000 SEK",
+                                   "school_improved": True, "completed": True}
     # base64 as `base64` (76-column lines) writes it: the line breaks are not part of the data
     wrapped = base64.encodebytes(workbook(GOOD)).decode("ascii")
     assert "\n" in wrapped
@@ -183,6 +186,18 @@ def test_openapi_describes_the_files(server):
     assert properties["outcomes_xlsx"]["contentEncoding"] == "base64"
     assert properties["format"]["enum"] == ["json", "xlsx"]
     assert XLSX in evaluate["responses"]["200"]["content"]
+    answer = evaluate["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+    assert {"settlement", "diagnostics", "outcomes"} <= set(answer)
     render = doc["paths"]["/v1/render"]["post"]
     assert DOCX in render["responses"]["200"]["content"]
     assert "docx" in render["requestBody"]["content"]["application/json"]["schema"]["properties"]["format"]["enum"]
+
+
+@pytest.mark.parametrize("name", ["norrkoping", "nyc_rikers", "peterborough"])
+def test_the_outcomes_written_back_settle_the_same(server, name):
+    published = json.loads((CONTRACTS / f"{name}.outcomes.json").read_text(encoding="utf-8"))
+    status, first = server.post("/v1/eval", {"contract": name, "outcomes": published})
+    assert status == 200, first
+    status, again = server.post("/v1/eval", {"contract": name, "outcomes": first["outcomes"]})
+    assert status == 200 and again["settlement"] == first["settlement"] and again["outcomes"] == first["outcomes"]
+    assert set(first["outcomes"]) == {k for k in published if not k.startswith("_")}

@@ -271,6 +271,31 @@ def _plain(value):
     return str(value)
 
 
+def outcome_file(contract, outcomes: dict) -> dict:
+    """The validated outcomes written back as an outcome .json file holds them (docs/outcomes.md):
+    amounts with the currency, shares as percentages, dates as YYYY-MM-DD, exact decimal strings.
+    What a CSV or a workbook was read as, e.g. to fill the studio's form with it."""
+    import datetime
+
+    from ..units import MONEY, SHARE
+
+    def one(kind: str, value):
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: one(kind, v) for k, v in value.items()}
+        if kind == MONEY:
+            return f"{_number(Fraction(value))} {contract.currency}"
+        if kind == SHARE:
+            return f"{_number(Fraction(value) * 100)} %"
+        return _number(Fraction(value))
+
+    return {name: one(contract.measures[name].ty.kind, value) for name, value in outcomes.items()
+            if name in contract.measures}
+
+
 def describe(contract) -> dict:
     """What a form needs: the measures with their types, units, periods and bounds; the payments."""
     measures = []
@@ -457,9 +482,11 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
     explain = _choice(request, "explain", (None, "sv", "en"), None)
     if _choice(request, "format", ("json", "xlsx"), "json") == "xlsx":
         raise bad_request("a workbook is a file: ask POST /v1/eval over HTTP for it")  # app.py answers it
-    settlement = _settle(loaded, _outcomes(loaded, request))
+    outcomes = _outcomes(loaded, request)
+    settlement = _settle(loaded, outcomes)
     body = {"ok": not settlement.diagnostics, "contract": loaded.name, "version": loaded.version,
-            "settlement": settlement_json(settlement), "diagnostics": diagnostics_json(settlement.diagnostics)}
+            "settlement": settlement_json(settlement), "diagnostics": diagnostics_json(settlement.diagnostics),
+            "outcomes": outcome_file(loaded.contract, outcomes)}
     if explain:
         from ..explain_text import explain_settlement
 

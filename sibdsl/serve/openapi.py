@@ -115,7 +115,9 @@ def document(version: str) -> dict:
                                         "xlsx: the settlement as a workbook (as `sibc eval --format xlsx`), "
                                         "sent as an attachment NAME.settlement.xlsx"}}, ["contract"],
                             _result(settlement={"$ref": "#/components/schemas/Settlement"}, diagnostics=diagnostics,
-                                    explanation={"type": "string"}),
+                                    explanation={"type": "string"}, outcomes={
+                                        "type": "object", "description": "the outcomes as they were read, "
+                                        "written as an outcome .json file holds them"}),
                             files={XLSX: {"schema": {"type": "string", "contentEncoding": "binary"}}}),
             "/v1/curve": _op("the total as one measure varies, the others held at `outcomes`",
                              {"contract": _REF, **_OUTCOMES, "measure": {"type": "string"},

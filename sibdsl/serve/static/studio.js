@@ -424,8 +424,13 @@ async function settle() {
   if (!state.summary) return;
   const seq = ++state.evalSeq;
   const body = {contract: draft(), explain: state.lang, ...outcomesBody()};
+  const fromFile = state.xlsx !== null || state.csv !== null;
   const {status, data} = await call("/v1/eval", body);
   if (seq !== state.evalSeq || status === 0) return;
+  if (fromFile && data.outcomes) {  // the form shows what the file was read as
+    for (const field of $("outcomes").querySelectorAll("[data-measure]")) field.value = "";
+    setFormValues(data.outcomes, false);
+  }
   markInvalid(data.diagnostics || []);
   if (data.settlement) renderSettlement(data.settlement, data.diagnostics || [], data.explanation);
   else renderProblems($("settlement"), data.diagnostics || []);
