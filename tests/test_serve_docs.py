@@ -87,6 +87,8 @@ def test_example(server, line, request_text, answer, status):
 # docs/api.md's ```sh test and ```python test blocks are run as written (the port changed to the
 # test server's) in a folder holding the workbooks the page describes; a ```json output block
 # after one is compared with what it prints, and a `# → FILE` line names the file it must save.
+# A Python block is also marked `sketch`, so that tests/test_docs_examples.py, which runs every
+# Python block of the docs from the repository root, only compiles it: it needs the server here.
 WORKBOOKS = {
     "utfall.xlsx": [["measure", "value"], ["actual_costs", 49_000_000], ["reference_costs", "61 000 000 SEK"],
                     ["school_improved", True], ["completed", "ja"]],
@@ -100,7 +102,9 @@ def run_examples() -> list[tuple[int, str, str, str | None]]:
     found = list(_FENCE.finditer(text)) + [None]
     out = []
     for block, after in itertools.pairwise(found):
-        if block.group(1) in ("sh", "python") and block.group(2).split() == ["test"]:
+        options = block.group(2).split()
+        if block.group(1) in ("sh", "python") and "test" in options and \
+                (block.group(1) == "sh" or "sketch" in options):
             output = after.group(3) if after is not None and after.group(1) == "json" \
                 and after.group(2).split() == ["output"] else None
             out.append((text.count("\n", 0, block.start()) + 1, block.group(1), block.group(3), output))
