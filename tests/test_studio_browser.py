@@ -357,3 +357,82 @@ def test_pdf_download(studio, browser, tmp_path):
 
     text = PdfReader(str(target)).pages[0].extract_text()
     assert "Norrköping" in text
+
+
+def _workbook(path: Path, rows, title: str = "Utfall") -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_an_xlsx_outcome_file_in_and_the_settlement_workbook_out(studio, browser, tmp_path):
+    import openpyxl
+
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    wait(driver, lambda d: total(d) == "4,000,000\u00a0SEK")
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    upload = driver.find_element(By.ID, "upload")
+
+    # a workbook as Excel writes it: numbers as numbers, yes/no as a boolean and as text
+    measured = _workbook(tmp_path / "mätning 2018.xlsx", [
+        ["measure", "value"], ["actual_costs", 49_000_000], ["reference_costs", 61_000_000],
+        ["school_improved", True], ["completed", "ja"]])
+    upload.send_keys(str(measured))
+    wait(driver, lambda d: total(d) == "11,000,000\u00a0SEK")
+    assert driver.find_element(By.ID, "outcomes-source").text == "The outcomes are read from mätning 2018.xlsx"
+    # the form shows what the workbook was read as
+    assert field(driver, "actual_costs").get_attribute("value") == "49,000,000"
+    assert field(driver, "reference_costs").get_attribute("value") == "61,000,000"
+
+    # the settlement of the uploaded file, as a workbook named after the contract
+    driver.find_element(By.ID, "download-xlsx").click()
+    target = tmp_path / "norrkoping.settlement.xlsx"
+    wait(driver, lambda d: target.exists() and target.stat().st_size > 1000, timeout=60)
+    book = openpyxl.load_workbook(target, data_only=True)
+    assert book.sheetnames == ["Settlement", "Parties", "Audit trail"]
+    rows = list(book["Settlement"].iter_rows(values_only=True))
+    assert rows[-1][0] == "total" and rows[-1][6] == 11_000_000
+    assert sum(r[6] for r in rows[1:-1]) == 11_000_000
+
+    # a workbook with a bad cell: the problem names the sheet and the cell, as `sibc eval` does
+    bad = _workbook(tmp_path / "bad.xlsx", [["measure", "value"], ["actual_costs", "lots"]], title="Mätning")
+    upload.send_keys(str(bad))
+    problem = wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, '#settlement [data-code="E504"]')))
+    assert "Mätning!B2" in problem.text and "lots" in problem.text
+    # no workbook of a settlement that cannot be made: the diagnostics instead, no file
+    driver.find_element(By.ID, "download-xlsx").click()
+    wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, '#settlement [data-code="E504"]')))
+    assert sorted(p.name for p in tmp_path.glob("*.xlsx")) == ["bad.xlsx", "mätning 2018.xlsx",
+                                                                "norrkoping.settlement.xlsx"]
+
+    # editing the form settles the form's values again, not the file's
+    costs = field(driver, "actual_costs")
+    costs.clear()
+    costs.send_keys("45,000,000")
+    wait(driver, lambda d: d.find_elements(By.ID, "total") and total(d) == "12,000,000\u00a0SEK")
+    assert not driver.find_elements(By.ID, "outcomes-source")
+
+
+def test_docx_download(studio, browser, tmp_path):
+    import docx
+
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    driver.find_element(By.CSS_SELECTOR, '[data-tab="document"]').click()
+    assert driver.find_element(By.ID, "download-docx").text == "Download Word (DOCX)"
+    Select(driver.find_element(By.CSS_SELECTOR, '#preview-form select[name="lang"]')).select_by_value("sv")
+    driver.find_element(By.ID, "download-docx").click()
+    target = tmp_path / "norrkoping.sv.docx"
+    wait(driver, lambda d: target.exists() and target.stat().st_size > 1000, timeout=60)
+    document = docx.Document(str(target))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert text.startswith("Socialt utfallskontrakt – Norrköping") and "SE-NKPG-SIB-2016" in text
+    assert document.tables, "the payment table is a Word table"

@@ -271,6 +271,31 @@ def _plain(value):
     return str(value)
 
 
+def outcome_file(contract, outcomes: dict) -> dict:
+    """The validated outcomes written back as an outcome .json file holds them (docs/outcomes.md):
+    amounts with the currency, shares as percentages, dates as YYYY-MM-DD, exact decimal strings.
+    What a CSV or a workbook was read as, e.g. to fill the studio's form with it."""
+    import datetime
+
+    from ..units import MONEY, SHARE
+
+    def one(kind: str, value):
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: one(kind, v) for k, v in value.items()}
+        if kind == MONEY:
+            return f"{_number(Fraction(value))} {contract.currency}"
+        if kind == SHARE:
+            return f"{_number(Fraction(value) * 100)} %"
+        return _number(Fraction(value))
+
+    return {name: one(contract.measures[name].ty.kind, value) for name, value in outcomes.items()
+            if name in contract.measures}
+
+
 def describe(contract) -> dict:
     """What a form needs: the measures with their types, units, periods and bounds; the payments."""
     measures = []
@@ -362,6 +387,13 @@ def _outcomes(loaded: Loaded, request: dict, *, required: bool = True):
     or `outcomes_csv` (the text of an outcome .csv file). 422 with E5xx diagnostics."""
     from ..outcomes import load_outcomes
 
+    given = [k for k in ("outcomes", "outcomes_csv", "outcomes_xlsx") if request.get(k) is not None]
+    if len(given) > 1:
+        raise bad_request(f"send the outcomes once: `{given[0]}` or `{given[1]}`, not both",
+                          "an object (`outcomes`), a CSV text (`outcomes_csv`) "
+                          "or a workbook (`outcomes_xlsx`)")
+    if "outcomes_xlsx" in request:
+        return _xlsx_outcomes(loaded, request["outcomes_xlsx"], request.get("outcomes_filename"))
     if "outcomes_csv" in request:
         text, name = request["outcomes_csv"], "outcomes.csv"
         if not isinstance(text, str):
@@ -377,6 +409,58 @@ def _outcomes(loaded: Loaded, request: dict, *, required: bool = True):
         return load_outcomes(loaded.contract, text=text, name=name)
     except SibError as err:
         raise ApiError(422, diagnostics_json(err.diagnostics)) from None
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+UPLOAD_NAME_RE = re.compile(r"^[^/\\\x00-\x1f]{1,100}\.xlsx$", re.IGNORECASE)
+
+
+def _xlsx_outcomes(loaded: Loaded, data: object, filename: object):
+    """An uploaded workbook (`outcomes_xlsx`, base64) read as `sibc eval` reads an .xlsx outcome
+    file: the first sheet, and diagnostics that name the cell (`Utfall!B3: …`). The bytes go to a
+    private temporary file, removed at once; the diagnostics name the upload, never that file."""
+    import base64
+    import binascii
+    import tempfile
+
+    from ..outcomes import load_outcomes
+
+    if not isinstance(data, str):
+        raise bad_request("`outcomes_xlsx` must be the workbook's bytes in base64, as a string",
+                          'e.g. "outcomes_xlsx": "UEsDBBQABgAI…" (base64 of the .xlsx file)')
+    if filename is None:
+        filename = "outcomes.xlsx"
+    if not isinstance(filename, str) or not UPLOAD_NAME_RE.match(filename) or filename.strip() != filename:
+        raise bad_request("`outcomes_filename` must be a file name ending in .xlsx, without a folder",
+                          'e.g. "outcomes_filename": "utfall-2024.xlsx"; it is only used in diagnostics')
+    try:
+        raw = base64.b64decode("".join(data.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise bad_request("`outcomes_xlsx` is not base64", "encode the file's bytes as standard base64 "
+                          "(RFC 4648, with + and /), e.g. `base64 -w0 utfall.xlsx`") from None
+    if not raw.startswith(b"PK\x03\x04"):
+        raise ApiError(422, [problem("E001", f"cannot read {filename}: it is not an Excel workbook (.xlsx)",
+                                     "save it from Excel or LibreOffice as .xlsx, or send a CSV as "
+                                     "`outcomes_csv`", where=filename)])
+    with tempfile.TemporaryDirectory(prefix="sibc-upload-") as folder:
+        path = Path(folder) / "upload.xlsx"
+        path.write_bytes(raw)
+        try:
+            return load_outcomes(loaded.contract, path)
+        except SibError as err:
+            raise ApiError(422, _renamed(diagnostics_json(err.diagnostics), str(path), filename)) from None
+
+
+def _renamed(value, old: str, new: str):
+    """`value` (decoded JSON) with every occurrence of the temporary path replaced by the upload's name."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [_renamed(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: _renamed(v, old, new) for k, v in value.items()}
+    return value
 
 
 def _settle(loaded: Loaded, outcomes):
@@ -396,14 +480,41 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
     loaded = ws.load(request.get("contract"))
     loaded.require()
     explain = _choice(request, "explain", (None, "sv", "en"), None)
-    settlement = _settle(loaded, _outcomes(loaded, request))
+    if _choice(request, "format", ("json", "xlsx"), "json") == "xlsx":
+        raise bad_request("a workbook is a file: ask POST /v1/eval over HTTP for it")  # app.py answers it
+    outcomes = _outcomes(loaded, request)
+    settlement = _settle(loaded, outcomes)
     body = {"ok": not settlement.diagnostics, "contract": loaded.name, "version": loaded.version,
-            "settlement": settlement_json(settlement), "diagnostics": diagnostics_json(settlement.diagnostics)}
+            "settlement": settlement_json(settlement), "diagnostics": diagnostics_json(settlement.diagnostics),
+            "outcomes": outcome_file(loaded.contract, outcomes)}
     if explain:
         from ..explain_text import explain_settlement
 
         body["explanation"] = explain_settlement(loaded.contract, settlement, explain)
     return (200 if not settlement.diagnostics else 422), body
+
+
+def settlement_file(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
+    """(workbook, content type, file name) for POST /v1/eval with "format": "xlsx": the workbook of
+    `sibc eval --format xlsx`. A settlement with errors is refused (422), as JSON, not half-written."""
+    import io
+
+    from ..report import settlement_xlsx
+
+    loaded = ws.load(request.get("contract"))
+    loaded.require()
+    _choice(request, "explain", (None, "sv", "en"), None)
+    settlement = _settle(loaded, _outcomes(loaded, request))
+    if settlement.diagnostics:
+        raise ApiError(422, diagnostics_json(settlement.diagnostics), contract=loaded.name,
+                       version=loaded.version)
+    stream = io.BytesIO()
+    settlement_xlsx(settlement, stream)
+    return stream.getvalue(), XLSX_TYPE, f"{_stem(loaded)}.settlement.xlsx"
+
+
+def _stem(loaded: Loaded) -> str:
+    return loaded.name.removesuffix(".sib").strip("<>") or "contract"
 
 
 def curve(ws: Workspace, request: dict) -> tuple[int, dict]:
@@ -504,7 +615,10 @@ def test(ws: Workspace, request: dict) -> tuple[int, dict]:
                  "passed": passed, "failed": len(results) - passed, **data}
 
 
-RENDER_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8", "pdf": "application/pdf"}
+RENDER_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
+                "pdf": "application/pdf", "docx": DOCX_TYPE}
+#: formats a browser should save rather than show
+DOWNLOADS = {"application/pdf", DOCX_TYPE, XLSX_TYPE}
 
 
 def render(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
@@ -521,8 +635,7 @@ def render(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
     if vary is not None and (not isinstance(vary, str) or vary not in contract.measures):
         raise bad_request(f"`vary`: the contract has no measure {json.dumps(vary)[:60]}")
     data = render_document(contract, loaded.text.encode("utf-8"), lang, fmt, path=loaded.name, vary=vary)
-    stem = loaded.name.removesuffix(".sib").strip("<>") or "contract"
-    return data, RENDER_TYPES[fmt], f"{stem}.{lang}.{fmt}"
+    return data, RENDER_TYPES[fmt], f"{_stem(loaded)}.{lang}.{fmt}"
 
 
 def diff(ws: Workspace, request: dict) -> tuple[int, dict]:

@@ -43,6 +43,14 @@ def _error(err: ApiError) -> JSONResponse:
     return _json(err.status, err.body(), {"WWW-Authenticate": "Bearer"} if err.status == 401 else None)
 
 
+def _file(data: bytes, media: str, filename: str) -> Response:
+    """A document or workbook: saved by a browser (attachment) unless it is a page to show."""
+    disposition = "attachment" if media in api.DOWNLOADS else "inline"
+    return Response(data, media_type=media, headers={
+        "Content-Security-Policy": DOCUMENT_CSP,
+        "Content-Disposition": f'{disposition}; filename="{filename}"'})
+
+
 class Guard:
     """Pure ASGI middleware: host, origin and token checks, the body-size limit, security headers."""
 
@@ -156,6 +164,8 @@ def create_app(folder: str | Path | None, *, studio: bool = False, token: str | 
         async def endpoint(request: Request) -> Response:
             try:
                 payload = await body_of(request)
+                if name == "eval" and payload.get("format") == "xlsx":
+                    return _file(*await run_in_threadpool(api.settlement_file, ws, payload))
                 status, body = await run_in_threadpool(function, ws, payload)
             except ApiError as err:
                 return _error(err)
@@ -171,9 +181,7 @@ def create_app(folder: str | Path | None, *, studio: bool = False, token: str | 
             data, media, filename = await run_in_threadpool(api.render, ws, payload)
         except ApiError as err:
             return _error(err)
-        disposition = "attachment" if media == "application/pdf" else "inline"
-        return Response(data, media_type=media, headers={
-            "Content-Security-Policy": DOCUMENT_CSP, "Content-Disposition": f'{disposition}; filename="{filename}"'})
+        return _file(data, media, filename)
 
     async def contracts(request: Request) -> Response:
         return _json(200, {"ok": True, "contracts": await run_in_threadpool(ws.names)})

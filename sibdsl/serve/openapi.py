@@ -18,12 +18,23 @@ _OUTCOMES = {
     "outcomes": {"type": "object", "description": "the measured values, as in an outcome .json file "
                  "(docs/outcomes.md): amounts as strings such as \"48 000 000 SEK\", booleans, per-period objects"},
     "outcomes_csv": {"type": "string", "description": "instead of `outcomes`: the text of an outcome .csv file"},
+    "outcomes_xlsx": {"type": "string", "contentEncoding": "base64",
+                      "contentMediaType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      "description": "instead of `outcomes`: an .xlsx outcome workbook, its bytes in base64; "
+                      "the first sheet is read as `sibc eval` reads it, and problems name the cell "
+                      "(Utfall!B3)"},
+    "outcomes_filename": {"type": "string", "pattern": "^[^/\\\\]{1,100}\\.xlsx$",
+                          "description": "the workbook's file name, used only in diagnostics "
+                          "(default outcomes.xlsx)"},
 }
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _op(summary: str, properties: dict, required: list[str], result: dict, *, budget: bool = False,
-        description: str = "") -> dict:
-    responses = {"200": {"description": "the result", "content": {"application/json": {"schema": result}}},
+        description: str = "", files: dict | None = None) -> dict:
+    responses = {"200": {"description": "the result", "content": {"application/json": {"schema": result},
+                                                                  **(files or {})}},
                  **_ERRORS}
     if budget:
         responses["503"] = {"$ref": "#/components/responses/Problem"}
@@ -99,9 +110,15 @@ def document(version: str) -> dict:
                              budget=True, description="200 also when the contract has errors: they are the answer "
                              "(`ok` false). `summary` lists the measures a form needs."),
             "/v1/eval": _op("settle a contract for measured outcomes (as `sibc eval --format json`)",
-                            {"contract": _REF, **_OUTCOMES, "explain": {"enum": ["sv", "en"]}}, ["contract"],
+                            {"contract": _REF, **_OUTCOMES, "explain": {"enum": ["sv", "en"]},
+                             "format": {"enum": ["json", "xlsx"], "default": "json", "description":
+                                        "xlsx: the settlement as a workbook (as `sibc eval --format xlsx`), "
+                                        "sent as an attachment NAME.settlement.xlsx"}}, ["contract"],
                             _result(settlement={"$ref": "#/components/schemas/Settlement"}, diagnostics=diagnostics,
-                                    explanation={"type": "string"})),
+                                    explanation={"type": "string"}, outcomes={
+                                        "type": "object", "description": "the outcomes as they were read, "
+                                        "written as an outcome .json file holds them"}),
+                            files={XLSX: {"schema": {"type": "string", "contentEncoding": "binary"}}}),
             "/v1/curve": _op("the total as one measure varies, the others held at `outcomes`",
                              {"contract": _REF, **_OUTCOMES, "measure": {"type": "string"},
                               "from": {"type": "string"}, "to": {"type": "string"},
@@ -118,10 +135,12 @@ def document(version: str) -> dict:
                 "summary": "the council document (as `sibc render`)",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["contract"], "properties": {
-                        "contract": _REF, "format": {"enum": ["html", "md", "pdf"], "default": "html"},
+                        "contract": _REF, "format": {"enum": ["html", "md", "pdf", "docx"], "default": "html",
+                                                      "description": "pdf and docx are sent as attachments, "
+                                                      "NAME.LANG.pdf or NAME.LANG.docx"},
                         "lang": {"enum": ["sv", "en"]}, "vary": {"type": "string"}}}}}},
                 "responses": {"200": {"description": "the document", "content": {
-                    "text/html": {}, "text/markdown": {}, "application/pdf": {}}}, **_ERRORS}}},
+                    "text/html": {}, "text/markdown": {}, "application/pdf": {}, DOCX: {}}}, **_ERRORS}}},
             "/v1/diff": _op("compare two drafts: clauses and money (as `sibc diff --format json`)",
                             {"old": _REF, "new": _REF, "grid": {"type": "integer", "minimum": 3,
                                                                "maximum": MAX_DIFF_GRID}},

@@ -86,7 +86,7 @@ def routes(ws: Workspace, *, token, body_of, read, error, document_csp: str, lan
             data, media, filename = await run_in_threadpool(api.render, ws, request_)
         except ApiError as err:
             return _problem_page(err, document_csp)
-        disposition = "attachment" if media == "application/pdf" else "inline"
+        disposition = "attachment" if media in api.DOWNLOADS else "inline"
         return Response(data, media_type=media, headers={"Content-Security-Policy": document_csp,
                                                          "Content-Disposition": f'{disposition}; filename="{filename}"'})
 

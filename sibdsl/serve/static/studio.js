@@ -9,9 +9,10 @@ const T = {
     ask_name: "Namn på kontraktet (bokstäver, siffror, _ och -):", bad_name: "Ogiltigt namn.", language: "Språk", problems: "Problem",
     close: "Stäng", tab_settlement: "Utfall och utbetalning", tab_curve: "Utbetalningskurva",
     tab_scenarios: "Scenarier", tab_verify: "Bevis", tab_diff: "Jämför", tab_document: "Dokument",
-    upload: "Läs in utfall (CSV eller JSON)", measure: "Mått", value: "Värde",
+    upload: "Läs in utfall (CSV, JSON eller Excel)", measure: "Mått", value: "Värde",
     run_scenarios: "Kör scenariotabellen", run_verify: "Bevisa egenskaperna", compare_with: "Jämför utkastet med",
-    compare: "Jämför", doc_lang: "Dokumentets språk", show_document: "Visa dokumentet", download_pdf: "Ladda ner PDF",
+    compare: "Jämför", doc_lang: "Dokumentets språk", show_document: "Visa dokumentet", download_pdf: "Ladda ner PDF", download_docx: "Ladda ner Word (DOCX)",
+    download_xlsx: "Ladda ner utbetalningen (Excel)",
     saved: "Sparat", unsaved: "Ändrat, inte sparat", saving: "Sparar…", checking: "Kontrollerar…",
     no_problems: "Inga problem", total: "Totalt", payment: "Betalning", period: "Period", from_to: "Från → till",
     due: "Förfaller", amount: "Belopp", returns: "Investerarnas avkastning", investor: "Investerare",
@@ -21,7 +22,7 @@ const T = {
     load_form: "Lägg in i formuläret", proved: "bevisad", violated: "bryts", unknownv: "okänd",
     same_meaning: "Utkasten betyder samma sak.", clauses_changed: "Ändrade klausuler", money: "Pengar",
     differs_at: "skiljer sig i", of: "av", largest_increase: "största ökning", largest_decrease: "största minskning",
-    saved_version: "den sparade versionen", xlsx: "Spara kalkylbladet som CSV UTF-8 och läs in det.",
+    saved_version: "den sparade versionen", loaded_file: "Utfallen läses från",
     conflict: "Filen har ändrats på disken sedan du öppnade den.", expected: "förväntat", actual: "faktiskt",
     running: "Kör…", settlement_of: "Utbetalning", unsaved_leave: "Du har osparade ändringar.",
     explained: "Så räknas utbetalningen, steg för steg",
@@ -32,9 +33,10 @@ const T = {
     ask_name: "Name of the contract (letters, digits, _ and -):", bad_name: "Not a valid name.", language: "Language", problems: "Problems",
     close: "Close", tab_settlement: "Outcomes and settlement", tab_curve: "Payout curve",
     tab_scenarios: "Scenarios", tab_verify: "Proofs", tab_diff: "Compare", tab_document: "Document",
-    upload: "Load outcomes (CSV or JSON)", measure: "Measure", value: "Value",
+    upload: "Load outcomes (CSV, JSON or Excel)", measure: "Measure", value: "Value",
     run_scenarios: "Run the scenario table", run_verify: "Prove the properties", compare_with: "Compare the draft with",
-    compare: "Compare", doc_lang: "Document language", show_document: "Show the document", download_pdf: "Download PDF",
+    compare: "Compare", doc_lang: "Document language", show_document: "Show the document", download_pdf: "Download PDF", download_docx: "Download Word (DOCX)",
+    download_xlsx: "Download the settlement (Excel)",
     saved: "Saved", unsaved: "Changed, not saved", saving: "Saving…", checking: "Checking…",
     no_problems: "No problems", total: "Total", payment: "Payment", period: "Period", from_to: "From → to",
     due: "Due", amount: "Amount", returns: "Investors' returns", investor: "Investor",
@@ -44,7 +46,7 @@ const T = {
     load_form: "Load into the form", proved: "proved", violated: "violated", unknownv: "unknown",
     same_meaning: "The drafts mean the same.", clauses_changed: "Changed clauses", money: "Money",
     differs_at: "differs at", of: "of", largest_increase: "largest increase", largest_decrease: "largest decrease",
-    saved_version: "the saved version", xlsx: "Save the workbook as CSV UTF-8 and load that.",
+    saved_version: "the saved version", loaded_file: "The outcomes are read from",
     conflict: "The file was changed on disk since you opened it.", expected: "expected", actual: "actual",
     running: "Running…", settlement_of: "Settlement", unsaved_leave: "You have unsaved changes.",
     explained: "How the payment is calculated, step by step",
@@ -64,6 +66,7 @@ const stepName = (kind) => (STEPS[state.lang] && STEPS[state.lang][kind]) || kin
 const state = {
   lang: "sv", token: "", name: null, version: null, summary: null, measures: [], diagnostics: [],
   checkSeq: 0, evalSeq: 0, dirty: false, note: "", curvePoints: null, curveRange: null, csv: null,
+  xlsx: null,  // an uploaded workbook: {data: base64, name}, sent as is until the form is edited
 };
 const $ = (id) => document.getElementById(id);
 const t = (key) => (T[state.lang] && T[state.lang][key]) || T.en[key] || key;
@@ -401,9 +404,17 @@ function outcomesForRequest() {
   return out;
 }
 
+function outcomesBody() {
+  // what /v1/eval settles: the uploaded file as it is (the server reads and locates its cells), else the form
+  if (state.xlsx !== null) return {outcomes_xlsx: state.xlsx.data, outcomes_filename: state.xlsx.name};
+  if (state.csv !== null) return {outcomes_csv: state.csv};
+  return {outcomes: outcomesForRequest()};
+}
+
 let settleTimer = null;
 function scheduleSettle() {
   state.csv = null;
+  state.xlsx = null;
   state.changedAt = state.changedAt || performance.now();
   clearTimeout(settleTimer);
   settleTimer = setTimeout(settle, 40);
@@ -412,13 +423,19 @@ function scheduleSettle() {
 async function settle() {
   if (!state.summary) return;
   const seq = ++state.evalSeq;
-  const body = {contract: draft(), explain: state.lang};
-  if (state.csv !== null) body.outcomes_csv = state.csv; else body.outcomes = outcomesForRequest();
+  const body = {contract: draft(), explain: state.lang, ...outcomesBody()};
+  const fromFile = state.xlsx !== null || state.csv !== null;
   const {status, data} = await call("/v1/eval", body);
   if (seq !== state.evalSeq || status === 0) return;
+  if (fromFile && data.outcomes) {  // the form shows what the file was read as
+    for (const field of $("outcomes").querySelectorAll("[data-measure]")) field.value = "";
+    setFormValues(data.outcomes, false);
+  }
   markInvalid(data.diagnostics || []);
   if (data.settlement) renderSettlement(data.settlement, data.diagnostics || [], data.explanation);
   else renderProblems($("settlement"), data.diagnostics || []);
+  const from = state.xlsx !== null ? state.xlsx.name : state.csv !== null ? state.csvName : null;
+  if (from) $("settlement").prepend(el("p", {id: "outcomes-source", text: `${t("loaded_file")} ${from}`}));
   if (state.changedAt) { document.body.dataset.settleMs = String(performance.now() - state.changedAt); state.changedAt = 0; }
   document.body.dataset.settled = String(seq);
   if (!$("tab-curve").hidden) curve();
@@ -489,8 +506,15 @@ function renderSettlement(s, diagnostics, explanation) {
 async function upload(event) {
   const file = event.target.files[0];
   if (!file) return;
+  event.target.value = "";  // the same file chosen again (after editing it) is read again
   if (/\.xlsx$/i.test(file.name)) {
-    $("settlement").replaceChildren(el("p", {class: "problems", text: t("xlsx")}));
+    // the workbook's bytes, base64, to /v1/eval: the server reads it as `sibc eval` does (docs/api.md)
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    state.csv = null;
+    state.xlsx = {data: btoa(binary), name: /^[^\/\\\x00-\x1f]{1,100}\.xlsx$/i.test(file.name) ? file.name : "outcomes.xlsx"};
+    settle();
     return;
   }
   const text = await file.text();
@@ -498,12 +522,15 @@ async function upload(event) {
     try {
       const data = JSON.parse(text);
       state.csv = null;
+      state.xlsx = null;
       setFormValues(data, false);
       settle();
       return;
     } catch (e) { /* not JSON: the server says where, as for a CSV */ }
   }
+  state.xlsx = null;
   state.csv = text;
+  state.csvName = file.name;
   settle();
 }
 
@@ -658,19 +685,39 @@ function previewForm() {
   return form;
 }
 
-async function downloadPdf() {
-  const form = previewForm();
+async function download(path, body, fallback) {
+  // a file from the API saved under the name the server gives it (Content-Disposition), or the
+  // request's diagnostics shown on the settlement tab
   const headers = {"Content-Type": "application/json"};
   if (state.token) headers.Authorization = "Bearer " + state.token;
-  const response = await fetch("/v1/render", {method: "POST", headers,
-    body: JSON.stringify({contract: draft(), format: "pdf", lang: form.elements.lang.value})});
-  if (!response.ok) { renderProblems($("settlement"), (await response.json()).diagnostics || []); showTab("settlement"); return; }
+  let response;
+  try {
+    response = await fetch(path, {method: "POST", headers, body: JSON.stringify(body)});
+  } catch (e) { setStatus(t("offline")); return; }
+  if (!response.ok) {
+    let data = {diagnostics: []};
+    try { data = await response.json(); } catch (e) { /* no JSON: nothing more to show */ }
+    renderProblems($("settlement"), data.diagnostics || []);
+    showTab("settlement");
+    return;
+  }
+  const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
   const url = URL.createObjectURL(await response.blob());
-  const a = el("a", {href: url, download: `${state.name || "contract"}.${form.elements.lang.value}.pdf`});
+  const a = el("a", {href: url, download: named ? named[1] : fallback});
   document.body.append(a);
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function downloadDocument(format) {
+  const lang = previewForm().elements.lang.value;
+  return download("/v1/render", {contract: draft(), format, lang}, `${state.name || "contract"}.${lang}.${format}`);
+}
+
+function downloadSettlement() {
+  return download("/v1/eval", {contract: draft(), format: "xlsx", ...outcomesBody()},
+    `${state.name || "contract"}.settlement.xlsx`);
 }
 
 async function openFile(name) {
@@ -812,7 +859,9 @@ async function start() {
   $("run-verify").addEventListener("click", runVerify);
   $("run-diff").addEventListener("click", runDiff);
   $("preview-form").addEventListener("submit", () => previewForm());
-  $("download-pdf").addEventListener("click", downloadPdf);
+  $("download-pdf").addEventListener("click", () => downloadDocument("pdf"));
+  $("download-docx").addEventListener("click", () => downloadDocument("docx"));
+  $("download-xlsx").addEventListener("click", downloadSettlement);
   window.addEventListener("beforeunload", (e) => { if (state.dirty) { e.preventDefault(); e.returnValue = ""; } });
   showTab("settlement");
   const {data} = await call("/v1/contracts");
