@@ -25,14 +25,17 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
     """Generate the council document: the contract in plain legal language, its order of calculation,
     a payment curve and worked examples, with the source's SHA-256 fingerprint on every page."""
     from . import check_file
-    from .fileio import OutputError, refuse_overwriting_inputs, write_atomic
+    from .fileio import OutputError, read_bounded, refuse_overwriting_inputs, write_atomic
     from .render import render as render_document
 
+    to_stdout = output == "-"  # standard output, written in place (what `-o /dev/stdout` means)
+    if to_stdout:
+        output = None
     if fmt is None:
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""
         fmt = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf"}.get(suffix, "md")
-    if fmt == "pdf" and output is None:
-        raise click.UsageError("a PDF needs -o FILE.pdf")
+    if fmt == "pdf" and output is None and not to_stdout:
+        raise click.UsageError("a PDF needs -o FILE.pdf (or -o - for standard output)")
     source, contract, diagnostics = check_file(file)
     print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
     if contract is None:
@@ -44,15 +47,18 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
     if lang is not None and contract.languages and lang not in contract.languages:
         click.echo(f"note: the contract is written in {', '.join(contract.languages)}; texts without an "
                    f"{lang} translation are shown in {contract.languages[0]}", err=True)
-    data = render_document(contract, Path(file).read_bytes(), language, fmt, path=file, vary=vary)
-    if output is None:
+    data = render_document(contract, read_bounded(file), language, fmt, path=file, vary=vary)
+    if output is None and fmt == "pdf":
+        click.get_binary_stream("stdout").write(data)
+    elif output is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:
         try:
             refuse_overwriting_inputs(output, [file])
             write_atomic(output, data)
         except OutputError as err:
-            raise click.ClickException(str(err)) from None
+            print_diagnostics([err.diagnostic], diag_fmt, to_stderr=True)
+            sys.exit(EXIT_ERRORS)
     sys.exit(EXIT_OK)
 
 
