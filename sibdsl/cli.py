@@ -142,9 +142,10 @@ def _check_one(path: str, run_verify: bool, use_cache: bool) -> tuple[list[Diagn
     from . import cache
     from .source import Source
 
+    from .fileio import read_bounded
+
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_bounded(path)  # bounded while streaming: /dev/zero or a FIFO cannot fill the memory
         text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         data = text = None

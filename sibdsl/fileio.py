@@ -31,8 +31,11 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Iterable
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
 
 # the most a command reads from one input file: above the limits of a contract (5 M characters,
 # up to 20 MB of UTF-8) and of an outcome file (MAX_OUTCOME_BYTES)
@@ -108,6 +111,8 @@ def _umask() -> int:
 
 def _resolve(path: str | Path) -> Path:
     """The file a write to `path` must change: symbolic links followed, whatever their depth."""
+    from pathlib import Path  # not at import: `sibc check` reads through this module
+
     target = Path(path)
     try:
         if target.is_symlink():
@@ -119,6 +124,7 @@ def _resolve(path: str | Path) -> Path:
 
 def _clean_stale(directory: Path, name: str) -> None:
     """Remove temporary files of earlier writes to `name` whose process no longer runs."""
+
     pattern = re.compile(rf"\.{re.escape(name)}\.sibc-(\d+)\.tmp\Z")
     try:
         entries = os.listdir(directory)
@@ -145,11 +151,13 @@ def _clean_stale(directory: Path, name: str) -> None:
 
 def write_atomic(path: str | Path, data: str | bytes, *, encoding: str = "utf-8") -> None:
     """Replace the regular file `path` with `data` (see the module docstring); OutputError if not."""
+    from pathlib import Path  # not at import: `sibc check` reads through this module
+
     shown = Path(path)
     target = _resolve(path)
     payload = data.encode(encoding) if isinstance(data, str) else data
-    absolute = os.path.abspath(target)
-    if any(absolute == d or absolute.startswith(d + "/") for d in _SYSTEM):
+    named = {os.path.abspath(shown), os.path.abspath(target)}  # /dev/stdout and what it points at
+    if any(a == d or a.startswith(d + "/") for a in named for d in _SYSTEM):
         raise OutputError(shown, "it is a device or a system file, not a regular file",
                           "name a regular file, or write to standard output with -o - where offered")
     try:
@@ -211,6 +219,7 @@ def write_atomic(path: str | Path, data: str | bytes, *, encoding: str = "utf-8"
 
 def _write_in_place(shown: Path, target: Path, payload: bytes) -> None:
     """Overwrite the file itself (same inode: hard links, owner, mode, ACLs stay), with a backup."""
+
     backup = target.with_name(target.name + ".sibc-backup")
     try:
         old = read_bounded(target, max(MAX_READ_BYTES, os.stat(target).st_size))
@@ -246,6 +255,8 @@ def _write_in_place(shown: Path, target: Path, payload: bytes) -> None:
 
 def refuse_overwriting_inputs(output: str | Path, inputs: Iterable[str | Path]) -> None:
     """Raise OutputError if `output` is the same file as one of `inputs`."""
+    from pathlib import Path  # not at import: `sibc check` reads through this module
+
     out = Path(output)
     for item in inputs:
         source = Path(item)

@@ -49,7 +49,7 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
                    f"{lang} translation are shown in {contract.languages[0]}", err=True)
     data = render_document(contract, read_bounded(file), language, fmt, path=file, vary=vary)
     if output is None and fmt == "pdf":
-        click.get_binary_stream("stdout").write(data)
+        click.echo(data, nl=False)  # bytes: written to the binary stream
     elif output is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:
