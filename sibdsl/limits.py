@@ -15,6 +15,8 @@ MAX_ERRORS = 20  # syntax errors reported before the parser stops trying to reco
 MAX_DIGITS = 30  # digits in one number, before and after the decimal point (E110)
 
 # values in the contract (E111)
+MIN_YEAR = 1900  # the years of every date in a contract: what is computed from one (a due date
+MAX_YEAR = 2999  # a hundred years on, a return over two hundred) stays inside the calendar
 MAX_INDEXATION_YEARS = 100
 MAX_DUE_DAYS = 36_500  # `due N days after end`: at most a hundred years
 MAX_COHORT_SIZE = 1_000_000_000

@@ -122,8 +122,8 @@ def test_terminal_control_sequences_are_shown_not_obeyed(tmp_path, run):
 
 def test_limits_page_matches_the_constants():
     page = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
-    shown = dict(re.findall(r"^\| `(MAX_\w+)`[^|]*\| (\d+) \|", page, flags=re.MULTILINE))
-    constants = {k: str(v) for k, v in vars(limits).items() if k.startswith("MAX_")}
+    shown = dict(re.findall(r"^\| `(M(?:AX|IN)_\w+)`[^|]*\| (\d+) \|", page, flags=re.MULTILINE))
+    constants = {k: str(v) for k, v in vars(limits).items() if k.startswith(("MAX_", "MIN_"))}
     assert shown == constants
 
 

@@ -147,3 +147,32 @@ def test_a_lone_surrogate_is_a_diagnostic_not_a_unicode_error():
     assert error.code == "E101" and "surrogate" in error.message
     assert (error.span.line, error.span.column) == (7, 19)
     render_human(error).encode("utf-8")  # what a terminal receives can be encoded
+
+
+# ---------------------------------------------------------------- item 6: dates at the calendar's edge
+FAR = HEAD.replace("from city to fund", "from city to fund due 1 days after end") + "term 2016-01-01 to 9999-12-31\n"
+
+
+@pytest.mark.parametrize("command", [["check"], ["eval", "--outcomes", "o.json"], ["render"], ["verify"],
+                                     ["fingerprint"], ["test"]])
+def test_a_date_at_the_end_of_the_calendar_is_e111_for_every_command(command, tmp_path, monkeypatch):
+    (tmp_path / "far.sib").write_text(FAR, encoding="utf-8")
+    (tmp_path / "o.json").write_text("{}", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [command[0], "far.sib", *command[1:]], catch_exceptions=False)
+    assert "E900" not in result.output and "Traceback" not in result.output
+    if command[0] != "fingerprint":  # the fingerprint of the bytes needs no check
+        assert result.exit_code == 1, result.output
+        assert "error[E111]: the date 9999-12-31 is outside the years a contract may use (1900–2999)" \
+            in result.output
+
+
+@pytest.mark.parametrize(("date", "ok"), [("1899-12-31", False), ("1900-01-01", True), ("2999-12-31", True),
+                                          ("3000-01-01", False), ("0001-01-01", False)])
+def test_the_years_a_contract_may_use(date, ok):
+    text = HEAD + f"term 2016-01-01 to 2020-12-31\ninvestment loan: 1 SEK from fund on {date}\n"
+    _, diagnostics = check_source(Source("d.sib", text))
+    far = [d for d in diagnostics if d.code == "E111"]
+    assert (not far) == ok
+    if far:
+        assert (far[0].span.line, far[0].span.column) == (8, 37)
