@@ -29,3 +29,6 @@ MAX_PERIODS = 1_000  # periods in one series
 # data files
 MAX_OUTCOME_BYTES = 20_000_000  # an outcome file (E501)
 MAX_SCENARIOS = 10_000  # rows of a scenario file (E831)
+# a simulated value on its grid (öre for money, 10⁻⁶ for numbers): |mean|, sd, low, high, lambda and
+# empirical values at most this many grid steps, so every draw settles exactly in int64 (E804)
+MAX_SIMULATED_UNITS = 10**17
