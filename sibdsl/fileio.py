@@ -109,22 +109,14 @@ def _umask() -> int:
     return mask
 
 
-def _resolve(path: str | Path) -> Path:
+def _resolve(path: str | Path) -> str:
     """The file a write to `path` must change: symbolic links followed, whatever their depth."""
-    from pathlib import Path  # not at import: `sibc check` reads through this module
-
-    target = Path(path)
-    try:
-        if target.is_symlink():
-            return Path(os.path.realpath(target))
-    except OSError:
-        pass
-    return target
+    target = os.fspath(path)
+    return os.path.realpath(target) if os.path.islink(target) else target
 
 
-def _clean_stale(directory: Path, name: str) -> None:
+def _clean_stale(directory: str, name: str) -> None:
     """Remove temporary files of earlier writes to `name` whose process no longer runs."""
-
     pattern = re.compile(rf"\.{re.escape(name)}\.sibc-(\d+)\.tmp\Z")
     try:
         entries = os.listdir(directory)
@@ -144,16 +136,15 @@ def _clean_stale(directory: Path, name: str) -> None:
             except PermissionError:
                 continue  # another user's process
         try:
-            os.unlink(directory / entry)
+            os.unlink(os.path.join(directory, entry))
         except OSError:
             pass
 
 
 def write_atomic(path: str | Path, data: str | bytes, *, encoding: str = "utf-8") -> None:
     """Replace the regular file `path` with `data` (see the module docstring); OutputError if not."""
-    from pathlib import Path  # not at import: `sibc check` reads through this module
-
-    shown = Path(path)
+    # os.path, not pathlib: `sibc check` writes its cache through here and does not import pathlib
+    shown = os.fspath(path)
     target = _resolve(path)
     payload = data.encode(encoding) if isinstance(data, str) else data
     named = {os.path.abspath(shown), os.path.abspath(target)}  # /dev/stdout and what it points at
@@ -171,13 +162,14 @@ def write_atomic(path: str | Path, data: str | bytes, *, encoding: str = "utf-8"
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise OutputError(shown, "it is not a regular file (a device, a FIFO or a socket)",
                           "name a regular file, or write to standard output with -o - where offered")
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
+    directory, name = os.path.split(target)
+    directory = directory or "."
+    if not os.path.isdir(directory):
         raise OutputError(shown, f"directory {directory} does not exist", "create the directory first")
     if info is not None and info.st_nlink > 1:
         return _write_in_place(shown, target, payload)
-    _clean_stale(directory, target.name)
-    temp = directory / f".{target.name}.sibc-{os.getpid()}.tmp"
+    _clean_stale(directory, name)
+    temp = os.path.join(directory, f".{name}.sibc-{os.getpid()}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     except FileExistsError:
@@ -217,10 +209,9 @@ def write_atomic(path: str | Path, data: str | bytes, *, encoding: str = "utf-8"
             pass  # nothing more can be done; the name says which process left it
 
 
-def _write_in_place(shown: Path, target: Path, payload: bytes) -> None:
+def _write_in_place(shown: str, target: str, payload: bytes) -> None:
     """Overwrite the file itself (same inode: hard links, owner, mode, ACLs stay), with a backup."""
-
-    backup = target.with_name(target.name + ".sibc-backup")
+    backup = target + ".sibc-backup"
     try:
         old = read_bounded(target, max(MAX_READ_BYTES, os.stat(target).st_size))
     except OSError as err:

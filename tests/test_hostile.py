@@ -166,3 +166,12 @@ def test_every_command_answers_a_broken_contract_with_a_diagnostic(path, run, tm
         assert result.exit_code in (0, 1, 2), (args, result.output)
         assert "Traceback" not in result.output and "E900" not in result.output, (args, result.output)
     assert path.read_bytes() == before
+
+
+def test_the_document_docs_say_what_the_fingerprint_does_not_seal():
+    """Issue 22, item 19: two documents with the same fingerprint may differ in their worked
+    examples, which come from files beside the contract; the documentation says so."""
+    page = (ROOT / "docs" / "council-document.md").read_text(encoding="utf-8")
+    section = page[page.index("**What the fingerprint does not seal.**"):]
+    assert "NAME.outcomes.json" in section and "NAME.scenarios.csv" in section
+    assert "not part\nof the fingerprint" in section
