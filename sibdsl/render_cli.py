@@ -67,13 +67,14 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
 @guard
 def fingerprint(files) -> None:
     """Print the SHA-256 of each contract file's exact bytes: the value on every page of its document."""
+    from .fileio import read_bounded
     from .outcomes import read_error
     from .render.view import fingerprint as sha256
 
     failed = False
     for file in files:
         try:
-            data = Path(file).read_bytes()
+            data = read_bounded(file)
         except OSError as err:
             print_diagnostics([read_error(file, err)], "human", to_stderr=True)
             failed = True
