@@ -64,7 +64,7 @@ def diagnostic(record: dict, source) -> Diagnostic | None:
         return None
     line = record.get("line") or 1
     text = source.line_text(line)
-    start = sum(len(x) + 1 for x in source.text.split("\n")[: line - 1])
+    start = source.line_start(line)  # lines as the parser counts them (a lone CR ends one too)
     indent = len(text) - len(text.lstrip())
     span = source.span(start + indent, start + len(text.rstrip()))
     if record["status"] == "violated":

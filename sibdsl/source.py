@@ -83,6 +83,12 @@ class Source:
         end_line, end_column = self.position(end)
         return Span(start, end, line, column, end_line, end_column)
 
+    def line_start(self, line: int) -> int:
+        """The offset where a 1-based line starts (LINE_BREAK's lines; the end of the text past the last)."""
+        if line < 1:
+            return 0
+        return self._line_starts[line - 1] if line <= len(self._line_starts) else len(self.text)
+
     def line_text(self, line: int) -> str:
         """The text of a 1-based line, without its line break."""
         if line < 1 or line > len(self._line_starts):

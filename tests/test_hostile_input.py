@@ -176,3 +176,15 @@ def test_the_years_a_contract_may_use(date, ok):
     assert (not far) == ok
     if far:
         assert (far[0].span.line, far[0].span.column) == (8, 37)
+
+
+def test_a_proof_diagnostic_after_a_lone_cr_underlines_its_own_line():
+    from sibdsl.proofcache import diagnostic
+
+    text = HEAD + "# note\rguarantee small: total <= 10 SEK\n"
+    source = Source("cr.sib", text)
+    record = {"status": "violated", "line": 8, "description": "the guarantee `small`", "reason": "the total is 1 500 000 SEK",
+              "counterexample": [{}]}
+    shown = diagnostic(record, source)
+    assert (shown.span.line, shown.span.column) == (8, 1)
+    assert source.text[shown.span.start:shown.span.end] == "guarantee small: total <= 10 SEK"
