@@ -939,7 +939,7 @@ class Verifier:
                   if not z3.is_bool(t)]
         if all(is_exact_decimal(v) for v in values if isinstance(v, Fraction)):
             return [_outcome_file(self.contract, c.sym, model) for c in copies]
-        solver.set("rlimit", _rlimit(GRID_SECONDS))  # integer grids are slow per unit: a small budget
+        solver.set("rlimit", _rlimit(min(GRID_SECONDS, self.timeout)))  # integer grids: slow per unit
         for digits in (2, 4, 8):
             solver.push()
             for c in copies:

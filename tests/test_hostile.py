@@ -104,6 +104,11 @@ def test_a_50_mb_file_is_refused_quickly(tmp_path, run):
     path = tmp_path / "big.sib"
     path.write_text("# " + "x" * (50 * 1024 * 1024) + "\n", encoding="utf-8")
     result = run("check", str(path), "--format", "gnu")
+    # cut off while reading (fileio.read_bounded), before it is all in memory
+    assert result.exit_code == 1 and "error[E001]" in result.stdout
+    assert "it is larger than 20,000,000 bytes, the limit for one input file" in result.stdout
+    path.write_text("# " + "x" * (6 * 1000 * 1000) + "\n", encoding="utf-8")  # read whole, too long to parse
+    result = run("check", str(path), "--format", "gnu")
     assert result.exit_code == 1 and f"the limit is {limits.MAX_SOURCE_CHARS:,}" in result.stdout
 
 
