@@ -188,3 +188,24 @@ def test_a_proof_diagnostic_after_a_lone_cr_underlines_its_own_line():
     shown = diagnostic(record, source)
     assert (shown.span.line, shown.span.column) == (8, 1)
     assert source.text[shown.span.start:shown.span.end] == "guarantee small: total <= 10 SEK"
+
+
+# ---------------------------------------------------------------- item 19: fmt linear in comments
+def _commented(n: int) -> str:
+    return HEAD + "".join(f"# note {i}\ndefine d{i} = {i} SEK\n" for i in range(n))
+
+
+def test_fmt_time_grows_linearly_with_comments():
+    """4 000 commented lines took 2.3 s against 0.48 s without comments (a scan of the text per
+    comment). Best of three, 500 against 4 000 lines: linear is ≈ 8×, quadratic ≈ 64×."""
+    def best(n: int) -> float:
+        source = Source("c.sib", _commented(n))
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            format_text(source)
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    small, large = best(500), best(4000)
+    assert large / small < 24, (small, large)
