@@ -108,16 +108,34 @@ def test_an_owner_that_cannot_be_kept_by_a_new_file_is_kept_by_writing_in_place(
 
 
 # ---------------------------------------------------------------- item 9: devices and /proc
-@pytest.mark.parametrize("target", ["/dev/null", "/proc/self/fd/1", "/dev/full"])
-def test_render_refuses_a_device_or_proc_path_and_leaves_it_alone(target, tmp_path):
+# Never the machine's own /dev/null in a test: run as root against a regressed sibc (or today's
+# main), that test would replace the device for everyone. A device of our own, made with mknod in
+# the test's directory, and names under /dev and /proc that nothing else uses, show the same.
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a character device needs root")
+def test_render_refuses_a_character_device_and_leaves_it_alone(tmp_path):
     (tmp_path / "c.sib").write_text(UNFORMATTED, encoding="utf-8")
-    before = os.stat("/dev/null")
-    result = sibc("render", "c.sib", "-o", target, cwd=tmp_path)
+    os.mknod(tmp_path / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    before = os.stat(tmp_path / "null")
+    result = sibc("render", "c.sib", "-o", "null", cwd=tmp_path)
     assert result.exit_code == 1, result.output
-    assert "error[E002]: cannot write" in result.output and "E900" not in result.output
-    after = os.stat("/dev/null")
+    assert "error[E002]: cannot write null: it is not a regular file" in result.output
+    after = os.stat(tmp_path / "null")
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev and after.st_ino == before.st_ino
-    assert not any(name.startswith(".null") for name in os.listdir("/dev"))
+    assert _names(tmp_path) == ["c.sib", "null"]
+
+
+@pytest.mark.parametrize("target", ["/proc/self/fd/1", "/dev/sibc-hostile-test.md", "/proc/sibc-hostile-test.md"])
+def test_render_refuses_proc_and_dev_paths(target, tmp_path):
+    (tmp_path / "c.sib").write_text(UNFORMATTED, encoding="utf-8")
+    try:
+        result = sibc("render", "c.sib", "-o", target, cwd=tmp_path)
+        assert result.exit_code == 1, result.output
+        assert "error[E002]: cannot write" in result.output and "E900" not in result.output
+        assert "it is a device or a system file" in result.output
+    finally:
+        if target.startswith("/dev/") and os.path.lexists(target):
+            os.unlink(target)  # a regressed sibc wrote there: leave /dev as it was
+    assert not os.path.lexists("/dev/sibc-hostile-test.md")
 
 
 def test_render_to_standard_output_with_a_dash(tmp_path):
