@@ -154,7 +154,7 @@ class _Checker:
             definitions=dict(self.definitions), payments=payments, gates=gates, floors=floors,
             caps=caps, return_limits=limits, guarantees=guarantees, sections=self.sections(),
             source_name=self.source.name,
-            source_sha256=hashlib.sha256(self.source.text.encode("utf-8")).hexdigest(),
+            source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
         )
 
     # ------------------------------------------------------------ header

@@ -209,3 +209,13 @@ def test_fmt_time_grows_linearly_with_comments():
 
     small, large = best(500), best(4000)
     assert large / small < 24, (small, large)
+
+
+def test_check_of_a_tree_whose_source_holds_a_surrogate_does_not_raise():
+    """check() hashes its source's text: a tree parsed from clean text, checked against a source an
+    editor sent with a lone surrogate, gives a model or diagnostics, never UnicodeEncodeError."""
+    from sibdsl.check import check
+
+    tree = parse(Source("s.sib", HEAD))
+    contract, _ = check(tree, Source("s.sib", HEAD + "# \ud800\n"))
+    assert contract is not None
