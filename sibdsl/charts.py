@@ -1,39 +1,48 @@
 """Charts for `sibc simulate`: payout histogram, investor return distribution, payout curve.
 
-matplotlib (Agg backend, imported here only) with fixed metadata, so the same data gives the
-same bytes: SVG with a fixed `svg.hashsalt` and no date; PNG without software/date stamps.
+Drawn by the same chart module as the council document's payment curve (sibdsl/render/chart.py):
+one look, one tick algorithm, SVG written directly (deterministic bytes, no dates, no generated
+ids), PNG rasterised from that SVG by Typst. Amounts are binned and averaged on integer öre, so
+the axis values are exact; floats appear only in drawing coordinates and in the IRR (a rate).
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from .fileio import write_atomic
+from .lang import format_money, format_number
+from .render import chart
+
+BINS = 60
 
 
-def _figure():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    matplotlib.rcParams["svg.hashsalt"] = "sibdsl"
-    matplotlib.rcParams["svg.fonttype"] = "path"
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    return plt, fig, ax
+def _save(svg: str, path: Path, fmt: str) -> None:
+    write_atomic(path, chart.png(svg) if fmt == "png" else svg.encode("utf-8"))
 
 
-def _save(plt, fig, path: Path, fmt: str) -> None:
-    import io
-
-    buffer = io.BytesIO()
-    metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
-    fig.tight_layout()
-    fig.savefig(buffer, format=fmt, metadata=metadata)
-    plt.close(fig)
-    write_atomic(path, buffer.getvalue())
+def _histogram(values: np.ndarray, lo: Fraction, hi: Fraction, scale: int) -> tuple[list[int], list[Fraction]]:
+    """Counts of integer `values` (in 1/scale units) in BINS equal bins from the round axis around [lo, hi]."""
+    start, end, _ = chart.ticks(lo, hi)
+    edges = [start + (end - start) * i / BINS for i in range(BINS + 1)]
+    if not len(values):
+        return [0] * BINS, edges
+    # bin index = floor((v/scale - start) * BINS / (end - start)), in exact integer arithmetic
+    num, den = (end - start).numerator, (end - start).denominator
+    divisor = num * scale * start.denominator
+    biggest = (abs(int(values.min())) + abs(int(values.max()))) * start.denominator + abs(start.numerator) * scale
+    if biggest * BINS * den < 2**62:  # fits in int64: vectorised
+        offset = values.astype(np.int64) * start.denominator - start.numerator * scale
+        index = np.floor_divide(offset * (BINS * den), divisor)
+    else:  # Python integers, exact at any size
+        index = np.array([(int(v) * start.denominator - start.numerator * scale) * BINS * den // divisor
+                          for v in values], dtype=object)
+    index = np.clip(index.astype(np.int64) if index.dtype != object else
+                    np.array([min(max(int(i), 0), BINS - 1) for i in index], dtype=np.int64), 0, BINS - 1)
+    return np.bincount(index, minlength=BINS).tolist(), edges
 
 
 def write_charts(directory: str | Path, total_oere: np.ndarray, irr: dict[str, np.ndarray],
@@ -42,36 +51,48 @@ def write_charts(directory: str | Path, total_oere: np.ndarray, irr: dict[str, n
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    amounts = total_oere / 100
-    plt, fig, ax = _figure()
-    ax.hist(amounts / 1e6, bins=60, color="#336699")
-    ax.set_xlabel(f"total payout (million {currency})")
-    ax.set_ylabel("scenarios")
-    ax.set_title("Distribution of the total payout")
-    _save(plt, fig, out / f"payout.{fmt}", fmt)
+
+    def money(value: Fraction) -> str:
+        return format_money(value, currency, "en", plain=True)
+
+    n = len(total_oere)
+    lo = Fraction(int(total_oere.min()), 100) if n else Fraction(0)
+    hi = Fraction(int(total_oere.max()), 100) if n else Fraction(1)
+    counts, edges = _histogram(total_oere, lo, hi, 100)
+    svg = chart.histogram(counts, edges, f"total payout ({currency})", "scenarios", money,
+                          title="Distribution of the total payout",
+                          desc=f"Histogram of the total payout over {n} scenarios, from {money(lo)} to {money(hi)}.")
+    _save(svg, out / f"payout.{fmt}", fmt)
     written.append(out / f"payout.{fmt}")
-    plt, fig, ax = _figure()
-    for investor, rates in irr.items():
-        finite = rates[np.isfinite(rates)]
-        ax.hist(finite * 100, bins=60, alpha=0.7, label=investor)
-    ax.set_xlabel("investor IRR (% a year)")
-    ax.set_ylabel("scenarios")
-    ax.set_title("Distribution of the investor's return")
-    if irr:
-        ax.legend()
-    _save(plt, fig, out / f"returns.{fmt}", fmt)
+
+    rates = np.concatenate([r[np.isfinite(r)] for r in irr.values()]) if irr else np.zeros(0)
+    # a rate, not an amount: drawn in basis points (1/10,000), which the histogram bins as integers
+    bp = np.round(rates * 10_000).astype(np.int64) if len(rates) else np.zeros(0, dtype=np.int64)
+    r_lo = Fraction(int(bp.min()), 10_000) if len(bp) else Fraction(0)
+    r_hi = Fraction(int(bp.max()), 10_000) if len(bp) else Fraction(1, 10)
+    counts, edges = _histogram(bp, r_lo, r_hi, 10_000)
+    svg = chart.histogram(counts, edges, "investor IRR (% a year)", "scenarios",
+                          lambda x: format_number(x * 100, "en", max_decimals=2, plain=True) + " %",
+                          title="Distribution of the investor's return",
+                          desc=f"Histogram of the investors' internal rate of return over {len(bp)} scenarios "
+                               f"with a finite rate ({', '.join(irr) or 'no investor'}).")
+    _save(svg, out / f"returns.{fmt}", fmt)
     written.append(out / f"returns.{fmt}")
+
     if curve is not None:
         name, x = curve
         order = np.argsort(x, kind="stable")
-        bins = np.array_split(order, min(100, max(len(order), 1)))
-        xs = [float(x[b].mean()) for b in bins if len(b)]
-        ys = [float(amounts[b].mean()) / 1e6 for b in bins if len(b)]
-        plt, fig, ax = _figure()
-        ax.plot(xs, ys, color="#993333")
-        ax.set_xlabel(name)
-        ax.set_ylabel(f"mean total payout (million {currency})")
-        ax.set_title(f"Payout curve: the total payout against {name}")
-        _save(plt, fig, out / f"curve.{fmt}", fmt)
+        bins = [b for b in np.array_split(order, min(100, max(len(order), 1))) if len(b)]
+        points = [(Fraction(str(x[b].mean())), Fraction(int(total_oere[b].sum()), 100 * len(b))) for b in bins]
+        top = max([y for _, y in points] + [Fraction(1)])
+        x_lo, x_hi, x_values = chart.ticks(min(p[0] for p in points), max(p[0] for p in points)) if points else \
+            (Fraction(0), Fraction(1), [Fraction(0), Fraction(1)])
+        _, _, y_values = chart.ticks(0, top)
+        svg = chart.svg(points, name, f"mean total payout ({currency})",
+                        [(v, format_number(v, "en", plain=True)) for v in x_values],
+                        [(v, money(v)) for v in y_values], [],
+                        title=f"Payout curve: the total payout against {name}",
+                        desc=f"The mean total payout in 100 bins of equal numbers of scenarios, against {name}.")
+        _save(svg, out / f"curve.{fmt}", fmt)
         written.append(out / f"curve.{fmt}")
     return written

@@ -18,7 +18,124 @@ from .codes import CODES
 from .diagnostics import Diagnostic, SibError, render_gnu, render_human, sort_key, to_json
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-FORMATS = click.Choice(["human", "gnu", "json"])
+
+
+class FormatChoice(click.Choice):
+    """`--format` and `--diagnostics` with one set of names on every command: `text` for people,
+    `json` for machines, `gnu` for editors, and `junit`/`xlsx` where a command writes them. The
+    names earlier versions used (`human`, `table`) are still accepted and mean `text`."""
+
+    ALIASES = {"human": "text", "table": "text"}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.lower() in self.ALIASES:
+            value = self.ALIASES[value.lower()]
+        return super().convert(value, param, ctx)
+
+
+FORMATS = FormatChoice(["text", "gnu", "json"])
+
+
+def formats(*names: str) -> FormatChoice:
+    return FormatChoice(list(names))
+
+
+# ---------------------------------------------------------------- colour and verbosity
+#: set by --color, -q and -v on the group or on a command (ruff and mypy take them in both places)
+SETTINGS: dict[str, object] = {"color": "auto", "verbosity": 0}
+
+
+def use_color(err: bool = False) -> bool:
+    """Colour on a terminal; none when piped, with NO_COLOR set (no-color.org) or --color never;
+    always with --color always (or FORCE_COLOR)."""
+    import os
+
+    mode = SETTINGS["color"]
+    if mode in ("always", "never"):
+        return mode == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    stream = sys.stderr if err else sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """click.echo with the colour decision above (ANSI styles are stripped when it says no)."""
+    click.echo(text, err=err, nl=nl, color=use_color(err))
+
+
+def summary(text: str, *, ok: bool = True, err: bool = False) -> None:
+    """The one-line summary a command ends with (`ok — …`, `2 errors`); -q leaves it out."""
+    if SETTINGS["verbosity"] < 0:
+        return
+    echo(click.style(text, fg="green" if ok else "red", bold=True if not ok else None), err=err)
+
+
+def verbose(text: str) -> None:
+    """What -v adds: which files were read and how long it took, on stderr."""
+    if SETTINGS["verbosity"] > 0:
+        echo(click.style(text, dim=True), err=True)
+
+
+def _set(key: str):
+    def callback(ctx: click.Context, param: click.Parameter, value):
+        if key == "verbosity":
+            if param.name == "quiet" and value:
+                SETTINGS["verbosity"] = -int(value)
+            elif param.name == "verbose" and value:
+                SETTINGS["verbosity"] = int(value)
+        elif value is not None:
+            SETTINGS[key] = value
+        return value
+
+    return callback
+
+
+def common_options(command: Callable) -> Callable:
+    """--color, -q and -v on a command (they are also options of `sibc` itself)."""
+    command = click.option("--color", type=click.Choice(["auto", "always", "never"]), default=None,
+                           expose_value=False, is_eager=True, callback=_set("color"),
+                           help="Colour: auto (on a terminal, unless NO_COLOR is set), always or never.")(command)
+    command = click.option("-q", "--quiet", count=True, expose_value=False, is_eager=True,
+                           callback=_set("verbosity"),
+                           help="Print only the results and problems, no summary line.")(command)
+    command = click.option("-v", "--verbose", count=True, expose_value=False, is_eager=True,
+                           callback=_set("verbosity"), help="Also say which files were read and how long it took.")(command)
+    return command
+
+
+_SEVERITY_COLOUR = {"error": "red", "warning": "yellow"}
+
+
+def _colour_human(text: str) -> str:
+    """A human diagnostic with the colours rustc and ruff use: severity and carets red (yellow for a
+    warning), the location and gutter blue, `help` cyan. The words are unchanged."""
+    import re
+
+    head, _, rest = text.partition("\n")
+    match = re.match(r"^(error|warning)(\[[A-Z]\d{3}\])(:.*)$", head)
+    colour = _SEVERITY_COLOUR.get(match.group(1), "red") if match else "red"
+    if match:
+        head = click.style(match.group(1) + match.group(2), fg=colour, bold=True) + click.style(match.group(3),
+                                                                                               bold=True)
+    lines = [head]
+    for line in rest.split("\n") if rest else []:
+        gutter = re.match(r"^(\s*(?:\d+\s*)?\|)(.*)$", line)
+        if re.match(r"^\s*(-->|:::)", line):
+            lines.append(click.style(line, fg="blue"))
+        elif gutter:
+            body = gutter.group(2)
+            if body.strip() and set(body.strip().split(" ")[0]) <= {"^"}:
+                body = click.style(body, fg=colour, bold=True)
+            lines.append(click.style(gutter.group(1), fg="blue") + body)
+        elif line.lstrip().startswith("= help:"):
+            indent, _, hint = line.partition("= help:")
+            lines.append(indent + click.style("= help:", fg="cyan", bold=True) + hint)
+        else:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str, *, to_stderr: bool = False) -> None:
@@ -36,7 +153,7 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str, *, to_stderr:
             click.echo(render_gnu(d), err=to_stderr)
     else:
         for d in ordered:
-            click.echo(render_human(d) + "\n", err=True)
+            echo(_colour_human(render_human(d)) + "\n", err=True)
 
 
 def count_of(n: int, word: str, plural: str | None = None) -> str:
@@ -75,10 +192,18 @@ class LazyGroup(click.Group):
     import what they share with this one (guard, print_diagnostics, exit codes) from here.
     """
 
+    def make_context(self, *args, **kwargs) -> click.Context:
+        SETTINGS.update(color="auto", verbosity=0)  # each run starts from the defaults
+        return super().make_context(*args, **kwargs)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in EXTRAS:
+            missing = _missing(EXTRAS[name][1])
+            if missing:
+                return _needs_extra(name, EXTRAS[name][0], missing)
         if name in LAZY_COMMANDS:
             import importlib
 
@@ -98,42 +223,112 @@ LAZY_COMMANDS: dict[str, str] = {
     "new": "sibdsl.new_cli:new",
     "lsp": "sibdsl.lsp_cli:lsp",
     "simulate": "sibdsl.simulate_cli:simulate",
+    "serve": "sibdsl.serve.cli:serve",
+    "studio": "sibdsl.serve.cli:studio",
 }
+
+
+# command → (the extra that installs what it needs, the modules it imports)
+EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "simulate": ("simulate", ("numpy", "scipy")),
+    "lsp": ("lsp", ("pygls",)),
+    "serve": ("serve", ("starlette", "uvicorn")),
+    "studio": ("serve", ("starlette", "uvicorn")),
+}
+
+
+def _missing(modules: Sequence[str]) -> list[str]:
+    import importlib.util
+
+    return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
+def _needs_extra(name: str, extra: str, missing: list[str]) -> click.Command:
+    """A stand-in for a command whose extra is not installed: E901 naming the extra, exit 2."""
+
+    def run(args: tuple[str, ...]) -> None:
+        click.echo(f"error[E901]: `sibc {name}` needs {', '.join(missing)}, which this installation of sibc "
+                   f"does not have\n  = help: install the extra: pip install 'sibdsl[{extra}]'", err=True)
+        sys.exit(EXIT_USAGE)
+
+    return click.Command(name, callback=run, params=[click.Argument(["args"], nargs=-1)],
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                           "help_option_names": []},
+                         help=f"(not installed: pip install 'sibdsl[{extra}]')",
+                         short_help=f"(not installed: pip install 'sibdsl[{extra}]')")
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sibc")
+@common_options
 def main() -> None:
     """sibc: check and evaluate outcome contracts written in sibdsl.
 
-    Exit codes: 0 ok, 1 the contract or data has errors, 2 usage error, 3 internal error.
+    Exit codes: 0 ok, 1 the contract or data has errors (or, for `diff` and `fmt --check`, the
+    files differ), 2 usage error (or a missing extra, E901), 3 internal error.
     """
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
-@click.option("--format", "fmt", type=FORMATS, default="human", show_default=True,
-              help="human: source line and caret; gnu: file:line:col one-liners; json: for machines.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+              help="text: source line and caret; gnu: file:line:col one-liners; json: for machines.")
 @click.option("--verify/--no-verify", "run_verify", default=True, show_default=True,
               help="Also prove the contract's properties for every possible outcome (see `sibc verify`).")
 @click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
               help="Reuse the result for a file whose bytes (and sibc) have not changed since it was checked.")
+@common_options
 @guard
 def check(files: tuple[str, ...], fmt: str, run_verify: bool, use_cache: bool) -> None:
     """Parse, resolve, type- and unit-check contracts and prove their properties; report every problem."""
     all_diagnostics: list[Diagnostic] = []
     failed = False
     summaries = []
+    import time
+
     for path in files:
-        diagnostics, summary = _check_one(path, run_verify, use_cache)
+        started = time.perf_counter()
+        if path == "-":
+            diagnostics, line = _check_stdin(run_verify)
+        else:
+            diagnostics, line = _check_one(path, run_verify, use_cache)
+        verbose(f"{path}: checked in {(time.perf_counter() - started) * 1000:.0f} ms")
         all_diagnostics += diagnostics
-        failed = failed or any(d.is_error for d in diagnostics)
-        summaries.append(summary)
+        bad = any(d.is_error for d in diagnostics)
+        failed = failed or bad
+        summaries.append((line, not bad))
     print_diagnostics(all_diagnostics, fmt)
-    if fmt == "human":
-        for line in summaries:
-            click.echo(line)
+    if fmt == "text":
+        for line, ok in summaries:
+            summary(line, ok=ok)
     sys.exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
+def _check_stdin(run_verify: bool) -> tuple[list[Diagnostic], str]:
+    """`sibc check -`: the contract on standard input (never cached: it has no file to key on)."""
+    from . import check_source
+    from .source import Source
+
+    data = sys.stdin.buffer.read()
+    try:
+        source = Source("<stdin>", data.decode("utf-8-sig"))
+    except UnicodeDecodeError as err:
+        from .outcomes import read_error
+
+        return [read_error("<stdin>", err)], "1 error"
+    contract, diagnostics = check_source(source)
+    if contract is not None and run_verify:
+        from .proofcache import diagnostic, verify_cached
+
+        records = verify_cached(contract, source)
+        diagnostics = diagnostics + [d for d in (diagnostic(r, source) for r in records) if d]
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if not errors:
+        return diagnostics, ("<stdin>: ok — " + count_of(len(contract.payments), "payment")
+                             + (f", {count_of(warnings, 'warning')}" if warnings else ""))
+    return diagnostics, f"<stdin>: {count_of(errors, 'error')}" + (f", {count_of(warnings, 'warning')}"
+                                                                     if warnings else "")
 
 
 def _check_one(path: str, run_verify: bool, use_cache: bool) -> tuple[list[Diagnostic], str]:
@@ -188,23 +383,44 @@ def _check_uncached(path: str, run_verify: bool, use_cache: bool = True) -> tupl
                          + (f", {count_of(warnings, 'warning')}" if warnings else ""))
 
 
+def read_contract(path: str):
+    """The contract at `path`, or on standard input for `-`."""
+    from . import read_source
+    from .source import Source
+
+    if path != "-":
+        return read_source(path)
+    data = sys.stdin.buffer.read()
+    try:
+        return Source("<stdin>", data.decode("utf-8-sig"))
+    except UnicodeDecodeError as err:
+        from .outcomes import read_error
+
+        raise SibError([read_error("<stdin>", err)]) from None
+
+
 @main.command("eval")
-@click.argument("file", type=click.Path(dir_okay=True))
-@click.option("--outcomes", "outcomes_path", required=True, type=click.Path(dir_okay=True),
-              help="Measured outcomes: a .json or .csv file (see docs/outcomes.md).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.argument("file", type=click.Path(dir_okay=True, allow_dash=True))
+@click.option("--outcomes", "outcomes_path", required=True, type=click.Path(dir_okay=True, allow_dash=True),
+              help="Measured outcomes: a .json, .csv or .xlsx file, or - for JSON or CSV on standard input "
+              "(see docs/outcomes.md).")
+@click.option("--format", "fmt", type=formats("text", "json", "xlsx"), default="text", show_default=True,
+              help="text: a table and the audit trail; json: for machines; xlsx: a workbook (needs -o).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Write the settlement to this file instead of standard output (- for stdout).")
 @click.option("--trace/--no-trace", default=True, show_default=True, help="Show the audit trail.")
-@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True,
+@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True,
               help="How to print problems with the contract or the outcome file.")
 @click.option("--explain", is_flag=True, help="Explain the computation step by step in plain language "
               "(instead of the audit trail), citing the clauses.")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
               help="Language of --explain (default: the contract's first language, if sv or en).")
+@common_options
 @guard
-def eval_(file: str, outcomes_path: str, fmt: str, trace: bool, diag_fmt: str, explain: bool,
-          lang: str | None) -> None:
+def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bool, diag_fmt: str,
+          explain: bool, lang: str | None) -> None:
     """Settle a contract for measured outcomes: every payment line with its clause and steps."""
-    from . import check_source, compile_contract, load_outcomes, read_source
+    from . import check_source, compile_contract, load_outcomes
     from .evaluate import EvaluationError
     from .report import settlement_json_text, settlement_text
 
@@ -212,38 +428,82 @@ def eval_(file: str, outcomes_path: str, fmt: str, trace: bool, diag_fmt: str, e
         print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
         sys.exit(EXIT_ERRORS)
 
+    if file == "-" and outcomes_path == "-":
+        raise click.UsageError("the contract and the outcomes cannot both come from standard input")
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx writes a workbook: name it with -o settlement.xlsx")
     try:
-        source = read_source(file)
+        source = read_contract(file)
         contract, diagnostics = check_source(source)
         if contract is None:
             fail(diagnostics)
         print_diagnostics(diagnostics, diag_fmt, to_stderr=True)  # the contract's warnings
-        outcomes = load_outcomes(contract, outcomes_path)
+        warnings: list[Diagnostic] = []
+        try:
+            outcomes = load_outcomes(contract, outcomes_path, warnings=warnings)
+        finally:
+            print_diagnostics(warnings, diag_fmt, to_stderr=True)  # W501: the encoding assumed
+        verbose(f"{outcomes_path}: {count_of(len(outcomes), 'measured value')}")
         settlement = compile_contract(contract, source).evaluate(outcomes)
     except SibError as err:
         fail(err.diagnostics)
     except EvaluationError as err:
         fail([err.diagnostic])
-    if fmt == "json":
-        click.echo(settlement_json_text(settlement), nl=False)
-    else:
-        click.echo(settlement_text(settlement, trace=trace and not explain), nl=False)
-        if explain:
-            from .explain_text import explain_settlement
+    if fmt == "xlsx":
+        from .report import settlement_xlsx
 
-            language = lang or next((x for x in contract.languages if x in ("sv", "en")), "en")
-            click.echo("\n" + explain_settlement(contract, settlement, language), nl=False)
+        _write_output(output, lambda stream: settlement_xlsx(settlement, stream), [file, outcomes_path])
+        summary(f"{output}: the settlement, {count_of(len(settlement.lines), 'line')}, total "
+                f"{settlement.total} {settlement.currency}", err=output == "-")
+    else:
+        if fmt == "json":
+            text = settlement_json_text(settlement)
+        else:
+            text = settlement_text(settlement, trace=trace and not explain)
+            if explain:
+                from .explain_text import explain_settlement
+
+                language = lang or next((x for x in contract.languages if x in ("sv", "en")), "en")
+                text += "\n" + explain_settlement(contract, settlement, language)
+        if output is None or output == "-":
+            click.echo(text, nl=False)
+        else:
+            _write_output(output, lambda stream: stream.write(text.encode("utf-8")), [file, outcomes_path])
+            summary(f"{output}: the settlement, {count_of(len(settlement.lines), 'line')}")
     if settlement.diagnostics:
         fail(settlement.diagnostics)
     sys.exit(EXIT_OK)
 
 
+def _write_output(output: str, write, inputs: Sequence[str]) -> None:
+    """Write through `write(stream)`: to stdout for `-`, else atomically to the file (never over an input)."""
+    import io
+
+    buffer = io.BytesIO()
+    write(buffer)
+    if output == "-":
+        sys.stdout.buffer.write(buffer.getvalue()) if hasattr(sys.stdout, "buffer") else click.echo(
+            buffer.getvalue(), nl=False)
+        return
+    from .fileio import OutputError, refuse_overwriting_inputs, write_atomic
+
+    try:
+        refuse_overwriting_inputs(output, [i for i in inputs if i != "-"])
+        write_atomic(output, buffer.getvalue())
+    except OutputError as err:
+        raise click.ClickException(str(err)) from None
+
+
 @main.command()
 @click.argument("code")
+@click.option("--format", "fmt", type=formats("text", "markdown", "json"), default=None,
+              help="text: rendered for a terminal (the default on one); markdown: the page as written (the "
+              "default when piped); json: code, severity, title and sections.")
+@common_options
 @guard
-def explain(code: str) -> None:
+def explain(code: str, fmt: str) -> None:
     """Print the documentation of a diagnostic code (e.g. `sibc explain E201`)."""
-    from .explain import page
+    from .explain import page, page_json, page_text
 
     key = code.strip().upper()
     if key not in CODES:
@@ -252,7 +512,14 @@ def explain(code: str) -> None:
         hint = did_you_mean(key, CODES)
         raise click.UsageError(f"no diagnostic code {code!r}" + (f"; {hint}" if hint else
                                "; codes look like E201 or W401"))
-    click.echo(page(key))
+    if fmt is None:
+        fmt = "text" if sys.stdout.isatty() else "markdown"
+    if fmt == "json":
+        click.echo(json.dumps(page_json(key), ensure_ascii=False, indent=2))
+    elif fmt == "markdown":
+        click.echo(page(key))
+    else:
+        echo(page_text(key))
 
 
 if __name__ == "__main__":  # `python -m sibdsl.cli …`, as the console script `sibc` does

@@ -92,6 +92,7 @@ CODES: dict[str, Code] = {
         Code("E506", _E, "value in the wrong currency"),
         Code("E507", _E, "unknown or missing period"),
         Code("E508", _E, "value given twice"),
+        Code("W501", _W, "data file read in a legacy encoding"),
 
         # more outcome data: E509–E549 (hostile input)
         # (end)
@@ -105,6 +106,8 @@ CODES: dict[str, Code] = {
         # (end)
 
         # council documents: E720–E739 (sibc render, sibc fingerprint)
+        Code("W720", _W, "text not translated into the document's language"),
+        Code("W721", _W, "the PDF cannot be PDF/A: a character has no glyph"),
         # (end)
 
         # formatter and templates: E740–E759 (sibc fmt, sibc new)
@@ -132,8 +135,19 @@ CODES: dict[str, Code] = {
         Code("E834", _E, "scenario name given twice"),
         # (end)
 
+        # HTTP API and studio: E860–E879 (sibc serve, sibc studio)
+        Code("E860", _E, "malformed request"),
+        Code("E861", _E, "no such contract"),
+        Code("E862", _E, "request too large"),
+        Code("E863", _E, "request not allowed"),
+        Code("E864", _E, "time budget exceeded"),
+        Code("E865", _E, "contract changed since the given version"),
+        Code("E866", _E, "contract could not be saved"),
+        # (end)
+
         # the tool itself
         Code("E900", _E, "internal error in sibc"),
+        Code("E901", _E, "a part of sibc that is not installed"),
     ]
 }
 

@@ -8,15 +8,15 @@ lists every branch with the scenarios that exercise it, and the ones none does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from fractions import Fraction
 
 import attrs
 
 from . import model as m
-from .compiler import Ctx, EvaluationError
+from .compiler import EvaluationError
 from .evaluate import Evaluator
 from .scenarios import Result, Scenario
+from .semantics.program import Program, StepKind, lower
 from .units import SHARE
 from .values import to_decimal
 
@@ -61,33 +61,12 @@ def _describe(clause: m.ClauseRef) -> str:
     return f"{clause.kind} {clause.name}{label}"
 
 
-def _walk(e) -> Iterator:
-    yield e
-    children = []
-    if isinstance(e, m.Op):
-        children = list(e.args)
-    elif isinstance(e, m.Cond):
-        children = [e.cond, e.then, e.otherwise]
-    elif isinstance(e, m.Sum):
-        children = [e.operand]
-    elif isinstance(e, m.Steps):
-        children = [e.subject, e.below, *e.values]
-    elif isinstance(e, m.Interp):
-        children = [e.subject]
-    for child in children:
-        yield from _walk(child)
-
-
 def _expression_sites(contract: m.Contract) -> list[tuple[m.Expr, m.ClauseRef]]:
-    roots: list[tuple[m.Expr, m.ClauseRef]] = []
-    roots += [(d.expr, d.clause) for d in contract.definitions.values()]
-    roots += [(p.expr, p.clause) for p in contract.payments.values()]
-    roots += [(g.condition, g.clause) for g in contract.gates] + [(g.level, g.clause) for g in contract.gates if g.level]
-    roots += [(f.amount, f.clause) for f in contract.floors] + [(f.when, f.clause) for f in contract.floors if f.when]
-    roots += [(c.amount, c.clause) for c in contract.caps]
     sites, seen = [], set()
-    for root, clause in roots:
-        for node in _walk(root):
+    for root, clause in m.expressions(contract):
+        if clause.kind == "guarantee":
+            continue
+        for node in m.walk(root):
             if isinstance(node, (m.Cond, m.Steps, m.Interp)) and id(node) not in seen:
                 seen.add(id(node))
                 sites.append((node, clause))
@@ -110,22 +89,22 @@ def _labels(node) -> list[str]:
             f"above {show(xs[-1])}"]
 
 
-def branches(contract: m.Contract) -> list[Branch]:
+def branches(contract: m.Contract, program: Program | None = None) -> list[Branch]:
+    """Every branch of the contract: what each clause of the settlement program can do, in the
+    order of declaration (gates, floors, caps, return limits), then the branches of its
+    expressions."""
+    program = program or lower(contract)
     result: list[Branch] = []
-
-    def add(clause: m.ClauseRef, *labels: str, site=None) -> None:
-        for label in labels:
-            result.append(Branch((site or (clause.kind, clause.name, clause.line), label), _describe(clause),
-                                 clause.line, label))
-
-    for gate in contract.gates:
-        add(gate.clause, "the condition holds", "the condition fails")
-    for floor in contract.floors:
-        add(floor.clause, "the floor raises the amount", "the floor is not needed")
-    for cap in contract.caps:
-        add(cap.clause, "the cap limits the amount", "the cap is not reached")
-    for limit in contract.return_limits:
-        add(limit.clause, "the limit cuts the return", "the limit is not reached")
+    kinds: dict[m.ClauseRef, StepKind] = {}
+    for step in program.steps:
+        if step.kind is not StepKind.COMPUTE:
+            kinds.setdefault(step.clause, step.kind)
+    clauses = [*(g.clause for g in contract.gates), *(f.clause for f in contract.floors),
+               *(c.clause for c in contract.caps), *(r.clause for r in contract.return_limits)]
+    for clause in clauses:
+        if clause in kinds:
+            for label in kinds[clause].branches:
+                result.append(Branch((_site(clause), label), _describe(clause), clause.line, label))
     for node, clause in _expression_sites(contract):
         kind = {m.Cond: "if", m.Steps: "tiers", m.Interp: "interpolate"}[type(node)]
         for index, label in enumerate(_labels(node)):
@@ -134,58 +113,37 @@ def branches(contract: m.Contract) -> list[Branch]:
     return result
 
 
+def _site(clause: m.ClauseRef) -> tuple:
+    return (clause.kind, clause.name, clause.line)
+
+
 def measure(contract: m.Contract, scenarios: list[Scenario], results: list[Result],
             prove_unreachable: bool = True) -> Coverage:
-    """Run the scenarios with a recording evaluator and collect the branches they take; branches
-    no scenario takes are checked with z3, and those no outcome can take are marked unreachable."""
+    """Run the scenarios with a recording evaluator and collect the branches they take: each
+    step of the settlement program says whether it acted, each condition and table which branch
+    it took. Branches no scenario takes are checked with z3, and those no outcome can take are
+    marked unreachable."""
     hits: dict[tuple, list[str]] = {}
-    current: list[str] = []
-
-    def hit(key: tuple) -> None:
-        names = hits.setdefault(key, [])
-        if current[0] not in names:
-            names.append(current[0])
+    taken: list[tuple] = []  # the branches of the scenario being run
 
     def record(node, index: int) -> None:
-        hit((id(node), index))
+        taken.append((id(node), index))
 
-    evaluator = Evaluator(contract, recorder=record)
+    def on_step(step, acted: bool) -> None:
+        taken.append((_site(step.clause), step.kind.branch(acted)))
+
+    evaluator = Evaluator(contract, recorder=record, on_step=on_step)
     for scenario in scenarios:
-        current[:] = [scenario.name]
+        taken.clear()
         try:
-            settlement = evaluator.evaluate(scenario.outcomes)
+            evaluator.evaluate(scenario.outcomes)
         except EvaluationError:
             continue
-        steps = [(ln, st) for ln in settlement.lines for st in ln.steps]
-
-        def applied(clause: m.ClauseRef, *kinds: str) -> bool:
-            return any(st.kind in kinds and st.clause == clause for _, st in steps)
-
-        def site(clause):
-            return (clause.kind, clause.name, clause.line)
-
-        for gate, cond, _ in evaluator.gates:
-            if gate.target == "total":
-                try:
-                    holds = bool(cond(Ctx(scenario.outcomes, {}, {})))
-                except EvaluationError:
-                    continue
-                hit((site(gate.clause), "the condition holds" if holds else "the condition fails"))
-                continue
-            if applied(gate.clause, "gate passed"):  # a payment's gate, per period where it has periods
-                hit((site(gate.clause), "the condition holds"))
-            if applied(gate.clause, "gate failed"):
-                hit((site(gate.clause), "the condition fails"))
-        for floor in contract.floors:
-            raised = applied(floor.clause, "floor", "floor top-up")
-            hit((site(floor.clause), "the floor raises the amount" if raised else "the floor is not needed"))
-        for cap in contract.caps:
-            cut = applied(cap.clause, "cap", "period cap", "participant cap")
-            hit((site(cap.clause), "the cap limits the amount" if cut else "the cap is not reached"))
-        for limit in contract.return_limits:
-            cut = applied(limit.clause, "return limit")
-            hit((site(limit.clause), "the limit cuts the return" if cut else "the limit is not reached"))
-    found = branches(contract)
+        for key in taken:
+            names = hits.setdefault(key, [])
+            if scenario.name not in names:
+                names.append(scenario.name)
+    found = branches(contract, evaluator.program)
     unreachable: set[tuple] = set()
     if prove_unreachable:
         from .verify import unreachable_branches

@@ -8,18 +8,20 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FORMATS, guard, print_diagnostics
+from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FORMATS, common_options, formats, guard, print_diagnostics, summary
 
 
 @click.command("diff")
 @click.argument("old", type=click.Path(dir_okay=True))
 @click.argument("new", type=click.Path(dir_okay=True))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=formats("text", "json"), default="text", show_default=True,
+              help="text: for people; json: for machines.")
 @click.option("--grid", type=click.IntRange(3, 101), default=11, show_default=True,
               help="Values per measure in the grid of outcomes both drafts are settled on.")
 @click.option("--chart", "chart_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the payout of both drafts against the main outcome as an SVG chart.")
-@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True)
+@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True)
+@common_options
 @guard
 def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_fmt: str) -> None:
     """Compare two drafts: clauses added, removed and changed (old → new), and where the payout
@@ -87,7 +89,7 @@ def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_f
         return ", ".join(f"{k} = {format_value(v, new_model.measures[k].ty.plain())}" for k, v in outcomes.items())
 
     if not differs:
-        show(f"{old} and {new} mean the same: no clause changed and every settled amount is equal.")
+        summary(f"{old} and {new} mean the same: no clause changed and every settled amount is equal.")
         sys.exit(EXIT_OK)
     show(f"Clauses ({len(changes)} changed):" if changes else "Clauses: none changed (only layout or comments)")
     for c in changes:

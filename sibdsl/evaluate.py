@@ -1,135 +1,202 @@
-"""Checked model → evaluation function: measured outcomes in, a Settlement out.
+"""The scalar back end: measured outcomes in, a Settlement with its audit trail out.
 
-`compile_contract(model)` builds the function once: the formulas become closures
-(compiler.py; no text is ever eval'ed) and everything that does not depend on the outcomes
-is worked out then. `Evaluator.evaluate(outcomes)` is pure. The order in which the clauses apply is
-fixed by the language (docs/language.md, "Order of application"):
-
-1. each payment's formula, rounded by the contract's rounding rule;
-2. the payment's gates (a failed gate makes it zero);
-3. the payment's floors, then its caps;
-4. caps per period series, then per participant;
-5. gates on the total (`total above L requires C` cuts the total back to L);
-6. floors on the total (a top-up line from the floor clause);
-7. caps on the total;
-8. return limits, on the lines paid to each investor.
-Cuts in steps 4, 5, 7 and 8 are taken from the lines in reverse order of declaration.
+`compile_contract(model)` builds the evaluation function once: the contract is lowered to its
+settlement program (semantics/program.py), every expression a step reads becomes a closure
+(compiler.py; no text is ever eval'ed), and everything that does not depend on the outcomes is
+worked out then. `Evaluator.evaluate(outcomes)` is pure: it runs the program
+(semantics/run.py) on exact Python numbers and writes each line's audit trail as the steps act.
+The order of application is the program's, documented in docs/language.md.
 """
 
 from __future__ import annotations
 
-import datetime
+import operator
 from collections.abc import Callable
 from fractions import Fraction
 
-import attrs
-
 from . import model as m
-from .compiler import Compiler, Ctx, EvaluationError, Outcomes
+from .compiler import Compiler, Ctx, EvaluationError, Failed, Outcomes
 from .diagnostics import Diagnostic
 from .report import format_amount
-from .settlement import GuaranteeCheck, Investor, Line, Settlement, StepRecord, decimal
+from .semantics.program import Program, Step, StepKind, lower, principals, return_limit_amount
+from .semantics.run import cut, run
+from .settlement import Detail, GuaranteeCheck, Investor, Line, Settlement, StepRecord, decimal
 from .source import Source
-from .values import Rounding, exact, growth_factor, rounder, to_decimal, whole, year_fraction
+from .values import Rounding, exact, rounder, to_decimal, whole
 
-def principals(contract: m.Contract) -> dict[str, Fraction]:
-    """What each investor has put in: the sum of its investments, by investor, in declaration order."""
-    result: dict[str, Fraction] = {}
-    for inv in contract.investments.values():
-        result[inv.investor] = result.get(inv.investor, Fraction(0)) + inv.amount
-    return result
+__all__ = ["Evaluator", "compile_contract", "principals", "return_limit_amount", "EvaluationError"]
 
-
-def return_limit_amount(contract: m.Contract, limit: m.ReturnLimit, principal: Fraction) -> Fraction:
-    """The most an investor with this principal may receive under the limit: principal × growth,
-    rounded *down* to the contract's rounding step (step 8 of the order of application). The one
-    definition the evaluator, the vectorised evaluator and the verifier all use."""
-    if limit.kind == "total":
-        factor = 1 + limit.rate
-    else:
-        factor = growth_factor(limit.rate, year_fraction(limit.start, limit.end), limit.kind == "compound")
-    return exact(Rounding(contract.rounding.step, "down").apply(principal * factor))
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+            "==": operator.eq, "!=": operator.ne}
+K = StepKind
 
 
-# ---------------------------------------------------------------- the evaluation function
-class _Line:
-    """A payment line while the rules apply to it; frozen into a `settlement.Line` at the end."""
-
-    __slots__ = ("payment", "clause", "payer", "recipient", "period", "due", "amount", "steps")
-
-    def __init__(self, payment: str, clause: m.ClauseRef, payer: str, recipient: str, period: str | None,
-                 due: datetime.date | None):
-        self.payment, self.clause, self.payer, self.recipient = payment, clause, payer, recipient
-        self.period, self.due = period, due
-        self.amount: Fraction | int = 0
-        self.steps: list[StepRecord] = []
+def rounded_text(raw, mode: str) -> str:
+    return f"exact {to_decimal(raw, 6)}, rounded {mode}"
 
 
-_Fn = Callable[[Ctx], object]
+def step_text(step: Step, level, currency: str) -> str:
+    """What a floor, a cap or a cut says in the audit trail of a line it changed."""
+    def text(value) -> str:
+        return format_amount(exact(value), currency)
+    if step.kind is K.FLOOR:
+        return f"raised to the floor of {text(level)}"
+    if step.kind is K.CAP:
+        return f"limited to {text(level)}"
+    if step.kind is K.TOTAL_FLOOR:
+        return f"the total is raised to the floor of {text(level)}"
+    if step.kind is K.PERIOD_CAP:
+        return f"at most {text(level)} in period {step.period_name}"
+    if step.kind is K.PARTICIPANT_CAP:
+        return f"at most {text(level)} for {step.scale} participants"
+    if step.kind is K.TOTAL_GATE:
+        return f"the part above {text(level)} is not paid"
+    if step.kind is K.RETURN_LIMIT:
+        return f"{step.investor} receives at most {text(step.limit)} ({step.basis})"
+    return f"the total is limited to {text(level)}"
 
 
-@attrs.frozen
-class _PaymentPlan:
-    """A payment with what applies to it, found once when the contract is compiled."""
+class _Concrete:
+    """semantics.run.Backend over exact Python numbers, for one evaluation: it also writes the
+    audit trail (`trace`) and tells the coverage recorder what each step did (`event`)."""
 
-    payment: m.Payment
-    formula: _Fn
-    lines: tuple[tuple[m.Period | None, datetime.date | None], ...]  # (period, due date) per line
-    gates: tuple[tuple[m.Gate, _Fn], ...]
-    floors: tuple[tuple[m.Floor, _Fn, _Fn | None], ...]
-    caps: tuple[tuple[m.Cap, _Fn], ...]
+    ZERO = 0
+    TRUE = True
+    KEEP = False
+    after = None
+
+    __slots__ = ("ev", "ctx", "trails", "round")
+
+    def __init__(self, ev: Evaluator, ctx: Ctx):
+        self.ev, self.ctx = ev, ctx
+        self.trails: list[list[StepRecord]] = [[] for _ in ev.program.lines]
+        self.round = ev.round
+
+    def expr(self, step: Step, which: str, guard=None):
+        if guard is False:  # not read: the guard says the step does not use it here
+            return 0
+        return self.ev._fns[id(step), which](self.ctx)
+
+    @staticmethod
+    def const(value):
+        return whole(value) if not isinstance(value, bool) else value
+
+    @staticmethod
+    def linear(terms):
+        acc = 0
+        for sign, value in terms:
+            acc = acc + value if sign > 0 else acc - value
+        return whole(acc)
+
+    @staticmethod
+    def sub(a, b):
+        return whole(a - b)
+
+    @staticmethod
+    def mul(a, b):
+        return whole(a * b)
+
+    @staticmethod
+    def extreme(op, values):
+        return min(values) if op == "min" else max(values)
+
+    @staticmethod
+    def compare(op, a, b):
+        return _COMPARE[op](a, b)
+
+    @staticmethod
+    def select(c, t, o):
+        return t if c else o
+
+    @staticmethod
+    def band(a, b):
+        return a and b
+
+    @staticmethod
+    def bnot(a):
+        return not a
+
+    @staticmethod
+    def never(c):
+        return not c
+
+    @staticmethod
+    def total(amounts, everyone):
+        return whole(sum(amounts))
+
+    def cut(self, step, amounts, excess):
+        return cut(self, amounts, excess)
+
+    event = None  # told only when coverage asks (_Covered)
+
+    def trace(self, step: Step, line: int, before, after, acted, level) -> None:
+        """The audit trail: what a step did to a line, in the words of settlement.Step (the
+        words are written when the trail is first read: `Detail`)."""
+        kind, clause, ev = step.kind, step.clause, self.ev
+        if kind is K.COMPUTE:
+            raw = level
+            detail = "" if after == raw else Detail(rounded_text, raw, ev.rounding.mode)
+            record = ("computed", clause, None, after, detail)
+        elif kind is K.GATE:
+            record = ("gate failed", clause, before, after, "the condition does not hold") if acted else \
+                ("gate passed", clause, before, after, "")
+        elif not (acted if acted is not None else after != before):
+            return
+        else:
+            record = (kind.trail, clause, before, after, Detail(step_text, step, level, ev.contract.currency))
+        self.trails[line].append(record)
+
+
+class _Covered(_Concrete):
+    """_Concrete that also tells coverage what each step did."""
+
+    __slots__ = ()
+
+    def event(self, step: Step, acted, condition=None) -> None:  # a gate by its condition
+        self.ev.on_step(step, bool(acted) if condition is None else not condition)
 
 
 class Evaluator:
     """The compiled contract. `evaluate(outcomes)` is pure: same outcomes, same Settlement.
 
-    Everything that does not depend on the outcomes is worked out here, once: the formulas
-    (closures, constants folded), which gates, floors and caps apply to which payment, due
-    dates, return-limit amounts, what each investor put in."""
+    Everything that does not depend on the outcomes is worked out here, once: the settlement
+    program, the closures of every expression a step reads (constants folded), the definitions
+    in dependency order, return-limit amounts, what each investor put in. `on_step(step, acted)`
+    is told, for each step an evaluation runs, whether the step acted (coverage)."""
 
     def __init__(self, contract: m.Contract, source: Source | None = None,
-                 recorder: Callable[[m.Expr, int], None] | None = None):
+                 recorder: Callable[[m.Expr, int], None] | None = None,
+                 on_step: Callable[[Step, bool], None] | None = None, program: Program | None = None):
         self.contract = contract
         self.source = source
+        self.on_step = on_step
         self.rounding: Rounding = contract.rounding
         self.round = rounder(contract.rounding.step, contract.rounding.mode)
-        comp = Compiler(contract, contract.definitions, source, recorder=recorder)
-        self._c = comp
-        self.payments = [(p, comp.compile(p.expr)) for p in contract.payments.values()]
-        self.gates = [(g, comp.compile(g.condition), comp.compile(g.level) if g.level else None)
-                      for g in contract.gates]
-        self.floors = [(f, comp.compile(f.amount), comp.compile(f.when) if f.when else None)
-                       for f in contract.floors]
-        self.caps = [(c, comp.compile(c.amount)) for c in contract.caps]
-        self.definitions = [(name, comp.var(name)) for name in contract.definitions]
+        self.program: Program = program or lower(contract)
+        comp = self._c = Compiler(contract, contract.definitions, source, recorder=recorder)
+        # every definition, per period of its series, in dependency order: computed first, so
+        # that reading one is never deeper than one definition (a chain of 5,000 is fine)
+        self._defs: list[tuple[str, list[tuple[str | None, Callable]]]] = []
+        self._prelude: list[tuple[tuple, Callable]] = []
+        for name, definition in contract.definitions.items():
+            series = definition.ty.series
+            periods = [p.name for p in contract.series[series].periods] if series else [None]
+            fns = [(p, comp.var(name, {series: p} if series else None)) for p in periods]
+            self._defs.append((name, fns))
+            self._prelude += [((name, p), fn) for p, fn in fns if fn not in comp.folded]
+        self._fns: dict[tuple[int, str], Callable] = {}
+        for step in self.program.steps:
+            period = dict(step.period)
+            if step.amount is not None:
+                self._fns[id(step), "amount"] = comp.compile(step.amount, period)
+            if step.condition is not None:
+                self._fns[id(step), "condition"] = comp.compile(step.condition, period)
         self.guarantees = [(g, comp.compile(g.expr), comp.compile(g.when) if g.when else None)
                            for g in contract.guarantees]
-        self._plans = tuple(_PaymentPlan(
-            payment, fn,
-            tuple((period, self._due(payment.due, period))
-                  for period in (contract.series[payment.series].periods if payment.series else (None,))),
-            tuple((g, cond) for g, cond, _ in self.gates if g.target == payment.name),
-            tuple(f for f in self.floors if f[0].target == payment.name),
-            tuple(c for c in self.caps if c[0].kind == "payment" and c[0].target == payment.name),
-        ) for payment, fn in self.payments)
-        self._group_caps = [(c, fn) for c, fn in self.caps if c.kind in ("series", "participant")]
-        self._total_gates = [(g, cond, level) for g, cond, level in self.gates if g.target == "total"]
-        self._total_floors = [f for f in self.floors if f[0].target == "total"]
-        self._total_caps = [(c, fn) for c, fn in self.caps if c.kind == "total"]
-        # return limits are fixed when the contract is signed: (investor, limit, most it allows, why)
-        self._limits = []
-        for investor, principal in principals(contract).items():
-            for limit in contract.return_limits:
-                most = return_limit_amount(contract, limit, principal)
-                if limit.kind == "total":
-                    basis = f"{to_decimal(limit.rate * 100)} % in total"
-                else:
-                    basis = f"{to_decimal(limit.rate * 100)} % a year {limit.kind}, {limit.start} to {limit.end}"
-                self._limits.append((investor, limit, most,
-                                     f"{investor} receives at most {self.amount_text(most)} ({basis})"))
         allowed: dict[str, Fraction] = {}
-        for investor, _, most, _ in self._limits:
-            allowed[investor] = min(allowed.get(investor, most), most)
+        for step in self.program.steps:
+            if step.kind is K.RETURN_LIMIT:
+                allowed[step.investor] = min(allowed.get(step.investor, step.limit), step.limit)
         self._investors = tuple(
             Investor(investor, tuple((i.date, -whole(i.amount)) for i in investments),
                      whole(sum(i.amount for i in investments)), min(i.date for i in investments),
@@ -141,131 +208,42 @@ class Evaluator:
         """An amount as the audit trail writes it: `1 000 000 SEK`."""
         return format_amount(exact(value), self.contract.currency)
 
-    def _due(self, due: m.Due, period: m.Period | None) -> datetime.date | None:
-        if due.date is not None:
-            return due.date
-        if due.days_after_end is not None:
-            end = period.end if period else (self.contract.term[1] if self.contract.term else None)
-            return end + datetime.timedelta(days=due.days_after_end) if end else None
-        return None
-
-    @staticmethod
-    def _step(line: _Line, kind: str, clause: m.ClauseRef, before: Fraction | int | None,
-              after: Fraction | int, detail: str = "") -> None:
-        line.steps.append((kind, clause, before, after, detail))
-        line.amount = after
-
-    def _cut(self, lines: list[_Line], excess: Fraction | int, kind: str, clause: m.ClauseRef, detail) -> None:
-        """Take `excess` from the lines, last first. `detail` is the audit text, or a function
-        that makes it: most evaluations cut nothing and never need the text."""
-        if excess <= 0:
-            return
-        for line in reversed(lines):
-            if excess <= 0:
-                break
-            cut = min(line.amount, excess)
-            if cut > 0:
-                self._step(line, kind, clause, line.amount, line.amount - cut,
-                           detail if isinstance(detail, str) else detail())
-                excess -= cut
-
     def evaluate(self, outcomes: Outcomes) -> Settlement:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""
-        contract = self.contract
-        rnd, step, text = self.round, self._step, self.amount_text
         ctx = Ctx(outcomes, {}, {})
-        lines: list[_Line] = []
-        by_payment: dict[str, list[_Line]] = {}
-        # 1-3: each payment, per period where it has one
-        for plan in self._plans:
-            payment = plan.payment
-            group = by_payment[payment.name] = []
-            for period, due in plan.lines:
-                if period is not None:
-                    ctx.period[payment.series] = period.name
-                raw = plan.formula(ctx)
-                line = _Line(payment.name, payment.clause, payment.payer, payment.recipient,
-                             period.name if period else None, due)
-                rounded = rnd(raw)
-                detail = "" if rounded == raw else f"exact {to_decimal(raw, 6)}, rounded {self.rounding.mode}"
-                step(line, "computed", payment.clause, None, rounded, detail)
-                for gate, cond in plan.gates:
-                    if cond(ctx):
-                        step(line, "gate passed", gate.clause, line.amount, line.amount)
-                    else:
-                        step(line, "gate failed", gate.clause, line.amount, 0, "the condition does not hold")
-                for floor, amount, when in plan.floors:
-                    if when is not None and not when(ctx):
-                        continue
-                    minimum = rnd(amount(ctx))
-                    if line.amount < minimum:
-                        step(line, "floor", floor.clause, line.amount, minimum,
-                             f"raised to the floor of {text(minimum)}")
-                for cap, fn in plan.caps:
-                    limit = rnd(fn(ctx))
-                    if line.amount > limit:
-                        step(line, "cap", cap.clause, line.amount, limit, f"limited to {text(limit)}")
-                lines.append(line)
-                group.append(line)
-            if payment.series:
-                ctx.period.pop(payment.series, None)
-        # 4: caps per series and per participant
-        for cap, fn in self._group_caps:
-            if cap.kind == "series":
-                for period in contract.series[cap.target].periods:
-                    ctx.period[cap.target] = period.name
-                    in_period = [ln for ln in lines if ln.period == period.name]
-                    limit = rnd(fn(ctx))
-                    self._cut(in_period, _total(in_period) - limit, "period cap", cap.clause,
-                              lambda: f"at most {text(limit)} in period {period.name}")
-                ctx.period.pop(cap.target, None)
-            else:
-                size = contract.cohorts[cap.target].size
-                limit = rnd(fn(ctx) * size)
-                self._cut(lines, _total(lines) - limit, "participant cap", cap.clause,
-                          lambda: f"at most {text(limit)} for {size} participants")
-        # 5: gates on the total
-        for gate, cond, level in self._total_gates:
-            if not cond(ctx):
-                cut_to = rnd(level(ctx))
-                self._cut(lines, _total(lines) - cut_to, "gate failed", gate.clause,
-                          lambda: f"the part above {text(cut_to)} is not paid")
-        # 6: floors on the total
-        for floor, amount, when in self._total_floors:
-            if when is not None and not when(ctx):
-                continue
-            minimum = rnd(amount(ctx))
-            shortfall = minimum - _total(lines)
-            if shortfall > 0:
-                due = self._due(floor.due, None) if floor.due else max(
-                    (ln.due for ln in lines if ln.due), default=None)
-                top_up = _Line(floor.clause.name, floor.clause, floor.payer or "", floor.recipient or "",
-                               None, due)
-                step(top_up, "floor top-up", floor.clause, 0, shortfall,
-                     f"the total is raised to the floor of {text(minimum)}")
-                lines.append(top_up)
-        # 7: caps on the total
-        for cap, fn in self._total_caps:
-            limit = rnd(fn(ctx))
-            self._cut(lines, _total(lines) - limit, "cap", cap.clause,
-                      lambda: f"the total is limited to {text(limit)}")
-        # 8: return limits
-        for investor, limit, most, detail in self._limits:
-            to_investor = [ln for ln in lines if ln.recipient == investor]
-            self._cut(to_investor, _total(to_investor) - most, "return limit", limit.clause, detail)
-        ctx.payments = {name: _total(group) for name, group in by_payment.items()}
-        ctx.total = _total(lines)
+        cache = ctx.cache
+        for key, fn in self._prelude:
+            if key not in cache:
+                try:
+                    fn(ctx)
+                except EvaluationError as err:
+                    cache[key] = Failed(err)
+        backend = (_Concrete if self.on_step is None else _Covered)(self, ctx)
+        settled = run(self.program, backend)
+        lines = []
+        for spec, amount, trail in zip(self.program.lines, settled.amounts, backend.trails):
+            if spec.top_up and not trail:
+                continue  # the floor did not lift the total: no top-up line
+            lines.append(Line(spec.payment, spec.clause, spec.payer, spec.recipient, spec.period, spec.due,
+                              amount, tuple(trail)))
+        by_payment: dict[str, int | Fraction] = {}
+        for line in lines:
+            if line.payment in self.contract.payments:
+                by_payment[line.payment] = by_payment.get(line.payment, 0) + line.exact
+        ctx.payments = {name: whole(v) for name, v in by_payment.items()}
+        ctx.total = whole(sum(line.exact for line in lines))
         guarantees = self._check_guarantees(ctx)
         values = self._values(ctx)
-        diagnostics = [self._negative(line) for line in lines if line.amount < 0]
-        return self._settlement(lines, guarantees, values, diagnostics)
+        diagnostics = [self._negative(line) for line in lines if line.exact < 0]
+        return Settlement(self.contract.title.text, self.contract.currency, tuple(lines), values, guarantees,
+                          tuple(diagnostics), self._investors)
 
-    def _negative(self, line: _Line) -> Diagnostic:
+    def _negative(self, line: Line) -> Diagnostic:
         currency = self.contract.currency
         return Diagnostic(
             "E601", f"payment `{line.payment}`"
             + (f" for period {line.period}" if line.period else "")
-            + f" is negative ({format_amount(exact(line.amount), currency)}) for these outcomes",
+            + f" is negative ({format_amount(exact(line.exact), currency)}) for these outcomes",
             self.source, getattr(line.clause, "span", None) or self._decl_span(line.clause),
             hint="bound the formula, e.g. `max(…, 0 " + currency + ")`, "
             "or add a floor of 0 on the payment")
@@ -304,28 +282,12 @@ class Evaluator:
                 return f"undefined ({err.diagnostic.message})"
 
         values: dict[str, object] = {}
-        for name, fn in self.definitions:
-            series = self.contract.definitions[name].ty.series
-            if series:
-                per = {}
-                for period in self.contract.series[series].periods:
-                    ctx.period[series] = period.name
-                    per[period.name] = value(fn)
-                ctx.period.pop(series, None)
-                values[name] = per
+        for name, fns in self._defs:
+            if fns[0][0] is None:
+                values[name] = value(fns[0][1])
             else:
-                values[name] = value(fn)
+                values[name] = {p: value(fn) for p, fn in fns}
         return values
-
-    def _settlement(self, lines: list[_Line], guarantees, values, diagnostics) -> Settlement:
-        frozen = tuple([Line(ln.payment, ln.clause, ln.payer, ln.recipient, ln.period, ln.due, ln.amount,
-                             tuple(ln.steps)) for ln in lines])
-        return Settlement(self.contract.title.text, self.contract.currency, frozen, values, guarantees,
-                          tuple(diagnostics), self._investors)
-
-
-def _total(lines: list[_Line]) -> Fraction | int:
-    return whole(sum(ln.amount for ln in lines))
 
 
 def _public(value: object) -> object:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
+from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, count_of, guard, print_diagnostics, summary
 
 
 @click.command("fmt")
@@ -15,7 +15,8 @@ from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
 @click.option("--check", "check_only", is_flag=True,
               help="Change nothing; exit 1 if a file is not formatted, and show how it would change.")
 @click.option("--diff", "show_diff", is_flag=True, help="Show the changes as a unified diff.")
-@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True)
+@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True)
+@common_options
 @guard
 def fmt(files, check_only: bool, show_diff: bool, diag_fmt: str) -> None:
     """Format contracts: canonical layout, numbers grouped, comments and prose kept. A file is
@@ -62,4 +63,6 @@ def fmt(files, check_only: bool, show_diff: bool, diag_fmt: str) -> None:
             failed = True
             continue
         click.echo(f"{path}: reformatted")
+    if check_only and not failed and not changed:  # the one-line summary every command ends with
+        summary(f"{count_of(len(files), 'file')} already formatted")
     sys.exit(EXIT_ERRORS if failed or (check_only and changed) else EXIT_OK)

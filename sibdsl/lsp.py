@@ -1,230 +1,495 @@
 """`sibc lsp`: the language server (pygls) for editors.
 
-- Diagnostics as the author types: the same codes, messages and hints as `sibc check`; on save,
-  the contract's properties are proved too (E701/W701), as `sibc check` does.
-- Hover on a name: what it is (party, measure, definition, payment…), its label, its type and
-  unit, its formula, and its value when it is fixed when the contract is signed.
-- Go to definition of a name; document symbols (headings and declarations).
-- Completion of the declared names and the language's keywords.
-- Formatting through `sibc fmt` (refused, with no edit, when the file cannot be formatted losslessly).
+- Diagnostics as the author types: the same codes, messages and hints as `sibc check`, with their
+  "first defined here" labels as related information; on save, the contract's properties are
+  proved too (E701/W701), as `sibc check` does.
+- Hover (kind, label, type and unit, formula, the value fixed when the contract is signed), go to
+  definition, references, highlights and rename of every kind of name (parties, series, periods,
+  cohorts, investments, measures, definitions, baselines, payments, named gates, floors, caps,
+  return limits and guarantees); the outline; folding; semantic tokens; completion that fits the
+  context; quick fixes that apply the diagnostics' hints; formatting through `sibc fmt`.
+- All of it keeps working around a syntax error (`lsp_analysis`: the broken declaration is left
+  out, the rest is analysed).
 
-Positions: LSP counts UTF-16 code units; sibc counts characters. They agree for every character
-of Swedish, English and the other Latin alphabets; outside the Basic Multilingual Plane (emoji)
-a column may be off by one.
+Positions are converted exactly in the encoding negotiated at `initialize` (UTF-8, UTF-16 or
+UTF-32; `lsp_text`), with the protocol's lines ("\\n", "\\r\\n", a lone "\\r"). Documents are kept
+here, not in pygls' workspace, whose lines also break at form feeds and U+2028.
+
+Analyses run one at a time in a worker thread, so the server keeps reading messages while one
+runs. Edits are debounced (`debounceMs`, 250 by default): ten keystrokes in a row give one
+analysis of the text as it stands after the last of them, and diagnostics are published only
+for the current version of a document, never for one it no longer has.
 """
 
 from __future__ import annotations
 
-import re
+import asyncio
+import concurrent.futures
+import logging
+from typing import Any
 
 from lsprotocol import types as t
+from pygls.exceptions import (
+    JsonRpcContentModified,
+    JsonRpcException,
+    JsonRpcInternalError,
+    JsonRpcInvalidParams,
+)
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from . import __version__
-from . import syntax as s
-from .diagnostics import SibError
-from .source import Source
+from . import lsp_features as f
+from .lsp_analysis import Analysis, analyse
+from .lsp_text import UTF16, Lines, apply_change
 
-KEYWORDS = sorted({
-    "contract", "id", "version", "languages", "currency", "rounding", "signed", "party", "payer", "investor",
-    "provider", "intermediary", "evaluator", "term", "periods", "cohort", "size", "eligibility", "investment",
-    "measure", "money", "share", "percentage", "count", "number", "days", "date", "boolean", "per", "better",
-    "higher", "lower", "between", "source", "description", "define", "baseline", "indexed", "payment", "from",
-    "to", "due", "after", "end", "when", "gate", "requires", "total", "above", "floor", "cap", "at",
-    "participant", "return", "limit", "simple", "compound", "in", "guarantee", "nondecreasing",
-    "nonincreasing", "if", "then", "else", "and", "or", "not", "of", "min", "max", "abs", "sum", "tiers",
-    "below", "interpolate", "true", "false", "clause",
-})
-_WORD = re.compile(r"[^\W\d]\w*")
-
-server = LanguageServer("sibc", __version__)
+log = logging.getLogger(__name__)
+REQUEST_FAILED = -32803  # LSP's RequestFailed: the request was valid but cannot be carried out
+DEBOUNCE_SECONDS = 0.25
 
 
-def _range(span) -> t.Range:
-    return t.Range(t.Position(span.line - 1, span.column - 1), t.Position(span.end_line - 1, span.end_column - 1))
+class _Answered:
+    """A request the protocol layer has already answered with an error (it could not be read)."""
+
+    jsonrpc = None
 
 
-def _analyse(uri: str, text: str, prove: bool = False):
-    """(syntax tree or None, checked model or None, diagnostics) for a document's text."""
-    from . import check_source
-    from .parser import parse
+class SibProtocol(LanguageServerProtocol):
+    """pygls' protocol, with documents kept by the server and every request answered."""
 
-    source = Source(uri.rsplit("/", 1)[-1], text)
-    contract, diagnostics = check_source(source)
-    try:
-        tree = parse(source)
-    except SibError:
-        tree = None
-    if contract is not None and prove:
-        from .proofcache import diagnostic, verify_cached
+    def structure_message(self, data: dict[str, Any]):
+        try:
+            return super().structure_message(data)
+        except (JsonRpcInvalidParams, JsonRpcInternalError) as error:
+            # A request whose parameters do not fit the protocol (a position at line -1) still gets
+            # an answer, an error with the request's id; pygls would only show a message.
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                error.message = f"invalid parameters for {data['method']}: {_why(error)}"[:500]
+                self._send_response(data["id"], error=error.to_response_error())
+                return _Answered()
+            raise
 
-        diagnostics = diagnostics + [d for d in (diagnostic(r, source) for r in verify_cached(contract, source)) if d]
-    return tree, contract, diagnostics
+    def handle_message(self, message):
+        if isinstance(message, _Answered):
+            return
+        super().handle_message(message)
+
+    # The documents live in SibServer.documents (see the module docstring); these three only
+    # hand the notification to the server's handlers.
+    @lsp_method(t.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: t.DidOpenTextDocumentParams):
+        yield self.fm.features[t.TEXT_DOCUMENT_DID_OPEN], (params,), None
+
+    @lsp_method(t.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: t.DidChangeTextDocumentParams):
+        yield self.fm.features[t.TEXT_DOCUMENT_DID_CHANGE], (params,), None
+
+    @lsp_method(t.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: t.DidCloseTextDocumentParams):
+        yield self.fm.features[t.TEXT_DOCUMENT_DID_CLOSE], (params,), None
 
 
-def lsp_diagnostics(diagnostics) -> list[t.Diagnostic]:
-    out = []
-    for d in diagnostics:
-        span = d.span
-        rng = _range(span) if span is not None else t.Range(t.Position(0, 0), t.Position(0, 0))
-        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
-        out.append(t.Diagnostic(range=rng, message=message, code=d.code, source="sibc",
-                                severity=t.DiagnosticSeverity.Error if d.is_error else t.DiagnosticSeverity.Warning))
-    return out
+def _why(error: Exception) -> str:
+    """What cattrs found wrong in a message, as `invalid value … @ $.params.position.line`."""
+    from cattrs import transform_error
+    from cattrs.errors import ClassValidationError
+
+    cause = error.__cause__
+    if isinstance(cause, ClassValidationError):
+        return "; ".join(transform_error(cause, path="$"))
+    return str(cause or error)
 
 
-def _publish(ls: LanguageServer, uri: str, prove: bool = False) -> None:
-    document = ls.workspace.get_text_document(uri)
-    _, _, diagnostics = _analyse(uri, document.source, prove)
-    ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=lsp_diagnostics(diagnostics),
-                                                                    version=document.version))
+class Document:
+    def __init__(self, uri: str, text: str, version: int | None):
+        self.uri, self.text, self.version = uri, text, version
+        self.timer: asyncio.TimerHandle | None = None
+        self.analysis: tuple[str, asyncio.Future] | None = None  # (text, future of its Analysis)
+        self.published: str | None = None  # the text whose diagnostics the client has
+        self.latest: Analysis | None = None  # the newest finished analysis, maybe of an older text
+        self.proofs: tuple[str, list] | None = None  # (text, proof diagnostics) after a save
+
+    @property
+    def name(self) -> str:
+        return self.uri.rsplit("/", 1)[-1] or "untitled.sib"
+
+
+class SibServer(LanguageServer):
+    def __init__(self):
+        super().__init__("sibc", __version__, protocol_cls=SibProtocol)
+        self.documents: dict[str, Document] = {}
+        self.debounce = DEBOUNCE_SECONDS
+        self.analyses_run = 0  # how many analyses ran, for `sibc/status`
+        # one analysis at a time: the machine's other core stays with the editor
+        self.worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="sibc-analysis")
+
+    @property
+    def encoding(self) -> str:
+        encoding = self.workspace.position_encoding if self.protocol._workspace is not None else UTF16
+        return str(getattr(encoding, "value", encoding) or UTF16)
+
+    def lines(self, text: str) -> Lines:
+        return Lines(text, self.encoding)
+
+    def document(self, uri: str) -> Document:
+        document = self.documents.get(uri)
+        if document is None:
+            raise JsonRpcException(message=f"{uri} is not open in the editor", code=REQUEST_FAILED)
+        return document
+
+    def _run(self, document: Document, text: str) -> Analysis | None:
+        if document.text is not text and document.text != text:
+            return None  # edited again before this analysis started: no one needs it any more
+        self.analyses_run += 1
+        return analyse(document.name, text)
+
+    def analysis(self, document: Document) -> asyncio.Future:
+        """The analysis of the document's current text: the one running or done if it is for this
+        text, else a new one (queued behind the one running)."""
+        text = document.text
+        cached = document.analysis
+        skipped = cached is not None and cached[1].done() and not cached[1].cancelled() and (
+            cached[1].exception() is None and cached[1].result() is None)  # an edit came first, then an undo
+        if cached is None or cached[0] != text or skipped:
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(self.worker, self._run, document, text)
+            document.analysis = (text, future)
+
+            def keep(done: asyncio.Future) -> None:
+                if not done.cancelled() and done.exception() is None and done.result() is not None:
+                    document.latest = done.result()
+
+            future.add_done_callback(keep)
+        return document.analysis[1]
+
+    async def publish(self, document: Document, prove: bool = False) -> None:
+        analysis = await self.analysis(document)
+        if analysis is None:
+            return  # superseded by an edit: the analysis of the new text will publish
+        diagnostics = list(analysis.diagnostics)
+        if prove and analysis.model is not None:
+            loop = asyncio.get_running_loop()
+            proofs = await loop.run_in_executor(self.worker, _prove, document.name, analysis)
+            document.proofs = (analysis.text, proofs)
+        if document.proofs is not None and document.proofs[0] == analysis.text:
+            diagnostics += document.proofs[1]
+        if document.text != analysis.text or self.documents.get(document.uri) is not document:
+            return  # edited (or closed) meanwhile: the analysis of the new text will publish
+        document.published = analysis.text
+        lines = self.lines(analysis.text)
+        self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
+            uri=document.uri, version=document.version,
+            diagnostics=[_diagnostic(d, lines, document.uri) for d in diagnostics]))
+
+    def schedule(self, document: Document, delay: float) -> None:
+        if document.timer is not None:
+            document.timer.cancel()
+        loop = asyncio.get_running_loop()
+
+        def start() -> None:
+            document.timer = None
+            loop.create_task(self.publish(document)).add_done_callback(self._report)
+
+        document.timer = loop.call_later(delay, start) if delay > 0 else None
+        if delay <= 0:
+            start()
+
+    def _report(self, task: asyncio.Task) -> None:
+        """A failed analysis is a bug in sibc: its traceback goes to the editor's log for the report,
+        and the server goes on with the next edit."""
+        if task.cancelled() or task.exception() is None:
+            return
+        import traceback
+
+        error = task.exception()
+        self.window_log_message(t.LogMessageParams(type=t.MessageType.Error, message="sibc lsp: analysis failed "
+                                                   "(a bug; please report it)\n" + "".join(
+                                                       traceback.format_exception(error))))
+
+
+def _prove(name: str, analysis: Analysis) -> list:
+    from .proofcache import diagnostic, verify_cached
+    from .source import Source
+
+    source = Source(name, analysis.text)
+    return [d for d in (diagnostic(r, source) for r in verify_cached(analysis.model, source)) if d]
+
+
+server = SibServer()
+
+
+# ---------------------------------------------------------------- conversions
+def _range(lines: Lines, start: int, end: int) -> t.Range:
+    (l1, c1), (l2, c2) = lines.position(start), lines.position(end)
+    return t.Range(t.Position(l1, c1), t.Position(l2, c2))
+
+
+def _offset(lines: Lines, position: t.Position) -> int:
+    return lines.offset(position.line, position.character)
+
+
+def _diagnostic(d, lines: Lines, uri: str) -> t.Diagnostic:
+    rng = _range(lines, d.span.start, d.span.end) if d.span is not None else t.Range(t.Position(0, 0),
+                                                                                     t.Position(0, 0))
+    related = [t.DiagnosticRelatedInformation(location=t.Location(uri=uri, range=_range(lines, label.span.start,
+                                                                                        label.span.end)),
+                                              message=label.message)
+               for label in d.labels if label.span is not None
+               and (label.source is None or d.source is None or label.source.name == d.source.name)]
+    message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+    return t.Diagnostic(range=rng, message=message, code=d.code, source="sibc", related_information=related or None,
+                        severity=t.DiagnosticSeverity.Error if d.is_error else t.DiagnosticSeverity.Warning)
+
+
+async def _current(ls: SibServer, uri: str) -> tuple[Document, Analysis, Lines]:
+    document = ls.document(uri)
+    analysis = await ls.analysis(document)
+    if analysis is None:  # the document was edited before its analysis started
+        raise JsonRpcContentModified(message=f"{uri} changed; ask again")
+    return document, analysis, ls.lines(analysis.text)
+
+
+# ---------------------------------------------------------------- documents
+@server.feature(t.INITIALIZE)
+def initialize(ls: SibServer, params: t.InitializeParams) -> None:
+    options = params.initialization_options
+    if isinstance(options, dict) and isinstance(options.get("debounceMs"), (int, float)):
+        ls.debounce = max(0.0, min(float(options["debounceMs"]), 5000.0)) / 1000
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
-def did_open(ls: LanguageServer, params: t.DidOpenTextDocumentParams) -> None:
-    _publish(ls, params.text_document.uri)
+def did_open(ls: SibServer, params: t.DidOpenTextDocumentParams) -> None:
+    item = params.text_document
+    document = ls.documents[item.uri] = Document(item.uri, item.text, item.version)
+    ls.schedule(document, 0)
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
-def did_change(ls: LanguageServer, params: t.DidChangeTextDocumentParams) -> None:
-    _publish(ls, params.text_document.uri)
+def did_change(ls: SibServer, params: t.DidChangeTextDocumentParams) -> None:
+    document = ls.documents.get(params.text_document.uri)
+    if document is None:
+        return
+    text = document.text
+    try:
+        for change in params.content_changes:
+            rng = getattr(change, "range", None)
+            where = None if rng is None else (rng.start.line, rng.start.character, rng.end.line, rng.end.character)
+            text = apply_change(text, where, change.text, ls.encoding)
+    except ValueError as error:  # the whole notification is refused, not half applied
+        ls.window_log_message(t.LogMessageParams(type=t.MessageType.Error, message=(
+            f"sibc lsp: ignored version {params.text_document.version} of {document.uri}: {error}; the server "
+            "keeps the previous text (reopen the file to resynchronise)")))
+        return
+    document.text, document.version = text, params.text_document.version
+    ls.schedule(document, ls.debounce)
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_SAVE)
-def did_save(ls: LanguageServer, params: t.DidSaveTextDocumentParams) -> None:
-    _publish(ls, params.text_document.uri, prove=True)
+async def did_save(ls: SibServer, params: t.DidSaveTextDocumentParams) -> None:
+    document = ls.documents.get(params.text_document.uri)
+    if document is not None:
+        if document.timer is not None:
+            document.timer.cancel()
+            document.timer = None
+        await ls.publish(document, prove=True)  # a failure is answered by pygls' own error report
 
 
-def _declarations(tree: s.Contract) -> dict[str, tuple[object, s.Ident]]:
-    """Every declared name → (the declaration, its name token)."""
-    names: dict[str, tuple[object, s.Ident]] = {}
-    for item in tree.items:
-        ident = getattr(item, "name", None)
-        if not isinstance(ident, s.Ident):
-            decl = getattr(item, "decl", None)
-            ident = decl.name if decl is not None else None
-        if isinstance(ident, s.Ident):
-            names.setdefault(ident.name, (item, ident))
-        if isinstance(item, s.Periods):
-            for p in item.periods:
-                names.setdefault(p.name.name, (item, p.name))
-    return names
+@server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: SibServer, params: t.DidCloseTextDocumentParams) -> None:
+    document = ls.documents.pop(params.text_document.uri, None)
+    if document is not None and document.timer is not None:
+        document.timer.cancel()
+    ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 
 
-def _word_at(text: str, position: t.Position) -> str | None:
-    lines = text.split("\n")
-    if position.line >= len(lines):
-        return None
-    line = lines[position.line]
-    for m in _WORD.finditer(line):
-        if m.start() <= position.character <= m.end():
-            return m.group()
-    return None
+@server.feature("sibc/status")
+def status(ls: SibServer, params) -> dict:
+    """How many analyses ran, and the version and SHA-256 of each open document's text as the server
+    has it (UTF-8, a lone surrogate as its three bytes): for tests and for bug reports ("is the
+    server's text the editor's?")."""
+    import hashlib
+
+    return {"analyses": ls.analyses_run, "encoding": ls.encoding,
+            "documents": {uri: {"version": d.version,
+                                "sha256": hashlib.sha256(d.text.encode("utf-8", "surrogatepass")).hexdigest()}
+                          for uri, d in ls.documents.items()}}
 
 
-def hover_text(text: str, word: str, uri: str = "file:///x.sib") -> str | None:
-    """What a hover on `word` shows, as Markdown."""
-    from .unparse import declaration
-
-    tree, contract, _ = _analyse(uri, text)
-    if tree is None or word not in _declarations(tree):
-        return None
-    item, _ = _declarations(tree)[word]
-    kind = type(item).__name__.lower()
-    lines = [f"**{kind}** `{word}`"]
-    label = getattr(item, "label", None) or getattr(getattr(item, "decl", None), "label", None)
-    if isinstance(label, s.Text):
-        lines[0] += f" “{label.text}”"
-    if contract is not None:
-        if word in contract.measures:
-            lines.append(f"type: {contract.measures[word].ty.describe()}")
-        elif word in contract.definitions:
-            d = contract.definitions[word]
-            lines.append(f"type: {d.ty.describe()}")
-            value = _fixed(contract, d.expr)
-            if value is not None:
-                lines.append(f"value: {value}")
-        elif word in contract.investments:
-            from .report import format_amount
-
-            lines.append(f"amount: {format_amount(contract.investments[word].amount, contract.currency)}")
-        elif word in contract.parties:
-            lines.append(f"roles: {', '.join(contract.parties[word].roles)}")
-    lines.append("```sib\n" + declaration(item).strip() + "\n```")
-    return "\n\n".join(lines)
-
-
-def _fixed(contract, expr) -> str | None:
-    from .compiler import NotConstant, constant_value
-    from .report import format_value
-
-    try:
-        value = constant_value(expr, contract.definitions, {n: i.amount for n, i in contract.investments.items()})
-    except (NotConstant, ZeroDivisionError, Exception):  # noqa: BLE001 — a hover never fails
-        return None
-    return format_value(value, expr.ty)
+# ---------------------------------------------------------------- names
+def _name_at(analysis: Analysis, lines: Lines, position: t.Position):
+    return analysis.index.at(_offset(lines, position))
 
 
 @server.feature(t.TEXT_DOCUMENT_HOVER)
-def hover(ls: LanguageServer, params: t.HoverParams) -> t.Hover | None:
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    word = _word_at(document.source, params.position)
-    text = hover_text(document.source, word, params.text_document.uri) if word else None
-    return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text)) if text else None
+async def hover(ls: SibServer, params: t.HoverParams) -> t.Hover | None:
+    _, analysis, lines = await _current(ls, params.text_document.uri)
+    occurrence = _name_at(analysis, lines, params.position)
+    text = f.hover(analysis, occurrence.name) if occurrence else None
+    if text is None:
+        return None
+    return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text),
+                   range=_range(lines, occurrence.start, occurrence.end))
 
 
 @server.feature(t.TEXT_DOCUMENT_DEFINITION)
-def definition(ls: LanguageServer, params: t.DefinitionParams) -> t.Location | None:
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    word = _word_at(document.source, params.position)
-    tree, _, _ = _analyse(params.text_document.uri, document.source)
-    if word is None or tree is None or word not in _declarations(tree):
+async def definition(ls: SibServer, params: t.DefinitionParams) -> t.Location | None:
+    _, analysis, lines = await _current(ls, params.text_document.uri)
+    occurrence = _name_at(analysis, lines, params.position)
+    if occurrence is None:
         return None
-    _, ident = _declarations(tree)[word]
-    return t.Location(uri=params.text_document.uri, range=_range(ident.span))
+    d = analysis.index.declared[occurrence.name]
+    return t.Location(uri=params.text_document.uri, range=_range(lines, d.start, d.end))
+
+
+@server.feature(t.TEXT_DOCUMENT_REFERENCES)
+async def references(ls: SibServer, params: t.ReferenceParams) -> list[t.Location] | None:
+    _, analysis, lines = await _current(ls, params.text_document.uri)
+    occurrence = _name_at(analysis, lines, params.position)
+    if occurrence is None:
+        return None
+    include = params.context.include_declaration if params.context else True
+    return [t.Location(uri=params.text_document.uri, range=_range(lines, o.start, o.end))
+            for o in analysis.index.of(occurrence.name) if include or not o.declaration]
+
+
+@server.feature(t.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+async def highlight(ls: SibServer, params: t.DocumentHighlightParams) -> list[t.DocumentHighlight] | None:
+    _, analysis, lines = await _current(ls, params.text_document.uri)
+    occurrence = _name_at(analysis, lines, params.position)
+    if occurrence is None:
+        return None
+    return [t.DocumentHighlight(range=_range(lines, o.start, o.end),
+                                kind=t.DocumentHighlightKind.Write if o.declaration else t.DocumentHighlightKind.Read)
+            for o in analysis.index.of(occurrence.name)]
+
+
+@server.feature(t.TEXT_DOCUMENT_PREPARE_RENAME)
+async def prepare_rename(ls: SibServer, params: t.PrepareRenameParams):
+    _, analysis, lines = await _current(ls, params.text_document.uri)
+    occurrence = _name_at(analysis, lines, params.position)
+    if occurrence is None:
+        raise JsonRpcException(message="only a declared name can be renamed", code=REQUEST_FAILED)
+    return t.PrepareRenamePlaceholder(range=_range(lines, occurrence.start, occurrence.end),
+                                      placeholder=occurrence.name)
+
+
+@server.feature(t.TEXT_DOCUMENT_RENAME)
+async def rename(ls: SibServer, params: t.RenameParams) -> t.WorkspaceEdit | None:
+    document, analysis, lines = await _current(ls, params.text_document.uri)
+    occurrence = _name_at(analysis, lines, params.position)
+    if occurrence is None:
+        raise JsonRpcException(message="only a declared name can be renamed", code=REQUEST_FAILED)
+    try:
+        f.check_rename(analysis, occurrence.name, params.new_name)
+    except f.RenameError as error:
+        raise JsonRpcException(message=str(error), code=REQUEST_FAILED) from None
+    edits = [t.TextEdit(range=_range(lines, o.start, o.end), new_text=params.new_name)
+             for o in analysis.index.of(occurrence.name)]
+    return _workspace_edit(ls, document, edits)
+
+
+def _workspace_edit(ls: SibServer, document: Document, edits: list[t.TextEdit]) -> t.WorkspaceEdit:
+    capabilities = ls.client_capabilities
+    workspace = capabilities.workspace if capabilities else None
+    edit_caps = workspace.workspace_edit if workspace else None
+    if edit_caps is not None and edit_caps.document_changes:
+        return t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(
+            text_document=t.OptionalVersionedTextDocumentIdentifier(uri=document.uri, version=document.version),
+            edits=edits)])
+    return t.WorkspaceEdit(changes={document.uri: edits})
+
+
+# ---------------------------------------------------------------- the whole document
+@server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+async def symbols(ls: SibServer, params: t.DocumentSymbolParams) -> list[t.DocumentSymbol]:
+    _, analysis, lines = await _current(ls, params.text_document.uri)
+    kinds = {"heading": t.SymbolKind.Namespace, "party": t.SymbolKind.Class, "periods": t.SymbolKind.Enum,
+             "period": t.SymbolKind.EnumMember, "cohort": t.SymbolKind.Struct, "investment": t.SymbolKind.Constant,
+             "measure": t.SymbolKind.Field, "definition": t.SymbolKind.Constant, "baseline": t.SymbolKind.Constant,
+             "payment": t.SymbolKind.Function}
+
+    def convert(sym: f.Symbol) -> t.DocumentSymbol:
+        full = _range(lines, sym.start, sym.end)
+        return t.DocumentSymbol(name=sym.name, detail=sym.detail, kind=kinds.get(sym.kind, t.SymbolKind.Property),
+                                range=full, selection_range=_range(lines, sym.name_start, sym.name_end),
+                                children=[convert(c) for c in sym.children] or None)
+
+    return [convert(sym) for sym in f.outline(analysis)]
+
+
+@server.feature(t.TEXT_DOCUMENT_FOLDING_RANGE)
+async def folding(ls: SibServer, params: t.FoldingRangeParams) -> list[t.FoldingRange]:
+    _, analysis, lines = await _current(ls, params.text_document.uri)
+    return [t.FoldingRange(start_line=a, end_line=b,
+                           kind=t.FoldingRangeKind.Comment if kind == "comment" else t.FoldingRangeKind.Region)
+            for a, b, kind in f.folding(analysis, lines)]
+
+
+@server.feature(t.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
+                t.SemanticTokensLegend(token_types=list(f.TOKEN_TYPES), token_modifiers=list(f.TOKEN_MODIFIERS)))
+async def semantic_tokens(ls: SibServer, params: t.SemanticTokensParams) -> t.SemanticTokens:
+    _, analysis, lines = await _current(ls, params.text_document.uri)
+    return t.SemanticTokens(data=f.semantic_tokens(analysis, lines))
+
+
+_COMPLETION_KIND = {
+    "keyword": t.CompletionItemKind.Keyword, "function": t.CompletionItemKind.Function,
+    "type": t.CompletionItemKind.TypeParameter, "role": t.CompletionItemKind.EnumMember,
+    "party": t.CompletionItemKind.Class, "periods": t.CompletionItemKind.Enum,
+    "period": t.CompletionItemKind.EnumMember, "cohort": t.CompletionItemKind.Struct,
+    "measure": t.CompletionItemKind.Field, "payment": t.CompletionItemKind.Method,
+}
 
 
 @server.feature(t.TEXT_DOCUMENT_COMPLETION)
-def completion(ls: LanguageServer, params: t.CompletionParams) -> t.CompletionList:
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    items = [t.CompletionItem(label=k, kind=t.CompletionItemKind.Keyword) for k in KEYWORDS]
-    names = set(re.findall(r"^\s*(?:party|measure|define|baseline|payment|investment|cohort|periods)\s+([^\W\d]\w*)",
-                           document.source, flags=re.MULTILINE))
-    items += [t.CompletionItem(label=n, kind=t.CompletionItemKind.Variable) for n in sorted(names)]
-    return t.CompletionList(is_incomplete=False, items=items)
+async def completion(ls: SibServer, params: t.CompletionParams) -> t.CompletionList:
+    document = ls.document(params.text_document.uri)
+    text = document.text
+    # Completion is asked for at nearly every keystroke: the names of the newest finished analysis
+    # serve (the context is read from the current text), so typing never queues analyses.
+    analysis = document.latest if document.latest is not None else await ls.analysis(document)
+    if analysis is None:
+        raise JsonRpcContentModified(message=f"{document.uri} changed; ask again")
+    offset = Lines(text, ls.encoding).offset(params.position.line, params.position.character)
+    candidates = f.completion(analysis, text, offset)
+    width = len(str(len(candidates)))
+    return t.CompletionList(is_incomplete=False, items=[
+        t.CompletionItem(label=c.label, kind=_COMPLETION_KIND.get(c.kind, t.CompletionItemKind.Variable),
+                         detail=c.detail or None, sort_text=f"{i:0{width}d}")
+        for i, c in enumerate(candidates)])
 
 
-@server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-def symbols(ls: LanguageServer, params: t.DocumentSymbolParams) -> list[t.DocumentSymbol]:
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    tree, _, _ = _analyse(params.text_document.uri, document.source)
-    if tree is None:
-        return []
-    out = []
-    for item in tree.items:
-        if isinstance(item, s.Heading):
-            name, kind = f"§ {item.number} {item.title.text}", t.SymbolKind.Namespace
-        else:
-            found = [n for n, (i, _) in _declarations(tree).items() if i is item]
-            if not found:
-                continue
-            name, kind = f"{type(item).__name__.lower()} {found[0]}", t.SymbolKind.Variable
-        out.append(t.DocumentSymbol(name=name, kind=kind, range=_range(item.span), selection_range=_range(item.span)))
-    return out
+@server.feature(t.TEXT_DOCUMENT_CODE_ACTION,
+                t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.QuickFix]))
+async def code_action(ls: SibServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+    document, analysis, lines = await _current(ls, params.text_document.uri)
+    start, end = _offset(lines, params.range.start), _offset(lines, params.range.end)
+    actions = []
+    for fix in f.fixes(analysis, start, end):
+        diagnostic = _diagnostic(fix.diagnostic, lines, document.uri)
+        edits = [t.TextEdit(range=_range(lines, a, b), new_text=new) for a, b, new in fix.edits]
+        actions.append(t.CodeAction(title=fix.title, kind=t.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+                                    is_preferred=fix.preferred, edit=_workspace_edit(ls, document, edits)))
+    return actions
 
 
 @server.feature(t.TEXT_DOCUMENT_FORMATTING)
-def formatting(ls: LanguageServer, params: t.DocumentFormattingParams) -> list[t.TextEdit] | None:
+async def formatting(ls: SibServer, params: t.DocumentFormattingParams) -> list[t.TextEdit] | None:
+    from .diagnostics import SibError
     from .fmt import format_text
+    from .source import Source
 
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    try:
-        formatted = format_text(Source("x.sib", document.source))
+    document = ls.document(params.text_document.uri)
+    text = document.text
+    loop = asyncio.get_running_loop()
+    try:  # in the worker, like an analysis: a large file does not stop the server answering
+        formatted = await loop.run_in_executor(ls.worker, format_text, Source(document.name, text))
     except SibError:
         return None  # not formattable losslessly: no edit; the diagnostics say why
-    lines = document.source.split("\n")
-    end = t.Position(len(lines) - 1, len(lines[-1]))
-    return [t.TextEdit(range=t.Range(t.Position(0, 0), end), new_text=formatted)]
+    if formatted == text:
+        return []
+    lines = Lines(text, ls.encoding)
+    return [t.TextEdit(range=_range(lines, 0, len(text)), new_text=formatted)]
 
 
 def main() -> None:

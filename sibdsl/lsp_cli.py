@@ -7,8 +7,9 @@ import click
 
 @click.command("lsp")
 def lsp() -> None:
-    """Run the sibdsl language server over stdio: diagnostics, hover, go to definition, completion,
-    symbols and formatting, for any LSP-capable editor (see docs/editors.md)."""
+    """Run the sibdsl language server over stdio, for any LSP-capable editor: diagnostics, hover,
+    definition, references, rename, quick fixes, semantic tokens, folding, outline, completion and
+    formatting (see docs/editors.md)."""
     from .lsp import main
 
     main()

@@ -39,15 +39,24 @@ class ClauseRef:
 
 
 # ---------------------------------------------------------------- expressions
+class _Leaf:
+    """An expression without sub-expressions."""
+
+    __slots__ = ()
+
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
+
 @node
-class Const:
+class Const(_Leaf):
     value: Value
     ty: Type
     span: Span = _span()
 
 
 @node
-class Input:
+class Input(_Leaf):
     """A measured outcome supplied by the evaluator."""
 
     name: str
@@ -56,7 +65,7 @@ class Input:
 
 
 @node
-class Var:
+class Var(_Leaf):
     """A definition, baseline, investment or cohort size."""
 
     name: str
@@ -65,7 +74,7 @@ class Var:
 
 
 @node
-class PaymentRef:
+class PaymentRef(_Leaf):
     """The settled amount of a payment (guarantees only)."""
 
     name: str
@@ -74,7 +83,7 @@ class PaymentRef:
 
 
 @node
-class Total:
+class Total(_Leaf):
     """The settled total payout (guarantees only)."""
 
     ty: Type
@@ -90,6 +99,9 @@ class Op:
     ty: Type
     span: Span = _span()
 
+    def children(self) -> tuple[Expr, ...]:
+        return self.args
+
 
 @node
 class Cond:
@@ -98,6 +110,9 @@ class Cond:
     otherwise: Expr
     ty: Type
     span: Span = _span()
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.cond, self.then, self.otherwise)
 
 
 @node
@@ -108,6 +123,9 @@ class Sum:
     series: str
     ty: Type
     span: Span = _span()
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.operand,)
 
 
 @node
@@ -121,6 +139,9 @@ class Steps:
     ty: Type
     span: Span = _span()
 
+    def children(self) -> tuple[Expr, ...]:
+        return (self.subject, self.below, *self.values)
+
 
 @node
 class Interp:
@@ -132,8 +153,44 @@ class Interp:
     ty: Type
     span: Span = _span()
 
+    def children(self) -> tuple[Expr, ...]:
+        return (self.subject,)
+
 
 Expr = Const | Input | Var | PaymentRef | Total | Op | Cond | Sum | Steps | Interp
+
+
+def walk(*roots: Expr):
+    """Every node of the expressions, each root's nodes in pre-order (a node before its children,
+    children left to right), without recursion: the one walk over model expressions, however deep."""
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children()))
+
+
+def expressions(contract: Contract):
+    """(expression, clause) for every formula a contract's clauses hold, in declaration order:
+    definitions, payments, gates, floors, caps, guarantees."""
+    for d in contract.definitions.values():
+        yield d.expr, d.clause
+    for p in contract.payments.values():
+        yield p.expr, p.clause
+    for g in contract.gates:
+        yield g.condition, g.clause
+        if g.level is not None:
+            yield g.level, g.clause
+    for f in contract.floors:
+        yield f.amount, f.clause
+        if f.when is not None:
+            yield f.when, f.clause
+    for c in contract.caps:
+        yield c.amount, c.clause
+    for g in contract.guarantees:
+        yield g.expr, g.clause
+        if g.when is not None:
+            yield g.when, g.clause
 
 
 # ---------------------------------------------------------------- declarations

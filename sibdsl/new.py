@@ -37,11 +37,21 @@ def _money(amount: Decimal, currency: str) -> str:
     return f"{number(amount.quantize(Decimal(1)))} {currency}"
 
 
+def _anniversary(start: datetime.date, years: int) -> datetime.date:
+    """The same day `years` later; 29 February becomes 1 March in a year without it."""
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:
+        return datetime.date(start.year + years, 3, 1)
+
+
 def render(template: str, a: Answers) -> str:
     if template not in TEMPLATES:
         raise ValueError(f"no template {template!r}; templates: {', '.join(TEMPLATES)}")
-    end = a.start.replace(year=a.start.year + a.years) - datetime.timedelta(days=1)
-    settle = end + datetime.timedelta(days=180)
+    # the term is exactly `years` years: from the start to the day before the anniversary (a start
+    # on 29 February ends on 28 February); every payment falls due within it
+    end = _anniversary(a.start, a.years) - datetime.timedelta(days=1)
+    settle = end
     cur = a.currency
     loan = _money(a.investment, cur)
     head = f"""# Started with `sibc new --template {template}`: {TEMPLATES[template]}.
@@ -89,8 +99,8 @@ guarantee grows "Ersättningen växer med besparingen" @en "The payout grows wit
   total nondecreasing in savings
 """
     elif template == "rate-card":
-        years = ", ".join(f"y{a.start.year + i} {a.start.replace(year=a.start.year + i).isoformat()} to "
-                          f"{(a.start.replace(year=a.start.year + i + 1) - datetime.timedelta(days=1)).isoformat()}"
+        years = ", ".join(f"y{a.start.year + i} {_anniversary(a.start, i).isoformat()} to "
+                          f"{(_anniversary(a.start, i + 1) - datetime.timedelta(days=1)).isoformat()}"
                           for i in range(a.years))
         price = _money(a.investment / 40, cur)
         body = f"""
@@ -102,9 +112,9 @@ measure sustained "Personer i arbete efter ett år" @en "People still in work af
 
 § 5 "Ersättning per utfall" @en "Payment per outcome"
 payment placements "Ersättning för arbete" @en "Payment for work" = placed * {price}
-  from payer to investor per year due 90 days after end
+  from payer to investor per year due 0 days after end
 payment sustainment "Ersättning för varaktigt arbete" @en "Payment for lasting work" = sustained * {price}
-  from payer to investor per year due 90 days after end
+  from payer to investor per year due 0 days after end
 
 § 6 "Tak" @en "Caps"
 cap per year at 50 % of loan

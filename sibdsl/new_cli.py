@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
 
-from .cli import EXIT_OK, guard
+from .cli import EXIT_OK, common_options, guard, summary
 
 
 @click.command("new")
@@ -22,15 +21,24 @@ from .cli import EXIT_OK, guard
 @click.option("--investment", default=None, help="The amount invested, e.g. 10000000.")
 @click.option("--start", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The start date.")
 @click.option("--years", type=click.IntRange(1, 30), default=None, help="The programme's length in years.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The new contract file.")
-@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="The new contract file (the same as giving FILE).")
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@common_options
 @guard
-def new(template, title, payer, investor, provider, currency, investment, start, years, output, force) -> None:
-    """Start a contract from a template; the essentials are asked for (or given as options) and the
-    result passes `sibc check` at once."""
+def new(file, template, title, payer, investor, provider, currency, investment, start, years, output,
+        force) -> None:
+    """Start a contract FILE from a template (`sibc new avtal.sib`); the essentials are asked for (or
+    given as options) and the result passes `sibc check` at once."""
     from .fileio import OutputError, write_atomic
     from .new import TEMPLATES, Answers, render
 
+    if file and output and file != output:
+        raise click.UsageError(f"two file names: {file} and -o {output}; give one")
+    output = file or output
+    if not output:
+        raise click.UsageError("name the new contract: sibc new avtal.sib")
     if Path(output).exists() and not force:
         raise click.ClickException(f"{output} exists; choose another name or use --force")
     defaults = Answers()
@@ -47,10 +55,15 @@ def new(template, title, payer, investor, provider, currency, investment, start,
     currency = ask(currency, "Currency", defaults.currency).strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         raise click.BadParameter("a three-letter code such as SEK", param_hint="--currency")
+    from .numbers import NumberFormatError, parse_quantity
+
     try:
-        amount = Decimal(str(ask(investment, "Investment", str(defaults.investment))).replace(" ", ""))
-    except InvalidOperation:
-        raise click.BadParameter("a number such as 10000000", param_hint="--investment") from None
+        quantity = parse_quantity(str(ask(investment, "Investment", str(defaults.investment))), currency=currency)
+    except NumberFormatError as err:
+        raise click.BadParameter(f"{err.reason}; {err.hint}", param_hint="--investment") from None
+    if quantity.unit not in (None, currency):
+        raise click.BadParameter(f"an amount in {currency}, not {quantity.unit}", param_hint="--investment")
+    amount = quantity.number
     if amount <= 0 or amount.as_tuple().exponent < -2:
         raise click.BadParameter("a positive amount with at most two decimals", param_hint="--investment")
     answers = Answers(
@@ -62,5 +75,5 @@ def new(template, title, payer, investor, provider, currency, investment, start,
         write_atomic(output, render(template, answers))
     except OutputError as err:
         raise click.ClickException(str(err)) from None
-    click.echo(f"{output}: a {template} contract; next: sibc check {output}")
+    summary(f"{output}: a {template} contract; next: sibc check {output}")
     sys.exit(EXIT_OK)

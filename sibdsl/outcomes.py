@@ -12,20 +12,23 @@ import datetime
 import io
 import json
 import re
-from decimal import Decimal, InvalidOperation
+import sys
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+
+import attrs
 
 from . import model as m
 from .diagnostics import Diagnostic, SibError, did_you_mean
 from .limits import MAX_DIGITS, MAX_OUTCOME_BYTES
+from .numbers import NumberFormatError, parse_date, parse_quantity
 from .source import Source, Span
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, NUMBER, SHARE
 from .values import to_decimal
+from .xlsx import is_workbook
 
 
-_NUMBER = r"-?(?:[0-9]{1,3}(?:[ _\u00a0\u202f][0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
-_QUANTITY = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>%|[^\W\d]+)?\s*$")
 _TRUE = {"true", "yes", "ja", "sant", "1"}
 _FALSE = {"false", "no", "nej", "falskt", "0"}
 
@@ -38,9 +41,10 @@ class _Located:
 
 
 class _Loader:
-    def __init__(self, contract: m.Contract, source: Source):
+    def __init__(self, contract: m.Contract, source: Source, sheet=None):
         self.contract = contract
         self.source = source
+        self.sheet = sheet
         self.diagnostics: list[Diagnostic] = []
 
     def error(self, code: str, message: str, span: Span | None, hint: str = "") -> None:
@@ -49,7 +53,9 @@ class _Loader:
     # ------------------------------------------------------------ reading
     def read(self) -> dict[str, object] | None:
         name = self.source.name.lower()
-        if name.endswith(".csv"):
+        if self.sheet is not None:
+            return self.read_xlsx(self.sheet)
+        if name.endswith(".csv") or (name == "<stdin>" and not self.source.text.lstrip().startswith(("{", "["))):
             return self.read_csv()
         return self.read_json()
 
@@ -131,36 +137,51 @@ class _Loader:
             self.error("E501", "the outcome file is empty", self.source.span(0, 0),
                        hint="the first line names the columns: measure,value (or measure,period,value)")
             return None
-        first_line = text.splitlines()[0]
-        delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-        header = [h.strip().lower() for h in rows[0]]
+        try:
+            rows, delimiter = csv_rows(self.source)
+        except CsvError as err:
+            self.error("E501", err.message, err.span, hint=err.hint)
+            return None
+        spans = [self.source.span(start, start + len(self.source.line_text(i + 1)))
+                 for i, start in enumerate(line_starts(self.source.text))]
+        return self.read_table(rows, spans, "line", "e.g. `measure,period,value`")
+
+    def read_xlsx(self, sheet) -> dict[str, object] | None:
+        if not sheet.rows:
+            self.error("E501", f"the sheet {sheet.name} is empty", None,
+                       hint="the first row names the columns: measure, value (or measure, period, value)")
+            return None
+        rows = [list(row) + [""] * (3 - len(row)) for row in sheet.rows]
+        return self.read_table(rows, sheet.line_spans, "row", "e.g. measure | period | value in cells A1:C1",
+                               sheet=sheet)
+
+    def read_table(self, rows: list[list], spans: list[Span], what: str, example: str,
+                   sheet=None) -> dict[str, object] | None:
+        header = [str(h).strip().lower() for h in rows[0]]
         if "measure" not in header or "value" not in header:
-            self.error("E501", "the first line must name the columns `measure` and `value` "
-                       "(and `period` for values per period)", self.source.span(0, len(first_line)),
-                       hint="e.g. `measure,period,value`")
+            self.error("E501", f"the first {what} must name the columns `measure` and `value` "
+                       "(and `period` for values per period)", spans[0], hint=example)
             return None
         col = {name: header.index(name) for name in ("measure", "period", "value") if name in header}
         result: dict[str, object] = {}
-        offset = 0
-        line_starts = [0]
-        for line in text.splitlines(keepends=True):
-            offset += len(line)
-            line_starts.append(offset)
         for number, row in enumerate(rows[1:], start=2):
-            if not any(cell.strip() for cell in row):
+            if not any(str(cell).strip() for cell in row):
                 continue
-            start = line_starts[number - 1] if number - 1 < len(line_starts) else 0
-            line_text = self.source.line_text(number)
-            span = self.source.span(start, start + len(line_text))
-            if len(row) < len(header):
+            span = spans[number - 1] if number - 1 < len(spans) else self.source.span(0, 0)
+            if sheet is None and len(row) < len(header):
                 self.error("E501", f"line {number} has {len(row)} columns, the header has {len(header)}",
                            span, hint="every row needs a value in each column")
                 continue
-            name = row[col["measure"]].strip()
-            value = row[col["value"]].strip()
-            period = row[col["period"]].strip() if "period" in col else ""
-            located = _Located(value, span)
+            row = list(row) + [""] * (len(header) - len(row))
+            name = str(row[col["measure"]]).strip()
+            value = row[col["value"]]
+            value = value.strip() if isinstance(value, str) else value
+            period = str(row[col["period"]]).strip() if "period" in col else ""
+            if sheet is not None:  # the caret under the value's cell, not the whole row
+                cells = sheet.spans[number - 1]
+                located = _Located(value, cells[col["value"]] if col["value"] < len(cells) else span)
+            else:
+                located = _Located(value, span)
             if period:
                 per = result.setdefault(name, _Located({}, span))
                 if not isinstance(per.value, dict):
@@ -238,33 +259,28 @@ class _Loader:
                        hint="write true or false")
             return None
         if kind == DATE:
+            if isinstance(raw, datetime.datetime) and raw.time() == datetime.time(0):
+                return raw.date()
+            if isinstance(raw, datetime.date) and not isinstance(raw, datetime.datetime):
+                return raw
             try:
-                return datetime.date.fromisoformat(str(raw).strip())
-            except ValueError:
-                self.error("E504", f"`{what}` must be a date, not {_show(raw)}", span, hint="write YYYY-MM-DD")
+                return parse_date(str(raw))
+            except NumberFormatError as err:
+                self.error("E504", f"`{what}` must be a date: {err.reason}", span, hint=err.hint)
                 return None
-        if isinstance(raw, bool) or raw is None or isinstance(raw, (dict, list)):
+        if isinstance(raw, bool) or raw is None or isinstance(raw, (dict, list, datetime.date)):
             self.error("E504", f"`{what}` must be {measure.ty.plain().describe()}, not {_show(raw)}", span,
                        hint=f"e.g. {expected}")
             return None
         if isinstance(raw, Decimal):
             number, unit = raw, None
         else:
-            text = str(raw)
-            match = _QUANTITY.match(text)
-            if not match:
-                hint = f"e.g. {expected}"
-                if re.search(r"\d,\d", text):
-                    hint = "write decimals with a point (0.5), and group digits with spaces (12 000 000)"
-                self.error("E504", f"`{what}`: {_show(raw)} is not a number", span, hint=hint)
-                return None
-            digits = re.sub(r"[ _\u00a0\u202f]", "", match.group("number"))
             try:
-                number = Decimal(digits)
-            except InvalidOperation:
-                self.error("E504", f"`{what}`: {_show(raw)} is not a number", span)
+                quantity = parse_quantity(str(raw), currency=currency)
+            except NumberFormatError as err:
+                self.error("E504", f"`{what}`: {err.reason}", span, hint=err.hint)
                 return None
-            unit = match.group("unit")
+            number, unit = quantity.number, quantity.unit
         if not number.is_finite():
             self.error("E504", f"`{what}` must be a finite number", span)
             return None
@@ -286,7 +302,7 @@ class _Loader:
                 self.error("E504", f"`{what}` is a share; `{unit}` is not its unit", span, hint="write 12 % or 0.12")
                 return None
         elif kind == DAYS:
-            if unit not in (None, "day", "days"):
+            if unit not in (None, "day", "days", "dag", "dagar"):
                 self.error("E504", f"`{what}` is a number of days; `{unit}` is not its unit", span)
                 return None
         elif unit is not None:
@@ -341,28 +357,142 @@ def _example(measure: m.Measure, currency: str) -> str:
 
 
 def load_outcomes(contract: m.Contract, path: str | Path | None = None, *,
-                  text: str | None = None, name: str | None = None) -> dict[str, object]:
-    """Read and validate an outcome file; raise SibError with every problem found."""
+                  text: str | None = None, name: str | None = None,
+                  warnings: list[Diagnostic] | None = None) -> dict[str, object]:
+    """Read and validate an outcome file (JSON, CSV or an .xlsx workbook); raise SibError with
+    every problem found. Warnings (W501: a CSV read as Windows-1252) go to `warnings`."""
+    sheet = None
     if text is None:
         assert path is not None
         p = Path(path)
-        try:
-            if p.stat().st_size > MAX_OUTCOME_BYTES:
-                raise SibError([Diagnostic("E501", f"{p} is larger than {MAX_OUTCOME_BYTES:,} bytes",
-                                           Source(str(p), ""), None)])
-            source = Source.from_path(p)
-        except (OSError, UnicodeDecodeError) as err:
-            raise SibError([read_error(str(p), err)]) from None
+        if str(p) != "-" and is_workbook(p):
+            from .xlsx import read_sheet
+
+            _check_size(p)
+            sheet = read_sheet(p, "E501")
+            source = sheet.source
+        else:
+            source, notice = read_data_file(p, "outcome")
+            if notice is not None and warnings is not None:
+                warnings.append(notice)
     else:
         source = Source(name or str(path or "<outcomes>"), text)
-    loader = _Loader(contract, source)
+    loader = _Loader(contract, source, sheet)
+    located = sheet.locate if sheet is not None else list
     raw = loader.read()
     if raw is None or loader.diagnostics:
-        raise SibError(loader.diagnostics)
+        raise SibError(located(loader.diagnostics))
     outcomes = loader.validate(raw)
     if loader.diagnostics:
-        raise SibError(loader.diagnostics)
+        raise SibError(located(loader.diagnostics))
     return outcomes
+
+
+def _check_size(p: Path) -> None:
+    try:
+        if p.stat().st_size > MAX_OUTCOME_BYTES:
+            raise SibError([Diagnostic("E501", f"{p} is larger than {MAX_OUTCOME_BYTES:,} bytes",
+                                       Source(str(p), ""), None)])
+    except OSError as err:
+        raise SibError([read_error(str(p), err)]) from None
+
+
+#: the encodings tried, in order, for a data file that is not UTF-8: what Excel writes on
+#: Windows in Western Europe (CSV without "UTF-8"), then ISO-8859-1 for the five bytes
+#: Windows-1252 leaves undefined
+LEGACY_ENCODINGS = (("cp1252", "Windows-1252"), ("latin-1", "ISO-8859-1 (Latin-1)"))
+
+
+def read_data_file(p: Path, kind: str) -> tuple[Source, Diagnostic | None]:
+    """A CSV or JSON data file as text: UTF-8 with or without a BOM; a file that is not UTF-8
+    but decodes as Windows-1252 is read so, with a W501 naming the encoding assumed (never
+    mojibake: UTF-8 is always tried first, and a zip or UTF-16 file is refused). `-` is stdin.
+    Line breaks are LF, CRLF or a lone CR (old Mac Excel): all are read as line breaks."""
+    name = str(p)
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_OUTCOME_BYTES + 1)
+            name = "<stdin>"
+        else:
+            with open(p, "rb") as handle:
+                data = handle.read(MAX_OUTCOME_BYTES + 1)
+        if len(data) > MAX_OUTCOME_BYTES:
+            raise SibError([Diagnostic("E501", f"{name} is larger than {MAX_OUTCOME_BYTES:,} bytes",
+                                       Source(name, ""), None)])
+        notice = None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            if data[:4].startswith(b"PK\x03\x04") or data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data:
+                raise
+            text = None
+            for codec, label in LEGACY_ENCODINGS:
+                try:
+                    text = data.decode(codec)
+                except UnicodeDecodeError:
+                    continue
+                bad = err.start
+                line = data.count(b"\n", 0, bad) + 1
+                notice = Diagnostic(
+                    "W501", f"the {kind} file is not UTF-8; it was read as {label}", Source(name, ""), None,
+                    hint=f"byte 0x{data[bad]:02X} on line {line} is not UTF-8; in Excel save as "
+                    "\"CSV UTF-8\" to be sure that å, ä and ö read as written")
+                break
+            if text is None:  # pragma: no cover - latin-1 decodes every byte
+                raise
+    except (OSError, UnicodeDecodeError) as err:
+        raise SibError([read_error(name, err)]) from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    source = Source(name, text)
+    if notice is not None:
+        notice = attrs.evolve(notice, source=source)
+    return source, notice
+
+
+class CsvError(Exception):
+    def __init__(self, message: str, span: Span, hint: str):
+        super().__init__(message)
+        self.message, self.span, self.hint = message, span, hint
+
+
+#: the longest cell a CSV may hold (Python's csv default); longer is an unclosed quote or not a table
+MAX_CELL = 131_072
+
+
+def line_starts(text: str) -> list[int]:
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def csv_rows(source: Source) -> tuple[list[list[str]], str]:
+    """The rows of a CSV text and its delimiter (`;` or `,`, whichever the first line has more
+    of); CsvError for a cell over MAX_CELL characters (an unclosed quote, usually) or a quote
+    that breaks the format."""
+    text = source.text
+    first = text.splitlines()[0] if text else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    starts = line_starts(text)
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as err:
+        line = max(1, len(rows) + 1)
+        where = starts[min(len(rows), len(starts) - 1)]
+        quote = text.find('"', where)
+        at = quote if quote >= 0 else where
+        span = source.span(at, at + 1)
+        if "field larger" in str(err):
+            raise CsvError(f"a cell starting on line {source.position(at)[0]} is longer than {MAX_CELL:,} "
+                           "characters", span,
+                           "a quote (\") that opens a cell must close it; check this line for a lone quote") from None
+        raise CsvError(f"line {line} is not valid CSV: {err}", span,
+                       "quote a cell that contains the delimiter, a quote or a line break") from None
+    return rows, delimiter
 
 
 def read_error(name: str, err: Exception) -> Diagnostic:
@@ -370,9 +500,12 @@ def read_error(name: str, err: Exception) -> Diagnostic:
     if isinstance(err, UnicodeDecodeError):
         reason, hint = "it is not UTF-8 text", "save the file as UTF-8 (in Excel: CSV UTF-8)"
         head = err.object[:4] if isinstance(err.object, bytes) else b""
-        if head.startswith(b"PK\x03\x04"):
-            reason, hint = "it is a spreadsheet workbook (.xlsx) or another zip file, not text", \
-                "in Excel: File → Save as → CSV UTF-8"
+        if head.startswith(b"PK\x03\x04") and name.lower().endswith((".ods", ".numbers")):
+            reason, hint = "it is a spreadsheet sibc does not read (OpenDocument or Numbers)", \
+                "save it as .xlsx (LibreOffice: File → Save as → Excel 2007-365) or as CSV UTF-8"
+        elif head.startswith(b"PK\x03\x04"):
+            reason, hint = "it is a spreadsheet workbook or another zip file, not text", \
+                "name a workbook with the ending .xlsx (it is read as a spreadsheet), or save it as CSV UTF-8"
         elif head[:2] in (b"\xff\xfe", b"\xfe\xff"):
             reason, hint = "it is UTF-16 text", "save the file as UTF-8 (in Excel: CSV UTF-8)"
     elif isinstance(err, FileNotFoundError):

@@ -299,6 +299,10 @@ def _diagnose(source: Source, error: lark.exceptions.UnexpectedInput, accepts: s
             )
         if token.type == "NAME":
             hint = did_you_mean(str(token), keywords)
+        if str(token) == "," and re.match(r"\d,\d", source.text[max(start - 1, 0):end + 1]):
+            whole = re.search(r"[0-9](?:[0-9 _\u00a0\u202f\u2009]*[0-9])?$", source.text[line_start:start]).group()
+            hint = (f"write decimals with a point: `{whole}.{re.match(r'[0-9]+', source.text[end:]).group()}`;"
+                    " in a contract a comma separates arguments, as in `max(a, b)`")
         if not hint and token.type == "DATE" and "NUMBER" in accepts:
             hint = "write dates as 2016-08-01 where a date belongs; arithmetic needs spaces around `-`"
         return Diagnostic(
@@ -502,7 +506,7 @@ def _string(token: Token) -> str:
 
 
 def _number(token: Token) -> Decimal:
-    digits = str(token).replace(" ", "").replace("_", "")
+    digits = re.sub(r"[ _\u00a0\u202f\u2009]", "", str(token))
     if len(digits) - ("." in digits) > MAX_DIGITS:  # NUMBER is digits with one `.` at most
         _problems.found.append(("E110", token))
         return Decimal(0)

@@ -7,24 +7,26 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
+from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, guard, print_diagnostics
 
 
 @click.command("render")
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
               help="Language of the document (default: the contract's first language).")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf", "docx"]), default=None,
               help="Output format (default: from the extension of -o, else md).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the document here (atomically); without it Markdown/HTML go to standard output.")
 @click.option("--vary", default=None, help="The measure the payment curve and the worked examples vary.")
-@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True)
+@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True)
+@common_options
 @guard
 def render(file: str, lang: str | None, fmt: str | None, output: str | None, vary: str | None, diag_fmt: str) -> None:
     """Generate the council document: the contract in plain legal language, its order of calculation,
     a payment curve and worked examples, with the source's SHA-256 fingerprint on every page."""
     from . import check_file
+    from .diagnostics import Diagnostic
     from .fileio import OutputError, read_bounded, refuse_overwriting_inputs, write_atomic
     from .render import render as render_document
 
@@ -33,9 +35,9 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
         output = None
     if fmt is None:
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""
-        fmt = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf"}.get(suffix, "md")
-    if fmt == "pdf" and output is None and not to_stdout:
-        raise click.UsageError("a PDF needs -o FILE.pdf (or -o - for standard output)")
+        fmt = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf", "docx": "docx"}.get(suffix, "md")
+    if fmt in ("pdf", "docx") and output is None and not to_stdout:
+        raise click.UsageError(f"a {fmt.upper()} file needs -o FILE.{fmt} (or -o - for standard output)")
     source, contract, diagnostics = check_file(file)
     print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
     if contract is None:
@@ -44,11 +46,18 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
         raise click.UsageError(f"--vary: the contract has no measure {vary!r}")
     language = lang or (contract.languages[0] if contract.languages and contract.languages[0] in ("sv", "en")
                         else "en")
+    from .render.complete import untranslated
+
+    print_diagnostics(untranslated(contract, source, language), diag_fmt, to_stderr=True)
     if lang is not None and contract.languages and lang not in contract.languages:
         click.echo(f"note: the contract is written in {', '.join(contract.languages)}; texts without an "
                    f"{lang} translation are shown in {contract.languages[0]}", err=True)
-    data = render_document(contract, read_bounded(file), language, fmt, path=file, vary=vary)
-    if output is None and fmt == "pdf":
+    warnings: list[tuple[str, str]] = []
+    data = render_document(contract, read_bounded(file), language, fmt, path=file, vary=vary, warnings=warnings)
+    print_diagnostics([Diagnostic(code, message, source, None, hint="use characters of the Latin, Greek or "
+                                  "Cyrillic alphabets, or render HTML, whose fonts are the reader's")
+                       for code, message in warnings], diag_fmt, to_stderr=True)
+    if output is None and fmt in ("pdf", "docx"):
         click.echo(data, nl=False)  # bytes: written to the binary stream
     elif output is None:
         click.echo(data.decode("utf-8"), nl=False)
@@ -64,6 +73,7 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
 
 @click.command("fingerprint")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@common_options
 @guard
 def fingerprint(files) -> None:
     """Print the SHA-256 of each contract file's exact bytes: the value on every page of its document."""

@@ -158,3 +158,109 @@ def settlement_json_text(settlement: Settlement) -> str:
 
 __all__ = ["format_amount", "format_value", "settlement_text", "settlement_json", "settlement_json_text",
            "BOOL", "DATE"]
+
+
+def settlement_xlsx(settlement: Settlement, destination) -> None:
+    """The settlement as a workbook for a finance department: a sheet of payment lines, one of
+    totals per party and one of the audit trail. Amounts are numbers (exact decimals in the file)
+    with the contract's currency as their number format, not text; labels are plain text cells
+    (a label that starts with `=` stays text, never a formula)."""
+    from .xlsx import write_workbook
+
+    cur = settlement.currency
+    lines = [["payment", "clause", "period", "from", "to", "due", "amount"]]
+    for ln in settlement.lines:
+        lines.append([ln.payment, ln.clause.cite(), ln.period or "", ln.payer, ln.recipient, ln.due or "",
+                      ln.amount])
+    lines.append(["total", "", "", "", "", "", settlement.total])
+    parties = [["party", "receives", "pays"]]
+    for party in sorted(set(settlement.by_recipient) | set(settlement.by_payer)):
+        parties.append([party, settlement.by_recipient.get(party, Decimal(0)),
+                        settlement.by_payer.get(party, Decimal(0))])
+    trail = [["payment", "period", "step", "clause", "before", "after", "detail"]]
+    for ln in settlement.lines:
+        for step in ln.steps:
+            trail.append([ln.payment, ln.period or "", step.kind, step.clause.cite(),
+                          "" if step.before is None else step.before, step.after, step.detail])
+    write_workbook(destination, [
+        ("Settlement", lines, {"money": {6}, "currency": cur, "widths": {0: 24, 1: 36, 6: 18}}),
+        ("Parties", parties, {"money": {1, 2}, "currency": cur, "widths": {0: 24, 1: 18, 2: 18}}),
+        ("Audit trail", trail, {"money": {4, 5}, "currency": cur, "widths": {0: 24, 3: 36, 4: 18, 5: 18, 6: 40}}),
+    ])
+
+
+def simulation_text(report: dict, lang: str = "en") -> str:
+    """`sibc simulate`'s report as a plain-text table, every word in `lang` (lang.WORDS)."""
+    from .lang import format_money, format_number, word
+
+    cur = report["currency"]
+
+    def money(text):
+        return "–" if text is None else format_money(Decimal(text), cur, lang, plain=True)
+
+    def pct(text):
+        return format_number(Decimal(text) * 100, lang, max_decimals=2, plain=True) + " %"
+
+    cols = ["mean", "p5", "p25", "p50", "p75", "p95"]
+    rows = [["", word(lang, "mean"), *cols[1:]]]
+
+    def row(name, summary):
+        rows.append([name, *[money(summary.get(c)) for c in cols]])
+
+    row(word(lang, "total_payout"), report["total"])
+    for name, summary in report["components"].items():
+        row(f"  {name}", summary)
+    for name, data in report["investors"].items():
+        row(word(lang, "received_by", name=name), data["received"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(cols) + 1)]
+    lines = [word(lang, "simulation", contract=report["contract"]),
+             word(lang, "sim_scenarios", n=format_number(report["scenarios"], lang, plain=True), seed=report["seed"]),
+             ""]
+    for r in rows:
+        lines.append("  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]).rstrip())
+    if report["events"]:
+        lines += ["", word(lang, "probability_of")]
+        for name, p in report["events"].items():
+            lines.append(f"  {name}: {pct(p)}")
+    for name, data in report["investors"].items():
+        irr = data["irr"]
+        lines += ["", word(lang, "investor", name=name, amount=money(data["invested"])),
+                  f"  {word(lang, 'p_loss')}: {pct(data['p_loss'])}"]
+        if irr.get("mean") is not None:
+            lines.append(f"  {word(lang, 'irr')} " + pct(irr["mean"]) + ", "
+                         + ", ".join(f"{q} {pct(irr[q])}" for q in ("p5", "p50", "p95")))
+    if report["payers"]:
+        lines += ["", word(lang, "expected_cost")]
+        for name, data in report["payers"].items():
+            lines.append(f"  {name}: {money(data['expected_cost'])} ({word(lang, 'p95_of', amount=money(data['p95']))})")
+    if report["negative"]:
+        lines += ["", word(lang, "negative", n=report["negative"])]
+    return "\n".join(lines) + "\n"
+
+
+def simulation_xlsx(report: dict, destination, lang: str = "en") -> None:
+    """`sibc simulate --format xlsx`: percentiles of every amount as numbers in the currency's
+    format, probabilities as percentages, in a sheet a finance department can chart."""
+    from .lang import word
+    from .xlsx import write_workbook
+
+    cols = ["mean", "p5", "p25", "p50", "p75", "p95"]
+
+    def amounts(summary: dict) -> list:
+        return [Decimal(summary[c]) if summary.get(c) is not None else "" for c in cols]
+
+    rows = [["", word(lang, "mean"), *cols[1:]], [word(lang, "total_payout"), *amounts(report["total"])]]
+    for name, summary in report["components"].items():
+        rows.append([name, *amounts(summary)])
+    for name, data in report["investors"].items():
+        rows.append([word(lang, "received_by", name=name), *amounts(data["received"])])
+    events = [[word(lang, "probability_of"), ""]]
+    for name, p in report["events"].items():
+        events.append([name, Decimal(p)])
+    for name, data in report["investors"].items():
+        events.append([f"{name}: {word(lang, 'p_loss')}", Decimal(data["p_loss"])])
+    write_workbook(destination, [
+        (word(lang, "simulation", contract="")[:-2] or "Simulation", rows,
+         {"money": set(range(1, 7)), "currency": report["currency"], "widths": {0: 32, **{j: 16 for j in range(1, 7)}}}),
+        (word(lang, "probability_of")[:31], events, {"percent": {1}, "widths": {0: 40, 1: 14}}),
+    ])

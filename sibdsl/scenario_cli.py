@@ -10,35 +10,43 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, count_of, guard, print_diagnostics
+from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, echo, formats, guard, print_diagnostics, summary
 from .source import visible
 
 
-def _money(value: Fraction | None, currency: str) -> str:
+def _money(value: Fraction | None, currency: str, lang: str = "en") -> str:
+    from .lang import format_money, word
     from .report import format_amount
 
-    return "no such line" if value is None else format_amount(value, currency)
+    if value is None:
+        return word(lang, "no_such_line")
+    return format_money(value, currency, lang, plain=True) if lang == "sv" else format_amount(value, currency)
 
 
-def _expected_name(e) -> str:
+def _expected_name(e, lang: str = "en") -> str:
+    from .lang import word
+
     if e.kind == "total":
-        return "total"
+        return word(lang, "total")
     if e.kind == "party":
-        return f"to {e.target}"
+        return f"{word(lang, 'to')} {e.target}"
     return e.target + (f"[{e.period}]" if e.period else "")
 
 
 @click.command("test")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("--scenarios", "scenario_file", type=click.Path(dir_okay=False), default=None,
-              help="The scenario file (default: NAME.scenarios.csv beside NAME.sib). Only with one contract.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
+              help="The scenario file, .csv or .xlsx (default: NAME.scenarios.xlsx or NAME.scenarios.csv beside "
+              "NAME.sib). Only with one contract.")
+@click.option("--format", "fmt", type=formats("text", "json", "junit"), default="text", show_default=True,
+              help="text: for people; json: for machines; junit: JUnit XML for CI systems.")
 @click.option("--coverage", is_flag=True, help="Report which clauses and branches the scenarios exercise.")
 @click.option("--min-coverage", type=click.FloatRange(0, 100), default=None,
               help="Fail when fewer than this percentage of branches are exercised (implies --coverage).")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
-              help="Language of the step-by-step explanation of a failure.")
-@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True)
+              help="Language of the report and of the explanation of a failure (default: the contract's first).")
+@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True)
+@common_options
 @guard
 def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> None:
     """Run the scenarios written beside each contract: every expected amount against the settlement."""
@@ -61,15 +69,24 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
             continue
         spath = Path(scenario_file) if scenario_file else scenario_path(path)
         if not spath.exists():
-            click.echo(f"error: {path}: no scenario file {spath}", err=True)
+            from .diagnostics import Diagnostic
+            from .source import Source
+
+            beside = "" if scenario_file else (f"write the scenarios in {spath.with_suffix('.xlsx').name} or "
+                                               f"{spath.name} beside the contract, or ")
+            print_diagnostics([Diagnostic("E001", f"cannot read {spath}: it does not exist", Source(str(spath), ""),
+                                          None, hint=f"{beside}name the file with --scenarios")],
+                              diag_fmt, to_stderr=True)
             failed = True
             continue
+        warnings: list = []
         try:
-            scenarios = load_scenarios(contract, spath)
+            scenarios = load_scenarios(contract, spath, warnings=warnings)
         except SibError as err:
-            print_diagnostics(err.diagnostics, diag_fmt, to_stderr=True)
+            print_diagnostics(warnings + list(err.diagnostics), diag_fmt, to_stderr=True)
             failed = True
             continue
+        print_diagnostics(warnings, diag_fmt, to_stderr=True)
         results = run_scenarios(contract, scenarios, source)
         failed = failed or not all(r.passed for r in results)
         cov = measure(contract, scenarios, results) if coverage else None
@@ -86,43 +103,61 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
         def show(text: str = "") -> None:  # scenario names and labels are file text: shown, never acted on
             click.echo(visible(text))
 
+        from .lang import branch_words, clause_words, word
+
+        total_passed = total = 0
         for path, spath, contract, results, cov in report:
             lang_of = language or next((x for x in contract.languages if x in ("sv", "en")), "en")
-            show(f"{path}: {count_of(len(results), 'scenario')} from {spath}")
+
+            def w(key, **values):
+                return word(lang_of, key, **values)
+
+            def money(value):
+                return _money(value, contract.currency, lang_of)
+
+            n = f"{len(results)} {w('scenario') if len(results) == 1 else w('scenarios')}"
+            show(w("scenarios_from", path=path, n=n, source=spath))
             for r in results:
-                show(f"  {'PASS' if r.passed else 'FAIL'}  {r.scenario.name} (row {r.scenario.row})")
+                status = (click.style(w("pass"), fg="green") if r.passed
+                          else click.style(w("fail"), fg="red", bold=True))
+                echo(f"  {status}  {visible(r.scenario.name)} ({w('row')} {r.scenario.row})")
                 if r.error is not None:
                     show(f"        error[{r.error.code}]: {r.error.message}")
                 for c in r.checks:
                     if not c.ok:
-                        show(f"        {_expected_name(c.expectation)}: expected "
-                                   f"{_money(c.expectation.amount, contract.currency)}, "
-                                   f"actual {_money(c.actual, contract.currency)}")
+                        show(f"        {_expected_name(c.expectation, lang_of)}: {w('expected')} "
+                             f"{money(c.expectation.amount)}, {w('actual')} {money(c.actual)}")
                 if not r.passed and r.settlement is not None:
                     wrong = {c.expectation.target for c in r.checks if not c.ok and c.expectation.kind == "line"}
                     shown = [ln for ln in r.settlement.lines if ln.payment in wrong] or list(r.settlement.lines)
-                    show("        how the actual amounts arise:")
+                    show(f"        {w('how')}")
                     for ln in shown:
                         for text in explain_line(contract, ln, lang_of):
                             show(f"          {text}")
             passed = sum(r.passed for r in results)
-            show(f"  {passed} passed, {len(results) - passed} failed")
+            total_passed, total = total_passed + passed, total + len(results)
+            show("  " + w("passed_failed", passed=passed, failed=len(results) - passed))
             if cov is not None:
                 unreachable = len(cov.branches) - len(cov.reachable)
-                show(f"  clause coverage: {len(cov.covered)} of {len(cov.reachable)} reachable branches "
-                           f"({float(round(cov.percent, 1))} %)"
-                           + (f"; {unreachable} cannot be reached by any outcome" if unreachable else ""))
+                percent = str(float(round(cov.percent, 1)))
+                percent = percent.replace(".", ",") if lang_of == "sv" else percent
+                show("  " + w("coverage", covered=len(cov.covered), reachable=len(cov.reachable), percent=percent)
+                     + (w("unreachable", n=unreachable) if unreachable else ""))
                 for b in cov.branches:
                     names = cov.hits.get(b.key, [])
                     if names:
                         mark, note = "✓", f"  ({', '.join(names)})"
                     elif b.key in cov.unreachable:
-                        mark, note = "-", "  — no outcome can do this (proved)"
+                        mark, note = "-", f"  — {w('proved_unreachable')}"
                     else:
-                        mark, note = "✗", "  — no scenario"
-                    show(f"    {mark} line {b.line:>3}  {b.clause}: {b.label}{note}")
+                        mark, note = "✗", f"  — {w('no_scenario')}"
+                    show(f"    {mark} {w('line')} {b.line:>3}  {clause_words(b.clause, lang_of)}: "
+                         f"{branch_words(b.label, lang_of)}{note}")
                 if min_coverage is not None and cov.percent < Fraction(str(min_coverage)):
-                    show(f"  coverage {float(round(cov.percent, 1))} % is below --min-coverage {min_coverage} %")
+                    show("  " + w("below_min", percent=percent, minimum=min_coverage))
+        if len(report) > 1:
+            summary(f"{total_passed} of {total} scenarios passed in {len(report)} contracts",
+                    ok=total_passed == total and not failed)
     sys.exit(EXIT_ERRORS if failed else EXIT_OK)
 
 

@@ -23,10 +23,8 @@ E502–E508 for the measured values.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -36,12 +34,13 @@ from . import model as m
 from .diagnostics import Diagnostic, SibError, did_you_mean
 from .evaluate import EvaluationError, Evaluator
 from .limits import MAX_SCENARIOS
-from .outcomes import _Loader, _Located, read_error
+from .numbers import NumberFormatError, currency_symbols, parse_quantity
+from .outcomes import CsvError, _Loader, _Located, csv_rows, line_starts, read_data_file
 from .settlement import Settlement
 from .source import Source, Span
+from .xlsx import is_workbook
 
 _COLUMN = re.compile(r"^(?P<name>[^\W\d]\w*)(?:\[(?P<period>[^\]]+)\])?$")
-_AMOUNT = re.compile(r"^-?[0-9]{1,3}(?:[ _\u00a0\u202f][0-9]{3})*(?:[.,][0-9]+)?$|^-?[0-9]+(?:[.,][0-9]+)?$")
 
 
 @attrs.frozen
@@ -88,26 +87,38 @@ class Result:
 
 
 def scenario_path(contract_path: str | Path) -> Path:
+    """The scenario file beside NAME.sib: NAME.scenarios.xlsx if there is one, else NAME.scenarios.csv."""
     p = Path(contract_path)
-    return p.with_name(p.name[: -len(p.suffix)] + ".scenarios.csv" if p.suffix else p.name + ".scenarios.csv")
+    stem = p.name[: -len(p.suffix)] if p.suffix else p.name
+    workbook = p.with_name(stem + ".scenarios.xlsx")
+    return workbook if workbook.exists() else p.with_name(stem + ".scenarios.csv")
 
 
 def load_scenarios(contract: m.Contract, path: str | Path | None = None, *, text: str | None = None,
-                   name: str | None = None) -> list[Scenario]:
-    """Read and validate a scenario file; raise SibError with every problem found."""
+                   name: str | None = None, warnings: list[Diagnostic] | None = None) -> list[Scenario]:
+    """Read and validate a scenario file (CSV or an .xlsx workbook); raise SibError with every
+    problem found. Warnings (W501: a CSV read as Windows-1252) go to `warnings`."""
     if text is None:
-        try:
-            source = Source.from_path(path)
-        except (OSError, UnicodeDecodeError) as err:
-            raise SibError([read_error(str(path), err)]) from None
+        if str(path) != "-" and is_workbook(path):
+            from .xlsx import read_sheet
+
+            sheet = read_sheet(path, "E831")
+            reader = _Reader(contract, sheet.source, sheet)
+            try:
+                return reader.read()
+            except SibError as err:
+                raise SibError(sheet.locate(err.diagnostics)) from None
+        source, notice = read_data_file(Path(path), "scenario")
+        if notice is not None and warnings is not None:
+            warnings.append(notice)
     else:
         source = Source(name or str(path or "<scenarios>"), text.removeprefix("\ufeff"))
     return _Reader(contract, source).read()
 
 
 class _Reader:
-    def __init__(self, contract: m.Contract, source: Source):
-        self.contract, self.source = contract, source
+    def __init__(self, contract: m.Contract, source: Source, sheet=None):
+        self.contract, self.source, self.sheet = contract, source, sheet
         self.diagnostics: list[Diagnostic] = []
 
     def error(self, code, message, span, hint=""):
@@ -118,19 +129,27 @@ class _Reader:
         if not text.strip():
             raise SibError([Diagnostic("E831", "the scenario file is empty", self.source, self.source.span(0, 0),
                                        hint="the first line names the columns: scenario;MEASURE…;expect total")])
-        first = text.splitlines()[0]
-        self.delimiter = ";" if first.count(";") > first.count(",") else ","
-        starts = [0]
-        for line in text.splitlines(keepends=True):
-            starts.append(starts[-1] + len(line))
-        rows = list(csv.reader(io.StringIO(text), delimiter=self.delimiter))
+        if self.sheet is not None:
+            rows = [[c for c in row] for row in self.sheet.rows]
+            width = len(rows[0]) if rows else 0
+            rows = [row + [""] * (width - len(row)) if len(row) < width else row for row in rows]
+            self.delimiter = "\t"
+        else:
+            try:
+                rows, self.delimiter = csv_rows(self.source)
+            except CsvError as err:
+                raise SibError([Diagnostic("E831", err.message, self.source, err.span, hint=err.hint)]) from None
+        starts = line_starts(text)
         if len(rows) - 1 > MAX_SCENARIOS:
             raise SibError([Diagnostic("E831", f"the scenario file has {len(rows) - 1:,} rows; the limit is "
                                        f"{MAX_SCENARIOS:,}", self.source, self.source.span(0, 0),
                                        hint="split the scenarios over several files (sibc test --scenarios)")])
 
-        def cells(row_index: int, row: list[str]) -> list[Span]:
+        def cells(row_index: int, row: list) -> list[Span]:
             """The span of each cell in a line (quotes included), for carets under a cell."""
+            if self.sheet is not None:
+                spans = self.sheet.spans[row_index]
+                return [spans[j] if j < len(spans) else self.sheet.line_spans[row_index] for j in range(len(row))]
             start = starts[row_index]
             line = self.source.line_text(row_index + 1)
             spans, at = [], 0
@@ -148,10 +167,14 @@ class _Reader:
             raise SibError(self.diagnostics)
         scenarios, seen = [], {}
         for index, row in enumerate(rows[1:], start=1):
-            if not any(c.strip() for c in row):
+            if not any(str(c).strip() for c in row):
                 continue
             spans = cells(index, row)
             line_span = self.source.span(starts[index], starts[index] + len(self.source.line_text(index + 1)))
+            if self.sheet is not None and len(row) > len(header):
+                self.error("E831", f"row {index + 1} has a value beyond the last column with a heading",
+                           spans[len(header)], hint="give the column a heading in row 1, or clear the cell")
+                continue
             if len(row) != len(header):
                 self.error("E831", f"row {index + 1} has {len(row)} cells, the header has {len(header)}", line_span,
                            hint=f"separate cells with `{self.delimiter}`; quote a cell that contains one")
@@ -174,7 +197,7 @@ class _Reader:
         known = set(self.contract.measures)
         lines = set(self.contract.payments) | {f.clause.name for f in self.contract.floors if f.target == "total"}
         for i, raw in enumerate(header):
-            title = raw.strip()
+            title = str(raw).strip()
             low = title.lower()
             if low in ("scenario", "description"):
                 if low in result:
@@ -216,18 +239,13 @@ class _Reader:
             return None
         return result
 
-    def normalise(self, cell: str) -> str:
-        text = cell.strip()
-        currency = self.contract.currency
-        if currency == "SEK":
-            text = re.sub(r"(?<=\d)\s*kr\.?$", f" {currency}", text)
-        number = re.match(r"^(.*?)(\s*(?:[^\W\d]+|%))?$", text)
-        if self.delimiter == ";" and number and re.fullmatch(r"-?[0-9 \u00a0]+,[0-9]+", number.group(1)):
-            text = number.group(1).replace(",", ".") + (number.group(2) or "")
-        return text
+    def normalise(self, cell) -> object:
+        """A cell as the outcome loader reads it: text stripped; a spreadsheet's number, date or
+        yes/no cell as it is (numbers already exact)."""
+        return cell.strip() if isinstance(cell, str) else cell
 
     def scenario(self, row_number, row, spans, columns, line_span) -> Scenario | None:
-        name = row[columns["scenario"]].strip()
+        name = str(row[columns["scenario"]]).strip()
         if not name:
             self.error("E831", f"row {row_number} has no scenario name", spans[columns["scenario"]],
                        hint="write a short name in the `scenario` column")
@@ -253,26 +271,32 @@ class _Reader:
         expectations = []
         for i, kind, target, period in columns["expect"]:
             cell = self.normalise(row[i])
-            if not cell:
+            if isinstance(cell, str) and not cell:
                 continue
             amount = self.amount(cell, spans[i])
             if amount is not None:
                 expectations.append(Expectation(target, kind, period, amount, spans[i]))
-        description = row[columns["description"]].strip() if "description" in columns else ""
+        description = str(row[columns["description"]]).strip() if "description" in columns else ""
         return Scenario(name, description, row_number, outcomes, tuple(expectations), line_span)
 
-    def amount(self, cell: str, span: Span) -> Fraction | None:
+    def amount(self, cell, span: Span) -> Fraction | None:
         currency = self.contract.currency
-        number = cell[: -len(currency)].strip() if cell.endswith(currency) else cell
-        if not _AMOUNT.match(number):
-            self.error("E833", f"`{cell}` is not an amount", span,
-                       hint=f"write e.g. `4 000 000 {currency}`" + (" or `4 000 000 kr`" if currency == "SEK" else ""))
-            return None
+        written = " or ".join(f"`4 000 000 {symbol}`" for symbol in currency_symbols(currency)[:2])
+        if isinstance(cell, Decimal):
+            return Fraction(cell)
         try:
-            return Fraction(Decimal(re.sub(r"[ _\u00a0\u202f]", "", number).replace(",", ".")))
-        except InvalidOperation:
-            self.error("E833", f"`{cell}` is not an amount", span)
+            quantity = parse_quantity(str(cell), currency=currency)
+        except NumberFormatError as err:
+            generic = err.reason.endswith("is not a number")
+            self.error("E833", f"`{cell}` is not an amount" + ("" if generic else f" ({err.reason})"), span,
+                       hint=f"write e.g. {written}" if generic else err.hint)
             return None
+        if quantity.unit not in (None, currency):
+            message = (f"`{cell}` is in {quantity.unit}, the contract in {currency}"
+                       if re.fullmatch(r"[A-Z]{3}", quantity.unit) else f"`{cell}` is not an amount")
+            self.error("E833", message, span, hint=f"write the expected amount in {currency}, e.g. {written}")
+            return None
+        return Fraction(quantity.number)
 
 
 def run_scenarios(contract: m.Contract, scenarios: list[Scenario], source: Source | None = None,

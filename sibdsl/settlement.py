@@ -59,8 +59,28 @@ class Step:
     detail: str = ""
 
 
+class Detail:
+    """A step's audit text, written when it is first read: `fn(*args)`. Most settlements computed
+    in a loop are never read as text, and formatting amounts costs more than computing them.
+    Equal when the function and its arguments are."""
+
+    __slots__ = ("fn", "args")
+
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def __str__(self) -> str:
+        return self.fn(*self.args)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Detail) and (self.fn, self.args) == (other.fn, other.args)
+
+    def __hash__(self) -> int:
+        return hash((self.fn, self.args))
+
+
 # (kind, clause, before, after, detail) with exact amounts: a Step before it is read
-StepRecord = tuple[str, ClauseRef, "Exact | None", Exact, str]
+StepRecord = tuple[str, ClauseRef, "Exact | None", Exact, "str | Detail"]
 
 
 @attrs.frozen(slots=False)  # slots=False: the cached views live in the instance dict
@@ -80,7 +100,7 @@ class Line:
 
     @derived
     def steps(self) -> tuple[Step, ...]:
-        return tuple(Step(kind, clause, None if before is None else decimal(before), decimal(after), detail)
+        return tuple(Step(kind, clause, None if before is None else decimal(before), decimal(after), str(detail))
                      for kind, clause, before, after, detail in self.trail)
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
+from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, formats, guard, print_diagnostics
 from .diagnostics import Diagnostic, SibError
 
 
@@ -20,7 +19,10 @@ from .diagnostics import Diagnostic, SibError
               help="Number of scenarios.")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Random seed (overrides the file's `seed`; default 0). Same seed, same results.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=formats("text", "json", "xlsx"), default="text", show_default=True,
+              help="text: a table; json: for machines; xlsx: a workbook (needs -o).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Write the report to this file instead of standard output.")
 @click.option("--lang", type=click.Choice(["en", "sv"]), default="en", show_default=True,
               help="Language of the table's numbers and money.")
 @click.option("--chart-dir", type=click.Path(file_okay=False), default=None,
@@ -34,9 +36,10 @@ from .diagnostics import Diagnostic, SibError
               help="Progress bar on stderr (default: when stderr is a terminal).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes settling chunks side by side; the results are the same for any number.")
-@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True)
+@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True)
+@common_options
 @guard
-def simulate(file, spec_path, n, seed, fmt, lang, chart_dir, chart_format, curve_measure, chunk,
+def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_format, curve_measure, chunk,
              progress, workers, diag_fmt) -> None:
     """Simulate N scenarios: payout percentiles, floor/cap/gate probabilities, investor IRR."""
     from . import check_source, read_source
@@ -76,7 +79,7 @@ def simulate(file, spec_path, n, seed, fmt, lang, chart_dir, chart_format, curve
 
     try:
         if show:
-            with click.progressbar(length=n, label="simulating", file=sys.stderr) as bar:
+            with click.progressbar(length=n, label="simulerar" if lang == "sv" else "simulating", file=sys.stderr) as bar:
                 acc = simulate_all(bar.update)
         else:
             acc = simulate_all()
@@ -91,7 +94,19 @@ def simulate(file, spec_path, n, seed, fmt, lang, chart_dir, chart_format, curve
 
         curve = (curve_measure, np.concatenate(acc.curve)) if acc.curve else None
         write_charts(chart_dir, acc.total_oere(), acc.irr_values(), curve, contract.currency, chart_format)
-    if fmt == "json":
+    if fmt == "xlsx" or output:  # sibdsl/cli.py writes a file (or - for stdout) the same way for every command
+        from .cli import _write_output, summary
+        from .report import simulation_xlsx
+
+        if output is None:
+            raise click.UsageError("--format xlsx writes a workbook: name it with -o report.xlsx")
+        payload = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode() if fmt == "json" else \
+            report_text(report, lang).encode() if fmt == "text" else None
+        _write_output(output, (lambda stream: stream.write(payload)) if payload is not None else
+                      (lambda stream: simulation_xlsx(report, stream, lang)), [file, spec_path])
+        if output != "-":
+            summary(f"{output}: the simulation report, {report['scenarios']} scenarios")
+    elif fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         click.echo(report_text(report, lang), nl=False)
@@ -105,48 +120,7 @@ def simulate(file, spec_path, n, seed, fmt, lang, chart_dir, chart_format, curve
 
 
 def report_text(report: dict, lang: str = "en") -> str:
-    """The report as a plain-text table."""
-    from .lang import format_money, format_number
+    """The report as a plain-text table, every word in `lang` (sibdsl/report.py)."""
+    from .report import simulation_text
 
-    cur = report["currency"]
-
-    def money(text):
-        return "–" if text is None else format_money(Decimal(text), cur, lang, plain=True)
-
-    def pct(text):
-        return format_number(Decimal(text) * 100, lang, max_decimals=2, plain=True) + " %"
-
-    cols = ["mean", "p5", "p25", "p50", "p75", "p95"]
-    rows = [["", *cols]]
-
-    def row(name, summary):
-        rows.append([name, *[money(summary.get(c)) for c in cols]])
-
-    row("total payout", report["total"])
-    for name, summary in report["components"].items():
-        row(f"  {name}", summary)
-    for name, data in report["investors"].items():
-        row(f"received by {name}", data["received"])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(cols) + 1)]
-    lines = [f"Simulation: {report['contract']}",
-             f"{format_number(report['scenarios'], lang, plain=True)} scenarios, seed {report['seed']}", ""]
-    for r in rows:
-        lines.append("  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]).rstrip())
-    if report["events"]:
-        lines += ["", "Probability of"]
-        for name, p in report["events"].items():
-            lines.append(f"  {name}: {pct(p)}")
-    for name, data in report["investors"].items():
-        irr = data["irr"]
-        lines += ["", f"Investor {name} (invested {money(data['invested'])})",
-                  f"  probability of a loss: {pct(data['p_loss'])}"]
-        if irr.get("mean") is not None:
-            lines.append("  IRR: mean " + pct(irr["mean"]) + ", "
-                         + ", ".join(f"{q} {pct(irr[q])}" for q in ("p5", "p50", "p95")))
-    if report["payers"]:
-        lines += ["", "Expected cost to the payer"]
-        for name, data in report["payers"].items():
-            lines.append(f"  {name}: {money(data['expected_cost'])} (95th percentile {money(data['p95'])})")
-    if report["negative"]:
-        lines += ["", f"{report['negative']} scenarios have a negative payment line (E601)"]
-    return "\n".join(lines) + "\n"
+    return simulation_text(report, lang)

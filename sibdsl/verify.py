@@ -32,7 +32,10 @@ import z3
 
 from . import model as m
 from .compiler import Compiler, Ctx, EvaluationError
-from .evaluate import Evaluator, compile_contract, principals, return_limit_amount
+from .evaluate import Evaluator, compile_contract
+from .semantics.expr import Interpreter
+from .semantics.program import Program, StepKind, lower, principals, return_limit_amount
+from .semantics.run import cut, run
 from .outcomes import load_outcomes
 from .settlement import Settlement
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
@@ -152,11 +155,9 @@ class _Sym:
                     self.inputs[key] = shared[key]
                     continue
                 self.inputs[key] = self._variable(measure, f"{tag}{name}" + (f"@{period}" if period else ""))
-        self.constants = {n: i.amount for n, i in contract.investments.items()}
-        self.constants.update({n: Fraction(c.size) for n, c in contract.cohorts.items()})
-        self.cache: dict = {}
         self.payments: dict[str, z3.ArithRef] | None = None
         self.total: z3.ArithRef | None = None
+        self.interp = Interpreter(contract, self)
 
     def round(self, x):
         if not self.abstract:
@@ -190,105 +191,117 @@ class _Sym:
 
     # expressions: (term, defined) where `defined` says the evaluator would not fail (E602)
     def expr(self, e: m.Expr, period: dict[str, str]):
-        if isinstance(e, m.Const):
-            return _const(e.value), z3.BoolVal(True)
-        if isinstance(e, m.Input):
-            return self.inputs[(e.name, period[e.ty.series] if e.ty.series else None)], z3.BoolVal(True)
-        if isinstance(e, m.Var):
-            return self.var(e.name, period)
-        if isinstance(e, m.PaymentRef):
-            if self.payments is None:
-                raise _Undefined("a payment's settled amount outside a guarantee")
-            return self.payments[e.name], z3.BoolVal(True)
-        if isinstance(e, m.Total):
-            if self.total is None:
-                raise _Undefined("the total outside a guarantee")
-            return self.total, z3.BoolVal(True)
-        if isinstance(e, m.Cond):
-            c, dc = self.expr(e.cond, period)
-            t, dt = self.expr(e.then, period)
-            o, do = self.expr(e.otherwise, period)
-            return z3.If(c, t, o), z3.And(dc, z3.If(c, dt, do))
-        if isinstance(e, m.Sum):
-            periods = self.contract.series[e.series].periods
-            terms, defined = [], []
-            for p in periods:
-                t, d = self.expr(e.operand, {**period, e.series: p.name})
-                terms.append(t)
-                defined.append(d)
-            return z3.Sum(terms) if terms else z3.RealVal(0), z3.And(defined)
-        if isinstance(e, m.Steps):
-            x, dx = self.expr(e.subject, period)
-            value, defined = self.expr(e.below, period)
-            for threshold, row in zip(e.thresholds, e.values):
-                v, d = self.expr(row, period)
-                value = z3.If(x >= _real(threshold), v, value)
-                defined = z3.If(x >= _real(threshold), d, defined)
-            return value, z3.And(dx, defined)
-        if isinstance(e, m.Interp):
-            x, dx = self.expr(e.subject, period)
-            xs, ys = [_real(v) for v in e.xs], [_real(v) for v in e.ys]
-            value = ys[-1]
-            for i in range(len(xs) - 1, 0, -1):
-                slope = (ys[i] - ys[i - 1]) * (x - xs[i - 1]) / (xs[i] - xs[i - 1])
-                value = z3.If(x <= xs[i], ys[i - 1] + slope, value)
-            value = z3.If(x <= xs[0], ys[0], value)
-            return value, dx
-        assert isinstance(e, m.Op), e
-        return self.op(e, period)
-
-    def op(self, e: m.Op, period):
-        parts = [self.expr(a, period) for a in e.args]
-        terms = [p[0] for p in parts]
-        defined = z3.And([p[1] for p in parts]) if parts else z3.BoolVal(True)
-        op = e.op
-        if op == "neg":
-            return -terms[0], defined
-        if op == "not":
-            return z3.Not(terms[0]), defined
-        if op == "abs":
-            return z3.If(terms[0] >= 0, terms[0], -terms[0]), defined
-        if op == "min":
-            return _min(terms), defined
-        if op == "max":
-            return _max(terms), defined
-        (a, da), (b, db) = parts
-        if op == "and":  # evaluated left to right, the right only when needed
-            return z3.And(a, b), z3.And(da, z3.Implies(a, db))
-        if op == "or":
-            return z3.Or(a, b), z3.And(da, z3.Implies(z3.Not(a), db))
-        if op in ("<", "<=", ">", ">=", "==", "!="):
-            return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "!=": a != b}[op], defined
-        if op == "+":
-            if e.ty.kind == DATE:
-                if e.args[0].ty.kind == DATE:
-                    return a + _trunc(b), defined
-                return b + _trunc(a), defined
-            return a + b, defined
-        if op == "-":
-            if e.ty.kind == DATE:
-                return a - _trunc(b), defined
-            return a - b, defined
-        if op in ("*", "of"):
-            return a * b, defined
-        if op == "/":
-            return a / b, z3.And(defined, b != 0)
-        raise _Undefined(f"the operator {op}")
+        term, bad = self.interp.value(e, period)
+        return term, (z3.BoolVal(True) if bad is None else z3.Not(bad))
 
     def var(self, name: str, period: dict[str, str]):
-        if name in self.constants:
-            return _real(self.constants[name]), z3.BoolVal(True)
-        definition = self.contract.definitions[name]
-        series = definition.ty.series
-        key = (name, period.get(series) if series else None)
-        if key not in self.cache:
-            inner_period = {series: period[series]} if series else {}
-            # a definition sees only its own series' period, as in the evaluator's cache
-            term, defined = self.expr(definition.expr, {**period, **inner_period} if series else period)
-            if definition.indexation is not None:
-                term = term * _real((1 + definition.indexation.rate) ** definition.indexation.years)
-            self.cache[key] = (term, defined)
-        return self.cache[key]
+        return self.expr(m.Var(name, self.contract.definitions[name].ty) if name in self.contract.definitions
+                         else m.Var(name, None), period)
+
+    # ------------------------------------------------------------ semantics.expr.Primitives over z3 terms
+    tracks_failure = True
+    FALSE = z3.BoolVal(False)
+
+    @staticmethod
+    def const(value):
+        return _const(value)
+
+    def input(self, node: m.Input, period: str | None):
+        return self.inputs[(node.name, period)]
+
+    @staticmethod
+    def linear(terms):
+        if not terms:
+            return z3.RealVal(0)
+        if len(terms) <= 3:  # a − b as z3 writes it, not a + (−1)·b: the solver's work is smaller
+            (sign, acc), *rest = terms
+            acc = acc if sign > 0 else -acc
+            for sign, v in rest:
+                acc = acc + v if sign > 0 else acc - v
+            return acc
+        return z3.Sum([v if sign > 0 else -v for sign, v in terms])
+
+    @staticmethod
+    def sub(a, b):
+        return a - b
+
+    @staticmethod
+    def mul(a, b):
+        return a * b
+
+    @staticmethod
+    def div(a, b, node):
+        return a / b, b == 0
+
+    @staticmethod
+    def neg(a):
+        return -a
+
+    @staticmethod
+    def absolute(a):
+        return z3.If(a >= 0, a, -a)
+
+    @staticmethod
+    def extreme(op, values):
+        return _min(list(values)) if op == "min" else _max(list(values))
+
+    @staticmethod
+    def compare(op, a, b):
+        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "!=": a != b}[op]
+
+    bequal = compare
+
+    @staticmethod
+    def bnot(a):
+        return z3.Not(a)
+
+    @staticmethod
+    def all_(values):
+        return z3.And(list(values))
+
+    @staticmethod
+    def any_(values):
+        return z3.Or(list(values))
+
+    @staticmethod
+    def first(conds, values, default, record=None):
+        result = default
+        for c, v in zip(reversed(conds), reversed(values)):
+            result = z3.If(c, v, result)
+        return result
+
+    @staticmethod
+    def shift_date(date, days, sign):
+        return date + _trunc(days) if sign > 0 else date - _trunc(days)
+
+    @staticmethod
+    def days_between(a, b):
+        return a - b
+
+    @staticmethod
+    def let(key, value):
+        return value
+
+    def settled(self, node):
+        if isinstance(node, m.Total):
+            if self.total is None:
+                raise _Undefined("the total outside a guarantee")
+            return self.total
+        if self.payments is None:
+            raise _Undefined("a payment's settled amount outside a guarantee")
+        return self.payments[node.name]
+
+    @staticmethod
+    def bor(a, b):
+        return z3.Or(a, b)
+
+    @staticmethod
+    def band(a, b):
+        return z3.And(a, b)
+
+    @staticmethod
+    def bwhere(c, t, o):
+        return z3.If(c, t, o)
 
 
 @attrs.define
@@ -301,116 +314,96 @@ class _SymLine:
 
 
 class _SymSettlement:
-    """The settlement of one symbolic copy, built exactly as Evaluator.evaluate builds it."""
+    """The settlement of one symbolic copy: the contract's settlement program run on z3 terms
+    (semantics.run.Backend), exactly as the evaluator runs it on numbers."""
 
-    def __init__(self, contract: m.Contract, sym: _Sym):
+    ZERO = z3.RealVal(0)
+    TRUE = z3.BoolVal(True)
+    KEEP = True
+    after = None
+
+    def __init__(self, contract: m.Contract, sym: _Sym, program: Program | None = None):
         self.contract, self.sym = contract, sym
-        rnd = sym.round
         self.defined: list[z3.BoolRef] = []
-        lines: list[_SymLine] = []
-        by_payment: dict[str, list[_SymLine]] = {}
         # when each branch of a clause is taken (for clause coverage): (site, branch) → conditions
         self.events: dict[tuple, list] = {}
-
-        def event(clause, label, cond):
-            self.events.setdefault(((clause.kind, clause.name, clause.line), label), []).append(cond)
-
-        def ev(expr, period=None, guard=None):
-            term, defined = sym.expr(expr, period or {})
-            self.defined.append(defined if guard is None else z3.Implies(guard, defined))
-            return term
-
-        # 1-3
-        for payment in contract.payments.values():
-            periods = contract.series[payment.series].periods if payment.series else (None,)
-            for p in periods:
-                ctx = {payment.series: p.name} if p is not None else {}
-                amount = rnd(ev(payment.expr, ctx))
-                for gate in contract.gates:
-                    if gate.target == payment.name:
-                        cond = ev(gate.condition, ctx)
-                        amount = z3.If(cond, amount, z3.RealVal(0))
-                        event(gate.clause, "the condition holds", cond)
-                        event(gate.clause, "the condition fails", z3.Not(cond))
-                for floor in contract.floors:
-                    if floor.target == payment.name:
-                        when = ev(floor.when, ctx) if floor.when is not None else z3.BoolVal(True)
-                        minimum = rnd(ev(floor.amount, ctx, guard=when))
-                        event(floor.clause, "the floor raises the amount", z3.And(when, amount < minimum))
-                        event(floor.clause, "the floor is not needed", z3.Not(z3.And(when, amount < minimum)))
-                        amount = z3.If(z3.And(when, amount < minimum), minimum, amount)
-                for cap in contract.caps:
-                    if cap.kind == "payment" and cap.target == payment.name:
-                        limit = rnd(ev(cap.amount, ctx))
-                        event(cap.clause, "the cap limits the amount", amount > limit)
-                        event(cap.clause, "the cap is not reached", amount <= limit)
-                        amount = z3.If(amount > limit, limit, amount)
-                line = _SymLine(payment.name, payment.recipient, p.name if p else None, amount)
-                lines.append(line)
-                by_payment.setdefault(payment.name, []).append(line)
-        # 4
-        for cap in contract.caps:
-            if cap.kind == "series":
-                for p in contract.series[cap.target].periods:
-                    in_period = [ln for ln in lines if ln.period == p.name]
-                    limit = rnd(ev(cap.amount, {cap.target: p.name}))
-                    self._cap_event(cap, _cut(in_period, z3.Sum([ln.amount for ln in in_period] or
-                                                            [z3.RealVal(0)]) - limit))
-            elif cap.kind == "participant":
-                size = contract.cohorts[cap.target].size
-                limit = rnd(ev(cap.amount) * size)
-                self._cap_event(cap, _cut(lines, _sum(lines) - limit))
-        # 5
-        self.total_gate_conds = []
-        for gate in contract.gates:
-            if gate.target == "total":
-                cond = ev(gate.condition)
-                cut_to = rnd(ev(gate.level, guard=z3.Not(cond)))
-                _cut(lines, z3.If(cond, z3.RealVal(0), _sum(lines) - cut_to))
-                self.total_gate_conds.append((gate, cond, cut_to))
-                event(gate.clause, "the condition holds", cond)
-                event(gate.clause, "the condition fails", z3.Not(cond))
-        # 6
-        self.total_floors = []
-        for floor in contract.floors:
-            if floor.target != "total":
-                continue
-            when = ev(floor.when) if floor.when is not None else z3.BoolVal(True)
-            minimum = rnd(ev(floor.amount, guard=when))
-            shortfall = minimum - _sum(lines)
-            event(floor.clause, "the floor raises the amount", z3.And(when, shortfall > 0))
-            event(floor.clause, "the floor is not needed", z3.Not(z3.And(when, shortfall > 0)))
-            lines.append(_SymLine(floor.clause.name, floor.recipient or "", None,
-                                  z3.If(z3.And(when, shortfall > 0), shortfall, z3.RealVal(0)), top_up=True))
-            self.total_floors.append((floor, when, minimum))
-        # 7
-        self.total_caps = []
-        for cap in contract.caps:
-            if cap.kind == "total":
-                limit = rnd(ev(cap.amount))
-                self._cap_event(cap, _cut(lines, _sum(lines) - limit))
-                self.total_caps.append((cap, limit))
-        # 8
-        self.return_limits = []
-        for investor, principal in principals(contract).items():
-            for limit in contract.return_limits:
-                most = return_limit_amount(contract, limit, principal)
-                to_investor = [ln for ln in lines if ln.recipient == investor]
-                cuts = _cut(to_investor, _sum(to_investor) - _real(most))
-                event(limit.clause, "the limit cuts the return", cuts)
-                event(limit.clause, "the limit is not reached", z3.Not(cuts))
-                self.return_limits.append((limit, investor, most))
-        self.lines = lines
-        self.by_payment = by_payment
-        self.total = _sum(lines)
-        sym.payments = {name: _sum(group) for name, group in by_payment.items()}
+        program = program or lower(contract)
+        settled = run(program, self)
+        self.lines = [_SymLine(ln.payment, ln.recipient, ln.period, amount, ln.top_up)
+                      for ln, amount in zip(program.lines, settled.amounts)]
+        self.by_payment: dict[str, list[_SymLine]] = {}
+        for line in self.lines:
+            if not line.top_up:
+                self.by_payment.setdefault(line.payment, []).append(line)
+        gates = {g.clause: g for g in contract.gates}
+        floors = {f.clause: f for f in contract.floors}
+        caps = {c.clause: c for c in contract.caps}
+        limits = {r.clause: r for r in contract.return_limits}
+        K = StepKind
+        self.total_gate_conds = [(gates[v.step.clause], v.condition, v.level)
+                                 for v in settled.values if v.step.kind is K.TOTAL_GATE]
+        self.total_floors = [(floors[v.step.clause], v.condition, v.level)
+                             for v in settled.values if v.step.kind is K.TOTAL_FLOOR]
+        self.total_caps = [(caps[v.step.clause], v.level) for v in settled.values if v.step.kind is K.TOTAL_CAP]
+        self.return_limits = [(limits[v.step.clause], v.step.investor, v.step.limit)
+                              for v in settled.values if v.step.kind is K.RETURN_LIMIT]
+        self.total = _sum(self.lines)
+        sym.payments = {name: _sum(group) for name, group in self.by_payment.items()}
         sym.total = self.total
         self.all_defined = z3.And(self.defined)
 
-    def _cap_event(self, cap: m.Cap, cuts) -> None:
-        site = (cap.clause.kind, cap.clause.name, cap.clause.line)
-        self.events.setdefault((site, "the cap limits the amount"), []).append(cuts)
-        self.events.setdefault((site, "the cap is not reached"), []).append(z3.Not(cuts))
+    # ------------------------------------------------------------ semantics.run.Backend over z3 terms
+    def expr(self, step, which: str, guard=None):
+        term, bad = self.sym.interp.value(getattr(step, which), dict(step.period))
+        if bad is not None:
+            self.defined.append(z3.Not(bad) if guard is None else z3.Implies(guard, z3.Not(bad)))
+        return term
+
+    const = staticmethod(_const)
+    linear = staticmethod(_Sym.linear)
+    mul = staticmethod(_Sym.mul)
+    sub = staticmethod(_Sym.sub)
+    extreme = staticmethod(_Sym.extreme)
+    compare = staticmethod(_Sym.compare)
+    bnot = staticmethod(_Sym.bnot)
+    band = staticmethod(_Sym.band)
+
+    def round(self, x):
+        return self.sym.round(x)
+
+    @staticmethod
+    def select(c, t, o):
+        return z3.If(c, t, o)
+
+    @staticmethod
+    def never(c) -> bool:
+        return z3.is_false(c)
+
+    @staticmethod
+    def total_of(amounts):
+        return z3.Sum(list(amounts)) if amounts else z3.RealVal(0)
+
+    def total(self, amounts, everyone: bool):
+        return self.total_of(amounts)
+
+    def cut(self, step, amounts, excess):
+        return cut(self, amounts, excess)
+
+    def trace(self, step, line, before, after, acted, level) -> None:
+        pass
+
+    def event(self, step, acted, condition=None) -> None:
+        """Coverage: what a step did, for `unreachable_branches` (a gate by its condition)."""
+        site = (step.clause.kind, step.clause.name, step.clause.line)
+        holds, fails = step.kind.branches
+        if condition is not None:
+            taken = ((holds, condition), (fails, z3.Not(condition)))
+        else:
+            acting = step.kind.branch(True)
+            other = fails if acting == holds else holds
+            taken = ((acting, acted), (other, z3.Not(acted)))
+        for label, cond in taken:
+            self.events.setdefault((site, label), []).append(cond)
 
 
 def pair_roundings(a: _Sym, b: _Sym) -> list[z3.BoolRef]:
@@ -423,19 +416,6 @@ def pair_roundings(a: _Sym, b: _Sym) -> list[z3.BoolRef]:
 
 def _sum(lines):
     return z3.Sum([ln.amount for ln in lines]) if lines else z3.RealVal(0)
-
-
-def _cut(lines: list[_SymLine], excess):
-    """Evaluator._cut: take `excess` from the lines, last first, never below what a line has.
-    Returns the condition under which something is cut."""
-    cuts = z3.Or([z3.And(excess > 0, line.amount > 0) for line in lines]) if lines else z3.BoolVal(False)
-    for line in reversed(lines):
-        active = excess > 0
-        cut = z3.If(active, z3.If(line.amount < excess, line.amount, excess), z3.RealVal(0))
-        applied = z3.If(cut > 0, cut, z3.RealVal(0))
-        line.amount = line.amount - applied
-        excess = excess - applied
-    return cuts
 
 
 def _name(clause: m.ClauseRef) -> str:
@@ -460,50 +440,30 @@ class _Property:
 
 def _dependencies(contract: m.Contract, name: str) -> set[str]:
     """The measures a definition depends on, transitively."""
-    seen: set[str] = set()
-    measures: set[str] = set()
-
-    def walk(e):
-        if isinstance(e, m.Input):
-            measures.add(e.name)
-        elif isinstance(e, m.Var):
-            if e.name in contract.definitions and e.name not in seen:
-                seen.add(e.name)
-                walk(contract.definitions[e.name].expr)
-        for child in _children(e):
-            walk(child)
-
     if name in contract.measures:
         return {name}
-    seen.add(name)
-    walk(contract.definitions[name].expr)
+    seen, measures = {name}, set()
+    stack = [contract.definitions[name].expr]
+    while stack:
+        for node in m.walk(stack.pop()):
+            if isinstance(node, m.Input):
+                measures.add(node.name)
+            elif isinstance(node, m.Var) and node.name in contract.definitions and node.name not in seen:
+                seen.add(node.name)
+                stack.append(contract.definitions[node.name].expr)
     return measures
-
-
-def _children(e) -> list:
-    if isinstance(e, m.Op):
-        return list(e.args)
-    if isinstance(e, m.Cond):
-        return [e.cond, e.then, e.otherwise]
-    if isinstance(e, m.Sum):
-        return [e.operand]
-    if isinstance(e, m.Steps):
-        return [e.subject, e.below, *e.values]
-    if isinstance(e, m.Interp):
-        return [e.subject]
-    return []
 
 
 def _value(contract: m.Contract, expr: m.Expr, outcomes, settlement: Settlement | None, period=None):
     """An expression's value for concrete outcomes, with the real evaluator's compiler."""
-    ctx = Ctx(outcomes, dict(period or {}), {})
+    ctx = Ctx(outcomes, {}, {})
     if settlement is not None:
         ctx.payments = {}
         for line in settlement.lines:
             if line.payment in contract.payments:
                 ctx.payments[line.payment] = ctx.payments.get(line.payment, Fraction(0)) + Fraction(line.amount)
         ctx.total = Fraction(settlement.total)
-    return Compiler(contract, contract.definitions, None).compile(expr)(ctx)
+    return Compiler(contract, contract.definitions, None).compile(expr, period)(ctx)
 
 
 def properties(contract: m.Contract) -> list[_Property]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, guard, print_diagnostics
+from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, echo, formats, guard, print_diagnostics, summary
 
 
 def verify_sources(files, timeout: float):
@@ -24,14 +24,16 @@ def verify_sources(files, timeout: float):
 
 @click.command("verify")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
-@click.option("--format", "fmt", type=click.Choice(["human", "json"]), default="human", show_default=True)
+@click.option("--format", "fmt", type=formats("text", "json"), default="text", show_default=True,
+              help="text: a verdict per property; json: for machines.")
 @click.option("--timeout", type=click.FloatRange(min=0.01), default=10.0, show_default=True,
               help="Seconds the solver may spend on one property before the verdict is `unknown`.")
 @click.option("--counterexamples", "cex_dir", type=click.Path(file_okay=False), default=None,
               help="Write each counterexample as an outcome file in this directory, for `sibc eval`.")
 @click.option("--strict", is_flag=True, help="Exit 1 also when a property could not be proved.")
-@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="human", show_default=True,
+@click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True,
               help="How to print problems with the contract itself.")
+@common_options
 @guard
 def verify(files, fmt: str, timeout: float, cex_dir: str | None, strict: bool, diag_fmt: str) -> None:
     """Prove, for every possible set of outcomes, the contract's caps, floors, gates, return limits,
@@ -72,7 +74,9 @@ def verify(files, fmt: str, timeout: float, cex_dir: str | None, strict: bool, d
             continue
         click.echo(f"{path}:")
         for v, written in entries:
-            click.echo(f"  {v.status:<8} {v.seconds:6.2f}s  {v.key}: {v.description}")
+            colour = {PROVED: "green", VIOLATED: "red"}.get(v.status, "yellow")
+            echo(f"  {click.style(f'{v.status:<8}', fg=colour, bold=v.status == VIOLATED or None)} "
+                 f"{v.seconds:6.2f}s  {v.key}: {v.description}")
             if v.status != PROVED:
                 click.echo(f"           {v.reason}")
             if v.status == VIOLATED:
@@ -83,7 +87,8 @@ def verify(files, fmt: str, timeout: float, cex_dir: str | None, strict: bool, d
                     for data in v.counterexample:
                         click.echo(f"           outcomes: {json.dumps(data, ensure_ascii=False)}")
         counts = {s: sum(v.status == s for v, _ in entries) for s in (PROVED, VIOLATED, UNKNOWN)}
-        click.echo(f"  {counts[PROVED]} proved, {counts[VIOLATED]} violated, {counts[UNKNOWN]} unknown")
+        summary(f"  {counts[PROVED]} proved, {counts[VIOLATED]} violated, {counts[UNKNOWN]} unknown",
+                ok=not counts[VIOLATED])
     if fmt == "json":
         click.echo(json.dumps({"z3": z3_version(), "files": report}, ensure_ascii=False, indent=2))
     sys.exit(EXIT_ERRORS if failed or (strict and unproved) else EXIT_OK)

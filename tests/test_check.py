@@ -373,7 +373,7 @@ def test_a_cycle_is_reported_where_it_is_entered_first():
 def test_the_hint_for_a_name_used_many_times_is_worked_out_once(monkeypatch):
     import importlib
 
-    checker = importlib.import_module("sibdsl.check")  # `sibdsl.check` is the function
+    checker = importlib.import_module("sibdsl.check.names")  # `sibdsl.check` is the function
     calls = []
     real = checker.did_you_mean
     monkeypatch.setattr(checker, "did_you_mean", lambda name, candidates: calls.append(name) or real(

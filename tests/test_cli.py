@@ -90,6 +90,19 @@ def test_explain(run):
     assert unknown.exit_code == 2 and "no diagnostic code 'E999'" in unknown.stderr
 
 
+def test_explain_for_a_terminal_and_as_json(run):
+    text = run("explain", "E201", "--format", "text")
+    assert text.exit_code == 0
+    assert text.stdout.startswith("E201: undefined name\n\nSeverity: error\n\nWhat\n")
+    assert "**" not in text.stdout and "```" not in text.stdout and "\x1b[" not in text.stdout  # piped: no colour
+    assert "\n    contract " in text.stdout  # the example, indented
+    coloured = run("--color", "always", "explain", "E201", "--format", "text")
+    assert "\x1b[1m\x1b[4mE201: undefined name" in coloured.stdout
+    data = json.loads(run("explain", "W501", "--format", "json").stdout)
+    assert data["code"] == "W501" and data["severity"] == "warning"
+    assert list(data["sections"]) == ["what", "why", "fix"] and "Windows-1252" in data["sections"]["what"]
+
+
 def _imports_after_check(*args: str, env: dict | None = None) -> str:
     code = (
         "import sys\nfrom sibdsl.cli import main\n"

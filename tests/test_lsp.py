@@ -100,16 +100,24 @@ def test_go_to_definition(client):
     assert result["result"]["range"]["start"] == {"line": 4, "character": 8}
 
 
-def test_completion_offers_names_and_keywords(client):
-    result = client.request("textDocument/completion", {"textDocument": {"uri": URI},
-                                                         "position": {"line": 6, "character": 0}})
-    labels = {item["label"] for item in result["result"]["items"]}
-    assert {"savings", "half", "kommun", "payment", "guarantee", "tiers"} <= labels
+def test_completion_fits_the_context(client):
+    def labels(line, character):
+        result = client.request("textDocument/completion", {"textDocument": {"uri": URI},
+                                                             "position": {"line": line, "character": character}})
+        return [item["label"] for item in result["result"]["items"]]
+
+    at_line_start = labels(6, 0)
+    assert {"payment", "guarantee", "measure", "cap"} <= set(at_line_start)
+    assert not {"savings", "half", "kommun", "tiers"} & set(at_line_start)  # no names where a clause starts
+    after_of = labels(6, 29)  # `min(50 % of |savings`
+    assert after_of[:3] == ["half", "loan", "savings"]  # money first, sorted
+    assert "kommun" not in after_of and "payment" not in after_of
 
 
 def test_symbols_and_formatting(client):
     symbols = client.request("textDocument/documentSymbol", {"textDocument": {"uri": URI}})["result"]
-    assert [s["name"] for s in symbols][:2] == ["party kommun", "party fond"]
+    assert [(s["name"], s["detail"]) for s in symbols][:2] == [("kommun", "party “Kommunen”"), ("fond", "party “Fonden”")]
+    assert symbols[0]["selectionRange"] == {"start": {"line": 1, "character": 6}, "end": {"line": 1, "character": 12}}
     edits = client.request("textDocument/formatting", {"textDocument": {"uri": URI},
                                                        "options": {"tabSize": 2, "insertSpaces": True}})["result"]
     (edit,) = edits

@@ -36,3 +36,25 @@ def test_the_command_writes_a_contract_that_passes_check(template, tmp_path, run
     assert checked.exit_code == 0 and "properties proved" in checked.stdout and "warning" not in checked.output
     again = run("new", "--template", template, "-o", str(out))
     assert again.exit_code == 1 and "exists" in again.output  # never overwrites without --force
+
+
+def test_new_takes_the_file_name_as_an_argument(tmp_path, run):
+    out = tmp_path / "avtal.sib"
+    result = run("new", str(out), "--template", "rate-card", "--investment", "10 000 000 kr")
+    assert result.exit_code == 0, result.output
+    assert out.exists() and f"{out}: a rate-card contract; next: sibc check {out}" in result.output
+    assert run("new", "--template", "rate-card").exit_code == 2  # no name at all: a usage error
+    bad = run("new", str(tmp_path / "b.sib"), "--template", "rate-card", "--investment", "1_000")
+    assert bad.exit_code == 2 and "group digits with spaces: 1 000" in bad.output
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+@pytest.mark.parametrize("start, years, end", [
+    ("2016-07-01", 4, "2020-06-30"), ("2020-01-01", 1, "2020-12-31"), ("2024-02-29", 4, "2028-02-28"),
+    ("2024-02-29", 1, "2025-02-28"),
+])
+def test_years_gives_a_term_of_exactly_that_many_years(template, start, years, end):
+    text = render(template, Answers(start=datetime.date.fromisoformat(start), years=years))
+    assert f"term {start} to {end}\n" in text
+    contract, diagnostics = check_source(Source("new.sib", text))
+    assert contract is not None and not diagnostics, [d.message for d in diagnostics]

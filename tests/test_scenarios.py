@@ -84,12 +84,21 @@ def test_a_failing_scenario_shows_expected_actual_and_how_it_arose(contract, run
     (tmp_path / "c.scenarios.csv").write_text(
         "scenario;savings;rate;events[y2021];events[y2022];expect total;expect outcome\n"
         "Stor besparing;3 000 000 kr;0 %;0;0;1 020 000 kr;1 500 000 kr\n", encoding="utf-8")
-    result = run("test", str(contract), "--lang", "sv")
+    result = run("test", str(contract), "--lang", "en")
     assert result.exit_code == 1
     assert "  FAIL  Stor besparing (row 2)" in result.stdout
     assert "total: expected 1 020 000 SEK, actual 1 000 000 SEK" in result.stdout
     assert "outcome: expected 1 500 000 SEK, actual 1 000 000 SEK" in result.stdout
-    assert "Taket: beloppet 1 500 000 kr begränsas till 1 000 000 kr." in result.stdout
+    assert "  0 passed, 1 failed" in result.stdout
+    swedish = run("test", str(contract), "--lang", "sv")
+    assert swedish.exit_code == 1
+    assert "  FEL  Stor besparing (rad 2)" in swedish.stdout
+    assert "totalt: förväntat 1 020 000 kr, faktiskt 1 000 000 kr" in swedish.stdout
+    assert "outcome: förväntat 1 500 000 kr, faktiskt 1 000 000 kr" in swedish.stdout
+    assert "så uppstår de faktiska beloppen:" in swedish.stdout and "  0 godkända, 1 underkända" in swedish.stdout
+    assert "Taket: beloppet 1 500 000 kr begränsas till 1 000 000 kr." in swedish.stdout
+    english_words = {"expected", "actual", "passed", "failed", "row", "from", "how", "total "}
+    assert not [w for w in english_words if w in swedish.stdout.replace(str(tmp_path), "")]
 
 
 def test_junit_and_json_reports(contract, run, tmp_path):

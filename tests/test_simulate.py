@@ -218,8 +218,8 @@ def test_cli_json_table_progress_and_deterministic_charts(tmp_path, monkeypatch)
     assert report["investors"]["lsv"]["invested"] == "10000000.00"
     table = runner.invoke(main, [*args, "--lang", "sv", "--progress", "--chart-dir", str(tmp_path / "a")],
                           catch_exceptions=False)
-    assert table.exit_code == 0 and "simulating" in table.stderr
-    assert "Probability of" in table.stdout and "kr" in table.stdout
+    assert table.exit_code == 0 and "simulerar" in table.stderr  # --lang sv: every word Swedish
+    assert "Sannolikhet för" in table.stdout and "kr" in table.stdout and "Probability" not in table.stdout
     runner.invoke(main, [*args, "--chart-dir", str(tmp_path / "b")], catch_exceptions=False)
     for name in ("payout.svg", "returns.svg", "curve.svg"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

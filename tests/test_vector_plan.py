@@ -18,7 +18,7 @@ from sibdsl import compile_contract, load_contract
 from sibdsl.evaluate import EvaluationError
 from sibdsl.units import BOOL, DATE
 from sibdsl.values import Rounding
-from sibdsl import vector_kernels
+from sibdsl.vector import kernels as vector_kernels
 from sibdsl.vector import R, _coarse, _covers, _hull, compile_vector, inputs_from_outcomes, to_rational
 
 from .conftest import model

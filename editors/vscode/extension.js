@@ -1,20 +1,23 @@
-// The VS Code client for `sibc lsp`: diagnostics as you type, hover, go to definition,
-// completion and formatting come from the language server that sibc ships.
+// The VS Code client for `sibc lsp`: every feature (diagnostics, hover, definition, references,
+// rename, quick fixes, semantic tokens, folding, outline, completion, formatting) comes from the
+// language server that sibc ships; this file only starts it.
 const vscode = require("vscode");
 const { LanguageClient } = require("vscode-languageclient/node");
 
 let client;
 
 function activate(context) {
-  const command = vscode.workspace.getConfiguration("sibdsl").get("server.command", "sibc");
+  const config = vscode.workspace.getConfiguration("sibdsl");
+  const command = config.get("server.command", "sibc");
+  const args = config.get("server.args", ["lsp"]);
   client = new LanguageClient(
     "sibdsl",
     "sibdsl language server",
-    { command, args: ["lsp"] },
-    { documentSelector: [{ language: "sib" }] }
+    { command, args },
+    { documentSelector: [{ scheme: "file", language: "sib" }, { scheme: "untitled", language: "sib" }] }
   );
   context.subscriptions.push(client);
-  client.start();
+  return client.start();
 }
 
 function deactivate() {

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from .. import model as m
-from ..lang import format_date, format_money, format_number, format_percent
+from ..semantics.program import Program, StepKind, lower
 from ..units import BOOL
-from .words import Words, listing
+from .words import Words, listing, money, number, percent
 
 S = {
     "sv": {
         "party": "{name} är {roles} i avtalet.",
         "term": "Avtalet gäller från och med {start} till och med {end}.",
-        "series": "Perioderna för {label} är: {periods}.",
-        "period": "{name} ({start} – {end})",
+        "series": "{label} omfattar perioderna {periods}.",
+        "series_one": "{label} är perioden {period}.",
         "cohort": "Målgruppen, {label}, omfattar {size} personer.",
         "eligibility": " Villkor för att ingå: {text}",
         "investment": "{investor} investerar {amount} den {date} ({label}).",
@@ -47,16 +47,18 @@ S = {
         "guarantee_when": " (när {cond})",
         "nondecreasing": "{expr} minskar aldrig när {name} ökar",
         "nonincreasing": "{expr} ökar aldrig när {name} ökar",
-        "order": [
-            "varje ersättning beräknas enligt sin formel och avrundas enligt avtalets avrundningsregel ({rounding});",
-            "villkor för en enskild ersättning tillämpas (är villkoret inte uppfyllt blir ersättningen noll);",
-            "golv och därefter tak för en enskild ersättning tillämpas;",
-            "tak per period och per deltagare tillämpas;",
-            "villkor för den sammanlagda ersättningen tillämpas;",
-            "golv för den sammanlagda ersättningen tillämpas (genom ett tillägg);",
-            "tak för den sammanlagda ersättningen tillämpas;",
-            "avkastningstak tillämpas på det som betalas till varje investerare.",
-        ],
+        "order": {  # one item per step kind the contract's settlement program has, in its order
+            StepKind.COMPUTE: "varje ersättning beräknas enligt sin formel och avrundas enligt avtalets avrundningsregel ({rounding})",
+            StepKind.GATE: "villkor för en enskild ersättning tillämpas (är villkoret inte uppfyllt blir ersättningen noll)",
+            StepKind.FLOOR: "golv för en enskild ersättning tillämpas",
+            StepKind.CAP: "tak för en enskild ersättning tillämpas",
+            StepKind.PERIOD_CAP: "tak per period tillämpas",
+            StepKind.PARTICIPANT_CAP: "tak per deltagare tillämpas",
+            StepKind.TOTAL_GATE: "villkor för den sammanlagda ersättningen tillämpas",
+            StepKind.TOTAL_FLOOR: "golv för den sammanlagda ersättningen tillämpas (genom ett tillägg)",
+            StepKind.TOTAL_CAP: "tak för den sammanlagda ersättningen tillämpas",
+            StepKind.RETURN_LIMIT: "avkastningstak tillämpas på det som betalas till varje investerare",
+        },
         "order_cuts": "När ett belopp ska minskas tas minskningen från ersättningarna i omvänd ordning mot hur de anges i avtalet.",
         "rounding": {"half up": "avrundning till närmaste {step}, hälften uppåt", "half even": "avrundning till närmaste {step}, hälften till jämnt",
                      "half down": "avrundning till närmaste {step}, hälften nedåt", "up": "avrundning uppåt till {step}",
@@ -65,8 +67,8 @@ S = {
     "en": {
         "party": "{name} is {roles} under the contract.",
         "term": "The contract runs from {start} to {end}, both days included.",
-        "series": "The periods of {label} are: {periods}.",
-        "period": "{name} ({start} – {end})",
+        "series": "{label} comprises the periods {periods}.",
+        "series_one": "{label} is the period {period}.",
         "cohort": "The target group, {label}, comprises {size} people.",
         "eligibility": " Eligibility: {text}",
         "investment": "{investor} invests {amount} on {date} ({label}).",
@@ -101,16 +103,18 @@ S = {
         "guarantee_when": " (when {cond})",
         "nondecreasing": "{expr} never falls when {name} rises",
         "nonincreasing": "{expr} never rises when {name} rises",
-        "order": [
-            "each payment is calculated by its formula and rounded by the contract's rounding rule ({rounding});",
-            "conditions on a single payment apply (a payment whose condition is not met is zero);",
-            "floors and then caps on a single payment apply;",
-            "caps per period and per participant apply;",
-            "conditions on the total payout apply;",
-            "floors on the total payout apply (by a top-up);",
-            "caps on the total payout apply;",
-            "return limits apply to what is paid to each investor.",
-        ],
+        "order": {
+            StepKind.COMPUTE: "each payment is calculated by its formula and rounded by the contract's rounding rule ({rounding})",
+            StepKind.GATE: "conditions on a single payment apply (a payment whose condition is not met is zero)",
+            StepKind.FLOOR: "floors on a single payment apply",
+            StepKind.CAP: "caps on a single payment apply",
+            StepKind.PERIOD_CAP: "caps per period apply",
+            StepKind.PARTICIPANT_CAP: "caps per participant apply",
+            StepKind.TOTAL_GATE: "conditions on the total payout apply",
+            StepKind.TOTAL_FLOOR: "floors on the total payout apply (by a top-up)",
+            StepKind.TOTAL_CAP: "caps on the total payout apply",
+            StepKind.RETURN_LIMIT: "return limits apply to what is paid to each investor",
+        },
         "order_cuts": "Where an amount must be reduced, the reduction is taken from the payments in the reverse of the order in which the contract lists them.",
         "rounding": {"half up": "rounding to the nearest {step}, halves up", "half even": "rounding to the nearest {step}, halves to even",
                      "half down": "rounding to the nearest {step}, halves down", "up": "rounding up to {step}",
@@ -137,29 +141,29 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
     if kind == "term":
         if c.term is None:
             return None
-        return s["term"].format(start=format_date(c.term[0], lang), end=format_date(c.term[1], lang))
+        return s["term"].format(start=words.date(c.term[0]), end=words.date(c.term[1]))
     if kind == "series":
         series = c.series[clause.name]
-        periods = [s["period"].format(name=p.name, start=format_date(p.start, lang), end=format_date(p.end, lang))
-                   for p in series.periods]
-        label = series.label.get(lang) if series.label else series.name
-        return s["series"].format(label=words.quoted(label), periods=listing(periods, lang))
+        label = words.label(series.name)
+        if len(series.periods) == 1:
+            return cap(s["series_one"].format(label=label, period=words.period(series.periods[0])))
+        return cap(s["series"].format(label=label, periods=listing([words.period(p) for p in series.periods], lang)))
     if kind == "cohort":
         cohort = c.cohorts[clause.name]
         text = s["cohort"].format(label=cohort.label.get(lang) if cohort.label else cohort.name,
-                                  size=format_number(cohort.size, lang, plain=True))
+                                  size=number(cohort.size, lang))
         if cohort.eligibility:
             text += s["eligibility"].format(text=cohort.eligibility.get(lang))
         return text
     if kind == "investment":
         inv = c.investments[clause.name]
         return s["investment"].format(investor=words.party(inv.investor), amount=words.money(inv.amount),
-                                      date=format_date(inv.date, lang),
-                                      label=inv.label.get(lang) if inv.label else inv.name)
+                                      date=words.date(inv.date),
+                                      label=words.label(inv.name))
     if kind == "measure":
         msr = c.measures[clause.name]
-        per = s["per"].format(series=msr.ty.series) if msr.ty.series else ""
-        text = s["measure"].format(label=words.label(msr.name), kind=words.kind(msr.ty), per=per)
+        per = s["per"].format(series=words.label(msr.ty.series)) if msr.ty.series else ""
+        text = cap(s["measure"].format(label=words.label(msr.name), kind=words.kind(msr.ty), per=per))
         if msr.better:
             text += s[f"better_{msr.better}"]
         if msr.lower is not None and msr.upper is not None:
@@ -172,9 +176,11 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
     if kind in ("define", "baseline"):
         d = c.definitions[clause.name]
         key = "baseline" if d.baseline else ("define_bool" if d.ty.kind == BOOL else "define")
-        text = s[key].format(label=words.label(d.name), formula=words.expr(d.expr))
+        table = words.as_table(d.expr)
+        formula = words.condition(d.expr) if d.ty.kind == BOOL else table["ref"] if table else words.expr(d.expr)
+        text = cap(s[key].format(label=words.label(d.name), formula=formula))
         if d.indexation is not None:
-            text += s["indexed"].format(rate=format_percent(d.indexation.rate, lang, plain=True), years=d.indexation.years)
+            text += s["indexed"].format(rate=percent(d.indexation.rate, lang), years=d.indexation.years)
         if d.source:
             text += s["source"].format(text=d.source.get(lang))
         if d.description:
@@ -182,25 +188,26 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         return text
     if kind == "payment":
         p = c.payments[clause.name]
-        per = s["payment_per"].format(series=p.series) if p.series else ""
-        text = s["payment"].format(payer=words.party(p.payer), label=words.label(p.name),
-                                   recipient=words.party(p.recipient), formula=words.expr(p.expr), per=per)
+        per = s["payment_per"].format(series=words.label(p.series)) if p.series else ""
+        text = s["payment"].format(payer=words.party(p.payer), label=words.defined(p.name),
+                                   recipient=words.party(p.recipient), formula=table["ref"] if (table := words.as_table(
+                                       p.expr)) else words.expr(p.expr), per=per)
         if p.due.date is not None:
-            text += s["due"].format(date=format_date(p.due.date, lang))
+            text += s["due"].format(date=words.date(p.due.date))
         elif p.due.days_after_end is not None:
             text += s["due_after"].format(days=p.due.days_after_end)
         gate = next((g for g in c.gates if g.target == p.name and g.clause == clause), None)
         if gate is not None:  # the payment's own `when`
-            text += s["when"].format(cond=words.expr(gate.condition))
+            text += s["when"].format(cond=words.condition(gate.condition))
         return text
     if kind == "gate":
         g = _find(c.gates, clause)
         if g.target == "total":
-            return s["gate_total"].format(level=words.expr(g.level), cond=words.expr(g.condition))
-        return cap(s["gate_payment"].format(target=words.label(g.target), cond=words.expr(g.condition)))
+            return s["gate_total"].format(level=words.expr(g.level), cond=words.condition(g.condition))
+        return cap(s["gate_payment"].format(target=words.label(g.target), cond=words.condition(g.condition)))
     if kind == "floor":
         f = _find(c.floors, clause)
-        when = s["floor_when"].format(cond=words.expr(f.when)) if f.when is not None else ""
+        when = s["floor_when"].format(cond=words.condition(f.when)) if f.when is not None else ""
         if f.target == "total":
             return s["floor_total"].format(amount=words.expr(f.amount), when=when,
                                            payer=words.party(f.payer or ""), recipient=words.party(f.recipient or ""))
@@ -211,32 +218,51 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         if k.kind == "total":
             return s["cap_total"].format(amount=amount)
         if k.kind == "series":
-            return s["cap_series"].format(series=k.target, amount=amount)
+            return s["cap_series"].format(series=words.label(k.target), amount=amount)
         if k.kind == "participant":
             return s["cap_participant"].format(amount=amount)
         return cap(s["cap_payment"].format(target=words.label(k.target), amount=amount))
     if kind == "return limit":
         r = _find(c.return_limits, clause)
-        rate = format_percent(r.rate, lang, plain=True)
+        rate = percent(r.rate, lang)
         if r.kind == "total":
             return s["return_total"].format(rate=rate)
-        return s["return_annual"].format(rate=rate, kind=s[r.kind], start=format_date(r.start, lang),
-                                         end=format_date(r.end, lang))
+        return s["return_annual"].format(rate=rate, kind=s[r.kind], start=words.date(r.start), end=words.date(r.end))
     if kind == "guarantee":
         g = _find(c.guarantees, clause)
         if g.monotone:
             text = s[g.monotone].format(expr=words.expr(g.expr), name=words.label(g.monotone_in))
         else:
-            text = words.expr(g.expr)
+            text = words.condition(g.expr)
             if g.when is not None:
-                text += s["guarantee_when"].format(cond=words.expr(g.when))
-        label = clause.label.get(lang) + ": " if clause.label else ""
-        return s["guarantee"].format(text=label + text)
+                text += s["guarantee_when"].format(cond=words.condition(g.when))
+        return s["guarantee"].format(text=text)  # its label is the run-in heading (view.py)
     return None
 
 
-def order_of_application(contract: m.Contract, lang: str) -> tuple[list[str], str]:
+def order_of_application(contract: m.Contract, lang: str, program: Program | None = None) -> tuple[list[str], str]:
+    """The order of calculation as the document states it: one item per kind of step the
+    contract's settlement program has, in the program's order (semantics/program.py), and the
+    sentence on cuts when a step cuts."""
     s = S[lang]
-    step = format_money(contract.rounding.step, contract.currency, lang, plain=True)
+    program = program or lower(contract)
+    step = money(contract.rounding.step, contract.currency, lang)
     rounding = s["rounding"][contract.rounding.mode].format(step=step)
-    return [s["order"][0].format(rounding=rounding), *s["order"][1:]], s["order_cuts"]
+    kinds = list(dict.fromkeys([StepKind.COMPUTE, *(st.kind for st in program.steps)]))
+    items = [s["order"][kind].format(rounding=rounding) for kind in kinds]
+    items = [item + (";" if i < len(items) - 1 else ".") for i, item in enumerate(items)]
+    return items, (s["order_cuts"] if any(kind.cuts for kind in kinds) else "")
+
+
+def clause_table(contract: m.Contract, clause: m.ClauseRef, lang: str) -> dict | None:
+    """The table a definition's or payment's sentence refers to ("i tabellen nedan"), if any."""
+    words = Words(contract, lang)
+    if clause.kind in ("define", "baseline") and clause.name in contract.definitions:
+        table = words.as_table(contract.definitions[clause.name].expr)
+    elif clause.kind == "payment" and clause.name in contract.payments:
+        table = words.as_table(contract.payments[clause.name].expr)
+    else:
+        return None
+    if table is not None:  # the value column is the defined term itself
+        table["headers"][1] = words.label(clause.name)
+    return table

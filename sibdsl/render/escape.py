@@ -34,14 +34,28 @@ def markdown_block(value) -> Markup:
     return Markup(_MD_FIRST.sub(lambda m: m.group(1) + "\\" + m.group(2), markdown(value)))
 
 
+# The PDF's fonts (bundled with Typst, system fonts ignored) have no control pictures (␋, ␛):
+# a control character shows as the replacement character, which they do have, so the PDF stays PDF/A.
+_NO_GLYPH = {c: 0xFFFD for c in range(0x2400, 0x2422)}
+
+
+def pdf_text(text: str) -> str:
+    """Plain text for the PDF (markup, metadata, the chart): control characters visible as �."""
+    return visible(text).translate(_NO_GLYPH)
+
+
 def typst(value) -> str:
     if isinstance(value, Markup):
         return str(value)
-    text = visible(str(value))
-    return _TYPST_SPECIAL.sub(r"\\\1", text)
+    return _TYPST_SPECIAL.sub(r"\\\1", pdf_text(str(value)))
 
 
 def html(value) -> Markup:
     if isinstance(value, Markup):
         return value
     return escape(visible(str(value)))
+
+
+def visible_text(value) -> str:
+    """PDF metadata and other data that is not markup: control characters visible, as in `pdf_text`."""
+    return pdf_text(str(value))

@@ -14,54 +14,55 @@ from .. import model as m
 from ..diagnostics import SibError
 from ..compiler import constant_value
 from ..evaluate import EvaluationError, compile_contract
-from ..lang import format_date, format_money
 from ..outcomes import load_outcomes
 from ..units import BOOL, COUNT, DATE, MONEY, SHARE
 from . import chart
-from .clauses import order_of_application, sentence
-from .words import Words
+from .breakpoints import breakpoints
+from .clauses import clause_table, order_of_application, sentence
+from .words import Words, listing
 
 T = {
-    "sv": {"doc": "Avtal om sociala utfall", "id": "Diarienummer", "version": "Version", "signed": "Undertecknat",
+    "sv": {"doc": "Avtal om sociala utfall", "id": "Avtalsbeteckning", "version": "Version", "signed": "Undertecknat",
            "currency": "Valuta", "fingerprint": "Fingeravtryck (SHA-256) av avtalets källtext",
-           "compiler": "Framställt av sibc", "order": "Ordning för beräkningen",
+           "compiler": "Framställt av sibc",
+           "side_fingerprint": "Fingeravtryck (SHA-256) av {file}, som räkneexemplen bygger på",
+           "scenarios_untranslated": "Scenariernas namn och beskrivningar står som i {file}, utan översättning.", "order": "Ordning för beräkningen",
            "order_intro": "Ersättningen beräknas i denna ordning:", "examples": "Räkneexempel",
-           "examples_intro": "Ersättningen vid olika värden på {measure}, övriga utfall enligt {basis}.",
-           "basis_file": "det redovisade utfallet", "basis_default": "antagna standardvärden",
+           "examples_intro": "Ersättningen vid de värden på {measure} där den ändrar förlopp och vid intervallets ändar, {basis}.",
+           "basis_file": "övriga utfall enligt det redovisade utfallet", "basis_default": "övriga utfall vid antagna standardvärden",
            "total": "Summa", "chart": "Ersättningskurva", "scenarios": "Räkneexempel ur avtalets scenarier",
            "scenarios_intro": "Varje exempel nedan är ett kontrollerat test: sibc har räknat fram samma belopp.",
-           "outcomes": "Utfall", "payout": "Ersättning", "page": "Sida", "contents": "Innehåll",
+           "outcomes": "Utfall", "payout": "Ersättning", "page": "Sida", "of": "av", "contents": "Innehåll",
+           "alt": "Diagram över den sammanlagda ersättningen, från {ylo} till {yhi}, när {measure} går från {xlo} till {xhi}{marks}.",
            "cap": "tak", "floor": "golv", "gate": "villkor", "none": "—",
+           "dead": "Tabellen visar inte {names}: {zero} i alla exempel.",
            "verify": "Avtalets utfästelser är bevisade för alla möjliga utfall med sibc verify."},
-    "en": {"doc": "Social outcome contract", "id": "Reference", "version": "Version", "signed": "Signed",
+    "en": {"doc": "Social outcome contract", "id": "Contract identifier", "version": "Version", "signed": "Signed",
            "currency": "Currency", "fingerprint": "Fingerprint (SHA-256) of the contract's source text",
-           "compiler": "Produced by sibc", "order": "Order of calculation",
+           "compiler": "Produced by sibc",
+           "side_fingerprint": "Fingerprint (SHA-256) of {file}, on which the worked examples are based",
+           "scenarios_untranslated": "The scenarios' names and descriptions are as written in {file}, untranslated.", "order": "Order of calculation",
            "order_intro": "The payout is calculated in this order:", "examples": "Worked examples",
-           "examples_intro": "The payout at different values of {measure}, other outcomes as in {basis}.",
-           "basis_file": "the reported result", "basis_default": "assumed default values",
+           "examples_intro": "The payout at the values of {measure} where its course changes and at both ends of the range, {basis}.",
+           "basis_file": "other outcomes as in the reported result", "basis_default": "other outcomes at assumed default values",
            "total": "Total", "chart": "Payment curve", "scenarios": "Worked examples from the contract's scenarios",
            "scenarios_intro": "Every example below is a checked test: sibc computed the same amounts.",
-           "outcomes": "Outcomes", "payout": "Payout", "page": "Page", "contents": "Contents",
+           "outcomes": "Outcomes", "payout": "Payout", "page": "Page", "of": "of", "contents": "Contents",
+           "alt": "Chart of the total payout, from {ylo} to {yhi}, as {measure} goes from {xlo} to {xhi}{marks}.",
            "cap": "cap", "floor": "floor", "gate": "condition", "none": "—",
+           "dead": "The table leaves out {names}: {zero} in every example.",
            "verify": "The contract's assurances are proved for every possible outcome with sibc verify."},
 }
+
+
+# clauses whose label is printed as a run-in heading ("Taket. Den sammanlagda ersättningen …"):
+# their sentence does not name them, unlike a payment or a measure
+_RUN_IN = ("gate", "floor", "cap", "return limit", "guarantee")
 
 
 def fingerprint(data: bytes) -> str:
     """The SHA-256 of the exact bytes of a contract file (what `sibc fingerprint` prints)."""
     return hashlib.sha256(data).hexdigest()
-
-
-def _nice_step(span: Fraction) -> Fraction:
-    step = Fraction(1)
-    while step * 10 <= span:
-        step *= 10
-    while step > span and step > Fraction(1, 10_000):
-        step /= 10
-    for factor in (5, 2, 1):
-        if step * factor * 4 <= span:
-            return step * factor
-    return step
 
 
 def _money_constants(contract: m.Contract) -> list[Fraction]:
@@ -108,19 +109,37 @@ class View:
         self.fingerprint = fingerprint(source_bytes)
         self.version = __version__
         self.title = contract.title.get(lang)
+        # the PDF's Author: the parties who sign, payer first
+        self.author = ", ".join(p.label.get(lang) for p in sorted(contract.parties.values(),
+                                                                   key=lambda p: "payer" not in p.roles))
         self.meta = [(self.t[k], v) for k, v in (("id", contract.id), ("version", contract.version),
-                     ("signed", format_date(contract.signed, lang) if contract.signed else None),
+                     ("signed", self.words.date(contract.signed) if contract.signed else None),
                      ("currency", contract.currency)) if v]
+        # the running header of every PDF page: the title, then the id and version, as the council cites it
+        self.running = [v for v in (contract.id, f"{self.t['version']} {contract.version}" if contract.version else None) if v]
         self.sections = [self._section(s) for s in contract.sections]
+        # the files beside the contract that the worked examples come from: not part of the contract's
+        # fingerprint, so the document names them with their own (issue 22: same fingerprint, other examples)
+        self.side_files: list[tuple[str, str]] = []
+        self.scenarios_note = ""
         self.order, self.order_cuts = order_of_application(contract, lang)
         self.path = Path(contract_path) if contract_path else None
         self.examples = self._examples(vary, outcomes_path)
         self.scenarios = self._scenarios()
 
+    def _seal(self, path: Path) -> None:
+        try:
+            digest = fingerprint(path.read_bytes())
+        except OSError:
+            return
+        self.side_files.append((self.t["side_fingerprint"].format(file=path.name), digest))
+
     def _section(self, section: m.Section) -> dict:
         title = section.title.get(self.lang) if section.title else ""
         heading = f"§ {section.number} {title}".strip() if section.number else title
-        sentences = [text for c in section.clauses if (text := sentence(self.contract, c, self.lang))]
+        sentences = [{"label": c.label.get(self.lang) if c.label is not None and c.kind in _RUN_IN else "", "text": text,
+                      "table": clause_table(self.contract, c, self.lang)}
+                     for c in section.clauses if (text := sentence(self.contract, c, self.lang))]
         return {"heading": heading, "prose": [p.get(self.lang) for p in section.prose], "clauses": sentences}
 
     # ------------------------------------------------------------ worked examples and chart
@@ -131,9 +150,11 @@ class View:
         for candidate in candidates:
             if candidate.exists():
                 try:
-                    return load_outcomes(self.contract, candidate), True
+                    base = load_outcomes(self.contract, candidate)
                 except SibError:
                     continue
+                self._seal(candidate)
+                return base, True
         base = {}
         for name, measure in self.contract.measures.items():
             value = _default(measure)
@@ -176,16 +197,41 @@ class View:
             except EvaluationError:
                 return None
 
-        step = _nice_step((hi - lo) / 2)
-        if kind == COUNT:
-            step = max(step, Fraction(1))
-        table_xs = []
-        x = lo
-        while x <= hi and len(table_xs) < 11:
-            table_xs.append(x)
-            x += step
         payments = list(contract.payments) + [f.clause.name for f in contract.floors if f.target == "total"]
-        rows = []
+
+        seen: dict[Fraction, tuple[Fraction, ...] | None] = {}
+
+        def course(x: Fraction) -> tuple[Fraction, ...] | None:
+            if x not in seen:  # the grid, its refinements and each payment's bisection meet at points
+                seen[x] = _course(x)
+            return seen[x]
+
+        def _course(x: Fraction) -> tuple[Fraction, ...] | None:
+            settlement = settle(x)
+            if settlement is None:
+                return None
+            by_line = dict.fromkeys(payments, Fraction(0))
+            for line in settlement.lines:
+                by_line[line.payment] = by_line.get(line.payment, Fraction(0)) + Fraction(line.amount)
+            return (Fraction(settlement.total), *(by_line[p] for p in payments))
+
+        # the worked examples sit where the payout changes its course: at the kinks and steps of the
+        # curve, found by evaluating it (the same function that settles the contract) and located exactly
+        tolerance = Fraction(contract.rounding.step) * (len(contract.payments) + len(contract.floors) + 2)
+        points_found = breakpoints(course, lo, hi, tolerance, integer=kind == COUNT)
+        if points_found:
+            first, last = points_found[0], points_found[-1]
+            pad = max((last - first) / 4, (hi - lo) / 40)
+            lo_shown = max(lo, first - pad)
+            hi_shown = min(hi, last + pad)
+            start, end, _ = chart.ticks(lo_shown, hi_shown, 5)  # the axis ends on its ticks
+            lo, hi = max(lo, start), min(hi, end)
+        if kind == COUNT:
+            lo, hi = Fraction(int(lo)), Fraction(-int(-hi))
+        table_xs = sorted({lo, *points_found, hi})
+        if not points_found:  # a straight line (or no effect): a few round values show its course
+            table_xs = sorted({lo, hi, *(x for x in chart.ticks(lo, hi, 5)[2] if lo <= x <= hi)})
+        rows, columns = [], {p: [] for p in payments}
         for x in table_xs:
             settlement = settle(x)
             if settlement is None:
@@ -193,51 +239,57 @@ class View:
             by_line = {}
             for line in settlement.lines:
                 by_line[line.payment] = by_line.get(line.payment, Fraction(0)) + Fraction(line.amount)
-            rows.append({"outcome": self.words.value(x, kind),
-                         "amounts": [self.words.money(by_line.get(p, 0)) for p in payments],
-                         "total": self.words.money(settlement.total)})
-        samples = 60
-        points = []
-        for i in range(samples + 1):
-            x = lo + (hi - lo) * i / samples
-            if kind == COUNT:
-                x = Fraction(int(x))
-            settlement = settle(x)
-            if settlement is not None:
-                points.append((x, Fraction(settlement.total)))
+            for p in payments:
+                columns[p].append(by_line.get(p, Fraction(0)))
+            rows.append({"outcome": self.words.value(x, kind), "total": self.words.money(settlement.total),
+                         "amounts": [by_line.get(p, Fraction(0)) for p in payments]})
+        # a column that is 0 in every example says nothing: it is left out, and the text says so
+        dead = [p for p in payments if rows and not any(columns[p])]
+        shown = [i for i, p in enumerate(payments) if p not in dead]
+        for row in rows:
+            row["amounts"] = [self.words.money(row["amounts"][i]) for i in shown]
+        samples = 120
+        xs = sorted({lo + (hi - lo) * i / samples for i in range(samples + 1)} | set(points_found))
+        if kind == COUNT:
+            xs = sorted({Fraction(int(x)) for x in xs})
+        points = [(x, values[0]) for x in xs if (values := course(x)) is not None]
         marks = []
         for cap in contract.caps:
-            if cap.kind == "total":
-                value = self._constant(cap.amount)
-                if value is not None:
-                    marks.append(("h", value, f"{self.t['cap']} {self.words.money(value)}"))
+            if cap.kind == "total" and (value := self._constant(cap.amount)) is not None:
+                marks.append(("h", value, self._mark(cap.clause, "cap", cap.amount, value)))
         for floor in contract.floors:
-            if floor.target == "total":
-                value = self._constant(floor.amount)
-                if value is not None:
-                    marks.append(("h", value, f"{self.t['floor']} {self.words.money(value)}"))
+            if floor.target == "total" and (value := self._constant(floor.amount)) is not None:
+                marks.append(("h", value, self._mark(floor.clause, "floor", floor.amount, value)))
         for gate in contract.gates:
-            if gate.target == "total" and gate.level is not None:
-                value = self._constant(gate.level)
-                if value is not None:
-                    marks.append(("h", value, f"{self.t['gate']} {self.words.money(value)}"))
-        every = max(1, -(-len(table_xs) // 5))  # at most five labels on the axis, so they never overlap
-        x_ticks = [(x, self.words.value(x, kind)) for x in table_xs[::every]]
+            if gate.target == "total" and gate.level is not None and (value := self._constant(gate.level)) is not None:
+                marks.append(("h", value, self._mark(gate.clause, "gate", gate.level, value)))
+        _, _, x_values = chart.ticks(lo, hi, 5)
+        x_ticks = [(x, self.words.value(x, kind)) for x in x_values if lo <= x <= hi]
         top = max([y for _, y in points] + [v for _, v, _ in marks] + [Fraction(1)])
-        y_step = _nice_step(top / 2)
-        y_ticks, y = [], Fraction(0)
-        while y <= top and len(y_ticks) < 8:
-            y_ticks.append((y, self.words.money(y)))
-            y += y_step
+        bottom = min([y for _, y in points] + [Fraction(0)])
+        _, _, y_values = chart.ticks(bottom, top, 6)
+        y_ticks = [(y, self.words.money(y)) for y in y_values]
         label = self.words.label(name)
-        svg = chart.svg(points, label, self.t["payout"], x_ticks, y_ticks, marks)
-        floor_labels = {f.clause.name: f.clause.label.get(self.lang) for f in contract.floors
-                        if f.target == "total" and f.clause.label}
-        headers = [self.words.label(p) if p in contract.payments else self.words.quoted(floor_labels.get(p, p))
-                   for p in payments]
-        return {"measure": label, "intro": self.t["examples_intro"].format(
+        ys = [y for _, y in points]
+        alt = self.t["alt"].format(
+            measure=label, xlo=self.words.value(lo, kind), xhi=self.words.value(hi, kind),
+            ylo=self.words.money(min(ys, default=0)), yhi=self.words.money(max(ys, default=0)),
+            marks="".join(f"; {text}" for _, _, text in marks))
+        svg = chart.svg(points, label, self.t["payout"], x_ticks, y_ticks, marks, title=self.t["chart"], desc=alt)
+        headers = [self.words.label(p) for p in payments if p not in dead]
+        note = self.t["dead"].format(names=listing([self.words.label(p) for p in dead], self.lang),
+                                     zero=self.words.money(0)) if dead else ""
+        return {"alt": alt, "measure": label, "note": note, "intro": self.t["examples_intro"].format(
                     measure=label, basis=self.t["basis_file" if from_file else "basis_default"]),
                 "headers": headers, "rows": rows, "svg": svg}
+
+    def _mark(self, clause: m.ClauseRef, kind: str, expr: m.Expr, value: Fraction) -> str:
+        """A threshold's label in the chart, in words: "Taket 12 000 000 kr", "Skolvillkoret: ”Lånet” 10 000 000 kr"."""
+        name = clause.label.get(self.lang) if clause.label is not None else self.t[kind]
+        amount = self.words.money(value)
+        if isinstance(expr, m.Const):
+            return f"{name} {amount}"
+        return f"{name}: {self.words.expr(expr)}, {amount}"
 
     def _constant(self, expr: m.Expr) -> Fraction | None:
         try:
@@ -260,6 +312,10 @@ class View:
         except SibError:
             return []
         out = []
+        self._seal(path)
+        first = self.contract.languages[0] if self.contract.languages else None
+        # a scenario file has one language, the contract's first: a document in another says so
+        self.scenarios_note = self.t["scenarios_untranslated"].format(file=path.name) if self.lang != first else ""
         for result in run_scenarios(self.contract, scenarios):
             if not result.passed or result.settlement is None:
                 continue  # only passing scenarios are printed: every printed example is a passing test
@@ -268,16 +324,16 @@ class View:
             for name, value in s.outcomes.items():
                 msr = self.contract.measures[name]
                 if isinstance(value, dict):
-                    shown = ", ".join(f"{p}: {self.words.value(v, msr.ty.kind)}" for p, v in value.items())
+                    shown = ", ".join(f"{self.words.period_named(msr.ty.series, p)}: {self.words.value(v, msr.ty.kind)}"
+                                      for p, v in value.items())
                 else:
                     shown = self.words.value(value, msr.ty.kind)
                 values.append(f"{self.words.label(name)} {shown}")
             lines = [f"{self.words.label(ln.payment) if ln.payment in self.contract.payments else ln.payment}"
-                     + (f" ({ln.period})" if ln.period else "") + f": {self.words.money(ln.amount)}"
+                     + (f" ({self.words.period_named(None, ln.period)})" if ln.period else "") + f": {self.words.money(ln.amount)}"
                      for ln in result.settlement.lines if ln.amount]
             out.append({"name": s.name, "description": s.description, "outcomes": "; ".join(values),
-                        "lines": lines, "total": format_money(result.settlement.total, self.contract.currency,
-                                                              self.lang, plain=True)})
+                        "lines": lines, "total": self.words.money(result.settlement.total)})
         return out
 
     def as_json(self) -> str:

@@ -4,16 +4,26 @@ The output is plain text; templates escape it for the output format. Amounts, pe
 dates are written by `sibdsl.lang` (Babel): "12 000 000 kr", "8 procent", "1 januari 2016".
 Names of measures and definitions appear as the contract's labels, in quotation marks, as
 defined terms appear in a legal text: 60 procent av ”Besparing”.
+
+Typography follows the Swedish language council (Språkrådet): the spaces inside an amount, a
+percentage and a date are no-break spaces (U+00A0), so "60 procent" or "30 juni 2019" is never
+split over two lines. Nested `min`/`max` read as a lawyer writes them: the quantity first, then
+its bounds ("”Besparing” minus ”Lånet”, dock lägst 0 kr och högst 20 procent av ”Lånet”"), and a
+yes/no value used as a condition reads as a clause ("villkoret ”Insatsen genomförd” är uppfyllt").
 """
 
 from __future__ import annotations
 
 import datetime
+from contextlib import contextmanager
+from decimal import localcontext
 from fractions import Fraction
 
 from .. import model as m
 from ..lang import format_date, format_money, format_number, format_percent
 from ..units import BOOL, DATE, DAYS, MONEY, SHARE
+
+NBSP = "\u00a0"
 
 W = {
     "sv": {
@@ -24,7 +34,14 @@ W = {
         "==": "{a} är lika med {b}", "!=": "{a} är skilt från {b}", "if": "om {c}: {t}, annars {o}",
         "tiers": "enligt trappan för {x}: {rows}", "below": "under {t}: {v}", "from": "från {t}: {v}",
         "interp": "linjärt mellan punkterna för {x}: {points}", "total": "den sammanlagda ersättningen",
+        "tiers_table": "enligt trappan för {x} i tabellen nedan",
+        "interp_table": "linjärt mellan punkterna för {x} i tabellen nedan",
+        "below_head": "under {t}", "from_head": "från {t}", "value_head": "Belopp",
         "true": "ja", "false": "nej", "list_and": "och", "days": "{n} dagar",
+        "bounded": "{x}, dock {bounds}", "at_least": "lägst {a}", "at_most": "högst {a}",
+        "then_at_most": "{x}, dock {low}, och det beloppet dock {high}",
+        "then_at_least": "{x}, dock {high}, och det beloppet dock {low}",
+        "holds": "villkoret {a} är uppfyllt", "fails": "villkoret {a} inte är uppfyllt",
         "roles": {"payer": "betalare", "investor": "investerare", "provider": "utförare",
                   "intermediary": "mellanhand", "evaluator": "utvärderare"},
         "kinds": {MONEY: "belopp i {cur}", SHARE: "andel i procent", "count": "antal", "number": "tal",
@@ -38,9 +55,16 @@ W = {
         "==": "{a} equals {b}", "!=": "{a} differs from {b}", "if": "if {c}: {t}, otherwise {o}",
         "tiers": "by the table for {x}: {rows}", "below": "below {t}: {v}", "from": "from {t}: {v}",
         "interp": "on straight lines between the points for {x}: {points}", "total": "the total payout",
+        "tiers_table": "by the table for {x} below",
+        "interp_table": "on straight lines between the points for {x} in the table below",
+        "below_head": "below {t}", "from_head": "from {t}", "value_head": "Amount",
         "true": "yes", "false": "no", "list_and": "and", "days": "{n} days",
-        "roles": {"payer": "payer", "investor": "investor", "provider": "service provider",
-                  "intermediary": "intermediary", "evaluator": "evaluator"},
+        "bounded": "{x}, but {bounds}", "at_least": "at least {a}", "at_most": "at most {a}",
+        "then_at_most": "{x}, but {low}, and that amount {high}",
+        "then_at_least": "{x}, but {high}, and that amount {low}",
+        "holds": "the condition {a} is met", "fails": "the condition {a} is not met",
+        "roles": {"payer": "the payer", "investor": "the investor", "provider": "the service provider",
+                  "intermediary": "the intermediary", "evaluator": "the evaluator"},
         "kinds": {MONEY: "an amount in {cur}", SHARE: "a percentage", "count": "a count", "number": "a number",
                   DAYS: "a number of days", DATE: "a date", BOOL: "yes or no"},
     },
@@ -56,6 +80,50 @@ def listing(items: list[str], lang: str) -> str:
     return ", ".join(items[:-1]) + f" {W[lang]['list_and']} " + items[-1]
 
 
+@contextmanager
+def _wide():
+    """Formatting in a context wide enough for any amount the language allows (30 digits and more):
+    Babel quantizes in the current decimal context, whose default 28 digits fail on larger values."""
+    with localcontext() as ctx:
+        ctx.prec = 200
+        yield
+
+
+def nbsp(text: str) -> str:
+    """Text that must stay on one line: the spaces of an amount, a percentage or a date."""
+    return text.replace(" ", NBSP).replace("\u202f", NBSP)
+
+
+def date(day: datetime.date, lang: str) -> str:
+    return nbsp(format_date(day, lang))
+
+
+def period(start: datetime.date, end: datetime.date, lang: str) -> str:
+    """A period as dates, not as its identifier: "2017" for a calendar year, else "1 januari 2017 – 31 december 2018"."""
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        return str(start.year)
+    return f"{date(start, lang)}{NBSP}– {date(end, lang)}"
+
+
+def money(value, currency: str, lang: str) -> str:
+    with _wide():
+        return format_money(Fraction(value), currency, lang)
+
+
+def percent(value, lang: str) -> str:
+    with _wide():
+        return format_percent(Fraction(value), lang)
+
+
+def number(value, lang: str) -> str:
+    with _wide():
+        return format_number(Fraction(value), lang)
+
+
+def _is_bool(e: m.Expr) -> bool:
+    return getattr(e.ty, "kind", None) == BOOL
+
+
 class Words:
     """Formulas and values of one contract in one language."""
 
@@ -66,33 +134,110 @@ class Words:
         left, right = self.w["quote"]
         return f"{left}{text}{right}"
 
+    def text(self, text) -> str:
+        """A text of the contract in this language (the first language where it has no translation;
+        `sibc render` reports those with W720)."""
+        return text.get(self.lang) if text is not None else ""
+
     def label(self, name: str) -> str:
         c = self.contract
-        for table in (c.measures, c.definitions, c.payments, c.investments, c.cohorts):
+        for table in (c.measures, c.definitions, c.payments, c.investments, c.cohorts, c.series):
             item = table.get(name)
             if item is not None and item.label is not None:
                 return self.quoted(item.label.get(self.lang))
+        for clause in (*c.gates, *c.floors, *c.caps, *c.return_limits, *c.guarantees):
+            if clause.clause.name == name and clause.clause.label is not None:
+                return self.quoted(clause.clause.label.get(self.lang))
         return self.quoted(name)
+
+    def defined(self, name: str) -> str:
+        """A defined term as the object of a sentence: in English with its article ("pays the
+        “Outcome payment”"), unless the label has one ("“The loan”"); Swedish needs none."""
+        text = self.label(name)
+        if self.lang == "en" and not text[1:].lower().startswith(("the ", "a ", "an ")):
+            return f"the {text}"
+        return text
 
     def party(self, name: str) -> str:
         party = self.contract.parties.get(name)
         return party.label.get(self.lang) if party is not None else name
 
     def money(self, value) -> str:
-        return format_money(Fraction(value), self.contract.currency, self.lang, plain=True)
+        return money(value, self.contract.currency, self.lang)
+
+    def date(self, day: datetime.date) -> str:
+        return date(day, self.lang)
+
+    def period(self, p: m.Period) -> str:
+        return period(p.start, p.end, self.lang)
+
+    def period_named(self, series: str | None, name: str) -> str:
+        """The period called `name` (in an outcome or scenario file) as its dates."""
+        for s in ([self.contract.series[series]] if series in self.contract.series else self.contract.series.values()):
+            for p in s.periods:
+                if p.name == name:
+                    return self.period(p)
+        return name
 
     def value(self, value, kind: str | None) -> str:
         if isinstance(value, bool):
             return self.w["true" if value else "false"]
         if isinstance(value, datetime.date):
-            return format_date(value, self.lang)
+            return self.date(value)
         if kind == MONEY:
             return self.money(value)
         if kind == SHARE:
-            return format_percent(Fraction(value), self.lang, plain=True)
+            return percent(value, self.lang)
         if kind == DAYS:
-            return self.w["days"].format(n=format_number(Fraction(value), self.lang, plain=True))
-        return format_number(Fraction(value), self.lang, plain=True)
+            return self.w["days"].format(n=number(value, self.lang)).replace(" ", NBSP)
+        return number(value, self.lang)
+
+    def constant(self, e: m.Expr) -> Fraction | None:
+        """The value of an expression fixed at signing (constants, investments, cohort sizes), else None."""
+        from ..compiler import NotConstant, constant_value
+        from ..evaluate import EvaluationError
+
+        c = self.contract
+        constants = {n: i.amount for n, i in c.investments.items()}
+        constants.update({n: Fraction(k.size) for n, k in c.cohorts.items()})
+        try:
+            value = constant_value(e, c.definitions, constants)
+        except (NotConstant, EvaluationError, ArithmeticError):  # depends on outcomes, or cannot be computed
+            return None
+        return None if isinstance(value, bool) or not isinstance(value, (int, Fraction)) else Fraction(value)
+
+    def condition(self, e: m.Expr) -> str:
+        """A yes/no expression as a clause that can follow "om"/"if": a yes/no value alone reads
+        "villkoret ”X” är uppfyllt", its negation "villkoret ”X” inte är uppfyllt"."""
+        if isinstance(e, (m.Input, m.Var)) and _is_bool(e):
+            return self.w["holds"].format(a=self.label(e.name))
+        if isinstance(e, m.Op) and e.op == "not" and isinstance(e.args[0], (m.Input, m.Var)) and _is_bool(e.args[0]):
+            return self.w["fails"].format(a=self.label(e.args[0].name))
+        if isinstance(e, m.Op) and e.op in ("and", "or"):
+            parts = [self.condition(a) if not (isinstance(a, m.Op) and a.op in ("and", "or") and a.op != e.op)
+                     else f"({self.condition(a)})" for a in e.args]
+            return f" {self.w[e.op]} ".join(parts)
+        return self.expr(e)
+
+    def _bounds(self, e: m.Expr) -> tuple[m.Expr, list[m.Expr], list[m.Expr], bool, str]:
+        """(quantity, lower bounds, upper bounds, ordered) of a nest of min/max: `min(max(x, a), b)` is
+        x between a and b. `ordered` is False when the bounds could cross (not all constants), so the
+        text must say which applies last."""
+        lows: list[m.Expr] = []
+        highs: list[m.Expr] = []
+        order: list[str] = []
+        while isinstance(e, m.Op) and e.op in ("min", "max"):
+            args = list(e.args)
+            pick = next((i for i, a in enumerate(args) if not isinstance(a, m.Const)), 0)
+            base = args.pop(pick)
+            (highs if e.op == "min" else lows)[0:0] = args
+            order.append(e.op)
+            e = base
+        crossing = False
+        if lows and highs:
+            low, high = [self.constant(b) for b in lows], [self.constant(b) for b in highs]
+            crossing = None in low + high or max(low) > min(high)
+        return e, lows, highs, not crossing, order[0] if order else ""
 
     def expr(self, e: m.Expr, outer: int = 0) -> str:
         w = self.w
@@ -103,7 +248,7 @@ class Words:
         if isinstance(e, m.Total):
             return w["total"]
         if isinstance(e, m.Cond):
-            text = w["if"].format(c=self.expr(e.cond, 1), t=self.expr(e.then, 1), o=self.expr(e.otherwise, 1))
+            text = w["if"].format(c=self.condition(e.cond), t=self.expr(e.then, 1), o=self.expr(e.otherwise, 1))
             return f"({text})" if outer else text
         if isinstance(e, m.Sum):
             return w["sum"].format(a=self.expr(e.operand, 8))
@@ -119,7 +264,17 @@ class Words:
         assert isinstance(e, m.Op)
         op = e.op
         if op in ("min", "max"):
-            return w[op].format(items=listing([self.expr(a, 1) for a in e.args], self.lang))
+            base, lows, highs, ordered, outermost = self._bounds(e)
+            x = self.expr(base, 1)
+            if ordered or not (lows and highs):
+                bounds = [w["at_least"].format(a=listing([self.expr(a, 2) for a in lows], self.lang))] if lows else []
+                bounds += [w["at_most"].format(a=listing([self.expr(a, 2) for a in highs], self.lang))] if highs else []
+                text = w["bounded"].format(x=x, bounds=f" {w['and']} ".join(bounds))
+            else:  # the bound applied last wins where they cross: say which that is
+                key = "then_at_most" if outermost == "min" else "then_at_least"
+                text = w[key].format(x=x, low=w["at_least"].format(a=listing([self.expr(a, 2) for a in lows], self.lang)),
+                                     high=w["at_most"].format(a=listing([self.expr(a, 2) for a in highs], self.lang)))
+            return f"({text})" if outer > 1 else text
         if op == "abs":
             return w["abs"].format(a=self.expr(e.args[0], 8))
         mine = _PRECEDENCE.get(op, 8)
@@ -130,6 +285,25 @@ class Words:
         else:
             text = f"{self.expr(e.args[0], mine)} {w[op]} {self.expr(e.args[1], mine + 1)}"
         return f"({text})" if mine < outer else text
+
+    TABLE_ROWS = 4  # a table or interpolation with this many rows is printed as a table, not a sentence
+
+    def as_table(self, e: m.Expr) -> dict | None:
+        """A step table or interpolation that makes up a whole formula, as a table the sentence refers
+        to ("enligt trappan för ”X” i tabellen nedan"): {"ref", "headers", "rows"}; None otherwise."""
+        w = self.w
+        if isinstance(e, m.Steps) and len(e.thresholds) + 1 >= self.TABLE_ROWS:
+            kind = e.subject.ty.kind
+            rows = [(w["below_head"].format(t=self.value(e.thresholds[0], kind)), self.expr(e.below, 1))]
+            rows += [(w["from_head"].format(t=self.value(t, kind)), self.expr(v, 1)) for t, v in zip(e.thresholds, e.values)]
+            ref = w["tiers_table"].format(x=self.expr(e.subject, 8))
+        elif isinstance(e, m.Interp) and len(e.xs) >= self.TABLE_ROWS:
+            kind = e.subject.ty.kind
+            rows = [(self.value(x, kind), self.value(y, e.ty.kind)) for x, y in zip(e.xs, e.ys)]
+            ref = w["interp_table"].format(x=self.expr(e.subject, 8))
+        else:
+            return None
+        return {"ref": ref, "headers": [self.expr(e.subject, 8), w["value_head"]], "rows": rows}
 
     def kind(self, ty) -> str:
         return self.w["kinds"][ty.kind].format(cur=self.contract.currency)

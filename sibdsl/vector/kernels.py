@@ -5,7 +5,7 @@ later steps still read — but works in place on the arrays it has just created,
 kernel (`x·k + c`, the rounding formula) costs one numpy pass per operation and one
 allocation. Constants and scale factors are bound when the plan is compiled, so a step is one
 Python call per block. Overflow is ruled out before a kernel is chosen: the plan has proved
-that every intermediate value stays within ±2**62 (vector_expr.py); otherwise it uses the
+that every intermediate value stays within ±2**62 (expr.py); otherwise it uses the
 general path (rarray.py) instead of these.
 
 An operand description is `("a", k)` — the next array argument, multiplied by the integer k to

@@ -1,14 +1,16 @@
-"""The checked model compiled to a function over arrays of outcomes: N scenarios at once.
+"""The vectorised back end: the checked model compiled to a function over arrays of outcomes.
 
-Same semantics as the scalar evaluator (sibdsl/evaluate.py: the order of application,
-the rounding rule, tiers/interpolate, cuts in reverse order of declaration, return limits),
-exactly — no float is involved. How:
+N scenarios at once, with the semantics of every back end — the settlement program run by
+semantics/run.py, expressions given their meaning by semantics/expr.py — exactly: no float is
+involved. The package: `expr.py` (the array primitives and what they know of value ranges),
+`settle.py` (the step primitives), `plan.py` (a compiled plan run over blocks), `kernels.py`
+(its numpy kernels), `rarray.py` (exact rational arrays, the general path). How:
 
 * A numeric value is a *rational array* `R(num, den)`: an integer numerator array and one
   positive integer denominator shared by all scenarios (money in öre is `R(öre, 100)`,
   `reference_costs * 60 / 61` is `R(…, 6100)`). Dates are day ordinals (rarray.py).
 * A call looks at its inputs' *signature* — each column's denominator and the range of its
-  numerators — and compiles the contract once per signature into a plan (vector_settle.py): a
+  numerators — and compiles the contract once per signature into a plan (settle.py): a
   fixed list of numpy steps with static denominators, folded constants and value ranges that
   make overflow checks static and drop the gates, floors, caps and cuts that cannot act for
   this batch. Plans are cached, so the chunks of a simulation share one or a few.
@@ -38,11 +40,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import model as m
-from .units import BOOL, DATE
-from .vector_plan import Plan
-from .vector_settle import compile_plan
-from .rarray import _LIMIT, R, _to_ordinals, add, to_rational
+from .. import model as m
+from ..units import BOOL, DATE
+from .plan import Plan
+from .settle import compile_plan
+from .rarray import LIMIT, R, add, to_ordinals, to_rational
 from .rarray import (  # noqa: F401  (the operations on R are public here too)
     absolute, compare, divide_const, maximum, minimum, mul, neg, round_to, where)
 
@@ -83,7 +85,7 @@ class VectorSettlement:
         num = np.broadcast_to(np.asarray(r.num), (self.size,))
         if scale % r.den == 0:
             k = scale // r.den
-            if r.bound is not None and r.bound * k < _LIMIT:  # in int64 before multiplying: no int32 wrap
+            if r.bound is not None and r.bound * k < LIMIT:  # in int64 before multiplying: no int32 wrap
                 num = num.astype(np.int64, copy=False)
                 return num * k if k != 1 else num.copy()
             return np.array([int(x) * k for x in num], dtype=np.int64)
@@ -216,7 +218,7 @@ def _column(key: tuple, num, den: int, columns: dict) -> tuple:
     if num.dtype.kind in "iu":
         lo, hi = (int(num.min()), int(num.max())) if num.size else (0, 0)
         lo, hi = _coarse(lo, hi)
-        if -_LIMIT < lo and hi < _LIMIT:
+        if -LIMIT < lo and hi < LIMIT:
             columns[key] = num.astype(np.int64, copy=False)
             return ("int", den, lo, hi)
     columns[key] = R(np.asarray(num, dtype=object), den, None)
@@ -231,7 +233,7 @@ def _ordinals(values):
             day = day.date()
         return day.toordinal() if isinstance(day, datetime.date) else int(
             np.datetime64(day, "D").astype(np.int64)) + _EPOCH
-    return _to_ordinals(arr)
+    return to_ordinals(arr)
 
 
 _EPOCH = datetime.date(1970, 1, 1).toordinal()

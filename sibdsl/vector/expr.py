@@ -3,7 +3,7 @@
 In: a checked contract (model.py) and the *signature* of one call's inputs (vector.prepare) —
 per measure and period, "bool", a constant, "general", or the denominator of its int64
 numerators and the range they lie in. Out, through `Compiler`: steps over a block's arrays, and
-at the end (`Compiler.finish`) the `Plan` (vector_plan.py). vector_settle.py drives the compiler
+at the end (`Compiler.finish`) the `Plan` (plan.py). settle.py drives the compiler
 through the order of application.
 
 Why compile instead of walking the model tree on every call: what does not depend on the
@@ -40,16 +40,16 @@ from fractions import Fraction
 import attrs
 import numpy as np
 
-from . import model as m
+from .. import model as m
 from . import rarray as ra
-from . import vector_kernels as k
-from .units import DATE
-from .vector_plan import SIZE, Out, Plan, PlanLine
+from . import kernels as k
+from ..units import DATE
+from .plan import SIZE, Out, Plan, PlanLine
 
-LIMIT = ra._LIMIT
+LIMIT = ra.LIMIT
 
 
-def _fits(*xs: int) -> bool:
+def fits_int64(*xs: int) -> bool:
     return all(-LIMIT < x < LIMIT for x in xs)
 
 
@@ -134,14 +134,14 @@ def _closure(kernel: Callable, ins: tuple[int, ...], outs: tuple[int, ...]) -> C
     return run
 
 
-class _Size:
+class Size:
     """Marks the block's size as an argument of a general step."""
 
 
 class Compiler:
     """Emits the steps of one plan: the arithmetic of Num and Bool values with their bounds,
     the contract's expressions (`expr`), and at the end the plan itself (`finish`).
-    vector_settle.py drives it through the order of application."""
+    settle.py drives it through the order of application."""
 
     def __init__(self, contract: m.Contract, signature: Mapping[tuple, tuple]):
         self.contract = contract
@@ -153,7 +153,6 @@ class Compiler:
         self.nslots = 1
         self.inputs: list[tuple[int, tuple]] = []
         self.cache: dict = {}
-        self.period: dict[str, str] = {}
         self.divisions: list[tuple[m.Op, Bool]] = []
         self.memo: dict[tuple, int] = {}
 
@@ -177,7 +176,7 @@ class Compiler:
 
     def general(self, fn: Callable, *operands, kinds: tuple[str, ...] = ("num",)):
         """fn over R values (rarray.py), for what the bounds cannot keep within int64. Operands:
-        Num and Bool values, `_Size`, or constants passed as they are."""
+        Num and Bool values, `Size`, or constants passed as they are."""
         ins, wraps = [], []
         for x in operands:
             if isinstance(x, Num) and x.const is not None:
@@ -188,7 +187,7 @@ class Compiler:
             elif isinstance(x, (Num, Bool)) and x.slot is not None:
                 ins.append(x.slot)
                 wraps.append(("g", None))
-            elif x is _Size:
+            elif x is Size:
                 ins.append(SIZE)
                 wraps.append(("g", None))
             else:
@@ -261,7 +260,7 @@ class Compiler:
         if sign < 0:
             blo, bhi, kb = -bhi, -blo, -kb
         lo, hi = alo + blo, ahi + bhi  # [a.lo + b.lo, a.hi + b.hi]
-        if not _fits(alo, ahi, blo, bhi, lo, hi):
+        if not fits_int64(alo, ahi, blo, bhi, lo, hi):
             return self.general(ra.add, a, b, sign)
         f, ((_, ka), (_, kb)) = self.common((akind, ka), (bkind, kb))
         if akind == "c":
@@ -306,12 +305,12 @@ class Compiler:
             g = math.gcd(p, q)
             p, q = p // g, q // g
             lo, hi = sorted((a.lo * p, a.hi * p))
-            if not _fits(lo, hi):
+            if not fits_int64(lo, hi):
                 return self.general(ra.mul, a, b)
             return Num(q, lo, hi, slot=a.slot, scale=a.scale * p)  # no step: the user of it multiplies
         corners = (a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi)
         lo, hi = min(corners), max(corners)
-        if not _fits(lo, hi):
+        if not fits_int64(lo, hi):
             return self.general(ra.mul, a, b)
         slot = self.emit(np.multiply, [a.slot, b.slot], "×", key=("×", *sorted((a.slot, b.slot))))
         return Num(a.den * b.den, lo, hi, slot=slot, scale=a.scale * b.scale)
@@ -347,7 +346,7 @@ class Compiler:
             if blo >= ahi:
                 return b
             lo, hi, ufunc = max(alo, blo), max(ahi, bhi), np.maximum
-        if not _fits(alo, ahi, blo, bhi):
+        if not fits_int64(alo, ahi, blo, bhi):
             return self.general(ra.minimum if op == "min" else ra.maximum, a, b)
         f, (oa, ob) = self.common(oa, ob)  # min(x·f, c·f) = f·min(x, c) for f > 0
         slot = self.emit(k.binary(ufunc, oa, ob), [s for s in (sa, sb) if s is not None], op,
@@ -381,7 +380,7 @@ class Compiler:
             ufunc = _UFUNC[op]
             slot = self.emit(lambda x: ufunc(x, c2), [sa], f"{op} {c2}", key=("compare", op, c2, sa))
             return Bool(slot=slot)
-        if not _fits(alo, ahi, blo, bhi):
+        if not fits_int64(alo, ahi, blo, bhi):
             return self.general(ra.compare, a, b, op, kinds=("bool",))
         _, (oa, ob) = self.common(oa, ob)
         slot = self.emit(k.binary(_UFUNC[op], oa, ob), [sa, sb], op, key=("compare", op, oa, ob, sa, sb))
@@ -397,9 +396,9 @@ class Compiler:
         den = math.lcm(t.den, o.den)
         tlo, thi, ot, st = self.operand(t, den)
         olo, ohi, oo, so = self.operand(o, den)
-        if not _fits(tlo, thi, olo, ohi):
+        if not fits_int64(tlo, thi, olo, ohi):
             return self.general(ra.where, c, t, o)
-        blend = _fits(tlo - ohi, thi - olo)  # O + (T − O)·c stays within int64
+        blend = fits_int64(tlo - ohi, thi - olo)  # O + (T − O)·c stays within int64
         f, (ot, oo) = self.common(ot, oo)
         ins = [c.slot] + [s for s in (st, so) if s is not None]
         slot = self.emit(k.select(ot, oo, blend), ins, "where", key=("where", ot, oo, st, so, c.slot))
@@ -419,7 +418,7 @@ class Compiler:
         d = x.den * p  # units = x·q / d
         lo = rnd.apply(Fraction(x.lo, x.den)) / step * p  # rounding is monotone: round the bounds
         hi = rnd.apply(Fraction(x.hi, x.den)) / step * p
-        if not _fits(2 * x.lo * q - 2 * d, 2 * x.hi * q + 2 * d, lo, hi):
+        if not fits_int64(2 * x.lo * q - 2 * d, 2 * x.hi * q + 2 * d, lo, hi):
             return self.general(ra.round_to, x, rnd)
         if x.scale < 0:  # the kernel tells halves by the sign of its argument
             x = self.materialize(x)
@@ -449,24 +448,20 @@ class Compiler:
 
     # ------------------------------------------------------------ conditions
     def band(self, a: Bool, b: Bool) -> Bool:
-        if a.const is False or b.const is False:
-            return FALSE
-        if a.const is True or a == b:
-            return b
-        if b.const is True:
-            return a
-        return Bool(slot=self.emit(np.logical_and, [a.slot, b.slot], "and",
-                                         key=("and", *sorted((a.slot, b.slot)))))
+        return self._logic(a, b, False, np.logical_and, "and")
 
     def bor(self, a: Bool, b: Bool) -> Bool:
-        if a.const is True or b.const is True:
-            return TRUE
-        if a.const is False or a == b:
+        return self._logic(a, b, True, np.logical_or, "or")
+
+    def _logic(self, a: Bool, b: Bool, absorbing: bool, ufunc, name: str) -> Bool:
+        """a and b (absorbing False) or a or b (absorbing True), folding what is known."""
+        if a.const is absorbing or b.const is absorbing:
+            return Bool(absorbing)
+        if a.const is (not absorbing) or a == b:
             return b
-        if b.const is False:
+        if b.const is (not absorbing):
             return a
-        return Bool(slot=self.emit(np.logical_or, [a.slot, b.slot], "or",
-                                         key=("or", *sorted((a.slot, b.slot)))))
+        return Bool(slot=self.emit(ufunc, [a.slot, b.slot], name, key=(name, *sorted((a.slot, b.slot)))))
 
     def bnot(self, a: Bool) -> Bool:
         if a.const is not None:
@@ -506,9 +501,22 @@ class Compiler:
     def choose(self, c: Bool, t, o):
         return self.bwhere(c, t, o) if isinstance(t, Bool) else self.where(c, t, o)
 
+    def linear(self, terms) -> Num:
+        """Σ sign·value."""
+        acc = None
+        for sign, v in terms:
+            acc = (v if sign > 0 else self.neg(v)) if acc is None else self.add(acc, v, sign)
+        return ZERO if acc is None else acc
+
+    def extreme_of(self, op: str, values) -> Num:
+        acc = values[0]
+        for v in values[1:]:
+            acc = self.extreme(op, acc, v)
+        return acc
+
     # ------------------------------------------------------------ expressions
-    def input(self, e: m.Input):
-        key = (e.name, self.period.get(e.ty.series) if e.ty.series else None)
+    def input(self, e: m.Input, period: str | None):
+        key = (e.name, period)
         if key in self.cache:
             return self.cache[key]
         if key not in self.signature:
@@ -531,114 +539,55 @@ class Compiler:
         self.cache[key] = value
         return value
 
-    def var(self, name: str):
-        if name in self.constants:
-            return const(self.constants[name]), FALSE
-        definition = self.contract.definitions[name]
-        key = ("def", name, self.period.get(definition.ty.series) if definition.ty.series else None)
-        if key not in self.cache:
-            value, bad = self.expr(definition.expr)
-            if definition.indexation is not None:
-                ix = definition.indexation
-                value = self.mul(value, const((1 + ix.rate) ** ix.years))
-            self.cache[key] = (value, bad)
-        return self.cache[key]
+    # semantics.expr.Primitives: what expressions mean is written there, once
+    tracks_failure = True
+    FALSE = FALSE
 
-    def expr(self, e: m.Expr):
-        """(value, failure mask): the mask holds where a division by zero lies on the path taken."""
-        if isinstance(e, m.Const):
-            v = e.value
-            if isinstance(v, bool):
-                return Bool(v), FALSE
-            if isinstance(v, datetime.date):
-                return const(v.toordinal()), FALSE
-            return const(v), FALSE
-        if isinstance(e, m.Input):
-            return self.input(e), FALSE
-        if isinstance(e, m.Var):
-            return self.var(e.name)
-        if isinstance(e, m.Cond):
-            c, cb = self.expr(e.cond)
-            t, tb = self.expr(e.then)
-            o, ob = self.expr(e.otherwise)
-            return self.choose(c, t, o), self.bor(cb, self.bwhere(c, tb, ob))
-        if isinstance(e, m.Sum):
-            saved = self.period.get(e.series)
-            acc, bad = ZERO, FALSE
-            for p in self.contract.series[e.series].periods:
-                self.period[e.series] = p.name
-                v, b = self.expr(e.operand)
-                acc, bad = self.add(acc, v), self.bor(bad, b)
-            if saved is None:
-                self.period.pop(e.series, None)
-            else:
-                self.period[e.series] = saved
-            return acc, bad
-        if isinstance(e, m.Steps):
-            x, bad = self.expr(e.subject)
-            result, rb = self.expr(e.below)
-            for threshold, value_expr in zip(e.thresholds, e.values):
-                v, vb = self.expr(value_expr)
-                hit = self.compare(x, const(threshold), ">=")
-                result, rb = self.where(hit, v, result), self.bwhere(hit, vb, rb)
-            return result, self.bor(bad, rb)
-        if isinstance(e, m.Interp):
-            x, bad = self.expr(e.subject)
-            xs, ys = e.xs, e.ys
-            result = const(ys[-1])
-            # scalar: x <= xs[0] → ys[0]; first i with x <= xs[i] → segment i; else ys[-1]
-            for i in range(len(xs) - 1, 0, -1):
-                slope = const(Fraction(ys[i] - ys[i - 1]) / (xs[i] - xs[i - 1]))
-                seg = self.add(const(ys[i - 1]), self.mul(slope, self.add(x, const(xs[i - 1]), -1)))
-                result = self.where(self.compare(x, const(xs[i]), "<="), seg, result)
-            return self.where(self.compare(x, const(xs[0]), "<="), const(ys[0]), result), bad
-        if isinstance(e, (m.PaymentRef, m.Total)):
-            raise NotImplementedError("payments and the total are settled values (guarantees only)")
-        assert isinstance(e, m.Op), e
-        return self.op(e)
+    def const(self, value):
+        if isinstance(value, bool):
+            return Bool(value)
+        if isinstance(value, datetime.date):
+            return const(value.toordinal())
+        return const(value)
 
-    def op(self, e: m.Op):
-        op = e.op
-        if op in ("and", "or"):
-            a, ab = self.expr(e.args[0])
-            b, bb = self.expr(e.args[1])
-            if op == "and":  # b is only evaluated where a holds
-                return self.band(a, b), self.bor(ab, self.band(a, bb))
-            return self.bor(a, b), self.bor(ab, self.band(self.bnot(a), bb))
-        vals = [self.expr(a) for a in e.args]
-        bad = FALSE
-        for _, b in vals:
-            bad = self.bor(bad, b)
-        args = [v for v, _ in vals]
-        if op == "neg":
-            return self.neg(args[0]), bad
-        if op == "not":
-            return self.bnot(args[0]), bad
-        if op == "abs":
-            return self.absolute(args[0]), bad
-        if op in ("min", "max"):
-            acc = args[0]
-            for v in args[1:]:
-                acc = self.extreme(op, acc, v)
-            return acc, bad
-        a, b = args
-        if op in _CMP:
-            return (self.compare(a, b, op) if isinstance(a, Num) else self.bequal(a, b, op)), bad
-        if op in ("+", "-"):
-            sign = 1 if op == "+" else -1
-            if e.ty.kind == DATE:
-                date, days = (a, b) if e.args[0].ty.kind == DATE else (b, a)
-                return self.add(date, self.trunc(days), sign), bad
-            return self.add(a, b, sign), bad
-        if op in ("*", "of"):
-            return self.mul(a, b), bad
-        if op == "/":
-            value, zero = self.divide(e, a, b)
-            return value, self.bor(bad, zero)
-        raise AssertionError(op)
+    def div(self, a: Num, b: Num, node: m.Op):
+        return self.divide(node, a, b)
+
+    def all_(self, values) -> Bool:
+        acc = values[0]
+        for v in values[1:]:
+            acc = self.band(acc, v)
+        return acc
+
+    def any_(self, values) -> Bool:
+        acc = values[0]
+        for v in values[1:]:
+            acc = self.bor(acc, v)
+        return acc
+
+    def first(self, conds, values, default, record=None):
+        result = default
+        for c, v in zip(reversed(conds), reversed(values)):
+            result = self.choose(c, v, result)
+        return result
+
+    def shift_date(self, date: Num, days: Num, sign: int) -> Num:
+        return self.add(date, self.trunc(days), sign)
+
+    def days_between(self, a: Num, b: Num) -> Num:
+        return self.add(a, b, -1)
+
+    @staticmethod
+    def let(key, value):
+        return value
+
+    @staticmethod
+    def settled(node):
+        raise NotImplementedError("payments and the total are settled values (guarantees only)")
+
 
     # ------------------------------------------------------------ the plan
-    def finish(self, lines: list, total: Num, events: dict[str, Bool], failed: Bool,
+    def finish(self, lines, amounts: list[Num], total: Num, events: dict[str, Bool], failed: Bool,
                negative: Bool) -> Plan:
         outs: list[Out] = []
 
@@ -656,8 +605,8 @@ class Compiler:
             outs.append(o)
             return len(outs) - 1
 
-        plan_lines = tuple(PlanLine(ln.key, ln.payment, ln.payer, ln.recipient, ln.period, ln.due,
-                                    out(ln.amount)) for ln in lines)
+        plan_lines = tuple(PlanLine(ln.key, ln.payment, ln.payer, ln.recipient, ln.period, ln.due, out(amount))
+                           for ln, amount in zip(lines, amounts))
         total_out = out(total)
         event_outs = tuple((name, out(mask)) for name, mask in events.items())
         failed_out, negative_out = out(failed), out(negative)
@@ -691,6 +640,28 @@ class Compiler:
         listing = tuple(", ".join(f"s{o}" for o in step.outs) + f" = {step.what}("
                         + ", ".join(names.get(i, f"s{i}") for i in step.ins) + ")" for step in kept)
         return program, inputs, listing
+
+
+class Primitives:
+    """semantics.expr.Primitives over a `Compiler`: the argument orders the interpreter uses."""
+
+    tracks_failure = True
+    FALSE = FALSE
+
+    def __init__(self, cp: Compiler):
+        self.cp = cp
+        for name in ("const", "input", "linear", "mul", "div", "neg", "absolute", "bnot", "all_", "any_",
+                     "first", "shift_date", "days_between", "let", "settled", "bor", "band", "bwhere"):
+            setattr(self, name, getattr(cp, name))
+
+    def extreme(self, op: str, values) -> Num:
+        return self.cp.extreme_of(op, values)
+
+    def compare(self, op: str, a: Num, b: Num) -> Bool:
+        return self.cp.compare(a, b, op)
+
+    def bequal(self, op: str, a: Bool, b: Bool) -> Bool:
+        return self.cp.bequal(a, b, op)
 
 
 # ---------------------------------------------------------------- general steps (rarray.py)

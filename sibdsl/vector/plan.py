@@ -1,8 +1,8 @@
 """A compiled plan and how it runs: the settlement of a block of scenarios as a fixed list of steps.
 
-In: a `Plan` (made by vector_settle.compile_plan) and the columns of a call (per measure and
+In: a `Plan` (made by settle.compile_plan) and the columns of a call (per measure and
 period: int64 numerators, a bool array, or an `R` on the general path). Out: per result of the
-plan an exact `R`, a bool array or a flag, for vector.py to build the `VectorSettlement`.
+plan an exact `R`, a bool array or a flag, for the package (__init__.py) to build the `VectorSettlement`.
 
 `Plan.run` evaluates the steps on blocks of scenarios: slot 0 of a block's frame holds its size,
 the inputs' slots their slices, every step writes new arrays into its slots, and a value is
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import attrs
 import numpy as np
 
-from . import model as m
+from .. import model as m
 from . import rarray as ra
 
 SIZE = 0  # slot 0 holds the number of scenarios in the block

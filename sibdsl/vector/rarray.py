@@ -1,12 +1,12 @@
 """Exact rational arrays: `R(num, den)`, an integer numerator array over one positive denominator.
 
-The general path of the vectorised evaluator (vector.py): element-wise exact operations that
+The general path of the vectorised evaluator (the package, __init__.py): element-wise exact operations that
 never overflow — a numerator stays int64 while a bound on its magnitude, carried through every
 operation, is below 2**62 and becomes a numpy object array of Python ints otherwise; a division
 by a value that varies between scenarios gives an object array of `Fraction`s. The compiled
-plans (vector_expr.py) use these functions wherever their value ranges cannot rule out an
+plans (expr.py) use these functions wherever their value ranges cannot rule out an
 overflow; the public helpers (`R`, `add`, `mul`, `round_to`, `to_rational`, …) are re-exported by
-vector.py.
+__init__.py.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from .values import Rounding
+from ..values import Rounding
 
-_LIMIT = 2**62
+LIMIT = 2**62
 _EPOCH = datetime.date(1970, 1, 1).toordinal()
 
 
@@ -89,7 +89,7 @@ def _to_object(num):
 
 
 def _mul_int(r: R, k: int, den: int) -> R:
-    if r.bound is not None and r.bound * abs(k) < _LIMIT:
+    if r.bound is not None and r.bound * abs(k) < LIMIT:
         return R(r.num * k, den, r.bound * abs(k))
     return R(_to_object(r.num) * k, den, None)
 
@@ -116,14 +116,14 @@ def add(a: R, b: R, sign: int = 1) -> R:
     if _is_zero(a) and sign > 0:
         return b
     a, b, den = _align(a, b)
-    if a.bound is not None and b.bound is not None and a.bound + b.bound < _LIMIT:
+    if a.bound is not None and b.bound is not None and a.bound + b.bound < LIMIT:
         return R(a.num + b.num if sign > 0 else a.num - b.num, den, a.bound + b.bound)
     an, bn = _to_object(a.num), _to_object(b.num)
     return R(an + bn if sign > 0 else an - bn, den, None)
 
 
 def mul(a: R, b: R) -> R:
-    if a.bound is not None and b.bound is not None and a.bound * b.bound < _LIMIT:
+    if a.bound is not None and b.bound is not None and a.bound * b.bound < LIMIT:
         return _reduce(R(a.num * b.num, a.den * b.den, a.bound * b.bound))
     return _reduce(R(_to_object(a.num) * _to_object(b.num), a.den * b.den, None))
 
@@ -221,7 +221,7 @@ def round_to(a: R, rounding: Rounding) -> R:
 
 def _units(n, p: int, q: int) -> R:
     b = _bound_of(n)
-    if b is not None and b * p < _LIMIT:
+    if b is not None and b * p < LIMIT:
         return R(n * p if p != 1 else n, q, b * p)
     return R(_to_object(n) * p, q, None)
 
@@ -246,12 +246,12 @@ def to_rational(values, size: int | None = None) -> R:
         den = math.lcm(den, f.denominator)
     nums = [f.numerator * (den // f.denominator) for f in fr]
     bound = max((abs(x) for x in nums), default=0)
-    if bound < _LIMIT:
+    if bound < LIMIT:
         return R(np.array(nums, dtype=np.int64).reshape(arr.shape), den, bound)
     return R(np.array(nums, dtype=object).reshape(arr.shape), den, None)
 
 
-def _to_ordinals(values) -> np.ndarray:
+def to_ordinals(values) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype.kind == "M":
         return arr.astype("datetime64[D]").astype(np.int64) + _EPOCH

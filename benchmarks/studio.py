@@ -1,0 +1,110 @@
+"""The studio's responsiveness in a real browser (issue 20): diagnostics on screen ≤ 150 ms after a
+keystroke on Norrköping and ≤ 500 ms on a 5,000-clause contract; the settlement ≤ 100 ms after an
+outcome changes.
+
+    .venv/bin/python benchmarks/studio.py [--samples 15]
+
+Drives Debian's headless Chromium (as tests/test_studio_browser.py does) against `sibc studio` on a
+temporary folder with Norrköping and a generated 5,000-clause contract (benchmarks/bench.py's
+`generated`). Each sample is one real keystroke (a character typed, then deleted: samples alternate
+between an error appearing and disappearing) or one outcome typed into the form; the page itself
+records the time from the key's `input` event until the result is drawn (the debounce included).
+Prints the median and the 90th percentile of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=15)
+    args = parser.parse_args()
+
+    from bench import generated
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.test_serve_api import Server
+
+    folder = Path(tempfile.mkdtemp(prefix="sibc-studio-bench-"))
+    profile = tempfile.mkdtemp(prefix="sibc-chromium-")
+    for name in ("norrkoping.sib", "norrkoping.outcomes.json"):
+        shutil.copy(ROOT / "contracts" / name, folder / name)
+    (folder / "large.sib").write_text(generated(5_000), encoding="utf-8")
+    server = Server(folder, "--lang", "en", command="studio")
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                "--window-size=1400,1000"]:
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+    def opened(name: str) -> None:
+        driver.get(f"{server.base}/studio/#file={name}")
+        driver.refresh()
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.body.dataset.ready") == "true")
+
+    def measured(key: str, act) -> float:
+        driver.execute_script(f"delete document.body.dataset.{key}")
+        act()
+        WebDriverWait(driver, 60, poll_frequency=0.01).until(
+            lambda d: d.execute_script(f"return document.body.dataset.{key}"))
+        return float(driver.execute_script(f"return document.body.dataset.{key}"))
+
+    def keystrokes(needle: str) -> list[float]:
+        editor = driver.find_element(By.ID, "editor")
+        driver.execute_script("const e = document.getElementById('editor'); const at = e.value.indexOf(arguments[0])"
+                              " + arguments[0].length; e.focus(); e.setSelectionRange(at, at);", needle)
+        times = []
+        for i in range(args.samples):
+            key = "z" if i % 2 == 0 else Keys.BACKSPACE
+            times.append(measured("checkMs", lambda key=key: editor.send_keys(key)))
+            time.sleep(0.2)
+        return times
+
+    def report(label: str, times: list[float], budget: float) -> None:
+        ordered = sorted(times)
+        p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+        median = statistics.median(times)
+        print(f"{label:<52} median {median:6.1f} ms   p90 {p90:6.1f} ms   "
+              f"({median / budget:.2f} × the {budget:.0f} ms budget)")
+
+    try:
+        opened("norrkoping")
+        report("Norrköping: keystroke → diagnostics", keystrokes("min(60 % of savings"), 150)
+        field = driver.find_element(By.CSS_SELECTOR, '#outcomes [data-measure="actual_costs"]')
+        settle = []
+        for i in range(args.samples):
+            field.clear()
+            field.send_keys(f"{49 + i % 5},000,00")  # all but the last digit, settled before the sample
+            time.sleep(0.3)
+            settle.append(measured("settleMs", lambda: field.send_keys("0")))
+            time.sleep(0.2)
+        report("Norrköping: outcome typed → settlement", settle, 100)
+        opened("large")
+        report("5,000 clauses: keystroke → diagnostics", keystrokes("define d2500 = max(d2499"), 500)
+    finally:
+        driver.quit()
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

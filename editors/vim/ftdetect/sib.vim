@@ -1,0 +1,2 @@
+" sibdsl outcome contracts
+autocmd BufRead,BufNewFile *.sib setfiletype sib

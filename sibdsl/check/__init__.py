@@ -1,0 +1,127 @@
+"""Syntax tree → checked model, in four stages, each a module: names (names.py), types and units
+(types.py), lowering to the model (lower.py), contract rules (rules.py); common.py holds what they
+share.
+
+`check(tree, source)` returns `(model, diagnostics)`; `model` is None when an error was
+found. Every error of the stage is collected before it returns (collect, then fail once). The
+stages are the mixins of one `Checker`, which runs them in order (`Checker.run`): they share the
+table of names, the definitions checked so far and the diagnostics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from fractions import Fraction
+
+from .. import model as m
+from .. import syntax as s
+from ..diagnostics import Diagnostic, Label, has_errors
+from ..gcpause import paused
+from ..source import Source, Span
+from .common import Entry
+from .lower import Lower
+from .names import Names
+from .rules import Rules
+from .types import Types
+
+
+@paused()
+def check(tree: s.Contract, source: Source) -> tuple[m.Contract | None, list[Diagnostic]]:
+    far = _far_dates(tree, source)
+    if far:  # refused before any stage (this one included) computes with them: no date overflows
+        return None, far
+    checker = Checker(tree, source)
+    contract = checker.run()
+    diagnostics = sorted(checker.diagnostics, key=lambda d: (d.span.start if d.span else -1, d.code))
+    return (None if has_errors(diagnostics) else contract), diagnostics
+
+
+def _far_dates(tree: s.Contract, source: Source) -> list[Diagnostic]:
+    """E111 for each date outside limits.MIN_YEAR–MAX_YEAR (`to 9999-12-31` + `due 1 days after
+    end` overflowed Python's calendar in eval, render and verify); the tree is walked iteratively."""
+    import attrs
+
+    from .. import limits
+
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, s.DateLit):
+            if not limits.MIN_YEAR <= node.value.year <= limits.MAX_YEAR:
+                found.append(Diagnostic(
+                    "E111", f"the date {node.value.isoformat()} is outside the years a contract may use "
+                    f"({limits.MIN_YEAR}–{limits.MAX_YEAR})", source, node.span,
+                    hint="check the year; dates later computed from it (due dates, returns) must stay in the calendar"))
+        elif isinstance(node, (tuple, list)):
+            stack.extend(reversed(node))
+        elif attrs.has(type(node)) and not isinstance(node, Span):
+            stack.extend(getattr(node, f.name) for f in reversed(attrs.fields(type(node))))
+    return found
+
+
+class Checker(Names, Types, Lower, Rules):
+    """The checker of one contract: the state its stages share, reporting, and the order of the stages."""
+
+    def __init__(self, tree: s.Contract, source: Source):
+        self.tree = tree
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+        self.names: dict[str, Entry] = {}
+        self.currency = "SEK"
+        self.languages: tuple[str, ...] = ()
+        self.definitions: dict[str, m.Definition] = {}
+        self.in_progress: list[str] = []
+        self.used: set[str] = set()
+        self.series: dict[str, m.Series] = {}
+        self.clauses: dict[int, m.ClauseRef] = {}  # id(syntax node) → its clause
+        self.inline_gates: list[m.Gate] = []
+        self.measures: dict[str, m.Measure] = {}
+        self.constants: dict[str, Fraction] = {}  # investments and cohort sizes, fixed at signing
+        self.hints: dict[tuple, str] = {}  # see missing_hint
+
+    # ------------------------------------------------------------ reporting
+    def error(self, code: str, message: str, span: Span | None, *, label: str = "", hint: str = "",
+              labels: tuple[Label, ...] = (), notes: tuple[str, ...] = ()) -> None:
+        self.diagnostics.append(Diagnostic(code, message, self.source, span, label=label, hint=hint,
+                                           labels=labels, notes=notes))
+
+    def also(self, span: Span, message: str) -> Label:
+        return Label(self.source, span, message)
+
+    # ------------------------------------------------------------ driver
+    def run(self) -> m.Contract | None:
+        header = self.check_header(self.tree.header)
+        self.collect_names()
+        parties = self.check_parties()
+        term = self.check_term()
+        series = self.check_series(term)
+        measures = self.check_measures()  # first: every expression below may refer to a measure
+        cohorts = self.check_cohorts()
+        investments = self.check_investments(parties)
+        for name in self.definition_order():
+            self.definition(name)
+        payments = self.check_payments(parties, term)
+        gates = self.check_gates(payments)
+        floors = self.check_floors(payments, parties)
+        caps = self.check_caps(payments)
+        self.check_floor_cap(floors, caps)
+        limits = self.check_return_limits(investments)
+        guarantees = self.check_guarantees()
+        self.check_unused(measures, payments)
+        if not has_errors(self.diagnostics) and len(payments) != sum(
+                e.kind == "payment" for e in self.names.values()):
+            self.error("E900", "a payment was dropped without a diagnostic", self.source.span(0, 0),
+                       hint="this is a bug in sibc; please report it with this contract")
+        if header is None:
+            return None
+        title, ident, version, languages, currency, rounding, signed = header
+        return m.Contract(
+            title=title, id=ident, version=version, languages=languages, currency=currency,
+            rounding=rounding, signed=signed, term=term, parties=parties, series=series,
+            cohorts=cohorts, investments=investments, measures=measures,
+            definitions=dict(self.definitions), payments=payments, gates=gates, floors=floors,
+            caps=caps, return_limits=limits, guarantees=guarantees, sections=self.sections(),
+            source_name=self.source.name,
+            # surrogatepass: an editor may send a lone surrogate (issue 22 item 13); it hashes, it does not raise
+            source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
+        )

@@ -1,0 +1,44 @@
+"""What the stages of the checker share: the roles, languages and functions of the language, the
+types of literals, how an untypable expression is signalled, and an entry of the name table."""
+
+from __future__ import annotations
+
+import attrs
+
+from .. import model as m
+from ..source import Span
+from ..units import (
+    BOOL,
+    COUNT,
+    DATE,
+    DAYS,
+    NUMBER,
+    SHARE,
+    Type,
+)
+
+GUARANTEE_SERIES_HINT = ("a guarantee is about the whole settlement: add the periods up with sum(…), "
+                          "e.g. `sum(if met then 1 else 0) == 0` for \"no period met\"")
+
+ROLES = ("payer", "investor", "provider", "evaluator", "intermediary")
+RECEIVING_ROLES = ("investor", "provider", "intermediary")
+PAYING_ROLES = ("payer",)
+LANGUAGES = ("sv", "en")
+FUNCTIONS = {"min": (2, None), "max": (2, None), "abs": (1, 1), "sum": (1, 1)}
+DAY_UNITS = ("day", "days")
+
+T_BOOL, T_DATE, T_NUMBER, T_SHARE, T_COUNT, T_DAYS = (
+    Type(BOOL), Type(DATE), Type(NUMBER), Type(SHARE), Type(COUNT), Type(DAYS),
+)
+
+
+class Invalid(Exception):
+    """An expression could not be typed; its diagnostic is already recorded."""
+
+
+@attrs.define
+class Entry:
+    kind: str  # party, series, cohort, investment, measure, define, baseline, payment, clause
+    node: object
+    span: Span
+    clause: m.ClauseRef

@@ -1,0 +1,229 @@
+"""Stage 4, contract rules: gates, floors, caps, return limits and guarantees, and the rules between
+them (a floor above a cap, parties in their roles, measures never used)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .. import limits
+from .. import model as m
+from .. import syntax as s
+from ..diagnostics import has_errors
+from ..units import (
+    BOOL,
+)
+from .common import GUARANTEE_SERIES_HINT, PAYING_ROLES, RECEIVING_ROLES, T_SHARE
+
+
+class Rules:
+    """The contract rules (a mixin of `Checker`)."""
+
+    # ------------------------------------------------------------ payments and their rules
+    def party_role(self, ident: s.Ident, parties, roles: tuple[str, ...], code: str, doing: str) -> None:
+        party = parties.get(ident.name)
+        if party is None:
+            self.lookup(ident, ("party",), "party")
+            return
+        if not set(party.roles) & set(roles):
+            self.error(code, f"`{ident.name}` {doing}, but its roles ({', '.join(party.roles) or 'none'}) "
+                       f"do not allow it", ident.span,
+                       labels=(self.also(self.names[ident.name].span, "the party is declared here"),),
+                       hint=f"a party that {doing.split()[0]} needs one of the roles: {', '.join(roles)}")
+
+    def target_payment(self, target: s.Target, payments) -> str | None:
+        entry = self.lookup(target.name, ("payment",), "payment")
+        if entry is None:
+            return None
+        return target.name.name if target.name.name in payments else None
+
+    def check_gates(self, payments) -> tuple[m.Gate, ...]:
+        gates = list(self.inline_gates)
+        for node in self._items(s.Gate):
+            clause = self.clauses[id(node)]
+            target, level, series = "total", None, None
+            if node.target.kind == "payment":
+                target = self.target_payment(node.target, payments)
+                if target is None:
+                    continue
+                series = payments[target].series
+            else:
+                level = self.money(node.target.level, "the level of a gate")
+                if level is None:
+                    continue
+            condition = self.condition(node.condition, series)
+            if condition is not None:
+                gates.append(m.Gate(clause, target, level, condition))
+        return tuple(gates)
+
+    def check_floors(self, payments, parties) -> tuple[m.Floor, ...]:
+        floors = []
+        for node in self._items(s.Floor):
+            clause = self.clauses[id(node)]
+            options = self.options(node.options, node)
+            series = None
+            if node.target.kind == "payment":
+                target = self.target_payment(node.target, payments)
+                if target is None:
+                    continue
+                series = payments[target].series
+            else:
+                target = "total"
+            amount = self.money(node.amount, "a floor", series)
+            when = self.condition(options["when"].value, series) if "when" in options else None
+            payer = options["from"].value.name if "from" in options else None
+            recipient = options["to"].value.name if "to" in options else None
+            if "from" in options:
+                self.party_role(options["from"].value, parties, PAYING_ROLES, "E407", "pays")
+            if "to" in options:
+                self.party_role(options["to"].value, parties, RECEIVING_ROLES, "E406", "receives payments")
+            if target == "total" and (payer is None or recipient is None):
+                pairs = {(p.payer, p.recipient) for p in payments.values()}
+                if len(pairs) == 1:
+                    (pair,) = pairs
+                    payer = payer or pair[0]
+                    recipient = recipient or pair[1]
+                elif pairs:
+                    self.error("E408", "the floor does not say who pays the top-up, and the payments "
+                               "have different payers or recipients", node.span,
+                               hint="add `from PAYER to RECIPIENT` to the floor")
+                    continue
+            if target != "total" and ("from" in options or "to" in options):
+                self.error("E210", "a floor on a payment is paid by that payment's parties", node.span,
+                           hint="remove `from`/`to` from this floor")
+            due = self.due(options.get("due"), series) if "due" in options else None
+            if amount is not None and (not options.get("when") or when is not None):
+                floors.append(m.Floor(clause, target, amount, when, payer, recipient, due))
+        return tuple(floors)
+
+    def check_caps(self, payments) -> tuple[m.Cap, ...]:
+        caps = []
+        for node in self._items(s.Cap):
+            clause = self.clauses[id(node)]
+            kind, target, series = node.target.kind, None, None
+            if kind == "payment":
+                target = self.target_payment(node.target, payments)
+                if target is None:
+                    continue
+                series = payments[target].series
+            elif kind == "series":
+                if not self.lookup(node.target.name, ("series",), "period series"):
+                    continue
+                target = node.target.name.name
+            elif kind == "participant":
+                cohorts = [n for n, e in self.names.items() if e.kind == "cohort"]
+                if len(cohorts) != 1:
+                    self.error("E411", "a cap per participant needs exactly one cohort "
+                               f"(this contract has {len(cohorts)})", node.target.span,
+                               hint="declare the cohort: `cohort youths: size 60`")
+                    continue
+                target = cohorts[0]
+            amount = self.money(node.amount, "a cap", series)
+            if amount is not None:
+                caps.append(m.Cap(clause, kind, target, amount))
+        return tuple(caps)
+
+    def check_floor_cap(self, floors, caps) -> None:
+        from ..compiler import NotConstant, constant_value
+
+        def value(expr):
+            try:
+                return constant_value(expr, self.definitions, self.constants)
+            except (NotConstant, ZeroDivisionError):
+                return None
+
+        for floor in floors:
+            for cap in caps:
+                same = (cap.kind == "payment" and cap.target == floor.target) or (
+                    cap.kind in ("total",) and floor.target == "total")
+                if not same:
+                    continue
+                low, high = value(floor.amount), value(cap.amount)
+                if low is not None and high is not None and low > high:
+                    self.error("E403", f"the floor ({money_text(low, self.currency)}) is above the cap "
+                               f"({money_text(high, self.currency)})", floor.amount.span,
+                               labels=(self.also(cap.amount.span, "the cap"),),
+                               hint="a floor above a cap cannot both hold; lower the floor or raise the cap")
+
+    def check_return_limits(self, investments) -> tuple[m.ReturnLimit, ...]:
+        result = []
+        for node in self._items(s.ReturnLimit):
+            clause = self.clauses[id(node)]
+            rate = self.constant(node.rate, T_SHARE, "a return rate")
+            if not investments:
+                self.error("E404", "a return limit needs an investment to measure the return on",
+                           node.span, hint="declare it: `investment loan: 10 000 000 SEK from investor on "
+                           "2016-08-01`")
+                continue
+            if node.start and node.end and node.end.value <= node.start.value:
+                self.error("E409", "the return period ends before it starts", node.span)
+                continue
+            if node.start and node.end and (node.end.value - node.start.value).days > 366 * limits.MAX_RETURN_YEARS:
+                self.error("E111", f"a return period of more than {limits.MAX_RETURN_YEARS} years", node.span,
+                           hint="state the return over the contract's own years")
+                continue
+            if rate is not None and rate < 0:
+                self.error("E210", "a return limit cannot be negative", node.rate.span,
+                           hint="write the highest return the investor may receive, e.g. `8 % per year …`")
+                continue
+            if rate is not None:
+                result.append(m.ReturnLimit(clause, rate, node.kind,
+                                            node.start.value if node.start else None,
+                                            node.end.value if node.end else None))
+        return tuple(result)
+
+    def check_guarantees(self) -> tuple[m.Guarantee, ...]:
+        result = []
+        for node in self._items(s.Guarantee):
+            clause = self.clauses[id(node)]
+            typed = self.typed(node.expr, guarantee=True)
+            if typed is None:
+                continue
+            when = None
+            if node.when is not None:
+                when = self.typed(node.when, guarantee=True)
+                if when is None:
+                    continue
+                if when.ty.kind != BOOL:
+                    self.error("E304", f"expected a yes/no condition, found {when.ty.describe()}",
+                               node.when.span)
+                    continue
+                if when.ty.series:
+                    self.error("E307", f"the condition depends on values per `{when.ty.series}`",
+                               node.when.span, hint=GUARANTEE_SERIES_HINT)
+                    continue
+            if node.monotone:
+                if not typed.ty.numeric:
+                    self.error("E305", f"only numbers and amounts can be {node.monotone}", node.expr.span)
+                    continue
+                entry = self.lookup(node.monotone_in, ("measure", "define", "baseline"), "measure or definition")
+                if entry is None:
+                    continue
+                self.used.add(node.monotone_in.name)
+            elif typed.ty.kind != BOOL:
+                self.error("E304", f"a guarantee states a yes/no property, found {typed.ty.describe()}",
+                           node.expr.span, hint="e.g. `guarantee never_above: total <= 12 000 000 SEK`")
+                continue
+            elif typed.ty.series:
+                self.error("E307", f"the guarantee depends on values per `{typed.ty.series}`",
+                           node.expr.span, hint=GUARANTEE_SERIES_HINT)
+                continue
+            result.append(m.Guarantee(clause, typed, when, node.monotone,
+                                      node.monotone_in.name if node.monotone_in else None))
+        return tuple(result)
+
+    def check_unused(self, measures, payments) -> None:
+        if has_errors(self.diagnostics):
+            return  # an error may be why a measure looks unused: report it once it is fixed
+        for name in measures:
+            if name not in self.used:
+                self.error("W401", f"the measure `{name}` is never used", self.names[name].span,
+                           hint="use it in a definition, payment, gate or guarantee, or remove it")
+        if not payments:
+            self.error("W402", "the contract has no payments", self.source.span(0, 0),
+                       hint="declare one: `payment outcome = … from PAYER to INVESTOR`")
+
+
+def money_text(value: Fraction, currency: str) -> str:
+    from ..report import format_amount
+
+    return format_amount(value, currency)

@@ -1,0 +1,202 @@
+"""Running a settlement program on a back end: the one definition of what each step does.
+
+In: a `Program` (program.py) and a back end — scalar values (evaluate.py), arrays of scenarios
+(vector/settle.py) or z3 terms (verify.py). Out: a `Run`: every line's final amount, in the back
+end's values, and what each step computed (its level, its condition), for readers such as the
+verifier's properties.
+
+Each step is written here once, in terms of the back end's primitives (`Backend`). So is the cut
+(`cut`): an excess taken from a group of lines, **last declared first**, never more than a line
+has. A back end may supply a fused kernel for it (`Backend.cut`), tested against `cut` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import attrs
+
+from .program import Program, Step, StepKind
+
+V = Any
+
+
+class Backend(Protocol):
+    """What a back end supplies to run a program (see also semantics.expr.Primitives)."""
+
+    ZERO: V
+    TRUE: V
+    KEEP: bool  # keep what each step computed in the Run (the verifier reads it)
+
+    def expr(self, step: Step, which: str, guard: V | None = None) -> V: ...  # step.amount / step.condition
+    def const(self, value) -> V: ...
+    def round(self, x: V) -> V: ...
+    def linear(self, terms: Sequence[tuple[int, V]]) -> V: ...
+    def sub(self, a: V, b: V) -> V: ...
+    def mul(self, a: V, b: V) -> V: ...
+    def extreme(self, op: str, values: Sequence[V]) -> V: ...
+    def compare(self, op: str, a: V, b: V) -> V: ...
+    def select(self, c: V, t: V, o: V) -> V: ...
+    def band(self, a: V, b: V) -> V: ...
+    def bnot(self, a: V) -> V: ...
+    def never(self, c: V) -> bool: ...  # the condition is known to be false (a shortcut, never a meaning)
+    def total(self, amounts: Sequence[V], everyone: bool) -> V: ...
+    def cut(self, step: Step, amounts: Sequence[V], excess: V) -> tuple[list[V], V]: ...
+    def trace(self, step: Step, line: int, before: V | None, after: V, acted: V, level: V | None) -> None: ...
+    # what a step did (a gate's condition too), for coverage and event counts, or None
+    event: Callable[[Step, V, V | None], None] | None
+    after: Callable[[Step, dict], None] | None  # what a step did to the total (for bounds), or None
+
+
+@attrs.frozen
+class StepValues:
+    """What one step computed: its (rounded) level and its condition, in the back end's values."""
+
+    step: Step
+    level: V = None
+    condition: V = None
+    acted: V = None
+
+
+@attrs.frozen
+class Run:
+    program: Program
+    amounts: tuple[V, ...]  # per line, final
+    values: tuple[StepValues, ...]  # per step
+
+
+def cut(b, amounts: Sequence[V], excess: V) -> tuple[list[V], V]:
+    """Take `excess` from `amounts`, which are in the order they give: each gives what it has
+    (nothing if it has nothing), until the excess is gone. Returns the new amounts and where
+    something was taken. The reference every back end's cut is tested against."""
+    zero = b.ZERO
+    if not amounts:
+        return [], b.const(False)
+    acted = b.band(b.compare(">", excess, zero), b.compare(">", b.extreme("max", list(amounts)), zero))
+    out = []
+    for k, a in enumerate(amounts):
+        positive = b.compare(">", excess, zero)
+        if b.never(positive):  # nothing left to take: the rest keep theirs
+            out += amounts[k:]
+            break
+        take = b.select(positive, b.extreme("max", [b.extreme("min", [a, excess]), zero]), zero)
+        out.append(b.sub(a, take))
+        excess = b.sub(excess, take)
+    return out, acted
+
+
+def giving_order(group: tuple[int, ...]) -> tuple[int, ...]:
+    """The order in which the lines of a group give to a cut: the line declared last first."""
+    return tuple(reversed(group))
+
+
+def run(program: Program, b: Backend) -> Run:
+    """Settle `program` on back end `b` (see the module docstring)."""
+    K = StepKind
+    amounts: list[V] = [None] * len(program.lines)
+    values: list[StepValues] = []
+    keep = b.KEEP  # what each step computed, for readers (the verifier)
+    nlines = 0  # lines that exist so far (a top-up line exists from its step on)
+    for step in program.steps:
+        kind = step.kind
+        if kind is K.COMPUTE:
+            i = step.line
+            raw = b.expr(step, "amount")
+            amounts[i] = value = b.round(raw)
+            nlines = max(nlines, i + 1)
+            b.trace(step, i, None, value, b.TRUE, raw)
+            if keep:
+                values.append(StepValues(step, value))
+        elif kind is K.GATE:
+            i = step.line
+            c = b.expr(step, "condition")
+            before = amounts[i]
+            amounts[i] = b.select(c, before, b.ZERO)
+            failed = b.bnot(c)
+            b.trace(step, i, before, amounts[i], failed, None)
+            if b.event is not None:
+                b.event(step, failed, c)
+            if keep:
+                values.append(StepValues(step, None, c, failed))
+        elif kind is K.FLOOR:
+            i = step.line
+            when = b.TRUE if step.condition is None else b.expr(step, "condition")
+            low = b.round(b.expr(step, "amount", guard=when))
+            before = amounts[i]
+            lift = b.band(when, b.compare("<", before, low))
+            amounts[i] = b.select(when, b.extreme("max", [before, low]), before)
+            b.trace(step, i, before, amounts[i], lift, low)
+            if b.event is not None:
+                b.event(step, lift)
+            if keep:
+                values.append(StepValues(step, low, when, lift))
+        elif kind is K.CAP:
+            i = step.line
+            high = b.round(b.expr(step, "amount"))
+            before = amounts[i]
+            over = b.compare(">", before, high)
+            amounts[i] = b.extreme("min", [before, high])
+            b.trace(step, i, before, amounts[i], over, high)
+            if b.event is not None:
+                b.event(step, over)
+            if keep:
+                values.append(StepValues(step, high, None, over))
+        elif kind is K.TOTAL_FLOOR:
+            i = step.line
+            lines = amounts[:nlines] if b.after is not None else None
+            when = b.TRUE if step.condition is None else b.expr(step, "condition")
+            low = b.round(b.expr(step, "amount", guard=when))
+            before = b.total([amounts[j] for j in step.group], True)
+            shortfall = b.sub(low, before)
+            lift = b.band(when, b.compare(">", shortfall, b.ZERO))
+            amounts[i] = b.select(when, b.extreme("max", [shortfall, b.ZERO]), b.ZERO)
+            nlines = i + 1
+            if b.after is not None:
+                b.after(step, {"lines": lines, "low": low, "when": when})
+            b.trace(step, i, b.ZERO, amounts[i], lift, low)
+            if b.event is not None:
+                b.event(step, lift)
+            if keep:
+                values.append(StepValues(step, low, when, lift))
+        else:  # the cuts
+            done = _cut_step(b, step, amounts, nlines, keep)
+            if keep:
+                values.append(done)
+    return Run(program, tuple(amounts), tuple(values))
+
+
+def _cut_step(b, step: Step, amounts: list, nlines: int, keep: bool) -> StepValues | None:
+    K = StepKind
+    group = step.group
+    everyone = len(group) == nlines
+    lines = amounts[:nlines] if b.after is not None else None
+    condition = None
+    if step.kind is K.RETURN_LIMIT:
+        level = b.const(step.limit)
+    elif step.kind is K.TOTAL_GATE:
+        condition = b.expr(step, "condition")
+        level = b.round(b.expr(step, "amount", guard=b.bnot(condition)))
+    elif step.kind is K.PARTICIPANT_CAP:
+        level = b.round(b.mul(b.expr(step, "amount"), b.const(step.scale)))
+    else:
+        level = b.round(b.expr(step, "amount"))
+    before = b.total([amounts[j] for j in group], everyone)
+    excess = b.sub(before, level)
+    if condition is not None:  # the gate cuts only where its condition fails
+        excess = b.select(condition, b.ZERO, excess)
+    if b.never(b.compare(">", excess, b.ZERO)):  # nothing to take (a shortcut: the cut would take nothing)
+        acted = b.const(False)
+    else:
+        order = giving_order(group)
+        olds = [amounts[j] for j in order]
+        news, acted = b.cut(step, olds, excess)
+        for j, old, new in zip(order, olds, news):
+            amounts[j] = new
+            b.trace(step, j, old, new, None, level)
+    if b.after is not None:
+        b.after(step, {"lines": lines, "level": level, "excess": excess, "everyone": everyone,
+                       "condition": condition})
+    if b.event is not None:
+        b.event(step, acted, condition)
+    return StepValues(step, level, condition, acted) if keep else None

@@ -1,0 +1,595 @@
+"""The JSON API without HTTP: a request (a dict decoded from JSON) → (status, response dict).
+
+Every operation takes a contract reference: `"norrkoping"`, `{"name": "norrkoping", "version":
+"<sha256>"}` (a contract of the served folder, by name; never a path) or `{"source": "<text>"}`
+(a draft, as the studio sends it). Problems are the diagnostics of `sibc check --format json`;
+an `ApiError` carries them with the HTTP status (docs/api.md lists which status means what).
+app.py maps HTTP onto these functions; tests and benchmarks/serve.py call them over HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from collections import OrderedDict
+from fractions import Fraction
+from pathlib import Path
+
+from ..diagnostics import Diagnostic, SibError, sort_key, to_json
+from ..limits import MAX_OUTCOME_BYTES, MAX_SOURCE_CHARS
+from ..source import Source
+
+# limits of the API itself (docs/api.md); the contract and data limits are those of sibdsl/limits.py
+MAX_REQUEST_BYTES = MAX_OUTCOME_BYTES  # a request carries at most one outcome file's worth of JSON
+MAX_JSON_DEPTH = 32  # nesting of a request's JSON; outcome files and specs need four levels
+MAX_SIMULATE_N = 1_000_000  # scenarios one /v1/simulate request may settle (and the time budget)
+MAX_CURVE_POINTS = 201
+MAX_DIFF_GRID = 21
+DEFAULT_BUDGET = 20.0  # seconds for verify and simulate (and check's proofs) unless the server says less
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")  # a served contract: FOLDER/NAME.sib, no dots
+
+
+class ApiError(Exception):
+    """A request that cannot be answered: an HTTP status and the diagnostics that say why."""
+
+    def __init__(self, status: int, diagnostics: list[dict], **extra):
+        super().__init__(diagnostics[0]["message"] if diagnostics else str(status))
+        self.status, self.diagnostics, self.extra = status, diagnostics, extra
+
+    def body(self) -> dict:
+        return {"ok": False, "diagnostics": self.diagnostics, **self.extra}
+
+
+def problem(code: str, message: str, hint: str = "", where: str = "<request>") -> dict:
+    """A diagnostic about the request itself, in the JSON of `sibc check --format json`."""
+    return to_json(Diagnostic(code, message, Source(where, ""), None, hint=hint))
+
+
+def bad_request(message: str, hint: str = "") -> ApiError:
+    return ApiError(400, [problem("E860", message, hint)])
+
+
+def diagnostics_json(diagnostics) -> list[dict]:
+    return [to_json(d) for d in sorted(diagnostics, key=sort_key)]
+
+
+def decode_json(body: bytes) -> dict:
+    """The request body as a JSON object, within the size and nesting limits (E860, E862)."""
+    if len(body) > MAX_REQUEST_BYTES:
+        raise too_large(len(body))
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise bad_request("the request body is not UTF-8 text", "send JSON encoded as UTF-8") from None
+    except RecursionError:
+        raise bad_request(f"the request's JSON is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except json.JSONDecodeError as err:
+        raise bad_request(f"the request body is not JSON: {err.msg} at line {err.lineno}, column {err.colno}",
+                          'send an object such as {"contract": "norrkoping"}') from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise bad_request(f"the request's JSON is nested deeper than {MAX_JSON_DEPTH} levels")
+    if not isinstance(data, dict):
+        raise bad_request("the request body must be a JSON object", 'e.g. {"contract": "norrkoping"}')
+    return data
+
+
+def too_large(size: int) -> ApiError:
+    return ApiError(413, [problem("E862", f"the request body has more than {MAX_REQUEST_BYTES:,} bytes"
+                                  + (f" ({size:,})" if size else ""),
+                                  "send the contract by name instead of its text, or fewer outcomes")])
+
+
+def _depth(value) -> int:
+    """Nesting depth without recursion (a hostile body must not exhaust the stack here either)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            return depth
+        if isinstance(item, dict):
+            stack += [(v, depth + 1) for v in item.values()]
+        elif isinstance(item, list):
+            stack += [(v, depth + 1) for v in item]
+    return deepest
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Loaded:
+    """A checked contract and what is derived from it once: the compiled evaluator, its JSON summary."""
+
+    def __init__(self, name: str, text: str, path: Path | None):
+        from .. import check_source
+
+        self.name, self.text, self.path = name, text, path
+        self.version = fingerprint(text)
+        self.source = Source(name, text)
+        self.contract, self.diagnostics = check_source(self.source)
+        self._compiled = None
+        self._lock = threading.Lock()
+
+    @property
+    def compiled(self):
+        with self._lock:
+            if self._compiled is None:
+                from ..evaluate import compile_contract
+
+                self._compiled = compile_contract(self.contract, self.source)
+            return self._compiled
+
+    def require(self) -> None:
+        """422 with the contract's diagnostics when it has errors."""
+        if self.contract is None:
+            raise ApiError(422, diagnostics_json(self.diagnostics), contract=self.name, version=self.version)
+
+
+class Workspace:
+    """The served folder: contracts by name (FOLDER/NAME.sib), checked once per exact text."""
+
+    CACHE_SIZE = 32
+
+    def __init__(self, folder: str | Path | None, *, allow_source: bool = True, budget: float = DEFAULT_BUDGET):
+        self.folder = Path(folder).resolve() if folder is not None else None
+        self.allow_source = allow_source
+        self.budget = budget
+        self._cache: OrderedDict[tuple[str, str], Loaded] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ the folder
+    def names(self) -> list[dict]:
+        if self.folder is None:
+            return []
+        out = []
+        for path in sorted(self.folder.glob("*.sib")):
+            if NAME_RE.match(path.stem) and path.is_file():
+                data = path.read_bytes()
+                out.append({"name": path.stem, "version": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                            "scenarios": path.with_name(path.stem + ".scenarios.csv").is_file(),
+                            "outcomes": path.with_name(path.stem + ".outcomes.json").is_file()})
+        return out
+
+    def path_of(self, name: object, *, must_exist: bool = True) -> Path:
+        """FOLDER/NAME.sib for a well-formed name; 404 (E861) for anything else. A name is
+        letters, digits, `_` and `-`: no separator, no dot, so it can never leave the folder."""
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise ApiError(404, [problem("E861", f"no contract named {json.dumps(name, ensure_ascii=False)[:120]}",
+                                         "a contract name is the file name in the served folder without "
+                                         "`.sib`: letters, digits, `_` and `-`")])
+        if self.folder is None:
+            raise ApiError(404, [problem("E861", f"no contract named `{name}`: this server serves no folder",
+                                         "start it with `sibc serve FOLDER`, or send the contract's text as "
+                                         '{"source": "…"}')])
+        path = self.folder / f"{name}.sib"
+        if must_exist and not path.is_file():
+            from ..diagnostics import did_you_mean
+
+            known = [n["name"] for n in self.names()]
+            raise ApiError(404, [problem("E861", f"no contract named `{name}` in the served folder",
+                                         did_you_mean(name, known) or
+                                         ("the folder has " + ", ".join(f"`{k}`" for k in known[:10])
+                                          if known else "the folder has no .sib files"))])
+        return path
+
+    def read(self, name: str) -> str:
+        path = self.path_of(name)
+        try:
+            data = path.read_bytes()
+            if len(data) > MAX_SOURCE_CHARS * 4:
+                raise ApiError(422, [problem("E106", f"{name}.sib is larger than the limit of "
+                                             f"{MAX_SOURCE_CHARS:,} characters", where=f"{name}.sib")])
+            return data.decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as err:
+            from ..outcomes import read_error
+
+            raise ApiError(422, [to_json(read_error(f"{name}.sib", err))]) from None
+
+    # ------------------------------------------------------------ references
+    def load(self, ref: object, field: str = "contract") -> Loaded:
+        """A contract reference → the checked contract (cached by name and exact text)."""
+        version = None
+        if isinstance(ref, str):
+            name, text = ref, None
+        elif isinstance(ref, dict) and ("name" in ref or "source" in ref):
+            unknown = sorted(set(ref) - {"name", "version", "source"})
+            if unknown:
+                raise bad_request(f"`{field}` has an unknown field `{unknown[0]}`",
+                                  'a contract is {"name": …, "version": …} or {"source": …}')
+            name, text, version = ref.get("name"), ref.get("source"), ref.get("version")
+            if text is not None and not isinstance(text, str):
+                raise bad_request(f"`{field}.source` must be the contract's text as a string")
+            if version is not None and not isinstance(version, str):
+                raise bad_request(f"`{field}.version` must be a SHA-256 fingerprint as a string")
+        else:
+            raise bad_request(f"`{field}` is missing or not a contract reference",
+                              f'name a contract of the folder, "{field}": "norrkoping", '
+                              f'or send its text, "{field}": {{"source": "…"}}')
+        if text is not None:
+            if not self.allow_source:
+                raise ApiError(403, [problem("E863", "this server evaluates only the contracts of its folder",
+                                             'name one: {"contract": "norrkoping"}')])
+            if len(text) > MAX_SOURCE_CHARS:
+                raise ApiError(422, [problem("E106", f"the contract has more than {MAX_SOURCE_CHARS:,} characters")])
+            if name is not None and (not isinstance(name, str) or not NAME_RE.match(name)):
+                raise bad_request(f"`{field}.name` is not a contract name",
+                                  "letters, digits, `_` and `-`, without `.sib`")
+            display = f"{name}.sib" if name else "<source>"
+        else:
+            display = f"{name}.sib" if isinstance(name, str) else "<source>"
+            text = self.read(name)
+        if version is not None and version != fingerprint(text):
+            raise ApiError(409, [problem("E865", f"{display} has changed: its version is {fingerprint(text)}, "
+                                         f"not {version}", "fetch the contract again (GET /v1/contracts) and "
+                                         "settle against the version you reviewed", where=display)],
+                           version=fingerprint(text))
+        key = (display, fingerprint(text))
+        with self._lock:
+            loaded = self._cache.get(key)
+            if loaded is not None:
+                self._cache.move_to_end(key)
+                return loaded
+        loaded = Loaded(display, text, None)
+        with self._lock:
+            self._cache[key] = loaded
+            while len(self._cache) > self.CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return loaded
+
+
+# ---------------------------------------------------------------- describing a contract
+def _text(value, lang: str | None = None) -> str | None:
+    return None if value is None else value.get(lang) if lang else value.text
+
+
+def _texts(value) -> dict | None:
+    if value is None:
+        return None
+    return {"default": value.text, **dict(value.translations)}
+
+
+def _number(value: Fraction | None) -> str | None:
+    if value is None:
+        return None
+    from ..lang import to_decimal
+
+    return format(to_decimal(Fraction(value)).normalize(), "f")
+
+
+def _plain(value):
+    """A validated outcome value as JSON (exact: numbers as decimal strings), e.g. to fill a form."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, Fraction)):
+        return _number(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def describe(contract) -> dict:
+    """What a form needs: the measures with their types, units, periods and bounds; the payments."""
+    measures = []
+    for name, m in contract.measures.items():
+        series = contract.series.get(m.ty.series) if m.ty.series else None
+        measures.append({
+            "name": name, "label": _texts(m.label), "kind": m.ty.kind, "currency": m.ty.currency,
+            "series": m.ty.series, "periods": [p.name for p in series.periods] if series else None,
+            "lower": _number(m.lower), "upper": _number(m.upper), "better": m.better,
+            "description": _texts(m.description), "line": m.clause.line,
+        })
+    return {
+        "title": _texts(contract.title), "id": contract.id, "languages": list(contract.languages),
+        "currency": contract.currency, "measures": measures,
+        "payments": [{"name": n, "label": _texts(p.label)} for n, p in contract.payments.items()],
+        "parties": [{"name": n, "label": _texts(p.label), "roles": sorted(p.roles)} for n, p in contract.parties.items()],
+    }
+
+
+# ---------------------------------------------------------------- operations
+def _option(request: dict, key: str, kind, default=None, *, low=None, high=None):
+    value = request.get(key, default)
+    if value is None:
+        return value
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise bad_request(f"`{key}` must be {'a number' if kind in (int, float) else kind.__name__}")
+    if low is not None and value < low or high is not None and value > high:
+        raise bad_request(f"`{key}` must be between {low} and {high}, not {value}")
+    return value
+
+
+def _choice(request: dict, key: str, choices: tuple, default):
+    value = request.get(key, default)
+    if value not in choices:
+        raise bad_request(f"`{key}` must be one of {', '.join(map(str, choices))}, not {json.dumps(value)[:60]}")
+    return value
+
+
+def check(ws: Workspace, request: dict) -> tuple[int, dict]:
+    loaded = ws.load(request.get("contract"))
+    run_verify = _option(request, "verify", bool, True)
+    diagnostics = diagnostics_json(loaded.diagnostics)
+    body = {"ok": loaded.contract is not None, "contract": loaded.name, "version": loaded.version,
+            "diagnostics": diagnostics}
+    if loaded.contract is not None:
+        body["summary"] = describe(loaded.contract)
+        if run_verify:
+            from ..proofcache import diagnostic, verify_cached
+
+            records = _limited(ws, lambda: verify_cached(loaded.contract, loaded.source))
+            extra = [d for d in (diagnostic(r, loaded.source) for r in records) if d]
+            body["diagnostics"] = diagnostics_json(list(loaded.diagnostics) + extra)
+            body["ok"] = not any(d["severity"] == "error" for d in body["diagnostics"])
+            body["proved"] = sum(r["status"] == "proved" for r in records)
+    return 200, body
+
+
+# at most one child process per core at a time: more proofs or simulations wait for a free one
+_WORKERS = threading.BoundedSemaphore(max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                          else os.cpu_count() or 1))
+
+
+def _limited(ws: Workspace, work, seconds: float | None = None):
+    """work() in a child process within the budget: 503 (E864) past it, or when no core frees up
+    within the budget."""
+    from .limited import BudgetExceeded, run_limited
+
+    seconds = ws.budget if seconds is None else min(seconds, ws.budget)
+    try:
+        if not _WORKERS.acquire(timeout=seconds):
+            raise BudgetExceeded("no free worker")
+        try:
+            kind, value = run_limited(work, (), seconds)
+        finally:
+            _WORKERS.release()
+    except BudgetExceeded:
+        raise ApiError(503, [problem("E864", f"the work was stopped after its time budget of {seconds:g} s",
+                                     "ask for less (fewer scenarios, a shorter timeout per property), or "
+                                     "run it with the command line, which has no budget")]) from None
+    if kind == "diagnostics":
+        raise ApiError(422, value)
+    return value
+
+
+def _outcomes(loaded: Loaded, request: dict, *, required: bool = True):
+    """The validated outcomes of a request: `outcomes` (an object, as in an outcome .json file)
+    or `outcomes_csv` (the text of an outcome .csv file). 422 with E5xx diagnostics."""
+    from ..outcomes import load_outcomes
+
+    if "outcomes_csv" in request:
+        text, name = request["outcomes_csv"], "outcomes.csv"
+        if not isinstance(text, str):
+            raise bad_request("`outcomes_csv` must be the text of a CSV outcome file")
+    elif isinstance(request.get("outcomes"), dict):
+        text, name = json.dumps(request["outcomes"], ensure_ascii=False, indent=2), "outcomes.json"
+    elif not required and request.get("outcomes") is None:
+        return None
+    else:
+        raise bad_request("`outcomes` is missing or not an object",
+                          'send the measured values: "outcomes": {"actual_costs": "48 000 000 SEK"}')
+    try:
+        return load_outcomes(loaded.contract, text=text, name=name)
+    except SibError as err:
+        raise ApiError(422, diagnostics_json(err.diagnostics)) from None
+
+
+def _settle(loaded: Loaded, outcomes):
+    from ..evaluate import EvaluationError
+
+    try:
+        return loaded.compiled.evaluate(outcomes)
+    except EvaluationError as err:
+        raise ApiError(422, diagnostics_json([err.diagnostic])) from None
+    except SibError as err:
+        raise ApiError(422, diagnostics_json(err.diagnostics)) from None
+
+
+def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
+    from ..report import settlement_json
+
+    loaded = ws.load(request.get("contract"))
+    loaded.require()
+    explain = _choice(request, "explain", (None, "sv", "en"), None)
+    settlement = _settle(loaded, _outcomes(loaded, request))
+    body = {"ok": not settlement.diagnostics, "contract": loaded.name, "version": loaded.version,
+            "settlement": settlement_json(settlement), "diagnostics": diagnostics_json(settlement.diagnostics)}
+    if explain:
+        from ..explain_text import explain_settlement
+
+        body["explanation"] = explain_settlement(loaded.contract, settlement, explain)
+    return (200 if not settlement.diagnostics else 422), body
+
+
+def curve(ws: Workspace, request: dict) -> tuple[int, dict]:
+    """The total (and each line) as one measure moves over a range, the others held at `outcomes`."""
+    from ..units import BOOL
+
+    loaded = ws.load(request.get("contract"))
+    loaded.require()
+    contract = loaded.contract
+    name = request.get("measure")
+    measure = contract.measures.get(name) if isinstance(name, str) else None
+    if measure is None or measure.ty.kind == BOOL or measure.ty.series:
+        from ..diagnostics import did_you_mean
+
+        usable = [n for n, m in contract.measures.items() if m.ty.kind != BOOL and not m.ty.series]
+        raise bad_request(f"`measure` must name a numeric measure of the contract without periods, not "
+                          f"{json.dumps(name)[:60]}", did_you_mean(str(name), usable) or
+                          "one of " + ", ".join(f"`{u}`" for u in usable))
+    base = _outcomes(loaded, request)
+    points = _option(request, "points", int, 41, low=2, high=MAX_CURVE_POINTS)
+    low, high = _bound(request, "from", measure.lower), _bound(request, "to", measure.upper)
+    here = Fraction(base[name])
+    if low is None:
+        low = Fraction(0) if here >= 0 else 2 * here
+    if high is None:
+        high = max(2 * here, low + 1) if here > low else low + max(abs(low), Fraction(1))
+    if high <= low:
+        raise bad_request("`to` must be above `from`")
+    result = []
+    for i in range(points):
+        x = low + (high - low) * i / (points - 1)
+        settlement = _settle(loaded, {**base, name: x})
+        result.append({"x": _number(x), "total": str(settlement.total)})
+    return 200, {"ok": True, "contract": loaded.name, "version": loaded.version, "measure": name,
+                 "kind": measure.ty.kind, "currency": contract.currency, "at": _number(here), "points": result}
+
+
+def _bound(request: dict, key: str, default):
+    value = request.get(key)
+    if value is None:
+        return default
+    try:
+        return Fraction(str(value).replace(" ", "").replace("\u00a0", "").replace(",", "."))
+    except (ValueError, ZeroDivisionError):
+        raise bad_request(f"`{key}` must be a number, not {json.dumps(value)[:60]}") from None
+
+
+def verify(ws: Workspace, request: dict) -> tuple[int, dict]:
+    loaded = ws.load(request.get("contract"))
+    loaded.require()
+    timeout = _option(request, "timeout", float, 10.0, low=0.01, high=ws.budget)
+    contract = loaded.contract
+
+    def work():
+        from ..verify import verdict_json, verify_contract, z3_version
+
+        return {"z3": z3_version(), "properties": [verdict_json(v) for v in verify_contract(contract, timeout)]}
+
+    result = _limited(ws, work)
+    violated = any(p["verdict"] == "violated" for p in result["properties"])
+    return 200, {"ok": not violated, "contract": loaded.name, "version": loaded.version, **result}
+
+
+def test(ws: Workspace, request: dict) -> tuple[int, dict]:
+    from ..explain_text import explain_line
+    from ..scenario_cli import _json as scenario_json  # the JSON of `sibc test --format json`
+    from ..scenarios import load_scenarios, run_scenarios
+
+    loaded = ws.load(request.get("contract"))
+    loaded.require()
+    lang = _choice(request, "lang", ("sv", "en"), "en")
+    text = request.get("scenarios_csv")
+    if text is None:
+        ref = request.get("contract")
+        name = ref if isinstance(ref, str) else ref.get("name") if isinstance(ref, dict) else None
+        if not isinstance(name, str):
+            raise bad_request("`scenarios_csv` is missing", "send the scenario table's CSV text, or name a "
+                              "contract of the folder that has NAME.scenarios.csv beside it")
+        path = ws.path_of(name, must_exist=False).with_name(f"{name}.scenarios.csv")
+        if not path.is_file():
+            raise ApiError(404, [problem("E861", f"`{name}` has no scenario table {name}.scenarios.csv",
+                                         "send one as `scenarios_csv`")])
+        text = path.read_text(encoding="utf-8-sig")
+    elif not isinstance(text, str):
+        raise bad_request("`scenarios_csv` must be the text of a scenario CSV file")
+    try:
+        scenarios = load_scenarios(loaded.contract, text=text, name="scenarios.csv")
+    except SibError as err:
+        raise ApiError(422, diagnostics_json(err.diagnostics)) from None
+    results = run_scenarios(loaded.contract, scenarios, loaded.source)
+    data = scenario_json(loaded.name, "scenarios.csv", loaded.contract, results, None)
+    for entry, r in zip(data["scenarios"], results):
+        entry["explanation"] = ([text for ln in r.settlement.lines for text in explain_line(loaded.contract, ln, lang)]
+                                if not r.passed and r.settlement is not None else [])
+        entry["outcomes"] = {k: _plain(v) for k, v in r.scenario.outcomes.items()}
+    passed = sum(r.passed for r in results)
+    return 200, {"ok": passed == len(results), "contract": loaded.name, "version": loaded.version,
+                 "passed": passed, "failed": len(results) - passed, **data}
+
+
+RENDER_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8", "pdf": "application/pdf"}
+
+
+def render(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
+    """(document, content type, file name) for POST /v1/render."""
+    from ..render import render as render_document
+
+    loaded = ws.load(request.get("contract"))
+    loaded.require()
+    contract = loaded.contract
+    fmt = _choice(request, "format", tuple(RENDER_TYPES), "html")
+    default = contract.languages[0] if contract.languages and contract.languages[0] in ("sv", "en") else "en"
+    lang = _choice(request, "lang", ("sv", "en"), default)
+    vary = request.get("vary")
+    if vary is not None and (not isinstance(vary, str) or vary not in contract.measures):
+        raise bad_request(f"`vary`: the contract has no measure {json.dumps(vary)[:60]}")
+    data = render_document(contract, loaded.text.encode("utf-8"), lang, fmt, path=loaded.name, vary=vary)
+    stem = loaded.name.removesuffix(".sib").strip("<>") or "contract"
+    return data, RENDER_TYPES[fmt], f"{stem}.{lang}.{fmt}"
+
+
+def diff(ws: Workspace, request: dict) -> tuple[int, dict]:
+    from ..diff import clause_changes, money_effect
+    from ..parser import parse
+
+    old, new = ws.load(request.get("old"), "old"), ws.load(request.get("new"), "new")
+    grid = _option(request, "grid", int, 11, low=3, high=MAX_DIFF_GRID)
+    for loaded in (old, new):
+        loaded.require()
+    changes = clause_changes(parse(old.source), parse(new.source))
+    effect = money_effect(old.contract, new.contract, steps=grid)
+    differs = bool(changes) or any(e.differing for e in effect.effects)
+
+    def extreme(x):
+        return None if x is None else {"amount": str(x.amount), "outcomes": {
+            k: (v if isinstance(v, bool) else str(v)) for k, v in x.outcomes.items()}}
+
+    return 200, {   # the JSON of `sibc diff --format json`
+        "ok": True, "old": old.name, "new": new.name, "same_meaning": not differs,
+        "changes": [{"kind": c.kind, "what": c.what, "old": c.old, "new": c.new} for c in changes],
+        "money": {"points": effect.points, "failed": effect.failed, "only_in_old": list(effect.only_old),
+                  "only_in_new": list(effect.only_new),
+                  "lines": [{"line": e.line, "differing_points": e.differing, "largest_increase": extreme(e.increase),
+                             "largest_decrease": extreme(e.decrease)} for e in effect.effects]},
+    }
+
+
+def simulate(ws: Workspace, request: dict) -> tuple[int, dict]:
+    from ..simulate import CHUNK, _SpecReader
+
+    loaded = ws.load(request.get("contract"))
+    loaded.require()
+    spec_data = request.get("scenarios")
+    if not isinstance(spec_data, dict):
+        raise bad_request("`scenarios` is missing or not an object",
+                          'the distributions per measure, as in a .json scenario file (docs/simulate.md)')
+    n = _option(request, "n", int, 10_000, low=1, high=MAX_SIMULATE_N)
+    seed = _option(request, "seed", int, None, low=0, high=2**63)
+    reader = _SpecReader(loaded.contract, Source("scenarios.json", json.dumps(spec_data, ensure_ascii=False, indent=2)))
+    spec = reader.spec()
+    if spec is None or reader.diagnostics:
+        raise ApiError(422, diagnostics_json(reader.diagnostics))
+    contract = loaded.contract
+
+    def work():
+        from ..simulate import run
+
+        acc = run(contract, spec, n, seed=seed, chunk=CHUNK)
+        used = seed if seed is not None else (spec.seed if spec.seed is not None else 0)
+        return acc.report(spec, used, CHUNK)
+
+    report = _limited(ws, work)
+    return 200, {"ok": not report.get("failed"), "contract": loaded.name, "version": loaded.version, "report": report}
+
+
+def explain(code: str) -> tuple[int, dict]:
+    from ..codes import CODES
+
+    key = code.strip().upper()
+    if key not in CODES:
+        raise ApiError(404, [problem("E860", f"no diagnostic code `{code[:20]}`", "codes look like E201 or W401")])
+    from ..explain import page
+
+    c = CODES[key]
+    return 200, {"code": key, "severity": c.severity.value, "title": c.title, "page": page(key)}
+
+
+OPERATIONS = {"check": check, "eval": evaluate, "verify": verify, "test": test, "diff": diff,
+              "simulate": simulate, "curve": curve}

@@ -1,0 +1,72 @@
+"""Work with a time budget: verify and simulate run in a forked child process that is killed when
+its budget is spent, so a request can never hold a core past its limit (a thread cannot be stopped).
+
+The child inherits the checked contract (fork: nothing is pickled on the way in) and sends back
+plain JSON-ready data through a pipe."""
+
+from __future__ import annotations
+
+import multiprocessing
+import traceback
+from collections.abc import Callable
+
+
+class BudgetExceeded(Exception):
+    """The work did not finish within its budget; the child was killed."""
+
+
+class ChildFailed(Exception):
+    """The child raised an unexpected exception (a bug in sibc): its traceback as text."""
+
+
+def _child(conn, fn: Callable, args: tuple) -> None:
+    from ..diagnostics import SibError, to_json
+
+    try:
+        conn.send(("ok", fn(*args)))
+    except SibError as err:
+        conn.send(("diagnostics", [to_json(d) for d in err.diagnostics]))
+    except BaseException:  # noqa: BLE001 — reported to the parent as a bug, never swallowed
+        conn.send(("bug", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def _inline(fn: Callable, args: tuple):
+    """Where processes cannot be forked (Windows), the work runs in the request's thread: the
+    answer is the same, but past its budget it can only be abandoned by the caller, not stopped."""
+    from ..diagnostics import SibError, to_json
+
+    try:
+        return "ok", fn(*args)
+    except SibError as err:
+        return "diagnostics", [to_json(d) for d in err.diagnostics]
+
+
+def run_limited(fn: Callable, args: tuple, seconds: float):
+    """fn(*args) in a child process; ("ok", value) or ("diagnostics", [json…]).
+    Raises BudgetExceeded after `seconds`, ChildFailed when the child crashes."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _inline(fn, args)
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(send, fn, args), daemon=True)
+    process.start()
+    send.close()
+    try:
+        if not receive.poll(seconds):
+            process.kill()
+            raise BudgetExceeded(f"not finished within {seconds:g} s")
+        try:
+            kind, value = receive.recv()
+        except EOFError:
+            raise ChildFailed(f"the worker process ended with exit code {process.exitcode}") from None
+        if kind == "bug":
+            raise ChildFailed(value)
+        return kind, value
+    finally:
+        receive.close()
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join()

@@ -1,0 +1,136 @@
+"""The OpenAPI 3.1 description of the /v1 API, served at GET /v1/openapi.json (docs/api.md).
+
+Written by hand from api.py's operations; tests/test_serve_api.py checks that every route of the
+running server is described here and every described route answers."""
+
+from __future__ import annotations
+
+from .api import MAX_CURVE_POINTS, MAX_DIFF_GRID, MAX_SIMULATE_N
+
+_REF = {"$ref": "#/components/schemas/ContractRef"}
+_ERRORS = {
+    "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"},
+    "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+    "409": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"},
+    "415": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"},
+}
+_OUTCOMES = {
+    "outcomes": {"type": "object", "description": "the measured values, as in an outcome .json file "
+                 "(docs/outcomes.md): amounts as strings such as \"48 000 000 SEK\", booleans, per-period objects"},
+    "outcomes_csv": {"type": "string", "description": "instead of `outcomes`: the text of an outcome .csv file"},
+}
+
+
+def _op(summary: str, properties: dict, required: list[str], result: dict, *, budget: bool = False,
+        description: str = "") -> dict:
+    responses = {"200": {"description": "the result", "content": {"application/json": {"schema": result}}},
+                 **_ERRORS}
+    if budget:
+        responses["503"] = {"$ref": "#/components/responses/Problem"}
+    return {"post": {
+        "summary": summary, "description": description,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "properties": properties, "required": required}}}},
+        "responses": responses}}
+
+
+def _result(**properties) -> dict:
+    return {"type": "object", "properties": {"ok": {"type": "boolean"}, "contract": {"type": "string"},
+                                             "version": {"type": "string"}, **properties}}
+
+
+def document(version: str) -> dict:
+    diagnostics = {"type": "array", "items": {"$ref": "#/components/schemas/Diagnostic"}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "sibc serve", "version": version,
+                 "description": "Outcome contracts (sibdsl) checked, settled, verified, tested, rendered, "
+                                "compared and simulated over HTTP. Amounts are decimal strings, never floats. "
+                                "Errors carry the diagnostics of `sibc check --format json`."},
+        "servers": [{"url": "/"}],
+        "components": {
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
+                                          "description": "required when the server was started with a token"}},
+            "schemas": {
+                "ContractRef": {"oneOf": [
+                    {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$",
+                     "description": "a contract of the served folder, by name (FOLDER/NAME.sib)"},
+                    {"type": "object", "properties": {"name": {"type": "string"}, "version": {
+                        "type": "string", "description": "the SHA-256 of the text you reviewed: 409 if it changed"}},
+                     "required": ["name"], "additionalProperties": False},
+                    {"type": "object", "properties": {"source": {"type": "string"}, "name": {"type": "string"}},
+                     "required": ["source"], "additionalProperties": False,
+                     "description": "a draft's text (refused with 403 by a server started with --no-source)"}]},
+                "Span": {"type": ["object", "null"], "properties": {
+                    k: {"type": "integer"} for k in ("line", "column", "end_line", "end_column")}},
+                "Diagnostic": {"type": "object", "required": ["code", "severity", "message", "file"], "properties": {
+                    "code": {"type": "string", "pattern": "^[EW][0-9]{3}$"},
+                    "severity": {"enum": ["error", "warning"]}, "message": {"type": "string"},
+                    "file": {"type": "string"}, "span": {"$ref": "#/components/schemas/Span"},
+                    "label": {"type": "string"}, "hint": {"type": "string"},
+                    "labels": {"type": "array"}, "notes": {"type": "array", "items": {"type": "string"}}}},
+                "Problem": {"type": "object", "required": ["ok", "diagnostics"], "properties": {
+                    "ok": {"const": False}, "diagnostics": diagnostics}},
+                "Settlement": {"type": "object", "description": "as `sibc eval --format json` prints it",
+                               "properties": {"contract": {"type": "string"}, "currency": {"type": "string"},
+                                              "total": {"type": "string"}, "lines": {"type": "array"},
+                                              "by_recipient": {"type": "object"}, "by_payer": {"type": "object"},
+                                              "returns": {"type": "array"}, "guarantees": {"type": "array"},
+                                              "values": {"type": "object"}}},
+            },
+            "responses": {"Problem": {"description": "the request was refused; the diagnostics say why",
+                                      "content": {"application/json": {"schema": {
+                                          "$ref": "#/components/schemas/Problem"}}}}},
+        },
+        "security": [{}, {"token": []}],
+        "paths": {
+            "/v1/health": {"get": {"summary": "the server is up", "responses": {"200": {"description": "ok"}}}},
+            "/v1/openapi.json": {"get": {"summary": "this description", "responses": {"200": {"description": "ok"}}}},
+            "/v1/contracts": {"get": {"summary": "the contracts of the served folder with their versions",
+                                      "responses": {"200": {"description": "ok", "content": {"application/json": {
+                                          "schema": {"type": "object", "properties": {"contracts": {"type": "array"}}}}}}}}},
+            "/v1/explain/{code}": {"get": {
+                "summary": "the documentation page of a diagnostic code (as `sibc explain CODE`)",
+                "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "ok"}, "404": {"$ref": "#/components/responses/Problem"}}}},
+            "/v1/check": _op("check a contract (as `sibc check --format json`)",
+                             {"contract": _REF, "verify": {"type": "boolean", "default": True}}, ["contract"],
+                             _result(diagnostics=diagnostics, summary={"type": "object"}, proved={"type": "integer"}),
+                             budget=True, description="200 also when the contract has errors: they are the answer "
+                             "(`ok` false). `summary` lists the measures a form needs."),
+            "/v1/eval": _op("settle a contract for measured outcomes (as `sibc eval --format json`)",
+                            {"contract": _REF, **_OUTCOMES, "explain": {"enum": ["sv", "en"]}}, ["contract"],
+                            _result(settlement={"$ref": "#/components/schemas/Settlement"}, diagnostics=diagnostics,
+                                    explanation={"type": "string"})),
+            "/v1/curve": _op("the total as one measure varies, the others held at `outcomes`",
+                             {"contract": _REF, **_OUTCOMES, "measure": {"type": "string"},
+                              "from": {"type": "string"}, "to": {"type": "string"},
+                              "points": {"type": "integer", "minimum": 2, "maximum": MAX_CURVE_POINTS}},
+                             ["contract", "measure"], _result(points={"type": "array"})),
+            "/v1/verify": _op("prove the contract's properties (as `sibc verify --format json`)",
+                              {"contract": _REF, "timeout": {"type": "number", "description": "seconds per property"}},
+                              ["contract"], _result(z3={"type": "string"}, properties={"type": "array"}), budget=True),
+            "/v1/test": _op("run the scenario table (as `sibc test --format json`)",
+                            {"contract": _REF, "scenarios_csv": {"type": "string"}, "lang": {"enum": ["sv", "en"]}},
+                            ["contract"], _result(passed={"type": "integer"}, failed={"type": "integer"},
+                                                  scenarios={"type": "array"})),
+            "/v1/render": {"post": {
+                "summary": "the council document (as `sibc render`)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["contract"], "properties": {
+                        "contract": _REF, "format": {"enum": ["html", "md", "pdf"], "default": "html"},
+                        "lang": {"enum": ["sv", "en"]}, "vary": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "the document", "content": {
+                    "text/html": {}, "text/markdown": {}, "application/pdf": {}}}, **_ERRORS}}},
+            "/v1/diff": _op("compare two drafts: clauses and money (as `sibc diff --format json`)",
+                            {"old": _REF, "new": _REF, "grid": {"type": "integer", "minimum": 3,
+                                                               "maximum": MAX_DIFF_GRID}},
+                            ["old", "new"], {"type": "object"}),
+            "/v1/simulate": _op("Monte Carlo over outcome distributions (as `sibc simulate --format json`)",
+                                {"contract": _REF, "scenarios": {"type": "object", "description":
+                                 "the distributions, as in a .json scenario file (docs/simulate.md)"},
+                                 "n": {"type": "integer", "minimum": 1, "maximum": MAX_SIMULATE_N},
+                                 "seed": {"type": "integer", "minimum": 0}},
+                                ["contract", "scenarios"], _result(report={"type": "object"}), budget=True),
+        },
+    }

@@ -1,0 +1,827 @@
+// sibc studio: plain JavaScript over the /v1 API (docs/api.md) and /studio/api. No build step.
+// Every value from the server or a file is put into the page with textContent or setAttribute,
+// never parsed as HTML; amounts stay decimal strings and are grouped as text, never made floats.
+"use strict";
+
+const T = {
+  sv: {
+    contract: "Kontrakt", format: "Formatera", save: "Spara", new: "Nytt…", save_as: "Spara som…",
+    ask_name: "Namn på kontraktet (bokstäver, siffror, _ och -):", bad_name: "Ogiltigt namn.", language: "Språk", problems: "Problem",
+    close: "Stäng", tab_settlement: "Utfall och utbetalning", tab_curve: "Utbetalningskurva",
+    tab_scenarios: "Scenarier", tab_verify: "Bevis", tab_diff: "Jämför", tab_document: "Dokument",
+    upload: "Läs in utfall (CSV eller JSON)", measure: "Mått", value: "Värde",
+    run_scenarios: "Kör scenariotabellen", run_verify: "Bevisa egenskaperna", compare_with: "Jämför utkastet med",
+    compare: "Jämför", doc_lang: "Dokumentets språk", show_document: "Visa dokumentet", download_pdf: "Ladda ner PDF",
+    saved: "Sparat", unsaved: "Ändrat, inte sparat", saving: "Sparar…", checking: "Kontrollerar…",
+    no_problems: "Inga problem", total: "Totalt", payment: "Betalning", period: "Period", from_to: "Från → till",
+    due: "Förfaller", amount: "Belopp", returns: "Investerarnas avkastning", investor: "Investerare",
+    invested: "Investerat", received: "Mottaget", net: "Netto", total_return: "Avkastning", irr: "IRR",
+    guarantees: "Garantier", holds: "håller", broken: "bryts", yes: "ja", no: "nej", unset: "–",
+    fix_first: "Rätta kontraktets fel först.", line: "rad", passed: "godkända", failed: "underkända",
+    load_form: "Lägg in i formuläret", proved: "bevisad", violated: "bryts", unknownv: "okänd",
+    same_meaning: "Utkasten betyder samma sak.", clauses_changed: "Ändrade klausuler", money: "Pengar",
+    differs_at: "skiljer sig i", of: "av", largest_increase: "största ökning", largest_decrease: "största minskning",
+    saved_version: "den sparade versionen", xlsx: "Spara kalkylbladet som CSV UTF-8 och läs in det.",
+    conflict: "Filen har ändrats på disken sedan du öppnade den.", expected: "förväntat", actual: "faktiskt",
+    running: "Kör…", settlement_of: "Utbetalning", unsaved_leave: "Du har osparade ändringar.",
+    explained: "Så räknas utbetalningen, steg för steg",
+    offline: "Studion svarar inte: starta `sibc studio` igen. Din text finns kvar här.",
+  },
+  en: {
+    contract: "Contract", format: "Format", save: "Save", new: "New…", save_as: "Save as…",
+    ask_name: "Name of the contract (letters, digits, _ and -):", bad_name: "Not a valid name.", language: "Language", problems: "Problems",
+    close: "Close", tab_settlement: "Outcomes and settlement", tab_curve: "Payout curve",
+    tab_scenarios: "Scenarios", tab_verify: "Proofs", tab_diff: "Compare", tab_document: "Document",
+    upload: "Load outcomes (CSV or JSON)", measure: "Measure", value: "Value",
+    run_scenarios: "Run the scenario table", run_verify: "Prove the properties", compare_with: "Compare the draft with",
+    compare: "Compare", doc_lang: "Document language", show_document: "Show the document", download_pdf: "Download PDF",
+    saved: "Saved", unsaved: "Changed, not saved", saving: "Saving…", checking: "Checking…",
+    no_problems: "No problems", total: "Total", payment: "Payment", period: "Period", from_to: "From → to",
+    due: "Due", amount: "Amount", returns: "Investors' returns", investor: "Investor",
+    invested: "Invested", received: "Received", net: "Net", total_return: "Return", irr: "IRR",
+    guarantees: "Guarantees", holds: "holds", broken: "broken", yes: "yes", no: "no", unset: "–",
+    fix_first: "Fix the contract's errors first.", line: "line", passed: "passed", failed: "failed",
+    load_form: "Load into the form", proved: "proved", violated: "violated", unknownv: "unknown",
+    same_meaning: "The drafts mean the same.", clauses_changed: "Changed clauses", money: "Money",
+    differs_at: "differs at", of: "of", largest_increase: "largest increase", largest_decrease: "largest decrease",
+    saved_version: "the saved version", xlsx: "Save the workbook as CSV UTF-8 and load that.",
+    conflict: "The file was changed on disk since you opened it.", expected: "expected", actual: "actual",
+    running: "Running…", settlement_of: "Settlement", unsaved_leave: "You have unsaved changes.",
+    explained: "How the payment is calculated, step by step",
+    offline: "The studio does not answer: start `sibc studio` again. Your text is still here.",
+  },
+};
+
+// the kinds of step in the audit trail, named in the interface's language (the kind itself is data)
+const STEPS = {
+  sv: {"computed": "beräknat", "gate passed": "villkoret uppfyllt", "gate failed": "villkoret inte uppfyllt",
+    "floor": "golv", "floor top-up": "tillägg upp till golvet", "cap": "tak", "period cap": "tak för perioden",
+    "participant cap": "tak per deltagare", "return limit": "avkastningstak"},
+  en: {"floor top-up": "floor top-up", "period cap": "cap for the period", "participant cap": "cap per participant"},
+};
+const stepName = (kind) => (STEPS[state.lang] && STEPS[state.lang][kind]) || kind;
+
+const state = {
+  lang: "sv", token: "", name: null, version: null, summary: null, measures: [], diagnostics: [],
+  checkSeq: 0, evalSeq: 0, dirty: false, note: "", curvePoints: null, curveRange: null, csv: null,
+};
+const $ = (id) => document.getElementById(id);
+const t = (key) => (T[state.lang] && T[state.lang][key]) || T.en[key] || key;
+
+function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "text") node.textContent = String(value);
+    else if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+async function call(path, body) {
+  const headers = {"Content-Type": "application/json"};
+  if (state.token) headers.Authorization = "Bearer " + state.token;
+  let response;
+  try {
+    response = await fetch(path, body === undefined ? {headers} :
+      {method: "POST", headers, body: JSON.stringify(body)});
+  } catch (e) {  // the server was stopped or the network is gone: say so, keep the text
+    setStatus(t("offline"));
+    return {status: 0, data: {ok: false, diagnostics: []}};
+  }
+  let data = null;
+  try { data = await response.json(); } catch (e) { data = {ok: false, diagnostics: []}; }
+  return {status: response.status, data};
+}
+
+function draft() {
+  const ref = {source: $("editor").value};
+  if (state.name) ref.name = state.name;
+  return ref;
+}
+
+function label(texts) {
+  if (!texts) return "";
+  return texts[state.lang] || texts.default || "";
+}
+
+// ------------------------------------------------------------ numbers as text (exact)
+function groupDecimal(text) {
+  // "-1234567.5" → "−1 234 567,5" (sv) or "-1,234,567.5" (en): string work only, no floats.
+  let s = String(text);
+  let sign = "";
+  if (s.startsWith("-")) { sign = state.lang === "sv" ? "−" : "-"; s = s.slice(1); }
+  const [whole, frac] = s.split(".");
+  const sep = state.lang === "sv" ? "\u00a0" : ",";
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
+  return sign + grouped + (frac ? (state.lang === "sv" ? "," : ".") + frac : "");
+}
+function money(text, currency) {
+  if (text === null || text === undefined) return t("unset");
+  return groupDecimal(text) + "\u00a0" + (currency || (state.summary && state.summary.currency) || "");
+}
+function share(text) {
+  if (text === null || text === undefined) return t("unset");
+  // a share such as "0.083333" shown as a percentage, by moving the decimal point in the string
+  const negative = String(text).startsWith("-");
+  let [whole, frac = ""] = String(text).replace("-", "").split(".");
+  frac = (frac + "00");
+  let digits = (whole + frac.slice(0, 2)).replace(/^0+(?=\d)/, "");
+  let rest = frac.slice(2, 4).replace(/0+$/, "");
+  return (negative ? "-" : "") + groupDecimal(digits + (rest ? "." + rest : "")) + "\u00a0%";
+}
+function normaliseNumber(raw) {
+  // Swedish or English input → the plain form outcome files take: "1 234,5" / "1,234.5" → "1234.5"
+  let s = String(raw).trim().replace(/[\s\u00a0\u202f]/g, "").replace(/[−–]/g, "-");
+  s = s.replace(/(kr|sek|eur|usd|gbp|%)$/i, "");
+  if (state.lang === "sv") s = s.replace(/\./g, "").replace(",", ".");
+  else s = s.replace(/,/g, "");
+  return s;
+}
+function displayNumber(raw) {
+  // an outcome file's value ("62 000 000 SEK", "0 %", 1420) → what the form shows in the UI language
+  let s = String(raw).trim().replace(/\s*(SEK|EUR|USD|GBP|kr|%)$/i, "").replace(/[\s\u00a0]/g, "");
+  if (!/^-?\d+(\.\d+)?$/.test(s)) return String(raw);
+  return groupDecimal(s);
+}
+
+// ------------------------------------------------------------ highlighting and squiggles
+const KEYWORDS = new Set(("contract party term periods cohort investment measure define baseline payment gate floor " +
+  "cap return limit guarantee clause id version languages currency rounding signed size eligibility better between " +
+  "source description indexed for from to due after end per when requires above at participant in simple compound " +
+  "nondecreasing nonincreasing half up down even year on below and or not of if then else").split(" "));
+const FUNCTIONS = new Set("tiers interpolate min max abs sum".split(" "));
+const LITERALS = new Set("true false total".split(" "));
+const TOKEN = /(#[^\n]*)|("(?:[^"\\\n]|\\.)*"?)|(§[ \t]*\d+(?:\.\d+)*[a-z]?)|(\b\d{4}-\d{2}-\d{2}\b)|(\b\d{1,3}(?:[ _]\d{3})+(?:\.\d+)?\b|\b\d+(?:\.\d+)?\b)|(@[a-z]+)|([A-Za-z_][A-Za-z0-9_]*)/g;
+
+function tokens(text) {
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(TOKEN)) {
+    if (m.index > last) out.push([last, m.index, ""]);
+    let cls = "";
+    if (m[1]) cls = "t-com"; else if (m[2]) cls = "t-str"; else if (m[3]) cls = "t-sec";
+    else if (m[4]) cls = "t-date"; else if (m[5]) cls = "t-num"; else if (m[6]) cls = "t-lang";
+    else if (KEYWORDS.has(m[7])) cls = "t-kw"; else if (FUNCTIONS.has(m[7])) cls = "t-fn";
+    else if (LITERALS.has(m[7])) cls = "t-lit";
+    out.push([m.index, m.index + m[0].length, cls]);
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out.push([last, text.length, ""]);
+  return out;
+}
+
+function lineStarts(text) {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === "\n") starts.push(i + 1);
+  return starts;
+}
+
+function rangeOf(d, starts, text) {
+  if (!d.span) return null;
+  const at = (line, col) => Math.min(text.length, (starts[line - 1] ?? text.length) + col - 1);
+  let start = at(d.span.line, d.span.column);
+  let end = at(d.span.end_line, d.span.end_column);
+  if (end <= start) {  // an empty span: underline the character (or the end of the line) it points at
+    end = Math.min(text.length, start + 1);
+    if (start === text.length && start > 0) start -= 1;
+  }
+  return [start, end];
+}
+
+function paint() {
+  const text = $("editor").value;
+  const starts = lineStarts(text);
+  const marks = [];
+  for (const d of state.diagnostics) {
+    if (d.file && d.file !== "<source>" && state.name && d.file !== state.name + ".sib") continue;
+    const r = rangeOf(d, starts, text);
+    if (r) marks.push([r[0], r[1], d]);
+  }
+  const cuts = new Set([0, text.length]);
+  for (const [a, b] of marks) { cuts.add(a); cuts.add(b); }
+  const fragment = document.createDocumentFragment();
+  for (const [a, b, cls] of tokens(text)) {
+    const points = [a, ...[...cuts].filter((c) => c > a && c < b).sort((x, y) => x - y), b];
+    for (let i = 0; i + 1 < points.length; i++) {
+      const [p, q] = [points[i], points[i + 1]];
+      const hit = marks.find(([s, e]) => p >= s && q <= e);
+      const classes = [cls, hit ? "squiggle-" + hit[2].severity : ""].filter(Boolean).join(" ");
+      const piece = text.slice(p, q);
+      fragment.append(classes ? el("span", {class: classes, title: hit ? hit[2].code + ": " + hit[2].message : null},
+        piece) : document.createTextNode(piece));
+    }
+  }
+  fragment.append(document.createTextNode("\n"));  // keeps the last line's height when it is empty
+  $("highlight").replaceChildren(fragment);
+  syncScroll();
+}
+
+// a long contract is redrawn at most every 150 ms while typing, so keys never wait for the colours
+let paintTimer = null;
+function schedulePaint() {
+  if ($("editor").value.length < 50000) { paint(); return; }
+  if (!paintTimer) paintTimer = setTimeout(() => { paintTimer = null; paint(); }, 150);
+}
+
+function syncScroll() {
+  $("highlight").scrollTop = $("editor").scrollTop;
+  $("highlight").scrollLeft = $("editor").scrollLeft;
+}
+
+function showDiagnostics() {
+  atCaret();
+  const list = $("diagnostics");
+  const errors = state.diagnostics.filter((d) => d.severity === "error").length;
+  $("problem-count").textContent = state.diagnostics.length ? `(${state.diagnostics.length})` : "";
+  if (!state.diagnostics.length) {
+    list.replaceChildren(el("li", {class: "none", id: "no-problems", text: t("no_problems")}));
+    return;
+  }
+  list.replaceChildren(...state.diagnostics.map((d) => el("li",
+    {class: "diagnostic " + d.severity, "data-code": d.code, onclick: () => goTo(d)},
+    el("button", {type: "button", class: "code", title: t("close"), onclick: (e) => { e.stopPropagation(); explain(d.code); }},
+      d.code),
+    d.span ? el("span", {class: "where", text: `${t("line")} ${d.span.line}:${d.span.column}`}) : null,
+    el("span", {class: "message", text: d.message}),
+    d.hint ? el("span", {class: "hint", text: "→ " + d.hint}) : null)));
+  document.body.dataset.errors = String(errors);
+}
+
+// the problem under the caret, spelled out beside the editor (the underline itself cannot be hovered:
+// the text area lies over it)
+function atCaret() {
+  const editor = $("editor");
+  const text = editor.value, at = editor.selectionStart, starts = lineStarts(text);
+  const hit = state.diagnostics.find((d) => { const r = rangeOf(d, starts, text); return r && at >= r[0] && at <= r[1]; });
+  const box = $("at-caret");
+  box.className = hit ? hit.severity : "";
+  box.textContent = hit ? `${hit.code}: ${hit.message}${hit.hint ? " — " + hit.hint : ""}` : "";
+}
+
+function goTo(d) {
+  if (!d.span) return;
+  const text = $("editor").value;
+  const r = rangeOf(d, lineStarts(text), text);
+  const editor = $("editor");
+  editor.focus();
+  editor.setSelectionRange(r[0], r[1]);
+}
+
+async function explain(code) {
+  const {data} = await call("/v1/explain/" + encodeURIComponent(code));
+  $("explanation-text").textContent = data.page || (data.diagnostics || []).map((d) => d.message).join("\n");
+  $("explanation").hidden = false;
+}
+
+// ------------------------------------------------------------ checking as you type
+let checkTimer = null;
+function scheduleCheck(delay = 60) {
+  clearTimeout(checkTimer);
+  checkTimer = setTimeout(check, delay);
+}
+
+async function check() {
+  const seq = ++state.checkSeq;
+  $("status").textContent = t("checking");
+  const {status, data} = await call("/v1/check", {contract: draft(), verify: false});
+  if (seq !== state.checkSeq || status === 0) return;  // a newer keystroke's check is on its way, or no server
+  state.diagnostics = data.diagnostics || [];
+  paint();
+  showDiagnostics();
+  setStatus();
+  // keystroke → diagnostics on screen, for benchmarks/studio.py (the debounce included)
+  if (state.typedAt) { document.body.dataset.checkMs = String(performance.now() - state.typedAt); state.typedAt = 0; }
+  if (status === 200 && data.summary && !data.diagnostics.some((d) => d.severity === "error")) scheduleProofs(seq);
+  if (status === 200 && data.summary) {
+    const before = JSON.stringify(state.measures);
+    state.summary = data.summary;
+    state.measures = data.summary.measures;
+    if (JSON.stringify(state.measures) !== before) buildForm();
+    fillCurveMeasures();
+    settle();
+  } else if (status === 200) {
+    $("settlement").replaceChildren(el("p", {class: "problems", text: t("fix_first")}));
+  }
+  document.body.dataset.checked = String(seq);
+}
+
+// The proofs (as `sibc check` runs them) follow when typing pauses: a broken promise is underlined
+// like any other problem. Their result is shown only if the text has not changed meanwhile.
+let proofTimer = null;
+function scheduleProofs(seq) {
+  clearTimeout(proofTimer);
+  proofTimer = setTimeout(async () => {
+    const {status, data} = await call("/v1/check", {contract: draft(), verify: true});
+    if (seq !== state.checkSeq || status !== 200) return;
+    state.diagnostics = data.diagnostics || [];
+    paint();
+    showDiagnostics();
+    document.body.dataset.proved = String(seq);
+  }, 1000);
+}
+
+function setStatus(text) {
+  // a refused save stays in view until the next edit or save (a check finishing later keeps it)
+  $("status").textContent = text || state.note || (state.dirty ? t("unsaved") : t("saved"));
+}
+
+// ------------------------------------------------------------ outcomes form
+function unitOf(m) {
+  if (m.kind === "money") return m.currency || "";
+  if (m.kind === "share") return "%";
+  if (m.kind === "days") return state.lang === "sv" ? "dagar" : "days";
+  return "";
+}
+
+function input(m, period) {
+  const name = period ? `${m.name}[${period}]` : m.name;
+  const field = m.kind === "bool"
+    ? el("select", {name, "data-measure": m.name, "data-period": period || null, onchange: scheduleSettle},
+        el("option", {value: "", text: t("unset")}), el("option", {value: "true", text: t("yes")}),
+        el("option", {value: "false", text: t("no")}))
+    : el("input", {name, "data-measure": m.name, "data-period": period || null, inputmode: "decimal",
+        "aria-label": name, oninput: scheduleSettle});
+  return field;
+}
+
+function buildForm() {
+  const old = formValues(true);
+  const form = $("outcomes");
+  form.replaceChildren(...state.measures.map((m) => {
+    const unit = unitOf(m);
+    const body = m.periods
+      ? el("div", {class: "periods"}, ...m.periods.map((p) => el("label", {}, p, el("span", {}, input(m, p),
+          unit ? el("span", {class: "unit", text: unit}) : null))))
+      : el("span", {}, input(m, null), unit ? el("span", {class: "unit", text: unit}) : null);
+    return el("div", {class: "measure"},
+      el("label", {}, label(m.label) || m.name, el("span", {class: "name", text: m.name})), body);
+  }));
+  setFormValues(old, true);
+}
+
+function formValues(raw) {
+  const values = {};
+  for (const field of $("outcomes").querySelectorAll("[data-measure]")) {
+    const key = field.dataset.measure, period = field.dataset.period;
+    const v = raw ? field.value : field.value;
+    if (period) { values[key] = values[key] || {}; values[key][period] = v; } else values[key] = v;
+  }
+  return values;
+}
+
+function setFormValues(values, raw) {
+  for (const field of $("outcomes").querySelectorAll("[data-measure]")) {
+    const key = field.dataset.measure, period = field.dataset.period;
+    let v = values[key];
+    if (period) v = v && typeof v === "object" ? v[period] : undefined;
+    if (v === undefined || v === null || typeof v === "object") continue;
+    field.value = field.tagName === "SELECT" ? String(v) : raw ? String(v) : displayNumber(v);
+  }
+}
+
+function outcomesForRequest() {
+  // the form → an outcome object: numbers normalised from the UI language, shares with "%"
+  const out = {};
+  const byName = Object.fromEntries(state.measures.map((m) => [m.name, m]));
+  for (const field of $("outcomes").querySelectorAll("[data-measure]")) {
+    const m = byName[field.dataset.measure];
+    if (!m || field.value.trim() === "") continue;
+    let value = m.kind === "bool" ? field.value === "true" : normaliseNumber(field.value);
+    if (m.kind === "share") value = value + " %";
+    if (field.dataset.period) { out[m.name] = out[m.name] || {}; out[m.name][field.dataset.period] = value; }
+    else out[m.name] = value;
+  }
+  return out;
+}
+
+let settleTimer = null;
+function scheduleSettle() {
+  state.csv = null;
+  state.changedAt = state.changedAt || performance.now();
+  clearTimeout(settleTimer);
+  settleTimer = setTimeout(settle, 40);
+}
+
+async function settle() {
+  if (!state.summary) return;
+  const seq = ++state.evalSeq;
+  const body = {contract: draft(), explain: state.lang};
+  if (state.csv !== null) body.outcomes_csv = state.csv; else body.outcomes = outcomesForRequest();
+  const {status, data} = await call("/v1/eval", body);
+  if (seq !== state.evalSeq || status === 0) return;
+  markInvalid(data.diagnostics || []);
+  if (data.settlement) renderSettlement(data.settlement, data.diagnostics || [], data.explanation);
+  else renderProblems($("settlement"), data.diagnostics || []);
+  if (state.changedAt) { document.body.dataset.settleMs = String(performance.now() - state.changedAt); state.changedAt = 0; }
+  document.body.dataset.settled = String(seq);
+  if (!$("tab-curve").hidden) curve();
+}
+
+function markInvalid(diagnostics) {
+  for (const field of $("outcomes").querySelectorAll("[data-measure]")) field.classList.remove("invalid");
+  for (const d of diagnostics) {
+    const m = /`([A-Za-z_][A-Za-z0-9_]*)`/.exec(d.message);
+    if (m) for (const f of $("outcomes").querySelectorAll(`[data-measure="${CSS.escape(m[1])}"]`)) f.classList.add("invalid");
+  }
+}
+
+function renderProblems(target, diagnostics) {
+  target.replaceChildren(el("ul", {class: "problems"}, ...diagnostics.map((d) =>
+    el("li", {"data-code": d.code}, el("b", {text: d.code}), " ", d.message, d.hint ? el("br") : null,
+      d.hint ? el("i", {text: d.hint}) : null))));
+}
+
+function payerName(name) {
+  const party = state.summary && state.summary.parties.find((p) => p.name === name);
+  return party ? label(party.label) || name : name;
+}
+
+function renderSettlement(s, diagnostics, explanation) {
+  const cur = s.currency;
+  const payments = Object.fromEntries((state.summary.payments || []).map((p) => [p.name, label(p.label)]));
+  const rows = s.lines.map((ln) => el("tr", {},
+    el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
+      el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
+        `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`,
+        st.detail ? ` (${st.detail})` : "",
+        st.clause ? ` — ${st.clause.heading || ""} ${t("line")} ${st.clause.line}` : "")))),
+    el("td", {text: ln.period || ""}),
+    el("td", {text: `${payerName(ln.from)} → ${payerName(ln.to)}`}),
+    el("td", {text: ln.due || ""}),
+    el("td", {class: "amount", text: money(ln.amount, cur)})));
+  const parts = [
+    el("p", {class: "total"}, t("total") + ": ", el("span", {id: "total", "data-amount": s.total, text: money(s.total, cur)})),
+    el("table", {id: "lines"}, el("thead", {}, el("tr", {}, el("th", {text: t("payment")}), el("th", {text: t("period")}),
+      el("th", {text: t("from_to")}), el("th", {text: t("due")}), el("th", {class: "amount", text: t("amount")}))),
+      el("tbody", {}, ...rows)),
+  ];
+  if (s.returns.length) {
+    parts.push(el("h3", {text: t("returns")}), el("table", {id: "returns"},
+      el("tr", {}, ...["investor", "invested", "received", "net", "total_return", "irr"].map((k) =>
+        el("th", {class: k === "investor" ? null : "amount", text: t(k)}))),
+      ...s.returns.map((r) => el("tr", {}, el("td", {text: payerName(r.investor)}),
+        el("td", {class: "amount", text: money(r.invested, cur)}), el("td", {class: "amount", text: money(r.received, cur)}),
+        el("td", {class: "amount", text: money(r.net, cur)}), el("td", {class: "amount", text: share(r.total_return)}),
+        el("td", {class: "amount", text: share(r.irr)})))));
+  }
+  if (s.guarantees.length) {
+    parts.push(el("h3", {text: t("guarantees")}), el("ul", {}, ...s.guarantees.map((g) =>
+      el("li", {class: g.holds ? "pass" : "fail"}, `${g.name}: ${g.holds ? t("holds") : t("broken")}`,
+        g.reason ? ` — ${g.reason}` : ""))));
+  }
+  if (explanation) {
+    parts.push(el("details", {id: "explanation-of-settlement"}, el("summary", {text: t("explained")}),
+      el("pre", {class: "explained", text: explanation})));
+  }
+  if (diagnostics.length) { const box = el("div"); renderProblems(box, diagnostics); parts.push(box); }
+  const open = document.getElementById("explanation-of-settlement");
+  $("settlement").replaceChildren(...parts);
+  if (open && open.open) document.getElementById("explanation-of-settlement").open = true;
+}
+
+async function upload(event) {
+  const file = event.target.files[0];
+  if (!file) return;
+  if (/\.xlsx$/i.test(file.name)) {
+    $("settlement").replaceChildren(el("p", {class: "problems", text: t("xlsx")}));
+    return;
+  }
+  const text = await file.text();
+  if (/\.json$/i.test(file.name)) {
+    try {
+      const data = JSON.parse(text);
+      state.csv = null;
+      setFormValues(data, false);
+      settle();
+      return;
+    } catch (e) { /* not JSON: the server says where, as for a CSV */ }
+  }
+  state.csv = text;
+  settle();
+}
+
+// ------------------------------------------------------------ payout curve
+function fillCurveMeasures() {
+  const select = $("curve-measure");
+  const usable = state.measures.filter((m) => m.kind !== "bool" && !m.periods);
+  const current = select.value;
+  select.replaceChildren(...usable.map((m) => el("option", {value: m.name, text: label(m.label) || m.name})));
+  if (usable.some((m) => m.name === current)) select.value = current;
+}
+
+async function curve() {
+  const name = $("curve-measure").value;
+  if (!name || !state.summary) return;
+  // the axis stays where it was while the value moves inside it (it is chosen afresh for a new measure)
+  const body = {contract: draft(), outcomes: outcomesForRequest(), measure: name, points: 61};
+  const range = state.curveRange;
+  const here = body.outcomes[name] !== undefined ? Number(body.outcomes[name]) : NaN;
+  if (range && range.measure === name && here >= Number(range.from) && here <= Number(range.to)) {
+    body.from = range.from;
+    body.to = range.to;
+  }
+  const {data} = await call("/v1/curve", body);
+  if (!data.points) { renderProblems($("curve"), data.diagnostics || []); return; }
+  state.curvePoints = data;
+  state.curveRange = {measure: name, from: data.points[0].x, to: data.points[data.points.length - 1].x};
+  drawCurve(data);
+}
+
+function drawCurve(data) {
+  // coordinates only: the amounts on screen come from the exact strings
+  const W = 640, H = 300, L = 90, B = 40;
+  const xs = data.points.map((p) => Number(p.x)), ys = data.points.map((p) => Number(p.total));
+  const x0 = Math.min(...xs), x1 = Math.max(...xs), y1 = Math.max(...ys, 1), y0 = Math.min(0, ...ys);
+  const px = (x) => L + (W - L - 10) * (x - x0) / ((x1 - x0) || 1);
+  const py = (y) => H - B - (H - B - 10) * (y - y0) / ((y1 - y0) || 1);
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v)); return n; };
+  const root = svg("svg", {viewBox: `0 0 ${W} ${H}`, role: "img", id: "curve-svg"});
+  root.append(svg("line", {x1: L, y1: H - B, x2: W - 10, y2: H - B, stroke: "#52606d"}),
+    svg("line", {x1: L, y1: 10, x2: L, y2: H - B, stroke: "#52606d"}),
+    svg("polyline", {fill: "none", stroke: "#1864ab", "stroke-width": 2,
+      points: xs.map((x, i) => `${px(x).toFixed(1)},${py(ys[i]).toFixed(1)}`).join(" ")}));
+  const text = (x, y, s, anchor) => { const n = svg("text", {x, y, "font-size": 11, "text-anchor": anchor}); n.textContent = s; return n; };
+  root.append(text(L - 4, py(y1) + 4, money(data.points[ys.indexOf(y1)].total, data.currency), "end"),
+    text(L - 4, H - B, money(String(y0 === 0 ? 0 : data.points[ys.indexOf(y0)].total), data.currency), "end"),
+    text(L, H - B + 16, groupDecimal(data.points[0].x), "start"),
+    text(W - 10, H - B + 16, groupDecimal(data.points[data.points.length - 1].x), "end"),
+    text((L + W) / 2, H - 6, data.measure, "middle"));
+  if (data.at !== null) {
+    const x = px(Number(data.at));
+    root.append(svg("line", {x1: x, y1: 10, x2: x, y2: H - B, stroke: "#e03131", "stroke-dasharray": "4 3", id: "curve-at"}));
+  }
+  $("curve").replaceChildren(root);
+  const slider = $("curve-slider");
+  slider.dataset.from = data.points[0].x;
+  slider.dataset.to = data.points[data.points.length - 1].x;
+  const total = document.getElementById("total");
+  $("curve-total").textContent = total ? `${t("total")}: ${total.textContent}` : "";
+  const field = $("outcomes").querySelector(`[data-measure="${CSS.escape(data.measure)}"]`);
+  if (field && document.activeElement !== $("curve-value")) $("curve-value").value = field.value;
+}
+
+function curveValue(value) {
+  const field = $("outcomes").querySelector(`[data-measure="${CSS.escape($("curve-measure").value)}"]`);
+  if (!field) return;
+  field.value = value;
+  scheduleSettle();
+}
+
+function slide() {
+  // the slider picks one of 1 001 steps between the curve's ends; the value is written as text
+  const s = $("curve-slider");
+  const from = Number(s.dataset.from || 0), to = Number(s.dataset.to || 0);
+  const v = Math.round(from + (to - from) * Number(s.value) / 1000);
+  $("curve-value").value = groupDecimal(String(v));
+  curveValue($("curve-value").value);
+}
+
+// ------------------------------------------------------------ scenarios, proofs, diff
+async function runScenarios() {
+  $("scenarios").replaceChildren(el("p", {text: t("running")}));
+  const {data} = await call("/v1/test", {contract: draft(), lang: state.lang});
+  if (!data.scenarios) { renderProblems($("scenarios"), data.diagnostics || []); return; }
+  $("scenarios").replaceChildren(el("p", {id: "scenario-summary", text: `${data.passed} ${t("passed")}, ${data.failed} ${t("failed")}`}),
+    el("table", {}, ...data.scenarios.map((r) => el("tr", {class: "scenario"},
+      el("td", {class: r.passed ? "pass" : "fail", text: r.passed ? "PASS" : "FAIL"}),
+      el("td", {}, el("b", {text: r.name}), ` (${t("line")} ${r.row})`,
+        r.error ? el("div", {class: "problems", text: r.error}) : null,
+        ...r.checks.filter((c) => !c.ok).map((c) => el("div", {class: "fail",
+          text: `${c.expected}: ${t("expected")} ${money(c.amount)}, ${t("actual")} ${money(c.actual)}`})),
+        r.explanation.length ? el("ul", {class: "trail"}, ...r.explanation.map((x) => el("li", {text: x}))) : null),
+      el("td", {}, el("button", {type: "button", text: t("load_form"),
+        onclick: () => loadOutcomes(r.outcomes)}))))));
+}
+
+function loadOutcomes(values) {
+  for (const field of $("outcomes").querySelectorAll("[data-measure]")) field.value = "";
+  setFormValues(values || {}, false);
+  showTab("settlement");
+  scheduleSettle();
+}
+
+async function runVerify() {
+  $("verify").replaceChildren(el("p", {text: t("running")}));
+  const {data} = await call("/v1/verify", {contract: draft()});
+  if (!data.properties) { renderProblems($("verify"), data.diagnostics || []); return; }
+  const word = {proved: t("proved"), violated: t("violated"), unknown: t("unknownv")};
+  $("verify").replaceChildren(el("table", {id: "proofs"}, ...data.properties.map((p) => el("tr", {class: "property"},
+    el("td", {class: p.verdict === "proved" ? "pass" : p.verdict === "violated" ? "fail" : "unknown",
+      text: word[p.verdict] || p.verdict}),
+    el("td", {}, el("b", {text: p.property}), " ", p.description,
+      p.verdict !== "proved" && p.reason ? el("div", {text: p.reason}) : null,
+      ...(p.counterexample || []).map((outcomes) => el("div", {class: "counterexample",
+        text: Object.entries(outcomes).filter(([k]) => !k.startsWith("_"))
+          .map(([k, v]) => `${k} = ${typeof v === "object" && v !== null ? JSON.stringify(v) : v}`).join(", ")}))),
+    el("td", {}, p.counterexample ? el("button", {type: "button", class: "load-counterexample", text: t("load_form"),
+      onclick: () => loadOutcomes(p.counterexample[0])}) : null)))));
+}
+
+async function fillDiffChoices(contracts) {
+  const select = $("diff-old");
+  select.replaceChildren(...contracts.map((c) => el("option", {value: c.name,
+    text: c.name === state.name ? `${c.name} (${t("saved_version")})` : c.name})));
+  if (state.name) select.value = state.name;
+}
+
+async function runDiff() {
+  $("diff").replaceChildren(el("p", {text: t("running")}));
+  const {data} = await call("/v1/diff", {old: $("diff-old").value, new: draft()});
+  if (!data.money) { renderProblems($("diff"), data.diagnostics || []); return; }
+  const cur = state.summary ? state.summary.currency : "";
+  if (data.same_meaning) { $("diff").replaceChildren(el("p", {id: "diff-summary", text: t("same_meaning")})); return; }
+  $("diff").replaceChildren(
+    el("h3", {id: "diff-summary", text: `${t("clauses_changed")} (${data.changes.length})`}),
+    el("ul", {}, ...data.changes.map((c) => el("li", {}, el("b", {text: `${c.kind} ${c.what}`}),
+      c.old ? el("pre", {class: "fail", text: "- " + c.old}) : null, c.new ? el("pre", {class: "pass", text: "+ " + c.new}) : null))),
+    el("h3", {text: t("money")}),
+    el("ul", {}, ...data.money.lines.filter((e) => e.differing_points).map((e) => el("li", {},
+      `${e.line}: ${t("differs_at")} ${e.differing_points} ${t("of")} ${data.money.points}`,
+      e.largest_increase ? el("div", {text: `${t("largest_increase")} ${money(e.largest_increase.amount, cur)}`}) : null,
+      e.largest_decrease ? el("div", {text: `${t("largest_decrease")} ${money(e.largest_decrease.amount.replace(/^-/, ""), cur)}`}) : null))));
+}
+
+// ------------------------------------------------------------ document, files, saving
+function previewForm() {
+  const form = $("preview-form");
+  form.elements.source.value = $("editor").value;
+  form.elements.name.value = state.name || "";
+  form.elements.token.value = state.token;
+  return form;
+}
+
+async function downloadPdf() {
+  const form = previewForm();
+  const headers = {"Content-Type": "application/json"};
+  if (state.token) headers.Authorization = "Bearer " + state.token;
+  const response = await fetch("/v1/render", {method: "POST", headers,
+    body: JSON.stringify({contract: draft(), format: "pdf", lang: form.elements.lang.value})});
+  if (!response.ok) { renderProblems($("settlement"), (await response.json()).diagnostics || []); showTab("settlement"); return; }
+  const url = URL.createObjectURL(await response.blob());
+  const a = el("a", {href: url, download: `${state.name || "contract"}.${form.elements.lang.value}.pdf`});
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+async function openFile(name) {
+  if (state.dirty && !confirm(t("unsaved_leave"))) { $("file").value = state.name; return; }
+  const {status, data} = await call("/studio/api/file?name=" + encodeURIComponent(name));
+  if (status !== 200) { state.diagnostics = data.diagnostics || []; showDiagnostics(); return; }
+  state.name = data.name;
+  state.version = data.version;
+  state.dirty = false;
+  $("editor").value = data.source;
+  paint();
+  history.replaceState(null, "", "#" + new URLSearchParams({file: name}).toString());
+  await check();
+  if (data.outcomes) { setFormValues(data.outcomes, false); settle(); }
+  const docLang = $("preview-form").elements.lang;
+  docLang.value = state.summary && state.summary.languages.includes(state.lang) ? state.lang : docLang.value;
+}
+
+async function save() {
+  if (!state.name) return saveAs();
+  setStatus(t("saving"));
+  const {status, data} = await call("/studio/api/save", {name: state.name, source: $("editor").value, version: state.version});
+  if (status === 200) {
+    state.version = data.version;
+    state.dirty = false;
+    state.note = "";
+    setStatus(t("saved"));
+  } else {
+    state.note = status === 409 ? t("conflict") : (data.diagnostics || []).map((d) => `${d.code}: ${d.message}`).join("; ");
+    setStatus();
+  }
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+
+function askName() {
+  const name = (prompt(t("ask_name")) || "").trim().replace(/\.sib$/, "");
+  if (name && !NAME.test(name)) { setStatus(t("bad_name")); return null; }
+  return name || null;
+}
+
+async function refreshFiles(select) {
+  const {data} = await call("/v1/contracts");
+  const contracts = data.contracts || [];
+  $("file").replaceChildren(...contracts.map((c) => el("option", {value: c.name, text: c.name})));
+  fillDiffChoices(contracts);
+  if (select) $("file").value = select;
+}
+
+async function createNew() {
+  if (state.dirty && !confirm(t("unsaved_leave"))) return;
+  const name = askName();
+  if (!name) return;
+  const {status, data} = await call("/studio/api/new", {name, template: "savings-floor-cap"});
+  if (status !== 200) { state.note = (data.diagnostics || []).map((d) => `${d.code}: ${d.message}`).join("; "); setStatus(); return; }
+  state.dirty = false;
+  await refreshFiles(name);
+  await openFile(name);
+}
+
+async function saveAs() {
+  const name = askName();
+  if (!name) return;
+  const {status, data} = await call("/studio/api/save", {name, source: $("editor").value, create: true});
+  if (status !== 200) { state.note = (data.diagnostics || []).map((d) => `${d.code}: ${d.message}`).join("; "); setStatus(); return; }
+  state.name = name;
+  state.version = data.version;
+  state.dirty = false;
+  state.note = "";
+  await refreshFiles(name);
+  history.replaceState(null, "", "#" + new URLSearchParams({file: name}).toString());
+  setStatus(t("saved"));
+}
+
+async function format() {
+  const {status, data} = await call("/studio/api/format", {source: $("editor").value});
+  if (status === 200) {
+    if (data.changed) {
+      const editor = $("editor");
+      editor.select();
+      if (!document.execCommand || !document.execCommand("insertText", false, data.source)) editor.value = data.source;
+      state.dirty = true;
+      paint();
+      scheduleCheck(0);
+    }
+  } else {
+    state.diagnostics = data.diagnostics || [];
+    paint();
+    showDiagnostics();
+  }
+}
+
+function showTab(name) {
+  for (const button of document.querySelectorAll("#tabs button")) button.setAttribute("aria-selected", String(button.dataset.tab === name));
+  for (const tab of document.querySelectorAll(".tab")) tab.hidden = tab.id !== "tab-" + name;
+  if (name === "curve") curve();
+}
+
+function translate() {
+  document.documentElement.lang = state.lang;
+  const docLang = $("preview-form").elements.lang;
+  if (!state.summary || state.summary.languages.includes(state.lang)) docLang.value = state.lang;
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  $("lang").value = state.lang;
+  if (state.measures.length) { buildForm(); fillCurveMeasures(); }
+  showDiagnostics();
+  setStatus();
+  if (state.summary) settle();
+}
+
+async function start() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get("token")) { sessionStorage.setItem("sibc-token", hash.get("token")); hash.delete("token"); }
+  state.token = sessionStorage.getItem("sibc-token") || "";
+  const {data: config} = await call("/studio/api/config");
+  state.lang = localStorage.getItem("sibc-lang") || config.lang || "sv";
+  translate();
+  $("editor").addEventListener("input", () => { state.typedAt = state.typedAt || performance.now();
+    state.dirty = true; state.note = ""; setStatus(); schedulePaint(); scheduleCheck(); });
+  $("editor").addEventListener("scroll", syncScroll);
+  for (const kind of ["keyup", "click", "select"]) $("editor").addEventListener(kind, atCaret);
+  $("editor").addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.key === "s") { e.preventDefault(); save(); }
+    if (e.key === "Tab" && !e.shiftKey && !e.ctrlKey) { e.preventDefault(); document.execCommand("insertText", false, "  "); }
+  });
+  $("save").addEventListener("click", save);
+  $("save-as").addEventListener("click", saveAs);
+  $("new").addEventListener("click", createNew);
+  $("format").addEventListener("click", format);
+  $("lang").addEventListener("change", () => { state.lang = $("lang").value; localStorage.setItem("sibc-lang", state.lang); translate(); });
+  $("file").addEventListener("change", () => openFile($("file").value));
+  $("close-explanation").addEventListener("click", () => { $("explanation").hidden = true; });
+  for (const button of document.querySelectorAll("#tabs button")) button.addEventListener("click", () => showTab(button.dataset.tab));
+  $("upload").addEventListener("change", upload);
+  $("curve-measure").addEventListener("change", curve);
+  $("curve-value").addEventListener("input", () => curveValue($("curve-value").value));
+  $("curve-slider").addEventListener("input", slide);
+  $("run-scenarios").addEventListener("click", runScenarios);
+  $("run-verify").addEventListener("click", runVerify);
+  $("run-diff").addEventListener("click", runDiff);
+  $("preview-form").addEventListener("submit", () => previewForm());
+  $("download-pdf").addEventListener("click", downloadPdf);
+  window.addEventListener("beforeunload", (e) => { if (state.dirty) { e.preventDefault(); e.returnValue = ""; } });
+  showTab("settlement");
+  const {data} = await call("/v1/contracts");
+  const contracts = data.contracts || [];
+  await refreshFiles();
+  const wanted = hash.get("file");
+  const first = contracts.find((c) => c.name === wanted) || contracts[0];
+  if (first) { $("file").value = first.name; await openFile(first.name); }
+  document.body.dataset.ready = "true";
+}
+
+document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,260 @@
+"""Spreadsheets in and out: `.xlsx` outcome and scenario tables → rows of exact values; a
+settlement or a simulation report → an `.xlsx` workbook with amounts as numbers.
+
+Reading (openpyxl, read-only, the values Excel last computed): the first worksheet, one list
+per row. Text cells stay text (the number parser in sibdsl/numbers.py reads them as it reads
+CSV); number cells become the `Decimal` Excel shows (numbers.decimal_of_cell); date cells
+`datetime.date`; yes/no cells `bool`; empty cells "". So that diagnostics can show a row with
+a caret like any text file, the sheet is also written out as text (cells separated by tabs,
+one line per spreadsheet row, so line N is row N), and every diagnostic on it is prefixed with
+its cell: `Utfall!C3: ...`.
+
+openpyxl is imported only here, and only when a workbook is read or written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zipfile
+from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import attrs
+
+from .diagnostics import Diagnostic, SibError
+from .numbers import NumberFormatError, decimal_of_cell
+from .source import Source, Span
+
+#: a table with more rows or columns than this is not an outcome or scenario file
+MAX_ROWS, MAX_COLUMNS = 100_000, 1_000
+SUFFIXES = (".xlsx", ".xlsm")
+#: the significant digits a spreadsheet number holds exactly (an IEEE double shows 15)
+EXACT_DIGITS = 15
+
+
+def is_workbook(path: str | Path) -> bool:
+    return str(path).lower().endswith(SUFFIXES)
+
+
+def column_letter(index: int) -> str:
+    """1 → A, 27 → AA."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@attrs.frozen
+class Sheet:
+    """One worksheet read as a table: values, the text that stands for it, and where each cell is."""
+
+    name: str
+    source: Source
+    rows: list[list[object]]
+    spans: list[list[Span]]  # spans[i][j]: cell j of row i in `source`
+    line_spans: list[Span]
+
+    def ref(self, row: int, column: int) -> str:
+        """`Utfall!C3` for the 0-based row and column."""
+        quoted = f"'{self.name}'" if not self.name.replace("_", "").isalnum() else self.name
+        return f"{quoted}!{column_letter(column + 1)}{row + 1}"
+
+    def cell_of(self, span: Span) -> str | None:
+        """The reference of the cell a span lies in (the row, `Utfall!3:3`, for a whole row)."""
+        row = span.line - 1
+        if not 0 <= row < len(self.spans):
+            return None
+        for j, cell in enumerate(self.spans[row]):
+            if cell.start <= span.start < max(cell.end, cell.start + 1) and span.end <= cell.end + 1:
+                return self.ref(row, j)
+        quoted = f"'{self.name}'" if not self.name.replace("_", "").isalnum() else self.name
+        return f"{quoted}!{row + 1}:{row + 1}"
+
+    def locate(self, diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+        """Each diagnostic on this sheet with its cell (sheet!cell) at the start of its message."""
+        out = []
+        for d in diagnostics:
+            if d.source is self.source and d.span is not None and (ref := self.cell_of(d.span)):
+                d = attrs.evolve(d, message=f"{ref}: {d.message}")
+            out.append(d)
+        return out
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+#: what a workbook may unpack to: its XML is several times the size of the values it holds, and a
+#: zip bomb (a few KB that unpack to gigabytes) must be refused before anything is unpacked
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+
+
+def _check_unpacked_size(name: str, code: str) -> None:
+    from .limits import MAX_OUTCOME_BYTES
+    from .outcomes import read_error
+
+    try:
+        packed = Path(name).stat().st_size
+        with zipfile.ZipFile(name) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except OSError as err:
+        raise SibError([read_error(name, err)]) from None
+    except zipfile.BadZipFile:
+        return  # load_workbook says it is not a workbook
+    if packed > MAX_OUTCOME_BYTES or unpacked > MAX_UNPACKED_BYTES:
+        raise SibError([Diagnostic(code, f"the workbook is {packed:,} bytes and unpacks to {unpacked:,}; the limits "
+                                   f"are {MAX_OUTCOME_BYTES:,} and {MAX_UNPACKED_BYTES:,}", Source(name, ""), None,
+                                   hint="an outcome or scenario table is far smaller: save only the table's sheet")])
+
+
+def read_sheet(path: str | Path, code: str) -> Sheet:
+    """The first worksheet of a workbook; SibError (E001, or `code` for a malformed sheet)."""
+    from .outcomes import read_error
+
+    name = str(path)
+    try:
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+    except ImportError:  # pragma: no cover - openpyxl is a core dependency; a broken install
+        raise SibError([Diagnostic("E001", f"cannot read {name}: reading .xlsx needs openpyxl",
+                                   Source(name, ""), None,
+                                   hint="pip install openpyxl, or save the sheet as CSV UTF-8")]) from None
+    _check_unpacked_size(name, code)
+    try:
+        workbook = openpyxl.load_workbook(name, read_only=True, data_only=True)
+    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as err:
+        if isinstance(err, OSError):
+            raise SibError([read_error(name, err)]) from None
+        raise SibError([Diagnostic("E001", f"cannot read {name}: it is not an Excel workbook (.xlsx)",
+                                   Source(name, ""), None,
+                                   hint="save it from Excel or LibreOffice as .xlsx, or as CSV UTF-8")]) from None
+    try:
+        sheet = workbook.worksheets[0]
+        values: list[list[object]] = []
+        problems: list[tuple[int, int, NumberFormatError]] = []
+        # the used range the file declares (a cell typed in XFD1048576 makes it the whole grid): refused
+        # before reading, and the reading itself bounded, so that no workbook takes minutes
+        declared_rows, declared_columns = sheet.max_row or 0, sheet.max_column or 0
+        if declared_rows > MAX_ROWS or declared_columns > MAX_COLUMNS:
+            last = f"{column_letter(declared_columns)}{declared_rows}"
+            raise SibError([Diagnostic(code, f"the sheet {sheet.title} is used up to cell {last}; a table may have "
+                                       f"at most {MAX_ROWS:,} rows and {MAX_COLUMNS:,} columns", Source(name, ""),
+                                       None, hint="clear the cells beyond the table (Ctrl+End shows the last one), "
+                                       "or split the table over several files")])
+        for i, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)):
+            if i >= MAX_ROWS:
+                raise SibError([Diagnostic(code, f"the sheet {sheet.title} has more than {MAX_ROWS:,} rows",
+                                           Source(name, ""), None, hint="split the table over several files")])
+            if row.count(None) == len(row):  # an empty row (and the gaps a sparse sheet is filled with): fast
+                values.append([])
+                continue
+            cells: list[object] = []
+            for j, value in enumerate(row):
+                if value is None:
+                    cells.append("")
+                elif isinstance(value, bool | str):
+                    cells.append(value)
+                elif isinstance(value, datetime.datetime):
+                    cells.append(value.date() if value.time() == datetime.time(0) else value)
+                elif isinstance(value, datetime.date):
+                    cells.append(value)
+                elif isinstance(value, int | float):
+                    try:
+                        cells.append(decimal_of_cell(value))
+                    except NumberFormatError as err:
+                        problems.append((i, j, err))
+                        cells.append(repr(value))
+                else:  # a time of day, a duration, an error value such as #DIV/0!
+                    cells.append(str(value))
+            while cells and cells[-1] == "":
+                cells.pop()
+            values.append(cells)
+        title = sheet.title
+    finally:
+        workbook.close()
+    while values and not values[-1]:
+        values.pop()
+    lines, spans, line_spans, offset = [], [], [], 0
+    for cells in values:
+        texts = [_text(v) for v in cells]
+        line = "\t".join(texts)
+        row_spans, at = [], offset
+        for t in texts:
+            row_spans.append((at, at + max(len(t), 1)))
+            at += len(t) + 1
+        spans.append(row_spans)
+        line_spans.append((offset, offset + len(line)))
+        lines.append(line)
+        offset += len(line) + 1
+    source = Source(name, "\n".join(lines) + ("\n" if lines else ""))
+    result = Sheet(title, source, values, [[source.span(a, b) for a, b in row] for row in spans],
+                   [source.span(a, b) for a, b in line_spans])
+    if problems:
+        raise SibError(result.locate([Diagnostic(code, err.reason, source, result.spans[i][j], hint=err.hint)
+                                      for i, j, err in problems]))
+    return result
+
+
+# ---------------------------------------------------------------- writing
+def currency_format(currency: str, decimals: bool) -> str:
+    """An Excel number format for amounts in `currency`: `#,##0 "SEK"` — Excel shows the
+    grouping and decimal mark of the reader's own locale, and the value stays a number."""
+    return f'#,##0{".00" if decimals else ""} "{currency}"'
+
+
+def _number(value: Decimal | Fraction | int) -> int | Decimal:
+    """An amount for a cell: an int, or a Decimal of at most 15 significant digits, which the
+    file's double holds exactly as Excel shows it (write_workbook writes longer ones as text)."""
+    from .values import to_decimal
+
+    number = to_decimal(Fraction(value)) if not isinstance(value, Decimal) else value
+    return int(number) if number == number.to_integral_value() else number
+
+
+def write_workbook(path_or_stream, sheets: Sequence[tuple[str, Sequence[Sequence[object]], dict]]) -> None:
+    """Write sheets of (title, rows, {"money": set of 0-based columns, "currency": code,
+    "percent": set of columns, "widths": {column: width}}). The first row of each sheet is its
+    header (bold, frozen). Money cells are numbers with the currency's number format; text cells
+    that a spreadsheet would take for a formula are written as text, never as formulas."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows, style in sheets:
+        sheet = workbook.create_sheet(title[:31])
+        money, percent = style.get("money", set()), style.get("percent", set())
+        currency = style.get("currency", "SEK")
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row):
+                cell = sheet.cell(row=i + 1, column=j + 1)
+                if isinstance(value, Fraction | Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+                    number = _number(value)
+                    if len(Decimal(number).normalize().as_tuple().digits) > EXACT_DIGITS:
+                        # a spreadsheet number keeps 15 digits: more is written as exact text, right-aligned
+                        cell.value, cell.data_type = str(number), "s"
+                        cell.alignment = Alignment(horizontal="right")
+                        continue
+                    cell.value = number
+                    if j in money and i > 0:
+                        cell.number_format = currency_format(currency, not isinstance(number, int))
+                    elif j in percent and i > 0:
+                        cell.number_format = "0.0%"
+                elif isinstance(value, str):
+                    cell.value = value
+                    cell.data_type = "s"  # never a formula, whatever the text starts with
+                else:
+                    cell.value = value
+                if i == 0:
+                    cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for j, width in style.get("widths", {}).items():
+            sheet.column_dimensions[column_letter(j + 1)].width = width
+    workbook.save(path_or_stream)

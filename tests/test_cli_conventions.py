@@ -1,0 +1,321 @@
+"""CLI conventions (ruff and mypy as the reference): one set of --format names, colour only on a
+terminal (NO_COLOR, --color), -q/-v, `-` for stdin, a summary line, workbooks out, the missing
+extra named, and docs/cli.md listing every command, option and exit code of each `--help`."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from decimal import Decimal
+
+import click
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from sibdsl.cli import main
+
+from .conftest import ROOT
+
+NORRKOPING = str(ROOT / "contracts" / "norrkoping.sib")
+ESC = "\x1b["
+
+CONTRACT = '''contract "Exempel"
+  languages sv, en
+  currency SEK
+  rounding 1 SEK half up
+party kommun "Kommunen": payer
+party fond "Fonden": investor
+measure savings: money
+measure unused: count
+payment p "Utfallsersättning" = 50 % of savings from kommun to fond due 2025-06-30
+cap total at 1 000 000 SEK
+'''
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "c.sib").write_text(CONTRACT, encoding="utf-8")
+    (tmp_path / "o.json").write_text('{"savings": "3 000 000 kr", "unused": 1}', encoding="utf-8")
+    return tmp_path
+
+
+def invoke(*args, env=None, input=None):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False, env=env, input=input)
+
+
+# ---------------------------------------------------------------- colour
+def test_no_colour_when_piped_colour_with_always_and_never_with_no_color(files):
+    args = ["check", str(files / "c.sib"), "--no-verify"]
+    piped = invoke(*args)
+    assert "warning[W401]" in piped.stderr and ESC not in piped.output
+    always = invoke(*args, "--color", "always")
+    assert f"{ESC}33m{ESC}1mwarning[W401]" in always.stderr  # yellow, bold
+    assert f"{ESC}36m{ESC}1m= help:" in always.stderr and f"{ESC}32m" in always.stdout  # green summary
+    assert invoke("--color", "always", *args).stderr == always.stderr  # on the group too
+    assert ESC not in invoke(*args, "--color", "never").output
+    forced = invoke(*args, env={"FORCE_COLOR": "1"})
+    assert ESC in forced.stderr
+    assert ESC not in invoke(*args, env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).output
+    # and the words are the same with and without colour
+    assert re.sub(r"\x1b\[[0-9;]*m", "", always.stderr) == piped.stderr
+
+
+def test_colour_on_a_real_terminal_and_none_with_no_color(files):
+    pty = pytest.importorskip("pty")
+    import os
+
+    def run_on_terminal(env_extra):
+        code = ("import sys; from sibdsl.cli import main; "
+                f"sys.argv = ['sibc', 'check', {str(files / 'c.sib')!r}, '--no-verify']; main()")
+        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")} | env_extra
+        main_fd, child_fd = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-c", code], stdin=child_fd, stdout=child_fd, stderr=child_fd,
+                                env=env, cwd=ROOT)
+        os.close(child_fd)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        proc.wait(timeout=60)
+        os.close(main_fd)
+        return out.decode()
+
+    assert ESC in run_on_terminal({})
+    plain = run_on_terminal({"NO_COLOR": "1"})
+    assert "warning[W401]" in plain and ESC not in plain
+
+
+# ---------------------------------------------------------------- quiet, verbose, summaries
+def test_quiet_leaves_out_the_summary_and_verbose_adds_timing(files):
+    args = ["check", str(files / "c.sib"), "--no-verify"]
+    normal = invoke(*args)
+    assert normal.stdout.startswith(f"{files / 'c.sib'}: ok — 1 payment")
+    quiet = invoke(*args, "-q")
+    assert quiet.stdout == "" and "warning[W401]" in quiet.stderr and quiet.exit_code == 0
+    loud = invoke("-v", *args)
+    assert re.search(r"c\.sib: checked in \d+ ms", loud.stderr)
+
+
+def test_fmt_check_ends_with_a_summary_line(files):
+    formatted = files / "f.sib"
+    invoke("fmt", str(files / "c.sib"))
+    formatted.write_bytes((files / "c.sib").read_bytes())
+    result = invoke("fmt", "--check", str(formatted), str(files / "c.sib"))
+    assert result.exit_code == 0 and result.stdout == "2 files already formatted\n"
+    assert invoke("fmt", "--check", "-q", str(formatted)).stdout == ""
+
+
+# ---------------------------------------------------------------- format names
+@pytest.mark.parametrize("old, new", [("human", "text"), ("table", "text")])
+def test_earlier_format_names_still_mean_text(files, old, new):
+    eval_args = ["eval", str(files / "c.sib"), "--outcomes", str(files / "o.json")]
+    assert invoke(*eval_args, "--format", old).stdout == invoke(*eval_args, "--format", new).stdout
+    check_args = ["check", str(files / "c.sib"), "--no-verify"]
+    assert invoke(*check_args, "--format", old).output == invoke(*check_args, "--format", new).output
+
+
+def test_every_command_that_prints_results_offers_text_and_json():
+    ctx = click.Context(main)
+    for name in ("check", "eval", "verify", "test", "diff", "simulate", "explain"):
+        options = {p.name: p for p in main.get_command(ctx, name).params}
+        choices = list(options["fmt"].type.choices)
+        assert choices[0] == "text" and "json" in choices, (name, choices)
+        if "diag_fmt" in options:
+            assert list(options["diag_fmt"].type.choices) == ["text", "gnu", "json"]
+
+
+# ---------------------------------------------------------------- stdin
+def test_dash_reads_the_contract_or_the_outcomes_from_stdin(files):
+    checked = invoke("check", "-", "--no-verify", input=CONTRACT.encode())
+    assert checked.exit_code == 0 and checked.stdout.startswith("<stdin>: ok — 1 payment")
+    broken = invoke("check", "-", "--format", "gnu", input=b'contract "x"\n  currency SEK\npayment p = 1 SEK from a to b\n')
+    assert broken.exit_code == 1 and broken.stdout.startswith("<stdin>:")
+    from_stdin = invoke("eval", str(files / "c.sib"), "--outcomes", "-", "--format", "json",
+                        input=b'{"savings": "3 000 000 kr", "unused": 1}')
+    assert json.loads(from_stdin.stdout)["total"] == "1000000"
+    csv = invoke("eval", str(files / "c.sib"), "--outcomes", "-", "--format", "json",
+                 input="measure;value\nsavings;3 000 000,00 kr\nunused;1\n".encode())
+    assert json.loads(csv.stdout)["total"] == "1000000"
+    contract = invoke("eval", "-", "--outcomes", str(files / "o.json"), "--format", "json", input=CONTRACT.encode())
+    assert json.loads(contract.stdout)["total"] == "1000000"
+    both = invoke("eval", "-", "--outcomes", "-")
+    assert both.exit_code == 2
+
+
+# ---------------------------------------------------------------- workbooks out
+def test_eval_writes_the_settlement_as_a_workbook_with_amounts_as_numbers(files):
+    out = files / "settlement.xlsx"
+    result = invoke("eval", str(files / "c.sib"), "--outcomes", str(files / "o.json"), "--format", "xlsx",
+                    "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{out}: the settlement, 1 line, total 1000000 SEK\n"
+    workbook = openpyxl.load_workbook(out)
+    assert workbook.sheetnames == ["Settlement", "Parties", "Audit trail"]
+    sheet = workbook["Settlement"]
+    assert [c.value for c in sheet[1]] == ["payment", "clause", "period", "from", "to", "due", "amount"]
+    amount = sheet["G2"]
+    assert amount.value == 1_000_000 and amount.data_type == "n" and amount.number_format == '#,##0 "SEK"'
+    assert sheet["A3"].value == "total" and sheet["G3"].value == 1_000_000
+    trail = workbook["Audit trail"]
+    assert [trail.cell(row=r, column=6).value for r in (2, 3)] == [1_500_000, 1_000_000]
+    assert invoke("eval", str(files / "c.sib"), "--outcomes", str(files / "o.json"), "--format", "xlsx").exit_code == 2
+
+
+def test_a_workbook_keeps_decimals_exact_and_labels_as_text(tmp_path):
+    from sibdsl.xlsx import write_workbook
+
+    write_workbook(tmp_path / "x.xlsx", [("S", [["label", "amount"], ["=HYPERLINK(\"x\")", Decimal("1234567.05")]],
+                                          {"money": {1}, "currency": "SEK"})])
+    sheet = openpyxl.load_workbook(tmp_path / "x.xlsx").active
+    assert sheet["A2"].data_type == "s" and sheet["A2"].value == '=HYPERLINK("x")'  # never a formula
+    assert sheet["B2"].number_format == '#,##0.00 "SEK"' and Decimal(repr(sheet["B2"].value)) == Decimal("1234567.05")
+
+
+def test_simulate_report_as_a_workbook_and_in_swedish(tmp_path):
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"seed": 1, "measures": {
+        "actual_costs": {"distribution": "normal", "mean": 60000000, "sd": 5000000, "lower": 0},
+        "reference_costs": {"distribution": "constant", "value": 61000000},
+        "school_improved": {"distribution": "bernoulli", "p": 0.5},
+        "completed": {"distribution": "bernoulli", "p": 0.95}}}), encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    result = invoke("simulate", NORRKOPING, "--scenarios", str(spec), "-n", "200", "--format", "xlsx", "-o", str(out),
+                    "--lang", "sv")
+    assert result.exit_code == 0, result.output
+    workbook = openpyxl.load_workbook(out)
+    first = workbook.worksheets[0]
+    assert first["A1"].value in (None, "") and first["B1"].value == "medel" and first["A2"].value == "total utbetalning"
+    assert isinstance(first["B2"].value, int | float) and first["B2"].number_format.endswith('"SEK"')
+    text = invoke("simulate", NORRKOPING, "--scenarios", str(spec), "-n", "200", "--lang", "sv")
+    assert text.stdout.startswith("Simulering: ") and "200 scenarier, frö 1" in text.stdout
+    for english in ("Simulation", "scenarios", "seed", "mean", "total payout", "Probability", "Investor",
+                    "probability of a loss", "Expected cost", "95th percentile"):
+        assert english not in text.stdout, english
+
+
+def test_lang_words_exist_in_both_languages():
+    from sibdsl.lang import WORDS
+
+    assert set(WORDS["sv"]) == set(WORDS["en"])
+    for key in WORDS["en"]:
+        assert re.findall(r"\{(\w+)\}", WORDS["sv"][key]) == re.findall(r"\{(\w+)\}", WORDS["en"][key]) or \
+            sorted(re.findall(r"\{(\w+)\}", WORDS["sv"][key])) == sorted(re.findall(r"\{(\w+)\}", WORDS["en"][key]))
+
+
+# ---------------------------------------------------------------- extras
+def test_a_command_whose_extra_is_missing_names_the_extra(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "scipy" else real(name, *a))
+    result = invoke("simulate", NORRKOPING, "--scenarios", "x.json")
+    assert result.exit_code == 2
+    assert result.stderr == ("error[E901]: `sibc simulate` needs scipy, which this installation of sibc does not have\n"
+                             "  = help: install the extra: pip install 'sibdsl[simulate]'\n")
+    assert "(not installed: pip install 'sibdsl[simulate]')" in invoke("--help").stdout
+
+
+def test_the_extras_are_declared_and_dev_installs_them():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    core = " ".join(project["dependencies"])
+    for heavy in ("numpy", "scipy", "matplotlib", "pygls", "hypothesis", "starlette", "uvicorn"):
+        assert heavy not in core
+    extras = project["optional-dependencies"]
+    assert {"simulate", "serve", "lsp", "testing", "dev"} <= set(extras)
+    assert "sibdsl[simulate,serve,lsp,testing]" in extras["dev"]
+
+
+def test_check_does_not_import_an_extra():
+    code = ("import sys\nfrom sibdsl.cli import main\nsys.argv = ['sibc', 'check', '--no-cache', "
+            f"{NORRKOPING!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib', 'pygls', 'hypothesis', 'openpyxl', "
+            "'starlette', 'uvicorn') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
+
+
+# ---------------------------------------------------------------- docs/cli.md
+CLI_DOC = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+COMMON = {"--color", "-q", "--quiet", "-v", "--verbose", "-h", "--help"}
+
+
+def _section(command: str) -> str:
+    match = re.search(rf"^## `sibc {command}\b.*?$(.*?)(?=^## |\Z)", CLI_DOC, flags=re.MULTILINE | re.DOTALL)
+    assert match, f"docs/cli.md has no section `## `sibc {command} …``"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("command", main.list_commands(click.Context(main)))
+def test_docs_cli_lists_every_option_of_each_help(command):
+    help_text = invoke(command, "--help").stdout
+    options = set(re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", help_text.split("Options:", 1)[-1]))
+    options = {o for o in options if o.startswith("--") or len(o) == 2}
+    section = _section(command)
+    missing = [o for o in sorted(options - COMMON) if f"`{o}" not in section and f"/ `{o}" not in section
+               and f", `{o}" not in section]
+    assert not missing, f"docs/cli.md, `sibc {command}`: {missing}"
+    assert f"sibc {command}" in CLI_DOC.split("## Exit codes")[0]  # in the list of commands
+
+
+def test_docs_cli_lists_the_common_options_and_every_exit_code():
+    common = _section_named("Options of every command")
+    for option in ("`--color auto`", "`-q`, `--quiet`", "`-v`, `--verbose`", "NO_COLOR"):
+        assert option in common
+    codes = _section_named("Exit codes")
+    for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |", "sibc diff", "sibc fmt --check", "E901"):
+        assert code in codes
+    assert "Exit codes: 0 ok, 1" in invoke("--help").stdout
+
+
+def _section_named(title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}$(.*?)(?=^## |\Z)", CLI_DOC, flags=re.MULTILINE | re.DOTALL)
+    assert match, title
+    return match.group(1)
+
+
+def test_an_amount_a_spreadsheet_number_cannot_hold_is_written_as_exact_text(tmp_path):
+    from sibdsl.xlsx import write_workbook
+
+    big = Decimal("12345678901234567.89")
+    write_workbook(tmp_path / "x.xlsx", [("S", [["amount"], [big], [Decimal("999999999999999")]],
+                                          {"money": {0}, "currency": "SEK"})])
+    sheet = openpyxl.load_workbook(tmp_path / "x.xlsx").active
+    assert sheet["A2"].value == "12345678901234567.89" and sheet["A2"].data_type == "s"
+    assert sheet["A3"].value == 999999999999999 and sheet["A3"].data_type == "n"  # 15 digits: a number
+
+
+def test_test_and_verify_colour_their_verdicts_only_when_asked(tmp_path):
+    scenarios = ROOT / "contracts" / "norrkoping.scenarios.csv"
+    plain = invoke("test", NORRKOPING, "--lang", "en")
+    coloured = invoke("test", NORRKOPING, "--lang", "en", "--color", "always")
+    assert plain.exit_code == coloured.exit_code == 0 and scenarios.exists()
+    assert ESC not in plain.stdout and f"{ESC}32mPASS{ESC}0m" in coloured.stdout
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured.stdout) == plain.stdout
+    proved = invoke("verify", NORRKOPING, "--color", "always")
+    assert f"{ESC}32mproved  {ESC}0m" in proved.stdout
+
+
+@pytest.mark.parametrize("contract", sorted((ROOT / "contracts").glob("*.sib")), ids=lambda p: p.name)
+def test_test_coverage_in_swedish_has_no_english_words(contract):
+    from sibdsl.lang import branch_words, clause_words
+
+    result = invoke("test", str(contract), "--coverage", "--lang", "sv")
+    assert result.exit_code == 0, result.output
+    body = result.stdout.replace(str(contract.with_suffix("")) + ".scenarios.csv", "").replace(str(contract), "")
+    for english in ("the condition", "the floor", "the cap", "the limit", " at line ", "at or below", "between ",
+                    "above ", "from ", ": then", ": else", ": below", "  gate ", "  cap ", "  floor ", "  return limit ",
+                    "passed", "failed", "scenarios", "clause coverage", "reachable", " row "):
+        assert english not in body, (english, body)
+    assert branch_words("between 8.5 % and 10 %", "sv") == "mellan 8,5 % och 10 %"
+    assert clause_words("cap ceiling “Taket”, `if` at line 12", "sv") == "tak ceiling “Taket”, `if` på rad 12"

@@ -1,0 +1,359 @@
+"""The studio end to end in a real browser: Debian's Chromium, headless, driven by selenium through
+/usr/bin/chromedriver, against `sibc studio` running as a subprocess.
+
+In CI (CI=true) a missing Chromium fails these tests loudly: .ci/run installs it. On a developer
+machine without it they are skipped, with the reason. `SIB_REGEN=1` also writes the screenshots
+in docs/images/ that docs/studio.md shows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import REGEN, ROOT
+from .test_serve_api import CONTRACTS, Server
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+IMAGES = ROOT / "docs" / "images"
+
+if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    if os.environ.get("CI") == "true":
+        pytest.fail("Chromium and chromedriver are missing: .ci/run must install chromium and chromium-driver",
+                    pytrace=False)
+    pytest.skip("no /usr/bin/chromium or /usr/bin/chromedriver (apt-get install chromium chromium-driver)",
+                allow_module_level=True)
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+WAIT = 30
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("studio")
+    for path in CONTRACTS.glob("*"):
+        if path.is_file():
+            shutil.copy(path, target / path.name)
+    return target
+
+
+@pytest.fixture(scope="module")
+def studio(folder):
+    s = Server(folder, "--lang", "sv", command="studio")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    profile = tempfile.mkdtemp(prefix="sibc-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                "--window-size=1400,1000", "--disable-dev-shm-usage"]:
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait(driver, condition, timeout: float = WAIT):
+    # the studio replaces what it shows on each update: an element may go stale between two polls
+    return WebDriverWait(driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(condition)
+
+
+def shot(driver, name: str) -> None:
+    if REGEN:
+        IMAGES.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(IMAGES / f"studio-{name}.png"))
+
+
+def total(driver) -> str:
+    # textContent: WebDriver's .text turns the no-break spaces of Swedish number grouping into spaces
+    return driver.find_element(By.ID, "total").get_attribute("textContent")
+
+
+def open_studio(driver, studio, file: str = "norrkoping", lang: str = "sv"):
+    driver.get(f"{studio.base}/studio/#file={file}")
+    driver.execute_script("localStorage.setItem('sibc-lang', arguments[0])", lang)
+    driver.get(f"{studio.base}/studio/#file={file}")
+    driver.refresh()
+    wait(driver, lambda d: d.execute_script("return document.body.dataset.ready") == "true")
+    wait(driver, lambda d: d.find_elements(By.ID, "total"))
+
+
+def put_caret_after(driver, needle: str) -> None:
+    driver.execute_script(
+        "const e = document.getElementById('editor'); const at = e.value.indexOf(arguments[0]) + arguments[0].length;"
+        "e.focus(); e.setSelectionRange(at, at);", needle)
+
+
+def field(driver, measure: str):
+    return driver.find_element(By.CSS_SELECTOR, f'#outcomes [data-measure="{measure}"]')
+
+
+def test_open_norrkoping_break_it_fix_it_settle_and_preview(studio, browser, folder):
+    driver = browser
+    open_studio(driver, studio)
+    # Norrköping opens with its published outcomes: the 40 % guarantee
+    wait(driver, lambda d: total(d) == "4\u00a0000\u00a0000\u00a0SEK")
+    assert driver.find_element(By.ID, "no-problems").text == "Inga problem"
+    assert driver.find_elements(By.CSS_SELECTOR, "#highlight .t-kw"), "the source is highlighted"
+    shot(driver, "settlement")
+
+    # a typo, typed as a user types it, is reported as you type: code, message, hint, squiggle
+    put_caret_after(driver, "min(60 % of savings")
+    driver.find_element(By.ID, "editor").send_keys("z")
+    item = wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, '.diagnostic[data-code="E201"]')))
+    assert "savingsz" in item.text and "savings" in item.find_element(By.CLASS_NAME, "hint").text
+    assert driver.find_elements(By.CSS_SELECTOR, "#highlight .squiggle-error")
+    assert driver.find_element(By.ID, "status").text == "Ändrat, inte sparat"
+    # the caret sits on the error: its message is spelled out beside the editor
+    assert driver.find_element(By.ID, "at-caret").text.startswith("E201: no value is called `savingsz`")
+    item.find_element(By.CLASS_NAME, "code").click()  # the explanation of the code
+    explanation = wait(driver, EC.visibility_of_element_located((By.ID, "explanation-text")))
+    assert explanation.text.startswith("# E201: undefined name")
+    shot(driver, "diagnostic")
+
+    # fixing it clears the diagnostic
+    put_caret_after(driver, "savingsz")
+    driver.find_element(By.ID, "editor").send_keys(Keys.BACKSPACE)
+    wait(driver, EC.visibility_of_element_located((By.ID, "no-problems")))
+    assert not driver.find_elements(By.CSS_SELECTOR, "#highlight .squiggle-error")
+
+    # outcomes typed in Swedish: 11 MSEK of savings against the scaled baseline
+    costs = field(driver, "actual_costs")
+    costs.clear()
+    costs.send_keys("49 000 000")
+    wait(driver, lambda d: total(d) == "11\u00a0000\u00a0000\u00a0SEK")
+    lines = driver.find_element(By.ID, "lines").get_attribute("textContent")
+    assert "Tilläggsersättning" in lines and "1\u00a0000\u00a0000\u00a0SEK" in lines
+    assert "villkoret uppfyllt: 4\u00a0000\u00a0000\u00a0SEK" in lines  # the audit trail, in Swedish
+    # the settlement explained in plain Swedish, as `sibc eval --explain --lang sv` does
+    explained = driver.find_element(By.CSS_SELECTOR, "#explanation-of-settlement pre").get_attribute("textContent")
+    assert "11 000 000" in explained.replace("\u00a0", " ") and "betalas" in explained
+
+    # the same in English, with English number input
+    Select(driver.find_element(By.ID, "lang")).select_by_value("en")
+    wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, '[data-tab="settlement"]').text == "Outcomes and settlement")
+    costs = field(driver, "actual_costs")
+    costs.clear()
+    costs.send_keys("45,000,000")
+    wait(driver, lambda d: total(d) == "12,000,000\u00a0SEK")
+
+    # the council document of the draft, in a sandboxed frame
+    driver.find_element(By.CSS_SELECTOR, '[data-tab="document"]').click()
+    driver.find_element(By.ID, "show-document").click()
+    frame = driver.find_element(By.ID, "preview")
+    wait(driver, lambda d: "sandbox" in frame.get_attribute("outerHTML"))
+    driver.switch_to.frame(frame)
+    try:
+        heading = wait(driver, EC.presence_of_element_located((By.TAG_NAME, "h1")))
+        assert "Norrköping" in heading.get_attribute("textContent"), driver.page_source[:1500]
+        assert driver.find_elements(By.TAG_NAME, "svg"), "the payment curve is in the document"
+    finally:
+        driver.switch_to.default_content()
+    shot(driver, "document")
+    # nothing was saved: the file on disk is the original
+    assert (folder / "norrkoping.sib").read_bytes() == (CONTRACTS / "norrkoping.sib").read_bytes()
+
+
+def test_curve_scenarios_proofs_and_counterexample(studio, browser):
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    wait(driver, lambda d: total(d) == "4,000,000\u00a0SEK")
+
+    driver.find_element(By.CSS_SELECTOR, '[data-tab="curve"]').click()
+    wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#curve-svg polyline")))
+    value = driver.find_element(By.ID, "curve-value")
+    value.clear()
+    value.send_keys("49,000,000")
+    wait(driver, lambda d: "11,000,000" in d.find_element(By.ID, "curve-total").text)
+    shot(driver, "curve")
+
+    driver.find_element(By.CSS_SELECTOR, '[data-tab="scenarios"]').click()
+    driver.find_element(By.ID, "run-scenarios").click()
+    summary = wait(driver, EC.visibility_of_element_located((By.ID, "scenario-summary")))
+    assert summary.text.endswith("passed, 0 failed") and not summary.text.startswith("0 ")
+    driver.find_elements(By.CSS_SELECTOR, "#scenarios .scenario button")[1].click()  # the second scenario
+    wait(driver, lambda d: total(d) == "7,000,000\u00a0SEK")  # "Halva vägen": 5 MSEK saved
+
+    driver.find_element(By.CSS_SELECTOR, '[data-tab="verify"]').click()
+    driver.find_element(By.ID, "run-verify").click()
+    wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#proofs .property")), timeout=90)
+    verdicts = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#proofs .property td:first-child")]
+    assert verdicts and set(verdicts) == {"proved"}
+    shot(driver, "proofs")
+
+
+def test_a_broken_guarantee_loads_its_counterexample(studio, browser, folder):
+    """A draft whose promise fails: the counterexample goes into the form with one click."""
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    wait(driver, lambda d: total(d))
+    put_caret_after(driver, '@en "Never above the cap": total <= 1')
+    editor = driver.find_element(By.ID, "editor")
+    editor.send_keys(Keys.DELETE)
+    editor.send_keys("1")  # total <= 11 000 000 SEK: the contract can pay 12 MSEK
+    wait(driver, lambda d: d.find_element(By.ID, "status").text == "Changed, not saved")
+    # when typing pauses the proofs run too: the broken promise is listed and underlined
+    item = wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, '.diagnostic[data-code="E701"]')),
+                timeout=90)
+    assert "never_above_cap" in item.text
+    assert driver.find_elements(By.CSS_SELECTOR, "#highlight .squiggle-error")
+    driver.find_element(By.CSS_SELECTOR, '[data-tab="verify"]').click()
+    driver.find_element(By.ID, "run-verify").click()
+    wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#proofs .property")), timeout=90)
+    buttons = driver.find_elements(By.CSS_SELECTOR, "#proofs .load-counterexample")
+    assert buttons, "the promise of at most 11 MSEK does not hold: the contract pays up to 12 MSEK"
+    shown = driver.find_element(By.CSS_SELECTOR, "#proofs .counterexample").text
+    assert "actual_costs = " in shown and "school_improved = " in shown  # the outcomes that break it
+    before = total(driver)
+    buttons[0].click()
+    wait(driver, lambda d: d.find_element(By.ID, "tab-settlement").is_displayed())
+    over = wait(driver, lambda d: total(d) != before and total(d))
+    digits = over.replace(",", "").split("\u00a0")[0]
+    assert int(digits) > 11_000_000, over
+    guarantees = driver.find_element(By.ID, "settlement").text
+    assert "broken" in guarantees
+
+    # the money diff of the draft against the saved file
+    driver.find_element(By.CSS_SELECTOR, '[data-tab="diff"]').click()
+    driver.find_element(By.ID, "run-diff").click()
+    summary = wait(driver, EC.visibility_of_element_located((By.ID, "diff-summary")))
+    assert summary.text == "Changed clauses (1)"
+    assert "never_above_cap" in driver.find_element(By.ID, "diff").text
+
+
+def test_format_and_save_write_the_file_atomically(studio, browser, folder):
+    driver = browser
+    target = folder / "peterborough.sib"
+    original = target.read_text(encoding="utf-8")
+    open_studio(driver, studio, file="peterborough", lang="en")
+    # a measure per period gets a field per period
+    periods = [f.get_attribute("data-period") for f in
+               driver.find_elements(By.CSS_SELECTOR, '#outcomes [data-measure="pilot_events"]')]
+    assert periods == ["cohort_1", "cohort_2"]
+    put_caret_after(driver, "\n")
+    driver.find_element(By.ID, "editor").send_keys("# reviewed in the studio\n")
+    driver.find_element(By.ID, "save").click()
+    wait(driver, lambda d: d.find_element(By.ID, "status").text == "Saved")
+    saved = target.read_text(encoding="utf-8")
+    assert "# reviewed in the studio\n" in saved and saved.replace("# reviewed in the studio\n", "", 1) == original
+    assert not [p for p in folder.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"], "no temporary left"
+
+    # someone else changes the file: saving over it is refused, the editor keeps its text
+    target.write_text(saved + "# changed elsewhere\n", encoding="utf-8")
+    driver.find_element(By.ID, "editor").send_keys("x")
+    driver.find_element(By.ID, "save").click()
+    wait(driver, lambda d: "changed on disk" in d.find_element(By.ID, "status").text)
+    assert target.read_text(encoding="utf-8").endswith("# changed elsewhere\n")
+
+
+def test_every_value_is_escaped(studio, browser, folder):
+    """Contract text that looks like markup is shown as text, never run (and CSP forbids inline script)."""
+    driver = browser
+    hostile = (CONTRACTS / "norrkoping.sib").read_text(encoding="utf-8").replace(
+        '"Activity payment"', '"<img src=x onerror=alert(1)><script>alert(2)</script>"', 1)
+    (folder / "hostile.sib").write_text(hostile, encoding="utf-8")
+    (folder / "hostile.outcomes.json").write_bytes((CONTRACTS / "norrkoping.outcomes.json").read_bytes())
+    driver.get(f"{studio.base}/studio/#file=hostile")
+    driver.execute_script("localStorage.setItem('sibc-lang', 'en')")
+    driver.refresh()
+    wait(driver, lambda d: d.execute_script("return document.body.dataset.ready") == "true")
+    wait(driver, lambda d: d.find_elements(By.ID, "total"))
+    assert "<img src=x onerror=alert(1)>" in driver.find_element(By.ID, "lines").text
+    assert not driver.find_elements(By.CSS_SELECTOR, "#settlement img, #settlement script")
+    logs = [e["message"] for e in driver.get_log("browser") if "alert" in e["message"]]
+    assert not logs
+
+
+def test_a_stopped_server_is_reported_and_the_text_kept(folder, browser):
+    driver = browser
+    s = Server(folder, command="studio")
+    try:
+        open_studio(driver, s, lang="en")
+        put_caret_after(driver, "min(60 % of savings")
+    finally:
+        s.stop()
+    driver.find_element(By.ID, "editor").send_keys("z")
+    wait(driver, lambda d: "does not answer" in d.find_element(By.ID, "status").text)
+    assert "min(60 % of savingsz" in driver.find_element(By.ID, "editor").get_attribute("value")
+
+
+def test_new_contract_and_save_as(studio, browser, folder):
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    wait(driver, lambda d: total(d))
+    driver.find_element(By.ID, "new").click()
+    prompt = wait(driver, EC.alert_is_present())
+    prompt.send_keys("pilot_2027")
+    prompt.accept()
+    wait(driver, lambda d: "pilot_2027" in d.current_url)
+    wait(driver, EC.visibility_of_element_located((By.ID, "no-problems")))
+    assert (folder / "pilot_2027.sib").read_text(encoding="utf-8") == \
+        driver.find_element(By.ID, "editor").get_attribute("value")
+    assert Select(driver.find_element(By.ID, "file")).first_selected_option.text == "pilot_2027"
+
+    driver.find_element(By.ID, "editor").send_keys("# a variant\n")
+    driver.find_element(By.ID, "save-as").click()
+    prompt = wait(driver, EC.alert_is_present())
+    prompt.send_keys("pilot_2027_b")
+    prompt.accept()
+    wait(driver, lambda d: d.find_element(By.ID, "status").text == "Saved")
+    assert (folder / "pilot_2027_b.sib").read_text(encoding="utf-8").endswith("# a variant\n")
+    assert not (folder / "pilot_2027.sib").read_text(encoding="utf-8").endswith("# a variant\n")
+    (folder / "pilot_2027.sib").unlink()
+    (folder / "pilot_2027_b.sib").unlink()
+
+
+def test_outcome_files_are_uploaded(studio, browser, tmp_path):
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    wait(driver, lambda d: total(d) == "4,000,000\u00a0SEK")
+    upload = driver.find_element(By.ID, "upload")
+    data = tmp_path / "measured.json"
+    data.write_text('{"actual_costs": "45 000 000 SEK", "reference_costs": "61 000 000 SEK", '
+                    '"school_improved": true, "completed": true}', encoding="utf-8")
+    upload.send_keys(str(data))
+    wait(driver, lambda d: total(d) == "12,000,000\u00a0SEK")  # the cap
+    assert field(driver, "actual_costs").get_attribute("value") == "45,000,000"  # the form shows it
+    csv = tmp_path / "measured.csv"
+    csv.write_text("measure;value\nactual_costs;49 000 000 SEK\nreference_costs;61 000 000 SEK\n"
+                   "school_improved;ja\ncompleted;ja\n", encoding="utf-8")
+    upload.send_keys(str(csv))
+    wait(driver, lambda d: total(d) == "11,000,000\u00a0SEK")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("measure;value\nactual_costs;lots\n", encoding="utf-8")
+    upload.send_keys(str(bad))
+    problem = wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, '#settlement [data-code="E504"]')))
+    assert "lots" in problem.text
+
+
+def test_pdf_download(studio, browser, tmp_path):
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    driver.find_element(By.CSS_SELECTOR, '[data-tab="document"]').click()
+    Select(driver.find_element(By.CSS_SELECTOR, '#preview-form select[name="lang"]')).select_by_value("sv")
+    driver.find_element(By.ID, "download-pdf").click()
+    target = tmp_path / "norrkoping.sv.pdf"
+    wait(driver, lambda d: target.exists() and target.stat().st_size > 1000, timeout=60)
+    from pypdf import PdfReader
+
+    text = PdfReader(str(target)).pages[0].extract_text()
+    assert "Norrköping" in text
