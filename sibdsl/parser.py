@@ -51,7 +51,6 @@ DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
     "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause",
 )
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _RESUME = r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)"  # compiled on the first error
 
 
@@ -122,13 +121,6 @@ def parse(source: Source) -> s.Contract:
         raise SibError([Diagnostic(
             "E101", "the file contains a NUL byte: it is probably not a text file",
             source, source.span(at, at + 1), hint="save the contract as plain UTF-8 text",
-        )])
-    surrogate = _SURROGATE.search(source.text)
-    if surrogate is not None:  # only from an editor or an API, never from a file read as UTF-8
-        at = surrogate.start()
-        raise SibError([Diagnostic(
-            "E101", f"the text contains a lone surrogate (U+{ord(source.text[at]):04X}), which is not a character",
-            source, source.span(at, at + 1), hint="delete it; it is half of a character that was cut in two",
         )])
     # a lone CR is a line break (source.LINE_BREAK): the lexer reads it as one, at the same offset
     text = lone_cr_to_lf(source.text)
