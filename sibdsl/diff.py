@@ -140,8 +140,8 @@ def _values(measure: m.Measure, constants: list[Fraction], steps: int) -> list:
     return points
 
 
-def _money_constants(contract: m.Contract) -> list[Fraction]:
-    from .render.view import _money_constants as constants
+def money_constants(contract: m.Contract) -> list[Fraction]:
+    from .render.view import money_constants as constants
 
     return [abs(Fraction(v)) for v in constants(contract)]
 
@@ -151,7 +151,7 @@ def money_effect(old: m.Contract, new: m.Contract, steps: int = 11, limit: int =
     """Settle both drafts on a grid of outcomes (all combinations, or a seeded sample of `limit`
     of them when there are more) and find where they differ most."""
     shared = [n for n in old.measures if n in new.measures]
-    constants = _money_constants(old) + _money_constants(new)
+    constants = money_constants(old) + money_constants(new)
     axes = {n: _values(new.measures[n], constants, steps) for n in shared}
     axes = {n: v for n, v in axes.items() if v}
     names = list(axes)
@@ -219,7 +219,7 @@ def curve_chart(old: m.Contract, new: m.Contract, old_name: str, new_name: str, 
     main = next((n for n in shared if new.measures[n].better), shared[0] if shared else None)
     if main is None:
         return chart.svg([], "", "", [], [], [])
-    scale = _money_constants(old) + _money_constants(new)
+    scale = money_constants(old) + money_constants(new)
     if base is not None:  # the reported outcomes set the scale too (costs of 61 MSEK, not the 12 MSEK cap)
         scale += [abs(Fraction(v)) for v in base.values() if isinstance(v, Fraction)]
     values = _values(new.measures[main], [max(scale, default=Fraction(1)) * 3 / 4], samples + 1)

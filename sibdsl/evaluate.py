@@ -35,25 +35,22 @@ def rounded_text(raw, mode: str) -> str:
     return f"exact {to_decimal(raw, 6)}, rounded {mode}"
 
 
+_STEP_TEXT = {
+    K.FLOOR: "raised to the floor of {level}",
+    K.CAP: "limited to {level}",
+    K.TOTAL_FLOOR: "the total is raised to the floor of {level}",
+    K.PERIOD_CAP: "at most {level} in period {step.period_name}",
+    K.PARTICIPANT_CAP: "at most {level} for {step.scale} participants",
+    K.TOTAL_GATE: "the part above {level} is not paid",
+    K.TOTAL_CAP: "the total is limited to {level}",
+    K.RETURN_LIMIT: "{step.investor} receives at most {limit} ({step.basis})",
+}
+
+
 def step_text(step: Step, level, currency: str) -> str:
     """What a floor, a cap or a cut says in the audit trail of a line it changed."""
-    def text(value) -> str:
-        return format_amount(exact(value), currency)
-    if step.kind is K.FLOOR:
-        return f"raised to the floor of {text(level)}"
-    if step.kind is K.CAP:
-        return f"limited to {text(level)}"
-    if step.kind is K.TOTAL_FLOOR:
-        return f"the total is raised to the floor of {text(level)}"
-    if step.kind is K.PERIOD_CAP:
-        return f"at most {text(level)} in period {step.period_name}"
-    if step.kind is K.PARTICIPANT_CAP:
-        return f"at most {text(level)} for {step.scale} participants"
-    if step.kind is K.TOTAL_GATE:
-        return f"the part above {text(level)} is not paid"
-    if step.kind is K.RETURN_LIMIT:
-        return f"{step.investor} receives at most {text(step.limit)} ({step.basis})"
-    return f"the total is limited to {text(level)}"
+    limit = format_amount(exact(step.limit), currency) if step.limit is not None else ""
+    return _STEP_TEXT[step.kind].format(step=step, level=format_amount(exact(level), currency), limit=limit)
 
 
 class _Concrete:
@@ -75,11 +72,18 @@ class _Concrete:
     def expr(self, step: Step, which: str, guard=None):
         if guard is False:  # not read: the guard says the step does not use it here
             return 0
-        return self.ev._fns[id(step), which](self.ctx)
+        return (self.ev._amount if which == "amount" else self.ev._condition)[id(step)](self.ctx)
 
-    @staticmethod
-    def const(value):
-        return whole(value) if not isinstance(value, bool) else value
+    # the arithmetic of exact Python numbers (a whole value stays an int: values.whole)
+    const = staticmethod(lambda value: value if isinstance(value, bool) else whole(value))
+    sub = staticmethod(lambda a, b: whole(a - b))
+    mul = staticmethod(lambda a, b: whole(a * b))
+    extreme = staticmethod(lambda op, values: min(values) if op == "min" else max(values))
+    compare = staticmethod(lambda op, a, b: _COMPARE[op](a, b))
+    select = staticmethod(lambda c, t, o: t if c else o)
+    band = staticmethod(lambda a, b: a and b)
+    bnot = never = staticmethod(operator.not_)
+    total = staticmethod(lambda amounts, everyone: whole(sum(amounts)))
 
     @staticmethod
     def linear(terms):
@@ -87,42 +91,6 @@ class _Concrete:
         for sign, value in terms:
             acc = acc + value if sign > 0 else acc - value
         return whole(acc)
-
-    @staticmethod
-    def sub(a, b):
-        return whole(a - b)
-
-    @staticmethod
-    def mul(a, b):
-        return whole(a * b)
-
-    @staticmethod
-    def extreme(op, values):
-        return min(values) if op == "min" else max(values)
-
-    @staticmethod
-    def compare(op, a, b):
-        return _COMPARE[op](a, b)
-
-    @staticmethod
-    def select(c, t, o):
-        return t if c else o
-
-    @staticmethod
-    def band(a, b):
-        return a and b
-
-    @staticmethod
-    def bnot(a):
-        return not a
-
-    @staticmethod
-    def never(c):
-        return not c
-
-    @staticmethod
-    def total(amounts, everyone):
-        return whole(sum(amounts))
 
     def cut(self, step, amounts, excess):
         return cut(self, amounts, excess)
@@ -184,13 +152,14 @@ class Evaluator:
             fns = [(p, comp.var(name, {series: p} if series else None)) for p in periods]
             self._defs.append((name, fns))
             self._prelude += [((name, p), fn) for p, fn in fns if fn not in comp.folded]
-        self._fns: dict[tuple[int, str], Callable] = {}
+        self._amount: dict[int, Callable] = {}  # id(step) → the closure of what it reads
+        self._condition: dict[int, Callable] = {}
         for step in self.program.steps:
             period = dict(step.period)
             if step.amount is not None:
-                self._fns[id(step), "amount"] = comp.compile(step.amount, period)
+                self._amount[id(step)] = comp.compile(step.amount, period)
             if step.condition is not None:
-                self._fns[id(step), "condition"] = comp.compile(step.condition, period)
+                self._condition[id(step)] = comp.compile(step.condition, period)
         self.guarantees = [(g, comp.compile(g.expr), comp.compile(g.when) if g.when else None)
                            for g in contract.guarantees]
         allowed: dict[str, Fraction] = {}

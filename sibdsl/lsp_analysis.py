@@ -192,17 +192,20 @@ def _refs(value) -> Iterator[s.Ref]:
             stack.extend(getattr(v, a.name) for a in reversed(type(v).__attrs_attrs__))
 
 
+def declared_name(item) -> s.Ident | None:
+    """The name token a declaration gives, directly or through its clause declaration (`gate g: …`)."""
+    ident = getattr(item, "name", None)
+    if not isinstance(ident, s.Ident):
+        decl = getattr(item, "decl", None)
+        ident = decl.name if decl is not None else None
+    return ident if isinstance(ident, s.Ident) else None
+
+
 def declarations(tree: s.Contract) -> Iterator[tuple[str, s.Ident, object]]:
     """(kind, name token, declaring node) of every declaration, in text order."""
     for item in tree.items:
         kind = KIND_OF.get(type(item))
-        if kind is None:
-            continue
-        ident = getattr(item, "name", None)
-        if not isinstance(ident, s.Ident):
-            decl = getattr(item, "decl", None)
-            ident = decl.name if decl is not None else None
-        if isinstance(ident, s.Ident):
+        if kind is not None and (ident := declared_name(item)) is not None:
             yield kind, ident, item
         if isinstance(item, s.Periods):
             for p in item.periods:

@@ -9,7 +9,7 @@ import re
 import attrs
 
 from . import syntax as s
-from .lsp_analysis import DECLARATION_KEYWORDS, KIND_OF, Analysis
+from .lsp_analysis import DECLARATION_KEYWORDS, KIND_OF, Analysis, declared_name
 from .lsp_text import Lines, units
 
 # ---------------------------------------------------------------- vocabulary
@@ -371,10 +371,7 @@ def outline(analysis: Analysis) -> list[Symbol]:
         kind = KIND_OF.get(type(item))
         if kind is None:
             continue
-        ident = getattr(item, "name", None)
-        if not isinstance(ident, s.Ident):
-            decl = getattr(item, "decl", None)
-            ident = decl.name if decl is not None else None
+        ident = declared_name(item)
         label = _label(item)
         if ident is None:  # an unnamed gate, floor or cap
             target = getattr(item, "target", None)

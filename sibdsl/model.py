@@ -56,30 +56,27 @@ class Const(_Leaf):
 
 
 @node
-class Input(_Leaf):
+class _Name(_Leaf):
+    """A value referred to by its name: the fields of Input, Var and PaymentRef."""
+
+    name: str
+    ty: Type
+    span: Span = _span()
+
+
+@node
+class Input(_Name):
     """A measured outcome supplied by the evaluator."""
 
-    name: str
-    ty: Type
-    span: Span = _span()
-
 
 @node
-class Var(_Leaf):
+class Var(_Name):
     """A definition, baseline, investment or cohort size."""
 
-    name: str
-    ty: Type
-    span: Span = _span()
-
 
 @node
-class PaymentRef(_Leaf):
+class PaymentRef(_Name):
     """The settled amount of a payment (guarantees only)."""
-
-    name: str
-    ty: Type
-    span: Span = _span()
 
 
 @node

@@ -33,14 +33,14 @@ _TRUE = {"true", "yes", "ja", "sant", "1"}
 _FALSE = {"false", "no", "nej", "falskt", "0"}
 
 
-class _Located:
+class Located:
     """A raw value with the span it came from."""
 
     def __init__(self, value: object, span: Span | None):
         self.value, self.span = value, span
 
 
-class _Loader:
+class Loader:
     def __init__(self, contract: m.Contract, source: Source, sheet=None):
         self.contract = contract
         self.source = source
@@ -125,10 +125,10 @@ class _Loader:
                 for period, v in value.items():
                     pspan = self.locate(period, inner)
                     inner = pspan.end or inner
-                    per[period] = _Located(v, pspan)
-                result[key] = _Located(per, span)
+                    per[period] = Located(v, pspan)
+                result[key] = Located(per, span)
             else:
-                result[key] = _Located(value, span)
+                result[key] = Located(value, span)
         return result
 
     def read_csv(self) -> dict[str, object] | None:
@@ -179,11 +179,11 @@ class _Loader:
             period = str(row[col["period"]]).strip() if "period" in col else ""
             if sheet is not None:  # the caret under the value's cell, not the whole row
                 cells = sheet.spans[number - 1]
-                located = _Located(value, cells[col["value"]] if col["value"] < len(cells) else span)
+                located = Located(value, cells[col["value"]] if col["value"] < len(cells) else span)
             else:
-                located = _Located(value, span)
+                located = Located(value, span)
             if period:
-                per = result.setdefault(name, _Located({}, span))
+                per = result.setdefault(name, Located({}, span))
                 if not isinstance(per.value, dict):
                     self.error("E508", f"`{name}` is given both with and without a period", span)
                     continue
@@ -199,7 +199,7 @@ class _Loader:
         return result
 
     # ------------------------------------------------------------ validating
-    def validate(self, raw: dict[str, _Located]) -> dict[str, object]:
+    def validate(self, raw: dict[str, Located]) -> dict[str, object]:
         measures = self.contract.measures
         result: dict[str, object] = {}
         for name, located in raw.items():
@@ -245,7 +245,7 @@ class _Loader:
             result[name] = per
         return result
 
-    def value(self, measure: m.Measure, located: _Located, what: str):
+    def value(self, measure: m.Measure, located: Located, what: str):
         raw, span = located.value, located.span
         kind = measure.ty.kind
         currency = self.contract.currency
@@ -331,7 +331,7 @@ class _Loader:
 
 
 def _show(raw) -> str:
-    if isinstance(raw, _Located):
+    if isinstance(raw, Located):
         raw = raw.value
     if isinstance(raw, bool):
         return "true" if raw else "false"
@@ -377,7 +377,7 @@ def load_outcomes(contract: m.Contract, path: str | Path | None = None, *,
                 warnings.append(notice)
     else:
         source = Source(name or str(path or "<outcomes>"), text)
-    loader = _Loader(contract, source, sheet)
+    loader = Loader(contract, source, sheet)
     located = sheet.locate if sheet is not None else list
     raw = loader.read()
     if raw is None or loader.diagnostics:

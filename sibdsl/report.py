@@ -10,20 +10,13 @@ from fractions import Fraction
 from .settlement import Settlement
 from .source import visible
 from .units import BOOL, DATE, DAYS, MONEY, SHARE, Type
+from .unparse import number
 from .values import to_decimal
 
 
 def group(amount: Decimal) -> str:
     """12000000.50 → '12 000 000.50' (spaces group thousands, as in the language)."""
-    sign = "-" if amount < 0 else ""
-    text = format(abs(amount), "f")
-    whole, _, frac = text.partition(".")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    return sign + " ".join(groups) + (f".{frac}" if frac else "")
+    return number(amount)
 
 
 def format_amount(value: Fraction | Decimal, currency: str) -> str:

@@ -35,7 +35,7 @@ from .diagnostics import Diagnostic, SibError, did_you_mean
 from .evaluate import EvaluationError, Evaluator
 from .limits import MAX_SCENARIOS
 from .numbers import NumberFormatError, currency_symbols, parse_quantity
-from .outcomes import CsvError, _Loader, _Located, csv_rows, line_starts, read_data_file
+from .outcomes import CsvError, Loader, Located, csv_rows, line_starts, read_data_file
 from .settlement import Settlement
 from .source import Source, Span
 from .xlsx import is_workbook
@@ -250,16 +250,16 @@ class _Reader:
             self.error("E831", f"row {row_number} has no scenario name", spans[columns["scenario"]],
                        hint="write a short name in the `scenario` column")
             return None
-        raw: dict[str, _Located] = {}
+        raw: dict[str, Located] = {}
         for i, measure, period in columns["measures"]:
-            value = _Located(self.normalise(row[i]), spans[i])
+            value = Located(self.normalise(row[i]), spans[i])
             if period:
-                raw.setdefault(measure, _Located({}, spans[i])).value[period] = value
+                raw.setdefault(measure, Located({}, spans[i])).value[period] = value
             else:
                 raw[measure] = value
         for measure in self.contract.measures:
             raw.setdefault(measure, None)
-        loader = _Loader(self.contract, self.source)
+        loader = Loader(self.contract, self.source)
         present = {k: v for k, v in raw.items() if v is not None and not (
             isinstance(v.value, str) and v.value == "")}
         missing = [k for k in self.contract.measures if k not in present]

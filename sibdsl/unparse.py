@@ -94,8 +94,13 @@ def _expr(e: s.Expr) -> str:
     level = _level(e)
     if e.op in _COMPARE:  # non-associative: both sides one level tighter
         return f"{expr(e.left, level + 1)} {e.op} {expr(e.right, level + 1)}"
-    # left-associative: the right operand needs brackets at the same level
-    return f"{expr(e.left, level)} {e.op} {expr(e.right, level + 1)}"
+    # left-associative: the right operand needs brackets at the same level. A left-leaning chain
+    # at one level (a flat sum, as long as it is) is written in a loop, not by recursion.
+    rights, node = [], e
+    while isinstance(node, s.Binary) and node.op not in _COMPARE and _level(node) == level:
+        rights.append(f"{node.op} {expr(node.right, level + 1)}")
+        node = node.left
+    return " ".join([expr(node, level), *reversed(rights)])
 
 
 def _table(rows: list[str]) -> str:

@@ -335,22 +335,24 @@ class _SymSettlement:
         for line in self.lines:
             if not line.top_up:
                 self.by_payment.setdefault(line.payment, []).append(line)
-        gates = {g.clause: g for g in contract.gates}
-        floors = {f.clause: f for f in contract.floors}
-        caps = {c.clause: c for c in contract.caps}
-        limits = {r.clause: r for r in contract.return_limits}
-        K = StepKind
-        self.total_gate_conds = [(gates[v.step.clause], v.condition, v.level)
-                                 for v in settled.values if v.step.kind is K.TOTAL_GATE]
-        self.total_floors = [(floors[v.step.clause], v.condition, v.level)
-                             for v in settled.values if v.step.kind is K.TOTAL_FLOOR]
-        self.total_caps = [(caps[v.step.clause], v.level) for v in settled.values if v.step.kind is K.TOTAL_CAP]
-        self.return_limits = [(limits[v.step.clause], v.step.investor, v.step.limit)
-                              for v in settled.values if v.step.kind is K.RETURN_LIMIT]
+        self.values = settled.values
         self.total = _sum(self.lines)
         sym.payments = {name: _sum(group) for name, group in self.by_payment.items()}
         sym.total = self.total
         self.all_defined = z3.And(self.defined)
+
+    def steps_of(self, clause: m.ClauseRef) -> list:
+        """What each rule of `clause` computed (semantics.run.StepValues): its gates, floors, caps or
+        limits — not a payment's formula, which shares its clause with the payment's `when`."""
+        return [v for v in self.values if v.step.clause == clause and v.step.kind is not StepKind.COMPUTE]
+
+    def amount(self, v) -> z3.ArithRef:
+        """The final amount of the line a step applies to."""
+        return self.lines[v.step.line].amount
+
+    def sum_of(self, v) -> z3.ArithRef:
+        """The final total of the lines a step cuts."""
+        return _sum([self.lines[i] for i in v.step.group])
 
     # ------------------------------------------------------------ semantics.run.Backend over z3 terms
     def expr(self, step, which: str, guard=None):
@@ -487,11 +489,7 @@ def properties(contract: m.Contract) -> list[_Property]:
     for gate in contract.gates:
         where = _where(gate.clause)
         if gate.target == "total":
-            def claim(c, gate=gate):
-                for g, cond, cut_to in c[0].total_gate_conds:
-                    if g is gate:
-                        return z3.BoolVal(True), z3.Implies(z3.Not(cond), c[0].total <= cut_to)
-                raise AssertionError
+            claim = _per_step(gate.clause, lambda c, v: z3.Implies(z3.Not(v.condition), c.total <= v.level))
 
             def holds(outcomes, settlements, gate=gate):
                 if _value(contract, gate.condition, outcomes[0], None):
@@ -503,13 +501,7 @@ def properties(contract: m.Contract) -> list[_Property]:
         else:
             payment = contract.payments[gate.target]
 
-            def claim(c, gate=gate, payment=payment):
-                conds = []
-                for ln in c[0].by_payment[payment.name]:
-                    ctx = {payment.series: ln.period} if payment.series else {}
-                    cond, _ = c[0].sym.expr(gate.condition, ctx)
-                    conds.append(z3.Implies(z3.Not(cond), ln.amount == 0))
-                return z3.BoolVal(True), z3.And(conds)
+            claim = _per_step(gate.clause, lambda c, v: z3.Implies(z3.Not(v.condition), c.amount(v) == 0))
 
             def holds(outcomes, settlements, gate=gate, payment=payment):
                 for ln in settlements[0].lines:
@@ -526,11 +518,7 @@ def properties(contract: m.Contract) -> list[_Property]:
     for floor in contract.floors:
         where = _where(floor.clause)
         if floor.target == "total":
-            def claim(c, floor=floor):
-                for f, when, minimum in c[0].total_floors:
-                    if f is floor:
-                        return z3.BoolVal(True), z3.Implies(when, c[0].total >= minimum)
-                raise AssertionError
+            claim = _per_step(floor.clause, lambda c, v: z3.Implies(v.condition, c.total >= v.level))
 
             def holds(outcomes, settlements, floor=floor):
                 if floor.when is not None and not _value(contract, floor.when, outcomes[0], None):
@@ -541,14 +529,7 @@ def properties(contract: m.Contract) -> list[_Property]:
         else:
             payment = contract.payments[floor.target]
 
-            def claim(c, floor=floor, payment=payment):
-                claims = []
-                for ln in c[0].by_payment[payment.name]:
-                    ctx = {payment.series: ln.period} if payment.series else {}
-                    when = c[0].sym.expr(floor.when, ctx)[0] if floor.when is not None else z3.BoolVal(True)
-                    minimum = sym_round(c[0].sym.expr(floor.amount, ctx)[0], contract.rounding)
-                    claims.append(z3.Implies(when, ln.amount >= minimum))
-                return z3.BoolVal(True), z3.And(claims)
+            claim = _per_step(floor.clause, lambda c, v: z3.Implies(v.condition, c.amount(v) >= v.level))
 
             def holds(outcomes, settlements, floor=floor, payment=payment):
                 for ln in settlements[0].lines:
@@ -567,11 +548,7 @@ def properties(contract: m.Contract) -> list[_Property]:
     for cap in contract.caps:
         where = _where(cap.clause)
         if cap.kind == "total":
-            def claim(c, cap=cap):
-                for k, limit in c[0].total_caps:
-                    if k is cap:
-                        return z3.BoolVal(True), c[0].total <= limit
-                raise AssertionError
+            claim = _per_step(cap.clause, lambda c, v: c.total <= v.level)
 
             def holds(outcomes, settlements, cap=cap):
                 return Fraction(settlements[0].total) <= rnd(_value(contract, cap.amount, outcomes[0], None))
@@ -580,13 +557,7 @@ def properties(contract: m.Contract) -> list[_Property]:
         elif cap.kind == "payment":
             payment = contract.payments[cap.target]
 
-            def claim(c, cap=cap, payment=payment):
-                claims = []
-                for ln in c[0].by_payment[payment.name]:
-                    ctx = {payment.series: ln.period} if payment.series else {}
-                    limit = sym_round(c[0].sym.expr(cap.amount, ctx)[0], contract.rounding)
-                    claims.append(ln.amount <= limit)
-                return z3.BoolVal(True), z3.And(claims)
+            claim = _per_step(cap.clause, lambda c, v: c.amount(v) <= v.level)
 
             def holds(outcomes, settlements, cap=cap, payment=payment):
                 for ln in settlements[0].lines:
@@ -598,12 +569,7 @@ def properties(contract: m.Contract) -> list[_Property]:
             add(_Property(f"cap:{_name(cap.clause)}", f"the payment `{payment.name}` is never above its cap{where}",
                           claim, concrete=holds, clause=cap.clause))
         elif cap.kind == "series":
-            def claim(c, cap=cap):
-                claims = []
-                for p in contract.series[cap.target].periods:
-                    limit = sym_round(c[0].sym.expr(cap.amount, {cap.target: p.name})[0], contract.rounding)
-                    claims.append(_sum([ln for ln in c[0].lines if ln.period == p.name]) <= limit)
-                return z3.BoolVal(True), z3.And(claims)
+            claim = _per_step(cap.clause, lambda c, v: c.sum_of(v) <= v.level)  # the period's lines
 
             def holds(outcomes, settlements, cap=cap):
                 for p in contract.series[cap.target].periods:
@@ -616,9 +582,7 @@ def properties(contract: m.Contract) -> list[_Property]:
         else:
             size = contract.cohorts[cap.target].size
 
-            def claim(c, cap=cap, size=size):
-                limit = sym_round(c[0].sym.expr(cap.amount, {})[0] * size, contract.rounding)
-                return z3.BoolVal(True), c[0].total <= limit
+            claim = _per_step(cap.clause, lambda c, v: c.total <= v.level)  # the level: cap × cohort size
 
             def holds(outcomes, settlements, cap=cap, size=size):
                 return Fraction(settlements[0].total) <= rnd(_value(contract, cap.amount, outcomes[0], None) * size)
@@ -634,17 +598,12 @@ def properties(contract: m.Contract) -> list[_Property]:
                 continue
             key = f"floor-below-cap:{_name(floor.clause)}:{_name(cap.clause)}"
 
-            def claim(c, floor=floor, cap=cap):
-                claims = []
-                target = contract.payments.get(floor.target)
-                periods = contract.series[target.series].periods if target and target.series else (None,)
-                for p in periods:
-                    ctx = {target.series: p.name} if p is not None else {}
-                    when = c[0].sym.expr(floor.when, ctx)[0] if floor.when is not None else z3.BoolVal(True)
-                    low = sym_round(c[0].sym.expr(floor.amount, ctx)[0], contract.rounding)
-                    high = sym_round(c[0].sym.expr(cap.amount, ctx)[0], contract.rounding)
-                    claims.append(z3.Implies(when, low <= high))
-                return z3.BoolVal(True), z3.And(claims)
+            def claim(c, floor=floor, cap=cap):  # the floor and the cap of each line they share
+                s = c[0]
+                return z3.BoolVal(True), z3.And([
+                    z3.Implies(f.condition, f.level <= k.level) for f in s.steps_of(floor.clause)
+                    for k in s.steps_of(cap.clause)
+                    if f.step.kind is StepKind.TOTAL_FLOOR or f.step.line == k.step.line] or [z3.BoolVal(True)])
 
             def holds(outcomes, settlements, floor=floor, cap=cap):
                 target = contract.payments.get(floor.target)
@@ -661,12 +620,7 @@ def properties(contract: m.Contract) -> list[_Property]:
                           claim, concrete=holds, clause=floor.clause))
 
     for limit in contract.return_limits:
-        def claim(c, limit=limit):
-            claims = []
-            for lim, investor, most in c[0].return_limits:
-                if lim is limit:
-                    claims.append(_sum([ln for ln in c[0].lines if ln.recipient == investor]) <= _real(most))
-            return z3.BoolVal(True), z3.And(claims)
+        claim = _per_step(limit.clause, lambda c, v: c.sum_of(v) <= v.level)  # the investor's lines
 
         def holds(outcomes, settlements, limit=limit):
             for r in settlements[0].returns:
@@ -710,6 +664,14 @@ def properties(contract: m.Contract) -> list[_Property]:
             return bool(_value(contract, g.expr, outcomes[0], settlements[0]))
         add(_Property(f"guarantee:{gname}", label, claim, concrete=holds, clause=guarantee.clause))
     return result
+
+
+def _per_step(clause: m.ClauseRef, test) -> Callable:
+    """A property's claim: `test(settlement, step values)` for every step of `clause` in the
+    settlement program, as the run computed it (its level and condition)."""
+    def claim(c):
+        return z3.BoolVal(True), z3.And([test(c[0], v) for v in c[0].steps_of(clause)] or [z3.BoolVal(True)])
+    return claim
 
 
 def _allowed(contract: m.Contract, limit: m.ReturnLimit, investor: str) -> Fraction | None:

@@ -132,7 +132,7 @@ CASES = [
     pytest.param(
         'payment p = 1 kronor from city to fund',
         [
-            'test.sib:7:15: error[E207]: unknown unit `kronor` (hint: write the whole amount in SEK, e.g. `10 000 000 SEK` (there are no million or thousand suffixes))',
+            "test.sib:7:15: error[E207]: unknown unit `kronor` (hint: write kronor as the contract's currency code: `1 SEK`)",
         ],
         id='unknown_unit',
     ),
@@ -331,7 +331,7 @@ def test_unnamed_clauses_get_stable_names_and_headings():
 
 
 @pytest.mark.parametrize("unit, hint", [
-    ("kronor", "write the whole amount in SEK, e.g. `10 000 000 SEK` (there are no million or thousand suffixes)"),
+    ("kronor", "write kronor as the contract's currency code: `10 SEK`"),
     ("MSEK", "write the whole amount in SEK, e.g. `10 000 000 SEK` (there are no million or thousand suffixes)"),
     ("Sek", "currency codes are written in capitals: `SEK`"),
     ("procent", "write percentages with `%`, e.g. `40 %`"),
@@ -382,3 +382,10 @@ def test_the_hint_for_a_name_used_many_times_is_worked_out_once(monkeypatch):
                               + "".join(f"define d{i} = savigns * {i}\n" for i in range(50)))
     hints = {d.hint for d in diagnostics if d.code == "E201"}
     assert hints == {"did you mean `savings`?"} and calls == ["savigns"]
+
+
+@pytest.mark.parametrize("unit", ["kr", "kronor", "Kr"])
+def test_kronor_written_the_swedish_way_get_the_amount_back_in_the_contracts_currency(unit):
+    _, diagnostics = contract(f"payment p = 5 000 {unit} from city to fund\n")
+    (d,) = [d for d in diagnostics if d.code == "E207"]
+    assert d.hint == "write kronor as the contract's currency code: `5 000 SEK`"

@@ -381,20 +381,24 @@ def test_a_flat_sum_of_5000_terms_evaluates_vectorises_and_encodes():
     assert [Fraction(ln.amount) for ln in compile_contract(contract).evaluate(row).lines] == [expected]
     assert_same(contract, [row])
     assert_z3_same(contract, [row])
+    from sibdsl.render.words import Words
+
+    text = Words(contract, "en").expr(expr)  # the document reads it too, without recursion
+    assert text.count(" plus ") == 4999 and text.endswith("SEK\xa04,999")  # a no-break space
 
 
 # ---------------------------------------------------------------- readers of the program
 @pytest.mark.parametrize("lang", ["sv", "en"])
 def test_the_documents_order_of_calculation_is_the_programs(lang):
-    from sibdsl.render.clauses import S, order_of_application
+    from sibdsl.render.clauses import ORDER, order_of_application
 
     contract = checked(HEAD + ORACLES[2].body)  # payment caps and a cap per period
     items, cuts = order_of_application(contract, lang)
     kinds = list(dict.fromkeys(step.kind for step in lower(contract).steps))
     assert kinds == [K.COMPUTE, K.CAP, K.PERIOD_CAP]
     assert [item.rstrip(";.") for item in items] == [
-        S[lang]["order"][k].format(rounding=items[0].split("(", 1)[1][:-2]) if k is K.COMPUTE
-        else S[lang]["order"][k] for k in kinds]
+        ORDER[k][("sv", "en").index(lang)].format(rounding=items[0].split("(", 1)[1][:-2]) if k is K.COMPUTE
+        else ORDER[k][("sv", "en").index(lang)] for k in kinds]
     assert items[-1].endswith(".") and cuts  # the cap per period cuts
     contract = checked(HEAD + ORACLES[1].body)  # a floor and a cap on one payment: nothing cuts
     items, cuts = order_of_application(contract, lang)

@@ -98,9 +98,7 @@ class Lower:
     # ------------------------------------------------------------ parties, term, periods, cohorts
     def check_parties(self) -> dict[str, m.Party]:
         parties = {}
-        for name, entry in self.names.items():
-            if entry.kind != "party":
-                continue
+        for name, entry in self.declared("party"):
             node: s.Party = entry.node
             roles = []
             for role in node.roles:
@@ -114,11 +112,21 @@ class Lower:
             parties[name] = m.Party(name, node.label, tuple(roles), entry.clause)
         return parties
 
-    def _items(self, kind):
+    def items_of(self, kind):
+        """The declarations of a syntax class, in source order."""
         return [i for i in self.tree.items if isinstance(i, kind)]
 
+    def per_series(self, options: dict) -> str | None:
+        """The series of a declaration's `per SERIES` option, if it has one that exists."""
+        ident = options["per"].value if "per" in options else None
+        return ident.name if ident is not None and self.lookup(ident, ("series",), "period series") else None
+
+    def declared(self, kind: str):
+        """(name, entry) for every declared name of a kind (party, series, measure, …), in source order."""
+        return [(name, entry) for name, entry in self.names.items() if entry.kind == kind]
+
     def check_term(self):
-        terms = self._items(s.Term)
+        terms = self.items_of(s.Term)
         for extra in terms[1:]:
             self.error("E402", "the term is given twice", extra.span,
                        labels=(self.also(terms[0].span, "first given here"),))
@@ -132,9 +140,7 @@ class Lower:
 
     def check_series(self, term) -> dict[str, m.Series]:
         result = {}
-        for name, entry in self.names.items():
-            if entry.kind != "series":
-                continue
+        for name, entry in self.declared("series"):
             node: s.Periods = entry.node
             periods, seen = [], {}
             if len(node.periods) > limits.MAX_PERIODS:
@@ -186,9 +192,7 @@ class Lower:
 
     def check_investments(self, parties) -> dict[str, m.Investment]:
         result = {}
-        for name, entry in self.names.items():
-            if entry.kind != "investment":
-                continue
+        for name, entry in self.declared("investment"):
             node: s.Investment = entry.node
             amount = self.constant(node.amount, Type(MONEY, self.currency), "an investment amount")
             self.party_role(node.investor, parties, ("investor",), "E406", "invests")
@@ -201,9 +205,7 @@ class Lower:
     # ------------------------------------------------------------ measures and definitions
     def check_measures(self) -> dict[str, m.Measure]:
         result = {}
-        for name, entry in self.names.items():
-            if entry.kind != "measure":
-                continue
+        for name, entry in self.declared("measure"):
             node: s.Measure = entry.node
             kind = MEASURE_TYPES.get(node.type.name)
             if kind is None:
@@ -212,11 +214,7 @@ class Lower:
                            f"types are: {', '.join(MEASURE_TYPES)}")
                 kind = NUMBER
             options = self.options(node.options, node)
-            series = None
-            if "per" in options:
-                ident = options["per"].value
-                if self.lookup(ident, ("series",), "period series"):
-                    series = ident.name
+            series = self.per_series(options)
             ty = Type(kind, self.currency if kind == MONEY else None, series)
             better = None
             if "better" in options:
@@ -329,16 +327,10 @@ class Lower:
 
     def check_payments(self, parties, term) -> dict[str, m.Payment]:
         result = {}
-        for name, entry in self.names.items():
-            if entry.kind != "payment":
-                continue
+        for name, entry in self.declared("payment"):
             node: s.Payment = entry.node
             options = self.options(node.options, node)
-            series = None
-            if "per" in options:
-                ident = options["per"].value
-                if self.lookup(ident, ("series",), "period series"):
-                    series = ident.name
+            series = self.per_series(options)
             expr = self.money(node.expr, f"the payment `{name}`", series)
             payer = recipient = ""
             if "from" not in options or "to" not in options:

@@ -30,22 +30,22 @@ class Rules:
                        labels=(self.also(self.names[ident.name].span, "the party is declared here"),),
                        hint=f"a party that {doing.split()[0]} needs one of the roles: {', '.join(roles)}")
 
-    def target_payment(self, target: s.Target, payments) -> str | None:
+    def target_payment(self, target: s.Target, payments) -> tuple[str, str | None] | None:
+        """The payment a clause applies to and its series, or None (reported) if there is none."""
         entry = self.lookup(target.name, ("payment",), "payment")
-        if entry is None:
+        if entry is None or target.name.name not in payments:
             return None
-        return target.name.name if target.name.name in payments else None
+        return target.name.name, payments[target.name.name].series
 
     def check_gates(self, payments) -> tuple[m.Gate, ...]:
         gates = list(self.inline_gates)
-        for node in self._items(s.Gate):
+        for node in self.items_of(s.Gate):
             clause = self.clauses[id(node)]
             target, level, series = "total", None, None
             if node.target.kind == "payment":
-                target = self.target_payment(node.target, payments)
-                if target is None:
+                if (found := self.target_payment(node.target, payments)) is None:
                     continue
-                series = payments[target].series
+                target, series = found
             else:
                 level = self.money(node.target.level, "the level of a gate")
                 if level is None:
@@ -57,17 +57,14 @@ class Rules:
 
     def check_floors(self, payments, parties) -> tuple[m.Floor, ...]:
         floors = []
-        for node in self._items(s.Floor):
+        for node in self.items_of(s.Floor):
             clause = self.clauses[id(node)]
             options = self.options(node.options, node)
-            series = None
+            target, series = "total", None
             if node.target.kind == "payment":
-                target = self.target_payment(node.target, payments)
-                if target is None:
+                if (found := self.target_payment(node.target, payments)) is None:
                     continue
-                series = payments[target].series
-            else:
-                target = "total"
+                target, series = found
             amount = self.money(node.amount, "a floor", series)
             when = self.condition(options["when"].value, series) if "when" in options else None
             payer = options["from"].value.name if "from" in options else None
@@ -97,14 +94,13 @@ class Rules:
 
     def check_caps(self, payments) -> tuple[m.Cap, ...]:
         caps = []
-        for node in self._items(s.Cap):
+        for node in self.items_of(s.Cap):
             clause = self.clauses[id(node)]
             kind, target, series = node.target.kind, None, None
             if kind == "payment":
-                target = self.target_payment(node.target, payments)
-                if target is None:
+                if (found := self.target_payment(node.target, payments)) is None:
                     continue
-                series = payments[target].series
+                target, series = found
             elif kind == "series":
                 if not self.lookup(node.target.name, ("series",), "period series"):
                     continue
@@ -146,7 +142,7 @@ class Rules:
 
     def check_return_limits(self, investments) -> tuple[m.ReturnLimit, ...]:
         result = []
-        for node in self._items(s.ReturnLimit):
+        for node in self.items_of(s.ReturnLimit):
             clause = self.clauses[id(node)]
             rate = self.constant(node.rate, T_SHARE, "a return rate")
             if not investments:
@@ -173,7 +169,7 @@ class Rules:
 
     def check_guarantees(self) -> tuple[m.Guarantee, ...]:
         result = []
-        for node in self._items(s.Guarantee):
+        for node in self.items_of(s.Guarantee):
             clause = self.clauses[id(node)]
             typed = self.typed(node.expr, guarantee=True)
             if typed is None:

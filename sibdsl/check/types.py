@@ -24,6 +24,7 @@ from ..units import (
     comparable,
     unify,
 )
+from ..unparse import number as unparse_number
 from .common import DAY_UNITS, FUNCTIONS, T_BOOL, T_COUNT, T_DATE, T_DAYS, T_NUMBER, T_SHARE, Invalid
 
 
@@ -79,7 +80,12 @@ class Types:
         lowered = unit.lower()
         if lowered.upper() == self.currency:
             hint = f"currency codes are written in capitals: `{self.currency}`"
-        elif lowered in ("kr", "kronor", "krona", "sek", "msek", "mkr", "tkr", "ksek", "million", "miljoner"):
+        elif lowered in ("kr", "kronor", "krona", ":-"):  # the Swedish way of writing kronor
+            amount = unparse_number(e.value)
+            hint = (f"write kronor as the contract's currency code: `{amount} {self.currency}`"
+                    if self.currency == "SEK" else f"this contract is in {self.currency}: write `{amount} "
+                    f"{self.currency}` after converting the amount")
+        elif lowered in ("sek", "msek", "mkr", "tkr", "ksek", "million", "miljoner"):
             hint = (f"write the whole amount in {self.currency}, e.g. `10 000 000 {self.currency}`"
                     " (there are no million or thousand suffixes)")
         elif lowered in ("procent", "percent", "pct"):

@@ -47,18 +47,6 @@ S = {
         "guarantee_when": " (när {cond})",
         "nondecreasing": "{expr} minskar aldrig när {name} ökar",
         "nonincreasing": "{expr} ökar aldrig när {name} ökar",
-        "order": {  # one item per step kind the contract's settlement program has, in its order
-            StepKind.COMPUTE: "varje ersättning beräknas enligt sin formel och avrundas enligt avtalets avrundningsregel ({rounding})",
-            StepKind.GATE: "villkor för en enskild ersättning tillämpas (är villkoret inte uppfyllt blir ersättningen noll)",
-            StepKind.FLOOR: "golv för en enskild ersättning tillämpas",
-            StepKind.CAP: "tak för en enskild ersättning tillämpas",
-            StepKind.PERIOD_CAP: "tak per period tillämpas",
-            StepKind.PARTICIPANT_CAP: "tak per deltagare tillämpas",
-            StepKind.TOTAL_GATE: "villkor för den sammanlagda ersättningen tillämpas",
-            StepKind.TOTAL_FLOOR: "golv för den sammanlagda ersättningen tillämpas (genom ett tillägg)",
-            StepKind.TOTAL_CAP: "tak för den sammanlagda ersättningen tillämpas",
-            StepKind.RETURN_LIMIT: "avkastningstak tillämpas på det som betalas till varje investerare",
-        },
         "order_cuts": "När ett belopp ska minskas tas minskningen från ersättningarna i omvänd ordning mot hur de anges i avtalet.",
         "rounding": {"half up": "avrundning till närmaste {step}, hälften uppåt", "half even": "avrundning till närmaste {step}, hälften till jämnt",
                      "half down": "avrundning till närmaste {step}, hälften nedåt", "up": "avrundning uppåt till {step}",
@@ -103,18 +91,6 @@ S = {
         "guarantee_when": " (when {cond})",
         "nondecreasing": "{expr} never falls when {name} rises",
         "nonincreasing": "{expr} never rises when {name} rises",
-        "order": {
-            StepKind.COMPUTE: "each payment is calculated by its formula and rounded by the contract's rounding rule ({rounding})",
-            StepKind.GATE: "conditions on a single payment apply (a payment whose condition is not met is zero)",
-            StepKind.FLOOR: "floors on a single payment apply",
-            StepKind.CAP: "caps on a single payment apply",
-            StepKind.PERIOD_CAP: "caps per period apply",
-            StepKind.PARTICIPANT_CAP: "caps per participant apply",
-            StepKind.TOTAL_GATE: "conditions on the total payout apply",
-            StepKind.TOTAL_FLOOR: "floors on the total payout apply (by a top-up)",
-            StepKind.TOTAL_CAP: "caps on the total payout apply",
-            StepKind.RETURN_LIMIT: "return limits apply to what is paid to each investor",
-        },
         "order_cuts": "Where an amount must be reduced, the reduction is taken from the payments in the reverse of the order in which the contract lists them.",
         "rounding": {"half up": "rounding to the nearest {step}, halves up", "half even": "rounding to the nearest {step}, halves to even",
                      "half down": "rounding to the nearest {step}, halves down", "up": "rounding up to {step}",
@@ -240,6 +216,25 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
     return None
 
 
+# the order of calculation: one item per step kind a contract's settlement program has, in its order
+ORDER = {
+    StepKind.COMPUTE: ("varje ersättning beräknas enligt sin formel och avrundas enligt avtalets avrundningsregel ({rounding})",
+                       "each payment is calculated by its formula and rounded by the contract's rounding rule ({rounding})"),
+    StepKind.GATE: ("villkor för en enskild ersättning tillämpas (är villkoret inte uppfyllt blir ersättningen noll)",
+                    "conditions on a single payment apply (a payment whose condition is not met is zero)"),
+    StepKind.FLOOR: ("golv för en enskild ersättning tillämpas", "floors on a single payment apply"),
+    StepKind.CAP: ("tak för en enskild ersättning tillämpas", "caps on a single payment apply"),
+    StepKind.PERIOD_CAP: ("tak per period tillämpas", "caps per period apply"),
+    StepKind.PARTICIPANT_CAP: ("tak per deltagare tillämpas", "caps per participant apply"),
+    StepKind.TOTAL_GATE: ("villkor för den sammanlagda ersättningen tillämpas", "conditions on the total payout apply"),
+    StepKind.TOTAL_FLOOR: ("golv för den sammanlagda ersättningen tillämpas (genom ett tillägg)",
+                           "floors on the total payout apply (by a top-up)"),
+    StepKind.TOTAL_CAP: ("tak för den sammanlagda ersättningen tillämpas", "caps on the total payout apply"),
+    StepKind.RETURN_LIMIT: ("avkastningstak tillämpas på det som betalas till varje investerare",
+                            "return limits apply to what is paid to each investor"),
+}
+
+
 def order_of_application(contract: m.Contract, lang: str, program: Program | None = None) -> tuple[list[str], str]:
     """The order of calculation as the document states it: one item per kind of step the
     contract's settlement program has, in the program's order (semantics/program.py), and the
@@ -249,7 +244,7 @@ def order_of_application(contract: m.Contract, lang: str, program: Program | Non
     step = money(contract.rounding.step, contract.currency, lang)
     rounding = s["rounding"][contract.rounding.mode].format(step=step)
     kinds = list(dict.fromkeys([StepKind.COMPUTE, *(st.kind for st in program.steps)]))
-    items = [s["order"][kind].format(rounding=rounding) for kind in kinds]
+    items = [ORDER[kind][("sv", "en").index(lang)].format(rounding=rounding) for kind in kinds]
     items = [item + (";" if i < len(items) - 1 else ".") for i, item in enumerate(items)]
     return items, (s["order_cuts"] if any(kind.cuts for kind in kinds) else "")
 

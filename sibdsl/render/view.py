@@ -65,27 +65,17 @@ def fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _money_constants(contract: m.Contract) -> list[Fraction]:
+def money_constants(contract: m.Contract) -> list[Fraction]:
+    """The amounts a contract names: its investments, and the money constants and table values of its
+    definitions, payments and caps (where a payout is likely to change course)."""
     found = [i.amount for i in contract.investments.values()]
-
-    def walk(e):
-        if isinstance(e, m.Const) and e.ty.kind == MONEY:
-            found.append(Fraction(e.value))
-        for child in getattr(e, "args", ()) or ():
-            walk(child)
-        for attr in ("cond", "then", "otherwise", "operand", "subject", "below"):
-            if hasattr(e, attr):
-                walk(getattr(e, attr))
-        for v in getattr(e, "values", ()) or ():
-            walk(v)
-        if isinstance(e, m.Interp):
-            found.extend(Fraction(y) for y in e.ys if e.ty.kind == MONEY)
-    for d in contract.definitions.values():
-        walk(d.expr)
-    for p in contract.payments.values():
-        walk(p.expr)
-    for c in contract.caps:
-        walk(c.amount)
+    roots = [*(d.expr for d in contract.definitions.values()), *(p.expr for p in contract.payments.values()),
+             *(c.amount for c in contract.caps)]
+    for node in m.walk(*roots):
+        if isinstance(node, m.Const) and node.ty.kind == MONEY:
+            found.append(Fraction(node.value))
+        elif isinstance(node, m.Interp) and node.ty.kind == MONEY:
+            found.extend(Fraction(y) for y in node.ys)
     return found
 
 
@@ -182,7 +172,7 @@ class View:
         elif kind == SHARE:
             hi = Fraction(1)
         else:
-            scale = [abs(Fraction(v)) for v in _money_constants(contract)] if kind == MONEY else \
+            scale = [abs(Fraction(v)) for v in money_constants(contract)] if kind == MONEY else \
                 [Fraction(c.size) for c in contract.cohorts.values()]
             current = base[name]
             scale += [abs(Fraction(v)) for v in (current.values() if isinstance(current, dict) else [current])]

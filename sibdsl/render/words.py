@@ -282,8 +282,13 @@ class Words:
             text = w[op].format(a=self.expr(e.args[0], mine))
         elif op in ("<", "<=", ">", ">=", "==", "!=", "of"):
             text = w[op].format(a=self.expr(e.args[0], mine), b=self.expr(e.args[1], mine + 1))
-        else:
-            text = f"{self.expr(e.args[0], mine)} {w[op]} {self.expr(e.args[1], mine + 1)}"
+        else:  # a left-leaning chain of operators of this precedence (a flat sum), read without recursion
+            rights, node = [], e
+            while isinstance(node, m.Op) and len(node.args) == 2 and node.op in w and \
+                    node.op not in ("<", "<=", ">", ">=", "==", "!=", "of") and _PRECEDENCE.get(node.op, 8) == mine:
+                rights.append(f"{w[node.op]} {self.expr(node.args[1], mine + 1)}")
+                node = node.args[0]
+            text = " ".join([self.expr(node, mine), *reversed(rights)])
         return f"({text})" if mine < outer else text
 
     TABLE_ROWS = 4  # a table or interpolation with this many rows is printed as a table, not a sentence

@@ -100,69 +100,43 @@ def run(program: Program, b: Backend) -> Run:
     nlines = 0  # lines that exist so far (a top-up line exists from its step on)
     for step in program.steps:
         kind = step.kind
+        i = step.line
+        before, condition = (amounts[i] if i is not None else None), None
         if kind is K.COMPUTE:
-            i = step.line
-            raw = b.expr(step, "amount")
-            amounts[i] = value = b.round(raw)
-            nlines = max(nlines, i + 1)
-            b.trace(step, i, None, value, b.TRUE, raw)
-            if keep:
-                values.append(StepValues(step, value))
+            level = b.expr(step, "amount")  # the formula's exact value, for the audit trail
+            after = b.round(level)
+            acted, before, nlines = b.TRUE, None, max(nlines, i + 1)
         elif kind is K.GATE:
-            i = step.line
-            c = b.expr(step, "condition")
-            before = amounts[i]
-            amounts[i] = b.select(c, before, b.ZERO)
-            failed = b.bnot(c)
-            b.trace(step, i, before, amounts[i], failed, None)
-            if b.event is not None:
-                b.event(step, failed, c)
-            if keep:
-                values.append(StepValues(step, None, c, failed))
+            condition = b.expr(step, "condition")
+            after, acted, level = b.select(condition, before, b.ZERO), b.bnot(condition), None
         elif kind is K.FLOOR:
-            i = step.line
-            when = b.TRUE if step.condition is None else b.expr(step, "condition")
-            low = b.round(b.expr(step, "amount", guard=when))
-            before = amounts[i]
-            lift = b.band(when, b.compare("<", before, low))
-            amounts[i] = b.select(when, b.extreme("max", [before, low]), before)
-            b.trace(step, i, before, amounts[i], lift, low)
-            if b.event is not None:
-                b.event(step, lift)
-            if keep:
-                values.append(StepValues(step, low, when, lift))
+            condition = when = b.TRUE if step.condition is None else b.expr(step, "condition")
+            level = b.round(b.expr(step, "amount", guard=when))
+            acted = b.band(when, b.compare("<", before, level))
+            after = b.select(when, b.extreme("max", [before, level]), before)
         elif kind is K.CAP:
-            i = step.line
-            high = b.round(b.expr(step, "amount"))
-            before = amounts[i]
-            over = b.compare(">", before, high)
-            amounts[i] = b.extreme("min", [before, high])
-            b.trace(step, i, before, amounts[i], over, high)
-            if b.event is not None:
-                b.event(step, over)
-            if keep:
-                values.append(StepValues(step, high, None, over))
-        elif kind is K.TOTAL_FLOOR:
-            i = step.line
+            level = b.round(b.expr(step, "amount"))
+            acted, after = b.compare(">", before, level), b.extreme("min", [before, level])
+        elif kind is K.TOTAL_FLOOR:  # its top-up line
             lines = amounts[:nlines] if b.after is not None else None
-            when = b.TRUE if step.condition is None else b.expr(step, "condition")
-            low = b.round(b.expr(step, "amount", guard=when))
-            before = b.total([amounts[j] for j in step.group], True)
-            shortfall = b.sub(low, before)
-            lift = b.band(when, b.compare(">", shortfall, b.ZERO))
-            amounts[i] = b.select(when, b.extreme("max", [shortfall, b.ZERO]), b.ZERO)
-            nlines = i + 1
+            condition = when = b.TRUE if step.condition is None else b.expr(step, "condition")
+            level = b.round(b.expr(step, "amount", guard=when))
+            shortfall = b.sub(level, b.total([amounts[j] for j in step.group], True))
+            acted = b.band(when, b.compare(">", shortfall, b.ZERO))
+            before, after, nlines = b.ZERO, b.select(when, b.extreme("max", [shortfall, b.ZERO]), b.ZERO), i + 1
             if b.after is not None:
-                b.after(step, {"lines": lines, "low": low, "when": when})
-            b.trace(step, i, b.ZERO, amounts[i], lift, low)
-            if b.event is not None:
-                b.event(step, lift)
-            if keep:
-                values.append(StepValues(step, low, when, lift))
-        else:  # the cuts
+                b.after(step, {"lines": lines, "low": level, "when": when})
+        else:  # the steps that cut
             done = _cut_step(b, step, amounts, nlines, keep)
             if keep:
                 values.append(done)
+            continue
+        amounts[i] = after
+        b.trace(step, i, before, after, acted, level)
+        if kind is not K.COMPUTE and b.event is not None:  # a gate is told its condition too
+            b.event(step, acted, condition if kind is K.GATE else None)
+        if keep:
+            values.append(StepValues(step, after if kind is K.COMPUTE else level, condition, acted))
     return Run(program, tuple(amounts), tuple(values))
 
 

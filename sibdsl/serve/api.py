@@ -469,7 +469,7 @@ def verify(ws: Workspace, request: dict) -> tuple[int, dict]:
 
 def test(ws: Workspace, request: dict) -> tuple[int, dict]:
     from ..explain_text import explain_line
-    from ..scenario_cli import _json as scenario_json  # the JSON of `sibc test --format json`
+    from ..cli.test import json_report as scenario_json  # the JSON of `sibc test --format json`
     from ..scenarios import load_scenarios, run_scenarios
 
     loaded = ws.load(request.get("contract"))

@@ -13,9 +13,9 @@ from functools import wraps
 
 import click
 
-from . import __version__
-from .codes import CODES
-from .diagnostics import Diagnostic, SibError, render_gnu, render_human, sort_key, to_json
+from .. import __version__
+from ..codes import CODES
+from ..diagnostics import Diagnostic, SibError, render_gnu, render_human, sort_key, to_json
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -214,15 +214,15 @@ class LazyGroup(click.Group):
 
 # name → "module:attribute"; each module holds one click command (see LazyGroup).
 LAZY_COMMANDS: dict[str, str] = {
-    "verify": "sibdsl.verify_cli:verify",
-    "test": "sibdsl.scenario_cli:test",
-    "render": "sibdsl.render_cli:render",
-    "fingerprint": "sibdsl.render_cli:fingerprint",
-    "fmt": "sibdsl.fmt_cli:fmt",
-    "diff": "sibdsl.diff_cli:diff",
-    "new": "sibdsl.new_cli:new",
-    "lsp": "sibdsl.lsp_cli:lsp",
-    "simulate": "sibdsl.simulate_cli:simulate",
+    "verify": "sibdsl.cli.verify:verify",
+    "test": "sibdsl.cli.test:test",
+    "render": "sibdsl.cli.render:render",
+    "fingerprint": "sibdsl.cli.render:fingerprint",
+    "fmt": "sibdsl.cli.fmt:fmt",
+    "diff": "sibdsl.cli.diff:diff",
+    "new": "sibdsl.cli.new:new",
+    "lsp": "sibdsl.cli.lsp:lsp",
+    "simulate": "sibdsl.cli.simulate:simulate",
     "serve": "sibdsl.serve.cli:serve",
     "studio": "sibdsl.serve.cli:studio",
 }
@@ -306,19 +306,19 @@ def check(files: tuple[str, ...], fmt: str, run_verify: bool, use_cache: bool) -
 
 def _check_stdin(run_verify: bool) -> tuple[list[Diagnostic], str]:
     """`sibc check -`: the contract on standard input (never cached: it has no file to key on)."""
-    from . import check_source
-    from .source import Source
+    from .. import check_source
+    from ..source import Source
 
     data = sys.stdin.buffer.read()
     try:
         source = Source("<stdin>", data.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
-        from .outcomes import read_error
+        from ..outcomes import read_error
 
         return [read_error("<stdin>", err)], "1 error"
     contract, diagnostics = check_source(source)
     if contract is not None and run_verify:
-        from .proofcache import diagnostic, verify_cached
+        from ..proofcache import diagnostic, verify_cached
 
         records = verify_cached(contract, source)
         diagnostics = diagnostics + [d for d in (diagnostic(r, source) for r in records) if d]
@@ -334,10 +334,9 @@ def _check_stdin(run_verify: bool) -> tuple[list[Diagnostic], str]:
 def _check_one(path: str, run_verify: bool, use_cache: bool) -> tuple[list[Diagnostic], str]:
     """The diagnostics and summary line of one file: from the cache when its bytes are unchanged
     (the result does not depend on the file's name: the name is added when it is shown)."""
-    from . import cache
-    from .source import Source
-
-    from .fileio import read_bounded
+    from .. import cache
+    from ..fileio import read_bounded
+    from ..source import Source
 
     try:
         data = read_bounded(path)  # bounded while streaming: /dev/zero or a FIFO cannot fill the memory
@@ -358,12 +357,12 @@ def _check_one(path: str, run_verify: bool, use_cache: bool) -> tuple[list[Diagn
 
 
 def _check_uncached(path: str, run_verify: bool, use_cache: bool = True) -> tuple[list[Diagnostic], str]:
-    from . import check_file
+    from .. import check_file
 
     source, contract, diagnostics = check_file(path)
     proved = None
     if contract is not None and run_verify:
-        from .proofcache import diagnostic, verify_cached
+        from ..proofcache import diagnostic, verify_cached
 
         records = verify_cached(contract, source, use_cache=use_cache)  # --no-cache: no proof cache either
         proved = sum(r["status"] == "proved" for r in records)
@@ -385,8 +384,8 @@ def _check_uncached(path: str, run_verify: bool, use_cache: bool = True) -> tupl
 
 def read_contract(path: str):
     """The contract at `path`, or on standard input for `-`."""
-    from . import read_source
-    from .source import Source
+    from .. import read_source
+    from ..source import Source
 
     if path != "-":
         return read_source(path)
@@ -394,7 +393,7 @@ def read_contract(path: str):
     try:
         return Source("<stdin>", data.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
-        from .outcomes import read_error
+        from ..outcomes import read_error
 
         raise SibError([read_error("<stdin>", err)]) from None
 
@@ -420,9 +419,9 @@ def read_contract(path: str):
 def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bool, diag_fmt: str,
           explain: bool, lang: str | None) -> None:
     """Settle a contract for measured outcomes: every payment line with its clause and steps."""
-    from . import check_source, compile_contract, load_outcomes
-    from .evaluate import EvaluationError
-    from .report import settlement_json_text, settlement_text
+    from .. import check_source, compile_contract, load_outcomes
+    from ..evaluate import EvaluationError
+    from ..report import settlement_json_text, settlement_text
 
     def fail(diagnostics: Sequence[Diagnostic]) -> None:
         print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
@@ -450,9 +449,9 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
     except EvaluationError as err:
         fail([err.diagnostic])
     if fmt == "xlsx":
-        from .report import settlement_xlsx
+        from ..report import settlement_xlsx
 
-        _write_output(output, lambda stream: settlement_xlsx(settlement, stream), [file, outcomes_path])
+        write_output(output, lambda stream: settlement_xlsx(settlement, stream), [file, outcomes_path])
         summary(f"{output}: the settlement, {count_of(len(settlement.lines), 'line')}, total "
                 f"{settlement.total} {settlement.currency}", err=output == "-")
     else:
@@ -461,21 +460,21 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
         else:
             text = settlement_text(settlement, trace=trace and not explain)
             if explain:
-                from .explain_text import explain_settlement
+                from ..explain_text import explain_settlement
 
                 language = lang or next((x for x in contract.languages if x in ("sv", "en")), "en")
                 text += "\n" + explain_settlement(contract, settlement, language)
         if output is None or output == "-":
             click.echo(text, nl=False)
         else:
-            _write_output(output, lambda stream: stream.write(text.encode("utf-8")), [file, outcomes_path])
+            write_output(output, lambda stream: stream.write(text.encode("utf-8")), [file, outcomes_path])
             summary(f"{output}: the settlement, {count_of(len(settlement.lines), 'line')}")
     if settlement.diagnostics:
         fail(settlement.diagnostics)
     sys.exit(EXIT_OK)
 
 
-def _write_output(output: str, write, inputs: Sequence[str]) -> None:
+def write_output(output: str, write, inputs: Sequence[str]) -> None:
     """Write through `write(stream)`: to stdout for `-`, else atomically to the file (never over an input)."""
     import io
 
@@ -485,7 +484,7 @@ def _write_output(output: str, write, inputs: Sequence[str]) -> None:
         sys.stdout.buffer.write(buffer.getvalue()) if hasattr(sys.stdout, "buffer") else click.echo(
             buffer.getvalue(), nl=False)
         return
-    from .fileio import OutputError, refuse_overwriting_inputs, write_atomic
+    from ..fileio import OutputError, refuse_overwriting_inputs, write_atomic
 
     try:
         refuse_overwriting_inputs(output, [i for i in inputs if i != "-"])
@@ -503,11 +502,11 @@ def _write_output(output: str, write, inputs: Sequence[str]) -> None:
 @guard
 def explain(code: str, fmt: str) -> None:
     """Print the documentation of a diagnostic code (e.g. `sibc explain E201`)."""
-    from .explain import page, page_json, page_text
+    from ..explain import page, page_json, page_text
 
     key = code.strip().upper()
     if key not in CODES:
-        from .diagnostics import did_you_mean
+        from ..diagnostics import did_you_mean
 
         hint = did_you_mean(key, CODES)
         raise click.UsageError(f"no diagnostic code {code!r}" + (f"; {hint}" if hint else
@@ -520,7 +519,3 @@ def explain(code: str, fmt: str) -> None:
         click.echo(page(key))
     else:
         echo(page_text(key))
-
-
-if __name__ == "__main__":  # `python -m sibdsl.cli …`, as the console script `sibc` does
-    main()

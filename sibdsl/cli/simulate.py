@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, formats, guard, print_diagnostics
-from .diagnostics import Diagnostic, SibError
+from . import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, formats, guard, print_diagnostics
+from ..diagnostics import Diagnostic, SibError
 
 
 @click.command("simulate")
@@ -42,9 +42,9 @@ from .diagnostics import Diagnostic, SibError
 def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_format, curve_measure, chunk,
              progress, workers, diag_fmt) -> None:
     """Simulate N scenarios: payout percentiles, floor/cap/gate probabilities, investor IRR."""
-    from . import check_source, read_source
-    from .simulate import CHUNK, load_spec, run
-    from .units import BOOL
+    from .. import check_source, read_source
+    from ..simulate import CHUNK, load_spec, run
+    from ..units import BOOL
 
     def fail(diagnostics) -> None:
         print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
@@ -90,19 +90,19 @@ def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_forma
     if chart_dir:
         import numpy as np
 
-        from .charts import write_charts
+        from ..charts import write_charts
 
         curve = (curve_measure, np.concatenate(acc.curve)) if acc.curve else None
         write_charts(chart_dir, acc.total_oere(), acc.irr_values(), curve, contract.currency, chart_format)
     if fmt == "xlsx" or output:  # sibdsl/cli.py writes a file (or - for stdout) the same way for every command
-        from .cli import _write_output, summary
-        from .report import simulation_xlsx
+        from . import write_output, summary
+        from ..report import simulation_xlsx
 
         if output is None:
             raise click.UsageError("--format xlsx writes a workbook: name it with -o report.xlsx")
         payload = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode() if fmt == "json" else \
             report_text(report, lang).encode() if fmt == "text" else None
-        _write_output(output, (lambda stream: stream.write(payload)) if payload is not None else
+        write_output(output, (lambda stream: stream.write(payload)) if payload is not None else
                       (lambda stream: simulation_xlsx(report, stream, lang)), [file, spec_path])
         if output != "-":
             summary(f"{output}: the simulation report, {report['scenarios']} scenarios")
@@ -121,6 +121,6 @@ def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_forma
 
 def report_text(report: dict, lang: str = "en") -> str:
     """The report as a plain-text table, every word in `lang` (sibdsl/report.py)."""
-    from .report import simulation_text
+    from ..report import simulation_text
 
     return simulation_text(report, lang)

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, echo, formats, guard, print_diagnostics, summary
+from . import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, echo, formats, guard, print_diagnostics, summary
 
 
 def verify_sources(files, timeout: float):
     """(path, source, contract, diagnostics, verdicts) per file; verdicts None when the contract has errors."""
-    from . import check_file
-    from .verify import verify_contract
+    from .. import check_file
+    from ..verify import verify_contract
 
     for path in files:
         source, contract, diagnostics = check_file(path)
@@ -38,8 +38,8 @@ def verify_sources(files, timeout: float):
 def verify(files, fmt: str, timeout: float, cex_dir: str | None, strict: bool, diag_fmt: str) -> None:
     """Prove, for every possible set of outcomes, the contract's caps, floors, gates, return limits,
     non-negative payments, monotonicity and declared guarantees; show a counterexample where one fails."""
-    from .fileio import OutputError, write_atomic
-    from .verify import PROVED, UNKNOWN, VIOLATED, verdict_json, z3_version
+    from ..fileio import OutputError, write_atomic
+    from ..verify import PROVED, UNKNOWN, VIOLATED, verdict_json, z3_version
 
     failed = unproved = False
     report = []

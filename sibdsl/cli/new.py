@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_OK, common_options, guard, summary
+from . import EXIT_OK, common_options, guard, summary
 
 
 @click.command("new")
@@ -31,8 +31,8 @@ def new(file, template, title, payer, investor, provider, currency, investment, 
         force) -> None:
     """Start a contract FILE from a template (`sibc new avtal.sib`); the essentials are asked for (or
     given as options) and the result passes `sibc check` at once."""
-    from .fileio import OutputError, write_atomic
-    from .new import TEMPLATES, Answers, render
+    from ..fileio import OutputError, write_atomic
+    from ..new import TEMPLATES, Answers, render
 
     if file and output and file != output:
         raise click.UsageError(f"two file names: {file} and -o {output}; give one")
@@ -55,7 +55,7 @@ def new(file, template, title, payer, investor, provider, currency, investment, 
     currency = ask(currency, "Currency", defaults.currency).strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         raise click.BadParameter("a three-letter code such as SEK", param_hint="--currency")
-    from .numbers import NumberFormatError, parse_quantity
+    from ..numbers import NumberFormatError, parse_quantity
 
     try:
         quantity = parse_quantity(str(ask(investment, "Investment", str(defaults.investment))), currency=currency)

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, echo, formats, guard, print_diagnostics, summary
-from .source import visible
+from . import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, echo, formats, guard, print_diagnostics, summary
+from ..source import visible
 
 
 def _money(value: Fraction | None, currency: str, lang: str = "en") -> str:
-    from .lang import format_money, word
-    from .report import format_amount
+    from ..lang import format_money, word
+    from ..report import format_amount
 
     if value is None:
         return word(lang, "no_such_line")
@@ -24,7 +24,7 @@ def _money(value: Fraction | None, currency: str, lang: str = "en") -> str:
 
 
 def _expected_name(e, lang: str = "en") -> str:
-    from .lang import word
+    from ..lang import word
 
     if e.kind == "total":
         return word(lang, "total")
@@ -50,11 +50,11 @@ def _expected_name(e, lang: str = "en") -> str:
 @guard
 def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> None:
     """Run the scenarios written beside each contract: every expected amount against the settlement."""
-    from . import check_file
-    from .coverage import measure
-    from .diagnostics import SibError
-    from .explain_text import explain_line
-    from .scenarios import load_scenarios, run_scenarios, scenario_path
+    from .. import check_file
+    from ..coverage import measure
+    from ..diagnostics import SibError
+    from ..explain_text import explain_line
+    from ..scenarios import load_scenarios, run_scenarios, scenario_path
 
     if scenario_file and len(files) != 1:
         raise click.UsageError("--scenarios names the scenarios of one contract; give one FILE")
@@ -69,8 +69,8 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
             continue
         spath = Path(scenario_file) if scenario_file else scenario_path(path)
         if not spath.exists():
-            from .diagnostics import Diagnostic
-            from .source import Source
+            from ..diagnostics import Diagnostic
+            from ..source import Source
 
             beside = "" if scenario_file else (f"write the scenarios in {spath.with_suffix('.xlsx').name} or "
                                                f"{spath.name} beside the contract, or ")
@@ -96,14 +96,14 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
 
     language = lang
     if fmt == "json":
-        click.echo(json.dumps([_json(p, s, c, r, cov) for p, s, c, r, cov in report], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([json_report(p, s, c, r, cov) for p, s, c, r, cov in report], ensure_ascii=False, indent=2))
     elif fmt == "junit":
         click.echo(_junit(report))
     else:
         def show(text: str = "") -> None:  # scenario names and labels are file text: shown, never acted on
             click.echo(visible(text))
 
-        from .lang import branch_words, clause_words, word
+        from ..lang import branch_words, clause_words, word
 
         total_passed = total = 0
         for path, spath, contract, results, cov in report:
@@ -161,7 +161,7 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
     sys.exit(EXIT_ERRORS if failed else EXIT_OK)
 
 
-def _json(path, spath, contract, results, cov) -> dict:
+def json_report(path, spath, contract, results, cov) -> dict:
     data = {"file": path, "scenarios_file": str(spath), "scenarios": [{
         "name": r.scenario.name, "row": r.scenario.row, "passed": r.passed,
         "error": r.error.message if r.error else None,

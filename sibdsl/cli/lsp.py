@@ -10,6 +10,6 @@ def lsp() -> None:
     """Run the sibdsl language server over stdio, for any LSP-capable editor: diagnostics, hover,
     definition, references, rename, quick fixes, semantic tokens, folding, outline, completion and
     formatting (see docs/editors.md)."""
-    from .lsp import main
+    from ..lsp import main
 
     main()

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, count_of, guard, print_diagnostics, summary
+from . import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, count_of, guard, print_diagnostics, summary
 
 
 @click.command("fmt")
@@ -21,11 +21,11 @@ from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, count_of, guard,
 def fmt(files, check_only: bool, show_diff: bool, diag_fmt: str) -> None:
     """Format contracts: canonical layout, numbers grouped, comments and prose kept. A file is
     written (atomically) only if it changes and only if its meaning is provably unchanged."""
-    from .diagnostics import SibError
-    from .fileio import OutputError, read_bounded, write_atomic
-    from .fmt import format_file_text
-    from .outcomes import read_error
-    from .source import Source
+    from ..diagnostics import SibError
+    from ..fileio import OutputError, read_bounded, write_atomic
+    from ..fmt import format_file_text
+    from ..outcomes import read_error
+    from ..source import Source
 
     failed = changed = False
     for path in files:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, guard, print_diagnostics
+from . import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, guard, print_diagnostics
 
 
 @click.command("render")
@@ -25,10 +25,10 @@ from .cli import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, guard, print_dia
 def render(file: str, lang: str | None, fmt: str | None, output: str | None, vary: str | None, diag_fmt: str) -> None:
     """Generate the council document: the contract in plain legal language, its order of calculation,
     a payment curve and worked examples, with the source's SHA-256 fingerprint on every page."""
-    from . import check_file
-    from .diagnostics import Diagnostic
-    from .fileio import OutputError, read_bounded, refuse_overwriting_inputs, write_atomic
-    from .render import render as render_document
+    from .. import check_file
+    from ..diagnostics import Diagnostic
+    from ..fileio import OutputError, read_bounded, refuse_overwriting_inputs, write_atomic
+    from ..render import render as render_document
 
     to_stdout = output == "-"  # standard output, written in place (what `-o /dev/stdout` means)
     if to_stdout:
@@ -46,7 +46,7 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
         raise click.UsageError(f"--vary: the contract has no measure {vary!r}")
     language = lang or (contract.languages[0] if contract.languages and contract.languages[0] in ("sv", "en")
                         else "en")
-    from .render.complete import untranslated
+    from ..render.complete import untranslated
 
     print_diagnostics(untranslated(contract, source, language), diag_fmt, to_stderr=True)
     if lang is not None and contract.languages and lang not in contract.languages:
@@ -77,9 +77,9 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
 @guard
 def fingerprint(files) -> None:
     """Print the SHA-256 of each contract file's exact bytes: the value on every page of its document."""
-    from .fileio import read_bounded
-    from .outcomes import read_error
-    from .render.view import fingerprint as sha256
+    from ..fileio import read_bounded
+    from ..outcomes import read_error
+    from ..render.view import fingerprint as sha256
 
     failed = False
     for file in files:

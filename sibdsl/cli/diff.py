@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FORMATS, common_options, formats, guard, print_diagnostics, summary
+from . import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FORMATS, common_options, formats, guard, print_diagnostics, summary
 
 
 @click.command("diff")
@@ -26,12 +26,12 @@ from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FORMATS, common_options, form
 def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_fmt: str) -> None:
     """Compare two drafts: clauses added, removed and changed (old → new), and where the payout
     differs over a grid of outcomes. Exit 0 when they mean the same, 1 when they differ, 2 on error."""
-    from . import check_file
-    from .diagnostics import SibError
-    from .diff import clause_changes, money_effect
-    from .parser import parse
-    from .report import format_amount
-    from .source import visible
+    from .. import check_file
+    from ..diagnostics import SibError
+    from ..diff import clause_changes, money_effect
+    from ..parser import parse
+    from ..report import format_amount
+    from ..source import visible
 
     drafts = []
     for path in (old, new):
@@ -47,8 +47,8 @@ def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_f
     currency = new_model.currency
     differs = bool(changes) or any(e.differing for e in effect.effects)
     if chart_path:
-        from .diff import curve_chart
-        from .fileio import OutputError, refuse_overwriting_inputs, write_atomic
+        from ..diff import curve_chart
+        from ..fileio import OutputError, refuse_overwriting_inputs, write_atomic
 
         try:
             refuse_overwriting_inputs(chart_path, [old, new])
@@ -57,7 +57,7 @@ def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_f
             if not beside.exists():
                 beside = Path(old).with_name(Path(old).stem + ".outcomes.json")
             if beside.exists():
-                from .outcomes import load_outcomes
+                from ..outcomes import load_outcomes
 
                 try:
                     base = load_outcomes(new_model, beside)
@@ -83,7 +83,7 @@ def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_f
     def show(text: str = "") -> None:
         click.echo(visible(text))
 
-    from .report import format_value
+    from ..report import format_value
 
     def where(outcomes: dict) -> str:
         return ", ".join(f"{k} = {format_value(v, new_model.measures[k].ty.plain())}" for k, v in outcomes.items())

@@ -1,0 +1,5 @@
+"""`python -m sibdsl.cli`: the same as `sibc`."""
+
+from . import main
+
+main()
