@@ -5,7 +5,7 @@ every module of the installed sibdsl package and its grammar (so any change to s
   * proofs (proofcache.py): the verdicts of `sibc verify` for a contract, with the z3 version;
   * checks: what `sibc check` reports for a file, so checking an unchanged contract in review, a
     pre-commit hook or CI neither parses nor proves it again, and does not import the compiler.
-Only complete results are kept (no `unknown` verdict). Entries are written atomically. The cache
+Verdicts are deterministic (z3 rlimit), `unknown` included. Entries are written atomically. The cache
 lives in $SIBDSL_CACHE_DIR, else $XDG_CACHE_HOME/sibdsl, else ~/.cache/sibdsl; it is safe to delete,
 and `--no-cache` bypasses it.
 """

@@ -31,6 +31,7 @@ CODES: dict[str, Code] = {
     for c in [
         # files
         Code("E001", _E, "cannot read file"),
+        Code("E002", _E, "cannot write file"),
         # syntax
         Code("E101", _E, "unexpected character"),
         Code("E102", _E, "unexpected word or symbol"),

@@ -15,6 +15,7 @@ Before anything is written the result is parsed again: its syntax tree must equa
 
 from __future__ import annotations
 
+import bisect
 import re
 
 import attrs
@@ -41,25 +42,33 @@ def comments(text: str) -> list[Comment]:
             if m.group().startswith("#")]
 
 
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset)
-
-
 def format_text(source: Source) -> str:
     """The canonical text of a contract; raises SibError if it cannot be formatted losslessly."""
-    tree = parse(source)  # raises SibError with the syntax errors
+    original = parse(source)  # raises SibError with the syntax errors
+    # one definition of a line (source.LINE_BREAK): CRLF and a lone CR are line breaks, as for
+    # the parser; the printer works on the text with LF only (the same tree: _same_meaning
+    # compares the result with the tree of the original text, not of this one)
     text = source.text.replace("\r\n", "\n").replace("\r", "\n")
-    if text != source.text:  # spans refer to the original text; work on it with \n only
-        tree = parse(Source(source.name, text))
+    tree = original if text == source.text else parse(Source(source.name, text))
+    lines = Source(source.name, text)
+
+    def _line_of(_text: str, offset: int) -> int:  # 0-based, by bisection: linear in comments
+        return lines.position(offset)[0] - 1
+
     found = comments(text)
     blocks = ([tree.header] if tree.header is not None else []) + list(tree.items)
+    starts = [b.span.start for b in blocks]
     leading: dict[int, list[str]] = {}
     trailing: dict[int, str] = {}
     final: list[str] = []
     header_comments: dict[int, tuple[list[str], str | None]] = {}  # header line → (above, at the end)
+    first_leading: dict[int, int] = {}  # block → offset of the first comment above it
+    first_final: int | None = None
     for c in found:
-        index = next((i for i, b in enumerate(blocks) if c.start < b.span.start), None)
-        inside = next((b for b in blocks if b.span.start < c.start < b.span.end), None)
+        at = bisect.bisect_right(starts, c.start)  # the first block starting after the comment
+        index = at if at < len(blocks) else None
+        before = blocks[at - 1] if at > 0 else None  # blocks do not overlap: only this one can hold it
+        inside = before if before is not None and before.span.start < c.start < before.span.end else None
         if isinstance(inside, s.Header):  # the header prints one field per line: keep it by its field
             parts = [inside.title.span] + [f.span for f in inside.fields]
             line = _line_of(text, c.start)
@@ -82,8 +91,10 @@ def format_text(source: Source) -> str:
             trailing[previous] = c.text
         elif index is None:
             final.append(c.text)
+            first_final = c.start if first_final is None else first_final
         else:
             leading.setdefault(index, []).append(c.text)
+            first_leading.setdefault(index, c.start)
     def blank_before(offset: int) -> bool:
         """Whether the author left an empty line just above the line at `offset`."""
         line_start = text.rfind("\n", 0, offset)
@@ -103,8 +114,7 @@ def format_text(source: Source) -> str:
         heading = printed.startswith("\n")
         printed = printed.lstrip("\n")
         above = leading.get(i, [])
-        first_offset = min([c.start for c in found if c.text in above and c.start < block.span.start]
-                           + [block.span.start])
+        first_offset = first_leading.get(i, block.span.start)
         if out and (heading or blank_before(first_offset)):
             out.append("")
         for comment_text in above:
@@ -116,11 +126,11 @@ def format_text(source: Source) -> str:
             printed = f"{first}  {trailing[i]}{newline}{rest}"
         out.append(printed)
     if final:
-        if blank_before(min(c.start for c in found if c.text in final)):
+        if blank_before(first_final):
             out.append("")
         out += final
     result = "\n".join(out).lstrip("\n") + "\n"
-    _same_meaning(source, tree, found, result)
+    _same_meaning(source, original, found, result)
     return result
 
 

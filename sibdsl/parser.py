@@ -40,8 +40,8 @@ from lark import Token
 from . import syntax as s
 from .diagnostics import Diagnostic, SibError, did_you_mean
 from .gcpause import paused
-from .limits import MAX_DEPTH, MAX_DIGITS, MAX_ERRORS, MAX_SOURCE_CHARS
-from .source import NO_SPAN, Source, Span
+from .limits import MAX_DEPTH, MAX_DIGITS, MAX_ERRORS, MAX_HEIGHT, MAX_SOURCE_CHARS
+from .source import NO_SPAN, Source, Span, lone_cr_to_lf
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -122,16 +122,26 @@ def parse(source: Source) -> s.Contract:
             "E101", "the file contains a NUL byte: it is probably not a text file",
             source, source.span(at, at + 1), hint="save the contract as plain UTF-8 text",
         )])
-    text = source.text
+    # a lone CR is a line break (source.LINE_BREAK): the lexer reads it as one, at the same offset
+    text = lone_cr_to_lf(source.text)
     _problems.found = problems = []
     try:
-        whole = _builder("basic").parse(text)
-    except lark.exceptions.UnexpectedInput:
-        diagnostics = _syntax_errors(source)
-        if diagnostics:
-            raise SibError(diagnostics) from None
-        _problems.found = problems = []  # a keyword used as a name: see the module docstring
-        whole = _builder("contextual").parse(text)
+        try:
+            whole = _builder("basic").parse(text)
+        except lark.exceptions.UnexpectedInput:
+            diagnostics = _syntax_errors(source, text)
+            if diagnostics:
+                raise SibError(diagnostics) from None
+            _problems.found = problems = []  # a keyword used as a name: see the module docstring
+            whole = _builder("contextual").parse(text)
+    except _TooHigh as too_high:  # found while parsing: the parse stops there (linear time)
+        span = too_high.span
+        raise SibError([Diagnostic(
+            "E106", f"an expression with more than {MAX_HEIGHT} operators in a row (a sum of that many terms, "
+            "say); the checker takes at most that many",
+            source, source.span(span.start, span.start + 1),
+            hint="add the terms up in parts, each with its own `define`, and add those up",
+        )])
     if whole.depth > MAX_DEPTH:
         # Rare: where lark's tree first gets too deep, as the tree parser has always reported it.
         deep = _too_deep(_lark().parse(text))
@@ -159,10 +169,10 @@ def parse_text(text: str, name: str = "<string>") -> s.Contract:
     return parse(Source(name, text))
 
 
-def _syntax_errors(source: Source) -> list[Diagnostic]:
-    """Every syntax error of a text that does not parse, found with the tree parser."""
+def _syntax_errors(source: Source, text: str) -> list[Diagnostic]:
+    """Every syntax error of a text that does not parse, found with the tree parser (`text` is
+    the source's text with lone CRs as LF)."""
     diagnostics: list[Diagnostic] = []
-    text = source.text
     for _ in range(MAX_ERRORS):
         # Drive the parser interactively: on an error, `accepts()` gives the exact set of
         # what could come next (lark's own sets merge LALR states and list too much).
@@ -344,7 +354,11 @@ def _too_deep(tree: lark.Tree) -> int | None:
         if depth > MAX_DEPTH:
             return getattr(node.meta, "start_pos", 0) if isinstance(node, lark.Tree) else 0
         if isinstance(node, lark.Tree):
-            stack.extend((child, depth + 1) for child in node.children)
+            children = node.children
+            if node.data in _CHAINS and children:  # as _reduce counts: a chain is one level
+                stack.append((children[0], depth))
+                children = children[1:]
+            stack.extend((child, depth + 1) for child in children)
     return None
 
 
@@ -360,16 +374,26 @@ _WORD_RULES = ("rounding_mode", "return_kind", "monotone")
 _problems = threading.local()
 
 
+class _TooHigh(Exception):
+    """Raised from a rule's callback when an expression exceeds MAX_HEIGHT, to stop the parse."""
+
+    def __init__(self, span: Span):
+        super().__init__(span)
+        self.span = span
+
+
 class _Part:
     """What the parser holds for a rule it has reduced: the value its method returned, the span of
-    the text it covers and the depth of the lark tree it stands for (what MAX_DEPTH limits)."""
+    the text it covers, its nesting depth (what MAX_DEPTH limits: a chain `a + b + c` is one level)
+    and its height (operators in a row, chains included: what MAX_HEIGHT limits)."""
 
-    __slots__ = ("value", "span", "depth")
+    __slots__ = ("value", "span", "depth", "height")
 
-    def __init__(self, value, span: Span, depth: int):
+    def __init__(self, value, span: Span, depth: int, height: int = 1):
         self.value = value
         self.span = span
         self.depth = depth
+        self.height = height
 
 
 def _callbacks(named: frozenset[str]):
@@ -378,28 +402,45 @@ def _callbacks(named: frozenset[str]):
     Rules without a method are lark's: `_item` and the other inlined rules are spliced into
     their parent, and a `?rule` with one child passes the child on."""
     syntax = _Syntax()
-    callbacks = {name: _reduce(getattr(syntax, name), None if name in _WORD_RULES else named)
+    callbacks = {name: _reduce(getattr(syntax, name), None if name in _WORD_RULES else named,
+                               chain=name in _CHAINS, top=name == "start")
                  for name in dir(_Syntax) if not name.startswith("_")}
     callbacks["atom"] = _parenthesized  # ?atom: "(" expr ")"
     return type("_Callbacks", (), callbacks)
 
 
-def _reduce(method, named: frozenset[str] | None):
+# Left-associative operators: `a + b + c + …` is a flat chain to a reader, however long, and a
+# chain does not count as nesting (a 250-term sum is no deeper than `a + b`); only what stands
+# on an operator's right (a parenthesised or higher-precedence operand) adds a level.
+_CHAINS = frozenset({"add", "sub", "mul", "div", "of_op", "and_op", "or_op"})
+
+
+def _reduce(method, named: frozenset[str] | None, *, chain: bool = False, top: bool = False):
     """Call a rule's method with its span and values; hand the result on as a _Part."""
 
     def callback(children: list) -> _Part:
         if not children:  # an empty contract
             return _Part(method(NO_SPAN, []), NO_SPAN, 1)
         values = []
-        depth = 0
-        for child in children:
+        depth = height = 0
+        flat = chain and children[0].__class__ is _Part
+        for child in children[1:] if flat else children:
             if child.__class__ is _Part:
                 values.append(child.value)
                 if child.depth > depth:
                     depth = child.depth
+                if child.height > height:
+                    height = child.height
             elif named is None or child.type in named:
                 values.append(child)
                 depth = depth or 1
+        if flat:  # the left operand: the chain goes on at its level
+            left = children[0]
+            values.insert(0, left.value)
+            if left.depth - 1 > depth:
+                depth = left.depth - 1
+            if left.height > height:
+                height = left.height
         first, last = children[0], children[-1]
         if first.__class__ is _Part:
             first = first.span
@@ -412,7 +453,11 @@ def _reduce(method, named: frozenset[str] | None):
         else:
             end, end_line, end_column = last.end_pos, last.end_line, last.end_column
         span = Span(start, end, line, column, end_line, end_column)
-        return _Part(method(span, values), span, depth + 1)
+        if height >= MAX_HEIGHT and depth < MAX_DEPTH and not top:
+            # a chain too long for what comes after the parser: stop here (linear time, whatever
+            # the length); nesting too deep is reported as such once the parse is done
+            raise _TooHigh(span)
+        return _Part(method(span, values), span, depth + 1, height + 1)
 
     return callback
 
@@ -423,7 +468,7 @@ def _parenthesized(children: list) -> _Part:
     opening, inner, closing = children
     span = Span(opening.start_pos, closing.end_pos, opening.line, opening.column, closing.end_line,
                 closing.end_column)
-    return _Part(inner.value, span, inner.depth)
+    return _Part(inner.value, span, inner.depth, inner.height)
 
 
 def _token_span(token: Token) -> Span:
@@ -447,6 +492,8 @@ def _date(token: Token) -> s.DateLit:
 def _string(token: Token) -> str:
     raw = str(token)
     body = raw[3:-3] if raw.startswith('"""') else raw[1:-1]
+    if "\r" in body:  # a CRLF inside a text is a line break like any other: "\n"
+        body = body.replace("\r\n", "\n")
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 

@@ -1,9 +1,11 @@
 """A cache of verification results, so that `sibc check` of an unchanged contract does not prove
 everything again (and does not even import the solver).
 
-The key is the SHA-256 of the contract's exact text together with sibc itself (cache.py) and the
-z3 version. Only complete results are kept: a run with an `unknown` verdict (a time-out may go the
-other way with more time) is not cached.
+The key is the SHA-256 of the contract's exact text together with sibc itself (cache.py, which
+includes the solver's resource limit) and the z3 version. The solver is bounded by z3's
+deterministic rlimit, not by wall time, so a verdict — `unknown` included — is the same on every
+machine and is cached like any other. `use_cache=False` (`sibc check --no-cache`) neither reads
+nor writes the cache.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def diagnostic(record: dict, source) -> Diagnostic | None:
         return None
     line = record.get("line") or 1
     text = source.line_text(line)
-    start = sum(len(x) + 1 for x in source.text.split("\n")[: line - 1])
+    start = source.line_start(line)  # lines as the parser counts them (a lone CR ends one too)
     indent = len(text) - len(text.lstrip())
     span = source.span(start + indent, start + len(text.rstrip()))
     if record["status"] == "violated":
@@ -79,14 +81,14 @@ def diagnostic(record: dict, source) -> Diagnostic | None:
                       "`sibc verify --timeout` gives the solver more time")
 
 
-def verify_cached(contract, source) -> list[dict]:
-    """The verdicts for a checked contract: from the cache, or proved now and cached if complete."""
-    records = load(source.text)
+def verify_cached(contract, source, *, use_cache: bool = True) -> list[dict]:
+    """The verdicts for a checked contract: from the cache, or proved now (and cached)."""
+    records = load(source.text) if use_cache else None
     if records is not None:
         return records
     from .verify import verdict_record, verify_contract
 
     records = [verdict_record(v) for v in verify_contract(contract)]
-    if all(r["status"] != "unknown" for r in records):
+    if use_cache:
         store(source.text, records)
     return records

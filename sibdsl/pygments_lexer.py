@@ -30,7 +30,7 @@ class SibLexer(RegexLexer):
     tokens = {
         "root": [
             (r"[ \t\r\n\f]+", Text.Whitespace),
-            (r"#[^\n]*", Comment.Single),
+            (r"#[^\r\n]*", Comment.Single),  # a lone CR ends a line, as for sibc (issue 22)
             (r'"""(?:[^"\\]|\\.|"(?!""))*"""', String.Double),
             (r'"(?:[^"\\\n\r]|\\.)*"', String.Double),
             (r"§[ \t]*[0-9]+(?:\.[0-9]+)*[a-z]?", Name.Label),

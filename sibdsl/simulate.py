@@ -31,6 +31,7 @@ import numpy as np
 
 from . import model as m
 from .diagnostics import Diagnostic, SibError, did_you_mean
+from .limits import MAX_SIMULATED_UNITS
 from .source import Source, Span
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 from .values import to_decimal, year_fraction
@@ -175,10 +176,13 @@ class _SpecReader:
             self.error("E804", f"`{name}` must be a number, not {json.dumps(value)}", self.locate(*where))
             return None
         try:
-            return float(Decimal(str(value).replace(" ", "").replace("\u00a0", "")))
-        except ArithmeticError:
-            self.error("E804", f"`{name}` must be a number, not {json.dumps(value)}", self.locate(*where))
+            number = float(Decimal(str(value).replace(" ", "").replace("\u00a0", "")))
+        except (ArithmeticError, OverflowError):
+            number = math.nan
+        if not math.isfinite(number):  # "NaN", "Infinity", 1e999: no distribution has them
+            self.error("E804", f"`{name}` must be a finite number, not {json.dumps(value)}", self.locate(*where))
             return None
+        return number
 
     def spec(self) -> Spec | None:
         data = self.read()
@@ -267,6 +271,11 @@ class _SpecReader:
         for key in wanted:
             value = self.number(entry[key], (*where, key), key)
             if value is None:
+                return None
+            if key in _LOCATION_PARAMETERS and _beyond(kind, value):
+                self.error("E804", f"`{key}` of `{name}` is {value:g}: beyond the largest value a simulation "
+                           f"settles exactly ({_largest(kind)})", self.locate(*where, key),
+                           "a value this large is a typing error; give the amount in the measure's unit")
                 return None
             params[key] = value
         bad = {
@@ -378,6 +387,8 @@ class _SpecReader:
             text = (row.get(column) or "").replace(" ", "").replace("\u00a0", "")
             try:
                 values.append(float(Decimal(text)))
+                if not math.isfinite(values[-1]) or _beyond(measure.ty.kind, values[-1]):
+                    raise ArithmeticError(text)
             except ArithmeticError:
                 self.error("E807", f"line {i} of {entry['csv']}: `{row.get(column)}` in column `{column}` "
                            "is not a number", self.locate(*where, "csv"), "clean the column or drop the line")
@@ -501,7 +512,28 @@ class Sampler:
 
 def _quantise(x: np.ndarray, kind: str) -> R:
     scale = _SCALE.get(kind, 10**6)
-    return R(np.rint(np.asarray(x, dtype=float) * scale).astype(np.int64), scale)
+    scaled = np.rint(np.asarray(x, dtype=float) * scale)
+    # never a silent int64 wrap-around (a mean of 1e29 gave the same wrong payout in every scenario):
+    # the parameters are limited (_beyond), so this holds unless a distribution misbehaves
+    if not np.all(np.abs(scaled) < 2.0**62):
+        raise SibError([Diagnostic("E804", "a drawn value is too large to be settled exactly; "
+                                   f"the limit is {_largest(kind)}", None, None)])
+    return R(scaled.astype(np.int64), scale)
+
+
+# Distribution parameters that set where the draws lie, and their limit: |value| × the kind's
+# grid (_SCALE) at most MAX_SIMULATED_UNITS, so a draw (at most ≈ 8.3 standard deviations from
+# the mean: the uniforms are clipped to 1e-16) stays far inside int64 once quantised.
+_LOCATION_PARAMETERS = {"mean", "sd", "low", "high", "lambda"}
+
+
+def _beyond(kind: str, value: float) -> bool:
+    return abs(value) * _SCALE.get(kind, 10**6) > MAX_SIMULATED_UNITS
+
+
+def _largest(kind: str) -> str:
+    largest = Fraction(MAX_SIMULATED_UNITS, _SCALE.get(kind, 10**6))
+    return f"{int(largest):,}".replace(",", " ")
 
 
 def _constant(marginal: Marginal, contract: m.Contract, size: int):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 from typing import TYPE_CHECKING
 
 import attrs
@@ -30,6 +31,18 @@ class Span:
 
 NO_SPAN = Span(0, 0, 1, 1, 1, 1)
 
+# The one definition of a line break in sibc: LF, CRLF, or a lone CR (old Mac files; what a
+# terminal and every editor show as a new line). The lexer, the positions of diagnostics and the
+# formatter all use it, so a `# comment\rcap total at …` is a comment followed by a live cap
+# everywhere, never a comment to the checker and a cap to the reader. Form feeds, vertical tabs
+# and U+2028/U+2029/NEL are not line breaks; `visible` shows them as symbols.
+LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+def lone_cr_to_lf(text: str) -> str:
+    """`text` with each lone CR replaced by LF: the same offsets, lines counted as LINE_BREAK does."""
+    return re.sub(r"\r(?!\n)", "\n", text) if "\r" in text else text
+
 
 @attrs.frozen
 class Source:
@@ -40,17 +53,23 @@ class Source:
     _line_starts: tuple[int, ...] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        # the offset after each "\n", counted by str.split in C (a Python loop over the characters
-        # took ≈ 5 % of checking a 1 MB contract)
-        lengths = (len(line) + 1 for line in self.text.split("\n")[:-1])
-        object.__setattr__(self, "_line_starts", tuple(itertools.accumulate(lengths, initial=0)))
+        if "\r" in self.text:  # a line ends at LF, CRLF or a lone CR (see LINE_BREAK)
+            starts = (0, *(m.end() for m in LINE_BREAK.finditer(self.text)))
+        else:
+            # the offset after each "\n", counted by str.split in C (a Python loop over the
+            # characters took ≈ 5 % of checking a 1 MB contract)
+            lengths = (len(line) + 1 for line in self.text.split("\n")[:-1])
+            starts = tuple(itertools.accumulate(lengths, initial=0))
+        object.__setattr__(self, "_line_starts", tuple(starts))
 
     @classmethod
-    def from_path(cls, path: str | Path) -> Source:
-        """Read a UTF-8 file; raises OSError / UnicodeDecodeError for the caller to report."""
-        with open(path, "rb") as handle:
-            data = handle.read()
-        text = data.decode("utf-8-sig")
+    def from_path(cls, path: str | Path, limit: int | None = None) -> Source:
+        """Read a UTF-8 file, at most `limit` bytes of it (fileio.MAX_READ_BYTES by default; a
+        device or a pipe is cut off while streaming, whatever its size claims); raises OSError /
+        UnicodeDecodeError for the caller to report."""
+        from .fileio import read_bounded
+
+        text = read_bounded(path, limit).decode("utf-8-sig")
         return cls(str(path), text)
 
     def position(self, offset: int) -> tuple[int, int]:
@@ -63,6 +82,12 @@ class Source:
         line, column = self.position(start)
         end_line, end_column = self.position(end)
         return Span(start, end, line, column, end_line, end_column)
+
+    def line_start(self, line: int) -> int:
+        """The offset where a 1-based line starts (LINE_BREAK's lines; the end of the text past the last)."""
+        if line < 1:
+            return 0
+        return self._line_starts[line - 1] if line <= len(self._line_starts) else len(self.text)
 
     def line_text(self, line: int) -> str:
         """The text of a 1-based line, without its line break."""
@@ -78,7 +103,9 @@ class Source:
 
 
 _INVISIBLE = {**{c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A)}, 0x7F: 0x2421,
-              **{c: 0xFFFD for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}}
+              **{c: 0xFFFD for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)},
+              0x85: 0x2424, 0x2028: 0x2424, 0x2029: 0x2424,
+              **{c: 0xFFFD for c in range(0xD800, 0xE000)}}  # lone surrogates (from an editor, E101)
 
 
 def visible(text: str) -> str:

@@ -43,6 +43,17 @@ from .values import Rounding, is_exact_decimal, to_decimal
 
 PROVED, VIOLATED, UNKNOWN = "proved", "violated", "unknown"
 DEFAULT_TIMEOUT = 10.0
+# The solver's work is bounded by z3's deterministic resource limit (rlimit), not by wall time, so
+# the same contract gets the same verdicts on a busy and on a quiet machine (issue 22). A "second"
+# of --timeout is this many rlimit units: about a second of z3 on the reference machine.
+RLIMIT_PER_SECOND = 3_000_000
+
+
+GRID_SECONDS = 0.3  # the budget for finding a decimal counterexample, per number of digits tried
+
+
+def _rlimit(seconds: float) -> int:
+    return max(1, int(seconds * RLIMIT_PER_SECOND))
 
 
 @attrs.frozen
@@ -744,12 +755,13 @@ def _format_input(measure: m.Measure, value, currency: str):
         return datetime.date.fromordinal(int(value)).isoformat()
     if kind == COUNT:
         return int(value)
-    number = to_decimal(value)
+    # positional notation ("0.00000001", never "1E-8"): what load_outcomes reads back
+    number = format(to_decimal(value), "f")
     if kind == MONEY:
         return f"{number} {currency}"
     if kind == SHARE:
-        return f"{to_decimal(value * 100)} %"
-    return str(number)  # numbers and days as exact decimal strings
+        return f"{format(to_decimal(value * 100), 'f')} %"
+    return number  # numbers and days as exact decimal strings
 
 
 def _grid(sym: _Sym, digits: int) -> list[z3.BoolRef]:
@@ -812,7 +824,7 @@ class Verifier:
             return Verdict(prop.key, prop.description, PROVED, 0.0)
         copies, solver = self._context(prop)
         premise, claim = prop.build(copies)
-        solver.set("timeout", int(self.timeout * 1000))
+        solver.set("rlimit", _rlimit(self.timeout))
         solver.push()
         try:
             solver.add(premise, z3.Not(claim))
@@ -836,7 +848,7 @@ class Verifier:
         the integer floors that make two-copy problems hard. Otherwise the exact encoding decides."""
         copies, solver = self._context(prop, abstract=True)
         premise, claim = prop.build(copies)
-        solver.set("timeout", int(min(self.timeout, 5.0) * 1000))
+        solver.set("rlimit", _rlimit(min(self.timeout, 5.0)))
         solver.push()
         try:
             solver.add(premise, z3.Not(claim))
@@ -849,6 +861,7 @@ class Verifier:
                   if not z3.is_bool(t)]
         if all(is_exact_decimal(v) for v in values if isinstance(v, Fraction)):
             return [_outcome_file(self.contract, c.sym, model) for c in copies]
+        solver.set("rlimit", _rlimit(min(GRID_SECONDS, self.timeout)))  # integer grids: slow per unit
         for digits in (2, 4, 8):
             solver.push()
             for c in copies:

@@ -104,6 +104,11 @@ def test_a_50_mb_file_is_refused_quickly(tmp_path, run):
     path = tmp_path / "big.sib"
     path.write_text("# " + "x" * (50 * 1024 * 1024) + "\n", encoding="utf-8")
     result = run("check", str(path), "--format", "gnu")
+    # cut off while reading (fileio.read_bounded), before it is all in memory
+    assert result.exit_code == 1 and "error[E001]" in result.stdout
+    assert "it is larger than 20,000,000 bytes, the limit for one input file" in result.stdout
+    path.write_text("# " + "x" * (6 * 1000 * 1000) + "\n", encoding="utf-8")  # read whole, too long to parse
+    result = run("check", str(path), "--format", "gnu")
     assert result.exit_code == 1 and f"the limit is {limits.MAX_SOURCE_CHARS:,}" in result.stdout
 
 
@@ -122,8 +127,8 @@ def test_terminal_control_sequences_are_shown_not_obeyed(tmp_path, run):
 
 def test_limits_page_matches_the_constants():
     page = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
-    shown = dict(re.findall(r"^\| `(MAX_\w+)`[^|]*\| (\d+) \|", page, flags=re.MULTILINE))
-    constants = {k: str(v) for k, v in vars(limits).items() if k.startswith("MAX_")}
+    shown = dict(re.findall(r"^\| `(M(?:AX|IN)_\w+)`[^|]*\| (\d+) \|", page, flags=re.MULTILINE))
+    constants = {k: str(v) for k, v in vars(limits).items() if k.startswith(("MAX_", "MIN_"))}
     assert shown == constants
 
 
@@ -166,3 +171,12 @@ def test_every_command_answers_a_broken_contract_with_a_diagnostic(path, run, tm
         assert result.exit_code in (0, 1, 2), (args, result.output)
         assert "Traceback" not in result.output and "E900" not in result.output, (args, result.output)
     assert path.read_bytes() == before
+
+
+def test_the_document_docs_say_what_the_fingerprint_does_not_seal():
+    """Issue 22, item 19: two documents with the same fingerprint may differ in their worked
+    examples, which come from files beside the contract; the documentation says so."""
+    page = (ROOT / "docs" / "council-document.md").read_text(encoding="utf-8")
+    section = page[page.index("**What the fingerprint does not seal.**"):]
+    assert "NAME.outcomes.json" in section and "NAME.scenarios.csv" in section
+    assert "not part\nof the fingerprint" in section

@@ -335,11 +335,11 @@ def _check_one(path: str, run_verify: bool, use_cache: bool) -> tuple[list[Diagn
     """The diagnostics and summary line of one file: from the cache when its bytes are unchanged
     (the result does not depend on the file's name: the name is added when it is shown)."""
     from .. import cache
+    from ..fileio import read_bounded
     from ..source import Source
 
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_bounded(path)  # bounded while streaming: /dev/zero or a FIFO cannot fill the memory
         text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         data = text = None
@@ -348,7 +348,7 @@ def _check_one(path: str, run_verify: bool, use_cache: bool) -> tuple[list[Diagn
         entry = cache.load(name)
         if isinstance(entry, dict):
             return cache.check_result(entry, Source(path, text)), f"{path}: {entry['summary']}"
-    diagnostics, summary = _check_uncached(path, run_verify)
+    diagnostics, summary = _check_uncached(path, run_verify, use_cache)
     if name is not None and not any(d.code == "W701" for d in diagnostics):  # an `unknown` may change
         entry = cache.check_entry(diagnostics, summary)
         if entry is not None:
@@ -356,7 +356,7 @@ def _check_one(path: str, run_verify: bool, use_cache: bool) -> tuple[list[Diagn
     return diagnostics, f"{path}: {summary}"
 
 
-def _check_uncached(path: str, run_verify: bool) -> tuple[list[Diagnostic], str]:
+def _check_uncached(path: str, run_verify: bool, use_cache: bool = True) -> tuple[list[Diagnostic], str]:
     from .. import check_file
 
     source, contract, diagnostics = check_file(path)
@@ -364,7 +364,7 @@ def _check_uncached(path: str, run_verify: bool) -> tuple[list[Diagnostic], str]
     if contract is not None and run_verify:
         from ..proofcache import diagnostic, verify_cached
 
-        records = verify_cached(contract, source)
+        records = verify_cached(contract, source, use_cache=use_cache)  # --no-cache: no proof cache either
         proved = sum(r["status"] == "proved" for r in records)
         diagnostics = diagnostics + [d for d in (diagnostic(r, source) for r in records) if d]
         if any(d.is_error for d in diagnostics):

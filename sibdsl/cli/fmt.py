@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import sys
-from pathlib import Path
 
 import click
 
@@ -23,7 +22,7 @@ def fmt(files, check_only: bool, show_diff: bool, diag_fmt: str) -> None:
     """Format contracts: canonical layout, numbers grouped, comments and prose kept. A file is
     written (atomically) only if it changes and only if its meaning is provably unchanged."""
     from ..diagnostics import SibError
-    from ..fileio import OutputError, write_atomic
+    from ..fileio import OutputError, read_bounded, write_atomic
     from ..fmt import format_file_text
     from ..outcomes import read_error
     from ..source import Source
@@ -31,7 +30,7 @@ def fmt(files, check_only: bool, show_diff: bool, diag_fmt: str) -> None:
     failed = changed = False
     for path in files:
         try:
-            original = Path(path).read_bytes()
+            original = read_bounded(path)
             source = Source(path, original.decode("utf-8-sig"))
         except (OSError, UnicodeDecodeError) as err:
             print_diagnostics([read_error(path, err)], diag_fmt, to_stderr=True)
@@ -59,7 +58,10 @@ def fmt(files, check_only: bool, show_diff: bool, diag_fmt: str) -> None:
         try:
             write_atomic(path, formatted)
         except OutputError as err:
-            raise click.ClickException(str(err)) from None
+            print_diagnostics([err.diagnostic], diag_fmt, to_stderr=True)
+            click.echo(f"{path}: not formatted (left as it was)", err=True)
+            failed = True
+            continue
         click.echo(f"{path}: reformatted")
     if check_only and not failed and not changed:  # the one-line summary every command ends with
         summary(f"{count_of(len(files), 'file')} already formatted")

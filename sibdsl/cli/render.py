@@ -27,14 +27,17 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
     a payment curve and worked examples, with the source's SHA-256 fingerprint on every page."""
     from .. import check_file
     from ..diagnostics import Diagnostic
-    from ..fileio import OutputError, refuse_overwriting_inputs, write_atomic
+    from ..fileio import OutputError, read_bounded, refuse_overwriting_inputs, write_atomic
     from ..render import render as render_document
 
+    to_stdout = output == "-"  # standard output, written in place (what `-o /dev/stdout` means)
+    if to_stdout:
+        output = None
     if fmt is None:
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""
         fmt = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf", "docx": "docx"}.get(suffix, "md")
-    if fmt in ("pdf", "docx") and output is None:
-        raise click.UsageError(f"a {fmt.upper()} file needs -o FILE.{fmt}")
+    if fmt in ("pdf", "docx") and output is None and not to_stdout:
+        raise click.UsageError(f"a {fmt.upper()} file needs -o FILE.{fmt} (or -o - for standard output)")
     source, contract, diagnostics = check_file(file)
     print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
     if contract is None:
@@ -50,18 +53,21 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
         click.echo(f"note: the contract is written in {', '.join(contract.languages)}; texts without an "
                    f"{lang} translation are shown in {contract.languages[0]}", err=True)
     warnings: list[tuple[str, str]] = []
-    data = render_document(contract, Path(file).read_bytes(), language, fmt, path=file, vary=vary, warnings=warnings)
+    data = render_document(contract, read_bounded(file), language, fmt, path=file, vary=vary, warnings=warnings)
     print_diagnostics([Diagnostic(code, message, source, None, hint="use characters of the Latin, Greek or "
                                   "Cyrillic alphabets, or render HTML, whose fonts are the reader's")
                        for code, message in warnings], diag_fmt, to_stderr=True)
-    if output is None:
+    if output is None and fmt in ("pdf", "docx"):
+        click.echo(data, nl=False)  # bytes: written to the binary stream
+    elif output is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:
         try:
             refuse_overwriting_inputs(output, [file])
             write_atomic(output, data)
         except OutputError as err:
-            raise click.ClickException(str(err)) from None
+            print_diagnostics([err.diagnostic], diag_fmt, to_stderr=True)
+            sys.exit(EXIT_ERRORS)
     sys.exit(EXIT_OK)
 
 
@@ -71,13 +77,14 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
 @guard
 def fingerprint(files) -> None:
     """Print the SHA-256 of each contract file's exact bytes: the value on every page of its document."""
+    from ..fileio import read_bounded
     from ..outcomes import read_error
     from ..render.view import fingerprint as sha256
 
     failed = False
     for file in files:
         try:
-            data = Path(file).read_bytes()
+            data = read_bounded(file)
         except OSError as err:
             print_diagnostics([read_error(file, err)], "human", to_stderr=True)
             failed = True
