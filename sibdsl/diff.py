@@ -10,6 +10,8 @@ where they occur: what the revision does to the money.
 
 from __future__ import annotations
 
+import datetime
+
 import itertools
 import random
 from fractions import Fraction
@@ -140,6 +142,17 @@ def _values(measure: m.Measure, constants: list[Fraction], steps: int) -> list:
     return points
 
 
+def _held(contract: m.Contract, measure: m.Measure):
+    """The value a measure is held at where the grid does not vary it: true, a date in the contract's
+    term (a date measure is not varied), or its lower bound when positive, else 0."""
+    kind = measure.ty.kind
+    if kind == BOOL:
+        return True
+    if kind == DATE:
+        return contract.term[0] if contract.term else (contract.signed or datetime.date(2000, 1, 1))
+    return measure.lower if measure.lower is not None and measure.lower > 0 else Fraction(0)
+
+
 def money_constants(contract: m.Contract) -> list[Fraction]:
     from .render.view import money_constants as constants
 
@@ -173,8 +186,7 @@ def money_effect(old: m.Contract, new: m.Contract, steps: int = 11, limit: int =
         for name, measure in contract.measures.items():
             value = point.get(name)
             if value is None:
-                value = True if measure.ty.kind == BOOL else (measure.lower if measure.lower is not None and
-                                                               measure.lower > 0 else Fraction(0))
+                value = _held(contract, measure)
             if measure.ty.series:
                 value = {p.name: value for p in contract.series[measure.ty.series].periods}
             values[name] = value

@@ -43,9 +43,8 @@ def test_the_campaign_counts_an_internal_error(campaign_module, monkeypatch):
     assert any("fingerprint" in f for f in tally.failures)
 
 
-@pytest.mark.xfail(strict=True, reason="found by the campaign (issue 22): sibc diff holds a date measure at 0 "
-                   "and compares it with a date; diff.py is not this branch's; fixed → remove from KNOWN")
-def test_known_diff_of_a_contract_with_a_date_measure(run):
+def test_diff_of_a_contract_with_a_date_measure(run):
+    """Found by the campaign (issue 22): sibc diff held a date measure at 0 and compared it with a date."""
     result = run("diff", "tests/corpus/valid/all_constructs.sib", "tests/corpus/valid/all_constructs.sib")
     assert "E900" not in result.output
 
