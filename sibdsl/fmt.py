@@ -139,7 +139,7 @@ def _same_meaning(source: Source, tree: s.Contract, found: list[Comment], result
         again = parse(Source(source.name, result))
     except SibError:
         again = None
-    if again != tree or [c.text for c in comments(result)] != [c.text for c in found]:
+    if again is None or not s.same(again, tree) or [c.text for c in comments(result)] != [c.text for c in found]:
         raise SibError([Diagnostic(
             "E741", "sibc fmt could not lay this contract out without changing it; the file is left as it was",
             source, source.span(0, 0),

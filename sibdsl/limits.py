@@ -10,7 +10,7 @@ from __future__ import annotations
 # the contract file
 MAX_SOURCE_CHARS = 5_000_000  # about 5 MB; the largest real contracts are under 100 KB (E106)
 MAX_DEPTH = 200  # nesting of expressions; a chain `a + b + c + …` is one level (E106)
-MAX_HEIGHT = 400  # operators in a row, chains included: what the checker's recursion takes (E106)
+MAX_HEIGHT = 100_000  # operators in a row, chains included (E106); every stage reads a chain in a loop
 MAX_ERRORS = 20  # syntax errors reported before the parser stops trying to recover
 MAX_DIGITS = 30  # digits in one number, before and after the decimal point (E110)
 

@@ -36,6 +36,28 @@ def walk(*roots):
         stack.extend(getattr(item, name) for name in fields)
 
 
+def same(a, b) -> bool:
+    """Structural equality of two syntax trees, spans left out, as `==` is — but without recursion,
+    so a flat sum of any length compares (attrs' generated `__eq__` recurses once per level)."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, tuple):
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y))
+            continue
+        fields = _fields_of(type(x))
+        if fields is None:
+            if x != y:
+                return False
+            continue
+        stack.extend((getattr(x, name), getattr(y, name)) for name in fields)
+    return True
+
+
 @functools.cache
 def _fields_of(cls: type) -> tuple[str, ...] | None:
     """The fields of a node class that take part in equality (spans do not), last first."""

@@ -80,14 +80,32 @@ def dump(text: str) -> str:
     return _fields(tree)
 
 
+class _Lit(str):
+    """Text of the dump itself, as opposed to a value still to be dumped."""
+
+
 def _fields(value) -> str:
-    """Like repr, with every field (those left out of repr and equality too)."""
-    if attrs.has(type(value)):
-        inner = ", ".join(f"{f.name}={_fields(getattr(value, f.name))}" for f in attrs.fields(type(value)))
-        return f"{type(value).__name__}({inner})"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_fields(item) for item in value) + ",)"
-    return repr(value)
+    """Like repr, with every field (those left out of repr and equality too); without recursion, so
+    a sum of thousands of terms is dumped too."""
+    out, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Lit):
+            out.append(item)
+            continue
+        if attrs.has(type(item)):
+            parts = [_Lit(f"{type(item).__name__}(")]
+            for k, f in enumerate(attrs.fields(type(item))):
+                parts += [_Lit(", " if k else ""), _Lit(f"{f.name}="), getattr(item, f.name)]
+            stack.extend(reversed([*parts, _Lit(")")]))
+        elif isinstance(item, tuple):
+            parts = [_Lit("(")]
+            for k, x in enumerate(item):
+                parts += [_Lit(", " if k else ""), x]
+            stack.extend(reversed([*parts, _Lit(",)")]))
+        else:
+            out.append(repr(item))
+    return "".join(out)
 
 
 def _digest(text: str) -> str:

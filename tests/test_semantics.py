@@ -403,3 +403,32 @@ def test_the_documents_order_of_calculation_is_the_programs(lang):
     contract = checked(HEAD + ORACLES[1].body)  # a floor and a cap on one payment: nothing cuts
     items, cuts = order_of_application(contract, lang)
     assert len(items) == 3 and cuts == ""
+
+
+def test_a_flat_sum_of_5000_terms_as_text_through_every_command(tmp_path):
+    """The parser, the checker, the proofs, the settlement, the formatter and the document each read
+    a sum of 5,000 terms written out in a contract."""
+    from click.testing import CliRunner
+
+    from sibdsl.cli import main
+
+    flat = " + ".join(f"{i} SEK" if i % 2 else "x" for i in range(5000))
+    (tmp_path / "flat.sib").write_text(HEAD + f"measure x: money\npayment q = {flat} from city to ngo\n"
+                                       "cap tc: total at 100 000 000 SEK\n", encoding="utf-8")
+    (tmp_path / "flat.json").write_text('{"x": "7 SEK"}', encoding="utf-8")
+
+    def run(*args):
+        result = CliRunner().invoke(main, [*args], catch_exceptions=False)
+        assert "E106" not in result.output and "E900" not in result.output, result.output
+        return result
+
+    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
+        import os
+
+        os.chdir(tmp_path)
+        assert run("check", "--no-cache", "flat.sib").exit_code == 0
+        assert "6 267 500 SEK" in run("eval", "flat.sib", "--outcomes", "flat.json", "--no-trace").output
+        assert run("fmt", "flat.sib").exit_code == 0
+        assert run("check", "--no-cache", "flat.sib").exit_code == 0  # the formatted text means the same
+        assert run("render", "flat.sib", "-o", "flat.md").exit_code == 0
+        assert (tmp_path / "flat.md").read_text(encoding="utf-8").count(" plus ") >= 4999
