@@ -39,18 +39,20 @@ _STEP_TEXT = {
     K.FLOOR: "raised to the floor of {level}",
     K.CAP: "limited to {level}",
     K.TOTAL_FLOOR: "the total is raised to the floor of {level}",
-    K.PERIOD_CAP: "at most {level} in period {step.period_name}",
-    K.PARTICIPANT_CAP: "at most {level} for {step.scale} participants",
+    K.PERIOD_CAP: "at most {level} in period {period}",
+    K.PARTICIPANT_CAP: "at most {level} for {scale} participants",
     K.TOTAL_GATE: "the part above {level} is not paid",
     K.TOTAL_CAP: "the total is limited to {level}",
-    K.RETURN_LIMIT: "{step.investor} receives at most {limit} ({step.basis})",
+    K.RETURN_LIMIT: "{investor} receives at most {limit} ({basis})",
 }
 
 
-def step_text(step: Step, level, currency: str) -> str:
-    """What a floor, a cap or a cut says in the audit trail of a line it changed."""
-    limit = format_amount(exact(step.limit), currency) if step.limit is not None else ""
-    return _STEP_TEXT[step.kind].format(step=step, level=format_amount(exact(level), currency), limit=limit)
+def step_text(kind: StepKind, level, currency: str, period, scale, investor, limit, basis) -> str:
+    """What a floor, a cap or a cut says in the audit trail of a line it changed. (Plain values, not
+    the step: a Detail compares and hashes its arguments, and a step holds whole expressions.)"""
+    return _STEP_TEXT[kind].format(
+        level=format_amount(exact(level), currency), period=period, scale=scale, investor=investor,
+        limit=format_amount(exact(limit), currency) if limit is not None else "", basis=basis)
 
 
 class _Concrete:
@@ -111,7 +113,9 @@ class _Concrete:
         elif not (acted if acted is not None else after != before):
             return
         else:
-            record = (kind.trail, clause, before, after, Detail(step_text, step, level, ev.contract.currency))
+            record = (kind.trail, clause, before, after, Detail(
+                step_text, kind, level, ev.contract.currency, step.period_name, step.scale, step.investor,
+                step.limit, step.basis))
         self.trails[line].append(record)
 
 
