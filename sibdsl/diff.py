@@ -21,7 +21,7 @@ import attrs
 from . import model as m
 from . import syntax as s
 from .evaluate import EvaluationError, compile_contract
-from .unparse import _header, declaration
+from .unparse import header, declaration
 from .units import BOOL, COUNT, DATE, MONEY, SHARE
 
 
@@ -75,8 +75,8 @@ def _items(tree: s.Contract) -> dict[tuple[str, str], str]:
 def clause_changes(old: s.Contract, new: s.Contract) -> list[Change]:
     changes: list[Change] = []
     if old.header != new.header:
-        before = _header(old.header).split("\n") if old.header else []
-        after = _header(new.header).split("\n") if new.header else []
+        before = header(old.header).split("\n") if old.header else []
+        after = header(new.header).split("\n") if new.header else []
         changes.append(Change("changed", "header",  # only the lines that differ
                               "\n".join(x.strip() for x in before if x not in after) or None,
                               "\n".join(x.strip() for x in after if x not in before) or None))

@@ -24,7 +24,7 @@ from . import syntax as s
 from .diagnostics import Diagnostic, SibError
 from .parser import parse
 from .source import Source
-from .unparse import _header, declaration
+from .unparse import header, declaration
 
 # strings (which may hold `#`) and comments, in the order they appear, as the grammar defines them
 _STRING_OR_COMMENT = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n\r]|\\.)*"|#[^\n\r]*')
@@ -103,7 +103,7 @@ def format_text(source: Source) -> str:
 
     out: list[str] = []
     for i, block in enumerate(blocks):
-        printed = _header(block) if isinstance(block, s.Header) else declaration(block)
+        printed = header(block) if isinstance(block, s.Header) else declaration(block)
         if isinstance(block, s.Header) and header_comments:
             lines = printed.split("\n")  # the title, then one line per field
             for part, (above, end) in sorted(header_comments.items(), reverse=True):

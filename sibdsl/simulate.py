@@ -112,7 +112,7 @@ class Spec:
         self.source, self.marginals, self.correlations, self.seed = source, marginals, correlations, seed
 
 
-class _SpecReader:
+class SpecReader:
     """Reads a JSON or TOML spec and collects E801–E807 with the place in the file."""
 
     def __init__(self, contract: m.Contract, source: Source):
@@ -449,7 +449,7 @@ def load_spec(contract: m.Contract, path: str | Path) -> Spec:
         source = Source.from_path(path)
     except (OSError, UnicodeDecodeError) as err:
         raise SibError([read_error(str(path), err)]) from None
-    reader = _SpecReader(contract, source)
+    reader = SpecReader(contract, source)
     spec = reader.spec()
     if spec is None or reader.diagnostics:
         raise SibError(reader.diagnostics)
@@ -481,7 +481,7 @@ class Sampler:
         except np.linalg.LinAlgError:
             problem = Diagnostic("E806", "the correlations cannot all hold at once (the correlation "
                                  "matrix is not positive definite)", spec.source,
-                                 _SpecReader(contract, spec.source).locate("correlations"),
+                                 SpecReader(contract, spec.source).locate("correlations"),
                                  hint="weaken some of them: e.g. a~b 0.9 and b~c 0.9 need a~c well above 0")
             raise SibError([problem]) from None
 

@@ -175,7 +175,7 @@ def _options(options) -> str:
     return "".join(f"\n  {line}" for line in lines)
 
 
-def _header(h: s.Header) -> str:
+def header(h: s.Header) -> str:
     lines = [f"contract {text(h.title)}"]
     for f in h.fields:
         v = f.value
@@ -245,6 +245,6 @@ def declaration(d: s.Decl) -> str:
 
 
 def unparse(tree: s.Contract) -> str:
-    parts = [_header(tree.header)] if tree.header else []
+    parts = [header(tree.header)] if tree.header else []
     parts += [declaration(d) for d in tree.items]
     return "\n".join(parts) + "\n"

@@ -665,7 +665,7 @@ def diff(ws: Workspace, request: dict) -> tuple[int, dict]:
 
 
 def simulate(ws: Workspace, request: dict) -> tuple[int, dict]:
-    from ..simulate import CHUNK, _SpecReader
+    from ..simulate import CHUNK, SpecReader
 
     loaded = ws.load(request.get("contract"))
     loaded.require()
@@ -675,7 +675,7 @@ def simulate(ws: Workspace, request: dict) -> tuple[int, dict]:
                           'the distributions per measure, as in a .json scenario file (docs/simulate.md)')
     n = _option(request, "n", int, 10_000, low=1, high=MAX_SIMULATE_N)
     seed = _option(request, "seed", int, None, low=0, high=2**63)
-    reader = _SpecReader(loaded.contract, Source("scenarios.json", json.dumps(spec_data, ensure_ascii=False, indent=2)))
+    reader = SpecReader(loaded.contract, Source("scenarios.json", json.dumps(spec_data, ensure_ascii=False, indent=2)))
     spec = reader.spec()
     if spec is None or reader.diagnostics:
         raise ApiError(422, diagnostics_json(reader.diagnostics))
