@@ -224,7 +224,7 @@ class Evaluator:
     def _decl_span(self, clause: m.ClauseRef):
         if self.source is None or not clause.line:
             return None
-        start = sum(len(line) + 1 for line in self.source.text.split("\n")[: clause.line - 1])
+        start = self.source.line_start(clause.line)  # lines as the parser counts them (a lone CR too)
         return self.source.span(start, start + len(self.source.line_text(clause.line)))
 
     def _invested(self) -> dict[str, list[m.Investment]]:

@@ -69,18 +69,24 @@ class OutputError(Exception):
 
 def read_bounded(path: str | Path, limit: int | None = None) -> bytes:
     """The bytes of a file, device or pipe; InputTooLarge (an OSError) past `limit` bytes."""
+    with open(path, "rb", buffering=0) as handle:
+        return read_stream(handle, str(path), limit)
+
+
+def read_stream(handle, name: str, limit: int | None = None) -> bytes:
+    """The bytes of an open binary stream (standard input, say), read while counting: InputTooLarge
+    (an OSError) past `limit` bytes, whatever the stream claims its size is."""
     limit = MAX_READ_BYTES if limit is None else limit
     chunks: list[bytes] = []
     total = 0
-    with open(path, "rb", buffering=0) as handle:
-        while True:
-            chunk = handle.read(min(_CHUNK, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > limit:
-                raise InputTooLarge(str(path), limit)
+    while True:
+        chunk = handle.read(min(_CHUNK, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise InputTooLarge(name, limit)
     return b"".join(chunks)
 
 

@@ -150,6 +150,15 @@ def test_dash_reads_the_contract_or_the_outcomes_from_stdin(files):
     assert both.exit_code == 2
 
 
+def test_standard_input_is_read_while_counting():
+    """`sibc check -` stops at the read limit of a file (issue 22: /dev/zero as a contract)."""
+    from sibdsl.fileio import MAX_READ_BYTES
+
+    result = invoke("check", "-", "--no-verify", input=b" " * (MAX_READ_BYTES + 1))
+    assert result.exit_code == 1
+    assert "E001" in result.stderr and "larger than 20,000,000 bytes" in result.stderr
+
+
 # ---------------------------------------------------------------- workbooks out
 def test_eval_writes_the_settlement_as_a_workbook_with_amounts_as_numbers(files):
     out = files / "settlement.xlsx"

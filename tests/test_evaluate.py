@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from sibdsl import evaluate, load_outcomes
+from sibdsl import compile_contract, evaluate, load_outcomes
 from sibdsl.evaluate import EvaluationError
 from sibdsl.values import Rounding, growth_factor, to_decimal
 
@@ -184,3 +184,16 @@ def test_a_guarded_division_does_not_fail_the_settlement():
     s = settle(body, {"n": 0})
     assert s.total == 0
     assert s.values["per_head"] == "undefined (division by zero for these outcomes)"
+
+
+def test_a_negative_payment_is_located_on_its_line_after_a_lone_cr():
+    """E601 points at the payment's line as the parser counts lines (issue 22: a lone CR ends a line)."""
+    from sibdsl import Source, check_source
+
+    text = HEADER.replace("\n", "\r") + "measure v: money\rpayment p = v - 300 SEK from city to fund\r"
+    contract, diagnostics = check_source(Source("cr.sib", text))
+    assert contract is not None, [d.message for d in diagnostics]
+    settlement = compile_contract(contract, Source("cr.sib", text)).evaluate({"v": Fraction(100)})
+    (d,) = settlement.diagnostics
+    assert d.code == "E601" and d.span.line == text.count("\r", 0, text.index("payment")) + 1 and d.span.column == 1
+    assert Source("cr.sib", text).line_text(d.span.line).startswith("payment p")

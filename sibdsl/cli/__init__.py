@@ -289,7 +289,7 @@ def check(files: tuple[str, ...], fmt: str, run_verify: bool, use_cache: bool) -
     for path in files:
         started = time.perf_counter()
         if path == "-":
-            diagnostics, line = _check_stdin(run_verify)
+            diagnostics, line = _check_stdin(run_verify, use_cache)
         else:
             diagnostics, line = _check_one(path, run_verify, use_cache)
         verbose(f"{path}: checked in {(time.perf_counter() - started) * 1000:.0f} ms")
@@ -304,15 +304,16 @@ def check(files: tuple[str, ...], fmt: str, run_verify: bool, use_cache: bool) -
     sys.exit(EXIT_ERRORS if failed else EXIT_OK)
 
 
-def _check_stdin(run_verify: bool) -> tuple[list[Diagnostic], str]:
-    """`sibc check -`: the contract on standard input (never cached: it has no file to key on)."""
+def _check_stdin(run_verify: bool, use_cache: bool) -> tuple[list[Diagnostic], str]:
+    """`sibc check -`: the contract on standard input (its result is not cached: it has no file to
+    key on; its proofs are, unless --no-cache). Read while counting, like a file."""
     from .. import check_source
+    from ..fileio import read_stream
     from ..source import Source
 
-    data = sys.stdin.buffer.read()
     try:
-        source = Source("<stdin>", data.decode("utf-8-sig"))
-    except UnicodeDecodeError as err:
+        source = Source("<stdin>", read_stream(sys.stdin.buffer, "<stdin>").decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as err:
         from ..outcomes import read_error
 
         return [read_error("<stdin>", err)], "1 error"
@@ -320,7 +321,7 @@ def _check_stdin(run_verify: bool) -> tuple[list[Diagnostic], str]:
     if contract is not None and run_verify:
         from ..proofcache import diagnostic, verify_cached
 
-        records = verify_cached(contract, source)
+        records = verify_cached(contract, source, use_cache=use_cache)
         diagnostics = diagnostics + [d for d in (diagnostic(r, source) for r in records) if d]
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
