@@ -78,7 +78,7 @@ def diagnostic(record: dict, source) -> Diagnostic | None:
     return Diagnostic("W701", f"not proved: {record['description']}; {record['reason']}", source,
                       span, label="not proved",
                       hint="give the measures bounds with `between` or simplify the formula; "
-                      "`sibc verify --timeout` gives the solver more time")
+                      "`sibc verify --timeout` gives the solver more work")
 
 
 def verify_cached(contract, source, *, use_cache: bool = True) -> list[dict]:

@@ -27,7 +27,9 @@ def verify_sources(files, timeout: float):
 @click.option("--format", "fmt", type=formats("text", "json"), default="text", show_default=True,
               help="text: a verdict per property; json: for machines.")
 @click.option("--timeout", type=click.FloatRange(min=0.01), default=10.0, show_default=True,
-              help="Seconds the solver may spend on one property before the verdict is `unknown`.")
+              help="The solver's work on one property before the verdict is `unknown`, in seconds of a "
+                   "reference machine: a deterministic count (z3's rlimit), so every machine gives the "
+                   "same verdict whatever its load.")
 @click.option("--counterexamples", "cex_dir", type=click.Path(file_okay=False), default=None,
               help="Write each counterexample as an outcome file in this directory, for `sibc eval`.")
 @click.option("--strict", is_flag=True, help="Exit 1 also when a property could not be proved.")
