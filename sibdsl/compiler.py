@@ -30,7 +30,7 @@ import attrs
 
 from . import model as m
 from .diagnostics import Diagnostic
-from .semantics.expr import Interpreter
+from .semantics.expr import Interpreter, UnknownName
 from .source import Source
 from .values import divide, exact, whole
 
@@ -332,6 +332,6 @@ def constant_value(expr: m.Expr, definitions: Mapping[str, m.Definition | None],
     usable = {k: v for k, v in definitions.items() if v is not None}
     try:
         fn = Compiler(None, usable, None, constant=True, constants=constants).compile(expr)
-    except KeyError as err:  # a definition not (yet) usable: not known at signing
+    except UnknownName as err:  # a definition not (yet) usable: not known at signing
         raise NotConstant(str(err.args[0])) from None
     return exact(fn(Ctx({}, {}, {})))

@@ -33,6 +33,11 @@ V = Any  # a back end's value
 Period = tuple[tuple[str, str], ...]  # the period of each series in scope, sorted
 
 
+class UnknownName(KeyError):
+    """An expression names a definition the interpreter was not given (a constant evaluated at
+    signing may only use the definitions known to be constant)."""
+
+
 class Primitives(Protocol):
     """What a back end implements to give expressions their meaning (and nothing else).
 
@@ -150,6 +155,8 @@ class Interpreter:
         if isinstance(node, m.Var):
             if node.name in self.constants:
                 return []
+            if node.name not in self.definitions:
+                raise UnknownName(node.name)
             key, inner = self._def_key(node.name, pk)
             return [] if key in self.defs else [(self.definitions[node.name].expr, inner)]
         if isinstance(node, m.Cond):
