@@ -39,24 +39,14 @@ def check(tree: s.Contract, source: Source) -> tuple[m.Contract | None, list[Dia
 def _far_dates(tree: s.Contract, source: Source) -> list[Diagnostic]:
     """E111 for each date outside limits.MIN_YEAR–MAX_YEAR (`to 9999-12-31` + `due 1 days after
     end` overflowed Python's calendar in eval, render and verify); the tree is walked iteratively."""
-    import attrs
-
     from .. import limits
 
-    found, stack = [], [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, s.DateLit):
-            if not limits.MIN_YEAR <= node.value.year <= limits.MAX_YEAR:
-                found.append(Diagnostic(
-                    "E111", f"the date {node.value.isoformat()} is outside the years a contract may use "
-                    f"({limits.MIN_YEAR}–{limits.MAX_YEAR})", source, node.span,
-                    hint="check the year; dates later computed from it (due dates, returns) must stay in the calendar"))
-        elif isinstance(node, (tuple, list)):
-            stack.extend(reversed(node))
-        elif attrs.has(type(node)) and not isinstance(node, Span):
-            stack.extend(getattr(node, f.name) for f in reversed(attrs.fields(type(node))))
-    return found
+    return [Diagnostic("E111", f"the date {node.value.isoformat()} is outside the years a contract may use "
+                       f"({limits.MIN_YEAR}–{limits.MAX_YEAR})", source, node.span,
+                       hint="check the year; dates later computed from it (due dates, returns) must stay in "
+                       "the calendar")
+            for node in s.walk(tree)
+            if isinstance(node, s.DateLit) and not limits.MIN_YEAR <= node.value.year <= limits.MAX_YEAR]
 
 
 class Checker(Names, Types, Lower, Rules):
