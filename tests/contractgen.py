@@ -16,6 +16,10 @@ MONEY_TERMS = [
     "interpolate(rate) { 10 %: 0 SEK, 50 %: 90 000 SEK, 90 %: 100 000 SEK }", "spent / 3",
     "if people > 0 then spent / people else 0 SEK", "spent * 2 / 7", "abs(saved - spent)",
     "min(spent, saved, 250 000 SEK)", "-(spent / 10)", "sum(visits) * 100 SEK",
+    "spent - base", "indexed_base / 4", "sum(per_visit)", "if started > 2021-06-30 then 20 000 SEK else 0 SEK",
+    "(started + 45 days - 2021-01-01) * 100 SEK", "waited * 250 SEK / 7",
+    "tiers(saved) { below: 0 SEK, from 100 000 SEK: saved / 2, from 300 000 SEK: 30 % of saved }",
+    "if ok or spent / (people + 0) > 500 SEK then 1 000 SEK else 2 000 SEK",
 ]
 PERIOD_TERMS = ["visits * 1 000 SEK", "visits * 333 SEK / 7", "if visits > 20 then 50 000 SEK else visits * 1 000 SEK",
                 "min(visits * 2 500 SEK, 90 000 SEK)"]
@@ -49,7 +53,11 @@ def generated(draw) -> str:
         "measure ok: boolean",
         "measure people: count between 0 and 200",
         "measure visits: count per year between 0 and 60",
+        "measure started: date between 2020-01-01 and 2023-12-31",
+        "measure waited: days between 0 days and 400 days",
         "define saved = max(base - spent, 0 SEK)",
+        "define per_visit = if visits > 0 then 12 000 SEK / visits else 0 SEK",
+        "baseline indexed_base = base\n  indexed 2 % per year for 3 years",
     ]
     recipients = ["fund", "bank", "ngo"] if two_investors else ["fund", "ngo"]
     payments = []
