@@ -176,11 +176,6 @@ class Evaluator:
                      allowed.get(investor))
             for investor, investments in self._invested().items())
 
-    # helpers
-    def amount_text(self, value: Fraction | int) -> str:
-        """An amount as the audit trail writes it: `1 000 000 SEK`."""
-        return format_amount(exact(value), self.contract.currency)
-
     def evaluate(self, outcomes: Outcomes) -> Settlement:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""
         ctx = Ctx(outcomes, {}, {})

@@ -29,7 +29,7 @@ from fractions import Fraction
 import attrs
 
 from .. import model as m
-from ..values import Rounding, exact, growth_factor, year_fraction
+from ..values import Rounding, exact, growth_factor, to_decimal, year_fraction
 
 
 class StepKind(enum.Enum):
@@ -133,12 +133,6 @@ class Program:
     lines: tuple[Line, ...]
     steps: tuple[Step, ...]
 
-    def steps_of(self, clause: m.ClauseRef) -> tuple[Step, ...]:
-        return tuple(s for s in self.steps if s.clause == clause)
-
-    def lines_of(self, payment: str) -> tuple[Line, ...]:
-        return tuple(ln for ln in self.lines if ln.payment == payment and not ln.top_up)
-
 
 def due_date(contract: m.Contract, due: m.Due, period: m.Period | None) -> datetime.date | None:
     """A line's payment date: fixed, or a number of days after the end of its period (of the
@@ -234,6 +228,4 @@ def lower(contract: m.Contract) -> Program:
 
 
 def _percent(rate: Fraction):
-    from ..values import to_decimal
-
     return to_decimal(rate * 100)

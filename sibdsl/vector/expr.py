@@ -43,7 +43,6 @@ import numpy as np
 from .. import model as m
 from . import rarray as ra
 from . import kernels as k
-from ..units import DATE
 from .plan import SIZE, Out, Plan, PlanLine
 
 LIMIT = ra.LIMIT

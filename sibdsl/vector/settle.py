@@ -17,12 +17,10 @@ scenario of the block.
 
 from __future__ import annotations
 
-import datetime
 import math
 from collections.abc import Mapping
 from fractions import Fraction
 
-import attrs
 import numpy as np
 
 from .. import model as m
