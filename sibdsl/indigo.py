@@ -142,10 +142,16 @@ def export_project(contract: m.Contract, source: Source | None = None) -> dict:
     cur = contract.currency
     payments = list(contract.payments.values())
     metrics, pricings = [], []
+    used: set[str] = set()
     for n, payment in enumerate(payments, 1):
-        metric_id = f"outcomemetric{n}"
         unit = _unit_price(payment.expr, contract)
         measure = contract.measures.get(unit[1]) if unit else None
+        # a measure that cites its INDIGO metric (as drafts from INDIGO do) keeps that metric's id
+        cited = re.findall(r"\boutcomemetric\d+\b", measure.source.text) if measure and measure.source else []
+        metric_id = cited[0] if len(cited) == 1 and cited[0] not in used else f"outcomemetric{n}"
+        while metric_id in used:
+            metric_id += "_"
+        used.add(metric_id)
         metric = {"id": metric_id,
                   "definition": _v(_label(payment.label, payment.name)
                                    + (f": {_label(measure.label, measure.name)}" if measure else "")),

@@ -285,3 +285,19 @@ def test_the_care_leavers_prices_are_indigo_s():
         contract = load_contract(ROOT / "contracts" / f"{stem}.sib")
         prices = [Decimal(r["Price Per Unit - Amount - (Value)"]) for r in _pricings(project)]
         assert [p.expr.args[1].value for p in contract.payments.values()] == prices
+
+
+def test_export_keeps_the_indigo_metric_ids_a_draft_cites(tmp_path):
+    rows = [r for r in _pricings("INDIGO-POJ-0123") if r["Outcome Metric Id - (Value)"] in
+            ("outcomemetric1", "outcomemetric9", "outcomemetric19")]
+    path = tmp_path / "original_projects_outcome_pricings.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(PRICING_COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    text = draft(read_project(path, "INDIGO-POJ-0123"))
+    contract = _checked(text)
+    project = export_project(contract, Source("draft.sib", text))
+    assert [p["outcome_metric_id"]["value"] for p in project["outcome_pricings"]] == \
+           ["outcomemetric1", "outcomemetric9", "outcomemetric19"]
+    assert [p["price_per_unit"]["amount"]["value"] for p in project["outcome_pricings"]] == [220, 1760, 660]
