@@ -682,7 +682,8 @@ def _comment(text: str) -> str:
     return " ".join(text.split())
 
 
-def draft(project: Project, *, start: datetime.date | None = None, years: int | None = None) -> str:
+def draft(project: Project, *, start: datetime.date | None = None, years: int | None = None,
+          title: str | None = None, payer: str | None = None, investor: str | None = None) -> str:
     """The text of a draft contract: one count measure and one payment (count × price) per priced
     outcome metric, a cap per metric where INDIGO gives a maximum, the total capped at the maximum
     outcome payment, and a comment for each metric without a price. A lawyer completes it."""
@@ -703,14 +704,14 @@ def draft(project: Project, *, start: datetime.date | None = None, years: int | 
     import itertools
 
     section = itertools.count(1)
-    payer = "Outcome payer" + (f" ({', '.join(project.payers)})" if project.payers else "")
-    investor = "Investor" + (f" ({', '.join(project.investors)})" if project.investors else "")
+    payer = payer or "Outcome payer" + (f" ({', '.join(project.payers)})" if project.payers else "")
+    investor = investor or "Investor" + (f" ({', '.join(project.investors)})" if project.investors else "")
     out = [f"# A draft made with `sibc new --from-indigo` from INDIGO project {project.id}",
            f"# ({Path(project.source_name).name}, the Government Outcomes Lab's INDIGO dataset).",
            "# INDIGO records prices, not the contract: before this is signed, check every figure against",
            "# the outcome contract, name the parties, and add what INDIGO does not record (gates, floors,",
            "# per-period payments, payment dates, return limits, guarantees).",
-           f"contract {string(_short(project.name, 200))}",
+           f"contract {string(title or _short(project.name, 200))}",
            f"  id {string(project.id)}",
            "  languages en",
            f"  currency {cur}",

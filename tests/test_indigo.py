@@ -301,3 +301,34 @@ def test_export_keeps_the_indigo_metric_ids_a_draft_cites(tmp_path):
     assert [p["outcome_metric_id"]["value"] for p in project["outcome_pricings"]] == \
            ["outcomemetric1", "outcomemetric9", "outcomemetric19"]
     assert [p["price_per_unit"]["amount"]["value"] for p in project["outcome_pricings"]] == [220, 1760, 660]
+
+
+def test_names_given_on_the_command_line_replace_indigo_s_and_a_template_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    made = runner.invoke(main, ["new", "d.sib", "--from-indigo", str(FIXTURES), "--project", "INDIGO-POJ-0123",
+                                "--title", "Apollo \"Sheffield\"", "--payer", "Department for Education",
+                                "--investor", "Big Issue Invest"])
+    assert made.exit_code == 0, made.output
+    contract = _checked((tmp_path / "d.sib").read_text(encoding="utf-8"))
+    assert contract.title.text == 'Apollo "Sheffield"'
+    assert [p.label.text for p in contract.parties.values()] == ["Department for Education", "Big Issue Invest"]
+    refused = runner.invoke(main, ["new", "e.sib", "--from-indigo", str(FIXTURES), "--project", "INDIGO-POJ-0123",
+                                   "--template", "rate-card"])
+    assert refused.exit_code == 2 and "leave out --template" in refused.output and not (tmp_path / "e.sib").exists()
+
+
+def test_a_spreadsheet_s_bom_and_crlf_line_ends_read_as_the_dataset(tmp_path):
+    source = (FIXTURES / "original_projects_outcome_pricings.csv").read_text(encoding="utf-8")
+    path = tmp_path / "original_projects_outcome_pricings.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + source.replace("\n", "\r\n").encode("utf-8"))
+    assert read_project(path, "INDIGO-POJ-0123") == attrs_evolve_source(read_project(FIXTURES, "INDIGO-POJ-0123"), path)
+
+
+def attrs_evolve_source(project, path):
+    """The same project read from another file: only where it was read from differs (and what the
+    files beside the dataset's pricings add, which the copy does not have)."""
+    import attrs
+
+    return attrs.evolve(project, source_name=str(path), name=project.id, start=None, end=None, payers=(),
+                        investors=(), commitments=(), definitions={})

@@ -48,7 +48,10 @@ def new(file, template, title, payer, investor, provider, currency, investment, 
     if Path(output).exists() and not force:
         raise click.ClickException(f"{output} exists; choose another name or use --force")
     if indigo is not None or project is not None:
-        _from_indigo(output, indigo, project, currency, start, years, diag_fmt)
+        if template is not None or investment is not None or provider is not None:
+            raise click.UsageError("--from-indigo takes its payments and investment from INDIGO: "
+                                   "leave out --template, --investment and --provider")
+        _from_indigo(output, indigo, project, currency, start, years, diag_fmt, title, payer, investor)
     defaults = Answers()
     interactive = sys.stdin.isatty()
 
@@ -87,7 +90,7 @@ def new(file, template, title, payer, investor, provider, currency, investment, 
     sys.exit(EXIT_OK)
 
 
-def _from_indigo(output, indigo, project, currency, start, years, diag_fmt) -> None:
+def _from_indigo(output, indigo, project, currency, start, years, diag_fmt, title, payer, investor) -> None:
     """`sibc new FILE --from-indigo PATH --project ID`: a draft from INDIGO's outcome pricings."""
     from ..diagnostics import SibError
     from ..fileio import OutputError, write_atomic
@@ -104,7 +107,8 @@ def _from_indigo(output, indigo, project, currency, start, years, diag_fmt) -> N
         print_diagnostics(err.diagnostics, diag_fmt, to_stderr=True)
         sys.exit(EXIT_ERRORS)
     try:
-        write_atomic(output, draft(found, start=start.date() if start else None, years=years))
+        write_atomic(output, draft(found, start=start.date() if start else None, years=years, title=title,
+                                   payer=payer, investor=investor))
     except OutputError as err:
         raise click.ClickException(str(err)) from None
     summary(f"{output}: a draft from {project} ({summary_of(found)}); next: sibc check {output}")
