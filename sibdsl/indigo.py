@@ -214,6 +214,13 @@ def export_project(contract: m.Contract, source: Source | None = None) -> dict:
         finance["maximum_potential_return_type"] = _v("capped return")
         finance["maximum_potential_return"] = _v("; ".join(words))
 
+    # what INDIGO's pricing fields cannot hold (floors, gates, caps per period or participant), in
+    # the contract's own words, so that a reader of the export knows the prices are not all of it
+    rules = [*(f for f in contract.floors), *(g for g in contract.gates),
+             *(c for c in contract.caps if c.kind in ("series", "participant"))]
+    if rules and source is not None:
+        finance["notes"] = "Also in the contract: " + "; ".join(
+            " ".join(source.line_text(r.clause.line).split()) for r in rules)
     project: dict = {"id": contract.id or "", "name": _v(contract.title.text)}
     dates = {}
     if contract.signed is not None:

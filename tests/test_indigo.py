@@ -332,3 +332,11 @@ def attrs_evolve_source(project, path):
 
     return attrs.evolve(project, source_name=str(path), name=project.id, start=None, end=None, payers=(),
                         investors=(), commitments=(), definitions={})
+
+
+def test_export_names_the_rules_indigo_s_prices_cannot_hold():
+    source = read_source(ROOT / "contracts" / "norrkoping.sib")
+    contract, _ = check_source(source)
+    notes = export_project(contract, source)["overall_project_finance"]["notes"]
+    assert notes.startswith("Also in the contract: floor activity_floor")
+    assert "gate school_gate" in notes
