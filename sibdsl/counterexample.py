@@ -205,6 +205,12 @@ def unknown_words(cause: str, timeout: float) -> dict[str, str]:
 
 
 def money(value, currency: str, lang: str) -> str:
+    """An amount as the rest of sibc's English output writes it (`12 000 000 SEK`), in Swedish as a
+    Swedish text does (`12 000 000 kr`)."""
+    if lang == "en":
+        from .report import format_amount
+
+        return format_amount(Fraction(value), currency)
     from .lang import format_money
 
     return format_money(Fraction(value), currency, lang, plain=True)

@@ -998,6 +998,8 @@ def verdict_json(v: Verdict) -> dict:
 
 # the names verify_checks.py builds its properties from
 Property = _Property
+SymbolicInputs = _Sym
+SymbolicSettlement = _SymSettlement
 concrete_value = _value
 dependencies = _dependencies
 name_of = _name

@@ -450,3 +450,228 @@ def _text(node) -> str:
 
 
 __all__ = ["extra_properties", "leak_property", "conflict_property", "words", "Words"]
+
+
+# ---------------------------------------------------------------- dead clauses (W410, W411)
+# The work one dead-clause question may take (z3's deterministic rlimit, never wall time): about a
+# second on the reference machine, for the proof and for the optimisation that gives its reason.
+DEAD_RLIMIT = 3_000_000
+ACKNOWLEDGE = "sibc: allow"  # `# sibc: allow W410 — why` on the line above a clause keeps it quiet
+
+
+class _RowSym:
+    """Builds the symbolic settlement with the interpreter recording which `if` branch, table row
+    or segment each evaluation takes, and the lines' amounts before each step."""
+
+    def __new__(cls, contract: m.Contract):
+        from .semantics.expr import Interpreter
+        from .verify import SymbolicInputs
+
+        sym = SymbolicInputs(contract, "d!")
+        rows: dict[tuple, list] = {}
+        nodes: dict[int, object] = {}
+        plain_first = sym.first
+
+        def first(conds, values, default, record=None):
+            if record is not None:
+                node, indices, default_index = record
+                nodes[id(node)] = node
+                earlier = []
+                for cond, index in zip(conds, indices):
+                    rows.setdefault((id(node), index), []).append(z3.And(*earlier, cond))
+                    earlier.append(z3.Not(cond))
+                rows.setdefault((id(node), default_index), []).append(z3.And(*earlier) if earlier else z3.BoolVal(True))
+            return plain_first(conds, values, default)
+
+        sym.first = first
+        sym.interp = Interpreter(contract, sym, record=True)
+        return sym, rows, nodes
+
+
+def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT) -> list[dict]:
+    """Every clause of the settlement program that no outcome can make act (W410), and every `if`
+    branch and table row no outcome reaches (W411), as records for `sibc check` (proofcache.py):
+    {"key", "status": "dead", "code", "description", "reason", "words", "line"}. A question the solver
+    cannot settle within `rlimit` is not reported (never a false warning)."""
+    from .coverage import _labels  # noqa: PLC2701 — the one definition of a row's label
+    from .verify import SymbolicSettlement
+
+    sym, rows, nodes = _RowSym(contract)
+    before: dict[int, list] = {}
+
+    class Recording(SymbolicSettlement):
+        def trace(self, step, line, old, new, acted, level):
+            if old is not None:
+                before.setdefault(id(step), []).append(old)
+
+    settlement = Recording(contract, sym)
+    solver = z3.Solver()
+    solver.set("rlimit", rlimit)
+    base = [*sym.domain, settlement.all_defined]
+    solver.add(*base)
+    records: list[dict] = []
+    by_clause: dict[m.ClauseRef, list] = {}
+    for v in settlement.values:
+        if v.step.kind is not StepKind.COMPUTE and v.acted is not None:
+            by_clause.setdefault(v.step.clause, []).append(v)
+    for clause, values in by_clause.items():
+        solver.push()
+        solver.add(z3.Or([v.acted if not isinstance(v.acted, bool) else z3.BoolVal(v.acted) for v in values]))
+        result = solver.check()
+        solver.pop()
+        if result != z3.unsat:
+            continue
+        said = _dead_reason(contract, settlement, values, before, base, rlimit)
+        records.append({"key": f"dead:{name_of(clause)}", "name": name_of(clause), "status": "dead", "code": "W410",
+                        "description": said["en"], "reason": said["en"], "words": said,
+                        "counterexample": [], "line": clause.line})
+    for (node_id, index), conds in rows.items():
+        node = nodes[node_id]
+        solver.push()
+        solver.add(z3.Or(conds))
+        result = solver.check()
+        solver.pop()
+        if result != z3.unsat:
+            continue
+        kind = {m.Cond: "if", m.Steps: "tiers", m.Interp: "interpolate"}[type(node)]
+        label = _labels(node)[index]
+        line = node.span.line
+        if isinstance(node, m.Steps):
+            expr = (node.below, *node.values)[index]
+            line = expr.span.line or line
+        what = both(f"the branch `{label}` of the `if` at line {node.span.line}" if kind == "if"
+                    else f"the row `{label}` of the `{kind}` table at line {node.span.line}",
+                    f"grenen `{label}` i `if` på rad {node.span.line}" if kind == "if"
+                    else f"raden `{label}` i tabellen `{kind}` på rad {node.span.line}")
+        said = {lang: f"{what[lang]} " + ("can never be reached: no outcome within the measures' ranges leads there"
+                                          if lang == "en" else
+                                          "kan aldrig nås: inget utfall inom måttens intervall leder dit")
+                for lang in ("en", "sv")}
+        records.append({"key": f"dead-row:{node.span.line}:{index}", "name": "", "status": "dead", "code": "W411",
+                        "description": said["en"], "reason": said["en"], "words": said,
+                        "counterexample": [], "line": line})
+    return records
+
+
+def _number(term) -> Fraction | None:
+    value = z3.simplify(term)
+    if z3.is_int_value(value):
+        return Fraction(value.as_long())
+    if z3.is_rational_value(value):
+        return Fraction(value.numerator_as_long(), value.denominator_as_long())
+    return None
+
+
+def _optimum(base, extra, term, maximize: bool, rlimit: int) -> Fraction | None:
+    """The largest (smallest) value of `term` over every outcome, or None if the solver cannot
+    say within `rlimit` or there is none."""
+    opt = z3.Optimize()
+    opt.set("rlimit", rlimit)
+    opt.add(*base, *extra)
+    handle = opt.maximize(term) if maximize else opt.minimize(term)
+    if opt.check() != z3.sat:
+        return None
+    return _number(handle.value())
+
+
+def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str, str]:
+    cur = contract.currency
+    v = values[0]
+    step = v.step
+    kind = step.kind
+    clause = step.clause
+    label = f"`{name_of(clause)}`" + (f" “{clause.label.text}”" if clause.label else "")
+    level = _number(v.level) if v.level is not None and not isinstance(v.level, bool) else None
+
+    def amount(x, lang):
+        return money(x, cur, lang)
+
+    olds = before.get(id(step))
+    if kind is StepKind.GATE:
+        return both(f"the gate {label} (line {clause.line}) can never act: its condition holds for every outcome",
+                    f"villkoret {label} (rad {clause.line}) kan aldrig verka: det är uppfyllt för varje utfall")
+    if kind in (StepKind.FLOOR, StepKind.TOTAL_FLOOR):
+        if kind is StepKind.FLOOR and olds:
+            subject = olds[0]
+            who = both(f"`{settlement.lines[step.line].payment}` is", f"`{settlement.lines[step.line].payment}` är")
+        else:
+            subject = z3.Sum([settlement.lines[j].amount for j in step.group]) if step.group else z3.RealVal(0)
+            who = both("the payments add up to", "betalningarna uppgår till")  # sv: "… minst X när golvet gäller"
+        condition = [v.condition] if v.condition is not None and not z3.is_true(v.condition) else []
+        low = _optimum(base, condition, subject, False, rlimit)
+        floor = both(f"the floor {label}" + (f" of {amount(level, 'en')}" if level is not None else ""),
+                     f"golvet {label}" + (f" på {amount(level, 'sv')}" if level is not None else ""))
+        if low is not None:
+            return both(f"{floor['en']} (line {clause.line}) can never act: whenever it applies, {who['en']} at "
+                        f"least {amount(low, 'en')}",
+                        f"{floor['sv']} (rad {clause.line}) kan aldrig verka: {who['sv']} minst "
+                        f"{amount(low, 'sv')} när golvet gäller")
+        return both(f"{floor['en']} (line {clause.line}) can never act: whenever it applies, the amount is already "
+                    "at least the floor",
+                    f"{floor['sv']} (rad {clause.line}) kan aldrig verka: när det gäller är beloppet redan minst golvet")
+    # caps, limits, gates on the total and any step that cuts: the most the lines it limits reach
+    if olds and kind is StepKind.CAP:
+        subject = olds[0]
+    elif olds and kind.cuts:
+        subject = z3.Sum(olds)
+    elif step.group:
+        subject = z3.Sum([settlement.lines[j].amount for j in step.group])
+    else:
+        subject = settlement.lines[step.line].amount if step.line is not None else None
+    extra = [z3.Not(v.condition)] if kind is StepKind.TOTAL_GATE and v.condition is not None else []
+    high = _optimum(base, extra, subject, True, rlimit) if subject is not None else None
+    noun = {StepKind.RETURN_LIMIT: both("the return limit", "avkastningsgränsen"),
+            StepKind.TOTAL_GATE: both("the gate", "villkoret")}.get(kind, both("the cap", "taket"))
+    if kind is StepKind.RETURN_LIMIT and step.investor:
+        allows = both(f" (for `{step.investor}`, at most {amount(step.limit, 'en')})",
+                      f" (för `{step.investor}`, högst {amount(step.limit, 'sv')})")
+    elif level is not None:
+        allows = both(f" of {amount(level, 'en')}", f" på {amount(level, 'sv')}")
+    else:
+        allows = both("", "")
+    when = both(" when its condition fails", " när villkoret inte är uppfyllt") if extra else both("", "")
+    if high is not None:
+        return both(f"{noun['en']} {label}{allows['en']} (line {clause.line}) can never act: the payments it limits "
+                    f"add up to at most {amount(high, 'en')}{when['en']}",
+                    f"{noun['sv']} {label}{allows['sv']} (rad {clause.line}) kan aldrig verka: betalningarna det "
+                    f"begränsar uppgår till högst {amount(high, 'sv')}{when['sv']}")
+    return both(f"{noun['en']} {label}{allows['en']} (line {clause.line}) can never act: no outcome makes the "
+                f"payments it limits exceed it{when['en']}",
+                f"{noun['sv']} {label}{allows['sv']} (rad {clause.line}) kan aldrig verka: inget utfall får "
+                f"betalningarna det begränsar att överskrida det{when['sv']}")
+
+
+def acknowledged(source, record: dict) -> bool:
+    """A clause the author keeps on purpose (a belt-and-braces cap the contract's own words state):
+    a comment `# sibc: allow W410 …` among the comment lines directly above it, or anywhere in the
+    file `# sibc: allow W410 for ceiling, max_return: why` naming it."""
+    code, name = record.get("code", ""), record.get("name", "")
+    number = (record.get("line") or 1) - 1
+    while number >= 1:  # the comments directly above the clause
+        said = _allowance(source.line_text(number))
+        if said is None:
+            break
+        if code in said[0] and not said[1]:
+            return True
+        number -= 1
+    if not name:
+        return False
+    for text in source.text.splitlines():
+        said = _allowance(text)
+        if said is not None and code in said[0] and name in said[1]:
+            return True
+    return False
+
+
+def _allowance(text: str) -> tuple[set[str], set[str]] | None:
+    """(codes, clause names) of a `# sibc: allow CODE, CODE for NAME, NAME: why` comment; None for
+    a line that is not a comment, empty sets for a comment that allows nothing."""
+    text = text.strip()
+    if not text.startswith("#"):
+        return None
+    words = text.lstrip("#").strip()
+    if not words.startswith(ACKNOWLEDGE):
+        return set(), set()
+    words = words[len(ACKNOWLEDGE):].split(":", 1)[0].replace(",", " ")
+    head, _, names = words.partition(" for ")
+    return set(head.split()), set(names.split())

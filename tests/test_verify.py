@@ -124,7 +124,7 @@ def test_verify_output_and_exit_codes(run):
     # the savings are 0 in the counterexample: only the outcome that matters is shown, in plain words
     assert "violated" in bad.stdout
     assert 'outcomes that matter: {"school_improved": false} (the others 0 or their lowest value)' in bad.stdout
-    assert "the condition of the gate (line 12) is not met, yet `bonus` is SEK 100,000 instead of SEK 0" in bad.stdout
+    assert "the condition of the gate (line 12) is not met, yet `bonus` is 100 000 SEK instead of 0 SEK" in bad.stdout
     broken = run("verify", "nope.sib")
     assert broken.exit_code == 1 and "E001" in broken.stderr
 

@@ -52,9 +52,9 @@ def test_a_second_payment_that_grows_above_the_loan_leaks_past_the_gate():
     before, after = leak.counterexample
     assert before["school_improved"] is False and after["school_improved"] is False
     assert leak.words["en"] == (
-        "with the condition of the gate (line 16) not met, `bonus` would grow from SEK 1,000,000 to "
-        "SEK 2,000,000 and the gate withholds it, but `premium` grows from SEK 100,000 to SEK 300,000: the "
-        "total rises by SEK 200,000. Gate `premium` on the same condition, or gate the total instead")
+        "with the condition of the gate (line 16) not met, `bonus` would grow from 1 000 000 SEK to "
+        "2 000 000 SEK and the gate withholds it, but `premium` grows from 100 000 SEK to 300 000 SEK: the "
+        "total rises by 200 000 SEK. Gate `premium` on the same condition, or gate the total instead")
     assert leak.words["sv"].startswith("när villkoret (rad 16) inte är uppfyllt skulle `bonus` växa från "
                                        "1 000 000 kr till 2 000 000 kr")
 
@@ -73,11 +73,11 @@ def test_a_cap_per_participant_below_a_total_floor_names_both():
     conflict = verdicts["floor-below-cap:floor_1:cap_1"]
     assert conflict.status == VIOLATED
     assert conflict.words["en"] == (
-        "the floor `floor_1` (line 12) is SEK 5,000,000, but the cap per participant `cap_1` (line 13) allows at "
-        "most SEK 3,000,000: both cannot hold; the floor is SEK 2,000,000 above the cap")
+        "the floor `floor_1` (line 12) is 5 000 000 SEK, but the cap per participant `cap_1` (line 13) allows at "
+        "most 3 000 000 SEK: both cannot hold; the floor is 2 000 000 SEK above the cap")
     assert "taket per deltagare `cap_1` (rad 13) tillåter högst 3 000 000 kr" in conflict.words["sv"]
     assert verdicts["cap:cap_1"].words["en"] == (
-        "the total is SEK 5,000,000, SEK 2,000,000 above the cap per participant of SEK 3,000,000 (line 13)")
+        "the total is 5 000 000 SEK, 2 000 000 SEK above the cap per participant of 3 000 000 SEK (line 13)")
 
 
 def test_a_payment_floor_above_a_period_cap_is_a_conflict(tmp_path):
@@ -96,7 +96,7 @@ cap per year at 150 000 SEK
 """, encoding="utf-8")
     conflict = _verdicts(path)["floor-below-cap:floor_1:cap_1"]
     assert conflict.status == VIOLATED
-    assert "the floor `floor_1` (line 10) is SEK 200,000 for y2021, but the cap per period of `year`" \
+    assert "the floor `floor_1` (line 10) is 200 000 SEK for y2021, but the cap per period of `year`" \
         in conflict.words["en"]
 
 
@@ -121,8 +121,8 @@ def test_counterexamples_are_round_and_show_only_what_matters():
 def test_the_monotonicity_message_states_the_direction_and_points_at_the_row(tmp_path):
     v = _verdicts(WRONG / "table_not_monotone.sib")["monotone:reduction"]
     assert v.words["en"] == (
-        "when `reduction` improves from 15 % to 20 % (higher is better), the total falls from SEK 1,500,000 to "
-        "SEK 1,200,000: SEK 300,000 less for a better outcome; the table at line 10 pays less in its row "
+        "when `reduction` improves from 15 % to 20 % (higher is better), the total falls from 1 500 000 SEK to "
+        "1 200 000 SEK: 300 000 SEK less for a better outcome; the table at line 10 pays less in its row "
         "`from 20 %` (line 14) than in the row `from 15 %`")
     assert v.line == 14  # the row, not the measure
     # lower is better: a cost table that pays more when costs rise is stated the right way round
@@ -142,7 +142,7 @@ payment grid = tiers(costs) {
     v = _verdicts(path)["monotone:costs"]
     assert v.status == VIOLATED
     assert v.words["en"].startswith("when `costs` improves from 2 000 000 SEK to 1 000 000 SEK (lower is better), "
-                                    "the total falls from SEK 2,500,000 to SEK 2,000,000")
+                                    "the total falls from 2 500 000 SEK to 2 000 000 SEK")
     assert "the table at line 7 pays less in its row `from 1000000` (line 9) than in the row `from 2000000`" \
         in v.words["en"]
     assert v.line == 9
@@ -152,8 +152,8 @@ payment grid = tiers(costs) {
 def test_a_negative_payment_points_at_the_subtraction_that_needs_a_bound():
     v = _verdicts(WRONG / "negative_on_a_bad_year.sib")["nonnegative:yearly"]
     assert v.words["en"] == (
-        "`yearly` for y2022 is SEK -500,000, SEK 500,000 below zero: `baseline_costs - costs` (line 13, column 27) "
-        "is SEK -1,000,000; bound it, e.g. max(baseline_costs - costs, 0 SEK)")
+        "`yearly` for y2022 is -500 000 SEK, 500 000 SEK below zero: `baseline_costs - costs` (line 13, column 27) "
+        "is -1 000 000 SEK; bound it, e.g. max(baseline_costs - costs, 0 SEK)")
     assert v.line == 13
 
 
