@@ -86,7 +86,7 @@ def diagnostic(record: dict, source) -> Diagnostic | None:
 def _dead(record: dict, source) -> Diagnostic | None:
     """W410/W411 at the clause or row, unless the author acknowledged it (`# sibc: allow W410`)."""
     from .diagnostics import Diagnostic
-    from .verify_checks import acknowledged
+    from .allowances import acknowledged
 
     if acknowledged(source, record):
         return None

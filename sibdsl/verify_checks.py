@@ -456,7 +456,6 @@ __all__ = ["extra_properties", "leak_property", "conflict_property", "words", "W
 # The work one dead-clause question may take (z3's deterministic rlimit, never wall time): about a
 # second on the reference machine, for the proof and for the optimisation that gives its reason.
 DEAD_RLIMIT = 3_000_000
-ACKNOWLEDGE = "sibc: allow"  # `# sibc: allow W410 — why` on the line above a clause keeps it quiet
 
 
 class _RowSym:
@@ -639,39 +638,3 @@ def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str
                 f"payments it limits exceed it{when['en']}",
                 f"{noun['sv']} {label}{allows['sv']} (rad {clause.line}) kan aldrig verka: inget utfall får "
                 f"betalningarna det begränsar att överskrida det{when['sv']}")
-
-
-def acknowledged(source, record: dict) -> bool:
-    """A clause the author keeps on purpose (a belt-and-braces cap the contract's own words state):
-    a comment `# sibc: allow W410 …` among the comment lines directly above it, or anywhere in the
-    file `# sibc: allow W410 for ceiling, max_return: why` naming it."""
-    code, name = record.get("code", ""), record.get("name", "")
-    number = (record.get("line") or 1) - 1
-    while number >= 1:  # the comments directly above the clause
-        said = _allowance(source.line_text(number))
-        if said is None:
-            break
-        if code in said[0] and not said[1]:
-            return True
-        number -= 1
-    if not name:
-        return False
-    for text in source.text.splitlines():
-        said = _allowance(text)
-        if said is not None and code in said[0] and name in said[1]:
-            return True
-    return False
-
-
-def _allowance(text: str) -> tuple[set[str], set[str]] | None:
-    """(codes, clause names) of a `# sibc: allow CODE, CODE for NAME, NAME: why` comment; None for
-    a line that is not a comment, empty sets for a comment that allows nothing."""
-    text = text.strip()
-    if not text.startswith("#"):
-        return None
-    words = text.lstrip("#").strip()
-    if not words.startswith(ACKNOWLEDGE):
-        return set(), set()
-    words = words[len(ACKNOWLEDGE):].split(":", 1)[0].replace(",", " ")
-    head, _, names = words.partition(" for ")
-    return set(head.split()), set(names.split())
