@@ -504,9 +504,12 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT) -> list[dict]:
                 before.setdefault(id(step), []).append(old)
 
     settlement = Recording(contract, sym)
-    solver = z3.Solver()
+    # every question is asked in a context of its own, so the answers depend on the contract only,
+    # not on what the process asked z3 before (z3's heuristics follow the history of its context)
+    ctx = z3.Context()
+    solver = z3.Solver(ctx=ctx)
     solver.set("rlimit", rlimit)
-    base = [*sym.domain, settlement.all_defined]
+    base = [t.translate(ctx) for t in (*sym.domain, settlement.all_defined)]
     solver.add(*base)
     records: list[dict] = []
     by_clause: dict[m.ClauseRef, list] = {}
@@ -515,7 +518,7 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT) -> list[dict]:
             by_clause.setdefault(v.step.clause, []).append(v)
     for clause, values in by_clause.items():
         solver.push()
-        solver.add(z3.Or([v.acted if not isinstance(v.acted, bool) else z3.BoolVal(v.acted) for v in values]))
+        solver.add(z3.Or([z3.BoolVal(v.acted) if isinstance(v.acted, bool) else v.acted for v in values]).translate(ctx))
         result = solver.check()
         solver.pop()
         if result != z3.unsat:
@@ -527,7 +530,7 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT) -> list[dict]:
     for (node_id, index), conds in rows.items():
         node = nodes[node_id]
         solver.push()
-        solver.add(z3.Or(conds))
+        solver.add(z3.Or(conds).translate(ctx))
         result = solver.check()
         solver.pop()
         if result != z3.unsat:
@@ -561,16 +564,51 @@ def _number(term) -> Fraction | None:
     return None
 
 
-def _optimum(base, extra, term, maximize: bool, rlimit: int) -> Fraction | None:
-    """The largest (smallest) value of `term` over every outcome, or None if the solver cannot
-    say within `rlimit` or there is none."""
-    opt = z3.Optimize()
-    opt.set("rlimit", rlimit)
-    opt.add(*base, *extra)
-    handle = opt.maximize(term) if maximize else opt.minimize(term)
-    if opt.check() != z3.sat:
+def _optimum(base, extra, term, maximize: bool, rlimit: int, bound: Fraction | None = None,
+             step: Fraction = Fraction(1)) -> Fraction | None:
+    """The largest (smallest) value of `term` over every outcome, to `step` (amounts are whole
+    rounding steps), or None if the solver cannot say within `rlimit` per question. A bisection of
+    yes/no questions between a value some outcome gives and `bound` (the clause's level, which the
+    term never passes when the clause is dead): z3's optimiser gets lost in the integer floors of
+    rounding, a solver answers each question quickly."""
+    ctx = base[0].ctx if base else z3.main_ctx()
+    solver = z3.Solver(ctx=ctx)
+    solver.set("rlimit", rlimit)
+    solver.add(*base, *(e.translate(ctx) for e in extra))
+    term = term.translate(ctx)
+    sign = 1 if maximize else -1
+    if solver.check() != z3.sat:
         return None
-    return _number(handle.value())
+    best = _number(solver.model().eval(term, model_completion=True))
+    if best is None:
+        return None
+    if bound is None:
+        return None
+    low, high = sign * best, sign * bound  # some outcome reaches `low`; none passes `high`
+    for _ in range(100):
+        if high <= low:
+            break
+        middle = low + -((-(high - low) / 2) // step) * step  # on the grid, above `low`
+        solver.push()
+        solver.add(sign * term >= _const(middle, ctx))
+        result = solver.check()
+        found = _number(solver.model().eval(term, model_completion=True)) if result == z3.sat else None
+        solver.pop()
+        if result == z3.sat and found is not None:
+            low = max(middle, sign * found)
+        elif result == z3.unsat:
+            high = middle - step
+        else:
+            return None
+    solver.push()
+    solver.add(sign * term > _const(low, ctx))
+    result = solver.check()
+    solver.pop()
+    return sign * low if result == z3.unsat else None
+
+
+def _const(value: Fraction, ctx) -> z3.ArithRef:
+    return z3.RealVal(f"{value.numerator}/{value.denominator}", ctx)
 
 
 def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str, str]:
@@ -586,6 +624,7 @@ def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str
         return money(x, cur, lang)
 
     olds = before.get(id(step))
+    rounding = Fraction(contract.rounding.step)
     if kind is StepKind.GATE:
         return both(f"the gate {label} (line {clause.line}) can never act: its condition holds for every outcome",
                     f"villkoret {label} (rad {clause.line}) kan aldrig verka: det är uppfyllt för varje utfall")
@@ -597,7 +636,7 @@ def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str
             subject = z3.Sum([settlement.lines[j].amount for j in step.group]) if step.group else z3.RealVal(0)
             who = both("the payments add up to", "betalningarna uppgår till")  # sv: "… minst X när golvet gäller"
         condition = [v.condition] if v.condition is not None and not z3.is_true(v.condition) else []
-        low = _optimum(base, condition, subject, False, rlimit)
+        low = _optimum(base, condition, subject, False, rlimit, level, rounding)
         floor = both(f"the floor {label}" + (f" of {amount(level, 'en')}" if level is not None else ""),
                      f"golvet {label}" + (f" på {amount(level, 'sv')}" if level is not None else ""))
         if low is not None:
@@ -618,7 +657,8 @@ def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str
     else:
         subject = settlement.lines[step.line].amount if step.line is not None else None
     extra = [z3.Not(v.condition)] if kind is StepKind.TOTAL_GATE and v.condition is not None else []
-    high = _optimum(base, extra, subject, True, rlimit) if subject is not None else None
+    bound = Fraction(step.limit) if kind is StepKind.RETURN_LIMIT and step.limit is not None else level
+    high = _optimum(base, extra, subject, True, rlimit, bound, rounding) if subject is not None else None
     noun = {StepKind.RETURN_LIMIT: both("the return limit", "avkastningsgränsen"),
             StepKind.TOTAL_GATE: both("the gate", "villkoret")}.get(kind, both("the cap", "taket"))
     if kind is StepKind.RETURN_LIMIT and step.investor:
