@@ -83,6 +83,9 @@ CODES: dict[str, Code] = {
         Code("W401", _W, "measure is never used"),
         Code("W402", _W, "contract has no payments"),
         Code("W403", _W, "date outside the contract term"),
+        # dead clauses: W410–W419 (sibc check, when it verifies)
+        Code("W410", _W, "a clause no outcome can make act"),
+        Code("W411", _W, "a branch or table row no outcome can reach"),
         # outcome data
         Code("E501", _E, "malformed outcome file"),
         Code("E502", _E, "measured value missing"),

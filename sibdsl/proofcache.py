@@ -62,6 +62,8 @@ def diagnostic(record: dict, source) -> Diagnostic | None:
 
     if record["status"] == "proved":
         return None
+    if record["status"] == "dead":  # a clause no outcome can make act (verify_checks.dead_clauses)
+        return _dead(record, source)
     line = record.get("line") or 1
     text = source.line_text(line)
     start = source.line_start(line)  # lines as the parser counts them (a lone CR ends one too)
@@ -81,6 +83,24 @@ def diagnostic(record: dict, source) -> Diagnostic | None:
                       "`sibc verify --timeout` gives the solver more work")
 
 
+def _dead(record: dict, source) -> Diagnostic | None:
+    """W410/W411 at the clause or row, unless the author acknowledged it (`# sibc: allow W410`)."""
+    from .diagnostics import Diagnostic
+    from .allowances import acknowledged
+
+    if acknowledged(source, record):
+        return None
+    line = record.get("line") or 1
+    text = source.line_text(line)
+    start = source.line_start(line)
+    indent = len(text) - len(text.lstrip())
+    span = source.span(start + indent, start + len(text.rstrip()))
+    hint = ("remove it, or, if it is there on purpose (a safeguard the contract's own words state), say so "
+            f"with a comment `# sibc: allow {record['code']}: why` on the line above it")
+    return Diagnostic(record["code"], record["reason"], source, span, label="never acts"
+                      if record["code"] == "W410" else "never reached", hint=hint)
+
+
 def verify_cached(contract, source, *, use_cache: bool = True) -> list[dict]:
     """The verdicts for a checked contract: from the cache, or proved now (and cached)."""
     records = load(source.text) if use_cache else None
@@ -88,7 +108,10 @@ def verify_cached(contract, source, *, use_cache: bool = True) -> list[dict]:
         return records
     from .verify import verdict_record, verify_contract
 
+    from .verify_checks import dead_clauses
+
     records = [verdict_record(v) for v in verify_contract(contract)]
+    records += dead_clauses(contract)  # W410/W411: what no outcome can make act (issue 17)
     if use_cache:
         store(source.text, records)
     return records

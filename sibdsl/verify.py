@@ -68,7 +68,12 @@ class Verdict:
     counterexample: tuple[dict, ...] = ()  # outcome files (two for monotonicity: before, after)
     settlements: tuple[Settlement, ...] = ()
     clause: m.ClauseRef | None = None  # the declaration the property is about
-    line: int = 0  # where the violation shows, when no clause says (a division by zero)
+    line: int = 0  # where the violation shows, when no clause says (a division by zero) or it is
+    #               more precise than the clause (the table row, the sub-expression that goes negative)
+    # the verdict in plain words, per language ("en", "sv"): which promise broke and by how much, or
+    # what could not be decided and what the user can do (counterexample.py, verify_checks.py)
+    words: dict = attrs.field(factory=dict, eq=False)
+    shown: tuple[dict, ...] = ()  # each outcome file cut to the outcomes that matter
 
 
 # ---------------------------------------------------------------- symbolic evaluation
@@ -471,6 +476,8 @@ def _value(contract: m.Contract, expr: m.Expr, outcomes, settlement: Settlement 
 def properties(contract: m.Contract) -> list[_Property]:
     """Every built-in property of the contract, then its guarantees, in a stable order."""
     rnd = contract.rounding.apply
+    from .verify_checks import extra_properties
+
     result: list[_Property] = []
     add = result.append
 
@@ -663,6 +670,7 @@ def properties(contract: m.Contract) -> list[_Property]:
                 return True
             return bool(_value(contract, g.expr, outcomes[0], settlements[0]))
         add(_Property(f"guarantee:{gname}", label, claim, concrete=holds, clause=guarantee.clause))
+    result += extra_properties(contract)  # leaking gates, floors and caps across levels
     return result
 
 
@@ -794,9 +802,11 @@ class Verifier:
         try:
             verdict = self._prove(prop)
         except _Undefined as err:
-            verdict = Verdict(prop.key, prop.description, UNKNOWN, 0.0, f"not encoded: {err}")
+            verdict = attrs.evolve(_unknown(prop, "encoding", self.timeout),
+                                   reason=f"{_unknown(prop, 'encoding', self.timeout).reason} ({err})")
         except z3.Z3Exception as err:
-            verdict = Verdict(prop.key, prop.description, UNKNOWN, 0.0, f"solver error: {err}")
+            verdict = attrs.evolve(_unknown(prop, "encoding", self.timeout),
+                                   reason=f"{_unknown(prop, 'encoding', self.timeout).reason} ({err})")
         return attrs.evolve(verdict, seconds=time.perf_counter() - started, clause=prop.clause)
 
     def _context(self, prop: _Property, abstract: bool = False):
@@ -832,15 +842,21 @@ class Verifier:
             if result == z3.unsat:
                 return Verdict(prop.key, prop.description, PROVED, 0.0)
             if result == z3.unknown:
-                return Verdict(prop.key, prop.description, UNKNOWN, 0.0,
-                               f"the solver gave up ({solver.reason_unknown()})")
-            files = self._files(copies, solver.model(), solver)
+                return _unknown(prop, "limit", self.timeout)
+            files = self._files(copies, self._readable(copies, solver) or solver.model(), solver)
         finally:
             solver.pop()
         if files is None:
-            return Verdict(prop.key, prop.description, UNKNOWN, 0.0,
-                           "a violation exists only for outcomes that cannot be written as decimals")
+            return _unknown(prop, "decimals", self.timeout)
         return self._confirm(prop, files)
+
+    def _readable(self, copies, solver) -> z3.ModelRef | None:
+        """The counterexample made round and minimal (counterexample.py), under its own deterministic
+        budget; None keeps the solver's first model."""
+        from .counterexample import readable_model
+
+        inputs = [(self.contract.measures[name], term) for c in copies for (name, _), term in c.sym.inputs.items()]
+        return readable_model(solver, inputs)
 
     def _abstract_proof(self, prop: _Property) -> bool:
         """Monotonicity first with rounding abstracted (any value within a step, monotone across the
@@ -887,16 +903,29 @@ class Verifier:
                     span = err.diagnostic.span
                     return Verdict(prop.key, prop.description, VIOLATED, 0.0, err.diagnostic.message,
                                    tuple(files), (), line=span.line if span else 0)
-                return Verdict(prop.key, prop.description, UNKNOWN, 0.0,
-                               f"the counterexample fails to evaluate: {err.diagnostic.message}")
+                return attrs.evolve(_unknown(prop, "unconfirmed", self.timeout),
+                                    reason=f"the counterexample fails to evaluate: {err.diagnostic.message}")
         if prop.key == "defined":
-            return Verdict(prop.key, prop.description, UNKNOWN, 0.0,
-                           "the solver's counterexample evaluates without error")
+            return _unknown(prop, "unconfirmed", self.timeout)
         if prop.concrete is not None and not prop.concrete(outcomes, settlements):
-            return Verdict(prop.key, prop.description, VIOLATED, 0.0, _explain(prop, settlements),
-                           tuple(files), tuple(settlements))
-        return Verdict(prop.key, prop.description, UNKNOWN, 0.0,
-                       "the solver found outcomes that the evaluator does not confirm (please report this)")
+            from .counterexample import that_matter
+            from .verify_checks import words
+
+            said = words(self.contract, prop.key, outcomes, settlements)
+            reason = said.text["en"] if said is not None else _explain(prop, settlements)
+            text = said.text if said is not None else {"en": reason, "sv": reason}
+            return Verdict(prop.key, prop.description, VIOLATED, 0.0, reason,
+                           tuple(files), tuple(settlements), line=said.line if said is not None else 0,
+                           words=text, shown=tuple(that_matter(self.contract, files)))
+        return _unknown(prop, "unconfirmed", self.timeout)
+
+
+def _unknown(prop: _Property, cause: str, timeout: float) -> Verdict:
+    """An `unknown` verdict in plain words: what could not be decided and what the user can do."""
+    from .counterexample import unknown_words
+
+    said = unknown_words(cause, timeout)
+    return Verdict(prop.key, prop.description, UNKNOWN, 0.0, said["en"], words=said)
 
 
 def _explain(prop: _Property, settlements: list[Settlement]) -> str:
@@ -949,7 +978,7 @@ def verdict_record(v: Verdict) -> dict:
     """A verdict as plain data: what the proof cache keeps and `sibc check` reports."""
     return {"key": v.key, "description": v.description, "status": v.status, "reason": v.reason,
             "counterexample": list(v.counterexample),
-            "line": v.clause.line if v.clause is not None else v.line}
+            "line": v.line or (v.clause.line if v.clause is not None else 0)}
 
 
 def verdict_json(v: Verdict) -> dict:
@@ -960,8 +989,21 @@ def verdict_json(v: Verdict) -> dict:
         "property": v.key, "description": v.description, "verdict": v.status,
         "seconds": round(v.seconds, 3), "reason": v.reason,
         "counterexample": list(v.counterexample) or None,
+        "outcomes_that_matter": list(v.shown) or None,
+        "words": dict(v.words) or None,  # the verdict in plain words, "en" and "sv"
+        "line": v.line or (v.clause.line if v.clause is not None else None),
         "settlements": [settlement_json(s) for s in v.settlements] or None,
     }
+
+
+# the names verify_checks.py builds its properties from
+Property = _Property
+SymbolicInputs = _Sym
+SymbolicSettlement = _SymSettlement
+concrete_value = _value
+dependencies = _dependencies
+name_of = _name
+where_of = _where
 
 
 def z3_version() -> str:

@@ -171,7 +171,9 @@ def test_nodes_print_as_attrs_would_print_them():
     assert repr(tree) == (
         "Contract(header=None, items=(Define(name=Ident(name='x'), label=None, expr=Binary(op='+', "
         "left=Unary(op='-', operand=Quantity(value=Decimal('1'), unit='SEK')), right=Ref(name='y'))),))")
-    digests = {"contracts/norrkoping.sib": "7c77349be60942e67b216c197e7102ee9dc0e06402c2a825afaaff627ccc1dbc",
+    # norrkoping.sib's digest re-taken when its text gained a trailing `# sibc: allow W410` comment:
+    # the model's repr differs from the attrs-era one only in `source_sha256` (issue 17)
+    digests = {"contracts/norrkoping.sib": "7fab5319e62352f8d4991c4392dbda467d507e302792a227411953125404796f",
                "tests/corpus/valid/all_constructs.sib":
                "a1337b4d51ff4f3d47e38a25ff961e1bda306d650f936694ed509651b06bb41f"}
     for name, digest in digests.items():

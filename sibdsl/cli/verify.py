@@ -32,14 +32,18 @@ def verify_sources(files, timeout: float):
                    "same verdict whatever its load.")
 @click.option("--counterexamples", "cex_dir", type=click.Path(file_okay=False), default=None,
               help="Write each counterexample as an outcome file in this directory, for `sibc eval`.")
-@click.option("--strict", is_flag=True, help="Exit 1 also when a property could not be proved.")
+@click.option("--lang", type=click.Choice(["en", "sv"]), default="en", show_default=True,
+              help="Language of the sentences that say what broke (or what could not be decided).")
+@click.option("--strict", is_flag=True, hidden=True,
+              help="Deprecated: a property that could not be decided always makes the run fail now.")
 @click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True,
               help="How to print problems with the contract itself.")
 @common_options
 @guard
-def verify(files, fmt: str, timeout: float, cex_dir: str | None, strict: bool, diag_fmt: str) -> None:
-    """Prove, for every possible set of outcomes, the contract's caps, floors, gates, return limits,
-    non-negative payments, monotonicity and declared guarantees; show a counterexample where one fails."""
+def verify(files, fmt: str, timeout: float, cex_dir: str | None, lang: str, strict: bool, diag_fmt: str) -> None:
+    """Prove, for every possible set of outcomes, the contract's caps, floors, gates (and that nothing
+    leaks past them), return limits, non-negative payments, monotonicity and declared guarantees; show
+    a counterexample where one fails. Exit 1 when a property is violated or could not be decided."""
     from ..fileio import OutputError, write_atomic
     from ..verify import PROVED, UNKNOWN, VIOLATED, verdict_json, z3_version
 
@@ -80,17 +84,28 @@ def verify(files, fmt: str, timeout: float, cex_dir: str | None, strict: bool, d
             echo(f"  {click.style(f'{v.status:<8}', fg=colour, bold=v.status == VIOLATED or None)} "
                  f"{v.seconds:6.2f}s  {v.key}: {v.description}")
             if v.status != PROVED:
-                click.echo(f"           {v.reason}")
+                click.echo(f"           {v.words.get(lang) or v.reason}")
             if v.status == VIOLATED:
                 if written:
                     for target in written:
                         click.echo(f"           reproduce: sibc eval {path} --outcomes {target}")
                 else:
-                    for data in v.counterexample:
-                        click.echo(f"           outcomes: {json.dumps(data, ensure_ascii=False)}")
+                    _show_outcomes(v, lang)
         counts = {s: sum(v.status == s for v, _ in entries) for s in (PROVED, VIOLATED, UNKNOWN)}
         summary(f"  {counts[PROVED]} proved, {counts[VIOLATED]} violated, {counts[UNKNOWN]} unknown",
-                ok=not counts[VIOLATED])
+                ok=not counts[VIOLATED] and not counts[UNKNOWN])
     if fmt == "json":
         click.echo(json.dumps({"z3": z3_version(), "files": report}, ensure_ascii=False, indent=2))
-    sys.exit(EXIT_ERRORS if failed or (strict and unproved) else EXIT_OK)
+    # a property that could not be decided is not known to hold: it fails the run (issue 17)
+    sys.exit(EXIT_ERRORS if failed or unproved else EXIT_OK)
+
+
+def _show_outcomes(v, lang: str) -> None:
+    """The counterexample's outcomes; only those that matter when the others are at 0 or their
+    lowest value (the outcome file written with --counterexamples has them all)."""
+    for data, shown in zip(v.counterexample, v.shown or v.counterexample):
+        if shown == data:
+            click.echo(f"           outcomes: {json.dumps(data, ensure_ascii=False)}")
+        else:
+            rest = "the others 0 or their lowest value" if lang == "en" else "övriga 0 eller sitt lägsta värde"
+            click.echo(f"           outcomes that matter: {json.dumps(shown, ensure_ascii=False)} ({rest})")

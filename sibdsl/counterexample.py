@@ -1,0 +1,230 @@
+"""Counterexamples a lawyer can read: round numbers, only the outcomes that matter, and a sentence
+saying which promise broke and by how much, in Swedish and English.
+
+In: the solver holding a property's negation (satisfiable) and the symbolic inputs; later the
+concrete outcomes and settlements the evaluator produced from them. Out: a model whose inputs are
+as round as the solver can make them, and words. Also the plain words for a verdict that could not
+be decided (`unknown`), without solver jargon.
+
+Readability is a search under z3's deterministic resource limit (never wall time), so the same
+contract gives the same counterexample on every machine:
+1. every input that does not matter is set to its neutral value (0, the lower bound, `no`) when
+   the property still breaks with it;
+2. every other number is made as round as possible: a multiple of 1 000 000, 100 000, 10 000,
+   1 000, 100, 10, 1 (money in whole kronor first; shares in whole per cent; counts whole), the
+   first that still breaks the property.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+import z3
+
+from . import model as m
+from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
+
+# rlimit units per attempt: about 0.05 s of z3 on the reference machine (verify.RLIMIT_PER_SECOND)
+ATTEMPT_RLIMIT = 150_000
+_SCALES = (1_000_000, 100_000, 10_000, 1_000, 100, 10, 1)
+_SHARE_SCALES = (Fraction(1, 10), Fraction(1, 20), Fraction(1, 100), Fraction(1, 1000), Fraction(1, 10000))
+
+
+def _real(value: Fraction) -> z3.ArithRef:
+    return z3.RealVal(f"{value.numerator}/{value.denominator}")
+
+
+def _neutral(measure: m.Measure):
+    kind = measure.ty.kind
+    if kind == BOOL:
+        return None  # a yes/no keeps the value the solver chose: both are as readable
+    if kind == DATE:
+        return None
+    if measure.lower is not None:
+        return measure.lower
+    return Fraction(0)
+
+
+def _scales(measure: m.Measure) -> tuple[Fraction, ...]:
+    kind = measure.ty.kind
+    if kind == SHARE:
+        return _SHARE_SCALES
+    if kind in (COUNT, DAYS):
+        return tuple(Fraction(s) for s in _SCALES)
+    if kind == MONEY:
+        return (*(Fraction(s) for s in _SCALES), Fraction(1, 100))
+    return (*(Fraction(s) for s in _SCALES), Fraction(1, 10), Fraction(1, 100))
+
+
+def readable_model(solver: z3.Solver, inputs: Sequence[tuple[m.Measure, z3.ExprRef]],
+                   rlimit: int = ATTEMPT_RLIMIT) -> z3.ModelRef | None:
+    """A model of `solver` (already satisfiable, the property's negation asserted) with its inputs
+    neutral where they do not matter and round where they do; None if no attempt succeeded (the
+    caller keeps the solver's first model). The solver is left as it was found."""
+    seen: set = set()
+    todo = []
+    for measure, term in inputs:
+        if term.get_id() in seen or z3.is_bool(term) or measure.ty.kind == DATE:
+            continue
+        seen.add(term.get_id())
+        todo.append((measure, term))
+    if not todo:
+        return None
+    start = solver.model()  # the solver's first counterexample
+    solver.set("rlimit", rlimit)
+    solver.push()
+    found = None
+    try:
+        fixed: list = []
+        for measure, term in todo:  # 1. what does not matter is neutral
+            neutral = _neutral(measure)
+            if neutral is None:
+                continue
+            solver.push()
+            solver.add(term == _real(neutral))
+            if solver.check() == z3.sat:
+                found = solver.model()
+                fixed.append(term.get_id())
+                solver.pop()
+                solver.add(term == _real(neutral))
+            else:
+                solver.pop()
+        for measure, term in todo:  # 2. the rest as round as it can be, near the solver's value
+            if term.get_id() in fixed:
+                continue
+            value = _value_of(found if found is not None else start, term)
+            for candidate in _round_near(value, _scales(measure)):
+                solver.push()
+                solver.add(term == _real(candidate))
+                if solver.check() == z3.sat:
+                    found = solver.model()
+                    solver.pop()
+                    solver.add(term == _real(candidate))  # keep it: the next input is made round around it
+                    break
+                solver.pop()
+    finally:
+        solver.pop()
+    return found
+
+
+def _value_of(model: z3.ModelRef, term) -> Fraction | None:
+    value = model.eval(term, model_completion=True)
+    if z3.is_int_value(value):
+        return Fraction(value.as_long())
+    if z3.is_rational_value(value):
+        return Fraction(value.numerator_as_long(), value.denominator_as_long())
+    return None
+
+
+def _round_near(value: Fraction | None, scales) -> list[Fraction]:
+    """Round values near `value`, roundest first: the multiples of each scale just above and just
+    below it (above first: a violation that grows with a measure stays one a little further on)."""
+    if value is None:
+        return []
+    result: list[Fraction] = []
+    for scale in scales:
+        units = value / scale
+        for n in (-((-units.numerator) // units.denominator), units.numerator // units.denominator):
+            candidate = n * scale
+            if candidate not in result:
+                result.append(candidate)
+    return result
+
+
+def that_matter(contract: m.Contract, files: Sequence[dict]) -> list[dict]:
+    """The outcomes of each file that are not at their neutral value (or that differ between the
+    two files of a monotonicity counterexample): what a reader needs to see."""
+    result = []
+    for data in files:
+        shown = {}
+        for name, value in data.items():
+            measure = contract.measures.get(name)
+            differs = len(files) == 2 and any(other.get(name) != value for other in files)
+            if measure is None or differs or not _is_neutral(measure, value):
+                shown[name] = value
+        result.append(shown)
+    return result
+
+
+def _is_neutral(measure: m.Measure, value) -> bool:
+    if isinstance(value, dict):
+        return all(_is_neutral(measure, v) for v in value.values())
+    if isinstance(value, bool):
+        return False
+    neutral = _neutral(measure)
+    if neutral is None:
+        return False
+    text = str(value).removesuffix(" %").split(" ")[0]
+    try:
+        number = Fraction(text)
+    except ValueError:
+        return False
+    if measure.ty.kind == SHARE:
+        number /= 100
+    return number == neutral
+
+
+# ---------------------------------------------------------------- words
+def unknown_words(cause: str, timeout: float) -> dict[str, str]:
+    """Plain words for a property sibc could not decide, and what the user can do."""
+    limit = f"{timeout:g}"
+    if cause == "limit":
+        return {
+            "en": f"sibc could not decide this within its work limit (--timeout {limit}, the same on every "
+                  "machine): it found neither a proof nor outcomes that break the promise. Give the measures "
+                  "realistic ranges with `between`, report a product of two measures as one measure, or allow "
+                  f"more work with `sibc verify --timeout {max(60, int(timeout) * 6)}`.",
+            "sv": f"sibc kunde inte avgöra detta inom sin arbetsgräns (--timeout {limit}, densamma på varje "
+                  "dator): varken ett bevis eller utfall som bryter löftet hittades. Ge måtten rimliga intervall "
+                  "med `between`, rapportera en produkt av två mått som ett mått, eller tillåt mer arbete med "
+                  f"`sibc verify --timeout {max(60, int(timeout) * 6)}`.",
+        }
+    if cause == "decimals":
+        return {
+            "en": "the promise breaks only for outcomes that cannot be written as decimal numbers (such as "
+                  "exactly one third); no outcome file can hold them. State the promise for measurable values, "
+                  "for example with a bound.",
+            "sv": "löftet bryts bara för utfall som inte kan skrivas som decimaltal (till exempel exakt en "
+                  "tredjedel); ingen utfallsfil kan innehålla dem. Formulera löftet för mätbara värden, till "
+                  "exempel med en gräns.",
+        }
+    if cause == "encoding":
+        return {
+            "en": "sibc cannot yet translate a construct of this promise into a proof. The promise is not known "
+                  "to hold: check it with scenarios (`sibc test`) and report the contract to sibc's maintainers.",
+            "sv": "sibc kan ännu inte översätta en konstruktion i detta löfte till ett bevis. Löftet är inte känt "
+                  "att gälla: pröva det med scenarier (`sibc test`) och rapportera avtalet till sibc:s förvaltare.",
+        }
+    return {  # the evaluator did not confirm the solver's outcomes
+        "en": "sibc found outcomes that seemed to break the promise, but the ordinary evaluation of those "
+              "outcomes keeps it, so nothing is decided. Please report the contract to sibc's maintainers.",
+        "sv": "sibc hittade utfall som såg ut att bryta löftet, men den vanliga beräkningen av dessa utfall "
+              "håller det, så inget är avgjort. Rapportera gärna avtalet till sibc:s förvaltare.",
+    }
+
+
+def money(value, currency: str, lang: str) -> str:
+    """An amount as the rest of sibc's English output writes it (`12 000 000 SEK`), in Swedish as a
+    Swedish text does (`12 000 000 kr`)."""
+    if lang == "en":
+        from .report import format_amount
+
+        return format_amount(Fraction(value), currency)
+    from .lang import format_money
+
+    return format_money(Fraction(value), currency, lang, plain=True)
+
+
+def both(en: str, sv: str) -> dict[str, str]:
+    return {"en": en, "sv": sv}
+
+
+def by_how_much(actual, limit, currency: str, above: bool) -> dict[str, str]:
+    """`12 500 000 SEK, 500 000 SEK above the cap of 12 000 000 SEK` style phrases."""
+    gap = abs(Fraction(actual) - Fraction(limit))
+    return both(f"{money(gap, currency, 'en')} {'above' if above else 'below'}",
+                f"{money(gap, currency, 'sv')} {'över' if above else 'under'}")
+
+
+__all__ = ["readable_model", "that_matter", "unknown_words", "money", "both", "by_how_much"]

@@ -1,0 +1,680 @@
+"""Built-in checks a reviewer needs beyond `verify.properties`, and the words for their answers.
+
+In: a checked contract (and, for words, the counterexample's outcomes and settlements). Out:
+- `extra_properties`: properties `verify` proves with the others —
+  `leak:GATE`, a gate on a payment that does not withhold everything growing with the gated
+  amount (non-interference: with the condition failing, more of the gated amount never brings
+  more money through another payment); `floor-below-cap:FLOOR:CAP` across levels (a floor on a
+  payment against a cap per period, per participant or on the total; a floor on the total
+  against a cap per participant);
+- `dead_clauses`: every gate, floor, cap, limit (any step of the settlement program other than a
+  payment's formula, read generically by its StepKind) that no outcome can make act, and every
+  `if` branch and table row no outcome can reach, with the proof's reason in one line (W410);
+- `words`: the sentence that says which promise a counterexample breaks and by how much, in
+  Swedish and English, and where (the table row, the sub-expression that goes negative).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import attrs
+import z3
+
+from . import model as m
+from .compiler import EvaluationError
+from .counterexample import both, money
+from .semantics.program import StepKind
+from .verify import (Property, concrete_value, dependencies, name_of, where_of)
+
+
+# ---------------------------------------------------------------- leaking gates
+def _measures_of(contract: m.Contract, expr: m.Expr) -> set[str]:
+    found: set[str] = set()
+    for node in m.walk(expr):
+        if isinstance(node, m.Input):
+            found.add(node.name)
+        elif isinstance(node, m.Var) and node.name in contract.definitions:
+            found |= dependencies(contract, node.name)
+    return found
+
+
+def _periods(contract: m.Contract, payment: m.Payment) -> list[dict]:
+    if payment.series:
+        return [{payment.series: p.name} for p in contract.series[payment.series].periods]
+    return [{}]
+
+
+def leak_property(contract: m.Contract, gate: m.Gate) -> Property | None:
+    """`leak:GATE` for a gate on a payment whose amount depends on some measure: for any two
+    outcomes where the condition fails, if the gated payment's own amount (before the gate) is
+    positive and grows, the total does not grow. None when the payment depends on no measure."""
+    payment = contract.payments[gate.target]
+    fresh = _measures_of(contract, payment.expr)
+    if not fresh:
+        return None
+    rnd = contract.rounding.apply
+
+    def parts(s):
+        gated = [v.level for v in s.values if v.step.kind is StepKind.COMPUTE and v.step.clause == payment.clause]
+        fails = [z3.Not(v.condition) for v in s.values
+                 if v.step.kind is StepKind.GATE and v.step.clause == gate.clause]
+        return z3.Sum(gated) if len(gated) > 1 else gated[0], fails
+
+    def claim(c):
+        a, b = c
+        ea, fa = parts(a)
+        eb, fb = parts(b)
+        return z3.And(*fa, *fb, ea > 0, eb > ea), b.total <= a.total
+
+    def gated(outcomes) -> Fraction | None:
+        total = Fraction(0)
+        for period in _periods(contract, payment):
+            if concrete_value(contract, gate.condition, outcomes, None, period):
+                return None
+            total += rnd(concrete_value(contract, payment.expr, outcomes, None, period))
+        return total
+
+    def holds(outcomes, settlements):
+        ea, eb = gated(outcomes[0]), gated(outcomes[1])
+        if ea is None or eb is None or not (0 < ea < eb):
+            return True
+        return Fraction(settlements[1].total) <= Fraction(settlements[0].total)
+
+    return Property(f"leak:{name_of(gate.clause)}",
+                    f"when the gate{where_of(gate.clause)} fails, nothing that grows with `{payment.name}` is paid "
+                    "through another payment", claim, copies=2, fresh=tuple(sorted(fresh)),
+                    concrete=holds, clause=gate.clause)
+
+
+# ---------------------------------------------------------------- floors and caps across levels
+def _crosses(contract: m.Contract, floor: m.Floor, cap: m.Cap) -> bool:
+    """A floor and a cap on different levels where the cap's group holds the floor's amount."""
+    if floor.target == "total":
+        return cap.kind == "participant"
+    if cap.kind in ("total", "participant"):
+        return True
+    return cap.kind == "series" and contract.payments[floor.target].series == cap.target
+
+
+def _cap_level(contract: m.Contract, cap: m.Cap, outcomes, period: dict) -> Fraction:
+    rnd = contract.rounding.apply
+    if cap.kind == "participant":
+        return rnd(concrete_value(contract, cap.amount, outcomes, None) * contract.cohorts[cap.target].size)
+    if cap.kind == "series":
+        return rnd(concrete_value(contract, cap.amount, outcomes, None, {cap.target: period[cap.target]}))
+    return rnd(concrete_value(contract, cap.amount, outcomes, None))
+
+
+def _conflicts(contract: m.Contract, floor: m.Floor, cap: m.Cap, outcomes) -> list[tuple]:
+    """(floor level, cap level, period) where the floor applies and lies above the cap."""
+    rnd = contract.rounding.apply
+    payment = contract.payments.get(floor.target)
+    periods = _periods(contract, payment) if payment is not None else [{}]
+    found = []
+    for period in periods:
+        if floor.when is not None and not concrete_value(contract, floor.when, outcomes, None, period):
+            continue
+        low = rnd(concrete_value(contract, floor.amount, outcomes, None, period))
+        high = _cap_level(contract, cap, outcomes, period)
+        if low > high:
+            found.append((low, high, next(iter(period.values()), None)))
+    return found
+
+
+def conflict_property(contract: m.Contract, floor: m.Floor, cap: m.Cap) -> Property:
+    def claim(c, floor=floor, cap=cap):
+        s = c[0]
+        fs = [v for v in s.steps_of(floor.clause)]
+        ks = [v for v in s.steps_of(cap.clause)]
+        pairs = [z3.Implies(f.condition, f.level <= k.level) for f in fs for k in ks
+                 if f.step.kind is StepKind.TOTAL_FLOOR or f.step.line in k.step.group]
+        return z3.BoolVal(True), z3.And(pairs) if pairs else z3.BoolVal(True)
+
+    def holds(outcomes, settlements):
+        return not _conflicts(contract, floor, cap, outcomes[0])
+
+    return Property(f"floor-below-cap:{name_of(floor.clause)}:{name_of(cap.clause)}",
+                    f"the floor{where_of(floor.clause)} is never above {_cap_words(cap)['en']}"
+                    f"{where_of(cap.clause)}", claim, concrete=holds, clause=floor.clause)
+
+
+def _cap_words(cap: m.Cap) -> dict[str, str]:
+    return {"total": both("the cap on the total", "taket för summan"),
+            "participant": both("the cap per participant", "taket per deltagare"),
+            "series": both(f"the cap per period of `{cap.target}`", f"taket per period i `{cap.target}`"),
+            "payment": both(f"the cap on `{cap.target}`", f"taket för `{cap.target}`")}[cap.kind]
+
+
+def extra_properties(contract: m.Contract) -> list[Property]:
+    result = []
+    for gate in contract.gates:
+        if gate.target != "total":
+            prop = leak_property(contract, gate)
+            if prop is not None:
+                result.append(prop)
+    for floor in contract.floors:
+        for cap in contract.caps:
+            if _crosses(contract, floor, cap):
+                result.append(conflict_property(contract, floor, cap))
+    return result
+
+
+# ---------------------------------------------------------------- words for a counterexample
+@attrs.frozen
+class Words:
+    text: dict[str, str]  # language → sentence
+    line: int = 0  # where the mistake shows, when it is not the property's clause (a table row)
+
+
+def _clause(contract: m.Contract, key: str):
+    """The declaration a property key names (its clause's name)."""
+    name = key.split(":")[1]
+    for item in (*contract.gates, *contract.floors, *contract.caps, *contract.return_limits):
+        if name_of(item.clause) == name:
+            return item
+    return None
+
+
+def _where(clause: m.ClauseRef, lang: str) -> str:
+    return f" ({'rad' if lang == 'sv' else 'line'} {clause.line})" if clause.line else ""
+
+
+def _lines_by(settlement) -> dict:
+    return {(ln.payment, ln.period): Fraction(ln.amount) for ln in settlement.lines}
+
+
+def words(contract: m.Contract, key: str, outcomes: list, settlements: list) -> Words | None:
+    """Which promise broke and by how much, in sv and en; None where no sentence is written."""
+    cur = contract.currency
+    kind = key.split(":")[0]
+    s0 = settlements[0]
+    total = Fraction(s0.total)
+    if kind == "leak":
+        return _leak_words(contract, key, outcomes, settlements)
+    if kind == "monotone":
+        return _monotone_words(contract, key.split(":", 1)[1], outcomes, settlements)
+    if kind == "nonnegative":
+        return _negative_words(contract, key.split(":", 1)[1], outcomes[0], s0)
+    item = _clause(contract, key) if kind in ("cap", "floor", "gate", "floor-below-cap") else None
+    if kind == "floor-below-cap" and isinstance(item, m.Floor):
+        cap = next(c for c in contract.caps if name_of(c.clause) == key.split(":")[2])
+        found = _conflicts(contract, item, cap, outcomes[0])
+        if not found:
+            return None
+        low, high, period = found[0]
+        at = {"en": f" for {period}" if period else "", "sv": f" för {period}" if period else ""}
+        cw = _cap_words(cap)
+        return Words({lang: (f"{'golvet' if lang == 'sv' else 'the floor'} `{name_of(item.clause)}`"
+                             f"{_where(item.clause, lang)} {'är' if lang == 'sv' else 'is'} {money(low, cur, lang)}"
+                             f"{at[lang]}, {'men' if lang == 'sv' else 'but'} {cw[lang]} `{name_of(cap.clause)}`"
+                             f"{_where(cap.clause, lang)} "
+                             f"{'tillåter högst' if lang == 'sv' else 'allows at most'} {money(high, cur, lang)}: "
+                             f"{'båda kan inte gälla; golvet ligger' if lang == 'sv' else 'both cannot hold; the floor is'} "
+                             f"{money(low - high, cur, lang)} {'över taket' if lang == 'sv' else 'above the cap'}")
+                      for lang in ("en", "sv")})
+    rnd = contract.rounding.apply
+    if kind == "cap" and isinstance(item, m.Cap):
+        if item.kind in ("total", "participant"):
+            limit = _cap_level(contract, item, outcomes[0], {})
+            return _over(cur, both("the total", "summan"), total, limit, _cap_words(item), item.clause, above=True)
+        if item.kind == "payment":
+            payment = contract.payments[item.target]
+            for ln in s0.lines:
+                if ln.payment != payment.name:
+                    continue
+                period = {payment.series: ln.period} if payment.series else {}
+                limit = rnd(concrete_value(contract, item.amount, outcomes[0], None, period))
+                if Fraction(ln.amount) > limit:
+                    return _over(cur, both(f"`{ln.payment}`", f"`{ln.payment}`"), Fraction(ln.amount), limit,
+                                 both("its cap", "dess tak"), item.clause, above=True)
+        return None
+    if kind == "floor" and isinstance(item, m.Floor):
+        if item.target == "total":
+            limit = rnd(concrete_value(contract, item.amount, outcomes[0], None))
+            return _over(cur, both("the total", "summan"), total, limit,
+                         both("the floor", "golvet"), item.clause, above=False)
+        payment = contract.payments[item.target]
+        for ln in s0.lines:
+            if ln.payment != payment.name:
+                continue
+            period = {payment.series: ln.period} if payment.series else {}
+            limit = rnd(concrete_value(contract, item.amount, outcomes[0], None, period))
+            if Fraction(ln.amount) < limit:
+                return _over(cur, both(f"`{ln.payment}`", f"`{ln.payment}`"), Fraction(ln.amount), limit,
+                             both("its floor", "dess golv"), item.clause, above=False)
+        return None
+    if kind == "gate" and isinstance(item, m.Gate):
+        if item.target == "total":
+            level = rnd(concrete_value(contract, item.level, outcomes[0], None))
+            w = _over(cur, both("the total", "summan"), total, level,
+                      both("the gate's level", "villkorets nivå"), item.clause, above=True)
+            return Words({lang: (("villkoret är inte uppfyllt, ändå är " if lang == "sv"
+                                  else "the condition is not met, yet ") + w.text[lang]) for lang in ("en", "sv")})
+        paid = [ln for ln in s0.lines if ln.payment == item.target and ln.amount]
+        if not paid:
+            return None
+        ln = paid[0]
+        return Words({
+            "en": f"the condition of the gate{_where(item.clause, 'en')} is not met, yet `{ln.payment}` is "
+                  f"{money(ln.amount, cur, 'en')} instead of {money(0, cur, 'en')}",
+            "sv": f"villkoret{_where(item.clause, 'sv')} är inte uppfyllt, ändå är `{ln.payment}` "
+                  f"{money(ln.amount, cur, 'sv')} i stället för {money(0, cur, 'sv')}"})
+    return None
+
+
+def _over(cur, subject, actual, limit, what, clause, above: bool) -> Words:
+    gap = abs(actual - limit)
+    return Words({
+        "en": f"{subject['en']} is {money(actual, cur, 'en')}, {money(gap, cur, 'en')} "
+              f"{'above' if above else 'below'} {what['en']} of {money(limit, cur, 'en')}{_where(clause, 'en')}",
+        "sv": f"{subject['sv']} är {money(actual, cur, 'sv')}, {money(gap, cur, 'sv')} "
+              f"{'över' if above else 'under'} {what['sv']} på {money(limit, cur, 'sv')}{_where(clause, 'sv')}"})
+
+
+def _leak_words(contract, key, outcomes, settlements) -> Words | None:
+    cur = contract.currency
+    gate = _clause(contract, key)
+    if not isinstance(gate, m.Gate):
+        return None
+    rnd = contract.rounding.apply
+    payment = contract.payments[gate.target]
+    gated = [sum((rnd(concrete_value(contract, payment.expr, o, None, p)) for p in _periods(contract, payment)),
+                 Fraction(0)) for o in outcomes]
+    before, after = _lines_by(settlements[0]), _lines_by(settlements[1])
+    grown = [(k, before.get(k, Fraction(0)), v) for k, v in after.items()
+             if k[0] != payment.name and v > before.get(k, Fraction(0))]
+    if not grown:
+        return None
+    (pay, period), a, b = grown[0]
+    named = f"`{pay}`" + (f" ({period})" if period else "")
+    rise = Fraction(settlements[1].total) - Fraction(settlements[0].total)
+    return Words({
+        "en": f"with the condition of the gate{_where(gate.clause, 'en')} not met, `{payment.name}` would grow "
+              f"from {money(gated[0], cur, 'en')} to {money(gated[1], cur, 'en')} and the gate withholds it, but "
+              f"{named} grows from {money(a, cur, 'en')} to {money(b, cur, 'en')}: the total rises by "
+              f"{money(rise, cur, 'en')}. Gate {named} on the same condition, or gate the total instead",
+        "sv": f"när villkoret{_where(gate.clause, 'sv')} inte är uppfyllt skulle `{payment.name}` växa från "
+              f"{money(gated[0], cur, 'sv')} till {money(gated[1], cur, 'sv')} och villkoret håller inne det, men "
+              f"{named} växer från {money(a, cur, 'sv')} till {money(b, cur, 'sv')}: summan ökar med "
+              f"{money(rise, cur, 'sv')}. Villkora {named} på samma sätt, eller villkora summan i stället"})
+
+
+def _show(measure: m.Measure, value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
+def _monotone_words(contract, name, outcomes, settlements) -> Words | None:
+    """The direction stated as it is: the better outcome, and the total that falls with it; and
+    the table row that pays less for it."""
+    measure = contract.measures.get(name)
+    if measure is None or measure.better is None:
+        return None
+    cur = contract.currency
+    # the second copy has the measure higher: the better one when higher is better
+    better, worse = (1, 0) if measure.better == "higher" else (0, 1)
+    tb, tw = Fraction(settlements[better].total), Fraction(settlements[worse].total)
+    row = _row_that_pays_less(contract, outcomes[worse], outcomes[better])
+    vb, vw = outcomes[better][name], outcomes[worse][name]
+    text = {
+        "en": f"when `{name}` improves from {_plain(vw, contract, name)} to {_plain(vb, contract, name)} "
+              f"({measure.better} is better), the total falls from {money(tw, cur, 'en')} to {money(tb, cur, 'en')}: "
+              f"{money(tw - tb, cur, 'en')} less for a better outcome",
+        "sv": f"när `{name}` förbättras från {_plain(vw, contract, name)} till {_plain(vb, contract, name)} "
+              f"({'högre' if measure.better == 'higher' else 'lägre'} är bättre), minskar summan från "
+              f"{money(tw, cur, 'sv')} till {money(tb, cur, 'sv')}: {money(tw - tb, cur, 'sv')} mindre för ett "
+              "bättre utfall"}
+    line = 0
+    if row is not None:
+        line, en, sv = row
+        text = {"en": text["en"] + "; " + en, "sv": text["sv"] + "; " + sv}
+    return Words(text, line)
+
+
+def _plain(value, contract, name) -> str:
+    from .report import format_value
+
+    if isinstance(value, dict | list):
+        return str(value)
+    return format_value(value, contract.measures[name].ty)
+
+
+def _row_that_pays_less(contract: m.Contract, worse: dict, better: dict):
+    """(line, en, sv) of the table row (or `if` branch) the better outcome takes instead of the
+    worse one's, when their values differ."""
+    from .coverage import _labels  # noqa: PLC2701 — the one definition of a row's label
+    from .evaluate import Evaluator
+
+    taken: list[dict] = []
+
+    def record(node, index):
+        taken[-1].setdefault(id(node), (node, index))
+
+    evaluator = Evaluator(contract, recorder=record)
+    for values in (worse, better):
+        taken.append({})
+        evaluator.evaluate(values)
+    for key, (node, index) in taken[1].items():
+        if key in taken[0] and taken[0][key][1] != index and isinstance(node, (m.Steps, m.Interp)):
+            labels = _labels(node)
+            row_line = node.span.line
+            if isinstance(node, m.Steps):
+                # the evaluator's index counts rows from the last; row values carry their own spans
+                values = (node.below, *node.values)
+                expr = values[index] if index < len(values) else None
+                if expr is not None and expr.span.line:
+                    row_line = expr.span.line
+            bad, good = labels[taken[0][key][1]], labels[index]
+            return (row_line,
+                    f"the table at line {node.span.line} pays less in its row `{good}` (line {row_line}) "
+                    f"than in the row `{bad}`",
+                    f"tabellen på rad {node.span.line} betalar mindre i raden `{good}` (rad {row_line}) "
+                    f"än i raden `{bad}`")
+    return None
+
+
+def _negative_words(contract, name, outcomes, settlement) -> Words | None:
+    cur = contract.currency
+    payment = contract.payments.get(name)
+    lines = [ln for ln in settlement.lines if ln.payment == name and ln.amount < 0]
+    if payment is None or not lines:
+        return None
+    ln = lines[0]
+    period = {payment.series: ln.period} if payment.series else {}
+    at = {"en": f" for {ln.period}" if ln.period else "", "sv": f" för {ln.period}" if ln.period else ""}
+    found = _negative_part(contract, payment.expr, outcomes, period)
+    text = {"en": f"`{name}`{at['en']} is {money(ln.amount, cur, 'en')}, {money(-Fraction(ln.amount), cur, 'en')} "
+                  "below zero",
+            "sv": f"`{name}`{at['sv']} är {money(ln.amount, cur, 'sv')}, {money(-Fraction(ln.amount), cur, 'sv')} "
+                  "under noll"}
+    line = 0
+    if found is not None:
+        node, value, inside = found
+        line = node.span.line
+        shown = _text(node)
+        where_en = f" in the definition `{inside}`" if inside else ""
+        where_sv = f" i definitionen `{inside}`" if inside else ""
+        text["en"] += (f": `{shown}`{where_en} (line {node.span.line}, column {node.span.column}) is "
+                       f"{_amount(value, node, cur, 'en')}; bound it, e.g. max({shown}, 0 {cur})")
+        text["sv"] += (f": `{shown}`{where_sv} (rad {node.span.line}, kolumn {node.span.column}) är "
+                       f"{_amount(value, node, cur, 'sv')}; begränsa det, t.ex. max({shown}, 0 {cur})")
+    return Words(text, line)
+
+
+def _amount(value, node, cur, lang) -> str:
+    if node.ty is not None and node.ty.kind == "money":
+        return money(value, cur, lang)
+    from .lang import format_number
+
+    return format_number(Fraction(value), lang, plain=True)
+
+
+def _negative_part(contract, expr, outcomes, period):
+    """The outermost subtraction (or negation) on the payment's formula, or in a definition it
+    reads, whose value is negative for these outcomes: what needs a bound."""
+    stack = [(expr, None)]
+    seen = set()
+    while stack:
+        node, inside = stack.pop(0)
+        if isinstance(node, m.Op) and node.op in ("-", "neg"):
+            try:
+                value = concrete_value(contract, node, outcomes, None, period)
+            except EvaluationError:  # a division by zero off the path taken: nothing to show here
+                value = None
+            if isinstance(value, int | Fraction) and not isinstance(value, bool) and value < 0:
+                return node, value, inside
+        if isinstance(node, m.Var) and node.name in contract.definitions and node.name not in seen:
+            seen.add(node.name)
+            stack.append((contract.definitions[node.name].expr, node.name))
+            continue
+        if isinstance(node, (m.Op, m.Cond, m.Sum, m.Steps, m.Interp)):
+            stack.extend((child, inside) for child in node.children())
+    return None
+
+
+def _text(node) -> str:
+    """A short rendering of a simple expression for a message."""
+    if isinstance(node, (m.Input, m.Var, m.PaymentRef)):
+        return node.name
+    if isinstance(node, m.Const):
+        from .values import to_decimal
+
+        return str(to_decimal(Fraction(node.value))) if not isinstance(node.value, bool) else str(node.value)
+    if isinstance(node, m.Op) and node.op in ("-", "+", "*", "/") and len(node.args) == 2:
+        return f"{_text(node.args[0])} {node.op} {_text(node.args[1])}"
+    if isinstance(node, m.Op) and node.op == "neg":
+        return f"-{_text(node.args[0])}"
+    return "…"
+
+
+__all__ = ["extra_properties", "leak_property", "conflict_property", "words", "Words"]
+
+
+# ---------------------------------------------------------------- dead clauses (W410, W411)
+# The work one dead-clause question may take (z3's deterministic rlimit, never wall time): about a
+# second on the reference machine, for the proof and for the optimisation that gives its reason.
+DEAD_RLIMIT = 3_000_000
+
+
+class _RowSym:
+    """Builds the symbolic settlement with the interpreter recording which `if` branch, table row
+    or segment each evaluation takes, and the lines' amounts before each step."""
+
+    def __new__(cls, contract: m.Contract):
+        from .semantics.expr import Interpreter
+        from .verify import SymbolicInputs
+
+        sym = SymbolicInputs(contract, "d!")
+        rows: dict[tuple, list] = {}
+        nodes: dict[int, object] = {}
+        plain_first = sym.first
+
+        def first(conds, values, default, record=None):
+            if record is not None:
+                node, indices, default_index = record
+                nodes[id(node)] = node
+                earlier = []
+                for cond, index in zip(conds, indices):
+                    rows.setdefault((id(node), index), []).append(z3.And(*earlier, cond))
+                    earlier.append(z3.Not(cond))
+                rows.setdefault((id(node), default_index), []).append(z3.And(*earlier) if earlier else z3.BoolVal(True))
+            return plain_first(conds, values, default)
+
+        sym.first = first
+        sym.interp = Interpreter(contract, sym, record=True)
+        return sym, rows, nodes
+
+
+def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT) -> list[dict]:
+    """Every clause of the settlement program that no outcome can make act (W410), and every `if`
+    branch and table row no outcome reaches (W411), as records for `sibc check` (proofcache.py):
+    {"key", "status": "dead", "code", "description", "reason", "words", "line"}. A question the solver
+    cannot settle within `rlimit` is not reported (never a false warning)."""
+    from .coverage import _labels  # noqa: PLC2701 — the one definition of a row's label
+    from .verify import SymbolicSettlement
+
+    sym, rows, nodes = _RowSym(contract)
+    before: dict[int, list] = {}
+
+    class Recording(SymbolicSettlement):
+        def trace(self, step, line, old, new, acted, level):
+            if old is not None:
+                before.setdefault(id(step), []).append(old)
+
+    settlement = Recording(contract, sym)
+    # every question is asked in a context of its own, so the answers depend on the contract only,
+    # not on what the process asked z3 before (z3's heuristics follow the history of its context)
+    ctx = z3.Context()
+    solver = z3.Solver(ctx=ctx)
+    solver.set("rlimit", rlimit)
+    base = [t.translate(ctx) for t in (*sym.domain, settlement.all_defined)]
+    solver.add(*base)
+    records: list[dict] = []
+    by_clause: dict[m.ClauseRef, list] = {}
+    for v in settlement.values:
+        if v.step.kind is not StepKind.COMPUTE and v.acted is not None:
+            by_clause.setdefault(v.step.clause, []).append(v)
+    for clause, values in by_clause.items():
+        solver.push()
+        solver.add(z3.Or([z3.BoolVal(v.acted) if isinstance(v.acted, bool) else v.acted for v in values]).translate(ctx))
+        result = solver.check()
+        solver.pop()
+        if result != z3.unsat:
+            continue
+        said = _dead_reason(contract, settlement, values, before, base, rlimit)
+        records.append({"key": f"dead:{name_of(clause)}", "name": name_of(clause), "status": "dead", "code": "W410",
+                        "description": said["en"], "reason": said["en"], "words": said,
+                        "counterexample": [], "line": clause.line})
+    for (node_id, index), conds in rows.items():
+        node = nodes[node_id]
+        solver.push()
+        solver.add(z3.Or(conds).translate(ctx))
+        result = solver.check()
+        solver.pop()
+        if result != z3.unsat:
+            continue
+        kind = {m.Cond: "if", m.Steps: "tiers", m.Interp: "interpolate"}[type(node)]
+        label = _labels(node)[index]
+        line = node.span.line
+        if isinstance(node, m.Steps):
+            expr = (node.below, *node.values)[index]
+            line = expr.span.line or line
+        what = both(f"the branch `{label}` of the `if` at line {node.span.line}" if kind == "if"
+                    else f"the row `{label}` of the `{kind}` table at line {node.span.line}",
+                    f"grenen `{label}` i `if` på rad {node.span.line}" if kind == "if"
+                    else f"raden `{label}` i tabellen `{kind}` på rad {node.span.line}")
+        said = {lang: f"{what[lang]} " + ("can never be reached: no outcome within the measures' ranges leads there"
+                                          if lang == "en" else
+                                          "kan aldrig nås: inget utfall inom måttens intervall leder dit")
+                for lang in ("en", "sv")}
+        records.append({"key": f"dead-row:{node.span.line}:{index}", "name": "", "status": "dead", "code": "W411",
+                        "description": said["en"], "reason": said["en"], "words": said,
+                        "counterexample": [], "line": line})
+    return records
+
+
+def _number(term) -> Fraction | None:
+    value = z3.simplify(term)
+    if z3.is_int_value(value):
+        return Fraction(value.as_long())
+    if z3.is_rational_value(value):
+        return Fraction(value.numerator_as_long(), value.denominator_as_long())
+    return None
+
+
+def _optimum(base, extra, term, maximize: bool, rlimit: int, bound: Fraction | None = None,
+             step: Fraction = Fraction(1)) -> Fraction | None:
+    """The largest (smallest) value of `term` over every outcome, to `step` (amounts are whole
+    rounding steps), or None if the solver cannot say within `rlimit` per question. A bisection of
+    yes/no questions between a value some outcome gives and `bound` (the clause's level, which the
+    term never passes when the clause is dead): z3's optimiser gets lost in the integer floors of
+    rounding, a solver answers each question quickly."""
+    ctx = base[0].ctx if base else z3.main_ctx()
+    solver = z3.Solver(ctx=ctx)
+    solver.set("rlimit", rlimit)
+    solver.add(*base, *(e.translate(ctx) for e in extra))
+    term = term.translate(ctx)
+    sign = 1 if maximize else -1
+    if solver.check() != z3.sat:
+        return None
+    best = _number(solver.model().eval(term, model_completion=True))
+    if best is None:
+        return None
+    if bound is None:
+        return None
+    low, high = sign * best, sign * bound  # some outcome reaches `low`; none passes `high`
+    for _ in range(100):
+        if high <= low:
+            break
+        middle = low + -((-(high - low) / 2) // step) * step  # on the grid, above `low`
+        solver.push()
+        solver.add(sign * term >= _const(middle, ctx))
+        result = solver.check()
+        found = _number(solver.model().eval(term, model_completion=True)) if result == z3.sat else None
+        solver.pop()
+        if result == z3.sat and found is not None:
+            low = max(middle, sign * found)
+        elif result == z3.unsat:
+            high = middle - step
+        else:
+            return None
+    solver.push()
+    solver.add(sign * term > _const(low, ctx))
+    result = solver.check()
+    solver.pop()
+    return sign * low if result == z3.unsat else None
+
+
+def _const(value: Fraction, ctx) -> z3.ArithRef:
+    return z3.RealVal(f"{value.numerator}/{value.denominator}", ctx)
+
+
+def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str, str]:
+    cur = contract.currency
+    v = values[0]
+    step = v.step
+    kind = step.kind
+    clause = step.clause
+    label = f"`{name_of(clause)}`" + (f" “{clause.label.text}”" if clause.label else "")
+    level = _number(v.level) if v.level is not None and not isinstance(v.level, bool) else None
+
+    def amount(x, lang):
+        return money(x, cur, lang)
+
+    olds = before.get(id(step))
+    rounding = Fraction(contract.rounding.step)
+    if kind is StepKind.GATE:
+        return both(f"the gate {label} (line {clause.line}) can never act: its condition holds for every outcome",
+                    f"villkoret {label} (rad {clause.line}) kan aldrig verka: det är uppfyllt för varje utfall")
+    if kind in (StepKind.FLOOR, StepKind.TOTAL_FLOOR):
+        if kind is StepKind.FLOOR and olds:
+            subject = olds[0]
+            who = both(f"`{settlement.lines[step.line].payment}` is", f"`{settlement.lines[step.line].payment}` är")
+        else:
+            subject = z3.Sum([settlement.lines[j].amount for j in step.group]) if step.group else z3.RealVal(0)
+            who = both("the payments add up to", "betalningarna uppgår till")  # sv: "… minst X när golvet gäller"
+        condition = [v.condition] if v.condition is not None and not z3.is_true(v.condition) else []
+        low = _optimum(base, condition, subject, False, rlimit, level, rounding)
+        floor = both(f"the floor {label}" + (f" of {amount(level, 'en')}" if level is not None else ""),
+                     f"golvet {label}" + (f" på {amount(level, 'sv')}" if level is not None else ""))
+        if low is not None:
+            return both(f"{floor['en']} (line {clause.line}) can never act: whenever it applies, {who['en']} at "
+                        f"least {amount(low, 'en')}",
+                        f"{floor['sv']} (rad {clause.line}) kan aldrig verka: {who['sv']} minst "
+                        f"{amount(low, 'sv')} när golvet gäller")
+        return both(f"{floor['en']} (line {clause.line}) can never act: whenever it applies, the amount is already "
+                    "at least the floor",
+                    f"{floor['sv']} (rad {clause.line}) kan aldrig verka: när det gäller är beloppet redan minst golvet")
+    # caps, limits, gates on the total and any step that cuts: the most the lines it limits reach
+    if olds and kind is StepKind.CAP:
+        subject = olds[0]
+    elif olds and kind.cuts:
+        subject = z3.Sum(olds)
+    elif step.group:
+        subject = z3.Sum([settlement.lines[j].amount for j in step.group])
+    else:
+        subject = settlement.lines[step.line].amount if step.line is not None else None
+    extra = [z3.Not(v.condition)] if kind is StepKind.TOTAL_GATE and v.condition is not None else []
+    bound = Fraction(step.limit) if kind is StepKind.RETURN_LIMIT and step.limit is not None else level
+    high = _optimum(base, extra, subject, True, rlimit, bound, rounding) if subject is not None else None
+    noun = {StepKind.RETURN_LIMIT: both("the return limit", "avkastningsgränsen"),
+            StepKind.TOTAL_GATE: both("the gate", "villkoret")}.get(kind, both("the cap", "taket"))
+    if kind is StepKind.RETURN_LIMIT and step.investor:
+        allows = both(f" (for `{step.investor}`, at most {amount(step.limit, 'en')})",
+                      f" (för `{step.investor}`, högst {amount(step.limit, 'sv')})")
+    elif level is not None:
+        allows = both(f" of {amount(level, 'en')}", f" på {amount(level, 'sv')}")
+    else:
+        allows = both("", "")
+    when = both(" when its condition fails", " när villkoret inte är uppfyllt") if extra else both("", "")
+    if high is not None:
+        return both(f"{noun['en']} {label}{allows['en']} (line {clause.line}) can never act: the payments it limits "
+                    f"add up to at most {amount(high, 'en')}{when['en']}",
+                    f"{noun['sv']} {label}{allows['sv']} (rad {clause.line}) kan aldrig verka: betalningarna det "
+                    f"begränsar uppgår till högst {amount(high, 'sv')}{when['sv']}")
+    return both(f"{noun['en']} {label}{allows['en']} (line {clause.line}) can never act: no outcome makes the "
+                f"payments it limits exceed it{when['en']}",
+                f"{noun['sv']} {label}{allows['sv']} (rad {clause.line}) kan aldrig verka: inget utfall får "
+                f"betalningarna det begränsar att överskrida det{when['sv']}")

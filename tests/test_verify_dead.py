@@ -1,0 +1,116 @@
+"""Issue 17: `sibc check` warns about every clause no outcome can make act (W410) and every branch
+or table row no outcome reaches (W411), with the proof's reason in one line; a deliberate safeguard
+is acknowledged with `# sibc: allow W410`; `--no-verify` skips the analysis."""
+
+from __future__ import annotations
+
+import re
+
+from sibdsl import load_contract
+from sibdsl.verify_checks import dead_clauses
+
+from .conftest import ROOT
+
+NORRKOPING = ROOT / "contracts" / "norrkoping.sib"
+
+
+def _without_allowances(path, tmp_path):
+    text = path.read_text(encoding="utf-8")
+    bare = "\n".join(line for line in text.splitlines() if "sibc: allow" not in line) + "\n"
+    target = tmp_path / path.name
+    target.write_text(bare, encoding="utf-8")
+    return target
+
+
+def test_norrkopings_belt_and_braces_clauses_are_found_with_their_reasons():
+    records = dead_clauses(load_contract(NORRKOPING))
+    assert [(r["code"], r["line"], r["words"]["en"]) for r in records] == [
+        ("W410", 77, "the floor `activity_floor` “Garantin” of 4 000 000 SEK (line 77) can never act: whenever it "
+                     "applies, the payments add up to at least 4 000 000 SEK"),
+        ("W410", 78, "the cap `ceiling` “Taket” of 12 000 000 SEK (line 78) can never act: the payments it limits "
+                     "add up to at most 12 000 000 SEK"),
+        ("W410", 79, "the return limit `max_return` “Avkastningstaket” (for `lsv`, at most 12 329 863 SEK) (line 79) "
+                     "can never act: the payments it limits add up to at most 12 000 000 SEK"),
+    ]
+    assert records[1]["words"]["sv"] == ("taket `ceiling` “Taket” på 12 000 000 kr (rad 78) kan aldrig verka: "
+                                         "betalningarna det begränsar uppgår till högst 12 000 000 kr")
+
+
+def test_the_reasons_do_not_depend_on_what_the_process_solved_before():
+    from sibdsl.verify import verify_contract
+
+    contract = load_contract(NORRKOPING)
+    first = dead_clauses(contract)
+    verify_contract(contract)
+    verify_contract(load_contract(ROOT / "contracts" / "peterborough.sib"))
+    assert dead_clauses(contract) == first
+
+
+def test_check_warns_unless_acknowledged(run, tmp_path):
+    bare = _without_allowances(NORRKOPING, tmp_path)
+    result = run("check", str(bare))
+    assert result.exit_code == 0
+    assert re.findall(r"warning\[(W\d+)\]", result.stderr) == ["W410", "W410", "W410"]
+    assert result.stdout.endswith("ok — 3 payments, 4 measures, 4 guarantees, 15 properties proved, 3 warnings\n")
+    assert "# sibc: allow W410: why" in result.stderr  # the hint says how to acknowledge one
+    # the shipped contract acknowledges all three in one comment naming them
+    shipped = run("check", str(NORRKOPING))
+    assert shipped.exit_code == 0 and "W410" not in shipped.stderr
+    # --no-verify: no proofs, so no dead-clause analysis either
+    quick = run("check", "--no-verify", str(bare))
+    assert "W410" not in quick.stderr
+
+
+def test_an_allowance_directly_above_the_clause_covers_that_clause_only(run, tmp_path):
+    bare = _without_allowances(NORRKOPING, tmp_path).read_text(encoding="utf-8")
+    text = bare.replace('cap ceiling "Taket"', '# sibc: allow W410: the 12 MSEK ceiling is in the agreement\n'
+                                                 'cap ceiling "Taket"')
+    path = tmp_path / "one.sib"
+    path.write_text(text, encoding="utf-8")
+    result = run("check", str(path))
+    assert result.stderr.count("warning[W410]") == 2 and "`ceiling`" not in result.stderr
+    # an allowance for another code, or naming another clause, does not count
+    other = bare + "# sibc: allow W411 for ceiling\n# sibc: allow W410 for bonus\n"
+    path.write_text(other, encoding="utf-8")
+    assert run("check", str(path)).stderr.count("warning[W410]") == 3
+
+
+def test_every_shipped_contract_acknowledges_its_dead_clauses(run):
+    for path in sorted((ROOT / "contracts").rglob("*.sib")):
+        result = run("check", str(path))
+        assert result.exit_code == 0 and "warning" not in result.stderr, (path, result.stderr)
+
+
+def test_a_gate_that_always_holds_and_an_unreachable_row(tmp_path):
+    path = tmp_path / "dead.sib"
+    path.write_text("""contract "Döda klausuler"
+  currency SEK
+  rounding 1 SEK half up
+party city "Staden": payer
+party fund "Fonden": investor
+measure reduction: percentage between 0 % and 30 % better higher
+measure served: count between 10 and 100
+payment grid = tiers(reduction) {
+  below: 0 SEK,
+  from 10 %: 1 000 000 SEK,
+  from 40 %: 2 000 000 SEK
+} from city to fund
+gate grid requires served >= 5
+floor grid at 0 SEK
+payment per_head = if served > 200 then 1 000 SEK else 500 SEK from city to fund
+""", encoding="utf-8")
+    records = {(r["code"], r["line"]): r["words"]["en"] for r in dead_clauses(load_contract(path))}
+    assert records == {
+        ("W411", 11): "the row `from 40 %` of the `tiers` table at line 8 can never be reached: no outcome within "
+                      "the measures' ranges leads there",
+        ("W410", 13): "the gate `gate_1` (line 13) can never act: its condition holds for every outcome",
+        ("W410", 14): "the floor `floor_1` of 0 SEK (line 14) can never act: whenever it applies, `grid` is at "
+                      "least 0 SEK",
+        ("W411", 15): "the branch `then` of the `if` at line 15 can never be reached: no outcome within the "
+                      "measures' ranges leads there",
+    }
+
+
+def test_a_cap_that_binds_is_not_dead():
+    records = dead_clauses(load_contract(ROOT / "tests" / "corpus" / "wrong" / "floor_cut_by_cap.sib"))
+    assert records == []
