@@ -180,7 +180,10 @@ class Evaluator:
         self._investors = tuple(
             Investor(investor, tuple((d, -whole(a)) for i in investments for d, a in i.flows),
                      whole(sum(i.amount for i in investments)), min(i.date for i in investments),
-                     allowed.get(investor))
+                     allowed.get(investor),
+                     whole(sum(i.committed if i.committed is not None else i.amount for i in investments))
+                     if any(i.committed is not None for i in investments) else None,
+                     next((i.klass for i in investments if i.klass), None))
             for investor, investments in self._invested().items())
 
     def evaluate(self, outcomes: Outcomes) -> Settlement:

@@ -241,9 +241,9 @@ class Rules:
             if dues and max(dues) > node.end.value:
                 self.error("W420", f"the return limit's period ends on {node.end.value}, before the last "
                            f"payment to whom it binds ({max(dues)})", node.end.span,
-                           hint="a payment after the period earns no return for those days: end the period "
-                           "at the last payment, or leave out `from … to …` (the rate then runs from the "
-                           "investment to each payment)")
+                           hint="a payment after the period is held to what the money grew to by its end: "
+                           "end the period at the last payment, or leave out `from … to …` (a rate of "
+                           "return on the dated flows)")
 
     def check_guarantees(self) -> tuple[m.Guarantee, ...]:
         result = []

@@ -99,6 +99,67 @@ S = {
 }
 
 
+_RETURNS = {
+    "sv": {
+        "each": "varje investerare", "class": "investerarna i klassen {name}",
+        "irr": "Vad {whom} får, med varje betalning diskonterad med {rate} per år ({kind}, dagräkning {dc}) "
+               "tillbaka till de dagar då pengarna betalades ut, är högst det utbetalda beloppet: "
+               "internräntan är högst {rate} per år.",
+        "period": "Vad {whom} får är högst det utbetalda beloppet med en avkastning om {rate} per år ({kind}) "
+                  "från {start} till {end}.",
+        "total": "Vad {whom} får är högst det utbetalda beloppet med en avkastning om {rate} totalt.",
+        "multiple": "Vad {whom} får är högst {rate} gånger det {capital} kapitalet.",
+        "drawn": "utbetalda", "committed": "utlovade",
+        "both": " Alla avkastningstak gäller samtidigt; det som tillåter minst avgör. Med betalning {end} "
+                "tillåter {annual} per år {grown}, {total} totalt {level}.",
+    },
+    "en": {
+        "each": "each investor", "class": "the investors of class {name}",
+        "irr": "What {whom} receives, each payment discounted at {rate} a year ({kind}, day count {dc}) back "
+               "to the dates the money was drawn, is at most what was drawn: the internal rate of return is "
+               "at most {rate} a year.",
+        "period": "What {whom} receives is at most what was drawn with a return of {rate} a year ({kind}) "
+                  "from {start} to {end}.",
+        "total": "What {whom} receives is at most what was drawn with a return of {rate} in total.",
+        "multiple": "What {whom} receives is at most {rate} times the capital {capital}.",
+        "drawn": "drawn", "committed": "committed",
+        "both": " All return limits apply at once; the one that allows less decides. Paid on {end}, {annual} "
+                "a year allows {grown}, {total} in total {level}.",
+    },
+}
+
+
+def return_limit_sentence(c: m.Contract, r: m.ReturnLimit, lang: str, words: Words) -> str:
+    """A return limit in words (issue 14): whom it binds, and what its rate means; the last limit
+    of a contract with a rate over a period and a limit in total also says how the two interact."""
+    from ..semantics.returnlimits import bounds
+
+    s, w = S[lang], _RETURNS.get(lang, _RETURNS["en"])
+    rate = percent(r.rate, lang)
+    whom = (words.party(r.investor) if r.investor else
+            w["class"].format(name=r.klass) if r.klass else w["each"])
+    if r.kind == "total":
+        text = w["total"].format(whom=whom, rate=rate)
+    elif r.kind == "multiple":
+        text = w["multiple"].format(whom=whom, rate=number(r.rate, lang), capital=w[r.capital])
+    elif r.start is None:
+        text = w["irr"].format(whom=whom, rate=rate, kind=s[r.kind], dc=r.day_count.upper())
+    else:
+        text = w["period"].format(whom=whom, rate=rate, kind=s[r.kind], start=words.date(r.start),
+                                  end=words.date(r.end))
+    periodic = [x for x in c.return_limits if x.kind in ("simple", "compound") and x.start is not None]
+    totals = [x for x in c.return_limits if x.kind == "total"]
+    if periodic and totals and r is c.return_limits[-1]:
+        annual, total = periodic[0], totals[0]
+        grown = min((b.level for b in bounds(c, annual)), default=None)
+        level = min((b.level for b in bounds(c, total)), default=None)
+        if grown is not None and level is not None:
+            text += w["both"].format(end=words.date(annual.end), annual=percent(annual.rate, lang),
+                                     grown=money(grown, c.currency, lang), total=percent(total.rate, lang),
+                                     level=money(level, c.currency, lang))
+    return text
+
+
 def _find(items, clause):
     return next((i for i in items if i.clause == clause), None)
 
@@ -199,11 +260,7 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
             return s["cap_participant"].format(amount=amount)
         return cap(s["cap_payment"].format(target=words.label(k.target), amount=amount))
     if kind == "return limit":
-        r = _find(c.return_limits, clause)
-        rate = percent(r.rate, lang)
-        if r.kind == "total":
-            return s["return_total"].format(rate=rate)
-        return s["return_annual"].format(rate=rate, kind=s[r.kind], start=words.date(r.start), end=words.date(r.end))
+        return return_limit_sentence(c, _find(c.return_limits, clause), lang, words)
     if kind == "guarantee":
         g = _find(c.guarantees, clause)
         if g.monotone:

@@ -4,7 +4,7 @@ In: a checked contract and one of its return limits. Out: `Bound`s — for each 
 the limit binds, the investors, the budget in present value and the discount weight of each date,
 which program.lower turns into a RETURN_LIMIT step (run.py applies it: the weighted cut).
 
-"At most R a year" means: the receipts, discounted at R to the start (the first drawdown, or the
+"At most R a year" (no dates) means: the receipts, discounted at R to the start (the first drawdown, or the
 window's start), do not exceed the drawdowns discounted the same way,
 
     Σ receiptⱼ · d(tⱼ) ≤ Σ drawdownₖ · d(sₖ),   d(t) = (1 + R)^(−τ(t))  or  1 / (1 + R·τ(t)) (simple)
@@ -14,7 +14,12 @@ That is the same as "the IRR of the flows is at most R". Where d is rational (si
 whole number of years) it is used exactly; where it is irrational, receipts get a rational *upper*
 bound and drawdowns a *lower* bound (within 10⁻¹⁴, the simplest fraction in the interval, so that
 the numbers stay small), so the inequality with the bounds implies the true one: the limit is never
-exceeded. A window (`from D1 to D2`) clamps every date into it: the rate accrues only in the window.
+exceeded.
+
+"R a year from D1 to D2" is a rate over a stated period (Norrköping: "upp till 8 procent på
+årsbasis under projekttiden"): each drawdown grows at R from its date (D1 at the earliest) to D2,
+and what is received may not exceed that — a ceiling in money, rounded down. It bounds the rate
+over the period, not the IRR of money paid back before D2 (docs/language.md says which to write).
 
 "R in total" and "R times drawn|committed" are plain ceilings on what is received (weights 1).
 """
@@ -48,7 +53,8 @@ class Bound:
 
     @property
     def weighted(self) -> bool:
-        return self.limit.kind in ("simple", "compound")
+        """A rate of return on the dated flows (no window): the cut weighs each line."""
+        return self.limit.kind in ("simple", "compound") and self.limit.start is None
 
     def weight(self, date: datetime.date | None) -> Fraction:
         """An upper bound of the discount factor of a receipt on `date` (1 for a plain ceiling)."""
@@ -130,9 +136,13 @@ def bounds(contract: m.Contract, limit: m.ReturnLimit) -> list[Bound]:
         investors = tuple(dict.fromkeys(i.investor for i in invs))
         flows = [f for i in invs for f in i.flows]
         drawn = sum((a for _, a in flows), Fraction(0))
-        if limit.kind in ("simple", "compound"):
-            start = limit.start if limit.start is not None else min(d for d, _ in flows)
+        if limit.kind in ("simple", "compound") and limit.start is None:
+            start = min(d for d, _ in flows)
             level = sum((a * discount(limit, start, d, upper=False) for d, a in flows), Fraction(0))
+        elif limit.kind in ("simple", "compound"):  # over a stated period: each drawdown grown to its end
+            start = None
+            grown = sum((a / discount(limit, _clamp(limit, d), limit.end, upper=True) for d, a in flows), Fraction(0))
+            level = exact(rounding_down.apply(grown))
         else:
             start = None
             capital = drawn
