@@ -698,11 +698,12 @@ def _investor_flows(contract: m.Contract, s: VectorSettlement) -> dict:
     out = {}
     for investor in sorted({i.investor for i in contract.investments.values()}):
         investments = [i for i in contract.investments.values() if i.investor == investor]
-        dates = sorted({i.date for i in investments} | {ln.due for ln in s.lines
-                                                        if ln.recipient == investor and ln.due is not None})
+        drawdowns = [f for i in investments for f in i.flows]  # each drawdown at its date (issue 14)
+        dates = sorted({d for d, _ in drawdowns} | {ln.due for ln in s.lines
+                                                    if ln.recipient == investor and ln.due is not None})
         start = dates[0]
         times = [float(year_fraction(start, d)) for d in dates]
-        invested = [float(sum((i.amount for i in investments if i.date == d), Fraction(0))) for d in dates]
+        invested = [float(sum((a for dd, a in drawdowns if dd == d), Fraction(0))) for d in dates]
         out[investor] = (times, invested, dates)
     return out
 
