@@ -101,7 +101,7 @@ S = {
 
 _RETURNS = {
     "sv": {
-        "each": "varje investerare", "class": "investerarna i klassen {name}",
+        "each": "varje investerare", "class": "investerarna i klassen {name}", "one": "{name}",
         "irr": "Vad {whom} får, med varje betalning diskonterad med {rate} per år ({kind}, dagräkning {dc}) "
                "tillbaka till de dagar då pengarna betalades ut, är högst det utbetalda beloppet: "
                "internräntan är högst {rate} per år.",
@@ -114,19 +114,43 @@ _RETURNS = {
                 "tillåter {annual} per år {grown}, {total} totalt {level}.",
     },
     "en": {
-        "each": "each investor", "class": "the investors of class {name}",
-        "irr": "What {whom} receives, each payment discounted at {rate} a year ({kind}, day count {dc}) back "
+        "each": "each investor receives", "class": "the investors of class {name} receive",
+        "one": "{name} receives",
+        "irr": "What {whom}, each payment discounted at {rate} a year ({kind}, day count {dc}) back "
                "to the dates the money was drawn, is at most what was drawn: the internal rate of return is "
                "at most {rate} a year.",
-        "period": "What {whom} receives is at most what was drawn with a return of {rate} a year ({kind}) "
+        "period": "What {whom} is at most what was drawn with a return of {rate} a year ({kind}) "
                   "from {start} to {end}.",
-        "total": "What {whom} receives is at most what was drawn with a return of {rate} in total.",
-        "multiple": "What {whom} receives is at most {rate} times the capital {capital}.",
+        "total": "What {whom} is at most what was drawn with a return of {rate} in total.",
+        "multiple": "What {whom} is at most {rate} times the capital {capital}.",
         "drawn": "drawn", "committed": "committed",
         "both": " All return limits apply at once; the one that allows less decides. Paid on {end}, {annual} "
                 "a year allows {grown}, {total} in total {level}.",
     },
 }
+
+
+_INVESTMENTS = {
+    "sv": {"drawn": "{investor} betalar ut {amount} ({label}): {parts}.", "on": "{amount} den {date}",
+           "committed": " Det utlovade beloppet är {amount}; förluster, garantier och avkastning räknas på det "
+                        "utbetalda.", "class": " Investeringen hör till klassen {name}."},
+    "en": {"drawn": "{investor} draws {amount} ({label}): {parts}.", "on": "{amount} on {date}",
+           "committed": " The commitment is {amount}; losses, guarantees and returns are computed on what is "
+                        "drawn.", "class": " The investment is in class {name}."},
+}
+
+
+def investment_sentence(inv: m.Investment, lang: str, words: Words) -> str:
+    """An investment with drawdowns, a commitment or a class, in words (issue 14)."""
+    w = _INVESTMENTS.get(lang, _INVESTMENTS["en"])
+    parts = listing([w["on"].format(amount=words.money(a), date=words.date(d)) for d, a in inv.flows], lang)
+    text = w["drawn"].format(investor=words.party(inv.investor), amount=words.money(inv.amount),
+                             label=words.label(inv.name), parts=parts)
+    if inv.committed is not None:
+        text += w["committed"].format(amount=words.money(inv.committed))
+    if inv.klass:
+        text += w["class"].format(name=inv.klass)
+    return text
 
 
 def return_limit_sentence(c: m.Contract, r: m.ReturnLimit, lang: str, words: Words) -> str:
@@ -136,7 +160,7 @@ def return_limit_sentence(c: m.Contract, r: m.ReturnLimit, lang: str, words: Wor
 
     s, w = S[lang], _RETURNS.get(lang, _RETURNS["en"])
     rate = percent(r.rate, lang)
-    whom = (words.party(r.investor) if r.investor else
+    whom = (w["one"].format(name=words.party(r.investor)) if r.investor else
             w["class"].format(name=r.klass) if r.klass else w["each"])
     if r.kind == "total":
         text = w["total"].format(whom=whom, rate=rate)
@@ -194,6 +218,8 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         return text
     if kind == "investment":
         inv = c.investments[clause.name]
+        if inv.drawdowns or inv.committed is not None or inv.klass:
+            return investment_sentence(inv, lang, words)
         return s["investment"].format(investor=words.party(inv.investor), amount=words.money(inv.amount),
                                       date=words.date(inv.date),
                                       label=words.label(inv.name))
