@@ -32,6 +32,7 @@ from sibdsl.verify import PROVED, verify_contract
 
 from .test_semantics import assert_z3_same
 from .test_vector import assert_same
+from .conftest import ROOT as ROOT_DIR
 
 HEAD = """contract "Returns"
   currency SEK
@@ -320,3 +321,29 @@ def test_loss_and_commitment_in_the_report():
 def test_bad_limits_are_refused(code, text):
     _, diagnostics = check_source(Source("t.sib", TWO_PAYMENTS + text))
     assert code in {d.code for d in diagnostics}
+
+
+def test_simulate_reports_the_multiple_and_keeps_the_irr_under_the_rate(tmp_path):
+    from .test_simulate import SPEC_TOML
+
+    text = (ROOT_DIR / "contracts" / "norrkoping.sib").read_text(encoding="utf-8").replace(
+        "  8 % per year from 2016-08-01 to 2019-06-30", "  5 % per year")
+    (tmp_path / "c.sib").write_text(text, encoding="utf-8")
+    (tmp_path / "s.toml").write_text(SPEC_TOML, encoding="utf-8")
+    out = CliRunner().invoke(main, ["simulate", str(tmp_path / "c.sib"), "--scenarios", str(tmp_path / "s.toml"),
+                                    "-n", "4000", "--format", "json"], catch_exceptions=False)
+    report = json.loads(out.stdout)
+    lsv = report["investors"]["lsv"]
+    assert Decimal(lsv["irr"]["p99"]) <= Decimal("0.05")  # the limit acts: the rate, never above it
+    assert Decimal(report["events"]["return limit max_return"]) > 0
+    assert Decimal(lsv["multiple"]["p50"]) == (Decimal(lsv["received"]["p50"]) / Decimal(lsv["invested"])).quantize(
+        Decimal("0.0001"))
+    assert lsv["class"] is None
+
+
+def test_the_weighted_cut_takes_from_the_last_declared_line_first(monkeypatch):
+    from sibdsl.semantics import run as driver
+
+    assert [ln.exact for ln in settle(TWO_PAYMENTS + "return limit r: 8 % per year\n", x=600).lines] == [600, 518]
+    monkeypatch.setattr(driver, "giving_order", lambda group: tuple(group))  # a reversed cut is caught
+    assert [ln.exact for ln in settle(TWO_PAYMENTS + "return limit r: 8 % per year\n", x=600).lines] != [600, 518]
