@@ -87,6 +87,7 @@ CODES: dict[str, Code] = {
         Code("E424", _E, "drawdown not a positive amount"),
         Code("E425", _E, "return limit on an investor and a class"),
         Code("E426", _E, "day count on a return that is not a rate"),
+        Code("E427", _E, "investor in two classes"),
         Code("W401", _W, "measure is never used"),
         Code("W402", _W, "contract has no payments"),
         Code("W403", _W, "date outside the contract term"),

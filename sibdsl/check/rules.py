@@ -224,6 +224,15 @@ class Rules:
                 due = due_date(p.due, period)
                 if due is not None and (p.recipient not in last or due > last[p.recipient]):
                     last[p.recipient] = due
+        classes: dict[str, m.Investment] = {}
+        for inv in investments.values():  # payments go to investors: one class per investor (E427)
+            first = classes.setdefault(inv.investor, inv)
+            if (inv.klass or None) != (first.klass or None):
+                self.error("E427", f"`{inv.investor}` invests in class `{inv.klass or 'none'}` here and in "
+                           f"class `{first.klass or 'none'}` in `{first.name}`", self.names[inv.name].span,
+                           labels=(self.also(self.names[first.name].span, "the other investment"),),
+                           hint="payments are made to investors, not to classes: give each class its own "
+                           "investor (party), or put both investments in one class")
         for inv in investments.values():
             final = last.get(inv.investor)
             late = [d for d, _ in inv.flows if final is not None and d > final]
