@@ -50,6 +50,9 @@ _STEP_TEXT = {
 def step_text(kind: StepKind, level, currency: str, period, scale, investor, limit, basis) -> str:
     """What a floor, a cap or a cut says in the audit trail of a line it changed. (Plain values, not
     the step: a Detail compares and hashes its arguments, and a step holds whole expressions.)"""
+    if kind is K.RETURN_LIMIT and limit is None:  # a rate of return (semantics/returnlimits.py)
+        return (f"{investor}'s receipts, discounted at the limit's rate to the drawdowns, may not exceed "
+                f"what was drawn ({basis})")
     return _STEP_TEXT[kind].format(
         level=format_amount(exact(level), currency), period=period, scale=scale, investor=investor,
         limit=format_amount(exact(limit), currency) if limit is not None else "", basis=basis)
@@ -97,6 +100,9 @@ class _Concrete:
     def cut(self, step, amounts, excess):
         return cut(self, amounts, excess)
 
+    def round_down(self, x):
+        return self.ev.round_down(x)
+
     event = None  # told only when coverage asks (_Covered)
 
     def trace(self, step: Step, line: int, before, after, acted, level) -> None:
@@ -115,7 +121,7 @@ class _Concrete:
         else:
             record = (kind.trail, clause, before, after, Detail(
                 step_text, kind, level, ev.contract.currency, step.period_name, step.scale, step.investor,
-                step.limit, step.basis))
+                None if step.weights else step.limit, step.basis))
         self.trails[line].append(record)
 
 
@@ -144,6 +150,7 @@ class Evaluator:
         self.on_step = on_step
         self.rounding: Rounding = contract.rounding
         self.round = rounder(contract.rounding.step, contract.rounding.mode)
+        self.round_down = rounder(contract.rounding.step, "down")
         self.program: Program = program or lower(contract)
         comp = self._c = Compiler(contract, contract.definitions, source, recorder=recorder)
         # every definition, per period of its series, in dependency order: computed first, so
@@ -168,12 +175,15 @@ class Evaluator:
                            for g in contract.guarantees]
         allowed: dict[str, Fraction] = {}
         for step in self.program.steps:
-            if step.kind is K.RETURN_LIMIT:
+            if step.kind is K.RETURN_LIMIT and not step.weights:  # a ceiling in money
                 allowed[step.investor] = min(allowed.get(step.investor, step.limit), step.limit)
         self._investors = tuple(
-            Investor(investor, tuple((i.date, -whole(i.amount)) for i in investments),
+            Investor(investor, tuple((d, -whole(a)) for i in investments for d, a in i.flows),
                      whole(sum(i.amount for i in investments)), min(i.date for i in investments),
-                     allowed.get(investor))
+                     allowed.get(investor),
+                     whole(sum(i.committed if i.committed is not None else i.amount for i in investments))
+                     if any(i.committed is not None for i in investments) else None,
+                     next((i.klass for i in investments if i.klass), None))
             for investor, investments in self._invested().items())
 
     def evaluate(self, outcomes: Outcomes) -> Settlement:

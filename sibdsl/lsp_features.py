@@ -17,7 +17,8 @@ EXPRESSION_KEYWORDS = ("if", "then", "else", "and", "or", "not", "of", "total", 
                        "interpolate", "below", "from")
 OPTION_KEYWORDS = ("per", "better", "between", "source", "description", "indexed", "from", "to", "due",
                    "when", "requires", "at", "above", "limit", "in", "nondecreasing", "nonincreasing",
-                   "simple", "compound", "year", "after", "end", "on", "size", "eligibility")
+                   "simple", "compound", "year", "after", "end", "on", "size", "eligibility",
+                   "drawn", "committed", "class", "times", "day", "count")  # investments and returns (issue 14)
 HEADER_KEYWORDS = ("id", "version", "languages", "currency", "rounding", "signed")
 FUNCTIONS = ("min", "max", "abs", "sum")
 ROLES = ("payer", "investor", "provider", "evaluator", "intermediary")

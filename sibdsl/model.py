@@ -228,12 +228,24 @@ class Cohort:
 
 @node
 class Investment:
+    """An investment: `amount` drawn in `drawdowns` (dated, fixed at signing; one on `date`
+    when the contract says `on DATE`), of a facility of `committed` (None: what was drawn),
+    by `investor`, in class `klass` (None: no class)."""
+
     name: str
     label: Text | None
-    amount: Fraction
+    amount: Fraction  # drawn, in total
     investor: str
-    date: datetime.date
+    date: datetime.date  # the first drawdown
     clause: ClauseRef
+    drawdowns: tuple[tuple[datetime.date, Fraction], ...] = ()
+    committed: Fraction | None = None
+    klass: str | None = None
+
+    @property
+    def flows(self) -> tuple[tuple[datetime.date, Fraction], ...]:
+        """The drawdowns as (date, amount), in date order."""
+        return tuple(sorted(self.drawdowns)) if self.drawdowns else ((self.date, self.amount),)
 
 
 @node
@@ -317,11 +329,20 @@ class Cap:
 
 @node
 class ReturnLimit:
+    """A return limit. `kind`: "compound" / "simple" (a rate a year: the IRR of the dated flows,
+    sibdsl/returns_limit.py), "total" (`R in total`), "multiple" (`R times drawn|committed`,
+    `capital`). It binds `investor`, or the investors of class `klass`, or (both None) each
+    investor separately; `start`/`end` is the window the rate accrues in (optional)."""
+
     clause: ClauseRef
     rate: Fraction
-    kind: str  # simple, compound, total
+    kind: str  # simple, compound, total, multiple
     start: datetime.date | None
     end: datetime.date | None
+    investor: str | None = None
+    klass: str | None = None
+    day_count: str = "act/365"
+    capital: str | None = None  # "drawn" / "committed" for a multiple
 
 
 @node

@@ -602,8 +602,25 @@ class _Syntax:
 
     def investment(self, span, c):
         name, label, rest = self._name_label(c)
-        return s.Investment(name, label, rest[0], _ident(rest[1]), _date(rest[2]),
-                            span=span)
+        when, options = rest[2], dict(rest[3:])
+        date, drawdowns = (when, ()) if isinstance(when, s.DateLit) else (None, when)
+        return s.Investment(name, label, rest[0], _ident(rest[1]), date, span=span, drawdowns=drawdowns,
+                            committed=options.get("committed"), klass=options.get("class"))
+
+    def invest_on(self, span, c):
+        return _date(c[0])
+
+    def invest_drawn(self, span, c):
+        return tuple(c)
+
+    def drawdown(self, span, c):
+        return s.Drawdown(c[0], _date(c[1]), span=span)
+
+    def invest_committed(self, span, c):
+        return ("committed", c[0])
+
+    def invest_class(self, span, c):
+        return ("class", _ident(c[0]))
 
     # inputs and definitions
     def measure(self, span, c):
@@ -698,15 +715,35 @@ class _Syntax:
         return s.Target("participant", span=span)
 
     def return_limit(self, span, c):
-        decl, rate, basis = c
-        kind, start, end = basis
-        return s.ReturnLimit(decl, rate, kind, start, end, span=span)
+        decl, rate, basis = c[:3]
+        kind, start, end, capital = basis
+        options = dict(c[3:])
+        return s.ReturnLimit(decl, rate, kind, start, end, span=span, capital=capital,
+                             investor=options.get("for"), klass=options.get("class"),
+                             day_count=options.get("day count"))
 
     def annual_return(self, span, c):
-        return (c[0], _date(c[1]), _date(c[2]))
+        kind = next((x for x in c if isinstance(x, str)), "annual")
+        window = next((x for x in c if isinstance(x, tuple)), (None, None))
+        return (kind, window[0], window[1], None)
+
+    def return_window(self, span, c):
+        return (_date(c[0]), _date(c[1]))
 
     def total_return(self, span, c):
-        return ("total", None, None)
+        return ("total", None, None, None)
+
+    def multiple_return(self, span, c):
+        return ("multiple", None, None, str(c[0]))
+
+    def return_for(self, span, c):
+        return ("for", _ident(c[0]))
+
+    def return_for_class(self, span, c):
+        return ("class", _ident(c[0]))
+
+    def return_day_count(self, span, c):
+        return ("day count", str(c[0]).lower())
 
     def return_kind(self, span, c):
         return str(c[0])

@@ -15,7 +15,8 @@ DECLARATIONS = ("contract", "party", "term", "periods", "cohort", "investment", 
 OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size", "eligibility", "better",
            "between", "source", "description", "indexed", "for", "from", "to", "due", "after", "end", "per",
            "when", "requires", "above", "at", "participant", "in", "simple", "compound", "nondecreasing",
-           "nonincreasing", "half", "up", "down", "even", "year", "on", "below")
+           "nonincreasing", "half", "up", "down", "even", "year", "on", "below", "drawn", "committed", "class",
+           "times", "day", "count")
 OPERATORS = ("and", "or", "not", "of", "if", "then", "else")
 FUNCTIONS = ("tiers", "interpolate", "min", "max", "abs", "sum")
 CONSTANTS = ("true", "false", "total")

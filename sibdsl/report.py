@@ -64,16 +64,8 @@ def settlement_text(settlement: Settlement, *, trace: bool = True) -> str:
     lines += [table[0], rule, *table[1:-1], rule, table[-1]]
     if settlement.returns:
         lines += ["", "Investor return"]
-        for r in settlement.returns:
-            pct = f"{group((r.total_return * 100).quantize(Decimal('0.01')))} %" if r.total_return is not None else "–"
-            annual = (f", {group((r.annual_simple * 100).quantize(Decimal('0.01')))} % a year (simple)"
-                      if r.annual_simple is not None else "")
-            if r.irr is not None:
-                annual += f", IRR {group((r.irr * 100).quantize(Decimal('0.01')))} % a year"
-            limit = f"; the return limits allow at most {format_amount(r.limit, cur)}" if r.limit is not None else ""
-            lines.append(f"  {r.investor}: invested {format_amount(r.invested, cur)}, received "
-                         f"{format_amount(r.received, cur)}, net {format_amount(r.net, cur)} "
-                         f"({pct}{annual}){limit}")
+        for r in (*settlement.returns, *settlement.class_returns):
+            lines += _return_text(r, cur)
     if settlement.guarantees:
         lines += ["", "Guarantees for these outcomes"]
         for g in settlement.guarantees:
@@ -94,6 +86,41 @@ def settlement_text(settlement: Settlement, *, trace: bool = True) -> str:
                 detail = f"; {step.detail}" if step.detail else ""
                 lines.append(f"    {step.kind:<16} {change}  ({step.clause.cite()}{detail})")
     return visible("\n".join(lines)) + "\n"  # labels and titles are contract text: shown, never acted on
+
+
+def _pct(value: Decimal | None) -> str:
+    return "–" if value is None else f"{group((value * 100).quantize(Decimal('0.01')))} %"
+
+
+def _return_text(r, cur: str) -> list[str]:
+    """An investor's (or a class's) line of the returns: drawn (of committed), received, net, the
+    return, IRR and multiple, the loss, and what the limits did."""
+    drawn = format_amount(r.invested, cur) + (f" of {format_amount(r.committed, cur)} committed"
+                                              if r.committed is not None else "")
+    annual = f", {_pct(r.annual_simple)} a year (simple)" if r.annual_simple is not None else ""
+    if r.irr is not None:
+        annual += f", IRR {_pct(r.irr)} a year"
+    multiple = f", multiple {r.multiple.normalize():f}" if r.multiple is not None else ""
+    limit = f"; the return limits allow at most {format_amount(r.limit, cur)}" if r.limit is not None else ""
+    out = [f"  {r.investor}: drawn {drawn}, received {format_amount(r.received, cur)}, net "
+           f"{format_amount(r.net, cur)} ({_pct(r.total_return)}{annual}{multiple}){limit}"]
+    tail = []
+    if r.loss:
+        tail.append(f"loss {format_amount(r.loss, cur)}")
+    if r.limits:
+        tail.append("cut by the return limit" + ("s " if len(r.limits) > 1 else " ") + ", ".join(r.limits))
+    if tail:
+        out.append("    " + "; ".join(tail))
+    return out
+
+
+def _return_json(r) -> dict:
+    return {"investor": r.investor, "invested": str(r.invested), "received": str(r.received),
+            "net": str(r.net), "total_return": _jsonable(r.total_return),
+            "annual_simple": _jsonable(r.annual_simple), "limit": _jsonable(r.limit),
+            "irr": _jsonable(r.irr), "drawn": str(r.invested),
+            "committed": _jsonable(r.committed), "class": r.klass,
+            "multiple": _jsonable(r.multiple), "loss": str(r.loss), "limits_acted": list(r.limits)}
 
 
 def _jsonable(value: object) -> object:
@@ -132,13 +159,8 @@ def settlement_json(settlement: Settlement) -> dict:
         ],
         "by_recipient": {k: str(v) for k, v in settlement.by_recipient.items()},
         "by_payer": {k: str(v) for k, v in settlement.by_payer.items()},
-        "returns": [
-            {"investor": r.investor, "invested": str(r.invested), "received": str(r.received),
-             "net": str(r.net), "total_return": _jsonable(r.total_return),
-             "annual_simple": _jsonable(r.annual_simple), "limit": _jsonable(r.limit),
-             "irr": _jsonable(r.irr)}
-            for r in settlement.returns
-        ],
+        "returns": [_return_json(r) for r in settlement.returns],
+        "class_returns": [_return_json(r) for r in settlement.class_returns],
         "guarantees": [{"name": g.clause.name, "holds": g.holds, "reason": g.reason}
                        for g in settlement.guarantees],
         "values": _jsonable(settlement.values),

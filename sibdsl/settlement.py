@@ -114,6 +114,19 @@ class InvestorReturn:
     annual_simple: Decimal | None  # total_return / years, from the first investment to the last payment
     limit: Decimal | None  # the most the return limits allowed the investor to receive
     cashflows: tuple = attrs.field(default=(), eq=False, repr=False)  # (date, amount): out negative, in positive
+    committed: Decimal | None = None  # the facility, where larger than what was drawn
+    klass: str | None = None  # "class NAME" for a class's figures; the investor's class otherwise
+    limits: tuple[str, ...] = ()  # the return limits that cut what it received (clause names)
+
+    @property
+    def multiple(self) -> Decimal | None:
+        """Received ÷ drawn (the multiple of capital), to 4 places."""
+        return to_decimal(Fraction(self.received) / Fraction(self.invested), 4) if self.invested else None
+
+    @property
+    def loss(self) -> Decimal:
+        """What was drawn and not received back (0 when it was)."""
+        return max(self.invested - self.received, Decimal(0))
 
     @derived
     def irr(self) -> Decimal | None:
@@ -140,6 +153,8 @@ class Investor:
     invested: Exact
     first: datetime.date  # the date of the first investment
     limit: Exact | None  # the most the return limits allow, if any
+    committed: Exact | None = None  # the facility (None: what was drawn)
+    klass: str | None = None  # its class (the first declared, where its investments name one)
 
 
 @attrs.frozen(slots=False)
@@ -194,5 +209,32 @@ class Settlement:
                 inv.name, decimal(inv.invested), decimal(received), decimal(net),
                 None if share is None else to_decimal(share, 6),
                 None if annual is None else to_decimal(annual, 6),
-                None if inv.limit is None else decimal(inv.limit), flows))
+                None if inv.limit is None else decimal(inv.limit), flows,
+                None if inv.committed is None else decimal(inv.committed), inv.klass, _acted(to_investor)))
         return tuple(returns)
+
+    @derived
+    def class_returns(self) -> tuple[InvestorReturn, ...]:
+        """The same figures per class of investors (tranche): their flows together."""
+        classes: dict[str, list[InvestorReturn]] = {}
+        for r in self.returns:
+            if r.klass:
+                classes.setdefault(r.klass, []).append(r)
+        out = []
+        for name, members in classes.items():
+            invested = sum((r.invested for r in members), Decimal(0))
+            received = sum((r.received for r in members), Decimal(0))
+            committed = sum((r.committed if r.committed is not None else r.invested for r in members), Decimal(0))
+            net = received - invested
+            share = to_decimal(Fraction(net) / Fraction(invested), 6) if invested else None
+            limits = tuple(dict.fromkeys(x for r in members for x in r.limits))
+            out.append(InvestorReturn(f"class {name}", invested, received, net, share, None, None,
+                                      tuple(f for r in members for f in r.cashflows),
+                                      committed if committed != invested else None, name, limits))
+        return tuple(out)
+
+
+def _acted(lines) -> tuple[str, ...]:
+    """The return limits that cut these lines, by clause name, in the order they acted."""
+    return tuple(dict.fromkeys(st.clause.name or f"line {st.clause.line}" for ln in lines for st in ln.steps
+                               if st.kind == "return limit"))

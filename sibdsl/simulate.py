@@ -671,6 +671,9 @@ class Accumulator:
             out["investors"][investor] = {
                 "invested": money(principal),
                 "received": summary(received),
+                "multiple": _multiples(received, principal),  # received ÷ drawn, exact (issue 14)
+                "class": next((i.klass for i in self.contract.investments.values()
+                               if i.investor == investor and i.klass), None),
                 "p_loss": _prob(int((received < principal).sum()), done),
                 "irr": {"mean": _rate(float(finite.mean())) if count else None,
                         **{f"p{q}": _rate(float(finite[max(math.ceil(q / 100 * count) - 1, 0)]))
@@ -683,6 +686,18 @@ class Accumulator:
 
     def irr_values(self) -> dict[str, np.ndarray]:
         return {k: np.concatenate(v) for k, v in self.irr.items()}
+
+
+def _multiples(received: np.ndarray, principal: int) -> dict:
+    """The distribution of received ÷ drawn (both in öre, exact rationals), to 4 places."""
+    if not principal or not len(received):
+        return {}
+    ordered = np.sort(received)
+    n = len(ordered)
+    out = {"mean": str(to_decimal(Fraction(int(ordered.sum()), n * principal), 4))}
+    for q in PERCENTILES:
+        out[f"p{q}"] = str(to_decimal(Fraction(int(ordered[max(math.ceil(q / 100 * n) - 1, 0)]), principal), 4))
+    return out
 
 
 def _prob(count: int, n: int) -> str:
@@ -698,11 +713,12 @@ def _investor_flows(contract: m.Contract, s: VectorSettlement) -> dict:
     out = {}
     for investor in sorted({i.investor for i in contract.investments.values()}):
         investments = [i for i in contract.investments.values() if i.investor == investor]
-        dates = sorted({i.date for i in investments} | {ln.due for ln in s.lines
-                                                        if ln.recipient == investor and ln.due is not None})
+        drawdowns = [f for i in investments for f in i.flows]  # each drawdown at its date (issue 14)
+        dates = sorted({d for d, _ in drawdowns} | {ln.due for ln in s.lines
+                                                    if ln.recipient == investor and ln.due is not None})
         start = dates[0]
         times = [float(year_fraction(start, d)) for d in dates]
-        invested = [float(sum((i.amount for i in investments if i.date == d), Fraction(0))) for d in dates]
+        invested = [float(sum((a for dd, a in drawdowns if dd == d), Fraction(0))) for d in dates]
         out[investor] = (times, invested, dates)
     return out
 

@@ -274,13 +274,28 @@ class Cohort:
 
 
 @node
+class Drawdown:
+    """One dated drawdown of an investment: `2 400 000 USD on 2012-09-01`."""
+
+    amount: Expr
+    date: DateLit
+    span: Span = _span()
+
+
+@node
 class Investment:
+    """`investment NAME: AMOUNT from INVESTOR on DATE`, or `… drawn A on D, B on E`; optionally
+    `committed C` (the facility, of which AMOUNT is drawn) and `class NAME` (the tranche)."""
+
     name: Ident
     label: Text | None
     amount: Expr
     investor: Ident
-    date: DateLit
+    date: DateLit | None  # `on DATE`; None where the drawdowns are listed
     span: Span = _span()
+    drawdowns: tuple[Drawdown, ...] = ()
+    committed: Expr | None = None
+    klass: Ident | None = None
 
 
 @node
@@ -387,10 +402,14 @@ class Cap:
 class ReturnLimit:
     decl: DeclName
     rate: Expr
-    kind: str  # "simple", "compound", "total"
+    kind: str  # "simple", "compound", "total", "multiple"; "annual" = per year, compounding not stated
     start: DateLit | None
     end: DateLit | None
     span: Span = _span()
+    capital: str | None = None  # a multiple's base: "drawn" / "committed"
+    investor: Ident | None = None  # `for INVESTOR`
+    klass: Ident | None = None  # `for class NAME`
+    day_count: str | None = None  # `day count act/365` (None: not stated)
 
 
 @node

@@ -211,8 +211,11 @@ def declaration(d: s.Decl) -> str:
         out = f"cohort {_name(d.name, d.label)}: size {number(d.size.value)}"
         return out + (f"\n  eligibility {text(d.eligibility, '    ')}" if d.eligibility else "")
     if isinstance(d, s.Investment):
-        return (f"investment {_name(d.name, d.label)}: {expr(d.amount)} from {d.investor.name} "
-                f"on {d.date.value.isoformat()}")
+        when = (f"on {d.date.value.isoformat()}" if d.date is not None else "drawn " + ", ".join(
+            f"{expr(dd.amount)} on {dd.date.value.isoformat()}" for dd in d.drawdowns))
+        options = (f"\n  committed {expr(d.committed)}" if d.committed is not None else "") + (
+            f"\n  class {d.klass.name}" if d.klass is not None else "")
+        return f"investment {_name(d.name, d.label)}: {expr(d.amount)} from {d.investor.name} {when}{options}"
     if isinstance(d, s.Measure):
         return f"measure {_name(d.name, d.label)}: {d.type.name}{_options(d.options)}"
     if isinstance(d, s.Define):
@@ -231,9 +234,17 @@ def declaration(d: s.Decl) -> str:
     if isinstance(d, s.Cap):
         return f"cap {_decl(d.decl)}{_target(d.target)} at {expr(d.amount)}"
     if isinstance(d, s.ReturnLimit):
-        basis = ("in total" if d.kind == "total" else
-                 f"per year {d.kind} from {d.start.value.isoformat()} to {d.end.value.isoformat()}")
-        return _fit(f"return limit {_decl(d.decl)}", f"{expr(d.rate)} {basis}")
+        if d.kind == "total":
+            basis = "in total"
+        elif d.kind == "multiple":
+            basis = f"times {d.capital}"
+        else:
+            basis = "per year" + ("" if d.kind == "annual" else f" {d.kind}") + (
+                f" from {d.start.value.isoformat()} to {d.end.value.isoformat()}" if d.start is not None else "")
+        tail = (f" for {d.investor.name}" if d.investor is not None else "") + (
+            f" for class {d.klass.name}" if d.klass is not None else "") + (
+            f" day count {d.day_count}" if d.day_count is not None else "")
+        return _fit(f"return limit {_decl(d.decl)}", f"{expr(d.rate)} {basis}", tail)
     if isinstance(d, s.Guarantee):
         tail = ""
         if d.when is not None:

@@ -34,7 +34,7 @@ from . import model as m
 from .compiler import Compiler, Ctx, EvaluationError
 from .evaluate import Evaluator, compile_contract
 from .semantics.expr import Interpreter
-from .semantics.program import Program, StepKind, lower, principals, return_limit_amount
+from .semantics.program import Program, StepKind, lower
 from .semantics.run import cut, run
 from .outcomes import load_outcomes
 from .settlement import Settlement
@@ -378,6 +378,9 @@ class _SymSettlement:
     def round(self, x):
         return self.sym.round(x)
 
+    def round_down(self, x):  # a return limit's weighted cut: exact, in every mode of the verifier
+        return sym_round(x, Rounding(self.contract.rounding.step, "down"))
+
     @staticmethod
     def select(c, t, o):
         return z3.If(c, t, o)
@@ -627,17 +630,7 @@ def properties(contract: m.Contract) -> list[_Property]:
                           claim, concrete=holds, clause=floor.clause))
 
     for limit in contract.return_limits:
-        claim = _per_step(limit.clause, lambda c, v: c.sum_of(v) <= v.level)  # the investor's lines
-
-        def holds(outcomes, settlements, limit=limit):
-            for r in settlements[0].returns:
-                allowed = _allowed(contract, limit, r.investor)
-                if allowed is not None and Fraction(r.received) > allowed:
-                    return False
-            return True
-        add(_Property(f"return:{_name(limit.clause)}",
-                      f"no investor receives more than the return limit{_where(limit.clause)} allows", claim,
-                      concrete=holds, clause=limit.clause))
+        add(_return_limit_property(contract, limit))
 
     for name, measure in contract.measures.items():
         if measure.better is None:
@@ -682,9 +675,27 @@ def _per_step(clause: m.ClauseRef, test) -> Callable:
     return claim
 
 
-def _allowed(contract: m.Contract, limit: m.ReturnLimit, investor: str) -> Fraction | None:
-    principal = principals(contract).get(investor)
-    return return_limit_amount(contract, limit, principal) if principal else None
+def _return_limit_property(contract: m.Contract, limit: m.ReturnLimit) -> _Property:
+    """A return limit, proved as what it states. A rate a year: for every investor (class) it binds,
+    the receipts at their due dates, discounted at the rate (upper bounds of the factors), are worth
+    at most the drawdowns (lower bounds) — a linear inequality over the lines; so the IRR is at most
+    the rate. In total or a multiple: what they receive is at most the ceiling. The counterexample's
+    check (`holds`) recomputes it from the settlement's own cash flows (semantics.returnlimits.breaches)."""
+    from .semantics.returnlimits import breaches
+
+    def test(c, v):
+        if v.step.weights:
+            return z3.Sum([_const(w) * c.lines[j].amount for j, w in zip(v.step.group, v.step.weights)]
+                          or [z3.RealVal(0)]) <= v.level
+        return c.sum_of(v) <= v.level
+
+    def holds(outcomes, settlements):
+        return not breaches(contract, limit, settlements[0])
+
+    rate = "whom it binds never earns more than the rate of return it states" \
+        if limit.kind in ("simple", "compound") else "whom it binds never receives more than it allows"
+    return _Property(f"return:{_name(limit.clause)}", f"the return limit{_where(limit.clause)}: {rate}",
+                     _per_step(limit.clause, test), concrete=holds, clause=limit.clause)
 
 
 def _monotone(contract: m.Contract, key: str, description: str, expr: m.Expr | None, name: str,

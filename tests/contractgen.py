@@ -42,8 +42,13 @@ def generated(draw) -> str:
         "term 2020-01-01 to 2023-12-31",
         "periods year:", "  y1 2021-01-01 to 2021-12-31,", "  y2 2022-01-01 to 2022-12-31",
         "cohort group: size 40",
-        "investment loan_a: 400 000 SEK from fund on 2020-01-01",
     ]
+    drawdowns = draw(st.booleans())  # issue 14: dated drawdowns, a commitment, a class
+    klass = draw(st.booleans())
+    lines.append("investment loan_a: 400 000 SEK from fund "
+                 + ("drawn 150 000 SEK on 2020-01-01, 250 000 SEK on 2021-03-01\n  committed 500 000 SEK"
+                    if drawdowns else "on 2020-01-01")
+                 + ("\n  class senior" if klass else ""))
     if two_investors:
         lines.append("investment loan_b: 250 000 SEK from bank on 2020-06-01")
     lines += [
@@ -72,7 +77,8 @@ def generated(draw) -> str:
             formula = draw(st.sampled_from([a, f"({a}) + ({b})", f"max(({a}) - ({b}), 0 SEK)", f"min({a}, {b})"]))
         recipient = draw(st.sampled_from(recipients))
         series = " per year" if per_year else ""
-        lines.append(f"payment {name} = {formula}\n  from city to {recipient}{series} due 2023-06-30")
+        due = "2023-06-30" if per_year else draw(st.sampled_from(["2023-06-30", "2021-06-30", "2022-03-15"]))
+        lines.append(f"payment {name} = {formula}\n  from city to {recipient}{series} due {due}")
         payments.append((name, per_year))
     clauses = []
     for name, per_year in payments:
@@ -100,8 +106,12 @@ def generated(draw) -> str:
     if draw(st.booleans()):
         clauses.append(f"cap tc: total at {draw(st.sampled_from(['700 000 SEK', 'base', '35 % of spent']))}")
     limits = draw(st.integers(0, 2))
-    if limits >= 1:
-        clauses.append("return limit r1: 8 % per year compound from 2020-01-01 to 2023-06-30")
+    if limits >= 1:  # a rate over a period, or a rate of return on the dated flows (a weighted cut)
+        clauses.append("return limit r1: " + draw(st.sampled_from([
+            "8 % per year compound from 2020-01-01 to 2023-06-30", "8 % per year", "3 % per year simple",
+            "2 % per year day count act/360", "4 % per year for fund day count 30e/360"])))
     if limits == 2:
-        clauses.append("return limit r2: 15 % in total")
+        clauses.append("return limit r2: " + draw(st.sampled_from(
+            ["15 % in total", "1.1 times drawn", "1.05 times committed"]
+            + (["1 % per year for class senior"] if klass else []))))
     return "\n".join(lines + clauses) + "\n"

@@ -14,7 +14,7 @@ def test_check_ok(run):
     result = run("check", "contracts/norrkoping.sib")
     assert result.exit_code == 0
     assert result.stdout == "contracts/norrkoping.sib: ok — 3 payments, 4 measures, 4 guarantees, " \
-        "15 properties proved\n"
+        "16 properties proved\n"
     quick = run("check", "--no-verify", "contracts/norrkoping.sib")
     assert quick.stdout == "contracts/norrkoping.sib: ok — 3 payments, 4 measures, 4 guarantees\n"
 
@@ -137,7 +137,7 @@ def test_check_with_cached_proofs_imports_only_what_checking_needs(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env=env).stdout.strip().splitlines()
-    assert out == ["contracts/norrkoping.sib: ok — 3 payments, 4 measures, 4 guarantees, 15 properties proved",
+    assert out == ["contracts/norrkoping.sib: ok — 3 payments, 4 measures, 4 guarantees, 16 properties proved",
                    "[]"]
 
 

@@ -113,7 +113,7 @@ def test_settlement_views_are_derived_once_and_equality_uses_the_exact_data():
     assert line.amount == Decimal(line.exact) and [s.after for s in line.steps][-1] == line.amount
     assert first == second and first.total == second.total == Decimal(10_000_000)
     assert first.returns[0].received == Decimal(10_000_000) and first.returns[0].net == 0
-    assert first.returns[0].limit == Decimal(12_329_863)
+    assert first.returns[0].limit == Decimal(12_000_000)  # the tighter of 8 % a year to 2019-06-30 and 20 % in total
     assert first.by_recipient == {"lsv": Decimal(10_000_000)}
 
 

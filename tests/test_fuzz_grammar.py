@@ -33,6 +33,8 @@ SAMPLES = {
     "HEADING": ["§ 1", "§ 4.2a"],
     "COMPARE": ["<=", ">=", "==", "≠", "<"],
     "COMMENT": ["# note"],
+    "DAY_COUNT": ["act/365", "act/360", "30e/360"],
+    "CAPITAL": ["drawn", "committed"],
 }
 
 

@@ -50,7 +50,7 @@ def test_pdf_carries_the_clauses_amounts_and_fingerprint(norrkoping_pdf):
     for phrase in ["Socialt utfallskontrakt – Norrköping", "Innehåll",
                    "Leksell Social Ventures AB investerar 10 000 000 kr den 1 augusti 2016",
                    "Den sammanlagda ersättningen är högst 12 000 000 kr",
-                   "40 procent av ”Lånet”", "8 procent per år (enkel ränta)",
+                   "40 procent av ”Lånet”", "internräntan är högst 8 procent per år", "20 procent totalt", "det som tillåter minst avgör",
                    "Ordning för beräkningen", "Räkneexempel", "Publicerat utfall"]:
         assert phrase in text, phrase
 

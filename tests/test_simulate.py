@@ -214,7 +214,7 @@ def test_cli_json_table_progress_and_deterministic_charts(tmp_path, monkeypatch)
     total = report["total"]
     assert Fraction(total["p5"]) <= Fraction(total["p50"]) <= Fraction(total["p95"]) <= 12_000_000
     assert set(report["events"]) == {"gate activity", "gate school_gate", "floor activity_floor", "cap ceiling",
-                                     "return limit max_return"}
+                                     "return limit max_return", "return limit total_return"}
     assert report["investors"]["lsv"]["invested"] == "10000000.00"
     table = runner.invoke(main, [*args, "--lang", "sv", "--progress", "--chart-dir", str(tmp_path / "a")],
                           catch_exceptions=False)

@@ -95,7 +95,7 @@ class Checker(Names, Types, Lower, Rules):
         floors = self.check_floors(payments, parties)
         caps = self.check_caps(payments)
         self.check_floor_cap(floors, caps)
-        limits = self.check_return_limits(investments)
+        limits = self.check_return_limits(investments, payments, term, series)
         guarantees = self.check_guarantees()
         self.check_unused(measures, payments)
         if not has_errors(self.diagnostics) and len(payments) != sum(

@@ -20,6 +20,7 @@ from ..units import (
     Type,
 )
 from ..values import ROUNDING_MODES, Rounding
+from .rules import money_text
 from .common import DAY_UNITS, LANGUAGES, PAYING_ROLES, RECEIVING_ROLES, ROLES, T_SHARE, Invalid
 
 
@@ -198,9 +199,44 @@ class Lower:
             self.party_role(node.investor, parties, ("investor",), "E406", "invests")
             if amount is not None:
                 self.constants[name] = amount
+            drawdowns, committed = self.investment_terms(node, amount)
+            date = node.date.value if node.date is not None else min(d for d, _ in drawdowns)
             result[name] = m.Investment(name, node.label, amount if amount is not None else Fraction(0),
-                                        node.investor.name, node.date.value, entry.clause)
+                                        node.investor.name, date, entry.clause, drawdowns=drawdowns,
+                                        committed=committed, klass=node.klass.name if node.klass else None)
         return result
+
+    def investment_terms(self, node: s.Investment, amount: Fraction | None):
+        """An investment's drawdowns and commitment (issue 14): each drawdown a positive amount fixed
+        at signing (E424), adding up to the investment (E423); the commitment at least what is drawn
+        (E422)."""
+        money = Type(MONEY, self.currency)
+        drawdowns = []
+        for dd in node.drawdowns:
+            value = self.constant(dd.amount, money, "a drawdown")
+            if value is not None and value <= 0:
+                self.error("E424", "a drawdown is a positive amount", dd.amount.span,
+                           hint="list only the amounts actually drawn, e.g. `drawn 2 400 000 USD on 2012-09-01`")
+            if value is not None:
+                drawdowns.append((dd.date.value, value))
+        if node.drawdowns and amount is not None and len(drawdowns) == len(node.drawdowns) \
+                and sum(v for _, v in drawdowns) != amount:
+            total = sum(v for _, v in drawdowns)
+            self.error("E423", f"the drawdowns add up to {money_text(total, self.currency)}, not the investment's "
+                       f"{money_text(amount, self.currency)}", node.amount.span,
+                       labels=tuple(self.also(dd.span, "drawn here") for dd in node.drawdowns[:3]),
+                       hint="the amount after `:` is what is drawn in total; make the drawdowns add up to it")
+        committed = None
+        if node.committed is not None:
+            committed = self.constant(node.committed, money, "a commitment")
+            if committed is not None and amount is not None and committed < amount:
+                self.error("E422", f"the commitment ({money_text(committed, self.currency)}) is less than what "
+                           f"is drawn ({money_text(amount, self.currency)})", node.committed.span,
+                           labels=(self.also(node.amount.span, "drawn"),),
+                           hint="`committed` is the whole facility; the amount after `:` is the part drawn")
+        if not drawdowns and node.date is None:  # drawdowns given but none valid: keep a date for the model
+            drawdowns = [(dd.date.value, Fraction(0)) for dd in node.drawdowns[:1]]
+        return tuple(drawdowns) if node.date is None else (), committed
 
     # ------------------------------------------------------------ measures and definitions
     def check_measures(self) -> dict[str, m.Measure]:

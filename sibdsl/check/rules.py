@@ -3,12 +3,13 @@ them (a floor above a cap, parties in their roles, measures never used)."""
 
 from __future__ import annotations
 
+import datetime
 from fractions import Fraction
 
 from .. import limits
 from .. import model as m
 from .. import syntax as s
-from ..diagnostics import has_errors
+from ..diagnostics import did_you_mean, has_errors
 from ..units import (
     BOOL,
 )
@@ -140,7 +141,13 @@ class Rules:
                                labels=(self.also(cap.amount.span, "the cap"),),
                                hint="a floor above a cap cannot both hold; lower the floor or raise the cap")
 
-    def check_return_limits(self, investments) -> tuple[m.ReturnLimit, ...]:
+    def check_return_limits(self, investments, payments=None, term=None, series=None) -> tuple[m.ReturnLimit, ...]:
+        result = self.check_return_limits_v1(investments)
+        if payments is not None:
+            self.check_investment_dates(investments, payments, term, series or {})
+        return result
+
+    def check_return_limits_v1(self, investments) -> tuple[m.ReturnLimit, ...]:
         result = []
         for node in self.items_of(s.ReturnLimit):
             clause = self.clauses[id(node)]
@@ -161,11 +168,91 @@ class Rules:
                 self.error("E210", "a return limit cannot be negative", node.rate.span,
                            hint="write the highest return the investor may receive, e.g. `8 % per year …`")
                 continue
+            whom = self.return_limit_whom(node, investments)
+            if whom is None:
+                continue
+            if node.day_count is not None and node.kind in ("total", "multiple"):
+                self.error("E426", f"a day count applies to a rate per year, not to a return "
+                           f"{'in total' if node.kind == 'total' else 'as a multiple'}", node.span,
+                           hint="remove `day count …`, or state the limit as a rate: `8 % per year`")
+                continue
             if rate is not None:
-                result.append(m.ReturnLimit(clause, rate, node.kind,
+                result.append(m.ReturnLimit(clause, rate, "compound" if node.kind == "annual" else node.kind,
                                             node.start.value if node.start else None,
-                                            node.end.value if node.end else None))
+                                            node.end.value if node.end else None,
+                                            investor=whom[0], klass=whom[1], day_count=node.day_count or "act/365",
+                                            capital=node.capital))
         return tuple(result)
+
+    def return_limit_whom(self, node: s.ReturnLimit, investments) -> tuple[str | None, str | None] | None:
+        """Whom a return limit binds: (investor, class); (None, None) for each investor separately.
+        A named investor must have an investment (E420), a named class an investor in it (E421)."""
+        investors = sorted({i.investor for i in investments.values()})
+        classes = sorted({i.klass for i in investments.values() if i.klass})
+        if node.investor is not None and node.klass is not None:
+            self.error("E425", "a return limit binds one investor or one class, not both", node.klass.span,
+                       labels=(self.also(node.investor.span, "the investor"),),
+                       hint="write two limits, one `for INVESTOR` and one `for class NAME`")
+            return None
+        if node.investor is not None and node.investor.name not in investors:
+            self.error("E420", f"`{node.investor.name}` has no investment, so it has no return to limit",
+                       node.investor.span,
+                       hint=did_you_mean(node.investor.name, investors) or
+                       f"investors with an investment: {', '.join(investors)}")
+            return None
+        if node.klass is not None and node.klass.name not in classes:
+            self.error("E421", f"no investment is in class `{node.klass.name}`", node.klass.span,
+                       hint=did_you_mean(node.klass.name, classes) or (
+                           f"classes: {', '.join(classes)}" if classes else
+                           "give investments a class: `investment loan: … class senior`"))
+            return None
+        return (node.investor.name if node.investor else None, node.klass.name if node.klass else None)
+
+    def check_investment_dates(self, investments, payments, term, series) -> None:
+        """W420: a return limit's window ends before the last payment to whom it binds (that payment
+        earns nothing after the window); W421: a drawdown after the last payment to its investor."""
+        def due_date(due: m.Due, period):  # as semantics.program.due_date
+            if due.date is not None or due.days_after_end is None:
+                return due.date
+            end = period.end if period else (term[1] if term else None)
+            return end + datetime.timedelta(days=due.days_after_end) if end else None
+
+        last: dict[str, object] = {}
+        for p in payments.values():
+            periods = series[p.series].periods if p.series and p.series in series else (None,)
+            for period in periods:
+                due = due_date(p.due, period)
+                if due is not None and (p.recipient not in last or due > last[p.recipient]):
+                    last[p.recipient] = due
+        classes: dict[str, m.Investment] = {}
+        for inv in investments.values():  # payments go to investors: one class per investor (E427)
+            first = classes.setdefault(inv.investor, inv)
+            if (inv.klass or None) != (first.klass or None):
+                self.error("E427", f"`{inv.investor}` invests in class `{inv.klass or 'none'}` here and in "
+                           f"class `{first.klass or 'none'}` in `{first.name}`", self.names[inv.name].span,
+                           labels=(self.also(self.names[first.name].span, "the other investment"),),
+                           hint="payments are made to investors, not to classes: give each class its own "
+                           "investor (party), or put both investments in one class")
+        for inv in investments.values():
+            final = last.get(inv.investor)
+            late = [d for d, _ in inv.flows if final is not None and d > final]
+            if late:
+                self.error("W421", f"`{inv.name}` is drawn on {late[0]}, after the last payment to "
+                           f"`{inv.investor}` ({final})", self.names[inv.name].span,
+                           hint="a drawdown after the last payment can never be repaid; check the dates")
+        for node in self.items_of(s.ReturnLimit):
+            if node.end is None or node.kind in ("total", "multiple"):
+                continue
+            bound = [i.investor for i in investments.values()
+                     if (node.investor is None or i.investor == node.investor.name)
+                     and (node.klass is None or i.klass == node.klass.name)]
+            dues = [last[x] for x in bound if x in last]
+            if dues and max(dues) > node.end.value:
+                self.error("W420", f"the return limit's period ends on {node.end.value}, before the last "
+                           f"payment to whom it binds ({max(dues)})", node.end.span,
+                           hint="a payment after the period is held to what the money grew to by its end: "
+                           "end the period at the last payment, or leave out `from … to …` (a rate of "
+                           "return on the dated flows)")
 
     def check_guarantees(self) -> tuple[m.Guarantee, ...]:
         result = []

@@ -99,6 +99,117 @@ S = {
 }
 
 
+_RETURNS = {
+    "sv": {
+        "each": "varje investerare", "class": "investerarna i klassen {name}", "one": "{name}",
+        "irr": "Vad {whom} får, med varje betalning diskonterad med {rate} per år ({kind}, dagräkning {dc}) "
+               "tillbaka till de dagar då pengarna betalades ut, är högst det utbetalda beloppet: "
+               "internräntan är högst {rate} per år.",
+        "period": "Vad {whom} får är högst det utbetalda beloppet med en avkastning om {rate} per år ({kind}) "
+                  "från {start} till {end}.",
+        "total": "Vad {whom} får är högst det utbetalda beloppet med en avkastning om {rate} totalt.",
+        "multiple": "Vad {whom} får är högst {rate} gånger det {capital} kapitalet.",
+        "drawn": "utbetalda", "committed": "utlovade",
+        "both": " Alla avkastningstak gäller samtidigt; det som tillåter minst avgör. Med betalning {end} "
+                "tillåter {annual} per år {grown}, {total} totalt {level}.",
+    },
+    "en": {
+        "each": "each investor receives", "class": "the investors of class {name} receive",
+        "one": "{name} receives",
+        "irr": "What {whom}, each payment discounted at {rate} a year ({kind}, day count {dc}) back "
+               "to the dates the money was drawn, is at most what was drawn: the internal rate of return is "
+               "at most {rate} a year.",
+        "period": "What {whom} is at most what was drawn with a return of {rate} a year ({kind}) "
+                  "from {start} to {end}.",
+        "total": "What {whom} is at most what was drawn with a return of {rate} in total.",
+        "multiple": "What {whom} is at most {rate} times the capital {capital}.",
+        "drawn": "drawn", "committed": "committed",
+        "both": " All return limits apply at once; the one that allows less decides. Paid on {end}, {annual} "
+                "a year allows {grown}, {total} in total {level}.",
+    },
+}
+
+
+_INVESTMENTS = {
+    "sv": {"drawn": "{investor} betalar ut {amount} ({label}): {parts}.", "on": "{amount} den {date}",
+           "committed": " Det utlovade beloppet är {amount}; förluster, garantier och avkastning räknas på det "
+                        "utbetalda.", "class": " Investeringen hör till klassen {name}."},
+    "en": {"drawn": "{investor} draws {amount} ({label}): {parts}.", "on": "{amount} on {date}",
+           "committed": " The commitment is {amount}; losses, guarantees and returns are computed on what is "
+                        "drawn.", "class": " The investment is in class {name}."},
+}
+
+
+def investment_sentence(inv: m.Investment, lang: str, words: Words) -> str:
+    """An investment with drawdowns, a commitment or a class, in words (issue 14)."""
+    w = _INVESTMENTS.get(lang, _INVESTMENTS["en"])
+    parts = listing([w["on"].format(amount=words.money(a), date=words.date(d)) for d, a in inv.flows], lang)
+    text = w["drawn"].format(investor=words.party(inv.investor), amount=words.money(inv.amount),
+                             label=words.label(inv.name), parts=parts)
+    if inv.committed is not None:
+        text += w["committed"].format(amount=words.money(inv.committed))
+    if inv.klass:
+        text += w["class"].format(name=inv.klass)
+    return text
+
+
+def return_limit_sentence(c: m.Contract, r: m.ReturnLimit, lang: str, words: Words) -> str:
+    """A return limit in words (issue 14): whom it binds, and what its rate means; the last limit
+    of a contract with a rate over a period and a limit in total also says how the two interact."""
+    from ..semantics.returnlimits import bounds
+
+    s, w = S[lang], _RETURNS.get(lang, _RETURNS["en"])
+    rate = percent(r.rate, lang)
+    whom = (w["one"].format(name=words.party(r.investor)) if r.investor else
+            w["class"].format(name=r.klass) if r.klass else w["each"])
+    if r.kind == "total":
+        text = w["total"].format(whom=whom, rate=rate)
+    elif r.kind == "multiple":
+        text = w["multiple"].format(whom=whom, rate=number(r.rate, lang), capital=w[r.capital])
+    elif r.start is None:
+        text = w["irr"].format(whom=whom, rate=rate, kind=s[r.kind], dc=r.day_count.upper())
+    else:
+        text = w["period"].format(whom=whom, rate=rate, kind=s[r.kind], start=words.date(r.start),
+                                  end=words.date(r.end))
+    periodic = [x for x in c.return_limits if x.kind in ("simple", "compound")]
+    totals = [x for x in c.return_limits if x.kind == "total"]
+    if periodic and totals and r is c.return_limits[-1]:
+        annual, total = periodic[0], totals[0]
+        end, grown = _allowed_on_last_payment(c, annual)
+        level = min((b.level for b in bounds(c, total)), default=None)
+        if grown is not None and level is not None and end is not None:
+            text += w["both"].format(end=words.date(end), annual=percent(annual.rate, lang),
+                                     grown=money(grown, c.currency, lang), total=percent(total.rate, lang),
+                                     level=money(level, c.currency, lang))
+    return text
+
+
+def _allowed_on_last_payment(c: m.Contract, limit: m.ReturnLimit):
+    """What a rate limit allows in money, paid on one date: the end of its period, or, for a rate of
+    return on the dated flows, the last date a payment to whom it binds falls due (the present value
+    it allows grown back to that date, rounded down). (None, None) where there is no such date."""
+    from ..semantics.program import lower
+    from ..semantics.returnlimits import bounds, discount
+    from ..values import Rounding, exact
+
+    found = bounds(c, limit)
+    if not found:
+        return None, None
+    if limit.start is not None:
+        return limit.end, min(b.level for b in found)
+    program = lower(c)
+    allowed, last = [], None
+    for b in found:
+        dues = [ln.due for ln in program.lines if ln.recipient in b.investors and ln.due is not None]
+        if not dues or b.start is None:
+            return None, None
+        end = max(dues)
+        last = end if last is None else max(last, end)
+        grown = b.level / discount(limit, b.start, end, upper=True)
+        allowed.append(exact(Rounding(c.rounding.step, "down").apply(grown)))
+    return last, min(allowed)
+
+
 def _find(items, clause):
     return next((i for i in items if i.clause == clause), None)
 
@@ -133,6 +244,8 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         return text
     if kind == "investment":
         inv = c.investments[clause.name]
+        if inv.drawdowns or inv.committed is not None or inv.klass:
+            return investment_sentence(inv, lang, words)
         return s["investment"].format(investor=words.party(inv.investor), amount=words.money(inv.amount),
                                       date=words.date(inv.date),
                                       label=words.label(inv.name))
@@ -199,11 +312,7 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
             return s["cap_participant"].format(amount=amount)
         return cap(s["cap_payment"].format(target=words.label(k.target), amount=amount))
     if kind == "return limit":
-        r = _find(c.return_limits, clause)
-        rate = percent(r.rate, lang)
-        if r.kind == "total":
-            return s["return_total"].format(rate=rate)
-        return s["return_annual"].format(rate=rate, kind=s[r.kind], start=words.date(r.start), end=words.date(r.end))
+        return return_limit_sentence(c, _find(c.return_limits, clause), lang, words)
     if kind == "guarantee":
         g = _find(c.guarantees, clause)
         if g.monotone:

@@ -29,7 +29,7 @@ from fractions import Fraction
 import attrs
 
 from .. import model as m
-from ..values import Rounding, exact, growth_factor, to_decimal, year_fraction
+from ..values import Rounding, exact, growth_factor, year_fraction
 
 
 class StepKind(enum.Enum):
@@ -119,6 +119,9 @@ class Step:
     limit: Fraction | None = None
     investor: str | None = None
     basis: str = ""  # a return limit's terms, for the audit trail
+    # a return limit that states a rate: each line's discount weight (in `group` order), `limit`
+    # then the budget in present value (semantics/returnlimits.py; run.weighted_cut)
+    weights: tuple[Fraction, ...] = ()
 
     @property
     def period_name(self) -> str | None:
@@ -154,12 +157,17 @@ def principals(contract: m.Contract) -> dict[str, Fraction]:
 
 
 def return_limit_amount(contract: m.Contract, limit: m.ReturnLimit, principal: Fraction) -> Fraction:
-    """The most an investor with this principal may receive under the limit: principal × growth,
-    rounded *down* to the contract's rounding step, so that the limit is never exceeded."""
+    """The most an investor with this principal may receive under a limit in total or a multiple
+    (rounded *down* to the contract's rounding step, so that the limit is never exceeded); for a
+    rate a year, what the principal grows to over the limit's window (a figure for the document:
+    the limit itself binds the rate of return of the dated flows, semantics/returnlimits.py)."""
     if limit.kind == "total":
         factor = 1 + limit.rate
+    elif limit.kind == "multiple":
+        factor = limit.rate
     else:
-        factor = growth_factor(limit.rate, year_fraction(limit.start, limit.end), limit.kind == "compound")
+        factor = growth_factor(limit.rate, year_fraction(limit.start, limit.end), limit.kind == "compound") \
+            if limit.start is not None and limit.end is not None else Fraction(1)
     return exact(Rounding(contract.rounding.step, "down").apply(principal * factor))
 
 
@@ -213,19 +221,21 @@ def lower(contract: m.Contract) -> Program:
     # 7: caps on the total
     steps += [Step(K.TOTAL_CAP, c.clause, group=everyone(), amount=c.amount)
               for c in contract.caps if c.kind == "total"]
-    # 8: return limits, on the lines paid to each investor
-    for investor, principal in principals(contract).items():
-        for limit in contract.return_limits:
-            if limit.kind == "total":
-                basis = f"{_percent(limit.rate)} % in total"
-            else:
-                basis = f"{_percent(limit.rate)} % a year {limit.kind}, {limit.start} to {limit.end}"
-            steps.append(Step(K.RETURN_LIMIT, limit.clause,
-                              group=tuple(ln.index for ln in lines if ln.recipient == investor),
-                              limit=return_limit_amount(contract, limit, principal), investor=investor,
-                              basis=basis))
+    # 8: return limits, on the lines paid to whom each binds (each investor, one, or a class)
+    steps += return_limit_steps(contract, lines)
     return Program(contract, tuple(lines), tuple(steps))
 
 
-def _percent(rate: Fraction):
-    return to_decimal(rate * 100)
+def return_limit_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
+    """The RETURN_LIMIT steps: per limit, per investor (or class) it binds, in declaration order
+    of the limits (semantics/returnlimits.py). A rate a year is a weighted cut (`weights`)."""
+    from .returnlimits import bounds
+
+    steps = []
+    for limit in contract.return_limits:
+        for bound in bounds(contract, limit):
+            group = tuple(ln.index for ln in lines if ln.recipient in bound.investors)
+            weights = tuple(bound.weight(lines[j].due) for j in group) if bound.weighted else ()
+            steps.append(Step(StepKind.RETURN_LIMIT, limit.clause, group=group, limit=bound.level,
+                              investor=bound.who, basis=bound.basis, weights=weights))
+    return steps

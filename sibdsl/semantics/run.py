@@ -13,6 +13,7 @@ has. A back end may supply a fused kernel for it (`Backend.cut`), tested against
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any, Protocol
 
 import attrs
@@ -32,6 +33,7 @@ class Backend(Protocol):
     def expr(self, step: Step, which: str, guard: V | None = None) -> V: ...  # step.amount / step.condition
     def const(self, value) -> V: ...
     def round(self, x: V) -> V: ...
+    def round_down(self, x: V) -> V: ...  # to the contract's step, toward −∞ (a return limit's cut)
     def linear(self, terms: Sequence[tuple[int, V]]) -> V: ...
     def sub(self, a: V, b: V) -> V: ...
     def mul(self, a: V, b: V) -> V: ...
@@ -86,6 +88,29 @@ def cut(b, amounts: Sequence[V], excess: V) -> tuple[list[V], V]:
     return out, acted
 
 
+def weighted_cut(b, amounts: Sequence[V], weights: Sequence, excess: V) -> tuple[list[V], V]:
+    """A cut of an excess measured in weighted units (a return limit's present value): the lines,
+    in the order they give, each with its weight w > 0, give nominal min(amount, excess / w),
+    rounded up to the contract's step (the line's new amount rounded *down*: `round_down`), and the
+    excess falls by what was given × w. A line with nothing gives nothing. The reference every
+    back end runs (written with the primitives only)."""
+    zero = b.ZERO
+    if not amounts:
+        return [], b.const(False)
+    acted = b.band(b.compare(">", excess, zero), b.compare(">", b.extreme("max", list(amounts)), zero))
+    out = []
+    for k, (a, w) in enumerate(zip(amounts, weights)):
+        positive = b.compare(">", excess, zero)
+        if b.never(positive):  # nothing left to take: the rest keep theirs
+            out += amounts[k:]
+            break
+        give = b.extreme("max", [b.extreme("min", [a, b.mul(excess, b.const(1 / w))]), zero])
+        new = b.select(positive, b.round_down(b.sub(a, give)), a)
+        out.append(new)
+        excess = b.sub(excess, b.mul(b.sub(a, new), b.const(w)))
+    return out, acted
+
+
 def giving_order(group: tuple[int, ...]) -> tuple[int, ...]:
     """The order in which the lines of a group give to a cut: the line declared last first."""
     return tuple(reversed(group))
@@ -97,6 +122,7 @@ def run(program: Program, b: Backend) -> Run:
     amounts: list[V] = [None] * len(program.lines)
     values: list[StepValues] = []
     keep = b.KEEP  # what each step computed, for readers (the verifier)
+    unit = Fraction(program.contract.rounding.step)  # the contract's rounding step
     nlines = 0  # lines that exist so far (a top-up line exists from its step on)
     for step in program.steps:
         kind = step.kind
@@ -127,7 +153,7 @@ def run(program: Program, b: Backend) -> Run:
             if b.after is not None:
                 b.after(step, {"lines": lines, "low": level, "when": when})
         else:  # the steps that cut
-            done = _cut_step(b, step, amounts, nlines, keep)
+            done = _cut_step(b, step, amounts, nlines, keep, unit)
             if keep:
                 values.append(done)
             continue
@@ -140,7 +166,7 @@ def run(program: Program, b: Backend) -> Run:
     return Run(program, tuple(amounts), tuple(values))
 
 
-def _cut_step(b, step: Step, amounts: list, nlines: int, keep: bool) -> StepValues | None:
+def _cut_step(b, step: Step, amounts: list, nlines: int, keep: bool, unit=1) -> StepValues | None:
     K = StepKind
     group = step.group
     everyone = len(group) == nlines
@@ -155,7 +181,11 @@ def _cut_step(b, step: Step, amounts: list, nlines: int, keep: bool) -> StepValu
         level = b.round(b.mul(b.expr(step, "amount"), b.const(step.scale)))
     else:
         level = b.round(b.expr(step, "amount"))
-    before = b.total([amounts[j] for j in group], everyone)
+    if step.weights:  # a rate of return: the receipts' present value against the budget
+        weight = dict(zip(group, step.weights))
+        before = b.linear([(1, b.mul(amounts[j], b.const(weight[j]))) for j in group])
+    else:
+        before = b.total([amounts[j] for j in group], everyone)
     excess = b.sub(before, level)
     if condition is not None:  # the gate cuts only where its condition fails
         excess = b.select(condition, b.ZERO, excess)
@@ -164,12 +194,18 @@ def _cut_step(b, step: Step, amounts: list, nlines: int, keep: bool) -> StepValu
     else:
         order = giving_order(group)
         olds = [amounts[j] for j in order]
-        news, acted = b.cut(step, olds, excess)
+        if step.weights:
+            news, acted = weighted_cut(b, olds, [weight[j] for j in order], excess)
+        else:
+            news, acted = b.cut(step, olds, excess)
         for j, old, new in zip(order, olds, news):
             amounts[j] = new
             b.trace(step, j, old, new, None, level)
     if b.after is not None:
-        b.after(step, {"lines": lines, "level": level, "excess": excess, "everyone": everyone,
+        given = excess
+        if step.weights:  # what the lines give, in money: at most excess / (smallest weight) and one step
+            given = b.linear([(1, b.mul(excess, b.const(1 / min(step.weights)))), (1, b.const(unit))])
+        b.after(step, {"lines": lines, "level": level, "excess": given, "everyone": everyone,
                        "condition": condition})
     if b.event is not None:
         b.event(step, acted, condition)

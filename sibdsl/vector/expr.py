@@ -403,9 +403,9 @@ class Compiler:
         slot = self.emit(k.select(ot, oo, blend), ins, "where", key=("where", ot, oo, st, so, c.slot))
         return Num(den, min(tlo, olo), max(thi, ohi), slot=slot, scale=f)
 
-    def round(self, x: Num) -> Num:
-        """The contract's rounding rule (Rounding.apply) on every scenario."""
-        rnd = self.rounding
+    def round(self, x: Num, rounding: Rounding | None = None) -> Num:
+        """The contract's rounding rule (Rounding.apply) on every scenario (or `rounding`)."""
+        rnd = rounding or self.rounding
         if x.const is not None:
             return const(rnd.apply(x.const))
         if x.general:
@@ -424,7 +424,7 @@ class Compiler:
         sign = 1 if x.lo >= 0 else -1 if x.hi <= 0 else 0
         kq = q * x.scale
         slot = self.emit(k.rounding(rnd.mode, kq, d, 1, sign), [x.slot], f"round {rnd.mode} ·{kq}/{d}",
-                         key=("round", kq, d, sign, x.slot))
+                         key=("round", rnd.mode, kq, d, sign, x.slot))
         return Num(q, int(lo), int(hi), slot=slot, scale=p)  # units × p: the step's numerator
 
     def trunc(self, days: Num) -> Num:

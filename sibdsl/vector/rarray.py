@@ -89,7 +89,7 @@ def _to_object(num):
 
 
 def _mul_int(r: R, k: int, den: int) -> R:
-    if r.bound is not None and r.bound * abs(k) < LIMIT:
+    if r.bound is not None and r.bound * abs(k) < LIMIT and abs(k) < LIMIT:  # k itself fits (bound 0)
         return R(r.num * k, den, r.bound * abs(k))
     return R(_to_object(r.num) * k, den, None)
 

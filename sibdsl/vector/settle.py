@@ -29,6 +29,7 @@ from . import kernels as k
 from ..semantics.expr import Interpreter
 from ..semantics.program import Program, StepKind, lower
 from ..semantics.run import run
+from ..values import Rounding
 from .expr import FALSE, TRUE, ZERO, Bool, Compiler, Num, Primitives, Size, const, fits_int64
 from .plan import Plan
 
@@ -76,6 +77,9 @@ class _Order:
 
     def round(self, x: Num) -> Num:
         return self.cp.round(x)
+
+    def round_down(self, x: Num) -> Num:
+        return self.cp.round(x, Rounding(self.contract.rounding.step, "down"))
 
     def linear(self, terms):
         return self.cp.linear(terms)
