@@ -3,9 +3,11 @@
 `compile_contract(model)` builds the evaluation function once: the contract is lowered to its
 settlement program (semantics/program.py), every expression a step reads becomes a closure
 (compiler.py; no text is ever eval'ed), and everything that does not depend on the outcomes is
-worked out then. `Evaluator.evaluate(outcomes)` is pure: it runs the program
-(semantics/run.py) on exact Python numbers and writes each line's audit trail as the steps act.
-The order of application is the program's, documented in docs/language.md.
+worked out then. The driver (semantics/run.py) runs then too, once, over staged values
+(`_Stager`): it leaves a straight list of operations on exact Python numbers, and
+`Evaluator.evaluate(outcomes)`, which is pure, runs only those and writes each line's audit trail
+as the steps act. The order of application is the program's, documented in docs/language.md;
+nothing here repeats it.
 """
 
 from __future__ import annotations
