@@ -92,7 +92,7 @@ def test_wheel_ships_the_word_tables(wheel, tmp_path):
     """The translations are data (sibdsl/texts/*.json): shipped in the wheel, byte for byte, and
     loaded from the installed package."""
     tables = sorted((ROOT / "sibdsl" / "texts").glob("*.json"))
-    assert {t.stem for t in tables} >= {"contract_words", "document", "reports", "coverage_sv"}
+    assert {t.stem for t in tables} >= {"contract_words", "document", "reports", "coverage_sv", "clauses"}
     with zipfile.ZipFile(wheel) as zf:
         for table in tables:
             assert zf.read(f"sibdsl/texts/{table.name}") == table.read_bytes()
