@@ -422,6 +422,11 @@ class Evaluator:
         self._final = settled.amounts
         self.guarantees = [(g, comp.compile(g.expr), comp.compile(g.when) if g.when else None)
                            for g in contract.guarantees]
+        self._verdicts = [
+            (None, None, GuaranteeCheck(g.clause, None, "monotone")) if g.monotone else
+            (fn, when, (GuaranteeCheck(g.clause, False), GuaranteeCheck(g.clause, True),
+                        GuaranteeCheck(g.clause, None, "condition")))
+            for g, fn, when in self.guarantees]
         allowed: dict[str, Fraction] = {}
         for step in self.program.steps:
             if step.kind is K.RETURN_LIMIT:
@@ -459,7 +464,10 @@ class Evaluator:
             if line.payment in self.contract.payments:
                 by_payment[line.payment] = by_payment.get(line.payment, 0) + line.exact
         ctx.payments = {name: whole(v) for name, v in by_payment.items()}
-        ctx.total = whole(sum(line.exact for line in lines))
+        total = 0
+        for line in lines:
+            total += line.exact
+        ctx.total = whole(total)
         guarantees = self._check_guarantees(ctx)
         values = self._values(ctx)
         diagnostics = [self._negative(line) for line in lines if line.exact < 0]
@@ -489,14 +497,15 @@ class Evaluator:
         return invested
 
     def _check_guarantees(self, ctx: Ctx) -> tuple[GuaranteeCheck, ...]:
+        # a guarantee has three possible verdicts (or one: monotone), made once (they are immutable)
         checks = []
-        for guarantee, fn, when in self.guarantees:
-            if guarantee.monotone:
-                checks.append(GuaranteeCheck(guarantee.clause, None, "monotone"))
+        for fn, when, verdicts in self._verdicts:
+            if fn is None:
+                checks.append(verdicts)
             elif when is not None and not when(ctx):
-                checks.append(GuaranteeCheck(guarantee.clause, None, "condition"))
+                checks.append(verdicts[2])
             else:
-                checks.append(GuaranteeCheck(guarantee.clause, bool(fn(ctx))))
+                checks.append(verdicts[1] if fn(ctx) else verdicts[0])
         return tuple(checks)
 
     def _values(self, ctx: Ctx) -> dict[str, object]:
