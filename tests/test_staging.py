@@ -138,3 +138,12 @@ def test_never_is_false_unless_the_condition_is_known():
     assert stager.never(stager.const(True)) is False
     # a comparison of an unknown value is staged, not decided
     assert stager.never(stager.compare(">", unknown, stager.ZERO)) is False
+
+
+def test_the_stager_supplies_every_primitive_of_the_backend_protocol():
+    """A primitive added to semantics.run.Backend needs its staged form in evaluate._Stager (folded
+    with _Concrete's arithmetic when its arguments are known): this says which one is missing."""
+    wanted = {name for name in vars(driver.Backend) if not name.startswith("_")}
+    wanted |= set(driver.Backend.__annotations__)
+    missing = {name for name in wanted if not hasattr(_Stager, name) and name not in ("ZERO", "TRUE")}
+    assert not missing, f"evaluate._Stager has no staged {sorted(missing)}"
