@@ -147,3 +147,15 @@ def test_the_stager_supplies_every_primitive_of_the_backend_protocol():
     wanted |= set(driver.Backend.__annotations__)
     missing = {name for name in wanted if not hasattr(_Stager, name) and name not in ("ZERO", "TRUE")}
     assert not missing, f"evaluate._Stager has no staged {sorted(missing)}"
+
+
+def test_the_instruction_count_script_runs():
+    """benchmarks/instructions.py (docs/performance.md) runs its workloads; callgrind only counts them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "instructions.py"
+    for args in (["settle", "5"], ["check", "0"]):
+        done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
