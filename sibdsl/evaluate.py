@@ -22,7 +22,7 @@ from .diagnostics import Diagnostic
 from .report import format_amount
 from .semantics.program import Program, Step, StepKind, lower, principals, return_limit_amount
 from .semantics.run import cut, run
-from .settlement import Detail, GuaranteeCheck, Investor, Line, Settlement, StepRecord, decimal
+from .settlement import Detail, GuaranteeCheck, Investor, Line, Settlement, decimal
 from .source import Source
 from .values import Rounding, exact, rounder, to_decimal, whole
 

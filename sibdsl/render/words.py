@@ -21,7 +21,7 @@ from fractions import Fraction
 
 from .. import model as m
 from ..lang import format_date, format_money, format_number, format_percent, texts
-from ..units import BOOL, DATE, DAYS, MONEY, SHARE
+from ..units import BOOL, DAYS, MONEY, SHARE
 
 NBSP = "\u00a0"
 
