@@ -131,7 +131,7 @@ class _Stager:
         self.ev = ev
         self.values: list = [None, None]  # r[0]: the context, r[1]: the trails
         self.known: dict[int, object] = {}
-        self.ops: list[tuple[Callable, tuple[int, ...], tuple[int, ...], bool]] = []  # (op, out, in, keep)
+        self.ops: list[tuple[Callable, tuple[int, ...], list[int], bool]] = []  # (op, out, reads, keep)
         self.prefix: list[list] = [[] for _ in ev.program.lines]  # known records before any staged one
         self.staged_lines: set[int] = set()
         self.negations: dict[int, int] = {}  # register of `not c` → register of c
