@@ -138,6 +138,8 @@ class _Stager:
         self.cut_traces: dict[int, list] = {}  # a line's register after a cut → that cut's traces
         self.ZERO, self.TRUE, self.FALSE = self.const(0), self.const(True), self.const(False)
         self.kernel = _Concrete()
+        self.lines: list | None = None  # see `live`
+        self.index: dict | None = None
         if ev.on_step is None:
             self.event = None
 
@@ -188,18 +190,48 @@ class _Stager:
                 return self.const(0)
             guard = None
         k = self._new()
-        if guard is None:
+        reads = () if guard is None else (guard,)
+        if self.lines is not None:  # it may read the lines as they stand at this step: see `live`
+            value, reads = self._reading_lines(fn), reads + tuple(a for a in self.lines if a is not None)
+            if guard is None:
+                def op(r):
+                    r[k] = value(r)
+            else:
+                def op(r):
+                    r[k] = 0 if r[guard] is False else value(r)
+        elif guard is None:
             def op(r):
                 r[k] = fn(r[0])
         else:
             def op(r):
                 r[k] = 0 if r[guard] is False else fn(r[0])
-        self._emit(op, (k,), (guard,) if guard is not None else (), keep=True)
+        self._emit(op, (k,), reads, keep=True)
         return k
 
-    def round(self, x: int) -> int:
-        rnd = self.ev.round
+    def live(self, index: dict, amounts: list) -> None:
+        """The driver's lines as they stand (`amounts`, changed as it runs) and where each payment's
+        lines are (`index`), for expressions that read what was paid so far: each such expression
+        is given, in `Ctx.lines` and `Ctx.index`, the lines' values at its own step."""
+        self.lines, self.index = amounts, index
 
+    def _reading_lines(self, fn: Callable) -> Callable:
+        at = tuple(self.lines)  # the registers of the lines at this step (None: not set yet)
+        index = self.index
+
+        def reading(r):
+            ctx = r[0]
+            ctx.lines, ctx.index = [None if a is None else r[a] for a in at], index
+            return fn(ctx)
+        return reading
+
+    def round(self, x: int) -> int:
+        return self._round(self.ev.round, x)
+
+    def round_down(self, x: int) -> int:
+        """To the contract's step, toward −∞ (what a cut in weighted units leaves a line)."""
+        return self._round(rounder(self.ev.rounding.step, "down"), x)
+
+    def _round(self, rnd: Callable, x: int) -> int:
         def make(k):
             def op(r):
                 r[k] = rnd(r[x])

@@ -159,3 +159,43 @@ def test_the_instruction_count_script_runs():
     for args in (["settle", "5"], ["check", "0"]):
         done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
+
+
+def _run(stager: _Stager, ctx: Ctx, registers: dict | None = None) -> list:
+    template, ops, _ = stager.program([])
+    r = template[:]
+    r[0], r[1] = ctx, [[] for _ in stager.prefix]
+    for k, v in (registers or {}).items():
+        r[k] = v
+    for op in ops:
+        op(r)
+    return r
+
+
+def test_round_down_is_staged_like_round():
+    """`round_down` (toward −∞, to the contract's step) folds a known value and stages an unknown one."""
+    stager = _Stager(compile_contract(load_contract("contracts/norrkoping.sib")))  # 1 SEK steps
+    assert stager.known[stager.round_down(stager.const(Fraction(7, 2)))] == 3
+    assert stager.known[stager.round_down(stager.const(Fraction(-7, 2)))] == -4
+    x = stager._new()
+    down, nearest = stager.round_down(x), stager.round(x)
+    stager.ops = [(op, out, reads, True) for op, out, reads, _ in stager.ops]
+    r = _run(stager, Ctx({}, {}, {}), {x: Fraction(5, 2)})
+    assert (r[down], r[nearest]) == (2, 3)
+
+
+def test_an_expression_reading_the_lines_reads_them_at_its_own_step():
+    """`live(index, amounts)`: the driver's lines as they stand. Each staged expression is given the
+    lines' values as they were when the driver read it, not as they end."""
+    ev = compile_contract(load_contract("contracts/norrkoping.sib"))
+    step = ev.program.steps[2]  # the outcome payment's formula, here made to read the lines
+    ev._amount[id(step)] = lambda ctx: sum(v for v in ctx.lines if v is not None) + len(ctx.index)
+    stager = _Stager(ev)
+    amounts = [None, None]
+    stager.live({("a", None): 0, ("b", None): 1}, amounts)
+    first = amounts[0] = stager._new()
+    early = stager.expr(step, "amount")  # line 0 set, line 1 not yet
+    amounts[0], amounts[1] = stager.const(100), stager.const(20)
+    late = stager.expr(step, "amount")
+    r = _run(stager, Ctx({}, {}, {}), {first: 7})
+    assert (r[early], r[late]) == (7 + 2, 120 + 2)
