@@ -9,6 +9,7 @@ is left to them (`never` is a shortcut, never a decision).
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
@@ -69,7 +70,10 @@ def checked(text: str):
     return contract
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+EXAMPLES = int(os.environ.get("SIB_DIFF_EXAMPLES", "40"))  # as tests/test_semantics.py: more for a long run
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_the_staged_settlement_is_the_driver_run_on_numbers(data):
     contract = checked(data.draw(generated(), label="contract"))
@@ -90,7 +94,7 @@ def test_the_staged_settlement_is_the_driver_run_on_numbers(data):
         assert [type(ln.exact) for ln in settlement.lines] == [type(a) for a, _ in expected]  # ints stay ints
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=max(15, EXAMPLES // 3), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_staged_coverage_events_are_the_drivers(data):
     contract = checked(data.draw(generated(), label="contract"))
