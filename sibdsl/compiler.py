@@ -60,6 +60,8 @@ class Ctx:
     cache: dict
     payments: dict[str, object] | None = None
     total: object = None
+    lines: list | None = None  # issue 15: the settlement's lines as they stand (semantics.run)
+    index: dict | None = None  # (payment, period) → line
 
 
 Fn = Callable[[Ctx], object]

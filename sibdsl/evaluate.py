@@ -3,9 +3,11 @@
 `compile_contract(model)` builds the evaluation function once: the contract is lowered to its
 settlement program (semantics/program.py), every expression a step reads becomes a closure
 (compiler.py; no text is ever eval'ed), and everything that does not depend on the outcomes is
-worked out then. `Evaluator.evaluate(outcomes)` is pure: it runs the program
-(semantics/run.py) on exact Python numbers and writes each line's audit trail as the steps act.
-The order of application is the program's, documented in docs/language.md.
+worked out then. The driver (semantics/run.py) runs then too, once, over staged values
+(`_Stager`): it leaves a straight list of operations on exact Python numbers, and
+`Evaluator.evaluate(outcomes)`, which is pure, runs only those and writes each line's audit trail
+as the steps act. The order of application is the program's, documented in docs/language.md;
+nothing here repeats it.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from .compiler import Compiler, Ctx, EvaluationError, Failed, Outcomes
 from .diagnostics import Diagnostic
 from .report import format_amount
 from .semantics.program import Program, Step, StepKind, lower, principals, return_limit_amount
+from .semantics import run as driver
 from .semantics.run import cut, run
-from .settlement import Detail, GuaranteeCheck, Investor, Line, Settlement, StepRecord, decimal
+from .settlement import Detail, GuaranteeCheck, Investor, Line, Settlement, decimal
 from .source import Source
 from .values import Rounding, exact, rounder, to_decimal, whole
 
@@ -59,27 +62,15 @@ def step_text(kind: StepKind, level, currency: str, period, scale, investor, lim
 
 
 class _Concrete:
-    """semantics.run.Backend over exact Python numbers, for one evaluation: it also writes the
-    audit trail (`trace`) and tells the coverage recorder what each step did (`event`)."""
+    """semantics.run.Backend's arithmetic over exact Python numbers (a whole value stays an int:
+    values.whole). The staged back end (`_Stager`) folds with these at compile time, and its cut
+    runs `cut` at settle time."""
 
     ZERO = 0
     TRUE = True
     KEEP = False
-    after = None
+    after = event = None
 
-    __slots__ = ("ev", "ctx", "trails", "round")
-
-    def __init__(self, ev: Evaluator, ctx: Ctx):
-        self.ev, self.ctx = ev, ctx
-        self.trails: list[list[StepRecord]] = [[] for _ in ev.program.lines]
-        self.round = ev.round
-
-    def expr(self, step: Step, which: str, guard=None):
-        if guard is False:  # not read: the guard says the step does not use it here
-            return 0
-        return (self.ev._amount if which == "amount" else self.ev._condition)[id(step)](self.ctx)
-
-    # the arithmetic of exact Python numbers (a whole value stays an int: values.whole)
     const = staticmethod(lambda value: value if isinstance(value, bool) else whole(value))
     sub = staticmethod(lambda a, b: whole(a - b))
     mul = staticmethod(lambda a, b: whole(a * b))
@@ -98,40 +89,345 @@ class _Concrete:
         return whole(acc)
 
     def cut(self, step, amounts, excess):
+        """The reference cut (semantics.run.cut) on numbers; an excess that is not positive takes
+        nothing, so the reference's answer is known without running it."""
+        if not excess > 0:
+            return list(amounts), False
         return cut(self, amounts, excess)
 
-    def round_down(self, x):
-        return self.ev.round_down(x)
 
-    event = None  # told only when coverage asks (_Covered)
+def _record(ev: Evaluator, step: Step, before, after, acted, level):
+    """The audit trail's record of what a step did to a line, in the words of settlement.Step (the
+    words are written when the trail is first read: `Detail`), or None when it did nothing."""
+    kind, clause = step.kind, step.clause
+    if kind is K.COMPUTE:
+        raw = level
+        return ("computed", clause, None, after, "" if after == raw else Detail(rounded_text, raw, ev.rounding.mode))
+    if kind is K.GATE:
+        return ("gate failed", clause, before, after, "the condition does not hold") if acted else \
+            ("gate passed", clause, before, after, "")
+    if not (acted if acted is not None else after != before):
+        return None
+    return (kind.trail, clause, before, after, Detail(
+        step_text, kind, level, ev.contract.currency, step.period_name, step.scale, step.investor,
+        None if step.weights else step.limit, step.basis))
 
-    def trace(self, step: Step, line: int, before, after, acted, level) -> None:
-        """The audit trail: what a step did to a line, in the words of settlement.Step (the
-        words are written when the trail is first read: `Detail`)."""
-        kind, clause, ev = step.kind, step.clause, self.ev
-        if kind is K.COMPUTE:
-            raw = level
-            detail = "" if after == raw else Detail(rounded_text, raw, ev.rounding.mode)
-            record = ("computed", clause, None, after, detail)
-        elif kind is K.GATE:
-            record = ("gate failed", clause, before, after, "the condition does not hold") if acted else \
-                ("gate passed", clause, before, after, "")
-        elif not (acted if acted is not None else after != before):
-            return
+
+class _Stager:
+    """semantics.run.Backend whose values are *staged*: `run(program, _Stager(...))` is called once,
+    when the contract is compiled, and leaves a straight list of operations that settle it.
+
+    A value is a register: a slot of the list an evaluation works in (`r`). Registers whose value
+    is known at compile time hold constants (`known`), and a primitive over known values is
+    computed then, with `_Concrete`'s arithmetic. Any other primitive appends an operation
+    `op(r)` that computes its register from the registers it reads. Nothing decides at compile
+    time what only the outcomes can decide: `never` is True only for a known false condition,
+    so the staged program takes every path the driver would take on numbers. Operations whose
+    value nothing reads are dropped, except the expressions (a division by zero there is an
+    error of the settlement) and the audit trail, which appends to the lines' trails (`r[1]`)
+    exactly what `_record` says the step did. `r[0]` is the evaluation's `Ctx`."""
+
+    ZERO = TRUE = None  # registers, set in __init__
+    KEEP = False
+    after = None
+
+    def __init__(self, ev: Evaluator):
+        self.ev = ev
+        self.values: list = [None, None]  # r[0]: the context, r[1]: the trails
+        self.known: dict[int, object] = {}
+        self.ops: list[tuple[Callable, tuple[int, ...], list[int], bool]] = []  # (op, out, reads, keep)
+        self.prefix: list[list] = [[] for _ in ev.program.lines]  # known records before any staged one
+        self.staged_lines: set[int] = set()
+        self.negations: dict[int, int] = {}  # register of `not c` → register of c
+        self.cut_traces: dict[int, list] = {}  # a line's register after a cut → that cut's traces
+        self.ZERO, self.TRUE, self.FALSE = self.const(0), self.const(True), self.const(False)
+        self.kernel = _Concrete()
+        self.kernel.round_down = rounder(ev.rounding.step, "down")  # the weighted cut's
+        self.lines: list | None = None  # see `live`
+        self.index: dict | None = None
+        if ev.on_step is None:
+            self.event = None
+
+    # ------------------------------------------------------------ registers and operations
+    def const(self, value) -> int:
+        k = len(self.values)
+        value = _Concrete.const(value)
+        self.values.append(value)
+        self.known[k] = value
+        return k
+
+    def _new(self) -> int:
+        self.values.append(None)
+        return len(self.values) - 1
+
+    def _emit(self, op: Callable, out: tuple[int, ...], reads: tuple[int, ...], keep: bool = False) -> None:
+        self.ops.append((op, out, [x for x in reads if x not in self.known], keep))
+
+    def _apply(self, fold: Callable, make: Callable, *args: int) -> int:
+        """The register of an operation: `make(k)` is the operation that computes register k;
+        `fold(*values)` computes it now when every argument is known."""
+        known = self.known
+        if all(a in known for a in args):
+            return self.const(fold(*[known[a] for a in args]))
+        k = self._new()
+        self._emit(make(k), (k,), args)
+        return k
+
+    def program(self, final) -> tuple[list, list[Callable], list[list]]:
+        """The register template, the operations that `final` (the lines' amounts) and the audit
+        trail need, in order, and each line's known records."""
+        live: set[int] = set(final)
+        kept = []
+        for op, out, reads, keep in reversed(self.ops):
+            if keep or any(o in live for o in out):
+                live.update(reads)
+                kept.append(op)
+        return self.values, kept[::-1], self.prefix
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, step: Step, which: str, guard=None) -> int:
+        fn = (self.ev._amount if which == "amount" else self.ev._condition)[id(step)]
+        folded = self.ev._c.folded
+        if fn in folded:
+            return self.const(folded[fn])
+        if guard is not None and guard in self.known:
+            if self.known[guard] is False:  # not read: the guard says the step does not use it here
+                return self.const(0)
+            guard = None
+        k = self._new()
+        reads = () if guard is None else (guard,)
+        if self.lines is not None:  # it may read the lines as they stand at this step: see `live`
+            value, reads = self._reading_lines(fn), reads + tuple(a for a in self.lines if a is not None)
+            if guard is None:
+                def op(r):
+                    r[k] = value(r)
+            else:
+                def op(r):
+                    r[k] = 0 if r[guard] is False else value(r)
+        elif guard is None:
+            def op(r):
+                r[k] = fn(r[0])
         else:
-            record = (kind.trail, clause, before, after, Detail(
-                step_text, kind, level, ev.contract.currency, step.period_name, step.scale, step.investor,
-                None if step.weights else step.limit, step.basis))
-        self.trails[line].append(record)
+            def op(r):
+                r[k] = 0 if r[guard] is False else fn(r[0])
+        self._emit(op, (k,), reads, keep=True)
+        return k
 
+    def live(self, index: dict, amounts: list) -> None:
+        """The driver's lines as they stand (`amounts`, changed as it runs) and where each payment's
+        lines are (`index`), for expressions that read what was paid so far: each such expression
+        is given, in `Ctx.lines` and `Ctx.index`, the lines' values at its own step."""
+        self.lines, self.index = amounts, index
 
-class _Covered(_Concrete):
-    """_Concrete that also tells coverage what each step did."""
+    def _reading_lines(self, fn: Callable) -> Callable:
+        at = tuple(self.lines)  # the registers of the lines at this step (None: not set yet)
+        index = self.index
 
-    __slots__ = ()
+        def reading(r):
+            ctx = r[0]
+            ctx.lines, ctx.index = [None if a is None else r[a] for a in at], index
+            return fn(ctx)
+        return reading
 
-    def event(self, step: Step, acted, condition=None) -> None:  # a gate by its condition
-        self.ev.on_step(step, bool(acted) if condition is None else not condition)
+    def round(self, x: int) -> int:
+        return self._round(self.ev.round, x)
+
+    def round_down(self, x: int) -> int:
+        """To the contract's step, toward −∞ (what a cut in weighted units leaves a line)."""
+        return self._round(rounder(self.ev.rounding.step, "down"), x)
+
+    def _round(self, rnd: Callable, x: int) -> int:
+        def make(k):
+            def op(r):
+                r[k] = rnd(r[x])
+            return op
+        return self._apply(rnd, make, x)
+
+    def linear(self, terms) -> int:
+        signs = tuple(s for s, _ in terms)
+        regs = tuple(v for _, v in terms)
+        fold = lambda *vs: _Concrete.linear(zip(signs, vs))  # noqa: E731
+
+        def make(k):
+            def op(r):
+                r[k] = fold(*[r[v] for v in regs])
+            return op
+        return self._apply(fold, make, *regs)
+
+    def sub(self, a: int, b: int) -> int:
+        def make(k):
+            def op(r):
+                v = r[a] - r[b]
+                r[k] = v.numerator if type(v) is Fraction and v.denominator == 1 else v  # values.whole
+            return op
+        return self._apply(_Concrete.sub, make, a, b)
+
+    def mul(self, a: int, b: int) -> int:
+        def make(k):
+            def op(r):
+                r[k] = whole(r[a] * r[b])
+            return op
+        return self._apply(_Concrete.mul, make, a, b)
+
+    def extreme(self, name: str, values) -> int:
+        f = min if name == "min" else max
+        values = tuple(values)
+        if len(values) == 2:
+            a, b = values
+
+            def make(k):
+                def op(r):
+                    r[k] = f(r[a], r[b])
+                return op
+        else:
+            def make(k):
+                def op(r):
+                    r[k] = f([r[v] for v in values])
+                return op
+        return self._apply(lambda *vs: f(vs), make, *values)
+
+    def compare(self, name: str, a: int, b: int) -> int:
+        cmp = _COMPARE[name]
+
+        def make(k):
+            def op(r):
+                r[k] = cmp(r[a], r[b])
+            return op
+        return self._apply(cmp, make, a, b)
+
+    def select(self, c: int, t: int, o: int) -> int:
+        if c in self.known:
+            return t if self.known[c] else o
+
+        def make(k):
+            def op(r):
+                r[k] = r[t] if r[c] else r[o]
+            return op
+        return self._apply(_Concrete.select, make, c, t, o)
+
+    def band(self, a: int, b: int) -> int:
+        if a in self.known:
+            return b if self.known[a] else a
+
+        def make(k):
+            def op(r):
+                r[k] = r[a] and r[b]
+            return op
+        return self._apply(_Concrete.band, make, a, b)
+
+    def bnot(self, a: int) -> int:
+        def make(k):
+            def op(r):
+                r[k] = not r[a]
+            return op
+        k = self._apply(operator.not_, make, a)
+        if k not in self.known:
+            self.negations[k] = a
+        return k
+
+    def never(self, c: int) -> bool:
+        return c in self.known and not self.known[c]  # False unless known: a shortcut, never a meaning
+
+    def total(self, amounts, everyone: bool) -> int:
+        regs = tuple(a for a in amounts if a not in self.known)
+        base = whole(sum(self.known[a] for a in amounts if a in self.known))
+        if not regs:
+            return self.const(base)
+
+        def make(k):
+            def op(r):
+                v = base
+                for a in regs:
+                    v += r[a]
+                r[k] = v.numerator if type(v) is Fraction and v.denominator == 1 else v  # values.whole
+            return op
+        return self._apply(None, make, *regs)
+
+    def cut(self, step: Step, amounts, excess: int):
+        return self._cut(step, amounts, excess, self.kernel.cut)
+
+    def weighted_cut(self, step: Step, amounts, weights, excess: int):
+        """The reference weighted cut (semantics.run.weighted_cut) on numbers, at settle time; an
+        excess that is not positive takes nothing."""
+        kernel = self.kernel
+
+        def weighted(step, values, excess):
+            if not excess > 0:
+                return list(values), False
+            return driver.weighted_cut(kernel, values, weights, excess)
+        return self._cut(step, amounts, excess, weighted)
+
+    def _cut(self, step: Step, amounts, excess: int, compute: Callable):
+        regs = tuple(amounts)
+        if excess in self.known and all(a in self.known for a in regs):
+            news, acted = compute(step, [self.known[a] for a in regs], self.known[excess])
+            return [self.const(v) for v in news], self.const(acted)
+        out = tuple(self._new() for _ in regs)
+        acted = self._new()
+        traces: list[Callable] = []  # the audit trail of the lines it cuts: written only if it cut
+
+        def op(r):
+            news, cuts = compute(step, [r[a] for a in regs], r[excess])
+            r[acted] = cuts
+            for k, v in zip(out, news):
+                r[k] = v
+            if cuts:
+                for t in traces:
+                    t(r)
+        self._emit(op, out + (acted,), regs + (excess,), keep=True)  # it writes the audit trail
+        for k in out:
+            self.cut_traces[k] = (traces, self.ops[-1][2])
+        return list(out), acted
+
+    # ------------------------------------------------------------ observers
+    def trace(self, step: Step, line: int, before, after, acted, level) -> None:
+        ev, known = self.ev, self.known
+        args = (before, after, acted, level)
+        if all(a is None or a in known for a in args) and line not in self.staged_lines:
+            record = _record(ev, step, *[None if a is None else known[a] for a in args])
+            if record is not None:
+                self.prefix[line].append(record)
+            return
+        self.staged_lines.add(line)
+        kind, clause = step.kind, step.clause
+        value = lambda a: (lambda r: None) if a is None else (lambda r: r[a])  # noqa: E731
+        if kind is K.COMPUTE:
+            mode = ev.rounding.mode
+
+            def op(r):
+                amount, raw = r[after], r[level]
+                r[1][line].append(("computed", clause, None, amount,
+                                   "" if amount == raw else Detail(rounded_text, raw, mode)))
+        elif kind is K.GATE:
+            failed, condition = (acted, False) if acted not in self.negations else (self.negations[acted], True)
+            b = value(before)
+
+            def op(r):
+                if bool(r[failed]) is not condition:
+                    r[1][line].append(("gate failed", clause, b(r), r[after], "the condition does not hold"))
+                else:
+                    r[1][line].append(("gate passed", clause, b(r), r[after], ""))
+            acted = failed
+        else:
+            b, c, lv = value(before), value(acted), value(level)
+
+            def op(r):
+                record = _record(ev, step, b(r), r[after], c(r), lv(r))
+                if record is not None:
+                    r[1][line].append(record)
+            if acted is None and after in self.cut_traces:  # run by the cut, when it cuts
+                traces, reads = self.cut_traces[after]
+                traces.append(op)
+                reads += [a for a in (before, level) if a is not None and a not in known]
+                return
+        self._emit(op, (), tuple(a for a in (before, after, acted, level) if a is not None), keep=True)
+
+    def event(self, step: Step, acted: int, condition: int | None = None) -> None:
+        on_step = self.ev.on_step  # a gate is told by its condition
+
+        def op(r):
+            on_step(step, bool(r[acted]) if condition is None else not r[condition])
+        self._emit(op, (), (acted,) if condition is None else (condition,), keep=True)
 
 
 class Evaluator:
@@ -171,8 +467,18 @@ class Evaluator:
                 self._amount[id(step)] = comp.compile(step.amount, period)
             if step.condition is not None:
                 self._condition[id(step)] = comp.compile(step.condition, period)
+        # the driver, run once on staged values: what is left is a straight list of operations
+        stager = _Stager(self)
+        settled = run(self.program, stager)
+        self._registers, self._ops, self._prefix = stager.program(settled.amounts)
+        self._final = settled.amounts
         self.guarantees = [(g, comp.compile(g.expr), comp.compile(g.when) if g.when else None)
                            for g in contract.guarantees]
+        self._verdicts = [
+            (None, None, GuaranteeCheck(g.clause, None, "monotone")) if g.monotone else
+            (fn, when, (GuaranteeCheck(g.clause, False), GuaranteeCheck(g.clause, True),
+                        GuaranteeCheck(g.clause, None, "condition")))
+            for g, fn, when in self.guarantees]
         allowed: dict[str, Fraction] = {}
         for step in self.program.steps:
             if step.kind is K.RETURN_LIMIT and not step.weights:  # a ceiling in money
@@ -196,10 +502,14 @@ class Evaluator:
                     fn(ctx)
                 except EvaluationError as err:
                     cache[key] = Failed(err)
-        backend = (_Concrete if self.on_step is None else _Covered)(self, ctx)
-        settled = run(self.program, backend)
+        r = self._registers[:]
+        trails = [list(known) for known in self._prefix]
+        r[0], r[1] = ctx, trails
+        for op in self._ops:
+            op(r)
         lines = []
-        for spec, amount, trail in zip(self.program.lines, settled.amounts, backend.trails):
+        for spec, amount, trail in zip(self.program.lines, self._final, trails):
+            amount = r[amount]
             if spec.top_up and not trail:
                 continue  # the floor did not lift the total: no top-up line
             lines.append(Line(spec.payment, spec.clause, spec.payer, spec.recipient, spec.period, spec.due,
@@ -209,7 +519,10 @@ class Evaluator:
             if line.payment in self.contract.payments:
                 by_payment[line.payment] = by_payment.get(line.payment, 0) + line.exact
         ctx.payments = {name: whole(v) for name, v in by_payment.items()}
-        ctx.total = whole(sum(line.exact for line in lines))
+        total = 0
+        for line in lines:
+            total += line.exact
+        ctx.total = whole(total)
         guarantees = self._check_guarantees(ctx)
         values = self._values(ctx)
         diagnostics = [self._negative(line) for line in lines if line.exact < 0]
@@ -239,14 +552,15 @@ class Evaluator:
         return invested
 
     def _check_guarantees(self, ctx: Ctx) -> tuple[GuaranteeCheck, ...]:
+        # a guarantee has three possible verdicts (or one: monotone), made once (they are immutable)
         checks = []
-        for guarantee, fn, when in self.guarantees:
-            if guarantee.monotone:
-                checks.append(GuaranteeCheck(guarantee.clause, None, "monotone"))
+        for fn, when, verdicts in self._verdicts:
+            if fn is None:
+                checks.append(verdicts)
             elif when is not None and not when(ctx):
-                checks.append(GuaranteeCheck(guarantee.clause, None, "condition"))
+                checks.append(verdicts[2])
             else:
-                checks.append(GuaranteeCheck(guarantee.clause, bool(fn(ctx))))
+                checks.append(verdicts[1] if fn(ctx) else verdicts[0])
         return tuple(checks)
 
     def _values(self, ctx: Ctx) -> dict[str, object]:

@@ -16,12 +16,21 @@ Babel is imported lazily: only commands that write for people pay for it.
 from __future__ import annotations
 
 import datetime
+import json
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
 LANGUAGES = ("sv", "en")
 _LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 _PERCENT_WORD = {"sv": "procent", "en": "per cent"}
+
+
+def texts(name: str) -> dict:
+    """A table of words shipped as data, `sibdsl/texts/NAME.json` (per language, or per phrase):
+    translations are data, not code, and a translator edits them without reading Python."""
+    from importlib import resources
+
+    return json.loads((resources.files("sibdsl") / "texts" / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def locale_of(lang: str) -> str:
@@ -92,39 +101,7 @@ def format_date(day: datetime.date, lang: str) -> str:
 
 #: the words `sibc test` and `sibc simulate` print, in each language (`--lang`); a test checks that
 #: both languages have every key and that a Swedish report has no English word left in it
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "scenarios_from": "{path}: {n} from {source}", "scenario": "scenario", "scenarios": "scenarios",
-        "pass": "PASS", "fail": "FAIL", "row": "row", "expected": "expected", "actual": "actual",
-        "no_such_line": "no such line", "how": "how the actual amounts arise:",
-        "passed_failed": "{passed} passed, {failed} failed", "total": "total", "to": "to",
-        "coverage": "clause coverage: {covered} of {reachable} reachable branches ({percent} %)",
-        "unreachable": "; {n} cannot be reached by any outcome", "line": "line",
-        "proved_unreachable": "no outcome can do this (proved)", "no_scenario": "no scenario",
-        "below_min": "coverage {percent} % is below --min-coverage {minimum} %",
-        "simulation": "Simulation: {contract}", "sim_scenarios": "{n} scenarios, seed {seed}",
-        "mean": "mean", "total_payout": "total payout", "received_by": "received by {name}",
-        "probability_of": "Probability of", "investor": "Investor {name} (invested {amount})",
-        "p_loss": "probability of a loss", "irr": "IRR: mean", "expected_cost": "Expected cost to the payer",
-        "p95_of": "95th percentile {amount}", "negative": "{n} scenarios have a negative payment line (E601)",
-    },
-    "sv": {
-        "scenarios_from": "{path}: {n} från {source}", "scenario": "scenario", "scenarios": "scenarier",
-        "pass": "OK", "fail": "FEL", "row": "rad", "expected": "förväntat", "actual": "faktiskt",
-        "no_such_line": "ingen sådan rad", "how": "så uppstår de faktiska beloppen:",
-        "passed_failed": "{passed} godkända, {failed} underkända", "total": "totalt", "to": "till",
-        "coverage": "klausultäckning: {covered} av {reachable} nåbara grenar ({percent} %)",
-        "unreachable": "; {n} kan inte nås av något utfall", "line": "rad",
-        "proved_unreachable": "inget utfall kan ge detta (bevisat)", "no_scenario": "inget scenario",
-        "below_min": "täckningen {percent} % är under --min-coverage {minimum} %",
-        "simulation": "Simulering: {contract}", "sim_scenarios": "{n} scenarier, frö {seed}",
-        "mean": "medel", "total_payout": "total utbetalning", "received_by": "mottaget av {name}",
-        "probability_of": "Sannolikhet för", "investor": "Investerare {name} (investerat {amount})",
-        "p_loss": "sannolikhet för förlust", "irr": "internränta: medel",
-        "expected_cost": "Förväntad kostnad för betalaren", "p95_of": "95:e percentilen {amount}",
-        "negative": "{n} scenarier har en negativ betalningsrad (E601)",
-    },
-}
+WORDS: dict[str, dict[str, str]] = texts("reports")
 
 
 def word(lang: str, key: str, **values: object) -> str:
@@ -134,15 +111,9 @@ def word(lang: str, key: str, **values: object) -> str:
 
 #: the branches `sibc test --coverage` lists (sibdsl/coverage.py and the settlement program name
 #: them in English), in Swedish: a closed set of phrases, and the patterns of table rows
-_BRANCHES_SV = {
-    "the condition holds": "villkoret är uppfyllt", "the condition fails": "villkoret är inte uppfyllt",
-    "the floor raises the amount": "golvet höjer beloppet", "the floor is not needed": "golvet behövs inte",
-    "the cap limits the amount": "taket begränsar beloppet", "the cap is not reached": "taket nås inte",
-    "the limit cuts the return": "gränsen begränsar avkastningen", "the limit is not reached": "gränsen nås inte",
-    "then": "då", "else": "annars", "below": "under",
-}
-_CLAUSE_KINDS_SV = {"gate": "villkor", "floor": "golv", "cap": "tak", "return limit": "avkastningsgräns",
-                    "payment": "betalning", "define": "definition", "baseline": "jämförelsevärde"}
+_COVERAGE_SV = texts("coverage_sv")
+_BRANCHES_SV: dict[str, str] = _COVERAGE_SV["branches"]
+_CLAUSE_KINDS_SV: dict[str, str] = _COVERAGE_SV["clause_kinds"]
 
 
 def branch_words(label: str, lang: str) -> str:

@@ -316,14 +316,15 @@ def status(ls: SibServer, params) -> dict:
 
 
 # ---------------------------------------------------------------- names
-def _name_at(analysis: Analysis, lines: Lines, position: t.Position):
-    return analysis.index.at(_offset(lines, position))
+async def _at(ls: SibServer, params) -> tuple[Document, Analysis, Lines, object]:
+    """The current analysis of the request's document, and the name at the request's position (or None)."""
+    document, analysis, lines = await _current(ls, params.text_document.uri)
+    return document, analysis, lines, analysis.index.at(_offset(lines, params.position))
 
 
 @server.feature(t.TEXT_DOCUMENT_HOVER)
 async def hover(ls: SibServer, params: t.HoverParams) -> t.Hover | None:
-    _, analysis, lines = await _current(ls, params.text_document.uri)
-    occurrence = _name_at(analysis, lines, params.position)
+    _, analysis, lines, occurrence = await _at(ls, params)
     text = f.hover(analysis, occurrence.name) if occurrence else None
     if text is None:
         return None
@@ -333,8 +334,7 @@ async def hover(ls: SibServer, params: t.HoverParams) -> t.Hover | None:
 
 @server.feature(t.TEXT_DOCUMENT_DEFINITION)
 async def definition(ls: SibServer, params: t.DefinitionParams) -> t.Location | None:
-    _, analysis, lines = await _current(ls, params.text_document.uri)
-    occurrence = _name_at(analysis, lines, params.position)
+    _, analysis, lines, occurrence = await _at(ls, params)
     if occurrence is None:
         return None
     d = analysis.index.declared[occurrence.name]
@@ -343,8 +343,7 @@ async def definition(ls: SibServer, params: t.DefinitionParams) -> t.Location | 
 
 @server.feature(t.TEXT_DOCUMENT_REFERENCES)
 async def references(ls: SibServer, params: t.ReferenceParams) -> list[t.Location] | None:
-    _, analysis, lines = await _current(ls, params.text_document.uri)
-    occurrence = _name_at(analysis, lines, params.position)
+    _, analysis, lines, occurrence = await _at(ls, params)
     if occurrence is None:
         return None
     include = params.context.include_declaration if params.context else True
@@ -354,8 +353,7 @@ async def references(ls: SibServer, params: t.ReferenceParams) -> list[t.Locatio
 
 @server.feature(t.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
 async def highlight(ls: SibServer, params: t.DocumentHighlightParams) -> list[t.DocumentHighlight] | None:
-    _, analysis, lines = await _current(ls, params.text_document.uri)
-    occurrence = _name_at(analysis, lines, params.position)
+    _, analysis, lines, occurrence = await _at(ls, params)
     if occurrence is None:
         return None
     return [t.DocumentHighlight(range=_range(lines, o.start, o.end),
@@ -365,8 +363,7 @@ async def highlight(ls: SibServer, params: t.DocumentHighlightParams) -> list[t.
 
 @server.feature(t.TEXT_DOCUMENT_PREPARE_RENAME)
 async def prepare_rename(ls: SibServer, params: t.PrepareRenameParams):
-    _, analysis, lines = await _current(ls, params.text_document.uri)
-    occurrence = _name_at(analysis, lines, params.position)
+    _, analysis, lines, occurrence = await _at(ls, params)
     if occurrence is None:
         raise JsonRpcException(message="only a declared name can be renamed", code=REQUEST_FAILED)
     return t.PrepareRenamePlaceholder(range=_range(lines, occurrence.start, occurrence.end),
@@ -375,8 +372,7 @@ async def prepare_rename(ls: SibServer, params: t.PrepareRenameParams):
 
 @server.feature(t.TEXT_DOCUMENT_RENAME)
 async def rename(ls: SibServer, params: t.RenameParams) -> t.WorkspaceEdit | None:
-    document, analysis, lines = await _current(ls, params.text_document.uri)
-    occurrence = _name_at(analysis, lines, params.position)
+    document, analysis, lines, occurrence = await _at(ls, params)
     if occurrence is None:
         raise JsonRpcException(message="only a declared name can be renamed", code=REQUEST_FAILED)
     try:

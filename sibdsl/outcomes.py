@@ -68,11 +68,17 @@ class Loader:
             return self.source.span(0, 0)
         return self.source.span(at, at + len(needle))
 
-    def read_json(self) -> dict[str, object] | None:
+    def _text(self, hint: str) -> str | None:
+        """The file's text; None, with E501, when there is none."""
         text = self.source.text
         if not text.strip():
-            self.error("E501", "the outcome file is empty", self.source.span(0, 0),
-                       hint='write one value per measure: {"actual_costs": "48 000 000 SEK"}')
+            self.error("E501", "the outcome file is empty", self.source.span(0, 0), hint=hint)
+            return None
+        return text
+
+    def read_json(self) -> dict[str, object] | None:
+        text = self._text('write one value per measure: {"actual_costs": "48 000 000 SEK"}')
+        if text is None:
             return None
         duplicates: list[str] = []
 
@@ -132,10 +138,8 @@ class Loader:
         return result
 
     def read_csv(self) -> dict[str, object] | None:
-        text = self.source.text
-        if not text.strip():
-            self.error("E501", "the outcome file is empty", self.source.span(0, 0),
-                       hint="the first line names the columns: measure,value (or measure,period,value)")
+        text = self._text("the first line names the columns: measure,value (or measure,period,value)")
+        if text is None:
             return None
         try:
             rows, delimiter = csv_rows(self.source)

@@ -35,6 +35,7 @@ from .compiler import Compiler, Ctx, EvaluationError
 from .evaluate import Evaluator, compile_contract
 from .semantics.expr import Interpreter
 from .semantics.program import Program, StepKind, lower
+from .semantics import run as driver
 from .semantics.run import cut, run
 from .outcomes import load_outcomes
 from .settlement import Settlement
@@ -398,6 +399,9 @@ class _SymSettlement:
 
     def cut(self, step, amounts, excess):
         return cut(self, amounts, excess)
+
+    def weighted_cut(self, step, amounts, weights, excess):
+        return driver.weighted_cut(self, amounts, weights, excess)
 
     def trace(self, step, line, before, after, acted, level) -> None:
         pass

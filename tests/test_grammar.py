@@ -86,3 +86,18 @@ def test_the_parsers_share_one_grammar_and_its_terminals():
     methods = {name for name in dir(parser._Syntax) if not name.startswith("_")}
     assert methods <= rules, methods - rules
     assert "atom" in rules
+
+
+def test_wheel_ships_the_word_tables(wheel, tmp_path):
+    """The translations are data (sibdsl/texts/*.json): shipped in the wheel, byte for byte, and
+    loaded from the installed package."""
+    tables = sorted((ROOT / "sibdsl" / "texts").glob("*.json"))
+    assert {t.stem for t in tables} >= {"contract_words", "document", "reports", "coverage_sv", "clauses"}
+    with zipfile.ZipFile(wheel) as zf:
+        for table in tables:
+            assert zf.read(f"sibdsl/texts/{table.name}") == table.read_bytes()
+        zf.extractall(tmp_path / "site")
+    code = "import sibdsl.lang as l; print(l.word('sv', 'pass'), l.texts('document')['en']['doc'])"
+    out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(tmp_path / "site")},
+                         capture_output=True, text=True, cwd=tmp_path, check=True).stdout
+    assert out == "OK Social outcome contract\n"

@@ -125,15 +125,14 @@ def svg(points: list[tuple[Fraction, Fraction]], x_label: str, y_label: str, x_t
         out.append(f'<polyline points="{path}" fill="none" stroke="{escape(colour)}" stroke-width="2" '
                    f'stroke-dasharray="8 3"/><text x="{LEFT + 8}" y="{TOP + 14 * (i + 1)}" '
                    f'fill="{escape(colour)}">{escape(label)}</text>')
-    out += _axis_labels(x_label, y_label)
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+    return _close(out, x_label, y_label)
 
 
-def _axis_labels(x_label: str, y_label: str) -> list[str]:
+def _close(out: list[str], x_label: str, y_label: str) -> str:
+    """The chart's text: its elements, the axis labels, the end of the SVG."""
     middle = (TOP + HEIGHT - BOTTOM) // 2
-    return [f'<text x="{(LEFT + WIDTH - RIGHT) // 2}" y="{HEIGHT - 12}" text-anchor="middle">{escape(x_label)}</text>',
-            f'<text x="14" y="{middle}" text-anchor="middle" transform="rotate(-90 14 {middle})">{escape(y_label)}</text>']
+    return "\n".join(out + [f'<text x="{(LEFT + WIDTH - RIGHT) // 2}" y="{HEIGHT - 12}" text-anchor="middle">{escape(x_label)}</text>',
+            f'<text x="14" y="{middle}" text-anchor="middle" transform="rotate(-90 14 {middle})">{escape(y_label)}</text>', "</svg>"]) + "\n"
 
 
 def histogram(counts: list[int], edges: list[Fraction], x_label: str, y_label: str, x_text, *,
@@ -164,9 +163,7 @@ def histogram(counts: list[int], edges: list[Fraction], x_label: str, y_label: s
         out.append(f'<line x1="{_f(sx(x))}" y1="{HEIGHT - BOTTOM}" x2="{_f(sx(x))}" y2="{HEIGHT - BOTTOM + 4}" '
                    f'stroke="black"/><text x="{_f(sx(x))}" y="{HEIGHT - BOTTOM + 16}" '
                    f'text-anchor="middle">{escape(x_text(x))}</text>')
-    out += _axis_labels(x_label, y_label)
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+    return _close(out, x_label, y_label)
 
 
 def png(svg_text: str, ppi: int = 144) -> bytes:

@@ -14,6 +14,7 @@ from .. import model as m
 from ..diagnostics import SibError
 from ..compiler import constant_value
 from ..evaluate import EvaluationError, compile_contract
+from ..lang import texts
 from ..outcomes import load_outcomes
 from ..units import BOOL, COUNT, DATE, MONEY, SHARE
 from . import chart
@@ -21,38 +22,7 @@ from .breakpoints import breakpoints
 from .clauses import clause_table, order_of_application, sentence
 from .words import Words, listing
 
-T = {
-    "sv": {"doc": "Avtal om sociala utfall", "id": "Avtalsbeteckning", "version": "Version", "signed": "Undertecknat",
-           "currency": "Valuta", "fingerprint": "Fingeravtryck (SHA-256) av avtalets källtext",
-           "compiler": "Framställt av sibc",
-           "side_fingerprint": "Fingeravtryck (SHA-256) av {file}, som räkneexemplen bygger på",
-           "scenarios_untranslated": "Scenariernas namn och beskrivningar står som i {file}, utan översättning.", "order": "Ordning för beräkningen",
-           "order_intro": "Ersättningen beräknas i denna ordning:", "examples": "Räkneexempel",
-           "examples_intro": "Ersättningen vid de värden på {measure} där den ändrar förlopp och vid intervallets ändar, {basis}.",
-           "basis_file": "övriga utfall enligt det redovisade utfallet", "basis_default": "övriga utfall vid antagna standardvärden",
-           "total": "Summa", "chart": "Ersättningskurva", "scenarios": "Räkneexempel ur avtalets scenarier",
-           "scenarios_intro": "Varje exempel nedan är ett kontrollerat test: sibc har räknat fram samma belopp.",
-           "outcomes": "Utfall", "payout": "Ersättning", "page": "Sida", "of": "av", "contents": "Innehåll",
-           "alt": "Diagram över den sammanlagda ersättningen, från {ylo} till {yhi}, när {measure} går från {xlo} till {xhi}{marks}.",
-           "cap": "tak", "floor": "golv", "gate": "villkor", "none": "—",
-           "dead": "Tabellen visar inte {names}: {zero} i alla exempel.",
-           "verify": "Avtalets utfästelser är bevisade för alla möjliga utfall med sibc verify."},
-    "en": {"doc": "Social outcome contract", "id": "Contract identifier", "version": "Version", "signed": "Signed",
-           "currency": "Currency", "fingerprint": "Fingerprint (SHA-256) of the contract's source text",
-           "compiler": "Produced by sibc",
-           "side_fingerprint": "Fingerprint (SHA-256) of {file}, on which the worked examples are based",
-           "scenarios_untranslated": "The scenarios' names and descriptions are as written in {file}, untranslated.", "order": "Order of calculation",
-           "order_intro": "The payout is calculated in this order:", "examples": "Worked examples",
-           "examples_intro": "The payout at the values of {measure} where its course changes and at both ends of the range, {basis}.",
-           "basis_file": "other outcomes as in the reported result", "basis_default": "other outcomes at assumed default values",
-           "total": "Total", "chart": "Payment curve", "scenarios": "Worked examples from the contract's scenarios",
-           "scenarios_intro": "Every example below is a checked test: sibc computed the same amounts.",
-           "outcomes": "Outcomes", "payout": "Payout", "page": "Page", "of": "of", "contents": "Contents",
-           "alt": "Chart of the total payout, from {ylo} to {yhi}, as {measure} goes from {xlo} to {xhi}{marks}.",
-           "cap": "cap", "floor": "floor", "gate": "condition", "none": "—",
-           "dead": "The table leaves out {names}: {zero} in every example.",
-           "verify": "The contract's assurances are proved for every possible outcome with sibc verify."},
-}
+T = texts("document")  # the document's own words, per language (sibdsl/texts/document.json)
 
 
 # clauses whose label is printed as a run-in heading ("Taket. Den sammanlagda ersättningen …"):

@@ -20,55 +20,13 @@ from decimal import localcontext
 from fractions import Fraction
 
 from .. import model as m
-from ..lang import format_date, format_money, format_number, format_percent
-from ..units import BOOL, DATE, DAYS, MONEY, SHARE
+from ..lang import format_date, format_money, format_number, format_percent, texts
+from ..units import BOOL, DAYS, MONEY, SHARE
 
 NBSP = "\u00a0"
 
-W = {
-    "sv": {
-        "quote": ("”", "”"), "+": "plus", "-": "minus", "*": "gånger", "/": "delat med", "of": "{a} av {b}",
-        "neg": "minus {a}", "not": "inte {a}", "and": "och", "or": "eller", "abs": "absolutbeloppet av {a}",
-        "min": "det minsta av {items}", "max": "det största av {items}", "sum": "summan av {a} för alla perioder",
-        "<": "{a} är mindre än {b}", "<=": "{a} är högst {b}", ">": "{a} är större än {b}", ">=": "{a} är minst {b}",
-        "==": "{a} är lika med {b}", "!=": "{a} är skilt från {b}", "if": "om {c}: {t}, annars {o}",
-        "tiers": "enligt trappan för {x}: {rows}", "below": "under {t}: {v}", "from": "från {t}: {v}",
-        "interp": "linjärt mellan punkterna för {x}: {points}", "total": "den sammanlagda ersättningen",
-        "tiers_table": "enligt trappan för {x} i tabellen nedan",
-        "interp_table": "linjärt mellan punkterna för {x} i tabellen nedan",
-        "below_head": "under {t}", "from_head": "från {t}", "value_head": "Belopp",
-        "true": "ja", "false": "nej", "list_and": "och", "days": "{n} dagar",
-        "bounded": "{x}, dock {bounds}", "at_least": "lägst {a}", "at_most": "högst {a}",
-        "then_at_most": "{x}, dock {low}, och det beloppet dock {high}",
-        "then_at_least": "{x}, dock {high}, och det beloppet dock {low}",
-        "holds": "villkoret {a} är uppfyllt", "fails": "villkoret {a} inte är uppfyllt",
-        "roles": {"payer": "betalare", "investor": "investerare", "provider": "utförare",
-                  "intermediary": "mellanhand", "evaluator": "utvärderare"},
-        "kinds": {MONEY: "belopp i {cur}", SHARE: "andel i procent", "count": "antal", "number": "tal",
-                  DAYS: "antal dagar", DATE: "datum", BOOL: "ja eller nej"},
-    },
-    "en": {
-        "quote": ("“", "”"), "+": "plus", "-": "minus", "*": "times", "/": "divided by", "of": "{a} of {b}",
-        "neg": "minus {a}", "not": "not {a}", "and": "and", "or": "or", "abs": "the absolute value of {a}",
-        "min": "the smallest of {items}", "max": "the largest of {items}", "sum": "the sum of {a} over all periods",
-        "<": "{a} is less than {b}", "<=": "{a} is at most {b}", ">": "{a} is more than {b}", ">=": "{a} is at least {b}",
-        "==": "{a} equals {b}", "!=": "{a} differs from {b}", "if": "if {c}: {t}, otherwise {o}",
-        "tiers": "by the table for {x}: {rows}", "below": "below {t}: {v}", "from": "from {t}: {v}",
-        "interp": "on straight lines between the points for {x}: {points}", "total": "the total payout",
-        "tiers_table": "by the table for {x} below",
-        "interp_table": "on straight lines between the points for {x} in the table below",
-        "below_head": "below {t}", "from_head": "from {t}", "value_head": "Amount",
-        "true": "yes", "false": "no", "list_and": "and", "days": "{n} days",
-        "bounded": "{x}, but {bounds}", "at_least": "at least {a}", "at_most": "at most {a}",
-        "then_at_most": "{x}, but {low}, and that amount {high}",
-        "then_at_least": "{x}, but {high}, and that amount {low}",
-        "holds": "the condition {a} is met", "fails": "the condition {a} is not met",
-        "roles": {"payer": "the payer", "investor": "the investor", "provider": "the service provider",
-                  "intermediary": "the intermediary", "evaluator": "the evaluator"},
-        "kinds": {MONEY: "an amount in {cur}", SHARE: "a percentage", "count": "a count", "number": "a number",
-                  DAYS: "a number of days", DATE: "a date", BOOL: "yes or no"},
-    },
-}
+# the words of formulas and clauses, per language (sibdsl/texts/contract_words.json); a quote is a pair
+W = {lang: dict(words, quote=tuple(words["quote"])) for lang, words in texts("contract_words").items()}
 
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "==": 4, "!=": 4,
                "+": 5, "-": 5, "*": 6, "/": 6, "of": 6, "neg": 7}

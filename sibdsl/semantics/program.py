@@ -236,6 +236,14 @@ def return_limit_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
         for bound in bounds(contract, limit):
             group = tuple(ln.index for ln in lines if ln.recipient in bound.investors)
             weights = tuple(bound.weight(lines[j].due) for j in group) if bound.weighted else ()
-            steps.append(Step(StepKind.RETURN_LIMIT, limit.clause, group=group, limit=bound.level,
-                              investor=bound.who, basis=bound.basis, weights=weights))
+            level, basis = bound.level, bound.basis
+            if weights and len(set(weights)) == 1:
+                # every line falls due on one date: receipts · w ≤ level is receipts ≤ level / w, a
+                # ceiling in money on that date (rounded down, so the rate is never exceeded) and a
+                # plain cut — the same amounts, in the words a reader expects
+                due = lines[group[0]].due
+                level = exact(Rounding(contract.rounding.step, "down").apply(level / weights[0]))
+                basis, weights = f"{basis}, all due on {due}", ()
+            steps.append(Step(StepKind.RETURN_LIMIT, limit.clause, group=group, limit=level,
+                              investor=bound.who, basis=basis, weights=weights))
     return steps

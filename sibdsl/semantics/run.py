@@ -45,6 +45,8 @@ class Backend(Protocol):
     def never(self, c: V) -> bool: ...  # the condition is known to be false (a shortcut, never a meaning)
     def total(self, amounts: Sequence[V], everyone: bool) -> V: ...
     def cut(self, step: Step, amounts: Sequence[V], excess: V) -> tuple[list[V], V]: ...
+    # the same for a cut in weighted units (a rate of return): a fused `weighted_cut`, or the reference
+    def weighted_cut(self, step: Step, amounts: Sequence[V], weights: Sequence, excess: V) -> tuple[list[V], V]: ...
     def trace(self, step: Step, line: int, before: V | None, after: V, acted: V, level: V | None) -> None: ...
     # what a step did (a gate's condition too), for coverage and event counts, or None
     event: Callable[[Step, V, V | None], None] | None
@@ -195,7 +197,7 @@ def _cut_step(b, step: Step, amounts: list, nlines: int, keep: bool, unit=1) -> 
         order = giving_order(group)
         olds = [amounts[j] for j in order]
         if step.weights:
-            news, acted = weighted_cut(b, olds, [weight[j] for j in order], excess)
+            news, acted = b.weighted_cut(step, olds, [weight[j] for j in order], excess)
         else:
             news, acted = b.cut(step, olds, excess)
         for j, old, new in zip(order, olds, news):

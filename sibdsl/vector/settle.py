@@ -28,6 +28,7 @@ from . import rarray as ra
 from . import kernels as k
 from ..semantics.expr import Interpreter
 from ..semantics.program import Program, StepKind, lower
+from ..semantics import run as driver
 from ..semantics.run import run
 from ..values import Rounding
 from .expr import FALSE, TRUE, ZERO, Bool, Compiler, Num, Primitives, Size, const, fits_int64
@@ -115,6 +116,9 @@ class _Order:
 
     def cut(self, step, amounts, excess: Num):
         return _cut(self.cp, list(amounts), excess)
+
+    def weighted_cut(self, step, amounts, weights, excess: Num):
+        return driver.weighted_cut(self, amounts, weights, excess)
 
     def trace(self, step, line, before, after, acted, level) -> None:
         pass  # the audit trail is the scalar evaluator's

@@ -3,55 +3,50 @@
 // never parsed as HTML; amounts stay decimal strings and are grouped as text, never made floats.
 "use strict";
 
+// every text of the interface: key → [Swedish, English] (the columns of LANGS)
+const LANGS = ["sv", "en"];
 const T = {
-  sv: {
-    contract: "Kontrakt", format: "Formatera", save: "Spara", new: "Nytt…", save_as: "Spara som…",
-    ask_name: "Namn på kontraktet (bokstäver, siffror, _ och -):", bad_name: "Ogiltigt namn.", language: "Språk", problems: "Problem",
-    close: "Stäng", tab_settlement: "Utfall och utbetalning", tab_curve: "Utbetalningskurva",
-    tab_scenarios: "Scenarier", tab_verify: "Bevis", tab_diff: "Jämför", tab_document: "Dokument",
-    upload: "Läs in utfall (CSV, JSON eller Excel)", measure: "Mått", value: "Värde",
-    run_scenarios: "Kör scenariotabellen", run_verify: "Bevisa egenskaperna", compare_with: "Jämför utkastet med",
-    compare: "Jämför", doc_lang: "Dokumentets språk", show_document: "Visa dokumentet", download_pdf: "Ladda ner PDF", download_docx: "Ladda ner Word (DOCX)",
-    download_xlsx: "Ladda ner utbetalningen (Excel)",
-    saved: "Sparat", unsaved: "Ändrat, inte sparat", saving: "Sparar…", checking: "Kontrollerar…",
-    no_problems: "Inga problem", total: "Totalt", payment: "Betalning", period: "Period", from_to: "Från → till",
-    due: "Förfaller", amount: "Belopp", returns: "Investerarnas avkastning", investor: "Investerare",
-    invested: "Investerat", received: "Mottaget", net: "Netto", total_return: "Avkastning", irr: "IRR",
-    guarantees: "Garantier", holds: "håller", broken: "bryts", yes: "ja", no: "nej", unset: "–",
-    fix_first: "Rätta kontraktets fel först.", line: "rad", passed: "godkända", failed: "underkända",
-    load_form: "Lägg in i formuläret", proved: "bevisad", violated: "bryts", unknownv: "okänd",
-    same_meaning: "Utkasten betyder samma sak.", clauses_changed: "Ändrade klausuler", money: "Pengar",
-    differs_at: "skiljer sig i", of: "av", largest_increase: "största ökning", largest_decrease: "största minskning",
-    saved_version: "den sparade versionen", loaded_file: "Utfallen läses från",
-    conflict: "Filen har ändrats på disken sedan du öppnade den.", expected: "förväntat", actual: "faktiskt",
-    running: "Kör…", settlement_of: "Utbetalning", unsaved_leave: "Du har osparade ändringar.",
-    explained: "Så räknas utbetalningen, steg för steg",
-    offline: "Studion svarar inte: starta `sibc studio` igen. Din text finns kvar här.",
-  },
-  en: {
-    contract: "Contract", format: "Format", save: "Save", new: "New…", save_as: "Save as…",
-    ask_name: "Name of the contract (letters, digits, _ and -):", bad_name: "Not a valid name.", language: "Language", problems: "Problems",
-    close: "Close", tab_settlement: "Outcomes and settlement", tab_curve: "Payout curve",
-    tab_scenarios: "Scenarios", tab_verify: "Proofs", tab_diff: "Compare", tab_document: "Document",
-    upload: "Load outcomes (CSV, JSON or Excel)", measure: "Measure", value: "Value",
-    run_scenarios: "Run the scenario table", run_verify: "Prove the properties", compare_with: "Compare the draft with",
-    compare: "Compare", doc_lang: "Document language", show_document: "Show the document", download_pdf: "Download PDF", download_docx: "Download Word (DOCX)",
-    download_xlsx: "Download the settlement (Excel)",
-    saved: "Saved", unsaved: "Changed, not saved", saving: "Saving…", checking: "Checking…",
-    no_problems: "No problems", total: "Total", payment: "Payment", period: "Period", from_to: "From → to",
-    due: "Due", amount: "Amount", returns: "Investors' returns", investor: "Investor",
-    invested: "Invested", received: "Received", net: "Net", total_return: "Return", irr: "IRR",
-    guarantees: "Guarantees", holds: "holds", broken: "broken", yes: "yes", no: "no", unset: "–",
-    fix_first: "Fix the contract's errors first.", line: "line", passed: "passed", failed: "failed",
-    load_form: "Load into the form", proved: "proved", violated: "violated", unknownv: "unknown",
-    same_meaning: "The drafts mean the same.", clauses_changed: "Changed clauses", money: "Money",
-    differs_at: "differs at", of: "of", largest_increase: "largest increase", largest_decrease: "largest decrease",
-    saved_version: "the saved version", loaded_file: "The outcomes are read from",
-    conflict: "The file was changed on disk since you opened it.", expected: "expected", actual: "actual",
-    running: "Running…", settlement_of: "Settlement", unsaved_leave: "You have unsaved changes.",
-    explained: "How the payment is calculated, step by step",
-    offline: "The studio does not answer: start `sibc studio` again. Your text is still here.",
-  },
+  contract: ["Kontrakt", "Contract"], format: ["Formatera", "Format"], save: ["Spara", "Save"],
+  new: ["Nytt…", "New…"], save_as: ["Spara som…", "Save as…"],
+  ask_name: ["Namn på kontraktet (bokstäver, siffror, _ och -):", "Name of the contract (letters, digits, _ and -):"],
+  bad_name: ["Ogiltigt namn.", "Not a valid name."], language: ["Språk", "Language"],
+  problems: ["Problem", "Problems"], close: ["Stäng", "Close"],
+  tab_settlement: ["Utfall och utbetalning", "Outcomes and settlement"],
+  tab_curve: ["Utbetalningskurva", "Payout curve"], tab_scenarios: ["Scenarier", "Scenarios"],
+  tab_verify: ["Bevis", "Proofs"], tab_diff: ["Jämför", "Compare"], tab_document: ["Dokument", "Document"],
+  upload: ["Läs in utfall (CSV, JSON eller Excel)", "Load outcomes (CSV, JSON or Excel)"],
+  measure: ["Mått", "Measure"], value: ["Värde", "Value"],
+  run_scenarios: ["Kör scenariotabellen", "Run the scenario table"],
+  run_verify: ["Bevisa egenskaperna", "Prove the properties"],
+  compare_with: ["Jämför utkastet med", "Compare the draft with"], compare: ["Jämför", "Compare"],
+  doc_lang: ["Dokumentets språk", "Document language"], show_document: ["Visa dokumentet", "Show the document"],
+  download_pdf: ["Ladda ner PDF", "Download PDF"], download_docx: ["Ladda ner Word (DOCX)", "Download Word (DOCX)"],
+  download_xlsx: ["Ladda ner utbetalningen (Excel)", "Download the settlement (Excel)"], saved: ["Sparat", "Saved"],
+  unsaved: ["Ändrat, inte sparat", "Changed, not saved"], saving: ["Sparar…", "Saving…"],
+  checking: ["Kontrollerar…", "Checking…"], no_problems: ["Inga problem", "No problems"], total: ["Totalt", "Total"],
+  payment: ["Betalning", "Payment"], period: ["Period", "Period"], from_to: ["Från → till", "From → to"],
+  due: ["Förfaller", "Due"], amount: ["Belopp", "Amount"],
+  returns: ["Investerarnas avkastning", "Investors' returns"], investor: ["Investerare", "Investor"],
+  invested: ["Investerat", "Invested"], received: ["Mottaget", "Received"], net: ["Netto", "Net"],
+  total_return: ["Avkastning", "Return"], irr: ["IRR", "IRR"], guarantees: ["Garantier", "Guarantees"],
+  holds: ["håller", "holds"], broken: ["bryts", "broken"], yes: ["ja", "yes"], no: ["nej", "no"], unset: ["–", "–"],
+  fix_first: ["Rätta kontraktets fel först.", "Fix the contract's errors first."], line: ["rad", "line"],
+  passed: ["godkända", "passed"], failed: ["underkända", "failed"],
+  load_form: ["Lägg in i formuläret", "Load into the form"], proved: ["bevisad", "proved"],
+  violated: ["bryts", "violated"], unknownv: ["okänd", "unknown"],
+  same_meaning: ["Utkasten betyder samma sak.", "The drafts mean the same."],
+  clauses_changed: ["Ändrade klausuler", "Changed clauses"], money: ["Pengar", "Money"],
+  differs_at: ["skiljer sig i", "differs at"], of: ["av", "of"],
+  largest_increase: ["största ökning", "largest increase"],
+  largest_decrease: ["största minskning", "largest decrease"],
+  saved_version: ["den sparade versionen", "the saved version"],
+  loaded_file: ["Utfallen läses från", "The outcomes are read from"],
+  conflict: ["Filen har ändrats på disken sedan du öppnade den.", "The file was changed on disk since you opened it."],
+  expected: ["förväntat", "expected"], actual: ["faktiskt", "actual"], running: ["Kör…", "Running…"],
+  settlement_of: ["Utbetalning", "Settlement"],
+  unsaved_leave: ["Du har osparade ändringar.", "You have unsaved changes."],
+  explained: ["Så räknas utbetalningen, steg för steg", "How the payment is calculated, step by step"],
+  offline: ["Studion svarar inte: starta `sibc studio` igen. Din text finns kvar här.", "The studio does not answer: start `sibc studio` again. Your text is still here."],
 };
 
 // the kinds of step in the audit trail, named in the interface's language (the kind itself is data)
@@ -69,7 +64,7 @@ const state = {
   xlsx: null,  // an uploaded workbook: {data: base64, name}, sent as is until the form is edited
 };
 const $ = (id) => document.getElementById(id);
-const t = (key) => (T[state.lang] && T[state.lang][key]) || T.en[key] || key;
+const t = (key) => (T[key] && (T[key][LANGS.indexOf(state.lang)] || T[key][1])) || key;
 
 function el(tag, props, ...children) {
   const node = document.createElement(tag);

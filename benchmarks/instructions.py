@@ -1,0 +1,73 @@
+"""Instruction counts for docs/performance.md: deterministic figures a loaded machine cannot blur.
+
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        .venv/bin/python benchmarks/instructions.py settle N      # N settlements of Norrköping
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        .venv/bin/python benchmarks/instructions.py check N       # `check` of an N-clause contract
+
+The figure per settlement is (I(2000) − I(0)) / 2000: the difference removes start-up, the
+compile of the contract and the drawing of the outcomes (drawn in both runs alike).
+`benchmarks/instructions.py measure` runs both under callgrind and prints the figures.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def settle(n: int) -> None:
+    from sibdsl import compile_contract, load_contract, load_outcomes
+
+    contract = load_contract(ROOT / "contracts" / "norrkoping.sib")
+    outcomes = load_outcomes(contract, ROOT / "contracts" / "norrkoping.outcomes.json")
+    evaluator = compile_contract(contract)
+    rng = random.Random(2016)
+    samples = [dict(outcomes, actual_costs=Fraction(rng.randrange(0, 10**10), 100),
+                    reference_costs=Fraction(rng.randrange(0, 10**10), 100),
+                    school_improved=rng.random() < 0.5, completed=rng.random() < 0.9) for _ in range(2000)]
+    evaluator.evaluate(samples[0])  # warm
+    for sample in samples[:n]:
+        evaluator.evaluate(sample)
+
+
+def check(n: int) -> None:
+    sys.argv = [sys.argv[0], "--quick"]
+    from benchmarks.bench import generated
+    from sibdsl import check_source
+    from sibdsl.source import Source
+
+    text = generated(1000)
+    check_source(Source("warm.sib", generated(3)))  # lark's tables loaded, the lexer compiled
+    if n:
+        check_source(Source("generated.sib", text))
+
+
+def _instructions(*args: str) -> int:
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                          __file__, *args], env=env, capture_output=True, text=True, check=True).stderr
+    return int(re.search(r"Collected : (\d+)", out).group(1))
+
+
+def measure() -> None:
+    i0, i1 = _instructions("settle", "0"), _instructions("settle", "2000")
+    print(f"scalar settlement of Norrköping: {(i1 - i0) / 2000 / 1000:.1f} k instructions per settlement")
+    c0, c1 = _instructions("check", "0"), _instructions("check", "1")
+    print(f"check of 1,000 clauses: {(c1 - c0) / 1e9:.3f} G instructions")
+
+
+if __name__ == "__main__":
+    what = sys.argv[1] if len(sys.argv) > 1 else "measure"
+    if what == "measure":
+        measure()
+    else:
+        {"settle": settle, "check": check}[what](int(sys.argv[2]))

@@ -1,0 +1,212 @@
+"""The scalar back end stages the driver: `run()` is called once, when the contract is compiled,
+over registers (evaluate._Stager), and a settlement only runs the operations it left.
+
+Staging must not change the meaning: settled on generated contracts, the staged evaluator gives
+the same lines, amounts and audit trail as the driver run directly on numbers, step by step, and
+the same coverage events. What is known at signing is worked out then; what the outcomes decide
+is left to them (`never` is a shortcut, never a decision).
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sibdsl import Source, check_source, compile_contract, load_contract
+from sibdsl.compiler import Ctx, EvaluationError, Failed
+from sibdsl.evaluate import Evaluator, _Concrete, _record, _Stager
+from sibdsl.semantics import run as driver
+from sibdsl.semantics.program import StepKind
+from sibdsl.testing import outcomes
+
+from .contractgen import generated
+
+
+class OnNumbers(_Concrete):
+    """The driver's reference run on plain numbers: each step when it happens, no staging."""
+
+    def __init__(self, ev: Evaluator, ctx: Ctx, events: list | None = None):
+        self.ev, self.ctx, self.round = ev, ctx, ev.round
+        self.trails = [[] for _ in ev.program.lines]
+        if events is not None:
+            self.event = lambda step, acted, condition=None: events.append(
+                (step, bool(acted) if condition is None else not condition))
+
+    def expr(self, step, which, guard=None):
+        if guard is False:
+            return 0
+        return (self.ev._amount if which == "amount" else self.ev._condition)[id(step)](self.ctx)
+
+    def cut(self, step, amounts, excess):
+        return driver.cut(self, amounts, excess)  # the reference itself, no shortcut
+
+    def weighted_cut(self, step, amounts, weights, excess):
+        return driver.weighted_cut(self, amounts, weights, excess)  # the reference itself, no shortcut
+
+    def round_down(self, x):
+        return self.ev.round_down(x)
+
+    def trace(self, step, line, before, after, acted, level):
+        record = _record(self.ev, step, before, after, acted, level)
+        if record is not None:
+            self.trails[line].append(record)
+
+
+def on_numbers(ev: Evaluator, row: dict, events: list | None = None):
+    """(amount, trail) of every line the unstaged driver settles for `row`, top-ups that lift nothing left out."""
+    ctx = Ctx(row, {}, {})
+    for key, fn in ev._prelude:
+        if key not in ctx.cache:
+            try:
+                fn(ctx)
+            except EvaluationError as err:
+                ctx.cache[key] = Failed(err)
+    b = OnNumbers(ev, ctx, events)
+    settled = driver.run(ev.program, b)
+    return [(amount, tuple(trail)) for spec, amount, trail in zip(ev.program.lines, settled.amounts, b.trails)
+            if not (spec.top_up and not trail)]
+
+
+def checked(text: str):
+    contract, diagnostics = check_source(Source("generated.sib", text))
+    assert contract is not None, [d.message for d in diagnostics]
+    return contract
+
+
+EXAMPLES = int(os.environ.get("SIB_DIFF_EXAMPLES", "40"))  # as tests/test_semantics.py: more for a long run
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_the_staged_settlement_is_the_driver_run_on_numbers(data):
+    contract = checked(data.draw(generated(), label="contract"))
+    rows = data.draw(st.lists(outcomes(contract), min_size=1, max_size=6), label="outcomes")
+    staged = compile_contract(contract)
+    for row in rows:
+        try:
+            expected = on_numbers(staged, row)
+        except EvaluationError as err:
+            try:
+                staged.evaluate(row)
+            except EvaluationError as again:  # the same division by zero, at the same place
+                assert again.diagnostic.span == err.diagnostic.span
+                continue
+            raise AssertionError(f"the staged settlement settles what the driver cannot: {row}") from None
+        settlement = staged.evaluate(row)
+        assert [(ln.exact, ln.trail) for ln in settlement.lines] == expected
+        assert [type(ln.exact) for ln in settlement.lines] == [type(a) for a, _ in expected]  # ints stay ints
+
+
+@settings(max_examples=max(15, EXAMPLES // 3), deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_staged_coverage_events_are_the_drivers(data):
+    contract = checked(data.draw(generated(), label="contract"))
+    rows = data.draw(st.lists(outcomes(contract), min_size=1, max_size=4), label="outcomes")
+    told: list = []
+    ev = Evaluator(contract, on_step=lambda step, acted: told.append((step, acted)))
+    for row in rows:
+        told.clear()
+        expected: list = []
+        try:
+            on_numbers(ev, row, expected)
+        except EvaluationError:
+            continue
+        ev.evaluate(row)
+        assert told == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-50, 200) | st.fractions(-50, 200), max_size=6),
+       st.integers(-100, 600) | st.fractions(-100, 600))
+def test_the_scalar_cut_kernel_is_the_reference_cut(amounts, excess):
+    """The kernel skips a cut whose excess is not positive: the reference's answer then too."""
+    out, acted = _Concrete().cut(None, amounts, excess)
+    reference, reference_acted = driver.cut(_Concrete, amounts, excess)
+    assert out == reference and bool(acted) == bool(reference_acted)
+
+
+def test_what_is_known_at_signing_is_worked_out_when_compiling():
+    ev = compile_contract(load_contract("contracts/norrkoping.sib"))
+    # the activity payment is 40 % of the loan: computed, rounded and written in the trail at compile time
+    assert ev._prefix[0] == [("computed", ev.program.steps[0].clause, None, 4_000_000, "")]
+    # the return limit's level and the cap are constants: registers known when compiling
+    limit = next(s for s in ev.program.steps if s.kind is StepKind.RETURN_LIMIT)
+    assert Fraction(limit.limit) in [Fraction(v) for v in ev._registers if isinstance(v, int)]
+    # and a settlement runs a short list of operations, not the program's steps one primitive at a time
+    # (35 since Norrköping states two return limits, one a rate of return weighing each line)
+    assert len(ev._ops) <= 40, len(ev._ops)
+
+
+def test_never_is_false_unless_the_condition_is_known():
+    contract = load_contract("contracts/norrkoping.sib")
+    stager = _Stager(compile_contract(contract))
+    unknown = stager._new()
+    assert stager.never(unknown) is False
+    assert stager.never(stager.const(False)) is True
+    assert stager.never(stager.const(True)) is False
+    # a comparison of an unknown value is staged, not decided
+    assert stager.never(stager.compare(">", unknown, stager.ZERO)) is False
+
+
+def test_the_stager_supplies_every_primitive_of_the_backend_protocol():
+    """A primitive added to semantics.run.Backend needs its staged form in evaluate._Stager (folded
+    with _Concrete's arithmetic when its arguments are known): this says which one is missing."""
+    wanted = {name for name in vars(driver.Backend) if not name.startswith("_")}
+    wanted |= set(driver.Backend.__annotations__)
+    missing = {name for name in wanted if not hasattr(_Stager, name) and name not in ("ZERO", "TRUE")}
+    assert not missing, f"evaluate._Stager has no staged {sorted(missing)}"
+
+
+def test_the_instruction_count_script_runs():
+    """benchmarks/instructions.py (docs/performance.md) runs its workloads; callgrind only counts them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "instructions.py"
+    for args in (["settle", "5"], ["check", "0"]):
+        done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+
+def _run(stager: _Stager, ctx: Ctx, registers: dict | None = None) -> list:
+    template, ops, _ = stager.program([])
+    r = template[:]
+    r[0], r[1] = ctx, [[] for _ in stager.prefix]
+    for k, v in (registers or {}).items():
+        r[k] = v
+    for op in ops:
+        op(r)
+    return r
+
+
+def test_round_down_is_staged_like_round():
+    """`round_down` (toward −∞, to the contract's step) folds a known value and stages an unknown one."""
+    stager = _Stager(compile_contract(load_contract("contracts/norrkoping.sib")))  # 1 SEK steps
+    assert stager.known[stager.round_down(stager.const(Fraction(7, 2)))] == 3
+    assert stager.known[stager.round_down(stager.const(Fraction(-7, 2)))] == -4
+    x = stager._new()
+    down, nearest = stager.round_down(x), stager.round(x)
+    stager.ops = [(op, out, reads, True) for op, out, reads, _ in stager.ops]
+    r = _run(stager, Ctx({}, {}, {}), {x: Fraction(5, 2)})
+    assert (r[down], r[nearest]) == (2, 3)
+
+
+def test_an_expression_reading_the_lines_reads_them_at_its_own_step():
+    """`live(index, amounts)`: the driver's lines as they stand. Each staged expression is given the
+    lines' values as they were when the driver read it, not as they end."""
+    ev = compile_contract(load_contract("contracts/norrkoping.sib"))
+    step = ev.program.steps[2]  # the outcome payment's formula, here made to read the lines
+    ev._amount[id(step)] = lambda ctx: sum(v for v in ctx.lines if v is not None) + len(ctx.index)
+    stager = _Stager(ev)
+    amounts = [None, None]
+    stager.live({("a", None): 0, ("b", None): 1}, amounts)
+    first = amounts[0] = stager._new()
+    early = stager.expr(step, "amount")  # line 0 set, line 1 not yet
+    amounts[0], amounts[1] = stager.const(100), stager.const(20)
+    late = stager.expr(step, "amount")
+    r = _run(stager, Ctx({}, {}, {}), {first: 7})
+    assert (r[early], r[late]) == (7 + 2, 120 + 2)

@@ -1,0 +1,30 @@
+"""The word tables shipped as data (sibdsl/texts/*.json) load, and every language has every word."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sibdsl.lang import LANGUAGES, texts
+from sibdsl.render import view, words
+
+
+@pytest.mark.parametrize("name", ["contract_words", "document", "reports", "clauses"])
+def test_every_language_has_every_word_with_the_same_blanks(name):
+    table = texts(name)
+    assert set(table) == set(LANGUAGES)
+    sv, en = table["sv"], table["en"]
+    assert list(sv) == list(en)
+    for key, phrase in en.items():
+        if isinstance(phrase, str):
+            assert sorted(re.findall(r"\{(\w+)\}", sv[key])) == sorted(re.findall(r"\{(\w+)\}", phrase)), key
+        else:
+            assert type(sv[key]) is type(phrase) and len(sv[key]) == len(phrase), key
+
+
+def test_the_modules_read_the_tables():
+    assert words.W["sv"]["quote"] == ("”", "”") and words.W["en"]["quote"] == ("“", "”")
+    assert words.W["sv"]["kinds"]["money"] == "belopp i {cur}"
+    assert view.T["sv"]["doc"] == "Avtal om sociala utfall"
+    assert texts("coverage_sv")["branches"]["the cap is not reached"] == "taket nås inte"
