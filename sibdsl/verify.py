@@ -856,7 +856,7 @@ class Verifier:
         from .counterexample import readable_model
 
         inputs = [(self.contract.measures[name], term) for c in copies for (name, _), term in c.sym.inputs.items()]
-        return readable_model(solver, inputs)
+        return readable_model(solver, inputs, first_rlimit=_rlimit(self.timeout))
 
     def _abstract_proof(self, prop: _Property) -> bool:
         """Monotonicity first with rounding abstracted (any value within a step, monotone across the
