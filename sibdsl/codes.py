@@ -100,6 +100,16 @@ CODES: dict[str, Code] = {
         # more outcome data: E509–E549 (hostile input)
         # (end)
 
+        # INDIGO interchange: E570–E579 (sibc new --from-indigo, sibc export --indigo)
+        Code("E570", _E, "malformed INDIGO file"),
+        Code("E571", _E, "project not in the INDIGO file"),
+        Code("E572", _E, "INDIGO amount is not a number"),
+        Code("E573", _E, "INDIGO currency unusable"),
+        Code("E574", _E, "INDIGO project has no price"),
+        Code("E575", _E, "INDIGO outcome metric priced twice"),
+        Code("E576", _E, "INDIGO price is not positive"),
+        # (end)
+
         # evaluation
         Code("E601", _E, "negative payment"),
         Code("E602", _E, "division by zero"),

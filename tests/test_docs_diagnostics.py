@@ -80,6 +80,8 @@ def test_page_example_produces_its_code(code, tmp_path, monkeypatch):
     for ext in ("json", "csv"):
         if ext in blocks:
             name = "example.scenarios.csv" if code.startswith("E83") else f"outcomes.{ext}"
+            if code.startswith("E57"):  # INDIGO interchange: the dataset's pricings table
+                name = "original_projects_outcome_pricings.csv"
             (tmp_path / name).write_text(blocks[ext], encoding="utf-8")
     match = _COMMAND.search(example)
     assert match, f"{code}: the example needs a line \"`sibc …` reports:\" followed by a ```text block"
@@ -89,6 +91,8 @@ def test_page_example_produces_its_code(code, tmp_path, monkeypatch):
         assert args[0] == "fmt" and "sib" in blocks
     elif code.startswith("E83"):
         assert args[0] == "test" and "csv" in blocks, f"{code}: run the scenarios of example.sib"
+    elif code.startswith("E57"):
+        assert args[0] == "new" and "--from-indigo" in args and "csv" in blocks, f"{code}: draft from INDIGO rows"
     elif code.startswith(("E5", "E6")):
         assert args[0] == "eval" and ("json" in blocks or "csv" in blocks), f"{code}: evaluate an outcome file"
     elif "E801" <= code <= "E829":

@@ -221,6 +221,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "fmt": "sibdsl.cli.fmt:fmt",
     "diff": "sibdsl.cli.diff:diff",
     "new": "sibdsl.cli.new:new",
+    "export": "sibdsl.cli.export:export",
     "lsp": "sibdsl.cli.lsp:lsp",
     "simulate": "sibdsl.cli.simulate:simulate",
     "serve": "sibdsl.serve.cli:serve",

@@ -25,10 +25,16 @@ from . import EXIT_OK, common_options, guard, summary
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="The new contract file (the same as giving FILE).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@click.option("--from-indigo", "indigo", type=click.Path(), default=None,
+              help="Draft from an INDIGO project's outcome pricings: the dataset's folder, its pricings CSV, "
+                   "or a project JSON (with --project).")
+@click.option("--project", default=None, help="The INDIGO project to draft from (INDIGO-POJ-0123).")
+@click.option("--diagnostics", "diag_fmt", type=click.Choice(["text", "gnu", "json"]), default="text",
+              help="How problems in the INDIGO file are printed.")
 @common_options
 @guard
 def new(file, template, title, payer, investor, provider, currency, investment, start, years, output,
-        force) -> None:
+        force, indigo, project, diag_fmt) -> None:
     """Start a contract FILE from a template (`sibc new avtal.sib`); the essentials are asked for (or
     given as options) and the result passes `sibc check` at once."""
     from ..fileio import OutputError, write_atomic
@@ -41,6 +47,11 @@ def new(file, template, title, payer, investor, provider, currency, investment, 
         raise click.UsageError("name the new contract: sibc new avtal.sib")
     if Path(output).exists() and not force:
         raise click.ClickException(f"{output} exists; choose another name or use --force")
+    if indigo is not None or project is not None:
+        if template is not None or investment is not None or provider is not None:
+            raise click.UsageError("--from-indigo takes its payments and investment from INDIGO: "
+                                   "leave out --template, --investment and --provider")
+        _from_indigo(output, indigo, project, currency, start, years, diag_fmt, title, payer, investor)
     defaults = Answers()
     interactive = sys.stdin.isatty()
 
@@ -76,4 +87,29 @@ def new(file, template, title, payer, investor, provider, currency, investment, 
     except OutputError as err:
         raise click.ClickException(str(err)) from None
     summary(f"{output}: a {template} contract; next: sibc check {output}")
+    sys.exit(EXIT_OK)
+
+
+def _from_indigo(output, indigo, project, currency, start, years, diag_fmt, title, payer, investor) -> None:
+    """`sibc new FILE --from-indigo PATH --project ID`: a draft from INDIGO's outcome pricings."""
+    from ..diagnostics import SibError
+    from ..fileio import OutputError, write_atomic
+    from ..indigo import draft, read_project, summary_of
+    from . import EXIT_ERRORS, print_diagnostics
+
+    if indigo is None or project is None:
+        raise click.UsageError("--from-indigo PATH and --project INDIGO-POJ-0000 go together")
+    if currency is not None and (len(currency.strip()) != 3 or not currency.strip().isalpha()):
+        raise click.BadParameter("a three-letter code such as SEK", param_hint="--currency")
+    try:
+        found = read_project(indigo, project, currency.strip().upper() if currency else None)
+    except SibError as err:
+        print_diagnostics(err.diagnostics, diag_fmt, to_stderr=True)
+        sys.exit(EXIT_ERRORS)
+    try:
+        write_atomic(output, draft(found, start=start.date() if start else None, years=years, title=title,
+                                   payer=payer, investor=investor))
+    except OutputError as err:
+        raise click.ClickException(str(err)) from None
+    summary(f"{output}: a draft from {project} ({summary_of(found)}); next: sibc check {output}")
     sys.exit(EXIT_OK)

@@ -727,6 +727,11 @@ async function openFile(name) {
   state.name = data.name;
   state.version = data.version;
   state.dirty = false;
+  // the comparison defaults to the saved version of the file just opened, not the first in the list
+  for (const option of $("diff-old").options) {
+    option.text = option.value === state.name ? `${option.value} (${t("saved_version")})` : option.value;
+  }
+  $("diff-old").value = state.name;
   $("editor").value = data.source;
   paint();
   history.replaceState(null, "", "#" + new URLSearchParams({file: name}).toString());
