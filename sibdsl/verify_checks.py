@@ -196,6 +196,8 @@ def words(contract: m.Contract, key: str, outcomes: list, settlements: list) -> 
         return _monotone_words(contract, key.split(":", 1)[1], outcomes, settlements)
     if kind == "guarantee" and len(settlements) == 2:
         return _monotone_guarantee_words(contract, key.split(":", 1)[1], outcomes, settlements)
+    if kind == "guarantee":
+        return _guarantee_words(contract, key.split(":", 1)[1], s0)
     if kind == "nonnegative":
         return _negative_words(contract, key.split(":", 1)[1], outcomes[0], s0)
     item = _clause(contract, key) if kind in ("cap", "floor", "gate", "floor-below-cap") else None
@@ -380,6 +382,27 @@ def _plain(value, contract, name) -> str:
     if isinstance(value, dict | list):
         return str(value)
     return format_value(value, contract.measures[name].ty)
+
+
+def _guarantee_words(contract, name, settlement) -> Words | None:
+    """A guarantee that fails: which one, and what the settlement pays for these outcomes."""
+    guarantee = next((g for g in contract.guarantees if name_of(g.clause) == name), None)
+    if guarantee is None:
+        return None
+    cur = contract.currency
+    paid = [ln for ln in settlement.lines if ln.amount]
+    total = Fraction(settlement.total)
+
+    def detail(lang):
+        parts = ", ".join(f"`{ln.payment}`" + (f" ({ln.period})" if ln.period else "") + f" {money(ln.amount, cur, lang)}"
+                          for ln in paid)
+        return f" ({parts})" if parts else ""
+    title = {lang: f" “{guarantee.clause.label.text}”" if guarantee.clause.label else "" for lang in ("en", "sv")}
+    return Words({
+        "en": f"the guarantee `{name}`{title['en']}{_where(guarantee.clause, 'en')} does not hold for these outcomes: "
+              f"the total is {money(total, cur, 'en')}{detail('en')}",
+        "sv": f"utfästelsen `{name}`{title['sv']}{_where(guarantee.clause, 'sv')} gäller inte för dessa utfall: "
+              f"summan är {money(total, cur, 'sv')}{detail('sv')}"})
 
 
 def _fmt(value, ty, cur: str, lang: str) -> str:

@@ -194,3 +194,13 @@ def test_the_same_counterexample_whatever_the_process_solved_before():
         _verdicts(other)
     assert _verdicts(path)["leak:gate_1"].counterexample == first == (
         {"savings": "11000000 SEK", "school_improved": False}, {"savings": "13000000 SEK", "school_improved": False})
+
+
+def test_every_seeded_violation_has_words_in_both_languages():
+    for path in sorted(WRONG.glob("*.sib")):
+        for v in _verdicts(path).values():
+            if v.status == VIOLATED:
+                assert set(v.words) == {"en", "sv"} and v.words["en"] != v.words["sv"], (path.name, v.key)
+    guarantee = _verdicts(WRONG / "compounding_breaks_the_limit.sib")["guarantee:simple_interest"]
+    assert guarantee.words["sv"] == ("utfästelsen `simple_interest` “Högst 8 procent om året, enkel ränta” (rad 13) "
+                                     "gäller inte för dessa utfall: summan är 14 699 721 kr (`outcome` 14 699 721 kr)")
