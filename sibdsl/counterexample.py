@@ -31,8 +31,8 @@ _SCALES = (1_000_000, 100_000, 10_000, 1_000, 100, 10, 1)
 _SHARE_SCALES = (Fraction(1, 10), Fraction(1, 20), Fraction(1, 100), Fraction(1, 1000), Fraction(1, 10000))
 
 
-def _real(value: Fraction) -> z3.ArithRef:
-    return z3.RealVal(f"{value.numerator}/{value.denominator}")
+def _real(value: Fraction, ctx=None) -> z3.ArithRef:
+    return z3.RealVal(f"{value.numerator}/{value.denominator}", ctx)
 
 
 def _neutral(measure: m.Measure):
@@ -58,54 +58,75 @@ def _scales(measure: m.Measure) -> tuple[Fraction, ...]:
 
 
 def readable_model(solver: z3.Solver, inputs: Sequence[tuple[m.Measure, z3.ExprRef]],
-                   rlimit: int = ATTEMPT_RLIMIT) -> z3.ModelRef | None:
+                   rlimit: int = ATTEMPT_RLIMIT, first_rlimit: int = 0) -> z3.ModelRef | None:
     """A model of `solver` (already satisfiable, the property's negation asserted) with its inputs
-    neutral where they do not matter and round where they do; None if no attempt succeeded (the
-    caller keeps the solver's first model). The solver is left as it was found."""
+    neutral where they do not matter and round where they do; None if the search did not succeed
+    (the caller keeps the solver's first model). The search runs on a copy of the assertions in a
+    z3 context of its own, so the counterexample depends on the contract only, not on what the
+    process asked z3 before; the result is then fixed in `solver` (left as it was found) to give a
+    model of its own context."""
+    ctx = z3.Context()
+    copy = z3.Solver(ctx=ctx)
+    copy.set("rlimit", first_rlimit or rlimit)
+    copy.add(*(a.translate(ctx) for a in solver.assertions()))
+    if copy.check() != z3.sat:
+        return None
+    start = copy.model()
+    copy.set("rlimit", rlimit)
     seen: set = set()
-    todo = []
+    todo, terms = [], []
     for measure, term in inputs:
-        if term.get_id() in seen or z3.is_bool(term) or measure.ty.kind == DATE:
+        if term.get_id() in seen:
             continue
         seen.add(term.get_id())
-        todo.append((measure, term))
-    if not todo:
-        return None
-    start = solver.model()  # the solver's first counterexample
-    solver.set("rlimit", rlimit)
+        terms.append((term, term.translate(ctx)))
+        if not z3.is_bool(term) and measure.ty.kind != DATE:
+            todo.append((measure, terms[-1][1]))
+    found = start
+    fixed: set = set()
+    for measure, term in todo:  # 1. what does not matter is neutral
+        neutral = _neutral(measure)
+        if neutral is None:
+            continue
+        copy.push()
+        copy.add(term == _real(neutral, ctx))
+        if copy.check() == z3.sat:
+            found = copy.model()
+            fixed.add(term.get_id())
+            copy.pop()
+            copy.add(term == _real(neutral, ctx))
+        else:
+            copy.pop()
+    for measure, term in todo:  # 2. the rest as round as it can be, near the value found so far
+        if term.get_id() in fixed:
+            continue
+        for candidate in _round_near(_value_of(found, term), _scales(measure)):
+            copy.push()
+            copy.add(term == _real(candidate, ctx))
+            if copy.check() == z3.sat:
+                found = copy.model()
+                copy.pop()
+                copy.add(term == _real(candidate, ctx))  # keep it: the next input is made round around it
+                break
+            copy.pop()
+    # the same outcomes in the caller's context
+    pinned = []
+    for term, there in terms:
+        value = found.eval(there, model_completion=True)
+        if z3.is_true(value) or z3.is_false(value):
+            pinned.append(term == z3.BoolVal(z3.is_true(value)))
+        else:
+            number = _value_of(found, there)
+            if number is None:
+                return None
+            pinned.append(term == _real(number))
+    solver.set("rlimit", first_rlimit or rlimit)
     solver.push()
-    found = None
     try:
-        fixed: list = []
-        for measure, term in todo:  # 1. what does not matter is neutral
-            neutral = _neutral(measure)
-            if neutral is None:
-                continue
-            solver.push()
-            solver.add(term == _real(neutral))
-            if solver.check() == z3.sat:
-                found = solver.model()
-                fixed.append(term.get_id())
-                solver.pop()
-                solver.add(term == _real(neutral))
-            else:
-                solver.pop()
-        for measure, term in todo:  # 2. the rest as round as it can be, near the solver's value
-            if term.get_id() in fixed:
-                continue
-            value = _value_of(found if found is not None else start, term)
-            for candidate in _round_near(value, _scales(measure)):
-                solver.push()
-                solver.add(term == _real(candidate))
-                if solver.check() == z3.sat:
-                    found = solver.model()
-                    solver.pop()
-                    solver.add(term == _real(candidate))  # keep it: the next input is made round around it
-                    break
-                solver.pop()
+        solver.add(*pinned)
+        return solver.model() if solver.check() == z3.sat else None
     finally:
         solver.pop()
-    return found
 
 
 def _value_of(model: z3.ModelRef, term) -> Fraction | None:

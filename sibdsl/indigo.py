@@ -236,7 +236,7 @@ def export_project(contract: m.Contract, source: Source | None = None) -> dict:
     if len(cohorts) == 1:
         project["service_and_beneficiaries"] = {
             "target_population": _v(_label(cohorts[0].label, cohorts[0].name)),
-            "targeted_number_of_service_users_or_beneficiaries_total": _v(cohorts[0].size)}
+            "targeted_number_service_users_or_beneficiaries_total": _v(cohorts[0].size)}
     project["organisations"] = [{"id": p.name, "name": _v(p.label.text), "roles": list(p.roles)}
                                 for p in contract.parties.values()]
     project["outcome_payment_commitments"] = commitments

@@ -871,7 +871,7 @@ class Verifier:
         from .counterexample import readable_model
 
         inputs = [(self.contract.measures[name], term) for c in copies for (name, _), term in c.sym.inputs.items()]
-        return readable_model(solver, inputs)
+        return readable_model(solver, inputs, first_rlimit=_rlimit(self.timeout))
 
     def _abstract_proof(self, prop: _Property) -> bool:
         """Monotonicity first with rounding abstracted (any value within a step, monotone across the
@@ -916,8 +916,12 @@ class Verifier:
             except EvaluationError as err:
                 if prop.key == "defined":
                     span = err.diagnostic.span
+                    line = span.line if span else 0
+                    where = {"en": f" (line {line})", "sv": f" (rad {line})"} if line else {"en": "", "sv": ""}
                     return Verdict(prop.key, prop.description, VIOLATED, 0.0, err.diagnostic.message,
-                                   tuple(files), (), line=span.line if span else 0)
+                                   tuple(files), (), line=line,
+                                   words={"en": f"a formula divides by zero for these outcomes{where['en']}",
+                                          "sv": f"en formel delar med noll för dessa utfall{where['sv']}"})
                 return attrs.evolve(_unknown(prop, "unconfirmed", self.timeout),
                                     reason=f"the counterexample fails to evaluate: {err.diagnostic.message}")
         if prop.key == "defined":

@@ -194,6 +194,10 @@ def words(contract: m.Contract, key: str, outcomes: list, settlements: list) -> 
         return _leak_words(contract, key, outcomes, settlements)
     if kind == "monotone":
         return _monotone_words(contract, key.split(":", 1)[1], outcomes, settlements)
+    if kind == "guarantee" and len(settlements) == 2:
+        return _monotone_guarantee_words(contract, key.split(":", 1)[1], outcomes, settlements)
+    if kind == "guarantee":
+        return _guarantee_words(contract, key.split(":", 1)[1], s0)
     if kind == "nonnegative":
         return _negative_words(contract, key.split(":", 1)[1], outcomes[0], s0)
     item = _clause(contract, key) if kind in ("cap", "floor", "gate", "floor-below-cap") else None
@@ -333,12 +337,86 @@ def _monotone_words(contract, name, outcomes, settlements) -> Words | None:
     return Words(text, line)
 
 
+def _monotone_guarantee_words(contract, name, outcomes, settlements) -> Words | None:
+    """`total nondecreasing in savings` broken: the quantity grows, the total moves the wrong way."""
+    guarantee = next((g for g in contract.guarantees if name_of(g.clause) == name and g.monotone), None)
+    if guarantee is None:
+        return None
+    cur = contract.currency
+    var = guarantee.monotone_in
+
+    def value_of(expr_or_name, i):
+        if isinstance(expr_or_name, str):
+            ty = contract.definitions[expr_or_name].ty if expr_or_name in contract.definitions else None
+            return concrete_value(contract, m.Var(expr_or_name, ty) if ty is not None
+                                  else m.Input(expr_or_name, contract.measures[expr_or_name].ty), outcomes[i], None)
+        return concrete_value(contract, expr_or_name, outcomes[i], settlements[i])
+
+    try:
+        x0, x1 = value_of(var, 0), value_of(var, 1)
+        y0, y1 = value_of(guarantee.expr, 0), value_of(guarantee.expr, 1)
+    except EvaluationError:
+        return None
+    if any(isinstance(v, bool) or not isinstance(v, int | Fraction) for v in (x0, x1, y0, y1)):
+        return None
+
+    xty = (contract.definitions[var].ty if var in contract.definitions else contract.measures[var].ty)
+
+    def show(v, lang, ty=guarantee.expr.ty):
+        return _fmt(v, ty, cur, lang)
+    rising = guarantee.monotone == "nondecreasing"
+    return Words({
+        "en": f"when `{var}` grows from {show(x0, 'en', xty)} to {show(x1, 'en', xty)}, the guaranteed quantity "
+              f"{'falls' if rising else 'rises'} from {show(y0, 'en')} to {show(y1, 'en')}: "
+              f"{show(abs(y1 - y0), 'en')} {'less' if rising else 'more'}, although the guarantee"
+              f"{_where(guarantee.clause, 'en')} says it never {'falls' if rising else 'rises'}",
+        "sv": f"när `{var}` växer från {show(x0, 'sv', xty)} till {show(x1, 'sv', xty)} "
+              f"{'minskar' if rising else 'ökar'} den garanterade storheten från {show(y0, 'sv')} till "
+              f"{show(y1, 'sv')}: {show(abs(y1 - y0), 'sv')} {'mindre' if rising else 'mer'}, fast utfästelsen"
+              f"{_where(guarantee.clause, 'sv')} säger att den aldrig {'minskar' if rising else 'ökar'}"})
+
+
 def _plain(value, contract, name) -> str:
     from .report import format_value
 
     if isinstance(value, dict | list):
         return str(value)
     return format_value(value, contract.measures[name].ty)
+
+
+def _guarantee_words(contract, name, settlement) -> Words | None:
+    """A guarantee that fails: which one, and what the settlement pays for these outcomes."""
+    guarantee = next((g for g in contract.guarantees if name_of(g.clause) == name), None)
+    if guarantee is None:
+        return None
+    cur = contract.currency
+    paid = [ln for ln in settlement.lines if ln.amount]
+    total = Fraction(settlement.total)
+
+    def detail(lang):
+        parts = ", ".join(f"`{ln.payment}`" + (f" ({ln.period})" if ln.period else "") + f" {money(ln.amount, cur, lang)}"
+                          for ln in paid)
+        return f" ({parts})" if parts else ""
+    title = {lang: f" “{guarantee.clause.label.text}”" if guarantee.clause.label else "" for lang in ("en", "sv")}
+    return Words({
+        "en": f"the guarantee `{name}`{title['en']}{_where(guarantee.clause, 'en')} does not hold for these outcomes: "
+              f"the total is {money(total, cur, 'en')}{detail('en')}",
+        "sv": f"utfästelsen `{name}`{title['sv']}{_where(guarantee.clause, 'sv')} gäller inte för dessa utfall: "
+              f"summan är {money(total, cur, 'sv')}{detail('sv')}"})
+
+
+def _fmt(value, ty, cur: str, lang: str) -> str:
+    """A value of type `ty` in `lang`: money as an amount, a share in per cent, else a number."""
+    from .lang import format_number
+    from .values import to_decimal
+
+    kind = ty.kind if ty is not None else None
+    if kind == "money":
+        return money(value, ty.currency or cur, lang)
+    if kind == "share":
+        number = Fraction(value) * 100
+        return (f"{to_decimal(number)} %" if lang == "en" else f"{format_number(number, lang, plain=True)} %")
+    return str(to_decimal(Fraction(value))) if lang == "en" else format_number(Fraction(value), lang, plain=True)
 
 
 def _row_that_pays_less(contract: m.Contract, worse: dict, better: dict):
@@ -358,7 +436,7 @@ def _row_that_pays_less(contract: m.Contract, worse: dict, better: dict):
         evaluator.evaluate(values)
     for key, (node, index) in taken[1].items():
         if key in taken[0] and taken[0][key][1] != index and isinstance(node, (m.Steps, m.Interp)):
-            labels = _labels(node)
+            labels = _row_labels(contract, node)
             row_line = node.span.line
             if isinstance(node, m.Steps):
                 # the evaluator's index counts rows from the last; row values carry their own spans
@@ -373,6 +451,24 @@ def _row_that_pays_less(contract: m.Contract, worse: dict, better: dict):
                     f"tabellen på rad {node.span.line} betalar mindre i raden `{good}` (rad {row_line}) "
                     f"än i raden `{bad}`")
     return None
+
+
+def _row_labels(contract: m.Contract, node) -> list[str]:
+    """A table's row labels (coverage's), with money thresholds written as amounts: `from 1 000 000 SEK`."""
+    from .coverage import _labels  # noqa: PLC2701 — the one definition of a row's label
+    from .report import format_amount
+
+    labels = _labels(node)
+    ty = node.subject.ty
+    if ty is None or ty.kind != "money":
+        return labels
+    cur = ty.currency or contract.currency
+    xs = node.thresholds if isinstance(node, m.Steps) else node.xs
+    shown = [format_amount(Fraction(x), cur) for x in xs]
+    if isinstance(node, m.Steps):
+        return ["below", *(f"from {x}" for x in shown)]
+    return [f"at or below {shown[0]}", *(f"between {a} and {b}" for a, b in zip(shown, shown[1:])),
+            f"above {shown[-1]}"]
 
 
 def _negative_words(contract, name, outcomes, settlement) -> Words | None:

@@ -340,3 +340,26 @@ def test_export_names_the_rules_indigo_s_prices_cannot_hold():
     notes = export_project(contract, source)["overall_project_finance"]["notes"]
     assert notes.startswith("Also in the contract: floor activity_floor")
     assert "gate school_gate" in notes
+
+
+def _paths(value, prefix: str = "") -> set[str]:
+    out = {prefix} if prefix else set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out |= _paths(item, f"{prefix}/{key}")
+    elif isinstance(value, list):
+        for item in value:
+            out |= _paths(item, f"{prefix}/[]")
+    return out
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "contracts").rglob("*.sib")), ids=lambda p: p.stem)
+def test_export_uses_the_indigo_standard_s_field_names(path):
+    lines = (FIXTURES / "project_schema_paths.txt").read_text(encoding="utf-8").splitlines()
+    schema = {line for line in lines if line and not line.startswith("#")}
+    source = read_source(path)
+    contract, _ = check_source(source)
+    used = _paths(export_project(contract, source))
+    # the two keys the standard keeps outside a project record: its id and the organisations it names
+    extensions = {p for p in used if p == "/id" or p.startswith("/organisations")}
+    assert used - extensions <= schema, sorted(used - extensions - schema)

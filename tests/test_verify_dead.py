@@ -75,10 +75,16 @@ def test_an_allowance_directly_above_the_clause_covers_that_clause_only(run, tmp
     assert run("check", str(path)).stderr.count("warning[W410]") == 3
 
 
-def test_every_shipped_contract_acknowledges_its_dead_clauses(run):
+def test_every_shipped_contract_acknowledges_its_dead_clauses():
+    """(The dead-clause analysis alone: `sibc check` of each shipped contract would prove all its
+    properties again, which test_verify does.)"""
+    from sibdsl.allowances import acknowledged
+    from sibdsl.source import Source
+
     for path in sorted((ROOT / "contracts").rglob("*.sib")):
-        result = run("check", str(path))
-        assert result.exit_code == 0 and "warning" not in result.stderr, (path, result.stderr)
+        source = Source(str(path), path.read_text(encoding="utf-8"))
+        unacknowledged = [r["reason"] for r in dead_clauses(load_contract(path)) if not acknowledged(source, r)]
+        assert not unacknowledged, (path, unacknowledged)
 
 
 def test_a_gate_that_always_holds_and_an_unreachable_row(tmp_path):

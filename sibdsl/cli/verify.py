@@ -106,6 +106,9 @@ def _show_outcomes(v, lang: str) -> None:
     for data, shown in zip(v.counterexample, v.shown or v.counterexample):
         if shown == data:
             click.echo(f"           outcomes: {json.dumps(data, ensure_ascii=False)}")
+        elif not shown:
+            every = "every outcome 0 or its lowest value" if lang == "en" else "varje utfall 0 eller sitt lägsta värde"
+            click.echo(f"           outcomes: {every}")
         else:
             rest = "the others 0 or their lowest value" if lang == "en" else "övriga 0 eller sitt lägsta värde"
             click.echo(f"           outcomes that matter: {json.dumps(shown, ensure_ascii=False)} ({rest})")
