@@ -526,6 +526,18 @@ def properties(contract: m.Contract) -> list[_Property]:
                 return Fraction(settlements[0].total) >= rnd(_value(contract, floor.amount, outcomes[0], None))
             add(_Property(f"floor:{_name(floor.clause)}", f"the floor{where} holds whenever its condition holds",
                           claim, concrete=holds, clause=floor.clause))
+        elif floor.target == m.STREAM:  # issue 15: the stream over all its periods
+            claim = _per_step(floor.clause, lambda c, v: z3.Implies(v.condition, c.sum_of(v) >= v.level))
+
+            def holds(outcomes, settlements, floor=floor):
+                if floor.when is not None and not _value(contract, floor.when, outcomes[0], None):
+                    return True
+                paid = sum((Fraction(ln.amount) for ln in settlements[0].lines if ln.payment in floor.targets),
+                           Fraction(0))
+                return paid >= rnd(_value(contract, floor.amount, outcomes[0], None))
+            add(_Property(f"floor:{_name(floor.clause)}",
+                          f"{_stream_words(floor.targets)} over all periods is at least its floor{where} "
+                          "whenever the floor applies", claim, concrete=holds, clause=floor.clause))
         else:
             payment = contract.payments[floor.target]
 
@@ -568,6 +580,20 @@ def properties(contract: m.Contract) -> list[_Property]:
                 return True
             add(_Property(f"cap:{_name(cap.clause)}", f"the payment `{payment.name}` is never above its cap{where}",
                           claim, concrete=holds, clause=cap.clause))
+        elif cap.kind in ("stream", "payer", "recipient"):  # issue 15: the lines the step cuts
+            claim = _per_step(cap.clause, lambda c, v: c.sum_of(v) <= v.level)
+
+            def holds(outcomes, settlements, cap=cap):
+                if cap.kind == "stream":
+                    chosen = [ln for ln in settlements[0].lines if ln.payment in cap.targets]
+                else:
+                    chosen = [ln for ln in settlements[0].lines if getattr(ln, cap.kind) == cap.target]
+                paid = sum((Fraction(ln.amount) for ln in chosen), Fraction(0))
+                return paid <= rnd(_value(contract, cap.amount, outcomes[0], None))
+            what = (f"{_stream_words(cap.targets)} over all periods" if cap.kind == "stream" else
+                    f"what `{cap.target}` {'pays' if cap.kind == 'payer' else 'receives'}")
+            add(_Property(f"cap:{_name(cap.clause)}", f"{what} is never above the cap{where}", claim,
+                          concrete=holds, clause=cap.clause))
         elif cap.kind == "series":
             claim = _per_step(cap.clause, lambda c, v: c.sum_of(v) <= v.level)  # the period's lines
 
@@ -664,6 +690,14 @@ def properties(contract: m.Contract) -> list[_Property]:
             return bool(_value(contract, g.expr, outcomes[0], settlements[0]))
         add(_Property(f"guarantee:{gname}", label, claim, concrete=holds, clause=guarantee.clause))
     return result
+
+
+def _stream_words(payments: tuple[str, ...]) -> str:
+    """`housing`, or `housing` and `jobs` together: a stream in a property's description."""
+    names = [f"`{p}`" for p in payments]
+    if len(names) == 1:
+        return f"the payment {names[0]}"
+    return f"the payments {', '.join(names[:-1])} and {names[-1]} together"
 
 
 def _per_step(clause: m.ClauseRef, test) -> Callable:

@@ -22,6 +22,7 @@ from .common import Entry
 from .lower import Lower
 from .names import Names
 from .rules import Rules
+from .time import Time
 from .types import Types
 
 
@@ -49,7 +50,7 @@ def _far_dates(tree: s.Contract, source: Source) -> list[Diagnostic]:
             if isinstance(node, s.DateLit) and not limits.MIN_YEAR <= node.value.year <= limits.MAX_YEAR]
 
 
-class Checker(Names, Types, Lower, Rules):
+class Checker(Names, Types, Lower, Rules, Time):
     """The checker of one contract: the state its stages share, reporting, and the order of the stages."""
 
     def __init__(self, tree: s.Contract, source: Source):
@@ -93,7 +94,7 @@ class Checker(Names, Types, Lower, Rules):
         payments = self.check_payments(parties, term)
         gates = self.check_gates(payments)
         floors = self.check_floors(payments, parties)
-        caps = self.check_caps(payments)
+        caps = self.check_caps(payments, parties)
         self.check_floor_cap(floors, caps)
         limits = self.check_return_limits(investments)
         guarantees = self.check_guarantees()

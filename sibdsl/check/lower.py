@@ -352,8 +352,10 @@ class Lower:
                 condition = self.condition(options["when"].value, series)
                 if condition is not None:
                     self.inline_gates.append(m.Gate(entry.clause, name, None, condition))
+            during = self.check_during(options.get("during"), series, name)  # issue 15
             if expr is not None:
-                result[name] = m.Payment(name, node.label, expr, payer, recipient, due, series, entry.clause)
+                result[name] = m.Payment(name, node.label, expr, payer, recipient, due, series, entry.clause,
+                                         during=during)
         return result
 
     def sections(self) -> tuple[m.Section, ...]:

@@ -117,6 +117,14 @@ def run(program: Program, b: Backend) -> Run:
         elif kind is K.CAP:
             level = b.round(b.expr(step, "amount"))
             acted, after = b.compare(">", before, level), b.extreme("min", [before, level])
+        elif kind is K.STREAM_FLOOR:  # issue 15: the stream's last line takes its shortfall
+            condition = when = b.TRUE if step.condition is None else b.expr(step, "condition")
+            level = b.round(b.expr(step, "amount", guard=when))
+            shortfall = b.sub(level, b.total([amounts[j] for j in step.group], len(step.group) == nlines))
+            acted = b.band(when, b.compare(">", shortfall, b.ZERO))
+            after = b.select(acted, b.linear([(1, before), (1, shortfall)]), before)
+            if b.after is not None:  # what the total was proved to be no longer holds
+                b.after(step, {"lines": amounts[:nlines]})
         elif kind is K.TOTAL_FLOOR:  # its top-up line
             lines = amounts[:nlines] if b.after is not None else None
             condition = when = b.TRUE if step.condition is None else b.expr(step, "condition")

@@ -128,6 +128,9 @@ class _Order:
         return (b[0] if lo is None else max(b[0], lo)), (b[1] if hi is None else min(b[1], hi))
 
     def after(self, step, facts: dict) -> None:
+        if step.kind is StepKind.STREAM_FLOOR:  # a line was raised: the bounds come from the lines again
+            self.extra = (None, None)
+            return
         before = self.total_bounds(facts["lines"])
         if step.kind is StepKind.TOTAL_FLOOR:
             lowb, when = facts["low"].bounds(), facts["when"]
