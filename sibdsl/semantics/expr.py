@@ -146,6 +146,8 @@ class Interpreter:
         return (name, current), ((series, current),)
 
     def _deps(self, node, pk: Period) -> list[tuple[m.Expr, Period]]:
+        if isinstance(node, m.Op) and node.op in _PERIODIC:
+            return self._period_deps(node, pk)
         if isinstance(node, m.Op):
             if _linear(node):
                 return [(t, pk) for _, t in _chain(node, ("+", "-"))]
@@ -194,6 +196,8 @@ class Interpreter:
             return self._interp(node, args[0])
         if isinstance(node, (m.PaymentRef, m.Total)):
             return self._settled(node), None
+        if node.op in _PERIODIC:
+            return self._periodic(node, pk, args)
         return self._op(node, args)
 
     def _settled(self, node):
@@ -241,7 +245,49 @@ class Interpreter:
         record = (node, tuple(range(len(xs))), len(xs)) if self.record else None
         return p.first(conds, values, p.const(ys[-1]), record), xb
 
+    # ------------------------------------------------------------ issue 15: periods and windows
+    def _periods(self, node: m.Op, pk: Period) -> tuple[tuple, int]:
+        """The periods of the node's series and the position of the one it is read in."""
+        if self.contract is None:  # a value fixed at signing is read in no period
+            raise UnknownName(node.op)
+        periods = self.contract.series[node.ty.series].periods
+        current = dict(pk)[node.ty.series]
+        return periods, next(i for i, p in enumerate(periods) if p.name == current)
+
+    def _period_deps(self, node: m.Op, pk: Period) -> list[tuple[m.Expr, Period]]:
+        """`previous` reads its operand in the period before (its default in the first period);
+        `to_date` in every earlier period; `cumulative` in those and this one."""
+        if node.op not in _WINDOWS:
+            return []
+        periods, k = self._periods(node, pk)
+        series, x = node.ty.series, node.args[0]
+        if node.op == "previous":
+            return [(x, _with(pk, series, periods[k - 1].name))] if k else [(node.args[1], pk)]
+        last = k if node.op == "to_date" else k + 1
+        return [(x, _with(pk, series, p.name)) for p in periods[:last]]
+
+    def _periodic(self, node: m.Op, pk: Period, args) -> tuple[V, V | None]:
+        p, op = self.p, node.op
+        if op in _WINDOWS:
+            if op == "previous":
+                return args[0]
+            return p.linear([(1, v) for v, _ in args]) if args else p.const(0), self._any_bad(args)
+        periods, k = self._periods(node, pk)
+        period = periods[k]
+        if op == "period_index":
+            return p.const(k + 1), None
+        if op == "period_start":
+            return p.const(period.start), None
+        if op == "period_end":
+            return p.const(period.end), None
+        assert op == "contract_year", op
+        start = self.contract.term[0]
+        years = period.start.year - start.year - ((period.start.month, period.start.day) < (start.month, start.day))
+        return p.const(years + 1), None
+
     def _op(self, node: m.Op, args) -> tuple[V, V | None]:
+        if node.op in _PERIODIC:
+            raise AssertionError(node.op)  # read by _apply with its period
         p, op = self.p, node.op
         if _linear(node):
             signs = [s for s, _ in _chain(node, ("+", "-"))]
@@ -296,6 +342,11 @@ class Interpreter:
         for _, b in args:
             bad = self._or(bad, b)
         return bad
+
+
+# issue 15: values of the period an expression is read in, and of other periods of its series
+_WINDOWS = frozenset({"previous", "to_date", "cumulative"})
+_PERIODIC = _WINDOWS | {"period_index", "period_start", "period_end", "contract_year"}
 
 
 def _with(pk: Period, series: str, period: str) -> Period:
