@@ -24,6 +24,8 @@ from ..lang import format_date, format_money, format_number, format_percent
 from ..units import BOOL, DATE, DAYS, MONEY, SHARE
 
 NBSP = "\u00a0"
+_PERIODIC = frozenset({"period_index", "period_start", "period_end", "contract_year", "previous", "to_date",
+                       "cumulative"})
 
 W = {
     "sv": {
@@ -42,6 +44,11 @@ W = {
         "then_at_most": "{x}, dock {low}, och det beloppet dock {high}",
         "then_at_least": "{x}, dock {high}, och det beloppet dock {low}",
         "holds": "villkoret {a} är uppfyllt", "fails": "villkoret {a} inte är uppfyllt",
+        # issue 15: the period's own values and other periods
+        "period_index": "periodens ordningsnummer", "period_start": "periodens första dag",
+        "period_end": "periodens sista dag", "contract_year": "det avtalsår perioden börjar i",
+        "previous": "{a} för föregående period", "previous_first": "{a} för föregående period ({d} för den första)",
+        "to_date": "summan av {a} för tidigare perioder", "cumulative": "summan av {a} till och med perioden",
         "roles": {"payer": "betalare", "investor": "investerare", "provider": "utförare",
                   "intermediary": "mellanhand", "evaluator": "utvärderare"},
         "kinds": {MONEY: "belopp i {cur}", SHARE: "andel i procent", "count": "antal", "number": "tal",
@@ -63,6 +70,11 @@ W = {
         "then_at_most": "{x}, but {low}, and that amount {high}",
         "then_at_least": "{x}, but {high}, and that amount {low}",
         "holds": "the condition {a} is met", "fails": "the condition {a} is not met",
+        # issue 15: the period's own values and other periods
+        "period_index": "the number of the period", "period_start": "the first day of the period",
+        "period_end": "the last day of the period", "contract_year": "the year of the contract the period starts in",
+        "previous": "{a} in the previous period", "previous_first": "{a} in the previous period ({d} in the first)",
+        "to_date": "the sum of {a} over the earlier periods", "cumulative": "the sum of {a} up to and including the period",
         "roles": {"payer": "the payer", "investor": "the investor", "provider": "the service provider",
                   "intermediary": "the intermediary", "evaluator": "the evaluator"},
         "kinds": {MONEY: "an amount in {cur}", SHARE: "a percentage", "count": "a count", "number": "a number",
@@ -263,6 +275,8 @@ class Words:
             return w["interp"].format(x=self.expr(e.subject, 8), points=", ".join(points))
         assert isinstance(e, m.Op)
         op = e.op
+        if op in _PERIODIC:  # issue 15
+            return self._periodic(e)
         if op in ("min", "max"):
             base, lows, highs, ordered, outermost = self._bounds(e)
             x = self.expr(base, 1)
@@ -290,6 +304,19 @@ class Words:
                 node = node.args[0]
             text = " ".join([self.expr(node, mine), *reversed(rights)])
         return f"({text})" if mine < outer else text
+
+    def _periodic(self, e: m.Op) -> str:
+        """The period's own values and other periods (issue 15) in words."""
+        w, op = self.w, e.op
+        if not e.args:
+            return w[op]
+        a = self.expr(e.args[0], 8)
+        if op == "previous":
+            first = e.args[1]
+            if isinstance(first, m.Const) and first.value == 0 and first.ty.kind != BOOL:
+                return w["previous"].format(a=a)
+            return w["previous_first"].format(a=a, d=self.expr(first, 1))
+        return w[op].format(a=a)
 
     TABLE_ROWS = 4  # a table or interpolation with this many rows is printed as a table, not a sentence
 

@@ -5,21 +5,21 @@ the steps that give them their amounts, in the order the language fixes (docs/la
 "Order of application"):
 
 1. each payment's formula, rounded by the contract's rounding rule (`COMPUTE`), per period
-   where the payment has periods;
+   where the payment has periods (within its `during`);
 2. the payment's gates (`GATE`: a failed gate makes the line zero);
 3. the payment's floors, then its caps (`FLOOR`, `CAP`);
-3b. floors, then caps, on streams: a payment, or several, over all their periods (`STREAM_FLOOR`:
-   the shortfall is added to the stream's last line; `STREAM_CAP`: the excess is taken from the
-   line paid last first, so earlier periods are paid first);
-4. caps per period of a series, then per participant (`PERIOD_CAP`, `PARTICIPANT_CAP`);
-5. gates on the total (`TOTAL_GATE`: `total above L requires C` cuts the total back to L);
-6. floors on the total (`TOTAL_FLOOR`: a top-up line from the floor clause);
-7. caps on the total and on what one party pays or receives (`TOTAL_CAP`, `PARTY_CAP`), in the
+4. floors, then caps, on streams: a payment, or several, over all their periods (`STREAM_FLOOR`:
+   the shortfall is added to the stream's last line; `STREAM_CAP`);
+5. caps per period of a series, then per participant (`PERIOD_CAP`, `PARTICIPANT_CAP`);
+6. gates on the total (`TOTAL_GATE`: `total above L requires C` cuts the total back to L);
+7. floors on the total (`TOTAL_FLOOR`: a top-up line from the floor clause);
+8. caps on the total and on what one party pays or receives (`TOTAL_CAP`, `PARTY_CAP`), in the
    order they are declared;
-8. return limits, on the lines paid to each investor (`RETURN_LIMIT`).
+9. return limits, on the lines paid to each investor (`RETURN_LIMIT`).
 
-Steps 3b (caps), 4, 5, 7 and 8 *cut*: they take an excess from a group of lines, last declared first
-(semantics/run.py, the one place the cut is written). Every step cites its clause. The program
+Steps 4 (caps), 5, 6, 8 and 9 *cut*: they take an excess from a group of lines, last declared first
+except on a stream, whose lines are in the order they are paid (`stream_lines`): earlier periods
+are paid first (semantics/run.py, the one place the cut is written). Every step cites its clause. The program
 is data: the scalar evaluator, the vectorised evaluator and the z3 encoding run it (run.py);
 coverage, `explain` and the council document read it.
 """
@@ -196,9 +196,9 @@ def lower(contract: m.Contract) -> Program:
             steps += [Step(K.CAP, c.clause, i, amount=c.amount, period=at)
                       for c in contract.caps if c.kind == "payment" and c.target == payment.name]
     everyone = lambda: tuple(range(len(lines)))  # noqa: E731  (the lines so far)
-    # 3b (issue 15): floors, then caps, on streams — one payment or several over all their periods
+    # 4 (issue 15): floors, then caps, on streams — one payment or several over all their periods
     steps += _streams(contract, lines)
-    # 4: caps per period of a series, then per participant
+    # 5: caps per period of a series, then per participant
     for cap in contract.caps:
         if cap.kind == "series":
             for period in contract.series[cap.target].periods:
@@ -208,10 +208,10 @@ def lower(contract: m.Contract) -> Program:
         elif cap.kind == "participant":
             steps.append(Step(K.PARTICIPANT_CAP, cap.clause, group=everyone(), amount=cap.amount,
                               scale=contract.cohorts[cap.target].size))
-    # 5: gates on the total
+    # 6: gates on the total
     steps += [Step(K.TOTAL_GATE, g.clause, group=everyone(), amount=g.level, condition=g.condition)
               for g in contract.gates if g.target == "total"]
-    # 6: floors on the total, each with its top-up line
+    # 7: floors on the total, each with its top-up line
     for floor in contract.floors:
         if floor.target != "total":
             continue
@@ -222,14 +222,14 @@ def lower(contract: m.Contract) -> Program:
                           condition=floor.when))
         lines.append(Line(i, ("floor", floor.clause.name, i), floor.clause.name, floor.clause, floor.payer or "",
                           floor.recipient or "", None, due, top_up=True))
-    # 7: caps on the total, and (issue 15) on what one party pays or receives, in declaration order
+    # 8: caps on the total, and (issue 15) on what one party pays or receives, in declaration order
     for c in contract.caps:
         if c.kind == "total":
             steps.append(Step(K.TOTAL_CAP, c.clause, group=everyone(), amount=c.amount))
         elif c.kind in ("payer", "recipient"):
             steps.append(Step(K.PARTY_CAP, c.clause, amount=c.amount, investor=c.target, basis=c.kind,
                               group=tuple(ln.index for ln in lines if getattr(ln, c.kind) == c.target)))
-    # 8: return limits, on the lines paid to each investor
+    # 9: return limits, on the lines paid to each investor
     for investor, principal in principals(contract).items():
         for limit in contract.return_limits:
             if limit.kind == "total":
