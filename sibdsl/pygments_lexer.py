@@ -15,10 +15,12 @@ DECLARATIONS = ("contract", "party", "term", "periods", "cohort", "investment", 
 OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size", "eligibility", "better",
            "between", "source", "description", "indexed", "for", "from", "to", "due", "after", "end", "per",
            "when", "requires", "above", "at", "participant", "in", "simple", "compound", "nondecreasing",
-           "nonincreasing", "half", "up", "down", "even", "year", "on", "below")
+           "nonincreasing", "half", "up", "down", "even", "year", "on", "below",
+           # issue 15
+           "during", "through", "over", "all", "period", "payments")
 OPERATORS = ("and", "or", "not", "of", "if", "then", "else")
-FUNCTIONS = ("tiers", "interpolate", "min", "max", "abs", "sum")
-CONSTANTS = ("true", "false", "total")
+FUNCTIONS = ("tiers", "interpolate", "min", "max", "abs", "sum", "previous", "to_date", "cumulative")
+CONSTANTS = ("true", "false", "total", "period_index", "period_start", "period_end", "contract_year")
 
 
 class SibLexer(RegexLexer):

@@ -536,7 +536,8 @@ def properties(contract: m.Contract) -> list[_Property]:
                            Fraction(0))
                 return paid >= rnd(_value(contract, floor.amount, outcomes[0], None))
             add(_Property(f"floor:{_name(floor.clause)}",
-                          f"{_stream_words(floor.targets)} over all periods is at least its floor{where} "
+                          f"{_stream_words(floor.targets)} over all periods {'are' if len(floor.targets) > 1 else 'is'} "
+                          f"at least the floor{where} "
                           "whenever the floor applies", claim, concrete=holds, clause=floor.clause))
         else:
             payment = contract.payments[floor.target]
@@ -592,7 +593,8 @@ def properties(contract: m.Contract) -> list[_Property]:
                 return paid <= rnd(_value(contract, cap.amount, outcomes[0], None))
             what = (f"{_stream_words(cap.targets)} over all periods" if cap.kind == "stream" else
                     f"what `{cap.target}` {'pays' if cap.kind == 'payer' else 'receives'}")
-            add(_Property(f"cap:{_name(cap.clause)}", f"{what} is never above the cap{where}", claim,
+            verb = "are" if cap.kind == "stream" and len(cap.targets) > 1 else "is"
+            add(_Property(f"cap:{_name(cap.clause)}", f"{what} {verb} never above the cap{where}", claim,
                           concrete=holds, clause=cap.clause))
         elif cap.kind == "series":
             claim = _per_step(cap.clause, lambda c, v: c.sum_of(v) <= v.level)  # the period's lines
