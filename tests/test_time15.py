@@ -258,3 +258,18 @@ cap s: b, once over all periods at 100 SEK
     lines = lower(contract).lines
     assert [(lines[i].payment, lines[i].period) for i in step.group] == [
         ("once", None), ("b", "y1"), ("b", "y2"), ("b", "y3")]
+
+
+def test_peterborough_caps_what_the_ministry_pays():
+    from sibdsl import load_contract
+
+    contract = load_contract("contracts/peterborough.sib")
+    cap = next(c for c in contract.caps if c.clause.name == "outcome_cap")
+    assert (cap.kind, cap.target) == ("payer", "moj")
+    row = {"pilot_events": {"cohort_1": Fraction(0), "cohort_2": Fraction(0)},
+           "comparison_events": {"cohort_1": Fraction(1550), "cohort_2": Fraction(1550)}}
+    settlement = Evaluator(contract).evaluate(row)
+    assert Fraction(settlement.total) == 8_000_000  # 3 100 events avoided × 20 000 GBP, capped
+    paid = {(ln.payment, ln.period): ln.amount for ln in settlement.lines}
+    assert paid[("cohort_payment", "cohort_1")] == 8_000_000 and paid[("cohort_payment", "cohort_2")] == 0
+    assert all(any(step.kind == "party cap" for step in ln.steps) for ln in settlement.lines if ln.period)
