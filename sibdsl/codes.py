@@ -93,6 +93,7 @@ CODES: dict[str, Code] = {
         Code("E446", _E, "which period series?"),
         Code("E447", _E, "`contract_year` without a term"),
         Code("E448", _E, "a value for the first period of another kind"),
+        Code("E449", _E, "what a payment was paid so far, read where it is not settled"),
         Code("W440", _W, "a cap on a per-period payment caps each period"),
         Code("W441", _W, "a floor on a per-period payment applies to each period"),
         Code("W442", _W, "a cap on a party that pays or receives nothing"),

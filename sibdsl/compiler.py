@@ -60,6 +60,8 @@ class Ctx:
     cache: dict
     payments: dict[str, object] | None = None
     total: object = None
+    lines: list | None = None  # issue 15: the settlement's lines as they stand (semantics.run)
+    index: dict | None = None  # (payment, period) → line
 
 
 Fn = Callable[[Ctx], object]
@@ -131,6 +133,14 @@ class _Staged:
                 raise value.error
             return value
         return cached
+
+    def paid(self, keys) -> Fn:
+        """What the lines of `keys` hold at this point of the settlement (issue 15)."""
+        keys = tuple(keys)
+
+        def fn(ctx):
+            return whole(sum((ctx.lines[ctx.index[k]] for k in keys if k in ctx.index), 0))
+        return fn
 
     def settled(self, node) -> Fn:
         if isinstance(node, m.Total):

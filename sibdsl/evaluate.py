@@ -103,6 +103,9 @@ class _Concrete:
     def cut(self, step, amounts, excess):
         return cut(self, amounts, excess)
 
+    def live(self, index, amounts) -> None:  # issue 15: the lines a payment's paid-to-date reads
+        self.ctx.lines, self.ctx.index = amounts, index
+
     event = None  # told only when coverage asks (_Covered)
 
     def trace(self, step: Step, line: int, before, after, acted, level) -> None:

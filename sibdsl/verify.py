@@ -282,6 +282,12 @@ class _Sym:
     def let(key, value):
         return value
 
+    def paid(self, keys):
+        """What the lines of `keys` hold at this point of the settlement (issue 15; `live`)."""
+        index, amounts = self.live
+        terms = [amounts[index[k]] for k in keys if k in index]
+        return z3.Sum(terms) if terms else z3.RealVal(0)
+
     def settled(self, node):
         if isinstance(node, m.Total):
             if self.total is None:
@@ -355,6 +361,9 @@ class _SymSettlement:
         return _sum([self.lines[i] for i in v.step.group])
 
     # ------------------------------------------------------------ semantics.run.Backend over z3 terms
+    def live(self, index, amounts) -> None:  # issue 15: the lines a payment's paid-to-date reads
+        self.sym.live = (index, amounts)
+
     def expr(self, step, which: str, guard=None):
         term, bad = self.sym.interp.value(getattr(step, which), dict(step.period))
         if bad is not None:

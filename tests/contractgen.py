@@ -80,6 +80,14 @@ def generated(draw) -> str:
             series += draw(st.sampled_from([" during y2", " during y1 through y2", " during y1"]))
         lines.append(f"payment {name} = {formula}\n  from city to {recipient}{series} due 2023-06-30")
         payments.append((name, per_year))
+    yearly = [n for n, per in payments if per]
+    if yearly and draw(st.booleans()):  # issue 15: what an earlier payment was paid so far, after its caps
+        read = draw(st.sampled_from(yearly))
+        formula = draw(st.sampled_from([
+            f"if to_date({read}) > 20 000 SEK then 10 % of previous({read}) else 1 000 SEK",
+            f"cumulative({read}) / 4", f"min(visits * 1 000 SEK, max(60 000 SEK - to_date(pr), 0 SEK))"]))
+        lines.append(f"payment pr = {formula}\n  from city to ngo per year due 2023-06-30")
+        payments.append(("pr", True))
     clauses = []
     for name, per_year in payments:
         if draw(st.integers(0, 3)) == 0:

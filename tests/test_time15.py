@@ -125,6 +125,20 @@ payment a = previous(v) * 100 SEK + to_date(v) * 10 SEK + cumulative(v) * 1 SEK 
 measure met: boolean per year
 payment a = if previous(met, true) and met then 100 SEK else 0 SEK from city to fund per year
 """, {"met": {"y1": True, "y2": False, "y3": True}}, {("a", "y1"): 100, ("a", "y2"): 0, ("a", "y3"): 0}),
+    Oracle("what a payment was paid so far is read after its stream cap", """
+measure v: count per year
+payment housing = v * 1 000 SEK from city to fund per year
+payment bonus = if to_date(housing) >= 3 000 SEK then 10 % of previous(housing) else 0 SEK
+  from city to fund per year
+cap housing over all periods at 5 000 SEK
+""", {"v": per_year(3, 4, 1)}, {"total": 5000 + 300 + 200, ("housing", "y2"): 2000, ("housing", "y3"): 0,
+                                ("bonus", "y1"): 0, ("bonus", "y2"): 300, ("bonus", "y3"): 200}),
+    Oracle("a payment capped by what it was paid before: the same as its stream cap", """
+measure v: count per year
+payment p = min(v * 100 SEK, max(700 SEK - to_date(p), 0 SEK)) from city to fund per year
+payment q = cumulative(p) / 10 from city to ngo per year
+""", {"v": per_year(5, 4, 3)}, {"total": 700 + 50 + 70 + 70, ("p", "y1"): 500, ("p", "y2"): 200,
+                                ("p", "y3"): 0, ("q", "y2"): 70}),
     # the order: a payment's cap, then its stream cap, then the cap per period
     Oracle("a payment's cap, then its stream cap", """
 measure v: count per year
@@ -231,6 +245,14 @@ def test_the_per_period_form_is_the_old_cap_without_its_warning():
      "E448"),
     ("measure v: money per year\npayment a = previous(v, 3) from city to fund per year\n", "E448"),
     ("payment a = 1 SEK from city to fund\ncap payments from state at 5 SEK\n", "W442"),
+    ("measure v: count per year\npayment a = v * 1 SEK from city to fund per year\n"
+     "define d = to_date(a)\npayment b = d from city to fund per year\n", "E449"),
+    ("measure v: count per year\npayment b = to_date(a) from city to fund per year\n"
+     "payment a = v * 1 SEK from city to fund per year\n", "E449"),
+    ("measure v: count per year\npayment a = v * 1 SEK + cumulative(a) from city to fund per year\n", "E449"),
+    ("measure v: count per year\npayment a = v * 1 SEK from city to fund per year\n"
+     "guarantee g: to_date(a) <= 5 SEK\n", "E449"),
+    ("payment a = 1 SEK from city to fund\npayment b = to_date(a) from city to fund per year\n", "E445"),
 ])
 def test_misuses_have_codes(body, code):
     assert code in codes(body)

@@ -4,7 +4,7 @@ payments paid only in a range of their periods (`during y1 through y3`), and the
 expressions — the period's index, dates and year of the term, `previous(x)`, `to_date(x)` and
 `cumulative(x)` (a mixin of `Checker`).
 
-Diagnostics: E440–E448, W440–W442 (docs/diagnostics/). The expressions are `model.Op` nodes
+Diagnostics: E440–E449, W440–W442 (docs/diagnostics/). The expressions are `model.Op` nodes
 with the names in `PERIOD_VALUES` and `WINDOWS`; their meaning is in semantics/expr.py.
 """
 
@@ -15,7 +15,7 @@ import attrs
 from .. import model as m
 from .. import syntax as s
 from ..diagnostics import did_you_mean
-from ..units import COUNT, DATE, Type, unify
+from ..units import COUNT, DATE, MONEY, Type, unify
 from .common import Invalid
 
 # the values of the period an expression is read in: name → its kind
@@ -132,10 +132,53 @@ class Time:
             raise Invalid()
         return m.Op(name, (), Type(PERIOD_VALUES[name], series=series), span=node.span)
 
+    def paid_window(self, e: s.Call, g, ref: s.Ref) -> m.Expr:
+        """`to_date(P)`, `previous(P)`, `cumulative(P)` of a per-period payment P: what P was paid so
+        far, read in a later payment's formula or `when` (or P's own, for earlier periods)."""
+        name, payment = e.func.name, ref.name
+        reader = getattr(self, "reading_payment", None)
+        order = [n for n, _ in self.declared("payment")]
+        if g or reader is None or self.in_progress:
+            self.error("E449", f"what `{payment}` was paid so far can only be read in a payment's formula or "
+                       "its `when`", e.span,
+                       hint="in a guarantee a payment's name is already its total over all periods; a definition "
+                       "cannot read a payment, so compute the payment's share in the payment itself")
+            raise Invalid()
+        if order.index(payment) > order.index(reader) or (payment == reader and name == "cumulative"):
+            what = "is declared after" if payment != reader else "is"
+            self.error("E449", f"`{name}({payment})` reads a payment that {what} `{reader}`, which is not yet "
+                       "settled when this line is computed", e.span,
+                       hint=f"declare `{payment}` before `{reader}`" if payment != reader else
+                       f"use `to_date({payment})`: what it was paid in the periods before this one")
+            raise Invalid()
+        node = self.names[payment].node
+        per = next((o.value.name for o in node.options if o.key == "per"), None)
+        if per is None or per not in self.series:
+            self.error("E445", f"`{name}` reads other periods of a payment, but `{payment}` has no periods",
+                       ref.span, hint=f"declare `{payment}` per a series")
+            raise Invalid()
+        ty = Type(MONEY, self.currency, per)
+        args: tuple[m.Expr, ...] = (m.PaymentRef(payment, ty, span=ref.span),)
+        if name == "previous":
+            default = m.Const(0, ty.plain(), span=e.span)
+            if len(e.args) == 2:
+                default = self.expr(e.args[1], guarantee=g)
+                if unify(default.ty.plain(), ty.plain()) is None or (default.ty.series and default.ty.series != per):
+                    self.error("E448", f"the value for the first period is {default.ty.describe()}, but "
+                               f"`previous({payment})` is {ty.describe()}", e.args[1].span,
+                               hint=f"give an amount, e.g. `previous({payment}, 0 {self.currency})`")
+                    raise Invalid()
+            args += (default,)
+        return m.Op(name, args, ty, span=e.span)
+
     def window(self, e: s.Call, g) -> m.Expr:
         """`previous(x[, default])`, `to_date(x)`, `cumulative(x)` of a per-period value."""
         name = e.func.name
         most = 2 if name == "previous" else 1
+        first = e.args[0] if e.args else None
+        if isinstance(first, s.Ref) and getattr(self.names.get(first.name), "kind", None) == "payment" and \
+                len(e.args) <= most:
+            return self.paid_window(e, g, first)
         if not 1 <= len(e.args) <= most:
             example = {"previous": "`previous(placements)` or `previous(met, false)`",
                        "to_date": "`to_date(placements)`", "cumulative": "`cumulative(placements)`"}[name]

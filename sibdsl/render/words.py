@@ -49,6 +49,9 @@ W = {
         "period_end": "periodens sista dag", "contract_year": "det avtalsår perioden börjar i",
         "previous": "{a} för föregående period", "previous_first": "{a} för föregående period ({d} för den första)",
         "to_date": "summan av {a} för tidigare perioder", "cumulative": "summan av {a} till och med perioden",
+        "paid_previous": "det som betalades som {a} för föregående period",
+        "paid_to_date": "det som har betalats som {a} för tidigare perioder",
+        "paid_cumulative": "det som har betalats som {a} till och med perioden",
         "roles": {"payer": "betalare", "investor": "investerare", "provider": "utförare",
                   "intermediary": "mellanhand", "evaluator": "utvärderare"},
         "kinds": {MONEY: "belopp i {cur}", SHARE: "andel i procent", "count": "antal", "number": "tal",
@@ -75,6 +78,9 @@ W = {
         "period_end": "the last day of the period", "contract_year": "the year of the contract the period starts in",
         "previous": "{a} in the previous period", "previous_first": "{a} in the previous period ({d} in the first)",
         "to_date": "the sum of {a} over the earlier periods", "cumulative": "the sum of {a} up to and including the period",
+        "paid_previous": "what was paid as {a} in the previous period",
+        "paid_to_date": "what has been paid as {a} in the earlier periods",
+        "paid_cumulative": "what has been paid as {a} up to and including the period",
         "roles": {"payer": "the payer", "investor": "the investor", "provider": "the service provider",
                   "intermediary": "the intermediary", "evaluator": "the evaluator"},
         "kinds": {MONEY: "an amount in {cur}", SHARE: "a percentage", "count": "a count", "number": "a number",
@@ -311,6 +317,8 @@ class Words:
         if not e.args:
             return w[op]
         a = self.expr(e.args[0], 8)
+        if isinstance(e.args[0], m.PaymentRef):  # what a payment was paid so far
+            return w[f"paid_{op}"].format(a=a)
         if op == "previous":
             first = e.args[1]
             if isinstance(first, m.Const) and first.value == 0 and first.ty.kind != BOOL:

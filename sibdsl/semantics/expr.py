@@ -66,6 +66,8 @@ class Primitives(Protocol):
     def days_between(self, a: V, b: V) -> V: ...
     def let(self, key: tuple, value: V) -> V: ...  # a definition's value, computed once
     def settled(self, node: m.PaymentRef | m.Total) -> V: ...  # a settled amount (guarantees)
+    # issue 15: what the lines of these (payment, period) keys hold at this point of the settlement
+    def paid(self, keys: Sequence[tuple[str, str]]) -> V: ...
     # failure masks (only when tracks_failure)
     def bor(self, a: V, b: V) -> V: ...
     def band(self, a: V, b: V) -> V: ...
@@ -261,6 +263,8 @@ class Interpreter:
             return []
         periods, k = self._periods(node, pk)
         series, x = node.ty.series, node.args[0]
+        if isinstance(x, m.PaymentRef):  # paid so far: read from the lines (the primitive `paid`)
+            return [(node.args[1], pk)] if node.op == "previous" and not k else []
         if node.op == "previous":
             return [(x, _with(pk, series, periods[k - 1].name))] if k else [(node.args[1], pk)]
         last = k if node.op == "to_date" else k + 1
@@ -268,6 +272,8 @@ class Interpreter:
 
     def _periodic(self, node: m.Op, pk: Period, args) -> tuple[V, V | None]:
         p, op = self.p, node.op
+        if op in _WINDOWS and isinstance(node.args[0], m.PaymentRef):
+            return self._paid(node, pk, args)
         if op in _WINDOWS:
             if op == "previous":
                 return args[0]
@@ -284,6 +290,19 @@ class Interpreter:
         start = self.contract.term[0]
         years = period.start.year - start.year - ((period.start.month, period.start.day) < (start.month, start.day))
         return p.const(years + 1), None
+
+    def _paid(self, node: m.Op, pk: Period, args) -> tuple[V, V | None]:
+        """What a payment was paid (its lines as they stand when this is read) in the period before
+        (`previous`), the periods before (`to_date`) or up to this one (`cumulative`)."""
+        periods, k = self._periods(node, pk)
+        name = node.args[0].name
+        if node.op == "previous":
+            if not k:
+                return args[0]
+            chosen = [periods[k - 1]]
+        else:
+            chosen = periods[:k] if node.op == "to_date" else periods[:k + 1]
+        return self.p.paid([(name, p.name) for p in chosen]), None
 
     def _op(self, node: m.Op, args) -> tuple[V, V | None]:
         if node.op in _PERIODIC:

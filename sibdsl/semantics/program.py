@@ -178,6 +178,7 @@ def lower(contract: m.Contract) -> Program:
     lines: list[Line] = []
     steps: list[Step] = []
     K = StepKind
+    running = _running_streams(contract)
     # 1-3: each payment, per period where it has one
     for payment in contract.payments.values():
         periods = payment.periods(contract) if payment.series else (None,)
@@ -195,6 +196,9 @@ def lower(contract: m.Contract) -> Program:
                       for f in contract.floors if f.target == payment.name]
             steps += [Step(K.CAP, c.clause, i, amount=c.amount, period=at)
                       for c in contract.caps if c.kind == "payment" and c.target == payment.name]
+            # issue 15: a stream whose payments' paid-so-far a formula reads is capped as it is paid
+            steps += [Step(K.STREAM_CAP, c.clause, group=stream_lines(lines, c.targets), amount=c.amount)
+                      for c in running if payment.name in c.targets]
     everyone = lambda: tuple(range(len(lines)))  # noqa: E731  (the lines so far)
     # 4 (issue 15): floors, then caps, on streams — one payment or several over all their periods
     steps += _streams(contract, lines)
@@ -253,6 +257,21 @@ def stream_lines(lines, payments: tuple[str, ...]) -> tuple[int, ...]:
 
     chosen = [ln for ln in lines if ln.payment in payments and not ln.top_up]
     return tuple(ln.index for ln in sorted(chosen, key=lambda ln: (when(ln), ln.index)))
+
+
+def paid_reads(contract: m.Contract) -> set[str]:
+    """The payments whose paid-so-far (`to_date(P)`, `previous(P)`, `cumulative(P)`) a formula reads."""
+    roots = [p.expr for p in contract.payments.values()] + [g.condition for g in contract.gates]
+    return {node.args[0].name for node in m.walk(*roots)
+            if isinstance(node, m.Op) and node.args and isinstance(node.args[0], m.PaymentRef)}
+
+
+def _running_streams(contract: m.Contract) -> list[m.Cap]:
+    """The stream caps that also apply after each line of their stream (issue 15): those on a
+    payment whose paid-so-far is read, so that what it reads is what was paid after the cap.
+    (Earlier periods are paid first, so this settles exactly as the one cap after every line does.)"""
+    read = paid_reads(contract)
+    return [c for c in contract.caps if c.kind == "stream" and read & set(c.targets)] if read else []
 
 
 def _streams(contract: m.Contract, lines: list[Line]) -> list[Step]:

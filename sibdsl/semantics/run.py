@@ -98,6 +98,9 @@ def run(program: Program, b: Backend) -> Run:
     values: list[StepValues] = []
     keep = b.KEEP  # what each step computed, for readers (the verifier)
     nlines = 0  # lines that exist so far (a top-up line exists from its step on)
+    live = getattr(b, "live", None)
+    if live is not None:  # issue 15: what a payment was paid so far is read from the lines as they stand
+        live({ln.key[1:]: ln.index for ln in program.lines if not ln.top_up}, amounts)
     for step in program.steps:
         kind = step.kind
         i = step.line

@@ -65,6 +65,9 @@ class _Order:
         self.extra: tuple[Fraction | None, Fraction | None] = (None, None)
 
     # ------------------------------------------------------------ the primitives of a step
+    def live(self, index, amounts) -> None:  # issue 15: the lines a payment's paid-to-date reads
+        self.cp.live = (index, amounts)
+
     def expr(self, step, which: str, guard: Bool | None = None):
         value, bad = self.interp.value(getattr(step, which), dict(step.period))
         if bad is not None:  # where the step reads it (`guard`), a division by zero fails the scenario
