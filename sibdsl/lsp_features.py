@@ -170,6 +170,8 @@ def completion(analysis: Analysis, text: str, offset: int) -> list[Candidate]:
             out += [Candidate(k, "keyword", "header field", 2) for k in HEADER_KEYWORDS]
         if decl in ("payment", "floor"):
             out += [Candidate(k, "keyword", "option", 0) for k in ("from", "to", "due", "per", "when")]
+        if decl == "payment":  # issue 15
+            out.append(Candidate("during", "keyword", "option", 0))
         if decl == "measure":
             out += [Candidate(k, "keyword", "option", 0)
                     for k in ("per", "better", "between", "source", "description")]
@@ -193,6 +195,8 @@ def completion(analysis: Analysis, text: str, offset: int) -> list[Candidate]:
     if previous == "per" and decl in ("measure", "payment", "cap"):
         return _sorted(names(("periods", "cohort"), rank=0) + ([Candidate("participant", "keyword", "", 1)]
                                                                 if decl == "cap" else []))
+    if previous in ("during", "through") and decl == "payment":  # issue 15: a range of periods
+        return _sorted(names(("period",), rank=0))
     if previous == "better":
         return [Candidate("higher", "keyword", "", 0), Candidate("lower", "keyword", "", 0)]
     if previous == "in" and decl == "guarantee":

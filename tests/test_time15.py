@@ -295,3 +295,25 @@ def test_peterborough_caps_what_the_ministry_pays():
     paid = {(ln.payment, ln.period): ln.amount for ln in settlement.lines}
     assert paid[("cohort_payment", "cohort_1")] == 8_000_000 and paid[("cohort_payment", "cohort_2")] == 0
     assert all(any(step.kind == "party cap" for step in ln.steps) for ln in settlement.lines if ln.period)
+
+
+def test_the_editor_completes_the_periods_of_a_range():
+    from sibdsl.lsp_analysis import analyse
+    from sibdsl.lsp_features import completion
+
+    text = HEAD + "measure v: count per year\npayment a = v * 1 SEK from city to fund per year during "
+    labels = [c.label for c in completion(analyse("t.sib", text), text, len(text))]
+    assert labels[:3] == ["y1", "y2", "y3"] and "fund" not in labels
+    text += "y1 through "
+    assert [c.label for c in completion(analyse("t.sib", text), text, len(text))][:3] == ["y1", "y2", "y3"]
+
+
+def test_renaming_a_payment_renames_it_in_every_stream():
+    from sibdsl.lsp_analysis import analyse
+
+    text = HEAD + ("measure v: count per year\npayment a = v * 1 SEK from city to fund per year during y1 through y2\n"
+                   "payment b = v * 2 SEK from city to fund per year\ncap a, b over all periods at 5 SEK\n")
+    uses = {(o.name, text[o.start:o.end]) for o in analyse("t.sib", text).index.occurrences}
+    assert {("a", "a"), ("b", "b"), ("y1", "y1"), ("y2", "y2")} <= uses
+    stream = text.index("cap a, b")
+    assert any(o.name == "b" and o.start == stream + len("cap a, ") for o in analyse("t.sib", text).index.occurrences)
