@@ -317,3 +317,19 @@ def test_renaming_a_payment_renames_it_in_every_stream():
     assert {("a", "a"), ("b", "b"), ("y1", "y1"), ("y2", "y2")} <= uses
     stream = text.index("cap a, b")
     assert any(o.name == "b" and o.start == stream + len("cap a, ") for o in analyse("t.sib", text).index.occurrences)
+
+
+def test_simulate_counts_a_stream_floor_as_a_floor_and_a_stream_cap_as_a_cap():
+    from sibdsl.vector import compile_vector, inputs_from_outcomes
+
+    contract = checked("""
+measure v: count per year
+payment a = v * 100 SEK from city to fund per year
+floor fa: a over all periods at 500 SEK
+cap ca: a over all periods at 700 SEK
+""")
+    rows = [{"v": per_year(1, 1, 1)}, {"v": per_year(5, 5, 5)}]
+    vc = compile_vector(contract)
+    settled = vc(inputs_from_outcomes(contract, rows), len(rows))
+    assert [bool(x) for x in settled.events["floor fa"]] == [True, False]
+    assert [bool(x) for x in settled.events["cap ca"]] == [False, True]

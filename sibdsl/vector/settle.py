@@ -34,7 +34,7 @@ from .plan import Plan
 
 
 _EVENT = {StepKind.GATE: "gate", StepKind.TOTAL_GATE: "gate", StepKind.FLOOR: "floor",
-          StepKind.TOTAL_FLOOR: "floor", StepKind.RETURN_LIMIT: "return limit"}
+          StepKind.TOTAL_FLOOR: "floor", StepKind.RETURN_LIMIT: "return limit", StepKind.STREAM_FLOOR: "floor"}
 
 
 def compile_plan(contract: m.Contract, signature: Mapping[tuple, tuple], program: Program | None = None) -> Plan:
