@@ -42,7 +42,7 @@ CONTRACT = (TEXT + 'party f "F": investor\nperiods år: y1 2024-01-01 to 2024-12
 
 
 @pytest.mark.parametrize("typed, expected", [
-    ("cap ", ["q", "total", "per"]),
+    ("cap ", ["q", "total", "payments", "per"]),  # issue 15: `cap payments from P at …`
     ('gate g "G": ', ["q", "total"]),
     ("party x: ", ["payer", "investor", "provider", "evaluator", "intermediary"]),
     ("measure k: ", ["money", "share", "percentage", "count", "number", "days", "date", "boolean", "yesno"]),
