@@ -134,6 +134,14 @@ class _Staged:
             return value
         return cached
 
+    def paid(self, keys) -> Fn:
+        """What the lines of `keys` hold at this point of the settlement (issue 15)."""
+        keys = tuple(keys)
+
+        def fn(ctx):
+            return whole(sum((ctx.lines[ctx.index[k]] for k in keys if k in ctx.index), 0))
+        return fn
+
     def settled(self, node) -> Fn:
         if isinstance(node, m.Total):
             return lambda ctx: ctx.total

@@ -49,7 +49,12 @@ def _key(item) -> tuple[str, str] | None:
     if target is not None:
         level = f" above {declaration_text(target.level)}" if getattr(target, "level", None) is not None else ""
         label = {"payment": lambda: target.name.name, "total": lambda: "total", "total above": lambda: "total",
-                 "series": lambda: f"per {target.name.name}", "participant": lambda: "per participant"}[target.kind]()
+                 "series": lambda: f"per {target.name.name}", "participant": lambda: "per participant",
+                 # issue 15
+                 "per period": lambda: f"{target.name.name} per period",
+                 "stream": lambda: f"{', '.join(n.name for n in target.names)} over all periods",
+                 "payer": lambda: f"payments from {target.name.name}",
+                 "recipient": lambda: f"payments to {target.name.name}"}[target.kind]()
         return (kind, f"on {label}{level}")
     return (kind, "")
 

@@ -47,6 +47,10 @@ _STEP_TEXT = {
     K.TOTAL_GATE: "the part above {level} is not paid",
     K.TOTAL_CAP: "the total is limited to {level}",
     K.RETURN_LIMIT: "{investor} receives at most {limit} ({basis})",
+    # issue 15
+    K.STREAM_FLOOR: "raised so that the stream over all its periods reaches the floor of {level}",
+    K.STREAM_CAP: "the stream over all its periods is limited to {level} (the period paid last gives first)",
+    K.PARTY_CAP: "what {investor} {basis} is limited to {level}",
 }
 
 
@@ -56,6 +60,8 @@ def step_text(kind: StepKind, level, currency: str, period, scale, investor, lim
     if kind is K.RETURN_LIMIT and limit is None:  # a rate of return (semantics/returnlimits.py)
         return (f"{investor}'s receipts, discounted at the limit's rate to the drawdowns, may not exceed "
                 f"what was drawn ({basis})")
+    if kind is K.PARTY_CAP:  # its basis says which side: "payer" pays, "recipient" receives
+        basis = {"payer": "pays", "recipient": "receives"}.get(basis, basis)
     return _STEP_TEXT[kind].format(
         level=format_amount(exact(level), currency), period=period, scale=scale, investor=investor,
         limit=format_amount(exact(limit), currency) if limit is not None else "", basis=basis)

@@ -220,8 +220,13 @@ def _name_uses(item) -> Iterator[s.Ident | s.Ref]:
         if option.key in ("per", "from", "to") and isinstance(option.value, s.Ident):
             yield option.value
     target = getattr(item, "target", None)
-    if isinstance(target, s.Target) and target.name is not None:
+    if isinstance(target, s.Target) and target.names:  # issue 15: every payment of a stream
+        yield from target.names
+    elif isinstance(target, s.Target) and target.name is not None:
         yield target.name
+    for option in getattr(item, "options", ()):  # issue 15: `during y1 through y3`
+        if option.key == "during":
+            yield from option.value
     if isinstance(item, s.Guarantee) and item.monotone_in is not None:
         yield item.monotone_in
     yield from _refs(item)

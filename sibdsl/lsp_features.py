@@ -14,13 +14,17 @@ from .lsp_text import Lines, units
 
 # ---------------------------------------------------------------- vocabulary
 EXPRESSION_KEYWORDS = ("if", "then", "else", "and", "or", "not", "of", "total", "true", "false", "tiers",
-                       "interpolate", "below", "from")
+                       "interpolate", "below", "from",
+                       # issue 15: the period's own values
+                       "period_index", "period_start", "period_end", "contract_year")
 OPTION_KEYWORDS = ("per", "better", "between", "source", "description", "indexed", "from", "to", "due",
                    "when", "requires", "at", "above", "limit", "in", "nondecreasing", "nonincreasing",
                    "simple", "compound", "year", "after", "end", "on", "size", "eligibility",
-                   "drawn", "committed", "class", "times", "day", "count")  # investments and returns (issue 14)
+                   "drawn", "committed", "class", "times", "day", "count",  # investments and returns (issue 14)
+                   # issue 15: streams, parties, ranges of periods
+                   "during", "through", "over", "all", "period", "payments")
 HEADER_KEYWORDS = ("id", "version", "languages", "currency", "rounding", "signed")
-FUNCTIONS = ("min", "max", "abs", "sum")
+FUNCTIONS = ("min", "max", "abs", "sum", "previous", "to_date", "cumulative")
 ROLES = ("payer", "investor", "provider", "evaluator", "intermediary")
 MEASURE_TYPE_NAMES = ("money", "share", "percentage", "count", "number", "days", "date", "boolean", "yesno")
 RESERVED = frozenset(DECLARATION_KEYWORDS)
@@ -167,6 +171,8 @@ def completion(analysis: Analysis, text: str, offset: int) -> list[Candidate]:
             out += [Candidate(k, "keyword", "header field", 2) for k in HEADER_KEYWORDS]
         if decl in ("payment", "floor"):
             out += [Candidate(k, "keyword", "option", 0) for k in ("from", "to", "due", "per", "when")]
+        if decl == "payment":  # issue 15
+            out.append(Candidate("during", "keyword", "option", 0))
         if decl == "measure":
             out += [Candidate(k, "keyword", "option", 0)
                     for k in ("per", "better", "between", "source", "description")]
@@ -190,6 +196,8 @@ def completion(analysis: Analysis, text: str, offset: int) -> list[Candidate]:
     if previous == "per" and decl in ("measure", "payment", "cap"):
         return _sorted(names(("periods", "cohort"), rank=0) + ([Candidate("participant", "keyword", "", 1)]
                                                                 if decl == "cap" else []))
+    if previous in ("during", "through") and decl == "payment":  # issue 15: a range of periods
+        return _sorted(names(("period",), rank=0))
     if previous == "better":
         return [Candidate("higher", "keyword", "", 0), Candidate("lower", "keyword", "", 0)]
     if previous == "in" and decl == "guarantee":
@@ -199,7 +207,8 @@ def completion(analysis: Analysis, text: str, offset: int) -> list[Candidate]:
     if decl == "party" and previous.endswith((":", ",")):
         return [Candidate(r, "role", "role", 0) for r in ROLES]
     if decl in ("gate", "floor", "cap") and (previous == decl or previous.endswith(":")):  # its target
-        extra = [Candidate("per", "keyword", "per series or participant", 2)] if decl == "cap" else []
+        extra = [Candidate("per", "keyword", "per series or participant", 2),
+                 Candidate("payments", "keyword", "payments from or to a party", 2)] if decl == "cap" else []
         return _sorted(names(("payment",), rank=0) + [Candidate("total", "keyword", "", 1)] + extra)
     out = names(value_kinds)
     out += [Candidate(f, "function", "function", 3) for f in FUNCTIONS]

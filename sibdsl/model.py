@@ -298,6 +298,17 @@ class Payment:
     due: Due
     series: str | None
     clause: ClauseRef
+    during: tuple[str, ...] = ()  # issue 15: the periods it is paid in, when not all of its series'
+
+    def periods(self, contract: Contract) -> tuple[Period, ...]:
+        """The periods the payment has a line in (its series' periods, within `during`)."""
+        if not self.series:
+            return ()
+        periods = contract.series[self.series].periods
+        return tuple(p for p in periods if p.name in self.during) if self.during else periods
+
+
+STREAM = "over all periods"  # the target of a stream floor (not a name: it has spaces)
 
 
 @node
@@ -311,20 +322,24 @@ class Gate:
 @node
 class Floor:
     clause: ClauseRef
-    target: str  # a payment name, or "total"
+    target: str  # a payment name, "total", or STREAM (issue 15: `targets` over all their periods)
     amount: Expr
     when: Expr | None
     payer: str | None
     recipient: str | None
     due: Due | None
+    targets: tuple[str, ...] = ()  # the payments of a stream floor
+    per_period: bool = False  # written `floor X per period at …`
 
 
 @node
 class Cap:
     clause: ClauseRef
-    kind: str  # "payment", "total", "series", "participant"
-    target: str | None  # payment or series name
+    kind: str  # "payment", "total", "series", "participant"; issue 15: "stream", "payer", "recipient"
+    target: str | None  # payment, series, cohort or party name (the first payment of a stream)
     amount: Expr
+    targets: tuple[str, ...] = ()  # the payments of a stream cap
+    per_period: bool = False  # written `cap X per period at …`
 
 
 @node

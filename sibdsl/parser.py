@@ -714,6 +714,23 @@ class _Syntax:
     def target_participant(self, span, c):
         return s.Target("participant", span=span)
 
+    # issue 15: streams, payers and periods
+    def target_per_period(self, span, c):
+        return s.Target("per period", name=_ident(c[0]), span=span)
+
+    def target_stream(self, span, c):
+        names = tuple(_ident(t) for t in c)
+        return s.Target("stream", name=names[0], names=names, span=span)
+
+    def target_payer(self, span, c):
+        return s.Target("payer", name=_ident(c[0]), span=span)
+
+    def target_recipient(self, span, c):
+        return s.Target("recipient", name=_ident(c[0]), span=span)
+
+    def opt_during(self, span, c):
+        return _option("during", span, tuple(_ident(t) for t in c))
+
     def return_limit(self, span, c):
         decl, rate, basis = c[:3]
         kind, start, end, capital = basis

@@ -16,10 +16,12 @@ OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size
            "between", "source", "description", "indexed", "for", "from", "to", "due", "after", "end", "per",
            "when", "requires", "above", "at", "participant", "in", "simple", "compound", "nondecreasing",
            "nonincreasing", "half", "up", "down", "even", "year", "on", "below", "drawn", "committed", "class",
-           "times", "day", "count")
+           "times", "day", "count",
+           # issue 15
+           "during", "through", "over", "all", "period", "payments")
 OPERATORS = ("and", "or", "not", "of", "if", "then", "else")
-FUNCTIONS = ("tiers", "interpolate", "min", "max", "abs", "sum")
-CONSTANTS = ("true", "false", "total")
+FUNCTIONS = ("tiers", "interpolate", "min", "max", "abs", "sum", "previous", "to_date", "cumulative")
+CONSTANTS = ("true", "false", "total", "period_index", "period_start", "period_end", "contract_year")
 
 
 class SibLexer(RegexLexer):

@@ -367,10 +367,12 @@ class Payment:
 class Target:
     """What a gate, floor or cap applies to."""
 
-    kind: str  # "payment", "total", "total above", "series", "participant"
+    kind: str  # "payment", "total", "total above", "series", "participant"; issue 15: "per period",
+    # "stream" (`names` over all periods), "payer" and "recipient" (`payments from/to NAME`)
     name: Ident | None = None
     level: Expr | None = None
     span: Span = _span()
+    names: tuple[Ident, ...] = ()  # the payments of a stream
 
 
 @node

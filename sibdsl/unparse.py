@@ -138,7 +138,12 @@ def _fit(head: str, body: str, tail: str = "") -> str:
 def _target(t: s.Target) -> str:
     return {"payment": lambda: t.name.name, "total": lambda: "total",
             "total above": lambda: f"total above {expr(t.level)}",
-            "series": lambda: f"per {t.name.name}", "participant": lambda: "per participant"}[t.kind]()
+            "series": lambda: f"per {t.name.name}", "participant": lambda: "per participant",
+            # issue 15
+            "per period": lambda: f"{t.name.name} per period",
+            "stream": lambda: f"{', '.join(n.name for n in t.names)} over all periods",
+            "payer": lambda: f"payments from {t.name.name}",
+            "recipient": lambda: f"payments to {t.name.name}"}[t.kind]()
 
 
 def _option(o: s.Option) -> str:
@@ -155,6 +160,8 @@ def _option(o: s.Option) -> str:
         if isinstance(v, s.DueDate):
             return f"due {v.date.value.isoformat()}"
         return f"due {number(v.amount.value)} {v.unit.name} after end"
+    if o.key == "during":  # issue 15
+        return "during " + " through ".join(i.name for i in v)
     if o.key == "indexed":
         return f"indexed {expr(v.rate)} per year for {number(v.years.value)} {v.unit.name}"
     raise AssertionError(o.key)

@@ -288,6 +288,12 @@ class _Sym:
     def let(key, value):
         return value
 
+    def paid(self, keys):
+        """What the lines of `keys` hold at this point of the settlement (issue 15; `live`)."""
+        index, amounts = self.live
+        terms = [amounts[index[k]] for k in keys if k in index]
+        return z3.Sum(terms) if terms else z3.RealVal(0)
+
     def settled(self, node):
         if isinstance(node, m.Total):
             if self.total is None:
@@ -361,6 +367,9 @@ class _SymSettlement:
         return _sum([self.lines[i] for i in v.step.group])
 
     # ------------------------------------------------------------ semantics.run.Backend over z3 terms
+    def live(self, index, amounts) -> None:  # issue 15: the lines a payment's paid-to-date reads
+        self.sym.live = (index, amounts)
+
     def expr(self, step, which: str, guard=None):
         term, bad = self.sym.interp.value(getattr(step, which), dict(step.period))
         if bad is not None:
@@ -540,6 +549,19 @@ def properties(contract: m.Contract) -> list[_Property]:
                 return Fraction(settlements[0].total) >= rnd(_value(contract, floor.amount, outcomes[0], None))
             add(_Property(f"floor:{_name(floor.clause)}", f"the floor{where} holds whenever its condition holds",
                           claim, concrete=holds, clause=floor.clause))
+        elif floor.target == m.STREAM:  # issue 15: the stream over all its periods
+            claim = _per_step(floor.clause, lambda c, v: z3.Implies(v.condition, c.sum_of(v) >= v.level))
+
+            def holds(outcomes, settlements, floor=floor):
+                if floor.when is not None and not _value(contract, floor.when, outcomes[0], None):
+                    return True
+                paid = sum((Fraction(ln.amount) for ln in settlements[0].lines if ln.payment in floor.targets),
+                           Fraction(0))
+                return paid >= rnd(_value(contract, floor.amount, outcomes[0], None))
+            add(_Property(f"floor:{_name(floor.clause)}",
+                          f"{_stream_words(floor.targets)} over all periods {'are' if len(floor.targets) > 1 else 'is'} "
+                          f"at least the floor{where} "
+                          "whenever the floor applies", claim, concrete=holds, clause=floor.clause))
         else:
             payment = contract.payments[floor.target]
 
@@ -582,6 +604,21 @@ def properties(contract: m.Contract) -> list[_Property]:
                 return True
             add(_Property(f"cap:{_name(cap.clause)}", f"the payment `{payment.name}` is never above its cap{where}",
                           claim, concrete=holds, clause=cap.clause))
+        elif cap.kind in ("stream", "payer", "recipient"):  # issue 15: the lines the step cuts
+            claim = _per_step(cap.clause, lambda c, v: c.sum_of(v) <= v.level)
+
+            def holds(outcomes, settlements, cap=cap):
+                if cap.kind == "stream":
+                    chosen = [ln for ln in settlements[0].lines if ln.payment in cap.targets]
+                else:
+                    chosen = [ln for ln in settlements[0].lines if getattr(ln, cap.kind) == cap.target]
+                paid = sum((Fraction(ln.amount) for ln in chosen), Fraction(0))
+                return paid <= rnd(_value(contract, cap.amount, outcomes[0], None))
+            what = (f"{_stream_words(cap.targets)} over all periods" if cap.kind == "stream" else
+                    f"what `{cap.target}` {'pays' if cap.kind == 'payer' else 'receives'}")
+            verb = "are" if cap.kind == "stream" and len(cap.targets) > 1 else "is"
+            add(_Property(f"cap:{_name(cap.clause)}", f"{what} {verb} never above the cap{where}", claim,
+                          concrete=holds, clause=cap.clause))
         elif cap.kind == "series":
             claim = _per_step(cap.clause, lambda c, v: c.sum_of(v) <= v.level)  # the period's lines
 
@@ -669,6 +706,14 @@ def properties(contract: m.Contract) -> list[_Property]:
         add(_Property(f"guarantee:{gname}", label, claim, concrete=holds, clause=guarantee.clause))
     result += extra_properties(contract)  # leaking gates, floors and caps across levels
     return result
+
+
+def _stream_words(payments: tuple[str, ...]) -> str:
+    """`housing`, or `housing` and `jobs` together: a stream in a property's description."""
+    names = [f"`{p}`" for p in payments]
+    if len(names) == 1:
+        return f"the payment {names[0]}"
+    return f"the payments {', '.join(names[:-1])} and {names[-1]} together"
 
 
 def _per_step(clause: m.ClauseRef, test) -> Callable:

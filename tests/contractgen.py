@@ -22,7 +22,11 @@ MONEY_TERMS = [
     "if ok or spent / (people + 0) > 500 SEK then 1 000 SEK else 2 000 SEK",
 ]
 PERIOD_TERMS = ["visits * 1 000 SEK", "visits * 333 SEK / 7", "if visits > 20 then 50 000 SEK else visits * 1 000 SEK",
-                "min(visits * 2 500 SEK, 90 000 SEK)"]
+                "min(visits * 2 500 SEK, 90 000 SEK)",
+                # issue 15: the period's own values and other periods of the series
+                "previous(visits) * 700 SEK", "to_date(visits) * 300 SEK", "cumulative(per_visit) / 3",
+                "period_index * 1 000 SEK + contract_year * 10 SEK", "(period_end - period_start) * 10 SEK",
+                "if previous(visits, 30) > visits then 5 000 SEK else visits * 100 SEK"]
 CONDITIONS = ["ok", "not ok", "rate >= 50 %", "saved > spent", "ok and rate > 20 %", "ok or saved > 100 000 SEK",
               "people > 10 and spent / people > 1 000 SEK"]
 ROUNDINGS = ["1 SEK half up", "0.01 SEK half even", "100 SEK down", "1 SEK up", "0.5 SEK half down",
@@ -78,8 +82,18 @@ def generated(draw) -> str:
         recipient = draw(st.sampled_from(recipients))
         series = " per year" if per_year else ""
         due = "2023-06-30" if per_year else draw(st.sampled_from(["2023-06-30", "2021-06-30", "2022-03-15"]))
+        if per_year and draw(st.integers(0, 3)) == 0:  # issue 15: paid only in some periods
+            series += draw(st.sampled_from([" during y2", " during y1 through y2", " during y1"]))
         lines.append(f"payment {name} = {formula}\n  from city to {recipient}{series} due {due}")
         payments.append((name, per_year))
+    yearly = [n for n, per in payments if per]
+    if yearly and draw(st.booleans()):  # issue 15: what an earlier payment was paid so far, after its caps
+        read = draw(st.sampled_from(yearly))
+        formula = draw(st.sampled_from([
+            f"if to_date({read}) > 20 000 SEK then 10 % of previous({read}) else 1 000 SEK",
+            f"cumulative({read}) / 4", f"min(visits * 1 000 SEK, max(60 000 SEK - to_date(pr), 0 SEK))"]))
+        lines.append(f"payment pr = {formula}\n  from city to ngo per year due 2023-06-30")
+        payments.append(("pr", True))
     clauses = []
     for name, per_year in payments:
         if draw(st.integers(0, 3)) == 0:
@@ -91,7 +105,23 @@ def generated(draw) -> str:
             clauses.append(f"floor f_{name}: {name} at 5 % of spent when ok")
         if draw(st.integers(0, 2)) == 0:
             level = "90 000 SEK" if per_year else draw(st.sampled_from(["200 000 SEK", "spent", "40 % of base"]))
-            clauses.append(f"cap c_{name}: {name} at {level}")
+            named = " per period" if per_year and draw(st.booleans()) else ""  # issue 15
+            clauses.append(f"cap c_{name}: {name}{named} at {level}")
+        stream = draw(st.integers(0, 3))  # issue 15: the payment over all its periods
+        if stream == 1:
+            clauses.append(f"cap s_{name}: {name} over all periods at "
+                           f"{draw(st.sampled_from(['120 000 SEK', '30 % of spent', 'loan_a']))}")
+        elif stream == 2:
+            when = draw(st.sampled_from(["", " when ok", " when rate > 30 %"]))
+            clauses.append(f"floor sf_{name}: {name} over all periods at "
+                           f"{draw(st.sampled_from(['3 000 SEK', '2 % of base']))}{when}")
+    if len(payments) > 1 and draw(st.booleans()):  # issue 15: several payments over all their periods
+        names = draw(st.permutations([n for n, _ in payments]))[:draw(st.integers(2, len(payments)))]
+        clauses.append(f"cap sg: {', '.join(names)} over all periods at "
+                       f"{draw(st.sampled_from(['150 000 SEK', '50 % of spent']))}")
+    if draw(st.integers(0, 3)) == 0:  # issue 15: what one party pays or receives
+        party = draw(st.sampled_from(["payments from city", *(f"payments to {r}" for r in recipients)]))
+        clauses.append(f"cap pc: {party} at {draw(st.sampled_from(['250 000 SEK', '60 % of base']))}")
     if draw(st.booleans()):
         clauses.append("cap per year at 70 000 SEK")
     if draw(st.integers(0, 2)) == 0:

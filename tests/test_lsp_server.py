@@ -42,14 +42,15 @@ CONTRACT = (TEXT + 'party f "F": investor\nperiods år: y1 2024-01-01 to 2024-12
 
 
 @pytest.mark.parametrize("typed, expected", [
-    ("cap ", ["q", "total", "per"]),
+    ("cap ", ["q", "total", "payments", "per"]),  # issue 15: `cap payments from P at …`
     ('gate g "G": ', ["q", "total"]),
     ("party x: ", ["payer", "investor", "provider", "evaluator", "intermediary"]),
     ("measure k: ", ["money", "share", "percentage", "count", "number", "days", "date", "boolean", "yesno"]),
     ("measure k: money per ", ["unga", "år"]),
     ("measure k: money better ", ["higher", "lower"]),
     ("payment r = 1 SEK from ", ["f", "p"]),
-    ("payment r = 5 % of ", ["d", "lån", "m", "abs", "max", "min", "sum"]),  # money first; never the count `n`
+    ("payment r = 5 % of ", ["d", "lån", "m", "abs", "cumulative", "max", "min", "previous", "sum",
+                             "to_date"]),  # money first; never the count `n`
     ("guarantee g: q nondecreasing in ", ["m", "n"]),
 ])
 def test_completion_in_each_context(typed, expected):

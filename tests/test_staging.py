@@ -49,6 +49,9 @@ class OnNumbers(_Concrete):
     def round_down(self, x):
         return self.ev.round_down(x)
 
+    def live(self, index, amounts):  # the lines as they stand, for what was paid so far (issue 15)
+        self.ctx.lines, self.ctx.index = amounts, index
+
     def trace(self, step, line, before, after, acted, level):
         record = _record(self.ev, step, before, after, acted, level)
         if record is not None:

@@ -25,14 +25,17 @@ def _without_allowances(path, tmp_path):
 def test_norrkopings_belt_and_braces_clauses_are_found_with_their_reasons():
     records = dead_clauses(load_contract(NORRKOPING))
     assert [(r["code"], r["line"], r["words"]["en"]) for r in records] == [
-        ("W410", 77, "the floor `activity_floor` “Garantin” of 4 000 000 SEK (line 77) can never act: whenever it "
+        ("W410", 83, "the floor `activity_floor` “Garantin” of 4 000 000 SEK (line 83) can never act: whenever it "
                      "applies, the payments add up to at least 4 000 000 SEK"),
-        ("W410", 78, "the cap `ceiling` “Taket” of 12 000 000 SEK (line 78) can never act: the payments it limits "
+        ("W410", 84, "the cap `ceiling` “Taket” of 12 000 000 SEK (line 84) can never act: the payments it limits "
                      "add up to at most 12 000 000 SEK"),
-        ("W410", 79, "the return limit `max_return` “Avkastningstaket” (for `lsv`, at most 12 329 863 SEK) (line 79) "
+        # a rate of return, paid on one date: the ceiling it equals on that date (semantics/program.py)
+        ("W410", 85, "the return limit `max_return` “Avkastningstaket” (for `lsv`, at most 12 512 409 SEK) (line 85) "
                      "can never act: the payments it limits add up to at most 12 000 000 SEK"),
+        ("W410", 87, "the return limit `total_return` “Högsta totala avkastning” (for `lsv`, at most 12 000 000 SEK) "
+                     "(line 87) can never act: the payments it limits add up to at most 12 000 000 SEK"),
     ]
-    assert records[1]["words"]["sv"] == ("taket `ceiling` “Taket” på 12 000 000 kr (rad 78) kan aldrig verka: "
+    assert records[1]["words"]["sv"] == ("taket `ceiling` “Taket” på 12 000 000 kr (rad 84) kan aldrig verka: "
                                          "betalningarna det begränsar uppgår till högst 12 000 000 kr")
 
 
@@ -50,10 +53,10 @@ def test_check_warns_unless_acknowledged(run, tmp_path):
     bare = _without_allowances(NORRKOPING, tmp_path)
     result = run("check", str(bare))
     assert result.exit_code == 0
-    assert re.findall(r"warning\[(W\d+)\]", result.stderr) == ["W410", "W410", "W410"]
-    assert result.stdout.endswith("ok — 3 payments, 4 measures, 4 guarantees, 15 properties proved, 3 warnings\n")
+    assert re.findall(r"warning\[(W\d+)\]", result.stderr) == ["W410"] * 4
+    assert result.stdout.endswith("ok — 3 payments, 4 measures, 4 guarantees, 16 properties proved, 4 warnings\n")
     assert "# sibc: allow W410: why" in result.stderr  # the hint says how to acknowledge one
-    # the shipped contract acknowledges all three in one comment naming them
+    # the shipped contract acknowledges all four in one comment naming them
     shipped = run("check", str(NORRKOPING))
     assert shipped.exit_code == 0 and "W410" not in shipped.stderr
     # --no-verify: no proofs, so no dead-clause analysis either
@@ -68,11 +71,11 @@ def test_an_allowance_directly_above_the_clause_covers_that_clause_only(run, tmp
     path = tmp_path / "one.sib"
     path.write_text(text, encoding="utf-8")
     result = run("check", str(path))
-    assert result.stderr.count("warning[W410]") == 2 and "`ceiling`" not in result.stderr
+    assert result.stderr.count("warning[W410]") == 3 and "`ceiling`" not in result.stderr
     # an allowance for another code, or naming another clause, does not count
     other = bare + "# sibc: allow W411 for ceiling\n# sibc: allow W410 for bonus\n"
     path.write_text(other, encoding="utf-8")
-    assert run("check", str(path)).stderr.count("warning[W410]") == 3
+    assert run("check", str(path)).stderr.count("warning[W410]") == 4
 
 
 def test_every_shipped_contract_acknowledges_its_dead_clauses():

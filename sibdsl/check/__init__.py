@@ -23,6 +23,7 @@ from .common import Entry
 from .lower import Lower
 from .names import Names
 from .rules import Rules
+from .time import Time
 from .types import Types
 
 
@@ -57,7 +58,7 @@ def _far_dates(tree: s.Contract, source: Source) -> list[Diagnostic]:
 _DATE_TEXT = re.compile(r"(?=([0-9]{4})-[0-9]{2}-[0-9]{2})")  # the year of every date-like text, overlaps too
 
 
-class Checker(Names, Types, Lower, Rules):
+class Checker(Names, Types, Lower, Rules, Time):
     """The checker of one contract: the state its stages share, reporting, and the order of the stages."""
 
     def __init__(self, tree: s.Contract, source: Source):
@@ -101,7 +102,7 @@ class Checker(Names, Types, Lower, Rules):
         payments = self.check_payments(parties, term)
         gates = self.check_gates(payments)
         floors = self.check_floors(payments, parties)
-        caps = self.check_caps(payments)
+        caps = self.check_caps(payments, parties)
         self.check_floor_cap(floors, caps)
         limits = self.check_return_limits(investments, payments, term, series)
         guarantees = self.check_guarantees()

@@ -367,6 +367,7 @@ class Lower:
             node: s.Payment = entry.node
             options = self.options(node.options, node)
             series = self.per_series(options)
+            self.reading_payment = name  # issue 15: what a payment was paid so far may be read here
             expr = self.money(node.expr, f"the payment `{name}`", series)
             payer = recipient = ""
             if "from" not in options or "to" not in options:
@@ -388,8 +389,11 @@ class Lower:
                 condition = self.condition(options["when"].value, series)
                 if condition is not None:
                     self.inline_gates.append(m.Gate(entry.clause, name, None, condition))
+            self.reading_payment = None
+            during = self.check_during(options.get("during"), series, name)  # issue 15
             if expr is not None:
-                result[name] = m.Payment(name, node.label, expr, payer, recipient, due, series, entry.clause)
+                result[name] = m.Payment(name, node.label, expr, payer, recipient, due, series, entry.clause,
+                                         during=during)
         return result
 
     def sections(self) -> tuple[m.Section, ...]:

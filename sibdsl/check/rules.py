@@ -62,10 +62,20 @@ class Rules:
             clause = self.clauses[id(node)]
             options = self.options(node.options, node)
             target, series = "total", None
+            targets, per_period = (), False
             if node.target.kind == "payment":
                 if (found := self.target_payment(node.target, payments)) is None:
                     continue
                 target, series = found
+                self.implicit_per_period("floor", target, series, node.target)
+            elif node.target.kind == "per period":  # issue 15: the same floor, named as such
+                if (found := self.per_period_target(node.target, payments, "floor")) is None:
+                    continue
+                (target, series), per_period = found, True
+            elif node.target.kind == "stream":
+                if (targets := self.stream_targets(node.target, payments)) is None:
+                    continue
+                target = m.STREAM
             amount = self.money(node.amount, "a floor", series)
             when = self.condition(options["when"].value, series) if "when" in options else None
             payer = options["from"].value.name if "from" in options else None
@@ -85,23 +95,41 @@ class Rules:
                                "have different payers or recipients", node.span,
                                hint="add `from PAYER to RECIPIENT` to the floor")
                     continue
-            if target != "total" and ("from" in options or "to" in options):
+            if target == m.STREAM and ("from" in options or "to" in options or "due" in options):
+                self.error("E210", "a floor on a stream is paid with the stream's last line, by its parties",
+                           node.span, hint="remove `from`/`to`/`due` from this floor")
+            elif target != "total" and ("from" in options or "to" in options):
                 self.error("E210", "a floor on a payment is paid by that payment's parties", node.span,
                            hint="remove `from`/`to` from this floor")
             due = self.due(options.get("due"), series) if "due" in options else None
             if amount is not None and (not options.get("when") or when is not None):
-                floors.append(m.Floor(clause, target, amount, when, payer, recipient, due))
+                floors.append(m.Floor(clause, target, amount, when, payer, recipient, due, targets=targets,
+                                      per_period=per_period))
         return tuple(floors)
 
-    def check_caps(self, payments) -> tuple[m.Cap, ...]:
+    def check_caps(self, payments, parties=None) -> tuple[m.Cap, ...]:
+        parties = parties or {}
         caps = []
         for node in self.items_of(s.Cap):
             clause = self.clauses[id(node)]
             kind, target, series = node.target.kind, None, None
+            targets, per_period = (), False
             if kind == "payment":
                 if (found := self.target_payment(node.target, payments)) is None:
                     continue
                 target, series = found
+                self.implicit_per_period("cap", target, series, node.target)
+            elif kind == "per period":  # issue 15: the same cap, named as such
+                if (found := self.per_period_target(node.target, payments, "cap")) is None:
+                    continue
+                (target, series), kind, per_period = found, "payment", True
+            elif kind == "stream":
+                if (targets := self.stream_targets(node.target, payments)) is None:
+                    continue
+                target = targets[0]
+            elif kind in ("payer", "recipient"):
+                if (target := self.party_target(node.target, payments, parties)) is None:
+                    continue
             elif kind == "series":
                 if not self.lookup(node.target.name, ("series",), "period series"):
                     continue
@@ -116,7 +144,7 @@ class Rules:
                 target = cohorts[0]
             amount = self.money(node.amount, "a cap", series)
             if amount is not None:
-                caps.append(m.Cap(clause, kind, target, amount))
+                caps.append(m.Cap(clause, kind, target, amount, targets=targets, per_period=per_period))
         return tuple(caps)
 
     def check_floor_cap(self, floors, caps) -> None:
@@ -131,7 +159,8 @@ class Rules:
         for floor in floors:
             for cap in caps:
                 same = (cap.kind == "payment" and cap.target == floor.target) or (
-                    cap.kind in ("total",) and floor.target == "total")
+                    cap.kind in ("total",) and floor.target == "total") or (
+                    cap.kind == "stream" and floor.target == m.STREAM and set(cap.targets) == set(floor.targets))
                 if not same:
                     continue
                 low, high = value(floor.amount), value(cap.amount)

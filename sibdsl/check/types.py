@@ -25,6 +25,7 @@ from ..units import (
     unify,
 )
 from ..unparse import number as unparse_number
+from .time import PERIOD_VALUES, WINDOWS
 from .common import DAY_UNITS, FUNCTIONS, T_BOOL, T_COUNT, T_DATE, T_DAYS, T_NUMBER, T_SHARE, Invalid
 
 
@@ -111,6 +112,8 @@ class Types:
         return m.Total(Type(MONEY, self.currency), span=e.span)
 
     def expr_Ref(self, e: s.Ref, g) -> m.Expr:
+        if e.name in PERIOD_VALUES and e.name not in self.names:  # issue 15: `period_index`, …
+            return self.period_value(e, e.name, None)
         wanted = ("measure", "define", "baseline", "investment", "cohort", "payment")
         entry = self.lookup(e, wanted, "value")
         if entry is None:
@@ -215,6 +218,10 @@ class Types:
 
     def expr_Call(self, e: s.Call, g) -> m.Expr:
         name = e.func.name
+        if name in PERIOD_VALUES and len(e.args) == 1:  # issue 15: `period_index(year)`, …
+            return self.period_value(e, name, e.args[0])
+        if name in WINDOWS:  # issue 15: previous, to_date, cumulative
+            return self.window(e, g)
         if name not in FUNCTIONS:
             self.error("E209", f"unknown function `{name}`", e.func.span,
                        hint=did_you_mean(name, FUNCTIONS) or f"functions are: {', '.join(FUNCTIONS)}")
@@ -231,6 +238,8 @@ class Types:
         args = tuple(self.expr(a, guarantee=g) for a in e.args)
         if name == "sum":
             (arg,) = args
+            if isinstance(arg, m.PaymentRef):  # a payment's name in a guarantee is already its sum
+                return arg
             if not arg.ty.series:
                 self.error("E307", "sum(…) adds up a value over its periods, but this value has no periods",
                            e.args[0].span, hint="use sum on a measure or definition declared `per` a series")

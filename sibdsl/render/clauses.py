@@ -190,6 +190,10 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
     if kind == "payment":
         p = c.payments[clause.name]
         per = s["payment_per"].format(series=words.label(p.series)) if p.series else ""
+        if p.during:  # issue 15: a range of the series' periods
+            first, last = (c.series[p.series].period(n) for n in (p.during[0], p.during[-1]))
+            key = "payment_during_one" if len(p.during) == 1 else "payment_during"
+            per = s[key].format(first=words.period(first), last=words.period(last), series=words.label(p.series))
         text = s["payment"].format(payer=words.party(p.payer), label=words.defined(p.name),
                                    recipient=words.party(p.recipient), formula=table["ref"] if (table := words.as_table(
                                        p.expr)) else words.expr(p.expr), per=per)
@@ -209,6 +213,12 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
     if kind == "floor":
         f = _find(c.floors, clause)
         when = s["floor_when"].format(cond=words.condition(f.when)) if f.when is not None else ""
+        if f.target == m.STREAM:  # issue 15
+            return cap(s["floor_stream" + ("_one" if len(f.targets) == 1 else "")].format(targets=listing([words.label(n) for n in f.targets], lang),
+                                                amount=words.expr(f.amount), when=when))
+        if f.target != "total" and c.payments[f.target].series:  # issue 15: each period, named as such
+            return cap(s["floor_payment_per"].format(target=words.label(f.target), amount=words.expr(f.amount),
+                                                     when=when))
         if f.target == "total":
             return s["floor_total"].format(amount=words.expr(f.amount), when=when,
                                            payer=words.party(f.payer or ""), recipient=words.party(f.recipient or ""))
@@ -222,6 +232,12 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
             return s["cap_series"].format(series=words.label(k.target), amount=amount)
         if k.kind == "participant":
             return s["cap_participant"].format(amount=amount)
+        if k.kind == "stream":  # issue 15
+            return cap(s["cap_stream" + ("_one" if len(k.targets) == 1 else "")].format(targets=listing([words.label(n) for n in k.targets], lang), amount=amount))
+        if k.kind in ("payer", "recipient"):
+            return s[f"cap_{k.kind}"].format(party=words.party(k.target), amount=amount)
+        if c.payments[k.target].series:  # issue 15: each period, named as such
+            return cap(s["cap_payment_per"].format(target=words.label(k.target), amount=amount))
         return cap(s["cap_payment"].format(target=words.label(k.target), amount=amount))
     if kind == "return limit":
         return return_limit_sentence(c, _find(c.return_limits, clause), lang, words)
@@ -247,6 +263,12 @@ ORDER = {
     StepKind.CAP: ("tak för en enskild ersättning tillämpas", "caps on a single payment apply"),
     StepKind.PERIOD_CAP: ("tak per period tillämpas", "caps per period apply"),
     StepKind.PARTICIPANT_CAP: ("tak per deltagare tillämpas", "caps per participant apply"),
+    # issue 15
+    StepKind.STREAM_FLOOR: ("golv för ersättningar under alla perioder tillämpas (ett underskott läggs till den sista periodens ersättning)",
+                            "floors on payments over all their periods apply (a shortfall is added to the last period's payment)"),
+    StepKind.STREAM_CAP: ("tak för ersättningar under alla perioder tillämpas (tidigare perioder betalas först)",
+                          "caps on payments over all their periods apply (earlier periods are paid first)"),
+    StepKind.PARTY_CAP: ("tak för vad en part betalar eller får tillämpas", "caps on what one party pays or receives apply"),
     StepKind.TOTAL_GATE: ("villkor för den sammanlagda ersättningen tillämpas", "conditions on the total payout apply"),
     StepKind.TOTAL_FLOOR: ("golv för den sammanlagda ersättningen tillämpas (genom ett tillägg)",
                            "floors on the total payout apply (by a top-up)"),
@@ -267,7 +289,10 @@ def order_of_application(contract: m.Contract, lang: str, program: Program | Non
     kinds = list(dict.fromkeys([StepKind.COMPUTE, *(st.kind for st in program.steps)]))
     items = [ORDER[kind][("sv", "en").index(lang)].format(rounding=rounding) for kind in kinds]
     items = [item + (";" if i < len(items) - 1 else ".") for i, item in enumerate(items)]
-    return items, (s["order_cuts"] if any(kind.cuts for kind in kinds) else "")
+    cuts = s["order_cuts"] if any(kind.cuts for kind in kinds) else ""
+    if StepKind.STREAM_CAP in kinds:  # issue 15: a stream gives from the period paid last
+        cuts += s["order_cuts_stream"]
+    return items, cuts
 
 
 def clause_table(contract: m.Contract, clause: m.ClauseRef, lang: str) -> dict | None:

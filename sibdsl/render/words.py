@@ -24,6 +24,8 @@ from ..lang import format_date, format_money, format_number, format_percent, tex
 from ..units import BOOL, DAYS, MONEY, SHARE
 
 NBSP = "\u00a0"
+_PERIODIC = frozenset({"period_index", "period_start", "period_end", "contract_year", "previous", "to_date",
+                       "cumulative"})
 
 # the words of formulas and clauses, per language (sibdsl/texts/contract_words.json); a quote is a pair
 W = {lang: dict(words, quote=tuple(words["quote"])) for lang, words in texts("contract_words").items()}
@@ -221,6 +223,8 @@ class Words:
             return w["interp"].format(x=self.expr(e.subject, 8), points=", ".join(points))
         assert isinstance(e, m.Op)
         op = e.op
+        if op in _PERIODIC:  # issue 15
+            return self._periodic(e)
         if op in ("min", "max"):
             base, lows, highs, ordered, outermost = self._bounds(e)
             x = self.expr(base, 1)
@@ -248,6 +252,21 @@ class Words:
                 node = node.args[0]
             text = " ".join([self.expr(node, mine), *reversed(rights)])
         return f"({text})" if mine < outer else text
+
+    def _periodic(self, e: m.Op) -> str:
+        """The period's own values and other periods (issue 15) in words."""
+        w, op = self.w, e.op
+        if not e.args:
+            return w[op]
+        a = self.expr(e.args[0], 8)
+        if isinstance(e.args[0], m.PaymentRef):  # what a payment was paid so far
+            return w[f"paid_{op}"].format(a=a)
+        if op == "previous":
+            first = e.args[1]
+            if isinstance(first, m.Const) and first.value == 0 and first.ty.kind != BOOL:
+                return w["previous"].format(a=a)
+            return w["previous_first"].format(a=a, d=self.expr(first, 1))
+        return w[op].format(a=a)
 
     TABLE_ROWS = 4  # a table or interpolation with this many rows is printed as a table, not a sentence
 

@@ -66,6 +66,8 @@ class Primitives(Protocol):
     def days_between(self, a: V, b: V) -> V: ...
     def let(self, key: tuple, value: V) -> V: ...  # a definition's value, computed once
     def settled(self, node: m.PaymentRef | m.Total) -> V: ...  # a settled amount (guarantees)
+    # issue 15: what the lines of these (payment, period) keys hold at this point of the settlement
+    def paid(self, keys: Sequence[tuple[str, str]]) -> V: ...
     # failure masks (only when tracks_failure)
     def bor(self, a: V, b: V) -> V: ...
     def band(self, a: V, b: V) -> V: ...
@@ -146,6 +148,8 @@ class Interpreter:
         return (name, current), ((series, current),)
 
     def _deps(self, node, pk: Period) -> list[tuple[m.Expr, Period]]:
+        if isinstance(node, m.Op) and node.op in _PERIODIC:
+            return self._period_deps(node, pk)
         if isinstance(node, m.Op):
             if _linear(node):
                 return [(t, pk) for _, t in _chain(node, ("+", "-"))]
@@ -194,6 +198,8 @@ class Interpreter:
             return self._interp(node, args[0])
         if isinstance(node, (m.PaymentRef, m.Total)):
             return self._settled(node), None
+        if node.op in _PERIODIC:
+            return self._periodic(node, pk, args)
         return self._op(node, args)
 
     def _settled(self, node):
@@ -241,7 +247,66 @@ class Interpreter:
         record = (node, tuple(range(len(xs))), len(xs)) if self.record else None
         return p.first(conds, values, p.const(ys[-1]), record), xb
 
+    # ------------------------------------------------------------ issue 15: periods and windows
+    def _periods(self, node: m.Op, pk: Period) -> tuple[tuple, int]:
+        """The periods of the node's series and the position of the one it is read in."""
+        if self.contract is None:  # a value fixed at signing is read in no period
+            raise UnknownName(node.op)
+        periods = self.contract.series[node.ty.series].periods
+        current = dict(pk)[node.ty.series]
+        return periods, next(i for i, p in enumerate(periods) if p.name == current)
+
+    def _period_deps(self, node: m.Op, pk: Period) -> list[tuple[m.Expr, Period]]:
+        """`previous` reads its operand in the period before (its default in the first period);
+        `to_date` in every earlier period; `cumulative` in those and this one."""
+        if node.op not in _WINDOWS:
+            return []
+        periods, k = self._periods(node, pk)
+        series, x = node.ty.series, node.args[0]
+        if isinstance(x, m.PaymentRef):  # paid so far: read from the lines (the primitive `paid`)
+            return [(node.args[1], pk)] if node.op == "previous" and not k else []
+        if node.op == "previous":
+            return [(x, _with(pk, series, periods[k - 1].name))] if k else [(node.args[1], pk)]
+        last = k if node.op == "to_date" else k + 1
+        return [(x, _with(pk, series, p.name)) for p in periods[:last]]
+
+    def _periodic(self, node: m.Op, pk: Period, args) -> tuple[V, V | None]:
+        p, op = self.p, node.op
+        if op in _WINDOWS and isinstance(node.args[0], m.PaymentRef):
+            return self._paid(node, pk, args)
+        if op in _WINDOWS:
+            if op == "previous":
+                return args[0]
+            return p.linear([(1, v) for v, _ in args]) if args else p.const(0), self._any_bad(args)
+        periods, k = self._periods(node, pk)
+        period = periods[k]
+        if op == "period_index":
+            return p.const(k + 1), None
+        if op == "period_start":
+            return p.const(period.start), None
+        if op == "period_end":
+            return p.const(period.end), None
+        assert op == "contract_year", op
+        start = self.contract.term[0]
+        years = period.start.year - start.year - ((period.start.month, period.start.day) < (start.month, start.day))
+        return p.const(years + 1), None
+
+    def _paid(self, node: m.Op, pk: Period, args) -> tuple[V, V | None]:
+        """What a payment was paid (its lines as they stand when this is read) in the period before
+        (`previous`), the periods before (`to_date`) or up to this one (`cumulative`)."""
+        periods, k = self._periods(node, pk)
+        name = node.args[0].name
+        if node.op == "previous":
+            if not k:
+                return args[0]
+            chosen = [periods[k - 1]]
+        else:
+            chosen = periods[:k] if node.op == "to_date" else periods[:k + 1]
+        return self.p.paid([(name, p.name) for p in chosen]), None
+
     def _op(self, node: m.Op, args) -> tuple[V, V | None]:
+        if node.op in _PERIODIC:
+            raise AssertionError(node.op)  # read by _apply with its period
         p, op = self.p, node.op
         if _linear(node):
             signs = [s for s, _ in _chain(node, ("+", "-"))]
@@ -296,6 +361,11 @@ class Interpreter:
         for _, b in args:
             bad = self._or(bad, b)
         return bad
+
+
+# issue 15: values of the period an expression is read in, and of other periods of its series
+_WINDOWS = frozenset({"previous", "to_date", "cumulative"})
+_PERIODIC = _WINDOWS | {"period_index", "period_start", "period_end", "contract_year"}
 
 
 def _with(pk: Period, series: str, period: str) -> Period:

@@ -5,17 +5,21 @@ the steps that give them their amounts, in the order the language fixes (docs/la
 "Order of application"):
 
 1. each payment's formula, rounded by the contract's rounding rule (`COMPUTE`), per period
-   where the payment has periods;
+   where the payment has periods (within its `during`);
 2. the payment's gates (`GATE`: a failed gate makes the line zero);
 3. the payment's floors, then its caps (`FLOOR`, `CAP`);
-4. caps per period of a series, then per participant (`PERIOD_CAP`, `PARTICIPANT_CAP`);
-5. gates on the total (`TOTAL_GATE`: `total above L requires C` cuts the total back to L);
-6. floors on the total (`TOTAL_FLOOR`: a top-up line from the floor clause);
-7. caps on the total (`TOTAL_CAP`);
-8. return limits, on the lines paid to each investor (`RETURN_LIMIT`).
+4. floors, then caps, on streams: a payment, or several, over all their periods (`STREAM_FLOOR`:
+   the shortfall is added to the stream's last line; `STREAM_CAP`);
+5. caps per period of a series, then per participant (`PERIOD_CAP`, `PARTICIPANT_CAP`);
+6. gates on the total (`TOTAL_GATE`: `total above L requires C` cuts the total back to L);
+7. floors on the total (`TOTAL_FLOOR`: a top-up line from the floor clause);
+8. caps on the total and on what one party pays or receives (`TOTAL_CAP`, `PARTY_CAP`), in the
+   order they are declared;
+9. return limits, on the lines paid to each investor (`RETURN_LIMIT`).
 
-Steps 4, 5, 7 and 8 *cut*: they take an excess from a group of lines, last declared first
-(semantics/run.py, the one place the cut is written). Every step cites its clause. The program
+Steps 4 (caps), 5, 6, 8 and 9 *cut*: they take an excess from a group of lines, last declared first
+except on a stream, whose lines are in the order they are paid (`stream_lines`): earlier periods
+are paid first (semantics/run.py, the one place the cut is written). Every step cites its clause. The program
 is data: the scalar evaluator, the vectorised evaluator and the z3 encoding run it (run.py);
 coverage, `explain` and the council document read it.
 """
@@ -42,6 +46,9 @@ class StepKind(enum.Enum):
     CAP = "cap"
     PERIOD_CAP = "period cap"
     PARTICIPANT_CAP = "participant cap"
+    STREAM_FLOOR = "stream floor"  # issue 15: a payment (or several) over all its periods
+    STREAM_CAP = "stream cap"
+    PARTY_CAP = "party cap"  # issue 15: what one payer pays, or one recipient receives
     TOTAL_GATE = "total gate"
     TOTAL_FLOOR = "floor top-up"
     TOTAL_CAP = "total cap"
@@ -70,14 +77,15 @@ class StepKind(enum.Enum):
 
 
 _CUTS = frozenset({StepKind.PERIOD_CAP, StepKind.PARTICIPANT_CAP, StepKind.TOTAL_GATE, StepKind.TOTAL_CAP,
-                   StepKind.RETURN_LIMIT})
+                   StepKind.RETURN_LIMIT, StepKind.STREAM_CAP, StepKind.PARTY_CAP})
 _TRAIL = {StepKind.TOTAL_GATE: "gate failed", StepKind.TOTAL_CAP: "cap"}
 _GATE = ("the condition holds", "the condition fails")
 _FLOOR = ("the floor raises the amount", "the floor is not needed")
 _CAP = ("the cap limits the amount", "the cap is not reached")
 _BRANCHES = {StepKind.GATE: _GATE, StepKind.TOTAL_GATE: _GATE, StepKind.FLOOR: _FLOOR,
              StepKind.TOTAL_FLOOR: _FLOOR, StepKind.CAP: _CAP, StepKind.PERIOD_CAP: _CAP,
-             StepKind.PARTICIPANT_CAP: _CAP, StepKind.TOTAL_CAP: _CAP,
+             StepKind.PARTICIPANT_CAP: _CAP, StepKind.TOTAL_CAP: _CAP, StepKind.STREAM_FLOOR: _FLOOR,
+             StepKind.STREAM_CAP: _CAP, StepKind.PARTY_CAP: _CAP,
              StepKind.RETURN_LIMIT: ("the limit cuts the return", "the limit is not reached"),
              StepKind.COMPUTE: ("computed", "computed")}
 
@@ -95,6 +103,7 @@ class Line:
     period: str | None
     due: datetime.date | None
     top_up: bool = False
+    period_end: datetime.date | None = None  # the end of its period (issue 15: the order a stream is paid in)
 
 
 @attrs.frozen
@@ -177,15 +186,17 @@ def lower(contract: m.Contract) -> Program:
     lines: list[Line] = []
     steps: list[Step] = []
     K = StepKind
+    running = _running_streams(contract)
     # 1-3: each payment, per period where it has one
     for payment in contract.payments.values():
-        periods = contract.series[payment.series].periods if payment.series else (None,)
+        periods = payment.periods(contract) if payment.series else (None,)
         for period in periods:
             at = ((payment.series, period.name),) if period is not None else ()
             name = period.name if period else None
             i = len(lines)
             lines.append(Line(i, ("payment", payment.name, name), payment.name, payment.clause, payment.payer,
-                              payment.recipient, name, due_date(contract, payment.due, period)))
+                              payment.recipient, name, due_date(contract, payment.due, period),
+                              period_end=period.end if period is not None else None))
             steps.append(Step(K.COMPUTE, payment.clause, i, amount=payment.expr, period=at))
             steps += [Step(K.GATE, g.clause, i, condition=g.condition, period=at)
                       for g in contract.gates if g.target == payment.name]
@@ -193,8 +204,13 @@ def lower(contract: m.Contract) -> Program:
                       for f in contract.floors if f.target == payment.name]
             steps += [Step(K.CAP, c.clause, i, amount=c.amount, period=at)
                       for c in contract.caps if c.kind == "payment" and c.target == payment.name]
+            # issue 15: a stream whose payments' paid-so-far a formula reads is capped as it is paid
+            steps += [Step(K.STREAM_CAP, c.clause, group=stream_lines(lines, c.targets), amount=c.amount)
+                      for c in running if payment.name in c.targets]
     everyone = lambda: tuple(range(len(lines)))  # noqa: E731  (the lines so far)
-    # 4: caps per period of a series, then per participant
+    # 4 (issue 15): floors, then caps, on streams — one payment or several over all their periods
+    steps += _streams(contract, lines)
+    # 5: caps per period of a series, then per participant
     for cap in contract.caps:
         if cap.kind == "series":
             for period in contract.series[cap.target].periods:
@@ -204,10 +220,10 @@ def lower(contract: m.Contract) -> Program:
         elif cap.kind == "participant":
             steps.append(Step(K.PARTICIPANT_CAP, cap.clause, group=everyone(), amount=cap.amount,
                               scale=contract.cohorts[cap.target].size))
-    # 5: gates on the total
+    # 6: gates on the total
     steps += [Step(K.TOTAL_GATE, g.clause, group=everyone(), amount=g.level, condition=g.condition)
               for g in contract.gates if g.target == "total"]
-    # 6: floors on the total, each with its top-up line
+    # 7: floors on the total, each with its top-up line
     for floor in contract.floors:
         if floor.target != "total":
             continue
@@ -218,10 +234,14 @@ def lower(contract: m.Contract) -> Program:
                           condition=floor.when))
         lines.append(Line(i, ("floor", floor.clause.name, i), floor.clause.name, floor.clause, floor.payer or "",
                           floor.recipient or "", None, due, top_up=True))
-    # 7: caps on the total
-    steps += [Step(K.TOTAL_CAP, c.clause, group=everyone(), amount=c.amount)
-              for c in contract.caps if c.kind == "total"]
-    # 8: return limits, on the lines paid to whom each binds (each investor, one, or a class)
+    # 8: caps on the total, and (issue 15) on what one party pays or receives, in declaration order
+    for c in contract.caps:
+        if c.kind == "total":
+            steps.append(Step(K.TOTAL_CAP, c.clause, group=everyone(), amount=c.amount))
+        elif c.kind in ("payer", "recipient"):
+            steps.append(Step(K.PARTY_CAP, c.clause, amount=c.amount, investor=c.target, basis=c.kind,
+                              group=tuple(ln.index for ln in lines if getattr(ln, c.kind) == c.target)))
+    # 9: return limits, on the lines paid to whom each binds (each investor, one, or a class)
     steps += return_limit_steps(contract, lines)
     return Program(contract, tuple(lines), tuple(steps))
 
@@ -247,3 +267,50 @@ def return_limit_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
             steps.append(Step(StepKind.RETURN_LIMIT, limit.clause, group=group, limit=level,
                               investor=bound.who, basis=basis, weights=weights))
     return steps
+
+
+def stream_lines(lines, payments: tuple[str, ...]) -> tuple[int, ...]:
+    """The lines of a stream in the order they are paid: by the end of their period (a line
+    without one, by its due date, else last), then in declaration order. A cut on the stream
+    takes from the line paid last first, so what period 1 was paid is never taken back to pay
+    period 2: earlier periods are paid first."""
+    def when(ln: Line):
+        return (ln.due or datetime.date.max) if ln.period_end is None else ln.period_end
+
+    chosen = [ln for ln in lines if ln.payment in payments and not ln.top_up]
+    return tuple(ln.index for ln in sorted(chosen, key=lambda ln: (when(ln), ln.index)))
+
+
+def paid_reads(contract: m.Contract) -> set[str]:
+    """The payments whose paid-so-far (`to_date(P)`, `previous(P)`, `cumulative(P)`) a formula reads."""
+    roots = [p.expr for p in contract.payments.values()] + [g.condition for g in contract.gates]
+    return {node.args[0].name for node in m.walk(*roots)
+            if isinstance(node, m.Op) and node.args and isinstance(node.args[0], m.PaymentRef)}
+
+
+def _running_streams(contract: m.Contract) -> list[m.Cap]:
+    """The stream caps that also apply after each line of their stream (issue 15): those on a
+    payment whose paid-so-far is read, so that what it reads is what was paid after the cap.
+    (Earlier periods are paid first, so this settles exactly as the one cap after every line does.)"""
+    read = paid_reads(contract)
+    return [c for c in contract.caps if c.kind == "stream" and read & set(c.targets)] if read else []
+
+
+def _streams(contract: m.Contract, lines: list[Line]) -> list[Step]:
+    """Floors, then caps, on streams (issue 15), each in declaration order. A stream floor raises
+    the stream's last line by what the stream falls short of the floor."""
+    K = StepKind
+    steps = []
+    for floor in contract.floors:
+        if floor.target == m.STREAM:
+            group = stream_lines(lines, floor.targets)
+            if group:
+                steps.append(Step(K.STREAM_FLOOR, floor.clause, group[-1], group=group, amount=floor.amount,
+                                  condition=floor.when))
+    for cap in contract.caps:
+        if cap.kind == "stream":
+            group = stream_lines(lines, cap.targets)
+            if group:
+                steps.append(Step(K.STREAM_CAP, cap.clause, group=group, amount=cap.amount))
+    return steps
+

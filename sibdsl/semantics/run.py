@@ -126,6 +126,9 @@ def run(program: Program, b: Backend) -> Run:
     keep = b.KEEP  # what each step computed, for readers (the verifier)
     unit = Fraction(program.contract.rounding.step)  # the contract's rounding step
     nlines = 0  # lines that exist so far (a top-up line exists from its step on)
+    live = getattr(b, "live", None)
+    if live is not None:  # issue 15: what a payment was paid so far is read from the lines as they stand
+        live({ln.key[1:]: ln.index for ln in program.lines if not ln.top_up}, amounts)
     for step in program.steps:
         kind = step.kind
         i = step.line
@@ -145,6 +148,14 @@ def run(program: Program, b: Backend) -> Run:
         elif kind is K.CAP:
             level = b.round(b.expr(step, "amount"))
             acted, after = b.compare(">", before, level), b.extreme("min", [before, level])
+        elif kind is K.STREAM_FLOOR:  # issue 15: the stream's last line takes its shortfall
+            condition = when = b.TRUE if step.condition is None else b.expr(step, "condition")
+            level = b.round(b.expr(step, "amount", guard=when))
+            shortfall = b.sub(level, b.total([amounts[j] for j in step.group], len(step.group) == nlines))
+            acted = b.band(when, b.compare(">", shortfall, b.ZERO))
+            after = b.select(acted, b.linear([(1, before), (1, shortfall)]), before)
+            if b.after is not None:  # what the total was proved to be no longer holds
+                b.after(step, {"lines": amounts[:nlines]})
         elif kind is K.TOTAL_FLOOR:  # its top-up line
             lines = amounts[:nlines] if b.after is not None else None
             condition = when = b.TRUE if step.condition is None else b.expr(step, "condition")

@@ -662,6 +662,12 @@ class Primitives:
     def bequal(self, op: str, a: Bool, b: Bool) -> Bool:
         return self.cp.bequal(a, b, op)
 
+    def paid(self, keys) -> Num:
+        """What the lines of `keys` hold at this point of the settlement (issue 15; `live`)."""
+        index, amounts = self.cp.live
+        terms = [(1, amounts[index[k]]) for k in keys if k in index]
+        return self.cp.linear(terms) if terms else self.cp.const(0)
+
 
 # ---------------------------------------------------------------- general steps (rarray.py)
 def _divide_varying(a: ra.R, b: ra.R):

@@ -36,7 +36,7 @@ from .plan import Plan
 
 
 _EVENT = {StepKind.GATE: "gate", StepKind.TOTAL_GATE: "gate", StepKind.FLOOR: "floor",
-          StepKind.TOTAL_FLOOR: "floor", StepKind.RETURN_LIMIT: "return limit"}
+          StepKind.TOTAL_FLOOR: "floor", StepKind.RETURN_LIMIT: "return limit", StepKind.STREAM_FLOOR: "floor"}
 
 
 def compile_plan(contract: m.Contract, signature: Mapping[tuple, tuple], program: Program | None = None) -> Plan:
@@ -67,6 +67,9 @@ class _Order:
         self.extra: tuple[Fraction | None, Fraction | None] = (None, None)
 
     # ------------------------------------------------------------ the primitives of a step
+    def live(self, index, amounts) -> None:  # issue 15: the lines a payment's paid-to-date reads
+        self.cp.live = (index, amounts)
+
     def expr(self, step, which: str, guard: Bool | None = None):
         value, bad = self.interp.value(getattr(step, which), dict(step.period))
         if bad is not None:  # where the step reads it (`guard`), a division by zero fails the scenario
@@ -136,6 +139,9 @@ class _Order:
         return (b[0] if lo is None else max(b[0], lo)), (b[1] if hi is None else min(b[1], hi))
 
     def after(self, step, facts: dict) -> None:
+        if step.kind is StepKind.STREAM_FLOOR:  # a line was raised: the bounds come from the lines again
+            self.extra = (None, None)
+            return
         before = self.total_bounds(facts["lines"])
         if step.kind is StepKind.TOTAL_FLOOR:
             lowb, when = facts["low"].bounds(), facts["when"]

@@ -53,8 +53,10 @@ const T = {
 const STEPS = {
   sv: {"computed": "beräknat", "gate passed": "villkoret uppfyllt", "gate failed": "villkoret inte uppfyllt",
     "floor": "golv", "floor top-up": "tillägg upp till golvet", "cap": "tak", "period cap": "tak för perioden",
-    "participant cap": "tak per deltagare", "return limit": "avkastningstak"},
-  en: {"floor top-up": "floor top-up", "period cap": "cap for the period", "participant cap": "cap per participant"},
+    "participant cap": "tak per deltagare", "return limit": "avkastningstak",
+    "stream floor": "golv för alla perioder", "stream cap": "tak för alla perioder", "party cap": "tak för en part"},
+  en: {"floor top-up": "floor top-up", "period cap": "cap for the period", "participant cap": "cap per participant",
+    "stream floor": "floor over all periods", "stream cap": "cap over all periods", "party cap": "cap on a party"},
 };
 const stepName = (kind) => (STEPS[state.lang] && STEPS[state.lang][kind]) || kind;
 
@@ -153,9 +155,9 @@ function displayNumber(raw) {
 const KEYWORDS = new Set(("contract party term periods cohort investment measure define baseline payment gate floor " +
   "cap return limit guarantee clause id version languages currency rounding signed size eligibility better between " +
   "source description indexed for from to due after end per when requires above at participant in simple compound " +
-  "nondecreasing nonincreasing half up down even year on below and or not of if then else").split(" "));
-const FUNCTIONS = new Set("tiers interpolate min max abs sum".split(" "));
-const LITERALS = new Set("true false total".split(" "));
+  "nondecreasing nonincreasing half up down even year on below during through over all period payments and or not of if then else").split(" "));
+const FUNCTIONS = new Set("tiers interpolate min max abs sum previous to_date cumulative".split(" "));
+const LITERALS = new Set("true false total period_index period_start period_end contract_year".split(" "));
 const TOKEN = /(#[^\n]*)|("(?:[^"\\\n]|\\.)*"?)|(§[ \t]*\d+(?:\.\d+)*[a-z]?)|(\b\d{4}-\d{2}-\d{2}\b)|(\b\d{1,3}(?:[ _]\d{3})+(?:\.\d+)?\b|\b\d+(?:\.\d+)?\b)|(@[a-z]+)|([A-Za-z_][A-Za-z0-9_]*)/g;
 
 function tokens(text) {
