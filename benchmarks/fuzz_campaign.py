@@ -258,7 +258,7 @@ def run_commands(files: dict[str, bytes], seed_text: str | None, tally: Tally, r
     """Every command on the files (contract.sib and maybe an outcome file) in a fresh directory, or
     `commands`; `outputs` maps a file a command writes to a check of its bytes (None if they are
     sound, else what is wrong), run after each command that exits 0."""
-    from sibdsl import Source, parse
+    from sibdsl import Source, parse, syntax
     from sibdsl.diagnostics import SibError
 
     if commands is None:
@@ -309,8 +309,8 @@ def run_commands(files: dict[str, bytes], seed_text: str | None, tally: Tally, r
                         continue
                     if name == "copy.sib" and args[:1] == ["fmt"]:
                         try:  # fmt may change the file only into the same syntax tree
-                            same = parse(Source("a", now.decode("utf-8-sig"))) == \
-                                parse(Source("b", data.decode("utf-8-sig")))
+                            same = syntax.same(parse(Source("a", now.decode("utf-8-sig"))),
+                                               parse(Source("b", data.decode("utf-8-sig"))))
                         except (SibError, UnicodeDecodeError):
                             same = False
                         if same:
@@ -445,7 +445,7 @@ def cli_unit(rng: random.Random, corpus: Corpus, tally: Tally, *, timeout: float
 def library_unit(rng: random.Random, corpus: Corpus, tally: Tally, *, timeout: float, heavy: bool) -> int:
     """A mutated or generated contract through check_source, fmt (twice: the layout must be a fixed
     point and keep the syntax tree) and, when it checks, a settlement for a generated outcome file."""
-    from sibdsl import Source, check_source, compile_contract, parse
+    from sibdsl import Source, check_source, compile_contract, parse, syntax
     from sibdsl.diagnostics import SibError
     from sibdsl.evaluate import EvaluationError
     from sibdsl.fmt import format_file_text
@@ -470,7 +470,7 @@ def library_unit(rng: random.Random, corpus: Corpus, tally: Tally, *, timeout: f
             again = format_file_text(Source("c.sib", formatted.decode("utf-8-sig")), formatted)
             if again != formatted:
                 tally.fail("internal", steps, files, "fmt is not a fixed point: formatting its output changes it")
-            if parse(Source("a", formatted.decode("utf-8-sig"))) != parse(Source("b", text)):
+            if not syntax.same(parse(Source("a", formatted.decode("utf-8-sig"))), parse(Source("b", text))):
                 tally.fail("lost", steps, files, "fmt changed the syntax tree")
         if contract is not None:
             steps.append("evaluate")

@@ -241,7 +241,7 @@ def test_the_extras_are_declared_and_dev_installs_them():
         assert heavy not in core
     extras = project["optional-dependencies"]
     assert {"simulate", "serve", "lsp", "testing", "dev"} <= set(extras)
-    assert "sibdsl[simulate,serve,lsp,testing]" in extras["dev"]
+    assert "sibdsl[simulate,serve,lsp,testing,ods]" in extras["dev"]
 
 
 def test_check_does_not_import_an_extra():

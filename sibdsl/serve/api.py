@@ -98,7 +98,9 @@ def _depth(value) -> int:
 
 
 def fingerprint(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # a lone surrogate (JSON's "\ud800") hashed as its three bytes, as check_source does: the
+    # contract is then refused with E101 like any other, not with E900 (found by the fuzz campaign)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Loaded:
@@ -634,7 +636,14 @@ def render(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
     vary = request.get("vary")
     if vary is not None and (not isinstance(vary, str) or vary not in contract.measures):
         raise bad_request(f"`vary`: the contract has no measure {json.dumps(vary)[:60]}")
-    data = render_document(contract, loaded.text.encode("utf-8"), lang, fmt, path=loaded.name, vary=vary)
+    try:
+        source_bytes = loaded.text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a text: a document is UTF-8 (found by the fuzz campaign)
+        raise ApiError(422, [problem("E101", "the contract has a lone surrogate (an unpaired half of a UTF-16 "
+                                     "character) in a text; a document cannot show it",
+                                     "delete the character, or type it again: it is probably half of an emoji",
+                                     where=loaded.name)]) from None
+    data = render_document(contract, source_bytes, lang, fmt, path=loaded.name, vary=vary)
     return data, RENDER_TYPES[fmt], f"{_stem(loaded)}.{lang}.{fmt}"
 
 

@@ -166,7 +166,7 @@ def _format(text: str) -> str:
     from ..fmt import format_file_text
     from ..source import Source
 
-    data = text.encode("utf-8")
+    data = text.encode("utf-8", "surrogatepass")  # a lone surrogate: E101 from fmt, not E900
     try:
         return format_file_text(Source("<draft>", text), data).decode("utf-8")
     except SibError as err:

@@ -1,0 +1,171 @@
+"""What the extended fuzz campaign (benchmarks/fuzz_campaign.py: the library, workbook, LSP and
+HTTP families) found, each pinned by a test that failed before its fix."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+
+from sibdsl.cli import main
+from sibdsl.diagnostics import SibError
+from sibdsl.source import Source
+
+from .conftest import ROOT
+
+NORRKOPING = (ROOT / "contracts" / "norrkoping.sib").read_text(encoding="utf-8")
+# a lone surrogate inside a text: the parser keeps it there (only an editor or an API can send one)
+SURROGATE = NORRKOPING.replace('"Avtal', '"\ud800Avtal', 1)
+
+
+@pytest.fixture(scope="module")
+def fuzz():
+    spec = importlib.util.spec_from_file_location("fuzz_campaign", ROOT / "benchmarks" / "fuzz_campaign.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- a lone surrogate (library:92, http:482)
+def test_fmt_refuses_a_lone_surrogate_with_e101_not_a_crash():
+    from sibdsl.fmt import format_file_text
+
+    assert "\ud800" in SURROGATE
+    with pytest.raises(SibError) as caught:
+        format_file_text(Source("x.sib", SURROGATE), b"")
+    assert [d.code for d in caught.value.diagnostics] == ["E101"]
+    assert caught.value.diagnostics[0].span is not None
+
+
+@pytest.mark.parametrize("operation", ["check", "eval", "verify", "curve", "test"])
+def test_the_api_answers_a_source_with_a_lone_surrogate(operation):
+    """POST /v1/verify with such a source ended in HTTP 500, E900 UnicodeEncodeError (hashing the text)."""
+    from sibdsl.serve import api
+
+    ws = api.Workspace(ROOT / "contracts")
+    request = {"contract": {"source": SURROGATE}, "verify": False, "outcomes": {}, "measure": "actual_costs",
+               "scenarios_csv": "scenario;expect total\nx;0 kr\n", "timeout": 0.05}
+    try:
+        status, body = api.OPERATIONS[operation](ws, request)
+    except api.ApiError as err:
+        assert err.status < 500 and "E900" not in json.dumps(err.body())
+        return
+    assert status in (200, 422)
+
+
+def test_the_api_refuses_to_render_a_lone_surrogate_with_e101():
+    from sibdsl.serve import api
+
+    with pytest.raises(api.ApiError) as caught:
+        api.render(api.Workspace(ROOT / "contracts"), {"contract": {"source": SURROGATE}, "format": "md"})
+    assert caught.value.status == 422 and [d["code"] for d in caught.value.diagnostics] == ["E101"]
+
+
+def test_the_studio_formatter_and_a_save_refuse_a_lone_surrogate(tmp_path):
+    from sibdsl.fileio import OutputError, write_atomic
+    from sibdsl.serve import api, studio
+
+    with pytest.raises(api.ApiError) as caught:
+        studio._format(SURROGATE)
+    assert caught.value.status == 422 and [d["code"] for d in caught.value.diagnostics] == ["E101"]
+    target = tmp_path / "x.sib"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(OutputError) as refused:
+        write_atomic(target, SURROGATE)
+    assert refused.value.diagnostic.code == "E002" and "surrogate" in refused.value.hint
+    assert target.read_text(encoding="utf-8") == "old" and [p.name for p in tmp_path.iterdir()] == ["x.sib"]
+
+
+# ---------------------------------------------------------------- a damaged workbook (workbook:82)
+def _damaged(data: bytes) -> bytes:
+    """The workbook with one compressed member's deflate stream corrupted: the zip's directory is
+    intact, so only inflating the member fails (zlib.error)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info.filename))
+    raw = bytearray(out.getvalue())
+    victim = max(source.infolist(), key=lambda i: i.compress_size)  # xlsx: the theme; ods: content.xml
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as again:
+        info = again.getinfo(victim.filename)
+        start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for k in range(start + 2, start + min(info.compress_size, 40)):
+        raw[k] ^= 0x5A
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
+def test_a_damaged_workbook_is_e001_not_e900(tmp_path, fuzz, suffix):
+    import random
+
+    rows = [["measure", "value"], ["actual_costs", 49_000_000], ["reference_costs", 61_000_000],
+            ["school_improved", True], ["completed", True]]
+    data = fuzz.xlsx_bytes(random.Random(0), rows) if suffix == ".xlsx" else fuzz.ods_bytes(rows)
+    path = tmp_path / ("o" + suffix)
+    path.write_bytes(_damaged(data))
+    result = CliRunner().invoke(main, ["eval", str(ROOT / "contracts" / "norrkoping.sib"), "--outcomes", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "error[E001]" in result.stderr and "E900" not in result.output
+
+
+# ---------------------------------------------------------------- the language server (lsp:0 … lsp:12)
+def _frame(body: bytes) -> bytes:
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def test_the_language_server_logs_no_traceback_for_messages_it_refuses(tmp_path):
+    """`null`, `[]`, a response to nothing, a body that is not JSON, a position at line -1 and a
+    request answered with ContentModified each made pygls log a traceback (and `null` crashed
+    handle_message); now each is one line in the log, and the server goes on answering."""
+    stderr = tmp_path / "stderr"
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "rootUri": None,
+                                                                       "capabilities": {}}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": "file:///x.sib", "languageId": "sib", "version": 1, "text": NORRKOPING}}},
+    ]
+    raw = [b"null", b"[]", b"{", b'{"jsonrpc":"2.0","id":77}', b'\xff\xfe{}']
+    hover = {"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover",
+             "params": {"textDocument": {"uri": "file:///x.sib"}, "position": {"line": -1, "character": 0}}}
+    last = {"jsonrpc": "2.0", "id": 3, "method": "textDocument/documentSymbol",
+            "params": {"textDocument": {"uri": "file:///x.sib"}}}
+    payload = b"".join(_frame(json.dumps(m).encode()) for m in messages) + b"".join(_frame(r) for r in raw) + \
+        _frame(json.dumps(hover).encode()) + _frame(json.dumps(last).encode())
+    with open(stderr, "wb") as err:
+        process = subprocess.Popen([sys.executable, "-m", "sibdsl.cli", "lsp"], cwd=ROOT, stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=err)
+        process.stdin.write(payload)
+        process.stdin.flush()
+        answers: dict = {}
+        deadline = time.monotonic() + 60
+        while 3 not in answers and time.monotonic() < deadline:
+            length = None
+            while True:
+                line = process.stdout.readline()
+                if line in (b"\r\n", b"\n", b""):
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if not length:
+                break
+            message = json.loads(process.stdout.read(length))
+            if "id" in message and "method" not in message:
+                answers[message["id"]] = message
+        process.stdin.write(_frame(json.dumps({"jsonrpc": "2.0", "id": 4, "method": "shutdown"}).encode())
+                            + _frame(json.dumps({"jsonrpc": "2.0", "method": "exit"}).encode()))
+        process.stdin.close()
+        process.wait(30)
+    assert answers[2]["error"]["code"] == -32602  # line -1: invalid parameters, answered
+    assert isinstance(answers[3]["result"], list) and answers[3]["result"]  # still serving the document
+    log = stderr.read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in log, log[-3000:]
+    assert "not a JSON-RPC object" in log and "not JSON" in log
