@@ -427,3 +427,10 @@ def test_test_speaks_the_contracts_first_language_by_default(tmp_path):
     result = invoke("test", str(tmp_path / "a.sib"), str(tmp_path / "b.sib"))
     assert result.exit_code == 0, result.output
     assert "scenarier godkända i 2 avtal" in result.stdout and "passed" not in result.stdout
+
+
+@pytest.mark.parametrize("command", [c for c in main.list_commands(click.Context(main)) if c != "explain"])
+def test_docs_cli_says_when_each_command_exits_non_zero(command):
+    """Every command's section names its own exit codes beyond the table (1, or 2 for a missing extra)."""
+    section = _section(command)
+    assert re.search(r"[Ee]xit[^.]{0,80}?\b[12]\b", section), command
