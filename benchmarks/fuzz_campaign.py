@@ -240,16 +240,32 @@ class Tally:
         self.failures.append(f"{kind.upper()} {command}: {detail}\n  files (first 1 500 bytes): {shown!r}")
 
 
+#: a command hangs when it uses more than its timeout of CPU time (ITIMER_PROF: what the process
+#: itself spent, so that a machine other people load does not make sibc look slow), or more than
+#: WALL × its timeout of wall time (a wait that uses no CPU: a deadlock, a read that never ends)
+WALL = 12
+
+
+def start_clocks(timeout: float) -> None:
+    signal.setitimer(signal.ITIMER_PROF, timeout)
+    signal.setitimer(signal.ITIMER_REAL, timeout * WALL)
+
+
+def stop_clocks() -> None:
+    signal.setitimer(signal.ITIMER_PROF, 0)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def _invoke(args: list[str], timeout: float):
     from click.testing import CliRunner
 
     from sibdsl.cli import main
 
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    start_clocks(timeout)
     try:
         return CliRunner().invoke(main, args, catch_exceptions=True)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        stop_clocks()
 
 
 def run_commands(files: dict[str, bytes], seed_text: str | None, tally: Tally, rng: random.Random, *,
@@ -289,10 +305,10 @@ def run_commands(files: dict[str, bytes], seed_text: str | None, tally: Tally, r
                 try:  # verify proves every property one after the other: its budget is the solver's
                     result = _invoke(args, timeout * 12 if args[0] == "verify" else timeout)
                 except Hang:
-                    tally.fail("hangs", args, files, f"over {timeout} s")
+                    tally.fail("hangs", args, files, f"over {timeout} s of CPU or {timeout * WALL} s in all")
                     continue
                 if isinstance(result.exception, Hang):
-                    tally.fail("hangs", args, files, f"over {timeout} s")
+                    tally.fail("hangs", args, files, f"over {timeout} s of CPU or {timeout * WALL} s in all")
                     continue
                 output = result.output if result.stdout_bytes is not None else ""
                 escaped = result.exception is not None and not isinstance(result.exception, SystemExit)
@@ -339,7 +355,7 @@ def campaign(n: int, seed: int, *, timeout: float = 5.0, heavy_every: int = 50, 
     def alarm(signum, frame):
         raise Hang()
 
-    previous = signal.signal(signal.SIGALRM, alarm)
+    previous = signal.signal(signal.SIGALRM, alarm), signal.signal(signal.SIGPROF, alarm)
     rng = random.Random(seed)
     paths = sorted((ROOT / "contracts").rglob("*.sib")) + sorted((ROOT / "tests" / "corpus" / "valid").glob("*.sib"))
     seeds = [p.read_text(encoding="utf-8") for p in paths]
@@ -377,7 +393,8 @@ def campaign(n: int, seed: int, *, timeout: float = 5.0, heavy_every: int = 50, 
                 for failure in tally.failures[before:]:
                     print(f"#{i} {failure}", flush=True)
     finally:
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGALRM, previous[0])
+        signal.signal(signal.SIGPROF, previous[1])
     return tally
 
 
@@ -453,7 +470,7 @@ def library_unit(rng: random.Random, corpus: Corpus, tally: Tally, *, timeout: f
     text = mutate(rng, rng.choice(corpus.texts)) if rng.random() < 0.7 else generate(rng)
     files = {"contract.sib": text.encode("utf-8", "surrogatepass")}
     steps = ["check_source"]
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    start_clocks(timeout)
     try:
         source = Source("c.sib", text)
         contract, diagnostics = check_source(source)
@@ -494,7 +511,7 @@ def library_unit(rng: random.Random, corpus: Corpus, tally: Tally, *, timeout: f
     except Exception:  # noqa: BLE001 — what the campaign looks for
         tally.fail("internal", steps, files, traceback.format_exc()[-1500:])
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        stop_clocks()
     tally.by_command["library"] = tally.by_command.get("library", 0) + 1
     tally.runs += 1
     return 1
@@ -1004,6 +1021,15 @@ class HttpServer:
         finally:
             connection.close()
 
+    def cpu(self) -> float:
+        """Seconds of CPU the server (and the children it waited for) has used: /proc/PID/stat."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
     def traceback(self) -> str:
         self.log.seek(0)
         text = self.log.read().decode("utf-8", "replace")
@@ -1114,8 +1140,10 @@ def http_unit(rng: random.Random, corpus: Corpus, server: HttpServer, tally: Tal
     tally.runs += 1
     tally.by_command["http"] = tally.by_command.get("http", 0) + 1
     started = time.monotonic()
+    cpu = server.cpu()
+    limit = timeout * (12 if slow else 1)
     try:
-        status, media, body = server.send(method, path, data, headers, timeout * (12 if slow else 1))
+        status, media, body = server.send(method, path, data, headers, limit * WALL)
     except OSError as err:  # a timeout, a reset connection
         alive = server.proc.poll() is None
         if alive and "timed out" not in str(err):
@@ -1126,7 +1154,14 @@ def http_unit(rng: random.Random, corpus: Corpus, server: HttpServer, tally: Tal
                        f"{type(err).__name__}: {err} after {time.monotonic() - started:.1f} s"
                        + ("" if alive else f"; the server exited: {server.traceback()}"))
             return 1
-    if status == 500 or status >= 502:
+    spent = server.cpu() - cpu
+    if spent > limit:
+        tally.fail("hangs", [method, path], files, f"the server spent {spent:.1f} s of CPU on it (limit {limit:g} s)")
+    if status == 503 and b'"E864"' in body:
+        # the server's own wall-clock budget (--budget) stopped the work: a coded refusal, counted apart
+        tally.known["E864: the server's time budget, on a loaded machine"] = \
+            tally.known.get("E864: the server's time budget, on a loaded machine", 0) + 1
+    elif status == 500 or status >= 502:
         tally.fail("internal", [method, path], files, f"HTTP {status}: {body[:1500]!r}")
     elif "json" in media and body:
         try:
@@ -1152,7 +1187,7 @@ class Campaign:
 
     # inputs of each family per turn: in proportion to what one input costs (a CLI input runs ten
     # commands; an LSP message or an HTTP request is one)
-    TURN = {"cli": 1, "library": 4, "workbook": 1, "lsp": 3, "http": 8}
+    TURN = {"cli": 1, "library": 4, "workbook": 1, "lsp": 8, "http": 8}
 
     def __init__(self, seed: int, families, *, timeout: float, heavy_every: int, state: Path | None, quiet: bool):
         self.seed, self.families, self.timeout = seed, list(families), timeout
@@ -1206,7 +1241,7 @@ class Campaign:
             return workbook_unit(rng, self.corpus, self.tally, timeout=self.timeout, heavy=heavy)
         if family == "lsp":
             server = self._lsp(rng)
-            return lsp_session(rng, self.corpus, server, self.tally, index, self.timeout)
+            return lsp_session(rng, self.corpus, server, self.tally, index, self.timeout * WALL)
         http = self._http()
         count = http_unit(rng, self.corpus, http, self.tally, self.timeout)
         now = {p.name: p.read_bytes() for p in Path(http.folder).iterdir()}
@@ -1219,7 +1254,7 @@ class Campaign:
         def alarm(signum, frame):
             raise Hang()
 
-        previous = signal.signal(signal.SIGALRM, alarm)
+        previous = signal.signal(signal.SIGALRM, alarm), signal.signal(signal.SIGPROF, alarm)
         done = 0
         started = time.perf_counter()
         try:
@@ -1230,7 +1265,11 @@ class Campaign:
                             break
                         index = self.state["next"][family]
                         before = len(self.tally.failures)
+                        clock = time.perf_counter()
                         count = self.one(family, index)
+                        self.state.setdefault("family_seconds", {})
+                        self.state["family_seconds"][family] = round(
+                            self.state["family_seconds"].get(family, 0) + time.perf_counter() - clock, 1)
                         self.state["next"][family] = index + 1
                         self.state["inputs"][family] += count
                         self.tally.inputs += count
@@ -1245,12 +1284,17 @@ class Campaign:
                                     handle.write(line + "\n")
                 for k, v in self.tally.by_command.items():
                     self.state["runs"][k] = self.state["runs"].get(k, 0) + v
+                known = self.state.setdefault("known", {})
+                for k, v in self.tally.known.items():
+                    known[k] = known.get(k, 0) + v
+                self.tally.known.clear()
                 self.tally.by_command.clear()
                 self.state["seconds"] += time.perf_counter() - started
                 started = time.perf_counter()
                 self.save()
         finally:
-            signal.signal(signal.SIGALRM, previous)
+            signal.signal(signal.SIGALRM, previous[0])
+            signal.signal(signal.SIGPROF, previous[1])
             for server in (self.lsp, self.http):
                 if server is not None:
                     server.stop()
@@ -1307,7 +1351,9 @@ def main() -> int:
     print("campaign so far: " + ", ".join(f"{f} {state['inputs'][f]}" for f in FAMILIES if state["inputs"][f])
           + f" = {sum(state['inputs'].values())} inputs, {sum(state['runs'].values())} runs ("
           + ", ".join(f"{k} {v}" for k, v in sorted(state["runs"].items())) + f") in {state['seconds']:.0f} s; "
-          f"{state['failures']} failures")
+          f"{state['failures']} failures"
+          + "".join(f"; counted apart: {k} ×{v}" for k, v in state.get("known", {}).items())
+          + "; seconds per family: " + ", ".join(f"{k} {v:.0f}" for k, v in state.get("family_seconds", {}).items()))
     return 1 if tally.internal or tally.hangs or tally.lost else 0
 
 
