@@ -991,6 +991,7 @@ class HttpServer:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.log = tempfile.TemporaryFile()
+        self.read_up_to = 0
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         self.proc = subprocess.Popen([sys.executable, "-m", "sibdsl.cli", "serve", self.folder, "--port",
                                       str(self.port), "--budget", "10"], stdout=self.log, stderr=subprocess.STDOUT,
@@ -1031,8 +1032,11 @@ class HttpServer:
         return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
     def traceback(self) -> str:
-        self.log.seek(0)
-        text = self.log.read().decode("utf-8", "replace")
+        """A traceback the server logged since the last call."""
+        self.log.seek(self.read_up_to)
+        data = self.log.read()
+        self.read_up_to += len(data)
+        text = data.decode("utf-8", "replace")
         return text[text.find("Traceback"):][:1500] if "Traceback" in text else ""
 
     def stop(self) -> None:
@@ -1176,8 +1180,6 @@ def http_unit(rng: random.Random, corpus: Corpus, server: HttpServer, tally: Tal
     trace = server.traceback()
     if trace:
         tally.fail("internal", [method, path], files, trace)
-        server.log.seek(0)
-        server.log.truncate()
     return 1
 
 

@@ -169,3 +169,32 @@ def test_the_language_server_logs_no_traceback_for_messages_it_refuses(tmp_path)
     log = stderr.read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in log, log[-3000:]
     assert "not a JSON-RPC object" in log and "not JSON" in log
+
+
+# ---------------------------------------------------------------- an answer that echoes a lone surrogate (http:1511)
+def test_an_answer_that_echoes_a_lone_surrogate_is_valid_json_in_utf8():
+    """POST /v1/diff with {"old": "\\ud800"} answered HTTP 500: the 404's message names the contract,
+    and Starlette could not encode it. Now it is escaped, and decodes to the name that was sent."""
+    import asyncio
+
+    from sibdsl.serve.app import create_app
+
+    app = create_app(ROOT / "contracts")
+    body = json.dumps({"old": "\ud800", "new": "norrkoping"}).encode()
+    sent: list = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/diff", "raw_path": b"/v1/diff", "query_string": b"",
+             "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json")], "http_version": "1.1",
+             "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "root_path": ""}
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    answer = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert status == 404, answer
+    decoded = json.loads(answer.decode("utf-8"))
+    assert decoded["diagnostics"][0]["code"] == "E861" and "\ud800" in decoded["diagnostics"][0]["message"]

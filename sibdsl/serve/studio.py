@@ -13,11 +13,12 @@ from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from . import api
 from .api import ApiError, Workspace, problem
+from .responses import JsonResponse as JSONResponse  # any text, a lone surrogate included
 
 
 def routes(ws: Workspace, *, token, body_of, read, error, document_csp: str, lang: str) -> list[Route]:
