@@ -1,29 +1,60 @@
-"""A standing fuzzing campaign: hostile contracts and outcome files through every command of sibc.
+"""A standing fuzzing campaign: hostile input through every command of sibc, its language server
+and its HTTP API.
 
-    .venv/bin/python benchmarks/fuzz_campaign.py [--n 100000] [--seed 1] [--timeout 5] [--heavy 50]
+    .venv/bin/python benchmarks/fuzz_campaign.py --families all --budget 100000 --seed 1 \
+        --state campaign.json --failures failures.txt      # resumable: run it again to go on
+    .venv/bin/python benchmarks/fuzz_campaign.py --seed 1 --replay http:1511   # one input again
+    .venv/bin/python benchmarks/fuzz_campaign.py [--n 100000] [--seed 1]       # the CLI family alone
 
-Each input is one of
-  * a shipped or corpus contract mutated one to three times (characters replaced, truncation,
-    lines deleted, duplicated or swapped, and insertions of hostile fragments: 300 open
+Five families; input i of family F is drawn from random.Random(f"{seed}/{F}/{i}") alone, so a
+campaign can stop anywhere, resume from --state, and replay any input it reported:
+
+  * cli: a shipped or corpus contract mutated one to three times (characters replaced,
+    truncation, lines deleted, duplicated or swapped, and insertions of hostile fragments: 300 open
     parentheses, 1 000-digit numbers, NUL, BOM, lone CR, bidirectional overrides, terminal
-    escapes, unbalanced quotes, lone surrogates, far dates, flat 500-term sums);
-  * a contract generated from the grammar itself (grammar/sib.lark's rule table, as
-    tests/test_fuzz_grammar.py does), whitespace and line breaks (LF, CRLF, CR) between tokens;
-  * a valid contract with a generated outcome file, JSON or CSV (comma, semicolon, CRLF or CR-only
-    lines, a byte-order mark), its values mutated (1E-8, NaN, 1_000, 40-digit numbers, huge
-    cells, unclosed quotes, wrong units, missing and extra measures).
-It then runs, in-process through the click CLI exactly as a user would (each in a fresh
-directory): check --no-verify, fmt --check, fmt (on a copy), render -o x.md and -o x.html,
-fingerprint, diff against the unmutated seed, eval --outcomes (JSON and CSV) and test; and for one
-input in --heavy: verify --timeout 0.05 (allowed 12 × --timeout: it proves every property in
-turn), render -o x.pdf and simulate.
+    escapes, unbalanced quotes, lone surrogates, far dates, flat 500-term sums), a contract
+    generated from the grammar itself (grammar/sib.lark's rule table, as tests/test_fuzz_grammar.py
+    does) with LF, CRLF or CR between tokens, or a valid contract with a generated JSON or CSV
+    outcome file (comma, semicolon, CRLF or CR-only lines, a byte-order mark; values mutated: 1E-8,
+    NaN, 1_000, 40-digit numbers, huge cells, unclosed quotes, wrong units, missing and extra
+    measures) — run in-process through the click CLI exactly as a user would (each in a fresh
+    directory): check --no-verify, fmt --check, fmt (on a copy), render -o x.md and -o x.html,
+    fingerprint, diff against the unmutated seed, eval --outcomes (JSON and CSV) and test; and
+    for one input in --heavy: verify --timeout 0.05 (allowed 12 × --timeout: it proves every
+    property in turn), render -o x.pdf and simulate.
+  * library: a mutated or generated contract through check_source, fmt twice (its layout must be a
+    fixed point and keep the syntax tree) and, when it checks, a settlement of a generated outcome
+    file.
+  * workbook: outcome and scenario tables as .xlsx (openpyxl) and .ods (typed cells: numbers as
+    doubles and integers, dates, times, booleans, formulas, error values, 40 000-character text;
+    tables moved off A1, an empty first sheet, a cell at XFD1048576, archives truncated or with
+    bytes flipped) through eval and test; the settlement as .xlsx and the document as .docx, each
+    opened again (openpyxl, python-docx) to see that it is sound.
+  * lsp: a document's life in `sibc lsp` (a real server over stdio, UTF-8/16/32 negotiated):
+    open, whole and incremental edits (ranges computed here independently of sibdsl/lsp_text.py,
+    and hostile ones: negative, past the end, 2^31), every request (hover, definition, references,
+    highlight, completion, rename and prepareRename, code actions, symbols, folding, semantic
+    tokens, formatting) at real and hostile positions, malformed messages (not JSON, null, [], a
+    response to nothing, a string or list id); then the server must still answer, hold the text
+    the client holds (the SHA-256 `sibc/status` reports) and publish diagnostics for the last
+    version. Each message is one input.
+  * http: one request to `sibc serve` (a real server on a loopback port, over a copy of
+    contracts/): check, eval, curve, test, diff, render (md/html/docx/pdf), verify and simulate
+    with mutated sources, outcomes and scenario tables, junk fields, bodies that are not JSON,
+    10 000-deep nesting, 3 MB sources, wrong content types and lengths, other methods, traversal
+    paths and Host headers.
 
-For every command it counts an internal error (exit status 3, E900, a traceback or an exception
-escaping the command), a hang (over --timeout seconds, by SIGALRM), and a file lost or half
-written: every input file must keep its bytes (fmt's may change only into text that parses to
-the same syntax tree) and no temporary file may be left in the directory. Each failure is printed
-with the input's repr so it can be replayed. Prints the figures docs/limits.md reports; exit
-status 1 if any failure. tests/test_hostile_campaign.py runs a small seeded slice on every test run.
+For every run it counts an internal error (exit status 3, E900, a traceback or an exception
+escaping the command; for the servers: a dead server, HTTP 500 or a 5xx without a coded
+refusal, an LSP InternalError answer, a traceback in the server's log), a hang (over --timeout
+seconds of CPU time — ITIMER_PROF in-process, the server's own CPU from /proc/PID/stat for HTTP —
+or over 12 × --timeout of wall time, so that a loaded machine does not pass for a slow sibc, and a
+deadlock still counts), and a file lost or half written: every input file must keep its bytes
+(fmt's may change only into text that parses to the same syntax tree), no temporary file may be
+left in the directory, the served folder must not change, and every file written must open again.
+Each failure is printed with its input (and appended to --failures) so it can be replayed. Exit
+status 1 if any failure. tests/test_hostile_campaign.py runs a small seeded slice of each family on
+every test run; docs/limits.md reports the figures.
 """
 
 from __future__ import annotations

@@ -247,7 +247,7 @@ def test_the_extras_are_declared_and_dev_installs_them():
 def test_check_does_not_import_an_extra():
     code = ("import sys\nfrom sibdsl.cli import main\nsys.argv = ['sibc', 'check', '--no-cache', "
             f"{NORRKOPING!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib', 'pygls', 'hypothesis', 'openpyxl', "
+            "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib', 'pygls', 'hypothesis', 'openpyxl', 'python_calamine', "
             "'starlette', 'uvicorn') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
