@@ -198,3 +198,29 @@ def test_an_answer_that_echoes_a_lone_surrogate_is_valid_json_in_utf8():
     assert status == 404, answer
     decoded = json.loads(answer.decode("utf-8"))
     assert decoded["diagnostics"][0]["code"] == "E861" and "\ud800" in decoded["diagnostics"][0]["message"]
+
+
+# ---------------------------------------------------------------- an option sent as null (http:3903)
+@pytest.mark.parametrize("operation, field", [("verify", "timeout"), ("check", "verify"), ("diff", "grid"),
+                                              ("curve", "points"), ("simulate", "n")])
+def test_an_option_sent_as_null_means_its_default(operation, field):
+    """POST /v1/verify with {"timeout": null} reached z3 as None: HTTP 500, E900 ChildFailed."""
+    from sibdsl.serve import api
+
+    ws = api.Workspace(ROOT / "contracts")
+    request = {"contract": "norrkoping", "old": "norrkoping", "new": "nyc_rikers", "measure": "actual_costs",
+               "outcomes": {"actual_costs": "50 000 000 SEK", "reference_costs": "61 000 000 SEK",
+                            "school_improved": True, "completed": True},
+               "scenarios": {"measures": {"actual_costs": {"distribution": "constant", "value": 50_000_000},
+                                          "reference_costs": {"distribution": "constant", "value": 61_000_000},
+                                          "school_improved": {"distribution": "constant", "value": True},
+                                          "completed": {"distribution": "constant", "value": True}}},
+               field: None}
+    if operation == "verify":
+        request["only"] = None
+    try:
+        status, body = api.OPERATIONS[operation](ws, request)
+    except api.ApiError as err:  # a coded refusal of something else in the request is fine; never a crash
+        assert err.status < 500 and f"`{field}`" not in json.dumps(err.body()), err.body()
+        return
+    assert status in (200, 422), body

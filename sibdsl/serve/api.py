@@ -319,9 +319,9 @@ def describe(contract) -> dict:
 
 # ---------------------------------------------------------------- operations
 def _option(request: dict, key: str, kind, default=None, *, low=None, high=None):
-    value = request.get(key, default)
-    if value is None:
-        return value
+    value = request.get(key)
+    if value is None:  # absent, or JSON's null: the default (`"timeout": null` reached z3 as None)
+        return default
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
