@@ -224,3 +224,15 @@ def test_an_option_sent_as_null_means_its_default(operation, field):
         assert err.status < 500 and f"`{field}`" not in json.dumps(err.body()), err.body()
         return
     assert status in (200, 422), body
+
+
+# ---------------------------------------------------------------- a curve over a date measure (http:5267)
+def test_a_curve_over_a_date_measure_is_refused_not_a_crash():
+    """POST /v1/curve with "measure": "started_on" (a date) ended in HTTP 500, E900 TypeError."""
+    from sibdsl.serve import api
+
+    source = (ROOT / "tests" / "corpus" / "valid" / "all_constructs.sib").read_text(encoding="utf-8")
+    with pytest.raises(api.ApiError) as caught:
+        api.curve(api.Workspace(ROOT / "contracts"), {"contract": {"source": source}, "measure": "started_on"})
+    assert caught.value.status == 400 and [d["code"] for d in caught.value.diagnostics] == ["E860"]
+    assert "`started_on`" not in caught.value.diagnostics[0]["hint"]  # not offered as usable either

@@ -521,17 +521,18 @@ def _stem(loaded: Loaded) -> str:
 
 def curve(ws: Workspace, request: dict) -> tuple[int, dict]:
     """The total (and each line) as one measure moves over a range, the others held at `outcomes`."""
-    from ..units import BOOL
+    from ..units import BOOL, DATE
 
     loaded = ws.load(request.get("contract"))
     loaded.require()
     contract = loaded.contract
     name = request.get("measure")
     measure = contract.measures.get(name) if isinstance(name, str) else None
-    if measure is None or measure.ty.kind == BOOL or measure.ty.series:
+    # a date is not numeric either (a curve over a date measure ended in E900: found by the campaign)
+    if measure is None or measure.ty.kind in (BOOL, DATE) or measure.ty.series:
         from ..diagnostics import did_you_mean
 
-        usable = [n for n, m in contract.measures.items() if m.ty.kind != BOOL and not m.ty.series]
+        usable = [n for n, m in contract.measures.items() if m.ty.kind not in (BOOL, DATE) and not m.ty.series]
         raise bad_request(f"`measure` must name a numeric measure of the contract without periods, not "
                           f"{json.dumps(name)[:60]}", did_you_mean(str(name), usable) or
                           "one of " + ", ".join(f"`{u}`" for u in usable))
