@@ -236,3 +236,20 @@ def test_a_curve_over_a_date_measure_is_refused_not_a_crash():
         api.curve(api.Workspace(ROOT / "contracts"), {"contract": {"source": source}, "measure": "started_on"})
     assert caught.value.status == 400 and [d["code"] for d in caught.value.diagnostics] == ["E860"]
     assert "`started_on`" not in caught.value.diagnostics[0]["hint"]  # not offered as usable either
+
+
+# ---------------------------------------------------------------- a long author in a .docx (http:7714)
+def test_a_word_document_of_a_contract_with_long_party_names(tmp_path):
+    """Word's core properties hold 255 characters: party names longer than that together ended
+    `render --format docx` in E900 (python-docx's ValueError)."""
+    import docx
+
+    names = "".join(f'party p{i} "{"Förvaltningen för utbildning och arbetsmarknad " * 2}{i}": investor\n'
+                    for i in range(4))
+    text = NORRKOPING.replace('party lsv ', names + 'party lsv ', 1)
+    assert len(text) > len(NORRKOPING)
+    (tmp_path / "c.sib").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", str(tmp_path / "c.sib"), "-o", str(tmp_path / "c.docx")])
+    assert result.exit_code == 0, result.output
+    core = docx.Document(str(tmp_path / "c.docx")).core_properties
+    assert len(core.author) == 255 and core.author.endswith("…") and core.author.startswith("Norrköpings")
