@@ -19,6 +19,27 @@ from .render import chart
 
 BINS = 60
 
+#: every word the charts write, per language (`sibc simulate --lang`)
+WORDS = {
+    "en": {"payout_x": "total payout ({currency})", "scenarios": "scenarios",
+           "payout_title": "Distribution of the total payout",
+           "payout_desc": "Histogram of the total payout over {n} scenarios, from {lo} to {hi}.",
+           "irr_x": "investor IRR (% a year)", "irr_title": "Distribution of the investor's return",
+           "irr_desc": "Histogram of the investors' internal rate of return over {n} scenarios with a finite "
+                       "rate ({investors}).", "no_investor": "no investor",
+           "curve_y": "mean total payout ({currency})", "curve_title": "Payout curve: the total payout against {name}",
+           "curve_desc": "The mean total payout in 100 bins of equal numbers of scenarios, against {name}."},
+    "sv": {"payout_x": "total utbetalning ({currency})", "scenarios": "scenarier",
+           "payout_title": "Fördelning av den totala utbetalningen",
+           "payout_desc": "Histogram över den totala utbetalningen i {n} scenarier, från {lo} till {hi}.",
+           "irr_x": "investerarens internränta (% per år)", "irr_title": "Fördelning av investerarens avkastning",
+           "irr_desc": "Histogram över investerarnas internränta i {n} scenarier med en ändlig ränta "
+                       "({investors}).", "no_investor": "ingen investerare",
+           "curve_y": "genomsnittlig total utbetalning ({currency})",
+           "curve_title": "Utbetalningskurva: den totala utbetalningen mot {name}",
+           "curve_desc": "Den genomsnittliga totala utbetalningen i 100 grupper med lika många scenarier, mot {name}."},
+}
+
 
 def _save(svg: str, path: Path, fmt: str) -> None:
     write_atomic(path, chart.png(svg) if fmt == "png" else svg.encode("utf-8"))
@@ -46,22 +67,25 @@ def _histogram(values: np.ndarray, lo: Fraction, hi: Fraction, scale: int) -> tu
 
 
 def write_charts(directory: str | Path, total_oere: np.ndarray, irr: dict[str, np.ndarray],
-                 curve: tuple[str, np.ndarray] | None, currency: str, fmt: str = "svg") -> list[Path]:
-    """Write payout.<fmt>, returns.<fmt> and curve.<fmt> (when there is a curve measure)."""
+                 curve: tuple[str, np.ndarray] | None, currency: str, fmt: str = "svg", lang: str = "en") -> list[Path]:
+    """Write payout.<fmt>, returns.<fmt> and curve.<fmt> (when there is a curve measure), every
+    word and number in `lang`."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    lang = lang if lang in WORDS else "en"
+    words = WORDS[lang]
 
     def money(value: Fraction) -> str:
-        return format_money(value, currency, "en", plain=True)
+        return format_money(value, currency, lang, plain=True)
 
     n = len(total_oere)
     lo = Fraction(int(total_oere.min()), 100) if n else Fraction(0)
     hi = Fraction(int(total_oere.max()), 100) if n else Fraction(1)
     counts, edges = _histogram(total_oere, lo, hi, 100)
-    svg = chart.histogram(counts, edges, f"total payout ({currency})", "scenarios", money,
-                          title="Distribution of the total payout",
-                          desc=f"Histogram of the total payout over {n} scenarios, from {money(lo)} to {money(hi)}.")
+    svg = chart.histogram(counts, edges, words["payout_x"].format(currency=currency), words["scenarios"], money,
+                          title=words["payout_title"],
+                          desc=words["payout_desc"].format(n=n, lo=money(lo), hi=money(hi)))
     _save(svg, out / f"payout.{fmt}", fmt)
     written.append(out / f"payout.{fmt}")
 
@@ -71,11 +95,10 @@ def write_charts(directory: str | Path, total_oere: np.ndarray, irr: dict[str, n
     r_lo = Fraction(int(bp.min()), 10_000) if len(bp) else Fraction(0)
     r_hi = Fraction(int(bp.max()), 10_000) if len(bp) else Fraction(1, 10)
     counts, edges = _histogram(bp, r_lo, r_hi, 10_000)
-    svg = chart.histogram(counts, edges, "investor IRR (% a year)", "scenarios",
-                          lambda x: format_number(x * 100, "en", max_decimals=2, plain=True) + " %",
-                          title="Distribution of the investor's return",
-                          desc=f"Histogram of the investors' internal rate of return over {len(bp)} scenarios "
-                               f"with a finite rate ({', '.join(irr) or 'no investor'}).")
+    svg = chart.histogram(counts, edges, words["irr_x"], words["scenarios"],
+                          lambda x: format_number(x * 100, lang, max_decimals=2, plain=True) + " %",
+                          title=words["irr_title"],
+                          desc=words["irr_desc"].format(n=len(bp), investors=", ".join(irr) or words["no_investor"]))
     _save(svg, out / f"returns.{fmt}", fmt)
     written.append(out / f"returns.{fmt}")
 
@@ -88,11 +111,10 @@ def write_charts(directory: str | Path, total_oere: np.ndarray, irr: dict[str, n
         x_lo, x_hi, x_values = chart.ticks(min(p[0] for p in points), max(p[0] for p in points)) if points else \
             (Fraction(0), Fraction(1), [Fraction(0), Fraction(1)])
         _, _, y_values = chart.ticks(0, top)
-        svg = chart.svg(points, name, f"mean total payout ({currency})",
-                        [(v, format_number(v, "en", plain=True)) for v in x_values],
+        svg = chart.svg(points, name, words["curve_y"].format(currency=currency),
+                        [(v, format_number(v, lang, plain=True)) for v in x_values],
                         [(v, money(v)) for v in y_values], [],
-                        title=f"Payout curve: the total payout against {name}",
-                        desc=f"The mean total payout in 100 bins of equal numbers of scenarios, against {name}.")
+                        title=words["curve_title"].format(name=name), desc=words["curve_desc"].format(name=name))
         _save(svg, out / f"curve.{fmt}", fmt)
         written.append(out / f"curve.{fmt}")
     return written

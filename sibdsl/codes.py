@@ -122,6 +122,7 @@ CODES: dict[str, Code] = {
         Code("W501", _W, "data file read in a legacy encoding"),
 
         # more outcome data: E509–E549 (hostile input)
+        Code("E520", _E, "a spreadsheet format this installation cannot read"),
         # (end)
 
         # INDIGO interchange: E570–E579 (sibc new --from-indigo, sibc export --indigo)

@@ -152,7 +152,12 @@ def write_atomic(path: str | Path, data: str | bytes, *, encoding: str = "utf-8"
     # os.path, not pathlib: `sibc check` writes its cache through here and does not import pathlib
     shown = os.fspath(path)
     target = _resolve(path)
-    payload = data.encode(encoding) if isinstance(data, str) else data
+    try:
+        payload = data.encode(encoding) if isinstance(data, str) else data
+    except UnicodeEncodeError as err:  # a lone surrogate from an editor or an API: nothing is written
+        raise OutputError(shown, f"the text has a character {encoding} cannot hold "
+                          f"({err.object[err.start:err.end]!a} at character {err.start + 1})",
+                          "delete the character, or type it again: a lone surrogate is half of an emoji") from None
     named = {os.path.abspath(shown), os.path.abspath(target)}  # /dev/stdout and what it points at
     if any(a == d or a.startswith(d + "/") for a in named for d in _SYSTEM):
         raise OutputError(shown, "it is a device or a system file, not a regular file",

@@ -152,5 +152,12 @@ def format_file_text(source: Source, original: bytes) -> bytes:
     crlf = original.count(b"\r\n") > original.count(b"\n") // 2 and b"\r\n" in original
     if crlf:
         result = result.replace("\n", "\r\n")
-    data = result.encode("utf-8")
+    try:
+        data = result.encode("utf-8")
+    except UnicodeEncodeError as err:  # a lone surrogate in a text (only an editor or an API can send one)
+        at = source.text.find(err.object[err.start])
+        raise SibError([Diagnostic(
+            "E101", "a lone surrogate (an unpaired half of a UTF-16 character) cannot be written to a UTF-8 file",
+            source, source.span(max(at, 0), max(at, 0) + 1),
+            hint="delete the character, or type it again: it is probably half of an emoji")]) from None
     return (b"\xef\xbb\xbf" + data) if original.startswith(b"\xef\xbb\xbf") else data

@@ -44,6 +44,31 @@ from .lsp_analysis import Analysis, analyse
 from .lsp_text import UTF16, Lines, apply_change
 
 log = logging.getLogger(__name__)
+
+
+class _OneLine(logging.Filter):
+    """pygls logs a traceback for every message it cannot read; SibProtocol answers or drops those
+    messages itself, so the log gets the reason in one line, not a traceback an editor user reports."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from pygls.exceptions import JsonRpcException
+
+        if record.getMessage().startswith("Unable to deserialize message"):
+            record.msg, record.args = "sibc lsp: a message did not fit the protocol (answered or dropped)", ()
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ValueError) and type(error).__name__ in ("JSONDecodeError", "UnicodeDecodeError"):
+            record.msg, record.args = f"sibc lsp: a message that is not JSON was dropped: {error}", ()
+            record.exc_info = record.exc_text = None
+        if isinstance(error, JsonRpcException) and not isinstance(error, JsonRpcInternalError):
+            # an answer sibc chose (ContentModified: the text changed; RequestFailed): not a bug
+            record.msg, record.args = f"sibc lsp: {record.getMessage()}: answered {error.message}", ()
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("pygls.protocol.json_rpc").addFilter(_OneLine())
+logging.getLogger("pygls.io_").addFilter(_OneLine())
+logging.getLogger("pygls.server").addFilter(_OneLine())
 REQUEST_FAILED = -32803  # LSP's RequestFailed: the request was valid but cannot be carried out
 DEBOUNCE_SECONDS = 0.25
 
@@ -67,10 +92,16 @@ class SibProtocol(LanguageServerProtocol):
                 error.message = f"invalid parameters for {data['method']}: {_why(error)}"[:500]
                 self._send_response(data["id"], error=error.to_response_error())
                 return _Answered()
-            raise
+            # a response to no request of ours, or a notification that does not fit: there is no one
+            # to answer, so it is dropped with one line in the log (pygls would log a traceback)
+            log.warning("sibc lsp: ignored a malformed message: %s", _why(error)[:300])
+            return _Answered()
 
     def handle_message(self, message):
         if isinstance(message, _Answered):
+            return
+        if not hasattr(message, "jsonrpc"):  # `null`, `[]`, `5`: JSON, but no JSON-RPC message
+            log.warning("sibc lsp: dropped a message that is not a JSON-RPC object: %.100r", message)
             return
         super().handle_message(message)
 

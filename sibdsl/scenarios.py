@@ -87,11 +87,15 @@ class Result:
 
 
 def scenario_path(contract_path: str | Path) -> Path:
-    """The scenario file beside NAME.sib: NAME.scenarios.xlsx if there is one, else NAME.scenarios.csv."""
+    """The scenario file beside NAME.sib: NAME.scenarios.xlsx if there is one, else
+    NAME.scenarios.ods, else NAME.scenarios.csv."""
     p = Path(contract_path)
     stem = p.name[: -len(p.suffix)] if p.suffix else p.name
-    workbook = p.with_name(stem + ".scenarios.xlsx")
-    return workbook if workbook.exists() else p.with_name(stem + ".scenarios.csv")
+    for suffix in (".xlsx", ".ods"):
+        workbook = p.with_name(stem + ".scenarios" + suffix)
+        if workbook.exists():
+            return workbook
+    return p.with_name(stem + ".scenarios.csv")
 
 
 def load_scenarios(contract: m.Contract, path: str | Path | None = None, *, text: str | None = None,

@@ -9,13 +9,17 @@ a caret like any text file, the sheet is also written out as text (cells separat
 one line per spreadsheet row, so line N is row N), and every diagnostic on it is prefixed with
 its cell: `Utfall!C3: ...`.
 
-openpyxl is imported only here, and only when a workbook is read or written.
+OpenDocument spreadsheets (`.ods`, LibreOffice's own format) are read the same way with
+python-calamine (the extra `ods`), into the same rows, text and cell references.
+
+openpyxl and python-calamine are imported only here, and only when a workbook is read or written.
 """
 
 from __future__ import annotations
 
 import datetime
 import zipfile
+import zlib
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -35,7 +39,92 @@ EXACT_DIGITS = 15
 
 
 def is_workbook(path: str | Path) -> bool:
-    return str(path).lower().endswith(SUFFIXES)
+    return str(path).lower().endswith(SUFFIXES + ODS_SUFFIXES)
+
+
+#: OpenDocument spreadsheets (LibreOffice, Collabora, Google Sheets' download), read with python-calamine
+ODS_SUFFIXES = (".ods",)
+ODS_EXTRA = "ods"
+
+
+def is_opendocument(path: str | Path) -> bool:
+    return str(path).lower().endswith(ODS_SUFFIXES)
+
+
+def _read_ods(name: str, code: str) -> tuple[str, list[list[object]], list[tuple[int, int, NumberFormatError]]]:
+    """(sheet name, rows, cells that are not exact numbers) of the first sheet of an .ods file.
+
+    python-calamine (Rust's calamine) parses the OpenDocument XML; cells come as float, int, str,
+    bool, date, datetime, time or timedelta, the same kinds openpyxl gives, and go through the same
+    exact conversion. Empty leading rows and columns are kept, so that B3 is B3."""
+    from .outcomes import read_error
+
+    try:
+        import python_calamine
+    except ImportError:
+        raise SibError([Diagnostic("E520", f"cannot read {name}: reading OpenDocument spreadsheets needs "
+                                   "python-calamine, which this installation of sibc does not have",
+                                   Source(name, ""), None,
+                                   hint=f"install the extra: pip install 'sibdsl[{ODS_EXTRA}]' — or save the sheet "
+                                   "as .xlsx or as CSV UTF-8")]) from None
+    _check_unpacked_size(name, code)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(name)
+    except OSError as err:
+        raise SibError([read_error(name, err)]) from None
+    except Exception:  # noqa: BLE001 — calamine's errors (CalamineError, XmlError, ZipError, …) share no base
+        raise SibError([Diagnostic("E001", f"cannot read {name}: it is not an OpenDocument spreadsheet (.ods)",
+                                   Source(name, ""), None,
+                                   hint="save it from LibreOffice as .ods or .xlsx, or as CSV UTF-8")]) from None
+    try:
+        if not workbook.sheet_names:
+            raise SibError([Diagnostic(code, f"{name} has no sheet", Source(name, ""), None,
+                                       hint="put the table on the first sheet")])
+        try:
+            sheet = workbook.get_sheet_by_index(0)
+        except Exception:  # noqa: BLE001 — a sheet calamine cannot parse
+            raise SibError([Diagnostic("E001", f"cannot read {name}: its first sheet is not a readable table",
+                                       Source(name, ""), None,
+                                       hint="save it again from LibreOffice as .ods or .xlsx, or as CSV UTF-8")]) from None
+        title = sheet.name
+        rows_used, columns_used = sheet.total_height, sheet.total_width
+        if rows_used > MAX_ROWS or columns_used > MAX_COLUMNS:
+            last = f"{column_letter(columns_used)}{rows_used}"
+            raise SibError([Diagnostic(code, f"the sheet {title} is used up to cell {last}; a table may have at most "
+                                       f"{MAX_ROWS:,} rows and {MAX_COLUMNS:,} columns", Source(name, ""), None,
+                                       hint="clear the cells beyond the table, or split the table over several "
+                                       "files")])
+        try:
+            raw = sheet.to_python(skip_empty_area=False)
+        except Exception:  # noqa: BLE001 — calamine's errors share no base class; a damaged sheet
+            raise SibError([_broken(name, "OpenDocument spreadsheet (.ods)")]) from None
+    finally:
+        workbook.close()
+    values: list[list[object]] = []
+    problems: list[tuple[int, int, NumberFormatError]] = []
+    for i, row in enumerate(raw):
+        cells: list[object] = []
+        for j, value in enumerate(row):
+            if value is None or value == "":
+                cells.append("")
+            elif isinstance(value, bool | str):
+                cells.append(value)
+            elif isinstance(value, datetime.datetime):
+                cells.append(value.date() if value.time() == datetime.time(0) else value)
+            elif isinstance(value, datetime.date):
+                cells.append(value)
+            elif isinstance(value, int | float):
+                try:
+                    cells.append(decimal_of_cell(value))
+                except NumberFormatError as err:
+                    problems.append((i, j, err))
+                    cells.append(repr(value))
+            else:  # a time of day, a duration
+                cells.append(str(value))
+        while cells and cells[-1] == "":
+            cells.pop()
+        values.append(cells)
+    return title, values, problems
 
 
 def column_letter(index: int) -> str:
@@ -119,6 +208,9 @@ def read_sheet(path: str | Path, code: str) -> Sheet:
     from .outcomes import read_error
 
     name = str(path)
+    if is_opendocument(name):
+        title, values, problems = _read_ods(name, code)
+        return _sheet(name, title, values, problems, code)
     try:
         import openpyxl
         from openpyxl.utils.exceptions import InvalidFileException
@@ -129,8 +221,8 @@ def read_sheet(path: str | Path, code: str) -> Sheet:
     _check_unpacked_size(name, code)
     try:
         workbook = openpyxl.load_workbook(name, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as err:
-        if isinstance(err, OSError):
+    except (OSError, InvalidFileException, *BROKEN_ARCHIVE) as err:
+        if isinstance(err, OSError) and not isinstance(err, zipfile.BadZipFile | EOFError):
             raise SibError([read_error(name, err)]) from None
         raise SibError([Diagnostic("E001", f"cannot read {name}: it is not an Excel workbook (.xlsx)",
                                    Source(name, ""), None,
@@ -177,8 +269,27 @@ def read_sheet(path: str | Path, code: str) -> Sheet:
                 cells.pop()
             values.append(cells)
         title = sheet.title
+    except BROKEN_ARCHIVE:  # read-only mode inflates and parses the sheet while iterating its rows
+        raise SibError([_broken(name, "Excel workbook (.xlsx)")]) from None
     finally:
         workbook.close()
+    return _sheet(name, title, values, problems, code)
+
+
+#: what a damaged archive raises while a sheet is read: inflating (zlib), the zip's own records,
+#: and the XML inside (ElementTree's and lxml's parse errors are SyntaxErrors)
+BROKEN_ARCHIVE = (zlib.error, zipfile.BadZipFile, EOFError, KeyError, IndexError, ValueError, TypeError, SyntaxError)
+
+
+def _broken(name: str, kind: str) -> Diagnostic:
+    return Diagnostic("E001", f"cannot read {name}: it is a damaged {kind}; its contents could not be unpacked",
+                      Source(name, ""), None,
+                      hint="open it in Excel or LibreOffice and save it again, or save the sheet as CSV UTF-8")
+
+
+def _sheet(name: str, title: str, values: list[list[object]], problems: list[tuple[int, int, NumberFormatError]],
+           code: str) -> Sheet:
+    """The Sheet of the cell values read from a workbook (the text that stands for it, the spans)."""
     while values and not values[-1]:
         values.pop()
     lines, spans, line_spans, offset = [], [], [], 0

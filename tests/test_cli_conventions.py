@@ -241,13 +241,13 @@ def test_the_extras_are_declared_and_dev_installs_them():
         assert heavy not in core
     extras = project["optional-dependencies"]
     assert {"simulate", "serve", "lsp", "testing", "dev"} <= set(extras)
-    assert "sibdsl[simulate,serve,lsp,testing]" in extras["dev"]
+    assert "sibdsl[simulate,serve,lsp,testing,ods]" in extras["dev"]
 
 
 def test_check_does_not_import_an_extra():
     code = ("import sys\nfrom sibdsl.cli import main\nsys.argv = ['sibc', 'check', '--no-cache', "
             f"{NORRKOPING!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib', 'pygls', 'hypothesis', 'openpyxl', "
+            "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib', 'pygls', 'hypothesis', 'openpyxl', 'python_calamine', "
             "'starlette', 'uvicorn') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
@@ -328,3 +328,109 @@ def test_test_coverage_in_swedish_has_no_english_words(contract):
         assert english not in body, (english, body)
     assert branch_words("between 8.5 % and 10 %", "sv") == "mellan 8,5 % och 10 %"
     assert clause_words("cap ceiling “Taket”, `if` at line 12", "sv") == "tak ceiling “Taket”, `if` på rad 12"
+
+
+# ---------------------------------------------------------------- issue 19 leftovers: stdin, fingerprint, languages
+def test_fmt_dash_formats_standard_input_to_standard_output(files):
+    messy = CONTRACT.replace("payment p \"Utfallsersättning\" = 50 % of savings from kommun to fond due 2025-06-30",
+                             "payment p \"Utfallsersättning\"   =   50 % of savings from kommun to fond due 2025-06-30")
+    expected = invoke("fmt", "--diff", str(files / "c.sib"))  # the file's own canonical layout, for comparison
+    assert expected.exit_code == 0
+    formatted = invoke("fmt", "-", input=messy.encode())
+    assert formatted.exit_code == 0 and formatted.stderr == ""
+    (files / "m.sib").write_text(messy, encoding="utf-8")
+    assert invoke("fmt", str(files / "m.sib")).exit_code == 0
+    assert formatted.stdout == (files / "m.sib").read_text(encoding="utf-8")  # what fmt FILE writes
+    check = invoke("fmt", "-", "--check", input=messy.encode())
+    assert check.exit_code == 1 and check.stdout.startswith("--- <stdin>") and "would be reformatted" in check.stderr
+    clean = invoke("fmt", "-", "--check", input=formatted.stdout.encode())
+    assert clean.exit_code == 0 and clean.stdout == "<stdin>: already formatted\n"
+    broken = invoke("fmt", "-", input=b'contract (\n')
+    assert broken.exit_code == 1 and broken.stdout == "" and "error[E102]" in broken.stderr
+    assert invoke("fmt", "-", str(files / "c.sib")).exit_code == 2  # stdin alone
+
+
+def test_render_dash_renders_standard_input_with_its_fingerprint(files):
+    from sibdsl.render.view import fingerprint
+
+    data = CONTRACT.encode()
+    markdown = invoke("render", "-", input=data)
+    assert markdown.exit_code == 0 and markdown.stdout.startswith("# Exempel")
+    assert fingerprint(data)[:16] in markdown.stdout.replace(" ", "")
+    out = files / "x.html"
+    written = invoke("render", "-", "-o", str(out), input=data)
+    assert written.exit_code == 0 and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    bad = invoke("render", "-", input=b"contract (")
+    assert bad.exit_code == 1 and "<stdin>:1:10" in bad.stderr
+
+
+def test_fingerprint_as_json_and_of_standard_input(files):
+    from sibdsl.render.view import fingerprint
+
+    data = (files / "c.sib").read_bytes()
+    result = invoke("fingerprint", str(files / "c.sib"), "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == [{"file": str(files / "c.sib"), "sha256": fingerprint(data), "bytes": len(data)}]
+    piped = invoke("fingerprint", "-", input=data)
+    assert piped.stdout == f"{fingerprint(data)}  -\n"
+    missing = invoke("fingerprint", str(files / "c.sib"), str(files / "nope.sib"), "--format", "json",
+                     "--diagnostics", "json")
+    assert missing.exit_code == 1 and len(json.loads(missing.stdout)) == 1
+    assert json.loads(missing.stderr)[0]["code"] == "E001"
+
+
+def _spec(tmp_path):
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"seed": 1, "measures": {
+        "actual_costs": {"distribution": "normal", "mean": 60000000, "sd": 5000000, "lower": 0},
+        "reference_costs": {"distribution": "constant", "value": 61000000},
+        "school_improved": {"distribution": "bernoulli", "p": 0.5},
+        "completed": {"distribution": "bernoulli", "p": 0.95}}}), encoding="utf-8")
+    return spec
+
+
+def test_simulate_speaks_the_contracts_first_language_by_default_charts_included(tmp_path):
+    """Norrköping is written `languages sv, en`: without --lang the table and the charts are Swedish."""
+    spec = _spec(tmp_path)
+    default = invoke("simulate", NORRKOPING, "--scenarios", str(spec), "-n", "200", "--chart-dir", str(tmp_path / "sv"))
+    assert default.exit_code == 0, default.output
+    assert default.stdout == invoke("simulate", NORRKOPING, "--scenarios", str(spec), "-n", "200", "--lang", "sv").stdout
+    assert default.stdout.startswith("Simulering: ")
+    charts = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "sv").iterdir()}
+    assert set(charts) == {"payout.svg", "returns.svg", "curve.svg"}
+    assert "Fördelning av den totala utbetalningen" in charts["payout.svg"]
+    assert "internränta" in charts["returns.svg"] and "Utbetalningskurva" in charts["curve.svg"]
+    for svg in charts.values():
+        for english in ("Distribution", "payout", "scenarios", "Histogram of", "mean total"):
+            assert english not in svg.replace("payout.svg", ""), english
+    english = invoke("simulate", NORRKOPING, "--scenarios", str(spec), "-n", "200", "--lang", "en",
+                     "--chart-dir", str(tmp_path / "en"))
+    assert english.stdout.startswith("Simulation: ")
+    assert "Distribution of the total payout" in (tmp_path / "en" / "payout.svg").read_text(encoding="utf-8")
+
+
+def test_chart_words_exist_in_both_languages():
+    from sibdsl.charts import WORDS
+
+    assert set(WORDS["sv"]) == set(WORDS["en"])
+    for key in WORDS["en"]:
+        assert sorted(re.findall(r"\{(\w+)\}", WORDS["sv"][key])) == sorted(re.findall(r"\{(\w+)\}", WORDS["en"][key]))
+
+
+def test_test_speaks_the_contracts_first_language_by_default(tmp_path):
+    """`sibc test` of two Swedish contracts: the closing summary is Swedish too."""
+    import shutil
+
+    for name in ("a", "b"):
+        shutil.copy(ROOT / "contracts" / "norrkoping.sib", tmp_path / f"{name}.sib")
+        shutil.copy(ROOT / "contracts" / "norrkoping.scenarios.csv", tmp_path / f"{name}.scenarios.csv")
+    result = invoke("test", str(tmp_path / "a.sib"), str(tmp_path / "b.sib"))
+    assert result.exit_code == 0, result.output
+    assert "scenarier godkända i 2 avtal" in result.stdout and "passed" not in result.stdout
+
+
+@pytest.mark.parametrize("command", [c for c in main.list_commands(click.Context(main)) if c != "explain"])
+def test_docs_cli_says_when_each_command_exits_non_zero(command):
+    """Every command's section names its own exit codes beyond the table (1, or 2 for a missing extra)."""
+    section = _section(command)
+    assert re.search(r"[Ee]xit[^.]{0,80}?\b[12]\b", section), command

@@ -4,6 +4,7 @@ grammar-generated contracts and hostile outcome files through every command, in-
 from __future__ import annotations
 
 import importlib.util
+import json
 
 import pytest
 
@@ -52,3 +53,45 @@ def test_diff_of_a_contract_with_a_date_measure(run):
 def test_every_known_finding_names_its_command(campaign_module):
     for name, (command, text) in campaign_module.KNOWN.items():
         assert command in {"diff", "eval", "render", "fmt", "check", "verify", "simulate", "test"} and text
+
+
+def test_a_seeded_slice_of_every_family_finds_nothing(campaign_module, monkeypatch, tmp_path):
+    """The families of the standing campaign — the library pipeline, XLSX/ODS workbooks in and XLSX/
+    DOCX out, LSP message sequences to `sibc lsp`, HTTP requests to `sibc serve` — a few inputs
+    each, with the state file a campaign resumes from."""
+    monkeypatch.chdir(ROOT)
+    state = tmp_path / "state.json"
+    campaign = campaign_module.Campaign(5, campaign_module.FAMILIES, timeout=20.0, heavy_every=0, state=state,
+                                        quiet=True)
+    campaign.TURN = {"cli": 1, "library": 3, "workbook": 3, "lsp": 1, "http": 6}
+    tally = campaign.run(40)
+    assert tally.failures == []
+    saved = json.loads(state.read_text())
+    assert all(saved["inputs"][family] > 0 for family in campaign_module.FAMILIES), saved["inputs"]
+    assert {"library", "lsp", "http", "eval", "test"} <= set(saved["runs"])
+    resumed = campaign_module.Campaign(5, ["library"], timeout=20.0, heavy_every=0, state=state, quiet=True)
+    assert resumed.state["next"] == saved["next"]  # resumable: it goes on where it stopped
+    resumed.run(2)
+    assert json.loads(state.read_text())["next"]["library"] == saved["next"]["library"] + 2
+
+
+def test_an_input_is_the_same_whenever_it_is_drawn(campaign_module):
+    """Input i of a family depends on (seed, family, i) alone: a replay gives the same input."""
+    corpus = campaign_module.Corpus()
+    first = campaign_module.http_request(campaign_module._rng(1, "http", 17), corpus)
+    again = campaign_module.http_request(campaign_module._rng(1, "http", 17), corpus)
+    assert first == again and first != campaign_module.http_request(campaign_module._rng(1, "http", 18), corpus)
+
+
+def test_the_lsp_family_detects_a_server_that_does_not_answer(campaign_module, monkeypatch):
+    """The campaign's own detector for the LSP family: a request with no answer is a hang."""
+    monkeypatch.chdir(ROOT)
+    server = campaign_module.LspServer("utf-16")
+    try:
+        server.send_request = lambda method, params: 10**9  # an id the server never answers
+        tally = campaign_module.Tally()
+        campaign_module.lsp_session(campaign_module._rng(1, "lsp", 3), campaign_module.Corpus(), server, tally, 3,
+                                    timeout=1.0)
+        assert tally.hangs >= 1 and "no answer" in tally.failures[0]
+    finally:
+        server.stop()

@@ -23,8 +23,9 @@ from ..diagnostics import Diagnostic, SibError
               help="text: a table; json: for machines; xlsx: a workbook (needs -o).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Write the report to this file instead of standard output.")
-@click.option("--lang", type=click.Choice(["en", "sv"]), default="en", show_default=True,
-              help="Language of the table's numbers and money.")
+@click.option("--lang", type=click.Choice(["en", "sv"]), default=None,
+              help="Language of every word and number of the report and the charts (default: the contract's first "
+              "language, if sv or en).")
 @click.option("--chart-dir", type=click.Path(file_okay=False), default=None,
               help="Write payout, return and payout-curve charts into this directory.")
 @click.option("--chart-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
@@ -59,6 +60,8 @@ def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_forma
         spec = load_spec(contract, spec_path)
     except SibError as err:
         fail(err.diagnostics)
+    if lang is None:
+        lang = next((x for x in contract.languages if x in ("sv", "en")), "en")
     if curve_measure is None:
         curve_measure = next((name for name, mg in spec.marginals.items()
                               if mg.random and mg.measure.ty.kind != BOOL and not mg.measure.ty.series), None)
@@ -93,7 +96,7 @@ def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_forma
         from ..charts import write_charts
 
         curve = (curve_measure, np.concatenate(acc.curve)) if acc.curve else None
-        write_charts(chart_dir, acc.total_oere(), acc.irr_values(), curve, contract.currency, chart_format)
+        write_charts(chart_dir, acc.total_oere(), acc.irr_values(), curve, contract.currency, chart_format, lang)
     if fmt == "xlsx" or output:  # sibdsl/cli.py writes a file (or - for stdout) the same way for every command
         from . import write_output, summary
         from ..report import simulation_xlsx

@@ -156,8 +156,10 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
                 if min_coverage is not None and cov.percent < Fraction(str(min_coverage)):
                     show("  " + w("below_min", percent=percent, minimum=min_coverage))
         if len(report) > 1:
-            summary(f"{total_passed} of {total} scenarios passed in {len(report)} contracts",
-                    ok=total_passed == total and not failed)
+            first = language or next((x for x in report[0][2].languages if x in ("sv", "en")), "en")
+            line = (f"{total_passed} av {total} scenarier godkända i {len(report)} avtal" if first == "sv" else
+                    f"{total_passed} of {total} scenarios passed in {len(report)} contracts")
+            summary(line, ok=total_passed == total and not failed)
     sys.exit(EXIT_ERRORS if failed else EXIT_OK)
 
 

@@ -22,6 +22,12 @@ def _t(text) -> str:
     return visible(str(text))
 
 
+def _core(text) -> str:
+    """A core property of the .docx (title, author): visible, and shortened to Word's 255 characters."""
+    shown = _t(text)
+    return shown if len(shown) <= 255 else shown[:254] + "…"
+
+
 def _field(paragraph, instruction: str) -> None:
     """A Word field (PAGE, NUMPAGES): Word fills in the number when it lays out the page."""
     from docx.oxml import OxmlElement
@@ -111,7 +117,10 @@ def render_docx(view: View, timestamp: int) -> bytes:
     for style in ("Heading 1", "Heading 2"):
         document.styles[style].paragraph_format.keep_with_next = True  # no heading alone at a page foot
     core = document.core_properties
-    core.title, core.author, core.language = _t(view.title), _t(view.author), view.lang
+    # Word's core properties hold at most 255 characters each (python-docx raises past that: a
+    # contract with many or long party names ended `render --format docx` in E900; found by the
+    # fuzz campaign); the full names are in the document itself
+    core.title, core.author, core.language = _core(view.title), _core(view.author), view.lang
     core.created = core.modified = when
     core.last_printed = when
     core.revision = 1

@@ -98,7 +98,9 @@ def _depth(value) -> int:
 
 
 def fingerprint(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # a lone surrogate (JSON's "\ud800") hashed as its three bytes, as check_source does: the
+    # contract is then refused with E101 like any other, not with E900 (found by the fuzz campaign)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Loaded:
@@ -317,9 +319,9 @@ def describe(contract) -> dict:
 
 # ---------------------------------------------------------------- operations
 def _option(request: dict, key: str, kind, default=None, *, low=None, high=None):
-    value = request.get(key, default)
-    if value is None:
-        return value
+    value = request.get(key)
+    if value is None:  # absent, or JSON's null: the default (`"timeout": null` reached z3 as None)
+        return default
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -519,17 +521,18 @@ def _stem(loaded: Loaded) -> str:
 
 def curve(ws: Workspace, request: dict) -> tuple[int, dict]:
     """The total (and each line) as one measure moves over a range, the others held at `outcomes`."""
-    from ..units import BOOL
+    from ..units import BOOL, DATE
 
     loaded = ws.load(request.get("contract"))
     loaded.require()
     contract = loaded.contract
     name = request.get("measure")
     measure = contract.measures.get(name) if isinstance(name, str) else None
-    if measure is None or measure.ty.kind == BOOL or measure.ty.series:
+    # a date is not numeric either (a curve over a date measure ended in E900: found by the campaign)
+    if measure is None or measure.ty.kind in (BOOL, DATE) or measure.ty.series:
         from ..diagnostics import did_you_mean
 
-        usable = [n for n, m in contract.measures.items() if m.ty.kind != BOOL and not m.ty.series]
+        usable = [n for n, m in contract.measures.items() if m.ty.kind not in (BOOL, DATE) and not m.ty.series]
         raise bad_request(f"`measure` must name a numeric measure of the contract without periods, not "
                           f"{json.dumps(name)[:60]}", did_you_mean(str(name), usable) or
                           "one of " + ", ".join(f"`{u}`" for u in usable))
@@ -634,7 +637,14 @@ def render(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
     vary = request.get("vary")
     if vary is not None and (not isinstance(vary, str) or vary not in contract.measures):
         raise bad_request(f"`vary`: the contract has no measure {json.dumps(vary)[:60]}")
-    data = render_document(contract, loaded.text.encode("utf-8"), lang, fmt, path=loaded.name, vary=vary)
+    try:
+        source_bytes = loaded.text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a text: a document is UTF-8 (found by the fuzz campaign)
+        raise ApiError(422, [problem("E101", "the contract has a lone surrogate (an unpaired half of a UTF-16 "
+                                     "character) in a text; a document cannot show it",
+                                     "delete the character, or type it again: it is probably half of an emoji",
+                                     where=loaded.name)]) from None
+    data = render_document(contract, source_bytes, lang, fmt, path=loaded.name, vary=vary)
     return data, RENDER_TYPES[fmt], f"{_stem(loaded)}.{lang}.{fmt}"
 
 

@@ -36,7 +36,9 @@ DOCUMENT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; b
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=headers)
+    from .responses import JsonResponse  # any text, a lone surrogate included
+
+    return JsonResponse(body, status_code=status, headers=headers)
 
 
 def _error(err: ApiError) -> JSONResponse:

@@ -13,11 +13,12 @@ from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from . import api
 from .api import ApiError, Workspace, problem
+from .responses import JsonResponse as JSONResponse  # any text, a lone surrogate included
 
 
 def routes(ws: Workspace, *, token, body_of, read, error, document_csp: str, lang: str) -> list[Route]:
@@ -166,7 +167,7 @@ def _format(text: str) -> str:
     from ..fmt import format_file_text
     from ..source import Source
 
-    data = text.encode("utf-8")
+    data = text.encode("utf-8", "surrogatepass")  # a lone surrogate: E101 from fmt, not E900
     try:
         return format_file_text(Source("<draft>", text), data).decode("utf-8")
     except SibError as err:
