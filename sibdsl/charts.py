@@ -14,31 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from .fileio import write_atomic
-from .lang import format_money, format_number
+from .lang import format_money, format_number, texts
 from .render import chart
 
 BINS = 60
 
-#: every word the charts write, per language (`sibc simulate --lang`)
-WORDS = {
-    "en": {"payout_x": "total payout ({currency})", "scenarios": "scenarios",
-           "payout_title": "Distribution of the total payout",
-           "payout_desc": "Histogram of the total payout over {n} scenarios, from {lo} to {hi}.",
-           "irr_x": "investor IRR (% a year)", "irr_title": "Distribution of the investor's return",
-           "irr_desc": "Histogram of the investors' internal rate of return over {n} scenarios with a finite "
-                       "rate ({investors}).", "no_investor": "no investor",
-           "curve_y": "mean total payout ({currency})", "curve_title": "Payout curve: the total payout against {name}",
-           "curve_desc": "The mean total payout in 100 bins of equal numbers of scenarios, against {name}."},
-    "sv": {"payout_x": "total utbetalning ({currency})", "scenarios": "scenarier",
-           "payout_title": "Fördelning av den totala utbetalningen",
-           "payout_desc": "Histogram över den totala utbetalningen i {n} scenarier, från {lo} till {hi}.",
-           "irr_x": "investerarens internränta (% per år)", "irr_title": "Fördelning av investerarens avkastning",
-           "irr_desc": "Histogram över investerarnas internränta i {n} scenarier med en ändlig ränta "
-                       "({investors}).", "no_investor": "ingen investerare",
-           "curve_y": "genomsnittlig total utbetalning ({currency})",
-           "curve_title": "Utbetalningskurva: den totala utbetalningen mot {name}",
-           "curve_desc": "Den genomsnittliga totala utbetalningen i 100 grupper med lika många scenarier, mot {name}."},
-}
+#: every word the charts write, per language (`sibc simulate --lang`): sibdsl/texts/charts.json
+WORDS = texts("charts")
 
 
 def _save(svg: str, path: Path, fmt: str) -> None:

@@ -223,31 +223,14 @@ def words(contract: m.Contract, key: str, outcomes: list, settlements: list) -> 
             limit = _cap_level(contract, item, outcomes[0], {})
             return _over(cur, both("the total", "summan"), total, limit, _cap_words(item), item.clause, above=True)
         if item.kind == "payment":
-            payment = contract.payments[item.target]
-            for ln in s0.lines:
-                if ln.payment != payment.name:
-                    continue
-                period = {payment.series: ln.period} if payment.series else {}
-                limit = rnd(concrete_value(contract, item.amount, outcomes[0], None, period))
-                if Fraction(ln.amount) > limit:
-                    return _over(cur, both(f"`{ln.payment}`", f"`{ln.payment}`"), Fraction(ln.amount), limit,
-                                 both("its cap", "dess tak"), item.clause, above=True)
+            return _line_broken(contract, s0, item, outcomes[0], cur, both("its cap", "dess tak"), above=True)
         return None
     if kind == "floor" and isinstance(item, m.Floor):
         if item.target == "total":
             limit = rnd(concrete_value(contract, item.amount, outcomes[0], None))
             return _over(cur, both("the total", "summan"), total, limit,
                          both("the floor", "golvet"), item.clause, above=False)
-        payment = contract.payments[item.target]
-        for ln in s0.lines:
-            if ln.payment != payment.name:
-                continue
-            period = {payment.series: ln.period} if payment.series else {}
-            limit = rnd(concrete_value(contract, item.amount, outcomes[0], None, period))
-            if Fraction(ln.amount) < limit:
-                return _over(cur, both(f"`{ln.payment}`", f"`{ln.payment}`"), Fraction(ln.amount), limit,
-                             both("its floor", "dess golv"), item.clause, above=False)
-        return None
+        return _line_broken(contract, s0, item, outcomes[0], cur, both("its floor", "dess golv"), above=False)
     if kind == "gate" and isinstance(item, m.Gate):
         if item.target == "total":
             level = rnd(concrete_value(contract, item.level, outcomes[0], None))
@@ -776,3 +759,19 @@ def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str
                 f"payments it limits exceed it{when['en']}",
                 f"{noun['sv']} {label}{allows['sv']} (rad {clause.line}) kan aldrig verka: inget utfall får "
                 f"betalningarna det begränsar att överskrida det{when['sv']}")
+
+
+def _line_broken(contract, s0, item, outcome, cur, words, *, above: bool):
+    """The first line of `item`'s payment that is above its cap (`above`) or below its floor, in the
+    words of `_over`, or None: each line's level is the clause's amount read in the line's period."""
+    payment = contract.payments[item.target]
+    rnd = contract.rounding.apply
+    for ln in s0.lines:
+        if ln.payment != payment.name:
+            continue
+        period = {payment.series: ln.period} if payment.series else {}
+        limit = rnd(concrete_value(contract, item.amount, outcome, None, period))
+        if (Fraction(ln.amount) > limit) if above else (Fraction(ln.amount) < limit):
+            name = f"`{ln.payment}`"
+            return _over(cur, {"en": name, "sv": name}, Fraction(ln.amount), limit, words, item.clause, above=above)
+    return None

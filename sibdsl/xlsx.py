@@ -103,24 +103,7 @@ def _read_ods(name: str, code: str) -> tuple[str, list[list[object]], list[tuple
     values: list[list[object]] = []
     problems: list[tuple[int, int, NumberFormatError]] = []
     for i, row in enumerate(raw):
-        cells: list[object] = []
-        for j, value in enumerate(row):
-            if value is None or value == "":
-                cells.append("")
-            elif isinstance(value, bool | str):
-                cells.append(value)
-            elif isinstance(value, datetime.datetime):
-                cells.append(value.date() if value.time() == datetime.time(0) else value)
-            elif isinstance(value, datetime.date):
-                cells.append(value)
-            elif isinstance(value, int | float):
-                try:
-                    cells.append(decimal_of_cell(value))
-                except NumberFormatError as err:
-                    problems.append((i, j, err))
-                    cells.append(repr(value))
-            else:  # a time of day, a duration
-                cells.append(str(value))
+        cells = [_cell(value, i, j, problems) for j, value in enumerate(row)]
         while cells and cells[-1] == "":
             cells.pop()
         values.append(cells)
@@ -247,24 +230,7 @@ def read_sheet(path: str | Path, code: str) -> Sheet:
             if row.count(None) == len(row):  # an empty row (and the gaps a sparse sheet is filled with): fast
                 values.append([])
                 continue
-            cells: list[object] = []
-            for j, value in enumerate(row):
-                if value is None:
-                    cells.append("")
-                elif isinstance(value, bool | str):
-                    cells.append(value)
-                elif isinstance(value, datetime.datetime):
-                    cells.append(value.date() if value.time() == datetime.time(0) else value)
-                elif isinstance(value, datetime.date):
-                    cells.append(value)
-                elif isinstance(value, int | float):
-                    try:
-                        cells.append(decimal_of_cell(value))
-                    except NumberFormatError as err:
-                        problems.append((i, j, err))
-                        cells.append(repr(value))
-                else:  # a time of day, a duration, an error value such as #DIV/0!
-                    cells.append(str(value))
+            cells = [_cell(value, i, j, problems) for j, value in enumerate(row)]
             while cells and cells[-1] == "":
                 cells.pop()
             values.append(cells)
@@ -369,3 +335,25 @@ def write_workbook(path_or_stream, sheets: Sequence[tuple[str, Sequence[Sequence
         for j, width in style.get("widths", {}).items():
             sheet.column_dimensions[column_letter(j + 1)].width = width
     workbook.save(path_or_stream)
+
+
+def _cell(value, i: int, j: int, problems: list) -> object:
+    """A spreadsheet cell as the tables read it (both readers: .xlsx and .ods): empty as "", text
+    and booleans as they are, a date (a date-time at midnight too) as a date, a number as the exact
+    decimal it shows (a problem recorded at row i, column j, and its repr kept), anything else (a
+    time of day, a duration, an error value such as #DIV/0!) as its text."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, datetime.datetime):
+        return value.date() if value.time() == datetime.time(0) else value
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, int | float):
+        try:
+            return decimal_of_cell(value)
+        except NumberFormatError as err:
+            problems.append((i, j, err))
+            return repr(value)
+    return str(value)

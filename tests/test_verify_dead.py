@@ -32,8 +32,8 @@ def test_norrkopings_belt_and_braces_clauses_are_found_with_their_reasons():
         # a rate of return, paid on one date: the ceiling it equals on that date (semantics/program.py)
         ("W410", 85, "the return limit `max_return` “Avkastningstaket” (for `lsv`, at most 12 512 409 SEK) (line 85) "
                      "can never act: the payments it limits add up to at most 12 000 000 SEK"),
-        ("W410", 87, "the return limit `total_return` “Högsta totala avkastning” (for `lsv`, at most 12 000 000 SEK) "
-                     "(line 87) can never act: the payments it limits add up to at most 12 000 000 SEK"),
+        ("W410", 86, "the return limit `total_return` “Högsta totala avkastning” (for `lsv`, at most 12 000 000 SEK) "
+                     "(line 86) can never act: the payments it limits add up to at most 12 000 000 SEK"),
     ]
     assert records[1]["words"]["sv"] == ("taket `ceiling` “Taket” på 12 000 000 kr (rad 84) kan aldrig verka: "
                                          "betalningarna det begränsar uppgår till högst 12 000 000 kr")

@@ -203,4 +203,4 @@ def test_every_seeded_violation_has_words_in_both_languages():
                 assert set(v.words) == {"en", "sv"} and v.words["en"] != v.words["sv"], (path.name, v.key)
     guarantee = _verdicts(WRONG / "compounding_breaks_the_limit.sib")["guarantee:simple_interest"]
     assert guarantee.words["sv"] == ("utfästelsen `simple_interest` “Högst 8 procent om året, enkel ränta” (rad 13) "
-                                     "gäller inte för dessa utfall: summan är 14 699 721 kr (`outcome` 14 699 721 kr)")
+                                     "gäller inte för dessa utfall: summan är 14 699 478 kr (`outcome` 14 699 478 kr)")

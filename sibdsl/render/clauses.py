@@ -254,28 +254,8 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
 
 
 # the order of calculation: one item per step kind a contract's settlement program has, in its order
-ORDER = {
-    StepKind.COMPUTE: ("varje ersättning beräknas enligt sin formel och avrundas enligt avtalets avrundningsregel ({rounding})",
-                       "each payment is calculated by its formula and rounded by the contract's rounding rule ({rounding})"),
-    StepKind.GATE: ("villkor för en enskild ersättning tillämpas (är villkoret inte uppfyllt blir ersättningen noll)",
-                    "conditions on a single payment apply (a payment whose condition is not met is zero)"),
-    StepKind.FLOOR: ("golv för en enskild ersättning tillämpas", "floors on a single payment apply"),
-    StepKind.CAP: ("tak för en enskild ersättning tillämpas", "caps on a single payment apply"),
-    StepKind.PERIOD_CAP: ("tak per period tillämpas", "caps per period apply"),
-    StepKind.PARTICIPANT_CAP: ("tak per deltagare tillämpas", "caps per participant apply"),
-    # issue 15
-    StepKind.STREAM_FLOOR: ("golv för ersättningar under alla perioder tillämpas (ett underskott läggs till den sista periodens ersättning)",
-                            "floors on payments over all their periods apply (a shortfall is added to the last period's payment)"),
-    StepKind.STREAM_CAP: ("tak för ersättningar under alla perioder tillämpas (tidigare perioder betalas först)",
-                          "caps on payments over all their periods apply (earlier periods are paid first)"),
-    StepKind.PARTY_CAP: ("tak för vad en part betalar eller får tillämpas", "caps on what one party pays or receives apply"),
-    StepKind.TOTAL_GATE: ("villkor för den sammanlagda ersättningen tillämpas", "conditions on the total payout apply"),
-    StepKind.TOTAL_FLOOR: ("golv för den sammanlagda ersättningen tillämpas (genom ett tillägg)",
-                           "floors on the total payout apply (by a top-up)"),
-    StepKind.TOTAL_CAP: ("tak för den sammanlagda ersättningen tillämpas", "caps on the total payout apply"),
-    StepKind.RETURN_LIMIT: ("avkastningstak tillämpas på det som betalas till varje investerare",
-                            "return limits apply to what is paid to each investor"),
-}
+# (sibdsl/texts/order.json, by step kind and language)
+ORDER = texts("order")
 
 
 def order_of_application(contract: m.Contract, lang: str, program: Program | None = None) -> tuple[list[str], str]:
@@ -287,7 +267,7 @@ def order_of_application(contract: m.Contract, lang: str, program: Program | Non
     step = money(contract.rounding.step, contract.currency, lang)
     rounding = s["rounding"][contract.rounding.mode].format(step=step)
     kinds = list(dict.fromkeys([StepKind.COMPUTE, *(st.kind for st in program.steps)]))
-    items = [ORDER[kind][("sv", "en").index(lang)].format(rounding=rounding) for kind in kinds]
+    items = [ORDER[kind.name][lang].format(rounding=rounding) for kind in kinds]
     items = [item + (";" if i < len(items) - 1 else ".") for i, item in enumerate(items)]
     cuts = s["order_cuts"] if any(kind.cuts for kind in kinds) else ""
     if StepKind.STREAM_CAP in kinds:  # issue 15: a stream gives from the period paid last
