@@ -44,6 +44,7 @@ _STEP_TEXT = {
     K.TOTAL_GATE: "the part above {level} is not paid",
     K.TOTAL_CAP: "the total is limited to {level}",
     K.RETURN_LIMIT: "{investor} receives at most {limit} ({basis})",
+    K.CARD_CAP: "the rate card pays at most {level} ({basis})",
 }
 
 

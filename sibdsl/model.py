@@ -333,6 +333,64 @@ class Guarantee:
     monotone_in: str | None
 
 
+# ---------------------------------------------------------------- named tables and rate cards (issue 15)
+@node
+class Table:
+    """A named table, fixed at signing; each use `NAME(x)` is lowered to the model's `Steps` /
+    `Interp` (with a `Cond` for a value above a linear table's last point), so every back end
+    reads it as it reads an inline table. Kept here for the document and the reference.
+
+    step: `below` applies under thresholds[0], values[i] from thresholds[i] (inclusive) up.
+    linear: through (thresholds[i], values[i]); `below` under the first point and `above` over
+    the last one (None: flat, the nearest point's value)."""
+
+    name: str
+    label: Text | None
+    kind: str  # "step" / "linear"
+    key: Type  # what the table is read at (a share, a count, an amount…)
+    ty: Type  # what it gives
+    thresholds: tuple[Fraction, ...]
+    values: tuple[Fraction, ...]
+    below: Fraction | None
+    above: Fraction | None
+    clause: ClauseRef
+
+
+@node
+class RateOutcome:
+    """One outcome of a rate card: its price, its cap over all periods, the measure that counts
+    it (`card.outcome`) and the payment that pays it (also `card.outcome`)."""
+
+    name: str
+    label: Text | None
+    price: Fraction
+    cap: Fraction | None
+    measure: str
+    payment: str
+
+
+@node
+class RateCard:
+    """A rate card: outcomes × price × count, per period of `series` where it has one. Its caps
+    cut its own lines right after they are computed (semantics/program.py): each outcome's cap
+    (later periods first), then the cap per participant (× the cohort's size) and the total cap,
+    in `order`: "declaration" (the outcome declared last gives first) or "claim" (the claims of
+    the latest period give first)."""
+
+    name: str
+    label: Text | None
+    series: str | None
+    outcomes: tuple[RateOutcome, ...]
+    participant_cap: Fraction | None  # per participant
+    cohort: str | None
+    cohort_size: int
+    total_cap: Fraction | None
+    order: str  # "declaration" / "claim"
+    index_rate: Fraction | None
+    index_from: datetime.date | None
+    clause: ClauseRef
+
+
 @node
 class Section:
     """A heading with the prose and declarations under it, in source order (for documents)."""
@@ -368,6 +426,8 @@ class Contract:
     sections: tuple[Section, ...]
     source_name: str = ""
     source_sha256: str = ""
+    tables: dict[str, Table] = attrs.Factory(dict)  # issue 15: named tables, in declaration order
+    rate_cards: dict[str, RateCard] = attrs.Factory(dict)
 
     def parties_with_role(self, role: str) -> list[Party]:
         return [p for p in self.parties.values() if role in p.roles]

@@ -367,7 +367,7 @@ def _too_deep(tree: lark.Tree) -> int | None:
 # The grammar's other tokens are its keywords and punctuation, written in quotes in the rules.
 _NAMED_TERMINAL = re.compile(r"^([A-Z][A-Z0-9_]*)(?:\.\d+)?\s*:", re.M)
 # Rules marked `!` in the grammar: their keywords are their value (`half up`, `compound`).
-_WORD_RULES = ("rounding_mode", "return_kind", "monotone")
+_WORD_RULES = ("rounding_mode", "return_kind", "monotone", "rate_order")
 
 # Problems a method finds in a token (E105, E110), reported once the text has parsed: a syntax
 # error elsewhere is reported instead, as if the nodes had been built after the whole parse.
@@ -806,3 +806,52 @@ class _Syntax:
 
     def point(self, span, c):
         return s.Point(c[0], c[1], span=span)
+
+    # named tables, powers and rate cards (issue 15)
+    def pow(self, span, c):
+        return s.Power(c[0], c[1], span=span)
+
+    def table(self, span, c):
+        name, label, rest = self._name_label(c)
+        kind, below, rows, above = rest[0]
+        return s.Table(name, label, kind, below, rows, above, span=span)
+
+    def step_table(self, span, c):
+        return ("step", c[0], tuple(c[1:]), None)
+
+    def linear_table(self, span, c):
+        # the bounds stand around the points: `below` first, `above` last
+        below = c[0] if isinstance(c[0], s.TableBound) else None
+        above = c[-1] if isinstance(c[-1], s.TableBound) and c[-1] is not below else None
+        return ("linear", below, tuple(x for x in c if isinstance(x, s.Point)), above)
+
+    def table_below(self, span, c):
+        return s.TableBound(c[0] if len(c) > 1 else None, c[-1], span=span)
+
+    table_above = table_below
+
+    def ratecard(self, span, c):
+        name, label, rest = self._name_label(c)
+        options = tuple(x for x in rest if isinstance(x, s.Option) and x.key in ("from", "to", "due", "per"))
+        outcomes = tuple(x for x in rest if isinstance(x, s.RateOutcome))
+        terms = tuple(x for x in rest if isinstance(x, s.Option) and x.key not in ("from", "to", "due", "per"))
+        return s.RateCard(name, label, options, outcomes, terms, span=span)
+
+    def rate_outcome(self, span, c):
+        name, label, rest = self._name_label(c)
+        return s.RateOutcome(name, label, rest[0], rest[1] if len(rest) > 1 else None, span=span)
+
+    def rate_up_to(self, span, c):
+        return c[0]
+
+    def rate_participant(self, span, c):
+        return _option("participant", span, (c[0], _ident(c[1])))
+
+    def rate_total(self, span, c):
+        return _option("total", span, (c[0], c[1] if len(c) > 1 else "declaration"))
+
+    def rate_order(self, span, c):
+        return "pro rata" if str(c[0]) == "pro" else str(c[1])  # in claim order / in declaration order
+
+    def rate_indexed(self, span, c):
+        return _option("indexed", span, (c[0], _date(c[1])))

@@ -18,6 +18,7 @@ from .. import syntax as s
 from ..diagnostics import Diagnostic, Label, has_errors
 from ..gcpause import paused
 from ..source import Source, Span
+from .cards import Cards
 from .common import Entry
 from .lower import Lower
 from .names import Names
@@ -49,7 +50,7 @@ def _far_dates(tree: s.Contract, source: Source) -> list[Diagnostic]:
             if isinstance(node, s.DateLit) and not limits.MIN_YEAR <= node.value.year <= limits.MAX_YEAR]
 
 
-class Checker(Names, Types, Lower, Rules):
+class Checker(Names, Types, Lower, Rules, Cards):
     """The checker of one contract: the state its stages share, reporting, and the order of the stages."""
 
     def __init__(self, tree: s.Contract, source: Source):
@@ -91,6 +92,9 @@ class Checker(Names, Types, Lower, Rules):
         for name in self.definition_order():
             self.definition(name)
         payments = self.check_payments(parties, term)
+        cards = self.check_rate_cards(parties, term, payments)  # issue 15: their measures and payments too
+        payments = dict(sorted(payments.items(), key=lambda item: item[1].clause.line))  # source order
+        tables = self.check_tables()
         gates = self.check_gates(payments)
         floors = self.check_floors(payments, parties)
         caps = self.check_caps(payments)
@@ -98,7 +102,7 @@ class Checker(Names, Types, Lower, Rules):
         limits = self.check_return_limits(investments)
         guarantees = self.check_guarantees()
         self.check_unused(measures, payments)
-        if not has_errors(self.diagnostics) and len(payments) != sum(
+        if not has_errors(self.diagnostics) and len(payments) - sum(len(c.outcomes) for c in cards.values()) != sum(
                 e.kind == "payment" for e in self.names.values()):
             self.error("E900", "a payment was dropped without a diagnostic", self.source.span(0, 0),
                        hint="this is a bug in sibc; please report it with this contract")
@@ -114,4 +118,5 @@ class Checker(Names, Types, Lower, Rules):
             source_name=self.source.name,
             # surrogatepass: an editor may send a lone surrogate (issue 22 item 13); it hashes, it does not raise
             source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
+            tables=tables, rate_cards=cards,
         )

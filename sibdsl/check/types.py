@@ -215,6 +215,8 @@ class Types:
 
     def expr_Call(self, e: s.Call, g) -> m.Expr:
         name = e.func.name
+        if name not in FUNCTIONS and getattr(self.names.get(name), "kind", None) == "table":
+            return self.table_call(e, g)  # issue 15, check/cards.py
         if name not in FUNCTIONS:
             self.error("E209", f"unknown function `{name}`", e.func.span,
                        hint=did_you_mean(name, FUNCTIONS) or f"functions are: {', '.join(FUNCTIONS)}")

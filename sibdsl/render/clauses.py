@@ -232,6 +232,10 @@ ORDER = {
     StepKind.TOTAL_CAP: ("tak för den sammanlagda ersättningen tillämpas", "caps on the total payout apply"),
     StepKind.RETURN_LIMIT: ("avkastningstak tillämpas på det som betalas till varje investerare",
                             "return limits apply to what is paid to each investor"),
+    StepKind.CARD_CAP: ("varje prislistas tak tillämpas: först taket för varje utfall, sedan taket per deltagare "
+                        "och det sammanlagda taket, i den ordning prislistan anger",
+                        "each rate card's caps apply: first the cap of each outcome, then the cap per participant "
+                        "and the total cap, in the order the rate card states"),
 }
 
 
