@@ -20,6 +20,9 @@ MONEY_TERMS = [
     "(started + 45 days - 2021-01-01) * 100 SEK", "waited * 250 SEK / 7",
     "tiers(saved) { below: 0 SEK, from 100 000 SEK: saved / 2, from 300 000 SEK: 30 % of saved }",
     "if ok or spent / (people + 0) > 500 SEK then 1 000 SEK else 2 000 SEK",
+    # issue 15: named tables (a jump below, a value above), whole-number powers
+    "coupon(rate) * 400 000 SEK", "bonus(rate)", "bonus(saved / 1 000 000 SEK * 100 %) + coupon(rate) of spent",
+    "100 000 SEK * (1 + 3 %) ^ 4", "spent * (1 + rate) ^ 2 / 3", "saved / (1 + 5 %) ^ -2",
 ]
 PERIOD_TERMS = ["visits * 1 000 SEK", "visits * 333 SEK / 7", "if visits > 20 then 50 000 SEK else visits * 1 000 SEK",
                 "min(visits * 2 500 SEK, 90 000 SEK)"]
@@ -58,6 +61,8 @@ def generated(draw) -> str:
         "define saved = max(base - spent, 0 SEK)",
         "define per_visit = if visits > 0 then 12 000 SEK / visits else 0 SEK",
         "baseline indexed_base = base\n  indexed 2 % per year for 3 years",
+        'table coupon "Coupon": step { below 40 %: 0 %, from 40 %: 2 %, from 75 %: 3.5 % }',
+        'table bonus: linear { below: 0 SEK, 20 %: 10 000 SEK, 60 %: 90 000 SEK, above: 120 000 SEK }',
     ]
     recipients = ["fund", "bank", "ngo"] if two_investors else ["fund", "ngo"]
     payments = []
@@ -74,6 +79,17 @@ def generated(draw) -> str:
         series = " per year" if per_year else ""
         lines.append(f"payment {name} = {formula}\n  from city to {recipient}{series} due 2023-06-30")
         payments.append((name, per_year))
+    if draw(st.integers(0, 2)) == 0:  # issue 15: a rate card, its counts per year, its caps in an order
+        outcomes = draw(st.integers(1, 3))
+        lines.append("ratecard card from city to fund per year due 30 days after end:")
+        for k in range(outcomes):
+            cap = draw(st.sampled_from(["", " up to 40 000 SEK", " up to 9 999 SEK"]))
+            lines.append(f"  outcome o{k} pays {draw(st.sampled_from(['220 SEK', '1 760 SEK', '4 730.50 SEK']))}{cap}")
+        if draw(st.booleans()):
+            lines.append("  per participant up to 1 500 SEK for group")
+        if draw(st.booleans()):
+            order = draw(st.sampled_from(["", " in claim order", " in declaration order"]))
+            lines.append(f"  total up to {draw(st.sampled_from(['50 000 SEK', '120 000 SEK']))}{order}")
     clauses = []
     for name, per_year in payments:
         if draw(st.integers(0, 3)) == 0:

@@ -213,6 +213,34 @@ payment first = x from city to fund due 2020-01-01
 payment second = x from city to ngo due 2020-01-01
 cap tc: total at 150 SEK
 """, {"x": fr(100)}, 150, {("first", None): 100, ("second", None): 50}),
+    Oracle("a rate card's total cap, then the cap per period (issue 15)", """
+ratecard card from city to fund per year due 30 days after end:
+  outcome o pays 10 SEK
+  total up to 150 SEK in claim order
+cap per year at 80 SEK
+""", {"card.o": {"y1": fr(10), "y2": fr(10)}}, 130, {("card.o", "y1"): 80, ("card.o", "y2"): 50},
+           pair=(K.CARD_CAP, K.PERIOD_CAP)),
+    Oracle("a rate card in claim order cuts the latest period first", """
+ratecard card from city to fund per year due 30 days after end:
+  outcome a pays 10 SEK
+  outcome b pays 100 SEK
+  total up to 150 SEK in claim order
+""", {"card.a": {"y1": fr(1), "y2": fr(10)}, "card.b": {"y1": fr(1), "y2": fr(1)}}, 150,
+           {("card.a", "y1"): 10, ("card.b", "y1"): 100, ("card.a", "y2"): 40, ("card.b", "y2"): 0}),
+    Oracle("a rate card in declaration order cuts the outcome listed last first", """
+ratecard card from city to fund per year due 30 days after end:
+  outcome a pays 10 SEK
+  outcome b pays 100 SEK
+  total up to 150 SEK in declaration order
+""", {"card.a": {"y1": fr(1), "y2": fr(10)}, "card.b": {"y1": fr(1), "y2": fr(1)}}, 150,
+           {("card.a", "y1"): 10, ("card.a", "y2"): 100, ("card.b", "y1"): 40, ("card.b", "y2"): 0}),
+    Oracle("a rate card's outcome cap, then its cap per participant", """
+ratecard card from city to fund per year due 30 days after end:
+  outcome a pays 10 SEK up to 120 SEK
+  outcome b pays 100 SEK
+  per participant up to 150 SEK for group
+""", {"card.a": {"y1": fr(10), "y2": fr(10)}, "card.b": {"y1": fr(0), "y2": fr(1)}}, 150,
+           {("card.a", "y1"): 100, ("card.a", "y2"): 20, ("card.b", "y2"): 30}),
 ]
 
 
@@ -236,7 +264,7 @@ def test_oracle(oracle):
 
 
 # ---------------------------------------------------------------- mutations
-ORDER = [K.COMPUTE, K.GATE, K.FLOOR, K.CAP, K.PERIOD_CAP, K.PARTICIPANT_CAP, K.TOTAL_GATE, K.TOTAL_FLOOR,
+ORDER = [K.COMPUTE, K.GATE, K.FLOOR, K.CAP, K.CARD_CAP, K.PERIOD_CAP, K.PARTICIPANT_CAP, K.TOTAL_GATE, K.TOTAL_FLOOR,
          K.TOTAL_CAP, K.RETURN_LIMIT]
 PER_LINE = {K.COMPUTE, K.GATE, K.FLOOR, K.CAP}
 
@@ -267,8 +295,10 @@ def swapped(program: Program, a: StepKind, b: StepKind) -> Program:
 
 # neighbours in the order, and a payment's cap with the cap per participant (neighbours when a
 # contract has no cap per period)
-PAIRS = [*zip(ORDER[1:], ORDER[2:]), (K.CAP, K.PARTICIPANT_CAP)]
-EQUIVALENT = {(K.PARTICIPANT_CAP, K.TOTAL_GATE)}  # two cuts of all the lines, to independent levels
+PAIRS = [*zip(ORDER[1:], ORDER[2:]), (K.CAP, K.PARTICIPANT_CAP), (K.CAP, K.PERIOD_CAP)]  # … and without a rate card
+# two cuts of all the lines, to independent levels; a payment's cap and a rate card's caps (issue 15), on
+# lines of their own
+EQUIVALENT = {(K.PARTICIPANT_CAP, K.TOTAL_GATE), (K.CAP, K.CARD_CAP)}
 
 
 def test_the_mutations_cover_every_neighbouring_pair():
