@@ -68,6 +68,12 @@ CODES: dict[str, Code] = {
         Code("E308", _E, "malformed table"),
         Code("E309", _E, "payout referenced outside a guarantee"),
         Code("E310", _E, "value must be fixed when the contract is signed"),
+        # named tables and powers (issue 15)
+        Code("E311", _E, "a named table read at more or fewer than one value"),
+        Code("E312", _E, "a named table read at the wrong kind of value"),
+        Code("E313", _E, "a table's `below` or `above` names another threshold than its row"),
+        Code("E314", _E, "exponent is not a whole number"),
+        Code("E315", _E, "power of an amount"),
         # contract rules
         Code("E401", _E, "missing contract header or header field"),
         Code("E402", _E, "given twice"),
@@ -83,6 +89,10 @@ CODES: dict[str, Code] = {
         Code("W401", _W, "measure is never used"),
         Code("W402", _W, "contract has no payments"),
         Code("W403", _W, "date outside the contract term"),
+        # rate cards (issue 15)
+        Code("E460", _E, "outcome listed twice in a rate card"),
+        Code("E461", _E, "negative price in a rate card"),
+        Code("W460", _W, "an outcome's cap is below its price"),
         # outcome data
         Code("E501", _E, "malformed outcome file"),
         Code("E502", _E, "measured value missing"),

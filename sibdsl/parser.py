@@ -851,7 +851,4 @@ class _Syntax:
         return _option("total", span, (c[0], c[1] if len(c) > 1 else "declaration"))
 
     def rate_order(self, span, c):
-        return "pro rata" if str(c[0]) == "pro" else str(c[1])  # in claim order / in declaration order
-
-    def rate_indexed(self, span, c):
-        return _option("indexed", span, (c[0], _date(c[1])))
+        return str(c[1])  # in claim order / in declaration order

@@ -19,7 +19,6 @@ from ..units import COUNT, MONEY, NUMBER, SHARE, Type, UnitError, combine, compa
 from .common import T_BOOL, T_NUMBER, Invalid
 
 MAX_EXPONENT = 100  # `(1 + r) ^ n`: a hundred years of growth, or periods of a long contract
-ORDERS = ("declaration", "claim")
 
 
 class Cards:
@@ -159,7 +158,6 @@ class Cards:
                        hint="a power is exact only with a whole exponent: compound per whole year or period")
             raise Invalid()
         k = abs(int(n))
-        ty = base.ty if base.ty.kind != COUNT else attrs.evolve(T_NUMBER, series=base.ty.series)
         if k == 0:
             return m.Const(Fraction(1), T_NUMBER, span=e.span)
         result = base
@@ -253,16 +251,6 @@ class Cards:
         if "total" in terms:
             amount, order = terms["total"].value
             total_cap = self.constant(amount, money, "the rate card's total cap")
-            if order not in ORDERS:
-                self.error("E462", f"a rate card's total cap cannot yet be applied {order}",
-                           terms["total"].span,
-                           hint="write `in claim order` (the latest claims are cut first) or `in declaration "
-                           "order` (the outcome listed last is cut first)")
-                ok = False
-        if "indexed" in terms:
-            self.error("E463", "price indexation of a rate card is not supported yet", terms["indexed"].span,
-                       hint="state indexed prices as a further rate card for the later periods")
-            ok = False
         if not ok:
             return None
         return m.RateCard(name, node.label, series, tuple(outcomes), participant_cap, cohort, size, total_cap,
