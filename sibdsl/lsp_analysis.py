@@ -30,6 +30,7 @@ from .source import Source
 DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
     "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause",
+    "table", "ratecard",  # issue 15
 )
 _RESUME = re.compile(r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)", re.MULTILINE)
 _MAX_ROUNDS = 8  # parses of a text with errors before the tolerant tree gives up

@@ -51,7 +51,9 @@ DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
     "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause",
 )
-_RESUME = r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)"  # compiled on the first error
+# Words that begin a declaration but are not reserved (a payment may be called `table`): issue 15's
+NEW_DECLARATION_WORDS = ("table", "ratecard")
+_RESUME = r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS + NEW_DECLARATION_WORDS) + r")\b)"  # compiled on the first error
 
 
 def grammar_path() -> Path:
@@ -227,10 +229,10 @@ def _expected_phrase(expected: set[str]) -> tuple[str, list[str]]:
         phrase = "a value (a number or amount, a name, a date, `(`…)"
         return (phrase if not rest else phrase + " or " + ", ".join(rest)), keywords
     words = sorted({_describe(t) for t in expected})
-    statement_words = [k for k in keywords if k in DECLARATION_KEYWORDS]
+    statement_words = [k for k in keywords if k in DECLARATION_KEYWORDS + NEW_DECLARATION_WORDS]
     if len(statement_words) >= 8:
         # after a complete declaration: a new one may start, or the current one may go on
-        options = [f"`{k}`" for k in keywords if k not in DECLARATION_KEYWORDS and k != "§"]
+        options = [f"`{k}`" for k in keywords if k not in DECLARATION_KEYWORDS + NEW_DECLARATION_WORDS and k != "§"]
         phrase = "a declaration (party, measure, define, payment, cap, …), a heading or prose"
         if options:
             phrase += ", or " + ", ".join(options) + " to continue the one above"

@@ -11,11 +11,13 @@ from pygments.lexer import RegexLexer, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text
 
 DECLARATIONS = ("contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
-                "baseline", "payment", "gate", "floor", "cap", "return", "limit", "guarantee", "clause")
+                "baseline", "payment", "gate", "floor", "cap", "return", "limit", "guarantee", "clause",
+                "table", "ratecard")
 OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size", "eligibility", "better",
            "between", "source", "description", "indexed", "for", "from", "to", "due", "after", "end", "per",
            "when", "requires", "above", "at", "participant", "in", "simple", "compound", "nondecreasing",
-           "nonincreasing", "half", "up", "down", "even", "year", "on", "below")
+           "nonincreasing", "half", "up", "down", "even", "year", "on", "below",
+           "step", "linear", "claim", "declaration", "order")
 OPERATORS = ("and", "or", "not", "of", "if", "then", "else")
 FUNCTIONS = ("tiers", "interpolate", "min", "max", "abs", "sum")
 CONSTANTS = ("true", "false", "total")

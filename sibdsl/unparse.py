@@ -266,10 +266,9 @@ def _issue15(d: s.Table | s.RateCard) -> str:
             rows.append(_bound("above", d.above))
         return f"table {_name(d.name, d.label)}: {d.kind} {_table(rows)}"
     head = f"ratecard {_name(d.name, d.label)}" + _options(d.options).replace("\n  ", " ") + ":"
-    lines = [head]
-    for o in d.outcomes:
-        cap = f" up to {expr(o.up_to)}" if o.up_to is not None else ""
-        lines.append(f"  outcome {_name(o.name, o.label)} pays {expr(o.price)}{cap}")
+    rows = [f"{_name(o.name, o.label)}: {expr(o.price)}" + (f" up to {expr(o.up_to)}" if o.up_to is not None else "")
+            for o in d.outcomes]
+    lines = [f"{head} {{", *(f"  {row}," for row in rows), "}"]
     for t in d.terms:
         if t.key == "participant":
             lines.append(f"  per participant up to {expr(t.value[0])} for {t.value[1].name}")

@@ -81,10 +81,11 @@ def generated(draw) -> str:
         payments.append((name, per_year))
     if draw(st.integers(0, 2)) == 0:  # issue 15: a rate card, its counts per year, its caps in an order
         outcomes = draw(st.integers(1, 3))
-        lines.append("ratecard card from city to fund per year due 30 days after end:")
+        lines.append("ratecard card from city to fund per year due 30 days after end: {")
         for k in range(outcomes):
             cap = draw(st.sampled_from(["", " up to 40 000 SEK", " up to 9 999 SEK"]))
-            lines.append(f"  outcome o{k} pays {draw(st.sampled_from(['220 SEK', '1 760 SEK', '4 730.50 SEK']))}{cap}")
+            lines.append(f"  o{k}: {draw(st.sampled_from(['220 SEK', '1 760 SEK', '4 730.50 SEK']))}{cap},")
+        lines.append("}")
         if draw(st.booleans()):
             lines.append("  per participant up to 1 500 SEK for group")
         if draw(st.booleans()):

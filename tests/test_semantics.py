@@ -214,30 +214,34 @@ payment second = x from city to ngo due 2020-01-01
 cap tc: total at 150 SEK
 """, {"x": fr(100)}, 150, {("first", None): 100, ("second", None): 50}),
     Oracle("a rate card's total cap, then the cap per period (issue 15)", """
-ratecard card from city to fund per year due 30 days after end:
-  outcome o pays 10 SEK
+ratecard card from city to fund per year due 30 days after end: {
+  o: 10 SEK,
+}
   total up to 150 SEK in claim order
 cap per year at 80 SEK
 """, {"card.o": {"y1": fr(10), "y2": fr(10)}}, 130, {("card.o", "y1"): 80, ("card.o", "y2"): 50},
            pair=(K.CARD_CAP, K.PERIOD_CAP)),
     Oracle("a rate card in claim order cuts the latest period first", """
-ratecard card from city to fund per year due 30 days after end:
-  outcome a pays 10 SEK
-  outcome b pays 100 SEK
+ratecard card from city to fund per year due 30 days after end: {
+  a: 10 SEK,
+  b: 100 SEK,
+}
   total up to 150 SEK in claim order
 """, {"card.a": {"y1": fr(1), "y2": fr(10)}, "card.b": {"y1": fr(1), "y2": fr(1)}}, 150,
            {("card.a", "y1"): 10, ("card.b", "y1"): 100, ("card.a", "y2"): 40, ("card.b", "y2"): 0}),
     Oracle("a rate card in declaration order cuts the outcome listed last first", """
-ratecard card from city to fund per year due 30 days after end:
-  outcome a pays 10 SEK
-  outcome b pays 100 SEK
+ratecard card from city to fund per year due 30 days after end: {
+  a: 10 SEK,
+  b: 100 SEK,
+}
   total up to 150 SEK in declaration order
 """, {"card.a": {"y1": fr(1), "y2": fr(10)}, "card.b": {"y1": fr(1), "y2": fr(1)}}, 150,
            {("card.a", "y1"): 10, ("card.a", "y2"): 100, ("card.b", "y1"): 40, ("card.b", "y2"): 0}),
     Oracle("a rate card's outcome cap, then its cap per participant", """
-ratecard card from city to fund per year due 30 days after end:
-  outcome a pays 10 SEK up to 120 SEK
-  outcome b pays 100 SEK
+ratecard card from city to fund per year due 30 days after end: {
+  a: 10 SEK up to 120 SEK,
+  b: 100 SEK,
+}
   per participant up to 150 SEK for group
 """, {"card.a": {"y1": fr(10), "y2": fr(10)}, "card.b": {"y1": fr(0), "y2": fr(1)}}, 150,
            {("card.a", "y1"): 100, ("card.a", "y2"): 20, ("card.b", "y2"): 30}),
