@@ -1,0 +1,127 @@
+"""Rate cards (issue 15): price × count per outcome and period, caps per outcome, per participant
+and in total, cut in the order the card states; outcome files; fmt; verify."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+from sibdsl import check_source
+from sibdsl.evaluate import Evaluator
+from sibdsl.outcomes import load_outcomes
+from sibdsl.parser import parse_text
+from sibdsl.semantics.program import StepKind, lower
+from sibdsl.source import Source
+from sibdsl.syntax import same
+from sibdsl.unparse import unparse
+from sibdsl.verify import verify_contract
+
+CARD = """contract "Care leavers"
+  currency GBP
+  rounding 1 GBP half up
+party council "Council": payer
+party fund "Fund": investor
+periods quarters: q1 2020-01-01 to 2020-03-31, q2 2020-04-01 to 2020-06-30
+cohort young_people "Care leavers": size 10
+ratecard care "Rate card" per quarters from council to fund due 30 days after end: {
+  soft "Soft outcome": 220 GBP,
+  level1 "Level 1 qualification": 1 760 GBP up to 10 000 GBP,
+  employment "Entered employment": 660 GBP,
+}
+  per participant up to 8 200 GBP for young_people
+  total up to %s GBP in %s order
+guarantee capped: total <= %s GBP
+"""
+
+
+def checked(text):
+    model, diagnostics = check_source(Source("card.sib", text))
+    assert model is not None, [d.message for d in diagnostics]
+    return model, diagnostics
+
+
+def settle(model, row):
+    return Evaluator(model).evaluate(row)
+
+
+ROW = {"care.soft": {"q1": Fraction(10), "q2": Fraction(10)},
+       "care.level1": {"q1": Fraction(4), "q2": Fraction(3)},
+       "care.employment": {"q1": Fraction(2), "q2": Fraction(20)}}
+
+
+def amounts(settlement):
+    return {(ln.payment, ln.period): Fraction(ln.amount) for ln in settlement.lines}
+
+
+def test_a_card_pays_price_times_count_and_cuts_the_latest_claims_first():
+    model, _ = checked(CARD % ("20 000", "claim", "20 000"))
+    got = amounts(settle(model, ROW))
+    # level1: 7 040 + 5 280 capped at 10 000 → q2 gives 2 320; per participant 82 000 does not bind;
+    # total: 2 200 + 7 040 + 1 320 (q1) + 2 200 + 2 960 + 13 200 (q2) = 28 920 → 8 920 from q2, last first
+    assert got[("care.soft", "q1")] == 2200 and got[("care.level1", "q1")] == 7040
+    assert got[("care.employment", "q1")] == 1320
+    assert got[("care.employment", "q2")] == 13200 - 8920
+    assert got[("care.level1", "q2")] == 2960 and got[("care.soft", "q2")] == 2200
+    assert sum(got.values()) == 20000
+
+
+def test_declaration_order_cuts_the_outcome_listed_last_first():
+    model, _ = checked(CARD % ("20 000", "declaration", "20 000"))
+    got = amounts(settle(model, ROW))
+    assert got[("care.employment", "q2")] == 13200 - 8920 and got[("care.employment", "q1")] == 1320
+    assert sum(got.values()) == 20000
+    assert got[("care.soft", "q1")] + got[("care.soft", "q2")] == 4400  # listed first: kept whole
+
+
+def test_the_trail_says_which_cap_cut_and_in_which_order():
+    model, _ = checked(CARD % ("20 000", "claim", "20 000"))
+    text = json.dumps([ln.steps for ln in settle(model, ROW).lines], default=str)
+    assert "later claims first" in text and "outcome level1, later periods first" in text
+
+
+def test_the_program_has_one_card_step_per_cap():
+    model, _ = checked(CARD % ("20 000", "claim", "20 000"))
+    program = lower(model)
+    kinds = [st.kind for st in program.steps]
+    assert kinds.count(StepKind.CARD_CAP) == 3  # level1's cap, per participant, total
+    assert [ln.payment for ln in program.lines][:2] == ["care.soft", "care.soft"]
+
+
+def test_counts_come_from_the_outcome_file_per_outcome_and_period_and_must_be_whole():
+    model, _ = checked(CARD % ("20 000", "claim", "20 000"))
+    good = json.dumps({"care.soft": {"q1": 1, "q2": 2}, "care.level1": {"q1": 0, "q2": 0},
+                       "care.employment": {"q1": 0, "q2": 0}})
+    values = load_outcomes(model, text=good, name="o.json")
+    assert settle(model, values).total == 660
+    bad = good.replace('"q1": 1', '"q1": 2.5')
+    try:
+        load_outcomes(model, text=bad, name="o.json")
+    except Exception as err:  # SibError
+        assert "E504" in str(err) and "whole number" in str(err)
+    else:
+        raise AssertionError("2.5 outcomes were accepted")
+
+
+def test_fmt_round_trips_a_card():
+    text = CARD % ("20 000", "claim", "20 000")
+    tree = parse_text(text)
+    assert same(parse_text(unparse(tree)), tree)
+
+
+def test_verify_proves_the_total_cap_of_a_card():
+    model, _ = checked(CARD % ("20 000", "claim", "20 000"))
+    verdicts = verify_contract(model, timeout=30)
+    assert verdicts and all(v.status == "proved" for v in verdicts), [(v.status, v.message) for v in verdicts]
+
+
+def test_misuses_have_codes():
+    text = CARD % ("20 000", "claim", "20 000")
+    dup = text.replace('  employment "Entered employment": 660 GBP,', '  soft: 660 GBP,')
+    _, diagnostics = check_source(Source("card.sib", dup))
+    assert "E460" in {d.code for d in diagnostics}
+    negative = text.replace("660 GBP", "-660 GBP")
+    _, diagnostics = check_source(Source("card.sib", negative))
+    assert "E461" in {d.code for d in diagnostics}
+    low = text.replace("up to 10 000 GBP", "up to 100 GBP")
+    _, diagnostics = check_source(Source("card.sib", low))
+    assert "W460" in {d.code for d in diagnostics}
