@@ -32,11 +32,11 @@ def contract(outcomes: int, periods: int) -> str:
              'ratecard care "Rate card" per quarters from council to fund due 30 days after end: {']
     prices = [220, 1760, 4730, 660, 2750]
     for k in range(outcomes):
-        cap = f" up to {_n(prices[k % 5] * 40)} GBP" if k % 3 == 0 else ""
+        cap = f" cap {_n(prices[k % 5] * 40)} GBP" if k % 3 == 0 else ""
         lines.append(f"  o{k + 1}: {_n(prices[k % 5])} GBP{cap},")
+    lines.append("  cap per participant 8 200 GBP,")
+    lines.append("  total cap 2 000 000 GBP in claim order")
     lines.append("}")
-    lines.append("  per participant up to 8 200 GBP for young_people")
-    lines.append("  total up to 2 000 000 GBP in claim order")
     lines.append('guarantee capped: total <= 2 000 000 GBP')
     return "\n".join(lines) + "\n"
 

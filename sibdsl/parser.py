@@ -836,7 +836,7 @@ class _Syntax:
         name, label, rest = self._name_label(c)
         options = tuple(x for x in rest if isinstance(x, s.Option) and x.key in ("from", "to", "due", "per"))
         outcomes = tuple(x for x in rest if isinstance(x, s.RateOutcome))
-        terms = tuple(x for x in rest if isinstance(x, s.Option) and x.key not in ("from", "to", "due", "per"))
+        terms = tuple(x for x in rest if isinstance(x, s.Option) and x.key in ("participant", "total"))
         return s.RateCard(name, label, options, outcomes, terms, span=span)
 
     def rate_outcome(self, span, c):
@@ -847,7 +847,7 @@ class _Syntax:
         return c[0]
 
     def rate_participant(self, span, c):
-        return _option("participant", span, (c[0], _ident(c[1])))
+        return _option("participant", span, c[0])
 
     def rate_total(self, span, c):
         return _option("total", span, (c[0], c[1] if len(c) > 1 else "declaration"))

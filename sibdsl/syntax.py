@@ -438,7 +438,7 @@ class Table:
 
 @node
 class RateOutcome:
-    """`outcome NAME "label" pays PRICE up to CAP` in a rate card."""
+    """`NAME "label": PRICE cap CAP`, a row of a rate card."""
 
     name: Ident
     label: Text | None
@@ -449,9 +449,9 @@ class RateOutcome:
 
 @node
 class RateCard:
-    """`ratecard NAME "label" per SERIES from PAYER to RECIPIENT: outcome … total up to …`.
-    `options` are the payment options (from, to, due, per); `terms` the card's caps and its
-    indexation (`participant`: (amount, cohort), `total`: (amount, order), `indexed`: (rate, date))."""
+    """`ratecard NAME "label" per SERIES from PAYER to RECIPIENT: { outcome: price cap …, total cap … }`.
+    `options` are the payment options (from, to, due, per); `terms` the card's caps
+    (`participant`: the amount per participant of the contract's cohort, `total`: (amount, order))."""
 
     name: Ident
     label: Text | None

@@ -266,14 +266,14 @@ def _issue15(d: s.Table | s.RateCard) -> str:
             rows.append(_bound("above", d.above))
         return f"table {_name(d.name, d.label)}: {d.kind} {_table(rows)}"
     head = f"ratecard {_name(d.name, d.label)}" + _options(d.options).replace("\n  ", " ") + ":"
-    rows = [f"{_name(o.name, o.label)}: {expr(o.price)}" + (f" up to {expr(o.up_to)}" if o.up_to is not None else "")
+    rows = [f"{_name(o.name, o.label)}: {expr(o.price)}" + (f" cap {expr(o.up_to)}" if o.up_to is not None else "")
             for o in d.outcomes]
-    lines = [f"{head} {{", *(f"  {row}," for row in rows), "}"]
     for t in d.terms:
         if t.key == "participant":
-            lines.append(f"  per participant up to {expr(t.value[0])} for {t.value[1].name}")
-        elif t.key == "total":
-            lines.append(f"  total up to {expr(t.value[0])} in {t.value[1]} order")
+            rows.append(f"cap per participant {expr(t.value)}")
+        else:
+            rows.append(f"total cap {expr(t.value[0])} in {t.value[1]} order")
+    lines = [f"{head} {{", *(f"  {row}," for row in rows), "}"]
     return "\n".join(lines)
 
 

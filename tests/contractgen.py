@@ -83,14 +83,14 @@ def generated(draw) -> str:
         outcomes = draw(st.integers(1, 3))
         lines.append("ratecard card from city to fund per year due 30 days after end: {")
         for k in range(outcomes):
-            cap = draw(st.sampled_from(["", " up to 40 000 SEK", " up to 9 999 SEK"]))
+            cap = draw(st.sampled_from(["", " cap 40 000 SEK", " cap 9 999 SEK"]))
             lines.append(f"  o{k}: {draw(st.sampled_from(['220 SEK', '1 760 SEK', '4 730.50 SEK']))}{cap},")
-        lines.append("}")
         if draw(st.booleans()):
-            lines.append("  per participant up to 1 500 SEK for group")
+            lines.append("  cap per participant 1 500 SEK,")
         if draw(st.booleans()):
             order = draw(st.sampled_from(["", " in claim order", " in declaration order"]))
-            lines.append(f"  total up to {draw(st.sampled_from(['50 000 SEK', '120 000 SEK']))}{order}")
+            lines.append(f"  total cap {draw(st.sampled_from(['50 000 SEK', '120 000 SEK']))}{order}")
+        lines.append("}")
     clauses = []
     for name, per_year in payments:
         if draw(st.integers(0, 3)) == 0:

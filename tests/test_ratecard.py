@@ -25,11 +25,11 @@ periods quarters: q1 2020-01-01 to 2020-03-31, q2 2020-04-01 to 2020-06-30
 cohort young_people "Care leavers": size 10
 ratecard care "Rate card" per quarters from council to fund due 30 days after end: {
   soft "Soft outcome": 220 GBP,
-  level1 "Level 1 qualification": 1 760 GBP up to 10 000 GBP,
+  level1 "Level 1 qualification": 1 760 GBP cap 10 000 GBP,
   employment "Entered employment": 660 GBP,
+  cap per participant 8 200 GBP,
+  total cap %s GBP in %s order,
 }
-  per participant up to 8 200 GBP for young_people
-  total up to %s GBP in %s order
 guarantee capped: total <= %s GBP
 """
 
@@ -122,6 +122,6 @@ def test_misuses_have_codes():
     negative = text.replace("660 GBP", "-660 GBP")
     _, diagnostics = check_source(Source("card.sib", negative))
     assert "E461" in {d.code for d in diagnostics}
-    low = text.replace("up to 10 000 GBP", "up to 100 GBP")
+    low = text.replace("cap 10 000 GBP", "cap 100 GBP")
     _, diagnostics = check_source(Source("card.sib", low))
     assert "W460" in {d.code for d in diagnostics}

@@ -216,8 +216,8 @@ cap tc: total at 150 SEK
     Oracle("a rate card's total cap, then the cap per period (issue 15)", """
 ratecard card from city to fund per year due 30 days after end: {
   o: 10 SEK,
+  total cap 150 SEK in claim order,
 }
-  total up to 150 SEK in claim order
 cap per year at 80 SEK
 """, {"card.o": {"y1": fr(10), "y2": fr(10)}}, 130, {("card.o", "y1"): 80, ("card.o", "y2"): 50},
            pair=(K.CARD_CAP, K.PERIOD_CAP)),
@@ -225,24 +225,24 @@ cap per year at 80 SEK
 ratecard card from city to fund per year due 30 days after end: {
   a: 10 SEK,
   b: 100 SEK,
+  total cap 150 SEK in claim order,
 }
-  total up to 150 SEK in claim order
 """, {"card.a": {"y1": fr(1), "y2": fr(10)}, "card.b": {"y1": fr(1), "y2": fr(1)}}, 150,
            {("card.a", "y1"): 10, ("card.b", "y1"): 100, ("card.a", "y2"): 40, ("card.b", "y2"): 0}),
     Oracle("a rate card in declaration order cuts the outcome listed last first", """
 ratecard card from city to fund per year due 30 days after end: {
   a: 10 SEK,
   b: 100 SEK,
+  total cap 150 SEK in declaration order,
 }
-  total up to 150 SEK in declaration order
 """, {"card.a": {"y1": fr(1), "y2": fr(10)}, "card.b": {"y1": fr(1), "y2": fr(1)}}, 150,
            {("card.a", "y1"): 10, ("card.a", "y2"): 100, ("card.b", "y1"): 40, ("card.b", "y2"): 0}),
     Oracle("a rate card's outcome cap, then its cap per participant", """
 ratecard card from city to fund per year due 30 days after end: {
-  a: 10 SEK up to 120 SEK,
+  a: 10 SEK cap 120 SEK,
   b: 100 SEK,
+  cap per participant 150 SEK,
 }
-  per participant up to 150 SEK for group
 """, {"card.a": {"y1": fr(10), "y2": fr(10)}, "card.b": {"y1": fr(0), "y2": fr(1)}}, 150,
            {("card.a", "y1"): 100, ("card.a", "y2"): 20, ("card.b", "y2"): 30}),
 ]

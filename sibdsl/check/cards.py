@@ -239,14 +239,16 @@ class Cards:
         participant_cap = cohort = None
         size = 0
         if "participant" in terms:
-            amount, ident = terms["participant"].value
-            participant_cap = self.constant(amount, money, "a cap per participant")
-            entry = self.lookup(ident, ("cohort",), "cohort")
-            if entry is not None:
-                cohort = ident.name
-                size = int(self.constants.get(ident.name, 0))
-            else:
+            participant_cap = self.constant(terms["participant"].value, money, "a cap per participant")
+            cohorts = [n for n, _ in self.declared("cohort")]
+            if len(cohorts) != 1:  # as `cap per participant at …` (check/rules.py)
+                self.error("E411", f"a cap per participant needs exactly one cohort; the contract declares "
+                           f"{len(cohorts)}", terms["participant"].span,
+                           hint="declare the group the card pays for: `cohort young_people: size 300`")
                 ok = False
+            else:
+                cohort = cohorts[0]
+                size = int(self.constants.get(cohort, 0))
         total_cap, order = None, "declaration"
         if "total" in terms:
             amount, order = terms["total"].value
