@@ -172,7 +172,7 @@ class _Sym:
         kind = measure.ty.kind
         if kind == BOOL:
             return z3.Bool(name)
-        if kind in (COUNT, DATE):
+        if kind in (COUNT, DATE, DAYS):  # whole numbers: no one-öre breach from a fractional count of days
             raw = z3.Int(name)
             var = z3.ToReal(raw)
         else:

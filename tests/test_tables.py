@@ -83,3 +83,36 @@ def test_fmt_round_trips_tables_and_powers():
 def test_inline_tiers_stay_valid():
     text = HEAD + "payment p = tiers(attainment) { below: 0 SEK, from 50 %: 10 SEK } from city to fund\n"
     assert settle(text, {"attainment": Fraction("0.6"), "years": Fraction(0)})["p"] == 10
+
+
+# ---------------------------------------------------------------- whole numbers: counts and days
+DAYS = """contract "Days"
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party fund "Fund": investor
+measure waited: days between 0 days and 400 days
+payment p = waited * 100 SEK / 1 day from city to fund
+guarantee exact: p == waited * 100 SEK / 1 day
+"""
+
+
+def test_a_number_of_days_is_whole_in_outcome_files():
+    from sibdsl.diagnostics import SibError
+    from sibdsl.outcomes import load_outcomes
+
+    model, _ = check_source(Source("d.sib", DAYS))
+    assert load_outcomes(model, text='{"waited": 30}', name="o.json")["waited"] == 30
+    with pytest.raises(SibError) as err:
+        load_outcomes(model, text='{"waited": 2.5}', name="o.json")
+    assert "E504" in str(err.value) and "whole number" in str(err.value)
+
+
+def test_verify_knows_days_are_whole():
+    """With fractional days the rounded payment could differ from the exact product by half a krona;
+    a number of days is whole, so the guarantee is proved (no one-öre counterexample)."""
+    from sibdsl.verify import verify_contract
+
+    model, _ = check_source(Source("d.sib", DAYS))
+    verdicts = {v.key: v.status for v in verify_contract(model, timeout=30)}
+    assert verdicts["guarantee:exact"] == "proved", verdicts
