@@ -39,7 +39,7 @@ KIND_OF = {
     s.Party: "party", s.Periods: "periods", s.Cohort: "cohort", s.Investment: "investment",
     s.Measure: "measure", s.Define: "definition", s.Baseline: "baseline", s.Payment: "payment",
     s.Gate: "gate", s.Floor: "floor", s.Cap: "cap", s.ReturnLimit: "return limit",
-    s.Guarantee: "guarantee",
+    s.Guarantee: "guarantee", s.Table: "table", s.RateCard: "rate card",  # issue 15
 }
 
 
@@ -226,6 +226,7 @@ def _name_uses(item) -> Iterator[s.Ident | s.Ref]:
     if isinstance(item, s.Guarantee) and item.monotone_in is not None:
         yield item.monotone_in
     yield from _refs(item)
+    yield from (c.func for c in s.walk(item) if isinstance(c, s.Call))  # a named table's uses (issue 15)
 
 
 def index(tree: s.Contract) -> Index:

@@ -17,7 +17,8 @@ EXPRESSION_KEYWORDS = ("if", "then", "else", "and", "or", "not", "of", "total", 
                        "interpolate", "below", "from")
 OPTION_KEYWORDS = ("per", "better", "between", "source", "description", "indexed", "from", "to", "due",
                    "when", "requires", "at", "above", "limit", "in", "nondecreasing", "nonincreasing",
-                   "simple", "compound", "year", "after", "end", "on", "size", "eligibility")
+                   "simple", "compound", "year", "after", "end", "on", "size", "eligibility",
+                   "step", "linear", "claim", "declaration", "order")  # issue 15: tables and rate cards
 HEADER_KEYWORDS = ("id", "version", "languages", "currency", "rounding", "signed")
 FUNCTIONS = ("min", "max", "abs", "sum")
 ROLES = ("payer", "investor", "provider", "evaluator", "intermediary")
