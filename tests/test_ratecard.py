@@ -125,3 +125,28 @@ def test_misuses_have_codes():
     low = text.replace("cap 10 000 GBP", "cap 100 GBP")
     _, diagnostics = check_source(Source("card.sib", low))
     assert "W460" in {d.code for d in diagnostics}
+
+
+def test_the_shipped_care_leavers_card_settles_both_projects_it_paid():
+    """contracts/care_leavers.sib: 23 outcomes, one card; INDIGO's actual payments ÷ price are the
+    counts; I-Aspire's published total (£2,165,460, the golden settlement) and Apollo's (£848,540)
+    under the same prices."""
+    from sibdsl import load_contract
+
+    from .conftest import ROOT
+
+    model = load_contract(ROOT / "contracts" / "care_leavers.sib")
+    assert len(model.rate_cards["outcomes"].outcomes) == 23
+    text = (ROOT / "contracts" / "care_leavers.sib").read_text(encoding="utf-8")
+    card = text[text.index("\nratecard "):]
+    assert len(card.strip().splitlines()) <= 25  # one card of 23 outcomes: ~25 lines of .sib
+    iaspire = load_outcomes(model, ROOT / "contracts" / "care_leavers.outcomes.json")
+    assert settle(model, iaspire).total == 2_165_460
+    apollo = dict.fromkeys(iaspire, Fraction(0))
+    apollo.update({"outcomes.education_right": 103, "outcomes.feels_safe": 91, "outcomes.managing_home": 87,
+                   "outcomes.self_determined": 99, "outcomes.begins_course": 53, "outcomes.course_25": 45,
+                   "outcomes.course_50": 32, "outcomes.level1": 17, "outcomes.level2": 19, "outcomes.level3": 3,
+                   "outcomes.volunteering": 22, "outcomes.volunteering_1w": 20, "outcomes.volunteering_4w": 17,
+                   "outcomes.employment": 73, "outcomes.earns_768": 64, "outcomes.earns_1631": 54,
+                   "outcomes.earns_3350": 46, "outcomes.earns_8155": 33})
+    assert settle(model, {k: Fraction(v) for k, v in apollo.items()}).total == 848_540
