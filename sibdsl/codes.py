@@ -92,6 +92,7 @@ CODES: dict[str, Code] = {
         # rate cards (issue 15)
         Code("E460", _E, "outcome listed twice in a rate card"),
         Code("E461", _E, "negative price in a rate card"),
+        Code("E462", _E, "an indexed rate card without periods"),
         Code("W460", _W, "an outcome's cap is below its price"),
         # outcome data
         Code("E501", _E, "malformed outcome file"),

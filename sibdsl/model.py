@@ -154,7 +154,18 @@ class Interp:
         return (self.subject,)
 
 
-Expr = Const | Input | Var | PaymentRef | Total | Op | Cond | Sum | Steps | Interp
+@node
+class PerPeriod(_Leaf):
+    """A number fixed at signing for each period of a series: a rate card's price indexed by date
+    (issue 15). `values` are (period, value) in the series' order."""
+
+    series: str
+    values: tuple[tuple[str, Fraction], ...]
+    ty: Type
+    span: Span = _span()
+
+
+Expr = Const | Input | Var | PaymentRef | Total | Op | Cond | Sum | Steps | Interp | PerPeriod
 
 
 def walk(*roots: Expr):

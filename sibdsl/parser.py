@@ -836,7 +836,7 @@ class _Syntax:
         name, label, rest = self._name_label(c)
         options = tuple(x for x in rest if isinstance(x, s.Option) and x.key in ("from", "to", "due", "per"))
         outcomes = tuple(x for x in rest if isinstance(x, s.RateOutcome))
-        terms = tuple(x for x in rest if isinstance(x, s.Option) and x.key in ("participant", "total"))
+        terms = tuple(x for x in rest if isinstance(x, s.Option) and x.key in ("participant", "total", "indexed"))
         return s.RateCard(name, label, options, outcomes, terms, span=span)
 
     def rate_outcome(self, span, c):
@@ -851,6 +851,9 @@ class _Syntax:
 
     def rate_total(self, span, c):
         return _option("total", span, (c[0], c[1] if len(c) > 1 else "declaration"))
+
+    def rate_indexed(self, span, c):
+        return _option("indexed", span, (c[0], _date(c[1])))
 
     def rate_order(self, span, c):
         return str(c[1])  # in claim order / in declaration order

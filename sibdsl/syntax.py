@@ -451,7 +451,8 @@ class RateOutcome:
 class RateCard:
     """`ratecard NAME "label" per SERIES from PAYER to RECIPIENT: { outcome: price cap …, total cap … }`.
     `options` are the payment options (from, to, due, per); `terms` the card's caps
-    (`participant`: the amount per participant of the contract's cohort, `total`: (amount, order))."""
+    (`participant`: the amount per participant of the contract's cohort, `total`: (amount, order),
+    `indexed`: (yearly rate, date from which whole years are counted))."""
 
     name: Ident
     label: Text | None

@@ -271,6 +271,8 @@ def _issue15(d: s.Table | s.RateCard) -> str:
     for t in d.terms:
         if t.key == "participant":
             rows.append(f"cap per participant {expr(t.value)}")
+        elif t.key == "indexed":
+            rows.append(f"indexed {expr(t.value[0])} per year from {t.value[1].value.isoformat()}")
         else:
             rows.append(f"total cap {expr(t.value[0])} in {t.value[1]} order")
     lines = [f"{head} {{", *(f"  {row}," for row in rows), "}"]

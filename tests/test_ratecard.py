@@ -150,3 +150,30 @@ def test_the_shipped_care_leavers_card_settles_both_projects_it_paid():
                    "outcomes.employment": 73, "outcomes.earns_768": 64, "outcomes.earns_1631": 54,
                    "outcomes.earns_3350": 46, "outcomes.earns_8155": 33})
     assert settle(model, {k: Fraction(v) for k, v in apollo.items()}).total == 848_540
+
+
+def test_indexed_prices_rise_for_each_whole_year_from_the_date():
+    text = """contract "Indexed"
+  currency GBP
+  rounding 1 GBP half up
+party city "City": payer
+party fund "Fund": investor
+periods years: y1 2020-01-01 to 2020-12-31, y2 2021-01-01 to 2021-12-31, y3 2022-01-01 to 2022-12-31
+ratecard care per years from city to fund due 30 days after end: {
+  soft: 220 GBP,
+  level1: 1 760 GBP cap 5 000 GBP,
+  indexed 10 % per year from 2020-06-30,
+  total cap 7 000 GBP in claim order,
+}
+"""
+    model, _ = checked(text)
+    one = {"y1": Fraction(1), "y2": Fraction(1), "y3": Fraction(1)}
+    got = amounts(settle(model, {"care.soft": one, "care.level1": one}))
+    # y2 starts half a year after the date: no whole year yet; y3 one whole year: +10 %
+    assert got[("care.soft", "y2")] == 220 and got[("care.soft", "y3")] == 242
+    assert got[("care.level1", "y3")] == 5000 - 1760 - 1760  # 1 936 GBP, cut by the outcome's cap
+    assert same(parse_text(unparse(parse_text(text))), parse_text(text))
+    unindexed = text.replace("  indexed 10 % per year from 2020-06-30,\n", "").replace("per years ", "")
+    _, diagnostics = check_source(Source("i.sib", text.replace("per years ", "")))
+    assert "E462" in {d.code for d in diagnostics}
+    assert checked(unindexed)[0] is not None

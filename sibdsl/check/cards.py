@@ -16,7 +16,7 @@ import attrs
 from .. import model as m
 from .. import syntax as s
 from ..units import COUNT, MONEY, NUMBER, SHARE, Type, UnitError, combine, comparable, unify
-from .common import T_BOOL, T_NUMBER, Invalid
+from .common import T_BOOL, T_NUMBER, T_SHARE, Invalid
 
 MAX_EXPONENT = 100  # `(1 + r) ^ n`: a hundred years of growth, or periods of a long contract
 
@@ -202,6 +202,10 @@ class Cards:
         money = Type(MONEY, self.currency)
         outcomes, seen, ok = [], {}, True
         count = Type(COUNT, None, series)
+        terms = self.options(node.terms, node)
+        factors, index_rate, index_from = self._indexation(terms.get("indexed"), series, name)
+        if factors is False:
+            ok, factors = False, None
         for o in node.outcomes:
             self.check_text(o.label)
             if o.name.name in seen:
@@ -231,11 +235,13 @@ class Cards:
             oclause = m.ClauseRef("payment", key, label, clause.heading, o.span.line)
             self.measures[key] = m.Measure(key, label, count, None, None, None, None, None, oclause)
             self.used.add(key)
-            expr = m.Op("*", (m.Const(price, money, span=o.price.span), m.Input(key, count, span=o.span)),
+            unit_price: m.Expr = m.Const(price, money, span=o.price.span)
+            if factors is not None:  # the price indexed for each period
+                unit_price = m.PerPeriod(series, tuple((p, price * f) for p, f in factors), money, span=o.price.span)
+            expr = m.Op("*", (unit_price, m.Input(key, count, span=o.span)),
                         attrs.evolve(money, series=series), span=o.span)
             payments[key] = m.Payment(key, label, expr, payer, recipient, due, series, oclause)
             outcomes.append(m.RateOutcome(o.name.name, label, price, cap, key, key))
-        terms = self.options(node.terms, node)
         participant_cap = cohort = None
         size = 0
         if "participant" in terms:
@@ -256,7 +262,28 @@ class Cards:
         if not ok:
             return None
         return m.RateCard(name, node.label, series, tuple(outcomes), participant_cap, cohort, size, total_cap,
-                          order, None, None, clause)
+                          order, index_rate, index_from, clause)
+
+    def _indexation(self, option: s.Option | None, series: str | None, name: str):
+        """(factor per period, rate, date) of a card's `indexed R per year from D`: (1 + R) to the
+        power of the whole years from D to the period's start (none before D); (None, None, None)
+        without indexation; (False, …) when it is wrong (reported)."""
+        if option is None:
+            return None, None, None
+        rate_expr, date = option.value
+        rate = self.constant(rate_expr, T_SHARE, "an indexation rate")
+        if series is None:
+            self.error("E462", f"the rate card `{name}` is indexed but has no periods", option.span,
+                       hint="index the prices of a card paid per period: add `per SERIES` before the colon")
+            return False, None, None
+        if rate is None:
+            return False, None, None
+        factors = []
+        for period in self.series[series].periods:
+            start, since = period.start, date.value
+            years = start.year - since.year - ((start.month, start.day) < (since.month, since.day))
+            factors.append((period.name, (1 + rate) ** max(years, 0)))
+        return tuple(factors), rate, date.value
 
 
 def unparse_number(value: Fraction, ty: Type) -> str:

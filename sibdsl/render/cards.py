@@ -7,7 +7,7 @@ as render/clauses.sentence gives for every other declaration.
 from __future__ import annotations
 
 from .. import model as m
-from .words import Words, listing
+from .words import Words, listing, percent
 
 S = {
     "sv": {
@@ -28,6 +28,7 @@ S = {
         "total": " Prislistan betalar sammanlagt högst {amount}.",
         "order_claim": " Överskrids ett tak minskas de senaste anspråken först, så att tidigare anspråk betalas fullt ut.",
         "order_declaration": " Överskrids ett tak minskas det sist uppräknade utfallet först.",
+        "indexed": " Priserna räknas upp med {rate} per år för varje helt år från {date} till periodens början.",
     },
     "en": {
         "step": "The table {label} gives, for a value, {below} below {first} and then: {rows}.",
@@ -48,6 +49,7 @@ S = {
         "order_claim": " Where a cap is exceeded, the latest claims are reduced first, so that earlier claims are "
                        "paid in full.",
         "order_declaration": " Where a cap is exceeded, the outcome listed last is reduced first.",
+        "indexed": " The prices rise by {rate} a year for each whole year from {date} to the start of the period.",
     },
 }
 
@@ -71,6 +73,8 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
                             recipient=words.party(payment.recipient),
                             per=s["per"].format(series=words.label(card.series)) if card.series else "",
                             rows="; ".join(rows))
+    if card.index_rate is not None:
+        text += s["indexed"].format(rate=percent(card.index_rate, lang), date=words.date(card.index_from))
     if card.participant_cap is not None:
         text += s["participant"].format(amount=words.money(card.participant_cap),
                                         total=words.money(card.participant_cap * card.cohort_size),
