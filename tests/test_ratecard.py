@@ -31,6 +31,7 @@ ratecard care "Rate card" per quarters from council to fund due 30 days after en
   total cap %s GBP in %s order,
 }
 guarantee capped: total <= %s GBP
+guarantee card_capped: care <= 20 000 GBP
 """
 
 
@@ -122,6 +123,9 @@ def test_misuses_have_codes():
     negative = text.replace("660 GBP", "-660 GBP")
     _, diagnostics = check_source(Source("card.sib", negative))
     assert "E461" in {d.code for d in diagnostics}
+    outside = text + "define spent = care\n"  # a card's name means its total only in a guarantee
+    _, diagnostics = check_source(Source("card.sib", outside))
+    assert "E309" in {d.code for d in diagnostics}
     low = text.replace("cap 10 000 GBP", "cap 100 GBP")
     _, diagnostics = check_source(Source("card.sib", low))
     assert "W460" in {d.code for d in diagnostics}

@@ -173,6 +173,22 @@ class Cards:
         return result
 
     # ------------------------------------------------------------ rate cards
+    def card_total(self, e: s.Ref, g: bool) -> m.Expr:
+        """A card's name in a guarantee: the sum of its payments over all their periods."""
+        if not g:
+            self.error("E309", f"the rate card `{e.name}` can only be referred to in a guarantee", e.span,
+                       hint="a guarantee can say e.g. `guarantee within: care <= 3 000 000 GBP`")
+            raise Invalid()
+        card = self.__dict__.get("cards", {}).get(e.name)
+        if card is None:
+            raise Invalid()  # the card has an error of its own, reported
+        money = Type(MONEY, self.currency)
+        refs = [m.PaymentRef(o.payment, money, span=e.span) for o in card.outcomes]
+        result: m.Expr = refs[0]
+        for ref in refs[1:]:
+            result = m.Op("+", (result, ref), money, span=e.span)
+        return result
+
     def check_rate_cards(self, parties, term, payments: dict[str, m.Payment]) -> dict[str, m.RateCard]:
         """Each card's measures (into self.measures) and payments (into `payments`), and the cards."""
         cards = {}
@@ -181,6 +197,7 @@ class Cards:
             card = self._rate_card(name, node, entry.clause, parties, term, payments)
             if card is not None:
                 cards[name] = card
+        self.cards = cards  # for guarantees that name a card (card_total)
         return cards
 
     def _rate_card(self, name, node: s.RateCard, clause, parties, term, payments) -> m.RateCard | None:

@@ -111,7 +111,7 @@ class Types:
         return m.Total(Type(MONEY, self.currency), span=e.span)
 
     def expr_Ref(self, e: s.Ref, g) -> m.Expr:
-        wanted = ("measure", "define", "baseline", "investment", "cohort", "payment")
+        wanted = ("measure", "define", "baseline", "investment", "cohort", "payment", "ratecard")
         entry = self.lookup(e, wanted, "value")
         if entry is None:
             raise Invalid()
@@ -131,6 +131,8 @@ class Types:
             return m.Var(e.name, Type(MONEY, self.currency), span=e.span)
         if kind == "cohort":
             return m.Var(e.name, T_COUNT, span=e.span)
+        if kind == "ratecard":  # issue 15: what the card pays in all, as a payment's name means (check/cards.py)
+            return self.card_total(e, g)
         # payment
         if not g:
             self.error("E309", f"the payment `{e.name}` can only be referred to in a guarantee", e.span,
