@@ -132,19 +132,19 @@ def test_misuses_have_codes():
 
 
 def test_the_shipped_care_leavers_card_settles_both_projects_it_paid():
-    """contracts/care_leavers.sib: 23 outcomes, one card; INDIGO's actual payments ÷ price are the
+    """contracts/uk_care_leavers.sib: 23 outcomes, one card; INDIGO's actual payments ÷ price are the
     counts; I-Aspire's published total (£2,165,460, the golden settlement) and Apollo's (£848,540)
     under the same prices."""
     from sibdsl import load_contract
 
     from .conftest import ROOT
 
-    model = load_contract(ROOT / "contracts" / "care_leavers.sib")
+    model = load_contract(ROOT / "contracts" / "uk_care_leavers.sib")
     assert len(model.rate_cards["outcomes"].outcomes) == 23
-    text = (ROOT / "contracts" / "care_leavers.sib").read_text(encoding="utf-8")
+    text = (ROOT / "contracts" / "uk_care_leavers.sib").read_text(encoding="utf-8")
     card = text[text.index("\nratecard "):]
     assert len(card.strip().splitlines()) <= 25  # one card of 23 outcomes: ~25 lines of .sib
-    iaspire = load_outcomes(model, ROOT / "contracts" / "care_leavers.outcomes.json")
+    iaspire = load_outcomes(model, ROOT / "contracts" / "uk_care_leavers.outcomes.json")
     assert settle(model, iaspire).total == 2_165_460
     apollo = dict.fromkeys(iaspire, Fraction(0))
     apollo.update({"outcomes.education_right": 103, "outcomes.feels_safe": 91, "outcomes.managing_home": 87,
