@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
+import z3
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from sibdsl import check_source
 from sibdsl.evaluate import Evaluator
 from sibdsl.outcomes import load_outcomes
@@ -14,6 +18,7 @@ from sibdsl.semantics.program import StepKind, lower
 from sibdsl.source import Source
 from sibdsl.syntax import same
 from sibdsl.unparse import unparse
+from sibdsl.verify import cut_lemmas as verify_lemmas
 from sibdsl.verify import verify_contract
 
 CARD = """contract "Care leavers"
@@ -181,3 +186,32 @@ ratecard care per years from city to fund due 30 days after end: {
     _, diagnostics = check_source(Source("i.sib", text.replace("per years ", "")))
     assert "E462" in {d.code for d in diagnostics}
     assert checked(unindexed)[0] is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-50, 200), min_size=0, max_size=8), st.integers(-100, 600))
+def test_the_lemmas_verify_states_about_a_cut_are_identities(amounts, excess):
+    """verify.cut_lemmas: a cut takes min(excess, what the lines have) when the excess is positive,
+    and leaves each line between min(its amount, 0) and its amount — on the reference cut."""
+    from sibdsl.evaluate import _Concrete
+    from sibdsl.semantics.run import cut
+
+    out, _ = cut(_Concrete, amounts, excess)
+    has = sum(a for a in amounts if a > 0)
+    assert sum(out) == sum(amounts) - (min(excess, has) if excess > 0 else 0)
+    assert all(min(a, 0) <= o <= a for o, a in zip(out, amounts))
+    lemmas = z3.And(verify_lemmas([z3.RealVal(a) for a in amounts], z3.RealVal(excess),
+                                  [z3.RealVal(o) for o in out]) or [z3.BoolVal(True)])
+    assert z3.is_true(z3.simplify(lemmas))
+
+
+def test_a_card_of_20_outcomes_by_4_periods_verifies_without_unknowns():
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "benchmarks"))
+    import ratecard
+
+    model, _ = checked(ratecard.contract(20, 4))
+    verdicts = verify_contract(model)
+    assert len(verdicts) == 22 and all(v.status == "proved" for v in verdicts), [
+        (v.key, v.status) for v in verdicts if v.status != "proved"]
