@@ -68,6 +68,12 @@ CODES: dict[str, Code] = {
         Code("E308", _E, "malformed table"),
         Code("E309", _E, "payout referenced outside a guarantee"),
         Code("E310", _E, "value must be fixed when the contract is signed"),
+        # named tables and powers (issue 15)
+        Code("E311", _E, "a named table read at more or fewer than one value"),
+        Code("E312", _E, "a named table read at the wrong kind of value"),
+        Code("E313", _E, "a table's `below` or `above` names another threshold than its row"),
+        Code("E314", _E, "exponent is not a whole number"),
+        Code("E315", _E, "power of an amount"),
         # contract rules
         Code("E401", _E, "missing contract header or header field"),
         Code("E402", _E, "given twice"),
@@ -110,6 +116,11 @@ CODES: dict[str, Code] = {
         Code("W440", _W, "a cap on a per-period payment caps each period"),
         Code("W441", _W, "a floor on a per-period payment applies to each period"),
         Code("W442", _W, "a cap on a party that pays or receives nothing"),
+        # rate cards (issue 15)
+        Code("E460", _E, "outcome listed twice in a rate card"),
+        Code("E461", _E, "negative price in a rate card"),
+        Code("E462", _E, "an indexed rate card without periods"),
+        Code("W460", _W, "an outcome's cap is below its price"),
         # outcome data
         Code("E501", _E, "malformed outcome file"),
         Code("E502", _E, "measured value missing"),

@@ -30,6 +30,7 @@ from .source import Source
 DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
     "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause",
+    "table", "ratecard",  # issue 15
 )
 _RESUME = re.compile(r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)", re.MULTILINE)
 _MAX_ROUNDS = 8  # parses of a text with errors before the tolerant tree gives up
@@ -38,7 +39,7 @@ KIND_OF = {
     s.Party: "party", s.Periods: "periods", s.Cohort: "cohort", s.Investment: "investment",
     s.Measure: "measure", s.Define: "definition", s.Baseline: "baseline", s.Payment: "payment",
     s.Gate: "gate", s.Floor: "floor", s.Cap: "cap", s.ReturnLimit: "return limit",
-    s.Guarantee: "guarantee",
+    s.Guarantee: "guarantee", s.Table: "table", s.RateCard: "rate card",  # issue 15
 }
 
 
@@ -230,6 +231,7 @@ def _name_uses(item) -> Iterator[s.Ident | s.Ref]:
     if isinstance(item, s.Guarantee) and item.monotone_in is not None:
         yield item.monotone_in
     yield from _refs(item)
+    yield from (c.func for c in s.walk(item) if isinstance(c, s.Call))  # a named table's uses (issue 15)
 
 
 def index(tree: s.Contract) -> Index:

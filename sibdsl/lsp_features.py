@@ -22,7 +22,8 @@ OPTION_KEYWORDS = ("per", "better", "between", "source", "description", "indexed
                    "simple", "compound", "year", "after", "end", "on", "size", "eligibility",
                    "drawn", "committed", "class", "times", "day", "count",  # investments and returns (issue 14)
                    # issue 15: streams, parties, ranges of periods
-                   "during", "through", "over", "all", "period", "payments")
+                   "during", "through", "over", "all", "period", "payments",
+                   "step", "linear", "claim", "declaration", "order")  # issue 15: tables and rate cards
 HEADER_KEYWORDS = ("id", "version", "languages", "currency", "rounding", "signed")
 FUNCTIONS = ("min", "max", "abs", "sum", "previous", "to_date", "cumulative")
 ROLES = ("payer", "investor", "provider", "evaluator", "intermediary")

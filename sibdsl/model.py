@@ -154,7 +154,18 @@ class Interp:
         return (self.subject,)
 
 
-Expr = Const | Input | Var | PaymentRef | Total | Op | Cond | Sum | Steps | Interp
+@node
+class PerPeriod(_Leaf):
+    """A number fixed at signing for each period of a series: a rate card's price indexed by date
+    (issue 15). `values` are (period, value) in the series' order."""
+
+    series: str
+    values: tuple[tuple[str, Fraction], ...]
+    ty: Type
+    span: Span = _span()
+
+
+Expr = Const | Input | Var | PaymentRef | Total | Op | Cond | Sum | Steps | Interp | PerPeriod
 
 
 def walk(*roots: Expr):
@@ -369,6 +380,64 @@ class Guarantee:
     monotone_in: str | None
 
 
+# ---------------------------------------------------------------- named tables and rate cards (issue 15)
+@node
+class Table:
+    """A named table, fixed at signing; each use `NAME(x)` is lowered to the model's `Steps` /
+    `Interp` (with a `Cond` for a value above a linear table's last point), so every back end
+    reads it as it reads an inline table. Kept here for the document and the reference.
+
+    step: `below` applies under thresholds[0], values[i] from thresholds[i] (inclusive) up.
+    linear: through (thresholds[i], values[i]); `below` under the first point and `above` over
+    the last one (None: flat, the nearest point's value)."""
+
+    name: str
+    label: Text | None
+    kind: str  # "step" / "linear"
+    key: Type  # what the table is read at (a share, a count, an amount…)
+    ty: Type  # what it gives
+    thresholds: tuple[Fraction, ...]
+    values: tuple[Fraction, ...]
+    below: Fraction | None
+    above: Fraction | None
+    clause: ClauseRef
+
+
+@node
+class RateOutcome:
+    """One outcome of a rate card: its price, its cap over all periods, the measure that counts
+    it (`card.outcome`) and the payment that pays it (also `card.outcome`)."""
+
+    name: str
+    label: Text | None
+    price: Fraction
+    cap: Fraction | None
+    measure: str
+    payment: str
+
+
+@node
+class RateCard:
+    """A rate card: outcomes × price × count, per period of `series` where it has one. Its caps
+    cut its own lines right after they are computed (semantics/program.py): each outcome's cap
+    (later periods first), then the cap per participant (× the cohort's size) and the total cap,
+    in `order`: "declaration" (the outcome declared last gives first) or "claim" (the claims of
+    the latest period give first)."""
+
+    name: str
+    label: Text | None
+    series: str | None
+    outcomes: tuple[RateOutcome, ...]
+    participant_cap: Fraction | None  # per participant
+    cohort: str | None
+    cohort_size: int
+    total_cap: Fraction | None
+    order: str  # "declaration" / "claim"
+    index_rate: Fraction | None
+    index_from: datetime.date | None
+    clause: ClauseRef
+
+
 @node
 class Section:
     """A heading with the prose and declarations under it, in source order (for documents)."""
@@ -404,6 +473,10 @@ class Contract:
     sections: tuple[Section, ...]
     source_name: str = ""
     source_sha256: str = ""
+    # issue 15: named tables and rate cards, in declaration order (left out of repr: the digests of
+    # contracts without them, tests/test_parser.py, stay)
+    tables: dict[str, Table] = attrs.field(factory=dict, repr=False)
+    rate_cards: dict[str, RateCard] = attrs.field(factory=dict, repr=False)
 
     def parties_with_role(self, role: str) -> list[Party]:
         return [p for p in self.parties.values() if role in p.roles]

@@ -316,6 +316,10 @@ class Loader:
         if kind == COUNT and value.denominator != 1:
             self.error("E504", f"`{what}` is a count and must be a whole number, not {_show(raw)}", span)
             return None
+        if kind == DAYS and value.denominator != 1:  # issue 15: days are counted whole, as in the calendar
+            self.error("E504", f"`{what}` is a number of days and must be a whole number, not {_show(raw)}", span,
+                       hint="count whole days; a measure that can be fractional (an average) is a `number`")
+            return None
         lower, upper = measure.lower, measure.upper
         if lower is None and upper is None:
             lower = Fraction(0) if kind in (MONEY, COUNT, DAYS, SHARE) else None

@@ -51,7 +51,9 @@ DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
     "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause",
 )
-_RESUME = r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)"  # compiled on the first error
+# Words that begin a declaration but are not reserved (a payment may be called `table`): issue 15's
+NEW_DECLARATION_WORDS = ("table", "ratecard")
+_RESUME = r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS + NEW_DECLARATION_WORDS) + r")\b)"  # compiled on the first error
 
 
 def grammar_path() -> Path:
@@ -227,10 +229,10 @@ def _expected_phrase(expected: set[str]) -> tuple[str, list[str]]:
         phrase = "a value (a number or amount, a name, a date, `(`…)"
         return (phrase if not rest else phrase + " or " + ", ".join(rest)), keywords
     words = sorted({_describe(t) for t in expected})
-    statement_words = [k for k in keywords if k in DECLARATION_KEYWORDS]
+    statement_words = [k for k in keywords if k in DECLARATION_KEYWORDS + NEW_DECLARATION_WORDS]
     if len(statement_words) >= 8:
         # after a complete declaration: a new one may start, or the current one may go on
-        options = [f"`{k}`" for k in keywords if k not in DECLARATION_KEYWORDS and k != "§"]
+        options = [f"`{k}`" for k in keywords if k not in DECLARATION_KEYWORDS + NEW_DECLARATION_WORDS and k != "§"]
         phrase = "a declaration (party, measure, define, payment, cap, …), a heading or prose"
         if options:
             phrase += ", or " + ", ".join(options) + " to continue the one above"
@@ -367,7 +369,7 @@ def _too_deep(tree: lark.Tree) -> int | None:
 # The grammar's other tokens are its keywords and punctuation, written in quotes in the rules.
 _NAMED_TERMINAL = re.compile(r"^([A-Z][A-Z0-9_]*)(?:\.\d+)?\s*:", re.M)
 # Rules marked `!` in the grammar: their keywords are their value (`half up`, `compound`).
-_WORD_RULES = ("rounding_mode", "return_kind", "monotone")
+_WORD_RULES = ("rounding_mode", "return_kind", "monotone", "rate_order")
 
 # Problems a method finds in a token (E105, E110), reported once the text has parsed: a syntax
 # error elsewhere is reported instead, as if the nodes had been built after the whole parse.
@@ -860,3 +862,52 @@ class _Syntax:
 
     def point(self, span, c):
         return s.Point(c[0], c[1], span=span)
+
+    # named tables, powers and rate cards (issue 15)
+    def pow(self, span, c):
+        return s.Power(c[0], c[1], span=span)
+
+    def table(self, span, c):
+        name, label, rest = self._name_label(c)
+        kind, below, rows, above = rest[0]
+        return s.Table(name, label, kind, below, rows, above, span=span)
+
+    def step_table(self, span, c):
+        return ("step", c[0], tuple(c[1:]), None)
+
+    def linear_table(self, span, c):
+        # the bounds stand around the points: `below` first, `above` last
+        below = c[0] if isinstance(c[0], s.TableBound) else None
+        above = c[-1] if isinstance(c[-1], s.TableBound) and c[-1] is not below else None
+        return ("linear", below, tuple(x for x in c if isinstance(x, s.Point)), above)
+
+    def table_below(self, span, c):
+        return s.TableBound(c[0] if len(c) > 1 else None, c[-1], span=span)
+
+    table_above = table_below
+
+    def ratecard(self, span, c):
+        name, label, rest = self._name_label(c)
+        options = tuple(x for x in rest if isinstance(x, s.Option) and x.key in ("from", "to", "due", "per"))
+        outcomes = tuple(x for x in rest if isinstance(x, s.RateOutcome))
+        terms = tuple(x for x in rest if isinstance(x, s.Option) and x.key in ("participant", "total", "indexed"))
+        return s.RateCard(name, label, options, outcomes, terms, span=span)
+
+    def rate_outcome(self, span, c):
+        name, label, rest = self._name_label(c)
+        return s.RateOutcome(name, label, rest[0], rest[1] if len(rest) > 1 else None, span=span)
+
+    def rate_up_to(self, span, c):
+        return c[0]
+
+    def rate_participant(self, span, c):
+        return _option("participant", span, c[0])
+
+    def rate_total(self, span, c):
+        return _option("total", span, (c[0], c[1] if len(c) > 1 else "declaration"))
+
+    def rate_indexed(self, span, c):
+        return _option("indexed", span, (c[0], _date(c[1])))
+
+    def rate_order(self, span, c):
+        return str(c[1])  # in claim order / in declaration order

@@ -40,7 +40,8 @@ from .settlement import Settlement
 from .source import Source, Span
 from .xlsx import is_workbook
 
-_COLUMN = re.compile(r"^(?P<name>[^\W\d]\w*)(?:\[(?P<period>[^\]]+)\])?$")
+# a rate card's counts are measures `card.outcome` (issue 15)
+_COLUMN = re.compile(r"^(?P<name>[^\W\d]\w*(?:\.[^\W\d]\w*)?)(?:\[(?P<period>[^\]]+)\])?$")
 
 
 @attrs.frozen

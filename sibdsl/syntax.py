@@ -187,7 +187,16 @@ class Interpolate:
     span: Span = _span()
 
 
-Expr = Quantity | DateLit | BoolLit | Ref | TotalRef | Call | Unary | Binary | If | Tiers | Interpolate
+@node
+class Power:
+    """`base ^ exponent`: a power with a whole-number exponent fixed at signing (issue 15)."""
+
+    base: Expr
+    exponent: Expr
+    span: Span = _span()
+
+
+Expr = Quantity | DateLit | BoolLit | Ref | TotalRef | Call | Unary | Binary | If | Tiers | Interpolate | Power
 
 
 # ---------------------------------------------------------------- header
@@ -424,9 +433,59 @@ class Guarantee:
     span: Span = _span()
 
 
+# ---------------------------------------------------------------- named tables and rate cards (issue 15)
+@node
+class TableBound:
+    """A named table's value outside its rows: `below: 0 %` / `below 50 %: 0 %` / `above: 3 %`."""
+
+    threshold: Expr | None
+    value: Expr
+    span: Span = _span()
+
+
+@node
+class Table:
+    """`table NAME "label": step { … }` or `linear { … }`, used as `NAME(x)` in any formula.
+    A step table's rows are `Tier`s, a linear table's `Point`s."""
+
+    name: Ident
+    label: Text | None
+    kind: str  # "step" / "linear"
+    below: TableBound | None
+    rows: tuple[Tier | Point, ...]
+    above: TableBound | None
+    span: Span = _span()
+
+
+@node
+class RateOutcome:
+    """`NAME "label": PRICE cap CAP`, a row of a rate card."""
+
+    name: Ident
+    label: Text | None
+    price: Expr
+    up_to: Expr | None
+    span: Span = _span()
+
+
+@node
+class RateCard:
+    """`ratecard NAME "label" per SERIES from PAYER to RECIPIENT: { outcome: price cap …, total cap … }`.
+    `options` are the payment options (from, to, due, per); `terms` the card's caps
+    (`participant`: the amount per participant of the contract's cohort, `total`: (amount, order),
+    `indexed`: (yearly rate, date from which whole years are counted))."""
+
+    name: Ident
+    label: Text | None
+    options: tuple[Option, ...]
+    outcomes: tuple[RateOutcome, ...]
+    terms: tuple[Option, ...]
+    span: Span = _span()
+
+
 Decl = (
     Heading | Prose | Party | Term | Periods | Cohort | Investment | Measure | Define | Baseline
-    | Payment | Gate | Floor | Cap | ReturnLimit | Guarantee
+    | Payment | Gate | Floor | Cap | ReturnLimit | Guarantee | Table | RateCard
 )
 
 

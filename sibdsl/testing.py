@@ -52,7 +52,7 @@ def value(measure: m.Measure) -> st.SearchStrategy:
     lower, upper = _bounds(measure)
     lo = lower if lower is not None else (upper - _DEFAULT_SPAN if upper is not None else -_DEFAULT_SPAN)
     hi = upper if upper is not None else lo + _DEFAULT_SPAN
-    if kind == COUNT:
+    if kind in (COUNT, DAYS):  # whole numbers (issue 15: a number of days is whole, as a count is)
         return st.integers(int(-(-lo // 1)), int(hi // 1)).map(Fraction)
     scale = 10_000 if kind == SHARE else 100  # 0.01 %, 0.01 SEK
     low_units, high_units = int(-(-lo * scale // 1)), int(hi * scale // 1)
@@ -83,7 +83,7 @@ def to_file(contract: m.Contract, values: dict) -> dict:
             return bool(v)
         if kind == DATE:
             return v.isoformat()
-        if kind == COUNT:
+        if kind in (COUNT, DAYS):
             return int(v)
         if kind == MONEY:
             return f"{to_decimal(v)} {contract.currency}"

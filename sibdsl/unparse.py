@@ -13,7 +13,7 @@ from . import syntax as s
 
 # Loosest to tightest, as in grammar/sib.lark.
 _PRECEDENCE = {"if": 0, "or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6,
-               "of": 6, "neg": 7, "atom": 8}
+               "of": 6, "neg": 7, "pow": 7.5, "atom": 8}
 _COMPARE = {"<", "<=", ">", ">=", "==", "!="}
 
 
@@ -56,6 +56,8 @@ def _level(e: s.Expr) -> int:
         return _PRECEDENCE["compare" if e.op in _COMPARE else e.op]
     if isinstance(e, s.Unary):
         return _PRECEDENCE["not" if e.op == "not" else "neg"]
+    if isinstance(e, s.Power):
+        return _PRECEDENCE["pow"]
     return _PRECEDENCE["atom"]
 
 
@@ -90,6 +92,8 @@ def _expr(e: s.Expr) -> str:
     if isinstance(e, s.Interpolate):
         points = [f"{expr(p.x)}: {expr(p.y)}" for p in e.points]
         return f"interpolate({expr(e.subject)}) {_table(points)}"
+    if isinstance(e, s.Power):  # binds tighter than a sign, to the right: 2 ^ 3 ^ 2 is 2 ^ (3 ^ 2)
+        return f"{expr(e.base, _PRECEDENCE['atom'])} ^ {expr(e.exponent, _PRECEDENCE['neg'])}"
     assert isinstance(e, s.Binary), e
     level = _level(e)
     if e.op in _COMPARE:  # non-associative: both sides one level tighter
@@ -255,7 +259,38 @@ def declaration(d: s.Decl) -> str:
         if d.monotone:
             tail = f" {d.monotone} in {d.monotone_in.name}"
         return _fit(f"guarantee {_decl(d.decl)}", expr(d.expr), tail)
+    if isinstance(d, (s.Table, s.RateCard)):
+        return _issue15(d)
     raise AssertionError(type(d))
+
+
+def _bound(word: str, b: s.TableBound) -> str:
+    return f"{word}{'' if b.threshold is None else ' ' + expr(b.threshold)}: {expr(b.value)}"
+
+
+def _issue15(d: s.Table | s.RateCard) -> str:
+    """A named table or a rate card (issue 15)."""
+    if isinstance(d, s.Table):
+        rows = [_bound("below", d.below)] if d.below is not None else []
+        if d.kind == "step":
+            rows += [f"from {expr(r.threshold)}: {expr(r.value)}" for r in d.rows]
+        else:
+            rows += [f"{expr(p.x)}: {expr(p.y)}" for p in d.rows]
+        if d.above is not None:
+            rows.append(_bound("above", d.above))
+        return f"table {_name(d.name, d.label)}: {d.kind} {_table(rows)}"
+    head = f"ratecard {_name(d.name, d.label)}" + _options(d.options).replace("\n  ", " ") + ":"
+    rows = [f"{_name(o.name, o.label)}: {expr(o.price)}" + (f" cap {expr(o.up_to)}" if o.up_to is not None else "")
+            for o in d.outcomes]
+    for t in d.terms:
+        if t.key == "participant":
+            rows.append(f"cap per participant {expr(t.value)}")
+        elif t.key == "indexed":
+            rows.append(f"indexed {expr(t.value[0])} per year from {t.value[1].value.isoformat()}")
+        else:
+            rows.append(f"total cap {expr(t.value[0])} in {t.value[1]} order")
+    lines = [f"{head} {{", *(f"  {row}," for row in rows), "}"]
+    return "\n".join(lines)
 
 
 def unparse(tree: s.Contract) -> str:

@@ -20,6 +20,9 @@ MONEY_TERMS = [
     "(started + 45 days - 2021-01-01) * 100 SEK", "waited * 250 SEK / 7",
     "tiers(saved) { below: 0 SEK, from 100 000 SEK: saved / 2, from 300 000 SEK: 30 % of saved }",
     "if ok or spent / (people + 0) > 500 SEK then 1 000 SEK else 2 000 SEK",
+    # issue 15: named tables (a jump below, a value above), whole-number powers
+    "coupon(rate) * 400 000 SEK", "bonus(rate)", "bonus(saved / 1 000 000 SEK * 100 %) + coupon(rate) of spent",
+    "100 000 SEK * (1 + 3 %) ^ 4", "spent * (1 + rate) ^ 2 / 3", "saved / (1 + 5 %) ^ -2",
 ]
 PERIOD_TERMS = ["visits * 1 000 SEK", "visits * 333 SEK / 7", "if visits > 20 then 50 000 SEK else visits * 1 000 SEK",
                 "min(visits * 2 500 SEK, 90 000 SEK)",
@@ -67,6 +70,8 @@ def generated(draw) -> str:
         "define saved = max(base - spent, 0 SEK)",
         "define per_visit = if visits > 0 then 12 000 SEK / visits else 0 SEK",
         "baseline indexed_base = base\n  indexed 2 % per year for 3 years",
+        'table coupon "Coupon": step { below 40 %: 0 %, from 40 %: 2 %, from 75 %: 3.5 % }',
+        'table bonus: linear { below: 0 SEK, 20 %: 10 000 SEK, 60 %: 90 000 SEK, above: 120 000 SEK }',
     ]
     recipients = ["fund", "bank", "ngo"] if two_investors else ["fund", "ngo"]
     payments = []
@@ -94,6 +99,20 @@ def generated(draw) -> str:
             f"cumulative({read}) / 4", f"min(visits * 1 000 SEK, max(60 000 SEK - to_date(pr), 0 SEK))"]))
         lines.append(f"payment pr = {formula}\n  from city to ngo per year due 2023-06-30")
         payments.append(("pr", True))
+    if draw(st.integers(0, 2)) == 0:  # issue 15: a rate card, its counts per year, its caps in an order
+        outcomes = draw(st.integers(1, 3))
+        lines.append("ratecard card from city to fund per year due 30 days after end: {")
+        for k in range(outcomes):
+            cap = draw(st.sampled_from(["", " cap 40 000 SEK", " cap 9 999 SEK"]))
+            lines.append(f"  o{k}: {draw(st.sampled_from(['220 SEK', '1 760 SEK', '4 730.50 SEK']))}{cap},")
+        if draw(st.booleans()):
+            lines.append("  cap per participant 1 500 SEK,")
+        if draw(st.booleans()):
+            lines.append(f"  indexed {draw(st.sampled_from(['2 %', '3.5 %']))} per year from 2020-07-01,")
+        if draw(st.booleans()):
+            order = draw(st.sampled_from(["", " in claim order", " in declaration order"]))
+            lines.append(f"  total cap {draw(st.sampled_from(['50 000 SEK', '120 000 SEK']))}{order}")
+        lines.append("}")
     clauses = []
     for name, per_year in payments:
         if draw(st.integers(0, 3)) == 0:

@@ -213,6 +213,38 @@ payment first = x from city to fund due 2020-01-01
 payment second = x from city to ngo due 2020-01-01
 cap tc: total at 150 SEK
 """, {"x": fr(100)}, 150, {("first", None): 100, ("second", None): 50}),
+    Oracle("a rate card's total cap, then the cap per period (issue 15)", """
+ratecard card from city to fund per year due 30 days after end: {
+  o: 10 SEK,
+  total cap 150 SEK in claim order,
+}
+cap per year at 80 SEK
+""", {"card.o": {"y1": fr(10), "y2": fr(10)}}, 130, {("card.o", "y1"): 80, ("card.o", "y2"): 50},
+           pair=(K.CARD_CAP, K.PERIOD_CAP)),
+    Oracle("a rate card in claim order cuts the latest period first", """
+ratecard card from city to fund per year due 30 days after end: {
+  a: 10 SEK,
+  b: 100 SEK,
+  total cap 150 SEK in claim order,
+}
+""", {"card.a": {"y1": fr(1), "y2": fr(10)}, "card.b": {"y1": fr(1), "y2": fr(1)}}, 150,
+           {("card.a", "y1"): 10, ("card.b", "y1"): 100, ("card.a", "y2"): 40, ("card.b", "y2"): 0}),
+    Oracle("a rate card in declaration order cuts the outcome listed last first", """
+ratecard card from city to fund per year due 30 days after end: {
+  a: 10 SEK,
+  b: 100 SEK,
+  total cap 150 SEK in declaration order,
+}
+""", {"card.a": {"y1": fr(1), "y2": fr(10)}, "card.b": {"y1": fr(1), "y2": fr(1)}}, 150,
+           {("card.a", "y1"): 10, ("card.a", "y2"): 100, ("card.b", "y1"): 40, ("card.b", "y2"): 0}),
+    Oracle("a rate card's outcome cap, then its cap per participant", """
+ratecard card from city to fund per year due 30 days after end: {
+  a: 10 SEK cap 120 SEK,
+  b: 100 SEK,
+  cap per participant 150 SEK,
+}
+""", {"card.a": {"y1": fr(10), "y2": fr(10)}, "card.b": {"y1": fr(0), "y2": fr(1)}}, 150,
+           {("card.a", "y1"): 100, ("card.a", "y2"): 20, ("card.b", "y2"): 30}),
 ]
 
 
@@ -236,7 +268,7 @@ def test_oracle(oracle):
 
 
 # ---------------------------------------------------------------- mutations
-ORDER = [K.COMPUTE, K.GATE, K.FLOOR, K.CAP, K.PERIOD_CAP, K.PARTICIPANT_CAP, K.TOTAL_GATE, K.TOTAL_FLOOR,
+ORDER = [K.COMPUTE, K.GATE, K.FLOOR, K.CAP, K.CARD_CAP, K.PERIOD_CAP, K.PARTICIPANT_CAP, K.TOTAL_GATE, K.TOTAL_FLOOR,
          K.TOTAL_CAP, K.RETURN_LIMIT]
 PER_LINE = {K.COMPUTE, K.GATE, K.FLOOR, K.CAP}
 # issue 15: steps placed between the phases above; their order with their neighbours is pinned by
@@ -272,8 +304,10 @@ def swapped(program: Program, a: StepKind, b: StepKind) -> Program:
 
 # neighbours in the order, and a payment's cap with the cap per participant (neighbours when a
 # contract has no cap per period)
-PAIRS = [*zip(ORDER[1:], ORDER[2:]), (K.CAP, K.PARTICIPANT_CAP)]
-EQUIVALENT = {(K.PARTICIPANT_CAP, K.TOTAL_GATE)}  # two cuts of all the lines, to independent levels
+PAIRS = [*zip(ORDER[1:], ORDER[2:]), (K.CAP, K.PARTICIPANT_CAP), (K.CAP, K.PERIOD_CAP)]  # … and without a rate card
+# two cuts of all the lines, to independent levels; a payment's cap and a rate card's caps (issue 15), on
+# lines of their own
+EQUIVALENT = {(K.PARTICIPANT_CAP, K.TOTAL_GATE), (K.CAP, K.CARD_CAP)}
 
 
 def test_the_mutations_cover_every_neighbouring_pair():
@@ -402,8 +436,8 @@ def test_the_documents_order_of_calculation_is_the_programs(lang):
     kinds = list(dict.fromkeys(step.kind for step in lower(contract).steps))
     assert kinds == [K.COMPUTE, K.CAP, K.PERIOD_CAP]
     assert [item.rstrip(";.") for item in items] == [
-        ORDER[k][("sv", "en").index(lang)].format(rounding=items[0].split("(", 1)[1][:-2]) if k is K.COMPUTE
-        else ORDER[k][("sv", "en").index(lang)] for k in kinds]
+        ORDER[k.name][lang].format(rounding=items[0].split("(", 1)[1][:-2]) if k is K.COMPUTE
+        else ORDER[k.name][lang] for k in kinds]
     assert items[-1].endswith(".") and cuts  # the cap per period cuts
     contract = checked(HEAD + ORACLES[1].body)  # a floor and a cap on one payment: nothing cuts
     items, cuts = order_of_application(contract, lang)

@@ -19,6 +19,7 @@ from .. import syntax as s
 from ..diagnostics import Diagnostic, Label, has_errors
 from ..gcpause import paused
 from ..source import Source, Span
+from .cards import Cards
 from .common import Entry
 from .lower import Lower
 from .names import Names
@@ -58,7 +59,7 @@ def _far_dates(tree: s.Contract, source: Source) -> list[Diagnostic]:
 _DATE_TEXT = re.compile(r"(?=([0-9]{4})-[0-9]{2}-[0-9]{2})")  # the year of every date-like text, overlaps too
 
 
-class Checker(Names, Types, Lower, Rules, Time):
+class Checker(Names, Types, Lower, Rules, Time, Cards):
     """The checker of one contract: the state its stages share, reporting, and the order of the stages."""
 
     def __init__(self, tree: s.Contract, source: Source):
@@ -100,6 +101,9 @@ class Checker(Names, Types, Lower, Rules, Time):
         for name in self.definition_order():
             self.definition(name)
         payments = self.check_payments(parties, term)
+        cards = self.check_rate_cards(parties, term, payments)  # issue 15: their measures and payments too
+        payments = dict(sorted(payments.items(), key=lambda item: item[1].clause.line))  # source order
+        tables = self.check_tables()
         gates = self.check_gates(payments)
         floors = self.check_floors(payments, parties)
         caps = self.check_caps(payments, parties)
@@ -107,7 +111,7 @@ class Checker(Names, Types, Lower, Rules, Time):
         limits = self.check_return_limits(investments, payments, term, series)
         guarantees = self.check_guarantees()
         self.check_unused(measures, payments)
-        if not has_errors(self.diagnostics) and len(payments) != sum(
+        if not has_errors(self.diagnostics) and len(payments) - sum(len(c.outcomes) for c in cards.values()) != sum(
                 e.kind == "payment" for e in self.names.values()):
             self.error("E900", "a payment was dropped without a diagnostic", self.source.span(0, 0),
                        hint="this is a bug in sibc; please report it with this contract")
@@ -123,4 +127,5 @@ class Checker(Names, Types, Lower, Rules, Time):
             source_name=self.source.name,
             # surrogatepass: an editor may send a lone surrogate (issue 22 item 13); it hashes, it does not raise
             source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
+            tables=tables, rate_cards=cards,
         )

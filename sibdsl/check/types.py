@@ -114,7 +114,7 @@ class Types:
     def expr_Ref(self, e: s.Ref, g) -> m.Expr:
         if e.name in PERIOD_VALUES and e.name not in self.names:  # issue 15: `period_index`, …
             return self.period_value(e, e.name, None)
-        wanted = ("measure", "define", "baseline", "investment", "cohort", "payment")
+        wanted = ("measure", "define", "baseline", "investment", "cohort", "payment", "ratecard")
         entry = self.lookup(e, wanted, "value")
         if entry is None:
             raise Invalid()
@@ -134,6 +134,8 @@ class Types:
             return m.Var(e.name, Type(MONEY, self.currency), span=e.span)
         if kind == "cohort":
             return m.Var(e.name, T_COUNT, span=e.span)
+        if kind == "ratecard":  # issue 15: what the card pays in all, as a payment's name means (check/cards.py)
+            return self.card_total(e, g)
         # payment
         if not g:
             self.error("E309", f"the payment `{e.name}` can only be referred to in a guarantee", e.span,
@@ -222,6 +224,8 @@ class Types:
             return self.period_value(e, name, e.args[0])
         if name in WINDOWS:  # issue 15: previous, to_date, cumulative
             return self.window(e, g)
+        if name not in FUNCTIONS and getattr(self.names.get(name), "kind", None) == "table":
+            return self.table_call(e, g)  # issue 15, check/cards.py
         if name not in FUNCTIONS:
             self.error("E209", f"unknown function `{name}`", e.func.span,
                        hint=did_you_mean(name, FUNCTIONS) or f"functions are: {', '.join(FUNCTIONS)}")

@@ -134,6 +134,10 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
     def cap(text: str) -> str:
         return text[:1].upper() + text[1:]
 
+    if kind in ("table", "ratecard"):  # issue 15
+        from .cards import sentence as card_sentence
+
+        return card_sentence(contract, clause, lang)
     if kind == "party":
         p = c.parties[clause.name]
         return s["party"].format(name=p.label.get(lang), roles=words.roles(p.roles))

@@ -178,6 +178,8 @@ class Interpreter:
         p = self.p
         if isinstance(node, m.Const):
             return p.const(node.value), None
+        if isinstance(node, m.PerPeriod):  # issue 15: a value fixed for each period (an indexed price)
+            return p.const(dict(node.values)[dict(pk)[node.series]]), None
         if isinstance(node, m.Input):
             series = node.ty.series
             return p.input(node, dict(pk)[series] if series else None), None

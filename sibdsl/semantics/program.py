@@ -53,6 +53,7 @@ class StepKind(enum.Enum):
     TOTAL_FLOOR = "floor top-up"
     TOTAL_CAP = "total cap"
     RETURN_LIMIT = "return limit"
+    CARD_CAP = "rate card cap"  # issue 15: a rate card's caps, right after its lines are computed
 
     @property
     def cuts(self) -> bool:
@@ -77,7 +78,8 @@ class StepKind(enum.Enum):
 
 
 _CUTS = frozenset({StepKind.PERIOD_CAP, StepKind.PARTICIPANT_CAP, StepKind.TOTAL_GATE, StepKind.TOTAL_CAP,
-                   StepKind.RETURN_LIMIT, StepKind.STREAM_CAP, StepKind.PARTY_CAP})
+                   StepKind.RETURN_LIMIT, StepKind.STREAM_CAP, StepKind.PARTY_CAP,
+                   StepKind.CARD_CAP})
 _TRAIL = {StepKind.TOTAL_GATE: "gate failed", StepKind.TOTAL_CAP: "cap"}
 _GATE = ("the condition holds", "the condition fails")
 _FLOOR = ("the floor raises the amount", "the floor is not needed")
@@ -87,7 +89,7 @@ _BRANCHES = {StepKind.GATE: _GATE, StepKind.TOTAL_GATE: _GATE, StepKind.FLOOR: _
              StepKind.PARTICIPANT_CAP: _CAP, StepKind.TOTAL_CAP: _CAP, StepKind.STREAM_FLOOR: _FLOOR,
              StepKind.STREAM_CAP: _CAP, StepKind.PARTY_CAP: _CAP,
              StepKind.RETURN_LIMIT: ("the limit cuts the return", "the limit is not reached"),
-             StepKind.COMPUTE: ("computed", "computed")}
+             StepKind.COMPUTE: ("computed", "computed"), StepKind.CARD_CAP: _CAP}
 
 
 @attrs.frozen
@@ -208,6 +210,8 @@ def lower(contract: m.Contract) -> Program:
             steps += [Step(K.STREAM_CAP, c.clause, group=stream_lines(lines, c.targets), amount=c.amount)
                       for c in running if payment.name in c.targets]
     everyone = lambda: tuple(range(len(lines)))  # noqa: E731  (the lines so far)
+    # 3b: the caps of each rate card, on its own lines (issue 15)
+    steps += card_steps(contract, lines)
     # 4 (issue 15): floors, then caps, on streams — one payment or several over all their periods
     steps += _streams(contract, lines)
     # 5: caps per period of a series, then per participant
@@ -314,3 +318,50 @@ def _streams(contract: m.Contract, lines: list[Line]) -> list[Step]:
                 steps.append(Step(K.STREAM_CAP, cap.clause, group=group, amount=cap.amount))
     return steps
 
+
+
+def card_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
+    """A rate card's caps, as cuts of its own lines (their group in the order they give, reversed:
+    run.giving_order takes from the group's end first): each outcome's cap over its periods
+    (the latest period first); then the cap per participant and the total cap, in the card's
+    order — "declaration": the outcome listed last gives first, its latest period first;
+    "claim": the claims of the latest period give first, within a period the outcome listed last.
+    The Step's `basis` says which, for the audit trail."""
+    K = StepKind
+    steps: list[Step] = []
+    for card in contract.rate_cards.values():
+        series = contract.series[card.series] if card.series else None
+        rank = {p.name: k for k, p in enumerate(series.periods)} if series else {}
+        mine = [ln for ln in lines if not ln.top_up and ln.payment in {o.payment for o in card.outcomes}]
+        position = {o.payment: k for k, o in enumerate(card.outcomes)}
+        for o in card.outcomes:
+            if o.cap is None:
+                continue
+            group = tuple(ln.index for ln in mine if ln.payment == o.payment)
+            steps.append(Step(K.CARD_CAP, _outcome_clause(card, o), group=group,
+                              amount=m.Const(o.cap, _money(contract)), basis=f"outcome {o.name}, later periods first"))
+        if card.order == "claim":
+            ordered = sorted(mine, key=lambda ln: (rank.get(ln.period, 0), position[ln.payment]))
+            how = "later claims first"
+        else:
+            ordered = sorted(mine, key=lambda ln: (position[ln.payment], rank.get(ln.period, 0)))
+            how = "the outcome listed last first"
+        group = tuple(ln.index for ln in ordered)
+        if card.participant_cap is not None:
+            steps.append(Step(K.CARD_CAP, card.clause, group=group,
+                              amount=m.Const(card.participant_cap * card.cohort_size, _money(contract)),
+                              basis=f"per participant, {card.cohort_size} participants, {how}"))
+        if card.total_cap is not None:
+            steps.append(Step(K.CARD_CAP, card.clause, group=group, amount=m.Const(card.total_cap, _money(contract)),
+                              basis=f"total, {how}"))
+    return steps
+
+
+def _money(contract: m.Contract):
+    from ..units import MONEY, Type
+
+    return Type(MONEY, contract.currency)
+
+
+def _outcome_clause(card: m.RateCard, outcome: m.RateOutcome) -> m.ClauseRef:
+    return attrs.evolve(card.clause, name=f"{card.name}.{outcome.name}", label=outcome.label)

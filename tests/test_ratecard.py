@@ -1,0 +1,217 @@
+"""Rate cards (issue 15): price × count per outcome and period, caps per outcome, per participant
+and in total, cut in the order the card states; outcome files; fmt; verify."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import z3
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sibdsl import check_source
+from sibdsl.evaluate import Evaluator
+from sibdsl.outcomes import load_outcomes
+from sibdsl.parser import parse_text
+from sibdsl.semantics.program import StepKind, lower
+from sibdsl.source import Source
+from sibdsl.syntax import same
+from sibdsl.unparse import unparse
+from sibdsl.verify import cut_lemmas as verify_lemmas
+from sibdsl.verify import verify_contract
+
+CARD = """contract "Care leavers"
+  currency GBP
+  rounding 1 GBP half up
+party council "Council": payer
+party fund "Fund": investor
+periods quarters: q1 2020-01-01 to 2020-03-31, q2 2020-04-01 to 2020-06-30
+cohort young_people "Care leavers": size 10
+ratecard care "Rate card" per quarters from council to fund due 30 days after end: {
+  soft "Soft outcome": 220 GBP,
+  level1 "Level 1 qualification": 1 760 GBP cap 10 000 GBP,
+  employment "Entered employment": 660 GBP,
+  cap per participant 8 200 GBP,
+  total cap %s GBP in %s order,
+}
+guarantee capped: total <= %s GBP
+guarantee card_capped: care <= 20 000 GBP
+"""
+
+
+def checked(text):
+    model, diagnostics = check_source(Source("card.sib", text))
+    assert model is not None, [d.message for d in diagnostics]
+    return model, diagnostics
+
+
+def settle(model, row):
+    return Evaluator(model).evaluate(row)
+
+
+ROW = {"care.soft": {"q1": Fraction(10), "q2": Fraction(10)},
+       "care.level1": {"q1": Fraction(4), "q2": Fraction(3)},
+       "care.employment": {"q1": Fraction(2), "q2": Fraction(20)}}
+
+
+def amounts(settlement):
+    return {(ln.payment, ln.period): Fraction(ln.amount) for ln in settlement.lines}
+
+
+def test_a_card_pays_price_times_count_and_cuts_the_latest_claims_first():
+    model, _ = checked(CARD % ("20 000", "claim", "20 000"))
+    got = amounts(settle(model, ROW))
+    # level1: 7 040 + 5 280 capped at 10 000 → q2 gives 2 320; per participant 82 000 does not bind;
+    # total: 2 200 + 7 040 + 1 320 (q1) + 2 200 + 2 960 + 13 200 (q2) = 28 920 → 8 920 from q2, last first
+    assert got[("care.soft", "q1")] == 2200 and got[("care.level1", "q1")] == 7040
+    assert got[("care.employment", "q1")] == 1320
+    assert got[("care.employment", "q2")] == 13200 - 8920
+    assert got[("care.level1", "q2")] == 2960 and got[("care.soft", "q2")] == 2200
+    assert sum(got.values()) == 20000
+
+
+def test_declaration_order_cuts_the_outcome_listed_last_first():
+    model, _ = checked(CARD % ("20 000", "declaration", "20 000"))
+    got = amounts(settle(model, ROW))
+    assert got[("care.employment", "q2")] == 13200 - 8920 and got[("care.employment", "q1")] == 1320
+    assert sum(got.values()) == 20000
+    assert got[("care.soft", "q1")] + got[("care.soft", "q2")] == 4400  # listed first: kept whole
+
+
+def test_the_trail_says_which_cap_cut_and_in_which_order():
+    model, _ = checked(CARD % ("20 000", "claim", "20 000"))
+    text = json.dumps([ln.steps for ln in settle(model, ROW).lines], default=str)
+    assert "later claims first" in text and "outcome level1, later periods first" in text
+
+
+def test_the_program_has_one_card_step_per_cap():
+    model, _ = checked(CARD % ("20 000", "claim", "20 000"))
+    program = lower(model)
+    kinds = [st.kind for st in program.steps]
+    assert kinds.count(StepKind.CARD_CAP) == 3  # level1's cap, per participant, total
+    assert [ln.payment for ln in program.lines][:2] == ["care.soft", "care.soft"]
+
+
+def test_counts_come_from_the_outcome_file_per_outcome_and_period_and_must_be_whole():
+    model, _ = checked(CARD % ("20 000", "claim", "20 000"))
+    good = json.dumps({"care.soft": {"q1": 1, "q2": 2}, "care.level1": {"q1": 0, "q2": 0},
+                       "care.employment": {"q1": 0, "q2": 0}})
+    values = load_outcomes(model, text=good, name="o.json")
+    assert settle(model, values).total == 660
+    bad = good.replace('"q1": 1', '"q1": 2.5')
+    try:
+        load_outcomes(model, text=bad, name="o.json")
+    except Exception as err:  # SibError
+        assert "E504" in str(err) and "whole number" in str(err)
+    else:
+        raise AssertionError("2.5 outcomes were accepted")
+
+
+def test_fmt_round_trips_a_card():
+    text = CARD % ("20 000", "claim", "20 000")
+    tree = parse_text(text)
+    assert same(parse_text(unparse(tree)), tree)
+
+
+def test_verify_proves_the_total_cap_of_a_card():
+    model, _ = checked(CARD % ("20 000", "claim", "20 000"))
+    verdicts = verify_contract(model, timeout=30)
+    assert verdicts and all(v.status == "proved" for v in verdicts), [(v.status, v.message) for v in verdicts]
+
+
+def test_misuses_have_codes():
+    text = CARD % ("20 000", "claim", "20 000")
+    dup = text.replace('  employment "Entered employment": 660 GBP,', '  soft: 660 GBP,')
+    _, diagnostics = check_source(Source("card.sib", dup))
+    assert "E460" in {d.code for d in diagnostics}
+    negative = text.replace("660 GBP", "-660 GBP")
+    _, diagnostics = check_source(Source("card.sib", negative))
+    assert "E461" in {d.code for d in diagnostics}
+    outside = text + "define spent = care\n"  # a card's name means its total only in a guarantee
+    _, diagnostics = check_source(Source("card.sib", outside))
+    assert "E309" in {d.code for d in diagnostics}
+    low = text.replace("cap 10 000 GBP", "cap 100 GBP")
+    _, diagnostics = check_source(Source("card.sib", low))
+    assert "W460" in {d.code for d in diagnostics}
+
+
+def test_the_shipped_care_leavers_card_settles_both_projects_it_paid():
+    """contracts/uk_care_leavers.sib: 23 outcomes, one card; INDIGO's actual payments ÷ price are the
+    counts; I-Aspire's published total (£2,165,460, the golden settlement) and Apollo's (£848,540)
+    under the same prices."""
+    from sibdsl import load_contract
+
+    from .conftest import ROOT
+
+    model = load_contract(ROOT / "contracts" / "uk_care_leavers.sib")
+    assert len(model.rate_cards["outcomes"].outcomes) == 23
+    text = (ROOT / "contracts" / "uk_care_leavers.sib").read_text(encoding="utf-8")
+    card = text[text.index("\nratecard "):]
+    assert len(card.strip().splitlines()) <= 25  # one card of 23 outcomes: ~25 lines of .sib
+    iaspire = load_outcomes(model, ROOT / "contracts" / "uk_care_leavers.outcomes.json")
+    assert settle(model, iaspire).total == 2_165_460
+    apollo = dict.fromkeys(iaspire, Fraction(0))
+    apollo.update({"outcomes.education_right": 103, "outcomes.feels_safe": 91, "outcomes.managing_home": 87,
+                   "outcomes.self_determined": 99, "outcomes.begins_course": 53, "outcomes.course_25": 45,
+                   "outcomes.course_50": 32, "outcomes.level1": 17, "outcomes.level2": 19, "outcomes.level3": 3,
+                   "outcomes.volunteering": 22, "outcomes.volunteering_1w": 20, "outcomes.volunteering_4w": 17,
+                   "outcomes.employment": 73, "outcomes.earns_768": 64, "outcomes.earns_1631": 54,
+                   "outcomes.earns_3350": 46, "outcomes.earns_8155": 33})
+    assert settle(model, {k: Fraction(v) for k, v in apollo.items()}).total == 848_540
+
+
+def test_indexed_prices_rise_for_each_whole_year_from_the_date():
+    text = """contract "Indexed"
+  currency GBP
+  rounding 1 GBP half up
+party city "City": payer
+party fund "Fund": investor
+periods years: y1 2020-01-01 to 2020-12-31, y2 2021-01-01 to 2021-12-31, y3 2022-01-01 to 2022-12-31
+ratecard care per years from city to fund due 30 days after end: {
+  soft: 220 GBP,
+  level1: 1 760 GBP cap 5 000 GBP,
+  indexed 10 % per year from 2020-06-30,
+  total cap 7 000 GBP in claim order,
+}
+"""
+    model, _ = checked(text)
+    one = {"y1": Fraction(1), "y2": Fraction(1), "y3": Fraction(1)}
+    got = amounts(settle(model, {"care.soft": one, "care.level1": one}))
+    # y2 starts half a year after the date: no whole year yet; y3 one whole year: +10 %
+    assert got[("care.soft", "y2")] == 220 and got[("care.soft", "y3")] == 242
+    assert got[("care.level1", "y3")] == 5000 - 1760 - 1760  # 1 936 GBP, cut by the outcome's cap
+    assert same(parse_text(unparse(parse_text(text))), parse_text(text))
+    unindexed = text.replace("  indexed 10 % per year from 2020-06-30,\n", "").replace("per years ", "")
+    _, diagnostics = check_source(Source("i.sib", text.replace("per years ", "")))
+    assert "E462" in {d.code for d in diagnostics}
+    assert checked(unindexed)[0] is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-50, 200), min_size=0, max_size=8), st.integers(-100, 600))
+def test_the_lemmas_verify_states_about_a_cut_are_identities(amounts, excess):
+    """verify.cut_lemmas: a cut takes min(excess, what the lines have) when the excess is positive,
+    and leaves each line between min(its amount, 0) and its amount — on the reference cut."""
+    from sibdsl.evaluate import _Concrete
+    from sibdsl.semantics.run import cut
+
+    out, _ = cut(_Concrete, amounts, excess)
+    has = sum(a for a in amounts if a > 0)
+    assert sum(out) == sum(amounts) - (min(excess, has) if excess > 0 else 0)
+    assert all(min(a, 0) <= o <= a for o, a in zip(out, amounts))
+    lemmas = z3.And(verify_lemmas([z3.RealVal(a) for a in amounts], z3.RealVal(excess),
+                                  [z3.RealVal(o) for o in out]) or [z3.BoolVal(True)])
+    assert z3.is_true(z3.simplify(lemmas))
+
+
+def test_a_card_of_20_outcomes_by_4_periods_verifies_without_unknowns():
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "benchmarks"))
+    import ratecard
+
+    model, _ = checked(ratecard.contract(20, 4))
+    verdicts = verify_contract(model)
+    assert len(verdicts) == 22 and all(v.status == "proved" for v in verdicts), [
+        (v.key, v.status) for v in verdicts if v.status != "proved"]
