@@ -327,7 +327,8 @@ def test_simulate_reports_the_multiple_and_keeps_the_irr_under_the_rate(tmp_path
     from .test_simulate import SPEC_TOML
 
     text = (ROOT_DIR / "contracts" / "norrkoping.sib").read_text(encoding="utf-8").replace(
-        "  8 % per year\n", "  5 % per year\n")
+        ": 8 % per year\n", ": 5 % per year\n")
+    assert ": 5 % per year\n" in text  # the limit the test is about is the one replaced
     (tmp_path / "c.sib").write_text(text, encoding="utf-8")
     (tmp_path / "s.toml").write_text(SPEC_TOML, encoding="utf-8")
     out = CliRunner().invoke(main, ["simulate", str(tmp_path / "c.sib"), "--scenarios", str(tmp_path / "s.toml"),
