@@ -51,6 +51,8 @@ _STEP_TEXT = {
     K.STREAM_FLOOR: "raised so that the stream over all its periods reaches the floor of {level}",
     K.STREAM_CAP: "the stream over all its periods is limited to {level} (the period paid last gives first)",
     K.PARTY_CAP: "what {investor} {basis} is limited to {level}",
+    # issue 14
+    K.COVER: "pays {investor}'s loss on {basis} (drawn {limit} less what it received), {level}",
 }
 
 

@@ -370,6 +370,22 @@ class Guarantee:
 
 
 @node
+class Cover:
+    """issue 14: first-loss cover. `guarantor` pays `investor` `share` of its loss on `investment`
+    — the amount drawn (`drawn`) less what the investor received under the contract, if positive
+    — at most `ceiling` (None: no ceiling), after every other step (semantics/program.py)."""
+
+    clause: ClauseRef
+    investment: str
+    investor: str
+    guarantor: str
+    drawn: Fraction
+    share: Fraction = Fraction(1)
+    ceiling: Fraction | None = None
+    due: Due | None = None
+
+
+@node
 class Section:
     """A heading with the prose and declarations under it, in source order (for documents)."""
 
@@ -404,6 +420,7 @@ class Contract:
     sections: tuple[Section, ...]
     source_name: str = ""
     source_sha256: str = ""
+    covers: tuple[Cover, ...] = ()  # issue 14: first-loss cover, in declaration order
 
     def parties_with_role(self, role: str) -> list[Party]:
         return [p for p in self.parties.values() if role in p.roles]

@@ -20,6 +20,7 @@ from ..diagnostics import Diagnostic, Label, has_errors
 from ..gcpause import paused
 from ..source import Source, Span
 from .common import Entry
+from .cover import check_covers
 from .lower import Lower
 from .names import Names
 from .rules import Rules
@@ -106,6 +107,7 @@ class Checker(Names, Types, Lower, Rules, Time):
         self.check_floor_cap(floors, caps)
         limits = self.check_return_limits(investments, payments, term, series)
         guarantees = self.check_guarantees()
+        covers = check_covers(self, investments, parties)
         self.check_unused(measures, payments)
         if not has_errors(self.diagnostics) and len(payments) != sum(
                 e.kind == "payment" for e in self.names.values()):
@@ -120,7 +122,7 @@ class Checker(Names, Types, Lower, Rules, Time):
             cohorts=cohorts, investments=investments, measures=measures,
             definitions=dict(self.definitions), payments=payments, gates=gates, floors=floors,
             caps=caps, return_limits=limits, guarantees=guarantees, sections=self.sections(),
-            source_name=self.source.name,
+            source_name=self.source.name, covers=covers,
             # surrogatepass: an editor may send a lone surrogate (issue 22 item 13); it hashes, it does not raise
             source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
         )
