@@ -29,7 +29,7 @@ from .source import Source
 # that starts with one, or with a § heading.
 DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
-    "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause",
+    "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause", "cover",
 )
 _RESUME = re.compile(r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)", re.MULTILINE)
 _MAX_ROUNDS = 8  # parses of a text with errors before the tolerant tree gives up
@@ -38,7 +38,7 @@ KIND_OF = {
     s.Party: "party", s.Periods: "periods", s.Cohort: "cohort", s.Investment: "investment",
     s.Measure: "measure", s.Define: "definition", s.Baseline: "baseline", s.Payment: "payment",
     s.Gate: "gate", s.Floor: "floor", s.Cap: "cap", s.ReturnLimit: "return limit",
-    s.Guarantee: "guarantee",
+    s.Guarantee: "guarantee", s.Cover: "cover",
 }
 
 

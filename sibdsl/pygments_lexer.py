@@ -11,14 +11,17 @@ from pygments.lexer import RegexLexer, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text
 
 DECLARATIONS = ("contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
-                "baseline", "payment", "gate", "floor", "cap", "return", "limit", "guarantee", "clause")
+                "baseline", "payment", "gate", "floor", "cap", "return", "limit", "guarantee", "clause",
+                "cover")
 OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size", "eligibility", "better",
            "between", "source", "description", "indexed", "for", "from", "to", "due", "after", "end", "per",
            "when", "requires", "above", "at", "participant", "in", "simple", "compound", "nondecreasing",
            "nonincreasing", "half", "up", "down", "even", "year", "on", "below", "drawn", "committed", "class",
            "times", "day", "count",
            # issue 15
-           "during", "through", "over", "all", "period", "payments")
+           "during", "through", "over", "all", "period", "payments",
+           # issue 14: first-loss cover
+           "loss", "the")
 OPERATORS = ("and", "or", "not", "of", "if", "then", "else")
 FUNCTIONS = ("tiers", "interpolate", "min", "max", "abs", "sum", "previous", "to_date", "cumulative")
 CONSTANTS = ("true", "false", "total", "period_index", "period_start", "period_end", "contract_year")

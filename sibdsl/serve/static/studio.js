@@ -153,7 +153,7 @@ function displayNumber(raw) {
 
 // ------------------------------------------------------------ highlighting and squiggles
 const KEYWORDS = new Set(("contract party term periods cohort investment measure define baseline payment gate floor " +
-  "cap return limit guarantee clause id version languages currency rounding signed size eligibility better between " +
+  "cap return limit guarantee clause cover loss the id version languages currency rounding signed size eligibility better between " +
   "source description indexed for from to due after end per when requires above at participant in simple compound " +
   "nondecreasing nonincreasing half up down even year on below during through over all period payments and or not of if then else").split(" "));
 const FUNCTIONS = new Set("tiers interpolate min max abs sum previous to_date cumulative".split(" "));
