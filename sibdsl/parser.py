@@ -786,7 +786,7 @@ class _Syntax:
         return s.Cover(decl, share, investment, ceiling, guarantor, due, span=span)
 
     def cover_share(self, span, c):
-        return s.Quantity(_number(c[0]), "%", span=span)
+        return s.Quantity(_number(c[0]), "%", span=_token_span(c[0]).to(_token_span(c[1])))
 
     def cover_ceiling(self, span, c):
         return c[0]

@@ -25,9 +25,8 @@ def check_covers(checker, investments: dict[str, m.Investment], parties: dict[st
             ok = False
             names = sorted(investments)
             entry = checker.names.get(node.investment.name)
-            what = f"`{node.investment.name}` is a {entry.kind}, not an investment" if entry else \
-                f"no investment is called `{node.investment.name}`"
-            checker.error("E430", f"the cover is of {what}", node.investment.span, label="not an investment",
+            what = f"which is a {entry.kind}, not an investment" if entry else "but no investment is called that"
+            checker.error("E430", f"the cover is of `{node.investment.name}`, {what}", node.investment.span, label="not an investment",
                           hint=did_you_mean(node.investment.name, names) or (
                               f"investments: {', '.join(names)}" if names else
                               "declare the investment it covers: `investment loan: 7 200 000 USD from bank "
