@@ -94,6 +94,13 @@ CODES: dict[str, Code] = {
         Code("E425", _E, "return limit on an investor and a class"),
         Code("E426", _E, "day count on a return that is not a rate"),
         Code("E427", _E, "investor in two classes"),
+        # first-loss cover: E430–E439 (issue 14)
+        Code("E430", _E, "cover of an unknown investment"),
+        Code("E431", _E, "guarantor that does not pay"),
+        Code("E432", _E, "cover share not above 0 % and at most 100 %"),
+        Code("E433", _E, "cover ceiling not positive"),
+        Code("E434", _E, "cover of an investor with several investments"),
+        Code("E435", _E, "investor guaranteeing itself"),
         Code("W401", _W, "measure is never used"),
         Code("W402", _W, "contract has no payments"),
         Code("W403", _W, "date outside the contract term"),

@@ -52,6 +52,8 @@ _STEP_TEXT = {
     K.STREAM_CAP: "the stream over all its periods is limited to {level} (the period paid last gives first)",
     K.PARTY_CAP: "what {investor} {basis} is limited to {level}",
     K.CARD_CAP: "the rate card pays at most {level} ({basis})",
+    # issue 14
+    K.COVER: "pays {investor}'s loss on {basis} (drawn {limit} less what it received), {level}",
 }
 
 

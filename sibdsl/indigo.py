@@ -188,19 +188,24 @@ def export_project(contract: m.Contract, source: Source | None = None) -> dict:
             commitment["maximum_potential_outcome_payment"] = {"currency": _v(cur), "amount": _v(maximum)}
         commitments.append(commitment)
 
+    def committed(i):  # the commitment is the facility where the contract states one (issue 14)
+        return i.committed if i.committed is not None else i.amount
+
     investments = []
     for investment in contract.investments.values():
+        drawn = "" if investment.committed is None else \
+            f", {_exact(investment.amount)} {cur} of it drawn"
         investments.append({"id": investment.name, "organisation_id": _v(investment.investor),
                             "investment_commitment": {"currency": _v(cur),
-                                                      "amount": {"exact": _v(_exact(investment.amount))}},
+                                                      "amount": {"exact": _v(_exact(committed(investment)))}},
                             "notes": f"{_label(investment.label, investment.name)}, paid in on "
-                                     f"{investment.date.isoformat()}"})
+                                     f"{investment.date.isoformat()}{drawn}"})
 
     finance: dict = {}
     if contract.investments:
         finance["total_investment_commitment"] = {
             "currency": _v(cur),
-            "amount": {"exact": _v(sum((_exact(i.amount) for i in contract.investments.values()), Decimal(0)))}}
+            "amount": {"exact": _v(sum((_exact(committed(i)) for i in contract.investments.values()), Decimal(0)))}}
     overall_max = total_cap
     if overall_max is None and commitments and all("maximum_potential_outcome_payment" in c for c in commitments):
         overall_max = sum((c["maximum_potential_outcome_payment"]["amount"]["value"] for c in commitments), Decimal(0))

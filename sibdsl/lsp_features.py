@@ -23,7 +23,8 @@ OPTION_KEYWORDS = ("per", "better", "between", "source", "description", "indexed
                    "drawn", "committed", "class", "times", "day", "count",  # investments and returns (issue 14)
                    # issue 15: streams, parties, ranges of periods
                    "during", "through", "over", "all", "period", "payments",
-                   "step", "linear", "claim", "declaration", "order")  # issue 15: tables and rate cards
+                   "step", "linear", "claim", "declaration", "order",  # issue 15: tables and rate cards
+                   "loss", "the")  # issue 14: first-loss cover
 HEADER_KEYWORDS = ("id", "version", "languages", "currency", "rounding", "signed")
 FUNCTIONS = ("min", "max", "abs", "sum", "previous", "to_date", "cumulative")
 ROLES = ("payer", "investor", "provider", "evaluator", "intermediary")
@@ -34,7 +35,7 @@ NOT_A_NAME = RESERVED | frozenset({"if", "then", "else", "and", "or", "not", "of
                                   "tiers", "interpolate"})
 NAME = re.compile(r"[^\W\d]\w*")
 _KIND_ORDER = ("measure", "definition", "baseline", "investment", "payment", "cohort", "party", "periods",
-               "period", "gate", "floor", "cap", "return limit", "guarantee")
+               "period", "gate", "floor", "cap", "return limit", "guarantee", "cover")
 
 
 def _label(node) -> s.Text | None:
@@ -233,7 +234,7 @@ _TYPE_OF_KIND = {
     "party": "class", "periods": "enum", "period": "enumMember", "cohort": "struct", "investment": "variable",
     "measure": "parameter", "definition": "variable", "baseline": "variable", "payment": "function",
     "gate": "property", "floor": "property", "cap": "property", "return limit": "property",
-    "guarantee": "property",
+    "guarantee": "property", "cover": "property",
 }
 _READONLY = {"investment", "definition", "baseline"}
 

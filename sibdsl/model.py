@@ -439,6 +439,22 @@ class RateCard:
 
 
 @node
+class Cover:
+    """issue 14: first-loss cover. `guarantor` pays `investor` `share` of its loss on `investment`
+    — the amount drawn (`drawn`) less what the investor received under the contract, if positive
+    — at most `ceiling` (None: no ceiling), after every other step (semantics/program.py)."""
+
+    clause: ClauseRef
+    investment: str
+    investor: str
+    guarantor: str
+    drawn: Fraction
+    share: Fraction = Fraction(1)
+    ceiling: Fraction | None = None
+    due: Due | None = None
+
+
+@node
 class Section:
     """A heading with the prose and declarations under it, in source order (for documents)."""
 
@@ -477,6 +493,7 @@ class Contract:
     # contracts without them, tests/test_parser.py, stay)
     tables: dict[str, Table] = attrs.field(factory=dict, repr=False)
     rate_cards: dict[str, RateCard] = attrs.field(factory=dict, repr=False)
+    covers: tuple[Cover, ...] = ()  # issue 14: first-loss cover, in declaration order
 
     def parties_with_role(self, role: str) -> list[Party]:
         return [p for p in self.parties.values() if role in p.roles]

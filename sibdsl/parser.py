@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 # Words that begin a declaration; error recovery resumes at a line starting with one.
 DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
-    "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause",
+    "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause", "cover",
 )
 # Words that begin a declaration but are not reserved (a payment may be called `table`): issue 15's
 NEW_DECLARATION_WORDS = ("table", "ratecard")
@@ -776,6 +776,22 @@ class _Syntax:
         elif tail is not None:
             monotone, monotone_in = tail[1], tail[2]
         return s.Guarantee(decl, expr, when, monotone, monotone_in, span=span)
+
+    def cover(self, span, c):
+        decl, rest = c[0], list(c[1:])
+        share = rest.pop(0) if isinstance(rest[0], s.Quantity) and rest[0].unit == "%" and \
+            isinstance(rest[1], Token) else None
+        investment, rest = _ident(rest[0]), rest[1:]
+        ceiling = rest.pop(0) if not isinstance(rest[0], Token) else None
+        guarantor = _ident(rest[0])
+        due = next((o.value for o in rest[1:] if isinstance(o, s.Option) and o.key == "due"), None)
+        return s.Cover(decl, share, investment, ceiling, guarantor, due, span=span)
+
+    def cover_share(self, span, c):
+        return s.Quantity(_number(c[0]), "%", span=_token_span(c[0]).to(_token_span(c[1])))
+
+    def cover_ceiling(self, span, c):
+        return c[0]
 
     def guarantee_when(self, span, c):
         return ("when", c[0])

@@ -12,7 +12,7 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 
 DECLARATIONS = ("contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
                 "baseline", "payment", "gate", "floor", "cap", "return", "limit", "guarantee", "clause",
-                "table", "ratecard")
+                "table", "ratecard", "cover")
 OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size", "eligibility", "better",
            "between", "source", "description", "indexed", "for", "from", "to", "due", "after", "end", "per",
            "when", "requires", "above", "at", "participant", "in", "simple", "compound", "nondecreasing",
@@ -20,7 +20,9 @@ OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size
            "times", "day", "count",
            # issue 15
            "during", "through", "over", "all", "period", "payments",
-           "step", "linear", "claim", "declaration", "order")
+           "step", "linear", "claim", "declaration", "order",
+           # issue 14: first-loss cover
+           "loss", "the")
 OPERATORS = ("and", "or", "not", "of", "if", "then", "else")
 FUNCTIONS = ("tiers", "interpolate", "min", "max", "abs", "sum", "previous", "to_date", "cumulative")
 CONSTANTS = ("true", "false", "total", "period_index", "period_start", "period_end", "contract_year")

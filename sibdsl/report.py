@@ -105,7 +105,11 @@ def _return_text(r, cur: str) -> list[str]:
     out = [f"  {r.investor}: drawn {drawn}, received {format_amount(r.received, cur)}, net "
            f"{format_amount(r.net, cur)} ({_pct(r.total_return)}{annual}{multiple}){limit}"]
     tail = []
-    if r.loss:
+    if r.covered:  # issue 14: the loss before and after first-loss cover
+        tail.append(f"loss before cover {format_amount(r.loss_before_cover, cur)}, covered "
+                    f"{format_amount(r.covered, cur)} by {', '.join(r.covers)}, loss after cover "
+                    f"{format_amount(r.loss, cur)}")
+    elif r.loss:
         tail.append(f"loss {format_amount(r.loss, cur)}")
     if r.limits:
         tail.append("cut by the return limit" + ("s " if len(r.limits) > 1 else " ") + ", ".join(r.limits))
@@ -120,7 +124,9 @@ def _return_json(r) -> dict:
             "annual_simple": _jsonable(r.annual_simple), "limit": _jsonable(r.limit),
             "irr": _jsonable(r.irr), "drawn": str(r.invested),
             "committed": _jsonable(r.committed), "class": r.klass,
-            "multiple": _jsonable(r.multiple), "loss": str(r.loss), "limits_acted": list(r.limits)}
+            "multiple": _jsonable(r.multiple), "loss": str(r.loss), "limits_acted": list(r.limits),
+            **({"loss_before_cover": str(r.loss_before_cover), "covered": str(r.covered),
+                "covers": list(r.covers)} if r.covered else {})}
 
 
 def _jsonable(value: object) -> object:

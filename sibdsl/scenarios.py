@@ -200,7 +200,8 @@ class _Reader:
     def columns(self, header: list[str], spans: list[Span]) -> dict | None:
         result: dict = {"measures": [], "expect": []}
         known = set(self.contract.measures)
-        lines = set(self.contract.payments) | {f.clause.name for f in self.contract.floors if f.target == "total"}
+        lines = set(self.contract.payments) | {f.clause.name for f in self.contract.floors if f.target == "total"} \
+            | {c.clause.name for c in self.contract.covers}  # issue 14: a cover's line, by its name
         for i, raw in enumerate(header):
             title = str(raw).strip()
             low = title.lower()
@@ -308,6 +309,7 @@ def run_scenarios(contract: m.Contract, scenarios: list[Scenario], source: Sourc
                   evaluator: Evaluator | None = None) -> list[Result]:
     """Settle every scenario and compare with its expectations."""
     evaluator = evaluator or Evaluator(contract, source)
+    covers = frozenset(c.clause.name for c in contract.covers)
     results = []
     for scenario in scenarios:
         try:
@@ -315,17 +317,17 @@ def run_scenarios(contract: m.Contract, scenarios: list[Scenario], source: Sourc
         except EvaluationError as err:
             results.append(Result(scenario, None, (), err.diagnostic))
             continue
-        checks = tuple(Check(e, _actual(settlement, e)) for e in scenario.expectations)
+        checks = tuple(Check(e, _actual(settlement, e, covers)) for e in scenario.expectations)
         results.append(Result(scenario, settlement, checks))
     return results
 
 
-def _actual(settlement: Settlement, e: Expectation) -> Fraction | None:
+def _actual(settlement: Settlement, e: Expectation, covers: frozenset[str] = frozenset()) -> Fraction | None:
     if e.kind == "total":
         return Fraction(settlement.total)
     if e.kind == "party":
         return Fraction(settlement.by_recipient.get(e.target, Decimal(0)))
     lines = [ln for ln in settlement.lines if ln.payment == e.target and (e.period is None or ln.period == e.period)]
-    if not lines:
-        return None
+    if not lines:  # issue 14: a cover with no loss to pay has no line: it paid nothing
+        return Fraction(0) if e.target in covers else None
     return sum((Fraction(ln.amount) for ln in lines), Fraction(0))

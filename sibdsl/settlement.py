@@ -117,6 +117,13 @@ class InvestorReturn:
     committed: Decimal | None = None  # the facility, where larger than what was drawn
     klass: str | None = None  # "class NAME" for a class's figures; the investor's class otherwise
     limits: tuple[str, ...] = ()  # the return limits that cut what it received (clause names)
+    covered: Decimal = Decimal(0)  # issue 14: what first-loss cover paid it (part of `received`)
+    covers: tuple[str, ...] = ()  # the covers that paid it (clause names)
+
+    @property
+    def loss_before_cover(self) -> Decimal:
+        """What was drawn and not received back from anyone but the guarantors (0 when it was)."""
+        return max(self.invested - (self.received - self.covered), Decimal(0))
 
     @property
     def multiple(self) -> Decimal | None:
@@ -210,7 +217,8 @@ class Settlement:
                 None if share is None else to_decimal(share, 6),
                 None if annual is None else to_decimal(annual, 6),
                 None if inv.limit is None else decimal(inv.limit), flows,
-                None if inv.committed is None else decimal(inv.committed), inv.klass, _acted(to_investor)))
+                None if inv.committed is None else decimal(inv.committed), inv.klass, _acted(to_investor),
+                *_covered(to_investor)))
         return tuple(returns)
 
     @derived
@@ -232,6 +240,13 @@ class Settlement:
                                       tuple(f for r in members for f in r.cashflows),
                                       committed if committed != invested else None, name, limits))
         return tuple(out)
+
+
+def _covered(lines) -> tuple[Decimal, tuple[str, ...]]:
+    """What first-loss cover paid on these lines, and by which clauses (issue 14)."""
+    cover = [ln for ln in lines if any(st.kind == "first-loss cover" for st in ln.steps)]
+    return (decimal(sum((ln.exact for ln in cover), Fraction(0))),
+            tuple(dict.fromkeys(ln.clause.name for ln in cover)))
 
 
 def _acted(lines) -> tuple[str, ...]:

@@ -483,9 +483,23 @@ class RateCard:
     span: Span = _span()
 
 
+@node
+class Cover:
+    """issue 14: `cover NAME: [P % of the] loss of INVESTMENT [up to AMOUNT] from GUARANTOR [due D]` —
+    a guarantor pays the investor (a share of) what it lost on the investment, at most AMOUNT."""
+
+    decl: DeclName
+    share: Quantity | None
+    investment: Ident
+    ceiling: Expr | None
+    guarantor: Ident
+    due: object | None  # a DueDate / DueAfterEnd
+    span: Span = _span()
+
+
 Decl = (
     Heading | Prose | Party | Term | Periods | Cohort | Investment | Measure | Define | Baseline
-    | Payment | Gate | Floor | Cap | ReturnLimit | Guarantee | Table | RateCard
+    | Payment | Gate | Floor | Cap | ReturnLimit | Guarantee | Table | RateCard | Cover
 )
 
 

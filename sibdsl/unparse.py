@@ -261,6 +261,12 @@ def declaration(d: s.Decl) -> str:
         return _fit(f"guarantee {_decl(d.decl)}", expr(d.expr), tail)
     if isinstance(d, (s.Table, s.RateCard)):
         return _issue15(d)
+    if isinstance(d, s.Cover):  # issue 14
+        share = f"{number(d.share.value)} % of the " if d.share is not None else ""
+        ceiling = f" up to {expr(d.ceiling)}" if d.ceiling is not None else ""
+        due = " " + _option(s.Option("due", d.due)) if d.due is not None else ""
+        return _fit(f"cover {_decl(d.decl)}", f"{share}loss of {d.investment.name}{ceiling}",
+                    f" from {d.guarantor.name}{due}")
     raise AssertionError(type(d))
 
 

@@ -163,4 +163,13 @@ def generated(draw) -> str:
         clauses.append("return limit r2: " + draw(st.sampled_from(
             ["15 % in total", "1.1 times drawn", "1.05 times committed"]
             + (["1 % per year for class senior"] if klass else []))))
+    covers = draw(st.integers(0, 2))  # issue 14: first-loss cover, after every other step
+    if covers >= 1:
+        lines.append('party guarantor "Guarantor": payer')
+        clauses.append("cover c1: " + draw(st.sampled_from([
+            "loss of loan_a", "loss of loan_a up to 90 000 SEK", "75 % of the loss of loan_a up to 120 000 SEK",
+            "33.3 % of the loss of loan_a"])) + " from guarantor" + draw(st.sampled_from(["", " due 2024-03-31"])))
+    if covers == 2:  # a second cover counts what the first paid as received
+        clauses.append("cover c2: " + ("50 % of the loss of loan_b from city" if two_investors else
+                                       "loss of loan_a up to 10 000 SEK from city"))
     return "\n".join(lines + clauses) + "\n"

@@ -130,13 +130,20 @@ def test_peterborough_payments_stop_at_the_8m_cap():
 def test_nyc_rikers_payment_schedule(reduction, city):
     result = lines("contracts/nyc_rikers.sib", {"bed_day_reduction": reduction})
     assert result[("success", None)] == city
-    # the investor never gets back less than 75 % of the 9.6m loan (Bloomberg's guarantee)
-    assert sum(result.values()) == max(city, 7_200_000)
+    # Bloomberg's first-loss cover: the lender gets back at least the 7.2m it drew less 1.2m, and
+    # the cover pays nothing once the City has repaid what was drawn
+    assert result.get(("first_loss", None), 0) == min(max(7_200_000 - city, 0), 6_000_000)
+    assert sum(result.values()) == max(city, min(7_200_000, city + 6_000_000))
 
 
-def test_nyc_rikers_published_result_the_city_paid_nothing():
-    # Vera Institute, July 2015: no significant reduction; the City paid nothing and the
-    # investor lost 25 % of the principal under the original terms.
+def test_nyc_rikers_published_end_the_city_paid_nothing_the_lender_lost_1_2m():
+    # Vera Institute, July 2015: no significant reduction; the programme ended on 31 August 2015.
+    # Published (Philanthropy New York, July 2015): the City paid $0, Goldman Sachs lost $1.2m of the
+    # $7.2m it had drawn, Bloomberg Philanthropies covered $6.0m.
     outcomes = json.loads((ROOT / "contracts" / "nyc_rikers.outcomes.json").read_text())
     result = lines("contracts/nyc_rikers.sib", outcomes)
-    assert result == {("success", None): 0, ("guarantee_draw", None): 7_200_000}
+    assert result == {("success", None): 0, ("first_loss", None): 6_000_000}
+    contract = load_contract(ROOT / "contracts" / "nyc_rikers.sib")
+    (goldman,) = compile_contract(contract).evaluate(load_outcomes(contract, text=json.dumps(outcomes))).returns
+    assert (goldman.invested, goldman.committed) == (7_200_000, 9_600_000)
+    assert (goldman.loss_before_cover, goldman.covered, goldman.loss) == (7_200_000, 6_000_000, 1_200_000)

@@ -207,6 +207,15 @@ payment p2 = x from city to ngo due 2020-06-01
 cap tc: total at 1 000 SEK
 return limit r: 10 % in total
 """, {"x": fr(800)}, 930, {("p1", None): 330, ("p2", None): 600}, pair=(K.TOTAL_CAP, K.RETURN_LIMIT)),
+    # issue 14: the cover pays the loss left after the return limit cut (drawn 300, limit 150, the
+    # cover pays the other 150); applied before the limit it would see a loss of 50 only
+    Oracle("a return limit, then a first-loss cover", """
+measure x: money
+investment loan: 300 SEK from fund on 2020-01-01
+payment p1 = x from city to fund due 2020-06-01
+return limit r: 0.5 times drawn
+cover c: loss of loan up to 200 SEK from city
+""", {"x": fr(250)}, 300, {("p1", None): 150, ("c", None): 150}, pair=(K.RETURN_LIMIT, K.COVER)),
     Oracle("a cut takes from the line declared last", """
 measure x: money
 payment first = x from city to fund due 2020-01-01
@@ -269,7 +278,7 @@ def test_oracle(oracle):
 
 # ---------------------------------------------------------------- mutations
 ORDER = [K.COMPUTE, K.GATE, K.FLOOR, K.CAP, K.CARD_CAP, K.PERIOD_CAP, K.PARTICIPANT_CAP, K.TOTAL_GATE, K.TOTAL_FLOOR,
-         K.TOTAL_CAP, K.RETURN_LIMIT]
+         K.TOTAL_CAP, K.RETURN_LIMIT, K.COVER]
 PER_LINE = {K.COMPUTE, K.GATE, K.FLOOR, K.CAP}
 # issue 15: steps placed between the phases above; their order with their neighbours is pinned by
 # the oracles of tests/test_time15.py (a cap on a party shares the phase of caps on the total)
@@ -293,7 +302,7 @@ def swapped(program: Program, a: StepKind, b: StepKind) -> Program:
         return (rank[step.kind], 0, 0, index)
     steps, made = [], set()
     for _, step in sorted(enumerate(program.steps), key=key):
-        if step.kind in (K.COMPUTE, K.TOTAL_FLOOR):
+        if step.kind in (K.COMPUTE, K.TOTAL_FLOOR, K.COVER):
             made.add(step.line)
         if step.group:  # a total reaches the lines that exist when its step runs
             step = attrs.evolve(step, group=tuple(i for i in step.group if i in made and (

@@ -145,8 +145,8 @@ def test_eval_csv_outcomes_and_an_explanation(server):
     status, body = server.post("/v1/eval", {"contract": "nyc_rikers", "outcomes_csv": csv, "explain": "en"})
     assert status == 200, body
     published = json.loads((CONTRACTS / "nyc_rikers.settlement.json").read_text(encoding="utf-8"))
-    assert body["settlement"]["total"] == published["total"] == "7200000"  # the same as the outcome .json
-    assert "In total USD 7,200,000 is paid." in body["explanation"]
+    assert body["settlement"]["total"] == published["total"] == "6000000"  # the same as the outcome .json
+    assert "In total USD 6,000,000 is paid." in body["explanation"]
 
 
 def test_eval_of_a_draft_sent_as_text(server, folder):

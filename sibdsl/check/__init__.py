@@ -21,6 +21,7 @@ from ..gcpause import paused
 from ..source import Source, Span
 from .cards import Cards
 from .common import Entry
+from .cover import check_covers
 from .lower import Lower
 from .names import Names
 from .rules import Rules
@@ -110,6 +111,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         self.check_floor_cap(floors, caps)
         limits = self.check_return_limits(investments, payments, term, series)
         guarantees = self.check_guarantees()
+        covers = check_covers(self, investments, parties)
         self.check_unused(measures, payments)
         if not has_errors(self.diagnostics) and len(payments) - sum(len(c.outcomes) for c in cards.values()) != sum(
                 e.kind == "payment" for e in self.names.values()):
@@ -124,7 +126,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
             cohorts=cohorts, investments=investments, measures=measures,
             definitions=dict(self.definitions), payments=payments, gates=gates, floors=floors,
             caps=caps, return_limits=limits, guarantees=guarantees, sections=self.sections(),
-            source_name=self.source.name,
+            source_name=self.source.name, covers=covers,
             # surrogatepass: an editor may send a lone surrogate (issue 22 item 13); it hashes, it does not raise
             source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
             tables=tables, rate_cards=cards,

@@ -254,6 +254,12 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
             if g.when is not None:
                 text += s["guarantee_when"].format(cond=words.condition(g.when))
         return s["guarantee"].format(text=text)  # its label is the run-in heading (view.py)
+    if kind == "cover":  # issue 14: first-loss cover
+        v = _find(c.covers, clause)
+        share = s["cover_share"].format(share=percent(v.share, lang)) if v.share != 1 else ""
+        ceiling = s["cover_ceiling"].format(amount=money(v.ceiling, c.currency, lang)) if v.ceiling is not None else ""
+        return cap(s["cover"].format(guarantor=words.party(v.guarantor), share=share, investor=words.party(v.investor),
+                                     investment=words.label(v.investment), ceiling=ceiling))
     return None
 
 

@@ -33,7 +33,8 @@ def texts(contract: m.Contract) -> Iterator[tuple[str, Text]]:
                 value = getattr(item, field, None)
                 if value is not None:
                     yield f"the {field} of the {kind} `{name}`", value
-    for item in (*contract.gates, *contract.floors, *contract.caps, *contract.return_limits, *contract.guarantees):
+    for item in (*contract.gates, *contract.floors, *contract.caps, *contract.return_limits, *contract.guarantees,
+                 *contract.covers):
         if item.clause.label is not None:
             yield f"the label of the {item.clause.kind} `{item.clause.name}`", item.clause.label
 

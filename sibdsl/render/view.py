@@ -157,7 +157,8 @@ class View:
             except EvaluationError:
                 return None
 
-        payments = list(contract.payments) + [f.clause.name for f in contract.floors if f.target == "total"]
+        payments = list(contract.payments) + [f.clause.name for f in contract.floors if f.target == "total"] \
+            + [c.clause.name for c in contract.covers]  # issue 14: a cover's line is a column too
 
         seen: dict[Fraction, tuple[Fraction, ...] | None] = {}
 
@@ -177,7 +178,8 @@ class View:
 
         # the worked examples sit where the payout changes its course: at the kinks and steps of the
         # curve, found by evaluating it (the same function that settles the contract) and located exactly
-        tolerance = Fraction(contract.rounding.step) * (len(contract.payments) + len(contract.floors) + 2)
+        tolerance = Fraction(contract.rounding.step) * (len(contract.payments) + len(contract.floors)
+                                                     + len(contract.covers) + 2)
         points_found = breakpoints(course, lo, hi, tolerance, integer=kind == COUNT)
         if points_found:
             first, last = points_found[0], points_found[-1]

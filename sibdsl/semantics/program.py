@@ -15,7 +15,9 @@ the steps that give them their amounts, in the order the language fixes (docs/la
 7. floors on the total (`TOTAL_FLOOR`: a top-up line from the floor clause);
 8. caps on the total and on what one party pays or receives (`TOTAL_CAP`, `PARTY_CAP`), in the
    order they are declared;
-9. return limits, on the lines paid to each investor (`RETURN_LIMIT`).
+9. return limits, on the lines paid to each investor (`RETURN_LIMIT`);
+10. first-loss cover (`COVER`, issue 14): a line from the guarantor to the investor of a share of
+   what the investor lost (drawn less received, if positive), at most the cover's ceiling.
 
 Steps 4 (caps), 5, 6, 8 and 9 *cut*: they take an excess from a group of lines, last declared first
 except on a stream, whose lines are in the order they are paid (`stream_lines`): earlier periods
@@ -54,6 +56,7 @@ class StepKind(enum.Enum):
     TOTAL_CAP = "total cap"
     RETURN_LIMIT = "return limit"
     CARD_CAP = "rate card cap"  # issue 15: a rate card's caps, right after its lines are computed
+    COVER = "first-loss cover"  # issue 14: a guarantor pays (a share of) the investor's loss
 
     @property
     def cuts(self) -> bool:
@@ -89,7 +92,8 @@ _BRANCHES = {StepKind.GATE: _GATE, StepKind.TOTAL_GATE: _GATE, StepKind.FLOOR: _
              StepKind.PARTICIPANT_CAP: _CAP, StepKind.TOTAL_CAP: _CAP, StepKind.STREAM_FLOOR: _FLOOR,
              StepKind.STREAM_CAP: _CAP, StepKind.PARTY_CAP: _CAP,
              StepKind.RETURN_LIMIT: ("the limit cuts the return", "the limit is not reached"),
-             StepKind.COMPUTE: ("computed", "computed"), StepKind.CARD_CAP: _CAP}
+             StepKind.COMPUTE: ("computed", "computed"), StepKind.CARD_CAP: _CAP,
+             StepKind.COVER: ("the cover pays part of a loss", "there is no loss to cover")}
 
 
 @attrs.frozen
@@ -133,6 +137,10 @@ class Step:
     # a return limit that states a rate: each line's discount weight (in `group` order), `limit`
     # then the budget in present value (semantics/returnlimits.py; run.weighted_cut)
     weights: tuple[Fraction, ...] = ()
+    # a first-loss cover (COVER): `limit` is the capital drawn, `share` of the loss is paid, at
+    # most `ceiling` (None: no ceiling); `group` the lines paid to the investor before it
+    share: Fraction = Fraction(1)
+    ceiling: Fraction | None = None
 
     @property
     def period_name(self) -> str | None:
@@ -247,7 +255,26 @@ def lower(contract: m.Contract) -> Program:
                               group=tuple(ln.index for ln in lines if getattr(ln, c.kind) == c.target)))
     # 9: return limits, on the lines paid to whom each binds (each investor, one, or a class)
     steps += return_limit_steps(contract, lines)
+    # 10 (issue 14): first-loss cover, each with its line from the guarantor to the investor
+    steps += cover_steps(contract, lines)
     return Program(contract, tuple(lines), tuple(steps))
+
+
+def cover_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
+    """The COVER steps and their lines (appended to `lines`), in declaration order: each reads
+    what the investor was paid by every line before it (a later cover sees an earlier one's payment,
+    so a second-loss cover follows a first-loss one)."""
+    steps = []
+    for cover in contract.covers:
+        due = due_date(contract, cover.due, None) if cover.due else max(
+            (ln.due for ln in lines if ln.due), default=None)
+        i = len(lines)
+        group = tuple(ln.index for ln in lines if ln.recipient == cover.investor)
+        steps.append(Step(StepKind.COVER, cover.clause, i, group=group, limit=cover.drawn, investor=cover.investor,
+                          share=cover.share, ceiling=cover.ceiling, basis=cover.investment))
+        lines.append(Line(i, ("cover", cover.clause.name, i), cover.clause.name, cover.clause, cover.guarantor,
+                          cover.investor, None, due, top_up=True))
+    return steps
 
 
 def return_limit_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:

@@ -165,6 +165,17 @@ def run(program: Program, b: Backend) -> Run:
             before, after, nlines = b.ZERO, b.select(when, b.extreme("max", [shortfall, b.ZERO]), b.ZERO), i + 1
             if b.after is not None:
                 b.after(step, {"lines": lines, "low": level, "when": when})
+        elif kind is K.COVER:  # issue 14: its line, from the guarantor: share × loss, at most the ceiling
+            lines = amounts[:nlines] if b.after is not None else None
+            received = b.total([amounts[j] for j in step.group], len(step.group) == nlines)
+            loss = b.extreme("max", [b.sub(b.const(step.limit), received), b.ZERO])
+            level = loss if step.share == 1 else b.round(b.mul(loss, b.const(step.share)))
+            if step.ceiling is not None:
+                level = b.extreme("min", [level, b.const(step.ceiling)])
+            acted = b.compare(">", level, b.ZERO)
+            before, after, nlines = b.ZERO, level, i + 1
+            if b.after is not None:
+                b.after(step, {"lines": lines, "level": level})
         else:  # the steps that cut
             done = _cut_step(b, step, amounts, nlines, keep, unit)
             if keep:

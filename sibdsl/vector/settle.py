@@ -36,7 +36,8 @@ from .plan import Plan
 
 
 _EVENT = {StepKind.GATE: "gate", StepKind.TOTAL_GATE: "gate", StepKind.FLOOR: "floor",
-          StepKind.TOTAL_FLOOR: "floor", StepKind.RETURN_LIMIT: "return limit", StepKind.STREAM_FLOOR: "floor"}
+          StepKind.TOTAL_FLOOR: "floor", StepKind.RETURN_LIMIT: "return limit", StepKind.STREAM_FLOOR: "floor",
+          StepKind.COVER: "cover"}
 
 
 def compile_plan(contract: m.Contract, signature: Mapping[tuple, tuple], program: Program | None = None) -> Plan:
@@ -139,7 +140,8 @@ class _Order:
         return (b[0] if lo is None else max(b[0], lo)), (b[1] if hi is None else min(b[1], hi))
 
     def after(self, step, facts: dict) -> None:
-        if step.kind is StepKind.STREAM_FLOOR:  # a line was raised: the bounds come from the lines again
+        if step.kind in (StepKind.STREAM_FLOOR, StepKind.COVER):  # a line was raised (a cover's added):
+            # the bounds come from the lines again
             self.extra = (None, None)
             return
         before = self.total_bounds(facts["lines"])
