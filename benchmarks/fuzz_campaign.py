@@ -158,6 +158,8 @@ SAMPLES = {
     "HEADING": ["§ 1", "§ 4.2a"],
     "COMPARE": ["<=", ">=", "==", "≠", "<"],
     "COMMENT": ["# note"],
+    "DAY_COUNT": ["act/365", "act/360", "30e/360"],  # return limits (issue 14)
+    "CAPITAL": ["drawn", "committed"],
 }
 
 

@@ -20,6 +20,18 @@ def campaign_module():
     return module
 
 
+def test_every_terminal_the_grammar_can_need_has_a_sample(campaign_module):
+    """The campaign writes a sample for each terminal that is a pattern; a terminal added to the grammar
+    without one would stop the campaign with a KeyError at the first rule that uses it."""
+    from lark import Lark
+    from lark.lexer import PatternStr
+
+    grammar = Lark.open(str(ROOT / "grammar" / "sib.lark"), parser="lalr")
+    ignored = set(grammar.ignore_tokens)
+    patterns = {t.name for t in grammar.terminals if not isinstance(t.pattern, PatternStr)}
+    assert patterns - ignored - set(campaign_module.SAMPLES) == set()
+
+
 @pytest.mark.parametrize("seed", [3, 11])
 def test_a_seeded_slice_of_the_campaign_finds_nothing(campaign_module, seed, monkeypatch):
     monkeypatch.chdir(ROOT)
