@@ -383,3 +383,36 @@ def test_export_uses_the_indigo_standard_s_field_names(path):
     # the two keys the standard keeps outside a project record: its id and the organisations it names
     extensions = {p for p in used if p == "/id" or p.startswith("/organisations")}
     assert used - extensions <= schema, sorted(used - extensions - schema)
+
+
+def test_a_rate_card_exports_each_outcome_s_price_per_unit_its_cap_and_the_card_s_maximum():
+    text = """contract "Card"
+  id "X-1"
+  currency GBP
+  rounding 1 GBP half up
+party city "City": payer
+party fund "Fund": provider
+cohort young "Young people": size 10
+ratecard care "Card" from city to fund due 2022-12-31: {
+  soft "Soft outcome": 220 GBP,
+  level1 "Level 1": 1 760 GBP cap 10 000 GBP,
+  cap per participant 500 GBP,
+  total cap 9 000 GBP,
+}
+"""
+    source = Source("card.sib", text)
+    contract, diagnostics = check_source(source)
+    assert contract is not None, diagnostics
+    project = export_project(contract, source)
+    pricings = project["outcome_pricings"]
+    assert [p["price_per_unit"]["amount"]["value"] for p in pricings] == [220, 1760]
+    assert [p["price_description"]["value"] for p in pricings] == ["220 GBP × care.soft", "1 760 GBP × care.level1"]
+    assert "maximum_price_if_all_targets_achieved" not in pricings[0]
+    assert pricings[1]["maximum_price_if_all_targets_achieved"]["amount"]["value"] == 10000
+    assert [m["definition"]["value"] for m in project["outcome_metrics"]] == ["Soft outcome", "Level 1"]
+    # the card pays at most min(9 000, 500 × 10) = 5 000: the contract's maximum and the payer's
+    finance = project["overall_project_finance"]["maximum_potential_outcome_payment_v2"]["amount"]["value"]
+    assert finance == project["outcome_payment_commitments"][0]["maximum_potential_outcome_payment"]["amount"]["value"] == 5000
+    uncapped = text.replace("  cap per participant 500 GBP,\n  total cap 9 000 GBP,\n", "")
+    contract, _ = check_source(Source("card.sib", uncapped))
+    assert "overall_project_finance" not in export_project(contract, Source("card.sib", uncapped))
