@@ -219,3 +219,27 @@ def test_a_card_of_20_outcomes_by_4_periods_verifies_without_unknowns():
     verdicts = verify_contract(model)
     assert len(verdicts) == 22 and all(v.status == "proved" for v in verdicts), [
         (v.key, v.status) for v in verdicts if v.status != "proved"]
+
+
+def test_coverage_counts_a_card_s_cap_as_two_branches(tmp_path):
+    """`sibc test --coverage`: a card's total cap acts or does not, like a cap on the total; a
+    scenario file that never reaches it leaves a branch uncovered."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from sibdsl.cli import main
+
+    from .conftest import ROOT
+
+    for suffix in (".sib", ".outcomes.json", ".scenarios.csv"):
+        shutil.copy(ROOT / "contracts" / f"care_leavers_apollo{suffix}", tmp_path / f"c{suffix}")
+    out = CliRunner().invoke(main, ["test", "--coverage", str(tmp_path / "c.sib")])
+    assert out.exit_code == 0, out.output
+    assert "2 of 2 reachable branches (100.0 %)" in out.output
+    assert "ratecard outcomes" in out.output and "the cap limits the amount  (The maximum)" in out.output
+    rows = (tmp_path / "c.scenarios.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "c.scenarios.csv").write_text("\n".join(r for r in rows if not r.startswith("The maximum")) + "\n",
+                                             encoding="utf-8")
+    out = CliRunner().invoke(main, ["test", "--coverage", str(tmp_path / "c.sib")])
+    assert "1 of 2 reachable branches (50.0 %)" in out.output, out.output
