@@ -101,6 +101,10 @@ def branches(contract: m.Contract, program: Program | None = None) -> list[Branc
             kinds.setdefault(step.clause, step.kind)
     clauses = [*(g.clause for g in contract.gates), *(f.clause for f in contract.floors),
                *(c.clause for c in contract.caps), *(r.clause for r in contract.return_limits)]
+    # a rate card's caps (each outcome's, the card's per participant and total): acted or not
+    for step in program.steps:
+        if step.kind is StepKind.CARD_CAP and step.clause not in clauses:
+            clauses.append(step.clause)
     for clause in clauses:
         if clause in kinds:
             for label in kinds[clause].branches:

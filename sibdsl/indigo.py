@@ -101,9 +101,12 @@ def _unit_price(expr: m.Expr, contract: m.Contract) -> tuple[Decimal, str] | Non
 
 
 def _maximum_of(payment: m.Payment, contract: m.Contract) -> Decimal | None:
-    """The most one payment can pay: its cap, else the top of a payment grid of fixed amounts."""
+    """The most one payment can pay: its cap (or its rate card outcome's), else the top of a
+    payment grid of fixed amounts."""
     caps = [_fixed_money(c.amount, contract) for c in contract.caps if c.kind == "payment" and c.target == payment.name]
     caps = [c for c in caps if c is not None]
+    caps += [_exact(o.cap) for card in contract.rate_cards.values() for o in card.outcomes
+             if o.payment == payment.name and o.cap is not None]
     if caps:
         return min(caps)
     if isinstance(payment.expr, m.Steps) and payment.series is None:
@@ -113,9 +116,24 @@ def _maximum_of(payment: m.Payment, contract: m.Contract) -> Decimal | None:
     return None
 
 
+def _card_maximum(card: m.RateCard) -> Decimal | None:
+    """The most a rate card pays in all: its total cap, or its cap per participant × the cohort."""
+    caps = [_exact(card.total_cap)] if card.total_cap is not None else []
+    if card.participant_cap is not None:
+        caps.append(_exact(card.participant_cap * card.cohort_size))
+    return min(caps) if caps else None
+
+
 def _total_cap(contract: m.Contract) -> Decimal | None:
+    """The most the contract pays in all: a cap on the total, or, when rate cards make every
+    payment and each card is capped, the sum of the cards' caps."""
     caps = [_fixed_money(c.amount, contract) for c in contract.caps if c.kind == "total"]
     caps = [c for c in caps if c is not None]
+    cards = list(contract.rate_cards.values())
+    on_cards = {o.payment for card in cards for o in card.outcomes}
+    maxima = [_card_maximum(card) for card in cards]
+    if cards and on_cards == set(contract.payments) and all(x is not None for x in maxima):
+        caps.append(sum(maxima, Decimal(0)))
     return min(caps) if caps else None
 
 
@@ -127,8 +145,13 @@ def _label(text, name: str) -> str:
     return text.text if text is not None else name
 
 
-def _formula(payment: m.Payment, source: Source | None) -> str:
+def _formula(payment: m.Payment, source: Source | None, card_lines: frozenset[str] = frozenset()) -> str:
     span = payment.expr.span
+    if isinstance(payment.expr, m.Op) and payment.name in card_lines:
+        # a rate card's line: its price (as written) × the count of its outcome
+        price = payment.expr.args[0].span
+        if source is not None and price is not None and price.end > price.start:
+            return f"{' '.join(source.text[price.start:price.end].split())} × {payment.name}"
     if source is not None and span is not None and span.end > span.start:
         return " ".join(source.text[span.start:span.end].split())
     return payment.name
@@ -143,6 +166,7 @@ def export_project(contract: m.Contract, source: Source | None = None) -> dict:
     payments = list(contract.payments.values())
     metrics, pricings = [], []
     used: set[str] = set()
+    card_lines = frozenset(o.payment for card in contract.rate_cards.values() for o in card.outcomes)
     for n, payment in enumerate(payments, 1):
         unit = _unit_price(payment.expr, contract)
         measure = contract.measures.get(unit[1]) if unit else None
@@ -154,7 +178,9 @@ def export_project(contract: m.Contract, source: Source | None = None) -> dict:
         used.add(metric_id)
         metric = {"id": metric_id,
                   "definition": _v(_label(payment.label, payment.name)
-                                   + (f": {_label(measure.label, measure.name)}" if measure else "")),
+                                   + (f": {_label(measure.label, measure.name)}" if measure
+                                      and _label(measure.label, measure.name) != _label(payment.label, payment.name)
+                                      else "")),
                   "notes": f"sibdsl payment `{payment.name}`, § {payment.clause.heading or '-'}"
                            f" line {payment.clause.line}"}
         if measure is not None and measure.description is not None:
@@ -163,7 +189,7 @@ def export_project(contract: m.Contract, source: Source | None = None) -> dict:
             metric["data_source_for_outcome_validation"] = _v(measure.source.text)
         metrics.append(metric)
         pricing = {"outcome_metric_id": _v(metric_id), "currency": _v(cur),
-                   "price_description": _v(_formula(payment, source))}
+                   "price_description": _v(_formula(payment, source, card_lines))}
         if unit is not None:
             pricing["price_per_unit"] = {"amount": _v(unit[0])}
         maximum = _maximum_of(payment, contract)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sibdsl import check_source, load_contract, read_source
 from sibdsl.cli import main
 from sibdsl.diagnostics import SibError, render_gnu
-from sibdsl.indigo import PRICING_COLUMNS, draft, dumps, export_csv, export_project, read_project
+from sibdsl.indigo import PRICING_COLUMNS, _unit_price, draft, dumps, export_csv, export_project, read_project
 from sibdsl.source import Source
 
 from .conftest import ROOT
@@ -271,20 +271,40 @@ def test_care_leavers_round_trip_through_indigo_keeps_every_price(stem, project,
     exported.write_text(dumps(export_project(contract, source)), encoding="utf-8")
     pricings = tmp_path / "original_projects_outcome_pricings.csv"
     pricings.write_text(export_csv(contract, source), encoding="utf-8")
+    assert contract.rate_cards  # one DfE rate card: each outcome's price is its line's price per unit
     for path in (exported, pricings):
         again = _checked(draft(read_project(path, project)))
-        assert [p.expr.args[1].value for p in again.payments.values()] == \
-               [p.expr.args[1].value for p in contract.payments.values()]
-    cap = [c.amount.value for c in contract.caps if c.kind == "total"]
+        assert _prices(again) == _prices(contract) and len(_prices(contract)) == 23
+    # the card's total cap (the Department's maximum) comes back as the draft's cap on the total
+    cap = [card.total_cap for card in contract.rate_cards.values() if card.total_cap is not None]
     again = _checked(draft(read_project(exported, project)))
     assert [c.amount.value for c in again.caps if c.kind == "total"] == cap
+    assert settle_outcomes(again, stem) == published  # the draft settles INDIGO's counts to the same total
+
+
+def _prices(contract) -> list[Decimal]:
+    """The price per unit of each payment, in order (a card's line or `count * price`)."""
+    return [_unit_price(p.expr, contract)[0] for p in contract.payments.values()]
+
+
+def settle_outcomes(contract, stem: str):
+    """The contract settled with the counts of the shipped contract's outcome file, by position
+    (a draft names its measures after INDIGO's metrics, the card `outcomes.NAME`)."""
+    from fractions import Fraction
+
+    from sibdsl import compile_contract
+
+    counts = [v for k, v in json.loads((ROOT / "contracts" / f"{stem}.outcomes.json").read_text(encoding="utf-8")).items()
+              if not k.startswith("_")]
+    units = [_unit_price(p.expr, contract)[1] for p in contract.payments.values()]
+    return compile_contract(contract).evaluate({u: Fraction(c) for u, c in zip(units, counts)}).total
 
 
 def test_the_care_leavers_prices_are_indigo_s():
     for stem, project, _ in CARE_LEAVERS[2:]:  # Apollo's pricings are in the fixture
         contract = load_contract(ROOT / "contracts" / f"{stem}.sib")
         prices = [Decimal(r["Price Per Unit - Amount - (Value)"]) for r in _pricings(project)]
-        assert [p.expr.args[1].value for p in contract.payments.values()] == prices
+        assert _prices(contract) == prices == [o.price for o in contract.rate_cards["outcomes"].outcomes]
 
 
 def test_export_keeps_the_indigo_metric_ids_a_draft_cites(tmp_path):
@@ -363,3 +383,36 @@ def test_export_uses_the_indigo_standard_s_field_names(path):
     # the two keys the standard keeps outside a project record: its id and the organisations it names
     extensions = {p for p in used if p == "/id" or p.startswith("/organisations")}
     assert used - extensions <= schema, sorted(used - extensions - schema)
+
+
+def test_a_rate_card_exports_each_outcome_s_price_per_unit_its_cap_and_the_card_s_maximum():
+    text = """contract "Card"
+  id "X-1"
+  currency GBP
+  rounding 1 GBP half up
+party city "City": payer
+party fund "Fund": provider
+cohort young "Young people": size 10
+ratecard care "Card" from city to fund due 2022-12-31: {
+  soft "Soft outcome": 220 GBP,
+  level1 "Level 1": 1 760 GBP cap 10 000 GBP,
+  cap per participant 500 GBP,
+  total cap 9 000 GBP,
+}
+"""
+    source = Source("card.sib", text)
+    contract, diagnostics = check_source(source)
+    assert contract is not None, diagnostics
+    project = export_project(contract, source)
+    pricings = project["outcome_pricings"]
+    assert [p["price_per_unit"]["amount"]["value"] for p in pricings] == [220, 1760]
+    assert [p["price_description"]["value"] for p in pricings] == ["220 GBP × care.soft", "1 760 GBP × care.level1"]
+    assert "maximum_price_if_all_targets_achieved" not in pricings[0]
+    assert pricings[1]["maximum_price_if_all_targets_achieved"]["amount"]["value"] == 10000
+    assert [m["definition"]["value"] for m in project["outcome_metrics"]] == ["Soft outcome", "Level 1"]
+    # the card pays at most min(9 000, 500 × 10) = 5 000: the contract's maximum and the payer's
+    finance = project["overall_project_finance"]["maximum_potential_outcome_payment_v2"]["amount"]["value"]
+    assert finance == project["outcome_payment_commitments"][0]["maximum_potential_outcome_payment"]["amount"]["value"] == 5000
+    uncapped = text.replace("  cap per participant 500 GBP,\n  total cap 9 000 GBP,\n", "")
+    contract, _ = check_source(Source("card.sib", uncapped))
+    assert "overall_project_finance" not in export_project(contract, Source("card.sib", uncapped))

@@ -136,29 +136,33 @@ def test_misuses_have_codes():
     assert "W460" in {d.code for d in diagnostics}
 
 
-def test_the_shipped_care_leavers_card_settles_both_projects_it_paid():
-    """contracts/uk_care_leavers.sib: 23 outcomes, one card; INDIGO's actual payments ÷ price are the
-    counts; I-Aspire's published total (£2,165,460, the golden settlement) and Apollo's (£848,540)
-    under the same prices."""
+def test_the_shipped_care_leavers_contracts_are_one_card_each_and_the_same_card():
+    """contracts/care_leavers_*.sib: 23 outcomes, one DfE card per project (~25 lines of .sib each,
+    where 23 measures and 23 payments took ~130); INDIGO's actual payments ÷ price are the counts,
+    and each project's published total is settled (I-Aspire £2,165,460, Reboot West £1,871,540,
+    Apollo £848,540). The card is the same card: the same outcomes at the same prices."""
     from sibdsl import load_contract
 
     from .conftest import ROOT
 
-    model = load_contract(ROOT / "contracts" / "uk_care_leavers.sib")
-    assert len(model.rate_cards["outcomes"].outcomes) == 23
-    text = (ROOT / "contracts" / "uk_care_leavers.sib").read_text(encoding="utf-8")
-    card = text[text.index("\nratecard "):]
-    assert len(card.strip().splitlines()) <= 25  # one card of 23 outcomes: ~25 lines of .sib
-    iaspire = load_outcomes(model, ROOT / "contracts" / "uk_care_leavers.outcomes.json")
-    assert settle(model, iaspire).total == 2_165_460
-    apollo = dict.fromkeys(iaspire, Fraction(0))
-    apollo.update({"outcomes.education_right": 103, "outcomes.feels_safe": 91, "outcomes.managing_home": 87,
-                   "outcomes.self_determined": 99, "outcomes.begins_course": 53, "outcomes.course_25": 45,
-                   "outcomes.course_50": 32, "outcomes.level1": 17, "outcomes.level2": 19, "outcomes.level3": 3,
-                   "outcomes.volunteering": 22, "outcomes.volunteering_1w": 20, "outcomes.volunteering_4w": 17,
-                   "outcomes.employment": 73, "outcomes.earns_768": 64, "outcomes.earns_1631": 54,
-                   "outcomes.earns_3350": 46, "outcomes.earns_8155": 33})
-    assert settle(model, {k: Fraction(v) for k, v in apollo.items()}).total == 848_540
+    cards = {}
+    for stem, published in (("care_leavers_i_aspire", 2_165_460), ("care_leavers_reboot_west", 1_871_540),
+                            ("care_leavers_apollo", 848_540)):
+        model = load_contract(ROOT / "contracts" / f"{stem}.sib")
+        assert list(model.rate_cards) == ["outcomes"] and len(model.rate_cards["outcomes"].outcomes) == 23
+        assert set(model.payments) == {o.payment for o in model.rate_cards["outcomes"].outcomes}
+        text = (ROOT / "contracts" / f"{stem}.sib").read_text(encoding="utf-8")
+        card = text[text.index("\nratecard "):text.index("\n}\n") + 2]
+        assert len(card.strip().splitlines()) <= 32  # one card of 23 outcomes, its 5 group comments and its cap
+        outcomes = load_outcomes(model, ROOT / "contracts" / f"{stem}.outcomes.json")
+        assert settle(model, outcomes).total == published
+        cards[stem] = [(o.name, o.price) for o in model.rate_cards["outcomes"].outcomes]
+    assert len({tuple(c) for c in cards.values()}) == 1
+    # Apollo's maximum is its card's total cap: 400 outcomes at £2,750 are cut to it
+    apollo = load_contract(ROOT / "contracts" / "care_leavers_apollo.sib")
+    counts = dict.fromkeys(load_outcomes(apollo, ROOT / "contracts" / "care_leavers_apollo.outcomes.json"), Fraction(0))
+    counts["outcomes.earns_8155"] = Fraction(400)
+    assert settle(apollo, counts).total == apollo.rate_cards["outcomes"].total_cap == 1_083_550
 
 
 def test_indexed_prices_rise_for_each_whole_year_from_the_date():
@@ -215,3 +219,27 @@ def test_a_card_of_20_outcomes_by_4_periods_verifies_without_unknowns():
     verdicts = verify_contract(model)
     assert len(verdicts) == 22 and all(v.status == "proved" for v in verdicts), [
         (v.key, v.status) for v in verdicts if v.status != "proved"]
+
+
+def test_coverage_counts_a_card_s_cap_as_two_branches(tmp_path):
+    """`sibc test --coverage`: a card's total cap acts or does not, like a cap on the total; a
+    scenario file that never reaches it leaves a branch uncovered."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from sibdsl.cli import main
+
+    from .conftest import ROOT
+
+    for suffix in (".sib", ".outcomes.json", ".scenarios.csv"):
+        shutil.copy(ROOT / "contracts" / f"care_leavers_apollo{suffix}", tmp_path / f"c{suffix}")
+    out = CliRunner().invoke(main, ["test", "--coverage", str(tmp_path / "c.sib")])
+    assert out.exit_code == 0, out.output
+    assert "2 of 2 reachable branches (100.0 %)" in out.output
+    assert "ratecard outcomes" in out.output and "the cap limits the amount  (The maximum)" in out.output
+    rows = (tmp_path / "c.scenarios.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "c.scenarios.csv").write_text("\n".join(r for r in rows if not r.startswith("The maximum")) + "\n",
+                                             encoding="utf-8")
+    out = CliRunner().invoke(main, ["test", "--coverage", str(tmp_path / "c.sib")])
+    assert "1 of 2 reachable branches (50.0 %)" in out.output, out.output
