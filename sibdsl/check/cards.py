@@ -203,18 +203,8 @@ class Cards:
     def _rate_card(self, name, node: s.RateCard, clause, parties, term, payments) -> m.RateCard | None:
         options = self.options(node.options, node)
         series = self.per_series(options)
-        payer = options["from"].value.name if "from" in options else ""
-        recipient = options["to"].value.name if "to" in options else ""
-        if "from" not in options or "to" not in options:
-            missing = " and ".join(k for k in ("from", "to") if k not in options)
-            self.error("E408", f"the rate card `{name}` does not say who pays and who receives it",
-                       node.name.span, label=f"`{missing}` missing",
-                       hint="add e.g. `from council to investor` before the colon")
-        if "from" in options:
-            self.party_role(options["from"].value, parties, ("payer",), "E407", "pays")
-        if "to" in options:
-            self.party_role(options["to"].value, parties, ("investor", "provider", "intermediary"), "E406",
-                            "receives payments")
+        payer, recipient = self.payer_and_recipient(options, parties, f"the rate card `{name}`", node.name.span,
+                                                    "add e.g. `from council to investor` before the colon")
         due = self.due(options.get("due"), series)
         money = Type(MONEY, self.currency)
         outcomes, seen, ok = [], {}, True

@@ -361,6 +361,22 @@ class Lower:
             return m.Due()
         return m.Due(days_after_end=int(days))
 
+    def payer_and_recipient(self, options, parties, what: str, span, hint: str) -> tuple[str, str]:
+        """Who pays and who receives what `options` (`from`, `to`) belong to: each must be a party in a
+        role that pays (E407) or receives (E406); a missing one is E408. Names, or "" where missing."""
+        if "from" not in options or "to" not in options:
+            missing = " and ".join(k for k in ("from", "to") if k not in options)
+            self.error("E408", f"{what} does not say who pays and who receives it", span,
+                       label=f"`{missing}` missing", hint=hint)
+        payer = recipient = ""
+        if "from" in options:
+            payer = options["from"].value.name
+            self.party_role(options["from"].value, parties, PAYING_ROLES, "E407", "pays")
+        if "to" in options:
+            recipient = options["to"].value.name
+            self.party_role(options["to"].value, parties, RECEIVING_ROLES, "E406", "receives payments")
+        return payer, recipient
+
     def check_payments(self, parties, term) -> dict[str, m.Payment]:
         result = {}
         for name, entry in self.declared("payment"):
@@ -369,18 +385,8 @@ class Lower:
             series = self.per_series(options)
             self.reading_payment = name  # issue 15: what a payment was paid so far may be read here
             expr = self.money(node.expr, f"the payment `{name}`", series)
-            payer = recipient = ""
-            if "from" not in options or "to" not in options:
-                missing = " and ".join(k for k in ("from", "to") if k not in options)
-                self.error("E408", f"the payment `{name}` does not say who pays and who receives it",
-                           node.name.span, label=f"`{missing}` missing",
-                           hint="add e.g. `from municipality to investor` with the parties' names")
-            if "from" in options:
-                payer = options["from"].value.name
-                self.party_role(options["from"].value, parties, PAYING_ROLES, "E407", "pays")
-            if "to" in options:
-                recipient = options["to"].value.name
-                self.party_role(options["to"].value, parties, RECEIVING_ROLES, "E406", "receives payments")
+            payer, recipient = self.payer_and_recipient(options, parties, f"the payment `{name}`", node.name.span,
+                                                        "add e.g. `from municipality to investor` with the parties' names")
             due = self.due(options.get("due"), series)
             if due.date and term and not (term[0] <= due.date <= term[1]):
                 self.error("W403", f"the payment `{name}` is due {due.date}, outside the term "
