@@ -56,3 +56,78 @@ def test_maximum_of_an_unbounded_amount_is_not_proved():
     assert budget.maximum(solver, x, Fraction(1, 100)) is None
     solver.add(x <= Fraction(7, 2).numerator / 2)
     assert budget.maximum(solver, x, Fraction(1, 100)) == Fraction(7, 2)
+
+
+# ------------------------------------------------------------------ sibc simulate and sibc eval
+import json  # noqa: E402
+
+from click.testing import CliRunner  # noqa: E402
+
+from sibdsl.cli import main  # noqa: E402
+
+PETERBOROUGH_SPEC = {"seed": 2010, "measures": {
+    "comparison_events": {"distribution": "uniform", "low": 1300, "high": 1500},
+    "pilot_events": {"distribution": "normal", "mean": 1260, "sd": 80, "lower": 0}}}
+
+
+def _simulate(tmp_path, name, spec, *args):
+    path = tmp_path / f"{name}.scenarios.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    result = CliRunner().invoke(main, ["simulate", str(CONTRACTS / f"{name}.sib"), "--scenarios", str(path),
+                                       "-n", "4000", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_simulate_budget_per_year_is_exact_and_within_the_proved_maximum(tmp_path):
+    report = json.loads(_simulate(tmp_path, "peterborough", PETERBOROUGH_SPEC, "--format", "json"))
+    moj = report["budget"]["moj"]
+    assert list(moj) == ["2014", "2016", "2017", "total"]
+    assert {y: moj[y]["proved_max"] for y in moj} == {y: "8000000.00" for y in moj}
+    for year, data in moj.items():
+        expected, p90, worst = (Fraction(data[k]) for k in ("expected", "p90", "worst"))
+        assert expected <= worst and p90 <= worst <= Fraction(data["proved_max"]), year
+    # the years add up to the payer's cost, scenario by scenario, so their means add up exactly
+    years = sum(Fraction(moj[y]["expected"]) for y in ("2014", "2016", "2017"))
+    assert years == Fraction(moj["total"]["expected"]) == Fraction(report["payers"]["moj"]["expected_cost"])
+    # the payer's total in the budget is the same distribution as the report's payer figures
+    assert moj["total"]["worst"] == report["total"]["max"]
+
+
+def test_simulate_budget_text_in_swedish(tmp_path):
+    text = _simulate(tmp_path, "peterborough", PETERBOROUGH_SPEC, "--lang", "sv")
+    assert "Vad betalaren kan behöva betala varje budgetår" in text
+    assert "bevisat max" in text
+    row = next(line for line in text.splitlines() if line.strip().startswith("moj") and "totalt" in line)
+    assert row.split()[-4:] == ["8", "000", "000", "GBP"]
+
+
+def test_simulate_budget_norrkoping_one_year(tmp_path):
+    """One fiscal year: the year is the whole contract, and nothing passes the ceiling of 12 MSEK."""
+    spec = json.loads((Path(__file__).parent.parent / "docs" / "simulate.md").read_text(encoding="utf-8")
+                      .split("```json file=norrkoping.scenarios.json\n", 1)[1].split("```", 1)[0])
+    budget_ = json.loads(_simulate(tmp_path, "norrkoping", spec, "--format", "json"))["budget"]
+    assert list(budget_) == ["norrkoping"] and list(budget_["norrkoping"]) == ["2019", "total"]
+    year, total = budget_["norrkoping"]["2019"], budget_["norrkoping"]["total"]
+    assert year == total
+    assert year["proved_max"] == "12000000.00" and year["worst"] == "12000000.00"
+    assert year["p90"] == "12000000.00"
+
+
+def test_eval_by_year_text_and_json():
+    args = ["eval", str(CONTRACTS / "peterborough.sib"), "--outcomes", str(CONTRACTS / "peterborough.outcomes.json"),
+            "--by-year"]
+    text = CliRunner().invoke(main, [*args, "--no-trace"])
+    assert text.exit_code == 0, text.output
+    table = text.output.split("By payer and fiscal year", 1)[1].splitlines()
+    assert [line.split()[:2] for line in table[3:]] == [["moj", "2014"], ["moj", "2016"], ["moj", "2017"],
+                                                         ["moj", "total"]]
+    assert table[5].split()[2:] == ["5", "600", "000", "GBP"]
+    data = json.loads(CliRunner().invoke(main, [*args, "--format", "json"]).output)
+    assert data["by_payer_year"] == {"moj": {"2014": "0", "2016": "0", "2017": "5600000", "total": "5600000"}}
+
+
+def test_eval_without_by_year_keeps_the_golden_settlement():
+    result = CliRunner().invoke(main, ["eval", str(CONTRACTS / "norrkoping.sib"), "--outcomes",
+                                       str(CONTRACTS / "norrkoping.outcomes.json"), "--format", "json"])
+    assert result.output == (CONTRACTS / "norrkoping.settlement.json").read_text(encoding="utf-8")
