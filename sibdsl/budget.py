@@ -167,3 +167,19 @@ def _maximum(solver: z3.Solver, term, grid: Fraction) -> Fraction | None:
         return maximum(solver, term, grid)
     except z3.Z3Exception:
         return None
+
+
+_PROVED: dict[tuple[str, str], dict] = {}
+
+
+def proved(contract: m.Contract) -> dict[str, dict[str, Fraction | None]]:
+    """`proved_maxima`, once per contract text in a process (simulate's report and the council
+    document ask for it again and again; the figures depend only on the contract)."""
+    key = (contract.source_name, contract.source_sha256)
+    if not key[1]:
+        return proved_maxima(contract)
+    if key not in _PROVED:
+        if len(_PROVED) > 32:
+            _PROVED.clear()
+        _PROVED[key] = proved_maxima(contract)
+    return _PROVED[key]

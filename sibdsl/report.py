@@ -314,7 +314,8 @@ def simulation_budget_lines(report: dict, lang: str = "en") -> list[str]:
     def money(text):
         return words["budget_unproved"] if text is None else format_money(Decimal(text), cur, lang, plain=True)
 
-    rows = [list(words["budget_cols"])]
+    rows = [[words[k] for k in ("budget_payer", "budget_year", "budget_expected", "budget_p90", "budget_worst",
+                                "budget_proved")]]
     for payer, years in report["budget"].items():
         for year, data in years.items():
             rows.append([payer, words["budget_total"] if year == "total" else year,

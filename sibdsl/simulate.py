@@ -793,9 +793,9 @@ def _budget(contract: m.Contract, joined: dict, money) -> dict:
     """Per payer and fiscal year (and over the contract, "total"): the expected amount, the 90th
     percentile and the worst scenario seen (exact, from the scenarios' minor units), and the most
     any outcome can make the payer pay, proved by z3 (budget.proved_maxima; null: not proved)."""
-    from .budget import proved_maxima
+    from .budget import proved as proved_
 
-    proved = _proved(contract)
+    proved = proved_(contract)
     out: dict[str, dict] = {}
 
     def stats(values: np.ndarray, best) -> dict:
@@ -814,18 +814,3 @@ def _budget(contract: m.Contract, joined: dict, money) -> dict:
         years["total"] = stats(joined[f"payer {payer}"], proved.get(payer, {}).get("total"))
     return out
 
-
-_PROVED: dict[tuple[str, str], dict] = {}
-
-
-def _proved(contract: m.Contract) -> dict:
-    """budget.proved_maxima, once per contract text in a process (a report is asked for again and again)."""
-    from .budget import proved_maxima
-
-    key = (contract.source_name, contract.source_sha256)
-    if not key[1]:
-        return proved_maxima(contract)
-    if key not in _PROVED:
-        _PROVED.clear()
-        _PROVED[key] = proved_maxima(contract)
-    return _PROVED[key]

@@ -131,3 +131,35 @@ def test_eval_without_by_year_keeps_the_golden_settlement():
     result = CliRunner().invoke(main, ["eval", str(CONTRACTS / "norrkoping.sib"), "--outcomes",
                                        str(CONTRACTS / "norrkoping.outcomes.json"), "--format", "json"])
     assert result.output == (CONTRACTS / "norrkoping.settlement.json").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ the council document
+from sibdsl import load_contract  # noqa: E402
+from sibdsl.render import render  # noqa: E402
+
+
+def _document(name: str, lang: str, fmt: str = "md") -> str:
+    path = CONTRACTS / f"{name}.sib"
+    return render(load_contract(path), path.read_bytes(), lang, fmt, path=path).decode().replace("\u00a0", " ")
+
+
+def test_council_document_budget_table_norrkoping_sv_and_en():
+    sv = _document("norrkoping", "sv")
+    assert "## Vad betalaren kan behöva betala varje år\n" in sv
+    assert "| Betalare | År | Högst |\n|---|---|---:|\n| Norrköpings kommun | 2019 | 12 000 000 kr |\n" \
+           "| Norrköpings kommun | Hela avtalet | 12 000 000 kr |\n" in sv
+    en = _document("norrkoping", "en")
+    assert "| Norrköpings kommun | 2019 | SEK 12,000,000 |\n| Norrköpings kommun | Whole contract | SEK 12,000,000 |" in en
+    # before the worked examples, which are unchanged
+    assert en.index("## What the payer may pay each year") < en.index("## Worked examples")
+
+
+def test_council_document_budget_table_peterborough_years():
+    en = _document("peterborough", "en")
+    rows = en.split("| Payer | Year | At most |\n|---|---|---:|\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert rows == ["| Ministry of Justice | 2014 | GBP 8,000,000 |", "| Ministry of Justice | 2016 | GBP 8,000,000 |",
+                    "| Ministry of Justice | 2017 | GBP 8,000,000 |",
+                    "| Ministry of Justice | Whole contract | GBP 8,000,000 |"]
+    html = _document("peterborough", "sv", "html")
+    assert '<tr><td>Ministry of Justice</td><th scope="row">Hela avtalet</th><td class="amount">8 000 000 GBP</td></tr>' \
+        in html
