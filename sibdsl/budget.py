@@ -30,6 +30,7 @@ from .semantics.program import Program, lower
 UNDATED = "undated"
 RLIMIT = 20_000_000  # per question to the solver (deterministic: z3's resource units, not seconds)
 _DOUBLINGS = 80  # searching for an upper bound: beyond 2^80 × the first value the amount is unbounded
+QUESTIONS = 600  # per contract: a contract of many years stops asking (the rest "not proved"), never hangs
 
 
 def fiscal_year(due: datetime.date | None) -> str:
@@ -86,10 +87,24 @@ def _val(value: Fraction) -> z3.ArithRef:
     return z3.RealVal(f"{value.numerator}/{value.denominator}")
 
 
-def maximum(solver: z3.Solver, term, step: Fraction) -> Fraction | None:
+class _Budget:
+    """A count of the questions still allowed (deterministic, like the rlimit of each)."""
+
+    def __init__(self, questions: int):
+        self.left = questions
+
+    def check(self, solver: z3.Solver):
+        if self.left <= 0:
+            return z3.unknown
+        self.left -= 1
+        return solver.check()
+
+
+def maximum(solver: z3.Solver, term, step: Fraction, questions: _Budget | None = None) -> Fraction | None:
     """The largest value of `term` under the solver's constraints, on the grid of `step`, or None
     when the solver cannot say (or the term has no bound). Some outcome reaches it, none passes it."""
-    if solver.check() != z3.sat:
+    ask = (questions or _Budget(10_000)).check
+    if ask(solver) != z3.sat:
         return None
     low = _number(solver.model().eval(term, model_completion=True))
     if low is None:
@@ -101,7 +116,7 @@ def maximum(solver: z3.Solver, term, step: Fraction) -> Fraction | None:
         probe = probe * 2
         solver.push()
         solver.add(term > _val(probe))
-        result = solver.check()
+        result = ask(solver)
         found = _number(solver.model().eval(term, model_completion=True)) if result == z3.sat else None
         solver.pop()
         if result == z3.unsat:
@@ -117,7 +132,7 @@ def maximum(solver: z3.Solver, term, step: Fraction) -> Fraction | None:
         middle = low + -((-(high - low) / 2) // step) * step  # on the grid, above `low`
         solver.push()
         solver.add(term >= _val(middle))
-        result = solver.check()
+        result = ask(solver)
         found = _number(solver.model().eval(term, model_completion=True)) if result == z3.sat else None
         solver.pop()
         if result == z3.sat and found is not None:
@@ -128,12 +143,13 @@ def maximum(solver: z3.Solver, term, step: Fraction) -> Fraction | None:
             return None
     solver.push()
     solver.add(term > _val(low))
-    result = solver.check()
+    result = ask(solver)
     solver.pop()
     return low if result == z3.unsat else None
 
 
-def proved_maxima(contract: m.Contract, rlimit: int = RLIMIT) -> dict[str, dict[str, Fraction | None]]:
+def proved_maxima(contract: m.Contract, rlimit: int = RLIMIT,
+                  questions: int = QUESTIONS) -> dict[str, dict[str, Fraction | None]]:
     """Per payer: per fiscal year the proved most the payer can have to pay, and under "total" the
     proved most over the contract (not the sum of the years' maxima, which one outcome may not
     reach together). None where the solver cannot say within `rlimit` per question."""
@@ -147,24 +163,25 @@ def proved_maxima(contract: m.Contract, rlimit: int = RLIMIT) -> dict[str, dict[
     solver.add(*sym.domain, settlement.all_defined)
     step = Fraction(contract.rounding.step)
     grid = step if step > 0 else Fraction(1, 100)
+    budget = _Budget(questions)
     out: dict[str, dict[str, Fraction | None]] = {}
     by_payer: dict[str, list[int]] = {}
     for (payer, year), indexes in line_years(program).items():
         by_payer.setdefault(payer, []).extend(indexes)
         term = z3.Sum([settlement.lines[i].amount for i in indexes])
-        out.setdefault(payer, {})[year] = _maximum(solver, term, grid)
+        out.setdefault(payer, {})[year] = _maximum(solver, term, grid, budget)
     for payer, indexes in by_payer.items():
         years = out[payer]
         if len(years) == 1:
             years["total"] = next(iter(years.values()))
         else:
-            years["total"] = _maximum(solver, z3.Sum([settlement.lines[i].amount for i in indexes]), grid)
+            years["total"] = _maximum(solver, z3.Sum([settlement.lines[i].amount for i in indexes]), grid, budget)
     return out
 
 
-def _maximum(solver: z3.Solver, term, grid: Fraction) -> Fraction | None:
+def _maximum(solver: z3.Solver, term, grid: Fraction, budget: _Budget) -> Fraction | None:
     try:
-        return maximum(solver, term, grid)
+        return maximum(solver, term, grid, budget)
     except z3.Z3Exception:
         return None
 

@@ -28,7 +28,11 @@ WORDS = {
            "irr_desc": "Histogram of the investors' internal rate of return over {n} scenarios with a finite "
                        "rate ({investors}).", "no_investor": "no investor",
            "curve_y": "mean total payout ({currency})", "curve_title": "Payout curve: the total payout against {name}",
-           "curve_desc": "The mean total payout in 100 bins of equal numbers of scenarios, against {name}."},
+           "curve_desc": "The mean total payout in 100 bins of equal numbers of scenarios, against {name}.",
+           "budget_title": "What {payer} may pay each year", "budget_x": "fiscal year (calendar year of the due date)",
+           "budget_y": "amount ({currency})", "budget_series": ["expected", "90th percentile", "worst seen", "proved max"],
+           "budget_desc": "For each year, the expected amount, the 90th percentile and the worst of {n} scenarios, "
+                          "and the most any outcome can make {payer} pay, proved by the solver: {years}."},
     "sv": {"payout_x": "total utbetalning ({currency})", "scenarios": "scenarier",
            "payout_title": "Fördelning av den totala utbetalningen",
            "payout_desc": "Histogram över den totala utbetalningen i {n} scenarier, från {lo} till {hi}.",
@@ -37,7 +41,12 @@ WORDS = {
                        "({investors}).", "no_investor": "ingen investerare",
            "curve_y": "genomsnittlig total utbetalning ({currency})",
            "curve_title": "Utbetalningskurva: den totala utbetalningen mot {name}",
-           "curve_desc": "Den genomsnittliga totala utbetalningen i 100 grupper med lika många scenarier, mot {name}."},
+           "curve_desc": "Den genomsnittliga totala utbetalningen i 100 grupper med lika många scenarier, mot {name}.",
+           "budget_title": "Vad {payer} kan behöva betala varje år", "budget_x": "budgetår (förfallodagens kalenderår)",
+           "budget_y": "belopp ({currency})",
+           "budget_series": ["förväntat", "90:e percentilen", "värsta utfall", "bevisat max"],
+           "budget_desc": "För varje år det förväntade beloppet, 90:e percentilen och det värsta av {n} scenarier, "
+                          "och det mesta som något utfall kan få {payer} att betala, bevisat av lösaren: {years}."},
 }
 
 
@@ -117,4 +126,34 @@ def write_charts(directory: str | Path, total_oere: np.ndarray, irr: dict[str, n
                         title=words["curve_title"].format(name=name), desc=words["curve_desc"].format(name=name))
         _save(svg, out / f"curve.{fmt}", fmt)
         written.append(out / f"curve.{fmt}")
+    return written
+
+
+def write_budget_charts(directory: str | Path, budget: dict, currency: str, n: int, fmt: str = "svg",
+                        lang: str = "en") -> list[Path]:
+    """Issue 15: per payer, `budget-PAYER.<fmt>`: grouped bars per fiscal year of the simulation
+    report's `budget` (expected, 90th percentile, worst seen, proved maximum), exact amounts."""
+    from decimal import Decimal
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    lang = lang if lang in WORDS else "en"
+    words = WORDS[lang]
+    written = []
+
+    def money(value: Fraction) -> str:
+        return format_money(value, currency, lang, plain=True)
+
+    for payer, years in budget.items():
+        groups = [(year, [None if data[k] is None else Fraction(Decimal(data[k]))
+                          for k in ("expected", "p90", "worst", "proved_max")])
+                  for year, data in years.items() if year != "total"]
+        said = "; ".join(f"{year}: " + ", ".join("–" if v is None else money(v) for v in values)
+                         for year, values in groups)
+        svg = chart.bars(groups, words["budget_series"], words["budget_x"], words["budget_y"].format(currency=currency),
+                         money, title=words["budget_title"].format(payer=payer),
+                         desc=words["budget_desc"].format(n=n, payer=payer, years=said))
+        path = out / f"budget-{payer}.{fmt}"
+        _save(svg, path, fmt)
+        written.append(path)
     return written

@@ -163,3 +163,25 @@ def test_council_document_budget_table_peterborough_years():
     html = _document("peterborough", "sv", "html")
     assert '<tr><td>Ministry of Justice</td><th scope="row">Hela avtalet</th><td class="amount">8 000 000 GBP</td></tr>' \
         in html
+
+
+def test_simulate_budget_chart_per_payer(tmp_path):
+    _simulate(tmp_path, "peterborough", PETERBOROUGH_SPEC, "--chart-dir", str(tmp_path / "charts"), "--lang", "en")
+    svg = (tmp_path / "charts" / "budget-moj.svg").read_text(encoding="utf-8")
+    assert "<title id=\"chart-title\">What moj may pay each year</title>" in svg
+    assert svg.count("<rect") > 10  # background, bars, legend
+    desc = svg.split('<desc id="chart-desc">', 1)[1].split("</desc>", 1)[0]
+    # every year's four figures, the proved maximum last
+    for year in ("2014", "2016", "2017"):
+        assert f"{year}: " in desc
+    assert desc.rstrip(".").endswith("GBP 8,000,000")
+    again = tmp_path / "again"
+    _simulate(tmp_path, "peterborough", PETERBOROUGH_SPEC, "--chart-dir", str(again), "--lang", "en")
+    assert (again / "budget-moj.svg").read_text(encoding="utf-8") == svg  # same data, same bytes
+
+
+def test_a_budget_of_questions_ends_in_not_proved():
+    """A contract with too many years for the solver's question budget says "not proved", never hangs."""
+    proved = budget.proved_maxima(_contract("peterborough"), questions=3)
+    assert proved["moj"]["total"] is None
+    assert any(v is None for v in proved["moj"].values())
