@@ -30,7 +30,8 @@ WORDS = {
            "curve_y": "mean total payout ({currency})", "curve_title": "Payout curve: the total payout against {name}",
            "curve_desc": "The mean total payout in 100 bins of equal numbers of scenarios, against {name}.",
            "budget_title": "What {payer} may pay each year", "budget_x": "fiscal year (calendar year of the due date)",
-           "budget_y": "amount ({currency})", "budget_series": ["expected", "90th percentile", "worst seen", "proved max"],
+           "budget_y": "amount ({currency})", "budget_expected": "expected", "budget_p90": "90th percentile", "budget_worst": "worst seen",
+           "budget_proved": "proved max",
            "budget_desc": "For each year, the expected amount, the 90th percentile and the worst of {n} scenarios, "
                           "and the most any outcome can make {payer} pay, proved by the solver: {years}."},
     "sv": {"payout_x": "total utbetalning ({currency})", "scenarios": "scenarier",
@@ -44,7 +45,8 @@ WORDS = {
            "curve_desc": "Den genomsnittliga totala utbetalningen i 100 grupper med lika många scenarier, mot {name}.",
            "budget_title": "Vad {payer} kan behöva betala varje år", "budget_x": "budgetår (förfallodagens kalenderår)",
            "budget_y": "belopp ({currency})",
-           "budget_series": ["förväntat", "90:e percentilen", "värsta utfall", "bevisat max"],
+           "budget_expected": "förväntat", "budget_p90": "90:e percentilen", "budget_worst": "värsta utfall",
+           "budget_proved": "bevisat max",
            "budget_desc": "För varje år det förväntade beloppet, 90:e percentilen och det värsta av {n} scenarier, "
                           "och det mesta som något utfall kan få {payer} att betala, bevisat av lösaren: {years}."},
 }
@@ -150,7 +152,7 @@ def write_budget_charts(directory: str | Path, budget: dict, currency: str, n: i
                   for year, data in years.items() if year != "total"]
         said = "; ".join(f"{year}: " + ", ".join("–" if v is None else money(v) for v in values)
                          for year, values in groups)
-        svg = chart.bars(groups, words["budget_series"], words["budget_x"], words["budget_y"].format(currency=currency),
+        svg = chart.bars(groups, [words[f"budget_{k}"] for k in ("expected", "p90", "worst", "proved")], words["budget_x"], words["budget_y"].format(currency=currency),
                          money, title=words["budget_title"].format(payer=payer),
                          desc=words["budget_desc"].format(n=n, payer=payer, years=said))
         path = out / f"budget-{payer}.{fmt}"
