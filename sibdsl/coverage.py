@@ -73,7 +73,7 @@ def _expression_sites(contract: m.Contract) -> list[tuple[m.Expr, m.ClauseRef]]:
     return sites
 
 
-def _labels(node) -> list[str]:
+def row_labels(node) -> list[str]:
     """The branches of a condition or table, in the order of the evaluator's branch index."""
     if isinstance(node, m.Cond):
         return ["then", "else"]
@@ -111,7 +111,7 @@ def branches(contract: m.Contract, program: Program | None = None) -> list[Branc
                 result.append(Branch((_site(clause), label), _describe(clause), clause.line, label))
     for node, clause in _expression_sites(contract):
         kind = {m.Cond: "if", m.Steps: "tiers", m.Interp: "interpolate"}[type(node)]
-        for index, label in enumerate(_labels(node)):
+        for index, label in enumerate(row_labels(node)):
             result.append(Branch((id(node), index), f"{_describe(clause)}, `{kind}` at line {node.span.line}",
                                  node.span.line or clause.line, label))
     return result

@@ -405,7 +405,6 @@ def _fmt(value, ty, cur: str, lang: str) -> str:
 def _row_that_pays_less(contract: m.Contract, worse: dict, better: dict):
     """(line, en, sv) of the table row (or `if` branch) the better outcome takes instead of the
     worse one's, when their values differ."""
-    from .coverage import _labels  # noqa: PLC2701 — the one definition of a row's label
     from .evaluate import Evaluator
 
     taken: list[dict] = []
@@ -438,10 +437,10 @@ def _row_that_pays_less(contract: m.Contract, worse: dict, better: dict):
 
 def _row_labels(contract: m.Contract, node) -> list[str]:
     """A table's row labels (coverage's), with money thresholds written as amounts: `from 1 000 000 SEK`."""
-    from .coverage import _labels  # noqa: PLC2701 — the one definition of a row's label
+    from .coverage import row_labels  # the one definition of a row's label
     from .report import format_amount
 
-    labels = _labels(node)
+    labels = row_labels(node)
     ty = node.subject.ty
     if ty is None or ty.kind != "money":
         return labels
@@ -573,7 +572,7 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT) -> list[dict]:
     branch and table row no outcome reaches (W411), as records for `sibc check` (proofcache.py):
     {"key", "status": "dead", "code", "description", "reason", "words", "line"}. A question the solver
     cannot settle within `rlimit` is not reported (never a false warning)."""
-    from .coverage import _labels  # noqa: PLC2701 — the one definition of a row's label
+    from .coverage import row_labels  # the one definition of a row's label
     from .verify import SymbolicSettlement
 
     sym, rows, nodes = _RowSym(contract)
@@ -619,7 +618,7 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT) -> list[dict]:
         if result != z3.unsat:
             continue
         kind = {m.Cond: "if", m.Steps: "tiers", m.Interp: "interpolate"}[type(node)]
-        label = _labels(node)[index]
+        label = row_labels(node)[index]
         line = node.span.line
         if isinstance(node, m.Steps):
             expr = (node.below, *node.values)[index]

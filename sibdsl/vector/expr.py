@@ -36,6 +36,7 @@ import math
 import operator
 from collections.abc import Callable, Mapping
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
@@ -44,6 +45,9 @@ from .. import model as m
 from . import rarray as ra
 from . import kernels as k
 from .plan import SIZE, Out, Plan, PlanLine
+
+if TYPE_CHECKING:
+    from ..values import Rounding
 
 LIMIT = ra.LIMIT
 
