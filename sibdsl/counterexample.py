@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
+import attrs
 import z3
 
 from . import model as m
@@ -58,13 +59,12 @@ def _scales(measure: m.Measure) -> tuple[Fraction, ...]:
 
 
 def readable_model(solver: z3.Solver, inputs: Sequence[tuple[m.Measure, z3.ExprRef]],
-                   rlimit: int = ATTEMPT_RLIMIT, first_rlimit: int = 0) -> z3.ModelRef | None:
+                   rlimit: int = ATTEMPT_RLIMIT, first_rlimit: int = 0) -> PinnedModel | None:
     """A model of `solver` (already satisfiable, the property's negation asserted) with its inputs
     neutral where they do not matter and round where they do; None if the search did not succeed
     (the caller keeps the solver's first model). The search runs on a copy of the assertions in a
     z3 context of its own, so the counterexample depends on the contract only, not on what the
-    process asked z3 before; the result is then fixed in `solver` (left as it was found) to give a
-    model of its own context."""
+    process asked z3 before; the result is given as the inputs' values in `solver`'s context."""
     ctx = z3.Context()
     copy = z3.Solver(ctx=ctx)
     copy.set("rlimit", first_rlimit or rlimit)
@@ -109,24 +109,29 @@ def readable_model(solver: z3.Solver, inputs: Sequence[tuple[m.Measure, z3.ExprR
                 copy.add(term == _real(candidate, ctx))  # keep it: the next input is made round around it
                 break
             copy.pop()
-    # the same outcomes in the caller's context
-    pinned = []
+    # the same outcomes as values of the caller's context, read from this search's model: no second
+    # solve in the caller's context, whose answer within an rlimit could depend on the process's history
+    pinned: dict[int, z3.ExprRef] = {}
     for term, there in terms:
         value = found.eval(there, model_completion=True)
         if z3.is_true(value) or z3.is_false(value):
-            pinned.append(term == z3.BoolVal(z3.is_true(value)))
+            pinned[term.get_id()] = z3.BoolVal(z3.is_true(value), term.ctx)
         else:
             number = _value_of(found, there)
             if number is None:
                 return None
-            pinned.append(term == _real(number))
-    solver.set("rlimit", first_rlimit or rlimit)
-    solver.push()
-    try:
-        solver.add(*pinned)
-        return solver.model() if solver.check() == z3.sat else None
-    finally:
-        solver.pop()
+            pinned[term.get_id()] = _real(number, term.ctx)
+    return PinnedModel(pinned)
+
+
+@attrs.frozen
+class PinnedModel:
+    """A counterexample's input values, answering `eval(term)` as a z3 model does for those inputs."""
+
+    values: dict
+
+    def eval(self, term, model_completion: bool = True):
+        return self.values[term.get_id()]
 
 
 def _value_of(model: z3.ModelRef, term) -> Fraction | None:
