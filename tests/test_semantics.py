@@ -282,7 +282,7 @@ ORDER = [K.COMPUTE, K.GATE, K.FLOOR, K.CAP, K.CARD_CAP, K.PERIOD_CAP, K.PARTICIP
 PER_LINE = {K.COMPUTE, K.GATE, K.FLOOR, K.CAP}
 # issue 15: steps placed between the phases above; their order with their neighbours is pinned by
 # the oracles of tests/test_time15.py (a cap on a party shares the phase of caps on the total)
-BETWEEN = {K.STREAM_FLOOR: ORDER.index(K.CAP) + 0.3, K.STREAM_CAP: ORDER.index(K.CAP) + 0.6,
+BETWEEN = {K.STREAM_FLOOR: ORDER.index(K.CARD_CAP) + 0.3, K.STREAM_CAP: ORDER.index(K.CARD_CAP) + 0.6,
            K.PARTY_CAP: ORDER.index(K.TOTAL_CAP)}
 
 
@@ -291,7 +291,7 @@ def swapped(program: Program, a: StepKind, b: StepKind) -> Program:
     the other way round: within each line for two per-line kinds, else as whole phases."""
     rank: dict[StepKind, float] = {k: i for i, k in enumerate(ORDER)} | BETWEEN
     if a in PER_LINE and b not in PER_LINE:
-        rank[a] = rank[b] + 0.5  # taken out of the lines, applied after the phase of `b`
+        rank[a] = rank[b] + 0.1  # taken out of the lines, applied right after the phase of `b` (before BETWEEN's)
     else:
         rank[a], rank[b] = rank[b], rank[a]
 
