@@ -147,3 +147,35 @@ def test_nyc_rikers_published_end_the_city_paid_nothing_the_lender_lost_1_2m():
     (goldman,) = compile_contract(contract).evaluate(load_outcomes(contract, text=json.dumps(outcomes))).returns
     assert (goldman.invested, goldman.committed) == (7_200_000, 9_600_000)
     assert (goldman.loss_before_cover, goldman.covered, goldman.loss) == (7_200_000, 6_000_000, 1_200_000)
+
+
+def junior_code_academy(logic: str, portuguese: str, maths: str) -> dict[tuple[str, str | None], Decimal]:
+    return lines("contracts/junior_code_academy.sib", {"logic_improvement": logic,
+                                                          "portuguese_improvement": portuguese,
+                                                          "maths_improvement": maths})
+
+
+def test_junior_code_academy_published_31000_is_not_an_equal_share_the_nearest_reading_is_one_third():
+    # INDIGO-POJ-0063: the Municipality of Lisbon paid EUR 31,000 of the EUR 125,000 maximum. That is
+    # 24.8 %: neither one nor two of three equal shares, so the weights the sources leave open are not
+    # equal. The nearest defensible reading (logical thinking achieved, Portuguese not, maths short of
+    # its 10 % target) pays one third; with the maths target met it would be two thirds.
+    assert Decimal(31_000) / 125_000 == Decimal("0.248")
+    assert all(abs(Decimal(31_000) - Decimal(125_000) * k / 3) > 10_000 for k in range(4))
+    outcomes = json.loads((ROOT / "contracts" / "junior_code_academy.outcomes.json").read_text())
+    published = lines("contracts/junior_code_academy.sib", outcomes)
+    assert sum(published.values()) == Decimal("41666.67")
+    assert published[("logic_payment", None)] == Decimal("41666.67")
+    assert sum(junior_code_academy("4 %", "-1 %", "12 %").values()) == Decimal("83333.34")
+
+
+@pytest.mark.parametrize("maths, paid", [("9.99 %", 0), ("10 %", Decimal("41666.67")), ("40 %", Decimal("41666.67"))])
+def test_junior_code_academy_maths_pays_from_a_10_percent_improvement(maths, paid):
+    # INDIGO outcomemetric3: "Improvement in performance achieved on Mathematics tests in comparison
+    # to control group of students who did not receive the intervention: 10% improvement."
+    assert junior_code_academy("0 %", "0 %", maths)[("maths_payment", None)] == paid
+
+
+def test_junior_code_academy_never_pays_more_than_the_125000_maximum():
+    # INDIGO: maximum potential outcome payment EUR 125,000, equal to the Foundation's investment
+    assert sum(junior_code_academy("50 %", "50 %", "50 %").values()) == 125_000
