@@ -179,3 +179,47 @@ def test_junior_code_academy_maths_pays_from_a_10_percent_improvement(maths, pai
 def test_junior_code_academy_never_pays_more_than_the_125000_maximum():
     # INDIGO: maximum potential outcome payment EUR 125,000, equal to the Foundation's investment
     assert sum(junior_code_academy("50 %", "50 %", "50 %").values()) == 125_000
+
+
+def sc_nfp(**outcomes) -> dict[tuple[str, str | None], Decimal]:
+    values = {"participants": 3200, "preterm_reduction": "0 %", "injury_reduction": "0 %",
+              "spacing_reduction": "0 %", "low_income_enrolment": "0 %", "waiver_netting": "0 USD"}
+    return lines("contracts/sc_nurse_family_partnership.sib", values | outcomes)
+
+
+def test_sc_nfp_published_end_preterm_birth_qualified_but_netting_left_nothing_to_pay():
+    # Harvard SC NFP study, interim results (April 2021): one outcome (preterm birth) qualified for a
+    # potential success payment; no payments were made after netting out SCDHHS' 1915(b) Medicaid
+    # waiver expenditures. The outcome file's figures are illustrative; the $0 is published.
+    outcomes = json.loads((ROOT / "contracts" / "sc_nurse_family_partnership.outcomes.json").read_text())
+    assert sum(lines("contracts/sc_nurse_family_partnership.sib", outcomes).values()) == 0
+    before_netting = sc_nfp(preterm_reduction=outcomes["preterm_reduction"],
+                            low_income_enrolment=outcomes["low_income_enrolment"])
+    assert before_netting[("preterm_payment", None)] > 0  # "qualified"
+    assert sum(before_netting.values()) == before_netting[("preterm_payment", None)]
+
+
+@pytest.mark.parametrize("measure, lower, upper", [
+    # Harvard SC NFP study, Table 1: where partial fixed payments begin and where complete ones are reached
+    ("preterm_reduction", "13.5 %", "15 %"), ("injury_reduction", "23.4 %", "26 %"),
+    ("spacing_reduction", "18 %", "20 %"),
+])
+def test_sc_nfp_each_outcome_pays_partly_from_its_lower_and_fully_from_its_upper_threshold(measure, lower, upper):
+    below = sum(sc_nfp(**{measure: f"{Decimal(lower.split()[0]) - Decimal('0.1')} %"}).values())
+    partial = sum(sc_nfp(**{measure: lower}).values())
+    complete = sum(sc_nfp(**{measure: upper}).values())
+    assert below == 0 < partial < complete == 2 * partial
+
+
+def test_sc_nfp_enrolment_pays_per_participant_from_65_percent_low_income():
+    # HKS Government Performance Lab: if at least 65 % of mothers live in low-income ZIP codes at
+    # enrolment, SCDHHS pays a per-participant payment
+    assert sc_nfp(low_income_enrolment="64.9 %")[("enrolment_payment", None)] == 0
+    assert sc_nfp(low_income_enrolment="65 %")[("enrolment_payment", None)] == 3200 * 400
+    assert sc_nfp(low_income_enrolment="65 %", participants=1000)[("enrolment_payment", None)] == 1000 * 400
+
+
+def test_sc_nfp_never_pays_more_than_7_5m():
+    # INDIGO and Social Finance: up to $7.5 million in success payments
+    assert sum(sc_nfp(participants=4000, preterm_reduction="30 %", injury_reduction="30 %",
+                      spacing_reduction="30 %", low_income_enrolment="90 %").values()) == 7_500_000
