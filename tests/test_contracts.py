@@ -223,3 +223,33 @@ def test_sc_nfp_never_pays_more_than_7_5m():
     # INDIGO and Social Finance: up to $7.5 million in success payments
     assert sum(sc_nfp(participants=4000, preterm_reduction="30 %", injury_reduction="30 %",
                       spacing_reduction="30 %", low_income_enrolment="90 %").values()) == 7_500_000
+
+
+def cambodia(*rounds: int) -> dict[tuple[str, str | None], Decimal]:
+    names = ("round_1", "round_2", "round_3")
+    return lines("contracts/cambodia_sanitation_dib.sib", {"odf_villages": dict(zip(names, rounds))})
+
+
+def test_cambodia_round_1_published_500_villages_paid_3_125_000():
+    # INDIGO-POJ-0014: outcome payment (Actual) 2019-11 to 2021-03, USAID to the Stone Family
+    # Foundation, $3,125,000; result for the period: 500 ODF villages
+    outcomes = json.loads((ROOT / "contracts" / "cambodia_sanitation_dib.outcomes.json").read_text())
+    assert outcomes["odf_villages"]["round_1"] == 500
+    assert lines("contracts/cambodia_sanitation_dib.sib", outcomes)[("outcome_payment", "round_1")] == 3_125_000
+    # the price both published pairs give: round 1, and the $10M budget over the 1,600-village goal
+    assert Decimal(3_125_000) / 500 == Decimal(10_000_000) / 1_600 == 6_250
+
+
+def test_cambodia_1_780_villages_published_exceed_the_maximum_usaid_pays_9_999_999():
+    # iDE: 1,780 villages became open-defecation free; USAID fact sheet: maximum $9,999,999
+    outcomes = json.loads((ROOT / "contracts" / "cambodia_sanitation_dib.outcomes.json").read_text())
+    assert sum(outcomes["odf_villages"].values()) == 1_780
+    assert 1_780 * 6_250 > 9_999_999
+    result = lines("contracts/cambodia_sanitation_dib.sib", outcomes)
+    assert sum(result.values()) == 9_999_999
+    assert result[("outcome_payment", "round_1")] == 3_125_000  # earlier rounds are paid in full
+
+
+def test_cambodia_the_1_600_village_goal_is_one_dollar_over_the_maximum():
+    assert sum(cambodia(500, 600, 500).values()) == 9_999_999
+    assert cambodia(500, 600, 500)[("outcome_payment", "round_3")] == 500 * 6_250 - 1
