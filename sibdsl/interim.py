@@ -137,16 +137,18 @@ def settle(evaluator, outcomes: Mapping[str, object], pending: Collection[tuple[
     contract, program = evaluator.contract, evaluator.program
     pending = frozenset(pending)
     waits = waiting(program, pending)
-    error = None
-    for which in range(3):
+    error, settlement = None, None
+    for which in range(3 if pending else 1):
         try:
-            settlement = evaluator.evaluate(_merge(outcomes, placeholders(contract, pending, which)))
-            break
+            tried = evaluator.evaluate(_merge(outcomes, placeholders(contract, pending, which)))
         except EvaluationError as err:
             error = error or err
-            if not pending:
-                raise
-    else:
+            continue
+        settlement = settlement or tried
+        if not tried.diagnostics:  # no line negative (a cut is settled in order only then)
+            settlement = tried
+            break
+    if settlement is None:
         raise error
     by_key = {(ln.payment, ln.period): ln for ln in settlement.lines}
     paid = dict(paid or {})
