@@ -263,8 +263,11 @@ class _PaidReader:
         cursor = max(text.find('"lines"'), 0)
         for line in data["lines"]:
             if not isinstance(line, dict) or not isinstance(line.get("payment"), str):
+                first = self.program.lines[0] if self.program.lines else None
+                example = json.dumps({"payment": first.payment, "period": first.period, "paid_to_date": "0"},
+                                     ensure_ascii=False) if first else '{"payment": …, "period": …, "paid_to_date": …}'
                 self.error("E554", "each line of what was paid needs a `payment`", self.span_of("{", cursor),
-                           hint='e.g. {"payment": "yearly", "period": "y2021", "paid_to_date": "80000"}')
+                           hint=f"e.g. {example}")
                 continue
             payment = line["payment"]
             at = text.find('"payment"', cursor)
