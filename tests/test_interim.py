@@ -291,3 +291,61 @@ def test_an_overpayment_is_reported_never_clawed_back():
     assert (line.amount, line.pay_now, line.overpaid, line.paid_to_date) == (80_000, 0, 10_000, 90_000)
     assert all(ln.pay_now >= 0 for ln in result.lines)
     assert result.pay_now == 100_000 + 110_000
+
+
+def test_an_empty_workbook_cell_is_not_yet_measured(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for row in [["measure", "period", "value"], ["costs", None, None], ["placements", "y2021", 12],
+                ["placements", "y2022", "ej mätt"], ["finished", None, "pending"]]:
+        ws.append(row)
+    wb.save(tmp_path / "u.xlsx")
+    pending: set = set()
+    row = load_outcomes(checked(CONTRACT), tmp_path / "u.xlsx", as_of=datetime.date(2023, 1, 31), pending=pending)
+    assert row == {"placements": {"y2021": 12}}
+    assert pending == {("costs", None), ("placements", "y2022"), ("finished", None)}
+
+
+# ---------------------------------------------------------------- the command line
+def test_interim_then_final_on_the_command_line(run, tmp_path):
+    """An interim settlement's JSON is the next settlement's --paid: together they pay the full one."""
+    data = json.loads((ROOT / "contracts" / "peterborough.outcomes.json").read_text(encoding="utf-8"))
+    data["pilot_events"]["cohort_2"] = data["comparison_events"]["cohort_2"] = None
+    (tmp_path / "partial.json").write_text(json.dumps(data), encoding="utf-8")
+    interim = run("eval", str(PETERBOROUGH), "--outcomes", str(tmp_path / "partial.json"), "--as-of", "2015-01-01",
+                  "--format", "json", "-o", str(tmp_path / "paid.json"))
+    assert interim.exit_code == 0, interim.output
+    paid = json.loads((tmp_path / "paid.json").read_text(encoding="utf-8"))
+    assert paid["as_of"] == "2015-01-01"
+    assert [(ln["status"], ln["waits_for"]) for ln in paid["lines"]] == [
+        ("settled", []),
+        ("not due", [{"measure": "comparison_events", "period": "cohort_2"},
+                     {"measure": "pilot_events", "period": "cohort_2"}]),
+        ("not due", [{"measure": "comparison_events", "period": "cohort_2"},
+                     {"measure": "pilot_events", "period": "cohort_2"}])]
+    final = run("eval", str(PETERBOROUGH), "--outcomes", str(ROOT / "contracts" / "peterborough.outcomes.json"),
+                "--paid", str(tmp_path / "paid.json"), "--format", "json")
+    assert final.exit_code == 0, final.output
+    result = json.loads(final.stdout)
+    full = json.loads((ROOT / "contracts" / "peterborough.settlement.json").read_text(encoding="utf-8"))
+    assert Fraction(result["paid_to_date"]) == Fraction(full["total"])
+    assert [ln["paid_to_date"] for ln in result["lines"]] == [ln["amount"] for ln in full["lines"]]
+    assert Fraction(paid["pay_now"]) + Fraction(result["pay_now"]) == Fraction(full["total"])
+    text = run("eval", str(PETERBOROUGH), "--outcomes", str(tmp_path / "partial.json"), "--as-of", "2015-01-01")
+    assert "Waiting for data" in text.stdout and "pilot_events for cohort_2" in text.stdout
+
+
+def test_interim_options_refuse_xlsx_and_explain(run):
+    outcomes = str(ROOT / "contracts" / "peterborough.outcomes.json")
+    result = run("eval", str(PETERBOROUGH), "--outcomes", outcomes, "--as-of", "2016-01-01", "--explain")
+    assert result.exit_code == 2 and "text or json" in result.stderr
+
+
+def test_a_value_not_yet_measured_without_as_of_is_refused(run, tmp_path):
+    (tmp_path / "o.json").write_text('{"pilot_events": {"cohort_1": 1420, "cohort_2": null}, '
+                                     '"comparison_events": {"cohort_1": 1550, "cohort_2": 1550}}', encoding="utf-8")
+    result = run("eval", str(PETERBOROUGH), "--outcomes", str(tmp_path / "o.json"))
+    assert result.exit_code == 1 and "error[E550]" in result.stderr and result.stdout == ""
+    assert "--as-of" in result.stderr
