@@ -182,8 +182,20 @@ __all__ = ["NOT_DUE", "SETTLED", "WAITING", "Interim", "InterimLine", "decimal",
 
 
 # ------------------------------------------------------------ what was paid before: --paid FILE
+class Paid(dict):
+    """(payment, period) → what was paid on that line before; `source` and `spans` say where each
+    line was read (for W550)."""
+
+    source = None
+    spans: dict
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.spans = {}
+
+
 def load_paid(contract: m.Contract, program, path, *, text: str | None = None, name: str | None = None,
-              warnings: list | None = None) -> dict[tuple[str, str | None], Exact]:
+              warnings: list | None = None) -> Paid:
     """What was paid before on each line: the JSON of an earlier `sibc eval --format json` (with or
     without `--as-of`: a line's `paid_to_date` where it has one, else its `amount`) or a CSV with
     the columns `payment`, `period` and `paid`. Raises SibError with every problem (E554–E556);
@@ -202,7 +214,8 @@ def load_paid(contract: m.Contract, program, path, *, text: str | None = None, n
         source = Source(name or str(path), text)
     reader = _PaidReader(contract, program, source)
     rows = reader.rows()
-    result = reader.validate(rows) if rows is not None else {}
+    result = reader.validate(rows) if rows is not None else Paid()
+    result.source = source
     if any(d.code.startswith("E") for d in reader.diagnostics):
         raise SibError([d for d in reader.diagnostics if d.code.startswith("E")])
     if warnings is not None:
@@ -303,7 +316,7 @@ class _PaidReader:
             rows.append((cells["payment"], cells.get("period") or None, cells[amount], span))
         return rows
 
-    def validate(self, rows) -> dict[tuple[str, str | None], Exact]:
+    def validate(self, rows) -> Paid:
         from decimal import Decimal
 
         from .diagnostics import did_you_mean
@@ -312,7 +325,7 @@ class _PaidReader:
 
         lines = {(ln.payment, ln.period) for ln in self.program.lines}
         payments = {ln.payment for ln in self.program.lines}
-        result: dict[tuple[str, str | None], Exact] = {}
+        result = Paid()
         for payment, period, raw, span in rows:
             if period is not None and not isinstance(period, str):
                 self.error("E554", f"the period of `{payment}` must be a name, not {period!r}", span)
@@ -353,6 +366,7 @@ class _PaidReader:
                            "number, not negative", span, hint="give what was paid on the line, e.g. \"80 000\"")
                 continue
             result[key] = whole(Fraction(number))
+            result.spans[key] = span
         return result
 
 
@@ -455,8 +469,9 @@ def interim_json(interim: Interim) -> dict:
     }
 
 
-def overpayments(interim: Interim, source=None) -> list:
-    """W550 for each line on which more was paid before than the settlement gives."""
+def overpayments(interim: Interim, paid: Mapping | None = None) -> list:
+    """W550 for each line on which more was paid before than the settlement gives, at the line
+    of the file of what was paid (`paid`, as load_paid read it)."""
     from .diagnostics import Diagnostic
     from .report import format_amount
 
@@ -467,7 +482,8 @@ def overpayments(interim: Interim, source=None) -> list:
             what = f"`{ln.payment}`" + (f" for period `{ln.period}`" if ln.period else "")
             out.append(Diagnostic(
                 "W550", f"{what} was paid {format_amount(decimal(ln.paid_before), cur)} before; the settlement gives "
-                f"{format_amount(decimal(ln.amount), cur)}: {format_amount(decimal(ln.overpaid), cur)} overpaid", source, None,
+                f"{format_amount(decimal(ln.amount), cur)}: {format_amount(decimal(ln.overpaid), cur)} overpaid",
+                getattr(paid, "source", None), getattr(paid, "spans", {}).get((ln.payment, ln.period)),
                 hint="nothing is clawed back (the contract has no clawback clause); the overpayment is "
                 "for the parties to settle outside the contract"))
     return out

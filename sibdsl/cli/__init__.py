@@ -535,8 +535,7 @@ def _eval_interim(file: str, outcomes_path: str, fmt: str, output: str | None, t
         write_output(output, lambda stream: stream.write(text.encode("utf-8")),
                      [file, outcomes_path] + ([paid_path] if paid_path else []))
         summary(f"{output}: the settlement, {count_of(len(interim.lines), 'line')}")
-    paid_source = Source(paid_path, "") if paid_path else None
-    print_diagnostics(overpayments(interim, paid_source), diag_fmt, to_stderr=True)
+    print_diagnostics(overpayments(interim, paid), diag_fmt, to_stderr=True)
     negative = [evaluator._negative(ln.line) for ln in interim.lines
                 if ln.line is not None and ln.line.exact < 0]
     if negative:
