@@ -149,6 +149,7 @@ CODES: dict[str, Code] = {
         Code("E556", _E, "paid amount unusable"),
         Code("W550", _W, "paid before more than the settlement gives"),
         Code("W551", _W, "file of what was paid is from another contract"),
+        Code("W552", _W, "measured date after the as-of date"),
 
         # more outcome data: E509–E549 (hostile input)
         Code("E520", _E, "a spreadsheet format this installation cannot read"),

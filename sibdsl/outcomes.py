@@ -60,6 +60,7 @@ class Loader:
         self.as_of = as_of  # issue 15: an interim settlement: values may be not yet measured
         self.pending: set[tuple[str, str | None]] = set()  # (measure, period) not yet measured
         self.diagnostics: list[Diagnostic] = []
+        self.notices: list[Diagnostic] = []  # warnings (W552)
 
     def error(self, code: str, message: str, span: Span | None, hint: str = "") -> None:
         self.diagnostics.append(Diagnostic(code, message, self.source, span, hint=hint))
@@ -302,6 +303,16 @@ class Loader:
         return True
 
     def value(self, measure: m.Measure, located: Located, what: str):
+        value = self._value(measure, located, what)
+        if self.as_of is not None and isinstance(value, datetime.date) and value > self.as_of:
+            self.notices.append(Diagnostic(
+                "W552", f"`{what}` is {value.isoformat()}, after the as-of date {self.as_of.isoformat()}",
+                self.source, located.span,
+                hint="a date measured by the as-of date lies on or before it; if it is planned, not yet "
+                "measured, write it as not yet measured (null or `pending`)"))
+        return value
+
+    def _value(self, measure: m.Measure, located: Located, what: str):
         raw, span = located.value, located.span
         kind = measure.ty.kind
         currency = self.contract.currency
@@ -454,6 +465,8 @@ def load_outcomes(contract: m.Contract, path: str | Path | None = None, *,
         raise SibError(located(loader.diagnostics))
     if pending is not None:
         pending.update(loader.pending)
+    if warnings is not None:
+        warnings.extend(located(loader.notices))
     return outcomes
 
 
