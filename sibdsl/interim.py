@@ -151,6 +151,14 @@ def settle(evaluator, outcomes: Mapping[str, object], pending: Collection[tuple[
     if settlement is None:
         raise error
     by_key = {(ln.payment, ln.period): ln for ln in settlement.lines}
+    measures = {name: k for k, name in enumerate(contract.measures)}
+    periods = {(s.name, p.name): k for s in contract.series.values() for k, p in enumerate(s.periods)}
+
+    def order(key: tuple[str, str | None]) -> tuple[int, int]:  # as declared: measures, then periods
+        name, period = key
+        series = contract.measures[name].ty.series
+        return measures[name], periods.get((series, period), -1)
+
     paid = dict(paid or {})
     rows = []
     for spec, wait in zip(program.lines, waits):
@@ -168,10 +176,10 @@ def settle(evaluator, outcomes: Mapping[str, object], pending: Collection[tuple[
             difference = whole(amount - before)
             pay_now, overpaid = (difference, 0) if difference >= 0 else (0, -difference)
         rows.append(InterimLine(spec.payment, spec.clause, spec.payer, spec.recipient, spec.period, spec.due,
-                                status, amount, tuple(sorted(wait, key=_order)), before, pay_now, overpaid,
+                                status, amount, tuple(sorted(wait, key=order)), before, pay_now, overpaid,
                                 line if status == SETTLED else None))
     return Interim(contract.title.text, contract.currency, as_of, tuple(rows),
-                   tuple(sorted(pending, key=_order)), settlement)
+                   tuple(sorted(pending, key=order)), settlement)
 
 
 def _order(key: tuple[str, str | None]) -> tuple[str, str]:
