@@ -272,8 +272,9 @@ class _PaidReader:
             return None
         currency = data.get("currency")
         if currency is not None and currency != self.contract.currency:
-            self.error("E556", f"the file of what was paid is in {currency}, the contract in "
-                       f"{self.contract.currency}", self.span_of(json.dumps(currency)),
+            shown = currency if isinstance(currency, str) else json.dumps(currency, default=str)
+            self.error("E556", f"the file of what was paid is in {shown[:40]}, the contract in "
+                       f"{self.contract.currency}", self.span_of('"currency"'),
                        hint="name the file of the settlement of this contract")
         title = data.get("contract")
         if isinstance(title, str) and title != self.contract.title.text:

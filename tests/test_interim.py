@@ -347,3 +347,32 @@ def test_a_value_not_yet_measured_without_as_of_is_refused(run, tmp_path):
     result = run("eval", str(PETERBOROUGH), "--outcomes", str(tmp_path / "o.json"))
     assert result.exit_code == 1 and "error[E550]" in result.stderr and result.stdout == ""
     assert "--as-of" in result.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(
+    st.text(max_size=300),
+    st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12)),
+                 lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                         st.dictionaries(st.sampled_from(["lines", "payment", "period", "amount",
+                                                                          "paid_to_date", "currency", "contract"]),
+                                                         inner, max_size=5)),
+                 max_leaves=20).map(json.dumps)),
+       st.sampled_from(["p.json", "p.csv"]))
+def test_any_file_of_what_was_paid_is_read_or_refused_with_a_code(text, name):
+    contract, program = _program()
+    try:
+        paid = load_paid(contract, program, name, text=text, name=name)
+    except SibError as err:
+        assert err.diagnostics and all(d.code in {"E554", "E555", "E556"} for d in err.diagnostics)
+        return
+    assert all(isinstance(v, int | Fraction) and v >= 0 for v in paid.values())
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=30))
+def test_any_as_of_is_a_date_or_a_coded_error(run, text):
+    outcomes = str(ROOT / "contracts" / "peterborough.outcomes.json")
+    result = run("eval", str(PETERBOROUGH), "--outcomes", outcomes, "--as-of", text, "--no-trace")
+    assert "Traceback" not in result.output and "E900" not in result.output
+    assert result.exit_code in (0, 1, 2), result.output
