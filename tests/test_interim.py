@@ -376,3 +376,14 @@ def test_any_as_of_is_a_date_or_a_coded_error(run, text):
     result = run("eval", str(PETERBOROUGH), "--outcomes", outcomes, "--as-of", text, "--no-trace")
     assert "Traceback" not in result.output and "E900" not in result.output
     assert result.exit_code in (0, 1, 2), result.output
+
+
+def test_a_full_settlement_paid_in_full_leaves_nothing_to_pay():
+    """The JSON of a plain `sibc eval --format json` is a file of what was paid too (its `amount`s)."""
+    contract = load_contract(PETERBOROUGH)
+    evaluator = compile_contract(contract)
+    paid = load_paid(contract, evaluator.program, ROOT / "contracts" / "peterborough.settlement.json")
+    assert sum(paid.values()) == 5_600_000
+    full, _ = _peterborough_outcomes(None)
+    again = settle(evaluator, full, (), None, paid)
+    assert again.pay_now == 0 and again.overpaid == 0 and again.paid_to_date == 5_600_000
