@@ -139,6 +139,18 @@ CODES: dict[str, Code] = {
         Code("E508", _E, "value given twice"),
         Code("W501", _W, "data file read in a legacy encoding"),
 
+        # interim settlements (issue 15): E550–E569, W550–W559 (sibc eval --as-of, --paid)
+        Code("E550", _E, "value not yet measured"),
+        Code("E551", _E, "as-of date before the term"),
+        Code("E552", _E, "as-of date unreadable"),
+        Code("E553", _E, "value for a period that ends after the as-of date"),
+        Code("E554", _E, "malformed file of what was paid"),
+        Code("E555", _E, "paid line the contract does not have"),
+        Code("E556", _E, "paid amount unusable"),
+        Code("W550", _W, "paid before more than the settlement gives"),
+        Code("W551", _W, "file of what was paid is from another contract"),
+        Code("W552", _W, "measured date after the as-of date"),
+
         # more outcome data: E509–E549 (hostile input)
         Code("E520", _E, "a spreadsheet format this installation cannot read"),
         # (end)

@@ -28,9 +28,21 @@ from .units import BOOL, COUNT, DATE, DAYS, MONEY, NUMBER, SHARE
 from .values import to_decimal
 from .xlsx import is_workbook
 
-
 _TRUE = {"true", "yes", "ja", "sant", "1"}
 _FALSE = {"false", "no", "nej", "falskt", "0"}
+#: the words that say a value is not yet measured (issue 15), in English and Swedish, as well as
+#: JSON `null` and an empty cell in a CSV file or a workbook: see docs/outcomes.md
+PENDING_WORDS = ("pending", "not measured", "not yet measured", "ej mätt", "inte mätt", "ännu ej mätt",
+                 "inte mätt än")
+
+
+def is_pending(raw: object) -> bool:
+    """A raw value that says "not yet measured": null, an empty cell, or one of PENDING_WORDS."""
+    if raw is None:
+        return True
+    if isinstance(raw, str):
+        return " ".join(raw.split()).lower() in PENDING_WORDS or not raw.strip()
+    return False
 
 
 class Located:
@@ -41,11 +53,14 @@ class Located:
 
 
 class Loader:
-    def __init__(self, contract: m.Contract, source: Source, sheet=None):
+    def __init__(self, contract: m.Contract, source: Source, sheet=None, as_of: datetime.date | None = None):
         self.contract = contract
         self.source = source
         self.sheet = sheet
+        self.as_of = as_of  # issue 15: an interim settlement: values may be not yet measured
+        self.pending: set[tuple[str, str | None]] = set()  # (measure, period) not yet measured
         self.diagnostics: list[Diagnostic] = []
+        self.notices: list[Diagnostic] = []  # warnings (W552)
 
     def error(self, code: str, message: str, span: Span | None, hint: str = "") -> None:
         self.diagnostics.append(Diagnostic(code, message, self.source, span, hint=hint))
@@ -211,6 +226,8 @@ class Loader:
                 self.error("E503", f"the contract has no measure `{name}`", located.span,
                            hint=did_you_mean(name, measures) or f"measures: {', '.join(measures)}")
         for name, measure in measures.items():
+            if name not in raw and self.as_of is not None and measure.ty.series:
+                raw = {**raw, name: Located({}, self.source.span(0, 0))}  # its periods, each as below
             if name not in raw:
                 self.error("E502", f"no value for the measure `{name}` ({measure.ty.describe()})",
                            self.source.span(0, 0),
@@ -223,9 +240,18 @@ class Loader:
                     self.error("E504", f"`{name}` is one value, not one per period", located.span,
                                hint=f'write "{name}": {_example(measure, self.contract.currency)}')
                     continue
+                if self.not_yet(name, None, located):
+                    continue
                 value = self.value(measure, located, name)
                 if value is not None:
                     result[name] = value
+                continue
+            if is_pending(located.value):  # the whole series not yet measured
+                if self.as_of is None:
+                    self.not_yet(name, None, located)
+                else:
+                    self.pending.update((name, p.name) for p in series.periods)
+                    result[name] = {}
                 continue
             if not isinstance(located.value, dict):
                 periods = ", ".join(p.name for p in series.periods)
@@ -239,17 +265,54 @@ class Loader:
                                hint=did_you_mean(period, [p.name for p in series.periods]) or
                                f"periods: {', '.join(p.name for p in series.periods)}")
                     continue
+                if self.not_yet(name, period, value):
+                    continue
+                if self.as_of is not None and series.period(period).end > self.as_of:
+                    self.error("E553", f"`{name}` for period `{period}` is given, but the period ends "
+                               f"{series.period(period).end.isoformat()}, after the as-of date "
+                               f"{self.as_of.isoformat()}", value.span,
+                               hint=f"a period is measured after it ends: write `{name}` for `{period}` as "
+                               "not yet measured (null, or leave it out), or settle as of a later date")
+                    continue
                 parsed = self.value(measure, value, f"{name} for {period}")
                 if parsed is not None:
                     per[period] = parsed
             for p in series.periods:
                 if p.name not in located.value:
+                    if self.as_of is not None and p.end > self.as_of:  # not over yet: not yet measured
+                        self.pending.add((name, p.name))
+                        continue
                     self.error("E507", f"no value of `{name}` for period `{p.name}`", located.span,
-                               hint=f"give a value for every period of `{series.name}`")
+                               hint=f"give a value for every period of `{series.name}`"
+                               + ("; one not yet measured is written as null (JSON) or `pending` (CSV)"
+                                  if self.as_of is not None else ""))
             result[name] = per
         return result
 
+    def not_yet(self, name: str, period: str | None, located: Located) -> bool:
+        """Whether the value is marked not yet measured: kept in `pending` in an interim settlement
+        (`as_of`), E550 in a settlement that needs every value."""
+        if not is_pending(located.value):
+            return False
+        if self.as_of is None:
+            what = f"`{name}`" + (f" for period `{period}`" if period else "")
+            self.error("E550", f"{what} is not yet measured", located.span,
+                       hint="settle what is due so far with `sibc eval --as-of DATE`, or give the measured value")
+        else:
+            self.pending.add((name, period))
+        return True
+
     def value(self, measure: m.Measure, located: Located, what: str):
+        value = self._value(measure, located, what)
+        if self.as_of is not None and isinstance(value, datetime.date) and value > self.as_of:
+            self.notices.append(Diagnostic(
+                "W552", f"`{what}` is {value.isoformat()}, after the as-of date {self.as_of.isoformat()}",
+                self.source, located.span,
+                hint="a date measured by the as-of date lies on or before it; if it is planned, not yet "
+                "measured, write it as not yet measured (null or `pending`)"))
+        return value
+
+    def _value(self, measure: m.Measure, located: Located, what: str):
         raw, span = located.value, located.span
         kind = measure.ty.kind
         currency = self.contract.currency
@@ -366,9 +429,16 @@ def _example(measure: m.Measure, currency: str) -> str:
 
 def load_outcomes(contract: m.Contract, path: str | Path | None = None, *,
                   text: str | None = None, name: str | None = None,
-                  warnings: list[Diagnostic] | None = None) -> dict[str, object]:
+                  warnings: list[Diagnostic] | None = None, as_of: datetime.date | None = None,
+                  pending: set | None = None) -> dict[str, object]:
     """Read and validate an outcome file (JSON, CSV or an .xlsx workbook); raise SibError with
-    every problem found. Warnings (W501: a CSV read as Windows-1252) go to `warnings`."""
+    every problem found. Warnings (W501: a CSV read as Windows-1252) go to `warnings`.
+
+    With `as_of` (an interim settlement, issue 15), a value may be not yet measured (null, an empty
+    cell, `pending`, `ej mätt`), and a period that ends after `as_of` may be left out; each such
+    (measure, period) is added to `pending` (period None for a measure without periods), and the
+    value is absent from the outcomes returned. A value for a period that ends after `as_of` is E553.
+    Without `as_of` a value not yet measured is E550."""
     sheet = None
     if text is None:
         assert path is not None
@@ -385,7 +455,7 @@ def load_outcomes(contract: m.Contract, path: str | Path | None = None, *,
                 warnings.append(notice)
     else:
         source = Source(name or str(path or "<outcomes>"), text)
-    loader = Loader(contract, source, sheet)
+    loader = Loader(contract, source, sheet, as_of=as_of)
     located = sheet.locate if sheet is not None else list
     raw = loader.read()
     if raw is None or loader.diagnostics:
@@ -393,6 +463,10 @@ def load_outcomes(contract: m.Contract, path: str | Path | None = None, *,
     outcomes = loader.validate(raw)
     if loader.diagnostics:
         raise SibError(located(loader.diagnostics))
+    if pending is not None:
+        pending.update(loader.pending)
+    if warnings is not None:
+        warnings.extend(located(loader.notices))
     return outcomes
 
 

@@ -59,7 +59,7 @@ CASES = [
     ("German digit grouping", "o.json", changed(costs="1.000,50"), "E504", "1 000,50"),
     ("ambiguous comma", "o.json", changed(costs="1,000"), "E504", "1 000 for thousands"),
     ("yes/no that is neither", "o.json", changed(done="maybe"), "E504", "true or false"),
-    ("null value", "o.json", changed(people="X").replace('"X"', "null"), "E504", "null"),
+    ("null value", "o.json", changed(people="X").replace('"X"', "null"), "E550", "not yet measured"),
     ("date in another format", "o.json", changed(started="1/6/2021"), "E504", "YYYY-MM-DD"),
     ("period not in the contract", "o.json", changed(events={"y2021": 1, "y2022": 2, "y2030": 3}), "E507",
      "y2030"),

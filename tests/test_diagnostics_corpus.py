@@ -3,7 +3,8 @@
 tests/corpus/broken/<CODE>_<name>.sib is a contract that produces <CODE>; when a file
 <CODE>_<name>.outcomes.json (or .csv) sits next to it, the pair is evaluated instead of
 checked; when <CODE>_<name>.scenarios.csv sits next to it, its scenarios are run with
-`sibc test FILE --diagnostics gnu`. <CODE>_<name>.expected holds the exact stdout (then, after a `--- stderr ---`
+`sibc test FILE --diagnostics gnu`; a file <CODE>_<name>.args adds its arguments to `eval` (an interim
+settlement's `--as-of DATE --paid FILE`). <CODE>_<name>.expected holds the exact stdout (then, after a `--- stderr ---`
 line, the stderr, where `eval` writes its diagnostics so that its stdout stays JSON) of
 
     sibc check FILE --format gnu                                            (contracts)
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -86,8 +88,10 @@ def _args(contract: Path) -> list[str]:
     outcomes = _outcomes(contract)
     if outcomes is None:
         return ["check", relative, "--format", "gnu"]
+    extra = contract.with_name(contract.stem + ".args")  # issue 15: e.g. --as-of DATE --paid FILE
+    more = shlex.split(extra.read_text(encoding="utf-8")) if extra.exists() else []
     return ["eval", relative, "--outcomes", outcomes.relative_to(ROOT).as_posix(),
-            "--diagnostics", "gnu", "--format", "json"]
+            "--diagnostics", "gnu", "--format", "json", *more]
 
 
 def test_corpus_is_not_empty():

@@ -2,7 +2,8 @@
 
 Each page docs/diagnostics/<CODE>.md has the title `# <CODE>: <title>`, the severity, and the
 sections What, Why, Example (except E900) and Fix. The Example section holds a contract in a
-```sib block (and, for outcome-file codes, an outcome file in a ```json or ```csv block), the
+```sib block (and, for outcome-file codes, an outcome file in a ```json or ```csv block; another
+data file, such as the file of what was paid, in a block ```json file=NAME), the
 command in a line "`sibc …` reports:", and the output in a ```text block. This test writes the
 files to a temporary directory as example.sib / outcomes.json / outcomes.csv, runs the command
 there, and checks that it produces the page's code and exactly the output shown — what a user
@@ -42,6 +43,8 @@ NO_EXAMPLE = {"E900", "E112", "E741", "W501", "E901", "E860", "E861", "E862", "E
               "E520"}
 
 _BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+# a data file with its own name (issue 15: the file of what was paid, `--paid paid.json`)
+_NAMED = re.compile(r"^```(\w+) file=(\S+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 _COMMAND = re.compile(r"^`(sibc [^`]+)` reports:\n```text\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
@@ -85,6 +88,8 @@ def test_page_example_produces_its_code(code, tmp_path, monkeypatch):
             if code.startswith("E57"):  # INDIGO interchange: the dataset's pricings table
                 name = "original_projects_outcome_pricings.csv"
             (tmp_path / name).write_text(blocks[ext], encoding="utf-8")
+    for _, name, body in _NAMED.findall(example):
+        (tmp_path / name).write_text(body, encoding="utf-8")
     match = _COMMAND.search(example)
     assert match, f"{code}: the example needs a line \"`sibc …` reports:\" followed by a ```text block"
     command, shown = match.group(1), match.group(2)
@@ -95,7 +100,7 @@ def test_page_example_produces_its_code(code, tmp_path, monkeypatch):
         assert args[0] == "test" and "csv" in blocks, f"{code}: run the scenarios of example.sib"
     elif code.startswith("E57"):
         assert args[0] == "new" and "--from-indigo" in args and "csv" in blocks, f"{code}: draft from INDIGO rows"
-    elif code.startswith(("E5", "E6")):
+    elif code.startswith(("E5", "E6", "W55")):
         assert args[0] == "eval" and ("json" in blocks or "csv" in blocks), f"{code}: evaluate an outcome file"
     elif "E801" <= code <= "E829":
         assert args[0] == "simulate" and "json" in blocks, f"{code}: simulate with a scenario file"

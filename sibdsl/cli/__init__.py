@@ -416,10 +416,16 @@ def read_contract(path: str):
               "(instead of the audit trail), citing the clauses.")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
               help="Language of --explain (default: the contract's first language, if sv or en).")
+@click.option("--as-of", "as_of_text", default=None, metavar="DATE",
+              help="An interim settlement: settle the lines due on or before DATE whose data are all "
+              "measured; list the others with what they wait for (see docs/outcomes.md).")
+@click.option("--paid", "paid_path", default=None, type=click.Path(dir_okay=True, allow_dash=False),
+              help="What was paid before, per line: the JSON of an earlier `sibc eval --format json` "
+              "(or a CSV payment,period,paid). Only the difference is paid now; nothing is clawed back.")
 @common_options
 @guard
 def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bool, diag_fmt: str,
-          explain: bool, lang: str | None) -> None:
+          explain: bool, lang: str | None, as_of_text: str | None, paid_path: str | None) -> None:
     """Settle a contract for measured outcomes: every payment line with its clause and steps."""
     from .. import check_source, compile_contract, load_outcomes
     from ..evaluate import EvaluationError
@@ -433,6 +439,11 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
         raise click.UsageError("the contract and the outcomes cannot both come from standard input")
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx writes a workbook: name it with -o settlement.xlsx")
+    if (as_of_text is not None or paid_path is not None) and (fmt == "xlsx" or explain):
+        raise click.UsageError("an interim or reconciled settlement (--as-of, --paid) is written as text or json")
+    if as_of_text is not None or paid_path is not None:
+        _eval_interim(file, outcomes_path, fmt, output, trace, diag_fmt, as_of_text, paid_path)
+        return
     try:
         source = read_contract(file)
         contract, diagnostics = check_source(source)
@@ -474,6 +485,80 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
     if settlement.diagnostics:
         fail(settlement.diagnostics)
     sys.exit(EXIT_OK)
+
+
+def _eval_interim(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bool, diag_fmt: str,
+                  as_of_text: str | None, paid_path: str | None) -> None:
+    """`sibc eval --as-of DATE` and/or `--paid FILE` (issue 15; sibdsl/interim.py)."""
+    from .. import check_source, compile_contract, load_outcomes
+    from ..evaluate import EvaluationError
+    from ..interim import interim_json, interim_text, load_paid, overpayments, settle
+    from ..source import Source
+
+    def fail(diagnostics: Sequence[Diagnostic]) -> None:
+        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
+        sys.exit(EXIT_ERRORS)
+
+    try:
+        source = read_contract(file)
+        contract, diagnostics = check_source(source)
+        if contract is None:
+            fail(diagnostics)
+        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
+        as_of = None
+        if as_of_text is not None:
+            as_of = _as_of(as_of_text, contract, Source)
+        warnings: list[Diagnostic] = []
+        pending: set = set()
+        try:
+            outcomes = load_outcomes(contract, outcomes_path, warnings=warnings, as_of=as_of, pending=pending)
+        finally:
+            print_diagnostics(warnings, diag_fmt, to_stderr=True)
+        evaluator = compile_contract(contract, source)
+        paid: dict = {}
+        if paid_path is not None:
+            notes: list[Diagnostic] = []
+            try:
+                paid = load_paid(contract, evaluator.program, paid_path, warnings=notes)
+            finally:
+                print_diagnostics(notes, diag_fmt, to_stderr=True)
+        interim = settle(evaluator, outcomes, pending, as_of, paid)
+    except SibError as err:
+        fail(err.diagnostics)
+    except EvaluationError as err:
+        fail([err.diagnostic])
+    text = (json.dumps(interim_json(interim), ensure_ascii=False, indent=2) + "\n" if fmt == "json"
+            else interim_text(interim, trace=trace))
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+    else:
+        write_output(output, lambda stream: stream.write(text.encode("utf-8")),
+                     [file, outcomes_path] + ([paid_path] if paid_path else []))
+        summary(f"{output}: the settlement, {count_of(len(interim.lines), 'line')}")
+    print_diagnostics(overpayments(interim, paid), diag_fmt, to_stderr=True)
+    negative = [evaluator._negative(ln.line) for ln in interim.lines
+                if ln.line is not None and ln.line.exact < 0]
+    if negative:
+        fail(negative)
+    sys.exit(EXIT_OK)
+
+
+def _as_of(text: str, contract, Source):
+    """The date of `--as-of`: E552 when it is not a date, E551 before the contract's term."""
+    from ..numbers import NumberFormatError, parse_date
+
+    where = Source("--as-of", text)
+    try:
+        as_of = parse_date(text)
+    except NumberFormatError as err:
+        raise SibError([Diagnostic("E552", f"--as-of `{text[:40]}` is not a date: {err.reason}", where,
+                                   where.span(0, len(text)), hint=err.hint)]) from None
+    if contract.term and as_of < contract.term[0]:
+        raise SibError([Diagnostic(
+            "E551", f"--as-of {as_of.isoformat()} is before the contract's term, which starts "
+            f"{contract.term[0].isoformat()}", where, where.span(0, len(text)),
+            hint="nothing can be due before the term starts; settle as of a date in the term")])
+    return as_of
 
 
 def write_output(output: str, write, inputs: Sequence[str]) -> None:

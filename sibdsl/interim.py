@@ -1,0 +1,498 @@
+"""Interim settlements and reconciliation (issue 15): `sibc eval --as-of DATE --paid FILE`.
+
+In: a compiled contract (evaluate.Evaluator), the outcomes measured so far, the inputs not yet
+measured (outcomes.load_outcomes(..., as_of=, pending=)), an as-of date (None: the final
+settlement) and what was paid before, per line. Out: an `Interim` — each line of the settlement
+with its status and what to pay now.
+
+The rule (docs/outcomes.md, "Interim settlements"):
+
+* A line is **settled** when it is due on or before the as-of date and its final amount does not
+  depend on any value not yet measured — through its formula, definitions, sums over periods,
+  running totals, and every gate, floor and cap that reaches it. What it depends on is computed by
+  running the one settlement program on sets of inputs (semantics/pending.py). A cap over all
+  periods (a stream, the total, a party) takes its excess from the line paid or declared last
+  first, so an earlier period's amount is final once it and the lines before it are measured:
+  what a cap consumed in period 1 is not available to period 2.
+* Its amount is then exactly what the final settlement will pay it, for any values the missing
+  data turn out to have: an interim settlement never pays more than the final one, and the
+  final settlement with `--paid` pays the rest. It is computed by the scalar evaluator with each
+  missing value set to a placeholder that, by the rule above, cannot change it.
+* A line that is due but depends on a missing value is **waiting**, with the values it waits for;
+  a line due after the as-of date is **not due** (its amount is shown when it is already known).
+* **Reconciliation**: with what was paid before on each line, a settled line pays the difference.
+  Nothing is clawed back (the language has no clawback clause): where more was paid before than
+  the line now gives, the difference is an **overpayment**, reported (W550), never a negative line.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection, Mapping
+from fractions import Fraction
+
+import attrs
+
+from . import model as m
+from .compiler import EvaluationError
+from .semantics.pending import waiting
+from .settlement import Exact, Line, Settlement, decimal
+from .units import BOOL, COUNT, DATE, DAYS, SHARE
+from .values import whole
+
+SETTLED, WAITING, NOT_DUE = "settled", "waiting", "not due"
+
+
+@attrs.frozen
+class InterimLine:
+    payment: str
+    clause: m.ClauseRef
+    payer: str
+    recipient: str
+    period: str | None
+    due: datetime.date | None
+    status: str  # SETTLED, WAITING or NOT_DUE
+    amount: Exact | None  # the line's final amount, where no missing value can change it
+    waits_for: tuple[tuple[str, str | None], ...]  # (measure, period) not yet measured
+    paid_before: Exact
+    pay_now: Exact  # what this settlement pays (never negative)
+    overpaid: Exact  # what was paid before beyond the amount (never clawed back)
+    line: Line | None  # the settled line with its audit trail
+
+    @property
+    def paid_to_date(self) -> Exact:
+        return whole(self.paid_before + self.pay_now)
+
+
+@attrs.frozen
+class Interim:
+    contract: str
+    currency: str
+    as_of: datetime.date | None  # None: the final settlement, reconciled with what was paid
+    lines: tuple[InterimLine, ...]
+    pending: tuple[tuple[str, str | None], ...]  # every value not yet measured
+    settlement: Settlement  # the evaluator's settlement (missing values at their placeholders)
+
+    @property
+    def pay_now(self) -> Exact:
+        return whole(sum((ln.pay_now for ln in self.lines), 0))
+
+    @property
+    def paid_before(self) -> Exact:
+        return whole(sum((ln.paid_before for ln in self.lines), 0))
+
+    @property
+    def paid_to_date(self) -> Exact:
+        return whole(sum((ln.paid_to_date for ln in self.lines), 0))
+
+    @property
+    def overpaid(self) -> Exact:
+        return whole(sum((ln.overpaid for ln in self.lines), 0))
+
+    def by_status(self, status: str) -> tuple[InterimLine, ...]:
+        return tuple(ln for ln in self.lines if ln.status == status)
+
+
+def placeholders(contract: m.Contract, pending: Collection[tuple[str, str | None]], which: int = 0) -> dict:
+    """A value for each input not yet measured, within its measure's range: the lowest (`which`
+    0), the highest or one (1), or a value in between (2). By semantics/pending.py no settled line
+    can depend on them; several are tried only so that a division by zero on a waiting line's path
+    does not stop the evaluation."""
+    values: dict[str, object] = {}
+    for name, period in pending:
+        measure = contract.measures[name]
+        kind = measure.ty.kind
+        if kind == BOOL:
+            value: object = which == 1
+        elif kind == DATE:
+            value = contract.term[which % 2] if contract.term else datetime.date(2000, 1, 1)
+        else:
+            lo = measure.lower if measure.lower is not None else Fraction(0)
+            hi = measure.upper if measure.upper is not None else (Fraction(1) if kind == SHARE else lo + 1)
+            value = [lo, hi, (lo + hi) / 2][which]
+            if kind in (COUNT, DAYS):
+                value = Fraction(int(value))
+        if period is None:
+            values[name] = value
+        else:
+            values.setdefault(name, {})[period] = value
+    return values
+
+
+def _merge(outcomes: Mapping[str, object], extra: Mapping[str, object]) -> dict[str, object]:
+    merged = dict(outcomes)
+    for name, value in extra.items():
+        if isinstance(value, dict):
+            merged[name] = {**value, **merged.get(name, {})}
+        else:
+            merged[name] = value
+    return merged
+
+
+def settle(evaluator, outcomes: Mapping[str, object], pending: Collection[tuple[str, str | None]] = (),
+           as_of: datetime.date | None = None,
+           paid: Mapping[tuple[str, str | None], Exact] | None = None) -> Interim:
+    """The interim settlement as of `as_of` (None: everything is due), reconciled with `paid`
+    ((payment, period) → what was paid on that line before; see the module docstring)."""
+    contract, program = evaluator.contract, evaluator.program
+    pending = frozenset(pending)
+    waits = waiting(program, pending)
+    error, settlement = None, None
+    for which in range(3 if pending else 1):
+        try:
+            tried = evaluator.evaluate(_merge(outcomes, placeholders(contract, pending, which)))
+        except EvaluationError as err:
+            error = error or err
+            continue
+        settlement = settlement or tried
+        if not tried.diagnostics:  # no line negative (a cut is settled in order only then)
+            settlement = tried
+            break
+    if settlement is None:
+        raise error
+    by_key = {(ln.payment, ln.period): ln for ln in settlement.lines}
+    measures = {name: k for k, name in enumerate(contract.measures)}
+    periods = {(s.name, p.name): k for s in contract.series.values() for k, p in enumerate(s.periods)}
+
+    def order(key: tuple[str, str | None]) -> tuple[int, int]:  # as declared: measures, then periods
+        name, period = key
+        series = contract.measures[name].ty.series
+        return measures[name], periods.get((series, period), -1)
+
+    paid = dict(paid or {})
+    rows = []
+    for spec, wait in zip(program.lines, waits):
+        key = (spec.payment, spec.period)
+        line = by_key.get(key)
+        before = whole(paid.pop(key, 0))
+        known = not wait
+        amount = (line.exact if line is not None else 0) if known else None
+        if spec.top_up and known and line is None and not before:
+            continue  # the floor did not lift the total: no top-up line, as in the settlement
+        due = as_of is None or spec.due is None or spec.due <= as_of
+        status = (SETTLED if known else WAITING) if due else NOT_DUE
+        pay_now = overpaid = 0
+        if status == SETTLED:
+            difference = whole(amount - before)
+            pay_now, overpaid = (difference, 0) if difference >= 0 else (0, -difference)
+        rows.append(InterimLine(spec.payment, spec.clause, spec.payer, spec.recipient, spec.period, spec.due,
+                                status, amount, tuple(sorted(wait, key=order)), before, pay_now, overpaid,
+                                line if status == SETTLED else None))
+    return Interim(contract.title.text, contract.currency, as_of, tuple(rows),
+                   tuple(sorted(pending, key=order)), settlement)
+
+
+def _order(key: tuple[str, str | None]) -> tuple[str, str]:
+    return key[0], key[1] or ""
+
+
+__all__ = ["NOT_DUE", "SETTLED", "WAITING", "Interim", "InterimLine", "decimal", "placeholders", "settle"]
+
+
+# ------------------------------------------------------------ what was paid before: --paid FILE
+class Paid(dict):
+    """(payment, period) → what was paid on that line before; `source` and `spans` say where each
+    line was read (for W550)."""
+
+    source = None
+    spans: dict
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.spans = {}
+
+
+def load_paid(contract: m.Contract, program, path, *, text: str | None = None, name: str | None = None,
+              warnings: list | None = None) -> Paid:
+    """What was paid before on each line: the JSON of an earlier `sibc eval --format json` (with or
+    without `--as-of`: a line's `paid_to_date` where it has one, else its `amount`) or a CSV with
+    the columns `payment`, `period` and `paid`. Raises SibError with every problem (E554–E556);
+    W551 (the file names another contract) goes to `warnings`."""
+    from pathlib import Path
+
+    from .diagnostics import SibError
+    from .outcomes import read_data_file
+    from .source import Source
+
+    if text is None:
+        source, notice = read_data_file(Path(path), "paid")
+        if notice is not None and warnings is not None:
+            warnings.append(notice)
+    else:
+        source = Source(name or str(path), text)
+    reader = _PaidReader(contract, program, source)
+    rows = reader.rows()
+    result = reader.validate(rows) if rows is not None else Paid()
+    result.source = source
+    if any(d.code.startswith("E") for d in reader.diagnostics):
+        raise SibError([d for d in reader.diagnostics if d.code.startswith("E")])
+    if warnings is not None:
+        warnings.extend(reader.diagnostics)
+    return result
+
+
+class _PaidReader:
+    def __init__(self, contract: m.Contract, program, source):
+        self.contract, self.program, self.source = contract, program, source
+        self.diagnostics: list = []
+
+    def error(self, code: str, message: str, span, hint: str = "") -> None:
+        from .diagnostics import Diagnostic
+
+        self.diagnostics.append(Diagnostic(code, message, self.source, span, hint=hint))
+
+    def span_of(self, needle: str, after: int = 0):
+        at = self.source.text.find(needle, after)
+        if at < 0:
+            return self.source.span(0, 0)
+        return self.source.span(at, at + len(needle))
+
+    def rows(self) -> list[tuple[object, object, object, object]] | None:
+        """(payment, period, amount, span) for each line of the file, or None (E554)."""
+        import json
+        from decimal import Decimal
+
+        text = self.source.text
+        example = 'the JSON of `sibc eval --format json`, or a CSV with the columns payment, period, paid'
+        if not text.strip():
+            self.error("E554", "the file of what was paid is empty", self.source.span(0, 0), hint=example)
+            return None
+        if self.source.name.lower().endswith(".csv"):
+            return self.csv_rows(example)
+        try:
+            data = json.loads(text, parse_float=Decimal, parse_int=Decimal)
+        except (ValueError, RecursionError) as err:
+            pos = getattr(err, "pos", 0) or 0
+            self.error("E554", f"the file of what was paid is not valid JSON: {getattr(err, 'msg', err)}",
+                       self.source.span(pos, pos + 1), hint=example)
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("lines"), list):
+            self.error("E554", "the file of what was paid must be a JSON object with a list `lines`",
+                       self.source.span(0, 1), hint=example)
+            return None
+        currency = data.get("currency")
+        if currency is not None and currency != self.contract.currency:
+            shown = currency if isinstance(currency, str) else json.dumps(currency, default=str)
+            self.error("E556", f"the file of what was paid is in {shown[:40]}, the contract in "
+                       f"{self.contract.currency}", self.span_of('"currency"'),
+                       hint="name the file of the settlement of this contract")
+        title = data.get("contract")
+        if isinstance(title, str) and title != self.contract.title.text:
+            self.error("W551", f"the file of what was paid is from the contract \"{title[:60]}\", not "
+                       f"\"{self.contract.title.text}\"", self.span_of(json.dumps(title, ensure_ascii=False)),
+                       hint="check that it is the earlier settlement of this contract")
+        rows = []
+        cursor = max(text.find('"lines"'), 0)
+        for line in data["lines"]:
+            if not isinstance(line, dict) or not isinstance(line.get("payment"), str):
+                first = self.program.lines[0] if self.program.lines else None
+                example = json.dumps({"payment": first.payment, "period": first.period, "paid_to_date": "0"},
+                                     ensure_ascii=False) if first else '{"payment": …, "period": …, "paid_to_date": …}'
+                self.error("E554", "each line of what was paid needs a `payment`", self.span_of("{", cursor),
+                           hint=f"e.g. {example}")
+                continue
+            payment = line["payment"]
+            at = text.find('"payment"', cursor)
+            span = self.span_of(json.dumps(payment, ensure_ascii=False), at if at >= 0 else cursor)
+            cursor = max(cursor, span.end)
+            amount = line.get("paid_to_date", line.get("amount"))
+            rows.append((payment, line.get("period"), amount, span))
+        return rows
+
+    def csv_rows(self, example: str):
+        from .outcomes import CsvError, csv_rows, line_starts
+
+        try:
+            table, _ = csv_rows(self.source)
+        except CsvError as err:
+            self.error("E554", err.message, err.span, hint=err.hint)
+            return None
+        header = [h.strip().lower() for h in table[0]]
+        amount = "paid" if "paid" in header else "amount"
+        if "payment" not in header or amount not in header:
+            first = self.source.span(0, len(self.source.line_text(1)))
+            self.error("E554", "the first line must name the columns `payment` and `paid` (and `period`)",
+                       first, hint=example)
+            return None
+        starts = line_starts(self.source.text)
+        rows = []
+        for number, row in enumerate(table[1:], start=2):
+            if not any(c.strip() for c in row):
+                continue
+            row = row + [""] * (len(header) - len(row))
+            cells = dict(zip(header, (c.strip() for c in row)))
+            span = self.source.span(starts[number - 1], starts[number - 1] + len(self.source.line_text(number)))
+            rows.append((cells["payment"], cells.get("period") or None, cells[amount], span))
+        return rows
+
+    def validate(self, rows) -> Paid:
+        from decimal import Decimal
+
+        from .diagnostics import did_you_mean
+        from .limits import MAX_DIGITS
+        from .numbers import NumberFormatError, parse_quantity
+
+        lines = {(ln.payment, ln.period) for ln in self.program.lines}
+        payments = {ln.payment for ln in self.program.lines}
+        result = Paid()
+        for payment, period, raw, span in rows:
+            if period is not None and not isinstance(period, str):
+                self.error("E554", f"the period of `{payment}` must be a name, not {period!r}", span)
+                continue
+            key = (payment, period)
+            if payment not in payments:
+                self.error("E555", f"the contract has no payment `{payment}`", span,
+                           hint=did_you_mean(payment, sorted(payments)) or f"payments: {', '.join(sorted(payments))}")
+                continue
+            if key not in lines:
+                periods = [p for n, p in sorted(lines, key=_order) if n == payment]
+                what = f"for period `{period}`" if period else "without a period"
+                self.error("E555", f"the payment `{payment}` has no line {what}", span,
+                           hint=did_you_mean(period or "", [p for p in periods if p]) if period and any(periods)
+                           else "its lines: " + ", ".join(p or "(no period)" for p in periods))
+                continue
+            if key in result:
+                self.error("E554", f"`{payment}`" + (f" for `{period}`" if period else "") + " is given twice",
+                           span, hint="give what was paid on each line once, in total")
+                continue
+            try:
+                if isinstance(raw, Decimal):
+                    number, unit = raw, None
+                elif isinstance(raw, str):
+                    q = parse_quantity(raw, currency=self.contract.currency)
+                    number, unit = q.number, q.unit
+                else:
+                    raise NumberFormatError(f"{raw!r} is not an amount", "write the amount, e.g. \"80 000\"")
+            except NumberFormatError as err:
+                self.error("E556", f"what was paid on `{payment}`: {err.reason}", span, hint=err.hint)
+                continue
+            if unit is not None and unit != self.contract.currency:
+                self.error("E556", f"what was paid on `{payment}` is in {unit}, the contract in "
+                           f"{self.contract.currency}", span, hint=f"give amounts in {self.contract.currency}")
+                continue
+            if not number.is_finite() or number < 0 or (number != 0 and number.adjusted() >= MAX_DIGITS):
+                self.error("E556", f"what was paid on `{payment}` is {raw}: an amount paid is a finite "
+                           "number, not negative", span, hint="give what was paid on the line, e.g. \"80 000\"")
+                continue
+            result[key] = whole(Fraction(number))
+            result.spans[key] = span
+        return result
+
+
+# ------------------------------------------------------------ words
+def _waits_text(waits) -> str:
+    return ", ".join(f"{name} for {period}" if period else name for name, period in waits)
+
+
+def interim_text(interim: Interim, *, trace: bool = True) -> str:
+    """The interim settlement as a table: every line with its status, what was paid before and
+    what is paid now; then what the waiting lines wait for, overpayments and the audit trail."""
+    from .report import _table, format_amount, visible
+
+    cur = interim.currency
+
+    def money(value) -> str:
+        return "" if value is None else format_amount(decimal(value), cur)
+
+    title = (f"Interim settlement as of {interim.as_of.isoformat()}: {interim.contract}" if interim.as_of
+             else f"Settlement: {interim.contract} (reconciled with what was paid before)")
+    out = [title, ""]
+    rows = [["payment", "period", "from", "to", "due", "status", "amount", "paid before", "pay now"]]
+    for ln in interim.lines:
+        rows.append([ln.payment, ln.period or "", ln.payer, ln.recipient, ln.due.isoformat() if ln.due else "",
+                     ln.status, money(ln.amount), money(ln.paid_before),
+                     money(ln.pay_now) if ln.status == SETTLED else ""])
+    rows.append(["total", "", "", "", "", "", "", money(interim.paid_before), money(interim.pay_now)])
+    table = _table(rows, {6, 7, 8})
+    rule = "-" * max(len(r) for r in table)
+    out += [table[0], rule, *table[1:-1], rule, table[-1]]
+    out.append(f"paid to date after this settlement: {money(interim.paid_to_date)}")
+    waiting = [ln for ln in interim.lines if ln.waits_for]
+    if waiting:
+        out += ["", "Waiting for data (not yet measured)"]
+        for ln in waiting:
+            period = f" [{ln.period}]" if ln.period else ""
+            out.append(f"  {ln.payment}{period} ({ln.status}): {_waits_text(ln.waits_for)}")
+    over = [ln for ln in interim.lines if ln.overpaid]
+    if over:
+        out += ["", "Overpaid (not clawed back: the contract has no clawback clause)"]
+        for ln in over:
+            period = f" [{ln.period}]" if ln.period else ""
+            out.append(f"  {ln.payment}{period}: paid {money(ln.paid_before)}, the settlement gives "
+                       f"{money(ln.amount)}, overpaid {money(ln.overpaid)}")
+    if trace:
+        settled = [ln for ln in interim.lines if ln.status == SETTLED]
+        if settled:
+            out += ["", "Audit trail of the settled lines (clause by clause)"]
+        for ln in settled:
+            period = f" [{ln.period}]" if ln.period else ""
+            out.append(f"  {ln.payment}{period}: {money(ln.amount)}")
+            for step in (ln.line.steps if ln.line is not None else ()):
+                change = (f"{format_amount(step.before, cur)} → {format_amount(step.after, cur)}"
+                          if step.before is not None and step.before != step.after
+                          else format_amount(step.after, cur))
+                detail = f"; {step.detail}" if step.detail else ""
+                out.append(f"    {step.kind:<16} {change}  ({step.clause.cite()}{detail})")
+            if ln.paid_before:
+                out.append(f"    {'paid before':<16} {money(ln.paid_before)}  (--paid)")
+            if ln.overpaid:
+                out.append(f"    {'overpaid':<16} {money(ln.overpaid)}  (not clawed back)")
+            else:
+                out.append(f"    {'pay now':<16} {money(ln.pay_now)}")
+    return visible("\n".join(out)) + "\n"
+
+
+def interim_json(interim: Interim) -> dict:
+    """A stable JSON form (amounts as decimal strings). Read back by `--paid`: each line's
+    `paid_to_date` is what was paid on it after this settlement."""
+    from .report import _clause_json
+
+    def money(value) -> str | None:
+        return None if value is None else str(decimal(value))
+
+    return {
+        "contract": interim.contract,
+        "currency": interim.currency,
+        "as_of": interim.as_of.isoformat() if interim.as_of else None,
+        "pay_now": money(interim.pay_now),
+        "paid_before": money(interim.paid_before),
+        "paid_to_date": money(interim.paid_to_date),
+        "overpaid": money(interim.overpaid),
+        "lines": [
+            {
+                "payment": ln.payment, "period": ln.period, "from": ln.payer, "to": ln.recipient,
+                "due": ln.due.isoformat() if ln.due else None, "status": ln.status,
+                "amount": money(ln.amount), "paid_before": money(ln.paid_before), "pay_now": money(ln.pay_now),
+                "paid_to_date": money(ln.paid_to_date), "overpaid": money(ln.overpaid),
+                "waits_for": [{"measure": n, "period": p} for n, p in ln.waits_for],
+                "clause": _clause_json(ln.clause),
+                "steps": [
+                    {"kind": st.kind, "before": None if st.before is None else str(st.before),
+                     "after": str(st.after), "detail": st.detail, "clause": _clause_json(st.clause)}
+                    for st in (ln.line.steps if ln.line is not None else ())
+                ],
+            }
+            for ln in interim.lines
+        ],
+        "not_yet_measured": [{"measure": n, "period": p} for n, p in interim.pending],
+    }
+
+
+def overpayments(interim: Interim, paid: Mapping | None = None) -> list:
+    """W550 for each line on which more was paid before than the settlement gives, at the line
+    of the file of what was paid (`paid`, as load_paid read it)."""
+    from .diagnostics import Diagnostic
+    from .report import format_amount
+
+    cur = interim.currency
+    out = []
+    for ln in interim.lines:
+        if ln.overpaid:
+            what = f"`{ln.payment}`" + (f" for period `{ln.period}`" if ln.period else "")
+            out.append(Diagnostic(
+                "W550", f"{what} was paid {format_amount(decimal(ln.paid_before), cur)} before; the settlement gives "
+                f"{format_amount(decimal(ln.amount), cur)}: {format_amount(decimal(ln.overpaid), cur)} overpaid",
+                getattr(paid, "source", None), getattr(paid, "spans", {}).get((ln.payment, ln.period)),
+                hint="nothing is clawed back (the contract has no clawback clause); the overpayment is "
+                "for the parties to settle outside the contract"))
+    return out

@@ -1,0 +1,389 @@
+"""Interim settlements and reconciliation (issue 15): `sibc eval --as-of DATE --paid FILE`.
+
+The property that makes an interim settlement safe: a line settled while some values are not yet
+measured has exactly the amount the final settlement gives it, whatever those values turn out to
+be — on generated contracts with every step kind (tests/contractgen.py) and on Peterborough at
+random as-of dates — so an interim never pays more than the final settlement, and interim
+settlements followed by the final one with `--paid` pay the full settlement exactly.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from sibdsl import compile_contract, load_contract, load_outcomes
+from sibdsl.diagnostics import SibError
+from sibdsl.evaluate import EvaluationError
+from sibdsl.interim import NOT_DUE, SETTLED, WAITING, interim_json, load_paid, settle
+from sibdsl.semantics.pending import waiting
+from sibdsl.semantics.program import lower
+from sibdsl.testing import outcomes
+
+from .contractgen import generated
+from .test_semantics import checked
+
+ROOT = Path(__file__).resolve().parent.parent
+PETERBOROUGH = ROOT / "contracts" / "peterborough.sib"
+
+
+def _inputs(contract) -> list[tuple[str, str | None]]:
+    keys = []
+    for name, measure in contract.measures.items():
+        if measure.ty.series:
+            keys += [(name, p.name) for p in contract.series[measure.ty.series].periods]
+        else:
+            keys.append((name, None))
+    return keys
+
+
+def _without(row: dict, pending) -> dict:
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in row.items()}
+    for name, period in pending:
+        if period is None:
+            out.pop(name, None)
+        else:
+            out[name].pop(period, None)
+    return out
+
+
+def _final(settlement) -> dict:
+    return {(ln.payment, ln.period): ln.exact for ln in settlement.lines}
+
+
+def _paid(interim) -> dict:
+    return {(ln.payment, ln.period): ln.paid_to_date for ln in interim.lines if ln.paid_to_date}
+
+
+def _assert_reconciles(evaluator, row, interims, final) -> None:
+    """Each interim pays no line more than the final settlement gives it; the final settlement
+    with what was paid pays the rest: the sum is the full settlement, line by line."""
+    expected = _final(final)
+    paid: dict = {}
+    for interim in interims:
+        for ln in interim.lines:
+            key = (ln.payment, ln.period)
+            assert ln.paid_before == paid.get(key, 0)
+            if ln.status == SETTLED:
+                assert ln.amount == expected.get(key, 0), key
+            assert ln.paid_to_date <= expected.get(key, 0), key
+            assert ln.overpaid == 0
+        paid = _paid(interim)
+    last = settle(evaluator, row, (), None, paid)
+    assert all(ln.status == SETTLED and not ln.waits_for and not ln.overpaid for ln in last.lines)
+    for ln in last.lines:
+        assert ln.paid_to_date == expected.get((ln.payment, ln.period), 0)
+    assert sum(i.pay_now for i in interims) + last.pay_now == sum(expected.values())
+
+
+@settings(max_examples=int(__import__("os").environ.get("SIB_DIFF_EXAMPLES", "40")), deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_a_line_that_waits_for_nothing_has_its_final_amount(data):
+    contract = checked(data.draw(generated(), label="contract"))
+    row = data.draw(outcomes(contract), label="outcomes")
+    keys = _inputs(contract)
+    pending = frozenset(data.draw(st.lists(st.sampled_from(keys), unique=True), label="not yet measured"))
+    evaluator = compile_contract(contract)
+    try:
+        final = evaluator.evaluate(row)
+        interim = settle(evaluator, _without(row, pending), pending, None)
+    except EvaluationError:
+        assume(False)
+    assume(not final.diagnostics and not interim.settlement.diagnostics)  # a negative line is E601 anyway
+    _assert_reconciles(evaluator, row, [interim], final)
+    if not pending:
+        assert all(ln.status == SETTLED for ln in interim.lines)
+
+
+def test_the_cut_is_settled_in_order():
+    """A cap over all periods: the first period's line is final before the second is measured;
+    the second waits for its own value and for the first's (what the cap has left)."""
+    contract = checked("""contract "Stream"
+  languages en
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party fund "Fund": investor
+term 2021-01-01 to 2023-12-31
+periods year: y1 2021-01-01 to 2021-12-31, y2 2022-01-01 to 2022-12-31, y3 2023-01-01 to 2023-12-31
+measure visits: count per year between 0 and 100
+payment p = visits * 1 000 SEK from city to fund per year due 30 days after end
+cap s: p over all periods at 120 000 SEK
+""")
+    program = lower(contract)
+    waits = waiting(program, {("visits", "y2"), ("visits", "y3")})
+    assert [sorted(w) for w in waits] == [[], [("visits", "y2")], [("visits", "y2"), ("visits", "y3")]]
+    evaluator = compile_contract(contract)
+    row = {"visits": {"y1": Fraction(90), "y2": Fraction(50), "y3": Fraction(10)}}
+    first = settle(evaluator, {"visits": {"y1": Fraction(90)}}, {("visits", "y2"), ("visits", "y3")},
+                   datetime.date(2022, 3, 1))
+    assert [(ln.status, ln.amount, ln.pay_now) for ln in first.lines] == [
+        (SETTLED, 90_000, 90_000), (NOT_DUE, None, 0), (NOT_DUE, None, 0)]
+    second = settle(evaluator, {"visits": {"y1": Fraction(90), "y2": Fraction(50)}}, {("visits", "y3")},
+                    datetime.date(2023, 3, 1), _paid(first))
+    assert [(ln.status, ln.amount, ln.pay_now) for ln in second.lines] == [
+        (SETTLED, 90_000, 0), (SETTLED, 30_000, 30_000), (NOT_DUE, None, 0)]  # the cap left 30 000
+    _assert_reconciles(evaluator, row, [first, second], evaluator.evaluate(row))
+
+
+def _peterborough_outcomes(as_of: datetime.date | None) -> tuple[dict, set]:
+    data = json.loads((ROOT / "contracts" / "peterborough.outcomes.json").read_text(encoding="utf-8"))
+    contract = load_contract(PETERBOROUGH)
+    if as_of is not None:
+        ends = {p.name: p.end for p in contract.series["cohorts"].periods}
+        for name in ("pilot_events", "comparison_events"):  # reconvictions are known two years after a cohort
+            data[name] = {p: v if ends[p] + datetime.timedelta(days=730) <= as_of else None
+                          for p, v in data[name].items() if ends[p] <= as_of}
+    pending: set = set()
+    row = load_outcomes(contract, text=json.dumps(data), name="o.json", as_of=as_of, pending=pending)
+    return row, pending
+
+
+def test_peterborough_interim_then_final():
+    contract = load_contract(PETERBOROUGH)
+    evaluator = compile_contract(contract)
+    row, pending = _peterborough_outcomes(datetime.date(2014, 7, 1))  # cohort 1 published 2014-08-07
+    assert pending == {("pilot_events", "cohort_2"), ("comparison_events", "cohort_2")}
+    first = settle(evaluator, row, pending, datetime.date(2014, 7, 1))
+    status = {(ln.payment, ln.period): (ln.status, ln.waits_for) for ln in first.lines}
+    assert status[("cohort_payment", "cohort_1")] == (SETTLED, ())  # 8.4 %: below the cohort threshold
+    waits = (("pilot_events", "cohort_2"), ("comparison_events", "cohort_2"))  # as the contract declares them
+    assert status[("cohort_payment", "cohort_2")] == (NOT_DUE, waits)
+    assert status[("final_payment", None)][1] == waits  # the pooled trigger reads cohort 2
+    full, _ = _peterborough_outcomes(None)
+    final = evaluator.evaluate(full)
+    second = settle(evaluator, full, (), datetime.date(2016, 7, 1), _paid(first))
+    assert [(ln.payment, ln.status) for ln in second.lines] == [
+        ("cohort_payment", SETTLED), ("cohort_payment", SETTLED), ("final_payment", NOT_DUE)]
+    _assert_reconciles(evaluator, full, [first, second], final)
+    assert second.pay_now + settle(evaluator, full, (), None, _paid(second)).pay_now == 5_600_000
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.dates(datetime.date(2010, 9, 9), datetime.date(2018, 9, 8)), min_size=1, max_size=4))
+def test_peterborough_at_random_as_of_dates_reconciles(dates):
+    evaluator = compile_contract(load_contract(PETERBOROUGH))
+    full, _ = _peterborough_outcomes(None)
+    interims, paid = [], {}
+    for as_of in sorted(dates):
+        row, pending = _peterborough_outcomes(as_of)
+        interim = settle(evaluator, row, pending, as_of, paid)
+        for ln in interim.lines:
+            assert (ln.status == NOT_DUE) == (ln.due > as_of)
+            assert ln.status != WAITING or ln.waits_for
+        interims.append(interim)
+        paid = _paid(interim)
+    _assert_reconciles(evaluator, full, interims, evaluator.evaluate(full))
+
+
+# ---------------------------------------------------------------- outcome files: not yet measured
+CONTRACT = """contract "Exempel"
+  languages sv, en
+  currency SEK
+  rounding 1 SEK half up
+party city "Staden": payer
+party fund "Fonden": investor
+term 2020-01-01 to 2023-12-31
+periods year "År": y2021 2021-01-01 to 2021-12-31, y2022 2022-01-01 to 2022-12-31
+measure costs "Kostnader": money better lower
+measure placements "Placeringar": count per year better lower
+measure finished "Genomförd": boolean
+payment outcome = 10 % of costs from city to fund due 2023-06-30 when finished
+payment yearly = max(20 - placements, 0) * 10 000 SEK from city to fund per year due 90 days after end
+"""
+
+
+@pytest.mark.parametrize("text, name", [
+    ('{"costs": null, "placements": {"y2021": 12, "y2022": null}, "finished": "pending"}', "o.json"),
+    ("measure;period;value\ncosts;;\nplacements;y2021;12\nplacements;y2022;ej mätt\nfinished;;Inte  mätt\n",
+     "o.csv"),
+    ("measure,period,value\ncosts,,not yet measured\nplacements,y2021,12\nfinished,,\n", "o.csv"),
+])
+def test_values_not_yet_measured(text, name, tmp_path):
+    contract = checked(CONTRACT)
+    pending: set = set()
+    row = load_outcomes(contract, text=text, name=name, as_of=datetime.date(2022, 6, 30), pending=pending)
+    assert pending == {("costs", None), ("placements", "y2022"), ("finished", None)}
+    assert row == {"placements": {"y2021": 12}}
+    with pytest.raises(SibError) as err:
+        load_outcomes(contract, text=text, name=name)
+    codes = [d.code for d in err.value.diagnostics]
+    assert "E550" in codes and set(codes) <= {"E550", "E507"}
+
+
+def test_a_period_that_has_ended_must_be_given_or_marked():
+    contract = checked(CONTRACT)
+    text = '{"costs": 1, "placements": {}, "finished": true}'
+    with pytest.raises(SibError) as err:
+        load_outcomes(contract, text=text, name="o.json", as_of=datetime.date(2022, 6, 30), pending=set())
+    (d,) = err.value.diagnostics
+    assert d.code == "E507" and "y2021" in d.message and "null" in d.hint
+
+
+def test_a_value_for_a_period_not_yet_over_is_refused():
+    contract = checked(CONTRACT)
+    text = '{"costs": 1, "placements": {"y2021": 3, "y2022": 4}, "finished": true}'
+    with pytest.raises(SibError) as err:
+        load_outcomes(contract, text=text, name="o.json", as_of=datetime.date(2022, 6, 30), pending=set())
+    (d,) = err.value.diagnostics
+    assert d.code == "E553" and "y2022" in d.message and "2022-12-31" in d.message
+
+
+# ---------------------------------------------------------------- what was paid before
+def _program():
+    contract = checked(CONTRACT)
+    return contract, lower(contract)
+
+
+@pytest.mark.parametrize("text, name, code, words", [
+    ("", "p.json", "E554", "empty"),
+    ("[1]", "p.json", "E554", "list `lines`"),
+    ('{"lines": [{"period": "y2021"}]}', "p.json", "E554", "needs a `payment`"),
+    ('{"lines": [{"payment": "yeraly", "period": "y2021", "amount": "1"}]}', "p.json", "E555", "yeraly"),
+    ('{"lines": [{"payment": "yearly", "period": "y2031", "amount": "1"}]}', "p.json", "E555", "y2031"),
+    ('{"lines": [{"payment": "yearly", "period": "y2021", "amount": "-1"}]}', "p.json", "E556", "negative"),
+    ('{"lines": [{"payment": "yearly", "period": "y2021", "amount": "1 EUR"}]}', "p.json", "E556", "EUR"),
+    ('{"currency": "EUR", "lines": []}', "p.json", "E556", "EUR"),
+    ('{"lines": [{"payment": "yearly", "period": "y2021", "amount": true}]}', "p.json", "E556", "not an amount"),
+    ('{"lines": [{"payment": "outcome", "amount": "1"}, {"payment": "outcome", "amount": "2"}]}', "p.json",
+     "E554", "twice"),
+    ("payment;period;paid\nyearly;y2021;1\nyearly;y2040;1\n", "p.csv", "E555", "y2040"),
+    ("payment;value\nyearly;1\n", "p.csv", "E554", "columns"),
+])
+def test_a_bad_file_of_what_was_paid(text, name, code, words):
+    contract, program = _program()
+    with pytest.raises(SibError) as err:
+        load_paid(contract, program, name, text=text, name=name)
+    assert any(d.code == code and words in d.message for d in err.value.diagnostics), \
+        [(d.code, d.message) for d in err.value.diagnostics]
+
+
+def test_what_was_paid_is_read_from_csv_and_json():
+    contract, program = _program()
+    csv = "payment;period;paid\nyearly;y2021;80 000 kr\noutcome;;0\n"
+    assert load_paid(contract, program, "p.csv", text=csv, name="p.csv") == {
+        ("yearly", "y2021"): 80_000, ("outcome", None): 0}
+    evaluator = compile_contract(contract)
+    interim = settle(evaluator, {"placements": {"y2021": Fraction(12)}},
+                     {("costs", None), ("finished", None), ("placements", "y2022")}, datetime.date(2022, 6, 30))
+    text = json.dumps(interim_json(interim))
+    assert load_paid(contract, program, "p.json", text=text, name="p.json") == {
+        (ln.payment, ln.period): ln.paid_to_date for ln in interim.lines}
+    warnings: list = []
+    load_paid(contract, program, "p.json", text='{"contract": "Another", "lines": []}', name="p.json",
+              warnings=warnings)
+    assert [d.code for d in warnings] == ["W551"]
+
+
+def test_an_overpayment_is_reported_never_clawed_back():
+    contract = checked(CONTRACT)
+    evaluator = compile_contract(contract)
+    row = {"costs": Fraction(1_000_000), "placements": {"y2021": Fraction(12), "y2022": Fraction(9)},
+           "finished": True}
+    result = settle(evaluator, row, (), None, {("yearly", "y2021"): 90_000})
+    line = next(ln for ln in result.lines if ln.period == "y2021")
+    assert (line.amount, line.pay_now, line.overpaid, line.paid_to_date) == (80_000, 0, 10_000, 90_000)
+    assert all(ln.pay_now >= 0 for ln in result.lines)
+    assert result.pay_now == 100_000 + 110_000
+
+
+def test_an_empty_workbook_cell_is_not_yet_measured(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for row in [["measure", "period", "value"], ["costs", None, None], ["placements", "y2021", 12],
+                ["placements", "y2022", "ej mätt"], ["finished", None, "pending"]]:
+        ws.append(row)
+    wb.save(tmp_path / "u.xlsx")
+    pending: set = set()
+    row = load_outcomes(checked(CONTRACT), tmp_path / "u.xlsx", as_of=datetime.date(2023, 1, 31), pending=pending)
+    assert row == {"placements": {"y2021": 12}}
+    assert pending == {("costs", None), ("placements", "y2022"), ("finished", None)}
+
+
+# ---------------------------------------------------------------- the command line
+def test_interim_then_final_on_the_command_line(run, tmp_path):
+    """An interim settlement's JSON is the next settlement's --paid: together they pay the full one."""
+    data = json.loads((ROOT / "contracts" / "peterborough.outcomes.json").read_text(encoding="utf-8"))
+    data["pilot_events"]["cohort_2"] = data["comparison_events"]["cohort_2"] = None
+    (tmp_path / "partial.json").write_text(json.dumps(data), encoding="utf-8")
+    interim = run("eval", str(PETERBOROUGH), "--outcomes", str(tmp_path / "partial.json"), "--as-of", "2015-01-01",
+                  "--format", "json", "-o", str(tmp_path / "paid.json"))
+    assert interim.exit_code == 0, interim.output
+    paid = json.loads((tmp_path / "paid.json").read_text(encoding="utf-8"))
+    assert paid["as_of"] == "2015-01-01"
+    waits = [{"measure": "pilot_events", "period": "cohort_2"}, {"measure": "comparison_events", "period": "cohort_2"}]
+    assert [(ln["status"], ln["waits_for"]) for ln in paid["lines"]] == [
+        ("settled", []), ("not due", waits), ("not due", waits)]
+    final = run("eval", str(PETERBOROUGH), "--outcomes", str(ROOT / "contracts" / "peterborough.outcomes.json"),
+                "--paid", str(tmp_path / "paid.json"), "--format", "json")
+    assert final.exit_code == 0, final.output
+    result = json.loads(final.stdout)
+    full = json.loads((ROOT / "contracts" / "peterborough.settlement.json").read_text(encoding="utf-8"))
+    assert Fraction(result["paid_to_date"]) == Fraction(full["total"])
+    assert [ln["paid_to_date"] for ln in result["lines"]] == [ln["amount"] for ln in full["lines"]]
+    assert Fraction(paid["pay_now"]) + Fraction(result["pay_now"]) == Fraction(full["total"])
+    text = run("eval", str(PETERBOROUGH), "--outcomes", str(tmp_path / "partial.json"), "--as-of", "2015-01-01")
+    assert "Waiting for data" in text.stdout and "pilot_events for cohort_2" in text.stdout
+
+
+def test_interim_options_refuse_xlsx_and_explain(run):
+    outcomes = str(ROOT / "contracts" / "peterborough.outcomes.json")
+    result = run("eval", str(PETERBOROUGH), "--outcomes", outcomes, "--as-of", "2016-01-01", "--explain")
+    assert result.exit_code == 2 and "text or json" in result.stderr
+
+
+def test_a_value_not_yet_measured_without_as_of_is_refused(run, tmp_path):
+    (tmp_path / "o.json").write_text('{"pilot_events": {"cohort_1": 1420, "cohort_2": null}, '
+                                     '"comparison_events": {"cohort_1": 1550, "cohort_2": 1550}}', encoding="utf-8")
+    result = run("eval", str(PETERBOROUGH), "--outcomes", str(tmp_path / "o.json"))
+    assert result.exit_code == 1 and "error[E550]" in result.stderr and result.stdout == ""
+    assert "--as-of" in result.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(
+    st.text(max_size=300),
+    st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12)),
+                 lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                         st.dictionaries(st.sampled_from(["lines", "payment", "period", "amount",
+                                                                          "paid_to_date", "currency", "contract"]),
+                                                         inner, max_size=5)),
+                 max_leaves=20).map(json.dumps)),
+       st.sampled_from(["p.json", "p.csv"]))
+def test_any_file_of_what_was_paid_is_read_or_refused_with_a_code(text, name):
+    contract, program = _program()
+    try:
+        paid = load_paid(contract, program, name, text=text, name=name)
+    except SibError as err:
+        assert err.diagnostics and all(d.code in {"E554", "E555", "E556"} for d in err.diagnostics)
+        return
+    assert all(isinstance(v, int | Fraction) and v >= 0 for v in paid.values())
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=30))
+def test_any_as_of_is_a_date_or_a_coded_error(run, text):
+    outcomes = str(ROOT / "contracts" / "peterborough.outcomes.json")
+    result = run("eval", str(PETERBOROUGH), "--outcomes", outcomes, "--as-of", text, "--no-trace")
+    assert "Traceback" not in result.output and "E900" not in result.output
+    assert result.exit_code in (0, 1, 2), result.output
+
+
+def test_a_full_settlement_paid_in_full_leaves_nothing_to_pay():
+    """The JSON of a plain `sibc eval --format json` is a file of what was paid too (its `amount`s)."""
+    contract = load_contract(PETERBOROUGH)
+    evaluator = compile_contract(contract)
+    paid = load_paid(contract, evaluator.program, ROOT / "contracts" / "peterborough.settlement.json")
+    assert sum(paid.values()) == 5_600_000
+    full, _ = _peterborough_outcomes(None)
+    again = settle(evaluator, full, (), None, paid)
+    assert again.pay_now == 0 and again.overpaid == 0 and again.paid_to_date == 5_600_000
