@@ -101,6 +101,11 @@ CODES: dict[str, Code] = {
         Code("E433", _E, "cover ceiling not positive"),
         Code("E434", _E, "cover of an investor with several investments"),
         Code("E435", _E, "investor guaranteeing itself"),
+        # assumptions about the measured outcomes: E470–E479 (issue 17)
+        Code("E470", _E, "assumption about a payment or the total"),
+        Code("E471", _E, "assumption that is not a yes/no condition"),
+        Code("E472", _E, "assumption that reads no measure"),
+        Code("E473", _E, "outcomes that break an assumption"),
         Code("W401", _W, "measure is never used"),
         Code("W402", _W, "contract has no payments"),
         Code("W403", _W, "date outside the contract term"),
@@ -159,6 +164,7 @@ CODES: dict[str, Code] = {
         # verification: E701–E719 (sibc verify)
         Code("E701", _E, "a property of the contract does not hold"),
         Code("W701", _W, "a property of the contract could not be proved"),
+        Code("E702", _E, "the assumptions contradict each other"),
         # (end)
 
         # council documents: E720–E739 (sibc render, sibc fingerprint)

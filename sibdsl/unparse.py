@@ -259,6 +259,8 @@ def declaration(d: s.Decl) -> str:
         if d.monotone:
             tail = f" {d.monotone} in {d.monotone_in.name}"
         return _fit(f"guarantee {_decl(d.decl)}", expr(d.expr), tail)
+    if isinstance(d, s.Assume):  # issue 17
+        return _fit(f"assume {_decl(d.decl)}", expr(d.expr), "")
     if isinstance(d, (s.Table, s.RateCard)):
         return _issue15(d)
     if isinstance(d, s.Cover):  # issue 14

@@ -164,6 +164,22 @@ class _Sym:
         self.payments: dict[str, z3.ArithRef] | None = None
         self.total: z3.ArithRef | None = None
         self.interp = Interpreter(contract, self)
+        self.assumed: list[tuple[m.Assumption, z3.BoolRef]] = []
+        for assumption in contract.assumptions:  # issue 17: hypotheses of every proof
+            for held in self.assumption(assumption):
+                self.assumed.append((assumption, held))
+        self.domain += [held for _, held in self.assumed]
+
+    def assumption(self, assumption: m.Assumption) -> list[z3.BoolRef]:
+        """The assumption as z3 conditions, one per period of its series (it holds in each), each
+        with its formulas defined (an assumption that divides by zero does not hold)."""
+        series = assumption.series
+        periods = [{series: p.name} for p in self.contract.series[series].periods] if series else [{}]
+        result = []
+        for period in periods:
+            term, defined = self.expr(assumption.expr, period)
+            result.append(z3.And(defined, term))
+        return result
 
     def round(self, x):
         if not self.abstract:

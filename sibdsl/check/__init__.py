@@ -21,6 +21,7 @@ from ..gcpause import paused
 from ..source import Source, Span
 from .cards import Cards
 from .common import Entry
+from .assume import check_assumptions
 from .cover import check_covers
 from .lower import Lower
 from .names import Names
@@ -112,6 +113,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         limits = self.check_return_limits(investments, payments, term, series)
         guarantees = self.check_guarantees()
         covers = check_covers(self, investments, parties)
+        assumptions = check_assumptions(self)
         self.check_unused(measures, payments)
         if not has_errors(self.diagnostics) and len(payments) - sum(len(c.outcomes) for c in cards.values()) != sum(
                 e.kind == "payment" for e in self.names.values()):
@@ -129,5 +131,5 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
             source_name=self.source.name, covers=covers,
             # surrogatepass: an editor may send a lone surrogate (issue 22 item 13); it hashes, it does not raise
             source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
-            tables=tables, rate_cards=cards,
+            tables=tables, rate_cards=cards, assumptions=assumptions,
         )
