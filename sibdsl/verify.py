@@ -892,7 +892,55 @@ class Verifier:
 
     def verify(self, only: Iterable[str] | None = None) -> list[Verdict]:
         wanted = set(only) if only is not None else None
+        if self.contract.assumptions:
+            contradiction = self.contradiction()
+            if contradiction is not None:  # every property would hold vacuously: none is reported proved
+                return [contradiction]
         return [self.prove(p) for p in self.properties if wanted is None or p.key in wanted]
+
+    def contradiction(self) -> Verdict | None:
+        """issue 17: E702 when no outcomes within the measures' ranges satisfy the assumptions, with
+        the assumptions that conflict (z3's unsat core, made minimal); None when they can hold."""
+        started = time.perf_counter()
+        sym = _Sym(self.contract, "a!")
+        held = {id(h) for _, h in sym.assumed}
+        solver = z3.Solver()
+        solver.set("rlimit", _rlimit(self.timeout))
+        solver.set("core.minimize", True)
+        solver.add(*[d for d in sym.domain if id(d) not in held])
+        labels: dict[str, m.Assumption] = {}
+        for i, (assumption, condition) in enumerate(sym.assumed):
+            label = z3.Bool(f"assumption!{i}")
+            labels[str(label)] = assumption
+            solver.assert_and_track(condition, label)
+        if solver.check() != z3.unsat:
+            return None
+        conflicting: list[m.Assumption] = []
+        for label in solver.unsat_core():
+            assumption = labels[str(label)]
+            if assumption not in conflicting:
+                conflicting.append(assumption)
+        conflicting.sort(key=lambda a: a.clause.line)
+
+        def cite(a: m.Assumption, lang: str) -> str:
+            named = "" if a.clause.name.startswith("assumption_") else f" (`{a.clause.name}`)"
+            return f" {'line' if lang == 'en' else 'rad'} {a.clause.line}{named}"
+
+        en = " and".join(cite(a, "en") for a in conflicting)
+        sv = " och".join(cite(a, "sv") for a in conflicting)
+        one = len(conflicting) == 1
+        words = {
+            "en": (f"no outcomes within the measures' ranges satisfy the assumption on{en}" if one else
+                   f"the assumptions on{en} contradict each other: no outcomes within the measures' ranges "
+                   "satisfy them all") + "; every promise would hold vacuously, so none is reported proved",
+            "sv": (f"inga utfall inom måttens intervall uppfyller antagandet på{sv}" if one else
+                   f"antagandena på{sv} motsäger varandra: inga utfall inom måttens intervall uppfyller dem "
+                   "alla") + "; varje löfte skulle gälla tomt, så inget redovisas som bevisat",
+        }
+        first = conflicting[0] if conflicting else self.contract.assumptions[0]
+        return Verdict("assumptions", "the assumptions can hold together", VIOLATED,
+                       time.perf_counter() - started, words["en"], clause=first.clause,
+                       line=first.clause.line, words=words)
 
     def prove(self, prop: _Property) -> Verdict:
         started = time.perf_counter()
