@@ -578,6 +578,7 @@ class Evaluator:
             hint="the contract takes this as given, so it is not settled on data that breaks it: "
             "correct the outcome file, or amend the assumption if it was wrong")
 
+    def _negative(self, line: Line) -> Diagnostic:
         currency = self.contract.currency
         return Diagnostic(
             "E601", f"payment `{line.payment}`"

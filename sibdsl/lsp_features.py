@@ -35,7 +35,7 @@ NOT_A_NAME = RESERVED | frozenset({"if", "then", "else", "and", "or", "not", "of
                                   "tiers", "interpolate"})
 NAME = re.compile(r"[^\W\d]\w*")
 _KIND_ORDER = ("measure", "definition", "baseline", "investment", "payment", "cohort", "party", "periods",
-               "period", "gate", "floor", "cap", "return limit", "guarantee", "cover")
+               "period", "gate", "floor", "cap", "return limit", "guarantee", "cover", "assumption")
 
 
 def _label(node) -> s.Text | None:
@@ -234,7 +234,7 @@ _TYPE_OF_KIND = {
     "party": "class", "periods": "enum", "period": "enumMember", "cohort": "struct", "investment": "variable",
     "measure": "parameter", "definition": "variable", "baseline": "variable", "payment": "function",
     "gate": "property", "floor": "property", "cap": "property", "return limit": "property",
-    "guarantee": "property", "cover": "property",
+    "guarantee": "property", "cover": "property", "assumption": "property",
 }
 _READONLY = {"investment", "definition", "baseline"}
 

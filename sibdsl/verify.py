@@ -922,12 +922,15 @@ class Verifier:
                 conflicting.append(assumption)
         conflicting.sort(key=lambda a: a.clause.line)
 
-        def cite(a: m.Assumption, lang: str) -> str:
-            named = "" if a.clause.name.startswith("assumption_") else f" (`{a.clause.name}`)"
-            return f" {'line' if lang == 'en' else 'rad'} {a.clause.line}{named}"
+        def cite(lang: str) -> str:  # " line 9 (`sen_within`)", " lines 9 (`sen_within`), 10 and 11"
+            items = [f"{a.clause.line}" + ("" if a.clause.name.startswith("assumption_") else f" (`{a.clause.name}`)")
+                     for a in conflicting]
+            word = {"en": ("line", "lines", "and"), "sv": ("rad", "raderna", "och")}[lang]
+            if len(items) == 1:
+                return f" {word[0]} {items[0]}"
+            return f" {word[1]} {', '.join(items[:-1])} {word[2]} {items[-1]}"
 
-        en = " and".join(cite(a, "en") for a in conflicting)
-        sv = " och".join(cite(a, "sv") for a in conflicting)
+        en, sv = cite("en"), cite("sv")
         one = len(conflicting) == 1
         words = {
             "en": (f"no outcomes within the measures' ranges satisfy the assumption on{en}" if one else

@@ -95,7 +95,8 @@ def test_page_example_produces_its_code(code, tmp_path, monkeypatch):
         assert args[0] == "test" and "csv" in blocks, f"{code}: run the scenarios of example.sib"
     elif code.startswith("E57"):
         assert args[0] == "new" and "--from-indigo" in args and "csv" in blocks, f"{code}: draft from INDIGO rows"
-    elif code.startswith(("E5", "E6")):
+    elif code.startswith(("E5", "E6")) or code == "E473":  # E473: outcomes that break an assumption
+
         assert args[0] == "eval" and ("json" in blocks or "csv" in blocks), f"{code}: evaluate an outcome file"
     elif "E801" <= code <= "E829":
         assert args[0] == "simulate" and "json" in blocks, f"{code}: simulate with a scenario file"
