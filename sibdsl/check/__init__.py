@@ -19,9 +19,9 @@ from .. import syntax as s
 from ..diagnostics import Diagnostic, Label, has_errors
 from ..gcpause import paused
 from ..source import Source, Span
+from .assume import check_assumptions
 from .cards import Cards
 from .common import Entry
-from .assume import check_assumptions
 from .cover import check_covers
 from .lower import Lower
 from .names import Names
