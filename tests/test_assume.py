@@ -185,3 +185,25 @@ def test_fmt_round_trips_an_assumption(line):
 def test_an_unnamed_assumption_followed_by_prose_parses():
     text = NEGATIVE + "assume sen <= flagged\n\"Kommunen intygar uppgifterna.\"\n"
     assert len(_contract(text).assumptions) == 1
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("sv", "Parterna utgår från att ”Barn i särskolan” är högst ”Flaggade barn”. Avtalet avräknas inte på "
+           "uppgifter där detta inte gäller"),
+    ("en", "The parties take as given that “Special education” is at most “Flagged”. The contract is not "
+           "settled on figures for which this does not hold"),
+])
+def test_the_council_document_states_the_assumptions(run, tmp_path, lang, words):
+    text = NEGATIVE.replace('"Flaggade barn"', '"Flaggade barn" @en "Flagged"') \
+        .replace('"Barn i särskolan"', '"Barn i särskolan" @en "Special education"') + "assume sen <= flagged\n"
+    (tmp_path / "draft.sib").write_text(text, encoding="utf-8")
+    (tmp_path / "draft.outcomes.json").write_text('{"flagged": 200, "sen": 110}', encoding="utf-8")
+    out = tmp_path / f"draft.{lang}.md"
+    result = run("render", str(tmp_path / "draft.sib"), "--lang", lang, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    document = out.read_text(encoding="utf-8")
+    assert words in document
+    # the worked examples lie where the assumption holds: no row with fewer flagged than the 110 in
+    # special education (those outcomes are refused, E473)
+    rows = [line for line in document.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert rows and all(int(row.split("|")[1].strip().replace(" ", "").replace("\u00a0", "")) >= 110 for row in rows)
