@@ -512,9 +512,9 @@ class Evaluator:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""
         ctx = Ctx(outcomes, {}, {})
         cache = ctx.cache
-        for assumption, period, fn in self._assumptions:
-            if not fn(Ctx(outcomes, {}, {})):
-                raise EvaluationError(self._broken(assumption, period, outcomes))
+        broken = self.broken_assumption(outcomes)
+        if broken is not None:
+            raise EvaluationError(broken)
         for key, fn in self._prelude:
             if key not in cache:
                 try:
@@ -547,6 +547,14 @@ class Evaluator:
         diagnostics = [self._negative(line) for line in lines if line.exact < 0]
         return Settlement(self.contract.title.text, self.contract.currency, tuple(lines), values, guarantees,
                           tuple(diagnostics), self._investors)
+
+    def broken_assumption(self, outcomes: Outcomes) -> Diagnostic | None:
+        """issue 17: E473 for the first assumption these outcomes break (in declaration order, each
+        period in order), None when they satisfy every assumption."""
+        for assumption, period, fn in self._assumptions:
+            if not fn(Ctx(outcomes, {}, {})):
+                return self._broken(assumption, period, outcomes)
+        return None
 
     def _broken(self, assumption: m.Assumption, period: str | None, outcomes: Outcomes) -> Diagnostic:
         """E473: the outcomes break an assumption; the measures it reads, with their values."""

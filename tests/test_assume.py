@@ -207,3 +207,17 @@ def test_the_council_document_states_the_assumptions(run, tmp_path, lang, words)
     # special education (those outcomes are refused, E473)
     rows = [line for line in document.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert rows and all(int(row.split("|")[1].strip().replace(" ", "").replace("\u00a0", "")) >= 110 for row in rows)
+
+
+def test_generated_outcomes_satisfy_the_assumptions():
+    from hypothesis import given, settings
+
+    from sibdsl.testing import outcomes
+
+    contract = _contract(NEGATIVE + "assume sen <= flagged\n")
+
+    @settings(max_examples=50, deadline=None)
+    @given(outcomes(contract))
+    def check(values):
+        assert values["sen"] <= values["flagged"]
+    check()
