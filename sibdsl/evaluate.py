@@ -575,7 +575,7 @@ class Evaluator:
             if isinstance(value, dict):
                 value = value.get(period) if period else None
             if value is not None:
-                values.append(f"`{name}` = {format_value(value, self.contract.measures[name].ty)}")
+                values.append(f"`{name}` = {format_value(value, self.contract.input(name).ty)}")
         clause = assumption.clause
         named = "" if clause.name.startswith("assumption_") else f" `{clause.name}`"
         when = f" for period {period}" if period else ""

@@ -507,6 +507,13 @@ class Contract:
     covers: tuple[Cover, ...] = ()  # issue 14: first-loss cover, in declaration order
     # issue 17: assumptions about the measured outcomes (left out of repr: the digests stay)
     assumptions: tuple[Assumption, ...] = attrs.field(default=(), repr=False)
+    # issue 17: a draft's negotiable terms, each an input over its range (a Measure whose clause kind
+    # is "parameter"); a settlement needs their values, a proof covers every value in the ranges
+    parameters: dict[str, Measure] = attrs.field(factory=dict, repr=False)
+
+    def input(self, name: str) -> Measure:
+        """The measure or parameter an `Input` of this name reads."""
+        return self.measures[name] if name in self.measures else self.parameters[name]
 
     def parties_with_role(self, role: str) -> list[Party]:
         return [p for p in self.parties.values() if role in p.roles]

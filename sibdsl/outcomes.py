@@ -203,11 +203,12 @@ class Loader:
         return result
 
     # ------------------------------------------------------------ validating
-    def validate(self, raw: dict[str, Located]) -> dict[str, object]:
+    def validate(self, raw: dict[str, Located], params: dict[str, object] | None = None) -> dict[str, object]:
         measures = self.contract.measures
+        parameters = self.contract.parameters
         result: dict[str, object] = {}
         for name, located in raw.items():
-            if name not in measures:
+            if name not in measures and name not in parameters:
                 self.error("E503", f"the contract has no measure `{name}`", located.span,
                            hint=did_you_mean(name, measures) or f"measures: {', '.join(measures)}")
         for name, measure in measures.items():
@@ -247,6 +248,34 @@ class Loader:
                     self.error("E507", f"no value of `{name}` for period `{p.name}`", located.span,
                                hint=f"give a value for every period of `{series.name}`")
             result[name] = per
+        result.update(self.parameter_values(raw, params or {}))
+        return result
+
+    def parameter_values(self, raw: dict[str, Located], params: dict[str, object]) -> dict[str, object]:
+        """issue 17: the value of each of a draft's parameters — from `params` (`--param NAME=VALUE`),
+        else from the outcome file (a counterexample carries them): E476 for one with none, E478 for
+        a `--param` the contract does not have."""
+        parameters = self.contract.parameters
+        for name in params:
+            if name not in parameters:
+                self.error("E478", f"the contract has no parameter `{name}`", None,
+                           hint=did_you_mean(name, parameters) or (
+                               f"parameters: {', '.join(parameters)}" if parameters else
+                               "only a draft with `parameter` declarations takes --param"))
+        result = {}
+        for name, parameter in parameters.items():
+            located = Located(params[name], None) if name in params else raw.get(name)
+            if located is None:
+                bounds = _bounds(parameter, parameter.lower, parameter.upper, self.contract.currency) \
+                    if parameter.lower is not None else "yes or no"
+                self.error("E476", f"no value for the parameter `{name}` ({bounds}): the contract is a draft "
+                           "whose terms are not fixed yet", self.source.span(0, 0),
+                           hint=f"settle it for a value the parties may agree on, e.g. `--param {name}="
+                           f"{_param_example(parameter)}`, or fix the term in the contract (`define {name} = …`)")
+                continue
+            value = self.value(parameter, located, f"parameter {name}")
+            if value is not None:
+                result[name] = value
         return result
 
     def value(self, measure: m.Measure, located: Located, what: str):
@@ -357,6 +386,17 @@ def _bounds(measure: m.Measure, lower, upper, currency) -> str:
     return f"{lo} to {hi}"
 
 
+def _param_example(parameter: m.Measure) -> str:
+    from .report import format_value
+
+    if parameter.lower is None:
+        return "yes"
+    middle = (parameter.lower + parameter.upper) / 2
+    if parameter.ty.kind == COUNT:
+        middle = Fraction(int(middle))
+    return format_value(middle, parameter.ty).replace("\u00a0", " ").replace(" ", "")
+
+
 def _example(measure: m.Measure, currency: str) -> str:
     return {
         MONEY: f'"1 000 000 {currency}"', SHARE: '"12 %"', COUNT: "12", NUMBER: "1.5",
@@ -366,7 +406,7 @@ def _example(measure: m.Measure, currency: str) -> str:
 
 def load_outcomes(contract: m.Contract, path: str | Path | None = None, *,
                   text: str | None = None, name: str | None = None,
-                  warnings: list[Diagnostic] | None = None) -> dict[str, object]:
+                  warnings: list[Diagnostic] | None = None, params: dict[str, object] | None = None) -> dict[str, object]:
     """Read and validate an outcome file (JSON, CSV or an .xlsx workbook); raise SibError with
     every problem found. Warnings (W501: a CSV read as Windows-1252) go to `warnings`."""
     sheet = None
@@ -390,7 +430,7 @@ def load_outcomes(contract: m.Contract, path: str | Path | None = None, *,
     raw = loader.read()
     if raw is None or loader.diagnostics:
         raise SibError(located(loader.diagnostics))
-    outcomes = loader.validate(raw)
+    outcomes = loader.validate(raw, params)
     if loader.diagnostics:
         raise SibError(located(loader.diagnostics))
     return outcomes

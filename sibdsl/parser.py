@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
     "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause", "cover",
-    "assume",  # issue 17
+    "assume", "parameter",  # issue 17
 )
 # Words that begin a declaration but are not reserved (a payment may be called `table`): issue 15's
 NEW_DECLARATION_WORDS = ("table", "ratecard")
@@ -791,6 +791,10 @@ class _Syntax:
     def assume(self, span, c):  # issue 17
         decl, rest = self._split_decl(c)
         return s.Assume(decl, rest[0], span=span)
+
+    def parameter(self, span, c):  # issue 17
+        name, label, rest = self._name_label(c)
+        return s.Parameter(name, label, _ident(rest[0]), tuple(rest[1:]), span=span)
 
     def assume_name(self, span, c):
         return s.DeclName(_ident(c[0]), None)

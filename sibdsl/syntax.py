@@ -498,6 +498,17 @@ class Cover:
 
 
 @node
+class Parameter:
+    """issue 17: `parameter NAME ["label"]: TYPE between LOW and HIGH` — a negotiable term of a draft."""
+
+    name: Ident
+    label: Text | None
+    type: Ident
+    options: tuple[Option, ...]
+    span: Span = _span()
+
+
+@node
 class Assume:
     """issue 17: `assume [NAME ["label"]:] CONDITION` — what the parties take as given about the
     measured outcomes (`assume flagged <= served`): a hypothesis of every proof, checked against
@@ -510,7 +521,7 @@ class Assume:
 
 Decl = (
     Heading | Prose | Party | Term | Periods | Cohort | Investment | Measure | Define | Baseline
-    | Payment | Gate | Floor | Cap | ReturnLimit | Guarantee | Table | RateCard | Cover | Assume
+    | Payment | Gate | Floor | Cap | ReturnLimit | Guarantee | Table | RateCard | Cover | Assume | Parameter
 )
 
 

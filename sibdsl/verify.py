@@ -161,6 +161,9 @@ class _Sym:
                     self.inputs[key] = shared[key]
                     continue
                 self.inputs[key] = self._variable(measure, f"{tag}{name}" + (f"@{period}" if period else ""))
+        for name, parameter in contract.parameters.items():  # issue 17: one variable over its range,
+            key = (name, None)                                 # the same in every copy of the settlement
+            self.inputs[key] = shared[key] if shared is not None else self._variable(parameter, f"{tag}{name}")
         self.payments: dict[str, z3.ArithRef] | None = None
         self.total: z3.ArithRef | None = None
         self.interp = Interpreter(contract, self)
@@ -842,7 +845,7 @@ def _model_value(model: z3.ModelRef, term) -> object:
 def _outcome_file(contract: m.Contract, sym: _Sym, model: z3.ModelRef) -> dict:
     data: dict[str, object] = {}
     for (name, period), term in sym.inputs.items():
-        measure = contract.measures[name]
+        measure = contract.input(name)
         raw = _model_value(model, term)
         text = _format_input(measure, raw, contract.currency)
         if period is None:
@@ -992,18 +995,91 @@ class Verifier:
             if result == z3.unknown:
                 return _unknown(prop, "limit", self.timeout)
             files = self._files(copies, self._readable(copies, solver) or solver.model(), solver)
+            ranges = self._parameter_ranges(copies, solver) if files is not None else []
         finally:
             solver.pop()
         if files is None:
             return _unknown(prop, "decimals", self.timeout)
-        return self._confirm(prop, files)
+        verdict = self._confirm(prop, files)
+        if verdict.status == VIOLATED and ranges:
+            words = {lang: verdict.words.get(lang, verdict.reason) + "".join(r[lang] for r in ranges)
+                     for lang in ("en", "sv")}
+            verdict = attrs.evolve(verdict, words=words, reason=words["en"])
+        return verdict
+
+    def _parameter_ranges(self, copies, solver) -> list[dict]:
+        """issue 17: for each numeric parameter of a draft, the values for which the property fails,
+        in words: the largest value up to which it holds for every outcome and the smallest from
+        which it holds again (on the parameter's grid: whole currency units, whole counts, 0.01 %
+        of a share, 0.01 of a number), by bisection with the solver holding the violation. A search
+        the solver cannot finish within its work limit says nothing."""
+        from .verify_checks import _fmt as fmt  # the one way verdict words write a value
+
+        result = []
+        for name, parameter in self.contract.parameters.items():
+            if parameter.lower is None:
+                continue
+            term = copies[0].sym.inputs[(name, None)]
+            step = {MONEY: Fraction(1), COUNT: Fraction(1), DAYS: Fraction(1), SHARE: Fraction(1, 10000)}.get(
+                parameter.ty.kind, Fraction(1, 100))
+            low, high = -((-parameter.lower) // step), parameter.upper // step  # the grid within the range
+
+            def fails(condition) -> bool | None:
+                solver.push()
+                solver.add(condition)
+                try:
+                    answer = solver.check()
+                finally:
+                    solver.pop()
+                return None if answer == z3.unknown else answer == z3.sat
+
+            def least(pred) -> int | None:  # the least k in [low, high] with pred(k), pred monotone
+                lo, hi = low, high
+                if not pred(hi):
+                    return None
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    answer = pred(mid)
+                    if answer is None:
+                        raise _Undefined("parameter search")
+                    lo, hi = (lo, mid) if answer else (mid + 1, hi)
+                return lo
+
+            try:
+                first = least(lambda k: fails(term <= _real(k * step)))  # a violation at or below k
+                last = least(lambda k: not fails(term >= _real(k * step)))  # none at or above k
+            except _Undefined:
+                continue
+            if first is None:
+                continue
+            holds_below = (first - 1) * step if first > low else None
+            holds_above = last * step if last is not None and last <= high else None
+            show = lambda v, lang: fmt(v, parameter.ty, self.contract.currency, lang)  # noqa: E731
+            span = {lang: f"{show(parameter.lower, lang)}–{show(parameter.upper, lang)}" for lang in ("en", "sv")}
+            if holds_below is None and holds_above is None:
+                en = f"; it fails for some outcomes whatever `{name}` is agreed within {span['en']}"
+                sv = f"; det brister för några utfall vilket värde på `{name}` som än avtalas inom {span['sv']}"
+            else:
+                parts_en, parts_sv = [], []
+                if holds_below is not None:
+                    parts_en.append(f"{show(holds_below, 'en')} or less")
+                    parts_sv.append(f"högst {show(holds_below, 'sv')}")
+                if holds_above is not None:
+                    parts_en.append(f"{show(holds_above, 'en')} or more")
+                    parts_sv.append(f"minst {show(holds_above, 'sv')}")
+                en = (f"; it holds for every outcome only if `{name}` ({span['en']}) is agreed at "
+                      + " or at ".join(parts_en))
+                sv = (f"; det håller för varje utfall bara om `{name}` ({span['sv']}) avtalas till "
+                      + " eller ".join(parts_sv))
+            result.append({"en": en, "sv": sv})
+        return result
 
     def _readable(self, copies, solver) -> z3.ModelRef | None:
         """The counterexample made round and minimal (counterexample.py), under its own deterministic
         budget; None keeps the solver's first model."""
         from .counterexample import readable_model
 
-        inputs = [(self.contract.measures[name], term) for c in copies for (name, _), term in c.sym.inputs.items()]
+        inputs = [(self.contract.input(name), term) for c in copies for (name, _), term in c.sym.inputs.items()]
         return readable_model(solver, inputs, first_rlimit=_rlimit(self.timeout))
 
     def _abstract_proof(self, prop: _Property) -> bool:

@@ -114,7 +114,7 @@ class Types:
     def expr_Ref(self, e: s.Ref, g) -> m.Expr:
         if e.name in PERIOD_VALUES and e.name not in self.names:  # issue 15: `period_index`, …
             return self.period_value(e, e.name, None)
-        wanted = ("measure", "define", "baseline", "investment", "cohort", "payment", "ratecard")
+        wanted = ("measure", "define", "baseline", "investment", "cohort", "payment", "ratecard", "parameter")
         entry = self.lookup(e, wanted, "value")
         if entry is None:
             raise Invalid()
@@ -125,6 +125,11 @@ class Types:
             if measure is None:
                 raise Invalid()
             return m.Input(e.name, measure, span=e.span)
+        if kind == "parameter":  # issue 17: read as an input, one value for the whole contract
+            parameter = self.parameters.get(e.name)
+            if parameter is None:
+                raise Invalid()
+            return m.Input(e.name, parameter.ty, span=e.span)
         if kind in ("define", "baseline"):
             d = self.definition(e.name)
             if d is None:
