@@ -256,15 +256,19 @@ class Loader:
         else from the outcome file (a counterexample carries them): E476 for one with none, E478 for
         a `--param` the contract does not have."""
         parameters = self.contract.parameters
-        for name in params:
+        given: dict[str, tuple[Source, Located]] = {}  # each --param as a source of its own, for the caret
+        for name, value in params.items():
+            option = Source("--param", f"{name}={value}")
+            given[name] = (option, Located(value, option.span(len(name) + 1, len(option.text))))
             if name not in parameters:
-                self.error("E478", f"the contract has no parameter `{name}`", None,
-                           hint=did_you_mean(name, parameters) or (
-                               f"parameters: {', '.join(parameters)}" if parameters else
-                               "only a draft with `parameter` declarations takes --param"))
+                self.diagnostics.append(Diagnostic(
+                    "E478", f"the contract has no parameter `{name}`", option, option.span(0, len(name)),
+                    label="not a parameter", hint=did_you_mean(name, parameters) or (
+                        f"parameters: {', '.join(parameters)}" if parameters else
+                        "only a draft with `parameter` declarations takes --param")))
         result = {}
         for name, parameter in parameters.items():
-            located = Located(params[name], None) if name in params else raw.get(name)
+            source, located = given.get(name, (self.source, raw.get(name)))
             if located is None:
                 bounds = _bounds(parameter, parameter.lower, parameter.upper, self.contract.currency) \
                     if parameter.lower is not None else "yes or no"
@@ -273,7 +277,11 @@ class Loader:
                            hint=f"settle it for a value the parties may agree on, e.g. `--param {name}="
                            f"{_param_example(parameter)}`, or fix the term in the contract (`define {name} = …`)")
                 continue
-            value = self.value(parameter, located, f"parameter {name}")
+            outcome_file, self.source = self.source, source
+            try:
+                value = self.value(parameter, located, name)
+            finally:
+                self.source = outcome_file
             if value is not None:
                 result[name] = value
         return result
@@ -392,9 +400,11 @@ def _param_example(parameter: m.Measure) -> str:
     if parameter.lower is None:
         return "yes"
     middle = (parameter.lower + parameter.upper) / 2
-    if parameter.ty.kind == COUNT:
+    if parameter.ty.kind in (COUNT, DAYS, MONEY):
         middle = Fraction(int(middle))
-    return format_value(middle, parameter.ty).replace("\u00a0", " ").replace(" ", "")
+    if parameter.ty.kind == SHARE:
+        return f"{to_decimal(middle * 100)}%"
+    return str(to_decimal(middle))
 
 
 def _example(measure: m.Measure, currency: str) -> str:

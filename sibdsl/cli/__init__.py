@@ -416,10 +416,13 @@ def read_contract(path: str):
               "(instead of the audit trail), citing the clauses.")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
               help="Language of --explain (default: the contract's first language, if sv or en).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="The value of a draft's negotiable parameter, e.g. --param price=1500 or "
+              "--param \"price=1 500 SEK\" (repeat for each parameter).")
 @common_options
 @guard
 def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bool, diag_fmt: str,
-          explain: bool, lang: str | None) -> None:
+          explain: bool, lang: str | None, params: tuple[str, ...]) -> None:
     """Settle a contract for measured outcomes: every payment line with its clause and steps."""
     from .. import check_source, compile_contract, load_outcomes
     from ..evaluate import EvaluationError
@@ -441,7 +444,7 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
         print_diagnostics(diagnostics, diag_fmt, to_stderr=True)  # the contract's warnings
         warnings: list[Diagnostic] = []
         try:
-            outcomes = load_outcomes(contract, outcomes_path, warnings=warnings)
+            outcomes = load_outcomes(contract, outcomes_path, warnings=warnings, params=parse_params(params))
         finally:
             print_diagnostics(warnings, diag_fmt, to_stderr=True)  # W501: the encoding assumed
         verbose(f"{outcomes_path}: {count_of(len(outcomes), 'measured value')}")
@@ -474,6 +477,19 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
     if settlement.diagnostics:
         fail(settlement.diagnostics)
     sys.exit(EXIT_OK)
+
+
+def parse_params(params: Sequence[str]) -> dict[str, str]:
+    """issue 17: `--param NAME=VALUE` options as {name: value text} (read as the parameter's type)."""
+    result: dict[str, str] = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.UsageError(f"--param {item!r}: write NAME=VALUE, e.g. --param price=1500")
+        if name.strip() in result:
+            raise click.UsageError(f"--param {name.strip()} is given twice")
+        result[name.strip()] = value.strip()
+    return result
 
 
 def write_output(output: str, write, inputs: Sequence[str]) -> None:
