@@ -257,25 +257,32 @@ class Loader:
         a `--param` the contract does not have."""
         parameters = self.contract.parameters
         given: dict[str, tuple[Source, Located]] = {}  # each --param as a source of its own, for the caret
+        meant: set[str] = set()  # parameters a misspelt --param stands for: not reported missing as well
         for name, value in params.items():
             option = Source("--param", f"{name}={value}")
             given[name] = (option, Located(value, option.span(len(name) + 1, len(option.text))))
             if name not in parameters:
+                suggestion = did_you_mean(name, [p for p in parameters if p not in params])
+                if suggestion:
+                    meant.add(suggestion.split("`")[1])
                 self.diagnostics.append(Diagnostic(
                     "E478", f"the contract has no parameter `{name}`", option, option.span(0, len(name)),
-                    label="not a parameter", hint=did_you_mean(name, parameters) or (
+                    label="not a parameter", hint=suggestion or (
                         f"parameters: {', '.join(parameters)}" if parameters else
                         "only a draft with `parameter` declarations takes --param")))
         result = {}
         for name, parameter in parameters.items():
             source, located = given.get(name, (self.source, raw.get(name)))
+            if located is None and name in meant:
+                continue
             if located is None:
                 bounds = _bounds(parameter, parameter.lower, parameter.upper, self.contract.currency) \
                     if parameter.lower is not None else "yes or no"
                 self.error("E476", f"no value for the parameter `{name}` ({bounds}): the contract is a draft "
                            "whose terms are not fixed yet", self.source.span(0, 0),
-                           hint=f"settle it for a value the parties may agree on, e.g. `--param {name}="
-                           f"{_param_example(parameter)}`, or fix the term in the contract (`define {name} = …`)")
+                           hint=f"give a value the parties may agree on (`--param {name}={_param_example(parameter)}`, "
+                           f"or `{name}` in the outcome or scenario file), or fix the term in the contract "
+                           f"(`define {name} = …`)")
                 continue
             outcome_file, self.source = self.source, source
             try:
