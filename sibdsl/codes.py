@@ -111,6 +111,7 @@ CODES: dict[str, Code] = {
         Code("E476", _E, "no value for a parameter"),
         Code("E477", _E, "council document of a draft with open parameters"),
         Code("E478", _E, "value for a parameter the contract does not have"),
+        Code("E479", _E, "parameter where a value fixed at signing is needed"),
         Code("W401", _W, "measure is never used"),
         Code("W402", _W, "contract has no payments"),
         Code("W403", _W, "date outside the contract term"),

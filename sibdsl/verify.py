@@ -163,7 +163,8 @@ class _Sym:
                 self.inputs[key] = self._variable(measure, f"{tag}{name}" + (f"@{period}" if period else ""))
         for name, parameter in contract.parameters.items():  # issue 17: one variable over its range,
             key = (name, None)                                 # the same in every copy of the settlement
-            self.inputs[key] = shared[key] if shared is not None else self._variable(parameter, f"{tag}{name}")
+            self.inputs[key] = shared[key] if shared is not None and name not in fresh else \
+                self._variable(parameter, f"{tag}{name}")
         self.payments: dict[str, z3.ArithRef] | None = None
         self.total: z3.ArithRef | None = None
         self.interp = Interpreter(contract, self)
@@ -503,7 +504,7 @@ class _Property:
 
 def _dependencies(contract: m.Contract, name: str) -> set[str]:
     """The measures a definition depends on, transitively."""
-    if name in contract.measures:
+    if name in contract.measures or name in contract.parameters:
         return {name}
     seen, measures = {name}, set()
     stack = [contract.definitions[name].expr]
@@ -800,7 +801,7 @@ def _monotone(contract: m.Contract, key: str, description: str, expr: m.Expr | N
     def claim(c):
         a, b = c
         premise = []
-        if name in contract.measures:
+        if name in contract.measures or name in contract.parameters:
             keys = [k for k in a.sym.inputs if k[0] == name]
             premise += [b.sym.inputs[k] >= a.sym.inputs[k] for k in keys]
         else:
@@ -995,7 +996,7 @@ class Verifier:
             if result == z3.unknown:
                 return _unknown(prop, "limit", self.timeout)
             files = self._files(copies, self._readable(copies, solver) or solver.model(), solver)
-            ranges = self._parameter_ranges(copies, solver) if files is not None else []
+            ranges = self._parameter_ranges(prop, copies, solver) if files is not None else []
         finally:
             solver.pop()
         if files is None:
@@ -1007,7 +1008,7 @@ class Verifier:
             verdict = attrs.evolve(verdict, words=words, reason=words["en"])
         return verdict
 
-    def _parameter_ranges(self, copies, solver) -> list[dict]:
+    def _parameter_ranges(self, prop: _Property, copies, solver) -> list[dict]:
         """issue 17: for each numeric parameter of a draft, the values for which the property fails,
         in words: the largest value up to which it holds for every outcome and the smallest from
         which it holds again (on the parameter's grid: whole currency units, whole counts, 0.01 %
@@ -1015,10 +1016,12 @@ class Verifier:
         the solver cannot finish within its work limit says nothing."""
         from .verify_checks import _fmt as fmt  # the one way verdict words write a value
 
+        read = {n.name for e, _ in m.expressions(self.contract) for n in m.walk(e) if isinstance(n, m.Input)}
+        solver.set("rlimit", _rlimit(min(self.timeout, 2.0)))  # each question of the search: a small budget
         result = []
         for name, parameter in self.contract.parameters.items():
-            if parameter.lower is None:
-                continue
+            if parameter.lower is None or name in prop.fresh or name not in read:
+                continue  # yes/no; the very value a monotonicity compares; a parameter nothing reads
             term = copies[0].sym.inputs[(name, None)]
             step = {MONEY: Fraction(1), COUNT: Fraction(1), DAYS: Fraction(1), SHARE: Fraction(1, 10000)}.get(
                 parameter.ty.kind, Fraction(1, 100))

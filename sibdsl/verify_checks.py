@@ -343,7 +343,7 @@ def _monotone_guarantee_words(contract, name, outcomes, settlements) -> Words | 
     if any(isinstance(v, bool) or not isinstance(v, int | Fraction) for v in (x0, x1, y0, y1)):
         return None
 
-    xty = (contract.definitions[var].ty if var in contract.definitions else contract.measures[var].ty)
+    xty = (contract.definitions[var].ty if var in contract.definitions else contract.input(var).ty)
 
     def show(v, lang, ty=guarantee.expr.ty):
         return _fmt(v, ty, cur, lang)

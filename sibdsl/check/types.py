@@ -47,6 +47,12 @@ class Types:
         try:
             value = constant_value(typed, self.definitions, self.constants)
         except NotConstant as nc:
+            if nc.name in self.parameters:  # issue 17: a draft's open term where a fixed value is needed
+                self.error("E479", f"{what} must be fixed when the contract is signed, but it depends on the "
+                           f"parameter `{nc.name}`, which the draft leaves open", expr.span, label="still open",
+                           hint=f"fix the term here (`define {nc.name} = …`), or write the rule as a formula "
+                           f"that reads `{nc.name}`, e.g. `if … >= {nc.name} then … else …`")
+                return None
             self.error("E310", f"{what} must be fixed when the contract is signed, but it depends on "
                        f"the measure `{nc.name}`", expr.span,
                        hint="use numbers, dates and definitions that do not depend on measures")
