@@ -402,8 +402,6 @@ def _bounds(measure: m.Measure, lower, upper, currency) -> str:
 
 
 def _param_example(parameter: m.Measure) -> str:
-    from .report import format_value
-
     if parameter.lower is None:
         return "yes"
     middle = (parameter.lower + parameter.upper) / 2

@@ -222,7 +222,7 @@ class SpecReader:
             self.error("E805", f"measure `{name}` has no distribution in the scenario file",
                        self.locate("measures"),
                        f'add e.g. "{name}": {{"distribution": …}} or a constant: "{name}": {{"value": …}}')
-        for name, parameter in self.contract.parameters.items():
+        for name in self.contract.parameters:
             if name not in measures:
                 self.error("E476", f"no value for the parameter `{name}`: the contract is a draft whose terms are "
                            "not fixed yet", self.locate("measures"),

@@ -188,10 +188,10 @@ def test_an_unnamed_assumption_followed_by_prose_parses():
 
 
 @pytest.mark.parametrize("lang, words", [
-    ("sv", "Parterna utgår från att ”Barn i särskolan” är högst ”Flaggade barn”. Avtalet avräknas inte på "
-           "uppgifter där detta inte gäller"),
-    ("en", "The parties take as given that “Special education” is at most “Flagged”. The contract is not "
-           "settled on figures for which this does not hold"),
+    ("sv", ("Parterna utgår från att ”Barn i särskolan” är högst ”Flaggade barn”. Avtalet avräknas inte på "
+            "uppgifter där detta inte gäller")),
+    ("en", ("The parties take as given that “Special education” is at most “Flagged”. The contract is not "
+            "settled on figures for which this does not hold")),
 ])
 def test_the_council_document_states_the_assumptions(run, tmp_path, lang, words):
     text = NEGATIVE.replace('"Flaggade barn"', '"Flaggade barn" @en "Flagged"') \
