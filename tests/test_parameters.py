@@ -222,3 +222,11 @@ def test_fmt_round_trips_a_parameter(line):
     formatted = format_text(Source("draft.sib", text))
     assert same(parse(Source("a.sib", text)), parse(Source("b.sib", formatted)))
     assert format_text(Source("again.sib", formatted)) == formatted
+
+
+def test_diff_of_two_drafts_varies_their_parameter(run, tmp_path):
+    (tmp_path / "a.sib").write_text(DRAFT, encoding="utf-8")
+    (tmp_path / "b.sib").write_text(DRAFT.replace("price * avoided", "price * avoided + 1 000 SEK"), encoding="utf-8")
+    result = run("diff", str(tmp_path / "a.sib"), str(tmp_path / "b.sib"))
+    assert result.exit_code in (0, 1), result.output
+    assert "Money: both drafts settled on" in result.stdout and "error" not in result.output
