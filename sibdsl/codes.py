@@ -101,6 +101,17 @@ CODES: dict[str, Code] = {
         Code("E433", _E, "cover ceiling not positive"),
         Code("E434", _E, "cover of an investor with several investments"),
         Code("E435", _E, "investor guaranteeing itself"),
+        # assumptions about the measured outcomes: E470–E479 (issue 17)
+        Code("E470", _E, "assumption about a payment or the total"),
+        Code("E471", _E, "assumption that is not a yes/no condition"),
+        Code("E472", _E, "assumption that reads no measure"),
+        Code("E473", _E, "outcomes that break an assumption"),
+        Code("E474", _E, "parameter without a range"),
+        Code("E475", _E, "parameter of a kind that cannot be negotiated"),
+        Code("E476", _E, "no value for a parameter"),
+        Code("E477", _E, "council document of a draft with open parameters"),
+        Code("E478", _E, "value for a parameter the contract does not have"),
+        Code("E479", _E, "parameter where a value fixed at signing is needed"),
         Code("W401", _W, "measure is never used"),
         Code("W402", _W, "contract has no payments"),
         Code("W403", _W, "date outside the contract term"),
@@ -171,6 +182,7 @@ CODES: dict[str, Code] = {
         # verification: E701–E719 (sibc verify)
         Code("E701", _E, "a property of the contract does not hold"),
         Code("W701", _W, "a property of the contract could not be proved"),
+        Code("E702", _E, "the assumptions contradict each other"),
         # (end)
 
         # council documents: E720–E739 (sibc render, sibc fingerprint)

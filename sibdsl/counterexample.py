@@ -165,7 +165,7 @@ def that_matter(contract: m.Contract, files: Sequence[dict]) -> list[dict]:
     for data in files:
         shown = {}
         for name, value in data.items():
-            measure = contract.measures.get(name)
+            measure = contract.measures.get(name) or contract.parameters.get(name)
             differs = len(files) == 2 and any(other.get(name) != value for other in files)
             if measure is None or differs or not _is_neutral(measure, value):
                 shown[name] = value

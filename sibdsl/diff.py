@@ -168,9 +168,9 @@ def money_effect(old: m.Contract, new: m.Contract, steps: int = 11, limit: int =
                  seed: int = 0) -> MoneyEffect:
     """Settle both drafts on a grid of outcomes (all combinations, or a seeded sample of `limit`
     of them when there are more) and find where they differ most."""
-    shared = [n for n in old.measures if n in new.measures]
+    shared = [n for n in old.measures if n in new.measures] + [n for n in old.parameters if n in new.parameters]
     constants = money_constants(old) + money_constants(new)
-    axes = {n: _values(new.measures[n], constants, steps) for n in shared}
+    axes = {n: _values(new.input(n), constants, steps) for n in shared}  # a draft's parameter over its range too
     axes = {n: v for n, v in axes.items() if v}
     names = list(axes)
     total_points = 1
@@ -188,7 +188,7 @@ def money_effect(old: m.Contract, new: m.Contract, steps: int = 11, limit: int =
 
     def outcomes_for(contract: m.Contract, point: dict) -> dict:
         values = {}
-        for name, measure in contract.measures.items():
+        for name, measure in (*contract.measures.items(), *contract.parameters.items()):
             value = point.get(name)
             if value is None:
                 value = _held(contract, measure)
@@ -246,7 +246,7 @@ def curve_chart(old: m.Contract, new: m.Contract, old_name: str, new_name: str, 
         points = []
         for x in values:
             outcomes = {}
-            for name, measure in contract.measures.items():
+            for name, measure in (*contract.measures.items(), *contract.parameters.items()):
                 if name != main and base is not None and name in base:
                     outcomes[name] = base[name]
                     continue

@@ -458,6 +458,13 @@ class Evaluator:
         self.round_down = rounder(contract.rounding.step, "down")
         self.program: Program = program or lower(contract)
         comp = self._c = Compiler(contract, contract.definitions, source, recorder=recorder)
+        # issue 17: the assumptions, per period of their series, checked before anything is settled
+        # (a compiler of their own: they are no branch of the settlement's coverage)
+        plain = Compiler(contract, contract.definitions, source) if contract.assumptions else None
+        self._assumptions = [
+            (a, period, plain.compile(a.expr, {a.series: period} if period else None))
+            for a in contract.assumptions
+            for period in ([p.name for p in contract.series[a.series].periods] if a.series else [None])]
         # every definition, per period of its series, in dependency order: computed first, so
         # that reading one is never deeper than one definition (a chain of 5,000 is fine)
         self._defs: list[tuple[str, list[tuple[str | None, Callable]]]] = []
@@ -505,6 +512,9 @@ class Evaluator:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""
         ctx = Ctx(outcomes, {}, {})
         cache = ctx.cache
+        broken = self.broken_assumption(outcomes)
+        if broken is not None:
+            raise EvaluationError(broken)
         for key, fn in self._prelude:
             if key not in cache:
                 try:
@@ -537,6 +547,44 @@ class Evaluator:
         diagnostics = [self._negative(line) for line in lines if line.exact < 0]
         return Settlement(self.contract.title.text, self.contract.currency, tuple(lines), values, guarantees,
                           tuple(diagnostics), self._investors)
+
+    def broken_assumption(self, outcomes: Outcomes) -> Diagnostic | None:
+        """issue 17: E473 for the first assumption these outcomes break (in declaration order, each
+        period in order), None when they satisfy every assumption."""
+        for assumption, period, fn in self._assumptions:
+            if not fn(Ctx(outcomes, {}, {})):
+                return self._broken(assumption, period, outcomes)
+        return None
+
+    def _broken(self, assumption: m.Assumption, period: str | None, outcomes: Outcomes) -> Diagnostic:
+        """E473: the outcomes break an assumption; the measures it reads, with their values."""
+        from .report import format_value
+
+        names: list[str] = []
+        stack, seen = [assumption.expr], set()
+        while stack:
+            for node in m.walk(stack.pop()):
+                if isinstance(node, m.Input) and node.name not in names:
+                    names.append(node.name)
+                elif isinstance(node, m.Var) and node.name in self.contract.definitions and node.name not in seen:
+                    seen.add(node.name)
+                    stack.append(self.contract.definitions[node.name].expr)
+        values = []
+        for name in names:
+            value = outcomes.get(name)
+            if isinstance(value, dict):
+                value = value.get(period) if period else None
+            if value is not None:
+                values.append(f"`{name}` = {format_value(value, self.contract.input(name).ty)}")
+        clause = assumption.clause
+        named = "" if clause.name.startswith("assumption_") else f" `{clause.name}`"
+        when = f" for period {period}" if period else ""
+        return Diagnostic(
+            "E473", f"the outcomes break the assumption{named} (line {clause.line}){when}: "
+            + ", ".join(values), self.source, getattr(assumption.expr, "span", None) or self._decl_span(clause),
+            label="does not hold for these outcomes",
+            hint="the contract takes this as given, so it is not settled on data that breaks it: "
+            "correct the outcome file, or amend the assumption if it was wrong")
 
     def _negative(self, line: Line) -> Diagnostic:
         currency = self.contract.currency

@@ -35,7 +35,8 @@ NOT_A_NAME = RESERVED | frozenset({"if", "then", "else", "and", "or", "not", "of
                                   "tiers", "interpolate"})
 NAME = re.compile(r"[^\W\d]\w*")
 _KIND_ORDER = ("measure", "definition", "baseline", "investment", "payment", "cohort", "party", "periods",
-               "period", "gate", "floor", "cap", "return limit", "guarantee", "cover")
+               "period", "gate", "floor", "cap", "return limit", "guarantee", "cover", "assumption",
+               "parameter")
 
 
 def _label(node) -> s.Text | None:
@@ -89,6 +90,13 @@ def hover(analysis: Analysis, name: str) -> str | None:
     if model is not None:
         if name in model.measures:
             lines.append(f"type: {model.measures[name].ty.describe()}")
+        elif name in model.parameters:  # issue 17: a draft's negotiable term and the values still open
+            from .report import format_value
+
+            p = model.parameters[name]
+            lines.append(f"type: {p.ty.describe()}" + (
+                f", open between {format_value(p.lower, p.ty)} and {format_value(p.upper, p.ty)}"
+                if p.lower is not None else ", open: yes or no"))
         elif name in model.definitions and model.definitions[name] is not None:
             definition = model.definitions[name]
             lines.append(f"type: {definition.ty.describe()}")
@@ -234,9 +242,9 @@ _TYPE_OF_KIND = {
     "party": "class", "periods": "enum", "period": "enumMember", "cohort": "struct", "investment": "variable",
     "measure": "parameter", "definition": "variable", "baseline": "variable", "payment": "function",
     "gate": "property", "floor": "property", "cap": "property", "return limit": "property",
-    "guarantee": "property", "cover": "property",
+    "guarantee": "property", "cover": "property", "assumption": "property", "parameter": "parameter",
 }
-_READONLY = {"investment", "definition", "baseline"}
+_READONLY = {"investment", "definition", "baseline", "parameter"}
 
 
 def _grammar_comment() -> str:

@@ -455,6 +455,17 @@ class Cover:
 
 
 @node
+class Assumption:
+    """issue 17: `assume CONDITION` — what the parties take as given about the measured outcomes.
+    Every proof holds under it (verify.py); a settlement refuses outcomes that break it (E473).
+    `series`: the condition reads values per period of this series and must hold in each."""
+
+    clause: ClauseRef
+    expr: Expr
+    series: str | None = None
+
+
+@node
 class Section:
     """A heading with the prose and declarations under it, in source order (for documents)."""
 
@@ -494,6 +505,15 @@ class Contract:
     tables: dict[str, Table] = attrs.field(factory=dict, repr=False)
     rate_cards: dict[str, RateCard] = attrs.field(factory=dict, repr=False)
     covers: tuple[Cover, ...] = ()  # issue 14: first-loss cover, in declaration order
+    # issue 17: assumptions about the measured outcomes (left out of repr: the digests stay)
+    assumptions: tuple[Assumption, ...] = attrs.field(default=(), repr=False)
+    # issue 17: a draft's negotiable terms, each an input over its range (a Measure whose clause kind
+    # is "parameter"); a settlement needs their values, a proof covers every value in the ranges
+    parameters: dict[str, Measure] = attrs.field(factory=dict, repr=False)
+
+    def input(self, name: str) -> Measure:
+        """The measure or parameter an `Input` of this name reads."""
+        return self.measures[name] if name in self.measures else self.parameters[name]
 
     def parties_with_role(self, role: str) -> list[Party]:
         return [p for p in self.parties.values() if role in p.roles]

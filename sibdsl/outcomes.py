@@ -218,11 +218,12 @@ class Loader:
         return result
 
     # ------------------------------------------------------------ validating
-    def validate(self, raw: dict[str, Located]) -> dict[str, object]:
+    def validate(self, raw: dict[str, Located], params: dict[str, object] | None = None) -> dict[str, object]:
         measures = self.contract.measures
+        parameters = self.contract.parameters
         result: dict[str, object] = {}
         for name, located in raw.items():
-            if name not in measures:
+            if name not in measures and name not in parameters:
                 self.error("E503", f"the contract has no measure `{name}`", located.span,
                            hint=did_you_mean(name, measures) or f"measures: {', '.join(measures)}")
         for name, measure in measures.items():
@@ -287,6 +288,49 @@ class Loader:
                                + ("; one not yet measured is written as null (JSON) or `pending` (CSV)"
                                   if self.as_of is not None else ""))
             result[name] = per
+        result.update(self.parameter_values(raw, params or {}))
+        return result
+
+    def parameter_values(self, raw: dict[str, Located], params: dict[str, object]) -> dict[str, object]:
+        """issue 17: the value of each of a draft's parameters — from `params` (`--param NAME=VALUE`),
+        else from the outcome file (a counterexample carries them): E476 for one with none, E478 for
+        a `--param` the contract does not have."""
+        parameters = self.contract.parameters
+        given: dict[str, tuple[Source, Located]] = {}  # each --param as a source of its own, for the caret
+        meant: set[str] = set()  # parameters a misspelt --param stands for: not reported missing as well
+        for name, value in params.items():
+            option = Source("--param", f"{name}={value}")
+            given[name] = (option, Located(value, option.span(len(name) + 1, len(option.text))))
+            if name not in parameters:
+                suggestion = did_you_mean(name, [p for p in parameters if p not in params])
+                if suggestion:
+                    meant.add(suggestion.split("`")[1])
+                self.diagnostics.append(Diagnostic(
+                    "E478", f"the contract has no parameter `{name}`", option, option.span(0, len(name)),
+                    label="not a parameter", hint=suggestion or (
+                        f"parameters: {', '.join(parameters)}" if parameters else
+                        "only a draft with `parameter` declarations takes --param")))
+        result = {}
+        for name, parameter in parameters.items():
+            source, located = given.get(name, (self.source, raw.get(name)))
+            if located is None and name in meant:
+                continue
+            if located is None:
+                bounds = _bounds(parameter, parameter.lower, parameter.upper, self.contract.currency) \
+                    if parameter.lower is not None else "yes or no"
+                self.error("E476", f"no value for the parameter `{name}` ({bounds}): the contract is a draft "
+                           "whose terms are not fixed yet", self.source.span(0, 0),
+                           hint=f"give a value the parties may agree on (`--param {name}={_param_example(parameter)}`, "
+                           f"or `{name}` in the outcome or scenario file), or fix the term in the contract "
+                           f"(`define {name} = …`)")
+                continue
+            outcome_file, self.source = self.source, source
+            try:
+                value = self.value(parameter, located, name)
+            finally:
+                self.source = outcome_file
+            if value is not None:
+                result[name] = value
         return result
 
     def not_yet(self, name: str, period: str | None, located: Located) -> bool:
@@ -420,6 +464,17 @@ def _bounds(measure: m.Measure, lower, upper, currency) -> str:
     return f"{lo} to {hi}"
 
 
+def _param_example(parameter: m.Measure) -> str:
+    if parameter.lower is None:
+        return "yes"
+    middle = (parameter.lower + parameter.upper) / 2
+    if parameter.ty.kind in (COUNT, DAYS, MONEY):
+        middle = Fraction(int(middle))
+    if parameter.ty.kind == SHARE:
+        return f"{to_decimal(middle * 100)}%"
+    return str(to_decimal(middle))
+
+
 def _example(measure: m.Measure, currency: str) -> str:
     return {
         MONEY: f'"1 000 000 {currency}"', SHARE: '"12 %"', COUNT: "12", NUMBER: "1.5",
@@ -430,7 +485,7 @@ def _example(measure: m.Measure, currency: str) -> str:
 def load_outcomes(contract: m.Contract, path: str | Path | None = None, *,
                   text: str | None = None, name: str | None = None,
                   warnings: list[Diagnostic] | None = None, as_of: datetime.date | None = None,
-                  pending: set | None = None) -> dict[str, object]:
+                  pending: set | None = None, params: dict[str, object] | None = None) -> dict[str, object]:
     """Read and validate an outcome file (JSON, CSV or an .xlsx workbook); raise SibError with
     every problem found. Warnings (W501: a CSV read as Windows-1252) go to `warnings`.
 
@@ -460,7 +515,7 @@ def load_outcomes(contract: m.Contract, path: str | Path | None = None, *,
     raw = loader.read()
     if raw is None or loader.diagnostics:
         raise SibError(located(loader.diagnostics))
-    outcomes = loader.validate(raw)
+    outcomes = loader.validate(raw, params)
     if loader.diagnostics:
         raise SibError(located(loader.diagnostics))
     if pending is not None:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
     "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause", "cover",
+    "assume", "parameter",  # issue 17
 )
 # Words that begin a declaration but are not reserved (a payment may be called `table`): issue 15's
 NEW_DECLARATION_WORDS = ("table", "ratecard")
@@ -786,6 +787,17 @@ class _Syntax:
         guarantor = _ident(rest[0])
         due = next((o.value for o in rest[1:] if isinstance(o, s.Option) and o.key == "due"), None)
         return s.Cover(decl, share, investment, ceiling, guarantor, due, span=span)
+
+    def assume(self, span, c):  # issue 17
+        decl, rest = self._split_decl(c)
+        return s.Assume(decl, rest[0], span=span)
+
+    def parameter(self, span, c):  # issue 17
+        name, label, rest = self._name_label(c)
+        return s.Parameter(name, label, _ident(rest[0]), tuple(rest[1:]), span=span)
+
+    def assume_name(self, span, c):
+        return s.DeclName(_ident(c[0]), None)
 
     def cover_share(self, span, c):
         return s.Quantity(_number(c[0]), "%", span=_token_span(c[0]).to(_token_span(c[1])))

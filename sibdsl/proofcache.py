@@ -69,6 +69,11 @@ def diagnostic(record: dict, source) -> Diagnostic | None:
     start = source.line_start(line)  # lines as the parser counts them (a lone CR ends one too)
     indent = len(text) - len(text.lstrip())
     span = source.span(start + indent, start + len(text.rstrip()))
+    if record["status"] == "violated" and record.get("key") == "assumptions":  # issue 17: verify.contradiction
+        return Diagnostic("E702", record["reason"], source, span, label="cannot hold with the others"
+                          if "contradict" in record["reason"] else "cannot hold",
+                          hint="an assumption states what can be measured; correct the one that is wrong, "
+                          "or widen a measure's `between` range")
     if record["status"] == "violated":
         examples = [json.dumps(c, ensure_ascii=False) for c in record["counterexample"]]
         notes = tuple(f"{label}: {e}" for label, e in zip(
@@ -111,7 +116,8 @@ def verify_cached(contract, source, *, use_cache: bool = True) -> list[dict]:
     from .verify_checks import dead_clauses
 
     records = [verdict_record(v) for v in verify_contract(contract)]
-    records += dead_clauses(contract)  # W410/W411: what no outcome can make act (issue 17)
+    if not any(r.get("key") == "assumptions" for r in records):  # contradictory assumptions: everything is dead
+        records += dead_clauses(contract)  # W410/W411: what no outcome can make act (issue 17)
     if use_cache:
         store(source.text, records)
     return records

@@ -12,7 +12,7 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 
 DECLARATIONS = ("contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
                 "baseline", "payment", "gate", "floor", "cap", "return", "limit", "guarantee", "clause",
-                "table", "ratecard", "cover")
+                "table", "ratecard", "cover", "assume", "parameter")
 OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size", "eligibility", "better",
            "between", "source", "description", "indexed", "for", "from", "to", "due", "after", "end", "per",
            "when", "requires", "above", "at", "participant", "in", "simple", "compound", "nondecreasing",

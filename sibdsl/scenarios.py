@@ -199,7 +199,7 @@ class _Reader:
 
     def columns(self, header: list[str], spans: list[Span]) -> dict | None:
         result: dict = {"measures": [], "expect": []}
-        known = set(self.contract.measures)
+        known = set(self.contract.measures) | set(self.contract.parameters)  # issue 17: a draft's terms too
         lines = set(self.contract.payments) | {f.clause.name for f in self.contract.floors if f.target == "total"} \
             | {c.clause.name for c in self.contract.covers}  # issue 14: a cover's line, by its name
         for i, raw in enumerate(header):

@@ -205,7 +205,8 @@ class SpecReader:
         marginals: dict[str, Marginal] = {}
         meant: set[str] = set()  # measures a misspelt name stands for: not reported missing as well
         for name, entry in measures.items():
-            measure = self.contract.measures.get(name)
+            # issue 17: a draft's parameter is given as a constant (or drawn, to compare the values open)
+            measure = self.contract.measures.get(name) or self.contract.parameters.get(name)
             if measure is None:
                 hint = did_you_mean(name, [n for n in self.contract.measures if n not in measures])
                 if hint:
@@ -221,6 +222,12 @@ class SpecReader:
             self.error("E805", f"measure `{name}` has no distribution in the scenario file",
                        self.locate("measures"),
                        f'add e.g. "{name}": {{"distribution": …}} or a constant: "{name}": {{"value": …}}')
+        for name in self.contract.parameters:
+            if name not in measures:
+                self.error("E476", f"no value for the parameter `{name}`: the contract is a draft whose terms are "
+                           "not fixed yet", self.locate("measures"),
+                           f'simulate it for a value the parties may agree on: "{name}": {{"value": …}} '
+                           "(or a distribution over the values still open)")
         correlations = self.correlations(data.get("correlations", []), marginals)
         if self.diagnostics:
             return None

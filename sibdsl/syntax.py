@@ -497,9 +497,31 @@ class Cover:
     span: Span = _span()
 
 
+@node
+class Parameter:
+    """issue 17: `parameter NAME ["label"]: TYPE between LOW and HIGH` — a negotiable term of a draft."""
+
+    name: Ident
+    label: Text | None
+    type: Ident
+    options: tuple[Option, ...]
+    span: Span = _span()
+
+
+@node
+class Assume:
+    """issue 17: `assume [NAME ["label"]:] CONDITION` — what the parties take as given about the
+    measured outcomes (`assume flagged <= served`): a hypothesis of every proof, checked against
+    the data when the contract is settled."""
+
+    decl: DeclName | None
+    expr: Expr
+    span: Span = _span()
+
+
 Decl = (
     Heading | Prose | Party | Term | Periods | Cohort | Investment | Measure | Define | Baseline
-    | Payment | Gate | Floor | Cap | ReturnLimit | Guarantee | Table | RateCard | Cover
+    | Payment | Gate | Floor | Cap | ReturnLimit | Guarantee | Table | RateCard | Cover | Assume | Parameter
 )
 
 

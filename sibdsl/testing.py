@@ -62,7 +62,8 @@ def value(measure: m.Measure) -> st.SearchStrategy:
 
 
 def outcomes(contract: m.Contract) -> st.SearchStrategy[dict]:
-    """Validated outcomes for every measure (one value per period for measures per period)."""
+    """Validated outcomes for every measure (one value per period for measures per period) that
+    satisfy the contract's assumptions (issue 17: a settlement refuses any others, E473)."""
     fields = {}
     for name, measure in contract.measures.items():
         if measure.ty.series:
@@ -70,7 +71,19 @@ def outcomes(contract: m.Contract) -> st.SearchStrategy[dict]:
             fields[name] = st.fixed_dictionaries({p: value(measure) for p in periods})
         else:
             fields[name] = value(measure)
-    return st.fixed_dictionaries(fields)
+    strategy = st.fixed_dictionaries(fields)
+    if not contract.assumptions:
+        return strategy
+    from .evaluate import EvaluationError, compile_contract
+
+    evaluator = compile_contract(contract)
+
+    def assumed(values: dict) -> bool:
+        try:
+            return evaluator.broken_assumption(values) is None
+        except EvaluationError:  # an assumption that divides by zero for these outcomes does not hold
+            return False
+    return strategy.filter(assumed)
 
 
 def to_file(contract: m.Contract, values: dict) -> dict:

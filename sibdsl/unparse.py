@@ -227,9 +227,9 @@ def declaration(d: s.Decl) -> str:
         options = (f"\n  committed {expr(d.committed)}" if d.committed is not None else "") + (
             f"\n  class {d.klass.name}" if d.klass is not None else "")
         return f"investment {_name(d.name, d.label)}: {expr(d.amount)} from {d.investor.name} {when}{options}"
-    if isinstance(d, s.Measure | s.Define | s.Baseline | s.Payment):  # KEYWORD name: type, or = formula
+    if isinstance(d, s.Measure | s.Define | s.Baseline | s.Payment | s.Parameter):  # KEYWORD name: type, or = formula
         keyword = type(d).__name__.lower()
-        body = f": {d.type.name}" if isinstance(d, s.Measure) else f" = {expr(d.expr)}"
+        body = f": {d.type.name}" if isinstance(d, s.Measure | s.Parameter) else f" = {expr(d.expr)}"
         return f"{keyword} {_name(d.name, d.label)}{body}{_options(getattr(d, 'options', ()))}"
     if isinstance(d, s.Gate):
         return f"gate {_decl(d.decl)}{_target(d.target)} requires {expr(d.condition)}"
@@ -259,6 +259,8 @@ def declaration(d: s.Decl) -> str:
         if d.monotone:
             tail = f" {d.monotone} in {d.monotone_in.name}"
         return _fit(f"guarantee {_decl(d.decl)}", expr(d.expr), tail)
+    if isinstance(d, s.Assume):  # issue 17
+        return _fit(f"assume {_decl(d.decl)}", expr(d.expr), "")
     if isinstance(d, (s.Table, s.RateCard)):
         return _issue15(d)
     if isinstance(d, s.Cover):  # issue 14

@@ -161,9 +161,29 @@ class _Sym:
                     self.inputs[key] = shared[key]
                     continue
                 self.inputs[key] = self._variable(measure, f"{tag}{name}" + (f"@{period}" if period else ""))
+        for name, parameter in contract.parameters.items():  # issue 17: one variable over its range,
+            key = (name, None)                                 # the same in every copy of the settlement
+            self.inputs[key] = shared[key] if shared is not None and name not in fresh else \
+                self._variable(parameter, f"{tag}{name}")
         self.payments: dict[str, z3.ArithRef] | None = None
         self.total: z3.ArithRef | None = None
         self.interp = Interpreter(contract, self)
+        self.assumed: list[tuple[m.Assumption, z3.BoolRef]] = []
+        for assumption in contract.assumptions:  # issue 17: hypotheses of every proof
+            for held in self.assumption(assumption):
+                self.assumed.append((assumption, held))
+        self.domain += [held for _, held in self.assumed]
+
+    def assumption(self, assumption: m.Assumption) -> list[z3.BoolRef]:
+        """The assumption as z3 conditions, one per period of its series (it holds in each), each
+        with its formulas defined (an assumption that divides by zero does not hold)."""
+        series = assumption.series
+        periods = [{series: p.name} for p in self.contract.series[series].periods] if series else [{}]
+        result = []
+        for period in periods:
+            term, defined = self.expr(assumption.expr, period)
+            result.append(z3.And(defined, term))
+        return result
 
     def round(self, x):
         if not self.abstract:
@@ -484,7 +504,7 @@ class _Property:
 
 def _dependencies(contract: m.Contract, name: str) -> set[str]:
     """The measures a definition depends on, transitively."""
-    if name in contract.measures:
+    if name in contract.measures or name in contract.parameters:
         return {name}
     seen, measures = {name}, set()
     stack = [contract.definitions[name].expr]
@@ -781,7 +801,7 @@ def _monotone(contract: m.Contract, key: str, description: str, expr: m.Expr | N
     def claim(c):
         a, b = c
         premise = []
-        if name in contract.measures:
+        if name in contract.measures or name in contract.parameters:
             keys = [k for k in a.sym.inputs if k[0] == name]
             premise += [b.sym.inputs[k] >= a.sym.inputs[k] for k in keys]
         else:
@@ -826,7 +846,7 @@ def _model_value(model: z3.ModelRef, term) -> object:
 def _outcome_file(contract: m.Contract, sym: _Sym, model: z3.ModelRef) -> dict:
     data: dict[str, object] = {}
     for (name, period), term in sym.inputs.items():
-        measure = contract.measures[name]
+        measure = contract.input(name)
         raw = _model_value(model, term)
         text = _format_input(measure, raw, contract.currency)
         if period is None:
@@ -876,7 +896,58 @@ class Verifier:
 
     def verify(self, only: Iterable[str] | None = None) -> list[Verdict]:
         wanted = set(only) if only is not None else None
+        if self.contract.assumptions:
+            contradiction = self.contradiction()
+            if contradiction is not None:  # every property would hold vacuously: none is reported proved
+                return [contradiction]
         return [self.prove(p) for p in self.properties if wanted is None or p.key in wanted]
+
+    def contradiction(self) -> Verdict | None:
+        """issue 17: E702 when no outcomes within the measures' ranges satisfy the assumptions, with
+        the assumptions that conflict (z3's unsat core, made minimal); None when they can hold."""
+        started = time.perf_counter()
+        sym = _Sym(self.contract, "a!")
+        held = {id(h) for _, h in sym.assumed}
+        solver = z3.Solver()
+        solver.set("rlimit", _rlimit(self.timeout))
+        solver.set("core.minimize", True)
+        solver.add(*[d for d in sym.domain if id(d) not in held])
+        labels: dict[str, m.Assumption] = {}
+        for i, (assumption, condition) in enumerate(sym.assumed):
+            label = z3.Bool(f"assumption!{i}")
+            labels[str(label)] = assumption
+            solver.assert_and_track(condition, label)
+        if solver.check() != z3.unsat:
+            return None
+        conflicting: list[m.Assumption] = []
+        for label in solver.unsat_core():
+            assumption = labels[str(label)]
+            if assumption not in conflicting:
+                conflicting.append(assumption)
+        conflicting.sort(key=lambda a: a.clause.line)
+
+        def cite(lang: str) -> str:  # " line 9 (`sen_within`)", " lines 9 (`sen_within`), 10 and 11"
+            items = [f"{a.clause.line}" + ("" if a.clause.name.startswith("assumption_") else f" (`{a.clause.name}`)")
+                     for a in conflicting]
+            word = {"en": ("line", "lines", "and"), "sv": ("rad", "raderna", "och")}[lang]
+            if len(items) == 1:
+                return f" {word[0]} {items[0]}"
+            return f" {word[1]} {', '.join(items[:-1])} {word[2]} {items[-1]}"
+
+        en, sv = cite("en"), cite("sv")
+        one = len(conflicting) == 1
+        words = {
+            "en": (f"no outcomes within the measures' ranges satisfy the assumption on{en}" if one else
+                   f"the assumptions on{en} contradict each other: no outcomes within the measures' ranges "
+                   "satisfy them all") + "; every promise would hold vacuously, so none is reported proved",
+            "sv": (f"inga utfall inom måttens intervall uppfyller antagandet på{sv}" if one else
+                   f"antagandena på{sv} motsäger varandra: inga utfall inom måttens intervall uppfyller dem "
+                   "alla") + "; varje löfte skulle gälla tomt, så inget redovisas som bevisat",
+        }
+        first = conflicting[0] if conflicting else self.contract.assumptions[0]
+        return Verdict("assumptions", "the assumptions can hold together", VIOLATED,
+                       time.perf_counter() - started, words["en"], clause=first.clause,
+                       line=first.clause.line, words=words)
 
     def prove(self, prop: _Property) -> Verdict:
         started = time.perf_counter()
@@ -925,18 +996,93 @@ class Verifier:
             if result == z3.unknown:
                 return _unknown(prop, "limit", self.timeout)
             files = self._files(copies, self._readable(copies, solver) or solver.model(), solver)
+            ranges = self._parameter_ranges(prop, copies, solver) if files is not None else []
         finally:
             solver.pop()
         if files is None:
             return _unknown(prop, "decimals", self.timeout)
-        return self._confirm(prop, files)
+        verdict = self._confirm(prop, files)
+        if verdict.status == VIOLATED and ranges:
+            words = {lang: verdict.words.get(lang, verdict.reason) + "".join(r[lang] for r in ranges)
+                     for lang in ("en", "sv")}
+            verdict = attrs.evolve(verdict, words=words, reason=words["en"])
+        return verdict
+
+    def _parameter_ranges(self, prop: _Property, copies, solver) -> list[dict]:
+        """issue 17: for each numeric parameter of a draft, the values for which the property fails,
+        in words: the largest value up to which it holds for every outcome and the smallest from
+        which it holds again (on the parameter's grid: whole currency units, whole counts, 0.01 %
+        of a share, 0.01 of a number), by bisection with the solver holding the violation. A search
+        the solver cannot finish within its work limit says nothing."""
+        from .verify_checks import _fmt as fmt  # the one way verdict words write a value
+
+        read = {n.name for e, _ in m.expressions(self.contract) for n in m.walk(e) if isinstance(n, m.Input)}
+        solver.set("rlimit", _rlimit(min(self.timeout, 2.0)))  # each question of the search: a small budget
+        result = []
+        for name, parameter in self.contract.parameters.items():
+            if parameter.lower is None or name in prop.fresh or name not in read:
+                continue  # yes/no; the very value a monotonicity compares; a parameter nothing reads
+            term = copies[0].sym.inputs[(name, None)]
+            step = {MONEY: Fraction(1), COUNT: Fraction(1), DAYS: Fraction(1), SHARE: Fraction(1, 10000)}.get(
+                parameter.ty.kind, Fraction(1, 100))
+            low, high = -((-parameter.lower) // step), parameter.upper // step  # the grid within the range
+
+            def fails(condition) -> bool | None:
+                solver.push()
+                solver.add(condition)
+                try:
+                    answer = solver.check()
+                finally:
+                    solver.pop()
+                return None if answer == z3.unknown else answer == z3.sat
+
+            def least(pred) -> int | None:  # the least k in [low, high] with pred(k), pred monotone
+                lo, hi = low, high
+                if not pred(hi):
+                    return None
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    answer = pred(mid)
+                    if answer is None:
+                        raise _Undefined("parameter search")
+                    lo, hi = (lo, mid) if answer else (mid + 1, hi)
+                return lo
+
+            try:
+                first = least(lambda k: fails(term <= _real(k * step)))  # a violation at or below k
+                last = least(lambda k: not fails(term >= _real(k * step)))  # none at or above k
+            except _Undefined:
+                continue
+            if first is None:
+                continue
+            holds_below = (first - 1) * step if first > low else None
+            holds_above = last * step if last is not None and last <= high else None
+            show = lambda v, lang: fmt(v, parameter.ty, self.contract.currency, lang)  # noqa: E731
+            span = {lang: f"{show(parameter.lower, lang)}–{show(parameter.upper, lang)}" for lang in ("en", "sv")}
+            if holds_below is None and holds_above is None:
+                en = f"; it fails for some outcomes whatever `{name}` is agreed within {span['en']}"
+                sv = f"; det brister för några utfall vilket värde på `{name}` som än avtalas inom {span['sv']}"
+            else:
+                parts_en, parts_sv = [], []
+                if holds_below is not None:
+                    parts_en.append(f"{show(holds_below, 'en')} or less")
+                    parts_sv.append(f"högst {show(holds_below, 'sv')}")
+                if holds_above is not None:
+                    parts_en.append(f"{show(holds_above, 'en')} or more")
+                    parts_sv.append(f"minst {show(holds_above, 'sv')}")
+                en = (f"; it holds for every outcome only if `{name}` ({span['en']}) is agreed at "
+                      + " or at ".join(parts_en))
+                sv = (f"; det håller för varje utfall bara om `{name}` ({span['sv']}) avtalas till "
+                      + " eller ".join(parts_sv))
+            result.append({"en": en, "sv": sv})
+        return result
 
     def _readable(self, copies, solver) -> z3.ModelRef | None:
         """The counterexample made round and minimal (counterexample.py), under its own deterministic
         budget; None keeps the solver's first model."""
         from .counterexample import readable_model
 
-        inputs = [(self.contract.measures[name], term) for c in copies for (name, _), term in c.sym.inputs.items()]
+        inputs = [(self.contract.input(name), term) for c in copies for (name, _), term in c.sym.inputs.items()]
         return readable_model(solver, inputs, first_rlimit=_rlimit(self.timeout))
 
     def _abstract_proof(self, prop: _Property) -> bool:

@@ -332,7 +332,7 @@ def _monotone_guarantee_words(contract, name, outcomes, settlements) -> Words | 
         if isinstance(expr_or_name, str):
             ty = contract.definitions[expr_or_name].ty if expr_or_name in contract.definitions else None
             return concrete_value(contract, m.Var(expr_or_name, ty) if ty is not None
-                                  else m.Input(expr_or_name, contract.measures[expr_or_name].ty), outcomes[i], None)
+                                  else m.Input(expr_or_name, contract.input(expr_or_name).ty), outcomes[i], None)
         return concrete_value(contract, expr_or_name, outcomes[i], settlements[i])
 
     try:
@@ -343,7 +343,7 @@ def _monotone_guarantee_words(contract, name, outcomes, settlements) -> Words | 
     if any(isinstance(v, bool) or not isinstance(v, int | Fraction) for v in (x0, x1, y0, y1)):
         return None
 
-    xty = (contract.definitions[var].ty if var in contract.definitions else contract.measures[var].ty)
+    xty = (contract.definitions[var].ty if var in contract.definitions else contract.input(var).ty)
 
     def show(v, lang, ty=guarantee.expr.ty):
         return _fmt(v, ty, cur, lang)
@@ -364,7 +364,7 @@ def _plain(value, contract, name) -> str:
 
     if isinstance(value, dict | list):
         return str(value)
-    return format_value(value, contract.measures[name].ty)
+    return format_value(value, contract.input(name).ty)
 
 
 def _guarantee_words(contract, name, settlement) -> Words | None:

@@ -100,11 +100,11 @@ def test_page_example_produces_its_code(code, tmp_path, monkeypatch):
         assert args[0] == "test" and "csv" in blocks, f"{code}: run the scenarios of example.sib"
     elif code.startswith("E57"):
         assert args[0] == "new" and "--from-indigo" in args and "csv" in blocks, f"{code}: draft from INDIGO rows"
-    elif code.startswith(("E5", "E6", "W55")):
+    elif code.startswith(("E5", "E6", "W55")) or code in ("E473", "E476", "E478"):  # issue 17: settling a contract
         assert args[0] == "eval" and ("json" in blocks or "csv" in blocks), f"{code}: evaluate an outcome file"
     elif "E801" <= code <= "E829":
         assert args[0] == "simulate" and "json" in blocks, f"{code}: simulate with a scenario file"
-    elif code in ("W720", "W721"):  # a council document's warning: render to a file, so only the diagnostics print
+    elif code in ("W720", "W721", "E477"):  # a council document's warning: render to a file, so only the diagnostics print
         assert args[0] == "render" and "sib" in blocks
     elif code not in ("E001", "E002") and not code.startswith("E74"):  # E002: a command that writes
         assert args[0] == "check" and "sib" in blocks

@@ -416,7 +416,7 @@ def test_completion_is_sorted_and_fits_the_context(client_factory):
         return [i["label"] for i in client.at("textDocument/completion", line, character)["result"]["items"]]
 
     start = labels(9, 4)
-    assert start[:3] == ["baseline", "cap", "clause"] and "besparing" not in start
+    assert start[:3] == ["assume", "baseline", "cap"] and "besparing" not in start  # declaration keywords, sorted
     of = labels(10, 21)
     assert of[:2] == ["besparing", "halva"] and "antal" not in of and "kommun" not in of and "utfall" not in of
     assert labels(6, 57)[:2] == ["fond", "kommun"]  # after `from`: parties only

@@ -19,11 +19,13 @@ from .. import syntax as s
 from ..diagnostics import Diagnostic, Label, has_errors
 from ..gcpause import paused
 from ..source import Source, Span
+from .assume import check_assumptions
 from .cards import Cards
 from .common import Entry
 from .cover import check_covers
 from .lower import Lower
 from .names import Names
+from .parameters import check_parameters
 from .rules import Rules
 from .time import Time
 from .types import Types
@@ -77,6 +79,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         self.clauses: dict[int, m.ClauseRef] = {}  # id(syntax node) → its clause
         self.inline_gates: list[m.Gate] = []
         self.measures: dict[str, m.Measure] = {}
+        self.parameters: dict[str, m.Measure] = {}  # issue 17: a draft's negotiable terms
         self.constants: dict[str, Fraction] = {}  # investments and cohort sizes, fixed at signing
         self.hints: dict[tuple, str] = {}  # see missing_hint
 
@@ -97,6 +100,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         term = self.check_term()
         series = self.check_series(term)
         measures = self.check_measures()  # first: every expression below may refer to a measure
+        parameters = check_parameters(self)  # … or to a parameter (issue 17)
         cohorts = self.check_cohorts()
         investments = self.check_investments(parties)
         for name in self.definition_order():
@@ -112,6 +116,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         limits = self.check_return_limits(investments, payments, term, series)
         guarantees = self.check_guarantees()
         covers = check_covers(self, investments, parties)
+        assumptions = check_assumptions(self)
         self.check_unused(measures, payments)
         if not has_errors(self.diagnostics) and len(payments) - sum(len(c.outcomes) for c in cards.values()) != sum(
                 e.kind == "payment" for e in self.names.values()):
@@ -129,5 +134,5 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
             source_name=self.source.name, covers=covers,
             # surrogatepass: an editor may send a lone surrogate (issue 22 item 13); it hashes, it does not raise
             source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
-            tables=tables, rate_cards=cards,
+            tables=tables, rate_cards=cards, assumptions=assumptions, parameters=parameters,
         )

@@ -43,8 +43,8 @@ class Names:
         for item in self.tree.items:
             if isinstance(item, s.Heading):
                 heading = f"§ {item.number} {item.title.text}"
-            elif isinstance(item, (s.Gate, s.Floor, s.Cap)) and item.decl is None:
-                kind = type(item).__name__.lower()
+            elif isinstance(item, (s.Gate, s.Floor, s.Cap, s.Assume)) and item.decl is None:
+                kind = "assumption" if isinstance(item, s.Assume) else type(item).__name__.lower()
                 counters[kind] = counters.get(kind, 0) + 1
                 clause = m.ClauseRef(kind, f"{kind}_{counters[kind]}", None, heading, item.span.line)
                 self.clauses[id(item)] = clause
@@ -119,13 +119,13 @@ def declaration_of(item) -> tuple[str, s.Ident | None, s.Text | None]:
     """(kind, name, label) of a named declaration."""
     kinds = {s.Party: "party", s.Periods: "series", s.Cohort: "cohort", s.Investment: "investment",
              s.Measure: "measure", s.Define: "define", s.Baseline: "baseline", s.Payment: "payment",
-             s.Table: "table", s.RateCard: "ratecard"}
+             s.Table: "table", s.RateCard: "ratecard", s.Parameter: "parameter"}
     for cls, kind in kinds.items():
         if isinstance(item, cls):
             return kind, item.name, item.label
-    if isinstance(item, (s.Gate, s.Floor, s.Cap, s.ReturnLimit, s.Guarantee, s.Cover)):
+    if isinstance(item, (s.Gate, s.Floor, s.Cap, s.ReturnLimit, s.Guarantee, s.Cover, s.Assume)):
         kind = {s.Gate: "gate", s.Floor: "floor", s.Cap: "cap", s.ReturnLimit: "return limit",
-                s.Guarantee: "guarantee", s.Cover: "cover"}[type(item)]
+                s.Guarantee: "guarantee", s.Cover: "cover", s.Assume: "assumption"}[type(item)]
         if item.decl is None:
             return kind, None, None
         return kind, item.decl.name, item.decl.label

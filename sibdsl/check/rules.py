@@ -307,7 +307,8 @@ class Rules:
                 if not typed.ty.numeric:
                     self.error("E305", f"only numbers and amounts can be {node.monotone}", node.expr.span)
                     continue
-                entry = self.lookup(node.monotone_in, ("measure", "define", "baseline"), "measure or definition")
+                entry = self.lookup(node.monotone_in, ("measure", "define", "baseline", "parameter"),
+                                    "measure, definition or parameter")
                 if entry is None:
                     continue
                 self.used.add(node.monotone_in.name)

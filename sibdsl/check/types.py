@@ -47,6 +47,12 @@ class Types:
         try:
             value = constant_value(typed, self.definitions, self.constants)
         except NotConstant as nc:
+            if nc.name in self.parameters:  # issue 17: a draft's open term where a fixed value is needed
+                self.error("E479", f"{what} must be fixed when the contract is signed, but it depends on the "
+                           f"parameter `{nc.name}`, which the draft leaves open", expr.span, label="still open",
+                           hint=f"fix the term here (`define {nc.name} = …`), or write the rule as a formula "
+                           f"that reads `{nc.name}`, e.g. `if … >= {nc.name} then … else …`")
+                return None
             self.error("E310", f"{what} must be fixed when the contract is signed, but it depends on "
                        f"the measure `{nc.name}`", expr.span,
                        hint="use numbers, dates and definitions that do not depend on measures")
@@ -114,7 +120,7 @@ class Types:
     def expr_Ref(self, e: s.Ref, g) -> m.Expr:
         if e.name in PERIOD_VALUES and e.name not in self.names:  # issue 15: `period_index`, …
             return self.period_value(e, e.name, None)
-        wanted = ("measure", "define", "baseline", "investment", "cohort", "payment", "ratecard")
+        wanted = ("measure", "define", "baseline", "investment", "cohort", "payment", "ratecard", "parameter")
         entry = self.lookup(e, wanted, "value")
         if entry is None:
             raise Invalid()
@@ -125,6 +131,11 @@ class Types:
             if measure is None:
                 raise Invalid()
             return m.Input(e.name, measure, span=e.span)
+        if kind == "parameter":  # issue 17: read as an input, one value for the whole contract
+            parameter = self.parameters.get(e.name)
+            if parameter is None:
+                raise Invalid()
+            return m.Input(e.name, parameter.ty, span=e.span)
         if kind in ("define", "baseline"):
             d = self.definition(e.name)
             if d is None:

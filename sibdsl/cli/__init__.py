@@ -422,10 +422,14 @@ def read_contract(path: str):
 @click.option("--paid", "paid_path", default=None, type=click.Path(dir_okay=True, allow_dash=False),
               help="What was paid before, per line: the JSON of an earlier `sibc eval --format json` "
               "(or a CSV payment,period,paid). Only the difference is paid now; nothing is clawed back.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="The value of a draft's negotiable parameter, e.g. --param price=1500 or "
+              "--param \"price=1 500 SEK\" (repeat for each parameter).")
 @common_options
 @guard
 def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bool, diag_fmt: str,
-          explain: bool, lang: str | None, as_of_text: str | None, paid_path: str | None) -> None:
+          explain: bool, lang: str | None, as_of_text: str | None, paid_path: str | None,
+          params: tuple[str, ...]) -> None:
     """Settle a contract for measured outcomes: every payment line with its clause and steps."""
     from .. import check_source, compile_contract, load_outcomes
     from ..evaluate import EvaluationError
@@ -442,7 +446,7 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
     if (as_of_text is not None or paid_path is not None) and (fmt == "xlsx" or explain):
         raise click.UsageError("an interim or reconciled settlement (--as-of, --paid) is written as text or json")
     if as_of_text is not None or paid_path is not None:
-        _eval_interim(file, outcomes_path, fmt, output, trace, diag_fmt, as_of_text, paid_path)
+        _eval_interim(file, outcomes_path, fmt, output, trace, diag_fmt, as_of_text, paid_path, params)
         return
     try:
         source = read_contract(file)
@@ -452,7 +456,7 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
         print_diagnostics(diagnostics, diag_fmt, to_stderr=True)  # the contract's warnings
         warnings: list[Diagnostic] = []
         try:
-            outcomes = load_outcomes(contract, outcomes_path, warnings=warnings)
+            outcomes = load_outcomes(contract, outcomes_path, warnings=warnings, params=parse_params(params))
         finally:
             print_diagnostics(warnings, diag_fmt, to_stderr=True)  # W501: the encoding assumed
         verbose(f"{outcomes_path}: {count_of(len(outcomes), 'measured value')}")
@@ -488,7 +492,7 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
 
 
 def _eval_interim(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bool, diag_fmt: str,
-                  as_of_text: str | None, paid_path: str | None) -> None:
+                  as_of_text: str | None, paid_path: str | None, params: Sequence[str] = ()) -> None:
     """`sibc eval --as-of DATE` and/or `--paid FILE` (issue 15; sibdsl/interim.py)."""
     from .. import check_source, compile_contract, load_outcomes
     from ..evaluate import EvaluationError
@@ -511,7 +515,8 @@ def _eval_interim(file: str, outcomes_path: str, fmt: str, output: str | None, t
         warnings: list[Diagnostic] = []
         pending: set = set()
         try:
-            outcomes = load_outcomes(contract, outcomes_path, warnings=warnings, as_of=as_of, pending=pending)
+            outcomes = load_outcomes(contract, outcomes_path, warnings=warnings, as_of=as_of, pending=pending,
+                                     params=parse_params(params))
         finally:
             print_diagnostics(warnings, diag_fmt, to_stderr=True)
         evaluator = compile_contract(contract, source)
@@ -559,6 +564,19 @@ def _as_of(text: str, contract, Source):
             f"{contract.term[0].isoformat()}", where, where.span(0, len(text)),
             hint="nothing can be due before the term starts; settle as of a date in the term")])
     return as_of
+
+
+def parse_params(params: Sequence[str]) -> dict[str, str]:
+    """issue 17: `--param NAME=VALUE` options as {name: value text} (read as the parameter's type)."""
+    result: dict[str, str] = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.UsageError(f"--param {item!r}: write NAME=VALUE, e.g. --param price=1500")
+        if name.strip() in result:
+            raise click.UsageError(f"--param {name.strip()} is given twice")
+        result[name.strip()] = value.strip()
+    return result
 
 
 def write_output(output: str, write, inputs: Sequence[str]) -> None:

@@ -86,7 +86,7 @@ def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_f
     from ..report import format_value
 
     def where(outcomes: dict) -> str:
-        return ", ".join(f"{k} = {format_value(v, new_model.measures[k].ty.plain())}" for k, v in outcomes.items())
+        return ", ".join(f"{k} = {format_value(v, new_model.input(k).ty.plain())}" for k, v in outcomes.items())
 
     if not differs:
         summary(f"{old} and {new} mean the same: no clause changed and every settled amount is equal.")

@@ -46,6 +46,11 @@ def render(file: str, lang: str | None, fmt: str | None, output: str | None, var
     print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
     if contract is None:
         sys.exit(EXIT_ERRORS)
+    from ..render.complete import open_parameters
+
+    if (draft := open_parameters(contract, source)) is not None:  # issue 17: a council votes on fixed terms
+        print_diagnostics([draft], diag_fmt, to_stderr=True)
+        sys.exit(EXIT_ERRORS)
     if vary is not None and vary not in contract.measures:
         raise click.UsageError(f"--vary: the contract has no measure {vary!r}")
     language = lang or (contract.languages[0] if contract.languages and contract.languages[0] in ("sv", "en")

@@ -254,6 +254,9 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
             if g.when is not None:
                 text += s["guarantee_when"].format(cond=words.condition(g.when))
         return s["guarantee"].format(text=text)  # its label is the run-in heading (view.py)
+    if kind == "assumption":  # issue 17
+        a = _find(c.assumptions, clause)
+        return s["assumption"].format(text=words.condition(a.expr), per=s["assumption_per"] if a.series else "")
     if kind == "cover":  # issue 14: first-loss cover
         v = _find(c.covers, clause)
         share = s["cover_share"].format(share=percent(v.share, lang)) if v.share != 1 else ""

@@ -39,6 +39,26 @@ def texts(contract: m.Contract) -> Iterator[tuple[str, Text]]:
             yield f"the label of the {item.clause.kind} `{item.clause.name}`", item.clause.label
 
 
+def open_parameters(contract: m.Contract, source: Source | None) -> Diagnostic | None:
+    """issue 17: E477 for a draft whose parameters are still open — a council document states the
+    terms the council votes on, so it is not made for a range of them (None for a fixed contract)."""
+    if not contract.parameters:
+        return None
+    open_terms = list(contract.parameters.values())
+    first = open_terms[0]
+    span = None
+    if source is not None and first.clause.line:
+        start = source.line_start(first.clause.line)
+        span = source.span(start, start + len(source.line_text(first.clause.line)))
+    names = ", ".join(f"`{p.name}`" for p in open_terms)
+    many = len(open_terms) > 1
+    return Diagnostic(
+        "E477", f"the contract is a draft: its parameter{'s' if many else ''} {names} {'are' if many else 'is'} "
+        "still open, and a council document states fixed terms", source, span, label="not fixed yet",
+        hint=f"once the term is agreed, write it as a value (`define {first.name} = …`); until then "
+        "`sibc verify` proves the promises for every value still open")
+
+
 def untranslated(contract: m.Contract, source: Source | None, lang: str) -> list[Diagnostic]:
     """W720 for each text with no translation into `lang`, a further language the contract declares.
     The first language is the main text itself; an undeclared language gets one note from the CLI.

@@ -634,6 +634,10 @@ def render(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
     fmt = _choice(request, "format", tuple(RENDER_TYPES), "html")
     default = contract.languages[0] if contract.languages and contract.languages[0] in ("sv", "en") else "en"
     lang = _choice(request, "lang", ("sv", "en"), default)
+    from ..render.complete import open_parameters
+
+    if (draft := open_parameters(contract, None)) is not None:  # issue 17: no council document of a draft
+        raise ApiError(422, [problem(draft.code, draft.message, draft.hint, where=loaded.name)])
     vary = request.get("vary")
     if vary is not None and (not isinstance(vary, str) or vary not in contract.measures):
         raise bad_request(f"`vary`: the contract has no measure {json.dumps(vary)[:60]}")

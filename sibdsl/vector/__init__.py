@@ -182,7 +182,7 @@ def prepare(contract: m.Contract, inputs: Mapping[str, object]) -> tuple[dict, t
     `inputs` are left out (using one raises KeyError, as `inputs[name]` would)."""
     columns: dict = {}
     signature = []
-    for name, measure in contract.measures.items():
+    for name, measure in (*contract.measures.items(), *contract.parameters.items()):  # issue 17: parameters too
         if name not in inputs:
             continue
         raw = inputs[name]
@@ -335,7 +335,7 @@ def inputs_from_outcomes(contract: m.Contract, rows: list[Mapping[str, object]])
         return to_rational(values)
 
     out: dict = {}
-    for name, measure in contract.measures.items():
+    for name, measure in (*contract.measures.items(), *contract.parameters.items()):  # issue 17: parameters too
         if measure.ty.series:
             out[name] = {p.name: column(measure, [r[name][p.name] for r in rows])
                          for p in contract.series[measure.ty.series].periods}
