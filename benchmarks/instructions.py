@@ -3,11 +3,15 @@
     PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         .venv/bin/python benchmarks/instructions.py settle N      # N settlements of Norrköping
     PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        .venv/bin/python benchmarks/instructions.py reference N   # the same N by bench.py's hand-written function
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         .venv/bin/python benchmarks/instructions.py check N       # `check` of an N-clause contract
 
 The figure per settlement is (I(2000) − I(0)) / 2000: the difference removes start-up, the
 compile of the contract and the drawing of the outcomes (drawn in both runs alike).
-`benchmarks/instructions.py measure` runs both under callgrind and prints the figures.
+`benchmarks/instructions.py measure` runs them under callgrind and prints the figures, with the
+honest reference of bench.py counted the same way and start-up against the import floor
+(`benchmarks/instructions.py startup` alone).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def settle(n: int) -> None:
+def _samples():
     from sibdsl import compile_contract, load_contract, load_outcomes
 
     contract = load_contract(ROOT / "contracts" / "norrkoping.sib")
@@ -35,8 +39,26 @@ def settle(n: int) -> None:
                     reference_costs=Fraction(rng.randrange(0, 10**10), 100),
                     school_improved=rng.random() < 0.5, completed=rng.random() < 0.9) for _ in range(2000)]
     evaluator.evaluate(samples[0])  # warm
+    return evaluator, samples
+
+
+def settle(n: int) -> None:
+    evaluator, samples = _samples()
     for sample in samples[:n]:
         evaluator.evaluate(sample)
+
+
+def reference(n: int) -> None:
+    """bench.py's honest reference (a plain exact function) on the same outcomes: the ratio of the
+    two counts is the scalar line of bench.py in units a loaded machine cannot blur."""
+    sys.argv = [sys.argv[0], "--quick"]
+    from benchmarks.bench import norrkoping_python
+
+    _, samples = _samples()
+    args = [(s["actual_costs"], s["reference_costs"], s["school_improved"], s["completed"]) for s in samples]
+    norrkoping_python(*args[0])
+    for a in args[:n]:
+        norrkoping_python(*a)
 
 
 def check(n: int) -> None:
@@ -51,23 +73,47 @@ def check(n: int) -> None:
         check_source(Source("generated.sib", text))
 
 
-def _instructions(*args: str) -> int:
+def _instructions(*args: str, script: str | None = __file__) -> int:
     env = dict(os.environ, PYTHONHASHSEED="0")
-    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-                          __file__, *args], env=env, capture_output=True, text=True, check=True).stderr
+    if script is None:  # a whole command, as a user runs it: bytecode cached (this sandbox turns that off)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+        subprocess.run([sys.executable, *args], env=env, capture_output=True, cwd=ROOT, check=False)  # warm
+    cmd = [sys.executable, *args] if script is None else [sys.executable, script, *args]
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd], env=env,
+                         capture_output=True, text=True, check=False, cwd=ROOT).stderr
     return int(re.search(r"Collected : (\d+)", out).group(1))
+
+
+def startup() -> None:
+    """Start-up in instructions: `sibc check --no-cache --no-verify` (parse and check, in a fresh
+    interpreter) against the import floor `python -c "import lark, click, attrs"`."""
+    floor = _instructions("-c", "import lark, click, attrs", script=None)
+    check = _instructions("-m", "sibdsl.cli", "check", "--no-cache", "--no-verify", "contracts/norrkoping.sib",
+                          script=None)
+    bare = _instructions("-c", "pass", script=None)
+    print(f"start-up: check --no-cache --no-verify {check / 1e6:.1f} M instructions, the import floor "
+          f"{floor / 1e6:.1f} M, ratio {check / floor:.2f}× (target ≤ 1.2×); python -c pass {bare / 1e6:.1f} M")
 
 
 def measure() -> None:
     i0, i1 = _instructions("settle", "0"), _instructions("settle", "2000")
-    print(f"scalar settlement of Norrköping: {(i1 - i0) / 2000 / 1000:.1f} k instructions per settlement")
+    ours = (i1 - i0) / 2000
+    print(f"scalar settlement of Norrköping: {ours / 1000:.1f} k instructions per settlement")
+    r0, r1 = _instructions("reference", "0"), _instructions("reference", "2000")
+    theirs = (r1 - r0) / 2000
+    print(f"  the hand-written exact function (bench.py): {theirs / 1000:.1f} k; ratio {ours / theirs:.2f}× "
+          "(target ≤ 1.5×)")
     c0, c1 = _instructions("check", "0"), _instructions("check", "1")
     print(f"check of 1,000 clauses: {(c1 - c0) / 1e9:.3f} G instructions")
+    startup()
 
 
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "measure"
     if what == "measure":
         measure()
+    elif what == "startup":
+        startup()
     else:
-        {"settle": settle, "check": check}[what](int(sys.argv[2]))
+        {"settle": settle, "reference": reference, "check": check}[what](int(sys.argv[2]))

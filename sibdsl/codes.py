@@ -228,6 +228,8 @@ CODES: dict[str, Code] = {
         # the tool itself
         Code("E900", _E, "internal error in sibc"),
         Code("E901", _E, "a part of sibc that is not installed"),
+        # running elsewhere (issue 21: speed21)
+        Code("E920", _E, "cannot reach the Dask cluster"),
     ]
 }
 

@@ -137,6 +137,7 @@ class _Staged:
     def paid(self, keys) -> Fn:
         """What the lines of `keys` hold at this point of the settlement (issue 15)."""
         keys = tuple(keys)
+        self.c.reads_lines = True  # evaluate._Stager hands the lines only to a contract that reads them
 
         def fn(ctx):
             return whole(sum((ctx.lines[ctx.index[k]] for k in keys if k in ctx.index), 0))
@@ -315,6 +316,7 @@ class Compiler:
         self.source = source
         self.constant = constant
         self.folded: dict[Fn, object] = {}  # closures whose value is known: fn → value
+        self.reads_lines = False  # whether an expression compiled so far reads what was paid so far
         self.prims = _Staged(self)
         self.interp = Interpreter(contract, self.prims, definitions, constants, record=recorder is not None)
 

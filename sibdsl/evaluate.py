@@ -225,8 +225,10 @@ class _Stager:
     def live(self, index: dict, amounts: list) -> None:
         """The driver's lines as they stand (`amounts`, changed as it runs) and where each payment's
         lines are (`index`), for expressions that read what was paid so far: each such expression
-        is given, in `Ctx.lines` and `Ctx.index`, the lines' values at its own step."""
-        self.lines, self.index = amounts, index
+        is given, in `Ctx.lines` and `Ctx.index`, the lines' values at its own step. (Only if one
+        does: every expression is compiled by now, and handing the lines costs a list per read.)"""
+        if self.ev._c.reads_lines:
+            self.lines, self.index = amounts, index
 
     def _reading_lines(self, fn: Callable) -> Callable:
         at = tuple(self.lines)  # the registers of the lines at this step (None: not set yet)
@@ -372,11 +374,18 @@ class _Stager:
             news, acted = compute(step, [self.known[a] for a in regs], self.known[excess])
             return [self.const(v) for v in news], self.const(acted)
         out = tuple(self._new() for _ in regs)
+        moves = tuple(zip(out, regs))
         acted = self._new()
         traces: list[Callable] = []  # the audit trail of the lines it cuts: written only if it cut
 
         def op(r):
-            news, cuts = compute(step, [r[a] for a in regs], r[excess])
+            e = r[excess]
+            if not e > 0:  # takes nothing (both cuts say so first): the lines pass through
+                for k, a in moves:
+                    r[k] = r[a]
+                r[acted] = False
+                return
+            news, cuts = compute(step, [r[a] for a in regs], e)
             r[acted] = cuts
             for k, v in zip(out, news):
                 r[k] = v
@@ -543,10 +552,10 @@ class Evaluator:
             total += line.exact
         ctx.total = whole(total)
         guarantees = self._check_guarantees(ctx)
-        values = self._values(ctx)
         diagnostics = [self._negative(line) for line in lines if line.exact < 0]
-        return Settlement(self.contract.title.text, self.contract.currency, tuple(lines), values, guarantees,
-                          tuple(diagnostics), self._investors)
+        # the definitions' values are made when `Settlement.values` is first read (issue 21)
+        return Settlement(self.contract.title.text, self.contract.currency, tuple(lines),
+                          lambda: self._values(ctx), guarantees, tuple(diagnostics), self._investors)
 
     def broken_assumption(self, outcomes: Outcomes) -> Diagnostic | None:
         """issue 17: E473 for the first assumption these outcomes break (in declaration order, each

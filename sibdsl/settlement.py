@@ -12,6 +12,7 @@ derived from.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 
@@ -164,15 +165,34 @@ class Investor:
     klass: str | None = None  # its class (the first declared, where its investments name one)
 
 
-@attrs.frozen(slots=False)
+@attrs.frozen(slots=False, eq=False)
 class Settlement:
     contract: str
     currency: str
     lines: tuple[Line, ...]
-    values: dict[str, object]  # every definition's value, for the audit trail
+    # every definition's value, for the audit trail: a dict, or a function that makes it on first
+    # read of `values` (issue 21: a settlement computed in a loop seldom reads them)
+    _values: dict[str, object] | Callable[[], dict[str, object]] = attrs.field(alias="values", repr=False)
     guarantees: tuple[GuaranteeCheck, ...]
     diagnostics: tuple[Diagnostic, ...] = ()
     investors: tuple[Investor, ...] = attrs.field(default=(), repr=False)
+
+    @derived
+    def values(self) -> dict[str, object]:
+        made = self._values
+        if callable(made):
+            made = made()
+            self.__dict__["_values"] = made  # what it read (the outcomes) is no longer held
+        return made
+
+    def _key(self) -> tuple:
+        return (self.contract, self.currency, self.lines, self.values, self.guarantees, self.diagnostics,
+                self.investors)
+
+    def __eq__(self, other) -> bool:  # the exact data, with the values made (as when they were a field)
+        return self._key() == other._key() if type(other) is Settlement else NotImplemented
+
+    __hash__ = None  # as before: a settlement holds dicts
 
     @derived
     def total(self) -> Decimal:

@@ -237,11 +237,11 @@ def test_the_extras_are_declared_and_dev_installs_them():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     core = " ".join(project["dependencies"])
-    for heavy in ("numpy", "scipy", "matplotlib", "pygls", "hypothesis", "starlette", "uvicorn"):
+    for heavy in ("numpy", "scipy", "matplotlib", "pygls", "hypothesis", "starlette", "uvicorn", "dask"):
         assert heavy not in core
     extras = project["optional-dependencies"]
-    assert {"simulate", "serve", "lsp", "testing", "dev"} <= set(extras)
-    assert "sibdsl[simulate,serve,lsp,testing,ods]" in extras["dev"]
+    assert {"simulate", "serve", "lsp", "testing", "dask", "dev"} <= set(extras)
+    assert "sibdsl[simulate,serve,lsp,testing,ods,dask]" in extras["dev"]
 
 
 def test_check_does_not_import_an_extra():

@@ -170,7 +170,7 @@ def test_the_instruction_count_script_runs():
     from pathlib import Path
 
     script = Path(__file__).resolve().parent.parent / "benchmarks" / "instructions.py"
-    for args in (["settle", "5"], ["check", "0"]):
+    for args in (["settle", "5"], ["reference", "5"], ["check", "0"]):
         done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
 
@@ -204,6 +204,7 @@ def test_an_expression_reading_the_lines_reads_them_at_its_own_step():
     ev = compile_contract(load_contract("contracts/norrkoping.sib"))
     step = ev.program.steps[2]  # the outcome payment's formula, here made to read the lines
     ev._amount[id(step)] = lambda ctx: sum(v for v in ctx.lines if v is not None) + len(ctx.index)
+    ev._c.reads_lines = True  # as if compiled from `to_date(P)` (compiler.paid)
     stager = _Stager(ev)
     amounts = [None, None]
     stager.live({("a", None): 0, ("b", None): 1}, amounts)
@@ -213,3 +214,39 @@ def test_an_expression_reading_the_lines_reads_them_at_its_own_step():
     late = stager.expr(step, "amount")
     r = _run(stager, Ctx({}, {}, {}), {first: 7})
     assert (r[early], r[late]) == (7 + 2, 120 + 2)
+
+
+def test_the_lines_are_handed_only_to_a_contract_that_reads_them():
+    """Issue 21: giving an expression the lines as they stand costs a list per read; a contract
+    none of whose formulas reads what was paid so far (`to_date(P)`, `previous(P)`,
+    `cumulative(P)`) is staged without it, one that reads it with it."""
+    plain = compile_contract(load_contract("contracts/norrkoping.sib"))
+    assert not plain._c.reads_lines
+    stager = _Stager(plain)
+    stager.live({("a", None): 0}, [None])
+    assert stager.lines is None
+    # `to_date(housing)`, `previous(housing)`: a payment's paid-so-far (tests/corpus/valid)
+    reading = compile_contract(load_contract("tests/corpus/valid/time_constructs.sib"))
+    assert reading._c.reads_lines
+    stager = _Stager(reading)
+    stager.live({("a", None): 0}, [None])
+    assert stager.lines == [None]
+
+
+def test_the_definitions_values_are_made_on_first_read():
+    """Issue 21: `Settlement.values` (every definition's value, for the audit trail) is made when it
+    is first read, once; equality still compares it."""
+    contract = load_contract("contracts/norrkoping.sib")
+    ev = compile_contract(contract)
+    made = []
+    real = ev._values
+    ev._values = lambda ctx: made.append(ctx) or real(ctx)
+    outcomes = {"actual_costs": Fraction(50_000_000), "reference_costs": Fraction(61_000_000),
+                "school_improved": True, "completed": True}
+    settlement = ev.evaluate(outcomes)
+    assert made == [] and settlement.total == 10_000_000
+    assert settlement.values == {"baseline_costs": 60_000_000, "savings": 10_000_000}
+    assert settlement.values is settlement.values and len(made) == 1
+    other = ev.evaluate(dict(outcomes, actual_costs=Fraction(50_000_001)))
+    assert other.lines != settlement.lines or other.values != settlement.values
+    assert settlement == ev.evaluate(outcomes) and settlement != other

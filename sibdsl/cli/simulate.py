@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from . import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, formats, guard, print_diagnostics
+from . import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FORMATS, common_options, formats, guard, print_diagnostics
 from ..diagnostics import Diagnostic, SibError
 
 
@@ -37,15 +37,34 @@ from ..diagnostics import Diagnostic, SibError
               help="Progress bar on stderr (default: when stderr is a terminal).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes settling chunks side by side; the results are the same for any number.")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Settle the chunks on a Dask cluster: its scheduler's address (tcp://scheduler:8786), or "
+              "local:N to start N local worker processes for this run. The results are the same. Needs the "
+              "extra dask.")
 @click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True)
 @common_options
 @guard
 def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_format, curve_measure, chunk,
-             progress, workers, diag_fmt) -> None:
+             progress, workers, dask_address, diag_fmt) -> None:
     """Simulate N scenarios: payout percentiles, floor/cap/gate probabilities, investor IRR."""
     from .. import check_source, read_source
     from ..simulate import CHUNK, load_spec, run
     from ..units import BOOL
+
+    if dask_address is not None:
+        from .. import cluster
+
+        try:
+            cluster.parse_address(dask_address)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--dask") from None
+        if workers != 1:
+            raise click.UsageError("--dask and --workers both say where the chunks run: give one of them")
+        absent = cluster.missing()
+        if absent:
+            click.echo(f"error[E901]: `sibc simulate --dask` needs {', '.join(absent)}, which this installation "
+                       "of sibc does not have\n  = help: install the extra: pip install 'sibdsl[dask]'", err=True)
+            sys.exit(EXIT_USAGE)
 
     def fail(diagnostics) -> None:
         print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
@@ -72,6 +91,10 @@ def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_forma
     show = sys.stderr.isatty() if progress is None else progress
 
     def simulate_all(progress_to=None):
+        if dask_address is not None:
+            with cluster.connect(dask_address) as client:
+                return run(contract, spec, n, seed=seed, chunk=chunk, progress=progress_to,
+                           curve_measure=curve_measure, executor=client.get_executor())
         if workers == 1:
             return run(contract, spec, n, seed=seed, chunk=chunk, progress=progress_to, curve_measure=curve_measure)
         from concurrent.futures import ProcessPoolExecutor

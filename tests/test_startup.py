@@ -1,0 +1,65 @@
+"""Start-up (issue 21, docs/performance.md): `sibc check` imports nothing it does not use.
+
+Each test runs the real command in a fresh interpreter under `python -X importtime`, reads every
+module it imported from the report on stderr, and fails naming the heavy ones it finds, with the
+milliseconds each cost. No time is asserted (that is benchmarks/bench.py's job): only which
+modules are loaded, which does not depend on the machine's load.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# what no plain `check` needs: arrays and statistics (simulate), templates and typesetting (render),
+# servers (serve, studio, lsp), workbooks and Word files, property testing, Dask
+HEAVY = ("numpy", "scipy", "jinja2", "typst", "starlette", "uvicorn", "pygls", "openpyxl", "docx",
+         "python_calamine", "hypothesis", "dask", "distributed", "pygments", "sibdsl.vector", "sibdsl.simulate",
+         "sibdsl.render", "sibdsl.serve", "sibdsl.lsp")
+
+
+def imported(*args: str, cache_dir: Path) -> dict[str, int]:
+    """Module → cumulative import time in µs, for `sibc check ARGS contracts/norrkoping.sib`."""
+    env = {**os.environ, "SIBDSL_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "sibdsl.cli", "check", *args,
+                             "contracts/norrkoping.sib"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith("contracts/norrkoping.sib: ok"), result.stdout
+    modules = {}
+    for row in result.stderr.splitlines():
+        if row.startswith("import time:") and "|" in row and "imported package" not in row:
+            _, cumulative, name = row.split("|")
+            modules[name.strip()] = int(cumulative)
+    assert "sibdsl.parser" in modules and "lark" in modules, "the report was not read"  # the test can fail
+    return modules
+
+
+def offenders(modules: dict[str, int], heavy: tuple[str, ...]) -> list[str]:
+    return sorted(f"{name} ({us / 1000:.1f} ms)" for name, us in modules.items()
+                  if any(name == h or name.startswith(h + ".") for h in heavy))
+
+
+def test_check_without_proofs_imports_no_heavy_module(tmp_path):
+    modules = imported("--no-cache", "--no-verify", cache_dir=tmp_path)
+    assert offenders(modules, (*HEAVY, "z3", "babel", "sibdsl.verify", "sibdsl.evaluate")) == []
+
+
+def test_check_with_proofs_imports_the_solver_and_nothing_heavier(tmp_path):
+    modules = imported("--no-cache", cache_dir=tmp_path)
+    assert "z3" in modules  # it proves: the solver is loaded, and it is the only heavy thing
+    assert offenders(modules, HEAVY) == []
+
+
+def test_the_heavy_list_catches_a_heavy_import():
+    """The check above is not vacuous: the same reading finds numpy when a command loads it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", "import sibdsl.parser, numpy"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    modules = {row.split("|")[2].strip(): int(row.split("|")[1]) for row in result.stderr.splitlines()
+               if row.startswith("import time:") and "imported package" not in row}
+    assert any(o.startswith("numpy ") for o in offenders(modules, HEAVY))
