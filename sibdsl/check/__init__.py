@@ -22,6 +22,7 @@ from ..source import Source, Span
 from .cards import Cards
 from .common import Entry
 from .cover import check_covers
+from .waterfall import check_waterfalls
 from .lower import Lower
 from .names import Names
 from .rules import Rules
@@ -112,6 +113,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         limits = self.check_return_limits(investments, payments, term, series)
         guarantees = self.check_guarantees()
         covers = check_covers(self, investments, parties)
+        waterfalls = check_waterfalls(self, investments, parties, payments)
         self.check_unused(measures, payments)
         if not has_errors(self.diagnostics) and len(payments) - sum(len(c.outcomes) for c in cards.values()) != sum(
                 e.kind == "payment" for e in self.names.values()):
@@ -126,7 +128,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
             cohorts=cohorts, investments=investments, measures=measures,
             definitions=dict(self.definitions), payments=payments, gates=gates, floors=floors,
             caps=caps, return_limits=limits, guarantees=guarantees, sections=self.sections(),
-            source_name=self.source.name, covers=covers,
+            source_name=self.source.name, covers=covers, waterfalls=waterfalls,
             # surrogatepass: an editor may send a lone surrogate (issue 22 item 13); it hashes, it does not raise
             source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
             tables=tables, rate_cards=cards,

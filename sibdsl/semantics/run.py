@@ -113,6 +113,43 @@ def weighted_cut(b, amounts: Sequence[V], weights: Sequence, excess: V) -> tuple
     return out, acted
 
 
+def round_up(b, x: V) -> V:
+    """To the contract's step, toward +∞: −round_down(−x)."""
+    return b.sub(b.ZERO, b.round_down(b.sub(b.ZERO, x)))
+
+
+def distribute(b, step: Step, amounts: list) -> V:
+    """One waterfall step on one line the vehicle is paid (issue 14; program.Distribution): sets the
+    step's new lines in `amounts` and returns its flow, what it took from the vehicle's line (never
+    below 0, never above what the line has left)."""
+    d = step.plan
+    avail = b.extreme("max", [amounts[step.line], b.ZERO])
+    if d.rest:
+        flow = avail
+    else:
+        received = b.linear([(1, b.mul(amounts[j], b.const(w))) for j, w in zip(d.reads, d.read_weights)]) \
+            if d.reads else b.ZERO
+        remaining = b.extreme("max", [b.sub(b.const(d.level), received), b.ZERO])
+        need = round_up(b, b.mul(remaining, b.const(1 / d.weight)))  # what the target itself still needs
+        if d.target_share != 1:
+            need = round_up(b, b.mul(need, b.const(1 / d.target_share)))
+        flow = b.extreme("min", [avail, need])
+    group = iter(step.group)
+    parts = _split(b, flow, d.shares)
+    for part, members in zip(parts, d.members):
+        for amount in _split(b, part, members):
+            amounts[next(group)] = amount
+    return flow
+
+
+def _split(b, amount: V, shares) -> list:
+    """`amount` by `shares` (adding up to 1): each but the last rounded down, the last the rest."""
+    if len(shares) == 1:
+        return [amount]
+    parts = [b.round_down(b.mul(amount, b.const(s))) for s in shares[:-1]]
+    return parts + [b.linear([(1, amount)] + [(-1, p) for p in parts])]
+
+
 def giving_order(group: tuple[int, ...]) -> tuple[int, ...]:
     """The order in which the lines of a group give to a cut: the line declared last first."""
     return tuple(reversed(group))
@@ -174,6 +211,16 @@ def run(program: Program, b: Backend) -> Run:
                 level = b.extreme("min", [level, b.const(step.ceiling)])
             acted = b.compare(">", level, b.ZERO)
             before, after, nlines = b.ZERO, level, i + 1
+            if b.after is not None:
+                b.after(step, {"lines": lines, "level": level})
+        elif kind is K.WATERFALL:  # issue 14: its new lines, from the vehicle's line
+            lines = amounts[:nlines] if b.after is not None else None
+            flow = distribute(b, step, amounts)
+            nlines = max(nlines, step.group[-1] + 1)
+            for j in step.group:
+                b.trace(step, j, b.ZERO, amounts[j], b.compare(">", amounts[j], b.ZERO), flow)
+            acted = b.compare(">", flow, b.ZERO)
+            after, level = b.sub(before, flow), flow
             if b.after is not None:
                 b.after(step, {"lines": lines, "level": level})
         else:  # the steps that cut
