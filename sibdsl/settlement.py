@@ -269,7 +269,7 @@ def waterfall_paid(lines) -> tuple[WaterfallPaid, ...]:
             continue
         detail = ln.trail[0][4]
         args = getattr(detail, "args", ("", "", ""))
-        _, terms, paid = steps.setdefault(ln.clause.name, (args[1], args[2], {}))
+        paid = steps.setdefault(ln.clause.name, (args[1], args[2], {}))[2]
         paid[ln.recipient] = paid.get(ln.recipient, Fraction(0)) + ln.exact
     return tuple(WaterfallPaid(name, terms, vehicle, tuple((r, decimal(a)) for r, a in paid.items()))
                  for name, (terms, vehicle, paid) in steps.items())

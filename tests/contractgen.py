@@ -154,7 +154,7 @@ def generated(draw) -> str:
                        f"  from city to fund due 2023-12-31")
     if draw(st.booleans()):
         clauses.append(f"cap tc: total at {draw(st.sampled_from(['700 000 SEK', 'base', '35 % of spent']))}")
-    to_ngo = [n for n, _ in payments if f"\n  from city to ngo" in next(x for x in lines if x.startswith(f"payment {n} "))]
+    to_ngo = [n for n, _ in payments if "\n  from city to ngo" in next(x for x in lines if x.startswith(f"payment {n} "))]
     if to_ngo and draw(st.booleans()):  # issue 14: a waterfall distributes what ngo (the vehicle) is paid
         senior = "class senior" if klass and draw(st.booleans()) else "fund"
         rate = draw(st.sampled_from(["", " plus 5 % per year", " plus 3 % per year simple", " plus 12 % per year"]))

@@ -22,12 +22,12 @@ from ..source import Source, Span
 from .cards import Cards
 from .common import Entry
 from .cover import check_covers
-from .waterfall import check_waterfalls
 from .lower import Lower
 from .names import Names
 from .rules import Rules
 from .time import Time
 from .types import Types
+from .waterfall import check_waterfalls
 
 
 @paused()
