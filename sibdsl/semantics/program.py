@@ -122,10 +122,11 @@ class Distribution:
     """How one waterfall step distributes one line the vehicle is paid (issue 14). The step's flow is
     everything left on the line (`rest`), else at most what its target still needs: `level` less what
     the target has received (`reads`, each × its `read_weights`: the discount factor of its due date,
-    a lower bound, for a rate; 1 otherwise), divided by the line's own weight `weight` and by the
-    target's share of the flow `target_share`, each quotient rounded up to the rounding step. The flow
-    is split by `shares` (one per recipient) and each recipient's part by its members' `members`
-    shares: every part but the last rounded down, the last takes the rest."""
+    a lower bound, for a rate; 1 otherwise), divided by the line's own weight `weight`, rounded up to
+    the rounding step; a step that splits pays its `target` recipient exactly that when its share of
+    what is left covers it (run.distribute). The flow is split by `shares` (one per recipient) and
+    each recipient's part by its members' `members` shares: every part but the last rounded down,
+    the last takes the rest."""
 
     rest: bool
     shares: tuple[Fraction, ...]
@@ -135,6 +136,8 @@ class Distribution:
     read_weights: tuple[Fraction, ...] = ()
     weight: Fraction = Fraction(1)
     target_share: Fraction = Fraction(1)
+    targets: tuple[int, ...] = ()  # the step's own lines that count toward its target (for proofs)
+    target: int = -1  # the recipient whose drawn capital is the target (-1: an amount, or rest)
 
 
 @attrs.frozen
@@ -309,7 +312,7 @@ def waterfall_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
                                           src.payment, clause, src.payer, party, src.period, src.due,
                                           period_end=src.period_end))
                         group.append(i)
-                plan = _distribution(contract, wf, tier, lines, mine, src)
+                plan = _distribution(contract, wf, tier, lines, mine, src, tuple(group))
                 steps.append(Step(StepKind.WATERFALL, clause, source, group=tuple(group), plan=plan,
                                   basis=tier_text(tier, contract.currency), investor=wf.vehicle))
                 mine += group
@@ -322,7 +325,7 @@ def tier_clause(wf: m.Waterfall, tier: m.WaterfallTier) -> m.ClauseRef:
 
 
 def _distribution(contract: m.Contract, wf: m.Waterfall, tier: m.WaterfallTier, lines: list[Line],
-                  mine: list[int], src: Line) -> Distribution:
+                  mine: list[int], src: Line, group: tuple[int, ...]) -> Distribution:
     from .returnlimits import discount
 
     shares = tuple(r.share for r in tier.recipients)
@@ -331,9 +334,12 @@ def _distribution(contract: m.Contract, wf: m.Waterfall, tier: m.WaterfallTier, 
         return Distribution(True, shares, members)
     if tier.target == "amount":  # what this step has paid so far, from earlier lines
         reads = tuple(j for j in mine if lines[j].clause.name == tier_clause(wf, tier).name)
-        return Distribution(False, shares, members, tier.amount, reads, tuple(Fraction(1) for _ in reads))
+        return Distribution(False, shares, members, tier.amount, reads, tuple(Fraction(1) for _ in reads),
+                            targets=group)
     target = tier.recipients[tier.target_of]
     parties = {p for p, _ in target.members}
+    before = sum(len(r.members) for r in tier.recipients[:tier.target_of])
+    targets = group[before:before + len(target.members)]
     reads = tuple(j for j in mine if lines[j].recipient in parties)
     invs = [i for i in contract.investments.values()
             if (i.klass == target.name if target.klass else i.investor == target.name)]
@@ -341,7 +347,7 @@ def _distribution(contract: m.Contract, wf: m.Waterfall, tier: m.WaterfallTier, 
     if tier.rate is None:
         level = sum((a for _, a in flows), Fraction(0))
         return Distribution(False, shares, members, level, reads, tuple(Fraction(1) for _ in reads),
-                            target_share=target.share)
+                            target_share=target.share, targets=targets, target=tier.target_of)
     limit = m.ReturnLimit(wf.clause, tier.rate, tier.compounding, None, None)
     start = min(d for d, _ in flows)
     # whole when the receipts' present value reaches the drawdowns': receipts at a lower bound of
@@ -351,7 +357,7 @@ def _distribution(contract: m.Contract, wf: m.Waterfall, tier: m.WaterfallTier, 
     def weight(date):
         return Fraction(1) if date is None else discount(limit, start, date, upper=False)
     return Distribution(False, shares, members, level, reads, tuple(weight(lines[j].due) for j in reads),
-                        weight(src.due), target.share)
+                        weight(src.due), target.share, targets, tier.target_of)
 
 
 def tier_text(tier: m.WaterfallTier, currency: str) -> str:

@@ -121,9 +121,16 @@ def round_up(b, x: V) -> V:
 def distribute(b, step: Step, amounts: list) -> V:
     """One waterfall step on one line the vehicle is paid (issue 14; program.Distribution): sets the
     step's new lines in `amounts` and returns its flow, what it took from the vehicle's line (never
-    below 0, never above what the line has left)."""
+    below 0, never above what the line has left).
+
+    A step that pays one party pays min(what is left, what its target still needs). A step that
+    splits by shares until one party's target: if that party's share of what is left (rounded down)
+    covers what it still needs, it gets exactly that and the step pays that ÷ its share (rounded up,
+    at most what is left), the others sharing the difference; else the step pays everything left,
+    split by the shares. A step to an amount, or `rest`, splits its flow by the shares."""
     d = step.plan
     avail = b.extreme("max", [amounts[step.line], b.ZERO])
+    parts = None
     if d.rest:
         flow = avail
     else:
@@ -131,12 +138,18 @@ def distribute(b, step: Step, amounts: list) -> V:
             if d.reads else b.ZERO
         remaining = b.extreme("max", [b.sub(b.const(d.level), received), b.ZERO])
         need = round_up(b, b.mul(remaining, b.const(1 / d.weight)))  # what the target itself still needs
-        if d.target_share != 1:
-            need = round_up(b, b.mul(need, b.const(1 / d.target_share)))
-        flow = b.extreme("min", [avail, need])
+        if d.target < 0 or len(d.shares) == 1:
+            flow = b.extreme("min", [avail, need])
+        else:
+            share = d.shares[d.target]
+            whole = b.compare("<=", need, b.round_down(b.mul(avail, b.const(share))))
+            flow = b.select(whole, b.extreme("min", [avail, round_up(b, b.mul(need, b.const(1 / share)))]), avail)
+            mine = b.select(whole, need, b.round_down(b.mul(avail, b.const(share))))
+            others = [s for k, s in enumerate(d.shares) if k != d.target]
+            rest = _split(b, b.sub(flow, mine), tuple(s / sum(others) for s in others))
+            parts = rest[:d.target] + [mine] + rest[d.target:]
     group = iter(step.group)
-    parts = _split(b, flow, d.shares)
-    for part, members in zip(parts, d.members):
+    for part, members in zip(parts or _split(b, flow, d.shares), d.members):
         for amount in _split(b, part, members):
             amounts[next(group)] = amount
     return flow
