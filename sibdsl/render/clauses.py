@@ -291,7 +291,7 @@ def waterfall_sentence(c: m.Contract, w: m.Waterfall, lang: str, words: Words) -
     keeps = "" if any(t.target == "rest" for t in w.tiers) else s["waterfall_keeps"].format(vehicle=vehicle)
     text = s["waterfall"].format(vehicle=vehicle, payments=listing([words.label(p) for p in w.payments], lang),
                                  steps="; ".join(steps), keeps=keeps)
-    return text[:1].upper() + text[1:]
+    return (text[:1].upper() + text[1:]).replace("..", ".")  # a last step to "Roca, Inc."
 
 
 # the order of calculation: one item per step kind a contract's settlement program has, in its order

@@ -27,7 +27,7 @@ T = texts("document")  # the document's own words, per language (sibdsl/texts/do
 
 # clauses whose label is printed as a run-in heading ("Taket. Den sammanlagda ersättningen …"):
 # their sentence does not name them, unlike a payment or a measure
-_RUN_IN = ("gate", "floor", "cap", "return limit", "guarantee")
+_RUN_IN = ("gate", "floor", "cap", "return limit", "guarantee", "waterfall")
 
 
 def fingerprint(data: bytes) -> str:
