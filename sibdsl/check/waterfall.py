@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from .. import model as m
 from .. import syntax as s
+from ..allowances import acknowledged
 from ..diagnostics import did_you_mean
 from ..units import MONEY, Type
 from .common import RECEIVING_ROLES
@@ -73,11 +74,12 @@ def check_waterfalls(checker, investments: dict[str, m.Investment], parties: dic
                 ok = False
             else:
                 tiers.append(lowered)
-        if seen_rest is None and node.tiers:
+        if seen_rest is None and node.tiers and not acknowledged(
+                checker.source, {"code": "W451", "name": clause.name, "line": clause.line}):
             checker.error("W451", "the waterfall has no `rest` step: what its steps do not pay stays with "
                           f"`{vehicle or 'the vehicle'}`", node.tiers[-1].span,
-                          hint="end with `N. rest to PARTY` to say who receives what is left, or allow W451 "
-                          "where the vehicle keeps it")
+                          hint="end with `N. rest to PARTY` to say who receives what is left; where the vehicle "
+                          "keeps it, say so in a comment `# sibc: allow W451: why` above the waterfall")
         if ok and chosen:
             result.append(m.Waterfall(clause, tuple(p.name for p in chosen), vehicle, tuple(tiers)))
     return tuple(result)

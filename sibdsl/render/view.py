@@ -292,7 +292,9 @@ class View:
                     shown = self.words.value(value, msr.ty.kind)
                 values.append(f"{self.words.label(name)} {shown}")
             lines = [f"{self.words.label(ln.payment) if ln.payment in self.contract.payments else ln.payment}"
-                     + (f" ({self.words.period_named(None, ln.period)})" if ln.period else "") + f": {self.words.money(ln.amount)}"
+                     + (f" ({self.words.period_named(None, ln.period)})" if ln.period else "")
+                     + (self.t["paid_through"].format(party=self.words.party(ln.recipient))  # issue 14: a waterfall's line
+                        if ln.trail and ln.trail[0][0] == "waterfall" else "") + f": {self.words.money(ln.amount)}"
                      for ln in result.settlement.lines if ln.amount]
             out.append({"name": s.name, "description": s.description, "outcomes": "; ".join(values),
                         "lines": lines, "total": self.words.money(result.settlement.total)})
