@@ -138,6 +138,9 @@ class Distribution:
     target_share: Fraction = Fraction(1)
     targets: tuple[int, ...] = ()  # the step's own lines that count toward its target (for proofs)
     target: int = -1  # the recipient whose drawn capital is the target (-1: an amount, or rest)
+    # per recipient, per member: the lines this step paid the member on earlier vehicle lines (a class
+    # is split pro rata on what the step has paid it in all, so rounding does not drift line by line)
+    paid: tuple[tuple[tuple[int, ...], ...], ...] = ()
 
 
 @attrs.frozen
@@ -313,6 +316,10 @@ def waterfall_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
                                           period_end=src.period_end))
                         group.append(i)
                 plan = _distribution(contract, wf, tier, lines, mine, src, tuple(group))
+                paid = tuple(tuple(tuple(j for j in mine if lines[j].clause == clause and lines[j].key[3] == r.who
+                                         and lines[j].recipient == party) for party, _ in r.members)
+                             for r in tier.recipients)
+                plan = attrs.evolve(plan, paid=paid)
                 steps.append(Step(StepKind.WATERFALL, clause, source, group=tuple(group), plan=plan,
                                   basis=tier_text(tier, contract.currency), investor=wf.vehicle))
                 mine += group

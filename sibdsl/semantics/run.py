@@ -149,10 +149,29 @@ def distribute(b, step: Step, amounts: list) -> V:
             rest = _split(b, b.sub(flow, mine), tuple(s / sum(others) for s in others))
             parts = rest[:d.target] + [mine] + rest[d.target:]
     group = iter(step.group)
-    for part, members in zip(parts or _split(b, flow, d.shares), d.members):
-        for amount in _split(b, part, members):
+    for k, (part, members) in enumerate(zip(parts or _split(b, flow, d.shares), d.members)):
+        paid = d.paid[k] if d.paid else ()
+        for amount in (_pro_rata(b, part, members, paid, amounts) if len(members) > 1 and paid else
+                       _split(b, part, members)):
             amounts[next(group)] = amount
     return flow
+
+
+def _pro_rata(b, part: V, shares, paid, amounts) -> list:
+    """A class's part split among its investors pro rata to `shares`, on what the step has paid the
+    class in all (`paid`: each investor's earlier lines): each but the last gets its share of that
+    total rounded down, less what it already had (never below 0, never more than is left of the
+    part); the last gets the rest. So the split is exact to a rounding step however many lines the
+    vehicle is paid, not off by a step per line."""
+    before = [b.linear([(1, amounts[j]) for j in lines]) if lines else b.ZERO for lines in paid]
+    total = b.linear([(1, part)] + [(1, x) for x in before])
+    out, left = [], part
+    for share, had in zip(shares[:-1], before[:-1]):
+        due = b.sub(b.round_down(b.mul(total, b.const(share))), had)
+        amount = b.extreme("max", [b.extreme("min", [due, left]), b.ZERO])
+        out.append(amount)
+        left = b.sub(left, amount)
+    return out + [left]
 
 
 def _split(b, amount: V, shares) -> list:
