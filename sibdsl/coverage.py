@@ -102,8 +102,8 @@ def branches(contract: m.Contract, program: Program | None = None) -> list[Branc
     clauses = [*(g.clause for g in contract.gates), *(f.clause for f in contract.floors),
                *(c.clause for c in contract.caps), *(r.clause for r in contract.return_limits)]
     # a rate card's caps (each outcome's, the card's per participant and total): acted or not
-    for step in program.steps:
-        if step.kind is StepKind.CARD_CAP and step.clause not in clauses:
+    for step in program.steps:  # … and (issue 14) each waterfall step: paid something or nothing
+        if step.kind in (StepKind.CARD_CAP, StepKind.WATERFALL) and step.clause not in clauses:
             clauses.append(step.clause)
     for clause in clauses:
         if clause in kinds:

@@ -105,7 +105,15 @@ class _Concrete:
         return cut(self, amounts, excess)
 
 
-def _record(ev: Evaluator, step: Step, before, after, acted, level):
+def waterfall_text(waterfall: str, basis: str, vehicle: str, level, currency: str, source: bool) -> str:
+    """A waterfall step's words in the audit trail: on the vehicle's line, and on a line it pays."""
+    name, number = waterfall.rsplit(".", 1)
+    if source:
+        return f"waterfall {name}, step {number} ({basis}): {format_amount(exact(level), currency)} paid on from {vehicle}"
+    return f"waterfall {name}, step {number} ({basis}): paid through {vehicle}"
+
+
+def _record(ev: Evaluator, step: Step, before, after, acted, level, line=None):
     """The audit trail's record of what a step did to a line, in the words of settlement.Step (the
     words are written when the trail is first read: `Detail`), or None when it did nothing."""
     kind, clause = step.kind, step.clause
@@ -117,6 +125,9 @@ def _record(ev: Evaluator, step: Step, before, after, acted, level):
             ("gate passed", clause, before, after, "")
     if not (acted if acted is not None else after != before):
         return None
+    if kind is K.WATERFALL:
+        return (kind.trail, clause, before, after, Detail(waterfall_text, clause.name, step.basis, step.investor,
+                                                          level, ev.contract.currency, line == step.line))
     return (kind.trail, clause, before, after, Detail(
         step_text, kind, level, ev.contract.currency, step.period_name, step.scale, step.investor,
         None if step.weights else step.limit, step.basis))
@@ -402,7 +413,7 @@ class _Stager:
         ev, known = self.ev, self.known
         args = (before, after, acted, level)
         if all(a is None or a in known for a in args) and line not in self.staged_lines:
-            record = _record(ev, step, *[None if a is None else known[a] for a in args])
+            record = _record(ev, step, *[None if a is None else known[a] for a in args], line=line)
             if record is not None:
                 self.prefix[line].append(record)
             return
@@ -430,7 +441,7 @@ class _Stager:
             b, c, lv = value(before), value(acted), value(level)
 
             def op(r):
-                record = _record(ev, step, b(r), r[after], c(r), lv(r))
+                record = _record(ev, step, b(r), r[after], c(r), lv(r), line=line)
                 if record is not None:
                     r[1][line].append(record)
             if acted is None and after in self.cut_traces:  # run by the cut, when it cuts
@@ -538,8 +549,8 @@ class Evaluator:
         lines = []
         for spec, amount, trail in zip(self.program.lines, self._final, trails):
             amount = r[amount]
-            if spec.top_up and not trail:
-                continue  # the floor did not lift the total: no top-up line
+            if (spec.top_up or spec.key[0] == "waterfall") and not trail:
+                continue  # the floor did not lift the total (a waterfall's step paid nothing): no line
             lines.append(Line(spec.payment, spec.clause, spec.payer, spec.recipient, spec.period, spec.due,
                               amount, tuple(trail)))
         by_payment: dict[str, int | Fraction] = {}

@@ -31,7 +31,7 @@ DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
     "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause",
     "table", "ratecard",  # issue 15
-    "cover",  # issue 14
+    "cover", "waterfall",  # issue 14
     "assume", "parameter",  # issue 17
 )
 _RESUME = re.compile(r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)", re.MULTILINE)
@@ -42,7 +42,7 @@ KIND_OF = {
     s.Measure: "measure", s.Define: "definition", s.Baseline: "baseline", s.Payment: "payment",
     s.Gate: "gate", s.Floor: "floor", s.Cap: "cap", s.ReturnLimit: "return limit",
     s.Guarantee: "guarantee", s.Table: "table", s.RateCard: "rate card",  # issue 15
-    s.Cover: "cover", s.Assume: "assumption", s.Parameter: "parameter",
+    s.Cover: "cover", s.Assume: "assumption", s.Parameter: "parameter", s.Waterfall: "waterfall",
 }
 
 

@@ -466,6 +466,49 @@ class Assumption:
 
 
 @node
+class WaterfallRecipient:
+    """issue 14: whom one step of a waterfall pays: a party (`klass` False) or a class, with its `share`
+    of the step's flow; `members` the parties it is paid to and their share of it (a class: pro rata
+    to what each drew; the last one listed takes what rounding leaves)."""
+
+    name: str
+    klass: bool
+    share: Fraction
+    members: tuple[tuple[str, Fraction], ...]
+
+    @property
+    def who(self) -> str:
+        return f"class {self.name}" if self.klass else self.name
+
+
+@node
+class WaterfallTier:
+    """One step of a waterfall, numbered `number`: `recipients` split its flow by their shares; it pays
+    until its `target` is met — "drawn": recipient `target_of` has received what its investments drew
+    (grown at `rate` a year, `compounding` simple or compound, ACT/365, from each drawdown), counted
+    in present value at that rate; "amount": the step has paid `amount` in all; "rest": everything left."""
+
+    number: int
+    recipients: tuple[WaterfallRecipient, ...]
+    target: str  # "drawn", "amount", "rest"
+    target_of: int = 0
+    rate: Fraction | None = None
+    compounding: str = "compound"
+    amount: Fraction | None = None
+
+
+@node
+class Waterfall:
+    """issue 14: what `vehicle` is paid by `payments` is distributed by `tiers`, in order, each line as it
+    is paid (earlier periods first); what no step pays stays with the vehicle."""
+
+    clause: ClauseRef
+    payments: tuple[str, ...]
+    vehicle: str
+    tiers: tuple[WaterfallTier, ...]
+
+
+@node
 class Section:
     """A heading with the prose and declarations under it, in source order (for documents)."""
 
@@ -514,6 +557,7 @@ class Contract:
     def input(self, name: str) -> Measure:
         """The measure or parameter an `Input` of this name reads."""
         return self.measures[name] if name in self.measures else self.parameters[name]
+    waterfalls: tuple[Waterfall, ...] = ()  # issue 14: waterfalls, in declaration order
 
     def parties_with_role(self, role: str) -> list[Party]:
         return [p for p in self.parties.values() if role in p.roles]

@@ -51,6 +51,7 @@ DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
     "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause", "cover",
     "assume", "parameter",  # issue 17
+    "waterfall",
 )
 # Words that begin a declaration but are not reserved (a payment may be called `table`): issue 15's
 NEW_DECLARATION_WORDS = ("table", "ratecard")
@@ -804,6 +805,45 @@ class _Syntax:
 
     def cover_ceiling(self, span, c):
         return c[0]
+
+    # issue 14: waterfalls
+    def waterfall(self, span, c):
+        return s.Waterfall(c[0], tuple(_ident(t) for t in c[1:] if isinstance(t, Token)),
+                           tuple(x for x in c[1:] if isinstance(x, s.WaterfallTier)), span=span)
+
+    def wf_until(self, span, c):
+        return s.WaterfallTier(s.Quantity(_number(c[0]), None, span=_token_span(c[0])), False, c[1], c[2], span=span)
+
+    def wf_rest(self, span, c):
+        return s.WaterfallTier(s.Quantity(_number(c[0]), None, span=_token_span(c[0])), True, c[1], None, span=span)
+
+    def wf_to(self, span, c):
+        return (s.WaterfallShare(None, c[0], span=span),)
+
+    def wf_shares(self, span, c):
+        return tuple(c)
+
+    def wf_share(self, span, c):
+        share = s.Quantity(_number(c[0]), "%", span=_token_span(c[0]).to(_token_span(c[1])))
+        return s.WaterfallShare(share, c[2], span=span)
+
+    def wf_investor(self, span, c):
+        return s.WaterfallParty(_ident(c[0]), False, span=span)
+
+    def wf_class(self, span, c):
+        return s.WaterfallParty(_ident(c[0]), True, span=span)
+
+    def wf_drawn(self, span, c):
+        who = next((x for x in c if isinstance(x, s.WaterfallParty)), None)
+        rate = next((x for x in c if isinstance(x, tuple)), (None, None))
+        return s.WaterfallTarget("drawn", who, rate[0], rate[1], span=span)
+
+    def wf_amount(self, span, c):
+        return s.WaterfallTarget("amount", amount=c[0], span=span)
+
+    def wf_rate(self, span, c):
+        rate = s.Quantity(_number(c[0]), "%", span=_token_span(c[0]).to(_token_span(c[1])))
+        return (rate, c[2] if len(c) > 2 else None)
 
     def guarantee_when(self, span, c):
         return ("when", c[0])

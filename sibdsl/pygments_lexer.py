@@ -12,7 +12,7 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 
 DECLARATIONS = ("contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
                 "baseline", "payment", "gate", "floor", "cap", "return", "limit", "guarantee", "clause",
-                "table", "ratecard", "cover", "assume", "parameter")
+                "table", "ratecard", "cover", "assume", "parameter", "waterfall")
 OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size", "eligibility", "better",
            "between", "source", "description", "indexed", "for", "from", "to", "due", "after", "end", "per",
            "when", "requires", "above", "at", "participant", "in", "simple", "compound", "nondecreasing",
@@ -22,7 +22,9 @@ OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size
            "during", "through", "over", "all", "period", "payments",
            "step", "linear", "claim", "declaration", "order",
            # issue 14: first-loss cover
-           "loss", "the")
+           "loss", "the",
+           # issue 14: waterfalls
+           "rest", "until", "plus")
 OPERATORS = ("and", "or", "not", "of", "if", "then", "else")
 FUNCTIONS = ("tiers", "interpolate", "min", "max", "abs", "sum", "previous", "to_date", "cumulative")
 CONSTANTS = ("true", "false", "total", "period_index", "period_start", "period_end", "contract_year")
@@ -50,7 +52,7 @@ class SibLexer(RegexLexer):
             (words(FUNCTIONS, suffix=r"\b"), Name.Builtin),
             (words(CONSTANTS, suffix=r"\b"), Keyword.Constant),
             (r"<=|>=|==|!=|[<>≤≥≠+\-*/%=]", Operator),
-            (r"[(){},:]", Punctuation),
+            (r"[(){},:.]", Punctuation),  # `.` numbers a waterfall step (issue 14)
             (r"[^\W\d]\w*", Name),
         ],
     }

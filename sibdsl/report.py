@@ -66,6 +66,11 @@ def settlement_text(settlement: Settlement, *, trace: bool = True) -> str:
         lines += ["", "Investor return"]
         for r in (*settlement.returns, *settlement.class_returns):
             lines += _return_text(r, cur)
+    if settlement.waterfalls:  # issue 14: what each waterfall step paid to whom
+        lines += ["", "Waterfall"]
+        for w in settlement.waterfalls:
+            paid = ", ".join(f"{format_amount(a, cur)} to {r}" for r, a in w.paid)
+            lines.append(f"  {w.step} ({w.terms}): {paid}")
     if settlement.guarantees:
         lines += ["", "Guarantees for these outcomes"]
         for g in settlement.guarantees:
@@ -78,6 +83,8 @@ def settlement_text(settlement: Settlement, *, trace: bool = True) -> str:
         lines += ["", "Audit trail (clause by clause)"]
         for ln in settlement.lines:
             period = f" [{ln.period}]" if ln.period else ""
+            if ln.trail and ln.trail[0][0] == "waterfall":  # issue 14: a line a waterfall paid on
+                period += f" → {ln.recipient}"
             lines.append(f"  {ln.payment}{period}: {format_amount(ln.amount, cur)}")
             for step in ln.steps:
                 change = (f"{format_amount(step.before, cur)} → {format_amount(step.after, cur)}"
@@ -111,6 +118,9 @@ def _return_text(r, cur: str) -> list[str]:
                     f"{format_amount(r.loss, cur)}")
     elif r.loss:
         tail.append(f"loss {format_amount(r.loss, cur)}")
+    if r.waterfall_steps:
+        tail.append("paid by waterfall step" + ("s " if len(r.waterfall_steps) > 1 else " ")
+                    + ", ".join(r.waterfall_steps))
     if r.limits:
         tail.append("cut by the return limit" + ("s " if len(r.limits) > 1 else " ") + ", ".join(r.limits))
     if tail:
@@ -125,6 +135,7 @@ def _return_json(r) -> dict:
             "irr": _jsonable(r.irr), "drawn": str(r.invested),
             "committed": _jsonable(r.committed), "class": r.klass,
             "multiple": _jsonable(r.multiple), "loss": str(r.loss), "limits_acted": list(r.limits),
+            **({"waterfall_steps": list(r.waterfall_steps)} if r.waterfall_steps else {}),
             **({"loss_before_cover": str(r.loss_before_cover), "covered": str(r.covered),
                 "covers": list(r.covers)} if r.covered else {})}
 
@@ -167,6 +178,9 @@ def settlement_json(settlement: Settlement) -> dict:
         "by_payer": {k: str(v) for k, v in settlement.by_payer.items()},
         "returns": [_return_json(r) for r in settlement.returns],
         "class_returns": [_return_json(r) for r in settlement.class_returns],
+        **({"waterfalls": [{"step": w.step, "terms": w.terms, "vehicle": w.vehicle,
+                            "paid": {r: str(a) for r, a in w.paid}} for w in settlement.waterfalls]}
+           if settlement.waterfalls else {}),
         "guarantees": [{"name": g.clause.name, "holds": g.holds, "reason": g.reason}
                        for g in settlement.guarantees],
         "values": _jsonable(settlement.values),

@@ -120,6 +120,7 @@ class InvestorReturn:
     limits: tuple[str, ...] = ()  # the return limits that cut what it received (clause names)
     covered: Decimal = Decimal(0)  # issue 14: what first-loss cover paid it (part of `received`)
     covers: tuple[str, ...] = ()  # the covers that paid it (clause names)
+    waterfall_steps: tuple[str, ...] = ()  # issue 14: the waterfall steps that paid it (`NAME.N`)
 
     @property
     def loss_before_cover(self) -> Decimal:
@@ -238,8 +239,13 @@ class Settlement:
                 None if annual is None else to_decimal(annual, 6),
                 None if inv.limit is None else decimal(inv.limit), flows,
                 None if inv.committed is None else decimal(inv.committed), inv.klass, _acted(to_investor),
-                *_covered(to_investor)))
+                *_covered(to_investor), _through(to_investor)))
         return tuple(returns)
+
+    @derived
+    def waterfalls(self) -> tuple[WaterfallPaid, ...]:
+        """issue 14: what each waterfall step paid to whom."""
+        return waterfall_paid(self.lines)
 
     @derived
     def class_returns(self) -> tuple[InvestorReturn, ...]:
@@ -256,10 +262,42 @@ class Settlement:
             net = received - invested
             share = to_decimal(Fraction(net) / Fraction(invested), 6) if invested else None
             limits = tuple(dict.fromkeys(x for r in members for x in r.limits))
+            through = tuple(dict.fromkeys(x for r in members for x in r.waterfall_steps))
             out.append(InvestorReturn(f"class {name}", invested, received, net, share, None, None,
                                       tuple(f for r in members for f in r.cashflows),
-                                      committed if committed != invested else None, name, limits))
+                                      committed if committed != invested else None, name, limits,
+                                      waterfall_steps=through))
         return tuple(out)
+
+
+@attrs.frozen
+class WaterfallPaid:
+    """issue 14: what one step of a waterfall paid, in all, to each party (for reports)."""
+
+    step: str  # `NAME.N`
+    terms: str  # the step's terms, as the audit trail words them
+    vehicle: str
+    paid: tuple[tuple[str, Decimal], ...]  # (recipient, amount), in the order first paid
+
+
+def waterfall_paid(lines) -> tuple[WaterfallPaid, ...]:
+    """What each waterfall step paid to whom: the lines a waterfall step made (their first record is
+    the step's), summed by step and recipient."""
+    steps: dict[str, tuple[str, str, dict[str, Fraction]]] = {}
+    for ln in lines:
+        if not ln.trail or ln.trail[0][0] != "waterfall":
+            continue
+        detail = ln.trail[0][4]
+        args = getattr(detail, "args", ("", "", ""))
+        paid = steps.setdefault(ln.clause.name, (args[1], args[2], {}))[2]
+        paid[ln.recipient] = paid.get(ln.recipient, Fraction(0)) + ln.exact
+    return tuple(WaterfallPaid(name, terms, vehicle, tuple((r, decimal(a)) for r, a in paid.items()))
+                 for name, (terms, vehicle, paid) in steps.items())
+
+
+def _through(lines) -> tuple[str, ...]:
+    """The waterfall steps that paid these lines (issue 14), by clause name."""
+    return tuple(dict.fromkeys(ln.clause.name for ln in lines if ln.trail and ln.trail[0][0] == "waterfall"))
 
 
 def _covered(lines) -> tuple[Decimal, tuple[str, ...]]:

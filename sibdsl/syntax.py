@@ -509,6 +509,15 @@ class Parameter:
 
 
 @node
+class WaterfallParty:
+    """issue 14: whom a waterfall step pays — an investor (or any party that receives), or `class NAME`."""
+
+    name: Ident
+    klass: bool = False
+    span: Span = _span()
+
+
+@node
 class Assume:
     """issue 17: `assume [NAME ["label"]:] CONDITION` — what the parties take as given about the
     measured outcomes (`assume flagged <= served`): a hypothesis of every proof, checked against
@@ -519,9 +528,53 @@ class Assume:
     span: Span = _span()
 
 
+@node
+class WaterfallShare:
+    """`P % to PARTY` in a step that splits, or `to PARTY` (share None: all of the step's flow)."""
+
+    share: Quantity | None
+    party: WaterfallParty
+    span: Span = _span()
+
+
+@node
+class WaterfallTarget:
+    """`until [PARTY] drawn [plus R per year [simple|compound]]` (kind "drawn"), or `until AMOUNT` ("amount")."""
+
+    kind: str
+    who: WaterfallParty | None = None
+    rate: Quantity | None = None
+    compounding: str | None = None  # "simple", "compound", None (not stated: compound)
+    amount: Expr | None = None
+    span: Span = _span()
+
+
+@node
+class WaterfallTier:
+    """`N. SPLIT until TARGET` or `N. rest SPLIT`."""
+
+    number: Quantity
+    rest: bool
+    shares: tuple[WaterfallShare, ...]
+    target: WaterfallTarget | None
+    span: Span = _span()
+
+
+@node
+class Waterfall:
+    """issue 14: `waterfall NAME: P1, P2 <tiers>` — what the payments' recipient (the vehicle) is paid,
+    distributed step by step."""
+
+    decl: DeclName
+    payments: tuple[Ident, ...]
+    tiers: tuple[WaterfallTier, ...]
+    span: Span = _span()
+
+
 Decl = (
     Heading | Prose | Party | Term | Periods | Cohort | Investment | Measure | Define | Baseline
     | Payment | Gate | Floor | Cap | ReturnLimit | Guarantee | Table | RateCard | Cover | Assume | Parameter
+    | Waterfall
 )
 
 

@@ -269,7 +269,30 @@ def declaration(d: s.Decl) -> str:
         due = " " + _option(s.Option("due", d.due)) if d.due is not None else ""
         return _fit(f"cover {_decl(d.decl)}", f"{share}loss of {d.investment.name}{ceiling}",
                     f" from {d.guarantor.name}{due}")
+    if isinstance(d, s.Waterfall):  # issue 14
+        return "\n".join([f"waterfall {_decl(d.decl)}{', '.join(p.name for p in d.payments)}",
+                          *(f"  {_tier(t)}" for t in d.tiers)])
     raise AssertionError(type(d))
+
+
+def _wf_party(p: s.WaterfallParty) -> str:
+    return f"class {p.name.name}" if p.klass else p.name.name
+
+
+def _tier(t: s.WaterfallTier) -> str:
+    """One step of a waterfall (issue 14): `N. SPLIT until TARGET`, `N. rest SPLIT`."""
+    split = ", ".join((f"{number(x.share.value)} % " if x.share is not None else "") + f"to {_wf_party(x.party)}"
+                      for x in t.shares)
+    if t.rest:
+        return f"{number(t.number.value)}. rest {split}"
+    g = t.target
+    if g.kind == "amount":
+        target = expr(g.amount)
+    else:
+        target = (f"{_wf_party(g.who)} " if g.who is not None else "") + "drawn"
+        if g.rate is not None:
+            target += f" plus {number(g.rate.value)} % per year" + (f" {g.compounding}" if g.compounding else "")
+    return f"{number(t.number.value)}. {split} until {target}"
 
 
 def _bound(word: str, b: s.TableBound) -> str:

@@ -360,6 +360,7 @@ class _SymSettlement:
         # when each branch of a clause is taken (for clause coverage): (site, branch) → conditions
         self.events: dict[tuple, list] = {}
         program = program or lower(contract)
+        self.distributed: dict[int, z3.ArithRef] = {}  # issue 14: line → what its waterfall step paid
         settled = run(program, self)
         self.lines = [_SymLine(ln.payment, ln.recipient, ln.period, amount, ln.top_up)
                       for ln, amount in zip(program.lines, settled.amounts)]
@@ -435,7 +436,8 @@ class _SymSettlement:
         return driver.weighted_cut(self, amounts, weights, excess)
 
     def trace(self, step, line, before, after, acted, level) -> None:
-        pass
+        if step.kind is StepKind.WATERFALL:  # issue 14: what a waterfall step paid, before any later step
+            self.distributed[line] = after
 
     def event(self, step, acted, condition=None) -> None:
         """Coverage: what a step did, for `unreachable_branches` (a gate by its condition)."""
@@ -714,6 +716,9 @@ def properties(contract: m.Contract) -> list[_Property]:
     for limit in contract.return_limits:
         add(_return_limit_property(contract, limit))
 
+    for waterfall in contract.waterfalls:  # issue 14
+        add(_waterfall_property(contract, waterfall))
+
     for name, measure in contract.measures.items():
         if measure.better is None:
             continue
@@ -786,6 +791,44 @@ def _return_limit_property(contract: m.Contract, limit: m.ReturnLimit) -> _Prope
         if limit.kind in ("simple", "compound") else "whom it binds never receives more than it allows"
     return _Property(f"return:{_name(limit.clause)}", f"the return limit{_where(limit.clause)}: {rate}",
                      _per_step(limit.clause, test), concrete=holds, clause=limit.clause)
+
+
+def _waterfall_property(contract: m.Contract, wf: m.Waterfall) -> _Property:
+    """A waterfall's order (issue 14): on every line the vehicle is paid, a step pays something only
+    when every earlier step's target is met — what the target has received through the waterfall,
+    each receipt × its discount factor (a lower bound), reaches the drawdowns' present value (an upper
+    bound), or the step has paid its amount. So a junior class is never paid before the senior one is
+    whole. The counterexample's check recomputes it from the settlement with the discount factors
+    themselves (semantics.waterfalls.order_breaches)."""
+    from .semantics.waterfalls import order_breaches
+
+    names = {f"{wf.clause.name}.{t.number}" for t in wf.tiers}
+
+    def claim(c):
+        s = c[0]
+        steps = [v.step for v in s.values if v.step.kind is StepKind.WATERFALL and v.step.clause.name in names]
+        by_source: dict[int, list] = {}
+        for step in steps:
+            by_source.setdefault(step.line, []).append(step)
+        facts = []
+        for group in by_source.values():
+            for k, step in enumerate(group):
+                d = step.plan
+                if d.rest or k == len(group) - 1:
+                    continue
+                later = [s.distributed[j] for u in group[k + 1:] for j in u.group]
+                received = s.linear([(1, s.mul(s.distributed[j], s.const(w))) for j, w in zip(d.reads, d.read_weights)]) \
+                    if d.reads else s.ZERO
+                worth = z3.Sum([received] + [_const(d.weight) * s.distributed[j] for j in d.targets])
+                facts.append(z3.Implies(z3.Sum(later) > 0, worth >= _const(d.level)))
+        return z3.BoolVal(True), z3.And(facts or [z3.BoolVal(True)])
+
+    def holds(outcomes, settlements):
+        return not set(order_breaches(contract, settlements[0])) & names
+
+    return _Property(f"waterfall:{_name(wf.clause)}", f"the waterfall{_where(wf.clause)} pays no step before every "
+                     "earlier step's target is met (a junior class never before the senior one is whole)",
+                     claim, concrete=holds, clause=wf.clause)
 
 
 def _monotone(contract: m.Contract, key: str, description: str, expr: m.Expr | None, name: str,

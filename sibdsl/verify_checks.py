@@ -593,8 +593,12 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT) -> list[dict]:
     solver.add(*base)
     records: list[dict] = []
     by_clause: dict[m.ClauseRef, list] = {}
+    after_rest = {f"{w.clause.name}.{t.number}" for w in contract.waterfalls for t in w.tiers
+                  if any(r.target == "rest" and r.number < t.number for r in w.tiers)}
     for v in settlement.values:
         if v.step.kind.cuts and not v.step.group:  # it limits no line: the checker says so (W442)
+            continue
+        if v.step.clause.name in after_rest:  # a waterfall step after `rest`: the checker says so (W450)
             continue
         if v.step.kind is not StepKind.COMPUTE and v.acted is not None:
             by_clause.setdefault(v.step.clause, []).append(v)
@@ -707,6 +711,11 @@ def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str
 
     olds = before.get(id(step))
     rounding = Fraction(contract.rounding.step)
+    if kind is StepKind.WATERFALL:  # issue 14
+        return both(f"the waterfall step {label} (line {clause.line}) can never pay: for every outcome the steps "
+                    "before it take everything the vehicle is paid",
+                    f"vattenfallets steg {label} (rad {clause.line}) kan aldrig betala: för varje utfall tar stegen "
+                    "före det allt som mellanhanden får")
     if kind is StepKind.GATE:
         return both(f"the gate {label} (line {clause.line}) can never act: its condition holds for every outcome",
                     f"villkoret {label} (rad {clause.line}) kan aldrig verka: det är uppfyllt för varje utfall")

@@ -154,6 +154,22 @@ def generated(draw) -> str:
                        f"  from city to fund due 2023-12-31")
     if draw(st.booleans()):
         clauses.append(f"cap tc: total at {draw(st.sampled_from(['700 000 SEK', 'base', '35 % of spent']))}")
+    to_ngo = [n for n, _ in payments if "\n  from city to ngo" in next(x for x in lines if x.startswith(f"payment {n} "))]
+    if to_ngo and draw(st.booleans()):  # issue 14: a waterfall distributes what ngo (the vehicle) is paid
+        senior = "class senior" if klass and draw(st.booleans()) else "fund"
+        rate = draw(st.sampled_from(["", " plus 5 % per year", " plus 3 % per year simple", " plus 12 % per year"]))
+        tiers = [f"1. to {senior} until drawn{rate}"]
+        second = draw(st.sampled_from(["split", "amount", "none"]))
+        if second == "split" and two_investors:
+            tiers.append(f"{len(tiers) + 1}. 70 % to {senior}, 30 % to bank until {senior} drawn plus 9 % per year")
+        elif second == "amount":
+            tiers.append(f"{len(tiers) + 1}. to {'bank' if two_investors else 'fund'} until "
+                         f"{draw(st.sampled_from(['50 000 SEK', '123 457 SEK']))}")
+        if draw(st.integers(0, 3)) > 0:
+            tiers.append(f"{len(tiers) + 1}. rest " + draw(st.sampled_from(
+                ["to bank", "60 % to fund, 40 % to bank"] if two_investors else ["to fund"])))
+        names = draw(st.permutations(to_ngo))[:draw(st.integers(1, len(to_ngo)))]
+        clauses.append(f"waterfall w: {', '.join(names)}\n  " + "\n  ".join(tiers))
     limits = draw(st.integers(0, 2))
     if limits >= 1:  # a rate over a period, or a rate of return on the dated flows (a weighted cut)
         clauses.append("return limit r1: " + draw(st.sampled_from([

@@ -253,3 +253,33 @@ def test_cambodia_1_780_villages_published_exceed_the_maximum_usaid_pays_9_999_9
 def test_cambodia_the_1_600_village_goal_is_one_dollar_over_the_maximum():
     assert sum(cambodia(500, 600, 500).values()) == 9_999_999
     assert cambodia(500, 600, 500)[("outcome_payment", "round_3")] == 500 * 6_250 - 1
+
+
+
+# ---------------------------------------------------------------- Massachusetts juvenile justice (issue 14)
+def test_massachusetts_funding_as_published():
+    # pfs.urban.org, INDIGO-POJ-0085: $9 M senior, $1.5 M + $1.5 M junior, $6 M grants; $3.76 M deferred fees
+    contract = load_contract(ROOT / "contracts" / "massachusetts_jj.sib")
+    by_class: dict[str, int] = {}
+    for inv in contract.investments.values():
+        by_class[inv.klass] = by_class.get(inv.klass, 0) + inv.amount
+    assert by_class == {"senior": 9_000_000, "junior": 3_000_000, "grant": 6_000_000}
+    fees = contract.waterfalls[0].tiers[3]
+    assert fees.amount == 3_760_000 and sum(by_class.values()) + fees.amount == 21_760_000
+
+
+@pytest.mark.parametrize("reduction, bed_days", [("4 %", 0), ("5 %", 0), ("9.9 %", 0)])
+def test_massachusetts_no_bed_day_payment_below_the_minimum_tier(reduction, bed_days):
+    result = lines("contracts/massachusetts_jj.sib",
+                   {"bed_day_reduction": reduction, "ready_quarters": 0, "employed_quarters": 0})
+    assert sum(a for (p, _), a in result.items() if p == "bed_days") == bed_days
+
+
+def test_massachusetts_pays_at_most_27m_and_repays_in_order():
+    contract = load_contract(ROOT / "contracts" / "massachusetts_jj.sib")
+    s = compile_contract(contract).evaluate(load_outcomes(contract, text=json.dumps(
+        {"bed_day_reduction": "60 %", "ready_quarters": 26012, "employed_quarters": 26012})))
+    assert s.total == 27_000_000  # the Commonwealth's two commitments, $15 M and $12 M
+    irr = {r.investor: r.irr for r in s.class_returns}
+    assert irr["class senior"] >= Decimal("0.05") and irr["class junior"] >= Decimal("0.02")
+    assert s.by_recipient["third_sector"] == 3_760_000 and s.by_recipient["roca"] > 0

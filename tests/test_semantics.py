@@ -96,15 +96,16 @@ def assert_z3_same(contract, rows, program: Program | None = None) -> None:
         assert defined, row
         assert total == Fraction(settlement.total), (row, total, settlement.total)
         paid = {}
-        for ln in settlement.lines:
-            key = (ln.payment, ln.period, ln.clause.kind == "payment")
+        for ln in settlement.lines:  # a waterfall's line (issue 14) is kept only when its step paid
+            key = (ln.payment, ln.period, ln.recipient, ln.clause.kind == "payment")
             paid[key] = paid.get(key, 0) + Fraction(ln.amount)
         encoded = {}
-        for ln, amount in zip(encoding.settlement.lines, lines):
-            key = (ln.payment, ln.period, not ln.top_up)
+        specs = (program or lower(contract)).lines
+        for ln, spec, amount in zip(encoding.settlement.lines, specs, lines):
+            key = (ln.payment, ln.period, ln.recipient, not ln.top_up and spec.key[0] != "waterfall")
             encoded[key] = encoded.get(key, 0) + amount
         # a top-up line that pays nothing: absent, or lifted and then cut back to zero by a cap
-        assert {k: v for k, v in encoded.items() if v or k[2]} == {k: v for k, v in paid.items() if v or k[2]}, row
+        assert {k: v for k, v in encoded.items() if v or k[3]} == {k: v for k, v in paid.items() if v or k[3]}, row
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -257,6 +258,31 @@ ratecard card from city to fund per year due 30 days after end: {
 ]
 
 
+# issue 14: a waterfall distributes what is left after the caps on the total, and the return limits
+# then cut what it paid an investor
+ORACLES += [
+    Oracle("a cap on the total, then the waterfall", """
+measure x: money
+party bank "Bank": investor
+payment p = x from city to ngo due 2021-01-01
+cap tc: total at 150 SEK
+waterfall w: p
+  1. to fund until 100 SEK
+  2. rest to bank
+""", {"x": fr(300)}, 150, {("p", None): 150}, pair=(K.TOTAL_CAP, K.WATERFALL)),
+    Oracle("the waterfall, then a return limit", """
+measure x: money
+party bank "Bank": investor
+investment loan: 100 SEK from fund on 2020-01-01
+payment p = x from city to ngo due 2021-01-01
+waterfall w: p
+  1. to fund until 200 SEK
+  2. rest to bank
+return limit r: 20 % in total for fund
+""", {"x": fr(300)}, 220, {("p", None): 220}, pair=(K.WATERFALL, K.RETURN_LIMIT)),
+]
+
+
 def oracle_holds(oracle: Oracle, program_of=None) -> bool:
     contract = checked(HEAD + oracle.body)
     program = program_of(contract) if program_of else None
@@ -278,7 +304,7 @@ def test_oracle(oracle):
 
 # ---------------------------------------------------------------- mutations
 ORDER = [K.COMPUTE, K.GATE, K.FLOOR, K.CAP, K.CARD_CAP, K.PERIOD_CAP, K.PARTICIPANT_CAP, K.TOTAL_GATE, K.TOTAL_FLOOR,
-         K.TOTAL_CAP, K.RETURN_LIMIT, K.COVER]
+         K.TOTAL_CAP, K.WATERFALL, K.RETURN_LIMIT, K.COVER]
 PER_LINE = {K.COMPUTE, K.GATE, K.FLOOR, K.CAP}
 # issue 15: steps placed between the phases above; their order with their neighbours is pinned by
 # the oracles of tests/test_time15.py (a cap on a party shares the phase of caps on the total)
@@ -304,7 +330,9 @@ def swapped(program: Program, a: StepKind, b: StepKind) -> Program:
     for _, step in sorted(enumerate(program.steps), key=key):
         if step.kind in (K.COMPUTE, K.TOTAL_FLOOR, K.COVER):
             made.add(step.line)
-        if step.group:  # a total reaches the lines that exist when its step runs
+        if step.kind is K.WATERFALL:  # issue 14: its group is the lines it makes
+            made.update(step.group)
+        elif step.group:  # a total reaches the lines that exist when its step runs
             step = attrs.evolve(step, group=tuple(i for i in step.group if i in made and (
                 i != step.line or step.kind is K.STREAM_FLOOR)))  # a stream floor's line is in its stream
         steps.append(step)
@@ -313,7 +341,8 @@ def swapped(program: Program, a: StepKind, b: StepKind) -> Program:
 
 # neighbours in the order, and a payment's cap with the cap per participant (neighbours when a
 # contract has no cap per period)
-PAIRS = [*zip(ORDER[1:], ORDER[2:]), (K.CAP, K.PARTICIPANT_CAP), (K.CAP, K.PERIOD_CAP)]  # … and without a rate card
+PAIRS = [*zip(ORDER[1:], ORDER[2:]), (K.CAP, K.PARTICIPANT_CAP), (K.CAP, K.PERIOD_CAP),  # … and without a rate card
+         (K.TOTAL_CAP, K.RETURN_LIMIT)]  # neighbours in a contract without a waterfall (issue 14)
 # two cuts of all the lines, to independent levels; a payment's cap and a rate card's caps (issue 15), on
 # lines of their own
 EQUIVALENT = {(K.PARTICIPANT_CAP, K.TOTAL_GATE), (K.CAP, K.CARD_CAP)}
@@ -351,7 +380,7 @@ def test_equivalent_mutants_settle_the_same(data):
             assert [ln.exact for ln in mutant.evaluate(row).lines] == [ln.exact for ln in expected.lines]
 
 
-CUT_ORACLE = ORACLES[-1]
+CUT_ORACLE = next(o for o in ORACLES if o.name == "a rate card's outcome cap, then its cap per participant")
 
 
 def test_reversing_the_cut_in_the_driver_is_caught(monkeypatch):

@@ -53,7 +53,7 @@ class OnNumbers(_Concrete):
         self.ctx.lines, self.ctx.index = amounts, index
 
     def trace(self, step, line, before, after, acted, level):
-        record = _record(self.ev, step, before, after, acted, level)
+        record = _record(self.ev, step, before, after, acted, level, line=line)
         if record is not None:
             self.trails[line].append(record)
 
@@ -70,7 +70,7 @@ def on_numbers(ev: Evaluator, row: dict, events: list | None = None):
     b = OnNumbers(ev, ctx, events)
     settled = driver.run(ev.program, b)
     return [(amount, tuple(trail)) for spec, amount, trail in zip(ev.program.lines, settled.amounts, b.trails)
-            if not (spec.top_up and not trail)]
+            if not ((spec.top_up or spec.key[0] == "waterfall") and not trail)]  # a waterfall line that got nothing: none
 
 
 def checked(text: str):

@@ -68,11 +68,11 @@ def assert_same(contract, rows):
         assert not vector.failed[i]
         expected: dict = {}
         for ln in s.lines:
-            key = (ln.payment, ln.period) if ln.clause.kind == "payment" else ("floor", ln.payment)
+            key = (ln.payment, ln.period) if ln.clause.kind == "payment" else ("floor", ln.payment, ln.recipient)
             expected[key] = expected.get(key, 0) + Fraction(ln.amount)
         got = {}
         for ln in vector.lines:
-            key = (ln.payment, ln.period) if ln.key[0] == "payment" else ("floor", ln.payment)
+            key = (ln.payment, ln.period) if ln.key[0] == "payment" else ("floor", ln.payment, ln.recipient)
             got[key] = got.get(key, 0) + ln.amount.value_at(i)
         # a top-up line that pays nothing: absent, or lifted and then cut back to zero by a cap
         got = {k: v for k, v in got.items() if v != 0 or k[0] != "floor"}

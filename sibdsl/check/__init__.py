@@ -29,6 +29,7 @@ from .parameters import check_parameters
 from .rules import Rules
 from .time import Time
 from .types import Types
+from .waterfall import check_waterfalls
 
 
 @paused()
@@ -117,6 +118,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         guarantees = self.check_guarantees()
         covers = check_covers(self, investments, parties)
         assumptions = check_assumptions(self)
+        waterfalls = check_waterfalls(self, investments, parties, payments)
         self.check_unused(measures, payments)
         if not has_errors(self.diagnostics) and len(payments) - sum(len(c.outcomes) for c in cards.values()) != sum(
                 e.kind == "payment" for e in self.names.values()):
@@ -131,7 +133,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
             cohorts=cohorts, investments=investments, measures=measures,
             definitions=dict(self.definitions), payments=payments, gates=gates, floors=floors,
             caps=caps, return_limits=limits, guarantees=guarantees, sections=self.sections(),
-            source_name=self.source.name, covers=covers,
+            source_name=self.source.name, covers=covers, waterfalls=waterfalls,
             # surrogatepass: an editor may send a lone surrogate (issue 22 item 13); it hashes, it does not raise
             source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
             tables=tables, rate_cards=cards, assumptions=assumptions, parameters=parameters,

@@ -123,9 +123,10 @@ def declaration_of(item) -> tuple[str, s.Ident | None, s.Text | None]:
     for cls, kind in kinds.items():
         if isinstance(item, cls):
             return kind, item.name, item.label
-    if isinstance(item, (s.Gate, s.Floor, s.Cap, s.ReturnLimit, s.Guarantee, s.Cover, s.Assume)):
+    if isinstance(item, (s.Gate, s.Floor, s.Cap, s.ReturnLimit, s.Guarantee, s.Cover, s.Assume, s.Waterfall)):
         kind = {s.Gate: "gate", s.Floor: "floor", s.Cap: "cap", s.ReturnLimit: "return limit",
-                s.Guarantee: "guarantee", s.Cover: "cover", s.Assume: "assumption"}[type(item)]
+                s.Guarantee: "guarantee", s.Cover: "cover", s.Assume: "assumption",
+                s.Waterfall: "waterfall"}[type(item)]
         if item.decl is None:
             return kind, None, None
         return kind, item.decl.name, item.decl.label

@@ -263,7 +263,38 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         ceiling = s["cover_ceiling"].format(amount=money(v.ceiling, c.currency, lang)) if v.ceiling is not None else ""
         return cap(s["cover"].format(guarantor=words.party(v.guarantor), share=share, investor=words.party(v.investor),
                                      investment=words.label(v.investment), ceiling=ceiling))
+    if kind == "waterfall":  # issue 14
+        return waterfall_sentence(c, _find(c.waterfalls, clause), lang, words)
     return None
+
+
+def waterfall_sentence(c: m.Contract, w: m.Waterfall, lang: str, words: Words) -> str:
+    """A waterfall in words: who distributes what, its numbered steps, and who keeps the rest."""
+    s = S[lang]
+
+    def who(r: m.WaterfallRecipient) -> str:
+        return s["wf_class"].format(name=r.name) if r.klass else words.party(r.name)
+
+    steps = []
+    for t in w.tiers:
+        if len(t.recipients) == 1 and t.recipients[0].share == 1:
+            split = s["wf_to"].format(who=who(t.recipients[0]))
+        else:
+            split = listing([s["wf_share"].format(share=percent(r.share, lang), who=who(r)) for r in t.recipients], lang)
+        if t.target == "rest":
+            steps.append(s["wf_rest"].format(number=t.number, split=split))
+        elif t.target == "amount":
+            steps.append(s["wf_amount"].format(number=t.number, split=split, amount=money(t.amount, c.currency, lang)))
+        elif t.rate is None:
+            steps.append(s["wf_drawn"].format(number=t.number, split=split, who=who(t.recipients[t.target_of])))
+        else:
+            steps.append(s["wf_drawn_rate"].format(number=t.number, split=split, who=who(t.recipients[t.target_of]),
+                                                   rate=percent(t.rate, lang), compounding=s[t.compounding]))
+    vehicle = words.party(w.vehicle)
+    keeps = "" if any(t.target == "rest" for t in w.tiers) else s["waterfall_keeps"].format(vehicle=vehicle)
+    text = s["waterfall"].format(vehicle=vehicle, payments=listing([words.label(p) for p in w.payments], lang),
+                                 steps="; ".join(steps), keeps=keeps)
+    return (text[:1].upper() + text[1:]).replace("..", ".")  # a last step to "Roca, Inc."
 
 
 # the order of calculation: one item per step kind a contract's settlement program has, in its order

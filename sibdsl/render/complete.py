@@ -34,7 +34,7 @@ def texts(contract: m.Contract) -> Iterator[tuple[str, Text]]:
                 if value is not None:
                     yield f"the {field} of the {kind} `{name}`", value
     for item in (*contract.gates, *contract.floors, *contract.caps, *contract.return_limits, *contract.guarantees,
-                 *contract.covers):
+                 *contract.covers, *contract.waterfalls):
         if item.clause.label is not None:
             yield f"the label of the {item.clause.kind} `{item.clause.name}`", item.clause.label
 

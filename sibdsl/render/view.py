@@ -27,7 +27,7 @@ T = texts("document")  # the document's own words, per language (sibdsl/texts/do
 
 # clauses whose label is printed as a run-in heading ("Taket. Den sammanlagda ersättningen …"):
 # their sentence does not name them, unlike a payment or a measure
-_RUN_IN = ("gate", "floor", "cap", "return limit", "guarantee")
+_RUN_IN = ("gate", "floor", "cap", "return limit", "guarantee", "waterfall")
 
 
 def fingerprint(data: bytes) -> str:
@@ -292,7 +292,9 @@ class View:
                     shown = self.words.value(value, msr.ty.kind)
                 values.append(f"{self.words.label(name)} {shown}")
             lines = [f"{self.words.label(ln.payment) if ln.payment in self.contract.payments else ln.payment}"
-                     + (f" ({self.words.period_named(None, ln.period)})" if ln.period else "") + f": {self.words.money(ln.amount)}"
+                     + (f" ({self.words.period_named(None, ln.period)})" if ln.period else "")
+                     + (self.t["paid_through"].format(party=self.words.party(ln.recipient))  # issue 14: a waterfall's line
+                        if ln.trail and ln.trail[0][0] == "waterfall" else "") + f": {self.words.money(ln.amount)}"
                      for ln in result.settlement.lines if ln.amount]
             out.append({"name": s.name, "description": s.description, "outcomes": "; ".join(values),
                         "lines": lines, "total": self.words.money(result.settlement.total)})

@@ -105,7 +105,8 @@ class Words:
             item = table.get(name)
             if item is not None and item.label is not None:
                 return self.quoted(item.label.get(self.lang))
-        for clause in (*c.gates, *c.floors, *c.caps, *c.return_limits, *c.guarantees, *c.covers):
+        for clause in (*c.gates, *c.floors, *c.caps, *c.return_limits, *c.guarantees, *c.covers,
+                       *c.waterfalls):
             if clause.clause.name == name and clause.clause.label is not None:
                 return self.quoted(clause.clause.label.get(self.lang))
         return self.quoted(name)

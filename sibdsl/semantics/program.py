@@ -15,6 +15,9 @@ the steps that give them their amounts, in the order the language fixes (docs/la
 7. floors on the total (`TOTAL_FLOOR`: a top-up line from the floor clause);
 8. caps on the total and on what one party pays or receives (`TOTAL_CAP`, `PARTY_CAP`), in the
    order they are declared;
+8b. waterfalls (`WATERFALL`, issue 14): what a vehicle is paid is distributed, line by line in the
+   order it is paid, step by step of the waterfall, to new lines of the same payment to investors,
+   classes or other parties; the vehicle's line keeps what no step paid;
 9. return limits, on the lines paid to each investor (`RETURN_LIMIT`);
 10. first-loss cover (`COVER`, issue 14): a line from the guarantor to the investor of a share of
    what the investor lost (drawn less received, if positive), at most the cover's ceiling.
@@ -57,6 +60,7 @@ class StepKind(enum.Enum):
     RETURN_LIMIT = "return limit"
     CARD_CAP = "rate card cap"  # issue 15: a rate card's caps, right after its lines are computed
     COVER = "first-loss cover"  # issue 14: a guarantor pays (a share of) the investor's loss
+    WATERFALL = "waterfall"  # issue 14: one step of a waterfall on one line the vehicle is paid
 
     @property
     def cuts(self) -> bool:
@@ -93,7 +97,8 @@ _BRANCHES = {StepKind.GATE: _GATE, StepKind.TOTAL_GATE: _GATE, StepKind.FLOOR: _
              StepKind.STREAM_CAP: _CAP, StepKind.PARTY_CAP: _CAP,
              StepKind.RETURN_LIMIT: ("the limit cuts the return", "the limit is not reached"),
              StepKind.COMPUTE: ("computed", "computed"), StepKind.CARD_CAP: _CAP,
-             StepKind.COVER: ("the cover pays part of a loss", "there is no loss to cover")}
+             StepKind.COVER: ("the cover pays part of a loss", "there is no loss to cover"),
+             StepKind.WATERFALL: ("the step pays", "the step pays nothing")}
 
 
 @attrs.frozen
@@ -110,6 +115,32 @@ class Line:
     due: datetime.date | None
     top_up: bool = False
     period_end: datetime.date | None = None  # the end of its period (issue 15: the order a stream is paid in)
+
+
+@attrs.frozen
+class Distribution:
+    """How one waterfall step distributes one line the vehicle is paid (issue 14). The step's flow is
+    everything left on the line (`rest`), else at most what its target still needs: `level` less what
+    the target has received (`reads`, each × its `read_weights`: the discount factor of its due date,
+    a lower bound, for a rate; 1 otherwise), divided by the line's own weight `weight`, rounded up to
+    the rounding step; a step that splits pays its `target` recipient exactly that when its share of
+    what is left covers it (run.distribute). The flow is split by `shares` (one per recipient) and
+    each recipient's part by its members' `members` shares: every part but the last rounded down,
+    the last takes the rest."""
+
+    rest: bool
+    shares: tuple[Fraction, ...]
+    members: tuple[tuple[Fraction, ...], ...]
+    level: Fraction = Fraction(0)
+    reads: tuple[int, ...] = ()
+    read_weights: tuple[Fraction, ...] = ()
+    weight: Fraction = Fraction(1)
+    target_share: Fraction = Fraction(1)
+    targets: tuple[int, ...] = ()  # the step's own lines that count toward its target (for proofs)
+    target: int = -1  # the recipient whose drawn capital is the target (-1: an amount, or rest)
+    # per recipient, per member: the lines this step paid the member on earlier vehicle lines (a class
+    # is split pro rata on what the step has paid it in all, so rounding does not drift line by line)
+    paid: tuple[tuple[tuple[int, ...], ...], ...] = ()
 
 
 @attrs.frozen
@@ -141,6 +172,9 @@ class Step:
     # most `ceiling` (None: no ceiling); `group` the lines paid to the investor before it
     share: Fraction = Fraction(1)
     ceiling: Fraction | None = None
+    # a waterfall's step on one line the vehicle is paid (WATERFALL): `line` the vehicle's line,
+    # `group` the new lines it pays, `plan` how (see Distribution)
+    plan: Distribution | None = None
 
     @property
     def period_name(self) -> str | None:
@@ -253,11 +287,108 @@ def lower(contract: m.Contract) -> Program:
         elif c.kind in ("payer", "recipient"):
             steps.append(Step(K.PARTY_CAP, c.clause, amount=c.amount, investor=c.target, basis=c.kind,
                               group=tuple(ln.index for ln in lines if getattr(ln, c.kind) == c.target)))
+    # 8b (issue 14): waterfalls, each line the vehicle is paid in the order it is paid
+    steps += waterfall_steps(contract, lines)
     # 9: return limits, on the lines paid to whom each binds (each investor, one, or a class)
     steps += return_limit_steps(contract, lines)
     # 10 (issue 14): first-loss cover, each with its line from the guarantor to the investor
     steps += cover_steps(contract, lines)
     return Program(contract, tuple(lines), tuple(steps))
+
+
+def waterfall_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
+    """The WATERFALL steps and their lines (appended to `lines`): for each waterfall, for each line its
+    vehicle is paid (in the order paid: `stream_lines`), for each of its steps, a line of the same
+    payment to each party the step pays (a class: to each of its investors)."""
+    steps: list[Step] = []
+    for wf in contract.waterfalls:
+        mine: list[int] = []  # the lines this waterfall has made so far
+        for source in stream_lines(lines, wf.payments):
+            src = lines[source]
+            for tier in wf.tiers:
+                clause = tier_clause(wf, tier)
+                group = []
+                for r in tier.recipients:
+                    for party, _ in r.members:
+                        i = len(lines)
+                        lines.append(Line(i, ("waterfall", wf.clause.name, tier.number, r.who, party, source),
+                                          src.payment, clause, src.payer, party, src.period, src.due,
+                                          period_end=src.period_end))
+                        group.append(i)
+                plan = _distribution(contract, wf, tier, lines, mine, src, tuple(group))
+                paid = tuple(tuple(tuple(j for j in mine if lines[j].clause == clause and lines[j].key[3] == r.who
+                                         and lines[j].recipient == party) for party, _ in r.members)
+                             for r in tier.recipients)
+                plan = attrs.evolve(plan, paid=paid)
+                steps.append(Step(StepKind.WATERFALL, clause, source, group=tuple(group), plan=plan,
+                                  basis=tier_text(tier, contract.currency), investor=wf.vehicle))
+                mine += group
+    return steps
+
+
+def tier_clause(wf: m.Waterfall, tier: m.WaterfallTier) -> m.ClauseRef:
+    """The clause a waterfall's step cites: the waterfall's, named `NAME.N`."""
+    return attrs.evolve(wf.clause, name=f"{wf.clause.name}.{tier.number}")
+
+
+def _distribution(contract: m.Contract, wf: m.Waterfall, tier: m.WaterfallTier, lines: list[Line],
+                  mine: list[int], src: Line, group: tuple[int, ...]) -> Distribution:
+    from .returnlimits import discount
+
+    shares = tuple(r.share for r in tier.recipients)
+    members = tuple(tuple(f for _, f in r.members) for r in tier.recipients)
+    if tier.target == "rest":
+        return Distribution(True, shares, members)
+    if tier.target == "amount":  # what this step has paid so far, from earlier lines
+        reads = tuple(j for j in mine if lines[j].clause.name == tier_clause(wf, tier).name)
+        return Distribution(False, shares, members, tier.amount, reads, tuple(Fraction(1) for _ in reads),
+                            targets=group)
+    target = tier.recipients[tier.target_of]
+    parties = {p for p, _ in target.members}
+    before = sum(len(r.members) for r in tier.recipients[:tier.target_of])
+    targets = group[before:before + len(target.members)]
+    reads = tuple(j for j in mine if lines[j].recipient in parties)
+    invs = [i for i in contract.investments.values()
+            if (i.klass == target.name if target.klass else i.investor == target.name)]
+    flows = [f for i in invs for f in i.flows]
+    if tier.rate is None:
+        level = sum((a for _, a in flows), Fraction(0))
+        return Distribution(False, shares, members, level, reads, tuple(Fraction(1) for _ in reads),
+                            target_share=target.share, targets=targets, target=tier.target_of)
+    limit = m.ReturnLimit(wf.clause, tier.rate, tier.compounding, None, None)
+    start = min(d for d, _ in flows)
+    # whole when the receipts' present value reaches the drawdowns': receipts at a lower bound of
+    # their discount factor, drawdowns at an upper bound, so "whole" is never declared too early
+    level = sum((a * discount(limit, start, d, upper=True) for d, a in flows), Fraction(0))
+
+    def weight(date):
+        return Fraction(1) if date is None else discount(limit, start, date, upper=False)
+    return Distribution(False, shares, members, level, reads, tuple(weight(lines[j].due) for j in reads),
+                        weight(src.due), target.share, targets, tier.target_of)
+
+
+def tier_text(tier: m.WaterfallTier, currency: str) -> str:
+    """A waterfall step's terms as the contract writes them (the audit trail's words)."""
+    from ..values import to_decimal
+
+    def pct(x):
+        return f"{to_decimal(x * 100)} %"
+
+    if len(tier.recipients) == 1 and tier.recipients[0].share == 1:
+        split = f"to {tier.recipients[0].who}"
+    else:
+        split = ", ".join(f"{pct(r.share)} to {r.who}" for r in tier.recipients)
+    if tier.target == "rest":
+        return f"rest {split}"
+    if tier.target == "amount":
+        from ..report import format_amount
+
+        return f"{split} until {format_amount(tier.amount, currency)}"
+    who = tier.recipients[tier.target_of].who
+    whose = "" if len(tier.recipients) == 1 else f"{who} "
+    rate = "" if tier.rate is None else f" plus {pct(tier.rate)} per year" + (
+        " simple" if tier.compounding == "simple" else "")
+    return f"{split} until {whose}drawn{rate}"
 
 
 def cover_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:

@@ -113,6 +113,75 @@ def weighted_cut(b, amounts: Sequence[V], weights: Sequence, excess: V) -> tuple
     return out, acted
 
 
+def round_up(b, x: V) -> V:
+    """To the contract's step, toward +∞: −round_down(−x)."""
+    return b.sub(b.ZERO, b.round_down(b.sub(b.ZERO, x)))
+
+
+def distribute(b, step: Step, amounts: list) -> V:
+    """One waterfall step on one line the vehicle is paid (issue 14; program.Distribution): sets the
+    step's new lines in `amounts` and returns its flow, what it took from the vehicle's line (never
+    below 0, never above what the line has left).
+
+    A step that pays one party pays min(what is left, what its target still needs). A step that
+    splits by shares until one party's target: if that party's share of what is left (rounded down)
+    covers what it still needs, it gets exactly that and the step pays that ÷ its share (rounded up,
+    at most what is left), the others sharing the difference; else the step pays everything left,
+    split by the shares. A step to an amount, or `rest`, splits its flow by the shares."""
+    d = step.plan
+    avail = b.extreme("max", [amounts[step.line], b.ZERO])
+    parts = None
+    if d.rest:
+        flow = avail
+    else:
+        received = b.linear([(1, b.mul(amounts[j], b.const(w))) for j, w in zip(d.reads, d.read_weights)]) \
+            if d.reads else b.ZERO
+        remaining = b.extreme("max", [b.sub(b.const(d.level), received), b.ZERO])
+        need = round_up(b, b.mul(remaining, b.const(1 / d.weight)))  # what the target itself still needs
+        if d.target < 0 or len(d.shares) == 1:
+            flow = b.extreme("min", [avail, need])
+        else:
+            share = d.shares[d.target]
+            whole = b.compare("<=", need, b.round_down(b.mul(avail, b.const(share))))
+            flow = b.select(whole, b.extreme("min", [avail, round_up(b, b.mul(need, b.const(1 / share)))]), avail)
+            mine = b.select(whole, need, b.round_down(b.mul(avail, b.const(share))))
+            others = [s for k, s in enumerate(d.shares) if k != d.target]
+            rest = _split(b, b.sub(flow, mine), tuple(s / sum(others) for s in others))
+            parts = rest[:d.target] + [mine] + rest[d.target:]
+    group = iter(step.group)
+    for k, (part, members) in enumerate(zip(parts or _split(b, flow, d.shares), d.members)):
+        paid = d.paid[k] if d.paid else ()
+        for amount in (_pro_rata(b, part, members, paid, amounts) if len(members) > 1 and paid else
+                       _split(b, part, members)):
+            amounts[next(group)] = amount
+    return flow
+
+
+def _pro_rata(b, part: V, shares, paid, amounts) -> list:
+    """A class's part split among its investors pro rata to `shares`, on what the step has paid the
+    class in all (`paid`: each investor's earlier lines): each but the last gets its share of that
+    total rounded down, less what it already had (never below 0, never more than is left of the
+    part); the last gets the rest. So the split is exact to a rounding step however many lines the
+    vehicle is paid, not off by a step per line."""
+    before = [b.linear([(1, amounts[j]) for j in lines]) if lines else b.ZERO for lines in paid]
+    total = b.linear([(1, part)] + [(1, x) for x in before])
+    out, left = [], part
+    for share, had in zip(shares[:-1], before[:-1]):
+        due = b.sub(b.round_down(b.mul(total, b.const(share))), had)
+        amount = b.extreme("max", [b.extreme("min", [due, left]), b.ZERO])
+        out.append(amount)
+        left = b.sub(left, amount)
+    return out + [left]
+
+
+def _split(b, amount: V, shares) -> list:
+    """`amount` by `shares` (adding up to 1): each but the last rounded down, the last the rest."""
+    if len(shares) == 1:
+        return [amount]
+    parts = [b.round_down(b.mul(amount, b.const(s))) for s in shares[:-1]]
+    return parts + [b.linear([(1, amount)] + [(-1, p) for p in parts])]
+
+
 def giving_order(group: tuple[int, ...]) -> tuple[int, ...]:
     """The order in which the lines of a group give to a cut: the line declared last first."""
     return tuple(reversed(group))
@@ -174,6 +243,16 @@ def run(program: Program, b: Backend) -> Run:
                 level = b.extreme("min", [level, b.const(step.ceiling)])
             acted = b.compare(">", level, b.ZERO)
             before, after, nlines = b.ZERO, level, i + 1
+            if b.after is not None:
+                b.after(step, {"lines": lines, "level": level})
+        elif kind is K.WATERFALL:  # issue 14: its new lines, from the vehicle's line
+            lines = amounts[:nlines] if b.after is not None else None
+            flow = distribute(b, step, amounts)
+            nlines = max(nlines, step.group[-1] + 1)
+            for j in step.group:
+                b.trace(step, j, b.ZERO, amounts[j], b.compare(">", amounts[j], b.ZERO), flow)
+            acted = b.compare(">", flow, b.ZERO)
+            after, level = b.sub(before, flow), flow
             if b.after is not None:
                 b.after(step, {"lines": lines, "level": level})
         else:  # the steps that cut

@@ -37,7 +37,7 @@ from .plan import Plan
 
 _EVENT = {StepKind.GATE: "gate", StepKind.TOTAL_GATE: "gate", StepKind.FLOOR: "floor",
           StepKind.TOTAL_FLOOR: "floor", StepKind.RETURN_LIMIT: "return limit", StepKind.STREAM_FLOOR: "floor",
-          StepKind.COVER: "cover"}
+          StepKind.COVER: "cover", StepKind.WATERFALL: "waterfall"}
 
 
 def compile_plan(contract: m.Contract, signature: Mapping[tuple, tuple], program: Program | None = None) -> Plan:
@@ -140,7 +140,7 @@ class _Order:
         return (b[0] if lo is None else max(b[0], lo)), (b[1] if hi is None else min(b[1], hi))
 
     def after(self, step, facts: dict) -> None:
-        if step.kind in (StepKind.STREAM_FLOOR, StepKind.COVER):  # a line was raised (a cover's added):
+        if step.kind in (StepKind.STREAM_FLOOR, StepKind.COVER, StepKind.WATERFALL):  # a line was raised (a cover's added):
             # the bounds come from the lines again
             self.extra = (None, None)
             return
