@@ -195,6 +195,10 @@ class Settlement:
 
     __hash__ = None  # as before: a settlement holds dicts
 
+    def __getstate__(self) -> dict:  # pickled with its values made (a function of the outcomes is not)
+        self.values  # noqa: B018
+        return self.__dict__
+
     @derived
     def total(self) -> Decimal:
         total = Decimal(0)

@@ -250,3 +250,8 @@ def test_the_definitions_values_are_made_on_first_read():
     other = ev.evaluate(dict(outcomes, actual_costs=Fraction(50_000_001)))
     assert other.lines != settlement.lines or other.values != settlement.values
     assert settlement == ev.evaluate(outcomes) and settlement != other
+    import pickle
+
+    fresh = ev.evaluate(outcomes)  # values not made yet: pickling makes them
+    again = pickle.loads(pickle.dumps(fresh))
+    assert again == settlement and again.values == settlement.values
