@@ -416,10 +416,12 @@ def read_contract(path: str):
               "(instead of the audit trail), citing the clauses.")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
               help="Language of --explain (default: the contract's first language, if sv or en).")
+@click.option("--by-year", is_flag=True, help="Add what each payer pays in each fiscal year (the calendar year "
+              "of each line's due date): a table in text, a \"by_payer_year\" object in JSON.")
 @common_options
 @guard
 def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bool, diag_fmt: str,
-          explain: bool, lang: str | None) -> None:
+          explain: bool, lang: str | None, by_year: bool = False) -> None:
     """Settle a contract for measured outcomes: every payment line with its clause and steps."""
     from .. import check_source, compile_contract, load_outcomes
     from ..evaluate import EvaluationError
@@ -459,8 +461,19 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
     else:
         if fmt == "json":
             text = settlement_json_text(settlement)
+            if by_year:  # issue 15: the payer's budget by year, beside the settlement (goldens unchanged)
+                from ..budget import settled
+                from ..report import budget_json, settlement_json
+
+                text = json.dumps({**settlement_json(settlement), "by_payer_year": budget_json(settled(settlement))},
+                                  ensure_ascii=False, indent=2) + "\n"
         else:
             text = settlement_text(settlement, trace=trace and not explain)
+            if by_year:
+                from ..budget import settled
+                from ..report import budget_text
+
+                text += "\n" + budget_text(settled(settlement), settlement.currency)
             if explain:
                 from ..explain_text import explain_settlement
 
