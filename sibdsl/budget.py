@@ -74,6 +74,26 @@ def _decimal(value: Fraction) -> Decimal:
     return Decimal(value.numerator) if value.denominator == 1 else to_decimal(value)
 
 
+# ------------------------------------------------------------------ the proved maxima
+#
+# What the council document prints, so rendering a contract pays for it: the questions are few
+# and bounded. Each figure starts from the settlement program's static bound (`static_bound`: the
+# caps with a level fixed at signing, on a line, a stream, a rate card, a period, a party or the
+# total), which the solver is asked to confirm (nothing passes it) and to reach (some outcome
+# gets there) — two questions where a cap bounds the amount, which on the shipped contracts is
+# every figure. Only where no cap bounds the amount, or the cap is not reached, does it search, by
+# doubling and then bisection on the rounding grid, within what is left of the contract's budget.
+# The questions run in a z3 context of their own, made afresh for each contract (z3's heuristics
+# follow the history of their context), each under a share of one deterministic resource budget
+# (z3's rlimit units, not seconds), so the figures depend on the contract only: the same on a busy
+# machine and a quiet one, and whatever the process asked z3 before.
+
+RESOURCES = 15_000_000  # rlimit units for all of a contract's questions (≈ 5 s of z3 at most)
+RLIMIT = 3_000_000  # at most this many for one question (≈ 1 s on the reference machine, verify.py)
+QUESTIONS = 64  # and at most this many questions for a contract
+_DOUBLINGS = 64  # searching for an upper bound: beyond 2^64 × the first value the amount is unbounded
+
+
 def _number(term) -> Fraction | None:
     value = z3.simplify(term)
     if z3.is_int_value(value):
@@ -83,120 +103,292 @@ def _number(term) -> Fraction | None:
     return None
 
 
-def _val(value: Fraction) -> z3.ArithRef:
-    return z3.RealVal(f"{value.numerator}/{value.denominator}")
+def _val(value: Fraction, ctx=None) -> z3.ArithRef:
+    return z3.RealVal(f"{value.numerator}/{value.denominator}", ctx)
 
 
-class _Budget:
-    """A count of the questions still allowed (deterministic, like the rlimit of each)."""
+class Questions:
+    """What a contract may still ask the solver: a number of questions and a total of z3's
+    resource units (deterministic, like everything here). A question past either is `unknown`."""
 
-    def __init__(self, questions: int):
+    def __init__(self, questions: int = QUESTIONS, resources: int = RESOURCES, per_question: int = RLIMIT):
         self.left = questions
+        self.resources = resources
+        self.per_question = per_question
+        self.asked = 0
 
     def check(self, solver: z3.Solver):
-        if self.left <= 0:
+        if self.left <= 0 or self.resources <= 0:
             return z3.unknown
         self.left -= 1
-        return solver.check()
+        self.asked += 1
+        before = _used(solver)
+        solver.set("rlimit", max(1, min(self.per_question, self.resources)))
+        result = solver.check()
+        self.resources -= max(_used(solver) - before, 1)
+        return result
 
 
-def maximum(solver: z3.Solver, term, step: Fraction, questions: _Budget | None = None) -> Fraction | None:
-    """The largest value of `term` under the solver's constraints, on the grid of `step`, or None
-    when the solver cannot say (or the term has no bound). Some outcome reaches it, none passes it."""
-    ask = (questions or _Budget(10_000)).check
-    if ask(solver) != z3.sat:
-        return None
-    low = _number(solver.model().eval(term, model_completion=True))
-    if low is None:
-        return None
-    # an upper bound: double until no outcome passes it
-    high = None
-    probe = max(low, step)
-    for _ in range(_DOUBLINGS):
-        probe = probe * 2
+def _used(solver: z3.Solver) -> int:
+    """The resource units the solver's context has spent so far ("rlimit count", cumulative)."""
+    try:
+        return int(solver.statistics().get_key_value("rlimit count"))
+    except z3.Z3Exception:  # nothing asked yet in this context
+        return 0
+
+
+def maximum(solver: z3.Solver, term, step: Fraction, questions: Questions | None = None,
+            bound: Fraction | None = None) -> Fraction | None:
+    """The least amount on the grid of `step` that `term` is proved never to pass under the
+    solver's constraints — the maximum itself (some outcome reaches it) unless the questions ran
+    out first — or None when nothing is proved (the term has no bound, or the solver cannot say).
+
+    `bound` is a candidate (budget.static_bound): asked first, it usually settles the figure in two
+    questions. Every amount of a settlement is a whole number of rounding steps (`step`), so "below
+    x" is "at most x − step"."""
+    ctx = solver.ctx
+    ask = (questions or Questions()).check
+    term = term if term.ctx == ctx else term.translate(ctx)
+
+    def value():
+        return _number(solver.model().eval(term, model_completion=True))
+
+    def holds(condition):
         solver.push()
-        solver.add(term > _val(probe))
+        solver.add(condition)
         result = ask(solver)
-        found = _number(solver.model().eval(term, model_completion=True)) if result == z3.sat else None
+        found = value() if result == z3.sat else None
         solver.pop()
+        return result, found
+
+    low = high = None  # some outcome reaches `low`; none passes `high`
+    if bound is not None:
+        candidate = (bound // step) * step
+        result, found = holds(term > _val(candidate, ctx))
         if result == z3.unsat:
-            high = probe
-            break
-        if result != z3.sat or found is None:
+            high = candidate
+            result, found = holds(term >= _val(candidate, ctx))
+            if result == z3.sat:
+                return candidate
+            if result == z3.unsat:
+                high = candidate - step
+            else:
+                return candidate  # proved never passed; whether it is reached, the solver cannot say
+        elif result == z3.sat and found is not None:
+            low = found
+        else:
             return None
-        low = max(low, found)
-    if high is None:
-        return None
-    high = (high // step) * step  # every amount is on the grid: nothing above `high` on it
+    if low is None:
+        result = ask(solver)
+        if result != z3.sat:
+            return high if result == z3.unknown else None
+        low = value()
+        if low is None:
+            return high
+    if high is None:  # double until no outcome passes it
+        probe = max(low, step)
+        for _ in range(_DOUBLINGS):
+            probe = probe * 2
+            result, found = holds(term > _val(probe, ctx))
+            if result == z3.unsat:
+                high = (probe // step) * step
+                break
+            if result != z3.sat or found is None:
+                return None
+            low = max(low, found)
+        if high is None:
+            return None
     while high > low:
         middle = low + -((-(high - low) / 2) // step) * step  # on the grid, above `low`
-        solver.push()
-        solver.add(term >= _val(middle))
-        result = ask(solver)
-        found = _number(solver.model().eval(term, model_completion=True)) if result == z3.sat else None
-        solver.pop()
+        result, found = holds(term >= _val(middle, ctx))
         if result == z3.sat and found is not None:
             low = max(middle, found)
         elif result == z3.unsat:
             high = middle - step
         else:
+            return high  # proved, if perhaps not reached
+    return high
+
+
+def static_bound(program: Program, indexes) -> Fraction | None:
+    """An upper bound on the sum of these lines read from the program alone, without the solver:
+    the caps whose level is fixed at signing (on a line, a stream, a rate card, a period, a party,
+    the total, and return limits in money), each cut group bounding what its lines add up to.
+    A candidate only — `maximum` has the solver prove it — so it may assume what is usually true
+    (a line is not negative); None where no cap bounds some line."""
+    lines, groups = _static(program)
+    wanted = frozenset(indexes)
+    memo: dict[frozenset, Fraction | None] = {}
+
+    def best(rest: frozenset) -> Fraction | None:
+        if not rest:
+            return Fraction(0)
+        if rest in memo:
+            return memo[rest]
+        plain = [lines[i] for i in rest]
+        found = sum(plain, Fraction(0)) if all(u is not None for u in plain) else None
+        for members, level in groups:
+            if members & rest and len(memo) < 4096:
+                others = best(rest - members)
+                if others is not None and (found is None or level + others < found):
+                    found = level + others
+        memo[rest] = found
+        return found
+
+    return best(wanted)
+
+
+def _static(program: Program) -> tuple[list[Fraction | None], list[tuple[frozenset, Fraction]]]:
+    """Per line, a bound on its amount (None: none known), and the cut groups with a fixed level
+    that hold at the end of the settlement (`static_bound`), from the program's steps in order."""
+    from .semantics.program import StepKind as K
+
+    contract = program.contract
+    ub: list[Fraction | None] = [None] * len(program.lines)
+    groups: list[tuple[frozenset, Fraction]] = []
+
+    def fixed(step) -> Fraction | None:
+        if step.amount is None:
             return None
-    solver.push()
-    solver.add(term > _val(low))
-    result = ask(solver)
-    solver.pop()
-    return low if result == z3.unsat else None
+        value = _constant(contract, step.amount)
+        return None if value is None else value * step.scale
+
+    for step in program.steps:
+        kind = step.kind
+        if kind is K.COMPUTE:
+            ub[step.line] = _constant(contract, step.amount)
+        elif kind in (K.FLOOR, K.TOTAL_FLOOR, K.STREAM_FLOOR):
+            level = fixed(step)
+            old = ub[step.line] if kind is not K.TOTAL_FLOOR else Fraction(0)
+            ub[step.line] = None if level is None or old is None else max(old, level)
+            if kind is K.STREAM_FLOOR:  # the stream's last line is raised: a group it is in may pass its level
+                groups = [(g, v) for g, v in groups if step.line not in g]
+        elif kind is K.CAP:
+            level = fixed(step)
+            if level is not None:
+                ub[step.line] = level if ub[step.line] is None else min(ub[step.line], level)
+        elif kind is K.COVER:
+            most = step.share * step.limit if step.limit is not None else None
+            ub[step.line] = step.ceiling if most is None else most if step.ceiling is None else min(most, step.ceiling)
+        elif kind.cuts and kind is not K.TOTAL_GATE and not step.weights:
+            level = step.limit if kind is K.RETURN_LIMIT else fixed(step)
+            if level is not None and step.group:
+                groups.append((frozenset(step.group), level))
+                for j in step.group:
+                    ub[j] = level if ub[j] is None else min(ub[j], level)
+    return ub, groups
 
 
-def proved_maxima(contract: m.Contract, rlimit: int = RLIMIT,
-                  questions: int = QUESTIONS) -> dict[str, dict[str, Fraction | None]]:
-    """Per payer: per fiscal year the proved most the payer can have to pay, and under "total" the
-    proved most over the contract (not the sum of the years' maxima, which one outcome may not
-    reach together). None where the solver cannot say within `rlimit` per question."""
+def _fixed(contract: m.Contract, expr: m.Expr) -> bool:
+    """Whether an expression reads nothing measured: constants, investments, cohort sizes and the
+    definitions made of them only (constant_value reads a sum over a series as empty, so a formula
+    that reads measures is not asked)."""
+    seen: set[str] = set()
+    todo = [expr]
+    while todo:
+        for node in m.walk(todo.pop()):
+            if isinstance(node, m.Var):
+                if node.name in contract.investments or node.name in contract.cohorts or node.name in seen:
+                    continue
+                definition = contract.definitions.get(node.name)
+                if definition is None or definition.baseline or definition.indexation is not None:
+                    return False
+                seen.add(node.name)
+                todo.append(definition.expr)
+            elif not isinstance(node, (m.Const, m.Op, m.Cond)):
+                return False
+    return True
+
+
+def _constant(contract: m.Contract, expr: m.Expr | None) -> Fraction | None:
+    """An expression's value when it is fixed at signing (render/words.Words.constant), else None."""
+    from .compiler import NotConstant, constant_value
+    from .evaluate import EvaluationError
+
+    if expr is None or not _fixed(contract, expr):
+        return None
+    constants = {n: i.amount for n, i in contract.investments.items()}
+    constants.update({n: Fraction(k.size) for n, k in contract.cohorts.items()})
+    try:
+        value = constant_value(expr, contract.definitions, constants)
+    except (NotConstant, EvaluationError, ArithmeticError):
+        return None
+    return None if isinstance(value, bool) or not isinstance(value, (int, Fraction)) else Fraction(value)
+
+
+def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> dict[str, dict[str, Fraction | None]]:
+    """Per payer: per fiscal year the most the payer can have to pay (`maximum`: proved never
+    passed, and reached unless the questions ran out), and under "total" the same over the
+    contract (not the sum of the years' maxima, which one outcome may not reach together). None
+    where nothing is proved within the contract's `questions`."""
     from .verify import _Sym, _SymSettlement
 
     program = lower(contract)
     sym = _Sym(contract, "budget!")
     settlement = _SymSettlement(contract, sym, program)
-    solver = z3.Solver()
-    solver.set("rlimit", rlimit)
-    solver.add(*sym.domain, settlement.all_defined)
+    ctx = z3.Context()  # its own: the answers must not depend on what z3 solved before in the process
+    solver = z3.Solver(ctx=ctx)
+    solver.add(*(t.translate(ctx) for t in (*sym.domain, settlement.all_defined)))
     step = Fraction(contract.rounding.step)
     grid = step if step > 0 else Fraction(1, 100)
-    budget = _Budget(questions)
+    questions = questions or Questions()
     out: dict[str, dict[str, Fraction | None]] = {}
     by_payer: dict[str, list[int]] = {}
+
+    def most(indexes: list[int]) -> Fraction | None:
+        term = z3.Sum([settlement.lines[i].amount for i in indexes]) if indexes else z3.RealVal(0)
+        try:
+            return maximum(solver, term.translate(ctx), grid, questions, static_bound(program, indexes))
+        except z3.Z3Exception:
+            return None
+
     for (payer, year), indexes in line_years(program).items():
         by_payer.setdefault(payer, []).extend(indexes)
-        term = z3.Sum([settlement.lines[i].amount for i in indexes])
-        out.setdefault(payer, {})[year] = _maximum(solver, term, grid, budget)
+        out.setdefault(payer, {})[year] = most(indexes)
     for payer, indexes in by_payer.items():
         years = out[payer]
-        if len(years) == 1:
-            years["total"] = next(iter(years.values()))
-        else:
-            years["total"] = _maximum(solver, z3.Sum([settlement.lines[i].amount for i in indexes]), grid, budget)
+        years["total"] = next(iter(years.values())) if len(years) == 1 else most(indexes)
     return out
-
-
-def _maximum(solver: z3.Solver, term, grid: Fraction, budget: _Budget) -> Fraction | None:
-    try:
-        return maximum(solver, term, grid, budget)
-    except z3.Z3Exception:
-        return None
 
 
 _PROVED: dict[tuple[str, str], dict] = {}
 
 
-def proved(contract: m.Contract) -> dict[str, dict[str, Fraction | None]]:
-    """`proved_maxima`, once per contract text in a process (simulate's report and the council
-    document ask for it again and again; the figures depend only on the contract)."""
-    key = (contract.source_name, contract.source_sha256)
-    if not key[1]:
+def proved(contract: m.Contract, *, use_cache: bool = True) -> dict[str, dict[str, Fraction | None]]:
+    """`proved_maxima`, once per contract text: in this process (simulate's report and the council
+    document ask for it again and again), and in sibc's cache on disk (cache.py, as proofcache.py
+    keeps `sibc verify`'s verdicts), so a contract already rendered or simulated answers at once.
+    The figures depend only on the contract's text, sibc and z3's version (all in the key)."""
+    digest = contract.source_sha256
+    if not digest:
         return proved_maxima(contract)
-    if key not in _PROVED:
-        if len(_PROVED) > 32:
-            _PROVED.clear()
-        _PROVED[key] = proved_maxima(contract)
-    return _PROVED[key]
+    key = (contract.source_name, digest)
+    if key in _PROVED and use_cache:
+        return _PROVED[key]
+    from . import cache
+    from .proofcache import _z3_version
+
+    name = "budget-" + cache.key("budget", digest.encode(), _z3_version())
+    stored = cache.load(name) if use_cache else None
+    figures = _decode(stored) if stored is not None else None
+    if figures is None:
+        figures = proved_maxima(contract)
+        if use_cache:
+            cache.store(name, _encode(figures))
+    if len(_PROVED) > 32:
+        _PROVED.clear()
+    _PROVED[key] = figures
+    return figures
+
+
+def _encode(figures: dict) -> list:
+    return [[payer, [[year, None if v is None else [v.numerator, v.denominator]] for year, v in years.items()]]
+            for payer, years in figures.items()]
+
+
+def _decode(data) -> dict | None:
+    try:
+        return {payer: {year: None if v is None else Fraction(int(v[0]), int(v[1])) for year, v in years}
+                for payer, years in data}
+    except (TypeError, ValueError, ZeroDivisionError, IndexError):
+        return None
