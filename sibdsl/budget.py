@@ -335,10 +335,13 @@ def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> d
     out: dict[str, dict[str, Fraction | None]] = {}
     by_payer: dict[str, list[int]] = {}
 
-    def most(indexes: list[int]) -> Fraction | None:
+    def most(indexes: list[int], bound: Fraction | None = None) -> Fraction | None:
         term = z3.Sum([settlement.lines[i].amount for i in indexes]) if indexes else z3.RealVal(0)
+        static = static_bound(program, indexes)
+        if static is not None:
+            bound = static if bound is None else min(bound, static)
         try:
-            return maximum(solver, term.translate(ctx), grid, questions, static_bound(program, indexes))
+            return maximum(solver, term.translate(ctx), grid, questions, bound)
         except z3.Z3Exception:
             return None
 
@@ -347,7 +350,11 @@ def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> d
         out.setdefault(payer, {})[year] = most(indexes)
     for payer, indexes in by_payer.items():
         years = out[payer]
-        years["total"] = next(iter(years.values())) if len(years) == 1 else most(indexes)
+        if len(years) == 1:
+            years["total"] = next(iter(years.values()))
+        else:  # the years' figures added up bound the total too (one outcome may not reach them all)
+            figures = list(years.values())
+            years["total"] = most(indexes, None if None in figures else sum(figures, Fraction(0)))
     return out
 
 

@@ -4,6 +4,8 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
+
 from sibdsl import budget, check_source, compile_contract, load_outcomes, read_source
 
 CONTRACTS = Path(__file__).parent.parent / "contracts"
@@ -188,3 +190,107 @@ def test_a_budget_of_questions_ends_in_not_proved():
     # the third; then nothing is left to ask: not proved
     assert proved == {"moj": {"2014": Fraction(8_000_000), "2016": Fraction(8_000_000), "2017": None, "total": None}}
     assert questions.asked == 3 and questions.left == 0
+
+
+# ------------------------------------------------------------------ the proofs: bounded, their own, cached
+SMALL = """contract "Budget"
+  languages en
+  currency SEK
+  rounding 1 SEK half up
+
+party council "The council": payer
+party fund "The fund": investor
+
+measure attendance "Attendance": percentage
+measure pupils "Pupils": count between 0 and 40
+payment early "Early payment" = interpolate(attendance) { 70 %: 0 SEK, 90 %: 300 000 SEK }
+  from council to fund due 2025-06-30
+payment late "Late payment" = pupils * 10 000 SEK
+  from council to fund due 2026-06-30
+cap ceiling "The cap": total at 1 000 000 SEK
+"""
+
+
+def _small(text: str = SMALL):
+    from sibdsl.source import Source
+
+    contract, diagnostics = check_source(Source("budget.sib", text))
+    assert contract is not None, diagnostics
+    return contract
+
+
+def test_static_bound_is_read_from_the_caps_fixed_at_signing():
+    from sibdsl.semantics.program import lower
+
+    program = lower(_contract("peterborough"))  # a cap on what moj pays, over all three lines
+    assert [budget.static_bound(program, [i]) for i in range(3)] == [Fraction(8_000_000)] * 3
+    assert budget.static_bound(program, [0, 1, 2]) == Fraction(8_000_000)
+    koto = lower(_contract("koto_sib"))  # no cap: a price × a count, half a gain
+    assert budget.static_bound(koto, [0, 1]) is None
+
+
+def test_a_cap_that_is_not_reached_is_searched_below():
+    """The cap (1 MSEK) bounds each year, but 2025 reaches only 300 000 and 2026 only 400 000 — the
+    solver finds each year's maximum below the candidate, and the contract's 700 000."""
+    questions = budget.Questions()
+    assert budget.proved_maxima(_small(), questions) == {"council": {
+        "2025": Fraction(300_000), "2026": Fraction(400_000), "total": Fraction(700_000)}}
+    assert questions.asked < budget.QUESTIONS
+
+
+def test_maximum_with_a_candidate_above_and_below():
+    import z3
+
+    x = z3.Real("x")
+    solver = z3.Solver()
+    solver.add(x >= 0, x <= 7)
+    assert budget.maximum(solver, x, Fraction(1), budget.Questions(), bound=Fraction(7)) == 7
+    assert budget.maximum(solver, x, Fraction(1), budget.Questions(), bound=Fraction(100)) == 7
+    assert budget.maximum(solver, x, Fraction(1), budget.Questions(), bound=Fraction(3)) == 7  # a wrong candidate
+    asked = budget.Questions()
+    assert budget.maximum(solver, x, Fraction(1), asked, bound=Fraction(7)) == 7 and asked.asked == 2
+
+
+def test_the_figures_do_not_depend_on_earlier_z3_work_in_the_process():
+    """The proofs run in a z3 context of their own: the same figures after the main context has
+    solved other problems (a verification of another contract, a nonlinear problem) as before."""
+    import z3
+
+    from sibdsl.verify import verify_contract
+
+    first = budget.proved_maxima(_contract("peterborough"))
+    verify_contract(_contract("koto_sib"))
+    a, b = z3.Reals("a b")
+    dirty = z3.Solver()
+    dirty.add(a * a * b > 3, a + b < 5, b * b < a, a > 0)
+    assert dirty.check() in (z3.sat, z3.unknown)
+    for name in ("norrkoping", "chicago_cpc", "care_leavers_i_aspire"):
+        budget.proved_maxima(_contract(name))
+    again = budget.proved_maxima(_contract("peterborough"))
+    assert first == again == {"moj": {"2014": Fraction(8_000_000), "2016": Fraction(8_000_000),
+                                      "2017": Fraction(8_000_000), "total": Fraction(8_000_000)}}
+
+
+def test_the_figures_are_kept_in_sibcs_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIBDSL_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(budget, "_PROVED", {})
+    contract = _contract("norrkoping")
+    figures = budget.proved(contract)
+    assert figures == {"norrkoping": {"2019": Fraction(12_000_000), "total": Fraction(12_000_000)}}
+    assert len(list(tmp_path.glob("budget-*.json"))) == 1
+    monkeypatch.setattr(budget, "_PROVED", {})  # a new process: from the disk, the solver is not asked
+
+    def asked(*args, **kwargs):
+        raise AssertionError("the solver was asked again")
+
+    monkeypatch.setattr(budget, "proved_maxima", asked)
+    assert budget.proved(contract) == figures
+    with pytest.raises(AssertionError, match="asked again"):
+        budget.proved(contract, use_cache=False)
+
+
+def test_an_unbounded_amount_is_not_proved_and_the_question_budget_holds():
+    questions = budget.Questions()
+    assert budget.proved_maxima(_contract("care_leavers_i_aspire"), questions) == {
+        "dfe": {"2022": None, "total": None}}  # the counts of the rate card have no upper limit
+    assert questions.asked <= budget.QUESTIONS and questions.resources >= 0 or questions.left == 0
