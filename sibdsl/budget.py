@@ -6,11 +6,14 @@ line without a due date is "undated", shown apart). From the settlement program'
 
 - `settled`: what a settlement pays (`sibc eval`);
 - `proved_maxima`: the most any outcome within the measures' ranges can make the payer pay in
-  that year, proved by z3 over the symbolic settlement (verify.py) — found by bisection on the
-  contract's rounding grid, each question under a deterministic resource limit, so the same
-  contract gets the same figures on a busy and on a quiet machine. Where the solver cannot say,
-  or the amount has no bound, the figure is None and the reports say "not proved";
-- `YearKey`s for `sibc simulate` (simulate.py keeps one array of exact minor units per payer and
+  that year, proved by z3 over the symbolic settlement (verify.py): the caps fixed at signing give
+  a candidate (`static_bound`), which two questions confirm and reach; elsewhere a search on the
+  rounding grid. All of a contract's questions share one small deterministic budget (below) and a
+  z3 context of their own, so the same contract gets the same figures on a busy and on a quiet
+  machine and whatever z3 did before in the process. Where nothing is proved (no bound, or the
+  budget is spent) the figure is None and the reports say "not proved"; `proved` keeps the
+  figures in sibc's cache, so the council document pays for them once per contract text;
+- `fiscal_year` for `sibc simulate` (simulate.py keeps one array of exact minor units per payer and
   year and reports the mean, the 90th percentile and the worst scenario seen).
 
 Every amount is exact (Fraction, Decimal); nothing here passes through a float.
@@ -22,15 +25,10 @@ import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-import z3
-
 from . import model as m
 from .semantics.program import Program, lower
 
 UNDATED = "undated"
-RLIMIT = 20_000_000  # per question to the solver (deterministic: z3's resource units, not seconds)
-_DOUBLINGS = 80  # searching for an upper bound: beyond 2^80 × the first value the amount is unbounded
-QUESTIONS = 600  # per contract: a contract of many years stops asking (the rest "not proved"), never hangs
 
 
 def fiscal_year(due: datetime.date | None) -> str:
@@ -88,13 +86,15 @@ def _decimal(value: Fraction) -> Decimal:
 # (z3's rlimit units, not seconds), so the figures depend on the contract only: the same on a busy
 # machine and a quiet one, and whatever the process asked z3 before.
 
-RESOURCES = 15_000_000  # rlimit units for all of a contract's questions (≈ 5 s of z3 at most)
-RLIMIT = 3_000_000  # at most this many for one question (≈ 1 s on the reference machine, verify.py)
+RESOURCES = 3_000_000  # rlimit units for all of a contract's questions (≈ 1 s of z3 at most, verify.py)
+RLIMIT = 1_000_000  # at most this many for one question
 QUESTIONS = 64  # and at most this many questions for a contract
 _DOUBLINGS = 64  # searching for an upper bound: beyond 2^64 × the first value the amount is unbounded
 
 
 def _number(term) -> Fraction | None:
+    import z3
+
     value = z3.simplify(term)
     if z3.is_int_value(value):
         return Fraction(value.as_long())
@@ -103,7 +103,9 @@ def _number(term) -> Fraction | None:
     return None
 
 
-def _val(value: Fraction, ctx=None) -> z3.ArithRef:
+def _val(value: Fraction, ctx=None):
+    import z3
+
     return z3.RealVal(f"{value.numerator}/{value.denominator}", ctx)
 
 
@@ -117,7 +119,9 @@ class Questions:
         self.per_question = per_question
         self.asked = 0
 
-    def check(self, solver: z3.Solver):
+    def check(self, solver):
+        import z3
+
         if self.left <= 0 or self.resources <= 0:
             return z3.unknown
         self.left -= 1
@@ -129,15 +133,17 @@ class Questions:
         return result
 
 
-def _used(solver: z3.Solver) -> int:
+def _used(solver) -> int:
     """The resource units the solver's context has spent so far ("rlimit count", cumulative)."""
+    import z3
+
     try:
         return int(solver.statistics().get_key_value("rlimit count"))
     except z3.Z3Exception:  # nothing asked yet in this context
         return 0
 
 
-def maximum(solver: z3.Solver, term, step: Fraction, questions: Questions | None = None,
+def maximum(solver, term, step: Fraction, questions: Questions | None = None,
             bound: Fraction | None = None) -> Fraction | None:
     """The least amount on the grid of `step` that `term` is proved never to pass under the
     solver's constraints — the maximum itself (some outcome reaches it) unless the questions ran
@@ -146,6 +152,8 @@ def maximum(solver: z3.Solver, term, step: Fraction, questions: Questions | None
     `bound` is a candidate (budget.static_bound): asked first, it usually settles the figure in two
     questions. Every amount of a settlement is a whole number of rounding steps (`step`), so "below
     x" is "at most x − step"."""
+    import z3
+
     ctx = solver.ctx
     ask = (questions or Questions()).check
     term = term if term.ctx == ctx else term.translate(ctx)
@@ -321,6 +329,8 @@ def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> d
     passed, and reached unless the questions ran out), and under "total" the same over the
     contract (not the sum of the years' maxima, which one outcome may not reach together). None
     where nothing is proved within the contract's `questions`."""
+    import z3
+
     from .verify import _Sym, _SymSettlement
 
     program = lower(contract)
