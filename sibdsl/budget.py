@@ -80,7 +80,8 @@ def _decimal(value: Fraction) -> Decimal:
 # total), which the solver is asked to confirm (nothing passes it) and to reach (some outcome
 # gets there) — two questions where a cap bounds the amount, which on the shipped contracts is
 # every figure. Only where no cap bounds the amount, or the cap is not reached, does it search, by
-# doubling and then bisection on the rounding grid, within what is left of the contract's budget.
+# doubling and then bisection on the rounding grid, within what is left of the contract's budget;
+# a search the budget cuts short is "not proved".
 # The questions run in a z3 context of their own, made afresh for each contract (z3's heuristics
 # follow the history of their context), each under a share of one deterministic resource budget
 # (z3's rlimit units, not seconds), so the figures depend on the contract only: the same on a busy
@@ -145,9 +146,10 @@ def _used(solver) -> int:
 
 def maximum(solver, term, step: Fraction, questions: Questions | None = None,
             bound: Fraction | None = None) -> Fraction | None:
-    """The least amount on the grid of `step` that `term` is proved never to pass under the
-    solver's constraints — the maximum itself (some outcome reaches it) unless the questions ran
-    out first — or None when nothing is proved (the term has no bound, or the solver cannot say).
+    """The largest value of `term` under the solver's constraints, on the grid of `step`: some
+    outcome reaches it, none passes it. None when that is not proved — the term has no bound, the
+    solver cannot say, or the questions ran out first (a bound proved but not shown reached is not
+    a maximum, and the reports call the figure the maximum).
 
     `bound` is a candidate (budget.static_bound): asked first, it usually settles the figure in two
     questions. Every amount of a settlement is a whole number of rounding steps (`step`), so "below
@@ -181,7 +183,7 @@ def maximum(solver, term, step: Fraction, questions: Questions | None = None,
             if result == z3.unsat:
                 high = candidate - step
             else:
-                return candidate  # proved never passed; whether it is reached, the solver cannot say
+                return None  # never passed, but whether it is reached the solver cannot say
         elif result == z3.sat and found is not None:
             low = found
         else:
@@ -189,10 +191,10 @@ def maximum(solver, term, step: Fraction, questions: Questions | None = None,
     if low is None:
         result = ask(solver)
         if result != z3.sat:
-            return high if result == z3.unknown else None
+            return None
         low = value()
         if low is None:
-            return high
+            return None
     if high is None:  # double until no outcome passes it
         probe = max(low, step)
         for _ in range(_DOUBLINGS):
@@ -214,7 +216,7 @@ def maximum(solver, term, step: Fraction, questions: Questions | None = None,
         elif result == z3.unsat:
             high = middle - step
         else:
-            return high  # proved, if perhaps not reached
+            return None
     return high
 
 
@@ -325,8 +327,8 @@ def _constant(contract: m.Contract, expr: m.Expr | None) -> Fraction | None:
 
 
 def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> dict[str, dict[str, Fraction | None]]:
-    """Per payer: per fiscal year the most the payer can have to pay (`maximum`: proved never
-    passed, and reached unless the questions ran out), and under "total" the same over the
+    """Per payer: per fiscal year the most the payer can have to pay (`maximum`: some outcome
+    reaches it, none passes it), and under "total" the same over the
     contract (not the sum of the years' maxima, which one outcome may not reach together). None
     where nothing is proved within the contract's `questions`."""
     import z3

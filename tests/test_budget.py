@@ -186,9 +186,9 @@ def test_a_budget_of_questions_ends_in_not_proved():
     """A contract with too many years for the solver's question budget says "not proved", never hangs."""
     questions = budget.Questions(3)
     proved = budget.proved_maxima(_contract("peterborough"), questions)
-    # 2014: the cap is confirmed (nothing passes it) and reached, two questions; 2016: confirmed,
-    # the third; then nothing is left to ask: not proved
-    assert proved == {"moj": {"2014": Fraction(8_000_000), "2016": Fraction(8_000_000), "2017": None, "total": None}}
+    # 2014: the cap is confirmed (nothing passes it) and reached, two questions; 2016: confirmed by
+    # the third, but whether some outcome reaches it is not asked — not a maximum, so not proved
+    assert proved == {"moj": {"2014": Fraction(8_000_000), "2016": None, "2017": None, "total": None}}
     assert questions.asked == 3 and questions.left == 0
 
 
