@@ -6,19 +6,22 @@ For each contract (default: every shipped one, contracts/*.sib, and the test cor
 all_constructs.sib, which spends its whole question budget):
 
 - the proofs alone (`budget.proved_maxima`): the questions asked and the solver's resource units
-  spent — counts, the same on every machine and under any load — and the time, best of N;
+  spent — counts, the same on every machine and under any load — and the time, best of N (CPU);
 - `sibc render CONTRACT --format md` as a whole command in a fresh process, cold (an empty cache
   directory: nothing proved or checked before) and warm (the same directory again: the figures
   come from sibc's cache), best of N each. Cold minus warm is what the figures cost a first
-  render; a render of the same contract text after that pays nothing for them.
+  render; a render of the same contract text after that pays nothing for them. With --baseline,
+  the cold render of another checkout (before this work) in the same run, alternately.
 
-Times are wall clock, so on a shared machine take the best of several runs (timeit's advice).
+The render's times are the CPU seconds of the command's process (user + system), which a
+shared machine's load stretches far less than wall time; still take the best of several runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -49,9 +52,9 @@ def main() -> None:
         best, questions, figures = None, None, None
         for _ in range(args.runs):
             questions = budget.Questions()
-            started = time.perf_counter()
+            started = time.process_time()
             figures = budget.proved_maxima(contract, questions)
-            took = time.perf_counter() - started
+            took = time.process_time() - started
             best = took if best is None else min(best, took)
         cold, warm, before = _render(path, args.runs, args.baseline)
         shown = "; ".join(f"{payer} " + ", ".join(f"{year} {'not proved' if v is None else _amount(v)}"
@@ -81,9 +84,12 @@ def _render(path: Path, runs: int, baseline: Path | None) -> tuple[float, float,
 
 
 def _run(command: list[str], env: dict) -> float:
-    started = time.perf_counter()
+    """The CPU seconds (user + system) the command used: a loaded machine stretches its wall time,
+    hardly its CPU time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,10 @@ def _decimal(value: Fraction) -> Decimal:
 RESOURCES = 3_000_000  # rlimit units for all of a contract's questions (≈ 1 s of z3 at most, verify.py)
 RLIMIT = 1_000_000  # at most this many for one question
 QUESTIONS = 64  # and at most this many questions for a contract
+# z3 spends time beyond its resource units on taking in a large settlement (translating, asserting,
+# internalising: ≈ 3 ms a unit of `program_size` on the reference machine), so a contract larger
+# than this is not asked at all: its figures are "not proved", and rendering it stays quick
+SIZE = 400
 _DOUBLINGS = 64  # searching for an upper bound: beyond 2^64 × the first value the amount is unbounded
 
 
@@ -220,32 +224,27 @@ def maximum(solver, term, step: Fraction, questions: Questions | None = None,
     return high
 
 
-def static_bound(program: Program, indexes) -> Fraction | None:
+def static_bound(program: Program, indexes, static=None) -> Fraction | None:
     """An upper bound on the sum of these lines read from the program alone, without the solver:
     the caps whose level is fixed at signing (on a line, a stream, a rate card, a period, a party,
     the total, and return limits in money), each cut group bounding what its lines add up to.
     A candidate only — `maximum` has the solver prove it — so it may assume what is usually true
-    (a line is not negative); None where no cap bounds some line."""
-    lines, groups = _static(program)
-    wanted = frozenset(indexes)
-    memo: dict[frozenset, Fraction | None] = {}
-
-    def best(rest: frozenset) -> Fraction | None:
-        if not rest:
-            return Fraction(0)
-        if rest in memo:
-            return memo[rest]
-        plain = [lines[i] for i in rest]
-        found = sum(plain, Fraction(0)) if all(u is not None for u in plain) else None
-        for members, level in groups:
-            if members & rest and len(memo) < 4096:
-                others = best(rest - members)
-                if others is not None and (found is None or level + others < found):
-                    found = level + others
-        memo[rest] = found
-        return found
-
-    return best(wanted)
+    (a line is not negative); None where no cap bounds some line. Greedy, in time linear in the
+    groups × the lines: the groups by level, lowest first, each taken where its level is less than
+    what its lines still left would add up to. `static` is `_static(program)`, when already read."""
+    lines, groups = static if static is not None else _static(program)
+    rest = set(indexes)
+    found = Fraction(0)
+    for members, level in sorted(groups, key=lambda g: g[1]):
+        mine = rest & members
+        if not mine:
+            continue
+        alone = [lines[i] for i in mine]
+        if None in alone or level < sum(alone, Fraction(0)):
+            found += level
+            rest -= mine
+    alone = [lines[i] for i in rest]
+    return None if None in alone else found + sum(alone, Fraction(0))
 
 
 def _static(program: Program) -> tuple[list[Fraction | None], list[tuple[frozenset, Fraction]]]:
@@ -326,6 +325,30 @@ def _constant(contract: m.Contract, expr: m.Expr | None) -> Fraction | None:
     return None if isinstance(value, bool) or not isinstance(value, (int, Fraction)) else Fraction(value)
 
 
+def program_size(program: Program, limit: int = SIZE) -> int:
+    """How large the symbolic settlement would be, counted on the model, not built (stops counting
+    past `limit`): every line each step reads or writes, and the nodes of each payment's formula
+    and each definition, once per period they are read in."""
+    contract = program.contract
+    size = sum(max(1, len(step.group)) for step in program.steps)
+
+    def periods(ty) -> int:
+        series = getattr(ty, "series", None)
+        return len(contract.series[series].periods) if series in contract.series else 1
+
+    for ln in program.lines:
+        if size > limit:
+            return size
+        payment = contract.payments.get(ln.payment)
+        if payment is not None and not ln.top_up:
+            size += sum(1 for _ in m.walk(payment.expr))
+    for definition in contract.definitions.values():
+        if size > limit:
+            return size
+        size += sum(1 for _ in m.walk(definition.expr)) * periods(definition.expr.ty)
+    return size
+
+
 def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> dict[str, dict[str, Fraction | None]]:
     """Per payer: per fiscal year the most the payer can have to pay (`maximum`: some outcome
     reaches it, none passes it), and under "total" the same over the
@@ -336,6 +359,13 @@ def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> d
     from .verify import _Sym, _SymSettlement
 
     program = lower(contract)
+    if program_size(program) > SIZE:  # too large to ask within the budget: nothing is proved
+        out: dict[str, dict[str, Fraction | None]] = {}
+        for payer, year in line_years(program):
+            out.setdefault(payer, {})[year] = None
+        for years in out.values():
+            years["total"] = None
+        return out
     sym = _Sym(contract, "budget!")
     settlement = _SymSettlement(contract, sym, program)
     ctx = z3.Context()  # its own: the answers must not depend on what z3 solved before in the process
@@ -344,12 +374,14 @@ def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> d
     step = Fraction(contract.rounding.step)
     grid = step if step > 0 else Fraction(1, 100)
     questions = questions or Questions()
-    out: dict[str, dict[str, Fraction | None]] = {}
+    out = {}
     by_payer: dict[str, list[int]] = {}
+
+    static_bounds = _static(program)
 
     def most(indexes: list[int], bound: Fraction | None = None) -> Fraction | None:
         term = z3.Sum([settlement.lines[i].amount for i in indexes]) if indexes else z3.RealVal(0)
-        static = static_bound(program, indexes)
+        static = static_bound(program, indexes, static_bounds)
         if static is not None:
             bound = static if bound is None else min(bound, static)
         try:

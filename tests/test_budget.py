@@ -294,3 +294,33 @@ def test_an_unbounded_amount_is_not_proved_and_the_question_budget_holds():
     assert budget.proved_maxima(_contract("care_leavers_i_aspire"), questions) == {
         "dfe": {"2022": None, "total": None}}  # the counts of the rate card have no upper limit
     assert questions.asked <= budget.QUESTIONS and questions.resources >= 0 or questions.left == 0
+
+
+def _ratecard(outcomes: int, periods: int):
+    import importlib.util
+
+    from sibdsl.source import Source
+
+    spec = importlib.util.spec_from_file_location("ratecard", Path(__file__).parent.parent / "benchmarks" / "ratecard.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    contract, diagnostics = check_source(Source("card.sib", module.contract(outcomes, periods)))
+    assert contract is not None, diagnostics
+    return contract
+
+
+def test_a_contract_too_large_for_the_budget_is_not_asked():
+    """z3 takes in a large settlement in time its resource units do not count, so a contract past
+    budget.SIZE is not asked at all (rendering it stays quick): every figure not proved."""
+    from sibdsl.semantics.program import lower
+
+    small, large = _ratecard(10, 5), _ratecard(20, 5)
+    assert budget.program_size(lower(small)) <= budget.SIZE < budget.program_size(lower(large))
+    questions = budget.Questions()
+    figures = budget.proved_maxima(large, questions)
+    assert questions.asked == 0
+    assert list(figures) == ["council"] and set(figures["council"].values()) == {None}
+    assert "total" in figures["council"] and len(figures["council"]) > 2  # each year, not proved
+    asked = budget.Questions()
+    budget.proved_maxima(small, asked)
+    assert asked.asked > 0
