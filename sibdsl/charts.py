@@ -100,3 +100,33 @@ def write_charts(directory: str | Path, total_oere: np.ndarray, irr: dict[str, n
         _save(svg, out / f"curve.{fmt}", fmt)
         written.append(out / f"curve.{fmt}")
     return written
+
+
+def write_budget_charts(directory: str | Path, budget: dict, currency: str, n: int, fmt: str = "svg",
+                        lang: str = "en") -> list[Path]:
+    """Issue 15: per payer, `budget-PAYER.<fmt>`: grouped bars per fiscal year of the simulation
+    report's `budget` (expected, 90th percentile, worst seen, proved maximum), exact amounts."""
+    from decimal import Decimal
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    lang = lang if lang in WORDS else "en"
+    words = WORDS[lang]
+    written = []
+
+    def money(value: Fraction) -> str:
+        return format_money(value, currency, lang, plain=True)
+
+    for payer, years in budget.items():
+        groups = [(year, [None if data[k] is None else Fraction(Decimal(data[k]))
+                          for k in ("expected", "p90", "worst", "proved_max")])
+                  for year, data in years.items() if year != "total"]
+        said = "; ".join(f"{year}: " + ", ".join("–" if v is None else money(v) for v in values)
+                         for year, values in groups)
+        svg = chart.bars(groups, [words[f"budget_{k}"] for k in ("expected", "p90", "worst", "proved")], words["budget_x"], words["budget_y"].format(currency=currency),
+                         money, title=words["budget_title"].format(payer=payer),
+                         desc=words["budget_desc"].format(n=n, payer=payer, years=said))
+        path = out / f"budget-{payer}.{fmt}"
+        _save(svg, path, fmt)
+        written.append(path)
+    return written

@@ -268,6 +268,7 @@ def simulation_text(report: dict, lang: str = "en") -> str:
         lines += ["", word(lang, "expected_cost")]
         for name, data in report["payers"].items():
             lines.append(f"  {name}: {money(data['expected_cost'])} ({word(lang, 'p95_of', amount=money(data['p95']))})")
+    lines += simulation_budget_lines(report, lang)
     if report["negative"]:
         lines += ["", word(lang, "negative", n=report["negative"])]
     return "\n".join(lines) + "\n"
@@ -299,3 +300,47 @@ def simulation_xlsx(report: dict, destination, lang: str = "en") -> None:
          {"money": set(range(1, 7)), "currency": report["currency"], "widths": {0: 32, **{j: 16 for j in range(1, 7)}}}),
         (word(lang, "probability_of")[:31], events, {"percent": {1}, "widths": {0: 40, 1: 14}}),
     ])
+
+
+def budget_text(by_year: dict, currency: str) -> str:
+    """What each payer pays in each fiscal year (issue 15; budget.settled): a table, a total per payer."""
+    rows = [["payer", "year", "amount"]]
+    for payer, years in by_year.items():
+        for year, amount in years.items():
+            rows.append([payer, year, format_amount(amount, currency)])
+        rows.append([payer, "total", format_amount(sum(years.values(), Decimal(0)), currency)])
+    table = _table(rows, {2})
+    return visible("\n".join(["By payer and fiscal year (the calendar year of each line's due date)",
+                              table[0], "-" * len(table[0]), *table[1:]])) + "\n"
+
+
+def budget_json(by_year: dict) -> dict:
+    """budget.settled as JSON: payer → year → amount as a decimal string, with each payer's total."""
+    return {payer: {**{year: str(amount) for year, amount in years.items()},
+                    "total": str(sum(years.values(), Decimal(0)))}
+            for payer, years in by_year.items()}
+
+
+def simulation_budget_lines(report: dict, lang: str = "en") -> list[str]:
+    """The simulation report's table of the payer's budget by fiscal year (issue 15; simulate._budget):
+    expected, 90th percentile, worst scenario seen and the maximum proved by the solver."""
+    from .lang import WORDS, format_money, word
+
+    if not report.get("budget"):
+        return []
+    cur = report["currency"]
+    words = WORDS[lang if lang in WORDS else "en"]
+
+    def money(text):
+        return words["budget_unproved"] if text is None else format_money(Decimal(text), cur, lang, plain=True)
+
+    rows = [[words[k] for k in ("budget_payer", "budget_year", "budget_expected", "budget_p90", "budget_worst",
+                                "budget_proved")]]
+    for payer, years in report["budget"].items():
+        for year, data in years.items():
+            rows.append([payer, words["budget_total"] if year == "total" else year,
+                         *[money(data[k]) for k in ("expected", "p90", "worst", "proved_max")]])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["", word(lang, "budget_by_year")] + [
+        "  " + "  ".join([r[0].ljust(widths[0]), r[1].ljust(widths[1])]
+                         + [c.rjust(w) for c, w in zip(r[2:], widths[2:])]).rstrip() for r in rows]

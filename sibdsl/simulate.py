@@ -612,6 +612,8 @@ def contribution(contract: m.Contract, s: VectorSettlement, floats: dict, curve_
             if ln.payer == payer:
                 total = add(total, ln.amount)
         arrays[f"payer {payer}"] = keep(s.minor(total))
+    for (payer, year), total in _payer_years(s).items():  # issue 15: the payer's budget by fiscal year
+        arrays[f"budget {payer}\t{year}"] = keep(s.minor(total))
     events = {name: int((mask & ok).sum()) for name, mask in s.events.items()}
     irr = {}
     for investor, (times, invested, dates) in _investor_flows(contract, s).items():
@@ -689,6 +691,7 @@ class Accumulator:
             "payers": {k.split(" ", 1)[1]: {"expected_cost": s["mean"], "p95": s.get("p95")}
                        for k, v in joined.items() if k.startswith("payer ") for s in [summary(v)]},
             "investors": {},
+            "budget": _budget(self.contract, joined, money),
         }
         invested = {}
         for inv in self.contract.investments.values():
@@ -804,3 +807,41 @@ def run(contract: m.Contract, spec: Spec, n: int, *, seed: int | None = None, ch
         if progress:
             progress(size)
     return acc
+
+
+def _payer_years(s: VectorSettlement) -> dict[tuple[str, str], R]:
+    """(payer, fiscal year) → the exact sum of the lines due then (budget.fiscal_year), in order."""
+    from .budget import fiscal_year, _order
+
+    out: dict[tuple[str, str], R] = {}
+    for ln in s.lines:
+        key = (ln.payer, fiscal_year(ln.due))
+        out[key] = add(out.get(key, R.const(0)), ln.amount)
+    return dict(sorted(out.items(), key=lambda kv: (kv[0][0], _order(kv[0][1]))))
+
+
+def _budget(contract: m.Contract, joined: dict, money) -> dict:
+    """Per payer and fiscal year (and over the contract, "total"): the expected amount, the 90th
+    percentile and the worst scenario seen (exact, from the scenarios' minor units), and the most
+    any outcome can make the payer pay, proved by z3 (budget.proved_maxima; null: not proved)."""
+    from .budget import proved as proved_
+
+    proved = proved_(contract)
+    out: dict[str, dict] = {}
+
+    def stats(values: np.ndarray, best) -> dict:
+        s = np.sort(values)
+        count = len(s)
+        return {"expected": money(Fraction(int(s.sum(dtype=object)), count)) if count else None,
+                "p90": money(int(s[max(math.ceil(90 / 100 * count) - 1, 0)])) if count else None,
+                "worst": money(int(s[-1])) if count else None,
+                "proved_max": None if best is None else str(to_decimal(Fraction(best), 2))}
+
+    for key, values in joined.items():
+        if key.startswith("budget "):
+            payer, year = key[len("budget "):].split("\t", 1)
+            out.setdefault(payer, {})[year] = stats(values, proved.get(payer, {}).get(year))
+    for payer, years in out.items():
+        years["total"] = stats(joined[f"payer {payer}"], proved.get(payer, {}).get("total"))
+    return out
+

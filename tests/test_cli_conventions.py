@@ -397,8 +397,9 @@ def test_simulate_speaks_the_contracts_first_language_by_default_charts_included
     assert default.stdout == invoke("simulate", NORRKOPING, "--scenarios", str(spec), "-n", "200", "--lang", "sv").stdout
     assert default.stdout.startswith("Simulering: ")
     charts = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "sv").iterdir()}
-    assert set(charts) == {"payout.svg", "returns.svg", "curve.svg"}
+    assert set(charts) == {"payout.svg", "returns.svg", "curve.svg", "budget-norrkoping.svg"}
     assert "Fördelning av den totala utbetalningen" in charts["payout.svg"]
+    assert "Vad norrkoping kan behöva betala varje år" in charts["budget-norrkoping.svg"]
     assert "internränta" in charts["returns.svg"] and "Utbetalningskurva" in charts["curve.svg"]
     for svg in charts.values():
         for english in ("Distribution", "payout", "scenarios", "Histogram of", "mean total"):

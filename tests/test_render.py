@@ -288,7 +288,7 @@ def test_pdf_is_pdf_a_2a_and_pdf_ua_1(norrkoping_pdf):
             descriptor = (descendants[0].get_object() if descendants else font)["/FontDescriptor"].get_object()
             assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), font["/BaseFont"]
     counts, alts = _struct_types(reader)
-    assert counts.get("/TH", 0) >= 3 and counts.get("/TD", 0) > counts["/TH"] and counts.get("/THead") == 1
+    assert counts.get("/TH", 0) >= 3 and counts.get("/TD", 0) > counts["/TH"] and counts.get("/THead") == 2  # examples, budget
     assert counts.get("/H1", 0) >= 9
     assert len(alts) == 1 and alts[0].startswith("Diagram över den sammanlagda ersättningen")
     assert "Taket 12 000 000 kr; Garantin: 40 procent av ”Lånet”, 4 000 000 kr" in alts[0].replace("\u00a0", " ")
@@ -468,7 +468,10 @@ def test_docx_has_the_text_headings_table_and_chart(run, tmp_path):
     body = "\n".join(p.text for p in document.paragraphs)
     assert "The contract runs from 1\u00a0August\u00a02016 to 31\u00a0December\u00a02020, both days included." in body
     assert "“Savings” minus “The loan”, but at least SEK\u00a00 and at most 20\u00a0per cent of “The loan”" in body
-    (table,) = document.tables
+    budget, table = document.tables  # what the payer may pay each year (issue 15), the worked examples
+    assert [[c.text for c in row.cells] for row in budget.rows] == [
+        ["Payer", "Year", "At most"], ["Norrköpings kommun", "2019", "SEK\u00a012,000,000"],
+        ["Norrköpings kommun", "Whole contract", "SEK\u00a012,000,000"]]
     assert [c.text for c in table.rows[0].cells][0] == "“Costs of the target group”"
     assert table.rows[0]._tr.trPr.xpath("./w:tblHeader")  # repeated on every page
     assert len(table.rows) == 6 and table.rows[-1].cells[-1].text == "SEK\u00a04,000,000"
@@ -595,7 +598,7 @@ def test_a_long_step_table_is_printed_as_a_table():
     html = render(contract, path.read_bytes(), "sv", "html", path=path).decode().replace("\u00a0", " ")
     assert '<tr><th scope="row">från 8,5 procent</th><td class="amount">4 800 000 USD</td></tr>' in html
     counts, _ = _struct_types(PdfReader(io.BytesIO(render(contract, path.read_bytes(), "en", "pdf", path=path))))
-    assert counts["/Table"] == 2 and counts["/THead"] == 2
+    assert counts["/Table"] == 3 and counts["/THead"] == 3  # the step table, the budget, the worked examples
 
 
 @pytest.mark.parametrize("formula, text", [

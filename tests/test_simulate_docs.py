@@ -20,7 +20,8 @@ _CONSOLE = re.compile(r"^```console\n\$ (sibc [^\n]+)\n(.*?)^```$", re.MULTILINE
 
 
 def _workdir(tmp_path: Path) -> Path:
-    shutil.copy(ROOT / "contracts" / "norrkoping.sib", tmp_path / "norrkoping.sib")
+    for name in ("norrkoping.sib", "peterborough.sib", "peterborough.outcomes.json"):  # as in a checkout
+        shutil.copy(ROOT / "contracts" / name, tmp_path / name)
     for name, body in _FILE.findall(DOC.read_text(encoding="utf-8")):
         (tmp_path / name).write_text(body, encoding="utf-8")
     return tmp_path

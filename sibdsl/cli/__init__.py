@@ -425,11 +425,13 @@ def read_contract(path: str):
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="The value of a draft's negotiable parameter, e.g. --param price=1500 or "
               "--param \"price=1 500 SEK\" (repeat for each parameter).")
+@click.option("--by-year", is_flag=True, help="Add what each payer pays in each fiscal year (the calendar year "
+              "of each line's due date): a table in text, a \"by_payer_year\" object in JSON.")
 @common_options
 @guard
 def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bool, diag_fmt: str,
           explain: bool, lang: str | None, as_of_text: str | None, paid_path: str | None,
-          params: tuple[str, ...]) -> None:
+          params: tuple[str, ...], by_year: bool = False) -> None:
     """Settle a contract for measured outcomes: every payment line with its clause and steps."""
     from .. import check_source, compile_contract, load_outcomes
     from ..evaluate import EvaluationError
@@ -443,8 +445,9 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
         raise click.UsageError("the contract and the outcomes cannot both come from standard input")
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx writes a workbook: name it with -o settlement.xlsx")
-    if (as_of_text is not None or paid_path is not None) and (fmt == "xlsx" or explain):
-        raise click.UsageError("an interim or reconciled settlement (--as-of, --paid) is written as text or json")
+    if (as_of_text is not None or paid_path is not None) and (fmt == "xlsx" or explain or by_year):
+        raise click.UsageError("an interim or reconciled settlement (--as-of, --paid) is written as text or json, "
+                               "without --explain or --by-year")
     if as_of_text is not None or paid_path is not None:
         _eval_interim(file, outcomes_path, fmt, output, trace, diag_fmt, as_of_text, paid_path, params)
         return
@@ -474,8 +477,19 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
     else:
         if fmt == "json":
             text = settlement_json_text(settlement)
+            if by_year:  # issue 15: the payer's budget by year, beside the settlement (goldens unchanged)
+                from ..budget import settled
+                from ..report import budget_json, settlement_json
+
+                text = json.dumps({**settlement_json(settlement), "by_payer_year": budget_json(settled(settlement))},
+                                  ensure_ascii=False, indent=2) + "\n"
         else:
             text = settlement_text(settlement, trace=trace and not explain)
+            if by_year:
+                from ..budget import settled
+                from ..report import budget_text
+
+                text += "\n" + budget_text(settled(settlement), settlement.currency)
             if explain:
                 from ..explain_text import explain_settlement
 

@@ -120,6 +120,9 @@ def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_forma
 
         curve = (curve_measure, np.concatenate(acc.curve)) if acc.curve else None
         write_charts(chart_dir, acc.total_oere(), acc.irr_values(), curve, contract.currency, chart_format, lang)
+        from ..charts import write_budget_charts  # issue 15: the payer's budget by year
+
+        write_budget_charts(chart_dir, report["budget"], contract.currency, report["evaluated"], chart_format, lang)
     if fmt == "xlsx" or output:  # sibdsl/cli.py writes a file (or - for stdout) the same way for every command
         from . import write_output, summary
         from ..report import simulation_xlsx

@@ -180,3 +180,41 @@ def png(svg_text: str, ppi: int = 144) -> bytes:
             f'#image("chart.svg", width: {WIDTH}pt, height: {HEIGHT}pt)\n', encoding="utf-8")
         return typst.compile(str(Path(tmp) / "main.typ"), root=tmp, format="png", ppi=ppi,
                              ignore_system_fonts=True)
+
+
+BAR_COLOURS = ("#336699", "#6699cc", "#cc6633", "#333333")
+
+
+def bars(groups: list[tuple[str, list[Fraction | None]]], series: list[str], x_label: str, y_label: str, y_text, *,
+         title: str, desc: str) -> str:
+    """Grouped bars (issue 15: the payer's budget by year): per group (a year) one bar per series
+    (expected, 90th percentile, worst seen, proved maximum), a legend of the series; a value None
+    (not proved) draws no bar. Heights are exact amounts; floats only in drawing coordinates."""
+    top = max([v for _, values in groups for v in values if v is not None] + [Fraction(1)])
+    _, y_hi, y_values = ticks(Fraction(0), Fraction(top))
+    width, height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    slot = width / max(len(groups), 1)
+    bar = slot * 0.8 / max(len(series), 1)
+
+    def sy(y: Fraction) -> float:
+        return HEIGHT - BOTTOM - float(Fraction(y) / y_hi) * height
+
+    out = _open(title, desc)
+    for y in y_values:
+        out.append(f'<line x1="{LEFT}" y1="{_f(sy(y))}" x2="{WIDTH - RIGHT}" y2="{_f(sy(y))}" stroke="#ddd"/>'
+                   f'<text x="{LEFT - 6}" y="{_f(sy(y) + 4)}" text-anchor="end">{escape(y_text(y))}</text>')
+    for g, (label, values) in enumerate(groups):
+        left = LEFT + g * slot + slot * 0.1
+        for s, value in enumerate(values):
+            if value is not None and value > 0:
+                out.append(f'<rect x="{_f(left + s * bar)}" y="{_f(sy(value))}" width="{_f(bar * 0.9)}" '
+                           f'height="{_f(sy(0) - sy(value))}" fill="{BAR_COLOURS[s % len(BAR_COLOURS)]}"/>')
+        out.append(f'<text x="{_f(LEFT + g * slot + slot / 2)}" y="{HEIGHT - BOTTOM + 16}" '
+                   f'text-anchor="middle">{escape(label)}</text>')
+    for s, name in enumerate(series):  # the legend, along the top
+        x = LEFT + 8 + s * (width / max(len(series), 1))
+        out.append(f'<rect x="{_f(x)}" y="{TOP - 16}" width="10" height="10" '
+                   f'fill="{BAR_COLOURS[s % len(BAR_COLOURS)]}"/><text x="{_f(x + 14)}" y="{TOP - 7}">{escape(name)}</text>')
+    out += [f'<line x1="{LEFT}" y1="{_f(sy(0))}" x2="{WIDTH - RIGHT}" y2="{_f(sy(0))}" stroke="black"/>',
+            f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}" stroke="black"/>']
+    return _close(out, x_label, y_label)

@@ -170,6 +170,11 @@ def render_docx(view: View, timestamp: int) -> bytes:
     if view.order_cuts:
         document.add_paragraph(_t(view.order_cuts))
 
+    if view.budget:  # issue 15: what the payer may pay each year
+        document.add_heading(_t(view.t["budget"]), level=1)
+        document.add_paragraph(_t(view.budget["intro"]))
+        _table(document, view.budget["headers"], view.budget["rows"])
+
     if view.examples:
         examples = view.examples
         document.add_heading(_t(view.t["examples"]), level=1)

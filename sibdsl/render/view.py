@@ -83,6 +83,7 @@ class View:
         self.side_files: list[tuple[str, str]] = []
         self.scenarios_note = ""
         self.order, self.order_cuts = order_of_application(contract, lang)
+        self.budget = self._budget()
         self.path = Path(contract_path) if contract_path else None
         self.examples = self._examples(vary, outcomes_path)
         self.scenarios = self._scenarios()
@@ -299,6 +300,24 @@ class View:
             out.append({"name": s.name, "description": s.description, "outcomes": "; ".join(values),
                         "lines": lines, "total": self.words.money(result.settlement.total)})
         return out
+
+    def _budget(self) -> dict | None:
+        """Issue 15: per payer and calendar year, the most the payer may have to pay, proved by the
+        solver (sibdsl/budget.py), and over the whole contract; None for a contract without lines."""
+        from ..budget import UNDATED, proved
+
+        maxima = proved(self.contract)
+        if not maxima:
+            return None
+        t = self.t
+        rows = []
+        for payer, years in maxima.items():
+            for year, amount in years.items():
+                label = t["budget_total"] if year == "total" else t["budget_undated"] if year == UNDATED else year
+                rows.append([self.words.party(payer), label,
+                             t["budget_unproved"] if amount is None else self.words.money(amount)])
+        return {"intro": t["budget_intro"], "headers": [t["budget_payer"], t["budget_year"], t["budget_max"]],
+                "rows": rows}
 
     def as_json(self) -> str:
         return json.dumps({"title": self.title, "sections": self.sections}, ensure_ascii=False, indent=2)

@@ -1,0 +1,326 @@
+"""The payer's budget by fiscal year (issue 15): settled, simulated and proved per payer and year."""
+
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from sibdsl import budget, check_source, compile_contract, load_outcomes, read_source
+
+CONTRACTS = Path(__file__).parent.parent / "contracts"
+
+
+def _contract(name: str):
+    contract, diagnostics = check_source(read_source(CONTRACTS / f"{name}.sib"))
+    assert contract is not None, diagnostics
+    return contract
+
+
+def _settle(name: str):
+    contract = _contract(name)
+    return compile_contract(contract).evaluate(load_outcomes(contract, CONTRACTS / f"{name}.outcomes.json"))
+
+
+def test_norrkoping_one_year_settled_and_proved():
+    assert budget.settled(_settle("norrkoping")) == {"norrkoping": {"2019": Decimal(4000000)}}
+    assert budget.proved_maxima(_contract("norrkoping")) == {
+        "norrkoping": {"2019": Fraction(12_000_000), "total": Fraction(12_000_000)}}
+
+
+def test_peterborough_several_years_total_below_sum_of_years():
+    assert budget.settled(_settle("peterborough")) == {
+        "moj": {"2014": Decimal(0), "2016": Decimal(0), "2017": Decimal(5600000)}}
+    proved = budget.proved_maxima(_contract("peterborough"))
+    # each year could on its own reach the contract's cap of £8m, but all years together cannot pass it
+    assert proved == {"moj": {"2014": Fraction(8_000_000), "2016": Fraction(8_000_000),
+                              "2017": Fraction(8_000_000), "total": Fraction(8_000_000)}}
+
+
+def test_settled_years_add_up_to_the_payers_total():
+    s = _settle("peterborough")
+    assert sum(budget.settled(s)["moj"].values()) == s.by_payer["moj"]
+
+
+def test_fiscal_year_of_an_undated_line():
+    import datetime
+
+    assert budget.fiscal_year(None) == budget.UNDATED
+    assert budget.fiscal_year(datetime.date(2020, 12, 31)) == "2020"
+
+
+def test_maximum_of_an_unbounded_amount_is_not_proved():
+    import z3
+
+    x = z3.Real("x")
+    solver = z3.Solver()
+    solver.add(x >= 0)
+    assert budget.maximum(solver, x, Fraction(1, 100)) is None
+    solver.add(x <= Fraction(7, 2).numerator / 2)
+    assert budget.maximum(solver, x, Fraction(1, 100)) == Fraction(7, 2)
+
+
+# ------------------------------------------------------------------ sibc simulate and sibc eval
+import json
+
+from click.testing import CliRunner
+
+from sibdsl.cli import main
+
+PETERBOROUGH_SPEC = {"seed": 2010, "measures": {
+    "comparison_events": {"distribution": "uniform", "low": 1300, "high": 1500},
+    "pilot_events": {"distribution": "normal", "mean": 1260, "sd": 80, "lower": 0}}}
+
+
+def _simulate(tmp_path, name, spec, *args):
+    path = tmp_path / f"{name}.scenarios.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    result = CliRunner().invoke(main, ["simulate", str(CONTRACTS / f"{name}.sib"), "--scenarios", str(path),
+                                       "-n", "4000", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_simulate_budget_per_year_is_exact_and_within_the_proved_maximum(tmp_path):
+    report = json.loads(_simulate(tmp_path, "peterborough", PETERBOROUGH_SPEC, "--format", "json"))
+    moj = report["budget"]["moj"]
+    assert list(moj) == ["2014", "2016", "2017", "total"]
+    assert {y: moj[y]["proved_max"] for y in moj} == {y: "8000000.00" for y in moj}
+    for year, data in moj.items():
+        expected, p90, worst = (Fraction(data[k]) for k in ("expected", "p90", "worst"))
+        assert expected <= worst and p90 <= worst <= Fraction(data["proved_max"]), year
+    # the years add up to the payer's cost, scenario by scenario, so their means add up exactly
+    years = sum(Fraction(moj[y]["expected"]) for y in ("2014", "2016", "2017"))
+    assert years == Fraction(moj["total"]["expected"]) == Fraction(report["payers"]["moj"]["expected_cost"])
+    # the payer's total in the budget is the same distribution as the report's payer figures
+    assert moj["total"]["worst"] == report["total"]["max"]
+
+
+def test_simulate_budget_text_in_swedish(tmp_path):
+    text = _simulate(tmp_path, "peterborough", PETERBOROUGH_SPEC, "--lang", "sv")
+    assert "Vad betalaren kan behöva betala varje budgetår" in text
+    assert "bevisat max" in text
+    row = next(line for line in text.splitlines() if line.strip().startswith("moj") and "totalt" in line)
+    assert row.split()[-4:] == ["8", "000", "000", "GBP"]
+
+
+def test_simulate_budget_norrkoping_one_year(tmp_path):
+    """One fiscal year: the year is the whole contract, and nothing passes the ceiling of 12 MSEK."""
+    spec = json.loads((Path(__file__).parent.parent / "docs" / "simulate.md").read_text(encoding="utf-8")
+                      .split("```json file=norrkoping.scenarios.json\n", 1)[1].split("```", 1)[0])
+    budget_ = json.loads(_simulate(tmp_path, "norrkoping", spec, "--format", "json"))["budget"]
+    assert list(budget_) == ["norrkoping"] and list(budget_["norrkoping"]) == ["2019", "total"]
+    year, total = budget_["norrkoping"]["2019"], budget_["norrkoping"]["total"]
+    assert year == total
+    assert year["proved_max"] == "12000000.00" and year["worst"] == "12000000.00"
+    assert year["p90"] == "12000000.00"
+
+
+def test_eval_by_year_text_and_json():
+    args = ["eval", str(CONTRACTS / "peterborough.sib"), "--outcomes", str(CONTRACTS / "peterborough.outcomes.json"),
+            "--by-year"]
+    text = CliRunner().invoke(main, [*args, "--no-trace"])
+    assert text.exit_code == 0, text.output
+    table = text.output.split("By payer and fiscal year", 1)[1].splitlines()
+    assert [line.split()[:2] for line in table[3:]] == [["moj", "2014"], ["moj", "2016"], ["moj", "2017"],
+                                                         ["moj", "total"]]
+    assert table[5].split()[2:] == ["5", "600", "000", "GBP"]
+    data = json.loads(CliRunner().invoke(main, [*args, "--format", "json"]).output)
+    assert data["by_payer_year"] == {"moj": {"2014": "0", "2016": "0", "2017": "5600000", "total": "5600000"}}
+
+
+def test_eval_without_by_year_keeps_the_golden_settlement():
+    result = CliRunner().invoke(main, ["eval", str(CONTRACTS / "norrkoping.sib"), "--outcomes",
+                                       str(CONTRACTS / "norrkoping.outcomes.json"), "--format", "json"])
+    assert result.output == (CONTRACTS / "norrkoping.settlement.json").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ the council document
+from sibdsl import load_contract
+from sibdsl.render import render
+
+
+def _document(name: str, lang: str, fmt: str = "md") -> str:
+    path = CONTRACTS / f"{name}.sib"
+    return render(load_contract(path), path.read_bytes(), lang, fmt, path=path).decode().replace("\u00a0", " ")
+
+
+def test_council_document_budget_table_norrkoping_sv_and_en():
+    sv = _document("norrkoping", "sv")
+    assert "## Vad betalaren kan behöva betala varje år\n" in sv
+    assert "| Betalare | År | Högst |\n|---|---|---:|\n| Norrköpings kommun | 2019 | 12 000 000 kr |\n" \
+           "| Norrköpings kommun | Hela avtalet | 12 000 000 kr |\n" in sv
+    en = _document("norrkoping", "en")
+    assert "| Norrköpings kommun | 2019 | SEK 12,000,000 |\n| Norrköpings kommun | Whole contract | SEK 12,000,000 |" in en
+    # before the worked examples, which are unchanged
+    assert en.index("## What the payer may pay each year") < en.index("## Worked examples")
+
+
+def test_council_document_budget_table_peterborough_years():
+    en = _document("peterborough", "en")
+    rows = en.split("| Payer | Year | At most |\n|---|---|---:|\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert rows == ["| Ministry of Justice | 2014 | GBP 8,000,000 |", "| Ministry of Justice | 2016 | GBP 8,000,000 |",
+                    "| Ministry of Justice | 2017 | GBP 8,000,000 |",
+                    "| Ministry of Justice | Whole contract | GBP 8,000,000 |"]
+    html = _document("peterborough", "sv", "html")
+    assert '<tr><td>Ministry of Justice</td><th scope="row">Hela avtalet</th><td class="amount">8 000 000 GBP</td></tr>' \
+        in html
+
+
+def test_simulate_budget_chart_per_payer(tmp_path):
+    _simulate(tmp_path, "peterborough", PETERBOROUGH_SPEC, "--chart-dir", str(tmp_path / "charts"), "--lang", "en")
+    svg = (tmp_path / "charts" / "budget-moj.svg").read_text(encoding="utf-8")
+    assert "<title id=\"chart-title\">What moj may pay each year</title>" in svg
+    assert svg.count("<rect") > 10  # background, bars, legend
+    desc = svg.split('<desc id="chart-desc">', 1)[1].split("</desc>", 1)[0]
+    # every year's four figures, the proved maximum last
+    for year in ("2014", "2016", "2017"):
+        assert f"{year}: " in desc
+    assert desc.rstrip(".").endswith("GBP 8,000,000")
+    again = tmp_path / "again"
+    _simulate(tmp_path, "peterborough", PETERBOROUGH_SPEC, "--chart-dir", str(again), "--lang", "en")
+    assert (again / "budget-moj.svg").read_text(encoding="utf-8") == svg  # same data, same bytes
+
+
+def test_a_budget_of_questions_ends_in_not_proved():
+    """A contract with too many years for the solver's question budget says "not proved", never hangs."""
+    questions = budget.Questions(3)
+    proved = budget.proved_maxima(_contract("peterborough"), questions)
+    # 2014: the cap is confirmed (nothing passes it) and reached, two questions; 2016: confirmed by
+    # the third, but whether some outcome reaches it is not asked — not a maximum, so not proved
+    assert proved == {"moj": {"2014": Fraction(8_000_000), "2016": None, "2017": None, "total": None}}
+    assert questions.asked == 3 and questions.left == 0
+
+
+# ------------------------------------------------------------------ the proofs: bounded, their own, cached
+SMALL = """contract "Budget"
+  languages en
+  currency SEK
+  rounding 1 SEK half up
+
+party council "The council": payer
+party fund "The fund": investor
+
+measure attendance "Attendance": percentage
+measure pupils "Pupils": count between 0 and 40
+payment early "Early payment" = interpolate(attendance) { 70 %: 0 SEK, 90 %: 300 000 SEK }
+  from council to fund due 2025-06-30
+payment late "Late payment" = pupils * 10 000 SEK
+  from council to fund due 2026-06-30
+cap ceiling "The cap": total at 1 000 000 SEK
+"""
+
+
+def _small(text: str = SMALL):
+    from sibdsl.source import Source
+
+    contract, diagnostics = check_source(Source("budget.sib", text))
+    assert contract is not None, diagnostics
+    return contract
+
+
+def test_static_bound_is_read_from_the_caps_fixed_at_signing():
+    from sibdsl.semantics.program import lower
+
+    program = lower(_contract("peterborough"))  # a cap on what moj pays, over all three lines
+    assert [budget.static_bound(program, [i]) for i in range(3)] == [Fraction(8_000_000)] * 3
+    assert budget.static_bound(program, [0, 1, 2]) == Fraction(8_000_000)
+    koto = lower(_contract("koto_sib"))  # no cap: a price × a count, half a gain
+    assert budget.static_bound(koto, [0, 1]) is None
+
+
+def test_a_cap_that_is_not_reached_is_searched_below():
+    """The cap (1 MSEK) bounds each year, but 2025 reaches only 300 000 and 2026 only 400 000 — the
+    solver finds each year's maximum below the candidate, and the contract's 700 000."""
+    questions = budget.Questions()
+    assert budget.proved_maxima(_small(), questions) == {"council": {
+        "2025": Fraction(300_000), "2026": Fraction(400_000), "total": Fraction(700_000)}}
+    assert questions.asked < budget.QUESTIONS
+
+
+def test_maximum_with_a_candidate_above_and_below():
+    import z3
+
+    x = z3.Real("x")
+    solver = z3.Solver()
+    solver.add(x >= 0, x <= 7)
+    assert budget.maximum(solver, x, Fraction(1), budget.Questions(), bound=Fraction(7)) == 7
+    assert budget.maximum(solver, x, Fraction(1), budget.Questions(), bound=Fraction(100)) == 7
+    assert budget.maximum(solver, x, Fraction(1), budget.Questions(), bound=Fraction(3)) == 7  # a wrong candidate
+    asked = budget.Questions()
+    assert budget.maximum(solver, x, Fraction(1), asked, bound=Fraction(7)) == 7 and asked.asked == 2
+
+
+def test_the_figures_do_not_depend_on_earlier_z3_work_in_the_process():
+    """The proofs run in a z3 context of their own: the same figures after the main context has
+    solved other problems (a verification of another contract, a nonlinear problem) as before."""
+    import z3
+
+    from sibdsl.verify import verify_contract
+
+    first = budget.proved_maxima(_contract("peterborough"))
+    verify_contract(_contract("koto_sib"))
+    a, b = z3.Reals("a b")
+    dirty = z3.Solver()
+    dirty.add(a * a * b > 3, a + b < 5, b * b < a, a > 0)
+    assert dirty.check() in (z3.sat, z3.unknown)
+    for name in ("norrkoping", "chicago_cpc", "care_leavers_i_aspire"):
+        budget.proved_maxima(_contract(name))
+    again = budget.proved_maxima(_contract("peterborough"))
+    assert first == again == {"moj": {"2014": Fraction(8_000_000), "2016": Fraction(8_000_000),
+                                      "2017": Fraction(8_000_000), "total": Fraction(8_000_000)}}
+
+
+def test_the_figures_are_kept_in_sibcs_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIBDSL_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(budget, "_PROVED", {})
+    contract = _contract("norrkoping")
+    figures = budget.proved(contract)
+    assert figures == {"norrkoping": {"2019": Fraction(12_000_000), "total": Fraction(12_000_000)}}
+    assert len(list(tmp_path.glob("budget-*.json"))) == 1
+    monkeypatch.setattr(budget, "_PROVED", {})  # a new process: from the disk, the solver is not asked
+
+    def asked(*args, **kwargs):
+        raise AssertionError("the solver was asked again")
+
+    monkeypatch.setattr(budget, "proved_maxima", asked)
+    assert budget.proved(contract) == figures
+    with pytest.raises(AssertionError, match="asked again"):
+        budget.proved(contract, use_cache=False)
+
+
+def test_an_unbounded_amount_is_not_proved_and_the_question_budget_holds():
+    questions = budget.Questions()
+    assert budget.proved_maxima(_contract("care_leavers_i_aspire"), questions) == {
+        "dfe": {"2022": None, "total": None}}  # the counts of the rate card have no upper limit
+    assert questions.asked <= budget.QUESTIONS and questions.resources >= 0 or questions.left == 0
+
+
+def _ratecard(outcomes: int, periods: int):
+    import importlib.util
+
+    from sibdsl.source import Source
+
+    spec = importlib.util.spec_from_file_location("ratecard", Path(__file__).parent.parent / "benchmarks" / "ratecard.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    contract, diagnostics = check_source(Source("card.sib", module.contract(outcomes, periods)))
+    assert contract is not None, diagnostics
+    return contract
+
+
+def test_a_contract_too_large_for_the_budget_is_not_asked():
+    """z3 takes in a large settlement in time its resource units do not count, so a contract past
+    budget.SIZE is not asked at all (rendering it stays quick): every figure not proved."""
+    from sibdsl.semantics.program import lower
+
+    small, large = _ratecard(10, 5), _ratecard(20, 5)
+    assert budget.program_size(lower(small)) <= budget.SIZE < budget.program_size(lower(large))
+    questions = budget.Questions()
+    figures = budget.proved_maxima(large, questions)
+    assert questions.asked == 0
+    assert list(figures) == ["council"] and set(figures["council"].values()) == {None}
+    assert "total" in figures["council"] and len(figures["council"]) > 2  # each year, not proved
+    asked = budget.Questions()
+    budget.proved_maxima(small, asked)
+    assert asked.asked > 0
