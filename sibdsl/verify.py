@@ -927,6 +927,48 @@ def _grid(sym: _Sym, digits: int) -> list[z3.BoolRef]:
     return constraints
 
 
+class OwnContextSolver:
+    """A z3 solver in a context of its own, fed the caller's terms (translated into it): what it
+    answers within an rlimit depends on the contract only, not on what the process asked z3 before
+    (a test run, the studio, a budget proof). Models answer `eval` for the caller's terms."""
+
+    def __init__(self) -> None:
+        self.ctx = z3.Context()
+        self.solver = z3.Solver(ctx=self.ctx)
+
+    def add(self, *terms) -> None:
+        self.solver.add(*(t.translate(self.ctx) for t in terms))
+
+    def set(self, *args) -> None:
+        self.solver.set(*args)
+
+    def push(self) -> None:
+        self.solver.push()
+
+    def pop(self) -> None:
+        self.solver.pop()
+
+    def check(self):
+        return self.solver.check()
+
+    def assertions(self):
+        return self.solver.assertions()
+
+    def model(self) -> _OwnContextModel:
+        return _OwnContextModel(self.solver.model(), self.ctx)
+
+
+@attrs.frozen
+class _OwnContextModel:
+    """A model of an OwnContextSolver, evaluating the caller's terms."""
+
+    model: z3.ModelRef
+    ctx: z3.Context
+
+    def eval(self, term, model_completion: bool = False):
+        return self.model.eval(term.translate(self.ctx), model_completion=model_completion)
+
+
 class Verifier:
     """Proves the properties of one checked contract."""
 
@@ -1014,7 +1056,7 @@ class Verifier:
             if prop.copies == 2:
                 second = _Sym(self.contract, "b!", shared=first.inputs, fresh=prop.fresh, abstract=abstract)
                 copies.append(_SymSettlement(self.contract, second))
-            solver = z3.Solver()
+            solver = OwnContextSolver()
             for c in copies:
                 solver.add(*c.sym.domain)
                 if prop.key != "defined":
@@ -1232,8 +1274,8 @@ def unreachable_branches(contract: m.Contract, keys: Iterable[tuple], timeout: f
     that can never be reached, a floor that is never needed. A branch without a proof is kept."""
     sym = _Sym(contract, "r!")
     settlement = _SymSettlement(contract, sym)
-    solver = z3.Solver()
-    solver.set("timeout", int(timeout * 1000))
+    solver = OwnContextSolver()
+    solver.set("rlimit", _rlimit(timeout))
     solver.add(*sym.domain, settlement.all_defined)
     result = set()
     for key in keys:

@@ -185,3 +185,28 @@ def test_the_encoding_settles_like_the_evaluator(path):
 @pytest.mark.parametrize("path", CONTRACTS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_contract_properties_hold_for_generated_outcomes(path):
     contract_test(path, max_examples=30)()
+
+
+def _dirty_the_main_z3_context() -> None:
+    """Work in z3's shared context of the kind a long process does before a verify (other proofs,
+    the studio): terms, lemmas and a model the verifier must not depend on."""
+    xs = [z3.Real(f"dirt{i}") for i in range(40)]
+    solver = z3.Solver()
+    solver.add(*(x * x + 3 * x >= i for i, x in enumerate(xs)), z3.Sum(xs) <= 7)
+    assert solver.check() == z3.sat
+
+
+def test_verify_answers_in_a_z3_context_of_its_own():
+    """The verifier's solver is not z3's shared context, and its verdicts and counterexamples are
+    the same after other z3 work in the process (within an rlimit, z3's answer depends on its
+    context's history; results must depend on the contract only)."""
+    from sibdsl.verify import OwnContextSolver, Verifier, verify_contract
+
+    contract = load_contract("contracts/norrkoping.sib")
+    verifier = Verifier(contract)
+    solvers = [solver for _, solver in (verifier._context(p) for p in verifier.properties[:1])]
+    assert solvers and all(isinstance(s, OwnContextSolver) and s.ctx is not z3.main_ctx() for s in solvers)
+    first = [(v.key, v.status, v.counterexample) for v in verify_contract(contract)]
+    _dirty_the_main_z3_context()
+    again = [(v.key, v.status, v.counterexample) for v in verify_contract(contract)]
+    assert first == again and len(first) > 5
