@@ -993,15 +993,16 @@ class Verifier:
         started = time.perf_counter()
         sym = _Sym(self.contract, "a!")
         held = {id(h) for _, h in sym.assumed}
-        solver = z3.Solver()
+        own = OwnContextSolver()  # the core found depends on the contract only, not the process's z3 history
+        solver = own.solver
         solver.set("rlimit", _rlimit(self.timeout))
         solver.set("core.minimize", True)
-        solver.add(*[d for d in sym.domain if id(d) not in held])
+        own.add(*[d for d in sym.domain if id(d) not in held])
         labels: dict[str, m.Assumption] = {}
         for i, (assumption, condition) in enumerate(sym.assumed):
-            label = z3.Bool(f"assumption!{i}")
+            label = z3.Bool(f"assumption!{i}", own.ctx)
             labels[str(label)] = assumption
-            solver.assert_and_track(condition, label)
+            solver.assert_and_track(condition.translate(own.ctx), label)
         if solver.check() != z3.unsat:
             return None
         conflicting: list[m.Assumption] = []
