@@ -59,16 +59,12 @@ def _scales(measure: m.Measure) -> tuple[Fraction, ...]:
 
 
 def readable_model(solver: z3.Solver, inputs: Sequence[tuple[m.Measure, z3.ExprRef]],
-                   rlimit: int = ATTEMPT_RLIMIT, first_rlimit: int = 0,
-                   prefer: dict | None = None) -> PinnedModel | None:
+                   rlimit: int = ATTEMPT_RLIMIT, first_rlimit: int = 0) -> PinnedModel | None:
     """A model of `solver` (already satisfiable, the property's negation asserted) with its inputs
     neutral where they do not matter and round where they do; None if the search did not succeed
     (the caller keeps the solver's first model). The search runs on a copy of the assertions in a
     z3 context of its own, so the counterexample depends on the contract only, not on what the
-    process asked z3 before; the result is given as the inputs' values in `solver`'s context.
-    `prefer`: the value each input (by its z3 term's id) is first tried at instead of its neutral
-    value, a yes/no included — the published outcomes, or the measured ones (`sibc diff`,
-    `sibc eval --why`: outcomes near what was measured are the plausible ones)."""
+    process asked z3 before; the result is given as the inputs' values in `solver`'s context."""
     ctx = z3.Context()
     copy = z3.Solver(ctx=ctx)
     copy.set("rlimit", first_rlimit or rlimit)
@@ -88,22 +84,9 @@ def readable_model(solver: z3.Solver, inputs: Sequence[tuple[m.Measure, z3.ExprR
             todo.append((measure, terms[-1][1]))
     found = start
     fixed: set = set()
-    prefer = prefer or {}
-    for original, there in terms:  # 0. a preferred yes/no is kept where it can be
-        value = prefer.get(original.get_id())
-        if isinstance(value, bool) and z3.is_bool(there):
-            copy.push()
-            copy.add(there == z3.BoolVal(value, ctx))
-            if copy.check() == z3.sat:
-                found = copy.model()
-                copy.pop()
-                copy.add(there == z3.BoolVal(value, ctx))
-            else:
-                copy.pop()
-    ids = {id(there): original.get_id() for original, there in terms}
-    for measure, term in todo:  # 1. what does not matter is neutral (or as preferred)
-        neutral = prefer.get(ids[id(term)], _neutral(measure))
-        if neutral is None or isinstance(neutral, bool):
+    for measure, term in todo:  # 1. what does not matter is neutral
+        neutral = _neutral(measure)
+        if neutral is None:
             continue
         copy.push()
         copy.add(term == _real(neutral, ctx))
@@ -270,4 +253,4 @@ def by_how_much(actual, limit, currency: str, above: bool) -> dict[str, str]:
                 f"{money(gap, currency, 'sv')} {'över' if above else 'under'}")
 
 
-__all__ = ["both", "by_how_much", "money", "readable_model", "that_matter", "unknown_words"]
+__all__ = ["readable_model", "that_matter", "unknown_words", "money", "both", "by_how_much"]
