@@ -142,9 +142,13 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
         if paid is None:
             continue
         amount = Fraction(paid.exact)
+        own = contract.payments[line.payment].clause  # its `when`: not paid, rather than cut
         cut_by = tuple(dict.fromkeys(step[1].name or f"line {step[1].line}" for step in paid.trail
-                                     if step[0] in CUTS and step[2] is not None and step[3] < step[2]))
+                                     if step[0] in CUTS and step[2] is not None and step[3] < step[2]
+                                     and step[1] != own))
         status = "reduced" if cut_by else "unpaid" if amount == 0 else "partial"
+        if status == "partial" and not stepped(contract, contract.payments[line.payment].expr):
+            continue  # it grows steadily with the outcomes: more pays more, there is nothing to explain
         term = settled.lines[index].amount.translate(ctx)
         solver.push()
         solver.add(term > real(amount, ctx))
@@ -194,6 +198,22 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
         why = Why(line.payment, line.period, status, amount, True, tuple(changes), would, -best.value, exact, cut_by)
         result.append(attrs.evolve(why, words=words(contract, why, languages)))
     return result
+
+
+def stepped(contract: m.Contract, expr: m.Expr) -> bool:
+    """Whether a formula has steps — a tier table, a condition, a comparison — itself or through
+    the definitions it reads: a payment below what other outcomes pay is then a tier not reached."""
+    seen: set[str] = set()
+    stack = [expr]
+    while stack:
+        for node in m.walk(stack.pop()):
+            if isinstance(node, (m.Steps, m.Cond)) or (
+                    isinstance(node, m.Op) and node.op in ("<", "<=", ">", ">=", "==", "!=")):
+                return True
+            if isinstance(node, m.Var) and node.name in contract.definitions and node.name not in seen:
+                seen.add(node.name)
+                stack.append(contract.definitions[node.name].expr)
+    return False
 
 
 # ---------------------------------------------------------------- words
