@@ -130,6 +130,16 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
     distance = z3.Sum(distance_terms) if distance_terms else real(Fraction(0), ctx)
     grain = grain or Fraction(1, 10 ** 6)
 
+    def pins(free: str) -> list:
+        """Every outcome but `free` as measured."""
+        result = []
+        for (name, period), term in inputs.items():
+            value = measured(name, period)
+            if name == free or value is None or contract.measures[name].ty.kind == DATE:
+                continue
+            result.append(term == (z3.BoolVal(bool(value), ctx) if z3.is_bool(term) else real(Fraction(value), ctx)))
+        return result
+
     by_key = {}
     for line in settlement.lines:
         by_key[(line.payment, line.period)] = line
@@ -161,7 +171,18 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                       cut_by=cut_by)
             result.append(attrs.evolve(why, words=words(contract, why, languages)))
             continue
-        best = maximise(solver, -distance, grain, rlimit, model=solver.model())
+        # first each outcome the payment's formula reads, alone (the others as measured): easy
+        # questions with one free value, whose best answer starts the search over all outcomes
+        start = solver.model()
+        seed = None
+        for name in reads(contract, contract.payments[line.payment].expr):
+            solver.push()
+            solver.add(*pins(name))
+            alone = maximise(solver, -distance, grain, rlimit)
+            solver.pop()
+            if alone is not None and (seed is None or alone.value > seed.value):
+                seed = alone
+        best = maximise(solver, -distance, grain, rlimit, model=seed.model if seed is not None else start)
         exact = best.status in (EXACT, WITHIN)
         solver.push()
         # within one unit of the smallest: room to write each outcome as an outcome file holds it
@@ -188,16 +209,44 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                 after.setdefault(name, {})[period] = new
         if evaluator is None:
             evaluator = compile_contract(contract)
-        would = None
-        try:
-            again = evaluator.evaluate({**outcomes, **after})
-            would = sum((Fraction(ln.exact) for ln in again.lines
-                         if ln.payment == line.payment and ln.period == line.period), Fraction(0))
-        except EvaluationError:  # the figure is left out (the solver's outcomes did not settle)
-            pass
+
+        def pays(values: dict, evaluator=evaluator, line=line) -> Fraction | None:
+            try:
+                again = evaluator.evaluate({**outcomes, **values})
+            except EvaluationError:  # the solver's outcomes did not settle: no figure
+                return None
+            return sum((Fraction(ln.exact) for ln in again.lines
+                        if ln.payment == line.payment and ln.period == line.period), Fraction(0))
+
+        # a change the payment does not need (room the rounding left) is undone, checked by settling
+        for c in list(changes):
+            back = {k: (dict(v) if isinstance(v, dict) else v) for k, v in after.items()}
+            if c.period is None:
+                back[c.measure] = c.before
+            else:
+                back[c.measure][c.period] = c.before
+            if len(changes) > 1 and (pays(back) or 0) > amount:
+                changes.remove(c)
+                after = back
+        would = pays(after)
         why = Why(line.payment, line.period, status, amount, True, tuple(changes), would, -best.value, exact, cut_by)
         result.append(attrs.evolve(why, words=words(contract, why, languages)))
     return result
+
+
+def reads(contract: m.Contract, expr: m.Expr) -> list[str]:
+    """The measures a formula reads, itself or through definitions, in declaration order."""
+    seen: set[str] = set()
+    found: set[str] = set()
+    stack = [expr]
+    while stack:
+        for node in m.walk(stack.pop()):
+            if isinstance(node, m.Input):
+                found.add(node.name)
+            elif isinstance(node, m.Var) and node.name in contract.definitions and node.name not in seen:
+                seen.add(node.name)
+                stack.append(contract.definitions[node.name].expr)
+    return [n for n in contract.measures if n in found and contract.measures[n].ty.kind != DATE]
 
 
 def stepped(contract: m.Contract, expr: m.Expr) -> bool:
