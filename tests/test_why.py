@@ -110,3 +110,16 @@ def test_eval_why_text_and_json(run, tmp_path):
     assert data["why"][0]["would_pay"] == "9600000" and data["why"][0]["proved_smallest"] is True
     plain = json.loads(run("eval", str(RIKERS), "--outcomes", str(outcomes), "--format", "json").stdout)
     assert "why" not in plain  # only when asked
+
+
+def test_a_payment_no_outcome_can_trigger():
+    """A condition no outcome meets (savings are never negative): it can never be paid, proved."""
+    text = CAPPED.replace("cap total at 1 000 000 SEK\n", "") + (
+        "payment never \"Aldrig\" @en \"Never\" = 100 SEK from kommun to fond due 2025-06-30\n"
+        "  when savings < 0 SEK\n")
+    found = why(text, {"savings": "3 000 000 SEK"}, ("en", "sv"))
+    assert list(found) == [("never", None)]
+    never = found[("never", None)]
+    assert (never.status, never.reachable, never.changes) == ("unpaid", False, ())
+    assert flat(never.words["en"]) == "“Never” was not paid: no outcome pays it (proved)"
+    assert flat(never.words["sv"]) == "”Aldrig” betalades inte ut: inget utfall ger någon utbetalning (bevisat)"
