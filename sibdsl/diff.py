@@ -3,26 +3,29 @@
 `clause_changes` compares the declarations of the two drafts by what they are (a party, a
 measure, a payment… and its name; a gate, floor or cap by its name or its target), ignoring
 layout, comments and order, and prints each changed declaration canonically, old and new.
-`money_effect` settles both drafts over the same grid of outcomes with the real evaluator and
-reports, for the total and each payment line, the largest increase and decrease and the outcomes
-where they occur: what the revision does to the money.
+`money_effect` decides with z3 where the drafts pay differently: both drafts' settlement programs
+run on the same outcome variables, and for the total, each payer and each payment the largest
+increase and the largest decrease are found by search under a deterministic work limit
+(optimum.py), with readable outcomes that produce them (counterexample.py), checked by settling
+both drafts with the real evaluator; for the total also the region where the drafts can differ,
+measure by measure (outside it they are proved to pay the same). What the revision does to the
+money, for every outcome, not a sample.
 """
 
 from __future__ import annotations
 
-import datetime
-
-import itertools
-import random
+import json
 from fractions import Fraction
 
 import attrs
+import z3
 
 from . import model as m
 from . import syntax as s
+from .diagnostics import SibError
 from .evaluate import EvaluationError, compile_contract
-from .unparse import header, declaration
 from .units import BOOL, COUNT, DATE, MONEY, SHARE
+from .unparse import declaration, header
 
 
 @attrs.frozen
@@ -102,60 +105,340 @@ def clause_changes(old: s.Contract, new: s.Contract) -> list[Change]:
     return changes
 
 
-# ---------------------------------------------------------------- the effect on money
+# ---------------------------------------------------------------- the effect on money, proved
+DEFAULT_TIMEOUT = 3.0  # the work limit of each question to the solver, in verify's "seconds" (rlimit)
+
+
 @attrs.frozen
 class Extreme:
-    amount: Fraction  # new − old
-    outcomes: dict
+    """The largest change of one line in one direction, and outcomes that produce it."""
+
+    amount: Fraction  # new − old at `outcomes`, as the real evaluator settles both drafts there
+    status: str  # optimum.EXACT (proved the largest), WITHIN, UNBOUNDED, PARTIAL (the work limit ended the search)
+    bound: Fraction | None  # proved: no outcome changes the line by more than this (None: no bound proved)
+    outcomes: dict  # an outcome file both drafts read (the measures of both)
+    shown: dict  # the outcomes that matter: those away from the published (or neutral) ones
+    old: Fraction  # what the old draft pays on the line there
+    new: Fraction
+    confirmed: bool  # the evaluator's change equals the solver's
 
 
 @attrs.frozen
 class Effect:
-    line: str  # "total" or a payment
+    line: str  # "total", a payer or a payment
+    kind: str  # "total", "payer", "payment"
+    differs: bool | None  # proved different for some outcome / proved equal for all / undecided
     increase: Extreme | None  # the largest new − old > 0
-    decrease: Extreme | None  # the most negative new − old < 0
-    differing: int  # how many grid points differ
+    decrease: Extreme | None  # the most negative new − old < 0 (amount < 0)
+
+
+@attrs.frozen
+class Range:
+    """Where the totals can differ, in one measure: outside it they are equal (proved)."""
+
+    measure: str
+    low: Fraction | None = None  # proved: below this value of the measure the totals are equal
+    high: Fraction | None = None  # proved: above it they are equal
+    values: tuple[bool, ...] = ()  # a yes/no: the values at which they can differ
 
 
 @attrs.frozen
 class MoneyEffect:
-    points: int
-    only_old: tuple[str, ...]  # measures in one draft only (held at a default in the other's grid)
+    only_old: tuple[str, ...]  # measures in one draft only (any value: the proof covers all)
     only_new: tuple[str, ...]
     effects: tuple[Effect, ...]
-    failed: int  # grid points where one draft could not be settled (a division by zero)
+    region: tuple[Range, ...]  # where the totals can differ, measure by measure (only the restrictions)
+    decided: bool  # every question about the lines had an answer within the work limit (the region
+    #                is wider than it could be where one about it had none: never wrong)
+    checks: int = 0  # the questions asked to the solver
 
 
-def _values(measure: m.Measure, constants: list[Fraction], steps: int) -> list:
+class _Drafts:
+    """Both drafts' settlement programs run on z3 terms over the same outcome variables."""
+
+    def __init__(self, old: m.Contract, new: m.Contract):
+        from .semantics.program import lower
+        from .verify import _Sym, _SymSettlement
+
+        self.old, self.new = old, new
+        self.a = _Sym(old, "old!")
+        fresh = [n for n, measure in new.measures.items()
+                 if n not in old.measures or old.measures[n].ty.kind != measure.ty.kind
+                 or old.measures[n].ty.series != measure.ty.series]
+        self.b = _Sym(new, "new!", shared=self.a.inputs, fresh=fresh)
+        self.shared = [n for n in new.measures if n not in fresh]
+        programs = lower(old), lower(new)
+        self.sa = _SymSettlement(old, self.a, programs[0])
+        self.sb = _SymSettlement(new, self.b, programs[1])
+        # the questions are asked in a z3 context of their own, so the answers within each work limit
+        # depend on the two drafts only, not on what the process asked z3 before (counterexample.py)
+        self.ctx = z3.Context()
+        self.solver = z3.Solver(ctx=self.ctx)
+        self.solver.add(*(f.translate(self.ctx) for f in (*self.a.domain, *self.b.domain, self.sa.all_defined,
+                                                           self.sb.all_defined)))
+        self.here = {id(sym): {key: term.translate(self.ctx) for key, term in sym.inputs.items()}
+                     for sym in (self.a, self.b)}
+        self.lines: dict[tuple[str, str], tuple[z3.ArithRef, z3.ArithRef]] = {("total", "total"): (
+            self.sa.total, self.sb.total)}
+        payers = list(dict.fromkeys([ln.payer for p in programs for ln in p.lines]))
+        if len(payers) > 1:
+            for payer in payers:
+                self.lines[("payer", payer)] = tuple(  # type: ignore[assignment]
+                    _sum([s.lines[i].amount for i, ln in enumerate(p.lines) if ln.payer == payer])
+                    for s, p in ((self.sa, programs[0]), (self.sb, programs[1])))
+        names = list(dict.fromkeys([ln.payment for p in programs for ln in p.lines]))
+        for name in names:
+            self.lines[("payment", name)] = tuple(  # type: ignore[assignment]
+                _sum([s.lines[i].amount for i, ln in enumerate(p.lines) if ln.payment == name])
+                for s, p in ((self.sa, programs[0]), (self.sb, programs[1])))
+        self.lines = {key: (a.translate(self.ctx), b.translate(self.ctx)) for key, (a, b) in self.lines.items()}
+
+    def input(self, sym, key) -> z3.ExprRef:
+        return self.here[id(sym)][key]
+
+    def inputs(self) -> list[tuple[m.Measure, z3.ExprRef]]:
+        seen, result = set(), []
+        for contract, sym in ((self.old, self.a), (self.new, self.b)):
+            for (name, _), term in self.here[id(sym)].items():
+                if term.get_id() not in seen:
+                    seen.add(term.get_id())
+                    result.append((contract.measures[name], term))
+        return result
+
+    def files(self, model) -> tuple[dict, dict]:
+        from .verify import _format_input, _model_value
+
+        result = []
+        for contract, sym in ((self.old, self.a), (self.new, self.b)):
+            data: dict = {}
+            for (name, period), term in self.here[id(sym)].items():
+                text = _format_input(contract.measures[name], _model_value(model, term), contract.currency)
+                if period is None:
+                    data[name] = text
+                else:
+                    data.setdefault(name, {})[period] = text
+            result.append(data)
+        return result[0], result[1]
+
+
+def _sum(terms):
+    return z3.Sum(terms) if terms else z3.RealVal(0)
+
+
+def _prefer(drafts: _Drafts, base: dict | None) -> dict:
+    """The values a readable example is first tried at: the published outcomes, where given."""
+    if not base:
+        return {}
+    result = {}
+    for sym in (drafts.a, drafts.b):
+        for (name, period), term in drafts.here[id(sym)].items():
+            value = base.get(name)
+            if isinstance(value, dict):
+                value = value.get(period)
+            if isinstance(value, (bool, Fraction, int)):
+                result[term.get_id()] = value if isinstance(value, bool) else Fraction(value)
+    return result
+
+
+def _step(measure, money_step: Fraction) -> Fraction:
     kind = measure.ty.kind
-    if kind == BOOL:
-        return [False, True]
-    if kind == DATE:
-        return []
-    lo = measure.lower if measure.lower is not None else Fraction(0)
-    if measure.upper is not None:
-        hi = measure.upper
-    elif kind == SHARE:
-        hi = Fraction(1)
-    elif kind == MONEY:
-        hi = max(constants, default=Fraction(1_000_000)) * 2
-    else:
-        hi = max(lo + 100, Fraction(100))
-    points = sorted({lo + (hi - lo) * i / (steps - 1) for i in range(steps)} | ({Fraction(0)} if lo <= 0 <= hi else set()))
-    if kind == COUNT:
-        points = sorted({Fraction(int(p)) for p in points})
-    return points
+    if kind == MONEY:
+        return money_step
+    if kind == SHARE:
+        return Fraction(1, 10000)
+    if kind in (COUNT, DATE):
+        return Fraction(1)
+    return Fraction(1, 100)
 
 
-def _held(contract: m.Contract, measure: m.Measure):
-    """The value a measure is held at where the grid does not vary it: true, a date in the contract's
-    term (a date measure is not varied), or its lower bound when positive, else 0."""
-    kind = measure.ty.kind
-    if kind == BOOL:
-        return True
-    if kind == DATE:
-        return contract.term[0] if contract.term else (contract.signed or datetime.date(2000, 1, 1))
-    return measure.lower if measure.lower is not None and measure.lower > 0 else Fraction(0)
+def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIMEOUT,
+                 base: dict | None = None, lines: str = "all") -> MoneyEffect:
+    """Where the two drafts pay differently, decided by z3 for every outcome within the measures'
+    types and ranges: for the total (each payer, each payment: `lines="all"`) the largest increase
+    and decrease with readable outcomes that produce them, and, for the total, the region where
+    the drafts can differ (outside it they are proved to pay the same). `base`: the published
+    outcomes; examples are made as close to them as the extreme allows."""
+    from .optimum import EXACT, WITHIN, maximise, round_model
+    from .outcomes import load_outcomes
+    from .verify import _rlimit, _Undefined
+
+    drafts = _Drafts(old, new)
+    solver = drafts.solver
+    rlimit = _rlimit(timeout)
+    solver.set("rlimit", rlimit)
+    step = min(Fraction(old.rounding.step), Fraction(new.rounding.step))
+    prefer = _prefer(drafts, base)
+    evaluators = compile_contract(old), compile_contract(new)
+    decided, checks = True, 0
+
+    def settle(files) -> tuple | None:
+        amounts = []
+        for contract, evaluator, data in zip((old, new), evaluators, files):
+            try:
+                values = load_outcomes(contract, text=json.dumps(data, ensure_ascii=False), name="diff.json")
+                amounts.append(evaluator.evaluate(values))
+            except (EvaluationError, SibError):
+                return None
+        return tuple(amounts)
+
+    def on_line(settlement, kind: str, name: str) -> Fraction:
+        if kind == "total":
+            return Fraction(settlement.total)
+        return sum((Fraction(ln.amount) for ln in settlement.lines
+                    if (ln.payer if kind == "payer" else ln.payment) == name), Fraction(0))
+
+    def extreme(kind: str, name: str, delta, sign: int) -> Extreme | None:
+        nonlocal decided, checks
+        signed = delta if sign > 0 else -delta  # not delta * -1: a product z3 may treat as non-linear
+        solver.push()
+        try:
+            solver.add(signed > 0)
+            best = maximise(solver, signed, step, rlimit)
+            if best is None:
+                checks += 1
+                return None
+            checks += best.checks
+            if best.status not in (EXACT, WITHIN):
+                decided = False
+            solver.push()
+            solver.add(signed >= optimum_real(best.value, drafts.ctx))
+            model = round_model(solver, drafts.inputs(), prefer, rlimit, best.model)
+            solver.pop()
+            files = drafts.files(model)
+        finally:
+            solver.pop()
+        merged = {**files[0], **files[1]}
+        settled = settle(files)
+        if settled is None:
+            decided = False
+            return Extreme(best.value * sign, best.status, None if best.bound is None else best.bound * sign,
+                           merged, merged, Fraction(0), Fraction(0), False)
+        before, after = on_line(settled[0], kind, name), on_line(settled[1], kind, name)
+        amount = after - before
+        from .counterexample import that_matter
+
+        shown = {}
+        for contract, data in zip((old, new), files):
+            shown.update(that_matter(contract, [data])[0] if not prefer else _away(contract, data, base))
+        confirmed = amount * sign >= best.value and (best.bound is None or amount * sign <= best.bound)
+        return Extreme(amount, best.status, None if best.bound is None else best.bound * sign,
+                       merged, shown, before, after, confirmed)
+
+    effects = []
+    for (kind, name), (a, b) in drafts.lines.items():
+        if (lines == "total" and kind != "total") or (lines == "payers" and kind == "payment"):
+            continue
+        delta = b - a
+        solver.push()
+        solver.add(delta != 0)
+        checks += 1
+        answer = solver.check()
+        solver.pop()
+        if answer == z3.unsat:
+            effects.append(Effect(name, kind, False, None, None))
+            continue
+        if answer == z3.unknown:
+            decided = False
+        up, down = extreme(kind, name, delta, 1), extreme(kind, name, delta, -1)
+        differs = True if (up or down) else (None if answer == z3.unknown else False)
+        effects.append(Effect(name, kind, differs, up, down))
+    region: list[Range] = []
+
+    def extent(term, grain: Fraction, lowest, highest) -> tuple | None:
+        """The proved least and greatest value of `term` under the solver's assertions, each None
+        where it is no restriction (at the measure's own bound, unbounded or undecided: the region
+        is then wider than it could be, never wrong)."""
+        nonlocal checks
+        found = []
+        for sign in (1, -1):
+            best = maximise(solver, term if sign > 0 else -term, grain, rlimit)
+            checks += best.checks if best is not None else 1
+            found.append(None if best is None or best.bound is None else best.bound * sign)
+        high, low = found
+        fine = grain / 100  # written outward to a hundredth of the grain: the region only widens
+        if low is not None:
+            low = (low / fine).__floor__() * fine
+        if high is not None:
+            high = -((-high / fine).__floor__()) * fine
+        low = low if low is not None and (lowest is None or low > lowest) else None
+        high = high if high is not None and (highest is None or high < highest) else None
+        return None if low is None and high is None else (low, high)
+
+    total = next(e for e in effects if e.kind == "total")
+    if total.differs:
+        delta = drafts.lines[("total", "total")][1] - drafts.lines[("total", "total")][0]
+        solver.push()
+        solver.add(delta != 0)
+        for name in drafts.shared:
+            measure = new.measures[name]
+            if measure.ty.series:
+                continue
+            term = drafts.input(drafts.b, (name, None))
+            if measure.ty.kind == BOOL:
+                can = []
+                for value in (True, False):
+                    solver.push()
+                    solver.add(term == z3.BoolVal(value, drafts.ctx))
+                    checks += 1
+                    answer = solver.check()
+                    solver.pop()
+                    if answer != z3.unsat:
+                        can.append(value)
+                if len(can) == 1:
+                    region.append(Range(name, values=tuple(can)))
+                continue
+            if measure.ty.kind == DATE:
+                continue
+            lowest = min((x for x in (measure.lower, old.measures[name].lower) if x is not None), default=None)
+            highest = max((x for x in (measure.upper, old.measures[name].upper) if x is not None), default=None)
+            if lowest is None and measure.ty.kind in (MONEY, COUNT, SHARE):
+                lowest = Fraction(0)
+            if highest is None and measure.ty.kind == SHARE:
+                highest = Fraction(1)
+            found = extent(term, _step(measure, step), lowest, highest)
+            if found is not None:
+                region.append(Range(name, *found))
+        for name, definition in new.definitions.items():  # savings, a rate: what the drafts are written in
+            if name not in old.definitions or definition.ty.series or definition.ty.kind in (BOOL, DATE):
+                continue
+            try:
+                term, _ = drafts.b.var(name, {})
+            except _Undefined:  # a definition the z3 encoding cannot read is left out
+                continue
+            term = term.translate(drafts.ctx)
+            if z3.is_bool(term):
+                continue
+            found = extent(term, _step(definition, step), None, None)
+            if found is None:
+                continue
+            solver.pop()  # its own range over every outcome: only a restriction of it says something
+            whole = extent(term, _step(definition, step), None, None)
+            solver.push()
+            solver.add(delta != 0)
+            low, high = found
+            if whole is not None:
+                low = None if low is not None and whole[0] is not None and low <= whole[0] else low
+                high = None if high is not None and whole[1] is not None and high >= whole[1] else high
+            if low is not None or high is not None:
+                region.append(Range(name, low, high))
+        solver.pop()
+    return MoneyEffect(tuple(n for n in old.measures if n not in new.measures),
+                       tuple(n for n in new.measures if n not in old.measures), tuple(effects), tuple(region),
+                       decided, checks)
+
+
+def optimum_real(value: Fraction, ctx) -> z3.ArithRef:
+    from .optimum import real
+
+    return real(value, ctx)
+
+
+def _away(contract: m.Contract, data: dict, base: dict | None) -> dict:
+    """The outcomes of `data` that are not as published in `base`."""
+    from .outcomes import load_outcomes
+
+    values = load_outcomes(contract, text=json.dumps(data, ensure_ascii=False), name="diff.json")
+    return {k: v for k, v in data.items() if base is None or values.get(k) != base.get(k)}
 
 
 def money_constants(contract: m.Contract) -> list[Fraction]:
@@ -164,72 +447,28 @@ def money_constants(contract: m.Contract) -> list[Fraction]:
     return [abs(Fraction(v)) for v in constants(contract)]
 
 
-def money_effect(old: m.Contract, new: m.Contract, steps: int = 11, limit: int = 4000,
-                 seed: int = 0) -> MoneyEffect:
-    """Settle both drafts on a grid of outcomes (all combinations, or a seeded sample of `limit`
-    of them when there are more) and find where they differ most."""
-    shared = [n for n in old.measures if n in new.measures] + [n for n in old.parameters if n in new.parameters]
-    constants = money_constants(old) + money_constants(new)
-    axes = {n: _values(new.input(n), constants, steps) for n in shared}  # a draft's parameter over its range too
-    axes = {n: v for n, v in axes.items() if v}
-    names = list(axes)
-    total_points = 1
-    for v in axes.values():
-        total_points *= len(v)
-    if total_points <= limit:
-        grid = list(itertools.product(*(axes[n] for n in names)))
+def _span(measure: m.Measure, scale: Fraction) -> tuple[Fraction, Fraction]:
+    kind = measure.ty.kind
+    lo = measure.lower if measure.lower is not None else Fraction(0)
+    if measure.upper is not None:
+        hi = measure.upper
+    elif kind == SHARE:
+        hi = Fraction(1)
+    elif kind == MONEY:
+        hi = scale
     else:
-        rng = random.Random(seed)
-        grid = [tuple(rng.choice(axes[n]) for n in names) for _ in range(limit)]
-    evaluators = (compile_contract(old), compile_contract(new))
-    lines = ["total"] + list(dict.fromkeys([*old.payments, *new.payments]))
-    best: dict[str, list] = {line: [None, None, 0] for line in lines}
-    failed = 0
-
-    def outcomes_for(contract: m.Contract, point: dict) -> dict:
-        values = {}
-        for name, measure in (*contract.measures.items(), *contract.parameters.items()):
-            value = point.get(name)
-            if value is None:
-                value = _held(contract, measure)
-            if measure.ty.series:
-                value = {p.name: value for p in contract.series[measure.ty.series].periods}
-            values[name] = value
-        return values
-
-    for values in grid:
-        point = dict(zip(names, values))
-        try:
-            a = evaluators[0].evaluate(outcomes_for(old, point))
-            b = evaluators[1].evaluate(outcomes_for(new, point))
-        except EvaluationError:
-            failed += 1
-            continue
-        amounts = []
-        for settlement in (a, b):
-            by = {"total": Fraction(settlement.total)}
-            for ln in settlement.lines:
-                by[ln.payment] = by.get(ln.payment, Fraction(0)) + Fraction(ln.amount)
-            amounts.append(by)
-        for line in lines:
-            delta = amounts[1].get(line, Fraction(0)) - amounts[0].get(line, Fraction(0))
-            record = best[line]
-            if delta:
-                record[2] += 1
-            if delta > 0 and (record[0] is None or delta > record[0].amount):
-                record[0] = Extreme(delta, point)
-            if delta < 0 and (record[1] is None or delta < record[1].amount):
-                record[1] = Extreme(delta, point)
-    effects = tuple(Effect(line, inc, dec, n) for line, (inc, dec, n) in best.items())
-    return MoneyEffect(len(grid), tuple(n for n in old.measures if n not in new.measures),
-                       tuple(n for n in new.measures if n not in old.measures), effects, failed)
+        hi = max(lo + 100, Fraction(100))
+    return lo, hi
 
 
-def curve_chart(old: m.Contract, new: m.Contract, old_name: str, new_name: str, samples: int = 60,
+def curve_chart(old: m.Contract, new: m.Contract, old_name: str, new_name: str,
                 base: dict | None = None) -> str:
     """The total payout of both drafts against the new draft's main outcome (the first measure with
-    `better`), other outcomes as in `base` (e.g. the published result) or at defaults, as SVG."""
+    `better`), other outcomes as in `base` (e.g. the published result) or at defaults, as SVG. The
+    curves are drawn through their real breakpoints — the thresholds, tier edges, caps and floors
+    of both contracts, found by settling them (render/breakpoints.py) — with each breakpoint marked."""
     from .render import chart
+    from .render.breakpoints import breakpoints
     from .report import format_amount, format_value
 
     shared = [n for n in new.measures if n in old.measures and new.measures[n].ty.kind not in (BOOL, DATE)]
@@ -239,30 +478,132 @@ def curve_chart(old: m.Contract, new: m.Contract, old_name: str, new_name: str, 
     scale = money_constants(old) + money_constants(new)
     if base is not None:  # the reported outcomes set the scale too (costs of 61 MSEK, not the 12 MSEK cap)
         scale += [abs(Fraction(v)) for v in base.values() if isinstance(v, Fraction)]
-    values = _values(new.measures[main], [max(scale, default=Fraction(1)) * 3 / 4], samples + 1)
-    curves = []
-    for contract in (old, new):
-        evaluator = compile_contract(contract)
-        points = []
-        for x in values:
-            outcomes = {}
-            for name, measure in (*contract.measures.items(), *contract.parameters.items()):
-                if name != main and base is not None and name in base:
-                    outcomes[name] = base[name]
-                    continue
-                value = x if name == main else (True if measure.ty.kind == BOOL else
-                                                (measure.lower if measure.lower is not None and measure.lower > 0
-                                                 else Fraction(0)))
-                outcomes[name] = {p.name: value for p in contract.series[measure.ty.series].periods} \
-                    if measure.ty.series else value
-            try:
-                points.append((x, Fraction(evaluator.evaluate(outcomes).total)))
-            except EvaluationError:
+    lo, hi = _span(new.measures[main], max(scale, default=Fraction(1)) * 3 / 2)
+    integer = new.measures[main].ty.kind == COUNT
+    evaluators = compile_contract(old), compile_contract(new)
+
+    def outcomes_for(contract: m.Contract, x: Fraction) -> dict:
+        outcomes = {}
+        for name, measure in (*contract.measures.items(), *contract.parameters.items()):
+            if name != main and base is not None and name in base:
+                outcomes[name] = base[name]
                 continue
-        curves.append(points)
+            value = x if name == main else (True if measure.ty.kind == BOOL else
+                                            (contract.term[0] if measure.ty.kind == DATE and contract.term else
+                                             measure.lower if measure.lower is not None and measure.lower > 0
+                                             else Fraction(0)))
+            outcomes[name] = {p.name: value for p in contract.series[measure.ty.series].periods} \
+                if measure.ty.series else value
+        return outcomes
+
+    seen: dict[Fraction, tuple | None] = {}
+
+    def course(x: Fraction):
+        if x not in seen:
+            try:
+                seen[x] = tuple(Fraction(e.evaluate(outcomes_for(c, x)).total) for c, e in zip((old, new), evaluators))
+            except EvaluationError:
+                seen[x] = None
+        return seen[x]
+
+    tolerance = max(Fraction(old.rounding.step), Fraction(new.rounding.step)) * (
+        len(old.payments) + len(new.payments) + len(old.floors) + len(new.floors) + 2)
+    found = breakpoints(course, lo, hi, tolerance, integer=integer)
+    delta = (hi - lo) / 10 ** 6 if not integer else Fraction(1)
+    xs = sorted({lo, hi, *found, *(x - delta for x in found if x - delta >= lo)})
+    curves: list[list] = [[], []]
+    for x in xs:
+        values = course(x)
+        if values is None:
+            continue
+        for i in (0, 1):
+            curves[i].append((x, values[i]))
     top = max([y for points in curves for _, y in points] + [Fraction(1)])
-    ticks = [values[i] for i in range(0, len(values), max(1, len(values) // 5))]
     kind = new.measures[main].ty.plain()
-    return chart.svg(curves[0], main, "total", [(x, format_value(x, kind)) for x in ticks],
-                     [(top * i / 4, format_amount(top * i / 4, new.currency)) for i in range(5)], [],
-                     others=[(f"{new_name} (dashed) vs {old_name}", curves[1], "#c60")])
+    _, _, x_values = chart.ticks(lo, hi, 5)
+    marks = [("v", x, format_value(x, kind)) for x in found[:8]]
+    title = f"{old_name} and {new_name}: the total against {main}"
+    desc = (f"The total of {old_name} (solid) and {new_name} (dashed) for {main} from {format_value(lo, kind)} "
+            f"to {format_value(hi, kind)}; the curves change course at "
+            + (", ".join(format_value(x, kind) for x in found) or "no point") + ".")
+    return chart.svg(curves[0], main, "total", [(x, format_value(x, kind)) for x in x_values if lo <= x <= hi],
+                     [(top * i / 4, format_amount(top * i / 4, new.currency)) for i in range(5)], marks,
+                     others=[(f"{new_name} (dashed) vs {old_name}", curves[1], "#c60")], title=title, desc=desc)
+
+
+# ---------------------------------------------------------------- words and data
+_STATUS = {"exact": "proved the largest", "unbounded": "it grows without limit"}
+
+
+def shown_value(value) -> str:
+    """An outcome-file value as people read it: `yes`, `11 000 000 SEK`, `12.5 %`."""
+    from .report import format_amount, group
+    from .values import to_decimal
+
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {shown_value(v)}" for k, v in value.items())
+    if isinstance(value, str) and " " in value:
+        number, unit = value.rsplit(" ", 1)
+        try:
+            amount = Fraction(number)
+        except ValueError:
+            return value
+        return f"{group(to_decimal(amount))} %" if unit == "%" else format_amount(amount, unit)
+    return str(value)
+
+
+def extreme_words(x: Extreme, currency: str, increase: bool) -> str:
+    from .report import format_amount
+
+    size = format_amount(abs(x.amount), currency)
+    if x.status == "within":
+        how = f"no outcome gives more than {format_amount(abs(x.bound), currency)} (proved)"
+    elif x.status == "partial":
+        how = ("at least; a larger one could not be ruled out within the work limit (raise --timeout)"
+               + (f", and none exceeds {format_amount(abs(x.bound), currency)}" if x.bound is not None else ""))
+    else:
+        how = _STATUS[x.status]
+    at = ", ".join(f"{k} = {shown_value(v)}" for k, v in x.shown.items()) or "the neutral outcomes (all 0)"
+    return (f"largest {'increase' if increase else 'decrease'} {size} ({how}), for example at {at}: "
+            f"{format_amount(x.old, currency)} → {format_amount(x.new, currency)}"
+            + ("" if x.confirmed else " (the evaluator's figures; the solver's differ: please report this)"))
+
+
+def region_words(effect: MoneyEffect, measures: dict, currency: str) -> str | None:
+    """`the totals can differ only where completed = yes and savings is between 0 SEK and …`."""
+    from .report import format_value
+
+    if not effect.region:
+        return None
+    parts = []
+    for r in effect.region:
+        ty = measures[r.measure].ty.plain() if r.measure in measures else None
+        if r.values:
+            parts.append(f"{r.measure} = {'yes' if r.values[0] else 'no'}")
+        elif r.low is not None and r.high is not None:
+            parts.append(f"{r.measure} is between {format_value(r.low, ty)} and {format_value(r.high, ty)}")
+        elif r.low is not None:
+            parts.append(f"{r.measure} is at least {format_value(r.low, ty)}")
+        else:
+            parts.append(f"{r.measure} is at most {format_value(r.high, ty)}")
+    return "the totals can differ only where " + " and ".join(parts) + "; elsewhere both drafts pay the same (proved)"
+
+
+def effect_json(effect: MoneyEffect) -> dict:
+    def extreme(x: Extreme | None):
+        return None if x is None else {
+            "amount": str(x.amount), "status": x.status, "bound": None if x.bound is None else str(x.bound),
+            "outcomes": x.outcomes, "outcomes_that_matter": x.shown, "old": str(x.old), "new": str(x.new),
+            "confirmed": x.confirmed}
+
+    return {
+        "method": "proved", "decided": effect.decided, "checks": effect.checks,
+        "only_in_old": list(effect.only_old), "only_in_new": list(effect.only_new),
+        "lines": [{"line": e.line, "kind": e.kind, "differs": e.differs, "largest_increase": extreme(e.increase),
+                   "largest_decrease": extreme(e.decrease)} for e in effect.effects],
+        "differ_only_where": [{"measure": r.measure, "from": None if r.low is None else str(r.low),
+                               "to": None if r.high is None else str(r.high),
+                               "values": list(r.values) or None} for r in effect.region],
+    }

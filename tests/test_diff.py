@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 from sibdsl import load_contract, parse, read_source
 from sibdsl.diff import clause_changes, money_effect
 
 from .conftest import ROOT
+
+
+def load_contract_text(text: str):
+    from sibdsl import check_source
+    from sibdsl.source import Source
+
+    contract, diagnostics = check_source(Source("draft.sib", text))
+    assert contract is not None, diagnostics
+    return contract
 
 NK, INDIGO = ROOT / "contracts" / "norrkoping.sib", ROOT / "contracts" / "variants" / "norrkoping_indigo.sib"
 
@@ -17,12 +27,46 @@ def test_clause_changes_between_the_two_readings_of_norrkoping():
     assert changes == {("changed", "header"), ("removed", "payment activity"), ("changed", "payment outcome")}
 
 
-def test_the_money_effect_finds_where_the_readings_differ():
+def test_the_money_effect_is_proved_for_every_outcome():
+    """Issue 17: not a grid — the largest increase and decrease are proved the largest, and the
+    outcomes shown produce them when both drafts are settled by the evaluator."""
     effect = money_effect(load_contract(NK), load_contract(INDIGO))
+    assert effect.decided
     total = next(e for e in effect.effects if e.line == "total")
-    assert total.differing > 0 and total.increase is not None and total.decrease is not None
-    # RISE's 60 % sharing pays more than INDIGO's reading between zero savings and break-even
-    assert total.decrease.amount < 0 and total.decrease.outcomes["completed"] is True
+    assert total.differs is True
+    # INDIGO's reading pays the whole loan where RISE's pays 60 % of it: 4 000 000 SEK more, at most
+    up, down = total.increase, total.decrease
+    assert (up.amount, up.status, up.bound, up.confirmed) == (4_000_000, "exact", 4_000_000, True)
+    assert up.new - up.old == 4_000_000
+    # RISE's 60 % sharing pays more between zero savings and break-even: 2 400 000 SEK at most
+    assert (down.amount, down.status, down.bound, down.confirmed) == (-2_400_000, "exact", -2_400_000, True)
+    # round, readable outcomes: whole kronor
+    for x in (up, down):
+        for value in x.outcomes.values():
+            assert isinstance(value, bool) or value.endswith(" SEK") and "." not in value
+    # the activity payment is gone in INDIGO's reading: each payment on request
+    each = money_effect(load_contract(NK), load_contract(INDIGO), lines="all")
+    activity = next(e for e in each.effects if e.line == "activity")
+    assert activity.increase is None and activity.decrease.amount == -4_000_000
+
+
+def test_drafts_that_pay_the_same_are_proved_equal():
+    """A reworded formula that pays the same for every outcome: no increase, no decrease, proved."""
+    text = (ROOT / "contracts" / "nyc_rikers.sib").read_text(encoding="utf-8")
+    old = load_contract_text(text)
+    new = load_contract_text(text.replace("payment success \"Success payment\" = city_amount",
+                                          "payment success \"Success payment\" = city_amount + 0 USD"))
+    effect = money_effect(old, new)
+    assert [e.differs for e in effect.effects] == [False] * len(effect.effects) and effect.decided
+
+
+def test_the_region_where_the_drafts_differ_is_proved():
+    """A lower cap on Rikers only matters from the 11 % tier (10 080 000 USD > 10 000 000 USD)."""
+    text = (ROOT / "contracts" / "nyc_rikers.sib").read_text(encoding="utf-8")
+    effect = money_effect(load_contract_text(text),
+                          load_contract_text(text.replace("total at 11 712 000 USD", "total at 10 000 000 USD")))
+    region = {r.measure: r for r in effect.region}
+    assert region["bed_day_reduction"].low == Fraction(11, 100) and region["bed_day_reduction"].high is None
 
 
 def test_only_layout_and_comments_mean_the_same(tmp_path, run):
@@ -45,10 +89,16 @@ def test_a_changed_cap_shows_old_new_and_money(tmp_path, run):
     assert result.exit_code == 1
     assert "  changed cap overall" in result.stdout
     assert "    + cap overall \"Most the investor receives\": total at 10 000 000 USD" in result.stdout
-    assert "largest decrease 1 712 000 USD at bed_day_reduction = 20 %" in result.stdout
+    assert ("largest decrease 1 712 000 USD (proved the largest), for example at bed_day_reduction = 20 %: "
+            "11 712 000 USD → 10 000 000 USD") in result.stdout
+    assert "paid by bloomberg: the same for every outcome (proved)" in result.stdout
+    assert "the totals can differ only where bed_day_reduction is at least 11 %" in result.stdout
     data = json.loads(run("diff", str(old), str(new), "--format", "json").stdout)
     total = next(line for line in data["money"]["lines"] if line["line"] == "total")
     assert total["largest_decrease"]["amount"] == "-1712000" and total["largest_increase"] is None
+    assert total["largest_decrease"]["status"] == "exact" and total["largest_decrease"]["confirmed"] is True
+    assert total["largest_decrease"]["outcomes"] == {"bed_day_reduction": "20 %"}
+    assert data["money"]["method"] == "proved" and data["money"]["decided"] is True
 
 
 def test_a_draft_with_errors_is_not_compared(tmp_path, run):
@@ -64,5 +114,10 @@ def test_chart_of_both_drafts(tmp_path, run):
     assert result.exit_code == 1
     svg = out.read_text(encoding="utf-8")
     assert svg.startswith("<svg") and svg.count("<polyline") == 2 and "norrkoping_indigo.sib (dashed)" in svg
+    # the real breakpoints against the target group's costs (the reference group's as published:
+    # a baseline of 60 000 000 SEK): savings start at 60 MSEK; INDIGO's 4 MSEK floor is passed at
+    # 56 MSEK; RISE's outcome payment reaches its 6 MSEK at break-even (50 MSEK); the bonus is full at 48 MSEK
+    for x in ("60 000 000 SEK", "56 000 000 SEK", "50 000 000 SEK", "48 000 000 SEK"):
+        assert f'fill="#06c">{x}</text>' in svg, x
     refused = run("diff", str(NK), str(INDIGO), "--chart", str(NK))
     assert refused.exit_code == 1 and "input" in refused.output

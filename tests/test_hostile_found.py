@@ -201,7 +201,7 @@ def test_an_answer_that_echoes_a_lone_surrogate_is_valid_json_in_utf8():
 
 
 # ---------------------------------------------------------------- an option sent as null (http:3903)
-@pytest.mark.parametrize("operation, field", [("verify", "timeout"), ("check", "verify"), ("diff", "grid"),
+@pytest.mark.parametrize("operation, field", [("verify", "timeout"), ("check", "verify"), ("diff", "timeout"),
                                               ("curve", "points"), ("simulate", "n")])
 def test_an_option_sent_as_null_means_its_default(operation, field):
     """POST /v1/verify with {"timeout": null} reached z3 as None: HTTP 500, E900 ChildFailed."""

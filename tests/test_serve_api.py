@@ -190,10 +190,13 @@ def test_verify_test_diff_render_simulate_curve(server, folder):
     assert body["scenarios"][0]["explanation"], "a failure is explained step by step"
 
     variant = (folder / "norrkoping.sib").read_text(encoding="utf-8").replace("12 000 000 SEK", "11 000 000 SEK")
-    status, body = server.post("/v1/diff", {"old": "norrkoping", "new": {"source": variant}, "grid": 5})
+    status, body = server.post("/v1/diff", {"old": "norrkoping", "new": {"source": variant}})
     assert status == 200 and not body["same_meaning"]
     assert any(c["kind"] == "changed" for c in body["changes"])
-    assert any(line["differing_points"] for line in body["money"]["lines"])
+    total = next(line for line in body["money"]["lines"] if line["line"] == "total")
+    # the lower cap takes up to 1 000 000 SEK, proved the largest; it never pays more
+    assert total["differs"] is True and total["largest_increase"] is None
+    assert total["largest_decrease"]["amount"] == "-1000000" and total["largest_decrease"]["status"] == "exact"
 
     status, headers, data = server.request("POST", "/v1/render", {"contract": "norrkoping", "lang": "en"})
     assert status == 200 and headers["content-type"].startswith("text/html")

@@ -415,7 +415,13 @@ def read_contract(path: str):
 @click.option("--explain", is_flag=True, help="Explain the computation step by step in plain language "
               "(instead of the audit trail), citing the clauses.")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
-              help="Language of --explain (default: the contract's first language, if sv or en).")
+              help="Language of --explain (default: the contract's first language, if sv or en) and of "
+              "--why (default: each of the contract's languages).")
+@click.option("--why", is_flag=True, help="For each payment not paid, cut or below what other outcomes pay: the "
+              "smallest change of the measured outcomes that would have paid it more (decided by the solver).")
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=3.0, show_default=True,
+              help="--why: the solver's work limit per question, in seconds of work on a reference machine "
+              "(deterministic: the same answers on every machine).")
 @click.option("--as-of", "as_of_text", default=None, metavar="DATE",
               help="An interim settlement: settle the lines due on or before DATE whose data are all "
               "measured; list the others with what they wait for (see docs/outcomes.md).")
@@ -430,8 +436,8 @@ def read_contract(path: str):
 @common_options
 @guard
 def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bool, diag_fmt: str,
-          explain: bool, lang: str | None, as_of_text: str | None, paid_path: str | None,
-          params: tuple[str, ...], by_year: bool = False) -> None:
+          explain: bool, lang: str | None, why: bool, timeout: float, as_of_text: str | None,
+          paid_path: str | None, params: tuple[str, ...], by_year: bool = False) -> None:
     """Settle a contract for measured outcomes: every payment line with its clause and steps."""
     from .. import check_source, compile_contract, load_outcomes
     from ..evaluate import EvaluationError
@@ -445,12 +451,14 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
         raise click.UsageError("the contract and the outcomes cannot both come from standard input")
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx writes a workbook: name it with -o settlement.xlsx")
-    if (as_of_text is not None or paid_path is not None) and (fmt == "xlsx" or explain or by_year):
+    if (as_of_text is not None or paid_path is not None) and (fmt == "xlsx" or explain or by_year or why):
         raise click.UsageError("an interim or reconciled settlement (--as-of, --paid) is written as text or json, "
-                               "without --explain or --by-year")
+                               "without --explain, --by-year or --why")
     if as_of_text is not None or paid_path is not None:
         _eval_interim(file, outcomes_path, fmt, output, trace, diag_fmt, as_of_text, paid_path, params)
         return
+    if fmt == "xlsx" and why:
+        raise click.UsageError("--why explains in words: use it with --format text or json, not xlsx")
     try:
         source = read_contract(file)
         contract, diagnostics = check_source(source)
@@ -468,6 +476,12 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
         fail(err.diagnostics)
     except EvaluationError as err:
         fail([err.diagnostic])
+    reasons = None
+    if why:
+        from ..why import why_not_paid
+
+        languages = (lang,) if lang else tuple(x for x in contract.languages if x in ("sv", "en")) or ("en",)
+        reasons = why_not_paid(contract, outcomes, settlement, timeout=timeout, languages=languages)
     if fmt == "xlsx":
         from ..report import settlement_xlsx
 
@@ -483,6 +497,14 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
 
                 text = json.dumps({**settlement_json(settlement), "by_payer_year": budget_json(settled(settlement))},
                                   ensure_ascii=False, indent=2) + "\n"
+            if reasons is not None:
+                import json
+
+                from ..why import why_json
+
+                data = json.loads(text)
+                data["why"] = why_json(reasons, contract)
+                text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
         else:
             text = settlement_text(settlement, trace=trace and not explain)
             if by_year:
@@ -495,6 +517,10 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
 
                 language = lang or next((x for x in contract.languages if x in ("sv", "en")), "en")
                 text += "\n" + explain_settlement(contract, settlement, language)
+            if reasons is not None:
+                from ..why import why_text
+
+                text += "\n" + why_text(reasons, languages)
         if output is None or output == "-":
             click.echo(text, nl=False)
         else:

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import click
 
-from . import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FORMATS, common_options, formats, guard, print_diagnostics, summary
+from . import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_USAGE,
+    FORMATS,
+    common_options,
+    formats,
+    guard,
+    print_diagnostics,
+    summary,
+)
 
 
 @click.command("diff")
@@ -16,21 +26,25 @@ from . import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FORMATS, common_options, formats
 @click.argument("new", type=click.Path(dir_okay=True))
 @click.option("--format", "fmt", type=formats("text", "json"), default="text", show_default=True,
               help="text: for people; json: for machines.")
-@click.option("--grid", type=click.IntRange(3, 101), default=11, show_default=True,
-              help="Values per measure in the grid of outcomes both drafts are settled on.")
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=3.0, show_default=True,
+              help="The solver's work limit per question, in seconds of work on a reference machine (a "
+              "deterministic limit: the same answers on every machine).")
+@click.option("--each-payment", is_flag=True, help="Also the largest increase and decrease of each payment.")
 @click.option("--chart", "chart_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the payout of both drafts against the main outcome as an SVG chart.")
 @click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True)
 @common_options
 @guard
-def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_fmt: str) -> None:
-    """Compare two drafts: clauses added, removed and changed (old → new), and where the payout
-    differs over a grid of outcomes. Exit 0 when they mean the same, 1 when they differ, 2 on error."""
+def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, chart_path: str | None,
+         diag_fmt: str) -> None:
+    """Compare two drafts: clauses added, removed and changed (old → new), and where they pay
+    differently, decided by the solver for every outcome: the largest increase and decrease of the
+    total and of each payer, with outcomes that produce them, and where the drafts pay the same.
+    Exit 0 when they mean the same, 1 when they differ, 2 on error."""
     from .. import check_file
     from ..diagnostics import SibError
-    from ..diff import clause_changes, money_effect
+    from ..diff import clause_changes, effect_json, extreme_words, money_effect, region_words
     from ..parser import parse
-    from ..report import format_amount
     from ..source import visible
 
     drafts = []
@@ -43,50 +57,40 @@ def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_f
         drafts.append((parse(source), contract))
     (old_tree, old_model), (new_tree, new_model) = drafts
     changes = clause_changes(old_tree, new_tree)
-    effect = money_effect(old_model, new_model, steps=grid)
+    base = None
+    beside = Path(new).with_name(Path(new).stem + ".outcomes.json")
+    if not beside.exists():
+        beside = Path(old).with_name(Path(old).stem + ".outcomes.json")
+    if beside.exists():
+        from ..outcomes import load_outcomes
+
+        try:
+            base = load_outcomes(new_model, beside)
+        except SibError:
+            base = None
+    effect = money_effect(old_model, new_model, timeout=timeout, base=base,
+                          lines="all" if each_payment else "payers")
     currency = new_model.currency
-    differs = bool(changes) or any(e.differing for e in effect.effects)
+    differs = bool(changes) or any(e.differs is not False for e in effect.effects)
     if chart_path:
         from ..diff import curve_chart
         from ..fileio import OutputError, refuse_overwriting_inputs, write_atomic
 
         try:
             refuse_overwriting_inputs(chart_path, [old, new])
-            base = None
-            beside = Path(new).with_name(Path(new).stem + ".outcomes.json")
-            if not beside.exists():
-                beside = Path(old).with_name(Path(old).stem + ".outcomes.json")
-            if beside.exists():
-                from ..outcomes import load_outcomes
-
-                try:
-                    base = load_outcomes(new_model, beside)
-                except SibError:
-                    base = None
             write_atomic(chart_path, curve_chart(old_model, new_model, old, new, base=base))
         except OutputError as err:
             raise click.ClickException(str(err)) from None
     if fmt == "json":
-        def extreme(x):
-            return None if x is None else {"amount": str(x.amount), "outcomes": {
-                k: (v if isinstance(v, bool) else str(v)) for k, v in x.outcomes.items()}}
         click.echo(json.dumps({
             "old": old, "new": new, "same_meaning": not differs,
             "changes": [{"kind": c.kind, "what": c.what, "old": c.old, "new": c.new} for c in changes],
-            "money": {"points": effect.points, "failed": effect.failed, "only_in_old": list(effect.only_old),
-                      "only_in_new": list(effect.only_new),
-                      "lines": [{"line": e.line, "differing_points": e.differing, "largest_increase": extreme(e.increase),
-                                 "largest_decrease": extreme(e.decrease)} for e in effect.effects]},
+            "money": effect_json(effect),
         }, ensure_ascii=False, indent=2))
         sys.exit(EXIT_ERRORS if differs else EXIT_OK)
 
     def show(text: str = "") -> None:
         click.echo(visible(text))
-
-    from ..report import format_value
-
-    def where(outcomes: dict) -> str:
-        return ", ".join(f"{k} = {format_value(v, new_model.input(k).ty.plain())}" for k, v in outcomes.items())
 
     if not differs:
         summary(f"{old} and {new} mean the same: no clause changed and every settled amount is equal.")
@@ -99,19 +103,31 @@ def diff(old: str, new: str, fmt: str, grid: int, chart_path: str | None, diag_f
         if c.new:
             show("    + " + c.new.replace("\n", "\n    + "))
     show("")
-    show(f"Money: both drafts settled on {effect.points} sets of outcomes"
-         + (f" ({effect.failed} could not be settled by one of them)" if effect.failed else ""))
+    show("Money: decided by the solver for every outcome"
+         + ("" if effect.decided else f" (some questions undecided within the work limit, --timeout {timeout:g})"))
+    if base is not None:
+        show(f"  in the examples, the outcomes not named are as published in {beside}")
     if effect.only_old or effect.only_new:
         show(f"  measures only in the old draft: {', '.join(effect.only_old) or 'none'}; "
-             f"only in the new: {', '.join(effect.only_new) or 'none'} (held at defaults)")
+             f"only in the new: {', '.join(effect.only_new) or 'none'} (every value of them is covered)")
     for e in effect.effects:
-        if not e.differing:
+        name = {"total": "total", "payer": f"paid by {e.line}", "payment": e.line}[e.kind]
+        if e.differs is False:
+            show(f"  {name}: the same for every outcome (proved)")
             continue
-        show(f"  {e.line}: differs at {e.differing} of {effect.points}")
+        if e.differs is None:
+            show(f"  {name}: not decided within the work limit (raise --timeout)")
+            continue
+        show(f"  {name}:")
         if e.increase:
-            show(f"    largest increase {format_amount(e.increase.amount, currency)} at {where(e.increase.outcomes)}")
+            show(f"    {extreme_words(e.increase, currency, True)}")
         if e.decrease:
-            show(f"    largest decrease {format_amount(-e.decrease.amount, currency)} at {where(e.decrease.outcomes)}")
-    if not any(e.differing for e in effect.effects):
-        show("  the payout is the same at every point")
+            show(f"    {extreme_words(e.decrease, currency, False)}")
+    where = region_words(effect, {**old_model.measures, **new_model.measures, **_definitions(new_model)}, currency)
+    if where:
+        show(f"  {where}")
     sys.exit(EXIT_ERRORS)
+
+
+def _definitions(contract) -> dict:
+    return {name: d for name, d in contract.definitions.items()}

@@ -27,7 +27,7 @@ MAX_REQUEST_BYTES = MAX_OUTCOME_BYTES  # a request carries at most one outcome f
 MAX_JSON_DEPTH = 32  # nesting of a request's JSON; outcome files and specs need four levels
 MAX_SIMULATE_N = 1_000_000  # scenarios one /v1/simulate request may settle (and the time budget)
 MAX_CURVE_POINTS = 201
-MAX_DIFF_GRID = 21
+MAX_DIFF_TIMEOUT = 10.0  # the solver's work limit per question of /v1/diff (deterministic rlimit)
 DEFAULT_BUDGET = 20.0  # seconds for verify and simulate (and check's proofs) unless the server says less
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")  # a served contract: FOLDER/NAME.sib, no dots
 
@@ -653,28 +653,22 @@ def render(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
 
 
 def diff(ws: Workspace, request: dict) -> tuple[int, dict]:
-    from ..diff import clause_changes, money_effect
+    from ..diff import clause_changes, effect_json, money_effect
     from ..parser import parse
 
     old, new = ws.load(request.get("old"), "old"), ws.load(request.get("new"), "new")
-    grid = _option(request, "grid", int, 11, low=3, high=MAX_DIFF_GRID)
+    timeout = _option(request, "timeout", float, 3.0, low=0.01, high=MAX_DIFF_TIMEOUT)
+    each = _option(request, "each_payment", bool, False)
     for loaded in (old, new):
         loaded.require()
     changes = clause_changes(parse(old.source), parse(new.source))
-    effect = money_effect(old.contract, new.contract, steps=grid)
-    differs = bool(changes) or any(e.differing for e in effect.effects)
-
-    def extreme(x):
-        return None if x is None else {"amount": str(x.amount), "outcomes": {
-            k: (v if isinstance(v, bool) else str(v)) for k, v in x.outcomes.items()}}
-
+    effect = _limited(ws, lambda: money_effect(old.contract, new.contract, timeout=timeout,
+                                               lines="all" if each else "payers"))
+    differs = bool(changes) or any(e.differs is not False for e in effect.effects)
     return 200, {   # the JSON of `sibc diff --format json`
         "ok": True, "old": old.name, "new": new.name, "same_meaning": not differs,
         "changes": [{"kind": c.kind, "what": c.what, "old": c.old, "new": c.new} for c in changes],
-        "money": {"points": effect.points, "failed": effect.failed, "only_in_old": list(effect.only_old),
-                  "only_in_new": list(effect.only_new),
-                  "lines": [{"line": e.line, "differing_points": e.differing, "largest_increase": extreme(e.increase),
-                             "largest_decrease": extreme(e.decrease)} for e in effect.effects]},
+        "money": effect_json(effect),
     }
 
 

@@ -5,7 +5,7 @@ running server is described here and every described route answers."""
 
 from __future__ import annotations
 
-from .api import MAX_CURVE_POINTS, MAX_DIFF_GRID, MAX_SIMULATE_N
+from .api import MAX_CURVE_POINTS, MAX_DIFF_TIMEOUT, MAX_SIMULATE_N
 
 _REF = {"$ref": "#/components/schemas/ContractRef"}
 _ERRORS = {
@@ -142,8 +142,10 @@ def document(version: str) -> dict:
                 "responses": {"200": {"description": "the document", "content": {
                     "text/html": {}, "text/markdown": {}, "application/pdf": {}, DOCX: {}}}, **_ERRORS}}},
             "/v1/diff": _op("compare two drafts: clauses and money (as `sibc diff --format json`)",
-                            {"old": _REF, "new": _REF, "grid": {"type": "integer", "minimum": 3,
-                                                               "maximum": MAX_DIFF_GRID}},
+                            {"old": _REF, "new": _REF,
+                             "timeout": {"type": "number", "minimum": 0.01, "maximum": MAX_DIFF_TIMEOUT,
+                                         "description": "the solver's work limit per question (deterministic)"},
+                             "each_payment": {"type": "boolean", "default": False}},
                             ["old", "new"], {"type": "object"}),
             "/v1/simulate": _op("Monte Carlo over outcome distributions (as `sibc simulate --format json`)",
                                 {"contract": _REF, "scenarios": {"type": "object", "description":

@@ -36,7 +36,10 @@ const T = {
   violated: ["bryts", "violated"], unknownv: ["okänd", "unknown"],
   same_meaning: ["Utkasten betyder samma sak.", "The drafts mean the same."],
   clauses_changed: ["Ändrade klausuler", "Changed clauses"], money: ["Pengar", "Money"],
-  differs_at: ["skiljer sig i", "differs at"], of: ["av", "of"],
+  differs_proved: ["skiljer sig (bevisat för alla utfall)", "differs (proved for every outcome)"],
+  same_proved: ["samma för alla utfall (bevisat)", "the same for every outcome (proved)"],
+  undecided: ["inte avgjort inom arbetsgränsen", "not decided within the work limit"],
+  at_outcomes: ["till exempel vid", "for example at"],
   largest_increase: ["största ökning", "largest increase"],
   largest_decrease: ["största minskning", "largest decrease"],
   saved_version: ["den sparade versionen", "the saved version"],
@@ -668,10 +671,11 @@ async function runDiff() {
     el("ul", {}, ...data.changes.map((c) => el("li", {}, el("b", {text: `${c.kind} ${c.what}`}),
       c.old ? el("pre", {class: "fail", text: "- " + c.old}) : null, c.new ? el("pre", {class: "pass", text: "+ " + c.new}) : null))),
     el("h3", {text: t("money")}),
-    el("ul", {}, ...data.money.lines.filter((e) => e.differing_points).map((e) => el("li", {},
-      `${e.line}: ${t("differs_at")} ${e.differing_points} ${t("of")} ${data.money.points}`,
-      e.largest_increase ? el("div", {text: `${t("largest_increase")} ${money(e.largest_increase.amount, cur)}`}) : null,
-      e.largest_decrease ? el("div", {text: `${t("largest_decrease")} ${money(e.largest_decrease.amount.replace(/^-/, ""), cur)}`}) : null))));
+    el("ul", {}, ...data.money.lines.map((e) => el("li", {},
+      `${e.line}: ${t(e.differs === true ? "differs_proved" : e.differs === false ? "same_proved" : "undecided")}`,
+      ...[["largest_increase", e.largest_increase], ["largest_decrease", e.largest_decrease]].filter(([, x]) => x).map(
+        ([key, x]) => el("div", {text: `${t(key)} ${money(x.amount.replace(/^-/, ""), cur)}, ${t("at_outcomes")} ` +
+          Object.entries(x.outcomes_that_matter).map(([k, v]) => `${k} = ${v}`).join(", ")}))))));
 }
 
 // ------------------------------------------------------------ document, files, saving

@@ -1,0 +1,359 @@
+"""Why a payment was not paid, or not in full: the smallest change of the measured outcomes that
+would have paid it (more), decided by z3 (`sibc eval --why`).
+
+For each payment line of a settlement that could have paid more — unpaid (a gate or condition
+that failed, a tier not reached, a formula at 0), reduced (a gate, a cap, a limit cut it), or
+below what other outcomes pay — the contract's settlement program runs on z3 terms (the same
+meaning as `sibc verify` and the evaluator), and the solver looks for the outcomes nearest to the
+measured ones at which the line pays more. "Nearest" is a normalised distance: each number's
+change divided by its range (`between`), else by its measured value (a relative change), a
+yes/no that flips counts as a whole range; a change for the worse (against the measure's `better`,
+or a yes turned to no) counts double, so that "had the results improved" comes before "had the
+programme not been carried out". It is minimised by the search of optimum.py under z3's
+deterministic resource limit (never wall time), down to one unit of each measure (1 SEK, 0.01 %,
+one person), so the answer is exact and the same on every machine; the outcomes found are then
+settled by the evaluator, and what the line would have paid is shown. A line no outcome can raise
+says so: it can never be paid (more), with the clause that cut it.
+
+The words are in sibdsl/texts/why.json (sv and en).
+"""
+
+from __future__ import annotations
+
+import datetime
+from fractions import Fraction
+
+import attrs
+import z3
+
+from . import model as m
+from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
+
+DEFAULT_TIMEOUT = 3.0  # the work limit of each question, in verify's "seconds" (a deterministic rlimit)
+CUTS = ("gate failed", "cap", "return limit")
+AGAINST = 2  # a change against a measure's `better` direction, or a yes turned to no, counts this many times  # trail steps that take from a line
+
+
+@attrs.frozen
+class Change:
+    measure: str
+    period: str | None
+    before: object  # the measured value (Fraction or bool)
+    after: object
+
+
+@attrs.frozen
+class Why:
+    payment: str
+    period: str | None
+    status: str  # "unpaid", "reduced" (a clause cut it), "partial" (other outcomes pay more)
+    amount: Fraction  # what it paid
+    reachable: bool | None  # some outcome pays it more / none does (proved) / undecided
+    changes: tuple[Change, ...] = ()  # the smallest change that pays more
+    would_pay: Fraction | None = None  # what the line pays after the change (the evaluator's figure)
+    distance: Fraction | None = None  # the normalised size of the change
+    exact: bool = True  # the change is proved the smallest (to one unit of each measure)
+    cut_by: tuple[str, ...] = ()  # the clauses that took from it (names)
+    words: dict = attrs.field(factory=dict, eq=False)  # per language
+
+
+def _weight(measure: m.Measure, measured) -> Fraction | None:
+    """1 / the scale of a change of this measure (None: not varied)."""
+    kind = measure.ty.kind
+    if kind in (BOOL, DATE):
+        return None
+    if measure.lower is not None and measure.upper is not None and measure.upper > measure.lower:
+        return 1 / (measure.upper - measure.lower)
+    if kind == SHARE:
+        return Fraction(1)
+    size = abs(Fraction(measured)) if measured is not None else Fraction(0)
+    return 1 / size if size else Fraction(1, 1000) if kind == MONEY else Fraction(1, 100)
+
+
+def _unit(measure: m.Measure, contract: m.Contract) -> Fraction:
+    kind = measure.ty.kind
+    if kind == MONEY:
+        return Fraction(contract.rounding.step)
+    if kind == SHARE:
+        return Fraction(1, 10000)
+    if kind in (COUNT, DAYS):
+        return Fraction(1)
+    return Fraction(1, 100)
+
+
+def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: float = DEFAULT_TIMEOUT,
+                 languages: tuple[str, ...] = ("en",)) -> list[Why]:
+    """For each payment line that could have paid more, or that a clause cut, why — see the module."""
+    from .evaluate import EvaluationError, compile_contract
+    from .optimum import EXACT, WITHIN, maximise, number, real, round_model
+    from .semantics.program import lower
+    from .verify import _rlimit, _Sym, _SymSettlement
+
+    program = lower(contract)
+    sym = _Sym(contract, "w!")
+    settled = _SymSettlement(contract, sym, program)
+    ctx = z3.Context()  # its own context: the answer depends on the contract and the outcomes only
+    solver = z3.Solver(ctx=ctx)
+    solver.add(*(f.translate(ctx) for f in (*sym.domain, settled.all_defined)))
+    rlimit = _rlimit(timeout)
+    solver.set("rlimit", rlimit)
+    inputs = {key: term.translate(ctx) for key, term in sym.inputs.items()}
+
+    def measured(name: str, period: str | None):
+        value = outcomes.get(name)
+        return value.get(period) if isinstance(value, dict) else value
+
+    distance_terms, prefer, grain = [], {}, None
+    for (name, period), term in inputs.items():
+        measure = contract.measures[name]
+        value = measured(name, period)
+        if value is None:
+            continue
+        if measure.ty.kind == DATE:  # dates are not varied: they say when, not how well
+            day = value.toordinal() if isinstance(value, datetime.date) else value
+            solver.add(term == real(Fraction(day), ctx))
+            continue
+        if measure.ty.kind == BOOL:  # a yes turned to no (a success undone) counts double
+            prefer[term.get_id()] = bool(value)
+            distance_terms.append(z3.If(term == z3.BoolVal(bool(value), ctx), real(Fraction(0), ctx),
+                                        real(Fraction(AGAINST if value else 1), ctx)))
+            grain = Fraction(1) if grain is None else grain
+            continue
+        weight = _weight(measure, value)
+        prefer[term.get_id()] = Fraction(value)
+        here = real(Fraction(value), ctx)
+        up, down = (weight, weight * AGAINST) if measure.better == "higher" else \
+            (weight * AGAINST, weight) if measure.better == "lower" else (weight, weight)
+        distance_terms.append(z3.If(term >= here, (term - here) * real(up, ctx), (here - term) * real(down, ctx)))
+        unit = _unit(measure, contract) * weight
+        grain = unit if grain is None else min(grain, unit)
+    distance = z3.Sum(distance_terms) if distance_terms else real(Fraction(0), ctx)
+    grain = grain or Fraction(1, 10 ** 6)
+
+    def pins(free: str) -> list:
+        """Every outcome but `free` as measured."""
+        result = []
+        for (name, period), term in inputs.items():
+            value = measured(name, period)
+            if name == free or value is None or contract.measures[name].ty.kind == DATE:
+                continue
+            result.append(term == (z3.BoolVal(bool(value), ctx) if z3.is_bool(term) else real(Fraction(value), ctx)))
+        return result
+
+    by_key = {}
+    for line in settlement.lines:
+        by_key[(line.payment, line.period)] = line
+    evaluator = None
+    result: list[Why] = []
+    for index, line in enumerate(program.lines):
+        if line.top_up or line.payment not in contract.payments:
+            continue
+        paid = by_key.get((line.payment, line.period))
+        if paid is None:
+            continue
+        amount = Fraction(paid.exact)
+        own = contract.payments[line.payment].clause  # its `when`: not paid, rather than cut
+        cut_by = tuple(dict.fromkeys(step[1].name or f"line {step[1].line}" for step in paid.trail
+                                     if step[0] in CUTS and step[2] is not None and step[3] < step[2]
+                                     and step[1] != own))
+        status = "reduced" if cut_by else "unpaid" if amount == 0 else "partial"
+        if status == "partial" and not stepped(contract, contract.payments[line.payment].expr):
+            continue  # it grows steadily with the outcomes: more pays more, there is nothing to explain
+        term = settled.lines[index].amount.translate(ctx)
+        solver.push()
+        solver.add(term > real(amount, ctx))
+        answer = solver.check()
+        if answer != z3.sat:
+            solver.pop()
+            if answer == z3.unsat and status == "partial":
+                continue  # paid in full: no outcome pays it more
+            why = Why(line.payment, line.period, status, amount, None if answer == z3.unknown else False,
+                      cut_by=cut_by)
+            result.append(attrs.evolve(why, words=words(contract, why, languages)))
+            continue
+        # first each outcome the payment's formula reads, alone (the others as measured): easy
+        # questions with one free value, whose best answer starts the search over all outcomes
+        start = solver.model()
+        seed = None
+        for name in reads(contract, contract.payments[line.payment].expr):
+            solver.push()
+            solver.add(*pins(name))
+            alone = maximise(solver, -distance, grain, rlimit)
+            solver.pop()
+            if alone is not None and (seed is None or alone.value > seed.value):
+                seed = alone
+        best = maximise(solver, -distance, grain, rlimit, model=seed.model if seed is not None else start)
+        exact = best.status in (EXACT, WITHIN)
+        solver.push()
+        # within one unit of the smallest: room to write each outcome as an outcome file holds it
+        solver.add(-distance >= real(best.value - grain, ctx))
+        model = round_model(solver, [(contract.measures[n], t) for (n, _), t in inputs.items()], prefer,
+                            rlimit, best.model)
+        solver.pop()
+        solver.pop()
+        changes, after = [], {}
+        for (name, period), t in inputs.items():
+            value = measured(name, period)
+            found = model.eval(t, model_completion=True)
+            if z3.is_bool(t):
+                new = z3.is_true(found)
+            elif contract.measures[name].ty.kind == DATE:
+                new = value
+            else:
+                new = number(model, t)
+            if value is not None and new != value and not (isinstance(value, datetime.date)):
+                changes.append(Change(name, period, value, new))
+            if period is None:
+                after[name] = new if value is None or not isinstance(value, datetime.date) else value
+            else:
+                after.setdefault(name, {})[period] = new
+        if evaluator is None:
+            evaluator = compile_contract(contract)
+
+        def pays(values: dict, evaluator=evaluator, line=line) -> Fraction | None:
+            try:
+                again = evaluator.evaluate({**outcomes, **values})
+            except EvaluationError:  # the solver's outcomes did not settle: no figure
+                return None
+            return sum((Fraction(ln.exact) for ln in again.lines
+                        if ln.payment == line.payment and ln.period == line.period), Fraction(0))
+
+        # a change the payment does not need (room the rounding left) is undone, checked by settling
+        for c in list(changes):
+            back = {k: (dict(v) if isinstance(v, dict) else v) for k, v in after.items()}
+            if c.period is None:
+                back[c.measure] = c.before
+            else:
+                back[c.measure][c.period] = c.before
+            if len(changes) > 1 and (pays(back) or 0) > amount:
+                changes.remove(c)
+                after = back
+        would = pays(after)
+        why = Why(line.payment, line.period, status, amount, True, tuple(changes), would, -best.value, exact, cut_by)
+        result.append(attrs.evolve(why, words=words(contract, why, languages)))
+    return result
+
+
+def reads(contract: m.Contract, expr: m.Expr) -> list[str]:
+    """The measures a formula reads, itself or through definitions, in declaration order."""
+    seen: set[str] = set()
+    found: set[str] = set()
+    stack = [expr]
+    while stack:
+        for node in m.walk(stack.pop()):
+            if isinstance(node, m.Input):
+                found.add(node.name)
+            elif isinstance(node, m.Var) and node.name in contract.definitions and node.name not in seen:
+                seen.add(node.name)
+                stack.append(contract.definitions[node.name].expr)
+    return [n for n in contract.measures if n in found and contract.measures[n].ty.kind != DATE]
+
+
+def stepped(contract: m.Contract, expr: m.Expr) -> bool:
+    """Whether a formula has steps — a tier table, a condition, a comparison — itself or through
+    the definitions it reads: a payment below what other outcomes pay is then a tier not reached."""
+    seen: set[str] = set()
+    stack = [expr]
+    while stack:
+        for node in m.walk(stack.pop()):
+            if isinstance(node, (m.Steps, m.Cond)) or (
+                    isinstance(node, m.Op) and node.op in ("<", "<=", ">", ">=", "==", "!=")):
+                return True
+            if isinstance(node, m.Var) and node.name in contract.definitions and node.name not in seen:
+                seen.add(node.name)
+                stack.append(contract.definitions[node.name].expr)
+    return False
+
+
+# ---------------------------------------------------------------- words
+def words(contract: m.Contract, why: Why, languages) -> dict[str, str]:
+    from .lang import texts
+    from .render.words import Words, number
+
+    table = texts("why")
+    said = {}
+    for lang in languages:
+        t, w = table[lang], Words(contract, lang)
+
+        def value(name: str, v, w=w) -> str:
+            return w.value(v, contract.measures[name].ty.kind)
+
+        payment = w.label(why.payment) + (f" ({w.period_named(contract.payments[why.payment].series, why.period)})"
+                                           if why.period else "")
+        clauses = ", ".join(w.label(c) for c in why.cut_by)
+        head = t[why.status].format(payment=payment, amount=w.money(why.amount), clauses=clauses)
+        if why.reachable is None:
+            said[lang] = head + t["undecided"]
+            continue
+        if why.reachable is False:
+            said[lang] = head + (t["never_more"] if why.amount or why.cut_by else t["never"])
+            continue
+        parts = []
+        for c in why.changes:
+            name = w.label(c.measure) + (f" ({w.period_named(contract.measures[c.measure].ty.series, c.period)})"
+                                         if c.period else "")
+            if isinstance(c.before, bool):
+                parts.append(t["flip"].format(measure=name, after=value(c.measure, c.after),
+                                              before=value(c.measure, c.before)))
+                continue
+            kind = contract.measures[c.measure].ty.kind
+            gap = abs(Fraction(c.after) - Fraction(c.before))
+            by = (w.money(gap) if kind == MONEY else t["point" if gap == Fraction(1, 100) else "points"].format(
+                n=number(gap * 100, lang))
+                  if kind == SHARE else value(c.measure, gap))
+            parts.append(t["change"].format(measure=name, after=value(c.measure, c.after),
+                                            before=value(c.measure, c.before), by=by,
+                                            direction=t["higher" if c.after > c.before else "lower"]))
+        joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + t["and"] + parts[-1] if parts else ""
+        sentence = head + t["would"].format(changes=joined)
+        if why.would_pay is not None:
+            sentence += t["then"].format(amount=w.money(why.would_pay))
+        if not why.exact:
+            sentence += t["not_smallest"]
+        said[lang] = sentence
+    # plain spaces: the words go to a terminal and to JSON, not to a typeset page
+    return {lang: text.replace("\u00a0", " ").replace("\u202f", " ") for lang, text in said.items()}
+
+
+def why_text(items: list[Why], languages) -> str:
+    """The section `sibc eval --why` prints, in each language."""
+    from .lang import texts
+
+    table = texts("why")
+    out = []
+    for lang in languages:
+        out.append(table[lang]["title"])
+        if not items:
+            out.append("  " + table[lang]["none"])
+        for x in items:
+            name = x.payment + (f" {x.period}" if x.period else "")
+            out.append(f"  {name}: {x.words[lang]}")
+        out.append("")
+    return "\n".join(out)
+
+
+def why_json(items: list[Why], contract: m.Contract) -> list[dict]:
+    """For machines; outcomes as an outcome file writes them (`8.5 %`, `49999999 SEK`), amounts as
+    exact decimal strings."""
+    from .values import to_decimal
+    from .verify import _format_input
+
+    def plain(v):
+        if isinstance(v, bool) or v is None:
+            return v
+        return str(v)
+
+    def outcome(name: str, v):
+        return v if isinstance(v, bool) else _format_input(contract.measures[name], v, contract.currency)
+
+    return [{"payment": x.payment, "period": x.period, "status": x.status, "amount": str(x.amount),
+             "can_pay_more": x.reachable, "smallest_change": [
+                 {"measure": c.measure, "period": c.period, "from": outcome(c.measure, c.before),
+                  "to": outcome(c.measure, c.after)}
+                 for c in x.changes] or None,
+             "would_pay": plain(x.would_pay), "proved_smallest": x.exact,
+             "distance": None if x.distance is None else format(to_decimal(x.distance, 6), "f"),
+             "cut_by": list(x.cut_by), "words": x.words} for x in items]
+
+
+__all__ = ["Change", "Why", "why_json", "why_not_paid", "why_text", "words"]

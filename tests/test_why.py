@@ -1,0 +1,125 @@
+"""`sibc eval --why` (issue 17): for each payment not paid, cut, or below what other outcomes pay,
+the smallest change of the measured outcomes that would have paid it more, decided by z3 and
+settled by the evaluator; words in Swedish and English."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+from sibdsl import check_source, load_contract, load_outcomes
+from sibdsl.evaluate import compile_contract
+from sibdsl.source import Source
+from sibdsl.why import why_not_paid
+
+from .conftest import ROOT
+
+NK, RIKERS = ROOT / "contracts" / "norrkoping.sib", ROOT / "contracts" / "nyc_rikers.sib"
+
+
+def why(path, outcomes: dict, languages=("en",)):
+    contract = load_contract(path) if not isinstance(path, str) else _contract(path)
+    values = load_outcomes(contract, text=json.dumps(outcomes), name="outcomes.json")
+    settlement = compile_contract(contract).evaluate(values)
+    return {(w.payment, w.period): w for w in why_not_paid(contract, values, settlement, languages=languages)}
+
+
+def flat(text: str) -> str:
+    """The words with ordinary spaces (amounts are kept on one line with no-break spaces)."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def _contract(text: str):
+    contract, diagnostics = check_source(Source("c.sib", text))
+    assert contract is not None, diagnostics
+    return contract
+
+
+def test_norrkoping_bonus_cut_by_the_school_gate():
+    """Savings of 15 MSEK but no better school results: the gate on the total takes the bonus; the
+    smallest change is the school results, not undoing the programme (a yes turned to no counts double)."""
+    found = why(NK, {"actual_costs": "45 000 000 SEK", "reference_costs": "61 000 000 SEK",
+                     "school_improved": False, "completed": True}, ("sv", "en"))
+    assert list(found) == [("bonus", None)]
+    bonus = found[("bonus", None)]
+    assert (bonus.status, bonus.amount, bonus.cut_by, bonus.reachable, bonus.exact) == (
+        "reduced", 0, ("school_gate",), True, True)
+    assert [(c.measure, c.before, c.after) for c in bonus.changes] == [("school_improved", False, True)]
+    assert bonus.would_pay == 2_000_000
+    assert flat(bonus.words["en"]) == ("“Additional payment” was cut to SEK 0 by “The school condition”: it would have "
+                                 "paid more had “Improved school results” been yes instead of no; it would then "
+                                 "have paid SEK 2,000,000")
+    assert flat(bonus.words["sv"]) == ("”Tilläggsersättning” begränsades till 0 kr av ”Skolvillkoret”: den hade gett "
+                                 "mer om ”Förbättrade skolresultat” hade varit ja i stället för nej; den hade då gett "
+                                 "2 000 000 kr")
+
+
+def test_norrkoping_published_result_needs_lower_costs():
+    """No savings: the outcome payment needs costs below the 60 MSEK baseline, the bonus below
+    break-even (50 MSEK), to the krona (60 % of 1 SEK saved rounds to 1 SEK)."""
+    found = why(NK, {"actual_costs": "62 000 000 SEK", "reference_costs": "61 000 000 SEK",
+                     "school_improved": True, "completed": True})
+    assert set(found) == {("outcome", None), ("bonus", None)}  # the activity payment was paid in full
+    outcome, bonus = found[("outcome", None)], found[("bonus", None)]
+    assert [(c.measure, c.after) for c in outcome.changes] == [("actual_costs", 59_999_999)]
+    assert [(c.measure, c.after) for c in bonus.changes] == [("actual_costs", 49_999_999)]
+    assert outcome.status == bonus.status == "unpaid" and outcome.would_pay == bonus.would_pay == 1
+    assert "(SEK 12,000,001 lower)" in flat(bonus.words["en"])
+
+
+def test_nyc_rikers_tiers_not_reached():
+    at_nine = why(RIKERS, {"bed_day_reduction": "9 %"})[("success", None)]
+    assert at_nine.status == "partial" and at_nine.amount == 4_800_000
+    assert [(c.before, c.after) for c in at_nine.changes] == [(Fraction(9, 100), Fraction(10, 100))]
+    assert at_nine.would_pay == 9_600_000
+    assert "10 per cent instead of 9 per cent (1 percentage point higher)" in flat(at_nine.words["en"])
+    at_zero = why(RIKERS, {"bed_day_reduction": "0 %"})[("success", None)]
+    assert [c.after for c in at_zero.changes] == [Fraction(85, 1000)] and at_zero.would_pay == 4_800_000
+    assert why(RIKERS, {"bed_day_reduction": "20 %"}) == {}  # the top tier: paid in full
+
+
+def test_a_cap_that_no_outcome_can_lift():
+    found = why(CAPPED, {"savings": "3 000 000 SEK"}, ("en", "sv"))[("p", None)]
+    assert (found.status, found.reachable, found.cut_by, found.changes) == ("reduced", False, ("cap_1",), ())
+    assert flat(found.words["en"]) == "“Utfallsersättning” was cut to SEK 1,000,000 by “cap_1”: no outcome can make it pay more (proved)"
+    assert found.words["sv"].endswith("inget utfall kan ge mer (bevisat)")
+
+
+CAPPED = """contract "Exempel" @en "Example"
+  languages sv, en
+  currency SEK
+  rounding 1 SEK half up
+party kommun "Kommunen": payer
+party fond "Fonden": investor
+measure savings: money
+payment p "Utfallsersättning" = 50 % of savings from kommun to fond due 2025-06-30
+cap total at 1 000 000 SEK
+"""
+
+
+def test_eval_why_text_and_json(run, tmp_path):
+    outcomes = tmp_path / "o.json"
+    outcomes.write_text(json.dumps({"bed_day_reduction": "9 %"}), encoding="utf-8")
+    result = run("eval", str(RIKERS), "--outcomes", str(outcomes), "--why", "--no-trace")
+    assert result.exit_code == 0
+    assert "Why not paid (the smallest change of the measured outcomes that would have paid more)" in result.stdout
+    assert "  success: “Success payment” paid USD 4,800,000: it would have paid more had" in result.stdout
+    data = json.loads(run("eval", str(RIKERS), "--outcomes", str(outcomes), "--why", "--format", "json").stdout)
+    assert data["why"][0]["smallest_change"] == [{"measure": "bed_day_reduction", "period": None,
+                                                   "from": "9 %", "to": "10 %"}]
+    assert data["why"][0]["would_pay"] == "9600000" and data["why"][0]["proved_smallest"] is True
+    plain = json.loads(run("eval", str(RIKERS), "--outcomes", str(outcomes), "--format", "json").stdout)
+    assert "why" not in plain  # only when asked
+
+
+def test_a_payment_no_outcome_can_trigger():
+    """A condition no outcome meets (savings are never negative): it can never be paid, proved."""
+    text = CAPPED.replace("cap total at 1 000 000 SEK\n", "") + (
+        "payment never \"Aldrig\" @en \"Never\" = 100 SEK from kommun to fond due 2025-06-30\n"
+        "  when savings < 0 SEK\n")
+    found = why(text, {"savings": "3 000 000 SEK"}, ("en", "sv"))
+    assert list(found) == [("never", None)]
+    never = found[("never", None)]
+    assert (never.status, never.reachable, never.changes) == ("unpaid", False, ())
+    assert flat(never.words["en"]) == "“Never” was not paid: no outcome pays it (proved)"
+    assert flat(never.words["sv"]) == "”Aldrig” betalades inte ut: inget utfall ger någon utbetalning (bevisat)"
