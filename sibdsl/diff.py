@@ -202,7 +202,7 @@ class _Drafts:
             for (name, _), term in self.here[id(sym)].items():
                 if term.get_id() not in seen:
                     seen.add(term.get_id())
-                    result.append((contract.measures[name], term))
+                    result.append((contract.input(name), term))
         return result
 
     def files(self, model) -> tuple[dict, dict]:
@@ -212,7 +212,7 @@ class _Drafts:
         for contract, sym in ((self.old, self.a), (self.new, self.b)):
             data: dict = {}
             for (name, period), term in self.here[id(sym)].items():
-                text = _format_input(contract.measures[name], _model_value(model, term), contract.currency)
+                text = _format_input(contract.input(name), _model_value(model, term), contract.currency)
                 if period is None:
                     data[name] = text
                 else:

@@ -105,10 +105,13 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
 
     distance_terms, prefer, grain = [], {}, None
     for (name, period), term in inputs.items():
-        measure = contract.measures[name]
         value = measured(name, period)
         if value is None:
             continue
+        if name in contract.parameters:  # a term the parties agreed (--param), not an outcome: held at its value
+            solver.add(term == (z3.BoolVal(bool(value), ctx) if z3.is_bool(term) else real(Fraction(value), ctx)))
+            continue
+        measure = contract.measures[name]
         if measure.ty.kind == DATE:  # dates are not varied: they say when, not how well
             day = value.toordinal() if isinstance(value, datetime.date) else value
             solver.add(term == real(Fraction(day), ctx))
@@ -135,7 +138,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
         result = []
         for (name, period), term in inputs.items():
             value = measured(name, period)
-            if name == free or value is None or contract.measures[name].ty.kind == DATE:
+            if name == free or value is None or contract.input(name).ty.kind == DATE:
                 continue
             result.append(term == (z3.BoolVal(bool(value), ctx) if z3.is_bool(term) else real(Fraction(value), ctx)))
         return result
@@ -187,7 +190,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
         solver.push()
         # within one unit of the smallest: room to write each outcome as an outcome file holds it
         solver.add(-distance >= real(best.value - grain, ctx))
-        model = round_model(solver, [(contract.measures[n], t) for (n, _), t in inputs.items()], prefer,
+        model = round_model(solver, [(contract.input(n), t) for (n, _), t in inputs.items()], prefer,
                             rlimit, best.model)
         solver.pop()
         solver.pop()
@@ -197,7 +200,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
             found = model.eval(t, model_completion=True)
             if z3.is_bool(t):
                 new = z3.is_true(found)
-            elif contract.measures[name].ty.kind == DATE:
+            elif contract.input(name).ty.kind == DATE:
                 new = value
             else:
                 new = number(model, t)
@@ -344,7 +347,7 @@ def why_json(items: list[Why], contract: m.Contract) -> list[dict]:
         return str(v)
 
     def outcome(name: str, v):
-        return v if isinstance(v, bool) else _format_input(contract.measures[name], v, contract.currency)
+        return v if isinstance(v, bool) else _format_input(contract.input(name), v, contract.currency)
 
     return [{"payment": x.payment, "period": x.period, "status": x.status, "amount": str(x.amount),
              "can_pay_more": x.reachable, "smallest_change": [

@@ -8,6 +8,7 @@ E475, E479)."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -228,5 +229,25 @@ def test_diff_of_two_drafts_varies_their_parameter(run, tmp_path):
     (tmp_path / "a.sib").write_text(DRAFT, encoding="utf-8")
     (tmp_path / "b.sib").write_text(DRAFT.replace("price * avoided", "price * avoided + 1 000 SEK"), encoding="utf-8")
     result = run("diff", str(tmp_path / "a.sib"), str(tmp_path / "b.sib"))
-    assert result.exit_code in (0, 1), result.output
-    assert "Money: both drafts settled on" in result.stdout and "error" not in result.output
+    assert result.exit_code == 1, result.output  # the drafts pay differently
+    # decided over every outcome and every agreed price in the range: the change adds exactly 1 000 SEK
+    assert "Money: decided by the solver for every outcome" in result.stdout and "error" not in result.output
+    assert "largest increase 1 000 SEK (proved the largest)" in result.stdout
+    assert "largest decrease" not in result.stdout
+
+
+def test_why_holds_an_agreed_parameter_at_its_value_and_changes_only_outcomes(run, tmp_path):
+    """`sibc eval --why` explains with the measured outcomes; a parameter is an agreed term, held at
+    its `--param` value: the bonus of one price would have been paid had the report been approved."""
+    bonus = ('measure approved "Godkänd" @en "Approved": boolean\n'
+             'payment bonus "Bonus" @en "Bonus" = price from city to fund\n  when approved\n')
+    (tmp_path / "draft.sib").write_text(DRAFT + bonus, encoding="utf-8")
+    (tmp_path / "o.json").write_text('{"avoided": 10, "approved": false}', encoding="utf-8")
+    result = run("eval", str(tmp_path / "draft.sib"), "--outcomes", str(tmp_path / "o.json"),
+                 "--param", "price=20000", "--why", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert Decimal(data["total"]) == 200_000
+    [item] = data["why"]
+    assert item["payment"] == "bonus" and [c["measure"] for c in item["smallest_change"]] == ["approved"]
+    assert Decimal(item["would_pay"]) == 20_000 and item["proved_smallest"]
