@@ -221,3 +221,24 @@ def test_generated_outcomes_satisfy_the_assumptions():
     def check(values):
         assert values["sen"] <= values["flagged"]
     check()
+
+
+def test_simulate_reports_scenarios_that_break_an_assumption(run, tmp_path):
+    (tmp_path / "draft.sib").write_text(NEGATIVE + "assume sen_within: sen <= flagged\n", encoding="utf-8")
+    spec = {"seed": 1, "measures": {"flagged": {"distribution": "uniform", "low": 0, "high": 300},
+                                    "sen": {"distribution": "uniform", "low": 0, "high": 100}}}
+    (tmp_path / "loose.json").write_text(json.dumps(spec), encoding="utf-8")
+    loose = run("simulate", str(tmp_path / "draft.sib"), "--scenarios", str(tmp_path / "loose.json"), "-n", "1000",
+                "--format", "json")
+    assert loose.exit_code == 1
+    broken = json.loads(loose.stdout)["assumptions_broken"]["sen_within"]
+    assert 100 < broken < 250  # P(sen > flagged) = 1/6 for these two uniforms
+    assert f"error[E473]: {broken} of 1000 simulated scenarios break the assumption `sen_within` (line 10)" \
+        in loose.stderr
+    spec["measures"]["flagged"]["low"] = 100
+    (tmp_path / "tight.json").write_text(json.dumps(spec), encoding="utf-8")
+    tight = run("simulate", str(tmp_path / "draft.sib"), "--scenarios", str(tmp_path / "tight.json"), "-n", "1000",
+                "--format", "json")
+    assert tight.exit_code == 0, tight.output
+    report = json.loads(tight.stdout)
+    assert "assumptions_broken" not in report and not any(k.startswith("assumption") for k in report["events"])
