@@ -242,3 +242,17 @@ def test_simulate_reports_scenarios_that_break_an_assumption(run, tmp_path):
     assert tight.exit_code == 0, tight.output
     report = json.loads(tight.stdout)
     assert "assumptions_broken" not in report and not any(k.startswith("assumption") for k in report["events"])
+
+
+def test_verify_says_what_the_proofs_rest_on(run, tmp_path):
+    (tmp_path / "draft.sib").write_text(NEGATIVE + "assume sen_within: sen <= flagged\nassume flagged <= 5 000\n",
+                                        encoding="utf-8")
+    text = run("verify", str(tmp_path / "draft.sib"))
+    assert text.exit_code == 0
+    assert "  under the assumptions: `sen <= flagged` (line 10); `flagged <= 5 000` (line 11)\n" in text.stdout
+    swedish = run("verify", str(tmp_path / "draft.sib"), "--lang", "sv")
+    assert "  under antagandena: `sen <= flagged` (rad 10); `flagged <= 5 000` (rad 11)\n" in swedish.stdout
+    data = json.loads(run("verify", str(tmp_path / "draft.sib"), "--format", "json").stdout)
+    assert data["files"][0]["assumptions"] == [
+        {"name": "sen_within", "line": 10, "condition": "sen <= flagged"},
+        {"name": "assumption_1", "line": 11, "condition": "flagged <= 5 000"}]

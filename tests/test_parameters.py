@@ -230,3 +230,18 @@ def test_diff_of_two_drafts_varies_their_parameter(run, tmp_path):
     result = run("diff", str(tmp_path / "a.sib"), str(tmp_path / "b.sib"))
     assert result.exit_code in (0, 1), result.output
     assert "Money: both drafts settled on" in result.stdout and "error" not in result.output
+
+
+def test_verify_says_which_values_the_proofs_range_over(run, tmp_path):
+    (tmp_path / "draft.sib").write_text(DRAFT + "parameter bonus_on: boolean\n"
+                                        "payment bonus = if bonus_on then 1 SEK else 0 SEK from city to fund\n",
+                                        encoding="utf-8")
+    text = run("verify", str(tmp_path / "draft.sib"))
+    assert "  for every value of: `price` 10 000 SEK–30 000 SEK (line 7); `bonus_on` (yes or no) (line 10)\n" \
+        in text.stdout
+    swedish = run("verify", str(tmp_path / "draft.sib"), "--lang", "sv")
+    assert "  för varje värde på: `price` 10 000 kr–30 000 kr (rad 7); `bonus_on` (ja eller nej) (rad 10)\n" \
+        in swedish.stdout
+    data = json.loads(run("verify", str(tmp_path / "draft.sib"), "--format", "json").stdout)
+    assert data["files"][0]["parameters"][0] == {
+        "name": "price", "line": 7, "range": {"en": "10 000 SEK–30 000 SEK", "sv": "10 000 kr–30 000 kr"}}
