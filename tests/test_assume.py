@@ -256,3 +256,10 @@ def test_verify_says_what_the_proofs_rest_on(run, tmp_path):
     assert data["files"][0]["assumptions"] == [
         {"name": "sen_within", "line": 10, "condition": "sen <= flagged"},
         {"name": "assumption_1", "line": 11, "condition": "flagged <= 5 000"}]
+
+
+def test_check_counts_the_assumptions(run, tmp_path):
+    (tmp_path / "draft.sib").write_text(NEGATIVE + "assume sen <= flagged\n", encoding="utf-8")
+    result = run("check", str(tmp_path / "draft.sib"))
+    assert result.exit_code == 0
+    assert result.stdout.endswith("ok — 1 payment, 2 measures, 0 guarantees, 1 assumption, 2 properties proved\n")

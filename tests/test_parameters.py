@@ -245,3 +245,10 @@ def test_verify_says_which_values_the_proofs_range_over(run, tmp_path):
     data = json.loads(run("verify", str(tmp_path / "draft.sib"), "--format", "json").stdout)
     assert data["files"][0]["parameters"][0] == {
         "name": "price", "line": 7, "range": {"en": "10 000 SEK–30 000 SEK", "sv": "10 000 kr–30 000 kr"}}
+
+
+def test_check_counts_the_open_parameters(run, tmp_path):
+    (tmp_path / "draft.sib").write_text(DRAFT, encoding="utf-8")
+    result = run("check", str(tmp_path / "draft.sib"))
+    assert result.exit_code == 0
+    assert result.stdout.endswith("ok — 1 payment, 1 measure, 0 guarantees, 1 open parameter, 2 properties proved\n")
