@@ -37,6 +37,7 @@ from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 from .values import to_decimal, year_fraction
 from .returns import irr_many
 from .vector import R, VectorSettlement, add, compile_vector
+from .vector.settle import ASSUMPTION_EVENT
 
 CHUNK = 100_000
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
@@ -687,12 +688,16 @@ class Accumulator:
             "total": summary(joined["total"]),
             "components": {k.split(" ", 1)[1]: summary(v) for k, v in joined.items()
                            if k.startswith(("payment ", "floor "))},
-            "events": {k: _prob(v, done) for k, v in sorted(self.events.items())},
+            "events": {k: _prob(v, done) for k, v in sorted(self.events.items()) if not k.startswith(ASSUMPTION_EVENT)},
             "payers": {k.split(" ", 1)[1]: {"expected_cost": s["mean"], "p95": s.get("p95")}
                        for k, v in joined.items() if k.startswith("payer ") for s in [summary(v)]},
             "investors": {},
             "budget": _budget(self.contract, joined, money),
         }
+        broken = {k[len(ASSUMPTION_EVENT):]: v for k, v in sorted(self.events.items())
+                  if k.startswith(ASSUMPTION_EVENT) and v}
+        if broken:  # issue 17: drawn scenarios the contract declares impossible (cli/simulate.py: E473)
+            out["assumptions_broken"] = broken
         invested = {}
         for inv in self.contract.investments.values():
             invested[inv.investor] = invested.get(inv.investor, Fraction(0)) + inv.amount

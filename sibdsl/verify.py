@@ -1108,54 +1108,29 @@ class Verifier:
         for name, parameter in self.contract.parameters.items():
             if parameter.lower is None or name in prop.fresh or name not in read:
                 continue  # yes/no; the very value a monotonicity compares; a parameter nothing reads
-            term = copies[0].sym.inputs[(name, None)]
             step = {MONEY: Fraction(1), COUNT: Fraction(1), DAYS: Fraction(1), SHARE: Fraction(1, 10000)}.get(
                 parameter.ty.kind, Fraction(1, 100))
-            low, high = -((-parameter.lower) // step), parameter.upper // step  # the grid within the range
-
-            def fails(condition) -> bool | None:
-                solver.push()
-                solver.add(condition)
-                try:
-                    answer = solver.check()
-                finally:
-                    solver.pop()
-                return None if answer == z3.unknown else answer == z3.sat
-
-            def least(pred) -> int | None:  # the least k in [low, high] with pred(k), pred monotone
-                lo, hi = low, high
-                if not pred(hi):
-                    return None
-                while lo < hi:
-                    mid = (lo + hi) // 2
-                    answer = pred(mid)
-                    if answer is None:
-                        raise _Undefined("parameter search")
-                    lo, hi = (lo, mid) if answer else (mid + 1, hi)
-                return lo
-
             try:
-                first = least(lambda k: fails(term <= _real(k * step)))  # a violation at or below k
-                last = least(lambda k: not fails(term >= _real(k * step)))  # none at or above k
+                found = _agreed_values(solver, copies[0].sym.inputs[(name, None)], parameter, step)
             except _Undefined:
                 continue
-            if first is None:
+            if found is None:
                 continue
-            holds_below = (first - 1) * step if first > low else None
-            holds_above = last * step if last is not None and last <= high else None
-            show = lambda v, lang: fmt(v, parameter.ty, self.contract.currency, lang)  # noqa: E731
-            span = {lang: f"{show(parameter.lower, lang)}–{show(parameter.upper, lang)}" for lang in ("en", "sv")}
+            holds_below, holds_above = found
+            cur = self.contract.currency
+            span = {lang: f"{fmt(parameter.lower, parameter.ty, cur, lang)}–{fmt(parameter.upper, parameter.ty, cur, lang)}"
+                    for lang in ("en", "sv")}
             if holds_below is None and holds_above is None:
                 en = f"; it fails for some outcomes whatever `{name}` is agreed within {span['en']}"
                 sv = f"; det brister för några utfall vilket värde på `{name}` som än avtalas inom {span['sv']}"
             else:
                 parts_en, parts_sv = [], []
                 if holds_below is not None:
-                    parts_en.append(f"{show(holds_below, 'en')} or less")
-                    parts_sv.append(f"högst {show(holds_below, 'sv')}")
+                    parts_en.append(f"{fmt(holds_below, parameter.ty, cur, 'en')} or less")
+                    parts_sv.append(f"högst {fmt(holds_below, parameter.ty, cur, 'sv')}")
                 if holds_above is not None:
-                    parts_en.append(f"{show(holds_above, 'en')} or more")
-                    parts_sv.append(f"minst {show(holds_above, 'sv')}")
+                    parts_en.append(f"{fmt(holds_above, parameter.ty, cur, 'en')} or more")
+                    parts_sv.append(f"minst {fmt(holds_above, parameter.ty, cur, 'sv')}")
                 en = (f"; it holds for every outcome only if `{name}` ({span['en']}) is agreed at "
                       + " or at ".join(parts_en))
                 sv = (f"; det håller för varje utfall bara om `{name}` ({span['sv']}) avtalas till "
@@ -1235,6 +1210,40 @@ class Verifier:
                            tuple(files), tuple(settlements), line=said.line if said is not None else 0,
                            words=text, shown=tuple(that_matter(self.contract, files)))
         return _unknown(prop, "unconfirmed", self.timeout)
+
+
+def _agreed_values(solver, term, parameter: m.Measure, step: Fraction):
+    """issue 17: (the largest value on the grid up to which no outcome breaks the property held by
+    `solver`, the smallest from which none does), each None when there is none; None when no value
+    in the range breaks it. Raises _Undefined when a question exceeds the solver's work limit."""
+    low, high = -((-parameter.lower) // step), parameter.upper // step  # the grid within the range
+
+    def fails(condition) -> bool:
+        solver.push()
+        solver.add(condition)
+        try:
+            answer = solver.check()
+        finally:
+            solver.pop()
+        if answer == z3.unknown:
+            raise _Undefined("parameter search")
+        return answer == z3.sat
+
+    def least(pred) -> int | None:  # the least k in [low, high] with pred(k), pred monotone in k
+        if not pred(high):
+            return None
+        lo, hi = low, high
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if pred(mid) else (mid + 1, hi)
+        return lo
+
+    first = least(lambda k: fails(term <= _real(k * step)))  # a violation at or below k
+    if first is None:
+        return None
+    last = least(lambda k: not fails(term >= _real(k * step)))  # none at or above k
+    return ((first - 1) * step if first > low else None,
+            last * step if last is not None and last <= high else None)
 
 
 def _unknown(prop: _Property, cause: str, timeout: float) -> Verdict:

@@ -221,3 +221,45 @@ def test_generated_outcomes_satisfy_the_assumptions():
     def check(values):
         assert values["sen"] <= values["flagged"]
     check()
+
+
+def test_simulate_reports_scenarios_that_break_an_assumption(run, tmp_path):
+    (tmp_path / "draft.sib").write_text(NEGATIVE + "assume sen_within: sen <= flagged\n", encoding="utf-8")
+    spec = {"seed": 1, "measures": {"flagged": {"distribution": "uniform", "low": 0, "high": 300},
+                                    "sen": {"distribution": "uniform", "low": 0, "high": 100}}}
+    (tmp_path / "loose.json").write_text(json.dumps(spec), encoding="utf-8")
+    loose = run("simulate", str(tmp_path / "draft.sib"), "--scenarios", str(tmp_path / "loose.json"), "-n", "1000",
+                "--format", "json")
+    assert loose.exit_code == 1
+    broken = json.loads(loose.stdout)["assumptions_broken"]["sen_within"]
+    assert 100 < broken < 250  # P(sen > flagged) = 1/6 for these two uniforms
+    assert f"error[E473]: {broken} of 1000 simulated scenarios break the assumption `sen_within` (line 10)" \
+        in loose.stderr
+    spec["measures"]["flagged"]["low"] = 100
+    (tmp_path / "tight.json").write_text(json.dumps(spec), encoding="utf-8")
+    tight = run("simulate", str(tmp_path / "draft.sib"), "--scenarios", str(tmp_path / "tight.json"), "-n", "1000",
+                "--format", "json")
+    assert tight.exit_code == 0, tight.output
+    report = json.loads(tight.stdout)
+    assert "assumptions_broken" not in report and not any(k.startswith("assumption") for k in report["events"])
+
+
+def test_verify_says_what_the_proofs_rest_on(run, tmp_path):
+    (tmp_path / "draft.sib").write_text(NEGATIVE + "assume sen_within: sen <= flagged\nassume flagged <= 5 000\n",
+                                        encoding="utf-8")
+    text = run("verify", str(tmp_path / "draft.sib"))
+    assert text.exit_code == 0
+    assert "  under the assumptions: `sen <= flagged` (line 10); `flagged <= 5 000` (line 11)\n" in text.stdout
+    swedish = run("verify", str(tmp_path / "draft.sib"), "--lang", "sv")
+    assert "  under antagandena: `sen <= flagged` (rad 10); `flagged <= 5 000` (rad 11)\n" in swedish.stdout
+    data = json.loads(run("verify", str(tmp_path / "draft.sib"), "--format", "json").stdout)
+    assert data["files"][0]["assumptions"] == [
+        {"name": "sen_within", "line": 10, "condition": "sen <= flagged"},
+        {"name": "assumption_1", "line": 11, "condition": "flagged <= 5 000"}]
+
+
+def test_check_counts_the_assumptions(run, tmp_path):
+    (tmp_path / "draft.sib").write_text(NEGATIVE + "assume sen <= flagged\n", encoding="utf-8")
+    result = run("check", str(tmp_path / "draft.sib"))
+    assert result.exit_code == 0
+    assert result.stdout.endswith("ok — 1 payment, 2 measures, 0 guarantees, 1 assumption, 2 properties proved\n")

@@ -251,3 +251,25 @@ def test_why_holds_an_agreed_parameter_at_its_value_and_changes_only_outcomes(ru
     [item] = data["why"]
     assert item["payment"] == "bonus" and [c["measure"] for c in item["smallest_change"]] == ["approved"]
     assert Decimal(item["would_pay"]) == 20_000 and item["proved_smallest"]
+
+
+def test_verify_says_which_values_the_proofs_range_over(run, tmp_path):
+    (tmp_path / "draft.sib").write_text(DRAFT + "parameter bonus_on: boolean\n"
+                                        "payment bonus = if bonus_on then 1 SEK else 0 SEK from city to fund\n",
+                                        encoding="utf-8")
+    text = run("verify", str(tmp_path / "draft.sib"))
+    assert "  for every value of: `price` 10 000 SEK–30 000 SEK (line 7); `bonus_on` (yes or no) (line 10)\n" \
+        in text.stdout
+    swedish = run("verify", str(tmp_path / "draft.sib"), "--lang", "sv")
+    assert "  för varje värde på: `price` 10 000 kr–30 000 kr (rad 7); `bonus_on` (ja eller nej) (rad 10)\n" \
+        in swedish.stdout
+    data = json.loads(run("verify", str(tmp_path / "draft.sib"), "--format", "json").stdout)
+    assert data["files"][0]["parameters"][0] == {
+        "name": "price", "line": 7, "range": {"en": "10 000 SEK–30 000 SEK", "sv": "10 000 kr–30 000 kr"}}
+
+
+def test_check_counts_the_open_parameters(run, tmp_path):
+    (tmp_path / "draft.sib").write_text(DRAFT, encoding="utf-8")
+    result = run("check", str(tmp_path / "draft.sib"))
+    assert result.exit_code == 0
+    assert result.stdout.endswith("ok — 1 payment, 1 measure, 0 guarantees, 1 open parameter, 2 properties proved\n")

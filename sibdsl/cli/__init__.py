@@ -377,6 +377,11 @@ def _check_uncached(path: str, run_verify: bool, use_cache: bool = True) -> tupl
         return diagnostics, (f"ok — {count_of(len(contract.payments), 'payment')}, "
                              f"{count_of(len(contract.measures), 'measure')}, "
                              f"{count_of(len(contract.guarantees), 'guarantee')}"
+                             # issue 17: what the proofs rest on, and a draft's terms still open
+                             + (f", {count_of(len(contract.assumptions), 'assumption')}" if contract.assumptions
+                                else "")
+                             + (f", {count_of(len(contract.parameters), 'open parameter')}" if contract.parameters
+                                else "")
                              + (f", {count_of(proved, 'property', 'properties')} proved" if proved is not None
                                 else "")
                              + (f", {count_of(warnings, 'warning')}" if warnings else ""))

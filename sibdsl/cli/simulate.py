@@ -139,6 +139,19 @@ def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_forma
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         click.echo(report_text(report, lang), nl=False)
+    if report.get("assumptions_broken"):  # issue 17: the distributions allow outcomes declared impossible
+        problems = []
+        for name, count in report["assumptions_broken"].items():
+            assumption = next(a for a in contract.assumptions if a.clause.name == name)
+            named = "" if name.startswith("assumption_") else f" `{name}`"
+            problems.append(Diagnostic(
+                "E473", f"{count} of {report['scenarios']} simulated scenarios break the assumption{named} "
+                f"(line {assumption.clause.line}); the figures include them", source,
+                getattr(assumption.expr, "span", None), label="does not hold in every scenario",
+                hint="the scenario file's distributions allow outcomes the contract declares impossible: "
+                "narrow them, or correlate the measures, so that every scenario satisfies the assumption"))
+        print_diagnostics(problems, diag_fmt, to_stderr=True)
+        sys.exit(EXIT_ERRORS)
     if report["failed"]:
         print_diagnostics([Diagnostic(
             "E602", f"division by zero in {report['failed']} of {report['scenarios']} scenarios; "

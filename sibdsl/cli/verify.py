@@ -49,7 +49,7 @@ def verify(files, fmt: str, timeout: float, cex_dir: str | None, lang: str, stri
 
     failed = unproved = False
     report = []
-    for path, _source, contract, diagnostics, verdicts in verify_sources(files, timeout):
+    for path, source, contract, diagnostics, verdicts in verify_sources(files, timeout):
         print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
         if verdicts is None:
             failed = True
@@ -74,11 +74,19 @@ def verify(files, fmt: str, timeout: float, cex_dir: str | None, lang: str, stri
                         raise click.ClickException(str(err)) from None
                     written.append(str(target))
             entries.append((v, written))
+        basis = _basis(contract, source)  # issue 17: what the proofs rest on and range over
         if fmt == "json":
-            report.append({"file": path, "properties": [
+            report.append({"file": path, **{k: v for k, v in basis.items() if v}, "properties": [
                 {**verdict_json(v), "files": written} for v, written in entries]})
             continue
         click.echo(f"{path}:")
+        if basis["assumptions"]:
+            click.echo(("  under the assumptions: " if lang == "en" else "  under antagandena: ") + "; ".join(
+                f"`{a['condition']}` ({'line' if lang == 'en' else 'rad'} {a['line']})" for a in basis["assumptions"]))
+        if basis["parameters"]:
+            click.echo(("  for every value of: " if lang == "en" else "  för varje värde på: ") + "; ".join(
+                f"`{p['name']}` {p['range'][lang]} ({'line' if lang == 'en' else 'rad'} {p['line']})"
+                for p in basis["parameters"]))
         for v, written in entries:
             colour = {PROVED: "green", VIOLATED: "red"}.get(v.status, "yellow")
             echo(f"  {click.style(f'{v.status:<8}', fg=colour, bold=v.status == VIOLATED or None)} "
@@ -98,6 +106,29 @@ def verify(files, fmt: str, timeout: float, cex_dir: str | None, lang: str, stri
         click.echo(json.dumps({"z3": z3_version(), "files": report}, ensure_ascii=False, indent=2))
     # a property that could not be decided is not known to hold: it fails the run (issue 17)
     sys.exit(EXIT_ERRORS if failed or unproved else EXIT_OK)
+
+
+def _basis(contract, source) -> dict:
+    """issue 17: the assumptions every proof rests on (their conditions as written) and the draft's
+    parameters the proofs range over, for the report."""
+    from ..verify_checks import _fmt
+
+    def written(expr) -> str:
+        span = getattr(expr, "span", None)
+        text = source.text[span.start:span.end] if span is not None and span.end > span.start else ""
+        return " ".join(text.split())
+
+    def span_of(p, lang: str) -> str:
+        if p.lower is None:
+            return {"en": "(yes or no)", "sv": "(ja eller nej)"}[lang]
+        return f"{_fmt(p.lower, p.ty, contract.currency, lang)}–{_fmt(p.upper, p.ty, contract.currency, lang)}"
+
+    return {
+        "assumptions": [{"name": a.clause.name, "line": a.clause.line, "condition": written(a.expr)}
+                        for a in contract.assumptions],
+        "parameters": [{"name": p.name, "line": p.clause.line, "range": {lang: span_of(p, lang) for lang in ("en", "sv")}}
+                       for p in contract.parameters.values()],
+    }
 
 
 def _show_outcomes(v, lang: str) -> None:

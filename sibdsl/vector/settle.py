@@ -50,6 +50,9 @@ def compile_plan(contract: m.Contract, signature: Mapping[tuple, tuple], program
     return order.finish(program.lines, settled.amounts)
 
 
+ASSUMPTION_EVENT = "assumption "  # the event of the scenarios that break an assumption, by its name
+
+
 class _Order:
     """semantics.run.Backend over plan steps: the values are `Num`/`Bool` descriptions of arrays;
     besides them it keeps the event masks, the failure mask and what the steps prove about the
@@ -179,6 +182,13 @@ class _Order:
 
     def finish(self, lines, amounts) -> Plan:
         cp = self.cp
+        for assumption in self.contract.assumptions:  # issue 17: the scenarios that break it (simulate: E473)
+            series = assumption.series
+            broken = FALSE
+            for period in ([{series: p.name} for p in self.contract.series[series].periods] if series else [{}]):
+                held, bad = self.interp.value(assumption.expr, period)
+                broken = cp.bor(broken, cp.bnot(held) if bad is None else cp.bor(cp.bnot(held), bad))
+            self.events[ASSUMPTION_EVENT + assumption.clause.name] = broken
         negative = FALSE
         for amount in amounts:
             negative = cp.bor(negative, cp.compare(amount, ZERO, "<"))
