@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sibdsl import compile_contract, load_contract
-from sibdsl.testing import contract_test, outcomes
 from sibdsl.semantics.program import lower
+from sibdsl.testing import contract_test, outcomes
 from sibdsl.values import ROUNDING_MODES, Rounding
 from sibdsl.verify import PROVED, VIOLATED, _Sym, _SymSettlement, sym_round, verify_contract
 
