@@ -29,7 +29,7 @@ EVENT = {"gate failed": "gate", "floor": "floor", "floor top-up": "floor", "cap"
          "period cap": "cap", "participant cap": "cap", "return limit": "return limit",
          "stream floor": "floor", "stream cap": "cap", "party cap": "cap",  # issue 15
          "rate card cap": "cap",  # issue 15: a card's caps are events of its clause too
-         "first-loss cover": "cover"}  # issue 14
+         "first-loss cover": "cover", "waterfall": "waterfall"}  # issue 14
 SLOW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
