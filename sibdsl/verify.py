@@ -50,6 +50,10 @@ DEFAULT_TIMEOUT = 10.0
 RLIMIT_PER_SECOND = 3_000_000
 
 
+BY_BOUNDS = "proved by bounds: every line's interval, over all outcomes, decides it without the solver"
+BY_BOUNDS_WORDS = {"en": BY_BOUNDS,
+                   "sv": "bevisat med gränser: varje rads intervall, över alla utfall, avgör det utan lösaren"}
+
 GRID_SECONDS = 0.3  # the budget for finding a decimal counterexample, per number of digits tried
 
 
@@ -75,6 +79,8 @@ class Verdict:
     # what could not be decided and what the user can do (counterexample.py, verify_checks.py)
     words: dict = attrs.field(factory=dict, eq=False)
     shown: tuple[dict, ...] = ()  # each outcome file cut to the outcomes that matter
+    # how a proof was found: "solver" (z3) or "bounds" (bounds.py: the settlement run on intervals)
+    method: str = "solver"
 
 
 # ---------------------------------------------------------------- symbolic evaluation
@@ -909,12 +915,14 @@ class _OwnContextModel:
 class Verifier:
     """Proves the properties of one checked contract."""
 
-    def __init__(self, contract: m.Contract, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, contract: m.Contract, timeout: float = DEFAULT_TIMEOUT, bounds: bool = True):
         self.contract = contract
         self.timeout = timeout
+        self.use_bounds = bounds  # False: every property to z3 (the tests compare the two)
         self.evaluator: Evaluator = compile_contract(contract)
         self.properties = properties(contract)
         self._contexts: dict = {}
+        self._bounds_run = None
 
     def verify(self, only: Iterable[str] | None = None) -> list[Verdict]:
         wanted = set(only) if only is not None else None
@@ -952,7 +960,35 @@ class Verifier:
             self._contexts[key] = (copies, solver)
         return self._contexts[key]
 
+    def _bounds(self):
+        """The settlement run on intervals (bounds.py), once per contract."""
+        if self._bounds_run is None:
+            from .bounds import bounds
+
+            self._bounds_run = bounds(self.contract)
+        return self._bounds_run
+
+    def _by_bounds(self, prop: _Property) -> bool:
+        """The property follows from the bounds of every line (bounds.py): proved without the
+        solver. False only means "not decided here": z3 then proves it on the full problem."""
+        b = self._bounds()
+        if prop.key == "defined":
+            return b.defined
+        if prop.key.startswith("nonnegative:"):
+            return b.nonnegative(prop.key.split(":", 1)[1])
+        if prop.key.startswith("guarantee:") and prop.copies == 1:
+            guarantee = next((g for g in self.contract.guarantees if f"guarantee:{_name(g.clause)}" == prop.key
+                              and not g.monotone), None)
+            if guarantee is None:
+                return False
+            holds, _ = b.value(guarantee.expr)
+            return holds is True  # the claim is "defined ⇒ holds"; true wherever it is defined
+        return False
+
     def _prove(self, prop: _Property) -> Verdict:
+        if prop.copies == 1 and self.use_bounds and self._by_bounds(prop):
+            return Verdict(prop.key, prop.description, PROVED, 0.0, BY_BOUNDS, method="bounds",
+                           words=dict(BY_BOUNDS_WORDS))
         if prop.copies == 2 and self._abstract_proof(prop):
             return Verdict(prop.key, prop.description, PROVED, 0.0)
         copies, solver = self._context(prop)
@@ -1114,7 +1150,7 @@ def verdict_json(v: Verdict) -> dict:
 
     return {
         "property": v.key, "description": v.description, "verdict": v.status,
-        "seconds": round(v.seconds, 3), "reason": v.reason,
+        "seconds": round(v.seconds, 3), "reason": v.reason, "method": v.method,
         "counterexample": list(v.counterexample) or None,
         "outcomes_that_matter": list(v.shown) or None,
         "words": dict(v.words) or None,  # the verdict in plain words, "en" and "sv"
