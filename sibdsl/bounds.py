@@ -343,6 +343,26 @@ class Bounds:
     total: I
     defined: bool  # no division on any path can fail
     prims: _Prims = attrs.field(eq=False, repr=False)
+    values: tuple = ()  # what each step computed (semantics.run.StepValues over intervals)
+    facts: tuple = ()  # (lines, b): the final amounts of those lines sum to at most b
+
+    def sum_hi(self, group) -> Fraction | None:
+        """An upper end of the sum of the final amounts of `group`: the plain sum of the upper
+        ends, or a kept fact Σ_G ≤ b read as Σ_S ≤ b − Σ_{G∖S} lo + Σ_{S∖G} hi."""
+        chosen = set(group)
+        his = [self.lines[j].hi for j in chosen]
+        best = None if None in his else sum(his, Fraction(0))
+        for lines, b in self.facts:
+            los = [self.lines[j].lo for j in lines - chosen]
+            rest = [self.lines[j].hi for j in chosen - lines]
+            if None in los or None in rest:
+                continue
+            candidate = b - sum(los, Fraction(0)) + sum(rest, Fraction(0))
+            best = candidate if best is None else min(best, candidate)
+        return best
+
+    def steps_of(self, clause: m.ClauseRef) -> list:
+        return [v for v in self.values if v.step.clause == clause and v.step.kind is not StepKind.COMPUTE]
 
     def nonnegative(self, payment: str) -> bool:
         return all(v.lo is not None and v.lo >= 0 for v in self.payments.get(payment, ()))
@@ -358,7 +378,7 @@ class _Run:
 
     ZERO = ZERO
     TRUE = True
-    KEEP = False
+    KEEP = True
     after = None
     event = None
 
@@ -456,4 +476,4 @@ def bounds(contract: m.Contract, program: Program | None = None) -> Bounds:
     prims.total_value = backend.final_total(amounts)
     prims.lines = amounts  # a guarantee's paid-to-date reads the final lines (as verify's `live` does)
     return Bounds(tuple(amounts), {k: tuple(v) for k, v in payments.items()}, prims.total_value,
-                  backend.defined, prims)
+                  backend.defined, prims, settled.values, tuple(backend.facts.values()))

@@ -983,6 +983,9 @@ class Verifier:
                 return False
             holds, _ = b.value(guarantee.expr)
             return holds is True  # the claim is "defined ⇒ holds"; true wherever it is defined
+        if prop.key.startswith("cap:") and prop.clause is not None:
+            cap = next((c for c in self.contract.caps if c.clause == prop.clause), None)
+            return cap is not None and _cap_by_bounds(b, cap)
         return False
 
     def _prove(self, prop: _Property) -> Verdict:
@@ -1081,6 +1084,29 @@ class Verifier:
                            tuple(files), tuple(settlements), line=said.line if said is not None else 0,
                            words=text, shown=tuple(that_matter(self.contract, files)))
         return _unknown(prop, "unconfirmed", self.timeout)
+
+
+def _cap_by_bounds(b, cap: m.Cap) -> bool:
+    """A cap's property from bounds: what it limits is at most its level for every outcome, at
+    every step of its clause (the same claim `properties` states to z3)."""
+    steps = b.steps_of(cap.clause)
+    if not steps:
+        return False
+    for v in steps:
+        level = v.level.lo if v.level is not None else None
+        if level is None:
+            return False
+        if cap.kind in ("total", "participant"):
+            high = b.total.hi
+        elif cap.kind == "payment":
+            high = b.lines[v.step.line].hi
+        elif cap.kind in ("stream", "payer", "recipient", "series"):
+            high = b.sum_hi(v.step.group)
+        else:
+            return False
+        if high is None or high > level:
+            return False
+    return True
 
 
 def _unknown(prop: _Property, cause: str, timeout: float) -> Verdict:
