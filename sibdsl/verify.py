@@ -986,6 +986,9 @@ class Verifier:
         if prop.key.startswith("cap:") and prop.clause is not None:
             cap = next((c for c in self.contract.caps if c.clause == prop.clause), None)
             return cap is not None and _cap_by_bounds(b, cap)
+        if prop.key.startswith("floor:") and prop.clause is not None:
+            floor = next((f for f in self.contract.floors if f.clause == prop.clause), None)
+            return floor is not None and _floor_by_bounds(b, floor)
         return False
 
     def _prove(self, prop: _Property) -> Verdict:
@@ -1105,6 +1108,32 @@ def _cap_by_bounds(b, cap: m.Cap) -> bool:
         else:
             return False
         if high is None or high > level:
+            return False
+    return True
+
+
+def _floor_by_bounds(b, floor: m.Floor) -> bool:
+    """A floor's property from bounds: wherever it applies, what it holds up has a lower end at
+    least the floor's level (after every later cut: a cap that may cut it leaves it to z3)."""
+    steps = b.steps_of(floor.clause)
+    if not steps:
+        return False
+    for v in steps:
+        if v.condition is False:
+            continue  # never applies
+        level = v.level.hi if v.level is not None else None
+        if level is None:
+            return False
+        if v.step.kind is StepKind.TOTAL_FLOOR:
+            low = b.total.lo
+        elif v.step.kind is StepKind.STREAM_FLOOR:
+            los = [b.lines[j].lo for j in v.step.group]
+            low = None if None in los else sum(los, Fraction(0))
+        elif v.step.kind is StepKind.FLOOR:
+            low = b.lines[v.step.line].lo
+        else:
+            return False
+        if low is None or low < level:
             return False
     return True
 

@@ -134,3 +134,26 @@ def test_a_subtraction_and_a_negative_price_go_to_z3_and_are_found_negative():
         assert verdicts[key].method == "solver", key
         assert verdicts[key].status == VIOLATED, (key, verdicts[key].reason)
         assert any(ln.amount < 0 for ln in verdicts[key].settlements[0].lines)
+
+
+FLOORS = """contract "Floors"
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party fund "Fund": investor
+measure saved "Saved": money
+payment base = saved from city to fund
+floor kept: base at 1 000 SEK
+payment bonus = saved / 2 from city to fund
+floor cut: bonus at 50 000 SEK
+cap ceiling: total at 40 000 SEK
+"""
+
+
+def test_a_floor_is_proved_by_bounds_unless_a_later_cut_may_take_from_it():
+    contract = checked(FLOORS.replace("floor cut: bonus at 50 000 SEK\ncap ceiling: total at 40 000 SEK\n", ""))
+    kept = {v.key: v for v in Verifier(contract).verify()}["floor:kept"]
+    assert kept.status == PROVED and kept.method == "bounds"
+    verdicts = {v.key: v for v in Verifier(checked(FLOORS)).verify()}
+    assert verdicts["floor:cut"].method == "solver" and verdicts["floor:cut"].status == VIOLATED
+    assert verdicts["cap:ceiling"].method == "bounds" and verdicts["cap:ceiling"].status == PROVED
