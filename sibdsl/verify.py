@@ -986,6 +986,17 @@ class Verifier:
         if prop.key.startswith("cap:") and prop.clause is not None:
             cap = next((c for c in self.contract.caps if c.clause == prop.clause), None)
             return cap is not None and _cap_by_bounds(b, cap)
+        if prop.key.startswith("floor-below-cap:"):
+            _, floor_name, cap_name = prop.key.split(":")
+            floor = next((f for f in self.contract.floors if _name(f.clause) == floor_name), None)
+            cap = next((c for c in self.contract.caps if _name(c.clause) == cap_name), None)
+            if floor is None or cap is None:
+                return False
+            same = (floor.target == "total" and cap.kind == "total") or \
+                   (cap.kind == "payment" and floor.target == cap.target)
+            # only the same-level property of `properties`; across levels (verify_checks, the same
+            # key) the claim is another one, left to z3
+            return same and _floor_below_cap_by_bounds(b, floor, cap)
         if prop.key.startswith("floor:") and prop.clause is not None:
             floor = next((f for f in self.contract.floors if f.clause == prop.clause), None)
             return floor is not None and _floor_by_bounds(b, floor)
@@ -1135,6 +1146,19 @@ def _floor_by_bounds(b, floor: m.Floor) -> bool:
             return False
         if low is None or low < level:
             return False
+    return True
+
+
+def _floor_below_cap_by_bounds(b, floor: m.Floor, cap: m.Cap) -> bool:
+    """A floor's level is at most a cap's, on every line they share, wherever the floor applies
+    (the claim `properties` states): the floor level's upper end at most the cap level's lower end."""
+    for f in b.steps_of(floor.clause):
+        for k in b.steps_of(cap.clause):
+            if not (f.step.kind is StepKind.TOTAL_FLOOR or f.step.line == k.step.line) or f.condition is False:
+                continue
+            if f.level is None or k.level is None or f.level.hi is None or k.level.lo is None \
+                    or f.level.hi > k.level.lo:
+                return False
     return True
 
 
