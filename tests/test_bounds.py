@@ -7,6 +7,7 @@ which finds it violated."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from fractions import Fraction
 
@@ -157,3 +158,15 @@ def test_a_floor_is_proved_by_bounds_unless_a_later_cut_may_take_from_it():
     verdicts = {v.key: v for v in Verifier(checked(FLOORS)).verify()}
     assert verdicts["floor:cut"].method == "solver" and verdicts["floor:cut"].status == VIOLATED
     assert verdicts["cap:ceiling"].method == "bounds" and verdicts["cap:ceiling"].status == PROVED
+
+
+def test_rounding_is_monotone_so_bounds_may_round_the_ends():
+    from decimal import Decimal
+
+    from sibdsl.values import ROUNDING_MODES, Rounding
+
+    xs = [Fraction(n, 8) for n in range(-400, 401)]
+    for mode in ROUNDING_MODES:
+        for step in (Decimal(1), Decimal("0.5"), Decimal("0.01"), Decimal(100)):
+            rounded = [Rounding(step, mode).apply(x) for x in xs]
+            assert all(a <= b for a, b in itertools.pairwise(rounded)), (mode, step)
