@@ -24,6 +24,11 @@ same order, over these values —
   that may be negative); cuts and caps only lower lines, so they keep it. The total's upper end
   is the tightest of the plain sum and each kept fact plus the other lines' upper ends.
 
+What verify reads from it (verify.Verifier._by_bounds): "defined" (no division may fail), "never
+negative" (every line's lower end ≥ 0), caps (what they limit has an upper end ≤ the level's
+lower end; a sum of lines by `Bounds.sum_hi`), floors (a lower end ≥ the level's upper end, after
+every cut), a floor not above a cap on the same level, and guarantees whose value is "always true".
+
 That is why a rate card of 50 outcomes × 20 periods needs no solver for its 50 "never negative"
 properties nor for "the total is at most the card's cap" (benchmarks/ratecard.py).
 """
