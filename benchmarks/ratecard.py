@@ -3,14 +3,28 @@
 median of the rounds is reported with the ratio to the target.
 
     .venv/bin/python benchmarks/ratecard.py [--outcomes 50] [--periods 20] [--rounds 3] [--no-verify]
+                                            [--solver-only]
 
-Measured on the shared 2-core machine (other sessions running), 2026-12-07, one round each:
+`--solver-only` sends every property to z3 (no proofs by bounds, sibdsl/bounds.py): the path
+before issue 15's verify work, for comparison.
+
+Before (commit 319c5a5, every property to z3), measured on the shared 2-core machine (other
+sessions running), 2026-12-07, one round each:
     50 × 20  check 0.145–0.16 s cold, 0.016 s warm (5 rounds)   verify: not finished in 12 min
-    20 × 4   check 0.15 s   verify 3.2 s, 22 proved (70 s with one unknown before verify.cut_lemmas)
-    20 × 8   check 0.13 s   verify 13.3 s, 22 proved
-    30 × 10  check 0.16 s   verify 27.3 s, 31 proved, 1 unknown
-So check meets its target by far; verify meets 10 s up to about 20 outcomes × 4 periods and does
-not yet at 50 × 20 (each of the 50 "never negative" properties re-solves the whole card).
+    20 × 4   check 0.15 s   verify 2.4–3.2 s, 22 proved (70 s with one unknown before verify.cut_lemmas)
+    20 × 8   check 0.13 s   verify 10.8–13.3 s, 22 proved
+    30 × 10  check 0.16 s   verify 21.8–27.3 s, 31 proved, 1 unknown (the card's total cap guarantee)
+Each of the 50 "never negative" properties re-solved the whole card.
+
+After (proofs by bounds: the settlement program run on intervals proves "defined", every "never
+negative" and the total-cap guarantee without the solver), same machine and day, 3 rounds
+(1 round for 20 × 8 and 30 × 10 paired with the "before" run above):
+    50 × 20  check 0.026–0.035 s   verify 0.59–0.96 s, 52 proved (by bounds), no unknown
+    30 × 10  verify 0.05–0.24 s, 32 proved, no unknown
+    20 × 8   verify 0.11–0.31 s, 22 proved
+    20 × 4   verify 0.035–0.06 s, 22 proved
+Most of what is left at 50 × 20 is lowering the program and compiling the evaluator (the
+Verifier's set-up), not proving.
 """
 
 from __future__ import annotations
@@ -55,10 +69,14 @@ def main() -> None:
     ap.add_argument("--periods", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-verify", action="store_true", help="time check only")
+    ap.add_argument("--solver-only", action="store_true", help="every property to z3 (no proofs by bounds)")
     args = ap.parse_args()
     from sibdsl import check_source
     from sibdsl.source import Source
-    from sibdsl.verify import verify_contract as verify
+    from sibdsl.verify import Verifier
+
+    def verify(model):
+        return Verifier(model, bounds=not args.solver_only).verify()
 
     text = contract(args.outcomes, args.periods)
     checks, verifies, verdicts = [], [], None

@@ -50,6 +50,10 @@ DEFAULT_TIMEOUT = 10.0
 RLIMIT_PER_SECOND = 3_000_000
 
 
+BY_BOUNDS = "proved by bounds: every line's interval, over all outcomes, decides it without the solver"
+BY_BOUNDS_WORDS = {"en": BY_BOUNDS,
+                   "sv": "bevisat med gränser: varje rads intervall, över alla utfall, avgör det utan lösaren"}
+
 GRID_SECONDS = 0.3  # the budget for finding a decimal counterexample, per number of digits tried
 
 
@@ -75,6 +79,8 @@ class Verdict:
     # what could not be decided and what the user can do (counterexample.py, verify_checks.py)
     words: dict = attrs.field(factory=dict, eq=False)
     shown: tuple[dict, ...] = ()  # each outcome file cut to the outcomes that matter
+    # how a proof was found: "solver" (z3) or "bounds" (bounds.py: the settlement run on intervals)
+    method: str = "solver"
 
 
 # ---------------------------------------------------------------- symbolic evaluation
@@ -972,12 +978,14 @@ class _OwnContextModel:
 class Verifier:
     """Proves the properties of one checked contract."""
 
-    def __init__(self, contract: m.Contract, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, contract: m.Contract, timeout: float = DEFAULT_TIMEOUT, bounds: bool = True):
         self.contract = contract
         self.timeout = timeout
+        self.use_bounds = bounds  # False: every property to z3 (the tests compare the two)
         self.evaluator: Evaluator = compile_contract(contract)
         self.properties = properties(contract)
         self._contexts: dict = {}
+        self._bounds_run = None
 
     def verify(self, only: Iterable[str] | None = None) -> list[Verdict]:
         wanted = set(only) if only is not None else None
@@ -1067,7 +1075,52 @@ class Verifier:
             self._contexts[key] = (copies, solver)
         return self._contexts[key]
 
+    def _bounds(self):
+        """The settlement run on intervals (bounds.py), once per contract."""
+        if self._bounds_run is None:
+            from .bounds import bounds
+
+            self._bounds_run = bounds(self.contract)
+        return self._bounds_run
+
+    def _by_bounds(self, prop: _Property) -> bool:
+        """The property follows from the bounds of every line (bounds.py): proved without the
+        solver. False only means "not decided here": z3 then proves it on the full problem."""
+        b = self._bounds()
+        if prop.key == "defined":
+            return b.defined
+        if prop.key.startswith("nonnegative:"):
+            return b.nonnegative(prop.key.split(":", 1)[1])
+        if prop.key.startswith("guarantee:") and prop.copies == 1:
+            guarantee = next((g for g in self.contract.guarantees if f"guarantee:{_name(g.clause)}" == prop.key
+                              and not g.monotone), None)
+            if guarantee is None:
+                return False
+            holds, _ = b.value(guarantee.expr)
+            return holds is True  # the claim is "defined ⇒ holds"; true wherever it is defined
+        if prop.key.startswith("cap:") and prop.clause is not None:
+            cap = next((c for c in self.contract.caps if c.clause == prop.clause), None)
+            return cap is not None and _cap_by_bounds(b, cap)
+        if prop.key.startswith("floor-below-cap:"):
+            _, floor_name, cap_name = prop.key.split(":")
+            floor = next((f for f in self.contract.floors if _name(f.clause) == floor_name), None)
+            cap = next((c for c in self.contract.caps if _name(c.clause) == cap_name), None)
+            if floor is None or cap is None:
+                return False
+            same = (floor.target == "total" and cap.kind == "total") or \
+                   (cap.kind == "payment" and floor.target == cap.target)
+            # only the same-level property of `properties`; across levels (verify_checks, the same
+            # key) the claim is another one, left to z3
+            return same and _floor_below_cap_by_bounds(b, floor, cap)
+        if prop.key.startswith("floor:") and prop.clause is not None:
+            floor = next((f for f in self.contract.floors if f.clause == prop.clause), None)
+            return floor is not None and _floor_by_bounds(b, floor)
+        return False
+
     def _prove(self, prop: _Property) -> Verdict:
+        if prop.copies == 1 and self.use_bounds and self._by_bounds(prop):
+            return Verdict(prop.key, prop.description, PROVED, 0.0, BY_BOUNDS, method="bounds",
+                           words=dict(BY_BOUNDS_WORDS))
         if prop.copies == 2 and self._abstract_proof(prop):
             return Verdict(prop.key, prop.description, PROVED, 0.0)
         copies, solver = self._context(prop)
@@ -1246,6 +1299,69 @@ def _agreed_values(solver, term, parameter: m.Measure, step: Fraction):
             last * step if last is not None and last <= high else None)
 
 
+
+def _cap_by_bounds(b, cap: m.Cap) -> bool:
+    """A cap's property from bounds: what it limits is at most its level for every outcome, at
+    every step of its clause (the same claim `properties` states to z3)."""
+    steps = b.steps_of(cap.clause)
+    if not steps:
+        return False
+    for v in steps:
+        level = v.level.lo if v.level is not None else None
+        if level is None:
+            return False
+        if cap.kind in ("total", "participant"):
+            high = b.total.hi
+        elif cap.kind == "payment":
+            high = b.lines[v.step.line].hi
+        elif cap.kind in ("stream", "payer", "recipient", "series"):
+            high = b.sum_hi(v.step.group)
+        else:
+            return False
+        if high is None or high > level:
+            return False
+    return True
+
+
+def _floor_by_bounds(b, floor: m.Floor) -> bool:
+    """A floor's property from bounds: wherever it applies, what it holds up has a lower end at
+    least the floor's level (after every later cut: a cap that may cut it leaves it to z3)."""
+    steps = b.steps_of(floor.clause)
+    if not steps:
+        return False
+    for v in steps:
+        if v.condition is False:
+            continue  # never applies
+        level = v.level.hi if v.level is not None else None
+        if level is None:
+            return False
+        if v.step.kind is StepKind.TOTAL_FLOOR:
+            low = b.total.lo
+        elif v.step.kind is StepKind.STREAM_FLOOR:
+            los = [b.lines[j].lo for j in v.step.group]
+            low = None if None in los else sum(los, Fraction(0))
+        elif v.step.kind is StepKind.FLOOR:
+            low = b.lines[v.step.line].lo
+        else:
+            return False
+        if low is None or low < level:
+            return False
+    return True
+
+
+def _floor_below_cap_by_bounds(b, floor: m.Floor, cap: m.Cap) -> bool:
+    """A floor's level is at most a cap's, on every line they share, wherever the floor applies
+    (the claim `properties` states): the floor level's upper end at most the cap level's lower end."""
+    for f in b.steps_of(floor.clause):
+        for k in b.steps_of(cap.clause):
+            if not (f.step.kind is StepKind.TOTAL_FLOOR or f.step.line == k.step.line) or f.condition is False:
+                continue
+            if f.level is None or k.level is None or f.level.hi is None or k.level.lo is None \
+                    or f.level.hi > k.level.lo:
+                return False
+    return True
+
+
 def _unknown(prop: _Property, cause: str, timeout: float) -> Verdict:
     """An `unknown` verdict in plain words: what could not be decided and what the user can do."""
     from .counterexample import unknown_words
@@ -1313,7 +1429,7 @@ def verdict_json(v: Verdict) -> dict:
 
     return {
         "property": v.key, "description": v.description, "verdict": v.status,
-        "seconds": round(v.seconds, 3), "reason": v.reason,
+        "seconds": round(v.seconds, 3), "reason": v.reason, "method": v.method,
         "counterexample": list(v.counterexample) or None,
         "outcomes_that_matter": list(v.shown) or None,
         "words": dict(v.words) or None,  # the verdict in plain words, "en" and "sv"

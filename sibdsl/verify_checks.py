@@ -92,6 +92,8 @@ def _crosses(contract: m.Contract, floor: m.Floor, cap: m.Cap) -> bool:
     """A floor and a cap on different levels where the cap's group holds the floor's amount."""
     if floor.target == "total":
         return cap.kind == "participant"
+    if floor.target == m.STREAM:  # a stream floor: its own property (floor:…) covers it, not this check
+        return False
     if cap.kind in ("total", "participant"):
         return True
     return cap.kind == "series" and contract.payments[floor.target].series == cap.target

@@ -1,0 +1,172 @@
+"""Proofs by bounds (sibdsl/bounds.py): the settlement program run on intervals.
+
+Sound: on generated contracts every settled line lies within its interval, and every property the
+bounds prove is not violated when z3 is given the full problem. Not a shortcut: a property the
+bounds cannot decide (a subtraction, a guarantee tighter than the card's cap) still goes to z3,
+which finds it violated."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from fractions import Fraction
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sibdsl import Source, check_source
+from sibdsl.bounds import bounds
+from sibdsl.evaluate import EvaluationError, Evaluator
+from sibdsl.semantics.program import lower
+from sibdsl.testing import outcomes
+from sibdsl.units import DATE
+from sibdsl.verify import PROVED, VIOLATED, Verifier
+
+from .contractgen import generated
+
+EXAMPLES = int(os.environ.get("SIB_DIFF_EXAMPLES", "25"))
+
+
+def checked(text: str):
+    contract, diagnostics = check_source(Source("bounds.sib", text))
+    errors = [d for d in diagnostics if d.code.startswith("E")]
+    assert contract is not None and not errors, [d.message for d in errors]
+    return contract
+
+
+def within(value, interval) -> bool:
+    v = Fraction(value)
+    return (interval.lo is None or interval.lo <= v) and (interval.hi is None or v <= interval.hi)
+
+
+def in_domain(contract, row) -> bool:
+    for name, measure in contract.measures.items():
+        if measure.ty.kind != DATE:
+            continue
+        values = row[name].values() if isinstance(row[name], dict) else [row[name]]
+        for v in values:
+            if (measure.lower is not None and v < measure.lower) or (measure.upper is not None and v > measure.upper):
+                return False
+    return True
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_every_settled_line_lies_within_its_bounds(data):
+    contract = checked(data.draw(generated(), label="contract"))
+    b = bounds(contract)
+    program = lower(contract)
+    where = {(ln.payment, ln.period): b.lines[ln.index] for ln in program.lines if not ln.top_up}
+    rows = data.draw(st.lists(outcomes(contract), min_size=1, max_size=6), label="outcomes")
+    evaluator = Evaluator(contract)
+    for row in rows:
+        if not in_domain(contract, row):  # the generator draws dates from any year; bounds hold on the domain
+            continue
+        try:
+            settlement = evaluator.evaluate(row)
+        except EvaluationError:
+            assert not b.defined, row  # a division failed: the bounds must not have proved it cannot
+            continue
+        for ln in settlement.lines:
+            if (ln.payment, ln.period) in where and ln.payment in contract.payments:
+                assert within(ln.amount, where[(ln.payment, ln.period)]), (ln.payment, ln.period, ln.amount)
+        assert within(settlement.total, b.total), (settlement.total, b.total)
+
+
+@settings(max_examples=max(5, EXAMPLES // 5), deadline=None, suppress_health_check=list(HealthCheck))
+@given(generated())
+def test_what_the_bounds_prove_z3_does_not_refute(text):
+    contract = checked(text)
+    by_bounds = Verifier(contract, timeout=2.0)
+    solver = Verifier(contract, timeout=2.0, bounds=False)
+    for prop in by_bounds.properties:
+        if prop.copies != 1 or not by_bounds._by_bounds(prop):
+            continue
+        verdict = solver.prove(prop)
+        assert verdict.method == "solver"
+        assert verdict.status != VIOLATED, (prop.key, verdict.reason)
+
+
+CARD = """contract "Card"
+  currency GBP
+  rounding 1 GBP half up
+party council "Council": payer
+party fund "Fund": investor
+periods quarters: q1 2020-01-01 to 2020-03-31, q2 2020-04-01 to 2020-06-30
+cohort young_people "Care leavers": size 10
+ratecard care "Rate card" per quarters from council to fund due 30 days after end: {
+  soft "Soft outcome": 220 GBP,
+  level1 "Level 1 qualification": 1 760 GBP cap 10 000 GBP,
+  cap per participant 8 200 GBP,
+  total cap 20 000 GBP in claim order,
+}
+guarantee capped: total <= 20 000 GBP
+guarantee tighter: total <= 15 000 GBP
+"""
+
+
+def test_a_rate_card_is_proved_by_bounds_and_a_tighter_guarantee_goes_to_z3():
+    verdicts = {v.key: v for v in Verifier(checked(CARD)).verify()}
+    for key in ("defined", "nonnegative:care.soft", "nonnegative:care.level1", "guarantee:capped"):
+        assert verdicts[key].status == PROVED and verdicts[key].method == "bounds", key
+        assert "proved by bounds" in verdicts[key].reason
+    tighter = verdicts["guarantee:tighter"]  # the cap allows 20 000: bounds cannot prove 15 000
+    assert tighter.method == "solver" and tighter.status == VIOLATED
+    assert tighter.settlements and tighter.settlements[0].total > 15000
+
+
+SUBTRACTION = """contract "Net"
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party fund "Fund": investor
+measure saved "Saved": money
+measure spent "Spent": money
+payment gross = saved from city to fund
+payment net = saved - spent from city to fund
+payment credit = -100 SEK from city to fund
+"""
+
+
+def test_a_subtraction_and_a_negative_price_go_to_z3_and_are_found_negative():
+    verdicts = {v.key: v for v in Verifier(checked(SUBTRACTION)).verify()}
+    assert verdicts["nonnegative:gross"].method == "bounds" and verdicts["nonnegative:gross"].status == PROVED
+    for key in ("nonnegative:net", "nonnegative:credit"):
+        assert verdicts[key].method == "solver", key
+        assert verdicts[key].status == VIOLATED, (key, verdicts[key].reason)
+        assert any(ln.amount < 0 for ln in verdicts[key].settlements[0].lines)
+
+
+FLOORS = """contract "Floors"
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party fund "Fund": investor
+measure saved "Saved": money
+payment base = saved from city to fund
+floor kept: base at 1 000 SEK
+payment bonus = saved / 2 from city to fund
+floor cut: bonus at 50 000 SEK
+cap ceiling: total at 40 000 SEK
+"""
+
+
+def test_a_floor_is_proved_by_bounds_unless_a_later_cut_may_take_from_it():
+    contract = checked(FLOORS.replace("floor cut: bonus at 50 000 SEK\ncap ceiling: total at 40 000 SEK\n", ""))
+    kept = {v.key: v for v in Verifier(contract).verify()}["floor:kept"]
+    assert kept.status == PROVED and kept.method == "bounds"
+    verdicts = {v.key: v for v in Verifier(checked(FLOORS)).verify()}
+    assert verdicts["floor:cut"].method == "solver" and verdicts["floor:cut"].status == VIOLATED
+    assert verdicts["cap:ceiling"].method == "bounds" and verdicts["cap:ceiling"].status == PROVED
+
+
+def test_rounding_is_monotone_so_bounds_may_round_the_ends():
+    from decimal import Decimal
+
+    from sibdsl.values import ROUNDING_MODES, Rounding
+
+    xs = [Fraction(n, 8) for n in range(-400, 401)]
+    for mode in ROUNDING_MODES:
+        for step in (Decimal(1), Decimal("0.5"), Decimal("0.01"), Decimal(100)):
+            rounded = [Rounding(step, mode).apply(x) for x in xs]
+            assert all(a <= b for a, b in itertools.pairwise(rounded)), (mode, step)
