@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sibdsl import compile_contract, load_contract
+from sibdsl import Source, check_source, compile_contract, load_contract
 from sibdsl.evaluate import EvaluationError
 from sibdsl.units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 from sibdsl.values import Rounding
@@ -178,3 +178,60 @@ def test_the_python_example_in_docs_simulate_runs():
     finally:
         os.chdir(cwd)
     assert list(namespace["totals"]) == [4_000_000_00, 12_000_000_00]
+
+
+# A generated contract (found by test_semantics' three back ends) whose 8 % a year return limit
+# brings an exact discount factor with a long denominator into a sum with a value that is 0 in every
+# scenario: the value's bounds fit int64, the kernel's factor did not (OverflowError in numpy).
+_LONG_FACTOR = """contract "Generated"
+  languages en
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party fund "Fund": investor
+party bank "Bank": investor
+party ngo "Provider": provider
+term 2020-01-01 to 2023-12-31
+periods year:
+  y1 2021-01-01 to 2021-12-31,
+  y2 2022-01-01 to 2022-12-31
+cohort group: size 40
+investment loan_a: 400 000 SEK from fund on 2020-01-01
+measure spent: money between 0 SEK and 2 000 000 SEK
+measure base: money between 0 SEK and 2 000 000 SEK
+measure rate: share
+measure ok: boolean
+measure people: count between 0 and 200
+measure visits: count per year between 0 and 60
+measure started: date between 2020-01-01 and 2023-12-31
+measure waited: days between 0 days and 400 days
+define saved = max(base - spent, 0 SEK)
+define per_visit = if visits > 0 then 12 000 SEK / visits else 0 SEK
+baseline indexed_base = base
+  indexed 2 % per year for 3 years
+table coupon "Coupon": step { below 40 %: 0 %, from 40 %: 2 %, from 75 %: 3.5 % }
+table bonus: linear { below: 0 SEK, 20 %: 10 000 SEK, 60 %: 90 000 SEK, above: 120 000 SEK }
+payment p0 = spent
+  from city to fund due 2023-06-30
+payment p1 = spent
+  from city to fund due 2023-06-30
+ratecard card from city to fund per year due 30 days after end: {
+  o0: 220 SEK,
+}
+gate g_p0: p0 requires ok
+floor f_p0: p0 at 1 000 SEK
+cap c_p0: p0 at spent
+floor f_p1: p1 at 5 % of spent when ok
+cap pc: payments from city at 250 000 SEK
+cap per participant at 9 000 SEK
+return limit r1: 8 % per year
+"""
+
+
+def test_a_kernel_factor_beyond_int64_goes_to_the_exact_path():
+    contract, diagnostics = check_source(Source("g.sib", _LONG_FACTOR))
+    assert contract is not None, diagnostics
+    zero = {"y1": Fraction(0), "y2": Fraction(0)}
+    row = {"spent": Fraction(0), "base": Fraction(0), "rate": Fraction(0), "ok": False, "people": Fraction(0),
+           "visits": dict(zero), "started": datetime.date(2000, 1, 1), "waited": Fraction(0), "card.o0": dict(zero)}
+    assert_same(contract, [row])

@@ -263,7 +263,7 @@ class Compiler:
         if sign < 0:
             blo, bhi, kb = -bhi, -blo, -kb
         lo, hi = alo + blo, ahi + bhi  # [a.lo + b.lo, a.hi + b.hi]
-        if not fits_int64(alo, ahi, blo, bhi, lo, hi):
+        if not fits_int64(alo, ahi, blo, bhi, lo, hi, ka, kb):  # the kernel's factors too: x·ka in int64
             return self.general(ra.add, a, b, sign)
         f, ((_, ka), (_, kb)) = self.common((akind, ka), (bkind, kb))
         if akind == "c":
@@ -308,12 +308,12 @@ class Compiler:
             g = math.gcd(p, q)
             p, q = p // g, q // g
             lo, hi = sorted((a.lo * p, a.hi * p))
-            if not fits_int64(lo, hi):
+            if not fits_int64(lo, hi, a.scale * p):
                 return self.general(ra.mul, a, b)
             return Num(q, lo, hi, slot=a.slot, scale=a.scale * p)  # no step: the user of it multiplies
         corners = (a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi)
         lo, hi = min(corners), max(corners)
-        if not fits_int64(lo, hi):
+        if not fits_int64(lo, hi, a.scale * b.scale):
             return self.general(ra.mul, a, b)
         slot = self.emit(np.multiply, [a.slot, b.slot], "×", key=("×", *sorted((a.slot, b.slot))))
         return Num(a.den * b.den, lo, hi, slot=slot, scale=a.scale * b.scale)
@@ -349,7 +349,7 @@ class Compiler:
             if blo >= ahi:
                 return b
             lo, hi, ufunc = max(alo, blo), max(ahi, bhi), np.maximum
-        if not fits_int64(alo, ahi, blo, bhi):
+        if not fits_int64(alo, ahi, blo, bhi, oa[1], ob[1]):
             return self.general(ra.minimum if op == "min" else ra.maximum, a, b)
         f, (oa, ob) = self.common(oa, ob)  # min(x·f, c·f) = f·min(x, c) for f > 0
         slot = self.emit(k.binary(ufunc, oa, ob), [s for s in (sa, sb) if s is not None], op,
@@ -383,7 +383,7 @@ class Compiler:
             ufunc = _UFUNC[op]
             slot = self.emit(lambda x: ufunc(x, c2), [sa], f"{op} {c2}", key=("compare", op, c2, sa))
             return Bool(slot=slot)
-        if not fits_int64(alo, ahi, blo, bhi):
+        if not fits_int64(alo, ahi, blo, bhi, oa[1], ob[1]):
             return self.general(ra.compare, a, b, op, kinds=("bool",))
         _, (oa, ob) = self.common(oa, ob)
         slot = self.emit(k.binary(_UFUNC[op], oa, ob), [sa, sb], op, key=("compare", op, oa, ob, sa, sb))
@@ -399,7 +399,7 @@ class Compiler:
         den = math.lcm(t.den, o.den)
         tlo, thi, ot, st = self.operand(t, den)
         olo, ohi, oo, so = self.operand(o, den)
-        if not fits_int64(tlo, thi, olo, ohi):
+        if not fits_int64(tlo, thi, olo, ohi, ot[1], oo[1]):
             return self.general(ra.where, c, t, o)
         blend = fits_int64(tlo - ohi, thi - olo)  # O + (T − O)·c stays within int64
         f, (ot, oo) = self.common(ot, oo)
