@@ -222,7 +222,8 @@ class _Prims:
 
     def __init__(self, contract: m.Contract) -> None:
         self.contract = contract
-        self.domains = {name: _measure(ms) for name, ms in contract.measures.items()}
+        # a draft's parameters range over their agreed values like the measures over theirs (issue 17)
+        self.domains = {name: _measure(ms) for name, ms in (*contract.measures.items(), *contract.parameters.items())}
         self.lines: list | None = None
         self.index: dict = {}
         self.payments: dict[str, I] | None = None

@@ -553,11 +553,11 @@ class Contract:
     # issue 17: a draft's negotiable terms, each an input over its range (a Measure whose clause kind
     # is "parameter"); a settlement needs their values, a proof covers every value in the ranges
     parameters: dict[str, Measure] = attrs.field(factory=dict, repr=False)
+    waterfalls: tuple[Waterfall, ...] = ()  # issue 14: waterfalls, in declaration order
 
     def input(self, name: str) -> Measure:
         """The measure or parameter an `Input` of this name reads."""
         return self.measures[name] if name in self.measures else self.parameters[name]
-    waterfalls: tuple[Waterfall, ...] = ()  # issue 14: waterfalls, in declaration order
 
     def parties_with_role(self, role: str) -> list[Party]:
         return [p for p in self.parties.values() if role in p.roles]

@@ -503,8 +503,6 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
                 text = json.dumps({**settlement_json(settlement), "by_payer_year": budget_json(settled(settlement))},
                                   ensure_ascii=False, indent=2) + "\n"
             if reasons is not None:
-                import json
-
                 from ..why import why_json
 
                 data = json.loads(text)
