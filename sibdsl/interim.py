@@ -35,6 +35,7 @@ import attrs
 
 from . import model as m
 from .compiler import EvaluationError
+from .diagnostics import Diagnostic, SibError
 from .semantics.pending import waiting
 from .settlement import Exact, Line, Settlement, decimal
 from .units import BOOL, COUNT, DATE, DAYS, SHARE
@@ -135,6 +136,13 @@ def settle(evaluator, outcomes: Mapping[str, object], pending: Collection[tuple[
     """The interim settlement as of `as_of` (None: everything is due), reconciled with `paid`
     ((payment, period) → what was paid on that line before; see the module docstring)."""
     contract, program = evaluator.contract, evaluator.program
+    if contract.waterfalls:  # its lines are one payment's, to several recipients: not yet keyed apart
+        clause = contract.waterfalls[0].clause
+        raise SibError([Diagnostic(
+            "E557", f"an interim or reconciled settlement of a contract with a waterfall (`{clause.name}`, "
+            f"line {clause.line}) is not supported yet", evaluator.source, evaluator._decl_span(clause),
+            hint="settle the whole contract with `sibc eval` without --as-of and --paid once every value "
+            "is measured")])
     pending = frozenset(pending)
     waits = waiting(program, pending)
     error, settlement = None, None

@@ -88,6 +88,11 @@ def _assert_reconciles(evaluator, row, interims, final) -> None:
 def test_a_line_that_waits_for_nothing_has_its_final_amount(data):
     contract = checked(data.draw(generated(), label="contract"))
     row = data.draw(outcomes(contract), label="outcomes")
+    if contract.waterfalls:  # E557: not settled in parts yet (test_a_contract_with_a_waterfall_is_refused)
+        with pytest.raises(SibError) as refused:
+            settle(compile_contract(contract), row, (), None)
+        assert [d.code for d in refused.value.diagnostics] == ["E557"]
+        return
     keys = _inputs(contract)
     pending = frozenset(data.draw(st.lists(st.sampled_from(keys), unique=True), label="not yet measured"))
     evaluator = compile_contract(contract)
@@ -387,3 +392,17 @@ def test_a_full_settlement_paid_in_full_leaves_nothing_to_pay():
     full, _ = _peterborough_outcomes(None)
     again = settle(evaluator, full, (), None, paid)
     assert again.pay_now == 0 and again.overpaid == 0 and again.paid_to_date == 5_600_000
+
+
+def test_a_contract_with_a_waterfall_is_refused_not_settled_on_the_wrong_line():
+    """A waterfall pays one payment to several investors; until interim lines are keyed by recipient
+    too, an interim or reconciled settlement of such a contract is E557 at the waterfall."""
+    from sibdsl import Source, check_source
+
+    path = ROOT / "contracts" / "massachusetts_jj.sib"
+    source = Source(str(path), path.read_text(encoding="utf-8"))
+    contract, _ = check_source(source)
+    with pytest.raises(SibError) as refused:
+        settle(compile_contract(contract, source), {}, (), datetime.date(2018, 1, 1), {})
+    [diagnostic] = refused.value.diagnostics
+    assert diagnostic.code == "E557" and "waterfall" in diagnostic.message and diagnostic.span is not None

@@ -31,7 +31,7 @@ from sibdsl.vector import settle as vector_settle
 from sibdsl import verify as sym
 from sibdsl.evaluate import EvaluationError, Evaluator, _Concrete
 from sibdsl.semantics import run as driver
-from sibdsl.semantics.program import Program, StepKind, lower
+from sibdsl.semantics.program import Program, StepKind, lower, paid_reads
 from sibdsl.testing import outcomes
 from sibdsl.verify import verify_contract
 from sibdsl.units import BOOL, DATE
@@ -321,8 +321,21 @@ def swapped(program: Program, a: StepKind, b: StepKind) -> Program:
     else:
         rank[a], rank[b] = rank[b], rank[a]
 
+    # a stream cap whose payments' paid-so-far a formula reads is also applied after each line of its
+    # stream (program.py, issue 15): those steps (every occurrence of the clause but its last, the phase)
+    # stay with the line they follow
+    last = {step.clause: i for i, step in enumerate(program.steps) if step.kind is K.STREAM_CAP}
+    line_of, current = {}, -1
+    for i, step in enumerate(program.steps):
+        if step.kind is K.COMPUTE:
+            current = step.line
+        if step.kind is K.STREAM_CAP and last[step.clause] != i:
+            line_of[i] = current
+
     def key(item):
         index, step = item
+        if index in line_of:  # after the line's own steps, wherever they are applied
+            return (0, line_of[index], len(PER_LINE) - 0.5, index)
         if step.kind in PER_LINE and rank[step.kind] < len(PER_LINE):  # still applied line by line
             return (0, step.line, rank[step.kind], index)
         return (rank[step.kind], 0, 0, index)
@@ -371,6 +384,9 @@ def test_equivalent_mutants_settle_the_same(data):
     rows = data.draw(st.lists(outcomes(contract), min_size=1, max_size=4))
     evaluator = compile_contract(contract)
     for a, b in EQUIVALENT:
+        if a in PER_LINE and paid_reads(contract):
+            continue  # a formula reads what a payment was paid so far: moving a payment's own step out of
+            #           its line changes what the later lines read, so the pair is not equivalent there
         mutant = Evaluator(contract, program=swapped(lower(contract), a, b))
         for row in rows:
             try:
