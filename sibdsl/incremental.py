@@ -267,3 +267,37 @@ def _fields(cls: type) -> tuple[str, ...] | None:
         names = tuple(f.name for f in attrs.fields(cls)) if attrs.has(cls) and cls is not Span else None
         _FIELDS[cls] = names
         return names
+
+
+def check_source(source: Source, parser: Parser | None):
+    """`sibdsl.check_source` with the parse incremental: (model or None, diagnostics), identical."""
+    from .check import check
+
+    if parser is None:
+        from . import check_source as whole
+
+        return whole(source)
+    try:
+        tree = parser.parse(source)
+    except SibError as err:
+        return None, list(err.diagnostics)
+    return check(tree, source)
+
+
+class Documents:
+    """A `Parser` per document name, for a server with many: the most recently used `size` are kept."""
+
+    def __init__(self, size: int = 8):
+        from collections import OrderedDict
+
+        self.size = size
+        self._parsers: OrderedDict[str, Parser] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getitem__(self, name: str) -> Parser:
+        with self._lock:
+            parser = self._parsers.pop(name, None) or Parser()
+            self._parsers[name] = parser
+            while len(self._parsers) > self.size:
+                self._parsers.popitem(last=False)
+            return parser

@@ -40,6 +40,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from . import __version__
 from . import lsp_features as f
+from .incremental import Parser
 from .lsp_analysis import Analysis, analyse
 from .lsp_text import UTF16, Lines, apply_change
 
@@ -139,6 +140,7 @@ class Document:
         self.published: str | None = None  # the text whose diagnostics the client has
         self.latest: Analysis | None = None  # the newest finished analysis, maybe of an older text
         self.proofs: tuple[str, list] | None = None  # (text, proof diagnostics) after a save
+        self.parser = Parser()  # parses only the declarations an edit changed (sibdsl/incremental.py)
 
     @property
     def name(self) -> str:
@@ -172,7 +174,7 @@ class SibServer(LanguageServer):
         if document.text is not text and document.text != text:
             return None  # edited again before this analysis started: no one needs it any more
         self.analyses_run += 1
-        return analyse(document.name, text)
+        return analyse(document.name, text, document.parser)
 
     def analysis(self, document: Document) -> asyncio.Future:
         """The analysis of the document's current text: the one running or done if it is for this

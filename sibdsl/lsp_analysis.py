@@ -97,11 +97,16 @@ class Analysis:
 EMPTY_INDEX = Index({}, ())
 
 
-def analyse(name: str, text: str) -> Analysis:
-    """Parse and check a document's text the way `sibc check` does, and tolerate syntax errors."""
+def analyse(name: str, text: str, parser=None) -> Analysis:
+    """Parse and check a document's text the way `sibc check` does, and tolerate syntax errors.
+
+    `parser`, an `incremental.Parser` kept for the document, parses only the declarations changed
+    since its last text (the same tree, spans included)."""
     from .check import check
     from .parser import parse
 
+    if parser is not None:
+        parse = parser.parse
     # A byte order mark, which `sibc check` drops when it reads a file, may reach the server from
     # an editor that keeps it: read it as a space, so every offset stays the editor's.
     checked = " " + text[1:] if text.startswith("\ufeff") else text
