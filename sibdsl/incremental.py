@@ -103,12 +103,11 @@ class Parser:
 
         with self._lock:
             text = source.text
-            if len(text) > MAX_SOURCE_CHARS or "\x00" in text:
-                self.whole = True
-                return parse(source)
-            tree = self._incremental(source.name, lone_cr_to_lf(text))
+            tree = None
+            if len(text) <= MAX_SOURCE_CHARS and "\x00" not in text:  # else parse() reports it
+                tree = self._incremental(source.name, lone_cr_to_lf(text))
             if tree is None:
-                self.whole = True
+                self.whole, self.reused, self.parsed = True, 0, 0
                 return parse(source)
             self.whole = False
             return tree
