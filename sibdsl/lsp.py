@@ -213,6 +213,15 @@ class SibServer(LanguageServer):
         self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
             uri=document.uri, version=document.version,
             diagnostics=[_diagnostic(d, lines, document.uri) for d in diagnostics]))
+        self.indexed(analysis)  # the names' index next, in the worker: hover, rename … need it, diagnostics not
+
+    def indexed(self, analysis: Analysis) -> asyncio.Future:
+        """The analysis's index of names, made in the worker (not on the loop) if it is not made yet."""
+        if "index" in vars(analysis):
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(analysis.index)
+            return future
+        return asyncio.get_running_loop().run_in_executor(self.worker, lambda: analysis.index)
 
     def schedule(self, document: Document, delay: float) -> None:
         if document.timer is not None:
@@ -279,6 +288,7 @@ async def _current(ls: SibServer, uri: str) -> tuple[Document, Analysis, Lines]:
     analysis = await ls.analysis(document)
     if analysis is None:  # the document was edited before its analysis started
         raise JsonRpcContentModified(message=f"{uri} changed; ask again")
+    await ls.indexed(analysis)
     return document, analysis, ls.lines(analysis.text)
 
 

@@ -15,6 +15,7 @@ the client's positions.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator
@@ -84,14 +85,19 @@ class Index:
         return [o for o in self.occurrences if o.name == name]
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Analysis:
     text: str
     diagnostics: tuple[Diagnostic, ...]
     tree: s.Contract | None
     model: object | None  # model.Contract
-    index: Index
     blanked: tuple[tuple[int, int], ...] = ()  # regions left out of the tolerant tree
+
+    @functools.cached_property
+    def index(self) -> Index:
+        """Made when first asked for, not before the diagnostics are published: on a 5,000-clause
+        contract it takes longer than parsing the edit and checking (docs/performance.md)."""
+        return index(self.tree) if self.tree else EMPTY_INDEX
 
 
 EMPTY_INDEX = Index({}, ())
@@ -116,9 +122,9 @@ def analyse(name: str, text: str, parser=None) -> Analysis:
     except SibError as err:
         diagnostics = tuple(err.diagnostics)
         tree, blanked, model = _tolerant(name, checked, diagnostics)
-        return Analysis(text, diagnostics, tree, model, index(tree) if tree else EMPTY_INDEX, blanked)
+        return Analysis(text, diagnostics, tree, model, blanked)
     model, diagnostics = check(tree, source)
-    return Analysis(text, tuple(diagnostics), tree, model, index(tree))
+    return Analysis(text, tuple(diagnostics), tree, model)
 
 
 def _tolerant(name: str, text: str, diagnostics) -> tuple[s.Contract | None, tuple, object | None]:
