@@ -90,11 +90,30 @@ def main() -> None:
         times: dict[str, list[float]] = {side: [] for side in drivers}
         for i in range(args.samples):
             key = "z" if i % 2 == 0 else Keys.BACKSPACE
-            for side, driver in drivers.items():  # one keystroke on each side in turn
-                editor = editors[side]
+            for side in order(i):  # one keystroke on each side in turn
+                driver, editor = drivers[side], editors[side]
                 times[side].append(measured(driver, "checkMs", lambda key=key, editor=editor: editor.send_keys(key)))
-                time.sleep(0.2)
+                quiet(driver)
         return times
+
+    def order(i: int) -> list[str]:
+        """The sides, the first one first in even rounds and last in odd ones: neither always follows the other."""
+        sides_ = list(drivers)
+        return sides_ if i % 2 == 0 else sides_[::-1]
+
+    def quiet(driver) -> None:
+        """Wait until the studio is idle: a text without errors has its proofs run (in a child process,
+        a second after the check) — they must not fall into the next sample, on this side or the other."""
+        time.sleep(0.2)
+        if len(drivers) == 1:
+            return
+        checked = driver.execute_script("return document.body.dataset.checked")
+        if driver.execute_script("return state.diagnostics.some((d) => d.severity === 'error')"):
+            return
+        deadline = time.monotonic() + 30  # or the proofs ran out of their budget (no `proved` then)
+        while time.monotonic() < deadline and \
+                driver.execute_script("return document.body.dataset.proved") != checked:
+            time.sleep(0.05)
 
     def report(label: str, times: dict[str, list[float]], budget: float) -> None:
         for side, samples in times.items():
@@ -118,8 +137,8 @@ def main() -> None:
         fields = {side: d.find_element(By.CSS_SELECTOR, '#outcomes [data-measure="actual_costs"]')
                   for side, d in drivers.items()}
         for i in range(args.samples):
-            for side, driver in drivers.items():
-                field = fields[side]
+            for side in order(i):
+                driver, field = drivers[side], fields[side]
                 field.clear()
                 field.send_keys(f"{49 + i % 5},000,00")  # all but the last digit, settled before the sample
                 time.sleep(0.3)
