@@ -442,8 +442,8 @@ def test_a_long_contract_is_coloured_around_the_view_and_its_squiggle_is_shown(s
     """Over 50,000 characters the highlighting covers the lines in view (and a screenful either side),
     the rest is plain text of the same lines — so the layer stays aligned — and scrolling paints again."""
     driver = browser
-    body = ['contract "Long"\n  currency SEK\nparty city "City": payer\nparty fund "Fund": investor\n'
-            "term 2020-01-01 to 2023-12-31\nmeasure x \"X\": money\ndefine d0 = x * 2 / 3\n"]
+    body = [('contract "Long"\n  currency SEK\nparty city "City": payer\nparty fund "Fund": investor\n'
+             "term 2020-01-01 to 2023-12-31\nmeasure x \"X\": money\ndefine d0 = x * 2 / 3\n")]
     body += [f"define d{i} = max(d{i - 1} - 1 000 SEK, {i} SEK)\n" for i in range(1, 2000)]
     body.append("payment p = min(d1999, 5 000 000 SEK) from city to fund\n")
     (folder / "long.sib").write_text("".join(body), encoding="utf-8")
