@@ -213,10 +213,11 @@ class SibServer(LanguageServer):
         self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
             uri=document.uri, version=document.version,
             diagnostics=[_diagnostic(d, lines, document.uri) for d in diagnostics]))
-        self.indexed(analysis)  # the names' index next, in the worker: hover, rename … need it, diagnostics not
 
     def indexed(self, analysis: Analysis) -> asyncio.Future:
-        """The analysis's index of names, made in the worker (not on the loop) if it is not made yet."""
+        """The analysis's index of names, made in the worker (not on the loop) when a request first needs
+        it: hover, references, rename … need it, the diagnostics do not (and a queued index would keep
+        the worker, and the server's exit, waiting)."""
         if "index" in vars(analysis):
             future = asyncio.get_running_loop().create_future()
             future.set_result(analysis.index)
