@@ -95,8 +95,8 @@ class Analysis:
 
     @functools.cached_property
     def index(self) -> Index:
-        """Made when first asked for, not before the diagnostics are published: on a 5,000-clause
-        contract it takes longer than parsing the edit and checking (docs/performance.md)."""
+        """Made when a request first asks for it (in the server's worker), not before the diagnostics
+        are published: on a 5,000-clause contract it took longer than parsing the edit and checking."""
         return index(self.tree) if self.tree else EMPTY_INDEX
 
 
