@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench.py --quick    # smaller sizes, fewer repetitions
     .venv/bin/python benchmarks/bench.py --smoke    # tiny sizes, one repetition: does it run?
     .venv/bin/python benchmarks/bench.py --quick scalar startup   # only these parts
+    .venv/bin/python benchmarks/bench.py --only=edit  # one part (scalar, vector, check, startup, simulate, verify, edit)
 
 Every line prints our figure, the reference's, the ratio, and, where issue 6 or 21 sets one, the
 target and `met` or `MISSED`; lines marked "(comparison)" add context and have no target.
@@ -421,7 +422,81 @@ def bench_simulate() -> None:
 PARTS = {"scalar": bench_scalar, "vector": bench_vector, "check": bench_check, "startup": bench_startup,
          "simulate": bench_simulate, "verify": bench_verify}
 
+# ------------------------------------------------------------------ 5. an edit → its diagnostics
+def interleaved(sides: dict, rounds: int) -> dict[str, list[float]]:
+    """Times of each side (a function of the round number) called in turn, round after round: a
+    change in the machine's load falls on every side alike. Each side is handed the same sequence
+    of texts (see bench_edit), so each one sees the same edits."""
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for i in range(rounds):
+        for name, fn in sides.items():
+            start = time.perf_counter()
+            fn(i)
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def spread(times: list[float]) -> str:
+    """Median and the range of the middle half, in ms."""
+    q = sorted(times)
+    low, high = q[len(q) // 4], q[(3 * len(q)) // 4]
+    median = q[len(q) // 2] if len(q) % 2 else (q[len(q) // 2 - 1] + q[len(q) // 2]) / 2
+    return f"{median * 1e3:7.1f} ms (middle half {low * 1e3:.1f}–{high * 1e3:.1f})"
+
+
+def median(times: list[float]) -> float:
+    q = sorted(times)
+    return q[len(q) // 2] if len(q) % 2 else (q[len(q) // 2 - 1] + q[len(q) // 2]) / 2
+
+
+def bench_edit() -> None:
+    """A keystroke → its diagnostics, what `sibc lsp` (didChange) and the studio's check run after
+    each pause in typing (issues 20, 21): one character typed into, then deleted from, a definition
+    in the middle of the text, alternately (an E201 appears and goes). `before` parses and checks
+    the whole text (and builds the LSP's index of names before publishing, as it did); `after`
+    parses only the declaration that changed (sibdsl/incremental.py) and leaves the index for
+    later. Paired and interleaved: medians and the middle half of each side's times, both sides
+    asserted to give the same diagnostics first."""
+    from sibdsl.incremental import Parser
+    from sibdsl.incremental import check_source as incremental_check
+    from sibdsl.lsp_analysis import analyse
+
+    rounds = 3 if SMOKE else 9 if QUICK else 21
+    clauses = 50 if SMOKE else 5_000
+    budgets = {"Norrköping": 150e-3, f"{clauses:,} clauses": 100e-3}  # the studio's 150 ms; issue 21's 100 ms, LSP
+    print(f"an edit → its diagnostics, {rounds} edits (median, middle half; before → after)")
+    for label, text, needle in (("Norrköping", NK.read_text(encoding="utf-8"), "min(60 % of savings"),
+                                (f"{clauses:,} clauses", generated(clauses),
+                                 f"define d{clauses // 2} = max(d{clauses // 2 - 1}")):
+        at = text.index(needle) + len(needle)
+        versions = [text[:at] + "z" + text[at:], text]  # typed, deleted: every round is an edit
+        name = f"{label}.sib"
+        parsers = {"analyse": Parser(), "check": Parser()}
+        for parser in parsers.values():
+            parser.parse(Source(name, text))
+        for v in versions:
+            full, incremental = analyse(name, v), analyse(name, v, parsers["analyse"])
+            assert full.diagnostics == incremental.diagnostics
+            assert [d.code for d in full.diagnostics if d.is_error] == (["E201"] if v != text else [])
+            assert check_source(Source(name, v))[1] == incremental_check(Source(name, v), parsers["check"])[1]
+        times = interleaved({
+            "lsp before": lambda i: analyse(name, versions[i % 2]).index,
+            "lsp after": lambda i: analyse(name, versions[i % 2], parsers["analyse"]),
+            "studio before": lambda i: check_source(Source(name, versions[i % 2])),
+            "studio after": lambda i: incremental_check(Source(name, versions[i % 2]), parsers["check"]),
+        }, rounds)
+        budget = budgets[label]
+        for side in ("lsp", "studio"):
+            before, after = times[f"{side} before"], times[f"{side} after"]
+            what = "sibc lsp: analysis to publish" if side == "lsp" else "studio check: parse and check"
+            verdict = "ok" if median(after) <= budget else f"MISSED by {median(after) / budget:.2f}×"
+            target = f"budget {budget * 1e3:.0f} ms: {verdict}" if side == "lsp" else "(the studio's budget: benchmarks/studio.py)"
+            print(f"  {label} {what:<34} {spread(before)} → {spread(after)}  "
+                  f"{median(before) / median(after):5.1f}× faster  {target}")
+
+
 if __name__ == "__main__":
-    chosen = [a for a in sys.argv[1:] if not a.startswith("-")] or list(PARTS)
-    for part in chosen:
-        PARTS[part]()
+    parts = {**PARTS, "edit": bench_edit}
+    chosen = [a.removeprefix("--only=") for a in sys.argv[1:] if not a.startswith("-") or a.startswith("--only=")]
+    for part in chosen or list(parts):
+        parts[part]()

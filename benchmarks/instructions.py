@@ -6,6 +6,8 @@
         .venv/bin/python benchmarks/instructions.py reference N   # the same N by bench.py's hand-written function
     PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         .venv/bin/python benchmarks/instructions.py check N       # `check` of an N-clause contract
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        .venv/bin/python benchmarks/instructions.py edit N before|after  # N keystrokes, 5,000 clauses
 
 The figure per settlement is (I(2000) − I(0)) / 2000: the difference removes start-up, the
 compile of the contract and the drawing of the outcomes (drawn in both runs alike).
@@ -62,6 +64,7 @@ def reference(n: int) -> None:
 
 
 def check(n: int) -> None:
+    clauses = int(clauses)  # from the command line: `edit N after 1000`
     sys.argv = [sys.argv[0], "--quick"]
     from benchmarks.bench import generated
     from sibdsl import check_source
@@ -71,6 +74,27 @@ def check(n: int) -> None:
     check_source(Source("warm.sib", generated(3)))  # lark's tables loaded, the lexer compiled
     if n:
         check_source(Source("generated.sib", text))
+
+
+def edit(n: int, how: str = "after", clauses: int = 5_000) -> None:
+    """`n` keystrokes into the middle of a `clauses`-clause contract, each followed by what `sibc
+    lsp` runs before publishing its diagnostics: `before` the whole text parsed and checked and the
+    index of names built (as before issue 20's incremental parse), `after` sibdsl/incremental.py."""
+    sys.argv = [sys.argv[0], "--quick"]
+    from benchmarks.bench import generated
+    from sibdsl.incremental import Parser
+    from sibdsl.lsp_analysis import analyse
+
+    text = generated(clauses)
+    at = text.index(f"define d{clauses // 2} = max(d{clauses // 2 - 1}") + len(f"define d{clauses // 2} = max(d{clauses // 2 - 1}")
+    versions = [text[:at] + "z" + text[at:], text]
+    parser = Parser()
+    analyse("warm.sib", text, parser)  # the chunks of the text as opened, as the editor's first analysis made them
+    for i in range(n):
+        if how == "before":
+            _ = analyse("warm.sib", versions[i % 2]).index
+        else:
+            analyse("warm.sib", versions[i % 2], parser)
 
 
 def _instructions(*args: str, script: str | None = __file__) -> int:
@@ -107,6 +131,9 @@ def measure() -> None:
     c0, c1 = _instructions("check", "0"), _instructions("check", "1")
     print(f"check of 1,000 clauses: {(c1 - c0) / 1e9:.3f} G instructions")
     startup()
+    for how in ("before", "after"):
+        e0, e2 = _instructions("edit", "0", how), _instructions("edit", "2", how)
+        print(f"a keystroke → diagnostics in sibc lsp, 5,000 clauses, {how}: {(e2 - e0) / 2 / 1e9:.3f} G instructions")
 
 
 if __name__ == "__main__":
@@ -116,4 +143,4 @@ if __name__ == "__main__":
     elif what == "startup":
         startup()
     else:
-        {"settle": settle, "reference": reference, "check": check}[what](int(sys.argv[2]))
+        {"settle": settle, "reference": reference, "check": check, "edit": edit}[what](int(sys.argv[2]), *sys.argv[3:])

@@ -40,6 +40,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from . import __version__
 from . import lsp_features as f
+from .incremental import Parser
 from .lsp_analysis import Analysis, analyse
 from .lsp_text import UTF16, Lines, apply_change
 
@@ -139,6 +140,7 @@ class Document:
         self.published: str | None = None  # the text whose diagnostics the client has
         self.latest: Analysis | None = None  # the newest finished analysis, maybe of an older text
         self.proofs: tuple[str, list] | None = None  # (text, proof diagnostics) after a save
+        self.parser = Parser()  # parses only the declarations an edit changed (sibdsl/incremental.py)
 
     @property
     def name(self) -> str:
@@ -172,7 +174,7 @@ class SibServer(LanguageServer):
         if document.text is not text and document.text != text:
             return None  # edited again before this analysis started: no one needs it any more
         self.analyses_run += 1
-        return analyse(document.name, text)
+        return analyse(document.name, text, document.parser)
 
     def analysis(self, document: Document) -> asyncio.Future:
         """The analysis of the document's current text: the one running or done if it is for this
@@ -211,6 +213,16 @@ class SibServer(LanguageServer):
         self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
             uri=document.uri, version=document.version,
             diagnostics=[_diagnostic(d, lines, document.uri) for d in diagnostics]))
+
+    def indexed(self, analysis: Analysis) -> asyncio.Future:
+        """The analysis's index of names, made in the worker (not on the loop) when a request first needs
+        it: hover, references, rename … need it, the diagnostics do not (and a queued index would keep
+        the worker, and the server's exit, waiting)."""
+        if "index" in vars(analysis):
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(analysis.index)
+            return future
+        return asyncio.get_running_loop().run_in_executor(self.worker, lambda: analysis.index)
 
     def schedule(self, document: Document, delay: float) -> None:
         if document.timer is not None:
@@ -277,6 +289,7 @@ async def _current(ls: SibServer, uri: str) -> tuple[Document, Analysis, Lines]:
     analysis = await ls.analysis(document)
     if analysis is None:  # the document was edited before its analysis started
         raise JsonRpcContentModified(message=f"{uri} changed; ask again")
+    await ls.indexed(analysis)
     return document, analysis, ls.lines(analysis.text)
 
 

@@ -15,6 +15,7 @@ the client's positions.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator
@@ -85,24 +86,34 @@ class Index:
         return [o for o in self.occurrences if o.name == name]
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Analysis:
     text: str
     diagnostics: tuple[Diagnostic, ...]
     tree: s.Contract | None
     model: object | None  # model.Contract
-    index: Index
     blanked: tuple[tuple[int, int], ...] = ()  # regions left out of the tolerant tree
+
+    @functools.cached_property
+    def index(self) -> Index:
+        """Made when a request first asks for it (in the server's worker), not before the diagnostics
+        are published: on a 5,000-clause contract it took longer than parsing the edit and checking."""
+        return index(self.tree) if self.tree else EMPTY_INDEX
 
 
 EMPTY_INDEX = Index({}, ())
 
 
-def analyse(name: str, text: str) -> Analysis:
-    """Parse and check a document's text the way `sibc check` does, and tolerate syntax errors."""
+def analyse(name: str, text: str, parser=None) -> Analysis:
+    """Parse and check a document's text the way `sibc check` does, and tolerate syntax errors.
+
+    `parser`, an `incremental.Parser` kept for the document, parses only the declarations changed
+    since its last text (the same tree, spans included)."""
     from .check import check
     from .parser import parse
 
+    if parser is not None:
+        parse = parser.parse
     # A byte order mark, which `sibc check` drops when it reads a file, may reach the server from
     # an editor that keeps it: read it as a space, so every offset stays the editor's.
     checked = " " + text[1:] if text.startswith("\ufeff") else text
@@ -112,9 +123,9 @@ def analyse(name: str, text: str) -> Analysis:
     except SibError as err:
         diagnostics = tuple(err.diagnostics)
         tree, blanked, model = _tolerant(name, checked, diagnostics)
-        return Analysis(text, diagnostics, tree, model, index(tree) if tree else EMPTY_INDEX, blanked)
+        return Analysis(text, diagnostics, tree, model, blanked)
     model, diagnostics = check(tree, source)
-    return Analysis(text, tuple(diagnostics), tree, model, index(tree))
+    return Analysis(text, tuple(diagnostics), tree, model)
 
 
 def _tolerant(name: str, text: str, diagnostics) -> tuple[s.Contract | None, tuple, object | None]:

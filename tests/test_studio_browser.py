@@ -436,3 +436,37 @@ def test_docx_download(studio, browser, tmp_path):
     text = "\n".join(p.text for p in document.paragraphs)
     assert text.startswith("Socialt utfallskontrakt – Norrköping") and "SE-NKPG-SIB-2016" in text
     assert document.tables, "the payment table is a Word table"
+
+
+def test_a_long_contract_is_coloured_around_the_view_and_its_squiggle_is_shown(studio, browser, folder):
+    """Over 50,000 characters the highlighting covers the lines in view (and a screenful either side),
+    the rest is plain text of the same lines — so the layer stays aligned — and scrolling paints again."""
+    driver = browser
+    body = [('contract "Long"\n  currency SEK\nparty city "City": payer\nparty fund "Fund": investor\n'
+             "term 2020-01-01 to 2023-12-31\nmeasure x \"X\": money\ndefine d0 = x * 2 / 3\n")]
+    body += [f"define d{i} = max(d{i - 1} - 1 000 SEK, {i} SEK)\n" for i in range(1, 2000)]
+    body.append("payment p = min(d1999, 5 000 000 SEK) from city to fund\n")
+    (folder / "long.sib").write_text("".join(body), encoding="utf-8")
+    driver.get(f"{studio.base}/studio/#file=long")
+    driver.refresh()
+    wait(driver, lambda d: d.execute_script("return document.body.dataset.ready") == "true")
+    wait(driver, lambda d: d.execute_script("return document.body.dataset.checked"), timeout=120)
+    text = driver.execute_script("return document.getElementById('editor').value")
+    assert len(text) > 50_000
+
+    def layer():
+        return driver.execute_script("const h = document.getElementById('highlight');"
+                                     "return [h.textContent, h.querySelectorAll('.t-kw').length];")
+
+    shown, keywords = layer()
+    assert shown == text + "\n"  # every character is in the layer, line for line
+    assert 0 < keywords < 500  # coloured around the view only: the text has 2,003 `define`s and `payment`s
+    driver.execute_script("const e = document.getElementById('editor'); e.scrollTop = e.scrollHeight;")
+    wait(driver, lambda d: d.execute_script(
+        "return [...document.querySelectorAll('#highlight .t-kw')].some((k) => k.textContent === 'payment')"))
+    # the last line (the only `payment`), coloured once scrolled to
+    put_caret_after(driver, "payment p = min(d1999")
+    driver.find_element(By.ID, "editor").send_keys("z")
+    squiggle = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#highlight .squiggle-error"))
+    assert "E201" in squiggle[0].get_attribute("title")
+    assert layer()[0] == text.replace("min(d1999", "min(d1999z") + "\n"

@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, SibError, sort_key, to_json
+from ..incremental import Documents
 from ..limits import MAX_OUTCOME_BYTES, MAX_SOURCE_CHARS
 from ..source import Source
 
@@ -106,13 +107,14 @@ def fingerprint(text: str) -> str:
 class Loaded:
     """A checked contract and what is derived from it once: the compiled evaluator, its JSON summary."""
 
-    def __init__(self, name: str, text: str, path: Path | None):
-        from .. import check_source
+    def __init__(self, name: str, text: str, path: Path | None, parser=None):
+        from ..incremental import check_source
 
         self.name, self.text, self.path = name, text, path
         self.version = fingerprint(text)
         self.source = Source(name, text)
-        self.contract, self.diagnostics = check_source(self.source)
+        # a draft the studio sends after each pause in typing: only its changed declarations are parsed
+        self.contract, self.diagnostics = check_source(self.source, parser)
         self._compiled = None
         self._lock = threading.Lock()
 
@@ -142,6 +144,7 @@ class Workspace:
         self.budget = budget
         self._cache: OrderedDict[tuple[str, str], Loaded] = OrderedDict()
         self._lock = threading.Lock()
+        self._parsers = Documents()  # an incremental parser per contract name (sibdsl/incremental.py)
 
     # ------------------------------------------------------------ the folder
     def names(self) -> list[dict]:
@@ -235,7 +238,7 @@ class Workspace:
             if loaded is not None:
                 self._cache.move_to_end(key)
                 return loaded
-        loaded = Loaded(display, text, None)
+        loaded = Loaded(display, text, None, self._parsers[display])
         with self._lock:
             self._cache[key] = loaded
             while len(self._cache) > self.CACHE_SIZE:

@@ -208,10 +208,15 @@ function paint() {
     const r = rangeOf(d, starts, text);
     if (r) marks.push([r[0], r[1], d]);
   }
-  const cuts = new Set([0, text.length]);
+  // A long contract is coloured only around what the editor shows (the lines in view and a screenful
+  // either side; scrolling paints again): the rest is plain text of the same lines, so the layer
+  // stays aligned with the text area, and a keystroke does not rebuild tens of thousands of nodes.
+  const [from, to] = text.length < LARGE ? [0, text.length] : shown(text, starts);
+  const cuts = new Set([from, to]);
   for (const [a, b] of marks) { cuts.add(a); cuts.add(b); }
   const fragment = document.createDocumentFragment();
-  for (const [a, b, cls] of tokens(text)) {
+  if (from > 0) fragment.append(document.createTextNode(text.slice(0, from)));
+  for (const [a, b, cls] of tokens(text.slice(from, to)).map(([a, b, cls]) => [a + from, b + from, cls])) {
     const points = [a, ...[...cuts].filter((c) => c > a && c < b).sort((x, y) => x - y), b];
     for (let i = 0; i + 1 < points.length; i++) {
       const [p, q] = [points[i], points[i + 1]];
@@ -222,15 +227,28 @@ function paint() {
         piece) : document.createTextNode(piece));
     }
   }
+  if (to < text.length) fragment.append(document.createTextNode(text.slice(to)));
   fragment.append(document.createTextNode("\n"));  // keeps the last line's height when it is empty
   $("highlight").replaceChildren(fragment);
   syncScroll();
 }
 
+const LARGE = 50000;  // characters: a longer contract is painted around the view only, at most every 150 ms
+
+// [start, end) offsets of the lines in view and a screenful above and below (whole lines)
+function shown(text, starts) {
+  const editor = $("editor");
+  const line = parseFloat(getComputedStyle(editor).lineHeight) || 16;
+  const screen = Math.ceil(editor.clientHeight / line);
+  const first = Math.max(0, Math.floor(editor.scrollTop / line) - screen);
+  const last = Math.min(starts.length, first + 3 * screen);
+  return [starts[first] ?? text.length, last < starts.length ? starts[last] : text.length];
+}
+
 // a long contract is redrawn at most every 150 ms while typing, so keys never wait for the colours
 let paintTimer = null;
 function schedulePaint() {
-  if ($("editor").value.length < 50000) { paint(); return; }
+  if ($("editor").value.length < LARGE) { paint(); return; }
   if (!paintTimer) paintTimer = setTimeout(() => { paintTimer = null; paint(); }, 150);
 }
 
@@ -844,7 +862,7 @@ async function start() {
   translate();
   $("editor").addEventListener("input", () => { state.typedAt = state.typedAt || performance.now();
     state.dirty = true; state.note = ""; setStatus(); schedulePaint(); scheduleCheck(); });
-  $("editor").addEventListener("scroll", syncScroll);
+  $("editor").addEventListener("scroll", () => { syncScroll(); if ($("editor").value.length >= LARGE) schedulePaint(); });
   for (const kind of ["keyup", "click", "select"]) $("editor").addEventListener(kind, atCaret);
   $("editor").addEventListener("keydown", (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === "s") { e.preventDefault(); save(); }

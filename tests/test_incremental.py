@@ -1,0 +1,224 @@
+"""Incremental parsing (sibdsl/incremental.py) gives exactly what parsing the whole text gives: the
+same tree, every span included, and the same diagnostics of `check` — under random edits of shipped
+contracts and of a generated large one (insertions, deletions, a syntax error made and undone)."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sibdsl import check_source as whole_check
+from sibdsl.diagnostics import SibError
+from sibdsl.incremental import Parser, check_source, chunks
+from sibdsl.lsp_analysis import analyse
+from sibdsl.parser import parse
+from sibdsl.source import Source
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted(glob.glob(str(ROOT / "contracts" / "*.sib")) + glob.glob(str(ROOT / "contracts" / "variants" / "*.sib"))
+                 + glob.glob(str(ROOT / "tests" / "corpus" / "valid" / "*.sib")))
+HEAD = ('contract "Generated"\n  languages en\n  currency SEK\n  rounding 1 SEK half up\n'
+        'party city "City": payer\nparty fund "Fund": investor\nterm 2020-01-01 to 2023-12-31\n'
+        'measure x "X": money\n')
+
+
+def large(clauses: int) -> str:
+    """As benchmarks/bench.py's `generated`: a chain of definitions and one payment."""
+    body = [HEAD, "define d0 = x * 2 / 3\n"]
+    body += [f"define d{i} = max(d{i - 1} - 1 000 SEK, {i} SEK)\n" for i in range(1, clauses - 1)]
+    body.append(f"payment p = min(d{clauses - 2}, 5 000 000 SEK) from city to fund\n")
+    return "".join(body)
+
+
+def differences(a, b) -> str | None:
+    """Where two syntax trees differ, every field compared (spans too, which `==` leaves out)."""
+    stack = [(a, b, "tree")]
+    while stack:
+        x, y, where = stack.pop()
+        if type(x) is not type(y):
+            return f"{where}: {type(x).__name__} vs {type(y).__name__}"
+        if isinstance(x, tuple):
+            if len(x) != len(y):
+                return f"{where}: {len(x)} vs {len(y)} items"
+            stack.extend((u, v, f"{where}[{i}]") for i, (u, v) in enumerate(zip(x, y, strict=True)))
+        elif attrs.has(type(x)):
+            stack.extend((getattr(x, f.name), getattr(y, f.name), f"{where}.{f.name}") for f in attrs.fields(type(x)))
+        elif x != y:
+            return f"{where}: {x!r} vs {y!r}"
+    return None
+
+
+def outcome(parser_parse, source: Source):
+    try:
+        return parser_parse(source), None
+    except SibError as err:
+        return None, err.diagnostics
+
+
+def assert_same(parser: Parser, text: str, name: str = "c.sib", *, models: bool = True) -> tuple[int, int, bool]:
+    """Parse and check `text` with `parser` and as a whole, assert the same; (chunks parsed, chunks
+    reused, whether the whole text was parsed) of the incremental parse."""
+    source = Source(name, text)
+    tree, errors = outcome(parser.parse, source)
+    stats = parser.parsed, parser.reused, parser.whole
+    expected, expected_errors = outcome(parse, source)
+    assert errors == expected_errors
+    if expected is not None:
+        assert differences(tree, expected) is None, differences(tree, expected)
+        assert tree.items and tree.items[0] is not None
+    (model, diagnostics), (expected_model, expected_diagnostics) = check_source(source, parser), whole_check(source)
+    assert diagnostics == expected_diagnostics
+    assert (model is None) == (expected_model is None)
+    if models:  # attrs' `==` recurses once per level: not for a chain thousands deep
+        assert model == expected_model
+    return stats
+
+
+# ---------------------------------------------------------------- edits
+SNIPPETS = ["z", " ", "\n", "\n\n", "# note\n", "define extra = 1 SEK\n", "cap total at 5 SEK\n", "§ 9 \"New\"\n",
+            '"prose"\n', '"""\ndefine hidden = 1\n"""\n', "(", ")", "= =", "max(", "payment", "\r\n", "\r",
+            "contract \"Twice\"\n", "x + ", "table t: step { below: 0, from 1: 2 }\n", "2021-02-30", "\ufeff", "\t"]
+
+
+@st.composite
+def edits(draw, text: str):
+    """A few versions of `text`, each an edit of the one before: an insertion of a snippet (a
+    character, a declaration, a broken fragment), a deletion of a range, or the undo of the edit
+    before (a syntax error made and removed)."""
+    versions = [text]
+    for _ in range(draw(st.integers(1, 6))):
+        current = versions[-1]
+        kind = draw(st.sampled_from(["insert", "insert", "delete", "undo"]))
+        if kind == "undo" and len(versions) > 1:
+            versions.append(versions[-2])
+            continue
+        at = draw(st.integers(0, len(current)))
+        if kind == "delete":
+            end = min(len(current), at + draw(st.integers(1, 40)))
+            versions.append(current[:at] + current[end:])
+        else:
+            # at a line start half of the time: where declarations begin and end
+            if draw(st.booleans()):
+                at = current.rfind("\n", 0, at) + 1
+            versions.append(current[:at] + draw(st.sampled_from(SNIPPETS)) + current[at:])
+    return versions
+
+
+EDITS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+TEXTS = {Path(p).name: Path(p).read_text(encoding="utf-8-sig") for p in SHIPPED}
+
+
+@EDITS
+@given(st.data())
+def test_random_edits_of_shipped_contracts_parse_and_check_as_the_whole_text(data):
+    name = data.draw(st.sampled_from(sorted(TEXTS)))
+    parser = Parser()
+    for i, version in enumerate(data.draw(edits(TEXTS[name]))):
+        whole = assert_same(parser, version, name)[2]
+        assert i or not whole  # every shipped contract is cut into declarations
+
+
+LARGE = large(400)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_random_edits_of_a_large_generated_contract(data):
+    parser = Parser()
+    parser.parse(Source("large.sib", LARGE))
+    for version in data.draw(edits(LARGE)):
+        assert_same(parser, version, "large.sib")
+
+
+# ---------------------------------------------------------------- what is reused, and where it is not cut
+def test_an_edit_of_one_declaration_parses_that_declaration_only():
+    parser = Parser()
+    text = large(300)
+    parser.parse(Source("g.sib", text))
+    assert parser.parsed == 305 and not parser.whole  # the header, 2 parties, the term, the measure, 300 clauses
+    at = text.index("define d150 = max(d149") + len("define d150 = max(d149")
+    edited = text[:at] + "z" + text[at:]
+    assert assert_same(parser, edited) == (1, 304, False)
+
+
+def test_a_new_line_moves_the_lines_of_every_declaration_below():
+    parser = Parser()
+    text = large(50)
+    parser.parse(Source("g.sib", text))
+    at = text.index("define d20 ")
+    parsed, _, whole = assert_same(parser, text[:at] + "\n\n# a comment\n" + text[at:])
+    assert (parsed, whole) == (1, False)  # the comment joins the declaration above; everything else is moved
+
+
+def test_no_cut_inside_a_text_in_triple_quotes():
+    text = 'contract "T"\n"""\ndefine inside = 1\n§ 4 "not a heading"\n"""\nparty a "A": payer\n'
+    cuts = chunks(text)
+    assert [text[c:].split("\n", 1)[0] for c in cuts] == ["contract \"T\"", 'party a "A": payer']
+    assert_same(Parser(), text)
+
+
+def test_a_keyword_inside_a_declaration_falls_back_to_the_whole_parse():
+    # `cap` starts a line inside a rate card's braces: the cut there does not parse alone
+    text = TEXTS["care_leavers_apollo.sib"].replace('  feels_safe "Feels safe": 220 GBP,',
+                                                    '  feels_safe "Feels safe": 220 GBP,\n  cap per participant 9 000 GBP,')
+    assert assert_same(Parser(), text)[2]
+
+
+def test_a_second_header_is_reported_as_the_whole_parse_reports_it():
+    parser = Parser()
+    text = TEXTS["norrkoping.sib"]
+    assert_same(parser, text)
+    assert assert_same(parser, text + '\ncontract "Again"\n')[2]
+
+
+def test_a_syntax_error_keeps_the_cache_and_its_fix_is_incremental_again():
+    parser = Parser()
+    text = large(200)
+    parser.parse(Source("g.sib", text))
+    at = text.index("define d100 = ") + len("define d100 = ")
+    assert assert_same(parser, text[:at] + "= " + text[at:])[2]
+    assert assert_same(parser, text) == (0, 205, False)
+
+
+def test_a_chain_too_deep_for_python_s_stack_is_moved():
+    text = HEAD + "define big = " + " + ".join(["x"] * 3000) + "\npayment p = big from city to fund\n"
+    parser = Parser()
+    parser.parse(Source("c.sib", text))
+    assert assert_same(parser, "# moved\n" + text, models=False)[:1] == (1,)
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_other_line_breaks(newline):
+    parser = Parser()
+    text = TEXTS["norrkoping.sib"].replace("\n", newline)
+    assert_same(parser, text)
+    assert assert_same(parser, "# top" + newline + text)[::2] == (1, False)
+
+
+def test_the_language_server_analysis_is_the_same_with_the_incremental_parser():
+    parser = Parser()
+    text = TEXTS["norrkoping.sib"]
+    for version in (text, text.replace("min(60 % of savings", "min(60 % of savingz"), text + "\ndefine = \n", text):
+        incremental, whole = analyse("n.sib", version, parser), analyse("n.sib", version)
+        assert incremental.diagnostics == whole.diagnostics
+        assert differences(incremental.tree, whole.tree) is None
+        assert incremental.index == whole.index and incremental.blanked == whole.blanked
+
+
+def test_the_studio_checks_a_draft_incrementally():
+    from sibdsl.serve.api import Workspace, check
+
+    ws = Workspace(None)
+    text = TEXTS["norrkoping.sib"]
+    _, first = check(ws, {"contract": {"name": "n", "source": text}, "verify": False})
+    edited = text.replace("min(60 % of savings", "min(60 % of savingz")
+    _, second = check(ws, {"contract": {"name": "n", "source": edited}, "verify": False})
+    assert first["ok"] and not second["ok"]
+    assert [d["code"] for d in second["diagnostics"]] == ["E201"]
+    parser = ws._parsers["n.sib"]
+    assert (parser.parsed, parser.whole) == (1, False)
