@@ -64,7 +64,6 @@ def reference(n: int) -> None:
 
 
 def check(n: int) -> None:
-    clauses = int(clauses)  # from the command line: `edit N after 1000`
     sys.argv = [sys.argv[0], "--quick"]
     from benchmarks.bench import generated
     from sibdsl import check_source
@@ -80,6 +79,7 @@ def edit(n: int, how: str = "after", clauses: int = 5_000) -> None:
     """`n` keystrokes into the middle of a `clauses`-clause contract, each followed by what `sibc
     lsp` runs before publishing its diagnostics: `before` the whole text parsed and checked and the
     index of names built (as before issue 20's incremental parse), `after` sibdsl/incremental.py."""
+    clauses = int(clauses)  # from the command line: `edit N after 1000`
     sys.argv = [sys.argv[0], "--quick"]
     from benchmarks.bench import generated
     from sibdsl.incremental import Parser
