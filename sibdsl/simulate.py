@@ -32,10 +32,10 @@ import numpy as np
 from . import model as m
 from .diagnostics import Diagnostic, SibError, did_you_mean
 from .limits import MAX_SIMULATED_UNITS
+from .returns import irr_many
 from .source import Source, Span
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 from .values import to_decimal, year_fraction
-from .returns import irr_many
 from .vector import R, VectorSettlement, add, compile_vector
 from .vector.settle import ASSUMPTION_EVENT
 
@@ -816,7 +816,7 @@ def run(contract: m.Contract, spec: Spec, n: int, *, seed: int | None = None, ch
 
 def _payer_years(s: VectorSettlement) -> dict[tuple[str, str], R]:
     """(payer, fiscal year) → the exact sum of the lines due then (budget.fiscal_year), in order."""
-    from .budget import fiscal_year, _order
+    from .budget import _order, fiscal_year
 
     out: dict[tuple[str, str], R] = {}
     for ln in s.lines:
