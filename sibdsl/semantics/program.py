@@ -15,14 +15,14 @@ the steps that give them their amounts, in the order the language fixes (docs/la
 7. floors on the total (`TOTAL_FLOOR`: a top-up line from the floor clause);
 8. caps on the total and on what one party pays or receives (`TOTAL_CAP`, `PARTY_CAP`), in the
    order they are declared;
-8b. waterfalls (`WATERFALL`, issue 14): what a vehicle is paid is distributed, line by line in the
+9. waterfalls (`WATERFALL`, issue 14): what a vehicle is paid is distributed, line by line in the
    order it is paid, step by step of the waterfall, to new lines of the same payment to investors,
    classes or other parties; the vehicle's line keeps what no step paid;
-9. return limits, on the lines paid to each investor (`RETURN_LIMIT`);
-10. first-loss cover (`COVER`, issue 14): a line from the guarantor to the investor of a share of
+10. return limits, on the lines paid to each investor (`RETURN_LIMIT`);
+11. first-loss cover (`COVER`, issue 14): a line from the guarantor to the investor of a share of
    what the investor lost (drawn less received, if positive), at most the cover's ceiling.
 
-Steps 4 (caps), 5, 6, 8 and 9 *cut*: they take an excess from a group of lines, last declared first
+Steps 4 (caps), 5, 6, 8 and 10 *cut*: they take an excess from a group of lines, last declared first
 except on a stream, whose lines are in the order they are paid (`stream_lines`): earlier periods
 are paid first (semantics/run.py, the one place the cut is written). Every step cites its clause. The program
 is data: the scalar evaluator, the vectorised evaluator and the z3 encoding run it (run.py);
@@ -287,7 +287,7 @@ def lower(contract: m.Contract) -> Program:
         elif c.kind in ("payer", "recipient"):
             steps.append(Step(K.PARTY_CAP, c.clause, amount=c.amount, investor=c.target, basis=c.kind,
                               group=tuple(ln.index for ln in lines if getattr(ln, c.kind) == c.target)))
-    # 8b (issue 14): waterfalls, each line the vehicle is paid in the order it is paid
+    # 9 (issue 14): waterfalls, each line the vehicle is paid in the order it is paid
     steps += waterfall_steps(contract, lines)
     # 9: return limits, on the lines paid to whom each binds (each investor, one, or a class)
     steps += return_limit_steps(contract, lines)
