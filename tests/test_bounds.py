@@ -56,8 +56,9 @@ def test_every_settled_line_lies_within_its_bounds(data):
     contract = checked(data.draw(generated(), label="contract"))
     b = bounds(contract)
     program = lower(contract)
-    # a waterfall's lines are the same payment and period, to other recipients (issue 14)
-    where = {(ln.payment, ln.period, ln.recipient): b.lines[ln.index] for ln in program.lines if not ln.top_up}
+    # a waterfall's lines are the same payment and period, to other recipients, one per step (issue 14)
+    where = {(ln.payment, ln.period, ln.recipient, ln.clause.name): b.lines[ln.index]
+             for ln in program.lines if not ln.top_up}
     rows = data.draw(st.lists(outcomes(contract), min_size=1, max_size=6), label="outcomes")
     evaluator = Evaluator(contract)
     for row in rows:
@@ -69,7 +70,7 @@ def test_every_settled_line_lies_within_its_bounds(data):
             assert not b.defined, row  # a division failed: the bounds must not have proved it cannot
             continue
         for ln in settlement.lines:
-            key = (ln.payment, ln.period, ln.recipient)
+            key = (ln.payment, ln.period, ln.recipient, ln.clause.name)
             if key in where and ln.payment in contract.payments:
                 assert within(ln.amount, where[key]), (*key, ln.amount)
         assert within(settlement.total, b.total), (settlement.total, b.total)
