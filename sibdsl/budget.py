@@ -356,7 +356,7 @@ def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> d
     where nothing is proved within the contract's `questions`."""
     import z3
 
-    from .verify import _Sym, _SymSettlement
+    from .verify import _Sym, _SymSettlement, solver_of_its_own
 
     program = lower(contract)
     if program_size(program) > SIZE:  # too large to ask within the budget: nothing is proved
@@ -368,9 +368,8 @@ def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> d
         return out
     sym = _Sym(contract, "budget!")
     settlement = _SymSettlement(contract, sym, program)
-    ctx = z3.Context()  # its own: the answers must not depend on what z3 solved before in the process
-    solver = z3.Solver(ctx=ctx)
-    solver.add(*(t.translate(ctx) for t in (*sym.domain, settlement.all_defined)))
+    solver = solver_of_its_own(*sym.domain, settlement.all_defined)  # the answers depend on the contract only
+    ctx = solver.ctx
     step = Fraction(contract.rounding.step)
     grid = step if step > 0 else Fraction(1, 100)
     questions = questions or Questions()

@@ -158,7 +158,7 @@ class _Drafts:
 
     def __init__(self, old: m.Contract, new: m.Contract):
         from .semantics.program import lower
-        from .verify import _Sym, _SymSettlement
+        from .verify import _Sym, _SymSettlement, solver_of_its_own
 
         self.old, self.new = old, new
         self.a = _Sym(old, "old!")
@@ -172,10 +172,8 @@ class _Drafts:
         self.sb = _SymSettlement(new, self.b, programs[1])
         # the questions are asked in a z3 context of their own, so the answers within each work limit
         # depend on the two drafts only, not on what the process asked z3 before (counterexample.py)
-        self.ctx = z3.Context()
-        self.solver = z3.Solver(ctx=self.ctx)
-        self.solver.add(*(f.translate(self.ctx) for f in (*self.a.domain, *self.b.domain, self.sa.all_defined,
-                                                           self.sb.all_defined)))
+        self.solver = solver_of_its_own(*self.a.domain, *self.b.domain, self.sa.all_defined, self.sb.all_defined)
+        self.ctx = self.solver.ctx
         self.here = {id(sym): {key: term.translate(self.ctx) for key, term in sym.inputs.items()}
                      for sym in (self.a, self.b)}
         self.lines: dict[tuple[str, str], tuple[z3.ArithRef, z3.ArithRef]] = {("total", "total"): (

@@ -933,14 +933,24 @@ def _grid(sym: _Sym, digits: int) -> list[z3.BoolRef]:
     return constraints
 
 
+def solver_of_its_own(*terms) -> z3.Solver:
+    """A z3 solver in a new context (its `.ctx`) holding `terms` translated into it: what it answers
+    within an rlimit depends on those terms only, not on what the process asked z3 before (a test
+    run, the studio, another proof). verify, budget, diff and --why ask their questions so."""
+    ctx = z3.Context()
+    solver = z3.Solver(ctx=ctx)
+    solver.add(*(t.translate(ctx) for t in terms))
+    return solver
+
+
 class OwnContextSolver:
     """A z3 solver in a context of its own, fed the caller's terms (translated into it): what it
     answers within an rlimit depends on the contract only, not on what the process asked z3 before
     (a test run, the studio, a budget proof). Models answer `eval` for the caller's terms."""
 
     def __init__(self) -> None:
-        self.ctx = z3.Context()
-        self.solver = z3.Solver(ctx=self.ctx)
+        self.solver = solver_of_its_own()
+        self.ctx = self.solver.ctx
 
     def add(self, *terms) -> None:
         self.solver.add(*(t.translate(self.ctx) for t in terms))

@@ -87,14 +87,13 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
     from .evaluate import EvaluationError, compile_contract
     from .optimum import EXACT, WITHIN, maximise, number, real, round_model
     from .semantics.program import lower
-    from .verify import _rlimit, _Sym, _SymSettlement
+    from .verify import _rlimit, _Sym, _SymSettlement, solver_of_its_own
 
     program = lower(contract)
     sym = _Sym(contract, "w!")
     settled = _SymSettlement(contract, sym, program)
-    ctx = z3.Context()  # its own context: the answer depends on the contract and the outcomes only
-    solver = z3.Solver(ctx=ctx)
-    solver.add(*(f.translate(ctx) for f in (*sym.domain, settled.all_defined)))
+    solver = solver_of_its_own(*sym.domain, settled.all_defined)  # the answer depends on the contract and outcomes only
+    ctx = solver.ctx
     rlimit = _rlimit(timeout)
     solver.set("rlimit", rlimit)
     inputs = {key: term.translate(ctx) for key, term in sym.inputs.items()}
