@@ -101,6 +101,14 @@ CODES: dict[str, Code] = {
         Code("E433", _E, "cover ceiling not positive"),
         Code("E434", _E, "cover of an investor with several investments"),
         Code("E435", _E, "investor guaranteeing itself"),
+        # coupons: E480–E489, W480–W484 (issue 14)
+        Code("E480", _E, "coupon on something that is not an investment"),
+        Code("E481", _E, "coupon paid by a party that cannot pay"),
+        Code("E482", _E, "coupon rate negative or above 100 % a year"),
+        Code("E483", _E, "coupon minimum not above 0 % and at most 100 %"),
+        Code("E484", _E, "coupon without periods"),
+        Code("W480", _W, "coupon minimum that never acts"),
+        Code("W481", _W, "capital drawn after a coupon's last period"),
         # assumptions about the measured outcomes: E470–E479 (issue 17)
         Code("E470", _E, "assumption about a payment or the total"),
         Code("E471", _E, "assumption that is not a yes/no condition"),

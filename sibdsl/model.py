@@ -455,6 +455,29 @@ class Cover:
 
 
 @node
+class Coupon:
+    """issue 14: interest to the investor of `investment` on its drawn capital, paid per period of
+    `series` by `payer`: `rate` (a share a year, fixed or read from outcomes per period), at least
+    `minimum` in the periods `minimum_during` (all of them when empty), accrued from each drawdown
+    (or the period's start, if later) to the period's end by `day_count`. Lowered to the payment
+    `payment` (its formula: max(rate, minimum) × the accrued capital of each period, a value fixed
+    at signing per period), so every back end settles it as any payment."""
+
+    clause: ClauseRef
+    investment: str
+    investor: str
+    payer: str
+    series: str
+    rate: Expr
+    minimum: Fraction | None
+    minimum_during: tuple[str, ...]
+    day_count: str
+    due: Due
+    payment: str
+    accrued: tuple[tuple[str, Fraction], ...]  # (period, drawn capital × years accrued in it)
+
+
+@node
 class Assumption:
     """issue 17: `assume CONDITION` — what the parties take as given about the measured outcomes.
     Every proof holds under it (verify.py); a settlement refuses outcomes that break it (E473).
@@ -554,6 +577,7 @@ class Contract:
     # is "parameter"); a settlement needs their values, a proof covers every value in the ranges
     parameters: dict[str, Measure] = attrs.field(factory=dict, repr=False)
     waterfalls: tuple[Waterfall, ...] = ()  # issue 14: waterfalls, in declaration order
+    coupons: tuple[Coupon, ...] = attrs.field(default=(), repr=False)  # issue 14 (repr: the digests stay)
 
     def input(self, name: str) -> Measure:
         """The measure or parameter an `Input` of this name reads."""

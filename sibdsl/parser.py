@@ -54,7 +54,7 @@ DECLARATION_KEYWORDS = (
     "waterfall",
 )
 # Words that begin a declaration but are not reserved (a payment may be called `table`): issue 15's
-NEW_DECLARATION_WORDS = ("table", "ratecard")
+NEW_DECLARATION_WORDS = ("table", "ratecard", "coupon")  # issue 14: coupon
 _RESUME = r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS + NEW_DECLARATION_WORDS) + r")\b)"  # compiled on the first error
 
 
@@ -805,6 +805,17 @@ class _Syntax:
 
     def cover_ceiling(self, span, c):
         return c[0]
+
+    # issue 14: coupons
+    def coupon(self, span, c):
+        name, label, rest = self._name_label(c)
+        return s.Coupon(name, label, rest[0], _ident(rest[1]), tuple(rest[2:]), span=span)
+
+    def coupon_minimum(self, span, c):
+        return _option("at least", span, (c[0], c[1] if len(c) > 1 else None))
+
+    def coupon_day_count(self, span, c):
+        return _option("day count", span, str(c[0]).lower())
 
     # issue 14: waterfalls
     def waterfall(self, span, c):

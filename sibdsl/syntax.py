@@ -571,10 +571,24 @@ class Waterfall:
     span: Span = _span()
 
 
+@node
+class Coupon:
+    """issue 14: `coupon NAME "label": RATE per year on INVESTMENT [from P] [per S] [at least R [during A
+    through B]] [day count D] [due …]` — interest on the investment's drawn capital, paid per period.
+    `options` holds from, per, due, `at least` (value: (rate, during option or None)) and `day count` (str)."""
+
+    name: Ident
+    label: Text | None
+    rate: Expr
+    investment: Ident
+    options: tuple[Option, ...]
+    span: Span = _span()
+
+
 Decl = (
     Heading | Prose | Party | Term | Periods | Cohort | Investment | Measure | Define | Baseline
     | Payment | Gate | Floor | Cap | ReturnLimit | Guarantee | Table | RateCard | Cover | Assume | Parameter
-    | Waterfall
+    | Waterfall | Coupon
 )
 
 

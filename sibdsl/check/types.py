@@ -120,7 +120,8 @@ class Types:
     def expr_Ref(self, e: s.Ref, g) -> m.Expr:
         if e.name in PERIOD_VALUES and e.name not in self.names:  # issue 15: `period_index`, …
             return self.period_value(e, e.name, None)
-        wanted = ("measure", "define", "baseline", "investment", "cohort", "payment", "ratecard", "parameter")
+        wanted = ("measure", "define", "baseline", "investment", "cohort", "payment", "ratecard", "parameter",
+                  "coupon")
         entry = self.lookup(e, wanted, "value")
         if entry is None:
             raise Invalid()
@@ -147,9 +148,9 @@ class Types:
             return m.Var(e.name, T_COUNT, span=e.span)
         if kind == "ratecard":  # issue 15: what the card pays in all, as a payment's name means (check/cards.py)
             return self.card_total(e, g)
-        # payment
+        # a payment (issue 14: or a coupon, which is one)
         if not g:
-            self.error("E309", f"the payment `{e.name}` can only be referred to in a guarantee", e.span,
+            self.error("E309", f"the {kind} `{e.name}` can only be referred to in a guarantee", e.span,
                        hint="compute shared amounts with `define` and use them in both payments")
             raise Invalid()
         return m.PaymentRef(e.name, Type(MONEY, self.currency), span=e.span)
