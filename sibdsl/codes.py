@@ -101,14 +101,6 @@ CODES: dict[str, Code] = {
         Code("E433", _E, "cover ceiling not positive"),
         Code("E434", _E, "cover of an investor with several investments"),
         Code("E435", _E, "investor guaranteeing itself"),
-        # coupons: E480–E489, W480–W484 (issue 14)
-        Code("E480", _E, "coupon on something that is not an investment"),
-        Code("E481", _E, "coupon paid by a party that cannot pay"),
-        Code("E482", _E, "coupon rate negative or above 100 % a year"),
-        Code("E483", _E, "coupon minimum not above 0 % and at most 100 %"),
-        Code("E484", _E, "coupon without periods"),
-        Code("W480", _W, "coupon minimum that never acts"),
-        Code("W481", _W, "capital drawn after a coupon's last period"),
         # assumptions about the measured outcomes: E470–E479 (issue 17)
         Code("E470", _E, "assumption about a payment or the total"),
         Code("E471", _E, "assumption that is not a yes/no condition"),
@@ -120,6 +112,12 @@ CODES: dict[str, Code] = {
         Code("E477", _E, "council document of a draft with open parameters"),
         Code("E478", _E, "value for a parameter the contract does not have"),
         Code("E479", _E, "parameter where a value fixed at signing is needed"),
+        # coupons: E480–E489, W480–W484 (issue 14)
+        Code("E480", _E, "coupon on something that is not an investment"),
+        Code("E481", _E, "coupon paid by a party that cannot pay"),
+        Code("E482", _E, "coupon rate negative or above 100 % a year"),
+        Code("E483", _E, "coupon minimum not above 0 % and at most 100 %"),
+        Code("E484", _E, "coupon without periods"),
         # waterfalls: E450–E459, W450–W454 (issue 14)
         Code("E450", _E, "waterfall over something that is not a payment"),
         Code("E451", _E, "waterfall over payments to different parties"),
@@ -141,6 +139,9 @@ CODES: dict[str, Code] = {
         Code("W421", _W, "drawdown after the last payment"),
         Code("W450", _W, "waterfall step after `rest` is never reached"),
         Code("W451", _W, "waterfall without a `rest` step"),
+        # coupons (issue 14)
+        Code("W480", _W, "coupon minimum that never acts"),
+        Code("W481", _W, "capital drawn after a coupon's last period"),
         # time: streams, payers, ranges of periods, period-aware values (issue 15)
         Code("E440", _E, "`per period` on a payment without periods"),
         Code("E441", _E, "a payment named twice in a stream"),

@@ -166,6 +166,10 @@ def _option(o: s.Option) -> str:
         return f"due {number(v.amount.value)} {v.unit.name} after end"
     if o.key == "during":  # issue 15
         return "during " + " through ".join(i.name for i in v)
+    if o.key == "at least":  # issue 14: a coupon's minimum rate
+        return f"at least {expr(v[0], _PRECEDENCE['+'])}" + (f" {_option(v[1])}" if v[1] is not None else "")
+    if o.key == "day count":
+        return f"day count {v}"
     if o.key == "indexed":
         return f"indexed {expr(v.rate)} per year for {number(v.years.value)} {v.unit.name}"
     raise AssertionError(o.key)
@@ -269,6 +273,8 @@ def declaration(d: s.Decl) -> str:
         due = " " + _option(s.Option("due", d.due)) if d.due is not None else ""
         return _fit(f"cover {_decl(d.decl)}", f"{share}loss of {d.investment.name}{ceiling}",
                     f" from {d.guarantor.name}{due}")
+    if isinstance(d, s.Coupon):  # issue 14
+        return f"coupon {_name(d.name, d.label)}: {expr(d.rate)} per year on {d.investment.name}{_options(d.options)}"
     if isinstance(d, s.Waterfall):  # issue 14
         return "\n".join([f"waterfall {_decl(d.decl)}{', '.join(p.name for p in d.payments)}",
                           *(f"  {_tier(t)}" for t in d.tiers)])

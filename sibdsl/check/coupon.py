@@ -133,8 +133,9 @@ def _coupon(checker, name: str, node: s.Coupon, clause: m.ClauseRef, investments
     periods = checker.series[series].periods
     late = [(d, a) for d, a in inv.flows if d > periods[-1].end]
     if late:
-        checker.error("W481", f"{len(late)} drawdown(s) of `{inv.name}` after the coupon's last period "
-                      f"(`{periods[-1].name}`, to {periods[-1].end}) earn no coupon", node.investment.span,
+        what = "a drawdown" if len(late) == 1 else f"{len(late)} drawdowns"
+        checker.error("W481", f"{what} of `{inv.name}` after the coupon's last period (`{periods[-1].name}`, to "
+                      f"{periods[-1].end}) earn{'s' if len(late) == 1 else ''} no coupon", node.investment.span,
                       labels=(checker.also(checker.names[inv.name].span, "the investment is declared here"),),
                       hint="check the drawdown dates, or extend the series the coupon is paid in")
     accrual = tuple((p.name, accrued(inv, p, day_count)) for p in periods)

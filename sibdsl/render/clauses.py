@@ -263,9 +263,32 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         ceiling = s["cover_ceiling"].format(amount=money(v.ceiling, c.currency, lang)) if v.ceiling is not None else ""
         return cap(s["cover"].format(guarantor=words.party(v.guarantor), share=share, investor=words.party(v.investor),
                                      investment=words.label(v.investment), ceiling=ceiling))
+    if kind == "coupon":  # issue 14: a coupon, settled as the payment of the same name
+        return coupon_sentence(c, _find(c.coupons, clause), lang, words)
     if kind == "waterfall":  # issue 14
         return waterfall_sentence(c, _find(c.waterfalls, clause), lang, words)
     return None
+
+
+def coupon_sentence(c: m.Contract, k: m.Coupon, lang: str, words: Words) -> str:
+    """A coupon in words (issue 14): who pays whom, on what, at what rate, with its minimum and day count."""
+    s = S[lang]
+    minimum = ""
+    if k.minimum is not None and k.minimum_during:
+        first, last = (c.series[k.series].period(n) for n in (k.minimum_during[0], k.minimum_during[-1]))
+        minimum = s["coupon_minimum_during"].format(rate=percent(k.minimum, lang), first=words.period(first),
+                                                    last=words.period(last))
+    elif k.minimum is not None:
+        minimum = s["coupon_minimum"].format(rate=percent(k.minimum, lang))
+    text = s["coupon"].format(payer=words.party(k.payer), investor=words.party(k.investor),
+                              label=words.defined(k.payment), investment=words.label(k.investment),
+                              rate=words.expr(k.rate), minimum=minimum, series=words.label(k.series),
+                              dc=k.day_count.upper())
+    if k.due.date is not None:
+        text += s["due"].format(date=words.date(k.due.date))
+    elif k.due.days_after_end:
+        text += s["due_after"].format(days=k.due.days_after_end)
+    return text[:1].upper() + text[1:]
 
 
 def waterfall_sentence(c: m.Contract, w: m.Waterfall, lang: str, words: Words) -> str:
