@@ -1,0 +1,151 @@
+"""Coupons (issue 14): interest on drawn capital, lowered to a payment per period."""
+
+from __future__ import annotations
+
+import datetime
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sibdsl import Source, check_source, compile_contract, load_contract
+from sibdsl import model as m
+from sibdsl.check.coupon import accrued
+from sibdsl.returns import irr
+from sibdsl.semantics.program import StepKind, lower
+from sibdsl.values import Rounding, exact
+
+from .conftest import ROOT
+
+VARIANT = ROOT / "contracts" / "variants" / "coupon_loan.sib"
+
+CONTRACT = '''contract "Coupon"
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party vehicle "Vehicle": intermediary
+party bank "Bank": investor
+term 2020-01-01 to 2023-12-31
+periods year "Years": y2020 2020-01-01 to 2020-12-31, y2021 2021-01-01 to 2021-12-31,
+  y2022 2022-01-01 to 2022-12-31
+investment loan: 1 000 000 SEK from bank drawn 700 000 SEK on 2020-01-01, 300 000 SEK on 2020-10-01
+measure attainment: share per year between 0 % and 100 %
+table coupon_rate: step { below: 0 %, from 40 %: 3 %, from 60 %: 6 % }
+payment principal = 1 000 000 SEK from city to bank due 2022-12-31
+coupon interest: coupon_rate(attainment) per year on loan per year from vehicle
+  at least 2 % during y2020 through y2021
+'''
+
+
+def checked(text: str) -> m.Contract:
+    model, diagnostics = check_source(Source("coupon.sib", text))
+    assert model is not None, [d.message for d in diagnostics]
+    return model
+
+
+def codes(text: str) -> list[str]:
+    return [d.code for d in check_source(Source("coupon.sib", text))[1]]
+
+
+def test_the_variant_settles_its_coupons_with_the_minimum_and_the_drawdowns():
+    s = compile_contract(load_contract(VARIANT)).evaluate(
+        {"attainment": {"y2021": Fraction(1, 10), "y2022": Fraction(1, 2), "y2023": Fraction(7, 10)}})
+    coupons = {ln.period: ln.exact for ln in s.lines if ln.payment == "interest"}
+    # 2021: 2 % (the table gives 0 %) on 600 000 for the year and 400 000 for half of it (30E/360)
+    assert coupons == {"y2021": 16_000, "y2022": 30_000, "y2023": 60_000}
+    due = {ln.period: ln.due for ln in s.lines if ln.payment == "interest"}
+    assert due["y2021"] == datetime.date(2022, 1, 30)  # due 30 days after the period's end
+    (bank,) = s.returns
+    assert bank.received == 1_106_000  # the coupons are receipts of the investor
+
+
+def test_a_coupon_is_a_payment_of_the_settlement_program_not_a_new_step():
+    program = lower(checked(CONTRACT))
+    assert [ln.period for ln in program.lines if ln.payment == "interest"] == ["y2020", "y2021", "y2022"]
+    assert {ln.payer for ln in program.lines if ln.payment == "interest"} == {"vehicle"}
+    assert {ln.recipient for ln in program.lines if ln.payment == "interest"} == {"bank"}
+    assert {st.kind for st in program.steps} == {StepKind.COMPUTE}
+    assert {st.clause.kind for st in program.steps if program.lines[st.line].payment == "interest"} == {"coupon"}
+
+
+@pytest.mark.parametrize("day_count, expected", [
+    ("act/365", Fraction(366, 365)),  # 2020 is a leap year: 366 days at 1/365 each
+    ("act/360", Fraction(366, 360)),
+    ("30e/360", Fraction(1)),
+])
+def test_the_capital_accrued_in_a_period_follows_the_day_count(day_count, expected):
+    inv = m.Investment("loan", None, Fraction(100), "bank", datetime.date(2020, 1, 1), m.ClauseRef("investment", "loan"))
+    period = m.Period("y2020", datetime.date(2020, 1, 1), datetime.date(2020, 12, 31))
+    assert accrued(inv, period, day_count) == 100 * expected
+
+
+def test_capital_drawn_within_a_period_accrues_from_its_drawdown():
+    contract = checked(CONTRACT)
+    (coupon,) = contract.coupons
+    accrual = dict(coupon.accrued)
+    # 700 000 for the year (366/365) and 300 000 from 1 October (92 days to the year's end)
+    assert accrual["y2020"] == Fraction(700_000 * 366 + 300_000 * 92, 365)
+    assert accrual["y2021"] == 1_000_000
+
+
+attainments = st.fractions(min_value=0, max_value=1, max_denominator=100)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.tuples(attainments, attainments, attainments))
+def test_a_coupon_is_never_below_its_minimum_and_is_the_table_rate_above_it(values):
+    contract = checked(CONTRACT)
+    (coupon,) = contract.coupons
+    accrual = dict(coupon.accrued)
+    periods = ("y2020", "y2021", "y2022")
+    s = compile_contract(contract).evaluate({"attainment": dict(zip(periods, values))})
+    paid = {ln.period: ln.exact for ln in s.lines if ln.payment == "interest"}
+    half_up = Rounding(Fraction(1), "half up")
+    for period, a in zip(periods, values):
+        table = Fraction(6, 100) if a >= Fraction(6, 10) else Fraction(3, 100) if a >= Fraction(4, 10) else 0
+        minimum = Fraction(2, 100) if period != "y2022" else 0
+        assert paid[period] == exact(half_up.apply(max(table, minimum) * accrual[period]))
+        assert paid[period] >= exact(half_up.apply(minimum * accrual[period]))
+    # the investor's IRR is computed from flows that include every coupon
+    (bank,) = s.returns
+    assert sorted(a for d, a in bank.cashflows if a > 0) == sorted([1_000_000, *(a for a in paid.values() if a > 0)])
+    assert irr(bank.cashflows) is not None
+
+
+def test_a_return_limit_cuts_the_coupons_it_counts_as_receipts():
+    text = CONTRACT + "return limit two: 2 % in total\n"
+    s = compile_contract(checked(text)).evaluate(
+        {"attainment": {"y2020": Fraction(7, 10), "y2021": Fraction(7, 10), "y2022": Fraction(7, 10)}})
+    (bank,) = s.returns
+    assert bank.received == 1_020_000
+    assert sum(ln.exact for ln in s.lines if ln.payment == "interest") == 20_000
+
+
+def test_the_variant_verifies_without_unknowns():
+    from sibdsl.verify import verify_contract
+
+    results = verify_contract(load_contract(VARIANT))
+    verdicts = {r.key: r.status for r in results}
+    assert verdicts and set(verdicts.values()) == {"proved"}
+    assert verdicts["guarantee:minimum_coupon"] == "proved"
+
+
+@pytest.mark.parametrize("change, code", [
+    (("on loan per", "on lone per"), "E480"),
+    (("from vehicle", "from bank"), "E481"),
+    (("coupon_rate(attainment) per year", "120 % per year"), "E482"),
+    (("at least 2 %", "at least 0 %"), "E483"),
+    (("on loan per year from", "on loan from"), "E484"),
+    (("coupon_rate(attainment) per year", "5 % per year"), "W480"),
+    (("300 000 SEK on 2020-10-01", "300 000 SEK on 2023-03-01"), "W481"),
+])
+def test_bad_coupons_get_their_code(change, code):
+    text = CONTRACT.replace(*change)
+    assert text != CONTRACT
+    assert code in codes(text)
+
+
+def test_a_coupon_may_not_be_read_in_a_formula_only_in_a_guarantee():
+    assert "E309" in codes(CONTRACT + "payment extra = interest from city to bank due 2022-12-31\n")
+    assert codes(CONTRACT + "guarantee paid: interest >= 0 SEK\n") == []
