@@ -118,6 +118,10 @@ CODES: dict[str, Code] = {
         Code("E482", _E, "coupon rate negative or above 100 % a year"),
         Code("E483", _E, "coupon minimum not above 0 % and at most 100 %"),
         Code("E484", _E, "coupon without periods"),
+        Code("E485", _E, "repayment or redemption of something that is not an investment"),
+        Code("E486", _E, "share of principal below 0 % or above 100 %"),
+        Code("E487", _E, "repayment or redemption paid by a party that cannot pay"),
+        Code("E488", _E, "repayment or redemption that does not say when"),
         # waterfalls: E450–E459, W450–W454 (issue 14)
         Code("E450", _E, "waterfall over something that is not a payment"),
         Code("E451", _E, "waterfall over payments to different parties"),
@@ -142,6 +146,8 @@ CODES: dict[str, Code] = {
         # coupons (issue 14)
         Code("W480", _W, "coupon minimum that never acts"),
         Code("W481", _W, "capital drawn after a coupon's last period"),
+        Code("W482", _W, "early redemption due after the last payment"),
+        Code("W483", _W, "minimum share of principal that never acts"),
         # time: streams, payers, ranges of periods, period-aware values (issue 15)
         Code("E440", _E, "`per period` on a payment without periods"),
         Code("E441", _E, "a payment named twice in a stream"),

@@ -478,6 +478,38 @@ class Coupon:
 
 
 @node
+class Repayment:
+    """issue 14: the capital drawn on `investment` repaid by `payer` to `investor`: in full when `full`
+    holds (always, without it), else `otherwise` of it (0 without it), never less than `minimum` of it.
+    Lowered to the payment `payment` (check/principal.py)."""
+
+    clause: ClauseRef
+    investment: str
+    investor: str
+    payer: str
+    full: Expr | None
+    otherwise: Expr | None
+    minimum: Expr | None
+    due: Due
+    payment: str
+
+
+@node
+class Redemption:
+    """issue 14: early redemption — `share` of the capital drawn on `investment` paid back by `payer`
+    to `investor` when `condition` holds. Lowered to the payment `payment` (check/principal.py)."""
+
+    clause: ClauseRef
+    investment: str
+    investor: str
+    payer: str
+    share: Fraction
+    condition: Expr
+    due: Due
+    payment: str
+
+
+@node
 class Assumption:
     """issue 17: `assume CONDITION` — what the parties take as given about the measured outcomes.
     Every proof holds under it (verify.py); a settlement refuses outcomes that break it (E473).
@@ -578,6 +610,8 @@ class Contract:
     parameters: dict[str, Measure] = attrs.field(factory=dict, repr=False)
     waterfalls: tuple[Waterfall, ...] = ()  # issue 14: waterfalls, in declaration order
     coupons: tuple[Coupon, ...] = attrs.field(default=(), repr=False)  # issue 14 (repr: the digests stay)
+    repayments: tuple[Repayment, ...] = attrs.field(default=(), repr=False)  # issue 14
+    redemptions: tuple[Redemption, ...] = attrs.field(default=(), repr=False)  # issue 14
 
     def input(self, name: str) -> Measure:
         """The measure or parameter an `Input` of this name reads."""

@@ -54,7 +54,7 @@ DECLARATION_KEYWORDS = (
     "waterfall",
 )
 # Words that begin a declaration but are not reserved (a payment may be called `table`): issue 15's
-NEW_DECLARATION_WORDS = ("table", "ratecard", "coupon")  # issue 14: coupon
+NEW_DECLARATION_WORDS = ("table", "ratecard", "coupon", "repayment", "redemption")  # issue 14: instruments
 _RESUME = r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS + NEW_DECLARATION_WORDS) + r")\b)"  # compiled on the first error
 
 
@@ -816,6 +816,23 @@ class _Syntax:
 
     def coupon_day_count(self, span, c):
         return _option("day count", span, str(c[0]).lower())
+
+    def repayment(self, span, c):
+        name, label, rest = self._name_label(c)
+        return s.Repayment(name, label, _ident(rest[0]), tuple(rest[1:]), span=span)
+
+    def repayment_full(self, span, c):
+        return _option("full", span, c[0])
+
+    def repayment_otherwise(self, span, c):
+        return _option("otherwise", span, c[0])
+
+    def repayment_minimum(self, span, c):
+        return _option("at least", span, c[0])
+
+    def redemption(self, span, c):
+        name, label, rest = self._name_label(c)
+        return s.Redemption(name, label, rest[0], tuple(rest[1:]), span=span)
 
     # issue 14: waterfalls
     def waterfall(self, span, c):

@@ -585,10 +585,35 @@ class Coupon:
     span: Span = _span()
 
 
+@node
+class Repayment:
+    """issue 14: `repayment NAME "label": principal of INVESTMENT [from P] [due D] [in full when C]
+    [otherwise SHARE] [at least MIN]` — the investment's drawn capital repaid in full when C holds,
+    else SHARE of it, never less than MIN of it. `options`: from, due, full (expr), otherwise, at least."""
+
+    name: Ident
+    label: Text | None
+    investment: Ident
+    options: tuple[Option, ...]
+    span: Span = _span()
+
+
+@node
+class Redemption:
+    """issue 14: `redemption NAME "label": SHARE of INVESTMENT [from P] [when C] [due D]` — early
+    redemption: SHARE of the drawn capital paid back when C holds. `options`: from, when, due."""
+
+    name: Ident
+    label: Text | None
+    amount: Expr  # `SHARE of INVESTMENT`, as written (check/principal.py takes it apart)
+    options: tuple[Option, ...]
+    span: Span = _span()
+
+
 Decl = (
     Heading | Prose | Party | Term | Periods | Cohort | Investment | Measure | Define | Baseline
     | Payment | Gate | Floor | Cap | ReturnLimit | Guarantee | Table | RateCard | Cover | Assume | Parameter
-    | Waterfall | Coupon
+    | Waterfall | Coupon | Repayment | Redemption
 )
 
 

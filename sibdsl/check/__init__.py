@@ -24,6 +24,7 @@ from .cards import Cards
 from .common import Entry
 from .coupon import check_coupons
 from .cover import check_covers
+from .principal import check_principal
 from .lower import Lower
 from .names import Names
 from .parameters import check_parameters
@@ -110,6 +111,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         payments = self.check_payments(parties, term)
         cards = self.check_rate_cards(parties, term, payments)  # issue 15: their measures and payments too
         coupons = check_coupons(self, investments, parties, payments)  # issue 14: each a payment too
+        repayments, redemptions = check_principal(self, investments, parties, payments, term)  # issue 14: too
         payments = dict(sorted(payments.items(), key=lambda item: item[1].clause.line))  # source order
         tables = self.check_tables()
         gates = self.check_gates(payments)
@@ -122,7 +124,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         assumptions = check_assumptions(self)
         waterfalls = check_waterfalls(self, investments, parties, payments)
         self.check_unused(measures, payments)
-        if not has_errors(self.diagnostics) and len(payments) - sum(len(c.outcomes) for c in cards.values()) - len(coupons) != sum(
+        if not has_errors(self.diagnostics) and len(payments) - sum(len(c.outcomes) for c in cards.values()) - len(coupons) - len(repayments) - len(redemptions) != sum(
                 e.kind == "payment" for e in self.names.values()):
             self.error("E900", "a payment was dropped without a diagnostic", self.source.span(0, 0),
                        hint="this is a bug in sibc; please report it with this contract")
@@ -136,6 +138,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
             definitions=dict(self.definitions), payments=payments, gates=gates, floors=floors,
             caps=caps, return_limits=limits, guarantees=guarantees, sections=self.sections(),
             source_name=self.source.name, covers=covers, waterfalls=waterfalls, coupons=coupons,
+            repayments=repayments, redemptions=redemptions,
             # surrogatepass: an editor may send a lone surrogate (issue 22 item 13); it hashes, it does not raise
             source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
             tables=tables, rate_cards=cards, assumptions=assumptions, parameters=parameters,

@@ -119,7 +119,8 @@ def declaration_of(item) -> tuple[str, s.Ident | None, s.Text | None]:
     """(kind, name, label) of a named declaration."""
     kinds = {s.Party: "party", s.Periods: "series", s.Cohort: "cohort", s.Investment: "investment",
              s.Measure: "measure", s.Define: "define", s.Baseline: "baseline", s.Payment: "payment",
-             s.Table: "table", s.RateCard: "ratecard", s.Parameter: "parameter", s.Coupon: "coupon"}
+             s.Table: "table", s.RateCard: "ratecard", s.Parameter: "parameter", s.Coupon: "coupon",
+             s.Repayment: "repayment", s.Redemption: "redemption"}
     for cls, kind in kinds.items():
         if isinstance(item, cls):
             return kind, item.name, item.label

@@ -121,7 +121,7 @@ class Types:
         if e.name in PERIOD_VALUES and e.name not in self.names:  # issue 15: `period_index`, …
             return self.period_value(e, e.name, None)
         wanted = ("measure", "define", "baseline", "investment", "cohort", "payment", "ratecard", "parameter",
-                  "coupon")
+                  "coupon", "repayment", "redemption")
         entry = self.lookup(e, wanted, "value")
         if entry is None:
             raise Invalid()
