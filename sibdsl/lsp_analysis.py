@@ -32,7 +32,7 @@ DECLARATION_KEYWORDS = (
     "contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
     "baseline", "payment", "gate", "floor", "cap", "return", "guarantee", "clause",
     "table", "ratecard",  # issue 15
-    "cover", "waterfall", "coupon",  # issue 14
+    "cover", "waterfall", "coupon", "repayment", "redemption",  # issue 14
     "assume", "parameter",  # issue 17
 )
 _RESUME = re.compile(r"^[ \t]*(?:§|(?:" + "|".join(DECLARATION_KEYWORDS) + r")\b)", re.MULTILINE)
@@ -44,7 +44,7 @@ KIND_OF = {
     s.Gate: "gate", s.Floor: "floor", s.Cap: "cap", s.ReturnLimit: "return limit",
     s.Guarantee: "guarantee", s.Table: "table", s.RateCard: "rate card",  # issue 15
     s.Cover: "cover", s.Assume: "assumption", s.Parameter: "parameter", s.Waterfall: "waterfall",
-    s.Coupon: "coupon",  # issue 14
+    s.Coupon: "coupon", s.Repayment: "repayment", s.Redemption: "redemption",  # issue 14
 }
 
 

@@ -26,7 +26,7 @@ OPTION_KEYWORDS = ("per", "better", "between", "source", "description", "indexed
                    "step", "linear", "claim", "declaration", "order",  # issue 15: tables and rate cards
                    "loss", "the",  # issue 14: first-loss cover
                    "rest", "until", "plus",  # issue 14: waterfalls
-                   "least")  # issue 14: a coupon's minimum
+                   "least", "principal", "full", "otherwise")  # issue 14: coupons, repayments
 HEADER_KEYWORDS = ("id", "version", "languages", "currency", "rounding", "signed")
 FUNCTIONS = ("min", "max", "abs", "sum", "previous", "to_date", "cumulative")
 ROLES = ("payer", "investor", "provider", "evaluator", "intermediary")
@@ -38,7 +38,7 @@ NOT_A_NAME = RESERVED | frozenset({"if", "then", "else", "and", "or", "not", "of
 NAME = re.compile(r"[^\W\d]\w*")
 _KIND_ORDER = ("measure", "definition", "baseline", "investment", "payment", "cohort", "party", "periods",
                "period", "gate", "floor", "cap", "return limit", "guarantee", "cover", "assumption",
-               "parameter", "waterfall", "coupon")
+               "parameter", "waterfall", "coupon", "repayment", "redemption")
 
 
 def _label(node) -> s.Text | None:
@@ -245,7 +245,7 @@ _TYPE_OF_KIND = {
     "measure": "parameter", "definition": "variable", "baseline": "variable", "payment": "function",
     "gate": "property", "floor": "property", "cap": "property", "return limit": "property",
     "guarantee": "property", "cover": "property", "assumption": "property", "parameter": "parameter",
-    "waterfall": "property", "coupon": "function",
+    "waterfall": "property", "coupon": "function", "repayment": "function", "redemption": "function",
 }
 _READONLY = {"investment", "definition", "baseline", "parameter"}
 

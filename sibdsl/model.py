@@ -454,6 +454,12 @@ class Cover:
     due: Due | None = None
 
 
+# the kinds of clause whose settlement lines are a payment's (issue 14: coupons, repayments and
+# redemptions are payments too, each citing its own clause); a line of any other clause is a top-up,
+# a waterfall's or a cover's
+PAYMENT_CLAUSES = ("payment", "coupon", "repayment", "redemption")
+
+
 @node
 class Coupon:
     """issue 14: interest to the investor of `investment` on its drawn capital, paid per period of

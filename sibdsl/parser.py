@@ -827,8 +827,8 @@ class _Syntax:
     def repayment_otherwise(self, span, c):
         return _option("otherwise", span, c[0])
 
-    def repayment_minimum(self, span, c):
-        return _option("at least", span, c[0])
+    def repayment_minimum(self, span, c):  # as a coupon's `at least`, without `during`
+        return _option("at least", span, (c[0], None))
 
     def redemption(self, span, c):
         name, label, rest = self._name_label(c)

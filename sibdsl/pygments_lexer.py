@@ -12,7 +12,8 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 
 DECLARATIONS = ("contract", "party", "term", "periods", "cohort", "investment", "measure", "define",
                 "baseline", "payment", "gate", "floor", "cap", "return", "limit", "guarantee", "clause",
-                "table", "ratecard", "cover", "assume", "parameter", "waterfall", "coupon")
+                "table", "ratecard", "cover", "assume", "parameter", "waterfall", "coupon", "repayment",
+                "redemption")
 OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size", "eligibility", "better",
            "between", "source", "description", "indexed", "for", "from", "to", "due", "after", "end", "per",
            "when", "requires", "above", "at", "participant", "in", "simple", "compound", "nondecreasing",
@@ -26,7 +27,7 @@ OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size
            # issue 14: waterfalls
            "rest", "until", "plus",
            # issue 14: coupons
-           "least")
+           "least", "principal", "full", "otherwise")
 OPERATORS = ("and", "or", "not", "of", "if", "then", "else")
 FUNCTIONS = ("tiers", "interpolate", "min", "max", "abs", "sum", "previous", "to_date", "cumulative")
 CONSTANTS = ("true", "false", "total", "period_index", "period_start", "period_end", "contract_year")

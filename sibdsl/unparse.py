@@ -170,6 +170,10 @@ def _option(o: s.Option) -> str:
         return f"at least {expr(v[0], _PRECEDENCE['+'])}" + (f" {_option(v[1])}" if v[1] is not None else "")
     if o.key == "day count":
         return f"day count {v}"
+    if o.key == "full":  # issue 14: a repayment's condition for repayment in full
+        return f"in full when {expr(v)}"
+    if o.key == "otherwise":
+        return f"otherwise {expr(v, _PRECEDENCE['+'])}"
     if o.key == "indexed":
         return f"indexed {expr(v.rate)} per year for {number(v.years.value)} {v.unit.name}"
     raise AssertionError(o.key)
@@ -275,6 +279,10 @@ def declaration(d: s.Decl) -> str:
                     f" from {d.guarantor.name}{due}")
     if isinstance(d, s.Coupon):  # issue 14
         return f"coupon {_name(d.name, d.label)}: {expr(d.rate)} per year on {d.investment.name}{_options(d.options)}"
+    if isinstance(d, s.Repayment):  # issue 14
+        return f"repayment {_name(d.name, d.label)}: principal of {d.investment.name}{_options(d.options)}"
+    if isinstance(d, s.Redemption):  # issue 14
+        return f"redemption {_name(d.name, d.label)}: {expr(d.amount, _PRECEDENCE['+'])}{_options(d.options)}"
     if isinstance(d, s.Waterfall):  # issue 14
         return "\n".join([f"waterfall {_decl(d.decl)}{', '.join(p.name for p in d.payments)}",
                           *(f"  {_tier(t)}" for t in d.tiers)])

@@ -97,7 +97,7 @@ def assert_z3_same(contract, rows, program: Program | None = None) -> None:
         assert total == Fraction(settlement.total), (row, total, settlement.total)
         paid = {}
         for ln in settlement.lines:  # a waterfall's line (issue 14) is kept only when its step paid
-            key = (ln.payment, ln.period, ln.recipient, ln.clause.kind == "payment")
+            key = (ln.payment, ln.period, ln.recipient, ln.clause.kind in m.PAYMENT_CLAUSES)
             paid[key] = paid.get(key, 0) + Fraction(ln.amount)
         encoded = {}
         specs = (program or lower(contract)).lines

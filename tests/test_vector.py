@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sibdsl import Source, check_source, compile_contract, load_contract
+from sibdsl import model as m
 from sibdsl.evaluate import EvaluationError
 from sibdsl.units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 from sibdsl.values import Rounding
@@ -68,7 +69,7 @@ def assert_same(contract, rows):
         assert not vector.failed[i]
         expected: dict = {}
         for ln in s.lines:
-            key = (ln.payment, ln.period) if ln.clause.kind == "payment" else ("floor", ln.payment, ln.recipient)
+            key = (ln.payment, ln.period) if ln.clause.kind in m.PAYMENT_CLAUSES else ("floor", ln.payment, ln.recipient)
             expected[key] = expected.get(key, 0) + Fraction(ln.amount)
         got = {}
         for ln in vector.lines:

@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sibdsl import compile_contract, load_contract
+from sibdsl import model as m
 from sibdsl.evaluate import EvaluationError
 from sibdsl.units import BOOL, DATE
 from sibdsl.values import Rounding
-from sibdsl.vector import kernels as vector_kernels
 from sibdsl.vector import R, _coarse, _covers, _hull, compile_vector, inputs_from_outcomes, to_rational
+from sibdsl.vector import kernels as vector_kernels
 
 from .conftest import model
 from .test_vector import CONTRACTS, VARIABLE_DIVISION, scenarios
@@ -72,7 +73,7 @@ def assert_matches(contract, rows: list[dict], out) -> None:
         assert not out.failed[i], i
         expected: dict = {}
         for ln in s.lines:
-            key = (ln.payment, ln.period) if ln.clause.kind == "payment" else ("floor", ln.payment)
+            key = (ln.payment, ln.period) if ln.clause.kind in m.PAYMENT_CLAUSES else ("floor", ln.payment)
             expected[key] = expected.get(key, 0) + Fraction(ln.amount)
         got: dict = {}
         for ln in out.lines:

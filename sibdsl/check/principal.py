@@ -114,7 +114,7 @@ def _repayment(checker, name, node: s.Repayment, clause, investments, parties):
     full = checker.condition(options["full"].value) if "full" in options else None
     otherwise = _share(checker, options["otherwise"].value, "the share repaid otherwise", positive=False) \
         if "otherwise" in options else None
-    minimum = _share(checker, options["at least"].value, "the minimum share repaid", positive=True) \
+    minimum = _share(checker, options["at least"].value[0], "the minimum share repaid", positive=True) \
         if "at least" in options else None
     bad = ("full" in options and full is None) or ("otherwise" in options and otherwise is None) or (
         "at least" in options and minimum is None)

@@ -263,6 +263,29 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         ceiling = s["cover_ceiling"].format(amount=money(v.ceiling, c.currency, lang)) if v.ceiling is not None else ""
         return cap(s["cover"].format(guarantor=words.party(v.guarantor), share=share, investor=words.party(v.investor),
                                      investment=words.label(v.investment), ceiling=ceiling))
+    if kind == "repayment":  # issue 14: principal repaid on an outcome condition
+        r = _find(c.repayments, clause)
+        terms = []
+        if r.full is not None:
+            terms.append(s["rp_full"].format(cond=words.condition(r.full)))
+        if r.otherwise is not None:
+            terms.append(s["rp_otherwise" if r.full is not None else "rp_only"].format(share=words.expr(r.otherwise)))
+        if r.minimum is not None and r.full is not None and r.otherwise is None:  # otherwise the minimum
+            terms.append(s["rp_otherwise"].format(share=words.expr(r.minimum)))
+        elif r.minimum is not None:
+            terms.append(s["rp_minimum"].format(share=words.expr(r.minimum)))
+        text = s["repayment"].format(payer=words.party(r.payer), investor=words.party(r.investor),
+                                     investment=words.label(r.investment), label=words.defined(r.payment),
+                                     terms=", ".join(terms) or s["rp_all"])
+        if r.due.date is not None:
+            text += s["due"].format(date=words.date(r.due.date))
+        return cap(text)
+    if kind == "redemption":  # issue 14: early redemption at a stated share
+        r = _find(c.redemptions, clause)
+        return s["redemption"].format(cond=words.condition(r.condition), payer=words.party(r.payer),
+                                      investor=words.party(r.investor), share=percent(r.share, lang),
+                                      investment=words.label(r.investment), label=words.defined(r.payment),
+                                      date=words.date(r.due.date))
     if kind == "coupon":  # issue 14: a coupon, settled as the payment of the same name
         return coupon_sentence(c, _find(c.coupons, clause), lang, words)
     if kind == "waterfall":  # issue 14
