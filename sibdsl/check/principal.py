@@ -164,7 +164,8 @@ def _redemption(checker, name, node: s.Redemption, clause, investments, parties)
                       hint="state the share, e.g. `80 % of loan`; what is paid on outcomes is a payment of its own")
     if "when" not in options or "due" not in options:
         missing = " and ".join(k for k in ("when", "due") if k not in options)
-        checker.error("E488", f"the redemption `{name}` does not say when the contract is ended early",
+        what = "when the contract is ended early" if "when" not in options else "on which date it is paid"
+        checker.error("E488", f"the redemption `{name}` does not say {what}",
                       node.name.span, label=f"`{missing}` missing",
                       hint="add the yes/no measure that decides it and the date it is paid: `when terminated due "
                       "2018-06-30` (with `measure terminated: boolean`)")
