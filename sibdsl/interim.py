@@ -498,65 +498,90 @@ def _line_words(line) -> str:
 
 
 # ------------------------------------------------------------ words
-def _waits_text(waits) -> str:
-    return ", ".join(f"{name} for {period}" if period else name for name, period in waits)
+def _words(lang: str) -> dict:
+    from .lang import texts
+
+    table = texts("interim")
+    if lang not in table:
+        raise ValueError(f"unsupported language {lang!r}; expected one of {', '.join(sorted(table))}")
+    return table[lang]
 
 
-def interim_text(interim: Interim, *, trace: bool = True) -> str:
+def _waits_text(waits, w: dict) -> str:
+    return ", ".join(w["for_period"].format(measure=name, period=period) if period else name for name, period in waits)
+
+
+def _label(ln: InterimLine) -> str:
+    """A line in a list: payment [period], and for a waterfall's line → recipient (step)."""
+    label = ln.payment + (f" [{ln.period}]" if ln.period else "")
+    if ln.clause.name != ln.payment:
+        label += f" → {ln.recipient}, {ln.clause.name}"
+    return label
+
+
+def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> str:
     """The interim settlement as a table: every line with its status, what was paid before and
-    what is paid now; then what the waiting lines wait for, overpayments and the audit trail."""
+    what is paid now; then what the waiting lines wait for, overpayments and the audit trail. In
+    English or Swedish (`lang`; the words are in sibdsl/texts/interim.json). A contract with a
+    waterfall gets a column `step`: the clause of each line (a waterfall's step `NAME.N`)."""
     from .report import _table, format_amount, visible
 
     cur = interim.currency
+    w = _words(lang)
+    status = w["status"]
 
     def money(value) -> str:
         return "" if value is None else format_amount(decimal(value), cur)
 
-    title = (f"Interim settlement as of {interim.as_of.isoformat()}: {interim.contract}" if interim.as_of
-             else f"Settlement: {interim.contract} (reconciled with what was paid before)")
+    title = (w["title_as_of"].format(date=interim.as_of.isoformat(), contract=interim.contract) if interim.as_of
+             else w["title_final"].format(contract=interim.contract))
     out = [title, ""]
-    rows = [["payment", "period", "from", "to", "due", "status", "amount", "paid before", "pay now"]]
+    steps = any(ln.clause.name != ln.payment for ln in interim.lines)
+    keep = [k for k in range(10) if steps or k != 2]  # the column `step` only where a line has one
+    header = w["columns"]
+    rows = [[header[k] for k in keep]]
     for ln in interim.lines:
-        rows.append([ln.payment, ln.period or "", ln.payer, ln.recipient, ln.due.isoformat() if ln.due else "",
-                     ln.status, money(ln.amount), money(ln.paid_before),
-                     money(ln.pay_now) if ln.status == SETTLED else ""])
-    rows.append(["total", "", "", "", "", "", "", money(interim.paid_before), money(interim.pay_now)])
-    table = _table(rows, {6, 7, 8})
+        cells = [ln.payment, ln.period or "", ln.clause.name if ln.clause.name != ln.payment else "", ln.payer,
+                 ln.recipient, ln.due.isoformat() if ln.due else "", status[ln.status], money(ln.amount),
+                 money(ln.paid_before), money(ln.pay_now) if ln.status == SETTLED else ""]
+        rows.append([cells[k] for k in keep])
+    last = [w["total"], "", "", "", "", "", "", "", money(interim.paid_before), money(interim.pay_now)]
+    rows.append([last[k] for k in keep])
+    n = len(keep)
+    table = _table(rows, {n - 3, n - 2, n - 1})
     rule = "-" * max(len(r) for r in table)
     out += [table[0], rule, *table[1:-1], rule, table[-1]]
-    out.append(f"paid to date after this settlement: {money(interim.paid_to_date)}")
+    out.append(w["paid_to_date"].format(amount=money(interim.paid_to_date)))
     waiting = [ln for ln in interim.lines if ln.waits_for]
     if waiting:
-        out += ["", "Waiting for data (not yet measured)"]
+        out += ["", w["waiting_title"]]
         for ln in waiting:
-            period = f" [{ln.period}]" if ln.period else ""
-            out.append(f"  {ln.payment}{period} ({ln.status}): {_waits_text(ln.waits_for)}")
+            out.append(f"  {_label(ln)} ({status[ln.status]}): {_waits_text(ln.waits_for, w)}")
     over = [ln for ln in interim.lines if ln.overpaid]
     if over:
-        out += ["", "Overpaid (not clawed back: the contract has no clawback clause)"]
+        out += ["", w["overpaid_title"]]
         for ln in over:
-            period = f" [{ln.period}]" if ln.period else ""
-            out.append(f"  {ln.payment}{period}: paid {money(ln.paid_before)}, the settlement gives "
-                       f"{money(ln.amount)}, overpaid {money(ln.overpaid)}")
+            out.append(f"  {_label(ln)}: " + w["overpaid_line"].format(
+                paid=money(ln.paid_before), amount=money(ln.amount), overpaid=money(ln.overpaid)))
     if trace:
         settled = [ln for ln in interim.lines if ln.status == SETTLED]
         if settled:
-            out += ["", "Audit trail of the settled lines (clause by clause)"]
+            out += ["", w["trail_title"]]
+        kinds = w["kinds"]
         for ln in settled:
-            period = f" [{ln.period}]" if ln.period else ""
-            out.append(f"  {ln.payment}{period}: {money(ln.amount)}")
+            out.append(f"  {_label(ln)}: {money(ln.amount)}")
             for step in (ln.line.steps if ln.line is not None else ()):
                 change = (f"{format_amount(step.before, cur)} → {format_amount(step.after, cur)}"
                           if step.before is not None and step.before != step.after
                           else format_amount(step.after, cur))
                 detail = f"; {step.detail}" if step.detail else ""
-                out.append(f"    {step.kind:<16} {change}  ({step.clause.cite()}{detail})")
+                out.append(f"    {kinds.get(step.kind, step.kind):<16} {change}  ({step.clause.cite()}{detail})")
             if ln.paid_before:
-                out.append(f"    {'paid before':<16} {money(ln.paid_before)}  (--paid)")
+                out.append(f"    {w['paid_before']:<16} {money(ln.paid_before)}  (--paid)")
             if ln.overpaid:
-                out.append(f"    {'overpaid':<16} {money(ln.overpaid)}  (not clawed back)")
+                out.append(f"    {w['overpaid']:<16} {money(ln.overpaid)}  ({w['not_clawed_back']})")
             else:
-                out.append(f"    {'pay now':<16} {money(ln.pay_now)}")
+                out.append(f"    {w['pay_now']:<16} {money(ln.pay_now)}")
     return visible("\n".join(out)) + "\n"
 
 

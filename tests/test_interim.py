@@ -351,6 +351,42 @@ def test_interim_then_final_on_the_command_line(run, tmp_path):
     assert "Waiting for data" in text.stdout and "pilot_events for cohort_2" in text.stdout
 
 
+def test_interim_text_in_swedish(run, tmp_path):
+    """--lang sv: the interim settlement's words in Swedish (sibdsl/texts/interim.json), the figures
+    and names as in English; English is the default; a waterfall's lines show their step."""
+    from sibdsl.interim import interim_text
+
+    data = json.loads((ROOT / "contracts" / "peterborough.outcomes.json").read_text(encoding="utf-8"))
+    data["pilot_events"]["cohort_2"] = data["comparison_events"]["cohort_2"] = None
+    (tmp_path / "partial.json").write_text(json.dumps(data), encoding="utf-8")
+    args = ("eval", str(PETERBOROUGH), "--outcomes", str(tmp_path / "partial.json"), "--as-of", "2015-01-01")
+    english, swedish = run(*args), run(*args, "--lang", "sv")
+    assert english.exit_code == swedish.exit_code == 0, swedish.output
+    assert english.stdout.startswith("Interim settlement as of 2015-01-01: ")
+    assert swedish.stdout.startswith("Delavräkning per 2015-01-01: ")
+    for words in ("betalning", "förfaller", "avräknad", "ej förfallen", "betalt tidigare", "betalas nu",
+                  "Väntar på data (ännu inte uppmätt)", "pilot_events för cohort_2", "betalt hittills",
+                  "Revisionsspår", "beräknat"):
+        assert words in swedish.stdout, words
+    assert "Waiting for data" not in swedish.stdout and " settled " not in swedish.stdout
+    # the same table, word for word apart: as many lines, the same amounts
+    assert len(english.stdout.splitlines()) == len(swedish.stdout.splitlines())
+    amounts = __import__("re").compile(r"\d[\d ]* GBP")
+    assert amounts.findall(english.stdout) == amounts.findall(swedish.stdout)
+    # a waterfall: the step column and each line's recipient and step in the lists
+    _, evaluator = _waterfall()
+    interim = settle(evaluator, {"placements": {"y2017": Fraction(8)}},
+                     {("placements", "y2018"), ("placements", "y2019")}, datetime.date(2018, 6, 30))
+    text = interim_text(interim, lang="sv")
+    assert "steg" in text.splitlines()[2] and "repayment.3" in text
+    assert "outcome [y2017] → foundation, repayment.3: 0 SEK" in text and "vattenfall" in text
+    assert "step" not in interim_text(settle(compile_contract(checked(CONTRACT)), {"placements": {}},
+                                             {("costs", None), ("finished", None), ("placements", "y2021"),
+                                              ("placements", "y2022")}, datetime.date(2021, 6, 30))).splitlines()[2]
+    with pytest.raises(ValueError):
+        interim_text(interim, lang="de")
+
+
 def test_interim_options_refuse_xlsx_and_explain(run):
     outcomes = str(ROOT / "contracts" / "peterborough.outcomes.json")
     result = run("eval", str(PETERBOROUGH), "--outcomes", outcomes, "--as-of", "2016-01-01", "--explain")
