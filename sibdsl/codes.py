@@ -186,7 +186,10 @@ CODES: dict[str, Code] = {
         Code("E554", _E, "malformed file of what was paid"),
         Code("E555", _E, "paid line the contract does not have"),
         Code("E556", _E, "paid amount unusable"),
+        # E557: no longer produced after version 0.1.0 (issue 14: a waterfall's lines are settled in parts); kept so
+        # that `sibc explain E557` still says what it was
         Code("E557", _E, "interim settlement of a contract with a waterfall"),
+        Code("E558", _E, "paid line named ambiguously"),
         Code("W550", _W, "paid before more than the settlement gives"),
         Code("W551", _W, "file of what was paid is from another contract"),
         Code("W552", _W, "measured date after the as-of date"),

@@ -105,6 +105,13 @@ class _Concrete:
         return cut(self, amounts, excess)
 
 
+def released_text(investor: str, basis: str, currency: str, amount) -> str:
+    """On the vehicle's line: what a return limit held back from a waterfall step's line to a party
+    it binds, passed on to the waterfall's later steps (issue 14)."""
+    return (f"{format_amount(exact(amount), currency)} that {investor}'s return limit held back ({basis}) "
+            "passes on to the waterfall's later steps")
+
+
 def waterfall_text(waterfall: str, basis: str, vehicle: str, level, currency: str, source: bool) -> str:
     """A waterfall step's words in the audit trail: on the vehicle's line, and on a line it pays."""
     name, number = waterfall.rsplit(".", 1)
@@ -125,6 +132,9 @@ def _record(ev: Evaluator, step: Step, before, after, acted, level, line=None):
             ("gate passed", clause, before, after, "")
     if not (acted if acted is not None else after != before):
         return None
+    if kind is K.RETURN_LIMIT and step.takes and line == step.line:  # released to the waterfall's later steps
+        return ("limit released", clause, before, after, Detail(released_text, step.investor, step.basis,
+                                                                 ev.contract.currency, after - before))
     if kind is K.WATERFALL:
         return (kind.trail, clause, before, after, Detail(waterfall_text, clause.name, step.basis, step.investor,
                                                           level, ev.contract.currency, line == step.line))

@@ -35,7 +35,6 @@ import attrs
 
 from . import model as m
 from .compiler import EvaluationError
-from .diagnostics import Diagnostic, SibError
 from .semantics.pending import waiting
 from .settlement import Exact, Line, Settlement, decimal
 from .units import BOOL, COUNT, DATE, DAYS, SHARE
@@ -59,6 +58,11 @@ class InterimLine:
     pay_now: Exact  # what this settlement pays (never negative)
     overpaid: Exact  # what was paid before beyond the amount (never clawed back)
     line: Line | None  # the settled line with its audit trail
+
+    @property
+    def key(self) -> tuple[str, str | None, str, str]:
+        """(payment, period, recipient, clause name): see `line_key`."""
+        return self.payment, self.period, self.recipient, self.clause.name
 
     @property
     def paid_to_date(self) -> Exact:
@@ -130,19 +134,66 @@ def _merge(outcomes: Mapping[str, object], extra: Mapping[str, object]) -> dict[
     return merged
 
 
+LineKey = tuple[str, str | None, str, str]  # (payment, period, recipient, clause name)
+
+
+def line_key(line) -> LineKey:
+    """What tells a line of a settlement apart from every other (a program's, a settlement's or an
+    interim line): its payment, period, recipient and clause. A waterfall makes several lines of
+    one payment and period, one per step and party: each cites its step (`NAME.N`) and its party."""
+    return line.payment, line.period, line.recipient, line.clause.name
+
+
+def lines_of(program, payment: str, period: str | None = None, recipient: str | None = None,
+             clause: str | None = None, *, any_period: bool = False) -> list:
+    """The lines of `program` that match: a payment, its period (unless `any_period`), and, where
+    given, the recipient and the clause (a waterfall's step, `NAME.N`)."""
+    return [ln for ln in program.lines if ln.payment == payment and (any_period or ln.period == period)
+            and (recipient is None or ln.recipient == recipient)
+            and (clause is None or ln.clause.name == clause)]
+
+
+def resolve_paid(program, paid: Mapping | None) -> dict[LineKey, Exact]:
+    """`paid` keyed by `line_key`. A key may also be (payment, period), as before waterfalls were
+    settled in parts (issue 14), where it names one line only; a key that names several lines
+    raises ValueError (a file of what was paid is read by `load_paid`, which says E558 instead)."""
+    out: dict[LineKey, Exact] = {}
+    for key, amount in (paid or {}).items():
+        if len(key) == 2:
+            matches = lines_of(program, *key)
+            if len(matches) > 1:
+                raise ValueError(f"{key} names {len(matches)} lines: key them by (payment, period, recipient, "
+                                 "clause)")
+            if not matches:
+                continue
+            key = line_key(matches[0])
+        out[key] = out.get(key, 0) + amount
+    return out
+
+
+def _settled_lines(program, settlement: Settlement) -> list:
+    """For each line of `program`, its line in `settlement`, or None: the settlement leaves out a
+    floor's top-up that did not act and a waterfall step's line that paid nothing, and keeps the
+    program's order otherwise."""
+    out, k = [], 0
+    lines = settlement.lines
+    for spec in program.lines:
+        if k < len(lines) and line_key(lines[k]) == line_key(spec):
+            out.append(lines[k])
+            k += 1
+        else:
+            out.append(None)
+    return out
+
+
 def settle(evaluator, outcomes: Mapping[str, object], pending: Collection[tuple[str, str | None]] = (),
            as_of: datetime.date | None = None,
-           paid: Mapping[tuple[str, str | None], Exact] | None = None) -> Interim:
+           paid: Mapping[tuple, Exact] | None = None) -> Interim:
     """The interim settlement as of `as_of` (None: everything is due), reconciled with `paid`
-    ((payment, period) → what was paid on that line before; see the module docstring)."""
+    (`line_key` → what was paid on that line before; a key (payment, period) is taken where it
+    names one line; see the module docstring and `resolve_paid`)."""
     contract, program = evaluator.contract, evaluator.program
-    if contract.waterfalls:  # its lines are one payment's, to several recipients: not yet keyed apart
-        clause = contract.waterfalls[0].clause
-        raise SibError([Diagnostic(
-            "E557", f"an interim or reconciled settlement of a contract with a waterfall (`{clause.name}`, "
-            f"line {clause.line}) is not supported yet", evaluator.source, evaluator._decl_span(clause),
-            hint="settle the whole contract with `sibc eval` without --as-of and --paid once every value "
-            "is measured")])
+    paid = resolve_paid(program, paid)
     pending = frozenset(pending)
     waits = waiting(program, pending)
     error, settlement = None, None
@@ -158,7 +209,7 @@ def settle(evaluator, outcomes: Mapping[str, object], pending: Collection[tuple[
             break
     if settlement is None:
         raise error
-    by_key = {(ln.payment, ln.period): ln for ln in settlement.lines}
+    found = _settled_lines(program, settlement)
     measures = {name: k for k, name in enumerate(contract.measures)}
     periods = {(s.name, p.name): k for s in contract.series.values() for k, p in enumerate(s.periods)}
 
@@ -167,12 +218,9 @@ def settle(evaluator, outcomes: Mapping[str, object], pending: Collection[tuple[
         series = contract.measures[name].ty.series
         return measures[name], periods.get((series, period), -1)
 
-    paid = dict(paid or {})
     rows = []
-    for spec, wait in zip(program.lines, waits):
-        key = (spec.payment, spec.period)
-        line = by_key.get(key)
-        before = whole(paid.pop(key, 0))
+    for spec, wait, line in zip(program.lines, waits, found):
+        before = whole(paid.pop(line_key(spec), 0))
         known = not wait
         amount = (line.exact if line is not None else 0) if known else None
         if spec.top_up and known and line is None and not before:
@@ -194,12 +242,13 @@ def _order(key: tuple[str, str | None]) -> tuple[str, str]:
     return key[0], key[1] or ""
 
 
-__all__ = ["NOT_DUE", "SETTLED", "WAITING", "Interim", "InterimLine", "decimal", "placeholders", "settle"]
+__all__ = ["NOT_DUE", "SETTLED", "WAITING", "Interim", "InterimLine", "LineKey", "decimal", "line_key", "lines_of",
+           "placeholders", "resolve_paid", "settle"]
 
 
 # ------------------------------------------------------------ what was paid before: --paid FILE
 class Paid(dict):
-    """(payment, period) → what was paid on that line before; `source` and `spans` say where each
+    """`line_key` (payment, period, recipient, clause) → what was paid on that line before; `source` and `spans` say where each
     line was read (for W550)."""
 
     source = None
@@ -214,7 +263,10 @@ def load_paid(contract: m.Contract, program, path, *, text: str | None = None, n
               warnings: list | None = None) -> Paid:
     """What was paid before on each line: the JSON of an earlier `sibc eval --format json` (with or
     without `--as-of`: a line's `paid_to_date` where it has one, else its `amount`) or a CSV with
-    the columns `payment`, `period` and `paid`. Raises SibError with every problem (E554–E556);
+    the columns `payment`, `period` and `paid`, and optionally `recipient` and `clause` (a waterfall's
+    step, `NAME.N`), which tell apart the lines of one payment and period a waterfall makes. A line
+    named without them is taken where it is the only one; where it is not, E558. Raises SibError
+    with every problem (E554–E556, E558);
     W551 (the file names another contract) goes to `warnings`."""
     from pathlib import Path
 
@@ -255,8 +307,9 @@ class _PaidReader:
             return self.source.span(0, 0)
         return self.source.span(at, at + len(needle))
 
-    def rows(self) -> list[tuple[object, object, object, object]] | None:
-        """(payment, period, amount, span) for each line of the file, or None (E554)."""
+    def rows(self) -> list[tuple] | None:
+        """(payment, period, recipient, clause, amount, span) for each line of the file (recipient
+        and clause None where not given), or None (E554)."""
         import json
         from decimal import Decimal
 
@@ -304,7 +357,10 @@ class _PaidReader:
             span = self.span_of(json.dumps(payment, ensure_ascii=False), at if at >= 0 else cursor)
             cursor = max(cursor, span.end)
             amount = line.get("paid_to_date", line.get("amount"))
-            rows.append((payment, line.get("period"), amount, span))
+            clause = line.get("clause")
+            if isinstance(clause, dict):  # as `sibc eval --format json` writes it
+                clause = clause.get("name")
+            rows.append((payment, line.get("period"), line.get("to", line.get("recipient")), clause, amount, span))
         return rows
 
     def csv_rows(self, example: str):
@@ -330,7 +386,9 @@ class _PaidReader:
             row = row + [""] * (len(header) - len(row))
             cells = dict(zip(header, (c.strip() for c in row)))
             span = self.source.span(starts[number - 1], starts[number - 1] + len(self.source.line_text(number)))
-            rows.append((cells["payment"], cells.get("period") or None, cells[amount], span))
+            rows.append((cells["payment"], cells.get("period") or None,
+                         cells.get("recipient", cells.get("to")) or None, cells.get("clause") or None,
+                         cells[amount], span))
         return rows
 
     def validate(self, rows) -> Paid:
@@ -343,25 +401,37 @@ class _PaidReader:
         lines = {(ln.payment, ln.period) for ln in self.program.lines}
         payments = {ln.payment for ln in self.program.lines}
         result = Paid()
-        for payment, period, raw, span in rows:
+        for payment, period, recipient, clause, raw, span in rows:
             if period is not None and not isinstance(period, str):
                 self.error("E554", f"the period of `{payment}` must be a name, not {period!r}", span)
                 continue
-            key = (payment, period)
+            odd = next(((what, v) for what, v in (("recipient", recipient), ("clause", clause))
+                        if v is not None and not isinstance(v, str)), None)
+            if odd is not None:
+                self.error("E554", f"the {odd[0]} of `{payment}` must be a name, not {odd[1]!r}", span)
+                continue
             if payment not in payments:
                 self.error("E555", f"the contract has no payment `{payment}`", span,
                            hint=did_you_mean(payment, sorted(payments)) or f"payments: {', '.join(sorted(payments))}")
                 continue
-            if key not in lines:
+            if (payment, period) not in lines:
                 periods = [p for n, p in sorted(lines, key=_order) if n == payment]
                 what = f"for period `{period}`" if period else "without a period"
                 self.error("E555", f"the payment `{payment}` has no line {what}", span,
                            hint=did_you_mean(period or "", [p for p in periods if p]) if period and any(periods)
                            else "its lines: " + ", ".join(p or "(no period)" for p in periods))
                 continue
+            matches = lines_of(self.program, payment, period, recipient, clause)
+            if not matches:
+                self.no_such_line(payment, period, recipient, clause, span)
+                continue
+            if len(matches) > 1:
+                self.ambiguous(payment, period, recipient, clause, matches, span)
+                continue
+            key = line_key(matches[0])
             if key in result:
-                self.error("E554", f"`{payment}`" + (f" for `{period}`" if period else "") + " is given twice",
-                           span, hint="give what was paid on each line once, in total")
+                self.error("E554", f"{_line_words(matches[0])} is given twice", span,
+                           hint="give what was paid on each line once, in total")
                 continue
             try:
                 if isinstance(raw, Decimal):
@@ -386,67 +456,132 @@ class _PaidReader:
             result.spans[key] = span
         return result
 
+    def no_such_line(self, payment, period, recipient, clause, span) -> None:
+        """E555: the payment has a line in that period, but none to that recipient or of that clause."""
+        from .diagnostics import did_you_mean
+
+        near = lines_of(self.program, payment, period)
+        if recipient is not None and not lines_of(self.program, payment, period, recipient):
+            names = sorted({ln.recipient for ln in near})
+            what, hint = f"to `{recipient}`", did_you_mean(recipient, names) or "its lines go to " + ", ".join(
+                f"`{n}`" for n in names)
+        else:
+            names = sorted({ln.clause.name for ln in lines_of(self.program, payment, period, recipient)})
+            what, hint = f"of the clause `{clause}`", did_you_mean(clause, names) or "its lines' clauses: " + ", ".join(
+                f"`{n}`" for n in names)
+        when = f" for period `{period}`" if period else ""
+        self.error("E555", f"the payment `{payment}` has no line{when} {what}", span, hint=hint)
+
+    def ambiguous(self, payment, period, recipient, clause, matches, span) -> None:
+        """E558: a line named by its payment and period (and recipient) where a waterfall makes several."""
+        when = f" for period `{period}`" if period else ""
+        to = f" to `{recipient}`" if recipient else ""
+        shown = ", ".join(f"to `{ln.recipient}` by `{ln.clause.name}`" for ln in matches[:4])
+        shown += ", …" if len(matches) > 4 else ""
+        if self.source.name.lower().endswith(".csv"):
+            columns = "the column `clause`" if recipient else "the columns `recipient` and `clause`"
+            hint = f"add {columns} (the waterfall's step, e.g. `{matches[-1].clause.name}`) and give each " \
+                   "line on a row of its own"
+        else:
+            hint = "give each line its `to` and `clause` as `sibc eval --format json` writes them, e.g. " \
+                   f"\"to\": \"{matches[-1].recipient}\", \"clause\": \"{matches[-1].clause.name}\""
+        self.error("E558", f"`{payment}`{when}{to} is {len(matches)} lines of the settlement ({shown}): "
+                   "which one was paid?", span, hint=hint)
+
+
+def _line_words(line) -> str:
+    """A line in words: `payment` for period `p` to `r` by `clause` (the last two where a waterfall's)."""
+    words = f"`{line.payment}`" + (f" for `{line.period}`" if line.period else "")
+    if line.clause.name != line.payment:
+        words += f" to `{line.recipient}` by `{line.clause.name}`"
+    return words
+
 
 # ------------------------------------------------------------ words
-def _waits_text(waits) -> str:
-    return ", ".join(f"{name} for {period}" if period else name for name, period in waits)
+def _words(lang: str) -> dict:
+    from .lang import texts
+
+    table = texts("interim")
+    if lang not in table:
+        raise ValueError(f"unsupported language {lang!r}; expected one of {', '.join(sorted(table))}")
+    return table[lang]
 
 
-def interim_text(interim: Interim, *, trace: bool = True) -> str:
+def _waits_text(waits, w: dict) -> str:
+    return ", ".join(w["for_period"].format(measure=name, period=period) if period else name for name, period in waits)
+
+
+def _label(ln: InterimLine) -> str:
+    """A line in a list: payment [period], and for a waterfall's line → recipient (step)."""
+    label = ln.payment + (f" [{ln.period}]" if ln.period else "")
+    if ln.clause.name != ln.payment:
+        label += f" → {ln.recipient}, {ln.clause.name}"
+    return label
+
+
+def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> str:
     """The interim settlement as a table: every line with its status, what was paid before and
-    what is paid now; then what the waiting lines wait for, overpayments and the audit trail."""
+    what is paid now; then what the waiting lines wait for, overpayments and the audit trail. In
+    English or Swedish (`lang`; the words are in sibdsl/texts/interim.json). A contract with a
+    waterfall gets a column `step`: the clause of each line (a waterfall's step `NAME.N`)."""
     from .report import _table, format_amount, visible
 
     cur = interim.currency
+    w = _words(lang)
+    status = w["status"]
 
     def money(value) -> str:
         return "" if value is None else format_amount(decimal(value), cur)
 
-    title = (f"Interim settlement as of {interim.as_of.isoformat()}: {interim.contract}" if interim.as_of
-             else f"Settlement: {interim.contract} (reconciled with what was paid before)")
+    title = (w["title_as_of"].format(date=interim.as_of.isoformat(), contract=interim.contract) if interim.as_of
+             else w["title_final"].format(contract=interim.contract))
     out = [title, ""]
-    rows = [["payment", "period", "from", "to", "due", "status", "amount", "paid before", "pay now"]]
+    steps = any(ln.clause.name != ln.payment for ln in interim.lines)
+    keep = [k for k in range(10) if steps or k != 2]  # the column `step` only where a line has one
+    header = w["columns"]
+    rows = [[header[k] for k in keep]]
     for ln in interim.lines:
-        rows.append([ln.payment, ln.period or "", ln.payer, ln.recipient, ln.due.isoformat() if ln.due else "",
-                     ln.status, money(ln.amount), money(ln.paid_before),
-                     money(ln.pay_now) if ln.status == SETTLED else ""])
-    rows.append(["total", "", "", "", "", "", "", money(interim.paid_before), money(interim.pay_now)])
-    table = _table(rows, {6, 7, 8})
+        cells = [ln.payment, ln.period or "", ln.clause.name if ln.clause.name != ln.payment else "", ln.payer,
+                 ln.recipient, ln.due.isoformat() if ln.due else "", status[ln.status], money(ln.amount),
+                 money(ln.paid_before), money(ln.pay_now) if ln.status == SETTLED else ""]
+        rows.append([cells[k] for k in keep])
+    last = [w["total"], "", "", "", "", "", "", "", money(interim.paid_before), money(interim.pay_now)]
+    rows.append([last[k] for k in keep])
+    n = len(keep)
+    table = _table(rows, {n - 3, n - 2, n - 1})
     rule = "-" * max(len(r) for r in table)
     out += [table[0], rule, *table[1:-1], rule, table[-1]]
-    out.append(f"paid to date after this settlement: {money(interim.paid_to_date)}")
+    out.append(w["paid_to_date"].format(amount=money(interim.paid_to_date)))
     waiting = [ln for ln in interim.lines if ln.waits_for]
     if waiting:
-        out += ["", "Waiting for data (not yet measured)"]
+        out += ["", w["waiting_title"]]
         for ln in waiting:
-            period = f" [{ln.period}]" if ln.period else ""
-            out.append(f"  {ln.payment}{period} ({ln.status}): {_waits_text(ln.waits_for)}")
+            out.append(f"  {_label(ln)} ({status[ln.status]}): {_waits_text(ln.waits_for, w)}")
     over = [ln for ln in interim.lines if ln.overpaid]
     if over:
-        out += ["", "Overpaid (not clawed back: the contract has no clawback clause)"]
+        out += ["", w["overpaid_title"]]
         for ln in over:
-            period = f" [{ln.period}]" if ln.period else ""
-            out.append(f"  {ln.payment}{period}: paid {money(ln.paid_before)}, the settlement gives "
-                       f"{money(ln.amount)}, overpaid {money(ln.overpaid)}")
+            out.append(f"  {_label(ln)}: " + w["overpaid_line"].format(
+                paid=money(ln.paid_before), amount=money(ln.amount), overpaid=money(ln.overpaid)))
     if trace:
         settled = [ln for ln in interim.lines if ln.status == SETTLED]
         if settled:
-            out += ["", "Audit trail of the settled lines (clause by clause)"]
+            out += ["", w["trail_title"]]
+        kinds = w["kinds"]
         for ln in settled:
-            period = f" [{ln.period}]" if ln.period else ""
-            out.append(f"  {ln.payment}{period}: {money(ln.amount)}")
+            out.append(f"  {_label(ln)}: {money(ln.amount)}")
             for step in (ln.line.steps if ln.line is not None else ()):
                 change = (f"{format_amount(step.before, cur)} → {format_amount(step.after, cur)}"
                           if step.before is not None and step.before != step.after
                           else format_amount(step.after, cur))
                 detail = f"; {step.detail}" if step.detail else ""
-                out.append(f"    {step.kind:<16} {change}  ({step.clause.cite()}{detail})")
+                out.append(f"    {kinds.get(step.kind, step.kind):<16} {change}  ({step.clause.cite()}{detail})")
             if ln.paid_before:
-                out.append(f"    {'paid before':<16} {money(ln.paid_before)}  (--paid)")
+                out.append(f"    {w['paid_before']:<16} {money(ln.paid_before)}  (--paid)")
             if ln.overpaid:
-                out.append(f"    {'overpaid':<16} {money(ln.overpaid)}  (not clawed back)")
+                out.append(f"    {w['overpaid']:<16} {money(ln.overpaid)}  ({w['not_clawed_back']})")
             else:
-                out.append(f"    {'pay now':<16} {money(ln.pay_now)}")
+                out.append(f"    {w['pay_now']:<16} {money(ln.pay_now)}")
     return visible("\n".join(out)) + "\n"
 
 
@@ -497,10 +632,12 @@ def overpayments(interim: Interim, paid: Mapping | None = None) -> list:
     for ln in interim.lines:
         if ln.overpaid:
             what = f"`{ln.payment}`" + (f" for period `{ln.period}`" if ln.period else "")
+            if ln.clause.name != ln.payment:  # a waterfall's line: its party and step
+                what += f" to `{ln.recipient}` by `{ln.clause.name}`"
             out.append(Diagnostic(
                 "W550", f"{what} was paid {format_amount(decimal(ln.paid_before), cur)} before; the settlement gives "
                 f"{format_amount(decimal(ln.amount), cur)}: {format_amount(decimal(ln.overpaid), cur)} overpaid",
-                getattr(paid, "source", None), getattr(paid, "spans", {}).get((ln.payment, ln.period)),
+                getattr(paid, "source", None), getattr(paid, "spans", {}).get(ln.key),
                 hint="nothing is clawed back (the contract has no clawback clause); the overpayment is "
                 "for the parties to settle outside the contract"))
     return out

@@ -367,6 +367,7 @@ class _SymSettlement:
         self.events: dict[tuple, list] = {}
         program = program or lower(contract)
         self.distributed: dict[int, z3.ArithRef] = {}  # issue 14: line → what its waterfall step paid
+        self.released: dict[int, z3.ArithRef] = {}  # id of a limit within a waterfall → what it passed on
         settled = run(program, self)
         self.lines = [_SymLine(ln.payment, ln.recipient, ln.period, amount, ln.top_up)
                       for ln, amount in zip(program.lines, settled.amounts)]
@@ -444,6 +445,8 @@ class _SymSettlement:
     def trace(self, step, line, before, after, acted, level) -> None:
         if step.kind is StepKind.WATERFALL:  # issue 14: what a waterfall step paid, before any later step
             self.distributed[line] = after
+        elif step.takes and line == step.line:  # a return limit within a waterfall: what it passed on
+            self.released[id(step)] = after - before
 
     def event(self, step, acted, condition=None) -> None:
         """Coverage: what a step did, for `unreachable_branches` (a gate by its condition)."""
@@ -785,6 +788,8 @@ def _return_limit_property(contract: m.Contract, limit: m.ReturnLimit) -> _Prope
     from .semantics.returnlimits import breaches
 
     def test(c, v):
+        if v.step.takes:  # within a waterfall (issue 14): the step after the waterfall binds every line
+            return z3.BoolVal(True)
         if v.step.weights:
             return z3.Sum([_const(w) * c.lines[j].amount for j, w in zip(v.step.group, v.step.weights)]
                           or [z3.RealVal(0)]) <= v.level
@@ -804,7 +809,9 @@ def _waterfall_property(contract: m.Contract, wf: m.Waterfall) -> _Property:
     when every earlier step's target is met — what the target has received through the waterfall,
     each receipt × its discount factor (a lower bound), reaches the drawdowns' present value (an upper
     bound), or the step has paid its amount. So a junior class is never paid before the senior one is
-    whole. The counterexample's check recomputes it from the settlement with the discount factors
+    whole — except from what a return limit held back from a party and passed on (issue 14): where a
+    target is not met, the later steps pay at most what limits released after that step on that line.
+    The counterexample's check recomputes it from the settlement with the discount factors
     themselves (semantics.waterfalls.order_breaches)."""
     from .semantics.waterfalls import order_breaches
 
@@ -812,12 +819,16 @@ def _waterfall_property(contract: m.Contract, wf: m.Waterfall) -> _Property:
 
     def claim(c):
         s = c[0]
-        steps = [v.step for v in s.values if v.step.kind is StepKind.WATERFALL and v.step.clause.name in names]
-        by_source: dict[int, list] = {}
-        for step in steps:
-            by_source.setdefault(step.line, []).append(step)
+        by_source: dict[int, list] = {}  # the vehicle's line → its waterfall steps, in order
+        releases: dict[int, list] = {}  # the vehicle's line → (how many of its steps ran before, released)
+        for v in s.values:
+            step = v.step
+            if step.kind is StepKind.WATERFALL and step.clause.name in names:
+                by_source.setdefault(step.line, []).append(step)
+            elif step.takes and step.line in by_source and id(step) in s.released:
+                releases.setdefault(step.line, []).append((len(by_source[step.line]), s.released[id(step)]))
         facts = []
-        for group in by_source.values():
+        for source, group in by_source.items():
             for k, step in enumerate(group):
                 d = step.plan
                 if d.rest or k == len(group) - 1:
@@ -826,7 +837,9 @@ def _waterfall_property(contract: m.Contract, wf: m.Waterfall) -> _Property:
                 received = s.linear([(1, s.mul(s.distributed[j], s.const(w))) for j, w in zip(d.reads, d.read_weights)]) \
                     if d.reads else s.ZERO
                 worth = z3.Sum([received] + [_const(d.weight) * s.distributed[j] for j in d.targets])
-                facts.append(z3.Implies(z3.Sum(later) > 0, worth >= _const(d.level)))
+                passed = [r for ran, r in releases.get(source, []) if ran > k]  # released after step k
+                facts.append(z3.Implies(z3.Sum(later) > 0, z3.Or(worth >= _const(d.level),
+                                                                 z3.Sum(later) <= z3.Sum(passed or [z3.RealVal(0)]))))
         return z3.BoolVal(True), z3.And(facts or [z3.BoolVal(True)])
 
     def holds(outcomes, settlements):

@@ -38,8 +38,9 @@ LEVELS = ["50 000 SEK", "150 000 SEK", "300 000 SEK", "20 % of spent", "saved / 
 
 
 @st.composite
-def generated(draw) -> str:
-    """One valid contract as text."""
+def generated(draw, waterfall: bool | None = None) -> str:
+    """One valid contract as text (`waterfall` True: always with a waterfall, on a payment to the
+    vehicle; False: never; None: drawn)."""
     rounding = draw(st.sampled_from(ROUNDINGS))
     two_investors = draw(st.booleans())
     lines = [
@@ -84,7 +85,7 @@ def generated(draw) -> str:
             a = draw(st.sampled_from(MONEY_TERMS))
             b = draw(st.sampled_from(MONEY_TERMS))
             formula = draw(st.sampled_from([a, f"({a}) + ({b})", f"max(({a}) - ({b}), 0 SEK)", f"min({a}, {b})"]))
-        recipient = draw(st.sampled_from(recipients))
+        recipient = "ngo" if waterfall and i == 0 else draw(st.sampled_from(recipients))
         series = " per year" if per_year else ""
         due = "2023-06-30" if per_year else draw(st.sampled_from(["2023-06-30", "2021-06-30", "2022-03-15"]))
         if per_year and draw(st.integers(0, 3)) == 0:  # issue 15: paid only in some periods
@@ -96,7 +97,7 @@ def generated(draw) -> str:
         read = draw(st.sampled_from(yearly))
         formula = draw(st.sampled_from([
             f"if to_date({read}) > 20 000 SEK then 10 % of previous({read}) else 1 000 SEK",
-            f"cumulative({read}) / 4", f"min(visits * 1 000 SEK, max(60 000 SEK - to_date(pr), 0 SEK))"]))
+            f"cumulative({read}) / 4", "min(visits * 1 000 SEK, max(60 000 SEK - to_date(pr), 0 SEK))"]))
         lines.append(f"payment pr = {formula}\n  from city to ngo per year due 2023-06-30")
         payments.append(("pr", True))
     if draw(st.integers(0, 2)) == 0:  # issue 15: a rate card, its counts per year, its caps in an order
@@ -155,7 +156,7 @@ def generated(draw) -> str:
     if draw(st.booleans()):
         clauses.append(f"cap tc: total at {draw(st.sampled_from(['700 000 SEK', 'base', '35 % of spent']))}")
     to_ngo = [n for n, _ in payments if "\n  from city to ngo" in next(x for x in lines if x.startswith(f"payment {n} "))]
-    if to_ngo and draw(st.booleans()):  # issue 14: a waterfall distributes what ngo (the vehicle) is paid
+    if to_ngo and (draw(st.booleans()) if waterfall is None else waterfall):  # issue 14: a waterfall distributes what ngo (the vehicle) is paid
         senior = "class senior" if klass and draw(st.booleans()) else "fund"
         rate = draw(st.sampled_from(["", " plus 5 % per year", " plus 3 % per year simple", " plus 12 % per year"]))
         tiers = [f"1. to {senior} until drawn{rate}"]

@@ -62,6 +62,8 @@ NOT_IN_CORPUS = {
     "E570", "E571", "E572", "E573", "E574", "E575", "E576",
     # a Dask scheduler that cannot be reached (sibc simulate --dask): tests/test_cluster.py
     "E920",
+    # no longer produced (issue 14: a waterfall's lines are settled in parts); its page says so
+    "E557",
 }
 
 CONTRACTS = sorted(CORPUS.glob("*.sib"))

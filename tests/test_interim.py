@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sibdsl import compile_contract, load_contract, load_outcomes
 from sibdsl.diagnostics import SibError
 from sibdsl.evaluate import EvaluationError
-from sibdsl.interim import NOT_DUE, SETTLED, WAITING, interim_json, load_paid, settle
+from sibdsl.interim import NOT_DUE, SETTLED, WAITING, interim_json, line_key, load_paid, settle
 from sibdsl.semantics.pending import waiting
 from sibdsl.semantics.program import lower
 from sibdsl.testing import outcomes
@@ -54,11 +54,11 @@ def _without(row: dict, pending) -> dict:
 
 
 def _final(settlement) -> dict:
-    return {(ln.payment, ln.period): ln.exact for ln in settlement.lines}
+    return {line_key(ln): ln.exact for ln in settlement.lines}
 
 
 def _paid(interim) -> dict:
-    return {(ln.payment, ln.period): ln.paid_to_date for ln in interim.lines if ln.paid_to_date}
+    return {ln.key: ln.paid_to_date for ln in interim.lines if ln.paid_to_date}
 
 
 def _assert_reconciles(evaluator, row, interims, final) -> None:
@@ -68,7 +68,7 @@ def _assert_reconciles(evaluator, row, interims, final) -> None:
     paid: dict = {}
     for interim in interims:
         for ln in interim.lines:
-            key = (ln.payment, ln.period)
+            key = ln.key
             assert ln.paid_before == paid.get(key, 0)
             if ln.status == SETTLED:
                 assert ln.amount == expected.get(key, 0), key
@@ -78,7 +78,7 @@ def _assert_reconciles(evaluator, row, interims, final) -> None:
     last = settle(evaluator, row, (), None, paid)
     assert all(ln.status == SETTLED and not ln.waits_for and not ln.overpaid for ln in last.lines)
     for ln in last.lines:
-        assert ln.paid_to_date == expected.get((ln.payment, ln.period), 0)
+        assert ln.paid_to_date == expected.get(ln.key, 0)
     assert sum(i.pay_now for i in interims) + last.pay_now == sum(expected.values())
 
 
@@ -86,13 +86,24 @@ def _assert_reconciles(evaluator, row, interims, final) -> None:
           suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_a_line_that_waits_for_nothing_has_its_final_amount(data):
-    contract = checked(data.draw(generated(), label="contract"))
+    _interim_then_final(data, data.draw(generated(), label="contract"))
+
+
+@settings(max_examples=int(__import__("os").environ.get("SIB_DIFF_EXAMPLES", "40")), deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_a_waterfall_is_settled_in_parts_line_by_line(data):
+    """issue 14: the same on contracts that always have a waterfall: each step's line to each party
+    is settled apart, and interim + final with --paid add up to the full settlement line by line."""
+    contract = checked(data.draw(generated(waterfall=True), label="contract"))
+    assert contract.waterfalls
+    _interim_then_final(data, contract)
+
+
+def _interim_then_final(data, contract) -> None:
+    if isinstance(contract, str):
+        contract = checked(contract)
     row = data.draw(outcomes(contract), label="outcomes")
-    if contract.waterfalls:  # E557: not settled in parts yet (test_a_contract_with_a_waterfall_is_refused)
-        with pytest.raises(SibError) as refused:
-            settle(compile_contract(contract), row, (), None)
-        assert [d.code for d in refused.value.diagnostics] == ["E557"]
-        return
     keys = _inputs(contract)
     pending = frozenset(data.draw(st.lists(st.sampled_from(keys), unique=True), label="not yet measured"))
     evaluator = compile_contract(contract)
@@ -274,13 +285,13 @@ def test_what_was_paid_is_read_from_csv_and_json():
     contract, program = _program()
     csv = "payment;period;paid\nyearly;y2021;80 000 kr\noutcome;;0\n"
     assert load_paid(contract, program, "p.csv", text=csv, name="p.csv") == {
-        ("yearly", "y2021"): 80_000, ("outcome", None): 0}
+        ("yearly", "y2021", "fund", "yearly"): 80_000, ("outcome", None, "fund", "outcome"): 0}
     evaluator = compile_contract(contract)
     interim = settle(evaluator, {"placements": {"y2021": Fraction(12)}},
                      {("costs", None), ("finished", None), ("placements", "y2022")}, datetime.date(2022, 6, 30))
     text = json.dumps(interim_json(interim))
     assert load_paid(contract, program, "p.json", text=text, name="p.json") == {
-        (ln.payment, ln.period): ln.paid_to_date for ln in interim.lines}
+        ln.key: ln.paid_to_date for ln in interim.lines}
     warnings: list = []
     load_paid(contract, program, "p.json", text='{"contract": "Another", "lines": []}', name="p.json",
               warnings=warnings)
@@ -340,6 +351,42 @@ def test_interim_then_final_on_the_command_line(run, tmp_path):
     assert "Waiting for data" in text.stdout and "pilot_events for cohort_2" in text.stdout
 
 
+def test_interim_text_in_swedish(run, tmp_path):
+    """--lang sv: the interim settlement's words in Swedish (sibdsl/texts/interim.json), the figures
+    and names as in English; English is the default; a waterfall's lines show their step."""
+    from sibdsl.interim import interim_text
+
+    data = json.loads((ROOT / "contracts" / "peterborough.outcomes.json").read_text(encoding="utf-8"))
+    data["pilot_events"]["cohort_2"] = data["comparison_events"]["cohort_2"] = None
+    (tmp_path / "partial.json").write_text(json.dumps(data), encoding="utf-8")
+    args = ("eval", str(PETERBOROUGH), "--outcomes", str(tmp_path / "partial.json"), "--as-of", "2015-01-01")
+    english, swedish = run(*args), run(*args, "--lang", "sv")
+    assert english.exit_code == swedish.exit_code == 0, swedish.output
+    assert english.stdout.startswith("Interim settlement as of 2015-01-01: ")
+    assert swedish.stdout.startswith("Delavräkning per 2015-01-01: ")
+    for words in ("betalning", "förfaller", "avräknad", "ej förfallen", "betalt tidigare", "betalas nu",
+                  "Väntar på data (ännu inte uppmätt)", "pilot_events för cohort_2", "betalt hittills",
+                  "Revisionsspår", "beräknat"):
+        assert words in swedish.stdout, words
+    assert "Waiting for data" not in swedish.stdout and " settled " not in swedish.stdout
+    # the same table, word for word apart: as many lines, the same amounts
+    assert len(english.stdout.splitlines()) == len(swedish.stdout.splitlines())
+    amounts = __import__("re").compile(r"\d[\d ]* GBP")
+    assert amounts.findall(english.stdout) == amounts.findall(swedish.stdout)
+    # a waterfall: the step column and each line's recipient and step in the lists
+    _, evaluator = _waterfall()
+    interim = settle(evaluator, {"placements": {"y2017": Fraction(8)}},
+                     {("placements", "y2018"), ("placements", "y2019")}, datetime.date(2018, 6, 30))
+    text = interim_text(interim, lang="sv")
+    assert "steg" in text.splitlines()[2] and "repayment.3" in text
+    assert "outcome [y2017] → foundation, repayment.3: 0 SEK" in text and "vattenfall" in text
+    assert "step" not in interim_text(settle(compile_contract(checked(CONTRACT)), {"placements": {}},
+                                             {("costs", None), ("finished", None), ("placements", "y2021"),
+                                              ("placements", "y2022")}, datetime.date(2021, 6, 30))).splitlines()[2]
+    with pytest.raises(ValueError):
+        interim_text(interim, lang="de")
+
+
 def test_interim_options_refuse_xlsx_and_explain(run):
     outcomes = str(ROOT / "contracts" / "peterborough.outcomes.json")
     result = run("eval", str(PETERBOROUGH), "--outcomes", outcomes, "--as-of", "2016-01-01", "--explain")
@@ -360,7 +407,8 @@ def test_a_value_not_yet_measured_without_as_of_is_refused(run, tmp_path):
     st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12)),
                  lambda inner: st.one_of(st.lists(inner, max_size=4),
                                          st.dictionaries(st.sampled_from(["lines", "payment", "period", "amount",
-                                                                          "paid_to_date", "currency", "contract"]),
+                                                                          "paid_to_date", "currency", "contract",
+                                                                          "to", "clause", "recipient"]),
                                                          inner, max_size=5)),
                  max_leaves=20).map(json.dumps)),
        st.sampled_from(["p.json", "p.csv"]))
@@ -369,7 +417,7 @@ def test_any_file_of_what_was_paid_is_read_or_refused_with_a_code(text, name):
     try:
         paid = load_paid(contract, program, name, text=text, name=name)
     except SibError as err:
-        assert err.diagnostics and all(d.code in {"E554", "E555", "E556"} for d in err.diagnostics)
+        assert err.diagnostics and all(d.code in {"E554", "E555", "E556", "E558"} for d in err.diagnostics)
         return
     assert all(isinstance(v, int | Fraction) and v >= 0 for v in paid.values())
 
@@ -394,15 +442,110 @@ def test_a_full_settlement_paid_in_full_leaves_nothing_to_pay():
     assert again.pay_now == 0 and again.overpaid == 0 and again.paid_to_date == 5_600_000
 
 
-def test_a_contract_with_a_waterfall_is_refused_not_settled_on_the_wrong_line():
-    """A waterfall pays one payment to several investors; until interim lines are keyed by recipient
-    too, an interim or reconciled settlement of such a contract is E557 at the waterfall."""
+WATERFALL = """contract "Familjestöd Norrköping"
+  languages sv, en
+  currency SEK
+  rounding 1 SEK half up
+party city "Norrköpings kommun": payer
+party vehicle "Fonden": intermediary
+party bank "Banken": investor
+party foundation "Stiftelsen": investor
+term 2017-01-01 to 2019-12-31
+periods year: y2017 2017-01-01 to 2017-12-31, y2018 2018-01-01 to 2018-12-31, y2019 2019-01-01 to 2019-12-31
+investment loan: 1 000 000 SEK from bank on 2017-01-01
+investment grant: 500 000 SEK from foundation on 2017-01-01
+measure placements "Placements in care": count per year between 0 and 100
+payment outcome = max(20 - placements, 0) * 60 000 SEK from city to vehicle per year due 90 days after end
+waterfall repayment: outcome
+  1. to bank until drawn
+  2. to bank until 100 000 SEK
+  3. rest 50 % to bank, 50 % to foundation
+"""
+
+
+def _waterfall():
+    contract = checked(WATERFALL)
+    return contract, compile_contract(contract)
+
+
+def test_a_waterfall_is_settled_year_by_year_and_reconciled():
+    """issue 14: each step's line to each party is a line of its own in an interim settlement; a
+    year's lines are final once that year and the years before it are measured (what step 1 needs
+    later depends on what it was paid before), and the final settlement with --paid pays the rest."""
+    _, evaluator = _waterfall()
+    full = {"placements": {"y2017": Fraction(8), "y2018": Fraction(5), "y2019": Fraction(2)}}
+    first = settle(evaluator, {"placements": {"y2017": Fraction(8)}},
+                   {("placements", "y2018"), ("placements", "y2019")}, datetime.date(2018, 6, 30))
+    settled = {ln.key: ln.amount for ln in first.lines if ln.status == SETTLED}
+    # 12 × 60 000 = 720 000 for 2017: all of it to step 1, which needs 1 000 000
+    assert settled == {("outcome", "y2017", "vehicle", "outcome"): 0,
+                       ("outcome", "y2017", "bank", "repayment.1"): 720_000,
+                       ("outcome", "y2017", "bank", "repayment.2"): 0,
+                       ("outcome", "y2017", "bank", "repayment.3"): 0,
+                       ("outcome", "y2017", "foundation", "repayment.3"): 0}
+    assert first.pay_now == 720_000
+    assert {ln.status for ln in first.lines if ln.period != "y2017"} == {NOT_DUE}
+    second = settle(evaluator, {"placements": {"y2017": Fraction(8), "y2018": Fraction(5)}},
+                    {("placements", "y2019")}, datetime.date(2019, 6, 30), _paid(first))
+    got = {ln.key: (ln.amount, ln.pay_now) for ln in second.lines if ln.period == "y2018"}
+    # 15 × 60 000 = 900 000: 280 000 ends step 1, 100 000 step 2, 520 000 split in step 3
+    assert got[("outcome", "y2018", "bank", "repayment.1")] == (280_000, 280_000)
+    assert got[("outcome", "y2018", "bank", "repayment.2")] == (100_000, 100_000)
+    assert got[("outcome", "y2018", "bank", "repayment.3")] == (260_000, 260_000)
+    assert got[("outcome", "y2018", "foundation", "repayment.3")] == (260_000, 260_000)
+    assert second.pay_now == 900_000
+    _assert_reconciles(evaluator, full, [first, second], evaluator.evaluate(full))
+
+
+@pytest.mark.parametrize("name", ["massachusetts_jj", "chicago_cpc"])
+def test_shipped_contracts_with_waterfalls_settle_in_parts(name):
+    """The two shipped contracts with tranches settle as of a date and reconcile later, line by line."""
     from sibdsl import Source, check_source
 
-    path = ROOT / "contracts" / "massachusetts_jj.sib"
+    path = ROOT / "contracts" / f"{name}.sib"
     source = Source(str(path), path.read_text(encoding="utf-8"))
     contract, _ = check_source(source)
-    with pytest.raises(SibError) as refused:
-        settle(compile_contract(contract, source), {}, (), datetime.date(2018, 1, 1), {})
-    [diagnostic] = refused.value.diagnostics
-    assert diagnostic.code == "E557" and "waterfall" in diagnostic.message and diagnostic.span is not None
+    evaluator = compile_contract(contract, source)
+    full = load_outcomes(contract, ROOT / "contracts" / f"{name}.outcomes.json")
+    keys = _inputs(contract)
+    pending = frozenset(keys[1:])  # the first value measured, the rest not yet
+    first = settle(evaluator, _without(full, pending), pending, None)
+    assert len({ln.key for ln in first.lines}) == len(first.lines)
+    assert any(ln.clause.name.startswith("repayment.") for ln in first.lines)
+    _assert_reconciles(evaluator, full, [first], evaluator.evaluate(full))
+    again = settle(evaluator, full, (), None, load_paid(contract, evaluator.program, "p.json", name="p.json",
+                   text=json.dumps(interim_json(settle(evaluator, full, (), None)))))
+    assert again.pay_now == 0 and again.overpaid == 0
+
+
+@pytest.mark.parametrize("text, name, words", [
+    # by payment and period only: five lines of one payment and period
+    ("payment,period,paid\noutcome,y2017,720000\n", "p.csv", "is 5 lines"),
+    # to the bank: three steps pay it
+    ("payment,period,recipient,paid\noutcome,y2017,bank,720000\n", "p.csv", "to `bank` is 3 lines"),
+    ('{"lines": [{"payment": "outcome", "period": "y2017", "to": "bank", "paid_to_date": "1"}]}', "p.json",
+     "to `bank` is 3 lines"),
+])
+def test_a_waterfall_line_named_ambiguously_is_E558(text, name, words):
+    contract, evaluator = _waterfall()
+    with pytest.raises(SibError) as err:
+        load_paid(contract, evaluator.program, name, text=text, name=name)
+    [d] = err.value.diagnostics
+    assert d.code == "E558" and words in d.message and d.span is not None
+    assert ("`clause`" in d.hint) and "repayment.3" in d.hint
+
+
+def test_a_waterfall_line_is_named_by_its_recipient_and_clause():
+    contract, evaluator = _waterfall()
+    csv = ("payment,period,recipient,clause,paid\noutcome,y2017,bank,repayment.1,720000\n"
+           "outcome,y2017,foundation,,0\noutcome,y2017,vehicle,,0\n")
+    assert load_paid(contract, evaluator.program, "p.csv", text=csv, name="p.csv") == {
+        ("outcome", "y2017", "bank", "repayment.1"): 720_000,
+        ("outcome", "y2017", "foundation", "repayment.3"): 0,
+        ("outcome", "y2017", "vehicle", "outcome"): 0}
+    for bad, words in [("outcome,y2017,bnak,,1", "to `bnak`"), ("outcome,y2017,bank,repayment.7,1", "repayment.7")]:
+        with pytest.raises(SibError) as err:
+            load_paid(contract, evaluator.program, "p.csv", text="payment,period,recipient,clause,paid\n" + bad + "\n",
+                      name="p.csv")
+        [d] = err.value.diagnostics
+        assert d.code == "E555" and words in d.message, d.message

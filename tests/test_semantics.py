@@ -144,7 +144,7 @@ class Oracle:
     body: str
     row: dict
     total: int
-    lines: dict = attrs.field(factory=dict)  # (payment, period) → amount
+    lines: dict = attrs.field(factory=dict)  # (payment, period) or (payment, period, recipient) → amount
     pair: tuple = ()  # the neighbouring step kinds whose order it pins
 
 
@@ -270,6 +270,8 @@ waterfall w: p
   1. to fund until 100 SEK
   2. rest to bank
 """, {"x": fr(300)}, 150, {("p", None): 150}, pair=(K.TOTAL_CAP, K.WATERFALL)),
+    # issue 14: the limit acts within the waterfall, and what it cuts passes to the next step (applied
+    # before the waterfall, it would find nothing to cut: fund 200, bank 100)
     Oracle("the waterfall, then a return limit", """
 measure x: money
 party bank "Bank": investor
@@ -279,7 +281,7 @@ waterfall w: p
   1. to fund until 200 SEK
   2. rest to bank
 return limit r: 20 % in total for fund
-""", {"x": fr(300)}, 220, {("p", None): 220}, pair=(K.WATERFALL, K.RETURN_LIMIT)),
+""", {"x": fr(300)}, 300, {("p", None, "fund"): 120, ("p", None, "bank"): 180}, pair=(K.WATERFALL, K.RETURN_LIMIT)),
 ]
 
 
@@ -287,9 +289,10 @@ def oracle_holds(oracle: Oracle, program_of=None) -> bool:
     contract = checked(HEAD + oracle.body)
     program = program_of(contract) if program_of else None
     settlement = Evaluator(contract, program=program).evaluate(oracle.row)
-    got = {}
+    got = {}  # (payment, period) → amount, and (payment, period, recipient) → amount
     for ln in settlement.lines:
-        got[ln.payment, ln.period] = got.get((ln.payment, ln.period), 0) + Fraction(ln.amount)
+        for key in ((ln.payment, ln.period), (ln.payment, ln.period, ln.recipient)):
+            got[key] = got.get(key, 0) + Fraction(ln.amount)
     return Fraction(settlement.total) == oracle.total and all(
         got.get(key, 0) == value for key, value in oracle.lines.items())
 
@@ -338,6 +341,8 @@ def swapped(program: Program, a: StepKind, b: StepKind) -> Program:
             return (0, line_of[index], len(PER_LINE) - 0.5, index)
         if step.kind in PER_LINE and rank[step.kind] < len(PER_LINE):  # still applied line by line
             return (0, step.line, rank[step.kind], index)
+        if step.takes and (a, b) != (K.WATERFALL, K.RETURN_LIMIT):  # a limit within a waterfall stays in it
+            return (rank[K.WATERFALL], 0, 0, index)
         return (rank[step.kind], 0, 0, index)
     steps, made = [], set()
     for _, step in sorted(enumerate(program.steps), key=key):
@@ -345,7 +350,9 @@ def swapped(program: Program, a: StepKind, b: StepKind) -> Program:
             made.add(step.line)
         if step.kind is K.WATERFALL:  # issue 14: its group is the lines it makes
             made.update(step.group)
-        elif step.group:  # a total reaches the lines that exist when its step runs
+        elif step.group:
+            if step.takes and not set(step.takes) <= made:  # a limit within a waterfall, moved before it
+                step = attrs.evolve(step, takes=(), line=None)  # a total reaches the lines that exist when its step runs
             step = attrs.evolve(step, group=tuple(i for i in step.group if i in made and (
                 i != step.line or step.kind is K.STREAM_FLOOR)))  # a stream floor's line is in its stream
         steps.append(step)

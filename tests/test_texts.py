@@ -10,7 +10,7 @@ from sibdsl.lang import LANGUAGES, texts
 from sibdsl.render import view, words
 
 
-@pytest.mark.parametrize("name", ["contract_words", "document", "reports", "clauses"])
+@pytest.mark.parametrize("name", ["contract_words", "document", "reports", "clauses", "interim"])
 def test_every_language_has_every_word_with_the_same_blanks(name):
     table = texts(name)
     assert set(table) == set(LANGUAGES)

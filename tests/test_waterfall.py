@@ -151,3 +151,85 @@ def test_fmt_keeps_the_waterfall(tmp_path, monkeypatch):
     tree = parse(Source("w.sib", CONTRACT))
     assert same(parse(Source("w.sib", unparse(tree))), tree)
     assert "  2. 80 % to class senior, 20 % to class junior until class senior drawn plus 8 % per year" in unparse(tree)
+
+
+# ---------------------------------------------------------------- a return limit within a waterfall
+LIMITED = CONTRACT + "return limit senior_cap: 3 % per year for class senior\n"
+
+
+def test_a_senior_return_limit_releases_the_excess_to_the_next_class():
+    """issue 14: the senior class's limit (3 % a year, below its 5 % target) cuts its lines right after
+    each step that pays it, and what it cuts passes on to the later steps: the junior class gets it,
+    the payer pays what its payments say, and the vehicle keeps nothing."""
+    contract = checked(LIMITED)
+    s = compile_contract(contract).evaluate({"savings": Fraction(1_500_000)})
+    bank = next(r for r in s.returns if r.investor == "bank")
+    assert Fraction(0.0299) < Fraction(bank.irr) <= Fraction(0.03)  # held at its limit, not below it
+    received = {r: Fraction(a) for r, a in s.by_recipient.items()}
+    assert s.total == 1_650_000 and s.by_payer == {"city": 1_650_000}  # nothing stays with the payer
+    assert received.get("vehicle", 0) == 0
+    assert received["bank"] + received["foundation"] == 1_650_000
+    unlimited = compile_contract(checked(CONTRACT)).evaluate({"savings": Fraction(1_500_000)})
+    held_back = Fraction(unlimited.by_recipient["bank"]) - received["bank"]
+    assert held_back > 0 and received["foundation"] == Fraction(unlimited.by_recipient["foundation"]) + held_back
+    # the trail: the cut on the senior line, and the release on the vehicle's line
+    vehicle = [ln for ln in s.lines if ln.recipient == "vehicle"]
+    released = [st for ln in vehicle for st in ln.steps if st.kind == "limit released"]
+    assert released and all("passes on to the waterfall's later steps" in st.detail for st in released)
+    assert any(st.kind == "return limit" for ln in s.lines if ln.recipient == "bank" for st in ln.steps)
+    assert not order_breaches(contract, s)
+    from sibdsl.semantics.returnlimits import breaches
+
+    assert not breaches(contract, contract.return_limits[0], s)
+
+
+@pytest.mark.parametrize("savings", [0, 300_000, 1_000_000, 1_500_000, 4_999_999])
+def test_the_back_ends_agree_on_a_limit_within_a_waterfall(savings):
+    from .test_semantics import assert_z3_same
+    from .test_vector import assert_same
+
+    contract = checked(LIMITED)
+    rows = [{"savings": Fraction(savings)}]
+    assert_same(contract, rows)
+    assert_z3_same(contract, rows)
+
+
+def test_verify_proves_the_order_and_the_limit_within_a_waterfall():
+    verdicts = {v.key: v for v in verify_contract(checked(LIMITED))}
+    assert verdicts["waterfall:repayment"].status == "proved", verdicts["waterfall:repayment"]
+    assert verdicts["return:senior_cap"].status == "proved", verdicts["return:senior_cap"]
+
+
+def test_what_no_later_step_takes_stays_with_the_vehicle():
+    """A limit on the party of the last step: what it holds back has nowhere to go in the waterfall,
+    so it stays with the vehicle, like anything the steps do not pay (W451) — the payer pays what its
+    payment says; a limit meant to protect the payer is a cap on the payment or the total."""
+    text = CONTRACT + "return limit junior_cap: 20 % in total for class junior\n"
+    s = compile_contract(checked(text)).evaluate({"savings": Fraction(3_000_000)})
+    assert Fraction(s.by_recipient["foundation"]) == 600_000
+    assert s.total == 3_300_000 and Fraction(s.by_recipient["vehicle"]) > 0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_generated_limits_within_waterfalls_hold_and_release(data):
+    """On generated contracts with a waterfall and return limits: every limit holds on the settled
+    flows (recomputed independently), the order holds, and a limit within the waterfall never lowers
+    what the payers pay for the waterfall's payments below what the steps after it can take."""
+    from sibdsl.semantics.returnlimits import breaches
+
+    text = data.draw(generated(waterfall=True), label="contract")
+    contract = checked(text)
+    evaluator = compile_contract(contract)
+    row = data.draw(outcomes(contract), label="outcomes")
+    try:
+        s = evaluator.evaluate(row)
+    except EvaluationError:
+        return
+    assert not order_breaches(contract, s), text
+    for limit in contract.return_limits:
+        assert not breaches(contract, limit, s), (text, limit.clause.name)
+    for ln in s.lines:  # a release never makes the vehicle's line more than the payment paid it
+        if ln.recipient == "ngo" and any(st.kind == "limit released" for st in ln.steps):
+            computed = [st.after for st in ln.steps if st.kind not in ("waterfall", "limit released")][-1]
+            assert ln.amount <= computed, text

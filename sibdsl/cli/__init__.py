@@ -420,8 +420,9 @@ def read_contract(path: str):
 @click.option("--explain", is_flag=True, help="Explain the computation step by step in plain language "
               "(instead of the audit trail), citing the clauses.")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
-              help="Language of --explain (default: the contract's first language, if sv or en) and of "
-              "--why (default: each of the contract's languages).")
+              help="Language of --explain (default: the contract's first language, if sv or en), of "
+              "--why (default: each of the contract's languages) and of an interim settlement's text "
+              "(--as-of, --paid; default: en).")
 @click.option("--why", is_flag=True, help="For each payment not paid, cut or below what other outcomes pay: the "
               "smallest change of the measured outcomes that would have paid it more (decided by the solver).")
 @click.option("--timeout", type=click.FloatRange(min=0.01), default=3.0, show_default=True,
@@ -460,7 +461,7 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
         raise click.UsageError("an interim or reconciled settlement (--as-of, --paid) is written as text or json, "
                                "without --explain, --by-year or --why")
     if as_of_text is not None or paid_path is not None:
-        _eval_interim(file, outcomes_path, fmt, output, trace, diag_fmt, as_of_text, paid_path, params)
+        _eval_interim(file, outcomes_path, fmt, output, trace, diag_fmt, as_of_text, paid_path, params, lang)
         return
     if fmt == "xlsx" and why:
         raise click.UsageError("--why explains in words: use it with --format text or json, not xlsx")
@@ -535,7 +536,8 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
 
 
 def _eval_interim(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bool, diag_fmt: str,
-                  as_of_text: str | None, paid_path: str | None, params: Sequence[str] = ()) -> None:
+                  as_of_text: str | None, paid_path: str | None, params: Sequence[str] = (),
+                  lang: str | None = None) -> None:
     """`sibc eval --as-of DATE` and/or `--paid FILE` (issue 15; sibdsl/interim.py)."""
     from .. import check_source, compile_contract, load_outcomes
     from ..evaluate import EvaluationError
@@ -576,7 +578,7 @@ def _eval_interim(file: str, outcomes_path: str, fmt: str, output: str | None, t
     except EvaluationError as err:
         fail([err.diagnostic])
     text = (json.dumps(interim_json(interim), ensure_ascii=False, indent=2) + "\n" if fmt == "json"
-            else interim_text(interim, trace=trace))
+            else interim_text(interim, trace=trace, lang=lang or "en"))
     if output is None or output == "-":
         click.echo(text, nl=False)
     else:

@@ -194,6 +194,8 @@ class PendingBackend:
         """`amounts` in the order they give (the last declared first): each keeps what depends on
         the level and on the lines declared before it and itself."""
         level = self._level(step)
+        if step.takes:  # a limit within a waterfall measures lines it does not cut: all it reads
+            level = level | excess
         declared = list(reversed(amounts))
         out, seen = [], level
         for a in declared:

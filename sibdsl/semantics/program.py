@@ -18,7 +18,10 @@ the steps that give them their amounts, in the order the language fixes (docs/la
 9. waterfalls (`WATERFALL`, issue 14): what a vehicle is paid is distributed, line by line in the
    order it is paid, step by step of the waterfall, to new lines of the same payment to investors,
    classes or other parties; the vehicle's line keeps what no step paid;
-10. return limits, on the lines paid to each investor (`RETURN_LIMIT`);
+10. return limits, on the lines paid to each investor (`RETURN_LIMIT`); a limit on a party a waterfall
+   pays also applies within the waterfall, right after each of its steps (9), on the lines that step
+   paid the party: what it cuts goes back to the vehicle's line, for the later steps (a senior
+   lender's cap releases the excess to the next class);
 11. first-loss cover (`COVER`, issue 14): a line from the guarantor to the investor of a share of
    what the investor lost (drawn less received, if positive), at most the cover's ceiling.
 
@@ -175,6 +178,11 @@ class Step:
     # a waterfall's step on one line the vehicle is paid (WATERFALL): `line` the vehicle's line,
     # `group` the new lines it pays, `plan` how (see Distribution)
     plan: Distribution | None = None
+    # a return limit inside a waterfall (RETURN_LIMIT right after a WATERFALL step, issue 14): `group`
+    # is every line so far to whom the limit binds (what it measures), `takes` the lines the waterfall
+    # step just paid them (the only ones it cuts), `line` the vehicle's line, which gets back what it
+    # cut: the waterfall's later steps distribute it (run._cut_step)
+    takes: tuple[int, ...] = ()
 
     @property
     def period_name(self) -> str | None:
@@ -301,6 +309,7 @@ def waterfall_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
     vehicle is paid (in the order paid: `stream_lines`), for each of its steps, a line of the same
     payment to each party the step pays (a class: to each of its investors)."""
     steps: list[Step] = []
+    limits = [(limit, bound) for limit in contract.return_limits for bound in _bounds(contract, limit)]
     for wf in contract.waterfalls:
         mine: list[int] = []  # the lines this waterfall has made so far
         for source in stream_lines(lines, wf.payments):
@@ -323,7 +332,36 @@ def waterfall_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
                 steps.append(Step(StepKind.WATERFALL, clause, source, group=tuple(group), plan=plan,
                                   basis=tier_text(tier, contract.currency), investor=wf.vehicle))
                 mine += group
+                # a return limit on a party this step pays: right away, and what it cuts passes on
+                for limit, bound in limits:
+                    takes = tuple(j for j in group if lines[j].recipient in bound.investors)
+                    if takes:
+                        measured = tuple(ln.index for ln in lines if ln.recipient in bound.investors)
+                        steps.append(attrs.evolve(_limit_step(contract, lines, limit, bound, measured),
+                                                  line=source, takes=takes))
     return steps
+
+
+def _bounds(contract: m.Contract, limit: m.ReturnLimit) -> list:
+    from .returnlimits import bounds
+
+    return bounds(contract, limit)
+
+
+def _limit_step(contract: m.Contract, lines: list[Line], limit: m.ReturnLimit, bound, group: tuple[int, ...]) -> Step:
+    """A RETURN_LIMIT step of `bound` over `group` (semantics/returnlimits.py): a rate a year is a
+    weighted cut (`weights`), unless every line falls due on one date."""
+    weights = tuple(bound.weight(lines[j].due) for j in group) if bound.weighted else ()
+    level, basis = bound.level, bound.basis
+    if weights and len(set(weights)) == 1:
+        # every line falls due on one date: receipts · w ≤ level is receipts ≤ level / w, a
+        # ceiling in money on that date (rounded down, so the rate is never exceeded) and a
+        # plain cut — the same amounts, in the words a reader expects
+        due = lines[group[0]].due
+        level = exact(Rounding(contract.rounding.step, "down").apply(level / weights[0]))
+        basis, weights = f"{basis}, all due on {due}", ()
+    return Step(StepKind.RETURN_LIMIT, limit.clause, group=group, limit=level, investor=bound.who, basis=basis,
+                weights=weights)
 
 
 def tier_clause(wf: m.Waterfall, tier: m.WaterfallTier) -> m.ClauseRef:
@@ -417,17 +455,7 @@ def return_limit_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
     for limit in contract.return_limits:
         for bound in bounds(contract, limit):
             group = tuple(ln.index for ln in lines if ln.recipient in bound.investors)
-            weights = tuple(bound.weight(lines[j].due) for j in group) if bound.weighted else ()
-            level, basis = bound.level, bound.basis
-            if weights and len(set(weights)) == 1:
-                # every line falls due on one date: receipts · w ≤ level is receipts ≤ level / w, a
-                # ceiling in money on that date (rounded down, so the rate is never exceeded) and a
-                # plain cut — the same amounts, in the words a reader expects
-                due = lines[group[0]].due
-                level = exact(Rounding(contract.rounding.step, "down").apply(level / weights[0]))
-                basis, weights = f"{basis}, all due on {due}", ()
-            steps.append(Step(StepKind.RETURN_LIMIT, limit.clause, group=group, limit=level,
-                              investor=bound.who, basis=basis, weights=weights))
+            steps.append(_limit_step(contract, lines, limit, bound, group))
     return steps
 
 

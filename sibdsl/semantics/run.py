@@ -295,7 +295,7 @@ def _cut_step(b, step: Step, amounts: list, nlines: int, keep: bool, unit=1) -> 
     if b.never(b.compare(">", excess, b.ZERO)):  # nothing to take (a shortcut: the cut would take nothing)
         acted = b.const(False)
     else:
-        order = giving_order(group)
+        order = giving_order(step.takes or group)  # a limit within a waterfall cuts the step's lines only
         olds = [amounts[j] for j in order]
         if step.weights:
             news, acted = b.weighted_cut(step, olds, [weight[j] for j in order], excess)
@@ -304,6 +304,11 @@ def _cut_step(b, step: Step, amounts: list, nlines: int, keep: bool, unit=1) -> 
         for j, old, new in zip(order, olds, news):
             amounts[j] = new
             b.trace(step, j, old, new, None, level)
+        if step.takes:  # what it cut goes back to the vehicle's line, for the waterfall's later steps
+            vehicle = amounts[step.line]
+            released = b.linear([(1, vehicle)] + [t for old, new in zip(olds, news) for t in ((1, old), (-1, new))])
+            amounts[step.line] = released
+            b.trace(step, step.line, vehicle, released, b.compare(">", released, vehicle), level)
     if b.after is not None:
         given = excess
         if step.weights:  # what the lines give, in money: at most excess / (smallest weight) and one step

@@ -3,7 +3,8 @@
 `order_breaches(contract, settlement)` recomputes, from the settlement's own lines (what each
 waterfall step paid, the first record of each line it made) and the investments, whether any step
 paid on a line the vehicle was paid before every earlier step's target was met — with the discount
-factors themselves (50 digits), not the rational bounds the step used. `sibc verify` replays its
+factors themselves (50 digits), not the rational bounds the step used — beyond what a return limit
+held back from a party and passed on to the later steps (the vehicle's line's `limit released`). `sibc verify` replays its
 counterexamples with it; the Hypothesis tests hold the three back ends to it.
 """
 
@@ -30,10 +31,13 @@ def order_breaches(contract: m.Contract, settlement) -> list[str]:
         return []
     program = lower(contract)
     paid: dict[tuple, Fraction] = {}  # (step clause, payment, period, recipient) → what the step paid
+    vehicle: dict[tuple, tuple] = {}  # (payment, period) → the vehicle's line's trail
     for ln in settlement.lines:
         if ln.trail and ln.trail[0][0] == "waterfall":
             key = (ln.clause.name, ln.payment, ln.period, ln.recipient)
             paid[key] = paid.get(key, Fraction(0)) + Fraction(ln.trail[0][3])
+        elif ln.clause.name == ln.payment:
+            vehicle[(ln.payment, ln.period, ln.recipient)] = ln.trail
     found = []
     with localcontext() as ctx:
         ctx.prec = 50
@@ -48,14 +52,31 @@ def order_breaches(contract: m.Contract, settlement) -> list[str]:
                     for r in t.recipients:
                         for party, _ in r.members:
                             now[t.number][party] = paid.get((name, src.payment, src.period, party), Fraction(0))
+                released = _released(vehicle.get((src.payment, src.period, src.recipient), ()), wf)
                 for k, t in enumerate(wf.tiers):
                     for party, a in now[t.number].items():
                         received.setdefault(party, []).append((src.due, a))
                     by_step[t.number] = by_step.get(t.number, Fraction(0)) + sum(now[t.number].values(), Fraction(0))
-                    later = any(a > 0 for u in wf.tiers[k + 1:] for a in now[u.number].values())
-                    if later and t.target != "rest" and not _met(contract, t, received, by_step[t.number]):
+                    later = sum((a for u in wf.tiers[k + 1:] for a in now[u.number].values()), Fraction(0))
+                    passed = sum((r for after, r in released if after >= t.number), Fraction(0))
+                    if later > 0 and t.target != "rest" and not _met(contract, t, received, by_step[t.number]) \
+                            and later > passed:
                         found.append(tier_clause(wf, t).name)
     return list(dict.fromkeys(found))
+
+
+def _released(trail, wf: m.Waterfall) -> list[tuple[int, Fraction]]:
+    """What return limits passed on to a waterfall's later steps on one line the vehicle is paid
+    (its `limit released` records), each with the number of the last step that paid on the line
+    before it."""
+    out, last = [], 0
+    prefix = wf.clause.name + "."
+    for kind, clause, before, after, _ in trail:
+        if kind == "waterfall" and clause.name.startswith(prefix):
+            last = int(clause.name[len(prefix):])
+        elif kind == "limit released":
+            out.append((last, Fraction(after) - Fraction(before)))
+    return out
 
 
 def _met(contract: m.Contract, t: m.WaterfallTier, received: dict, paid_by_step: Fraction) -> bool:
