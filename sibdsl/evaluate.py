@@ -104,6 +104,15 @@ class _Concrete:
             return list(amounts), False
         return cut(self, amounts, excess)
 
+    def pro_rata(self, step, amounts, excess):
+        """The reference cut in proportion (semantics.run.pro_rata) on numbers (issue 15)."""
+        if not excess > 0:
+            return list(amounts), False
+        return driver.pro_rata(self, amounts, excess)
+
+    def part(self, a, level, total):
+        return whole(self.round_down(Fraction(a) * level / total)) if total > 0 else a
+
 
 def waterfall_text(waterfall: str, basis: str, vehicle: str, level, currency: str, source: bool) -> str:
     """A waterfall step's words in the audit trail: on the vehicle's line, and on a line it pays."""
@@ -367,6 +376,10 @@ class _Stager:
 
     def cut(self, step: Step, amounts, excess: int):
         return self._cut(step, amounts, excess, self.kernel.cut)
+
+    def pro_rata(self, step: Step, amounts, excess: int):
+        """The reference cut in proportion (semantics.run.pro_rata) on numbers, at settle time."""
+        return self._cut(step, amounts, excess, self.kernel.pro_rata)
 
     def weighted_cut(self, step: Step, amounts, weights, excess: int):
         """The reference weighted cut (semantics.run.weighted_cut) on numbers, at settle time; an

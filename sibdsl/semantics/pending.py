@@ -204,6 +204,12 @@ class PendingBackend:
     def weighted_cut(self, step, amounts, weights, excess):
         return self.cut(step, amounts, excess)
 
+    def pro_rata(self, step: Step, amounts: Sequence[Waits], excess: Waits) -> tuple[list[Waits], Waits]:
+        """A cut in proportion (issue 15) is not settled in order: every line is scaled by the level
+        over the total of all of them, so each waits for the level and every line of its group."""
+        everything = self._level(step) | _union(amounts)
+        return [everything for _ in amounts], everything
+
 
 def waiting(program: Program, pending: Collection[tuple[str, str | None]]) -> tuple[Waits, ...]:
     """For each line of `program`, the inputs not yet measured that its final amount depends on."""
