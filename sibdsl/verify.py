@@ -367,7 +367,6 @@ class _SymSettlement:
         self.events: dict[tuple, list] = {}
         program = program or lower(contract)
         self.distributed: dict[int, z3.ArithRef] = {}  # issue 14: line → what its waterfall step paid
-        self._parts = 0  # issue 15: the whole numbers of steps of a cut in proportion (`part`)
         settled = run(program, self)
         self.lines = [_SymLine(ln.payment, ln.recipient, ln.period, amount, ln.top_up)
                       for ln, amount in zip(program.lines, settled.amounts)]
@@ -454,13 +453,11 @@ class _SymSettlement:
         return out, acted
 
     def part(self, a, level, total):
+        # floor(a·C ÷ (S·step))·step: z3 reads ToInt as the whole q with q ≤ x < q + 1, i.e.
+        # q·step·S ≤ a·C < (q + 1)·step·S — a term of the inputs, with no variable of its own, so the
+        # encoding evaluated at a point (a counterexample, tests/test_semantics.py) is the settlement
         step = _real(Fraction(self.contract.rounding.step))
-        q = z3.Int(f"{self.sym.tag}prorata{self._parts}")
-        self._parts += 1
-        share = z3.ToReal(q) * step
-        self.sym.domain.append(z3.Implies(total > 0, z3.And(share * total <= a * level,
-                                                            a * level < (share + step) * total)))
-        return share
+        return z3.If(total > 0, z3.ToReal(z3.ToInt(a * level / (total * step))) * step, a)
 
     def trace(self, step, line, before, after, acted, level) -> None:
         if step.kind is StepKind.WATERFALL:  # issue 14: what a waterfall step paid, before any later step
