@@ -3,7 +3,10 @@
 median of the rounds is reported with the ratio to the target.
 
     .venv/bin/python benchmarks/ratecard.py [--outcomes 50] [--periods 20] [--rounds 3] [--no-verify]
-                                            [--solver-only]
+                                            [--solver-only] [--order claim|declaration|proportion]
+
+`--order proportion` caps the card pro rata (`total cap … in proportion`, issue 15): every line
+scaled by cap ÷ total, rounded down; the default is `claim`.
 
 `--solver-only` sends every property to z3 (no proofs by bounds, sibdsl/bounds.py): the path
 before issue 15's verify work, for comparison.
@@ -39,7 +42,7 @@ def _n(x: int) -> str:
     return f"{x:,}".replace(",", " ")
 
 
-def contract(outcomes: int, periods: int) -> str:
+def contract(outcomes: int, periods: int, order: str = "claim") -> str:
     start = datetime.date(2020, 1, 1)
     spans = []
     for k in range(periods):
@@ -57,7 +60,7 @@ def contract(outcomes: int, periods: int) -> str:
         cap = f" cap {_n(prices[k % 5] * 40)} GBP" if k % 3 == 0 else ""
         lines.append(f"  o{k + 1}: {_n(prices[k % 5])} GBP{cap},")
     lines.append("  cap per participant 8 200 GBP,")
-    lines.append("  total cap 2 000 000 GBP in claim order")
+    lines.append("  total cap 2 000 000 GBP " + ("in proportion" if order == "proportion" else f"in {order} order"))
     lines.append("}")
     lines.append('guarantee capped: total <= 2 000 000 GBP')
     return "\n".join(lines) + "\n"
@@ -70,6 +73,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-verify", action="store_true", help="time check only")
     ap.add_argument("--solver-only", action="store_true", help="every property to z3 (no proofs by bounds)")
+    ap.add_argument("--order", choices=("claim", "declaration", "proportion"), default="claim",
+                    help="the order of the card's caps (proportion: pro rata)")
     args = ap.parse_args()
     from sibdsl import check_source
     from sibdsl.source import Source
@@ -78,7 +83,7 @@ def main() -> None:
     def verify(model):
         return Verifier(model, bounds=not args.solver_only).verify()
 
-    text = contract(args.outcomes, args.periods)
+    text = contract(args.outcomes, args.periods, args.order)
     checks, verifies, verdicts = [], [], None
     for _ in range(args.rounds):
         t0 = time.perf_counter()
@@ -100,6 +105,7 @@ def main() -> None:
     for v in verdicts or ():
         states[v.status] = states.get(v.status, 0) + 1
     print(f"rate card: {args.outcomes} outcomes × {args.periods} periods = {args.outcomes * args.periods} lines, "
+          f"caps {args.order}, "
           f"{len(text.splitlines())} lines of .sib")
     print(f"check   median {check:.3f} s over {args.rounds} rounds (target 1 s: {check / 1:.2f} of it)")
     print(f"verify  median {ver:.3f} s over {args.rounds} rounds (target 10 s: {ver / 10:.2f} of it); "

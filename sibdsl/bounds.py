@@ -394,6 +394,7 @@ class _Run:
         rounding = contract.rounding
         self._round = rounding.apply
         self._round_down = Rounding(rounding.step, "down").apply
+        self.unit = Fraction(rounding.step)
         self.defined = True
         self.facts: dict[int, tuple[frozenset, Fraction]] = {}  # id(step) → (lines, upper bound of their sum)
 
@@ -441,6 +442,17 @@ class _Run:
 
     def weighted_cut(self, step, amounts, weights, excess):
         return driver.weighted_cut(self, amounts, weights, excess)
+
+    def pro_rata(self, step, amounts, excess):
+        """A cut in proportion (run.pro_rata): a line a ≥ 0 ends in [0, a] (a × level ÷ total rounded
+        down, level < total); a negative one between a − one step and 0. The lines' sum stays at most
+        max(level, 0), the fact `trace` keeps as for a cut."""
+        out = []
+        for a in amounts:
+            lo = None if a.lo is None else (Fraction(0) if a.lo >= 0 else a.lo - self.unit)
+            hi = None if a.hi is None else max(a.hi, Fraction(0))
+            out.append(I(lo, hi))
+        return out, MAYBE
 
     def trace(self, step, line, before, after, acted, level) -> None:
         if step.kind.cuts:

@@ -104,6 +104,15 @@ class _Concrete:
             return list(amounts), False
         return cut(self, amounts, excess)
 
+    def pro_rata(self, step, amounts, excess):
+        """The reference cut in proportion (semantics.run.pro_rata) on numbers (issue 15)."""
+        if not excess > 0:
+            return list(amounts), False
+        return driver.pro_rata(self, amounts, excess)
+
+    def part(self, a, level, total):
+        return whole(self.round_down(Fraction(a) * level / total)) if total > 0 else a
+
 
 def released_text(investor: str, basis: str, currency: str, amount) -> str:
     """On the vehicle's line: what a return limit held back from a waterfall step's line to a party
@@ -377,6 +386,10 @@ class _Stager:
 
     def cut(self, step: Step, amounts, excess: int):
         return self._cut(step, amounts, excess, self.kernel.cut)
+
+    def pro_rata(self, step: Step, amounts, excess: int):
+        """The reference cut in proportion (semantics.run.pro_rata) on numbers, at settle time."""
+        return self._cut(step, amounts, excess, self.kernel.pro_rata)
 
     def weighted_cut(self, step: Step, amounts, weights, excess: int):
         """The reference weighted cut (semantics.run.weighted_cut) on numbers, at settle time; an

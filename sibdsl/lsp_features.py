@@ -23,7 +23,7 @@ OPTION_KEYWORDS = ("per", "better", "between", "source", "description", "indexed
                    "drawn", "committed", "class", "times", "day", "count",  # investments and returns (issue 14)
                    # issue 15: streams, parties, ranges of periods
                    "during", "through", "over", "all", "period", "payments",
-                   "step", "linear", "claim", "declaration", "order",  # issue 15: tables and rate cards
+                   "step", "linear", "claim", "declaration", "order", "proportion",  # issue 15: tables and rate cards
                    "loss", "the",  # issue 14: first-loss cover
                    "rest", "until", "plus",  # issue 14: waterfalls
                    "least", "principal", "full", "otherwise")  # issue 14: coupons, repayments

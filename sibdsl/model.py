@@ -421,8 +421,9 @@ class RateCard:
     """A rate card: outcomes × price × count, per period of `series` where it has one. Its caps
     cut its own lines right after they are computed (semantics/program.py): each outcome's cap
     (later periods first), then the cap per participant (× the cohort's size) and the total cap,
-    in `order`: "declaration" (the outcome declared last gives first) or "claim" (the claims of
-    the latest period give first)."""
+    in `order`: "declaration" (the outcome declared last gives first), "claim" (the claims of
+    the latest period give first) or "proportion" (pro rata: every line × cap ÷ the lines' total,
+    rounded down; semantics/run.pro_rata)."""
 
     name: str
     label: Text | None
@@ -432,7 +433,7 @@ class RateCard:
     cohort: str | None
     cohort_size: int
     total_cap: Fraction | None
-    order: str  # "declaration" / "claim"
+    order: str  # "declaration" / "claim" / "proportion"
     index_rate: Fraction | None
     index_from: datetime.date | None
     clause: ClauseRef

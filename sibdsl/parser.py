@@ -1006,4 +1006,4 @@ class _Syntax:
         return _option("indexed", span, (c[0], _date(c[1])))
 
     def rate_order(self, span, c):
-        return str(c[1])  # in claim order / in declaration order
+        return str(c[1])  # in claim order / in declaration order / in proportion

@@ -21,7 +21,7 @@ OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size
            "times", "day", "count",
            # issue 15
            "during", "through", "over", "all", "period", "payments",
-           "step", "linear", "claim", "declaration", "order",
+           "step", "linear", "claim", "declaration", "order", "proportion",
            # issue 14: first-loss cover
            "loss", "the",
            # issue 14: waterfalls

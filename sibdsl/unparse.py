@@ -333,7 +333,7 @@ def _issue15(d: s.Table | s.RateCard) -> str:
         elif t.key == "indexed":
             rows.append(f"indexed {expr(t.value[0])} per year from {t.value[1].value.isoformat()}")
         else:
-            rows.append(f"total cap {expr(t.value[0])} in {t.value[1]} order")
+            rows.append(f"total cap {expr(t.value[0])} in {t.value[1]}" + ("" if t.value[1] == "proportion" else " order"))
     lines = [f"{head} {{", *(f"  {row}," for row in rows), "}"]
     return "\n".join(lines)
 

@@ -442,6 +442,24 @@ class _SymSettlement:
     def weighted_cut(self, step, amounts, weights, excess):
         return driver.weighted_cut(self, amounts, weights, excess)
 
+    def pro_rata(self, step, amounts, excess):
+        """A cut in proportion (semantics.run.pro_rata), exactly: each line's `part` is a whole
+        number of steps q with q·step·S ≤ a·C < (q + 1)·step·S. That is nonlinear (S is symbolic),
+        so the facts it implies in linear terms are stated too (`pro_rata_lemmas`); bounds.py proves
+        the card's cap and "never negative" before the solver is asked."""
+        out, acted = driver.pro_rata(self, amounts, excess)
+        if not z3.is_false(acted):
+            level = z3.If(z3.Sum(list(amounts)) - excess > 0, z3.Sum(list(amounts)) - excess, z3.RealVal(0))
+            self.sym.domain.extend(pro_rata_lemmas(amounts, level, out, acted, Fraction(self.contract.rounding.step)))
+        return out, acted
+
+    def part(self, a, level, total):
+        # floor(a·C ÷ (S·step))·step: z3 reads ToInt as the whole q with q ≤ x < q + 1, i.e.
+        # q·step·S ≤ a·C < (q + 1)·step·S — a term of the inputs, with no variable of its own, so the
+        # encoding evaluated at a point (a counterexample, tests/test_semantics.py) is the settlement
+        step = _real(Fraction(self.contract.rounding.step))
+        return z3.If(total > 0, z3.ToReal(z3.ToInt(a * level / (total * step))) * step, a)
+
     def trace(self, step, line, before, after, acted, level) -> None:
         if step.kind is StepKind.WATERFALL:  # issue 14: what a waterfall step paid, before any later step
             self.distributed[line] = after
@@ -478,6 +496,21 @@ def cut_lemmas(amounts, excess, out) -> list[z3.BoolRef]:
     taken = z3.If(excess > 0, z3.If(excess < has, excess, has), zero)
     facts = [z3.Sum(list(out)) == z3.Sum(list(amounts)) - taken]
     facts += [z3.And(o <= a, o >= z3.If(a < 0, a, zero)) for o, a in zip(out, amounts)]
+    return facts
+
+
+def pro_rata_lemmas(amounts, level, out, acted, step: Fraction) -> list[z3.BoolRef]:
+    """Facts about a cut in proportion (semantics.run.pro_rata) that hold for every input, in linear
+    terms (issue 15): where it acts, the lines add up to at most the level and to more than the
+    level less one step a line (each is a × level ÷ total rounded down), and a line that was not
+    negative ends between 0 and what it was. Identities, not assumptions: tests/test_ratecard.py
+    checks them on the reference for random amounts."""
+    if not amounts:
+        return []
+    zero = z3.RealVal(0)
+    total = z3.Sum(list(out))
+    facts = [z3.Implies(acted, z3.And(total <= level, total > level - _real(step * len(amounts))))]
+    facts += [z3.Implies(z3.And(acted, a >= 0), z3.And(o >= zero, o <= a)) for o, a in zip(out, amounts)]
     return facts
 
 

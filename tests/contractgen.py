@@ -111,7 +111,7 @@ def generated(draw, waterfall: bool | None = None) -> str:
         if draw(st.booleans()):
             lines.append(f"  indexed {draw(st.sampled_from(['2 %', '3.5 %']))} per year from 2020-07-01,")
         if draw(st.booleans()):
-            order = draw(st.sampled_from(["", " in claim order", " in declaration order"]))
+            order = draw(st.sampled_from(["", " in claim order", " in declaration order", " in proportion"]))
             lines.append(f"  total cap {draw(st.sampled_from(['50 000 SEK', '120 000 SEK']))}{order}")
         lines.append("}")
     clauses = []

@@ -243,3 +243,126 @@ def test_coverage_counts_a_card_s_cap_as_two_branches(tmp_path):
                                              encoding="utf-8")
     out = CliRunner().invoke(main, ["test", "--coverage", str(tmp_path / "c.sib")])
     assert "1 of 2 reachable branches (50.0 %)" in out.output, out.output
+
+
+# ---------------------------------------------------------------- a total cap in proportion (pro rata)
+PRO_RATA = (CARD % ("20 000", "claim", "20 000")).replace("in claim order", "in proportion")
+
+
+def test_in_proportion_scales_every_line_by_cap_over_total_rounded_down():
+    model, _ = checked(PRO_RATA)
+    got = amounts(settle(model, ROW))
+    # level1's own cap first (7 040 + 5 280 → q2 gives 2 320), then 28 920 claimed against 20 000:
+    # every line × 20 000 / 28 920, rounded down to 1 GBP; the 3 GBP the rounding leaves is not paid
+    claimed = {("care.soft", "q1"): 2200, ("care.soft", "q2"): 2200, ("care.level1", "q1"): 7040,
+               ("care.level1", "q2"): 2960, ("care.employment", "q1"): 1320, ("care.employment", "q2"): 13200}
+    assert sum(claimed.values()) == 28920
+    assert got == {k: Fraction(v * 20000 // 28920) for k, v in claimed.items()}
+    assert got[("care.soft", "q1")] == 1521 and got[("care.employment", "q2")] == 9128
+    assert sum(got.values()) == 19997
+
+
+def test_in_proportion_changes_nothing_under_the_cap():
+    model, _ = checked(PRO_RATA.replace("20 000 GBP in proportion", "90 000 GBP in proportion"))
+    got = amounts(settle(model, ROW))
+    assert sum(got.values()) == 28920 and got[("care.employment", "q2")] == 13200
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 10_000), min_size=1, max_size=8), st.integers(0, 20_000),
+       st.sampled_from([Fraction(1), Fraction(1, 100), Fraction(50)]))
+def test_a_cut_in_proportion_never_pays_more_than_the_level_and_leaves_under_a_step_a_line(amounts_, level, unit):
+    """semantics.run.pro_rata on numbers: within the level, each line between 0 and what it was, a
+    multiple of the step, and the remainder under one step per line; equal claims get equal lines.
+    The facts verify states to z3 about it (verify.pro_rata_lemmas) are identities."""
+    from sibdsl.evaluate import _Concrete
+    from sibdsl.semantics.run import pro_rata
+    from sibdsl.values import rounder
+    from sibdsl.verify import pro_rata_lemmas
+
+    kernel = _Concrete()
+    kernel.round_down = rounder(unit, "down")
+    lines = [a * unit for a in amounts_]
+    level = level * unit
+    total = sum(lines)
+    out, acted = kernel.pro_rata(None, lines, total - level)
+    if total <= level:
+        assert out == lines and acted is False
+    else:
+        assert acted is True
+        assert sum(out) <= level and level - sum(out) < unit * len(lines)
+        assert all(0 <= o <= a and (o / unit).denominator == 1 for o, a in zip(out, lines))
+        assert all(o == p for a, o in zip(lines, out) for b, p in zip(lines, out) if a == b)
+        assert out == pro_rata(kernel, lines, total - level)[0]
+    z = [z3.RealVal(str(x)) for x in lines]
+    facts = pro_rata_lemmas(z, z3.RealVal(str(max(min(level, total), 0))), [z3.RealVal(str(o)) for o in out],
+                            z3.BoolVal(bool(acted)), unit)
+    assert z3.is_true(z3.simplify(z3.And(facts)))
+
+
+def test_the_trail_and_the_program_say_in_proportion():
+    model, _ = checked(PRO_RATA)
+    program = lower(model)
+    cards = [st for st in program.steps if st.kind is StepKind.CARD_CAP]
+    assert [st.pro_rata for st in cards] == [False, True, True]  # level1's cap, per participant, total
+    text = json.dumps([ln.steps for ln in settle(model, ROW).lines], default=str, ensure_ascii=False)
+    assert "in proportion: each line × the cap ÷ the lines' total, rounded down" in text
+
+
+def test_fmt_round_trips_a_card_in_proportion():
+    tree = parse_text(PRO_RATA)
+    printed = unparse(tree)
+    assert "total cap 20 000 GBP in proportion" in printed
+    assert same(parse_text(printed), tree)
+
+
+def test_verify_proves_a_card_in_proportion_by_bounds_without_the_solver():
+    """The cut's z3 encoding is nonlinear (a division by the symbolic total): the card's cap and
+    "never negative" are proved by bounds (bounds.py), so there is no unknown."""
+    model, _ = checked(PRO_RATA)
+    verdicts = verify_contract(model, timeout=30)
+    assert verdicts and all(v.status == "proved" for v in verdicts), [(v.key, v.status) for v in verdicts]
+    by = {v.key: v.method for v in verdicts}
+    assert by["guarantee:capped"] == "bounds" and by["nonnegative:care.employment"] == "bounds"
+
+
+SMALL = """contract "Small card"
+  currency GBP
+  rounding 1 GBP half up
+party council "Council": payer
+party fund "Fund": investor
+ratecard card from council to fund due 2021-01-31: {
+  a: 3 GBP,
+  b: 3 GBP,
+  total cap 10 GBP in proportion,
+}
+guarantee steps: card == 0 GBP or card == 3 GBP or card == 6 GBP or card >= 9 GBP
+guarantee whole: card >= 10 GBP or card <= 8 GBP
+"""
+
+
+def test_the_solver_reads_a_cut_in_proportion_exactly():
+    """What bounds cannot decide goes to z3, which has the exact cut: above the cap the card pays
+    more than the cap less a step a line (so 9 or 10 GBP, never 7 or 8: `steps` is proved), and 9
+    GBP is paid (`whole` is violated, with the outcomes that show it)."""
+    model, _ = checked(SMALL)
+    verdicts = {v.key: v for v in verify_contract(model, timeout=30)}
+    assert verdicts["guarantee:steps"].status == "proved" and verdicts["guarantee:steps"].method == "solver"
+    whole = verdicts["guarantee:whole"]
+    assert whole.status == "violated" and whole.shown
+    shown = whole.shown[0]
+    assert 3 * (shown.get("card.a", 0) + shown.get("card.b", 0)) >= 9
+
+
+def test_an_interim_settlement_of_a_card_in_proportion_waits_for_every_claim():
+    """A line of a card cut in proportion depends on every line of the card (the factor is the cap
+    over all of them): none is settled while a count of the card is not yet measured."""
+    from sibdsl.semantics.pending import waiting
+
+    model, _ = checked(PRO_RATA)
+    program = lower(model)
+    waits = waiting(program, [("care.employment", "q2")])
+    assert all(("care.employment", "q2") in w for w in waits)
+    claim, _ = checked(CARD % ("20 000", "claim", "20 000"))
+    waits = waiting(lower(claim), [("care.employment", "q2")])
+    assert not waits[0]  # in claim order, q1's soft outcomes are settled now

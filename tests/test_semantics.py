@@ -247,6 +247,15 @@ ratecard card from city to fund per year due 30 days after end: {
 }
 """, {"card.a": {"y1": fr(1), "y2": fr(10)}, "card.b": {"y1": fr(1), "y2": fr(1)}}, 150,
            {("card.a", "y1"): 10, ("card.a", "y2"): 100, ("card.b", "y1"): 40, ("card.b", "y2"): 0}),
+    Oracle("a rate card in proportion scales every line by cap ÷ total, rounded down", """
+ratecard card from city to fund per year due 30 days after end: {
+  a: 10 SEK,
+  b: 100 SEK,
+  total cap 150 SEK in proportion,
+}
+""", {"card.a": {"y1": fr(1), "y2": fr(10)}, "card.b": {"y1": fr(1), "y2": fr(1)}}, 148,
+           # 310 claimed: each line × 150/310, rounded down (10 → 4.84 → 4; 100 → 48.39 → 48); 2 SEK unpaid
+           {("card.a", "y1"): 4, ("card.a", "y2"): 48, ("card.b", "y1"): 48, ("card.b", "y2"): 48}),
     Oracle("a rate card's outcome cap, then its cap per participant", """
 ratecard card from city to fund per year due 30 days after end: {
   a: 10 SEK cap 120 SEK,

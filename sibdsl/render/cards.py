@@ -28,6 +28,9 @@ S = {
         "total": " Prislistan betalar sammanlagt högst {amount}.",
         "order_claim": " Överskrids ett tak minskas de senaste anspråken först, så att tidigare anspråk betalas fullt ut.",
         "order_declaration": " Överskrids ett tak minskas det sist uppräknade utfallet först.",
+        "order_proportion": " Överskrids ett tak för hela prislistan minskas varje utbetalning i samma proportion "
+                            "(pro rata): den multipliceras med taket delat med värdet av alla utfall och avrundas "
+                            "nedåt till en multipel av {step}; det som avrundningen lämnar betalas inte ut.",
         "indexed": " Priserna räknas upp med {rate} per år för varje helt år från {date} till periodens början.",
     },
     "en": {
@@ -49,6 +52,9 @@ S = {
         "order_claim": " Where a cap is exceeded, the latest claims are reduced first, so that earlier claims are "
                        "paid in full.",
         "order_declaration": " Where a cap is exceeded, the outcome listed last is reduced first.",
+        "order_proportion": " Where a cap on the whole rate card is exceeded, every payment is reduced in the same "
+                            "proportion (pro rata): it is multiplied by the cap divided by the value of all "
+                            "outcomes and rounded down to a multiple of {step}; what the rounding leaves is not paid.",
         "indexed": " The prices rise by {rate} a year for each whole year from {date} to the start of the period.",
     },
 }
@@ -82,7 +88,7 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
     if card.total_cap is not None:
         text += s["total"].format(amount=words.money(card.total_cap))
     if card.total_cap is not None or card.participant_cap is not None or any(o.cap for o in card.outcomes):
-        text += s[f"order_{card.order}"]
+        text += s[f"order_{card.order}"].format(step=words.money(contract.rounding.step))
     return text
 
 

@@ -18,8 +18,8 @@ keeps is `a_k − clamp(a_1 + … + a_k − level, 0, a_k)`: it depends on the l
 E601, an error in any settlement). What a cap consumed in period 1 is not available in period 2,
 and what period 2 will need does not change period 1. A return limit's weighted cut is the same
 in weighted units (each line gives `min(a, excess / w)` until the excess is gone). Every other
-step (a gate on the total, a floor's top-up, first-loss cover, a stream's floor on its last line)
-reads all of its lines, as the union says.
+step (a gate on the total, a floor's top-up, first-loss cover, a stream's floor on its last line,
+a rate card's cap `in proportion`) reads all of its lines, as the union says.
 """
 
 from __future__ import annotations
@@ -205,6 +205,12 @@ class PendingBackend:
 
     def weighted_cut(self, step, amounts, weights, excess):
         return self.cut(step, amounts, excess)
+
+    def pro_rata(self, step: Step, amounts: Sequence[Waits], excess: Waits) -> tuple[list[Waits], Waits]:
+        """A cut in proportion (issue 15) is not settled in order: every line is scaled by the level
+        over the total of all of them, so each waits for the level and every line of its group."""
+        everything = self._level(step) | _union(amounts)
+        return [everything for _ in amounts], everything
 
 
 def waiting(program: Program, pending: Collection[tuple[str, str | None]]) -> tuple[Waits, ...]:

@@ -183,6 +183,9 @@ class Step:
     # step just paid them (the only ones it cuts), `line` the vehicle's line, which gets back what it
     # cut: the waterfall's later steps distribute it (run._cut_step)
     takes: tuple[int, ...] = ()
+    # a rate card's cap `in proportion` (issue 15): the lines are not cut in an order but each scaled
+    # by level ÷ their total, rounded down (run.pro_rata); the rounding remainder is not paid
+    pro_rata: bool = False
 
     @property
     def period_name(self) -> str | None:
@@ -511,7 +514,8 @@ def card_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
     run.giving_order takes from the group's end first): each outcome's cap over its periods
     (the latest period first); then the cap per participant and the total cap, in the card's
     order — "declaration": the outcome listed last gives first, its latest period first;
-    "claim": the claims of the latest period give first, within a period the outcome listed last.
+    "claim": the claims of the latest period give first, within a period the outcome listed last;
+    "proportion": no order, every line is scaled by the same factor (Step.pro_rata, run.pro_rata).
     The Step's `basis` says which, for the audit trail."""
     K = StepKind
     steps: list[Step] = []
@@ -529,6 +533,9 @@ def card_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
         if card.order == "claim":
             ordered = sorted(mine, key=lambda ln: (rank.get(ln.period, 0), position[ln.payment]))
             how = "later claims first"
+        elif card.order == "proportion":
+            ordered = sorted(mine, key=lambda ln: (position[ln.payment], rank.get(ln.period, 0)))
+            how = "in proportion: each line × the cap ÷ the lines' total, rounded down"
         else:
             ordered = sorted(mine, key=lambda ln: (position[ln.payment], rank.get(ln.period, 0)))
             how = "the outcome listed last first"
@@ -536,10 +543,11 @@ def card_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
         if card.participant_cap is not None:
             steps.append(Step(K.CARD_CAP, card.clause, group=group,
                               amount=m.Const(card.participant_cap * card.cohort_size, _money(contract)),
-                              basis=f"per participant, {card.cohort_size} participants, {how}"))
+                              basis=f"per participant, {card.cohort_size} participants, {how}",
+                              pro_rata=card.order == "proportion"))
         if card.total_cap is not None:
             steps.append(Step(K.CARD_CAP, card.clause, group=group, amount=m.Const(card.total_cap, _money(contract)),
-                              basis=f"total, {how}"))
+                              basis=f"total, {how}", pro_rata=card.order == "proportion"))
     return steps
 
 

@@ -7,7 +7,9 @@ verifier's properties.
 
 Each step is written here once, in terms of the back end's primitives (`Backend`). So is the cut
 (`cut`): an excess taken from a group of lines, **last declared first**, never more than a line
-has. A back end may supply a fused kernel for it (`Backend.cut`), tested against `cut` here.
+has. A back end may supply a fused kernel for it (`Backend.cut`), tested against `cut` here. A rate
+card's cap `in proportion` (issue 15) does not cut in an order: `pro_rata` scales every line of
+its group by the same factor, each rounded down (the one new primitive it needs is `part`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ class Backend(Protocol):
     def cut(self, step: Step, amounts: Sequence[V], excess: V) -> tuple[list[V], V]: ...
     # the same for a cut in weighted units (a rate of return): a fused `weighted_cut`, or the reference
     def weighted_cut(self, step: Step, amounts: Sequence[V], weights: Sequence, excess: V) -> tuple[list[V], V]: ...
+    # issue 15: a cut in proportion — `pro_rata` below, or a back end's own encoding of it
+    def pro_rata(self, step: Step, amounts: Sequence[V], excess: V) -> tuple[list[V], V]: ...
+    def part(self, a: V, level: V, total: V) -> V: ...  # round_down(a × level ÷ total), read only where total > 0
     def trace(self, step: Step, line: int, before: V | None, after: V, acted: V, level: V | None) -> None: ...
     # what a step did (a gate's condition too), for coverage and event counts, or None
     event: Callable[[Step, V, V | None], None] | None
@@ -88,6 +93,25 @@ def cut(b, amounts: Sequence[V], excess: V) -> tuple[list[V], V]:
         out.append(b.sub(a, take))
         excess = b.sub(excess, take)
     return out, acted
+
+
+def pro_rata(b, amounts: Sequence[V], excess: V) -> tuple[list[V], V]:
+    """A cut in proportion (a rate card's cap `in proportion`, issue 15): where the lines' total S
+    exceeds the level C = S − excess, every line a becomes a × C ÷ S rounded *down* to the contract's
+    step (`part`), so no line is favoured by its position and the lines never add up to more than C.
+    What the rounding leaves (less than one step per line) is not paid: the cap is the most the
+    payer pays, and each line can be checked on its own (docs/language.md, "Rate cards"). Nothing
+    changes where the excess is not positive or the lines hold nothing (S ≤ 0; a level below 0 is
+    read as 0, as a cut empties the lines). The reference every back end runs or is tested against."""
+    zero = b.ZERO
+    if not amounts:
+        return [], b.const(False)
+    total = b.linear([(1, a) for a in amounts])
+    acted = b.band(b.compare(">", excess, zero), b.compare(">", total, zero))
+    if b.never(acted):
+        return list(amounts), acted
+    level = b.extreme("max", [b.sub(total, excess), zero])
+    return [b.select(acted, b.part(a, level, total), a) for a in amounts], acted
 
 
 def weighted_cut(b, amounts: Sequence[V], weights: Sequence, excess: V) -> tuple[list[V], V]:
@@ -299,6 +323,8 @@ def _cut_step(b, step: Step, amounts: list, nlines: int, keep: bool, unit=1) -> 
         olds = [amounts[j] for j in order]
         if step.weights:
             news, acted = b.weighted_cut(step, olds, [weight[j] for j in order], excess)
+        elif step.pro_rata:
+            news, acted = b.pro_rata(step, olds, excess)
         else:
             news, acted = b.cut(step, olds, excess)
         for j, old, new in zip(order, olds, news):
@@ -313,6 +339,9 @@ def _cut_step(b, step: Step, amounts: list, nlines: int, keep: bool, unit=1) -> 
         given = excess
         if step.weights:  # what the lines give, in money: at most excess / (smallest weight) and one step
             given = b.linear([(1, b.mul(excess, b.const(1 / min(step.weights)))), (1, b.const(unit))])
+        elif step.pro_rata:  # in proportion: the excess and what rounding down leaves, under a step a line
+            given = b.linear([(1, excess), (1, b.const(unit * len(group)))])
+            everyone = False  # the total may end below the level (by that remainder): not a plain cap
         b.after(step, {"lines": lines, "level": level, "excess": given, "everyone": everyone,
                        "condition": condition})
     if b.event is not None:

@@ -31,7 +31,7 @@ from ..semantics.program import Program, StepKind, lower
 from ..semantics import run as driver
 from ..semantics.run import run
 from ..values import Rounding
-from .expr import FALSE, TRUE, ZERO, Bool, Compiler, Num, Primitives, Size, const, fits_int64
+from .expr import FALSE, TRUE, ZERO, Bool, Compiler, Num, Primitives, Size, _divide_varying, const, fits_int64
 from .plan import Plan
 
 
@@ -126,6 +126,21 @@ class _Order:
 
     def weighted_cut(self, step, amounts, weights, excess: Num):
         return driver.weighted_cut(self, amounts, weights, excess)
+
+    def pro_rata(self, step, amounts, excess: Num):
+        return driver.pro_rata(self, amounts, excess)
+
+    def part(self, a: Num, level: Num, total: Num) -> Num:
+        """round_down(a × level ÷ total) where total > 0 (issue 15: a cut in proportion); elsewhere the
+        driver does not read it, so the divisor is 1 there and no division can fail."""
+        cp = self.cp
+        divisor = cp.choose(cp.compare(total, ZERO, ">"), total, const(1))
+        scaled = cp.mul(a, level)
+        if divisor.const is not None:
+            quotient = cp.mul(scaled, const(1 / divisor.const))
+        else:
+            quotient, _ = cp.general(_divide_varying, scaled, divisor, kinds=("num", "bool"))
+        return self.round_down(quotient)
 
     def trace(self, step, line, before, after, acted, level) -> None:
         pass  # the audit trail is the scalar evaluator's

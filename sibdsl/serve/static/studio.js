@@ -159,7 +159,7 @@ const KEYWORDS = new Set(("contract party term periods cohort investment measure
   "cap return limit guarantee clause cover assume parameter waterfall coupon repayment redemption least principal full otherwise rest until plus loss the id version languages currency rounding signed size eligibility better between " +
   "source description indexed for from to due after end per when requires above at participant in simple compound " +
   "nondecreasing nonincreasing half up down even year on below drawn committed class times day count during through over all period payments and or not of if then else " +
-  "table ratecard step linear claim declaration order").split(" "));
+  "table ratecard step linear claim declaration order proportion").split(" "));
 const FUNCTIONS = new Set("tiers interpolate min max abs sum previous to_date cumulative".split(" "));
 const LITERALS = new Set("true false total period_index period_start period_end contract_year".split(" "));
 const TOKEN = /(#[^\n]*)|("(?:[^"\\\n]|\\.)*"?)|(§[ \t]*\d+(?:\.\d+)*[a-z]?)|(\b\d{4}-\d{2}-\d{2}\b)|(\b\d{1,3}(?:[ _]\d{3})+(?:\.\d+)?\b|\b\d+(?:\.\d+)?\b)|(@[a-z]+)|([A-Za-z_][A-Za-z0-9_]*)/g;
