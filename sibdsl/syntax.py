@@ -66,6 +66,11 @@ def _fields_of(cls: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in reversed(attrs.fields(cls)) if f.eq)
 
 
+#: issue 15: what joins two series of two-dimensional periods (`per cohorts × years`) into the name
+#: of their product, and the names of two periods into the name of a cell (`cohort_1 × sy2016`)
+SEP = " × "
+
+
 @node
 class Ident:
     name: str
@@ -127,6 +132,17 @@ class TotalRef:
 class Call:
     func: Ident
     args: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@node
+class SumOver:
+    """issue 15: `sum(x over SERIES)`: a value per two series (`per cohorts × years`) added up over
+    one of them, a value per the other."""
+
+    func: Ident  # `sum` (E590 for any other function)
+    operand: Expr
+    over: Ident
     span: Span = _span()
 
 
@@ -196,7 +212,7 @@ class Power:
     span: Span = _span()
 
 
-Expr = Quantity | DateLit | BoolLit | Ref | TotalRef | Call | Unary | Binary | If | Tiers | Interpolate | Power
+Expr = Quantity | DateLit | BoolLit | Ref | TotalRef | Call | SumOver | Unary | Binary | If | Tiers | Interpolate | Power
 
 
 # ---------------------------------------------------------------- header
