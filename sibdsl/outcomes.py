@@ -190,6 +190,9 @@ class Loader:
                        "(and `period` for values per period)", spans[0], hint=example)
             return None
         col = {name: header.index(name) for name in ("measure", "period", "value") if name in header}
+        # issue 15: a column per series, for values per two series (`cohort;year;value`)
+        dims = {name: header.index(name.lower()) for name in self.contract.series
+                if SEP not in name and name.lower() in header and name.lower() not in col}
         result: dict[str, object] = {}
         for number, row in enumerate(rows[1:], start=2):
             if not any(str(cell).strip() for cell in row):
@@ -204,6 +207,8 @@ class Loader:
             value = row[col["value"]]
             value = value.strip() if isinstance(value, str) else value
             period = str(row[col["period"]]).strip() if "period" in col else ""
+            if not period and dims:
+                period = self.cell_of(name, row, dims)
             if sheet is not None:  # the caret under the value's cell, not the whole row
                 cells = sheet.spans[number - 1]
                 located = Located(value, cells[col["value"]] if col["value"] < len(cells) else span)
@@ -300,6 +305,16 @@ class Loader:
             result[name] = per
         result.update(self.parameter_values(raw, params or {}))
         return result
+
+    def cell_of(self, name: str, row: list, dims: dict[str, int]) -> str:
+        """The period of a row from its columns named after series: the cell `a × b` of a measure
+        per two series, the period of a measure per one of them; "" when the columns are empty."""
+        measure = self.contract.measures.get(name)
+        series = measure.ty.series if measure is not None else None
+        if not series:
+            return ""
+        names = [str(row[dims[part]]).strip() if part in dims else "" for part in series.split(SEP)]
+        return SEP.join(names) if all(names) else ""
 
     def cells(self, name: str, series: m.Series, located: Located) -> Located:
         """A measure per two series as one object per period of the first, holding one value per
