@@ -191,11 +191,11 @@ def test_an_interim_settlement_waits_for_the_cells_not_yet_measured(tmp_path):
     ("measure a: count per years\ndefine b = sum(a over years)\n", "E591"),
     ("measure a: count per cohorts × years\ndefine b = max(a over years)\n", "E593"),
     ("measure a: count per cohorts × years\n"
-     "payment p = a * 1 SEK from city to fund per cohorts due 2023-06-30\n", "E592"),
+     + "payment p = a * 1 SEK from city to fund per cohorts due 2023-06-30\n", "E592"),
     ("measure a: count per cohorts × years\n"
-     "payment p = a * 1 SEK from city to fund per cohorts × years during k1 through y2 due 2023-06-30\n", "E594"),
+     + "payment p = a * 1 SEK from city to fund per cohorts × years during k1 through y2 due 2023-06-30\n", "E594"),
     ("measure a: count per cohorts × years\n"
-     "payment p = a * 1 SEK from city to fund per years due 2023-06-30\n", "E592"),
+     + "payment p = a * 1 SEK from city to fund per years due 2023-06-30\n", "E592"),
     ("measure a: count per cohorts × nothing\n", "E201"),
 ])
 def test_misuses_have_codes(body, code):

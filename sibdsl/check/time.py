@@ -74,7 +74,8 @@ class Time:
             self.error("E594", f"the range runs from a period of `{parts[where[0]]}` to one of "
                        f"`{parts[where[-1]]}`", option.span,
                        hint=f"a range of a payment per `{series}` is of one of the two series: "
-                       f"`during {idents[0].name} through {names[where[0]][-1]}`")
+                       f"`during {names[0][0]} through {names[0][-1]}` ({parts[0]}) or "
+                       f"`during {names[1][0]} through {names[1][-1]}` ({parts[1]})")
             return ()
         k = where[0]
         periods = names[k]

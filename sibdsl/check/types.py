@@ -240,8 +240,8 @@ class Types:
         of S: a value per the other series."""
         if e.func.name != "sum":
             self.error("E593", f"`over` adds up over one series, with `sum`; `{e.func.name}` cannot",
-                       e.func.span, hint=f"write `sum(… over {e.over.name})`"
-                       + (", or use it on the sum" if e.func.name in FUNCTIONS else ""))
+                       e.func.span, hint=f"add up with `sum(… over {e.over.name})`; `{e.func.name}` of several "
+                       "values is written with each of them: `max(a, b)`")
             raise Invalid()
         arg = self.expr(e.operand, guarantee=g)
         series = arg.ty.series
