@@ -77,6 +77,19 @@ class Ident:
     span: Span = _span()
 
 
+def series_names(ident: Ident) -> tuple[Ident, ...]:
+    """The series a `per` option names: one, or (issue 15) the two of `per A × B`, each with the
+    span of its own name (the option's ident spans both)."""
+    if SEP not in ident.name:
+        return (ident,)
+    first, second = ident.name.split(SEP)
+    span = ident.span
+    return (Ident(first, span=attrs.evolve(span, end=span.start + len(first), end_line=span.line,
+                                           end_column=span.column + len(first))),
+            Ident(second, span=attrs.evolve(span, start=span.end - len(second), line=span.end_line,
+                                            column=span.end_column - len(second))))
+
+
 @node
 class Text:
     """A text in the contract's first language, with translations keyed by language tag."""

@@ -209,3 +209,19 @@ def test_the_formatter_and_the_parser_agree_on_two_series():
     assert "per cohorts × years" in again and "sum(ready over years)" in again
     assert "per cohorts by years" not in again  # `by` is written as ×
     assert parse(Source("again.sib", again)) == tree
+
+
+def test_the_editor_knows_both_series_of_a_cell():
+    from sibdsl.lsp_analysis import analyse
+    from sibdsl.lsp_features import completion
+
+    text = HEAD + BODY
+    uses = [(o.start, o.end) for o in analyse("c.sib", text).index.occurrences if o.name == "years"]
+    per = text.index("per cohorts × years") + len("per cohorts × ")
+    over = text.index("sum(ready over years)") + len("sum(ready over ")
+    assert (per, per + len("years")) in uses and (over, over + len("years")) in uses  # renamed with the series
+    for start in ("measure m: count per cohorts × ", "measure m: count per cohorts by ",
+                  "measure m: count per cohorts × years\ndefine d = sum(m over "):
+        partial = HEAD + start
+        assert {c.label for c in completion(analyse("c.sib", partial), partial, len(partial))[:2]} == \
+            {"cohorts", "years"}

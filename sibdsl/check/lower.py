@@ -7,7 +7,6 @@ import re
 from decimal import Decimal
 from fractions import Fraction
 
-import attrs
 
 from .. import limits
 from .. import model as m
@@ -134,11 +133,7 @@ class Lower:
         the period it is measured in."""
         first, second = ident.name.split(SEP)
         span = ident.span
-        spans = (attrs.evolve(span, end=span.start + len(first), end_line=span.line,
-                              end_column=span.column + len(first)),
-                 attrs.evolve(span, start=span.end - len(second), line=span.end_line,
-                              column=span.end_column - len(second)))
-        found = [self.lookup(s.Ident(n, span=sp), ("series",), "period series") for n, sp in zip((first, second), spans)]
+        found = [self.lookup(part, ("series",), "period series") for part in s.series_names(ident)]
         if None in found:
             return None
         if first == second:

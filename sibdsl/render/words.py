@@ -213,9 +213,7 @@ class Words:
             return f"({text})" if outer else text
         if isinstance(e, m.Sum):
             if e.series != e.operand.ty.series:  # issue 15: over one of two series
-                series = self.contract.series.get(e.series)
-                name = series.label.get(self.lang) if series is not None and series.label else e.series
-                return w["sum_over"].format(a=self.expr(e.operand, 8), s=name)
+                return w["sum_over"].format(a=self.expr(e.operand, 8), s=self.label(e.series))
             return w["sum"].format(a=self.expr(e.operand, 8))
         if isinstance(e, m.Steps):
             kind = e.subject.ty.kind
