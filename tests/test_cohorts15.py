@@ -225,3 +225,47 @@ def test_the_editor_knows_both_series_of_a_cell():
         partial = HEAD + start
         assert {c.label for c in completion(analyse("c.sib", partial), partial, len(partial))[:2]} == \
             {"cohorts", "years"}
+
+
+# ---------------------------------------------------------------- the shipped variant
+VARIANT = "contracts/variants/chicago_cpc_cohorts.sib"
+
+
+def test_the_chicago_variant_pays_cohort_1_as_published():
+    import datetime
+
+    from sibdsl import interim, load_contract
+
+    contract = load_contract(VARIANT)
+    as_of = datetime.date(2015, 12, 31)
+    pending: set = set()
+    values = load_outcomes(contract, VARIANT.replace(".sib", ".outcomes.json"), as_of=as_of, pending=pending)
+    settled = interim.settle(Evaluator(contract), values, pending, as_of)
+    paying = [(ln.payment, ln.period, ln.pay_now) for ln in settled.lines if ln.status == interim.SETTLED]
+    assert paying == [("readiness", "c2014", 498_800)]  # 172 children × $2,900: the published $500,000
+    assert len(contract.series["cohorts × school_years"].periods) == 4 * 16
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_the_chicago_variant_pays_what_the_one_account_contract_pays(data):
+    from sibdsl import load_contract
+
+    variant = load_contract(VARIANT)
+    shipped = load_contract("contracts/chicago_cpc.sib")
+    # counts within the shipped contract's ranges over all cells (2 618 children; 31 416 years),
+    # large enough that both payers' maxima cut
+    row = {name: {p.name: Fraction(data.draw(st.integers(0, 654 if name != "special_ed_years_avoided" else 490)))
+                  for p in variant.series[measure.ty.series].periods}
+           for name, measure in variant.measures.items()}
+    counts = {name: sum(row[name].values()) for name in variant.measures}
+    def by_payer(settlement):
+        paid = {"city": Fraction(0), "cps": Fraction(0)}
+        for ln in settlement.lines:
+            paid[ln.payer] += Fraction(ln.amount)
+        return paid
+
+    cells = Evaluator(variant).evaluate(row)
+    one_account = Evaluator(shipped).evaluate(counts)
+    assert by_payer(cells) == by_payer(one_account)  # each payer, its maximum included
+    assert cells.total == one_account.total
