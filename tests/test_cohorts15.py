@@ -269,3 +269,20 @@ def test_the_chicago_variant_pays_what_the_one_account_contract_pays(data):
     one_account = Evaluator(shipped).evaluate(counts)
     assert by_payer(cells) == by_payer(one_account)  # each payer, its maximum included
     assert cells.total == one_account.total
+
+
+def test_a_value_per_cohort_with_one_per_year_is_one_per_cell():
+    body = """measure size "Cohort size": count per cohorts between 1 and 1 000
+measure price "Price": money per years between 0 SEK and 10 000 SEK
+define expected = price * size
+payment yearly = expected from city to fund per cohorts × years due 90 days after end
+"""
+    contract = checked(body)
+    assert contract.definitions["expected"].ty.series == "cohorts × years"
+    row = {"size": {"k1": Fraction(10), "k2": Fraction(20)}, "price": {"y1": Fraction(100), "y2": Fraction(1_000)}}
+    got = settle(contract, row)
+    assert [got["yearly", c] for c in ("k1 × y1", "k1 × y2", "k2 × y1", "k2 × y2")] == [1_000, 10_000, 2_000, 20_000]
+    assert_same(contract, [row])
+    assert_z3_same(contract, [row])
+    # without a declaration per both series, the two cannot be combined: which would be the cells?
+    assert "E307" in codes(body.replace("per cohorts × years", "per cohorts"))

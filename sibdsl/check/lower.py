@@ -207,6 +207,12 @@ class Lower:
             periods.sort(key=lambda x: x.start)
             result[name] = m.Series(name, node.label, tuple(periods), entry.clause)
         self.series = result
+        for item in self.tree.items:  # issue 15: every product named by `per A × B`, before any formula
+            for option in getattr(item, "options", ()):
+                if option.key == "per" and isinstance(option.value, s.Ident) and SEP in option.value.name:
+                    first, second = option.value.name.split(SEP)
+                    if first != second and first in result and second in result:
+                        self.product_series(option.value)
         return result
 
     def check_cohorts(self) -> dict[str, m.Cohort]:

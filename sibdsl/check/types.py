@@ -204,14 +204,30 @@ class Types:
                 raise Invalid()
             return m.Op(e.op, (left, right), attrs.evolve(T_BOOL, series=self.series_of(left, right, e)),
                         span=e.span)
+        cells = self.cells_of(left.ty.series, right.ty.series)
         try:
-            ty = combine(e.op, left.ty, right.ty)
+            if cells:  # issue 15: a value per cohort with one per year, in each cell of the two
+                ty = attrs.evolve(combine(e.op, left.ty.plain(), right.ty.plain()), series=cells)
+            else:
+                ty = combine(e.op, left.ty, right.ty)
         except UnitError as err:
             self.error(err.code, err.message, e.span, hint=err.hint)
             raise Invalid() from None
         return m.Op(e.op, (left, right), ty, span=e.span)
 
+    def cells_of(self, a: str | None, b: str | None) -> str | None:
+        """issue 15: the series of two series declared together (`per a × b` or `per b × a`, named
+        somewhere in the contract), for a value per one of them combined with one per the other;
+        None when there is no such product, or both orders are declared."""
+        if not a or not b or a == b or SEP in a or SEP in b:
+            return None
+        found = [name for name in (f"{a}{SEP}{b}", f"{b}{SEP}{a}") if name in self.series]
+        return found[0] if len(found) == 1 else None
+
     def series_of(self, a: m.Expr, b: m.Expr, node) -> str | None:
+        cells = self.cells_of(a.ty.series, b.ty.series)
+        if cells:
+            return cells
         if within(a.ty.series, b.ty.series):
             return b.ty.series or a.ty.series
         if within(b.ty.series, a.ty.series):
