@@ -286,3 +286,18 @@ payment yearly = expected from city to fund per cohorts × years due 90 days aft
     assert_z3_same(contract, [row])
     # without a declaration per both series, the two cannot be combined: which would be the cells?
     assert "E307" in codes(body.replace("per cohorts × years", "per cohorts"))
+
+
+def test_a_cell_knows_the_period_of_each_series():
+    body = """measure ready: count per cohorts × years between 0 and 100
+payment p = ready * 10 SEK * period_index(years) + 1 SEK * period_index(cohorts) from city to fund
+  per cohorts × years due 90 days after end
+"""
+    contract = checked(body)
+    row = {"ready": {"k1 × y1": Fraction(1), "k1 × y2": Fraction(1), "k2 × y1": Fraction(2), "k2 × y2": Fraction(2)}}
+    got = settle(contract, row)
+    assert [got["p", c] for c in ("k1 × y1", "k1 × y2", "k2 × y1", "k2 × y2")] == [11, 21, 22, 42]
+    assert_same(contract, [row])
+    errors = [d for d in check_source(Source("c.sib", HEAD + body.replace("period_index(years)", "period_index")))[1]]
+    assert [(d.code, d.message) for d in errors] == [
+        ("E446", "`period_index` needs to know which period series it is read in (this contract has 2: cohorts, years)")]

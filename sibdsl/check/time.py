@@ -148,14 +148,15 @@ class Time:
                            f"e.g. `{name}({next(iter(self.series), 'year')})`")
                 raise Invalid()
             return arg.name
-        if len(self.series) != 1:
-            listing = ", ".join(self.series) or "none"
+        declared = [n for n in self.series if SEP not in n]  # not the cells of two (issue 15)
+        if len(declared) != 1:
+            listing = ", ".join(declared) or "none"
             self.error("E446", f"`{name}` needs to know which period series it is read in "
-                       f"(this contract has {len(self.series)}: {listing})", node.span,
-                       hint=f"name the series: `{name}(SERIES)`" if self.series else
+                       f"(this contract has {len(declared)}: {listing})", node.span,
+                       hint=f"name the series: `{name}(SERIES)`" if declared else
                        "declare the periods first: `periods year: y1 2021-01-01 to 2021-12-31, …`")
             raise Invalid()
-        return next(iter(self.series))
+        return declared[0]
 
     def period_value(self, node, name: str, arg: s.Expr | None) -> m.Expr:
         """`period_index`, `period_start`, `period_end`, `contract_year` (bare, or with a series)."""
