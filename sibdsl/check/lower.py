@@ -7,7 +7,6 @@ import re
 from decimal import Decimal
 from fractions import Fraction
 
-
 from .. import limits
 from .. import model as m
 from .. import syntax as s
