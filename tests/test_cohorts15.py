@@ -149,8 +149,17 @@ def test_outcome_files_have_a_column_per_series(tmp_path):
     table.write_text("\n".join(rows) + "\n")
     flat = tmp_path / "flat.json"
     flat.write_text(json.dumps(ROW))
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        measure, cohort, year, value = row.split(";")
+        workbook.active.append([measure, cohort, year, int(value) if value.isdigit() else value])
+    sheet = tmp_path / "o.xlsx"
+    workbook.save(sheet)
     expected = settle(contract, load_outcomes(contract, nested))
     assert settle(contract, load_outcomes(contract, table)) == expected
+    assert settle(contract, load_outcomes(contract, sheet)) == expected
     assert settle(contract, load_outcomes(contract, flat)) == expected  # as a counterexample writes it
 
 
