@@ -207,6 +207,13 @@ CODES: dict[str, Code] = {
         Code("E575", _E, "INDIGO outcome metric priced twice"),
         Code("E576", _E, "INDIGO price is not positive"),
         # (end)
+        # two-dimensional periods (issue 15, cohort15): E590–E599, W590–W594
+        Code("E590", _E, "a series twice in two-dimensional periods"),
+        Code("E591", _E, "`over` a series the value is not per"),
+        Code("E592", _E, "values per two series read per one of them"),
+        Code("E593", _E, "`over` with a function other than sum"),
+        Code("E594", _E, "a range of periods across both dimensions"),
+        # (end)
 
         # evaluation
         Code("E601", _E, "negative payment"),

@@ -233,7 +233,9 @@ def _name_uses(item) -> Iterator[s.Ident | s.Ref]:
     if isinstance(item, s.Investment):
         yield item.investor
     for option in getattr(item, "options", ()):
-        if option.key in ("per", "from", "to") and isinstance(option.value, s.Ident):
+        if option.key == "per" and isinstance(option.value, s.Ident):
+            yield from s.series_names(option.value)  # issue 15: both series of `per A × B`
+        elif option.key in ("from", "to") and isinstance(option.value, s.Ident):
             yield option.value
     target = getattr(item, "target", None)
     if isinstance(target, s.Target) and target.names:  # issue 15: every payment of a stream
@@ -247,6 +249,7 @@ def _name_uses(item) -> Iterator[s.Ident | s.Ref]:
         yield item.monotone_in
     yield from _refs(item)
     yield from (c.func for c in s.walk(item) if isinstance(c, s.Call))  # a named table's uses (issue 15)
+    yield from (c.over for c in s.walk(item) if isinstance(c, s.SumOver))  # `sum(x over years)`
 
 
 def index(tree: s.Contract) -> Index:

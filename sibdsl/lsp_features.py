@@ -22,7 +22,7 @@ OPTION_KEYWORDS = ("per", "better", "between", "source", "description", "indexed
                    "simple", "compound", "year", "after", "end", "on", "size", "eligibility",
                    "drawn", "committed", "class", "times", "day", "count",  # investments and returns (issue 14)
                    # issue 15: streams, parties, ranges of periods
-                   "during", "through", "over", "all", "period", "payments",
+                   "during", "through", "over", "by", "all", "period", "payments",
                    "step", "linear", "claim", "declaration", "order", "proportion",  # issue 15: tables and rate cards
                    "loss", "the",  # issue 14: first-loss cover
                    "rest", "until", "plus",  # issue 14: waterfalls
@@ -208,6 +208,10 @@ def completion(analysis: Analysis, text: str, offset: int) -> list[Candidate]:
     if previous == "per" and decl in ("measure", "payment", "cap"):
         return _sorted(names(("periods", "cohort"), rank=0) + ([Candidate("participant", "keyword", "", 1)]
                                                                 if decl == "cap" else []))
+    if previous in ("×", "by") and decl in ("measure", "payment"):  # issue 15: the second of two series
+        return _sorted(names(("periods",), rank=0))
+    if previous == "over" and decl not in ("cap", "floor"):  # issue 15: `sum(x over SERIES)`
+        return _sorted(names(("periods",), rank=0))
     if previous in ("during", "through") and decl == "payment":  # issue 15: a range of periods
         return _sorted(names(("period",), rank=0))
     if previous == "better":

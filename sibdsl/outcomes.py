@@ -24,6 +24,7 @@ from .diagnostics import Diagnostic, SibError, did_you_mean
 from .limits import MAX_DIGITS, MAX_OUTCOME_BYTES
 from .numbers import NumberFormatError, parse_date, parse_quantity
 from .source import Source, Span
+from .syntax import SEP
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, NUMBER, SHARE
 from .values import to_decimal
 from .xlsx import is_workbook
@@ -146,6 +147,13 @@ class Loader:
                 for period, v in value.items():
                     pspan = self.locate(period, inner)
                     inner = pspan.end or inner
+                    if isinstance(v, dict):  # issue 15: a value per two series, a row per period of the first
+                        row = {}
+                        for cell, w in v.items():
+                            cspan = self.locate(cell, inner)
+                            inner = cspan.end or inner
+                            row[cell] = Located(w, cspan)
+                        v = row
                     per[period] = Located(v, pspan)
                 result[key] = Located(per, span)
             else:
@@ -182,6 +190,9 @@ class Loader:
                        "(and `period` for values per period)", spans[0], hint=example)
             return None
         col = {name: header.index(name) for name in ("measure", "period", "value") if name in header}
+        # issue 15: a column per series, for values per two series (`cohort;year;value`)
+        dims = {name: header.index(name.lower()) for name in self.contract.series
+                if SEP not in name and name.lower() in header and name.lower() not in col}
         result: dict[str, object] = {}
         for number, row in enumerate(rows[1:], start=2):
             if not any(str(cell).strip() for cell in row):
@@ -196,6 +207,8 @@ class Loader:
             value = row[col["value"]]
             value = value.strip() if isinstance(value, str) else value
             period = str(row[col["period"]]).strip() if "period" in col else ""
+            if not period and dims:
+                period = self.cell_of(name, row, dims)
             if sheet is not None:  # the caret under the value's cell, not the whole row
                 cells = sheet.spans[number - 1]
                 located = Located(value, cells[col["value"]] if col["value"] < len(cells) else span)
@@ -259,6 +272,8 @@ class Loader:
                 self.error("E504", f"`{name}` needs one value per period of `{series.name}` ({periods})",
                            located.span, hint=f'write "{name}": {{"{series.periods[0].name}": …}}')
                 continue
+            if SEP in series.name:  # issue 15: {"k1": {"y2021": …}} — a cell `k1 × y2021`
+                located = self.cells(name, series, located)
             per = {}
             for period, value in located.value.items():
                 if series.period(period) is None:
@@ -290,6 +305,41 @@ class Loader:
             result[name] = per
         result.update(self.parameter_values(raw, params or {}))
         return result
+
+    def cell_of(self, name: str, row: list, dims: dict[str, int]) -> str:
+        """The period of a row from its columns named after series: the cell `a × b` of a measure
+        per two series, the period of a measure per one of them; "" when the columns are empty."""
+        measure = self.contract.measures.get(name)
+        series = measure.ty.series if measure is not None else None
+        if not series:
+            return ""
+        names = [str(row[dims[part]]).strip() if part in dims else "" for part in series.split(SEP)]
+        return SEP.join(names) if all(names) else ""
+
+    def cells(self, name: str, series: m.Series, located: Located) -> Located:
+        """A measure per two series as one object per period of the first, holding one value per
+        period of the second (JSON); a key already `a × b` (a CSV or workbook row, or a flat
+        object) is kept as it is."""
+        first, second = series.name.split(SEP)
+        flat: dict[str, Located] = {}
+        for outer, value in located.value.items():
+            if SEP in outer or not isinstance(value.value, dict):
+                if not is_pending(value.value) and SEP not in outer:
+                    self.error("E504", f"`{name}` for `{outer}` needs one value per period of `{second}`",
+                               value.span, hint=f'write "{outer}": {{"{series.periods[0].name.split(SEP)[1]}": …}}, '
+                               f"a value for each period of `{second}` in the period `{outer}` of `{first}`")
+                    continue
+                if SEP in outer:
+                    flat[outer] = value
+                    continue
+                # the whole row of a period of the first series not yet measured
+                for cell in series.periods:
+                    if cell.name.split(SEP)[0] == outer:
+                        flat[cell.name] = value
+                continue
+            for inner, cell in value.value.items():
+                flat[f"{outer}{SEP}{inner}"] = cell
+        return Located(flat, located.span)
 
     def parameter_values(self, raw: dict[str, Located], params: dict[str, object]) -> dict[str, object]:
         """issue 17: the value of each of a draft's parameters — from `params` (`--param NAME=VALUE`),

@@ -42,6 +42,7 @@ from .diagnostics import Diagnostic, SibError, did_you_mean
 from .gcpause import paused
 from .limits import MAX_DEPTH, MAX_DIGITS, MAX_ERRORS, MAX_HEIGHT, MAX_SOURCE_CHARS
 from .source import NO_SPAN, Source, Span, lone_cr_to_lf
+from .syntax import SEP
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -513,6 +514,15 @@ def _field(key, span, value):
     return s.HeaderField(key, value, span=span)
 
 
+def _per(c) -> s.Ident:
+    """The series of `per NAME`, or of `per A × B` (issue 15: two dimensions, `A × B` by name, the
+    span covering both): `model.SEP` joins the names, as it joins the names of a cell's periods."""
+    if len(c) == 1:
+        return _ident(c[0])
+    first, second = _ident(c[0]), _ident(c[1])
+    return s.Ident(f"{first.name}{SEP}{second.name}", span=first.span.to(second.span))
+
+
 def _option(key, span, value):
     return s.Option(key, value, span=span)
 
@@ -632,7 +642,7 @@ class _Syntax:
         return s.Measure(name, label, _ident(rest[0]), tuple(rest[1:]), span=span)
 
     def measure_per(self, span, c):
-        return _option("per", span, _ident(c[0]))
+        return _option("per", span, _per(c))
 
     def measure_better(self, span, c):
         return _option("better", span, _ident(c[0]))
@@ -674,7 +684,7 @@ class _Syntax:
         return _option("due", span, c[0])
 
     def opt_per(self, span, c):
-        return _option("per", span, _ident(c[0]))
+        return _option("per", span, _per(c))
 
     def opt_when(self, span, c):
         return _option("when", span, c[0])
@@ -943,6 +953,9 @@ class _Syntax:
 
     def call(self, span, c):
         return s.Call(_ident(c[0]), tuple(c[1:]), span=span)
+
+    def call_over(self, span, c):  # issue 15: `sum(m over years)`
+        return s.SumOver(_ident(c[0]), c[1], _ident(c[2]), span=span)
 
     def tiers(self, span, c):
         return s.Tiers(c[0], c[1], tuple(c[2:]), span=span)

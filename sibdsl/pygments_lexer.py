@@ -20,7 +20,7 @@ OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size
            "nonincreasing", "half", "up", "down", "even", "year", "on", "below", "drawn", "committed", "class",
            "times", "day", "count",
            # issue 15
-           "during", "through", "over", "all", "period", "payments",
+           "during", "through", "over", "by", "all", "period", "payments",
            "step", "linear", "claim", "declaration", "order", "proportion",
            # issue 14: first-loss cover
            "loss", "the",
@@ -54,7 +54,7 @@ class SibLexer(RegexLexer):
             (words(OPERATORS, suffix=r"\b"), Operator.Word),
             (words(FUNCTIONS, suffix=r"\b"), Name.Builtin),
             (words(CONSTANTS, suffix=r"\b"), Keyword.Constant),
-            (r"<=|>=|==|!=|[<>≤≥≠+\-*/%=]", Operator),
+            (r"<=|>=|==|!=|[<>≤≥≠×+\-*/%=]", Operator),
             (r"[(){},:.]", Punctuation),  # `.` numbers a waterfall step (issue 14)
             (r"[^\W\d]\w*", Name),
         ],

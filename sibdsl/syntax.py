@@ -66,10 +66,28 @@ def _fields_of(cls: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in reversed(attrs.fields(cls)) if f.eq)
 
 
+#: issue 15: what joins two series of two-dimensional periods (`per cohorts × years`) into the name
+#: of their product, and the names of two periods into the name of a cell (`cohort_1 × sy2016`)
+SEP = " × "
+
+
 @node
 class Ident:
     name: str
     span: Span = _span()
+
+
+def series_names(ident: Ident) -> tuple[Ident, ...]:
+    """The series a `per` option names: one, or (issue 15) the two of `per A × B`, each with the
+    span of its own name (the option's ident spans both)."""
+    if SEP not in ident.name:
+        return (ident,)
+    first, second = ident.name.split(SEP)
+    span = ident.span
+    return (Ident(first, span=attrs.evolve(span, end=span.start + len(first), end_line=span.line,
+                                           end_column=span.column + len(first))),
+            Ident(second, span=attrs.evolve(span, start=span.end - len(second), line=span.end_line,
+                                            column=span.end_column - len(second))))
 
 
 @node
@@ -127,6 +145,17 @@ class TotalRef:
 class Call:
     func: Ident
     args: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@node
+class SumOver:
+    """issue 15: `sum(x over SERIES)`: a value per two series (`per cohorts × years`) added up over
+    one of them, a value per the other."""
+
+    func: Ident  # `sum` (E590 for any other function)
+    operand: Expr
+    over: Ident
     span: Span = _span()
 
 
@@ -196,7 +225,7 @@ class Power:
     span: Span = _span()
 
 
-Expr = Quantity | DateLit | BoolLit | Ref | TotalRef | Call | Unary | Binary | If | Tiers | Interpolate | Power
+Expr = Quantity | DateLit | BoolLit | Ref | TotalRef | Call | SumOver | Unary | Binary | If | Tiers | Interpolate | Power
 
 
 # ---------------------------------------------------------------- header

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import attrs
 
+from .syntax import SEP
+
 MONEY, SHARE, COUNT, NUMBER, DAYS, DATE, BOOL = "money", "share", "count", "number", "days", "date", "bool"
 
 # measure types an author may write, and what they mean
@@ -65,7 +67,18 @@ class UnitError(Exception):
         self.code, self.message, self.hint = code, message, hint
 
 
+def within(inner: str | None, outer: str | None) -> bool:
+    """Whether a value per `inner` can be read in a period of `outer`: it has no periods, or the same
+    series, or (issue 15) `outer` is two series `A × B` and `inner` one of them — a value per cohort
+    is read in each cell of its cohort."""
+    return not inner or inner == outer or (outer is not None and SEP in outer and inner in outer.split(SEP))
+
+
 def join_series(a: Type, b: Type) -> str | None:
+    if within(a.series, b.series):
+        return b.series or a.series
+    if within(b.series, a.series):
+        return a.series
     if a.series and b.series and a.series != b.series:
         raise UnitError(
             "E307",
@@ -172,9 +185,9 @@ def comparable(a: Type, b: Type) -> bool:
 
 def unify(a: Type, b: Type) -> Type | None:
     """The common type of two branches / min-max arguments, or None."""
-    series = a.series or b.series
-    if a.series and b.series and a.series != b.series:
+    if not (within(a.series, b.series) or within(b.series, a.series)):
         return None
+    series = b.series if within(a.series, b.series) else a.series
     if not comparable(a, b):
         return None
     if a.kind == b.kind:

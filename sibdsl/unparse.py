@@ -80,6 +80,8 @@ def _expr(e: s.Expr) -> str:
         return "total"
     if isinstance(e, s.Call):
         return f"{e.func.name}({', '.join(expr(a) for a in e.args)})"
+    if isinstance(e, s.SumOver):  # issue 15
+        return f"{e.func.name}({expr(e.operand)} over {e.over.name})"
     if isinstance(e, s.Unary):
         if e.op == "not":
             return f"not {expr(e.operand, _PRECEDENCE['not'])}"

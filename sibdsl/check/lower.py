@@ -11,6 +11,7 @@ from .. import limits
 from .. import model as m
 from .. import syntax as s
 from ..diagnostics import did_you_mean
+from ..syntax import SEP, Text
 from ..units import (
     BOOL,
     DATE,
@@ -20,8 +21,8 @@ from ..units import (
     Type,
 )
 from ..values import ROUNDING_MODES, Rounding
-from .rules import money_text
 from .common import DAY_UNITS, LANGUAGES, PAYING_ROLES, RECEIVING_ROLES, ROLES, T_SHARE, Invalid
+from .rules import money_text
 
 
 class Lower:
@@ -118,9 +119,42 @@ class Lower:
         return [i for i in self.tree.items if isinstance(i, kind)]
 
     def per_series(self, options: dict) -> str | None:
-        """The series of a declaration's `per SERIES` option, if it has one that exists."""
+        """The series of a declaration's `per SERIES` option, if it has one that exists; for `per A × B`
+        (issue 15) the product of two series, added to `self.series` the first time it is named."""
         ident = options["per"].value if "per" in options else None
+        if ident is not None and SEP in ident.name:
+            return self.product_series(ident)
         return ident.name if ident is not None and self.lookup(ident, ("series",), "period series") else None
+
+    def product_series(self, ident: s.Ident) -> str | None:
+        """`A × B`: a cell for each period of A and each period of B, A's periods outer (cohort 1 in
+        each year, then cohort 2 in each year …). A cell is named `a × b` and has the dates of b,
+        the period it is measured in."""
+        first, second = ident.name.split(SEP)
+        span = ident.span
+        found = [self.lookup(part, ("series",), "period series") for part in s.series_names(ident)]
+        if None in found:
+            return None
+        if first == second:
+            self.error("E590", f"`{first}` is named twice: two-dimensional periods are two different series",
+                       span, hint=f"write `per {first}` for one value per period, or name another series, "
+                       f"e.g. `per cohorts × {first}`")
+            return None
+        if ident.name not in self.series:
+            cells = tuple(m.Period(f"{a.name}{SEP}{b.name}", b.start, b.end)
+                          for a in self.series[first].periods for b in self.series[second].periods)
+            if len(cells) > limits.MAX_PERIODS:
+                self.error("E112", f"{len(cells):,} cells of `{first}` × `{second}`; the limit is "
+                           f"{limits.MAX_PERIODS:,}", span)
+                return None
+            declared = self.series[first]
+            label = None
+            if declared.label is not None and self.series[second].label is not None:
+                a, b = declared.label, self.series[second].label
+                label = Text(f"{a.text}{SEP}{b.text}",
+                             tuple((tag, f"{a.get(tag)}{SEP}{b.get(tag)}") for tag, _ in a.translations))
+            self.series[ident.name] = m.Series(ident.name, label, cells, declared.clause)
+        return ident.name
 
     def declared(self, kind: str):
         """(name, entry) for every declared name of a kind (party, series, measure, …), in source order."""
@@ -172,6 +206,12 @@ class Lower:
             periods.sort(key=lambda x: x.start)
             result[name] = m.Series(name, node.label, tuple(periods), entry.clause)
         self.series = result
+        for item in self.tree.items:  # issue 15: every product named by `per A × B`, before any formula
+            for option in getattr(item, "options", ()):
+                if option.key == "per" and isinstance(option.value, s.Ident) and SEP in option.value.name:
+                    first, second = option.value.name.split(SEP)
+                    if first != second and first in result and second in result:
+                        self.product_series(option.value)
         return result
 
     def check_cohorts(self) -> dict[str, m.Cohort]:

@@ -15,7 +15,8 @@ import attrs
 from .. import model as m
 from .. import syntax as s
 from ..diagnostics import did_you_mean
-from ..units import COUNT, DATE, MONEY, Type, unify
+from ..syntax import SEP
+from ..units import COUNT, DATE, MONEY, Type, unify, within
 from .common import Invalid
 
 # the values of the period an expression is read in: name → its kind
@@ -38,6 +39,8 @@ class Time:
                        "has no periods", option.span,
                        hint="add `per SERIES` to the payment, or remove `during`")
             return ()
+        if SEP in series:  # issue 15: a range of the periods of one of the two series
+            return self.during_cells(idents, option, series)
         periods = [p.name for p in self.series[series].periods]
         positions = []
         for ident in idents:
@@ -53,6 +56,37 @@ class Time:
                        hint=f"write `during {idents[-1].name} through {idents[0].name}`")
             return ()
         return tuple(periods[first:last + 1])
+
+    def during_cells(self, idents, option: s.Option, series: str) -> tuple[str, ...]:
+        """`during` on a payment per two series: a range of the periods of one of them (the one whose
+        period is named first); the cells of every period of the other in that range."""
+        parts = series.split(SEP)
+        names = [[p.name for p in self.series[part].periods] for part in parts]
+        where = [next((k for k, periods in enumerate(names) if i.name in periods), None) for i in idents]
+        if where[0] is None or where[-1] is None:
+            wrong = idents[0] if where[0] is None else idents[-1]
+            every = names[0] + names[1]
+            self.error("E443", f"neither `{parts[0]}` nor `{parts[1]}` has a period called `{wrong.name}`",
+                       wrong.span, hint=did_you_mean(wrong.name, every) or
+                       f"the periods are: {', '.join(every)}")
+            return ()
+        if where[0] != where[-1]:
+            self.error("E594", f"the range runs from a period of `{parts[where[0]]}` to one of "
+                       f"`{parts[where[-1]]}`", option.span,
+                       hint=f"a range of a payment per `{series}` is of one of the two series: "
+                       f"`during {names[0][0]} through {names[0][-1]}` ({parts[0]}) or "
+                       f"`during {names[1][0]} through {names[1][-1]}` ({parts[1]})")
+            return ()
+        k = where[0]
+        periods = names[k]
+        first, last = periods.index(idents[0].name), periods.index(idents[-1].name)
+        if last < first:
+            self.error("E444", f"the range of periods runs backwards: `{idents[-1].name}` comes before "
+                       f"`{idents[0].name}`", option.span,
+                       hint=f"write `during {idents[-1].name} through {idents[0].name}`")
+            return ()
+        chosen = set(periods[first:last + 1])
+        return tuple(p.name for p in self.series[series].periods if p.name.split(SEP)[k] in chosen)
 
     # ------------------------------------------------------------ the targets of stream clauses
     def stream_targets(self, target: s.Target, payments) -> tuple[str, ...] | None:
@@ -114,14 +148,15 @@ class Time:
                            f"e.g. `{name}({next(iter(self.series), 'year')})`")
                 raise Invalid()
             return arg.name
-        if len(self.series) != 1:
-            listing = ", ".join(self.series) or "none"
+        declared = [n for n in self.series if SEP not in n]  # not the cells of two (issue 15)
+        if len(declared) != 1:
+            listing = ", ".join(declared) or "none"
             self.error("E446", f"`{name}` needs to know which period series it is read in "
-                       f"(this contract has {len(self.series)}: {listing})", node.span,
-                       hint=f"name the series: `{name}(SERIES)`" if self.series else
+                       f"(this contract has {len(declared)}: {listing})", node.span,
+                       hint=f"name the series: `{name}(SERIES)`" if declared else
                        "declare the periods first: `periods year: y1 2021-01-01 to 2021-12-31, …`")
             raise Invalid()
-        return next(iter(self.series))
+        return declared[0]
 
     def period_value(self, node, name: str, arg: s.Expr | None) -> m.Expr:
         """`period_index`, `period_start`, `period_end`, `contract_year` (bare, or with a series)."""
@@ -163,7 +198,7 @@ class Time:
             default = m.Const(0, ty.plain(), span=e.span)
             if len(e.args) == 2:
                 default = self.expr(e.args[1], guarantee=g)
-                if unify(default.ty.plain(), ty.plain()) is None or (default.ty.series and default.ty.series != per):
+                if unify(default.ty.plain(), ty.plain()) is None or not within(default.ty.series, per):
                     self.error("E448", f"the value for the first period is {default.ty.describe()}, but "
                                f"`previous({payment})` is {ty.describe()}", e.args[1].span,
                                hint=f"give an amount, e.g. `previous({payment}, 0 {self.currency})`")

@@ -12,6 +12,7 @@ from .. import limits
 from .. import model as m
 from .. import syntax as s
 from ..diagnostics import did_you_mean
+from ..syntax import SEP
 from ..units import (
     BOOL,
     DATE,
@@ -23,10 +24,11 @@ from ..units import (
     combine,
     comparable,
     unify,
+    within,
 )
 from ..unparse import number as unparse_number
-from .time import PERIOD_VALUES, WINDOWS
 from .common import DAY_UNITS, FUNCTIONS, T_BOOL, T_COUNT, T_DATE, T_DAYS, T_NUMBER, T_SHARE, Invalid
+from .time import PERIOD_VALUES, WINDOWS
 
 
 class Types:
@@ -203,14 +205,34 @@ class Types:
                 raise Invalid()
             return m.Op(e.op, (left, right), attrs.evolve(T_BOOL, series=self.series_of(left, right, e)),
                         span=e.span)
+        cells = self.cells_of(left.ty.series, right.ty.series)
         try:
-            ty = combine(e.op, left.ty, right.ty)
+            if cells:  # issue 15: a value per cohort with one per year, in each cell of the two
+                ty = attrs.evolve(combine(e.op, left.ty.plain(), right.ty.plain()), series=cells)
+            else:
+                ty = combine(e.op, left.ty, right.ty)
         except UnitError as err:
             self.error(err.code, err.message, e.span, hint=err.hint)
             raise Invalid() from None
         return m.Op(e.op, (left, right), ty, span=e.span)
 
+    def cells_of(self, a: str | None, b: str | None) -> str | None:
+        """issue 15: the series of two series declared together (`per a × b` or `per b × a`, named
+        somewhere in the contract), for a value per one of them combined with one per the other;
+        None when there is no such product, or both orders are declared."""
+        if not a or not b or a == b or SEP in a or SEP in b:
+            return None
+        found = [name for name in (f"{a}{SEP}{b}", f"{b}{SEP}{a}") if name in self.series]
+        return found[0] if len(found) == 1 else None
+
     def series_of(self, a: m.Expr, b: m.Expr, node) -> str | None:
+        cells = self.cells_of(a.ty.series, b.ty.series)
+        if cells:
+            return cells
+        if within(a.ty.series, b.ty.series):
+            return b.ty.series or a.ty.series
+        if within(b.ty.series, a.ty.series):
+            return a.ty.series
         if a.ty.series and b.ty.series and a.ty.series != b.ty.series:
             self.error("E307", f"values per `{a.ty.series}` and per `{b.ty.series}` cannot be combined",
                        node.span)
@@ -229,6 +251,35 @@ class Types:
             raise Invalid()
         series = self.series_of(cond, m.Const(0, ty), e)
         return m.Cond(cond, then, other, attrs.evolve(ty, series=series), span=e.span)
+
+    def expr_SumOver(self, e: s.SumOver, g) -> m.Expr:
+        """issue 15: `sum(x over S)` — x per two series `A × S` (or `S × B`) added up over the periods
+        of S: a value per the other series."""
+        if e.func.name != "sum":
+            self.error("E593", f"`over` adds up over one series, with `sum`; `{e.func.name}` cannot",
+                       e.func.span, hint=f"add up with `sum(… over {e.over.name})`; `{e.func.name}` of several "
+                       "values is written with each of them: `max(a, b)`")
+            raise Invalid()
+        arg = self.expr(e.operand, guarantee=g)
+        series = arg.ty.series
+        parts = series.split(SEP) if series and SEP in series else ()
+        if e.over.name not in parts:
+            if series and e.over.name == series:
+                hint = f"`{series}` is the value's only series: write `sum(…)`"
+            elif parts:
+                hint = f"the value is per `{series}`: write `sum(… over {parts[0]})` or `sum(… over {parts[1]})`"
+            else:
+                hint = ("`over` picks one of two series of a value `per A × B`; "
+                        + ("write `sum(…)`" if series else "this value has no periods"))
+            self.error("E591", f"the value is not per `{e.over.name}` and another series"
+                       + (f" (it is per `{series}`)" if series else " (it has no periods)"),
+                       e.over.span, hint=hint)
+            raise Invalid()
+        if not arg.ty.numeric:
+            self.error("E301", f"cannot add up {arg.ty.describe()}", e.operand.span)
+            raise Invalid()
+        other = next(p for p in parts if p != e.over.name)
+        return m.Sum(arg, e.over.name, attrs.evolve(arg.ty, series=other), span=e.span)
 
     def expr_Call(self, e: s.Call, g) -> m.Expr:
         name = e.func.name
@@ -358,11 +409,24 @@ class Types:
             self.error("E306", f"{what} must be an amount of money, not {typed.ty.describe()}", expr.span,
                        hint=f"write amounts with the currency, e.g. `5 000 000 {self.currency}`")
             return None
-        if typed.ty.series and typed.ty.series != series:
+        if not within(typed.ty.series, series):
+            if self.one_of_two(typed, series, expr, what):
+                return None
             self.error("E307", f"{what} depends on values per `{typed.ty.series}`", expr.span,
                        hint=f"add `per {typed.ty.series}` to the payment, or add up with sum(…)")
             return None
         return typed
+
+    def one_of_two(self, typed: m.Expr, series: str | None, expr: s.Expr, what: str) -> bool:
+        """issue 15: E592 (reported, True) when a value per two series is read per one of them."""
+        if not series or not typed.ty.series or SEP not in typed.ty.series or series not in typed.ty.series.split(SEP):
+            return False
+        other = next(p for p in typed.ty.series.split(SEP) if p != series)
+        self.error("E592", f"{what} is per `{series}`, but depends on values per `{typed.ty.series}`: one for each "
+                   f"period of `{other}` as well", expr.span,
+                   hint=f"add up the periods of `{other}` with `sum(… over {other})`, or declare it "
+                   f"`per {typed.ty.series}`")
+        return True
 
     def condition(self, expr: s.Expr, series: str | None = None) -> m.Expr | None:
         typed = self.typed(expr)
@@ -372,7 +436,9 @@ class Types:
             self.error("E304", f"expected a yes/no condition, found {typed.ty.describe()}", expr.span,
                        hint="compare it, e.g. `savings > 0 SEK`, or use a yes/no measure")
             return None
-        if typed.ty.series and typed.ty.series != series:
+        if not within(typed.ty.series, series):
+            if self.one_of_two(typed, series, expr, "the condition"):
+                return None
             self.error("E307", f"the condition depends on values per `{typed.ty.series}`", expr.span)
             return None
         return typed

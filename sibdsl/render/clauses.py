@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .. import model as m
-from ..semantics.program import Program, StepKind, lower
 from ..lang import texts
+from ..semantics.program import Program, StepKind, lower
+from ..syntax import SEP
 from ..units import BOOL
 from .words import Words, listing, money, number, percent
 
@@ -167,7 +168,7 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
                                       label=words.label(inv.name))
     if kind == "measure":
         msr = c.measures[clause.name]
-        per = s["per"].format(series=words.label(msr.ty.series)) if msr.ty.series else ""
+        per = _per(s, words, msr.ty.series, "per")
         text = cap(s["measure"].format(label=words.label(msr.name), kind=words.kind(msr.ty), per=per))
         if msr.better:
             text += s[f"better_{msr.better}"]
@@ -193,7 +194,7 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         return text
     if kind == "payment":
         p = c.payments[clause.name]
-        per = s["payment_per"].format(series=words.label(p.series)) if p.series else ""
+        per = _per(s, words, p.series, "payment_per")
         if p.during:  # issue 15: a range of the series' periods
             first, last = (c.series[p.series].period(n) for n in (p.during[0], p.during[-1]))
             key = "payment_during_one" if len(p.during) == 1 else "payment_during"
@@ -377,3 +378,14 @@ def clause_table(contract: m.Contract, clause: m.ClauseRef, lang: str) -> dict |
     if table is not None:  # the value column is the defined term itself
         table["headers"][1] = words.label(clause.name)
     return table
+
+
+def _per(s, words, series: str | None, key: str) -> str:
+    """", for each period of “Year”", or for two series (issue 15) ", for each period of “Cohort”
+    in each period of “School year”"."""
+    if not series:
+        return ""
+    if SEP in series:
+        first, second = series.split(SEP)
+        return s[key + "_cells"].format(first=words.label(first), second=words.label(second))
+    return s[key].format(series=words.label(series))

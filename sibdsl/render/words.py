@@ -212,6 +212,8 @@ class Words:
             text = w["if"].format(c=self.condition(e.cond), t=self.expr(e.then, 1), o=self.expr(e.otherwise, 1))
             return f"({text})" if outer else text
         if isinstance(e, m.Sum):
+            if e.series != e.operand.ty.series:  # issue 15: over one of two series
+                return w["sum_over"].format(a=self.expr(e.operand, 8), s=self.label(e.series))
             return w["sum"].format(a=self.expr(e.operand, 8))
         if isinstance(e, m.Steps):
             kind = e.subject.ty.kind

@@ -27,6 +27,7 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from .. import model as m
+from ..syntax import SEP
 from ..units import BOOL, DATE
 
 V = Any  # a back end's value
@@ -118,7 +119,7 @@ class Interpreter:
     # ------------------------------------------------------------ the walk
     def value(self, e: m.Expr, period: Mapping[str, str] | None = None) -> tuple[V, V | None]:
         """The back end's value of `e` in `period`, and where it is undefined (see the class)."""
-        root = (e, tuple(sorted(period.items())) if period else ())
+        root = (e, _key(period) if period else ())
         results: dict[tuple[int, Period], tuple[V, V | None]] = {}
         stack: list[tuple[m.Expr, Period, list | None]] = [(root[0], root[1], None)]
         while stack:
@@ -144,8 +145,8 @@ class Interpreter:
         series = self.definitions[name].ty.series
         if not series:
             return (name, None), ()
-        current = dict(pk).get(series)
-        return (name, current), ((series, current),)
+        current = at(pk, series)
+        return (name, current), _key({series: current})
 
     def _deps(self, node, pk: Period) -> list[tuple[m.Expr, Period]]:
         if isinstance(node, m.Op) and node.op in _PERIODIC:
@@ -179,10 +180,10 @@ class Interpreter:
         if isinstance(node, m.Const):
             return p.const(node.value), None
         if isinstance(node, m.PerPeriod):  # issue 15: a value fixed for each period (an indexed price)
-            return p.const(dict(node.values)[dict(pk)[node.series]]), None
+            return p.const(dict(node.values)[at(pk, node.series)]), None
         if isinstance(node, m.Input):
             series = node.ty.series
-            return p.input(node, dict(pk)[series] if series else None), None
+            return p.input(node, at(pk, series) if series else None), None
         if isinstance(node, m.Var):
             return self._var(node, pk, args)
         if isinstance(node, m.Cond):
@@ -251,11 +252,14 @@ class Interpreter:
 
     # ------------------------------------------------------------ issue 15: periods and windows
     def _periods(self, node: m.Op, pk: Period) -> tuple[tuple, int]:
-        """The periods of the node's series and the position of the one it is read in."""
+        """The periods of the node's series and the position of the one it is read in. For a value
+        per two series (`cohorts × years`, issue 15) the periods of the second, within the cell's
+        period of the first: `previous` is the same cohort's year before."""
         if self.contract is None:  # a value fixed at signing is read in no period
             raise UnknownName(node.op)
-        periods = self.contract.series[node.ty.series].periods
-        current = dict(pk)[node.ty.series]
+        series = along(node.ty.series)
+        periods = self.contract.series[series].periods
+        current = at(pk, series)
         return periods, next(i for i, p in enumerate(periods) if p.name == current)
 
     def _period_deps(self, node: m.Op, pk: Period) -> list[tuple[m.Expr, Period]]:
@@ -264,7 +268,7 @@ class Interpreter:
         if node.op not in _WINDOWS:
             return []
         periods, k = self._periods(node, pk)
-        series, x = node.ty.series, node.args[0]
+        series, x = along(node.ty.series), node.args[0]
         if isinstance(x, m.PaymentRef):  # paid so far: read from the lines (the primitive `paid`)
             return [(node.args[1], pk)] if node.op == "previous" and not k else []
         if node.op == "previous":
@@ -304,7 +308,8 @@ class Interpreter:
             chosen = [periods[k - 1]]
         else:
             chosen = periods[:k] if node.op == "to_date" else periods[:k + 1]
-        return self.p.paid([(name, p.name) for p in chosen]), None
+        series, inner = node.ty.series, along(node.ty.series)
+        return self.p.paid([(name, at(_with(pk, inner, p.name), series)) for p in chosen]), None
 
     def _op(self, node: m.Op, args) -> tuple[V, V | None]:
         if node.op in _PERIODIC:
@@ -370,8 +375,34 @@ _WINDOWS = frozenset({"previous", "to_date", "cumulative"})
 _PERIODIC = _WINDOWS | {"period_index", "period_start", "period_end", "contract_year"}
 
 
+def _key(period: Mapping[str, str]) -> Period:
+    """The period key of a mapping series → period: a cell of two series (`cohorts × years` →
+    `k1 × y2021`, issue 15) is kept as the period of each of the two, so that a value per one of
+    them is read in it, and a sum over one of them moves only that one."""
+    flat: dict[str, str] = {}
+    for series, name in period.items():
+        if SEP in series:
+            flat.update(zip(series.split(SEP), name.split(SEP)))
+        else:
+            flat[series] = name
+    return tuple(sorted(flat.items()))
+
+
+def at(pk: Period | Mapping[str, str], series: str) -> str:
+    """The period of `series` in a period key: for two series the cell `a × b`."""
+    current = dict(pk)
+    if SEP in series:
+        return SEP.join(current[part] for part in series.split(SEP))
+    return current[series]
+
+
+def along(series: str) -> str:
+    """The series `previous`, `to_date` and `cumulative` run along: for two series the second."""
+    return series.split(SEP)[-1]
+
+
 def _with(pk: Period, series: str, period: str) -> Period:
-    return tuple(sorted({**dict(pk), series: period}.items()))
+    return _key({**dict(pk), series: period})
 
 
 def _linear(node: m.Op) -> bool:

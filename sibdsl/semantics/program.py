@@ -41,6 +41,7 @@ from fractions import Fraction
 import attrs
 
 from .. import model as m
+from ..syntax import SEP
 from ..values import Rounding, exact, growth_factor, year_fraction
 
 
@@ -271,7 +272,7 @@ def lower(contract: m.Contract) -> Program:
     for cap in contract.caps:
         if cap.kind == "series":
             for period in contract.series[cap.target].periods:
-                group = tuple(ln.index for ln in lines if ln.period == period.name)
+                group = tuple(ln.index for ln in lines if in_period(contract, ln, cap.target, period.name))
                 steps.append(Step(K.PERIOD_CAP, cap.clause, group=group, amount=cap.amount,
                                   period=((cap.target, period.name),)))
         elif cap.kind == "participant":
@@ -460,6 +461,18 @@ def return_limit_steps(contract: m.Contract, lines: list[Line]) -> list[Step]:
             group = tuple(ln.index for ln in lines if ln.recipient in bound.investors)
             steps.append(_limit_step(contract, lines, limit, bound, group))
     return steps
+
+
+def in_period(contract: m.Contract, ln: Line, series: str, period: str) -> bool:
+    """Whether a line is paid in a period of a series: its own period, or (issue 15) a cell of
+    two series one of which is `series` — a cap per year takes every cohort's cell of that year."""
+    if ln.period == period:
+        return True
+    payment = contract.payments.get(ln.payment)
+    if ln.period is None or payment is None or not payment.series or SEP not in payment.series:
+        return False
+    parts = payment.series.split(SEP)
+    return series in parts and ln.period.split(SEP)[parts.index(series)] == period
 
 
 def stream_lines(lines, payments: tuple[str, ...]) -> tuple[int, ...]:

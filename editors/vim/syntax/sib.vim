@@ -10,7 +10,7 @@ endif
 syn case match
 syn sync fromstart  " a text in """ quotes may span lines; contracts are small
 syn keyword sibDeclaration contract party term periods cohort investment measure define baseline payment gate floor cap return limit guarantee clause table ratecard cover assume parameter waterfall coupon repayment redemption
-syn keyword sibOption id version languages currency rounding signed size eligibility better between source description indexed for from to due after end per when requires above at participant in simple compound nondecreasing nonincreasing half up down even year on below drawn committed class times day count during through over all period payments step linear claim declaration order loss the rest until plus least principal full otherwise proportion
+syn keyword sibOption id version languages currency rounding signed size eligibility better between source description indexed for from to due after end per when requires above at participant in simple compound nondecreasing nonincreasing half up down even year on below drawn committed class times day count during through over all period payments step linear claim declaration order loss the rest until plus least principal full otherwise proportion by
 syn keyword sibOperatorWord and or not of if then else
 syn keyword sibFunction tiers interpolate min max abs sum previous to_date cumulative
 syn keyword sibConstant true false total period_index period_start period_end contract_year
@@ -19,7 +19,7 @@ syn match sibNumber "\<\d\{1,3}\%([ _]\d\{3}\)\+\%(\.\d\+\)\=\>"
 syn match sibNumber "\<\d\+\%(\.\d\+\)\=\>"
 " after the numbers: of two matches at one position, Vim takes the last defined
 syn match sibDate "\<\d\{4}-\d\d-\d\d\>"
-syn match sibOperator "<=\|>=\|==\|!=\|[-+*/<>=≤≥≠%]"
+syn match sibOperator "<=\|>=\|==\|!=\|[-+*/<>=≤≥≠×%]"
 syn match sibHeading "§[ \t]*\d\+\%(\.\d\+\)*\l\="
 syn match sibLanguageTag "@\l\+"
 syn region sibText start=+"""+ end=+"""+ skip=+\\.+

@@ -158,7 +158,7 @@ function displayNumber(raw) {
 const KEYWORDS = new Set(("contract party term periods cohort investment measure define baseline payment gate floor " +
   "cap return limit guarantee clause cover assume parameter waterfall coupon repayment redemption least principal full otherwise rest until plus loss the id version languages currency rounding signed size eligibility better between " +
   "source description indexed for from to due after end per when requires above at participant in simple compound " +
-  "nondecreasing nonincreasing half up down even year on below drawn committed class times day count during through over all period payments and or not of if then else " +
+  "nondecreasing nonincreasing half up down even year on below drawn committed class times day count during through over by all period payments and or not of if then else " +
   "table ratecard step linear claim declaration order proportion").split(" "));
 const FUNCTIONS = new Set("tiers interpolate min max abs sum previous to_date cumulative".split(" "));
 const LITERALS = new Set("true false total period_index period_start period_end contract_year".split(" "));

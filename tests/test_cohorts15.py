@@ -1,0 +1,312 @@
+"""Issue 15, two-dimensional periods: values and payments `per cohorts × years`, sums over one of
+the two series (`sum(x over years)`), a value per one series read in each cell, `previous` and
+running totals along the second series, `during` and caps per period on cells, outcome files
+with a column per series, interim settlements — and the misuses, each with its code.
+
+Every oracle is worked out by hand and settled by all three back ends (scalar, vectorised, z3).
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sibdsl import Source, check_source
+from sibdsl.evaluate import Evaluator
+from sibdsl.outcomes import load_outcomes
+from sibdsl.parser import parse
+from sibdsl.semantics.program import lower
+from sibdsl.testing import outcomes
+from sibdsl.unparse import unparse
+from sibdsl.verify import verify_contract
+
+from .test_semantics import assert_z3_same
+from .test_vector import assert_same
+
+HEAD = """contract "Cohorts"
+  languages en, sv
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party fund "Fund": investor
+term 2020-01-01 to 2023-12-31
+periods cohorts "Cohort" @sv "Kohort":
+  k1 2020-01-01 to 2020-06-30,
+  k2 2020-07-01 to 2020-12-31
+periods years "School year" @sv "Läsår":
+  y1 2021-01-01 to 2021-12-31,
+  y2 2022-01-01 to 2022-12-31
+"""
+
+BODY = """measure ready "Children ready": count per cohorts × years between 0 and 100
+measure size "Cohort size": count per cohorts between 1 and 100
+define rate = ready / size
+payment yearly = ready * 1 000 SEK + max(ready - previous(ready), 0) * 100 SEK
+  from city to fund per cohorts × years due 90 days after end
+payment per_cohort = if sum(ready over years) >= size / 5 then 5 000 SEK else 0 SEK
+  from city to fund per cohorts due 2023-06-30
+payment per_year = sum(ready over cohorts) * 10 SEK from city to fund per years due 60 days after end
+payment pooled = if sum(ready) > 20 then 10 000 SEK else 0 SEK from city to fund due 2023-06-30
+payment running = if to_date(yearly) >= 3 000 SEK then 500 SEK else 0 SEK
+  from city to fund per cohorts by years during y2 due 90 days after end
+payment share = if rate >= 10 % then 700 SEK else 0 SEK from city to fund per cohorts × years
+  due 90 days after end
+cap yearly_per_year "Per school year": per years at 7 000 SEK
+"""
+
+
+def checked(body: str = BODY):
+    contract, diagnostics = check_source(Source("cohorts.sib", HEAD + body))
+    errors = [d for d in diagnostics if d.is_error]
+    assert contract is not None and not errors, [(d.code, d.message) for d in errors]
+    return contract
+
+
+def codes(body: str) -> list[str]:
+    return [d.code for d in check_source(Source("cohorts.sib", HEAD + body))[1]]
+
+
+def settle(contract, row) -> dict:
+    settlement = Evaluator(contract).evaluate(row)
+    got = {"total": Fraction(settlement.total)}
+    for ln in settlement.lines:
+        got[ln.payment, ln.period] = got.get((ln.payment, ln.period), 0) + Fraction(ln.amount)
+    return got
+
+
+ROW = {"ready": {"k1 × y1": 3, "k1 × y2": 5, "k2 × y1": 2, "k2 × y2": 1}, "size": {"k1": 20, "k2": 40}}
+
+
+def test_a_cell_is_a_period_of_each_series():
+    contract = checked()
+    cells = contract.series["cohorts × years"]
+    assert [p.name for p in cells.periods] == ["k1 × y1", "k1 × y2", "k2 × y1", "k2 × y2"]
+    assert cells.periods[1].end == contract.series["years"].periods[1].end  # a cell has its year's dates
+    assert cells.label.get("sv") == "Kohort × Läsår"
+    program = lower(contract)
+    assert [ln.period for ln in program.lines if ln.payment == "running"] == ["k1 × y2", "k2 × y2"]
+
+
+def test_the_oracle_on_all_three_back_ends():
+    contract = checked()
+    got = settle(contract, {k: {p: Fraction(v) for p, v in d.items()} for k, d in ROW.items()})
+    # yearly: ready × 1 000 plus 100 per child more than the same cohort's year before (k1: 3 → 5)
+    assert got["yearly", "k1 × y1"] == 3_000 + 300  # previous is 0 in the first year
+    assert got["yearly", "k1 × y2"] == 5_000 + 200
+    assert got["yearly", "k2 × y1"] == 2_000 + 200
+    assert got["yearly", "k2 × y2"] == 1_000  # fewer than the year before: no increase paid
+    assert got["per_cohort", "k1"] == 5_000  # 3 + 5 = 8 ≥ 20 / 5
+    assert got["per_cohort", "k2"] == 0  # 2 + 1 = 3 < 40 / 5
+    assert got["per_year", "y1"] == 50 and got["per_year", "y2"] == 60  # over cohorts
+    assert got["pooled", None] == 0  # 11 ≤ 20
+    # running, only in y2, reads what yearly paid in the same cohort's earlier years: k1 3 300, k2 2 200
+    assert got["running", "k1 × y2"] == 500 and got["running", "k2 × y2"] == 0
+    # share: the rate of each cell, with its cohort's size: k1 3/20, 5/20; k2 2/40, 1/40
+    assert got["share", "k1 × y1"] == 700 and got["share", "k2 × y1"] == 0 and got["share", "k2 × y2"] == 0
+    # the cap per school year takes every cohort's cell of y2 and the per-year line: 5 200 + 1 000
+    # + 60 + 500 + 700 = 7 460, 460 over; share (declared last) gives first
+    assert got["share", "k1 × y2"] == 700 - 460
+    assert sum(v for k, v in got.items() if k != "total" and k[1] and k[1].endswith("y2")) == 7_000
+    assert got["total"] == 3_300 + 5_200 + 2_200 + 1_000 + 5_000 + 50 + 60 + 500 + 700 + 240
+    assert_same(contract, [ROW])
+    assert_z3_same(contract, [ROW])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_the_back_ends_agree_on_cells(data):
+    contract = checked()
+    rows = data.draw(st.lists(outcomes(contract), min_size=1, max_size=4))
+    assert_same(contract, rows)
+    assert_z3_same(contract, rows)
+
+
+def test_verify_proves_the_contract_over_cells():
+    body = BODY + 'guarantee most "At most": total <= 1 000 000 SEK\n' \
+        'guarantee not_so "Not so": total <= 20 000 SEK\n'
+    verdicts = {r.key: r.status for r in verify_contract(checked(body))}
+    assert verdicts.pop("guarantee:not_so") == "violated"
+    assert set(verdicts.values()) == {"proved"}, verdicts
+    # monotone in a measure per two series (without the cap per school year, which leaves the
+    # solver at `unknown` within its rlimit: see the progress notes)
+    body = BODY.split("cap yearly_per_year")[0] + \
+        'guarantee more "More ready pays more": total nondecreasing in ready\n'
+    assert {r.key: r.status for r in verify_contract(checked(body))}["guarantee:more"] == "proved"
+
+
+def test_outcome_files_have_a_column_per_series(tmp_path):
+    contract = checked()
+    nested = tmp_path / "o.json"
+    nested.write_text(json.dumps({"ready": {"k1": {"y1": 3, "y2": 5}, "k2": {"y1": 2, "y2": 1}},
+                                  "size": {"k1": 20, "k2": 40}}))
+    rows = ["measure;cohorts;years;value", "ready;k1;y1;3", "ready;k1;y2;5", "ready;k2;y1;2",
+            "ready;k2;y2;1", "size;k1;;20", "size;k2;;40"]
+    table = tmp_path / "o.csv"
+    table.write_text("\n".join(rows) + "\n")
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps(ROW))
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        measure, cohort, year, value = row.split(";")
+        workbook.active.append([measure, cohort, year, int(value) if value.isdigit() else value])
+    sheet = tmp_path / "o.xlsx"
+    workbook.save(sheet)
+    expected = settle(contract, load_outcomes(contract, nested))
+    assert settle(contract, load_outcomes(contract, table)) == expected
+    assert settle(contract, load_outcomes(contract, sheet)) == expected
+    assert settle(contract, load_outcomes(contract, flat)) == expected  # as a counterexample writes it
+
+
+def test_a_missing_cell_is_named_by_both_periods(tmp_path):
+    from sibdsl.diagnostics import SibError
+
+    contract = checked()
+    path = tmp_path / "o.json"
+    path.write_text(json.dumps({"ready": {"k1": {"y1": 3, "y2": 5}, "k2": {"y1": 2}}, "size": {"k1": 20, "k2": 40}}))
+    with pytest.raises(SibError) as err:
+        load_outcomes(contract, path)
+    assert [(d.code, d.message) for d in err.value.diagnostics] == [
+        ("E507", "no value of `ready` for period `k2 × y2`")]
+
+
+def test_an_interim_settlement_waits_for_the_cells_not_yet_measured(tmp_path):
+    import datetime
+
+    from sibdsl import interim
+
+    contract = checked()
+    path = tmp_path / "o.csv"
+    path.write_text("measure;cohorts;years;value\nready;k1;y1;3\nready;k2;y1;2\nsize;k1;;20\nsize;k2;;40\n")
+    as_of = datetime.date(2022, 6, 30)
+    pending: set = set()
+    values = load_outcomes(contract, path, as_of=as_of, pending=pending)
+    assert pending == {("ready", "k1 × y2"), ("ready", "k2 × y2")}
+    settled = interim.settle(Evaluator(contract), values, pending, as_of)
+    status = {(ln.payment, ln.period): (ln.status, ln.waits_for) for ln in settled.lines}
+    assert status["yearly", "k1 × y1"][0] == interim.SETTLED
+    assert status["per_year", "y1"][0] == interim.SETTLED
+    assert status["per_cohort", "k1"][1] == (("ready", "k1 × y2"),)  # its cohort's second year
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ("measure a: count per years × years\n", "E590"),
+    ("measure a: count per cohorts × years\ndefine b = sum(a over nothing)\n", "E591"),
+    ("measure a: count per years\ndefine b = sum(a over years)\n", "E591"),
+    ("measure a: count per cohorts × years\ndefine b = max(a over years)\n", "E593"),
+    ("measure a: count per cohorts × years\n"
+     + "payment p = a * 1 SEK from city to fund per cohorts due 2023-06-30\n", "E592"),
+    ("measure a: count per cohorts × years\n"
+     + "payment p = a * 1 SEK from city to fund per cohorts × years during k1 through y2 due 2023-06-30\n", "E594"),
+    ("measure a: count per cohorts × years\n"
+     + "payment p = a * 1 SEK from city to fund per years due 2023-06-30\n", "E592"),
+    ("measure a: count per cohorts × nothing\n", "E201"),
+])
+def test_misuses_have_codes(body, code):
+    assert code in codes(body)
+
+
+def test_the_formatter_and_the_parser_agree_on_two_series():
+    text = HEAD + BODY
+    tree = parse(Source("cohorts.sib", text))
+    again = unparse(tree)
+    assert "per cohorts × years" in again and "sum(ready over years)" in again
+    assert "per cohorts by years" not in again  # `by` is written as ×
+    assert parse(Source("again.sib", again)) == tree
+
+
+def test_the_editor_knows_both_series_of_a_cell():
+    from sibdsl.lsp_analysis import analyse
+    from sibdsl.lsp_features import completion
+
+    text = HEAD + BODY
+    uses = [(o.start, o.end) for o in analyse("c.sib", text).index.occurrences if o.name == "years"]
+    per = text.index("per cohorts × years") + len("per cohorts × ")
+    over = text.index("sum(ready over years)") + len("sum(ready over ")
+    assert (per, per + len("years")) in uses and (over, over + len("years")) in uses  # renamed with the series
+    for start in ("measure m: count per cohorts × ", "measure m: count per cohorts by ",
+                  "measure m: count per cohorts × years\ndefine d = sum(m over "):
+        partial = HEAD + start
+        assert {c.label for c in completion(analyse("c.sib", partial), partial, len(partial))[:2]} == \
+            {"cohorts", "years"}
+
+
+# ---------------------------------------------------------------- the shipped variant
+VARIANT = "contracts/variants/chicago_cpc_cohorts.sib"
+
+
+def test_the_chicago_variant_pays_cohort_1_as_published():
+    import datetime
+
+    from sibdsl import interim, load_contract
+
+    contract = load_contract(VARIANT)
+    as_of = datetime.date(2015, 12, 31)
+    pending: set = set()
+    values = load_outcomes(contract, VARIANT.replace(".sib", ".outcomes.json"), as_of=as_of, pending=pending)
+    settled = interim.settle(Evaluator(contract), values, pending, as_of)
+    paying = [(ln.payment, ln.period, ln.pay_now) for ln in settled.lines if ln.status == interim.SETTLED]
+    assert paying == [("readiness", "c2014", 498_800)]  # 172 children × $2,900: the published $500,000
+    assert len(contract.series["cohorts × school_years"].periods) == 4 * 16
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_the_chicago_variant_pays_what_the_one_account_contract_pays(data):
+    from sibdsl import load_contract
+
+    variant = load_contract(VARIANT)
+    shipped = load_contract("contracts/chicago_cpc.sib")
+    # counts within the shipped contract's ranges over all cells (2 618 children; 31 416 years),
+    # large enough that both payers' maxima cut
+    row = {name: {p.name: Fraction(data.draw(st.integers(0, 654 if name != "special_ed_years_avoided" else 490)))
+                  for p in variant.series[measure.ty.series].periods}
+           for name, measure in variant.measures.items()}
+    counts = {name: sum(row[name].values()) for name in variant.measures}
+    def by_payer(settlement):
+        paid = {"city": Fraction(0), "cps": Fraction(0)}
+        for ln in settlement.lines:
+            paid[ln.payer] += Fraction(ln.amount)
+        return paid
+
+    cells = Evaluator(variant).evaluate(row)
+    one_account = Evaluator(shipped).evaluate(counts)
+    assert by_payer(cells) == by_payer(one_account)  # each payer, its maximum included
+    assert cells.total == one_account.total
+
+
+def test_a_value_per_cohort_with_one_per_year_is_one_per_cell():
+    body = """measure size "Cohort size": count per cohorts between 1 and 1 000
+measure price "Price": money per years between 0 SEK and 10 000 SEK
+define expected = price * size
+payment yearly = expected from city to fund per cohorts × years due 90 days after end
+"""
+    contract = checked(body)
+    assert contract.definitions["expected"].ty.series == "cohorts × years"
+    row = {"size": {"k1": Fraction(10), "k2": Fraction(20)}, "price": {"y1": Fraction(100), "y2": Fraction(1_000)}}
+    got = settle(contract, row)
+    assert [got["yearly", c] for c in ("k1 × y1", "k1 × y2", "k2 × y1", "k2 × y2")] == [1_000, 10_000, 2_000, 20_000]
+    assert_same(contract, [row])
+    assert_z3_same(contract, [row])
+    # without a declaration per both series, the two cannot be combined: which would be the cells?
+    assert "E307" in codes(body.replace("per cohorts × years", "per cohorts"))
+
+
+def test_a_cell_knows_the_period_of_each_series():
+    body = """measure ready: count per cohorts × years between 0 and 100
+payment p = ready * 10 SEK * period_index(years) + 1 SEK * period_index(cohorts) from city to fund
+  per cohorts × years due 90 days after end
+"""
+    contract = checked(body)
+    row = {"ready": {"k1 × y1": Fraction(1), "k1 × y2": Fraction(1), "k2 × y1": Fraction(2), "k2 × y2": Fraction(2)}}
+    got = settle(contract, row)
+    assert [got["p", c] for c in ("k1 × y1", "k1 × y2", "k2 × y1", "k2 × y2")] == [11, 21, 22, 42]
+    assert_same(contract, [row])
+    errors = [d for d in check_source(Source("c.sib", HEAD + body.replace("period_index(years)", "period_index")))[1]]
+    assert [(d.code, d.message) for d in errors] == [
+        ("E446", "`period_index` needs to know which period series it is read in (this contract has 2: cohorts, years)")]
