@@ -71,6 +71,8 @@ const T = {
   broken_assumption: ["Utfallen bryter ett antagande i kontraktet och avräknas inte.",
     "The outcomes break an assumption of the contract and are not settled."],
   show_in_contract: ["Visa i kontraktet", "Show in the contract"],
+  proofs_stopped: ["Bevisen hann inte bli klara inom serverns tidsgräns (E864): kör dem under Bevis.",
+    "The proofs did not finish within the server's time budget (E864): run them under Proofs."],
   offline: ["Studion svarar inte: starta `sibc studio` igen. Din text finns kvar här.", "The studio does not answer: start `sibc studio` again. Your text is still here."],
 };
 
@@ -370,10 +372,18 @@ function scheduleProofs(seq) {
   clearTimeout(proofTimer);
   proofTimer = setTimeout(async () => {
     const {status, data} = await call("/v1/check", {contract: draft(), verify: true});
-    if (seq !== state.checkSeq || status !== 200) return;
+    if (seq !== state.checkSeq || status === 0) return;
+    if (status !== 200) {  // stopped past the server's time budget (E864): said, not silently dropped
+      state.note = t("proofs_stopped");
+      setStatus();
+      document.body.dataset.proofs = "stopped";
+      document.body.dataset.proved = String(seq);
+      return;
+    }
     state.diagnostics = data.diagnostics || [];
     paint();
     showDiagnostics();
+    document.body.dataset.proofs = "done";
     document.body.dataset.proved = String(seq);
   }, 1000);
 }
