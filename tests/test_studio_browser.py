@@ -561,6 +561,7 @@ def test_why_not_paid_explains_an_unpaid_line(studio, browser):
         (By.CSS_SELECTOR, '#lines tr[data-payment="bonus"] .why-answer')), timeout=120)
     assert answer.text.startswith("“Additional payment” was not paid: it would have paid more had"), answer.text
     assert "instead of" in answer.text
+    driver.execute_script("document.getElementById('total').scrollIntoView()")
     shot(driver, "why")
     # in Swedish after switching the language
     Select(driver.find_element(By.ID, "lang")).select_by_value("sv")
@@ -590,14 +591,18 @@ def test_an_interim_settlement_shows_what_the_waiting_lines_wait_for(studio, bro
     driver.execute_script("const e = document.getElementById('as-of'); e.value = '2014-07-01';"
                           "e.dispatchEvent(new Event('change'))")
     title = wait(driver, EC.visibility_of_element_located((By.ID, "interim-title")))
+    driver.execute_script("document.getElementById('interim-title').scrollIntoView()")
     assert title.text == "Interim settlement as of 2014-07-01"
     rows = {(r.get_attribute("data-payment"), r.get_attribute("data-period")): r
             for r in driver.find_elements(By.CSS_SELECTOR, "#interim-lines tr.interim-line")}
     first, second = rows[("cohort_payment", "cohort_1")], rows[("cohort_payment", "cohort_2")]
     assert first.get_attribute("data-status") == "settled" and "5,000,000" in first.text
     assert second.get_attribute("data-status") == "not due"
-    waits = second.find_element(By.CLASS_NAME, "waits").text
-    assert waits.startswith("Waits for: ") and "(cohort_2)" in waits and "Reconviction events" in waits
+    waits = driver.find_element(By.CSS_SELECTOR, 'tr.waits-row[data-payment="cohort_payment"][data-period="cohort_2"]'
+                                                 ' .waits').text
+    assert waits == ("Waits for: Reconviction events of the Peterborough cohort (cohort_2); Reconviction events "
+                     "of the matched comparison group, scaled to the cohort's size (cohort_2)")
+    assert not driver.find_elements(By.CSS_SELECTOR, 'tr.waits-row[data-period="cohort_1"]')
     assert driver.find_element(By.ID, "pay-now").get_attribute("textContent") == "5,000,000\u00a0GBP"
     assert not driver.find_element(By.ID, "download-xlsx").is_displayed()
     shot(driver, "interim")

@@ -671,26 +671,32 @@ function renderInterim(r, diagnostics) {
   // each line settled, waiting for data (with what it waits for) or not due, and what to pay now
   const cur = r.currency;
   const payments = Object.fromEntries((state.summary.payments || []).map((p) => [p.name, label(p.label)]));
-  const rows = r.lines.map((ln) => el("tr", {class: "interim-line", "data-status": ln.status,
-      "data-payment": ln.payment, "data-period": ln.period || null},
-    el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
+  const rows = r.lines.flatMap((ln) => {
+    const key = {"data-payment": ln.payment, "data-period": ln.period || null, "data-status": ln.status};
+    const row = el("tr", {class: "interim-line", ...key},
+      el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
+        el("div", {class: "parties", text: `${payerName(ln.from)} → ${payerName(ln.to)}`}),
+        ln.steps.length ? el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
+          `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`))) : null),
+      el("td", {text: ln.period || ""}),
+      el("td", {text: ln.due || ""}),
+      el("td", {class: "status", text: t("st_" + ln.status)}),
+      el("td", {class: "amount", text: ln.amount === null ? "" : money(ln.amount, cur)}),
+      el("td", {class: "amount", text: money(ln.paid_before, cur)}),
+      el("td", {class: "amount", text: ln.status === "settled" ? money(ln.pay_now, cur) : ""}));
+    // what the line waits for, and an overpayment, in a row of their own under it
+    const notes = [
       ln.waits_for.length ? el("div", {class: "waits", text: `${t("waits_for")}: ` +
-        ln.waits_for.map((w) => measureName(w.measure, w.period)).join(", ")}) : null,
+        ln.waits_for.map((w) => measureName(w.measure, w.period)).join("; ")}) : null,
       ln.overpaid !== "0" ? el("div", {class: "fail", text: `${money(ln.overpaid, cur)} ${t("overpaid")}`}) : null,
-      ln.steps.length ? el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
-        `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`))) : null),
-    el("td", {text: ln.period || ""}),
-    el("td", {text: `${payerName(ln.from)} → ${payerName(ln.to)}`}),
-    el("td", {text: ln.due || ""}),
-    el("td", {class: "status", text: t("st_" + ln.status)}),
-    el("td", {class: "amount", text: ln.amount === null ? "" : money(ln.amount, cur)}),
-    el("td", {class: "amount", text: money(ln.paid_before, cur)}),
-    el("td", {class: "amount", text: ln.status === "settled" ? money(ln.pay_now, cur) : ""})));
+    ].filter(Boolean);
+    return notes.length ? [row, el("tr", {class: "waits-row", ...key}, el("td", {colspan: 7}, ...notes))] : [row];
+  });
   const parts = [
     el("h3", {id: "interim-title", text: r.as_of ? `${t("interim_as_of")} ${r.as_of}` : t("reconciled")}),
     el("p", {class: "total"}, t("pay_now") + ": ", el("span", {id: "pay-now", "data-amount": r.pay_now, text: money(r.pay_now, cur)})),
     el("p", {}, `${t("paid_before")}: ${money(r.paid_before, cur)}; ${t("paid_to_date")}: ${money(r.paid_to_date, cur)}`),
-    el("table", {id: "interim-lines"}, el("thead", {}, el("tr", {}, ...[["payment"], ["period"], ["from_to"], ["due"],
+    el("table", {id: "interim-lines"}, el("thead", {}, el("tr", {}, ...[["payment"], ["period"], ["due"],
       ["status_col"], ["amount", "amount"], ["paid_before", "amount"], ["pay_now", "amount"]].map(([k, c]) =>
       el("th", {class: c || null, text: t(k)})))), el("tbody", {}, ...rows)),
     el("p", {}, el("button", {type: "button", id: "save-interim", text: t("save_interim"),
@@ -709,13 +715,9 @@ function saveJson(data, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-function whyButton(ln, body) {
+function whyable(ln) {
   // a line not paid, or cut by a clause: the smallest change of the outcomes that pays it more
-  if (!(/^-?0(\.0+)?$/.test(ln.amount) || ln.steps.some((st) => CUTS.has(st.kind)))) return null;
-  const answer = el("div", {class: "why-box"});
-  const button = el("button", {type: "button", class: "why", "data-payment": ln.payment, text: t("why"),
-    onclick: () => whyNotPaid(ln, body, answer)});
-  return el("div", {}, button, answer);
+  return /^-?0(\.0+)?$/.test(ln.amount) || ln.steps.some((st) => CUTS.has(st.kind));
 }
 
 async function whyNotPaid(ln, body, target) {
@@ -736,17 +738,24 @@ async function whyNotPaid(ln, body, target) {
 function renderSettlement(s, diagnostics, explanation, body) {
   const cur = s.currency;
   const payments = Object.fromEntries((state.summary.payments || []).map((p) => [p.name, label(p.label)]));
-  const rows = s.lines.map((ln) => el("tr", {"data-payment": ln.payment, "data-period": ln.period || null},
-    el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
-      el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
-        `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`,
-        st.detail ? ` (${st.detail})` : "",
-        st.clause ? ` — ${st.clause.heading || ""} ${t("line")} ${st.clause.line}` : ""))),
-      body ? whyButton(ln, body) : null),
-    el("td", {text: ln.period || ""}),
-    el("td", {text: `${payerName(ln.from)} → ${payerName(ln.to)}`}),
-    el("td", {text: ln.due || ""}),
-    el("td", {class: "amount", text: money(ln.amount, cur)})));
+  const rows = s.lines.flatMap((ln) => {
+    const key = {"data-payment": ln.payment, "data-period": ln.period || null};
+    // the answer to "why not (more)?" goes in a row of its own under the line, the table's full width
+    const answer = body && whyable(ln) ? el("td", {colspan: 5, class: "why-box"}) : null;
+    const row = el("tr", key,
+      el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
+        el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
+          `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`,
+          st.detail ? ` (${st.detail})` : "",
+          st.clause ? ` — ${st.clause.heading || ""} ${t("line")} ${st.clause.line}` : ""))),
+        answer ? el("button", {type: "button", class: "why", "data-payment": ln.payment, text: t("why"),
+          onclick: () => whyNotPaid(ln, body, answer)}) : null),
+      el("td", {text: ln.period || ""}),
+      el("td", {text: `${payerName(ln.from)} → ${payerName(ln.to)}`}),
+      el("td", {text: ln.due || ""}),
+      el("td", {class: "amount", text: money(ln.amount, cur)}));
+    return answer ? [row, el("tr", {...key, class: "why-row"}, answer)] : [row];
+  });
   const parts = [
     el("p", {class: "total"}, t("total") + ": ", el("span", {id: "total", "data-amount": s.total, text: money(s.total, cur)})),
     el("table", {id: "lines"}, el("thead", {}, el("tr", {}, el("th", {text: t("payment")}), el("th", {text: t("period")}),
