@@ -151,6 +151,11 @@ def test_open_norrkoping_break_it_fix_it_settle_and_preview(studio, browser, fol
     costs.clear()
     costs.send_keys("49 000 000")
     wait(driver, lambda d: total(d) == "11\u00a0000\u00a0000\u00a0SEK")
+    # the guarantees for these outcomes: one that holds, and ones that are not a question of them
+    shown = {e.get_attribute("data-guarantee"): e.text for e in driver.find_elements(By.CSS_SELECTOR, "[data-guarantee]")}
+    assert shown["never_above_cap"] == "never_above_cap: håller"
+    assert shown["grows_with_savings"] == "grows_with_savings: gäller alla utfall – bevisas under Bevis"
+    assert not driver.find_elements(By.CSS_SELECTOR, "#settlement li.fail")  # nothing is broken
     lines = driver.find_element(By.ID, "lines").get_attribute("textContent")
     assert "Tilläggsersättning" in lines and "1\u00a0000\u00a0000\u00a0SEK" in lines
     assert "villkoret uppfyllt: 4\u00a0000\u00a0000\u00a0SEK" in lines  # the audit trail, in Swedish
@@ -636,4 +641,8 @@ def test_a_waterfall_says_which_step_paid_whom(studio, browser):
     # the lines the waterfall paid say so in their audit trail
     assert "waterfall: 0\u00a0USD → 287,769\u00a0USD (waterfall repayment, step 1" in \
         driver.find_element(By.ID, "lines").get_attribute("textContent")
+    # a line the waterfall passed on is at 0 by design: no "why not paid?" on it
+    vehicle = driver.find_element(By.CSS_SELECTOR, '#lines tr[data-payment="early_outcomes"]')
+    assert "waterfall: 498,800" in vehicle.text and not vehicle.find_elements(By.CSS_SELECTOR, "button.why")
+    driver.execute_script("document.getElementById('waterfall').scrollIntoView()")
     shot(driver, "waterfall")

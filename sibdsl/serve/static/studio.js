@@ -71,6 +71,8 @@ const T = {
   broken_assumption: ["Utfallen bryter ett antagande i kontraktet och avräknas inte.",
     "The outcomes break an assumption of the contract and are not settled."],
   show_in_contract: ["Visa i kontraktet", "Show in the contract"],
+  guarantee_monotone: ["gäller alla utfall – bevisas under Bevis", "a property of all outcomes – proved under Proofs"],
+  guarantee_condition: ["gäller inte här (villkoret är inte uppfyllt)", "does not apply (its condition does not hold)"],
   proofs_stopped: ["Bevisen hann inte bli klara inom serverns tidsgräns (E864): kör dem under Bevis.",
     "The proofs did not finish within the server's time budget (E864): run them under Proofs."],
   offline: ["Studion svarar inte: starta `sibc studio` igen. Din text finns kvar här.", "The studio does not answer: start `sibc studio` again. Your text is still here."],
@@ -530,6 +532,8 @@ function checkParameters() {
     const hi = Number(p.kind === "share" ? shareNumber(p.upper) : p.upper);
     const bad = field.value.trim() === "" || Number.isNaN(v) || v < lo || v > hi;
     field.classList.toggle("invalid", bad);
+    const slider = $("parameters").querySelector(`[data-slider="${CSS.escape(p.name)}"]`);
+    if (slider && !bad && document.activeElement !== slider) slider.value = String(Math.round(1000 * (v - lo) / ((hi - lo) || 1)));
     $("parameters").querySelector(`[data-range="${CSS.escape(p.name)}"]`).textContent =
       rangeText(p) + (bad && field.value.trim() !== "" ? ` — ${t("out_of_range")}` : "");
     ok = ok && !bad;
@@ -717,6 +721,8 @@ function saveJson(data, filename) {
 
 function whyable(ln) {
   // a line not paid, or cut by a clause: the smallest change of the outcomes that pays it more
+  // (a line a waterfall passed on to its steps' recipients is at 0 by design, not unpaid)
+  if (ln.steps.some((st) => st.kind === "waterfall")) return false;
   return /^-?0(\.0+)?$/.test(ln.amount) || ln.steps.some((st) => CUTS.has(st.kind));
 }
 
@@ -780,8 +786,11 @@ function renderSettlement(s, diagnostics, explanation, body) {
   }
   if (s.guarantees.length) {
     parts.push(el("h3", {text: t("guarantees")}), el("ul", {}, ...s.guarantees.map((g) =>
-      el("li", {class: g.holds ? "pass" : "fail"}, `${g.name}: ${g.holds ? t("holds") : t("broken")}`,
-        g.reason ? ` — ${g.reason}` : ""))));
+      // holds true or false for these outcomes; null: not a question of these outcomes (as `sibc eval`
+      // says: a property of all outcomes, or a promise whose condition does not hold) — never "broken"
+      el("li", {class: g.holds === true ? "pass" : g.holds === false ? "fail" : "unknown", "data-guarantee": g.name},
+        `${g.name}: ${g.holds === true ? t("holds") : g.holds === false ? t("broken")
+          : t("guarantee_" + g.reason) !== "guarantee_" + g.reason ? t("guarantee_" + g.reason) : g.reason}`))));
   }
   if (explanation) {
     parts.push(el("details", {id: "explanation-of-settlement"}, el("summary", {text: t("explained")}),
