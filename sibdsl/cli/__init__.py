@@ -593,19 +593,21 @@ def _eval_interim(file: str, outcomes_path: str, fmt: str, output: str | None, t
     sys.exit(EXIT_OK)
 
 
-def _as_of(text: str, contract, Source):
-    """The date of `--as-of`: E552 when it is not a date, E551 before the contract's term."""
+def _as_of(text: str, contract, Source, option: str = "--as-of"):
+    """The date of `--as-of` (`option`: how the caller names it, e.g. the API's `as_of`): E552 when
+    it is not a date, E551 before the contract's term."""
     from ..numbers import NumberFormatError, parse_date
 
-    where = Source("--as-of", text)
+    where = Source(option, text)
+    named = option if option.startswith("-") else f"`{option}`"
     try:
         as_of = parse_date(text)
     except NumberFormatError as err:
-        raise SibError([Diagnostic("E552", f"--as-of `{text[:40]}` is not a date: {err.reason}", where,
+        raise SibError([Diagnostic("E552", f"{named} `{text[:40]}` is not a date: {err.reason}", where,
                                    where.span(0, len(text)), hint=err.hint)]) from None
     if contract.term and as_of < contract.term[0]:
         raise SibError([Diagnostic(
-            "E551", f"--as-of {as_of.isoformat()} is before the contract's term, which starts "
+            "E551", f"{named} {as_of.isoformat()} is before the contract's term, which starts "
             f"{contract.term[0].isoformat()}", where, where.span(0, len(text)),
             hint="nothing can be due before the term starts; settle as of a date in the term")])
     return as_of

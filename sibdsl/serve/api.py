@@ -312,9 +312,15 @@ def describe(contract) -> dict:
             "lower": _number(m.lower), "upper": _number(m.upper), "better": m.better,
             "description": _texts(m.description), "line": m.clause.line,
         })
+    # issue 17: a draft's negotiable parameters, each with the range the parties may agree within
+    parameters = [{"name": name, "label": _texts(p.label), "kind": p.ty.kind, "currency": p.ty.currency,
+                   "lower": _number(p.lower), "upper": _number(p.upper), "description": _texts(p.description),
+                   "line": p.clause.line} for name, p in contract.parameters.items()]
     return {
         "title": _texts(contract.title), "id": contract.id, "languages": list(contract.languages),
-        "currency": contract.currency, "measures": measures,
+        "currency": contract.currency, "measures": measures, "parameters": parameters,
+        "term": [d.isoformat() for d in contract.term] if contract.term else None,
+        "waterfalls": bool(contract.waterfalls),
         "payments": [{"name": n, "label": _texts(p.label)} for n, p in contract.payments.items()],
         "parties": [{"name": n, "label": _texts(p.label), "roles": sorted(p.roles)} for n, p in contract.parties.items()],
     }
@@ -387,10 +393,38 @@ def _limited(ws: Workspace, work, seconds: float | None = None):
     return value
 
 
-def _outcomes(loaded: Loaded, request: dict, *, required: bool = True):
+def _params(request: dict) -> dict[str, object]:
+    """`params`: a draft's negotiable parameters, {name: value}, as `sibc eval --param NAME=VALUE`
+    takes them (a value as text such as "1 500 SEK", a number, or true/false). Each is read as its
+    parameter's type by load_outcomes, with the CLI's diagnostics (E476, E478, E50x)."""
+    given = request.get("params")
+    if given is None:
+        return {}
+    if not isinstance(given, dict):
+        raise bad_request("`params` must be an object of a draft's parameters and their values",
+                          'e.g. "params": {"price": "1 500 SEK"}, as `sibc eval --param price="1 500 SEK"`')
+    result: dict[str, object] = {}
+    for name, value in given.items():
+        if isinstance(value, bool):
+            result[name] = value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            result[name] = str(value)
+        elif isinstance(value, str) and value.strip():
+            result[name] = value.strip()
+        else:
+            raise bad_request(f"`params.{name[:40]}` must be a value: a number, a text such as \"1 500 SEK\", "
+                              "or true/false", 'e.g. "params": {"price": "1 500 SEK"}')
+    return result
+
+
+def _outcomes(loaded: Loaded, request: dict, *, required: bool = True, as_of=None, pending: set | None = None):
     """The validated outcomes of a request: `outcomes` (an object, as in an outcome .json file)
-    or `outcomes_csv` (the text of an outcome .csv file). 422 with E5xx diagnostics."""
+    or `outcomes_csv` (the text of an outcome .csv file), with a draft's `params`; with `as_of`
+    (an interim settlement) the values not yet measured are added to `pending`. 422 with E5xx
+    diagnostics."""
     from ..outcomes import load_outcomes
+
+    params = _params(request)
 
     given = [k for k in ("outcomes", "outcomes_csv", "outcomes_xlsx") if request.get(k) is not None]
     if len(given) > 1:
@@ -398,7 +432,8 @@ def _outcomes(loaded: Loaded, request: dict, *, required: bool = True):
                           "an object (`outcomes`), a CSV text (`outcomes_csv`) "
                           "or a workbook (`outcomes_xlsx`)")
     if "outcomes_xlsx" in request:
-        return _xlsx_outcomes(loaded, request["outcomes_xlsx"], request.get("outcomes_filename"))
+        return _xlsx_outcomes(loaded, request["outcomes_xlsx"], request.get("outcomes_filename"),
+                              params=params, as_of=as_of, pending=pending)
     if "outcomes_csv" in request:
         text, name = request["outcomes_csv"], "outcomes.csv"
         if not isinstance(text, str):
@@ -411,7 +446,7 @@ def _outcomes(loaded: Loaded, request: dict, *, required: bool = True):
         raise bad_request("`outcomes` is missing or not an object",
                           'send the measured values: "outcomes": {"actual_costs": "48 000 000 SEK"}')
     try:
-        return load_outcomes(loaded.contract, text=text, name=name)
+        return load_outcomes(loaded.contract, text=text, name=name, params=params, as_of=as_of, pending=pending)
     except SibError as err:
         raise ApiError(422, diagnostics_json(err.diagnostics)) from None
 
@@ -421,7 +456,7 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 UPLOAD_NAME_RE = re.compile(r"^[^/\\\x00-\x1f]{1,100}\.xlsx$", re.IGNORECASE)
 
 
-def _xlsx_outcomes(loaded: Loaded, data: object, filename: object):
+def _xlsx_outcomes(loaded: Loaded, data: object, filename: object, *, params=None, as_of=None, pending=None):
     """An uploaded workbook (`outcomes_xlsx`, base64) read as `sibc eval` reads an .xlsx outcome
     file: the first sheet, and diagnostics that name the cell (`Utfall!B3: …`). The bytes go to a
     private temporary file, removed at once; the diagnostics name the upload, never that file."""
@@ -452,7 +487,7 @@ def _xlsx_outcomes(loaded: Loaded, data: object, filename: object):
         path = Path(folder) / "upload.xlsx"
         path.write_bytes(raw)
         try:
-            return load_outcomes(loaded.contract, path)
+            return load_outcomes(loaded.contract, path, params=params, as_of=as_of, pending=pending)
         except SibError as err:
             raise ApiError(422, _renamed(diagnostics_json(err.diagnostics), str(path), filename)) from None
 
@@ -479,7 +514,13 @@ def _settle(loaded: Loaded, outcomes):
         raise ApiError(422, diagnostics_json(err.diagnostics)) from None
 
 
+MAX_WHY_TIMEOUT = MAX_DIFF_TIMEOUT  # `why`: the solver's work limit per question (deterministic rlimit)
+
+
 def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
+    """POST /v1/eval: the settlement (`sibc eval`); with `as_of` and/or `paid` the interim or
+    reconciled settlement (`--as-of`, `--paid`); with `why` why each line was not paid (more)
+    (`--why`); a draft's parameters in `params` (`--param`)."""
     from ..report import settlement_json
 
     loaded = ws.load(request.get("contract"))
@@ -487,6 +528,15 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
     explain = _choice(request, "explain", (None, "sv", "en"), None)
     if _choice(request, "format", ("json", "xlsx"), "json") == "xlsx":
         raise bad_request("a workbook is a file: ask POST /v1/eval over HTTP for it")  # app.py answers it
+    why = _option(request, "why", bool, False)
+    lang = _choice(request, "lang", (None, "sv", "en"), None)
+    timeout = _option(request, "timeout", float, 3.0, low=0.01, high=MAX_WHY_TIMEOUT)
+    if _interim_asked(request):
+        if explain or why:
+            raise bad_request("an interim or reconciled settlement (`as_of`, `paid`) is answered without "
+                              "`explain` and `why`", "as `sibc eval --as-of/--paid`: ask for the final "
+                              "settlement's explanation separately")
+        return _interim(ws, loaded, request)
     outcomes = _outcomes(loaded, request)
     settlement = _settle(loaded, outcomes)
     body = {"ok": not settlement.diagnostics, "contract": loaded.name, "version": loaded.version,
@@ -496,7 +546,77 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
         from ..explain_text import explain_settlement
 
         body["explanation"] = explain_settlement(loaded.contract, settlement, explain)
+    if why:
+        contract = loaded.contract
+        languages = (lang,) if lang else tuple(x for x in contract.languages if x in ("sv", "en")) or ("en",)
+
+        def work():
+            from ..why import why_json, why_not_paid
+
+            return why_json(why_not_paid(contract, outcomes, settlement, timeout=timeout, languages=languages),
+                            contract)
+
+        body["why"] = _limited(ws, work)
     return (200 if not settlement.diagnostics else 422), body
+
+
+def _interim_asked(request: dict) -> bool:
+    return any(request.get(k) is not None for k in ("as_of", "paid", "paid_csv"))
+
+
+def _interim(ws: Workspace, loaded: Loaded, request: dict) -> tuple[int, dict]:
+    """`sibc eval --as-of DATE --paid FILE` over HTTP (sibdsl/interim.py): each line settled, waiting
+    (with the values it waits for) or not due, and what to pay now after what was paid before."""
+    from ..cli import _as_of
+    from ..evaluate import EvaluationError
+    from ..interim import interim_json, load_paid, overpayments, settle
+
+    contract = loaded.contract
+    as_of = None
+    text = request.get("as_of")
+    if text is not None:
+        if not isinstance(text, str):
+            raise bad_request("`as_of` must be a date as text, YYYY-MM-DD", 'e.g. "as_of": "2018-06-30"')
+        try:
+            as_of = _as_of(text, contract, Source, option="as_of")
+        except SibError as err:
+            raise ApiError(422, diagnostics_json(err.diagnostics)) from None
+    pending: set = set()
+    outcomes = _outcomes(loaded, request, as_of=as_of, pending=pending)
+    evaluator = loaded.compiled
+    notes: list = []
+    paid: dict = {}
+    given = [k for k in ("paid", "paid_csv") if request.get(k) is not None]
+    if len(given) > 1:
+        raise bad_request("send what was paid once: `paid` or `paid_csv`, not both",
+                          "an earlier settlement's JSON (`paid`) or a CSV payment,period,paid (`paid_csv`)")
+    if given:
+        value = request[given[0]]
+        if given[0] == "paid":
+            if not isinstance(value, dict):
+                raise bad_request("`paid` must be an earlier settlement as an object with `lines`",
+                                  "send the `settlement` or `interim` of an earlier /v1/eval answer, or a CSV "
+                                  "as `paid_csv`")
+            paid_text, paid_name = json.dumps(value, ensure_ascii=False, indent=2), "paid.json"
+        else:
+            if not isinstance(value, str):
+                raise bad_request("`paid_csv` must be the text of a CSV with the columns payment, period, paid")
+            paid_text, paid_name = value, "paid.csv"
+        try:
+            paid = load_paid(contract, evaluator.program, None, text=paid_text, name=paid_name, warnings=notes)
+        except SibError as err:
+            raise ApiError(422, diagnostics_json(err.diagnostics)) from None
+    try:
+        interim = settle(evaluator, outcomes, pending, as_of, paid)
+    except EvaluationError as err:
+        raise ApiError(422, diagnostics_json([err.diagnostic])) from None
+    except SibError as err:
+        raise ApiError(422, diagnostics_json(err.diagnostics)) from None
+    negative = [evaluator._negative(ln.line) for ln in interim.lines if ln.line is not None and ln.line.exact < 0]
+    diagnostics = diagnostics_json(notes + overpayments(interim, paid) + negative)
+    return (422 if negative else 200), {
+        "ok": not negative, "contract": loaded.name, "version": loaded.version, "interim": interim_json(interim),
+        "diagnostics": diagnostics, "outcomes": outcome_file(contract, outcomes)}
 
 
 def settlement_file(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
@@ -509,6 +629,9 @@ def settlement_file(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
     loaded = ws.load(request.get("contract"))
     loaded.require()
     _choice(request, "explain", (None, "sv", "en"), None)
+    if _interim_asked(request) or request.get("why"):
+        raise bad_request("a workbook is written of the final settlement, without `as_of`, `paid` and `why`",
+                          'as `sibc eval --format xlsx`: leave them out, or ask for "format": "json"')
     settlement = _settle(loaded, _outcomes(loaded, request))
     if settlement.diagnostics:
         raise ApiError(422, diagnostics_json(settlement.diagnostics), contract=loaded.name,
@@ -585,8 +708,8 @@ def verify(ws: Workspace, request: dict) -> tuple[int, dict]:
 
 
 def test(ws: Workspace, request: dict) -> tuple[int, dict]:
-    from ..explain_text import explain_line
     from ..cli.test import json_report as scenario_json  # the JSON of `sibc test --format json`
+    from ..explain_text import explain_line
     from ..scenarios import load_scenarios, run_scenarios
 
     loaded = ws.load(request.get("contract"))

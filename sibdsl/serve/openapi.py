@@ -5,7 +5,7 @@ running server is described here and every described route answers."""
 
 from __future__ import annotations
 
-from .api import MAX_CURVE_POINTS, MAX_DIFF_TIMEOUT, MAX_SIMULATE_N
+from .api import MAX_CURVE_POINTS, MAX_DIFF_TIMEOUT, MAX_SIMULATE_N, MAX_WHY_TIMEOUT
 
 _REF = {"$ref": "#/components/schemas/ContractRef"}
 _ERRORS = {
@@ -26,6 +26,25 @@ _OUTCOMES = {
     "outcomes_filename": {"type": "string", "pattern": "^[^/\\\\]{1,100}\\.xlsx$",
                           "description": "the workbook's file name, used only in diagnostics "
                           "(default outcomes.xlsx)"},
+}
+_PARAMS = {"params": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]},
+                      "description": "a draft's negotiable parameters and the values to settle with, as "
+                      "`sibc eval --param NAME=VALUE`: e.g. {\"price\": \"15 000 SEK\"}; each within its "
+                      "declared range (GET the check's `summary.parameters`)"}}
+_INTERIM = {
+    "as_of": {"type": "string", "format": "date", "description": "an interim settlement as of this date "
+              "(as `sibc eval --as-of`): a value not yet measured is null; each line is settled, waiting "
+              "(with what it waits for) or not due. The answer has `interim` instead of `settlement`"},
+    "paid": {"type": "object", "description": "what was paid before, per line (as `sibc eval --paid`): the "
+             "`interim` or `settlement` of an earlier answer; only the difference is paid now"},
+    "paid_csv": {"type": "string", "description": "instead of `paid`: a CSV with the columns payment, period, paid"},
+}
+_WHY = {
+    "why": {"type": "boolean", "default": False, "description": "for each line not paid, cut or below what "
+            "other outcomes pay: the smallest change of the outcomes that pays it more (as `sibc eval --why`)"},
+    "lang": {"enum": ["sv", "en"], "description": "the language of `why` (default: each of the contract's)"},
+    "timeout": {"type": "number", "minimum": 0.01, "maximum": MAX_WHY_TIMEOUT, "default": 3.0,
+                "description": "`why`: the solver's work limit per question (deterministic)"},
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -108,19 +127,25 @@ def document(version: str) -> dict:
                              {"contract": _REF, "verify": {"type": "boolean", "default": True}}, ["contract"],
                              _result(diagnostics=diagnostics, summary={"type": "object"}, proved={"type": "integer"}),
                              budget=True, description="200 also when the contract has errors: they are the answer "
-                             "(`ok` false). `summary` lists the measures a form needs."),
+                             "(`ok` false). `summary` lists the measures a form needs, and a draft's `parameters` "
+                             "with their ranges."),
             "/v1/eval": _op("settle a contract for measured outcomes (as `sibc eval --format json`)",
-                            {"contract": _REF, **_OUTCOMES, "explain": {"enum": ["sv", "en"]},
+                            {"contract": _REF, **_OUTCOMES, **_PARAMS, **_INTERIM, **_WHY,
+                             "explain": {"enum": ["sv", "en"]},
                              "format": {"enum": ["json", "xlsx"], "default": "json", "description":
                                         "xlsx: the settlement as a workbook (as `sibc eval --format xlsx`), "
                                         "sent as an attachment NAME.settlement.xlsx"}}, ["contract"],
                             _result(settlement={"$ref": "#/components/schemas/Settlement"}, diagnostics=diagnostics,
-                                    explanation={"type": "string"}, outcomes={
+                                    explanation={"type": "string"},
+                                    interim={"type": "object", "description": "with `as_of` or `paid`, instead "
+                                             "of `settlement`: as `sibc eval --as-of --format json` prints it"},
+                                    why={"type": "array", "description": "with `why`: as `sibc eval --why "
+                                         "--format json` prints it"}, outcomes={
                                         "type": "object", "description": "the outcomes as they were read, "
                                         "written as an outcome .json file holds them"}),
                             files={XLSX: {"schema": {"type": "string", "contentEncoding": "binary"}}}),
             "/v1/curve": _op("the total as one measure varies, the others held at `outcomes`",
-                             {"contract": _REF, **_OUTCOMES, "measure": {"type": "string"},
+                             {"contract": _REF, **_OUTCOMES, **_PARAMS, "measure": {"type": "string"},
                               "from": {"type": "string"}, "to": {"type": "string"},
                               "points": {"type": "integer", "minimum": 2, "maximum": MAX_CURVE_POINTS}},
                              ["contract", "measure"], _result(points={"type": "array"})),

@@ -49,6 +49,32 @@ const T = {
   settlement_of: ["Utbetalning", "Settlement"],
   unsaved_leave: ["Du har osparade ändringar.", "You have unsaved changes."],
   explained: ["Så räknas utbetalningen, steg för steg", "How the payment is calculated, step by step"],
+  parameters: ["Parametrar (utkast)", "Parameters (draft)"],
+  parameters_note: ["Kontraktet är ett utkast: välj värden inom de intervall parterna förhandlar om.",
+    "The contract is a draft: choose values within the ranges the parties negotiate."],
+  range: ["mellan", "between"], and: ["och", "and"], out_of_range: ["utanför intervallet", "outside the range"],
+  interim: ["Delavräkning och tidigare betalningar", "Interim settlement and earlier payments"],
+  interim_note: ["Lämna ett värde tomt om det inte är mätt än.", "Leave a value empty if it is not measured yet."],
+  as_of: ["Avräkna per", "Settle as of"], clear: ["Ta bort", "Remove"],
+  paid_upload: ["Redan betalt (tidigare avräkning, JSON eller CSV)", "Already paid (an earlier settlement, JSON or CSV)"],
+  interim_as_of: ["Delavräkning per", "Interim settlement as of"],
+  reconciled: ["Avräkning mot tidigare betalningar", "Settlement reconciled with earlier payments"],
+  status_col: ["Status", "Status"], st_settled: ["avräknad", "settled"], st_waiting: ["väntar på data", "waiting for data"],
+  "st_not due": ["inte förfallen", "not due"], paid_before: ["Betalt tidigare", "Paid before"],
+  pay_now: ["Att betala nu", "Pay now"], paid_to_date: ["Betalt hittills efter denna avräkning", "Paid to date after this settlement"],
+  waits_for: ["Väntar på", "Waits for"], overpaid: ["överbetalt, återkrävs inte", "overpaid, not clawed back"],
+  save_interim: ["Spara avräkningen (JSON) som underlag för nästa", "Save this settlement (JSON) for the next one"],
+  why: ["Varför inte (mer)?", "Why not (more)?"],
+  why_none: ["Ingen ändring av utfallen hade gett den här raden mer.", "No change of the outcomes would have paid this line more."],
+  waterfall: ["Vattenfall: vilket steg betalade vem", "Waterfall: which step paid whom"], step: ["Steg", "Step"],
+  terms: ["Villkor", "Terms"], paid_to: ["Betalt till", "Paid to"],
+  broken_assumption: ["Utfallen bryter ett antagande i kontraktet och avräknas inte.",
+    "The outcomes break an assumption of the contract and are not settled."],
+  show_in_contract: ["Visa i kontraktet", "Show in the contract"],
+  guarantee_monotone: ["gäller alla utfall – bevisas under Bevis", "a property of all outcomes – proved under Proofs"],
+  guarantee_condition: ["gäller inte här (villkoret är inte uppfyllt)", "does not apply (its condition does not hold)"],
+  proofs_stopped: ["Bevisen hann inte bli klara inom serverns tidsgräns (E864): kör dem under Bevis.",
+    "The proofs did not finish within the server's time budget (E864): run them under Proofs."],
   offline: ["Studion svarar inte: starta `sibc studio` igen. Din text finns kvar här.", "The studio does not answer: start `sibc studio` again. Your text is still here."],
 };
 
@@ -57,7 +83,8 @@ const STEPS = {
   sv: {"computed": "beräknat", "gate passed": "villkoret uppfyllt", "gate failed": "villkoret inte uppfyllt",
     "floor": "golv", "floor top-up": "tillägg upp till golvet", "cap": "tak", "period cap": "tak för perioden",
     "participant cap": "tak per deltagare", "return limit": "avkastningstak",
-    "stream floor": "golv för alla perioder", "stream cap": "tak för alla perioder", "party cap": "tak för en part"},
+    "stream floor": "golv för alla perioder", "stream cap": "tak för alla perioder", "party cap": "tak för en part",
+    "waterfall": "vattenfall"},
   en: {"floor top-up": "floor top-up", "period cap": "cap for the period", "participant cap": "cap per participant",
     "stream floor": "floor over all periods", "stream cap": "cap over all periods", "party cap": "cap on a party"},
 };
@@ -67,7 +94,11 @@ const state = {
   lang: "sv", token: "", name: null, version: null, summary: null, measures: [], diagnostics: [],
   checkSeq: 0, evalSeq: 0, dirty: false, note: "", curvePoints: null, curveRange: null, csv: null,
   xlsx: null,  // an uploaded workbook: {data: base64, name}, sent as is until the form is edited
+  paid: null,  // what was paid before (an earlier settlement): {body: {paid: …} or {paid_csv: …}, name}
+  why: null,  // the answer of /v1/eval with `why` for the settlement on screen: {seq, request}
 };
+// the steps of the audit trail that took from a line, or that it failed: its "why not (more)?" button
+const CUTS = new Set(["gate failed", "cap", "period cap", "participant cap", "return limit", "stream cap", "party cap"]);
 const $ = (id) => document.getElementById(id);
 const t = (key) => (T[key] && (T[key][LANGS.indexOf(state.lang)] || T[key][1])) || key;
 
@@ -326,6 +357,8 @@ async function check() {
     state.summary = data.summary;
     state.measures = data.summary.measures;
     if (JSON.stringify(state.measures) !== before) buildForm();
+    buildParametersIfChanged();
+    $("as-of").min = data.summary.term ? data.summary.term[0] : "";
     fillCurveMeasures();
     settle();
   } else if (status === 200) {
@@ -341,10 +374,18 @@ function scheduleProofs(seq) {
   clearTimeout(proofTimer);
   proofTimer = setTimeout(async () => {
     const {status, data} = await call("/v1/check", {contract: draft(), verify: true});
-    if (seq !== state.checkSeq || status !== 200) return;
+    if (seq !== state.checkSeq || status === 0) return;
+    if (status !== 200) {  // stopped past the server's time budget (E864): said, not silently dropped
+      state.note = t("proofs_stopped");
+      setStatus();
+      document.body.dataset.proofs = "stopped";
+      document.body.dataset.proved = String(seq);
+      return;
+    }
     state.diagnostics = data.diagnostics || [];
     paint();
     showDiagnostics();
+    document.body.dataset.proofs = "done";
     document.body.dataset.proved = String(seq);
   }, 1000);
 }
@@ -399,6 +440,11 @@ function formValues(raw) {
 }
 
 function setFormValues(values, raw) {
+  for (const field of $("parameters").querySelectorAll("[data-parameter]")) {  // a counterexample names them
+    const v = values[field.dataset.parameter];
+    if (v === undefined || v === null || typeof v === "object") continue;
+    field.value = field.tagName === "SELECT" ? String(v) : raw ? String(v) : displayNumber(v);
+  }
   for (const field of $("outcomes").querySelectorAll("[data-measure]")) {
     const key = field.dataset.measure, period = field.dataset.period;
     let v = values[key];
@@ -409,18 +455,148 @@ function setFormValues(values, raw) {
 }
 
 function outcomesForRequest() {
-  // the form → an outcome object: numbers normalised from the UI language, shares with "%"
+  // the form → an outcome object: numbers normalised from the UI language, shares with "%"; in an
+  // interim settlement an empty field is a value not yet measured (null), as in an outcome file
   const out = {};
+  const pending = interimAsked();
   const byName = Object.fromEntries(state.measures.map((m) => [m.name, m]));
   for (const field of $("outcomes").querySelectorAll("[data-measure]")) {
     const m = byName[field.dataset.measure];
-    if (!m || field.value.trim() === "") continue;
-    let value = m.kind === "bool" ? field.value === "true" : normaliseNumber(field.value);
-    if (m.kind === "share") value = value + " %";
+    if (!m || (field.value.trim() === "" && !pending)) continue;
+    let value = field.value.trim() === "" ? null : m.kind === "bool" ? field.value === "true" : normaliseNumber(field.value);
+    if (value !== null && m.kind === "share") value = value + " %";
     if (field.dataset.period) { out[m.name] = out[m.name] || {}; out[m.name][field.dataset.period] = value; }
     else out[m.name] = value;
   }
   return out;
+}
+
+
+// ------------------------------------------------------------ a draft's parameters
+function rangeText(p) {
+  if (p.kind === "bool") return "";
+  const show = (x) => p.kind === "money" ? money(x, p.currency) : p.kind === "share" ? share(x) : groupDecimal(x);
+  return `${t("range")} ${show(p.lower)} ${t("and")} ${show(p.upper)}`;
+}
+
+let builtParameters = "";
+function buildParametersIfChanged() {
+  const now = JSON.stringify((state.summary && state.summary.parameters) || []);
+  if (now !== builtParameters) { builtParameters = now; buildParameters(); }
+}
+
+function buildParameters() {
+  const parameters = (state.summary && state.summary.parameters) || [];
+  const old = Object.fromEntries([...$("parameters").querySelectorAll("[data-parameter]")].map((f) => [f.dataset.parameter, f.value]));
+  $("parameters-box").hidden = !parameters.length;
+  $("parameters").replaceChildren(...parameters.map((p) => {
+    const field = p.kind === "bool"
+      ? el("select", {"data-parameter": p.name, "aria-label": p.name, onchange: parameterChanged},
+          el("option", {value: "true", text: t("yes")}), el("option", {value: "false", text: t("no")}))
+      : el("input", {type: "text", "data-parameter": p.name, inputmode: "decimal", "aria-label": p.name,
+          oninput: parameterChanged});
+    // a new draft's parameter starts at the bottom of its range: a settlement is shown at once
+    field.value = old[p.name] !== undefined ? old[p.name]
+      : p.kind === "bool" ? "false" : displayNumber(p.kind === "share" ? shareNumber(p.lower) : p.lower);
+    const slider = p.kind === "bool" ? null : el("input", {type: "range", min: 0, max: 1000, step: 1,
+      "data-slider": p.name, "aria-label": p.name, oninput: (e) => slideParameter(p, field, e.target)});
+    return el("div", {class: "parameter"},
+      el("label", {}, label(p.label) || p.name, el("span", {class: "name", text: p.name})),
+      el("span", {}, field, el("span", {class: "unit", text: unitOf(p)}),
+        el("span", {class: "range", "data-range": p.name, text: rangeText(p)})), slider);
+  }));
+  checkParameters();
+}
+
+function shareNumber(text) {  // "0.125" → "12.5": a share is typed as a percentage
+  return share(text).replace(/\u00a0%$/, "").replace(/\u00a0/g, "").replace(",", ".");
+}
+
+function slideParameter(p, field, slider) {
+  // one of 1 001 steps of the range, written as text (whole units; a share in whole per mille)
+  const lo = Number(p.kind === "share" ? shareNumber(p.lower) : p.lower);
+  const hi = Number(p.kind === "share" ? shareNumber(p.upper) : p.upper);
+  const v = lo + (hi - lo) * Number(slider.value) / 1000;
+  field.value = groupDecimal(String(p.kind === "share" ? Math.round(v * 10) / 10 : Math.round(v)));
+  parameterChanged();
+}
+
+function checkParameters() {
+  // a value outside its range is marked here at once; the server's diagnostic (E505) says the same
+  let ok = true;
+  for (const p of (state.summary && state.summary.parameters) || []) {
+    const field = $("parameters").querySelector(`[data-parameter="${CSS.escape(p.name)}"]`);
+    if (!field || p.kind === "bool") continue;
+    const v = Number(normaliseNumber(field.value));
+    const lo = Number(p.kind === "share" ? shareNumber(p.lower) : p.lower);
+    const hi = Number(p.kind === "share" ? shareNumber(p.upper) : p.upper);
+    const bad = field.value.trim() === "" || Number.isNaN(v) || v < lo || v > hi;
+    field.classList.toggle("invalid", bad);
+    const slider = $("parameters").querySelector(`[data-slider="${CSS.escape(p.name)}"]`);
+    if (slider && !bad && document.activeElement !== slider) slider.value = String(Math.round(1000 * (v - lo) / ((hi - lo) || 1)));
+    $("parameters").querySelector(`[data-range="${CSS.escape(p.name)}"]`).textContent =
+      rangeText(p) + (bad && field.value.trim() !== "" ? ` — ${t("out_of_range")}` : "");
+    ok = ok && !bad;
+  }
+  return ok;
+}
+
+function parameterChanged() {
+  checkParameters();
+  state.changedAt = state.changedAt || performance.now();
+  clearTimeout(settleTimer);
+  settleTimer = setTimeout(settle, 40);
+}
+
+function paramsBody() {
+  const params = {};
+  for (const p of (state.summary && state.summary.parameters) || []) {
+    const field = $("parameters").querySelector(`[data-parameter="${CSS.escape(p.name)}"]`);
+    if (!field || field.value.trim() === "") continue;
+    params[p.name] = p.kind === "bool" ? field.value === "true"
+      : normaliseNumber(field.value) + (p.kind === "share" ? " %" : "");
+  }
+  return Object.keys(params).length ? {params} : {};
+}
+
+// ------------------------------------------------------------ interim settlements
+function interimAsked() {
+  return Boolean($("as-of").value) || state.paid !== null;
+}
+
+function interimBody() {
+  const body = {};
+  if ($("as-of").value) body.as_of = $("as-of").value;
+  if (state.paid) Object.assign(body, state.paid.body);
+  return body;
+}
+
+async function paidUpload(event) {
+  const file = event.target.files[0];
+  if (!file) return;
+  event.target.value = "";
+  const text = await file.text();
+  let body = {paid_csv: text};
+  if (/\.json$/i.test(file.name)) {
+    try {
+      const data = JSON.parse(text);
+      // the answer of the studio's "save" (or of /v1/eval), or the JSON `sibc eval --format json` wrote
+      body = {paid: data.interim || data.settlement || data};
+    } catch (e) {
+      body = {paid_csv: text};  // not JSON: the server says where (E554)
+    }
+  }
+  state.paid = {body, name: file.name};
+  $("paid-name").textContent = file.name;
+  $("paid-clear").hidden = false;
+  settle();
+}
+
+function clearPaid() {
+  state.paid = null;
+  $("paid-name").textContent = "";
+  $("paid-clear").hidden = true;
+  settle();
 }
 
 function outcomesBody() {
@@ -442,7 +618,10 @@ function scheduleSettle() {
 async function settle() {
   if (!state.summary) return;
   const seq = ++state.evalSeq;
-  const body = {contract: draft(), explain: state.lang, ...outcomesBody()};
+  const interim = interimAsked();
+  const body = {contract: draft(), ...outcomesBody(), ...paramsBody(), ...interimBody()};
+  if (!interim) body.explain = state.lang;  // an interim settlement is answered without an explanation
+  $("download-xlsx").hidden = interim;
   const fromFile = state.xlsx !== null || state.csv !== null;
   const {status, data} = await call("/v1/eval", body);
   if (seq !== state.evalSeq || status === 0) return;
@@ -451,7 +630,8 @@ async function settle() {
     setFormValues(data.outcomes, false);
   }
   markInvalid(data.diagnostics || []);
-  if (data.settlement) renderSettlement(data.settlement, data.diagnostics || [], data.explanation);
+  if (data.interim) renderInterim(data.interim, data.diagnostics || []);
+  else if (data.settlement) renderSettlement(data.settlement, data.diagnostics || [], data.explanation, body);
   else renderProblems($("settlement"), data.diagnostics || []);
   const from = state.xlsx !== null ? state.xlsx.name : state.csv !== null ? state.csvName : null;
   if (from) $("settlement").prepend(el("p", {id: "outcomes-source", text: `${t("loaded_file")} ${from}`}));
@@ -469,9 +649,16 @@ function markInvalid(diagnostics) {
 }
 
 function renderProblems(target, diagnostics) {
-  target.replaceChildren(el("ul", {class: "problems"}, ...diagnostics.map((d) =>
-    el("li", {"data-code": d.code}, el("b", {text: d.code}), " ", d.message, d.hint ? el("br") : null,
-      d.hint ? el("i", {text: d.hint}) : null))));
+  // outcomes that break an assumption (E473) are said first, with the assumption shown in the contract
+  const broken = diagnostics.filter((d) => d.code === "E473");
+  target.replaceChildren(
+    broken.length ? el("div", {class: "broken-assumption", id: "broken-assumption"},
+      el("b", {text: t("broken_assumption")}),
+      ...broken.map((d) => el("p", {}, d.message, " ", d.span ? el("button", {type: "button", class: "show-in-contract",
+        text: t("show_in_contract"), onclick: () => goTo(d)}) : null))) : null,
+    el("ul", {class: "problems"}, ...diagnostics.map((d) =>
+      el("li", {"data-code": d.code}, el("b", {text: d.code}), " ", d.message, d.hint ? el("br") : null,
+        d.hint ? el("i", {text: d.hint}) : null))));
 }
 
 function payerName(name) {
@@ -479,19 +666,102 @@ function payerName(name) {
   return party ? label(party.label) || name : name;
 }
 
-function renderSettlement(s, diagnostics, explanation) {
+function measureName(name, period) {
+  const m = state.measures.find((x) => x.name === name);
+  return (m ? label(m.label) || name : name) + (period ? ` (${period})` : "");
+}
+
+function renderInterim(r, diagnostics) {
+  // each line settled, waiting for data (with what it waits for) or not due, and what to pay now
+  const cur = r.currency;
+  const payments = Object.fromEntries((state.summary.payments || []).map((p) => [p.name, label(p.label)]));
+  const rows = r.lines.flatMap((ln) => {
+    const key = {"data-payment": ln.payment, "data-period": ln.period || null, "data-status": ln.status};
+    const row = el("tr", {class: "interim-line", ...key},
+      el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
+        el("div", {class: "parties", text: `${payerName(ln.from)} → ${payerName(ln.to)}`}),
+        ln.steps.length ? el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
+          `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`))) : null),
+      el("td", {text: ln.period || ""}),
+      el("td", {text: ln.due || ""}),
+      el("td", {class: "status", text: t("st_" + ln.status)}),
+      el("td", {class: "amount", text: ln.amount === null ? "" : money(ln.amount, cur)}),
+      el("td", {class: "amount", text: money(ln.paid_before, cur)}),
+      el("td", {class: "amount", text: ln.status === "settled" ? money(ln.pay_now, cur) : ""}));
+    // what the line waits for, and an overpayment, in a row of their own under it
+    const notes = [
+      ln.waits_for.length ? el("div", {class: "waits", text: `${t("waits_for")}: ` +
+        ln.waits_for.map((w) => measureName(w.measure, w.period)).join("; ")}) : null,
+      ln.overpaid !== "0" ? el("div", {class: "fail", text: `${money(ln.overpaid, cur)} ${t("overpaid")}`}) : null,
+    ].filter(Boolean);
+    return notes.length ? [row, el("tr", {class: "waits-row", ...key}, el("td", {colspan: 7}, ...notes))] : [row];
+  });
+  const parts = [
+    el("h3", {id: "interim-title", text: r.as_of ? `${t("interim_as_of")} ${r.as_of}` : t("reconciled")}),
+    el("p", {class: "total"}, t("pay_now") + ": ", el("span", {id: "pay-now", "data-amount": r.pay_now, text: money(r.pay_now, cur)})),
+    el("p", {}, `${t("paid_before")}: ${money(r.paid_before, cur)}; ${t("paid_to_date")}: ${money(r.paid_to_date, cur)}`),
+    el("table", {id: "interim-lines"}, el("thead", {}, el("tr", {}, ...[["payment"], ["period"], ["due"],
+      ["status_col"], ["amount", "amount"], ["paid_before", "amount"], ["pay_now", "amount"]].map(([k, c]) =>
+      el("th", {class: c || null, text: t(k)})))), el("tbody", {}, ...rows)),
+    el("p", {}, el("button", {type: "button", id: "save-interim", text: t("save_interim"),
+      onclick: () => saveJson(r, `${state.name || "contract"}.${r.as_of || "final"}.paid.json`)})),
+  ];
+  if (diagnostics.length) { const box = el("div"); renderProblems(box, diagnostics); parts.push(box); }
+  $("settlement").replaceChildren(...parts);
+}
+
+function saveJson(data, filename) {
+  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2) + "\n"], {type: "application/json"}));
+  const a = el("a", {href: url, download: filename});
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function whyable(ln) {
+  // a line not paid, or cut by a clause: the smallest change of the outcomes that pays it more
+  // (a line a waterfall passed on to its steps' recipients is at 0 by design, not unpaid)
+  if (ln.steps.some((st) => st.kind === "waterfall")) return false;
+  return /^-?0(\.0+)?$/.test(ln.amount) || ln.steps.some((st) => CUTS.has(st.kind));
+}
+
+async function whyNotPaid(ln, body, target) {
+  target.replaceChildren(el("p", {class: "note", text: t("running")}));
+  const seq = state.evalSeq;
+  if (!state.why || state.why.seq !== seq || state.why.lang !== state.lang) {
+    const request = {...body, why: true, lang: state.lang};
+    delete request.explain;
+    state.why = {seq, lang: state.lang, request: call("/v1/eval", request)};
+  }
+  const {data} = await state.why.request;
+  if (!data.why) { renderProblems(target, data.diagnostics || []); return; }
+  const item = data.why.find((x) => x.payment === ln.payment && (x.period || null) === (ln.period || null));
+  target.replaceChildren(el("p", {class: "why-answer",
+    text: item ? item.words[state.lang] || Object.values(item.words)[0] : t("why_none")}));
+}
+
+function renderSettlement(s, diagnostics, explanation, body) {
   const cur = s.currency;
   const payments = Object.fromEntries((state.summary.payments || []).map((p) => [p.name, label(p.label)]));
-  const rows = s.lines.map((ln) => el("tr", {},
-    el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
-      el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
-        `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`,
-        st.detail ? ` (${st.detail})` : "",
-        st.clause ? ` — ${st.clause.heading || ""} ${t("line")} ${st.clause.line}` : "")))),
-    el("td", {text: ln.period || ""}),
-    el("td", {text: `${payerName(ln.from)} → ${payerName(ln.to)}`}),
-    el("td", {text: ln.due || ""}),
-    el("td", {class: "amount", text: money(ln.amount, cur)})));
+  const rows = s.lines.flatMap((ln) => {
+    const key = {"data-payment": ln.payment, "data-period": ln.period || null};
+    // the answer to "why not (more)?" goes in a row of its own under the line, the table's full width
+    const answer = body && whyable(ln) ? el("td", {colspan: 5, class: "why-box"}) : null;
+    const row = el("tr", key,
+      el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
+        el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
+          `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`,
+          st.detail ? ` (${st.detail})` : "",
+          st.clause ? ` — ${st.clause.heading || ""} ${t("line")} ${st.clause.line}` : ""))),
+        answer ? el("button", {type: "button", class: "why", "data-payment": ln.payment, text: t("why"),
+          onclick: () => whyNotPaid(ln, body, answer)}) : null),
+      el("td", {text: ln.period || ""}),
+      el("td", {text: `${payerName(ln.from)} → ${payerName(ln.to)}`}),
+      el("td", {text: ln.due || ""}),
+      el("td", {class: "amount", text: money(ln.amount, cur)}));
+    return answer ? [row, el("tr", {...key, class: "why-row"}, answer)] : [row];
+  });
   const parts = [
     el("p", {class: "total"}, t("total") + ": ", el("span", {id: "total", "data-amount": s.total, text: money(s.total, cur)})),
     el("table", {id: "lines"}, el("thead", {}, el("tr", {}, el("th", {text: t("payment")}), el("th", {text: t("period")}),
@@ -507,10 +777,20 @@ function renderSettlement(s, diagnostics, explanation) {
         el("td", {class: "amount", text: money(r.net, cur)}), el("td", {class: "amount", text: share(r.total_return)}),
         el("td", {class: "amount", text: share(r.irr)})))));
   }
+  if (s.waterfalls && s.waterfalls.length) {  // issue 14: which step of a waterfall paid whom
+    parts.push(el("h3", {text: t("waterfall")}), el("table", {id: "waterfall"},
+      el("tr", {}, el("th", {text: t("step")}), el("th", {text: t("terms")}), el("th", {text: t("paid_to")})),
+      ...s.waterfalls.map((w) => el("tr", {class: "waterfall-step"}, el("td", {text: w.step}), el("td", {text: w.terms}),
+        el("td", {}, ...Object.entries(w.paid).map(([who, amount]) =>
+          el("div", {text: `${payerName(who)}: ${money(amount, cur)}`})))))));
+  }
   if (s.guarantees.length) {
     parts.push(el("h3", {text: t("guarantees")}), el("ul", {}, ...s.guarantees.map((g) =>
-      el("li", {class: g.holds ? "pass" : "fail"}, `${g.name}: ${g.holds ? t("holds") : t("broken")}`,
-        g.reason ? ` — ${g.reason}` : ""))));
+      // holds true or false for these outcomes; null: not a question of these outcomes (as `sibc eval`
+      // says: a property of all outcomes, or a promise whose condition does not hold) — never "broken"
+      el("li", {class: g.holds === true ? "pass" : g.holds === false ? "fail" : "unknown", "data-guarantee": g.name},
+        `${g.name}: ${g.holds === true ? t("holds") : g.holds === false ? t("broken")
+          : t("guarantee_" + g.reason) !== "guarantee_" + g.reason ? t("guarantee_" + g.reason) : g.reason}`))));
   }
   if (explanation) {
     parts.push(el("details", {id: "explanation-of-settlement"}, el("summary", {text: t("explained")}),
@@ -566,7 +846,9 @@ async function curve() {
   const name = $("curve-measure").value;
   if (!name || !state.summary) return;
   // the axis stays where it was while the value moves inside it (it is chosen afresh for a new measure)
-  const body = {contract: draft(), outcomes: outcomesForRequest(), measure: name, points: 61};
+  const outcomes = outcomesForRequest();
+  for (const key of Object.keys(outcomes)) if (outcomes[key] === null) delete outcomes[key];
+  const body = {contract: draft(), outcomes, ...paramsBody(), measure: name, points: 61};
   const range = state.curveRange;
   const here = body.outcomes[name] !== undefined ? Number(body.outcomes[name]) : NaN;
   if (range && range.measure === name && here >= Number(range.from) && here <= Number(range.to)) {
@@ -736,7 +1018,7 @@ function downloadDocument(format) {
 }
 
 function downloadSettlement() {
-  return download("/v1/eval", {contract: draft(), format: "xlsx", ...outcomesBody()},
+  return download("/v1/eval", {contract: draft(), format: "xlsx", ...outcomesBody(), ...paramsBody()},
     `${state.name || "contract"}.settlement.xlsx`);
 }
 
@@ -747,6 +1029,11 @@ async function openFile(name) {
   state.name = data.name;
   state.version = data.version;
   state.dirty = false;
+  // an interim settlement's date and what was paid belong to the contract they were entered for
+  $("as-of").value = "";
+  state.paid = null;
+  $("paid-name").textContent = "";
+  $("paid-clear").hidden = true;
   // the comparison defaults to the saved version of the file just opened, not the first in the list
   for (const option of $("diff-old").options) {
     option.text = option.value === state.name ? `${option.value} (${t("saved_version")})` : option.value;
@@ -841,13 +1128,30 @@ function showTab(name) {
   if (name === "curve") curve();
 }
 
-function translate() {
+// the numbers in the forms as plain decimals ("1 234,5" in Swedish → "1234.5"), read in the language
+// they were typed in: switching the language shows them again in the new one
+function plainValues() {
+  const values = {};
+  for (const field of $("parameters").querySelectorAll("[data-parameter]")) {
+    values[field.dataset.parameter] = field.tagName === "SELECT" || !field.value.trim() ? field.value : normaliseNumber(field.value);
+  }
+  for (const field of $("outcomes").querySelectorAll("[data-measure]")) {
+    const v = field.tagName === "SELECT" || !field.value.trim() ? field.value : normaliseNumber(field.value);
+    const key = field.dataset.measure, period = field.dataset.period;
+    if (period) { values[key] = values[key] || {}; values[key][period] = v; } else values[key] = v;
+  }
+  return values;
+}
+
+function translate(kept) {
   document.documentElement.lang = state.lang;
   const docLang = $("preview-form").elements.lang;
   if (!state.summary || state.summary.languages.includes(state.lang)) docLang.value = state.lang;
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
   $("lang").value = state.lang;
   if (state.measures.length) { buildForm(); fillCurveMeasures(); }
+  if (state.summary) buildParameters();
+  if (kept) setFormValues(kept, false);
   showDiagnostics();
   setStatus();
   if (state.summary) settle();
@@ -872,11 +1176,20 @@ async function start() {
   $("save-as").addEventListener("click", saveAs);
   $("new").addEventListener("click", createNew);
   $("format").addEventListener("click", format);
-  $("lang").addEventListener("change", () => { state.lang = $("lang").value; localStorage.setItem("sibc-lang", state.lang); translate(); });
+  $("lang").addEventListener("change", () => {
+    const kept = plainValues();
+    state.lang = $("lang").value;
+    localStorage.setItem("sibc-lang", state.lang);
+    translate(kept);
+  });
   $("file").addEventListener("change", () => openFile($("file").value));
   $("close-explanation").addEventListener("click", () => { $("explanation").hidden = true; });
   for (const button of document.querySelectorAll("#tabs button")) button.addEventListener("click", () => showTab(button.dataset.tab));
   $("upload").addEventListener("change", upload);
+  $("as-of").addEventListener("change", () => settle());
+  $("as-of-clear").addEventListener("click", () => { $("as-of").value = ""; settle(); });
+  $("paid-upload").addEventListener("change", paidUpload);
+  $("paid-clear").addEventListener("click", clearPaid);
   $("curve-measure").addEventListener("change", curve);
   $("curve-value").addEventListener("input", () => curveValue($("curve-value").value));
   $("curve-slider").addEventListener("input", slide);
