@@ -26,9 +26,11 @@ and if that finds no error, to the builder with the contextual lexer.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import os
+import pickle
 import re
 import threading
 from decimal import Decimal
@@ -82,13 +84,13 @@ def _grammar_file() -> str:
 @functools.cache
 def _lark() -> lark.Lark:
     """The tree parser: syntax errors and nesting depth (see the module docstring)."""
-    return lark.Lark(
+    return _tables(
+        "tree",
         grammar_text(),
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=False,
-        cache=True,
     )
 
 
@@ -99,15 +101,70 @@ def _builder(lexer: str) -> lark.Lark:
     keep_all_tokens hands the methods every token of their rule, so that a span can start at a
     keyword; `_reduce` passes on only the named ones, as lark would have."""
     grammar = grammar_text()
-    return lark.Lark(
+    return _tables(
+        f"builder-{lexer}",
         grammar,
         parser="lalr",
         lexer=lexer,
         keep_all_tokens=True,
         maybe_placeholders=False,
-        cache=True,
         transformer=_callbacks(frozenset(_NAMED_TERMINAL.findall(grammar))),
     )
+
+
+def tables_path(name: str, grammar: str, options: dict) -> str:
+    """Where the LALR tables of one of the parsers above are kept: sibc's cache directory
+    (cache.cache_dir(): $SIBDSL_CACHE_DIR, else $XDG_CACHE_HOME/sibdsl, else ~/.cache/sibdsl), in a
+    file named by a SHA-256 of the grammar's text, the parser's options, lark's version and
+    Python's. A changed grammar, option or lark is a new file; the old one is only unused."""
+    import hashlib
+    import sys
+
+    from .cache import cache_dir
+
+    hashable = sorted((k, repr(v)) for k, v in options.items() if k != "transformer")
+    digest = hashlib.sha256(repr((grammar, hashable, lark.__version__, sys.version_info[:2])).encode())
+    return os.path.join(cache_dir(), "lark", f"{name}-{digest.hexdigest()[:40]}.lark")
+
+
+def _tables(name: str, grammar: str, **options) -> lark.Lark:
+    """`lark.Lark(grammar, **options)`, its tables read from the cache (tables_path) when they are
+    there; else made, and stored for the next process with lark's own `save`: written to a file of
+    this process's own, then renamed over the entry, so a reader never sees half a file (two
+    processes that both miss each write a whole one). The entry starts with its own key, checked on
+    reading; an entry that cannot be read is made again and replaced. A cache directory that cannot
+    be made or written only costs the time of making the tables (≈ 0.3 s) in every process."""
+    path = tables_path(name, grammar, options)
+    key = os.path.basename(path).encode()
+    loaded = {k: v for k, v in options.items() if k in _LOADED_OPTIONS}  # not part of the tables
+    try:
+        with open(path, "rb") as handle:
+            if handle.readline().rstrip(b"\n") == key:
+                return lark.Lark.__new__(lark.Lark)._load(handle, **loaded)  # what lark's cache= does
+    except FileNotFoundError:
+        pass  # the first run with this grammar, options and lark: made below
+    except _UNREADABLE:
+        pass  # a damaged entry (half a disk's write, an edit): made below, and replaced
+    made = lark.Lark(grammar, **options)
+    partial = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(partial, "wb") as handle:
+            handle.write(key + b"\n")
+            made.save(handle, exclude_options=tuple(_LOADED_OPTIONS))
+        os.replace(partial, path)
+    except OSError:  # unwritable: this process keeps the tables it made, the next makes them again
+        with contextlib.suppress(OSError):
+            os.remove(partial)
+    return made
+
+
+# what reading a damaged pickle of lark's objects may raise
+_UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, LookupError, TypeError, AttributeError, ImportError,
+               lark.exceptions.LarkError)
+# Options given again on loading (lark's _load takes them), never written to the cache: a
+# transformer is code, and the tables do not depend on positions being kept.
+_LOADED_OPTIONS = frozenset({"transformer", "propagate_positions"})
 
 
 # ---------------------------------------------------------------- public entry points
