@@ -17,7 +17,7 @@ import lark
 import pytest
 
 from sibdsl import Source, parser
-from sibdsl.parser import parse
+from sibdsl.parser import CACHED, parse
 
 from .conftest import ROOT
 from .test_parser_pinned import TEXTS, dump
@@ -47,9 +47,9 @@ def test_the_tables_are_kept_in_the_cache_directory_under_a_key(cache):
     parse(Source("n.sib", NORRKOPING))
     (entry,) = _files(cache / "lark")  # the basic-lexer builder: all a valid contract needs
     assert entry.startswith("builder-basic-") and entry.endswith(".lark")
-    assert parser._builder("basic").source_path != "<deserialized>"  # this process made them
+    assert parser._builder("basic").source_path != CACHED  # this process made them
     parser._builder.cache_clear()
-    assert parser._builder("basic").source_path == "<deserialized>"  # the next one reads them
+    assert parser._builder("basic").source_path == CACHED  # the next one reads them
     grammar = parser.grammar_text()
     options = {"parser": "lalr", "lexer": "basic"}
     path = parser.tables_path("builder-basic", grammar, options)
@@ -97,12 +97,12 @@ def test_cached_tables_parse_every_pinned_text_as_fresh_ones(cache, monkeypatch)
     cached, used = _dumps(TEXTS)  # this pass reads them back
     assert used == {"builder-basic", "builder-contextual", "tree"}  # every parser was exercised
     assert {parser._builder("basic").source_path, parser._builder("contextual").source_path,
-            parser._lark().source_path} == {"<deserialized>"}
+            parser._lark().source_path} == {CACHED}
     monkeypatch.setattr(parser, "_tables", _fresh)
     parser._builder.cache_clear()
     parser._lark.cache_clear()
     fresh, _ = _dumps(TEXTS)
-    assert parser._builder("basic").source_path != "<deserialized>"
+    assert parser._builder("basic").source_path != CACHED
     assert len(TEXTS) > 100
     different = [name for name in TEXTS if not cached[name] == made[name] == fresh[name]]
     assert different == []
@@ -123,11 +123,11 @@ def test_a_damaged_entry_is_made_again(cache):
     (cache / "lark" / entry).write_bytes(whole[:len(whole) // 2])  # its key line, half the tables
     parser._builder.cache_clear()
     assert dump(NORRKOPING) == NORRKOPING_DUMP
-    assert parser._builder("basic").source_path != "<deserialized>"  # made from the grammar
+    assert parser._builder("basic").source_path != CACHED  # made from the grammar
     assert len((cache / "lark" / entry).read_bytes()) > len(whole) // 2  # stored again (read below)
     parser._builder.cache_clear()
     parse(Source("n.sib", NORRKOPING))
-    assert parser._builder("basic").source_path == "<deserialized>"
+    assert parser._builder("basic").source_path == CACHED
 
 
 def test_processes_that_miss_at_once_each_write_a_whole_entry(cache):
@@ -144,4 +144,4 @@ def test_processes_that_miss_at_once_each_write_a_whole_entry(cache):
     (entry,) = _files(cache / "lark")
     assert not entry.endswith(".tmp")
     parse(Source("n.sib", NORRKOPING))
-    assert parser._builder("basic").source_path == "<deserialized>"
+    assert parser._builder("basic").source_path == CACHED
