@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench.py --quick    # smaller sizes, fewer repetitions
     .venv/bin/python benchmarks/bench.py --smoke    # tiny sizes, one repetition: does it run?
     .venv/bin/python benchmarks/bench.py --quick scalar startup   # only these parts
-    .venv/bin/python benchmarks/bench.py --only=edit  # one part (scalar, vector, check, startup, simulate, verify, edit)
+    .venv/bin/python benchmarks/bench.py --only=edit  # one part (scalar, vector, check, startup, simulate, verify, hostile, edit)
 
 Every line prints our figure, the reference's, the ratio, and, where issue 6 or 21 sets one, the
 target and `met` or `MISSED`; lines marked "(comparison)" add context and have no target.
@@ -419,8 +419,34 @@ def bench_simulate() -> None:
     absolute("wall time", times, 2.0)
 
 
+# ------------------------------------------------------------------ hostile input: a flat sum of 1.2 M terms
+def flat_sum(terms: int) -> str:
+    """The text of tests/test_hostile_input.py: one definition summing `terms` ones."""
+    return ('contract "Radbrytning"\n  currency SEK\n  rounding 1 SEK half up\nparty city "Staden": payer\n'
+            'party fund "Fonden": investor\npayment p = total_x * 1 SEK from city to fund\n'
+            "define total_x = " + " + ".join(["1"] * terms) + "\n")
+
+
+def bench_hostile() -> None:
+    """Refusing a sum of 1.2 M terms (E106, issue 22 item 11) takes the time of the first MAX_HEIGHT
+    terms, whatever follows: the parse stops at the limit. It was a wall-clock bound of 20 s in a
+    unit test (which failed at 23.7 s under a load of 15); the test now asserts that the parse
+    stops, and the time is measured here: against a sum of 150,000 terms (past the limit too), the
+    ratio is ≈ 1 if the work is bounded by the limit and ≈ 8 if it grows with the text."""
+    terms = 120_000 if SMOKE else 1_200_000
+    long, short = Source("sum.sib", flat_sum(terms)), Source("sum.sib", flat_sum(terms // 8))
+    for text in (long, short):
+        (error,) = check_source(text)[1]
+        assert error.code == "E106", error.message
+    repeat = 1 if SMOKE else 3 if QUICK else 5
+    print(f"check of a flat sum of {terms:,} terms, refused with E106 ({repeat} pairs)")
+    pairs = paired(lambda: check_source(long), lambda: check_source(short), repeat)
+    line(f"  {terms:,} terms vs {terms // 8:,} (both past the limit)", pairs, 1.5)
+    absolute(f"  {terms:,} terms, the time itself (was the unit test's bound)", pairs.ours, 20.0)
+
+
 PARTS = {"scalar": bench_scalar, "vector": bench_vector, "check": bench_check, "startup": bench_startup,
-         "simulate": bench_simulate, "verify": bench_verify}
+         "simulate": bench_simulate, "verify": bench_verify, "hostile": bench_hostile}
 
 # ------------------------------------------------------------------ 5. an edit → its diagnostics
 def interleaved(sides: dict, rounds: int) -> dict[str, list[float]]:

@@ -26,9 +26,11 @@ and if that finds no error, to the builder with the contextual lexer.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import os
+import pickle
 import re
 import threading
 from decimal import Decimal
@@ -83,13 +85,13 @@ def _grammar_file() -> str:
 @functools.cache
 def _lark() -> lark.Lark:
     """The tree parser: syntax errors and nesting depth (see the module docstring)."""
-    return lark.Lark(
+    return _tables(
+        "tree",
         grammar_text(),
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=False,
-        cache=True,
     )
 
 
@@ -100,15 +102,120 @@ def _builder(lexer: str) -> lark.Lark:
     keep_all_tokens hands the methods every token of their rule, so that a span can start at a
     keyword; `_reduce` passes on only the named ones, as lark would have."""
     grammar = grammar_text()
-    return lark.Lark(
+    return _tables(
+        f"builder-{lexer}",
         grammar,
         parser="lalr",
         lexer=lexer,
         keep_all_tokens=True,
         maybe_placeholders=False,
-        cache=True,
         transformer=_callbacks(frozenset(_NAMED_TERMINAL.findall(grammar))),
     )
+
+
+def tables_path(name: str, grammar: str, options: dict) -> str:
+    """Where the LALR tables of one of the parsers above are kept: sibc's cache directory
+    (cache.cache_dir(): $SIBDSL_CACHE_DIR, else $XDG_CACHE_HOME/sibdsl, else ~/.cache/sibdsl), in a
+    file named by a SHA-256 of the grammar's text, the parser's options, lark's version and
+    Python's. A changed grammar, option or lark is a new file; the old one is only unused."""
+    import hashlib
+    import sys
+
+    from .cache import cache_dir
+
+    hashable = sorted((k, repr(v)) for k, v in options.items() if k != "transformer")
+    digest = hashlib.sha256(repr((grammar, hashable, lark.__version__, sys.version_info[:2])).encode())
+    return os.path.join(cache_dir(), "lark", f"{name}-{digest.hexdigest()[:40]}.lark")
+
+
+def _tables(name: str, grammar: str, **options) -> lark.Lark:
+    """`lark.Lark(grammar, **options)`, read from the cache (tables_path) when it is there; else
+    made, and stored for the next process: written to a file of this process's own, then renamed
+    over the entry, so a reader never sees half a file (two processes that both miss each write a
+    whole one). The entry starts with its own key, checked on reading; one that cannot be read is
+    made again and replaced. A cache directory that cannot be made or written only costs the time
+    of making the tables (≈ 0.3 s) in every process.
+
+    The entry is the parser itself, pickled: its grammar, lexer and LALR table as lark made them,
+    without the callbacks (code: the transformer's methods), which are made again on reading as
+    lark's own `Lark.load` makes them. Reading it is ≈ 2× cheaper than lark's `save`/`load`
+    format, which rebuilds every table entry in Python (≈ 100 M fewer instructions a `sibc check`,
+    docs/performance.md). tests/test_parser_cache.py proves the parsers read back give the trees
+    and diagnostics of fresh ones on every pinned text."""
+    path = tables_path(name, grammar, options)
+    key = os.path.basename(path).encode()
+    try:
+        with open(path, "rb") as handle:
+            if handle.readline().rstrip(b"\n") == key:
+                return _revived(_Unpickler(handle).load(), options.get("transformer"))
+    except FileNotFoundError:
+        pass  # the first run with this grammar, options and lark: made below
+    except _UNREADABLE:
+        pass  # a damaged entry (half a disk's write, an edit): made below, and replaced
+    made = lark.Lark(grammar, **options)
+    partial = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(partial, "wb") as handle:
+            handle.write(key + b"\n")
+            _Pickler(handle, made).dump(made)
+        os.replace(partial, path)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        # unwritable, or a lark whose parser does not pickle: this process keeps the parser it made
+        with contextlib.suppress(OSError):
+            os.remove(partial)
+    return made
+
+
+CACHED = "<sibc cache>"  # the source_path of a parser read from the cache (the tests look)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a lark parser, leaving out by name what is code or must stay one object: the callbacks
+    and the transformer, and the `re` module the lexer is configured with; and the grammar before
+    analysis, which parsing does not use (lark's `save` leaves it out too). lark's Shift and Reduce
+    (the parser compares actions by identity) are pickled as the module globals they are."""
+
+    def __init__(self, handle, made: lark.Lark):
+        super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self._named = {id(re): "re", id(made._callbacks): "callbacks"}
+        if made.options.transformer is not None:
+            self._named[id(made.options.transformer)] = "transformer"
+        if getattr(made, "grammar", None) is not None:
+            self._named[id(made.grammar)] = "grammar"
+
+    def persistent_id(self, obj):
+        return self._named.get(id(obj))
+
+    def reducer_override(self, obj):
+        from lark.parsers.lalr_analysis import Reduce, Shift
+
+        if obj is Shift or obj is Reduce:
+            return obj.name  # a global of lark.parsers.lalr_analysis, read back as that very object
+        return NotImplemented
+
+
+class _Unpickler(pickle.Unpickler):
+    def persistent_load(self, pid):
+        # the callbacks and the transformer are made again by _revived; the grammar stays out
+        return re if pid == "re" else None
+
+
+def _revived(parser: lark.Lark, transformer) -> lark.Lark:
+    """The callbacks of a parser read from the cache, made as lark's `_load` makes them."""
+    if not isinstance(parser, lark.Lark):
+        raise TypeError(f"the cache holds a {type(parser).__name__}, not a parser")
+    parser.options.transformer = transformer
+    parser._prepare_callbacks()
+    parser.parser.parser_conf.callbacks = parser._callbacks
+    parser.parser.parser.parser.callbacks = parser._callbacks
+    parser.source_path = CACHED
+    return parser
+
+
+# what reading a damaged pickle of lark's objects may raise
+_UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, LookupError, TypeError, AttributeError,
+               ImportError, lark.exceptions.LarkError)
 
 
 # ---------------------------------------------------------------- public entry points
