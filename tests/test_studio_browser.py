@@ -646,3 +646,26 @@ def test_a_waterfall_says_which_step_paid_whom(studio, browser):
     assert "waterfall: 498,800" in vehicle.text and not vehicle.find_elements(By.CSS_SELECTOR, "button.why")
     driver.execute_script("document.getElementById('waterfall').scrollIntoView()")
     shot(driver, "waterfall")
+
+
+def test_proofs_stopped_by_the_time_budget_are_said(folder, browser):
+    """Proofs past the server's budget (E864) are reported beside the file's state, not dropped
+    silently (the page then waited for a verdict that could never come)."""
+    import uuid
+
+    driver = browser
+    s = Server(folder, "--budget", "0.1", command="studio")  # no proof of Norrköping fits in 0.1 s
+    try:
+        open_studio(driver, s, lang="en")
+        # the proofs of the file as opened first (a verdict cached by another test may answer them)
+        wait(driver, lambda d: d.execute_script("return document.body.dataset.proofs"), timeout=PROOFS)
+        driver.execute_script("delete document.body.dataset.proofs")
+        put_caret_after(driver, "# Socialt utfallskontrakt")
+        # a text never proved before, so that no cached verdict answers in time
+        driver.find_element(By.ID, "editor").send_keys(f" {uuid.uuid4().hex}")
+        wait(driver, lambda d: d.execute_script("return document.body.dataset.proofs") == "stopped", timeout=PROOFS)
+        assert driver.find_element(By.ID, "status").text == ("The proofs did not finish within the server's time "
+                                                             "budget (E864): run them under Proofs.")
+        assert driver.find_element(By.ID, "no-problems").text == "No problems"  # the check itself was made
+    finally:
+        s.stop()
