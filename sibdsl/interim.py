@@ -20,6 +20,9 @@ The rule (docs/outcomes.md, "Interim settlements"):
   missing value set to a placeholder that, by the rule above, cannot change it.
 * A line that is due but depends on a missing value is **waiting**, with the values it waits for;
   a line due after the as-of date is **not due** (its amount is shown when it is already known).
+* A line is known by its payment, period, recipient and clause (`line_key`): a waterfall makes
+  several lines of one payment and period, one per step (`NAME.N`) and party (issue 14). A step's
+  line is settled once the vehicle's line and what the step's target received before are known.
 * **Reconciliation**: with what was paid before on each line, a settled line pays the difference.
   Nothing is clawed back (the language has no clawback clause): where more was paid before than
   the line now gives, the difference is an **overpayment**, reported (W550), never a negative line.

@@ -264,6 +264,18 @@ def simulation_text(report: dict, lang: str = "en") -> str:
         if irr.get("mean") is not None:
             lines.append(f"  {word(lang, 'irr')} " + pct(irr["mean"]) + ", "
                          + ", ".join(f"{q} {pct(irr[q])}" for q in ("p5", "p50", "p95")))
+    for name, steps in report.get("waterfalls", {}).items():  # issue 14
+        lines += ["", word(lang, "waterfall", name=name)]
+        for step, data in steps.items():
+            key = "wf_last" if data["p_filled"] is None else "wf_step"
+            lines.append("  " + word(lang, key, step=step, terms=data["terms"], paid=pct(data["p_paid"]),
+                                     filled=pct(data["p_filled"]) if data["p_filled"] is not None else ""))
+            lines.append(f"    {word(lang, 'wf_amounts')}: " + ", ".join(
+                f"{c} {money(data['paid'].get(c))}" for c in ("mean", "p5", "p50", "p95")))
+    for name, data in report.get("classes", {}).items():
+        lines += ["", word(lang, "class_shortfall", name=name, amount=money(data["drawn"]), p=pct(data["p_short"])),
+                  f"  {word(lang, 'shortfall')}: " + ", ".join(
+                      f"{c} {money(data['shortfall'].get(c))}" for c in ("mean", "p50", "p95", "max"))]
     if report["payers"]:
         lines += ["", word(lang, "expected_cost")]
         for name, data in report["payers"].items():

@@ -613,6 +613,8 @@ def contribution(contract: m.Contract, s: VectorSettlement, floats: dict, curve_
             if ln.payer == payer:
                 total = add(total, ln.amount)
         arrays[f"payer {payer}"] = keep(s.minor(total))
+    for name, total in _waterfall_steps(s).items():  # issue 14: what each waterfall step paid
+        arrays[f"wfstep {name}"] = keep(s.minor(total))
     for (payer, year), total in _payer_years(s).items():  # issue 15: the payer's budget by fiscal year
         arrays[f"budget {payer}\t{year}"] = keep(s.minor(total))
     events = {name: int((mask & ok).sum()) for name, mask in s.events.items()}
@@ -694,6 +696,9 @@ class Accumulator:
             "investors": {},
             "budget": _budget(self.contract, joined, money),
         }
+        if self.contract.waterfalls:  # issue 14: how often each step pays and is filled; classes' shortfalls
+            out["waterfalls"] = _waterfalls(self.contract, joined, summary, done)
+            out["classes"] = _class_shortfalls(self.contract, joined, summary, money, done)
         broken = {k[len(ASSUMPTION_EVENT):]: v for k, v in sorted(self.events.items())
                   if k.startswith(ASSUMPTION_EVENT) and v}
         if broken:  # issue 17: drawn scenarios the contract declares impossible (cli/simulate.py: E473)
@@ -812,6 +817,63 @@ def run(contract: m.Contract, spec: Spec, n: int, *, seed: int | None = None, ch
         if progress:
             progress(size)
     return acc
+
+
+def _waterfall_steps(s: VectorSettlement) -> dict[str, R]:
+    """A waterfall step's clause (`NAME.N`) → the exact sum of the lines it paid, over every line the
+    vehicle was paid."""
+    out: dict[str, R] = {}
+    for ln in s.lines:
+        if ln.key[0] == "waterfall":  # ("waterfall", NAME, N, recipient, party, the vehicle's line)
+            name = f"{ln.key[1]}.{ln.key[2]}"
+            out[name] = add(out.get(name, R.const(0)), ln.amount)
+    return out
+
+
+def _waterfalls(contract: m.Contract, joined: dict, summary, done: int) -> dict:
+    """Per waterfall, per step: what it paid (a summary), the probability that it pays something and,
+    but for the last step and `rest`, that its target is met — that money passed it to a later step
+    (`sibc verify` proves a later step pays only when the earlier targets are met, or from what a
+    return limit held back and passed on)."""
+    from .semantics.program import tier_text
+
+    out = {}
+    for wf in contract.waterfalls:
+        steps = {}
+        names = [f"{wf.clause.name}.{t.number}" for t in wf.tiers]
+        paid = [joined.get(f"wfstep {name}", np.zeros(done, dtype=np.int64)) for name in names]
+        for k, (t, name) in enumerate(zip(wf.tiers, names)):
+            later = sum(paid[k + 1:], np.zeros(len(paid[k]), dtype=np.int64)) if k + 1 < len(names) else None
+            steps[name] = {
+                "terms": tier_text(t, contract.currency),
+                "paid": summary(paid[k]),
+                "p_paid": _prob(int((paid[k] > 0).sum()), done),
+                "p_filled": None if later is None or t.target == "rest" else _prob(int((later > 0).sum()), done),
+            }
+        out[wf.clause.name] = steps
+    return out
+
+
+def _class_shortfalls(contract: m.Contract, joined: dict, summary, money, done: int) -> dict:
+    """Per class of investments: what it drew, and the distribution of its shortfall — drawn less
+    received (through every line, cover included), where positive. A class is reported when each
+    of its investors has investments in it only (what an investor receives is not split by class)."""
+    classes: dict[str, list] = {}
+    for inv in contract.investments.values():
+        if inv.klass:
+            classes.setdefault(inv.klass, []).append(inv)
+    out = {}
+    for name, invs in classes.items():
+        investors = {i.investor for i in invs}
+        if any(i.investor in investors and i.klass != name for i in contract.investments.values()):
+            continue
+        drawn = sum((a for i in invs for _, a in i.flows), Fraction(0))
+        received = sum((joined[f"received {who}"] for who in sorted(investors) if f"received {who}" in joined),
+                       np.zeros(done, dtype=np.int64))
+        short = np.maximum(int(drawn * 100) - received, 0)
+        out[name] = {"drawn": money(int(drawn * 100)), "p_short": _prob(int((short > 0).sum()), done),
+                     "shortfall": summary(short)}
+    return out
 
 
 def _payer_years(s: VectorSettlement) -> dict[tuple[str, str], R]:

@@ -332,3 +332,68 @@ def test_normal_and_uniform_draws_are_scipy_stats_bit_for_bit(kind, params, lowe
         theirs = np.minimum(theirs, upper)
     assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs)
     assert np.array_equal(ours.view(np.int64), theirs.view(np.int64))  # the same bits, -0.0 included
+
+
+# ---------------------------------------------------------------- issue 14: the waterfall section
+JJ = ROOT / "contracts/massachusetts_jj.sib"
+JJ_SPEC = {
+    "seed": 2014,
+    "measures": {
+        "bed_day_reduction": {"distribution": "uniform", "low": 0, "high": 0.5},
+        "ready_quarters": {"distribution": "uniform", "low": 2000, "high": 9000},
+        "employed_quarters": {"distribution": "uniform", "low": 0, "high": 3000},
+    },
+}
+
+
+def test_the_waterfall_section_equals_the_scalar_settlements_of_the_same_draws(tmp_path):
+    """Each step's payments, how often it pays and is filled, and each class's shortfall, recomputed
+    scenario by scenario with the scalar evaluator on the same draws."""
+    from sibdsl import compile_contract
+
+    contract = load_contract(JJ)
+    spec = load_spec(contract, write(tmp_path, JJ_SPEC))
+    n = 80
+    report = run(contract, spec, n).report(spec, 2014, 4096)
+    inputs, _ = Sampler(contract, spec, 2014).draw(0, n)
+    evaluator = compile_contract(contract)
+    steps = [f"repayment.{k}" for k in range(1, 6)]
+    paid = {s: [] for s in steps}
+    short = {"senior": [], "junior": [], "grant": []}
+    for i in range(n):
+        row = {name: Fraction(int(r.num[i]), int(r.den)) for name, r in inputs.items()}
+        settlement = evaluator.evaluate(row)
+        for s in steps:
+            paid[s].append(sum(Fraction(ln.amount) for ln in settlement.lines if ln.clause.name == s))
+        for klass, values in short.items():
+            invs = [v for v in contract.investments.values() if v.klass == klass]
+            drawn = sum(v.amount for v in invs)
+            got = sum(Fraction(ln.amount) for ln in settlement.lines if ln.recipient in {v.investor for v in invs})
+            values.append(max(drawn - got, 0))
+    section = report["waterfalls"]["repayment"]
+    for k, s in enumerate(steps):
+        assert abs(Fraction(section[s]["paid"]["mean"]) - sum(paid[s]) / n) <= Fraction(1, 200)  # to the cent
+        assert Fraction(section[s]["p_paid"]) == Fraction(sum(1 for a in paid[s] if a > 0), n)
+        if k < len(steps) - 1:
+            later = [sum(paid[t][i] for t in steps[k + 1:]) for i in range(n)]
+            assert Fraction(section[s]["p_filled"]) == Fraction(sum(1 for a in later if a > 0), n)
+    assert section["repayment.5"]["p_filled"] is None  # `rest`: no target
+    for klass, values in short.items():
+        data = report["classes"][klass]
+        assert abs(Fraction(data["shortfall"]["mean"]) - sum(values) / n) <= Fraction(1, 200)
+        assert Fraction(data["p_short"]) == Fraction(sum(1 for v in values if v > 0), n)
+
+
+@pytest.mark.parametrize("lang, words", [("en", ["Waterfall repayment", "its target met in", "class senior"]),
+                                         ("sv", ["Fördelningsordning (vattenfall) repayment", "målet nås i",
+                                                 "klass senior"])])
+def test_the_waterfall_section_in_text(tmp_path, lang, words):
+    from sibdsl.report import simulation_text
+
+    contract = load_contract(JJ)
+    spec = load_spec(contract, write(tmp_path, JJ_SPEC))
+    text = simulation_text(run(contract, spec, 50).report(spec, 2014, 4096), lang)
+    assert all(w in text for w in words), text
+    norrkoping = load_contract(NORRKOPING)  # no waterfall: no section
+    plain = run(norrkoping, load_spec(norrkoping, write(tmp_path, SPEC)), 20).report(spec, 2016, 4096)
+    assert "waterfalls" not in plain and "classes" not in plain

@@ -20,7 +20,7 @@ _CONSOLE = re.compile(r"^```console\n\$ (sibc [^\n]+)\n(.*?)^```$", re.MULTILINE
 
 
 def _workdir(tmp_path: Path) -> Path:
-    for name in ("norrkoping.sib", "peterborough.sib", "peterborough.outcomes.json"):  # as in a checkout
+    for name in ("norrkoping.sib", "peterborough.sib", "peterborough.outcomes.json", "massachusetts_jj.sib"):  # as in a checkout
         shutil.copy(ROOT / "contracts" / name, tmp_path / name)
     for name, body in _FILE.findall(DOC.read_text(encoding="utf-8")):
         (tmp_path / name).write_text(body, encoding="utf-8")

@@ -233,3 +233,13 @@ def test_generated_limits_within_waterfalls_hold_and_release(data):
         if ln.recipient == "ngo" and any(st.kind == "limit released" for st in ln.steps):
             computed = [st.after for st in ln.steps if st.kind not in ("waterfall", "limit released")][-1]
             assert ln.amount <= computed, text
+
+
+@pytest.mark.parametrize("lang, words", [("en", "what it holds back passes on to the waterfall's later steps"),
+                                         ("sv", "går vidare till fördelningsordningens senare steg")])
+def test_the_document_says_a_limit_releases_within_the_waterfall(lang, words):
+    from sibdsl.render.clauses import order_of_application
+
+    with_limit, _ = order_of_application(checked(LIMITED.replace("languages en", "languages sv, en")), lang)
+    without, _ = order_of_application(checked(CONTRACT.replace("languages en", "languages sv, en")), lang)
+    assert any(words in item for item in with_limit) and not any(words in item for item in without)

@@ -359,6 +359,9 @@ def order_of_application(contract: m.Contract, lang: str, program: Program | Non
     rounding = s["rounding"][contract.rounding.mode].format(step=step)
     kinds = list(dict.fromkeys([StepKind.COMPUTE, *(st.kind for st in program.steps)]))
     items = [ORDER[kind.name][lang].format(rounding=rounding) for kind in kinds]
+    if any(st.takes for st in program.steps):  # issue 14: a return limit within a waterfall
+        at = kinds.index(StepKind.WATERFALL)
+        items[at] += ORDER["WATERFALL_LIMIT"][lang]
     items = [item + (";" if i < len(items) - 1 else ".") for i, item in enumerate(items)]
     cuts = s["order_cuts"] if any(kind.cuts for kind in kinds) else ""
     if StepKind.STREAM_CAP in kinds:  # issue 15: a stream gives from the period paid last
