@@ -10,6 +10,8 @@ Nodes are never cyclic, so attrs' guard against repr recursion is not needed.
 
 from __future__ import annotations
 
+import operator
+
 import attrs
 
 
@@ -18,7 +20,29 @@ def _repr(self) -> str:
     return f"{type(self).__qualname__}({fields})"
 
 
+def _eq(self, other):
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    key = self.__node_key__
+    return key(self) == key(other)
+
+
+def _hash(self):
+    return hash((self.__class__, self.__node_key__(self)))
+
+
+def _no_fields(_):
+    return ()
+
+
 def node(cls):
-    """Class decorator: a frozen attrs class with slots, equality and hash, and the shared repr."""
+    """Class decorator: a frozen attrs class with slots, the shared repr, and equality and hash as
+    attrs would write them (the fields with eq=True, in order; another class is NotImplemented),
+    shared too: each compares a tuple taken by one `operator.attrgetter` made for the class."""
     cls.__repr__ = _repr
-    return attrs.frozen(cls, repr=False)
+    cls.__eq__ = _eq
+    cls.__hash__ = _hash
+    made = attrs.frozen(cls, repr=False, eq=False)
+    names = [a.name for a in made.__attrs_attrs__ if a.eq]
+    made.__node_key__ = operator.attrgetter(*names) if names else staticmethod(_no_fields)
+    return made
