@@ -149,3 +149,11 @@ def test_bad_coupons_get_their_code(change, code):
 def test_a_coupon_may_not_be_read_in_a_formula_only_in_a_guarantee():
     assert "E309" in codes(CONTRACT + "payment extra = interest from city to bank due 2022-12-31\n")
     assert codes(CONTRACT + "guarantee paid: interest >= 0 SEK\n") == []
+
+
+def test_a_cap_names_a_coupon_as_it_names_a_payment():
+    text = CONTRACT + "cap ci: interest per period at 20 000 SEK\n"
+    s = compile_contract(checked(text)).evaluate(
+        {"attainment": {"y2020": Fraction(7, 10), "y2021": Fraction(7, 10), "y2022": Fraction(1, 10)}})
+    paid = {ln.period: ln.exact for ln in s.lines if ln.payment == "interest"}
+    assert paid == {"y2020": 20_000, "y2021": 20_000, "y2022": 0}  # 6 % of ≈ 1 M, capped; 0 % in 2022
