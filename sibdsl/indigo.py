@@ -250,8 +250,8 @@ def export_project(contract: m.Contract, source: Source | None = None) -> dict:
     rules = [*(f for f in contract.floors), *(g for g in contract.gates),
              *(c for c in contract.caps if c.kind in ("series", "participant"))]
     if rules and source is not None:
-        finance["notes"] = "Also in the contract: " + "; ".join(
-            " ".join(source.line_text(r.clause.line).split()) for r in rules)
+        finance["notes"] = "Also in the contract: " + "; ".join(dict.fromkeys(  # a clause once (issue 14:
+            " ".join(source.line_text(r.clause.line).split()) for r in rules))  # a redemption gates several)
     project: dict = {"id": contract.id or "", "name": _v(contract.title.text)}
     dates = {}
     if contract.signed is not None:

@@ -929,7 +929,8 @@ class _Syntax:
         return s.Coupon(name, label, rest[0], _ident(rest[1]), tuple(rest[2:]), span=span)
 
     def coupon_minimum(self, span, c):
-        return _option("at least", span, (c[0], c[1] if len(c) > 1 else None))
+        rate = s.Quantity(_number(c[0]), "%", span=_token_span(c[0]).to(_token_span(c[1])))
+        return _option("at least", span, (rate, c[2] if len(c) > 2 else None))
 
     def coupon_day_count(self, span, c):
         return _option("day count", span, str(c[0]).lower())
@@ -945,7 +946,8 @@ class _Syntax:
         return _option("otherwise", span, c[0])
 
     def repayment_minimum(self, span, c):  # as a coupon's `at least`, without `during`
-        return _option("at least", span, (c[0], None))
+        rate = s.Quantity(_number(c[0]), "%", span=_token_span(c[0]).to(_token_span(c[1])))
+        return _option("at least", span, (rate, None))
 
     def redemption(self, span, c):
         name, label, rest = self._name_label(c)

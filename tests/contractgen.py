@@ -114,6 +114,17 @@ def generated(draw, waterfall: bool | None = None) -> str:
             order = draw(st.sampled_from(["", " in claim order", " in declaration order", " in proportion"]))
             lines.append(f"  total cap {draw(st.sampled_from(['50 000 SEK', '120 000 SEK']))}{order}")
         lines.append("}")
+    instruments = draw(st.integers(0, 7))  # issue 14: a coupon; a repayment of principal, and a redemption
+    if instruments & 1:
+        rate = draw(st.sampled_from(["5 %", "if visits > 10 then 4 % else 1 %", "coupon(rate)"]))
+        minimum = "" if rate == "5 %" else draw(st.sampled_from(["", "\n  at least 2 %", "\n  at least 1.5 % during y1"]))
+        dc = draw(st.sampled_from(["", "\n  day count act/360", "\n  day count 30e/360"]))
+        lines.append(f"coupon cp: {rate} per year on loan_a\n  per year from city{minimum}{dc}")
+    if instruments & 2:
+        lines.append("repayment rp: principal of loan_a from city due 2023-06-30\n  in full when rate >= 60 %" + draw(
+            st.sampled_from(["\n  otherwise rate", "\n  at least 50 %", "\n  otherwise rate\n  at least 40 %"])))
+        if instruments & 4:  # before the repayment: it ends it (and what else is paid to fund later)
+            lines.append("redemption rd: 90 % of loan_a from city when ok due 2022-06-30")
     clauses = []
     for name, per_year in payments:
         if draw(st.integers(0, 3)) == 0:

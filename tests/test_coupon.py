@@ -149,3 +149,22 @@ def test_bad_coupons_get_their_code(change, code):
 def test_a_coupon_may_not_be_read_in_a_formula_only_in_a_guarantee():
     assert "E309" in codes(CONTRACT + "payment extra = interest from city to bank due 2022-12-31\n")
     assert codes(CONTRACT + "guarantee paid: interest >= 0 SEK\n") == []
+
+
+def test_a_cap_names_a_coupon_as_it_names_a_payment():
+    text = CONTRACT + "cap ci: interest per period at 20 000 SEK\n"
+    s = compile_contract(checked(text)).evaluate(
+        {"attainment": {"y2020": Fraction(7, 10), "y2021": Fraction(7, 10), "y2022": Fraction(1, 10)}})
+    paid = {ln.period: ln.exact for ln in s.lines if ln.payment == "interest"}
+    assert paid == {"y2020": 20_000, "y2021": 20_000, "y2022": 0}  # 6 % of ≈ 1 M, capped; 0 % in 2022
+
+
+def test_a_minimum_then_a_day_count_leaves_a_number_of_days_a_quantity():
+    """`at least` takes a percentage, not a formula: `day count` may follow it, and the lexer must still
+    read `1 day` in any formula as a quantity (a formula there made `day` a keyword after a number)."""
+    text = CONTRACT.replace("  at least 2 % during y2020 through y2021\n",
+                            "  at least 2 %\n  day count act/360\n") + (
+        "measure waited: days between 0 days and 400 days\n"
+        "payment p = waited * 100 SEK / 1 day from city to bank due 2022-12-31\n")
+    contract = checked(text)
+    assert contract.coupons[0].day_count == "act/360" and contract.coupons[0].minimum == Fraction(2, 100)

@@ -33,7 +33,7 @@ class Rules:
 
     def target_payment(self, target: s.Target, payments) -> tuple[str, str | None] | None:
         """The payment a clause applies to and its series, or None (reported) if there is none."""
-        entry = self.lookup(target.name, ("payment",), "payment")
+        entry = self.lookup(target.name, m.PAYMENT_CLAUSES, "payment")  # issue 14: a coupon, … is one
         if entry is None or target.name.name not in payments:
             return None
         return target.name.name, payments[target.name.name].series

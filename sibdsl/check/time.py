@@ -94,7 +94,7 @@ class Time:
         not a payment or is named twice."""
         names: list[str] = []
         for ident in target.names:
-            entry = self.lookup(ident, ("payment",), "payment")
+            entry = self.lookup(ident, m.PAYMENT_CLAUSES, "payment")  # issue 14: a coupon, … is one
             if entry is None or ident.name not in payments:
                 return None
             if ident.name in names:

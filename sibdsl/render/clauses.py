@@ -306,7 +306,8 @@ def coupon_sentence(c: m.Contract, k: m.Coupon, lang: str, words: Words) -> str:
         minimum = s["coupon_minimum"].format(rate=percent(k.minimum, lang))
     text = s["coupon"].format(payer=words.party(k.payer), investor=words.party(k.investor),
                               label=words.defined(k.payment), investment=words.label(k.investment),
-                              rate=words.expr(k.rate), minimum=minimum, series=words.label(k.series),
+                              rate=table["ref"] if (table := words.as_table(k.rate)) else words.expr(k.rate),
+                              minimum=minimum, series=words.label(k.series),
                               dc=k.day_count.upper())
     if k.due.date is not None:
         text += s["due"].format(date=words.date(k.due.date))
@@ -376,6 +377,8 @@ def clause_table(contract: m.Contract, clause: m.ClauseRef, lang: str) -> dict |
         table = words.as_table(contract.definitions[clause.name].expr)
     elif clause.kind == "payment" and clause.name in contract.payments:
         table = words.as_table(contract.payments[clause.name].expr)
+    elif clause.kind == "coupon" and (coupon := _find(contract.coupons, clause)) is not None:
+        table = words.as_table(coupon.rate)  # issue 14: a coupon's rate by outcome
     else:
         return None
     if table is not None:  # the value column is the defined term itself

@@ -25,6 +25,11 @@ the steps that give them their amounts, in the order the language fixes (docs/la
 11. first-loss cover (`COVER`, issue 14): a line from the guarantor to the investor of a share of
    what the investor lost (drawn less received, if positive), at most the cover's ceiling.
 
+An investor's coupons, repayments of principal and early redemptions (issue 14) are no steps of
+their own: the checker lowers each to a payment (check/coupon.py, check/principal.py) — a coupon's
+formula reads the capital accrued in each period as a value fixed at signing — and a redemption to
+gates on the investor's later payments, so they are settled here as steps 1–2.
+
 Steps 4 (caps), 5, 6, 8 and 10 *cut*: they take an excess from a group of lines, last declared first
 except on a stream, whose lines are in the order they are paid (`stream_lines`): earlier periods
 are paid first (semantics/run.py, the one place the cut is written). Every step cites its clause. The program
