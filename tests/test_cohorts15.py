@@ -310,3 +310,19 @@ payment p = ready * 10 SEK * period_index(years) + 1 SEK * period_index(cohorts)
     errors = [d for d in check_source(Source("c.sib", HEAD + body.replace("period_index(years)", "period_index")))[1]]
     assert [(d.code, d.message) for d in errors] == [
         ("E446", "`period_index` needs to know which period series it is read in (this contract has 2: cohorts, years)")]
+
+
+def test_a_wrong_row_or_cell_in_an_outcome_file_names_its_series(tmp_path):
+    from sibdsl.diagnostics import SibError
+
+    contract = checked()
+    path = tmp_path / "o.json"
+    path.write_text(json.dumps({"ready": {"k1": {"y1": 3, "y2": 5, "y3": 1}, "k3": {"y1": 2}, "k2": 4},
+                                "size": {"k1": 20, "k2": 40}}))
+    with pytest.raises(SibError) as err:
+        load_outcomes(contract, path)
+    assert sorted((d.code, d.message) for d in err.value.diagnostics) == [
+        ("E504", "`ready` for `k2` needs one value per period of `years`"),  # and not each of its cells missing
+        ("E507", "`cohorts` has no period `k3`"),
+        ("E507", "`years` has no period `y3` (`ready` for `k1`)"),
+    ]
