@@ -326,3 +326,19 @@ def test_a_wrong_row_or_cell_in_an_outcome_file_names_its_series(tmp_path):
         ("E507", "`cohorts` has no period `k3`"),
         ("E507", "`years` has no period `y3` (`ready` for `k1`)"),
     ]
+
+
+def test_a_scenario_names_a_cell_in_its_columns(tmp_path):
+    from click.testing import CliRunner
+
+    from sibdsl.cli import main
+
+    (tmp_path / "c.sib").write_text(HEAD + BODY, encoding="utf-8")
+    cells = ["k1 × y1", "k1 × y2", "k2 × y1", "k2 × y2"]
+    header = ["scenario", *(f"ready[{c}]" for c in cells), "size[k1]", "size[k2]",
+              "expect total", "expect share[k1 × y2]", "expect per_cohort[k1]"]
+    row = ["published", "3", "5", "2", "1", "20", "40", "18 250 SEK", "240 SEK", "5 000 SEK"]
+    (tmp_path / "c.scenarios.csv").write_text(",".join(header) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["test", str(tmp_path / "c.sib"), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "1 passed, 0 failed" in result.output
