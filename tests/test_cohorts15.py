@@ -342,3 +342,23 @@ def test_a_scenario_names_a_cell_in_its_columns(tmp_path):
     result = CliRunner().invoke(main, ["test", str(tmp_path / "c.sib"), "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "1 passed, 0 failed" in result.output
+
+
+def test_a_value_in_one_period_of_its_series():
+    body = """measure ready: count per cohorts × years between 0 and 100
+measure size: count per cohorts between 1 and 100
+payment first_year = ready[y1] * 100 SEK from city to fund per cohorts due 2023-06-30
+payment cohort_one = if size[k1] > 5 then sum(ready[k1]) * 10 SEK else 0 SEK from city to fund due 2023-06-30
+"""
+    contract = checked(body)
+    assert contract.payments["first_year"].expr.args[0].ty.series == "cohorts"  # ready[y1]: per cohort
+    row = {"ready": {"k1 × y1": Fraction(3), "k1 × y2": Fraction(5), "k2 × y1": Fraction(2), "k2 × y2": Fraction(1)},
+           "size": {"k1": Fraction(20), "k2": Fraction(40)}}
+    got = settle(contract, row)
+    assert (got["first_year", "k1"], got["first_year", "k2"], got["cohort_one", None]) == (300, 200, 80)
+    assert_same(contract, [row])
+    assert_z3_same(contract, [row])
+    text = HEAD + body
+    assert "ready[y1] * 100 SEK" in unparse(parse(Source("c.sib", text)))
+    assert "E595" in codes(body.replace("ready[y1]", "ready[y9]"))
+    assert "E595" in codes(body.replace("size[k1]", "size[y1]"))  # a period of the other series
