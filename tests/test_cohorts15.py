@@ -248,7 +248,7 @@ def test_the_chicago_variant_pays_cohort_1_as_published():
     contract = load_contract(VARIANT)
     as_of = datetime.date(2015, 12, 31)
     pending: set = set()
-    values = load_outcomes(contract, VARIANT.replace(".sib", ".outcomes.json"), as_of=as_of, pending=pending)
+    values = load_outcomes(contract, VARIANT.replace(".sib", ".as-of-2015-12-31.json"), as_of=as_of, pending=pending)
     settled = interim.settle(Evaluator(contract), values, pending, as_of)
     paying = [(ln.payment, ln.period, ln.pay_now) for ln in settled.lines if ln.status == interim.SETTLED]
     assert paying == [("readiness", "c2014", 498_800)]  # 172 children × $2,900: the published $500,000
