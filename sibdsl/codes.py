@@ -213,6 +213,7 @@ CODES: dict[str, Code] = {
         Code("E592", _E, "values per two series read per one of them"),
         Code("E593", _E, "`over` with a function other than sum"),
         Code("E594", _E, "a range of periods across both dimensions"),
+        Code("E595", _E, "`x[PERIOD]` with a period x does not have"),
         # (end)
 
         # evaluation

@@ -250,6 +250,7 @@ def _name_uses(item) -> Iterator[s.Ident | s.Ref]:
     yield from _refs(item)
     yield from (c.func for c in s.walk(item) if isinstance(c, s.Call))  # a named table's uses (issue 15)
     yield from (c.over for c in s.walk(item) if isinstance(c, s.SumOver))  # `sum(x over years)`
+    yield from (c.period for c in s.walk(item) if isinstance(c, s.Index))  # `ready[c2014]`
 
 
 def index(tree: s.Contract) -> Index:

@@ -126,6 +126,20 @@ class Sum:
 
 
 @node
+class At:
+    """issue 15: a per-period value read in one period of one of its series (`ready[c2014]`)."""
+
+    operand: Expr
+    series: str
+    period: str
+    ty: Type
+    span: Span = _span()
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.operand,)
+
+
+@node
 class Steps:
     """Step table: `below` under thresholds[0]; values[i] from thresholds[i] (inclusive) up."""
 
@@ -165,7 +179,7 @@ class PerPeriod(_Leaf):
     span: Span = _span()
 
 
-Expr = Const | Input | Var | PaymentRef | Total | Op | Cond | Sum | Steps | Interp | PerPeriod
+Expr = Const | Input | Var | PaymentRef | Total | Op | Cond | Sum | At | Steps | Interp | PerPeriod
 
 
 def walk(*roots: Expr):

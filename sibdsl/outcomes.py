@@ -272,8 +272,9 @@ class Loader:
                 self.error("E504", f"`{name}` needs one value per period of `{series.name}` ({periods})",
                            located.span, hint=f'write "{name}": {{"{series.periods[0].name}": …}}')
                 continue
+            reported: set[str] = set()
             if SEP in series.name:  # issue 15: {"k1": {"y2021": …}} — a cell `k1 × y2021`
-                located = self.cells(name, series, located)
+                located, reported = self.cells(name, series, located)
             per = {}
             for period, value in located.value.items():
                 if series.period(period) is None:
@@ -294,7 +295,7 @@ class Loader:
                 if parsed is not None:
                     per[period] = parsed
             for p in series.periods:
-                if p.name not in located.value:
+                if p.name not in located.value and p.name not in reported:
                     if self.as_of is not None and p.end > self.as_of:  # not over yet: not yet measured
                         self.pending.add((name, p.name))
                         continue
@@ -316,30 +317,41 @@ class Loader:
         names = [str(row[dims[part]]).strip() if part in dims else "" for part in series.split(SEP)]
         return SEP.join(names) if all(names) else ""
 
-    def cells(self, name: str, series: m.Series, located: Located) -> Located:
+    def cells(self, name: str, series: m.Series, located: Located) -> tuple[Located, set[str]]:
         """A measure per two series as one object per period of the first, holding one value per
         period of the second (JSON); a key already `a × b` (a CSV or workbook row, or a flat
-        object) is kept as it is."""
+        object) is kept as it is. Also the cells already reported (a row of a period the first
+        series does not have, a row that is not an object): not reported missing as well."""
         first, second = series.name.split(SEP)
+        outers = [p.name for p in self.contract.series[first].periods]
+        inners = [p.name for p in self.contract.series[second].periods]
         flat: dict[str, Located] = {}
+        reported: set[str] = set()
         for outer, value in located.value.items():
-            if SEP in outer or not isinstance(value.value, dict):
-                if not is_pending(value.value) and SEP not in outer:
-                    self.error("E504", f"`{name}` for `{outer}` needs one value per period of `{second}`",
-                               value.span, hint=f'write "{outer}": {{"{series.periods[0].name.split(SEP)[1]}": …}}, '
-                               f"a value for each period of `{second}` in the period `{outer}` of `{first}`")
-                    continue
-                if SEP in outer:
-                    flat[outer] = value
-                    continue
-                # the whole row of a period of the first series not yet measured
-                for cell in series.periods:
-                    if cell.name.split(SEP)[0] == outer:
-                        flat[cell.name] = value
+            if SEP in outer:
+                flat[outer] = value
+                continue
+            if outer not in outers:
+                self.error("E507", f"`{first}` has no period `{outer}`", value.span,
+                           hint=did_you_mean(outer, outers) or f"periods: {', '.join(outers)}")
+                continue
+            row = [f"{outer}{SEP}{inner}" for inner in inners]
+            if is_pending(value.value):  # the whole row not yet measured
+                flat.update(dict.fromkeys(row, value))
+                continue
+            if not isinstance(value.value, dict):
+                self.error("E504", f"`{name}` for `{outer}` needs one value per period of `{second}`",
+                           value.span, hint=f'write "{outer}": {{"{inners[0]}": …, …}}: a value for each period '
+                           f"of `{second}` in the period `{outer}` of `{first}`")
+                reported.update(row)
                 continue
             for inner, cell in value.value.items():
+                if inner not in inners:
+                    self.error("E507", f"`{second}` has no period `{inner}` (`{name}` for `{outer}`)", cell.span,
+                               hint=did_you_mean(inner, inners) or f"periods: {', '.join(inners)}")
+                    continue
                 flat[f"{outer}{SEP}{inner}"] = cell
-        return Located(flat, located.span)
+        return Located(flat, located.span), reported
 
     def parameter_values(self, raw: dict[str, Located], params: dict[str, object]) -> dict[str, object]:
         """issue 17: the value of each of a draft's parameters — from `params` (`--param NAME=VALUE`),

@@ -1063,6 +1063,9 @@ class _Syntax:
     def call(self, span, c):
         return s.Call(_ident(c[0]), tuple(c[1:]), span=span)
 
+    def index(self, span, c):  # issue 15: `ready[c2014]`
+        return s.Index(c[0], _ident(c[1]), span=span)
+
     def call_over(self, span, c):  # issue 15: `sum(m over years)`
         return s.SumOver(_ident(c[0]), c[1], _ident(c[2]), span=span)
 

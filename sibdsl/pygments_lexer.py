@@ -55,7 +55,7 @@ class SibLexer(RegexLexer):
             (words(FUNCTIONS, suffix=r"\b"), Name.Builtin),
             (words(CONSTANTS, suffix=r"\b"), Keyword.Constant),
             (r"<=|>=|==|!=|[<>≤≥≠×+\-*/%=]", Operator),
-            (r"[(){},:.]", Punctuation),  # `.` numbers a waterfall step (issue 14)
+            (r"[(){}\[\],:.]", Punctuation),  # `.` numbers a waterfall step (issue 14); `[…]` a period (15)
             (r"[^\W\d]\w*", Name),
         ],
     }

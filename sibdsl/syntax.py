@@ -160,6 +160,16 @@ class SumOver:
 
 
 @node
+class Index:
+    """issue 15: `x[PERIOD]`, a value per period read in one period of its series (for a value per
+    two series, one of either)."""
+
+    operand: Expr
+    period: Ident
+    span: Span = _span()
+
+
+@node
 class Unary:
     op: str  # "-" or "not"
     operand: Expr
@@ -225,7 +235,7 @@ class Power:
     span: Span = _span()
 
 
-Expr = Quantity | DateLit | BoolLit | Ref | TotalRef | Call | SumOver | Unary | Binary | If | Tiers | Interpolate | Power
+Expr = Quantity | DateLit | BoolLit | Ref | TotalRef | Call | SumOver | Index | Unary | Binary | If | Tiers | Interpolate | Power
 
 
 # ---------------------------------------------------------------- header

@@ -80,6 +80,8 @@ def _expr(e: s.Expr) -> str:
         return "total"
     if isinstance(e, s.Call):
         return f"{e.func.name}({', '.join(expr(a) for a in e.args)})"
+    if isinstance(e, s.Index):  # issue 15: binds as tightly as a name
+        return f"{expr(e.operand, _PRECEDENCE['atom'])}[{e.period.name}]"
     if isinstance(e, s.SumOver):  # issue 15
         return f"{e.func.name}({expr(e.operand)} over {e.over.name})"
     if isinstance(e, s.Unary):

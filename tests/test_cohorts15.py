@@ -248,7 +248,7 @@ def test_the_chicago_variant_pays_cohort_1_as_published():
     contract = load_contract(VARIANT)
     as_of = datetime.date(2015, 12, 31)
     pending: set = set()
-    values = load_outcomes(contract, VARIANT.replace(".sib", ".outcomes.json"), as_of=as_of, pending=pending)
+    values = load_outcomes(contract, VARIANT.replace(".sib", ".as-of-2015-12-31.json"), as_of=as_of, pending=pending)
     settled = interim.settle(Evaluator(contract), values, pending, as_of)
     paying = [(ln.payment, ln.period, ln.pay_now) for ln in settled.lines if ln.status == interim.SETTLED]
     assert paying == [("readiness", "c2014", 498_800)]  # 172 children × $2,900: the published $500,000
@@ -310,3 +310,55 @@ payment p = ready * 10 SEK * period_index(years) + 1 SEK * period_index(cohorts)
     errors = [d for d in check_source(Source("c.sib", HEAD + body.replace("period_index(years)", "period_index")))[1]]
     assert [(d.code, d.message) for d in errors] == [
         ("E446", "`period_index` needs to know which period series it is read in (this contract has 2: cohorts, years)")]
+
+
+def test_a_wrong_row_or_cell_in_an_outcome_file_names_its_series(tmp_path):
+    from sibdsl.diagnostics import SibError
+
+    contract = checked()
+    path = tmp_path / "o.json"
+    path.write_text(json.dumps({"ready": {"k1": {"y1": 3, "y2": 5, "y3": 1}, "k3": {"y1": 2}, "k2": 4},
+                                "size": {"k1": 20, "k2": 40}}))
+    with pytest.raises(SibError) as err:
+        load_outcomes(contract, path)
+    assert sorted((d.code, d.message) for d in err.value.diagnostics) == [
+        ("E504", "`ready` for `k2` needs one value per period of `years`"),  # and not each of its cells missing
+        ("E507", "`cohorts` has no period `k3`"),
+        ("E507", "`years` has no period `y3` (`ready` for `k1`)"),
+    ]
+
+
+def test_a_scenario_names_a_cell_in_its_columns(tmp_path):
+    from click.testing import CliRunner
+
+    from sibdsl.cli import main
+
+    (tmp_path / "c.sib").write_text(HEAD + BODY, encoding="utf-8")
+    cells = ["k1 × y1", "k1 × y2", "k2 × y1", "k2 × y2"]
+    header = ["scenario", *(f"ready[{c}]" for c in cells), "size[k1]", "size[k2]",
+              "expect total", "expect share[k1 × y2]", "expect per_cohort[k1]"]
+    row = ["published", "3", "5", "2", "1", "20", "40", "18 250 SEK", "240 SEK", "5 000 SEK"]
+    (tmp_path / "c.scenarios.csv").write_text(",".join(header) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["test", str(tmp_path / "c.sib"), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "1 passed, 0 failed" in result.output
+
+
+def test_a_value_in_one_period_of_its_series():
+    body = """measure ready: count per cohorts × years between 0 and 100
+measure size: count per cohorts between 1 and 100
+payment first_year = ready[y1] * 100 SEK from city to fund per cohorts due 2023-06-30
+payment cohort_one = if size[k1] > 5 then sum(ready[k1]) * 10 SEK else 0 SEK from city to fund due 2023-06-30
+"""
+    contract = checked(body)
+    assert contract.payments["first_year"].expr.args[0].ty.series == "cohorts"  # ready[y1]: per cohort
+    row = {"ready": {"k1 × y1": Fraction(3), "k1 × y2": Fraction(5), "k2 × y1": Fraction(2), "k2 × y2": Fraction(1)},
+           "size": {"k1": Fraction(20), "k2": Fraction(40)}}
+    got = settle(contract, row)
+    assert (got["first_year", "k1"], got["first_year", "k2"], got["cohort_one", None]) == (300, 200, 80)
+    assert_same(contract, [row])
+    assert_z3_same(contract, [row])
+    text = HEAD + body
+    assert "ready[y1] * 100 SEK" in unparse(parse(Source("c.sib", text)))
+    assert "E595" in codes(body.replace("ready[y1]", "ready[y9]"))
+    assert "E595" in codes(body.replace("size[k1]", "size[y1]"))  # a period of the other series

@@ -252,6 +252,27 @@ class Types:
         series = self.series_of(cond, m.Const(0, ty), e)
         return m.Cond(cond, then, other, attrs.evolve(ty, series=series), span=e.span)
 
+    def expr_Index(self, e: s.Index, g) -> m.Expr:
+        """issue 15: `x[P]` — x in the period P of its series: no longer per that series (for a
+        value per two series, per the other one)."""
+        arg = self.expr(e.operand, guarantee=g)
+        series = arg.ty.series
+        if isinstance(arg, m.PaymentRef) or not series:
+            self.error("E595", "`[…]` reads a value in one of its periods, but this value has no periods",
+                       e.period.span, hint="use it on a measure or definition declared `per` a series"
+                       if not isinstance(arg, m.PaymentRef) else "a payment's name in a guarantee is its total")
+            raise Invalid()
+        parts = series.split(SEP)
+        found = [p for p in parts if self.series[p].period(e.period.name) is not None]
+        if not found:
+            periods = [p.name for part in parts for p in self.series[part].periods]
+            self.error("E595", f"`{series}` has no period `{e.period.name}`", e.period.span,
+                       hint=did_you_mean(e.period.name, periods) or f"periods: {', '.join(periods)}")
+            raise Invalid()
+        rest = [p for p in parts if p != found[0]]
+        return m.At(arg, found[0], e.period.name, attrs.evolve(arg.ty, series=rest[0] if rest else None),
+                    span=e.span)
+
     def expr_SumOver(self, e: s.SumOver, g) -> m.Expr:
         """issue 15: `sum(x over S)` — x per two series `A × S` (or `S × B`) added up over the periods
         of S: a value per the other series."""
@@ -271,8 +292,8 @@ class Types:
             else:
                 hint = ("`over` picks one of two series of a value `per A × B`; "
                         + ("write `sum(…)`" if series else "this value has no periods"))
-            self.error("E591", f"the value is not per `{e.over.name}` and another series"
-                       + (f" (it is per `{series}`)" if series else " (it has no periods)"),
+            self.error("E591", f"`sum(… over {e.over.name})` adds up a value per two series over `{e.over.name}`, "
+                       + (f"but this value is per `{series}`" if series else "but this value has no periods"),
                        e.over.span, hint=hint)
             raise Invalid()
         if not arg.ty.numeric:

@@ -215,6 +215,8 @@ class Words:
             if e.series != e.operand.ty.series:  # issue 15: over one of two series
                 return w["sum_over"].format(a=self.expr(e.operand, 8), s=self.label(e.series))
             return w["sum"].format(a=self.expr(e.operand, 8))
+        if isinstance(e, m.At):  # issue 15
+            return w["at"].format(a=self.expr(e.operand, 8), p=self.period_named(e.series, e.period))
         if isinstance(e, m.Steps):
             kind = e.subject.ty.kind
             rows = [w["below"].format(t=self.value(e.thresholds[0], kind), v=self.expr(e.below, 1))]

@@ -169,6 +169,8 @@ class Interpreter:
         if isinstance(node, m.Sum):
             periods = self.contract.series[node.series].periods if self.contract is not None else ()
             return [(node.operand, _with(pk, node.series, p.name)) for p in periods]
+        if isinstance(node, m.At):  # issue 15: in one period of its series
+            return [(node.operand, _with(pk, node.series, node.period))]
         if isinstance(node, m.Steps):
             return [(node.subject, pk), (node.below, pk), *((v, pk) for v in node.values)]
         if isinstance(node, m.Interp):
@@ -195,6 +197,8 @@ class Interpreter:
             for _, b in args:
                 bad = self._or(bad, b)
             return p.linear([(1, v) for v, _ in args]), bad
+        if isinstance(node, m.At):
+            return args[0]
         if isinstance(node, m.Steps):
             return self._steps(node, args)
         if isinstance(node, m.Interp):
