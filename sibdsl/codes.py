@@ -166,6 +166,7 @@ CODES: dict[str, Code] = {
         Code("E460", _E, "outcome listed twice in a rate card"),
         Code("E461", _E, "negative price in a rate card"),
         Code("E462", _E, "an indexed rate card without periods"),
+        Code("E463", _E, "waterfall pays a class that has drawn nothing"),
         Code("W460", _W, "an outcome's cap is below its price"),
         # outcome data
         Code("E501", _E, "malformed outcome file"),

@@ -21,6 +21,7 @@ The words are in sibdsl/texts/why.json (sv and en).
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from fractions import Fraction
 
 import attrs
@@ -55,6 +56,11 @@ class Why:
     exact: bool = True  # the change is proved the smallest (to one unit of each measure)
     cut_by: tuple[str, ...] = ()  # the clauses that took from it (names)
     words: dict = attrs.field(factory=dict, eq=False)  # per language
+    # the line's recipient and clause: a waterfall makes several lines of one payment and period
+    # (one per step and party), each explained on its own (see interim.line_key)
+    to: str | None = None
+    clause: str | None = None
+    shared: bool = False  # other lines have the same payment and period: name the recipient and step
 
 
 def _weight(measure: m.Measure, measured) -> Fraction | None:
@@ -85,6 +91,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                  languages: tuple[str, ...] = ("en",)) -> list[Why]:
     """For each payment line that could have paid more, or that a clause cut, why — see the module."""
     from .evaluate import EvaluationError, compile_contract
+    from .interim import line_key
     from .optimum import EXACT, WITHIN, maximise, number, real, round_model
     from .semantics.program import lower
     from .verify import _rlimit, _Sym, _SymSettlement, solver_of_its_own
@@ -142,26 +149,40 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
             result.append(term == (z3.BoolVal(bool(value), ctx) if z3.is_bool(term) else real(Fraction(value), ctx)))
         return result
 
-    by_key = {}
-    for line in settlement.lines:
-        by_key[(line.payment, line.period)] = line
+    by_key = {line_key(line): line for line in settlement.lines}
+    shared = Counter((line.payment, line.period) for line in settlement.lines)
+
+    poured = {name for waterfall in contract.waterfalls for name in waterfall.payments}
+    distributed = {(ln.payment, ln.period) for ln in settlement.lines if ln.payment in poured}
+
+    def whose(paid) -> dict:
+        alone = (paid.payment, paid.period) in distributed or shared[(paid.payment, paid.period)] == 1
+        return {"to": paid.recipient, "clause": paid.clause.name, "shared": not alone}
     evaluator = None
     result: list[Why] = []
     for index, line in enumerate(program.lines):
         if line.top_up or line.payment not in contract.payments:
             continue
-        paid = by_key.get((line.payment, line.period))
+        paid = by_key.get(line_key(line))
         if paid is None:
             continue
-        amount = Fraction(paid.exact)
+        pair = (line.payment, line.period)
+        if pair in distributed and paid.trail and paid.trail[0][0] == "waterfall":
+            continue  # a step's share of a payment a waterfall distributes: the payment is explained whole
+        # a payment a waterfall distributes is one payment to the payer: its lines (the vehicle's and
+        # each step's) are explained together, as what the payer pays
+        mine = [paid] if pair not in distributed else [ln for ln in settlement.lines if (ln.payment, ln.period) == pair]
+        amount = sum((Fraction(ln.exact) for ln in mine), Fraction(0))
         own = contract.payments[line.payment].clause  # its `when`: not paid, rather than cut
-        cut_by = tuple(dict.fromkeys(step[1].name or f"line {step[1].line}" for step in paid.trail
+        cut_by = tuple(dict.fromkeys(step[1].name or f"line {step[1].line}" for ln in mine for step in ln.trail
                                      if step[0] in CUTS and step[2] is not None and step[3] < step[2]
                                      and step[1] != own))
         status = "reduced" if cut_by else "unpaid" if amount == 0 else "partial"
         if status == "partial" and not stepped(contract, contract.payments[line.payment].expr):
             continue  # it grows steadily with the outcomes: more pays more, there is nothing to explain
-        term = settled.lines[index].amount.translate(ctx)
+        term = (settled.lines[index].amount if pair not in distributed else
+                z3.Sum([settled.lines[j].amount for j, other in enumerate(program.lines)
+                        if (other.payment, other.period) == pair])).translate(ctx)
         solver.push()
         solver.add(term > real(amount, ctx))
         answer = solver.check()
@@ -170,7 +191,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
             if answer == z3.unsat and status == "partial":
                 continue  # paid in full: no outcome pays it more
             why = Why(line.payment, line.period, status, amount, None if answer == z3.unknown else False,
-                      cut_by=cut_by)
+                      cut_by=cut_by, **whose(paid))
             result.append(attrs.evolve(why, words=words(contract, why, languages)))
             continue
         # first each outcome the payment's formula reads, alone (the others as measured): easy
@@ -217,8 +238,8 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                 again = evaluator.evaluate({**outcomes, **values})
             except EvaluationError:  # the solver's outcomes did not settle: no figure
                 return None
-            return sum((Fraction(ln.exact) for ln in again.lines
-                        if ln.payment == line.payment and ln.period == line.period), Fraction(0))
+            return sum((Fraction(ln.exact) for ln in again.lines if (ln.payment, ln.period) == (line.payment, line.period)
+                        and (line_key(ln) == line_key(line) or (line.payment, line.period) in distributed)), Fraction(0))
 
         # a change the payment does not need (room the rounding left) is undone, checked by settling
         for c in list(changes):
@@ -231,7 +252,8 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                 changes.remove(c)
                 after = back
         would = pays(after)
-        why = Why(line.payment, line.period, status, amount, True, tuple(changes), would, -best.value, exact, cut_by)
+        why = Why(line.payment, line.period, status, amount, True, tuple(changes), would, -best.value, exact, cut_by,
+                  **whose(paid))
         result.append(attrs.evolve(why, words=words(contract, why, languages)))
     return result
 
@@ -281,7 +303,7 @@ def words(contract: m.Contract, why: Why, languages) -> dict[str, str]:
             return w.value(v, contract.measures[name].ty.kind)
 
         payment = w.label(why.payment) + (f" ({w.period_named(contract.payments[why.payment].series, why.period)})"
-                                           if why.period else "")
+                                           if why.period else "") + (f" → {w.label(why.to)}" if why.shared else "")
         clauses = ", ".join(w.label(c) for c in why.cut_by)
         head = t[why.status].format(payment=payment, amount=w.money(why.amount), clauses=clauses)
         if why.reachable is None:
@@ -328,7 +350,7 @@ def why_text(items: list[Why], languages) -> str:
         if not items:
             out.append("  " + table[lang]["none"])
         for x in items:
-            name = x.payment + (f" {x.period}" if x.period else "")
+            name = x.payment + (f" {x.period}" if x.period else "") + (f" → {x.to} ({x.clause})" if x.shared else "")
             out.append(f"  {name}: {x.words[lang]}")
         out.append("")
     return "\n".join(out)
@@ -348,7 +370,8 @@ def why_json(items: list[Why], contract: m.Contract) -> list[dict]:
     def outcome(name: str, v):
         return v if isinstance(v, bool) else _format_input(contract.input(name), v, contract.currency)
 
-    return [{"payment": x.payment, "period": x.period, "status": x.status, "amount": str(x.amount),
+    return [{"payment": x.payment, "period": x.period, "to": x.to, "clause": x.clause,
+             "status": x.status, "amount": str(x.amount),
              "can_pay_more": x.reachable, "smallest_change": [
                  {"measure": c.measure, "period": c.period, "from": outcome(c.measure, c.before),
                   "to": outcome(c.measure, c.after)}

@@ -123,3 +123,30 @@ def test_a_payment_no_outcome_can_trigger():
     assert (never.status, never.reachable, never.changes) == ("unpaid", False, ())
     assert flat(never.words["en"]) == "“Never” was not paid: no outcome pays it (proved)"
     assert flat(never.words["sv"]) == "”Aldrig” betalades inte ut: inget utfall ger någon utbetalning (bevisat)"
+
+
+CPC = ROOT / "contracts" / "chicago_cpc.sib"
+
+
+def test_a_payment_a_waterfall_distributes_is_explained_whole():
+    """Chicago CPC's payments go to the vehicle and its waterfall passes them on to the lenders: the
+    vehicle's line is at 0 by design and each step's line is a share, so the question is what the
+    payer pays — the vehicle's and every step's lines of the payment together. Special education
+    unpaid: one year avoided (9 100 USD) pays it, not the 1 803 years that would leave something
+    with the vehicle once the lenders are whole; the early-outcomes payment, paid, is not "unpaid"."""
+    found = why(CPC, {"kindergarten_ready": 172, "reading_at_grade": 0, "special_ed_years_avoided": 0}, ("en", "sv"))
+    assert list(found) == [("special_education", None)]
+    special = found[("special_education", None)]
+    assert (special.status, special.amount, special.reachable, special.would_pay) == ("unpaid", 0, True, 9100)
+    assert [(c.measure, c.before, c.after) for c in special.changes] == [("special_ed_years_avoided", 0, 1)]
+    assert (special.to, special.shared) == ("iff", False)
+    assert "→" not in special.words["en"]  # the payment, not one party's share of it
+
+
+def test_why_json_names_each_lines_recipient_and_clause(run, tmp_path):
+    outcomes = tmp_path / "o.json"
+    outcomes.write_text(json.dumps({"kindergarten_ready": 172, "reading_at_grade": 0,
+                                    "special_ed_years_avoided": 0}), encoding="utf-8")
+    data = json.loads(run("eval", str(CPC), "--outcomes", str(outcomes), "--why", "--format", "json").stdout)
+    assert [(x["payment"], x["to"], x["clause"]) for x in data["why"]] == [
+        ("special_education", "iff", "special_education")]

@@ -174,6 +174,12 @@ def _recipient(checker, share: s.WaterfallShare, investments, parties, vehicle: 
         for inv in members:
             drawn[inv.investor] = drawn.get(inv.investor, Fraction(0)) + inv.amount
         whole = sum(drawn.values(), Fraction(0))
+        if whole <= 0:  # its members are paid pro rata to what they drew: nothing drawn, no shares
+            checker.error("E463", f"class `{name}` has drawn nothing, so the step cannot split what it pays "
+                          "between its investors by what they drew", share.party.span, label="nothing drawn",
+                          hint="give the class's investments the amounts drawn, or pay the investors by name "
+                          "with their shares: `60 % to bank, 40 % to fund`")
+            return None
         split = tuple((who, a / whole) for who, a in drawn.items())
         return m.WaterfallRecipient(name, True, part, split)
     party = parties.get(name)

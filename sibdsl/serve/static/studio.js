@@ -736,7 +736,8 @@ async function whyNotPaid(ln, body, target) {
   }
   const {data} = await state.why.request;
   if (!data.why) { renderProblems(target, data.diagnostics || []); return; }
-  const item = data.why.find((x) => x.payment === ln.payment && (x.period || null) === (ln.period || null));
+  const item = data.why.find((x) => x.payment === ln.payment && (x.period || null) === (ln.period || null)
+    && (x.to == null || x.to === ln.to) && (x.clause == null || !ln.clause || x.clause === ln.clause.name));
   target.replaceChildren(el("p", {class: "why-answer",
     text: item ? item.words[state.lang] || Object.values(item.words)[0] : t("why_none")}));
 }
