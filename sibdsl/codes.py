@@ -180,9 +180,6 @@ CODES: dict[str, Code] = {
         Code("E520", _E, "a spreadsheet format this installation cannot read"),
         # (end)
 
-        # issue 15 (prorata15): gates and caps in a range of periods, E580–E589
-        Code("E580", _E, "`during` on a clause over every line"),
-        Code("E581", _E, "`during` on a stream of several series"),
         # INDIGO interchange: E570–E579 (sibc new --from-indigo, sibc export --indigo)
         Code("E570", _E, "malformed INDIGO file"),
         Code("E571", _E, "project not in the INDIGO file"),
@@ -191,6 +188,9 @@ CODES: dict[str, Code] = {
         Code("E574", _E, "INDIGO project has no price"),
         Code("E575", _E, "INDIGO outcome metric priced twice"),
         Code("E576", _E, "INDIGO price is not positive"),
+        # issue 15 (prorata15): gates and caps in a range of periods, E580–E589
+        Code("E580", _E, "`during` on a clause over every line"),
+        Code("E581", _E, "`during` on a stream of several series"),
         # (end)
 
         # evaluation
