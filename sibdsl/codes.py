@@ -191,6 +191,7 @@ CODES: dict[str, Code] = {
         # issue 15 (prorata15): gates and caps in a range of periods, E580–E589
         Code("E580", _E, "`during` on a clause over every line"),
         Code("E581", _E, "`during` on a stream of several series"),
+        Code("W580", _W, "a gate or a cap `during` periods its payment is not paid in"),
         # (end)
 
         # evaluation

@@ -122,3 +122,21 @@ def test_misuses_have_codes(clause, code):
     text = HEAD + "cohort people: size 10\n" + clause + "\n"
     _, diagnostics = check_source(Source("d.sib", text))
     assert [d.code for d in diagnostics] == [code], [d.message for d in diagnostics]
+
+
+def test_a_clause_during_periods_its_payment_has_no_line_in_is_warned():
+    text = HEAD.replace("per year due 30 days after end\npayment q", "per year during y2 through y3 due 30 days "
+                        "after end\npayment q") + "gate g: p requires stable during y1\n"
+    _, diagnostics = check_source(Source("d.sib", text))
+    assert [d.code for d in diagnostics] == ["W580"], [d.message for d in diagnostics]
+    assert "`p` during y2 through y3 has no line then" in diagnostics[0].message
+    fine = text.replace("requires stable during y1", "requires stable during y2")
+    assert check_source(Source("d.sib", fine))[1] == []
+
+
+def test_a_gate_during_some_periods_is_no_leak_by_the_periods_it_does_not_apply_in():
+    """verify's leak property reads a gate `during` some periods on the payment's lines in those
+    periods only: the lines of the other periods are paid whatever the condition, by design."""
+    text = HEAD.replace("payment q = housed * 500 SEK", "payment q = 500 SEK") + "gate g: p requires stable during y2\n"
+    verdicts = {v.key: v.status for v in verify_contract(checked(text), timeout=30)}
+    assert verdicts["leak:g"] == "proved"

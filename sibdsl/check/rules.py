@@ -53,6 +53,7 @@ class Rules:
                     continue
             condition = self.condition(node.condition, series)
             during = self.clause_during(node, target, series, "a gate on the total" if target == "total" else None)
+            self.during_unpaid(node, during, [target] if target in payments else [], payments, "gate")
             if condition is not None and during is not None:
                 gates.append(m.Gate(clause, target, level, condition, during=during))
         return tuple(gates)
@@ -160,10 +161,28 @@ class Rules:
                 target = cohorts[0]
             amount = self.money(node.amount, "a cap", series)
             during = self._cap_during(node, kind, target, series, targets, payments)
+            if kind in ("payment", "stream"):
+                self.during_unpaid(node, during, list(targets) or [target], payments, "cap")
             if amount is not None and during is not None:
                 caps.append(m.Cap(clause, kind, target, amount, targets=targets, per_period=per_period,
                                   during=during))
         return tuple(caps)
+
+    def during_unpaid(self, node, during, names, payments, what: str) -> None:
+        """W580: a gate's or a cap's `during` names only periods in which none of its payments has a
+        line (each is paid `during` other periods): the clause can never act."""
+        if not during or not names:
+            return
+        paid = set()
+        for name in names:
+            payment = payments[name]
+            paid |= set(payment.during) if payment.during else set(during)
+        if not paid & set(during):
+            shown = ", ".join(f"`{n}` during {' through '.join(dict.fromkeys((payments[n].during[0], payments[n].during[-1])))}"
+                              for n in names)
+            self.error("W580", f"the {what} applies during {' through '.join(dict.fromkeys((during[0], during[-1])))}, "
+                       f"but {shown} has no line then: it never acts", node.during.span,
+                       hint="name the periods the payment is paid in, or remove `during`")
 
     def _cap_during(self, node, kind, target, series, targets, payments) -> tuple[str, ...] | None:
         """issue 15: a cap's `during`: on a payment (its periods), per period of a series, or on a
