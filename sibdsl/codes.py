@@ -207,6 +207,10 @@ CODES: dict[str, Code] = {
         Code("E574", _E, "INDIGO project has no price"),
         Code("E575", _E, "INDIGO outcome metric priced twice"),
         Code("E576", _E, "INDIGO price is not positive"),
+        # issue 15 (prorata15): gates and caps in a range of periods, E580–E589
+        Code("E580", _E, "`during` on a clause over every line"),
+        Code("E581", _E, "`during` on a stream of several series"),
+        Code("W580", _W, "a gate or a cap `during` periods its payment is not paid in"),
         # (end)
         # two-dimensional periods (issue 15, cohort15): E590–E599, W590–W594
         Code("E590", _E, "a series twice in two-dimensional periods"),

@@ -391,6 +391,17 @@ class _Stager:
         """The reference cut in proportion (semantics.run.pro_rata) on numbers, at settle time."""
         return self._cut(step, amounts, excess, self.kernel.pro_rata)
 
+    def part(self, a: int, level: int, total: int) -> int:
+        """round_down(a × level ÷ total) (the primitive of run.pro_rata; `pro_rata` above runs the
+        whole cut at settle time, so only a back end driving the reference staged reads this)."""
+        fold = self.kernel.part
+
+        def make(k):
+            def op(r):
+                r[k] = fold(r[a], r[level], r[total])
+            return op
+        return self._apply(fold, make, a, level, total)
+
     def weighted_cut(self, step: Step, amounts, weights, excess: int):
         """The reference weighted cut (semantics.run.weighted_cut) on numbers, at settle time; an
         excess that is not positive takes nothing."""

@@ -342,6 +342,8 @@ class Gate:
     target: str  # a payment name, or "total"
     level: Expr | None  # for `total above LEVEL`
     condition: Expr
+    # issue 15: the periods it applies in (`during y2 through y3`), when not all; out of repr (digests)
+    during: tuple[str, ...] = attrs.field(default=(), repr=False)
 
 
 @node
@@ -365,6 +367,8 @@ class Cap:
     amount: Expr
     targets: tuple[str, ...] = ()  # the payments of a stream cap
     per_period: bool = False  # written `cap X per period at …`
+    # issue 15: the periods it applies in (`during y1 through y3`), when not all; out of repr (digests)
+    during: tuple[str, ...] = attrs.field(default=(), repr=False)
 
 
 @node

@@ -809,16 +809,16 @@ class _Syntax:
         return None, c
 
     def gate(self, span, c):
-        decl, (target, condition) = self._split_decl(c)
-        return s.Gate(decl, target, condition, span=span)
+        decl, (target, condition, *during) = self._split_decl(c)
+        return s.Gate(decl, target, condition, span=span, during=during[0] if during else None)
 
     def floor(self, span, c):
         decl, rest = self._split_decl(c)
         return s.Floor(decl, rest[0], rest[1], tuple(rest[2:]), span=span)
 
     def cap(self, span, c):
-        decl, (target, amount) = self._split_decl(c)
-        return s.Cap(decl, target, amount, span=span)
+        decl, (target, amount, *during) = self._split_decl(c)
+        return s.Cap(decl, target, amount, span=span, during=during[0] if during else None)
 
     def target_payment(self, span, c):
         return s.Target("payment", name=_ident(c[0]), span=span)

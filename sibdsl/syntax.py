@@ -429,6 +429,8 @@ class Gate:
     target: Target
     condition: Expr
     span: Span = _span()
+    # issue 15: `during FIRST [through LAST]` (an Option), or None; left out of repr (the parser's digests)
+    during: Option | None = attrs.field(default=None, repr=False, kw_only=True)
 
 
 @node
@@ -446,6 +448,7 @@ class Cap:
     target: Target
     amount: Expr
     span: Span = _span()
+    during: Option | None = attrs.field(default=None, repr=False, kw_only=True)  # issue 15, as Gate's
 
 
 @node

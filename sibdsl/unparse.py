@@ -244,14 +244,14 @@ def declaration(d: s.Decl) -> str:
         body = f": {d.type.name}" if isinstance(d, s.Measure | s.Parameter) else f" = {expr(d.expr)}"
         return f"{keyword} {_name(d.name, d.label)}{body}{_options(getattr(d, 'options', ()))}"
     if isinstance(d, s.Gate):
-        return f"gate {_decl(d.decl)}{_target(d.target)} requires {expr(d.condition)}"
+        return f"gate {_decl(d.decl)}{_target(d.target)} requires {expr(d.condition)}" + _during(d.during)
     if isinstance(d, s.Floor):
         options = _options(d.options)
         if options.count("\n") == 1 and len(options) < 40:  # a single short `when`: on the line if it fits
             return _fit(f"floor {_decl(d.decl)}", f"{_target(d.target)} at {expr(d.amount)}", " " + options.strip())
         return f"floor {_decl(d.decl)}{_target(d.target)} at {expr(d.amount)}{options}"
     if isinstance(d, s.Cap):
-        return f"cap {_decl(d.decl)}{_target(d.target)} at {expr(d.amount)}"
+        return f"cap {_decl(d.decl)}{_target(d.target)} at {expr(d.amount)}" + _during(d.during)
     if isinstance(d, s.ReturnLimit):
         if d.kind == "total":
             basis = "in total"
@@ -346,3 +346,8 @@ def unparse(tree: s.Contract) -> str:
     parts = [header(tree.header)] if tree.header else []
     parts += [declaration(d) for d in tree.items]
     return "\n".join(parts) + "\n"
+
+
+def _during(option) -> str:
+    """A gate's or a cap's `during` (issue 15), on a line of its own as a payment's options are."""
+    return "" if option is None else "\n  during " + " through ".join(i.name for i in option.value)

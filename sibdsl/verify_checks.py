@@ -48,7 +48,9 @@ def _periods(contract: m.Contract, payment: m.Payment) -> list[dict]:
 def leak_property(contract: m.Contract, gate: m.Gate) -> Property | None:
     """`leak:GATE` for a gate on a payment whose amount depends on some measure: for any two
     outcomes where the condition fails, if the gated payment's own amount (before the gate) is
-    positive and grows, the total does not grow. None when the payment depends on no measure."""
+    positive and grows, the total does not grow. None when the payment depends on no measure.
+    A gate `during` some periods (issue 15) is read on the payment's lines in those periods: the
+    lines of other periods are the same in both outcomes (they are paid whatever the condition)."""
     payment = contract.payments[gate.target]
     fresh = _measures_of(contract, payment.expr)
     if not fresh:
@@ -56,28 +58,39 @@ def leak_property(contract: m.Contract, gate: m.Gate) -> Property | None:
     rnd = contract.rounding.apply
 
     def parts(s):
-        gated = [v.level for v in s.values if v.step.kind is StepKind.COMPUTE and v.step.clause == payment.clause]
+        gate_lines = {v.step.line for v in s.values if v.step.kind is StepKind.GATE and v.step.clause == gate.clause}
+        computed = [v for v in s.values if v.step.kind is StepKind.COMPUTE and v.step.clause == payment.clause]
+        gated = [v.level for v in computed if not gate.during or v.step.line in gate_lines]
+        others = [v.level for v in computed if gate.during and v.step.line not in gate_lines]
         fails = [z3.Not(v.condition) for v in s.values
                  if v.step.kind is StepKind.GATE and v.step.clause == gate.clause]
-        return z3.Sum(gated) if len(gated) > 1 else gated[0], fails
+        total = z3.Sum(gated) if len(gated) > 1 else gated[0] if gated else z3.RealVal(0)
+        return total, fails, others
 
     def claim(c):
         a, b = c
-        ea, fa = parts(a)
-        eb, fb = parts(b)
-        return z3.And(*fa, *fb, ea > 0, eb > ea), b.total <= a.total
+        ea, fa, oa = parts(a)
+        eb, fb, ob = parts(b)
+        same = [x == y for x, y in zip(oa, ob)]  # the periods the gate does not apply in: unchanged
+        return z3.And(*fa, *fb, *same, ea > 0, eb > ea), b.total <= a.total
 
-    def gated(outcomes) -> Fraction | None:
-        total = Fraction(0)
+    def gated(outcomes) -> tuple[Fraction, list] | None:
+        total, others = Fraction(0), []
         for period in _periods(contract, payment):
+            if payment.during and period and next(iter(period.values())) not in payment.during:
+                continue  # the payment has no line then
+            amount = rnd(concrete_value(contract, payment.expr, outcomes, None, period))
+            if gate.during and next(iter(period.values()), None) not in gate.during:
+                others.append(amount)  # the gate does not apply then: paid whatever the condition
+                continue
             if concrete_value(contract, gate.condition, outcomes, None, period):
                 return None
-            total += rnd(concrete_value(contract, payment.expr, outcomes, None, period))
-        return total
+            total += amount
+        return total, others
 
     def holds(outcomes, settlements):
-        ea, eb = gated(outcomes[0]), gated(outcomes[1])
-        if ea is None or eb is None or not (0 < ea < eb):
+        a, b = gated(outcomes[0]), gated(outcomes[1])
+        if a is None or b is None or a[1] != b[1] or not (0 < a[0] < b[0]):
             return True
         return Fraction(settlements[1].total) <= Fraction(settlements[0].total)
 

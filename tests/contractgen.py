@@ -126,9 +126,15 @@ def generated(draw, waterfall: bool | None = None) -> str:
         if instruments & 4:  # before the repayment: it ends it (and what else is paid to fund later)
             lines.append("redemption rd: 90 % of loan_a from city when ok due 2022-06-30")
     clauses = []
+
+    def during(per_year: bool) -> str:  # issue 15: a gate or a cap only in some of the periods
+        if not per_year or draw(st.integers(0, 3)) > 0:
+            return ""
+        return draw(st.sampled_from([" during y1", " during y2", "\n  during y1 through y2"]))
+
     for name, per_year in payments:
         if draw(st.integers(0, 3)) == 0:
-            clauses.append(f"gate g_{name}: {name} requires {draw(st.sampled_from(CONDITIONS))}")
+            clauses.append(f"gate g_{name}: {name} requires {draw(st.sampled_from(CONDITIONS))}" + during(per_year))
         floor_kind = draw(st.integers(0, 4))
         if floor_kind == 0:
             clauses.append(f"floor f_{name}: {name} at 1 000 SEK")
@@ -137,11 +143,11 @@ def generated(draw, waterfall: bool | None = None) -> str:
         if draw(st.integers(0, 2)) == 0:
             level = "90 000 SEK" if per_year else draw(st.sampled_from(["200 000 SEK", "spent", "40 % of base"]))
             named = " per period" if per_year and draw(st.booleans()) else ""  # issue 15
-            clauses.append(f"cap c_{name}: {name}{named} at {level}")
+            clauses.append(f"cap c_{name}: {name}{named} at {level}" + during(per_year))
         stream = draw(st.integers(0, 3))  # issue 15: the payment over all its periods
         if stream == 1:
             clauses.append(f"cap s_{name}: {name} over all periods at "
-                           f"{draw(st.sampled_from(['120 000 SEK', '30 % of spent', 'loan_a']))}")
+                           f"{draw(st.sampled_from(['120 000 SEK', '30 % of spent', 'loan_a']))}" + during(per_year))
         elif stream == 2:
             when = draw(st.sampled_from(["", " when ok", " when rate > 30 %"]))
             clauses.append(f"floor sf_{name}: {name} over all periods at "
@@ -154,7 +160,7 @@ def generated(draw, waterfall: bool | None = None) -> str:
         party = draw(st.sampled_from(["payments from city", *(f"payments to {r}" for r in recipients)]))
         clauses.append(f"cap pc: {party} at {draw(st.sampled_from(['250 000 SEK', '60 % of base']))}")
     if draw(st.booleans()):
-        clauses.append("cap per year at 70 000 SEK")
+        clauses.append("cap per year at 70 000 SEK" + during(True))
     if draw(st.integers(0, 2)) == 0:
         clauses.append("cap per participant at 9 000 SEK")
     if draw(st.booleans()):

@@ -96,6 +96,7 @@ CONSTRUCTS = [
     "total above", "floor", "cap", "per participant", "return limit", "simple", "compound", "in total",
     "guarantee", "nondecreasing", "if", "then", "else", "and", "or", "not", "of", "min(", "max(", "abs(",
     "sum(", "tiers(", "below:", "interpolate(", "<=", ">=", "==", "#",
+    "in proportion", "requires stable during",  # issue 15: a card's cap pro rata; a gate in a range of periods
 ]
 
 

@@ -366,3 +366,19 @@ def test_an_interim_settlement_of_a_card_in_proportion_waits_for_every_claim():
     claim, _ = checked(CARD % ("20 000", "claim", "20 000"))
     waits = waiting(lower(claim), [("care.employment", "q2")])
     assert not waits[0]  # in claim order, q1's soft outcomes are settled now
+
+
+def test_the_staged_evaluator_folds_and_stages_the_part_of_a_cut_in_proportion():
+    from sibdsl.evaluate import _Stager, compile_contract
+
+    model, _ = checked(PRO_RATA)
+    stager = _Stager(compile_contract(model))
+    k = stager.part(stager.const(100), stager.const(150), stager.const(310))
+    assert stager.known[k] == 48  # 100 × 150 / 310 = 48.39…, rounded down
+    unknown = stager._new()
+    staged = stager.part(unknown, stager.const(150), stager.const(310))
+    assert staged not in stager.known
+    registers = list(stager.values)
+    registers[unknown] = 10
+    stager.ops[-1][0](registers)
+    assert registers[staged] == 4

@@ -52,9 +52,26 @@ class Rules:
                 if level is None:
                     continue
             condition = self.condition(node.condition, series)
-            if condition is not None:
-                gates.append(m.Gate(clause, target, level, condition))
+            during = self.clause_during(node, target, series, "a gate on the total" if target == "total" else None)
+            self.during_unpaid(node, during, [target] if target in payments else [], payments, "gate")
+            if condition is not None and during is not None:
+                gates.append(m.Gate(clause, target, level, condition, during=during))
         return tuple(gates)
+
+    def clause_during(self, node, target: str | None, series: str | None, whole: str | None) -> tuple[str, ...] | None:
+        """issue 15: the periods of a gate's or a cap's `during` (() without one); None if reported.
+        `whole` names a clause on every line of the contract (E580), None for one on payments."""
+        if node.during is None:
+            return ()
+        if whole is not None:
+            self.error("E580", f"`during` restricts a clause to some periods, but {whole} applies to every "
+                       "line of the contract, whatever its period", node.during.span,
+                       hint="put the clause on the payments paid per period: `cap c: p per period at … during y1 "
+                            "through y3`, `cap c: p over all periods at … during y1 through y3` or `cap per "
+                            "year at … during y1 through y3`")
+            return None
+        during = self.check_during(node.during, series, target)
+        return during or None
 
     def check_floors(self, payments, parties) -> tuple[m.Floor, ...]:
         floors = []
@@ -143,9 +160,47 @@ class Rules:
                     continue
                 target = cohorts[0]
             amount = self.money(node.amount, "a cap", series)
-            if amount is not None:
-                caps.append(m.Cap(clause, kind, target, amount, targets=targets, per_period=per_period))
+            during = self._cap_during(node, kind, target, series, targets, payments)
+            if kind in ("payment", "stream"):
+                self.during_unpaid(node, during, list(targets) or [target], payments, "cap")
+            if amount is not None and during is not None:
+                caps.append(m.Cap(clause, kind, target, amount, targets=targets, per_period=per_period,
+                                  during=during))
         return tuple(caps)
+
+    def during_unpaid(self, node, during, names, payments, what: str) -> None:
+        """W580: a gate's or a cap's `during` names only periods in which none of its payments has a
+        line (each is paid `during` other periods): the clause can never act."""
+        if not during or not names:
+            return
+        paid = set()
+        for name in names:
+            payment = payments[name]
+            paid |= set(payment.during) if payment.during else set(during)
+        if not paid & set(during):
+            shown = ", ".join(f"`{n}` during {' through '.join(dict.fromkeys((payments[n].during[0], payments[n].during[-1])))}"
+                              for n in names)
+            self.error("W580", f"the {what} applies during {' through '.join(dict.fromkeys((during[0], during[-1])))}, "
+                       f"but {shown} has no line then: it never acts", node.during.span,
+                       hint="name the periods the payment is paid in, or remove `during`")
+
+    def _cap_during(self, node, kind, target, series, targets, payments) -> tuple[str, ...] | None:
+        """issue 15: a cap's `during`: on a payment (its periods), per period of a series, or on a
+        stream (the stream over those periods; its payments share one series, else E581)."""
+        whole = {"total": "a cap on the total", "participant": "a cap per participant",
+                 "payer": "a cap on what a party pays", "recipient": "a cap on what a party receives"}
+        if node.during is None or kind not in ("stream", "series"):
+            return self.clause_during(node, target, series, whole.get(kind))
+        if kind == "series":
+            return self.check_during(node.during, target, f"per {target}") or None
+        kinds = {payments[t].series for t in targets}
+        if len(kinds) != 1 or None in kinds:
+            self.error("E581", "`during` on a stream needs its payments paid per period of one series; "
+                       + ", ".join(f"`{t}` is {'per ' + payments[t].series if payments[t].series else 'paid once'}"
+                                   for t in targets), node.during.span,
+                       hint="cap the payments of each series in a stream of its own, or remove `during`")
+            return None
+        return self.check_during(node.during, kinds.pop(), target) or None
 
     def check_floor_cap(self, floors, caps) -> None:
         from ..compiler import NotConstant, constant_value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs
+
 from .. import model as m
 from ..lang import texts
 from ..semantics.program import Program, StepKind, lower
@@ -210,11 +212,19 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         if gate is not None:  # the payment's own `when`
             text += s["when"].format(cond=words.condition(gate.condition))
         return text
+    def during(item, series) -> str:  # issue 15: a gate's or a cap's range of periods
+        if not item.during:
+            return ""
+        first, last = (c.series[series].period(n) for n in (item.during[0], item.during[-1]))
+        key = "during_range_one" if len(item.during) == 1 else "during_range"
+        return s[key].format(first=words.period(first), last=words.period(last), series=words.label(series))
+
     if kind == "gate":
         g = _find(c.gates, clause)
         if g.target == "total":
             return s["gate_total"].format(level=words.expr(g.level), cond=words.condition(g.condition))
-        return cap(s["gate_payment"].format(target=words.label(g.target), cond=words.condition(g.condition)))
+        only = s["only_during"].format(range=r) if (r := during(g, c.payments[g.target].series)) else ""
+        return cap(s["gate_payment"].format(target=words.label(g.target), cond=words.condition(g.condition))) + only
     if kind == "floor":
         f = _find(c.floors, clause)
         when = s["floor_when"].format(cond=words.condition(f.when)) if f.when is not None else ""
@@ -231,6 +241,14 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
     if kind == "cap":
         k = _find(c.caps, clause)
         amount = words.expr(k.amount)
+        if k.during:  # issue 15: in a range of periods
+            series = k.target if k.kind == "series" else c.payments[k.targets[0] if k.kind == "stream" else k.target].series
+            if k.kind == "stream":
+                return cap(s["cap_stream_during"].format(targets=listing([words.label(n) for n in k.targets], lang),
+                                                         amount=amount, range=during(k, series)))
+            k_plain = attrs.evolve(k, during=())
+            text = sentence(attrs.evolve(c, caps=tuple(k_plain if x is k else x for x in c.caps)), clause, lang)
+            return text + s["only_during"].format(range=during(k, series))
         if k.kind == "total":
             return s["cap_total"].format(amount=amount)
         if k.kind == "series":

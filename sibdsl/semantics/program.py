@@ -260,14 +260,14 @@ def lower(contract: m.Contract) -> Program:
                               period_end=period.end if period is not None else None))
             steps.append(Step(K.COMPUTE, payment.clause, i, amount=payment.expr, period=at))
             steps += [Step(K.GATE, g.clause, i, condition=g.condition, period=at)
-                      for g in contract.gates if g.target == payment.name]
+                      for g in contract.gates if g.target == payment.name and applies(g, name)]
             steps += [Step(K.FLOOR, f.clause, i, amount=f.amount, condition=f.when, period=at)
                       for f in contract.floors if f.target == payment.name]
             steps += [Step(K.CAP, c.clause, i, amount=c.amount, period=at)
-                      for c in contract.caps if c.kind == "payment" and c.target == payment.name]
+                      for c in contract.caps if c.kind == "payment" and c.target == payment.name and applies(c, name)]
             # issue 15: a stream whose payments' paid-so-far a formula reads is capped as it is paid
-            steps += [Step(K.STREAM_CAP, c.clause, group=stream_lines(lines, c.targets), amount=c.amount)
-                      for c in running if payment.name in c.targets]
+            steps += [Step(K.STREAM_CAP, c.clause, group=stream_lines(lines, c.targets, c.during), amount=c.amount)
+                      for c in running if payment.name in c.targets and applies(c, name)]
     everyone = lambda: tuple(range(len(lines)))  # noqa: E731  (the lines so far)
     # 3b: the caps of each rate card, on its own lines (issue 15)
     steps += card_steps(contract, lines)
@@ -277,6 +277,8 @@ def lower(contract: m.Contract) -> Program:
     for cap in contract.caps:
         if cap.kind == "series":
             for period in contract.series[cap.target].periods:
+                if not applies(cap, period.name):
+                    continue
                 group = tuple(ln.index for ln in lines if in_period(contract, ln, cap.target, period.name))
                 steps.append(Step(K.PERIOD_CAP, cap.clause, group=group, amount=cap.amount,
                                   period=((cap.target, period.name),)))
@@ -480,15 +482,20 @@ def in_period(contract: m.Contract, ln: Line, series: str, period: str) -> bool:
     return series in parts and ln.period.split(SEP)[parts.index(series)] == period
 
 
-def stream_lines(lines, payments: tuple[str, ...]) -> tuple[int, ...]:
+def applies(clause: m.Gate | m.Cap, period: str | None) -> bool:
+    """A gate or a cap applies in this period: it has no `during`, or names the period (issue 15)."""
+    return not clause.during or period in clause.during
+
+
+def stream_lines(lines, payments: tuple[str, ...], during: tuple[str, ...] = ()) -> tuple[int, ...]:
     """The lines of a stream in the order they are paid: by the end of their period (a line
     without one, by its due date, else last), then in declaration order. A cut on the stream
     takes from the line paid last first, so what period 1 was paid is never taken back to pay
-    period 2: earlier periods are paid first."""
+    period 2: earlier periods are paid first. `during`: only the lines of those periods (issue 15)."""
     def when(ln: Line):
         return (ln.due or datetime.date.max) if ln.period_end is None else ln.period_end
 
-    chosen = [ln for ln in lines if ln.payment in payments and not ln.top_up]
+    chosen = [ln for ln in lines if ln.payment in payments and not ln.top_up and (not during or ln.period in during)]
     return tuple(ln.index for ln in sorted(chosen, key=lambda ln: (when(ln), ln.index)))
 
 
@@ -520,7 +527,7 @@ def _streams(contract: m.Contract, lines: list[Line]) -> list[Step]:
                                   condition=floor.when))
     for cap in contract.caps:
         if cap.kind == "stream":
-            group = stream_lines(lines, cap.targets)
+            group = stream_lines(lines, cap.targets, cap.during)
             if group:
                 steps.append(Step(K.STREAM_CAP, cap.clause, group=group, amount=cap.amount))
     return steps

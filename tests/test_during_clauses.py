@@ -1,0 +1,142 @@
+"""Gates and caps in a range of periods (issue 15): `during FIRST [through LAST]` after a gate or a
+cap, as after a payment — "in years 1–3 the cap is X", "a gate that applies only from year 2"."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from sibdsl import check_source
+from sibdsl.evaluate import Evaluator
+from sibdsl.parser import parse_text
+from sibdsl.render.clauses import sentence
+from sibdsl.semantics.program import StepKind, lower
+from sibdsl.source import Source
+from sibdsl.syntax import same
+from sibdsl.unparse import unparse
+from sibdsl.verify import verify_contract
+
+HEAD = """contract "During"
+  languages en, sv
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party fund "Fund": investor
+periods year "Year": y1 2021-01-01 to 2021-12-31, y2 2022-01-01 to 2022-12-31, y3 2023-01-01 to 2023-12-31
+measure housed "Housed": count per year
+measure stable "Stable": boolean per year
+payment p = housed * 1 000 SEK from city to fund per year due 30 days after end
+payment q = housed * 500 SEK from city to fund per year due 30 days after end
+"""
+CLAUSES = """gate g: p requires stable during y2 through y3
+cap c: p per period at 50 000 SEK
+  during y1
+cap s: p, q over all periods at 60 000 SEK during y1 through y2
+cap py: per year at 70 000 SEK during y3
+"""
+ROW = {"housed": {"y1": Fraction(100), "y2": Fraction(100), "y3": Fraction(100)},
+       "stable": {"y1": False, "y2": False, "y3": True}}
+
+
+def checked(text):
+    model, diagnostics = check_source(Source("d.sib", text))
+    assert model is not None and not diagnostics, [d.message for d in diagnostics]
+    return model
+
+
+def lines(model, row=ROW):
+    return {(ln.payment, ln.period): ln.amount for ln in Evaluator(model).evaluate(row).lines}
+
+
+def test_a_gate_and_caps_apply_only_in_their_periods():
+    got = lines(checked(HEAD + CLAUSES))
+    # y1: the gate does not apply (stable fails, p is paid); p's cap per period applies: 100 000 → 50 000
+    assert got[("p", "y1")] == 50_000
+    # y2: the gate applies and fails: p is 0. The stream y1–y2 (50 000 + 50 000 + 0 + 50 000) is cut
+    # to 60 000 from the line paid last: q in y2 gives 50 000, q in y1 40 000
+    assert got[("p", "y2")] == 0 and got[("q", "y2")] == 0 and got[("q", "y1")] == 10_000
+    # y3: the gate holds; the cap per year applies only in y3: 150 000 → 70 000, q (declared last) first
+    assert got[("p", "y3")] == 70_000 and got[("q", "y3")] == 0
+
+
+def test_without_during_the_same_clauses_apply_in_every_period():
+    plain = CLAUSES.replace(" during y2 through y3", "").replace("\n  during y1", "").replace(
+        " during y1 through y2", "").replace(" during y3", "")
+    got = lines(checked(HEAD + plain))
+    assert got[("p", "y1")] == 0  # the gate applies in y1 too, and fails
+    assert sum(got.values()) == 60_000  # the stream cap now takes every period: 200 000 → 60 000
+
+
+def test_the_program_has_steps_only_in_the_periods():
+    program = lower(checked(HEAD + CLAUSES))
+    gates = [st.period_name for st in program.steps if st.kind is StepKind.GATE]
+    caps = [st.period_name for st in program.steps if st.kind is StepKind.CAP]
+    per_year = [st.period_name for st in program.steps if st.kind is StepKind.PERIOD_CAP]
+    assert gates == ["y2", "y3"] and caps == ["y1"] and per_year == ["y3"]
+    (stream,) = [st for st in program.steps if st.kind is StepKind.STREAM_CAP]
+    assert [(program.lines[j].payment, program.lines[j].period) for j in stream.group] == [
+        ("p", "y1"), ("q", "y1"), ("p", "y2"), ("q", "y2")]
+
+
+def test_fmt_round_trips_during_on_gates_and_caps():
+    tree = parse_text(HEAD + CLAUSES)
+    printed = unparse(tree)
+    assert "gate g: p requires stable\n  during y2 through y3" in printed
+    assert same(parse_text(printed), tree)
+    assert not same(parse_text(printed.replace("during y2 through y3", "during y3")), tree)
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ["This applies only in the periods 2022 to 2023 of “Year”.",
+            "“p” and “q” together are at most SEK 60,000 over the periods 2021 to 2022 of “Year”",
+            "This applies only in the period 2023 of “Year”."]),
+    ("sv", ["Detta gäller endast perioderna 2022 till 2023 i ”Year”.",
+            "”p” och ”q” är sammanlagt högst 60 000 kr för perioderna 2021 till 2022 i ”Year”",
+            "Detta gäller endast perioden 2023 i ”Year”."]),
+])
+def test_the_document_says_in_which_periods(lang, words):
+    model = checked(HEAD + CLAUSES)
+    text = " ".join(sentence(model, c.clause, lang) for c in (*model.gates, *model.caps))
+    text = text.replace("\xa0", " ").replace("\u202f", " ")  # the no-break spaces of amounts
+    for w in words:
+        assert w in text, text
+
+
+def test_verify_proves_the_caps_in_their_periods():
+    verdicts = {v.key: v.status for v in verify_contract(checked(HEAD + CLAUSES), timeout=30)}
+    assert verdicts["cap:c"] == verdicts["cap:s"] == verdicts["cap:py"] == "proved"
+    assert verdicts["gate:g"] == "proved"
+
+
+@pytest.mark.parametrize("clause, code", [
+    ("cap t: total at 1 SEK during y1", "E580"),
+    ("gate gt: total above 1 SEK requires true during y1", "E580"),
+    ("cap per participant at 1 SEK during y1", "E580"),
+    ("cap s2: p, q over all periods at 1 SEK during y3 through y1", "E444"),
+    ("gate g2: p requires stable during y9", "E443"),
+    ("payment r = 1 SEK from city to fund due 2024-01-01\ncap r2: r at 1 SEK during y1", "E442"),
+    ("payment r = 1 SEK from city to fund due 2024-01-01\ncap r3: p, r over all periods at 1 SEK during y1", "E581"),
+])
+def test_misuses_have_codes(clause, code):
+    text = HEAD + "cohort people: size 10\n" + clause + "\n"
+    _, diagnostics = check_source(Source("d.sib", text))
+    assert [d.code for d in diagnostics] == [code], [d.message for d in diagnostics]
+
+
+def test_a_clause_during_periods_its_payment_has_no_line_in_is_warned():
+    text = HEAD.replace("per year due 30 days after end\npayment q", "per year during y2 through y3 due 30 days "
+                        "after end\npayment q") + "gate g: p requires stable during y1\n"
+    _, diagnostics = check_source(Source("d.sib", text))
+    assert [d.code for d in diagnostics] == ["W580"], [d.message for d in diagnostics]
+    assert "`p` during y2 through y3 has no line then" in diagnostics[0].message
+    fine = text.replace("requires stable during y1", "requires stable during y2")
+    assert check_source(Source("d.sib", fine))[1] == []
+
+
+def test_a_gate_during_some_periods_is_no_leak_by_the_periods_it_does_not_apply_in():
+    """verify's leak property reads a gate `during` some periods on the payment's lines in those
+    periods only: the lines of the other periods are paid whatever the condition, by design."""
+    text = HEAD.replace("payment q = housed * 500 SEK", "payment q = 500 SEK") + "gate g: p requires stable during y2\n"
+    verdicts = {v.key: v.status for v in verify_contract(checked(text), timeout=30)}
+    assert verdicts["leak:g"] == "proved"
