@@ -211,6 +211,7 @@ CODES: dict[str, Code] = {
         # (end)
 
         # review tools: E760–E779 (sibc diff, sibc lsp)
+        Code("E761", _E, "the drafts pay in different currencies"),
         # (end)
 
         # simulation: E800–E829 (sibc simulate)
