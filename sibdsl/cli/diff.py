@@ -43,7 +43,14 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, chart
     Exit 0 when they mean the same, 1 when they differ, 2 on error."""
     from .. import check_file
     from ..diagnostics import SibError
-    from ..diff import clause_changes, currency_mismatch, effect_json, extreme_words, money_effect, region_words
+    from ..diff import (
+        clause_changes,
+        currency_mismatch,
+        effect_json,
+        extreme_words,
+        money_effect,
+        region_words,
+    )
     from ..parser import parse
     from ..source import visible
 
