@@ -476,7 +476,7 @@ def test_export_of_a_draft_writes_the_open_price_as_its_range_not_as_a_price():
     assert open_["price_description"]["value"] == \
         "price * avoided; `price` is not yet agreed: between 10 000 SEK and 30 000 SEK"
     assert "price_per_unit" not in open_
-    assert fixed["price_per_unit"]["amount"]["value"] == Decimal("20000")
+    assert fixed["price_per_unit"]["amount"]["value"] == Decimal(20000)
     assert "not yet agreed" not in fixed["price_description"]["value"]
     row = next(r for r in csv.reader(export_csv(contract, source).splitlines()) if "price * avoided" in r[7])
     assert row[3] == "" and row[7].endswith("between 10 000 SEK and 30 000 SEK")
