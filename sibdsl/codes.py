@@ -228,6 +228,7 @@ CODES: dict[str, Code] = {
         Code("E701", _E, "a property of the contract does not hold"),
         Code("W701", _W, "a property of the contract could not be proved"),
         Code("E702", _E, "the assumptions contradict each other"),
+        Code("W702", _W, "an assumption the measures' ranges already guarantee"),
         # (end)
 
         # council documents: E720–E739 (sibc render, sibc fingerprint)
@@ -241,6 +242,7 @@ CODES: dict[str, Code] = {
         # (end)
 
         # review tools: E760–E779 (sibc diff, sibc lsp)
+        Code("E761", _E, "the drafts pay in different currencies"),
         # (end)
 
         # simulation: E800–E829 (sibc simulate)

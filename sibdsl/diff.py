@@ -605,3 +605,28 @@ def effect_json(effect: MoneyEffect) -> dict:
                                "to": None if r.high is None else str(r.high),
                                "values": list(r.values) or None} for r in effect.region],
     }
+
+
+def currency_mismatch(old_source, old_model, new_source, new_model):
+    """issue 17, E761: two drafts in different currencies pay amounts that cannot be compared as
+    numbers (1 000 000 SEK is not 1 000 000 USD); `sibc diff` refuses them, pointing at both
+    `currency` lines. None when both are in the same currency."""
+    import re
+
+    from .diagnostics import Diagnostic, Label
+
+    if old_model.currency == new_model.currency:
+        return None
+
+    def where(source):
+        found = re.search(r"^[ \t]*(currency[ \t]+\S+)", source.text, re.MULTILINE)
+        return source.span(found.start(1), found.end(1)) if found else None
+
+    old_span, new_span = where(old_source), where(new_source)
+    labels = (Label(old_source, old_span, f"the old draft pays in {old_model.currency}"),) if old_span else ()
+    return Diagnostic(
+        "E761", f"the drafts pay in different currencies ({old_model.currency} in {old_source.name}, "
+        f"{new_model.currency} in {new_source.name}): their amounts cannot be compared as numbers",
+        new_source, new_span, label=f"the new draft pays in {new_model.currency}", labels=labels,
+        hint="compare drafts in one currency: convert one draft's amounts at an agreed rate and "
+             "declare the same `currency`, then run `sibc diff` again")

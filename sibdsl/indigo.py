@@ -145,6 +145,27 @@ def _label(text, name: str) -> str:
     return text.text if text is not None else name
 
 
+def _open_terms(payment: m.Payment, contract: m.Contract) -> str:
+    """issue 17: a draft's price that reads a `parameter` is not a price yet — INDIGO's price per
+    unit is one amount, so none is written, and the description says which terms are still open
+    and over which range ("; `price` is not yet agreed: between 10 000 SEK and 30 000 SEK")."""
+    from .verify_checks import _fmt
+
+    read: list[str] = []
+    for node in m.walk(payment.expr):
+        if isinstance(node, m.Input) and node.name in contract.parameters and node.name not in read:
+            read.append(node.name)
+    said = []
+    for name in read:
+        p = contract.parameters[name]
+        if p.lower is None:
+            said.append(f"`{name}` is not yet agreed: yes or no")
+        else:
+            said.append(f"`{name}` is not yet agreed: between {_fmt(p.lower, p.ty, contract.currency, 'en')} "
+                        f"and {_fmt(p.upper, p.ty, contract.currency, 'en')}")
+    return "".join(f"; {s}" for s in said)
+
+
 def _formula(payment: m.Payment, source: Source | None, card_lines: frozenset[str] = frozenset()) -> str:
     span = payment.expr.span
     if isinstance(payment.expr, m.Op) and payment.name in card_lines:
@@ -189,7 +210,7 @@ def export_project(contract: m.Contract, source: Source | None = None) -> dict:
             metric["data_source_for_outcome_validation"] = _v(measure.source.text)
         metrics.append(metric)
         pricing = {"outcome_metric_id": _v(metric_id), "currency": _v(cur),
-                   "price_description": _v(_formula(payment, source, card_lines))}
+                   "price_description": _v(_formula(payment, source, card_lines) + _open_terms(payment, contract))}
         if unit is not None:
             pricing["price_per_unit"] = {"amount": _v(unit[0])}
         maximum = _maximum_of(payment, contract)

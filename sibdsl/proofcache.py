@@ -102,8 +102,11 @@ def _dead(record: dict, source) -> Diagnostic | None:
     span = source.span(start + indent, start + len(text.rstrip()))
     hint = ("remove it, or, if it is there on purpose (a safeguard the contract's own words state), say so "
             f"with a comment `# sibc: allow {record['code']}: why` on the line above it")
-    return Diagnostic(record["code"], record["reason"], source, span, label="never acts"
-                      if record["code"] == "W410" else "never reached", hint=hint)
+    if record["code"] == "W702":  # issue 17: an assumption the measures' ranges already guarantee
+        hint = ("if it was meant to say more, correct it (a tighter bound, the right measure); otherwise remove "
+                "it, or keep it with a comment `# sibc: allow W702: why` on the line above it")
+    label = {"W410": "never acts", "W702": "always holds"}.get(record["code"], "never reached")
+    return Diagnostic(record["code"], record["reason"], source, span, label=label, hint=hint)
 
 
 def verify_cached(contract, source, *, use_cache: bool = True) -> list[dict]:
@@ -113,11 +116,12 @@ def verify_cached(contract, source, *, use_cache: bool = True) -> list[dict]:
         return records
     from .verify import verdict_record, verify_contract
 
-    from .verify_checks import dead_clauses
+    from .verify_checks import assumptions_the_ranges_guarantee, dead_clauses
 
     records = [verdict_record(v) for v in verify_contract(contract)]
     if not any(r.get("key") == "assumptions" for r in records):  # contradictory assumptions: everything is dead
         records += dead_clauses(contract)  # W410/W411: what no outcome can make act (issue 17)
+        records += assumptions_the_ranges_guarantee(contract)  # W702: an assumption the ranges already make true
     if use_cache:
         store(source.text, records)
     return records

@@ -53,6 +53,11 @@ RLIMIT_PER_SECOND = 3_000_000
 BY_BOUNDS = "proved by bounds: every line's interval, over all outcomes, decides it without the solver"
 BY_BOUNDS_WORDS = {"en": BY_BOUNDS,
                    "sv": "bevisat med gränser: varje rads intervall, över alla utfall, avgör det utan lösaren"}
+BY_STRUCTURE = ("proved by structure: each step of the settlement moves the same way (sums, products of "
+                "factors never negative, min, max, rounding, caps), without the solver")
+BY_STRUCTURE_WORDS = {"en": BY_STRUCTURE,
+                      "sv": "bevisat av formen: varje steg i avräkningen rör sig åt samma håll (summor, produkter "
+                            "av faktorer som aldrig är negativa, min, max, avrundning, tak), utan lösaren"}
 
 GRID_SECONDS = 0.3  # the budget for finding a decimal counterexample, per number of digits tried
 
@@ -544,6 +549,9 @@ class _Property:
     fresh: tuple[str, ...] = ()  # measures that differ between the copies
     concrete: Callable | None = None  # (outcomes list, settlements) → bool: the claim holds
     clause: m.ClauseRef | None = None
+    # a monotonicity: (what grows, "nondecreasing"/"nonincreasing", the expression or None for the
+    # total), for the proof by structure (monotone.py) before the solver
+    monotone: tuple | None = None
 
 
 def _dependencies(contract: m.Contract, name: str) -> set[str]:
@@ -921,7 +929,8 @@ def _monotone(contract: m.Contract, key: str, description: str, expr: m.Expr | N
         return after >= before if direction == "nondecreasing" else after <= before
 
     return _Property(key, description, claim, copies=2,
-                     fresh=tuple(sorted(depends)), concrete=holds, clause=clause)
+                     fresh=tuple(sorted(depends)), concrete=holds, clause=clause,
+                     monotone=(name, direction, expr))
 
 
 # ---------------------------------------------------------------- solving
@@ -1173,10 +1182,23 @@ class Verifier:
             return floor is not None and _floor_by_bounds(b, floor)
         return False
 
+    def _by_structure(self, prop: _Property) -> bool:
+        """A monotonicity that follows from the shape of the settlement (monotone.py): proved
+        without the solver, however non-linear (a price × a count). False: not decided here."""
+        if prop.monotone is None:
+            return False
+        from .monotone import proves
+
+        growing, direction, expr = prop.monotone
+        return proves(self.contract, growing, direction, expr)
+
     def _prove(self, prop: _Property) -> Verdict:
         if prop.copies == 1 and self.use_bounds and self._by_bounds(prop):
             return Verdict(prop.key, prop.description, PROVED, 0.0, BY_BOUNDS, method="bounds",
                            words=dict(BY_BOUNDS_WORDS))
+        if prop.copies == 2 and self.use_bounds and self._by_structure(prop):
+            return Verdict(prop.key, prop.description, PROVED, 0.0, BY_STRUCTURE, method="structure",
+                           words=dict(BY_STRUCTURE_WORDS))
         if prop.copies == 2 and self._abstract_proof(prop):
             return Verdict(prop.key, prop.description, PROVED, 0.0)
         copies, solver = self._context(prop)
@@ -1185,13 +1207,20 @@ class Verifier:
         solver.push()
         try:
             solver.add(premise, z3.Not(claim))
-            result = solver.check()
-            if result == z3.unsat:
-                return Verdict(prop.key, prop.description, PROVED, 0.0)
-            if result == z3.unknown:
-                return _unknown(prop, "limit", self.timeout)
-            files = self._files(copies, self._readable(copies, solver) or solver.model(), solver)
-            ranges = self._parameter_ranges(prop, copies, solver) if files is not None else []
+            # a draft's parameters fixed first: a price × a count is linear once the price is a
+            # number, and z3's work on the non-linear problem can be far above its limit's worth
+            holding = self._split_on_parameters(prop, copies, premise, claim)
+            if holding is None:
+                result = solver.check()
+                if result == z3.unsat:
+                    return Verdict(prop.key, prop.description, PROVED, 0.0)
+                if result == z3.unknown:
+                    return _unknown(prop, "limit", self.timeout)
+                holding = solver
+            files = self._files(copies, self._readable(copies, holding) or holding.model(), holding)
+            # for which agreed values a promise holds: searched for one settlement's promises (a
+            # monotonicity's two copies make each question of the search non-linear)
+            ranges = self._parameter_ranges(prop, copies, solver) if files is not None and prop.copies == 1 else []
         finally:
             solver.pop()
         if files is None:
@@ -1202,6 +1231,34 @@ class Verifier:
                      for lang in ("en", "sv")}
             verdict = attrs.evolve(verdict, words=words, reason=words["en"])
         return verdict
+
+    def _split_on_parameters(self, prop: _Property, copies, premise, claim) -> OwnContextSolver | None:
+        """The search for a violation with the draft's parameters fixed at a few agreed values (the
+        ends of each range, then its middle on the parameter's grid), each substituted into the
+        problem, so a price × a count becomes linear. A violation found so is a real one (the
+        values are in the range): a solver holding it is returned. Proofs never come from here."""
+        read = {n.name for e, _ in m.expressions(self.contract) for n in m.walk(e) if isinstance(n, m.Input)}
+        numeric = [(name, p) for name, p in self.contract.parameters.items()
+                   if p.lower is not None and name not in prop.fresh and name in read]
+        if not numeric:
+            return None
+        terms = [d for c in copies for d in c.sym.domain]
+        if prop.key != "defined":
+            terms += [c.all_defined for c in copies]
+        terms += [premise, z3.Not(claim)]
+        for which in ("upper", "lower", "middle"):
+            pairs = []
+            for name, parameter in numeric:
+                step = _parameter_step(parameter)
+                value = {"upper": parameter.upper, "lower": parameter.lower,
+                         "middle": (parameter.lower + parameter.upper) / 2 // step * step}[which]
+                pairs.append((copies[0].sym.inputs[(name, None)], _real(value)))
+            holding = OwnContextSolver()
+            holding.set("rlimit", _rlimit(self.timeout))
+            holding.add(*[z3.substitute(t, *pairs) for t in terms], *[var == value for var, value in pairs])
+            if holding.check() == z3.sat:
+                return holding
+        return None
 
     def _parameter_ranges(self, prop: _Property, copies, solver) -> list[dict]:
         """issue 17: for each numeric parameter of a draft, the values for which the property fails,
@@ -1217,8 +1274,7 @@ class Verifier:
         for name, parameter in self.contract.parameters.items():
             if parameter.lower is None or name in prop.fresh or name not in read:
                 continue  # yes/no; the very value a monotonicity compares; a parameter nothing reads
-            step = {MONEY: Fraction(1), COUNT: Fraction(1), DAYS: Fraction(1), SHARE: Fraction(1, 10000)}.get(
-                parameter.ty.kind, Fraction(1, 100))
+            step = _parameter_step(parameter)
             try:
                 found = _agreed_values(solver, copies[0].sym.inputs[(name, None)], parameter, step)
             except _Undefined:
@@ -1319,6 +1375,13 @@ class Verifier:
                            tuple(files), tuple(settlements), line=said.line if said is not None else 0,
                            words=text, shown=tuple(that_matter(self.contract, files)))
         return _unknown(prop, "unconfirmed", self.timeout)
+
+
+def _parameter_step(parameter: m.Measure) -> Fraction:
+    """The grid a contract writes a parameter's value on: whole currency units, whole counts and
+    days, 0.01 % of a share, 0.01 of a number."""
+    return {MONEY: Fraction(1), COUNT: Fraction(1), DAYS: Fraction(1), SHARE: Fraction(1, 10000)}.get(
+        parameter.ty.kind, Fraction(1, 100))
 
 
 def _agreed_values(solver, term, parameter: m.Measure, step: Fraction):

@@ -800,3 +800,56 @@ def _line_broken(contract, s0, item, outcome, cur, words, *, above: bool):
             name = f"`{ln.payment}`"
             return _over(cur, {"en": name, "sv": name}, Fraction(ln.amount), limit, words, item.clause, above=above)
     return None
+
+
+def assumptions_the_ranges_guarantee(contract: m.Contract) -> list[dict]:
+    """issue 17, W702: an assumption the measures' own types and `between` ranges already make
+    true for every outcome — it adds nothing to any proof, and may be a mistake (a bound meant to
+    be tighter, the wrong measure). Decided by bounds.py's intervals (the measures' domains, the
+    assumption's condition read on them), so the reason is one line: the range of each measure it
+    reads. An assumption no outcome satisfies is E702 (verify.Verifier.contradiction)."""
+    from .bounds import bounds
+
+    if not contract.assumptions:
+        return []
+    b = bounds(contract)
+    records = []
+    for assumption in contract.assumptions:
+        series = assumption.series
+        periods = [{series: p.name} for p in contract.series[series].periods] if series else [{}]
+        if not all(b.value(assumption.expr, period)[0] is True for period in periods):
+            continue
+        read = []
+        for node in m.walk(assumption.expr):
+            if isinstance(node, m.Input) and node.name not in read:
+                read.append(node.name)
+        said = {}
+        for lang in ("en", "sv"):
+            ranges = []
+            for name in read:
+                measure = contract.input(name)
+                lo, hi = b.prims.domains[name].lo, b.prims.domains[name].hi
+                if lo is not None and hi is not None:
+                    span = (f"between {_fmt(lo, measure.ty, contract.currency, lang)} and "
+                            f"{_fmt(hi, measure.ty, contract.currency, lang)}" if lang == "en" else
+                            f"mellan {_fmt(lo, measure.ty, contract.currency, lang)} och "
+                            f"{_fmt(hi, measure.ty, contract.currency, lang)}")
+                elif lo is not None:
+                    span = (f"at least {_fmt(lo, measure.ty, contract.currency, lang)}" if lang == "en" else
+                            f"minst {_fmt(lo, measure.ty, contract.currency, lang)}")
+                elif hi is not None:
+                    span = (f"at most {_fmt(hi, measure.ty, contract.currency, lang)}" if lang == "en" else
+                            f"högst {_fmt(hi, measure.ty, contract.currency, lang)}")
+                else:
+                    continue
+                ranges.append(f"`{name}` " + ("is " if lang == "en" else "är ") + span)
+            joined = ", ".join(ranges) if ranges else ("its measures' types" if lang == "en" else "måttens typer")
+            line = assumption.clause.line
+            said[lang] = (f"the assumption on line {line} always holds: {joined}, so it adds nothing the ranges "
+                          "do not already say" if lang == "en" else
+                          f"antagandet på rad {line} gäller alltid: {joined}, så det tillför inget som "
+                          "intervallen inte redan säger")
+        records.append({"key": f"assumed:{assumption.clause.name}", "name": assumption.clause.name,
+                        "status": "dead", "code": "W702", "description": said["en"], "reason": said["en"],
+                        "words": said, "counterexample": [], "line": assumption.clause.line})
+    return records

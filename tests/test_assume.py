@@ -263,3 +263,44 @@ def test_check_counts_the_assumptions(run, tmp_path):
     result = run("check", str(tmp_path / "draft.sib"))
     assert result.exit_code == 0
     assert result.stdout.endswith("ok — 1 payment, 2 measures, 0 guarantees, 1 assumption, 2 properties proved\n")
+
+
+W702_DRAFT = """contract "Särskolan" @en "Special education"
+  languages sv, en
+  currency SEK
+  rounding 1 SEK half up
+party city "Staden": payer
+party fund "Fonden": investor
+measure flagged "Flaggade barn": count between 0 and 200
+measure sen "Barn i särskolan": count between 0 and 50
+assume sen <= flagged
+assume sen <= 100
+assume per_child: flagged * 2 >= sen + sen
+payment avoided = 10 000 SEK * max(flagged - sen, 0) from city to fund
+"""
+
+
+def test_an_assumption_the_ranges_already_guarantee_is_w702():
+    from sibdsl.proofcache import diagnostic, verify_cached
+
+    source = Source("draft.sib", W702_DRAFT)
+    contract, _ = check_source(source)
+    records = verify_cached(contract, source, use_cache=False)
+    said = [d for d in (diagnostic(r, source) for r in records) if d is not None]
+    assert [(d.code, d.span.line) for d in said] == [("W702", 10)]  # not line 9: sen may exceed flagged
+    (record,) = [r for r in records if r.get("code") == "W702"]
+    assert record["words"]["en"] == ("the assumption on line 10 always holds: `sen` is between 0 and 50, so it "
+                                     "adds nothing the ranges do not already say")
+    assert record["words"]["sv"].startswith("antagandet på rad 10 gäller alltid: `sen` är mellan 0 och 50")
+    # acknowledged on purpose: no warning
+    kept = W702_DRAFT.replace("assume sen <= 100", "# sibc: allow W702: the agreement's words\nassume sen <= 100")
+    source = Source("draft.sib", kept)
+    contract, _ = check_source(source)
+    assert not [r for r in verify_cached(contract, source, use_cache=False)
+                if diagnostic(r, source) is not None]
+
+
+def test_an_assumption_that_no_outcome_meets_is_still_e702():
+    # the opposite mistake, an assumption that excludes every outcome of `sen`'s range, stays E702
+    text = W702_DRAFT.replace("assume sen <= 100", "assume sen >= 100")
+    assert [v.key for v in verify_contract(_contract(text))] == ["assumptions"]

@@ -121,3 +121,25 @@ def test_chart_of_both_drafts(tmp_path, run):
         assert f'fill="#06c">{x}</text>' in svg, x
     refused = run("diff", str(NK), str(INDIGO), "--chart", str(NK))
     assert refused.exit_code == 1 and "input" in refused.output
+
+
+def test_drafts_in_different_currencies_are_refused(tmp_path, monkeypatch):
+    # issue 17: 1 000 000 SEK is not 1 000 000 USD — E761 at both `currency` lines, exit 2, no comparison
+    from click.testing import CliRunner
+
+    from sibdsl.cli import main
+
+    text = ('contract "Utkast"\n  currency SEK\n  rounding 1 SEK half up\nparty city "Staden": payer\n'
+            'party fund "Fonden": investor\nmeasure avoided: count between 0 and 200\n'
+            'payment outcome = 20 000 SEK * avoided from city to fund\n')
+    (tmp_path / "old.sib").write_text(text, encoding="utf-8")
+    (tmp_path / "new.sib").write_text(text.replace("SEK", "USD"), encoding="utf-8")
+    (tmp_path / "same.sib").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["diff", "old.sib", "new.sib"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "error[E761]: the drafts pay in different currencies (SEK in old.sib, USD in new.sib)" in result.output
+    assert "new.sib:2:3" in result.output and "old.sib:2:3" in result.output
+    assert "largest" not in result.output  # nothing compared
+    same = CliRunner().invoke(main, ["diff", "old.sib", "same.sib"], catch_exceptions=False)
+    assert same.exit_code == 0 and "E761" not in same.output

@@ -459,3 +459,24 @@ def test_cambodia_round_1_pays_what_indigo_records_for_2019_11_to_2021_03():
     assert contract.series["round"].periods[0].end.isoformat()[:7] == "2021-03"
     # INDIGO's maximum, $10,000,000, is USAID's $9,999,999 rounded (the contract keeps USAID's)
     assert _money(_commitment("INDIGO-POJ-0014")["Maximum potential Outcome payment - Amount - (Value)"]) == 10_000_000
+
+
+def test_export_of_a_draft_writes_the_open_price_as_its_range_not_as_a_price():
+    # issue 17: `price * avoided` with `price` a parameter is not a price per unit yet
+    text = ('contract "Utkast"\n  currency SEK\n  rounding 1 SEK half up\nparty city "Staden": payer\n'
+            'party fund "Fonden": investor\n'
+            'parameter price: money between 10 000 SEK and 30 000 SEK\n'
+            'measure avoided: count between 0 and 200\n'
+            'payment outcome = price * avoided from city to fund\n'
+            'payment fixed = 20 000 SEK * avoided from city to fund\n')
+    source = Source("draft.sib", text)
+    contract, diagnostics = check_source(source)
+    assert contract is not None, diagnostics
+    open_, fixed = export_project(contract, source)["outcome_pricings"]
+    assert open_["price_description"]["value"] == \
+        "price * avoided; `price` is not yet agreed: between 10 000 SEK and 30 000 SEK"
+    assert "price_per_unit" not in open_
+    assert fixed["price_per_unit"]["amount"]["value"] == Decimal(20000)
+    assert "not yet agreed" not in fixed["price_description"]["value"]
+    row = next(r for r in csv.reader(export_csv(contract, source).splitlines()) if "price * avoided" in r[7])
+    assert row[3] == "" and row[7].endswith("between 10 000 SEK and 30 000 SEK")

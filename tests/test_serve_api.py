@@ -197,6 +197,9 @@ def test_verify_test_diff_render_simulate_curve(server, folder):
     # the lower cap takes up to 1 000 000 SEK, proved the largest; it never pays more
     assert total["differs"] is True and total["largest_increase"] is None
     assert total["largest_decrease"]["amount"] == "-1000000" and total["largest_decrease"]["status"] == "exact"
+    dollars = (folder / "norrkoping.sib").read_text(encoding="utf-8").replace("SEK", "USD")
+    status, body = server.post("/v1/diff", {"old": "norrkoping", "new": {"source": dollars}})
+    assert status == 422 and [d["code"] for d in body["diagnostics"]] == ["E761"]  # issue 17: not comparable
 
     status, headers, data = server.request("POST", "/v1/render", {"contract": "norrkoping", "lang": "en"})
     assert status == 200 and headers["content-type"].startswith("text/html")

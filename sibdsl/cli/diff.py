@@ -43,11 +43,18 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, chart
     Exit 0 when they mean the same, 1 when they differ, 2 on error."""
     from .. import check_file
     from ..diagnostics import SibError
-    from ..diff import clause_changes, effect_json, extreme_words, money_effect, region_words
+    from ..diff import (
+        clause_changes,
+        currency_mismatch,
+        effect_json,
+        extreme_words,
+        money_effect,
+        region_words,
+    )
     from ..parser import parse
     from ..source import visible
 
-    drafts = []
+    drafts, sources = [], []
     for path in (old, new):
         source, contract, diagnostics = check_file(path)
         if contract is None:
@@ -55,7 +62,12 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, chart
             click.echo(f"{path}: has errors; fix them before comparing", err=True)
             sys.exit(EXIT_USAGE)
         drafts.append((parse(source), contract))
+        sources.append(source)
     (old_tree, old_model), (new_tree, new_model) = drafts
+    mismatch = currency_mismatch(sources[0], old_model, sources[1], new_model)
+    if mismatch is not None:  # issue 17 (E761): amounts in two currencies are not comparable numbers
+        print_diagnostics([mismatch], diag_fmt, to_stderr=True)
+        sys.exit(EXIT_USAGE)
     changes = clause_changes(old_tree, new_tree)
     base = None
     beside = Path(new).with_name(Path(new).stem + ".outcomes.json")

@@ -779,7 +779,7 @@ def render(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
 
 
 def diff(ws: Workspace, request: dict) -> tuple[int, dict]:
-    from ..diff import clause_changes, effect_json, money_effect
+    from ..diff import clause_changes, currency_mismatch, effect_json, money_effect
     from ..parser import parse
 
     old, new = ws.load(request.get("old"), "old"), ws.load(request.get("new"), "new")
@@ -787,6 +787,9 @@ def diff(ws: Workspace, request: dict) -> tuple[int, dict]:
     each = _option(request, "each_payment", bool, False)
     for loaded in (old, new):
         loaded.require()
+    mismatch = currency_mismatch(old.source, old.contract, new.source, new.contract)
+    if mismatch is not None:  # issue 17 (E761): amounts in two currencies are not comparable numbers
+        raise ApiError(422, diagnostics_json([mismatch]), contract=new.name, version=new.version)
     changes = clause_changes(parse(old.source), parse(new.source))
     effect = _limited(ws, lambda: money_effect(old.contract, new.contract, timeout=timeout,
                                                lines="all" if each else "payers"))
