@@ -124,7 +124,7 @@ def analyse(name: str, text: str, parser=None) -> Analysis:
         diagnostics = tuple(err.diagnostics)
         tree, blanked, model = _tolerant(name, checked, diagnostics)
         return Analysis(text, diagnostics, tree, model, blanked)
-    model, diagnostics = check(tree, source)
+    model, diagnostics = check(tree, source, getattr(parser, "memo", None))
     return Analysis(text, tuple(diagnostics), tree, model)
 
 
