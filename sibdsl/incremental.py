@@ -119,6 +119,12 @@ class Parser:
             self.whole = False
             return tree
 
+    def parses_alone(self, piece: str) -> bool:
+        """Whether `parser.parse` of `piece` alone is known to succeed: it is the text of a chunk of
+        the last version parsed (every chunk of which parsed alone without a diagnostic). The text
+        has its lone CRs as LF."""
+        return piece in self._last
+
     def _incremental(self, name: str, text: str) -> s.Contract | None:
         from .parser import parse
 

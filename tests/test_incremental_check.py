@@ -162,7 +162,13 @@ def test_the_language_server_checks_incrementally_too():
     parser = Parser()
     text = large(300)
     at = text.index("define d150 = max(d149") + len("define d150 = max(d149")
+    replayed = []
     for version in (text, text[:at] + "z" + text[at:], text + "define = \n", text):
         incremental, whole = analyse("g.sib", version, parser), analyse("g.sib", version)
         assert incremental.diagnostics == whole.diagnostics
-    assert parser.memo.reused == 150
+        assert incremental.blanked == whole.blanked and incremental.index == whole.index
+        replayed.append(parser.memo.reused)
+    # the edit: d0 … d149 replayed; the edit undone and a broken declaration added below: d0 … d149
+    # replayed again (the rest moved back), the broken declaration blanked and the others reused
+    # from the parser; then without it: every definition where the blanked text had it, replayed
+    assert replayed == [0, 150, 150, 299]
