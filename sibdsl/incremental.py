@@ -94,14 +94,16 @@ class Parser:
     `parse(source)` returns what `parser.parse(source)` returns or raises what it raises. Safe to
     call from several threads (one parse at a time)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, memo: bool = True) -> None:
         self._last: dict[str, list[_Parsed]] = {}
         self._lock = threading.Lock()
         self.reused = self.parsed = 0  # chunks of the last parse taken from the cache / parsed anew
         self.whole = False  # whether the last parse was of the whole text
         from .check.memo import Memo
 
-        self.memo = Memo()  # the last check's definitions, for `check(…, memo=)` (check/memo.py)
+        # the last check's definitions, for `check(…, memo=)` (check/memo.py); without (memo=False),
+        # only the parse is incremental (benchmarks/bench.py compares the two)
+        self.memo = Memo() if memo else None
 
     @paused()
     def parse(self, source: Source) -> s.Contract:
@@ -114,7 +116,8 @@ class Parser:
                 tree = self._incremental(source.name, lone_cr_to_lf(text))
             if tree is None:
                 self.whole, self.reused, self.parsed = True, 0, 0
-                self.memo.origins = {}
+                if self.memo is not None:
+                    self.memo.origins = {}
                 return parse(source)
             self.whole = False
             return tree
@@ -165,7 +168,8 @@ class Parser:
             line += piece.count("\n")
         self._last = now
         self.reused, self.parsed = reused, parsed
-        self.memo.origins = origins
+        if self.memo is not None:
+            self.memo.origins = origins
         span = first.to(final) if first is not None else s.Contract(None, ()).span
         return s.Contract(header, tuple(items), span=span)
 
