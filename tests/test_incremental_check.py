@@ -10,12 +10,13 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_incremental import HEAD, TEXTS, edits, large
 
 from sibdsl import check_source as whole_check
 from sibdsl.incremental import Parser, check_source
 from sibdsl.lsp_analysis import analyse
 from sibdsl.source import Source
+
+from .test_incremental import HEAD, TEXTS, edits, large
 
 DECLARED = re.compile(r"^(?:define|baseline|measure|payment|party|investment|cohort|parameter)\s+([A-Za-z_][A-Za-z0-9_]*)",
                       re.MULTILINE)
