@@ -471,8 +471,8 @@ def bench_edit() -> None:
     publishing, as it did); `parsed` parses only the declaration that changed
     (sibdsl/incremental.py) and checks the whole tree; `after` parses incrementally and checks
     incrementally (a definition's check replayed when nothing it read changed, check/memo.py).
-    Then a syntax error typed and removed (`= ` in the same definition): the text that does not
-    parse, before and after. Paired and interleaved: medians and the middle half of each side's
+    Then typing on at the end of the large contract (bench_edit_at_the_end), and a syntax error
+    typed and removed (`= ` in the same definition): the text that does not parse, before and after. Paired and interleaved: medians and the middle half of each side's
     times, every side asserted to give the same diagnostics first."""
     from sibdsl.incremental import Parser
     from sibdsl.incremental import check_source as incremental_check
