@@ -7,7 +7,7 @@
     PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         .venv/bin/python benchmarks/instructions.py check N       # `check` of an N-clause contract
     PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-        .venv/bin/python benchmarks/instructions.py edit N before|after  # N keystrokes, 5,000 clauses
+        .venv/bin/python benchmarks/instructions.py edit N before|parsed|after  # N keystrokes, 5,000 clauses
 
 The figure per settlement is (I(2000) − I(0)) / 2000: the difference removes start-up, the
 compile of the contract and the drawing of the outcomes (drawn in both runs alike).
@@ -78,7 +78,9 @@ def check(n: int) -> None:
 def edit(n: int, how: str = "after", clauses: int = 5_000) -> None:
     """`n` keystrokes into the middle of a `clauses`-clause contract, each followed by what `sibc
     lsp` runs before publishing its diagnostics: `before` the whole text parsed and checked and the
-    index of names built (as before issue 20's incremental parse), `after` sibdsl/incremental.py."""
+    index of names built (as before issue 20's incremental parse), `parsed` the incremental parse
+    and the whole check (sibdsl/incremental.py without its memo), `after` the incremental parse
+    and the incremental check (check/memo.py)."""
     clauses = int(clauses)  # from the command line: `edit N after 1000`
     sys.argv = [sys.argv[0], "--quick"]
     from benchmarks.bench import generated
@@ -88,7 +90,7 @@ def edit(n: int, how: str = "after", clauses: int = 5_000) -> None:
     text = generated(clauses)
     at = text.index(f"define d{clauses // 2} = max(d{clauses // 2 - 1}") + len(f"define d{clauses // 2} = max(d{clauses // 2 - 1}")
     versions = [text[:at] + "z" + text[at:], text]
-    parser = Parser()
+    parser = Parser(memo=how != "parsed")
     analyse("warm.sib", text, parser)  # the chunks of the text as opened, as the editor's first analysis made them
     for i in range(n):
         if how == "before":
@@ -131,7 +133,7 @@ def measure() -> None:
     c0, c1 = _instructions("check", "0"), _instructions("check", "1")
     print(f"check of 1,000 clauses: {(c1 - c0) / 1e9:.3f} G instructions")
     startup()
-    for how in ("before", "after"):
+    for how in ("before", "parsed", "after"):
         e0, e2 = _instructions("edit", "0", how), _instructions("edit", "2", how)
         print(f"a keystroke → diagnostics in sibc lsp, 5,000 clauses, {how}: {(e2 - e0) / 2 / 1e9:.3f} G instructions")
 

@@ -77,12 +77,15 @@ def chunks(text: str) -> list[int]:
 
 class _Parsed:
     """One chunk's parse, placed at `offset`/`line`: its header (or None), its items, the span of its
-    text from its first token to its last (None when it has none)."""
+    text from its first token to its last (None when it has none), and `origins`: its items as
+    first parsed, the same objects wherever the chunk is moved (what the checker keeps per
+    declaration whatever its place, check/memo.py)."""
 
-    __slots__ = ("header", "items", "line", "offset", "span")
+    __slots__ = ("header", "items", "line", "offset", "origins", "span")
 
-    def __init__(self, offset: int, line: int, header, items: tuple, span: Span | None):
+    def __init__(self, offset: int, line: int, header, items: tuple, span: Span | None, origins: tuple | None = None):
         self.offset, self.line, self.header, self.items, self.span = offset, line, header, items, span
+        self.origins = items if origins is None else origins
 
 
 class Parser:
@@ -91,11 +94,16 @@ class Parser:
     `parse(source)` returns what `parser.parse(source)` returns or raises what it raises. Safe to
     call from several threads (one parse at a time)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, memo: bool = True) -> None:
         self._last: dict[str, list[_Parsed]] = {}
         self._lock = threading.Lock()
         self.reused = self.parsed = 0  # chunks of the last parse taken from the cache / parsed anew
         self.whole = False  # whether the last parse was of the whole text
+        from .check.memo import Memo
+
+        # the last check's definitions, for `check(…, memo=)` (check/memo.py); without (memo=False),
+        # only the parse is incremental (benchmarks/bench.py compares the two)
+        self.memo = Memo() if memo else None
 
     @paused()
     def parse(self, source: Source) -> s.Contract:
@@ -108,9 +116,17 @@ class Parser:
                 tree = self._incremental(source.name, lone_cr_to_lf(text))
             if tree is None:
                 self.whole, self.reused, self.parsed = True, 0, 0
+                if self.memo is not None:
+                    self.memo.origins = {}
                 return parse(source)
             self.whole = False
             return tree
+
+    def parses_alone(self, piece: str) -> bool:
+        """Whether `parser.parse` of `piece` alone is known to succeed: it is the text of a chunk of
+        the last version parsed (every chunk of which parsed alone without a diagnostic). The text
+        has its lone CRs as LF."""
+        return piece in self._last
 
     def _incremental(self, name: str, text: str) -> s.Contract | None:
         from .parser import parse
@@ -119,6 +135,7 @@ class Parser:
         cuts.append(len(text))
         last, now, taken = self._last, {}, {}
         header, items, first, final = None, [], None, None
+        origins: dict[int, tuple] = {}  # id(item) → (item, the item as first parsed)
         reused = parsed = 0
         line = 1
         for start, end in itertools.pairwise(cuts):
@@ -143,12 +160,16 @@ class Parser:
                     return None  # a second header, or one after a declaration: the full parse says so
                 header = chunk.header
             items.extend(chunk.items)
+            for item, origin in zip(chunk.items, chunk.origins, strict=True):
+                origins[id(item)] = (item, origin)
             if chunk.span is not None:
                 first = first or chunk.span
                 final = chunk.span
             line += piece.count("\n")
         self._last = now
         self.reused, self.parsed = reused, parsed
+        if self.memo is not None:
+            self.memo.origins = origins
         span = first.to(final) if first is not None else s.Contract(None, ()).span
         return s.Contract(header, tuple(items), span=span)
 
@@ -177,7 +198,7 @@ def _moved(chunk: _Parsed, offset: int, line: int) -> _Parsed:
             return _deep(value, span)
 
     return _Parsed(offset, line, move(chunk.header), move(chunk.items),
-                   None if chunk.span is None else span(chunk.span))
+                   None if chunk.span is None else span(chunk.span), chunk.origins)
 
 
 def _same(value, span):
@@ -280,7 +301,7 @@ def check_source(source: Source, parser: Parser | None):
         tree = parser.parse(source)
     except SibError as err:
         return None, list(err.diagnostics)
-    return check(tree, source)
+    return check(tree, source, parser.memo)
 
 
 class Documents:

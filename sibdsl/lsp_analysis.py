@@ -123,22 +123,32 @@ def analyse(name: str, text: str, parser=None) -> Analysis:
         tree = parse(source)
     except SibError as err:
         diagnostics = tuple(err.diagnostics)
-        tree, blanked, model = _tolerant(name, checked, diagnostics)
+        tree, blanked, model = _tolerant(name, checked, diagnostics, parser)
         return Analysis(text, diagnostics, tree, model, blanked)
-    model, diagnostics = check(tree, source)
+    model, diagnostics = check(tree, source, getattr(parser, "memo", None))
     return Analysis(text, tuple(diagnostics), tree, model)
 
 
-def _tolerant(name: str, text: str, diagnostics) -> tuple[s.Contract | None, tuple, object | None]:
+def _tolerant(name: str, text: str, diagnostics, parser=None) -> tuple[s.Contract | None, tuple, object | None]:
     """A tree of every declaration that parses, with those that do not blanked out.
 
     Each declaration (from a line that starts one to the next) is parsed on its own first: a
     valid one is cheap to parse, and only the broken ones pay for error reporting, so a 400 KB
     contract with thirty errors costs seconds, not a full parse per error. What still fails in
-    context is then blanked where the whole text's parse reports it."""
+    context is then blanked where the whole text's parse reports it.
+
+    With the document's `incremental.Parser`: a declaration whose text is one the parser last
+    parsed on its own without an error is not parsed again (the same text gives the same
+    outcome), the blanked text is parsed incrementally (the blank joins the declaration above;
+    every other is reused) and checked with the parser's memo of definitions (check/memo.py)."""
     from .check import check
     from .diagnostics import has_errors
     from .parser import parse
+
+    whole = parse
+    parses_alone = parser.parses_alone if parser is not None else lambda piece: False
+    if parser is not None:
+        parse = parser.parse
 
     if any(d.code == "E106" and d.span is not None and d.span.start == 0 and "characters" in d.message
            for d in diagnostics):
@@ -154,9 +164,9 @@ def _tolerant(name: str, text: str, diagnostics) -> tuple[s.Contract | None, tup
 
     bounds = sorted({0, *starts, len(current)})
     for start, end in itertools.pairwise(bounds):
-        if current[start:end].strip():
+        if current[start:end].strip() and not parses_alone(current[start:end]):
             try:
-                parse(Source(name, current[start:end]))
+                whole(Source(name, current[start:end]))
             except SibError:
                 blank(start, end)
     for _ in range(_MAX_ROUNDS):
@@ -174,7 +184,7 @@ def _tolerant(name: str, text: str, diagnostics) -> tuple[s.Contract | None, tup
             for start, end in regions:
                 blank(start, end)
             continue
-        model, semantic = check(tree, source)
+        model, semantic = check(tree, source, getattr(parser, "memo", None))
         return tree, tuple(sorted(blanked)), (None if has_errors(semantic) else model)
     return None, tuple(sorted(blanked)), None
 

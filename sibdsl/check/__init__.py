@@ -26,6 +26,8 @@ from .coupon import check_coupons
 from .cover import check_covers
 from .principal import check_principal
 from .lower import Lower
+from .memo import Frame, Kept, Memo, Used, before_items, same
+from .memo import Names as MemoNames
 from .names import Names
 from .parameters import check_parameters
 from .rules import Rules
@@ -35,12 +37,17 @@ from .waterfall import check_waterfalls
 
 
 @paused()
-def check(tree: s.Contract, source: Source) -> tuple[m.Contract | None, list[Diagnostic]]:
+def check(tree: s.Contract, source: Source, memo: Memo | None = None) -> tuple[m.Contract | None, list[Diagnostic]]:
+    """`memo`, kept by the caller for one document across its versions (incremental.Parser's),
+    replays the definitions' checks that nothing changed since the last check (check/memo.py)."""
     far = _far_dates(tree, source)
     if far:  # refused before any stage (this one included) computes with them: no date overflows
         return None, far
-    checker = Checker(tree, source)
+    checker = Checker(tree, source, memo)
     contract = checker.run()
+    if memo is not None:
+        memo.last = (checker.before, checker.kept)  # one assignment: a check in another thread sees one or the other
+        memo.reused, memo.checked = checker.reused, checker.checked
     diagnostics = sorted(checker.diagnostics, key=lambda d: (d.span.start if d.span else -1, d.code))
     return (None if has_errors(diagnostics) else contract), diagnostics
 
@@ -68,11 +75,20 @@ _DATE_TEXT = re.compile(r"(?=([0-9]{4})-[0-9]{2}-[0-9]{2})")  # the year of ever
 class Checker(Names, Types, Lower, Rules, Time, Cards):
     """The checker of one contract: the state its stages share, reporting, and the order of the stages."""
 
-    def __init__(self, tree: s.Contract, source: Source):
+    def __init__(self, tree: s.Contract, source: Source, memo: Memo | None = None):
         self.tree = tree
         self.source = source
         self.diagnostics: list[Diagnostic] = []
         self.names: dict[str, Entry] = {}
+        # incremental checking (check/memo.py): the last check's definitions, and this one's
+        self.memo = memo
+        self.frames: list[Frame] = []  # the definitions being checked, innermost last, with what they read
+        self.kept: dict[str, Kept] = {}
+        self.reused = self.checked = 0
+        self.names_key: tuple | None = None
+        self.before: tuple = ()
+        self.memo_usable = False
+        self.last_kept: dict[str, Kept] = {}
         self.currency = "SEK"
         self.languages: tuple[str, ...] = ()
         self.definitions: dict[str, m.Definition] = {}
@@ -85,6 +101,11 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         self.parameters: dict[str, m.Measure] = {}  # issue 17: a draft's negotiable terms
         self.constants: dict[str, Fraction] = {}  # investments and cohort sizes, fixed at signing
         self.hints: dict[tuple, str] = {}  # see missing_hint
+        if memo is not None:
+            self.names, self.used = MemoNames(self.frames), Used(self.frames)
+            before, self.last_kept = memo.last
+            self.before = before_items(tree)
+            self.memo_usable = same(self.before, before)
 
     # ------------------------------------------------------------ reporting
     def error(self, code: str, message: str, span: Span | None, *, label: str = "", hint: str = "",

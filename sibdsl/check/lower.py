@@ -22,6 +22,7 @@ from ..units import (
 )
 from ..values import ROUNDING_MODES, Rounding
 from .common import DAY_UNITS, LANGUAGES, PAYING_ROLES, RECEIVING_ROLES, ROLES, T_SHARE, Invalid
+from .memo import Frame, Kept, with_source
 from .rules import money_text
 
 
@@ -334,7 +335,72 @@ class Lower:
 
     def definition(self, name: str) -> m.Definition | None:
         if name in self.definitions:
-            return self.definitions[name]
+            result = self.definitions[name]
+            if self.frames:
+                self.frames[-1].dependencies.setdefault(name, result)
+            return result
+        if self.memo is None:
+            return self._definition(name)
+        return self._definition_kept(name)
+
+    def _definition_kept(self, name: str) -> m.Definition | None:
+        """`definition` with a memo (check/memo.py): the last check's result replayed when nothing
+        it read has changed, else checked with what it reads recorded."""
+        kept = self.last_kept.get(name) if self.memo_usable else None
+        if kept is not None and self._still_valid(name, kept):
+            self.diagnostics.extend(with_source(d, self.source) for d in kept.diagnostics)
+            for used in kept.used:
+                self.used.add(used)
+            self.definitions[name] = kept.result
+            self.kept[name] = kept
+            self.reused += 1
+            for outer in self.frames:  # replayed inside another's check: the order was not definition_order's
+                outer.keep = False
+            return kept.result
+        for outer in self.frames:  # it computes another definition's check inside its own: not kept
+            outer.keep = False
+        frame = Frame()
+        frame.diagnostics = len(self.diagnostics)
+        self.frames.append(frame)
+        try:
+            result = self._definition(name)
+        finally:
+            self.frames.pop()
+        self.checked += 1
+        if frame.keep:
+            entry = dict.__getitem__(self.names, name)
+            lookups = tuple((n, e.node, e.kind) if e is not None else (n, None, None) for n, e in frame.lookups.items())
+            self.kept[name] = Kept(entry.node, entry.clause, lookups, tuple(frame.dependencies.items()),
+                                   self.names.key() if frame.names_wide else None, result,
+                                   tuple(self.diagnostics[frame.diagnostics:]), tuple(frame.used))
+        if self.frames:
+            self.frames[-1].dependencies.setdefault(name, result)
+        return result
+
+    def _still_valid(self, name: str, kept: Kept) -> bool:
+        names = self.names
+        entry = dict.get(names, name)
+        if entry is None or entry.node is not kept.node or entry.clause != kept.clause or name in self.in_progress:
+            return False
+        for n, node, kind in kept.lookups:
+            e = dict.get(names, n)
+            if e is None:
+                if node is not None:
+                    return False
+            elif e.node is not node or e.kind != kind:
+                return False
+        definitions = self.definitions
+        for n, result in kept.dependencies:
+            if n not in definitions or definitions[n] is not result:
+                return False
+        if kept.names is not None:
+            if self.names_key is None:
+                self.names_key = names.key()
+            if kept.names != self.names_key:
+                return False
+        return True
+
+    def _definition(self, name: str) -> m.Definition | None:
         entry = self.names[name]
         if name in self.in_progress:
             cycle = self.in_progress[self.in_progress.index(name):] + [name]

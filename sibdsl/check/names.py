@@ -68,6 +68,8 @@ class Names:
         """The hint for a name nobody declared. Remembered per name: "did you mean" compares it with
         every declared name, and a name used in thousands of places made checking quadratic."""
         key = (name, wanted, what)
+        if self.frames:  # the hint depends on every name there is (check/memo.py)
+            self.frames[-1].names_wide = True
         if key not in self.hints:
             candidates = [n for n, e in self.names.items() if e.kind in wanted]
             hint = did_you_mean(name, candidates)
@@ -91,7 +93,9 @@ class Names:
         kinds = ("define", "baseline")
         declared = [name for name, entry in self.names.items() if entry.kind in kinds]
         declared_set = set(declared)
-        refers = {name: [r for r in definition_refs(self.names[name].node) if r in declared_set] for name in declared}
+        nodes = [self.names[name].node for name in declared]
+        found = [definition_refs(node) for node in nodes] if self.memo is None else self.memo.definition_refs(nodes)
+        refers = {name: [r for r in refs if r in declared_set] for name, refs in zip(declared, found, strict=True)}
         order: list[str] = []
         state: dict[str, bool] = {}  # False while its references are being visited, True when done
         for root in declared:

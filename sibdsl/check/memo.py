@@ -1,0 +1,196 @@
+"""Incremental checking: a definition's check, kept from the last check of the same document and
+replayed when nothing it read has changed (issues 20/21: diagnostics after a keystroke).
+
+The studio and `sibc lsp` check a document again after every pause in typing, and most of a large
+contract's check is its definitions (`define`, `baseline`): typing and lowering each formula, one
+after another. `incremental.Parser` gives the declarations an edit did not touch back as the same
+objects (the same text at the same place, spans included), so a definition whose node is the very
+object checked last time, and whose every input is too, checks to the very same result.
+
+What a definition's check reads, recorded while it runs (a `Frame`):
+
+  * the entries of the table of names it looked up, by name (a name it did not find as well: a
+    declaration added under that name changes it), compared by identity of the declaring node
+    and by kind;
+  * the results of the definitions it refers to, compared by identity: a definition re-checked
+    makes a new result, so every definition that reads it (by name, transitively) is re-checked;
+  * the whole table of names (its names and kinds, in order) when it walked the table: the "did you
+    mean" hint of an unknown name lists the names there are;
+  * its own clause (`ClauseRef`: the heading above it and its line);
+  * everything the stages before the definitions read (the header, parties, the term, series,
+    measures, parameters, cohorts, investments, and any declaration not known to come later):
+    the memo is used only when every one of those is the object it was last time.
+
+What it does, replayed on reuse: its diagnostics (with the new `Source`), the names it marked used,
+its result. A definition whose check computed another definition's (a cycle, or an order other
+than `definition_order`'s), or read a rate card or a table (checked after the definitions), is not
+kept. Everything else the checker does (names, duplicates, cycles, payments and the rules over
+them) runs whole as before, so the result is the whole check's: tests/test_incremental.py holds
+the two to the same diagnostics and models under random edits.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from .. import syntax as s
+
+# The declarations checked after the definitions: a definition's check cannot read what they give.
+# Every other kind of item (a header, a party, a measure, …, and any kind added later) must be the
+# same object as last time for the memo to be used.
+LATER = (s.Define, s.Baseline, s.Payment, s.Gate, s.Floor, s.Cap, s.ReturnLimit, s.Guarantee, s.Cover,
+         s.Assume, s.Waterfall, s.Heading, s.Prose)
+# Entries a definition's check may not read and still be kept (their checks come after it).
+UNKEPT_KINDS = frozenset({"ratecard", "table"})
+
+
+class Frame:
+    """What one definition's check read and did, recorded as it runs."""
+
+    __slots__ = ("dependencies", "diagnostics", "keep", "lookups", "names_wide", "used")
+
+    def __init__(self) -> None:
+        self.lookups: dict[str, object] = {}  # name → its Entry (None: not declared)
+        self.dependencies: dict[str, object] = {}  # name → the definition's result read
+        self.used: list[str] = []
+        self.names_wide = False  # the whole table of names was read
+        self.keep = True
+        self.diagnostics: int = 0  # where its diagnostics start in the checker's list
+
+
+@attrs.frozen
+class Kept:
+    """A definition's check as it was: its node, clause, inputs, and what it did."""
+
+    node: object
+    clause: object
+    lookups: tuple[tuple[str, object, str | None], ...]  # name, declaring node, kind
+    dependencies: tuple[tuple[str, object], ...]
+    names: tuple | None  # the table's (name, kind) pairs, when it read the whole table
+    result: object
+    diagnostics: tuple
+    used: tuple[str, ...]
+
+
+class Memo:
+    """The kept checks of one document's definitions, from its last check (`check(…, memo=)`).
+
+    The statistics of the last check: `reused` definitions replayed, `checked` checked anew."""
+
+    def __init__(self) -> None:
+        # the header and the items the definitions' checks may read, and the definitions' checks
+        self.last: tuple[tuple, dict[str, Kept]] = ((), {})
+        # from incremental.Parser, for the tree it gave last: id(item) → (item, the item as first
+        # parsed); the second is the same object wherever its declaration has moved since
+        self.origins: dict[int, tuple] = {}
+        # the names a definition's formulas refer to (names.definition_refs), by its first parse:
+        # id → (the item as first parsed, the names)
+        self.refs: dict[int, tuple] = {}
+
+    def definition_refs(self, nodes: list) -> list[list[str]]:
+        """names.definition_refs of each node, kept by the node's first parse: the same names
+        wherever the declaration has moved. Keeps those of these nodes only."""
+        from .names import definition_refs
+
+        origins, last, now, result = self.origins, self.refs, {}, []
+        for node in nodes:
+            pair = origins.get(id(node))
+            if pair is None or pair[0] is not node:  # not from the tree this memo's parser gave last
+                result.append(definition_refs(node))
+                continue
+            origin = pair[1]
+            kept = last.get(id(origin))
+            if kept is None or kept[0] is not origin:
+                kept = (origin, definition_refs(node))
+            now[id(origin)] = kept
+            result.append(kept[1])
+        self.refs = now
+        return result
+
+
+def before_items(tree: s.Contract) -> tuple:
+    return (tree.header, *(item for item in tree.items if not isinstance(item, LATER)))
+
+
+def same(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+class Names(dict):
+    """The checker's table of names, recording reads into the definition frame being checked."""
+
+    __slots__ = ("frames",)
+
+    def __init__(self, frames: list[Frame]):
+        super().__init__()
+        self.frames = frames
+
+    def _read(self, name, entry) -> None:
+        if self.frames:
+            frame = self.frames[-1]
+            frame.lookups.setdefault(name, entry)
+            if entry is not None and entry.kind in UNKEPT_KINDS:
+                frame.keep = False
+
+    def __getitem__(self, name):
+        entry = dict.__getitem__(self, name)
+        self._read(name, entry)
+        return entry
+
+    def get(self, name, default=None):
+        entry = dict.get(self, name)
+        self._read(name, entry)
+        return default if entry is None else entry
+
+    def __contains__(self, name) -> bool:
+        entry = dict.get(self, name)
+        self._read(name, entry)
+        return entry is not None
+
+    def _wide(self) -> None:
+        if self.frames:
+            self.frames[-1].names_wide = True
+
+    def items(self):
+        self._wide()
+        return dict.items(self)
+
+    def values(self):
+        self._wide()
+        return dict.values(self)
+
+    def keys(self):
+        self._wide()
+        return dict.keys(self)
+
+    def __iter__(self):
+        self._wide()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._wide()
+        return dict.__len__(self)
+
+    def key(self) -> tuple:
+        return tuple((name, entry.kind) for name, entry in dict.items(self))
+
+
+class Used(set):
+    """The checker's set of used names, recording additions into the frame being checked."""
+
+    __slots__ = ("frames",)
+
+    def __init__(self, frames: list[Frame]):
+        super().__init__()
+        self.frames = frames
+
+    def add(self, name) -> None:
+        if self.frames:
+            self.frames[-1].used.append(name)
+        set.add(self, name)
+
+
+def with_source(diagnostic, source):
+    labels = tuple(attrs.evolve(label, source=source) if label.source is diagnostic.source else label
+                   for label in diagnostic.labels)
+    return attrs.evolve(diagnostic, source=source, labels=labels)
