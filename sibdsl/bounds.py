@@ -447,12 +447,13 @@ class _Run:
         """A cut in proportion (run.pro_rata): a line a ≥ 0 ends in [0, a] (a × level ÷ total rounded
         down, level < total); a negative one between a − one step and 0. The lines' sum stays at most
         max(level, 0), the fact `trace` keeps as for a cut."""
-        out = []
-        for a in amounts:
-            lo = None if a.lo is None else (Fraction(0) if a.lo >= 0 else a.lo - self.unit)
-            hi = None if a.hi is None else max(a.hi, Fraction(0))
-            out.append(I(lo, hi))
-        return out, MAYBE
+        return [self.part(a, level=None, total=None) for a in amounts], MAYBE
+
+    def part(self, a, level, total):
+        """run.pro_rata's primitive (`pro_rata` above bounds the whole cut at once): a × level ÷ total
+        rounded down, 0 ≤ level < total, lies where `pro_rata` puts a line."""
+        return I(None if a.lo is None else (Fraction(0) if a.lo >= 0 else a.lo - self.unit),
+                 None if a.hi is None else max(a.hi, Fraction(0)))
 
     def trace(self, step, line, before, after, acted, level) -> None:
         if step.kind.cuts:

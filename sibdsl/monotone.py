@@ -320,6 +320,7 @@ class _Run:
         rounding = contract.rounding
         self._round = rounding.apply
         self._round_down = Rounding(rounding.step, "down").apply
+        self._unit = Fraction(rounding.step)
         self.facts: list[tuple[frozenset, M]] = []  # (lines, their sum)
         self.lines: list = []
         self._before: dict[int, tuple] = {}  # a cut step → (its lines, their sum) before it
@@ -391,6 +392,21 @@ class _Run:
         # each line within [min(a, 0), a], its own direction unknown; the group's sum: `trace`
         out = [M(I(None if a.v.lo is None else min(a.v.lo, Fraction(0)), a.v.hi), None) for a in amounts]
         return out, M(MAYBE, None)
+
+    def pro_rata(self, step, amounts, excess):
+        """A cut in proportion (run.pro_rata): a line a ≥ 0 ends in [0, a], a negative one between
+        a − one step and 0, its own direction unknown; the group's sum is min(sum, level), as after a
+        cut (`trace`), since the lines rounded down never add up to more than the level."""
+        indices = self._indices(amounts)
+        if indices is not None:
+            self._before[id(step)] = (list(amounts), self.sum_of(indices))
+        return [self.part(a, level=None, total=None) for a in amounts], M(MAYBE, None)
+
+    def part(self, a, level, total):
+        """round_down(a × level ÷ total) with 0 ≤ level < total (run.pro_rata's primitive): within
+        [0, a] for a ≥ 0, its direction unknown (it falls as the total grows)."""
+        return M(I(None if a.v.lo is None else (Fraction(0) if a.v.lo >= 0 else a.v.lo - self._unit),
+                   None if a.v.hi is None else max(a.v.hi, Fraction(0))), None)
 
     def weighted_cut(self, step, amounts, weights, excess):
         indices = self._indices(amounts)

@@ -162,3 +162,41 @@ def test_norrkoping_by_structure():
     for key in ("monotone:actual_costs", "guarantee:grows_with_savings"):
         assert (found[key].status, found[key].method) == (PROVED, "structure"), key
     assert all(v.status == PROVED for v in found.values())
+
+
+PRO_RATA = """contract "Pro rata"
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party fund "Fund": investor
+cohort group: size 40
+periods year:
+  y1 2021-01-01 to 2021-12-31,
+  y2 2022-01-01 to 2022-12-31
+measure spent: money between 0 SEK and 2 000 000 SEK
+measure ok: boolean
+payment p0 = spent
+  from city to fund due 2023-06-30
+ratecard card from city to fund per year due 30 days after end: {
+  o0: 220 SEK,
+  total cap 50 000 SEK in proportion
+}
+gate g_p0: p0 requires ok
+cap per participant at 9 000 SEK
+"""
+
+
+def test_a_rate_card_cut_in_proportion_is_read_by_structure():
+    """A card's cap `in proportion` (issue 15) is a cut of its own in the settlement program; the
+    structure reads it as a cut (each line within [0, a], direction unknown; the group's sum at most
+    the level), where before it stopped with an AttributeError (found by the generated contracts)."""
+    contract = checked(PRO_RATA)
+    found = moves(contract, "spent")  # before: AttributeError, '_Run' object has no attribute 'pro_rata'
+    evaluator = Evaluator(contract)
+    row = {"ok": True, "card.o0": {"y1": 300, "y2": 0}}  # 300 × 220 SEK = 66 000 SEK, cut to 50 000 SEK
+    low, high = (evaluator.evaluate({**row, "spent": Fraction(v)}) for v in (0, 5000))
+    assert (Fraction(low.total), Fraction(high.total)) == (50000, 55000)
+    assert found.total.d in (UP, None)  # never claimed to fall
+    text = PRO_RATA + "guarantee m: total nondecreasing in spent\n"
+    verdict = verdicts(text)["guarantee:m"]
+    assert (verdict.status, verdict.method) == (PROVED, "structure")

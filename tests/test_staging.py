@@ -163,6 +163,23 @@ def test_the_stager_supplies_every_primitive_of_the_backend_protocol():
     assert not missing, f"evaluate._Stager has no staged {sorted(missing)}"
 
 
+def test_every_back_end_supplies_every_primitive_of_the_backend_protocol():
+    """Every back end that runs the settlement program (the evaluator's stager and kernel, the
+    vector, z3, interval, monotonicity and interim ones) answers every primitive of
+    semantics.run.Backend: a primitive added for one construct (a rate card's cut in proportion)
+    and missing from one back end fails only on contracts that use it, as monotone.py's did."""
+    from sibdsl import bounds, monotone, verify
+    from sibdsl.semantics import pending
+    from sibdsl.vector import settle
+
+    wanted = {name for name in vars(driver.Backend) if not name.startswith("_")}
+    wanted |= set(driver.Backend.__annotations__)
+    wanted -= {"ZERO", "TRUE"}
+    back_ends = [bounds._Run, monotone._Run, verify._SymSettlement, pending.PendingBackend, settle._Order]
+    missing = {b.__module__ + "." + b.__name__: sorted(n for n in wanted if not hasattr(b, n)) for b in back_ends}
+    assert not {k: v for k, v in missing.items() if v}, missing
+
+
 def test_the_instruction_count_script_runs():
     """benchmarks/instructions.py (docs/performance.md) runs its workloads; callgrind only counts them."""
     import subprocess

@@ -212,6 +212,11 @@ class PendingBackend:
         everything = self._level(step) | _union(amounts)
         return [everything for _ in amounts], everything
 
+    def part(self, a: Waits, level: Waits, total: Waits) -> Waits:
+        """run.pro_rata's primitive (the method above settles the whole cut at once): a line's
+        share waits for everything it is computed from."""
+        return a | level | total
+
 
 def waiting(program: Program, pending: Collection[tuple[str, str | None]]) -> tuple[Waits, ...]:
     """For each line of `program`, the inputs not yet measured that its final amount depends on."""
