@@ -236,3 +236,34 @@ def test_a_kernel_factor_beyond_int64_goes_to_the_exact_path():
     row = {"spent": Fraction(0), "base": Fraction(0), "rate": Fraction(0), "ok": False, "people": Fraction(0),
            "visits": dict(zero), "started": datetime.date(2000, 1, 1), "waited": Fraction(0), "card.o0": dict(zero)}
     assert_same(contract, [row])
+
+
+# A stream cap whose payment's paid-so-far is read acts right after that payment's line, before the
+# rate card's lines are computed; the bound it proved of the total of the lines then existing
+# (1 000 SEK) was once kept as a bound of the total of all lines, so the cap on payments from city
+# could not act in a batch where the card's lines may be 0 (the seed's failure in test_semantics).
+_STALE_TOTAL = """periods year:
+  y1 2021-01-01 to 2021-12-31,
+  y2 2022-01-01 to 2022-12-31
+payment p = 1 000 SEK from city to fund per year during y2 due 2023-06-30
+payment q = 10 % of to_date(p) from city to fund per year due 2023-06-30
+ratecard card from city to fund per year due 30 days after end: {
+  o0: 220 SEK,
+}
+cap s: p over all periods at 120 000 SEK
+cap pc: payments from city at 250 000 SEK
+"""
+
+
+def test_a_bound_of_the_total_proved_before_later_lines_does_not_bound_them():
+    contract = model(_STALE_TOTAL)
+    rows = [{"card.o0": {"y1": Fraction(0), "y2": Fraction(n)}} for n in (1_200, 0, 1_100)]
+    out = compile_vector(contract)(inputs_from_outcomes(contract, rows), len(rows))
+    card = next(ln for ln in out.lines if ln.payment == "card.o0" and ln.period == "y2")
+    # 1 000 + 264 000 SEK is 15 000 over the cap: the card, declared last, gives it; 1 000 + 242 000 is under
+    assert [card.amount.value_at(i) for i in range(3)] == [249_000, 0, 242_000]
+    assert list(out.events["cap pc"]) == [True, False, False]
+    assert list(out.minor(out.total) // 100) == [250_000, 1_000, 243_000]
+    assert_same(contract, rows)
+    for row in rows:  # and each alone: the answer does not depend on the rest of the batch
+        assert_same(contract, [row])

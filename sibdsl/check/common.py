@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 
 from .. import model as m
+from ..diagnostics import did_you_mean
 from ..source import Span
 from ..units import (
     BOOL,
@@ -42,3 +43,17 @@ class Entry:
     node: object
     span: Span
     clause: m.ClauseRef
+
+
+def investment_named(checker, ident, investments: dict, code: str, said: str, declare: str) -> m.Investment | None:
+    """The investment a clause names (a cover's, a coupon's, a repayment's), or None after the error
+    `code`: "<said> `NAME`, which is a KIND, not an investment", with a did-you-mean, the list of
+    investments, or (there are none) `declare`: how to declare the one the clause needs."""
+    inv = investments.get(ident.name)
+    if inv is None:
+        names = sorted(investments)
+        known = checker.names.get(ident.name)
+        which = f"which is a {known.kind}, not an investment" if known else "but no investment is called that"
+        checker.error(code, f"{said} `{ident.name}`, {which}", ident.span, label="not an investment",
+                      hint=did_you_mean(ident.name, names) or (f"investments: {', '.join(names)}" if names else declare))
+    return inv

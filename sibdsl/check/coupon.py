@@ -19,10 +19,9 @@ import attrs
 
 from .. import model as m
 from .. import syntax as s
-from ..diagnostics import did_you_mean
 from ..semantics.returnlimits import year_fraction
 from ..units import MONEY, SHARE, Type
-from .common import PAYING_ROLES, T_SHARE, Invalid
+from .common import PAYING_ROLES, T_SHARE, Invalid, investment_named
 
 COUPON_PAYERS = (*PAYING_ROLES, "intermediary")  # a payer, or the investors' vehicle
 
@@ -57,18 +56,11 @@ def check_coupons(checker, investments: dict[str, m.Investment], parties: dict[s
 def _coupon(checker, name: str, node: s.Coupon, clause: m.ClauseRef, investments, parties):
     options = checker.options(node.options, node)
     ok = True
-    inv = investments.get(node.investment.name)
+    inv = investment_named(checker, node.investment, investments, "E480", "the coupon is paid on",
+                           "declare the investment it pays interest on: `investment loan: 1 000 000 "
+                           f"{checker.currency} from bank on 2020-01-01`")
     if inv is None:
         ok = False
-        names = sorted(investments)
-        known = checker.names.get(node.investment.name)
-        what = f"which is a {known.kind}, not an investment" if known else "but no investment is called that"
-        checker.error("E480", f"the coupon is paid on `{node.investment.name}`, {what}", node.investment.span,
-                      label="not an investment",
-                      hint=did_you_mean(node.investment.name, names) or (
-                          f"investments: {', '.join(names)}" if names else
-                          "declare the investment it pays interest on: `investment loan: 1 000 000 "
-                          f"{checker.currency} from bank on 2020-01-01`"))
     payer = ""
     if "from" not in options:
         ok = False

@@ -7,9 +7,8 @@ from fractions import Fraction
 
 from .. import model as m
 from .. import syntax as s
-from ..diagnostics import did_you_mean
 from ..units import MONEY, Type
-from .common import PAYING_ROLES
+from .common import PAYING_ROLES, investment_named
 
 
 def check_covers(checker, investments: dict[str, m.Investment], parties: dict[str, m.Party]) -> tuple[m.Cover, ...]:
@@ -20,17 +19,11 @@ def check_covers(checker, investments: dict[str, m.Investment], parties: dict[st
     for node in checker.items_of(s.Cover):
         clause = checker.clauses[id(node)]
         ok = True
-        inv = investments.get(node.investment.name)
+        inv = investment_named(checker, node.investment, investments, "E430", "the cover is of",
+                               "declare the investment it covers: `investment loan: 7 200 000 USD from bank "
+                               "on 2012-08-02`")
         if inv is None:
             ok = False
-            names = sorted(investments)
-            entry = checker.names.get(node.investment.name)
-            what = f"which is a {entry.kind}, not an investment" if entry else "but no investment is called that"
-            checker.error("E430", f"the cover is of `{node.investment.name}`, {what}", node.investment.span, label="not an investment",
-                          hint=did_you_mean(node.investment.name, names) or (
-                              f"investments: {', '.join(names)}" if names else
-                              "declare the investment it covers: `investment loan: 7 200 000 USD from bank "
-                              "on 2012-08-02`"))
         elif sum(i.investor == inv.investor for i in investments.values()) > 1:
             ok = False
             others = [i.name for i in investments.values() if i.investor == inv.investor and i.name != inv.name]

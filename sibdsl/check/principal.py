@@ -18,10 +18,9 @@ from fractions import Fraction
 
 from .. import model as m
 from .. import syntax as s
-from ..diagnostics import did_you_mean
 from ..units import BOOL as BOOL_KIND
 from ..units import MONEY, SHARE, Type
-from .common import T_SHARE, Invalid
+from .common import T_SHARE, Invalid, investment_named
 from .coupon import COUPON_PAYERS, _fixed, _pct
 
 
@@ -46,17 +45,9 @@ def check_principal(checker, investments: dict[str, m.Investment], parties: dict
 
 
 def _investment(checker, ident: s.Ident, investments, what: str) -> m.Investment | None:
-    inv = investments.get(ident.name)
-    if inv is None:
-        names = sorted(investments)
-        known = checker.names.get(ident.name)
-        which = f"which is a {known.kind}, not an investment" if known else "but no investment is called that"
-        checker.error("E485", f"the {what} is of `{ident.name}`, {which}", ident.span, label="not an investment",
-                      hint=did_you_mean(ident.name, names) or (
-                          f"investments: {', '.join(names)}" if names else
-                          "declare the investment whose capital is repaid: `investment loan: 1 000 000 "
-                          f"{checker.currency} from bank on 2020-01-01`"))
-    return inv
+    return investment_named(checker, ident, investments, "E485", f"the {what} is of",
+                            "declare the investment whose capital is repaid: `investment loan: 1 000 000 "
+                            f"{checker.currency} from bank on 2020-01-01`")
 
 
 def _payer(checker, options, name: str, what: str, inv: m.Investment | None, parties, node) -> str | None:

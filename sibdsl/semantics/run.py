@@ -55,7 +55,10 @@ class Backend(Protocol):
     def trace(self, step: Step, line: int, before: V | None, after: V, acted: V, level: V | None) -> None: ...
     # what a step did (a gate's condition too), for coverage and event counts, or None
     event: Callable[[Step, V, V | None], None] | None
-    after: Callable[[Step, dict], None] | None  # what a step did to the total (for bounds), or None
+    # what a step did to the total (for bounds), or None. The facts: "lines", the lines as they stood
+    # before the step; "now", as they stand after it (a total floor's and a cut's), the lines a
+    # bound on the total proved by the step is about (a line added or changed later breaks it)
+    after: Callable[[Step, dict], None] | None
 
 
 @attrs.frozen
@@ -257,7 +260,7 @@ def run(program: Program, b: Backend) -> Run:
             acted = b.band(when, b.compare(">", shortfall, b.ZERO))
             before, after, nlines = b.ZERO, b.select(when, b.extreme("max", [shortfall, b.ZERO]), b.ZERO), i + 1
             if b.after is not None:
-                b.after(step, {"lines": lines, "low": level, "when": when})
+                b.after(step, {"lines": lines, "low": level, "when": when, "now": [*amounts[:i], after]})
         elif kind is K.COVER:  # issue 14: its line, from the guarantor: share × loss, at most the ceiling
             lines = amounts[:nlines] if b.after is not None else None
             received = b.total([amounts[j] for j in step.group], len(step.group) == nlines)
@@ -343,7 +346,7 @@ def _cut_step(b, step: Step, amounts: list, nlines: int, keep: bool, unit=1) -> 
             given = b.linear([(1, excess), (1, b.const(unit * len(group)))])
             everyone = False  # the total may end below the level (by that remainder): not a plain cap
         b.after(step, {"lines": lines, "level": level, "excess": given, "everyone": everyone,
-                       "condition": condition})
+                       "condition": condition, "now": amounts[:nlines]})
     if b.event is not None:
         b.event(step, acted, condition)
     return StepValues(step, level, condition, acted) if keep else None

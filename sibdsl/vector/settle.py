@@ -67,8 +67,12 @@ class _Order:
         self.events: dict[str, Bool] = {}
         self.failed = FALSE
         # bounds of the total of all lines known from the steps so far (a cap's result is at
-        # most the cap): interval arithmetic alone forgets that the lines of a total move together
+        # most the cap): interval arithmetic alone forgets that the lines of a total move together.
+        # They are about the lines as the step that proved them left them (`extra_of`, the very
+        # values): a line computed later (a rate card's, a later period's) or changed by a step
+        # that proves nothing of the total is not in them, and they then say nothing (`known`)
         self.extra: tuple[Fraction | None, Fraction | None] = (None, None)
+        self.extra_of: tuple[Num, ...] | None = None
 
     # ------------------------------------------------------------ the primitives of a step
     def live(self, index, amounts) -> None:  # issue 15: the lines a payment's paid-to-date reads
@@ -119,7 +123,7 @@ class _Order:
 
     def total(self, amounts, everyone: bool) -> Num:
         t = self.cp.linear([(1, a) for a in amounts])
-        return self.cp.narrow(t, self.extra) if everyone else t
+        return self.cp.narrow(t, self.known(amounts)) if everyone else t
 
     def cut(self, step, amounts, excess: Num):
         return _cut(self.cp, list(amounts), excess)
@@ -150,19 +154,30 @@ class _Order:
         self.events[name] = self.cp.bor(self.events[name], acted) if name in self.events else acted
 
     # ------------------------------------------------------------ what a step proves of the total
+    def known(self, lines) -> tuple[Fraction | None, Fraction | None]:
+        """The proved bounds of the total of `lines` (all lines, as they stand): `extra` where these
+        are the very values it was proved for, else none — the total was bounded before a line
+        was added or changed, e.g. a rate card's lines computed after a stream cap (they were once
+        left out of a later cap's total, which then could not act)."""
+        of = self.extra_of
+        if of is not None and len(of) == len(lines) and all(a is b for a, b in zip(of, lines)):
+            return self.extra
+        return (None, None)
+
     def total_bounds(self, lines) -> tuple[Fraction, Fraction] | None:
         b = total_of_bounds(lines)
         if b is None:
             return None
-        lo, hi = self.extra
+        lo, hi = self.known(lines)
         return (b[0] if lo is None else max(b[0], lo)), (b[1] if hi is None else min(b[1], hi))
 
     def after(self, step, facts: dict) -> None:
+        before = self.total_bounds(facts["lines"])  # what was known before the step
+        self.extra_of = tuple(facts["now"]) if "now" in facts else None  # what the new bounds are about
         if step.kind in (StepKind.STREAM_FLOOR, StepKind.COVER, StepKind.WATERFALL):  # a line was raised (a cover's added):
             # the bounds come from the lines again
             self.extra = (None, None)
             return
-        before = self.total_bounds(facts["lines"])
         if step.kind is StepKind.TOTAL_FLOOR:
             lowb, when = facts["low"].bounds(), facts["when"]
             if before is None or lowb is None:
