@@ -8,7 +8,6 @@ import json
 from fractions import Fraction
 
 import attrs
-
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
