@@ -210,6 +210,11 @@ def test_what_no_later_step_takes_stays_with_the_vehicle():
     s = compile_contract(checked(text)).evaluate({"savings": Fraction(3_000_000)})
     assert Fraction(s.by_recipient["foundation"]) == 600_000
     assert s.total == 3_300_000 and Fraction(s.by_recipient["vehicle"]) > 0
+    # the trail says so: the release after the last step is kept, not passed on
+    released = [st.detail for ln in s.lines if ln.recipient == "vehicle" for st in ln.steps
+                if st.kind == "limit released"]
+    assert released and all(d.endswith("stays with vehicle: no later step of the waterfall is left to pay it")
+                            for d in released)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -336,7 +341,9 @@ def test_the_generated_case_of_one_investor_in_two_steps_holds_its_order_and_its
     step2 = [ln for ln in s.lines if ln.clause.name == "w.2" and ln.period == "y2"]
     assert [ln.amount for ln in step2] == [0] and step2[0].trail[0][3] == 186  # paid 186, cut back to 0
     vehicle = next(ln for ln in s.lines if ln.clause.name == "p0" and ln.period == "y2")
-    assert vehicle.amount == 186  # what no step could pay stays with the vehicle
+    assert vehicle.amount == 186  # what no step could pay stays with the vehicle, and the trail says so
+    assert [st.detail.split(") ", 1)[1] for st in vehicle.steps if st.kind == "limit released"] == [
+        "passes on to the waterfall's later steps", "stays with ngo: no later step of the waterfall is left to pay it"]
 
 
 SAME_INVESTOR = """contract "One investor, two steps"
