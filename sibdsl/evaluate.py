@@ -114,11 +114,14 @@ class _Concrete:
         return whole(self.round_down(Fraction(a) * level / total)) if total > 0 else a
 
 
-def released_text(investor: str, basis: str, currency: str, amount) -> str:
+def released_text(investor: str, basis: str, currency: str, amount, kept: str | None = None) -> str:
     """On the vehicle's line: what a return limit held back from a waterfall step's line to a party
-    it binds, passed on to the waterfall's later steps (issue 14)."""
-    return (f"{format_amount(exact(amount), currency)} that {investor}'s return limit held back ({basis}) "
-            "passes on to the waterfall's later steps")
+    it binds, passed on to the waterfall's later steps (issue 14) — or, after its last step, kept by
+    the vehicle `kept` (no step is left to pay it)."""
+    held = f"{format_amount(exact(amount), currency)} that {investor}'s return limit held back ({basis})"
+    if kept is not None:
+        return f"{held} stays with {kept}: no later step of the waterfall is left to pay it"
+    return f"{held} passes on to the waterfall's later steps"
 
 
 def waterfall_text(waterfall: str, basis: str, vehicle: str, level, currency: str, source: bool) -> str:
@@ -142,8 +145,12 @@ def _record(ev: Evaluator, step: Step, before, after, acted, level, line=None):
     if not (acted if acted is not None else after != before):
         return None
     if kind is K.RETURN_LIMIT and step.takes and line == step.line:  # released to the waterfall's later steps
+        lines = ev.program.lines
+        _, name, number, *_ = lines[step.takes[0]].key  # ("waterfall", NAME, N, ...): the step it cut
+        last = next(wf for wf in ev.contract.waterfalls if wf.clause.name == name).tiers[-1].number
         return ("limit released", clause, before, after, Detail(released_text, step.investor, step.basis,
-                                                                 ev.contract.currency, after - before))
+                                                                 ev.contract.currency, after - before,
+                                                                 lines[line].recipient if number == last else None))
     if kind is K.WATERFALL:
         return (kind.trail, clause, before, after, Detail(waterfall_text, clause.name, step.basis, step.investor,
                                                           level, ev.contract.currency, line == step.line))

@@ -3,9 +3,11 @@ contracts by an independent check, and shown in `sibc eval`."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from fractions import Fraction
 
+import attrs
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -208,6 +210,11 @@ def test_what_no_later_step_takes_stays_with_the_vehicle():
     s = compile_contract(checked(text)).evaluate({"savings": Fraction(3_000_000)})
     assert Fraction(s.by_recipient["foundation"]) == 600_000
     assert s.total == 3_300_000 and Fraction(s.by_recipient["vehicle"]) > 0
+    # the trail says so: the release after the last step is kept, not passed on
+    released = [st.detail for ln in s.lines if ln.recipient == "vehicle" for st in ln.steps
+                if st.kind == "limit released"]
+    assert released and all(d.endswith("stays with vehicle: no later step of the waterfall is left to pay it")
+                            for d in released)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -243,3 +250,174 @@ def test_the_document_says_a_limit_releases_within_the_waterfall(lang, words):
     with_limit, _ = order_of_application(checked(LIMITED.replace("languages en", "languages sv, en")), lang)
     without, _ = order_of_application(checked(CONTRACT.replace("languages en", "languages sv, en")), lang)
     assert any(words in item for item in with_limit) and not any(words in item for item in without)
+
+
+# ------------------------------------------- a limited investor paid by two steps of one waterfall
+# Hypothesis found it (tests/test_waterfall.py::test_generated_limits_within_waterfalls_hold_and_release):
+# `fund` is paid by step 1 and by step 2 (`rest`), and a rate card pays it almost to its limit first.
+# The settlement was right — step 1's payment is cut to the limit, what it cut passes to step 2, which
+# pays the same investor, whose limit cuts it again, so the vehicle keeps it — but the independent
+# check read the waterfall's own lines (of the same payment) as more lines the vehicle is paid.
+GENERATED_SAME_INVESTOR = """contract "Generated"
+  languages en
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party fund "Fund": investor
+party bank "Bank": investor
+party ngo "Provider": provider
+term 2020-01-01 to 2023-12-31
+periods year:
+  y1 2021-01-01 to 2021-12-31,
+  y2 2022-01-01 to 2022-12-31
+cohort group: size 40
+investment loan_a: 400 000 SEK from fund on 2020-01-01
+  class senior
+measure spent: money between 0 SEK and 2 000 000 SEK
+measure base: money between 0 SEK and 2 000 000 SEK
+measure rate: share
+measure ok: boolean
+measure people: count between 0 and 200
+measure visits: count per year between 0 and 60
+measure started: date between 2020-01-01 and 2023-12-31
+measure waited: days between 0 days and 400 days
+define saved = max(base - spent, 0 SEK)
+define per_visit = if visits > 0 then 12 000 SEK / visits else 0 SEK
+baseline indexed_base = base
+  indexed 2 % per year for 3 years
+table coupon "Coupon": step { below 40 %: 0 %, from 40 %: 2 %, from 75 %: 3.5 % }
+table bonus: linear { below: 0 SEK, 20 %: 10 000 SEK, 60 %: 90 000 SEK, above: 120 000 SEK }
+payment p0 = visits * 1 000 SEK
+  from city to ngo per year due 2023-06-30
+payment p1 = visits * 1 000 SEK
+  from city to fund per year due 2023-06-30
+payment p2 = spent
+  from city to fund due 2023-06-30
+payment p3 = spent
+  from city to fund due 2023-06-30
+payment pr = if to_date(p0) > 20 000 SEK then 10 % of previous(p0) else 1 000 SEK
+  from city to ngo per year due 2023-06-30
+ratecard card from city to fund per year due 30 days after end: {
+  o0: 220 SEK,
+  o1: 220 SEK,
+  o2: 220 SEK,
+  indexed 2 % per year from 2020-07-01,
+}
+floor f_p0: p0 at 1 000 SEK
+gate g_p1: p1 requires ok during y1
+floor f_p1: p1 at 1 000 SEK
+cap c_p1: p1 at 90 000 SEK during y1
+gate g_p2: p2 requires ok
+floor f_p2: p2 at 1 000 SEK
+cap c_p2: p2 at 200 000 SEK
+gate g_p3: p3 requires ok
+floor f_p3: p3 at 1 000 SEK
+cap c_p3: p3 at 200 000 SEK
+gate g_pr: pr requires ok during y1
+floor f_pr: pr at 1 000 SEK
+waterfall w: p0
+  1. to fund until drawn
+  2. rest to fund
+return limit r1: 8 % per year compound from 2020-01-01 to 2023-06-30
+return limit r2: 15 % in total
+"""
+GENERATED_SAME_INVESTOR_OUTCOMES = {
+    "spent": Fraction(0), "base": Fraction(0), "rate": Fraction(0), "ok": False, "people": Fraction(0),
+    "visits": {"y1": Fraction(0), "y2": Fraction(0)}, "started": datetime.date(2000, 1, 1), "waited": Fraction(0),
+    "card.o0": {"y1": Fraction(0), "y2": Fraction(0)}, "card.o1": {"y1": Fraction(0), "y2": Fraction(0)},
+    "card.o2": {"y1": Fraction(0), "y2": Fraction(2024)}}
+
+
+def test_the_generated_case_of_one_investor_in_two_steps_holds_its_order_and_its_limits():
+    """The case Hypothesis found, replayed: the order holds (a later step paid only what the limit
+    released), both limits hold, and `fund` receives exactly its 15 % in total (460 000 SEK)."""
+    from sibdsl.semantics.returnlimits import breaches
+
+    contract = checked(GENERATED_SAME_INVESTOR)
+    s = compile_contract(contract).evaluate(GENERATED_SAME_INVESTOR_OUTCOMES)
+    assert not order_breaches(contract, s)
+    assert not [limit.clause.name for limit in contract.return_limits if breaches(contract, limit, s)]
+    assert s.by_recipient["fund"] == 460_000  # the card 454 186, p1–p3 4 000, the waterfall 1 814
+    step2 = [ln for ln in s.lines if ln.clause.name == "w.2" and ln.period == "y2"]
+    assert [ln.amount for ln in step2] == [0] and step2[0].trail[0][3] == 186  # paid 186, cut back to 0
+    vehicle = next(ln for ln in s.lines if ln.clause.name == "p0" and ln.period == "y2")
+    assert vehicle.amount == 186  # what no step could pay stays with the vehicle, and the trail says so
+    assert [st.detail.split(") ", 1)[1] for st in vehicle.steps if st.kind == "limit released"] == [
+        "passes on to the waterfall's later steps", "stays with ngo: no later step of the waterfall is left to pay it"]
+
+
+SAME_INVESTOR = """contract "One investor, two steps"
+  languages en
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party vehicle "Fund": intermediary
+party fund "Lender": investor
+term 2020-01-01 to 2023-12-31
+investment loan: 400 000 SEK from fund on 2020-01-01
+measure fees: money between 0 SEK and 1 000 000 SEK
+measure savings: money between 0 SEK and 1 000 000 SEK
+payment fee = fees from city to fund due 2023-01-30
+payment outcome = savings from city to vehicle due 2023-06-30
+waterfall w: outcome
+  1. to fund until drawn
+  2. rest to fund
+return limit r: 15 % in total
+"""
+
+
+@pytest.mark.parametrize("fees, savings, fund, vehicle", [
+    (459_000, 2_000, 460_000, 1_000),  # the limit cuts step 1; step 2 pays the release, which is cut again
+    (460_000, 50_000, 460_000, 50_000),  # at its limit already: the waterfall pays it nothing in the end
+    (0, 500_000, 460_000, 40_000),  # step 1 to the drawn 400 000, step 2 to the limit, the vehicle the rest
+    (0, 300_000, 300_000, 0),  # below the limit: every krona to the lender
+])
+def test_a_limited_investor_paid_by_two_steps_is_never_paid_past_its_limit(fees, savings, fund, vehicle):
+    """A lawyer's reading: what the limit holds back from step 1 passes on to step 2, but step 2 pays
+    the same lender, so its limit cuts that too — the lender never receives more than its 15 %, the
+    payer pays what its payments say, and what no step can pay stays with the vehicle. The order holds
+    (step 2 pays no more than the limit released after step 1)."""
+    from sibdsl.semantics.returnlimits import breaches
+
+    contract = checked(SAME_INVESTOR)
+    s = compile_contract(contract).evaluate({"fees": Fraction(fees), "savings": Fraction(savings)})
+    assert s.by_recipient.get("fund", 0) == fund and s.by_recipient.get("vehicle", 0) == vehicle
+    assert s.by_payer == {"city": fees + savings}
+    assert not order_breaches(contract, s) and not breaches(contract, contract.return_limits[0], s)
+
+
+def test_order_breaches_reads_each_line_the_vehicle_is_paid_once():
+    """The independent check itself, on a settlement made wrong by hand: the vehicle is paid twice;
+    step 1 pays the lender 250 000, then 99 000 of the second 100 000 and step 2 the other 1 000,
+    though the lender has had 349 000 of its 400 000. The check names step 1 — it did not when it
+    read the waterfall's own lines as more lines the vehicle is paid (the first 250 000 counted twice)."""
+    text = SAME_INVESTOR.replace("return limit r: 15 % in total\n", "").replace(
+        "waterfall w: outcome", "payment bonus = savings from city to vehicle due 2023-12-31\nwaterfall w: outcome, bonus")
+    contract = checked(text)
+    s = compile_contract(contract).evaluate({"fees": Fraction(0), "savings": Fraction(250_000)})
+    assert not order_breaches(contract, s)
+    lines, wrong = [ln for ln in s.lines if ln.clause.name == "w.1"], []
+    assert [ln.due for ln in lines] == [datetime.date(2023, 6, 30), datetime.date(2023, 12, 31)]
+    kind, clause, before, _, detail = lines[1].trail[0]
+    step1 = attrs.evolve(lines[1], exact=99_000, trail=((kind, clause, before, 99_000, detail),))
+    step2 = attrs.evolve(lines[1], clause=attrs.evolve(clause, name="w.2"), exact=1_000,
+                         trail=((kind, attrs.evolve(clause, name="w.2"), before, 1_000, detail),))
+    wrong = [step1 if ln is lines[1] else ln for ln in s.lines] + [step2]
+    assert order_breaches(contract, attrs.evolve(s, lines=tuple(wrong))) == ["w.1"]
+
+
+def test_verify_proves_the_order_and_the_limit_of_one_investor_in_two_steps():
+    verdicts = {v.key: v for v in verify_contract(checked(SAME_INVESTOR))}
+    assert verdicts["waterfall:w"].status == "proved", verdicts["waterfall:w"]
+    assert verdicts["return:r"].status == "proved", verdicts["return:r"]
+
+
+@pytest.mark.parametrize("fees, savings", [(0, 0), (459_000, 2_000), (460_000, 50_000), (0, 500_000)])
+def test_the_back_ends_agree_on_one_investor_in_two_steps(fees, savings):
+    from .test_semantics import assert_z3_same
+    from .test_vector import assert_same
+
+    contract = checked(SAME_INVESTOR)
+    rows = [{"fees": Fraction(fees), "savings": Fraction(savings)}]
+    assert_same(contract, rows)
+    assert_z3_same(contract, rows)

@@ -44,7 +44,9 @@ def order_breaches(contract: m.Contract, settlement) -> list[str]:
         for wf in contract.waterfalls:
             received: dict[str, list] = {}  # party → [(due, amount)] through this waterfall so far
             by_step: dict[int, Fraction] = {}
-            for source in stream_lines(list(program.lines), wf.payments):
+            # the lines the vehicle is paid: the waterfall's own lines are of the same payment, and
+            # must not be read as more of them (that counted each step's payments twice)
+            for source in stream_lines([ln for ln in program.lines if ln.key[0] != "waterfall"], wf.payments):
                 src = program.lines[source]
                 now = {t.number: {} for t in wf.tiers}
                 for t in wf.tiers:
