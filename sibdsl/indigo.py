@@ -202,7 +202,8 @@ def export_project(contract: m.Contract, source: Source | None = None) -> dict:
                                    + (f": {_label(measure.label, measure.name)}" if measure
                                       and _label(measure.label, measure.name) != _label(payment.label, payment.name)
                                       else "")),
-                  "notes": f"sibdsl payment `{payment.name}`, § {payment.clause.heading or '-'}"
+                  # the heading is the section as written ("§ 7 Ersättning"): it carries its own §
+                  "notes": f"sibdsl payment `{payment.name}`, {payment.clause.heading or 'no section'}"
                            f" line {payment.clause.line}"}
         if measure is not None and measure.description is not None:
             metric["outcome_metric_target"] = _v(measure.description.text)

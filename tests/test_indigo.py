@@ -480,3 +480,13 @@ def test_export_of_a_draft_writes_the_open_price_as_its_range_not_as_a_price():
     assert "not yet agreed" not in fixed["price_description"]["value"]
     row = next(r for r in csv.reader(export_csv(contract, source).splitlines()) if "price * avoided" in r[7])
     assert row[3] == "" and row[7].endswith("between 10 000 SEK and 30 000 SEK")
+
+
+def test_a_metric_s_notes_cite_the_section_as_written():
+    """The heading already reads "§ 7 Ersättning": the notes cite it once, not as "§ § 7"."""
+    source = read_source(ROOT / "contracts" / "norrkoping.sib")
+    contract, _ = check_source(source)
+    metrics = export_project(contract, source)["outcome_metrics"]
+    notes = {m["notes"] for m in metrics}
+    assert "sibdsl payment `outcome`, § 7 Ersättning line 76" in notes
+    assert not any("§ §" in n for n in notes)
