@@ -267,3 +267,67 @@ def test_a_bound_of_the_total_proved_before_later_lines_does_not_bound_them():
     assert_same(contract, rows)
     for row in rows:  # and each alone: the answer does not depend on the rest of the batch
         assert_same(contract, [row])
+
+
+# Hypothesis found it (test_semantics.py::test_three_back_ends_agree_on_generated_contracts): `pr` reads
+# `to_date(p0)`, so the stream cap `sg` also runs after each of its lines, while `pr`'s lines are not yet
+# computed; the bounds of the total it proved (at most 52 000) were then read as the bounds of the total of
+# every line at the total floor, which took max(shortfall, 0) to be the shortfall: a top-up of -200 SEK.
+RUNNING_STREAM_THEN_TOTAL_FLOOR = """contract "Generated"
+  languages en
+  currency SEK
+  rounding 1 SEK half up
+party city "City": payer
+party fund "Fund": investor
+party bank "Bank": investor
+party ngo "Provider": provider
+term 2020-01-01 to 2023-12-31
+periods year:
+  y1 2021-01-01 to 2021-12-31,
+  y2 2022-01-01 to 2022-12-31
+cohort group: size 40
+investment loan_a: 400 000 SEK from fund on 2020-01-01
+measure spent: money between 0 SEK and 2 000 000 SEK
+measure base: money between 0 SEK and 2 000 000 SEK
+measure rate: share
+measure ok: boolean
+measure people: count between 0 and 200
+measure visits: count per year between 0 and 60
+measure started: date between 2020-01-01 and 2023-12-31
+measure waited: days between 0 days and 400 days
+define saved = max(base - spent, 0 SEK)
+define per_visit = if visits > 0 then 12 000 SEK / visits else 0 SEK
+baseline indexed_base = base
+  indexed 2 % per year for 3 years
+table coupon "Coupon": step { below 40 %: 0 %, from 40 %: 2 %, from 75 %: 3.5 % }
+table bonus: linear { below: 0 SEK, 20 %: 10 000 SEK, 60 %: 90 000 SEK, above: 120 000 SEK }
+payment p0 = visits * 1 000 SEK
+  from city to fund per year due 2023-06-30
+payment p1 = spent
+  from city to fund due 2023-06-30
+payment pr = if to_date(p0) > 20 000 SEK then 10 % of previous(p0) else 1 000 SEK
+  from city to ngo per year due 2023-06-30
+gate g_p0: p0 requires not ok during y1
+floor f_p0: p0 at 1 000 SEK
+gate g_p1: p1 requires ok
+floor f_p1: p1 at 1 000 SEK
+floor f_pr: pr at 1 000 SEK
+cap sg: p0, p1 over all periods at 150 000 SEK
+cap pc: payments from city at 250 000 SEK
+cap per participant at 9 000 SEK
+floor tf: total at 60 000 SEK
+  from city to fund due 2023-12-31
+"""
+
+
+@pytest.mark.parametrize("visits", [(52, 0), (0, 0), (60, 60), (10, 50)])
+def test_a_total_floor_after_a_running_stream_cap_sees_every_line(visits):
+    contract, diagnostics = check_source(Source("g.sib", RUNNING_STREAM_THEN_TOTAL_FLOOR))
+    assert contract is not None, [d.message for d in diagnostics]
+    row = {"spent": Fraction(0), "base": Fraction(0), "rate": Fraction(0), "ok": False, "people": Fraction(0),
+           "visits": {"y1": Fraction(visits[0]), "y2": Fraction(visits[1])},
+           "started": datetime.date(2000, 1, 1), "waited": Fraction(0)}
+    assert_same(contract, [row])
+    if visits == (52, 0):  # the total is 60 200 SEK: above the floor, so no top-up
+        s = compile_contract(contract).evaluate(row)
+        assert s.total == 60_200 and not [ln for ln in s.lines if ln.payment == "tf" and ln.amount]
