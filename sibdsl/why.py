@@ -152,11 +152,17 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
     by_key = {line_key(line): line for line in settlement.lines}
     shared = Counter((line.payment, line.period) for line in settlement.lines)
 
+    # a payment a waterfall distributes is one payment to the payer: its lines (the vehicle's and
+    # each step's) are explained together, as what the payer pays
     poured = {name for waterfall in contract.waterfalls for name in waterfall.payments}
-    distributed = {(ln.payment, ln.period) for ln in settlement.lines if ln.payment in poured}
+
+    def together(ln, line) -> bool:
+        """`ln` (of a program, a settlement or a settlement again) is part of what `line` explains."""
+        return (ln.payment, ln.period) == (line.payment, line.period) and (
+            line.payment in poured or line_key(ln) == line_key(line))
 
     def whose(paid) -> dict:
-        alone = (paid.payment, paid.period) in distributed or shared[(paid.payment, paid.period)] == 1
+        alone = paid.payment in poured or shared[(paid.payment, paid.period)] == 1
         return {"to": paid.recipient, "clause": paid.clause.name, "shared": not alone}
     evaluator = None
     result: list[Why] = []
@@ -166,12 +172,9 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
         paid = by_key.get(line_key(line))
         if paid is None:
             continue
-        pair = (line.payment, line.period)
-        if pair in distributed and paid.trail and paid.trail[0][0] == "waterfall":
+        if line.payment in poured and paid.trail and paid.trail[0][0] == "waterfall":
             continue  # a step's share of a payment a waterfall distributes: the payment is explained whole
-        # a payment a waterfall distributes is one payment to the payer: its lines (the vehicle's and
-        # each step's) are explained together, as what the payer pays
-        mine = [paid] if pair not in distributed else [ln for ln in settlement.lines if (ln.payment, ln.period) == pair]
+        mine = [ln for ln in settlement.lines if together(ln, line)]
         amount = sum((Fraction(ln.exact) for ln in mine), Fraction(0))
         own = contract.payments[line.payment].clause  # its `when`: not paid, rather than cut
         cut_by = tuple(dict.fromkeys(step[1].name or f"line {step[1].line}" for ln in mine for step in ln.trail
@@ -180,9 +183,9 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
         status = "reduced" if cut_by else "unpaid" if amount == 0 else "partial"
         if status == "partial" and not stepped(contract, contract.payments[line.payment].expr):
             continue  # it grows steadily with the outcomes: more pays more, there is nothing to explain
-        term = (settled.lines[index].amount if pair not in distributed else
+        term = (settled.lines[index].amount if line.payment not in poured else
                 z3.Sum([settled.lines[j].amount for j, other in enumerate(program.lines)
-                        if (other.payment, other.period) == pair])).translate(ctx)
+                        if together(other, line)])).translate(ctx)
         solver.push()
         solver.add(term > real(amount, ctx))
         answer = solver.check()
@@ -238,8 +241,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                 again = evaluator.evaluate({**outcomes, **values})
             except EvaluationError:  # the solver's outcomes did not settle: no figure
                 return None
-            return sum((Fraction(ln.exact) for ln in again.lines if (ln.payment, ln.period) == (line.payment, line.period)
-                        and (line_key(ln) == line_key(line) or (line.payment, line.period) in distributed)), Fraction(0))
+            return sum((Fraction(ln.exact) for ln in again.lines if together(ln, line)), Fraction(0))
 
         # a change the payment does not need (room the rounding left) is undone, checked by settling
         for c in list(changes):
