@@ -219,14 +219,8 @@ def _ends_later_payments(checker, r: m.Redemption, payments: dict[str, m.Payment
 
 def _late_redemption(checker, r: m.Redemption, payments: dict[str, m.Payment], term) -> None:
     """W482: a redemption due after the last payment to the investor is no early redemption."""
-    def due(p: m.Payment) -> datetime.date | None:
-        if p.due.date is not None:
-            return p.due.date
-        if p.due.days_after_end is None:
-            return None
-        end = checker.series[p.series].periods[-1].end if p.series and p.series in checker.series else (
-            term[1] if term else None)
-        return end + datetime.timedelta(days=p.due.days_after_end) if end else None
+    def due(p: m.Payment) -> datetime.date | None:  # its last line's
+        return max((d for _, d in _due_dates(checker, p, term) if d is not None), default=None)
 
     mine = due(payments[r.payment])
     others = [d for p in payments.values() if p.recipient == r.investor and p.name != r.payment
