@@ -65,7 +65,7 @@ class InterimLine:
     @property
     def key(self) -> tuple[str, str | None, str, str]:
         """(payment, period, recipient, clause name): see `line_key`."""
-        return self.payment, self.period, self.recipient, self.clause.name
+        return line_key(self)
 
     @property
     def paid_to_date(self) -> Exact:
