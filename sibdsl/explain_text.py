@@ -56,12 +56,18 @@ _WORDS = {
 }
 
 
-def _heading(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str:
-    """The clause as the contract names it in `lang`: `§ 8 Taket` or `§ 8 The cap`."""
-    heading = clause.heading
+def section_heading(contract: m.Contract, heading: str, lang: str) -> str:
+    """A clause's heading (`ClauseRef.heading`, in the contract's first language) as the document in
+    `lang` writes it: `§ 8 Villkor, golv och tak` or `§ 8 Conditions, floors and caps`."""
     for section in contract.sections:
         if section.title is not None and heading == f"§ {section.number} {section.title.text}":
-            heading = f"§ {section.number} {section.title.get(lang)}"
+            return f"§ {section.number} {section.title.get(lang)}"
+    return heading
+
+
+def _heading(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str:
+    """The clause as the contract names it in `lang`: `§ 8 Taket` or `§ 8 The cap`."""
+    heading = section_heading(contract, clause.heading, lang)
     label = clause.label.get(lang) if clause.label else clause.name
     return f"{heading}, {label}" if heading else label
 

@@ -80,6 +80,7 @@ class Interim:
     lines: tuple[InterimLine, ...]
     pending: tuple[tuple[str, str | None], ...]  # every value not yet measured
     settlement: Settlement  # the evaluator's settlement (missing values at their placeholders)
+    model: m.Contract | None = attrs.field(default=None, eq=False, repr=False)  # its headings, for the trail's citations
 
     @property
     def pay_now(self) -> Exact:
@@ -238,7 +239,7 @@ def settle(evaluator, outcomes: Mapping[str, object], pending: Collection[tuple[
                                 status, amount, tuple(sorted(wait, key=order)), before, pay_now, overpaid,
                                 line if status == SETTLED else None))
     return Interim(contract.title.text, contract.currency, as_of, tuple(rows),
-                   tuple(sorted(pending, key=order)), settlement)
+                   tuple(sorted(pending, key=order)), settlement, contract)
 
 
 def _order(key: tuple[str, str | None]) -> tuple[str, str]:
@@ -522,6 +523,37 @@ def _label(ln: InterimLine) -> str:
     return label
 
 
+def _cite(clause: m.ClauseRef, contract: m.Contract | None, lang: str, w: dict) -> str:
+    """A clause cited as the document in `lang` names it: `§ 7 Återbetalning, vattenfall repayment.1
+    ”Återbetalningsordning” (rad 121)` — its heading, kind and label in `lang`."""
+    from .explain_text import section_heading
+    from .lang import clause_kind
+
+    heading = section_heading(contract, clause.heading, lang) if contract is not None else clause.heading
+    return w["cite"].format(heading=f"{heading}, " if heading else "", kind=clause_kind(clause.kind, lang),
+                            name=clause.name, label=w["label"].format(label=clause.label.get(lang)) if clause.label
+                            else "", line=clause.line)
+
+
+def _detail(detail, cur: str, w: dict) -> str:
+    """A step's audit text in the words of `w`: a waterfall's step and a return limit's release are
+    worded here, in each language, from what the evaluator recorded; other steps as it wrote them."""
+    from .evaluate import released_text, waterfall_text
+    from .report import format_amount
+    from .settlement import Detail
+
+    if isinstance(detail, Detail) and detail.fn is waterfall_text:
+        waterfall, basis, vehicle, level, _, source = detail.args
+        name, number = waterfall.rsplit(".", 1)
+        return w["waterfall_paid_on" if source else "waterfall_through"].format(
+            name=name, number=number, basis=basis, vehicle=vehicle, amount=format_amount(decimal(level), cur))
+    if isinstance(detail, Detail) and detail.fn is released_text:
+        investor, basis, _, amount, kept = detail.args
+        return w["released_kept" if kept is not None else "released"].format(
+            amount=format_amount(decimal(amount), cur), investor=investor, basis=basis, kept=kept)
+    return str(detail)
+
+
 def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> str:
     """The interim settlement as a table: every line with its status, what was paid before and
     what is paid now; then what the waiting lines wait for, overpayments and the audit trail. In
@@ -573,12 +605,17 @@ def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> s
         kinds = w["kinds"]
         for ln in settled:
             out.append(f"  {_label(ln)}: {money(ln.amount)}")
-            for step in (ln.line.steps if ln.line is not None else ()):
+            trail = ln.line.trail if ln.line is not None else ()
+            for step, (*_, recorded) in zip(ln.line.steps if ln.line is not None else (), trail):
                 change = (f"{format_amount(step.before, cur)} → {format_amount(step.after, cur)}"
                           if step.before is not None and step.before != step.after
                           else format_amount(step.after, cur))
-                detail = f"; {step.detail}" if step.detail else ""
-                out.append(f"    {kinds.get(step.kind, step.kind):<16} {change}  ({step.clause.cite()}{detail})")
+                detail = f"; {_detail(recorded, cur, w)}" if step.detail else ""
+                out.append(f"    {kinds.get(step.kind, step.kind):<16} {change}  "
+                           f"({_cite(step.clause, interim.model, lang, w)}{detail})")
+            if not trail and ln.clause.kind == "waterfall":  # a step that paid nothing: still its clause
+                out.append(f"    {kinds['waterfall']:<16} {money(ln.amount)}  "
+                           f"({_cite(ln.clause, interim.model, lang, w)}; {w['step_paid_nothing']})")
             if ln.paid_before:
                 out.append(f"    {w['paid_before']:<16} {money(ln.paid_before)}  (--paid)")
             if ln.overpaid:

@@ -132,6 +132,11 @@ def branch_words(label: str, lang: str) -> str:
     return label
 
 
+def clause_kind(kind: str, lang: str) -> str:
+    """A clause's kind (`ClauseRef.kind`: `cap`, `waterfall`, …) in `lang`."""
+    return _CLAUSE_KINDS_SV.get(kind, kind) if lang == "sv" else kind
+
+
 def clause_words(described: str, lang: str) -> str:
     """`cap ceiling “Taket”, `if` at line 12` in `lang`: the clause's kind and `at line`."""
     import re

@@ -549,3 +549,54 @@ def test_a_waterfall_line_is_named_by_its_recipient_and_clause():
                       name="p.csv")
         [d] = err.value.diagnostics
         assert d.code == "E555" and words in d.message, d.message
+
+
+def test_the_swedish_trail_cites_clauses_as_the_swedish_document_does(run):
+    """--lang sv on a shipped waterfall contract: every clause the audit trail cites is cited as the
+    Swedish document names it (its section `§ N` and title as the document writes them, the kind,
+    label and line in Swedish), the waterfall's steps are worded in Swedish, and a step that paid a
+    party nothing still cites its clause — in English too."""
+    contract = ROOT / "contracts" / "massachusetts_jj.sib"
+    args = ("eval", str(contract), "--outcomes", str(contract.with_suffix(".outcomes.json")),
+            "--as-of", "2022-01-01")
+    swedish, english = run(*args, "--lang", "sv"), run(*args)
+    assert swedish.exit_code == english.exit_code == 0, swedish.output
+    trail = swedish.stdout.split("Revisionsspår för de avräknade raderna (klausul för klausul)\n", 1)[1]
+    cites = [ln for ln in trail.splitlines() if ln.startswith("    ") and "(" in ln]
+    assert cites and all("(§ " in ln for ln in cites), [ln for ln in cites if "(§ " not in ln]
+    for english_word in ("(line ", "waterfall repayment", "payment bed_days", "paid on from", "paid through",
+                         "step 1", "“"):
+        assert english_word not in trail, english_word
+    assert ("(§ 7 Repayment, vattenfall repayment.1 ”Order of repayment” (rad 121); vattenfallet repayment, "
+            "steg 1 (to class senior until drawn plus 5 % per year): 12 965 370 USD förs vidare från ysi)") in trail
+    assert ("(§ 5 Success payments, betalning bed_days ”Success payment: bed-days avoided” (rad 109))") in trail
+    assert "betalas genom ysi" in trail
+    # arnold's step 3 paid nothing from the bed-day payment: its clause is cited all the same
+    arnold = trail.split("  bed_days → arnold, repayment.3: 0 USD\n", 1)[1].splitlines()[0]
+    assert arnold == ("    vattenfall       0 USD  (§ 7 Repayment, vattenfall repayment.3 ”Order of repayment” "
+                      "(rad 121); steget betalade inget)")
+    assert ("    waterfall        0 USD  (§ 7 Repayment, waterfall repayment.3 “Order of repayment” (line 121); "
+            "the step paid nothing)") in english.stdout
+    # the same trail, word for word apart: as many lines, the same amounts
+    assert len(english.stdout.splitlines()) == len(swedish.stdout.splitlines())
+    amounts = __import__("re").compile(r"\d[\d ]* USD")
+    assert amounts.findall(english.stdout) == amounts.findall(swedish.stdout)
+
+
+def test_the_trail_cites_a_section_by_its_title_in_the_language_asked_for():
+    """A Swedish-first contract: the English trail cites `§ 2 Repayment`, the Swedish `§ 2 Återbetalning`
+    (the section's title as each document writes it), and each clause's label in that language."""
+    from sibdsl.interim import interim_text
+
+    text = WATERFALL.replace("waterfall repayment: outcome",
+                             '§ 2 "Återbetalning" @en "Repayment"\n'
+                             'waterfall repayment "Återbetalningsordning" @en "Order of repayment": outcome')
+    text = text.replace("measure placements", '§ 1 "Ersättning" @en "Payment"\nmeasure placements')
+    evaluator = compile_contract(checked(text))
+    interim = settle(evaluator, {"placements": {"y2017": Fraction(8)}},
+                     {("placements", "y2018"), ("placements", "y2019")}, datetime.date(2018, 6, 30))
+    sv, en = interim_text(interim, lang="sv"), interim_text(interim, lang="en")
+    assert "(§ 2 Återbetalning, vattenfall repayment.1 ”Återbetalningsordning” (rad " in sv
+    assert "(§ 2 Repayment, waterfall repayment.1 “Order of repayment” (line " in en
+    assert "(§ 1 Ersättning, betalning outcome (rad " in sv and "(§ 1 Payment, payment outcome (line " in en
+    assert "Återbetalning" not in en and "Repayment" not in sv
