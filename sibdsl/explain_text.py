@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from . import model as m
 from .lang import format_money
-from .settlement import Line, Settlement, Step
+from .settlement import Detail, Line, Settlement, Step, decimal
 from .source import visible
 
 _WORDS = {
@@ -31,7 +31,13 @@ _WORDS = {
         "period cap": "beloppet {before} begränsas till {after} (taket för perioden)",
         "participant cap": "beloppet {before} begränsas till {after} (taket per deltagare)",
         "return limit": "beloppet {before} begränsas till {after} (avkastningstaket)",
-        "limit released": "beloppet {before} höjs till {after} (det avkastningstaket höll inne går vidare till vattenfallets senare steg)",
+        "limit released": "beloppet {before} höjs till {after}: det som avkastningstaket för {investor} höll inne "
+                          "går vidare till vattenfallets senare steg",
+        "limit kept": "beloppet {before} höjs till {after}: det som avkastningstaket för {investor} höll inne "
+                      "stannar hos {kept}, eftersom inget senare steg i vattenfallet finns kvar som kan betala det",
+        "waterfall": "vattenfallets steg betalar {after}",
+        "waterfall paid on": "av {before} betalar vattenfallets steg {paid} vidare; {after} återstår",
+        "class": "klassen {name}",
         "total": "Totalt betalas {total}.",
         "nothing": "Ingen ersättning betalas.",
     },
@@ -49,7 +55,13 @@ _WORDS = {
         "period cap": "the amount of {before} is limited to {after} (the cap for the period)",
         "participant cap": "the amount of {before} is limited to {after} (the cap per participant)",
         "return limit": "the amount of {before} is limited to {after} (the return limit)",
-        "limit released": "the amount of {before} is raised to {after} (what the return limit held back passes on to the waterfall's later steps)",
+        "limit released": "the amount of {before} is raised to {after}: what {investor}'s return limit held back "
+                          "passes on to the waterfall's later steps",
+        "limit kept": "the amount of {before} is raised to {after}: what {investor}'s return limit held back "
+                      "stays with {kept}, as no later step of the waterfall is left to pay it",
+        "waterfall": "the waterfall's step pays {after}",
+        "waterfall paid on": "of {before}, the waterfall's step pays {paid} on; {after} remains",
+        "class": "class {name}",
         "total": "In total {total} is paid.",
         "nothing": "Nothing is paid.",
     },
@@ -77,15 +89,44 @@ def _party(contract: m.Contract, name: str, lang: str) -> str:
     return party.label.get(lang) if party is not None and party.label else name
 
 
-def explain_step(contract: m.Contract, step: Step, lang: str) -> str:
+def _bound(contract: m.Contract, name: str, lang: str) -> str:
+    """Whom a return limit binds, in words: a party's name, or `klassen senior` / `class senior`."""
+    if name.startswith("class "):
+        return _WORDS[lang]["class"].format(name=name.removeprefix("class "))
+    return _party(contract, name, lang)
+
+
+def _template(contract: m.Contract, step: Step, recorded, lang: str) -> tuple[str, dict]:
+    """The words for a step and the blanks beyond its amounts. A waterfall's step and a return limit's
+    release in a waterfall read what the evaluator recorded (the arguments of `waterfall_text` and
+    `released_text`): whether the step pays on from the vehicle's line, whom the limit binds, and who
+    keeps what it held back where no later step is left to pay it (the vehicle, not a later step)."""
+    from .evaluate import released_text, waterfall_text
+
+    words = _WORDS[lang]
+    fn = recorded.fn if isinstance(recorded, Detail) else None
+    if fn is released_text:
+        investor, *_, kept = recorded.args
+        return (words["limit kept" if kept else "limit released"],
+                {"investor": _bound(contract, investor, lang), "kept": kept and _party(contract, kept, lang)})
+    if fn is waterfall_text and recorded.args[-1]:  # on the vehicle's line: what the step paid on
+        return words["waterfall paid on"], {"paid": recorded.args[3]}
+    return words.get(step.kind, "{after}"), {}
+
+
+def explain_step(contract: m.Contract, step: Step, lang: str, recorded) -> str:
+    """One step in words; `recorded` is the step's record in the line's trail (its `Detail`), which
+    says more than the step's text for a return limit's release in a waterfall."""
     words = _WORDS[lang]
     currency = contract.currency
 
     def money(value: Decimal | None) -> str:
         return format_money(value if value is not None else Decimal(0), currency, lang, plain=True)
 
-    template = words.get(step.kind, "{after}")
-    text = template.format(before=money(step.before), after=money(step.after))
+    template, blanks = _template(contract, step, recorded, lang)
+    if "paid" in blanks:
+        blanks["paid"] = money(decimal(blanks["paid"]))
+    text = template.format(before=money(step.before), after=money(step.after), **blanks)
     if step.kind == "computed" and step.detail:
         text += words["rounded"]
     return f"{_heading(contract, step.clause, lang)}: {text}."
@@ -99,8 +140,8 @@ def explain_line(contract: m.Contract, line: Line, lang: str) -> list[str]:
     if line.period:
         head += words["period"].format(period=line.period)
     title = line.clause.label.get(lang) if line.clause.label else line.payment
-    return [visible(f"{title}: {head}.")] + [visible(f"  - {explain_step(contract, step, lang)}")
-                                              for step in line.steps]
+    return [visible(f"{title}: {head}.")] + [visible(f"  - {explain_step(contract, step, lang, recorded)}")
+                                              for step, (*_, recorded) in zip(line.steps, line.trail)]
 
 
 def explain_settlement(contract: m.Contract, settlement: Settlement, lang: str) -> str:
