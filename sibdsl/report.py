@@ -224,6 +224,16 @@ def settlement_xlsx(settlement: Settlement, destination) -> None:
     ])
 
 
+def simulation_parts(report: dict, payment: str, lang: str) -> list[tuple[str, dict]]:
+    """How a waterfall distributed a payment of `sibc simulate`'s components, in words: each step's
+    part, then what the vehicle kept (left out where it never kept anything)."""
+    from .lang import word
+
+    parts = report.get("distributed", {}).get(payment, {})
+    return [(word(lang, "wf_kept") if part == "kept" else word(lang, "wf_part", step=part), summary)
+            for part, summary in parts.items() if part != "kept" or Decimal(summary["max"] or 0) != 0]
+
+
 def simulation_text(report: dict, lang: str = "en") -> str:
     """`sibc simulate`'s report as a plain-text table, every word in `lang` (lang.WORDS)."""
     from .lang import format_money, format_number, word
@@ -245,6 +255,8 @@ def simulation_text(report: dict, lang: str = "en") -> str:
     row(word(lang, "total_payout"), report["total"])
     for name, summary in report["components"].items():
         row(f"  {name}", summary)
+        for part, summary_ in simulation_parts(report, name, lang):
+            row(f"    {part}", summary_)
     for name, data in report["investors"].items():
         row(word(lang, "received_by", name=name), data["received"])
     widths = [max(len(r[i]) for r in rows) for i in range(len(cols) + 1)]
@@ -300,6 +312,8 @@ def simulation_xlsx(report: dict, destination, lang: str = "en") -> None:
     rows = [["", word(lang, "mean"), *cols[1:]], [word(lang, "total_payout"), *amounts(report["total"])]]
     for name, summary in report["components"].items():
         rows.append([name, *amounts(summary)])
+        for part, summary_ in simulation_parts(report, name, lang):
+            rows.append([f"  {part}", *amounts(summary_)])
     for name, data in report["investors"].items():
         rows.append([word(lang, "received_by", name=name), *amounts(data["received"])])
     events = [[word(lang, "probability_of"), ""]]

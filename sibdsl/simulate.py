@@ -599,8 +599,10 @@ def contribution(contract: m.Contract, s: VectorSettlement, floats: dict, curve_
     ok = ~s.failed
     keep = lambda a: np.asarray(a)[ok]  # noqa: E731
     arrays: dict[str, np.ndarray] = {"total": keep(s.minor(s.total))}
-    for name, r in s.by_payment().items():
+    for name, r in _payments(s).items():
         arrays[f"payment {name}"] = keep(s.minor(r))
+    for (name, part), r in _distributed(s).items():  # issue 14: how a waterfall distributed a payment
+        arrays[f"distributed {name}\t{part}"] = keep(s.minor(r))
     tops: dict[str, R] = {}
     for ln in s.lines:
         if ln.key[0] == "floor":
@@ -697,6 +699,7 @@ class Accumulator:
             "budget": _budget(self.contract, joined, money),
         }
         if self.contract.waterfalls:  # issue 14: how often each step pays and is filled; classes' shortfalls
+            out["distributed"] = _distribution(joined, summary)
             out["waterfalls"] = _waterfalls(self.contract, joined, summary, done)
             out["classes"] = _class_shortfalls(self.contract, joined, summary, money, done)
         broken = {k[len(ASSUMPTION_EVENT):]: v for k, v in sorted(self.events.items())
@@ -817,6 +820,45 @@ def run(contract: m.Contract, spec: Spec, n: int, *, seed: int | None = None, ch
         if progress:
             progress(size)
     return acc
+
+
+def _payments(s: VectorSettlement) -> dict[str, R]:
+    """A payment → the exact sum of what its payer pays on it, over its periods: its own line and,
+    where a waterfall distributes it, every line a step pays from it (issue 14: the payment's own
+    line is then only what the vehicle keeps, 0 where a step takes the rest)."""
+    out: dict[str, R] = {}
+    for ln in s.lines:
+        if ln.key[0] in ("payment", "waterfall"):
+            out[ln.payment] = add(out.get(ln.payment, R.const(0)), ln.amount)
+    return out
+
+
+def _distributed(s: VectorSettlement) -> dict[tuple[str, str], R]:
+    """For each payment a waterfall distributes: (payment, step `NAME.N`) → what the step paid from it,
+    and (payment, "") → what the vehicle kept (its own line), in the program's order."""
+    sources = {ln.key[5] for ln in s.lines if ln.key[0] == "waterfall"}
+    out: dict[tuple[str, str], R] = {}
+    for k, ln in enumerate(s.lines):
+        if ln.key[0] == "waterfall":
+            part = f"{ln.key[1]}.{ln.key[2]}"
+        elif ln.key[0] == "payment" and k in sources:
+            part = ""
+        else:
+            continue
+        out[ln.payment, part] = add(out.get((ln.payment, part), R.const(0)), ln.amount)
+    return out
+
+
+def _distribution(joined: dict, summary) -> dict:
+    """Per payment a waterfall distributes: per step (`NAME.N`) what it paid from the payment, and
+    under "kept" what the vehicle kept of it — they add up to the payment's component."""
+    out: dict[str, dict] = {}
+    for key, values in joined.items():
+        if key.startswith("distributed "):
+            payment, part = key[len("distributed "):].split("\t", 1)
+            out.setdefault(payment, {})[part or "kept"] = summary(values)
+    return {payment: {**{k: v for k, v in parts.items() if k != "kept"}, "kept": parts["kept"]}  # kept last
+            for payment, parts in out.items()}
 
 
 def _waterfall_steps(s: VectorSettlement) -> dict[str, R]:

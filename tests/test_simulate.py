@@ -384,6 +384,71 @@ def test_the_waterfall_section_equals_the_scalar_settlements_of_the_same_draws(t
         assert Fraction(data["p_short"]) == Fraction(sum(1 for v in values if v > 0), n)
 
 
+def _percentile(values: list, q: int) -> Fraction:
+    ordered = sorted(values)
+    return ordered[max(-(-q * len(ordered) // 100) - 1, 0)]
+
+
+def test_a_payment_a_waterfall_distributes_is_what_its_payer_pays_on_it(tmp_path):
+    """The components table showed 0 for a payment a waterfall distributes (its own line is what the
+    vehicle keeps). Each component is now what the payer pays on the payment — its own line and every
+    line a step pays from it — and under it what each step paid from it and what the vehicle kept,
+    recomputed scenario by scenario with the scalar evaluator on the same draws; the components add up
+    to the total, and each step's parts to the waterfall section's step."""
+    from sibdsl import compile_contract
+
+    contract = load_contract(JJ)
+    spec = load_spec(contract, write(tmp_path, JJ_SPEC))
+    n = 80
+    report = run(contract, spec, n).report(spec, 2014, 4096)
+    inputs, _ = Sampler(contract, spec, 2014).draw(0, n)
+    evaluator = compile_contract(contract)
+    payments, steps = ["bed_days", "job_readiness", "employment"], [f"repayment.{k}" for k in range(1, 6)]
+    paid = {p: [] for p in payments}
+    parts = {(p, part): [] for p in payments for part in [*steps, "kept"]}
+    for i in range(n):
+        settlement = evaluator.evaluate({name: Fraction(int(r.num[i]), int(r.den)) for name, r in inputs.items()})
+        lines = settlement.lines
+        assert sum(Fraction(ln.amount) for ln in lines if ln.payment in payments) == settlement.total  # they add up
+        for p in payments:
+            paid[p].append(sum(Fraction(ln.amount) for ln in lines if ln.payment == p))
+            for part in steps:
+                parts[p, part].append(sum(Fraction(ln.amount) for ln in lines
+                                          if ln.payment == p and ln.clause.name == part))
+            parts[p, "kept"].append(sum(Fraction(ln.amount) for ln in lines if ln.payment == p and ln.clause.name == p))
+    assert sum(paid["bed_days"]) > 0  # the case that showed 0
+    for p in payments:
+        got = report["components"][p]
+        assert abs(Fraction(got["mean"]) - sum(paid[p]) / n) <= Fraction(1, 200)  # to the cent
+        assert [Fraction(got[q]) for q in ("p5", "p50", "p95")] == [_percentile(paid[p], q) for q in (5, 50, 95)]
+        distributed = report["distributed"][p]
+        assert list(distributed) == [*steps, "kept"]
+        for part, summary in distributed.items():
+            assert abs(Fraction(summary["mean"]) - sum(parts[p, part]) / n) <= Fraction(1, 200), (p, part)
+            assert Fraction(summary["max"]) == max(parts[p, part]), (p, part)
+    for step in steps:  # the same money as the waterfall section's, step by step
+        section = Fraction(report["waterfalls"]["repayment"][step]["paid"]["mean"])
+        assert abs(sum(sum(parts[p, step]) for p in payments) / n - section) <= Fraction(1, 200)
+
+
+@pytest.mark.parametrize("lang, rows", [("en", ["  bed_days ", "    → step repayment.1 "]),
+                                        ("sv", ["  bed_days ", "    → steg repayment.1 "])])
+def test_the_components_table_shows_each_steps_part(tmp_path, lang, rows):
+    from sibdsl.report import simulation_text
+
+    contract = load_contract(JJ)
+    spec = load_spec(contract, write(tmp_path, JJ_SPEC))
+    report = run(contract, spec, 50).report(spec, 2014, 4096)
+    table = simulation_text(report, lang).split("\n\n")[1].splitlines()
+    for start in rows:
+        line = next(ln for ln in table if ln.startswith(start))
+        mean = __import__("re").split(r"\s{2,}", line.strip())[1]
+        assert mean not in ("USD 0", "0 USD") and "USD" in mean, line  # the case that showed 0
+    bed_days = next(k for k, ln in enumerate(table) if ln.startswith("  bed_days "))
+    assert [ln.split()[2] for ln in table[bed_days + 1:bed_days + 6]] == [f"repayment.{k}" for k in range(1, 6)]
+    assert not any("kept" in ln or "kvar hos" in ln for ln in table)  # step 5 takes the rest: nothing kept
+
+
 @pytest.mark.parametrize("lang, words", [("en", ["Waterfall repayment", "its target met in", "class senior"]),
                                          ("sv", ["Fördelningsordning (vattenfall) repayment", "målet nås i",
                                                  "klass senior"])])
