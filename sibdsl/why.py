@@ -91,7 +91,6 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                  languages: tuple[str, ...] = ("en",)) -> list[Why]:
     """For each payment line that could have paid more, or that a clause cut, why — see the module."""
     from .evaluate import EvaluationError, compile_contract
-    from .interim import line_key
     from .optimum import EXACT, WITHIN, maximise, number, real, round_model
     from .semantics.program import lower
     from .verify import _rlimit, _Sym, _SymSettlement, solver_of_its_own
@@ -149,40 +148,10 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
             result.append(term == (z3.BoolVal(bool(value), ctx) if z3.is_bool(term) else real(Fraction(value), ctx)))
         return result
 
-    by_key = {line_key(line): line for line in settlement.lines}
-    shared = Counter((line.payment, line.period) for line in settlement.lines)
-
-    # a payment a waterfall distributes is one payment to the payer: its lines (the vehicle's and
-    # each step's) are explained together, as what the payer pays
-    poured = {name for waterfall in contract.waterfalls for name in waterfall.payments}
-
-    def together(ln, line) -> bool:
-        """`ln` (of a program, a settlement or a settlement again) is part of what `line` explains."""
-        return (ln.payment, ln.period) == (line.payment, line.period) and (
-            line.payment in poured or line_key(ln) == line_key(line))
-
-    def whose(paid) -> dict:
-        alone = paid.payment in poured or shared[(paid.payment, paid.period)] == 1
-        return {"to": paid.recipient, "clause": paid.clause.name, "shared": not alone}
+    poured, together = _poured(contract)
     evaluator = None
     result: list[Why] = []
-    for index, line in enumerate(program.lines):
-        if line.top_up or line.payment not in contract.payments:
-            continue
-        paid = by_key.get(line_key(line))
-        if paid is None:
-            continue
-        if line.payment in poured and paid.trail and paid.trail[0][0] == "waterfall":
-            continue  # a step's share of a payment a waterfall distributes: the payment is explained whole
-        mine = [ln for ln in settlement.lines if together(ln, line)]
-        amount = sum((Fraction(ln.exact) for ln in mine), Fraction(0))
-        own = contract.payments[line.payment].clause  # its `when`: not paid, rather than cut
-        cut_by = tuple(dict.fromkeys(step[1].name or f"line {step[1].line}" for ln in mine for step in ln.trail
-                                     if step[0] in CUTS and step[2] is not None and step[3] < step[2]
-                                     and step[1] != own))
-        status = "reduced" if cut_by else "unpaid" if amount == 0 else "partial"
-        if status == "partial" and not stepped(contract, contract.payments[line.payment].expr):
-            continue  # it grows steadily with the outcomes: more pays more, there is nothing to explain
+    for index, line, paid, amount, cut_by, status, whose in questions(contract, settlement, program):
         term = (settled.lines[index].amount if line.payment not in poured else
                 z3.Sum([settled.lines[j].amount for j, other in enumerate(program.lines)
                         if together(other, line)])).translate(ctx)
@@ -194,7 +163,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
             if answer == z3.unsat and status == "partial":
                 continue  # paid in full: no outcome pays it more
             why = Why(line.payment, line.period, status, amount, None if answer == z3.unknown else False,
-                      cut_by=cut_by, **whose(paid))
+                      cut_by=cut_by, **whose)
             result.append(attrs.evolve(why, words=words(contract, why, languages)))
             continue
         # first each outcome the payment's formula reads, alone (the others as measured): easy
@@ -255,7 +224,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                 after = back
         would = pays(after)
         why = Why(line.payment, line.period, status, amount, True, tuple(changes), would, -best.value, exact, cut_by,
-                  **whose(paid))
+                  **whose)
         result.append(attrs.evolve(why, words=words(contract, why, languages)))
     return result
 
@@ -273,6 +242,59 @@ def reads(contract: m.Contract, expr: m.Expr) -> list[str]:
                 seen.add(node.name)
                 stack.append(contract.definitions[node.name].expr)
     return [n for n in contract.measures if n in found and contract.measures[n].ty.kind != DATE]
+
+
+def _poured(contract: m.Contract):
+    """The payments a waterfall distributes, and `together(ln, line)`: `ln` (of a program, a settlement
+    or a settlement again) is part of what `line` explains — its own line, or, for a payment a waterfall
+    distributes, every line of that payment and period (the vehicle's and each step's), explained
+    together as one payment to the payer."""
+    from .interim import line_key
+
+    poured = {name for waterfall in contract.waterfalls for name in waterfall.payments}
+
+    def together(ln, line) -> bool:
+        return (ln.payment, ln.period) == (line.payment, line.period) and (
+            line.payment in poured or line_key(ln) == line_key(line))
+
+    return poured, together
+
+
+def questions(contract: m.Contract, settlement, program=None):
+    """The lines `why_not_paid` asks about, decided before any solving: each payment line (for a
+    payment a waterfall distributes, the vehicle's line, for the whole payment) that is unpaid, that a
+    clause cut ("reduced"), or that pays something but less than a step of its formula could
+    ("partial": a tier not reached; a formula that grows steadily with the outcomes is left out).
+    Yields (index in the program, program line, settled line, amount, the clauses that cut it, status,
+    the line's recipient and clause for `Why`). Whether some outcome pays it more is the solver's to
+    say (a partial line paid in full gets no answer)."""
+    from .interim import line_key
+    from .semantics.program import lower
+
+    program = program or lower(contract)
+    by_key = {line_key(line): line for line in settlement.lines}
+    shared = Counter((line.payment, line.period) for line in settlement.lines)
+    poured, together = _poured(contract)
+    for index, line in enumerate(program.lines):
+        if line.top_up or line.payment not in contract.payments:
+            continue
+        paid = by_key.get(line_key(line))
+        if paid is None:
+            continue
+        if line.payment in poured and paid.trail and paid.trail[0][0] == "waterfall":
+            continue  # a step's share of a payment a waterfall distributes: the payment is explained whole
+        mine = [ln for ln in settlement.lines if together(ln, line)]
+        amount = sum((Fraction(ln.exact) for ln in mine), Fraction(0))
+        own = contract.payments[line.payment].clause  # its `when`: not paid, rather than cut
+        cut_by = tuple(dict.fromkeys(step[1].name or f"line {step[1].line}" for ln in mine for step in ln.trail
+                                     if step[0] in CUTS and step[2] is not None and step[3] < step[2]
+                                     and step[1] != own))
+        status = "reduced" if cut_by else "unpaid" if amount == 0 else "partial"
+        if status == "partial" and not stepped(contract, contract.payments[line.payment].expr):
+            continue  # it grows steadily with the outcomes: more pays more, there is nothing to explain
+        alone = line.payment in poured or shared[(paid.payment, paid.period)] == 1
+        yield index, line, paid, amount, cut_by, status, {"to": paid.recipient, "clause": paid.clause.name,
+                                                          "shared": not alone}
 
 
 def stepped(contract: m.Contract, expr: m.Expr) -> bool:
@@ -383,4 +405,4 @@ def why_json(items: list[Why], contract: m.Contract) -> list[dict]:
              "cut_by": list(x.cut_by), "words": x.words} for x in items]
 
 
-__all__ = ["Change", "Why", "why_json", "why_not_paid", "why_text", "words"]
+__all__ = ["Change", "Why", "questions", "why_json", "why_not_paid", "why_text", "words"]

@@ -4,6 +4,7 @@ over someone else's change), the document preview (posted as a form), and the to
 from __future__ import annotations
 
 import urllib.parse
+from fractions import Fraction
 
 import pytest
 
@@ -171,3 +172,41 @@ def test_opening_never_leaves_the_folder(studio, path):
 def test_static_files_never_leave_their_folder(studio, path):
     status, _headers, data = studio.request("GET", path)
     assert status == 404 and b"import" not in data
+
+
+def test_the_lines_why_asks_about_include_a_line_paid_in_part(studio):
+    """`why_lines` of POST /v1/eval: the lines the studio's "why not (more)?" button goes on — unpaid,
+    cut, and paid in part (below a step of the formula other outcomes reach), found without solving.
+    Peterborough's final payment paid 5.6 M of the most its tiers pay: a partial line, which had no
+    button (the studio only looked for lines at 0 or cut); the why answer for it is the solver's."""
+    outcomes = {"pilot_events": {"cohort_1": 1420, "cohort_2": 1400},
+                "comparison_events": {"cohort_1": 1550, "cohort_2": 1550}}
+    status, body = studio.post("/v1/eval", {"contract": "peterborough", "outcomes": outcomes})
+    assert status == 200, body
+    lines = {(w["payment"], w["period"]): w for w in body["why_lines"]}
+    assert lines[("final_payment", None)]["status"] == "partial"
+    assert lines[("final_payment", None)]["to"] == "investors"
+    assert {k for k, w in lines.items() if w["status"] == "unpaid"} == {("cohort_payment", "cohort_1"),
+                                                                        ("cohort_payment", "cohort_2")}
+    paid = {(ln["payment"], ln["period"]): ln["amount"] for ln in body["settlement"]["lines"]}
+    assert paid[("final_payment", None)] == "5600000"  # paid, and yet asked about
+    status, why = studio.post("/v1/eval", {"contract": "peterborough", "outcomes": outcomes, "why": True,
+                                           "lang": "en"})
+    assert status == 200, why
+    answer = next(x for x in why["why"] if x["payment"] == "final_payment")
+    assert answer["status"] == "partial" and answer["can_pay_more"] is True
+    assert Fraction(answer["would_pay"]) > 5_600_000 and answer["smallest_change"]
+    # every line `why` answers is one the studio offers the button on
+    assert {(x["payment"], x["period"], x["to"]) for x in why["why"]} <= {
+        (w["payment"], w["period"], w["to"]) for w in body["why_lines"]}
+
+
+def test_a_payment_a_waterfall_distributes_is_asked_about_whole(studio):
+    """Massachusetts' bed-day payment paid 16 M of its top tier's 21 M, all of it passed on by the
+    waterfall: the payment is asked about on the vehicle's line, for the whole payment (why.py
+    explains it so), never on a step's line."""
+    outcomes = {"bed_day_reduction": "40 %", "ready_quarters": 7000, "employed_quarters": 2000}
+    status, body = studio.post("/v1/eval", {"contract": "massachusetts_jj", "outcomes": outcomes})
+    assert status == 200, body
+    assert [(w["payment"], w["to"], w["clause"], w["status"]) for w in body["why_lines"]] == [
+        ("bed_days", "ysi", "bed_days", "partial")]

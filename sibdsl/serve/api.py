@@ -541,7 +541,7 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
     settlement = _settle(loaded, outcomes)
     body = {"ok": not settlement.diagnostics, "contract": loaded.name, "version": loaded.version,
             "settlement": settlement_json(settlement), "diagnostics": diagnostics_json(settlement.diagnostics),
-            "outcomes": outcome_file(loaded.contract, outcomes)}
+            "outcomes": outcome_file(loaded.contract, outcomes), "why_lines": _why_lines(loaded, settlement)}
     if explain:
         from ..explain_text import explain_settlement
 
@@ -558,6 +558,17 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
 
         body["why"] = _limited(ws, work)
     return (200 if not settlement.diagnostics else 422), body
+
+
+def _why_lines(loaded: Loaded, settlement) -> list[dict]:
+    """The lines `why` would ask about (why.questions, before any solving): unpaid, cut by a clause, or
+    paid but below a step of their formula ("partial"). The studio puts its "why not (more)?" button
+    on these, and on no other line."""
+    from ..why import questions
+
+    return [{"payment": paid.payment, "period": paid.period, "to": paid.recipient, "clause": paid.clause.name,
+             "status": status}
+            for _, _, paid, _, _, status, _ in questions(loaded.contract, settlement, loaded.compiled.program)]
 
 
 def _interim_asked(request: dict) -> bool:

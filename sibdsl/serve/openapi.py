@@ -140,7 +140,10 @@ def document(version: str) -> dict:
                                     interim={"type": "object", "description": "with `as_of` or `paid`, instead "
                                              "of `settlement`: as `sibc eval --as-of --format json` prints it"},
                                     why={"type": "array", "description": "with `why`: as `sibc eval --why "
-                                         "--format json` prints it"}, outcomes={
+                                         "--format json` prints it"},
+                                    why_lines={"type": "array", "description": "the lines `why` asks about, "
+                                               "found without solving: `payment`, `period`, `to`, `clause` and "
+                                               "`status` (unpaid, reduced, partial)"}, outcomes={
                                         "type": "object", "description": "the outcomes as they were read, "
                                         "written as an outcome .json file holds them"}),
                             files={XLSX: {"schema": {"type": "string", "contentEncoding": "binary"}}}),

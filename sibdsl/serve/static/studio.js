@@ -25,6 +25,7 @@ const T = {
   unsaved: ["Ändrat, inte sparat", "Changed, not saved"], saving: ["Sparar…", "Saving…"],
   checking: ["Kontrollerar…", "Checking…"], no_problems: ["Inga problem", "No problems"], total: ["Totalt", "Total"],
   payment: ["Betalning", "Payment"], period: ["Period", "Period"], from_to: ["Från → till", "From → to"],
+  recipient: ["Mottagare", "Recipient"],
   due: ["Förfaller", "Due"], amount: ["Belopp", "Amount"],
   returns: ["Investerarnas avkastning", "Investors' returns"], investor: ["Investerare", "Investor"],
   invested: ["Investerat", "Invested"], received: ["Mottaget", "Received"], net: ["Netto", "Net"],
@@ -97,8 +98,6 @@ const state = {
   paid: null,  // what was paid before (an earlier settlement): {body: {paid: …} or {paid_csv: …}, name}
   why: null,  // the answer of /v1/eval with `why` for the settlement on screen: {seq, request}
 };
-// the steps of the audit trail that took from a line, or that it failed: its "why not (more)?" button
-const CUTS = new Set(["gate failed", "cap", "period cap", "participant cap", "return limit", "stream cap", "party cap"]);
 const $ = (id) => document.getElementById(id);
 const t = (key) => (T[key] && (T[key][LANGS.indexOf(state.lang)] || T[key][1])) || key;
 
@@ -631,7 +630,7 @@ async function settle() {
   }
   markInvalid(data.diagnostics || []);
   if (data.interim) renderInterim(data.interim, data.diagnostics || []);
-  else if (data.settlement) renderSettlement(data.settlement, data.diagnostics || [], data.explanation, body);
+  else if (data.settlement) renderSettlement(data.settlement, data.diagnostics || [], data.explanation, body, data.why_lines || []);
   else renderProblems($("settlement"), data.diagnostics || []);
   const from = state.xlsx !== null ? state.xlsx.name : state.csv !== null ? state.csvName : null;
   if (from) $("settlement").prepend(el("p", {id: "outcomes-source", text: `${t("loaded_file")} ${from}`}));
@@ -676,12 +675,17 @@ function renderInterim(r, diagnostics) {
   const cur = r.currency;
   const payments = Object.fromEntries((state.summary.payments || []).map((p) => [p.name, label(p.label)]));
   const rows = r.lines.flatMap((ln) => {
-    const key = {"data-payment": ln.payment, "data-period": ln.period || null, "data-status": ln.status};
+    // a line is known by its payment, period, recipient and clause (interim.line_key): a waterfall pays
+    // one payment to several parties, step by step
+    const step = ln.clause && ln.clause.name !== ln.payment ? ln.clause.name : null;
+    const key = {"data-payment": ln.payment, "data-period": ln.period || null, "data-status": ln.status,
+      "data-recipient": ln.to, "data-clause": step};
     const row = el("tr", {class: "interim-line", ...key},
       el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
         el("div", {class: "parties", text: `${payerName(ln.from)} → ${payerName(ln.to)}`}),
         ln.steps.length ? el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
           `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`))) : null),
+      el("td", {class: "recipient"}, payerName(ln.to), step ? el("div", {class: "name", text: step}) : null),
       el("td", {text: ln.period || ""}),
       el("td", {text: ln.due || ""}),
       el("td", {class: "status", text: t("st_" + ln.status)}),
@@ -694,13 +698,13 @@ function renderInterim(r, diagnostics) {
         ln.waits_for.map((w) => measureName(w.measure, w.period)).join("; ")}) : null,
       ln.overpaid !== "0" ? el("div", {class: "fail", text: `${money(ln.overpaid, cur)} ${t("overpaid")}`}) : null,
     ].filter(Boolean);
-    return notes.length ? [row, el("tr", {class: "waits-row", ...key}, el("td", {colspan: 7}, ...notes))] : [row];
+    return notes.length ? [row, el("tr", {class: "waits-row", ...key}, el("td", {colspan: 8}, ...notes))] : [row];
   });
   const parts = [
     el("h3", {id: "interim-title", text: r.as_of ? `${t("interim_as_of")} ${r.as_of}` : t("reconciled")}),
     el("p", {class: "total"}, t("pay_now") + ": ", el("span", {id: "pay-now", "data-amount": r.pay_now, text: money(r.pay_now, cur)})),
     el("p", {}, `${t("paid_before")}: ${money(r.paid_before, cur)}; ${t("paid_to_date")}: ${money(r.paid_to_date, cur)}`),
-    el("table", {id: "interim-lines"}, el("thead", {}, el("tr", {}, ...[["payment"], ["period"], ["due"],
+    el("table", {id: "interim-lines"}, el("thead", {}, el("tr", {}, ...[["payment"], ["recipient"], ["period"], ["due"],
       ["status_col"], ["amount", "amount"], ["paid_before", "amount"], ["pay_now", "amount"]].map(([k, c]) =>
       el("th", {class: c || null, text: t(k)})))), el("tbody", {}, ...rows)),
     el("p", {}, el("button", {type: "button", id: "save-interim", text: t("save_interim"),
@@ -719,11 +723,12 @@ function saveJson(data, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-function whyable(ln) {
-  // a line not paid, or cut by a clause: the smallest change of the outcomes that pays it more
-  // (a line a waterfall passed on to its steps' recipients is at 0 by design, not unpaid)
-  if (ln.steps.some((st) => st.kind === "waterfall")) return false;
-  return /^-?0(\.0+)?$/.test(ln.amount) || ln.steps.some((st) => CUTS.has(st.kind));
+function whyable(ln, whyLines) {
+  // the lines the server says `why` asks about (why.questions): not paid, cut by a clause, or paid in
+  // part — below a step of the formula that other outcomes reach. A payment a waterfall distributes
+  // is asked about whole, on the vehicle's line; the steps' lines are not asked about.
+  return whyLines.some((w) => w.payment === ln.payment && (w.period || null) === (ln.period || null)
+    && w.to === ln.to && (!ln.clause || w.clause === ln.clause.name));
 }
 
 async function whyNotPaid(ln, body, target) {
@@ -742,13 +747,13 @@ async function whyNotPaid(ln, body, target) {
     text: item ? item.words[state.lang] || Object.values(item.words)[0] : t("why_none")}));
 }
 
-function renderSettlement(s, diagnostics, explanation, body) {
+function renderSettlement(s, diagnostics, explanation, body, whyLines) {
   const cur = s.currency;
   const payments = Object.fromEntries((state.summary.payments || []).map((p) => [p.name, label(p.label)]));
   const rows = s.lines.flatMap((ln) => {
     const key = {"data-payment": ln.payment, "data-period": ln.period || null};
     // the answer to "why not (more)?" goes in a row of its own under the line, the table's full width
-    const answer = body && whyable(ln) ? el("td", {colspan: 5, class: "why-box"}) : null;
+    const answer = body && whyable(ln, whyLines) ? el("td", {colspan: 5, class: "why-box"}) : null;
     const row = el("tr", key,
       el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
         el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
