@@ -9,11 +9,13 @@ app.py maps HTTP onto these functions; tests and benchmarks/serve.py call them o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from fractions import Fraction
 from pathlib import Path
@@ -350,6 +352,7 @@ def _choice(request: dict, key: str, choices: tuple, default):
 def check(ws: Workspace, request: dict) -> tuple[int, dict]:
     loaded = ws.load(request.get("contract"))
     run_verify = _option(request, "verify", bool, True)
+    job = _job_name(request)
     diagnostics = diagnostics_json(loaded.diagnostics)
     body = {"ok": loaded.contract is not None, "contract": loaded.name, "version": loaded.version,
             "diagnostics": diagnostics}
@@ -358,7 +361,7 @@ def check(ws: Workspace, request: dict) -> tuple[int, dict]:
         if run_verify:
             from ..proofcache import diagnostic, verify_cached
 
-            records = _limited(ws, lambda: verify_cached(loaded.contract, loaded.source))
+            records = _limited(ws, lambda: verify_cached(loaded.contract, loaded.source), job=job)
             extra = [d for d in (diagnostic(r, loaded.source) for r in records) if d]
             body["diagnostics"] = diagnostics_json(list(loaded.diagnostics) + extra)
             body["ok"] = not any(d["severity"] == "error" for d in body["diagnostics"])
@@ -371,23 +374,72 @@ _WORKERS = threading.BoundedSemaphore(max(1, len(os.sched_getaffinity(0)) if has
                                           else os.cpu_count() or 1))
 
 
-def _limited(ws: Workspace, work, seconds: float | None = None):
+# the runs named by a request's `job` that are still going: a newer request with the same job cancels
+# the older one (the studio names each page's proofs of a document so: an edit makes them stale)
+_JOBS: dict[str, object] = {}
+_JOBS_LOCK = threading.Lock()
+MAX_JOB = 200  # characters of a job's name
+
+
+def _job_name(request: dict) -> str | None:
+    job = request.get("job")
+    if job is not None and not (isinstance(job, str) and 0 < len(job) <= MAX_JOB):
+        raise bad_request(f"`job` must be a name of 1 to {MAX_JOB} characters",
+                          'e.g. "job": "page-7f3a:norrkoping:proofs": a newer request with the same job '
+                          "stops this one's run")
+    return job
+
+
+@contextlib.contextmanager
+def _job(name: str | None):
+    """The `Job` of a run named `name` (None: a run nobody can cancel), registered while it runs;
+    an older run of the same name still going is cancelled now."""
+    from .limited import Job
+
+    if name is None:
+        yield None
+        return
+    job = Job()
+    with _JOBS_LOCK:
+        older, _JOBS[name] = _JOBS.get(name), job
+    if older is not None:
+        older.cancel()
+    try:
+        yield job
+    finally:
+        with _JOBS_LOCK:
+            if _JOBS.get(name) is job:
+                del _JOBS[name]
+        job.close()
+
+
+def _limited(ws: Workspace, work, seconds: float | None = None, job: str | None = None):
     """work() in a child process within the budget: 503 (E864) past it, or when no core frees up
-    within the budget."""
-    from .limited import BudgetExceeded, run_limited
+    within the budget; 409 (E865) when a newer request with the same `job` stopped it."""
+    from .limited import BudgetExceeded, Cancelled, run_limited
 
     seconds = ws.budget if seconds is None else min(seconds, ws.budget)
+    deadline = time.monotonic() + seconds
     try:
-        if not _WORKERS.acquire(timeout=seconds):
-            raise BudgetExceeded("no free worker")
-        try:
-            kind, value = run_limited(work, (), seconds)
-        finally:
-            _WORKERS.release()
+        with _job(job) as handle:
+            while not _WORKERS.acquire(timeout=min(0.1, max(deadline - time.monotonic(), 0))):
+                if handle is not None and handle.cancelled:  # stale while it waited for a core
+                    raise Cancelled("cancelled while it waited")
+                if time.monotonic() >= deadline:
+                    raise BudgetExceeded("no free worker")
+            try:
+                kind, value = run_limited(work, (), seconds, handle)
+            finally:
+                _WORKERS.release()
     except BudgetExceeded:
         raise ApiError(503, [problem("E864", f"the work was stopped after its time budget of {seconds:g} s",
                                      "ask for less (fewer scenarios, a shorter timeout per property), or "
                                      "run it with the command line, which has no budget")]) from None
+    except Cancelled:
+        raise ApiError(409, [problem("E865", f"a newer request for the same job (`{job}`) replaced this one: "
+                                     "its run was stopped, as the text it worked on is no longer the latest",
+                                     "nothing to do: the newer request answers; give runs that must all "
+                                     "finish different jobs, or none")]) from None
     if kind == "diagnostics":
         raise ApiError(422, value)
     return value
@@ -531,6 +583,7 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
     why = _option(request, "why", bool, False)
     lang = _choice(request, "lang", (None, "sv", "en"), None)
     timeout = _option(request, "timeout", float, 3.0, low=0.01, high=MAX_WHY_TIMEOUT)
+    job = _job_name(request)
     if _interim_asked(request):
         if explain or why:
             raise bad_request("an interim or reconciled settlement (`as_of`, `paid`) is answered without "
@@ -556,7 +609,7 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
             return why_json(why_not_paid(contract, outcomes, settlement, timeout=timeout, languages=languages),
                             contract)
 
-        body["why"] = _limited(ws, work)
+        body["why"] = _limited(ws, work, job=job)
     return (200 if not settlement.diagnostics else 422), body
 
 
@@ -706,6 +759,7 @@ def verify(ws: Workspace, request: dict) -> tuple[int, dict]:
     loaded = ws.load(request.get("contract"))
     loaded.require()
     timeout = _option(request, "timeout", float, 10.0, low=0.01, high=ws.budget)
+    job = _job_name(request)
     contract = loaded.contract
 
     def work():
@@ -713,7 +767,7 @@ def verify(ws: Workspace, request: dict) -> tuple[int, dict]:
 
         return {"z3": z3_version(), "properties": [verdict_json(v) for v in verify_contract(contract, timeout)]}
 
-    result = _limited(ws, work)
+    result = _limited(ws, work, job=job)
     violated = any(p["verdict"] == "violated" for p in result["properties"])
     return 200, {"ok": not violated, "contract": loaded.name, "version": loaded.version, **result}
 
@@ -796,6 +850,7 @@ def diff(ws: Workspace, request: dict) -> tuple[int, dict]:
     old, new = ws.load(request.get("old"), "old"), ws.load(request.get("new"), "new")
     timeout = _option(request, "timeout", float, 3.0, low=0.01, high=MAX_DIFF_TIMEOUT)
     each = _option(request, "each_payment", bool, False)
+    job = _job_name(request)
     for loaded in (old, new):
         loaded.require()
     mismatch = currency_mismatch(old.source, old.contract, new.source, new.contract)
@@ -803,7 +858,7 @@ def diff(ws: Workspace, request: dict) -> tuple[int, dict]:
         raise ApiError(422, diagnostics_json([mismatch]), contract=new.name, version=new.version)
     changes = clause_changes(parse(old.source), parse(new.source))
     effect = _limited(ws, lambda: money_effect(old.contract, new.contract, timeout=timeout,
-                                               lines="all" if each else "payers"))
+                                               lines="all" if each else "payers"), job=job)
     differs = bool(changes) or any(e.differs is not False for e in effect.effects)
     return 200, {   # the JSON of `sibc diff --format json`
         "ok": True, "old": old.name, "new": new.name, "same_meaning": not differs,
@@ -823,6 +878,7 @@ def simulate(ws: Workspace, request: dict) -> tuple[int, dict]:
                           'the distributions per measure, as in a .json scenario file (docs/simulate.md)')
     n = _option(request, "n", int, 10_000, low=1, high=MAX_SIMULATE_N)
     seed = _option(request, "seed", int, None, low=0, high=2**63)
+    job = _job_name(request)
     reader = SpecReader(loaded.contract, Source("scenarios.json", json.dumps(spec_data, ensure_ascii=False, indent=2)))
     spec = reader.spec()
     if spec is None or reader.diagnostics:
@@ -836,7 +892,7 @@ def simulate(ws: Workspace, request: dict) -> tuple[int, dict]:
         used = seed if seed is not None else (spec.seed if spec.seed is not None else 0)
         return acc.report(spec, used, CHUNK)
 
-    report = _limited(ws, work)
+    report = _limited(ws, work, job=job)
     return 200, {"ok": not report.get("failed"), "contract": loaded.name, "version": loaded.version, "report": report}
 
 

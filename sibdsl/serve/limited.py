@@ -1,5 +1,6 @@
 """Work with a time budget: verify and simulate run in a forked child process that is killed when
-its budget is spent, so a request can never hold a core past its limit (a thread cannot be stopped).
+its budget is spent, so a request can never hold a core past its limit (a thread cannot be stopped),
+or as soon as its `Job` is cancelled (a newer request for the same document made it stale).
 
 The child inherits the checked contract (fork: nothing is pickled on the way in) and sends back
 plain JSON-ready data through a pipe."""
@@ -7,8 +8,10 @@ plain JSON-ready data through a pipe."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import traceback
 from collections.abc import Callable
+from multiprocessing.connection import wait
 
 
 class BudgetExceeded(Exception):
@@ -17,6 +20,34 @@ class BudgetExceeded(Exception):
 
 class ChildFailed(Exception):
     """The child raised an unexpected exception (a bug in sibc): its traceback as text."""
+
+
+class Cancelled(Exception):
+    """The work's job was cancelled before it finished; the child was killed."""
+
+
+class Job:
+    """A handle on a run that another thread can stop: `cancel()` wakes `run_limited`, which kills
+    the child at once instead of leaving it to use a core until its budget ends. What the child
+    computes is not changed: its own limits (z3's deterministic rlimit) stay; only the job ends."""
+
+    def __init__(self):
+        self._signal, self._wake = multiprocessing.Pipe(duplex=False)
+        self._lock = threading.Lock()
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self.cancelled or self._wake.closed:
+                self.cancelled = True
+                return
+            self.cancelled = True
+            self._wake.send_bytes(b"")
+
+    def close(self) -> None:
+        with self._lock:
+            self._wake.close()
+            self._signal.close()
 
 
 def _child(conn, fn: Callable, args: tuple) -> None:
@@ -43,9 +74,12 @@ def _inline(fn: Callable, args: tuple):
         return "diagnostics", [to_json(d) for d in err.diagnostics]
 
 
-def run_limited(fn: Callable, args: tuple, seconds: float):
+def run_limited(fn: Callable, args: tuple, seconds: float, job: Job | None = None):
     """fn(*args) in a child process; ("ok", value) or ("diagnostics", [json…]).
-    Raises BudgetExceeded after `seconds`, ChildFailed when the child crashes."""
+    Raises BudgetExceeded after `seconds`, Cancelled as soon as `job` is cancelled (or when it
+    already was), ChildFailed when the child crashes."""
+    if job is not None and job.cancelled:
+        raise Cancelled("cancelled before it started")
     if "fork" not in multiprocessing.get_all_start_methods():
         return _inline(fn, args)
     context = multiprocessing.get_context("fork")
@@ -54,8 +88,11 @@ def run_limited(fn: Callable, args: tuple, seconds: float):
     process.start()
     send.close()
     try:
-        if not receive.poll(seconds):
+        ready = wait([receive] if job is None else [receive, job._signal], seconds)
+        if receive not in ready:
             process.kill()
+            if job is not None and job.cancelled:
+                raise Cancelled("cancelled while it ran")
             raise BudgetExceeded(f"not finished within {seconds:g} s")
         try:
             kind, value = receive.recv()

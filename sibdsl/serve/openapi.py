@@ -46,6 +46,9 @@ _WHY = {
     "timeout": {"type": "number", "minimum": 0.01, "maximum": MAX_WHY_TIMEOUT, "default": 3.0,
                 "description": "`why`: the solver's work limit per question (deterministic)"},
 }
+_JOB = {"job": {"type": "string", "minLength": 1, "maxLength": 200, "description": "a name for this run (say, "
+                "a page and a document): a newer request with the same job stops this run if it is still going, "
+                "which then answers 409 (E865)"}}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -124,13 +127,13 @@ def document(version: str) -> dict:
                 "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "ok"}, "404": {"$ref": "#/components/responses/Problem"}}}},
             "/v1/check": _op("check a contract (as `sibc check --format json`)",
-                             {"contract": _REF, "verify": {"type": "boolean", "default": True}}, ["contract"],
+                             {"contract": _REF, "verify": {"type": "boolean", "default": True}, **_JOB}, ["contract"],
                              _result(diagnostics=diagnostics, summary={"type": "object"}, proved={"type": "integer"}),
                              budget=True, description="200 also when the contract has errors: they are the answer "
                              "(`ok` false). `summary` lists the measures a form needs, and a draft's `parameters` "
                              "with their ranges."),
             "/v1/eval": _op("settle a contract for measured outcomes (as `sibc eval --format json`)",
-                            {"contract": _REF, **_OUTCOMES, **_PARAMS, **_INTERIM, **_WHY,
+                            {"contract": _REF, **_OUTCOMES, **_PARAMS, **_INTERIM, **_WHY, **_JOB,
                              "explain": {"enum": ["sv", "en"]},
                              "format": {"enum": ["json", "xlsx"], "default": "json", "description":
                                         "xlsx: the settlement as a workbook (as `sibc eval --format xlsx`), "
@@ -153,7 +156,8 @@ def document(version: str) -> dict:
                               "points": {"type": "integer", "minimum": 2, "maximum": MAX_CURVE_POINTS}},
                              ["contract", "measure"], _result(points={"type": "array"})),
             "/v1/verify": _op("prove the contract's properties (as `sibc verify --format json`)",
-                              {"contract": _REF, "timeout": {"type": "number", "description": "seconds per property"}},
+                              {"contract": _REF, "timeout": {"type": "number", "description": "seconds per property"},
+                               **_JOB},
                               ["contract"], _result(z3={"type": "string"}, properties={"type": "array"}), budget=True),
             "/v1/test": _op("run the scenario table (as `sibc test --format json`)",
                             {"contract": _REF, "scenarios_csv": {"type": "string"}, "lang": {"enum": ["sv", "en"]}},
@@ -173,13 +177,13 @@ def document(version: str) -> dict:
                             {"old": _REF, "new": _REF,
                              "timeout": {"type": "number", "minimum": 0.01, "maximum": MAX_DIFF_TIMEOUT,
                                          "description": "the solver's work limit per question (deterministic)"},
-                             "each_payment": {"type": "boolean", "default": False}},
+                             "each_payment": {"type": "boolean", "default": False}, **_JOB},
                             ["old", "new"], {"type": "object"}),
             "/v1/simulate": _op("Monte Carlo over outcome distributions (as `sibc simulate --format json`)",
                                 {"contract": _REF, "scenarios": {"type": "object", "description":
                                  "the distributions, as in a .json scenario file (docs/simulate.md)"},
                                  "n": {"type": "integer", "minimum": 1, "maximum": MAX_SIMULATE_N},
-                                 "seed": {"type": "integer", "minimum": 0}},
+                                 "seed": {"type": "integer", "minimum": 0}, **_JOB},
                                 ["contract", "scenarios"], _result(report={"type": "object"}), budget=True),
         },
     }

@@ -133,6 +133,11 @@ async function call(path, body) {
   return {status: response.status, data};
 }
 
+// This page's runs of a document, by kind: a newer request of the same job stops the older run on
+// the server (its text was edited since), instead of leaving it a core until its budget ends.
+const PAGE = Math.random().toString(36).slice(2) + Date.now().toString(36);
+const job = (kind) => `${PAGE}:${state.name || "draft"}:${kind}`;
+
 function draft() {
   const ref = {source: $("editor").value};
   if (state.name) ref.name = state.name;
@@ -372,8 +377,8 @@ let proofTimer = null;
 function scheduleProofs(seq) {
   clearTimeout(proofTimer);
   proofTimer = setTimeout(async () => {
-    const {status, data} = await call("/v1/check", {contract: draft(), verify: true});
-    if (seq !== state.checkSeq || status === 0) return;
+    const {status, data} = await call("/v1/check", {contract: draft(), verify: true, job: job("proofs")});
+    if (seq !== state.checkSeq || status === 0) return;  // stale: a newer request stopped its run (E865)
     if (status !== 200) {  // stopped past the server's time budget (E864): said, not silently dropped
       state.note = t("proofs_stopped");
       setStatus();
@@ -735,7 +740,7 @@ async function whyNotPaid(ln, body, target) {
   target.replaceChildren(el("p", {class: "note", text: t("running")}));
   const seq = state.evalSeq;
   if (!state.why || state.why.seq !== seq || state.why.lang !== state.lang) {
-    const request = {...body, why: true, lang: state.lang};
+    const request = {...body, why: true, lang: state.lang, job: job("why")};
     delete request.explain;
     state.why = {seq, lang: state.lang, request: call("/v1/eval", request)};
   }
@@ -942,9 +947,12 @@ function loadOutcomes(values) {
   scheduleSettle();
 }
 
+let verifySeq = 0;
 async function runVerify() {
+  const seq = ++verifySeq;
   $("verify").replaceChildren(el("p", {text: t("running")}));
-  const {data} = await call("/v1/verify", {contract: draft()});
+  const {data} = await call("/v1/verify", {contract: draft(), job: job("verify")});
+  if (seq !== verifySeq) return;  // a newer run was asked for (and stopped this one: E865)
   if (!data.properties) { renderProblems($("verify"), data.diagnostics || []); return; }
   const word = {proved: t("proved"), violated: t("violated"), unknown: t("unknownv")};
   $("verify").replaceChildren(el("table", {id: "proofs"}, ...data.properties.map((p) => el("tr", {class: "property"},
