@@ -21,7 +21,6 @@ The words are in sibdsl/texts/why.json (sv and en).
 from __future__ import annotations
 
 import datetime
-from collections import Counter
 from fractions import Fraction
 
 import attrs
@@ -269,12 +268,17 @@ def questions(contract: m.Contract, settlement, program=None):
     the line's recipient and clause for `Why`). Whether some outcome pays it more is the solver's to
     say (a partial line paid in full gets no answer)."""
     from .interim import line_key
-    from .semantics.program import lower
 
-    program = program or lower(contract)
-    by_key = {line_key(line): line for line in settlement.lines}
-    shared = Counter((line.payment, line.period) for line in settlement.lines)
-    poured, together = _poured(contract)
+    if program is None:
+        from .semantics.program import lower
+
+        program = lower(contract)
+    by_key, groups = {}, {}  # line_key → its settled line; (payment, period) → its settled lines, in order
+    for ln in settlement.lines:
+        by_key[line_key(ln)] = ln
+        groups.setdefault((ln.payment, ln.period), []).append(ln)
+    poured = {name for waterfall in contract.waterfalls for name in waterfall.payments}
+    steps: dict[str, bool] = {}  # payment → its formula has steps (`stepped`), asked once per payment
     for index, line in enumerate(program.lines):
         if line.top_up or line.payment not in contract.payments:
             continue
@@ -283,16 +287,18 @@ def questions(contract: m.Contract, settlement, program=None):
             continue
         if line.payment in poured and paid.trail and paid.trail[0][0] == "waterfall":
             continue  # a step's share of a payment a waterfall distributes: the payment is explained whole
-        mine = [ln for ln in settlement.lines if together(ln, line)]
-        amount = sum((Fraction(ln.exact) for ln in mine), Fraction(0))
+        mine = groups[(line.payment, line.period)] if line.payment in poured else [paid]  # as `together` says
+        amount = Fraction(sum((ln.exact for ln in mine), 0))
         own = contract.payments[line.payment].clause  # its `when`: not paid, rather than cut
         cut_by = tuple(dict.fromkeys(step[1].name or f"line {step[1].line}" for ln in mine for step in ln.trail
                                      if step[0] in CUTS and step[2] is not None and step[3] < step[2]
                                      and step[1] != own))
         status = "reduced" if cut_by else "unpaid" if amount == 0 else "partial"
-        if status == "partial" and not stepped(contract, contract.payments[line.payment].expr):
+        if status == "partial" and line.payment not in steps:
+            steps[line.payment] = stepped(contract, contract.payments[line.payment].expr)
+        if status == "partial" and not steps[line.payment]:
             continue  # it grows steadily with the outcomes: more pays more, there is nothing to explain
-        alone = line.payment in poured or shared[(paid.payment, paid.period)] == 1
+        alone = line.payment in poured or len(groups[(paid.payment, paid.period)]) == 1
         yield index, line, paid, amount, cut_by, status, {"to": paid.recipient, "clause": paid.clause.name,
                                                           "shared": not alone}
 
