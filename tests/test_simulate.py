@@ -346,17 +346,23 @@ JJ_SPEC = {
 }
 
 
-def test_the_waterfall_section_equals_the_scalar_settlements_of_the_same_draws(tmp_path):
-    """Each step's payments, how often it pays and is filled, and each class's shortfall, recomputed
-    scenario by scenario with the scalar evaluator on the same draws."""
+def _jj_drawn(tmp_path, n: int):
+    """Massachusetts simulated over n draws: the contract, the report, the draws, and the scalar
+    evaluator to settle them one by one."""
     from sibdsl import compile_contract
 
     contract = load_contract(JJ)
     spec = load_spec(contract, write(tmp_path, JJ_SPEC))
-    n = 80
     report = run(contract, spec, n).report(spec, 2014, 4096)
     inputs, _ = Sampler(contract, spec, 2014).draw(0, n)
-    evaluator = compile_contract(contract)
+    return contract, report, inputs, compile_contract(contract)
+
+
+def test_the_waterfall_section_equals_the_scalar_settlements_of_the_same_draws(tmp_path):
+    """Each step's payments, how often it pays and is filled, and each class's shortfall, recomputed
+    scenario by scenario with the scalar evaluator on the same draws."""
+    n = 80
+    contract, report, inputs, evaluator = _jj_drawn(tmp_path, n)
     steps = [f"repayment.{k}" for k in range(1, 6)]
     paid = {s: [] for s in steps}
     short = {"senior": [], "junior": [], "grant": []}
@@ -395,14 +401,8 @@ def test_a_payment_a_waterfall_distributes_is_what_its_payer_pays_on_it(tmp_path
     line a step pays from it — and under it what each step paid from it and what the vehicle kept,
     recomputed scenario by scenario with the scalar evaluator on the same draws; the components add up
     to the total, and each step's parts to the waterfall section's step."""
-    from sibdsl import compile_contract
-
-    contract = load_contract(JJ)
-    spec = load_spec(contract, write(tmp_path, JJ_SPEC))
     n = 80
-    report = run(contract, spec, n).report(spec, 2014, 4096)
-    inputs, _ = Sampler(contract, spec, 2014).draw(0, n)
-    evaluator = compile_contract(contract)
+    _, report, inputs, evaluator = _jj_drawn(tmp_path, n)
     payments, steps = ["bed_days", "job_readiness", "employment"], [f"repayment.{k}" for k in range(1, 6)]
     paid = {p: [] for p in payments}
     parts = {(p, part): [] for p in payments for part in [*steps, "kept"]}
