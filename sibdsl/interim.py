@@ -536,18 +536,36 @@ def _cite(clause: m.ClauseRef, contract: m.Contract | None, lang: str, w: dict) 
 
 
 def _detail(detail, cur: str, w: dict) -> str:
-    """A step's audit text in the words of `w`: a waterfall's step and a return limit's release are
-    worded here, in each language, from what the evaluator recorded; other steps as it wrote them."""
-    from .evaluate import released_text, waterfall_text
+    """A step's audit text in the words of `w`, from what the evaluator recorded (a `Detail`'s
+    function and arguments): what a floor, cap or limit did, a rounding, a waterfall's step and a
+    return limit's release; a text the evaluator wrote itself only where `w` has no words for it."""
+    from .evaluate import released_text, rounded_text, step_text, waterfall_text
     from .report import format_amount
-    from .settlement import Detail
+    from .values import to_decimal
 
-    if isinstance(detail, Detail) and detail.fn is waterfall_text:
+    steps = w["steps"]
+    if isinstance(detail, str):  # a gate that failed: a fixed text
+        return steps["gate failed"] if detail == "the condition does not hold" else detail
+    if detail.fn is step_text:
+        kind, level, _, period, scale, investor, limit, basis = detail.args
+        key = kind.value  # not kind.trail: a cap on the total is a "cap" in the trail, but says "the total …"
+        if key == "return limit" and limit is None:  # a rate of return (semantics/returnlimits.py)
+            key = "return limit rate"
+        if key == "party cap":  # its basis says which side: the payer pays, the recipient receives
+            basis = steps.get(f"party cap {basis}", basis)
+        if key in steps:
+            return steps[key].format(level=format_amount(decimal(level), cur), period=period, scale=scale,
+                                     investor=investor, basis=basis,
+                                     limit=format_amount(decimal(limit), cur) if limit is not None else "")
+    if detail.fn is rounded_text:
+        raw, mode = detail.args
+        return steps["rounded"].format(raw=to_decimal(raw, 6), mode=w["rounding_modes"].get(mode, mode))
+    if detail.fn is waterfall_text:
         waterfall, basis, vehicle, level, _, source = detail.args
         name, number = waterfall.rsplit(".", 1)
         return w["waterfall_paid_on" if source else "waterfall_through"].format(
             name=name, number=number, basis=basis, vehicle=vehicle, amount=format_amount(decimal(level), cur))
-    if isinstance(detail, Detail) and detail.fn is released_text:
+    if detail.fn is released_text:
         investor, basis, _, amount, kept = detail.args
         return w["released_kept" if kept is not None else "released"].format(
             amount=format_amount(decimal(amount), cur), investor=investor, basis=basis, kept=kept)
