@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -447,6 +448,22 @@ def test_the_components_table_shows_each_steps_part(tmp_path, lang, rows):
     bed_days = next(k for k, ln in enumerate(table) if ln.startswith("  bed_days "))
     assert [ln.split()[2] for ln in table[bed_days + 1:bed_days + 6]] == [f"repayment.{k}" for k in range(1, 6)]
     assert not any("kept" in ln or "kvar hos" in ln for ln in table)  # step 5 takes the rest: nothing kept
+
+
+def test_the_workbook_has_each_steps_part_under_its_payment(tmp_path):
+    """`--format xlsx`: the same rows as the table, each step's part under its payment, as numbers."""
+    import openpyxl
+
+    from sibdsl.report import simulation_xlsx
+
+    _, report, _, _ = _jj_drawn(tmp_path, 50)
+    simulation_xlsx(report, tmp_path / "jj.xlsx", "en")
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(tmp_path / "jj.xlsx").worksheets[0].iter_rows()]
+    at = next(k for k, r in enumerate(rows) if r[0] == "bed_days")
+    assert [r[0] for r in rows[at:at + 7]] == ["bed_days", *[f"  → step repayment.{k}" for k in range(1, 6)],
+                                               "job_readiness"]
+    assert rows[at][1] == Decimal(report["components"]["bed_days"]["mean"])
+    assert rows[at + 1][1] == Decimal(report["distributed"]["bed_days"]["repayment.1"]["mean"]) > 0
 
 
 @pytest.mark.parametrize("lang, words", [("en", ["Waterfall repayment", "its target met in", "class senior"]),
