@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -692,6 +693,33 @@ def test_a_waterfall_says_which_step_paid_whom(studio, browser):
     assert "waterfall: 498,800" in vehicle.text and not vehicle.find_elements(By.CSS_SELECTOR, "button.why")
     driver.execute_script("document.getElementById('waterfall').scrollIntoView()")
     shot(driver, "waterfall")
+
+
+def test_proofs_asked_for_again_stop_the_stale_run(studio, browser):
+    """Proofs asked for again while a run is still going (the text edited, or the button pressed
+    twice): the page names both runs by the same job, so the server stops the first at once (409,
+    E865) instead of leaving it a core until its budget ends, and the page shows the second's result,
+    never the first's refusal."""
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    driver.execute_script("""
+        window.verifyAnswers = [];
+        const fetch0 = window.fetch;
+        window.fetch = async (path, init) => {
+          const response = await fetch0(path, init);
+          if (path === "/v1/verify") window.verifyAnswers.push([JSON.parse(init.body).job, response.status]);
+          return response;
+        };""")
+    driver.find_element(By.CSS_SELECTOR, '[data-tab="verify"]').click()
+    driver.find_element(By.ID, "run-verify").click()
+    time.sleep(0.5)  # the first run has started (Norrköping's proofs take seconds): the second comes after it
+    driver.find_element(By.ID, "run-verify").click()
+    wait(driver, lambda d: len(d.execute_script("return window.verifyAnswers")) == 2, timeout=PROOFS)
+    (first_job, first), (second_job, second) = driver.execute_script("return window.verifyAnswers")
+    assert first_job == second_job and first_job.endswith(":norrkoping:verify")
+    assert (first, second) == (409, 200)  # the stale run answers at once, before the new one finishes
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#proofs .property"), timeout=PROOFS)
+    assert "E865" not in driver.find_element(By.ID, "verify").text
 
 
 def test_proofs_stopped_by_the_time_budget_are_said(folder, browser):
