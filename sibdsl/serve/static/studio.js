@@ -687,7 +687,7 @@ function renderInterim(r, diagnostics) {
       "data-recipient": ln.to, "data-clause": step};
     const row = el("tr", {class: "interim-line", ...key},
       el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
-        el("div", {class: "parties", text: `${payerName(ln.from)} → ${payerName(ln.to)}`}),
+        el("div", {class: "parties", text: `${payerName(ln.from)} →`}),  // → the recipient, in its own column
         ln.steps.length ? el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
           `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`))) : null),
       el("td", {class: "recipient"}, payerName(ln.to), step ? el("div", {class: "name", text: step}) : null),
