@@ -94,7 +94,11 @@ def _coupon(checker, name: str, node: s.Coupon, clause: m.ClauseRef, investments
                       "`periods years: y1 … to …, y2 …`")
     elif series is None:
         ok = False
-    rate = _rate(checker, node.rate, series, "the coupon's rate")
+    checker.reading_payment = name  # its rate may read what a payment was paid so far, as a payment's formula may
+    try:
+        rate = _rate(checker, node.rate, series, "the coupon's rate")
+    finally:
+        checker.reading_payment = None
     if rate is None:
         ok = False
     minimum, during = None, ()
