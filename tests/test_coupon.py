@@ -235,11 +235,11 @@ def test_a_coupons_rate_may_read_what_an_earlier_payment_paid():
 
 @pytest.mark.parametrize("extra, code", [
     # read before it is settled: the coupon is declared after the payment that reads it
-    ("payment early = to_date(later) from city to bank per year\n"
-     "coupon later: 5 % per year on loan per year from city\n", "E449"),
+    (("payment early = to_date(later) from city to bank per year\n"
+      "coupon later: 5 % per year on loan per year from city\n"), "E449"),
     # a repayment is paid once: it has no periods to add up
-    ("repayment back: principal of loan from city due 2022-12-31\n"
-     "payment after = to_date(back) from city to bank per year\n", "E445"),
+    (("repayment back: principal of loan from city due 2022-12-31\n"
+      "payment after = to_date(back) from city to bank per year\n"), "E445"),
 ])
 def test_a_running_value_of_an_instrument_read_too_early_or_without_periods_is_refused(extra, code):
     assert code in codes(CONTRACT + extra)
