@@ -767,7 +767,15 @@ def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str
     high = _optimum(base, extra, subject, True, rlimit, bound, rounding) if subject is not None else None
     noun = {StepKind.RETURN_LIMIT: both("the return limit", "avkastningsgränsen"),
             StepKind.TOTAL_GATE: both("the gate", "villkoret")}.get(kind, both("the cap", "taket"))
-    if kind is StepKind.RETURN_LIMIT and step.investor:
+    if kind is StepKind.RETURN_LIMIT and step.investor and step.weights:
+        # a rate of return on the dated flows: its level is what the receipts may be worth in present
+        # value at the first drawdown, an exact fraction — shown to the cent below it (never more)
+        at = _present_value_date(contract, clause, step.investor)
+        cents = Fraction(int(step.limit * 100), 100)
+        on = both(f" on {at}" if at else "", f" per {at}" if at else "")
+        allows = both(f" (for `{step.investor}`, at most {amount(cents, 'en')} in present value{on['en']})",
+                      f" (för `{step.investor}`, högst {amount(cents, 'sv')} i nuvärde{on['sv']})")
+    elif kind is StepKind.RETURN_LIMIT and step.investor:
         allows = both(f" (for `{step.investor}`, at most {amount(step.limit, 'en')})",
                       f" (för `{step.investor}`, högst {amount(step.limit, 'sv')})")
     elif level is not None:
@@ -784,6 +792,14 @@ def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str
                 f"payments it limits exceed it{when['en']}",
                 f"{noun['sv']} {label}{allows['sv']} (rad {clause.line}) kan aldrig verka: inget utfall får "
                 f"betalningarna det begränsar att överskrida det{when['sv']}")
+
+
+def _present_value_date(contract: m.Contract, clause: m.ClauseRef, who: str):
+    """The date a rate-of-return limit takes `who`'s present values at (its first drawdown), or None."""
+    from .semantics.returnlimits import bounds
+
+    limit = next((x for x in contract.return_limits if x.clause == clause), None)
+    return next((b.start for b in bounds(contract, limit) if b.who == who), None) if limit is not None else None
 
 
 def _line_broken(contract, s0, item, outcome, cur, words, *, above: bool):
