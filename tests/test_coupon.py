@@ -243,3 +243,75 @@ def test_a_coupons_rate_may_read_what_an_earlier_payment_paid():
 ])
 def test_a_running_value_of_an_instrument_read_too_early_or_without_periods_is_refused(extra, code):
     assert code in codes(CONTRACT + extra)
+
+
+# ---------------------------------------------------------------- the coupon's audit trail
+def _recompute(detail: str) -> Fraction:
+    """The amount a reader works out from a coupon line's trail: rate × the drawdowns × their days."""
+    import re
+
+    rate = Fraction(re.match(r"([\d.]+) % a year", detail).group(1)) / 100
+    parts = re.findall(r"([\d ]+) SEK × (\d+)/(\d+) from \d{4}-\d\d-\d\d", detail)
+    return rate * sum(Fraction(a.replace(" ", "")) * Fraction(int(d), int(b)) for a, d, b in parts)
+
+
+def test_a_coupon_lines_trail_shows_rate_capital_days_and_the_minimum_when_it_acted():
+    s = compile_contract(load_contract(VARIANT)).evaluate(
+        {"attainment": {"y2021": Fraction(1, 10), "y2022": Fraction(1, 2), "y2023": Fraction(7, 10)}})
+    trail = {ln.period: ln.trail for ln in s.lines if ln.payment == "interest"}
+    (kind, clause, _, amount, detail), = trail["y2021"]
+    assert (kind, clause.kind, amount) == ("computed", "coupon", 16_000)
+    # the table's rate is 0 %: the minimum is what was paid, and the trail says so
+    assert str(detail) == ("2 % a year (the minimum: at least 2 % in this period) × 800 000 SEK accrued "
+                           "(600 000 SEK × 360/360 from 2021-01-01 + 400 000 SEK × 180/360 from 2021-07-01, 30E/360)")
+    # 2022: the table's 3 % is above the minimum, which is not mentioned
+    assert str(trail["y2022"][0][4]).startswith("3 % a year × 1 000 000 SEK accrued (600 000 SEK × 360/360 from "
+                                                "2022-01-01 + 400 000 SEK × 360/360 from 2022-01-01, 30E/360)")
+    for period, steps in trail.items():
+        assert _recompute(str(steps[0][4])) == steps[0][3], period
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.tuples(attainments, attainments, attainments))
+def test_any_coupon_line_is_recomputed_from_its_trail(values):
+    """act/365 and a leap year: the trail's figures give the exact amount before rounding, and the
+    rounding it states gives the amount paid."""
+    import re
+
+    contract = checked(CONTRACT)
+    s = compile_contract(contract).evaluate({"attainment": dict(zip(("y2020", "y2021", "y2022"), values))})
+    half_up = Rounding(Fraction(1), "half up")
+    for ln in (ln for ln in s.lines if ln.payment == "interest"):
+        (_, _, _, amount, detail), *_ = ln.trail
+        said = str(detail)
+        raw = _recompute(said)
+        assert exact(half_up.apply(raw)) == amount == ln.exact, said
+        assert ("rounded half up" in said) == (raw != amount), said
+        assert not re.search(r"\d[.]\d{3}\d* SEK", said), said  # money to the cent at most
+        minimum = Fraction(2, 100) if ln.period != "y2022" else None
+        assert ("(the minimum: at least 2 % in this period)" in said) == (
+            minimum is not None and raw == minimum * dict(contract.coupons[0].accrued)[ln.period]), said
+
+
+def test_a_coupon_period_before_any_drawdown_says_nothing_accrued():
+    text = CONTRACT.replace("drawn 700 000 SEK on 2020-01-01, 300 000 SEK on 2020-10-01",
+                            "drawn 1 000 000 SEK on 2021-03-01")
+    s = compile_contract(checked(text)).evaluate(HIGH)
+    (line,) = [ln for ln in s.lines if ln.payment == "interest" and ln.period == "y2020"]
+    assert line.exact == 0 and str(line.trail[0][4]) == "nothing drawn by the period's end: no capital accrued"
+
+
+def test_eval_json_carries_the_coupons_trail(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from sibdsl.cli import main
+
+    (tmp_path / "o.json").write_text(json.dumps({"attainment": {"y2021": 0.1, "y2022": 0.5, "y2023": 0.7}}))
+    result = CliRunner().invoke(main, ["eval", str(VARIANT), "--outcomes", str(tmp_path / "o.json"),
+                                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    (line,) = [ln for ln in data["lines"] if ln["payment"] == "interest" and ln["period"] == "y2021"]
+    assert line["steps"][0]["detail"].startswith("2 % a year (the minimum: at least 2 % in this period) × 800 000 SEK")

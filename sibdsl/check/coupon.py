@@ -26,12 +26,39 @@ from .common import PAYING_ROLES, T_SHARE, Invalid, investment_named
 COUPON_PAYERS = (*PAYING_ROLES, "intermediary")  # a payer, or the investors' vehicle
 
 
+def accrual(investment: m.Investment, period: m.Period,
+            day_count: str) -> tuple[tuple[Fraction, datetime.date, Fraction], ...]:
+    """Each drawdown of `investment` made by the end of `period`: (its amount, the date it accrues
+    from — the drawdown's, or the period's start if later —, the years from then to the day after
+    the period's end in the day count). The audit trail shows these (evaluate.coupon_text)."""
+    after_end = period.end + datetime.timedelta(days=1)
+    return tuple((amount, start, year_fraction(day_count, start, after_end))
+                 for date, amount in investment.flows if date <= period.end
+                 for start in (max(date, period.start),))
+
+
 def accrued(investment: m.Investment, period: m.Period, day_count: str) -> Fraction:
     """The capital drawn on `investment` × the years it is out during `period` (its end included):
     what a rate a year is paid on for the period."""
-    after_end = period.end + datetime.timedelta(days=1)
-    return sum((amount * year_fraction(day_count, max(date, period.start), after_end)
-                for date, amount in investment.flows if date <= period.end), Fraction(0))
+    return sum((amount * years for amount, _, years in accrual(investment, period, day_count)), Fraction(0))
+
+
+def trail_terms(contract: m.Contract) -> dict[tuple[m.ClauseRef, str], tuple]:
+    """(the coupon's clause, period) → what the audit trail of its line shows, fixed at signing:
+    (the minimum rate in the period or None, the capital accrued, each drawdown's (amount, from,
+    days, days a year), the day count). evaluate.coupon_text writes them with the period's rate."""
+    terms = {}
+    for coupon in contract.coupons:
+        investment = contract.investments[coupon.investment]
+        a_year = 360 if coupon.day_count in ("act/360", "30e/360") else 365
+        for period in contract.series[coupon.series].periods:
+            minimum = coupon.minimum if coupon.minimum is not None and (
+                not coupon.minimum_during or period.name in coupon.minimum_during) else None
+            parts = tuple((amount, start, int(years * a_year), a_year)
+                          for amount, start, years in accrual(investment, period, coupon.day_count))
+            terms[coupon.clause, period.name] = (minimum, dict(coupon.accrued)[period.name], parts,
+                                                 coupon.day_count.upper())
+    return terms
 
 
 def check_coupons(checker, investments: dict[str, m.Investment], parties: dict[str, m.Party],
