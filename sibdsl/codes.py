@@ -170,6 +170,7 @@ CODES: dict[str, Code] = {
         # instruments (issue 14, what was left): E464–E469, W464–W469
         Code("E464", _E, "waterfall step pays a party twice"),
         Code("E465", _E, "waterfall distributes a coupon, repayment or redemption"),
+        Code("E466", _E, "redemption's accrued interest names no coupon of its investment"),
         Code("W460", _W, "an outcome's cap is below its price"),
         # outcome data
         Code("E501", _E, "malformed outcome file"),

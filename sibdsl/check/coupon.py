@@ -162,20 +162,28 @@ def _coupon(checker, name: str, node: s.Coupon, clause: m.ClauseRef, investments
                       labels=(checker.also(checker.names[inv.name].span, "the investment is declared here"),),
                       hint="check the drawdown dates, or extend the series the coupon is paid in")
     accrual = tuple((p.name, accrued(inv, p, day_count)) for p in periods)
-    money = Type(MONEY, checker.currency, series)
-    span = node.span
-    effective: m.Expr = rate
-    if minimum is not None:
-        floor = m.PerPeriod(series, tuple((p.name, minimum if not during or p.name in during else Fraction(0))
-                                          for p in periods), attrs.evolve(T_SHARE, series=series), span=span)
-        effective = m.Op("max", (rate, floor), attrs.evolve(T_SHARE, series=series), span=span)
-    base = m.PerPeriod(series, accrual, money, span=span)
-    expr = m.Op("*", (effective, base), money, span=span)
-    payment = m.Payment(name, node.label, expr, payer, inv.investor, due, series, clause)
-    checker.used.add(inv.name)
     coupon = m.Coupon(clause, inv.name, inv.investor, payer, series, rate, minimum, during, day_count, due,
                       name, accrual)
+    payment = m.Payment(name, node.label, interest(coupon, periods, accrual, checker.currency, node.span), payer, inv.investor,
+                        due, series, clause)
+    checker.used.add(inv.name)
     return coupon, payment
+
+
+def interest(coupon: m.Coupon, periods, capital: tuple[tuple[str, Fraction], ...], currency: str, span) -> m.Expr:
+    """max(the rate, the minimum of the period) × `capital` (per period: drawn capital × years), the
+    coupon's formula — and, on the years to an early redemption's date, the interest it accrued
+    (check/principal.py)."""
+    series = coupon.series
+    effective: m.Expr = coupon.rate
+    if coupon.minimum is not None:
+        during = coupon.minimum_during
+        floor = m.PerPeriod(series, tuple((p.name, coupon.minimum if not during or p.name in during else Fraction(0))
+                                          for p in periods), attrs.evolve(T_SHARE, series=series), span=span)
+        effective = m.Op("max", (coupon.rate, floor), attrs.evolve(T_SHARE, series=series), span=span)
+    money = Type(MONEY, currency, series)
+    base = m.PerPeriod(series, capital, money, span=span)
+    return m.Op("*", (effective, base), money, span=span)
 
 
 def _rate(checker, expr: s.Expr, series: str | None, what: str) -> m.Expr | None:
