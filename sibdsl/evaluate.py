@@ -64,12 +64,31 @@ def coupon_text(raw, after, mode: str, currency: str, terms: tuple) -> str:
     return text + ("" if after == raw else f"; {rounded_text(raw, mode)}")
 
 
+def redemption_text(raw, after, mode: str, currency: str, terms: tuple) -> str:
+    """An early redemption `plus accrued COUPON` in the audit trail (issue 14): the share of the
+    capital drawn, and the rest of the amount, the interest accrued to the date — at the rates the
+    cancelled coupon lines' own trails show."""
+    share, drawn, coupon, date = terms
+    if raw == 0:
+        return "not redeemed: nothing paid, accrued interest included"
+    principal = share * drawn
+    pct = format(to_decimal(share * 100, 6).normalize(), "f")
+    interest = Fraction(raw) - principal
+    cents = Fraction(round(interest * 100), 100)
+    text = (f"{pct} % × {format_amount(exact(drawn), currency)} drawn + {format_amount(exact(cents), currency)}"
+            f"{'' if cents == interest else ' (to the cent)'} interest of `{coupon}` accrued to {date} and not paid "
+            f"(its lines' rates × the capital drawn × the days to {date})")
+    return text + ("" if after == raw else f"; {rounded_text(raw, mode)}")
+
+
 def _computed(ev: Evaluator, step: Step, raw, after) -> str | Detail:
-    """What a formula's line says it was computed from: a coupon its rate × capital × days, any
-    other payment its rounding, when it rounded."""
-    terms = ev.coupon_terms.get((step.clause, step.period_name)) if step.clause.kind == "coupon" else None
+    """What a formula's line says it was computed from: a coupon its rate × capital × days, a
+    redemption with accrued interest its two parts, any other payment its rounding, when it rounded."""
+    kind = step.clause.kind
+    terms = ev.coupon_terms.get((step.clause, step.period_name)) if kind in ("coupon", "redemption") else None
     if terms is not None:
-        return Detail(coupon_text, raw, after, ev.rounding.mode, ev.contract.currency, terms)
+        text = coupon_text if kind == "coupon" else redemption_text
+        return Detail(text, raw, after, ev.rounding.mode, ev.contract.currency, terms)
     return "" if after == raw else Detail(rounded_text, raw, ev.rounding.mode)
 
 

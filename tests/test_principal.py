@@ -272,3 +272,20 @@ def test_plus_accrued_of_a_coupon_on_another_investment_is_refused():
     (d,) = [d for d in check_source(Source("p.sib", text))[1] if d.is_error]
     assert (d.code, d.message) == ("E466", ("the coupon `interest` is interest on `other`, but the redemption pays "
                                            "back `loan`"))
+
+
+def test_the_trail_of_a_redemption_plus_accrued_shows_its_two_parts():
+    s = compile_contract(checked(ACCRUED)).evaluate(ROWS[0])
+    (early,) = [ln for ln in s.lines if ln.payment == "early"]
+    (_, clause, _, amount, detail), = early.trail
+    assert (clause.kind, amount) == ("redemption", 819_156)
+    assert str(detail) == ("80 % × 1 000 000 SEK drawn + 19 156.16 SEK (to the cent) interest of `interest` accrued "
+                           "to 2022-01-20 and not paid (its lines' rates × the capital drawn × the days to "
+                           "2022-01-20); exact 819156.164384, rounded half up")
+    # the rate of each cancelled line is in its own trail: computed at 2 %, then ended by the redemption
+    (y2021,) = [ln for ln in s.lines if ln.payment == "interest" and ln.period == "y2021"]
+    assert str(y2021.trail[0][4]).startswith("2 % a year (the minimum: at least 2 % in this period)")
+    assert y2021.trail[-1][0] == "gate failed" and y2021.trail[-1][1].kind == "redemption"
+    not_redeemed = compile_contract(checked(ACCRUED)).evaluate(ROWS[2])
+    (early,) = [ln for ln in not_redeemed.lines if ln.payment == "early"]
+    assert str(early.trail[0][4]) == "not redeemed: nothing paid, accrued interest included"

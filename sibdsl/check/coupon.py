@@ -46,7 +46,9 @@ def accrued(investment: m.Investment, period: m.Period, day_count: str) -> Fract
 def trail_terms(contract: m.Contract) -> dict[tuple[m.ClauseRef, str], tuple]:
     """(the coupon's clause, period) → what the audit trail of its line shows, fixed at signing:
     (the minimum rate in the period or None, the capital accrued, each drawdown's (amount, from,
-    days, days a year), the day count). evaluate.coupon_text writes them with the period's rate."""
+    days, days a year), the day count). evaluate.coupon_text writes them with the period's rate.
+    And (a redemption's clause, None) → (its share, the capital drawn, the coupon, the date) for a
+    redemption `plus accrued COUPON` (evaluate.redemption_text)."""
     terms = {}
     for coupon in contract.coupons:
         investment = contract.investments[coupon.investment]
@@ -58,6 +60,9 @@ def trail_terms(contract: m.Contract) -> dict[tuple[m.ClauseRef, str], tuple]:
                           for amount, start, years in accrual(investment, period, coupon.day_count))
             terms[coupon.clause, period.name] = (minimum, dict(coupon.accrued)[period.name], parts,
                                                  coupon.day_count.upper())
+    for r in contract.redemptions:  # `plus accrued COUPON` (check/principal.py): its share and capital
+        if r.accrued is not None:
+            terms[r.clause, None] = (r.share, contract.investments[r.investment].amount, r.accrued, r.due.date)
     return terms
 
 
