@@ -289,3 +289,15 @@ def test_the_trail_of_a_redemption_plus_accrued_shows_its_two_parts():
     not_redeemed = compile_contract(checked(ACCRUED)).evaluate(ROWS[2])
     (early,) = [ln for ln in not_redeemed.lines if ln.payment == "early"]
     assert str(early.trail[0][4]) == "not redeemed: nothing paid, accrued interest included"
+
+
+def test_the_accrued_interest_is_no_leak_of_the_coupon_it_cancels_but_another_payment_still_is():
+    """The gate a redemption puts on its coupon withholds interest the redemption pays as accrued
+    interest: by design, not a leak (E701 said it was). A payment to another party that grows with
+    the same outcome while the coupon is withheld still is."""
+    verdicts = {v.key: v.status for v in verify_contract(checked(ACCRUED))}
+    assert verdicts and set(verdicts.values()) == {"proved"}, verdicts
+    leaking = ACCRUED.replace('party bank "Banken"', 'party ngo "Utföraren": provider\nparty bank "Banken"') + (
+        "payment sneak = if terminated then sum(attainment) * 10 000 SEK else 0 SEK from city to ngo due 2023-06-30\n")
+    verdicts = {v.key: v.status for v in verify_contract(checked(leaking))}
+    assert [k for k, status in verdicts.items() if status != "proved"] == ["leak:early"], verdicts
