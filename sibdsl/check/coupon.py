@@ -26,15 +26,19 @@ from .common import PAYING_ROLES, T_SHARE, Invalid, investment_named
 COUPON_PAYERS = (*PAYING_ROLES, "intermediary")  # a payer, or the investors' vehicle
 
 
-def accrual(investment: m.Investment, period: m.Period,
-            day_count: str) -> tuple[tuple[Fraction, datetime.date, Fraction], ...]:
+def accrual(investment: m.Investment, period: m.Period, day_count: str,
+            until: datetime.date | None = None) -> tuple[tuple[Fraction, datetime.date, Fraction], ...]:
     """Each drawdown of `investment` made by the end of `period`: (its amount, the date it accrues
     from — the drawdown's, or the period's start if later —, the years from then to the day after
-    the period's end in the day count). The audit trail shows these (evaluate.coupon_text)."""
-    after_end = period.end + datetime.timedelta(days=1)
-    return tuple((amount, start, year_fraction(day_count, start, after_end))
-                 for date, amount in investment.flows if date <= period.end
-                 for start in (max(date, period.start),))
+    the period's end in the day count). The audit trail shows these (evaluate.coupon_text). With
+    `until` (an early redemption's date, check/principal.py), to that day instead if it is earlier,
+    and only the drawdowns before it."""
+    end = period.end + datetime.timedelta(days=1)
+    if until is not None:
+        end = min(end, until)
+    return tuple((amount, start, year_fraction(day_count, start, end))
+                 for date, amount in investment.flows
+                 for start in (max(date, period.start),) if start < end)
 
 
 def accrued(investment: m.Investment, period: m.Period, day_count: str) -> Fraction:

@@ -21,11 +21,10 @@ import attrs
 
 from .. import model as m
 from .. import syntax as s
-from ..semantics.returnlimits import year_fraction
 from ..units import BOOL as BOOL_KIND
 from ..units import MONEY, SHARE, Type
 from .common import T_SHARE, Invalid, investment_named
-from .coupon import COUPON_PAYERS, _fixed, _pct, interest
+from .coupon import COUPON_PAYERS, _fixed, _pct, accrual, interest
 
 
 def check_principal(checker, investments: dict[str, m.Investment], parties: dict[str, m.Party],
@@ -224,13 +223,9 @@ def _plus_accrued(checker, r: m.Redemption, payment: m.Payment, option: s.Option
     date = r.due.date
     cancelled = {x for x, d in _due_dates(checker, payments[coupon.payment], term) if d is None or d > date}
     periods = checker.series[coupon.series].periods
-    flows = investments[r.investment].flows
-    years = []
-    for p in periods:
-        end = min(date, p.end + datetime.timedelta(days=1))
-        years.append((p.name, sum((amount * year_fraction(coupon.day_count, max(d, p.start), end)
-                                   for d, amount in flows if max(d, p.start) < end), Fraction(0))
-                      if p.name in cancelled else Fraction(0)))
+    investment = investments[r.investment]
+    years = [(p.name, sum((amount * y for amount, _, y in accrual(investment, p, coupon.day_count, until=date)),
+                          Fraction(0)) if p.name in cancelled else Fraction(0)) for p in periods]
     span = option.span
     money = Type(MONEY, checker.currency)
     accrued = m.Sum(interest(coupon, periods, tuple(years), checker.currency, span), coupon.series, money, span=span)
