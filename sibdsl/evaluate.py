@@ -81,14 +81,20 @@ def redemption_text(raw, after, mode: str, currency: str, terms: tuple) -> str:
     return text + ("" if after == raw else f"; {rounded_text(raw, mode)}")
 
 
+def _instrument(ev: Evaluator, step: Step) -> tuple[Callable, tuple] | None:
+    """The words and terms of a coupon's or a redemption-with-accrued-interest's computed line
+    (check/coupon.trail_terms), or None for any other formula: decided once, when compiling."""
+    kind = step.clause.kind
+    terms = ev.coupon_terms.get((step.clause, step.period_name)) if kind in ("coupon", "redemption") else None
+    return None if terms is None else (coupon_text if kind == "coupon" else redemption_text, terms)
+
+
 def _computed(ev: Evaluator, step: Step, raw, after) -> str | Detail:
     """What a formula's line says it was computed from: a coupon its rate × capital × days, a
     redemption with accrued interest its two parts, any other payment its rounding, when it rounded."""
-    kind = step.clause.kind
-    terms = ev.coupon_terms.get((step.clause, step.period_name)) if kind in ("coupon", "redemption") else None
-    if terms is not None:
-        text = coupon_text if kind == "coupon" else redemption_text
-        return Detail(text, raw, after, ev.rounding.mode, ev.contract.currency, terms)
+    instrument = _instrument(ev, step)
+    if instrument is not None:
+        return Detail(instrument[0], raw, after, ev.rounding.mode, ev.contract.currency, instrument[1])
     return "" if after == raw else Detail(rounded_text, raw, ev.rounding.mode)
 
 
@@ -514,10 +520,17 @@ class _Stager:
         self.staged_lines.add(line)
         kind, clause = step.kind, step.clause
         value = lambda a: (lambda r: None) if a is None else (lambda r: r[a])  # noqa: E731
-        if kind is K.COMPUTE:
+        if kind is K.COMPUTE and _instrument(ev, step) is not None:  # issue 14: a coupon's words
             def op(r):
                 amount, raw = r[after], r[level]
                 r[1][line].append(("computed", clause, None, amount, _computed(ev, step, raw, amount)))
+        elif kind is K.COMPUTE:  # (the hot path of every other payment's line, as it was)
+            mode = ev.rounding.mode
+
+            def op(r):
+                amount, raw = r[after], r[level]
+                r[1][line].append(("computed", clause, None, amount,
+                                   "" if amount == raw else Detail(rounded_text, raw, mode)))
         elif kind is K.GATE:
             failed, condition = (acted, False) if acted not in self.negations else (self.negations[acted], True)
             b = value(before)
