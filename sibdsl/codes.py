@@ -167,6 +167,10 @@ CODES: dict[str, Code] = {
         Code("E461", _E, "negative price in a rate card"),
         Code("E462", _E, "an indexed rate card without periods"),
         Code("E463", _E, "waterfall pays a class that has drawn nothing"),
+        # instruments (issue 14, what was left): E464–E469, W464–W469
+        Code("E464", _E, "waterfall step pays a party twice"),
+        Code("E465", _E, "waterfall distributes a coupon, repayment or redemption"),
+        Code("E466", _E, "redemption's accrued interest names no coupon of its investment"),
         Code("W460", _W, "an outcome's cap is below its price"),
         # outcome data
         Code("E501", _E, "malformed outcome file"),

@@ -234,9 +234,15 @@ def money(value, currency: str, lang: str) -> str:
     """An amount as the rest of sibc's English output writes it (`12 000 000 SEK`), in Swedish as a
     Swedish text does (`12 000 000 kr`)."""
     if lang == "en":
+        from decimal import ROUND_HALF_EVEN, Decimal
+
+        from .lang import to_decimal
         from .report import format_amount
 
-        return format_amount(Fraction(value), currency)
+        amount = to_decimal(Fraction(value))
+        if amount != amount.to_integral_value():  # to the cent, as the Swedish text (lang.format_money)
+            amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+        return format_amount(amount, currency)
     from .lang import format_money
 
     return format_money(Fraction(value), currency, lang, plain=True)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from . import model as m
+from .check.coupon import trail_terms
 from .compiler import Compiler, Ctx, EvaluationError, Failed, Outcomes
 from .diagnostics import Diagnostic
 from .report import format_amount
@@ -36,6 +37,65 @@ K = StepKind
 
 def rounded_text(raw, mode: str) -> str:
     return f"exact {to_decimal(raw, 6)}, rounded {mode}"
+
+
+def coupon_text(raw, after, mode: str, currency: str, terms: tuple) -> str:
+    """A coupon's line in the audit trail (issue 14): the rate of the period (and the minimum, when
+    it is what was paid) × the capital accrued, each drawdown × its days in the day count — the
+    figures a reader recomputes the amount from (check/coupon.trail_terms)."""
+    minimum, base, parts, day_count = terms
+
+    def money(x) -> str:
+        return format_amount(exact(x), currency)
+
+    def pct(x) -> str:  # 2 %, 2.5 %, 100 %
+        return format(to_decimal(x * 100, 6).normalize(), "f")
+
+    if not parts:
+        return "nothing drawn by the period's end: no capital accrued"
+    rate = Fraction(raw) / base
+    said = f"{pct(rate)} % a year"
+    if minimum is not None and rate == minimum:
+        said += f" (the minimum: at least {pct(minimum)} % in this period)"
+    accrued = " + ".join(f"{money(amount)} × {days}/{a_year} from {start}" for amount, start, days, a_year in parts)
+    # the capital accrued to the cent (≈ where the days make it longer): the drawdowns × days are exact
+    cents = Fraction(round(Fraction(base) * 100), 100)
+    text = f"{said} × {money(cents)} accrued ({'' if cents == base else 'to the cent: '}{accrued}, {day_count})"
+    return text + ("" if after == raw else f"; {rounded_text(raw, mode)}")
+
+
+def redemption_text(raw, after, mode: str, currency: str, terms: tuple) -> str:
+    """An early redemption `plus accrued COUPON` in the audit trail (issue 14): the share of the
+    capital drawn, and the rest of the amount, the interest accrued to the date — at the rates the
+    cancelled coupon lines' own trails show."""
+    share, drawn, coupon, date = terms
+    if raw == 0:
+        return "not redeemed: nothing paid, accrued interest included"
+    principal = share * drawn
+    pct = format(to_decimal(share * 100, 6).normalize(), "f")
+    interest = Fraction(raw) - principal
+    cents = Fraction(round(interest * 100), 100)
+    text = (f"{pct} % × {format_amount(exact(drawn), currency)} drawn + {format_amount(exact(cents), currency)}"
+            f"{'' if cents == interest else ' (to the cent)'} interest of `{coupon}` accrued to {date} and not paid "
+            f"(its lines' rates × the capital drawn × the days to {date})")
+    return text + ("" if after == raw else f"; {rounded_text(raw, mode)}")
+
+
+def _instrument(ev: Evaluator, step: Step) -> tuple[Callable, tuple] | None:
+    """The words and terms of a coupon's or a redemption-with-accrued-interest's computed line
+    (check/coupon.trail_terms), or None for any other formula: decided once, when compiling."""
+    kind = step.clause.kind
+    terms = ev.coupon_terms.get((step.clause, step.period_name)) if kind in ("coupon", "redemption") else None
+    return None if terms is None else (coupon_text if kind == "coupon" else redemption_text, terms)
+
+
+def _computed(ev: Evaluator, step: Step, raw, after) -> str | Detail:
+    """What a formula's line says it was computed from: a coupon its rate × capital × days, a
+    redemption with accrued interest its two parts, any other payment its rounding, when it rounded."""
+    instrument = _instrument(ev, step)
+    if instrument is not None:
+        return Detail(instrument[0], raw, after, ev.rounding.mode, ev.contract.currency, instrument[1])
+    return "" if after == raw else Detail(rounded_text, raw, ev.rounding.mode)
 
 
 _STEP_TEXT = {
@@ -137,8 +197,7 @@ def _record(ev: Evaluator, step: Step, before, after, acted, level, line=None):
     words are written when the trail is first read: `Detail`), or None when it did nothing."""
     kind, clause = step.kind, step.clause
     if kind is K.COMPUTE:
-        raw = level
-        return ("computed", clause, None, after, "" if after == raw else Detail(rounded_text, raw, ev.rounding.mode))
+        return ("computed", clause, None, after, _computed(ev, step, level, after))
     if kind is K.GATE:
         return ("gate failed", clause, before, after, "the condition does not hold") if acted else \
             ("gate passed", clause, before, after, "")
@@ -461,7 +520,11 @@ class _Stager:
         self.staged_lines.add(line)
         kind, clause = step.kind, step.clause
         value = lambda a: (lambda r: None) if a is None else (lambda r: r[a])  # noqa: E731
-        if kind is K.COMPUTE:
+        if kind is K.COMPUTE and _instrument(ev, step) is not None:  # issue 14: a coupon's words
+            def op(r):
+                amount, raw = r[after], r[level]
+                r[1][line].append(("computed", clause, None, amount, _computed(ev, step, raw, amount)))
+        elif kind is K.COMPUTE:  # (the hot path of every other payment's line, as it was)
             mode = ev.rounding.mode
 
             def op(r):
@@ -518,6 +581,7 @@ class Evaluator:
         self.round = rounder(contract.rounding.step, contract.rounding.mode)
         self.round_down = rounder(contract.rounding.step, "down")
         self.program: Program = program or lower(contract)
+        self.coupon_terms = trail_terms(contract)  # issue 14: what a coupon's audit trail shows
         comp = self._c = Compiler(contract, contract.definitions, source, recorder=recorder)
         # issue 17: the assumptions, per period of their series, checked before anything is settled
         # (a compiler of their own: they are no branch of the settlement's coverage)

@@ -26,7 +26,7 @@ OPTION_KEYWORDS = ("per", "better", "between", "source", "description", "indexed
                    "step", "linear", "claim", "declaration", "order", "proportion",  # issue 15: tables and rate cards
                    "loss", "the",  # issue 14: first-loss cover
                    "rest", "until", "plus",  # issue 14: waterfalls
-                   "least", "principal", "full", "otherwise")  # issue 14: coupons, repayments
+                   "least", "principal", "full", "otherwise", "accrued")  # issue 14: coupons, repayments
 HEADER_KEYWORDS = ("id", "version", "languages", "currency", "rounding", "signed")
 FUNCTIONS = ("min", "max", "abs", "sum", "previous", "to_date", "cumulative")
 ROLES = ("payer", "investor", "provider", "evaluator", "intermediary")

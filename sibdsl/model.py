@@ -522,7 +522,8 @@ class Repayment:
 @node
 class Redemption:
     """issue 14: early redemption — `share` of the capital drawn on `investment` paid back by `payer`
-    to `investor` when `condition` holds. Lowered to the payment `payment` (check/principal.py)."""
+    to `investor` when `condition` holds, with the coupon `accrued`'s interest accrued to the date and
+    not paid. Lowered to the payment `payment` (check/principal.py)."""
 
     clause: ClauseRef
     investment: str
@@ -532,6 +533,7 @@ class Redemption:
     condition: Expr
     due: Due
     payment: str
+    accrued: str | None = None  # `plus accrued COUPON`: the coupon's interest accrued to `due` and not paid
 
 
 @node

@@ -945,6 +945,9 @@ class _Syntax:
     def repayment_otherwise(self, span, c):
         return _option("otherwise", span, c[0])
 
+    def redemption_accrued(self, span, c):  # the coupon whose interest accrued to the date is paid too
+        return _option("accrued", span, _ident(c[0]))
+
     def repayment_minimum(self, span, c):  # as a coupon's `at least`, without `during`
         rate = s.Quantity(_number(c[0]), "%", span=_token_span(c[0]).to(_token_span(c[1])))
         return _option("at least", span, (rate, None))

@@ -27,7 +27,7 @@ OPTIONS = ("id", "version", "languages", "currency", "rounding", "signed", "size
            # issue 14: waterfalls
            "rest", "until", "plus",
            # issue 14: coupons
-           "least", "principal", "full", "otherwise")
+           "least", "principal", "full", "otherwise", "accrued")
 OPERATORS = ("and", "or", "not", "of", "if", "then", "else")
 FUNCTIONS = ("tiers", "interpolate", "min", "max", "abs", "sum", "previous", "to_date", "cumulative")
 CONSTANTS = ("true", "false", "total", "period_index", "period_start", "period_end", "contract_year")

@@ -178,6 +178,8 @@ def _option(o: s.Option) -> str:
         return f"in full when {expr(v)}"
     if o.key == "otherwise":
         return f"otherwise {expr(v, _PRECEDENCE['+'])}"
+    if o.key == "accrued":  # issue 14: a redemption pays the coupon accrued to its date
+        return f"plus accrued {v.name}"
     if o.key == "indexed":
         return f"indexed {expr(v.rate)} per year for {number(v.years.value)} {v.unit.name}"
     raise AssertionError(o.key)

@@ -50,8 +50,12 @@ def leak_property(contract: m.Contract, gate: m.Gate) -> Property | None:
     outcomes where the condition fails, if the gated payment's own amount (before the gate) is
     positive and grows, the total does not grow. None when the payment depends on no measure.
     A gate `during` some periods (issue 15) is read on the payment's lines in those periods: the
-    lines of other periods are the same in both outcomes (they are paid whatever the condition)."""
+    lines of other periods are the same in both outcomes (they are paid whatever the condition).
+    A redemption `plus accrued` (issue 14) pays, by design, the interest its gate withholds from the
+    coupon: its own lines are left out of the total compared, any other payment's are not."""
     payment = contract.payments[gate.target]
+    # the redemption whose gate this is, when it pays the gated coupon's accrued interest
+    accrues = {r.payment for r in contract.redemptions if r.clause == gate.clause and r.accrued == gate.target}
     fresh = _measures_of(contract, payment.expr)
     if not fresh:
         return None
@@ -72,6 +76,10 @@ def leak_property(contract: m.Contract, gate: m.Gate) -> Property | None:
         ea, fa, oa = parts(a)
         eb, fb, ob = parts(b)
         same = [x == y for x, y in zip(oa, ob)]  # the periods the gate does not apply in: unchanged
+        if accrues:
+            def rest(s):
+                return s.total - z3.Sum([z3.RealVal(0), *(ln.amount for ln in s.lines if ln.payment in accrues)])
+            return z3.And(*fa, *fb, *same, ea > 0, eb > ea), rest(b) <= rest(a)
         return z3.And(*fa, *fb, *same, ea > 0, eb > ea), b.total <= a.total
 
     def gated(outcomes) -> tuple[Fraction, list] | None:
@@ -92,7 +100,9 @@ def leak_property(contract: m.Contract, gate: m.Gate) -> Property | None:
         a, b = gated(outcomes[0]), gated(outcomes[1])
         if a is None or b is None or a[1] != b[1] or not (0 < a[0] < b[0]):
             return True
-        return Fraction(settlements[1].total) <= Fraction(settlements[0].total)
+        def rest(s) -> Fraction:
+            return Fraction(s.total) - sum((Fraction(ln.amount) for ln in s.lines if ln.payment in accrues), Fraction(0))
+        return rest(settlements[1]) <= rest(settlements[0])
 
     return Property(f"leak:{name_of(gate.clause)}",
                     f"when the gate{where_of(gate.clause)} fails, nothing that grows with `{payment.name}` is paid "
@@ -767,7 +777,15 @@ def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str
     high = _optimum(base, extra, subject, True, rlimit, bound, rounding) if subject is not None else None
     noun = {StepKind.RETURN_LIMIT: both("the return limit", "avkastningsgränsen"),
             StepKind.TOTAL_GATE: both("the gate", "villkoret")}.get(kind, both("the cap", "taket"))
-    if kind is StepKind.RETURN_LIMIT and step.investor:
+    if kind is StepKind.RETURN_LIMIT and step.investor and step.weights:
+        # a rate of return on the dated flows: its level is what the receipts may be worth in present
+        # value at the first drawdown, an exact fraction — shown to the cent below it (never more)
+        at = _present_value_date(contract, clause, step.investor)
+        cents = Fraction(int(step.limit * 100), 100)
+        on = both(f" on {at}" if at else "", f" per {at}" if at else "")
+        allows = both(f" (for `{step.investor}`, at most {amount(cents, 'en')} in present value{on['en']})",
+                      f" (för `{step.investor}`, högst {amount(cents, 'sv')} i nuvärde{on['sv']})")
+    elif kind is StepKind.RETURN_LIMIT and step.investor:
         allows = both(f" (for `{step.investor}`, at most {amount(step.limit, 'en')})",
                       f" (för `{step.investor}`, högst {amount(step.limit, 'sv')})")
     elif level is not None:
@@ -784,6 +802,14 @@ def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str
                 f"payments it limits exceed it{when['en']}",
                 f"{noun['sv']} {label}{allows['sv']} (rad {clause.line}) kan aldrig verka: inget utfall får "
                 f"betalningarna det begränsar att överskrida det{when['sv']}")
+
+
+def _present_value_date(contract: m.Contract, clause: m.ClauseRef, who: str):
+    """The date a rate-of-return limit takes `who`'s present values at (its first drawdown), or None."""
+    from .semantics.returnlimits import bounds
+
+    limit = next((x for x in contract.return_limits if x.clause == clause), None)
+    return next((b.start for b in bounds(contract, limit) if b.who == who), None) if limit is not None else None
 
 
 def _line_broken(contract, s0, item, outcome, cur, words, *, above: bool):

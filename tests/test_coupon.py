@@ -147,7 +147,9 @@ def test_bad_coupons_get_their_code(change, code):
 
 
 def test_a_coupon_may_not_be_read_in_a_formula_only_in_a_guarantee():
-    assert "E309" in codes(CONTRACT + "payment extra = interest from city to bank due 2022-12-31\n")
+    (d,) = check_source(Source("coupon.sib", CONTRACT + "payment extra = interest from city to bank due 2022-12-31\n"))[1]
+    assert d.code == "E309"
+    assert d.hint == "in a formula, read what the coupon was paid so far: `to_date(interest)` or `previous(interest)`"
     assert codes(CONTRACT + "guarantee paid: interest >= 0 SEK\n") == []
 
 
@@ -168,3 +170,148 @@ def test_a_minimum_then_a_day_count_leaves_a_number_of_days_a_quantity():
         "payment p = waited * 100 SEK / 1 day from city to bank due 2022-12-31\n")
     contract = checked(text)
     assert contract.coupons[0].day_count == "act/360" and contract.coupons[0].minimum == Fraction(2, 100)
+
+
+# ---------------------------------------------------------------- a coupon's running values
+RUNNING = CONTRACT + '''payment bonus = if to_date(interest) >= 40 000 SEK then 10 % of previous(interest) else 0 SEK
+  from city to bank per year
+guarantee bonus_small: bonus <= 10 % of interest
+'''
+HIGH = {"attainment": {"y2020": Fraction(7, 10), "y2021": Fraction(7, 10), "y2022": Fraction(7, 10)}}
+LOW = {"attainment": {"y2020": Fraction(1, 10), "y2021": Fraction(1, 10), "y2022": Fraction(1, 10)}}
+
+
+def test_what_a_coupon_was_paid_so_far_is_read_like_a_payments():
+    """`to_date(COUPON)` and `previous(COUPON)` are the coupon's lines as paid: a coupon is a payment
+    per period (it was E309 before, as if it were read as a total)."""
+    contract = checked(RUNNING)
+    interest = dict(contract.coupons[0].accrued)
+    s = compile_contract(contract).evaluate(HIGH)
+    paid = {ln.period: ln.exact for ln in s.lines if ln.payment == "interest"}
+    bonus = {ln.period: ln.exact for ln in s.lines if ln.payment == "bonus"}
+    # 6 % of 700 000 × 366/365 + 300 000 × 92/365 in 2020 (act/365)
+    assert paid["y2020"] == exact(Rounding(Fraction(1), "half up").apply(Fraction(6, 100) * interest["y2020"]))
+    assert paid["y2020"] == 46_652  # 6 % × (701 917.81 + 75 616.44)
+    # 2020: nothing before; 2021: 46 652 paid to date ≥ 40 000, so 10 % of it; 2022: 10 % of 2021's
+    assert bonus == {"y2020": 0, "y2021": exact(Rounding(Fraction(1), "half up").apply(Fraction(paid["y2020"], 10))),
+                     "y2022": exact(Rounding(Fraction(1), "half up").apply(Fraction(paid["y2021"], 10)))}
+    low = compile_contract(contract).evaluate(LOW)  # 2 % minimum, 0 % in 2022: 20 000 a year at most
+    assert {ln.period: ln.exact for ln in low.lines if ln.payment == "bonus"} == {"y2020": 0, "y2021": 0,
+                                                                                   "y2022": 0}
+
+
+def test_a_coupons_running_values_agree_in_every_back_end():
+    from sibdsl.verify import verify_contract
+
+    from .test_semantics import assert_z3_same
+    from .test_vector import assert_same
+
+    contract = checked(RUNNING)
+    mid = {"attainment": {"y2020": Fraction(1, 2), "y2021": Fraction(9, 10), "y2022": Fraction(0)}}
+    assert_same(contract, [HIGH, LOW, mid])  # vectorised = scalar
+    assert_z3_same(contract, [HIGH, LOW, mid])  # z3 = scalar
+    verdicts = {r.key: r.status for r in verify_contract(contract)}
+    assert verdicts["guarantee:bonus_small"] == "proved"
+
+
+def test_a_coupons_rate_may_read_what_an_earlier_payment_paid():
+    text = CONTRACT.replace("coupon interest: coupon_rate(attainment) per year",
+                            "payment fee = 1 000 SEK from city to bank per year\n"
+                            "coupon interest: (if to_date(fee) > 0 SEK then 6 % else 3 %) per year")
+    contract = checked(text)
+    s = compile_contract(contract).evaluate(LOW)
+    accrual = dict(contract.coupons[0].accrued)
+    paid = {ln.period: ln.exact for ln in s.lines if ln.payment == "interest"}
+    half_up = Rounding(Fraction(1), "half up")
+    assert paid == {"y2020": exact(half_up.apply(Fraction(3, 100) * accrual["y2020"])),
+                    "y2021": exact(half_up.apply(Fraction(6, 100) * accrual["y2021"])),
+                    "y2022": exact(half_up.apply(Fraction(6, 100) * accrual["y2022"]))}
+    from .test_semantics import assert_z3_same
+    from .test_vector import assert_same
+
+    assert_same(contract, [LOW, HIGH])
+    assert_z3_same(contract, [LOW, HIGH])
+
+
+@pytest.mark.parametrize("extra, code", [
+    # read before it is settled: the coupon is declared after the payment that reads it
+    (("payment early = to_date(later) from city to bank per year\n"
+      "coupon later: 5 % per year on loan per year from city\n"), "E449"),
+    # a repayment is paid once: it has no periods to add up
+    (("repayment back: principal of loan from city due 2022-12-31\n"
+      "payment after = to_date(back) from city to bank per year\n"), "E445"),
+])
+def test_a_running_value_of_an_instrument_read_too_early_or_without_periods_is_refused(extra, code):
+    assert code in codes(CONTRACT + extra)
+
+
+# ---------------------------------------------------------------- the coupon's audit trail
+def _recompute(detail: str) -> Fraction:
+    """The amount a reader works out from a coupon line's trail: rate × the drawdowns × their days."""
+    import re
+
+    rate = Fraction(re.match(r"([\d.]+) % a year", detail).group(1)) / 100
+    parts = re.findall(r"([\d ]+) SEK × (\d+)/(\d+) from \d{4}-\d\d-\d\d", detail)
+    return rate * sum(Fraction(a.replace(" ", "")) * Fraction(int(d), int(b)) for a, d, b in parts)
+
+
+def test_a_coupon_lines_trail_shows_rate_capital_days_and_the_minimum_when_it_acted():
+    s = compile_contract(load_contract(VARIANT)).evaluate(
+        {"attainment": {"y2021": Fraction(1, 10), "y2022": Fraction(1, 2), "y2023": Fraction(7, 10)}})
+    trail = {ln.period: ln.trail for ln in s.lines if ln.payment == "interest"}
+    (kind, clause, _, amount, detail), = trail["y2021"]
+    assert (kind, clause.kind, amount) == ("computed", "coupon", 16_000)
+    # the table's rate is 0 %: the minimum is what was paid, and the trail says so
+    assert str(detail) == ("2 % a year (the minimum: at least 2 % in this period) × 800 000 SEK accrued "
+                           "(600 000 SEK × 360/360 from 2021-01-01 + 400 000 SEK × 180/360 from 2021-07-01, 30E/360)")
+    # 2022: the table's 3 % is above the minimum, which is not mentioned
+    assert str(trail["y2022"][0][4]).startswith("3 % a year × 1 000 000 SEK accrued (600 000 SEK × 360/360 from "
+                                                "2022-01-01 + 400 000 SEK × 360/360 from 2022-01-01, 30E/360)")
+    for period, steps in trail.items():
+        assert _recompute(str(steps[0][4])) == steps[0][3], period
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.tuples(attainments, attainments, attainments))
+def test_any_coupon_line_is_recomputed_from_its_trail(values):
+    """act/365 and a leap year: the trail's figures give the exact amount before rounding, and the
+    rounding it states gives the amount paid."""
+    import re
+
+    contract = checked(CONTRACT)
+    s = compile_contract(contract).evaluate({"attainment": dict(zip(("y2020", "y2021", "y2022"), values))})
+    half_up = Rounding(Fraction(1), "half up")
+    for ln in (ln for ln in s.lines if ln.payment == "interest"):
+        (_, _, _, amount, detail), *_ = ln.trail
+        said = str(detail)
+        raw = _recompute(said)
+        assert exact(half_up.apply(raw)) == amount == ln.exact, said
+        assert ("rounded half up" in said) == (raw != amount), said
+        assert not re.search(r"\d[.]\d{3}\d* SEK", said), said  # money to the cent at most
+        minimum = Fraction(2, 100) if ln.period != "y2022" else None
+        assert ("(the minimum: at least 2 % in this period)" in said) == (
+            minimum is not None and raw == minimum * dict(contract.coupons[0].accrued)[ln.period]), said
+
+
+def test_a_coupon_period_before_any_drawdown_says_nothing_accrued():
+    text = CONTRACT.replace("drawn 700 000 SEK on 2020-01-01, 300 000 SEK on 2020-10-01",
+                            "drawn 1 000 000 SEK on 2021-03-01")
+    s = compile_contract(checked(text)).evaluate(HIGH)
+    (line,) = [ln for ln in s.lines if ln.payment == "interest" and ln.period == "y2020"]
+    assert line.exact == 0 and str(line.trail[0][4]) == "nothing drawn by the period's end: no capital accrued"
+
+
+def test_eval_json_carries_the_coupons_trail(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from sibdsl.cli import main
+
+    (tmp_path / "o.json").write_text(json.dumps({"attainment": {"y2021": 0.1, "y2022": 0.5, "y2023": 0.7}}))
+    result = CliRunner().invoke(main, ["eval", str(VARIANT), "--outcomes", str(tmp_path / "o.json"),
+                                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    (line,) = [ln for ln in data["lines"] if ln["payment"] == "interest" and ln["period"] == "y2021"]
+    assert line["steps"][0]["detail"].startswith("2 % a year (the minimum: at least 2 % in this period) × 800 000 SEK")

@@ -123,3 +123,38 @@ payment per_head = if served > 200 then 1 000 SEK else 500 SEK from city to fund
 def test_a_cap_that_binds_is_not_dead():
     records = dead_clauses(load_contract(ROOT / "tests" / "corpus" / "wrong" / "floor_cut_by_cap.sib"))
     assert records == []
+
+
+def test_a_rate_of_return_limit_that_never_acts_shows_its_present_value_as_money(tmp_path):
+    """W410 printed a rate of return's level — an exact fraction, 7 330 029 200 000 / 7 906 037 SEK —
+    with twelve decimals (`927 143.295686574702 SEK`), and as if it were nominal. It is what the
+    receipts may be worth in present value at the first drawdown: to the cent below it, and said so."""
+    text = (ROOT / "contracts" / "variants" / "coupon_loan.sib").read_text(encoding="utf-8")
+    path = tmp_path / "coupon.sib"
+    path.write_text(text + "return limit huge: 50 % per year\n", encoding="utf-8")
+    contract = load_contract(path)
+    (record,) = [r for r in dead_clauses(contract) if r["name"] == "huge"]
+    from fractions import Fraction
+
+    from sibdsl.semantics.program import StepKind, lower
+
+    (step,) = [st for st in lower(contract).steps if st.kind is StepKind.RETURN_LIMIT and st.clause.name == "huge"]
+    assert step.weights and step.limit == Fraction(7_330_029_200_000, 7_906_037)  # 927 143.2956…
+    words = record["words"]
+    assert words["en"].startswith("the return limit `huge` (for `bank`, at most 927 143.29 SEK in present value on "
+                                  "2021-01-01) (line ")
+    assert words["sv"].startswith("avkastningsgränsen `huge` (för `bank`, högst 927 143,29 kr i nuvärde per "
+                                  "2021-01-01) (rad ")
+    for said in words.values():
+        assert not re.search(r"\d[.,]\d{3}", said), said  # no amount beyond the cent
+
+
+def test_an_amount_in_a_proofs_words_is_shown_to_the_cent():
+    from fractions import Fraction
+
+    from sibdsl.counterexample import money
+
+    assert money(Fraction(7_330_029_200_000, 7_906_037), "SEK", "en") == "927 143.30 SEK"
+    assert money(Fraction(7_330_029_200_000, 7_906_037), "SEK", "sv") == "927 143,30 kr"
+    assert money(Fraction(3, 2), "SEK", "en") == "1.50 SEK"
+    assert money(12_000_000, "SEK", "en") == "12 000 000 SEK"

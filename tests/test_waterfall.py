@@ -421,3 +421,76 @@ def test_the_back_ends_agree_on_one_investor_in_two_steps(fees, savings):
     rows = [{"fees": Fraction(fees), "savings": Fraction(savings)}]
     assert_same(contract, rows)
     assert_z3_same(contract, rows)
+
+
+# ---------------------------------------------------------------- a party once in a step (E464)
+def diagnostics(text: str):
+    return check_source(Source("waterfall.sib", text))[1]
+
+
+@pytest.mark.parametrize("step, message, hint", [
+    # step 1 paid everything to bank (1 500 000 SEK) though its target was bank's 1 000 000 SEK drawn:
+    # the target counted one of its two shares
+    ("1. 60 % to bank, 40 % to bank until bank drawn", "step 1 pays `bank` twice",
+     "name `bank` once in the step, with one share (the two together: `100 % to bank`)"),
+    ("1. 30 % to class senior, 70 % to class senior until 100 000 SEK", "step 1 pays `class senior` twice",
+     "name `class senior` once in the step, with one share (the two together: `100 % to class senior`)"),
+    ("1. 50 % to class senior, 50 % to bank until 100 000 SEK",
+     "step 1 pays `bank` twice: as an investor of class `senior` and by name",
+     ("a class is paid to its investors pro rata to what they drew: in one step, pay the class or its "
+     "investors by name, not both; or pay `bank` in a step of its own")),
+])
+def test_a_step_that_pays_a_party_twice_is_refused_at_the_second_mention(step, message, hint):
+    text = CONTRACT.replace("  1. to class senior until drawn plus 5 % per year", "  " + step)
+    assert text != CONTRACT
+    (d,) = [d for d in diagnostics(text) if d.is_error]
+    assert (d.code, d.message, d.hint) == ("E464", message, hint)
+    second = step.rindex("to ") + 3
+    assert text[d.span.start:d.span.end] == step[second:].split(" until")[0]
+    assert text.index(step) + second == d.span.start  # the second mention, not the first
+    assert d.labels and text[d.labels[0].span.start:d.labels[0].span.end] == step[step.index("to ") + 3:].split(",")[0]
+
+
+def test_a_party_in_two_steps_is_not_twice_in_a_step():
+    assert not [d for d in diagnostics(CONTRACT) if d.code == "E464"]  # class senior in steps 1 and 2
+
+
+# ---------------------------------------------------------------- a waterfall over an instrument (E465)
+INSTRUMENTS = CONTRACT.replace("term 2020-01-01 to 2024-12-31\n", """term 2020-01-01 to 2024-12-31
+periods year: y2020 2020-01-01 to 2020-12-31, y2021 2021-01-01 to 2021-12-31
+measure ended: boolean
+""").replace("measure savings", """coupon interest: 5 % per year on senior_loan per year from vehicle
+repayment back: principal of junior_loan from vehicle due 2024-06-30
+redemption early: 50 % of senior_loan from vehicle when ended due 2021-06-30
+measure savings""")
+
+
+@pytest.mark.parametrize("kind, name, recipient", [("coupon", "interest", "bank"), ("repayment", "back", "foundation"),
+                                                   ("redemption", "early", "bank")])
+def test_a_waterfall_over_a_coupon_repayment_or_redemption_is_refused_with_what_to_write(kind, name, recipient):
+    text = INSTRUMENTS.replace("waterfall repayment: outcome, bonus", f"waterfall repayment: outcome, {name}")
+    errors = [d for d in diagnostics(text) if d.is_error]
+    assert [d.code for d in errors] == ["E465"]
+    (d,) = errors
+    assert d.message == (f"the waterfall distributes the {kind} `{name}`, which is paid to `{recipient}`, the "
+                         "investor of its investment, not to a vehicle")
+    assert d.hint.endswith(f"and let the vehicle pay the {kind} (`from vehicle`)")
+    assert text[d.span.start:d.span.end] == name
+
+
+def test_the_vehicle_pays_the_coupon_beside_the_waterfall_it_distributes():
+    """What E465 says to write instead settles: the waterfall shares out what the city pays the fund,
+    and the fund pays the senior lender its coupon, a receipt of the lender's beside the steps."""
+    contract = checked(INSTRUMENTS)
+    s = compile_contract(contract).evaluate({"savings": Fraction(1_500_000), "ended": False})
+    interest = {ln.period: ln.exact for ln in s.lines if ln.payment == "interest"}
+    assert interest == {"y2020": 50_137, "y2021": 50_000}  # 5 % of 1 000 000 × 366/365, then a whole year
+    assert {ln.payer for ln in s.lines if ln.payment == "interest"} == {"vehicle"}
+    assert all(ln.trail[0][1].kind == "coupon" for ln in s.lines if ln.payment == "interest")
+    # the waterfall's steps are as without the coupon: it does not distribute it
+    plain = compile_contract(checked(CONTRACT)).evaluate({"savings": Fraction(1_500_000)})
+    steps = {(ln.clause.name, ln.recipient, ln.exact) for ln in s.lines if ln.clause.kind == "waterfall"}
+    assert steps and steps == {(ln.clause.name, ln.recipient, ln.exact) for ln in plain.lines
+                               if ln.clause.kind == "waterfall"}
+    (bank,) = [r for r in s.returns if r.investor == "bank"]
+    assert bank.received == sum(ln.exact for ln in s.lines if ln.recipient == "bank")

@@ -132,7 +132,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         payments = self.check_payments(parties, term)
         cards = self.check_rate_cards(parties, term, payments)  # issue 15: their measures and payments too
         coupons = check_coupons(self, investments, parties, payments)  # issue 14: each a payment too
-        repayments, redemptions = check_principal(self, investments, parties, payments, term)  # issue 14: too
+        repayments, redemptions = check_principal(self, investments, parties, payments, term, coupons)  # issue 14: too
         payments = dict(sorted(payments.items(), key=lambda item: item[1].clause.line))  # source order
         tables = self.check_tables()
         gates = self.check_gates(payments)

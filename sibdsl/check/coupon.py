@@ -26,12 +26,48 @@ from .common import PAYING_ROLES, T_SHARE, Invalid, investment_named
 COUPON_PAYERS = (*PAYING_ROLES, "intermediary")  # a payer, or the investors' vehicle
 
 
+def accrual(investment: m.Investment, period: m.Period, day_count: str,
+            until: datetime.date | None = None) -> tuple[tuple[Fraction, datetime.date, Fraction], ...]:
+    """Each drawdown of `investment` made by the end of `period`: (its amount, the date it accrues
+    from — the drawdown's, or the period's start if later —, the years from then to the day after
+    the period's end in the day count). The audit trail shows these (evaluate.coupon_text). With
+    `until` (an early redemption's date, check/principal.py), to that day instead if it is earlier,
+    and only the drawdowns before it."""
+    end = period.end + datetime.timedelta(days=1)
+    if until is not None:
+        end = min(end, until)
+    return tuple((amount, start, year_fraction(day_count, start, end))
+                 for date, amount in investment.flows
+                 for start in (max(date, period.start),) if start < end)
+
+
 def accrued(investment: m.Investment, period: m.Period, day_count: str) -> Fraction:
     """The capital drawn on `investment` × the years it is out during `period` (its end included):
     what a rate a year is paid on for the period."""
-    after_end = period.end + datetime.timedelta(days=1)
-    return sum((amount * year_fraction(day_count, max(date, period.start), after_end)
-                for date, amount in investment.flows if date <= period.end), Fraction(0))
+    return sum((amount * years for amount, _, years in accrual(investment, period, day_count)), Fraction(0))
+
+
+def trail_terms(contract: m.Contract) -> dict[tuple[m.ClauseRef, str], tuple]:
+    """(the coupon's clause, period) → what the audit trail of its line shows, fixed at signing:
+    (the minimum rate in the period or None, the capital accrued, each drawdown's (amount, from,
+    days, days a year), the day count). evaluate.coupon_text writes them with the period's rate.
+    And (a redemption's clause, None) → (its share, the capital drawn, the coupon, the date) for a
+    redemption `plus accrued COUPON` (evaluate.redemption_text)."""
+    terms = {}
+    for coupon in contract.coupons:
+        investment = contract.investments[coupon.investment]
+        a_year = 360 if coupon.day_count in ("act/360", "30e/360") else 365
+        for period in contract.series[coupon.series].periods:
+            minimum = coupon.minimum if coupon.minimum is not None and (
+                not coupon.minimum_during or period.name in coupon.minimum_during) else None
+            parts = tuple((amount, start, int(years * a_year), a_year)
+                          for amount, start, years in accrual(investment, period, coupon.day_count))
+            terms[coupon.clause, period.name] = (minimum, dict(coupon.accrued)[period.name], parts,
+                                                 coupon.day_count.upper())
+    for r in contract.redemptions:  # `plus accrued COUPON` (check/principal.py): its share and capital
+        if r.accrued is not None:
+            terms[r.clause, None] = (r.share, contract.investments[r.investment].amount, r.accrued, r.due.date)
+    return terms
 
 
 def check_coupons(checker, investments: dict[str, m.Investment], parties: dict[str, m.Party],
@@ -94,7 +130,11 @@ def _coupon(checker, name: str, node: s.Coupon, clause: m.ClauseRef, investments
                       "`periods years: y1 … to …, y2 …`")
     elif series is None:
         ok = False
-    rate = _rate(checker, node.rate, series, "the coupon's rate")
+    checker.reading_payment = name  # its rate may read what a payment was paid so far, as a payment's formula may
+    try:
+        rate = _rate(checker, node.rate, series, "the coupon's rate")
+    finally:
+        checker.reading_payment = None
     if rate is None:
         ok = False
     minimum, during = None, ()
@@ -131,20 +171,28 @@ def _coupon(checker, name: str, node: s.Coupon, clause: m.ClauseRef, investments
                       labels=(checker.also(checker.names[inv.name].span, "the investment is declared here"),),
                       hint="check the drawdown dates, or extend the series the coupon is paid in")
     accrual = tuple((p.name, accrued(inv, p, day_count)) for p in periods)
-    money = Type(MONEY, checker.currency, series)
-    span = node.span
-    effective: m.Expr = rate
-    if minimum is not None:
-        floor = m.PerPeriod(series, tuple((p.name, minimum if not during or p.name in during else Fraction(0))
-                                          for p in periods), attrs.evolve(T_SHARE, series=series), span=span)
-        effective = m.Op("max", (rate, floor), attrs.evolve(T_SHARE, series=series), span=span)
-    base = m.PerPeriod(series, accrual, money, span=span)
-    expr = m.Op("*", (effective, base), money, span=span)
-    payment = m.Payment(name, node.label, expr, payer, inv.investor, due, series, clause)
-    checker.used.add(inv.name)
     coupon = m.Coupon(clause, inv.name, inv.investor, payer, series, rate, minimum, during, day_count, due,
                       name, accrual)
+    payment = m.Payment(name, node.label, interest(coupon, periods, accrual, checker.currency, node.span), payer, inv.investor,
+                        due, series, clause)
+    checker.used.add(inv.name)
     return coupon, payment
+
+
+def interest(coupon: m.Coupon, periods, capital: tuple[tuple[str, Fraction], ...], currency: str, span) -> m.Expr:
+    """max(the rate, the minimum of the period) × `capital` (per period: drawn capital × years), the
+    coupon's formula — and, on the years to an early redemption's date, the interest it accrued
+    (check/principal.py)."""
+    series = coupon.series
+    effective: m.Expr = coupon.rate
+    if coupon.minimum is not None:
+        during = coupon.minimum_during
+        floor = m.PerPeriod(series, tuple((p.name, coupon.minimum if not during or p.name in during else Fraction(0))
+                                          for p in periods), attrs.evolve(T_SHARE, series=series), span=span)
+        effective = m.Op("max", (coupon.rate, floor), attrs.evolve(T_SHARE, series=series), span=span)
+    money = Type(MONEY, currency, series)
+    base = m.PerPeriod(series, capital, money, span=span)
+    return m.Op("*", (effective, base), money, span=span)
 
 
 def _rate(checker, expr: s.Expr, series: str | None, what: str) -> m.Expr | None:

@@ -4,8 +4,9 @@ stated share — checked and lowered to `model.Repayment` / `model.Redemption` a
 
     repayment NAME: principal of INVESTMENT from P [due D] [in full when C] [otherwise S] [at least M]
       → the payment NAME = (if C then 100 % else max(min(S, 100 %), M)) × the capital drawn
-    redemption NAME: SHARE of INVESTMENT from P when C [due D]
-      → the payment NAME = if C then SHARE × the capital drawn else 0
+    redemption NAME: SHARE of INVESTMENT [plus accrued COUPON] from P when C [due D]
+      → the payment NAME = if C then SHARE × the capital drawn [+ the interest COUPON accrued to D
+        and did not pay: sum over its periods of max(rate, minimum) × capital × years to D] else 0
 
 Both are paid by P to the investment's investor, due on D (without `due`: at the end of the term).
 As payments they are settled, proved, bounded and reported by every back end as written; they are
@@ -16,17 +17,21 @@ from __future__ import annotations
 import datetime
 from fractions import Fraction
 
+import attrs
+
 from .. import model as m
 from .. import syntax as s
 from ..units import BOOL as BOOL_KIND
 from ..units import MONEY, SHARE, Type
 from .common import T_SHARE, Invalid, investment_named
-from .coupon import COUPON_PAYERS, _fixed, _pct
+from .coupon import COUPON_PAYERS, _fixed, _pct, accrual, interest
 
 
 def check_principal(checker, investments: dict[str, m.Investment], parties: dict[str, m.Party],
-                    payments: dict[str, m.Payment], term) -> tuple[tuple[m.Repayment, ...], tuple[m.Redemption, ...]]:
-    """Each repayment and redemption, checked, with its payment added to `payments`."""
+                    payments: dict[str, m.Payment], term,
+                    coupons: tuple[m.Coupon, ...] = ()) -> tuple[tuple[m.Repayment, ...], tuple[m.Redemption, ...]]:
+    """Each repayment and redemption, checked, with its payment added to `payments` (a redemption
+    `plus accrued COUPON` with the coupon's interest accrued to its date)."""
     repayments, redemptions = [], []
     for kind, collect, make in (("repayment", repayments, _repayment), ("redemption", redemptions, _redemption)):
         for name, entry in checker.declared(kind):
@@ -36,6 +41,12 @@ def check_principal(checker, investments: dict[str, m.Investment], parties: dict
                 continue
             if made is not None:
                 item, payment = made
+                option = next((o for o in entry.node.options if o.key == "accrued"), None)
+                if option is not None:
+                    made = _plus_accrued(checker, item, payment, option, payments, coupons, investments, term)
+                    if made is None:
+                        continue
+                    item, payment = made
                 payments[name] = payment
                 collect.append(item)
     for r in redemptions:
@@ -172,6 +183,55 @@ def _redemption(checker, name, node: s.Redemption, clause, investments, parties)
     checker.used.add(inv.name)
     payment = m.Payment(name, node.label, expr, payer, inv.investor, due, None, clause)
     return m.Redemption(clause, inv.name, inv.investor, payer, share, condition, due, name), payment
+
+
+def _plus_accrued(checker, r: m.Redemption, payment: m.Payment, option: s.Option, payments, coupons, investments,
+                  term):
+    """`plus accrued COUPON`: the redemption also pays the interest the coupon accrued and did not pay
+    — on each of the coupon's periods whose line the redemption cancels (due after its date), the
+    capital drawn before the date × the years from the period's start (or the drawdown) to the date
+    (or the period's end), at the period's rate and minimum: "to, but excluding, the redemption
+    date", as notes and loan agreements say. (E466 for a name that is no coupon of the investment.)"""
+    ident: s.Ident = option.value
+    coupon = next((k for k in coupons if k.payment == ident.name), None)
+    entry = checker.names.get(ident.name)
+    if coupon is None:
+        if entry is None:
+            checker.lookup(ident, ("coupon",), "coupon")
+        elif entry.kind != "coupon":  # (a coupon with an error of its own is reported there)
+            checker.error("E466", f"`{ident.name}` is a {entry.kind}, not a coupon", ident.span, label="not a coupon",
+                          labels=(checker.also(entry.node.name.span, f"the {entry.kind} is declared here"),),
+                          hint="`plus accrued` names the coupon whose interest accrued to the redemption's date is "
+                          "paid with it: `plus accrued interest` with `coupon interest: 5 % per year on loan …`")
+        return None
+    problem = hint = None
+    if coupon.investment != r.investment:
+        problem = (f"the coupon `{coupon.payment}` is interest on `{coupon.investment}`, but the redemption "
+                   f"pays back `{r.investment}`")
+        hint = f"name a coupon on `{r.investment}`, or redeem `{coupon.investment}`"
+    elif r.due.date is None:
+        problem = "the interest accrued is counted to the redemption's date, but it has none"
+        hint = "give the date it is paid: `due 2018-06-30`"
+    elif any(isinstance(n, m.Op) and n.op in ("previous", "to_date", "cumulative") and n.args
+             and isinstance(n.args[0], m.PaymentRef) for n in m.walk(coupon.rate)):
+        problem = f"the rate of `{coupon.payment}` reads what a payment was paid so far, which an early end leaves open"
+        hint = "pay the accrued interest as a payment of its own, or state the coupon's rate without `to_date`"
+    if problem is not None:
+        checker.error("E466", problem, ident.span, labels=(checker.also(
+            checker.names[coupon.payment].node.name.span, "the coupon is declared here"),), hint=hint)
+        return None
+    date = r.due.date
+    cancelled = {x for x, d in _due_dates(checker, payments[coupon.payment], term) if d is None or d > date}
+    periods = checker.series[coupon.series].periods
+    investment = investments[r.investment]
+    years = [(p.name, sum((amount * y for amount, _, y in accrual(investment, p, coupon.day_count, until=date)),
+                          Fraction(0)) if p.name in cancelled else Fraction(0)) for p in periods]
+    span = option.span
+    money = Type(MONEY, checker.currency)
+    accrued = m.Sum(interest(coupon, periods, tuple(years), checker.currency, span), coupon.series, money, span=span)
+    cond: m.Cond = payment.expr  # if C then SHARE × drawn else 0 (_redemption)
+    expr = attrs.evolve(cond, then=m.Op("+", (cond.then, accrued), money, span=span))
+    return attrs.evolve(r, accrued=coupon.payment), attrs.evolve(payment, expr=expr)
 
 
 def _due_dates(checker, p: m.Payment, term) -> list[tuple[str | None, datetime.date | None]]:

@@ -172,7 +172,8 @@ class Time:
         far, read in a later payment's formula or `when` (or P's own, for earlier periods)."""
         name, payment = e.func.name, ref.name
         reader = getattr(self, "reading_payment", None)
-        order = [n for n, _ in self.declared("payment")]
+        # issue 14: a coupon, a repayment or a redemption is a payment, settled in source order with the rest
+        order = [n for n, entry in self.names.items() if entry.kind in m.PAYMENT_CLAUSES]
         if g or reader is None or self.in_progress:
             self.error("E449", f"what `{payment}` was paid so far can only be read in a payment's formula or "
                        "its `when`", e.span,
@@ -211,7 +212,7 @@ class Time:
         name = e.func.name
         most = 2 if name == "previous" else 1
         first = e.args[0] if e.args else None
-        if isinstance(first, s.Ref) and getattr(self.names.get(first.name), "kind", None) == "payment" and \
+        if isinstance(first, s.Ref) and getattr(self.names.get(first.name), "kind", None) in m.PAYMENT_CLAUSES and \
                 len(e.args) <= most:
             return self.paid_window(e, g, first)
         if not 1 <= len(e.args) <= most:

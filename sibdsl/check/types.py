@@ -152,8 +152,9 @@ class Types:
             return self.card_total(e, g)
         # a payment (issue 14: or a coupon, which is one)
         if not g:
-            self.error("E309", f"the {kind} `{e.name}` can only be referred to in a guarantee", e.span,
-                       hint="compute shared amounts with `define` and use them in both payments")
+            hint = ("compute shared amounts with `define` and use them in both payments" if kind != "coupon" else
+                    f"in a formula, read what the coupon was paid so far: `to_date({e.name})` or `previous({e.name})`")
+            self.error("E309", f"the {kind} `{e.name}` can only be referred to in a guarantee", e.span, hint=hint)
             raise Invalid()
         return m.PaymentRef(e.name, Type(MONEY, self.currency), span=e.span)
 

@@ -38,6 +38,19 @@ def check_waterfalls(checker, investments: dict[str, m.Investment], parties: dic
                               label="not a payment", hint=did_you_mean(ident.name, sorted(payments)) or
                               "a waterfall distributes what payments pay to one party: name the payments")
                 continue
+            kind = checker.names[ident.name].kind
+            if kind != "payment":  # issue 14: a coupon, a repayment or a redemption
+                ok = False
+                declared = checker.names[ident.name].node
+                vehicle = next((p.name for p in parties.values() if "intermediary" in p.roles), "vehicle")
+                checker.error("E465", f"the waterfall distributes the {kind} `{ident.name}`, which is paid to "
+                              f"`{payment.recipient}`, the investor of its investment, not to a vehicle", ident.span,
+                              label=f"a {kind}",
+                              labels=(checker.also(declared.name.span, f"the {kind} is declared here"),),
+                              hint=f"a waterfall passes on what the vehicle is paid: distribute the payment to "
+                              f"the vehicle (`payment outcome = … from {payment.payer or 'city'} to {vehicle}`), "
+                              f"and let the vehicle pay the {kind} (`from {vehicle}`)")
+                continue
             if ident.name in distributed:
                 ok = False
                 checker.error("E452", f"`{ident.name}` is already distributed by a waterfall", ident.span,
@@ -94,6 +107,8 @@ def _tier(checker, tier: s.WaterfallTier, number: int, investments, parties, veh
             ok = False
         else:
             recipients.append(recipient)
+    if ok and not _each_once(checker, tier, number, recipients):
+        ok = False
     if (len(tier.shares) > 1 or tier.shares[0].share is not None) and ok:
         total = sum((r.share for r in recipients), Fraction(0))
         if total != 1:
@@ -144,6 +159,35 @@ def _tier(checker, tier: s.WaterfallTier, number: int, investments, parties, veh
                           hint="write the rate the capital grows at, e.g. `plus 5 % per year`")
             return None
     return m.WaterfallTier(number, tuple(recipients), "drawn", index, rate, compounding or "compound")
+
+
+def _each_once(checker, tier: s.WaterfallTier, number: int, recipients: list[m.WaterfallRecipient]) -> bool:
+    """E464: a step pays each party once — by name, or as an investor of one class it pays. A party
+    named twice would take two shares, and a target names one of them, so the step could stop short
+    of it or pay past it; the agreements give each party one share of a step."""
+    first: dict[str, tuple[s.WaterfallShare, m.WaterfallRecipient]] = {}
+    ok = True
+    for share, r in zip(tier.shares, recipients):
+        for who, _ in r.members:
+            if who not in first:
+                first[who] = share, r
+                continue
+            earlier_share, earlier = first[who]
+            ok = False
+            if r.klass == earlier.klass and r.name == earlier.name:  # the same party or class, named twice
+                message = f"step {number} pays `{r.who}` twice"
+                hint = (f"name `{r.who}` once in the step, with one share (the two together: "
+                        f"`{_pct(earlier.share + r.share)} % to {r.who}`)")
+            else:
+                how = " and ".join(f"as an investor of class `{x.name}`" if x.klass else "by name"
+                                   for x in (earlier, r))
+                message = f"step {number} pays `{who}` twice: {how}"
+                hint = ("a class is paid to its investors pro rata to what they drew: in one step, pay the class or "
+                        f"its investors by name, not both; or pay `{who}` in a step of its own")
+            checker.error("E464", message, share.party.span, label="paid again",
+                          labels=(checker.also(earlier_share.party.span, "first paid here"),), hint=hint)
+            break  # one report for each mention: a class's other investors were paid again by the same words
+    return ok
 
 
 def _member(inv: m.Investment, r: m.WaterfallRecipient) -> bool:

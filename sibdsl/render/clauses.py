@@ -301,10 +301,11 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         return cap(text)
     if kind == "redemption":  # issue 14: early redemption at a stated share
         r = _find(c.redemptions, clause)
+        accrued = s["redemption_accrued"].format(coupon=words.defined(r.accrued)) if r.accrued else ""
         return s["redemption"].format(cond=words.condition(r.condition), payer=words.party(r.payer),
                                       investor=words.party(r.investor), share=percent(r.share, lang),
                                       investment=words.label(r.investment), label=words.defined(r.payment),
-                                      date=words.date(r.due.date))
+                                      date=words.date(r.due.date), accrued=accrued)
     if kind == "coupon":  # issue 14: a coupon, settled as the payment of the same name
         return coupon_sentence(c, _find(c.coupons, clause), lang, words)
     if kind == "waterfall":  # issue 14

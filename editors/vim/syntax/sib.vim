@@ -10,7 +10,7 @@ endif
 syn case match
 syn sync fromstart  " a text in """ quotes may span lines; contracts are small
 syn keyword sibDeclaration contract party term periods cohort investment measure define baseline payment gate floor cap return limit guarantee clause table ratecard cover assume parameter waterfall coupon repayment redemption
-syn keyword sibOption id version languages currency rounding signed size eligibility better between source description indexed for from to due after end per when requires above at participant in simple compound nondecreasing nonincreasing half up down even year on below drawn committed class times day count during through over all period payments step linear claim declaration order loss the rest until plus least principal full otherwise proportion by
+syn keyword sibOption id version languages currency rounding signed size eligibility better between source description indexed for from to due after end per when requires above at participant in simple compound nondecreasing nonincreasing half up down even year on below drawn committed class times day count during through over all period payments step linear claim declaration order loss the rest until plus least principal full otherwise accrued proportion by
 syn keyword sibOperatorWord and or not of if then else
 syn keyword sibFunction tiers interpolate min max abs sum previous to_date cumulative
 syn keyword sibConstant true false total period_index period_start period_end contract_year
