@@ -230,3 +230,30 @@ def test_why_says_when_a_smaller_change_may_exist():
     assert said["en"].endswith("(a smaller change could not be ruled out within the work limit: raise --timeout)")
     assert said["sv"].endswith("(en mindre ändring kunde inte uteslutas inom arbetsgränsen: höj --timeout)")
     assert why_json([attrs.evolve(found, words=said)], contract)[0]["proved_smallest"] is False
+
+
+@pytest.mark.parametrize("order", ["declaration order", "claim order", "proportion"])
+def test_rate_card_smallest_change_matches_every_change_by_hand(order):
+    """Every change of the card's two counts within reach (0–24 each), settled by the evaluator:
+    the smallest that pays a line more is the distance `--why` reports as proved (each count's change
+    over its measured value; over 100 when it was 0)."""
+    contract = _contract(CARD.replace("ORDER", order))
+    evaluator = compile_contract(contract)
+
+    def paid(job: int, course: int) -> dict:
+        values = load_outcomes(contract, text=json.dumps({"card.job": job, "card.course": course}), name="o.json")
+        return {ln.payment: Fraction(ln.exact) for ln in evaluator.evaluate(values).lines}
+
+    grid = {(j, c): paid(j, c) for j in range(25) for c in range(25)}
+    for job, course in [(9, 5), (9, 0), (3, 2), (12, 1)]:
+        found = why(CARD.replace("ORDER", order), {"card.job": job, "card.course": course})
+        here = grid[(job, course)]
+        for payment in ("card.job", "card.course"):
+            smallest = min((abs(Fraction(j - job, job or 100)) + abs(Fraction(c - course, course or 100))
+                            for (j, c), lines in grid.items() if lines[payment] > here[payment]), default=None)
+            w = found.get((payment, None))
+            if w is None:  # not explained: paid its price × count in full, more of it pays more
+                count = {"card.job": job, "card.course": course}[payment]
+                assert here[payment] == {"card.job": 1000, "card.course": 300}[payment] * count > 0
+                continue
+            assert w.exact and w.distance == smallest, (order, job, course, payment, w.distance, smallest)
