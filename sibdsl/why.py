@@ -35,6 +35,7 @@ DEFAULT_TIMEOUT = 3.0  # the work limit of each question, in verify's "seconds" 
 # trail steps that take from a line: a payment's cap and every step that cuts a group (a gate on
 # the total, the caps per period, participant, stream, party and rate card, a return limit)
 CUTS = tuple(dict.fromkeys(("cap", *(k.trail for k in StepKind if k.cuts))))
+COUNTED = 1000  # the changes of one whole count `--why` settles by the evaluator before it asks the solver
 AGAINST = 2  # a change against a measure's `better` direction, or a yes turned to no, counts this many times
 
 
@@ -95,7 +96,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
     """For each payment line that could have paid more, or that a clause cut, why — see the module."""
     from .evaluate import EvaluationError, compile_contract
     from .interim import line_key
-    from .optimum import EXACT, WITHIN, maximise, number, real, round_model
+    from .optimum import EXACT, WITHIN, Optimum, maximise, number, real, round_model
     from .semantics.program import lower
     from .verify import _rlimit, _Sym, _SymSettlement, solver_of_its_own
 
@@ -193,6 +194,48 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
         alone = paid.payment in poured or shared[(paid.payment, paid.period)] == 1
         return {"to": paid.recipient, "clause": paid.clause.name, "shared": not alone}
     evaluator = None
+
+    def counted(name: str, line, amount: Fraction):
+        """The smallest change of one whole count (a rate card's outcome, days) that pays `line`
+        more, the other outcomes as measured: each count tried by the evaluator in the order of
+        its distance (the distance grows with the change on each side), the one found confirmed
+        by the solver against the measures' ranges and assumptions (the pins are on `solver`).
+        None where the outcome is not one whole number or none within COUNTED steps pays more:
+        the search of optimum.py decides it."""
+        key = (name, None)
+        if name not in contract.measures or key not in inputs or len([k for k in inputs if k[0] == name]) != 1:
+            return None
+        term = inputs[key]
+        entry = distance_terms.get(term.get_id())
+        if entry is None or not z3.is_to_real(term) or measured(name, None) is None:
+            return None
+        value, up, down = entry[2]
+        measure = contract.measures[name]
+        steps = sorted([(k * up, value + k) for k in range(1, COUNTED + 1)] +
+                       [(k * down, value - k) for k in range(1, COUNTED + 1)], key=lambda x: (x[0], -x[1]))
+        for cost, count in steps:
+            if cost > COUNTED * min(up, down):  # a change beyond the counts tried may cost less
+                return None
+            if count < 0 or (measure.lower is not None and count < measure.lower) or \
+                    (measure.upper is not None and count > measure.upper):
+                continue
+            try:
+                again = evaluator.evaluate({**outcomes, name: int(count)})
+            except EvaluationError:
+                continue
+            if sum((Fraction(ln.exact) for ln in again.lines if together(ln, line)), Fraction(0)) <= amount:
+                continue
+            solver.push()
+            solver.add(term == real(count, ctx))
+            found = solver.check()
+            model = solver.model() if found == z3.sat else None
+            solver.pop()
+            if model is not None:
+                return Optimum(EXACT, -cost, -cost, model)
+            if found == z3.unknown:
+                return None
+        return None
+
     result: list[Why] = []
     for index, line in enumerate(program.lines):
         if line.top_up or line.payment not in contract.payments:
@@ -234,10 +277,12 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
         # first each outcome the payment's formula reads, alone (the others as measured): easy
         # questions with one free value, whose best answer starts the search over all outcomes
         seed, free = None, None
+        if evaluator is None:
+            evaluator = compile_contract(contract)
         for name in reads(contract, contract.payments[line.payment].expr):
             solver.push()
             solver.add(*pins(name))
-            alone = maximise(solver, -distance, grain, rlimit)
+            alone = counted(name, line, amount) or maximise(solver, -distance, grain, rlimit)
             solver.pop()
             if alone is not None and (seed is None or alone.value > seed.value):
                 seed, free = alone, name
@@ -292,8 +337,6 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                 after[name] = new if value is None or not isinstance(value, datetime.date) else value
             else:
                 after.setdefault(name, {})[period] = new
-        if evaluator is None:
-            evaluator = compile_contract(contract)
 
         def pays(values: dict, evaluator=evaluator, line=line) -> Fraction | None:
             try:
