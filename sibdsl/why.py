@@ -27,11 +27,15 @@ import attrs
 import z3
 
 from . import model as m
+from .semantics.program import StepKind
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 
 DEFAULT_TIMEOUT = 3.0  # the work limit of each question, in verify's "seconds" (a deterministic rlimit)
-CUTS = ("gate failed", "cap", "return limit")
-AGAINST = 2  # a change against a measure's `better` direction, or a yes turned to no, counts this many times  # trail steps that take from a line
+# trail steps that take from a line: a payment's cap and every step that cuts a group (a gate on
+# the total, the caps per period, participant, stream, party and rate card, a return limit)
+CUTS = tuple(dict.fromkeys(("cap", *(k.trail for k in StepKind if k.cuts))))
+COUNTED = 1000  # the changes of one whole count `--why` settles by the evaluator before it asks the solver
+AGAINST = 2  # a change against a measure's `better` direction, or a yes turned to no, counts this many times
 
 
 @attrs.frozen
@@ -90,7 +94,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                  languages: tuple[str, ...] = ("en",)) -> list[Why]:
     """For each payment line that could have paid more, or that a clause cut, why — see the module."""
     from .evaluate import EvaluationError, compile_contract
-    from .optimum import EXACT, WITHIN, maximise, number, real, round_model
+    from .optimum import EXACT, WITHIN, Optimum, maximise, number, real, round_model
     from .semantics.program import lower
     from .verify import _rlimit, _Sym, _SymSettlement, solver_of_its_own
 
@@ -102,28 +106,38 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
     rlimit = _rlimit(timeout)
     solver.set("rlimit", rlimit)
     inputs = {key: term.translate(ctx) for key, term in sym.inputs.items()}
+    # the same outcomes without the settlement: where a line's own formula bounds what it can pay
+    # (see `ceiling`), the smallest change is proved here, on a question a few variables wide
+    relaxed = z3.Solver(ctx=ctx)
+    relaxed.set("rlimit", rlimit)
+    domain = [(t, _constants(t)) for t in (d.translate(ctx) for d in sym.domain)]
 
     def measured(name: str, period: str | None):
         value = outcomes.get(name)
         return value.get(period) if isinstance(value, dict) else value
 
-    distance_terms, prefer, grain = [], {}, None
+    # by the input's term id: the term, its part of the distance and how far that lets it move
+    distance_terms, prefer, grain = {}, {}, None
     for (name, period), term in inputs.items():
         value = measured(name, period)
         if value is None:
             continue
         if name in contract.parameters:  # a term the parties agreed (--param), not an outcome: held at its value
-            solver.add(term == (z3.BoolVal(bool(value), ctx) if z3.is_bool(term) else real(Fraction(value), ctx)))
+            held = term == (z3.BoolVal(bool(value), ctx) if z3.is_bool(term) else real(Fraction(value), ctx))
+            solver.add(held)
+            relaxed.add(held)
             continue
         measure = contract.measures[name]
         if measure.ty.kind == DATE:  # dates are not varied: they say when, not how well
             day = value.toordinal() if isinstance(value, datetime.date) else value
             solver.add(term == real(Fraction(day), ctx))
+            relaxed.add(term == real(Fraction(day), ctx))
             continue
         if measure.ty.kind == BOOL:  # a yes turned to no (a success undone) counts double
             prefer[term.get_id()] = bool(value)
-            distance_terms.append(z3.If(term == z3.BoolVal(bool(value), ctx), real(Fraction(0), ctx),
-                                        real(Fraction(AGAINST if value else 1), ctx)))
+            cost = Fraction(AGAINST if value else 1)
+            distance_terms[term.get_id()] = (term, z3.If(term == z3.BoolVal(bool(value), ctx), real(Fraction(0), ctx),
+                                                         real(cost, ctx)), (bool(value), cost))
             grain = Fraction(1) if grain is None else grain
             continue
         weight = _weight(measure, value)
@@ -131,10 +145,25 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
         here = real(Fraction(value), ctx)
         up, down = (weight, weight * AGAINST) if measure.better == "higher" else \
             (weight * AGAINST, weight) if measure.better == "lower" else (weight, weight)
-        distance_terms.append(z3.If(term >= here, (term - here) * real(up, ctx), (here - term) * real(down, ctx)))
+        distance_terms[term.get_id()] = (term, z3.If(term >= here, (term - here) * real(up, ctx),
+                                                     (here - term) * real(down, ctx)), (Fraction(value), up, down))
         unit = _unit(measure, contract) * weight
         grain = unit if grain is None else min(grain, unit)
-    distance = z3.Sum(distance_terms) if distance_terms else real(Fraction(0), ctx)
+    distance = z3.Sum([d for _, d, _ in distance_terms.values()]) if distance_terms else real(Fraction(0), ctx)
+    discrete = all(z3.is_bool(t) or z3.is_to_real(t) for t, _, _ in distance_terms.values())
+
+    def within(v: Fraction) -> list:
+        """What a change of distance below `v` allows each outcome: a box around the measured values
+        (implied by the distance, stated so that the solver fixes at once what cannot move)."""
+        box = []
+        for term, _, how in distance_terms.values():
+            if len(how) == 2:  # a yes/no: it flips only if flipping costs less
+                if how[1] >= v:
+                    box.append(term == z3.BoolVal(how[0], ctx))
+                continue
+            value, up, down = how
+            box += [term < real(value + v / up, ctx), term > real(value - v / down, ctx)]
+        return box
     grain = grain or Fraction(1, 10 ** 6)
 
     def pins(free: str) -> list:
@@ -149,6 +178,48 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
 
     poured, together = _poured(contract)
     evaluator = None
+
+    def counted(name: str, line, amount: Fraction):
+        """The smallest change of one whole count (a rate card's outcome, days) that pays `line`
+        more, the other outcomes as measured: each count tried by the evaluator in the order of
+        its distance (the distance grows with the change on each side), the one found confirmed
+        by the solver against the measures' ranges and assumptions (the pins are on `solver`).
+        None where the outcome is not one whole number or none within COUNTED steps pays more:
+        the search of optimum.py decides it."""
+        key = (name, None)
+        if name not in contract.measures or key not in inputs or len([k for k in inputs if k[0] == name]) != 1:
+            return None
+        term = inputs[key]
+        entry = distance_terms.get(term.get_id())
+        if entry is None or not z3.is_to_real(term) or measured(name, None) is None:
+            return None
+        value, up, down = entry[2]
+        measure = contract.measures[name]
+        steps = sorted([(k * up, value + k) for k in range(1, COUNTED + 1)] +
+                       [(k * down, value - k) for k in range(1, COUNTED + 1)], key=lambda x: (x[0], -x[1]))
+        for cost, count in steps:
+            if cost > COUNTED * min(up, down):  # a change beyond the counts tried may cost less
+                return None
+            if count < 0 or (measure.lower is not None and count < measure.lower) or \
+                    (measure.upper is not None and count > measure.upper):
+                continue
+            try:
+                again = evaluator.evaluate({**outcomes, name: int(count)})
+            except EvaluationError:
+                continue
+            if sum((Fraction(ln.exact) for ln in again.lines if together(ln, line)), Fraction(0)) <= amount:
+                continue
+            solver.push()
+            solver.add(term == real(count, ctx))
+            found = solver.check()
+            model = solver.model() if found == z3.sat else None
+            solver.pop()
+            if model is not None:
+                return Optimum(EXACT, -cost, -cost, model)
+            if found == z3.unknown:
+                return None
+        return None
+
     result: list[Why] = []
     for index, line, paid, amount, cut_by, status, whose in questions(contract, settlement, program):
         term = (settled.lines[index].amount if line.payment not in poured else
@@ -156,31 +227,64 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                         if together(other, line)])).translate(ctx)
         solver.push()
         solver.add(term > real(amount, ctx))
-        answer = solver.check()
-        if answer != z3.sat:
-            solver.pop()
-            if answer == z3.unsat and status == "partial":
-                continue  # paid in full: no outcome pays it more
-            why = Why(line.payment, line.period, status, amount, None if answer == z3.unknown else False,
-                      cut_by=cut_by, **whose)
-            result.append(attrs.evolve(why, words=words(contract, why, languages)))
-            continue
+        # a bound no change can beat, from the line's own formula: a change that reaches it is the
+        # smallest, proved without the whole settlement (a rate card's line under its caps)
+        bound = None
+        top = ceiling(program, settled, index) if line.payment not in poured else None
+        if top is not None:
+            # only the outcomes the bound reads count: every other part of the distance is at least 0
+            top = top.translate(ctx)
+            read = _constants(top)
+            near = [d for t, d, _ in distance_terms.values() if _constants(t) & read]
+            relaxed.push()  # of the outcomes' ranges and assumptions, those on what the bound reads alone
+            relaxed.add(top > real(amount, ctx), *(t for t, on in domain if on <= read))
+            least = maximise(relaxed, -z3.Sum(near) if near else real(Fraction(0), ctx), grain, rlimit)
+            relaxed.pop()
+            bound = None if least is None else least.value if least.status == EXACT else \
+                least.bound if least.status == WITHIN else None
         # first each outcome the payment's formula reads, alone (the others as measured): easy
         # questions with one free value, whose best answer starts the search over all outcomes
-        start = solver.model()
-        seed = None
+        seed, free = None, None
+        if evaluator is None:
+            evaluator = compile_contract(contract)
         for name in reads(contract, contract.payments[line.payment].expr):
             solver.push()
             solver.add(*pins(name))
-            alone = maximise(solver, -distance, grain, rlimit)
+            alone = counted(name, line, amount) or maximise(solver, -distance, grain, rlimit)
             solver.pop()
             if alone is not None and (seed is None or alone.value > seed.value):
-                seed = alone
-        best = maximise(solver, -distance, grain, rlimit, model=seed.model if seed is not None else start)
-        exact = best.status in (EXACT, WITHIN)
+                seed, free = alone, name
+        if seed is None:  # no change of one outcome pays it more: can any change?
+            answer = solver.check()
+            if answer != z3.sat:
+                solver.pop()
+                if answer == z3.unsat and status == "partial":
+                    continue  # paid in full: no outcome pays it more
+                why = Why(line.payment, line.period, status, amount, None if answer == z3.unknown else False,
+                          cut_by=cut_by, **whose)
+                result.append(attrs.evolve(why, words=words(contract, why, languages)))
+                continue
+        if seed is not None and (bound is None or seed.value < bound):
+            # is any change smaller than the seed's? One question, each outcome boxed by the seed's distance
+            solver.push()
+            solver.add(distance < real(-seed.value, ctx), *within(-seed.value))
+            if solver.check() == z3.unsat:
+                bound = seed.value
+            solver.pop()
+        if seed is not None and bound is not None and seed.value >= bound:
+            best, exact = seed, True
+        else:
+            best = maximise(solver, -distance, grain, rlimit,
+                            model=seed.model if seed is not None else solver.model())
+            exact = best.status in (EXACT, WITHIN) or (bound is not None and best.value >= bound)
+        # the change of one outcome is the answer: the others stay as measured
+        held = pins(free) if seed is not None and best.value <= seed.value else []
         solver.push()
-        # within one unit of the smallest: room to write each outcome as an outcome file holds it
-        solver.add(-distance >= real(best.value - grain, ctx))
+        solver.add(*held)
+        # within one unit of the smallest: room to write each outcome as an outcome file holds it —
+        # none where every outcome is a whole number or a yes/no (a count, days: a rate card), whose
+        # smallest change is already as written, and one unit more would be another, larger change
+        solver.add(-distance >= real(best.value - (0 if discrete else grain), ctx))
         model = round_model(solver, [(contract.input(n), t) for (n, _), t in inputs.items()], prefer,
                             rlimit, best.model)
         solver.pop()
@@ -201,8 +305,6 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                 after[name] = new if value is None or not isinstance(value, datetime.date) else value
             else:
                 after.setdefault(name, {})[period] = new
-        if evaluator is None:
-            evaluator = compile_contract(contract)
 
         def pays(values: dict, evaluator=evaluator, line=line) -> Fraction | None:
             try:
@@ -226,6 +328,42 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                   **whose)
         result.append(attrs.evolve(why, words=words(contract, why, languages)))
     return result
+
+
+# the steps that never raise a line past max(its formula's value, 0): a gate keeps it or pays 0; a
+# cap, a limit, a card's cap in an order or in proportion take at most what the line holds
+# (semantics/run.py: cut, pro_rata, weighted_cut)
+_LOWERING = frozenset({StepKind.GATE, StepKind.CAP}) | {k for k in StepKind if k.cuts}
+
+
+def ceiling(program, settled, index: int):
+    """A z3 term no settlement of line `index` exceeds: max(the line's formula, rounded; 0), where
+    every later step that touches the line only lowers it (`_LOWERING`, and no cut passes what it
+    took back to it); None where a floor, a waterfall or a cover could raise it."""
+    computed = None
+    for v in settled.values:
+        step = v.step
+        if step.kind is StepKind.COMPUTE and step.line == index:
+            computed = v.level
+        elif step.line == index and (step.kind not in _LOWERING or step.takes):
+            return None
+    if computed is None:
+        return None
+    return z3.If(computed > 0, computed, z3.RealVal(0, computed.ctx))
+
+
+def _constants(term) -> set:
+    """The variables a z3 term reads (by id)."""
+    found, seen, stack = set(), set(), [term]
+    while stack:
+        t = stack.pop()
+        if t.get_id() in seen:
+            continue
+        seen.add(t.get_id())
+        if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            found.add(t.get_id())
+        stack.extend(t.children())
+    return found
 
 
 def reads(contract: m.Contract, expr: m.Expr) -> list[str]:

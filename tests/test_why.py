@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
+import attrs
+import pytest
+
 from sibdsl import check_source, load_contract, load_outcomes
 from sibdsl.evaluate import compile_contract
 from sibdsl.source import Source
@@ -150,3 +153,107 @@ def test_why_json_names_each_lines_recipient_and_clause(run, tmp_path):
     data = json.loads(run("eval", str(CPC), "--outcomes", str(outcomes), "--why", "--format", "json").stdout)
     assert [(x["payment"], x["to"], x["clause"]) for x in data["why"]] == [
         ("special_education", "iff", "special_education")]
+
+
+CARD = """contract "Kort" @en "Card"
+  languages sv, en
+  currency SEK
+  rounding 1 SEK half up
+party kommun "Kommunen": payer
+party fond "Fonden": provider
+ratecard card "Prislista" @en "Rate card" from kommun to fond due 2025-06-30: {
+  job "Arbete" @en "Job": 1 000 SEK,
+  course "Kurs" @en "Course": 300 SEK,
+  total cap 10 000 SEK in ORDER,
+}
+"""
+
+
+def test_rate_card_outcomes_never_achieved_need_one_more_proved_smallest():
+    """Project Apollo (a rate card under a total cap in declaration order): the outcomes counted 0
+    times were not paid; one more of each pays its price, and no smaller change does — proved from
+    the line's own price × count (its cap only lowers it), not left as "a smaller change may exist"."""
+    contract = load_contract(ROOT / "contracts" / "care_leavers_apollo.sib")
+    path = ROOT / "contracts" / "care_leavers_apollo.outcomes.json"
+    values = load_outcomes(contract, text=path.read_text(encoding="utf-8"), name=path.name)
+    found = why_not_paid(contract, values, compile_contract(contract).evaluate(values))
+    assert [w.payment for w in found] == ["outcomes.consistent_relationship", "outcomes.begins_he",
+                                          "outcomes.he_year_1", "outcomes.he_year_2", "outcomes.completes_he"]
+    assert all(w.status == "unpaid" and w.exact for w in found)
+    assert [[(c.measure, c.before, c.after) for c in w.changes] for w in found] == [
+        [(w.payment, 0, 1)] for w in found]
+    assert [w.would_pay for w in found] == [220, 660, 2750, 2750, 4730]
+    assert all("a smaller change" not in w.words["en"] for w in found)
+
+
+@pytest.mark.parametrize("order", ["declaration order", "claim order", "proportion"])
+def test_rate_card_cut_by_its_total_cap(order):
+    """9 jobs (9 000 SEK) and 5 courses (1 500 SEK) against a cap of 10 000 SEK. By hand: in an order
+    the course gives first and is cut to 1 000 SEK; in proportion each line × 10 000 / 10 500, rounded
+    down (8 571 and 1 428 SEK). Either way one job fewer (a change of 1/9) pays the course more
+    (1 500 SEK, under the cap), and is smaller than one course more (1/5), which the cap would take
+    again or share: the answer names the job, not the course, proved smallest."""
+    found = why(CARD.replace("ORDER", order), {"card.job": 9, "card.course": 5}, ("en", "sv"))
+    course = found[("card.course", None)]
+    assert (course.status, course.cut_by, course.exact) == ("reduced", ("card",), True)
+    assert course.amount == (1428 if order == "proportion" else 1000)
+    assert [(c.measure, c.before, c.after) for c in course.changes] == [("card.job", 9, 8)]
+    assert course.would_pay == 1500 and course.distance == Fraction(1, 9)
+    assert "had “Job” been 8 instead of 9 (1 lower); it would then have paid SEK 1,500" in flat(course.words["en"])
+    assert "(en mindre ändring" not in course.words["sv"]
+    if order == "proportion":  # the job is shared down too: one job more raises its share
+        job = found[("card.job", None)]
+        assert (job.amount, job.would_pay, job.exact) == (8571, 8695, True)
+        assert [(c.measure, c.after) for c in job.changes] == [("card.job", 10)]
+    else:  # the job is paid in full: it gives only after the course
+        assert ("card.job", None) not in found
+
+
+def test_rate_card_outcome_not_achieved_in_each_order():
+    """No course at all: one course pays 300 SEK, proved smallest whatever the order."""
+    for order in ("declaration order", "claim order", "proportion"):
+        course = why(CARD.replace("ORDER", order), {"card.job": 9, "card.course": 0})[("card.course", None)]
+        assert (course.status, course.exact, course.would_pay) == ("unpaid", True, 300)
+        assert [(c.measure, c.before, c.after) for c in course.changes] == [("card.course", 0, 1)]
+
+
+def test_why_says_when_a_smaller_change_may_exist():
+    """Where the search could not prove its change the smallest (the solver's work limit), the
+    answer found is still given, with the plain warning in both languages and
+    `proved_smallest: false` in JSON."""
+    from sibdsl.why import Change, Why, why_json, words
+
+    contract = _contract(CARD.replace("ORDER", "proportion"))
+    found = Why("card.course", None, "reduced", Fraction(1428), True, (Change("card.job", None, 9, 8),),
+                Fraction(1500), Fraction(1, 9), False, ("card",))
+    said = words(contract, found, ("en", "sv"))
+    assert said["en"].endswith("(a smaller change could not be ruled out within the work limit: raise --timeout)")
+    assert said["sv"].endswith("(en mindre ändring kunde inte uteslutas inom arbetsgränsen: höj --timeout)")
+    assert why_json([attrs.evolve(found, words=said)], contract)[0]["proved_smallest"] is False
+
+
+@pytest.mark.parametrize("order", ["declaration order", "claim order", "proportion"])
+def test_rate_card_smallest_change_matches_every_change_by_hand(order):
+    """Every change of the card's two counts within reach (0–24 each), settled by the evaluator:
+    the smallest that pays a line more is the distance `--why` reports as proved (each count's change
+    over its measured value; over 100 when it was 0)."""
+    contract = _contract(CARD.replace("ORDER", order))
+    evaluator = compile_contract(contract)
+
+    def paid(job: int, course: int) -> dict:
+        values = load_outcomes(contract, text=json.dumps({"card.job": job, "card.course": course}), name="o.json")
+        return {ln.payment: Fraction(ln.exact) for ln in evaluator.evaluate(values).lines}
+
+    grid = {(j, c): paid(j, c) for j in range(25) for c in range(25)}
+    for job, course in [(9, 5), (9, 0), (3, 2), (12, 1)]:
+        found = why(CARD.replace("ORDER", order), {"card.job": job, "card.course": course})
+        here = grid[(job, course)]
+        for payment in ("card.job", "card.course"):
+            smallest = min((abs(Fraction(j - job, job or 100)) + abs(Fraction(c - course, course or 100))
+                            for (j, c), lines in grid.items() if lines[payment] > here[payment]), default=None)
+            w = found.get((payment, None))
+            if w is None:  # not explained: paid its price × count in full, more of it pays more
+                count = {"card.job": job, "card.course": course}[payment]
+                assert here[payment] == {"card.job": 1000, "card.course": 300}[payment] * count > 0
+                continue
+            assert w.exact and w.distance == smallest, (order, job, course, payment, w.distance, smallest)
