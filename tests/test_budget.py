@@ -17,6 +17,14 @@ def _contract(name: str):
     return contract
 
 
+def _max(amount) -> budget.Figure:
+    return budget.Figure(Fraction(amount), budget.MAXIMUM)
+
+
+def _bound(amount) -> budget.Figure:
+    return budget.Figure(Fraction(amount), budget.BOUND)
+
+
 def _settle(name: str):
     contract = _contract(name)
     return compile_contract(contract).evaluate(load_outcomes(contract, CONTRACTS / f"{name}.outcomes.json"))
@@ -25,7 +33,7 @@ def _settle(name: str):
 def test_norrkoping_one_year_settled_and_proved():
     assert budget.settled(_settle("norrkoping")) == {"norrkoping": {"2019": Decimal(4000000)}}
     assert budget.proved_maxima(_contract("norrkoping")) == {
-        "norrkoping": {"2019": Fraction(12_000_000), "total": Fraction(12_000_000)}}
+        "norrkoping": {"2019": _max(12_000_000), "total": _max(12_000_000)}}
 
 
 def test_peterborough_several_years_total_below_sum_of_years():
@@ -33,8 +41,8 @@ def test_peterborough_several_years_total_below_sum_of_years():
         "moj": {"2014": Decimal(0), "2016": Decimal(0), "2017": Decimal(5600000)}}
     proved = budget.proved_maxima(_contract("peterborough"))
     # each year could on its own reach the contract's cap of £8m, but all years together cannot pass it
-    assert proved == {"moj": {"2014": Fraction(8_000_000), "2016": Fraction(8_000_000),
-                              "2017": Fraction(8_000_000), "total": Fraction(8_000_000)}}
+    assert proved == {"moj": {"2014": _max(8_000_000), "2016": _max(8_000_000),
+                              "2017": _max(8_000_000), "total": _max(8_000_000)}}
 
 
 def test_settled_years_add_up_to_the_payers_total():
@@ -86,6 +94,7 @@ def test_simulate_budget_per_year_is_exact_and_within_the_proved_maximum(tmp_pat
     moj = report["budget"]["moj"]
     assert list(moj) == ["2014", "2016", "2017", "total"]
     assert {y: moj[y]["proved_max"] for y in moj} == {y: "8000000.00" for y in moj}
+    assert {y: (moj[y]["proved"], moj[y]["proved_bound"]) for y in moj} == {y: ("maximum", "8000000.00") for y in moj}
     for year, data in moj.items():
         expected, p90, worst = (Fraction(data[k]) for k in ("expected", "p90", "worst"))
         assert expected <= worst and p90 <= worst <= Fraction(data["proved_max"]), year
@@ -99,9 +108,9 @@ def test_simulate_budget_per_year_is_exact_and_within_the_proved_maximum(tmp_pat
 def test_simulate_budget_text_in_swedish(tmp_path):
     text = _simulate(tmp_path, "peterborough", PETERBOROUGH_SPEC, "--lang", "sv")
     assert "Vad betalaren kan behöva betala varje budgetår" in text
-    assert "bevisat max" in text
+    assert "bevisat" in text and "övre gräns" not in text  # every figure the maximum: no note on bounds
     row = next(line for line in text.splitlines() if line.strip().startswith("moj") and "totalt" in line)
-    assert row.split()[-4:] == ["8", "000", "000", "GBP"]
+    assert row.split()[-6:] == ["8", "000", "000", "GBP", "(största", "möjliga)"]
 
 
 def test_simulate_budget_norrkoping_one_year(tmp_path):
@@ -148,23 +157,24 @@ def _document(name: str, lang: str, fmt: str = "md") -> str:
 def test_council_document_budget_table_norrkoping_sv_and_en():
     sv = _document("norrkoping", "sv")
     assert "## Vad betalaren kan behöva betala varje år\n" in sv
-    assert "| Betalare | År | Högst |\n|---|---|---:|\n| Norrköpings kommun | 2019 | 12 000 000 kr |\n" \
-           "| Norrköpings kommun | Hela avtalet | 12 000 000 kr |\n" in sv
+    assert "| Betalare | År | Värsta fall (bevisat) |\n|---|---|---:|\n" \
+           "| Norrköpings kommun | 2019 | 12 000 000 kr (största möjliga, bevisat) |\n" \
+           "| Norrköpings kommun | Hela avtalet | 12 000 000 kr (största möjliga, bevisat) |\n" in sv
     en = _document("norrkoping", "en")
-    assert "| Norrköpings kommun | 2019 | SEK 12,000,000 |\n| Norrköpings kommun | Whole contract | SEK 12,000,000 |" in en
+    assert "| Norrköpings kommun | 2019 | SEK 12,000,000 (largest possible, proved) |\n" \
+           "| Norrköpings kommun | Whole contract | SEK 12,000,000 (largest possible, proved) |" in en
     # before the worked examples, which are unchanged
     assert en.index("## What the payer may pay each year") < en.index("## Worked examples")
 
 
 def test_council_document_budget_table_peterborough_years():
     en = _document("peterborough", "en")
-    rows = en.split("| Payer | Year | At most |\n|---|---|---:|\n", 1)[1].split("\n\n", 1)[0].splitlines()
-    assert rows == ["| Ministry of Justice | 2014 | GBP 8,000,000 |", "| Ministry of Justice | 2016 | GBP 8,000,000 |",
-                    "| Ministry of Justice | 2017 | GBP 8,000,000 |",
-                    "| Ministry of Justice | Whole contract | GBP 8,000,000 |"]
+    rows = en.split("| Payer | Year | Worst case (proved) |\n|---|---|---:|\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert rows == [f"| Ministry of Justice | {year} | GBP 8,000,000 (largest possible, proved) |"
+                    for year in ("2014", "2016", "2017", "Whole contract")]
     html = _document("peterborough", "sv", "html")
-    assert '<tr><td>Ministry of Justice</td><th scope="row">Hela avtalet</th><td class="amount">8 000 000 GBP</td></tr>' \
-        in html
+    assert '<tr><td>Ministry of Justice</td><th scope="row">Hela avtalet</th>' \
+           '<td class="amount">8 000 000 GBP (största möjliga, bevisat)</td></tr>' in html
 
 
 def test_simulate_budget_chart_per_payer(tmp_path):
@@ -173,22 +183,26 @@ def test_simulate_budget_chart_per_payer(tmp_path):
     assert "<title id=\"chart-title\">What moj may pay each year</title>" in svg
     assert svg.count("<rect") > 10  # background, bars, legend
     desc = svg.split('<desc id="chart-desc">', 1)[1].split("</desc>", 1)[0]
-    # every year's four figures, the proved maximum last
+    # every year's four figures, the proved one last, said as what is proved of it
     for year in ("2014", "2016", "2017"):
         assert f"{year}: " in desc
-    assert desc.rstrip(".").endswith("GBP 8,000,000")
+    assert desc.rstrip(".").endswith("GBP 8,000,000 (largest possible)")
     again = tmp_path / "again"
     _simulate(tmp_path, "peterborough", PETERBOROUGH_SPEC, "--chart-dir", str(again), "--lang", "en")
     assert (again / "budget-moj.svg").read_text(encoding="utf-8") == svg  # same data, same bytes
 
 
-def test_a_budget_of_questions_ends_in_not_proved():
-    """A contract with too many years for the solver's question budget says "not proved", never hangs."""
+def test_a_budget_of_questions_ends_in_a_proved_bound():
+    """A contract with too many years for the solver's question budget gets proved upper bounds
+    where the maxima are not reached, never hangs, and never calls a bound the maximum."""
     questions = budget.Questions(3)
     proved = budget.proved_maxima(_contract("peterborough"), questions)
     # 2014: the cap is confirmed (nothing passes it) and reached, two questions; 2016: confirmed by
-    # the third, but whether some outcome reaches it is not asked — not a maximum, so not proved
-    assert proved == {"moj": {"2014": Fraction(8_000_000), "2016": None, "2017": None, "total": None}}
+    # the third, but whether some outcome reaches it is not asked — a bound the solver proved, not
+    # a maximum; 2017: no question left, the interval bound of its own line (bounds.py); the total:
+    # the cap over the three lines, which the interval run keeps as a fact about their sum
+    assert proved == {"moj": {"2014": _max(8_000_000), "2016": _bound(8_000_000), "2017": _bound(800_000_000),
+                              "total": _bound(8_000_000)}}
     assert questions.asked == 3 and questions.left == 0
 
 
@@ -234,7 +248,7 @@ def test_a_cap_that_is_not_reached_is_searched_below():
     solver finds each year's maximum below the candidate, and the contract's 700 000."""
     questions = budget.Questions()
     assert budget.proved_maxima(_small(), questions) == {"council": {
-        "2025": Fraction(300_000), "2026": Fraction(400_000), "total": Fraction(700_000)}}
+        "2025": _max(300_000), "2026": _max(400_000), "total": _max(700_000)}}
     assert questions.asked < budget.QUESTIONS
 
 
@@ -267,8 +281,8 @@ def test_the_figures_do_not_depend_on_earlier_z3_work_in_the_process():
     for name in ("norrkoping", "chicago_cpc", "care_leavers_i_aspire"):
         budget.proved_maxima(_contract(name))
     again = budget.proved_maxima(_contract("peterborough"))
-    assert first == again == {"moj": {"2014": Fraction(8_000_000), "2016": Fraction(8_000_000),
-                                      "2017": Fraction(8_000_000), "total": Fraction(8_000_000)}}
+    assert first == again == {"moj": {"2014": _max(8_000_000), "2016": _max(8_000_000),
+                                      "2017": _max(8_000_000), "total": _max(8_000_000)}}
 
 
 def test_the_figures_are_kept_in_sibcs_cache(monkeypatch, tmp_path):
@@ -276,7 +290,7 @@ def test_the_figures_are_kept_in_sibcs_cache(monkeypatch, tmp_path):
     monkeypatch.setattr(budget, "_PROVED", {})
     contract = _contract("norrkoping")
     figures = budget.proved(contract)
-    assert figures == {"norrkoping": {"2019": Fraction(12_000_000), "total": Fraction(12_000_000)}}
+    assert figures == {"norrkoping": {"2019": _max(12_000_000), "total": _max(12_000_000)}}
     assert len(list(tmp_path.glob("budget-*.json"))) == 1
     monkeypatch.setattr(budget, "_PROVED", {})  # a new process: from the disk, the solver is not asked
 
@@ -289,10 +303,14 @@ def test_the_figures_are_kept_in_sibcs_cache(monkeypatch, tmp_path):
         budget.proved(contract, use_cache=False)
 
 
-def test_an_unbounded_amount_is_not_proved_and_the_question_budget_holds():
+def test_an_unbounded_amount_names_its_measures_and_the_question_budget_holds():
     questions = budget.Questions()
-    assert budget.proved_maxima(_contract("care_leavers_i_aspire"), questions) == {
-        "dfe": {"2022": None, "total": None}}  # the counts of the rate card have no upper limit
+    figures = budget.proved_maxima(_contract("care_leavers_i_aspire"), questions)
+    # the counts of the rate card have no upper limit and nothing caps the card: the figures say so
+    counts = figures["dfe"]["2022"].unbounded_by
+    assert figures == {"dfe": {"2022": budget.Figure(None, budget.UNBOUNDED, counts),
+                               "total": budget.Figure(None, budget.UNBOUNDED, counts)}}
+    assert len(counts) == 23 and counts[0] == "outcomes.agrees_education" and counts[-1] == "outcomes.earns_8155"
     assert questions.asked <= budget.QUESTIONS and questions.resources >= 0 or questions.left == 0
 
 
@@ -311,7 +329,8 @@ def _ratecard(outcomes: int, periods: int):
 
 def test_a_contract_too_large_for_the_budget_is_not_asked():
     """z3 takes in a large settlement in time its resource units do not count, so a contract past
-    budget.SIZE is not asked at all (rendering it stays quick): every figure not proved."""
+    budget.SIZE is not asked at all (rendering it stays quick): every figure is the upper bound
+    interval arithmetic proves (bounds.py), the card's total cap, called a bound."""
     from sibdsl.semantics.program import lower
 
     small, large = _ratecard(10, 5), _ratecard(20, 5)
@@ -319,8 +338,8 @@ def test_a_contract_too_large_for_the_budget_is_not_asked():
     questions = budget.Questions()
     figures = budget.proved_maxima(large, questions)
     assert questions.asked == 0
-    assert list(figures) == ["council"] and set(figures["council"].values()) == {None}
-    assert "total" in figures["council"] and len(figures["council"]) > 2  # each year, not proved
+    assert list(figures) == ["council"] and set(figures["council"].values()) == {_bound(2_000_000)}
+    assert "total" in figures["council"] and len(figures["council"]) > 2  # each year, and the whole contract
     asked = budget.Questions()
     budget.proved_maxima(small, asked)
     assert asked.asked > 0
