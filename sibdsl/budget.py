@@ -423,7 +423,8 @@ def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> d
             return Figure(min(known), BOUND)
         return Figure(None, UNBOUNDED, _unbounded_by(contract, program, proof, indexes))
 
-    if program_size(program) > SIZE:  # too large to ask within the budget: bounds.py's proof alone
+    if program_size(program) > SIZE or (questions is not None and questions.left <= 0):
+        # too large to ask within the budget, or nothing may be asked: bounds.py's proof alone
         out: dict[str, dict[str, Figure]] = {}
         for (payer, year), indexes in groups.items():
             out.setdefault(payer, {})[year] = figure(indexes, (None, None))

@@ -343,3 +343,210 @@ def test_a_contract_too_large_for_the_budget_is_not_asked():
     asked = budget.Questions()
     budget.proved_maxima(small, asked)
     assert asked.asked > 0
+
+
+# ------------------------------------------------------------------ proved upper bounds where the solver gives up
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sibdsl.evaluate import EvaluationError, Evaluator
+from sibdsl.testing import outcomes
+
+from .contractgen import generated
+from .test_bounds import in_domain
+
+COHORTS = CONTRACTS / "variants" / "chicago_cpc_cohorts.sib"
+EXAMPLES = int(os.environ.get("SIB_DIFF_EXAMPLES", "25"))
+
+
+def _checked(path: Path):
+    contract, diagnostics = check_source(read_source(path))
+    assert contract is not None, diagnostics
+    return contract
+
+
+def _within(contract, figures, row) -> None:
+    """Every payer's yearly totals and contract total in the scalar settlement of `row` are at
+    most the proved figures (a maximum or a bound); a maximum is never passed either."""
+    if not in_domain(contract, row):  # the generator draws dates from any year; the proofs hold on the domain
+        return
+    try:
+        settlement = Evaluator(contract).evaluate(row)
+    except EvaluationError:
+        return
+    for payer, years in budget.settled(settlement).items():
+        for year, amount in years.items():
+            figure = figures[payer][year]
+            assert figure.amount is None or Fraction(amount) <= figure.amount, (payer, year, amount, figure)
+        total = figures[payer]["total"]
+        assert total.amount is None or sum(years.values()) <= total.amount, (payer, sum(years.values()), total)
+
+
+def test_the_cohort_variant_gets_a_bound_where_the_solver_gives_up():
+    """4 cohorts × 16 school years: the solver's work runs out on most years, which show the bound
+    interval arithmetic proves (the caps over all periods: $4.5m for the City, $30m for the
+    Board), called a bound; the years the solver decides are maxima."""
+    figures = budget.proved_maxima(_checked(COHORTS))
+    city, cps = figures["city"], figures["cps"]
+    assert city["2015"] == _bound(4_500_000) and city["2019"] == _bound(1_963_500)  # 2 618 children × $750
+    assert city["2017"] == _max(4_500_000)
+    assert list(cps) == [str(y) for y in range(2016, 2032)] + ["total"]
+    assert {cps[y] for y in cps} == {_bound(30_000_000)}
+    kinds = {f.kind for years in figures.values() for f in years.values()}
+    assert kinds == {budget.MAXIMUM, budget.BOUND}  # none unbounded, none "not proved"
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_no_sampled_settlement_passes_a_proved_figure_of_the_cohort_variant(data):
+    contract = _checked(COHORTS)
+    figures = budget.proved(contract)
+    for row in data.draw(st.lists(outcomes(contract), min_size=1, max_size=8), label="outcomes"):
+        _within(contract, figures, row)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_no_sampled_settlement_passes_the_bound_of_a_large_rate_card(data):
+    """Too large for the solver: every figure is the interval bound (the card's total cap)."""
+    contract = _ratecard(20, 5)
+    figures = budget.proved(contract)
+    for row in data.draw(st.lists(outcomes(contract), min_size=1, max_size=4), label="outcomes"):
+        _within(contract, figures, row)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_interval_bounds_of_generated_contracts_hold_for_every_sampled_settlement(data):
+    """No question asked (Questions(0)): the figures are bounds.py's alone, with waterfalls too
+    (their conservation fact), and no settlement of a generated contract passes them."""
+    from sibdsl.source import Source
+
+    contract, diagnostics = check_source(Source("gen.sib", data.draw(generated(), label="contract")))
+    assert contract is not None, [d.message for d in diagnostics]
+    questions = budget.Questions(0)
+    figures = budget.proved_maxima(contract, questions)
+    assert questions.asked == 0
+    assert all(f.kind in (budget.BOUND, budget.UNBOUNDED) for years in figures.values() for f in years.values())
+    for row in data.draw(st.lists(outcomes(contract), min_size=1, max_size=6), label="outcomes"):
+        _within(contract, figures, row)
+
+
+def test_a_waterfall_keeps_its_payers_cap():
+    """Chicago: the Board's $30m cap applies to its payment, which a waterfall then shares among
+    three lenders; the lines' intervals alone add up to $62.6m, the waterfall's conservation fact
+    keeps $30m, which the solver shows reached (it gave up before: no candidate to start from)."""
+    from sibdsl.bounds import bounds
+    from sibdsl.semantics.program import lower
+
+    contract = _contract("chicago_cpc")
+    program = lower(contract)
+    cps = budget.line_years(program)[("cps", "2032")]
+    proof = bounds(contract, program)
+    assert sum(proof.lines[i].hi for i in cps) > 60_000_000
+    assert proof.sum_hi(cps) == 30_000_000
+    assert budget.proved_maxima(contract)["cps"] == {"2032": _max(30_000_000), "total": _max(30_000_000)}
+
+
+def test_every_shipped_contract_has_a_proved_figure_for_every_year():
+    """Issue 15: no year says "not proved": each figure is the largest possible or a proved upper
+    bound, unless no bound exists — then the measures that leave it open are named."""
+    paths = sorted(CONTRACTS.glob("*.sib")) + sorted(CONTRACTS.glob("*/*.sib"))
+    assert len(paths) >= 18
+    open_ = {}
+    for path in paths:
+        for payer, years in budget.proved(_checked(path)).items():
+            for year, figure in years.items():
+                assert figure.kind in (budget.MAXIMUM, budget.BOUND, budget.UNBOUNDED), (path.name, payer, year)
+                if figure.kind == budget.UNBOUNDED:
+                    assert figure.amount is None and figure.unbounded_by, (path.name, payer, year)
+                    open_[path.stem] = figure.unbounded_by
+                else:
+                    assert figure.amount is not None and figure.amount >= 0, (path.name, payer, year)
+    assert list(open_) == ["care_leavers_i_aspire"]  # a rate card with no cap, its counts without a maximum
+
+
+def test_simulate_labels_a_bound_in_text_json_and_xlsx(tmp_path):
+    spec = {"seed": 7, "measures": {
+        "kindergarten_ready": {"distribution": "uniform", "low": 0, "high": 2618},
+        "reading_at_grade": {"distribution": "uniform", "low": 0, "high": 2618},
+        "special_ed_years_avoided": {"distribution": "uniform", "low": 0, "high": 400}}}
+    path = tmp_path / "cohorts.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    base = ["simulate", str(COHORTS), "--scenarios", str(path), "-n", "500"]
+    report = json.loads(CliRunner().invoke(main, [*base, "--format", "json"]).output)
+    year = report["budget"]["cps"]["2016"]
+    assert (year["proved"], year["proved_bound"], year["proved_max"]) == ("bound", "30000000.00", None)
+    assert Fraction(year["worst"]) <= Fraction(year["proved_bound"])
+    reached = report["budget"]["city"]["2017"]
+    assert (reached["proved"], reached["proved_max"], reached["proved_bound"]) == ("maximum", "4500000.00", "4500000.00")
+    en = CliRunner().invoke(main, base).output
+    row = next(line for line in en.splitlines() if line.split()[:2] == ["cps", "2016"])
+    assert row.endswith("at most USD 30,000,000 (upper bound)")
+    assert next(line for line in en.splitlines() if line.split()[:2] == ["city", "2017"]).endswith(
+        "USD 4,500,000 (largest possible)")
+    assert "upper bound: no outcome passes it, none is shown to reach it" in en
+    sv = CliRunner().invoke(main, [*base, "--lang", "sv"]).output
+    row = next(line for line in sv.splitlines() if line.split()[:2] == ["cps", "2016"])
+    assert row.endswith("högst 30 000 000 USD (övre gräns)")
+    assert "övre gräns: inget utfall överskrider beloppet, det är inte visat att något når det" in sv
+    out = tmp_path / "cohorts.xlsx"
+    result = CliRunner().invoke(main, [*base, "--format", "xlsx", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out)["Budget by year"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["payer", "year", "expected", "90th pct", "worst seen", "proved", "proved as"]
+    cps_2016 = next(r for r in rows if r[:2] == ["cps", "2016"])
+    assert cps_2016[5] == 30_000_000 and cps_2016[6] == "proved upper bound"
+    assert next(r for r in rows if r[:2] == ["city", "2017"])[5:] == [4_500_000, "largest possible, proved"]
+
+
+def test_council_document_says_bound_and_unbounded_in_both_languages():
+    path = COHORTS
+    sv = render(load_contract(path), path.read_bytes(), "sv", "md", path=path).decode().replace("\u00a0", " ")
+    en = render(load_contract(path), path.read_bytes(), "en", "md", path=path).decode().replace("\u00a0", " ")
+    board = "Chicago Board of Education (Chicago Public Schools)"
+    assert f"| {board} | 2016 | högst 30 000 000 USD (övre gräns, bevisad) |" in sv
+    assert "| City of Chicago | 2017 | 4 500 000 USD (största möjliga, bevisat) |" in sv
+    assert f"| {board} | 2016 | at most USD 30,000,000 (proved upper bound) |" in en
+    assert "| City of Chicago | 2017 | USD 4,500,000 (largest possible, proved) |" in en
+    assert "“At most … (proved upper bound)” means that it is proved that no outcome passes the amount" in en
+    assert "”Högst … (övre gräns, bevisad)” betyder att det är bevisat att inget utfall överskrider" in sv
+    aspire_en, aspire_sv = _document("care_leavers_i_aspire", "en"), _document("care_leavers_i_aspire", "sv")
+    assert "| HM Department for Education | 2022 | no proved upper limit: “Agrees education or training is right " \
+           "for them”, “Has at least one consistent relationship”, “Feels safe” and 20 more have no upper limit " \
+           "in the contract |" in aspire_en
+    assert "| HM Department for Education | Hela avtalet | ingen bevisad övre gräns: ”Agrees education or training " \
+           "is right for them”, ”Has at least one consistent relationship”, ”Feels safe” och 20 till har ingen " \
+           "övre gräns i avtalet |" in aspire_sv
+    assert "not proved" not in aspire_en and "inte bevisat" not in aspire_sv
+
+
+def test_the_cache_keeps_each_figures_kind(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIBDSL_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(budget, "_PROVED", {})
+    contract = _checked(COHORTS)
+    figures = budget.proved(contract)
+    (stored,) = tmp_path.glob("budget-*.json")
+    monkeypatch.setattr(budget, "_PROVED", {})
+
+    def asked(*args, **kwargs):
+        raise AssertionError("the solver was asked again")
+
+    monkeypatch.setattr(budget, "proved_maxima", asked)
+    again = budget.proved(contract)
+    assert again == figures and again["cps"]["2016"] == _bound(30_000_000)  # a bound read back is a bound
+    # an entry in the earlier shape (a bare amount, no kind) is not taken for a figure: computed again
+    text = stored.read_text(encoding="utf-8")
+    old = json.dumps([["city", [["2015", [4500000, 1]]]]])
+    stored.write_text(old, encoding="utf-8")
+    monkeypatch.setattr(budget, "_PROVED", {})
+    with pytest.raises(AssertionError, match="asked again"):
+        budget.proved(contract)
+    stored.write_text(text, encoding="utf-8")
+    assert budget._decode(json.loads(old)) is None
+    assert budget._decode([["city", [["2015", "maximum", None, []]]]]) is None  # a maximum without an amount
