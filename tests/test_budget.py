@@ -550,3 +550,37 @@ def test_the_cache_keeps_each_figures_kind(monkeypatch, tmp_path):
     stored.write_text(text, encoding="utf-8")
     assert budget._decode(json.loads(old)) is None
     assert budget._decode([["city", [["2015", "maximum", None, []]]]]) is None  # a maximum without an amount
+
+
+# ------------------------------------------------------------------ the cohort variant's check
+def test_a_clause_a_settlement_shows_acting_is_not_asked_of_the_solver(monkeypatch):
+    """`sibc check` looks for clauses no outcome can make act (W410). The Board's cap over 64
+    cohort × year cells took z3 its whole budget to answer "unknown" (≈ 1 s of the check's 1.9 s);
+    the settlement at the measures' upper ends shows it act, so it is not asked. A witness never
+    makes a clause dead: the clauses the solver is still asked about, and the warnings, are the same."""
+    import z3
+
+    from sibdsl import verify_checks
+
+    contract = _checked(COHORTS)
+    acting = {c.name for c in verify_checks._acting(contract)}
+    assert {"city_maximum", "cps_maximum"} <= acting
+    asked = []
+    check = z3.Solver.check
+
+    def counted(self, *args):
+        asked.append(1)
+        return check(self, *args)
+
+    monkeypatch.setattr(z3.Solver, "check", counted)
+    assert verify_checks.dead_clauses(contract) == []
+    assert asked == []  # every clause shown acting, no row unreachable to ask about
+    # a clause that cannot act is still found by the solver: caps above anything the payments reach
+    # (the late payment pays at most 400 000, both at most 700 000 against the total cap's 1 000 000)
+    from sibdsl.source import Source
+
+    text = SMALL + "cap never \"Never reached\": late at 500 000 SEK\n"
+    small, diagnostics = check_source(Source("budget.sib", text))
+    assert small is not None, diagnostics
+    assert [r["key"] for r in verify_checks.dead_clauses(small)] == ["dead:never", "dead:ceiling"]
+    assert not {"never", "ceiling"} & {c.name for c in verify_checks._acting(small)}
