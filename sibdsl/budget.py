@@ -481,17 +481,10 @@ def _unbounded_by(contract: m.Contract, program: Program, proof, indexes) -> tup
     """The measures without an upper limit that the lines with no proved upper end read (through
     definitions too), in the contract's order: why nothing bounds what the payer pays."""
     open_lines = {i for i in indexes if proof.lines[i].hi is None}
-    roots = [e for st in program.steps if st.line in open_lines or open_lines & set(st.group)
-             for e in (st.amount, st.condition) if e is not None]
-    read: set[str] = set()
-    seen: set[str] = set()
-    while roots:
-        for node in m.walk(roots.pop()):
-            if isinstance(node, m.Input):
-                read.add(node.name)
-            elif isinstance(node, m.Var) and node.name in contract.definitions and node.name not in seen:
-                seen.add(node.name)
-                roots.append(contract.definitions[node.name].expr)
+    from .why import reads
+
+    read = {name for st in program.steps if st.line in open_lines or open_lines & set(st.group)
+            for e in (st.amount, st.condition) if e is not None for name in reads(contract, e)}
     domains = proof.prims.domains
     return tuple(name for name in domains if name in read and getattr(domains[name], "hi", 0) is None)
 
