@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench.py --quick    # smaller sizes, fewer repetitions
     .venv/bin/python benchmarks/bench.py --smoke    # tiny sizes, one repetition: does it run?
     .venv/bin/python benchmarks/bench.py --quick scalar startup   # only these parts
-    .venv/bin/python benchmarks/bench.py --only=edit  # one part (scalar, vector, check, startup, simulate, verify, hostile, edit)
+    .venv/bin/python benchmarks/bench.py --only=edit  # one part (scalar, vector, check, startup, simulate, verify, budget, hostile, edit)
 
 Every line prints our figure, the reference's, the ratio, and, where issue 6 or 21 sets one, the
 target and `met` or `MISSED`; lines marked "(comparison)" add context and have no target.
@@ -394,6 +394,32 @@ def bench_verify() -> None:
         absolute(f"{name}.sib ({len(verdicts)} properties, {unknown} unknown)", times, 1.0)
 
 
+def bench_budget() -> None:
+    """The proofs of the payer's budget by year (budget.proved_maxima, issue 15) of each shipped
+    contract, variants included: CPU time in this process (median of the runs; the first run pays
+    for z3's import), the solver's questions and resource units (counts: the same on every machine),
+    and what each figure is — the largest possible, a proved upper bound (bounds.py, where the
+    solver's deterministic work runs out), or open (no upper limit). None may be unproved."""
+    from sibdsl import budget, read_source
+
+    paths = [NK] if QUICK else sorted((ROOT / "contracts").glob("*.sib")) + sorted((ROOT / "contracts").glob("*/*.sib"))
+    repeat = 1 if SMOKE else 3
+    print(f"payer's budget by year: the proofs per shipped contract ({repeat} runs each, CPU time)")
+    for path in paths:
+        contract, diagnostics = check_source(read_source(path))
+        assert contract is not None, diagnostics
+        times = []
+        for _ in range(repeat):
+            questions = budget.Questions()
+            start = time.process_time()
+            figures = budget.proved_maxima(contract, questions)
+            times.append(time.process_time() - start)
+        kinds = [f.kind for years in figures.values() for f in years.values()]
+        said = ", ".join(f"{kinds.count(k)} {k}" for k in (budget.MAXIMUM, budget.BOUND, budget.UNBOUNDED) if k in kinds)
+        absolute(f"{path.stem} ({questions.asked} q, {budget.RESOURCES - questions.resources} units; {said})",
+                 times, 1.0)
+
+
 SCENARIOS = """{"seed": 2016, "measures": {
   "actual_costs": {"distribution": "normal", "mean": 50000000, "sd": 10000000, "lower": 0},
   "reference_costs": {"distribution": "uniform", "low": 58000000, "high": 64000000},
@@ -448,7 +474,7 @@ def bench_hostile() -> None:
 
 
 PARTS = {"scalar": bench_scalar, "vector": bench_vector, "check": bench_check, "startup": bench_startup,
-         "simulate": bench_simulate, "verify": bench_verify, "hostile": bench_hostile}
+         "simulate": bench_simulate, "verify": bench_verify, "budget": bench_budget, "hostile": bench_hostile}
 
 # ------------------------------------------------------------------ 5. an edit → its diagnostics
 def interleaved(sides: dict, rounds: int, clock=time.perf_counter) -> dict[str, list[float]]:

@@ -2,12 +2,14 @@
 
     .venv/bin/python benchmarks/budget.py [--runs N] [CONTRACT.sib ...]
 
-For each contract (default: every shipped one, contracts/*.sib, and the test corpus's
-all_constructs.sib, which spends its whole question budget):
+For each contract (default: every shipped one, contracts/*.sib and contracts/*/*.sib, and the test
+corpus's all_constructs.sib, which spends its whole question budget):
 
 - the proofs alone (`budget.proved_maxima`): the questions asked and the solver's resource units
   spent — counts, the same on every machine and under any load — and the time, best of N (CPU);
-- `sibc render CONTRACT --format md` as a whole command in a fresh process, cold (an empty cache
+- the figures and their kinds: `max X` (the largest possible, proved by the solver), `≤ X` (a
+  proved upper bound, bounds.py, where the solver's work ran out) or `open` (no upper limit);
+- unless --no-render, `sibc render CONTRACT --format md` as a whole command in a fresh process, cold (an empty cache
   directory: nothing proved or checked before) and warm (the same directory again: the figures
   come from sibc's cache), best of N each. Cold minus warm is what the figures cost a first
   render; a render of the same contract text after that pays nothing for them. With --baseline,
@@ -37,9 +39,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="another checkout of sibdsl (e.g. before this work): "
                         "its cold render of each contract is timed too, in the same run, alternately")
+    parser.add_argument("--no-render", action="store_true", help="the proofs only, not the render command")
     parser.add_argument("contracts", nargs="*", type=Path)
     args = parser.parse_args()
-    paths = args.contracts or [*sorted((ROOT / "contracts").glob("*.sib")),
+    paths = args.contracts or [*sorted((ROOT / "contracts").glob("*.sib")), *sorted((ROOT / "contracts").glob("*/*.sib")),
                                ROOT / "tests" / "corpus" / "valid" / "all_constructs.sib"]
     from sibdsl import budget, check_source, read_source
 
@@ -56,13 +59,18 @@ def main() -> None:
             figures = budget.proved_maxima(contract, questions)
             took = time.process_time() - started
             best = took if best is None else min(best, took)
-        cold, warm, before = _render(path, args.runs, args.baseline)
-        shown = "; ".join(f"{payer} " + ", ".join(f"{year} {'not proved' if v is None else _amount(v)}"
-                                                   for year, v in years.items())
+        cold, warm, before = (0.0, 0.0, None) if args.no_render else _render(path, args.runs, args.baseline)
+        shown = "; ".join(f"{payer} " + ", ".join(f"{year} {_figure(budget, v)}" for year, v in years.items())
                           for payer, years in figures.items())
         print(f"{path.stem:28} {questions.asked:9} {budget.RESOURCES - questions.resources:10} {best:7.2f}s "
               f"{cold:11.2f}s {warm:7.2f}s" + (f" {before:8.2f}s" if before is not None else "") + f"  {shown}",
               flush=True)
+
+
+def _figure(budget, figure) -> str:
+    if figure.kind == budget.UNBOUNDED:
+        return "open"
+    return ("max " if figure.kind == budget.MAXIMUM else "≤ ") + _amount(figure.amount)
 
 
 def _amount(value) -> str:

@@ -396,7 +396,7 @@ class _Run:
         self._round_down = Rounding(rounding.step, "down").apply
         self.unit = Fraction(rounding.step)
         self.defined = True
-        self.facts: dict[int, tuple[frozenset, Fraction]] = {}  # id(step) → (lines, upper bound of their sum)
+        self.facts: dict[object, tuple[frozenset, Fraction]] = {}  # a step's id → (lines, upper bound of their sum)
 
     def live(self, index, amounts) -> None:
         self.prims.index, self.prims.lines = index, amounts
@@ -460,6 +460,20 @@ class _Run:
             if (acted is None and level is not None and level.hi is not None and not step.weights
                     and step.kind is not StepKind.TOTAL_GATE and id(step) not in self.facts):
                 self.facts[id(step)] = (frozenset(step.group), max(level.hi, Fraction(0)))
+            if step.takes and line == step.line:  # what the cut took goes back to the vehicle's line:
+                # a sum holding the vehicle keeps its bound only if it holds the lines given back too
+                self.facts = {k: f for k, f in self.facts.items() if line not in f[0] or set(step.takes) <= f[0]}
+            return
+        if step.kind is StepKind.WATERFALL and line == step.line and before is not None:
+            # the step moves its flow from the vehicle's line to its new lines (each nothing before,
+            # the parts adding up to the flow exactly: run.distribute), so every sum holding the
+            # vehicle keeps its value with the new lines added, and the vehicle and its new lines
+            # together sum to what the vehicle had — what a payer pays through a waterfall stays
+            # within its caps (the budget by year, budget.py), which the lines' intervals forget
+            new = frozenset(step.group)
+            self.facts = {k: (f | new, b) if line in f else (f, b) for k, (f, b) in self.facts.items()}
+            if before.hi is not None:
+                self.facts[("waterfall", id(step))] = (new | {line}, before.hi)
             return
         if step.kind is StepKind.CAP or (step.kind is StepKind.GATE and before is not None
                                          and before.lo is not None and before.lo >= 0):

@@ -5,14 +5,22 @@ line without a due date is "undated", shown apart). From the settlement program'
 (semantics/program.py: each carries its payer and due date) this module gives, per payer and year:
 
 - `settled`: what a settlement pays (`sibc eval`);
-- `proved_maxima`: the most any outcome within the measures' ranges can make the payer pay in
-  that year, proved by z3 over the symbolic settlement (verify.py): the caps fixed at signing give
-  a candidate (`static_bound`), which two questions confirm and reach; elsewhere a search on the
-  rounding grid. All of a contract's questions share one small deterministic budget (below) and a
-  z3 context of their own, so the same contract gets the same figures on a busy and on a quiet
-  machine and whatever z3 did before in the process. Where nothing is proved (no bound, or the
-  budget is spent) the figure is None and the reports say "not proved"; `proved` keeps the
-  figures in sibc's cache, so the council document pays for them once per contract text;
+- `proved_maxima`: per payer and year a `Figure`, what is proved about the most any outcome within
+  the measures' ranges can make the payer pay then. Two proofs, the better one kept:
+  - the *largest possible* amount (MAXIMUM: some outcome reaches it, none passes it), by z3 over
+    the symbolic settlement (verify.py): the caps fixed at signing give a candidate
+    (`static_bound`), which two questions confirm and reach; elsewhere a search on the rounding
+    grid. All of a contract's questions share one small deterministic budget (below) and a z3
+    context of their own, so the same contract gets the same figures on a busy and on a quiet
+    machine and whatever z3 did before in the process;
+  - a *proved upper bound* (BOUND: no outcome passes it, but none may reach it), by interval
+    arithmetic over the same settlement program (bounds.py), which needs no solver and so holds
+    for a contract too large for the solver's budget or where the solver cannot decide; z3 starts
+    from it, so where the bound is reached one question makes it the maximum.
+  Where neither proves a finite figure (UNBOUNDED) the figure names the measures without an upper
+  limit the year's payments read — the reason, in words, why nothing bounds it. `proved` keeps
+  the figures, with their kinds, in sibc's cache, so the council document pays for them once per
+  contract text;
 - `fiscal_year` for `sibc simulate` (simulate.py keeps one array of exact minor units per payer and
   year and reports the mean, the 90th percentile and the worst scenario seen).
 
@@ -25,10 +33,32 @@ import datetime
 from decimal import Decimal
 from fractions import Fraction
 
+import attrs
+
 from . import model as m
 from .semantics.program import Program, lower
 
 UNDATED = "undated"
+
+MAXIMUM = "maximum"  # the largest possible amount: some outcome reaches it, none passes it
+BOUND = "bound"  # a proved upper bound: no outcome passes it (whether one reaches it is not known)
+UNBOUNDED = "unbounded"  # no finite bound proved: the measures in `unbounded_by` have no upper limit
+
+
+@attrs.frozen
+class Figure:
+    """What is proved about the most a payer can have to pay in a year, or over the contract: the
+    amount and its kind (MAXIMUM, BOUND or UNBOUNDED, when the amount is None). A bound is never
+    reported as the maximum: the reports, the council document and the cache keep the kind."""
+
+    amount: Fraction | None
+    kind: str
+    unbounded_by: tuple[str, ...] = ()  # UNBOUNDED: the measures read without an upper limit
+
+    @property
+    def maximum(self) -> Fraction | None:
+        """The amount when it is the proved maximum, else None."""
+        return self.amount if self.kind == MAXIMUM else None
 
 
 def fiscal_year(due: datetime.date | None) -> str:
@@ -149,15 +179,24 @@ def _used(solver) -> int:
 
 
 def maximum(solver, term, step: Fraction, questions: Questions | None = None,
-            bound: Fraction | None = None) -> Fraction | None:
+            bound: Fraction | None = None, proved: Fraction | None = None) -> Fraction | None:
     """The largest value of `term` under the solver's constraints, on the grid of `step`: some
-    outcome reaches it, none passes it. None when that is not proved — the term has no bound, the
-    solver cannot say, or the questions ran out first (a bound proved but not shown reached is not
-    a maximum, and the reports call the figure the maximum).
+    outcome reaches it, none passes it. None when that is not proved (`search`)."""
+    return search(solver, term, step, questions, bound, proved)[0]
+
+
+def search(solver, term, step: Fraction, questions: Questions | None = None,
+           bound: Fraction | None = None, proved: Fraction | None = None) -> tuple[Fraction | None, Fraction | None]:
+    """(the largest value of `term` under the solver's constraints, on the grid of `step`; the least
+    upper bound of `term` proved on the way). The maximum is None when it is not proved — the term
+    has no bound, the solver cannot say, or the questions ran out first (a bound proved but not
+    shown reached is not a maximum, and the reports call the figure the maximum); the bound is None
+    when nothing bounds the term that the solver or `proved` showed.
 
     `bound` is a candidate (budget.static_bound): asked first, it usually settles the figure in two
-    questions. Every amount of a settlement is a whole number of rounding steps (`step`), so "below
-    x" is "at most x − step"."""
+    questions. `proved` is an upper bound already proved (bounds.py: no outcome passes it), so the
+    search starts below it and one question ("is it reached?") can settle it. Every amount of a
+    settlement is a whole number of rounding steps (`step`), so "below x" is "at most x − step"."""
     import z3
 
     ctx = solver.ctx
@@ -175,30 +214,32 @@ def maximum(solver, term, step: Fraction, questions: Questions | None = None,
         solver.pop()
         return result, found
 
-    low = high = None  # some outcome reaches `low`; none passes `high`
-    if bound is not None:
+    low = None  # some outcome reaches `low`; none passes `high`
+    high = None if proved is None else (proved // step) * step
+    if bound is not None and (high is None or bound < high):
         candidate = (bound // step) * step
         result, found = holds(term > _val(candidate, ctx))
         if result == z3.unsat:
             high = candidate
-            result, found = holds(term >= _val(candidate, ctx))
-            if result == z3.sat:
-                return candidate
-            if result == z3.unsat:
-                high = candidate - step
-            else:
-                return None  # never passed, but whether it is reached the solver cannot say
         elif result == z3.sat and found is not None:
             low = found
         else:
-            return None
+            return None, high
+    if high is not None and low is None:  # is the bound reached?
+        result, found = holds(term >= _val(high, ctx))
+        if result == z3.sat:
+            return high, high
+        if result == z3.unsat:
+            high = high - step
+        else:
+            return None, high  # never passed, but whether it is reached the solver cannot say
     if low is None:
         result = ask(solver)
         if result != z3.sat:
-            return None
+            return None, high
         low = value()
         if low is None:
-            return None
+            return None, high
     if high is None:  # double until no outcome passes it
         probe = max(low, step)
         for _ in range(_DOUBLINGS):
@@ -208,10 +249,10 @@ def maximum(solver, term, step: Fraction, questions: Questions | None = None,
                 high = (probe // step) * step
                 break
             if result != z3.sat or found is None:
-                return None
+                return None, None
             low = max(low, found)
         if high is None:
-            return None
+            return None, None
     while high > low:
         middle = low + -((-(high - low) / 2) // step) * step  # on the grid, above `low`
         result, found = holds(term >= _val(middle, ctx))
@@ -220,8 +261,8 @@ def maximum(solver, term, step: Fraction, questions: Questions | None = None,
         elif result == z3.unsat:
             high = middle - step
         else:
-            return None
-    return high
+            return None, high
+    return high, high
 
 
 def static_bound(program: Program, indexes, static=None) -> Fraction | None:
@@ -349,65 +390,113 @@ def program_size(program: Program, limit: int = SIZE) -> int:
     return size
 
 
-def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> dict[str, dict[str, Fraction | None]]:
-    """Per payer: per fiscal year the most the payer can have to pay (`maximum`: some outcome
-    reaches it, none passes it), and under "total" the same over the
-    contract (not the sum of the years' maxima, which one outcome may not reach together). None
-    where nothing is proved within the contract's `questions`."""
+def proved_maxima(contract: m.Contract, questions: Questions | None = None) -> dict[str, dict[str, Figure]]:
+    """Per payer: per fiscal year a `Figure` for the most the payer can have to pay, and under
+    "total" the same over the contract (not the sum of the years' figures, which one outcome may
+    not reach together). The maximum where the solver proves it within the contract's `questions`
+    (`search`), else the least upper bound proved — by the solver on the way, or by interval
+    arithmetic over the settlement program (bounds.py), which holds however large the contract —
+    else UNBOUNDED, with the measures that leave it so."""
     import z3
+
+    from .bounds import bounds
+
+    program = lower(contract)
+    proof = bounds(contract, program)
+    groups = line_years(program)
+    by_payer: dict[str, list[int]] = {}
+    for (payer, _), indexes in groups.items():
+        by_payer.setdefault(payer, []).extend(indexes)
+    step = Fraction(contract.rounding.step)
+    grid = step if step > 0 else Fraction(1, 100)
+
+    def bounded(indexes: list[int]) -> Fraction | None:  # bounds.py's proved upper end, on the grid
+        hi = proof.sum_hi(indexes)
+        return None if hi is None else (hi // grid) * grid
+
+    def figure(indexes: list[int], found: tuple[Fraction | None, Fraction | None]) -> Figure:
+        best, high = found
+        if best is not None:
+            return Figure(best, MAXIMUM)
+        known = [h for h in (high, bounded(indexes)) if h is not None]
+        if known:
+            return Figure(min(known), BOUND)
+        return Figure(None, UNBOUNDED, _unbounded_by(contract, program, proof, indexes))
+
+    if program_size(program) > SIZE or (questions is not None and questions.left <= 0):
+        # too large to ask within the budget, or nothing may be asked: bounds.py's proof alone
+        out: dict[str, dict[str, Figure]] = {}
+        for (payer, year), indexes in groups.items():
+            out.setdefault(payer, {})[year] = figure(indexes, (None, None))
+        for payer, indexes in by_payer.items():
+            out[payer]["total"] = _total(out[payer], figure(indexes, (None, None)))
+        return out
 
     from .verify import _Sym, _SymSettlement, solver_of_its_own
 
-    program = lower(contract)
-    if program_size(program) > SIZE:  # too large to ask within the budget: nothing is proved
-        out: dict[str, dict[str, Fraction | None]] = {}
-        for payer, year in line_years(program):
-            out.setdefault(payer, {})[year] = None
-        for years in out.values():
-            years["total"] = None
-        return out
     sym = _Sym(contract, "budget!")
     settlement = _SymSettlement(contract, sym, program)
     solver = solver_of_its_own(*sym.domain, settlement.all_defined)  # the answers depend on the contract only
     ctx = solver.ctx
-    step = Fraction(contract.rounding.step)
-    grid = step if step > 0 else Fraction(1, 100)
     questions = questions or Questions()
     out = {}
-    by_payer: dict[str, list[int]] = {}
-
     static_bounds = _static(program)
 
-    def most(indexes: list[int], bound: Fraction | None = None) -> Fraction | None:
+    def most(indexes: list[int], bound: Fraction | None = None) -> Figure:
         term = z3.Sum([settlement.lines[i].amount for i in indexes]) if indexes else z3.RealVal(0)
         static = static_bound(program, indexes, static_bounds)
         if static is not None:
             bound = static if bound is None else min(bound, static)
         try:
-            return maximum(solver, term.translate(ctx), grid, questions, bound)
+            found = search(solver, term.translate(ctx), grid, questions, bound, bounded(indexes))
         except z3.Z3Exception:
-            return None
+            found = (None, None)
+        return figure(indexes, found)
 
-    for (payer, year), indexes in line_years(program).items():
-        by_payer.setdefault(payer, []).extend(indexes)
+    for (payer, year), indexes in groups.items():
         out.setdefault(payer, {})[year] = most(indexes)
     for payer, indexes in by_payer.items():
         years = out[payer]
         if len(years) == 1:
             years["total"] = next(iter(years.values()))
         else:  # the years' figures added up bound the total too (one outcome may not reach them all)
-            figures = list(years.values())
-            years["total"] = most(indexes, None if None in figures else sum(figures, Fraction(0)))
+            amounts = [f.amount for f in years.values()]
+            years["total"] = _total(years, most(indexes, None if None in amounts else sum(amounts, Fraction(0))))
     return out
+
+
+def _total(years: dict[str, Figure], total: Figure) -> Figure:
+    """The contract's figure for a payer: `total`, or the years' proved figures added up where
+    that is less (every year bounded; a bound, since one outcome may not reach them all)."""
+    if len(years) == 1:
+        return next(iter(years.values()))
+    amounts = [f.amount for f in years.values()]
+    if total.kind == MAXIMUM or None in amounts:
+        return total
+    added = sum(amounts, Fraction(0))
+    return total if total.amount is not None and total.amount <= added else Figure(added, BOUND)
+
+
+def _unbounded_by(contract: m.Contract, program: Program, proof, indexes) -> tuple[str, ...]:
+    """The measures without an upper limit that the lines with no proved upper end read (through
+    definitions too), in the contract's order: why nothing bounds what the payer pays."""
+    open_lines = {i for i in indexes if proof.lines[i].hi is None}
+    from .why import reads
+
+    read = {name for st in program.steps if st.line in open_lines or open_lines & set(st.group)
+            for e in (st.amount, st.condition) if e is not None for name in reads(contract, e)}
+    domains = proof.prims.domains
+    return tuple(name for name in domains if name in read and getattr(domains[name], "hi", 0) is None)
 
 
 _PROVED: dict[tuple[str, str], dict] = {}
 
 
-def proved(contract: m.Contract, *, use_cache: bool = True) -> dict[str, dict[str, Fraction | None]]:
+def proved(contract: m.Contract, *, use_cache: bool = True) -> dict[str, dict[str, Figure]]:
     """`proved_maxima`, once per contract text: in this process (simulate's report and the council
     document ask for it again and again), and in sibc's cache on disk (cache.py, as proofcache.py
-    keeps `sibc verify`'s verdicts), so a contract already rendered or simulated answers at once.
+    keeps `sibc verify`'s verdicts), each figure with its kind, so a contract already rendered or
+    simulated answers at once and a bound read back is still a bound, never a maximum.
     The figures depend only on the contract's text, sibc and z3's version (all in the key)."""
     digest = contract.source_sha256
     if not digest:
@@ -432,13 +521,31 @@ def proved(contract: m.Contract, *, use_cache: bool = True) -> dict[str, dict[st
 
 
 def _encode(figures: dict) -> list:
-    return [[payer, [[year, None if v is None else [v.numerator, v.denominator]] for year, v in years.items()]]
+    return [[payer, [[year, f.kind, None if f.amount is None else [f.amount.numerator, f.amount.denominator],
+                      list(f.unbounded_by)] for year, f in years.items()]]
             for payer, years in figures.items()]
 
 
 def _decode(data) -> dict | None:
+    """The cache's figures, or None (computed again) for anything not written by `_encode`."""
     try:
-        return {payer: {year: None if v is None else Fraction(int(v[0]), int(v[1])) for year, v in years}
-                for payer, years in data}
+        out = {}
+        for payer, years in data:
+            out[payer] = {}
+            for year, kind, amount, why in years:
+                value = None if amount is None else Fraction(int(amount[0]), int(amount[1]))
+                if kind not in (MAXIMUM, BOUND, UNBOUNDED) or (value is None) != (kind == UNBOUNDED):
+                    return None
+                out[payer][str(year)] = Figure(value, kind, tuple(str(w) for w in why))
+        return out
     except (TypeError, ValueError, ZeroDivisionError, IndexError):
         return None
+
+
+def listed(names, more: str, limit: int = 3) -> str:
+    """Names for a sentence: all of them when few, else the first `limit` and how many more
+    (`more`, e.g. "{names} and {n} more"): a rate card's 23 counts do not make a sentence."""
+    names = list(names)
+    if len(names) <= limit + 1:
+        return ", ".join(names)
+    return more.format(names=", ".join(names[:limit]), n=len(names) - limit)

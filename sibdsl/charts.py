@@ -105,7 +105,8 @@ def write_charts(directory: str | Path, total_oere: np.ndarray, irr: dict[str, n
 def write_budget_charts(directory: str | Path, budget: dict, currency: str, n: int, fmt: str = "svg",
                         lang: str = "en") -> list[Path]:
     """Issue 15: per payer, `budget-PAYER.<fmt>`: grouped bars per fiscal year of the simulation
-    report's `budget` (expected, 90th percentile, worst seen, proved maximum), exact amounts."""
+    report's `budget` (expected, 90th percentile, worst seen, and the proved figure: a bar at the
+    largest possible amount or at the proved upper bound, said which in the description), exact amounts."""
     from decimal import Decimal
 
     out = Path(directory)
@@ -117,12 +118,15 @@ def write_budget_charts(directory: str | Path, budget: dict, currency: str, n: i
     def money(value: Fraction) -> str:
         return format_money(value, currency, lang, plain=True)
 
+    from .report import proved_words
+
     for payer, years in budget.items():
         groups = [(year, [None if data[k] is None else Fraction(Decimal(data[k]))
-                          for k in ("expected", "p90", "worst", "proved_max")])
+                          for k in ("expected", "p90", "worst", "proved_bound")])
                   for year, data in years.items() if year != "total"]
-        said = "; ".join(f"{year}: " + ", ".join("–" if v is None else money(v) for v in values)
-                         for year, values in groups)
+        said = "; ".join(f"{year}: " + ", ".join("–" if v is None else money(v) for v in values[:3])
+                         + ", " + proved_words(data, words, lambda text: money(Fraction(Decimal(text))))
+                         for (year, values), data in zip(groups, (d for y, d in years.items() if y != "total")))
         svg = chart.bars(groups, [words[f"budget_{k}"] for k in ("expected", "p90", "worst", "proved")], words["budget_x"], words["budget_y"].format(currency=currency),
                          money, title=words["budget_title"].format(payer=payer),
                          desc=words["budget_desc"].format(n=n, payer=payer, years=said))

@@ -321,10 +321,21 @@ def simulation_xlsx(report: dict, destination, lang: str = "en") -> None:
         events.append([name, Decimal(p)])
     for name, data in report["investors"].items():
         events.append([f"{name}: {word(lang, 'p_loss')}", Decimal(data["p_loss"])])
+    budget = [[word(lang, k) for k in ("budget_payer", "budget_year", "budget_expected", "budget_p90", "budget_worst",
+                                       "budget_proved", "budget_kind")]]
+    for payer, years in report.get("budget", {}).items():  # issue 15: each figure with the kind of its proof
+        for year, data in years.items():
+            budget.append([payer, word(lang, "budget_total") if year == "total" else year,
+                           *[Decimal(data[k]) if data.get(k) is not None else "" for k in
+                             ("expected", "p90", "worst", "proved_bound")],
+                           word(lang, f"budget_kind_{data['proved']}") if data.get("proved") else ""])
     write_workbook(destination, [
         (word(lang, "simulation", contract="")[:-2] or "Simulation", rows,
          {"money": set(range(1, 7)), "currency": report["currency"], "widths": {0: 32, **{j: 16 for j in range(1, 7)}}}),
         (word(lang, "probability_of")[:31], events, {"percent": {1}, "widths": {0: 40, 1: 14}}),
+        *([(word(lang, "budget_sheet"), budget, {"money": set(range(2, 6)), "currency": report["currency"],
+                                                 "widths": {0: 16, 1: 12, **{j: 16 for j in range(2, 6)}, 6: 26}})]
+          if len(budget) > 1 else []),
     ])
 
 
@@ -349,7 +360,9 @@ def budget_json(by_year: dict) -> dict:
 
 def simulation_budget_lines(report: dict, lang: str = "en") -> list[str]:
     """The simulation report's table of the payer's budget by fiscal year (issue 15; simulate._budget):
-    expected, 90th percentile, worst scenario seen and the maximum proved by the solver."""
+    expected, 90th percentile, worst scenario seen and what is proved, with its kind — the largest
+    possible amount, or "at most" a proved upper bound, or no upper limit (and why, below the table)."""
+    from .budget import listed
     from .lang import WORDS, format_money, word
 
     if not report.get("budget"):
@@ -362,11 +375,29 @@ def simulation_budget_lines(report: dict, lang: str = "en") -> list[str]:
 
     rows = [[words[k] for k in ("budget_payer", "budget_year", "budget_expected", "budget_p90", "budget_worst",
                                 "budget_proved")]]
+    why = []
     for payer, years in report["budget"].items():
         for year, data in years.items():
-            rows.append([payer, words["budget_total"] if year == "total" else year,
-                         *[money(data[k]) for k in ("expected", "p90", "worst", "proved_max")]])
+            shown = words["budget_total"] if year == "total" else year
+            rows.append([payer, shown, *[money(data[k]) for k in ("expected", "p90", "worst")],
+                         proved_words(data, words, money)])
+            if data.get("proved") == "unbounded" and data.get("unbounded_by"):
+                why.append("  " + words["budget_why"].format(payer=payer, year=shown, measures=listed(
+                    data["unbounded_by"], words["budget_more"])))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["", word(lang, "budget_by_year")] + [
         "  " + "  ".join([r[0].ljust(widths[0]), r[1].ljust(widths[1])]
-                         + [c.rjust(w) for c, w in zip(r[2:], widths[2:])]).rstrip() for r in rows]
+                         + [c.rjust(w) for c, w in zip(r[2:], widths[2:])]).rstrip() for r in rows] + [
+        *(["  " + words["budget_note"]] if any(d.get("proved") == "bound" for y in report["budget"].values()
+                                              for d in y.values()) else []), *why]
+
+
+def proved_words(data: dict, words: dict, money) -> str:
+    """A figure of simulate._budget in words: "X (largest possible)", "at most X (upper bound)" or
+    "no upper limit" (`words`: reports.json or charts.json in one language)."""
+    kind = data.get("proved")
+    if kind == "maximum":
+        return words["budget_max"].format(amount=money(data["proved_bound"]))
+    if kind == "bound":
+        return words["budget_bound"].format(amount=money(data["proved_bound"]))
+    return words["budget_unbounded"]

@@ -931,20 +931,28 @@ def _payer_years(s: VectorSettlement) -> dict[tuple[str, str], R]:
 
 def _budget(contract: m.Contract, joined: dict, money) -> dict:
     """Per payer and fiscal year (and over the contract, "total"): the expected amount, the 90th
-    percentile and the worst scenario seen (exact, from the scenarios' minor units), and the most
-    any outcome can make the payer pay, proved by z3 (budget.proved_maxima; null: not proved)."""
+    percentile and the worst scenario seen (exact, from the scenarios' minor units), and what is
+    proved about the most any outcome can make the payer pay (budget.proved_maxima), with its kind:
+    `proved` is "maximum" (the largest possible: `proved_max` and `proved_bound` both give it),
+    "bound" (a proved upper bound, which no outcome passes but none may reach: `proved_bound` only,
+    `proved_max` null) or "unbounded" (both null; `unbounded_by` names the measures without an
+    upper limit that leave it so)."""
     from .budget import proved as proved_
 
     proved = proved_(contract)
     out: dict[str, dict] = {}
 
-    def stats(values: np.ndarray, best) -> dict:
+    def stats(values: np.ndarray, figure) -> dict:
         s = np.sort(values)
         count = len(s)
+        amount = None if figure is None or figure.amount is None else str(to_decimal(Fraction(figure.amount), 2))
         return {"expected": money(Fraction(int(s.sum(dtype=object)), count)) if count else None,
                 "p90": money(int(s[max(math.ceil(90 / 100 * count) - 1, 0)])) if count else None,
                 "worst": money(int(s[-1])) if count else None,
-                "proved_max": None if best is None else str(to_decimal(Fraction(best), 2))}
+                "proved": None if figure is None else figure.kind,
+                "proved_max": amount if figure is not None and figure.maximum is not None else None,
+                "proved_bound": amount,
+                "unbounded_by": [] if figure is None else list(figure.unbounded_by)}
 
     for key, values in joined.items():
         if key.startswith("budget "):
@@ -953,4 +961,3 @@ def _budget(contract: m.Contract, joined: dict, money) -> dict:
     for payer, years in out.items():
         years["total"] = stats(joined[f"payer {payer}"], proved.get(payer, {}).get("total"))
     return out
-

@@ -627,7 +627,10 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT) -> list[dict]:
             continue
         if v.step.kind is not StepKind.COMPUTE and v.acted is not None:
             by_clause.setdefault(v.step.clause, []).append(v)
+    acting = _acting(contract)
     for clause, values in by_clause.items():
+        if clause in acting:  # a settlement showed it act: not dead, nothing to ask
+            continue
         solver.push()
         solver.add(z3.Or([z3.BoolVal(v.acted) if isinstance(v.acted, bool) else v.acted for v in values]).translate(ctx))
         result = solver.check()
@@ -664,6 +667,58 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT) -> list[dict]:
                         "description": said["en"], "reason": said["en"], "words": said,
                         "counterexample": [], "line": line})
     return records
+
+
+_FAR = Fraction(100_000_000)  # a measure without an upper limit, at its "upper end": this far above its lower
+
+
+def _acting(contract: m.Contract) -> set[m.ClauseRef]:
+    """The clauses that act in the settlement of some outcome: every measure at its upper end (or
+    far above its lower end when it has none), and every measure at its lower end. Each is a
+    witness, within the measures' ranges, the assumptions and with no division failing — just what
+    `dead_clauses` would ask the solver to find — so the solver is not asked about those clauses
+    (a cap over 64 cohort × year cells took z3 its whole budget to answer "unknown"; the
+    settlement shows it act in a millisecond). Nothing is ever concluded dead from a witness."""
+    from .evaluate import Evaluator
+    from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
+
+    if contract.parameters:  # a draft's parameters range too: leave it to the solver
+        return set()
+    ends: list[dict] = [{}, {}]
+    for name, measure in contract.measures.items():
+        kind = measure.ty.kind
+        if kind == BOOL:
+            values = [True, False]
+        else:
+            lower, upper = measure.lower, measure.upper
+            if lower is None and upper is None:
+                lower = Fraction(0) if kind in (MONEY, COUNT, DAYS, SHARE) else None
+                upper = Fraction(1) if kind == SHARE else None
+            if kind == DATE and (lower is None or upper is None):
+                return set()  # no date to take: the solver decides
+            if lower is None and upper is None:
+                lower = Fraction(0)
+            values = [upper if upper is not None else lower + _FAR, lower if lower is not None else upper - _FAR]
+            if kind in (COUNT, DAYS):
+                values = [Fraction(v // 1) if isinstance(v, Fraction) else v for v in values]
+        for end, value in zip(ends, values):
+            if measure.ty.series:
+                end[name] = {p.name: value for p in contract.series[measure.ty.series].periods}
+            else:
+                end[name] = value
+    acted: set[m.ClauseRef] = set()
+    seen: set[m.ClauseRef] = set()
+    evaluator = Evaluator(contract, on_step=lambda step, did: did and seen.add(step.clause))
+    for outcome in ends:
+        seen.clear()
+        try:
+            if evaluator.broken_assumption(outcome) is not None:
+                continue
+            evaluator.evaluate(outcome)
+        except (EvaluationError, ArithmeticError):
+            continue  # no witness here (a division failed): the solver decides
+        acted |= seen
+    return acted
 
 
 def _number(term) -> Fraction | None:

@@ -470,8 +470,8 @@ def test_docx_has_the_text_headings_table_and_chart(run, tmp_path):
     assert "“Savings” minus “The loan”, but at least SEK\u00a00 and at most 20\u00a0per cent of “The loan”" in body
     budget, table = document.tables  # what the payer may pay each year (issue 15), the worked examples
     assert [[c.text for c in row.cells] for row in budget.rows] == [
-        ["Payer", "Year", "At most"], ["Norrköpings kommun", "2019", "SEK\u00a012,000,000"],
-        ["Norrköpings kommun", "Whole contract", "SEK\u00a012,000,000"]]
+        ["Payer", "Year", "Worst case (proved)"], ["Norrköpings kommun", "2019", "SEK\u00a012,000,000 (largest possible, proved)"],
+        ["Norrköpings kommun", "Whole contract", "SEK\u00a012,000,000 (largest possible, proved)"]]
     assert [c.text for c in table.rows[0].cells][0] == "“Costs of the target group”"
     assert table.rows[0]._tr.trPr.xpath("./w:tblHeader")  # repeated on every page
     assert len(table.rows) == 6 and table.rows[-1].cells[-1].text == "SEK\u00a04,000,000"

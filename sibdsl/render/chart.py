@@ -188,8 +188,8 @@ BAR_COLOURS = ("#336699", "#6699cc", "#cc6633", "#333333")
 def bars(groups: list[tuple[str, list[Fraction | None]]], series: list[str], x_label: str, y_label: str, y_text, *,
          title: str, desc: str) -> str:
     """Grouped bars (issue 15: the payer's budget by year): per group (a year) one bar per series
-    (expected, 90th percentile, worst seen, proved maximum), a legend of the series; a value None
-    (not proved) draws no bar. Heights are exact amounts; floats only in drawing coordinates."""
+    (expected, 90th percentile, worst seen, the proved figure), a legend of the series; a value None
+    (no upper limit) draws no bar. Heights are exact amounts; floats only in drawing coordinates."""
     top = max([v for _, values in groups for v in values if v is not None] + [Fraction(1)])
     _, y_hi, y_values = ticks(Fraction(0), Fraction(top))
     width, height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM

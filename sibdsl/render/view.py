@@ -302,20 +302,32 @@ class View:
         return out
 
     def _budget(self) -> dict | None:
-        """Issue 15: per payer and calendar year, the most the payer may have to pay, proved by the
-        solver (sibdsl/budget.py), and over the whole contract; None for a contract without lines."""
-        from ..budget import UNDATED, proved
+        """Issue 15: per payer and calendar year, the most the payer may have to pay, and over the
+        whole contract (sibdsl/budget.py), each figure said as what is proved of it: the largest
+        possible amount, "at most" a proved upper bound, or no proved upper limit and the measures
+        that have none; None for a contract without lines."""
+        from ..budget import BOUND, MAXIMUM, UNDATED, listed, proved
 
         maxima = proved(self.contract)
         if not maxima:
             return None
         t = self.t
+
+        def said(figure) -> str:
+            if figure.kind == MAXIMUM:
+                return t["budget_largest"].format(amount=self.words.money(figure.amount))
+            if figure.kind == BOUND:
+                return t["budget_bound"].format(amount=self.words.money(figure.amount))
+            if not figure.unbounded_by:
+                return t["budget_unbounded_plain"]
+            return t["budget_unbounded"].format(
+                measures=listed([self.words.label(n) for n in figure.unbounded_by], t["budget_more"]))
+
         rows = []
         for payer, years in maxima.items():
-            for year, amount in years.items():
+            for year, figure in years.items():
                 label = t["budget_total"] if year == "total" else t["budget_undated"] if year == UNDATED else year
-                rows.append([self.words.party(payer), label,
-                             t["budget_unproved"] if amount is None else self.words.money(amount)])
+                rows.append([self.words.party(payer), label, said(figure)])
         return {"intro": t["budget_intro"], "headers": [t["budget_payer"], t["budget_year"], t["budget_max"]],
                 "rows": rows}
 
