@@ -229,28 +229,31 @@ def syntax_errors(source: Source, text: str, cuts: list[int], placed: list) -> l
     header = next((i for i, chunk in enumerate(placed) if chunk is not None and chunk.header is not None), None)
     alive = [True] * n
     found: list = []
-    windows, i = [], 0
-    while i < n:
-        if placed[i] is not None:
-            i += 1
-            continue
-        j = i
-        while j < n and placed[j] is None:
-            j += 1
-        windows.append((i, min(j + 1, n)))  # the broken run and the chunk after it
-        i = j + 1
-    for low, high in windows:
-        keep = next((k for k in range(low - 1, -1, -1)
-                     if alive[k] and placed[k] is not None and placed[k].span is not None), None)
-        prefix = [k for k in dict.fromkeys((header, keep)) if k is not None and k < low and alive[k]]
-        pieces = [(k, k + 1) for k in prefix] + [(low, high)]
-        compact = "".join(text[cuts[a]:cuts[b]] for a, b in pieces)
-        at = len(compact) - (cuts[high] - cuts[low])  # where the window starts in `compact`
-        by, down = cuts[low] - at, lines[low] - (1 + compact.count("\n", 0, at))
-        end = None if high == n else len(compact)
-        diagnostics, why, blanked = _recover(Source(source.name, compact), compact, MAX_ERRORS - len(found), end)
+    low = placed.index(None)
+    while low < n:
+        high = low + 1
+        while True:
+            while high < n and placed[high - 1] is None:
+                high += 1  # the broken run and the chunk after it
+            # the last declaration still standing: where a blanking may start (a broken one too,
+            # taken into a declaration after it; the prefix then errs and the whole text is parsed)
+            keep = next((k for k in range(low - 1, -1, -1)
+                         if alive[k] and (placed[k] is None or placed[k].span is not None)), None)
+            prefix = [k for k in dict.fromkeys((header, keep)) if k is not None and k < low and alive[k]]
+            pieces = [(k, k + 1) for k in prefix] + [(low, high)]
+            compact = "".join(text[cuts[a]:cuts[b]] for a, b in pieces)
+            at = len(compact) - (cuts[high] - cuts[low])  # where the window starts in `compact`
+            end = None if high == n else len(compact)
+            diagnostics, why, blanked = _recover(Source(source.name, compact), compact, MAX_ERRORS - len(found), end)
+            if high < n and any(d.code == "E103" for d in diagnostics):
+                # a declaration still unfinished at the window's end (its first error was past its
+                # start): the whole text's parse goes on into the next chunk, so the window does
+                high += 1
+                continue
+            break
         if any(d.span is None or d.span.start < at for d in diagnostics):
             return None  # an error before the window: not the case the reasoning above covers
+        by, down = cuts[low] - at, lines[low] - (1 + compact.count("\n", 0, at))
         found += [_placed(d, source, by, down) for d in diagnostics]
         offset = 0
         for a, b in pieces:
@@ -264,6 +267,7 @@ def syntax_errors(source: Source, text: str, cuts: list[int], placed: list) -> l
                 offset += size
         if why in ("last", "unchanged", "limit"):
             break
+        low = next((k for k in range(high, n) if placed[k] is None), n)
     return _unique(found) or None
 
 

@@ -238,6 +238,17 @@ def test_a_syntax_error_in_the_middle_is_found_without_the_whole_text(monkeypatc
     assert [d.code for d in outcome(parser.parse, Source("c.sib", several))[1]] == ["E102", "E102", "E103"]
 
 
+def test_an_unfinished_declaration_that_takes_the_next_one_s_first_word_as_its_name():
+    """Found by the random broken edits: `payment` typed before a comment, then `ratecard …` — not
+    reserved, so the whole parse reads it as the payment's name, blanks the rate card only, and the
+    unfinished `payment` meets the heading after it (E102 at `§ 4`), not the end of the window."""
+    text = TEXTS["care_leavers_apollo.sib"].replace("\n# qualifications and higher", "\npayment# qualifications and higher")
+    parser = Parser()
+    parser.parse(Source("c.sib", TEXTS["care_leavers_apollo.sib"]))
+    assert assert_same(parser, text)[2] is False
+    assert [d.code for d in outcome(parse, Source("c.sib", text))[1]] == ["E102", "E102"]
+
+
 def test_more_broken_declarations_than_the_parser_reports():
     parser = Parser()
     text = large(300)
