@@ -28,6 +28,7 @@ trees, spans included, and the same diagnostics under random edits.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import threading
@@ -155,8 +156,7 @@ class Parser:
                 except SibError as err:
                     if not all(d.code in _SYNTAX for d in err.diagnostics):
                         return None  # the whole text's parse reports it; the last version's chunks are kept
-                    placed.append(None)
-                    spanned = True  # a header after it: the whole parse says what that is
+                    placed.append(None)  # a header after it: syntax_errors' windows take it in
                     continue
                 chunk = _Parsed(0, 1, tree.header, tree.items, tree.span if tree.span.end else None)
                 parsed += 1
@@ -165,7 +165,7 @@ class Parser:
                 if spanned or headed:
                     return None  # a second header, or one after a declaration: the full parse says so
                 headed = True
-            spanned = spanned or chunk.span is not None
+            spanned = spanned or chunk.span is not None  # (a broken chunk is not: see syntax_errors)
         self.reused, self.parsed = reused, parsed
         if None in placed:
             found = syntax_errors(source, text, cuts, placed)
@@ -215,13 +215,21 @@ def syntax_errors(source: Source, text: str, cuts: list[int], placed: list) -> l
     window depends on (after a header, after a declaration, or at the start), and where a blanking
     may start. The window's errors are the whole loop's at the same offsets, with the same budget
     (limits.MAX_ERRORS in all). tests/test_incremental.py compares the two over random broken edits
-    of every shipped contract. Exact only where the chunks are the declarations `_skip_declaration`
-    sees (no declaration keyword at a line start inside a text in triple quotes): else None."""
+    of every shipped contract. A header may follow broken chunks (not a chunk that parses: the
+    caller parses that text whole): the window of the first takes it in, as the whole parse meets
+    it after blanking them. Exact only where the chunks are the declarations `_skip_declaration`
+    sees (no declaration keyword at a line start inside a text in triple quotes, no such text over
+    a cut): else None."""
     from .parser import MAX_ERRORS, _recover, _unique
 
     inner = cuts[1:-1]
     if [m.start() for m in _starts().finditer(text) if m.start()] != inner:
         return None
+    if '"""' in text:  # a text in triple quotes over a cut (`chunks` looks from the first cut on)
+        for m in _QUOTED.finditer(text):
+            k = bisect.bisect_right(inner, m.start())
+            if k < len(inner) and inner[k] < m.end():
+                return None
     n = len(placed)
     lines = [1]
     for start, end in itertools.pairwise(cuts):

@@ -249,6 +249,29 @@ def test_an_unfinished_declaration_that_takes_the_next_one_s_first_word_as_its_n
     assert [d.code for d in outcome(parse, Source("c.sib", text))[1]] == ["E102", "E102"]
 
 
+def test_a_broken_declaration_above_the_header():
+    """A declaration keyword typed into the comments above `contract "…"`: the header then follows
+    a broken chunk, which its window takes in (a declaration that parses above it still makes the
+    whole text parsed: a header after a declaration is an error no chunk shows)."""
+    text = TEXTS["cambodia_sanitation_dib.sib"]
+    at = text.index("#   * USAID")
+    parser = Parser()
+    parser.parse(Source("c.sib", text))
+    for typed in ("§", "define", "payment x =\n", "cap"):
+        assert assert_same(parser, text[:at] + typed + text[at:])[2] is False
+    assert assert_same(parser, text[:at] + 'define x = 1 SEK\n§' + text[at:])[2] is True
+
+
+def test_a_text_in_triple_quotes_opened_above_the_first_declaration():
+    """Found by the random broken edits: `\"\"\"` typed at the very top opens a text that the next
+    `\"\"\"` (a prose block far below) closes — one token over many cuts, which `chunks` (looking
+    from the first declaration on) does not see: the whole text is parsed."""
+    text = TEXTS["cambodia_sanitation_dib.sib"]
+    parser = Parser()
+    parser.parse(Source("c.sib", text))
+    assert assert_same(parser, '"""' + text)[2] is True
+
+
 def test_more_broken_declarations_than_the_parser_reports():
     parser = Parser()
     text = large(300)
