@@ -23,6 +23,7 @@ blur at all, count instructions: benchmarks/instructions.py (callgrind).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import random
@@ -572,25 +573,63 @@ def bench_edit() -> None:
                   f"{median(before) / median(after):5.1f}× faster ({median(parsed) / median(after):.2f}× the "
                   f"incremental parse alone)  {target}")
     bench_edit_at_the_end(clauses, rounds)
-    # a syntax error typed and removed in the large contract: the text that does not parse
+    bench_edit_syntax_error(clauses)
+
+
+def bench_edit_syntax_error(clauses: int) -> None:
+    """A syntax error typed and removed (`= ` in a definition in the middle of the large contract):
+    what `sibc lsp` runs for the text that does not parse — before (the whole text), the previous
+    round (incremental, but the error's messages from a whole-text error parse) and after
+    (incremental.syntax_errors)."""
+    from sibdsl.incremental import Parser
+    from sibdsl.lsp_analysis import analyse
+
     text = generated(clauses)
     needle = f"define d{clauses // 2} = max(d{clauses // 2 - 1}"
     at = text.index(needle) + len(needle)
     broken = text[:at] + " = " + text[at:]
     name = "broken.sib"
-    parser = Parser()
-    analyse(name, text, parser)
-    assert analyse(name, broken).diagnostics == analyse(name, broken, parser).diagnostics
-    analyse(name, text, parser)
+    parsers = {"previous": Parser(), "after": Parser()}
+    for parser in parsers.values():
+        analyse(name, text, parser)
+    expected = analyse(name, broken).diagnostics
+    for side, parser in parsers.items():
+        with _whole_errors(side == "previous"):
+            assert expected == analyse(name, broken, parser).diagnostics
+        analyse(name, text, parser)
     slow_rounds = 2 if SMOKE else 5
     versions = [broken, text]
-    times = interleaved({
-        "before": lambda i: analyse(name, versions[i % 2]).index,
-        "after": lambda i: analyse(name, versions[i % 2], parser),
-    }, 2 * slow_rounds, time.process_time)
-    before, after = times["before"][::2], times["after"][::2]  # the rounds with the broken text
-    print(f"  {clauses:,} clauses, a syntax error typed (sibc lsp)      {spread(before)} → {spread(after)}  "
-          f"{median(before) / median(after):5.1f}× faster  (bound: the whole-text error parse, parser.py)")
+
+    def incremental(side: str):
+        def run(i: int):
+            with _whole_errors(side == "previous"):
+                return analyse(name, versions[i % 2], parsers[side])
+        return run
+
+    times = interleaved({"before": lambda i: analyse(name, versions[i % 2]).index,
+                         "previous": incremental("previous"), "after": incremental("after")},
+                        2 * slow_rounds, time.process_time)
+    before, previous, after = (times[side][::2] for side in ("before", "previous", "after"))  # the broken text
+    print(f"  {clauses:,} clauses, a syntax error typed (sibc lsp)      {spread(before)} → {spread(previous)} → "
+          f"{spread(after)}  {median(before) / median(after):5.1f}× faster ({median(previous) / median(after):.1f}× "
+          "the whole-text error parse: incremental.syntax_errors)")
+
+
+@contextlib.contextmanager
+def _whole_errors(whole: bool):
+    """The incremental parser as before incremental.syntax_errors: a text with a syntax error is
+    parsed whole (the side "previous" of the syntax error's line)."""
+    from sibdsl import incremental
+
+    if not whole:
+        yield
+        return
+    own = incremental.syntax_errors
+    incremental.syntax_errors = lambda *args: None
+    try:
+        yield
+    finally:
+        incremental.syntax_errors = own
 
 
 def bench_edit_at_the_end(clauses: int, rounds: int) -> None:

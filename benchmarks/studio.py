@@ -12,8 +12,8 @@ so that the machine's load falls on both alike; both are reported, and the ratio
 Drives Debian's headless Chromium (as tests/test_studio_browser.py does) against `sibc studio` on a
 temporary folder with Norrköping and a generated 5,000-clause contract (benchmarks/bench.py's
 `generated`). Each sample is one real keystroke (a `z` typed on into a name, so that every keystroke
-is a text the studio has not checked before, each with its E201) or one outcome typed into the
-form; the page itself
+is a text the studio has not checked before, each with its E201; on the large contract also a `)`
+typed on after a name, each a new text with a syntax error) or one outcome typed into the form; the page itself
 records the time from the key's `input` event until the result is drawn (the debounce included).
 Prints the median and the 90th percentile of each.
 """
@@ -81,7 +81,7 @@ def main() -> None:
             lambda d: d.execute_script(f"return document.body.dataset.{key}"))
         return float(driver.execute_script(f"return document.body.dataset.{key}"))
 
-    def keystrokes(needle: str) -> dict[str, list[float]]:
+    def keystrokes(needle: str, key: str = "z") -> dict[str, list[float]]:
         editors = {}
         for side, driver in drivers.items():
             editors[side] = driver.find_element(By.ID, "editor")
@@ -90,8 +90,8 @@ def main() -> None:
         times: dict[str, list[float]] = {side: [] for side in drivers}
         for i in range(args.samples):
             # typing on into the name: each keystroke a text the server has not seen (a `z` typed and
-            # deleted again gives back a text it has checked, and answers from its cache)
-            key = "z"
+            # deleted again gives back a text it has checked, and answers from its cache); or `)`
+            # typed on after a name, each a new text with a syntax error
             for side in order(i):  # one keystroke on each side in turn
                 driver, editor = drivers[side], editors[side]
                 times[side].append(measured(driver, "checkMs", lambda key=key, editor=editor: editor.send_keys(key)))
@@ -149,6 +149,7 @@ def main() -> None:
         report("Norrköping: outcome typed → settlement", settle, 100)
         opened("large")
         report("5,000 clauses: keystroke → diagnostics", keystrokes("define d2500 = max(d2499"), 500)
+        report("5,000 clauses: keystroke, syntax error → diagnostics", keystrokes("define d1500 = max(d1499", ")"), 500)
     finally:
         for driver in drivers.values():
             driver.quit()

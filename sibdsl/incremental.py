@@ -28,6 +28,7 @@ trees, spans included, and the same diagnostics under random edits.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import threading
@@ -113,7 +114,7 @@ class Parser:
             text = source.text
             tree = None
             if len(text) <= MAX_SOURCE_CHARS and "\x00" not in text:  # else parse() reports it
-                tree = self._incremental(source.name, lone_cr_to_lf(text))
+                tree = self._incremental(source, lone_cr_to_lf(text))
             if tree is None:
                 self.whole, self.reused, self.parsed = True, 0, 0
                 if self.memo is not None:
@@ -128,37 +129,58 @@ class Parser:
         has its lone CRs as LF."""
         return piece in self._last
 
-    def _incremental(self, name: str, text: str) -> s.Contract | None:
+    def _incremental(self, source: Source, text: str) -> s.Contract | None:
         from .parser import parse
+
+        name = source.name
 
         cuts = chunks(text)
         cuts.append(len(text))
-        last, now, taken = self._last, {}, {}
-        header, items, first, final = None, [], None, None
-        origins: dict[int, tuple] = {}  # id(item) → (item, the item as first parsed)
+        last, taken = self._last, {}
+        # each chunk's parse where it was last (moved below once the text is known to parse), None
+        # for a chunk that does not parse alone: a syntax error (E101–E104)
+        placed: list[_Parsed | None] = []
         reused = parsed = 0
-        line = 1
+        headed = spanned = False
         for start, end in itertools.pairwise(cuts):
             piece = text[start:end]
             previous = last.get(piece)
             k = taken.get(piece, 0)
             if previous and k < len(previous):
                 taken[piece] = k + 1
-                chunk = _moved(previous[k], start, line)
+                chunk = previous[k]
                 reused += 1
             else:
                 try:
                     tree = parse(Source(name, piece))
-                except SibError:
-                    return None  # the whole text's parse reports it; the last version's chunks are kept
-                chunk = _moved(_Parsed(0, 1, tree.header, tree.items, tree.span if tree.span.end else None),
-                               start, line)
+                except SibError as err:
+                    if not all(d.code in _SYNTAX for d in err.diagnostics):
+                        return None  # the whole text's parse reports it; the last version's chunks are kept
+                    placed.append(None)  # a header after it: syntax_errors' windows take it in
+                    continue
+                chunk = _Parsed(0, 1, tree.header, tree.items, tree.span if tree.span.end else None)
                 parsed += 1
-            now.setdefault(piece, []).append(chunk)
+            placed.append(chunk)
             if chunk.header is not None:
-                if first is not None:
+                if spanned or headed:
                     return None  # a second header, or one after a declaration: the full parse says so
-                header = chunk.header
+                headed = True
+            spanned = spanned or chunk.span is not None  # (a broken chunk is not: see syntax_errors)
+        self.reused, self.parsed = reused, parsed
+        if None in placed:
+            found = syntax_errors(source, text, cuts, placed)
+            if found is None:
+                return None
+            raise SibError(found)  # the last version's chunks are kept
+        now: dict[str, list[_Parsed]] = {}
+        header, items, first, final = None, [], None, None
+        origins: dict[int, tuple] = {}  # id(item) → (item, the item as first parsed)
+        line = 1
+        for (start, end), unmoved in zip(itertools.pairwise(cuts), placed, strict=True):
+            piece = text[start:end]
+            chunk = _moved(unmoved, start, line)
+            now.setdefault(piece, []).append(chunk)
+            header = header or chunk.header
             items.extend(chunk.items)
             for item, origin in zip(chunk.items, chunk.origins, strict=True):
                 origins[id(item)] = (item, origin)
@@ -167,11 +189,102 @@ class Parser:
                 final = chunk.span
             line += piece.count("\n")
         self._last = now
-        self.reused, self.parsed = reused, parsed
         if self.memo is not None:
             self.memo.origins = origins
         span = first.to(final) if first is not None else s.Contract(None, ()).span
         return s.Contract(header, tuple(items), span=span)
+
+
+# What `parser.parse` reports when the grammar does not take a text (parser._syntax_errors).
+_SYNTAX = frozenset({"E101", "E102", "E103", "E104"})
+
+
+def syntax_errors(source: Source, text: str, cuts: list[int], placed: list) -> list | None:
+    """`parser.parse`'s syntax errors of a text whose chunks all parse alone but those in `broken`
+    (`placed`: each chunk's parse, None for a broken one), found without parsing the whole text:
+    None where that would not be exact.
+
+    `parser._syntax_errors` parses the whole text, reports the first error, blanks the
+    declaration around it (from the start of the last declaration at or before it, to the start of
+    the next) and parses again. Each parse goes through the chunks that parse alone without an
+    error (an LALR parser has one derivation for them, see the module's docstring), so its errors
+    lie in the broken chunks, or at the first token of the chunk after one (a declaration left
+    unfinished). Here the same loop (`parser._recover`) runs on each window of the text — a run of
+    broken chunks and the chunk after it — preceded by the chunk that holds the header and the last
+    chunk before the window that is still there (not blanked): what the parser's state at the
+    window depends on (after a header, after a declaration, or at the start), and where a blanking
+    may start. The window's errors are the whole loop's at the same offsets, with the same budget
+    (limits.MAX_ERRORS in all). tests/test_incremental.py compares the two over random broken edits
+    of every shipped contract. A header may follow broken chunks (not a chunk that parses: the
+    caller parses that text whole): the window of the first takes it in, as the whole parse meets
+    it after blanking them. Exact only where the chunks are the declarations `_skip_declaration`
+    sees (no declaration keyword at a line start inside a text in triple quotes, no such text over
+    a cut): else None."""
+    from .parser import MAX_ERRORS, _recover, _unique
+
+    inner = cuts[1:-1]
+    if [m.start() for m in _starts().finditer(text) if m.start()] != inner:
+        return None
+    if '"""' in text:  # a text in triple quotes over a cut (`chunks` looks from the first cut on)
+        for m in _QUOTED.finditer(text):
+            k = bisect.bisect_right(inner, m.start())
+            if k < len(inner) and inner[k] < m.end():
+                return None
+    n = len(placed)
+    lines = [1]
+    for start, end in itertools.pairwise(cuts):
+        lines.append(lines[-1] + text.count("\n", start, end))
+    header = next((i for i, chunk in enumerate(placed) if chunk is not None and chunk.header is not None), None)
+    alive = [True] * n
+    found: list = []
+    low = placed.index(None)
+    while low < n:
+        high = low + 1
+        while True:
+            while high < n and placed[high - 1] is None:
+                high += 1  # the broken run and the chunk after it
+            # the last declaration still standing: where a blanking may start (a broken one too,
+            # taken into a declaration after it; the prefix then errs and the whole text is parsed)
+            keep = next((k for k in range(low - 1, -1, -1)
+                         if alive[k] and (placed[k] is None or placed[k].span is not None)), None)
+            prefix = [k for k in dict.fromkeys((header, keep)) if k is not None and k < low and alive[k]]
+            pieces = [(k, k + 1) for k in prefix] + [(low, high)]
+            compact = "".join(text[cuts[a]:cuts[b]] for a, b in pieces)
+            at = len(compact) - (cuts[high] - cuts[low])  # where the window starts in `compact`
+            end = None if high == n else len(compact)
+            diagnostics, why, blanked = _recover(Source(source.name, compact), compact, MAX_ERRORS - len(found), end)
+            if high < n and any(d.code == "E103" for d in diagnostics):
+                # a declaration still unfinished at the window's end (its first error was past its
+                # start): the whole text's parse goes on into the next chunk, so the window does
+                high += 1
+                continue
+            break
+        if any(d.span is None or d.span.start < at for d in diagnostics):
+            return None  # an error before the window: not the case the reasoning above covers
+        by, down = cuts[low] - at, lines[low] - (1 + compact.count("\n", 0, at))
+        found += [_placed(d, source, by, down) for d in diagnostics]
+        offset = 0
+        for a, b in pieces:
+            for k in range(a, b):
+                size = cuts[k + 1] - cuts[k]
+                now, was = blanked[offset:offset + size], text[cuts[k]:cuts[k + 1]]
+                if now != was:
+                    if now.strip():
+                        return None  # blanked in part: not a declaration's cut
+                    alive[k] = False
+                offset += size
+        if why in ("last", "unchanged", "limit"):
+            break
+        low = next((k for k in range(high, n) if placed[k] is None), n)
+    return _unique(found) or None
+
+
+def _placed(diagnostic, source: Source, by: int, down: int):
+    import attrs
+
+    span = diagnostic.span
+    moved = Span(span.start + by, span.end + by, span.line + down, span.column, span.end_line + down, span.end_column)
+    return attrs.evolve(diagnostic, source=source, span=moved)
 
 
 def _moved(chunk: _Parsed, offset: int, line: int) -> _Parsed:

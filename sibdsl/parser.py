@@ -284,8 +284,18 @@ def parse_text(text: str, name: str = "<string>") -> s.Contract:
 def _syntax_errors(source: Source, text: str) -> list[Diagnostic]:
     """Every syntax error of a text that does not parse, found with the tree parser (`text` is
     the source's text with lone CRs as LF)."""
+    return _unique(_recover(source, text, MAX_ERRORS)[0])
+
+
+def _recover(source: Source, text: str, limit: int, end: int | None = None) -> tuple[list[Diagnostic], str, str]:
+    """The loop of `_syntax_errors` on `text` (the source's text, or a piece of it with the
+    source's offsets, incremental.syntax_errors): parse, report the first error, blank its
+    declaration, parse again — at most `limit` errors. Also why it stopped: "parsed" (the rest
+    parses), "last" (no declaration starts after the error's), "unchanged" (blanking changed
+    nothing) or "limit"; and the text as last blanked. `end`: where the declaration after the last
+    one ends, for a piece that stops before its text does (see `_skip_declaration`)."""
     diagnostics: list[Diagnostic] = []
-    for _ in range(MAX_ERRORS):
+    while len(diagnostics) < limit:
         # Drive the parser interactively: on an error, `accepts()` gives the exact set of
         # what could come next (lark's own sets merge LALR states and list too much).
         interactive = _lark().parse_interactive(text)
@@ -293,14 +303,16 @@ def _syntax_errors(source: Source, text: str) -> list[Diagnostic]:
             for _ in interactive.iter_parse():
                 pass
             interactive.feed_eof()
-            break
+            return diagnostics, "parsed", text
         except lark.exceptions.UnexpectedInput as error:
             diagnostics.append(_diagnose(source, error, interactive.accepts()))
-            blanked = _skip_declaration(text, getattr(error, "pos_in_stream", None) or 0)
-            if blanked is None or blanked == text:
-                break
+            blanked = _skip_declaration(text, getattr(error, "pos_in_stream", None) or 0, end)
+            if blanked is None:
+                return diagnostics, "last", text
+            if blanked == text:
+                return diagnostics, "unchanged", text
             text = blanked
-    return _unique(diagnostics)
+    return diagnostics, "limit", text
 
 
 # ---------------------------------------------------------------- errors
@@ -431,8 +443,10 @@ def _describe_token(token: Token) -> str:
     return f"{kind.removeprefix('a ').removeprefix('an ')} `{text}`"
 
 
-def _skip_declaration(text: str, pos: int) -> str | None:
-    """Blank out (keeping line breaks) the declaration around pos, so parsing can go on."""
+def _skip_declaration(text: str, pos: int, end: int | None = None) -> str | None:
+    """Blank out (keeping line breaks) the declaration around pos, so parsing can go on. After the
+    last declaration: None, or, given `end` (a piece of a longer text whose next declaration starts
+    there), the blanked text up to `end`."""
     starts = [m.start() for m in re.finditer(_RESUME, text, re.M)]
     # An error at the very start of a declaration belongs to the unfinished one before it.
     line_start = text.rfind("\n", 0, pos) + 1
@@ -442,7 +456,7 @@ def _skip_declaration(text: str, pos: int) -> str | None:
     start = before[-1] if before else text.rfind("\n", 0, pos) + 1
     if after:
         end = after[0]
-    else:
+    elif end is None:
         return None
     region = re.sub(r"[^\n]", " ", text[start:end])
     return text[:start] + region + text[end:]

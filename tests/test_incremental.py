@@ -181,8 +181,123 @@ def test_a_syntax_error_keeps_the_cache_and_its_fix_is_incremental_again():
     text = large(200)
     parser.parse(Source("g.sib", text))
     at = text.index("define d100 = ") + len("define d100 = ")
-    assert assert_same(parser, text[:at] + "= " + text[at:])[2]
+    # the broken declaration is parsed alone and in its window (incremental.syntax_errors): no
+    # chunk parsed into the cache, the whole text not parsed
+    assert assert_same(parser, text[:at] + "= " + text[at:]) == (0, 204, False)
     assert assert_same(parser, text) == (0, 205, False)
+
+
+# ---------------------------------------------------------------- syntax errors from the broken declarations alone
+BROKEN = ["= ", "(", ")", "max(", "x + ", "@", '"open', ";", "payment", "define", "cap", "1,5", "\u2018",
+          "2016-01-01 ", "contract", "§", "\ndefine = ", "\npayment p = ", "\ncap", "\n= =", "\n)\n"]
+
+
+@st.composite
+def broken(draw, text: str) -> str:
+    """`text` with one to five broken fragments typed at random places: in a formula, at a line's
+    start (a declaration left unfinished, or one that starts in the middle of another), at the end."""
+    for _ in range(draw(st.integers(1, 5))):
+        at = draw(st.integers(0, len(text)))
+        if draw(st.booleans()):
+            at = text.rfind("\n", 0, at) + 1
+        text = text[:at] + draw(st.sampled_from(BROKEN)) + text[at:]
+    return text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_syntax_errors_from_the_broken_declarations_are_the_whole_text_s(data):
+    """incremental.syntax_errors against parser.parse over random broken edits of every shipped
+    contract: the same diagnostics (codes, messages, hints, spans, order), and the whole text parsed
+    only where the reasoning does not hold."""
+    name = data.draw(st.sampled_from(sorted(TEXTS)))
+    parser = Parser()
+    parser.parse(Source(name, TEXTS[name]))
+    text = data.draw(broken(TEXTS[name]))
+    source = Source(name, text)
+    assert outcome(parser.parse, source)[1] == outcome(parse, source)[1]
+
+
+def test_a_syntax_error_in_the_middle_is_found_without_the_whole_text(monkeypatch):
+    from sibdsl import incremental
+
+    parser = Parser()
+    text = large(400)
+    parser.parse(Source("g.sib", text))
+    edits = [("define d200 = ", "define d200 = = "), ("define d300 = ", "define d300 = \ndefine = "),
+             ("define d10 = ", "define d10 = max("), ("define d5 = ", "define d5 = x +\npayment ")]
+    monkeypatch.setattr(incremental, "syntax_errors", _counting(incremental.syntax_errors))
+    for old, new in edits:
+        edited = text.replace(old, new, 1)
+        _counting.calls = []
+        assert outcome(parser.parse, Source("c.sib", edited))[1] == outcome(parse, Source("c.sib", edited))[1]
+        assert _counting.calls == [True] and parser.whole is False  # answered here, no fallback to the whole text
+    # several broken declarations at once, and one unfinished at the very end (E103)
+    several = text.replace("define d7 = ", "define d7 = (").replace("define d9 = ", "define d9 = )") + "payment q ="
+    assert assert_same(parser, several)[2] is False
+    assert [d.code for d in outcome(parser.parse, Source("c.sib", several))[1]] == ["E102", "E102", "E103"]
+
+
+def test_an_unfinished_declaration_that_takes_the_next_one_s_first_word_as_its_name():
+    """Found by the random broken edits: `payment` typed before a comment, then `ratecard …` — not
+    reserved, so the whole parse reads it as the payment's name, blanks the rate card only, and the
+    unfinished `payment` meets the heading after it (E102 at `§ 4`), not the end of the window."""
+    text = TEXTS["care_leavers_apollo.sib"].replace("\n# qualifications and higher", "\npayment# qualifications and higher")
+    parser = Parser()
+    parser.parse(Source("c.sib", TEXTS["care_leavers_apollo.sib"]))
+    assert assert_same(parser, text)[2] is False
+    assert [d.code for d in outcome(parse, Source("c.sib", text))[1]] == ["E102", "E102"]
+
+
+def test_a_broken_declaration_above_the_header():
+    """A declaration keyword typed into the comments above `contract "…"`: the header then follows
+    a broken chunk, which its window takes in (a declaration that parses above it still makes the
+    whole text parsed: a header after a declaration is an error no chunk shows)."""
+    text = TEXTS["cambodia_sanitation_dib.sib"]
+    at = text.index("#   * USAID")
+    parser = Parser()
+    parser.parse(Source("c.sib", text))
+    for typed in ("§", "define", "payment x =\n", "cap"):
+        assert assert_same(parser, text[:at] + typed + text[at:])[2] is False
+    assert assert_same(parser, text[:at] + 'define x = 1 SEK\n§' + text[at:])[2] is True
+
+
+def test_a_text_in_triple_quotes_opened_above_the_first_declaration():
+    """Found by the random broken edits: `\"\"\"` typed at the very top opens a text that the next
+    `\"\"\"` (a prose block far below) closes — one token over many cuts, which `chunks` (looking
+    from the first declaration on) does not see: the whole text is parsed."""
+    text = TEXTS["cambodia_sanitation_dib.sib"]
+    parser = Parser()
+    parser.parse(Source("c.sib", text))
+    assert assert_same(parser, '"""' + text)[2] is True
+
+
+def test_more_broken_declarations_than_the_parser_reports():
+    parser = Parser()
+    text = large(300)
+    parser.parse(Source("g.sib", text))
+    many = "".join(line.replace(" = ", " = = ") if i % 7 == 0 else line for i, line in enumerate(text.splitlines(True)))
+    assert assert_same(parser, many)[2] is False
+    from sibdsl.limits import MAX_ERRORS
+
+    assert len(outcome(parse, Source("c.sib", many))[1]) == MAX_ERRORS
+
+
+def test_a_declaration_keyword_inside_a_text_in_triple_quotes_is_parsed_whole():
+    parser = Parser()
+    text = large(50).replace("define d20 ", '"""\ndefine inside\n"""\ndefine d20 ')
+    parser.parse(Source("g.sib", text))
+    assert assert_same(parser, text.replace("define d30 = ", "define d30 = = "))[2] is True
+
+
+def _counting(function):
+    _counting.calls = []
+
+    def counted(*args):
+        found = function(*args)
+        _counting.calls.append(found is not None)
+        return found
+    return counted
 
 
 def test_a_chain_too_deep_for_python_s_stack_is_moved():
