@@ -58,3 +58,16 @@ def test_textmate_grammar_and_vscode_manifest():
     manifest = json.loads((ROOT / "editors" / "vscode" / "package.json").read_text())
     assert manifest["contributes"]["grammars"][0]["path"] == "./syntaxes/sib.tmLanguage.json"
     assert manifest["contributes"]["languages"][0]["extensions"] == [".sib"]
+
+
+def test_the_studio_knows_every_keyword_of_the_grammar():
+    # the studio's editor colours words with its own lists (sibdsl/serve/static/studio.js): a word
+    # the grammar gained and the studio lacked was shown as a plain name (`accrued`, issue 14)
+    script = (ROOT / "sibdsl" / "serve" / "static" / "studio.js").read_text(encoding="utf-8")
+    studio = set()
+    for name in ("KEYWORDS", "FUNCTIONS", "LITERALS"):
+        found = re.search(rf"const {name} = new Set\(\(?(.*?)\)?\.split\(\" \"\)\);", script, re.S)
+        assert found, name
+        studio |= set("".join(re.findall(r'"([^"]*)"', found.group(1))).split())
+    assert GRAMMAR_WORDS - studio == set()
+    assert LEXER_WORDS - studio == set()

@@ -191,7 +191,7 @@ function displayNumber(raw) {
 
 // ------------------------------------------------------------ highlighting and squiggles
 const KEYWORDS = new Set(("contract party term periods cohort investment measure define baseline payment gate floor " +
-  "cap return limit guarantee clause cover assume parameter waterfall coupon repayment redemption least principal full otherwise rest until plus loss the id version languages currency rounding signed size eligibility better between " +
+  "cap return limit guarantee clause cover assume parameter waterfall coupon repayment redemption least principal full otherwise accrued rest until plus loss the id version languages currency rounding signed size eligibility better between " +
   "source description indexed for from to due after end per when requires above at participant in simple compound " +
   "nondecreasing nonincreasing half up down even year on below drawn committed class times day count during through over by all period payments and or not of if then else " +
   "table ratecard step linear claim declaration order proportion").split(" "));
