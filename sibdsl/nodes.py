@@ -76,6 +76,18 @@ def _setstate(self, state: tuple) -> None:
         object.__setattr__(self, a.name, value)
 
 
+class _Fields(tuple):
+    """A class's fields, each also by its name (`attrs.fields(C).span`), as attrs' tuples are."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str):
+        for a in self:
+            if a.name == name:
+                return a
+        raise AttributeError(f"no field {name!r}")
+
+
 _TEMPLATES: dict[tuple[int, int], types.CodeType] = {}
 
 
@@ -147,10 +159,8 @@ def node(cls):
     slotted = any("__weakref__" in getattr(b, "__slots__", ()) for b in cls.__mro__[1:])
     namespace["__slots__"] = tuple(a.name for a in own if a.name not in
                                    {x.name for x in inherited}) + (() if slotted else ("__weakref__",))
-    tuple_class = type(f"{cls.__name__}Attributes", (tuple,),
-                       {"__slots__": (), **{a.name: property(operator.itemgetter(i)) for i, a in enumerate(fields)}})
     namespace.update(
-        __attrs_attrs__=tuple_class(fields), __match_args__=tuple(a.name for a in positional),
+        __attrs_attrs__=_Fields(fields), __match_args__=tuple(a.name for a in positional),
         __repr__=_repr, __eq__=_eq, __ne__=_ne, __hash__=_hash, __setattr__=_frozen_setattr,
         __delattr__=_frozen_delattr, __getstate__=_getstate, __setstate__=_setstate,
         __node_key__=(operator.attrgetter(*[a.name for a in fields if a.eq]) if any(a.eq for a in fields)
