@@ -18,6 +18,7 @@ entries, not every sibc's ever installed (issue 21). Only names of exactly that 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -94,17 +95,25 @@ def store(name: str, value) -> None:
 def _remove_other_generations(directory: str, kind: str) -> None:
     """Remove the entries of `kind` that another sibc wrote: no sibc reads them again."""
     current = generation()
+
+    def stale(name: str) -> bool:
+        found = _ENTRY.fullmatch(name)
+        return found is not None and found.group(1) == kind and found.group(2) != current
+
+    remove_entries(directory, stale)
+
+
+def remove_entries(directory: str, stale) -> None:
+    """Remove the files in `directory` whose names `stale` accepts (here and in parser.py's tables);
+    a directory that cannot be listed, or an entry another process removed first, is left as it is."""
     try:
         names = os.listdir(directory)
     except OSError:
         return
     for name in names:
-        found = _ENTRY.fullmatch(name)
-        if found and found.group(1) == kind and found.group(2) != current:
-            try:
+        if stale(name):
+            with contextlib.suppress(OSError):
                 os.remove(os.path.join(directory, name))
-            except OSError:
-                pass  # another process removed it first, or it cannot be removed: it only takes room
 
 
 # ---------------------------------------------------------------- `sibc check` results

@@ -172,13 +172,11 @@ def _tables(name: str, grammar: str, **options) -> lark.Lark:
 def _remove_older_tables(path: str, name: str) -> None:
     """Remove the entries of parser `name` other than `path`: tables of another grammar, lark or
     Python, which this sibc never reads (only names of exactly tables_path's form; issue 21)."""
+    from .cache import remove_entries
+
     directory, current = os.path.split(path)
     pattern = re.compile(re.escape(name) + r"-[0-9a-f]{40}\.lark")
-    with contextlib.suppress(OSError):
-        for entry in os.listdir(directory):
-            if entry != current and pattern.fullmatch(entry):
-                with contextlib.suppress(OSError):  # another process removed it first
-                    os.remove(os.path.join(directory, entry))
+    remove_entries(directory, lambda entry: entry != current and pattern.fullmatch(entry) is not None)
 
 
 CACHED = "<sibc cache>"  # the source_path of a parser read from the cache (the tests look)
