@@ -45,11 +45,6 @@ def _eq(self, other):
     return key(self) == key(other)
 
 
-def _ne(self, other):
-    result = _eq(self, other)
-    return result if result is NotImplemented else not result
-
-
 def _hash(self):
     return hash((self.__class__, self.__node_key__(self)))
 
@@ -161,7 +156,7 @@ def node(cls):
                                    {x.name for x in inherited}) + (() if slotted else ("__weakref__",))
     namespace.update(
         __attrs_attrs__=_Fields(fields), __match_args__=tuple(a.name for a in positional),
-        __repr__=_repr, __eq__=_eq, __ne__=_ne, __hash__=_hash, __setattr__=_frozen_setattr,
+        __repr__=_repr, __eq__=_eq, __hash__=_hash, __setattr__=_frozen_setattr,
         __delattr__=_frozen_delattr, __getstate__=_getstate, __setstate__=_setstate,
         __node_key__=(operator.attrgetter(*[a.name for a in fields if a.eq]) if any(a.eq for a in fields)
                       else staticmethod(_no_fields)))
