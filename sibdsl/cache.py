@@ -11,9 +11,10 @@ and `--no-cache` bypasses it.
 
 An entry's name is `KIND-GENERATION-DIGEST.json`, GENERATION being the first hex digits of
 `code_digest()`: entries another sibc (another version, module or grammar) wrote can never be
-read by this one, so writing an entry removes the entries of its kind of every other generation,
-and those named before generations were (`KIND-DIGEST.json`). The directory keeps one sibc's
-entries, not every sibc's ever installed (issue 21). Only names of exactly that form are removed.
+read by this one, so writing an entry removes the entries of its kind of every other generation
+and those named before generations were (`KIND-DIGEST.json`), once per directory and kind in a
+process. The directory keeps one sibc's entries, not every sibc's ever installed (issue 21).
+Only names of exactly that form are removed.
 """
 
 from __future__ import annotations
@@ -92,8 +93,15 @@ def store(name: str, value) -> None:
     _remove_other_generations(directory, name.split("-", 1)[0])
 
 
+_CLEANED: set[tuple[str, str]] = set()  # (directory, kind) already cleaned by this process
+
+
 def _remove_other_generations(directory: str, kind: str) -> None:
-    """Remove the entries of `kind` that another sibc wrote: no sibc reads them again."""
+    """Remove the entries of `kind` that another sibc wrote: no sibc reads them again. Once per
+    directory and kind in a process, so that `sibc check` of many files lists the directory once."""
+    if (directory, kind) in _CLEANED:
+        return
+    _CLEANED.add((directory, kind))
     current = generation()
 
     def stale(name: str) -> bool:

@@ -208,3 +208,17 @@ def test_an_entry_that_cannot_be_written_removes_nothing(cache, monkeypatch):
     assert _files(cache) == [old.name]
     sibcache.store("proofs-" + sibcache.key("proofs", b"x"), [])
     assert old.name not in _files(cache)  # the same store, written: the old entry goes
+
+
+def test_a_process_cleans_a_directory_once_per_kind(cache):
+    """`sibc check` of many files stores many entries: the directory is listed at the first only."""
+    from sibdsl import cache as sibcache
+
+    cache.mkdir()
+    old = f"check-{'1' * 12}-{'ab' * 32}.json"
+    (cache / old).write_text("{}", encoding="utf-8")
+    sibcache.store("check-" + sibcache.key("check", b"first"), {})
+    assert old not in _files(cache)
+    (cache / old).write_text("{}", encoding="utf-8")  # another sibc writes while this one runs
+    sibcache.store("check-" + sibcache.key("check", b"second"), {})
+    assert old in _files(cache) and len(_files(cache)) == 3
