@@ -9,6 +9,8 @@
     PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         .venv/bin/python benchmarks/instructions.py edit N before|parsed|after  # N keystrokes, 5,000 clauses
 
+    .venv/bin/python benchmarks/instructions.py standalone     # lark's standalone parser vs sibc's cache
+
 The figure per settlement is (I(2000) − I(0)) / 2000: the difference removes start-up, the
 compile of the contract and the drawing of the outcomes (drawn in both runs alike).
 `benchmarks/instructions.py measure` runs them under callgrind and prints the figures, with the
@@ -122,6 +124,45 @@ def startup() -> None:
           f"{floor / 1e6:.1f} M, ratio {check / floor:.2f}× (target ≤ 1.2×); python -c pass {bare / 1e6:.1f} M")
 
 
+def load(how: str) -> None:
+    """The basic-lexer parser `sibc check` uses, made ready: `cache` imports lark and reads the
+    tables sibc keeps in its cache (parser._tables); `standalone` imports the module
+    `python -m lark.tools.standalone` generates from grammar/sib.lark (in $SIB_STANDALONE_DIR) and
+    makes its parser, with the same callbacks, without importing lark."""
+    from sibdsl import parser
+
+    if how == "standalone":
+        sys.path.insert(0, os.environ["SIB_STANDALONE_DIR"])
+        import sib_standalone
+
+        sib_standalone.Lark_StandAlone(transformer=parser._callbacks(frozenset(
+            parser._NAMED_TERMINAL.findall(parser.grammar_text()))))
+    elif how == "cache":
+        assert parser._builder("basic").source_path == parser.CACHED
+    # "none": the imports of sibdsl.parser that both share, to subtract
+
+
+def standalone() -> None:
+    """Whether a standalone parser generated at build time would load faster than sibc's cache of
+    lark's tables (issue 21): instructions of each way of making the parser ready, less sibdsl's
+    imports they share. sibdsl.parser imports lark, so the standalone count includes lark's
+    import too; lark's own import is counted apart, so that both sides can be compared without it."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "lark.tools.standalone", str(ROOT / "grammar" / "sib.lark"), "-l",
+                        "basic", "--keep_all_tokens", "-o", os.path.join(tmp, "sib_standalone.py")], check=True)
+        os.environ["SIB_STANDALONE_DIR"] = tmp
+        none, cache, alone = (_instructions(__file__, "load", how, script=None)
+                              for how in ("none", "cache", "standalone"))
+    # what leaving lark out would save: its import on top of what sibc imports anyway (click, attrs)
+    lark_only = (_instructions("-c", "import lark, click, attrs", script=None)
+                 - _instructions("-c", "import click, attrs", script=None))
+    print(f"parser ready: from sibc's cache {(cache - none) / 1e6:.1f} M instructions; generated standalone "
+          f"module {(alone - none) / 1e6:.1f} M; lark's import on top of click and attrs, which only the standalone "
+          f"could leave out, {lark_only / 1e6:.1f} M")
+
+
 def measure() -> None:
     i0, i1 = _instructions("settle", "0"), _instructions("settle", "2000")
     ours = (i1 - i0) / 2000
@@ -144,5 +185,9 @@ if __name__ == "__main__":
         measure()
     elif what == "startup":
         startup()
+    elif what == "standalone":
+        standalone()
+    elif what == "load":
+        load(sys.argv[2])
     else:
         {"settle": settle, "reference": reference, "check": check, "edit": edit}[what](int(sys.argv[2]), *sys.argv[3:])

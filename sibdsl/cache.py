@@ -8,13 +8,22 @@ every module of the installed sibdsl package and its grammar (so any change to s
 Verdicts are deterministic (z3 rlimit), `unknown` included. Entries are written atomically. The cache
 lives in $SIBDSL_CACHE_DIR, else $XDG_CACHE_HOME/sibdsl, else ~/.cache/sibdsl; it is safe to delete,
 and `--no-cache` bypasses it.
+
+An entry's name is `KIND-GENERATION-DIGEST.json`, GENERATION being the first hex digits of
+`code_digest()`: entries another sibc (another version, module or grammar) wrote can never be
+read by this one, so writing an entry removes the entries of its kind of every other generation
+and those named before generations were (`KIND-DIGEST.json`), once per directory and kind in a
+process. The directory keeps one sibc's entries, not every sibc's ever installed (issue 21).
+Only names of exactly that form are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 from functools import lru_cache
 
 from . import __version__
@@ -46,13 +55,22 @@ def code_digest() -> bytes:
     return digest.digest()
 
 
+def generation() -> str:
+    """The part of every entry's name that says which sibc wrote it."""
+    return code_digest().hex()[:12]
+
+
 def key(kind: str, data: bytes, *extra: str) -> str:
+    """`GENERATION-DIGEST`: the caller names its entry `KIND-` and this (see the module docstring)."""
     digest = hashlib.sha256(kind.encode())
     digest.update(code_digest())
     for item in extra:
         digest.update(b"\0" + item.encode())
     digest.update(b"\0" + data)
-    return digest.hexdigest()
+    return f"{generation()}-{digest.hexdigest()}"
+
+
+_ENTRY = re.compile(r"([a-z]+)-(?:([0-9a-f]{12})-)?[0-9a-f]{64}\.json")  # KIND-[GENERATION-]DIGEST.json
 
 
 def load(name: str):
@@ -71,7 +89,39 @@ def store(name: str, value) -> None:
         os.makedirs(directory, exist_ok=True)
         write_atomic(os.path.join(directory, f"{name}.json"), json.dumps(value, ensure_ascii=False))
     except (OSError, OutputError):
-        pass  # a cache that cannot be written only costs time
+        return  # a cache that cannot be written only costs time
+    _remove_other_generations(directory, name.split("-", 1)[0])
+
+
+_CLEANED: set[tuple[str, str]] = set()  # (directory, kind) already cleaned by this process
+
+
+def _remove_other_generations(directory: str, kind: str) -> None:
+    """Remove the entries of `kind` that another sibc wrote: no sibc reads them again. Once per
+    directory and kind in a process, so that `sibc check` of many files lists the directory once."""
+    if (directory, kind) in _CLEANED:
+        return
+    _CLEANED.add((directory, kind))
+    current = generation()
+
+    def stale(name: str) -> bool:
+        found = _ENTRY.fullmatch(name)
+        return found is not None and found.group(1) == kind and found.group(2) != current
+
+    remove_entries(directory, stale)
+
+
+def remove_entries(directory: str, stale) -> None:
+    """Remove the files in `directory` whose names `stale` accepts (here and in parser.py's tables);
+    a directory that cannot be listed, or an entry another process removed first, is left as it is."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if stale(name):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(directory, name))
 
 
 # ---------------------------------------------------------------- `sibc check` results

@@ -117,7 +117,7 @@ def tables_path(name: str, grammar: str, options: dict) -> str:
     """Where the LALR tables of one of the parsers above are kept: sibc's cache directory
     (cache.cache_dir(): $SIBDSL_CACHE_DIR, else $XDG_CACHE_HOME/sibdsl, else ~/.cache/sibdsl), in a
     file named by a SHA-256 of the grammar's text, the parser's options, lark's version and
-    Python's. A changed grammar, option or lark is a new file; the old one is only unused."""
+    Python's. A changed grammar, option or lark is a new file; writing it removes the old one."""
     import hashlib
     import sys
 
@@ -164,7 +164,19 @@ def _tables(name: str, grammar: str, **options) -> lark.Lark:
         # unwritable, or a lark whose parser does not pickle: this process keeps the parser it made
         with contextlib.suppress(OSError):
             os.remove(partial)
+        return made
+    _remove_older_tables(path, name)
     return made
+
+
+def _remove_older_tables(path: str, name: str) -> None:
+    """Remove the entries of parser `name` other than `path`: tables of another grammar, lark or
+    Python, which this sibc never reads (only names of exactly tables_path's form; issue 21)."""
+    from .cache import remove_entries
+
+    directory, current = os.path.split(path)
+    pattern = re.compile(re.escape(name) + r"-[0-9a-f]{40}\.lark")
+    remove_entries(directory, lambda entry: entry != current and pattern.fullmatch(entry) is not None)
 
 
 CACHED = "<sibc cache>"  # the source_path of a parser read from the cache (the tests look)

@@ -5,6 +5,8 @@ the user's cache directory, keyed by grammar, options, lark and Python, written 
 cache that cannot be written or read only costs time. The parsers loaded from the cache give the
 same trees, spans included, as parsers made fresh from the grammar, on every text the parser is
 pinned on (every shipped contract, the parser corpus, the examples in the docs, the edge cases).
+Writing an entry removes what no sibc here reads again: the tables of another grammar, and the
+proof and check entries another sibc wrote (cache.py).
 """
 
 from __future__ import annotations
@@ -145,3 +147,78 @@ def test_processes_that_miss_at_once_each_write_a_whole_entry(cache):
     assert not entry.endswith(".tmp")
     parse(Source("n.sib", NORRKOPING))
     assert parser._builder("basic").source_path == CACHED
+
+
+# ---------------------------------------------------------------- old entries are removed (issue 21)
+def test_writing_tables_removes_that_parsers_tables_of_another_grammar(cache):
+    """A new grammar, lark or Python writes new tables; the old ones, never read again, go. The
+    other parsers' tables, a file being written and whatever else is in the directory stay."""
+    (cache / "lark").mkdir(parents=True)
+    old, other_parser = "builder-basic-" + "0" * 40 + ".lark", "tree-" + "0" * 40 + ".lark"
+    kept = [other_parser, "builder-basic-" + "0" * 40 + ".lark.77.1.tmp", "builder-basic-notes.lark", "README"]
+    for name in (old, *kept):
+        (cache / "lark" / name).write_bytes(b"x")
+    parse(Source("n.sib", NORRKOPING))
+    (new,) = [f for f in _files(cache / "lark") if f.startswith("builder-basic-") and f.endswith(".lark")
+              and f != "builder-basic-notes.lark"]
+    assert new != old and sorted(_files(cache / "lark")) == sorted([new, *kept])
+    parser._builder.cache_clear()
+    assert parse(Source("n.sib", NORRKOPING)) and parser._builder("basic").source_path == CACHED
+
+
+def test_writing_an_entry_removes_the_entries_another_sibc_wrote(cache):
+    """Proof and check entries are named by the sibc that wrote them (cache.generation): storing
+    one removes the entries of its kind another sibc wrote, and those named before generations;
+    entries of another kind, of this sibc, and files of another form stay."""
+    from sibdsl import cache as sibcache
+    from sibdsl import proofcache
+
+    cache.mkdir()
+    this = sibcache.generation()
+    digest = "ab" * 32
+    gone = [f"proofs-{'1' * 12}-{digest}.json", f"proofs-{digest}.json"]
+    kept = [f"proofs-{this}-{'cd' * 32}.json", f"check-{'1' * 12}-{digest}.json", f"proofs-{'1' * 12}.json",
+            f"proofs-{'1' * 12}-{digest}.json.tmp", "notes.json"]
+    for name in gone + kept:
+        (cache / name).write_text("[]", encoding="utf-8")
+    proofcache.store(NORRKOPING, [{"status": "proved"}])
+    (written,) = set(_files(cache)) - set(kept)
+    assert written.startswith(f"proofs-{this}-") and proofcache.load(NORRKOPING) == [{"status": "proved"}]
+    assert sorted(_files(cache)) == sorted([written, *kept])
+    sibcache.store("check-" + sibcache.key("check", b"text", "True"), {"diagnostics": [], "summary": ""})
+    assert f"check-{'1' * 12}-{digest}.json" not in _files(cache)  # its kind's turn
+    assert f"proofs-{this}-{'cd' * 32}.json" in _files(cache)
+
+
+def test_an_entry_that_cannot_be_written_removes_nothing(cache, monkeypatch):
+    """A full disk or a read-only directory: the old entries stay, the only entries there are."""
+    from sibdsl import cache as sibcache
+    from sibdsl import fileio
+
+    cache.mkdir()
+    old = cache / f"proofs-{'1' * 12}-{'ab' * 32}.json"
+    old.write_text("[]", encoding="utf-8")
+
+    def full(path, data, **_):
+        raise OSError(28, "No space left on device", path)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(fileio, "write_atomic", full)
+        sibcache.store("proofs-" + sibcache.key("proofs", b"x"), [])
+    assert _files(cache) == [old.name]
+    sibcache.store("proofs-" + sibcache.key("proofs", b"x"), [])
+    assert old.name not in _files(cache)  # the same store, written: the old entry goes
+
+
+def test_a_process_cleans_a_directory_once_per_kind(cache):
+    """`sibc check` of many files stores many entries: the directory is listed at the first only."""
+    from sibdsl import cache as sibcache
+
+    cache.mkdir()
+    old = f"check-{'1' * 12}-{'ab' * 32}.json"
+    (cache / old).write_text("{}", encoding="utf-8")
+    sibcache.store("check-" + sibcache.key("check", b"first"), {})
+    assert old not in _files(cache)
+    (cache / old).write_text("{}", encoding="utf-8")  # another sibc writes while this one runs
+    sibcache.store("check-" + sibcache.key("check", b"second"), {})
+    assert old in _files(cache) and len(_files(cache)) == 3
