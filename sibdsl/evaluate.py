@@ -39,11 +39,24 @@ def rounded_text(raw, mode: str) -> str:
     return f"exact {to_decimal(raw, 6)}, rounded {mode}"
 
 
-def coupon_text(raw, after, mode: str, currency: str, terms: tuple) -> str:
+def _instrument_words(words: dict | None) -> dict:
+    """The words of a coupon's and a redemption's trail: English (sibdsl/texts/interim.json, which
+    the interim settlement's Swedish sits beside), unless the caller gives another language's."""
+    if words is not None:
+        return words
+    from .lang import texts
+
+    return texts("interim")["en"]["coupon"]
+
+
+def coupon_text(raw, after, mode: str, currency: str, terms: tuple, *, words: dict | None = None,
+                rounded=None) -> str:
     """A coupon's line in the audit trail (issue 14): the rate of the period (and the minimum, when
     it is what was paid) × the capital accrued, each drawdown × its days in the day count — the
-    figures a reader recomputes the amount from (check/coupon.trail_terms)."""
+    figures a reader recomputes the amount from (check/coupon.trail_terms). `words` and `rounded`
+    (the rounding's text from the raw amount and the mode): another language's (interim.py)."""
     minimum, base, parts, day_count = terms
+    w = _instrument_words(words)
 
     def money(x) -> str:
         return format_amount(exact(x), currency)
@@ -52,33 +65,38 @@ def coupon_text(raw, after, mode: str, currency: str, terms: tuple) -> str:
         return format(to_decimal(x * 100, 6).normalize(), "f")
 
     if not parts:
-        return "nothing drawn by the period's end: no capital accrued"
+        return w["nothing"]
     rate = Fraction(raw) / base
-    said = f"{pct(rate)} % a year"
+    said = w["rate"].format(rate=pct(rate))
     if minimum is not None and rate == minimum:
-        said += f" (the minimum: at least {pct(minimum)} % in this period)"
-    accrued = " + ".join(f"{money(amount)} × {days}/{a_year} from {start}" for amount, start, days, a_year in parts)
+        said += w["minimum"].format(minimum=pct(minimum))
+    accrued = " + ".join(w["part"].format(amount=money(amount), days=days, year=a_year, start=start)
+                         for amount, start, days, a_year in parts)
     # the capital accrued to the cent (≈ where the days make it longer): the drawdowns × days are exact
     cents = Fraction(round(Fraction(base) * 100), 100)
-    text = f"{said} × {money(cents)} accrued ({'' if cents == base else 'to the cent: '}{accrued}, {day_count})"
-    return text + ("" if after == raw else f"; {rounded_text(raw, mode)}")
+    text = w["accrued"].format(said=said, capital=money(cents), to_cent="" if cents == base else w["to_cent"],
+                               parts=accrued, day_count=day_count)
+    return text + ("" if after == raw else f"; {(rounded or rounded_text)(raw, mode)}")
 
 
-def redemption_text(raw, after, mode: str, currency: str, terms: tuple) -> str:
+def redemption_text(raw, after, mode: str, currency: str, terms: tuple, *, words: dict | None = None,
+                    rounded=None) -> str:
     """An early redemption `plus accrued COUPON` in the audit trail (issue 14): the share of the
     capital drawn, and the rest of the amount, the interest accrued to the date — at the rates the
-    cancelled coupon lines' own trails show."""
+    cancelled coupon lines' own trails show. `words`, `rounded`: as coupon_text's."""
     share, drawn, coupon, date = terms
+    w = _instrument_words(words)
     if raw == 0:
-        return "not redeemed: nothing paid, accrued interest included"
+        return w["redemption_nothing"]
     principal = share * drawn
     pct = format(to_decimal(share * 100, 6).normalize(), "f")
     interest = Fraction(raw) - principal
     cents = Fraction(round(interest * 100), 100)
-    text = (f"{pct} % × {format_amount(exact(drawn), currency)} drawn + {format_amount(exact(cents), currency)}"
-            f"{'' if cents == interest else ' (to the cent)'} interest of `{coupon}` accrued to {date} and not paid "
-            f"(its lines' rates × the capital drawn × the days to {date})")
-    return text + ("" if after == raw else f"; {rounded_text(raw, mode)}")
+    text = w["redemption"].format(share=pct, drawn=format_amount(exact(drawn), currency),
+                                  interest=format_amount(exact(cents), currency),
+                                  to_cent="" if cents == interest else w["redemption_to_cent"],
+                                  coupon=coupon, date=date)
+    return text + ("" if after == raw else f"; {(rounded or rounded_text)(raw, mode)}")
 
 
 def _instrument(ev: Evaluator, step: Step) -> tuple[Callable, tuple] | None:

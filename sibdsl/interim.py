@@ -539,7 +539,7 @@ def _detail(detail, cur: str, w: dict) -> str:
     """A step's audit text in the words of `w`, from what the evaluator recorded (a `Detail`'s
     function and arguments): what a floor, cap or limit did, a rounding, a waterfall's step and a
     return limit's release; a text the evaluator wrote itself only where `w` has no words for it."""
-    from .evaluate import released_text, rounded_text, step_text, waterfall_text
+    from .evaluate import coupon_text, redemption_text, released_text, rounded_text, step_text, waterfall_text
     from .report import format_amount
     from .values import to_decimal
 
@@ -557,9 +557,13 @@ def _detail(detail, cur: str, w: dict) -> str:
             return steps[key].format(level=format_amount(decimal(level), cur), period=period, scale=scale,
                                      investor=investor, basis=basis,
                                      limit=format_amount(decimal(limit), cur) if limit is not None else "")
-    if detail.fn is rounded_text:
-        raw, mode = detail.args
+    def rounded(raw, mode) -> str:
         return steps["rounded"].format(raw=to_decimal(raw, 6), mode=w["rounding_modes"].get(mode, mode))
+
+    if detail.fn is rounded_text:
+        return rounded(*detail.args)
+    if detail.fn in (coupon_text, redemption_text):  # issue 14: rate × capital × days; share + interest
+        return detail.fn(*detail.args, words=w["coupon"], rounded=rounded)
     if detail.fn is waterfall_text:
         waterfall, basis, vehicle, level, _, source = detail.args
         name, number = waterfall.rsplit(".", 1)
