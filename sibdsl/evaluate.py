@@ -5,9 +5,10 @@ settlement program (semantics/program.py), every expression a step reads becomes
 (compiler.py; no text is ever eval'ed), and everything that does not depend on the outcomes is
 worked out then. The driver (semantics/run.py) runs then too, once, over staged values
 (`_Stager`): it leaves a straight list of operations on exact Python numbers, and
-`Evaluator.evaluate(outcomes)`, which is pure, runs only those and writes each line's audit trail
-as the steps act. The order of application is the program's, documented in docs/language.md;
-nothing here repeats it.
+`Evaluator.evaluate(outcomes)`, which is pure, runs only those. Each line's audit trail is written
+when it is first read, from the values the settlement left, and the guarantees are checked when
+first read where none can fail (issue 21). The order of application is the program's, documented
+in docs/language.md; nothing here repeats it.
 """
 
 from __future__ import annotations
@@ -658,7 +659,7 @@ class Evaluator:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""
         ctx = Ctx(outcomes, {}, {})
         cache = ctx.cache
-        broken = self.broken_assumption(outcomes)
+        broken = self.broken_assumption(outcomes) if self._assumptions else None
         if broken is not None:
             raise EvaluationError(broken)
         for key, fn in self._prelude:
@@ -679,7 +680,7 @@ class Evaluator:
                 continue  # the floor did not lift the total (a waterfall's step paid nothing): no line
             lines.append(Line.made(fields, r[amount], written, i))
         lines = tuple(lines)
-        diagnostics = tuple(self._negative(line) for line in lines if line.exact < 0)
+        diagnostics = tuple([self._negative(line) for line in lines if line.exact < 0])
         # what only a reader of the settlement needs is made when first read (issue 21): the
         # definitions' values (`Settlement.values`), and the guarantees' verdicts where none can fail
         guarantees = (lambda: self._check_guarantees(ctx, lines)) if self._checked_later else \
