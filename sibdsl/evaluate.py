@@ -689,7 +689,9 @@ class Evaluator:
                           lambda: self._values(ctx), guarantees, diagnostics, self._investors)
 
     def _trails(self, r: list) -> list[tuple]:
-        """Every line's audit trail, written from the registers `r` an evaluation left (`_Stager`)."""
+        """Every line's audit trail, written from the registers `r` an evaluation left (`_Stager`),
+        on a copy of them (`r` is not changed)."""
+        r = r[:]
         r[1] = trails = [list(known) for known in self._prefix]
         for op in self._write:
             op(r)

@@ -87,18 +87,19 @@ StepRecord = tuple[str, ClauseRef, "Exact | None", Exact, "str | Detail"]
 class Trails:
     """Every line's audit trail of one settlement, written when one is first read (issue 21): the
     evaluator hands over what its run computed (`registers`) and the operations that write the
-    records from them (`write`); most settlements computed in a loop are never read that way."""
+    records from them (`write`); most settlements computed in a loop are never read that way.
+    `write` does not change `registers`, so two threads reading at once write the same records."""
 
     __slots__ = ("made", "registers", "write")
 
-    def __init__(self, write: Callable[[list], list[list[StepRecord]]], registers: list):
+    def __init__(self, write: Callable[[list], list[tuple[StepRecord, ...]]], registers: list):
         self.write, self.registers, self.made = write, registers, None
 
     def line(self, index: int) -> tuple[StepRecord, ...]:
-        if self.made is None:
-            self.made = self.write(self.registers)
-            self.registers = None  # what the records were written from is no longer held
-        return self.made[index]
+        made = self.made
+        if made is None:
+            made = self.made = self.write(self.registers)
+        return made[index]
 
 
 @attrs.frozen(slots=False, eq=False)  # slots=False: the cached views live in the instance dict

@@ -102,3 +102,32 @@ def test_a_guarantee_that_can_fail_is_checked_by_evaluate():
 
 def test_every_shipped_contract_is_found():
     assert len(SHIPPED) > 10 and all(isinstance(p, Path) for p in SHIPPED)
+
+
+def test_two_threads_reading_the_trail_at_once_read_the_same_records():
+    """The records are written from the settlement's registers without changing them: a trail read
+    by two threads at once (the HTTP server's workers) is written twice, alike, never mixed."""
+    import threading
+
+    contract = load_contract(ROOT / "contracts" / "norrkoping.sib")
+    ev = compile_contract(contract)
+    row = {"actual_costs": 30_000_000, "reference_costs": 50_000_000, "school_improved": False, "completed": True}
+    expected = [ln.trail for ln in ev.evaluate(row).lines]
+    for _ in range(20):
+        settlement = ev.evaluate(row)
+        seen: list = []
+        start = threading.Barrier(2)
+
+        def read(s=settlement, seen=seen, start=start):
+            start.wait()
+            seen.append([ln.trail for ln in s.lines])
+        threads = [threading.Thread(target=read) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert seen == [expected, expected]
+    written = ev.evaluate(row).lines[0]._trail
+    registers = list(written.registers)
+    written.line(0)
+    assert written.registers == registers  # unchanged by writing
