@@ -635,8 +635,10 @@ class Evaluator:
         self.guarantees = [(g, comp.compile(g.expr), comp.compile(g.when) if g.when else None)
                            for g in contract.guarantees]
         # the guarantees are checked when a settlement's are first read, unless one may fail for some
-        # outcomes (a division in it): that error is the evaluation's, raised by `evaluate`
-        self._checked_later = not any(_divides(contract, g.expr, g.when) for g in contract.guarantees)
+        # outcomes (a division in it): that error is the evaluation's, raised by `evaluate`; or
+        # unless a recorder is told the branches each evaluation takes (theirs too, as it runs)
+        self._checked_later = recorder is None and not any(
+            _divides(contract, g.expr, g.when) for g in contract.guarantees)
         self._verdicts = [
             (None, None, GuaranteeCheck(g.clause, None, "monotone")) if g.monotone else
             (fn, when, (GuaranteeCheck(g.clause, False), GuaranteeCheck(g.clause, True),

@@ -131,3 +131,24 @@ def test_two_threads_reading_the_trail_at_once_read_the_same_records():
     registers = list(written.registers)
     written.line(0)
     assert written.registers == registers  # unchanged by writing
+
+
+def test_a_recorder_is_told_the_guarantees_branches_by_evaluate():
+    """`sibc test --coverage` records the branches each evaluation takes (Evaluator(recorder=…)):
+    a guarantee's `if` is among them as the evaluation runs, so its verdict is not left for later."""
+    from sibdsl.evaluate import Evaluator
+
+    text = (ROOT / "contracts" / "norrkoping.sib").read_text()
+    text = text.replace("total <= 12 000 000 SEK", "total <= (if completed then 12 000 000 SEK else 13 000 000 SEK)", 1)
+    contract, diagnostics = check_source(Source("branches.sib", text))
+    assert contract is not None, [d.message for d in diagnostics]
+    assert compile_contract(contract)._checked_later  # no recorder: checked on first read
+    taken: list = []
+    ev = Evaluator(contract, recorder=lambda node, branch: taken.append(branch))
+    assert not ev._checked_later
+    ev.evaluate({"actual_costs": 0, "reference_costs": 0, "school_improved": True, "completed": False})
+    assert taken  # the guarantee's `if`, told while evaluating (Norrköping as shipped has no branch)
+    plain: list = []
+    Evaluator(load_contract(ROOT / "contracts" / "norrkoping.sib"), recorder=lambda node, branch: plain.append(
+        branch)).evaluate({"actual_costs": 0, "reference_costs": 0, "school_improved": True, "completed": False})
+    assert plain == []
