@@ -656,6 +656,9 @@ class Evaluator:
                      if any(i.committed is not None for i in investments) else None,
                      next((i.klass for i in investments if i.klass), None))
             for investor, investments in self._invested().items())
+        # what every settlement of the contract says alike (`Settlement.made`)
+        self._settled = {"contract": self.contract.title.text, "currency": self.contract.currency,
+                         "investors": self._investors}
 
     def evaluate(self, outcomes: Outcomes) -> Settlement:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""
@@ -675,20 +678,21 @@ class Evaluator:
         r[0], r[1] = ctx, exists
         for op in self._ops:
             op(r)
-        lines = []
+        lines, diagnostics = [], ()
         written = Trails(self._trails, r)  # every line's audit trail, written when one is first read
         for i, (fields, amount, maybe) in enumerate(self._lines):
             if maybe and not exists[i]:
                 continue  # the floor did not lift the total (a waterfall's step paid nothing): no line
-            lines.append(Line.made(fields, r[amount], written, i))
+            line = Line.made(fields, r[amount], written, i)
+            lines.append(line)
+            if line.exact < 0:
+                diagnostics += (self._negative(line),)
         lines = tuple(lines)
-        diagnostics = tuple([self._negative(line) for line in lines if line.exact < 0])
         # what only a reader of the settlement needs is made when first read (issue 21): the
         # definitions' values (`Settlement.values`), and the guarantees' verdicts where none can fail
         guarantees = (lambda: self._check_guarantees(ctx, lines)) if self._checked_later else \
             self._check_guarantees(ctx, lines)
-        return Settlement(self.contract.title.text, self.contract.currency, lines,
-                          lambda: self._values(ctx), guarantees, diagnostics, self._investors)
+        return Settlement.made(self._settled, lines, lambda: self._values(ctx), guarantees, diagnostics)
 
     def _trails(self, r: list) -> list[tuple]:
         """Every line's audit trail, written from the registers `r` an evaluation left (`_Stager`),

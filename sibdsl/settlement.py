@@ -231,6 +231,18 @@ class Settlement:
     diagnostics: tuple[Diagnostic, ...] = ()
     investors: tuple[Investor, ...] = attrs.field(default=(), repr=False)
 
+    @classmethod
+    def made(cls, fields: dict, lines: tuple[Line, ...], values, guarantees, diagnostics) -> Settlement:
+        """A settlement from `fields` (its contract, currency and investors, the same for every
+        settlement of a contract) without attrs' field-by-field frozen `__init__`, as `Line.made`:
+        the instance `Settlement(**fields, lines=…, values=…, guarantees=…, diagnostics=…)` makes."""
+        settlement = object.__new__(cls)
+        state = settlement.__dict__
+        state.update(fields)
+        state["lines"], state["_values"], state["_guarantees"], state["diagnostics"] = \
+            lines, values, guarantees, diagnostics
+        return settlement
+
     @derived
     def values(self) -> dict[str, object]:
         return self._made("_values")
