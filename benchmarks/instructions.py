@@ -3,6 +3,8 @@
     PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         .venv/bin/python benchmarks/instructions.py settle N      # N settlements of Norrköping
     PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        .venv/bin/python benchmarks/instructions.py settle N contracts/chicago_cpc.sib  # any contract
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         .venv/bin/python benchmarks/instructions.py reference N   # the same N by bench.py's hand-written function
     PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         .venv/bin/python benchmarks/instructions.py check N       # `check` of an N-clause contract
@@ -46,8 +48,32 @@ def _samples():
     return evaluator, samples
 
 
-def settle(n: int) -> None:
-    evaluator, samples = _samples()
+def _drawn(path: str):
+    """2 000 random outcomes of any contract, drawn around its shipped outcome file (each number
+    between 0 and twice its value, whole for counts; each yes/no at random), and its evaluator."""
+    from sibdsl import compile_contract, load_contract, load_outcomes
+
+    contract = load_contract(ROOT / path)
+    outcomes = load_outcomes(contract, (ROOT / path).with_suffix(".outcomes.json"))
+    evaluator = compile_contract(contract)
+    rng = random.Random(2016)
+
+    def draw(name, value):
+        if isinstance(value, dict):
+            return {period: draw(name, v) for period, v in value.items()}
+        if isinstance(value, bool):
+            return rng.random() < 0.5
+        if contract.measures[name].ty.kind == "count":
+            return Fraction(rng.randrange(0, 2 * int(value) + 2))
+        return Fraction(rng.randrange(0, int(2 * value * 100) + 2), 100)
+    samples = [{name: draw(name, value) for name, value in outcomes.items()} for _ in range(2000)]
+    evaluator.evaluate(samples[0])  # warm
+    return evaluator, samples
+
+
+def settle(n: int, contract: str | None = None) -> None:
+    """`n` settlements of Norrköping (the outcomes bench.py's scalar line times), or of `contract`."""
+    evaluator, samples = _samples() if contract is None else _drawn(contract)
     for sample in samples[:n]:
         evaluator.evaluate(sample)
 
@@ -113,6 +139,10 @@ def _instructions(*args: str, script: str | None = __file__) -> int:
     return int(re.search(r"Collected : (\d+)", out).group(1))
 
 
+SETTLED = ("contracts/chicago_cpc.sib",  # a waterfall (issue 14)
+           "contracts/care_leavers_reboot_west.sib")  # a rate card of 23 outcomes with a cap (issue 15)
+
+
 def startup() -> None:
     """Start-up in instructions: `sibc check --no-cache --no-verify` (parse and check, in a fresh
     interpreter) against the import floor `python -c "import lark, click, attrs"`."""
@@ -171,6 +201,9 @@ def measure() -> None:
     theirs = (r1 - r0) / 2000
     print(f"  the hand-written exact function (bench.py): {theirs / 1000:.1f} k; ratio {ours / theirs:.2f}× "
           "(target ≤ 1.5×)")
+    for path in SETTLED:
+        i0, i1 = _instructions("settle", "0", path), _instructions("settle", "2000", path)
+        print(f"scalar settlement of {path}: {(i1 - i0) / 2000 / 1000:.1f} k instructions per settlement")
     c0, c1 = _instructions("check", "0"), _instructions("check", "1")
     print(f"check of 1,000 clauses: {(c1 - c0) / 1e9:.3f} G instructions")
     startup()

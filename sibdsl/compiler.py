@@ -32,6 +32,7 @@ from . import model as m
 from .diagnostics import Diagnostic
 from .semantics.expr import Interpreter, UnknownName
 from .source import Source
+from .units import BOOL
 from .values import divide, exact, whole
 
 Outcomes = Mapping[str, object]  # measure → value, or measure → {period: value}
@@ -116,9 +117,19 @@ class _Staged:
         if self.c.constant:
             raise NotConstant(node.name)
         name = node.name
+        if node.ty.kind == BOOL:  # read as it is (`whole` leaves a bool so): no call on the hot path
+            if period is not None:
+                return lambda ctx: ctx.inputs[name][period]
+            return lambda ctx: ctx.inputs[name]
         if period is not None:
-            return lambda ctx: whole(ctx.inputs[name][period])
-        return lambda ctx: whole(ctx.inputs[name])
+            def read(ctx):
+                v = ctx.inputs[name][period]
+                return v.numerator if type(v) is Fraction and v.denominator == 1 else v  # values.whole
+        else:
+            def read(ctx):
+                v = ctx.inputs[name]
+                return v.numerator if type(v) is Fraction and v.denominator == 1 else v  # values.whole
+        return read
 
     def let(self, key: tuple, fn: Fn) -> Fn:
         if fn in self.folded:
@@ -190,9 +201,13 @@ class _Staged:
 
     def mul(self, a: Fn, b: Fn) -> Fn:
         folded = self.folded
-        if b in folded:
+        if b in folded:  # `60 % of savings`: the constant read once, here, and `whole` written out
             k = folded[b]
-            return self._fold(lambda ctx: whole(a(ctx) * k), [a, b])
+
+            def times(ctx):
+                v = a(ctx) * k
+                return v.numerator if type(v) is Fraction and v.denominator == 1 else v
+            return self._fold(times, [a, b])
         if a in folded:
             k = folded[a]
             return self._fold(lambda ctx: whole(k * b(ctx)), [a, b])
@@ -200,6 +215,9 @@ class _Staged:
 
     def div(self, a: Fn, b: Fn, node: m.Op):
         fail = self.c.fail
+        if b in self.folded and self.folded[b] != 0:  # `… / 61`: a divisor that cannot be zero
+            k = self.folded[b]
+            return self._fold(lambda ctx: divide(a(ctx), k), [a, b]), None
 
         def quotient(ctx):
             denominator = b(ctx)

@@ -5,9 +5,10 @@ settlement program (semantics/program.py), every expression a step reads becomes
 (compiler.py; no text is ever eval'ed), and everything that does not depend on the outcomes is
 worked out then. The driver (semantics/run.py) runs then too, once, over staged values
 (`_Stager`): it leaves a straight list of operations on exact Python numbers, and
-`Evaluator.evaluate(outcomes)`, which is pure, runs only those and writes each line's audit trail
-as the steps act. The order of application is the program's, documented in docs/language.md;
-nothing here repeats it.
+`Evaluator.evaluate(outcomes)`, which is pure, runs only those. Each line's audit trail is written
+when it is first read, from the values the settlement left, and the guarantees are checked when
+first read where none can fail (issue 21). The order of application is the program's, documented
+in docs/language.md; nothing here repeats it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .report import format_amount
 from .semantics.program import Program, Step, StepKind, lower, principals, return_limit_amount
 from .semantics import run as driver
 from .semantics.run import cut, run
-from .settlement import Detail, GuaranteeCheck, Investor, Line, Settlement, decimal
+from .settlement import Detail, GuaranteeCheck, Investor, Line, Settlement, Trails, decimal
 from .source import Source
 from .values import Rounding, exact, rounder, to_decimal, whole
 
@@ -210,6 +211,12 @@ def waterfall_text(waterfall: str, basis: str, vehicle: str, level, currency: st
     return f"waterfall {name}, step {number} ({basis}): paid through {vehicle}"
 
 
+def _acts(before, after, acted) -> bool:
+    """Whether a floor, a cap or a cut writes a record on a line: where it says it acted, or, where
+    it does not say (a cut, on each line it passes), where it changed the line."""
+    return acted if acted is not None else after != before
+
+
 def _record(ev: Evaluator, step: Step, before, after, acted, level, line=None):
     """The audit trail's record of what a step did to a line, in the words of settlement.Step (the
     words are written when the trail is first read: `Detail`), or None when it did nothing."""
@@ -219,7 +226,7 @@ def _record(ev: Evaluator, step: Step, before, after, acted, level, line=None):
     if kind is K.GATE:
         return ("gate failed", clause, before, after, "the condition does not hold") if acted else \
             ("gate passed", clause, before, after, "")
-    if not (acted if acted is not None else after != before):
+    if not _acts(before, after, acted):
         return None
     if kind is K.RETURN_LIMIT and step.takes and line == step.line:  # released to the waterfall's later steps
         lines = ev.program.lines
@@ -236,6 +243,12 @@ def _record(ev: Evaluator, step: Step, before, after, acted, level, line=None):
         None if step.weights else step.limit, step.basis))
 
 
+def optional(line) -> bool:
+    """A line of the program that is in the settlement only if a step wrote to its audit trail: a
+    floor's top-up where the floor lifted the total, a waterfall step's line where it paid."""
+    return line.top_up or line.key[0] == "waterfall"
+
+
 class _Stager:
     """semantics.run.Backend whose values are *staged*: `run(program, _Stager(...))` is called once,
     when the contract is compiled, and leaves a straight list of operations that settle it.
@@ -248,7 +261,15 @@ class _Stager:
     so the staged program takes every path the driver would take on numbers. Operations whose
     value nothing reads are dropped, except the expressions (a division by zero there is an
     error of the settlement) and the audit trail, which appends to the lines' trails (`r[1]`)
-    exactly what `_record` says the step did. `r[0]` is the evaluation's `Ctx`."""
+    exactly what `_record` says the step did. `r[0]` is the evaluation's `Ctx`.
+
+    The audit trail is written when it is first read (issue 21): `program` splits the operations
+    into those that settle (every register's value; a cut records only whether it cut) and those
+    that write the records from the registers the settlement left, in the same order. Each
+    register is written once, by one operation, so the records written later are those the steps
+    would have written as they acted. Whether a line that exists only if its trail is not empty (a
+    floor's top-up, a waterfall step's line: `optional`) has a record is said while settling, by
+    an operation (`mark`) that asks what `_record` asks."""
 
     ZERO = TRUE = None  # registers, set in __init__
     KEEP = False
@@ -258,11 +279,21 @@ class _Stager:
         self.ev = ev
         self.values: list = [None, None]  # r[0]: the context, r[1]: the trails
         self.known: dict[int, object] = {}
-        self.ops: list[tuple[Callable, tuple[int, ...], list[int], bool]] = []  # (op, out, reads, keep)
+        # (op, out, reads, keep, role): role is the line an audit record is for, a cut's `replay`
+        # (its records, written when the trail is read), or None
+        self.ops: list[tuple[Callable, tuple[int, ...], list[int], bool, object]] = []
+        self.optional = {ln.index for ln in ev.program.lines if optional(ln)}
+        # while settling, each `optional` line's entry says whether a record was written on it
+        self.exists = [False if ln.index in self.optional else None for ln in ev.program.lines]
         self.prefix: list[list] = [[] for _ in ev.program.lines]  # known records before any staged one
         self.staged_lines: set[int] = set()
         self.negations: dict[int, int] = {}  # register of `not c` → register of c
         self.cut_traces: dict[int, list] = {}  # a line's register after a cut → that cut's traces
+        # what a cut's excess is made of, so that the cut computes it itself (one operation, not
+        # three): a total's register → (base, registers); an excess's → (base, registers, level,
+        # the condition of a gate that takes nothing where it holds, or None)
+        self.sums: dict[int, tuple] = {}
+        self.excesses: dict[int, tuple] = {}
         self.ZERO, self.TRUE, self.FALSE = self.const(0), self.const(True), self.const(False)
         self.kernel = _Concrete()
         self.kernel.round_down = rounder(ev.rounding.step, "down")  # the weighted cut's
@@ -283,8 +314,9 @@ class _Stager:
         self.values.append(None)
         return len(self.values) - 1
 
-    def _emit(self, op: Callable, out: tuple[int, ...], reads: tuple[int, ...], keep: bool = False) -> None:
-        self.ops.append((op, out, [x for x in reads if x not in self.known], keep))
+    def _emit(self, op: Callable, out: tuple[int, ...], reads: tuple[int, ...], keep: bool = False,
+              role=None) -> None:
+        self.ops.append((op, out, [x for x in reads if x not in self.known], keep, role))
 
     def _apply(self, fold: Callable, make: Callable, *args: int) -> int:
         """The register of an operation: `make(k)` is the operation that computes register k;
@@ -296,16 +328,22 @@ class _Stager:
         self._emit(make(k), (k,), args)
         return k
 
-    def program(self, final) -> tuple[list, list[Callable], list[list]]:
-        """The register template, the operations that `final` (the lines' amounts) and the audit
-        trail need, in order, and each line's known records."""
+    def program(self, final) -> tuple[list, list[Callable], list[Callable], list[list], list]:
+        """The register template; the operations that `final` (the lines' amounts) and the audit
+        trail need, in order, split into those that settle (and say whether an `optional` line
+        has a record) and those that write the audit trail afterwards; each line's known records;
+        and the template of what the settling operations say about `optional` lines."""
         live: set[int] = set(final)
         kept = []
-        for op, out, reads, keep in reversed(self.ops):
+        for op, out, reads, keep, role in reversed(self.ops):
             if keep or any(o in live for o in out):
                 live.update(reads)
-                kept.append(op)
-        return self.values, kept[::-1], self.prefix
+                kept.append((op, role))
+        kept.reverse()
+        settle = [op for op, role in kept if type(role) is not int]
+        write = [op if type(role) is int else role for op, role in kept if role is not None]
+        exists = [e or (e is not None and bool(known)) for e, known in zip(self.exists, self.prefix)]
+        return self.values, settle, write, self.prefix, exists
 
     # ------------------------------------------------------------ expressions
     def expr(self, step: Step, which: str, guard=None) -> int:
@@ -385,7 +423,10 @@ class _Stager:
                 v = r[a] - r[b]
                 r[k] = v.numerator if type(v) is Fraction and v.denominator == 1 else v  # values.whole
             return op
-        return self._apply(_Concrete.sub, make, a, b)
+        k = self._apply(_Concrete.sub, make, a, b)
+        if k not in self.known and a in self.sums:
+            self.excesses[k] = (*self.sums[a], b, None)
+        return k
 
     def mul(self, a: int, b: int) -> int:
         def make(k):
@@ -428,7 +469,10 @@ class _Stager:
             def op(r):
                 r[k] = r[t] if r[c] else r[o]
             return op
-        return self._apply(_Concrete.select, make, c, t, o)
+        k = self._apply(_Concrete.select, make, c, t, o)
+        if k not in self.known and t == self.ZERO and o in self.excesses and self.excesses[o][3] is None:
+            self.excesses[k] = (*self.excesses[o][:3], c)  # a gate's excess: 0 where its condition holds
+        return k
 
     def band(self, a: int, b: int) -> int:
         if a in self.known:
@@ -466,7 +510,9 @@ class _Stager:
                     v += r[a]
                 r[k] = v.numerator if type(v) is Fraction and v.denominator == 1 else v  # values.whole
             return op
-        return self._apply(None, make, *regs)
+        k = self._apply(None, make, *regs)
+        self.sums[k] = (base, regs)
+        return k
 
     def cut(self, step: Step, amounts, excess: int):
         return self._cut(step, amounts, excess, self.kernel.cut)
@@ -506,9 +552,24 @@ class _Stager:
         moves = tuple(zip(out, regs))
         acted = self._new()
         traces: list[Callable] = []  # the audit trail of the lines it cuts: written only if it cut
+        marks: list[Callable] = []  # whether it writes on `optional` lines, said as it cuts
+
+        # an excess that is (total of the lines − level) (`excesses`) is computed here: one operation, not three
+        fused, base, summed, level, unless = excess in self.excesses, *self.excesses.get(excess, (0, (), 0, None))
+        reads = summed + (level,) + (() if unless is None else (unless,)) if fused else (excess,)
 
         def op(r):
-            e = r[excess]
+            if not fused:
+                e = r[excess]
+            elif unless is not None and r[unless]:
+                e = 0
+            else:
+                e = base
+                for a in summed:
+                    e += r[a]
+                e -= r[level]
+                if type(e) is Fraction and e.denominator == 1:  # values.whole
+                    e = e.numerator
             if not e > 0:  # takes nothing (both cuts say so first): the lines pass through
                 for k, a in moves:
                     r[k] = r[a]
@@ -519,11 +580,16 @@ class _Stager:
             for k, v in zip(out, news):
                 r[k] = v
             if cuts:
+                for t in marks:
+                    t(r)
+
+        def replay(r):  # its records, when the audit trail is read: it cut where `acted` says so
+            if r[acted]:
                 for t in traces:
                     t(r)
-        self._emit(op, out + (acted,), regs + (excess,), keep=True)  # it writes the audit trail
+        self._emit(op, out + (acted,), regs + reads, keep=True, role=replay)  # it writes the audit trail
         for k in out:
-            self.cut_traces[k] = (traces, self.ops[-1][2])
+            self.cut_traces[k] = (traces, marks, self.ops[-1][2])
         return list(out), acted
 
     # ------------------------------------------------------------ observers
@@ -538,6 +604,7 @@ class _Stager:
         self.staged_lines.add(line)
         kind, clause = step.kind, step.clause
         value = lambda a: (lambda r: None) if a is None else (lambda r: r[a])  # noqa: E731
+        mark = None  # on an `optional` line, while settling: whether the step writes a record
         if kind is K.COMPUTE and _instrument(ev, step) is not None:  # issue 14: a coupon's words
             def op(r):
                 amount, raw = r[after], r[level]
@@ -566,12 +633,24 @@ class _Stager:
                 record = _record(ev, step, b(r), r[after], c(r), lv(r), line=line)
                 if record is not None:
                     r[1][line].append(record)
+
+            def mark(r):
+                if _acts(b(r), r[after], c(r)):
+                    r[1][line] = True
             if acted is None and after in self.cut_traces:  # run by the cut, when it cuts
-                traces, reads = self.cut_traces[after]
+                traces, marks, reads = self.cut_traces[after]
                 traces.append(op)
+                if line in self.optional:
+                    marks.append(mark)
                 reads += [a for a in (before, level) if a is not None and a not in known]
                 return
-        self._emit(op, (), tuple(a for a in (before, after, acted, level) if a is not None), keep=True)
+        reads = tuple(a for a in (before, after, acted, level) if a is not None)
+        self._emit(op, (), reads, keep=True, role=line)
+        if line in self.optional:
+            if mark is None:  # a computation or a gate writes a record whatever it finds
+                self.exists[line] = True
+            else:
+                self._emit(mark, (), reads, keep=True)
 
     def event(self, step: Step, acted: int, condition: int | None = None) -> None:
         on_step = self.ev.on_step  # a gate is told by its condition
@@ -629,10 +708,19 @@ class Evaluator:
         # the driver, run once on staged values: what is left is a straight list of operations
         stager = _Stager(self)
         settled = run(self.program, stager)
-        self._registers, self._ops, self._prefix = stager.program(settled.amounts)
+        self._registers, self._ops, self._write, self._prefix, self._exists = stager.program(settled.amounts)
         self._final = settled.amounts
+        # each line: its fixed fields, the register of its amount, whether it is `optional`
+        self._lines = [({"payment": ln.payment, "clause": ln.clause, "payer": ln.payer, "recipient": ln.recipient,
+                         "period": ln.period, "due": ln.due}, amount, optional(ln))
+                       for ln, amount in zip(self.program.lines, settled.amounts)]
         self.guarantees = [(g, comp.compile(g.expr), comp.compile(g.when) if g.when else None)
                            for g in contract.guarantees]
+        # the guarantees are checked when a settlement's are first read, unless one may fail for some
+        # outcomes (a division in it): that error is the evaluation's, raised by `evaluate`; or
+        # unless a recorder is told the branches each evaluation takes (theirs too, as it runs)
+        self._checked_later = recorder is None and not any(
+            _divides(contract, g.expr, g.when) for g in contract.guarantees)
         self._verdicts = [
             (None, None, GuaranteeCheck(g.clause, None, "monotone")) if g.monotone else
             (fn, when, (GuaranteeCheck(g.clause, False), GuaranteeCheck(g.clause, True),
@@ -650,12 +738,15 @@ class Evaluator:
                      if any(i.committed is not None for i in investments) else None,
                      next((i.klass for i in investments if i.klass), None))
             for investor, investments in self._invested().items())
+        # what every settlement of the contract says alike (`Settlement.made`)
+        self._settled = {"contract": self.contract.title.text, "currency": self.contract.currency,
+                         "investors": self._investors}
 
     def evaluate(self, outcomes: Outcomes) -> Settlement:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""
         ctx = Ctx(outcomes, {}, {})
         cache = ctx.cache
-        broken = self.broken_assumption(outcomes)
+        broken = self.broken_assumption(outcomes) if self._assumptions else None
         if broken is not None:
             raise EvaluationError(broken)
         for key, fn in self._prelude:
@@ -665,31 +756,34 @@ class Evaluator:
                 except EvaluationError as err:
                     cache[key] = Failed(err)
         r = self._registers[:]
-        trails = [list(known) for known in self._prefix]
-        r[0], r[1] = ctx, trails
+        exists = self._exists[:]  # whether an `optional` line has a record: the records are written later
+        r[0], r[1] = ctx, exists
         for op in self._ops:
             op(r)
-        lines = []
-        for spec, amount, trail in zip(self.program.lines, self._final, trails):
-            amount = r[amount]
-            if (spec.top_up or spec.key[0] == "waterfall") and not trail:
+        lines, diagnostics = [], ()
+        written = Trails(self._trails, r)  # every line's audit trail, written when one is first read
+        for i, (fields, amount, maybe) in enumerate(self._lines):
+            if maybe and not exists[i]:
                 continue  # the floor did not lift the total (a waterfall's step paid nothing): no line
-            lines.append(Line(spec.payment, spec.clause, spec.payer, spec.recipient, spec.period, spec.due,
-                              amount, tuple(trail)))
-        by_payment: dict[str, int | Fraction] = {}
-        for line in lines:
-            if line.payment in self.contract.payments:
-                by_payment[line.payment] = by_payment.get(line.payment, 0) + line.exact
-        ctx.payments = {name: whole(v) for name, v in by_payment.items()}
-        total = 0
-        for line in lines:
-            total += line.exact
-        ctx.total = whole(total)
-        guarantees = self._check_guarantees(ctx)
-        diagnostics = [self._negative(line) for line in lines if line.exact < 0]
-        # the definitions' values are made when `Settlement.values` is first read (issue 21)
-        return Settlement(self.contract.title.text, self.contract.currency, tuple(lines),
-                          lambda: self._values(ctx), guarantees, tuple(diagnostics), self._investors)
+            line = Line.made(fields, r[amount], written, i)
+            lines.append(line)
+            if line.exact < 0:
+                diagnostics += (self._negative(line),)
+        lines = tuple(lines)
+        # what only a reader of the settlement needs is made when first read (issue 21): the
+        # definitions' values (`Settlement.values`), and the guarantees' verdicts where none can fail
+        guarantees = (lambda: self._check_guarantees(ctx, lines)) if self._checked_later else \
+            self._check_guarantees(ctx, lines)
+        return Settlement.made(self._settled, lines, lambda: self._values(ctx), guarantees, diagnostics)
+
+    def _trails(self, r: list) -> list[tuple]:
+        """Every line's audit trail, written from the registers `r` an evaluation left (`_Stager`),
+        on a copy of them (`r` is not changed)."""
+        r = r[:]
+        r[1] = trails = [list(known) for known in self._prefix]
+        for op in self._write:
+            op(r)
+        return [tuple(trail) for trail in trails]
 
     def broken_assumption(self, outcomes: Outcomes) -> Diagnostic | None:
         """issue 17: E473 for the first assumption these outcomes break (in declaration order, each
@@ -751,7 +845,16 @@ class Evaluator:
             invested.setdefault(inv.investor, []).append(inv)
         return invested
 
-    def _check_guarantees(self, ctx: Ctx) -> tuple[GuaranteeCheck, ...]:
+    def _check_guarantees(self, ctx: Ctx, lines: tuple[Line, ...]) -> tuple[GuaranteeCheck, ...]:
+        # what a guarantee reads: the settled amount of each payment, and the total
+        by_payment: dict[str, int | Fraction] = {}
+        total = 0
+        for line in lines:
+            if line.payment in self.contract.payments:
+                by_payment[line.payment] = by_payment.get(line.payment, 0) + line.exact
+            total += line.exact
+        ctx.payments = {name: whole(v) for name, v in by_payment.items()}
+        ctx.total = whole(total)
         # a guarantee has three possible verdicts (or one: monotone), made once (they are immutable)
         checks = []
         for fn, when, verdicts in self._verdicts:
@@ -780,6 +883,20 @@ class Evaluator:
             else:
                 values[name] = {p: value(fn) for p, fn in fns}
         return values
+
+
+def _divides(contract: m.Contract, *roots) -> bool:
+    """Whether these expressions, or a definition they read, divide (the one operation whose
+    evaluation can fail: a division by zero, E602)."""
+    stack, seen = [r for r in roots if r is not None], set()
+    while stack:
+        for node in m.walk(stack.pop()):
+            if isinstance(node, m.Op) and node.op == "/":
+                return True
+            if isinstance(node, m.Var) and node.name in contract.definitions and node.name not in seen:
+                seen.add(node.name)
+                stack.append(contract.definitions[node.name].expr)
+    return False
 
 
 def _public(value: object) -> object:

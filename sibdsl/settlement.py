@@ -84,7 +84,25 @@ class Detail:
 StepRecord = tuple[str, ClauseRef, "Exact | None", Exact, "str | Detail"]
 
 
-@attrs.frozen(slots=False)  # slots=False: the cached views live in the instance dict
+class Trails:
+    """Every line's audit trail of one settlement, written when one is first read (issue 21): the
+    evaluator hands over what its run computed (`registers`) and the operations that write the
+    records from them (`write`); most settlements computed in a loop are never read that way.
+    `write` does not change `registers`, so two threads reading at once write the same records."""
+
+    __slots__ = ("made", "registers", "write")
+
+    def __init__(self, write: Callable[[list], list[tuple[StepRecord, ...]]], registers: list):
+        self.write, self.registers, self.made = write, registers, None
+
+    def line(self, index: int) -> tuple[StepRecord, ...]:
+        made = self.made
+        if made is None:
+            made = self.made = self.write(self.registers)
+        return made[index]
+
+
+@attrs.frozen(slots=False, eq=False)  # slots=False: the cached views live in the instance dict
 class Line:
     payment: str
     clause: ClauseRef
@@ -93,7 +111,40 @@ class Line:
     period: str | None
     due: datetime.date | None
     exact: Exact  # the amount, exactly as the evaluator computed it
-    trail: tuple[StepRecord, ...] = attrs.field(repr=False)
+    # the audit trail's records (`trail`), or the settlement's `Trails` that writes them on first read
+    _trail: tuple[StepRecord, ...] | Trails = attrs.field(alias="trail", repr=False)
+    _at: int = attrs.field(default=0, alias="at", repr=False)  # this line's place in `Trails`
+
+    @classmethod
+    def made(cls, fields: dict, exact: Exact, trail: tuple[StepRecord, ...] | Trails, at: int) -> Line:
+        """A line from `fields` (its payment, clause, payer, recipient, period and due date, fixed
+        when the contract is compiled) without attrs' checked, field-by-field frozen `__init__`:
+        the evaluator makes a few per settlement, and that `__init__` cost more than the rest of
+        the line (issue 21). The same instance `Line(**fields, exact=…, trail=…, at=…)` makes."""
+        line = object.__new__(cls)
+        state = line.__dict__
+        state.update(fields)
+        state["exact"], state["_trail"], state["_at"] = exact, trail, at
+        return line
+
+    @derived
+    def trail(self) -> tuple[StepRecord, ...]:
+        made = self._trail
+        return made if type(made) is tuple else made.line(self._at)
+
+    def _key(self) -> tuple:
+        return (self.payment, self.clause, self.payer, self.recipient, self.period, self.due, self.exact, self.trail)
+
+    def __eq__(self, other) -> bool:  # the records, however they were made (eagerly or on first read)
+        return self._key() == other._key() if type(other) is Line else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __getstate__(self) -> dict:  # pickled with its records written (`Trails` holds functions)
+        state = dict(self.__dict__)
+        state["_trail"], state["_at"] = self.trail, 0
+        return state
 
     @derived
     def amount(self) -> Decimal:
@@ -174,16 +225,37 @@ class Settlement:
     # every definition's value, for the audit trail: a dict, or a function that makes it on first
     # read of `values` (issue 21: a settlement computed in a loop seldom reads them)
     _values: dict[str, object] | Callable[[], dict[str, object]] = attrs.field(alias="values", repr=False)
-    guarantees: tuple[GuaranteeCheck, ...]
+    # the guarantees' verdicts, or (issue 21) a function that checks them on first read
+    _guarantees: tuple[GuaranteeCheck, ...] | Callable[[], tuple[GuaranteeCheck, ...]] = attrs.field(
+        alias="guarantees")
     diagnostics: tuple[Diagnostic, ...] = ()
     investors: tuple[Investor, ...] = attrs.field(default=(), repr=False)
 
+    @classmethod
+    def made(cls, fields: dict, lines: tuple[Line, ...], values, guarantees, diagnostics) -> Settlement:
+        """A settlement from `fields` (its contract, currency and investors, the same for every
+        settlement of a contract) without attrs' field-by-field frozen `__init__`, as `Line.made`:
+        the instance `Settlement(**fields, lines=…, values=…, guarantees=…, diagnostics=…)` makes."""
+        settlement = object.__new__(cls)
+        state = settlement.__dict__
+        state.update(fields)
+        state["lines"], state["_values"], state["_guarantees"], state["diagnostics"] = \
+            lines, values, guarantees, diagnostics
+        return settlement
+
     @derived
     def values(self) -> dict[str, object]:
-        made = self._values
+        return self._made("_values")
+
+    @derived
+    def guarantees(self) -> tuple[GuaranteeCheck, ...]:
+        return self._made("_guarantees")
+
+    def _made(self, field: str):
+        made = self.__dict__[field]
         if callable(made):
             made = made()
-            self.__dict__["_values"] = made  # what it read (the outcomes) is no longer held
+            self.__dict__[field] = made  # what it read (the outcomes) is no longer held
         return made
 
     def _key(self) -> tuple:
@@ -196,7 +268,7 @@ class Settlement:
     __hash__ = None  # as before: a settlement holds dicts
 
     def __getstate__(self) -> dict:  # pickled with its values made (a function of the outcomes is not)
-        self.values  # noqa: B018
+        self.values, self.guarantees  # noqa: B018
         return self.__dict__
 
     @derived

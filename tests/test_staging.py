@@ -193,7 +193,7 @@ def test_the_instruction_count_script_runs():
 
 
 def _run(stager: _Stager, ctx: Ctx, registers: dict | None = None) -> list:
-    template, ops, _ = stager.program([])
+    template, ops, *_ = stager.program([])  # the operations that settle (the audit trail's are written later)
     r = template[:]
     r[0], r[1] = ctx, [[] for _ in stager.prefix]
     for k, v in (registers or {}).items():
@@ -210,7 +210,7 @@ def test_round_down_is_staged_like_round():
     assert stager.known[stager.round_down(stager.const(Fraction(-7, 2)))] == -4
     x = stager._new()
     down, nearest = stager.round_down(x), stager.round(x)
-    stager.ops = [(op, out, reads, True) for op, out, reads, _ in stager.ops]
+    stager.ops = [(op, out, reads, True, role) for op, out, reads, _, role in stager.ops]
     r = _run(stager, Ctx({}, {}, {}), {x: Fraction(5, 2)})
     assert (r[down], r[nearest]) == (2, 3)
 
