@@ -660,6 +660,12 @@ class _Stager:
         self._emit(op, (), (acted,) if condition is None else (condition,), keep=True)
 
 
+def _copied(outcomes):
+    """The outcomes with every dict in them (per period, per cohort) copied; the values, numbers,
+    booleans and dates, are immutable."""
+    return {k: _copied(v) if type(v) is dict else v for k, v in outcomes.items()}
+
+
 class Evaluator:
     """The compiled contract. `evaluate(outcomes)` is pure: same outcomes, same Settlement.
 
@@ -744,6 +750,10 @@ class Evaluator:
 
     def evaluate(self, outcomes: Outcomes) -> Settlement:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""
+        # what a reader of the settlement is given later (the trail, the definitions' values, the
+        # guarantees' verdicts) is computed from these outcomes as they are now, not as a caller
+        # may change its dict afterwards
+        outcomes = _copied(outcomes)
         ctx = Ctx(outcomes, {}, {})
         cache = ctx.cache
         broken = self.broken_assumption(outcomes) if self._assumptions else None

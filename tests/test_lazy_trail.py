@@ -10,7 +10,9 @@ carries them all.
 
 from __future__ import annotations
 
+import copy
 import pickle
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sibdsl import check_source, compile_contract, load_contract
+from sibdsl.outcomes import load_outcomes
 from sibdsl.source import Source
 from sibdsl.testing import outcomes
 
@@ -152,3 +155,26 @@ def test_a_recorder_is_told_the_guarantees_branches_by_evaluate():
     Evaluator(load_contract(ROOT / "contracts" / "norrkoping.sib"), recorder=lambda node, branch: plain.append(
         branch)).evaluate({"actual_costs": 0, "reference_costs": 0, "school_improved": True, "completed": False})
     assert plain == []
+
+
+def test_what_is_read_later_is_of_the_outcomes_as_they_were_settled():
+    """The trail, the values and the guarantees are made when first read: from the outcomes given to
+    `evaluate`, not from the caller's dict changed afterwards (a per-period dict included)."""
+    contract = load_contract(ROOT / "contracts" / "norrkoping.sib")
+    evaluator = compile_contract(contract)
+    outcomes = load_outcomes(contract, ROOT / "contracts" / "norrkoping.outcomes.json")
+    outcomes = outcomes[0] if isinstance(outcomes, tuple) else outcomes
+    mine = copy.deepcopy(outcomes)
+    settlement = evaluator.evaluate(mine)
+    for name, value in mine.items():  # every measure changed after settling
+        if isinstance(value, dict):
+            for period in value:
+                value[period] = value[period] * 3 if not isinstance(value[period], (bool, date)) else value[period]
+        elif isinstance(value, bool):
+            mine[name] = not value
+        elif not isinstance(value, date):
+            mine[name] = value * 3 + 1
+    again = evaluator.evaluate(outcomes)
+    assert settlement.values == again.values
+    assert [ln.trail for ln in settlement.lines] == [ln.trail for ln in again.lines]
+    assert settlement.guarantees == again.guarantees
