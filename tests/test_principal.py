@@ -309,14 +309,15 @@ def test_any_redemption_date_pays_exactly_the_interest_no_coupon_line_paid(date,
     """An independent count: for each year whose coupon (due 30 days after the year) falls due after
     the redemption, the days each drawdown was out in that year before the redemption, at the year's
     rate (the table's, at least 2 % in 2021 and 2022) — plus 80 % of the capital; the coupons due by
-    the date are paid as coupons. Together: never the same day's interest twice, never a day lost."""
+    the date are paid as coupons. Together: never the same day's interest twice, never a day lost.
+    (80 % of the capital drawn by the date: the second drawdown, 2021-07-01, only from then.)"""
     text = ACCRUED.replace("due 2022-01-20", f"due {date}")
     years = ("y2021", "y2022", "y2023")
     row = {"attainment": dict(zip(years, attainment)), "terminated": True}
     s = compile_contract(checked(text)).evaluate(row)
     lines = paid(s)
     drawdowns = [(datetime.date(2021, 1, 1), 600_000), (datetime.date(2021, 7, 1), 400_000)]
-    expected = Fraction(800_000)
+    expected = Fraction(8, 10) * sum(amount for d, amount in drawdowns if d <= date)  # of what was drawn by then
     for k, (year, a) in enumerate(zip(years, attainment)):
         start, after = datetime.date(2021 + k, 1, 1), datetime.date(2022 + k, 1, 1)
         rate = max(Fraction(6, 100) if a >= Fraction(6, 10) else Fraction(3, 100) if a >= Fraction(4, 10) else 0,
@@ -331,3 +332,24 @@ def test_any_redemption_date_pays_exactly_the_interest_no_coupon_line_paid(date,
         expected += rate * sum(amount * Fraction((end - max(d, start)).days, 365)
                                for d, amount in drawdowns if max(d, start) < end)
     assert lines[("early", None)] == int(expected + Fraction(1, 2))
+
+
+def test_a_redemption_repays_its_share_of_what_was_drawn_by_its_date():
+    """The reference says SHARE of the capital drawn on D: a drawdown dated after the redemption is
+    not repaid before it is drawn (it was: 80 % of all 1 000 000 SEK on 2022-06-30, when only
+    600 000 SEK had been drawn). With plus accrued, the trail's capital is the same."""
+    text = BASE.replace("investment loan: 1 000 000 SEK from bank on 2021-01-01",
+                        "investment loan: 1 000 000 SEK from bank\n"
+                        "  drawn 600 000 SEK on 2021-01-01, 400 000 SEK on 2022-09-01") \
+
+    assert text != BASE
+    s = compile_contract(checked(text)).evaluate({"reduction": Fraction(0), "terminated": True})
+    assert paid(s)[("early", None)] == 480_000  # 80 % × 600 000 SEK
+    late = text.replace("400 000 SEK on 2022-09-01", "400 000 SEK on 2022-03-01")
+    s = compile_contract(checked(late)).evaluate({"reduction": Fraction(0), "terminated": True})
+    assert paid(s)[("early", None)] == 800_000  # both drawn by 2022-06-30: 80 % of all of it
+    accrued = ACCRUED.replace("400 000 SEK on 2021-07-01", "400 000 SEK on 2022-03-01")
+    s = compile_contract(checked(accrued)).evaluate(ROWS[0])
+    line = next(ln for ln in s.lines if ln.payment == "early")
+    assert line.exact > 480_000 and line.exact < 500_000  # 80 % × 600 000 SEK + the interest accrued
+    assert "80 % × 600 000 SEK drawn" in " ".join(str(step[4]) for step in line.trail)

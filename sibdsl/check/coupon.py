@@ -47,6 +47,13 @@ def accrued(investment: m.Investment, period: m.Period, day_count: str) -> Fract
     return sum((amount * years for amount, _, years in accrual(investment, period, day_count)), Fraction(0))
 
 
+def drawn_by(investment: m.Investment, date: datetime.date | None) -> Fraction:
+    """The capital of `investment` drawn on or before `date` (all of it, without a date)."""
+    if date is None:
+        return investment.amount
+    return sum((amount for day, amount in investment.flows if day <= date), Fraction(0))
+
+
 def trail_terms(contract: m.Contract) -> dict[tuple[m.ClauseRef, str], tuple]:
     """(the coupon's clause, period) → what the audit trail of its line shows, fixed at signing:
     (the minimum rate in the period or None, the capital accrued, each drawdown's (amount, from,
@@ -66,7 +73,8 @@ def trail_terms(contract: m.Contract) -> dict[tuple[m.ClauseRef, str], tuple]:
                                                  coupon.day_count.upper())
     for r in contract.redemptions:  # `plus accrued COUPON` (check/principal.py): its share and capital
         if r.accrued is not None:
-            terms[r.clause, None] = (r.share, contract.investments[r.investment].amount, r.accrued, r.due.date)
+            terms[r.clause, None] = (r.share, drawn_by(contract.investments[r.investment], r.due.date), r.accrued,
+                                      r.due.date)
     return terms
 
 

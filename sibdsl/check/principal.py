@@ -24,7 +24,7 @@ from .. import syntax as s
 from ..units import BOOL as BOOL_KIND
 from ..units import MONEY, SHARE, Type
 from .common import T_SHARE, Invalid, investment_named
-from .coupon import COUPON_PAYERS, _fixed, _pct, accrual, interest
+from .coupon import COUPON_PAYERS, _fixed, _pct, accrual, drawn_by, interest
 
 
 def check_principal(checker, investments: dict[str, m.Investment], parties: dict[str, m.Party],
@@ -176,10 +176,14 @@ def _redemption(checker, name, node: s.Redemption, clause, investments, parties)
     if inv is None or payer is None or share is None or condition is None:
         return None
     money = Type(MONEY, checker.currency)
-    drawn = m.Op("*", (m.Const(share, T_SHARE, span=amount.left.span), m.Var(inv.name, money, span=amount.right.span)),
-                 money, span=amount.span)
-    expr = m.Cond(condition, drawn, m.Const(Fraction(0), money, span=node.span), money, span=node.span)
     due = _due(checker, options)
+    # the capital drawn on the redemption's date: a drawdown dated after it is not repaid before it is
+    # drawn (the investment's name, all of it, where nothing is drawn later)
+    by_then = drawn_by(inv, due.date)
+    capital = m.Var(inv.name, money, span=amount.right.span) if by_then == inv.amount else \
+        m.Const(by_then, money, span=amount.right.span)
+    drawn = m.Op("*", (m.Const(share, T_SHARE, span=amount.left.span), capital), money, span=amount.span)
+    expr = m.Cond(condition, drawn, m.Const(Fraction(0), money, span=node.span), money, span=node.span)
     checker.used.add(inv.name)
     payment = m.Payment(name, node.label, expr, payer, inv.investor, due, None, clause)
     return m.Redemption(clause, inv.name, inv.investor, payer, share, condition, due, name), payment
