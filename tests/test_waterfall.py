@@ -494,3 +494,14 @@ def test_the_vehicle_pays_the_coupon_beside_the_waterfall_it_distributes():
                                if ln.clause.kind == "waterfall"}
     (bank,) = [r for r in s.returns if r.investor == "bank"]
     assert bank.received == sum(ln.exact for ln in s.lines if ln.recipient == "bank")
+
+
+def test_a_class_with_the_vehicle_among_its_investors_is_refused():
+    """E457 named the vehicle when a step paid it by name; paid as an investor of a class it went
+    through: the vehicle paid itself its share of what it distributes."""
+    text = CONTRACT.replace("from city to vehicle", "from city to foundation")
+    assert text != CONTRACT
+    found = [d for d in diagnostics(text) if d.code == "E457"]
+    assert [d.message for d in found] == ["the waterfall pays class `junior`, whose investor `foundation` is the "
+                                          "vehicle the waterfall distributes from"] * 2  # steps 2 and 3
+    assert all(text[d.span.start:d.span.end] == "class junior" for d in found)

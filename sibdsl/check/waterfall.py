@@ -224,6 +224,12 @@ def _recipient(checker, share: s.WaterfallShare, investments, parties, vehicle: 
                           hint="give the class's investments the amounts drawn, or pay the investors by name "
                           "with their shares: `60 % to bank, 40 % to fund`")
             return None
+        if vehicle in drawn:  # the vehicle would pay itself its members' share (E457 by name, below)
+            checker.error("E457", f"the waterfall pays class `{name}`, whose investor `{vehicle}` is the vehicle "
+                          "the waterfall distributes from", share.party.span, label="pays the vehicle",
+                          hint=f"the payments a waterfall distributes go to a vehicle that is not paid by it: send "
+                          f"them to an intermediary, or pay `{vehicle}` directly, not through the waterfall")
+            return None
         split = tuple((who, a / whole) for who, a in drawn.items())
         return m.WaterfallRecipient(name, True, part, split)
     party = parties.get(name)
