@@ -568,6 +568,10 @@ class Evaluator:
                      if any(i.committed is not None for i in investments) else None,
                      next((i.klass for i in investments if i.klass), None))
             for investor, investments in self._invested().items())
+        self._series = {name: x.series for name, x in contract.payments.items() if x.series} | {
+            name: x.ty.series for name, x in contract.measures.items() if x.ty.series}
+        self._not_applicable = tuple((name, cell.name) for name, x in contract.payments.items() if x.series
+                                     for cell in contract.series[x.series].not_applicable)
 
     def evaluate(self, outcomes: Outcomes) -> Settlement:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""
@@ -607,7 +611,8 @@ class Evaluator:
         diagnostics = [self._negative(line) for line in lines if line.exact < 0]
         # the definitions' values are made when `Settlement.values` is first read (issue 21)
         return Settlement(self.contract.title.text, self.contract.currency, tuple(lines),
-                          lambda: self._values(ctx), guarantees, tuple(diagnostics), self._investors)
+                          lambda: self._values(ctx), guarantees, tuple(diagnostics), self._investors,
+                          self._series, self._not_applicable)
 
     def broken_assumption(self, outcomes: Outcomes) -> Diagnostic | None:
         """issue 17: E473 for the first assumption these outcomes break (in declaration order, each

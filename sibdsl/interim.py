@@ -596,6 +596,8 @@ def interim_json(interim: Interim) -> dict:
     def money(value) -> str | None:
         return None if value is None else str(decimal(value))
 
+    periods = interim.settlement.periods
+
     return {
         "contract": interim.contract,
         "currency": interim.currency,
@@ -606,11 +608,12 @@ def interim_json(interim: Interim) -> dict:
         "overpaid": money(interim.overpaid),
         "lines": [
             {
-                "payment": ln.payment, "period": ln.period, "from": ln.payer, "to": ln.recipient,
-                "due": ln.due.isoformat() if ln.due else None, "status": ln.status,
+                "payment": ln.payment, "period": ln.period, "periods": periods(ln.payment, ln.period),
+                "from": ln.payer, "to": ln.recipient, "due": ln.due.isoformat() if ln.due else None,
+                "status": ln.status,
                 "amount": money(ln.amount), "paid_before": money(ln.paid_before), "pay_now": money(ln.pay_now),
                 "paid_to_date": money(ln.paid_to_date), "overpaid": money(ln.overpaid),
-                "waits_for": [{"measure": n, "period": p} for n, p in ln.waits_for],
+                "waits_for": [{"measure": n, "period": p, "periods": periods(n, p)} for n, p in ln.waits_for],
                 "clause": _clause_json(ln.clause),
                 "steps": [
                     {"kind": st.kind, "before": None if st.before is None else str(st.before),
@@ -620,7 +623,7 @@ def interim_json(interim: Interim) -> dict:
             }
             for ln in interim.lines
         ],
-        "not_yet_measured": [{"measure": n, "period": p} for n, p in interim.pending],
+        "not_yet_measured": [{"measure": n, "period": p, "periods": periods(n, p)} for n, p in interim.pending],
     }
 
 

@@ -62,6 +62,12 @@ def settlement_text(settlement: Settlement, *, trace: bool = True) -> str:
     table = _table(rows, {5})
     rule = "-" * len(table[0])
     lines += [table[0], rule, *table[1:-1], rule, table[-1]]
+    if settlement.not_applicable:  # issue 15: cells before their cohort starts: no value, no line
+        cells: dict[str, list[str]] = {}
+        for payment, cell in settlement.not_applicable:
+            cells.setdefault(payment, []).append(cell)
+        lines += ["", "Not applicable (a period before its cohort starts: nothing measured, nothing paid)"]
+        lines += [f"  {payment}: {', '.join(names)}" for payment, names in cells.items()]
     if settlement.returns:
         lines += ["", "Investor return"]
         for r in (*settlement.returns, *settlement.class_returns):
@@ -163,7 +169,8 @@ def settlement_json(settlement: Settlement) -> dict:
         "total": str(settlement.total),
         "lines": [
             {
-                "payment": ln.payment, "period": ln.period, "from": ln.payer, "to": ln.recipient,
+                "payment": ln.payment, "period": ln.period, "periods": settlement.periods(ln.payment, ln.period),
+                "from": ln.payer, "to": ln.recipient,
                 "due": ln.due.isoformat() if ln.due else None, "amount": str(ln.amount),
                 "clause": _clause_json(ln.clause),
                 "steps": [
@@ -174,6 +181,9 @@ def settlement_json(settlement: Settlement) -> dict:
             }
             for ln in settlement.lines
         ],
+        **({"not_applicable": [{"payment": payment, "period": cell, "periods": settlement.periods(payment, cell)}
+                               for payment, cell in settlement.not_applicable]}
+           if settlement.not_applicable else {}),
         "by_recipient": {k: str(v) for k, v in settlement.by_recipient.items()},
         "by_payer": {k: str(v) for k, v in settlement.by_payer.items()},
         "returns": [_return_json(r) for r in settlement.returns],

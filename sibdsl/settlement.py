@@ -12,7 +12,7 @@ derived from.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
 
@@ -20,6 +20,7 @@ import attrs
 
 from .diagnostics import Diagnostic
 from .model import ClauseRef
+from .syntax import SEP
 from .values import EXACT, divide, to_decimal
 
 Exact = Fraction | int  # a whole amount is an int (see compiler.py)
@@ -177,6 +178,21 @@ class Settlement:
     guarantees: tuple[GuaranteeCheck, ...]
     diagnostics: tuple[Diagnostic, ...] = ()
     investors: tuple[Investor, ...] = attrs.field(default=(), repr=False)
+    # issue 15: the series of each payment and measure that has one (how a line's period, or a
+    # cell `k1 × y2`, is named per series in reports), and the cells a payment per two series has
+    # no line in because they are not applicable (before the cohort starts): (payment, cell)
+    series: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    not_applicable: tuple[tuple[str, str], ...] = attrs.field(default=(), repr=False)
+
+    def periods(self, name: str, period: str | None) -> dict[str, str] | None:
+        """The period of a line (or a measure's value) per series: `{"cohorts": "k1", "years": "y2"}`
+        for the cell `k1 × y2`, `{"years": "y2"}` for one series; None without a period."""
+        if period is None:
+            return None
+        series = self.series.get(name)
+        if series is None:
+            return None
+        return dict(zip(series.split(SEP), period.split(SEP)))
 
     @derived
     def values(self) -> dict[str, object]:

@@ -252,7 +252,11 @@ def test_the_chicago_variant_pays_cohort_1_as_published():
     settled = interim.settle(Evaluator(contract), values, pending, as_of)
     paying = [(ln.payment, ln.period, ln.pay_now) for ln in settled.lines if ln.status == interim.SETTLED]
     assert paying == [("readiness", "c2014", 498_800)]  # 172 children × $2,900: the published $500,000
-    assert len(contract.series["cohorts × school_years"].periods) == 4 * 16
+    cells = contract.series["cohorts × school_years"]
+    # a school year before a cohort's pre-school year is not applicable: c2016 and c2017 in 2015–16,
+    # c2017 in 2016–17
+    assert [p.name for p in cells.not_applicable] == ["c2016 × sy2016", "c2017 × sy2016", "c2017 × sy2017"]
+    assert len(cells.periods) == 4 * 16 - 3
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
@@ -362,3 +366,115 @@ payment cohort_one = if size[k1] > 5 then sum(ready[k1]) * 10 SEK else 0 SEK fro
     assert "ready[y1] * 100 SEK" in unparse(parse(Source("c.sib", text)))
     assert "E595" in codes(body.replace("ready[y1]", "ready[y9]"))
     assert "E595" in codes(body.replace("size[k1]", "size[y1]"))  # a period of the other series
+
+
+# ---------------------------------------------------------------- cells before the cohort starts
+LATE = HEAD.replace("""  k1 2020-01-01 to 2020-06-30,
+  k2 2020-07-01 to 2020-12-31""", """  k1 2020-07-01 to 2020-12-31,
+  k2 2022-01-01 to 2022-06-30""") + """measure ready "Children ready": count per cohorts × years between 0 and 100
+payment yearly = ready * 1 000 SEK + max(ready - previous(ready), 0) * 100 SEK + (if to_date(yearly) >= 1 000 SEK then 1 SEK else 0 SEK)
+  from city to fund per cohorts × years due 90 days after end
+payment per_cohort = sum(ready over years) * 10 SEK from city to fund per cohorts due 2023-06-30
+payment per_year = sum(ready over cohorts) * 1 SEK from city to fund per years due 60 days after end
+payment pooled = sum(ready) * 2 SEK from city to fund due 2023-06-30
+cap yearly_per_year "Per school year": per years at 5 000 SEK
+guarantee most "At most": total <= 100 000 SEK
+guarantee more "More ready never pays less": per_cohort nondecreasing in ready
+"""
+# the second cohort starts in 2022: its cell of y1 (2021) is before it, not applicable
+LATE_ROW = {"ready": {"k1 × y1": Fraction(3), "k1 × y2": Fraction(5), "k2 × y2": Fraction(2)}}
+
+
+def late():
+    contract, diagnostics = check_source(Source("late.sib", LATE))
+    assert contract is not None and not [d for d in diagnostics if d.is_error], diagnostics
+    return contract
+
+
+def test_a_cell_before_its_cohort_starts_is_not_applicable():
+    contract = late()
+    cells = contract.series["cohorts × years"]
+    assert [p.name for p in cells.periods] == ["k1 × y1", "k1 × y2", "k2 × y2"]
+    assert [p.name for p in cells.not_applicable] == ["k2 × y1"]
+    got = settle(contract, LATE_ROW)
+    assert ("yearly", "k2 × y1") not in got  # no line: nothing paid, not 0 measured
+    settlement = Evaluator(contract).evaluate(LATE_ROW)
+    computed = {(ln.payment, ln.period): Fraction(ln.trail[0][3]) for ln in settlement.lines}
+    # k2's first cell is y2: previous is 0 there (not the value of a cell before the cohort), and
+    # to_date(yearly) 0 (k1's earlier cell is not k2's)
+    assert computed["yearly", "k2 × y2"] == 2_000 + 200
+    assert computed["yearly", "k1 × y2"] == 5_000 + 200 + 1  # to_date(yearly) of k1: 3 300
+    assert got["per_cohort", "k1"] == 80 and got["per_cohort", "k2"] == 20  # sums leave the cell out
+    assert got["per_year", "y1"] == 3 and computed["per_year", "y2"] == 7
+    assert got["pooled", None] == 20
+    # the cap of 5 000 a year takes y2's cells of both cohorts and its per-year line: 5 201 + 2 200
+    # + 7 is 2 408 over; per_year (declared later) gives first, then the later cohort's cell
+    assert (got["per_year", "y2"], got["yearly", "k2 × y2"], got["yearly", "k1 × y2"]) == (0, 0, 5_000)
+    assert settlement.not_applicable == (("yearly", "k2 × y1"),)
+    assert_same(contract, [LATE_ROW])
+    assert_z3_same(contract, [LATE_ROW])
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_the_back_ends_agree_with_a_cell_not_applicable(data):
+    contract = late()
+    rows = data.draw(st.lists(outcomes(contract), min_size=1, max_size=4))
+    assert all("k2 × y1" not in row["ready"] for row in rows)  # the generator asks nothing for it
+    assert_same(contract, rows)
+    assert_z3_same(contract, rows)
+
+
+def test_verify_reads_no_cell_before_its_cohort():
+    verdicts = {r.key: r.status for r in verify_contract(late())}
+    assert set(verdicts.values()) == {"proved"}, verdicts
+
+
+def test_a_value_for_a_cell_not_applicable_is_an_error_in_the_outcome_file(tmp_path):
+    from sibdsl.diagnostics import SibError
+
+    contract = late()
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"ready": {"k1": {"y1": 3, "y2": 5}, "k2": {"y1": "n/a", "y2": 2}}}))
+    assert settle(contract, load_outcomes(contract, good)) == settle(contract, LATE_ROW)  # n/a: accepted
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"ready": {"k1": {"y1": 3, "y2": 5}, "k2": {"y1": 0, "y2": 2}}}))
+    with pytest.raises(SibError) as err:
+        load_outcomes(contract, bad)
+    (d,) = err.value.diagnostics
+    assert d.code == "E582"
+    assert d.message == ("`ready` is given for `k2 × y1`, a cell that is not applicable: "
+                         "`y1` ends 2021-12-31, before `k2` starts (2022-01-01)")
+    column = bad.read_text().index("\"k2\": {\"y1\"") + len("\"k2\": {") + 1  # the cell k2 × y1
+    assert (d.span.line, d.span.column) == (1, column) and "leave the cell out" in d.hint
+    table = tmp_path / "bad.csv"
+    table.write_text("measure;cohorts;years;value\nready;k1;y1;3\nready;k1;y2;5\nready;k2;y1;0\nready;k2;y2;2\n")
+    with pytest.raises(SibError) as err:
+        load_outcomes(contract, table)
+    assert [(d.code, d.span.line) for d in err.value.diagnostics] == [("E582", 4)]
+
+
+def test_an_interim_settlement_waits_for_no_cell_before_its_cohort(tmp_path):
+    import datetime
+
+    from sibdsl import interim
+
+    contract = late()
+    path = tmp_path / "o.json"
+    path.write_text(json.dumps({"ready": {"k1": {"y1": 3}}}))
+    as_of = datetime.date(2022, 6, 30)  # y1's lines are due, y2 is still running
+    pending: set = set()
+    values = load_outcomes(contract, path, as_of=as_of, pending=pending)
+    assert pending == {("ready", "k1 × y2"), ("ready", "k2 × y2")}  # not k2 × y1: nothing to wait for
+    settled = interim.settle(Evaluator(contract), values, pending, as_of)
+    status = {(ln.payment, ln.period): ln.status for ln in settled.lines}
+    assert status["yearly", "k1 × y1"] == interim.SETTLED and ("yearly", "k2 × y1") not in status
+    assert status["per_year", "y1"] == interim.SETTLED  # y1 has k1's cell only: all measured
+
+
+def test_reading_a_cell_before_its_cohort_is_an_error():
+    body = LATE.replace("payment pooled = sum(ready) * 2 SEK", "payment pooled = sum(ready[y1]) * 2 SEK")
+    diagnostics = [d for d in check_source(Source("late.sib", body))[1] if d.is_error]
+    assert [(d.code, d.message) for d in diagnostics] == [
+        ("E583", "`[y1]` reads 1 cell that is not applicable: `k2 × y1`")]
+    assert "`[y2]`" in diagnostics[0].hint

@@ -103,9 +103,9 @@ def test_page_example_produces_its_code(code, tmp_path, monkeypatch):
         assert args[0] == "test" and "csv" in blocks, f"{code}: run the scenarios of example.sib"
     elif code.startswith("E57"):
         assert args[0] == "new" and "--from-indigo" in args and "csv" in blocks, f"{code}: draft from INDIGO rows"
-    elif code.startswith(("E58", "E59")):  # issue 15: the checker's (gates and caps in a range of periods; two-dimensional periods), not an outcome file's
+    elif code.startswith(("E58", "E59")) and code != "E582":  # issue 15: the checker's (gates and caps in a range of periods; two-dimensional periods), not an outcome file's
         assert args[0] == "check" and "sib" in blocks, f"{code}: check example.sib"
-    elif code.startswith(("E5", "E6", "W55")) or code in ("E473", "E476", "E478"):  # issue 17: settling a contract
+    elif code.startswith(("E5", "E6", "W55")) or code in ("E473", "E476", "E478"):  # issue 17: settling a contract (E582: a cell's value, issue 15)
         assert args[0] == "eval" and ("json" in blocks or "csv" in blocks), f"{code}: evaluate an outcome file"
     elif "E801" <= code <= "E829":
         assert args[0] == "simulate" and "json" in blocks, f"{code}: simulate with a scenario file"

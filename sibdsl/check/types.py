@@ -252,6 +252,25 @@ class Types:
         series = self.series_of(cond, m.Const(0, ty), e)
         return m.Cond(cond, then, other, attrs.evolve(ty, series=series), span=e.span)
 
+    def cells_read(self, e: s.Index, series: str, part: str) -> None:
+        """`x[P]` on a value per two series is read in every period of the other: each of those
+        cells must be applicable (not before its cohort starts), or there is nothing to read (E583)."""
+        k = series.split(SEP).index(part)
+        missing = [c.name for c in self.series[series].not_applicable if c.name.split(SEP)[k] == e.period.name]
+        if not missing:
+            return
+        other = series.split(SEP)[1 - k]
+        applicable = [c.name.split(SEP)[k] for c in self.series[series].periods
+                      if c.name.split(SEP)[1 - k] == missing[0].split(SEP)[1 - k]]
+        hint = (f"`{missing[0]}` is before its cohort starts: read a period of `{part}` in which every period "
+                f"of `{other}` has a cell"
+                + (f" (e.g. `[{applicable[0]}]`)" if applicable else "")
+                + f", or add up the cells there are with `sum(… over {part})`")
+        self.error("E583", f"`[{e.period.name}]` reads {len(missing)} cell{'s' * (len(missing) > 1)} that "
+                   f"{'are' if len(missing) > 1 else 'is'} not applicable: {', '.join(f'`{c}`' for c in missing)}",
+                   e.period.span, hint=hint)
+        raise Invalid()
+
     def expr_Index(self, e: s.Index, g) -> m.Expr:
         """issue 15: `x[P]` — x in the period P of its series: no longer per that series (for a
         value per two series, per the other one)."""
@@ -270,6 +289,8 @@ class Types:
                        hint=did_you_mean(e.period.name, periods) or f"periods: {', '.join(periods)}")
             raise Invalid()
         rest = [p for p in parts if p != found[0]]
+        if rest:
+            self.cells_read(e, series, found[0])
         return m.At(arg, found[0], e.period.name, attrs.evolve(arg.ty, series=rest[0] if rest else None),
                     span=e.span)
 
