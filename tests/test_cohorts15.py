@@ -478,3 +478,51 @@ def test_reading_a_cell_before_its_cohort_is_an_error():
     assert [(d.code, d.message) for d in diagnostics] == [
         ("E583", "`[y1]` reads 1 cell that is not applicable: `k2 × y1`")]
     assert "`[y2]`" in diagnostics[0].hint
+
+
+# ---------------------------------------------------------------- per cohort and per year in min, max, if
+MIXED = """measure ready: count per cohorts × years between 0 and 100
+measure size "Cohort size": count per cohorts between 1 and 100
+measure places "Places in the year": count per years between 0 and 100
+define most = max(size, places)
+define least = min(places, size, 30)
+define either = if size > 20 then places else size
+define chosen = if places >= ready then size else places
+payment yearly = (most + least + either + chosen) * 1 SEK from city to fund per cohorts × years
+  due 90 days after end
+"""
+
+
+def test_min_max_and_if_read_a_value_per_year_in_each_cohort_cell():
+    contract = checked(MIXED)
+    for name in ("most", "least", "either", "chosen"):
+        assert contract.definitions[name].ty.series == "cohorts × years", name
+    row = {"ready": {"k1 × y1": Fraction(5), "k1 × y2": Fraction(50), "k2 × y1": Fraction(5), "k2 × y2": Fraction(50)},
+           "size": {"k1": Fraction(10), "k2": Fraction(40)}, "places": {"y1": Fraction(25), "y2": Fraction(35)}}
+    got = settle(contract, row)
+    # k1 × y1: max(10, 25) + min(25, 10, 30) + size 10 (≤ 20) + (25 ≥ 5: size 10) = 25 + 10 + 10 + 10
+    assert got["yearly", "k1 × y1"] == 55
+    # k1 × y2: 35 + 10 + 10 + (35 < 50: places 35)
+    assert got["yearly", "k1 × y2"] == 90
+    # k2 × y1: 40 + 25 + places 25 (size 40 > 20) + size 40
+    assert got["yearly", "k2 × y1"] == 130
+    # k2 × y2: 40 + 30 + 35 + 35
+    assert got["yearly", "k2 × y2"] == 140
+    assert_same(contract, [row])
+    assert_z3_same(contract, [row])
+
+
+@pytest.mark.parametrize(("formula", "message"), [
+    ("max(size, quarterly)", "`max` of values per `cohorts` and per `quarters`: which periods would the value have?"),
+    ("if size > 1 then size else quarterly",
+     "the two branches are per `cohorts` and per `quarters`: which periods would the value have?"),
+    ("min(ready, quarterly)", "`min` of values per `cohorts × years` and per `quarters`: which periods would the value have?"),
+])
+def test_min_max_and_if_of_series_with_no_common_cells_are_e307(formula, message):
+    body = ("periods quarters: q1 2021-01-01 to 2021-03-31\nmeasure quarterly: count per quarters\n"
+            "measure ready: count per cohorts × years\nmeasure size: count per cohorts\n"
+            f"define d = {formula}\n")
+    errors = [d for d in check_source(Source("c.sib", HEAD + body))[1] if d.is_error]
+    assert [(d.code, d.message) for d in errors] == [("E307", message)]
+    # the hint says how to make it one value per cell, where that is what was probably meant
+    assert ("per cohorts × quarters" in errors[0].hint) == ("ready" not in formula)

@@ -234,17 +234,43 @@ class Types:
         if within(b.ty.series, a.ty.series):
             return a.ty.series
         if a.ty.series and b.ty.series and a.ty.series != b.ty.series:
-            self.error("E307", f"values per `{a.ty.series}` and per `{b.ty.series}` cannot be combined",
-                       node.span)
-            raise Invalid()
+            self.series_clash(a.ty, b.ty, node.span, f"values per `{a.ty.series}` and per `{b.ty.series}` "
+                              "cannot be combined")
         return a.ty.series or b.ty.series
+
+    def unify(self, a: Type, b: Type) -> Type | None:
+        """The common type of two branches or min/max arguments (units.unify); issue 15: a value per
+        one of two series with one per the other is a value per cell where the contract declares
+        values per both (`per cohorts × years`), as in `a + b` — the value per year read in each
+        cohort's cell of that year."""
+        cells = self.cells_of(a.series, b.series)
+        if cells:
+            joined = unify(a.plain(), b.plain())
+            return None if joined is None else attrs.evolve(joined, series=cells)
+        return unify(a, b)
+
+    def series_clash(self, a: Type, b: Type, span, message: str) -> None:
+        """E307 (raised) for values of two series that have no common periods: with a hint that names
+        the cells where the two are a cohort's series and a year's (issue 15)."""
+        one, two = a.series, b.series
+        if SEP not in one and SEP not in two and not self.cells_of(one, two):
+            hint = (f"to read each value per `{one}` in each period of `{two}`, declare the payment (or a "
+                    f"measure) `per {one} × {two}`: then the two make one value per cell; or add one of "
+                    "them up with sum(…)")
+        else:
+            hint = "combine values of the same period series, or add one of them up with sum(… over …)"
+        self.error("E307", message, span, hint=hint)
+        raise Invalid()
 
     def expr_If(self, e: s.If, g) -> m.Expr:
         cond = self.expr(e.cond, guarantee=g)
         self.want_bool(cond, e.cond)
         then = self.expr(e.then, guarantee=g)
         other = self.expr(e.otherwise, guarantee=g)
-        ty = unify(then.ty, other.ty)
+        ty = self.unify(then.ty, other.ty)
+        if ty is None and unify(then.ty.plain(), other.ty.plain()) is not None:
+            self.series_clash(then.ty, other.ty, e.span, f"the two branches are per `{then.ty.series}` and per "
+                              f"`{other.ty.series}`: which periods would the value have?")
         if ty is None:
             self.error("E305", f"the two branches differ: {then.ty.describe()} and {other.ty.describe()}",
                        e.span, hint="both branches of `if … then … else …` must give the same kind of value")
@@ -364,7 +390,10 @@ class Types:
             return m.Op("abs", args, args[0].ty, span=e.span)
         ty = args[0].ty
         for arg, node in zip(args[1:], e.args[1:]):
-            joined = unify(ty, arg.ty)
+            joined = self.unify(ty, arg.ty)
+            if joined is None and unify(ty.plain(), arg.ty.plain()) is not None:
+                self.series_clash(ty, arg.ty, node.span, f"`{name}` of values per `{ty.series}` and per "
+                                  f"`{arg.ty.series}`: which periods would the value have?")
             if joined is None:
                 self.error("E305", f"`{name}` of {ty.describe()} and {arg.ty.describe()}", node.span,
                            hint=f"all values in `{name}(…)` must be of one kind"
