@@ -366,6 +366,8 @@ class Floor:
     due: Due | None
     targets: tuple[str, ...] = ()  # the payments of a stream floor
     per_period: bool = False  # written `floor X per period at …`
+    # issue 15: the periods it applies in (`during y1 through y3`), when not all; out of repr (digests)
+    during: tuple[str, ...] = attrs.field(default=(), repr=False)
 
 
 @node

@@ -237,3 +237,115 @@ def test_an_interim_settlement_with_during_on_a_payment_per_cell(tmp_path):
     assert status["p", "k1 × y1"] == (interim.SETTLED, 10_000)
     assert status["q", "k2 × y1"] == (interim.SETTLED, 1_000)  # the stream cap of y1, as in the final settlement
     assert status["p", "k1 × y2"][0] != interim.SETTLED
+
+
+# ---------------------------------------------------------------- floors in a range of periods
+FLOORS = """floor f: p per period at 80 000 SEK when stable during y2 through y3
+floor s: p, q over all periods at 150 000 SEK during y1 through y2
+"""
+FLOOR_ROW = {"housed": {"y1": Fraction(10), "y2": Fraction(10), "y3": Fraction(10)},
+             "stable": {"y1": True, "y2": True, "y3": True}}
+
+
+def test_floors_apply_only_in_their_periods():
+    model = checked(HEAD + FLOORS)
+    program = lower(model)
+    assert [st.period_name for st in program.steps if st.kind is StepKind.FLOOR] == ["y2", "y3"]
+    (stream,) = [st for st in program.steps if st.kind is StepKind.STREAM_FLOOR]
+    assert [(program.lines[j].payment, program.lines[j].period) for j in stream.group] == [
+        ("p", "y1"), ("q", "y1"), ("p", "y2"), ("q", "y2")]
+    got = lines(model, FLOOR_ROW)
+    # p is 10 000 a year; the floor per period lifts y2 and y3 to 80 000, not y1
+    assert got["p", "y1"] == 10_000 and got["p", "y3"] == 80_000
+    # the stream y1–y2: 10 000 + 5 000 + 80 000 + 5 000 = 100 000, 50 000 short of 150 000: paid with
+    # the stream's last line in its range (q in y2), not with y3's
+    assert got["q", "y2"] == 55_000 and got["q", "y3"] == 5_000 and got["p", "y2"] == 80_000
+    plain = checked(HEAD + FLOORS.replace(" during y2 through y3", "").replace(" during y1 through y2", ""))
+    got = lines(plain, FLOOR_ROW)
+    assert got["p", "y1"] == 80_000  # without `during`: every period
+    assert_same(model, [FLOOR_ROW])
+    assert_z3_same(model, [FLOOR_ROW])
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_the_back_ends_agree_on_floors_in_a_range(data):
+    model = checked(HEAD + FLOORS)
+    rows = data.draw(st.lists(outcomes(model), min_size=1, max_size=4))
+    assert_same(model, rows)
+    assert_z3_same(model, rows)
+
+
+def test_verify_proves_floors_in_their_periods():
+    verdicts = {v.key: v.status for v in verify_contract(checked(HEAD + FLOORS), timeout=30)}
+    assert verdicts["floor:f"] == verdicts["floor:s"] == "proved"
+
+
+def test_fmt_round_trips_during_on_floors():
+    tree = parse_text(HEAD + FLOORS)
+    printed = unparse(tree)
+    assert "floor f: p per period at 80 000 SEK\n  when stable\n  during y2 through y3" in printed
+    assert "floor s: p, q over all periods at 150 000 SEK during y1 through y2\n" in printed  # short: one line
+    assert same(parse_text(printed), tree)
+    assert not same(parse_text(printed.replace("during y2 through y3", "during y3")), tree)
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ["“p” is at least SEK 80,000 in each period when the condition “Stable” is met.",
+            "This applies only in the periods 2022 to 2023 of “Year”.",
+            "“p” and “q” together are at least SEK 150,000 over the periods 2021 to 2022 of “Year”;",
+            "any shortfall is paid with the payment of the last of those periods."]),
+    ("sv", ["”p” är minst 80 000 kr för varje period när villkoret ”Stable” är uppfyllt.",
+            "Detta gäller endast perioderna 2022 till 2023 i ”Year”.",
+            "”p” och ”q” är sammanlagt minst 150 000 kr för perioderna 2021 till 2022 i ”Year”;",
+            "ett underskott betalas med ersättningen för den sista av dessa perioder."]),
+])
+def test_the_document_says_in_which_periods_a_floor_applies(lang, words):
+    model = checked(HEAD + FLOORS)
+    text = " ".join(sentence(model, f.clause, lang) for f in model.floors)
+    text = text.replace("\xa0", " ").replace("\u202f", " ")
+    for w in words:
+        assert w in text, text
+
+
+@pytest.mark.parametrize("clause, code", [
+    ("floor t: total at 1 SEK from city to fund during y1", "E580"),
+    ("floor s2: p, q over all periods at 1 SEK during y3 through y1", "E444"),
+    ("floor g2: p per period at 1 SEK during y9", "E443"),
+    ("payment r = 1 SEK from city to fund due 2024-01-01\nfloor r2: r at 1 SEK during y1", "E442"),
+    ("payment r = 1 SEK from city to fund due 2024-01-01\nfloor r3: p, r over all periods at 1 SEK during y1", "E581"),
+])
+def test_misuses_of_during_on_floors_have_codes(clause, code):
+    _, diagnostics = check_source(Source("d.sib", HEAD + clause + "\n"))
+    assert [d.code for d in diagnostics if d.code != "W401"] == [code], [d.message for d in diagnostics]
+
+
+def test_a_floor_during_periods_its_payment_has_no_line_in_is_warned():
+    text = HEAD.replace("per year due 30 days after end\npayment q", "per year during y2 through y3 due 30 days "
+                        "after end\npayment q") + "floor f: p per period at 1 SEK during y1\n"
+    _, diagnostics = check_source(Source("d.sib", text))
+    assert [d.code for d in diagnostics if d.code != "W401"] == ["W580"]
+    assert diagnostics[-1].message.startswith("the floor applies during y1")
+
+
+def test_a_floor_and_a_cap_in_different_periods_do_not_contradict():
+    cap_y1 = "cap c: p per period at 50 000 SEK during y1\n"
+    assert [d.code for d in check_source(Source("d.sib", HEAD + FLOORS + cap_y1))[1] if d.code != "W401"] == []
+    cap_y3 = "cap c: p per period at 50 000 SEK during y3\n"  # y3: floor 80 000 above cap 50 000
+    assert "E403" in [d.code for d in check_source(Source("d.sib", HEAD + FLOORS + cap_y3))[1]]
+    stream_all = "cap k: p, q over all periods at 100 000 SEK\n"  # over y1–y3, below the floor over y1–y2
+    assert "E403" in [d.code for d in check_source(Source("d.sib", HEAD + FLOORS + stream_all))[1]]
+    stream_y3 = "cap k: p, q over all periods at 100 000 SEK during y3\n"
+    assert "E403" not in [d.code for d in check_source(Source("d.sib", HEAD + FLOORS + stream_y3))[1]]
+
+
+def test_the_editor_offers_during_and_the_periods_after_a_floor():
+    from sibdsl.lsp_analysis import analyse
+    from sibdsl.lsp_features import completion
+
+    for start, wanted in (("floor f: p per period at 1 SEK\n  ", "during"),
+                          ("floor f: p per period at 1 SEK during ", "y1"),
+                          ("cap c: p per period at 1 SEK during y1 through ", "y3"),
+                          ("gate g: p requires stable during ", "y2")):
+        text = HEAD + start
+        assert wanted in {c.label for c in completion(analyse("d.sib", text), text, len(text))}, start
