@@ -591,7 +591,7 @@ def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> s
 def interim_json(interim: Interim) -> dict:
     """A stable JSON form (amounts as decimal strings). Read back by `--paid`: each line's
     `paid_to_date` is what was paid on it after this settlement."""
-    from .report import _clause_json
+    from .report import _clause_json, step_json
 
     def money(value) -> str | None:
         return None if value is None else str(decimal(value))
@@ -615,11 +615,7 @@ def interim_json(interim: Interim) -> dict:
                 "paid_to_date": money(ln.paid_to_date), "overpaid": money(ln.overpaid),
                 "waits_for": [{"measure": n, "period": p, "periods": periods(n, p)} for n, p in ln.waits_for],
                 "clause": _clause_json(ln.clause),
-                "steps": [
-                    {"kind": st.kind, "before": None if st.before is None else str(st.before),
-                     "after": str(st.after), "detail": st.detail, "clause": _clause_json(st.clause)}
-                    for st in (ln.line.steps if ln.line is not None else ())
-                ],
+                "steps": [step_json(st) for st in (ln.line.steps if ln.line is not None else ())],
             }
             for ln in interim.lines
         ],

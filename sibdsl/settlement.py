@@ -59,6 +59,7 @@ class Step:
     before: Decimal | None
     after: Decimal
     detail: str = ""
+    factor: Fraction | None = None  # issue 15: a cut in proportion's factor (the cap ÷ the lines' total)
 
 
 class Detail:
@@ -66,10 +67,11 @@ class Detail:
     in a loop are never read as text, and formatting amounts costs more than computing them.
     Equal when the function and its arguments are."""
 
-    __slots__ = ("fn", "args")
+    __slots__ = ("fn", "args", "factor")
 
-    def __init__(self, fn, *args):
+    def __init__(self, fn, *args, factor: Fraction | None = None):
         self.fn, self.args = fn, args
+        self.factor = factor  # a cut in proportion's (issue 15): a number for JSON, beside the words
 
     def __str__(self) -> str:
         return self.fn(*self.args)
@@ -102,7 +104,8 @@ class Line:
 
     @derived
     def steps(self) -> tuple[Step, ...]:
-        return tuple(Step(kind, clause, None if before is None else decimal(before), decimal(after), str(detail))
+        return tuple(Step(kind, clause, None if before is None else decimal(before), decimal(after), str(detail),
+                          getattr(detail, "factor", None))
                      for kind, clause, before, after, detail in self.trail)
 
 
