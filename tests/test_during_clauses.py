@@ -16,7 +16,6 @@ from sibdsl.render.clauses import sentence
 from sibdsl.semantics.program import StepKind, lower
 from sibdsl.source import Source
 from sibdsl.syntax import same
-from sibdsl.testing import outcomes
 from sibdsl.unparse import unparse
 from sibdsl.verify import verify_contract
 
@@ -192,11 +191,9 @@ def test_during_on_gates_and_caps_of_a_payment_per_cell():
 @given(st.data())
 def test_the_back_ends_agree_on_during_on_a_payment_per_cell(data):
     from .test_cohorts15 import HEAD as COHORTS
+    from .test_cohorts15 import agree_on_generated
 
-    model = checked(COHORTS + CELLS)
-    rows = data.draw(st.lists(outcomes(model), min_size=1, max_size=4))
-    assert_same(model, rows)
-    assert_z3_same(model, rows)
+    agree_on_generated(data, checked(COHORTS + CELLS))
 
 
 def test_verify_proves_during_clauses_of_a_payment_per_cell():
@@ -270,10 +267,9 @@ def test_floors_apply_only_in_their_periods():
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_the_back_ends_agree_on_floors_in_a_range(data):
-    model = checked(HEAD + FLOORS)
-    rows = data.draw(st.lists(outcomes(model), min_size=1, max_size=4))
-    assert_same(model, rows)
-    assert_z3_same(model, rows)
+    from .test_cohorts15 import agree_on_generated
+
+    agree_on_generated(data, checked(HEAD + FLOORS))
 
 
 def test_verify_proves_floors_in_their_periods():
