@@ -529,3 +529,18 @@ def test_min_max_and_if_of_series_with_no_common_cells_are_e307(formula, message
     assert [(d.code, d.message) for d in errors] == [("E307", message)]
     # the hint says how to make it one value per cell, where that is what was probably meant
     assert ("per cohorts × quarters" in errors[0].hint) == ("ready" not in formula)
+
+
+def test_a_scenario_file_gives_no_value_for_a_cell_before_its_cohort(tmp_path):
+    from click.testing import CliRunner
+
+    from sibdsl.cli import main
+
+    (tmp_path / "late.sib").write_text(LATE, encoding="utf-8")
+    header = "scenario,ready[k1 × y1],ready[k1 × y2],ready[k2 × y1],ready[k2 × y2],expect total\n"
+    (tmp_path / "late.scenarios.csv").write_text(header + "one,1,1,0,1,3 240 SEK\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["test", str(tmp_path / "late.sib")])
+    assert result.exit_code == 1 and "error[E582]" in result.output and "k2 × y1" in result.output
+    (tmp_path / "late.scenarios.csv").write_text(header + "one,1,1,n/a,1,3 240 SEK\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["test", str(tmp_path / "late.sib")])
+    assert result.exit_code == 0 and "1 passed, 0 failed" in result.output, result.output
