@@ -620,8 +620,8 @@ def properties(contract: m.Contract) -> list[_Property]:
             claim = _per_step(gate.clause, lambda c, v: z3.Implies(z3.Not(v.condition), c.amount(v) == 0))
 
             def holds(outcomes, settlements, gate=gate, payment=payment):
-                for ln in settlements[0].lines:
-                    if ln.payment != payment.name or (floor.during and ln.period not in floor.during):
+                for ln in settlements[0].lines:  # a gate `during` some periods: only its lines in them (issue 15)
+                    if ln.payment != payment.name or (gate.during and ln.period not in gate.during):
                         continue
                     period = {payment.series: ln.period} if payment.series else {}
                     if not _value(contract, gate.condition, outcomes[0], None, period) and ln.amount != 0:

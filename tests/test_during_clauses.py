@@ -345,3 +345,18 @@ def test_the_editor_offers_during_and_the_periods_after_a_floor():
                           ("gate g: p requires stable during ", "y2")):
         text = HEAD + start
         assert wanted in {c.label for c in completion(analyse("d.sib", text), text, len(text))}, start
+
+
+def test_the_gate_property_read_on_a_settlement_skips_the_periods_the_gate_does_not_apply_in():
+    """verify's concrete check of `gate:g` (used on generated outcomes and to confirm a counterexample)
+    read every line of the payment: p is paid in y1, where `stable` fails but the gate does not
+    apply, and that was taken for a breach."""
+    from sibdsl.verify import properties
+
+    model = checked(HEAD + CLAUSES)
+    gate = next(p for p in properties(model) if p.key == "gate:g")
+    settlement = Evaluator(model).evaluate(ROW)
+    assert [ln.amount for ln in settlement.lines if (ln.payment, ln.period) == ("p", "y1")] == [50_000]
+    assert gate.concrete([ROW], [settlement])
+    failing = {**ROW, "stable": {**ROW["stable"], "y3": False}}  # in y3 the gate applies and fails: p is 0
+    assert gate.concrete([failing], [Evaluator(model).evaluate(failing)])
