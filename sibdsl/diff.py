@@ -151,6 +151,11 @@ class MoneyEffect:
     decided: bool  # every question about the lines had an answer within the work limit (the region
     #                is wider than it could be where one about it had none: never wrong)
     checks: int = 0  # the questions asked to the solver
+    # issue 15: the lines whose extremes were found by settling both drafts on `samples` sampled
+    # outcomes, because a cut in proportion (a rate card's cap `in proportion`) left the solver
+    # undecided: examples, not proofs (W582)
+    sampled: tuple[str, ...] = ()
+    samples: int = 0
 
 
 class _Drafts:
@@ -420,9 +425,126 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
             if low is not None or high is not None:
                 region.append(Range(name, low, high))
         solver.pop()
+    sampled: list[str] = []
+    if in_proportion(old) or in_proportion(new):  # the solver reads `part` exactly, but it is non-linear
+        rows = None
+        for k, e in enumerate(effects):
+            if e.differs is not None:
+                continue
+            rows = rows if rows is not None else [(files, settle(files)) for files in _samples(drafts, SAMPLES)]
+            effects[k] = _sampled(e, rows, on_line, old, new)
+            sampled.append(e.line)
     return MoneyEffect(tuple(n for n in old.measures if n not in new.measures),
                        tuple(n for n in new.measures if n not in old.measures), tuple(effects), tuple(region),
-                       decided, checks)
+                       decided, checks, tuple(sampled), SAMPLES if sampled else 0)
+
+
+# ---------------------------------------------------------------- a cut in proportion: sampled (issue 15)
+SAMPLED = "sampled"  # an extreme found by settling both drafts on sampled outcomes: an example, not a bound
+SAMPLES = 200  # how many: a fixed number from a fixed seed, so the answer never depends on the machine
+
+
+def in_proportion(contract: m.Contract) -> list[m.RateCard]:
+    """The rate cards whose caps cut in proportion: a × cap ÷ total, rounded down, divides by a sum
+    of the outcomes, which the solver's linear arithmetic cannot bound (`sibc diff` samples them)."""
+    return [card for card in contract.rate_cards.values() if card.order == "proportion"]
+
+
+def _samples(drafts: _Drafts, n: int) -> list[tuple[dict, dict]]:
+    """`n` outcome files for both drafts (a measure both have reads the same value in both), drawn
+    from a generator with a fixed seed within each measure's range (docs/verify.md): the first with
+    every value at its lowest, then each value at a random share of its range, the share squared
+    half the time so that small outcomes (under a cap) are drawn as often as large ones."""
+    import datetime
+    import random
+
+    from .verify import _format_input
+
+    rng = random.Random(582)
+    scale = max([Fraction(1_000_000)] + money_constants(drafts.old) + money_constants(drafts.new))
+    result = []
+    for k in range(n):
+        shared: dict[int, object] = {}
+        files = []
+        for contract, sym in ((drafts.old, drafts.a), (drafts.new, drafts.b)):
+            data: dict = {}
+            for (name, period), term in drafts.here[id(sym)].items():
+                measure = contract.input(name)
+                if term.get_id() not in shared:
+                    shared[term.get_id()] = _draw(measure, rng, scale, k, contract)
+                value = shared[term.get_id()]
+                if isinstance(value, datetime.date):
+                    value = value.toordinal()
+                text = _format_input(measure, value, contract.currency)
+                if period is None:
+                    data[name] = text
+                else:
+                    data.setdefault(name, {})[period] = text
+            files.append(data)
+        result.append((files[0], files[1]))
+    return result
+
+
+def _draw(measure: m.Measure, rng, scale: Fraction, k: int, contract: m.Contract):
+    """One value of a measure for the k-th sample (see `_samples`), on the grid an outcome file holds."""
+    import datetime
+
+    kind = measure.ty.kind
+    if kind == BOOL:
+        return k > 0 and rng.random() < 0.5
+    if kind == DATE:  # a date is not what a rate card's cut turns on: the earliest the measure allows
+        return measure.lower or (contract.term[0] if contract.term else datetime.date(2000, 1, 1))
+    lo, hi = _span(measure, scale)
+    share = Fraction(0) if k == 0 else Fraction(rng.randrange(10_001), 10_000)
+    if k % 2:
+        share *= share
+    grain = {COUNT: Fraction(1), SHARE: Fraction(1, 10_000), MONEY: Fraction(contract.rounding.step)}.get(
+        kind, Fraction(1, 100))
+    return lo + ((hi - lo) * share / grain).__floor__() * grain
+
+
+def _sampled(effect: Effect, rows, on_line, old: m.Contract, new: m.Contract) -> Effect:
+    """The largest increase and decrease of one line among the sampled outcomes (settled by the
+    real evaluator: both drafts' figures, confirmed by construction)."""
+    from .counterexample import that_matter
+
+    best: dict[int, tuple] = {}
+    for files, settled in rows:
+        if settled is None:
+            continue
+        before, after = (on_line(x, effect.kind, effect.line) for x in settled)
+        for sign in (1, -1):
+            if (after - before) * sign > 0 and (sign not in best or (after - before) * sign > best[sign][0]):
+                best[sign] = ((after - before) * sign, files, before, after)
+    extremes = []
+    for sign in (1, -1):
+        if sign not in best:
+            extremes.append(None)
+            continue
+        _, files, before, after = best[sign]
+        shown: dict = {}
+        for contract, data in zip((old, new), files):
+            shown.update(that_matter(contract, [data])[0])
+        extremes.append(Extreme(after - before, SAMPLED, None, {**files[0], **files[1]}, shown, before, after, True))
+    return Effect(effect.line, effect.kind, True if any(extremes) else None, *extremes)
+
+
+def sampling_warning(source, contract: m.Contract, effect: MoneyEffect):
+    """W582 at the first card of `contract` cut in proportion, for the lines `sibc diff` sampled."""
+    import re
+
+    from .diagnostics import Diagnostic
+
+    card = in_proportion(contract)[0]
+    start = source.line_start(card.clause.line)
+    found = re.compile(r"\bin[ \t]+proportion\b").search(source.text, start)
+    span = source.span(found.start(), found.end()) if found else source.span(start, start)
+    return Diagnostic(
+        "W582", f"the money effect on {', '.join(effect.sampled)} is not proved: the rate card `{card.name}` cuts "
+        f"in proportion (a line × the cap ÷ the lines' total), which the solver cannot decide; the largest "
+        f"changes shown were found by settling both drafts on {effect.samples} sampled outcomes", source, span,
+        hint="a larger change may exist between the samples: check the drafts' settlements on the outcomes "
+             "you expect (sibc eval), or compare the drafts with the cap in claim or declaration order")
 
 
 def optimum_real(value: Fraction, ctx) -> z3.ArithRef:
@@ -530,7 +652,8 @@ def curve_chart(old: m.Contract, new: m.Contract, old_name: str, new_name: str,
 
 
 # ---------------------------------------------------------------- words and data
-_STATUS = {"exact": "proved the largest", "unbounded": "it grows without limit"}
+_STATUS = {"exact": "proved the largest", "unbounded": "it grows without limit",
+           SAMPLED: "the largest of the sampled outcomes, not proved"}
 
 
 def shown_value(value) -> str:
@@ -598,6 +721,7 @@ def effect_json(effect: MoneyEffect) -> dict:
 
     return {
         "method": "proved", "decided": effect.decided, "checks": effect.checks,
+        "sampled": {"lines": list(effect.sampled), "outcomes": effect.samples} if effect.sampled else None,
         "only_in_old": list(effect.only_old), "only_in_new": list(effect.only_new),
         "lines": [{"line": e.line, "kind": e.kind, "differs": e.differs, "largest_increase": extreme(e.increase),
                    "largest_decrease": extreme(e.decrease)} for e in effect.effects],

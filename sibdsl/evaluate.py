@@ -21,7 +21,7 @@ from . import model as m
 from .check.coupon import trail_terms
 from .compiler import Compiler, Ctx, EvaluationError, Failed, Outcomes
 from .diagnostics import Diagnostic
-from .report import format_amount
+from .report import format_amount, group
 from .semantics.program import Program, Step, StepKind, lower, principals, return_limit_amount
 from .semantics import run as driver
 from .semantics.run import cut, run
@@ -217,9 +217,25 @@ def _acts(before, after, acted) -> bool:
     return acted if acted is not None else after != before
 
 
-def _record(ev: Evaluator, step: Step, before, after, acted, level, line=None):
+def _factor(amounts, excess) -> tuple | None:
+    """A cut in proportion's level and the lines' total (semantics.run.pro_rata), whose quotient is
+    the factor every line is scaled by; None where it does not cut (nothing in the lines)."""
+    total = sum(amounts)
+    return (max(total - excess, 0), total) if total > 0 else None
+
+
+def pro_rata_text(text: Detail, level, total) -> str:
+    """A cut in proportion's audit text: the cap's words, then its factor exactly and as a percentage."""
+    factor = Fraction(level) / total
+    percent = to_decimal(factor * 100, 4)
+    return (f"{text}; factor {group(to_decimal(level))} ÷ {group(to_decimal(total))} = "
+            f"{factor.numerator}/{factor.denominator} ≈ {group(percent)} %")
+
+
+def _record(ev: Evaluator, step: Step, before, after, acted, level, line=None, factor: tuple | None = None):
     """The audit trail's record of what a step did to a line, in the words of settlement.Step (the
-    words are written when the trail is first read: `Detail`), or None when it did nothing."""
+    words are written when the trail is first read: `Detail`), or None when it did nothing. `factor`:
+    a cut in proportion's (issue 15), shown in its words and kept on the record for JSON."""
     kind, clause = step.kind, step.clause
     if kind is K.COMPUTE:
         return ("computed", clause, None, after, _computed(ev, step, level, after))
@@ -238,9 +254,12 @@ def _record(ev: Evaluator, step: Step, before, after, acted, level, line=None):
     if kind is K.WATERFALL:
         return (kind.trail, clause, before, after, Detail(waterfall_text, clause.name, step.basis, step.investor,
                                                           level, ev.contract.currency, line == step.line))
-    return (kind.trail, clause, before, after, Detail(
-        step_text, kind, level, ev.contract.currency, step.period_name, step.scale, step.investor,
-        None if step.weights else step.limit, step.basis))
+    text = Detail(step_text, kind, level, ev.contract.currency, step.period_name, step.scale, step.investor,
+                  None if step.weights else step.limit, step.basis)
+    if factor is not None:  # (level, total) of a cut in proportion
+        return (kind.trail, clause, before, after,
+                Detail(pro_rata_text, text, *factor, factor=Fraction(factor[0]) / factor[1]))
+    return (kind.trail, clause, before, after, text)
 
 
 def optional(line) -> bool:
@@ -294,6 +313,7 @@ class _Stager:
         # the condition of a gate that takes nothing where it holds, or None)
         self.sums: dict[int, tuple] = {}
         self.excesses: dict[int, tuple] = {}
+        self.shares: dict[int, tuple] = {}  # a cut in proportion (id of its step) → (its lines, its excess)
         self.ZERO, self.TRUE, self.FALSE = self.const(0), self.const(True), self.const(False)
         self.kernel = _Concrete()
         self.kernel.round_down = rounder(ev.rounding.step, "down")  # the weighted cut's
@@ -518,7 +538,9 @@ class _Stager:
         return self._cut(step, amounts, excess, self.kernel.cut)
 
     def pro_rata(self, step: Step, amounts, excess: int):
-        """The reference cut in proportion (semantics.run.pro_rata) on numbers, at settle time."""
+        """The reference cut in proportion (semantics.run.pro_rata) on numbers, at settle time. Its
+        lines and excess are kept for the audit trail, which shows the factor (`trace`)."""
+        self.shares[id(step)] = (tuple(amounts), excess)
         return self._cut(step, amounts, excess, self.kernel.pro_rata)
 
     def part(self, a: int, level: int, total: int) -> int:
@@ -596,8 +618,12 @@ class _Stager:
     def trace(self, step: Step, line: int, before, after, acted, level) -> None:
         ev, known = self.ev, self.known
         args = (before, after, acted, level)
+        shares = self.shares.get(id(step)) if step.pro_rata else None
+        if shares is not None and not all(a in known for a in (*shares[0], shares[1])):
+            self.staged_lines.add(line)  # the factor is known only when the lines are
         if all(a is None or a in known for a in args) and line not in self.staged_lines:
-            record = _record(ev, step, *[None if a is None else known[a] for a in args], line=line)
+            factor = _factor([known[a] for a in shares[0]], known[shares[1]]) if shares is not None else None
+            record = _record(ev, step, *[None if a is None else known[a] for a in args], line=line, factor=factor)
             if record is not None:
                 self.prefix[line].append(record)
             return
@@ -605,6 +631,7 @@ class _Stager:
         kind, clause = step.kind, step.clause
         value = lambda a: (lambda r: None) if a is None else (lambda r: r[a])  # noqa: E731
         mark = None  # on an `optional` line, while settling: whether the step writes a record
+        shares_read = (*shares[0], shares[1]) if shares is not None else ()
         if kind is K.COMPUTE and _instrument(ev, step) is not None:  # issue 14: a coupon's words
             def op(r):
                 amount, raw = r[after], r[level]
@@ -628,9 +655,11 @@ class _Stager:
             acted = failed
         else:
             b, c, lv = value(before), value(acted), value(level)
+            regs, excess = shares if shares is not None else ((), None)
 
             def op(r):
-                record = _record(ev, step, b(r), r[after], c(r), lv(r), line=line)
+                factor = _factor([r[a] for a in regs], r[excess]) if excess is not None else None
+                record = _record(ev, step, b(r), r[after], c(r), lv(r), line=line, factor=factor)
                 if record is not None:
                     r[1][line].append(record)
 
@@ -642,9 +671,10 @@ class _Stager:
                 traces.append(op)
                 if line in self.optional:
                     marks.append(mark)
-                reads += [a for a in (before, level) if a is not None and a not in known]
+                # a cut in proportion's factor reads its lines and excess (kept for it when fused)
+                reads += [a for a in (before, level, *shares_read) if a is not None and a not in known]
                 return
-        reads = tuple(a for a in (before, after, acted, level) if a is not None)
+        reads = tuple(a for a in (before, after, acted, level, *shares_read) if a is not None)
         self._emit(op, (), reads, keep=True, role=line)
         if line in self.optional:
             if mark is None:  # a computation or a gate writes a record whatever it finds
@@ -744,9 +774,14 @@ class Evaluator:
                      if any(i.committed is not None for i in investments) else None,
                      next((i.klass for i in investments if i.klass), None))
             for investor, investments in self._invested().items())
+        self._series = {name: x.series for name, x in contract.payments.items() if x.series} | {
+            name: x.ty.series for name, x in contract.measures.items() if x.ty.series}
+        self._not_applicable = tuple((name, cell.name) for name, x in contract.payments.items() if x.series
+                                     for cell in contract.series[x.series].not_applicable)
         # what every settlement of the contract says alike (`Settlement.made`)
         self._settled = {"contract": self.contract.title.text, "currency": self.contract.currency,
-                         "investors": self._investors}
+                         "investors": self._investors,
+                         "series": self._series, "not_applicable": self._not_applicable}
 
     def evaluate(self, outcomes: Outcomes) -> Settlement:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""

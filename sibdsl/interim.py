@@ -650,10 +650,12 @@ def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> s
 def interim_json(interim: Interim) -> dict:
     """A stable JSON form (amounts as decimal strings). Read back by `--paid`: each line's
     `paid_to_date` is what was paid on it after this settlement."""
-    from .report import _clause_json
+    from .report import _clause_json, step_json
 
     def money(value) -> str | None:
         return None if value is None else str(decimal(value))
+
+    periods = interim.settlement.periods
 
     return {
         "contract": interim.contract,
@@ -665,21 +667,18 @@ def interim_json(interim: Interim) -> dict:
         "overpaid": money(interim.overpaid),
         "lines": [
             {
-                "payment": ln.payment, "period": ln.period, "from": ln.payer, "to": ln.recipient,
-                "due": ln.due.isoformat() if ln.due else None, "status": ln.status,
+                "payment": ln.payment, "period": ln.period, "periods": periods(ln.payment, ln.period),
+                "from": ln.payer, "to": ln.recipient, "due": ln.due.isoformat() if ln.due else None,
+                "status": ln.status,
                 "amount": money(ln.amount), "paid_before": money(ln.paid_before), "pay_now": money(ln.pay_now),
                 "paid_to_date": money(ln.paid_to_date), "overpaid": money(ln.overpaid),
-                "waits_for": [{"measure": n, "period": p} for n, p in ln.waits_for],
+                "waits_for": [{"measure": n, "period": p, "periods": periods(n, p)} for n, p in ln.waits_for],
                 "clause": _clause_json(ln.clause),
-                "steps": [
-                    {"kind": st.kind, "before": None if st.before is None else str(st.before),
-                     "after": str(st.after), "detail": st.detail, "clause": _clause_json(st.clause)}
-                    for st in (ln.line.steps if ln.line is not None else ())
-                ],
+                "steps": [step_json(st) for st in (ln.line.steps if ln.line is not None else ())],
             }
             for ln in interim.lines
         ],
-        "not_yet_measured": [{"measure": n, "period": p} for n, p in interim.pending],
+        "not_yet_measured": [{"measure": n, "period": p, "periods": periods(n, p)} for n, p in interim.pending],
     }
 
 

@@ -183,7 +183,7 @@ def completion(analysis: Analysis, text: str, offset: int) -> list[Candidate]:
             out += [Candidate(k, "keyword", "header field", 2) for k in HEADER_KEYWORDS]
         if decl in ("payment", "floor"):
             out += [Candidate(k, "keyword", "option", 0) for k in ("from", "to", "due", "per", "when")]
-        if decl == "payment":  # issue 15
+        if decl in ("payment", "floor"):  # issue 15: a range of periods (a floor's since it has options)
             out.append(Candidate("during", "keyword", "option", 0))
         if decl == "measure":
             out += [Candidate(k, "keyword", "option", 0)
@@ -212,7 +212,7 @@ def completion(analysis: Analysis, text: str, offset: int) -> list[Candidate]:
         return _sorted(names(("periods",), rank=0))
     if previous == "over" and decl not in ("cap", "floor"):  # issue 15: `sum(x over SERIES)`
         return _sorted(names(("periods",), rank=0))
-    if previous in ("during", "through") and decl == "payment":  # issue 15: a range of periods
+    if previous in ("during", "through") and decl in ("payment", "gate", "floor", "cap"):  # issue 15: a range of periods
         return _sorted(names(("period",), rank=0))
     if previous == "better":
         return [Candidate("higher", "keyword", "", 0), Candidate("lower", "keyword", "", 0)]

@@ -237,9 +237,18 @@ class Series:
     label: Text | None
     periods: tuple[Period, ...]
     clause: ClauseRef
+    # issue 15: the cells of two series that are not applicable (a period of the second that ends
+    # before the cell's period of the first starts: a cohort has no outcome before it starts), kept
+    # out of `periods` — nothing is measured, paid or read in them — and named here so that an
+    # outcome file giving a value for one is told why (E582), not that the cell does not exist
+    not_applicable: tuple[Period, ...] = ()
 
     def period(self, name: str) -> Period | None:
         return next((p for p in self.periods if p.name == name), None)
+
+    def inapplicable(self, name: str) -> Period | None:
+        """The cell `name` if it is one of the series' cells not applicable."""
+        return next((p for p in self.not_applicable if p.name == name), None)
 
 
 @node
@@ -357,6 +366,8 @@ class Floor:
     due: Due | None
     targets: tuple[str, ...] = ()  # the payments of a stream floor
     per_period: bool = False  # written `floor X per period at …`
+    # issue 15: the periods it applies in (`during y1 through y3`), when not all; out of repr (digests)
+    during: tuple[str, ...] = attrs.field(default=(), repr=False)
 
 
 @node

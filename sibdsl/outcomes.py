@@ -46,6 +46,14 @@ def is_pending(raw: object) -> bool:
     return False
 
 
+NOT_APPLICABLE_WORDS = ("n/a", "not applicable", "ej tillämplig", "ej tillämpligt")
+
+
+def is_not_applicable(raw: object) -> bool:
+    """A raw value that says "not applicable" (issue 15: a cell before its cohort starts)."""
+    return isinstance(raw, str) and " ".join(raw.split()).lower() in NOT_APPLICABLE_WORDS
+
+
 class Located:
     """A raw value with the span it came from."""
 
@@ -277,6 +285,9 @@ class Loader:
                 located, reported = self.cells(name, series, located)
             per = {}
             for period, value in located.value.items():
+                if series.period(period) is None and series.inapplicable(period) is not None:
+                    self.not_applicable(name, series, period, value)
+                    continue
                 if series.period(period) is None:
                     self.error("E507", f"`{series.name}` has no period `{period}`", value.span,
                                hint=did_you_mean(period, [p.name for p in series.periods]) or
@@ -306,6 +317,21 @@ class Loader:
             result[name] = per
         result.update(self.parameter_values(raw, params or {}))
         return result
+
+    def not_applicable(self, name: str, series: m.Series, cell: str, located: Located) -> None:
+        """A value for a cell that is not applicable (a cohort's period before it starts): nothing is
+        read in it, so a value given for it is a mistake (E582) — most often a table filled with 0
+        in every cell, or a value in the wrong row. Left out, null or `n/a`, it needs nothing."""
+        if is_pending(located.value) or is_not_applicable(located.value):
+            return
+        first, second = series.name.split(SEP)
+        outer, inner = cell.split(SEP)
+        starts = self.contract.series[first].period(outer).start
+        ends = series.inapplicable(cell).end
+        self.error("E582", f"`{name}` is given for `{cell}`, a cell that is not applicable: `{inner}` ends "
+                   f"{ends.isoformat()}, before `{outer}` starts ({starts.isoformat()})", located.span,
+                   hint=f"leave the cell out (or write n/a): a period of `{second}` that ends before the "
+                   f"cell's period of `{first}` starts is not measured, and nothing is paid in it")
 
     def cell_of(self, name: str, row: list, dims: dict[str, int]) -> str:
         """The period of a row from its columns named after series: the cell `a × b` of a measure

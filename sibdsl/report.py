@@ -62,6 +62,12 @@ def settlement_text(settlement: Settlement, *, trace: bool = True) -> str:
     table = _table(rows, {5})
     rule = "-" * len(table[0])
     lines += [table[0], rule, *table[1:-1], rule, table[-1]]
+    if settlement.not_applicable:  # issue 15: cells before their cohort starts: no value, no line
+        cells: dict[str, list[str]] = {}
+        for payment, cell in settlement.not_applicable:
+            cells.setdefault(payment, []).append(cell)
+        lines += ["", "Not applicable (a period before its cohort starts: nothing measured, nothing paid)"]
+        lines += [f"  {payment}: {', '.join(names)}" for payment, names in cells.items()]
     if settlement.returns:
         lines += ["", "Investor return"]
         for r in (*settlement.returns, *settlement.class_returns):
@@ -155,6 +161,17 @@ def _clause_json(clause) -> dict:
             "label": clause.label.text if clause.label else None}
 
 
+def step_json(st) -> dict:
+    """One step of a line's audit trail; a cut in proportion's (issue 15) with its factor, exactly
+    (`"250/341"`) and as a percentage to 4 places."""
+    out = {"kind": st.kind, "before": None if st.before is None else str(st.before),
+           "after": str(st.after), "detail": st.detail, "clause": _clause_json(st.clause)}
+    if st.factor is not None:
+        out["factor"] = {"exact": f"{st.factor.numerator}/{st.factor.denominator}",
+                         "percent": str(to_decimal(st.factor * 100, 4))}
+    return out
+
+
 def settlement_json(settlement: Settlement) -> dict:
     """A stable JSON form: amounts as decimal strings (never floats)."""
     return {
@@ -163,17 +180,17 @@ def settlement_json(settlement: Settlement) -> dict:
         "total": str(settlement.total),
         "lines": [
             {
-                "payment": ln.payment, "period": ln.period, "from": ln.payer, "to": ln.recipient,
+                "payment": ln.payment, "period": ln.period, "periods": settlement.periods(ln.payment, ln.period),
+                "from": ln.payer, "to": ln.recipient,
                 "due": ln.due.isoformat() if ln.due else None, "amount": str(ln.amount),
                 "clause": _clause_json(ln.clause),
-                "steps": [
-                    {"kind": st.kind, "before": None if st.before is None else str(st.before),
-                     "after": str(st.after), "detail": st.detail, "clause": _clause_json(st.clause)}
-                    for st in ln.steps
-                ],
+                "steps": [step_json(st) for st in ln.steps],
             }
             for ln in settlement.lines
         ],
+        **({"not_applicable": [{"payment": payment, "period": cell, "periods": settlement.periods(payment, cell)}
+                               for payment, cell in settlement.not_applicable]}
+           if settlement.not_applicable else {}),
         "by_recipient": {k: str(v) for k, v in settlement.by_recipient.items()},
         "by_payer": {k: str(v) for k, v in settlement.by_payer.items()},
         "returns": [_return_json(r) for r in settlement.returns],

@@ -12,7 +12,7 @@ derived from.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
 
@@ -20,6 +20,7 @@ import attrs
 
 from .diagnostics import Diagnostic
 from .model import ClauseRef
+from .syntax import SEP
 from .values import EXACT, divide, to_decimal
 
 Exact = Fraction | int  # a whole amount is an int (see compiler.py)
@@ -58,6 +59,7 @@ class Step:
     before: Decimal | None
     after: Decimal
     detail: str = ""
+    factor: Fraction | None = None  # issue 15: a cut in proportion's factor (the cap ÷ the lines' total)
 
 
 class Detail:
@@ -65,10 +67,11 @@ class Detail:
     in a loop are never read as text, and formatting amounts costs more than computing them.
     Equal when the function and its arguments are."""
 
-    __slots__ = ("fn", "args")
+    __slots__ = ("fn", "args", "factor")
 
-    def __init__(self, fn, *args):
+    def __init__(self, fn, *args, factor: Fraction | None = None):
         self.fn, self.args = fn, args
+        self.factor = factor  # a cut in proportion's (issue 15): a number for JSON, beside the words
 
     def __str__(self) -> str:
         return self.fn(*self.args)
@@ -152,7 +155,8 @@ class Line:
 
     @derived
     def steps(self) -> tuple[Step, ...]:
-        return tuple(Step(kind, clause, None if before is None else decimal(before), decimal(after), str(detail))
+        return tuple(Step(kind, clause, None if before is None else decimal(before), decimal(after), str(detail),
+                          getattr(detail, "factor", None))
                      for kind, clause, before, after, detail in self.trail)
 
 
@@ -230,6 +234,21 @@ class Settlement:
         alias="guarantees")
     diagnostics: tuple[Diagnostic, ...] = ()
     investors: tuple[Investor, ...] = attrs.field(default=(), repr=False)
+    # issue 15: the series of each payment and measure that has one (how a line's period, or a
+    # cell `k1 × y2`, is named per series in reports), and the cells a payment per two series has
+    # no line in because they are not applicable (before the cohort starts): (payment, cell)
+    series: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    not_applicable: tuple[tuple[str, str], ...] = attrs.field(default=(), repr=False)
+
+    def periods(self, name: str, period: str | None) -> dict[str, str] | None:
+        """The period of a line (or a measure's value) per series: `{"cohorts": "k1", "years": "y2"}`
+        for the cell `k1 × y2`, `{"years": "y2"}` for one series; None without a period."""
+        if period is None:
+            return None
+        series = self.series.get(name)
+        if series is None:
+            return None
+        return dict(zip(series.split(SEP), period.split(SEP)))
 
     @classmethod
     def made(cls, fields: dict, lines: tuple[Line, ...], values, guarantees, diagnostics) -> Settlement:

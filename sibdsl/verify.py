@@ -620,8 +620,8 @@ def properties(contract: m.Contract) -> list[_Property]:
             claim = _per_step(gate.clause, lambda c, v: z3.Implies(z3.Not(v.condition), c.amount(v) == 0))
 
             def holds(outcomes, settlements, gate=gate, payment=payment):
-                for ln in settlements[0].lines:
-                    if ln.payment != payment.name:
+                for ln in settlements[0].lines:  # a gate `during` some periods: only its lines in them (issue 15)
+                    if ln.payment != payment.name or (gate.during and ln.period not in gate.during):
                         continue
                     period = {payment.series: ln.period} if payment.series else {}
                     if not _value(contract, gate.condition, outcomes[0], None, period) and ln.amount != 0:
@@ -648,7 +648,8 @@ def properties(contract: m.Contract) -> list[_Property]:
             def holds(outcomes, settlements, floor=floor):
                 if floor.when is not None and not _value(contract, floor.when, outcomes[0], None):
                     return True
-                paid = sum((Fraction(ln.amount) for ln in settlements[0].lines if ln.payment in floor.targets),
+                paid = sum((Fraction(ln.amount) for ln in settlements[0].lines  # within its `during` (issue 15)
+                            if ln.payment in floor.targets and (not floor.during or ln.period in floor.during)),
                            Fraction(0))
                 return paid >= rnd(_value(contract, floor.amount, outcomes[0], None))
             add(_Property(f"floor:{_name(floor.clause)}",
@@ -662,7 +663,7 @@ def properties(contract: m.Contract) -> list[_Property]:
 
             def holds(outcomes, settlements, floor=floor, payment=payment):
                 for ln in settlements[0].lines:
-                    if ln.payment != payment.name:
+                    if ln.payment != payment.name or (floor.during and ln.period not in floor.during):
                         continue
                     period = {payment.series: ln.period} if payment.series else {}
                     if floor.when is not None and not _value(contract, floor.when, outcomes[0], None, period):

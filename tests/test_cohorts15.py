@@ -116,13 +116,19 @@ def test_the_oracle_on_all_three_back_ends():
     assert_z3_same(contract, [ROW])
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.data())
-def test_the_back_ends_agree_on_cells(data):
-    contract = checked()
+def agree_on_generated(data, contract) -> list[dict]:
+    """Draw one to four outcome rows for `contract` and check that the scalar, vector and z3 back
+    ends settle each the same; the rows, for further checks."""
     rows = data.draw(st.lists(outcomes(contract), min_size=1, max_size=4))
     assert_same(contract, rows)
     assert_z3_same(contract, rows)
+    return rows
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_the_back_ends_agree_on_cells(data):
+    agree_on_generated(data, checked())
 
 
 def test_verify_proves_the_contract_over_cells():
@@ -252,7 +258,11 @@ def test_the_chicago_variant_pays_cohort_1_as_published():
     settled = interim.settle(Evaluator(contract), values, pending, as_of)
     paying = [(ln.payment, ln.period, ln.pay_now) for ln in settled.lines if ln.status == interim.SETTLED]
     assert paying == [("readiness", "c2014", 498_800)]  # 172 children × $2,900: the published $500,000
-    assert len(contract.series["cohorts × school_years"].periods) == 4 * 16
+    cells = contract.series["cohorts × school_years"]
+    # a school year before a cohort's pre-school year is not applicable: c2016 and c2017 in 2015–16,
+    # c2017 in 2016–17
+    assert [p.name for p in cells.not_applicable] == ["c2016 × sy2016", "c2017 × sy2016", "c2017 × sy2017"]
+    assert len(cells.periods) == 4 * 16 - 3
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
@@ -362,3 +372,175 @@ payment cohort_one = if size[k1] > 5 then sum(ready[k1]) * 10 SEK else 0 SEK fro
     assert "ready[y1] * 100 SEK" in unparse(parse(Source("c.sib", text)))
     assert "E595" in codes(body.replace("ready[y1]", "ready[y9]"))
     assert "E595" in codes(body.replace("size[k1]", "size[y1]"))  # a period of the other series
+
+
+# ---------------------------------------------------------------- cells before the cohort starts
+LATE = HEAD.replace("""  k1 2020-01-01 to 2020-06-30,
+  k2 2020-07-01 to 2020-12-31""", """  k1 2020-07-01 to 2020-12-31,
+  k2 2022-01-01 to 2022-06-30""") + """measure ready "Children ready": count per cohorts × years between 0 and 100
+payment yearly = ready * 1 000 SEK + max(ready - previous(ready), 0) * 100 SEK + (if to_date(yearly) >= 1 000 SEK then 1 SEK else 0 SEK)
+  from city to fund per cohorts × years due 90 days after end
+payment per_cohort = sum(ready over years) * 10 SEK from city to fund per cohorts due 2023-06-30
+payment per_year = sum(ready over cohorts) * 1 SEK from city to fund per years due 60 days after end
+payment pooled = sum(ready) * 2 SEK from city to fund due 2023-06-30
+cap yearly_per_year "Per school year": per years at 5 000 SEK
+guarantee most "At most": total <= 100 000 SEK
+guarantee more "More ready never pays less": per_cohort nondecreasing in ready
+"""
+# the second cohort starts in 2022: its cell of y1 (2021) is before it, not applicable
+LATE_ROW = {"ready": {"k1 × y1": Fraction(3), "k1 × y2": Fraction(5), "k2 × y2": Fraction(2)}}
+
+
+def late():
+    contract, diagnostics = check_source(Source("late.sib", LATE))
+    assert contract is not None and not [d for d in diagnostics if d.is_error], diagnostics
+    return contract
+
+
+def test_a_cell_before_its_cohort_starts_is_not_applicable():
+    contract = late()
+    cells = contract.series["cohorts × years"]
+    assert [p.name for p in cells.periods] == ["k1 × y1", "k1 × y2", "k2 × y2"]
+    assert [p.name for p in cells.not_applicable] == ["k2 × y1"]
+    got = settle(contract, LATE_ROW)
+    assert ("yearly", "k2 × y1") not in got  # no line: nothing paid, not 0 measured
+    settlement = Evaluator(contract).evaluate(LATE_ROW)
+    computed = {(ln.payment, ln.period): Fraction(ln.trail[0][3]) for ln in settlement.lines}
+    # k2's first cell is y2: previous is 0 there (not the value of a cell before the cohort), and
+    # to_date(yearly) 0 (k1's earlier cell is not k2's)
+    assert computed["yearly", "k2 × y2"] == 2_000 + 200
+    assert computed["yearly", "k1 × y2"] == 5_000 + 200 + 1  # to_date(yearly) of k1: 3 300
+    assert got["per_cohort", "k1"] == 80 and got["per_cohort", "k2"] == 20  # sums leave the cell out
+    assert got["per_year", "y1"] == 3 and computed["per_year", "y2"] == 7
+    assert got["pooled", None] == 20
+    # the cap of 5 000 a year takes y2's cells of both cohorts and its per-year line: 5 201 + 2 200
+    # + 7 is 2 408 over; per_year (declared later) gives first, then the later cohort's cell
+    assert (got["per_year", "y2"], got["yearly", "k2 × y2"], got["yearly", "k1 × y2"]) == (0, 0, 5_000)
+    assert settlement.not_applicable == (("yearly", "k2 × y1"),)
+    assert_same(contract, [LATE_ROW])
+    assert_z3_same(contract, [LATE_ROW])
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_the_back_ends_agree_with_a_cell_not_applicable(data):
+    rows = agree_on_generated(data, late())
+    assert all("k2 × y1" not in row["ready"] for row in rows)  # the generator asks nothing for it
+
+
+def test_verify_reads_no_cell_before_its_cohort():
+    verdicts = {r.key: r.status for r in verify_contract(late())}
+    assert set(verdicts.values()) == {"proved"}, verdicts
+
+
+def test_a_value_for_a_cell_not_applicable_is_an_error_in_the_outcome_file(tmp_path):
+    from sibdsl.diagnostics import SibError
+
+    contract = late()
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"ready": {"k1": {"y1": 3, "y2": 5}, "k2": {"y1": "n/a", "y2": 2}}}))
+    assert settle(contract, load_outcomes(contract, good)) == settle(contract, LATE_ROW)  # n/a: accepted
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"ready": {"k1": {"y1": 3, "y2": 5}, "k2": {"y1": 0, "y2": 2}}}))
+    with pytest.raises(SibError) as err:
+        load_outcomes(contract, bad)
+    (d,) = err.value.diagnostics
+    assert d.code == "E582"
+    assert d.message == ("`ready` is given for `k2 × y1`, a cell that is not applicable: "
+                         "`y1` ends 2021-12-31, before `k2` starts (2022-01-01)")
+    column = bad.read_text().index("\"k2\": {\"y1\"") + len("\"k2\": {") + 1  # the cell k2 × y1
+    assert (d.span.line, d.span.column) == (1, column) and "leave the cell out" in d.hint
+    table = tmp_path / "bad.csv"
+    table.write_text("measure;cohorts;years;value\nready;k1;y1;3\nready;k1;y2;5\nready;k2;y1;0\nready;k2;y2;2\n")
+    with pytest.raises(SibError) as err:
+        load_outcomes(contract, table)
+    assert [(d.code, d.span.line) for d in err.value.diagnostics] == [("E582", 4)]
+
+
+def test_an_interim_settlement_waits_for_no_cell_before_its_cohort(tmp_path):
+    import datetime
+
+    from sibdsl import interim
+
+    contract = late()
+    path = tmp_path / "o.json"
+    path.write_text(json.dumps({"ready": {"k1": {"y1": 3}}}))
+    as_of = datetime.date(2022, 6, 30)  # y1's lines are due, y2 is still running
+    pending: set = set()
+    values = load_outcomes(contract, path, as_of=as_of, pending=pending)
+    assert pending == {("ready", "k1 × y2"), ("ready", "k2 × y2")}  # not k2 × y1: nothing to wait for
+    settled = interim.settle(Evaluator(contract), values, pending, as_of)
+    status = {(ln.payment, ln.period): ln.status for ln in settled.lines}
+    assert status["yearly", "k1 × y1"] == interim.SETTLED and ("yearly", "k2 × y1") not in status
+    assert status["per_year", "y1"] == interim.SETTLED  # y1 has k1's cell only: all measured
+
+
+def test_reading_a_cell_before_its_cohort_is_an_error():
+    body = LATE.replace("payment pooled = sum(ready) * 2 SEK", "payment pooled = sum(ready[y1]) * 2 SEK")
+    diagnostics = [d for d in check_source(Source("late.sib", body))[1] if d.is_error]
+    assert [(d.code, d.message) for d in diagnostics] == [
+        ("E583", "`[y1]` reads 1 cell that is not applicable: `k2 × y1`")]
+    assert "`[y2]`" in diagnostics[0].hint
+
+
+# ---------------------------------------------------------------- per cohort and per year in min, max, if
+MIXED = """measure ready: count per cohorts × years between 0 and 100
+measure size "Cohort size": count per cohorts between 1 and 100
+measure places "Places in the year": count per years between 0 and 100
+define most = max(size, places)
+define least = min(places, size, 30)
+define either = if size > 20 then places else size
+define chosen = if places >= ready then size else places
+payment yearly = (most + least + either + chosen) * 1 SEK from city to fund per cohorts × years
+  due 90 days after end
+"""
+
+
+def test_min_max_and_if_read_a_value_per_year_in_each_cohort_cell():
+    contract = checked(MIXED)
+    for name in ("most", "least", "either", "chosen"):
+        assert contract.definitions[name].ty.series == "cohorts × years", name
+    row = {"ready": {"k1 × y1": Fraction(5), "k1 × y2": Fraction(50), "k2 × y1": Fraction(5), "k2 × y2": Fraction(50)},
+           "size": {"k1": Fraction(10), "k2": Fraction(40)}, "places": {"y1": Fraction(25), "y2": Fraction(35)}}
+    got = settle(contract, row)
+    # k1 × y1: max(10, 25) + min(25, 10, 30) + size 10 (≤ 20) + (25 ≥ 5: size 10) = 25 + 10 + 10 + 10
+    assert got["yearly", "k1 × y1"] == 55
+    # k1 × y2: 35 + 10 + 10 + (35 < 50: places 35)
+    assert got["yearly", "k1 × y2"] == 90
+    # k2 × y1: 40 + 25 + places 25 (size 40 > 20) + size 40
+    assert got["yearly", "k2 × y1"] == 130
+    # k2 × y2: 40 + 30 + 35 + 35
+    assert got["yearly", "k2 × y2"] == 140
+    assert_same(contract, [row])
+    assert_z3_same(contract, [row])
+
+
+@pytest.mark.parametrize(("formula", "message"), [
+    ("max(size, quarterly)", "`max` of values per `cohorts` and per `quarters`: which periods would the value have?"),
+    ("if size > 1 then size else quarterly",
+     "the two branches are per `cohorts` and per `quarters`: which periods would the value have?"),
+    ("min(ready, quarterly)", "`min` of values per `cohorts × years` and per `quarters`: which periods would the value have?"),
+])
+def test_min_max_and_if_of_series_with_no_common_cells_are_e307(formula, message):
+    body = ("periods quarters: q1 2021-01-01 to 2021-03-31\nmeasure quarterly: count per quarters\n"
+            "measure ready: count per cohorts × years\nmeasure size: count per cohorts\n"
+            f"define d = {formula}\n")
+    errors = [d for d in check_source(Source("c.sib", HEAD + body))[1] if d.is_error]
+    assert [(d.code, d.message) for d in errors] == [("E307", message)]
+    # the hint says how to make it one value per cell, where that is what was probably meant
+    assert ("per cohorts × quarters" in errors[0].hint) == ("ready" not in formula)
+
+
+def test_a_scenario_file_gives_no_value_for_a_cell_before_its_cohort(tmp_path):
+    from click.testing import CliRunner
+
+    from sibdsl.cli import main
+
+    (tmp_path / "late.sib").write_text(LATE, encoding="utf-8")
+    header = "scenario,ready[k1 × y1],ready[k1 × y2],ready[k2 × y1],ready[k2 × y2],expect total\n"
+    (tmp_path / "late.scenarios.csv").write_text(header + "one,1,1,0,1,3 240 SEK\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["test", str(tmp_path / "late.sib")])
+    assert result.exit_code == 1 and "error[E582]" in result.output and "k2 × y1" in result.output
+    (tmp_path / "late.scenarios.csv").write_text(header + "one,1,1,n/a,1,3 240 SEK\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["test", str(tmp_path / "late.sib")])
+    assert result.exit_code == 0 and "1 passed, 0 failed" in result.output, result.output

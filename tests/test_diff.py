@@ -143,3 +143,36 @@ def test_drafts_in_different_currencies_are_refused(tmp_path, monkeypatch):
     assert "largest" not in result.output  # nothing compared
     same = CliRunner().invoke(main, ["diff", "old.sib", "same.sib"], catch_exceptions=False)
     assert same.exit_code == 0 and "E761" not in same.output
+
+
+def test_a_card_cut_in_proportion_is_sampled_and_says_so():
+    """issue 15: a rate card's cap `in proportion` divides by the lines' total, which the solver cannot
+    decide; the diff settles both drafts on sampled outcomes (a fixed seed), marks the answer as
+    not proved (W582), and every example it shows is the evaluator's own figures."""
+    from sibdsl.diff import SAMPLED, SAMPLES, _Drafts, _samples
+    from sibdsl.evaluate import compile_contract
+    from sibdsl.outcomes import load_outcomes
+
+    from .test_ratecard import CARD
+
+    text = (CARD % ("%s", "claim", "50 000")).replace("in claim order", "in proportion")
+    old, new = load_contract_text(text % "20 000"), load_contract_text(text % "15 000")
+    effect = money_effect(old, new, lines="total")
+    (total,) = effect.effects
+    assert effect.sampled == ("total",) and effect.samples == SAMPLES
+    assert total.differs is True and total.increase is None  # a lower cap never pays more
+    down = total.decrease
+    assert down.status == SAMPLED and down.bound is None and down.confirmed
+    # at most the 5 000 GBP the cap fell by, and the rounding remainder of at most 1 GBP a line
+    assert -5_000 - 6 <= down.amount < -4_990
+    settled = [Fraction(compile_contract(c).evaluate(load_outcomes(
+        c, text=json.dumps(down.outcomes), name="o.json")).total) for c in (old, new)]
+    assert settled == [down.old, down.new] and down.new - down.old == down.amount
+    # the samples are the same on every run and machine (a fixed seed, no clock)
+    drafts = _Drafts(old, new)
+    assert _samples(drafts, 5) == _samples(drafts, 5)
+    # the same drafts cut in claim order are decided by the solver: nothing sampled
+    ordered = CARD % ("%s", "claim", "50 000")
+    effect = money_effect(load_contract_text(ordered % "20 000"), load_contract_text(ordered % "15 000"),
+                          lines="total")
+    assert effect.sampled == () and effect.effects[0].decrease.status != SAMPLED

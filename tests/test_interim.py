@@ -336,7 +336,8 @@ def test_interim_then_final_on_the_command_line(run, tmp_path):
     assert interim.exit_code == 0, interim.output
     paid = json.loads((tmp_path / "paid.json").read_text(encoding="utf-8"))
     assert paid["as_of"] == "2015-01-01"
-    waits = [{"measure": "pilot_events", "period": "cohort_2"}, {"measure": "comparison_events", "period": "cohort_2"}]
+    waits = [{"measure": name, "period": "cohort_2", "periods": {"cohorts": "cohort_2"}}
+             for name in ("pilot_events", "comparison_events")]
     assert [(ln["status"], ln["waits_for"]) for ln in paid["lines"]] == [
         ("settled", []), ("not due", waits), ("not due", waits)]
     final = run("eval", str(PETERBOROUGH), "--outcomes", str(ROOT / "contracts" / "peterborough.outcomes.json"),

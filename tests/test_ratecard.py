@@ -309,6 +309,26 @@ def test_the_trail_and_the_program_say_in_proportion():
     assert "in proportion: each line × the cap ÷ the lines' total, rounded down" in text
 
 
+def test_the_trail_shows_the_factor_of_a_cut_in_proportion():
+    """Each line a cut in proportion changed shows the factor (the cap ÷ the lines' total) exactly and
+    as a percentage, in the text and, as numbers, in --format json."""
+    from sibdsl.report import settlement_json
+
+    model, _ = checked(PRO_RATA)
+    settlement = settle(model, ROW)
+    cut = [(ln, step) for ln in settlement.lines for step in ln.steps if step.factor is not None]
+    assert len(cut) == 6  # every line of the card, each × 20 000 ÷ 28 920 (level1's own cap first)
+    for ln, step in cut:
+        assert step.factor == Fraction(20_000, 28_920) == Fraction(500, 723)
+        assert step.detail.endswith("; factor 20 000 ÷ 28 920 = 500/723 ≈ 69.1563 %"), step.detail
+        assert step.after == int(Fraction(step.before) * step.factor)  # the line: its claim × the factor, rounded down
+    steps = [st for ln in settlement_json(settlement)["lines"] for st in ln["steps"] if "factor" in st]
+    assert [st["factor"] for st in steps] == [{"exact": "500/723", "percent": "69.1563"}] * 6
+    # a cap that cuts in an order has no factor
+    model, _ = checked(CARD % ("20 000", "claim", "20 000"))
+    assert not [st for ln in settle(model, ROW).lines for st in ln.steps if st.factor is not None]
+
+
 def test_fmt_round_trips_a_card_in_proportion():
     tree = parse_text(PRO_RATA)
     printed = unparse(tree)

@@ -121,11 +121,11 @@ def test_an_interim_settlement_says_what_each_line_waits_for(server):
     assert (first["status"], first["amount"], first["pay_now"]) == ("settled", "5000000", "5000000")
     assert first["steps"] and first["waits_for"] == []
     assert second["status"] == "not due" and second["amount"] is None
-    assert second["waits_for"] == [{"measure": "pilot_events", "period": "cohort_2"},
-                                   {"measure": "comparison_events", "period": "cohort_2"}]
+    cohort_2 = {"period": "cohort_2", "periods": {"cohorts": "cohort_2"}}  # its name, and per series
+    assert second["waits_for"] == [{"measure": "pilot_events", **cohort_2}, {"measure": "comparison_events", **cohort_2}]
     assert line(body, "final_payment")["status"] == "not due"
     assert interim["pay_now"] == "5000000"
-    assert {"measure": "pilot_events", "period": "cohort_2"} in interim["not_yet_measured"]
+    assert {"measure": "pilot_events", **cohort_2} in interim["not_yet_measured"]
 
 
 def test_the_interim_answer_is_what_to_send_as_paid_next_time(server):

@@ -130,7 +130,9 @@ class Lower:
     def product_series(self, ident: s.Ident) -> str | None:
         """`A × B`: a cell for each period of A and each period of B, A's periods outer (cohort 1 in
         each year, then cohort 2 in each year …). A cell is named `a × b` and has the dates of b,
-        the period it is measured in."""
+        the period it is measured in. A cell whose period of B ends before its period of A starts
+        (a school year before the cohort's first) is not applicable: it is not a period of the
+        product (nothing is measured, paid or read in it), and is kept in `not_applicable`."""
         first, second = ident.name.split(SEP)
         span = ident.span
         found = [self.lookup(part, ("series",), "period series") for part in s.series_names(ident)]
@@ -142,19 +144,22 @@ class Lower:
                        f"e.g. `per cohorts × {first}`")
             return None
         if ident.name not in self.series:
-            cells = tuple(m.Period(f"{a.name}{SEP}{b.name}", b.start, b.end)
-                          for a in self.series[first].periods for b in self.series[second].periods)
-            if len(cells) > limits.MAX_PERIODS:
-                self.error("E112", f"{len(cells):,} cells of `{first}` × `{second}`; the limit is "
+            size = len(self.series[first].periods) * len(self.series[second].periods)
+            if size > limits.MAX_PERIODS:
+                self.error("E112", f"{size:,} cells of `{first}` × `{second}`; the limit is "
                            f"{limits.MAX_PERIODS:,}", span)
                 return None
+            grid = [(m.Period(f"{a.name}{SEP}{b.name}", b.start, b.end), b.end < a.start)
+                    for a in self.series[first].periods for b in self.series[second].periods]
+            cells = tuple(cell for cell, before in grid if not before)
             declared = self.series[first]
             label = None
             if declared.label is not None and self.series[second].label is not None:
                 a, b = declared.label, self.series[second].label
                 label = Text(f"{a.text}{SEP}{b.text}",
                              tuple((tag, f"{a.get(tag)}{SEP}{b.get(tag)}") for tag, _ in a.translations))
-            self.series[ident.name] = m.Series(ident.name, label, cells, declared.clause)
+            self.series[ident.name] = m.Series(ident.name, label, cells, declared.clause,
+                                               tuple(cell for cell, before in grid if before))
         return ident.name
 
     def declared(self, kind: str):

@@ -52,25 +52,26 @@ class Rules:
                 if level is None:
                     continue
             condition = self.condition(node.condition, series)
-            during = self.clause_during(node, target, series, "a gate on the total" if target == "total" else None)
-            self.during_unpaid(node, during, [target] if target in payments else [], payments, "gate")
+            during = self.clause_during(node.during, target, series, "a gate on the total" if target == "total" else None)
+            self.during_unpaid(node.during, during, [target] if target in payments else [], payments, "gate")
             if condition is not None and during is not None:
                 gates.append(m.Gate(clause, target, level, condition, during=during))
         return tuple(gates)
 
-    def clause_during(self, node, target: str | None, series: str | None, whole: str | None) -> tuple[str, ...] | None:
-        """issue 15: the periods of a gate's or a cap's `during` (() without one); None if reported.
-        `whole` names a clause on every line of the contract (E580), None for one on payments."""
-        if node.during is None:
+    def clause_during(self, option: s.Option | None, target: str | None, series: str | None, whole: str | None,
+                      what: str = "cap") -> tuple[str, ...] | None:
+        """issue 15: the periods of a gate's, a floor's or a cap's `during` (() without one); None if
+        reported. `whole` names a clause on every line of the contract (E580), None for one on payments."""
+        if option is None:
             return ()
         if whole is not None:
             self.error("E580", f"`during` restricts a clause to some periods, but {whole} applies to every "
-                       "line of the contract, whatever its period", node.during.span,
-                       hint="put the clause on the payments paid per period: `cap c: p per period at … during y1 "
-                            "through y3`, `cap c: p over all periods at … during y1 through y3` or `cap per "
-                            "year at … during y1 through y3`")
+                       "line of the contract, whatever its period", option.span,
+                       hint=f"put the clause on the payments paid per period: `{what} c: p per period at … during y1 "
+                            f"through y3`, `{what} c: p over all periods at … during y1 through y3`"
+                            + (" or `cap per year at … during y1 through y3`" if what == "cap" else ""))
             return None
-        during = self.check_during(node.during, series, target)
+        during = self.check_during(option, series, target)
         return during or None
 
     def check_floors(self, payments, parties) -> tuple[m.Floor, ...]:
@@ -119,9 +120,14 @@ class Rules:
                 self.error("E210", "a floor on a payment is paid by that payment's parties", node.span,
                            hint="remove `from`/`to` from this floor")
             due = self.due(options.get("due"), series) if "due" in options else None
-            if amount is not None and (not options.get("when") or when is not None):
+            # issue 15: a floor in a range of periods, as a gate or a cap
+            kind = "stream" if target == m.STREAM else "total" if target == "total" else "payment"
+            during = self._cap_during(options.get("during"), kind, target, series, targets, payments, "floor")
+            if kind != "total":
+                self.during_unpaid(options.get("during"), during, list(targets) or [target], payments, "floor")
+            if amount is not None and during is not None and (not options.get("when") or when is not None):
                 floors.append(m.Floor(clause, target, amount, when, payer, recipient, due, targets=targets,
-                                      per_period=per_period))
+                                      per_period=per_period, during=during))
         return tuple(floors)
 
     def check_caps(self, payments, parties=None) -> tuple[m.Cap, ...]:
@@ -160,16 +166,16 @@ class Rules:
                     continue
                 target = cohorts[0]
             amount = self.money(node.amount, "a cap", series)
-            during = self._cap_during(node, kind, target, series, targets, payments)
+            during = self._cap_during(node.during, kind, target, series, targets, payments)
             if kind in ("payment", "stream"):
-                self.during_unpaid(node, during, list(targets) or [target], payments, "cap")
+                self.during_unpaid(node.during, during, list(targets) or [target], payments, "cap")
             if amount is not None and during is not None:
                 caps.append(m.Cap(clause, kind, target, amount, targets=targets, per_period=per_period,
                                   during=during))
         return tuple(caps)
 
-    def during_unpaid(self, node, during, names, payments, what: str) -> None:
-        """W580: a gate's or a cap's `during` names only periods in which none of its payments has a
+    def during_unpaid(self, option: s.Option | None, during, names, payments, what: str) -> None:
+        """W580: a gate's, a floor's or a cap's `during` names only periods in which none of its payments has a
         line (each is paid `during` other periods): the clause can never act."""
         if not during or not names:
             return
@@ -181,26 +187,27 @@ class Rules:
             shown = ", ".join(f"`{n}` during {' through '.join(dict.fromkeys((payments[n].during[0], payments[n].during[-1])))}"
                               for n in names)
             self.error("W580", f"the {what} applies during {' through '.join(dict.fromkeys((during[0], during[-1])))}, "
-                       f"but {shown} has no line then: it never acts", node.during.span,
+                       f"but {shown} has no line then: it never acts", option.span,
                        hint="name the periods the payment is paid in, or remove `during`")
 
-    def _cap_during(self, node, kind, target, series, targets, payments) -> tuple[str, ...] | None:
-        """issue 15: a cap's `during`: on a payment (its periods), per period of a series, or on a
-        stream (the stream over those periods; its payments share one series, else E581)."""
-        whole = {"total": "a cap on the total", "participant": "a cap per participant",
+    def _cap_during(self, option, kind, target, series, targets, payments, what: str = "cap") -> tuple[str, ...] | None:
+        """issue 15: a cap's (or a floor's) `during`: on a payment (its periods), per period of a
+        series, or on a stream (the stream over those periods; its payments share one series, else E581)."""
+        whole = {"total": f"a {what} on the total", "participant": "a cap per participant",
                  "payer": "a cap on what a party pays", "recipient": "a cap on what a party receives"}
-        if node.during is None or kind not in ("stream", "series"):
-            return self.clause_during(node, target, series, whole.get(kind))
+        if option is None or kind not in ("stream", "series"):
+            return self.clause_during(option, target, series, whole.get(kind), what)
         if kind == "series":
-            return self.check_during(node.during, target, f"per {target}") or None
+            return self.check_during(option, target, f"per {target}") or None
         kinds = {payments[t].series for t in targets}
         if len(kinds) != 1 or None in kinds:
             self.error("E581", "`during` on a stream needs its payments paid per period of one series; "
                        + ", ".join(f"`{t}` is {'per ' + payments[t].series if payments[t].series else 'paid once'}"
-                                   for t in targets), node.during.span,
-                       hint="cap the payments of each series in a stream of its own, or remove `during`")
+                                   for t in targets), option.span,
+                       hint=f"{'cap' if what == 'cap' else 'put a floor on'} the payments of each series in a stream "
+                       "of its own, or remove `during`")
             return None
-        return self.check_during(node.during, kinds.pop(), target) or None
+        return self.check_during(option, kinds.pop(), target) or None
 
     def check_floor_cap(self, floors, caps) -> None:
         from ..compiler import NotConstant, constant_value
@@ -216,7 +223,7 @@ class Rules:
                 same = (cap.kind == "payment" and cap.target == floor.target) or (
                     cap.kind in ("total",) and floor.target == "total") or (
                     cap.kind == "stream" and floor.target == m.STREAM and set(cap.targets) == set(floor.targets))
-                if not same:
+                if not same or not _meet(floor, cap):
                     continue
                 low, high = value(floor.amount), value(cap.amount)
                 if low is not None and high is not None and low > high:
@@ -395,3 +402,12 @@ def money_text(value: Fraction, currency: str) -> str:
     from ..report import format_amount
 
     return format_amount(value, currency)
+
+
+def _meet(floor: m.Floor, cap: m.Cap) -> bool:
+    """Whether a floor and a cap on the same target can contradict each other, by their `during`
+    (issue 15): on a payment, they share a period; on a stream, the cap's periods hold the floor's
+    (a stream floor over y1–y2 above a cap over y3 alone is no contradiction)."""
+    if cap.kind == "stream":
+        return not cap.during or bool(floor.during) and set(floor.during) <= set(cap.during)
+    return not floor.during or not cap.during or bool(set(floor.during) & set(cap.during))

@@ -235,23 +235,68 @@ class Types:
         if within(b.ty.series, a.ty.series):
             return a.ty.series
         if a.ty.series and b.ty.series and a.ty.series != b.ty.series:
-            self.error("E307", f"values per `{a.ty.series}` and per `{b.ty.series}` cannot be combined",
-                       node.span)
-            raise Invalid()
+            self.series_clash(a.ty, b.ty, node.span, f"values per `{a.ty.series}` and per `{b.ty.series}` "
+                              "cannot be combined")
         return a.ty.series or b.ty.series
+
+    def unify(self, a: Type, b: Type) -> Type | None:
+        """The common type of two branches or min/max arguments (units.unify); issue 15: a value per
+        one of two series with one per the other is a value per cell where the contract declares
+        values per both (`per cohorts × years`), as in `a + b` — the value per year read in each
+        cohort's cell of that year."""
+        cells = self.cells_of(a.series, b.series)
+        if cells:
+            joined = unify(a.plain(), b.plain())
+            return None if joined is None else attrs.evolve(joined, series=cells)
+        return unify(a, b)
+
+    def series_clash(self, a: Type, b: Type, span, message: str) -> None:
+        """E307 (raised) for values of two series that have no common periods: with a hint that names
+        the cells where the two are a cohort's series and a year's (issue 15)."""
+        one, two = a.series, b.series
+        if SEP not in one and SEP not in two and not self.cells_of(one, two):
+            hint = (f"to read each value per `{one}` in each period of `{two}`, declare the payment (or a "
+                    f"measure) `per {one} × {two}`: then the two make one value per cell; or add one of "
+                    "them up with sum(…)")
+        else:
+            hint = "combine values of the same period series, or add one of them up with sum(… over …)"
+        self.error("E307", message, span, hint=hint)
+        raise Invalid()
 
     def expr_If(self, e: s.If, g) -> m.Expr:
         cond = self.expr(e.cond, guarantee=g)
         self.want_bool(cond, e.cond)
         then = self.expr(e.then, guarantee=g)
         other = self.expr(e.otherwise, guarantee=g)
-        ty = unify(then.ty, other.ty)
+        ty = self.unify(then.ty, other.ty)
+        if ty is None and unify(then.ty.plain(), other.ty.plain()) is not None:
+            self.series_clash(then.ty, other.ty, e.span, f"the two branches are per `{then.ty.series}` and per "
+                              f"`{other.ty.series}`: which periods would the value have?")
         if ty is None:
             self.error("E305", f"the two branches differ: {then.ty.describe()} and {other.ty.describe()}",
                        e.span, hint="both branches of `if … then … else …` must give the same kind of value")
             raise Invalid()
         series = self.series_of(cond, m.Const(0, ty), e)
         return m.Cond(cond, then, other, attrs.evolve(ty, series=series), span=e.span)
+
+    def cells_read(self, e: s.Index, series: str, part: str) -> None:
+        """`x[P]` on a value per two series is read in every period of the other: each of those
+        cells must be applicable (not before its cohort starts), or there is nothing to read (E583)."""
+        k = series.split(SEP).index(part)
+        missing = [c.name for c in self.series[series].not_applicable if c.name.split(SEP)[k] == e.period.name]
+        if not missing:
+            return
+        other = series.split(SEP)[1 - k]
+        applicable = [c.name.split(SEP)[k] for c in self.series[series].periods
+                      if c.name.split(SEP)[1 - k] == missing[0].split(SEP)[1 - k]]
+        hint = (f"`{missing[0]}` is before its cohort starts: read a period of `{part}` in which every period "
+                f"of `{other}` has a cell"
+                + (f" (e.g. `[{applicable[0]}]`)" if applicable else "")
+                + f", or add up the cells there are with `sum(… over {part})`")
+        self.error("E583", f"`[{e.period.name}]` reads {len(missing)} cell{'s' * (len(missing) > 1)} that "
+                   f"{'are' if len(missing) > 1 else 'is'} not applicable: {', '.join(f'`{c}`' for c in missing)}",
+                   e.period.span, hint=hint)
+        raise Invalid()
 
     def expr_Index(self, e: s.Index, g) -> m.Expr:
         """issue 15: `x[P]` — x in the period P of its series: no longer per that series (for a
@@ -271,6 +316,8 @@ class Types:
                        hint=did_you_mean(e.period.name, periods) or f"periods: {', '.join(periods)}")
             raise Invalid()
         rest = [p for p in parts if p != found[0]]
+        if rest:
+            self.cells_read(e, series, found[0])
         return m.At(arg, found[0], e.period.name, attrs.evolve(arg.ty, series=rest[0] if rest else None),
                     span=e.span)
 
@@ -344,7 +391,10 @@ class Types:
             return m.Op("abs", args, args[0].ty, span=e.span)
         ty = args[0].ty
         for arg, node in zip(args[1:], e.args[1:]):
-            joined = unify(ty, arg.ty)
+            joined = self.unify(ty, arg.ty)
+            if joined is None and unify(ty.plain(), arg.ty.plain()) is not None:
+                self.series_clash(ty, arg.ty, node.span, f"`{name}` of values per `{ty.series}` and per "
+                                  f"`{arg.ty.series}`: which periods would the value have?")
             if joined is None:
                 self.error("E305", f"`{name}` of {ty.describe()} and {arg.ty.describe()}", node.span,
                            hint=f"all values in `{name}(…)` must be of one kind"

@@ -84,6 +84,11 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, chart
                           lines="all" if each_payment else "payers")
     currency = new_model.currency
     differs = bool(changes) or any(e.differs is not False for e in effect.effects)
+    if effect.sampled:  # issue 15 (W582): a cut in proportion, sampled where the solver could not decide
+        from ..diff import in_proportion, sampling_warning
+
+        source, model = (sources[1], new_model) if in_proportion(new_model) else (sources[0], old_model)
+        print_diagnostics([sampling_warning(source, model, effect)], diag_fmt, to_stderr=True)
     if chart_path:
         from ..diff import curve_chart
         from ..fileio import OutputError, refuse_overwriting_inputs, write_atomic
@@ -130,7 +135,8 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, chart
         if e.differs is None:
             show(f"  {name}: not decided within the work limit (raise --timeout)")
             continue
-        show(f"  {name}:")
+        show(f"  {name}:" + (f" (not proved: the largest changes among {effect.samples} sampled outcomes, W582)"
+                             if e.line in effect.sampled else ""))
         if e.increase:
             show(f"    {extreme_words(e.increase, currency, True)}")
         if e.decrease:

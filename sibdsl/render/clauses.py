@@ -212,7 +212,7 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
         if gate is not None:  # the payment's own `when`
             text += s["when"].format(cond=words.condition(gate.condition))
         return text
-    def during(item, series) -> str:  # issue 15: a gate's or a cap's range of periods
+    def during(item, series) -> str:  # issue 15: a gate's, a floor's or a cap's range of periods
         if not item.during:
             return ""
         first, last = (c.series[series].period(n) for n in (item.during[0], item.during[-1]))
@@ -228,6 +228,15 @@ def sentence(contract: m.Contract, clause: m.ClauseRef, lang: str) -> str | None
     if kind == "floor":
         f = _find(c.floors, clause)
         when = s["floor_when"].format(cond=words.condition(f.when)) if f.when is not None else ""
+        if f.during:  # issue 15: in a range of periods
+            series = c.payments[f.targets[0] if f.target == m.STREAM else f.target].series
+            if f.target == m.STREAM:
+                return cap(s["floor_stream_during" + ("_one" if len(f.targets) == 1 else "")].format(
+                    targets=listing([words.label(n) for n in f.targets], lang), amount=words.expr(f.amount),
+                    range=during(f, series), when=when))
+            plain = attrs.evolve(f, during=())
+            text = sentence(attrs.evolve(c, floors=tuple(plain if x is f else x for x in c.floors)), clause, lang)
+            return text + s["only_during"].format(range=during(f, series))
         if f.target == m.STREAM:  # issue 15
             return cap(s["floor_stream" + ("_one" if len(f.targets) == 1 else "")].format(targets=listing([words.label(n) for n in f.targets], lang),
                                                 amount=words.expr(f.amount), when=when))

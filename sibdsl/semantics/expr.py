@@ -97,6 +97,7 @@ class Interpreter:
             self.constants.update({n: Fraction(c.size) for n, c in contract.cohorts.items()})
         self.record = record
         self.defs: dict[tuple, tuple[V, V | None]] = {}
+        self.cells: dict[str, frozenset[str]] = {}  # the applicable cells of each product series
         self.tracks = prims.tracks_failure
 
     # ------------------------------------------------------------ failure masks
@@ -168,7 +169,8 @@ class Interpreter:
             return [(node.cond, pk), (node.then, pk), (node.otherwise, pk)]
         if isinstance(node, m.Sum):
             periods = self.contract.series[node.series].periods if self.contract is not None else ()
-            return [(node.operand, _with(pk, node.series, p.name)) for p in periods]
+            keys = (_with(pk, node.series, p.name) for p in periods)
+            return [(node.operand, key) for key in keys if self._applies(node.operand.ty.series, key)]
         if isinstance(node, m.At):  # issue 15: in one period of its series
             return [(node.operand, _with(pk, node.series, node.period))]
         if isinstance(node, m.Steps):
@@ -262,9 +264,21 @@ class Interpreter:
         if self.contract is None:  # a value fixed at signing is read in no period
             raise UnknownName(node.op)
         series = along(node.ty.series)
-        periods = self.contract.series[series].periods
+        periods = tuple(p for p in self.contract.series[series].periods
+                        if self._applies(node.ty.series, _with(pk, series, p.name)))
         current = at(pk, series)
         return periods, next(i for i, p in enumerate(periods) if p.name == current)
+
+    def _applies(self, series: str | None, pk: Period) -> bool:
+        """Whether the period key names a cell of `series` that is applicable: always for one series;
+        for two, not a cell before its cohort starts (model.Series.not_applicable), which is read
+        nowhere — a sum leaves it out, and `previous` in a cohort's first cell is its default."""
+        if not series or SEP not in series:
+            return True
+        cells = self.cells.get(series)
+        if cells is None:
+            cells = self.cells[series] = frozenset(p.name for p in self.contract.series[series].periods)
+        return at(pk, series) in cells
 
     def _period_deps(self, node: m.Op, pk: Period) -> list[tuple[m.Expr, Period]]:
         """`previous` reads its operand in the period before (its default in the first period);

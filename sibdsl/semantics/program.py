@@ -262,7 +262,7 @@ def lower(contract: m.Contract) -> Program:
             steps += [Step(K.GATE, g.clause, i, condition=g.condition, period=at)
                       for g in contract.gates if g.target == payment.name and applies(g, name)]
             steps += [Step(K.FLOOR, f.clause, i, amount=f.amount, condition=f.when, period=at)
-                      for f in contract.floors if f.target == payment.name]
+                      for f in contract.floors if f.target == payment.name and applies(f, name)]
             steps += [Step(K.CAP, c.clause, i, amount=c.amount, period=at)
                       for c in contract.caps if c.kind == "payment" and c.target == payment.name and applies(c, name)]
             # issue 15: a stream whose payments' paid-so-far a formula reads is capped as it is paid
@@ -482,8 +482,8 @@ def in_period(contract: m.Contract, ln: Line, series: str, period: str) -> bool:
     return series in parts and ln.period.split(SEP)[parts.index(series)] == period
 
 
-def applies(clause: m.Gate | m.Cap, period: str | None) -> bool:
-    """A gate or a cap applies in this period: it has no `during`, or names the period (issue 15)."""
+def applies(clause: m.Gate | m.Floor | m.Cap, period: str | None) -> bool:
+    """A gate, a floor or a cap applies in this period: it has no `during`, or names the period (issue 15)."""
     return not clause.during or period in clause.during
 
 
@@ -521,7 +521,7 @@ def _streams(contract: m.Contract, lines: list[Line]) -> list[Step]:
     steps = []
     for floor in contract.floors:
         if floor.target == m.STREAM:
-            group = stream_lines(lines, floor.targets)
+            group = stream_lines(lines, floor.targets, floor.during)
             if group:
                 steps.append(Step(K.STREAM_FLOOR, floor.clause, group[-1], group=group, amount=floor.amount,
                                   condition=floor.when))
