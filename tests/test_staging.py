@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from sibdsl import Source, check_source, compile_contract, load_contract
 from sibdsl.compiler import Ctx, EvaluationError, Failed
-from sibdsl.evaluate import Evaluator, _Concrete, _record, _Stager
+from sibdsl.evaluate import Evaluator, _Concrete, _factor, _record, _Stager
 from sibdsl.semantics import run as driver
 from sibdsl.semantics.program import StepKind
 from sibdsl.testing import outcomes
@@ -31,6 +31,7 @@ class OnNumbers(_Concrete):
     def __init__(self, ev: Evaluator, ctx: Ctx, events: list | None = None):
         self.ev, self.ctx, self.round = ev, ctx, ev.round
         self.trails = [[] for _ in ev.program.lines]
+        self.shares: dict[int, tuple] = {}  # a cut in proportion → its lines and excess, for its factor
         if events is not None:
             self.event = lambda step, acted, condition=None: events.append(
                 (step, bool(acted) if condition is None else not condition))
@@ -46,6 +47,10 @@ class OnNumbers(_Concrete):
     def weighted_cut(self, step, amounts, weights, excess):
         return driver.weighted_cut(self, amounts, weights, excess)  # the reference itself, no shortcut
 
+    def pro_rata(self, step, amounts, excess):
+        self.shares[id(step)] = (list(amounts), excess)  # its factor, in the trail of each line it cuts
+        return driver.pro_rata(self, amounts, excess)  # the reference itself, no shortcut
+
     def round_down(self, x):
         return self.ev.round_down(x)
 
@@ -53,7 +58,9 @@ class OnNumbers(_Concrete):
         self.ctx.lines, self.ctx.index = amounts, index
 
     def trace(self, step, line, before, after, acted, level):
-        record = _record(self.ev, step, before, after, acted, level, line=line)
+        shares = self.shares.get(id(step)) if step.pro_rata else None
+        factor = _factor(*shares) if shares is not None else None  # a cut in proportion shows its factor
+        record = _record(self.ev, step, before, after, acted, level, line=line, factor=factor)
         if record is not None:
             self.trails[line].append(record)
 
