@@ -226,9 +226,14 @@ def _factor(amounts, excess) -> tuple | None:
 
 def pro_rata_text(text: Detail, level, total) -> str:
     """A cut in proportion's audit text: the cap's words, then its factor exactly and as a percentage."""
+    return f"{text}; {factor_text(level, total)}"
+
+
+def factor_text(level, total, word: str = "factor") -> str:
+    """`factor 50 000 ÷ 50 160 = 625/627 ≈ 99.6810 %` (`word`: another language's, interim.py)."""
     factor = Fraction(level) / total
     percent = to_decimal(factor * 100, 4)
-    return (f"{text}; factor {group(to_decimal(level))} ÷ {group(to_decimal(total))} = "
+    return (f"{word} {group(to_decimal(level))} ÷ {group(to_decimal(total))} = "
             f"{factor.numerator}/{factor.denominator} ≈ {group(percent)} %")
 
 

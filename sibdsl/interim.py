@@ -539,7 +539,8 @@ def _detail(detail, cur: str, w: dict) -> str:
     """A step's audit text in the words of `w`, from what the evaluator recorded (a `Detail`'s
     function and arguments): what a floor, cap or limit did, a rounding, a waterfall's step and a
     return limit's release; a text the evaluator wrote itself only where `w` has no words for it."""
-    from .evaluate import coupon_text, redemption_text, released_text, rounded_text, step_text, waterfall_text
+    from .evaluate import (coupon_text, factor_text, pro_rata_text, redemption_text, released_text, rounded_text,
+                           step_text, waterfall_text)
     from .report import format_amount
     from .values import to_decimal
 
@@ -553,6 +554,9 @@ def _detail(detail, cur: str, w: dict) -> str:
             key = "return limit rate"
         if key == "party cap":  # its basis says which side: the payer pays, the recipient receives
             basis = steps.get(f"party cap {basis}", basis)
+        if key == "rate card cap":  # its basis says which cap and the order it cuts in (semantics/program.py)
+            for english, words in w["card_basis"].items():
+                basis = basis.replace(english, words)
         if key in steps:
             return steps[key].format(level=format_amount(decimal(level), cur), period=period, scale=scale,
                                      investor=investor, basis=basis,
@@ -562,6 +566,9 @@ def _detail(detail, cur: str, w: dict) -> str:
 
     if detail.fn is rounded_text:
         return rounded(*detail.args)
+    if detail.fn is pro_rata_text:  # issue 15: the cap's words, then its factor
+        text, level, total = detail.args
+        return f"{_detail(text, cur, w)}; {factor_text(level, total, w['factor'])}"
     if detail.fn in (coupon_text, redemption_text):  # issue 14: rate × capital × days; share + interest
         return detail.fn(*detail.args, words=w["coupon"], rounded=rounded)
     if detail.fn is waterfall_text:

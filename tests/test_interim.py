@@ -688,3 +688,17 @@ def test_the_trail_of_generated_contracts_is_worded_in_both_languages(data):
     """The same on generated contracts with every kind of step (tests/contractgen.py)."""
     contract = checked(data.draw(generated(), label="contract"))
     _assert_worded(compile_contract(contract).evaluate(data.draw(outcomes(contract), label="outcomes")))
+
+
+def test_a_card_cut_in_proportion_is_worded_in_swedish_with_its_factor():
+    """Found by the generated contracts' test when the factor of a card cut in proportion (cohort15)
+    met the Swedish trail (wf14): the factor and the card's order were left in English."""
+    path = ROOT / "contracts" / "variants" / "care_leavers_reboot_west_pro_rata.sib"
+    contract = load_contract(path)
+    outcomes = load_outcomes(contract, path.with_name("care_leavers_reboot_west_pro_rata@over_maximum.outcomes.json"))
+    outcomes = outcomes[0] if isinstance(outcomes, tuple) else outcomes
+    settlement = compile_contract(contract).evaluate(outcomes)
+    swedish = [sv for _, sv in _trail_details(settlement, "sv")]
+    assert any("i proportion: varje rad × taket ÷ radernas summa, avrundat nedåt" in sv and "; faktor " in sv
+               for sv in swedish), swedish
+    _assert_worded(settlement)
