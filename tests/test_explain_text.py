@@ -14,6 +14,7 @@ from sibdsl.explain_text import explain_settlement, explain_step
 from sibdsl.settlement import Detail
 
 from .test_semantics import checked
+from .test_time15 import HEAD
 from .test_waterfall import CONTRACT, SAME_INVESTOR
 
 PASSES_ON = {
@@ -200,17 +201,7 @@ def test_a_cap_on_what_a_party_pays_names_the_party(lang, said):
     assert _steps(contract, settlement, lang, "cohort_payment") == [said[0].format(a) for a in amounts]
 
 
-STREAMS = """contract "Streams"
-  languages en, sv
-  currency SEK
-  rounding 1 SEK half up
-party city "City": payer
-party fund "Fund": investor
-term 2020-07-01 to 2023-12-31
-periods year:
-  y1 2021-01-01 to 2021-12-31,
-  y2 2022-01-01 to 2022-12-31,
-  y3 2023-01-01 to 2023-12-31
+STREAMS = HEAD + """
 measure v: count per year
 payment a "Housing" = v * 100 SEK from city to fund per year
 payment b "Jobs" = v * 100 SEK from city to fund per year
