@@ -13,7 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from . import model as m
-from .lang import format_money, format_percent
+from .lang import format_money, format_percent, texts
 from .semantics.program import StepKind
 from .settlement import Detail, Line, Settlement, Step, decimal
 from .source import visible
@@ -25,6 +25,8 @@ _WORDS = {
         "period": " för perioden {period}",
         "computed": "enligt formeln blir beloppet {after}",
         "rounded": " (avrundat)",
+        "computed terms": "enligt villkoren blir beloppet {after}: {terms}",
+        "rounded word": "avrundat",
         "gate passed": "villkoret är uppfyllt; beloppet {after} betalas",
         "gate failed": "villkoret är inte uppfyllt: beloppet {before} sätts ned till {after}",
         "floor": "beloppet {before} höjs till golvet {after}",
@@ -74,6 +76,8 @@ _WORDS = {
         "period": " for the period {period}",
         "computed": "the formula gives {after}",
         "rounded": " (rounded)",
+        "computed terms": "the terms give {after}: {terms}",
+        "rounded word": "rounded",
         "gate passed": "the condition is met; {after} is paid",
         "gate failed": "the condition is not met: the amount of {before} is reduced to {after}",
         "floor": "the amount of {before} is raised to the floor of {after}",
@@ -203,10 +207,13 @@ def _template(contract: m.Contract, step: Step, recorded, lang: str, context: di
     The caps and the cover of issues 14 and 15 read `step_text`'s: the level, the party, the terms;
     `context` what only the whole settlement says (a proportional cut's total, what a covered
     investor received: `_context`)."""
-    from .evaluate import released_text, step_text, waterfall_text
+    from .evaluate import coupon_text, redemption_text, released_text, step_text, waterfall_text
 
     words = _WORDS[lang]
     fn = recorded.fn if isinstance(recorded, Detail) else None
+    if fn in (coupon_text, redemption_text):  # the rate × capital × days, the share + interest (interim.json's words)
+        terms = fn(*recorded.args, words=texts("interim")[lang]["coupon"], rounded=lambda *_: words["rounded word"])
+        return words["computed terms"], {"terms": terms}
     if fn is released_text:
         investor, *_, kept = recorded.args
         return (words["limit kept" if kept else "limit released"],
@@ -239,13 +246,15 @@ def explain_step(contract: m.Contract, step: Step, lang: str, recorded, context:
     """One step in words; `recorded` is the step's record in the line's trail (its `Detail`), which
     says more than the step's text for a return limit's release in a waterfall, a cap or a cover;
     `context` what the whole settlement says about the step (`_context`), when it is at hand."""
+    from .evaluate import rounded_text
+
     words = _WORDS[lang]
     template, blanks = _template(contract, step, recorded, lang, context or {})
     blanks.setdefault("level", "")
     text = template.format(before=_money(contract, step.before, lang), after=_money(contract, step.after, lang),
                            **blanks)
-    if step.kind == "computed" and step.detail:
-        text += words["rounded"]
+    if step.kind == "computed" and (recorded.fn is rounded_text if isinstance(recorded, Detail) else step.detail):
+        text += words["rounded"]  # a coupon's terms say themselves whether they were rounded
     return f"{_heading(contract, step.clause, lang)}: {text}."
 
 

@@ -274,3 +274,27 @@ def test_every_kind_of_step_has_a_sentence_in_both_languages(lang):
             assert said != f"clause: {amount}." and amount in said, (kind, trail, said)  # not the bare amount
             assert len(said.removeprefix("clause: ").replace(amount, "").split()) >= 3, (kind, trail, said)
             assert said != explain_step(contract, step, other, recorded), (kind, trail, said)
+
+
+COUPON = "contracts/variants/principal_at_risk.sib"
+
+
+@pytest.mark.parametrize("lang, drawn, said", [
+    ("en", "1 000 000", ("§ 5 Payments, Interest: the terms give USD 50,000: 5 % a year × 1 000 000 USD accrued "
+                        "(1 000 000 USD × 365/365 from 2013-01-01, ACT/365).")),
+    ("sv", "1 000 000", ("§ 5 Betalningar, Ränta: enligt villkoren blir beloppet 50 000 USD: 5 % per år × 1 000 000 USD "
+                        "upplupet (1 000 000 USD × 365/365 från 2013-01-01, ACT/365).")),
+    ("en", "1 000 001", ("§ 5 Payments, Interest: the terms give USD 50,000: 5 % a year × 1 000 001 USD accrued "
+                        "(1 000 001 USD × 365/365 from 2013-01-01, ACT/365); rounded.")),
+    ("sv", "1 000 001", ("§ 5 Betalningar, Ränta: enligt villkoren blir beloppet 50 000 USD: 5 % per år × 1 000 001 USD "
+                        "upplupet (1 000 001 USD × 365/365 från 2013-01-01, ACT/365); avrundat.")),
+])
+def test_a_coupon_says_its_rate_and_capital_and_is_rounded_only_when_it_was(lang, drawn, said):
+    """A coupon's line said 'the formula gives USD 50,000 (rounded)' for an exact 5 % of 1 000 000: any
+    recorded terms were taken for a rounding. It now gives the rate × the capital × the days, and says
+    'rounded' only where the exact amount (50 000.05) was rounded."""
+    text = Path(COUPON).read_text().replace("1 000 000 USD from lender", f"{drawn} USD from lender")
+    contract, settlement = _shipped(COUPON, {"reduction": "45 %", "terminated": False}, text)
+    interest = _steps(contract, settlement, lang, "interest")
+    assert interest[0] == said
+    assert not any("(rounded)" in s or "(avrundat)" in s for s in interest)
