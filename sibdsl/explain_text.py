@@ -42,6 +42,13 @@ _WORDS = {
         "waterfall": "vattenfallets steg betalar {after}",
         "waterfall paid on": "av {before} betalar vattenfallets steg {paid} vidare; {after} återstår",
         "total cap": "beloppet {before} begränsas till {after}: totalt betalas högst {level}",
+        "period cap terms": "beloppet {before} begränsas till {after}: högst {level} betalas för perioden {period}",
+        "participant cap terms": "beloppet {before} begränsas till {after}: högst {level} betalas totalt ({per} per "
+                                 "deltagare för {scale} deltagare)",
+        "return limit terms": "beloppet {before} begränsas till {after}: avkastningstaket för {investor} tillåter "
+                              "högst {limit} totalt",
+        "return limit rate": "beloppet {before} begränsas till {after}: det {investor} tar emot, diskonterat med "
+                             "avkastningstakets ränta till dragningarna, får inte överstiga det som dragits",
         "total gate": "villkoret för summan är inte uppfyllt: det som betalas utöver {level} totalt betalas inte; "
                       "beloppet {before} sätts ned till {after}",
         "stream floor": "beloppet {before} höjs till {after}, så att betalningen över alla sina perioder når golvet "
@@ -93,6 +100,14 @@ _WORDS = {
         "waterfall": "the waterfall's step pays {after}",
         "waterfall paid on": "of {before}, the waterfall's step pays {paid} on; {after} remains",
         "total cap": "the amount of {before} is limited to {after}: at most {level} is paid in all",
+        "period cap terms": "the amount of {before} is limited to {after}: at most {level} is paid in the period "
+                            "{period}",
+        "participant cap terms": "the amount of {before} is limited to {after}: at most {level} is paid in all ({per} "
+                                 "per participant for {scale} participants)",
+        "return limit terms": "the amount of {before} is limited to {after}: {investor}'s return limit allows at most "
+                              "{limit} in all",
+        "return limit rate": "the amount of {before} is limited to {after}: what {investor} receives, discounted at the "
+                             "limit's rate to the drawdowns, may not exceed what was drawn",
         "total gate": "the condition on the total is not met: what is paid above {level} in all is not paid; the "
                       "amount of {before} is reduced to {after}",
         "stream floor": "the amount of {before} is raised to {after}, so that the payment over all its periods reaches "
@@ -221,8 +236,16 @@ def _template(contract: m.Contract, step: Step, recorded, lang: str, context: di
     if fn is waterfall_text and recorded.args[-1]:  # on the vehicle's line: what the step paid on
         return words["waterfall paid on"], {"paid": _money(contract, recorded.args[3], lang)}
     if fn is step_text:
-        kind, level, _, _, _, investor, limit, basis = recorded.args
+        kind, level, _, period, scale, investor, limit, basis = recorded.args
         blanks = {"level": _money(contract, level, lang)}
+        if kind is StepKind.PERIOD_CAP:
+            return words["period cap terms"], blanks | {"period": period}
+        if kind is StepKind.PARTICIPANT_CAP:
+            return words["participant cap terms"], blanks | {"scale": scale,
+                                                             "per": _money(contract, Fraction(level) / scale, lang)}
+        if kind is StepKind.RETURN_LIMIT:  # a limit in total, or (no `limit`) a rate of return
+            return (words["return limit terms" if limit is not None else "return limit rate"],
+                    blanks | {"investor": _bound(contract, investor, lang), "limit": _money(contract, limit, lang)})
         if kind is StepKind.PARTY_CAP:
             return words[f"party cap {basis}"], blanks | {"party": _party(contract, investor, lang)}
         if kind is StepKind.CARD_CAP:

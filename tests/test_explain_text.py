@@ -249,6 +249,8 @@ def _records(kind):
     if kind is K.COVER:
         return [(kind.trail, detail("loan", limit=Fraction(7_200_000)))]
     records = [(kind.trail, detail("8 % in total", limit=Fraction(800)))]
+    if kind is K.RETURN_LIMIT:  # a rate of return: no amount, the receipts discounted at the rate
+        records.append((kind.trail, detail("8 % a year", limit=None)))
     if kind is K.RETURN_LIMIT:
         records += [("limit released", Detail(released_text, "goldman", "8 % in total", "USD", Fraction(200), k))
                     for k in (None, "goldman")]
@@ -298,3 +300,45 @@ def test_a_coupon_says_its_rate_and_capital_and_is_rounded_only_when_it_was(lang
     interest = _steps(contract, settlement, lang, "interest")
     assert interest[0] == said
     assert not any("(rounded)" in s or "(avrundat)" in s for s in interest)
+
+
+PER_PERIOD = HEAD + """cohort youth "Youth": size 3
+measure v: count per year
+payment a "Housing" = v * 100 SEK from city to fund per year
+cap yearly "Most a year": per year at 250 SEK
+cap heads "Most per head": per participant at 200 SEK
+"""
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ["  - Most a year: the amount of SEK 300 is limited to SEK 250: at most SEK 250 is paid in the period y3.",
+            ("  - Most per head: the amount of SEK 250 is limited to SEK 100: at most SEK 600 is paid in all "
+             "(SEK 200 per participant for 3 participants).")]),
+    ("sv", ["  - Most a year: beloppet 300 kr begränsas till 250 kr: högst 250 kr betalas för perioden y3.",
+            ("  - Most per head: beloppet 250 kr begränsas till 100 kr: högst 600 kr betalas totalt "
+             "(200 kr per deltagare för 3 deltagare).")]),
+])
+def test_a_cap_per_period_names_the_period_and_a_cap_per_participant_the_cohort(lang, words):
+    """The cap per period said only '(the cap for the period)', the cap per participant not how its
+    maximum arises: now the period, and the price per head × the cohort's size."""
+    lines = _explained(PER_PERIOD, {"v": {y: Fraction(3) for y in ("y1", "y2", "y3")}}, lang)
+    for line in words:
+        assert line in lines, line
+
+
+@pytest.mark.parametrize("lang, limit, said", [
+    ("en", "20 % in total", ("§ 8 Conditions, floor and cap, The highest total return: the amount of SEK 2,000,000 "
+                             "is limited to SEK 1,000,000: Leksell Social Ventures AB's return limit allows at most "
+                             "SEK 11,000,000 in all.")),
+    ("sv", "20 % in total", ("§ 8 Villkor, golv och tak, Högsta totala avkastning: beloppet 2 000 000 kr begränsas "
+                             "till 1 000 000 kr: avkastningstaket för Leksell Social Ventures AB tillåter högst "
+                             "11 000 000 kr totalt.")),
+])
+def test_a_return_limit_says_whom_it_binds_and_how_much_it_allows(lang, limit, said):
+    """Norrköping with the total return limited to 10 % of the 10 MSEK loan: the additional payment
+    is cut so that the investor receives 11 MSEK in all."""
+    text = Path("contracts/norrkoping.sib").read_text().replace(limit, "10 % in total")
+    contract, settlement = _shipped("contracts/norrkoping.sib", {
+        "actual_costs": "10 000 000 SEK", "reference_costs": "61 000 000 SEK", "school_improved": True,
+        "completed": True}, text)
+    assert _steps(contract, settlement, lang, "bonus") == [said]
