@@ -284,7 +284,7 @@ def explain_step(contract: m.Contract, step: Step, lang: str, recorded, context:
 def _context(settlement: Settlement | None, line: Line, recorded, seen: dict) -> dict:
     """What only the whole settlement says about a step of `line`: the total of the lines a rate card's
     cap cut in proportion, before the cut (`totals`, by the cap's clause and terms; worked out once
-    per call of explain_line, in `seen`), and what a covered investor received before the cover's
+    per settlement, in `seen`), and what a covered investor received before the cover's
     line (`received`)."""
     from .evaluate import step_text
 
@@ -309,9 +309,12 @@ def _context(settlement: Settlement | None, line: Line, recorded, seen: dict) ->
     return {}
 
 
-def explain_line(contract: m.Contract, line: Line, lang: str, settlement: Settlement | None = None) -> list[str]:
+def explain_line(contract: m.Contract, line: Line, lang: str, settlement: Settlement | None = None,
+                 seen: dict | None = None) -> list[str]:
     """A line and each step of its audit trail in words; with the `settlement` it is a line of, the
-    steps that depend on other lines say their figures too (a proportional cut's factor, a loss)."""
+    steps that depend on other lines say their figures too (a proportional cut's factor, a loss).
+    `seen`: what was worked out from the settlement for its other lines (explain_settlement shares it,
+    so a card's total is summed once, not once a line)."""
     words = _WORDS[lang]
     head = words["line"].format(who=_party(contract, line.payer, lang),
                                 amount=format_money(line.amount, contract.currency, lang, plain=True),
@@ -319,7 +322,7 @@ def explain_line(contract: m.Contract, line: Line, lang: str, settlement: Settle
     if line.period:
         head += words["period"].format(period=line.period)
     title = line.clause.label.get(lang) if line.clause.label else line.payment
-    seen: dict = {}
+    seen = {} if seen is None else seen
     return [visible(f"{title}: {head}.")] + [
         visible(f"  - {explain_step(contract, step, lang, recorded, _context(settlement, line, recorded, seen))}")
         for step, (*_, recorded) in zip(line.steps, line.trail)]
@@ -329,9 +332,9 @@ def explain_settlement(contract: m.Contract, settlement: Settlement, lang: str) 
     if lang not in _WORDS:
         raise ValueError(f"unsupported language {lang!r}")
     words = _WORDS[lang]
-    out = [words["title"], ""]
+    out, seen = [words["title"], ""], {}
     for line in settlement.lines:
-        out += explain_line(contract, line, lang, settlement)
+        out += explain_line(contract, line, lang, settlement, seen)
     out.append("")
     out.append(words["total"].format(total=format_money(settlement.total, contract.currency, lang, plain=True))
                if settlement.total else words["nothing"])
