@@ -96,7 +96,7 @@ def test_a_failing_scenario_shows_expected_actual_and_how_it_arose(contract, run
     assert "totalt: förväntat 1 020 000 kr, faktiskt 1 000 000 kr" in swedish.stdout
     assert "outcome: förväntat 1 500 000 kr, faktiskt 1 000 000 kr" in swedish.stdout
     assert "så uppstår de faktiska beloppen:" in swedish.stdout and "  0 godkända, 1 underkända" in swedish.stdout
-    assert "Taket: beloppet 1 500 000 kr begränsas till 1 000 000 kr." in swedish.stdout
+    assert "Taket: beloppet 1 500 000 kr begränsas till 1 000 000 kr: totalt betalas högst 1 000 000 kr." in swedish.stdout
     english_words = {"expected", "actual", "passed", "failed", "row", "from", "how", "total "}
     assert not [w for w in english_words if w in swedish.stdout.replace(str(tmp_path), "")]
 
@@ -138,8 +138,8 @@ def test_coverage_names_table_rows_and_proves_unreachable_caps():
 
 
 @pytest.mark.parametrize("lang, line", [
-    ("sv", "  - Taket: beloppet 1 500 000 kr begränsas till 1 000 000 kr."),
-    ("en", "  - Taket: the amount of SEK 1,500,000 is limited to SEK 1,000,000."),
+    ("sv", "  - Taket: beloppet 1 500 000 kr begränsas till 1 000 000 kr: totalt betalas högst 1 000 000 kr."),
+    ("en", "  - Taket: the amount of SEK 1,500,000 is limited to SEK 1,000,000: at most SEK 1,000,000 is paid in all."),
 ])
 def test_explanation_in_plain_language(contract, lang, line):
     model = load_contract(contract)
