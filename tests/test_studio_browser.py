@@ -599,11 +599,16 @@ def test_an_interim_settlement_shows_what_the_waiting_lines_wait_for(studio, bro
     title = wait(driver, EC.visibility_of_element_located((By.ID, "interim-title")))
     driver.execute_script("document.getElementById('interim-title').scrollIntoView()")
     assert title.text == "Interim settlement as of 2014-07-01"
-    rows = {(r.get_attribute("data-payment"), r.get_attribute("data-period")): r
-            for r in driver.find_elements(By.CSS_SELECTOR, "#interim-lines tr.interim-line")}
+
+    def lines(d) -> dict:  # (payment, period) → (status, text), read in one go: the table may be drawn again
+        return d.execute_script(
+            "return Array.from(document.querySelectorAll('#interim-lines tr.interim-line')).map("
+            "r => [r.dataset.payment, r.dataset.period, r.dataset.status, r.textContent])")
+
+    rows = wait(driver, lambda d: {(p, q): (s, x) for p, q, s, x in lines(d)} or False)
     first, second = rows[("cohort_payment", "cohort_1")], rows[("cohort_payment", "cohort_2")]
-    assert first.get_attribute("data-status") == "settled" and "5,000,000" in first.text
-    assert second.get_attribute("data-status") == "not due"
+    assert first[0] == "settled" and "5,000,000" in first[1]
+    assert second[0] == "not due"
     waits = driver.find_element(By.CSS_SELECTOR, 'tr.waits-row[data-payment="cohort_payment"][data-period="cohort_2"]'
                                                  ' .waits').text
     assert waits == ("Waits for: Reconviction events of the Peterborough cohort (cohort_2); Reconviction events "
@@ -700,8 +705,16 @@ def test_proofs_asked_for_again_stop_the_stale_run(studio, browser):
     twice): the page names both runs by the same job, so the server stops the first at once (409,
     E865) instead of leaving it a core until its budget ends, and the page shows the second's result,
     never the first's refusal."""
+    import uuid
+
+    from .test_serve_jobs import until, workers
+
     driver = browser
-    open_studio(driver, studio, lang="en")
+    open_studio(driver, studio, file="massachusetts_jj", lang="en")
+    # a text whose proofs no earlier test has cached (the test session's proof cache), so that the
+    # first run is still proving when the second is asked for: Massachusetts' take seconds
+    put_caret_after(driver, "\n")
+    driver.find_element(By.ID, "editor").send_keys(f"# {uuid.uuid4().hex}\n")
     driver.execute_script("""
         window.verifyAnswers = [];
         const fetch0 = window.fetch;
@@ -711,12 +724,13 @@ def test_proofs_asked_for_again_stop_the_stale_run(studio, browser):
           return response;
         };""")
     driver.find_element(By.CSS_SELECTOR, '[data-tab="verify"]').click()
+    until(lambda: not workers(studio))  # whatever the edit started (its check's proofs) is over
     driver.find_element(By.ID, "run-verify").click()
-    time.sleep(0.5)  # the first run has started (Norrköping's proofs take seconds): the second comes after it
+    until(lambda: workers(studio))  # the first run is proving in a worker of the server's: the second comes after it
     driver.find_element(By.ID, "run-verify").click()
     wait(driver, lambda d: len(d.execute_script("return window.verifyAnswers")) == 2, timeout=PROOFS)
     (first_job, first), (second_job, second) = driver.execute_script("return window.verifyAnswers")
-    assert first_job == second_job and first_job.endswith(":norrkoping:verify")
+    assert first_job == second_job and first_job.endswith(":massachusetts_jj:verify")
     assert (first, second) == (409, 200)  # the stale run answers at once, before the new one finishes
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#proofs .property"), timeout=PROOFS)
     assert "E865" not in driver.find_element(By.ID, "verify").text
