@@ -653,6 +653,12 @@ def bench_edit_at_the_end(clauses: int, rounds: int) -> None:
 
 if __name__ == "__main__":
     parts = {**PARTS, "edit": bench_edit}
+    if {"-h", "--help"} & set(sys.argv[1:]):  # the usage, not a run of every part
+        print("\n\n".join(__doc__.split("\n\n")[:2]) + "\n\n    parts: " + ", ".join(parts))
+        sys.exit(0)
     chosen = [a.removeprefix("--only=") for a in sys.argv[1:] if not a.startswith("-") or a.startswith("--only=")]
+    unknown = [part for part in chosen if part not in parts]
+    if unknown:
+        sys.exit(f"bench.py: no part {', '.join(map(repr, unknown))}; the parts: {', '.join(parts)}")
     for part in chosen or list(parts):
         parts[part]()

@@ -164,6 +164,23 @@ def test_benchmark_script_runs_and_its_comparisons_agree():
         assert heading in result.stdout
 
 
+@pytest.mark.parametrize("args, code, said", [
+    (["--help"], 0, "parts: scalar, vector, check, startup, simulate, verify, budget, hostile, edit"),
+    (["nosuch"], 1, "no part 'nosuch'"),
+])
+def test_benchmark_script_says_its_usage_rather_than_running(args, code, said):
+    """`bench.py --help` printed nothing and ran every benchmark (minutes); a part it does not have
+    was a KeyError's traceback."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), *args],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert result.returncode == code
+    assert said in result.stdout + result.stderr and "Traceback" not in result.stderr
+    assert "ratio" not in result.stdout and "×" not in result.stdout  # no benchmark ran
+
+
 def test_the_python_example_in_docs_simulate_runs():
     import re
 
