@@ -576,6 +576,17 @@ def _detail(detail, cur: str, w: dict) -> str:
     return str(detail)
 
 
+def trail_details(line, currency: str, lang: str | None) -> list[str]:
+    """Each step's detail of a settlement line's audit trail (`line.steps`, one for one) in `lang`,
+    worded from what the evaluator recorded as the interim settlement words it; without `lang`, or
+    in English, the evaluator's own text, as `sibc eval --format json` has always written it."""
+    if lang is None or lang == "en":
+        return [step.detail for step in line.steps]
+    w = _words(lang)
+    return [_detail(recorded, currency, w) if step.detail else step.detail
+            for step, (*_, recorded) in zip(line.steps, line.trail)]
+
+
 def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> str:
     """The interim settlement as a table: every line with its status, what was paid before and
     what is paid now; then what the waiting lines wait for, overpayments and the audit trail. In
@@ -647,9 +658,10 @@ def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> s
     return visible("\n".join(out)) + "\n"
 
 
-def interim_json(interim: Interim) -> dict:
+def interim_json(interim: Interim, lang: str | None = None) -> dict:
     """A stable JSON form (amounts as decimal strings). Read back by `--paid`: each line's
-    `paid_to_date` is what was paid on it after this settlement."""
+    `paid_to_date` is what was paid on it after this settlement. The audit trail's details in
+    `lang` (trail_details)."""
     from .report import _clause_json
 
     def money(value) -> str | None:
@@ -673,8 +685,9 @@ def interim_json(interim: Interim) -> dict:
                 "clause": _clause_json(ln.clause),
                 "steps": [
                     {"kind": st.kind, "before": None if st.before is None else str(st.before),
-                     "after": str(st.after), "detail": st.detail, "clause": _clause_json(st.clause)}
-                    for st in (ln.line.steps if ln.line is not None else ())
+                     "after": str(st.after), "detail": detail, "clause": _clause_json(st.clause)}
+                    for st, detail in (zip(ln.line.steps, trail_details(ln.line, interim.currency, lang))
+                                       if ln.line is not None else ())
                 ],
             }
             for ln in interim.lines

@@ -155,8 +155,12 @@ def _clause_json(clause) -> dict:
             "label": clause.label.text if clause.label else None}
 
 
-def settlement_json(settlement: Settlement) -> dict:
-    """A stable JSON form: amounts as decimal strings (never floats)."""
+def settlement_json(settlement: Settlement, lang: str | None = None) -> dict:
+    """A stable JSON form: amounts as decimal strings (never floats). The audit trail's details in
+    `lang` (`sv`: as the interim settlement words them, interim.trail_details); without it, as the
+    evaluator wrote them (English)."""
+    from .interim import trail_details
+
     return {
         "contract": settlement.contract,
         "currency": settlement.currency,
@@ -168,8 +172,8 @@ def settlement_json(settlement: Settlement) -> dict:
                 "clause": _clause_json(ln.clause),
                 "steps": [
                     {"kind": st.kind, "before": None if st.before is None else str(st.before),
-                     "after": str(st.after), "detail": st.detail, "clause": _clause_json(st.clause)}
-                    for st in ln.steps
+                     "after": str(st.after), "detail": detail, "clause": _clause_json(st.clause)}
+                    for st, detail in zip(ln.steps, trail_details(ln, settlement.currency, lang))
                 ],
             }
             for ln in settlement.lines
