@@ -535,6 +535,28 @@ def _cite(clause: m.ClauseRef, contract: m.Contract | None, lang: str, w: dict) 
                             else "", line=clause.line)
 
 
+def _card_basis(basis: str, w: dict) -> str:
+    """A rate card cap's basis in the words of `w`. semantics/program.py writes it in the English of
+    interim.json (`card_basis`, `card_order`): it is read back by those templates and said again with
+    `w`'s; a basis no template matches is kept as written."""
+    import re
+
+    en = _words("en")
+    fields = {"name": r"(?P<name>.+?)", "size": r"(?P<size>\d+)", "how": r"(?P<how>.+)"}
+    for key, template in en["card_basis"].items():
+        pattern = re.escape(template)
+        for field, group in fields.items():
+            pattern = pattern.replace(re.escape("{" + field + "}"), group)
+        found = re.fullmatch(pattern, basis)
+        if found:
+            parts = found.groupdict()
+            if "how" in parts:
+                order = next((k for k, text in en["card_order"].items() if text == parts["how"]), None)
+                parts["how"] = w["card_order"][order] if order else parts["how"]
+            return w["card_basis"][key].format(**parts)
+    return basis
+
+
 def _detail(detail, cur: str, w: dict) -> str:
     """A step's audit text in the words of `w`, from what the evaluator recorded (a `Detail`'s
     function and arguments): what a floor, cap or limit did, a rounding, a waterfall's step and a
@@ -553,6 +575,8 @@ def _detail(detail, cur: str, w: dict) -> str:
             key = "return limit rate"
         if key == "party cap":  # its basis says which side: the payer pays, the recipient receives
             basis = steps.get(f"party cap {basis}", basis)
+        if key == "rate card cap":  # which cap of the card, and which of its lines give first
+            basis = _card_basis(basis, w)
         if key in steps:
             return steps[key].format(level=format_amount(decimal(level), cur), period=period, scale=scale,
                                      investor=investor, basis=basis,
