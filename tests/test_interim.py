@@ -682,18 +682,8 @@ def test_a_cap_on_the_total_is_worded_as_the_total():
     _assert_worded(settlement)
 
 
-CARD = """contract "Card"
-  languages en
-  currency SEK
-  rounding 1 SEK half up
-party city "City": payer
-party fund "Fund": investor
-term 2020-01-01 to 2023-12-31
-periods year:
-  y1 2021-01-01 to 2021-12-31,
-  y2 2022-01-01 to 2022-12-31
-cohort group: size 40
-investment loan: 400 000 SEK from fund on 2020-01-01
+# the coupon contract's parties, periods and loan; a cohort and a rate card with every kind of cap
+CARD = COUPON[:COUPON.index("measure ok")] + """cohort group: size 40
 ratecard card from city to fund per year due 30 days after end: {
   o0: 220 SEK cap 9 999 SEK,
   o1: 1 760 SEK,
