@@ -31,6 +31,7 @@ The rule (docs/outcomes.md, "Interim settlements"):
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Collection, Mapping
 from fractions import Fraction
 
@@ -502,6 +503,7 @@ def _line_words(line) -> str:
 
 
 # ------------------------------------------------------------ words
+@functools.cache  # read once: a settlement's JSON in Swedish words every line's trail (serve, studio)
 def _words(lang: str) -> dict:
     from .lang import texts
 
