@@ -31,6 +31,7 @@ The rule (docs/outcomes.md, "Interim settlements"):
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Collection, Mapping
 from fractions import Fraction
 
@@ -502,6 +503,7 @@ def _line_words(line) -> str:
 
 
 # ------------------------------------------------------------ words
+@functools.cache  # read once: a settlement's JSON in Swedish words every line's trail (serve, studio)
 def _words(lang: str) -> dict:
     from .lang import texts
 
@@ -535,6 +537,28 @@ def _cite(clause: m.ClauseRef, contract: m.Contract | None, lang: str, w: dict) 
                             else "", line=clause.line)
 
 
+def _card_basis(basis: str, w: dict) -> str:
+    """A rate card cap's basis in the words of `w`. semantics/program.py writes it in the English of
+    interim.json (`card_basis`, `card_order`): it is read back by those templates and said again with
+    `w`'s; a basis no template matches is kept as written."""
+    import re
+
+    en = _words("en")
+    fields = {"name": r"(?P<name>.+?)", "size": r"(?P<size>\d+)", "how": r"(?P<how>.+)"}
+    for key, template in en["card_basis"].items():
+        pattern = re.escape(template)
+        for field, group in fields.items():
+            pattern = pattern.replace(re.escape("{" + field + "}"), group)
+        found = re.fullmatch(pattern, basis)
+        if found:
+            parts = found.groupdict()
+            if "how" in parts:
+                order = next((k for k, text in en["card_order"].items() if text == parts["how"]), None)
+                parts["how"] = w["card_order"][order] if order else parts["how"]
+            return w["card_basis"][key].format(**parts)
+    return basis
+
+
 def _detail(detail, cur: str, w: dict) -> str:
     """A step's audit text in the words of `w`, from what the evaluator recorded (a `Detail`'s
     function and arguments): what a floor, cap or limit did, a rounding, a waterfall's step and a
@@ -554,9 +578,8 @@ def _detail(detail, cur: str, w: dict) -> str:
             key = "return limit rate"
         if key == "party cap":  # its basis says which side: the payer pays, the recipient receives
             basis = steps.get(f"party cap {basis}", basis)
-        if key == "rate card cap":  # its basis says which cap and the order it cuts in (semantics/program.py)
-            for english, words in w["card_basis"].items():
-                basis = basis.replace(english, words)
+        if key == "rate card cap":  # which cap of the card, and which of its lines give first
+            basis = _card_basis(basis, w)
         if key in steps:
             return steps[key].format(level=format_amount(decimal(level), cur), period=period, scale=scale,
                                      investor=investor, basis=basis,
@@ -581,6 +604,17 @@ def _detail(detail, cur: str, w: dict) -> str:
         return w["released_kept" if kept is not None else "released"].format(
             amount=format_amount(decimal(amount), cur), investor=investor, basis=basis, kept=kept)
     return str(detail)
+
+
+def trail_details(line, currency: str, lang: str | None) -> list[str]:
+    """Each step's detail of a settlement line's audit trail (`line.steps`, one for one) in `lang`,
+    worded from what the evaluator recorded as the interim settlement words it; without `lang`, or
+    in English, the evaluator's own text, as `sibc eval --format json` has always written it."""
+    if lang is None or lang == "en":
+        return [step.detail for step in line.steps]
+    w = _words(lang)
+    return [_detail(recorded, currency, w) if step.detail else step.detail
+            for step, (*_, recorded) in zip(line.steps, line.trail)]
 
 
 def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> str:
@@ -654,9 +688,10 @@ def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> s
     return visible("\n".join(out)) + "\n"
 
 
-def interim_json(interim: Interim) -> dict:
+def interim_json(interim: Interim, lang: str | None = None) -> dict:
     """A stable JSON form (amounts as decimal strings). Read back by `--paid`: each line's
-    `paid_to_date` is what was paid on it after this settlement."""
+    `paid_to_date` is what was paid on it after this settlement. The audit trail's details in
+    `lang` (trail_details)."""
     from .report import _clause_json, step_json
 
     def money(value) -> str | None:
@@ -681,7 +716,9 @@ def interim_json(interim: Interim) -> dict:
                 "paid_to_date": money(ln.paid_to_date), "overpaid": money(ln.overpaid),
                 "waits_for": [{"measure": n, "period": p, "periods": periods(n, p)} for n, p in ln.waits_for],
                 "clause": _clause_json(ln.clause),
-                "steps": [step_json(st) for st in (ln.line.steps if ln.line is not None else ())],
+                "steps": [step_json(st, detail) for st, detail in
+                          (zip(ln.line.steps, trail_details(ln.line, interim.currency, lang))
+                           if ln.line is not None else ())],
             }
             for ln in interim.lines
         ],

@@ -161,19 +161,24 @@ def _clause_json(clause) -> dict:
             "label": clause.label.text if clause.label else None}
 
 
-def step_json(st) -> dict:
-    """One step of a line's audit trail; a cut in proportion's (issue 15) with its factor, exactly
-    (`"250/341"`) and as a percentage to 4 places."""
+def step_json(st, detail=None) -> dict:
+    """One step of a line's audit trail (`detail`: its words in another language, interim.trail_details);
+    a cut in proportion's (issue 15) with its factor, exactly (`"250/341"`) and as a percentage to 4 places."""
     out = {"kind": st.kind, "before": None if st.before is None else str(st.before),
-           "after": str(st.after), "detail": st.detail, "clause": _clause_json(st.clause)}
+           "after": str(st.after), "detail": st.detail if detail is None else detail,
+           "clause": _clause_json(st.clause)}
     if st.factor is not None:
         out["factor"] = {"exact": f"{st.factor.numerator}/{st.factor.denominator}",
                          "percent": str(to_decimal(st.factor * 100, 4))}
     return out
 
 
-def settlement_json(settlement: Settlement) -> dict:
-    """A stable JSON form: amounts as decimal strings (never floats)."""
+def settlement_json(settlement: Settlement, lang: str | None = None) -> dict:
+    """A stable JSON form: amounts as decimal strings (never floats). The audit trail's details in
+    `lang` (`sv`: as the interim settlement words them, interim.trail_details); without it, as the
+    evaluator wrote them (English)."""
+    from .interim import trail_details
+
     return {
         "contract": settlement.contract,
         "currency": settlement.currency,
@@ -184,7 +189,7 @@ def settlement_json(settlement: Settlement) -> dict:
                 "from": ln.payer, "to": ln.recipient,
                 "due": ln.due.isoformat() if ln.due else None, "amount": str(ln.amount),
                 "clause": _clause_json(ln.clause),
-                "steps": [step_json(st) for st in ln.steps],
+                "steps": [step_json(st, detail) for st, detail in zip(ln.steps, trail_details(ln, settlement.currency, lang))],
             }
             for ln in settlement.lines
         ],

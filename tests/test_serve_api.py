@@ -149,6 +149,52 @@ def test_eval_csv_outcomes_and_an_explanation(server):
     assert "In total USD 6,000,000 is paid." in body["explanation"]
 
 
+def test_eval_words_the_audit_trail_in_the_requested_language(server, folder):
+    # issue 20: the studio in Swedish shows what each gate, rounding and waterfall step did in Swedish,
+    # in the interim settlement's words (sibdsl/texts/interim.json); English stays the evaluator's text
+    failed = {**NORRKOPING_OUTCOMES, "actual_costs": "49 000 000,5 SEK", "school_improved": False}
+
+    def details(body: dict, key: str = "settlement") -> list[tuple[str, str, str]]:
+        return [(ln["payment"], st["kind"], st["detail"]) for ln in body[key]["lines"] for st in ln["steps"]
+                if st["detail"]]
+
+    answers = {}
+    for lang in (None, "en", "sv"):
+        status, body = server.post("/v1/eval", {"contract": "norrkoping", "outcomes": failed,
+                                                **({"lang": lang} if lang else {})})
+        assert status == 200, body
+        answers[lang] = body
+    assert answers[None] == answers["en"]  # `lang: en` and no `lang` answer the same, byte for byte
+    assert details(answers["en"]) == [("bonus", "computed", "exact 999999.500000, rounded half up"),
+                                      ("bonus", "gate failed", "the part above 10 000 000 SEK is not paid")]
+    assert details(answers["sv"]) == [("bonus", "computed", "exakt 999999.500000, avrundat hälften uppåt"),
+                                      ("bonus", "gate failed", "det som överstiger 10 000 000 SEK betalas inte")]
+    # only the words differ: the amounts, the steps and their clauses are the same
+    english, swedish = answers["en"]["settlement"], answers["sv"]["settlement"]
+    for ln in (*english["lines"], *swedish["lines"]):
+        for st in ln["steps"]:
+            st["detail"] = None
+    assert english == swedish
+    # Chicago's waterfall: each step said in Swedish; English as the published settlement
+    published = json.loads((folder / "chicago_cpc.outcomes.json").read_text(encoding="utf-8"))
+    status, body = server.post("/v1/eval", {"contract": "chicago_cpc", "outcomes": published, "lang": "en"})
+    expected = json.loads((CONTRACTS / "chicago_cpc.settlement.json").read_text(encoding="utf-8"))
+    assert status == 200 and body["settlement"] == expected
+    status, body = server.post("/v1/eval", {"contract": "chicago_cpc", "outcomes": published, "lang": "sv"})
+    assert status == 200
+    words = [detail for _, kind, detail in details(body) if kind == "waterfall"]
+    assert words and all(w.startswith("vattenfallet repayment, steg 1") for w in words)
+    assert "498 800 USD förs vidare från iff" in words[0] and "betalas genom iff" in words[1]
+    # an interim settlement (`as_of`) words its trail the same way
+    status, body = server.post("/v1/eval", {"contract": "norrkoping", "outcomes": failed, "lang": "sv",
+                                            "paid": {"lines": []}})
+    assert status == 200, body
+    assert ("bonus", "gate failed", "det som överstiger 10 000 000 SEK betalas inte") in details(body, "interim")
+    # a language the words are not written in is a bad request, coded like any other
+    status, body = server.post("/v1/eval", {"contract": "norrkoping", "outcomes": failed, "lang": "de"})
+    assert status == 400 and codes(body)
+
+
 def test_eval_of_a_draft_sent_as_text(server, folder):
     text = (folder / "norrkoping.sib").read_text(encoding="utf-8").replace("12 000 000 SEK", "10 500 000 SEK")
     status, body = server.post("/v1/eval", {"contract": {"source": text}, "outcomes": NORRKOPING_OUTCOMES})

@@ -572,7 +572,8 @@ MAX_WHY_TIMEOUT = MAX_DIFF_TIMEOUT  # `why`: the solver's work limit per questio
 def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
     """POST /v1/eval: the settlement (`sibc eval`); with `as_of` and/or `paid` the interim or
     reconciled settlement (`--as-of`, `--paid`); with `why` why each line was not paid (more)
-    (`--why`); a draft's parameters in `params` (`--param`)."""
+    (`--why`); a draft's parameters in `params` (`--param`). `lang` words the audit trail's details
+    (and `why`'s answers) in Swedish or English; without it the details are the evaluator's English."""
     from ..report import settlement_json
 
     loaded = ws.load(request.get("contract"))
@@ -589,11 +590,11 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
             raise bad_request("an interim or reconciled settlement (`as_of`, `paid`) is answered without "
                               "`explain` and `why`", "as `sibc eval --as-of/--paid`: ask for the final "
                               "settlement's explanation separately")
-        return _interim(ws, loaded, request)
+        return _interim(ws, loaded, request, lang)
     outcomes = _outcomes(loaded, request)
     settlement = _settle(loaded, outcomes)
     body = {"ok": not settlement.diagnostics, "contract": loaded.name, "version": loaded.version,
-            "settlement": settlement_json(settlement), "diagnostics": diagnostics_json(settlement.diagnostics),
+            "settlement": settlement_json(settlement, lang), "diagnostics": diagnostics_json(settlement.diagnostics),
             "outcomes": outcome_file(loaded.contract, outcomes), "why_lines": _why_lines(loaded, settlement)}
     if explain:
         from ..explain_text import explain_settlement
@@ -628,7 +629,7 @@ def _interim_asked(request: dict) -> bool:
     return any(request.get(k) is not None for k in ("as_of", "paid", "paid_csv"))
 
 
-def _interim(ws: Workspace, loaded: Loaded, request: dict) -> tuple[int, dict]:
+def _interim(ws: Workspace, loaded: Loaded, request: dict, lang: str | None) -> tuple[int, dict]:
     """`sibc eval --as-of DATE --paid FILE` over HTTP (sibdsl/interim.py): each line settled, waiting
     (with the values it waits for) or not due, and what to pay now after what was paid before."""
     from ..cli import _as_of
@@ -679,7 +680,8 @@ def _interim(ws: Workspace, loaded: Loaded, request: dict) -> tuple[int, dict]:
     negative = [evaluator._negative(ln.line) for ln in interim.lines if ln.line is not None and ln.line.exact < 0]
     diagnostics = diagnostics_json(notes + overpayments(interim, paid) + negative)
     return (422 if negative else 200), {
-        "ok": not negative, "contract": loaded.name, "version": loaded.version, "interim": interim_json(interim),
+        "ok": not negative, "contract": loaded.name, "version": loaded.version,
+        "interim": interim_json(interim, lang),
         "diagnostics": diagnostics, "outcomes": outcome_file(contract, outcomes)}
 
 

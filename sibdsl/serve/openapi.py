@@ -42,7 +42,8 @@ _INTERIM = {
 _WHY = {
     "why": {"type": "boolean", "default": False, "description": "for each line not paid, cut or below what "
             "other outcomes pay: the smallest change of the outcomes that pays it more (as `sibc eval --why`)"},
-    "lang": {"enum": ["sv", "en"], "description": "the language of `why` (default: each of the contract's)"},
+    "lang": {"enum": ["sv", "en"], "description": "the language of the audit trail's details (default: the evaluator's "
+             "English) and of `why` (default: each of the contract's)"},
     "timeout": {"type": "number", "minimum": 0.01, "maximum": MAX_WHY_TIMEOUT, "default": 3.0,
                 "description": "`why`: the solver's work limit per question (deterministic)"},
 }

@@ -85,7 +85,8 @@ const STEPS = {
     "floor": "golv", "floor top-up": "tillägg upp till golvet", "cap": "tak", "period cap": "tak för perioden",
     "participant cap": "tak per deltagare", "return limit": "avkastningstak",
     "stream floor": "golv för alla perioder", "stream cap": "tak för alla perioder", "party cap": "tak för en part",
-    "waterfall": "vattenfall"},
+    "waterfall": "vattenfall", "rate card cap": "prislistans tak", "first-loss cover": "förlustskydd",
+    "limit released": "frigjort av taket"},
   en: {"floor top-up": "floor top-up", "period cap": "cap for the period", "participant cap": "cap per participant",
     "stream floor": "floor over all periods", "stream cap": "cap over all periods", "party cap": "cap on a party"},
 };
@@ -623,7 +624,8 @@ async function settle() {
   if (!state.summary) return;
   const seq = ++state.evalSeq;
   const interim = interimAsked();
-  const body = {contract: draft(), ...outcomesBody(), ...paramsBody(), ...interimBody()};
+  // the audit trail's details (what a floor, cap, gate or rounding did) in the interface's language
+  const body = {contract: draft(), ...outcomesBody(), ...paramsBody(), ...interimBody(), lang: state.lang};
   if (!interim) body.explain = state.lang;  // an interim settlement is answered without an explanation
   $("download-xlsx").hidden = interim;
   const fromFile = state.xlsx !== null || state.csv !== null;
@@ -689,7 +691,8 @@ function renderInterim(r, diagnostics) {
       el("td", {}, payments[ln.payment] || ln.payment, el("span", {class: "name", text: " " + ln.payment}),
         el("div", {class: "parties", text: `${payerName(ln.from)} →`}),  // → the recipient, in its own column
         ln.steps.length ? el("ol", {class: "trail"}, ...ln.steps.map((st) => el("li", {},
-          `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`))) : null),
+          `${stepName(st.kind)}: ${st.before === null ? "" : money(st.before, cur) + " → "}${money(st.after, cur)}`,
+          st.detail ? ` (${st.detail})` : ""))) : null),
       el("td", {class: "recipient"}, payerName(ln.to), step ? el("div", {class: "name", text: step}) : null),
       el("td", {text: ln.period || ""}),
       el("td", {text: ln.due || ""}),
