@@ -9,6 +9,8 @@ import pytest
 from sibdsl.lang import LANGUAGES, texts
 from sibdsl.render import view, words
 
+from .conftest import ROOT
+
 
 @pytest.mark.parametrize("name", ["contract_words", "document", "reports", "clauses", "interim"])
 def test_every_language_has_every_word_with_the_same_blanks(name):
@@ -28,3 +30,19 @@ def test_the_modules_read_the_tables():
     assert words.W["sv"]["kinds"]["money"] == "belopp i {cur}"
     assert view.T["sv"]["doc"] == "Avtal om sociala utfall"
     assert texts("coverage_sv")["branches"]["the cap is not reached"] == "taket nås inte"
+
+
+def test_no_text_file_says_a_key_twice():
+    """json.load keeps the last of two equal keys: a merge that left a second `card_basis` in
+    interim.json silently emptied the Swedish words of the first. Every key once per object."""
+    import json
+
+    def once(pairs):
+        keys = [k for k, _ in pairs]
+        assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})
+        return dict(pairs)
+
+    files = sorted((ROOT / "sibdsl" / "texts").glob("*.json"))
+    assert files
+    for path in files:
+        json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=once)
