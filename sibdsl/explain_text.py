@@ -214,6 +214,14 @@ def _investment(contract: m.Contract, name: str, lang: str) -> str:
     return investment.label.get(lang) if investment is not None and investment.label else name
 
 
+def _plain(recorded):
+    """A step's record as the cap wrote it: a cut in proportion's (evaluate.pro_rata_text) wraps the
+    cap's own words with its factor, which the sentence says from the settlement itself (`_context`)."""
+    from .evaluate import pro_rata_text
+
+    return recorded.args[0] if isinstance(recorded, Detail) and recorded.fn is pro_rata_text else recorded
+
+
 def _template(contract: m.Contract, step: Step, recorded, lang: str, context: dict) -> tuple[str, dict]:
     """The words for a step and the blanks beyond its amounts. A waterfall's step and a return limit's
     release in a waterfall read what the evaluator recorded (the arguments of `waterfall_text` and
@@ -225,6 +233,7 @@ def _template(contract: m.Contract, step: Step, recorded, lang: str, context: di
     from .evaluate import coupon_text, redemption_text, released_text, step_text, waterfall_text
 
     words = _WORDS[lang]
+    recorded = _plain(recorded)
     fn = recorded.fn if isinstance(recorded, Detail) else None
     if fn in (coupon_text, redemption_text):  # the rate × capital × days, the share + interest (interim.json's words)
         terms = fn(*recorded.args, words=texts("interim")[lang]["coupon"], rounded=lambda *_: words["rounded word"])
@@ -288,6 +297,7 @@ def _context(settlement: Settlement | None, line: Line, recorded, seen: dict) ->
     line (`received`)."""
     from .evaluate import step_text
 
+    recorded = _plain(recorded)
     if settlement is None or not isinstance(recorded, Detail) or recorded.fn is not step_text:
         return {}
     kind, *_ = recorded.args
@@ -296,7 +306,8 @@ def _context(settlement: Settlement | None, line: Line, recorded, seen: dict) ->
             totals: dict = {}
             for ln in settlement.lines:
                 for st, (*_, rec) in zip(ln.steps, ln.trail):
-                    if st.kind == kind.trail and isinstance(rec, Detail):
+                    rec = _plain(rec)
+                    if st.kind == kind.trail and isinstance(rec, Detail) and rec.fn is step_text:
                         key = (st.clause.name, rec.args[-1])
                         totals[key] = totals.get(key, Fraction(0)) + Fraction(st.before)
             seen["totals"] = totals

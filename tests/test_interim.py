@@ -614,7 +614,7 @@ def _trail_details(settlement, lang: str) -> list[tuple[str, str]]:
 
 ENGLISH = ("limited to", "raised to", "at most", "receives", "the condition does not hold", "rounded",
            "paid on from", "paid through", "passes on", "stays with", "the total is", "the stream",
-           "a year", "accrued", "the minimum", "to the cent", "from 20", "interest of", "not redeemed",
+           "a year ×", "accrued", "the minimum", "to the cent", "from 20", "interest of", "not redeemed",
            "later", "in proportion", "participants", "listed last", "total,")
 
 
