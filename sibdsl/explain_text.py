@@ -13,7 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from . import model as m
-from .lang import format_money, format_percent, texts
+from .lang import format_money, format_percent
 from .semantics.program import StepKind
 from .settlement import Detail, Line, Settlement, Step, decimal
 from .source import visible
@@ -231,12 +231,13 @@ def _template(contract: m.Contract, step: Step, recorded, lang: str, context: di
     `context` what only the whole settlement says (a proportional cut's total, what a covered
     investor received: `_context`)."""
     from .evaluate import coupon_text, redemption_text, released_text, step_text, waterfall_text
+    from .interim import _words as interim_words  # read once (functools.cache)
 
     words = _WORDS[lang]
     recorded = _plain(recorded)
     fn = recorded.fn if isinstance(recorded, Detail) else None
     if fn in (coupon_text, redemption_text):  # the rate × capital × days, the share + interest (interim.json's words)
-        terms = fn(*recorded.args, words=texts("interim")[lang]["coupon"], rounded=lambda *_: words["rounded word"])
+        terms = fn(*recorded.args, words=interim_words(lang)["coupon"], rounded=lambda *_: words["rounded word"])
         return words["computed terms"], {"terms": terms}
     if fn is released_text:
         investor, *_, kept = recorded.args
