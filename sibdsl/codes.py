@@ -277,6 +277,7 @@ CODES: dict[str, Code] = {
         Code("E864", _E, "time budget exceeded"),
         Code("E865", _E, "contract changed since the given version"),
         Code("E866", _E, "contract could not be saved"),
+        Code("E867", _E, "run superseded by a newer request of its job"),
         # (end)
 
         # the tool itself

@@ -1,11 +1,13 @@
 """Stale runs are stopped (issue 20): a request that names its run (`job`) cancels the older run of
 the same job still going — the studio names each page's proofs of a document so, and an edit makes
-them stale. Tested over HTTP on a running server: the old request answers 409 (E865) at once, its
+them stale. Tested over HTTP on a running server: the old request answers 409 (E867) at once, its
 worker process is gone, the new one answers as usual, and requests without a job or with other
-jobs are never stopped."""
+jobs are never stopped. docs/diagnostics/E867.md's example is run here too."""
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 
 from sibdsl.serve import api
 
+from .conftest import ROOT
 from .test_serve_api import SPEC, Server, codes, served_copy
 
 
@@ -72,9 +75,45 @@ def test_a_newer_request_of_the_same_job_stops_the_older_run(server):
     status, body = server.post("/v1/simulate", {**SHORT, "job": "page1:norrkoping:proofs"})
     assert status == 200 and body["report"]["scenarios"] == 50
     old["thread"].join(60)
-    assert old["status"] == 409 and codes(old["body"]) == ["E865"], old["body"]
-    assert "newer request for the same job (`page1:norrkoping:proofs`)" in old["body"]["diagnostics"][0]["message"]
+    assert old["status"] == 409 and codes(old["body"]) == ["E867"], old["body"]
+    assert "newer request of the same job (`page1:norrkoping:proofs`)" in old["body"]["diagnostics"][0]["message"]
     until(lambda: not (workers(server) & running), 10)  # the stale worker was killed, not left to its budget
+
+
+def test_the_example_of_e867s_page(server):
+    """docs/diagnostics/E867.md: its first request, superseded by the same with 10 000 scenarios,
+    answers exactly the JSON the page shows."""
+    page = (ROOT / "docs" / "diagnostics" / "E867.md").read_text(encoding="utf-8")
+    request, answer = (json.loads(block) for block in re.findall(r"^```json\n(.*?)^```$", page, re.MULTILINE | re.DOTALL))
+    before = workers(server)
+    old = in_background(server, request)
+    until(lambda: workers(server) - before)
+    status, body = server.post("/v1/simulate", {**request, "n": 10_000})
+    assert status == 200 and body["report"]["scenarios"] == 10_000
+    old["thread"].join(60)
+    assert (old["status"], old["body"]) == (409, answer)
+
+
+def test_a_check_without_proofs_stops_the_proofs_of_its_job(server):
+    """The studio's keystroke: its check (`verify: false`) names the page's proofs job, so the proofs
+    of the text before the keystroke, still running, stop at once (E867) rather than at their end."""
+    before = workers(server)
+    old = in_background(server, {**LONG, "job": "page3:norrkoping:proofs"})
+    until(lambda: workers(server) - before)
+    running = workers(server) - before
+    status, body = server.post("/v1/check", {"contract": "norrkoping", "verify": False, "job": "page3:norrkoping:proofs"})
+    assert status == 200 and body["ok"]
+    old["thread"].join(60)
+    assert old["status"] == 409 and codes(old["body"]) == ["E867"], old["body"]
+    until(lambda: not (workers(server) & running), 10)
+    # a check without the job, or with another page's, stops nothing
+    other = in_background(server, {**SHORT, "n": 200_000, "job": "page4:norrkoping:proofs"})
+    until(lambda: workers(server) - before or "status" in other)
+    for request in ({"contract": "norrkoping", "verify": False},
+                    {"contract": "norrkoping", "verify": False, "job": "page5:norrkoping:proofs"}):
+        assert server.post("/v1/check", request)[0] == 200
+    other["thread"].join(120)
+    assert other["status"] == 200, other["body"]
 
 
 def test_other_jobs_and_runs_without_a_job_are_not_stopped(server):

@@ -356,6 +356,8 @@ def check(ws: Workspace, request: dict) -> tuple[int, dict]:
     diagnostics = diagnostics_json(loaded.diagnostics)
     body = {"ok": loaded.contract is not None, "contract": loaded.name, "version": loaded.version,
             "diagnostics": diagnostics}
+    if job is not None and not (run_verify and loaded.contract is not None):
+        _supersede(job)  # a newer text's check: the proofs of the older one are stale (the studio)
     if loaded.contract is not None:
         body["summary"] = describe(loaded.contract)
         if run_verify:
@@ -390,6 +392,15 @@ def _job_name(request: dict) -> str | None:
     return job
 
 
+def _supersede(name: str) -> None:
+    """A newer request of job `name` that runs nothing itself (a check without proofs): the run of
+    the job still going, if any, is stopped now (its request answers E867)."""
+    with _JOBS_LOCK:
+        older = _JOBS.get(name)
+    if older is not None:
+        older.cancel()
+
+
 @contextlib.contextmanager
 def _job(name: str | None):
     """The `Job` of a run named `name` (None: a run nobody can cancel), registered while it runs;
@@ -415,7 +426,7 @@ def _job(name: str | None):
 
 def _limited(ws: Workspace, work, seconds: float | None = None, job: str | None = None):
     """work() in a child process within the budget: 503 (E864) past it, or when no core frees up
-    within the budget; 409 (E865) when a newer request with the same `job` stopped it."""
+    within the budget; 409 (E867) when a newer request with the same `job` stopped it."""
     from .limited import BudgetExceeded, Cancelled, run_limited
 
     seconds = ws.budget if seconds is None else min(seconds, ws.budget)
@@ -436,8 +447,8 @@ def _limited(ws: Workspace, work, seconds: float | None = None, job: str | None 
                                      "ask for less (fewer scenarios, a shorter timeout per property), or "
                                      "run it with the command line, which has no budget")]) from None
     except Cancelled:
-        raise ApiError(409, [problem("E865", f"a newer request for the same job (`{job}`) replaced this one: "
-                                     "its run was stopped, as the text it worked on is no longer the latest",
+        raise ApiError(409, [problem("E867", f"a newer request of the same job (`{job}`) replaced this one, "
+                                     "so its run was stopped",
                                      "nothing to do: the newer request answers; give runs that must all "
                                      "finish different jobs, or none")]) from None
     if kind == "diagnostics":

@@ -49,7 +49,8 @@ _WHY = {
 }
 _JOB = {"job": {"type": "string", "minLength": 1, "maxLength": 200, "description": "a name for this run (say, "
                 "a page and a document): a newer request with the same job stops this run if it is still going, "
-                "which then answers 409 (E865)"}}
+                "which then answers 409 (E867); a check that proves nothing (`verify: false`) with the job stops "
+                "it too"}}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
