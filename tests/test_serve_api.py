@@ -539,3 +539,21 @@ def test_limited_work_is_killed_past_its_budget():
         limited.run_limited(clock.sleep, (30,), 0.3)
     assert clock.monotonic() - started < 10
     assert limited.run_limited(sum, ([1, 2, 3],), 10) == ("ok", 6)
+
+
+def test_every_operation_says_where_its_time_went(server):
+    """Server-Timing (docs/api.md, "Performance"): reading the request, the operation's wall and
+    processor time, and the whole answer, in milliseconds — on answers and on refusals alike."""
+    import re
+
+    def timing(headers: dict) -> dict[str, float]:
+        value = {k.lower(): v for k, v in headers.items()}["server-timing"]
+        return {name: float(dur) for name, dur in re.findall(r"(\w+);dur=([0-9.]+)", value)}
+
+    status, headers, _ = server.request("POST", "/v1/check", {"contract": "norrkoping", "verify": False})
+    said = timing(headers)
+    assert status == 200 and list(said) == ["read", "work", "cpu", "total"]
+    # each rounded to 0.1 ms; a thread's processor time cannot exceed the wall time it ran for
+    assert said["read"] + said["work"] <= said["total"] + 0.2 and 0 <= said["cpu"] <= said["work"] + 0.1
+    status, headers, _ = server.request("POST", "/v1/eval", {"contract": "no_such_contract", "outcomes": {}})
+    assert status == 404 and list(timing(headers)) == ["read", "work", "cpu", "total"]

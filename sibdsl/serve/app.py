@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -43,6 +44,25 @@ def _json(status: int, body: dict, headers: dict | None = None) -> JSONResponse:
 
 def _error(err: ApiError) -> JSONResponse:
     return _json(err.status, err.body(), {"WWW-Authenticate": "Bearer"} if err.status == 401 else None)
+
+
+def _timed(function, ws, payload: dict, timing: dict):
+    """function(ws, payload) in a worker thread, its wall and processor time noted in `timing`."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    try:
+        return function(ws, payload)
+    finally:
+        timing["work"], timing["cpu"] = time.perf_counter() - wall, time.thread_time() - cpu
+
+
+def _timing(response: Response, timing: dict, started: float) -> Response:
+    """The Server-Timing header (W3C): where a request's time went on the server — reading and
+    decoding the body, the operation (wall and this thread's processor time), and the whole answer
+    with the JSON written — so that a page (performance.getEntriesByType("resource")[i].serverTiming)
+    or a client can tell the server's share of a delay from the network's and its own."""
+    timing["total"] = time.perf_counter() - started
+    response.headers["Server-Timing"] = ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in timing.items())
+    return response
 
 
 def _file(data: bytes, media: str, filename: str) -> Response:
@@ -164,16 +184,19 @@ def create_app(folder: str | Path | None, *, studio: bool = False, token: str | 
         function = api.OPERATIONS[name]
 
         async def endpoint(request: Request) -> Response:
+            started = time.perf_counter()
+            timing: dict[str, float] = {}
             try:
                 payload = await body_of(request)
+                timing["read"] = time.perf_counter() - started
                 if name == "eval" and payload.get("format") == "xlsx":
                     return _file(*await run_in_threadpool(api.settlement_file, ws, payload))
-                status, body = await run_in_threadpool(function, ws, payload)
+                status, body = await run_in_threadpool(_timed, function, ws, payload, timing)
             except ApiError as err:
-                return _error(err)
+                return _timing(_error(err), timing, started)
             except RecursionError:
                 return _error(ApiError(422, [problem("E106", "the input is too deeply nested to process")]))
-            return _json(status, body)
+            return _timing(_json(status, body), timing, started)
 
         return Route(f"/v1/{name}", endpoint, methods=["POST"], name=name)
 
