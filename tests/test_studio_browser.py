@@ -32,6 +32,7 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -71,6 +72,9 @@ def browser():
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    # the page behaves as a focused window's: headless, a window may never get the focus, and an
+    # element's send_keys then focuses the text area anew and moves its caret to the end of the text
+    driver.execute_cdp_cmd("Emulation.setFocusEmulationEnabled", {"enabled": True})
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
@@ -458,8 +462,9 @@ def test_docx_download(studio, browser, tmp_path):
 
 
 def test_a_long_contract_is_coloured_around_the_view_and_its_squiggle_is_shown(studio, browser, folder):
-    """Over 50,000 characters the highlighting covers the lines in view (and a screenful either side),
-    the rest is plain text of the same lines — so the layer stays aligned — and scrolling paints again."""
+    """Over 50,000 characters the coloured layer holds only the lines in view and a screenful either
+    side, moved under the text area's own lines (so a keystroke lays out a few screens, not the
+    contract): each coloured word is exactly where the text area shows it, and scrolling paints again."""
     driver = browser
     body = [('contract "Long"\n  currency SEK\nparty city "City": payer\nparty fund "Fund": investor\n'
              "term 2020-01-01 to 2023-12-31\nmeasure x \"X\": money\ndefine d0 = x * 2 / 3\n")]
@@ -472,23 +477,81 @@ def test_a_long_contract_is_coloured_around_the_view_and_its_squiggle_is_shown(s
     wait(driver, lambda d: d.execute_script("return document.body.dataset.checked"), timeout=120)
     text = driver.execute_script("return document.getElementById('editor').value")
     assert len(text) > 50_000
+    lines = text.split("\n")
 
     def layer():
-        return driver.execute_script("const h = document.getElementById('highlight');"
-                                     "return [h.textContent, h.querySelectorAll('.t-kw').length];")
+        """(first line, the layer's text, its keywords) of the coloured layer."""
+        return driver.execute_script("const h = document.getElementById('highlight-lines');"
+                                     "return [Number(h.dataset.first), h.textContent, h.querySelectorAll('.t-kw').length];")
 
-    shown, keywords = layer()
-    assert shown == text + "\n"  # every character is in the layer, line for line
+    def offsets() -> set:
+        """How far below the top of its line, where the text area shows that line, each coloured word
+        is drawn (px, rounded): one value for every word when the layer is in place."""
+        return set(driver.execute_script("""
+            const e = document.getElementById('editor'), h = document.getElementById('highlight-lines');
+            const style = getComputedStyle(e), line = parseFloat(style.lineHeight);
+            const top = e.getBoundingClientRect().top + e.clientTop + parseFloat(style.paddingTop) - e.scrollTop;
+            const out = [];
+            let at = Number(h.dataset.first);  // the line of each node, counted through the layer's text
+            for (const node of h.childNodes) {
+              if (node.nodeType === 1 && node.classList.contains('t-kw'))
+                out.push(Math.round(node.getBoundingClientRect().top - (top + at * line)));
+              at += (node.textContent.match(/\\n/g) || []).length;
+            }
+            return out;"""))
+
+    first, shown, keywords = layer()
+    assert first == 0 and text.startswith(shown.removesuffix("\n"))  # the top of the file, whole lines
     assert 0 < keywords < 500  # coloured around the view only: the text has 2,003 `define`s and `payment`s
+    assert 0 < shown.count("\n") < 500
+    # at the top, unmoved, the layer is laid out as the text area is (the same box, font and padding):
+    # the offset of a word in its line there is the text area's
+    (offset,) = offsets()
+    # the middle of the contract: painted again there, its lines under the text area's
+    driver.execute_script("const e = document.getElementById('editor'); e.scrollTop = e.scrollHeight / 2;")
+    wait(driver, lambda d: layer()[0] > 500)
+    first, shown, _ = layer()
+    held = shown.count("\n") - 1  # whole lines, and a last newline that keeps an empty last line's height
+    assert shown == "\n".join(lines[first:first + held]) + "\n\n"
+    assert offsets() == {offset}
     driver.execute_script("const e = document.getElementById('editor'); e.scrollTop = e.scrollHeight;")
     wait(driver, lambda d: d.execute_script(
         "return [...document.querySelectorAll('#highlight .t-kw')].some((k) => k.textContent === 'payment')"))
+    assert offsets() == {offset}
     # the last line (the only `payment`), coloured once scrolled to
     put_caret_after(driver, "payment p = min(d1999")
-    driver.find_element(By.ID, "editor").send_keys("z")
+    # a key to the focused element as it is (the element's send_keys moves the caret to the end of the
+    # text when the window has not had the focus, as when this test runs alone)
+    ActionChains(driver).send_keys("z").perform()
     squiggle = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#highlight .squiggle-error"))
     assert "E201" in squiggle[0].get_attribute("title")
-    assert layer()[0] == text.replace("min(d1999", "min(d1999z") + "\n"
+    assert "min(d1999z, 5 000 000 SEK)" in layer()[1]
+    assert offsets() == {offset}
+
+
+def test_keys_typed_while_a_check_is_on_its_way_are_checked_once_after_it(studio, browser):
+    """One check in flight per page: keys typed while one is on its way wait for its answer, and
+    then the newest text is checked; the answer drawn is the last text's, never an older one's."""
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    driver.execute_script("""
+        window.checks = {flying: 0, most: 0, sent: []};
+        const fetch0 = window.fetch;
+        window.fetch = async (path, init) => {
+          const mine = path === "/v1/check" && !JSON.parse(init.body).verify;
+          if (mine) { checks.flying += 1; checks.most = Math.max(checks.most, checks.flying);
+                      checks.sent.push(JSON.parse(init.body).contract.source); }
+          try { return await fetch0(path, init); } finally { if (mine) checks.flying -= 1; }
+        };""")
+    put_caret_after(driver, "min(60 % of savings")
+    ActionChains(driver).send_keys("qwxyz").perform()  # five keys, as fast as the driver types them
+    wait(driver, lambda d: "savingsqwxyz" in d.find_element(By.ID, "diagnostics").text)
+    checks = driver.execute_script("return window.checks")
+    assert checks["most"] == 1, checks["most"]
+    assert 1 <= len(checks["sent"]) <= 5 and "savingsqwxyz" in checks["sent"][-1]
+    assert driver.execute_script("return window.checks.flying") == 0
+    shown = driver.find_element(By.ID, "diagnostics").text
+    assert "savingsqwxy`" not in shown and "E201" in shown  # only the last text's problem is listed
 
 
 # ---------------------------------------------------------------- issue 20, round 2: the new constructs
@@ -743,7 +806,7 @@ def test_the_audit_trail_is_worded_in_the_interfaces_language(studio, browser):
 def test_proofs_asked_for_again_stop_the_stale_run(studio, browser):
     """Proofs asked for again while a run is still going (the text edited, or the button pressed
     twice): the page names both runs by the same job, so the server stops the first at once (409,
-    E865) instead of leaving it a core until its budget ends, and the page shows the second's result,
+    E867) instead of leaving it a core until its budget ends, and the page shows the second's result,
     never the first's refusal."""
     import uuid
 
@@ -773,7 +836,7 @@ def test_proofs_asked_for_again_stop_the_stale_run(studio, browser):
     assert first_job == second_job and first_job.endswith(":massachusetts_jj:verify")
     assert (first, second) == (409, 200)  # the stale run answers at once, before the new one finishes
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#proofs .property"), timeout=PROOFS)
-    assert "E865" not in driver.find_element(By.ID, "verify").text
+    assert "E867" not in driver.find_element(By.ID, "verify").text
 
 
 def test_proofs_stopped_by_the_time_budget_are_said(folder, browser):

@@ -217,9 +217,14 @@ function tokens(text) {
   return out;
 }
 
+// the offset of each line's start; kept for the text it was made of (a keystroke makes it again once,
+// however often the caret, the squiggles and the layer ask for it)
+let startsOf = {text: null, starts: [0]};
 function lineStarts(text) {
+  if (startsOf.text === text) return startsOf.starts;
   const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === "\n") starts.push(i + 1);
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  startsOf = {text, starts};
   return starts;
 }
 
@@ -235,25 +240,35 @@ function rangeOf(d, starts, text) {
   return [start, end];
 }
 
+// The coloured layer under the text area holds only the lines it colours: all of them up to LARGE
+// characters, else those in view and a screenful either side. It is moved (a CSS transform, no
+// layout) to where the text area shows those lines, so that a keystroke or a scroll lays out a few
+// screens of text, not the whole contract: the text area's lines are exactly `lineHeight()` apart
+// (an integer line height in studio.css), so the first painted line's place is known without the
+// lines above it being in the layer at all.
+const LARGE = 50000;  // characters: a longer contract is painted around the view only
+let painted = {first: 0, last: 0, text: null};
+
+function lineHeight() {
+  return parseFloat(getComputedStyle($("editor")).lineHeight) || 19;
+}
+
 function paint() {
   const text = $("editor").value;
   const starts = lineStarts(text);
+  const [first, last] = text.length < LARGE ? [0, starts.length] : shown(starts.length);
+  const from = starts[first] ?? text.length, to = last < starts.length ? starts[last] : text.length;
+  // the squiggles of the painted lines only: a thousand problems elsewhere cost nothing here
   const marks = [];
   for (const d of state.diagnostics) {
     if (d.file && d.file !== "<source>" && state.name && d.file !== state.name + ".sib") continue;
     const r = rangeOf(d, starts, text);
-    if (r) marks.push([r[0], r[1], d]);
+    if (r && r[1] > from && r[0] < to) marks.push([Math.max(r[0], from), Math.min(r[1], to), d]);
   }
-  // A long contract is coloured only around what the editor shows (the lines in view and a screenful
-  // either side; scrolling paints again): the rest is plain text of the same lines, so the layer
-  // stays aligned with the text area, and a keystroke does not rebuild tens of thousands of nodes.
-  const [from, to] = text.length < LARGE ? [0, text.length] : shown(text, starts);
-  const cuts = new Set([from, to]);
-  for (const [a, b] of marks) { cuts.add(a); cuts.add(b); }
+  const cuts = [...new Set(marks.flatMap(([a, b]) => [a, b]))].sort((x, y) => x - y);
   const fragment = document.createDocumentFragment();
-  if (from > 0) fragment.append(document.createTextNode(text.slice(0, from)));
   for (const [a, b, cls] of tokens(text.slice(from, to)).map(([a, b, cls]) => [a + from, b + from, cls])) {
-    const points = [a, ...[...cuts].filter((c) => c > a && c < b).sort((x, y) => x - y), b];
+    const points = [a, ...cuts.filter((c) => c > a && c < b), b];
     for (let i = 0; i + 1 < points.length; i++) {
       const [p, q] = [points[i], points[i + 1]];
       const hit = marks.find(([s, e]) => p >= s && q <= e);
@@ -263,40 +278,45 @@ function paint() {
         piece) : document.createTextNode(piece));
     }
   }
-  if (to < text.length) fragment.append(document.createTextNode(text.slice(to)));
   fragment.append(document.createTextNode("\n"));  // keeps the last line's height when it is empty
-  $("highlight").replaceChildren(fragment);
+  const layer = $("highlight-lines");
+  layer.replaceChildren(fragment);
+  layer.dataset.first = String(first);
+  painted = {first, last, text};
   syncScroll();
 }
 
-const LARGE = 50000;  // characters: a longer contract is painted around the view only, at most every 150 ms
-
-// [start, end) offsets of the lines in view and a screenful above and below (whole lines)
-function shown(text, starts) {
+// [first, last) lines: those in view and a screenful above and below
+function shown(lines) {
   const editor = $("editor");
-  const line = parseFloat(getComputedStyle(editor).lineHeight) || 16;
+  const line = lineHeight();
   const screen = Math.ceil(editor.clientHeight / line);
   const first = Math.max(0, Math.floor(editor.scrollTop / line) - screen);
-  const last = Math.min(starts.length, first + 3 * screen);
-  return [starts[first] ?? text.length, last < starts.length ? starts[last] : text.length];
+  return [first, Math.min(lines, first + 3 * screen)];
 }
 
-// a long contract is redrawn at most every 150 ms while typing, so keys never wait for the colours
-let paintTimer = null;
-function schedulePaint() {
-  if ($("editor").value.length < LARGE) { paint(); return; }
-  if (!paintTimer) paintTimer = setTimeout(() => { paintTimer = null; paint(); }, 150);
-}
-
+// the layer follows the text area's scroll; a long contract's is painted again as soon as the view
+// leaves the lines it holds (a few screens: cheap enough to do in the scroll event itself)
 function syncScroll() {
-  $("highlight").scrollTop = $("editor").scrollTop;
-  $("highlight").scrollLeft = $("editor").scrollLeft;
+  const editor = $("editor");
+  const top = painted.first * lineHeight();
+  $("highlight-lines").style.transform = `translate(${-editor.scrollLeft}px, ${top - editor.scrollTop}px)`;
+  if (painted.text !== null && painted.text.length >= LARGE) {
+    const [first, last] = shown(lineStarts(painted.text).length);
+    if (first < painted.first || last > painted.last) paint();
+  }
 }
 
+let listed = null;  // the diagnostics (and language) the list was last made of
 function showDiagnostics() {
   atCaret();
   const list = $("diagnostics");
   const errors = state.diagnostics.filter((d) => d.severity === "error").length;
+  document.body.dataset.errors = String(errors);
+  // the same problems as the list shows (a keystroke elsewhere in the text): nothing to make again
+  const now = state.lang + JSON.stringify(state.diagnostics);
+  if (now === listed) return;
+  listed = now;
   $("problem-count").textContent = state.diagnostics.length ? `(${state.diagnostics.length})` : "";
   if (!state.diagnostics.length) {
     list.replaceChildren(el("li", {class: "none", id: "no-problems", text: t("no_problems")}));
@@ -309,7 +329,6 @@ function showDiagnostics() {
     d.span ? el("span", {class: "where", text: `${t("line")} ${d.span.line}:${d.span.column}`}) : null,
     el("span", {class: "message", text: d.message}),
     d.hint ? el("span", {class: "hint", text: "→ " + d.hint}) : null)));
-  document.body.dataset.errors = String(errors);
 }
 
 // the problem under the caret, spelled out beside the editor (the underline itself cannot be hovered:
@@ -339,47 +358,81 @@ async function explain(code) {
 }
 
 // ------------------------------------------------------------ checking as you type
-let checkTimer = null;
-function scheduleCheck(delay = 60) {
+// One check in flight per page. A keystroke while none is sends the text at once (no pause for more
+// keys: nothing waits on a timer); keystrokes while one is on its way wait for its answer, and then
+// the newest text is sent, once. An answer for a text edited since is not drawn (the newer text's
+// check follows it), so a fast typist costs the server one check at a time, never a queue of them.
+let checking = null, again = null, checkTimer = null;
+function scheduleCheck(delay = 0) {
   clearTimeout(checkTimer);
   checkTimer = setTimeout(check, delay);
 }
 
-async function check() {
+function check() {
+  if (checking) {
+    if (!again) {
+      const next = () => { again = null; return check(); };
+      again = checking.then(next, next);
+    }
+    return again;
+  }
+  checking = checkNow();
+  const done = () => { checking = null; };
+  checking.then(done, done);
+  return checking;
+}
+
+async function checkNow() {
   const seq = ++state.checkSeq;
+  const ref = draft();
   $("status").textContent = t("checking");
-  const {status, data} = await call("/v1/check", {contract: draft(), verify: false});
-  if (seq !== state.checkSeq || status === 0) return;  // a newer keystroke's check is on its way, or no server
+  // the check carries the page's proofs job: a run of the proofs of an older text still going is
+  // stopped by it at once (E867), instead of keeping a core busy while the next keys are checked
+  const {status, data} = await call("/v1/check", {contract: ref, verify: false, job: job("proofs")});
+  if (status === 0 || ref.source !== $("editor").value) return;  // no server, or edited since: stale
   state.diagnostics = data.diagnostics || [];
   paint();
   showDiagnostics();
   setStatus();
-  // keystroke → diagnostics on screen, for benchmarks/studio.py (the debounce included)
+  // keystroke → diagnostics on screen, for benchmarks/studio.py
   if (state.typedAt) { document.body.dataset.checkMs = String(performance.now() - state.typedAt); state.typedAt = 0; }
-  if (status === 200 && data.summary && !data.diagnostics.some((d) => d.severity === "error")) scheduleProofs(seq);
+  if (status === 200 && data.summary && !data.diagnostics.some((d) => d.severity === "error")) scheduleProofs();
   if (status === 200 && data.summary) {
     const before = JSON.stringify(state.measures);
     state.summary = data.summary;
     state.measures = data.summary.measures;
-    if (JSON.stringify(state.measures) !== before) buildForm();
+    // the form and the curve's choices are made again only when the measures they show changed
+    if (JSON.stringify(state.measures) !== before) { buildForm(); fillCurveMeasures(); }
     buildParametersIfChanged();
     $("as-of").min = data.summary.term ? data.summary.term[0] : "";
-    fillCurveMeasures();
-    settle();
+    settleAfterEdit();
   } else if (status === 200) {
     $("settlement").replaceChildren(el("p", {class: "problems", text: t("fix_first")}));
   }
   document.body.dataset.checked = String(seq);
 }
 
+// The settlement follows an edit of the text when typing pauses: settling a new text compiles it
+// (on a contract of thousands of clauses, several times its check), which the next keystroke's
+// check would otherwise wait behind.
+const SETTLE_PAUSE = 300;  // ms without a keystroke
+let settleAfterEditTimer = null;
+function settleAfterEdit() {
+  clearTimeout(settleAfterEditTimer);
+  settleAfterEditTimer = setTimeout(settle, SETTLE_PAUSE);
+}
+
 // The proofs (as `sibc check` runs them) follow when typing pauses: a broken promise is underlined
 // like any other problem. Their result is shown only if the text has not changed meanwhile.
 let proofTimer = null;
-function scheduleProofs(seq) {
+function scheduleProofs() {
   clearTimeout(proofTimer);
   proofTimer = setTimeout(async () => {
-    const {status, data} = await call("/v1/check", {contract: draft(), verify: true, job: job("proofs")});
-    if (seq !== state.checkSeq || status === 0) return;  // stale: a newer request stopped its run (E865)
+    const seq = state.checkSeq;
+    const ref = draft();
+    const {status, data} = await call("/v1/check", {contract: ref, verify: true, job: job("proofs")});
+    // stale (edited since), or stopped by a newer request of the same job (409, E867): nothing to show
+    if (status === 0 || status === 409 || ref.source !== $("editor").value) return;
     if (status !== 200) {  // stopped past the server's time budget (E864): said, not silently dropped
       state.note = t("proofs_stopped");
       setStatus();
@@ -393,6 +446,12 @@ function scheduleProofs(seq) {
     document.body.dataset.proofs = "done";
     document.body.dataset.proved = String(seq);
   }, 1000);
+}
+
+// a keystroke: the pending proofs and settlement of the text before it are not asked for
+function edited() {
+  clearTimeout(proofTimer);
+  clearTimeout(settleAfterEditTimer);
 }
 
 function setStatus(text) {
@@ -621,6 +680,7 @@ function scheduleSettle() {
 }
 
 async function settle() {
+  clearTimeout(settleAfterEditTimer);
   if (!state.summary) return;
   const seq = ++state.evalSeq;
   const interim = interimAsked();
@@ -955,7 +1015,7 @@ async function runVerify() {
   const seq = ++verifySeq;
   $("verify").replaceChildren(el("p", {text: t("running")}));
   const {data} = await call("/v1/verify", {contract: draft(), job: job("verify")});
-  if (seq !== verifySeq) return;  // a newer run was asked for (and stopped this one: E865)
+  if (seq !== verifySeq) return;  // a newer run was asked for (and stopped this one: E867)
   if (!data.properties) { renderProblems($("verify"), data.diagnostics || []); return; }
   const word = {proved: t("proved"), violated: t("violated"), unknown: t("unknownv")};
   $("verify").replaceChildren(el("table", {id: "proofs"}, ...data.properties.map((p) => el("tr", {class: "property"},
@@ -1182,8 +1242,8 @@ async function start() {
   state.lang = localStorage.getItem("sibc-lang") || config.lang || "sv";
   translate();
   $("editor").addEventListener("input", () => { state.typedAt = state.typedAt || performance.now();
-    state.dirty = true; state.note = ""; setStatus(); schedulePaint(); scheduleCheck(); });
-  $("editor").addEventListener("scroll", () => { syncScroll(); if ($("editor").value.length >= LARGE) schedulePaint(); });
+    state.dirty = true; state.note = ""; setStatus(); edited(); check(); paint(); });
+  $("editor").addEventListener("scroll", syncScroll);
   for (const kind of ["keyup", "click", "select"]) $("editor").addEventListener(kind, atCaret);
   $("editor").addEventListener("keydown", (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === "s") { e.preventDefault(); save(); }
