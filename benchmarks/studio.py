@@ -4,6 +4,7 @@ outcome changes.
 
     .venv/bin/python benchmarks/studio.py [--samples 15]
     .venv/bin/python benchmarks/studio.py --compare OTHER_CHECKOUT   # before/after, paired
+    .venv/bin/python benchmarks/studio.py --collector   # the server's check with the collector held, in process
 
 With `--compare`, a second studio runs from the other checkout (its `sibdsl` first on the path), in
 a second Chromium, and the samples alternate between the two — one keystroke here, one there —
@@ -14,8 +15,14 @@ temporary folder with Norrköping and a generated 5,000-clause contract (benchma
 `generated`). Each sample is one real keystroke (a `z` typed on into a name, so that every keystroke
 is a text the studio has not checked before, each with its E201; on the large contract also a `)`
 typed on after a name, each a new text with a syntax error) or one outcome typed into the form; the page itself
-records the time from the key's `input` event until the result is drawn (the debounce included).
-Prints the median and the 90th percentile of each.
+records the time from the key's `input` event until the result is drawn (any pause for more keys
+included). Prints the median and the 90th percentile of each, and for the keystrokes where that
+time went: the request (from the check's fetch to its answer received, Resource Timing), of it the
+server's share (its `Server-Timing` header, docs/api.md: the whole answer and the processor time of
+the check; a checkout without the header shows none), and the page's share — the rest: any pause
+for more keys, making the request, and drawing the answer — with the layout Chromium did for the
+keystroke (its own counter, `Performance.getMetrics`). Each keystroke is checked to give the
+diagnostic it is meant to (E201, or a syntax error), so a caret that moved cannot time something else.
 """
 
 from __future__ import annotations
@@ -38,11 +45,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--compare", type=Path, help="another checkout of sibdsl (the code before a change)")
+    parser.add_argument("--collector", action="store_true",
+                        help="only time the check of a keystroke with and without the collector held (in process)")
     args = parser.parse_args()
+    if args.collector:
+        return collector(args.samples)
 
     from bench import generated
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -64,7 +76,9 @@ def main() -> None:
                     "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
                     "--window-size=1400,1000"]:
             options.add_argument(arg)
-        return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver.execute_cdp_cmd("Emulation.setFocusEmulationEnabled", {"enabled": True})  # as a focused window
+        return driver
 
     servers, drivers = {}, {}
 
@@ -81,22 +95,60 @@ def main() -> None:
             lambda d: d.execute_script(f"return document.body.dataset.{key}"))
         return float(driver.execute_script(f"return document.body.dataset.{key}"))
 
-    def keystrokes(needle: str, key: str = "z") -> dict[str, list[float]]:
-        editors = {}
-        for side, driver in drivers.items():
-            editors[side] = driver.find_element(By.ID, "editor")
-            driver.execute_script("const e = document.getElementById('editor'); const at = e.value.indexOf("
-                                  "arguments[0]) + arguments[0].length; e.focus(); e.setSelectionRange(at, at);", needle)
+    def metrics(driver) -> dict[str, float]:
+        return {m["name"]: m["value"] for m in driver.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]}
+
+    def keystrokes(needle: str, key: str = "z", code=lambda c: c == "E201") -> dict[str, list[float]]:
+        typed = {side: 0 for side in drivers}
+        for driver in drivers.values():
+            driver.execute_cdp_cmd("Performance.enable", {})
         times: dict[str, list[float]] = {side: [] for side in drivers}
         for i in range(args.samples):
             # typing on into the name: each keystroke a text the server has not seen (a `z` typed and
             # deleted again gives back a text it has checked, and answers from its cache); or `)`
             # typed on after a name, each a new text with a syntax error
             for side in order(i):  # one keystroke on each side in turn
-                driver, editor = drivers[side], editors[side]
-                times[side].append(measured(driver, "checkMs", lambda key=key, editor=editor: editor.send_keys(key)))
+                driver = drivers[side]
+                # the caret after what was typed so far, set again before each key (nothing else may move it)
+                driver.execute_script(
+                    "const e = document.getElementById('editor'); const at = e.value.indexOf(arguments[0]) + "
+                    "arguments[0].length + arguments[1]; e.focus(); e.setSelectionRange(at, at);", needle, typed[side])
+                driver.execute_script("performance.clearResourceTimings()")
+                before = metrics(driver)
+                # a real key to the focused text area (an element's send_keys would move the caret to
+                # the end of the text when the window has not had the focus)
+                times[side].append(measured(driver, "checkMs",
+                                            lambda key=key, driver=driver: ActionChains(driver).send_keys(key).perform()))
+                typed[side] += 1
+                after = metrics(driver)
+                shown = driver.execute_script("return state.diagnostics.map((d) => d.code)")
+                assert any(code(c) for c in shown), f"{side}: the keystroke gave {shown}"
+                # the check whose answer was drawn: the last one sent for this keystroke
+                request, total, cpu = driver.execute_script(
+                    "const e = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/v1/check'));"
+                    "const r = e[e.length - 1], t = Object.fromEntries(r.serverTiming.map((x) => [x.name, x.duration]));"
+                    "return [r.responseEnd - r.startTime, t.total ?? null, t.cpu ?? null];")
+                server[side].append((request, total, cpu))
+                page[side].append((times[side][-1] - request, (after["LayoutDuration"] - before["LayoutDuration"]) * 1000))
                 quiet(driver)
         return times
+
+    page: dict[str, list] = {side: [] for side in sides}
+    server: dict[str, list] = {side: [] for side in sides}
+
+    def breakdown() -> None:
+        """Where the keystrokes' time went, median per side (then cleared for the next kind of keystroke)."""
+        for side in drivers:
+            own = statistics.median(x for x, _ in page[side])
+            layout = statistics.median(y for _, y in page[side])
+            request = statistics.median(s[0] for s in server[side])
+            answered = [s for s in server[side] if s[1] is not None]
+            said = (f"server {statistics.median(s[1] for s in answered):6.1f} (processor "
+                    f"{statistics.median(s[2] for s in answered):5.1f})" if answered else "server: no Server-Timing")
+            print(f"{'':<4}{side or 'this checkout':<7} medians: request {request:6.1f} ms, of it {said};"
+                  f"   page {own:6.1f} ms (layout {layout:5.1f})")
+            page[side].clear()
+            server[side].clear()
 
     def order(i: int) -> list[str]:
         """The sides, the first one first in even rounds and last in odd ones: neither always follows the other."""
@@ -135,6 +187,7 @@ def main() -> None:
             drivers[side] = browser()
         opened("norrkoping")
         report("Norrköping: keystroke → diagnostics", keystrokes("min(60 % of savings"), 150)
+        breakdown()
         settle: dict[str, list[float]] = {side: [] for side in drivers}
         fields = {side: d.find_element(By.CSS_SELECTOR, '#outcomes [data-measure="actual_costs"]')
                   for side, d in drivers.items()}
@@ -149,7 +202,12 @@ def main() -> None:
         report("Norrköping: outcome typed → settlement", settle, 100)
         opened("large")
         report("5,000 clauses: keystroke → diagnostics", keystrokes("define d2500 = max(d2499"), 500)
-        report("5,000 clauses: keystroke, syntax error → diagnostics", keystrokes("define d1500 = max(d1499", ")"), 500)
+        breakdown()
+        report("5,000 clauses: keystroke, syntax error → diagnostics",
+               keystrokes("define d1500 = max(d1499", ")", lambda c: c.startswith("E1")), 500)
+        breakdown()
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} (1 min), {os.getloadavg()[1]:.1f} (5 min) "
+              f"on {os.cpu_count()} cores")
     finally:
         for driver in drivers.values():
             driver.quit()
@@ -158,6 +216,53 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
         for profile in profiles:
             shutil.rmtree(profile, ignore_errors=True)
+
+
+def collector(samples: int) -> None:
+    """The studio's check of a keystroke (E201 in the middle of 5,000 clauses, each a new text) in
+    processor time, the cyclic collector as Python runs it against held off until the answer is
+    made (sibdsl/serve/app.py, `_Collector`), alternating; and the collector's pass that then runs
+    after the answer. Processor time: the machine's load does not lengthen it."""
+    import gc
+
+    from bench import generated
+
+    from sibdsl.serve import api
+
+    ws = api.Workspace(None)
+    text = generated(5_000)
+    needle = "define d2500 = max(d2499"
+    at = text.index(needle) + len(needle)
+
+    def check(t: str) -> None:
+        _, body = api.check(ws, {"contract": {"source": t, "name": "large"}, "verify": False})
+        assert [d["code"] for d in body["diagnostics"]] == ["E201"], body["diagnostics"]
+
+    api.check(ws, {"contract": {"source": text, "name": "large"}, "verify": False})
+    times: dict[str, list[float]] = {"with the collector as Python runs it": [], "with the collector held": [],
+                                     "(the collector's pass after the answer)": []}
+    for i in range(2 * samples):
+        t = text[:at] + "z" * (i + 1) + text[at:]
+        started = time.process_time()
+        if i % 2:
+            gc.disable()
+            try:
+                check(t)
+            finally:
+                times["with the collector held"].append(time.process_time() - started)
+                gc.enable()
+            started = time.process_time()
+            gc.collect(1)  # what the first allocation after the answer sets off: the young generations
+            times["(the collector's pass after the answer)"].append(time.process_time() - started)
+        else:
+            check(t)
+            times["with the collector as Python runs it"].append(time.process_time() - started)
+    for label, values in times.items():
+        ordered = sorted(values)
+        q1, q3 = ordered[len(ordered) // 4], ordered[(3 * len(ordered)) // 4]
+        print(f"5,000 clauses, a keystroke's check {label:<42} median {statistics.median(values) * 1000:6.1f} ms "
+              f"processor time ({q1 * 1000:.1f}–{q3 * 1000:.1f})")
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -557,3 +557,45 @@ def test_every_operation_says_where_its_time_went(server):
     assert said["read"] + said["work"] <= said["total"] + 0.2 and 0 <= said["cpu"] <= said["work"] + 0.1
     status, headers, _ = server.request("POST", "/v1/eval", {"contract": "no_such_contract", "outcomes": {}})
     assert status == 404 and list(timing(headers)) == ["read", "work", "cpu", "total"]
+
+
+def test_the_collector_waits_until_the_answer_is_sent(monkeypatch, tmp_path):
+    """The cyclic collector is held off while an operation works and runs again once its answer is
+    sent — after an answer, a refusal, or a client gone mid-answer (in process, through ASGI)."""
+    import asyncio
+    import gc
+
+    from sibdsl.serve import app as app_module
+
+    seen = []
+    check = api.OPERATIONS["check"]
+    monkeypatch.setitem(api.OPERATIONS, "check", lambda ws, request: (seen.append(gc.isenabled()), check(ws, request))[1])
+    application = app_module.create_app(CONTRACTS)
+
+    def post(body: dict, fail_sending: bool = False) -> list[dict]:
+        data = json.dumps(body).encode()
+        incoming = [{"type": "http.request", "body": data, "more_body": False}]
+        sent: list[dict] = []
+
+        async def receive():
+            return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+        async def send(message):
+            if fail_sending and message["type"] == "http.response.body":
+                raise OSError("the client went away")
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/v1/check", "raw_path": b"/v1/check", "query_string": b"",
+                 "root_path": "", "scheme": "http", "http_version": "1.1", "server": ("127.0.0.1", 80),
+                 "client": ("127.0.0.1", 1), "headers": [(b"content-type", b"application/json"),
+                                                         (b"content-length", str(len(data)).encode())]}
+        asyncio.run(application(scope, receive, send))
+        return sent
+
+    assert gc.isenabled()
+    answer = post({"contract": "norrkoping", "verify": False})
+    assert answer[0]["status"] == 200 and seen == [False] and gc.isenabled()
+    assert post({"contract": "no_such_contract"})[0]["status"] == 404 and gc.isenabled()
+    with pytest.raises(OSError):
+        post({"contract": "norrkoping", "verify": False}, fail_sending=True)
+    assert gc.isenabled() and app_module._COLLECTOR.held == 0
