@@ -165,3 +165,17 @@ def test_run_limited_ends_when_its_job_is_cancelled():
     assert run_limited(_sleep, (0,), 30, fresh) == ("ok", "done")
     fresh.close()
     fresh.cancel()  # after the run, and closed: harmless
+
+
+def test_a_run_has_the_collector_running_though_its_request_holds_it():
+    """A run is forked from a request that holds the cyclic collector off (app.py): the run itself,
+    a proof or a simulation of any length, has it running, as Python runs it."""
+    import gc
+
+    from sibdsl.serve.limited import run_limited
+
+    gc.disable()
+    try:
+        assert run_limited(gc.isenabled, (), 60) == ("ok", True)
+    finally:
+        gc.enable()

@@ -51,8 +51,13 @@ class Job:
 
 
 def _child(conn, fn: Callable, args: tuple) -> None:
+    import gc
+
     from ..diagnostics import SibError, to_json
 
+    # forked from a request that holds the cyclic collector off until its answer is sent (app.py):
+    # the child's work, a proof or a simulation of any length, runs with it as Python runs it
+    gc.enable()
     try:
         conn.send(("ok", fn(*args)))
     except SibError as err:
