@@ -45,9 +45,9 @@ def _instrument_words(words: dict | None) -> dict:
     the interim settlement's Swedish sits beside), unless the caller gives another language's."""
     if words is not None:
         return words
-    from .interim import _words  # read once (functools.cache), not once per line's trail
+    from .lang import texts  # parsed once per process (functools.cache)
 
-    return _words("en")["coupon"]
+    return texts("interim")["en"]["coupon"]
 
 
 def coupon_text(raw, after, mode: str, currency: str, terms: tuple, *, words: dict | None = None,

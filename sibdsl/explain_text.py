@@ -231,7 +231,7 @@ def _template(contract: m.Contract, step: Step, recorded, lang: str, context: di
     `context` what only the whole settlement says (a proportional cut's total, what a covered
     investor received: `_context`)."""
     from .evaluate import coupon_text, redemption_text, released_text, step_text, waterfall_text
-    from .interim import _words as interim_words  # read once (functools.cache)
+    from .interim import _words as interim_words
 
     words = _WORDS[lang]
     recorded = _plain(recorded)

@@ -31,7 +31,6 @@ The rule (docs/outcomes.md, "Interim settlements"):
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Collection, Mapping
 from fractions import Fraction
 
@@ -503,8 +502,8 @@ def _line_words(line) -> str:
 
 
 # ------------------------------------------------------------ words
-@functools.cache  # read once: a settlement's JSON in Swedish words every line's trail (serve, studio)
-def _words(lang: str) -> dict:
+def _words(lang: str) -> Mapping:
+    """The interim settlement's and the trail's words in `lang` (lang.texts reads the file once)."""
     from .lang import texts
 
     table = texts("interim")
