@@ -104,6 +104,23 @@ def format_money(value: Decimal | Fraction | int, currency: str, lang: str, *, p
     return f"{currency}{' ' if plain else chr(0xA0)}{digits}"
 
 
+def money(value: Decimal | Fraction | int, currency: str, lang: str) -> str:
+    """An amount in a settlement's tables and audit trail, a verdict or a diagnostic: in English as
+    the rest of sibc's English output and the contract language write it (`12 000 000 SEK`, to the
+    cent), in Swedish as a Swedish text does (`12 000 000 kr`, `1 234,50 kr`: format_money). Prose
+    for people — the council document, `--explain` — uses format_money in both languages."""
+    if lang == "en":
+        from decimal import ROUND_HALF_EVEN
+
+        from .report import format_amount
+
+        amount = to_decimal(value if isinstance(value, Decimal) else Fraction(value))
+        if amount != amount.to_integral_value():  # to the cent, as the Swedish text (format_money)
+            amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+        return format_amount(amount, currency)
+    return format_money(value if isinstance(value, Decimal) else Fraction(value), currency, lang, plain=True)
+
+
 def format_percent(share: Decimal | Fraction | int, lang: str, *, plain: bool = False) -> str:
     """A share as a percentage in words, the way contracts write it: `8 procent`, `7,5 per cent`."""
     number = to_decimal(Fraction(share) * 100 if not isinstance(share, Decimal) else share * 100)

@@ -42,6 +42,24 @@ def format_value(value: object, ty: Type | None = None) -> str:
     return str(value)
 
 
+def vehicles(settlement: Settlement | None = None, contract=None) -> dict[str, str]:
+    """A waterfall step's clause (`NAME.N`) → the vehicle it distributes from (issue 14): from the
+    contract's waterfalls where the model is at hand, else from what the settlement's steps paid."""
+    if contract is not None:
+        return {f"{wf.clause.name}.{tier.number}": wf.vehicle for wf in contract.waterfalls for tier in wf.tiers}
+    if settlement is None or not any(ln.clause.kind == "waterfall" for ln in settlement.lines):
+        return {}  # no trail is read for a settlement without a waterfall
+    return {w.step: w.vehicle for w in settlement.waterfalls}
+
+
+def paid_from(line, vehicles: dict[str, str]) -> str:
+    """Whom a line's money comes from, as a settlement shows it (its `from`): the line's payer, but
+    for a line a waterfall's step paid, the vehicle the step distributes from — the payer paid the
+    vehicle, which passes the money on. The line is still the payer's in the totals (`by_payer`, the
+    budget by year, `expect` in a scenario file): the payer's cost is unchanged by a waterfall."""
+    return vehicles.get(line.clause.name, line.payer) if line.clause.kind == "waterfall" else line.payer
+
+
 def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = []
@@ -55,8 +73,9 @@ def settlement_text(settlement: Settlement, *, trace: bool = True) -> str:
     cur = settlement.currency
     lines = [f"Settlement: {settlement.contract}", ""]
     rows = [["payment", "period", "from", "to", "due", "amount"]]
+    through = vehicles(settlement)
     for ln in settlement.lines:
-        rows.append([ln.payment, ln.period or "", ln.payer, ln.recipient,
+        rows.append([ln.payment, ln.period or "", paid_from(ln, through), ln.recipient,
                      ln.due.isoformat() if ln.due else "", format_amount(ln.amount, cur)])
     rows.append(["total", "", "", "", "", format_amount(settlement.total, cur)])
     table = _table(rows, {5})
@@ -179,6 +198,7 @@ def settlement_json(settlement: Settlement, lang: str | None = None) -> dict:
     evaluator wrote them (English)."""
     from .interim import trail_details
 
+    through = vehicles(settlement)
     return {
         "contract": settlement.contract,
         "currency": settlement.currency,
@@ -186,7 +206,8 @@ def settlement_json(settlement: Settlement, lang: str | None = None) -> dict:
         "lines": [
             {
                 "payment": ln.payment, "period": ln.period, "periods": settlement.periods(ln.payment, ln.period),
-                "from": ln.payer, "to": ln.recipient,
+                "from": paid_from(ln, through), "to": ln.recipient,
+                **({"payer": ln.payer} if ln.clause.kind == "waterfall" else {}),  # whose payment the vehicle passed on
                 "due": ln.due.isoformat() if ln.due else None, "amount": str(ln.amount),
                 "clause": _clause_json(ln.clause),
                 "steps": [step_json(st, detail) for st, detail in zip(ln.steps, trail_details(ln, settlement.currency, lang))],

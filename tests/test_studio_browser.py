@@ -729,7 +729,7 @@ def test_the_audit_trail_is_worded_in_the_interfaces_language(studio, browser):
         return d.find_element(By.CSS_SELECTOR, '#lines tr[data-payment="bonus"]').get_attribute("textContent")
 
     wait(driver, lambda d: "villkoret inte uppfyllt: 1\u00a0000\u00a0000\u00a0SEK → 0\u00a0SEK (det som överstiger "
-         "10 000 000 SEK betalas inte)" in bonus(d))
+         "10 000 000 kr betalas inte)" in bonus(d))
     Select(driver.find_element(By.ID, "lang")).select_by_value("en")
     wait(driver, lambda d: "gate failed: 1,000,000\u00a0SEK → 0\u00a0SEK (the part above 10 000 000 SEK is not paid)"
          in bonus(d))
