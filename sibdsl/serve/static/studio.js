@@ -1035,7 +1035,7 @@ function downloadDocument(format) {
 }
 
 function downloadSettlement() {
-  return download("/v1/eval", {contract: draft(), format: "xlsx", ...outcomesBody(), ...paramsBody()},
+  return download("/v1/eval", {contract: draft(), format: "xlsx", ...outcomesBody(), ...paramsBody(), lang: state.lang},
     `${state.name || "contract"}.settlement.xlsx`);
 }
 
