@@ -419,6 +419,18 @@ def test_an_xlsx_outcome_file_in_and_the_settlement_workbook_out(studio, browser
     rows = list(book["Settlement"].iter_rows(values_only=True))
     assert rows[-1][0] == "total" and rows[-1][6] == 11_000_000
     assert sum(r[6] for r in rows[1:-1]) == 11_000_000
+    # in the Swedish interface the workbook is Swedish: its sheets, headings and trail, kronor as `kr`
+    Select(driver.find_element(By.ID, "lang")).select_by_value("sv")
+    target.unlink()
+    driver.find_element(By.ID, "download-xlsx").click()
+    wait(driver, lambda d: target.exists() and target.stat().st_size > 1000, timeout=60)
+    swedish = openpyxl.load_workbook(target, data_only=True)
+    assert swedish.sheetnames == ["Avräkning", "Parter", "Revisionsspår"]
+    sheet = swedish["Avräkning"]
+    assert sheet.cell(row=sheet.max_row, column=1).value == "summa"
+    assert sheet.cell(row=sheet.max_row, column=7).value == 11_000_000
+    assert sheet.cell(row=sheet.max_row, column=7).number_format == '#,##0 "kr"'
+    Select(driver.find_element(By.ID, "lang")).select_by_value("en")
 
     # a workbook with a bad cell: the problem names the sheet and the cell, as `sibc eval` does
     bad = _workbook(tmp_path / "bad.xlsx", [["measure", "value"], ["actual_costs", "lots"]], title="Mätning")
