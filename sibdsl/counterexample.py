@@ -24,6 +24,7 @@ import attrs
 import z3
 
 from . import model as m
+from .lang import money  # the one definition of an amount in a verdict (verify_checks reads it here)
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 
 # rlimit units per attempt: about 0.05 s of z3 on the reference machine (verify.RLIMIT_PER_SECOND)
@@ -228,24 +229,6 @@ def unknown_words(cause: str, timeout: float) -> dict[str, str]:
         "sv": "sibc hittade utfall som såg ut att bryta löftet, men den vanliga beräkningen av dessa utfall "
               "håller det, så inget är avgjort. Rapportera gärna avtalet till sibc:s förvaltare.",
     }
-
-
-def money(value, currency: str, lang: str) -> str:
-    """An amount as the rest of sibc's English output writes it (`12 000 000 SEK`), in Swedish as a
-    Swedish text does (`12 000 000 kr`)."""
-    if lang == "en":
-        from decimal import ROUND_HALF_EVEN, Decimal
-
-        from .lang import to_decimal
-        from .report import format_amount
-
-        amount = to_decimal(Fraction(value))
-        if amount != amount.to_integral_value():  # to the cent, as the Swedish text (lang.format_money)
-            amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
-        return format_amount(amount, currency)
-    from .lang import format_money
-
-    return format_money(Fraction(value), currency, lang, plain=True)
 
 
 def both(en: str, sv: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from decimal import Decimal
 from fractions import Fraction
 
 from . import model as m
@@ -45,22 +46,24 @@ def _instrument_words(words: dict | None) -> dict:
     the interim settlement's Swedish sits beside), unless the caller gives another language's."""
     if words is not None:
         return words
-    from .interim import _words  # read once (functools.cache), not once per line's trail
+    from .lang import texts  # parsed once per process (functools.cache)
 
-    return _words("en")["coupon"]
+    return texts("interim")["en"]["coupon"]
 
 
 def coupon_text(raw, after, mode: str, currency: str, terms: tuple, *, words: dict | None = None,
-                rounded=None) -> str:
+                rounded=None, money=None) -> str:
     """A coupon's line in the audit trail (issue 14): the rate of the period (and the minimum, when
     it is what was paid) × the capital accrued, each drawdown × its days in the day count — the
-    figures a reader recomputes the amount from (check/coupon.trail_terms). `words` and `rounded`
-    (the rounding's text from the raw amount and the mode): another language's (interim.py)."""
+    figures a reader recomputes the amount from (check/coupon.trail_terms). `words`, `rounded`
+    (the rounding's text from the raw amount and the mode) and `money` (an amount and the currency
+    in words): another language's (interim.py, explain_text.py)."""
     minimum, base, parts, day_count = terms
     w = _instrument_words(words)
+    said_money = money or (lambda x, cur: format_amount(exact(x), cur))
 
     def money(x) -> str:
-        return format_amount(exact(x), currency)
+        return said_money(x, currency)
 
     def pct(x) -> str:  # 2 %, 2.5 %, 100 %
         return format(to_decimal(x * 100, 6).normalize(), "f")
@@ -81,20 +84,20 @@ def coupon_text(raw, after, mode: str, currency: str, terms: tuple, *, words: di
 
 
 def redemption_text(raw, after, mode: str, currency: str, terms: tuple, *, words: dict | None = None,
-                    rounded=None) -> str:
+                    rounded=None, money=None) -> str:
     """An early redemption `plus accrued COUPON` in the audit trail (issue 14): the share of the
     capital drawn, and the rest of the amount, the interest accrued to the date — at the rates the
-    cancelled coupon lines' own trails show. `words`, `rounded`: as coupon_text's."""
+    cancelled coupon lines' own trails show. `words`, `rounded`, `money`: as coupon_text's."""
     share, drawn, coupon, date = terms
     w = _instrument_words(words)
+    money = money or (lambda x, cur: format_amount(exact(x), cur))
     if raw == 0:
         return w["redemption_nothing"]
     principal = share * drawn
     pct = format(to_decimal(share * 100, 6).normalize(), "f")
     interest = Fraction(raw) - principal
     cents = Fraction(round(interest * 100), 100)
-    text = w["redemption"].format(share=pct, drawn=format_amount(exact(drawn), currency),
-                                  interest=format_amount(exact(cents), currency),
+    text = w["redemption"].format(share=pct, drawn=money(drawn, currency), interest=money(cents, currency),
                                   to_cent="" if cents == interest else w["redemption_to_cent"],
                                   coupon=coupon, date=date)
     return text + ("" if after == raw else f"; {(rounded or rounded_text)(raw, mode)}")
@@ -229,12 +232,14 @@ def pro_rata_text(text: Detail, level, total) -> str:
     return f"{text}; {factor_text(level, total)}"
 
 
-def factor_text(level, total, word: str = "factor") -> str:
-    """`factor 50 000 ÷ 50 160 = 625/627 ≈ 99.6810 %` (`word`: another language's, interim.py)."""
+def factor_text(level, total, word: str = "factor", number=None) -> str:
+    """`factor 50 000 ÷ 50 160 = 625/627 ≈ 99.6810 %` (`word` and `number`, a number in words:
+    another language's, interim.py)."""
+    number = number or (lambda x: group(x if isinstance(x, Decimal) else to_decimal(x)))
     factor = Fraction(level) / total
     percent = to_decimal(factor * 100, 4)
-    return (f"{word} {group(to_decimal(level))} ÷ {group(to_decimal(total))} = "
-            f"{factor.numerator}/{factor.denominator} ≈ {group(percent)} %")
+    return (f"{word} {number(level)} ÷ {number(total)} = "
+            f"{factor.numerator}/{factor.denominator} ≈ {number(percent)} %")
 
 
 def _record(ev: Evaluator, step: Step, before, after, acted, level, line=None, factor: tuple | None = None):

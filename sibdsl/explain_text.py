@@ -231,13 +231,14 @@ def _template(contract: m.Contract, step: Step, recorded, lang: str, context: di
     `context` what only the whole settlement says (a proportional cut's total, what a covered
     investor received: `_context`)."""
     from .evaluate import coupon_text, redemption_text, released_text, step_text, waterfall_text
-    from .interim import _words as interim_words  # read once (functools.cache)
+    from .interim import _words as interim_words
 
     words = _WORDS[lang]
     recorded = _plain(recorded)
     fn = recorded.fn if isinstance(recorded, Detail) else None
     if fn in (coupon_text, redemption_text):  # the rate × capital × days, the share + interest (interim.json's words)
-        terms = fn(*recorded.args, words=interim_words(lang)["coupon"], rounded=lambda *_: words["rounded word"])
+        terms = fn(*recorded.args, words=interim_words(lang)["coupon"], rounded=lambda *_: words["rounded word"],
+                   money=lambda value, _: _money(contract, value, lang))  # as every other amount of the sentence
         return words["computed terms"], {"terms": terms}
     if fn is released_text:
         investor, *_, kept = recorded.args
@@ -327,8 +328,10 @@ def explain_line(contract: m.Contract, line: Line, lang: str, settlement: Settle
     steps that depend on other lines say their figures too (a proportional cut's factor, a loss).
     `seen`: what was worked out from the settlement for its other lines (explain_settlement shares it,
     so a card's total is summed once, not once a line)."""
+    from .report import paid_from, vehicles
+
     words = _WORDS[lang]
-    head = words["line"].format(who=_party(contract, line.payer, lang),
+    head = words["line"].format(who=_party(contract, paid_from(line, vehicles(contract=contract)), lang),
                                 amount=format_money(line.amount, contract.currency, lang, plain=True),
                                 to=_party(contract, line.recipient, lang))
     if line.period:

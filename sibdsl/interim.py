@@ -31,8 +31,8 @@ The rule (docs/outcomes.md, "Interim settlements"):
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Collection, Mapping
+from decimal import Decimal
 from fractions import Fraction
 
 import attrs
@@ -503,8 +503,8 @@ def _line_words(line) -> str:
 
 
 # ------------------------------------------------------------ words
-@functools.cache  # read once: a settlement's JSON in Swedish words every line's trail (serve, studio)
-def _words(lang: str) -> dict:
+def _words(lang: str) -> Mapping:
+    """The interim settlement's and the trail's words in `lang` (lang.texts reads the file once)."""
     from .lang import texts
 
     table = texts("interim")
@@ -559,14 +559,36 @@ def _card_basis(basis: str, w: dict) -> str:
     return basis
 
 
-def _detail(detail, cur: str, w: dict) -> str:
-    """A step's audit text in the words of `w`, from what the evaluator recorded (a `Detail`'s
-    function and arguments): what a floor, cap or limit did, a rounding, a waterfall's step and a
-    return limit's release; a text the evaluator wrote itself only where `w` has no words for it."""
+def _amounts(lang: str):
+    """How the trail and the interim settlement write an amount in `lang`, (value, currency) → text:
+    in English exactly as the evaluator's trail does (`398 987.5 SEK`: the English trail is its words,
+    trail_details), in another language as sibc writes amounts in it (lang.money: `398 987,50 kr`)."""
+    from .lang import money
+    from .report import format_amount
+
+    def exact(value) -> Decimal:
+        return value if isinstance(value, Decimal) else decimal(value)
+
+    if lang == "en":
+        return lambda value, currency: format_amount(exact(value), currency)
+    return lambda value, currency: money(exact(value), currency, lang)
+
+
+def _detail(detail, cur: str, lang: str) -> str:
+    """A step's audit text in `lang`, from what the evaluator recorded (a `Detail`'s function and
+    arguments): what a floor, cap or limit did, a rounding, a waterfall's step and a return limit's
+    release; a text the evaluator wrote itself only where `lang` has no words for it. Every amount
+    and number is written as `lang` writes it (lang.money, lang.format_number), in Swedish `1 234,50 kr`."""
     from .evaluate import (coupon_text, factor_text, pro_rata_text, redemption_text, released_text, rounded_text,
                            step_text, waterfall_text)
-    from .report import format_amount
+    from .lang import format_number
     from .values import to_decimal
+
+    w = _words(lang)
+    format_amount = _amounts(lang)
+
+    def number(value) -> str:
+        return format_number(value, lang, max_decimals=6, plain=True)
 
     steps = w["steps"]
     if isinstance(detail, str):  # a gate that failed: a fixed text
@@ -585,15 +607,17 @@ def _detail(detail, cur: str, w: dict) -> str:
                                      investor=investor, basis=basis,
                                      limit=format_amount(decimal(limit), cur) if limit is not None else "")
     def rounded(raw, mode) -> str:
-        return steps["rounded"].format(raw=to_decimal(raw, 6), mode=w["rounding_modes"].get(mode, mode))
+        exact = to_decimal(raw, 6)  # six places, as the evaluator's English writes it: `exact 1234.500000`
+        return steps["rounded"].format(raw=exact if lang == "en" else number(exact),
+                                       mode=w["rounding_modes"].get(mode, mode))
 
     if detail.fn is rounded_text:
         return rounded(*detail.args)
     if detail.fn is pro_rata_text:  # issue 15: the cap's words, then its factor
         text, level, total = detail.args
-        return f"{_detail(text, cur, w)}; {factor_text(level, total, w['factor'])}"
+        return f"{_detail(text, cur, lang)}; {factor_text(level, total, w['factor'], None if lang == 'en' else number)}"
     if detail.fn in (coupon_text, redemption_text):  # issue 14: rate × capital × days; share + interest
-        return detail.fn(*detail.args, words=w["coupon"], rounded=rounded)
+        return detail.fn(*detail.args, words=w["coupon"], rounded=rounded, money=format_amount)
     if detail.fn is waterfall_text:
         waterfall, basis, vehicle, level, _, source = detail.args
         name, number = waterfall.rsplit(".", 1)
@@ -612,8 +636,7 @@ def trail_details(line, currency: str, lang: str | None) -> list[str]:
     in English, the evaluator's own text, as `sibc eval --format json` has always written it."""
     if lang is None or lang == "en":
         return [step.detail for step in line.steps]
-    w = _words(lang)
-    return [_detail(recorded, currency, w) if step.detail else step.detail
+    return [_detail(recorded, currency, lang) if step.detail else step.detail
             for step, (*_, recorded) in zip(line.steps, line.trail)]
 
 
@@ -622,11 +645,12 @@ def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> s
     what is paid now; then what the waiting lines wait for, overpayments and the audit trail. In
     English or Swedish (`lang`; the words are in sibdsl/texts/interim.json). A contract with a
     waterfall gets a column `step`: the clause of each line (a waterfall's step `NAME.N`)."""
-    from .report import _table, format_amount, visible
+    from .report import _table, paid_from, vehicles, visible
 
     cur = interim.currency
     w = _words(lang)
     status = w["status"]
+    format_amount = _amounts(lang)
 
     def money(value) -> str:
         return "" if value is None else format_amount(decimal(value), cur)
@@ -638,8 +662,10 @@ def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> s
     keep = [k for k in range(10) if steps or k != 2]  # the column `step` only where a line has one
     header = w["columns"]
     rows = [[header[k] for k in keep]]
+    through = vehicles(interim.settlement, interim.model)
     for ln in interim.lines:
-        cells = [ln.payment, ln.period or "", ln.clause.name if ln.clause.name != ln.payment else "", ln.payer,
+        cells = [ln.payment, ln.period or "", ln.clause.name if ln.clause.name != ln.payment else "",
+                 paid_from(ln, through),
                  ln.recipient, ln.due.isoformat() if ln.due else "", status[ln.status], money(ln.amount),
                  money(ln.paid_before), money(ln.pay_now) if ln.status == SETTLED else ""]
         rows.append([cells[k] for k in keep])
@@ -673,7 +699,7 @@ def interim_text(interim: Interim, *, trace: bool = True, lang: str = "en") -> s
                 change = (f"{format_amount(step.before, cur)} → {format_amount(step.after, cur)}"
                           if step.before is not None and step.before != step.after
                           else format_amount(step.after, cur))
-                detail = f"; {_detail(recorded, cur, w)}" if step.detail else ""
+                detail = f"; {_detail(recorded, cur, lang)}" if step.detail else ""
                 out.append(f"    {kinds.get(step.kind, step.kind):<16} {change}  "
                            f"({_cite(step.clause, interim.model, lang, w)}{detail})")
             if not trail and ln.clause.kind == "waterfall":  # a step that paid nothing: still its clause
@@ -692,12 +718,13 @@ def interim_json(interim: Interim, lang: str | None = None) -> dict:
     """A stable JSON form (amounts as decimal strings). Read back by `--paid`: each line's
     `paid_to_date` is what was paid on it after this settlement. The audit trail's details in
     `lang` (trail_details)."""
-    from .report import _clause_json, step_json
+    from .report import _clause_json, paid_from, step_json, vehicles
 
     def money(value) -> str | None:
         return None if value is None else str(decimal(value))
 
     periods = interim.settlement.periods
+    through = vehicles(interim.settlement, interim.model)
 
     return {
         "contract": interim.contract,
@@ -710,7 +737,9 @@ def interim_json(interim: Interim, lang: str | None = None) -> dict:
         "lines": [
             {
                 "payment": ln.payment, "period": ln.period, "periods": periods(ln.payment, ln.period),
-                "from": ln.payer, "to": ln.recipient, "due": ln.due.isoformat() if ln.due else None,
+                "from": paid_from(ln, through), "to": ln.recipient,
+                **({"payer": ln.payer} if ln.clause.kind == "waterfall" else {}),  # whose payment the vehicle passed on
+                "due": ln.due.isoformat() if ln.due else None,
                 "status": ln.status,
                 "amount": money(ln.amount), "paid_before": money(ln.paid_before), "pay_now": money(ln.pay_now),
                 "paid_to_date": money(ln.paid_to_date), "overpaid": money(ln.overpaid),

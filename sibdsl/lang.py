@@ -16,21 +16,40 @@ Babel is imported lazily: only commands that write for people pay for it.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
+from collections.abc import Mapping
 from decimal import Decimal, localcontext
 from fractions import Fraction
+from types import MappingProxyType
 
 LANGUAGES = ("sv", "en")
 _LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 _PERCENT_WORD = {"sv": "procent", "en": "per cent"}
 
 
-def texts(name: str) -> dict:
+@functools.cache
+def texts(name: str) -> Mapping:
     """A table of words shipped as data, `sibdsl/texts/NAME.json` (per language, or per phrase):
-    translations are data, not code, and a translator edits them without reading Python."""
+    translations are data, not code, and a translator edits them without reading Python.
+
+    Read and parsed once per process (the files are package data, read-only), and returned as a
+    read-only view — mappings as `MappingProxyType`, lists as tuples — so that a caller which
+    changes what it was given raises TypeError instead of changing every later caller's words. A
+    view costs nothing per call, where a copy would copy the whole table each time; the evaluator
+    and the trail read these per line (docs/performance.md, "Words read once")."""
     from importlib import resources
 
-    return json.loads((resources.files("sibdsl") / "texts" / f"{name}.json").read_text(encoding="utf-8"))
+    return _frozen(json.loads((resources.files("sibdsl") / "texts" / f"{name}.json").read_text(encoding="utf-8")))
+
+
+def _frozen(value: object) -> object:
+    """JSON data made read-only all the way down: dicts as MappingProxyType, lists as tuples."""
+    if isinstance(value, dict):
+        return MappingProxyType({key: _frozen(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    return value
 
 
 def locale_of(lang: str) -> str:
@@ -85,6 +104,23 @@ def format_money(value: Decimal | Fraction | int, currency: str, lang: str, *, p
     return f"{currency}{' ' if plain else chr(0xA0)}{digits}"
 
 
+def money(value: Decimal | Fraction | int, currency: str, lang: str) -> str:
+    """An amount in a settlement's tables and audit trail, a verdict or a diagnostic: in English as
+    the rest of sibc's English output and the contract language write it (`12 000 000 SEK`, to the
+    cent), in Swedish as a Swedish text does (`12 000 000 kr`, `1 234,50 kr`: format_money). Prose
+    for people — the council document, `--explain` — uses format_money in both languages."""
+    if lang == "en":
+        from decimal import ROUND_HALF_EVEN
+
+        from .report import format_amount
+
+        amount = to_decimal(value if isinstance(value, Decimal) else Fraction(value))
+        if amount != amount.to_integral_value():  # to the cent, as the Swedish text (format_money)
+            amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+        return format_amount(amount, currency)
+    return format_money(value if isinstance(value, Decimal) else Fraction(value), currency, lang, plain=True)
+
+
 def format_percent(share: Decimal | Fraction | int, lang: str, *, plain: bool = False) -> str:
     """A share as a percentage in words, the way contracts write it: `8 procent`, `7,5 per cent`."""
     number = to_decimal(Fraction(share) * 100 if not isinstance(share, Decimal) else share * 100)
@@ -101,7 +137,7 @@ def format_date(day: datetime.date, lang: str) -> str:
 
 #: the words `sibc test` and `sibc simulate` print, in each language (`--lang`); a test checks that
 #: both languages have every key and that a Swedish report has no English word left in it
-WORDS: dict[str, dict[str, str]] = texts("reports")
+WORDS: Mapping[str, Mapping[str, str]] = texts("reports")
 
 
 def word(lang: str, key: str, **values: object) -> str:
@@ -112,8 +148,8 @@ def word(lang: str, key: str, **values: object) -> str:
 #: the branches `sibc test --coverage` lists (sibdsl/coverage.py and the settlement program name
 #: them in English), in Swedish: a closed set of phrases, and the patterns of table rows
 _COVERAGE_SV = texts("coverage_sv")
-_BRANCHES_SV: dict[str, str] = _COVERAGE_SV["branches"]
-_CLAUSE_KINDS_SV: dict[str, str] = _COVERAGE_SV["clause_kinds"]
+_BRANCHES_SV: Mapping[str, str] = _COVERAGE_SV["branches"]
+_CLAUSE_KINDS_SV: Mapping[str, str] = _COVERAGE_SV["clause_kinds"]
 
 
 def branch_words(label: str, lang: str) -> str:

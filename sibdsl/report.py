@@ -42,6 +42,24 @@ def format_value(value: object, ty: Type | None = None) -> str:
     return str(value)
 
 
+def vehicles(settlement: Settlement | None = None, contract=None) -> dict[str, str]:
+    """A waterfall step's clause (`NAME.N`) → the vehicle it distributes from (issue 14): from the
+    contract's waterfalls where the model is at hand, else from what the settlement's steps paid."""
+    if contract is not None:
+        return {f"{wf.clause.name}.{tier.number}": wf.vehicle for wf in contract.waterfalls for tier in wf.tiers}
+    if settlement is None or not any(ln.clause.kind == "waterfall" for ln in settlement.lines):
+        return {}  # no trail is read for a settlement without a waterfall
+    return {w.step: w.vehicle for w in settlement.waterfalls}
+
+
+def paid_from(line, vehicles: dict[str, str]) -> str:
+    """Whom a line's money comes from, as a settlement shows it (its `from`): the line's payer, but
+    for a line a waterfall's step paid, the vehicle the step distributes from — the payer paid the
+    vehicle, which passes the money on. The line is still the payer's in the totals (`by_payer`, the
+    budget by year, `expect` in a scenario file): the payer's cost is unchanged by a waterfall."""
+    return vehicles.get(line.clause.name, line.payer) if line.clause.kind == "waterfall" else line.payer
+
+
 def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = []
@@ -55,8 +73,9 @@ def settlement_text(settlement: Settlement, *, trace: bool = True) -> str:
     cur = settlement.currency
     lines = [f"Settlement: {settlement.contract}", ""]
     rows = [["payment", "period", "from", "to", "due", "amount"]]
+    through = vehicles(settlement)
     for ln in settlement.lines:
-        rows.append([ln.payment, ln.period or "", ln.payer, ln.recipient,
+        rows.append([ln.payment, ln.period or "", paid_from(ln, through), ln.recipient,
                      ln.due.isoformat() if ln.due else "", format_amount(ln.amount, cur)])
     rows.append(["total", "", "", "", "", format_amount(settlement.total, cur)])
     table = _table(rows, {5})
@@ -179,6 +198,7 @@ def settlement_json(settlement: Settlement, lang: str | None = None) -> dict:
     evaluator wrote them (English)."""
     from .interim import trail_details
 
+    through = vehicles(settlement)
     return {
         "contract": settlement.contract,
         "currency": settlement.currency,
@@ -186,7 +206,8 @@ def settlement_json(settlement: Settlement, lang: str | None = None) -> dict:
         "lines": [
             {
                 "payment": ln.payment, "period": ln.period, "periods": settlement.periods(ln.payment, ln.period),
-                "from": ln.payer, "to": ln.recipient,
+                "from": paid_from(ln, through), "to": ln.recipient,
+                **({"payer": ln.payer} if ln.clause.kind == "waterfall" else {}),  # whose payment the vehicle passed on
                 "due": ln.due.isoformat() if ln.due else None, "amount": str(ln.amount),
                 "clause": _clause_json(ln.clause),
                 "steps": [step_json(st, detail) for st, detail in zip(ln.steps, trail_details(ln, settlement.currency, lang))],
@@ -217,32 +238,45 @@ __all__ = ["format_amount", "format_value", "settlement_text", "settlement_json"
            "BOOL", "DATE"]
 
 
-def settlement_xlsx(settlement: Settlement, destination) -> None:
+def settlement_xlsx(settlement: Settlement, destination, lang: str = "en", contract=None) -> None:
     """The settlement as a workbook for a finance department: a sheet of payment lines, one of
     totals per party and one of the audit trail. Amounts are numbers (exact decimals in the file)
     with the contract's currency as their number format, not text; labels are plain text cells
-    (a label that starts with `=` stays text, never a formula)."""
+    (a label that starts with `=` stays text, never a formula). In `lang` (`--lang`, the studio's
+    language): the sheets' names and headings, the clauses as the document in `lang` cites them
+    (with `contract`, its headings in `lang`), each step's kind and detail as the interim settlement
+    words them (interim.trail_details), the currency's number format (`#,##0 "kr"` in Swedish)."""
+    from .interim import _cite, _words, trail_details
     from .xlsx import write_workbook
 
+    w = _words(lang)
+    book, kinds = w["workbook"], w["kinds"]
+
+    def cite(clause) -> str:
+        return clause.cite() if lang == "en" else _cite(clause, contract, lang, w)
+
     cur = settlement.currency
-    lines = [["payment", "clause", "period", "from", "to", "due", "amount"]]
+    lines = [list(book["lines"])]
+    through = vehicles(settlement, contract)
     for ln in settlement.lines:
-        lines.append([ln.payment, ln.clause.cite(), ln.period or "", ln.payer, ln.recipient, ln.due or "",
-                      ln.amount])
-    lines.append(["total", "", "", "", "", "", settlement.total])
-    parties = [["party", "receives", "pays"]]
+        lines.append([ln.payment, cite(ln.clause), ln.period or "", paid_from(ln, through), ln.recipient,
+                      ln.due or "", ln.amount])
+    lines.append([book["total"], "", "", "", "", "", settlement.total])
+    parties = [list(book["parties"])]
     for party in sorted(set(settlement.by_recipient) | set(settlement.by_payer)):
         parties.append([party, settlement.by_recipient.get(party, Decimal(0)),
                         settlement.by_payer.get(party, Decimal(0))])
-    trail = [["payment", "period", "step", "clause", "before", "after", "detail"]]
+    trail = [list(book["trail"])]
     for ln in settlement.lines:
-        for step in ln.steps:
-            trail.append([ln.payment, ln.period or "", step.kind, step.clause.cite(),
-                          "" if step.before is None else step.before, step.after, step.detail])
+        for step, detail in zip(ln.steps, trail_details(ln, cur, lang)):
+            trail.append([ln.payment, ln.period or "", kinds.get(step.kind, step.kind), cite(step.clause),
+                          "" if step.before is None else step.before, step.after, detail])
+    money = {"currency": cur, "lang": lang}
+    settled, who, audit = book["sheets"]
     write_workbook(destination, [
-        ("Settlement", lines, {"money": {6}, "currency": cur, "widths": {0: 24, 1: 36, 6: 18}}),
-        ("Parties", parties, {"money": {1, 2}, "currency": cur, "widths": {0: 24, 1: 18, 2: 18}}),
-        ("Audit trail", trail, {"money": {4, 5}, "currency": cur, "widths": {0: 24, 3: 36, 4: 18, 5: 18, 6: 40}}),
+        (settled, lines, {"money": {6}, **money, "widths": {0: 24, 1: 36, 6: 18}}),
+        (who, parties, {"money": {1, 2}, **money, "widths": {0: 24, 1: 18, 2: 18}}),
+        (audit, trail, {"money": {4, 5}, **money, "widths": {0: 24, 3: 36, 4: 18, 5: 18, 6: 40}}),
     ])
 
 

@@ -280,10 +280,12 @@ def _sheet(name: str, title: str, values: list[list[object]], problems: list[tup
 
 
 # ---------------------------------------------------------------- writing
-def currency_format(currency: str, decimals: bool) -> str:
-    """An Excel number format for amounts in `currency`: `#,##0 "SEK"` — Excel shows the
-    grouping and decimal mark of the reader's own locale, and the value stays a number."""
-    return f'#,##0{".00" if decimals else ""} "{currency}"'
+def currency_format(currency: str, decimals: bool, lang: str = "en") -> str:
+    """An Excel number format for amounts in `currency`: `#,##0 "SEK"`, in Swedish `#,##0 "kr"`
+    for kronor, as lang.format_money writes them. Excel shows the grouping and decimal mark of the
+    reader's own locale (a Swedish Excel: `12 000 000 kr`, `1 234,50 kr`), and the value stays a number."""
+    unit = "kr" if lang == "sv" and currency == "SEK" else currency
+    return f'#,##0{".00" if decimals else ""} "{unit}"'
 
 
 def _number(value: Decimal | Fraction | int) -> int | Decimal:
@@ -296,8 +298,9 @@ def _number(value: Decimal | Fraction | int) -> int | Decimal:
 
 
 def write_workbook(path_or_stream, sheets: Sequence[tuple[str, Sequence[Sequence[object]], dict]]) -> None:
-    """Write sheets of (title, rows, {"money": set of 0-based columns, "currency": code,
-    "percent": set of columns, "widths": {column: width}}). The first row of each sheet is its
+    """Write sheets of (title, rows, {"money": set of 0-based columns, "currency": code, "lang":
+    the language of its number formats (currency_format), "percent": set of columns, "widths":
+    {column: width}}). The first row of each sheet is its
     header (bold, frozen). Money cells are numbers with the currency's number format; text cells
     that a spreadsheet would take for a formula are written as text, never as formulas."""
     from openpyxl import Workbook
@@ -308,7 +311,7 @@ def write_workbook(path_or_stream, sheets: Sequence[tuple[str, Sequence[Sequence
     for title, rows, style in sheets:
         sheet = workbook.create_sheet(title[:31])
         money, percent = style.get("money", set()), style.get("percent", set())
-        currency = style.get("currency", "SEK")
+        currency, lang = style.get("currency", "SEK"), style.get("lang", "en")
         for i, row in enumerate(rows):
             for j, value in enumerate(row):
                 cell = sheet.cell(row=i + 1, column=j + 1)
@@ -321,7 +324,7 @@ def write_workbook(path_or_stream, sheets: Sequence[tuple[str, Sequence[Sequence
                         continue
                     cell.value = number
                     if j in money and i > 0:
-                        cell.number_format = currency_format(currency, not isinstance(number, int))
+                        cell.number_format = currency_format(currency, not isinstance(number, int), lang)
                     elif j in percent and i > 0:
                         cell.number_format = "0.0%"
                 elif isinstance(value, str):

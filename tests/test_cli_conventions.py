@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import click
 import openpyxl
@@ -176,6 +177,73 @@ def test_eval_writes_the_settlement_as_a_workbook_with_amounts_as_numbers(files)
     trail = workbook["Audit trail"]
     assert [trail.cell(row=r, column=6).value for r in (2, 3)] == [1_500_000, 1_000_000]
     assert invoke("eval", str(files / "c.sib"), "--outcomes", str(files / "o.json"), "--format", "xlsx").exit_code == 2
+
+
+def test_eval_writes_the_workbook_in_swedish_with_lang_sv(tmp_path):
+    """Review of issue 20: the workbook of a settlement (`sibc eval --format xlsx`, the studio's
+    download) was written in English whatever the language asked for. With `--lang sv` its sheets,
+    headings, clauses, the steps of the audit trail and their details are Swedish, and kronor are
+    formatted as `kr`; the amounts stay numbers, the same as in English. Read back from the file."""
+    contract = tmp_path / "n.sib"  # Norrköping with a lower cap, which savings of 21 MSEK reach: its trail says so
+    contract.write_text(Path(NORRKOPING).read_text(encoding="utf-8").replace(
+        "total at 12 000 000 SEK\n", "total at 9 000 000 SEK\n"), encoding="utf-8")
+    outcomes = tmp_path / "o.json"
+    outcomes.write_text(json.dumps({"actual_costs": "40 000 000 SEK", "reference_costs": "61 000 000 SEK",
+                                    "school_improved": True, "completed": True}), encoding="utf-8")
+    books = {}
+    for lang in ("sv", "en"):
+        out = tmp_path / f"{lang}.xlsx"
+        result = invoke("eval", str(contract), "--outcomes", str(outcomes), "--format", "xlsx", "-o", str(out),
+                        "--lang", lang)
+        assert result.exit_code == 0, result.output
+        books[lang] = openpyxl.load_workbook(out)
+    sv, en = books["sv"], books["en"]
+    assert sv.sheetnames == ["Avräkning", "Parter", "Revisionsspår"]
+    assert en.sheetnames == ["Settlement", "Parties", "Audit trail"]
+    lines = sv["Avräkning"]
+    assert [c.value for c in lines[1]] == ["betalning", "klausul", "period", "från", "till", "förfaller", "belopp"]
+    assert [c.value for c in sv["Parter"][1]] == ["part", "tar emot", "betalar"]
+    assert [c.value for c in sv["Revisionsspår"][1]] == ["betalning", "period", "steg", "klausul", "före", "efter",
+                                                         "detalj"]
+    last = lines.max_row
+    assert lines.cell(row=last, column=1).value == "summa"
+    for row in range(2, last + 1):  # amounts are numbers, formatted as kronor, equal to the English ones
+        cell = lines.cell(row=row, column=7)
+        assert cell.data_type == "n" and cell.number_format in ('#,##0 "kr"', '#,##0.00 "kr"'), cell.number_format
+        assert cell.value == en["Settlement"].cell(row=row, column=7).value
+        assert en["Settlement"].cell(row=row, column=7).number_format.endswith('"SEK"')
+    assert "(rad " in lines.cell(row=2, column=2).value and "(line " not in lines.cell(row=2, column=2).value
+    trail = [[c.value for c in row] for row in sv["Revisionsspår"].iter_rows(min_row=2)]
+    english = [[c.value for c in row] for row in en["Audit trail"].iter_rows(min_row=2)]
+    assert len(trail) == len(english) and [r[4:6] for r in trail] == [r[4:6] for r in english]
+    steps = {r[2] for r in trail}
+    assert "beräknat" in steps and not steps & {"computed", "cap", "floor", "gate passed"}, steps
+    details = " ".join(r[6] for r in trail if r[6])
+    assert "summan begränsas till 9 000 000 kr" in details and "SEK" not in details, details
+    for word in (" the ", "limited", "raised", "rounded", "(line "):
+        assert word not in " ".join(str(c) for r in trail for c in r if c), word
+    assert sv["Revisionsspår"].cell(row=2, column=6).number_format.endswith('"kr"')
+
+
+def test_a_workbook_of_a_waterfall_says_the_vehicle_pays_in_both_languages(tmp_path):
+    contract = str(ROOT / "contracts" / "chicago_cpc.sib")
+    outcomes = str(ROOT / "contracts" / "chicago_cpc.outcomes.json")
+    details = {}
+    for lang, sheet, step in (("sv", "Avräkning", "vattenfall"), ("en", "Settlement", "waterfall")):
+        out = tmp_path / f"{lang}.xlsx"
+        assert invoke("eval", contract, "--outcomes", outcomes, "--format", "xlsx", "-o", str(out),
+                      "--lang", lang).exit_code == 0
+        book = openpyxl.load_workbook(out)
+        rows = [[c.value for c in r] for r in book[sheet].iter_rows(min_row=2)]
+        assert {(r[3], r[4]) for r in rows[:-1]} == {("city", "iff"), ("cps", "iff"), ("iff", "goldman"),
+                                                     ("iff", "northern_trust")}
+        assert all(r[6].endswith('"USD"') for r in [[c.number_format for c in row]
+                                                    for row in book[sheet].iter_rows(min_row=2)])
+        trail = [[c.value for c in r] for r in book.worksheets[2].iter_rows(min_row=2)]
+        assert any(r[2] == step for r in trail)
+        details[lang] = " | ".join(r[6] for r in trail if r[6])
+    assert "498 800 USD förs vidare från iff" in details["sv"] and "betalas genom iff" in details["sv"]
+    assert "498 800 USD paid on from iff" in details["en"] and "paid through iff" in details["en"]
 
 
 def test_a_workbook_keeps_decimals_exact_and_labels_as_text(tmp_path):

@@ -282,19 +282,20 @@ COUPON = "contracts/variants/principal_at_risk.sib"
 
 
 @pytest.mark.parametrize("lang, drawn, said", [
-    ("en", "1 000 000", ("§ 5 Payments, Interest: the terms give USD 50,000: 5 % a year × 1 000 000 USD accrued "
-                        "(1 000 000 USD × 365/365 from 2013-01-01, ACT/365).")),
+    ("en", "1 000 000", ("§ 5 Payments, Interest: the terms give USD 50,000: 5 % a year × USD 1,000,000 accrued "
+                        "(USD 1,000,000 × 365/365 from 2013-01-01, ACT/365).")),
     ("sv", "1 000 000", ("§ 5 Betalningar, Ränta: enligt villkoren blir beloppet 50 000 USD: 5 % per år × 1 000 000 USD "
                         "upplupet (1 000 000 USD × 365/365 från 2013-01-01, ACT/365).")),
-    ("en", "1 000 001", ("§ 5 Payments, Interest: the terms give USD 50,000: 5 % a year × 1 000 001 USD accrued "
-                        "(1 000 001 USD × 365/365 from 2013-01-01, ACT/365); rounded.")),
+    ("en", "1 000 001", ("§ 5 Payments, Interest: the terms give USD 50,000: 5 % a year × USD 1,000,001 accrued "
+                        "(USD 1,000,001 × 365/365 from 2013-01-01, ACT/365); rounded.")),
     ("sv", "1 000 001", ("§ 5 Betalningar, Ränta: enligt villkoren blir beloppet 50 000 USD: 5 % per år × 1 000 001 USD "
                         "upplupet (1 000 001 USD × 365/365 från 2013-01-01, ACT/365); avrundat.")),
 ])
 def test_a_coupon_says_its_rate_and_capital_and_is_rounded_only_when_it_was(lang, drawn, said):
     """A coupon's line said 'the formula gives USD 50,000 (rounded)' for an exact 5 % of 1 000 000: any
     recorded terms were taken for a rounding. It now gives the rate × the capital × the days, and says
-    'rounded' only where the exact amount (50 000.05) was rounded."""
+    'rounded' only where the exact amount (50 000.05) was rounded. Every amount of the sentence in one
+    format (the English terms said '1 000 000 USD' beside 'USD 50,000'), lang.format_money's."""
     text = Path(COUPON).read_text().replace("1 000 000 USD from lender", f"{drawn} USD from lender")
     contract, settlement = _shipped(COUPON, {"reduction": "45 %", "terminated": False}, text)
     interest = _steps(contract, settlement, lang, "interest")
@@ -342,3 +343,32 @@ def test_a_return_limit_says_whom_it_binds_and_how_much_it_allows(lang, limit, s
         "actual_costs": "10 000 000 SEK", "reference_costs": "61 000 000 SEK", "school_improved": True,
         "completed": True}, text)
     assert _steps(contract, settlement, lang, "bonus") == [said]
+
+
+# the contract language's notation (`1 000 000 USD`, `12 000 000.50 SEK`), which the English prose
+# must not mix with its own (`USD 1,000,000`), and Swedish prose writes as `12 000 000 kr`
+SIB_NOTATION = r"\d{1,3}(?: \d{3})+(?:\.\d+)? [A-Z]{3}\b|\b\d+(?:\.\d+)? [A-Z]{3}\b"
+
+
+@pytest.mark.parametrize("path", ["contracts/variants/principal_at_risk.sib", "contracts/variants/coupon_loan.sib",
+                                  "contracts/chicago_cpc.sib", "contracts/variants/care_leavers_reboot_west_pro_rata.sib",
+                                  "contracts/norrkoping.sib"])
+def test_an_explanation_writes_every_amount_in_its_languages_one_format(path):
+    """`--explain` of a coupon wrote its capital as the evaluator's trail does (`1 000 000 USD`)
+    beside the sentence's own `USD 50,000`: every amount of an explanation is now lang.format_money's,
+    over every scenario of contracts with coupons, redemptions, a waterfall and a cut in proportion."""
+    import re
+
+    from sibdsl import load_contract
+    from sibdsl.scenarios import load_scenarios, run_scenarios
+
+    contract = load_contract(path)
+    results = [r for r in run_scenarios(contract, load_scenarios(contract, Path(path).with_suffix(".scenarios.csv")))
+               if r.settlement is not None]
+    assert results
+    for r in results:
+        english = explain_settlement(contract, r.settlement, "en")
+        assert not re.findall(SIB_NOTATION, english), (r.scenario.name, re.findall(SIB_NOTATION, english))
+        swedish = explain_settlement(contract, r.settlement, "sv")
+        assert not re.findall(r"\d [A-Z]{3}\b.*\b[A-Z]{3} \d|\bSEK\b", swedish), r.scenario.name
+        assert not re.findall(r"\b(?:USD|EUR|GBP|SEK|JPY) \d", swedish), r.scenario.name  # the English order

@@ -380,7 +380,7 @@ def test_interim_text_in_swedish(run, tmp_path):
                      {("placements", "y2018"), ("placements", "y2019")}, datetime.date(2018, 6, 30))
     text = interim_text(interim, lang="sv")
     assert "steg" in text.splitlines()[2] and "repayment.3" in text
-    assert "outcome [y2017] → foundation, repayment.3: 0 SEK" in text and "vattenfall" in text
+    assert "outcome [y2017] → foundation, repayment.3: 0 kr" in text and "vattenfall" in text  # kronor in Swedish
     assert "step" not in interim_text(settle(compile_contract(checked(CONTRACT)), {"placements": {}},
                                              {("costs", None), ("finished", None), ("placements", "y2021"),
                                               ("placements", "y2022")}, datetime.date(2021, 6, 30))).splitlines()[2]
@@ -605,10 +605,9 @@ def test_the_trail_cites_a_section_by_its_title_in_the_language_asked_for():
 
 def _trail_details(settlement, lang: str) -> list[tuple[str, str]]:
     """(the evaluator's own text, the interim trail's words in `lang`) for each step with a detail."""
-    from sibdsl.interim import _detail, _words
+    from sibdsl.interim import _detail
 
-    w = _words(lang)
-    return [(step.detail, _detail(recorded, settlement.currency, w)) for ln in settlement.lines
+    return [(step.detail, _detail(recorded, settlement.currency, lang)) for ln in settlement.lines
             for step, (*_, recorded) in zip(ln.steps, ln.trail) if step.detail]
 
 
@@ -678,7 +677,7 @@ def test_a_cap_on_the_total_is_worded_as_the_total():
                                                                            "y2019": Fraction(0)}})
     details = _trail_details(settlement, "en")
     assert ("the total is limited to 500 000 SEK", "the total is limited to 500 000 SEK") in details
-    assert ("the total is limited to 500 000 SEK", "summan begränsas till 500 000 SEK") in [
+    assert ("the total is limited to 500 000 SEK", "summan begränsas till 500 000 kr") in [
         (own, sv) for (own, _), (_, sv) in zip(details, _trail_details(settlement, "sv"))]
     _assert_worded(settlement)
 
@@ -711,11 +710,11 @@ def test_a_rate_cards_caps_say_their_basis_in_swedish(order, english, swedish):
         assert all(("; factor " in own) == ("; faktor " in sv) for own, sv in said) and any("; factor " in o for o, _ in said)
         said = [(own.split("; factor ")[0], sv.split("; faktor ")[0]) for own, sv in said]
     assert (f"the rate card pays at most 50 000 SEK (total, {english})",
-            f"prislistan betalar högst 50 000 SEK (totalt, {swedish})") in said
+            f"prislistan betalar högst 50 000 kr (totalt, {swedish})") in said
     assert (f"the rate card pays at most 60 000 SEK (per participant, 40 participants, {english})",
-            f"prislistan betalar högst 60 000 SEK (per deltagare, 40 deltagare, {swedish})") in said
+            f"prislistan betalar högst 60 000 kr (per deltagare, 40 deltagare, {swedish})") in said
     assert ("the rate card pays at most 9 999 SEK (outcome o0, later periods first)",
-            "prislistan betalar högst 9 999 SEK (utfallet o0, senare perioder först)") in said
+            "prislistan betalar högst 9 999 kr (utfallet o0, senare perioder först)") in said
     _assert_worded(settlement)  # and in English exactly the evaluator's words
 
 
@@ -747,3 +746,23 @@ def test_a_card_cut_in_proportion_is_worded_in_swedish_with_its_factor():
     assert any("i proportion: varje rad × taket ÷ radernas summa, avrundat nedåt" in sv and "; faktor " in sv
                for sv in swedish), swedish
     _assert_worded(settlement)
+
+
+def test_the_swedish_trail_writes_amounts_and_numbers_as_swedish_text_does():
+    """The Swedish trail wrote its amounts in the contract language's notation (`398 987.5 SEK`,
+    `≈ 99.6810 %`) beside Swedish words: it writes them as every Swedish text of sibc does now
+    (lang.money: `398 987,50 kr`, a decimal comma), and the English trail stays the evaluator's."""
+    from sibdsl.evaluate import pro_rata_text, rounded_text, step_text
+    from sibdsl.interim import _detail
+    from sibdsl.semantics.program import StepKind
+    from sibdsl.settlement import Detail
+
+    cap = Detail(step_text, StepKind.CAP, Fraction(39_898_750, 100), "SEK", None, None, None, None, None)
+    assert _detail(cap, "SEK", "sv") == "begränsat till 398 987,50 kr"
+    assert _detail(cap, "SEK", "en") == str(cap) == "limited to 398 987.5 SEK"
+    cut = Detail(pro_rata_text, cap, Fraction(50_000), Fraction(50_160))
+    assert _detail(cut, "SEK", "sv") == "begränsat till 398 987,50 kr; faktor 50 000 ÷ 50 160 = 625/627 ≈ 99,681 %"
+    assert _detail(cut, "SEK", "en") == str(cut)
+    rounding = Detail(rounded_text, Fraction(12_345_678, 1000), "half up")
+    assert _detail(rounding, "SEK", "sv") == "exakt 12 345,678, avrundat hälften uppåt"
+    assert _detail(rounding, "SEK", "en") == str(rounding)

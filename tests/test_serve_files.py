@@ -134,6 +134,20 @@ def test_the_settlement_as_a_workbook(server):
     assert [r[6] for r in rows[1:-1]] == [int(ln["amount"]) for ln in body["settlement"]["lines"]]
     assert book["Settlement"].cell(row=len(rows), column=7).number_format == '#,##0 "SEK"'
 
+    # in Swedish (the studio in Swedish sends its language): Swedish sheets, words and kronor
+    status, headers, data = server.request("POST", "/v1/eval", {"contract": "norrkoping", "format": "xlsx",
+                                                                "outcomes": NORRKOPING_OUTCOMES, "lang": "sv"})
+    assert status == 200 and headers["content-type"] == XLSX
+    swedish = read_workbook(data)
+    assert swedish.sheetnames == ["Avräkning", "Parter", "Revisionsspår"]
+    svrows = list(swedish["Avräkning"].iter_rows(values_only=True))
+    assert svrows[0][0] == "betalning" and svrows[-1][0] == "summa" and [r[6] for r in svrows][1:] == [r[6] for r in rows][1:]
+    assert swedish["Avräkning"].cell(row=len(rows), column=7).number_format == '#,##0 "kr"'
+    assert "beräknat" in {r[2] for r in swedish["Revisionsspår"].iter_rows(min_row=2, values_only=True)}
+    status, body = server.post("/v1/eval", {"contract": "norrkoping", "format": "xlsx", "lang": "de",
+                                            "outcomes": NORRKOPING_OUTCOMES})
+    assert status == 400 and "lang" in json.dumps(body)
+
     # an uploaded workbook in, a workbook out
     status, headers, data = server.request("POST", "/v1/eval", {"contract": "norrkoping", "format": "xlsx",
                                                                 "outcomes_xlsx": b64(workbook(GOOD))})

@@ -423,6 +423,18 @@ def test_an_xlsx_outcome_file_in_and_the_settlement_workbook_out(studio, browser
     rows = list(book["Settlement"].iter_rows(values_only=True))
     assert rows[-1][0] == "total" and rows[-1][6] == 11_000_000
     assert sum(r[6] for r in rows[1:-1]) == 11_000_000
+    # in the Swedish interface the workbook is Swedish: its sheets, headings and trail, kronor as `kr`
+    Select(driver.find_element(By.ID, "lang")).select_by_value("sv")
+    target.unlink()
+    driver.find_element(By.ID, "download-xlsx").click()
+    wait(driver, lambda d: target.exists() and target.stat().st_size > 1000, timeout=60)
+    swedish = openpyxl.load_workbook(target, data_only=True)
+    assert swedish.sheetnames == ["Avräkning", "Parter", "Revisionsspår"]
+    sheet = swedish["Avräkning"]
+    assert sheet.cell(row=sheet.max_row, column=1).value == "summa"
+    assert sheet.cell(row=sheet.max_row, column=7).value == 11_000_000
+    assert sheet.cell(row=sheet.max_row, column=7).number_format == '#,##0 "kr"'
+    Select(driver.find_element(By.ID, "lang")).select_by_value("en")
 
     # a workbook with a bad cell: the problem names the sheet and the cell, as `sibc eval` does
     bad = _workbook(tmp_path / "bad.xlsx", [["measure", "value"], ["actual_costs", "lots"]], title="Mätning")
@@ -792,7 +804,7 @@ def test_the_audit_trail_is_worded_in_the_interfaces_language(studio, browser):
         return d.find_element(By.CSS_SELECTOR, '#lines tr[data-payment="bonus"]').get_attribute("textContent")
 
     wait(driver, lambda d: "villkoret inte uppfyllt: 1\u00a0000\u00a0000\u00a0SEK → 0\u00a0SEK (det som överstiger "
-         "10 000 000 SEK betalas inte)" in bonus(d))
+         "10 000 000 kr betalas inte)" in bonus(d))
     Select(driver.find_element(By.ID, "lang")).select_by_value("en")
     wait(driver, lambda d: "gate failed: 1,000,000\u00a0SEK → 0\u00a0SEK (the part above 10 000 000 SEK is not paid)"
          in bonus(d))

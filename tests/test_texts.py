@@ -46,3 +46,36 @@ def test_no_text_file_says_a_key_twice():
     assert files
     for path in files:
         json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=once)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "sibdsl" / "texts").glob("*.json")))
+def test_a_table_is_parsed_once_equals_its_file_and_cannot_be_changed_by_a_caller(name):
+    """texts() parsed its file on every call, and interim._words was a cached wrapper for the trail,
+    which reads the words per line. It is cached itself now, and what it returns is read-only all
+    the way down: a caller that changed its words would have changed every later caller's."""
+    import json
+    from collections.abc import Mapping
+
+    def thawed(value):
+        if isinstance(value, Mapping):
+            return {k: thawed(v) for k, v in value.items()}
+        return [thawed(v) for v in value] if isinstance(value, tuple) else value
+
+    table = texts(name)
+    assert texts(name) is table  # the file is read once
+    assert thawed(table) == json.loads((ROOT / "sibdsl" / "texts" / f"{name}.json").read_text(encoding="utf-8"))
+    key = next(iter(table))
+    with pytest.raises(TypeError):
+        table[key] = "changed"
+    nested = next((v for v in table.values() if isinstance(v, Mapping)), None)
+    if nested is not None:
+        with pytest.raises(TypeError):
+            nested[next(iter(nested))] = "changed"
+    assert thawed(texts(name)) == thawed(table)
+
+
+def test_a_list_in_a_table_is_a_tuple_nobody_can_append_to():
+    columns = texts("interim")["sv"]["columns"]
+    assert columns[0] == "betalning" and isinstance(columns, tuple)
+    with pytest.raises(AttributeError):
+        columns.append("mer")  # type: ignore[attr-defined]

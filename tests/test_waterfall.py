@@ -505,3 +505,43 @@ def test_a_class_with_the_vehicle_among_its_investors_is_refused():
     assert [d.message for d in found] == ["the waterfall pays class `junior`, whose investor `foundation` is the "
                                           "vehicle the waterfall distributes from"] * 2  # steps 2 and 3
     assert all(text[d.span.start:d.span.end] == "class junior" for d in found)
+
+
+def test_a_step_line_is_paid_from_the_vehicle_in_every_view_and_still_counts_as_the_payers():
+    """Review of issue 14: the `from` of a line a waterfall's step paid showed the payer (`city`),
+    where the money the step pays comes from the vehicle the payer paid. Every view now shows the
+    vehicle — the settlement's text and JSON, the interim settlement in both languages and its JSON,
+    `--explain` in both languages — and the JSON keeps the payer; the payer's totals are unchanged."""
+    import re
+
+    from sibdsl.explain_text import explain_settlement
+    from sibdsl.interim import interim_json, interim_text, settle
+    from sibdsl.report import settlement_json, settlement_text
+
+    contract = checked(CONTRACT)
+    evaluator = compile_contract(contract)
+    s = evaluator.evaluate({"savings": Fraction(1_500_000)})
+    steps = [ln for ln in s.lines if ln.clause.kind == "waterfall"]
+    assert steps and all(ln.payer == "city" for ln in steps)  # the model: still the payer's line
+    assert s.by_payer == {"city": 1_650_000}
+    text = settlement_text(s, trace=False)
+    assert re.search(r"^outcome +vehicle +bank +2023-06-30 +1 185 975 SEK$", text, re.M), text
+    assert re.search(r"^outcome +city +vehicle +2023-06-30 +0 SEK$", text, re.M), text  # the payer pays the vehicle
+    assert not re.search(r"^\w+ +city +(bank|foundation) ", text, re.M), text
+    data = settlement_json(s)
+    for line in data["lines"]:
+        paid_on = line["clause"]["kind"] == "waterfall"
+        assert (line["from"], line.get("payer")) == (("vehicle", "city") if paid_on else ("city", None)), line
+    assert data["by_payer"] == {"city": "1650000"}
+    interim = settle(evaluator, {"savings": Fraction(1_500_000)})
+    for lang, header in (("en", "from"), ("sv", "från")):
+        said = interim_text(interim, lang=lang, trace=False)
+        assert header in said.splitlines()[2]
+        assert re.search(r"^outcome +repayment\.1 +vehicle +bank ", said, re.M), said
+        assert not re.search(r"repayment\.\d +city ", said), said
+    assert {(ln["from"], ln.get("payer")) for ln in interim_json(interim)["lines"]} == {
+        ("city", None), ("vehicle", "city")}
+    english, swedish = explain_settlement(contract, s, "en"), explain_settlement(contract, s, "sv")
+    assert "The Fund pays SEK 1,185,975 to Bank." in english or "Fund pays SEK 1,185,975 to Bank." in english, english
+    assert "Fund betalar 1 185 975 kr till Bank." in swedish, swedish
+    assert "City pays SEK 1,185,975" not in english and "City betalar 1 185 975" not in swedish

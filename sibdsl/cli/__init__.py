@@ -421,8 +421,8 @@ def read_contract(path: str):
               "(instead of the audit trail), citing the clauses.")
 @click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
               help="Language of --explain (default: the contract's first language, if sv or en), of "
-              "--why (default: each of the contract's languages) and of an interim settlement's text "
-              "(--as-of, --paid; default: en).")
+              "--why (default: each of the contract's languages), of an interim settlement's text "
+              "(--as-of, --paid; default: en) and of the workbook of --format xlsx (default: en).")
 @click.option("--why", is_flag=True, help="For each payment not paid, cut or below what other outcomes pay: the "
               "smallest change of the measured outcomes that would have paid it more (decided by the solver).")
 @click.option("--timeout", type=click.FloatRange(min=0.01), default=3.0, show_default=True,
@@ -491,7 +491,8 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
     if fmt == "xlsx":
         from ..report import settlement_xlsx
 
-        write_output(output, lambda stream: settlement_xlsx(settlement, stream), [file, outcomes_path])
+        write_output(output, lambda stream: settlement_xlsx(settlement, stream, lang or "en", contract),
+                     [file, outcomes_path])
         summary(f"{output}: the settlement, {count_of(len(settlement.lines), 'line')}, total "
                 f"{settlement.total} {settlement.currency}", err=output == "-")
     else:

@@ -706,6 +706,7 @@ def settlement_file(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
     loaded = ws.load(request.get("contract"))
     loaded.require()
     _choice(request, "explain", (None, "sv", "en"), None)
+    lang = _choice(request, "lang", (None, "sv", "en"), None)  # the workbook's words and number formats
     if _interim_asked(request) or request.get("why"):
         raise bad_request("a workbook is written of the final settlement, without `as_of`, `paid` and `why`",
                           'as `sibc eval --format xlsx`: leave them out, or ask for "format": "json"')
@@ -714,7 +715,7 @@ def settlement_file(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
         raise ApiError(422, diagnostics_json(settlement.diagnostics), contract=loaded.name,
                        version=loaded.version)
     stream = io.BytesIO()
-    settlement_xlsx(settlement, stream)
+    settlement_xlsx(settlement, stream, lang or "en", loaded.contract)
     return stream.getvalue(), XLSX_TYPE, f"{_stem(loaded)}.settlement.xlsx"
 
 

@@ -43,7 +43,8 @@ _WHY = {
     "why": {"type": "boolean", "default": False, "description": "for each line not paid, cut or below what "
             "other outcomes pay: the smallest change of the outcomes that pays it more (as `sibc eval --why`)"},
     "lang": {"enum": ["sv", "en"], "description": "the language of the audit trail's details (default: the evaluator's "
-             "English) and of `why` (default: each of the contract's)"},
+             "English), of `why` (default: each of the contract's) and of the workbook of `\"format\": \"xlsx\"` "
+             "(its sheets, headings, trail and number formats; default: English)"},
     "timeout": {"type": "number", "minimum": 0.01, "maximum": MAX_WHY_TIMEOUT, "default": 3.0,
                 "description": "`why`: the solver's work limit per question (deterministic)"},
 }

@@ -1095,7 +1095,7 @@ function downloadDocument(format) {
 }
 
 function downloadSettlement() {
-  return download("/v1/eval", {contract: draft(), format: "xlsx", ...outcomesBody(), ...paramsBody()},
+  return download("/v1/eval", {contract: draft(), format: "xlsx", ...outcomesBody(), ...paramsBody(), lang: state.lang},
     `${state.name || "contract"}.settlement.xlsx`);
 }
 
