@@ -51,6 +51,8 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         extra = ["--no-browser"] if command == "studio" else []
+        if "--budget" not in args:  # the default 20 s of wall time: a proof or a diff outlasts it on a loaded
+            extra += ["--budget", "600"]  # machine, and a test's answer must not depend on the load
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sibdsl.cli", command, str(folder), "--port", str(self.port), *extra, *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})})
