@@ -128,6 +128,8 @@ def test_open_norrkoping_break_it_fix_it_settle_and_preview(studio, browser, fol
     # Norrköping opens with its published outcomes: the 40 % guarantee
     wait(driver, lambda d: total(d) == "4\u00a0000\u00a0000\u00a0kr")
     assert driver.find_element(By.ID, "no-problems").text == "Inga problem"
+    unit = '#outcomes [data-measure="actual_costs"] + .unit'
+    assert driver.find_element(By.CSS_SELECTOR, unit).text == "kr"  # kronor beside a field, as in the amounts
     assert driver.find_elements(By.CSS_SELECTOR, "#highlight .t-kw"), "the source is highlighted"
     shot(driver, "settlement")
 
@@ -175,6 +177,7 @@ def test_open_norrkoping_break_it_fix_it_settle_and_preview(studio, browser, fol
     costs.clear()
     costs.send_keys("45,000,000")
     wait(driver, lambda d: total(d) == "12\u00a0000\u00a0000\u00a0SEK")
+    assert driver.find_element(By.CSS_SELECTOR, unit).text == "SEK"
 
     # the council document of the draft, in a sandboxed frame
     driver.find_element(By.CSS_SELECTOR, '[data-tab="document"]').click()
@@ -249,7 +252,7 @@ def test_a_broken_guarantee_loads_its_counterexample(studio, browser, folder):
     buttons[0].click()
     wait(driver, lambda d: d.find_element(By.ID, "tab-settlement").is_displayed())
     over = wait(driver, lambda d: total(d) != before and total(d))
-    digits = over.replace(",", "").split("\u00a0")[0]
+    digits = over.rsplit("\u00a0", 1)[0].replace("\u00a0", "")  # "11\u00a0803\u00a0279\u00a0SEK" → "11803279"
     assert int(digits) > 11_000_000, over
     guarantees = driver.find_element(By.ID, "settlement").text
     assert "broken" in guarantees

@@ -161,6 +161,10 @@ function groupDecimal(text) {
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
   return sign + grouped + (frac ? (state.lang === "sv" ? "," : ".") + frac : "");
 }
+function currencyUnit(currency, lang) {
+  // Swedish kronor are `kr` in Swedish (lang.format_money); every other currency is its ISO code
+  return lang === "sv" && currency === "SEK" ? "kr" : currency;
+}
 function formatMoney(text, currency, lang) {
   // An amount as sibdsl.lang.money(Decimal(text), currency, lang) writes it, character for character
   // (a browser test holds the two equal over a table of amounts × currencies × languages):
@@ -185,7 +189,7 @@ function formatMoney(text, currency, lang) {
     decimals = "";
   }
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, " ") + (decimals ? (lang === "sv" ? "," : ".") + decimals : "");
-  if (lang === "sv") return (negative ? "-" : "") + grouped + " " + (currency === "SEK" ? "kr" : currency);
+  if (lang === "sv") return (negative ? "-" : "") + grouped + " " + currencyUnit(currency, lang);
   const belowZero = negative && /[1-9]/.test(whole + decimals);
   return (belowZero ? "-" : "") + grouped + " " + currency;
 }
@@ -491,7 +495,7 @@ function setStatus(text) {
 
 // ------------------------------------------------------------ outcomes form
 function unitOf(m) {
-  if (m.kind === "money") return m.currency || "";
+  if (m.kind === "money") return currencyUnit(m.currency || "", state.lang);  // beside a field: "kr" in Swedish
   if (m.kind === "share") return "%";
   if (m.kind === "days") return state.lang === "sv" ? "dagar" : "days";
   return "";
