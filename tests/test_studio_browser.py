@@ -126,8 +126,10 @@ def test_open_norrkoping_break_it_fix_it_settle_and_preview(studio, browser, fol
     driver = browser
     open_studio(driver, studio)
     # Norrköping opens with its published outcomes: the 40 % guarantee
-    wait(driver, lambda d: total(d) == "4\u00a0000\u00a0000\u00a0SEK")
+    wait(driver, lambda d: total(d) == "4\u00a0000\u00a0000\u00a0kr")
     assert driver.find_element(By.ID, "no-problems").text == "Inga problem"
+    unit = '#outcomes [data-measure="actual_costs"] + .unit'
+    assert driver.find_element(By.CSS_SELECTOR, unit).text == "kr"  # kronor beside a field, as in the amounts
     assert driver.find_elements(By.CSS_SELECTOR, "#highlight .t-kw"), "the source is highlighted"
     shot(driver, "settlement")
 
@@ -155,15 +157,15 @@ def test_open_norrkoping_break_it_fix_it_settle_and_preview(studio, browser, fol
     costs = field(driver, "actual_costs")
     costs.clear()
     costs.send_keys("49 000 000")
-    wait(driver, lambda d: total(d) == "11\u00a0000\u00a0000\u00a0SEK")
+    wait(driver, lambda d: total(d) == "11\u00a0000\u00a0000\u00a0kr")
     # the guarantees for these outcomes: one that holds, and ones that are not a question of them
     shown = {e.get_attribute("data-guarantee"): e.text for e in driver.find_elements(By.CSS_SELECTOR, "[data-guarantee]")}
     assert shown["never_above_cap"] == "never_above_cap: håller"
     assert shown["grows_with_savings"] == "grows_with_savings: gäller alla utfall – bevisas under Bevis"
     assert not driver.find_elements(By.CSS_SELECTOR, "#settlement li.fail")  # nothing is broken
     lines = driver.find_element(By.ID, "lines").get_attribute("textContent")
-    assert "Tilläggsersättning" in lines and "1\u00a0000\u00a0000\u00a0SEK" in lines
-    assert "villkoret uppfyllt: 4\u00a0000\u00a0000\u00a0SEK" in lines  # the audit trail, in Swedish
+    assert "Tilläggsersättning" in lines and "1\u00a0000\u00a0000\u00a0kr" in lines
+    assert "villkoret uppfyllt: 4\u00a0000\u00a0000\u00a0kr" in lines  # the audit trail, in Swedish
     # the settlement explained in plain Swedish, as `sibc eval --explain --lang sv` does
     explained = driver.find_element(By.CSS_SELECTOR, "#explanation-of-settlement pre").get_attribute("textContent")
     assert "11 000 000" in explained.replace("\u00a0", " ") and "betalas" in explained
@@ -174,7 +176,8 @@ def test_open_norrkoping_break_it_fix_it_settle_and_preview(studio, browser, fol
     costs = field(driver, "actual_costs")
     costs.clear()
     costs.send_keys("45,000,000")
-    wait(driver, lambda d: total(d) == "12,000,000\u00a0SEK")
+    wait(driver, lambda d: total(d) == "12\u00a0000\u00a0000\u00a0SEK")
+    assert driver.find_element(By.CSS_SELECTOR, unit).text == "SEK"
 
     # the council document of the draft, in a sandboxed frame
     driver.find_element(By.CSS_SELECTOR, '[data-tab="document"]').click()
@@ -196,14 +199,14 @@ def test_open_norrkoping_break_it_fix_it_settle_and_preview(studio, browser, fol
 def test_curve_scenarios_proofs_and_counterexample(studio, browser):
     driver = browser
     open_studio(driver, studio, lang="en")
-    wait(driver, lambda d: total(d) == "4,000,000\u00a0SEK")
+    wait(driver, lambda d: total(d) == "4\u00a0000\u00a0000\u00a0SEK")
 
     driver.find_element(By.CSS_SELECTOR, '[data-tab="curve"]').click()
     wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#curve-svg polyline")))
     value = driver.find_element(By.ID, "curve-value")
     value.clear()
     value.send_keys("49,000,000")
-    wait(driver, lambda d: "11,000,000" in d.find_element(By.ID, "curve-total").text)
+    wait(driver, lambda d: "11 000 000 SEK" in d.find_element(By.ID, "curve-total").text)
     shot(driver, "curve")
 
     driver.find_element(By.CSS_SELECTOR, '[data-tab="scenarios"]').click()
@@ -211,7 +214,7 @@ def test_curve_scenarios_proofs_and_counterexample(studio, browser):
     summary = wait(driver, EC.visibility_of_element_located((By.ID, "scenario-summary")))
     assert summary.text.endswith("passed, 0 failed") and not summary.text.startswith("0 ")
     driver.find_elements(By.CSS_SELECTOR, "#scenarios .scenario button")[1].click()  # the second scenario
-    wait(driver, lambda d: total(d) == "7,000,000\u00a0SEK")  # "Halva vägen": 5 MSEK saved
+    wait(driver, lambda d: total(d) == "7\u00a0000\u00a0000\u00a0SEK")  # "Halva vägen": 5 MSEK saved
 
     driver.find_element(By.CSS_SELECTOR, '[data-tab="verify"]').click()
     run_proofs(driver)
@@ -249,7 +252,7 @@ def test_a_broken_guarantee_loads_its_counterexample(studio, browser, folder):
     buttons[0].click()
     wait(driver, lambda d: d.find_element(By.ID, "tab-settlement").is_displayed())
     over = wait(driver, lambda d: total(d) != before and total(d))
-    digits = over.replace(",", "").split("\u00a0")[0]
+    digits = over.rsplit("\u00a0", 1)[0].replace("\u00a0", "")  # "11\u00a0803\u00a0279\u00a0SEK" → "11803279"
     assert int(digits) > 11_000_000, over
     guarantees = driver.find_element(By.ID, "settlement").text
     assert "broken" in guarantees
@@ -305,6 +308,40 @@ def test_every_value_is_escaped(studio, browser, folder):
     assert not logs
 
 
+def money_table() -> list[str]:
+    """Amounts as the server sends them (decimal strings): whole and not, ties at the half cent (half
+    to even), digits past the cent, written zeros, negatives and a negative that rounds to zero."""
+    amounts = ["0", "-0", "1", "1.0", "1.00", "-5", "0.5", "0.005", "0.015", "0.025", "0.035", "-0.001",
+               "-0.005", "-0.5", "999.995", "999.985", "100.10", "398987.50", "398987.5", "12000000",
+               "-1234567.5", "1234.567", "7.123456789", "0.0049", "0.0051", "99999999999.999", "12000000.125"]
+    for digits in range(1, 13):  # every length of the whole part, to see every grouping
+        whole = "9876543210987"[:digits]
+        amounts += [whole, f"-{whole}", f"{whole}.5", f"{whole}.45", f"-{whole}.455", f"{whole}.0001"]
+    return amounts
+
+
+def test_the_studios_money_is_lang_money(studio, browser):
+    """The amounts the page formats itself (settlement lines, totals, hints, the curve, the interim
+    table, returns) are written as sibdsl.lang.money writes them in each language and currency:
+    formatMoney in Chromium against lang.money in Python, the same text character for character."""
+    from decimal import Decimal
+
+    from sibdsl.lang import money
+
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    cases = [(a, c, lang) for a in money_table() for c in ("SEK", "USD", "GBP", "EUR", "") for lang in ("sv", "en")]
+    shown = driver.execute_script("return arguments[0].map(([a, c, l]) => formatMoney(a, c, l))", cases)
+    expected = [money(Decimal(a), c, lang) for a, c, lang in cases]
+    wrong = [(case, got, want) for case, got, want in zip(cases, shown, expected) if got != want]
+    assert not wrong, wrong[:10]
+    assert len(shown) == len(cases) > 800
+    # the page's money(): the same text in the interface's language, its spaces no-break ones
+    for lang, want in (("en", "398\u00a0987.50\u00a0SEK"), ("sv", "398\u00a0987,50\u00a0kr")):
+        driver.execute_script("state.lang = arguments[0]", lang)
+        assert driver.execute_script("return money('398987.5', 'SEK')") == want
+
+
 def test_a_stopped_server_is_reported_and_the_text_kept(folder, browser):
     driver = browser
     s = Server(folder, command="studio")
@@ -347,19 +384,19 @@ def test_new_contract_and_save_as(studio, browser, folder):
 def test_outcome_files_are_uploaded(studio, browser, tmp_path):
     driver = browser
     open_studio(driver, studio, lang="en")
-    wait(driver, lambda d: total(d) == "4,000,000\u00a0SEK")
+    wait(driver, lambda d: total(d) == "4\u00a0000\u00a0000\u00a0SEK")
     upload = driver.find_element(By.ID, "upload")
     data = tmp_path / "measured.json"
     data.write_text('{"actual_costs": "45 000 000 SEK", "reference_costs": "61 000 000 SEK", '
                     '"school_improved": true, "completed": true}', encoding="utf-8")
     upload.send_keys(str(data))
-    wait(driver, lambda d: total(d) == "12,000,000\u00a0SEK")  # the cap
+    wait(driver, lambda d: total(d) == "12\u00a0000\u00a0000\u00a0SEK")  # the cap
     assert field(driver, "actual_costs").get_attribute("value") == "45,000,000"  # the form shows it
     csv = tmp_path / "measured.csv"
     csv.write_text("measure;value\nactual_costs;49 000 000 SEK\nreference_costs;61 000 000 SEK\n"
                    "school_improved;ja\ncompleted;ja\n", encoding="utf-8")
     upload.send_keys(str(csv))
-    wait(driver, lambda d: total(d) == "11,000,000\u00a0SEK")
+    wait(driver, lambda d: total(d) == "11\u00a0000\u00a0000\u00a0SEK")
     bad = tmp_path / "bad.csv"
     bad.write_text("measure;value\nactual_costs;lots\n", encoding="utf-8")
     upload.send_keys(str(bad))
@@ -399,7 +436,7 @@ def test_an_xlsx_outcome_file_in_and_the_settlement_workbook_out(studio, browser
 
     driver = browser
     open_studio(driver, studio, lang="en")
-    wait(driver, lambda d: total(d) == "4,000,000\u00a0SEK")
+    wait(driver, lambda d: total(d) == "4\u00a0000\u00a0000\u00a0SEK")
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
     upload = driver.find_element(By.ID, "upload")
 
@@ -408,7 +445,7 @@ def test_an_xlsx_outcome_file_in_and_the_settlement_workbook_out(studio, browser
         ["measure", "value"], ["actual_costs", 49_000_000], ["reference_costs", 61_000_000],
         ["school_improved", True], ["completed", "ja"]])
     upload.send_keys(str(measured))
-    wait(driver, lambda d: total(d) == "11,000,000\u00a0SEK")
+    wait(driver, lambda d: total(d) == "11\u00a0000\u00a0000\u00a0SEK")
     assert driver.find_element(By.ID, "outcomes-source").text == "The outcomes are read from mätning 2018.xlsx"
     # the form shows what the workbook was read as
     assert field(driver, "actual_costs").get_attribute("value") == "49,000,000"
@@ -451,7 +488,7 @@ def test_an_xlsx_outcome_file_in_and_the_settlement_workbook_out(studio, browser
     costs = field(driver, "actual_costs")
     costs.clear()
     costs.send_keys("45,000,000")
-    wait(driver, lambda d: d.find_elements(By.ID, "total") and total(d) == "12,000,000\u00a0SEK")
+    wait(driver, lambda d: d.find_elements(By.ID, "total") and total(d) == "12\u00a0000\u00a0000\u00a0SEK")
     assert not driver.find_elements(By.ID, "outcomes-source")
 
 
@@ -600,10 +637,10 @@ def test_a_drafts_parameters_form_changes_the_settlement(studio, browser, folder
     price = parameter(driver, "price")
     assert price.get_attribute("value") == "10\u00a0000"
     shown = driver.find_element(By.CSS_SELECTOR, '#parameters [data-range="price"]').get_attribute("textContent")
-    assert shown == "mellan 10\u00a0000\u00a0SEK och 30\u00a0000\u00a0SEK"
-    wait(driver, lambda d: total(d) == "120\u00a0000\u00a0SEK")  # 12 places at 10 000 SEK
+    assert shown == "mellan 10\u00a0000\u00a0kr och 30\u00a0000\u00a0kr"
+    wait(driver, lambda d: total(d) == "120\u00a0000\u00a0kr")  # 12 places at 10 000 SEK
     type_into(price, "15 000")
-    wait(driver, lambda d: total(d) == "180\u00a0000\u00a0SEK")
+    wait(driver, lambda d: total(d) == "180\u00a0000\u00a0kr")
     # outside the range: marked at once, and the server's E505 says why
     type_into(price, "45 000")
     wait(driver, lambda d: "utanför intervallet" in d.find_element(
@@ -613,7 +650,7 @@ def test_a_drafts_parameters_form_changes_the_settlement(studio, browser, folder
     # the slider moves within the range: its top is the top of the range
     slider = driver.find_element(By.CSS_SELECTOR, '#parameters [data-slider="price"]')
     driver.execute_script("arguments[0].value = 1000; arguments[0].dispatchEvent(new Event('input'))", slider)
-    wait(driver, lambda d: d.find_elements(By.ID, "total") and total(d) == "360\u00a0000\u00a0SEK")
+    wait(driver, lambda d: d.find_elements(By.ID, "total") and total(d) == "360\u00a0000\u00a0kr")
     assert price.get_attribute("value") == "30\u00a0000"
     shot(driver, "parameters")
 
@@ -634,7 +671,7 @@ def test_a_drafts_parameters_form_changes_the_settlement(studio, browser, folder
 def test_why_not_paid_explains_an_unpaid_line(studio, browser):
     driver = browser
     open_studio(driver, studio, lang="en")
-    wait(driver, lambda d: total(d) == "4,000,000\u00a0SEK")  # the published outcomes: only the activity payment
+    wait(driver, lambda d: total(d) == "4\u00a0000\u00a0000\u00a0SEK")  # the published outcomes: only the activity payment
     buttons = {b.get_attribute("data-payment"): b for b in driver.find_elements(By.CSS_SELECTOR, "#lines button.why")}
     assert set(buttons) == {"outcome", "bonus"}, "a button on each unpaid line, none on the paid one"
     buttons["bonus"].click()
@@ -648,7 +685,7 @@ def test_why_not_paid_explains_an_unpaid_line(studio, browser):
     Select(driver.find_element(By.ID, "lang")).select_by_value("sv")
     wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#lines button.why").text == "Varför inte (mer)?")
     # the numbers typed in English are shown, and read, in Swedish (they were read as 62.000,000: E504)
-    assert total(driver) == "4\u00a0000\u00a0000\u00a0SEK"
+    assert total(driver) == "4\u00a0000\u00a0000\u00a0kr"
     assert field(driver, "reference_costs").get_attribute("value") == "61\u00a0000\u00a0000"
     driver.find_element(By.CSS_SELECTOR, '#lines tr[data-payment="bonus"] button.why').click()
     answer = wait(driver, EC.visibility_of_element_located(
@@ -682,14 +719,14 @@ def test_an_interim_settlement_shows_what_the_waiting_lines_wait_for(studio, bro
 
     rows = wait(driver, lambda d: {(p, q): (s, x) for p, q, s, x in lines(d)} or False)
     first, second = rows[("cohort_payment", "cohort_1")], rows[("cohort_payment", "cohort_2")]
-    assert first[0] == "settled" and "5,000,000" in first[1]
+    assert first[0] == "settled" and "5\u00a0000\u00a0000\u00a0GBP" in first[1]
     assert second[0] == "not due"
     waits = driver.find_element(By.CSS_SELECTOR, 'tr.waits-row[data-payment="cohort_payment"][data-period="cohort_2"]'
                                                  ' .waits').text
     assert waits == ("Waits for: Reconviction events of the Peterborough cohort (cohort_2); Reconviction events "
                      "of the matched comparison group, scaled to the cohort's size (cohort_2)")
     assert not driver.find_elements(By.CSS_SELECTOR, 'tr.waits-row[data-period="cohort_1"]')
-    assert driver.find_element(By.ID, "pay-now").get_attribute("textContent") == "5,000,000\u00a0GBP"
+    assert driver.find_element(By.ID, "pay-now").get_attribute("textContent") == "5\u00a0000\u00a0000\u00a0GBP"
     assert not driver.find_element(By.ID, "download-xlsx").is_displayed()
     shot(driver, "interim")
 
@@ -705,7 +742,7 @@ def test_an_interim_settlement_shows_what_the_waiting_lines_wait_for(studio, bro
     wait(driver, lambda d: d.find_element(By.ID, "interim-title").text == "Settlement reconciled with earlier payments")
     row = driver.find_element(By.CSS_SELECTOR, '#interim-lines tr[data-payment="cohort_payment"][data-period="cohort_1"]')
     cells = [c.get_attribute("textContent") for c in row.find_elements(By.CSS_SELECTOR, "td.amount")]
-    assert cells == ["5,000,000\u00a0GBP", "5,000,000\u00a0GBP", "0\u00a0GBP"]
+    assert cells == ["5\u00a0000\u00a0000\u00a0GBP", "5\u00a0000\u00a0000\u00a0GBP", "0\u00a0GBP"]
     driver.find_element(By.ID, "paid-clear").click()
     wait(driver, lambda d: d.find_elements(By.ID, "total"))
 
@@ -716,7 +753,7 @@ def test_a_line_paid_in_part_has_its_why_button(studio, browser):
     answer is the solver's, as `sibc eval --why` says it."""
     driver = browser
     open_studio(driver, studio, file="peterborough", lang="en")
-    wait(driver, lambda d: total(d) == "5,600,000\u00a0GBP")
+    wait(driver, lambda d: total(d) == "5\u00a0600\u00a0000\u00a0GBP")
     buttons = [(b.get_attribute("data-payment"), b.find_element(By.XPATH, "ancestor::tr").get_attribute("data-period"))
                for b in driver.find_elements(By.CSS_SELECTOR, "#lines button.why")]
     assert sorted(buttons, key=str) == sorted([("cohort_payment", "cohort_1"), ("cohort_payment", "cohort_2"),
@@ -764,13 +801,13 @@ def test_a_waterfall_says_which_step_paid_whom(studio, browser):
     assert steps and steps[0].find_element(By.TAG_NAME, "td").text == "repayment.1"
     assert "to class senior until drawn" in table.text
     paid = [e.get_attribute("textContent") for e in steps[0].find_elements(By.CSS_SELECTOR, "td div")]
-    assert paid == ["Goldman Sachs Social Impact Fund: 287,769\u00a0USD", "Northern Trust: 211,031\u00a0USD"]
+    assert paid == ["Goldman Sachs Social Impact Fund: 287\u00a0769\u00a0USD", "Northern Trust: 211\u00a0031\u00a0USD"]
     # the lines the waterfall paid say so in their audit trail
-    assert "waterfall: 0\u00a0USD → 287,769\u00a0USD (waterfall repayment, step 1" in \
+    assert "waterfall: 0\u00a0USD → 287\u00a0769\u00a0USD (waterfall repayment, step 1" in \
         driver.find_element(By.ID, "lines").get_attribute("textContent")
     # a line the waterfall passed on is at 0 by design: no "why not paid?" on it
     vehicle = driver.find_element(By.CSS_SELECTOR, '#lines tr[data-payment="early_outcomes"]')
-    assert "waterfall: 498,800" in vehicle.text and not vehicle.find_elements(By.CSS_SELECTOR, "button.why")
+    assert "waterfall: 498 800 USD" in vehicle.text and not vehicle.find_elements(By.CSS_SELECTOR, "button.why")
     driver.execute_script("document.getElementById('waterfall').scrollIntoView()")
     shot(driver, "waterfall")
 
@@ -803,10 +840,10 @@ def test_the_audit_trail_is_worded_in_the_interfaces_language(studio, browser):
     def bonus(d) -> str:
         return d.find_element(By.CSS_SELECTOR, '#lines tr[data-payment="bonus"]').get_attribute("textContent")
 
-    wait(driver, lambda d: "villkoret inte uppfyllt: 1\u00a0000\u00a0000\u00a0SEK → 0\u00a0SEK (det som överstiger "
+    wait(driver, lambda d: "villkoret inte uppfyllt: 1\u00a0000\u00a0000\u00a0kr → 0\u00a0kr (det som överstiger "
          "10 000 000 kr betalas inte)" in bonus(d))
     Select(driver.find_element(By.ID, "lang")).select_by_value("en")
-    wait(driver, lambda d: "gate failed: 1,000,000\u00a0SEK → 0\u00a0SEK (the part above 10 000 000 SEK is not paid)"
+    wait(driver, lambda d: "gate failed: 1\u00a0000\u00a0000\u00a0SEK → 0\u00a0SEK (the part above 10 000 000 SEK is not paid)"
          in bonus(d))
     # a kind of step the Swedish interface named in English before (the first-loss cover of Rikers)
     open_studio(driver, studio, file="nyc_rikers", lang="sv")
