@@ -109,16 +109,18 @@ def money(value: Decimal | Fraction | int, currency: str, lang: str) -> str:
     the rest of sibc's English output and the contract language write it (`12 000 000 SEK`, to the
     cent), in Swedish as a Swedish text does (`12 000 000 kr`, `1 234,50 kr`: format_money). Prose
     for people — the council document, `--explain` — uses format_money in both languages."""
-    if lang == "en":
-        from decimal import ROUND_HALF_EVEN
+    from decimal import ROUND_HALF_EVEN
 
+    amount = to_decimal(value if isinstance(value, Decimal) else Fraction(value))
+    if amount != amount.to_integral_value():  # to the cent, half to even
+        amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    if amount == amount.to_integral_value():  # whole after that: no decimals ("1.00" is 1), no "-0"
+        amount = amount.to_integral_value() + 0
+    if lang == "en":
         from .report import format_amount
 
-        amount = to_decimal(value if isinstance(value, Decimal) else Fraction(value))
-        if amount != amount.to_integral_value():  # to the cent, as the Swedish text (format_money)
-            amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
         return format_amount(amount, currency)
-    return format_money(value if isinstance(value, Decimal) else Fraction(value), currency, lang, plain=True)
+    return format_money(amount, currency, lang, plain=True)
 
 
 def format_percent(share: Decimal | Fraction | int, lang: str, *, plain: bool = False) -> str:

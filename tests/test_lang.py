@@ -45,3 +45,16 @@ def test_dates_and_numbers():
     assert format_number(Decimal("1234.5"), "en") == "1,234.5"
     with pytest.raises(ValueError):
         format_number(1, "de")
+
+
+def test_money_is_to_the_cent_with_no_written_zeros_and_no_minus_on_zero():
+    from decimal import Decimal
+
+    from sibdsl.lang import money
+
+    # "1.00" is a whole amount in both languages (English kept the written zeros), and what rounds
+    # to zero at the cent carries no minus (Swedish wrote "-0,00 kr", English "0.00 SEK")
+    assert [money(Decimal(t), "SEK", "en") for t in ("1.00", "-0.001", "-0", "12.999", "-1234.505")] == [
+        "1 SEK", "0 SEK", "0 SEK", "13 SEK", "-1 234.50 SEK"]
+    assert [money(Decimal(t), "SEK", "sv") for t in ("1.00", "-0.001", "-0", "12.999", "-1234.505")] == [
+        "1 kr", "0 kr", "0 kr", "13 kr", "-1 234,50 kr"]

@@ -169,29 +169,20 @@ function formatMoney(text, currency, lang) {
   // An amount as sibdsl.lang.money(Decimal(text), currency, lang) writes it, character for character
   // (a browser test holds the two equal over a table of amounts × currencies × languages):
   //   sv "12 000 000 kr", "398 987,50 kr", "1 500 USD"  ·  en "12 000 000 SEK", "398 987.50 SEK".
-  // A whole amount keeps its digits (en also its written zeros: "1.00"); any other is rounded half
-  // to even to the cent. Minus: sv keeps the sign of what was written ("-0,00 kr", as Babel does),
-  // en shows it only on a value below zero after rounding. Digits are handled as text and BigInt.
+  // Rounded half to even to the cent, written without decimals when that is whole ("1.00" is "1"),
+  // and never a minus on zero. Digits are handled as text and BigInt, never as a float.
   const m = /^([-+]?)(\d+)(?:\.(\d+))?$/.exec(String(text).trim());
   if (!m) return String(text);
-  const negative = m[1] === "-", frac = m[3] || "";
-  let whole = m[2].replace(/^0+(?=\d)/, ""), decimals = frac;
-  const integral = /^0*$/.test(frac);
-  if (!integral) {
-    const n = BigInt(m[2] + frac), d = 10n ** BigInt(frac.length - Math.min(frac.length, 2));
-    let cents = n / d;
-    const twice = 2n * (n % d);
-    if (twice > d || (twice === d && cents % 2n === 1n)) cents += 1n;
-    cents *= 10n ** BigInt(2 - Math.min(frac.length, 2));
-    whole = String(cents / 100n);
-    decimals = String(cents % 100n).padStart(2, "0");
-  } else if (lang === "sv") {
-    decimals = "";
-  }
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, " ") + (decimals ? (lang === "sv" ? "," : ".") + decimals : "");
-  if (lang === "sv") return (negative ? "-" : "") + grouped + " " + currencyUnit(currency, lang);
-  const belowZero = negative && /[1-9]/.test(whole + decimals);
-  return (belowZero ? "-" : "") + grouped + " " + currency;
+  const frac = (m[3] || "").padEnd(2, "0");
+  const n = BigInt(m[2] + frac), d = 10n ** BigInt(frac.length - 2);
+  let cents = n / d;
+  const twice = 2n * (n % d);
+  if (twice > d || (twice === d && cents % 2n === 1n)) cents += 1n;
+  const whole = String(cents / 100n), rest = cents % 100n;
+  const decimals = rest === 0n ? "" : (lang === "sv" ? "," : ".") + String(rest).padStart(2, "0");
+  const sign = m[1] === "-" && cents !== 0n ? "-" : "";
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, " ") + decimals;
+  return sign + grouped + " " + (lang === "sv" ? currencyUnit(currency, lang) : currency);
 }
 function money(text, currency) {
   // on the page the spaces are no-break ones, so that an amount is never split over two lines
