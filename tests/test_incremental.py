@@ -109,6 +109,31 @@ def edits(draw, text: str):
     return versions
 
 
+@st.composite
+def keystrokes(draw, text: str):
+    """Versions of `text` as an author types them, one keystroke each: a character typed or deleted
+    within a line (no line moves: every declaration below is given back as it is), or a line
+    break typed or deleted (Enter, or Backspace at a line start: the declarations below move)."""
+    versions = [text]
+    for _ in range(draw(st.integers(1, 8))):
+        current = versions[-1]
+        lines = current.split("\n")
+        row = draw(st.integers(0, len(lines) - 1))
+        start = sum(len(line) + 1 for line in lines[:row])
+        column = draw(st.integers(0, len(lines[row])))
+        at = start + column
+        kind = draw(st.sampled_from(["type", "type", "type", "delete", "delete", "enter", "join"]))
+        if kind == "type":
+            versions.append(current[:at] + draw(st.sampled_from("az0 ,.(+=%_§\"")) + current[at:])
+        elif kind == "delete" and column:  # Backspace within the line
+            versions.append(current[:at - 1] + current[at:])
+        elif kind == "enter":
+            versions.append(current[:at] + "\n" + current[at:])
+        elif kind == "join" and start:  # Backspace at a line start: the line joins the one above
+            versions.append(current[:start - 1] + current[start:])
+    return versions
+
+
 EDITS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 TEXTS = {Path(p).name: Path(p).read_text(encoding="utf-8-sig") for p in SHIPPED}
 
@@ -118,7 +143,8 @@ TEXTS = {Path(p).name: Path(p).read_text(encoding="utf-8-sig") for p in SHIPPED}
 def test_random_edits_of_shipped_contracts_parse_and_check_as_the_whole_text(data):
     name = data.draw(st.sampled_from(sorted(TEXTS)))
     parser = Parser()
-    for i, version in enumerate(data.draw(edits(TEXTS[name]))):
+    # edits of any size, or keystrokes: within a line (nothing moves) and across lines
+    for i, version in enumerate(data.draw(st.one_of(edits(TEXTS[name]), keystrokes(TEXTS[name])))):
         whole = assert_same(parser, version, name)[2]
         assert i or not whole  # every shipped contract is cut into declarations
 
@@ -129,10 +155,15 @@ LARGE = large(400)
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_random_edits_of_a_large_generated_contract(data):
+    typed_over(LARGE, data.draw(st.one_of(edits(LARGE), keystrokes(LARGE))))
+
+
+def typed_over(text: str, versions: list[str], models: bool = True) -> None:
+    """Each version parsed and checked with one parser that has seen `text`, as the whole text."""
     parser = Parser()
-    parser.parse(Source("large.sib", LARGE))
-    for version in data.draw(edits(LARGE)):
-        assert_same(parser, version, "large.sib")
+    parser.parse(Source("large.sib", text))
+    for version in versions:
+        assert_same(parser, version, "large.sib", models=models)
 
 
 # ---------------------------------------------------------------- what is reused, and where it is not cut
@@ -340,50 +371,13 @@ def test_the_studio_checks_a_draft_incrementally():
 
 
 # ---------------------------------------------------------------- keystrokes: within a line, across lines
-@st.composite
-def keystrokes(draw, text: str):
-    """Versions of `text` as an author types them, one keystroke each: a character typed or deleted
-    within a line (no line moves: every declaration below is given back as it is), or a line
-    break typed or deleted (Enter, or Backspace at a line start: the declarations below move)."""
-    versions = [text]
-    for _ in range(draw(st.integers(1, 8))):
-        current = versions[-1]
-        lines = current.split("\n")
-        row = draw(st.integers(0, len(lines) - 1))
-        start = sum(len(line) + 1 for line in lines[:row])
-        column = draw(st.integers(0, len(lines[row])))
-        at = start + column
-        kind = draw(st.sampled_from(["type", "type", "type", "delete", "delete", "enter", "join"]))
-        if kind == "type":
-            versions.append(current[:at] + draw(st.sampled_from("az0 ,.(+=%_§\"")) + current[at:])
-        elif kind == "delete" and column:  # Backspace within the line
-            versions.append(current[:at - 1] + current[at:])
-        elif kind == "enter":
-            versions.append(current[:at] + "\n" + current[at:])
-        elif kind == "join" and start:  # Backspace at a line start: the line joins the one above
-            versions.append(current[:start - 1] + current[start:])
-    return versions
-
-
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.data())
-def test_keystrokes_within_and_across_lines_of_shipped_contracts(data):
-    name = data.draw(st.sampled_from(sorted(TEXTS)))
-    parser = Parser()
-    for version in data.draw(keystrokes(TEXTS[name])):
-        assert_same(parser, version, name)
-
-
 LARGE_5000 = large(5_000)
 
 
 @settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_keystrokes_within_and_across_lines_of_a_5000_clause_contract(data):
-    parser = Parser()
-    parser.parse(Source("large.sib", LARGE_5000))
-    for version in data.draw(keystrokes(LARGE_5000)):
-        assert_same(parser, version, "large.sib", models=False)  # a chain 5,000 deep: attrs' == recurses
+    typed_over(LARGE_5000, data.draw(keystrokes(LARGE_5000)), models=False)  # a chain 5,000 deep: attrs' == recurses
 
 
 def test_a_keystroke_within_a_line_gives_back_every_other_declaration_as_it_is():

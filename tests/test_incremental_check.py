@@ -16,7 +16,7 @@ from sibdsl.incremental import Parser, check_source
 from sibdsl.lsp_analysis import analyse
 from sibdsl.source import Source
 
-from .test_incremental import HEAD, TEXTS, edits, large
+from .test_incremental import HEAD, TEXTS, edits, keystrokes, large
 
 DECLARED = re.compile(r"^(?:define|baseline|measure|payment|party|investment|cohort|parameter)\s+([A-Za-z_][A-Za-z0-9_]*)",
                       re.MULTILINE)
@@ -67,19 +67,20 @@ CHECKS = settings(max_examples=100, deadline=None, suppress_health_check=[Health
 def test_random_edits_and_renames_of_shipped_contracts_check_as_the_whole_text(data):
     name = data.draw(st.sampled_from(sorted(TEXTS)))
     parser = Parser()
-    for version in data.draw(renames(TEXTS[name])):
+    # renames and edits of any size, or keystrokes: within a line (nothing moves) and across lines
+    for version in data.draw(st.one_of(renames(TEXTS[name]), keystrokes(TEXTS[name]))):
         assert_same(parser, version, name)
 
 
 LARGE = large(5_000)
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_random_edits_and_renames_of_a_5000_clause_contract(data):
     parser = Parser()
     check_source(Source("large.sib", LARGE), parser)
-    for version in data.draw(renames(LARGE)):
+    for version in data.draw(st.one_of(renames(LARGE), keystrokes(LARGE))):
         assert_same(parser, version, "large.sib", models=False)  # a chain 5,000 deep: attrs' == recurses
 
 
@@ -129,33 +130,6 @@ def test_a_definition_that_reads_another_s_value_is_checked_again_when_it_change
     assert assert_same(parser, fixed)[1] >= 2  # k and y: y read k's value through n
     assert "E602" not in [d.code for d in whole_check(Source("c.sib", fixed))[1]]
     assert first[1] == 3
-
-
-def test_random_keystrokes_of_shipped_contracts_check_as_the_whole_text():
-    from hypothesis import given as _given
-
-    from .test_incremental import keystrokes
-
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @_given(st.data())
-    def run(data):
-        name = data.draw(st.sampled_from(sorted(TEXTS)))
-        parser = Parser()
-        for version in data.draw(keystrokes(TEXTS[name])):
-            assert_same(parser, version, name)
-
-    run()
-
-
-@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.data())
-def test_random_keystrokes_of_a_5000_clause_contract_check_as_the_whole_text(data):
-    from .test_incremental import keystrokes
-
-    parser = Parser()
-    check_source(Source("large.sib", LARGE), parser)
-    for version in data.draw(keystrokes(LARGE)):
-        assert_same(parser, version, "large.sib", models=False)
 
 
 def test_an_edit_below_every_definition_replays_them_all():
