@@ -651,8 +651,105 @@ def bench_edit_at_the_end(clauses: int, rounds: int) -> None:
           f"{'ok' if median(after) <= 0.1 else f'MISSED by {median(after) / 0.1:.2f}×'}")
 
 
+def bench_keystrokes() -> None:
+    """Keystrokes in the middle of the 5,000-clause contract as an author types them, each text new
+    (unlike bench_edit's typed-and-deleted character, which an undo cache could answer): what
+    `sibc lsp` runs for each (`analyse` with the document's incremental.Parser), in processor time,
+    the collector's young pass included (`interleaved`). Four kinds, interleaved round after round:
+    a digit typed into a number (the definition stays valid), a letter typed onto a name (E201,
+    the chain below it loses its value), a character typed and deleted (bench_edit's edit), and a
+    line break typed and deleted (Enter, then Backspace: the declarations below move a line).
+    Uses only the library's public functions, so the same file times an older checkout too:
+    `PYTHONPATH=OTHER_CHECKOUT python benchmarks/bench.py --only=keystrokes`."""
+    from sibdsl.incremental import Parser
+    from sibdsl.lsp_analysis import analyse
+
+    rounds = 3 if SMOKE else 9 if QUICK else 21
+    clauses = 50 if SMOKE else 5_000
+    text, name = generated(clauses), "keys.sib"
+    half = clauses // 2
+    number = text.index(f"define d{half} = max(d{half - 1} - 1 000 SEK, {half}") + len(
+        f"define d{half} = max(d{half - 1} - 1 000 SEK, {half}")
+    word = text.index(f"define d{half} = max(d{half - 1}") + len(f"define d{half} = max(d{half - 1}")
+    line = text.index(f"define d{half} ")
+    kinds = {
+        "a digit typed into a number": lambda i: text[:number] + "0" * (i + 1) + text[number:],
+        "a letter typed onto a name (E201)": lambda i: text[:word] + "z" * (i + 1) + text[word:],
+        "a character typed and deleted": lambda i: text[:word] + "z" + text[word:] if i % 2 == 0 else text,
+        "Enter, then Backspace (lines move)": lambda i: text[:line] + "\n" + text[line:] if i % 2 == 0 else text,
+    }
+    parsers = {kind: Parser() for kind in kinds}
+    for kind, parser in parsers.items():
+        analyse(name, text, parser)
+        for i in range(2):  # each kind's first edits, untimed: the caches hold a text and its edit
+            assert analyse(name, kinds[kind](i), parser).diagnostics == analyse(name, kinds[kind](i)).diagnostics
+    times = interleaved({kind: (lambda i, k=kind: analyse(name, kinds[k](i + 2), parsers[k]))
+                         for kind in kinds}, rounds, time.process_time)
+    print(f"keystrokes in the middle of {clauses:,} clauses (sibc lsp, processor time: median, middle half)")
+    for kind in kinds:
+        verdict = "ok" if median(times[kind]) <= 0.1 else f"MISSED by {median(times[kind]) / 0.1:.2f}×"
+        print(f"  {kind:<38} {spread(times[kind])}  budget 100 ms: {verdict}")
+
+
+def bench_collector(freeze: bool = False) -> None:
+    """The cyclic collector's share of a keystroke in the middle of the 5,000-clause contract:
+    128 digits typed into a number (each text new), 2,000 short-lived objects made between
+    keystrokes as a server makes them, the time of each generation's collections from
+    `gc.callbacks`, amortised per keystroke. `freeze`: `gc.freeze()` after each analysis, unfrozen
+    and fully collected every 64 (what docs/performance.md measured and did not adopt).
+    `python benchmarks/bench.py --only=collector`; `--freeze` for the second."""
+    import gc
+
+    from sibdsl.incremental import Parser
+    from sibdsl.lsp_analysis import analyse
+
+    keystrokes_, clauses = (8, 50) if SMOKE else (128, 5_000)
+    text, name = generated(clauses), "gc.sib"
+    half = clauses // 2
+    at = text.index(f"define d{half} = max(d{half - 1} - 1 000 SEK, {half}") + len(
+        f"define d{half} = max(d{half - 1} - 1 000 SEK, {half}")
+    spent, started = [0.0, 0.0, 0.0], [0.0]
+
+    def timed(phase, info):
+        if phase == "start":
+            started[0] = time.process_time()
+        else:
+            spent[info["generation"]] += time.process_time() - started[0]
+
+    def settled(i: int) -> None:
+        if not freeze:
+            return
+        if i % 64 == 63:
+            gc.unfreeze()
+            gc.collect()
+        else:
+            gc.freeze()
+
+    parser = Parser()
+    analyse(name, text, parser)
+    settled(0)
+    gc.callbacks.append(timed)
+    times = []
+    try:
+        for i in range(keystrokes_):
+            start = time.process_time()
+            analyse(name, text[:at] + str(i % 10) * (1 + i // 10) + text[at:], parser)
+            junk = [object() for _ in range(2_000)]
+            del junk
+            settled(i + 1)
+            times.append(time.process_time() - start)
+    finally:
+        gc.callbacks.remove(timed)
+        gc.unfreeze()
+    per = [s / keystrokes_ * 1e3 for s in spent]
+    print(f"the collector over {keystrokes_} keystrokes in the middle of {clauses:,} clauses"
+          f"{' (gc.freeze after each)' if freeze else ''}: a keystroke {spread(times)}; collections a keystroke "
+          f"(amortised): young {per[0]:.1f} ms, generation 1 {per[1]:.1f} ms, full {per[2]:.1f} ms")
+
+
 if __name__ == "__main__":
-    parts = {**PARTS, "edit": bench_edit}
+    parts = {**PARTS, "edit": bench_edit, "keystrokes": bench_keystrokes,
+             "collector": lambda: bench_collector("--freeze" in sys.argv)}
     if {"-h", "--help"} & set(sys.argv[1:]):  # the usage, not a run of every part
         print("\n\n".join(__doc__.split("\n\n")[:2]) + "\n\n    parts: " + ", ".join(parts))
         sys.exit(0)

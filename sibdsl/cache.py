@@ -125,8 +125,9 @@ def remove_entries(directory: str, stale) -> None:
 
 
 # ---------------------------------------------------------------- `sibc check` results
-def _span_json(span):
-    return None if span is None else [span.start, span.end]
+def _span_json(source, span):
+    # character offsets, as entries written before spans lost theirs (source.Span) hold them
+    return None if span is None else list(source.offsets(span))
 
 
 def check_entry(diagnostics, summary: str) -> dict | None:
@@ -135,9 +136,9 @@ def check_entry(diagnostics, summary: str) -> dict | None:
     for d in diagnostics:
         if any(label.source is not d.source for label in d.labels):
             return None
-        items.append({"code": d.code, "message": d.message, "span": _span_json(d.span), "label": d.label,
+        items.append({"code": d.code, "message": d.message, "span": _span_json(d.source, d.span), "label": d.label,
                       "hint": d.hint, "notes": list(d.notes),
-                      "labels": [{"span": _span_json(x.span), "message": x.message} for x in d.labels]})
+                      "labels": [{"span": _span_json(d.source, x.span), "message": x.message} for x in d.labels]})
     return {"diagnostics": items, "summary": summary}
 
 

@@ -63,7 +63,7 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
 
 def sort_key(d: Diagnostic) -> tuple:
     span = d.span
-    return (d.file, span.start if span else -1, d.code)
+    return (d.file, (span.line, span.column) if span else (0, 0), d.code)
 
 
 # ---------------------------------------------------------------- presentations

@@ -42,6 +42,10 @@ def comments(text: str) -> list[Comment]:
             if m.group().startswith("#")]
 
 
+def _holds(span: tuple[int, int], offset: int) -> bool:
+    return span[0] < offset < span[1]
+
+
 def format_text(source: Source) -> str:
     """The canonical text of a contract; raises SibError if it cannot be formatted losslessly."""
     original = parse(source)  # raises SibError with the syntax errors
@@ -50,14 +54,14 @@ def format_text(source: Source) -> str:
     # compares the result with the tree of the original text, not of this one)
     text = source.text.replace("\r\n", "\n").replace("\r", "\n")
     tree = original if text == source.text else parse(Source(source.name, text))
-    lines = Source(source.name, text)
+    lines = table = Source(source.name, text)  # (`lines` is taken again for the header's lines below)
 
     def _line_of(_text: str, offset: int) -> int:  # 0-based, by bisection: linear in comments
         return lines.position(offset)[0] - 1
 
     found = comments(text)
     blocks = ([tree.header] if tree.header is not None else []) + list(tree.items)
-    starts = [b.span.start for b in blocks]
+    starts = [table.offsets(b.span)[0] for b in blocks]
     leading: dict[int, list[str]] = {}
     trailing: dict[int, str] = {}
     final: list[str] = []
@@ -68,13 +72,13 @@ def format_text(source: Source) -> str:
         at = bisect.bisect_right(starts, c.start)  # the first block starting after the comment
         index = at if at < len(blocks) else None
         before = blocks[at - 1] if at > 0 else None  # blocks do not overlap: only this one can hold it
-        inside = before if before is not None and before.span.start < c.start < before.span.end else None
+        inside = before if before is not None and _holds(table.offsets(before.span), c.start) else None
         if isinstance(inside, s.Header):  # the header prints one field per line: keep it by its field
             parts = [inside.title.span] + [f.span for f in inside.fields]
             line = _line_of(text, c.start)
-            same = [i for i, p in enumerate(parts) if _line_of(text, p.end) == line and p.end <= c.start]
+            same = [i for i, p in enumerate(parts) if p.end_line - 1 == line and table.offsets(p)[1] <= c.start]
             above, end = header_comments.setdefault(
-                same[-1] if same else next(i for i, p in enumerate(parts) if p.start > c.start), ([], None))
+                same[-1] if same else next(i for i, p in enumerate(parts) if table.offsets(p)[0] > c.start), ([], None))
             if same and end is None:
                 header_comments[same[-1]] = (above, c.text)
             else:
@@ -86,7 +90,7 @@ def format_text(source: Source) -> str:
                 source, source.span(c.start, c.end),
                 hint="move the comment to its own line above the declaration, then run sibc fmt again")])
         previous = index - 1 if index is not None else len(blocks) - 1
-        if previous >= 0 and _line_of(text, blocks[previous].span.end) == _line_of(text, c.start) \
+        if previous >= 0 and blocks[previous].span.end_line - 1 == _line_of(text, c.start) \
                 and previous not in trailing:
             trailing[previous] = c.text
         elif index is None:
@@ -114,12 +118,12 @@ def format_text(source: Source) -> str:
         heading = printed.startswith("\n")
         printed = printed.lstrip("\n")
         above = leading.get(i, [])
-        first_offset = first_leading.get(i, block.span.start)
+        first_offset = first_leading.get(i, table.offsets(block.span)[0])
         if out and (heading or blank_before(first_offset)):
             out.append("")
         for comment_text in above:
             out.append(comment_text)
-        if above and blank_before(block.span.start) and not heading:
+        if above and blank_before(table.offsets(block.span)[0]) and not heading:
             out.append("")
         if i in trailing:
             first, newline, rest = printed.partition("\n")

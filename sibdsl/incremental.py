@@ -7,10 +7,11 @@ declaration keyword (`define`, `payment`, …, `table`, `ratecard`) or a `§` he
 with a keyword). `chunks` cuts the text at the start of each such line, except inside a text in
 triple quotes: comments, prose and continuation lines stay with the declaration above them.
 
-Each chunk is parsed on its own (as a text that starts at offset 0, line 1) and kept, keyed by its
-text; a chunk met again at another place gets its spans moved (`shifted`: the offset by the
-change in length before it, the lines by the change in line count; a chunk starts at a line
-start, so no column moves). The result is the tree of the whole text when
+Each chunk is parsed on its own (as a text that starts at line 1) and kept, keyed by its text; a
+chunk met again on another line gets its spans moved by the change in line count (`_moved`; a
+chunk starts at a line start, so no column moves). A span holds no character offset (source.Span),
+so a chunk met again on the same line — every declaration below a keystroke that added or removed
+no line break — is given back as it is: the same objects, which the check's memo replays. The result is the tree of the whole text when
 
   * every chunk parses on its own, without a diagnostic (a syntax error, E105, E106, E110), and
   * only the first chunk with any declaration may hold the header (`contract …`).
@@ -77,15 +78,15 @@ def chunks(text: str) -> list[int]:
 
 
 class _Parsed:
-    """One chunk's parse, placed at `offset`/`line`: its header (or None), its items, the span of its
+    """One chunk's parse, placed at `line`: its header (or None), its items, the span of its
     text from its first token to its last (None when it has none), and `origins`: its items as
     first parsed, the same objects wherever the chunk is moved (what the checker keeps per
     declaration whatever its place, check/memo.py)."""
 
-    __slots__ = ("header", "items", "line", "offset", "origins", "span")
+    __slots__ = ("header", "items", "line", "origins", "span")
 
-    def __init__(self, offset: int, line: int, header, items: tuple, span: Span | None, origins: tuple | None = None):
-        self.offset, self.line, self.header, self.items, self.span = offset, line, header, items, span
+    def __init__(self, line: int, header, items: tuple, span: Span | None, origins: tuple | None = None):
+        self.line, self.header, self.items, self.span = line, header, items, span
         self.origins = items if origins is None else origins
 
 
@@ -97,6 +98,9 @@ class Parser:
 
     def __init__(self, *, memo: bool = True) -> None:
         self._last: dict[str, list[_Parsed]] = {}
+        # the chunks of the version before the last, for those the last did not have: an edit undone
+        # (a character typed and deleted) gives back the very objects, which the check's memo replays
+        self._older: dict[str, list[_Parsed]] = {}
         self._lock = threading.Lock()
         self.reused = self.parsed = 0  # chunks of the last parse taken from the cache / parsed anew
         self.whole = False  # whether the last parse was of the whole text
@@ -125,9 +129,9 @@ class Parser:
 
     def parses_alone(self, piece: str) -> bool:
         """Whether `parser.parse` of `piece` alone is known to succeed: it is the text of a chunk of
-        the last version parsed (every chunk of which parsed alone without a diagnostic). The text
+        the last two versions parsed (every chunk of which parsed alone without a diagnostic). The text
         has its lone CRs as LF."""
-        return piece in self._last
+        return piece in self._last or piece in self._older
 
     def _incremental(self, source: Source, text: str) -> s.Contract | None:
         from .parser import parse
@@ -136,7 +140,7 @@ class Parser:
 
         cuts = chunks(text)
         cuts.append(len(text))
-        last, taken = self._last, {}
+        last, older, taken = self._last, self._older, {}
         # each chunk's parse where it was last (moved below once the text is known to parse), None
         # for a chunk that does not parse alone: a syntax error (E101–E104)
         placed: list[_Parsed | None] = []
@@ -144,7 +148,7 @@ class Parser:
         headed = spanned = False
         for start, end in itertools.pairwise(cuts):
             piece = text[start:end]
-            previous = last.get(piece)
+            previous = last.get(piece) or older.get(piece)
             k = taken.get(piece, 0)
             if previous and k < len(previous):
                 taken[piece] = k + 1
@@ -158,7 +162,7 @@ class Parser:
                         return None  # the whole text's parse reports it; the last version's chunks are kept
                     placed.append(None)  # a header after it: syntax_errors' windows take it in
                     continue
-                chunk = _Parsed(0, 1, tree.header, tree.items, tree.span if tree.span.end else None)
+                chunk = _Parsed(1, tree.header, tree.items, None if _unplaced(tree.span) else tree.span)
                 parsed += 1
             placed.append(chunk)
             if chunk.header is not None:
@@ -178,7 +182,7 @@ class Parser:
         line = 1
         for (start, end), unmoved in zip(itertools.pairwise(cuts), placed, strict=True):
             piece = text[start:end]
-            chunk = _moved(unmoved, start, line)
+            chunk = _moved(unmoved, line)
             now.setdefault(piece, []).append(chunk)
             header = header or chunk.header
             items.extend(chunk.items)
@@ -188,7 +192,7 @@ class Parser:
                 first = first or chunk.span
                 final = chunk.span
             line += piece.count("\n")
-        self._last = now
+        self._older, self._last = last, now
         if self.memo is not None:
             self.memo.origins = origins
         span = first.to(final) if first is not None else s.Contract(None, ()).span
@@ -259,10 +263,10 @@ def syntax_errors(source: Source, text: str, cuts: list[int], placed: list) -> l
                 high += 1
                 continue
             break
-        if any(d.span is None or d.span.start < at for d in diagnostics):
+        first = 1 + compact.count("\n", 0, at)  # the window's first line in `compact` (it starts a line)
+        if any(d.span is None or d.span.line < first for d in diagnostics):
             return None  # an error before the window: not the case the reasoning above covers
-        by, down = cuts[low] - at, lines[low] - (1 + compact.count("\n", 0, at))
-        found += [_placed(d, source, by, down) for d in diagnostics]
+        found += [_placed(d, source, lines[low] - first) for d in diagnostics]
         offset = 0
         for a, b in pieces:
             for k in range(a, b):
@@ -279,25 +283,29 @@ def syntax_errors(source: Source, text: str, cuts: list[int], placed: list) -> l
     return _unique(found) or None
 
 
-def _placed(diagnostic, source: Source, by: int, down: int):
+def _placed(diagnostic, source: Source, down: int):
     import attrs
 
     span = diagnostic.span
-    moved = Span(span.start + by, span.end + by, span.line + down, span.column, span.end_line + down, span.end_column)
+    moved = Span(span.line + down, span.column, span.end_line + down, span.end_column)
     return attrs.evolve(diagnostic, source=source, span=moved)
 
 
-def _moved(chunk: _Parsed, offset: int, line: int) -> _Parsed:
-    if chunk.offset == offset and chunk.line == line:
-        return chunk
-    by, lines = offset - chunk.offset, line - chunk.line
+def _unplaced(span: Span) -> bool:
+    """Whether a span of a chunk parsed alone is NO_SPAN (no token gave it): it ends at the chunk's
+    very start, where nothing real ends once the chunk is not the first."""
+    return span.end_line == 1 and span.end_column == 1
+
+
+def _moved(chunk: _Parsed, line: int) -> _Parsed:
+    if chunk.line == line:
+        return chunk  # the same lines: its spans hold (they have no offsets), so the same objects
+    lines = line - chunk.line
 
     def span(old: Span, new=object.__new__, put=object.__setattr__) -> Span:
-        if old.end == 0:  # NO_SPAN: no token gave it (nothing real ends at offset 0 past the first chunk)
+        if _unplaced(old):
             return old
         moved = new(Span)
-        put(moved, "start", old.start + by)
-        put(moved, "end", old.end + by)
         put(moved, "line", old.line + lines)
         put(moved, "column", old.column)  # a chunk starts at a line start: columns stay
         put(moved, "end_line", old.end_line + lines)
@@ -310,7 +318,7 @@ def _moved(chunk: _Parsed, offset: int, line: int) -> _Parsed:
         except RecursionError:  # a chain of thousands of `+` is a tree thousands deep
             return _deep(value, span)
 
-    return _Parsed(offset, line, move(chunk.header), move(chunk.items),
+    return _Parsed(line, move(chunk.header), move(chunk.items),
                    None if chunk.span is None else span(chunk.span), chunk.origins)
 
 

@@ -171,10 +171,10 @@ def _formula(payment: m.Payment, source: Source | None, card_lines: frozenset[st
     if isinstance(payment.expr, m.Op) and payment.name in card_lines:
         # a rate card's line: its price (as written) × the count of its outcome
         price = payment.expr.args[0].span
-        if source is not None and price is not None and price.end > price.start:
-            return f"{' '.join(source.text[price.start:price.end].split())} × {payment.name}"
-    if source is not None and span is not None and span.end > span.start:
-        return " ".join(source.text[span.start:span.end].split())
+        if source is not None and price is not None and not price.empty:
+            return f"{' '.join(source.excerpt(price).split())} × {payment.name}"
+    if source is not None and span is not None and not span.empty:
+        return " ".join(source.excerpt(span).split())
     return payment.name
 
 

@@ -360,7 +360,7 @@ class _PaidReader:
             payment = line["payment"]
             at = text.find('"payment"', cursor)
             span = self.span_of(json.dumps(payment, ensure_ascii=False), at if at >= 0 else cursor)
-            cursor = max(cursor, span.end)
+            cursor = max(cursor, self.source.offsets(span)[1])
             amount = line.get("paid_to_date", line.get("amount"))
             clause = line.get("clause")
             if isinstance(clause, dict):  # as `sibc eval --format json` writes it

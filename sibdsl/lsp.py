@@ -272,10 +272,10 @@ def _offset(lines: Lines, position: t.Position) -> int:
 
 
 def _diagnostic(d, lines: Lines, uri: str) -> t.Diagnostic:
-    rng = _range(lines, d.span.start, d.span.end) if d.span is not None else t.Range(t.Position(0, 0),
-                                                                                     t.Position(0, 0))
-    related = [t.DiagnosticRelatedInformation(location=t.Location(uri=uri, range=_range(lines, label.span.start,
-                                                                                        label.span.end)),
+    rng = _range(lines, *lines.offsets(d.span)) if d.span is not None else t.Range(t.Position(0, 0),
+                                                                                   t.Position(0, 0))
+    related = [t.DiagnosticRelatedInformation(location=t.Location(uri=uri, range=_range(lines,
+                                                                                        *lines.offsets(label.span))),
                                               message=label.message)
                for label in d.labels if label.span is not None
                and (label.source is None or d.source is None or label.source.name == d.source.name)]

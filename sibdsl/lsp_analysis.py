@@ -9,8 +9,8 @@
 - `index`: every occurrence of every declared name, with its kind: what references, rename,
   highlighting and completion are built on.
 
-Offsets are code-point offsets into the text (`Span.start`/`end`); `lsp_text.Lines` turns them into
-the client's positions.
+Offsets are code-point offsets into the text (a span's, from the text's line table:
+`Analysis.offsets`); `lsp_text.Lines` turns them into the client's positions.
 """
 
 from __future__ import annotations
@@ -99,7 +99,16 @@ class Analysis:
     def index(self) -> Index:
         """Made when a request first asks for it (in the server's worker), not before the diagnostics
         are published: on a 5,000-clause contract it took longer than parsing the edit and checking."""
-        return index(self.tree) if self.tree else EMPTY_INDEX
+        return index(self.tree, self.lines) if self.tree else EMPTY_INDEX
+
+    @functools.cached_property
+    def lines(self) -> Source:
+        """The text's line table, for the character offsets of its spans."""
+        return Source("", self.text)
+
+    def offsets(self, span) -> tuple[int, int]:
+        """The character offsets [start, end) of a span of this text."""
+        return self.lines.offsets(span)
 
 
 EMPTY_INDEX = Index({}, ())
@@ -150,7 +159,7 @@ def _tolerant(name: str, text: str, diagnostics, parser=None) -> tuple[s.Contrac
     if parser is not None:
         parse = parser.parse
 
-    if any(d.code == "E106" and d.span is not None and d.span.start == 0 and "characters" in d.message
+    if any(d.code == "E106" and d.span is not None and d.span.line == d.span.column == 1 and "characters" in d.message
            for d in diagnostics):
         return None, (), None  # over the size limit: nothing is parsed at all
     current = text.replace("\x00", " ")
@@ -176,7 +185,7 @@ def _tolerant(name: str, text: str, diagnostics, parser=None) -> tuple[s.Contrac
         except SibError as err:
             # every declaration here parsed on its own: the one the error is in is misplaced (a
             # second header); if it is blank already, the one before it
-            regions = [next((r for r in _regions(current, starts, d.span.start) if current[r[0]:r[1]].strip()), None)
+            regions = [next((r for r in _regions(current, starts, source.offset(d.span.line, d.span.column)) if current[r[0]:r[1]].strip()), None)
                        for d in err.diagnostics if d.span is not None]
             regions = sorted({r for r in regions if r is not None})
             if not regions:
@@ -263,15 +272,17 @@ def _name_uses(item) -> Iterator[s.Ident | s.Ref]:
     yield from (c.period for c in s.walk(item) if isinstance(c, s.Index))  # `ready[c2014]`
 
 
-def index(tree: s.Contract) -> Index:
+def index(tree: s.Contract, lines: Source) -> Index:
+    """The names of a tree of the text `lines` holds."""
     declared: dict[str, Declared] = {}
     found: list[Occurrence] = []
     for kind, ident, node in declarations(tree):
-        declared.setdefault(ident.name, Declared(ident.name, kind, node, ident.span.start, ident.span.end))
-        found.append(Occurrence(ident.name, ident.span.start, ident.span.end, True))
+        start, end = lines.offsets(ident.span)
+        declared.setdefault(ident.name, Declared(ident.name, kind, node, start, end))
+        found.append(Occurrence(ident.name, start, end, True))
     for item in tree.items:
         for use in _name_uses(item):
             if use.name in declared:
-                found.append(Occurrence(use.name, use.span.start, use.span.end, False))
+                found.append(Occurrence(use.name, *lines.offsets(use.span), False))
     found.sort(key=lambda o: o.start)
     return Index(declared, tuple(found))

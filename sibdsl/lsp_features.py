@@ -5,6 +5,7 @@ hover text, completion, semantic tokens, folding, the outline, quick fixes and r
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import attrs
 
@@ -192,7 +193,7 @@ def completion(analysis: Analysis, text: str, offset: int) -> list[Candidate]:
     # payments are values only in a guarantee (E309); a declaration never uses its own name
     value_kinds = ("measure", "definition", "baseline", "investment", "cohort") + (
         ("payment",) if decl == "guarantee" else ())
-    own = {d.name for d in declared.values() if d.node.span.start <= offset <= d.node.span.end}
+    own = {d.name for d in declared.values() if _holds(analysis.offsets(d.node.span), offset)}
 
     def names(kinds, rank=1, accept=None, _names=names):
         return [c for c in _names(kinds, rank, accept) if c.label not in own]
@@ -320,6 +321,10 @@ def semantic_tokens(analysis: Analysis, lines: Lines) -> list[int]:
     return data
 
 
+def _holds(offsets: tuple[int, int], offset: int) -> bool:
+    return offsets[0] <= offset <= offsets[1]
+
+
 # ---------------------------------------------------------------- folding and the outline
 def folding(analysis: Analysis, lines: Lines) -> list[tuple[int, int, str]]:
     """(first line, last line, kind) of every region an editor can fold: multi-line declarations,
@@ -334,20 +339,20 @@ def folding(analysis: Analysis, lines: Lines) -> list[tuple[int, int, str]]:
 
     if tree is not None:
         if tree.header is not None:
-            add(tree.header.span.start, tree.header.span.end)
+            add(*analysis.offsets(tree.header.span))
         headings = [i for i in tree.items if isinstance(i, s.Heading)]
         for n, h in enumerate(headings):
-            end = headings[n + 1].span.start if n + 1 < len(headings) else len(analysis.text)
-            body = analysis.text[h.span.start:end].rstrip()
-            add(h.span.start, h.span.start + len(body))
+            end = analysis.offsets(headings[n + 1].span)[0] if n + 1 < len(headings) else len(analysis.text)
+            start = analysis.offsets(h.span)[0]
+            add(start, start + len(analysis.text[start:end].rstrip()))
         for item in tree.items:
             if not isinstance(item, s.Heading):
-                add(item.span.start, item.span.end)
+                add(*analysis.offsets(item.span))
             stack = [item]
             while stack:
                 node = stack.pop()
                 if isinstance(node, (s.Tiers, s.Interpolate)):
-                    add(node.span.start, node.span.end)
+                    add(*analysis.offsets(node.span))
                 if isinstance(node, tuple):
                     stack.extend(node)
                 elif attrs.has(type(node)) and not isinstance(node, (s.Ident, s.Text, s.Quantity, s.DateLit)):
@@ -386,9 +391,10 @@ def outline(analysis: Analysis) -> list[Symbol]:
 
     def close() -> None:
         if heading is not None:
-            end = max([heading.span.end, *(c.end for c in section)])
-            top.append(Symbol(f"§ {heading.number} {heading.title.text}", "", "heading", heading.span.start, end,
-                              heading.span.start, heading.span.end, tuple(section)))
+            start, own_end = analysis.offsets(heading.span)
+            end = max([own_end, *(c.end for c in section)])
+            top.append(Symbol(f"§ {heading.number} {heading.title.text}", "", "heading", start, end,
+                              start, own_end, tuple(section)))
 
     for item in tree.items:
         if isinstance(item, s.Heading):
@@ -403,21 +409,27 @@ def outline(analysis: Analysis) -> list[Symbol]:
         if ident is None:  # an unnamed gate, floor or cap
             target = getattr(item, "target", None)
             name = f"{kind} {target.name.name if target is not None and target.name else 'total'}"
-            name_start, name_end = item.span.start, item.span.start + len(kind)
+            name_start = analysis.offsets(item.span)[0]
+            name_end = name_start + len(kind)
         else:
-            name, name_start, name_end = ident.name, ident.span.start, ident.span.end
+            name, (name_start, name_end) = ident.name, analysis.offsets(ident.span)
         children = ()
         if isinstance(item, s.Periods):
-            children = tuple(Symbol(p.name.name, f"{p.start.value} – {p.end.value}", "period", p.span.start,
-                                    p.span.end, p.name.span.start, p.name.span.end) for p in item.periods)
-        symbol = Symbol(name, f"{kind}" + (f" “{label.text}”" if label else ""), kind, item.span.start,
-                        item.span.end, name_start, name_end, children)
+            children = tuple(Symbol(p.name.name, f"{p.start.value} – {p.end.value}", "period",
+                                    *analysis.offsets(p.span), *analysis.offsets(p.name.span)) for p in item.periods)
+        symbol = Symbol(name, f"{kind}" + (f" “{label.text}”" if label else ""), kind,
+                        *analysis.offsets(item.span), name_start, name_end, children)
         (section if section is not None else top).append(symbol)
     close()
     return sorted(top, key=lambda sym: sym.start)
 
 
 # ---------------------------------------------------------------- quick fixes and rename
+class _Offsets(NamedTuple):  # a span's character offsets
+    start: int
+    end: int
+
+
 @attrs.frozen
 class Fix:
     title: str
@@ -434,8 +446,10 @@ def fixes(analysis: Analysis, start: int, end: int) -> list[Fix]:
     text = analysis.text
     out: list[Fix] = []
     for d in analysis.diagnostics:
-        span = d.span
-        if span is None or span.end < start or span.start > end:
+        if d.span is None:
+            continue
+        span = _Offsets(*analysis.offsets(d.span))
+        if span.end < start or span.start > end:
             continue
         written = text[span.start:span.end]
         hint = d.hint or ""
@@ -458,7 +472,8 @@ def fixes(analysis: Analysis, start: int, end: int) -> list[Fix]:
         elif d.code == "E307" and (m := re.search(r"`per (\S+)`", hint)):
             payment = _enclosing(analysis, span.start)
             if isinstance(payment, s.Payment) and not any(o.key == "per" for o in payment.options):
-                out.append(Fix(f"pay it per `{m.group(1)}`", d, ((payment.expr.span.end, payment.expr.span.end,
+                after = analysis.offsets(payment.expr.span)[1]
+                out.append(Fix(f"pay it per `{m.group(1)}`", d, ((after, after,
                                                                   f" per {m.group(1)}"),)))
             out.append(Fix("add it up with sum(…)", d, ((span.start, span.start, "sum("), (span.end, span.end, ")")),
                            preferred=False))
@@ -468,8 +483,9 @@ def fixes(analysis: Analysis, start: int, end: int) -> list[Fix]:
         elif d.code == "W401" and (m := re.search(r"`([^`]+)`", d.message)):
             declared = analysis.index.declared.get(m.group(1))
             if declared is not None:
-                first = max(text.rfind("\n", 0, declared.node.span.start), -1) + 1
-                last = text.find("\n", declared.node.span.end)
+                start_of, end_of = analysis.offsets(declared.node.span)
+                first = max(text.rfind("\n", 0, start_of), -1) + 1
+                last = text.find("\n", end_of)
                 last = len(text) if last < 0 else last + 1
                 out.append(Fix(f"remove the unused measure `{m.group(1)}`", d, ((first, last, ""),),
                                preferred=False))
@@ -483,7 +499,8 @@ def _enclosing(analysis: Analysis, offset: int):
     """The declaration whose text holds offset."""
     tree = analysis.tree
     for item in tree.items if tree is not None else ():
-        if item.span.start <= offset < item.span.end:
+        start, end = analysis.offsets(item.span)
+        if start <= offset < end:
             return item
     return None
 

@@ -1,6 +1,6 @@
 """Positions for the language server: character offsets ↔ LSP (line, column in code units).
 
-sibc counts code points from the start of the text (a span's `start`/`end`); an LSP client counts
+sibc counts code points from the start of the text (a span's offsets, `Lines.offsets`); an LSP client counts
 lines and, within a line, the code units of the position encoding it negotiated (UTF-16 unless
 the client offers UTF-8 or UTF-32). `Lines` converts between the two, exactly, for every
 character: å/ä/ö are 1 UTF-16 unit and 2 UTF-8 bytes, an emoji 2 UTF-16 units and 4 UTF-8 bytes,
@@ -75,6 +75,12 @@ class Lines:
             if count > character:
                 return i
         return end
+
+    def offsets(self, span) -> tuple[int, int]:
+        """The character offsets [start, end) of a sibc span (1-based lines and code-point columns)."""
+        def at(line: int, column: int) -> int:
+            return (self.starts[line - 1] if line <= len(self.starts) else len(self.text)) + column - 1
+        return at(span.line, span.column), at(span.end_line, span.end_column)
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, max(0, offset)) - 1

@@ -136,7 +136,7 @@ class Loader:
             return None
         for key in dict.fromkeys(duplicates):
             first = self.locate(key)
-            second = self.locate(key, first.end)
+            second = self.locate(key, self.source.offsets(first)[1])
             self.error("E508", f"`{key}` is given twice", second, hint="keep one value per measure")
         if not isinstance(data, dict):
             self.error("E501", "the outcome file must be a JSON object of measure names and values",
@@ -148,18 +148,18 @@ class Loader:
             if key.startswith("_"):  # "_comment", "_source": notes for people, ignored
                 continue
             span = self.locate(key, cursor)
-            cursor = span.end if span.end else cursor
+            cursor = self.source.offsets(span)[1] or cursor
             if isinstance(value, dict):
                 per = {}
                 inner = cursor
                 for period, v in value.items():
                     pspan = self.locate(period, inner)
-                    inner = pspan.end or inner
+                    inner = self.source.offsets(pspan)[1] or inner
                     if isinstance(v, dict):  # issue 15: a value per two series, a row per period of the first
                         row = {}
                         for cell, w in v.items():
                             cspan = self.locate(cell, inner)
-                            inner = cspan.end or inner
+                            inner = self.source.offsets(cspan)[1] or inner
                             row[cell] = Located(w, cspan)
                         v = row
                     per[period] = Located(v, pspan)

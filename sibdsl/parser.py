@@ -263,7 +263,7 @@ def parse(source: Source) -> s.Contract:
         raise SibError([Diagnostic(
             "E106", f"an expression with more than {MAX_HEIGHT} operators in a row (a sum of that many terms, "
             "say); the checker takes at most that many",
-            source, source.span(span.start, span.start + 1),
+            source, source.span(source.offset(span.line, span.column), source.offset(span.line, span.column) + 1),
             hint="add the terms up in parts, each with its own `define`, and add those up",
         )])
     if whole.depth > MAX_DEPTH:
@@ -582,15 +582,10 @@ def _reduce(method, named: frozenset[str] | None, *, chain: bool = False, top: b
         first, last = children[0], children[-1]
         if first.__class__ is _Part:
             first = first.span
-            start, line, column = first.start, first.line, first.column
-        else:
-            start, line, column = first.start_pos, first.line, first.column
+        line, column = first.line, first.column
         if last.__class__ is _Part:
             last = last.span
-            end, end_line, end_column = last.end, last.end_line, last.end_column
-        else:
-            end, end_line, end_column = last.end_pos, last.end_line, last.end_column
-        span = Span(start, end, line, column, end_line, end_column)
+        span = Span(line, column, last.end_line, last.end_column)
         if height >= MAX_HEIGHT and depth < MAX_DEPTH and not top:
             # a chain too long for what comes after the parser: stop here (linear time, whatever
             # the length); nesting too deep is reported as such once the parse is done
@@ -604,14 +599,13 @@ def _parenthesized(children: list) -> _Part:
     """A parenthesised expression is the expression; its text, for the rule around it, includes
     the parentheses (it is no level of lark's tree)."""
     opening, inner, closing = children
-    span = Span(opening.start_pos, closing.end_pos, opening.line, opening.column, closing.end_line,
-                closing.end_column)
+    span = Span(opening.line, opening.column, closing.end_line, closing.end_column)
     return _Part(inner.value, span, inner.depth, inner.height)
 
 
 def _token_span(token: Token) -> Span:
     # lark counts lines and columns as Source does: 1-based, a line ends at "\n"
-    return Span(token.start_pos, token.end_pos, token.line, token.column, token.end_line, token.end_column)
+    return Span(token.line, token.column, token.end_line, token.end_column)
 
 
 def _ident(token: Token) -> s.Ident:

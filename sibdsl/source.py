@@ -15,10 +15,16 @@ if TYPE_CHECKING:
 
 @attrs.frozen
 class Span:
-    """A half-open character range [start, end) in one source, with 1-based line/column."""
+    """A character range in one source: the 1-based line and column of its first character and of
+    the position just past its last (half-open, like an offset range).
 
-    start: int
-    end: int
+    No offset is stored (issue 21). A keystroke within a line changes the offsets of everything
+    below it but no line or column there, so the syntax nodes and checked definitions of every
+    declaration below the edit stay valid as they are: `incremental.Parser` hands them back
+    unchanged and the check's memo replays them. A reader that needs character offsets computes
+    them from the line table of the text it holds (`Source.offsets(span)`; the language server's
+    `lsp_text.Lines`), never from a shared anchor that another parse could move."""
+
     line: int
     column: int
     end_line: int
@@ -26,10 +32,15 @@ class Span:
 
     def to(self, other: Span) -> Span:
         """The span from the start of self to the end of other."""
-        return Span(self.start, other.end, self.line, self.column, other.end_line, other.end_column)
+        return Span(self.line, self.column, other.end_line, other.end_column)
+
+    @property
+    def empty(self) -> bool:
+        return self.line == self.end_line and self.column == self.end_column
 
 
-NO_SPAN = Span(0, 0, 1, 1, 1, 1)
+# No token gave it (an empty span at the very start of the text: where `NO_SPAN` is read as a place)
+NO_SPAN = Span(1, 1, 1, 1)
 
 # The one definition of a line break in sibc: LF, CRLF, or a lone CR (old Mac files; what a
 # terminal and every editor show as a new line). The lexer, the positions of diagnostics and the
@@ -79,9 +90,23 @@ class Source:
         return index + 1, offset - self._line_starts[index] + 1
 
     def span(self, start: int, end: int) -> Span:
+        """The span of the character offsets [start, end)."""
         line, column = self.position(start)
         end_line, end_column = self.position(end)
-        return Span(start, end, line, column, end_line, end_column)
+        return Span(line, column, end_line, end_column)
+
+    def offset(self, line: int, column: int) -> int:
+        """The character offset of a 1-based (line, column) of this text (`position`'s inverse)."""
+        return self.line_start(line) + column - 1
+
+    def offsets(self, span: Span) -> tuple[int, int]:
+        """The character offsets [start, end) of a span of this text."""
+        return self.line_start(span.line) + span.column - 1, self.line_start(span.end_line) + span.end_column - 1
+
+    def excerpt(self, span: Span) -> str:
+        """The text a span of this text covers."""
+        start, end = self.offsets(span)
+        return self.text[start:end]
 
     def line_start(self, line: int) -> int:
         """The offset where a 1-based line starts (LINE_BREAK's lines; the end of the text past the last)."""

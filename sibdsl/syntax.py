@@ -84,10 +84,8 @@ def series_names(ident: Ident) -> tuple[Ident, ...]:
         return (ident,)
     first, second = ident.name.split(SEP)
     span = ident.span
-    return (Ident(first, span=attrs.evolve(span, end=span.start + len(first), end_line=span.line,
-                                           end_column=span.column + len(first))),
-            Ident(second, span=attrs.evolve(span, start=span.end - len(second), line=span.end_line,
-                                            column=span.end_column - len(second))))
+    return (Ident(first, span=attrs.evolve(span, end_line=span.line, end_column=span.column + len(first))),
+            Ident(second, span=attrs.evolve(span, line=span.end_line, column=span.end_column - len(second))))
 
 
 @node

@@ -139,8 +139,10 @@ class Sheet:
         row = span.line - 1
         if not 0 <= row < len(self.spans):
             return None
+        start, end = self.source.offsets(span)
         for j, cell in enumerate(self.spans[row]):
-            if cell.start <= span.start < max(cell.end, cell.start + 1) and span.end <= cell.end + 1:
+            cell_start, cell_end = self.source.offsets(cell)
+            if cell_start <= start < max(cell_end, cell_start + 1) and end <= cell_end + 1:
                 return self.ref(row, j)
         quoted = f"'{self.name}'" if not self.name.replace("_", "").isalnum() else self.name
         return f"{quoted}!{row + 1}:{row + 1}"

@@ -201,7 +201,7 @@ def test_a_proof_diagnostic_after_a_lone_cr_underlines_its_own_line():
               "counterexample": [{}]}
     shown = diagnostic(record, source)
     assert (shown.span.line, shown.span.column) == (8, 1)
-    assert source.text[shown.span.start:shown.span.end] == "guarantee small: total <= 10 SEK"
+    assert source.excerpt(shown.span) == "guarantee small: total <= 10 SEK"
 
 
 # ---------------------------------------------------------------- item 19: fmt linear in comments

@@ -109,6 +109,31 @@ def edits(draw, text: str):
     return versions
 
 
+@st.composite
+def keystrokes(draw, text: str):
+    """Versions of `text` as an author types them, one keystroke each: a character typed or deleted
+    within a line (no line moves: every declaration below is given back as it is), or a line
+    break typed or deleted (Enter, or Backspace at a line start: the declarations below move)."""
+    versions = [text]
+    for _ in range(draw(st.integers(1, 8))):
+        current = versions[-1]
+        lines = current.split("\n")
+        row = draw(st.integers(0, len(lines) - 1))
+        start = sum(len(line) + 1 for line in lines[:row])
+        column = draw(st.integers(0, len(lines[row])))
+        at = start + column
+        kind = draw(st.sampled_from(["type", "type", "type", "delete", "delete", "enter", "join"]))
+        if kind == "type":
+            versions.append(current[:at] + draw(st.sampled_from("az0 ,.(+=%_§\"")) + current[at:])
+        elif kind == "delete" and column:  # Backspace within the line
+            versions.append(current[:at - 1] + current[at:])
+        elif kind == "enter":
+            versions.append(current[:at] + "\n" + current[at:])
+        elif kind == "join" and start:  # Backspace at a line start: the line joins the one above
+            versions.append(current[:start - 1] + current[start:])
+    return versions
+
+
 EDITS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 TEXTS = {Path(p).name: Path(p).read_text(encoding="utf-8-sig") for p in SHIPPED}
 
@@ -118,7 +143,8 @@ TEXTS = {Path(p).name: Path(p).read_text(encoding="utf-8-sig") for p in SHIPPED}
 def test_random_edits_of_shipped_contracts_parse_and_check_as_the_whole_text(data):
     name = data.draw(st.sampled_from(sorted(TEXTS)))
     parser = Parser()
-    for i, version in enumerate(data.draw(edits(TEXTS[name]))):
+    # edits of any size, or keystrokes: within a line (nothing moves) and across lines
+    for i, version in enumerate(data.draw(st.one_of(edits(TEXTS[name]), keystrokes(TEXTS[name])))):
         whole = assert_same(parser, version, name)[2]
         assert i or not whole  # every shipped contract is cut into declarations
 
@@ -129,10 +155,15 @@ LARGE = large(400)
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_random_edits_of_a_large_generated_contract(data):
+    typed_over(LARGE, data.draw(st.one_of(edits(LARGE), keystrokes(LARGE))))
+
+
+def typed_over(text: str, versions: list[str], models: bool = True) -> None:
+    """Each version parsed and checked with one parser that has seen `text`, as the whole text."""
     parser = Parser()
-    parser.parse(Source("large.sib", LARGE))
-    for version in data.draw(edits(LARGE)):
-        assert_same(parser, version, "large.sib")
+    parser.parse(Source("large.sib", text))
+    for version in versions:
+        assert_same(parser, version, "large.sib", models=models)
 
 
 # ---------------------------------------------------------------- what is reused, and where it is not cut
@@ -337,3 +368,72 @@ def test_the_studio_checks_a_draft_incrementally():
     assert [d["code"] for d in second["diagnostics"]] == ["E201"]
     parser = ws._parsers["n.sib"]
     assert (parser.parsed, parser.whole) == (1, False)
+
+
+# ---------------------------------------------------------------- keystrokes: within a line, across lines
+LARGE_5000 = large(5_000)
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_keystrokes_within_and_across_lines_of_a_5000_clause_contract(data):
+    typed_over(LARGE_5000, data.draw(keystrokes(LARGE_5000)), models=False)  # a chain 5,000 deep: attrs' == recurses
+
+
+def test_a_keystroke_within_a_line_gives_back_every_other_declaration_as_it_is():
+    """Spans hold lines and columns, no offsets (source.Span): a character typed in the middle moves
+    no declaration below it, so they are the very objects of the last parse, spans included."""
+    parser = Parser()
+    text = large(300)
+    before = parser.parse(Source("g.sib", text))
+    at = text.index("define d150 = max(d149") + len("define d150 = max(d149")
+    edited = text[:at] + "z" + text[at:]
+    assert assert_same(parser, edited) == (1, 304, False)
+    after = parser.parse(Source("g.sib", edited))
+    edited_item = [getattr(getattr(i, "name", None), "name", None) for i in before.items].index("d150")
+    assert all(a is b for k, (a, b) in enumerate(zip(before.items, after.items, strict=True)) if k != edited_item)
+    assert after.items[edited_item] is not before.items[edited_item]
+    # Enter in the same place moves every declaration below by a line: new objects, one line down
+    entered = parser.parse(Source("g.sib", text[:at] + "\n" + text[at:]))
+    assert all(a is b for a, b in zip(before.items[:edited_item], entered.items, strict=False))
+    below = entered.items[edited_item + 1]
+    assert below is not before.items[edited_item + 1]
+    assert below.span.line == before.items[edited_item + 1].span.line + 1
+    assert below.span.column == before.items[edited_item + 1].span.column
+
+
+def test_a_span_s_offsets_come_from_the_line_table_of_its_text():
+    text = 'contract "T"\r\n  currency SEK\rparty a "Å": payer\n\tdefine x = 1\n'
+    source = Source("t.sib", text)
+    for start in range(len(text) + 1):
+        for end in range(start, min(len(text), start + 6) + 1):
+            span = source.span(start, end)
+            assert source.offsets(span) == (start, end)
+            assert source.excerpt(span) == text[start:end]
+
+
+def test_the_objects_of_old_texts_are_freed():
+    """The parser keeps the chunks of the last two versions and the memo the checks of the last two
+    checks: the objects of a text older than that are freed — by reference counting alone (the
+    collector paused: no reference cycle holds them)."""
+    import gc
+    import weakref
+
+    parser = Parser()
+    text = large(200)
+    at = text.index("define d100 = max(d99") + len("define d100 = max(d99")
+    first = analyse("g.sib", text, parser)
+    old_item = next(i for i in first.tree.items if getattr(getattr(i, "name", None), "name", None) == "d100")
+    watched = [weakref.ref(first), weakref.ref(old_item), weakref.ref(first.model),
+               weakref.ref(first.model.definitions["d100"])]
+    kept_item = weakref.ref(first.tree.items[-1])  # the payment: unchanged, given back by the parser
+    del first, old_item
+    gc.disable()
+    try:
+        for typed in ("1", "12", "123"):  # three new texts
+            analysis = analyse("g.sib", text[:at] + typed + text[at:], parser)
+        assert analysis.tree.items[-1] is kept_item()
+        del analysis
+        assert [ref() is None for ref in watched] == [True] * len(watched)
+    finally:
+        gc.enable()

@@ -16,7 +16,7 @@ from sibdsl.incremental import Parser, check_source
 from sibdsl.lsp_analysis import analyse
 from sibdsl.source import Source
 
-from .test_incremental import HEAD, TEXTS, edits, large
+from .test_incremental import HEAD, TEXTS, edits, keystrokes, large
 
 DECLARED = re.compile(r"^(?:define|baseline|measure|payment|party|investment|cohort|parameter)\s+([A-Za-z_][A-Za-z0-9_]*)",
                       re.MULTILINE)
@@ -67,31 +67,69 @@ CHECKS = settings(max_examples=100, deadline=None, suppress_health_check=[Health
 def test_random_edits_and_renames_of_shipped_contracts_check_as_the_whole_text(data):
     name = data.draw(st.sampled_from(sorted(TEXTS)))
     parser = Parser()
-    for version in data.draw(renames(TEXTS[name])):
+    # renames and edits of any size, or keystrokes: within a line (nothing moves) and across lines
+    for version in data.draw(st.one_of(renames(TEXTS[name]), keystrokes(TEXTS[name]))):
         assert_same(parser, version, name)
 
 
 LARGE = large(5_000)
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_random_edits_and_renames_of_a_5000_clause_contract(data):
     parser = Parser()
     check_source(Source("large.sib", LARGE), parser)
-    for version in data.draw(renames(LARGE)):
+    for version in data.draw(st.one_of(renames(LARGE), keystrokes(LARGE))):
         assert_same(parser, version, "large.sib", models=False)  # a chain 5,000 deep: attrs' == recurses
 
 
 # ---------------------------------------------------------------- what is replayed, and what is not
-def test_an_edit_rechecks_the_edited_definition_and_those_after_it_moved_only():
+def test_an_edit_rechecks_the_edited_definition_and_those_that_read_what_changed():
     parser = Parser()
     text = large(300)
     assert assert_same(parser, text) == (0, 299)
     at = text.index("define d150 = max(d149") + len("define d150 = max(d149")
-    # d0 … d149 stand where they stood: replayed; d150 is edited, d151 … d298 moved by a character
+    # d0 … d149 and d151 … d298 stand where they stood (a character moves no line); d150 is edited
+    # and has no value now (E201), so d151 … d298, which read it in a chain, have none either
     assert assert_same(parser, text[:at] + "z" + text[at:]) == (150, 149)
-    assert assert_same(parser, text) == (150, 149)
+    # the character deleted, typed again: the parser gives back d150 as it was two versions ago
+    # (incremental.Parser keeps the chunks of the version before the last), and its check and those
+    # of d151 … d298 are replayed from the check before the last
+    assert assert_same(parser, text) == (299, 0)
+    assert assert_same(parser, text[:at] + "z" + text[at:]) == (299, 0)
+    # typed on: d150 is new, d151 looks its name up in it (the declaring node changed); d152 … d298
+    # read a definition without a value, as last time
+    assert assert_same(parser, text[:at] + "zz" + text[at:]) == (297, 2)
+
+
+def test_a_keystroke_in_a_number_rechecks_that_definition_only():
+    """A definition checked again to the same type leaves those that read it replayed (memo.reading)."""
+    parser = Parser()
+    text = large(300)
+    assert_same(parser, text)
+    at = text.index("define d150 = max(d149 - 1 000 SEK, 150") + len("define d150 = max(d149 - 1 000 SEK, 150")
+    for typed in ("0", "00", "000"):  # d150 checked again, and d151, which looks its name up there
+        assert assert_same(parser, text[:at] + typed + text[at:]) == (297, 2)
+    # an empty line above it joins d149's text and moves d150 … d298: all checked again (their
+    # clauses' lines changed)
+    at = text.index("define d150 ")
+    assert assert_same(parser, text[:at] + "\n" + text[at:]) == (149, 150)
+
+
+def test_a_definition_that_reads_another_s_value_is_checked_again_when_it_changes():
+    """An exponent is a constant: its check reads the value of the definitions it names, through
+    any number of them — more than their type, so such a check is never replayed (memo.values_read)."""
+    parser = Parser()
+    text = (HEAD + "define k = 1 - 1\ndefine n = k * 1\ndefine y = 2 ^ (2 / n)\n"
+            "payment p = x + y * 1 SEK from city to fund\n")
+    first = assert_same(parser, text)
+    codes = [d.code for d in whole_check(Source("c.sib", text))[1]]
+    assert "E602" in codes, codes  # the exponent divides by zero through n and k
+    fixed = text.replace("define k = 1 - 1", "define k = 2 - 1")
+    assert assert_same(parser, fixed)[1] >= 2  # k and y: y read k's value through n
+    assert "E602" not in [d.code for d in whole_check(Source("c.sib", fixed))[1]]
+    assert first[1] == 3
 
 
 def test_an_edit_below_every_definition_replays_them_all():
@@ -169,7 +207,8 @@ def test_the_language_server_checks_incrementally_too():
         assert incremental.diagnostics == whole.diagnostics
         assert incremental.blanked == whole.blanked and incremental.index == whole.index
         replayed.append(parser.memo.reused)
-    # the edit: d0 … d149 replayed; the edit undone and a broken declaration added below: d0 … d149
-    # replayed again (the rest moved back), the broken declaration blanked and the others reused
-    # from the parser; then without it: every definition where the blanked text had it, replayed
-    assert replayed == [0, 150, 150, 299]
+    # the edit: d0 … d149 and d151 … d298 replayed, d150 and those reading it (a chain) checked;
+    # the edit undone and a broken declaration added below (blanked): every definition replayed,
+    # from the check before the last and the parser's chunks of the version before the last;
+    # then without it: every definition, replayed
+    assert replayed == [0, 150, 299, 299]

@@ -446,9 +446,9 @@ def test_a_step_that_pays_a_party_twice_is_refused_at_the_second_mention(step, m
     (d,) = [d for d in diagnostics(text) if d.is_error]
     assert (d.code, d.message, d.hint) == ("E464", message, hint)
     second = step.rindex("to ") + 3
-    assert text[d.span.start:d.span.end] == step[second:].split(" until")[0]
-    assert text.index(step) + second == d.span.start  # the second mention, not the first
-    assert d.labels and text[d.labels[0].span.start:d.labels[0].span.end] == step[step.index("to ") + 3:].split(",")[0]
+    assert d.source.excerpt(d.span) == step[second:].split(" until")[0]
+    assert text.index(step) + second == d.source.offsets(d.span)[0]  # the second mention, not the first
+    assert d.labels and d.source.excerpt(d.labels[0].span) == step[step.index("to ") + 3:].split(",")[0]
 
 
 def test_a_party_in_two_steps_is_not_twice_in_a_step():
@@ -475,7 +475,7 @@ def test_a_waterfall_over_a_coupon_repayment_or_redemption_is_refused_with_what_
     assert d.message == (f"the waterfall distributes the {kind} `{name}`, which is paid to `{recipient}`, the "
                          "investor of its investment, not to a vehicle")
     assert d.hint.endswith(f"and let the vehicle pay the {kind} (`from vehicle`)")
-    assert text[d.span.start:d.span.end] == name
+    assert d.source.excerpt(d.span) == name
 
 
 def test_the_vehicle_pays_the_coupon_beside_the_waterfall_it_distributes():
@@ -504,7 +504,7 @@ def test_a_class_with_the_vehicle_among_its_investors_is_refused():
     found = [d for d in diagnostics(text) if d.code == "E457"]
     assert [d.message for d in found] == ["the waterfall pays class `junior`, whose investor `foundation` is the "
                                           "vehicle the waterfall distributes from"] * 2  # steps 2 and 3
-    assert all(text[d.span.start:d.span.end] == "class junior" for d in found)
+    assert all(d.source.excerpt(d.span) == "class junior" for d in found)
 
 
 def test_a_step_line_is_paid_from_the_vehicle_in_every_view_and_still_counts_as_the_payers():

@@ -46,9 +46,11 @@ def check(tree: s.Contract, source: Source, memo: Memo | None = None) -> tuple[m
     checker = Checker(tree, source, memo)
     contract = checker.run()
     if memo is not None:
-        memo.last = (checker.before, checker.kept)  # one assignment: a check in another thread sees one or the other
+        # one assignment: a check in another thread sees one or the other; the last check's are
+        # kept as the older ones when they were made with the same declarations before the definitions
+        memo.last = (checker.before, checker.kept, checker.last_kept if checker.memo_usable else {})
         memo.reused, memo.checked = checker.reused, checker.checked
-    diagnostics = sorted(checker.diagnostics, key=lambda d: (d.span.start if d.span else -1, d.code))
+    diagnostics = sorted(checker.diagnostics, key=lambda d: ((d.span.line, d.span.column) if d.span else (0, 0), d.code))
     return (None if has_errors(diagnostics) else contract), diagnostics
 
 
@@ -89,6 +91,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         self.before: tuple = ()
         self.memo_usable = False
         self.last_kept: dict[str, Kept] = {}
+        self.older_kept: dict[str, Kept] = {}  # the check's before the last (an edit undone replays them)
         self.currency = "SEK"
         self.languages: tuple[str, ...] = ()
         self.definitions: dict[str, m.Definition] = {}
@@ -103,7 +106,7 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         self.hints: dict[tuple, str] = {}  # see missing_hint
         if memo is not None:
             self.names, self.used = MemoNames(self.frames), Used(self.frames)
-            before, self.last_kept = memo.last
+            before, self.last_kept, self.older_kept = memo.last
             self.before = before_items(tree)
             self.memo_usable = same(self.before, before)
 

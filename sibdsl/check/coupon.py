@@ -225,13 +225,13 @@ def _rate(checker, expr: s.Expr, series: str | None, what: str) -> m.Expr | None
 
 def _fixed(checker, typed: m.Expr) -> Fraction | None:
     """The rate's value if it is fixed at signing, else None."""
-    from ..compiler import NotConstant, constant_value
+    from ..compiler import EvaluationError, NotConstant, constant_value
 
     if typed.ty.series or any(isinstance(n, (m.Input, m.PerPeriod)) for n in m.walk(typed)):
         return None  # read from outcomes (or per period)
     try:
         return Fraction(constant_value(typed, checker.definitions, checker.constants))
-    except (NotConstant, ZeroDivisionError):
+    except (NotConstant, ZeroDivisionError, EvaluationError):
         return None
 
 

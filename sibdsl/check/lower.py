@@ -22,7 +22,7 @@ from ..units import (
 )
 from ..values import ROUNDING_MODES, Rounding
 from .common import DAY_UNITS, LANGUAGES, PAYING_ROLES, RECEIVING_ROLES, ROLES, T_SHARE, Invalid
-from .memo import Frame, Kept, with_source
+from .memo import Frame, Kept, reading, with_source
 from .rules import money_text
 
 
@@ -342,7 +342,7 @@ class Lower:
         if name in self.definitions:
             result = self.definitions[name]
             if self.frames:
-                self.frames[-1].dependencies.setdefault(name, result)
+                self.frames[-1].dependencies.setdefault(name, reading(result))
             return result
         if self.memo is None:
             return self._definition(name)
@@ -351,8 +351,11 @@ class Lower:
     def _definition_kept(self, name: str) -> m.Definition | None:
         """`definition` with a memo (check/memo.py): the last check's result replayed when nothing
         it read has changed, else checked with what it reads recorded."""
-        kept = self.last_kept.get(name) if self.memo_usable else None
-        if kept is not None and self._still_valid(name, kept):
+        kept = None
+        if self.memo_usable:  # the last check's, else the one before (an edit undone: the text before it again)
+            kept = next((k for k in (self.last_kept.get(name), self.older_kept.get(name))
+                         if k is not None and self._still_valid(name, k)), None)
+        if kept is not None:
             self.diagnostics.extend(with_source(d, self.source) for d in kept.diagnostics)
             for used in kept.used:
                 self.used.add(used)
@@ -379,7 +382,7 @@ class Lower:
                                    self.names.key() if frame.names_wide else None, result,
                                    tuple(self.diagnostics[frame.diagnostics:]), tuple(frame.used))
         if self.frames:
-            self.frames[-1].dependencies.setdefault(name, result)
+            self.frames[-1].dependencies.setdefault(name, reading(result))
         return result
 
     def _still_valid(self, name: str, kept: Kept) -> bool:
@@ -395,8 +398,8 @@ class Lower:
             elif e.node is not node or e.kind != kind:
                 return False
         definitions = self.definitions
-        for n, result in kept.dependencies:
-            if n not in definitions or definitions[n] is not result:
+        for n, read in kept.dependencies:
+            if n not in definitions or reading(definitions[n]) != read:
                 return False
         if kept.names is not None:
             if self.names_key is None:

@@ -12,14 +12,22 @@ What a definition's check reads, recorded while it runs (a `Frame`):
   * the entries of the table of names it looked up, by name (a name it did not find as well: a
     declaration added under that name changes it), compared by identity of the declaring node
     and by kind;
-  * the results of the definitions it refers to, compared by identity: a definition re-checked
-    makes a new result, so every definition that reads it (by name, transitively) is re-checked;
+  * of the definitions it refers to, what it read of their results (`reading`: whether there is one,
+    and its type): a definition re-checked to the same type leaves those that read it replayed; a
+    definition's check that reads other definitions' values (a constant: `types.constant`) is not
+    kept (`values_read`);
   * the whole table of names (its names and kinds, in order) when it walked the table: the "did you
     mean" hint of an unknown name lists the names there are;
-  * its own clause (`ClauseRef`: the heading above it and its line);
+  * its own clause (`ClauseRef`: the heading above it and its line; a keystroke within a line
+    moves no line, and spans hold no offsets (source.Span), so a declaration below it is the very
+    object it was and is replayed);
   * everything the stages before the definitions read (the header, parties, the term, series,
     measures, parameters, cohorts, investments, and any declaration not known to come later):
     the memo is used only when every one of those is the object it was last time.
+
+The checks of the last check and of the one before it are kept (the second when both saw the same
+declarations before the definitions): typing a character and deleting it, or breaking a name and
+fixing it, brings back a text whose definitions the check before the last saw.
 
 What it does, replayed on reuse: its diagnostics (with the new `Source`), the names it marked used,
 its result. A definition whose check computed another definition's (a cycle, or an order other
@@ -51,7 +59,7 @@ class Frame:
 
     def __init__(self) -> None:
         self.lookups: dict[str, object] = {}  # name → its Entry (None: not declared)
-        self.dependencies: dict[str, object] = {}  # name → the definition's result read
+        self.dependencies: dict[str, object] = {}  # name → what it read of the definition's result (`reading`)
         self.used: list[str] = []
         self.names_wide = False  # the whole table of names was read
         self.keep = True
@@ -65,7 +73,7 @@ class Kept:
     node: object
     clause: object
     lookups: tuple[tuple[str, object, str | None], ...]  # name, declaring node, kind
-    dependencies: tuple[tuple[str, object], ...]
+    dependencies: tuple[tuple[str, object], ...]  # name, `reading` of its result
     names: tuple | None  # the table's (name, kind) pairs, when it read the whole table
     result: object
     diagnostics: tuple
@@ -79,7 +87,9 @@ class Memo:
 
     def __init__(self) -> None:
         # the header and the items the definitions' checks may read, and the definitions' checks
-        self.last: tuple[tuple, dict[str, Kept]] = ((), {})
+        # (and the checks of the one before it, made with the same header and items: an edit undone
+        # — a character typed and deleted, a name broken and fixed — finds its definitions there)
+        self.last: tuple[tuple, dict[str, Kept], dict[str, Kept]] = ((), {}, {})
         # from incremental.Parser, for the tree it gave last: id(item) → (item, the item as first
         # parsed); the second is the same object wherever its declaration has moved since
         self.origins: dict[int, tuple] = {}
@@ -106,6 +116,23 @@ class Memo:
             result.append(kept[1])
         self.refs = now
         return result
+
+
+def reading(result) -> object:
+    """What a definition's check reads of another definition's result: whether it has one (None: it
+    did not check, its error reported there) and its type — `types.expr_Ref`, the only reader
+    inside a definition's check. A definition checked again to the same type therefore leaves those
+    that refer to it replayed (a keystroke in a number does not re-check the chain below it). A
+    check that reads definitions' values (`types.constant`: a table's threshold, an exponent, an
+    indexation rate written with a definition's name) is not kept at all (`values_read`)."""
+    return None if result is None else result.ty
+
+
+def values_read(frames: list[Frame]) -> None:
+    """The definitions being checked read other definitions' values, through any number of them:
+    more than `reading` records, so none of them is kept."""
+    for frame in frames:
+        frame.keep = False
 
 
 def before_items(tree: s.Contract) -> tuple:

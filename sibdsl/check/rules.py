@@ -210,12 +210,12 @@ class Rules:
         return self.check_during(option, kinds.pop(), target) or None
 
     def check_floor_cap(self, floors, caps) -> None:
-        from ..compiler import NotConstant, constant_value
+        from ..compiler import EvaluationError, NotConstant, constant_value
 
         def value(expr):
             try:
                 return constant_value(expr, self.definitions, self.constants)
-            except (NotConstant, ZeroDivisionError):
+            except (NotConstant, ZeroDivisionError, EvaluationError):
                 return None
 
         for floor in floors:

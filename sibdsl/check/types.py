@@ -28,6 +28,7 @@ from ..units import (
 )
 from ..unparse import number as unparse_number
 from .common import DAY_UNITS, FUNCTIONS, T_BOOL, T_COUNT, T_DATE, T_DAYS, T_NUMBER, T_SHARE, Invalid
+from .memo import values_read
 from .time import PERIOD_VALUES, WINDOWS
 
 
@@ -36,7 +37,7 @@ class Types:
 
     def constant(self, expr: s.Expr, ty: Type, what: str) -> Fraction | None:
         """Type-check an expression that must be known when the contract is signed, and its value."""
-        from ..compiler import NotConstant, constant_value
+        from ..compiler import EvaluationError, NotConstant, constant_value
 
         try:
             typed = self.expr(expr)
@@ -46,6 +47,8 @@ class Types:
             self.error("E305" if ty.kind != MONEY else "E306",
                        f"{what} must be {ty.describe()}, not {typed.ty.describe()}", expr.span)
             return None
+        if self.frames and any(isinstance(n, m.Var) and n.name in self.definitions for n in m.walk(typed)):
+            values_read(self.frames)  # a definition's value, and those it reads: not a `reading` (check/memo.py)
         try:
             value = constant_value(typed, self.definitions, self.constants)
         except NotConstant as nc:
@@ -59,7 +62,7 @@ class Types:
                        f"the measure `{nc.name}`", expr.span,
                        hint="use numbers, dates and definitions that do not depend on measures")
             return None
-        except ZeroDivisionError:
+        except (ZeroDivisionError, EvaluationError):  # the second: a division by zero inside a definition read
             self.error("E602", f"{what} divides by zero", expr.span)
             return None
         return value

@@ -115,7 +115,7 @@ def _basis(contract, source) -> dict:
 
     def written(expr) -> str:
         span = getattr(expr, "span", None)
-        text = source.text[span.start:span.end] if span is not None and span.end > span.start else ""
+        text = source.excerpt(span) if span is not None and not span.empty else ""
         return " ".join(text.split())
 
     def span_of(p, lang: str) -> str:

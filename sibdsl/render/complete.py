@@ -74,6 +74,6 @@ def untranslated(contract: m.Contract, source: Source | None, lang: str) -> list
         seen.add(id(text))
         out.append(Diagnostic(
             "W720", f"{what} has no `{lang}` translation; the document shows it in `{first}`",
-            source, text.span if text.span.end > text.span.start else None, label=f"no @{lang} here",
+            source, None if text.span.empty else text.span, label=f"no @{lang} here",
             hint=f"add the translation after the text: \"{visible(text.text[:40])}\" @{lang} \"…\""))
     return out
