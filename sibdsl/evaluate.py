@@ -13,13 +13,14 @@ in docs/language.md; nothing here repeats it.
 
 from __future__ import annotations
 
+import hashlib
 import operator
 from collections.abc import Callable
 from fractions import Fraction
 
 from . import model as m
 from .check.coupon import trail_terms
-from .compiler import Compiler, Ctx, EvaluationError, Failed, Outcomes
+from .compiler import Compiler, Ctx, EvaluationError, Failed, Outcomes, shaped
 from .diagnostics import Diagnostic
 from .report import format_amount, group
 from .semantics.program import Program, Step, StepKind, lower, principals, return_limit_amount
@@ -34,6 +35,7 @@ __all__ = ["Evaluator", "compile_contract", "principals", "return_limit_amount",
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
             "==": operator.eq, "!=": operator.ne}
 K = StepKind
+_NOT_YET = object()  # an Evaluator's generated function before its first evaluation
 
 
 def rounded_text(raw, mode: str) -> str:
@@ -367,6 +369,12 @@ class _Stager:
         kept.reverse()
         settle = [op for op, role in kept if type(role) is not int]
         write = [op if type(role) is int else role for op, role in kept if role is not None]
+        # the registers read after settling (by the audit trail, and each line's amount): what a
+        # generated settlement function (generated.py) hands back in its register list
+        self.needed = set(final)
+        for op, out, reads, keep, role in self.ops:
+            if role is not None:
+                self.needed.update(reads, out)
         exists = [e or (e is not None and bool(known)) for e, known in zip(self.exists, self.prefix)]
         return self.values, settle, write, self.prefix, exists
 
@@ -393,9 +401,11 @@ class _Stager:
         elif guard is None:
             def op(r):
                 r[k] = fn(r[0])
+            shaped(op, "expr", k, fn, None)
         else:
             def op(r):
                 r[k] = 0 if r[guard] is False else fn(r[0])
+            shaped(op, "expr", k, fn, guard)
         self._emit(op, (k,), reads, keep=True)
         return k
 
@@ -428,7 +438,7 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = rnd(r[x])
-            return op
+            return shaped(op, "round", k, rnd, x)
         return self._apply(rnd, make, x)
 
     def linear(self, terms) -> int:
@@ -439,7 +449,7 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = fold(*[r[v] for v in regs])
-            return op
+            return shaped(op, "linear", k, signs, regs)
         return self._apply(fold, make, *regs)
 
     def sub(self, a: int, b: int) -> int:
@@ -447,7 +457,7 @@ class _Stager:
             def op(r):
                 v = r[a] - r[b]
                 r[k] = v.numerator if type(v) is Fraction and v.denominator == 1 else v  # values.whole
-            return op
+            return shaped(op, "linear", k, (1, -1), (a, b))
         k = self._apply(_Concrete.sub, make, a, b)
         if k not in self.known and a in self.sums:
             self.excesses[k] = (*self.sums[a], b, None)
@@ -457,7 +467,7 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = whole(r[a] * r[b])
-            return op
+            return shaped(op, "mul", k, a, b)
         return self._apply(_Concrete.mul, make, a, b)
 
     def extreme(self, name: str, values) -> int:
@@ -469,12 +479,12 @@ class _Stager:
             def make(k):
                 def op(r):
                     r[k] = f(r[a], r[b])
-                return op
+                return shaped(op, "extreme", k, name, values)
         else:
             def make(k):
                 def op(r):
                     r[k] = f([r[v] for v in values])
-                return op
+                return shaped(op, "extreme", k, name, values)
         return self._apply(lambda *vs: f(vs), make, *values)
 
     def compare(self, name: str, a: int, b: int) -> int:
@@ -483,7 +493,7 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = cmp(r[a], r[b])
-            return op
+            return shaped(op, "compare", k, name, a, b)
         return self._apply(cmp, make, a, b)
 
     def select(self, c: int, t: int, o: int) -> int:
@@ -493,7 +503,7 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = r[t] if r[c] else r[o]
-            return op
+            return shaped(op, "select", k, c, t, o)
         k = self._apply(_Concrete.select, make, c, t, o)
         if k not in self.known and t == self.ZERO and o in self.excesses and self.excesses[o][3] is None:
             self.excesses[k] = (*self.excesses[o][:3], c)  # a gate's excess: 0 where its condition holds
@@ -506,14 +516,14 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = r[a] and r[b]
-            return op
+            return shaped(op, "band", k, a, b)
         return self._apply(_Concrete.band, make, a, b)
 
     def bnot(self, a: int) -> int:
         def make(k):
             def op(r):
                 r[k] = not r[a]
-            return op
+            return shaped(op, "bnot", k, a)
         k = self._apply(operator.not_, make, a)
         if k not in self.known:
             self.negations[k] = a
@@ -534,7 +544,7 @@ class _Stager:
                 for a in regs:
                     v += r[a]
                 r[k] = v.numerator if type(v) is Fraction and v.denominator == 1 else v  # values.whole
-            return op
+            return shaped(op, "total", k, base, regs)
         k = self._apply(None, make, *regs)
         self.sums[k] = (base, regs)
         return k
@@ -556,7 +566,7 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = fold(r[a], r[level], r[total])
-            return op
+            return shaped(op, "call", k, fold, (a, level, total))
         return self._apply(fold, make, a, level, total)
 
     def weighted_cut(self, step: Step, amounts, weights, excess: int):
@@ -609,6 +619,9 @@ class _Stager:
             if cuts:
                 for t in marks:
                     t(r)
+
+        shaped(op, "cut", out, acted, regs, compute, step, excess if not fused else None,
+               (base, summed, level, unless) if fused else None, marks)
 
         def replay(r):  # its records, when the audit trail is read: it cut where `acted` says so
             if r[acted]:
@@ -671,6 +684,7 @@ class _Stager:
             def mark(r):
                 if _acts(b(r), r[after], c(r)):
                     r[1][line] = True
+            shaped(mark, "mark", line, before, after, acted)
             if acted is None and after in self.cut_traces:  # run by the cut, when it cuts
                 traces, marks, reads = self.cut_traces[after]
                 traces.append(op)
@@ -750,6 +764,10 @@ class Evaluator:
         stager = _Stager(self)
         settled = run(self.program, stager)
         self._registers, self._ops, self._write, self._prefix, self._exists = stager.program(settled.amounts)
+        # the settling operations as one generated function (generated.py), made on the first
+        # evaluation: `check` never pays for it; None where the staged program settles instead
+        self._generated = _NOT_YET if recorder is None and on_step is None and not comp.reads_lines else None
+        self._known, self._needed = stager.known, stager.needed
         self._final = settled.amounts
         # each line: its fixed fields, the register of its amount, whether it is `optional`
         self._lines = [({"payment": ln.payment, "clause": ln.clause, "payer": ln.payer, "recipient": ln.recipient,
@@ -795,21 +813,17 @@ class Evaluator:
         # may change its dict afterwards
         outcomes = _copied(outcomes)
         ctx = Ctx(outcomes, {}, {})
-        cache = ctx.cache
         broken = self.broken_assumption(outcomes) if self._assumptions else None
         if broken is not None:
             raise EvaluationError(broken)
-        for key, fn in self._prelude:
-            if key not in cache:
-                try:
-                    fn(ctx)
-                except EvaluationError as err:
-                    cache[key] = Failed(err)
-        r = self._registers[:]
         exists = self._exists[:]  # whether an `optional` line has a record: the records are written later
-        r[0], r[1] = ctx, exists
-        for op in self._ops:
-            op(r)
+        settle = self._generated
+        if settle is _NOT_YET:
+            settle = self._generate()
+        if settle is not None:
+            r = settle(ctx, outcomes, exists)
+        else:
+            r = self._staged(ctx, exists)
         lines, diagnostics = [], ()
         written = Trails(self._trails, r)  # every line's audit trail, written when one is first read
         for i, (fields, amount, maybe) in enumerate(self._lines):
@@ -825,6 +839,42 @@ class Evaluator:
         guarantees = (lambda: self._check_guarantees(ctx, lines)) if self._checked_later else \
             self._check_guarantees(ctx, lines)
         return Settlement.made(self._settled, lines, lambda: self._values(ctx), guarantees, diagnostics)
+
+    def _staged(self, ctx: Ctx, exists: list) -> list:
+        """The settling operations run one by one (`_Stager`): the registers they leave."""
+        cache = ctx.cache
+        for key, fn in self._prelude:
+            if key not in cache:
+                try:
+                    fn(ctx)
+                except EvaluationError as err:
+                    cache[key] = Failed(err)
+        r = self._registers[:]
+        r[0], r[1] = ctx, exists
+        for op in self._ops:
+            op(r)
+        return r
+
+    def _generate(self):
+        """The settling operations as one Python function (generated.py), or None where the
+        generator does not write one of them: made once, on the first evaluation."""
+        from .generated import generate
+
+        digest = self.contract.source_sha256 or hashlib.sha256(repr(self.contract).encode()).hexdigest()
+        self._generated = generate(self._ops, self._known, self._registers, self._c.folded, self._needed,
+                                   digest[:16])
+        return self._generated
+
+    def __getstate__(self) -> dict:  # (cloudpickle, Dask) the generated function is made again after unpickling
+        state = dict(self.__dict__)
+        if state.get("_generated") is not None:
+            state["_generated"] = "again"
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if state.get("_generated") == "again":
+            state["_generated"] = _NOT_YET
+        self.__dict__.update(state)
 
     def _trails(self, r: list) -> list[tuple]:
         """Every line's audit trail, written from the registers `r` an evaluation left (`_Stager`),

@@ -1,0 +1,347 @@
+"""The scalar back end's settlement as one Python function per contract, built as an `ast` tree.
+
+In: the settling operations the stager left (evaluate._Stager: a straight list over registers, each
+operation told what it computes, `op.shape`), with the expression closures they call (compiler.py,
+each told its shape too). Out: one function `settle(ctx, inputs, exists)` that computes the same
+registers in the same order — registers and definitions as local variables, the expressions and
+`values.whole` written inline — and returns the register list the audit trail is written from
+later (settlement.Trails). What a settlement computes is still the staged program's: this is the
+same program without a call per operation (issue 21, docs/architecture.md "The generated
+settlement function").
+
+No text of the contract becomes code. The tree is built node by node here, never parsed from a
+string; every identifier in it is made here (`r12` a register, `d3` a definition, `t5` a temporary,
+`k7` a constant, `f2` a function, and the fixed names of `_HELPERS`); every constant the contract
+gives — amounts, rates, dates, measure names, periods, Fractions — is a `k` name bound in the
+function's globals, never an `ast.Constant` (the only constants in the tree are None, True, False
+and the generator's own register indices). The globals' `__builtins__` hold only the four builtins
+the code uses. The tree is compiled with `compile(tree, "<sibc generated: DIGEST>", "exec")` and the
+function made from its code object (`types.FunctionType`): nothing is `eval`'ed or `exec`'ed.
+
+An operation or expression the generator does not know raises `Unsupported` (an expression closure
+without a shape is called as it is, with the context, which is the staged program's own call):
+the contract then settles by the staged program, with identical results (`generate` returns None).
+"""
+
+from __future__ import annotations
+
+import ast
+import types
+from collections.abc import Callable
+from fractions import Fraction
+
+from .compiler import EvaluationError, Failed
+from .values import divide
+
+__all__ = ["generate", "Unsupported"]
+
+
+class Unsupported(Exception):
+    """An operation the generator does not write: the contract settles by the staged program."""
+
+
+def _reraise(value: Failed):
+    raise value.error
+
+
+def _acts(before, after, acted) -> bool:  # evaluate._acts: whether a step writes on a line
+    return acted if acted is not None else after != before
+
+
+# the fixed names of the generated code's globals besides its `k` and `f` names
+_HELPERS = {"Fraction": Fraction, "divide": divide, "Failed": Failed, "EvaluationError": EvaluationError,
+            "reraise": _reraise, "acts": _acts}
+_BUILTINS = {"type": type, "min": min, "max": max, "abs": abs}
+_LOCALS = ("ctx", "inputs", "exists", "r")  # the function's arguments and its register list
+GENERATED_NAME = r"[rdtkfe]\d+"  # every other name in the tree (tests/test_generated.py)
+
+
+def _name(id_: str, store: bool = False) -> ast.Name:
+    return ast.Name(id_, ast.Store() if store else ast.Load())
+
+
+_CMP = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE, "==": ast.Eq, "!=": ast.NotEq}
+
+
+class _Writer:
+    def __init__(self, known: dict, template: list, folded: dict):
+        self.known, self.template, self.folded = known, template, folded
+        self.env: dict = {"__builtins__": dict(_BUILTINS), **_HELPERS}
+        self.consts: dict = {}  # (type, value) or ("id", id) → its `k` name
+        self.funcs: dict[int, str] = {}  # id(fn) → its `f` name
+        self.held: list = []  # what `funcs` is keyed by, kept alive while writing
+        self.prelude: list[ast.stmt] = []  # the definitions, in dependency order
+        self.body: list[ast.stmt] = []
+        self.defs: dict = {}  # let key → (local name, whether reading it may raise)
+        self.assigned: set[int] = set()
+        self.temps = 0
+        self.raising = False  # whether the expression being written may raise (a definition's try)
+
+    # ------------------------------------------------------------ names
+    def const(self, value) -> ast.expr:
+        if value is None or type(value) is bool:
+            return ast.Constant(value)
+        try:
+            key = (type(value), value)
+            hash(key)
+        except TypeError:
+            key = ("id", id(value))
+            self.held.append(value)
+        name = self.consts.get(key)
+        if name is None:
+            name = self.consts[key] = f"k{len(self.consts)}"
+            self.env[name] = value
+        return _name(name)
+
+    def func(self, fn: Callable) -> ast.expr:
+        name = self.funcs.get(id(fn))
+        if name is None:
+            name = self.funcs[id(fn)] = f"f{len(self.funcs)}"
+            self.env[name] = fn
+            self.held.append(fn)
+        return _name(name)
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"t{self.temps}"
+
+    def reg(self, i: int) -> ast.expr:
+        if i in self.assigned:
+            return _name(f"r{i}")
+        if i in self.known:
+            return self.const(self.known[i])
+        return self.const(self.template[i])
+
+    def call(self, fn: ast.expr, *args: ast.expr) -> ast.expr:
+        return ast.Call(fn, list(args), [])
+
+    def whole(self, value: ast.expr) -> ast.expr:
+        """values.whole inline: `t.numerator if type(t := value) is Fraction and t.denominator == 1 else t`."""
+        t = self.temp()
+        test = ast.BoolOp(ast.And(), [
+            ast.Compare(self.call(_name("type"), ast.NamedExpr(_name(t, True), value)), [ast.Is()],
+                        [_name("Fraction")]),
+            ast.Compare(ast.Attribute(_name(t), "denominator", ast.Load()), [ast.Eq()], [self.const(1)])])
+        return ast.IfExp(test, ast.Attribute(_name(t), "numerator", ast.Load()), _name(t))
+
+    def linear(self, base, terms: list[tuple[int, ast.expr]]) -> ast.expr:
+        """whole(base ± term ± …), evaluated left to right as the staged sums are."""
+        acc = None if type(base) is int and base == 0 else self.const(base)
+        for sign, term in terms:
+            if acc is None:
+                acc = term if sign > 0 else ast.BinOp(self.const(0), ast.Sub(), term)
+            else:
+                acc = ast.BinOp(acc, ast.Add() if sign > 0 else ast.Sub(), term)
+        return self.whole(acc if acc is not None else self.const(0))
+
+    # ------------------------------------------------------------ expressions (compiler.py's closures)
+    def expr(self, fn: Callable) -> ast.expr:
+        if fn in self.folded:
+            return self.const(self.folded[fn])
+        shape = getattr(fn, "shape", None)
+        if shape is None:  # not written inline: the closure itself, called as the staged program calls it
+            self.raising = True
+            return self.call(self.func(fn), _name("ctx"))
+        kind, *a = shape
+        if kind == "input":
+            name, period, boolean = a
+            value = ast.Subscript(_name("inputs"), self.const(name), ast.Load())
+            if period is not None:
+                value = ast.Subscript(value, self.const(period), ast.Load())
+            return value if boolean else self.whole(value)
+        if kind == "let":
+            return self.let(*a)
+        if kind == "linear":
+            k, terms = a
+            return self.linear(k, [(sign, self.expr(f)) for sign, f in terms])
+        if kind == "mul":
+            x, y = a
+            return self.whole(ast.BinOp(self.expr(x), ast.Mult(), self.expr(y)))
+        if kind == "div":
+            x, y, zero = a
+            if zero is None:  # a divisor known not to be zero
+                return self.call(_name("divide"), self.expr(x), self.expr(y))
+            # the divisor first, then the dividend, as the staged quotient reads them
+            self.raising = True
+            t = self.temp()
+
+            def raised():
+                raise zero()
+            test = ast.Compare(ast.NamedExpr(_name(t, True), self.expr(y)), [ast.NotEq()], [self.const(0)])
+            return ast.IfExp(test, self.call(_name("divide"), self.expr(x), _name(t)), self.call(self.func(raised)))
+        if kind == "neg":
+            return ast.UnaryOp(ast.USub(), self.expr(a[0]))
+        if kind == "abs":
+            return self.call(_name("abs"), self.expr(a[0]))
+        if kind == "extreme":
+            op, values = a
+            args = [self.expr(v) for v in values]
+            return self.call(_name(op), *(args if len(args) == 2 else [ast.List(args, ast.Load())]))
+        if kind == "compare":
+            op, x, y = a
+            return ast.Compare(self.expr(x), [_CMP[op]()], [self.expr(y)])
+        if kind == "not":
+            return ast.UnaryOp(ast.Not(), self.expr(a[0]))
+        if kind in ("and", "or"):
+            return ast.BoolOp(ast.And() if kind == "and" else ast.Or(), [self.expr(v) for v in a[0]])
+        if kind in ("all", "any"):  # all()/any() answer True or False, whatever the values
+            test = ast.BoolOp(ast.And() if kind == "all" else ast.Or(), [self.expr(v) for v in a[0]])
+            return ast.IfExp(test, ast.Constant(True), ast.Constant(False))
+        if kind == "first":
+            pairs, default = a
+            out = self.expr(default)
+            conditions = [(self.expr(c), self.expr(v)) for c, v in pairs]  # written in reading order
+            for c, v in reversed(conditions):
+                out = ast.IfExp(c, v, out)
+            return out
+        raise Unsupported(kind)
+
+    def let(self, key, body: Callable) -> ast.expr:
+        """A definition: computed once, at the top, in dependency order (as evaluate's prelude); one
+        that may fail keeps its error (`Failed`), raised where it is read."""
+        if key not in self.defs:
+            saved, self.raising = self.raising, False
+            value = self.expr(body)
+            fallible, self.raising = self.raising, saved
+            local = f"d{len(self.defs)}"
+            if fallible:
+                err = self.temp()
+                self.prelude.append(ast.Try(
+                    [ast.Assign([_name(local, True)], value)],
+                    [ast.ExceptHandler(_name("EvaluationError"), err, [
+                        ast.Assign([_name(local, True)], self.call(_name("Failed"), _name(err)))])], [], []))
+            else:
+                self.prelude.append(ast.Assign([_name(local, True)], value))
+            self.defs[key] = (local, fallible)
+        local, fallible = self.defs[key]
+        if not fallible:
+            return _name(local)
+        self.raising = True
+        return ast.IfExp(ast.Compare(self.call(_name("type"), _name(local)), [ast.Is()], [_name("Failed")]),
+                         self.call(_name("reraise"), _name(local)), _name(local))
+
+    # ------------------------------------------------------------ operations (evaluate._Stager's)
+    def assign(self, k: int, value: ast.expr) -> None:
+        self.assigned.add(k)
+        self.body.append(ast.Assign([_name(f"r{k}", True)], value))
+
+    def op(self, op: Callable) -> None:
+        shape = getattr(op, "shape", None)
+        if shape is None:
+            raise Unsupported(getattr(op, "__qualname__", "an operation"))
+        kind, *a = shape
+        if kind == "expr":
+            k, fn, guard = a
+            value = self.expr(fn)
+            if guard is not None:
+                value = ast.IfExp(ast.Compare(self.reg(guard), [ast.Is()], [ast.Constant(False)]),
+                                  self.const(0), value)
+            self.assign(k, value)
+        elif kind == "round":
+            k, rnd, x = a
+            self.assign(k, self.call(self.func(rnd), self.reg(x)))
+        elif kind == "linear":
+            k, signs, regs = a
+            self.assign(k, self.linear(0, [(s, self.reg(v)) for s, v in zip(signs, regs)]))
+        elif kind == "total":
+            k, base, regs = a
+            self.assign(k, self.linear(base, [(1, self.reg(v)) for v in regs]))
+        elif kind == "mul":
+            k, x, y = a
+            self.assign(k, self.whole(ast.BinOp(self.reg(x), ast.Mult(), self.reg(y))))
+        elif kind == "extreme":
+            k, name, values = a
+            args = [self.reg(v) for v in values]  # min(a, b), or min([a, b, c]) as the staged operation
+            self.assign(k, self.call(_name(name), *(args if len(args) == 2 else [ast.List(args, ast.Load())])))
+        elif kind == "compare":
+            k, name, x, y = a
+            self.assign(k, ast.Compare(self.reg(x), [_CMP[name]()], [self.reg(y)]))
+        elif kind == "select":
+            k, c, t, o = a
+            self.assign(k, ast.IfExp(self.reg(c), self.reg(t), self.reg(o)))
+        elif kind == "band":
+            k, x, y = a
+            self.assign(k, ast.BoolOp(ast.And(), [self.reg(x), self.reg(y)]))
+        elif kind == "bnot":
+            k, x = a
+            self.assign(k, ast.UnaryOp(ast.Not(), self.reg(x)))
+        elif kind == "call":
+            k, fn, regs = a
+            self.assign(k, self.call(self.func(fn), *[self.reg(v) for v in regs]))
+        elif kind == "cut":
+            self.cut(*a)
+        elif kind == "mark":
+            self.body.append(self.mark(*a))
+        else:
+            raise Unsupported(kind)
+
+    def mark(self, line: int, before, after, acted) -> ast.stmt:
+        """evaluate._Stager.trace's `mark`: whether an `optional` line has a record."""
+        test = self.call(_name("acts"), *[ast.Constant(None) if x is None else self.reg(x)
+                                          for x in (before, after, acted)])
+        return ast.If(test, [ast.Assign([ast.Subscript(_name("exists"), ast.Constant(line), ast.Store())],
+                                        ast.Constant(True))], [])
+
+    def cut(self, out, acted, regs, compute, step, excess, fused, marks) -> None:
+        """evaluate._Stager._cut's operation: the excess (computed here where it is a total less a
+        level), then the lines passed through where it is not positive, else the cut itself."""
+        e = self.temp()
+        if fused is None:
+            value = self.reg(excess)
+        else:
+            base, summed, level, unless = fused
+            value = self.linear(base, [(1, self.reg(v)) for v in summed] + [(-1, self.reg(level))])
+            if unless is not None:
+                value = ast.IfExp(self.reg(unless), self.const(0), value)
+        self.body.append(ast.Assign([_name(e, True)], value))
+        amounts = [self.reg(v) for v in regs]
+        passed = [ast.Assign([_name(f"r{k}", True)], v) for k, v in zip(out, amounts)]
+        passed.append(ast.Assign([_name(f"r{acted}", True)], ast.Constant(False)))
+        targets = ast.Tuple([ast.List([_name(f"r{k}", True) for k in out], ast.Store()),
+                             _name(f"r{acted}", True)], ast.Store())
+        cutting = [ast.Assign([targets], self.call(self.func(compute), self.const(step),
+                                                   ast.List(amounts, ast.Load()), _name(e)))]
+        self.assigned.update(out)
+        self.assigned.add(acted)
+        if marks:
+            cutting.append(ast.If(_name(f"r{acted}"), [self.mark(*self._shape(m, "mark")) for m in marks], []))
+        test = ast.UnaryOp(ast.Not(), ast.Compare(_name(e), [ast.Gt()], [self.const(0)]))
+        self.body.append(ast.If(test, passed, cutting))
+
+    @staticmethod
+    def _shape(fn, kind: str) -> tuple:
+        shape = getattr(fn, "shape", None)
+        if shape is None or shape[0] != kind:
+            raise Unsupported(kind)
+        return shape[1:]
+
+
+def generate(ops: list[Callable], known: dict, template: list, folded: dict, needed, digest: str):
+    """The settlement function of these staged operations, or None where the generator does not
+    write one of them (the caller keeps the staged program). `needed`: the registers the audit
+    trail and the lines read afterwards, stored in the returned register list."""
+    writer = _Writer(known, template, folded)
+    try:
+        for op in ops:
+            writer.op(op)
+        body = [ast.Assign([_name("r", True)],
+                           ast.Subscript(writer.const(template), ast.Slice(), ast.Load()))]
+        body.append(ast.Assign([ast.Subscript(_name("r"), ast.Constant(0), ast.Store())], _name("ctx")))
+        body.append(ast.Assign([ast.Subscript(_name("r"), ast.Constant(1), ast.Store())], _name("exists")))
+        body += [ast.Assign([ast.Subscript(_name("r"), ast.Constant(k), ast.Store())], _name(f"r{k}"))
+                 for k in sorted(writer.assigned) if k in needed]
+        body.append(ast.Return(_name("r")))
+        tree = tree_of(writer.prelude + writer.body + body)
+        code = compile(tree, f"<sibc generated: {digest}>", "exec")
+    except (Unsupported, RecursionError):  # (a chain of thousands of definitions: the staged program)
+        return None
+    function = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    settle = types.FunctionType(function, writer.env, "settle")
+    settle.tree = tree  # for tests/test_generated.py, which walks it
+    return settle
+
+
+def tree_of(body: list[ast.stmt]) -> ast.Module:
+    args = ast.arguments([], [ast.arg(x) for x in _LOCALS[:3]], None, [], [], None, [])
+    function = ast.FunctionDef(name="settle", args=args, body=body, decorator_list=[], returns=None)
+    return ast.fix_missing_locations(ast.Module([function], []))
