@@ -550,13 +550,13 @@ class _Stager:
         return k
 
     def cut(self, step: Step, amounts, excess: int):
-        return self._cut(step, amounts, excess, self.kernel.cut)
+        return self._cut(step, amounts, excess, self.kernel.cut, driver.cut)
 
     def pro_rata(self, step: Step, amounts, excess: int):
         """The reference cut in proportion (semantics.run.pro_rata) on numbers, at settle time. Its
         lines and excess are kept for the audit trail, which shows the factor (`trace`)."""
         self.shares[id(step)] = (tuple(amounts), excess)
-        return self._cut(step, amounts, excess, self.kernel.pro_rata)
+        return self._cut(step, amounts, excess, self.kernel.pro_rata, driver.pro_rata)
 
     def part(self, a: int, level: int, total: int) -> int:
         """round_down(a × level ÷ total) (the primitive of run.pro_rata; `pro_rata` above runs the
@@ -578,9 +578,12 @@ class _Stager:
             if not excess > 0:
                 return list(values), False
             return driver.weighted_cut(kernel, values, weights, excess)
-        return self._cut(step, amounts, excess, weighted)
+        return self._cut(step, amounts, excess, weighted,
+                         lambda b, values, excess: driver.weighted_cut(b, values, weights, excess))
 
-    def _cut(self, step: Step, amounts, excess: int, compute: Callable):
+    def _cut(self, step: Step, amounts, excess: int, compute: Callable, reference: Callable):
+        """`compute(step, values, excess)` cuts at settle time; `reference(backend, values, excess)`
+        is the driver's cut it runs where the excess is positive (generated.py writes it out)."""
         regs = tuple(amounts)
         if excess in self.known and all(a in self.known for a in regs):
             news, acted = compute(step, [self.known[a] for a in regs], self.known[excess])
@@ -620,7 +623,7 @@ class _Stager:
                 for t in marks:
                     t(r)
 
-        shaped(op, "cut", out, acted, regs, compute, step, excess if not fused else None,
+        shaped(op, "cut", out, acted, regs, reference, self.kernel, excess if not fused else None,
                (base, summed, level, unless) if fused else None, marks)
 
         def replay(r):  # its records, when the audit trail is read: it cut where `acted` says so

@@ -44,13 +44,9 @@ def _reraise(value: Failed):
     raise value.error
 
 
-def _acts(before, after, acted) -> bool:  # evaluate._acts: whether a step writes on a line
-    return acted if acted is not None else after != before
-
-
 # the fixed names of the generated code's globals besides its `k` and `f` names
 _HELPERS = {"Fraction": Fraction, "divide": divide, "Failed": Failed, "EvaluationError": EvaluationError,
-            "reraise": _reraise, "acts": _acts}
+            "reraise": _reraise}
 _BUILTINS = {"type": type, "min": min, "max": max, "abs": abs}
 _LOCALS = ("ctx", "inputs", "exists", "r")  # the function's arguments and its register list
 GENERATED_NAME = r"[rdtkfe]\d+"  # every other name in the tree (tests/test_generated.py)
@@ -277,14 +273,20 @@ class _Writer:
 
     def mark(self, line: int, before, after, acted) -> ast.stmt:
         """evaluate._Stager.trace's `mark`: whether an `optional` line has a record."""
-        test = self.call(_name("acts"), *[ast.Constant(None) if x is None else self.reg(x)
-                                          for x in (before, after, acted)])
+        # evaluate._acts inline: `acted if acted is not None else after != before`
+        b, a = (ast.Constant(None) if x is None else self.reg(x) for x in (before, after))
+        test = ast.Compare(a, [ast.NotEq()], [b])
+        if acted is not None:
+            c = self.reg(acted)
+            test = ast.IfExp(ast.Compare(c, [ast.IsNot()], [ast.Constant(None)]), c, test)
         return ast.If(test, [ast.Assign([ast.Subscript(_name("exists"), ast.Constant(line), ast.Store())],
                                         ast.Constant(True))], [])
 
-    def cut(self, out, acted, regs, compute, step, excess, fused, marks) -> None:
+    def cut(self, out, acted, regs, reference, kernel, excess, fused, marks) -> None:
         """evaluate._Stager._cut's operation: the excess (computed here where it is a total less a
-        level), then the lines passed through where it is not positive, else the cut itself."""
+        level), then the lines passed through where it is not positive, else the driver's cut
+        itself (`reference`: semantics.run.cut, pro_rata or weighted_cut), written out by running
+        it once on primitives that write statements (`_Written`)."""
         e = self.temp()
         if fused is None:
             value = self.reg(excess)
@@ -297,10 +299,10 @@ class _Writer:
         amounts = [self.reg(v) for v in regs]
         passed = [ast.Assign([_name(f"r{k}", True)], v) for k, v in zip(out, amounts)]
         passed.append(ast.Assign([_name(f"r{acted}", True)], ast.Constant(False)))
-        targets = ast.Tuple([ast.List([_name(f"r{k}", True) for k in out], ast.Store()),
-                             _name(f"r{acted}", True)], ast.Store())
-        cutting = [ast.Assign([targets], self.call(self.func(compute), self.const(step),
-                                                   ast.List(amounts, ast.Load()), _name(e)))]
+        cutting: list[ast.stmt] = []
+        news, cuts = reference(_Written(self, cutting, kernel), amounts, _name(e))
+        cutting += [ast.Assign([_name(f"r{k}", True)], v) for k, v in zip(out, news)]
+        cutting.append(ast.Assign([_name(f"r{acted}", True)], cuts))
         self.assigned.update(out)
         self.assigned.add(acted)
         if marks:
@@ -314,6 +316,59 @@ class _Writer:
         if shape is None or shape[0] != kind:
             raise Unsupported(kind)
         return shape[1:]
+
+
+class _Written:
+    """semantics.run's primitives over `ast` expressions, each appending the statement that computes
+    it (`evaluate._Concrete`'s arithmetic written out): the driver's cut, run once on these, leaves
+    its straight-line code. `never` is False (nothing here is known), so every line's take is written:
+    where the concrete cut stops early, the lines after take nothing, the same amounts."""
+
+    def __init__(self, writer: _Writer, out: list[ast.stmt], kernel):
+        self.w, self.out, self.kernel = writer, out, kernel
+        self.ZERO = writer.const(0)
+
+    def _let(self, value: ast.expr) -> ast.expr:
+        t = self.w.temp()
+        self.out.append(ast.Assign([_name(t, True)], value))
+        return _name(t)
+
+    def const(self, value) -> ast.expr:
+        return ast.Constant(value) if type(value) is bool else self.w.const(value)
+
+    def never(self, c) -> bool:
+        return False
+
+    def band(self, a, b):
+        return self._let(ast.BoolOp(ast.And(), [a, b]))
+
+    def compare(self, op: str, a, b):
+        return self._let(ast.Compare(a, [_CMP[op]()], [b]))
+
+    def extreme(self, op: str, values):
+        args = list(values)
+        return self._let(self.w.call(_name(op), *(args if len(args) == 2 else [ast.List(args, ast.Load())])))
+
+    def select(self, c, t, o):
+        return self._let(ast.IfExp(c, t, o))
+
+    def sub(self, a, b):
+        return self._let(self.w.whole(ast.BinOp(a, ast.Sub(), b)))
+
+    def mul(self, a, b):
+        return self._let(self.w.whole(ast.BinOp(a, ast.Mult(), b)))
+
+    def linear(self, terms):
+        return self._let(self.w.linear(0, list(terms)))
+
+    def round_down(self, x):
+        return self._let(self.w.call(self.w.func(self.kernel.round_down), x))
+
+    def part(self, a, level, total):
+        return self._let(self.w.call(self.w.func(self.kernel.part), a, level, total))
+
+    def __getattr__(self, name: str):  # a primitive a cut of the future reads: not written (yet)
+        raise Unsupported(name)
 
 
 def generate(ops: list[Callable], known: dict, template: list, folded: dict, needed, digest: str):
