@@ -1,5 +1,8 @@
 """The scalar back end's primitives: model expressions → Python closures (no text is eval'ed).
 
+Each closure also says what it computes (`shaped`: `fn.shape`), so that generated.py can write
+the same computation inline in a contract's generated settlement function.
+
 What an expression means is written once, in semantics/expr.py; this module supplies the
 primitives it is built from, as closures over an evaluation context (`Ctx`: the outcomes and a
 cache of definitions). `Compiler(contract, definitions, source).compile(expr, period)` returns

@@ -5,7 +5,8 @@ settlement program (semantics/program.py), every expression a step reads becomes
 (compiler.py; no text is ever eval'ed), and everything that does not depend on the outcomes is
 worked out then. The driver (semantics/run.py) runs then too, once, over staged values
 (`_Stager`): it leaves a straight list of operations on exact Python numbers, and
-`Evaluator.evaluate(outcomes)`, which is pure, runs only those. Each line's audit trail is written
+`Evaluator.evaluate(outcomes)`, which is pure, runs only those — written out as one Python
+function made from an `ast` tree (generated.py) on the first evaluation. Each line's audit trail is written
 when it is first read, from the values the settlement left, and the guarantees are checked when
 first read where none can fail (issue 21). The order of application is the program's, documented
 in docs/language.md; nothing here repeats it.
@@ -804,6 +805,9 @@ class Evaluator:
             name: x.ty.series for name, x in contract.measures.items() if x.ty.series}
         self._not_applicable = tuple((name, cell.name) for name, x in contract.payments.items() if x.series
                                      for cell in contract.series[x.series].not_applicable)
+        # no measure per period or per cohort, no parameters: the outcomes hold no dict the
+        # contract reads, and a shallow copy of them is `_copied`'s
+        self._flat = not any(x.ty.series for x in contract.measures.values()) and not contract.parameters
         # what every settlement of the contract says alike (`Settlement.made`)
         self._settled = {"contract": self.contract.title.text, "currency": self.contract.currency,
                          "investors": self._investors,
@@ -814,7 +818,7 @@ class Evaluator:
         # what a reader of the settlement is given later (the trail, the definitions' values, the
         # guarantees' verdicts) is computed from these outcomes as they are now, not as a caller
         # may change its dict afterwards
-        outcomes = _copied(outcomes)
+        outcomes = dict(outcomes) if self._flat else _copied(outcomes)
         ctx = Ctx(outcomes, {}, {})
         broken = self.broken_assumption(outcomes) if self._assumptions else None
         if broken is not None:
@@ -823,16 +827,19 @@ class Evaluator:
         settle = self._generated
         if settle is _NOT_YET:
             settle = self._generate()
-        if settle is not None:
-            r = settle(ctx, outcomes, exists)
+        # each line's amount, and every line's audit trail, written when one is first read
+        if settle is not None:  # the lines' amounts, and the registers the trail reads (generated.py)
+            amounts, kept = settle(ctx, outcomes, exists)
+            written = Trails(self._trails_kept, (ctx, kept))
         else:
             r = self._staged(ctx, exists)
+            amounts = [r[amount] for _, amount, _ in self._lines]
+            written = Trails(self._trails, r)
         lines, diagnostics = [], ()
-        written = Trails(self._trails, r)  # every line's audit trail, written when one is first read
-        for i, (fields, amount, maybe) in enumerate(self._lines):
+        for i, (fields, _, maybe) in enumerate(self._lines):
             if maybe and not exists[i]:
                 continue  # the floor did not lift the total (a waterfall's step paid nothing): no line
-            line = Line.made(fields, r[amount], written, i)
+            line = Line.made(fields, amounts[i], written, i)
             lines.append(line)
             if line.exact < 0:
                 diagnostics += (self._negative(line),)
@@ -865,8 +872,18 @@ class Evaluator:
 
         digest = self.contract.source_sha256 or hashlib.sha256(repr(self.contract).encode()).hexdigest()
         self._generated = generate(self._ops, self._known, self._registers, self._c.folded, self._needed,
-                                   digest[:16])
+                                   [amount for _, amount, _ in self._lines], digest[:16])
         return self._generated
+
+    def _trails_kept(self, held: tuple) -> list[tuple]:
+        """`_trails` of what a generated function returned: the registers the trail reads, put back
+        in their places in the register list."""
+        ctx, kept = held
+        r = self._registers[:]
+        r[0] = ctx
+        for k, value in zip(self._generated.kept, kept):
+            r[k] = value
+        return self._trails(r)
 
     def __getstate__(self) -> dict:  # (cloudpickle, Dask) the generated function is made again after unpickling
         state = dict(self.__dict__)

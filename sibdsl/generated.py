@@ -4,8 +4,8 @@ In: the settling operations the stager left (evaluate._Stager: a straight list o
 operation told what it computes, `op.shape`), with the expression closures they call (compiler.py,
 each told its shape too). Out: one function `settle(ctx, inputs, exists)` that computes the same
 registers in the same order — registers and definitions as local variables, the expressions and
-`values.whole` written inline — and returns the register list the audit trail is written from
-later (settlement.Trails). What a settlement computes is still the staged program's: this is the
+`values.whole` written inline — and returns the lines' amounts and the registers the audit trail
+is written from later (settlement.Trails). What a settlement computes is still the staged program's: this is the
 same program without a call per operation (issue 21, docs/architecture.md "The generated
 settlement function").
 
@@ -14,7 +14,7 @@ string; every identifier in it is made here (`r12` a register, `d3` a definition
 `k7` a constant, `f2` a function, and the fixed names of `_HELPERS`); every constant the contract
 gives — amounts, rates, dates, measure names, periods, Fractions — is a `k` name bound in the
 function's globals, never an `ast.Constant` (the only constants in the tree are None, True, False
-and the generator's own register indices). The globals' `__builtins__` hold only the four builtins
+and the indices of the lines it marks). The globals' `__builtins__` hold only the five builtins
 the code uses. The tree is compiled with `compile(tree, "<sibc generated: DIGEST>", "exec")` and the
 function made from its code object (`types.FunctionType`): nothing is `eval`'ed or `exec`'ed.
 
@@ -31,7 +31,6 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from .compiler import EvaluationError, Failed
-from .values import divide
 
 __all__ = ["generate", "Unsupported"]
 
@@ -45,10 +44,10 @@ def _reraise(value: Failed):
 
 
 # the fixed names of the generated code's globals besides its `k` and `f` names
-_HELPERS = {"Fraction": Fraction, "divide": divide, "Failed": Failed, "EvaluationError": EvaluationError,
+_HELPERS = {"Fraction": Fraction, "Failed": Failed, "EvaluationError": EvaluationError,
             "reraise": _reraise}
-_BUILTINS = {"type": type, "min": min, "max": max, "abs": abs}
-_LOCALS = ("ctx", "inputs", "exists", "r")  # the function's arguments and its register list
+_BUILTINS = {"type": type, "min": min, "max": max, "abs": abs, "int": int}
+_LOCALS = ("ctx", "inputs", "exists")  # the function's arguments
 GENERATED_NAME = r"[rdtkfe]\d+"  # every other name in the tree (tests/test_generated.py)
 
 
@@ -120,6 +119,20 @@ class _Writer:
             ast.Compare(ast.Attribute(_name(t), "denominator", ast.Load()), [ast.Eq()], [self.const(1)])])
         return ast.IfExp(test, ast.Attribute(_name(t), "numerator", ast.Load()), _name(t))
 
+    def divide(self, x: ast.expr, y: ast.expr, known=None) -> ast.expr:
+        """values.divide inline (`y` a name or a constant, not zero): two ints give their quotient
+        where it is whole, else a Fraction; anything else `whole(x / y)`. Never a float. `known`: y's
+        value where it is a constant (a Fraction divisor needs no int case)."""
+        if known is not None and type(known) is not int:
+            return self.whole(ast.BinOp(x, ast.Div(), y))
+        t = self.temp()
+        both = ast.Compare(self.call(_name("type"), ast.NamedExpr(_name(t, True), x)), [ast.Is()], [_name("int")])
+        if known is None:
+            both = ast.BoolOp(ast.And(), [both, ast.Compare(self.call(_name("type"), y), [ast.Is()], [_name("int")])])
+        ints = ast.IfExp(ast.Compare(ast.BinOp(_name(t), ast.Mod(), y), [ast.Eq()], [self.const(0)]),
+                         ast.BinOp(_name(t), ast.FloorDiv(), y), self.call(_name("Fraction"), _name(t), y))
+        return ast.IfExp(both, ints, self.whole(ast.BinOp(_name(t), ast.Div(), y)))
+
     def linear(self, base, terms: list[tuple[int, ast.expr]]) -> ast.expr:
         """whole(base ± term ± …), evaluated left to right as the staged sums are."""
         acc = None if type(base) is int and base == 0 else self.const(base)
@@ -156,7 +169,7 @@ class _Writer:
         if kind == "div":
             x, y, zero = a
             if zero is None:  # a divisor known not to be zero
-                return self.call(_name("divide"), self.expr(x), self.expr(y))
+                return self.divide(self.expr(x), self.expr(y), self.folded.get(y))
             # the divisor first, then the dividend, as the staged quotient reads them
             self.raising = True
             t = self.temp()
@@ -164,7 +177,7 @@ class _Writer:
             def raised():
                 raise zero()
             test = ast.Compare(ast.NamedExpr(_name(t, True), self.expr(y)), [ast.NotEq()], [self.const(0)])
-            return ast.IfExp(test, self.call(_name("divide"), self.expr(x), _name(t)), self.call(self.func(raised)))
+            return ast.IfExp(test, self.divide(self.expr(x), _name(t)), self.call(self.func(raised)))
         if kind == "neg":
             return ast.UnaryOp(ast.USub(), self.expr(a[0]))
         if kind == "abs":
@@ -371,32 +384,31 @@ class _Written:
         raise Unsupported(name)
 
 
-def generate(ops: list[Callable], known: dict, template: list, folded: dict, needed, digest: str):
+def generate(ops: list[Callable], known: dict, template: list, folded: dict, needed, amounts: list[int],
+             digest: str):
     """The settlement function of these staged operations, or None where the generator does not
-    write one of them (the caller keeps the staged program). `needed`: the registers the audit
-    trail and the lines read afterwards, stored in the returned register list."""
+    write one of them (the caller keeps the staged program). It returns the registers `amounts`
+    (each line's) and, for the audit trail written later, the registers of `needed` it computed
+    (`settle.kept` says which, in order)."""
     writer = _Writer(known, template, folded)
     try:
         for op in ops:
             writer.op(op)
-        body = [ast.Assign([_name("r", True)],
-                           ast.Subscript(writer.const(template), ast.Slice(), ast.Load()))]
-        body.append(ast.Assign([ast.Subscript(_name("r"), ast.Constant(0), ast.Store())], _name("ctx")))
-        body.append(ast.Assign([ast.Subscript(_name("r"), ast.Constant(1), ast.Store())], _name("exists")))
-        body += [ast.Assign([ast.Subscript(_name("r"), ast.Constant(k), ast.Store())], _name(f"r{k}"))
-                 for k in sorted(writer.assigned) if k in needed]
-        body.append(ast.Return(_name("r")))
-        tree = tree_of(writer.prelude + writer.body + body)
+        kept = [k for k in sorted(writer.assigned) if k in needed]
+        tree = tree_of(writer.prelude + writer.body + [ast.Return(ast.Tuple([
+            ast.Tuple([writer.reg(k) for k in amounts], ast.Load()),
+            ast.Tuple([_name(f"r{k}") for k in kept], ast.Load())], ast.Load()))])
         code = compile(tree, f"<sibc generated: {digest}>", "exec")
     except (Unsupported, RecursionError):  # (a chain of thousands of definitions: the staged program)
         return None
     function = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     settle = types.FunctionType(function, writer.env, "settle")
     settle.tree = tree  # for tests/test_generated.py, which walks it
+    settle.kept = tuple(kept)
     return settle
 
 
 def tree_of(body: list[ast.stmt]) -> ast.Module:
-    args = ast.arguments([], [ast.arg(x) for x in _LOCALS[:3]], None, [], [], None, [])
+    args = ast.arguments([], [ast.arg(x) for x in _LOCALS], None, [], [], None, [])
     function = ast.FunctionDef(name="settle", args=args, body=body, decorator_list=[], returns=None)
     return ast.fix_missing_locations(ast.Module([function], []))

@@ -143,7 +143,7 @@ def test_every_name_in_the_generated_tree_is_made_by_the_generator():
         attributes = {n.attr for n in ast.walk(fn.tree) if isinstance(n, ast.Attribute)}
         assert attributes <= {"numerator", "denominator"}, (name, attributes)
         # the function's globals: the generator's names, and only the builtins the code uses
-        assert set(fn.__globals__["__builtins__"]) == set(_BUILTINS) == {"type", "min", "max", "abs"}
+        assert set(fn.__globals__["__builtins__"]) == set(_BUILTINS) == {"type", "min", "max", "abs", "int"}
         for key in fn.__globals__:
             assert key == "__builtins__" or key in _HELPERS or re.fullmatch(GENERATED_NAME, key), key
         assert fn.__code__.co_filename.startswith("<sibc generated: ")
@@ -151,17 +151,17 @@ def test_every_name_in_the_generated_tree_is_made_by_the_generator():
 
 def test_nothing_the_contract_says_is_a_constant_of_the_generated_tree():
     """Amounts, names, periods, dates, Fractions reach the function through its globals (`k` names):
-    the tree's constants are None, True, False and the generator's own register indices."""
+    the tree's constants are None, True, False and the indices of the lines it marks."""
     for name, contract, ev, fn in _trees():
         parents = {id(child): node for node in ast.walk(fn.tree) for child in ast.iter_child_nodes(node)}
         for node in ast.walk(fn.tree):
             if not isinstance(node, ast.Constant):
                 continue
             assert type(node.value) in (type(None), bool, int), (name, node.value)
-            if type(node.value) is int:  # an index into the register list or the `exists` list
+            if type(node.value) is int:  # an index into the `exists` list (a line's)
                 parent = parents[id(node)]
                 assert isinstance(parent, ast.Subscript) and parent.slice is node, (name, ast.dump(parent))
-                assert isinstance(parent.value, ast.Name) and parent.value.id in ("r", "exists"), name
+                assert isinstance(parent.value, ast.Name) and parent.value.id == "exists", name
         strings = {v for v in fn.__globals__.values() if isinstance(v, str)}
         assert set(contract.measures) & strings  # the measures' names are read through the globals
         source = ast.unparse(fn.tree)
@@ -282,11 +282,11 @@ def test_settlements_and_evaluators_pickle():
     assert again.evaluate(row) == s and callable(again._generated)
 
 
-def test_generate_refuses_nothing_it_was_not_given():
-    """No operations: a function that hands back the register template with the context."""
-    fn = generate([], {}, [None, None, 5], {}, set(), "0")
-    r = fn("ctx", {}, ["exists"])
-    assert r == ["ctx", ["exists"], 5]
+def test_generate_of_no_operations_hands_back_the_known_amounts():
+    """No operations: the lines' amounts are the registers' known values, and nothing is kept."""
+    fn = generate([], {2: 5}, [None, None, 5, None], {}, set(), [2, 3], "0")
+    assert fn("ctx", {}, ["exists"]) == ((5, None), ())
+    assert fn.kept == ()
 
 
 def test_every_constant_kind_a_contract_gives_reaches_the_function_whole():
