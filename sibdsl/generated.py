@@ -31,6 +31,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from .compiler import EvaluationError, Failed
+from .gcpause import paused
 
 __all__ = ["generate", "Unsupported"]
 
@@ -51,8 +52,23 @@ _LOCALS = ("ctx", "inputs", "exists")  # the function's arguments
 GENERATED_NAME = r"[rdtkfe]\d+"  # every other name in the tree (tests/test_generated.py)
 
 
+class _At:
+    """Every node at line 1, column 0 (compile() asks each statement and expression for a position;
+    the code has no source lines): class attributes, not `ast.fix_missing_locations`, which walked
+    every node of the tree again."""
+
+    lineno = end_lineno = 1
+    col_offset = end_col_offset = 0
+
+
+# the node classes the generator makes, each with its position (`_At`)
+N = types.SimpleNamespace(**{c: type(c, (_At, getattr(ast, c)), {}) for c in (
+    "Name", "Call", "BinOp", "UnaryOp", "BoolOp", "Compare", "IfExp", "NamedExpr", "Attribute", "Subscript",
+    "Tuple", "List", "Constant", "Slice", "Assign", "If", "Try", "ExceptHandler", "Return", "FunctionDef", "arg")})
+
+
 def _name(id_: str, store: bool = False) -> ast.Name:
-    return ast.Name(id_, ast.Store() if store else ast.Load())
+    return N.Name(id_, ast.Store() if store else ast.Load())
 
 
 _CMP = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE, "==": ast.Eq, "!=": ast.NotEq}
@@ -75,7 +91,7 @@ class _Writer:
     # ------------------------------------------------------------ names
     def const(self, value) -> ast.expr:
         if value is None or type(value) is bool:
-            return ast.Constant(value)
+            return N.Constant(value)
         try:
             key = (type(value), value)
             hash(key)
@@ -108,39 +124,39 @@ class _Writer:
         return self.const(self.template[i])
 
     def call(self, fn: ast.expr, *args: ast.expr) -> ast.expr:
-        return ast.Call(fn, list(args), [])
+        return N.Call(fn, list(args), [])
 
     def whole(self, value: ast.expr) -> ast.expr:
         """values.whole inline: `t.numerator if type(t := value) is Fraction and t.denominator == 1 else t`."""
         t = self.temp()
-        test = ast.BoolOp(ast.And(), [
-            ast.Compare(self.call(_name("type"), ast.NamedExpr(_name(t, True), value)), [ast.Is()],
+        test = N.BoolOp(ast.And(), [
+            N.Compare(self.call(_name("type"), N.NamedExpr(_name(t, True), value)), [ast.Is()],
                         [_name("Fraction")]),
-            ast.Compare(ast.Attribute(_name(t), "denominator", ast.Load()), [ast.Eq()], [self.const(1)])])
-        return ast.IfExp(test, ast.Attribute(_name(t), "numerator", ast.Load()), _name(t))
+            N.Compare(N.Attribute(_name(t), "denominator", ast.Load()), [ast.Eq()], [self.const(1)])])
+        return N.IfExp(test, N.Attribute(_name(t), "numerator", ast.Load()), _name(t))
 
     def divide(self, x: ast.expr, y: ast.expr, known=None) -> ast.expr:
         """values.divide inline (`y` a name or a constant, not zero): two ints give their quotient
         where it is whole, else a Fraction; anything else `whole(x / y)`. Never a float. `known`: y's
         value where it is a constant (a Fraction divisor needs no int case)."""
         if known is not None and type(known) is not int:
-            return self.whole(ast.BinOp(x, ast.Div(), y))
+            return self.whole(N.BinOp(x, ast.Div(), y))
         t = self.temp()
-        both = ast.Compare(self.call(_name("type"), ast.NamedExpr(_name(t, True), x)), [ast.Is()], [_name("int")])
+        both = N.Compare(self.call(_name("type"), N.NamedExpr(_name(t, True), x)), [ast.Is()], [_name("int")])
         if known is None:
-            both = ast.BoolOp(ast.And(), [both, ast.Compare(self.call(_name("type"), y), [ast.Is()], [_name("int")])])
-        ints = ast.IfExp(ast.Compare(ast.BinOp(_name(t), ast.Mod(), y), [ast.Eq()], [self.const(0)]),
-                         ast.BinOp(_name(t), ast.FloorDiv(), y), self.call(_name("Fraction"), _name(t), y))
-        return ast.IfExp(both, ints, self.whole(ast.BinOp(_name(t), ast.Div(), y)))
+            both = N.BoolOp(ast.And(), [both, N.Compare(self.call(_name("type"), y), [ast.Is()], [_name("int")])])
+        ints = N.IfExp(N.Compare(N.BinOp(_name(t), ast.Mod(), y), [ast.Eq()], [self.const(0)]),
+                         N.BinOp(_name(t), ast.FloorDiv(), y), self.call(_name("Fraction"), _name(t), y))
+        return N.IfExp(both, ints, self.whole(N.BinOp(_name(t), ast.Div(), y)))
 
     def linear(self, base, terms: list[tuple[int, ast.expr]]) -> ast.expr:
         """whole(base ± term ± …), evaluated left to right as the staged sums are."""
         acc = None if type(base) is int and base == 0 else self.const(base)
         for sign, term in terms:
             if acc is None:
-                acc = term if sign > 0 else ast.BinOp(self.const(0), ast.Sub(), term)
+                acc = term if sign > 0 else N.BinOp(self.const(0), ast.Sub(), term)
             else:
-                acc = ast.BinOp(acc, ast.Add() if sign > 0 else ast.Sub(), term)
+                acc = N.BinOp(acc, ast.Add() if sign > 0 else ast.Sub(), term)
         return self.whole(acc if acc is not None else self.const(0))
 
     # ------------------------------------------------------------ expressions (compiler.py's closures)
@@ -154,9 +170,9 @@ class _Writer:
         kind, *a = shape
         if kind == "input":
             name, period, boolean = a
-            value = ast.Subscript(_name("inputs"), self.const(name), ast.Load())
+            value = N.Subscript(_name("inputs"), self.const(name), ast.Load())
             if period is not None:
-                value = ast.Subscript(value, self.const(period), ast.Load())
+                value = N.Subscript(value, self.const(period), ast.Load())
             return value if boolean else self.whole(value)
         if kind == "let":
             return self.let(*a)
@@ -165,7 +181,7 @@ class _Writer:
             return self.linear(k, [(sign, self.expr(f)) for sign, f in terms])
         if kind == "mul":
             x, y = a
-            return self.whole(ast.BinOp(self.expr(x), ast.Mult(), self.expr(y)))
+            return self.whole(N.BinOp(self.expr(x), ast.Mult(), self.expr(y)))
         if kind == "div":
             x, y, zero = a
             if zero is None:  # a divisor known not to be zero
@@ -176,32 +192,32 @@ class _Writer:
 
             def raised():
                 raise zero()
-            test = ast.Compare(ast.NamedExpr(_name(t, True), self.expr(y)), [ast.NotEq()], [self.const(0)])
-            return ast.IfExp(test, self.divide(self.expr(x), _name(t)), self.call(self.func(raised)))
+            test = N.Compare(N.NamedExpr(_name(t, True), self.expr(y)), [ast.NotEq()], [self.const(0)])
+            return N.IfExp(test, self.divide(self.expr(x), _name(t)), self.call(self.func(raised)))
         if kind == "neg":
-            return ast.UnaryOp(ast.USub(), self.expr(a[0]))
+            return N.UnaryOp(ast.USub(), self.expr(a[0]))
         if kind == "abs":
             return self.call(_name("abs"), self.expr(a[0]))
         if kind == "extreme":
             op, values = a
             args = [self.expr(v) for v in values]
-            return self.call(_name(op), *(args if len(args) == 2 else [ast.List(args, ast.Load())]))
+            return self.call(_name(op), *(args if len(args) == 2 else [N.List(args, ast.Load())]))
         if kind == "compare":
             op, x, y = a
-            return ast.Compare(self.expr(x), [_CMP[op]()], [self.expr(y)])
+            return N.Compare(self.expr(x), [_CMP[op]()], [self.expr(y)])
         if kind == "not":
-            return ast.UnaryOp(ast.Not(), self.expr(a[0]))
+            return N.UnaryOp(ast.Not(), self.expr(a[0]))
         if kind in ("and", "or"):
-            return ast.BoolOp(ast.And() if kind == "and" else ast.Or(), [self.expr(v) for v in a[0]])
+            return N.BoolOp(ast.And() if kind == "and" else ast.Or(), [self.expr(v) for v in a[0]])
         if kind in ("all", "any"):  # all()/any() answer True or False, whatever the values
-            test = ast.BoolOp(ast.And() if kind == "all" else ast.Or(), [self.expr(v) for v in a[0]])
-            return ast.IfExp(test, ast.Constant(True), ast.Constant(False))
+            test = N.BoolOp(ast.And() if kind == "all" else ast.Or(), [self.expr(v) for v in a[0]])
+            return N.IfExp(test, N.Constant(True), N.Constant(False))
         if kind == "first":
             pairs, default = a
             out = self.expr(default)
             conditions = [(self.expr(c), self.expr(v)) for c, v in pairs]  # written in reading order
             for c, v in reversed(conditions):
-                out = ast.IfExp(c, v, out)
+                out = N.IfExp(c, v, out)
             return out
         raise Unsupported(kind)
 
@@ -215,24 +231,24 @@ class _Writer:
             local = f"d{len(self.defs)}"
             if fallible:
                 err = self.temp()
-                self.prelude.append(ast.Try(
-                    [ast.Assign([_name(local, True)], value)],
-                    [ast.ExceptHandler(_name("EvaluationError"), err, [
-                        ast.Assign([_name(local, True)], self.call(_name("Failed"), _name(err)))])], [], []))
+                self.prelude.append(N.Try(
+                    [N.Assign([_name(local, True)], value)],
+                    [N.ExceptHandler(_name("EvaluationError"), err, [
+                        N.Assign([_name(local, True)], self.call(_name("Failed"), _name(err)))])], [], []))
             else:
-                self.prelude.append(ast.Assign([_name(local, True)], value))
+                self.prelude.append(N.Assign([_name(local, True)], value))
             self.defs[key] = (local, fallible)
         local, fallible = self.defs[key]
         if not fallible:
             return _name(local)
         self.raising = True
-        return ast.IfExp(ast.Compare(self.call(_name("type"), _name(local)), [ast.Is()], [_name("Failed")]),
+        return N.IfExp(N.Compare(self.call(_name("type"), _name(local)), [ast.Is()], [_name("Failed")]),
                          self.call(_name("reraise"), _name(local)), _name(local))
 
     # ------------------------------------------------------------ operations (evaluate._Stager's)
     def assign(self, k: int, value: ast.expr) -> None:
         self.assigned.add(k)
-        self.body.append(ast.Assign([_name(f"r{k}", True)], value))
+        self.body.append(N.Assign([_name(f"r{k}", True)], value))
 
     def op(self, op: Callable) -> None:
         shape = getattr(op, "shape", None)
@@ -243,7 +259,7 @@ class _Writer:
             k, fn, guard = a
             value = self.expr(fn)
             if guard is not None:
-                value = ast.IfExp(ast.Compare(self.reg(guard), [ast.Is()], [ast.Constant(False)]),
+                value = N.IfExp(N.Compare(self.reg(guard), [ast.Is()], [N.Constant(False)]),
                                   self.const(0), value)
             self.assign(k, value)
         elif kind == "round":
@@ -257,23 +273,23 @@ class _Writer:
             self.assign(k, self.linear(base, [(1, self.reg(v)) for v in regs]))
         elif kind == "mul":
             k, x, y = a
-            self.assign(k, self.whole(ast.BinOp(self.reg(x), ast.Mult(), self.reg(y))))
+            self.assign(k, self.whole(N.BinOp(self.reg(x), ast.Mult(), self.reg(y))))
         elif kind == "extreme":
             k, name, values = a
             args = [self.reg(v) for v in values]  # min(a, b), or min([a, b, c]) as the staged operation
-            self.assign(k, self.call(_name(name), *(args if len(args) == 2 else [ast.List(args, ast.Load())])))
+            self.assign(k, self.call(_name(name), *(args if len(args) == 2 else [N.List(args, ast.Load())])))
         elif kind == "compare":
             k, name, x, y = a
-            self.assign(k, ast.Compare(self.reg(x), [_CMP[name]()], [self.reg(y)]))
+            self.assign(k, N.Compare(self.reg(x), [_CMP[name]()], [self.reg(y)]))
         elif kind == "select":
             k, c, t, o = a
-            self.assign(k, ast.IfExp(self.reg(c), self.reg(t), self.reg(o)))
+            self.assign(k, N.IfExp(self.reg(c), self.reg(t), self.reg(o)))
         elif kind == "band":
             k, x, y = a
-            self.assign(k, ast.BoolOp(ast.And(), [self.reg(x), self.reg(y)]))
+            self.assign(k, N.BoolOp(ast.And(), [self.reg(x), self.reg(y)]))
         elif kind == "bnot":
             k, x = a
-            self.assign(k, ast.UnaryOp(ast.Not(), self.reg(x)))
+            self.assign(k, N.UnaryOp(ast.Not(), self.reg(x)))
         elif kind == "call":
             k, fn, regs = a
             self.assign(k, self.call(self.func(fn), *[self.reg(v) for v in regs]))
@@ -287,13 +303,13 @@ class _Writer:
     def mark(self, line: int, before, after, acted) -> ast.stmt:
         """evaluate._Stager.trace's `mark`: whether an `optional` line has a record."""
         # evaluate._acts inline: `acted if acted is not None else after != before`
-        b, a = (ast.Constant(None) if x is None else self.reg(x) for x in (before, after))
-        test = ast.Compare(a, [ast.NotEq()], [b])
+        b, a = (N.Constant(None) if x is None else self.reg(x) for x in (before, after))
+        test = N.Compare(a, [ast.NotEq()], [b])
         if acted is not None:
             c = self.reg(acted)
-            test = ast.IfExp(ast.Compare(c, [ast.IsNot()], [ast.Constant(None)]), c, test)
-        return ast.If(test, [ast.Assign([ast.Subscript(_name("exists"), ast.Constant(line), ast.Store())],
-                                        ast.Constant(True))], [])
+            test = N.IfExp(N.Compare(c, [ast.IsNot()], [N.Constant(None)]), c, test)
+        return N.If(test, [N.Assign([N.Subscript(_name("exists"), N.Constant(line), ast.Store())],
+                                        N.Constant(True))], [])
 
     def cut(self, out, acted, regs, reference, kernel, excess, fused, marks) -> None:
         """evaluate._Stager._cut's operation: the excess (computed here where it is a total less a
@@ -307,21 +323,21 @@ class _Writer:
             base, summed, level, unless = fused
             value = self.linear(base, [(1, self.reg(v)) for v in summed] + [(-1, self.reg(level))])
             if unless is not None:
-                value = ast.IfExp(self.reg(unless), self.const(0), value)
-        self.body.append(ast.Assign([_name(e, True)], value))
+                value = N.IfExp(self.reg(unless), self.const(0), value)
+        self.body.append(N.Assign([_name(e, True)], value))
         amounts = [self.reg(v) for v in regs]
-        passed = [ast.Assign([_name(f"r{k}", True)], v) for k, v in zip(out, amounts)]
-        passed.append(ast.Assign([_name(f"r{acted}", True)], ast.Constant(False)))
+        passed = [N.Assign([_name(f"r{k}", True)], v) for k, v in zip(out, amounts)]
+        passed.append(N.Assign([_name(f"r{acted}", True)], N.Constant(False)))
         cutting: list[ast.stmt] = []
         news, cuts = reference(_Written(self, cutting, kernel), amounts, _name(e))
-        cutting += [ast.Assign([_name(f"r{k}", True)], v) for k, v in zip(out, news)]
-        cutting.append(ast.Assign([_name(f"r{acted}", True)], cuts))
+        cutting += [N.Assign([_name(f"r{k}", True)], v) for k, v in zip(out, news)]
+        cutting.append(N.Assign([_name(f"r{acted}", True)], cuts))
         self.assigned.update(out)
         self.assigned.add(acted)
         if marks:
-            cutting.append(ast.If(_name(f"r{acted}"), [self.mark(*self._shape(m, "mark")) for m in marks], []))
-        test = ast.UnaryOp(ast.Not(), ast.Compare(_name(e), [ast.Gt()], [self.const(0)]))
-        self.body.append(ast.If(test, passed, cutting))
+            cutting.append(N.If(_name(f"r{acted}"), [self.mark(*self._shape(m, "mark")) for m in marks], []))
+        test = N.UnaryOp(ast.Not(), N.Compare(_name(e), [ast.Gt()], [self.const(0)]))
+        self.body.append(N.If(test, passed, cutting))
 
     @staticmethod
     def _shape(fn, kind: str) -> tuple:
@@ -343,33 +359,33 @@ class _Written:
 
     def _let(self, value: ast.expr) -> ast.expr:
         t = self.w.temp()
-        self.out.append(ast.Assign([_name(t, True)], value))
+        self.out.append(N.Assign([_name(t, True)], value))
         return _name(t)
 
     def const(self, value) -> ast.expr:
-        return ast.Constant(value) if type(value) is bool else self.w.const(value)
+        return N.Constant(value) if type(value) is bool else self.w.const(value)
 
     def never(self, c) -> bool:
         return False
 
     def band(self, a, b):
-        return self._let(ast.BoolOp(ast.And(), [a, b]))
+        return self._let(N.BoolOp(ast.And(), [a, b]))
 
     def compare(self, op: str, a, b):
-        return self._let(ast.Compare(a, [_CMP[op]()], [b]))
+        return self._let(N.Compare(a, [_CMP[op]()], [b]))
 
     def extreme(self, op: str, values):
         args = list(values)
-        return self._let(self.w.call(_name(op), *(args if len(args) == 2 else [ast.List(args, ast.Load())])))
+        return self._let(self.w.call(_name(op), *(args if len(args) == 2 else [N.List(args, ast.Load())])))
 
     def select(self, c, t, o):
-        return self._let(ast.IfExp(c, t, o))
+        return self._let(N.IfExp(c, t, o))
 
     def sub(self, a, b):
-        return self._let(self.w.whole(ast.BinOp(a, ast.Sub(), b)))
+        return self._let(self.w.whole(N.BinOp(a, ast.Sub(), b)))
 
     def mul(self, a, b):
-        return self._let(self.w.whole(ast.BinOp(a, ast.Mult(), b)))
+        return self._let(self.w.whole(N.BinOp(a, ast.Mult(), b)))
 
     def linear(self, terms):
         return self._let(self.w.linear(0, list(terms)))
@@ -390,14 +406,19 @@ def generate(ops: list[Callable], known: dict, template: list, folded: dict, nee
     write one of them (the caller keeps the staged program). It returns the registers `amounts`
     (each line's) and, for the audit trail written later, the registers of `needed` it computed
     (`settle.kept` says which, in order)."""
+    with paused():  # thousands of acyclic nodes: the cyclic collector would only walk them
+        return _generate(ops, known, template, folded, needed, amounts, digest)
+
+
+def _generate(ops, known, template, folded, needed, amounts, digest):
     writer = _Writer(known, template, folded)
     try:
         for op in ops:
             writer.op(op)
         kept = [k for k in sorted(writer.assigned) if k in needed]
-        tree = tree_of(writer.prelude + writer.body + [ast.Return(ast.Tuple([
-            ast.Tuple([writer.reg(k) for k in amounts], ast.Load()),
-            ast.Tuple([_name(f"r{k}") for k in kept], ast.Load())], ast.Load()))])
+        tree = tree_of(writer.prelude + writer.body + [N.Return(N.Tuple([
+            N.Tuple([writer.reg(k) for k in amounts], ast.Load()),
+            N.Tuple([_name(f"r{k}") for k in kept], ast.Load())], ast.Load()))])
         code = compile(tree, f"<sibc generated: {digest}>", "exec")
     except (Unsupported, RecursionError):  # (a chain of thousands of definitions: the staged program)
         return None
@@ -409,6 +430,6 @@ def generate(ops: list[Callable], known: dict, template: list, folded: dict, nee
 
 
 def tree_of(body: list[ast.stmt]) -> ast.Module:
-    args = ast.arguments([], [ast.arg(x) for x in _LOCALS], None, [], [], None, [])
-    function = ast.FunctionDef(name="settle", args=args, body=body, decorator_list=[], returns=None)
-    return ast.fix_missing_locations(ast.Module([function], []))
+    args = ast.arguments([], [N.arg(x) for x in _LOCALS], None, [], [], None, [])
+    function = N.FunctionDef(name="settle", args=args, body=body, decorator_list=[], returns=None)
+    return ast.Module([function], [])
