@@ -195,6 +195,10 @@ class _Concrete:
     def part(self, a, level, total):
         return whole(self.round_down(Fraction(a) * level / total)) if total > 0 else a
 
+    # the driver's cut each runs where the excess is positive (generated.py writes it out)
+    cut.reference = driver.cut
+    pro_rata.reference = driver.pro_rata
+
 
 def released_text(investor: str, basis: str, currency: str, amount, kept: str | None = None) -> str:
     """On the vehicle's line: what a return limit held back from a waterfall step's line to a party
@@ -551,13 +555,13 @@ class _Stager:
         return k
 
     def cut(self, step: Step, amounts, excess: int):
-        return self._cut(step, amounts, excess, self.kernel.cut, driver.cut)
+        return self._cut(step, amounts, excess, self.kernel.cut)
 
     def pro_rata(self, step: Step, amounts, excess: int):
         """The reference cut in proportion (semantics.run.pro_rata) on numbers, at settle time. Its
         lines and excess are kept for the audit trail, which shows the factor (`trace`)."""
         self.shares[id(step)] = (tuple(amounts), excess)
-        return self._cut(step, amounts, excess, self.kernel.pro_rata, driver.pro_rata)
+        return self._cut(step, amounts, excess, self.kernel.pro_rata)
 
     def part(self, a: int, level: int, total: int) -> int:
         """round_down(a × level ÷ total) (the primitive of run.pro_rata; `pro_rata` above runs the
@@ -579,12 +583,13 @@ class _Stager:
             if not excess > 0:
                 return list(values), False
             return driver.weighted_cut(kernel, values, weights, excess)
-        return self._cut(step, amounts, excess, weighted,
-                         lambda b, values, excess: driver.weighted_cut(b, values, weights, excess))
+        weighted.reference = lambda b, values, excess: driver.weighted_cut(b, values, weights, excess)
+        return self._cut(step, amounts, excess, weighted)
 
-    def _cut(self, step: Step, amounts, excess: int, compute: Callable, reference: Callable):
-        """`compute(step, values, excess)` cuts at settle time; `reference(backend, values, excess)`
-        is the driver's cut it runs where the excess is positive (generated.py writes it out)."""
+    def _cut(self, step: Step, amounts, excess: int, compute: Callable):
+        """`compute(step, values, excess)` cuts at settle time. Where it says which of the driver's
+        cuts it runs where the excess is positive (`compute.reference(backend, values, excess)`),
+        generated.py writes that cut out; otherwise it calls `compute`."""
         regs = tuple(amounts)
         if excess in self.known and all(a in self.known for a in regs):
             news, acted = compute(step, [self.known[a] for a in regs], self.known[excess])
@@ -624,7 +629,7 @@ class _Stager:
                 for t in marks:
                     t(r)
 
-        shaped(op, "cut", out, acted, regs, reference, self.kernel, excess if not fused else None,
+        shaped(op, "cut", out, acted, regs, compute, step, self.kernel, excess if not fused else None,
                (base, summed, level, unless) if fused else None, marks)
 
         def replay(r):  # its records, when the audit trail is read: it cut where `acted` says so
@@ -827,22 +832,23 @@ class Evaluator:
         settle = self._generated
         if settle is _NOT_YET:
             settle = self._generate()
-        # each line's amount, and every line's audit trail, written when one is first read
-        if settle is not None:  # the lines' amounts, and the registers the trail reads (generated.py)
-            amounts, kept = settle(ctx, outcomes, exists)
-            written = Trails(self._trails_kept, (ctx, kept))
+        lines, diagnostics = [], ()
+        if settle is not None:  # the lines made, and the registers the audit trail reads (generated.py)
+            written = Trails(self._trails_kept, None)  # every line's audit trail, written when one is first read
+            lines, negative, kept = settle(ctx, outcomes, exists, written)
+            written.registers = (ctx, kept)
+            if negative:
+                diagnostics = tuple(self._negative(line) for line in lines if line.exact < 0)
         else:
             r = self._staged(ctx, exists)
-            amounts = [r[amount] for _, amount, _ in self._lines]
             written = Trails(self._trails, r)
-        lines, diagnostics = [], ()
-        for i, (fields, _, maybe) in enumerate(self._lines):
-            if maybe and not exists[i]:
-                continue  # the floor did not lift the total (a waterfall's step paid nothing): no line
-            line = Line.made(fields, amounts[i], written, i)
-            lines.append(line)
-            if line.exact < 0:
-                diagnostics += (self._negative(line),)
+            for i, (fields, amount, maybe) in enumerate(self._lines):
+                if maybe and not exists[i]:
+                    continue  # the floor did not lift the total (a waterfall's step paid nothing): no line
+                line = Line.made(fields, r[amount], written, i)
+                lines.append(line)
+                if line.exact < 0:
+                    diagnostics += (self._negative(line),)
         lines = tuple(lines)
         # what only a reader of the settlement needs is made when first read (issue 21): the
         # definitions' values (`Settlement.values`), and the guarantees' verdicts where none can fail
@@ -872,7 +878,7 @@ class Evaluator:
 
         digest = self.contract.source_sha256 or hashlib.sha256(repr(self.contract).encode()).hexdigest()
         self._generated = generate(self._ops, self._known, self._registers, self._c.folded, self._needed,
-                                   [amount for _, amount, _ in self._lines], digest[:16])
+                                   self._lines, Line.made, digest[:16])
         return self._generated
 
     def _trails_kept(self, held: tuple) -> list[tuple]:

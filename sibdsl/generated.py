@@ -48,7 +48,7 @@ def _reraise(value: Failed):
 _HELPERS = {"Fraction": Fraction, "Failed": Failed, "EvaluationError": EvaluationError,
             "reraise": _reraise}
 _BUILTINS = {"type": type, "min": min, "max": max, "abs": abs, "int": int}
-_LOCALS = ("ctx", "inputs", "exists")  # the function's arguments
+_LOCALS = ("ctx", "inputs", "exists", "written")  # the function's arguments
 GENERATED_NAME = r"[rdtkfe]\d+"  # every other name in the tree (tests/test_generated.py)
 
 
@@ -64,7 +64,8 @@ class _At:
 # the node classes the generator makes, each with its position (`_At`)
 N = types.SimpleNamespace(**{c: type(c, (_At, getattr(ast, c)), {}) for c in (
     "Name", "Call", "BinOp", "UnaryOp", "BoolOp", "Compare", "IfExp", "NamedExpr", "Attribute", "Subscript",
-    "Tuple", "List", "Constant", "Slice", "Assign", "If", "Try", "ExceptHandler", "Return", "FunctionDef", "arg")})
+    "Tuple", "List", "Constant", "Slice", "Assign", "If", "Try", "ExceptHandler", "Return", "FunctionDef", "arg",
+    "AugAssign", "Expr")})
 
 
 def _name(id_: str, store: bool = False) -> ast.Name:
@@ -311,11 +312,12 @@ class _Writer:
         return N.If(test, [N.Assign([N.Subscript(_name("exists"), N.Constant(line), ast.Store())],
                                         N.Constant(True))], [])
 
-    def cut(self, out, acted, regs, reference, kernel, excess, fused, marks) -> None:
+    def cut(self, out, acted, regs, compute, step, kernel, excess, fused, marks) -> None:
         """evaluate._Stager._cut's operation: the excess (computed here where it is a total less a
         level), then the lines passed through where it is not positive, else the driver's cut
-        itself (`reference`: semantics.run.cut, pro_rata or weighted_cut), written out by running
-        it once on primitives that write statements (`_Written`)."""
+        itself: the driver's cut that `compute` says it runs (`compute.reference`: semantics.run.cut,
+        pro_rata or weighted_cut), written out by running it once on primitives that write
+        statements (`_Written`); a `compute` that does not say is called as the staged cut calls it."""
         e = self.temp()
         if fused is None:
             value = self.reg(excess)
@@ -329,7 +331,16 @@ class _Writer:
         passed = [N.Assign([_name(f"r{k}", True)], v) for k, v in zip(out, amounts)]
         passed.append(N.Assign([_name(f"r{acted}", True)], N.Constant(False)))
         cutting: list[ast.stmt] = []
-        news, cuts = reference(_Written(self, cutting, kernel), amounts, _name(e))
+        reference = getattr(compute, "reference", None)
+        if reference is not None:
+            news, cuts = reference(_Written(self, cutting, kernel), amounts, _name(e))
+        else:
+            t = self.temp()
+            cutting.append(N.Assign([_name(t, True)], self.call(self.func(compute), self.const(step),
+                                                                N.List(amounts, ast.Load()), _name(e))))
+            news = [N.Subscript(N.Subscript(_name(t), self.const(0), ast.Load()), self.const(i), ast.Load())
+                    for i in range(len(out))]
+            cuts = N.Subscript(_name(t), self.const(1), ast.Load())
         cutting += [N.Assign([_name(f"r{k}", True)], v) for k, v in zip(out, news)]
         cutting.append(N.Assign([_name(f"r{acted}", True)], cuts))
         self.assigned.update(out)
@@ -400,25 +411,59 @@ class _Written:
         raise Unsupported(name)
 
 
-def generate(ops: list[Callable], known: dict, template: list, folded: dict, needed, amounts: list[int],
-             digest: str):
+def generate(ops: list[Callable], known: dict, template: list, folded: dict, needed, lines: list[tuple],
+             made: Callable, digest: str):
     """The settlement function of these staged operations, or None where the generator does not
-    write one of them (the caller keeps the staged program). It returns the registers `amounts`
-    (each line's) and, for the audit trail written later, the registers of `needed` it computed
-    (`settle.kept` says which, in order)."""
+    write one of them (the caller keeps the staged program).
+
+    `settle(ctx, inputs, exists, written)` returns the settlement's lines — `made(fields, amount,
+    written, i)` for each of `lines` (its fields, the register of its amount, whether it is there
+    only where `exists[i]` says so), in order —, whether any line's amount is negative, and, for the
+    audit trail written later, the registers of `needed` it computed (`settle.kept` says which)."""
     with paused():  # thousands of acyclic nodes: the cyclic collector would only walk them
-        return _generate(ops, known, template, folded, needed, amounts, digest)
+        return _generate(ops, known, template, folded, needed, lines, made, digest)
 
 
-def _generate(ops, known, template, folded, needed, amounts, digest):
+def _lines(writer: _Writer, lines: list[tuple], made: Callable) -> tuple[list[ast.stmt], ast.expr, ast.expr]:
+    """The statements that make the lines (a list; an `optional` line appended where it exists), the
+    list, and whether one of them is negative (evaluate's E601, worded by the caller)."""
+    out = writer.temp()
+    statements: list[ast.stmt] = [N.Assign([_name(out, True)], N.List([], ast.Load()))]
+    negative: list[ast.expr] = []
+    run: list[ast.expr] = []  # consecutive lines that are always there: added at once
+
+    def flush():
+        if run and len(statements) == 1:  # the first lines: the list itself
+            statements[0] = N.Assign([_name(out, True)], N.List(list(run), ast.Load()))
+        elif run:
+            statements.append(N.AugAssign(_name(out, True), ast.Add(), N.List(list(run), ast.Load())))
+        run.clear()
+    for i, (fields, amount, maybe) in enumerate(lines):
+        line = writer.call(writer.func(made), writer.const(fields), writer.reg(amount), _name("written"),
+                           writer.const(i))
+        if not (amount in writer.known and writer.known[amount] >= 0):
+            negative.append(N.Compare(writer.reg(amount), [ast.Lt()], [writer.const(0)]))
+        if maybe:
+            flush()
+            statements.append(N.If(N.Subscript(_name("exists"), N.Constant(i), ast.Load()), [
+                N.Expr(writer.call(N.Attribute(_name(out), "append", ast.Load()), line))], []))
+        else:
+            run.append(line)
+    flush()
+    any_negative = N.BoolOp(ast.Or(), negative) if len(negative) > 1 else \
+        negative[0] if negative else N.Constant(False)
+    return statements, _name(out), any_negative
+
+
+def _generate(ops, known, template, folded, needed, lines, made, digest):
     writer = _Writer(known, template, folded)
     try:
         for op in ops:
             writer.op(op)
         kept = [k for k in sorted(writer.assigned) if k in needed]
-        tree = tree_of(writer.prelude + writer.body + [N.Return(N.Tuple([
-            N.Tuple([writer.reg(k) for k in amounts], ast.Load()),
-            N.Tuple([_name(f"r{k}") for k in kept], ast.Load())], ast.Load()))])
+        making, made_lines, negative = _lines(writer, lines, made)
+        tree = tree_of(writer.prelude + writer.body + making + [N.Return(N.Tuple([
+            made_lines, negative, N.Tuple([_name(f"r{k}") for k in kept], ast.Load())], ast.Load()))])
         code = compile(tree, f"<sibc generated: {digest}>", "exec")
     except (Unsupported, RecursionError):  # (a chain of thousands of definitions: the staged program)
         return None

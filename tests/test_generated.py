@@ -141,7 +141,7 @@ def test_every_name_in_the_generated_tree_is_made_by_the_generator():
         for ident in names | args | handlers:
             assert ident in fixed or re.fullmatch(GENERATED_NAME, ident), (name, ident)
         attributes = {n.attr for n in ast.walk(fn.tree) if isinstance(n, ast.Attribute)}
-        assert attributes <= {"numerator", "denominator"}, (name, attributes)
+        assert attributes <= {"numerator", "denominator", "append"}, (name, attributes)
         # the function's globals: the generator's names, and only the builtins the code uses
         assert set(fn.__globals__["__builtins__"]) == set(_BUILTINS) == {"type", "min", "max", "abs", "int"}
         for key in fn.__globals__:
@@ -282,11 +282,16 @@ def test_settlements_and_evaluators_pickle():
     assert again.evaluate(row) == s and callable(again._generated)
 
 
-def test_generate_of_no_operations_hands_back_the_known_amounts():
-    """No operations: the lines' amounts are the registers' known values, and nothing is kept."""
-    fn = generate([], {2: 5}, [None, None, 5, None], {}, set(), [2, 3], "0")
-    assert fn("ctx", {}, ["exists"]) == ((5, None), ())
+def test_generate_of_no_operations_makes_the_lines_of_the_known_amounts():
+    """No operations: each line is made of its register's known value; an optional line only where
+    `exists` says so; a negative amount is said."""
+    made = lambda fields, amount, written, i: (fields, amount, written, i)  # noqa: E731
+    fn = generate([], {2: 5}, [None, None, 5, -1], {}, set(), [("a", 2, False), ("b", 3, True)], made, "0")
+    assert fn("ctx", {}, [None, False], "w") == ([("a", 5, "w", 0)], True, ())
+    assert fn("ctx", {}, [None, True], "w") == ([("a", 5, "w", 0), ("b", -1, "w", 1)], True, ())
     assert fn.kept == ()
+    positive = generate([], {2: 5}, [None, None, 5], {}, set(), [("a", 2, False)], made, "0")
+    assert positive("ctx", {}, [None], "w") == ([("a", 5, "w", 0)], False, ())
 
 
 def test_every_constant_kind_a_contract_gives_reaches_the_function_whole():
