@@ -440,10 +440,12 @@ class _Stager:
         return self._round(rounder(self.ev.rounding.step, "down"), x)
 
     def _round(self, rnd: Callable, x: int) -> int:
+        ints = Fraction(self.ev.rounding.step).denominator == 1  # a whole step: rnd always gives an int
+
         def make(k):
             def op(r):
                 r[k] = rnd(r[x])
-            return shaped(op, "round", k, rnd, x)
+            return shaped(op, "round", k, rnd, x, ints)
         return self._apply(rnd, make, x)
 
     def linear(self, terms) -> int:

@@ -88,6 +88,7 @@ class _Writer:
         self.assigned: set[int] = set()
         self.temps = 0
         self.raising = False  # whether the expression being written may raise (a definition's try)
+        self.ints: set[str] = set()  # the names known to hold an int (`integral`)
 
     # ------------------------------------------------------------ names
     def const(self, value) -> ast.expr:
@@ -103,6 +104,8 @@ class _Writer:
         if name is None:
             name = self.consts[key] = f"k{len(self.consts)}"
             self.env[name] = value
+            if type(value) is int:
+                self.ints.add(name)
         return _name(name)
 
     def func(self, fn: Callable) -> ast.expr:
@@ -151,14 +154,21 @@ class _Writer:
         return N.IfExp(both, ints, self.whole(N.BinOp(_name(t), ast.Div(), y)))
 
     def linear(self, base, terms: list[tuple[int, ast.expr]]) -> ast.expr:
-        """whole(base ± term ± …), evaluated left to right as the staged sums are."""
+        """whole(base ± term ± …), evaluated left to right as the staged sums are; without `whole`
+        where every term is an int (`integral`)."""
         acc = None if type(base) is int and base == 0 else self.const(base)
         for sign, term in terms:
             if acc is None:
                 acc = term if sign > 0 else N.BinOp(self.const(0), ast.Sub(), term)
             else:
                 acc = N.BinOp(acc, ast.Add() if sign > 0 else ast.Sub(), term)
-        return self.whole(acc if acc is not None else self.const(0))
+        acc = acc if acc is not None else self.const(0)
+        return acc if self.integral(self.const(base), *[t for _, t in terms]) else self.whole(acc)
+
+    def integral(self, *values: ast.expr) -> bool:
+        """Whether each of these is known to be an int: a constant int, or a local that only ever
+        holds one (ints stay ints under +, −, ×, min, max; a rounding to a whole step gives one)."""
+        return all(type(v) is N.Name and v.id in self.ints for v in values)
 
     # ------------------------------------------------------------ expressions (compiler.py's closures)
     def expr(self, fn: Callable) -> ast.expr:
@@ -247,8 +257,10 @@ class _Writer:
                          self.call(_name("reraise"), _name(local)), _name(local))
 
     # ------------------------------------------------------------ operations (evaluate._Stager's)
-    def assign(self, k: int, value: ast.expr) -> None:
+    def assign(self, k: int, value: ast.expr, integral: bool = False) -> None:
         self.assigned.add(k)
+        if integral:
+            self.ints.add(f"r{k}")
         self.body.append(N.Assign([_name(f"r{k}", True)], value))
 
     def op(self, op: Callable) -> None:
@@ -264,27 +276,32 @@ class _Writer:
                                   self.const(0), value)
             self.assign(k, value)
         elif kind == "round":
-            k, rnd, x = a
-            self.assign(k, self.call(self.func(rnd), self.reg(x)))
+            k, rnd, x, ints = a
+            self.assign(k, self.call(self.func(rnd), self.reg(x)), ints)
         elif kind == "linear":
             k, signs, regs = a
-            self.assign(k, self.linear(0, [(s, self.reg(v)) for s, v in zip(signs, regs)]))
+            self.assign(k, self.linear(0, [(s, self.reg(v)) for s, v in zip(signs, regs)]),
+                        self.integral(*map(self.reg, regs)))
         elif kind == "total":
             k, base, regs = a
-            self.assign(k, self.linear(base, [(1, self.reg(v)) for v in regs]))
+            self.assign(k, self.linear(base, [(1, self.reg(v)) for v in regs]),
+                        self.integral(self.const(base), *map(self.reg, regs)))
         elif kind == "mul":
             k, x, y = a
-            self.assign(k, self.whole(N.BinOp(self.reg(x), ast.Mult(), self.reg(y))))
+            product = N.BinOp(self.reg(x), ast.Mult(), self.reg(y))
+            ints = self.integral(self.reg(x), self.reg(y))
+            self.assign(k, product if ints else self.whole(product), ints)
         elif kind == "extreme":
             k, name, values = a
             args = [self.reg(v) for v in values]  # min(a, b), or min([a, b, c]) as the staged operation
-            self.assign(k, self.call(_name(name), *(args if len(args) == 2 else [N.List(args, ast.Load())])))
+            self.assign(k, self.call(_name(name), *(args if len(args) == 2 else [N.List(args, ast.Load())])),
+                        self.integral(*args))
         elif kind == "compare":
             k, name, x, y = a
             self.assign(k, N.Compare(self.reg(x), [_CMP[name]()], [self.reg(y)]))
         elif kind == "select":
             k, c, t, o = a
-            self.assign(k, N.IfExp(self.reg(c), self.reg(t), self.reg(o)))
+            self.assign(k, N.IfExp(self.reg(c), self.reg(t), self.reg(o)), self.integral(self.reg(t), self.reg(o)))
         elif kind == "band":
             k, x, y = a
             self.assign(k, N.BoolOp(ast.And(), [self.reg(x), self.reg(y)]))
@@ -327,6 +344,9 @@ class _Writer:
             if unless is not None:
                 value = N.IfExp(self.reg(unless), self.const(0), value)
         self.body.append(N.Assign([_name(e, True)], value))
+        if (fused is None and self.integral(value)) or (fused is not None and self.integral(
+                self.const(fused[0]), *[self.reg(v) for v in fused[1]], self.reg(fused[2]))):
+            self.ints.add(e)
         amounts = [self.reg(v) for v in regs]
         passed = [N.Assign([_name(f"r{k}", True)], v) for k, v in zip(out, amounts)]
         passed.append(N.Assign([_name(f"r{acted}", True)], N.Constant(False)))
@@ -342,6 +362,8 @@ class _Writer:
                     for i in range(len(out))]
             cuts = N.Subscript(_name(t), self.const(1), ast.Load())
         cutting += [N.Assign([_name(f"r{k}", True)], v) for k, v in zip(out, news)]
+        # a line is an int after the cut where it was one before and the cut leaves an int
+        self.ints.update(f"r{k}" for k, before, v in zip(out, amounts, news) if self.integral(before, v))
         cutting.append(N.Assign([_name(f"r{acted}", True)], cuts))
         self.assigned.update(out)
         self.assigned.add(acted)
@@ -368,9 +390,11 @@ class _Written:
         self.w, self.out, self.kernel = writer, out, kernel
         self.ZERO = writer.const(0)
 
-    def _let(self, value: ast.expr) -> ast.expr:
+    def _let(self, value: ast.expr, integral: bool = False) -> ast.expr:
         t = self.w.temp()
         self.out.append(N.Assign([_name(t, True)], value))
+        if integral:
+            self.w.ints.add(t)
         return _name(t)
 
     def const(self, value) -> ast.expr:
@@ -387,19 +411,23 @@ class _Written:
 
     def extreme(self, op: str, values):
         args = list(values)
-        return self._let(self.w.call(_name(op), *(args if len(args) == 2 else [N.List(args, ast.Load())])))
+        return self._let(self.w.call(_name(op), *(args if len(args) == 2 else [N.List(args, ast.Load())])),
+                         self.w.integral(*args))
 
     def select(self, c, t, o):
-        return self._let(N.IfExp(c, t, o))
+        return self._let(N.IfExp(c, t, o), self.w.integral(t, o))
 
     def sub(self, a, b):
-        return self._let(self.w.whole(N.BinOp(a, ast.Sub(), b)))
+        return self._let(self.w.linear(0, [(1, a), (-1, b)]), self.w.integral(a, b))
 
     def mul(self, a, b):
-        return self._let(self.w.whole(N.BinOp(a, ast.Mult(), b)))
+        ints = self.w.integral(a, b)
+        product = N.BinOp(a, ast.Mult(), b)
+        return self._let(product if ints else self.w.whole(product), ints)
 
     def linear(self, terms):
-        return self._let(self.w.linear(0, list(terms)))
+        terms = list(terms)
+        return self._let(self.w.linear(0, terms), self.w.integral(*[t for _, t in terms]))
 
     def round_down(self, x):
         return self._let(self.w.call(self.w.func(self.kernel.round_down), x))
