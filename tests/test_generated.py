@@ -30,9 +30,8 @@ from sibdsl.testing import outcomes
 
 from .conftest import ROOT
 from .contractgen import generated
+from .test_lazy_trail import SHIPPED, shipped  # noqa: F401 — the fixture: (contract, evaluator) of each
 from .test_staging import EXAMPLES
-
-SHIPPED = sorted((ROOT / "contracts").glob("**/*.sib"))
 
 
 def settled(ev: Evaluator, row: dict, generated_: bool):
@@ -56,12 +55,6 @@ def _same(ev: Evaluator, row: dict) -> None:
     expected = settled(ev, row, False)
     assert ev._generated is not None, "the generator wrote no function for this contract"
     assert settled(ev, row, True) == expected
-
-
-@pytest.fixture(scope="module", params=SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
-def shipped(request):
-    contract = load_contract(request.param)
-    return contract, compile_contract(contract)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
