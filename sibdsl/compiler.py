@@ -1,5 +1,8 @@
 """The scalar back end's primitives: model expressions → Python closures (no text is eval'ed).
 
+Each closure also says what it computes (`shaped`: `fn.shape`), so that generated.py can write
+the same computation inline in a contract's generated settlement function.
+
 What an expression means is written once, in semantics/expr.py; this module supplies the
 primitives it is built from, as closures over an evaluation context (`Ctx`: the outcomes and a
 cache of definitions). `Compiler(contract, definitions, source).compile(expr, period)` returns
@@ -83,6 +86,13 @@ class Failed:
 _MISSING = object()
 
 
+def shaped(fn: Fn, *shape) -> Fn:
+    """`fn`, told what it computes (`fn.shape`): the generated settlement function (generated.py)
+    writes the same computation inline; a closure without a shape is called from there as it is."""
+    fn.shape = shape
+    return fn
+
+
 class _Staged:
     """semantics.expr.Primitives over closures, with constant folding."""
 
@@ -119,8 +129,8 @@ class _Staged:
         name = node.name
         if node.ty.kind == BOOL:  # read as it is (`whole` leaves a bool so): no call on the hot path
             if period is not None:
-                return lambda ctx: ctx.inputs[name][period]
-            return lambda ctx: ctx.inputs[name]
+                return shaped(lambda ctx: ctx.inputs[name][period], "input", name, period, True)
+            return shaped(lambda ctx: ctx.inputs[name], "input", name, period, True)
         if period is not None:
             def read(ctx):
                 v = ctx.inputs[name][period]
@@ -129,7 +139,7 @@ class _Staged:
             def read(ctx):
                 v = ctx.inputs[name]
                 return v.numerator if type(v) is Fraction and v.denominator == 1 else v  # values.whole
-        return read
+        return shaped(read, "input", name, period, False)
 
     def let(self, key: tuple, fn: Fn) -> Fn:
         if fn in self.folded:
@@ -143,7 +153,7 @@ class _Staged:
             elif type(value) is Failed:
                 raise value.error
             return value
-        return cached
+        return shaped(cached, "let", key, fn)
 
     def paid(self, keys) -> Fn:
         """What the lines of `keys` hold at this point of the settlement (issue 15)."""
@@ -177,16 +187,16 @@ class _Staged:
             if k == 0 and sign > 0:
                 return a
             if sign > 0:
-                return lambda ctx: whole(a(ctx) + k)
-            return lambda ctx: whole(k - a(ctx))
+                return shaped(lambda ctx: whole(a(ctx) + k), "linear", k, ((1, a),))
+            return shaped(lambda ctx: whole(k - a(ctx)), "linear", k, ((-1, a),))
         if len(rest) == 2 and k == 0:
             (sa, a), (sb, b) = rest
             if sa > 0 and sb > 0:
-                return lambda ctx: whole(a(ctx) + b(ctx))
+                return shaped(lambda ctx: whole(a(ctx) + b(ctx)), "linear", 0, ((1, a), (1, b)))
             if sa > 0:
-                return lambda ctx: whole(a(ctx) - b(ctx))
+                return shaped(lambda ctx: whole(a(ctx) - b(ctx)), "linear", 0, ((1, a), (-1, b)))
             if sb > 0:
-                return lambda ctx: whole(b(ctx) - a(ctx))
+                return shaped(lambda ctx: whole(b(ctx) - a(ctx)), "linear", 0, ((1, b), (-1, a)))
         plus = tuple(fn for s, fn in rest if s > 0)
         minus = tuple(fn for s, fn in rest if s < 0)
 
@@ -197,6 +207,7 @@ class _Staged:
             for f in minus:
                 acc -= f(ctx)
             return whole(acc)
+        shaped(total, "linear", k, tuple((1, f) for f in plus) + tuple((-1, f) for f in minus))
         return self._fold(total, [fn for _, fn in rest])
 
     def mul(self, a: Fn, b: Fn) -> Fn:
@@ -207,31 +218,34 @@ class _Staged:
             def times(ctx):
                 v = a(ctx) * k
                 return v.numerator if type(v) is Fraction and v.denominator == 1 else v
-            return self._fold(times, [a, b])
+            return self._fold(shaped(times, "mul", a, b), [a, b])
         if a in folded:
             k = folded[a]
-            return self._fold(lambda ctx: whole(k * b(ctx)), [a, b])
-        return lambda ctx: whole(a(ctx) * b(ctx))
+            return self._fold(shaped(lambda ctx: whole(k * b(ctx)), "mul", a, b), [a, b])
+        return shaped(lambda ctx: whole(a(ctx) * b(ctx)), "mul", a, b)
 
     def div(self, a: Fn, b: Fn, node: m.Op):
         fail = self.c.fail
         if b in self.folded and self.folded[b] != 0:  # `… / 61`: a divisor that cannot be zero
             k = self.folded[b]
-            return self._fold(lambda ctx: divide(a(ctx), k), [a, b]), None
+            return self._fold(shaped(lambda ctx: divide(a(ctx), k), "div", a, b, None), [a, b]), None
+
+        def zero():
+            return fail("E602", "division by zero for these outcomes", node,
+                        "guard the division, e.g. `if n > 0 then … / n else 0 SEK`")
 
         def quotient(ctx):
             denominator = b(ctx)
             if denominator == 0:
-                raise fail("E602", "division by zero for these outcomes", node,
-                           "guard the division, e.g. `if n > 0 then … / n else 0 SEK`")
+                raise zero()
             return divide(a(ctx), denominator)
-        return self._fold(quotient, [a, b]), None
+        return self._fold(shaped(quotient, "div", a, b, zero), [a, b]), None
 
     def neg(self, a: Fn) -> Fn:
-        return self._fold(lambda ctx: -a(ctx), [a])
+        return self._fold(shaped(lambda ctx: -a(ctx), "neg", a), [a])
 
     def absolute(self, a: Fn) -> Fn:
-        return self._fold(lambda ctx: abs(a(ctx)), [a])
+        return self._fold(shaped(lambda ctx: abs(a(ctx)), "abs", a), [a])
 
     def extreme(self, op: str, values: Sequence[Fn]) -> Fn:
         f = min if op == "min" else max
@@ -239,34 +253,34 @@ class _Staged:
             a, b = values
             if b in self.folded:  # min(x, 6 000 000): the constant is read once, here
                 k = self.folded[b]
-                return self._fold(lambda ctx: f(a(ctx), k), values)
-            return self._fold(lambda ctx: f(a(ctx), b(ctx)), values)
+                return self._fold(shaped(lambda ctx: f(a(ctx), k), "extreme", op, values), values)
+            return self._fold(shaped(lambda ctx: f(a(ctx), b(ctx)), "extreme", op, values), values)
         values = tuple(values)
-        return self._fold(lambda ctx: f([g(ctx) for g in values]), values)
+        return self._fold(shaped(lambda ctx: f([g(ctx) for g in values]), "extreme", op, values), values)
 
     def compare(self, op: str, a: Fn, b: Fn) -> Fn:
         cmp = _COMPARE[op]
         if b in self.folded:
             k = self.folded[b]
-            return self._fold(lambda ctx: cmp(a(ctx), k), [a, b])
-        return self._fold(lambda ctx: cmp(a(ctx), b(ctx)), [a, b])
+            return self._fold(shaped(lambda ctx: cmp(a(ctx), k), "compare", op, a, b), [a, b])
+        return self._fold(shaped(lambda ctx: cmp(a(ctx), b(ctx)), "compare", op, a, b), [a, b])
 
     bequal = compare
 
     def bnot(self, a: Fn) -> Fn:
-        return self._fold(lambda ctx: not a(ctx), [a])
+        return self._fold(shaped(lambda ctx: not a(ctx), "not", a), [a])
 
     def all_(self, values: Sequence[Fn]) -> Fn:
         if len(values) == 2:
             a, b = values
-            return self._fold(lambda ctx: a(ctx) and b(ctx), values)
-        return self._fold(lambda ctx, fs=tuple(values): all(f(ctx) for f in fs), values)
+            return self._fold(shaped(lambda ctx: a(ctx) and b(ctx), "and", values), values)
+        return self._fold(shaped(lambda ctx, fs=tuple(values): all(f(ctx) for f in fs), "all", values), values)
 
     def any_(self, values: Sequence[Fn]) -> Fn:
         if len(values) == 2:
             a, b = values
-            return self._fold(lambda ctx: a(ctx) or b(ctx), values)
-        return self._fold(lambda ctx, fs=tuple(values): any(f(ctx) for f in fs), values)
+            return self._fold(shaped(lambda ctx: a(ctx) or b(ctx), "or", values), values)
+        return self._fold(shaped(lambda ctx, fs=tuple(values): any(f(ctx) for f in fs), "any", values), values)
 
     def first(self, conds: Sequence[Fn], values: Sequence[Fn], default: Fn, record=None) -> Fn:
         """The value of the first condition that holds, else `default`; only that one is computed."""
@@ -299,7 +313,7 @@ class _Staged:
         if len(pairs) == 1:
             (c, t), = pairs
             o = default
-            return self._fold(lambda ctx: t(ctx) if c(ctx) else o(ctx), [c, t, o])
+            return self._fold(shaped(lambda ctx: t(ctx) if c(ctx) else o(ctx), "first", ((c, t),), o), [c, t, o])
         pairs = tuple(pairs)
 
         def choose(ctx):
@@ -307,6 +321,7 @@ class _Staged:
                 if c(ctx):
                     return v(ctx)
             return default(ctx)
+        shaped(choose, "first", pairs, default)
         return self._fold(choose, [f for pair in pairs for f in pair] + [default])
 
     def shift_date(self, date: Fn, days: Fn, sign: int) -> Fn:

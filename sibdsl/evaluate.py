@@ -5,7 +5,8 @@ settlement program (semantics/program.py), every expression a step reads becomes
 (compiler.py; no text is ever eval'ed), and everything that does not depend on the outcomes is
 worked out then. The driver (semantics/run.py) runs then too, once, over staged values
 (`_Stager`): it leaves a straight list of operations on exact Python numbers, and
-`Evaluator.evaluate(outcomes)`, which is pure, runs only those. Each line's audit trail is written
+`Evaluator.evaluate(outcomes)`, which is pure, runs only those — written out as one Python
+function made from an `ast` tree (generated.py) on the first evaluation. Each line's audit trail is written
 when it is first read, from the values the settlement left, and the guarantees are checked when
 first read where none can fail (issue 21). The order of application is the program's, documented
 in docs/language.md; nothing here repeats it.
@@ -13,6 +14,7 @@ in docs/language.md; nothing here repeats it.
 
 from __future__ import annotations
 
+import hashlib
 import operator
 from collections.abc import Callable
 from decimal import Decimal
@@ -20,7 +22,7 @@ from fractions import Fraction
 
 from . import model as m
 from .check.coupon import trail_terms
-from .compiler import Compiler, Ctx, EvaluationError, Failed, Outcomes
+from .compiler import Compiler, Ctx, EvaluationError, Failed, Outcomes, shaped
 from .diagnostics import Diagnostic
 from .report import format_amount, group
 from .semantics.program import Program, Step, StepKind, lower, principals, return_limit_amount
@@ -35,6 +37,7 @@ __all__ = ["Evaluator", "compile_contract", "principals", "return_limit_amount",
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
             "==": operator.eq, "!=": operator.ne}
 K = StepKind
+_NOT_YET = object()  # an Evaluator's generated function before its first evaluation
 
 
 def rounded_text(raw, mode: str) -> str:
@@ -194,6 +197,10 @@ class _Concrete:
 
     def part(self, a, level, total):
         return whole(self.round_down(Fraction(a) * level / total)) if total > 0 else a
+
+    # the driver's cut each runs where the excess is positive (generated.py writes it out)
+    cut.reference = driver.cut
+    pro_rata.reference = driver.pro_rata
 
 
 def released_text(investor: str, basis: str, currency: str, amount, kept: str | None = None) -> str:
@@ -372,6 +379,12 @@ class _Stager:
         kept.reverse()
         settle = [op for op, role in kept if type(role) is not int]
         write = [op if type(role) is int else role for op, role in kept if role is not None]
+        # the registers read after settling (by the audit trail, and each line's amount): what a
+        # generated settlement function (generated.py) hands back in its register list
+        self.needed = set(final)
+        for op, out, reads, keep, role in self.ops:
+            if role is not None:
+                self.needed.update(reads, out)
         exists = [e or (e is not None and bool(known)) for e, known in zip(self.exists, self.prefix)]
         return self.values, settle, write, self.prefix, exists
 
@@ -398,9 +411,11 @@ class _Stager:
         elif guard is None:
             def op(r):
                 r[k] = fn(r[0])
+            shaped(op, "expr", k, fn, None)
         else:
             def op(r):
                 r[k] = 0 if r[guard] is False else fn(r[0])
+            shaped(op, "expr", k, fn, guard)
         self._emit(op, (k,), reads, keep=True)
         return k
 
@@ -430,10 +445,12 @@ class _Stager:
         return self._round(rounder(self.ev.rounding.step, "down"), x)
 
     def _round(self, rnd: Callable, x: int) -> int:
+        ints = Fraction(self.ev.rounding.step).denominator == 1  # a whole step: rnd always gives an int
+
         def make(k):
             def op(r):
                 r[k] = rnd(r[x])
-            return op
+            return shaped(op, "round", k, rnd, x, ints)
         return self._apply(rnd, make, x)
 
     def linear(self, terms) -> int:
@@ -444,7 +461,7 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = fold(*[r[v] for v in regs])
-            return op
+            return shaped(op, "linear", k, signs, regs)
         return self._apply(fold, make, *regs)
 
     def sub(self, a: int, b: int) -> int:
@@ -452,7 +469,7 @@ class _Stager:
             def op(r):
                 v = r[a] - r[b]
                 r[k] = v.numerator if type(v) is Fraction and v.denominator == 1 else v  # values.whole
-            return op
+            return shaped(op, "linear", k, (1, -1), (a, b))
         k = self._apply(_Concrete.sub, make, a, b)
         if k not in self.known and a in self.sums:
             self.excesses[k] = (*self.sums[a], b, None)
@@ -462,7 +479,7 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = whole(r[a] * r[b])
-            return op
+            return shaped(op, "mul", k, a, b)
         return self._apply(_Concrete.mul, make, a, b)
 
     def extreme(self, name: str, values) -> int:
@@ -474,12 +491,12 @@ class _Stager:
             def make(k):
                 def op(r):
                     r[k] = f(r[a], r[b])
-                return op
+                return shaped(op, "extreme", k, name, values)
         else:
             def make(k):
                 def op(r):
                     r[k] = f([r[v] for v in values])
-                return op
+                return shaped(op, "extreme", k, name, values)
         return self._apply(lambda *vs: f(vs), make, *values)
 
     def compare(self, name: str, a: int, b: int) -> int:
@@ -488,7 +505,7 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = cmp(r[a], r[b])
-            return op
+            return shaped(op, "compare", k, name, a, b)
         return self._apply(cmp, make, a, b)
 
     def select(self, c: int, t: int, o: int) -> int:
@@ -498,7 +515,7 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = r[t] if r[c] else r[o]
-            return op
+            return shaped(op, "select", k, c, t, o)
         k = self._apply(_Concrete.select, make, c, t, o)
         if k not in self.known and t == self.ZERO and o in self.excesses and self.excesses[o][3] is None:
             self.excesses[k] = (*self.excesses[o][:3], c)  # a gate's excess: 0 where its condition holds
@@ -511,14 +528,14 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = r[a] and r[b]
-            return op
+            return shaped(op, "band", k, a, b)
         return self._apply(_Concrete.band, make, a, b)
 
     def bnot(self, a: int) -> int:
         def make(k):
             def op(r):
                 r[k] = not r[a]
-            return op
+            return shaped(op, "bnot", k, a)
         k = self._apply(operator.not_, make, a)
         if k not in self.known:
             self.negations[k] = a
@@ -539,7 +556,7 @@ class _Stager:
                 for a in regs:
                     v += r[a]
                 r[k] = v.numerator if type(v) is Fraction and v.denominator == 1 else v  # values.whole
-            return op
+            return shaped(op, "total", k, base, regs)
         k = self._apply(None, make, *regs)
         self.sums[k] = (base, regs)
         return k
@@ -561,7 +578,7 @@ class _Stager:
         def make(k):
             def op(r):
                 r[k] = fold(r[a], r[level], r[total])
-            return op
+            return shaped(op, "call", k, fold, (a, level, total))
         return self._apply(fold, make, a, level, total)
 
     def weighted_cut(self, step: Step, amounts, weights, excess: int):
@@ -573,9 +590,13 @@ class _Stager:
             if not excess > 0:
                 return list(values), False
             return driver.weighted_cut(kernel, values, weights, excess)
+        weighted.reference = lambda b, values, excess: driver.weighted_cut(b, values, weights, excess)
         return self._cut(step, amounts, excess, weighted)
 
     def _cut(self, step: Step, amounts, excess: int, compute: Callable):
+        """`compute(step, values, excess)` cuts at settle time. Where it says which of the driver's
+        cuts it runs where the excess is positive (`compute.reference(backend, values, excess)`),
+        generated.py writes that cut out; otherwise it calls `compute`."""
         regs = tuple(amounts)
         if excess in self.known and all(a in self.known for a in regs):
             news, acted = compute(step, [self.known[a] for a in regs], self.known[excess])
@@ -614,6 +635,9 @@ class _Stager:
             if cuts:
                 for t in marks:
                     t(r)
+
+        shaped(op, "cut", out, acted, regs, compute, step, self.kernel, excess if not fused else None,
+               (base, summed, level, unless) if fused else None, marks)
 
         def replay(r):  # its records, when the audit trail is read: it cut where `acted` says so
             if r[acted]:
@@ -676,6 +700,7 @@ class _Stager:
             def mark(r):
                 if _acts(b(r), r[after], c(r)):
                     r[1][line] = True
+            shaped(mark, "mark", line, before, after, acted)
             if acted is None and after in self.cut_traces:  # run by the cut, when it cuts
                 traces, marks, reads = self.cut_traces[after]
                 traces.append(op)
@@ -755,6 +780,10 @@ class Evaluator:
         stager = _Stager(self)
         settled = run(self.program, stager)
         self._registers, self._ops, self._write, self._prefix, self._exists = stager.program(settled.amounts)
+        # the settling operations as one generated function (generated.py), made on the first
+        # evaluation: `check` never pays for it; None where the staged program settles instead
+        self._generated = _NOT_YET if recorder is None and on_step is None and not comp.reads_lines else None
+        self._known, self._needed = stager.known, stager.needed
         self._final = settled.amounts
         # each line: its fixed fields, the register of its amount, whether it is `optional`
         self._lines = [({"payment": ln.payment, "clause": ln.clause, "payer": ln.payer, "recipient": ln.recipient,
@@ -788,6 +817,9 @@ class Evaluator:
             name: x.ty.series for name, x in contract.measures.items() if x.ty.series}
         self._not_applicable = tuple((name, cell.name) for name, x in contract.payments.items() if x.series
                                      for cell in contract.series[x.series].not_applicable)
+        # no measure per period or per cohort, no parameters: the outcomes hold no dict the
+        # contract reads, and a shallow copy of them is `_copied`'s
+        self._flat = not any(x.ty.series for x in contract.measures.values()) and not contract.parameters
         # what every settlement of the contract says alike (`Settlement.made`)
         self._settled = {"contract": self.contract.title.text, "currency": self.contract.currency,
                          "investors": self._investors,
@@ -798,12 +830,42 @@ class Evaluator:
         # what a reader of the settlement is given later (the trail, the definitions' values, the
         # guarantees' verdicts) is computed from these outcomes as they are now, not as a caller
         # may change its dict afterwards
-        outcomes = _copied(outcomes)
+        outcomes = dict(outcomes) if self._flat else _copied(outcomes)
         ctx = Ctx(outcomes, {}, {})
-        cache = ctx.cache
         broken = self.broken_assumption(outcomes) if self._assumptions else None
         if broken is not None:
             raise EvaluationError(broken)
+        exists = self._exists[:]  # whether an `optional` line has a record: the records are written later
+        settle = self._generated
+        if settle is _NOT_YET:
+            settle = self._generate()
+        lines, diagnostics = [], ()
+        if settle is not None:  # the lines made, and the registers the audit trail reads (generated.py)
+            written = Trails(self._trails_kept, None)  # every line's audit trail, written when one is first read
+            lines, negative, kept = settle(ctx, outcomes, exists, written)
+            written.registers = (ctx, kept)
+            if negative:
+                diagnostics = tuple(self._negative(line) for line in lines if line.exact < 0)
+        else:
+            r = self._staged(ctx, exists)
+            written = Trails(self._trails, r)
+            for i, (fields, amount, maybe) in enumerate(self._lines):
+                if maybe and not exists[i]:
+                    continue  # the floor did not lift the total (a waterfall's step paid nothing): no line
+                line = Line.made(fields, r[amount], written, i)
+                lines.append(line)
+                if line.exact < 0:
+                    diagnostics += (self._negative(line),)
+        lines = tuple(lines)
+        # what only a reader of the settlement needs is made when first read (issue 21): the
+        # definitions' values (`Settlement.values`), and the guarantees' verdicts where none can fail
+        guarantees = (lambda: self._check_guarantees(ctx, lines)) if self._checked_later else \
+            self._check_guarantees(ctx, lines)
+        return Settlement.made(self._settled, lines, lambda: self._values(ctx), guarantees, diagnostics)
+
+    def _staged(self, ctx: Ctx, exists: list) -> list:
+        """The settling operations run one by one (`_Stager`): the registers they leave."""
+        cache = ctx.cache
         for key, fn in self._prelude:
             if key not in cache:
                 try:
@@ -811,25 +873,41 @@ class Evaluator:
                 except EvaluationError as err:
                     cache[key] = Failed(err)
         r = self._registers[:]
-        exists = self._exists[:]  # whether an `optional` line has a record: the records are written later
         r[0], r[1] = ctx, exists
         for op in self._ops:
             op(r)
-        lines, diagnostics = [], ()
-        written = Trails(self._trails, r)  # every line's audit trail, written when one is first read
-        for i, (fields, amount, maybe) in enumerate(self._lines):
-            if maybe and not exists[i]:
-                continue  # the floor did not lift the total (a waterfall's step paid nothing): no line
-            line = Line.made(fields, r[amount], written, i)
-            lines.append(line)
-            if line.exact < 0:
-                diagnostics += (self._negative(line),)
-        lines = tuple(lines)
-        # what only a reader of the settlement needs is made when first read (issue 21): the
-        # definitions' values (`Settlement.values`), and the guarantees' verdicts where none can fail
-        guarantees = (lambda: self._check_guarantees(ctx, lines)) if self._checked_later else \
-            self._check_guarantees(ctx, lines)
-        return Settlement.made(self._settled, lines, lambda: self._values(ctx), guarantees, diagnostics)
+        return r
+
+    def _generate(self):
+        """The settling operations as one Python function (generated.py), or None where the
+        generator does not write one of them: made once, on the first evaluation."""
+        from .generated import generate
+
+        digest = self.contract.source_sha256 or hashlib.sha256(repr(self.contract).encode()).hexdigest()
+        self._generated = generate(self._ops, self._known, self._registers, self._c.folded, self._needed,
+                                   self._lines, Line.made, digest[:16])
+        return self._generated
+
+    def _trails_kept(self, held: tuple) -> list[tuple]:
+        """`_trails` of what a generated function returned: the registers the trail reads, put back
+        in their places in the register list."""
+        ctx, kept = held
+        r = self._registers[:]
+        r[0] = ctx
+        for k, value in zip(self._generated.kept, kept):
+            r[k] = value
+        return self._trails(r)
+
+    def __getstate__(self) -> dict:  # (cloudpickle, Dask) the generated function is made again after unpickling
+        state = dict(self.__dict__)
+        if state.get("_generated") is not None:
+            state["_generated"] = "again"
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if state.get("_generated") == "again":
+            state["_generated"] = _NOT_YET
+        self.__dict__.update(state)
 
     def _trails(self, r: list) -> list[tuple]:
         """Every line's audit trail, written from the registers `r` an evaluation left (`_Stager`),
