@@ -609,41 +609,24 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT, shown=None) ->
     with `# sibc: allow`"): a record nobody reads gets its reason in words that need no solver —
     the bisection of z3 questions behind "the payments it limits add up to at most X" was most of
     a cold `sibc check` of Norrköping, whose four dead clauses are all acknowledged."""
-    from .bounds import cases
     from .coverage import row_labels  # the one definition of a row's label
-    from .semantics.program import lower
 
-    program = lower(contract)
-    runs = cases(contract, program, record=True)  # together, every outcome
-    b = runs[0]
-    after_rest = {f"{w.clause.name}.{t.number}" for w in contract.waterfalls for t in w.tiers
-                  if any(r.target == "rest" and r.number < t.number for r in w.tiers)}
-    by_clause: dict[m.ClauseRef, list] = {}  # the bounds' values of each clause's steps
-    for v in b.values:
-        if v.step.kind.cuts and not v.step.group:  # it limits no line: the checker says so (W442)
-            continue
-        if v.step.clause.name in after_rest:  # a waterfall step after `rest`: the checker says so (W450)
-            continue
-        if v.step.kind is not StepKind.COMPUTE and v.acted is not None:
-            by_clause.setdefault(v.step.clause, []).append(v)
-    acting, reached = _witnesses(contract, program, (set(by_clause), set(b.prims.rows)))
-    z = _Symbolic(contract, program, rlimit)  # the solver's side, made when first asked
+    fast = FastPath(contract)
+    z = _Symbolic(contract, fast.program, rlimit)  # the solver's side, made when first asked
     records: list[dict] = []
-    for clause, values in by_clause.items():
-        if clause in acting:  # a settlement showed it act: not dead, nothing to ask
+    for clause, values in fast.by_clause.items():
+        if clause in fast.acting:  # a settlement showed it act: not dead, nothing to ask
             continue
-        by_bounds = all(v.acted is False for r in runs for v in r.values if v.step.clause == clause
-                        and v.step.kind is not StepKind.COMPUTE and v.acted is not None)
-        if not by_bounds and not z.dead(clause):
+        if not fast.dead(clause) and not z.dead(clause):
             continue
         record = {"key": f"dead:{name_of(clause)}", "name": name_of(clause), "status": "dead", "code": "W410",
                   "line": clause.line}
-        said = _dead_reason(contract, program, values, runs, z if shown is None or shown(record) else None)
+        said = _dead_reason(contract, fast.program, values, fast.runs, z if shown is None or shown(record) else None)
         records.append({**record, "description": said["en"], "reason": said["en"], "words": said,
                         "counterexample": []})
+    b = fast.runs[0]
     for key in b.prims.rows:
-        by_bounds = all(key in r.prims.rows and all(x is False for x in r.prims.rows[key]) for r in runs)
-        if key in reached or (not by_bounds and not z.unreached(key)):
+        if key in fast.reached or (not fast.unreached(key) and not z.unreached(key)):
             continue
         node, index = b.prims.nodes[key[0]], key[1]
         kind = {m.Cond: "if", m.Steps: "tiers", m.Interp: "interpolate"}[type(node)]
@@ -664,6 +647,41 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT, shown=None) ->
                         "description": said["en"], "reason": said["en"], "words": said,
                         "counterexample": [], "line": line})
     return records
+
+
+class FastPath:
+    """What `dead_clauses` decides without the solver, for one contract: the clauses it asks about
+    (`by_clause`: each one's steps, as the intervals computed them), those a settlement shows acting
+    and the rows one shows reached (`_witnesses`: never dead), and, on intervals (bounds.cases,
+    which together cover every outcome), `dead(clause)` — every step's `acted` is False in every
+    case — and `unreached(row)` — no evaluation may take it in any case. tests/test_verify_dead.py
+    holds each of these to z3's answer on every shipped and on generated contracts."""
+
+    def __init__(self, contract: m.Contract) -> None:
+        from .bounds import cases
+        from .semantics.program import lower
+
+        self.program = program = lower(contract)
+        self.runs = cases(contract, program, record=True)
+        after_rest = {f"{w.clause.name}.{t.number}" for w in contract.waterfalls for t in w.tiers
+                      if any(r.target == "rest" and r.number < t.number for r in w.tiers)}
+        self.by_clause: dict[m.ClauseRef, list] = {}
+        for v in self.runs[0].values:
+            if v.step.kind.cuts and not v.step.group:  # it limits no line: the checker says so (W442)
+                continue
+            if v.step.clause.name in after_rest:  # a waterfall step after `rest`: the checker says so (W450)
+                continue
+            if v.step.kind is not StepKind.COMPUTE and v.acted is not None:
+                self.by_clause.setdefault(v.step.clause, []).append(v)
+        self.rows = set(self.runs[0].prims.rows)
+        self.acting, self.reached = _witnesses(contract, program, (set(self.by_clause), self.rows))
+
+    def dead(self, clause: m.ClauseRef) -> bool:
+        return all(v.acted is False for r in self.runs for v in r.values if v.step.clause == clause
+                   and v.step.kind is not StepKind.COMPUTE and v.acted is not None)
+
+    def unreached(self, key: tuple) -> bool:
+        return all(key in r.prims.rows and all(x is False for x in r.prims.rows[key]) for r in self.runs)
 
 
 class _Symbolic:
@@ -702,12 +720,26 @@ class _Symbolic:
         self.ctx = ctx
         self.made = True
 
-    def _unsat(self, condition) -> bool:
+    def answer(self, condition):
+        """z3's answer (sat, unsat or unknown) whether some outcome meets `condition`."""
+        self._make()
         self.solver.push()
         self.solver.add(condition.translate(self.ctx))
         result = self.solver.check()
         self.solver.pop()
-        return result == z3.unsat
+        return result
+
+    def acts(self, clause: m.ClauseRef):
+        """z3's answer whether some outcome makes a step of `clause` act."""
+        return self.answer(z3.Or([z3.BoolVal(v.acted) if isinstance(v.acted, bool) else v.acted
+                                  for v in self.values(clause)]))
+
+    def reaches(self, key: tuple):
+        """z3's answer whether some outcome takes the row `key` (id of its node, its index)."""
+        self._make()
+        if key not in self.rows:  # never evaluated symbolically: nothing to conclude from
+            return z3.unknown
+        return self.answer(z3.Or(self.rows[key]))
 
     def by_step_value(self, step):
         """What `step` computed, in z3 terms (semantics.run.StepValues)."""
@@ -720,14 +752,10 @@ class _Symbolic:
                 and v.acted is not None]
 
     def dead(self, clause: m.ClauseRef) -> bool:
-        """No outcome makes any step of `clause` act (z3 says unsat within the limit)."""
-        return self._unsat(z3.Or([z3.BoolVal(v.acted) if isinstance(v.acted, bool) else v.acted
-                                  for v in self.values(clause)]))
+        return self.acts(clause) == z3.unsat
 
     def unreached(self, key: tuple) -> bool:
-        """No outcome takes the row `key` (id of its node, its index) at any evaluation."""
-        self._make()
-        return self._unsat(z3.Or(self.rows[key]))
+        return self.reaches(key) == z3.unsat
 
 
 _FAR = Fraction(100_000_000)  # a measure without an upper limit, at its "upper end": this far above its lower
@@ -814,8 +842,11 @@ def _witnesses(contract: m.Contract, program=None, wanted: tuple[set, set] | Non
     reached: set[tuple] = set()
     seen: set[m.ClauseRef] = set()
     taken: set[tuple] = set()
+    # a gate on the total is told by its condition (coverage's branches: holds, fails), but it acts
+    # only where it cuts: the condition failing and the total above its level — not a witness
     evaluator = Evaluator(contract, recorder=lambda node, index: taken.add((id(node), index)),
-                          on_step=lambda step, did: did and seen.add(step.clause), program=program)
+                          on_step=lambda step, did: did and step.kind is not StepKind.TOTAL_GATE
+                          and seen.add(step.clause), program=program)
 
     def settle(values: dict) -> None:
         seen.clear()
@@ -851,8 +882,8 @@ def _witnesses(contract: m.Contract, program=None, wanted: tuple[set, set] | Non
             break
         values = {}
         for name, measure in contract.measures.items():
-            if measure.ty.kind == BOOL:
-                values[name] = draw.random() < 0.5
+            if measure.ty.kind in (BOOL, DATE):  # a date: one of its ends
+                values[name] = ends[draw.random() < 0.5][name]
                 continue
             lower, upper = domains[name]
             lower = lower if lower is not None else upper - _FAR
@@ -866,7 +897,7 @@ def _compared_values(contract: m.Contract, domains: dict) -> list[tuple[str, Fra
     """(measure, value) for each value the contract compares a measure with directly — a `tiers`
     table's thresholds, an `interpolate` table's points, a constant in `<`, `>=`, … — and the
     values one step either side of it (a whole unit; 0.01 % of a share), in the contract's order."""
-    from .units import COUNT, DAYS, MONEY, SHARE
+    from .units import COUNT, DATE, DAYS, MONEY, SHARE
 
     found: list[tuple[str, Fraction]] = []
 
@@ -874,6 +905,8 @@ def _compared_values(contract: m.Contract, domains: dict) -> list[tuple[str, Fra
         if name not in domains or isinstance(value, bool) or not isinstance(value, (int, Fraction)):
             return
         kind = contract.measures[name].ty.kind
+        if kind == DATE:
+            return
         step = Fraction(1, 10_000) if kind == SHARE else Fraction(1) if kind in (MONEY, COUNT, DAYS) else Fraction(1, 100)
         for v in (Fraction(value), Fraction(value) + step, Fraction(value) - step):
             if (name, v) not in found:
