@@ -228,6 +228,10 @@ class _Prims:
         self.index: dict = {}
         self.payments: dict[str, I] | None = None
         self.total_value: I | None = None
+        # bounds(record=True): (id(node), row) → whether each evaluation of the node takes that row
+        # (True, False or MAYBE), and the nodes by id — what verify_checks.dead_clauses reads (W411)
+        self.rows: dict[tuple, list] | None = None
+        self.nodes: dict[int, object] = {}
 
     const = staticmethod(_value_const)
 
@@ -298,8 +302,15 @@ class _Prims:
             result = _bor(result, v)
         return result
 
-    @staticmethod
-    def first(conds, values, default, record=None):
+    def first(self, conds, values, default, record=None):
+        if record is not None and self.rows is not None:
+            node, indices, default_index = record
+            self.nodes[id(node)] = node
+            earlier = True  # no earlier row taken
+            for cond, index in zip(conds, indices):
+                self.rows.setdefault((id(node), index), []).append(_band(earlier, cond))
+                earlier = _band(earlier, _bnot(cond))
+            self.rows.setdefault((id(node), default_index), []).append(earlier)
         result = default
         for c, v in zip(reversed(conds), reversed(values)):
             result = _select(c, v, result)
@@ -351,6 +362,27 @@ class Bounds:
     prims: _Prims = attrs.field(eq=False, repr=False)
     values: tuple = ()  # what each step computed (semantics.run.StepValues over intervals)
     facts: tuple = ()  # (lines, b): the final amounts of those lines sum to at most b
+    # bounds(record=True): id(step) → the intervals of the lines it read, as they stood before it,
+    # and for a cut, the facts (lines, b) that held then
+    before: dict = attrs.field(factory=dict, eq=False, repr=False)
+    facts_at: dict = attrs.field(factory=dict, eq=False, repr=False)
+
+    def read_hi(self, step) -> Fraction | None:
+        """An upper end of the sum of the lines a cut reads, as they stood before it: the plain sum
+        of their upper ends, or a fact kept then on some of them plus the others' upper ends."""
+        from .semantics.run import giving_order
+
+        if id(step) not in self.facts_at:
+            return None
+        lines_then, facts = self.facts_at[id(step)]
+        his = {j: lines_then[j].hi for j in giving_order(step.takes or step.group)}
+        best = None if None in his.values() else sum(his.values(), Fraction(0))
+        for lines, b in facts:
+            rest = [his[j] for j in his if j not in lines]
+            if lines <= his.keys() and None not in rest:
+                candidate = b + sum(rest, Fraction(0))
+                best = candidate if best is None else min(best, candidate)
+        return best
 
     def sum_hi(self, group) -> Fraction | None:
         """An upper end of the sum of the final amounts of `group`: the plain sum of the upper
@@ -388,9 +420,14 @@ class _Run:
     after = None
     event = None
 
-    def __init__(self, contract: m.Contract, prims: _Prims) -> None:
+    def __init__(self, contract: m.Contract, prims: _Prims, record: bool = False) -> None:
         self.prims = prims
-        self.interp = Interpreter(contract, prims)
+        self.interp = Interpreter(contract, prims, record=record)
+        self.before: dict[int, list[I]] | None = {} if record else None
+        # record: id(step) of a cut → the lines as they stood before it, and the sum facts kept then
+        self.facts_at: dict[int, tuple] = {}
+        if record:
+            self.after = self._after
         rounding = contract.rounding
         self._round = rounding.apply
         self._round_down = Rounding(rounding.step, "down").apply
@@ -400,6 +437,13 @@ class _Run:
 
     def live(self, index, amounts) -> None:
         self.prims.index, self.prims.lines = index, amounts
+
+    def _after(self, step, facts: dict) -> None:
+        """semantics.run's report after a step (record=True): a cut's lines as they stood before it,
+        whether or not it took anything, and the facts earlier steps left (not its own)."""
+        if step.kind.cuts and facts.get("lines") is not None:
+            self.facts_at[id(step)] = (list(facts["lines"]),
+                                       tuple(f for k, f in self.facts.items() if k != id(step)))
 
     def expr(self, step, which, guard=None):
         value, bad = self.interp.value(getattr(step, which), dict(step.period))
@@ -456,6 +500,8 @@ class _Run:
                  None if a.hi is None else max(a.hi, Fraction(0)))
 
     def trace(self, step, line, before, after, acted, level) -> None:
+        if self.before is not None and before is not None:
+            self.before.setdefault(id(step), []).append(before)
         if step.kind.cuts:
             if (acted is None and level is not None and level.hi is not None and not step.weights
                     and step.kind is not StepKind.TOTAL_GATE and id(step) not in self.facts):
@@ -494,11 +540,18 @@ class _Run:
         return I(plain.lo, best)
 
 
-def bounds(contract: m.Contract, program: Program | None = None) -> Bounds:
-    """The settlement's bounds for every outcome (see the module docstring)."""
+def bounds(contract: m.Contract, program: Program | None = None, record: bool = False,
+           fixed: dict | None = None) -> Bounds:
+    """The settlement's bounds for every outcome (see the module docstring). `record`: also which
+    rows each `if`, `tiers` and `interpolate` may take (`prims.rows`) and the lines each step read
+    (`before`), for the dead-clause analysis (verify_checks.dead_clauses). `fixed`: yes/no measures
+    held at a value (the bounds of the outcomes where they have it: `cases`)."""
     program = program or lower(contract)
     prims = _Prims(contract)
-    backend = _Run(contract, prims)
+    prims.domains.update(fixed or {})
+    if record:
+        prims.rows = {}
+    backend = _Run(contract, prims, record=record)
     settled = run(program, backend)
     amounts = list(settled.amounts)
     payments: dict[str, list[I]] = {}
@@ -509,4 +562,26 @@ def bounds(contract: m.Contract, program: Program | None = None) -> Bounds:
     prims.total_value = backend.final_total(amounts)
     prims.lines = amounts  # a guarantee's paid-to-date reads the final lines (as verify's `live` does)
     return Bounds(tuple(amounts), {k: tuple(v) for k, v in payments.items()}, prims.total_value,
-                  backend.defined, prims, settled.values, tuple(backend.facts.values()))
+                  backend.defined, prims, settled.values, tuple(backend.facts.values()), backend.before or {},
+                  backend.facts_at)
+
+
+MAX_CASES = 16  # bounds run once per combination of at most 4 yes/no measures
+
+
+def cases(contract: m.Contract, program: Program | None = None, record: bool = False) -> list[Bounds]:
+    """The bounds once for each combination of the contract's yes/no measures (held the same in
+    every period), when there are at most four: together they cover every outcome, and each is
+    tighter than the bounds with every yes/no value MAYBE — Norrköping's activity payment is
+    4 000 000 SEK exactly when the programme was carried out, so with `completed` held its floor
+    and its cap are decided. A fact holds for every outcome when it holds in every case. More
+    yes/no measures, or a draft's parameters: the one run with every yes/no value MAYBE."""
+    program = program or lower(contract)
+    flags = [name for name, ms in contract.measures.items() if ms.ty.kind == BOOL and not ms.ty.series]
+    if not flags or 2 ** len(flags) > MAX_CASES or any(p.ty.kind == BOOL for p in contract.parameters.values()):
+        return [bounds(contract, program, record)]
+    runs = []
+    for k in range(2 ** len(flags)):
+        fixed = {name: bool(k >> i & 1) for i, name in enumerate(flags)}
+        runs.append(bounds(contract, program, record, fixed))
+    return runs

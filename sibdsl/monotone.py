@@ -424,6 +424,16 @@ class _Run:
         self.lines[i] = M(value.v, value.d)  # an object of its own, so `total` can tell lines apart
 
     def trace(self, step, line, before, after, acted, level) -> None:
+        if step.kind is StepKind.WATERFALL and line == step.line and before is not None:
+            # the step moves its flow from the vehicle's line to its new lines (each nothing before,
+            # the parts adding up to the flow exactly: run.distribute), so a sum holding the vehicle
+            # keeps its value with the new lines added, and the vehicle with its new lines sums to
+            # what the vehicle had (as bounds.py keeps it): a waterfall moves no total
+            new = frozenset(step.group)
+            self.facts = [(f | new, v) if line in f else (f, v) for f, v in self.facts]
+            self._own(line)
+            self.facts.append((new | {line}, before))
+            return
         if after is not before:  # a step that leaves a line as it was keeps what is known of its sums
             self._drop(line)
         self._own(line)

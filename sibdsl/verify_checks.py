@@ -16,6 +16,7 @@ In: a checked contract (and, for words, the counterexample's outcomes and settle
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 import attrs
@@ -592,63 +593,42 @@ class _RowSym:
         return sym, rows, nodes
 
 
-def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT) -> list[dict]:
+def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT, shown=None) -> list[dict]:
     """Every clause of the settlement program that no outcome can make act (W410), and every `if`
     branch and table row no outcome reaches (W411), as records for `sibc check` (proofcache.py):
     {"key", "status": "dead", "code", "description", "reason", "words", "line"}. A question the solver
-    cannot settle within `rlimit` is not reported (never a false warning)."""
+    cannot settle within `rlimit` is not reported (never a false warning).
+
+    Each clause and row is decided by the cheapest means that can: a settlement of some outcome
+    that shows it act or reached (`_witnesses`: it is not dead, nothing to ask), the settlement run
+    on intervals (bounds.py) that shows it can never act or be reached, and only then z3. Nothing is
+    concluded dead but by the intervals or the solver (tests/test_verify_dead.py compares the
+    intervals' verdicts with the solver's on every shipped and on generated contracts).
+
+    `shown(record)` says whether a record's reason will be read (proofcache passes "not acknowledged
+    with `# sibc: allow`"): a record nobody reads gets its reason in words that need no solver —
+    the bisection of z3 questions behind "the payments it limits add up to at most X" was most of
+    a cold `sibc check` of Norrköping, whose four dead clauses are all acknowledged."""
     from .coverage import row_labels  # the one definition of a row's label
-    from .verify import SymbolicSettlement
 
-    sym, rows, nodes = _RowSym(contract)
-    before: dict[int, list] = {}
-
-    class Recording(SymbolicSettlement):
-        def trace(self, step, line, old, new, acted, level):
-            if old is not None:
-                before.setdefault(id(step), []).append(old)
-
-    settlement = Recording(contract, sym)
-    # every question is asked in a context of its own, so the answers depend on the contract only,
-    # not on what the process asked z3 before (z3's heuristics follow the history of its context)
-    ctx = z3.Context()
-    solver = z3.Solver(ctx=ctx)
-    solver.set("rlimit", rlimit)
-    base = [t.translate(ctx) for t in (*sym.domain, settlement.all_defined)]
-    solver.add(*base)
+    fast = FastPath(contract)
+    z = _Symbolic(contract, fast.program, rlimit)  # the solver's side, made when first asked
     records: list[dict] = []
-    by_clause: dict[m.ClauseRef, list] = {}
-    after_rest = {f"{w.clause.name}.{t.number}" for w in contract.waterfalls for t in w.tiers
-                  if any(r.target == "rest" and r.number < t.number for r in w.tiers)}
-    for v in settlement.values:
-        if v.step.kind.cuts and not v.step.group:  # it limits no line: the checker says so (W442)
+    for clause, values in fast.by_clause.items():
+        if clause in fast.acting:  # a settlement showed it act: not dead, nothing to ask
             continue
-        if v.step.clause.name in after_rest:  # a waterfall step after `rest`: the checker says so (W450)
+        if not fast.dead(clause) and not z.dead(clause):
             continue
-        if v.step.kind is not StepKind.COMPUTE and v.acted is not None:
-            by_clause.setdefault(v.step.clause, []).append(v)
-    acting = _acting(contract)
-    for clause, values in by_clause.items():
-        if clause in acting:  # a settlement showed it act: not dead, nothing to ask
+        record = {"key": f"dead:{name_of(clause)}", "name": name_of(clause), "status": "dead", "code": "W410",
+                  "line": clause.line}
+        said = _dead_reason(contract, fast.program, values, fast.runs, z if shown is None or shown(record) else None)
+        records.append({**record, "description": said["en"], "reason": said["en"], "words": said,
+                        "counterexample": []})
+    b = fast.runs[0]
+    for key in b.prims.rows:
+        if key in fast.reached or (not fast.unreached(key) and not z.unreached(key)):
             continue
-        solver.push()
-        solver.add(z3.Or([z3.BoolVal(v.acted) if isinstance(v.acted, bool) else v.acted for v in values]).translate(ctx))
-        result = solver.check()
-        solver.pop()
-        if result != z3.unsat:
-            continue
-        said = _dead_reason(contract, settlement, values, before, base, rlimit)
-        records.append({"key": f"dead:{name_of(clause)}", "name": name_of(clause), "status": "dead", "code": "W410",
-                        "description": said["en"], "reason": said["en"], "words": said,
-                        "counterexample": [], "line": clause.line})
-    for (node_id, index), conds in rows.items():
-        node = nodes[node_id]
-        solver.push()
-        solver.add(z3.Or(conds).translate(ctx))
-        result = solver.check()
-        solver.pop()
-        if result != z3.unsat:
-            continue
+        node, index = b.prims.nodes[key[0]], key[1]
         kind = {m.Cond: "if", m.Steps: "tiers", m.Interp: "interpolate"}[type(node)]
         label = row_labels(node)[index]
         line = node.span.line
@@ -669,56 +649,281 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT) -> list[dict]:
     return records
 
 
+class FastPath:
+    """What `dead_clauses` decides without the solver, for one contract: the clauses it asks about
+    (`by_clause`: each one's steps, as the intervals computed them), those a settlement shows acting
+    and the rows one shows reached (`_witnesses`: never dead), and, on intervals (bounds.cases,
+    which together cover every outcome), `dead(clause)` — every step's `acted` is False in every
+    case — and `unreached(row)` — no evaluation may take it in any case. tests/test_verify_dead.py
+    holds each of these to z3's answer on every shipped and on generated contracts."""
+
+    def __init__(self, contract: m.Contract) -> None:
+        from .bounds import cases
+        from .semantics.program import lower
+
+        self.program = program = lower(contract)
+        self.runs = cases(contract, program, record=True)
+        after_rest = {f"{w.clause.name}.{t.number}" for w in contract.waterfalls for t in w.tiers
+                      if any(r.target == "rest" and r.number < t.number for r in w.tiers)}
+        self.by_clause: dict[m.ClauseRef, list] = {}
+        for v in self.runs[0].values:
+            if v.step.kind.cuts and not v.step.group:  # it limits no line: the checker says so (W442)
+                continue
+            if v.step.clause.name in after_rest:  # a waterfall step after `rest`: the checker says so (W450)
+                continue
+            if v.step.kind is not StepKind.COMPUTE and v.acted is not None:
+                self.by_clause.setdefault(v.step.clause, []).append(v)
+        self.rows = set(self.runs[0].prims.rows)
+        self.acting, self.reached = _witnesses(contract, program, (set(self.by_clause), self.rows))
+
+    def dead(self, clause: m.ClauseRef) -> bool:
+        return all(v.acted is False for r in self.runs for v in r.values if v.step.clause == clause
+                   and v.step.kind is not StepKind.COMPUTE and v.acted is not None)
+
+    def unreached(self, key: tuple) -> bool:
+        return all(key in r.prims.rows and all(x is False for x in r.prims.rows[key]) for r in self.runs)
+
+
+class _Symbolic:
+    """The dead-clause questions z3 is asked: the symbolic settlement (recording which row each
+    evaluation takes and the lines before each step) and a solver holding the measures' domains,
+    made when the first question comes — a contract whose clauses and rows the witnesses and the
+    intervals decide never builds it."""
+
+    def __init__(self, contract: m.Contract, program, rlimit: int) -> None:
+        self.contract, self.program, self.rlimit = contract, program, rlimit
+        self.made = False
+
+    def _make(self) -> None:
+        if self.made:
+            return
+        from .verify import SymbolicSettlement
+
+        sym, self.rows, self.nodes = _RowSym(self.contract)
+        before: dict[int, list] = {}
+
+        class Recording(SymbolicSettlement):
+            def trace(self, step, line, old, new, acted, level):
+                if old is not None:
+                    before.setdefault(id(step), []).append(old)
+
+        self.before = before
+        self.settlement = Recording(self.contract, sym, self.program)
+        self.by_step = {id(v.step): v for v in self.settlement.values}
+        # every question is asked in a context of its own, so the answers depend on the contract
+        # only, not on what the process asked z3 before (z3's heuristics follow its context's history)
+        ctx = z3.Context()
+        self.solver = z3.Solver(ctx=ctx)
+        self.solver.set("rlimit", self.rlimit)
+        self.base = [t.translate(ctx) for t in (*sym.domain, self.settlement.all_defined)]
+        self.solver.add(*self.base)
+        self.ctx = ctx
+        self.made = True
+
+    def answer(self, condition):
+        """z3's answer (sat, unsat or unknown) whether some outcome meets `condition`."""
+        self._make()
+        self.solver.push()
+        self.solver.add(condition.translate(self.ctx))
+        result = self.solver.check()
+        self.solver.pop()
+        return result
+
+    def acts(self, clause: m.ClauseRef):
+        """z3's answer whether some outcome makes a step of `clause` act."""
+        return self.answer(z3.Or([z3.BoolVal(v.acted) if isinstance(v.acted, bool) else v.acted
+                                  for v in self.values(clause)]))
+
+    def reaches(self, key: tuple):
+        """z3's answer whether some outcome takes the row `key` (id of its node, its index)."""
+        self._make()
+        if key not in self.rows:  # never evaluated symbolically: nothing to conclude from
+            return z3.unknown
+        return self.answer(z3.Or(self.rows[key]))
+
+    def by_step_value(self, step):
+        """What `step` computed, in z3 terms (semantics.run.StepValues)."""
+        self._make()
+        return self.by_step[id(step)]
+
+    def values(self, clause: m.ClauseRef) -> list:
+        self._make()
+        return [v for v in self.settlement.values if v.step.clause == clause and v.step.kind is not StepKind.COMPUTE
+                and v.acted is not None]
+
+    def dead(self, clause: m.ClauseRef) -> bool:
+        return self.acts(clause) == z3.unsat
+
+    def unreached(self, key: tuple) -> bool:
+        return self.reaches(key) == z3.unsat
+
+
 _FAR = Fraction(100_000_000)  # a measure without an upper limit, at its "upper end": this far above its lower
+_RANDOM = 16  # outcomes drawn at random (a fixed seed: the same on every run) when the others leave some unshown
 
 
 def _acting(contract: m.Contract) -> set[m.ClauseRef]:
-    """The clauses that act in the settlement of some outcome: every measure at its upper end (or
-    far above its lower end when it has none), and every measure at its lower end. Each is a
-    witness, within the measures' ranges, the assumptions and with no division failing — just what
-    `dead_clauses` would ask the solver to find — so the solver is not asked about those clauses
-    (a cap over 64 cohort × year cells took z3 its whole budget to answer "unknown"; the
-    settlement shows it act in a millisecond). Nothing is ever concluded dead from a witness."""
+    """The clauses that act in the settlement of some outcome (`_witnesses`)."""
+    return _witnesses(contract)[0]
+
+
+def _witnesses(contract: m.Contract, program=None, wanted: tuple[set, set] | None = None,
+               ) -> tuple[set[m.ClauseRef], set[tuple]]:
+    """The clauses that act, and the rows (id of the `if`/`tiers`/`interpolate` node, index) that
+    are taken, in the settlement of some outcome: first every measure at its upper end (or far
+    above its lower end when it has none), every measure at its lower end, every measure at its
+    better end and every one at its worse (where some measure is better lower); then, for what is
+    still unshown, each measure at each value the contract compares it with (a table's thresholds,
+    a constant it is compared to, and one step either side), the others at either end; then a few
+    outcomes drawn at random with a fixed seed. Each is a witness, within the measures' ranges, the
+    assumptions and with no division failing — just what `dead_clauses` would ask the solver to
+    find — so the solver is not asked about those clauses and rows (a cap over 64 cohort × year
+    cells took z3 its whole budget to answer "unknown"; the settlement shows it act in a
+    millisecond; the rows of South Carolina's four step tables took it minutes). Nothing is ever
+    concluded dead from a witness. `wanted`: (clauses, rows) to show; the search stops when every
+    one is shown (None: every outcome above is settled)."""
+    import random
+
     from .evaluate import Evaluator
     from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 
     if contract.parameters:  # a draft's parameters range too: leave it to the solver
-        return set()
-    ends: list[dict] = [{}, {}]
+        return set(), set()
+    domains: dict[str, tuple] = {}
     for name, measure in contract.measures.items():
         kind = measure.ty.kind
         if kind == BOOL:
+            continue
+        lower, upper = measure.lower, measure.upper
+        if lower is None and upper is None:
+            lower = Fraction(0) if kind in (MONEY, COUNT, DAYS, SHARE) else None
+            upper = Fraction(1) if kind == SHARE else None
+        if kind == DATE and (lower is None or upper is None):
+            return set(), set()  # no date to take: the solver decides
+        if lower is None and upper is None:
+            lower = Fraction(0)
+        domains[name] = (lower, upper)
+
+    def fit(name, value):
+        """`value` as the measure can hold it (whole for counts and days), or None outside its range."""
+        measure = contract.measures[name]
+        if measure.ty.kind in (COUNT, DAYS):
+            value = Fraction(value // 1) if isinstance(value, Fraction) else value
+        lower, upper = domains[name]
+        if (lower is not None and value < lower) or (upper is not None and value > upper):
+            return None
+        return value
+
+    def outcome(values: dict) -> dict:
+        found = {}
+        for name, measure in contract.measures.items():
+            value = values[name]
+            found[name] = ({p.name: value for p in contract.series[measure.ty.series].periods}
+                           if measure.ty.series else value)
+        return found
+
+    ends: list[dict] = [{}, {}]
+    for name, measure in contract.measures.items():
+        if measure.ty.kind == BOOL:
             values = [True, False]
         else:
-            lower, upper = measure.lower, measure.upper
-            if lower is None and upper is None:
-                lower = Fraction(0) if kind in (MONEY, COUNT, DAYS, SHARE) else None
-                upper = Fraction(1) if kind == SHARE else None
-            if kind == DATE and (lower is None or upper is None):
-                return set()  # no date to take: the solver decides
-            if lower is None and upper is None:
-                lower = Fraction(0)
-            values = [upper if upper is not None else lower + _FAR, lower if lower is not None else upper - _FAR]
-            if kind in (COUNT, DAYS):
-                values = [Fraction(v // 1) if isinstance(v, Fraction) else v for v in values]
+            lower, upper = domains[name]
+            values = [fit(name, upper if upper is not None else lower + _FAR),
+                      fit(name, lower if lower is not None else upper - _FAR)]
         for end, value in zip(ends, values):
-            if measure.ty.series:
-                end[name] = {p.name: value for p in contract.series[measure.ty.series].periods}
-            else:
-                end[name] = value
+            end[name] = value
+    # each measure at its better end, and at its worse: the payments at their most and their least
+    # where they grow with the outcomes, which is where caps and floors act
+    flip = {name for name, measure in contract.measures.items() if measure.better == "lower"}
+    if flip:
+        ends += [{name: ends[name in flip][name] for name in ends[0]},
+                 {name: ends[name not in flip][name] for name in ends[0]}]
     acted: set[m.ClauseRef] = set()
+    reached: set[tuple] = set()
     seen: set[m.ClauseRef] = set()
-    evaluator = Evaluator(contract, on_step=lambda step, did: did and seen.add(step.clause))
-    for outcome in ends:
+    taken: set[tuple] = set()
+    # a gate on the total is told by its condition (coverage's branches: holds, fails), but it acts
+    # only where it cuts: the condition failing and the total above its level — not a witness
+    evaluator = Evaluator(contract, recorder=lambda node, index: taken.add((id(node), index)),
+                          on_step=lambda step, did: did and step.kind is not StepKind.TOTAL_GATE
+                          and seen.add(step.clause), program=program)
+
+    def settle(values: dict) -> None:
         seen.clear()
+        taken.clear()
+        if None in values.values():
+            return
+        values = outcome(values)
         try:
-            if evaluator.broken_assumption(outcome) is not None:
-                continue
-            evaluator.evaluate(outcome)
+            if evaluator.broken_assumption(values) is not None:
+                return
+            evaluator.evaluate(values)
         except (EvaluationError, ArithmeticError):
-            continue  # no witness here (a division failed): the solver decides
-        acted |= seen
-    return acted
+            return  # no witness here (a division failed): the solver decides
+        acted.update(seen)
+        reached.update(taken)
+
+    for end in ends:
+        settle(end)
+
+    def done() -> bool:
+        return wanted is not None and wanted[0] <= acted and wanted[1] <= reached
+
+    for name, value in _compared_values(contract, domains):
+        if done():
+            return acted, reached
+        held = fit(name, value)
+        for end in ends:
+            if held is not None and held != end[name]:
+                settle({**end, name: held})
+    draw = random.Random(21)  # fixed: the same witnesses, so the same questions, on every run
+    for _ in range(_RANDOM):
+        if done():
+            break
+        values = {}
+        for name, measure in contract.measures.items():
+            if measure.ty.kind in (BOOL, DATE):  # a date: one of its ends
+                values[name] = ends[draw.random() < 0.5][name]
+                continue
+            lower, upper = domains[name]
+            lower = lower if lower is not None else upper - _FAR
+            upper = upper if upper is not None else lower + _FAR
+            values[name] = fit(name, lower + (upper - lower) * Fraction(draw.randrange(10_001), 10_000))
+        settle(values)
+    return acted, reached
+
+
+def _compared_values(contract: m.Contract, domains: dict) -> list[tuple[str, Fraction]]:
+    """(measure, value) for each value the contract compares a measure with directly — a `tiers`
+    table's thresholds, an `interpolate` table's points, a constant in `<`, `>=`, … — and the
+    values one step either side of it (a whole unit; 0.01 % of a share), in the contract's order."""
+    from .units import COUNT, DATE, DAYS, MONEY, SHARE
+
+    found: list[tuple[str, Fraction]] = []
+
+    def add(name, value):
+        if name not in domains or isinstance(value, bool) or not isinstance(value, (int, Fraction)):
+            return
+        kind = contract.measures[name].ty.kind
+        if kind == DATE:
+            return
+        step = Fraction(1, 10_000) if kind == SHARE else Fraction(1) if kind in (MONEY, COUNT, DAYS) else Fraction(1, 100)
+        for v in (Fraction(value), Fraction(value) + step, Fraction(value) - step):
+            if (name, v) not in found:
+                found.append((name, v))
+
+    for expr, _ in m.expressions(contract):
+        for node in m.walk(expr):
+            if isinstance(node, (m.Steps, m.Interp)) and isinstance(node.subject, m.Input):
+                for t in (node.thresholds if isinstance(node, m.Steps) else node.xs):
+                    add(node.subject.name, t)
+            elif isinstance(node, m.Op) and node.op in ("<", "<=", ">", ">=", "==", "!=") and len(node.args) == 2:
+                a, c = node.args
+                if isinstance(c, m.Input):
+                    a, c = c, a
+                if isinstance(a, m.Input) and isinstance(c, m.Const):
+                    add(a.name, c.value)
+    return found
 
 
 def _number(term) -> Fraction | None:
@@ -731,18 +936,34 @@ def _number(term) -> Fraction | None:
 
 
 def _optimum(base, extra, term, maximize: bool, rlimit: int, bound: Fraction | None = None,
-             step: Fraction = Fraction(1)) -> Fraction | None:
+             step: Fraction = Fraction(1), guess: Fraction | None = None) -> Fraction | None:
     """The largest (smallest) value of `term` over every outcome, to `step` (amounts are whole
-    rounding steps), or None if the solver cannot say within `rlimit` per question. A bisection of
-    yes/no questions between a value some outcome gives and `bound` (the clause's level, which the
-    term never passes when the clause is dead): z3's optimiser gets lost in the integer floors of
-    rounding, a solver answers each question quickly."""
+    rounding steps), or None if the solver cannot say within `rlimit` per question. `guess` first
+    (the interval bounds' end, bounds.py: most often the answer): two questions — some outcome
+    reaches it, none passes it — settle it. Otherwise a bisection of yes/no questions between a
+    value some outcome gives and `bound` (the clause's level, which the term never passes when the
+    clause is dead): z3's optimiser gets lost in the integer floors of rounding, a solver answers
+    each question quickly."""
     ctx = base[0].ctx if base else z3.main_ctx()
     solver = z3.Solver(ctx=ctx)
     solver.set("rlimit", rlimit)
     solver.add(*base, *(e.translate(ctx) for e in extra))
     term = term.translate(ctx)
     sign = 1 if maximize else -1
+    if guess is not None:
+        solver.push()
+        solver.add(sign * term > _const(sign * guess, ctx))
+        passed = solver.check()
+        solver.pop()
+        if passed == z3.unsat:
+            solver.push()
+            solver.add(sign * term >= _const(sign * guess, ctx))
+            reached = solver.check()
+            solver.pop()
+            if reached == z3.sat:
+                return guess
+            if bound is None or (sign * guess < sign * bound and reached == z3.unsat):
+                bound = guess  # none passes it: the bisection starts below it
     if solver.check() != z3.sat:
         return None
     best = _number(solver.model().eval(term, model_completion=True))
@@ -777,19 +998,55 @@ def _const(value: Fraction, ctx) -> z3.ArithRef:
     return z3.RealVal(f"{value.numerator}/{value.denominator}", ctx)
 
 
-def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str, str]:
+def _point(value) -> Fraction | None:
+    """The number an interval (bounds.py) holds when it holds one."""
+    lo = getattr(value, "lo", None)
+    return lo if lo is not None and lo == value.hi else None
+
+
+def _span_of(lists: list[list]) -> list:
+    """Each position's interval over every case (bounds.cases): the join of the cases' intervals."""
+    if not lists or any(len(x) != len(lists[0]) for x in lists):
+        return []
+    return [functools.reduce(lambda a, c: a.join(c), column) for column in zip(*lists)]
+
+
+def _sum_interval(intervals) -> tuple[Fraction | None, Fraction | None]:
+    los, his = [i.lo for i in intervals], [i.hi for i in intervals]
+    return (None if None in los else sum(los, Fraction(0)), None if None in his else sum(his, Fraction(0)))
+
+
+def _dead_reason(contract, program, values, runs, z) -> dict[str, str]:
+    """The one-line reason a dead clause never acts. `values`: what its steps computed on intervals
+    (bounds.py), in the first of `runs` (bounds.cases); `z`: the solver's side (`_Symbolic`), or None when nobody will read the
+    reason (an acknowledged clause) — then the words need no solver: the level, and that no outcome
+    makes the payments pass it."""
     cur = contract.currency
-    v = values[0]
-    step = v.step
+    step = values[0].step
     kind = step.kind
     clause = step.clause
     label = f"`{name_of(clause)}`" + (f" “{clause.label.text}”" if clause.label else "")
-    level = _number(v.level) if v.level is not None and not isinstance(v.level, bool) else None
+    if z is not None:
+        v = z.by_step_value(step)
+        level = _number(v.level) if v.level is not None and not isinstance(v.level, bool) else None
+        olds = z.before.get(id(step))
+    else:
+        v = values[0]
+        levels = {_point(next(x for x in r.values if x.step is step).level) for r in runs} \
+            if v.level is not None and not isinstance(v.level, bool) else {None}
+        level = levels.pop() if len(levels) == 1 else None
+        olds = None
+    bolds = _span_of([r.before.get(id(step)) or [] for r in runs])  # the same lines, as intervals
+    finals = _span_of([r.lines for r in runs])
+    # what the step read, as the solver's settlement recorded it (the intervals' run skips a cut it
+    # knows takes nothing, and records nothing then): which subject the words are about
+    read = bool(olds) if z is not None else bool(bolds)
+    if len(bolds) != len(olds or bolds):
+        bolds = []
 
     def amount(x, lang):
         return money(x, cur, lang)
 
-    olds = before.get(id(step))
     rounding = Fraction(contract.rounding.step)
     if kind is StepKind.WATERFALL:  # issue 14
         return both(f"the waterfall step {label} (line {clause.line}) can never pay: for every outcome the steps "
@@ -800,14 +1057,21 @@ def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str
         return both(f"the gate {label} (line {clause.line}) can never act: its condition holds for every outcome",
                     f"villkoret {label} (rad {clause.line}) kan aldrig verka: det är uppfyllt för varje utfall")
     if kind in (StepKind.FLOOR, StepKind.TOTAL_FLOOR):
-        if kind is StepKind.FLOOR and olds:
-            subject = olds[0]
-            who = both(f"`{settlement.lines[step.line].payment}` is", f"`{settlement.lines[step.line].payment}` är")
+        if kind is StepKind.FLOOR and read:
+            subject = olds[0] if olds else None
+            lowest = bolds[0].lo if bolds else None
+            payment = program.lines[step.line].payment
+            who = both(f"`{payment}` is", f"`{payment}` är")
         else:
-            subject = z3.Sum([settlement.lines[j].amount for j in step.group]) if step.group else z3.RealVal(0)
+            subject = (z3.Sum([z.settlement.lines[j].amount for j in step.group]) if step.group else z3.RealVal(0)) \
+                if z is not None else None
+            lowest = _sum_interval([finals[j] for j in step.group])[0]
             who = both("the payments add up to", "betalningarna uppgår till")  # sv: "… minst X när golvet gäller"
-        condition = [v.condition] if v.condition is not None and not z3.is_true(v.condition) else []
-        low = _optimum(base, condition, subject, False, rlimit, level, rounding)
+        low = None
+        if z is not None:
+            condition = [v.condition] if v.condition is not None and not z3.is_true(v.condition) else []
+            guess = level if lowest is None or level is None else max(lowest, level)
+            low = _optimum(z.base, condition, subject, False, z.rlimit, level, rounding, guess)
         floor = both(f"the floor {label}" + (f" of {amount(level, 'en')}" if level is not None else ""),
                      f"golvet {label}" + (f" på {amount(level, 'sv')}" if level is not None else ""))
         if low is not None:
@@ -819,17 +1083,27 @@ def _dead_reason(contract, settlement, values, before, base, rlimit) -> dict[str
                     "at least the floor",
                     f"{floor['sv']} (rad {clause.line}) kan aldrig verka: när det gäller är beloppet redan minst golvet")
     # caps, limits, gates on the total and any step that cuts: the most the lines it limits reach
-    if olds and kind is StepKind.CAP:
-        subject = olds[0]
-    elif olds and kind.cuts:
-        subject = z3.Sum(olds)
+    if read and kind is StepKind.CAP:
+        subject, highest = (olds[0] if olds else None), (bolds[0].hi if bolds else None)
+    elif read and kind.cuts:
+        subject = z3.Sum(olds) if olds else None
+        ends = [r.read_hi(step) for r in runs]  # with the facts earlier cuts left (a cap on the same lines)
+        highest = None if None in ends else max(ends)
     elif step.group:
-        subject = z3.Sum([settlement.lines[j].amount for j in step.group])
+        subject = z3.Sum([z.settlement.lines[j].amount for j in step.group]) if z is not None else None
+        highest = _sum_interval([finals[j] for j in step.group])[1]
+    elif step.line is not None:
+        subject = z.settlement.lines[step.line].amount if z is not None else None
+        highest = finals[step.line].hi
     else:
-        subject = settlement.lines[step.line].amount if step.line is not None else None
-    extra = [z3.Not(v.condition)] if kind is StepKind.TOTAL_GATE and v.condition is not None else []
+        subject = highest = None
     bound = Fraction(step.limit) if kind is StepKind.RETURN_LIMIT and step.limit is not None else level
-    high = _optimum(base, extra, subject, True, rlimit, bound, rounding) if subject is not None else None
+    high = None
+    extra = kind is StepKind.TOTAL_GATE and v.condition is not None
+    if z is not None and subject is not None:
+        guess = bound if highest is None or bound is None else min(highest, bound)
+        high = _optimum(z.base, [z3.Not(v.condition)] if extra else [], subject, True, z.rlimit, bound, rounding,
+                        guess)
     noun = {StepKind.RETURN_LIMIT: both("the return limit", "avkastningsgränsen"),
             StepKind.TOTAL_GATE: both("the gate", "villkoret")}.get(kind, both("the cap", "taket"))
     if kind is StepKind.RETURN_LIMIT and step.investor and step.weights:

@@ -552,21 +552,14 @@ def test_a_clause_a_settlement_shows_acting_is_not_asked_of_the_solver(monkeypat
     cohort × year cells took z3 its whole budget to answer "unknown" (≈ 1 s of the check's 1.9 s);
     the settlement at the measures' upper ends shows it act, so it is not asked. A witness never
     makes a clause dead: the clauses the solver is still asked about, and the warnings, are the same."""
-    import z3
-
     from sibdsl import verify_checks
+
+    from .test_verify_dead import _solver_questions
 
     contract = _checked(COHORTS)
     acting = {c.name for c in verify_checks._acting(contract)}
     assert {"city_maximum", "cps_maximum"} <= acting
-    asked = []
-    check = z3.Solver.check
-
-    def counted(self, *args):
-        asked.append(1)
-        return check(self, *args)
-
-    monkeypatch.setattr(z3.Solver, "check", counted)
+    asked = _solver_questions(monkeypatch)
     assert verify_checks.dead_clauses(contract) == []
     assert asked == []  # every clause shown acting, no row unreachable to ask about
     # a clause that cannot act is still found by the solver: caps above anything the payments reach

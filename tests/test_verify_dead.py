@@ -4,14 +4,34 @@ is acknowledged with `# sibc: allow W410`; `--no-verify` skips the analysis."""
 
 from __future__ import annotations
 
+import os
 import re
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from sibdsl import load_contract
-from sibdsl.verify_checks import dead_clauses
+from sibdsl.verify_checks import DEAD_RLIMIT, FastPath, _Symbolic, dead_clauses
 
 from .conftest import ROOT
+from .contractgen import generated
 
 NORRKOPING = ROOT / "contracts" / "norrkoping.sib"
+# a table whose top row no outcome reaches, behind a gate whose condition always holds
+GRID = """contract "Döda klausuler"
+  currency SEK
+  rounding 1 SEK half up
+party city "Staden": payer
+party fund "Fonden": investor
+measure reduction: percentage between 0 % and 30 % better higher
+measure served: count between 10 and 100
+payment grid = tiers(reduction) {
+  below: 0 SEK,
+  from 10 %: 1 000 000 SEK,
+  from 40 %: 2 000 000 SEK
+} from city to fund
+gate grid requires served >= 5
+"""
 
 
 def _without_allowances(path, tmp_path):
@@ -92,20 +112,7 @@ def test_every_shipped_contract_acknowledges_its_dead_clauses():
 
 def test_a_gate_that_always_holds_and_an_unreachable_row(tmp_path):
     path = tmp_path / "dead.sib"
-    path.write_text("""contract "Döda klausuler"
-  currency SEK
-  rounding 1 SEK half up
-party city "Staden": payer
-party fund "Fonden": investor
-measure reduction: percentage between 0 % and 30 % better higher
-measure served: count between 10 and 100
-payment grid = tiers(reduction) {
-  below: 0 SEK,
-  from 10 %: 1 000 000 SEK,
-  from 40 %: 2 000 000 SEK
-} from city to fund
-gate grid requires served >= 5
-floor grid at 0 SEK
+    path.write_text(GRID + """floor grid at 0 SEK
 payment per_head = if served > 200 then 1 000 SEK else 500 SEK from city to fund
 """, encoding="utf-8")
     records = {(r["code"], r["line"]): r["words"]["en"] for r in dead_clauses(load_contract(path))}
@@ -158,3 +165,111 @@ def test_an_amount_in_a_proofs_words_is_shown_to_the_cent():
     assert money(Fraction(7_330_029_200_000, 7_906_037), "SEK", "sv") == "927 143,30 kr"
     assert money(Fraction(3, 2), "SEK", "en") == "1.50 SEK"
     assert money(12_000_000, "SEK", "en") == "12 000 000 SEK"
+
+
+# ---------------------------------------------------------------- issue 21: the solver asked less
+def _solver_questions(monkeypatch) -> list:
+    import z3
+
+    asked = []
+    check = z3.Solver.check
+
+    def counted(self, *args):
+        asked.append(1)
+        return check(self, *args)
+
+    monkeypatch.setattr(z3.Solver, "check", counted)
+    return asked
+
+
+def _agrees_with_the_solver(contract, rlimit=DEAD_RLIMIT, witnesses=False) -> tuple[set, set]:
+    """What the fast path concludes without the solver (FastPath), held to z3's answer: a clause or
+    row the intervals call dead is one z3 finds no outcome for; none is also shown acting or
+    reached by a settlement; with `witnesses`, z3 does not call dead what a settlement showed.
+    Returns the clauses and rows the intervals decided dead."""
+    import z3
+
+    fast = FastPath(contract)
+    z = _Symbolic(contract, fast.program, rlimit)
+    dead = {c for c in fast.by_clause if fast.dead(c)}
+    unreached = {k for k in fast.rows if fast.unreached(k)}
+    assert not dead & fast.acting and not unreached & fast.reached
+    for clause in dead:
+        assert z.acts(clause) != z3.sat, clause
+    for key in unreached:
+        assert z.reaches(key) != z3.sat, key
+    if witnesses:
+        for clause in fast.acting & set(fast.by_clause):
+            assert z.acts(clause) != z3.unsat, clause
+        for key in fast.reached & fast.rows:
+            assert z.reaches(key) != z3.unsat, key
+    return dead, unreached
+
+
+def test_what_the_intervals_call_dead_the_solver_does_too_on_every_shipped_contract():
+    decided = {}
+    for path in sorted((ROOT / "contracts").rglob("*.sib")):
+        dead, unreached = _agrees_with_the_solver(load_contract(path))
+        decided[path.name] = sorted(c.name for c in dead)
+    # not vacuous: New York's city cap and overall cap are found dead by the intervals alone
+    assert decided["nyc_rikers.sib"] == ["city_cap", "overall"]
+
+
+@settings(max_examples=int(os.environ.get("SIB_DIFF_EXAMPLES", "25")), deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_what_the_intervals_call_dead_the_solver_does_too_on_generated_contracts(data):
+    from sibdsl import Source, check_source
+
+    contract, diagnostics = check_source(Source("gen.sib", data.draw(generated(), label="contract")))
+    assert contract is not None, [d.message for d in diagnostics if d.is_error]
+    _agrees_with_the_solver(contract, rlimit=2_000_000, witnesses=True)
+
+
+def test_a_gate_always_holding_and_an_unreachable_row_are_found_without_the_solver(tmp_path, monkeypatch):
+    path = tmp_path / "dead.sib"
+    path.write_text(GRID + """cap grid at 3 000 000 SEK
+""", encoding="utf-8")
+    contract = load_contract(path)
+    asked = _solver_questions(monkeypatch)
+    records = dead_clauses(contract, shown=lambda record: False)
+    assert [r["key"] for r in records] == ["dead:gate_1", "dead:cap_1", "dead-row:8:2"]
+    assert asked == []  # the intervals decide all three; no reason is read, so none is worked out
+    # nobody reads it: the cap's reason in words that need no solver
+    assert records[1]["words"]["en"] == ("the cap `cap_1` of 3 000 000 SEK (line 14) can never act: no outcome makes "
+                                         "the payments it limits exceed it")
+    # shown, it says how far the payments go — the intervals' end, confirmed by two questions
+    shown = dead_clauses(contract)
+    assert shown[1]["words"]["en"] == ("the cap `cap_1` of 3 000 000 SEK (line 14) can never act: the payments it "
+                                       "limits add up to at most 1 000 000 SEK")
+    assert len(asked) == 2
+
+
+def test_south_carolinas_tables_are_settled_by_witnesses_not_by_the_solver(monkeypatch):
+    """Its 22 table rows and 7.5 M cap went to z3, ten of them to the end of their work limit
+    ("unknown", minutes of a `sibc check`): a settlement at a table's threshold shows each row
+    taken, and one at every measure's better end shows the cap act."""
+    contract = load_contract(ROOT / "contracts" / "sc_nurse_family_partnership.sib")
+    asked = _solver_questions(monkeypatch)
+    assert dead_clauses(contract) == []
+    assert asked == []
+
+
+def test_an_acknowledged_clause_costs_no_question_for_its_reason(monkeypatch):
+    """Norrköping acknowledges its four dead clauses: proving them dead is four questions (and one
+    shows its school gate can cut), and the reasons nobody reads ask none (the bisection behind
+    them was most of a cold `sibc check`)."""
+    from sibdsl.allowances import acknowledged
+    from sibdsl.source import Source
+
+    contract = load_contract(NORRKOPING)
+    source = Source(str(NORRKOPING), NORRKOPING.read_text(encoding="utf-8"))
+    asked = _solver_questions(monkeypatch)
+    quiet = dead_clauses(contract, shown=lambda record: not acknowledged(source, record))
+    assert [r["key"] for r in quiet] == ["dead:activity_floor", "dead:ceiling", "dead:max_return", "dead:total_return"]
+    assert len(asked) == 5
+    assert quiet[1]["words"]["en"] == ("the cap `ceiling` “Taket” of 12 000 000 SEK (line 84) can never act: no outcome "
+                                       "makes the payments it limits exceed it")
+    asked.clear()
+    dead_clauses(contract)  # every reason worked out: two questions each on top (the bounds' end is the answer)
+    assert len(asked) == 5 + 4 * 2
