@@ -159,9 +159,17 @@ class MoneyEffect:
 
 
 class _Drafts:
-    """Both drafts' settlement programs run on z3 terms over the same outcome variables."""
+    """Both drafts' settlement programs run on z3 terms over the same outcome variables.
 
-    def __init__(self, old: m.Contract, new: m.Contract):
+    `relaxed` (issue 17): each cut in proportion's `part` (a × level ÷ total, rounded down: a
+    division by a sum of the outcomes) is a fresh whole number of steps held only by linear facts
+    that the exact part satisfies (`_RelaxedSettlement`). The questions are then linear, and the
+    relaxation contains every real settlement, so "no outcome changes the line by more than B"
+    and "the line never changes" stay proofs; a value the relaxation reaches is not a settlement
+    until the evaluator settles both drafts there. `exact` is the condition under which the
+    relaxation is the settlement: no cut in proportion acts in either draft."""
+
+    def __init__(self, old: m.Contract, new: m.Contract, relaxed: bool = False):
         from .semantics.program import lower
         from .verify import _Sym, _SymSettlement, solver_of_its_own
 
@@ -173,12 +181,15 @@ class _Drafts:
         self.b = _Sym(new, "new!", shared=self.a.inputs, fresh=fresh)
         self.shared = [n for n in new.measures if n not in fresh]
         programs = lower(old), lower(new)
-        self.sa = _SymSettlement(old, self.a, programs[0])
-        self.sb = _SymSettlement(new, self.b, programs[1])
+        settlement = _relaxed_settlement() if relaxed else _SymSettlement
+        self.sa = settlement(old, self.a, programs[0])
+        self.sb = settlement(new, self.b, programs[1])
         # the questions are asked in a z3 context of their own, so the answers within each work limit
         # depend on the two drafts only, not on what the process asked z3 before (counterexample.py)
         self.solver = solver_of_its_own(*self.a.domain, *self.b.domain, self.sa.all_defined, self.sb.all_defined)
         self.ctx = self.solver.ctx
+        acting = [acted for s in (self.sa, self.sb) for acted in getattr(s, "cuts", [])]
+        self.exact = z3.And([z3.Not(acted) for acted in acting]).translate(self.ctx) if acting else None
         self.here = {id(sym): {key: term.translate(self.ctx) for key, term in sym.inputs.items()}
                      for sym in (self.a, self.b)}
         self.lines: dict[tuple[str, str], tuple[z3.ArithRef, z3.ArithRef]] = {("total", "total"): (
@@ -228,6 +239,42 @@ def _sum(terms):
     return z3.Sum(terms) if terms else z3.RealVal(0)
 
 
+_RELAXED: list = []
+
+
+def _relaxed_settlement():
+    """verify._SymSettlement with each cut in proportion's `part` relaxed to linear facts (see
+    `_Drafts`); made once, on first use (verify.py is imported lazily, as everywhere in this module)."""
+    if _RELAXED:
+        return _RELAXED[0]
+    from .verify import _real, _SymSettlement
+
+    class _RelaxedSettlement(_SymSettlement):
+        def pro_rata(self, step, amounts, excess):
+            out, acted = super().pro_rata(step, amounts, excess)
+            if not z3.is_false(acted):
+                self.__dict__.setdefault("cuts", []).append(acted)
+            return out, acted
+
+        def part(self, a, level, total):
+            """floor(a × level ÷ (total × step)) × step where it is read (the cut acts: total > 0,
+            0 <= level < total), so for a line a >= 0 a whole number of steps in [0, a], and for
+            a < 0 one in [a − step, 0]; the cut's sum (pro_rata_lemmas) ties the lines together.
+            Facts of the exact part, not assumptions: tests/test_diff.py checks them on the
+            evaluator's cut."""
+            step = Fraction(self.contract.rounding.step)
+            n = len(self.sym.domain)
+            o = z3.Real(f"{self.sym.tag}part!{n}")
+            zero = z3.RealVal(0)
+            self.sym.domain.append(z3.Implies(
+                z3.And(total > 0, level >= zero, level <= total),
+                z3.If(a >= zero, z3.And(o >= zero, o <= a), z3.And(o >= a - _real(step), o <= zero))))
+            return z3.If(total > 0, o, a)
+
+    _RELAXED.append(_RelaxedSettlement)
+    return _RelaxedSettlement
+
+
 def _prefer(drafts: _Drafts, base: dict | None) -> dict:
     """The values a readable example is first tried at: the published outcomes, where given."""
     if not base:
@@ -261,11 +308,12 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
     and decrease with readable outcomes that produce them, and, for the total, the region where
     the drafts can differ (outside it they are proved to pay the same). `base`: the published
     outcomes; examples are made as close to them as the extreme allows."""
-    from .optimum import EXACT, WITHIN, maximise, round_model
+    from .optimum import EXACT, PARTIAL, WITHIN, maximise, round_model
     from .outcomes import load_outcomes
     from .verify import _rlimit, _Undefined
 
-    drafts = _Drafts(old, new)
+    relaxed = bool(in_proportion(old) or in_proportion(new))
+    drafts = _Drafts(old, new, relaxed=relaxed)
     solver = drafts.solver
     rlimit = _rlimit(timeout)
     solver.set("rlimit", rlimit)
@@ -290,26 +338,39 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         return sum((Fraction(ln.amount) for ln in settlement.lines
                     if (ln.payer if kind == "payer" else ln.payment) == name), Fraction(0))
 
-    def extreme(kind: str, name: str, delta, sign: int) -> Extreme | None:
-        nonlocal decided, checks
-        signed = delta if sign > 0 else -delta  # not delta * -1: a product z3 may treat as non-linear
+    def search(signed, within=None, seed=None):
+        """The largest value of `signed` > 0 (under `within` too), and the outcome files of a
+        readable model that reaches it (None: no outcome reaches a positive value). `seed`: a model
+        of the assertions with `signed` > 0, the search's start."""
+        nonlocal checks
         solver.push()
         try:
             solver.add(signed > 0)
-            best = maximise(solver, signed, step, rlimit)
+            if within is not None:
+                solver.add(within)
+            best = maximise(solver, signed, step, rlimit, seed)
             if best is None:
                 checks += 1
-                return None
+                return None, None
             checks += best.checks
-            if best.status not in (EXACT, WITHIN):
-                decided = False
             solver.push()
             solver.add(signed >= optimum_real(best.value, drafts.ctx))
             model = round_model(solver, drafts.inputs(), prefer, rlimit, best.model)
             solver.pop()
-            files = drafts.files(model)
+            return best, drafts.files(model)
         finally:
             solver.pop()
+
+    def extreme(kind: str, name: str, delta, sign: int) -> Extreme | None:
+        nonlocal decided
+        signed = delta if sign > 0 else -delta  # not delta * -1: a product z3 may treat as non-linear
+        if relaxed:
+            return relaxed_extreme(kind, name, signed, sign)
+        best, files = search(signed)
+        if best is None:
+            return None
+        if best.status not in (EXACT, WITHIN):
+            decided = False
         merged = {**files[0], **files[1]}
         settled = settle(files)
         if settled is None:
@@ -327,6 +388,56 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         return Extreme(amount, best.status, None if best.bound is None else best.bound * sign,
                        merged, shown, before, after, confirmed)
 
+    def example(kind: str, name: str, files, status: str, bound, sign: int) -> Extreme | None:
+        """The change of the line where the evaluator settles both drafts on `files`, as an
+        Extreme in direction `sign` (None: no change that way there)."""
+        settled = settle(files)
+        if settled is None:
+            return None
+        before, after = on_line(settled[0], kind, name), on_line(settled[1], kind, name)
+        if (after - before) * sign <= 0:
+            return None
+        from .counterexample import that_matter
+
+        shown = {}
+        for contract, data in zip((old, new), files):
+            shown.update(that_matter(contract, [data])[0] if not prefer else _away(contract, data, base))
+        return Extreme(after - before, status, bound, {**files[0], **files[1]}, shown, before, after, True)
+
+    def relaxed_extreme(kind: str, name: str, signed, sign: int) -> Extreme | None:
+        """issue 17: a line of drafts with a cut in proportion, asked of the relaxation (`_Drafts`).
+        First where no cut in proportion acts in either draft: the relaxation is the settlement
+        there, a linear question, so its largest value is reached (an example). Then everywhere,
+        from that example up: the relaxation's largest value is a proved bound, not a settlement;
+        its outcomes are settled by the evaluator as a second example. The line's largest change is
+        EXACT when an example reaches the bound, WITHIN [example, bound] otherwise, BOUNDED when no
+        example changes the line that way (none can by more than the bound); None: no outcome can."""
+        nonlocal decided
+        found, seed = [], None
+        if drafts.exact is not None:
+            linear, files = search(signed, drafts.exact)
+            if linear is not None:
+                found.append(example(kind, name, files, WITHIN, None, sign))
+                seed = linear.model
+        best, files = search(signed, seed=seed)
+        if best is None:
+            return None
+        bound = best.bound if best.status in (EXACT, WITHIN, PARTIAL) else None
+        if bound is None or not found or found[0] is None or found[0].amount * sign < bound:
+            found.append(example(kind, name, files, WITHIN, None, sign))
+        found = [x for x in found if x is not None]
+        if not found:
+            decided = False
+            return Extreme(Fraction(0), BOUNDED, None if bound is None else bound * sign, {}, {},
+                           Fraction(0), Fraction(0), True)
+        top = max(found, key=lambda x: x.amount * sign)
+        if bound is None:
+            decided = False
+            status = PARTIAL
+        else:
+            status = EXACT if top.amount * sign >= bound else WITHIN
+        return attrs.evolve(top, status=status, bound=None if bound is None else bound * sign)
+
     effects = []
     for (kind, name), (a, b) in drafts.lines.items():
         if (lines == "total" and kind != "total") or (lines == "payers" and kind == "payment"):
@@ -343,7 +454,8 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         if answer == z3.unknown:
             decided = False
         up, down = extreme(kind, name, delta, 1), extreme(kind, name, delta, -1)
-        differs = True if (up or down) else (None if answer == z3.unknown else False)
+        shown = [x for x in (up, down) if x is not None and x.status != BOUNDED]  # a settled example
+        differs = True if shown else (None if answer == z3.unknown or up or down else False)
         effects.append(Effect(name, kind, differs, up, down))
     region: list[Range] = []
 
@@ -353,7 +465,16 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         is then wider than it could be, never wrong)."""
         nonlocal checks
         found = []
-        for sign in (1, -1):
+        for sign, edge in ((1, highest), (-1, lowest)):
+            if edge is not None:  # issue 17: reaches its own bound: no restriction, in one question, not
+                solver.push()     # a search of ~50 (the search's bound would be beyond the edge: left out)
+                solver.add(term >= optimum_real(edge, drafts.ctx) if sign > 0 else term <= optimum_real(edge, drafts.ctx))
+                checks += 1
+                reached = solver.check() == z3.sat
+                solver.pop()
+                if reached:
+                    found.append(None)
+                    continue
             best = maximise(solver, term if sign > 0 else -term, grain, rlimit)
             checks += best.checks if best is not None else 1
             found.append(None if best is None or best.bound is None else best.bound * sign)
@@ -426,20 +547,22 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
                 region.append(Range(name, low, high))
         solver.pop()
     sampled: list[str] = []
-    if in_proportion(old) or in_proportion(new):  # the solver reads `part` exactly, but it is non-linear
+    if relaxed:  # issue 15/17: more examples, settled on sampled outcomes, where none reaches the bound
         rows = None
         for k, e in enumerate(effects):
-            if e.differs is not None:
+            if e.differs is False or all(x is None or x.status == EXACT for x in (e.increase, e.decrease)):
                 continue
             rows = rows if rows is not None else [(files, settle(files)) for files in _samples(drafts, SAMPLES)]
             effects[k] = _sampled(e, rows, on_line, old, new)
-            sampled.append(e.line)
+            if any(x is not None and x.status == SAMPLED for x in (effects[k].increase, effects[k].decrease)):
+                sampled.append(e.line)
     return MoneyEffect(tuple(n for n in old.measures if n not in new.measures),
                        tuple(n for n in new.measures if n not in old.measures), tuple(effects), tuple(region),
                        decided, checks, tuple(sampled), SAMPLES if sampled else 0)
 
 
 # ---------------------------------------------------------------- a cut in proportion: sampled (issue 15)
+BOUNDED = "bounded"  # issue 17: no outcome found that changes the line that way; none can by more than `bound`
 SAMPLED = "sampled"  # an extreme found by settling both drafts on sampled outcomes: an example, not a bound
 SAMPLES = 200  # how many: a fixed number from a fixed seed, so the answer never depends on the machine
 
@@ -504,9 +627,12 @@ def _draw(measure: m.Measure, rng, scale: Fraction, k: int, contract: m.Contract
 
 
 def _sampled(effect: Effect, rows, on_line, old: m.Contract, new: m.Contract) -> Effect:
-    """The largest increase and decrease of one line among the sampled outcomes (settled by the
-    real evaluator: both drafts' figures, confirmed by construction)."""
+    """The line's largest increase and decrease with the sampled outcomes as further examples (settled
+    by the real evaluator: both drafts' figures, confirmed by construction). A sample larger than the
+    example found replaces it; what was proved of the line is kept: with a proved bound the change is
+    EXACT when the sample reaches it, WITHIN otherwise; without one it is SAMPLED (an example, W582)."""
     from .counterexample import that_matter
+    from .optimum import EXACT, WITHIN
 
     best: dict[int, tuple] = {}
     for files, settled in rows:
@@ -517,16 +643,20 @@ def _sampled(effect: Effect, rows, on_line, old: m.Contract, new: m.Contract) ->
             if (after - before) * sign > 0 and (sign not in best or (after - before) * sign > best[sign][0]):
                 best[sign] = ((after - before) * sign, files, before, after)
     extremes = []
-    for sign in (1, -1):
-        if sign not in best:
-            extremes.append(None)
+    for sign, known in ((1, effect.increase), (-1, effect.decrease)):
+        bound = None if known is None or known.bound is None else known.bound * sign
+        if sign not in best or (known is not None and known.status != BOUNDED and known.amount * sign >= best[sign][0]):
+            extremes.append(known)
             continue
-        _, files, before, after = best[sign]
+        size, files, before, after = best[sign]
         shown: dict = {}
         for contract, data in zip((old, new), files):
             shown.update(that_matter(contract, [data])[0])
-        extremes.append(Extreme(after - before, SAMPLED, None, {**files[0], **files[1]}, shown, before, after, True))
-    return Effect(effect.line, effect.kind, True if any(extremes) else None, *extremes)
+        status = SAMPLED if bound is None else (EXACT if size >= bound else WITHIN)
+        extremes.append(Extreme(after - before, status, None if bound is None else bound * sign,
+                                {**files[0], **files[1]}, shown, before, after, True))
+    shown_any = any(x is not None and x.status != BOUNDED for x in extremes)
+    return Effect(effect.line, effect.kind, True if shown_any else effect.differs, *extremes)
 
 
 def sampling_warning(source, contract: m.Contract, effect: MoneyEffect):
