@@ -107,6 +107,10 @@ def clause_changes(old: s.Contract, new: s.Contract) -> list[Change]:
 
 # ---------------------------------------------------------------- the effect on money, proved
 DEFAULT_TIMEOUT = 3.0  # the work limit of each question to the solver, in verify's "seconds" (rlimit)
+# issue 17: the questions one diff may ask in all; a line is started only while fewer were asked, and
+# a line asks at most ~250 (two searches of ~110 and the region's), so the work is at most about
+# (BUDGET + 250) × the work limit. The shipped contracts' diffs ask under 200.
+BUDGET = 1000
 
 
 @attrs.frozen
@@ -156,6 +160,13 @@ class MoneyEffect:
     # undecided: examples, not proofs (W582)
     sampled: tuple[str, ...] = ()
     samples: int = 0
+    # issue 17: the lines not asked to the solver because the diff's work budget (`budget` questions)
+    # was spent before them: sampled as above, W586
+    spent: tuple[str, ...] = ()
+    budget: int = 0
+    # issue 17: the lines of drafts with a cut in proportion whose largest change is not proved exactly
+    # (an example within a proved bound, or sampled): W582
+    inexact: tuple[str, ...] = ()
 
 
 class _Drafts:
@@ -302,12 +313,14 @@ def _step(measure, money_step: Fraction) -> Fraction:
 
 
 def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIMEOUT,
-                 base: dict | None = None, lines: str = "all") -> MoneyEffect:
+                 base: dict | None = None, lines: str = "all", budget: int = BUDGET) -> MoneyEffect:
     """Where the two drafts pay differently, decided by z3 for every outcome within the measures'
     types and ranges: for the total (each payer, each payment: `lines="all"`) the largest increase
     and decrease with readable outcomes that produce them, and, for the total, the region where
     the drafts can differ (outside it they are proved to pay the same). `base`: the published
-    outcomes; examples are made as close to them as the extreme allows."""
+    outcomes; examples are made as close to them as the extreme allows. `budget`: the questions
+    the whole diff may ask (each within `timeout`'s work limit, so the work is bounded by a sum of
+    rlimits, never by the clock); a line reached after it is spent is sampled (W586)."""
     from .optimum import EXACT, PARTIAL, WITHIN, maximise, round_model
     from .outcomes import load_outcomes
     from .verify import _rlimit, _Undefined
@@ -426,8 +439,7 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         if bound is None or not found or found[0] is None or found[0].amount * sign < bound:
             found.append(example(kind, name, files, WITHIN, None, sign))
         found = [x for x in found if x is not None]
-        if not found:
-            decided = False
+        if not found:  # every question answered: BOUNDED says what is known
             return Extreme(Fraction(0), BOUNDED, None if bound is None else bound * sign, {}, {},
                            Fraction(0), Fraction(0), True)
         top = max(found, key=lambda x: x.amount * sign)
@@ -439,8 +451,14 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         return attrs.evolve(top, status=status, bound=None if bound is None else bound * sign)
 
     effects = []
+    spent: list[str] = []  # the lines not asked: the diff's work budget was spent before them (W586)
     for (kind, name), (a, b) in drafts.lines.items():
         if (lines == "total" and kind != "total") or (lines == "payers" and kind == "payment"):
+            continue
+        if checks >= budget:
+            decided = False
+            spent.append(name)
+            effects.append(Effect(name, kind, None, None, None))
             continue
         delta = b - a
         solver.push()
@@ -489,7 +507,7 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         return None if low is None and high is None else (low, high)
 
     total = next(e for e in effects if e.kind == "total")
-    if total.differs:
+    if total.differs and checks < budget:  # past the budget: no region (none is claimed)
         delta = drafts.lines[("total", "total")][1] - drafts.lines[("total", "total")][0]
         solver.push()
         solver.add(delta != 0)
@@ -547,18 +565,20 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
                 region.append(Range(name, low, high))
         solver.pop()
     sampled: list[str] = []
-    if relaxed:  # issue 15/17: more examples, settled on sampled outcomes, where none reaches the bound
-        rows = None
-        for k, e in enumerate(effects):
-            if e.differs is False or all(x is None or x.status == EXACT for x in (e.increase, e.decrease)):
-                continue
+    rows = None
+    for k, e in enumerate(effects):  # issue 15/17: more examples, settled on sampled outcomes
+        if e.line in spent or relaxed and (e.differs is None or any(
+                x is not None and x.status != EXACT for x in (e.increase, e.decrease))):
             rows = rows if rows is not None else [(files, settle(files)) for files in _samples(drafts, SAMPLES)]
             effects[k] = _sampled(e, rows, on_line, old, new)
-            if any(x is not None and x.status == SAMPLED for x in (effects[k].increase, effects[k].decrease)):
+            if e.line not in spent and any(x is not None and x.status == SAMPLED
+                                           for x in (effects[k].increase, effects[k].decrease)):
                 sampled.append(e.line)
     return MoneyEffect(tuple(n for n in old.measures if n not in new.measures),
                        tuple(n for n in new.measures if n not in old.measures), tuple(effects), tuple(region),
-                       decided, checks, tuple(sampled), SAMPLES if sampled else 0)
+                       decided, checks, tuple(sampled), SAMPLES if sampled or spent else 0, tuple(spent), budget,
+                       tuple(e.line for e in effects if relaxed and e.line not in spent and (e.differs is None or any(
+                           x is not None and x.status != EXACT for x in (e.increase, e.decrease)))))
 
 
 # ---------------------------------------------------------------- a cut in proportion: sampled (issue 15)
@@ -660,7 +680,8 @@ def _sampled(effect: Effect, rows, on_line, old: m.Contract, new: m.Contract) ->
 
 
 def sampling_warning(source, contract: m.Contract, effect: MoneyEffect):
-    """W582 at the first card of `contract` cut in proportion, for the lines `sibc diff` sampled."""
+    """W582 at the first card of `contract` cut in proportion, for the lines whose largest changes
+    `sibc diff` did not prove exactly (`effect.inexact`; those it sampled with no bound among them)."""
     import re
 
     from .diagnostics import Diagnostic
@@ -670,11 +691,31 @@ def sampling_warning(source, contract: m.Contract, effect: MoneyEffect):
     found = re.compile(r"\bin[ \t]+proportion\b").search(source.text, start)
     span = source.span(found.start(), found.end()) if found else source.span(start, start)
     return Diagnostic(
-        "W582", f"the money effect on {', '.join(effect.sampled)} is not proved: the rate card `{card.name}` cuts "
-        f"in proportion (a line × the cap ÷ the lines' total), which the solver cannot decide; the largest "
-        f"changes shown were found by settling both drafts on {effect.samples} sampled outcomes", source, span,
-        hint="a larger change may exist between the samples: check the drafts' settlements on the outcomes "
-             "you expect (sibc eval), or compare the drafts with the cap in claim or declaration order")
+        "W582", f"the money effect on {', '.join(effect.inexact)} is not proved exactly: the rate card "
+        f"`{card.name}` cuts in proportion (a line × the cap ÷ the lines' total), which the solver reads only "
+        f"through linear bounds; the largest changes shown are examples both drafts were settled on, within "
+        f"the bounds the solver proved where one is shown", source, span,
+        hint="a larger change than the example may exist, up to the proved bound: check the drafts' settlements "
+             "on the outcomes you expect (sibc eval), or compare the drafts with the cap in claim or declaration "
+             "order, which the solver decides exactly")
+
+
+def budget_warning(source, effect: MoneyEffect):
+    """W586 at the new draft's `contract` line: the diff's work budget was spent before the lines
+    `effect.spent`, which were sampled, not proved."""
+    import re
+
+    from .diagnostics import Diagnostic
+
+    found = re.search(r"^[ \t]*(contract)\b", source.text, re.MULTILINE)
+    span = source.span(found.start(1), found.end(1)) if found else source.span(0, 0)
+    return Diagnostic(
+        "W586", f"the money effect on {', '.join(effect.spent)} is not proved: the diff's work budget of "
+        f"{effect.budget} questions to the solver was spent before {'it' if len(effect.spent) == 1 else 'them'}; "
+        f"the largest changes shown were found by settling both drafts on {effect.samples} sampled outcomes",
+        source, span,
+        hint="raise the budget (sibc diff --budget N: the work stays bounded, the same on every machine), or "
+             "compare fewer lines (without --each-payment)")
 
 
 def optimum_real(value: Fraction, ctx) -> z3.ArithRef:
@@ -809,6 +850,10 @@ def extreme_words(x: Extreme, currency: str, increase: bool) -> str:
     from .report import format_amount
 
     size = format_amount(abs(x.amount), currency)
+    way = "increase" if increase else "decrease"
+    if x.status == BOUNDED:  # issue 17: a cut in proportion's relaxation allows one; no outcome tried gives one
+        return (f"no {way} found on the outcomes tried (not proved that there is none); none can exceed "
+                f"{format_amount(abs(x.bound), currency)} (proved)")
     if x.status == "within":
         how = f"no outcome gives more than {format_amount(abs(x.bound), currency)} (proved)"
     elif x.status == "partial":
@@ -817,13 +862,13 @@ def extreme_words(x: Extreme, currency: str, increase: bool) -> str:
     else:
         how = _STATUS[x.status]
     at = ", ".join(f"{k} = {shown_value(v)}" for k, v in x.shown.items()) or "the neutral outcomes (all 0)"
-    return (f"largest {'increase' if increase else 'decrease'} {size} ({how}), for example at {at}: "
+    return (f"largest {way} {size} ({how}), for example at {at}: "
             f"{format_amount(x.old, currency)} → {format_amount(x.new, currency)}"
             + ("" if x.confirmed else " (the evaluator's figures; the solver's differ: please report this)"))
 
 
 def region_words(effect: MoneyEffect, measures: dict, currency: str) -> str | None:
-    """`the totals can differ only where completed = yes and savings is between 0 SEK and …`."""
+    """`outside these ranges the totals are proved equal: completed = yes; savings between 0 SEK and …`."""
     from .report import format_value
 
     if not effect.region:
@@ -834,12 +879,15 @@ def region_words(effect: MoneyEffect, measures: dict, currency: str) -> str | No
         if r.values:
             parts.append(f"{r.measure} = {'yes' if r.values[0] else 'no'}")
         elif r.low is not None and r.high is not None:
-            parts.append(f"{r.measure} is between {format_value(r.low, ty)} and {format_value(r.high, ty)}")
+            parts.append(f"{r.measure} between {format_value(r.low, ty)} and {format_value(r.high, ty)}")
         elif r.low is not None:
-            parts.append(f"{r.measure} is at least {format_value(r.low, ty)}")
+            parts.append(f"{r.measure} at least {format_value(r.low, ty)}")
         else:
-            parts.append(f"{r.measure} is at most {format_value(r.high, ty)}")
-    return "the totals can differ only where " + " and ".join(parts) + "; elsewhere both drafts pay the same (proved)"
+            parts.append(f"{r.measure} at most {format_value(r.high, ty)}")
+    # issue 17: each range is a projection of the set where the totals can differ: they need not differ
+    # everywhere inside, and the ranges together are not that set, so only the outside is claimed
+    return ("outside these ranges the totals are proved equal: " + "; ".join(parts)
+            + " (inside them they can differ, not necessarily everywhere)")
 
 
 def effect_json(effect: MoneyEffect) -> dict:
@@ -852,6 +900,9 @@ def effect_json(effect: MoneyEffect) -> dict:
     return {
         "method": "proved", "decided": effect.decided, "checks": effect.checks,
         "sampled": {"lines": list(effect.sampled), "outcomes": effect.samples} if effect.sampled else None,
+        # issue 17: the lines past the diff's work budget (sampled, W586), and the budget in questions
+        "budget": {"questions": effect.budget, "spent_before": list(effect.spent)},
+        "not_exact": list(effect.inexact),  # a cut in proportion: examples within proved bounds (W582)
         "only_in_old": list(effect.only_old), "only_in_new": list(effect.only_new),
         "lines": [{"line": e.line, "kind": e.kind, "differs": e.differs, "largest_increase": extreme(e.increase),
                    "largest_decrease": extreme(e.decrease)} for e in effect.effects],
