@@ -111,6 +111,11 @@ DEFAULT_TIMEOUT = 3.0  # the work limit of each question to the solver, in verif
 # a line asks at most ~250 (two searches of ~110 and the region's), so the work is at most about
 # (BUDGET + 250) × the work limit. The shipped contracts' diffs ask under 200.
 BUDGET = 1000
+# the questions the region (`Range`) may ask, outcome by outcome in the order declared, then the
+# definitions: each needs a search of ~20 questions (Reboot West's 23 outcomes took 70 % of a diff's CPU,
+# 13 s, for ranges such as "at most 10 219"); the ones after it get no range (wider, never wrong),
+# and the text and JSON say which
+REGION = 40
 
 
 @attrs.frozen
@@ -167,6 +172,9 @@ class MoneyEffect:
     # issue 17: the lines of drafts with a cut in proportion whose largest change is not proved exactly
     # (an example within a proved bound, or sampled): W582
     inexact: tuple[str, ...] = ()
+    # issue 17: the outcomes and definitions the region did not bound (its REGION questions were asked
+    # before them): no restriction is claimed for them
+    unexamined: tuple[str, ...] = ()
 
 
 class _Drafts:
@@ -507,13 +515,18 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         return None if low is None and high is None else (low, high)
 
     total = next(e for e in effects if e.kind == "total")
+    unexamined: list[str] = []  # outcomes and definitions the region's questions did not reach
     if total.differs and checks < budget:  # past the budget: no region (none is claimed)
         delta = drafts.lines[("total", "total")][1] - drafts.lines[("total", "total")][0]
         solver.push()
         solver.add(delta != 0)
+        start = checks
         for name in drafts.shared:
             measure = new.measures[name]
             if measure.ty.series:
+                continue
+            if checks - start >= REGION:  # issue 17: the region's share of the work, then no restriction
+                unexamined.append(name)
                 continue
             term = drafts.input(drafts.b, (name, None))
             if measure.ty.kind == BOOL:
@@ -542,6 +555,9 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
                 region.append(Range(name, *found))
         for name, definition in new.definitions.items():  # savings, a rate: what the drafts are written in
             if name not in old.definitions or definition.ty.series or definition.ty.kind in (BOOL, DATE):
+                continue
+            if checks - start >= REGION:
+                unexamined.append(name)
                 continue
             try:
                 term, _ = drafts.b.var(name, {})
@@ -578,7 +594,8 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
                        tuple(n for n in new.measures if n not in old.measures), tuple(effects), tuple(region),
                        decided, checks, tuple(sampled), SAMPLES if sampled or spent else 0, tuple(spent), budget,
                        tuple(e.line for e in effects if relaxed and e.line not in spent and (e.differs is None or any(
-                           x is not None and x.status != EXACT for x in (e.increase, e.decrease)))))
+                           x is not None and x.status != EXACT for x in (e.increase, e.decrease)))),
+                       tuple(unexamined))
 
 
 # ---------------------------------------------------------------- a cut in proportion: sampled (issue 15)
@@ -711,7 +728,7 @@ def budget_warning(source, effect: MoneyEffect):
     span = source.span(found.start(1), found.end(1)) if found else source.span(0, 0)
     return Diagnostic(
         "W586", f"the money effect on {', '.join(effect.spent)} is not proved: the diff's work budget of "
-        f"{effect.budget} questions to the solver was spent before {'it' if len(effect.spent) == 1 else 'them'}; "
+        f"{effect.budget} question{'' if effect.budget == 1 else 's'} to the solver was spent before {'it' if len(effect.spent) == 1 else 'them'}; "
         f"the largest changes shown were found by settling both drafts on {effect.samples} sampled outcomes",
         source, span,
         hint="raise the budget (sibc diff --budget N: the work stays bounded, the same on every machine), or "
@@ -872,7 +889,9 @@ def region_words(effect: MoneyEffect, measures: dict, currency: str) -> str | No
     from .report import format_value
 
     if not effect.region:
-        return None
+        return None if not effect.unexamined else (
+            "no outcome examined limits where the totals can differ; not examined (the region's work budget "
+            f"ended before them): {_few(effect.unexamined)}")
     parts = []
     for r in effect.region:
         ty = measures[r.measure].ty.plain() if r.measure in measures else None
@@ -886,8 +905,15 @@ def region_words(effect: MoneyEffect, measures: dict, currency: str) -> str | No
             parts.append(f"{r.measure} at most {format_value(r.high, ty)}")
     # issue 17: each range is a projection of the set where the totals can differ: they need not differ
     # everywhere inside, and the ranges together are not that set, so only the outside is claimed
-    return ("outside these ranges the totals are proved equal: " + "; ".join(parts)
-            + " (inside them they can differ, not necessarily everywhere)")
+    one = len(parts) == 1
+    return (f"outside {'this range' if one else 'these ranges'} the totals are proved equal: " + "; ".join(parts)
+            + f" (inside {'it' if one else 'them'} they can differ, not necessarily everywhere)"
+            + (f"; not bounded (the region's work budget ended before them): {_few(effect.unexamined)}"
+               if effect.unexamined else ""))
+
+
+def _few(names) -> str:
+    return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
 
 
 def effect_json(effect: MoneyEffect) -> dict:
@@ -902,7 +928,8 @@ def effect_json(effect: MoneyEffect) -> dict:
         "sampled": {"lines": list(effect.sampled), "outcomes": effect.samples} if effect.sampled else None,
         # issue 17: the lines past the diff's work budget (sampled, W586), and the budget in questions
         "budget": {"questions": effect.budget, "spent_before": list(effect.spent)},
-        "not_exact": list(effect.inexact),  # a cut in proportion: examples within proved bounds (W582)
+        "not_exact": list(effect.inexact),
+        "region_not_examined": list(effect.unexamined),  # no range claimed for these (REGION questions)  # a cut in proportion: examples within proved bounds (W582)
         "only_in_old": list(effect.only_old), "only_in_new": list(effect.only_new),
         "lines": [{"line": e.line, "kind": e.kind, "differs": e.differs, "largest_increase": extreme(e.increase),
                    "largest_decrease": extreme(e.decrease)} for e in effect.effects],

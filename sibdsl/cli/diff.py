@@ -128,7 +128,10 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, budge
             show("    + " + c.new.replace("\n", "\n    + "))
     show("")
     show("Money: decided by the solver for every outcome"
-         + ("" if effect.decided else f" (some questions undecided within the work limit, --timeout {timeout:g})"))
+         + (f" (not the lines past the work budget of {effect.budget} question{'' if effect.budget == 1 else 's'}, "
+            "--budget: sampled, W586)"
+            if effect.spent else
+            "" if effect.decided else f" (some questions undecided within the work limit, --timeout {timeout:g})"))
     if base is not None:
         show(f"  in the examples, the outcomes not named are as published in {beside}")
     if effect.only_old or effect.only_new:
