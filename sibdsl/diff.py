@@ -111,11 +111,12 @@ DEFAULT_TIMEOUT = 3.0  # the work limit of each question to the solver, in verif
 # a line asks at most ~250 (two searches of ~110 and the region's), so the work is at most about
 # (BUDGET + 250) × the work limit. The shipped contracts' diffs ask under 200.
 BUDGET = 1000
-# the questions the region (`Range`) may ask, outcome by outcome in the order declared, then the
-# definitions: each needs a search of ~20 questions (Reboot West's 23 outcomes took 70 % of a diff's CPU,
-# 13 s, for ranges such as "at most 10 219"); the ones after it get no range (wider, never wrong),
+# the work the region (`Range`) may take, in verify's seconds of z3's deterministic resource count:
+# outcome by outcome in the order declared, then the definitions, each a search of ~20 questions.
+# Reboot West's 23 outcomes took 65 M units (70 % of a diff's CPU, 13 s) for ranges such as "at most
+# 10 219"; Norrköping's whole region takes 5–8 M. Those not reached get no range (wider, never wrong),
 # and the text and JSON say which
-REGION = 40
+REGION = 4.0
 
 
 @attrs.frozen
@@ -172,8 +173,8 @@ class MoneyEffect:
     # issue 17: the lines of drafts with a cut in proportion whose largest change is not proved exactly
     # (an example within a proved bound, or sampled): W582
     inexact: tuple[str, ...] = ()
-    # issue 17: the outcomes and definitions the region did not bound (its REGION questions were asked
-    # before them): no restriction is claimed for them
+    # issue 17: the outcomes and definitions the region did not bound (its REGION work was spent before
+    # them): no restriction is claimed for them
     unexamined: tuple[str, ...] = ()
 
 
@@ -520,12 +521,12 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         delta = drafts.lines[("total", "total")][1] - drafts.lines[("total", "total")][0]
         solver.push()
         solver.add(delta != 0)
-        start = checks
+        start = _work(solver)
         for name in drafts.shared:
             measure = new.measures[name]
             if measure.ty.series:
                 continue
-            if checks - start >= REGION:  # issue 17: the region's share of the work, then no restriction
+            if _work(solver) - start >= _rlimit(REGION):  # issue 17: the region's share of the work
                 unexamined.append(name)
                 continue
             term = drafts.input(drafts.b, (name, None))
@@ -556,7 +557,7 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         for name, definition in new.definitions.items():  # savings, a rate: what the drafts are written in
             if name not in old.definitions or definition.ty.series or definition.ty.kind in (BOOL, DATE):
                 continue
-            if checks - start >= REGION:
+            if _work(solver) - start >= _rlimit(REGION):
                 unexamined.append(name)
                 continue
             try:
@@ -929,7 +930,7 @@ def effect_json(effect: MoneyEffect) -> dict:
         # issue 17: the lines past the diff's work budget (sampled, W586), and the budget in questions
         "budget": {"questions": effect.budget, "spent_before": list(effect.spent)},
         "not_exact": list(effect.inexact),
-        "region_not_examined": list(effect.unexamined),  # no range claimed for these (REGION questions)  # a cut in proportion: examples within proved bounds (W582)
+        "region_not_examined": list(effect.unexamined),  # no range claimed for these (REGION's work)  # a cut in proportion: examples within proved bounds (W582)
         "only_in_old": list(effect.only_old), "only_in_new": list(effect.only_new),
         "lines": [{"line": e.line, "kind": e.kind, "differs": e.differs, "largest_increase": extreme(e.increase),
                    "largest_decrease": extreme(e.decrease)} for e in effect.effects],
@@ -962,3 +963,9 @@ def currency_mismatch(old_source, old_model, new_source, new_model):
         new_source, new_span, label=f"the new draft pays in {new_model.currency}", labels=labels,
         hint="compare drafts in one currency: convert one draft's amounts at an agreed rate and "
              "declare the same `currency`, then run `sibc diff` again")
+
+
+def _work(solver) -> int:
+    """z3's resource count so far (deterministic: the same questions count the same on every machine)."""
+    stats = solver.statistics()
+    return int(stats.get_key_value("rlimit count")) if "rlimit count" in stats.keys() else 0
