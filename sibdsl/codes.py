@@ -217,7 +217,8 @@ CODES: dict[str, Code] = {
         Code("W580", _W, "a gate or a cap `during` periods its payment is not paid in"),
         Code("E582", _E, "a value for a cell that is not applicable"),
         Code("E583", _E, "`x[PERIOD]` reads a cell that is not applicable"),
-        Code("W582", _W, "sibc diff samples a rate card cut in proportion"),
+        Code("W582", _W, "sibc diff bounds a rate card cut in proportion, not exactly"),
+        Code("W586", _W, "sibc diff's work budget was spent: lines sampled"),
         # (end)
         # two-dimensional periods (issue 15, cohort15): E590–E599, W590–W594
         Code("E590", _E, "a series twice in two-dimensional periods"),

@@ -107,6 +107,16 @@ def clause_changes(old: s.Contract, new: s.Contract) -> list[Change]:
 
 # ---------------------------------------------------------------- the effect on money, proved
 DEFAULT_TIMEOUT = 3.0  # the work limit of each question to the solver, in verify's "seconds" (rlimit)
+# issue 17: the questions one diff may ask in all; a line is started only while fewer were asked, and
+# a line asks at most ~250 (two searches of ~110 and the region's), so the work is at most about
+# (BUDGET + 250) × the work limit. The shipped contracts' diffs ask under 200.
+BUDGET = 1000
+# the work the region (`Range`) may take, in verify's seconds of z3's deterministic resource count:
+# outcome by outcome in the order declared, then the definitions, each a search of ~20 questions.
+# Reboot West's 23 outcomes took 65 M units (70 % of a diff's CPU, 13 s) for ranges such as "at most
+# 10 219"; Norrköping's whole region takes 5–8 M. Those not reached get no range (wider, never wrong),
+# and the text and JSON say which
+REGION = 4.0
 
 
 @attrs.frozen
@@ -156,12 +166,30 @@ class MoneyEffect:
     # undecided: examples, not proofs (W582)
     sampled: tuple[str, ...] = ()
     samples: int = 0
+    # issue 17: the lines not asked to the solver because the diff's work budget (`budget` questions)
+    # was spent before them: sampled as above, W586
+    spent: tuple[str, ...] = ()
+    budget: int = 0
+    # issue 17: the lines of drafts with a cut in proportion whose largest change is not proved exactly
+    # (an example within a proved bound, or sampled): W582
+    inexact: tuple[str, ...] = ()
+    # issue 17: the outcomes and definitions the region did not bound (its REGION work was spent before
+    # them): no restriction is claimed for them
+    unexamined: tuple[str, ...] = ()
 
 
 class _Drafts:
-    """Both drafts' settlement programs run on z3 terms over the same outcome variables."""
+    """Both drafts' settlement programs run on z3 terms over the same outcome variables.
 
-    def __init__(self, old: m.Contract, new: m.Contract):
+    `relaxed` (issue 17): each cut in proportion's `part` (a × level ÷ total, rounded down: a
+    division by a sum of the outcomes) is a fresh whole number of steps held only by linear facts
+    that the exact part satisfies (`_RelaxedSettlement`). The questions are then linear, and the
+    relaxation contains every real settlement, so "no outcome changes the line by more than B"
+    and "the line never changes" stay proofs; a value the relaxation reaches is not a settlement
+    until the evaluator settles both drafts there. `exact` is the condition under which the
+    relaxation is the settlement: no cut in proportion acts in either draft."""
+
+    def __init__(self, old: m.Contract, new: m.Contract, relaxed: bool = False):
         from .semantics.program import lower
         from .verify import _Sym, _SymSettlement, solver_of_its_own
 
@@ -173,12 +201,15 @@ class _Drafts:
         self.b = _Sym(new, "new!", shared=self.a.inputs, fresh=fresh)
         self.shared = [n for n in new.measures if n not in fresh]
         programs = lower(old), lower(new)
-        self.sa = _SymSettlement(old, self.a, programs[0])
-        self.sb = _SymSettlement(new, self.b, programs[1])
+        settlement = _relaxed_settlement() if relaxed else _SymSettlement
+        self.sa = settlement(old, self.a, programs[0])
+        self.sb = settlement(new, self.b, programs[1])
         # the questions are asked in a z3 context of their own, so the answers within each work limit
         # depend on the two drafts only, not on what the process asked z3 before (counterexample.py)
         self.solver = solver_of_its_own(*self.a.domain, *self.b.domain, self.sa.all_defined, self.sb.all_defined)
         self.ctx = self.solver.ctx
+        acting = [acted for s in (self.sa, self.sb) for acted in getattr(s, "cuts", [])]
+        self.exact = z3.And([z3.Not(acted) for acted in acting]).translate(self.ctx) if acting else None
         self.here = {id(sym): {key: term.translate(self.ctx) for key, term in sym.inputs.items()}
                      for sym in (self.a, self.b)}
         self.lines: dict[tuple[str, str], tuple[z3.ArithRef, z3.ArithRef]] = {("total", "total"): (
@@ -228,6 +259,42 @@ def _sum(terms):
     return z3.Sum(terms) if terms else z3.RealVal(0)
 
 
+_RELAXED: list = []
+
+
+def _relaxed_settlement():
+    """verify._SymSettlement with each cut in proportion's `part` relaxed to linear facts (see
+    `_Drafts`); made once, on first use (verify.py is imported lazily, as everywhere in this module)."""
+    if _RELAXED:
+        return _RELAXED[0]
+    from .verify import _real, _SymSettlement
+
+    class _RelaxedSettlement(_SymSettlement):
+        def pro_rata(self, step, amounts, excess):
+            out, acted = super().pro_rata(step, amounts, excess)
+            if not z3.is_false(acted):
+                self.__dict__.setdefault("cuts", []).append(acted)
+            return out, acted
+
+        def part(self, a, level, total):
+            """floor(a × level ÷ (total × step)) × step where it is read (the cut acts: total > 0,
+            0 <= level < total), so for a line a >= 0 a whole number of steps in [0, a], and for
+            a < 0 one in [a − step, 0]; the cut's sum (pro_rata_lemmas) ties the lines together.
+            Facts of the exact part, not assumptions: tests/test_diff.py checks them on the
+            evaluator's cut."""
+            step = Fraction(self.contract.rounding.step)
+            n = len(self.sym.domain)
+            o = z3.Real(f"{self.sym.tag}part!{n}")
+            zero = z3.RealVal(0)
+            self.sym.domain.append(z3.Implies(
+                z3.And(total > 0, level >= zero, level <= total),
+                z3.If(a >= zero, z3.And(o >= zero, o <= a), z3.And(o >= a - _real(step), o <= zero))))
+            return z3.If(total > 0, o, a)
+
+    _RELAXED.append(_RelaxedSettlement)
+    return _RelaxedSettlement
+
+
 def _prefer(drafts: _Drafts, base: dict | None) -> dict:
     """The values a readable example is first tried at: the published outcomes, where given."""
     if not base:
@@ -255,17 +322,20 @@ def _step(measure, money_step: Fraction) -> Fraction:
 
 
 def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIMEOUT,
-                 base: dict | None = None, lines: str = "all") -> MoneyEffect:
+                 base: dict | None = None, lines: str = "all", budget: int = BUDGET) -> MoneyEffect:
     """Where the two drafts pay differently, decided by z3 for every outcome within the measures'
     types and ranges: for the total (each payer, each payment: `lines="all"`) the largest increase
     and decrease with readable outcomes that produce them, and, for the total, the region where
     the drafts can differ (outside it they are proved to pay the same). `base`: the published
-    outcomes; examples are made as close to them as the extreme allows."""
-    from .optimum import EXACT, WITHIN, maximise, round_model
+    outcomes; examples are made as close to them as the extreme allows. `budget`: the questions
+    the whole diff may ask (each within `timeout`'s work limit, so the work is bounded by a sum of
+    rlimits, never by the clock); a line reached after it is spent is sampled (W586)."""
+    from .optimum import EXACT, PARTIAL, WITHIN, maximise, round_model
     from .outcomes import load_outcomes
     from .verify import _rlimit, _Undefined
 
-    drafts = _Drafts(old, new)
+    relaxed = bool(in_proportion(old) or in_proportion(new))
+    drafts = _Drafts(old, new, relaxed=relaxed)
     solver = drafts.solver
     rlimit = _rlimit(timeout)
     solver.set("rlimit", rlimit)
@@ -290,26 +360,39 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         return sum((Fraction(ln.amount) for ln in settlement.lines
                     if (ln.payer if kind == "payer" else ln.payment) == name), Fraction(0))
 
-    def extreme(kind: str, name: str, delta, sign: int) -> Extreme | None:
-        nonlocal decided, checks
-        signed = delta if sign > 0 else -delta  # not delta * -1: a product z3 may treat as non-linear
+    def search(signed, within=None, seed=None):
+        """The largest value of `signed` > 0 (under `within` too), and the outcome files of a
+        readable model that reaches it (None: no outcome reaches a positive value). `seed`: a model
+        of the assertions with `signed` > 0, the search's start."""
+        nonlocal checks
         solver.push()
         try:
             solver.add(signed > 0)
-            best = maximise(solver, signed, step, rlimit)
+            if within is not None:
+                solver.add(within)
+            best = maximise(solver, signed, step, rlimit, seed)
             if best is None:
                 checks += 1
-                return None
+                return None, None
             checks += best.checks
-            if best.status not in (EXACT, WITHIN):
-                decided = False
             solver.push()
             solver.add(signed >= optimum_real(best.value, drafts.ctx))
             model = round_model(solver, drafts.inputs(), prefer, rlimit, best.model)
             solver.pop()
-            files = drafts.files(model)
+            return best, drafts.files(model)
         finally:
             solver.pop()
+
+    def extreme(kind: str, name: str, delta, sign: int) -> Extreme | None:
+        nonlocal decided
+        signed = delta if sign > 0 else -delta  # not delta * -1: a product z3 may treat as non-linear
+        if relaxed:
+            return relaxed_extreme(kind, name, signed, sign)
+        best, files = search(signed)
+        if best is None:
+            return None
+        if best.status not in (EXACT, WITHIN):
+            decided = False
         merged = {**files[0], **files[1]}
         settled = settle(files)
         if settled is None:
@@ -327,9 +410,64 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         return Extreme(amount, best.status, None if best.bound is None else best.bound * sign,
                        merged, shown, before, after, confirmed)
 
+    def example(kind: str, name: str, files, status: str, bound, sign: int) -> Extreme | None:
+        """The change of the line where the evaluator settles both drafts on `files`, as an
+        Extreme in direction `sign` (None: no change that way there)."""
+        settled = settle(files)
+        if settled is None:
+            return None
+        before, after = on_line(settled[0], kind, name), on_line(settled[1], kind, name)
+        if (after - before) * sign <= 0:
+            return None
+        from .counterexample import that_matter
+
+        shown = {}
+        for contract, data in zip((old, new), files):
+            shown.update(that_matter(contract, [data])[0] if not prefer else _away(contract, data, base))
+        return Extreme(after - before, status, bound, {**files[0], **files[1]}, shown, before, after, True)
+
+    def relaxed_extreme(kind: str, name: str, signed, sign: int) -> Extreme | None:
+        """issue 17: a line of drafts with a cut in proportion, asked of the relaxation (`_Drafts`).
+        First where no cut in proportion acts in either draft: the relaxation is the settlement
+        there, a linear question, so its largest value is reached (an example). Then everywhere,
+        from that example up: the relaxation's largest value is a proved bound, not a settlement;
+        its outcomes are settled by the evaluator as a second example. The line's largest change is
+        EXACT when an example reaches the bound, WITHIN [example, bound] otherwise, BOUNDED when no
+        example changes the line that way (none can by more than the bound); None: no outcome can."""
+        nonlocal decided
+        found, seed = [], None
+        if drafts.exact is not None:
+            linear, files = search(signed, drafts.exact)
+            if linear is not None:
+                found.append(example(kind, name, files, WITHIN, None, sign))
+                seed = linear.model
+        best, files = search(signed, seed=seed)
+        if best is None:
+            return None
+        bound = best.bound if best.status in (EXACT, WITHIN, PARTIAL) else None
+        if bound is None or not found or found[0] is None or found[0].amount * sign < bound:
+            found.append(example(kind, name, files, WITHIN, None, sign))
+        found = [x for x in found if x is not None]
+        if not found:  # every question answered: BOUNDED says what is known
+            return Extreme(Fraction(0), BOUNDED, None if bound is None else bound * sign, {}, {},
+                           Fraction(0), Fraction(0), True)
+        top = max(found, key=lambda x: x.amount * sign)
+        if bound is None:
+            decided = False
+            status = PARTIAL
+        else:
+            status = EXACT if top.amount * sign >= bound else WITHIN
+        return attrs.evolve(top, status=status, bound=None if bound is None else bound * sign)
+
     effects = []
+    spent: list[str] = []  # the lines not asked: the diff's work budget was spent before them (W586)
     for (kind, name), (a, b) in drafts.lines.items():
         if (lines == "total" and kind != "total") or (lines == "payers" and kind == "payment"):
+            continue
+        if checks >= budget:
+            decided = False
+            spent.append(name)
+            effects.append(Effect(name, kind, None, None, None))
             continue
         delta = b - a
         solver.push()
@@ -343,7 +481,8 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         if answer == z3.unknown:
             decided = False
         up, down = extreme(kind, name, delta, 1), extreme(kind, name, delta, -1)
-        differs = True if (up or down) else (None if answer == z3.unknown else False)
+        shown = [x for x in (up, down) if x is not None and x.status != BOUNDED]  # a settled example
+        differs = True if shown else (None if answer == z3.unknown or up or down else False)
         effects.append(Effect(name, kind, differs, up, down))
     region: list[Range] = []
 
@@ -353,7 +492,16 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         is then wider than it could be, never wrong)."""
         nonlocal checks
         found = []
-        for sign in (1, -1):
+        for sign, edge in ((1, highest), (-1, lowest)):
+            if edge is not None:  # issue 17: reaches its own bound: no restriction, in one question, not
+                solver.push()     # a search of ~50 (the search's bound would be beyond the edge: left out)
+                solver.add(term >= optimum_real(edge, drafts.ctx) if sign > 0 else term <= optimum_real(edge, drafts.ctx))
+                checks += 1
+                reached = solver.check() == z3.sat
+                solver.pop()
+                if reached:
+                    found.append(None)
+                    continue
             best = maximise(solver, term if sign > 0 else -term, grain, rlimit)
             checks += best.checks if best is not None else 1
             found.append(None if best is None or best.bound is None else best.bound * sign)
@@ -368,13 +516,18 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         return None if low is None and high is None else (low, high)
 
     total = next(e for e in effects if e.kind == "total")
-    if total.differs:
+    unexamined: list[str] = []  # outcomes and definitions the region's questions did not reach
+    if total.differs and checks < budget:  # past the budget: no region (none is claimed)
         delta = drafts.lines[("total", "total")][1] - drafts.lines[("total", "total")][0]
         solver.push()
         solver.add(delta != 0)
+        start = _work(solver)
         for name in drafts.shared:
             measure = new.measures[name]
             if measure.ty.series:
+                continue
+            if _work(solver) - start >= _rlimit(REGION):  # issue 17: the region's share of the work
+                unexamined.append(name)
                 continue
             term = drafts.input(drafts.b, (name, None))
             if measure.ty.kind == BOOL:
@@ -404,6 +557,9 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         for name, definition in new.definitions.items():  # savings, a rate: what the drafts are written in
             if name not in old.definitions or definition.ty.series or definition.ty.kind in (BOOL, DATE):
                 continue
+            if _work(solver) - start >= _rlimit(REGION):
+                unexamined.append(name)
+                continue
             try:
                 term, _ = drafts.b.var(name, {})
             except _Undefined:  # a definition the z3 encoding cannot read is left out
@@ -426,20 +582,25 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
                 region.append(Range(name, low, high))
         solver.pop()
     sampled: list[str] = []
-    if in_proportion(old) or in_proportion(new):  # the solver reads `part` exactly, but it is non-linear
-        rows = None
-        for k, e in enumerate(effects):
-            if e.differs is not None:
-                continue
+    rows = None
+    for k, e in enumerate(effects):  # issue 15/17: more examples, settled on sampled outcomes
+        if e.line in spent or relaxed and (e.differs is None or any(
+                x is not None and x.status != EXACT for x in (e.increase, e.decrease))):
             rows = rows if rows is not None else [(files, settle(files)) for files in _samples(drafts, SAMPLES)]
             effects[k] = _sampled(e, rows, on_line, old, new)
-            sampled.append(e.line)
+            if e.line not in spent and any(x is not None and x.status == SAMPLED
+                                           for x in (effects[k].increase, effects[k].decrease)):
+                sampled.append(e.line)
     return MoneyEffect(tuple(n for n in old.measures if n not in new.measures),
                        tuple(n for n in new.measures if n not in old.measures), tuple(effects), tuple(region),
-                       decided, checks, tuple(sampled), SAMPLES if sampled else 0)
+                       decided, checks, tuple(sampled), SAMPLES if sampled or spent else 0, tuple(spent), budget,
+                       tuple(e.line for e in effects if relaxed and e.line not in spent and (e.differs is None or any(
+                           x is not None and x.status != EXACT for x in (e.increase, e.decrease)))),
+                       tuple(unexamined))
 
 
 # ---------------------------------------------------------------- a cut in proportion: sampled (issue 15)
+BOUNDED = "bounded"  # issue 17: no outcome found that changes the line that way; none can by more than `bound`
 SAMPLED = "sampled"  # an extreme found by settling both drafts on sampled outcomes: an example, not a bound
 SAMPLES = 200  # how many: a fixed number from a fixed seed, so the answer never depends on the machine
 
@@ -504,9 +665,12 @@ def _draw(measure: m.Measure, rng, scale: Fraction, k: int, contract: m.Contract
 
 
 def _sampled(effect: Effect, rows, on_line, old: m.Contract, new: m.Contract) -> Effect:
-    """The largest increase and decrease of one line among the sampled outcomes (settled by the
-    real evaluator: both drafts' figures, confirmed by construction)."""
+    """The line's largest increase and decrease with the sampled outcomes as further examples (settled
+    by the real evaluator: both drafts' figures, confirmed by construction). A sample larger than the
+    example found replaces it; what was proved of the line is kept: with a proved bound the change is
+    EXACT when the sample reaches it, WITHIN otherwise; without one it is SAMPLED (an example, W582)."""
     from .counterexample import that_matter
+    from .optimum import EXACT, WITHIN
 
     best: dict[int, tuple] = {}
     for files, settled in rows:
@@ -517,20 +681,25 @@ def _sampled(effect: Effect, rows, on_line, old: m.Contract, new: m.Contract) ->
             if (after - before) * sign > 0 and (sign not in best or (after - before) * sign > best[sign][0]):
                 best[sign] = ((after - before) * sign, files, before, after)
     extremes = []
-    for sign in (1, -1):
-        if sign not in best:
-            extremes.append(None)
+    for sign, known in ((1, effect.increase), (-1, effect.decrease)):
+        bound = None if known is None or known.bound is None else known.bound * sign
+        if sign not in best or (known is not None and known.status != BOUNDED and known.amount * sign >= best[sign][0]):
+            extremes.append(known)
             continue
-        _, files, before, after = best[sign]
+        size, files, before, after = best[sign]
         shown: dict = {}
         for contract, data in zip((old, new), files):
             shown.update(that_matter(contract, [data])[0])
-        extremes.append(Extreme(after - before, SAMPLED, None, {**files[0], **files[1]}, shown, before, after, True))
-    return Effect(effect.line, effect.kind, True if any(extremes) else None, *extremes)
+        status = SAMPLED if bound is None else (EXACT if size >= bound else WITHIN)
+        extremes.append(Extreme(after - before, status, None if bound is None else bound * sign,
+                                {**files[0], **files[1]}, shown, before, after, True))
+    shown_any = any(x is not None and x.status != BOUNDED for x in extremes)
+    return Effect(effect.line, effect.kind, True if shown_any else effect.differs, *extremes)
 
 
 def sampling_warning(source, contract: m.Contract, effect: MoneyEffect):
-    """W582 at the first card of `contract` cut in proportion, for the lines `sibc diff` sampled."""
+    """W582 at the first card of `contract` cut in proportion, for the lines whose largest changes
+    `sibc diff` did not prove exactly (`effect.inexact`; those it sampled with no bound among them)."""
     import re
 
     from .diagnostics import Diagnostic
@@ -540,11 +709,31 @@ def sampling_warning(source, contract: m.Contract, effect: MoneyEffect):
     found = re.compile(r"\bin[ \t]+proportion\b").search(source.text, start)
     span = source.span(found.start(), found.end()) if found else source.span(start, start)
     return Diagnostic(
-        "W582", f"the money effect on {', '.join(effect.sampled)} is not proved: the rate card `{card.name}` cuts "
-        f"in proportion (a line × the cap ÷ the lines' total), which the solver cannot decide; the largest "
-        f"changes shown were found by settling both drafts on {effect.samples} sampled outcomes", source, span,
-        hint="a larger change may exist between the samples: check the drafts' settlements on the outcomes "
-             "you expect (sibc eval), or compare the drafts with the cap in claim or declaration order")
+        "W582", f"the money effect on {', '.join(effect.inexact)} is not proved exactly: the rate card "
+        f"`{card.name}` cuts in proportion (a line × the cap ÷ the lines' total), which the solver reads only "
+        f"through linear bounds; the largest changes shown are examples both drafts were settled on, within "
+        f"the bounds the solver proved where one is shown", source, span,
+        hint="a larger change than the example may exist, up to the proved bound: check the drafts' settlements "
+             "on the outcomes you expect (sibc eval), or compare the drafts with the cap in claim or declaration "
+             "order, which the solver decides exactly")
+
+
+def budget_warning(source, effect: MoneyEffect):
+    """W586 at the new draft's `contract` line: the diff's work budget was spent before the lines
+    `effect.spent`, which were sampled, not proved."""
+    import re
+
+    from .diagnostics import Diagnostic
+
+    found = re.search(r"^[ \t]*(contract)\b", source.text, re.MULTILINE)
+    span = source.span(found.start(1), found.end(1)) if found else source.span(0, 0)
+    return Diagnostic(
+        "W586", f"the money effect on {', '.join(effect.spent)} is not proved: the diff's work budget of "
+        f"{effect.budget} question{'' if effect.budget == 1 else 's'} to the solver was spent before {'it' if len(effect.spent) == 1 else 'them'}; "
+        f"the largest changes shown were found by settling both drafts on {effect.samples} sampled outcomes",
+        source, span,
+        hint="raise the budget (sibc diff --budget N: the work stays bounded, the same on every machine), or "
+             "compare fewer lines (without --each-payment)")
 
 
 def optimum_real(value: Fraction, ctx) -> z3.ArithRef:
@@ -679,6 +868,10 @@ def extreme_words(x: Extreme, currency: str, increase: bool) -> str:
     from .report import format_amount
 
     size = format_amount(abs(x.amount), currency)
+    way = "increase" if increase else "decrease"
+    if x.status == BOUNDED:  # issue 17: a cut in proportion's relaxation allows one; no outcome tried gives one
+        return (f"no {way} found on the outcomes tried (not proved that there is none); none can exceed "
+                f"{format_amount(abs(x.bound), currency)} (proved)")
     if x.status == "within":
         how = f"no outcome gives more than {format_amount(abs(x.bound), currency)} (proved)"
     elif x.status == "partial":
@@ -687,29 +880,41 @@ def extreme_words(x: Extreme, currency: str, increase: bool) -> str:
     else:
         how = _STATUS[x.status]
     at = ", ".join(f"{k} = {shown_value(v)}" for k, v in x.shown.items()) or "the neutral outcomes (all 0)"
-    return (f"largest {'increase' if increase else 'decrease'} {size} ({how}), for example at {at}: "
+    return (f"largest {way} {size} ({how}), for example at {at}: "
             f"{format_amount(x.old, currency)} → {format_amount(x.new, currency)}"
             + ("" if x.confirmed else " (the evaluator's figures; the solver's differ: please report this)"))
 
 
 def region_words(effect: MoneyEffect, measures: dict, currency: str) -> str | None:
-    """`the totals can differ only where completed = yes and savings is between 0 SEK and …`."""
+    """`outside these ranges the totals are proved equal: completed = yes; savings between 0 SEK and …`."""
     from .report import format_value
 
     if not effect.region:
-        return None
+        return None if not effect.unexamined else (
+            "no outcome examined limits where the totals can differ; not examined (the region's work budget "
+            f"ended before them): {_few(effect.unexamined)}")
     parts = []
     for r in effect.region:
         ty = measures[r.measure].ty.plain() if r.measure in measures else None
         if r.values:
             parts.append(f"{r.measure} = {'yes' if r.values[0] else 'no'}")
         elif r.low is not None and r.high is not None:
-            parts.append(f"{r.measure} is between {format_value(r.low, ty)} and {format_value(r.high, ty)}")
+            parts.append(f"{r.measure} between {format_value(r.low, ty)} and {format_value(r.high, ty)}")
         elif r.low is not None:
-            parts.append(f"{r.measure} is at least {format_value(r.low, ty)}")
+            parts.append(f"{r.measure} at least {format_value(r.low, ty)}")
         else:
-            parts.append(f"{r.measure} is at most {format_value(r.high, ty)}")
-    return "the totals can differ only where " + " and ".join(parts) + "; elsewhere both drafts pay the same (proved)"
+            parts.append(f"{r.measure} at most {format_value(r.high, ty)}")
+    # issue 17: each range is a projection of the set where the totals can differ: they need not differ
+    # everywhere inside, and the ranges together are not that set, so only the outside is claimed
+    one = len(parts) == 1
+    return (f"outside {'this range' if one else 'these ranges'} the totals are proved equal: " + "; ".join(parts)
+            + f" (inside {'it' if one else 'them'} they can differ, not necessarily everywhere)"
+            + (f"; not bounded (the region's work budget ended before them): {_few(effect.unexamined)}"
+               if effect.unexamined else ""))
+
+
+def _few(names) -> str:
+    return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
 
 
 def effect_json(effect: MoneyEffect) -> dict:
@@ -722,6 +927,10 @@ def effect_json(effect: MoneyEffect) -> dict:
     return {
         "method": "proved", "decided": effect.decided, "checks": effect.checks,
         "sampled": {"lines": list(effect.sampled), "outcomes": effect.samples} if effect.sampled else None,
+        # issue 17: the lines past the diff's work budget (sampled, W586), and the budget in questions
+        "budget": {"questions": effect.budget, "spent_before": list(effect.spent)},
+        "not_exact": list(effect.inexact),
+        "region_not_examined": list(effect.unexamined),  # no range claimed for these (REGION's work)  # a cut in proportion: examples within proved bounds (W582)
         "only_in_old": list(effect.only_old), "only_in_new": list(effect.only_new),
         "lines": [{"line": e.line, "kind": e.kind, "differs": e.differs, "largest_increase": extreme(e.increase),
                    "largest_decrease": extreme(e.decrease)} for e in effect.effects],
@@ -754,3 +963,9 @@ def currency_mismatch(old_source, old_model, new_source, new_model):
         new_source, new_span, label=f"the new draft pays in {new_model.currency}", labels=labels,
         hint="compare drafts in one currency: convert one draft's amounts at an agreed rate and "
              "declare the same `currency`, then run `sibc diff` again")
+
+
+def _work(solver) -> int:
+    """z3's resource count so far (deterministic: the same questions count the same on every machine)."""
+    stats = solver.statistics()
+    return int(stats.get_key_value("rlimit count")) if "rlimit count" in stats.keys() else 0

@@ -132,6 +132,23 @@ def maximise(solver: z3.Solver, term: z3.ArithRef, step: Fraction, rlimit: int,
 __all__ = ["EXACT", "PARTIAL", "UNBOUNDED", "WITHIN", "Optimum", "maximise", "number", "real"]
 
 
+def fix_greedily(fix, items: list) -> list:
+    """The items whose condition `fix` could not add, asking as one question a run of conditions
+    that hold together (issue 17: a rate card's 23 outcomes at their published values cost 23
+    questions, one per outcome; most hold together). The same conditions are added as by asking
+    them one by one in order — a run that holds is a run of which each holds after the ones before
+    it — with one question for each run that holds and two halves for one that does not."""
+    if not items:
+        return []
+    if len(items) == 1:
+        return [] if fix(items[0][1]) else [items[0][0]]
+    if fix(z3.And([condition for _, condition in items])):
+        return []
+    half = len(items) // 2
+    failed = fix_greedily(fix, items[:half])
+    return failed + fix_greedily(fix, items[half:])
+
+
 def round_model(solver: z3.Solver, inputs, prefer: dict, rlimit: int, model: z3.ModelRef) -> z3.ModelRef:
     """A model of the solver's assertions (satisfiable: `model` is one) with its inputs as plausible
     and round as the assertions allow: each input first at its preferred value (`prefer`, by the
@@ -169,11 +186,14 @@ def round_model(solver: z3.Solver, inputs, prefer: dict, rlimit: int, model: z3.
                     fix(term == z3.BoolVal(wanted, term.ctx))
                 continue
             todo.append((measure, term))
-        rest = []
+        rest, wanted_at = [], []
         for measure, term in todo:  # 1. at the preferred (or neutral) value where it can be
             wanted = prefer.get(term.get_id(), _neutral(measure))
-            if isinstance(wanted, bool) or wanted is None or not fix(term == real(wanted, term.ctx)):
+            if isinstance(wanted, bool) or wanted is None:
                 rest.append((measure, term))
+            else:
+                wanted_at.append(((measure, term), term == real(wanted, term.ctx)))
+        rest += fix_greedily(fix, wanted_at)
         for measure, term in rest:  # 2. the rest as round as it can be, near the value found so far
             for candidate in _round_near(number(model, term), _scales(measure)):
                 if fix(term == real(candidate, term.ctx)):

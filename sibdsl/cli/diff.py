@@ -30,13 +30,16 @@ from . import (
               help="The solver's work limit per question, in seconds of work on a reference machine (a "
               "deterministic limit: the same answers on every machine).")
 @click.option("--each-payment", is_flag=True, help="Also the largest increase and decrease of each payment.")
+@click.option("--budget", type=click.IntRange(min=1), default=None,
+              help="The questions the whole diff may ask the solver (each within --timeout's work limit); "
+              "lines reached after it is spent are sampled, not proved (W586). Default: 1000.")
 @click.option("--chart", "chart_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the payout of both drafts against the main outcome as an SVG chart.")
 @click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True)
 @common_options
 @guard
-def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, chart_path: str | None,
-         diag_fmt: str) -> None:
+def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, budget: int | None,
+         chart_path: str | None, diag_fmt: str) -> None:
     """Compare two drafts: clauses added, removed and changed (old → new), and where they pay
     differently, decided by the solver for every outcome: the largest increase and decrease of the
     total and of each payer, with outcomes that produce them, and where the drafts pay the same.
@@ -44,6 +47,8 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, chart
     from .. import check_file
     from ..diagnostics import SibError
     from ..diff import (
+        BUDGET,
+        budget_warning,
         clause_changes,
         currency_mismatch,
         effect_json,
@@ -81,14 +86,16 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, chart
         except SibError:
             base = None
     effect = money_effect(old_model, new_model, timeout=timeout, base=base,
-                          lines="all" if each_payment else "payers")
+                          lines="all" if each_payment else "payers", budget=budget or BUDGET)
     currency = new_model.currency
     differs = bool(changes) or any(e.differs is not False for e in effect.effects)
-    if effect.sampled:  # issue 15 (W582): a cut in proportion, sampled where the solver could not decide
+    if effect.inexact:  # issue 15/17 (W582): a cut in proportion, bounded (or sampled), not proved exactly
         from ..diff import in_proportion, sampling_warning
 
         source, model = (sources[1], new_model) if in_proportion(new_model) else (sources[0], old_model)
         print_diagnostics([sampling_warning(source, model, effect)], diag_fmt, to_stderr=True)
+    if effect.spent:  # issue 17 (W586): the lines past the diff's work budget were sampled
+        print_diagnostics([budget_warning(sources[1], effect)], diag_fmt, to_stderr=True)
     if chart_path:
         from ..diff import curve_chart
         from ..fileio import OutputError, refuse_overwriting_inputs, write_atomic
@@ -121,7 +128,10 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, chart
             show("    + " + c.new.replace("\n", "\n    + "))
     show("")
     show("Money: decided by the solver for every outcome"
-         + ("" if effect.decided else f" (some questions undecided within the work limit, --timeout {timeout:g})"))
+         + (f" (not the lines past the work budget of {effect.budget} question{'' if effect.budget == 1 else 's'}, "
+            "--budget: sampled, W586)"
+            if effect.spent else
+            "" if effect.decided else f" (some questions undecided within the work limit, --timeout {timeout:g})"))
     if base is not None:
         show(f"  in the examples, the outcomes not named are as published in {beside}")
     if effect.only_old or effect.only_new:
@@ -132,11 +142,16 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, chart
         if e.differs is False:
             show(f"  {name}: the same for every outcome (proved)")
             continue
-        if e.differs is None:
-            show(f"  {name}: not decided within the work limit (raise --timeout)")
+        if e.differs is None and not (e.increase or e.decrease):
+            show(f"  {name}: not decided within the work limit (raise --timeout"
+                 + (" or --budget)" if e.line in effect.spent else ")"))
             continue
         show(f"  {name}:" + (f" (not proved: the largest changes among {effect.samples} sampled outcomes, W582)"
-                             if e.line in effect.sampled else ""))
+                             if e.line in effect.sampled else
+                             f" (not proved: the work budget was spent; the largest changes among {effect.samples} "
+                             "sampled outcomes, W586)" if e.line in effect.spent else
+                             " (not proved exactly: examples within the proved bounds, W582)"
+                             if e.line in effect.inexact else ""))
         if e.increase:
             show(f"    {extreme_words(e.increase, currency, True)}")
         if e.decrease:
