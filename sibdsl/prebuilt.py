@@ -1,5 +1,5 @@
 """The parser `sibc check` uses, prebuilt: lark's LALR tables and basic lexer for grammar/sib.lark
-as data shipped with sibc (sibdsl/parser_tables.json), run here without importing lark.
+as data shipped with sibc (sibdsl/parser_tables.py), run here without importing lark.
 
 In: the grammar's text and the callbacks parser.py builds syntax nodes with. Out: `Prebuilt`,
 whose `parse(text)` calls the callbacks exactly as lark's basic-lexer LALR parser with
@@ -11,24 +11,26 @@ instructions of a `sibc check` that needs neither lark's grammar compiler nor it
 machinery, and a fully cold run made the tables (≈ 0.3 s). The tables are made by lark when
 they are generated, never by hand:
 
-    python -m sibdsl.prebuilt          # rewrites sibdsl/parser_tables.json from grammar/sib.lark
+    python -m sibdsl.prebuilt          # rewrites sibdsl/parser_tables.py from grammar/sib.lark
 
 tests/test_prebuilt.py fails when the shipped file is not what lark makes of the grammar today
 (the grammar or lark changed: run the command), and compares the prebuilt parser with lark's on
 every pinned text. At run time a file made from another grammar (an edited grammar not
 regenerated) is not used: `load` returns None and parser.py builds lark's parser as before.
-The file is JSON (data, never code or a pickle), and it is the package's own file: no path a
-user gives is ever read here.
+The file is a Python module holding one literal, `TABLES` (ints, strings, lists and dicts written
+with `repr`, nothing else), because a module's literals load from its cached bytecode ≈ 3× cheaper
+than the same data from JSON (docs/performance.md); it is the package's own module, generated from
+the package's grammar: nothing a user gives is ever read or run here.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 
-FORMAT = 1  # the layout of the file below; a file of another layout is not used
-TABLES_FILE = os.path.join(os.path.dirname(os.path.realpath(__file__)), "parser_tables.json")
+FORMAT = 1  # the layout of TABLES; a module of another layout is not used
+TABLES_MODULE = "sibdsl.parser_tables"
+TABLES_FILE = os.path.join(os.path.dirname(os.path.realpath(__file__)), "parser_tables.py")
 START = "start"
 
 
@@ -65,12 +67,6 @@ class _Tree:
         self.children = children
 
 
-def grammar_digest(grammar: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(grammar.encode("utf-8")).hexdigest()
-
-
 # ---------------------------------------------------------------- generating (lark needed)
 def generate(grammar: str) -> dict:
     """The tables lark makes of `grammar` for the builder with the basic lexer (parser.py's
@@ -90,7 +86,7 @@ def generate(grammar: str) -> dict:
             assert chooser.func is ChildFilterLALR_NoPlaceholders, chooser
             include = [[i, bool(expand)] for i, expand in chooser.args[0]]
         name = rule.alias or rule.options.template_source or rule.origin.name
-        rules.append([rule.origin.name, len(rule.expansion), name, bool(rule.options.expand1 and not rule.alias),
+        rules.append([str(rule.origin.name), len(rule.expansion), str(name), bool(rule.options.expand1 and not rule.alias),
                       include])
     # lark numbers its states in an order that depends on the hash seed: number them again, in
     # the order a walk from the start state meets them (symbols in sorted order), so that one
@@ -107,7 +103,7 @@ def generate(grammar: str) -> dict:
     for state in order:
         row = {}
         for symbol, (action, arg) in sorted(table.states[state].items()):
-            row[symbol] = renumbered[arg] if action is Shift else -1 - number[id(arg)]
+            row[str(symbol)] = renumbered[arg] if action is Shift else -1 - number[id(arg)]
         states.append(row)
     lexer = made.parser.lexer
     scanner = lexer.scanner  # made as on lark's first parse: its `_create_unless` decides the keywords
@@ -117,46 +113,54 @@ def generate(grammar: str) -> dict:
         for word in callback.scanner.terminals:
             # a keyword lark tells from a NAME by a whole match of its literal: a lookup here
             assert word.pattern.type == "str" and not word.pattern.flags, word
-            words[word.pattern.value] = word.name
-        unless[terminal] = words
+            words[str(word.pattern.value)] = str(word.name)
+        unless[str(terminal)] = words
     return {
         "format": FORMAT,
         "lark": lark.__version__,
-        "grammar_sha256": grammar_digest(grammar),
+        # the grammar itself, not a digest: comparing texts needs no hashlib (≈ 12 M instructions
+        # to import), and a module made from another grammar is never taken for this one's
+        "grammar": grammar,
         "start_state": 0,
         "end_state": renumbered[table.end_states[START]],
-        "lexer": {"patterns": [mre.pattern for mre in scanner._mres], "flags": lexer.g_regex_flags,
-                  "ignore": sorted(lexer.ignore_types), "newline": sorted(lexer.newline_types), "unless": unless},
+        "lexer": {"patterns": [str(mre.pattern) for mre in scanner._mres], "flags": int(lexer.g_regex_flags),
+                  "ignore": sorted(map(str, lexer.ignore_types)), "newline": sorted(map(str, lexer.newline_types)),
+                  "unless": unless},
         "rules": rules,
         "states": states,
     }
 
 
 def dumps(tables: dict) -> str:
-    """The file's text: one rule and one state a line, so that a grammar change reads as a diff."""
-    head = {k: v for k, v in tables.items() if k not in ("rules", "states")}
-    lines = ["{" + json.dumps(head, ensure_ascii=False, sort_keys=True)[1:-1] + ","]
+    """The module's text: `TABLES = {…}`, one rule and one state a line, so that a grammar change
+    reads as a diff."""
+    lines = ['"""lark\'s tables for grammar/sib.lark, generated by `python -m sibdsl.prebuilt`: do not edit',
+             '(sibdsl/prebuilt.py says what they are; tests/test_prebuilt.py that they are the grammar\'s)."""',
+             "# ruff: noqa", "", "TABLES = {"]
+    lines += [f"    {key!r}: {tables[key]!r}," for key in sorted(tables) if key not in ("grammar", "rules", "states")]
     for key in ("rules", "states"):
-        items = tables[key]
-        lines.append(f'"{key}": [')
-        lines += [json.dumps(item, ensure_ascii=False, separators=(",", ":")) + ("," if i + 1 < len(items) else "")
-                  for i, item in enumerate(items)]
-        lines.append("]," if key == "rules" else "]")
+        lines.append(f"    {key!r}: [")
+        lines += [f"        {item!r}," for item in tables[key]]
+        lines.append("    ],")
+    lines.append("    'grammar': (")  # the grammar last, a line of it a line here
+    lines += [f"        {line!r}" for line in tables["grammar"].splitlines(keepends=True)]
+    lines.append("    ),")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------- running (no lark)
 def load(grammar: str, callbacks) -> Prebuilt | None:
-    """The prebuilt parser, if the shipped file (TABLES_FILE) is there, readable, of this layout
-    and made from `grammar`; else None."""
+    """The prebuilt parser, if the shipped module (TABLES_MODULE) is there, of this layout and
+    made from `grammar`; else None."""
+    import importlib
+
     try:
-        with open(TABLES_FILE, encoding="utf-8") as handle:
-            tables = json.loads(handle.read())
-    except (OSError, ValueError):
+        tables = importlib.import_module(TABLES_MODULE).TABLES
+    except (ImportError, AttributeError, SyntaxError):
         return None
     if not isinstance(tables, dict) or tables.get("format") != FORMAT or \
-            tables.get("grammar_sha256") != grammar_digest(grammar):
+            tables.get("grammar") != grammar:
         return None
     return Prebuilt(tables, callbacks)
 

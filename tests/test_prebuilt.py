@@ -1,5 +1,5 @@
 """The prebuilt parser (issue 21; sibdsl/prebuilt.py, docs/performance.md): lark's LALR tables and
-basic lexer for grammar/sib.lark shipped as data (sibdsl/parser_tables.json) and run without lark.
+basic lexer for grammar/sib.lark shipped as data (sibdsl/parser_tables.py) and run without lark.
 
 The shipped file must be what lark makes of the grammar today; the prebuilt parser must call the
 callbacks exactly as lark's basic-lexer builder does (same trees, spans, problems and failures)
@@ -9,7 +9,6 @@ used, and then lark's parser is built and cached as before.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -35,9 +34,10 @@ def test_the_shipped_tables_are_what_lark_makes_of_the_grammar_today():
     made = prebuilt.generate(parser.grammar_text())
     with open(prebuilt.TABLES_FILE, encoding="utf-8") as handle:
         shipped = handle.read()
-    assert json.loads(shipped)["lark"] == lark.__version__, f"made with another lark: run `{REGENERATE}`"
-    assert json.loads(shipped)["grammar_sha256"] == made["grammar_sha256"], \
-        f"made from another grammar: run `{REGENERATE}`"
+    from sibdsl.parser_tables import TABLES
+
+    assert TABLES["lark"] == lark.__version__, f"made with another lark: run `{REGENERATE}`"
+    assert TABLES["grammar"] == parser.grammar_text(), f"made from another grammar: run `{REGENERATE}`"
     assert shipped == prebuilt.dumps(made), f"not what lark makes of the grammar: run `{REGENERATE}`"
 
 
@@ -109,20 +109,22 @@ def test_the_prebuilt_parser_is_lark_on_mangled_contracts(edits):
 
 
 def test_tables_of_another_grammar_are_not_used_and_lark_parses_as_before(tmp_path, monkeypatch):
-    """An edited grammar not made again: the prebuilt parser is not used, lark's is built and kept
-    in the cache directory as before the prebuilt parser, and the trees are the same."""
-    tables = json.loads((ROOT / "sibdsl" / "parser_tables.json").read_text(encoding="utf-8"))
+    """An edited grammar not made again (or a module of another layout, or none): the prebuilt
+    parser is not used, lark's is built and kept in the cache directory as before the prebuilt
+    parser, and the trees are the same."""
+    from sibdsl.parser_tables import TABLES
+
     monkeypatch.setenv("SIBDSL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.syspath_prepend(str(tmp_path))
     expected = dump(NORRKOPING)
-    for name, damage in [("other grammar", lambda t: {**t, "grammar_sha256": "0" * 64}),
-                         ("other layout", lambda t: {**t, "format": prebuilt.FORMAT + 1}),
-                         ("not JSON", None), ("missing", None)]:
-        path = tmp_path / f"{name}.json"
-        if damage is not None:
-            path.write_text(json.dumps(damage(tables)), encoding="utf-8")
-        elif name == "not JSON":
-            path.write_text('{"format": 1, "states": [', encoding="utf-8")
-        monkeypatch.setattr(prebuilt, "TABLES_FILE", str(path))
+    cases = [("other_grammar", {**TABLES, "grammar": TABLES["grammar"] + "\n// edited\n"}),
+             ("other_layout", {**TABLES, "format": prebuilt.FORMAT + 1}),
+             ("no_tables", None), ("missing", "")]
+    for name, tables in cases:
+        if tables != "":
+            text = "TABLES = None\n" if tables is None else prebuilt.dumps(tables)
+            (tmp_path / f"tables_{name}.py").write_text(text, encoding="utf-8")
+        monkeypatch.setattr(prebuilt, "TABLES_MODULE", f"tables_{name}")
         parser._prebuilt.cache_clear()
         parser._builder.cache_clear()
         try:
