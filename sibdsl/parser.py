@@ -11,7 +11,9 @@ NUMBER, STRING, …) and what the methods of its sub-rules returned.
 
 Three lark parsers share grammar/sib.lark:
   * the builder with lark's basic lexer: one regular expression for the whole grammar, cheap to
-    set up, so a short `sibc check` does not compile one per parser state;
+    set up, so a short `sibc check` does not compile one per parser state. It is run from its
+    tables shipped with sibc, without importing lark (sibdsl/prebuilt.py: `_prebuilt()`), unless
+    they were not made from this grammar; then lark's own (`_builder("basic")`) parses;
   * the builder with the contextual lexer, for a contract that uses a keyword as a name where
     only a name can stand (`measure version: number`), which the basic lexer reads as a keyword;
   * `_lark()`, which builds a lark tree with the contextual lexer and positions. It is used only

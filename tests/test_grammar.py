@@ -64,7 +64,7 @@ def test_installed_wheel_parses_with_its_own_grammar(wheel, tmp_path):
     # the prebuilt parser's tables are shipped, made from the grammar shipped beside them: no lark
     assert out.splitlines()[-1] == "True False"
     with zipfile.ZipFile(wheel) as zf:
-        assert zf.read("sibdsl/parser_tables.json") == (ROOT / "sibdsl" / "parser_tables.json").read_bytes()
+        assert zf.read("sibdsl/parser_tables.py") == (ROOT / "sibdsl" / "parser_tables.py").read_bytes()
 
 
 def test_the_builder_passes_on_the_tokens_lark_would_keep():
