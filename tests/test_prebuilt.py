@@ -167,3 +167,16 @@ def test_the_prebuilt_tokens_are_what_the_syntax_methods_take_as_tokens():
     token = prebuilt.Token("x")
     assert parser._is_token(token) and parser._is_token(lark.Token("NAME", "x"))
     assert not parser._is_token("x") and not parser._is_token(fast)
+
+
+def test_the_cache_key_reads_the_grammar_not_the_tables_made_from_it():
+    """cache.code_digest (every cached `sibc check` computes it) hashes the grammar and leaves out
+    parser_tables.py, which is made from it (270 kB: ≈ 9 M instructions a cached check)."""
+    code = ("import sys\nopened = []\n"
+            "sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == 'open' else None)\n"
+            "from sibdsl import cache\ncache.code_digest()\n"
+            "print(any(p.endswith('parser_tables.py') for p in opened), any(p.endswith('sib.lark') for p in opened),"
+            " any(p.endswith('prebuilt.py') for p in opened))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+    assert out.split() == ["False", "True", "True"]
