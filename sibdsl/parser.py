@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING
 from . import syntax as s
 from .diagnostics import Diagnostic, SibError, did_you_mean
 from .gcpause import paused
-from .prebuilt import Token as _PrebuiltToken
 from .limits import MAX_DEPTH, MAX_DIGITS, MAX_ERRORS, MAX_HEIGHT, MAX_SOURCE_CHARS
+from .prebuilt import Token as _PrebuiltToken
 from .source import NO_SPAN, Source, Span, lone_cr_to_lf
 from .syntax import SEP
 

@@ -60,7 +60,7 @@ class _Tree:
     """What lark makes of a rule the callbacks have no method for (an inlined `_rule`): its
     parent splices its children."""
 
-    __slots__ = ("data", "children")
+    __slots__ = ("children", "data")
 
     def __init__(self, data: str, children: list):
         self.data = data
