@@ -169,28 +169,33 @@ def load(how: str) -> None:
             parser._NAMED_TERMINAL.findall(parser.grammar_text()))))
     elif how == "cache":
         assert parser._builder("basic").source_path == parser.CACHED
+    elif how == "prebuilt":  # what `sibc check` uses since issue 21's fourth round (sibdsl/prebuilt.py)
+        assert parser._prebuilt() is not None
     # "none": the imports of sibdsl.parser that both share, to subtract
 
 
 def standalone() -> None:
-    """Whether a standalone parser generated at build time would load faster than sibc's cache of
-    lark's tables (issue 21): instructions of each way of making the parser ready, less sibdsl's
-    imports they share. sibdsl.parser imports lark, so the standalone count includes lark's
-    import too; lark's own import is counted apart, so that both sides can be compared without it."""
+    """Ways of making the parser `sibc check` uses ready (issue 21): sibc's cache of lark's tables,
+    lark's standalone parser generated from the grammar, and the prebuilt parser sibc ships
+    (sibdsl/prebuilt.py). Instructions of each, less sibdsl's imports they share; since the
+    prebuilt parser, sibdsl.parser does not import lark, so the cache's count includes lark's
+    import (which the other two leave out), also counted apart."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "lark.tools.standalone", str(ROOT / "grammar" / "sib.lark"), "-l",
                         "basic", "--keep_all_tokens", "-o", os.path.join(tmp, "sib_standalone.py")], check=True)
         os.environ["SIB_STANDALONE_DIR"] = tmp
-        none, cache, alone = (_instructions(__file__, "load", how, script=None)
-                              for how in ("none", "cache", "standalone"))
+        none, cache, alone, prebuilt = (_instructions(__file__, "load", how, script=None)
+                                        for how in ("none", "cache", "standalone", "prebuilt"))
     # what leaving lark out would save: its import on top of what sibc imports anyway (click, attrs)
     lark_only = (_instructions("-c", "import lark, click, attrs", script=None)
                  - _instructions("-c", "import click, attrs", script=None))
-    print(f"parser ready: from sibc's cache {(cache - none) / 1e6:.1f} M instructions; generated standalone "
+    print(f"parser ready: from sibc's cache, lark's import included, {(cache - none) / 1e6:.1f} M instructions; "
+          f"generated standalone "
           f"module {(alone - none) / 1e6:.1f} M; lark's import on top of click and attrs, which only the standalone "
-          f"could leave out, {lark_only / 1e6:.1f} M")
+          f"and the prebuilt parser leave out, {lark_only / 1e6:.1f} M; the prebuilt parser (sibdsl/prebuilt.py, "
+          f"no lark) {(prebuilt - none) / 1e6:.1f} M")
 
 
 def measure() -> None:

@@ -44,8 +44,11 @@ def code_digest() -> bytes:
     """A digest of sibc itself: its version, every module and the grammar it parses with."""
     digest = hashlib.sha256(__version__.encode())
     top = os.path.dirname(_HERE)
+    # parser_tables.py is left out: it is made from the grammar, hashed below (prebuilt.py), and
+    # reading its 270 kB cost ≈ 9 M instructions on every cached `sibc check`
     modules = sorted(os.path.relpath(os.path.join(folder, name), top)
-                     for folder, _, names in os.walk(_HERE) for name in names if name.endswith(".py"))
+                     for folder, _, names in os.walk(_HERE) for name in names
+                     if name.endswith(".py") and name != "parser_tables.py")
     grammars = [os.path.join(os.path.basename(_HERE), "grammar", "sib.lark"),  # in a wheel
                 os.path.join("grammar", "sib.lark")]  # in a checkout
     for relative in modules + [g for g in grammars if os.path.exists(os.path.join(top, g))]:

@@ -11,7 +11,9 @@ NUMBER, STRING, …) and what the methods of its sub-rules returned.
 
 Three lark parsers share grammar/sib.lark:
   * the builder with lark's basic lexer: one regular expression for the whole grammar, cheap to
-    set up, so a short `sibc check` does not compile one per parser state;
+    set up, so a short `sibc check` does not compile one per parser state. It is run from its
+    tables shipped with sibc, without importing lark (sibdsl/prebuilt.py: `_prebuilt()`), unless
+    they were not made from this grammar; then lark's own (`_builder("basic")`) parses;
   * the builder with the contextual lexer, for a contract that uses a keyword as a name where
     only a name can stand (`measure version: number`), which the basic lexer reads as a keyword;
   * `_lark()`, which builds a lark tree with the contextual lexer and positions. It is used only
@@ -30,24 +32,27 @@ import contextlib
 import datetime
 import functools
 import os
-import pickle
 import re
+import sys
 import threading
 from decimal import Decimal
 from typing import TYPE_CHECKING
-
-import lark
-from lark import Token
 
 from . import syntax as s
 from .diagnostics import Diagnostic, SibError, did_you_mean
 from .gcpause import paused
 from .limits import MAX_DEPTH, MAX_DIGITS, MAX_ERRORS, MAX_HEIGHT, MAX_SOURCE_CHARS
+from .prebuilt import Token as _PrebuiltToken
 from .source import NO_SPAN, Source, Span, lone_cr_to_lf
 from .syntax import SEP
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import lark
+    from lark import Token
+
+    from .prebuilt import Prebuilt
 
 # Words that begin a declaration; error recovery resumes at a line starting with one.
 DECLARATION_KEYWORDS = (
@@ -121,6 +126,8 @@ def tables_path(name: str, grammar: str, options: dict) -> str:
     import hashlib
     import sys
 
+    import lark
+
     from .cache import cache_dir
 
     hashable = sorted((k, repr(v)) for k, v in options.items() if k != "transformer")
@@ -142,15 +149,21 @@ def _tables(name: str, grammar: str, **options) -> lark.Lark:
     format, which rebuilds every table entry in Python (≈ 100 M fewer instructions a `sibc check`,
     docs/performance.md). tests/test_parser_cache.py proves the parsers read back give the trees
     and diagnostics of fresh ones on every pinned text."""
+    import pickle
+
+    import lark
+
+    pickler, unpickler = _picklers()
     path = tables_path(name, grammar, options)
     key = os.path.basename(path).encode()
     try:
         with open(path, "rb") as handle:
             if handle.readline().rstrip(b"\n") == key:
-                return _revived(_Unpickler(handle).load(), options.get("transformer"))
+                return _revived(unpickler(handle).load(), options.get("transformer"))
     except FileNotFoundError:
         pass  # the first run with this grammar, options and lark: made below
-    except _UNREADABLE:
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, LookupError, TypeError, AttributeError,
+            ImportError, lark.exceptions.LarkError):
         pass  # a damaged entry (half a disk's write, an edit): made below, and replaced
     made = lark.Lark(grammar, **options)
     partial = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
@@ -158,7 +171,7 @@ def _tables(name: str, grammar: str, **options) -> lark.Lark:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(partial, "wb") as handle:
             handle.write(key + b"\n")
-            _Pickler(handle, made).dump(made)
+            pickler(handle, made).dump(made)
         os.replace(partial, path)
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         # unwritable, or a lark whose parser does not pickle: this process keeps the parser it made
@@ -182,39 +195,49 @@ def _remove_older_tables(path: str, name: str) -> None:
 CACHED = "<sibc cache>"  # the source_path of a parser read from the cache (the tests look)
 
 
-class _Pickler(pickle.Pickler):
-    """Pickles a lark parser, leaving out by name what is code or must stay one object: the callbacks
-    and the transformer, and the `re` module the lexer is configured with; and the grammar before
-    analysis, which parsing does not use (lark's `save` leaves it out too). lark's Shift and Reduce
-    (the parser compares actions by identity) are pickled as the module globals they are."""
+@functools.cache
+def _picklers():
+    """The pickler and unpickler of lark's parsers (made on first use: `sibc check` with the
+    prebuilt parser imports neither pickle nor lark)."""
+    import pickle
 
-    def __init__(self, handle, made: lark.Lark):
-        super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
-        self._named = {id(re): "re", id(made._callbacks): "callbacks"}
-        if made.options.transformer is not None:
-            self._named[id(made.options.transformer)] = "transformer"
-        if getattr(made, "grammar", None) is not None:
-            self._named[id(made.grammar)] = "grammar"
+    class Pickler(pickle.Pickler):
+        """Pickles a lark parser, leaving out by name what is code or must stay one object: the
+        callbacks and the transformer, and the `re` module the lexer is configured with; and the
+        grammar before analysis, which parsing does not use (lark's `save` leaves it out too).
+        lark's Shift and Reduce (the parser compares actions by identity) are pickled as the module
+        globals they are."""
 
-    def persistent_id(self, obj):
-        return self._named.get(id(obj))
+        def __init__(self, handle, made: lark.Lark):
+            super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
+            self._named = {id(re): "re", id(made._callbacks): "callbacks"}
+            if made.options.transformer is not None:
+                self._named[id(made.options.transformer)] = "transformer"
+            if getattr(made, "grammar", None) is not None:
+                self._named[id(made.grammar)] = "grammar"
 
-    def reducer_override(self, obj):
-        from lark.parsers.lalr_analysis import Reduce, Shift
+        def persistent_id(self, obj):
+            return self._named.get(id(obj))
 
-        if obj is Shift or obj is Reduce:
-            return obj.name  # a global of lark.parsers.lalr_analysis, read back as that very object
-        return NotImplemented
+        def reducer_override(self, obj):
+            from lark.parsers.lalr_analysis import Reduce, Shift
 
+            if obj is Shift or obj is Reduce:
+                return obj.name  # a global of lark.parsers.lalr_analysis, read back as that very object
+            return NotImplemented
 
-class _Unpickler(pickle.Unpickler):
-    def persistent_load(self, pid):
-        # the callbacks and the transformer are made again by _revived; the grammar stays out
-        return re if pid == "re" else None
+    class Unpickler(pickle.Unpickler):
+        def persistent_load(self, pid):
+            # the callbacks and the transformer are made again by _revived; the grammar stays out
+            return re if pid == "re" else None
+
+    return Pickler, Unpickler
 
 
 def _revived(parser: lark.Lark, transformer) -> lark.Lark:
     """The callbacks of a parser read from the cache, made as lark's `_load` makes them."""
+    import lark
+
     if not isinstance(parser, lark.Lark):
         raise TypeError(f"the cache holds a {type(parser).__name__}, not a parser")
     parser.options.transformer = transformer
@@ -223,11 +246,6 @@ def _revived(parser: lark.Lark, transformer) -> lark.Lark:
     parser.parser.parser.parser.callbacks = parser._callbacks
     parser.source_path = CACHED
     return parser
-
-
-# what reading a damaged pickle of lark's objects may raise
-_UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, LookupError, TypeError, AttributeError,
-               ImportError, lark.exceptions.LarkError)
 
 
 # ---------------------------------------------------------------- public entry points
@@ -251,8 +269,8 @@ def parse(source: Source) -> s.Contract:
     _problems.found = problems = []
     try:
         try:
-            whole = _builder("basic").parse(text)
-        except lark.exceptions.UnexpectedInput:
+            whole = _basic_parse(text)
+        except _NotInGrammar:
             diagnostics = _syntax_errors(source, text)
             if diagnostics:
                 raise SibError(diagnostics) from None
@@ -289,6 +307,39 @@ def parse(source: Source) -> s.Contract:
     return whole.value
 
 
+class _NotInGrammar(Exception):
+    """The basic-lexer parse failed (prebuilt.Unexpected or lark's UnexpectedInput)."""
+
+
+def _basic_parse(text: str) -> _Part:
+    """The basic-lexer builder's parse: the prebuilt parser (sibdsl/prebuilt.py, no lark), or
+    lark's when the shipped tables were not made from this grammar."""
+    fast = _prebuilt()
+    if fast is not None:
+        from .prebuilt import Unexpected
+
+        try:
+            return fast.parse(text)
+        except Unexpected:
+            raise _NotInGrammar from None
+    import lark
+
+    try:
+        return _builder("basic").parse(text)
+    except lark.exceptions.UnexpectedInput:
+        raise _NotInGrammar from None
+
+
+@functools.cache
+def _prebuilt() -> Prebuilt | None:
+    """The prebuilt basic-lexer builder, or None when sibdsl/parser_tables.json is not the
+    grammar's (then `_builder("basic")`, lark's, is used as before: see prebuilt.py)."""
+    from . import prebuilt
+
+    grammar = grammar_text()
+    return prebuilt.load(grammar, _callbacks(frozenset(_NAMED_TERMINAL.findall(grammar))))
+
+
 def parse_text(text: str, name: str = "<string>") -> s.Contract:
     return parse(Source(name, text))
 
@@ -306,6 +357,8 @@ def _recover(source: Source, text: str, limit: int, end: int | None = None) -> t
     parses), "last" (no declaration starts after the error's), "unchanged" (blanking changed
     nothing) or "limit"; and the text as last blanked. `end`: where the declaration after the last
     one ends, for a piece that stops before its text does (see `_skip_declaration`)."""
+    import lark
+
     diagnostics: list[Diagnostic] = []
     while len(diagnostics) < limit:
         # Drive the parser interactively: on an error, `accepts()` gives the exact set of
@@ -341,6 +394,8 @@ _TERMINAL_NAMES = {
 
 
 def _describe(terminal: str) -> str:
+    import lark
+
     if terminal in _TERMINAL_NAMES:
         return _TERMINAL_NAMES[terminal]
     try:
@@ -377,6 +432,9 @@ def _expected_phrase(expected: set[str]) -> tuple[str, list[str]]:
 
 
 def _diagnose(source: Source, error: lark.exceptions.UnexpectedInput, accepts: set[str]) -> Diagnostic:
+    import lark
+    from lark import Token
+
     pos = getattr(error, "pos_in_stream", None) or 0
     if isinstance(error, lark.exceptions.UnexpectedCharacters):
         char = source.text[pos] if pos < len(source.text) else ""
@@ -485,6 +543,8 @@ def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def _too_deep(tree: lark.Tree) -> int | None:
+    import lark
+
     """Offset of a node nested deeper than MAX_DEPTH, found without recursion."""
     stack = [(tree, 1)]
     while stack:
@@ -601,6 +661,15 @@ def _parenthesized(children: list) -> _Part:
     opening, inner, closing = children
     span = Span(opening.line, opening.column, closing.end_line, closing.end_column)
     return _Part(inner.value, span, inner.depth, inner.height)
+
+
+def _is_token(value) -> bool:
+    """A token of either parser: the prebuilt one's, or lark's (which exist only once lark is
+    imported: `sibc check` of a valid contract never imports it)."""
+    if isinstance(value, _PrebuiltToken):
+        return True
+    lark = sys.modules.get("lark")
+    return lark is not None and isinstance(value, lark.Token)
 
 
 def _token_span(token: Token) -> Span:
@@ -919,9 +988,9 @@ class _Syntax:
     def cover(self, span, c):
         decl, rest = c[0], list(c[1:])
         share = rest.pop(0) if isinstance(rest[0], s.Quantity) and rest[0].unit == "%" and \
-            isinstance(rest[1], Token) else None
+            _is_token(rest[1]) else None
         investment, rest = _ident(rest[0]), rest[1:]
-        ceiling = rest.pop(0) if not isinstance(rest[0], Token) else None
+        ceiling = rest.pop(0) if not _is_token(rest[0]) else None
         guarantor = _ident(rest[0])
         due = next((o.value for o in rest[1:] if isinstance(o, s.Option) and o.key == "due"), None)
         return s.Cover(decl, share, investment, ceiling, guarantor, due, span=span)
@@ -978,7 +1047,7 @@ class _Syntax:
 
     # issue 14: waterfalls
     def waterfall(self, span, c):
-        return s.Waterfall(c[0], tuple(_ident(t) for t in c[1:] if isinstance(t, Token)),
+        return s.Waterfall(c[0], tuple(_ident(t) for t in c[1:] if _is_token(t)),
                            tuple(x for x in c[1:] if isinstance(x, s.WaterfallTier)), span=span)
 
     def wf_until(self, span, c):

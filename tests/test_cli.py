@@ -117,8 +117,9 @@ def _imports_after_check(*args: str, env: dict | None = None) -> str:
 
 def test_check_imports_no_heavy_modules(tmp_path):
     env = {**os.environ, "SIBDSL_CACHE_DIR": str(tmp_path)}
-    # checking needs the expression compiler (constants fixed at signing), not the evaluator
-    assert _imports_after_check("--no-verify", "--no-cache", env=env) == "['lark', 'sibdsl.check']"
+    # checking needs the expression compiler (constants fixed at signing), not the evaluator; and
+    # a contract without syntax errors is parsed by the prebuilt parser, not lark (issue 21)
+    assert _imports_after_check("--no-verify", "--no-cache", env=env) == "['sibdsl.check']"
 
 
 def test_check_with_cached_proofs_imports_only_what_checking_needs(tmp_path):
@@ -152,7 +153,7 @@ def test_the_z3_version_in_the_proof_cache_key_is_the_installed_one():
 def test_check_of_an_unchanged_contract_reuses_its_result(tmp_path, run):
     env = {**os.environ, "SIBDSL_CACHE_DIR": str(tmp_path)}
     first = _imports_after_check(env=env)  # checked and proved now, and cached
-    assert first == "['lark', 'sibdsl.check', 'sibdsl.evaluate', 'z3']"
+    assert first == "['sibdsl.check', 'sibdsl.evaluate', 'z3']"  # no lark: the prebuilt parser (issue 21)
     assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.json")) == ["check", "proofs"]
     # the cached result: neither the compiler nor the solver is loaded, and the output is the same
     assert _imports_after_check(env=env) == "[]"

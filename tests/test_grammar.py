@@ -53,13 +53,18 @@ def test_installed_wheel_parses_with_its_own_grammar(wheel, tmp_path):
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(tmp_path / "site")
     code = (
-        "import sibdsl, sibdsl.parser as p;"
+        "import sys, sibdsl, sibdsl.parser as p;"
         "print(p.grammar_path());"
-        "sibdsl.parse(sibdsl.Source('x.sib', 'contract \"T\" currency SEK'))"
+        "sibdsl.parse(sibdsl.Source('x.sib', 'contract \"T\" currency SEK'));"
+        "print(p._prebuilt() is not None, 'lark' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(tmp_path / "site")},
                          capture_output=True, text=True, cwd=tmp_path, check=True).stdout
     assert str(tmp_path / "site") in out
+    # the prebuilt parser's tables are shipped, made from the grammar shipped beside them: no lark
+    assert out.splitlines()[-1] == "True False"
+    with zipfile.ZipFile(wheel) as zf:
+        assert zf.read("sibdsl/parser_tables.py") == (ROOT / "sibdsl" / "parser_tables.py").read_bytes()
 
 
 def test_the_builder_passes_on_the_tokens_lark_would_keep():

@@ -336,10 +336,11 @@ def _check_stdin(run_verify: bool, use_cache: bool) -> tuple[list[Diagnostic], s
 def _check_one(path: str, run_verify: bool, use_cache: bool) -> tuple[list[Diagnostic], str]:
     """The diagnostics and summary line of one file: from the cache when its bytes are unchanged
     (the result does not depend on the file's name: the name is added when it is shown)."""
-    from .. import cache
     from ..fileio import read_bounded
     from ..source import Source
 
+    if use_cache:  # not with --no-cache: the cache's key is a SHA-256, and hashlib's import ≈ 12 M instructions
+        from .. import cache
     try:
         data = read_bounded(path)  # bounded while streaming: /dev/zero or a FIFO cannot fill the memory
         text = data.decode("utf-8-sig")
