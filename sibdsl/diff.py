@@ -150,6 +150,8 @@ class Range:
     low: Fraction | None = None  # proved: below this value of the measure the totals are equal
     high: Fraction | None = None  # proved: above it they are equal
     values: tuple[bool, ...] = ()  # a yes/no: the values at which they can differ
+    kind: str | None = None  # the measure's or definition's kind (money, share, count…), to write its values
+    currency: str | None = None
 
 
 @attrs.frozen
@@ -541,7 +543,7 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
                     if answer != z3.unsat:
                         can.append(value)
                 if len(can) == 1:
-                    region.append(Range(name, values=tuple(can)))
+                    region.append(Range(name, values=tuple(can), kind=BOOL))
                 continue
             if measure.ty.kind == DATE:
                 continue
@@ -553,7 +555,7 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
                 highest = Fraction(1)
             found = extent(term, _step(measure, step), lowest, highest)
             if found is not None:
-                region.append(Range(name, *found))
+                region.append(Range(name, *found, kind=measure.ty.kind, currency=measure.ty.currency))
         for name, definition in new.definitions.items():  # savings, a rate: what the drafts are written in
             if name not in old.definitions or definition.ty.series or definition.ty.kind in (BOOL, DATE):
                 continue
@@ -579,7 +581,7 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
                 low = None if low is not None and whole[0] is not None and low <= whole[0] else low
                 high = None if high is not None and whole[1] is not None and high >= whole[1] else high
             if low is not None or high is not None:
-                region.append(Range(name, low, high))
+                region.append(Range(name, low, high, kind=definition.ty.kind, currency=definition.ty.currency))
         solver.pop()
     sampled: list[str] = []
     rows = None
@@ -936,7 +938,8 @@ def effect_json(effect: MoneyEffect) -> dict:
                    "largest_decrease": extreme(e.decrease)} for e in effect.effects],
         "differ_only_where": [{"measure": r.measure, "from": None if r.low is None else str(r.low),
                                "to": None if r.high is None else str(r.high),
-                               "values": list(r.values) or None} for r in effect.region],
+                               "values": list(r.values) or None, "kind": r.kind, "currency": r.currency}
+                              for r in effect.region],
     }
 
 

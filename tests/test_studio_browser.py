@@ -909,3 +909,129 @@ def test_proofs_stopped_by_the_time_budget_are_said(folder, browser):
         assert driver.find_element(By.ID, "no-problems").text == "No problems"  # the check itself was made
     finally:
         s.stop()
+
+
+# ---------------------------------------------------------------- the comparison says what is proved (issues 17/20)
+def compare(driver, studio, new: str, old: str, lang: str) -> None:
+    """Open `new`, compare it with the saved `old` under Jämför / Compare, wait until it is shown."""
+    driver.get(f"{studio.base}/studio/#file={new}")
+    driver.execute_script("localStorage.setItem('sibc-lang', arguments[0])", lang)
+    driver.refresh()  # a rate card's draft has no published outcomes, so no total to wait for: the page's state
+    wait(driver, lambda d: d.execute_script("return document.body.dataset.ready") == "true")
+    driver.find_element(By.CSS_SELECTOR, '[data-tab="diff"]').click()
+    Select(driver.find_element(By.ID, "diff-old")).select_by_value(old)
+    driver.execute_script("delete document.body.dataset.diff")
+    driver.find_element(By.ID, "run-diff").click()
+    wait(driver, lambda d: d.execute_script("return document.body.dataset.diff") == "done", timeout=PROOFS)
+
+
+def switch_language(driver, lang: str) -> None:
+    Select(driver.find_element(By.ID, "lang")).select_by_value(lang)
+    wait(driver, lambda d: d.execute_script("return document.documentElement.lang") == lang)
+
+
+def extremes(driver) -> dict[tuple[str, str], tuple[str, str]]:
+    """(line, increase|decrease) → (status, the words shown), as text (no-break spaces as spaces)."""
+    return {(e.find_element(By.XPATH, "..").get_attribute("data-line"), e.get_attribute("data-way")):
+            (e.get_attribute("data-status"), e.get_attribute("textContent").replace("\u00a0", " "))
+            for e in driver.find_elements(By.CSS_SELECTOR, "#diff-money .diff-extreme")}
+
+
+def plain(driver, css: str) -> str:
+    return driver.find_element(By.CSS_SELECTOR, css).get_attribute("textContent").replace("\u00a0", " ")
+
+
+def test_the_comparison_of_a_card_cut_in_proportion_says_what_is_proved(studio, browser, folder):
+    """A rate card cut in proportion, its cap raised by 1 GBP: the increase is an example within a
+    proved bound (`within`), no decrease was found but none can exceed a proved bound (`bounded`),
+    and the line is not proved exactly (W582). In Swedish, and in English word for word as
+    `sibc diff` says it (the same table, sibdsl/texts/diff.json)."""
+    from sibdsl import check_source
+    from sibdsl.diff import effect_json, extreme_words, money_effect
+    from sibdsl.source import Source
+
+    from .test_ratecard import CARD
+
+    driver = browser
+    text = (CARD % ("%s", "claim", "50 000")).replace("in claim order", "in proportion")
+    (folder / "card_old.sib").write_text(text % "20 000", encoding="utf-8")
+    (folder / "card_new.sib").write_text(text % "20 001", encoding="utf-8")
+    compare(driver, studio, "card_new", "card_old", "sv")
+    shown = extremes(driver)
+    assert set(shown) == {("total", "increase"), ("total", "decrease")}
+    status, words = shown[("total", "increase")]
+    assert status == "within" and words.startswith("största ökning ") and "(inget utfall ger mer än 7 GBP (bevisat))" in words
+    assert ", till exempel vid care.soft = q1: " in words and " GBP → " in words
+    assert shown[("total", "decrease")] == ("bounded", "ingen minskning hittad bland de prövade utfallen (inte bevisat "
+                                                      "att ingen finns); ingen kan överstiga 5 GBP (bevisat)")
+    assert plain(driver, '[data-line="total"] .diff-note') == "inte bevisat exakt: exempel inom de bevisade gränserna, W582"
+    assert not driver.find_elements(By.ID, "diff-region")  # no range is claimed: none is shown
+
+    # English: the CLI's words for the same drafts, character for character (amounts as lang.money writes them)
+    switch_language(driver, "en")
+    models = [check_source(Source(f"{n}.sib", (folder / f"{n}.sib").read_text(encoding="utf-8")))[0]
+              for n in ("card_old", "card_new")]
+    effect = money_effect(*models, lines="payers")
+    (total,) = effect.effects
+    assert extremes(driver) == {("total", "increase"): ("within", extreme_words(total.increase, "GBP", True)),
+                                ("total", "decrease"): ("bounded", extreme_words(total.decrease, "GBP", False))}
+    assert effect_json(effect)["not_exact"] == ["total"]
+    assert plain(driver, '[data-line="total"] .diff-note') == "not proved exactly: examples within the proved bounds, W582"
+
+
+def test_the_comparison_of_norrkopings_lower_cap_is_proved_and_gives_the_region(studio, browser, folder):
+    """Norrköping's cap lowered from 12 to 11 MSEK: the largest decrease is proved the largest
+    (`exact`), and outside the ranges shown the totals are proved equal — in Swedish and English."""
+    driver = browser
+    text = (CONTRACTS / "norrkoping.sib").read_text(encoding="utf-8")
+    assert "total at 12 000 000 SEK" in text
+    (folder / "norrkoping_11.sib").write_text(text.replace("total at 12 000 000 SEK", "total at 11 000 000 SEK"),
+                                              encoding="utf-8")
+    compare(driver, studio, "norrkoping_11", "norrkoping", "en")
+    assert extremes(driver) == {("total", "decrease"): (
+        "exact", "largest decrease 1 000 000 SEK (proved the largest), for example at reference_costs = 13 000 000 SEK, "
+        "school_improved = yes, completed = yes: 12 000 000 SEK → 11 000 000 SEK")}
+    assert not driver.find_elements(By.CSS_SELECTOR, "#diff-money .diff-note")  # proved: nothing to warn of
+    assert plain(driver, "#diff-region") == (
+        "outside these ranges the totals are proved equal: reference_costs at least 11 183 333 SEK; "
+        "school_improved = yes; completed = yes; baseline_costs at least 11 000 000.50 SEK; savings at least "
+        "11 000 000 SEK (inside them they can differ, not necessarily everywhere)")
+    switch_language(driver, "sv")
+    assert extremes(driver) == {("total", "decrease"): (
+        "exact", "största minskning 1 000 000 kr (bevisat störst), till exempel vid reference_costs = 13 000 000 kr, "
+        "school_improved = ja, completed = ja: 12 000 000 kr → 11 000 000 kr")}
+    assert plain(driver, "#diff-region") == (
+        "utanför dessa intervall är totalerna bevisat lika: reference_costs minst 11 183 333 kr; "
+        "school_improved = ja; completed = ja; baseline_costs minst 11 000 000,50 kr; savings minst "
+        "11 000 000 kr (inom dem kan de skilja sig, inte nödvändigtvis överallt)")
+    shot(driver, "diff")
+
+
+def test_the_comparison_names_lines_past_the_work_budget(studio, browser):
+    """W586 and W582's sampled lines are said beside the line, in the interface's language, from the
+    answer's `money.budget` and `money.sampled` (an answer as /v1/diff gives it, drawn by the page)."""
+    driver = browser
+    open_studio(driver, studio, lang="sv")
+    answer = {"ok": True, "same_meaning": False, "changes": [], "money": {
+        "budget": {"questions": 1, "spent_before": ["activity"]}, "sampled": {"lines": ["bonus"], "outcomes": 200},
+        "not_exact": ["bonus"], "region_not_examined": ["a", "b", "c", "d", "e"], "differ_only_where": [],
+        "lines": [{"line": line, "kind": "payment", "differs": True, "largest_increase": None, "largest_decrease": {
+            "amount": "-1/2", "status": "sampled", "bound": None, "outcomes_that_matter": {"note": "<b>x</b>"},
+            "old": "1/2", "new": "0", "confirmed": True}} for line in ("activity", "bonus")]}}
+    driver.execute_script("state.diff = arguments[0]; showDiff(arguments[0]);", answer)
+    assert plain(driver, '[data-line="activity"] .diff-note') == (
+        "inte bevisat: arbetsbudgeten tog slut; de största ändringarna bland 200 slumpade utfall, W586")
+    assert plain(driver, '[data-line="bonus"] .diff-note') == (
+        "inte bevisat: de största ändringarna bland 200 slumpade utfall, W582")
+    assert extremes(driver)[("bonus", "decrease")] == ("sampled", (
+        "största minskning 0,50 kr (den största bland de slumpade utfallen, inte bevisad), till exempel vid "
+        "note = <b>x</b>: 0,50 kr → 0 kr"))  # a value that looks like markup is text
+    assert plain(driver, "#diff-region") == (
+        "inget undersökt utfall begränsar var totalerna kan skilja sig; inte undersökta (områdets arbetsbudget "
+        "tog slut före dem): a, b, c, d och 1 till")
+    switch_language(driver, "en")
+    assert plain(driver, '[data-line="activity"] .diff-note') == (
+        "not proved: the work budget was spent; the largest changes among 200 sampled outcomes, W586")
+    assert plain(driver, "#diff-region") == (
+        "no outcome examined limits where the totals can differ; not examined (the region's work budget ended "
+        "before them): a, b, c, d and 1 more")

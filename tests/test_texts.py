@@ -12,7 +12,7 @@ from sibdsl.render import view, words
 from .conftest import ROOT
 
 
-@pytest.mark.parametrize("name", ["contract_words", "document", "reports", "clauses", "interim"])
+@pytest.mark.parametrize("name", ["contract_words", "document", "reports", "clauses", "interim", "diff"])
 def test_every_language_has_every_word_with_the_same_blanks(name):
     table = texts(name)
     assert set(table) == set(LANGUAGES)

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..lang import texts
 from . import api
 from .api import ApiError, Workspace, problem
 from .responses import JsonResponse as JSONResponse  # any text, a lone surrogate included
@@ -29,7 +30,10 @@ def routes(ws: Workspace, *, token, body_of, read, error, document_csp: str, lan
 
     async def config(request: Request) -> Response:
         return JSONResponse({"ok": True, "lang": lang, "folder": ws.folder.name if ws.folder else None,
-                             "token_required": bool(token)})
+                             "token_required": bool(token),
+                             # issue 17/20: the words of the comparison, both languages, from the one
+                             # table sibdsl/texts/diff.json (the CLI's English), not copied into the page
+                             "texts": {"diff": _thawed(texts("diff"))}})
 
     async def open_file(request: Request) -> Response:
         try:
@@ -187,3 +191,12 @@ def _problem_page(err: ApiError, csp: str) -> Response:
             f"<ul>{items}</ul></body>")
     return Response(page, status_code=err.status, media_type="text/html; charset=utf-8",
                     headers={"Content-Security-Policy": csp})
+
+
+def _thawed(value):
+    """lang.texts' read-only view as plain JSON data."""
+    if isinstance(value, tuple):
+        return [_thawed(item) for item in value]
+    if hasattr(value, "items"):
+        return {key: _thawed(item) for key, item in value.items()}
+    return value

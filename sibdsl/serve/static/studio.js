@@ -40,9 +40,6 @@ const T = {
   differs_proved: ["skiljer sig (bevisat för alla utfall)", "differs (proved for every outcome)"],
   same_proved: ["samma för alla utfall (bevisat)", "the same for every outcome (proved)"],
   undecided: ["inte avgjort inom arbetsgränsen", "not decided within the work limit"],
-  at_outcomes: ["till exempel vid", "for example at"],
-  largest_increase: ["största ökning", "largest increase"],
-  largest_decrease: ["största minskning", "largest decrease"],
   saved_version: ["den sparade versionen", "the saved version"],
   loaded_file: ["Utfallen läses från", "The outcomes are read from"],
   conflict: ["Filen har ändrats på disken sedan du öppnade den.", "The file was changed on disk since you opened it."],
@@ -98,6 +95,8 @@ const state = {
   xlsx: null,  // an uploaded workbook: {data: base64, name}, sent as is until the form is edited
   paid: null,  // what was paid before (an earlier settlement): {body: {paid: …} or {paid_csv: …}, name}
   why: null,  // the answer of /v1/eval with `why` for the settlement on screen: {seq, request}
+  texts: {},  // word tables sent by the server (sibdsl/texts/NAME.json): {diff: {sv: …, en: …}}
+  diff: null,  // the last answer of /v1/diff, drawn again in the other language on a switch
 };
 const $ = (id) => document.getElementById(id);
 const t = (key) => (T[key] && (T[key][LANGS.indexOf(state.lang)] || T[key][1])) || key;
@@ -1062,22 +1061,110 @@ async function fillDiffChoices(contracts) {
   if (state.name) select.value = state.name;
 }
 
+// The comparison's words are the CLI's, in both languages: sibdsl/texts/diff.json, sent by
+// /studio/api/config. `{name}` blanks are filled in one pass with text, and the result goes into the
+// page as textContent like every other value.
+function words(table, key, values) {
+  const texts = (state.texts && state.texts[table]) || {};
+  const phrase = (texts[state.lang] || texts.en || {})[key];
+  if (phrase === undefined) return key;
+  return phrase.replace(/\{(\w+)\}/g, (whole, name) => (values && name in values ? String(values[name]) : whole));
+}
+const diffWords = (key, values) => words("diff", key, values);
+
+function exactDecimal(text) {
+  // "22000001/2" (a Fraction as the diff's JSON writes it) → "11000000.5", by BigInt long division;
+  // a fraction whose decimal does not end stays as it is (exact either way, never a float)
+  const m = /^(-?)(\d+)\/(\d+)$/.exec(String(text));
+  if (!m) return String(text);
+  const n = BigInt(m[2]), d = BigInt(m[3]);
+  for (let digits = 0; digits <= 40; digits++) {
+    const scaled = n * 10n ** BigInt(digits);
+    if (scaled % d === 0n) {
+      const q = String(scaled / d).padStart(digits + 1, "0");
+      const whole = q.slice(0, q.length - digits), frac = q.slice(q.length - digits);
+      return m[1] + whole + (digits ? "." + frac : "");
+    }
+  }
+  return String(text);
+}
+const diffMoney = (text, currency) => money(exactDecimal(text).replace(/^-/, ""), currency);
+
+function diffValue(value, kind, currency) {
+  // a value of a measure or definition as the comparison shows it: yes/no, an amount, a share in %
+  if (value === true || value === false) return t(value ? "yes" : "no");
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).map(([k, v]) => `${k}: ${diffValue(v, kind, currency)}`).join(", ");
+  }
+  const text = exactDecimal(value);
+  const unit = /^(-?[\d.]+) (%|[A-Z]{3})$/.exec(text);  // an outcome file's "13000000 SEK", "11 %"
+  if (unit) return unit[2] === "%" ? groupDecimal(unit[1]) + "\u00a0%" : money(unit[1], unit[2]);
+  if (!/^-?\d+(\.\d+)?$/.test(text)) return text;
+  if (kind === "money") return money(text, currency);
+  if (kind === "share") return share(text);
+  return groupDecimal(text);
+}
+
+function diffExtreme(x, increase, cur) {
+  const way = diffWords(increase ? "increase" : "decrease");
+  const bound = x.bound === null || x.bound === undefined ? null : diffMoney(x.bound, cur);
+  if (x.status === "bounded") return diffWords("bounded", {way, bound});
+  const how = x.status === "within" ? diffWords("within", {bound}) :
+    x.status === "partial" ? diffWords(bound === null ? "partial" : "partial_bound", {bound}) : diffWords(x.status);
+  const at = Object.entries(x.outcomes_that_matter || {}).map(([k, v]) => `${k} = ${diffValue(v)}`).join(", ");
+  return diffWords("extreme", {way, amount: diffMoney(x.amount, cur), how, at: at || diffWords("neutral"),
+    old: money(exactDecimal(x.old), cur), new: money(exactDecimal(x.new), cur)});
+}
+
+function diffRegion(data) {
+  // where the totals can differ, as `sibc diff` says it: only the outside is claimed
+  const few = (names) => names.length > 4 ?
+    diffWords("and_more", {names: names.slice(0, 4).join(", "), n: names.length - 4}) : names.join(", ");
+  const unexamined = data.region_not_examined || [];
+  const ranges = (data.differ_only_where || []).map((r) => {
+    const value = (v) => diffValue(v, r.kind, r.currency);
+    if (r.values) return diffWords("range_value", {measure: r.measure, value: value(r.values[0])});
+    if (r.from !== null && r.to !== null) return diffWords("range_between", {measure: r.measure, low: value(r.from), high: value(r.to)});
+    if (r.from !== null) return diffWords("range_at_least", {measure: r.measure, low: value(r.from)});
+    return diffWords("range_at_most", {measure: r.measure, high: value(r.to)});
+  });
+  if (!ranges.length) return unexamined.length ? diffWords("region_none", {names: few(unexamined)}) : null;
+  return diffWords(ranges.length === 1 ? "region_one" : "region_many", {ranges: ranges.join("; ")}) +
+    (unexamined.length ? diffWords("region_unexamined", {names: few(unexamined)}) : "");
+}
+
 async function runDiff() {
+  document.body.dataset.diff = "running";  // a state tests wait for (never a time)
   $("diff").replaceChildren(el("p", {text: t("running")}));
   const {data} = await call("/v1/diff", {old: $("diff-old").value, new: draft()});
+  state.diff = data;  // shown again in the other language when the language is switched
+  showDiff(data);
+  document.body.dataset.diff = "done";
+}
+
+function showDiff(data) {
   if (!data.money) { renderProblems($("diff"), data.diagnostics || []); return; }
   const cur = state.summary ? state.summary.currency : "";
   if (data.same_meaning) { $("diff").replaceChildren(el("p", {id: "diff-summary", text: t("same_meaning")})); return; }
+  const m = data.money;
+  const spent = (m.budget && m.budget.spent_before) || [], sampled = (m.sampled && m.sampled.lines) || [];
+  const samples = m.sampled ? m.sampled.outcomes : 200;
+  const note = (line) => spent.includes(line) ? diffWords("spent_line", {n: samples}) :
+    sampled.includes(line) ? diffWords("sampled_line", {n: samples}) :
+    (m.not_exact || []).includes(line) ? diffWords("not_exact") : null;
+  const region = diffRegion(m);
   $("diff").replaceChildren(
     el("h3", {id: "diff-summary", text: `${t("clauses_changed")} (${data.changes.length})`}),
     el("ul", {}, ...data.changes.map((c) => el("li", {}, el("b", {text: `${c.kind} ${c.what}`}),
       c.old ? el("pre", {class: "fail", text: "- " + c.old}) : null, c.new ? el("pre", {class: "pass", text: "+ " + c.new}) : null))),
     el("h3", {text: t("money")}),
-    el("ul", {}, ...data.money.lines.map((e) => el("li", {},
+    el("ul", {id: "diff-money"}, ...m.lines.map((e) => el("li", {class: "diff-line", "data-line": e.line},
       `${e.line}: ${t(e.differs === true ? "differs_proved" : e.differs === false ? "same_proved" : "undecided")}`,
-      ...[["largest_increase", e.largest_increase], ["largest_decrease", e.largest_decrease]].filter(([, x]) => x).map(
-        ([key, x]) => el("div", {text: `${t(key)} ${money(x.amount.replace(/^-/, ""), cur)}, ${t("at_outcomes")} ` +
-          Object.entries(x.outcomes_that_matter).map(([k, v]) => `${k} = ${v}`).join(", ")}))))));
+      note(e.line) ? el("div", {class: "diff-note", text: note(e.line)}) : null,
+      ...[[true, e.largest_increase], [false, e.largest_decrease]].filter(([, x]) => x).map(([increase, x]) =>
+        el("div", {class: "diff-extreme", "data-status": x.status, "data-way": increase ? "increase" : "decrease",
+          text: diffExtreme(x, increase, cur)}))))),
+    region ? el("p", {id: "diff-region", text: region}) : null);
 }
 
 // ------------------------------------------------------------ document, files, saving
@@ -1254,6 +1341,7 @@ function translate(kept) {
   if (state.measures.length) { buildForm(); fillCurveMeasures(); }
   if (state.summary) buildParameters();
   if (kept) setFormValues(kept, false);
+  if (state.diff) showDiff(state.diff);
   showDiagnostics();
   setStatus();
   if (state.summary) settle();
@@ -1265,6 +1353,7 @@ async function start() {
   state.token = sessionStorage.getItem("sibc-token") || "";
   const {data: config} = await call("/studio/api/config");
   state.lang = localStorage.getItem("sibc-lang") || config.lang || "sv";
+  state.texts = config.texts || {};
   translate();
   $("editor").addEventListener("input", () => { state.typedAt = state.typedAt || performance.now();
     state.dirty = true; state.note = ""; setStatus(); edited(); check(); paint(); });
