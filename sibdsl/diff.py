@@ -928,7 +928,8 @@ def effect_json(effect: MoneyEffect) -> dict:
 
     return {
         "method": "proved", "decided": effect.decided, "checks": effect.checks,
-        "sampled": {"lines": list(effect.sampled), "outcomes": effect.samples} if effect.sampled else None,
+        # the lines sampled for W582, and how many outcomes were sampled (for them and for W586's lines)
+        "sampled": {"lines": list(effect.sampled), "outcomes": effect.samples} if effect.sampled or effect.spent else None,
         # issue 17: the lines past the diff's work budget (sampled, W586), and the budget in questions
         "budget": {"questions": effect.budget, "spent_before": list(effect.spent)},
         "not_exact": list(effect.inexact),

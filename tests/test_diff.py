@@ -242,3 +242,4 @@ def test_the_work_budget_samples_the_lines_after_it_and_says_so(tmp_path, run):
     assert "activity: (not proved: the work budget was spent" in result.stdout
     data = json.loads(run("diff", str(NK), str(INDIGO), "--each-payment", "--budget", "1", "--format", "json").stdout)
     assert data["money"]["budget"] == {"questions": 1, "spent_before": ["activity", "outcome", "bonus", "activity_floor"]}
+    assert data["money"]["sampled"] == {"lines": [], "outcomes": 200}  # how many, for W586's lines too

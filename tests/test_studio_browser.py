@@ -1009,29 +1009,40 @@ def test_the_comparison_of_norrkopings_lower_cap_is_proved_and_gives_the_region(
 
 def test_the_comparison_names_lines_past_the_work_budget(studio, browser):
     """W586 and W582's sampled lines are said beside the line, in the interface's language, from the
-    answer's `money.budget` and `money.sampled` (an answer as /v1/diff gives it, drawn by the page)."""
+    answer's `money.budget` and `money.sampled` (an answer as /v1/diff gives it, drawn by the page);
+    the count of samples is the answer's, values are text, exact fractions are written as decimals."""
     driver = browser
     open_studio(driver, studio, lang="sv")
     answer = {"ok": True, "same_meaning": False, "changes": [], "money": {
-        "budget": {"questions": 1, "spent_before": ["activity"]}, "sampled": {"lines": ["bonus"], "outcomes": 200},
+        "budget": {"questions": 1, "spent_before": ["activity"]}, "sampled": {"lines": ["bonus"], "outcomes": 7},
         "not_exact": ["bonus"], "region_not_examined": ["a", "b", "c", "d", "e"], "differ_only_where": [],
         "lines": [{"line": line, "kind": "payment", "differs": True, "largest_increase": None, "largest_decrease": {
             "amount": "-1/2", "status": "sampled", "bound": None, "outcomes_that_matter": {"note": "<b>x</b>"},
-            "old": "1/2", "new": "0", "confirmed": True}} for line in ("activity", "bonus")]}}
+            "old": "1/2", "new": "0", "confirmed": line == "activity"}} for line in ("activity", "bonus")]}}
     driver.execute_script("state.diff = arguments[0]; showDiff(arguments[0]);", answer)
     assert plain(driver, '[data-line="activity"] .diff-note') == (
-        "inte bevisat: arbetsbudgeten tog slut; de största ändringarna bland 200 slumpade utfall, W586")
+        "inte bevisat: arbetsbudgeten tog slut; de största ändringarna bland 7 slumpade utfall, W586")
     assert plain(driver, '[data-line="bonus"] .diff-note') == (
-        "inte bevisat: de största ändringarna bland 200 slumpade utfall, W582")
+        "inte bevisat: de största ändringarna bland 7 slumpade utfall, W582")
     assert extremes(driver)[("bonus", "decrease")] == ("sampled", (
         "största minskning 0,50 kr (den största bland de slumpade utfallen, inte bevisad), till exempel vid "
-        "note = <b>x</b>: 0,50 kr → 0 kr"))  # a value that looks like markup is text
+        "note = <b>x</b>: 0,50 kr → 0 kr (utvärderarens belopp; lösarens skiljer sig: rapportera gärna detta)"))
+    assert not driver.find_elements(By.CSS_SELECTOR, "#diff-money b")  # a value that looks like markup is text
     assert plain(driver, "#diff-region") == (
         "inget undersökt utfall begränsar var totalerna kan skilja sig; inte undersökta (områdets arbetsbudget "
         "tog slut före dem): a, b, c, d och 1 till")
     switch_language(driver, "en")
     assert plain(driver, '[data-line="activity"] .diff-note') == (
-        "not proved: the work budget was spent; the largest changes among 200 sampled outcomes, W586")
+        "not proved: the work budget was spent; the largest changes among 7 sampled outcomes, W586")
     assert plain(driver, "#diff-region") == (
         "no outcome examined limits where the totals can differ; not examined (the region's work budget ended "
         "before them): a, b, c, d and 1 more")
+    # a share's range, written as a percentage; a bound that is a fraction, as a decimal
+    answer["money"]["differ_only_where"] = [{"measure": "rate", "from": "11/100", "to": "1/8", "values": None,
+                                             "kind": "share", "currency": None}]
+    answer["money"]["region_not_examined"] = []
+    answer["money"]["lines"][0]["largest_decrease"].update(status="within", bound="-3/4")
+    driver.execute_script("state.diff = arguments[0]; showDiff(arguments[0]);", answer)
+    assert plain(driver, "#diff-region") == ("outside this range the totals are proved equal: rate between 11 % and "
+                                             "12.5 % (inside it they can differ, not necessarily everywhere)")
+    assert "(no outcome gives more than 0.75 SEK (proved))" in extremes(driver)[("activity", "decrease")][1]

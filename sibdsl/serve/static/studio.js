@@ -1113,7 +1113,8 @@ function diffExtreme(x, increase, cur) {
     x.status === "partial" ? diffWords(bound === null ? "partial" : "partial_bound", {bound}) : diffWords(x.status);
   const at = Object.entries(x.outcomes_that_matter || {}).map(([k, v]) => `${k} = ${diffValue(v)}`).join(", ");
   return diffWords("extreme", {way, amount: diffMoney(x.amount, cur), how, at: at || diffWords("neutral"),
-    old: money(exactDecimal(x.old), cur), new: money(exactDecimal(x.new), cur)});
+    old: money(exactDecimal(x.old), cur), new: money(exactDecimal(x.new), cur)}) +
+    (x.confirmed === false ? diffWords("unconfirmed") : "");
 }
 
 function diffRegion(data) {
@@ -1148,7 +1149,7 @@ function showDiff(data) {
   if (data.same_meaning) { $("diff").replaceChildren(el("p", {id: "diff-summary", text: t("same_meaning")})); return; }
   const m = data.money;
   const spent = (m.budget && m.budget.spent_before) || [], sampled = (m.sampled && m.sampled.lines) || [];
-  const samples = m.sampled ? m.sampled.outcomes : 200;
+  const samples = m.sampled ? m.sampled.outcomes : "";  // given whenever a line was sampled
   const note = (line) => spent.includes(line) ? diffWords("spent_line", {n: samples}) :
     sampled.includes(line) ? diffWords("sampled_line", {n: samples}) :
     (m.not_exact || []).includes(line) ? diffWords("not_exact") : null;
