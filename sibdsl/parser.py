@@ -10,20 +10,24 @@ under it (keywords and parentheses included), and the rule's values: its named t
 NUMBER, STRING, …) and what the methods of its sub-rules returned.
 
 Three lark parsers share grammar/sib.lark:
-  * the builder with lark's basic lexer: one regular expression for the whole grammar, cheap to
-    set up, so a short `sibc check` does not compile one per parser state. It is run from its
-    tables shipped with sibc, without importing lark (sibdsl/prebuilt.py: `_prebuilt()`), unless
-    they were not made from this grammar; then lark's own (`_builder("basic")`) parses;
-  * the builder with the contextual lexer, for a contract that uses a keyword as a name where
-    only a name can stand (`measure version: number`), which the basic lexer reads as a keyword;
+  * the builder with lark's contextual lexer (in each parser state only the terminals that state
+    accepts, so a keyword where only a name can stand is a name: `measure version: number`). It
+    is run from its tables shipped with sibc, without importing lark (sibdsl/prebuilt.py:
+    `_prebuilt()`; it reads with the basic lexer's one expression and asks the state's terminals
+    only where their reading may differ), unless they were not made from this grammar; then
+    lark's builder with the basic lexer (`_builder("basic")`: one expression, cheap to set up)
+    parses, and a text it cannot parse goes on as below;
+  * lark's builder with the contextual lexer (`_builder("contextual")`), for a text the basic
+    lexer could not parse and the tree parser found no error in (a keyword used as a name, when
+    the prebuilt parser is not used);
   * `_lark()`, which builds a lark tree with the contextual lexer and positions. It is used only
     for a text with a syntax error — to report every error with the exact set of what could come
     next — and to locate nesting deeper than MAX_DEPTH.
 When the basic lexer's parse succeeds, the contextual lexer would have read the same tokens: each
 token it read was acceptable where it stood, and the contextual lexer tries the same terminals
 in the same order, only fewer of them (tests/test_parser_pinned.py compares the two on every
-contract text in the repository). A text the basic lexer cannot parse goes to the tree parser,
-and if that finds no error, to the builder with the contextual lexer.
+contract text in the repository; tests/test_prebuilt.py the prebuilt parser with the contextual
+builder).
 """
 
 from __future__ import annotations
@@ -274,7 +278,7 @@ def parse(source: Source) -> s.Contract:
             diagnostics = _syntax_errors(source, text)
             if diagnostics:
                 raise SibError(diagnostics) from None
-            _problems.found = problems = []  # a keyword used as a name: see the module docstring
+            _problems.found = problems = []  # a keyword used as a name, tables not shipped: see the docstring
             whole = _builder("contextual").parse(text)
     except _TooHigh as too_high:  # found while parsing: the parse stops there (linear time)
         span = too_high.span
@@ -312,8 +316,9 @@ class _NotInGrammar(Exception):
 
 
 def _basic_parse(text: str) -> _Part:
-    """The basic-lexer builder's parse: the prebuilt parser (sibdsl/prebuilt.py, no lark), or
-    lark's when the shipped tables were not made from this grammar."""
+    """The first parse: the prebuilt parser (sibdsl/prebuilt.py, no lark: lark's contextual-lexer
+    builder's parse), or lark's basic-lexer builder's when the shipped tables were not made from
+    this grammar. _NotInGrammar: the text goes to lark's error parse."""
     fast = _prebuilt()
     if fast is not None:
         from .prebuilt import Unexpected
@@ -332,7 +337,7 @@ def _basic_parse(text: str) -> _Part:
 
 @functools.cache
 def _prebuilt() -> Prebuilt | None:
-    """The prebuilt basic-lexer builder, or None when sibdsl/parser_tables.json is not the
+    """The prebuilt contextual-lexer builder, or None when sibdsl/parser_tables.py is not the
     grammar's (then `_builder("basic")`, lark's, is used as before: see prebuilt.py)."""
     from . import prebuilt
 
