@@ -165,7 +165,7 @@ def test_benchmark_script_runs_and_its_comparisons_agree():
 
 
 @pytest.mark.parametrize("args, code, said", [
-    (["--help"], 0, "parts: scalar, vector, check, startup, simulate, verify, budget, hostile, edit"),
+    (["--help"], 0, "parts: scalar, vector, check, startup, simulate, verify, budget, hostile, diff, edit, keystrokes, collector"),
     (["nosuch"], 1, "no part 'nosuch'"),
 ])
 def test_benchmark_script_says_its_usage_rather_than_running(args, code, said):
