@@ -3,7 +3,6 @@ human (source line with a caret), gnu one-line (for editors), and JSON (for mach
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 
 import attrs
@@ -159,6 +158,8 @@ def to_json(d: Diagnostic) -> dict:
 
 
 def render_json(diagnostics: Iterable[Diagnostic]) -> str:
+    import json  # here: `sibc check` prints no JSON unless asked (json's import ≈ 5 M instructions)
+
     return json.dumps([to_json(d) for d in diagnostics], ensure_ascii=False, indent=2)
 
 

@@ -22,20 +22,22 @@ HEAVY = ("numpy", "scipy", "jinja2", "typst", "starlette", "uvicorn", "pygls", "
          "sibdsl.render", "sibdsl.serve", "sibdsl.lsp")
 
 
-def imported(*args: str, cache_dir: Path) -> dict[str, int]:
-    """Module → cumulative import time in µs, for `sibc check ARGS contracts/norrkoping.sib`."""
+def imported(*args: str, cache_dir: Path, command: str = "check",
+             expect: str = "contracts/norrkoping.sib: ok") -> dict[str, int]:
+    """Module → cumulative import time in µs, for `sibc check ARGS contracts/norrkoping.sib` (or `sibc
+    COMMAND ARGS`)."""
     env = {**os.environ, "SIBDSL_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "sibdsl.cli", "check", *args,
-                             "contracts/norrkoping.sib"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            check=False)
+    target = ["contracts/norrkoping.sib"] if command == "check" else []
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "sibdsl.cli", command, *args, *target],
+                            cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.startswith("contracts/norrkoping.sib: ok"), result.stdout
+    assert result.stdout.startswith(expect), result.stdout
     modules = {}
     for row in result.stderr.splitlines():
         if row.startswith("import time:") and "|" in row and "imported package" not in row:
             _, cumulative, name = row.split("|")
             modules[name.strip()] = int(cumulative)
-    assert "sibdsl.parser" in modules and "click" in modules, "the report was not read"  # the test can fail
+    assert "sibdsl.cli" in modules and "click" in modules, "the report was not read"  # the test can fail
     return modules
 
 
@@ -44,10 +46,32 @@ def offenders(modules: dict[str, int], heavy: tuple[str, ...]) -> list[str]:
                   if any(name == h or name.startswith(h + ".") for h in heavy))
 
 
+# what a plain `check --no-cache --no-verify` does not use, each costing instructions at start-up
+# (docs/performance.md, issue 21's fifth round): the incremental check's memo (the language server's),
+# hashlib (OpenSSL: the model's digest is CPython's own SHA-256), json (no JSON is printed unless
+# asked), the other commands' modules, the cache and the proofs' cache, the evaluator's generated
+# function and what settles or reads outcomes
+UNUSED_BY_CHECK = ("sibdsl.check.memo", "hashlib", "_hashlib", "json", "sibdsl.cli.eval",
+                   "sibdsl.cli.explain", "sibdsl.cli.verify", "sibdsl.cli.render", "sibdsl.cache",
+                   "sibdsl.proofcache", "sibdsl.generated", "sibdsl.outcomes", "sibdsl.report",
+                   "sibdsl.settlement", "sibdsl.incremental")
+
+
 def test_check_without_proofs_imports_no_heavy_module(tmp_path):
     modules = imported("--no-cache", "--no-verify", cache_dir=tmp_path)
     # nor lark: a contract without syntax errors is parsed by the prebuilt parser (sibdsl/prebuilt.py)
     assert offenders(modules, (*HEAVY, "z3", "babel", "sibdsl.verify", "sibdsl.evaluate", "lark", "pickle")) == []
+
+
+def test_check_without_proofs_imports_nothing_it_does_not_use(tmp_path):
+    modules = imported("--no-cache", "--no-verify", cache_dir=tmp_path)
+    assert offenders(modules, UNUSED_BY_CHECK) == []
+
+
+def test_the_unused_list_catches_a_command_that_uses_them(tmp_path):
+    """The list above is not vacuous: `sibc explain --format json` loads its module and json."""
+    modules = imported("E201", "--format", "json", cache_dir=tmp_path, command="explain", expect="{")
+    assert {"json", "sibdsl.cli.explain"} <= set(modules)
 
 
 def test_check_with_proofs_imports_the_solver_and_nothing_heavier(tmp_path):
@@ -64,3 +88,18 @@ def test_the_heavy_list_catches_a_heavy_import():
     modules = {row.split("|")[2].strip(): int(row.split("|")[1]) for row in result.stderr.splitlines()
                if row.startswith("import time:") and "imported package" not in row}
     assert any(o.startswith("numpy ") for o in offenders(modules, HEAVY))
+
+
+def test_the_models_digest_is_hashlibs_sha256():
+    """check/__init__.py takes CPython's own SHA-256 (no OpenSSL at start-up): the same digest,
+    also of a text an editor sent with a lone surrogate."""
+    import hashlib
+
+    from sibdsl import check_source
+    from sibdsl.source import Source
+
+    for text in ((ROOT / "contracts" / "norrkoping.sib").read_text(encoding="utf-8"),
+                 (ROOT / "contracts" / "norrkoping.sib").read_text(encoding="utf-8") + "# \ud800 kvar\n"):
+        contract, diagnostics = check_source(Source("n.sib", text))
+        assert contract is not None, diagnostics
+        assert contract.source_sha256 == hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -10,9 +10,9 @@ table of names, the definitions checked so far and the diagnostics.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from .. import model as m
 from .. import syntax as s
@@ -26,14 +26,23 @@ from .coupon import check_coupons
 from .cover import check_covers
 from .principal import check_principal
 from .lower import Lower
-from .memo import Frame, Kept, Memo, Used, before_items, same
-from .memo import Names as MemoNames
 from .names import Names
 from .parameters import check_parameters
 from .rules import Rules
 from .time import Time
 from .types import Types
 from .waterfall import check_waterfalls
+
+if TYPE_CHECKING:  # check/memo.py is imported by a check with a memo (the incremental one), not by `sibc check`
+    from .memo import Frame, Kept, Memo
+
+try:  # CPython's own SHA-256: the same digest as hashlib's, without loading OpenSSL (hashlib ≈ 11 M instructions)
+    from _sha256 import sha256 as _sha256  # Python 3.11
+except ImportError:  # pragma: no cover — 3.12 renamed it; a build without it has hashlib's
+    try:
+        from _sha2 import sha256 as _sha256
+    except ImportError:
+        from hashlib import sha256 as _sha256
 
 
 @paused()
@@ -104,11 +113,15 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         self.parameters: dict[str, m.Measure] = {}  # issue 17: a draft's negotiable terms
         self.constants: dict[str, Fraction] = {}  # investments and cohort sizes, fixed at signing
         self.hints: dict[tuple, str] = {}  # see missing_hint
+        self.kept_checks = None  # check/memo.py, with a memo: imported once here, read by Lower's methods
         if memo is not None:
-            self.names, self.used = MemoNames(self.frames), Used(self.frames)
+            from . import memo as kept_checks
+
+            self.kept_checks = kept_checks
+            self.names, self.used = kept_checks.Names(self.frames), kept_checks.Used(self.frames)
             before, self.last_kept, self.older_kept = memo.last
-            self.before = before_items(tree)
-            self.memo_usable = same(self.before, before)
+            self.before = kept_checks.before_items(tree)
+            self.memo_usable = kept_checks.same(self.before, before)
 
     # ------------------------------------------------------------ reporting
     def error(self, code: str, message: str, span: Span | None, *, label: str = "", hint: str = "",
@@ -164,6 +177,6 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
             source_name=self.source.name, covers=covers, waterfalls=waterfalls, coupons=coupons,
             repayments=repayments, redemptions=redemptions,
             # surrogatepass: an editor may send a lone surrogate (issue 22 item 13); it hashes, it does not raise
-            source_sha256=hashlib.sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
+            source_sha256=_sha256(self.source.text.encode("utf-8", "surrogatepass")).hexdigest(),
             tables=tables, rate_cards=cards, assumptions=assumptions, parameters=parameters,
         )

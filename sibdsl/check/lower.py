@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from .. import limits
 from .. import model as m
@@ -22,8 +23,10 @@ from ..units import (
 )
 from ..values import ROUNDING_MODES, Rounding
 from .common import DAY_UNITS, LANGUAGES, PAYING_ROLES, RECEIVING_ROLES, ROLES, T_SHARE, Invalid
-from .memo import Frame, Kept, reading, with_source
 from .rules import money_text
+
+if TYPE_CHECKING:
+    from .memo import Kept
 
 
 class Lower:
@@ -341,8 +344,8 @@ class Lower:
     def definition(self, name: str) -> m.Definition | None:
         if name in self.definitions:
             result = self.definitions[name]
-            if self.frames:
-                self.frames[-1].dependencies.setdefault(name, reading(result))
+            if self.frames:  # only with a memo, so self.kept_checks is check/memo.py
+                self.frames[-1].dependencies.setdefault(name, self.kept_checks.reading(result))
             return result
         if self.memo is None:
             return self._definition(name)
@@ -351,12 +354,13 @@ class Lower:
     def _definition_kept(self, name: str) -> m.Definition | None:
         """`definition` with a memo (check/memo.py): the last check's result replayed when nothing
         it read has changed, else checked with what it reads recorded."""
+        kept_checks = self.kept_checks  # check/memo.py (Checker.__init__)
         kept = None
         if self.memo_usable:  # the last check's, else the one before (an edit undone: the text before it again)
             kept = next((k for k in (self.last_kept.get(name), self.older_kept.get(name))
                          if k is not None and self._still_valid(name, k)), None)
         if kept is not None:
-            self.diagnostics.extend(with_source(d, self.source) for d in kept.diagnostics)
+            self.diagnostics.extend(kept_checks.with_source(d, self.source) for d in kept.diagnostics)
             for used in kept.used:
                 self.used.add(used)
             self.definitions[name] = kept.result
@@ -367,7 +371,7 @@ class Lower:
             return kept.result
         for outer in self.frames:  # it computes another definition's check inside its own: not kept
             outer.keep = False
-        frame = Frame()
+        frame = kept_checks.Frame()
         frame.diagnostics = len(self.diagnostics)
         self.frames.append(frame)
         try:
@@ -378,14 +382,15 @@ class Lower:
         if frame.keep:
             entry = dict.__getitem__(self.names, name)
             lookups = tuple((n, e.node, e.kind) if e is not None else (n, None, None) for n, e in frame.lookups.items())
-            self.kept[name] = Kept(entry.node, entry.clause, lookups, tuple(frame.dependencies.items()),
-                                   self.names.key() if frame.names_wide else None, result,
-                                   tuple(self.diagnostics[frame.diagnostics:]), tuple(frame.used))
+            self.kept[name] = kept_checks.Kept(entry.node, entry.clause, lookups, tuple(frame.dependencies.items()),
+                                               self.names.key() if frame.names_wide else None, result,
+                                               tuple(self.diagnostics[frame.diagnostics:]), tuple(frame.used))
         if self.frames:
-            self.frames[-1].dependencies.setdefault(name, reading(result))
+            self.frames[-1].dependencies.setdefault(name, kept_checks.reading(result))
         return result
 
     def _still_valid(self, name: str, kept: Kept) -> bool:
+        reading = self.kept_checks.reading
         names = self.names
         entry = dict.get(names, name)
         if entry is None or entry.node is not kept.node or entry.clause != kept.clause or name in self.in_progress:

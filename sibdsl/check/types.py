@@ -28,7 +28,6 @@ from ..units import (
 )
 from ..unparse import number as unparse_number
 from .common import DAY_UNITS, FUNCTIONS, T_BOOL, T_COUNT, T_DATE, T_DAYS, T_NUMBER, T_SHARE, Invalid
-from .memo import values_read
 from .time import PERIOD_VALUES, WINDOWS
 
 
@@ -48,7 +47,7 @@ class Types:
                        f"{what} must be {ty.describe()}, not {typed.ty.describe()}", expr.span)
             return None
         if self.frames and any(isinstance(n, m.Var) and n.name in self.definitions for n in m.walk(typed)):
-            values_read(self.frames)  # a definition's value, and those it reads: not a `reading` (check/memo.py)
+            self.kept_checks.values_read(self.frames)  # a definition's value, and those it reads: not a `reading` (check/memo.py)
         try:
             value = constant_value(typed, self.definitions, self.constants)
         except NotConstant as nc:
