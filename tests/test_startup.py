@@ -103,3 +103,29 @@ def test_the_models_digest_is_hashlibs_sha256():
         contract, diagnostics = check_source(Source("n.sib", text))
         assert contract is not None, diagnostics
         assert contract.source_sha256 == hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def test_check_leaves_the_exit_collection_out_once_per_process():
+    """`sibc check` registers `gc.freeze` at exit (the interpreter's full collections at exit free
+    nothing a short-lived command needs: docs/performance.md, fifth round), once however many
+    checks a process runs, and its output and exit status stay what they were."""
+    import subprocess
+    import sys
+
+    script = (
+        "import atexit, gc, sys\n"
+        "from sibdsl import cli\n"
+        "calls = []\n"
+        "real = atexit.register\n"
+        "atexit.register = lambda f, *a, **k: (calls.append(f), real(f, *a, **k))[1]\n"
+        "for _ in range(3):\n"
+        "    try:\n"
+        "        cli.main(['check', '--no-verify', '--no-cache', 'contracts/norrkoping.sib'])\n"
+        "    except SystemExit as done:\n"
+        "        assert done.code in (0, None), done.code\n"
+        "print('freezes', sum(f is gc.freeze for f in calls))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("contracts/norrkoping.sib: ok") == 3
+    assert result.stdout.strip().endswith("freezes 1"), result.stdout
