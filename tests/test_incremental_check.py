@@ -212,3 +212,62 @@ def test_the_language_server_checks_incrementally_too():
     # from the check before the last and the parser's chunks of the version before the last;
     # then without it: every definition, replayed
     assert replayed == [0, 150, 299, 299]
+
+
+# ---------------------------------------------------------------- what the table of names and the order keep
+def test_a_heading_retitled_above_unmoved_declarations_gives_their_clauses_the_new_heading():
+    """names.collect_names keeps a declaration's clause only while it stands under the same heading:
+    a heading's title edited within its line moves nothing below it (the very objects come back)."""
+    parser = Parser()
+    text = large(40)
+    at = text.index("define d20 ")
+    text = text[:at] + '§ 1 "Payments"\n' + text[at:]
+    retitled = text.replace('"Payments"', '"Paymentz"')
+    for version, heading in ((text, "§ 1 Payments"), (retitled, "§ 1 Paymentz"), (text, "§ 1 Payments")):
+        assert_same(parser, version)
+        model, _ = check_source(Source("c.sib", version), parser)
+        assert model.definitions["d30"].clause.heading == heading
+        assert model.definitions["d10"].clause.heading == ""
+
+
+def test_the_order_of_the_definitions_is_kept_while_no_definition_s_references_change(monkeypatch):
+    """names.definition_order is computed again only when a definition's references (or the names
+    declared) change; the model's definitions come in the whole check's order either way."""
+    from sibdsl.check import names
+
+    own, calls = names.Names._definition_order, []
+    monkeypatch.setattr(names.Names, "_definition_order", staticmethod(lambda *args: calls.append(1) or own(*args)))
+    parser = Parser()
+
+    def orders(version: str) -> tuple[int, list[str]]:
+        """(times the order was computed by the incremental check, the model's definitions)"""
+        before = len(calls)
+        model, diagnostics = check_source(Source("c.sib", version), parser)
+        computed = len(calls) - before
+        expected_model, expected = whole_check(Source("c.sib", version))
+        assert diagnostics == expected and model == expected_model
+        assert list(model.definitions) == list(expected_model.definitions)
+        return computed, list(model.definitions)
+
+    text = (HEAD + "define top = a + b\ndefine a = 1 SEK\ndefine b = 2 SEK\n"
+            "payment p = top from city to fund\n")
+    assert orders(text) == (1, ["a", "b", "top"])
+    assert orders(text.replace("2 SEK", "25 SEK")) == (0, ["a", "b", "top"])  # a number typed: the same references
+    swapped = text.replace("top = a + b", "top = b + a")  # b is now checked first
+    assert orders(swapped) == (1, ["b", "a", "top"])
+    assert orders(swapped) == (0, ["b", "a", "top"])
+    assert orders(text) == (1, ["a", "b", "top"])  # undone: the first text's order, not the last one's
+    assert orders(text.replace("define b = 2 SEK", "define c = 2 SEK").replace("a + b", "a + c")) == (1, ["a", "c", "top"])
+
+
+def test_two_documents_keep_their_own_tables_and_orders():
+    """The table of names' entries and the order are kept per memo (one a document): two documents
+    whose declarations are written alike do not share them."""
+    first, second = Parser(), Parser()
+    a = HEAD + "define top = a + b\ndefine a = 1 SEK\ndefine b = 2 SEK\npayment p = top from city to fund\n"
+    b = a.replace("top = a + b", "top = b + a").replace('"Generated"', '"Other"')
+    for _ in range(2):
+        assert_same(first, a)
+        assert_same(second, b)
+    assert list(check_source(Source("c.sib", a), first)[0].definitions) == ["a", "b", "top"]
+    assert list(check_source(Source("c.sib", b), second)[0].definitions) == ["b", "a", "top"]

@@ -91,6 +91,9 @@ class Checker(Names, Types, Lower, Rules, Time, Cards):
         self.source = source
         self.diagnostics: list[Diagnostic] = []
         self.names: dict[str, Entry] = {}
+        self.by_kind: dict[str, list[tuple[str, Entry]]] = {}  # kind → (name, entry), in the table's order
+        self.definition_names: list[str] = []  # the definitions and baselines, in the table's order
+        self.items_by_type: dict[type, list] | None = None  # syntax class → its items (items_of)
         # incremental checking (check/memo.py): the last check's definitions, and this one's
         self.memo = memo
         self.frames: list[Frame] = []  # the definitions being checked, innermost last, with what they read

@@ -37,8 +37,8 @@ class Invalid(Exception):
     """An expression could not be typed; its diagnostic is already recorded."""
 
 
-@attrs.define
-class Entry:
+@attrs.frozen
+class Entry:  # frozen: the memo's checks share an unmoved declaration's entry (names.collect_names)
     kind: str  # party, series, cohort, investment, measure, define, baseline, payment, clause
     node: object
     span: Span

@@ -119,8 +119,14 @@ class Lower:
         return parties
 
     def items_of(self, kind):
-        """The declarations of a syntax class, in source order."""
-        return [i for i in self.tree.items if isinstance(i, kind)]
+        """The declarations of a syntax class, in source order (the items scanned once, by class:
+        no syntax class derives from another)."""
+        if self.items_by_type is None:
+            by_type: dict[type, list] = {}
+            for item in self.tree.items:
+                by_type.setdefault(type(item), []).append(item)
+            self.items_by_type = by_type
+        return list(self.items_by_type.get(kind, ()))
 
     def per_series(self, options: dict) -> str | None:
         """The series of a declaration's `per SERIES` option, if it has one that exists; for `per A × B`
@@ -166,8 +172,11 @@ class Lower:
         return ident.name
 
     def declared(self, kind: str):
-        """(name, entry) for every declared name of a kind (party, series, measure, …), in source order."""
-        return [(name, entry) for name, entry in self.names.items() if entry.kind == kind]
+        """(name, entry) for every declared name of a kind (party, series, measure, …), in source order
+        (kept by kind as the table of names was made: collect_names)."""
+        if self.frames:  # as reading the whole table (check/memo.py)
+            self.frames[-1].names_wide = True
+        return list(self.by_kind.get(kind, ()))
 
     def check_term(self):
         terms = self.items_of(s.Term)
@@ -357,12 +366,19 @@ class Lower:
         kept_checks = self.kept_checks  # check/memo.py (Checker.__init__)
         kept = None
         if self.memo_usable:  # the last check's, else the one before (an edit undone: the text before it again)
-            kept = next((k for k in (self.last_kept.get(name), self.older_kept.get(name))
-                         if k is not None and self._still_valid(name, k)), None)
+            kept = self.last_kept.get(name)
+            if kept is None or not self._still_valid(name, kept):
+                kept = self.older_kept.get(name)
+                if kept is not None and not self._still_valid(name, kept):
+                    kept = None
         if kept is not None:
-            self.diagnostics.extend(kept_checks.with_source(d, self.source) for d in kept.diagnostics)
-            for used in kept.used:
-                self.used.add(used)
+            if kept.diagnostics:
+                self.diagnostics.extend(kept_checks.with_source(d, self.source) for d in kept.diagnostics)
+            if self.frames:
+                for used in kept.used:
+                    self.used.add(used)
+            else:  # no frame records them (Used.add): the set's own update
+                set.update(self.used, kept.used)
             self.definitions[name] = kept.result
             self.kept[name] = kept
             self.reused += 1
@@ -393,7 +409,8 @@ class Lower:
         reading = self.kept_checks.reading
         names = self.names
         entry = dict.get(names, name)
-        if entry is None or entry.node is not kept.node or entry.clause != kept.clause or name in self.in_progress:
+        if (entry is None or entry.node is not kept.node or (entry.clause is not kept.clause and entry.clause != kept.clause)
+                or name in self.in_progress):
             return False
         for n, node, kind in kept.lookups:
             e = dict.get(names, n)
@@ -404,7 +421,10 @@ class Lower:
                 return False
         definitions = self.definitions
         for n, read in kept.dependencies:
-            if n not in definitions or reading(definitions[n]) != read:
+            if n not in definitions:
+                return False
+            now = reading(definitions[n])
+            if now is not read and now != read:  # the very type object when the dependency was replayed
                 return False
         if kept.names is not None:
             if self.names_key is None:

@@ -96,6 +96,11 @@ class Memo:
         # the names a definition's formulas refer to (names.definition_refs), by its first parse:
         # id → (the item as first parsed, the names)
         self.refs: dict[int, tuple] = {}
+        # names.collect_names: id(item) → (item, its heading, kind, name, label, clause, entry), the
+        # declarations of the last check's tree
+        self.declarations: dict[int, tuple] = {}
+        # names.definition_order: (the definitions' names, their definition_refs lists, the order)
+        self.order: tuple = ([], [], ())
 
     def definition_refs(self, nodes: list) -> list[list[str]]:
         """names.definition_refs of each node, kept by the node's first parse: the same names

@@ -8,48 +8,72 @@ from .. import syntax as s
 from ..diagnostics import did_you_mean
 from .common import Entry
 
+_UNNAMED = (s.Gate, s.Floor, s.Cap, s.Assume)  # clauses that may be written without a name
+_DEFINITIONS = ("define", "baseline")  # the kinds `definition_order` orders
+
 
 class Names:
     """The table of names (a mixin of `Checker`)."""
 
     # ------------------------------------------------------------ names
     def collect_names(self) -> None:
+        """The table of names, the clause of every declaration, and the names of each kind (one
+        scan of the items). With a memo (check/memo.py), a declaration's kind, name, clause and
+        entry (frozen) are the last check's when it is the very object it was, under the same
+        heading: after a keystroke every other declaration's clause is the same `ClauseRef`
+        object, which a kept definition's check compares first by identity."""
+        memo = self.memo
+        last = memo.declarations if memo is not None else {}
+        now: dict[int, tuple] = {}
+        table, clauses, by_kind, definitions = self.names, self.clauses, self.by_kind, self.definition_names
+        counters: dict[str, int] = {}  # unnamed clauses get a stable name from their kind and position
         heading = ""
         for item in self.tree.items:
-            if isinstance(item, s.Heading):
+            cls = type(item)
+            if cls is s.Heading:
                 heading = f"§ {item.number} {item.title.text}"
                 self.check_text(item.title)
                 continue
-            if isinstance(item, s.Prose):
+            if cls is s.Prose:
                 self.check_text(item.text)
                 continue
-            kind, ident, label = declaration_of(item)
-            self.check_text(label)
+            kept = last.get(id(item))
+            if kept is None or kept[0] is not item or kept[1] != heading:
+                kind, ident, label = declaration_of(item)
+                clause = entry = None
+                if ident is not None:
+                    clause = m.ClauseRef(kind, ident.name, label, heading, item.span.line)
+                    entry = Entry(kind, item, ident.span, clause)
+                kept = (item, heading, kind, ident, label, clause, entry)
+            if memo is not None:
+                now[id(item)] = kept
+            _, _, kind, ident, label, clause, entry = kept
+            if label is not None and label.translations:
+                self.check_text(label)
             if ident is None:
+                if cls in _UNNAMED:  # a gate, floor, cap or assumption without a name
+                    unnamed = "assumption" if cls is s.Assume else cls.__name__.lower()
+                    counters[unnamed] = counters.get(unnamed, 0) + 1
+                    clauses[id(item)] = m.ClauseRef(unnamed, f"{unnamed}_{counters[unnamed]}", None, heading,
+                                                    item.span.line)
+                elif cls is s.Term:  # unnamed too, but its section must say the term (§ Avtalstid)
+                    clauses[id(item)] = m.ClauseRef("term", "term", None, heading, item.span.line)
                 continue
-            clause = m.ClauseRef(kind, ident.name, label, heading, item.span.line)
-            self.clauses[id(item)] = clause
-            if ident.name in self.names:
-                first = self.names[ident.name]
-                self.error("E202", f"`{ident.name}` is defined twice", ident.span,
+            clauses[id(item)] = clause
+            name = ident.name
+            first = dict.get(table, name)
+            if first is not None:
+                self.error("E202", f"`{name}` is defined twice", ident.span,
                            label="defined again here",
                            labels=(self.also(first.span, f"first defined here (as a {first.kind})"),),
                            hint="give each party, measure, definition, payment and clause its own name")
                 continue
-            self.names[ident.name] = Entry(kind, item, ident.span, clause)
-        # unnamed clauses get a stable name from their kind and position
-        counters: dict[str, int] = {}
-        heading = ""
-        for item in self.tree.items:
-            if isinstance(item, s.Heading):
-                heading = f"§ {item.number} {item.title.text}"
-            elif isinstance(item, (s.Gate, s.Floor, s.Cap, s.Assume)) and item.decl is None:
-                kind = "assumption" if isinstance(item, s.Assume) else type(item).__name__.lower()
-                counters[kind] = counters.get(kind, 0) + 1
-                clause = m.ClauseRef(kind, f"{kind}_{counters[kind]}", None, heading, item.span.line)
-                self.clauses[id(item)] = clause
-            elif isinstance(item, s.Term):  # unnamed too, but its section must say the term (§ Avtalstid)
-                self.clauses[id(item)] = m.ClauseRef("term", "term", None, heading, item.span.line)
+            dict.__setitem__(table, name, entry)
+            by_kind.setdefault(kind, []).append((name, entry))
+            if kind in _DEFINITIONS:
+                definitions.append(name)
+        if memo is not None:
+            memo.declarations = now  # one assignment; the declarations of this tree only
 
     def lookup(self, ident: s.Ident | s.Ref, wanted: tuple[str, ...], what: str) -> Entry | None:
         entry = self.names.get(ident.name)
@@ -90,11 +114,24 @@ class Names:
         checked, so a chain of thousands of definitions written top-down is checked without
         recursing through the chain (which ran out of stack at ≈ 140). With a cycle: declaration
         order, and `definition` reports the cycle as before."""
-        kinds = ("define", "baseline")
-        declared = [name for name, entry in self.names.items() if entry.kind in kinds]
-        declared_set = set(declared)
-        nodes = [self.names[name].node for name in declared]
+        declared = self.definition_names
+        nodes = [dict.__getitem__(self.names, name).node for name in declared]
         found = [definition_refs(node) for node in nodes] if self.memo is None else self.memo.definition_refs(nodes)
+        if self.memo is not None:
+            # the last check's order, when the same names in the same order refer to the same names:
+            # the order is a function of these alone (the comparison is mostly by identity:
+            # memo.definition_refs gives a declaration's kept list while it is the same object)
+            kept_declared, kept_found, kept_order = self.memo.order
+            if kept_declared == declared and kept_found == found:
+                return list(kept_order)
+        order = self._definition_order(declared, found)
+        if self.memo is not None:
+            self.memo.order = (list(declared), list(found), tuple(order))
+        return order
+
+    @staticmethod
+    def _definition_order(declared: list[str], found: list[list[str]]) -> list[str]:
+        declared_set = set(declared)
         refers = {name: [r for r in refs if r in declared_set] for name, refs in zip(declared, found, strict=True)}
         order: list[str] = []
         state: dict[str, bool] = {}  # False while its references are being visited, True when done
