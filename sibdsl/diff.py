@@ -24,42 +24,51 @@ from . import model as m
 from . import syntax as s
 from .diagnostics import SibError
 from .evaluate import EvaluationError, compile_contract
-from .units import BOOL, COUNT, DATE, MONEY, SHARE
+from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 from .unparse import declaration, header
 
 
 @attrs.frozen
 class Change:
     kind: str  # "added", "removed", "changed"
-    what: str  # "payment bonus", "header", "gate on total"
+    what: str  # "payment bonus", "header", "gate on total" (the English of `parts`)
     old: str | None
     new: str | None
+    # what the declaration is, for its words in each language (`change_words`): its kind ("payment",
+    # "cap", "header", "prose"), its name or its target's, the words of its target (a key of _TARGETS'
+    # values, "" for a declaration named by its own name), the level above which it acts ("" for none)
+    # and the marks that tell apart two unnamed rules on the same target ("'")
+    parts: tuple[str, str, str, str, str] = attrs.field(default=("", "", "", "", ""), eq=False)
 
 
-def _key(item) -> tuple[str, str] | None:
+#: a rule's target kind (syntax.Target.kind) → the key of its words in texts/diff.json
+_TARGETS = {"payment": "target_payment", "total": "target_total", "total above": "target_total",
+            "series": "target_series", "participant": "target_participant",
+            "per period": "target_period", "stream": "target_stream",  # issue 15
+            "payer": "target_payer", "recipient": "target_recipient"}
+
+
+def _key(item) -> tuple[str, str, str, str] | None:
+    """A declaration's identity: (kind, name, target, level), as `Change.parts` without the marks
+    (targets `total` and `total above` share their words, and so their key, as they always did)."""
     kind = type(item).__name__.lower()
     if isinstance(item, (s.Heading, s.Prose)):
         return None  # headings and prose are compared as text below
     if isinstance(item, s.Term):
-        return ("term", "")
+        return ("term", "", "", "")
     name = getattr(item, "name", None)
     if isinstance(name, s.Ident):
-        return (kind, name.name)
+        return (kind, name.name, "", "")
     decl = getattr(item, "decl", None)
     if decl is not None:
-        return (kind, decl.name.name)
+        return (kind, decl.name.name, "", "")
     target = getattr(item, "target", None)
     if target is not None:
-        level = f" above {declaration_text(target.level)}" if getattr(target, "level", None) is not None else ""
-        label = {"payment": lambda: target.name.name, "total": lambda: "total", "total above": lambda: "total",
-                 "series": lambda: f"per {target.name.name}", "participant": lambda: "per participant",
-                 # issue 15
-                 "per period": lambda: f"{target.name.name} per period",
-                 "stream": lambda: f"{', '.join(n.name for n in target.names)} over all periods",
-                 "payer": lambda: f"payments from {target.name.name}",
-                 "recipient": lambda: f"payments to {target.name.name}"}[target.kind]()
-        return (kind, f"on {label}{level}")
-    return (kind, "")
+        level = declaration_text(target.level) if getattr(target, "level", None) is not None else ""
+        names = (", ".join(n.name for n in target.names) if target.kind == "stream" else
+                 target.name.name if target.name is not None else "")
+        return (kind, names, _TARGETS[target.kind], level)
+    return (kind, "", "", "")
 
 
 def declaration_text(e) -> str:
@@ -68,15 +77,16 @@ def declaration_text(e) -> str:
     return expr(e)
 
 
-def _items(tree: s.Contract) -> dict[tuple[str, str], str]:
-    result: dict[tuple[str, str], str] = {}
+def _items(tree: s.Contract) -> dict[tuple[str, str, str, str, str], str]:
+    result: dict[tuple[str, str, str, str, str], str] = {}
     for item in tree.items:
         key = _key(item)
         if key is None:
             continue
-        while key in result:  # two unnamed rules on the same target: keep both
-            key = (key[0], key[1] + "'")
-        result[key] = declaration(item).strip()
+        marks = ""
+        while (*key, marks) in result:  # two unnamed rules on the same target: keep both
+            marks += "'"
+        result[(*key, marks)] = declaration(item).strip()
     return result
 
 
@@ -87,22 +97,53 @@ def clause_changes(old: s.Contract, new: s.Contract) -> list[Change]:
         after = header(new.header).split("\n") if new.header else []
         changes.append(Change("changed", "header",  # only the lines that differ
                               "\n".join(x.strip() for x in before if x not in after) or None,
-                              "\n".join(x.strip() for x in after if x not in before) or None))
+                              "\n".join(x.strip() for x in after if x not in before) or None,
+                              ("header", "", "", "", "")))
     a, b = _items(old), _items(new)
     for key in list(a) + [k for k in b if k not in a]:
-        what = f"{key[0]} {key[1]}".strip()
+        what = what_words(key, "en")
         if key not in b:
-            changes.append(Change("removed", what, a[key], None))
+            changes.append(Change("removed", what, a[key], None, key))
         elif key not in a:
-            changes.append(Change("added", what, None, b[key]))
+            changes.append(Change("added", what, None, b[key], key))
         elif a[key] != b[key]:
-            changes.append(Change("changed", what, a[key], b[key]))
+            changes.append(Change("changed", what, a[key], b[key], key))
     texts = [[declaration(i).strip() for i in t.items if isinstance(i, (s.Heading, s.Prose))] for t in (old, new)]
     if texts[0] != texts[1]:
         removed = [t for t in texts[0] if t not in texts[1]]
         added = [t for t in texts[1] if t not in texts[0]]
-        changes.append(Change("changed", "headings and prose", "\n".join(removed) or None, "\n".join(added) or None))
+        changes.append(Change("changed", "headings and prose", "\n".join(removed) or None, "\n".join(added) or None,
+                              ("prose", "", "", "", "")))
     return changes
+
+
+def what_words(parts: tuple[str, str, str, str, str], lang: str) -> str:
+    """What a change is about, in `lang` (`Change.parts`): `cap ceiling`, `gate on total above loan`;
+    in Swedish `tak ceiling`, `villkor på totalen över loan`. Names and levels are the contract's."""
+    from .lang import texts
+
+    t = texts("diff")[lang]
+    kind, name, target, level, marks = parts
+    if kind in ("header", "prose"):
+        return t[kind]
+    label = t[target].format(name=name) + (t["above"].format(level=level) if level else "") if target else name
+    return f"{t['clause_kinds'].get(kind, kind)} {label + marks}".strip()
+
+
+def change_words(change: Change, lang: str = "en") -> str:
+    """A change's heading in `lang`: `changed cap ceiling`; in Swedish `ändrad: tak ceiling`."""
+    from .lang import texts
+
+    t = texts("diff")[lang]
+    return t["change"].format(change=t[change.kind], what=what_words(change.parts, lang))
+
+
+def changes_json(changes: list[Change], languages: tuple[str, ...] = ()) -> list[dict]:
+    """The changes as `sibc diff --format json` writes them; with `languages`, also each change's
+    heading in each (`words`: what the studio shows, POST /v1/diff)."""
+    return [{"kind": c.kind, "what": c.what, "old": c.old, "new": c.new,
+             **({"words": {lang: change_words(c, lang) for lang in languages}} if languages else {})}
+            for c in changes]
 
 
 # ---------------------------------------------------------------- the effect on money, proved
@@ -843,80 +884,113 @@ def curve_chart(old: m.Contract, new: m.Contract, old_name: str, new_name: str,
 
 
 # ---------------------------------------------------------------- words and data
-_STATUS = {"exact": "proved the largest", "unbounded": "it grows without limit",
-           SAMPLED: "the largest of the sampled outcomes, not proved"}
+def _money(value, currency: str, lang: str) -> str:
+    """An amount of the diff: in English as sibc's English tables write it (`11 000 000.5 SEK`, exact),
+    in Swedish as `lang.money` (`11 000 000,50 kr`), as the studio writes both."""
+    from .report import format_amount
+
+    if lang == "en":
+        return format_amount(value, currency)
+    from .lang import money
+
+    return money(value, currency, lang)
 
 
-def shown_value(value) -> str:
+def _number(text: str, lang: str) -> str:
+    """`12 000.5` (report.group's grouping) with the language's decimal mark."""
+    return text.replace(".", ",") if lang == "sv" else text
+
+
+def shown_value(value, lang: str = "en") -> str:
     """An outcome-file value as people read it: `yes`, `11 000 000 SEK`, `12.5 %`."""
-    from .report import format_amount, group
+    from .lang import texts
+    from .report import group
     from .values import to_decimal
 
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return texts("diff")[lang]["yes" if value else "no"]
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {shown_value(v)}" for k, v in value.items())
+        return ", ".join(f"{k}: {shown_value(v, lang)}" for k, v in value.items())
     if isinstance(value, str) and " " in value:
         number, unit = value.rsplit(" ", 1)
         try:
             amount = Fraction(number)
         except ValueError:
             return value
-        return f"{group(to_decimal(amount))} %" if unit == "%" else format_amount(amount, unit)
+        return f"{_number(group(to_decimal(amount)), lang)} %" if unit == "%" else _money(amount, unit, lang)
     return str(value)
 
 
-def extreme_words(x: Extreme, currency: str, increase: bool) -> str:
-    from .report import format_amount
+def _value(value, ty, lang: str) -> str:
+    """A value of a measure or definition of type `ty` (the region's bounds), as report.format_value
+    writes it in English."""
+    from .lang import texts
+    from .report import format_value, group
+    from .values import to_decimal
 
-    size = format_amount(abs(x.amount), currency)
-    way = "increase" if increase else "decrease"
+    if lang == "en":
+        return format_value(value, ty)
+    if isinstance(value, bool):
+        return texts("diff")[lang]["yes" if value else "no"]
+    if ty is not None and ty.kind == MONEY and isinstance(value, Fraction):
+        return _money(value, ty.currency or "", lang)
+    if ty is not None and ty.kind == DAYS and isinstance(value, Fraction):
+        return texts("diff")[lang]["days"].format(n=_number(group(to_decimal(value)), lang))
+    return _number(format_value(value, ty), lang)
+
+
+def extreme_words(x: Extreme, currency: str, increase: bool, lang: str = "en") -> str:
+    """A line's largest increase or decrease, how much of it is proved, and outcomes that give it."""
+    from .lang import texts
+
+    t = texts("diff")[lang]
+    way = t["increase" if increase else "decrease"]
+    bound = None if x.bound is None else _money(abs(x.bound), currency, lang)
     if x.status == BOUNDED:  # issue 17: a cut in proportion's relaxation allows one; no outcome tried gives one
-        return (f"no {way} found on the outcomes tried (not proved that there is none); none can exceed "
-                f"{format_amount(abs(x.bound), currency)} (proved)")
+        return t["bounded"].format(way=way, bound=bound)
     if x.status == "within":
-        how = f"no outcome gives more than {format_amount(abs(x.bound), currency)} (proved)"
+        how = t["within"].format(bound=bound)
     elif x.status == "partial":
-        how = ("at least; a larger one could not be ruled out within the work limit (raise --timeout)"
-               + (f", and none exceeds {format_amount(abs(x.bound), currency)}" if x.bound is not None else ""))
+        how = t["partial"] if bound is None else t["partial_bound"].format(bound=bound)
     else:
-        how = _STATUS[x.status]
-    at = ", ".join(f"{k} = {shown_value(v)}" for k, v in x.shown.items()) or "the neutral outcomes (all 0)"
-    return (f"largest {way} {size} ({how}), for example at {at}: "
-            f"{format_amount(x.old, currency)} → {format_amount(x.new, currency)}"
-            + ("" if x.confirmed else " (the evaluator's figures; the solver's differ: please report this)"))
+        how = t[x.status]  # exact, unbounded, sampled
+    at = ", ".join(f"{k} = {shown_value(v, lang)}" for k, v in x.shown.items()) or t["neutral"]
+    return (t["extreme"].format(way=way, amount=_money(abs(x.amount), currency, lang), how=how, at=at,
+                                old=_money(x.old, currency, lang), new=_money(x.new, currency, lang))
+            + ("" if x.confirmed else t["unconfirmed"]))
 
 
-def region_words(effect: MoneyEffect, measures: dict, currency: str) -> str | None:
+def region_words(effect: MoneyEffect, measures: dict, currency: str, lang: str = "en") -> str | None:
     """`outside these ranges the totals are proved equal: completed = yes; savings between 0 SEK and …`."""
-    from .report import format_value
+    from .lang import texts
 
+    t = texts("diff")[lang]
     if not effect.region:
-        return None if not effect.unexamined else (
-            "no outcome examined limits where the totals can differ; not examined (the region's work budget "
-            f"ended before them): {_few(effect.unexamined)}")
+        return None if not effect.unexamined else t["region_none"].format(names=_few(effect.unexamined, lang))
     parts = []
     for r in effect.region:
         ty = measures[r.measure].ty.plain() if r.measure in measures else None
         if r.values:
-            parts.append(f"{r.measure} = {'yes' if r.values[0] else 'no'}")
+            parts.append(t["range_value"].format(measure=r.measure, value=t["yes" if r.values[0] else "no"]))
         elif r.low is not None and r.high is not None:
-            parts.append(f"{r.measure} between {format_value(r.low, ty)} and {format_value(r.high, ty)}")
+            parts.append(t["range_between"].format(measure=r.measure, low=_value(r.low, ty, lang),
+                                                   high=_value(r.high, ty, lang)))
         elif r.low is not None:
-            parts.append(f"{r.measure} at least {format_value(r.low, ty)}")
+            parts.append(t["range_at_least"].format(measure=r.measure, low=_value(r.low, ty, lang)))
         else:
-            parts.append(f"{r.measure} at most {format_value(r.high, ty)}")
+            parts.append(t["range_at_most"].format(measure=r.measure, high=_value(r.high, ty, lang)))
     # issue 17: each range is a projection of the set where the totals can differ: they need not differ
     # everywhere inside, and the ranges together are not that set, so only the outside is claimed
-    one = len(parts) == 1
-    return (f"outside {'this range' if one else 'these ranges'} the totals are proved equal: " + "; ".join(parts)
-            + f" (inside {'it' if one else 'them'} they can differ, not necessarily everywhere)"
-            + (f"; not bounded (the region's work budget ended before them): {_few(effect.unexamined)}"
-               if effect.unexamined else ""))
+    return (t["region_one" if len(parts) == 1 else "region_many"].format(ranges="; ".join(parts))
+            + (t["region_unexamined"].format(names=_few(effect.unexamined, lang)) if effect.unexamined else ""))
 
 
-def _few(names) -> str:
-    return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+def _few(names, lang: str) -> str:
+    from .lang import texts
+
+    if len(names) <= 4:
+        return ", ".join(names)
+    return texts("diff")[lang]["and_more"].format(names=", ".join(names[:4]), n=len(names) - 4)
 
 
 def effect_json(effect: MoneyEffect) -> dict:

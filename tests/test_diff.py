@@ -243,3 +243,87 @@ def test_the_work_budget_samples_the_lines_after_it_and_says_so(tmp_path, run):
     data = json.loads(run("diff", str(NK), str(INDIGO), "--each-payment", "--budget", "1", "--format", "json").stdout)
     assert data["money"]["budget"] == {"questions": 1, "spent_before": ["activity", "outcome", "bonus", "activity_floor"]}
     assert data["money"]["sampled"] == {"lines": [], "outcomes": 200}  # how many, for W586's lines too
+
+
+# ---------------------------------------------------------------- words: one table, two languages (issue 20)
+RULES = ('contract "T" currency SEK rounding 1 SEK half up\n'
+         "gate bonus requires a\ngate total above loan requires a\ncap payments from state at 100 SEK\n"
+         "cap payments to ngo at 1 SEK\ncap per participant at 5 SEK\ncap housing per period at 7 SEK\n"
+         "cap housing, rent over all periods at 9 SEK\ncap per year at 3 SEK\nfloor total at 1 SEK\n"
+         "floor total at 2 SEK\n")
+
+
+def test_every_kind_of_target_is_named_in_swedish_and_in_the_english_sibc_diff_always_printed():
+    from sibdsl.diff import change_words
+    from sibdsl.parser import parse_text
+
+    changes = clause_changes(parse_text(RULES), parse_text(RULES.replace("requires a", "requires b")
+                                                           .replace("at ", "at 1")))
+    assert [(c.what, change_words(c, "sv")) for c in changes] == [
+        ("gate on bonus", "ändrad: villkor på bonus"),
+        ("gate on total above loan", "ändrad: villkor på totalen över loan"),
+        ("cap on payments from state", "ändrad: tak på betalningar från state"),
+        ("cap on payments to ngo", "ändrad: tak på betalningar till ngo"),
+        ("cap on per participant", "ändrad: tak per deltagare"),
+        ("cap on housing per period", "ändrad: tak på housing per period"),
+        ("cap on housing, rent over all periods", "ändrad: tak på housing, rent över alla perioder"),
+        ("cap on per year", "ändrad: tak per year"),
+        ("floor on total", "ändrad: golv på totalen"),
+        ("floor on total'", "ändrad: golv på totalen'"),  # two unnamed rules on one target stay apart
+    ]
+    assert all(change_words(c, "en") == f"changed {c.what}" for c in changes)
+
+
+def test_every_declaration_has_its_kind_in_both_languages():
+    """A declaration kind missing from texts/diff.json would be printed in English in a Swedish diff."""
+    from sibdsl import syntax as s
+    from sibdsl.lang import texts
+
+    kinds = {decl.__name__.lower() for decl in s.Decl.__args__} - {"heading", "prose"}
+    table = texts("diff")
+    assert set(table["sv"]["clause_kinds"]) == set(table["en"]["clause_kinds"]) == kinds
+    # in English, the kind as `sibc diff` printed it before the words were a table
+    assert all(word == kind for kind, word in table["en"]["clause_kinds"].items())
+
+
+OLD_DRAFT = ('contract "Avtal" currency SEK rounding 1 SEK half up\nparty kommun "Kommunen": payer\n'
+             'party fond "Fonden": investor\nmeasure savings "Besparing": money better higher\n'
+             'payment outcome "Utfallsersättning" = 50 % of savings from kommun to fond\n'
+             'cap ceiling "Taket": total at 2 000 000 SEK\n')
+
+
+def test_sibc_diff_in_swedish_and_in_english(tmp_path, run):
+    """`--lang sv`: the words of the text Swedish (texts/diff.json), amounts as `sibc eval --lang sv`
+    writes them; the contracts' names and clauses as written. English, the default, as before."""
+    old, new, same = tmp_path / "old.sib", tmp_path / "new.sib", tmp_path / "same.sib"
+    old.write_text(OLD_DRAFT, encoding="utf-8")
+    new.write_text(OLD_DRAFT.replace("50 % of savings", "60 % of savings").replace(
+        'cap ceiling "Taket": total at 2 000 000 SEK\n', ""), encoding="utf-8")
+    same.write_text("# a comment\n" + OLD_DRAFT, encoding="utf-8")
+    clauses = ('    - payment outcome "Utfallsersättning" = 50 % of savings\n    -   from kommun to fond\n'
+               '    + payment outcome "Utfallsersättning" = 60 % of savings\n    +   from kommun to fond\n')
+    sv = run("diff", str(old), str(new), "--lang", "sv")
+    assert sv.exit_code == 1
+    assert sv.stdout == (
+        "Ändrade klausuler (2):\n  ändrad: betalning outcome\n" + clauses
+        + '  borttagen: tak ceiling\n    - cap ceiling "Taket": total at 2 000 000 SEK\n\n'
+        "Pengar: avgjort av lösaren för varje utfall (några frågor oavgjorda inom arbetsgränsen, --timeout 3)\n"
+        "  totalen:\n    största ökning 1 000 000 000 600 000 kr (den växer utan gräns), till exempel vid "
+        "savings = 1 666 666 671 000 000 kr: 2 000 000 kr → 1 000 000 002 600 000 kr\n")
+    en = run("diff", str(old), str(new))
+    assert en.exit_code == 1 and run("diff", str(old), str(new), "--lang", "en").stdout == en.stdout
+    assert en.stdout == (
+        "Clauses (2 changed):\n  changed payment outcome\n" + clauses
+        + '  removed cap ceiling\n    - cap ceiling "Taket": total at 2 000 000 SEK\n\n'
+        "Money: decided by the solver for every outcome (some questions undecided within the work limit, "
+        "--timeout 3)\n  total:\n    largest increase 1 000 000 000 600 000 SEK (it grows without limit), for "
+        "example at savings = 1 666 666 671 000 000 SEK: 2 000 000 SEK → 1 000 000 002 600 000 SEK\n")
+    # the JSON is for programs: the same in both languages
+    assert run("diff", str(old), str(new), "--format", "json", "--lang", "sv").stdout == \
+        run("diff", str(old), str(new), "--format", "json").stdout
+    meaning = run("diff", str(old), str(same), "--lang", "sv")
+    assert meaning.exit_code == 0
+    assert meaning.stdout == (f"{old} och {same} betyder samma sak: ingen klausul ändrad och varje avräknat "
+                              "belopp är lika.\n")
+    bad = run("diff", str(old), str(new), "--lang", "de")
+    assert bad.exit_code == 2 and "Invalid value for '--lang'" in bad.stderr

@@ -35,11 +35,14 @@ from . import (
               "lines reached after it is spent are sampled, not proved (W586). Default: 1000.")
 @click.option("--chart", "chart_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the payout of both drafts against the main outcome as an SVG chart.")
+@click.option("--lang", type=click.Choice(["en", "sv"]), default="en", show_default=True,
+              help="The language of the text (clauses, money, amounts as `sibc eval --lang` writes them); "
+              "names and clauses of the contracts stay as written, the JSON is the same in both.")
 @click.option("--diagnostics", "diag_fmt", type=FORMATS, default="text", show_default=True)
 @common_options
 @guard
 def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, budget: int | None,
-         chart_path: str | None, diag_fmt: str) -> None:
+         chart_path: str | None, lang: str, diag_fmt: str) -> None:
     """Compare two drafts: clauses added, removed and changed (old → new), and where they pay
     differently, decided by the solver for every outcome: the largest increase and decrease of the
     total and of each payer, with outcomes that produce them, and where the drafts pay the same.
@@ -49,6 +52,8 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, budge
     from ..diff import (
         BUDGET,
         budget_warning,
+        change_words,
+        changes_json,
         clause_changes,
         currency_mismatch,
         effect_json,
@@ -56,15 +61,18 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, budge
         money_effect,
         region_words,
     )
+    from ..lang import texts
     from ..parser import parse
     from ..source import visible
+
+    t = texts("diff")[lang]
 
     drafts, sources = [], []
     for path in (old, new):
         source, contract, diagnostics = check_file(path)
         if contract is None:
             print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
-            click.echo(f"{path}: has errors; fix them before comparing", err=True)
+            click.echo(t["has_errors"].format(file=path), err=True)
             sys.exit(EXIT_USAGE)
         drafts.append((parse(source), contract))
         sources.append(source)
@@ -108,7 +116,7 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, budge
     if fmt == "json":
         click.echo(json.dumps({
             "old": old, "new": new, "same_meaning": not differs,
-            "changes": [{"kind": c.kind, "what": c.what, "old": c.old, "new": c.new} for c in changes],
+            "changes": changes_json(changes),
             "money": effect_json(effect),
         }, ensure_ascii=False, indent=2))
         sys.exit(EXIT_ERRORS if differs else EXIT_OK)
@@ -117,46 +125,42 @@ def diff(old: str, new: str, fmt: str, timeout: float, each_payment: bool, budge
         click.echo(visible(text))
 
     if not differs:
-        summary(f"{old} and {new} mean the same: no clause changed and every settled amount is equal.")
+        summary(t["same_meaning"].format(old=old, new=new))
         sys.exit(EXIT_OK)
-    show(f"Clauses ({len(changes)} changed):" if changes else "Clauses: none changed (only layout or comments)")
+    show(t["clauses"].format(n=len(changes)) if changes else t["clauses_none"])
     for c in changes:
-        show(f"  {c.kind} {c.what}")
+        show(f"  {change_words(c, lang)}")
         if c.old:
             show("    - " + c.old.replace("\n", "\n    - "))
         if c.new:
             show("    + " + c.new.replace("\n", "\n    + "))
     show("")
-    show("Money: decided by the solver for every outcome"
-         + (f" (not the lines past the work budget of {effect.budget} question{'' if effect.budget == 1 else 's'}, "
-            "--budget: sampled, W586)"
-            if effect.spent else
-            "" if effect.decided else f" (some questions undecided within the work limit, --timeout {timeout:g})"))
+    show(t["money"] + (
+        t["money_spent"].format(n=effect.budget, questions=t["question" if effect.budget == 1 else "questions"])
+        if effect.spent else "" if effect.decided else t["money_undecided"].format(timeout=f"{timeout:g}")))
     if base is not None:
-        show(f"  in the examples, the outcomes not named are as published in {beside}")
+        show("  " + t["published"].format(file=beside))
     if effect.only_old or effect.only_new:
-        show(f"  measures only in the old draft: {', '.join(effect.only_old) or 'none'}; "
-             f"only in the new: {', '.join(effect.only_new) or 'none'} (every value of them is covered)")
+        show("  " + t["only"].format(old=", ".join(effect.only_old) or t["none"],
+                                     new=", ".join(effect.only_new) or t["none"]))
     for e in effect.effects:
-        name = {"total": "total", "payer": f"paid by {e.line}", "payment": e.line}[e.kind]
+        name = {"total": t["total"], "payer": t["paid_by"].format(name=e.line), "payment": e.line}[e.kind]
         if e.differs is False:
-            show(f"  {name}: the same for every outcome (proved)")
+            show(f"  {name}: {t['same']}")
             continue
         if e.differs is None and not (e.increase or e.decrease):
-            show(f"  {name}: not decided within the work limit (raise --timeout"
-                 + (" or --budget)" if e.line in effect.spent else ")"))
+            show(f"  {name}: {t['undecided_budget' if e.line in effect.spent else 'undecided']}")
             continue
-        show(f"  {name}:" + (f" (not proved: the largest changes among {effect.samples} sampled outcomes, W582)"
-                             if e.line in effect.sampled else
-                             f" (not proved: the work budget was spent; the largest changes among {effect.samples} "
-                             "sampled outcomes, W586)" if e.line in effect.spent else
-                             " (not proved exactly: examples within the proved bounds, W582)"
-                             if e.line in effect.inexact else ""))
+        note = (t["sampled_line"].format(n=effect.samples) if e.line in effect.sampled else
+                t["spent_line"].format(n=effect.samples) if e.line in effect.spent else
+                t["not_exact"] if e.line in effect.inexact else None)
+        show(f"  {name}:" + (f" ({note})" if note else ""))
         if e.increase:
-            show(f"    {extreme_words(e.increase, currency, True)}")
+            show(f"    {extreme_words(e.increase, currency, True, lang)}")
         if e.decrease:
-            show(f"    {extreme_words(e.decrease, currency, False)}")
-    where = region_words(effect, {**old_model.measures, **new_model.measures, **_definitions(new_model)}, currency)
+            show(f"    {extreme_words(e.decrease, currency, False, lang)}")
+    where = region_words(effect, {**old_model.measures, **new_model.measures, **_definitions(new_model)}, currency,
+                         lang)
     if where:
         show(f"  {where}")
     sys.exit(EXIT_ERRORS)
