@@ -240,7 +240,11 @@ def test_verify_test_diff_render_simulate_curve(server, folder):
     variant = (folder / "norrkoping.sib").read_text(encoding="utf-8").replace("12 000 000 SEK", "11 000 000 SEK")
     status, body = server.post("/v1/diff", {"old": "norrkoping", "new": {"source": variant}})
     assert status == 200 and not body["same_meaning"]
-    assert any(c["kind"] == "changed" for c in body["changes"])
+    # each change worded in both languages, from texts/diff.json as `sibc diff --lang` words it (issue 20)
+    assert [(c["kind"], c["what"], c["words"]) for c in body["changes"]] == [
+        ("changed", "cap ceiling", {"sv": "ändrad: tak ceiling", "en": "changed cap ceiling"}),
+        ("changed", "guarantee never_above_cap", {"sv": "ändrad: utfästelse never_above_cap",
+                                                  "en": "changed guarantee never_above_cap"})]
     total = next(line for line in body["money"]["lines"] if line["line"] == "total")
     # the lower cap takes up to 1 000 000 SEK, proved the largest; it never pays more
     assert total["differs"] is True and total["largest_increase"] is None

@@ -937,6 +937,11 @@ def extremes(driver) -> dict[tuple[str, str], tuple[str, str]]:
             for e in driver.find_elements(By.CSS_SELECTOR, "#diff-money .diff-extreme")}
 
 
+def headings(driver) -> list[str]:
+    """The headings of the changed clauses, as shown (textContent)."""
+    return [b.get_attribute("textContent") for b in driver.find_elements(By.CSS_SELECTOR, "#diff-changes .diff-change")]
+
+
 def plain(driver, css: str) -> str:
     return driver.find_element(By.CSS_SELECTOR, css).get_attribute("textContent").replace("\u00a0", " ")
 
@@ -988,6 +993,8 @@ def test_the_comparison_of_norrkopings_lower_cap_is_proved_and_gives_the_region(
     (folder / "norrkoping_11.sib").write_text(text.replace("total at 12 000 000 SEK", "total at 11 000 000 SEK"),
                                               encoding="utf-8")
     compare(driver, studio, "norrkoping_11", "norrkoping", "en")
+    assert headings(driver) == ["changed cap ceiling"]
+    assert plain(driver, '[data-line="total"]').startswith("total: differs (proved for every outcome)")
     assert extremes(driver) == {("total", "decrease"): (
         "exact", "largest decrease 1 000 000 SEK (proved the largest), for example at reference_costs = 13 000 000 SEK, "
         "school_improved = yes, completed = yes: 12 000 000 SEK → 11 000 000 SEK")}
@@ -997,6 +1004,9 @@ def test_the_comparison_of_norrkopings_lower_cap_is_proved_and_gives_the_region(
         "school_improved = yes; completed = yes; baseline_costs at least 11 000 000.50 SEK; savings at least "
         "11 000 000 SEK (inside them they can differ, not necessarily everywhere)")
     switch_language(driver, "sv")
+    # the clauses' kinds and the total in Swedish too, no English word left (issue 20)
+    assert headings(driver) == ["ändrad: tak ceiling"]
+    assert plain(driver, '[data-line="total"]').startswith("totalen: skiljer sig (bevisat för alla utfall)")
     assert extremes(driver) == {("total", "decrease"): (
         "exact", "största minskning 1 000 000 kr (bevisat störst), till exempel vid reference_costs = 13 000 000 kr, "
         "school_improved = ja, completed = ja: 12 000 000 kr → 11 000 000 kr")}

@@ -858,7 +858,8 @@ def render(ws: Workspace, request: dict) -> tuple[bytes, str, str]:
 
 
 def diff(ws: Workspace, request: dict) -> tuple[int, dict]:
-    from ..diff import clause_changes, currency_mismatch, effect_json, money_effect
+    from ..diff import changes_json, clause_changes, currency_mismatch, effect_json, money_effect
+    from ..lang import LANGUAGES
     from ..parser import parse
 
     old, new = ws.load(request.get("old"), "old"), ws.load(request.get("new"), "new")
@@ -874,9 +875,9 @@ def diff(ws: Workspace, request: dict) -> tuple[int, dict]:
     effect = _limited(ws, lambda: money_effect(old.contract, new.contract, timeout=timeout,
                                                lines="all" if each else "payers"), job=job)
     differs = bool(changes) or any(e.differs is not False for e in effect.effects)
-    return 200, {   # the JSON of `sibc diff --format json`
+    return 200, {   # the JSON of `sibc diff --format json`, each change also worded in each language (`words`)
         "ok": True, "old": old.name, "new": new.name, "same_meaning": not differs,
-        "changes": [{"kind": c.kind, "what": c.what, "old": c.old, "new": c.new} for c in changes],
+        "changes": changes_json(changes, LANGUAGES),
         "money": effect_json(effect),
     }
 

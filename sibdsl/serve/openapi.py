@@ -176,7 +176,8 @@ def document(version: str) -> dict:
                         "lang": {"enum": ["sv", "en"]}, "vary": {"type": "string"}}}}}},
                 "responses": {"200": {"description": "the document", "content": {
                     "text/html": {}, "text/markdown": {}, "application/pdf": {}, DOCX: {}}}, **_ERRORS}}},
-            "/v1/diff": _op("compare two drafts: clauses and money (as `sibc diff --format json`)",
+            "/v1/diff": _op("compare two drafts: clauses and money (as `sibc diff --format json`; each change "
+                            "also worded in Swedish and English, `words`)",
                             {"old": _REF, "new": _REF,
                              "timeout": {"type": "number", "minimum": 0.01, "maximum": MAX_DIFF_TIMEOUT,
                                          "description": "the solver's work limit per question (deterministic)"},

@@ -1143,6 +1143,13 @@ async function runDiff() {
   document.body.dataset.diff = "done";
 }
 
+// A changed clause's heading in the interface's language: the server words it in each language from
+// sibdsl/texts/diff.json (`words`, as `sibc diff --lang` does); an answer without them, as written.
+const changeWords = (c) => (c.words && (c.words[state.lang] || c.words.en)) || `${c.kind} ${c.what}`;
+// a line of the money effect as `sibc diff` names it: the total, what a payer pays, a payment
+const lineName = (e) => e.kind === "total" ? diffWords("total") :
+  e.kind === "payer" ? diffWords("paid_by", {name: e.line}) : e.line;
+
 function showDiff(data) {
   if (!data.money) { renderProblems($("diff"), data.diagnostics || []); return; }
   const cur = state.summary ? state.summary.currency : "";
@@ -1156,11 +1163,11 @@ function showDiff(data) {
   const region = diffRegion(m);
   $("diff").replaceChildren(
     el("h3", {id: "diff-summary", text: `${t("clauses_changed")} (${data.changes.length})`}),
-    el("ul", {}, ...data.changes.map((c) => el("li", {}, el("b", {text: `${c.kind} ${c.what}`}),
+    el("ul", {id: "diff-changes"}, ...data.changes.map((c) => el("li", {}, el("b", {class: "diff-change", text: changeWords(c)}),
       c.old ? el("pre", {class: "fail", text: "- " + c.old}) : null, c.new ? el("pre", {class: "pass", text: "+ " + c.new}) : null))),
     el("h3", {text: t("money")}),
     el("ul", {id: "diff-money"}, ...m.lines.map((e) => el("li", {class: "diff-line", "data-line": e.line},
-      `${e.line}: ${t(e.differs === true ? "differs_proved" : e.differs === false ? "same_proved" : "undecided")}`,
+      `${lineName(e)}: ${t(e.differs === true ? "differs_proved" : e.differs === false ? "same_proved" : "undecided")}`,
       note(e.line) ? el("div", {class: "diff-note", text: note(e.line)}) : null,
       ...[[true, e.largest_increase], [false, e.largest_decrease]].filter(([, x]) => x).map(([increase, x]) =>
         el("div", {class: "diff-extreme", "data-status": x.status, "data-way": increase ? "increase" : "decrease",
