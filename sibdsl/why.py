@@ -91,8 +91,10 @@ def _unit(measure: m.Measure, contract: m.Contract) -> Fraction:
 
 
 def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: float = DEFAULT_TIMEOUT,
-                 languages: tuple[str, ...] = ("en",)) -> list[Why]:
-    """For each payment line that could have paid more, or that a clause cut, why — see the module."""
+                 languages: tuple[str, ...] = ("en",), tables: bool = False) -> list[Why]:
+    """For each payment line that could have paid more, or that a clause cut, why — see the module.
+    The words' amounts as prose writes them (`sibc eval --why`), or with `tables` as `lang.money`
+    does (the studio, beside the settlement's amounts)."""
     from .evaluate import EvaluationError, compile_contract
     from .optimum import EXACT, WITHIN, Optimum, maximise, number, real, round_model
     from .semantics.program import lower
@@ -262,7 +264,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
                     continue  # paid in full: no outcome pays it more
                 why = Why(line.payment, line.period, status, amount, None if answer == z3.unknown else False,
                           cut_by=cut_by, **whose)
-                result.append(attrs.evolve(why, words=words(contract, why, languages)))
+                result.append(attrs.evolve(why, words=words(contract, why, languages, tables)))
                 continue
         if seed is not None and (bound is None or seed.value < bound):
             # is any change smaller than the seed's? One question, each outcome boxed by the seed's distance
@@ -326,7 +328,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
         would = pays(after)
         why = Why(line.payment, line.period, status, amount, True, tuple(changes), would, -best.value, exact, cut_by,
                   **whose)
-        result.append(attrs.evolve(why, words=words(contract, why, languages)))
+        result.append(attrs.evolve(why, words=words(contract, why, languages, tables)))
     return result
 
 
@@ -458,14 +460,14 @@ def stepped(contract: m.Contract, expr: m.Expr) -> bool:
 
 
 # ---------------------------------------------------------------- words
-def words(contract: m.Contract, why: Why, languages) -> dict[str, str]:
+def words(contract: m.Contract, why: Why, languages, tables: bool = False) -> dict[str, str]:
     from .lang import texts
     from .render.words import Words, number
 
     table = texts("why")
     said = {}
     for lang in languages:
-        t, w = table[lang], Words(contract, lang)
+        t, w = table[lang], Words(contract, lang, tables)
 
         def value(name: str, v, w=w) -> str:
             return w.value(v, contract.measures[name].ty.kind)

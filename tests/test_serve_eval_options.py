@@ -194,6 +194,12 @@ def test_why_a_line_was_not_paid(server):
     # in each of the contract's languages when none is asked for, as `sibc eval --why`
     status, body = server.post("/v1/eval", {"contract": "norrkoping", "outcomes": outcomes, "why": True})
     assert status == 200 and set(body["why"][0]["words"]) == {"sv", "en"}
+    # amounts as the settlement beside the answer writes them (lang.money), in each language (issue 20);
+    # `sibc eval --why` keeps prose's `SEK 59,999,999`
+    outcome = next(x for x in body["why"] if x["payment"] == "outcome")["words"]
+    assert "been 59 999 999 SEK instead of 60 000 000 SEK (1 SEK lower); it would then have paid 1 SEK" in \
+        outcome["en"], outcome
+    assert "59 999 999 kr i stället för 60 000 000 kr (1 kr lägre)" in outcome["sv"], outcome
 
 
 def test_why_of_a_settlement_that_paid_everything_is_empty(server):

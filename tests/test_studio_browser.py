@@ -678,7 +678,9 @@ def test_why_not_paid_explains_an_unpaid_line(studio, browser):
     answer = wait(driver, EC.visibility_of_element_located(
         (By.CSS_SELECTOR, '#lines tr[data-payment="bonus"] .why-answer')), timeout=120)
     assert answer.text.startswith("“Additional payment” was not paid: it would have paid more had"), answer.text
-    assert "instead of" in answer.text
+    # amounts as the settlement above writes them (lang.money), not prose's `SEK 49,999,999` (issue 20)
+    assert answer.text.endswith("been 49 999 999 SEK instead of 62 000 000 SEK (12 000 001 SEK lower); it would "
+                                "then have paid 1 SEK"), answer.text
     driver.execute_script("document.getElementById('total').scrollIntoView()")
     shot(driver, "why")
     # in Swedish after switching the language

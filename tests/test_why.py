@@ -70,6 +70,22 @@ def test_norrkoping_published_result_needs_lower_costs():
     assert "(SEK 12,000,001 lower)" in flat(bonus.words["en"])
 
 
+def test_words_beside_a_settlement_write_amounts_as_its_tables():
+    """The studio shows the answer under the settlement's line: its amounts as the settlement writes
+    them (lang.money, issue 20), not as prose does; in Swedish the two are the same."""
+    from sibdsl.why import words
+
+    found = why(NK, {"actual_costs": "62 000 000 SEK", "reference_costs": "61 000 000 SEK",
+                     "school_improved": True, "completed": True}, ("sv", "en"))
+    bonus = found[("bonus", None)]
+    tables = words(load_contract(NK), bonus, ("sv", "en"), tables=True)
+    assert tables["en"] == ("“Additional payment” was not paid: it would have paid more had “Costs of the target "
+                            "group” been 49 999 999 SEK instead of 62 000 000 SEK (12 000 001 SEK lower); it would "
+                            "then have paid 1 SEK")
+    assert flat(bonus.words["en"]).endswith("(SEK 12,000,001 lower); it would then have paid SEK 1")  # prose
+    assert tables["sv"] == flat(bonus.words["sv"]) and "49 999 999 kr i stället för 62 000 000 kr" in tables["sv"]
+
+
 def test_nyc_rikers_tiers_not_reached():
     at_nine = why(RIKERS, {"bed_day_reduction": "9 %"})[("success", None)]
     assert at_nine.status == "partial" and at_nine.amount == 4_800_000

@@ -85,10 +85,12 @@ def _is_bool(e: m.Expr) -> bool:
 
 
 class Words:
-    """Formulas and values of one contract in one language."""
+    """Formulas and values of one contract in one language. Amounts as prose writes them
+    (`SEK 12,000,000`, `12 000 000 kr`), or with `tables` as the settlement's tables do (`lang.money`:
+    `12 000 000 SEK`, `12 000 000 kr`), for words shown beside them."""
 
-    def __init__(self, contract: m.Contract, lang: str):
-        self.contract, self.lang, self.w = contract, lang, W[lang]
+    def __init__(self, contract: m.Contract, lang: str, tables: bool = False):
+        self.contract, self.lang, self.w, self.tables = contract, lang, W[lang], tables
 
     def quoted(self, text: str) -> str:
         left, right = self.w["quote"]
@@ -124,6 +126,10 @@ class Words:
         return party.label.get(self.lang) if party is not None else name
 
     def money(self, value) -> str:
+        if self.tables:
+            from ..lang import money as table_money
+
+            return table_money(Fraction(value), self.contract.currency, self.lang)
         return money(value, self.contract.currency, self.lang)
 
     def date(self, day: datetime.date) -> str:

@@ -618,8 +618,9 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
         def work():
             from ..why import why_json, why_not_paid
 
-            return why_json(why_not_paid(contract, outcomes, settlement, timeout=timeout, languages=languages),
-                            contract)
+            # amounts as the settlement beside them writes them (lang.money), in the request's language
+            return why_json(why_not_paid(contract, outcomes, settlement, timeout=timeout, languages=languages,
+                                         tables=True), contract)
 
         body["why"] = _limited(ws, work, job=job)
     return (200 if not settlement.diagnostics else 422), body
