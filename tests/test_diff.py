@@ -95,6 +95,13 @@ def test_a_changed_cap_shows_old_new_and_money(tmp_path, run):
     # issue 17: a projection of where the totals can differ: only the outside is claimed
     assert ("  outside these ranges the totals are proved equal: bed_day_reduction at least 11 %; city_amount at "
             "least 10 080 000 USD (inside them they can differ, not necessarily everywhere)\n") in result.stdout
+    # in Swedish (issue 20): the payers' lines, the region's values, other currencies by their code
+    swedish = run("diff", str(old), str(new), "--lang", "sv").stdout
+    assert "  ändrad: tak overall\n" in swedish and "  betalt av bloomberg: samma för alla utfall (bevisat)\n" in swedish
+    assert ("största minskning 1 712 000 USD (bevisat störst), till exempel vid bed_day_reduction = 20 %: "
+            "11 712 000 USD → 10 000 000 USD") in swedish
+    assert ("  utanför dessa intervall är totalerna bevisat lika: bed_day_reduction minst 11 %; city_amount minst "
+            "10 080 000 USD (inom dem kan de skilja sig, inte nödvändigtvis överallt)\n") in swedish
     data = json.loads(run("diff", str(old), str(new), "--format", "json").stdout)
     total = next(line for line in data["money"]["lines"] if line["line"] == "total")
     assert total["largest_decrease"]["amount"] == "-1712000" and total["largest_increase"] is None
