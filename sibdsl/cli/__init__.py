@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
+from typing import NoReturn
 
 import click
 
@@ -408,6 +409,30 @@ def _check_uncached(path: str, run_verify: bool, use_cache: bool = True) -> tupl
                              + (f", {count_of(warnings, 'warning')}" if warnings else ""))
     return diagnostics, (f"{count_of(errors, 'error')}"
                          + (f", {count_of(warnings, 'warning')}" if warnings else ""))
+
+
+def exit_with(diagnostics: Sequence[Diagnostic], fmt: str) -> NoReturn:
+    """Print the diagnostics that stop a command (to stderr, in `--diagnostics` format) and exit 1."""
+    print_diagnostics(diagnostics, fmt, to_stderr=True)
+    sys.exit(EXIT_ERRORS)
+
+
+def checked_or_exit(path: str, fmt: str, *, stdin: bool = True):
+    """(source, contract) of the contract at `path` (standard input for `-` when `stdin`), its
+    warnings printed; when it cannot be read or has errors, print them and exit 1. What `eval`,
+    `simulate` and `export` do first. `check_source` is imported here, not at the top, so that
+    `sibc check`'s start-up does not change (tests/test_startup.py)."""
+    from .. import check_source, read_source
+
+    try:
+        source = read_contract(path) if stdin else read_source(path)
+        contract, diagnostics = check_source(source)
+    except SibError as err:
+        exit_with(err.diagnostics, fmt)
+    if contract is None:
+        exit_with(diagnostics, fmt)
+    print_diagnostics(diagnostics, fmt, to_stderr=True)  # the contract's warnings
+    return source, contract
 
 
 def read_contract(path: str):
