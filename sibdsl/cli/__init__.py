@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from functools import wraps
+from functools import cache, wraps
 from typing import NoReturn
 
 import click
@@ -259,9 +259,7 @@ def _needs_extra(name: str, extra: str, missing: list[str]) -> click.Command:
                          short_help=f"(not installed: pip install 'sibdsl[{extra}]')")
 
 
-_FROZEN_AT_EXIT: list[bool] = []
-
-
+@cache  # its body runs once per process; later calls return the cached None
 def _no_collection_at_exit() -> None:
     """At exit the interpreter runs full collections over every object of the process (the node
     classes, the modules, the model): ≈ 26 M instructions, 6 % of a `check --no-cache`, that free
@@ -269,12 +267,10 @@ def _no_collection_at_exit() -> None:
     collector's reach (docs/performance.md, "Issue 21, fifth round"); the operating system takes the
     memory back. Files are closed and output flushed before: nothing sibc writes waits on a
     finaliser. Registered once per process."""
-    if not _FROZEN_AT_EXIT:
-        import atexit
-        import gc
+    import atexit
+    import gc
 
-        atexit.register(gc.freeze)
-        _FROZEN_AT_EXIT.append(True)
+    atexit.register(gc.freeze)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
