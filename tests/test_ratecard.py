@@ -319,7 +319,7 @@ def test_the_trail_shows_the_factor_of_a_cut_in_proportion():
     settlement = settle(model, ROW)
     cut = [(ln, step) for ln in settlement.lines for step in ln.steps if step.factor is not None]
     assert len(cut) == 6  # every line of the card, each × 20 000 ÷ 28 920 (level1's own cap first)
-    for ln, step in cut:
+    for _ln, step in cut:
         assert step.factor == Fraction(20_000, 28_920) == Fraction(500, 723)
         assert step.detail.endswith("; factor 20 000 ÷ 28 920 = 500/723 ≈ 69.1563 %"), step.detail
         assert step.after == int(Fraction(step.before) * step.factor)  # the line: its claim × the factor, rounded down
