@@ -912,7 +912,7 @@ def lsp_session(rng: random.Random, corpus: Corpus, server: LspServer, tally: Ta
 
                 starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
 
-                def offset_of(p):
+                def offset_of(p, text=text, starts=starts):
                     line_start = starts[p["line"]]
                     at, units = line_start, 0
                     while units < p["character"]:
@@ -1036,7 +1036,7 @@ class HttpServer:
                 break
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("sibc serve did not start")
+                    raise SystemExit("sibc serve did not start") from None
                 time.sleep(0.05)
 
     def send(self, method: str, path: str, body: bytes | None, headers: dict, timeout: float):

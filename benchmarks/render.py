@@ -26,7 +26,8 @@ def main() -> None:
     contract, data = load_contract(path), path.read_bytes()
     for fmt in ("md", "html", "pdf"):
         for lang in ("sv", "en"):
-            best = min(_time(lambda: render(contract, data, lang, fmt, path=path)) for _ in range(3))
+            best = min(_time(lambda lang=lang, fmt=fmt: render(contract, data, lang, fmt, path=path))
+                       for _ in range(3))
             print(f"{fmt:4} {lang}: {best:.3f} s ({best / BUDGET:.2f} × the {BUDGET:.0f} s budget)")
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sibdsl.lang import texts  # noqa: E402
+from sibdsl.lang import texts
 
 
 def main(how: str, n: int) -> None:

@@ -50,7 +50,7 @@ from .values import Rounding
 
 
 @attrs.frozen
-class I:
+class I:  # noqa: E742 — the interval, one letter as interval arithmetic writes it
     """An interval of exact rationals; None is unbounded on that side."""
 
     lo: Fraction | None

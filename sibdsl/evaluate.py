@@ -382,7 +382,7 @@ class _Stager:
         # the registers read after settling (by the audit trail, and each line's amount): what a
         # generated settlement function (generated.py) hands back in its register list
         self.needed = set(final)
-        for op, out, reads, keep, role in self.ops:
+        for _op, out, reads, _keep, role in self.ops:
             if role is not None:
                 self.needed.update(reads, out)
         exists = [e or (e is not None and bool(known)) for e, known in zip(self.exists, self.prefix)]

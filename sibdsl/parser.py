@@ -287,7 +287,7 @@ def parse(source: Source) -> s.Contract:
             "say); the checker takes at most that many",
             source, source.span(source.offset(span.line, span.column), source.offset(span.line, span.column) + 1),
             hint="add the terms up in parts, each with its own `define`, and add those up",
-        )])
+        )]) from None
     if whole.depth > MAX_DEPTH:
         # Rare: where lark's tree first gets too deep, as the tree parser has always reported it.
         deep = _too_deep(_lark().parse(text))

@@ -98,7 +98,7 @@ def generate(grammar: str) -> dict:
     order = [table.start_states[START]]
     renumbered = {order[0]: 0}
     for state in order:
-        for symbol, (action, arg) in sorted(table.states[state].items()):
+        for _symbol, (action, arg) in sorted(table.states[state].items()):  # in the symbols' order
             if action is Shift and arg not in renumbered:
                 renumbered[arg] = len(order)
                 order.append(arg)

@@ -982,7 +982,7 @@ def _grid(sym: _Sym, digits: int) -> list[z3.BoolRef]:
     """Inputs on a decimal grid, so that a counterexample can be written in an outcome file."""
     constraints = []
     scale = 10 ** digits
-    for (name, period), term in sym.inputs.items():
+    for term in sym.inputs.values():
         if z3.is_real(term) and not z3.is_to_real(term):
             k = z3.Int(f"grid_{term}")
             constraints.append(term * scale == z3.ToReal(k))

@@ -223,7 +223,7 @@ def why_not_paid(contract: m.Contract, outcomes: dict, settlement, timeout: floa
         return None
 
     result: list[Why] = []
-    for index, line, paid, amount, cut_by, status, whose in questions(contract, settlement, program):
+    for index, line, _paid, amount, cut_by, status, whose in questions(contract, settlement, program):
         term = (settled.lines[index].amount if line.payment not in poured else
                 z3.Sum([settled.lines[j].amount for j, other in enumerate(program.lines)
                         if together(other, line)])).translate(ctx)

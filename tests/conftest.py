@@ -1,4 +1,5 @@
-"""Shared helpers: the repository root, a contract builder and an in-process CLI runner."""
+"""Shared helpers: the repository root, a contract builder, an in-process CLI runner and the shipped
+contracts as a fixture."""
 
 from __future__ import annotations
 
@@ -51,6 +52,20 @@ def run(monkeypatch):
         return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
     return invoke
+
+
+#: every contract in contracts/, variants included
+SHIPPED = sorted((ROOT / "contracts").glob("**/*.sib"))
+
+
+@pytest.fixture(scope="module", params=SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def shipped(request):
+    """(contract, evaluator) of each shipped contract, built once per test module that asks for it
+    (tests/test_lazy_trail.py, tests/test_generated.py)."""
+    from sibdsl import compile_contract, load_contract
+
+    contract = load_contract(request.param)
+    return contract, compile_contract(contract)
 
 
 def golden(path: Path, actual: str) -> None:

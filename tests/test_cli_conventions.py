@@ -160,6 +160,45 @@ def test_standard_input_is_read_while_counting():
     assert "E001" in result.stderr and "larger than 20,000,000 bytes" in result.stderr
 
 
+# ---------------------------------------------------------------- the contract first (cli.checked_or_exit)
+BROKEN = 'contract "X"\n  currency SEK\n  rounding 1 SEK half up\npayment p = nothing from a to b\n'
+
+
+def starts(files, name: str) -> dict[str, list[str]]:
+    """The commands that read and check a contract before anything else, on contract `name`."""
+    contract, outcomes = str(files / name), str(files / "o.json")
+    return {"eval": ["eval", contract, "--outcomes", outcomes],
+            "eval --as-of": ["eval", contract, "--outcomes", outcomes, "--as-of", "2025-12-31"],
+            "simulate": ["simulate", contract, "--scenarios", str(files / "none.json")],
+            "export": ["export", "--indigo", contract]}
+
+
+def test_every_command_that_starts_from_a_contract_stops_the_same_way_on_a_bad_one(files):
+    """eval, its interim form, simulate and export read and check the contract with one helper: an
+    unreadable file or a contract with errors prints its diagnostics to stderr in --diagnostics'
+    format, writes nothing to stdout and exits 1, before the outcomes or scenarios are looked at."""
+    (files / "x.sib").write_text(BROKEN, encoding="utf-8")
+    for name, code in (("missing.sib", "E001"), ("x.sib", "E201")):
+        for command, args in starts(files, name).items():
+            result = invoke(*args, "--diagnostics", "gnu")
+            assert result.exit_code == 1, (command, result.output)
+            assert result.stdout == "", command
+            assert result.stderr.startswith(f"{files / name}:") and f"error[{code}]" in result.stderr, command
+
+
+def test_a_contracts_warnings_are_printed_and_the_command_goes_on(files):
+    for command in ("eval", "eval --as-of", "export"):
+        result = invoke(*starts(files, "c.sib")[command], "--diagnostics", "gnu")
+        assert result.exit_code == 0, (command, result.output)
+        assert "warning[W401]" in result.stderr and result.stdout, command
+
+
+def test_simulate_reads_no_contract_from_standard_input_and_export_does():
+    """`-` is standard input for eval and export; simulate's FILE is a path (unchanged by the helper)."""
+    assert invoke("simulate", "-", "--scenarios", "s.json", input=BROKEN.encode()).stderr.count("E001") == 1
+    assert "<stdin>:4:" in invoke("export", "--indigo", "-", "--diagnostics", "gnu", input=BROKEN.encode()).stderr
+
+
 # ---------------------------------------------------------------- workbooks out
 def test_eval_writes_the_settlement_as_a_workbook_with_amounts_as_numbers(files):
     out = files / "settlement.xlsx"

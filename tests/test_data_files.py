@@ -317,8 +317,8 @@ def test_a_missing_scenario_file_is_a_coded_error(tmp_path, run):
 
 
 # ---------------------------------------------------------------- the parser against CLDR's own formatting
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @settings(max_examples=300, deadline=None)

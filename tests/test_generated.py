@@ -28,9 +28,8 @@ from sibdsl.generated import _BUILTINS, _HELPERS, _LOCALS, GENERATED_NAME, gener
 from sibdsl.source import Source
 from sibdsl.testing import outcomes
 
-from .conftest import ROOT
+from .conftest import ROOT, SHIPPED
 from .contractgen import generated
-from .test_lazy_trail import SHIPPED, shipped  # noqa: F401 — the fixture: (contract, evaluator) of each
 from .test_staging import EXAMPLES
 
 
@@ -127,7 +126,7 @@ def _trees():
 
 def test_every_name_in_the_generated_tree_is_made_by_the_generator():
     fixed = set(_HELPERS) | set(_BUILTINS) | set(_LOCALS)
-    for name, contract, ev, fn in _trees():
+    for name, _contract, _ev, fn in _trees():
         names = {n.id for n in ast.walk(fn.tree) if isinstance(n, ast.Name)}
         args = {a.arg for n in ast.walk(fn.tree) if isinstance(n, ast.arguments) for a in n.args}
         handlers = {n.name for n in ast.walk(fn.tree) if isinstance(n, ast.ExceptHandler) and n.name}
@@ -145,7 +144,7 @@ def test_every_name_in_the_generated_tree_is_made_by_the_generator():
 def test_nothing_the_contract_says_is_a_constant_of_the_generated_tree():
     """Amounts, names, periods, dates, Fractions reach the function through its globals (`k` names):
     the tree's constants are None, True, False and the indices of the lines it marks."""
-    for name, contract, ev, fn in _trees():
+    for name, contract, _ev, fn in _trees():
         parents = {id(child): node for node in ast.walk(fn.tree) for child in ast.iter_child_nodes(node)}
         for node in ast.walk(fn.tree):
             if not isinstance(node, ast.Constant):

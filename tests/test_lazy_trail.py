@@ -24,16 +24,8 @@ from sibdsl.outcomes import load_outcomes
 from sibdsl.source import Source
 from sibdsl.testing import outcomes
 
-from .conftest import ROOT
+from .conftest import ROOT, SHIPPED
 from .test_staging import on_numbers
-
-SHIPPED = sorted((ROOT / "contracts").glob("**/*.sib"))
-
-
-@pytest.fixture(scope="module", params=SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
-def shipped(request):
-    contract = load_contract(request.param)
-    return contract, compile_contract(contract)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))

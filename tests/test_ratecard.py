@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
+import pytest
 import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sibdsl import check_source
+from sibdsl import SibError, check_source
 from sibdsl.evaluate import Evaluator
 from sibdsl.outcomes import load_outcomes
 from sibdsl.parser import parse_text
@@ -100,12 +101,12 @@ def test_counts_come_from_the_outcome_file_per_outcome_and_period_and_must_be_wh
     values = load_outcomes(model, text=good, name="o.json")
     assert settle(model, values).total == 660
     bad = good.replace('"q1": 1', '"q1": 2.5')
-    try:
+    with pytest.raises(SibError) as info:
         load_outcomes(model, text=bad, name="o.json")
-    except Exception as err:  # SibError
-        assert "E504" in str(err) and "whole number" in str(err)
-    else:
-        raise AssertionError("2.5 outcomes were accepted")
+    [problem] = info.value.diagnostics
+    assert problem.code == "E504"
+    assert problem.message == "`care.soft for q1` is a count and must be a whole number, not `2.5`"
+    assert (problem.span.line, problem.span.column) == (1, 16)  # the 2.5 in the file
 
 
 def test_fmt_round_trips_a_card():
@@ -318,7 +319,7 @@ def test_the_trail_shows_the_factor_of_a_cut_in_proportion():
     settlement = settle(model, ROW)
     cut = [(ln, step) for ln in settlement.lines for step in ln.steps if step.factor is not None]
     assert len(cut) == 6  # every line of the card, each × 20 000 ÷ 28 920 (level1's own cap first)
-    for ln, step in cut:
+    for _ln, step in cut:
         assert step.factor == Fraction(20_000, 28_920) == Fraction(500, 723)
         assert step.detail.endswith("; factor 20 000 ÷ 28 920 = 500/723 ≈ 69.1563 %"), step.detail
         assert step.after == int(Fraction(step.before) * step.factor)  # the line: its claim × the factor, rounded down

@@ -66,7 +66,7 @@ class Server:
                     raise RuntimeError(f"the server did not start: {self.process.stdout.read()}") from None
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError("the server did not start within 30 s")
+                    raise RuntimeError("the server did not start within 30 s") from None
                 time.sleep(0.05)
 
     def request(self, method: str, path: str, body=None, headers: dict | None = None,

@@ -246,7 +246,7 @@ def test_chunks_with_drifting_ranges_share_plans_and_stay_exact():
     contract = load_contract(ROOT / "contracts/norrkoping.sib")
     vc = compile_vector(contract, block=16)
     rng = np.random.default_rng(3)
-    for chunk in range(8):
+    for _ in range(8):
         n = 40
         costs = np.rint(rng.normal(50e6, 10e6, n).clip(0) * 100).astype(np.int64)
         inputs = {"actual_costs": R(costs, 100),

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from functools import wraps
+from functools import cache, wraps
+from typing import NoReturn
 
 import click
 
@@ -258,9 +259,7 @@ def _needs_extra(name: str, extra: str, missing: list[str]) -> click.Command:
                          short_help=f"(not installed: pip install 'sibdsl[{extra}]')")
 
 
-_FROZEN_AT_EXIT: list[bool] = []
-
-
+@cache  # its body runs once per process; later calls return the cached None
 def _no_collection_at_exit() -> None:
     """At exit the interpreter runs full collections over every object of the process (the node
     classes, the modules, the model): ≈ 26 M instructions, 6 % of a `check --no-cache`, that free
@@ -268,12 +267,10 @@ def _no_collection_at_exit() -> None:
     collector's reach (docs/performance.md, "Issue 21, fifth round"); the operating system takes the
     memory back. Files are closed and output flushed before: nothing sibc writes waits on a
     finaliser. Registered once per process."""
-    if not _FROZEN_AT_EXIT:
-        import atexit
-        import gc
+    import atexit
+    import gc
 
-        atexit.register(gc.freeze)
-        _FROZEN_AT_EXIT.append(True)
+    atexit.register(gc.freeze)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -408,6 +405,30 @@ def _check_uncached(path: str, run_verify: bool, use_cache: bool = True) -> tupl
                              + (f", {count_of(warnings, 'warning')}" if warnings else ""))
     return diagnostics, (f"{count_of(errors, 'error')}"
                          + (f", {count_of(warnings, 'warning')}" if warnings else ""))
+
+
+def exit_with(diagnostics: Sequence[Diagnostic], fmt: str) -> NoReturn:
+    """Print the diagnostics that stop a command (to stderr, in `--diagnostics` format) and exit 1."""
+    print_diagnostics(diagnostics, fmt, to_stderr=True)
+    sys.exit(EXIT_ERRORS)
+
+
+def checked_or_exit(path: str, fmt: str, *, stdin: bool = True):
+    """(source, contract) of the contract at `path` (standard input for `-` when `stdin`), its
+    warnings printed; when it cannot be read or has errors, print them and exit 1. What `eval`,
+    `simulate` and `export` do first. `check_source` is imported here, not at the top, so that
+    `sibc check`'s start-up does not change (tests/test_startup.py)."""
+    from .. import check_source, read_source
+
+    try:
+        source = read_contract(path) if stdin else read_source(path)
+        contract, diagnostics = check_source(source)
+    except SibError as err:
+        exit_with(err.diagnostics, fmt)
+    if contract is None:
+        exit_with(diagnostics, fmt)
+    print_diagnostics(diagnostics, fmt, to_stderr=True)  # the contract's warnings
+    return source, contract
 
 
 def read_contract(path: str):

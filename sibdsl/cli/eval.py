@@ -10,17 +10,17 @@ import click
 
 from ..diagnostics import Diagnostic, SibError
 from . import (
-    EXIT_ERRORS,
     EXIT_OK,
     FORMATS,
     _as_of,
+    checked_or_exit,
     common_options,
     count_of,
+    exit_with,
     formats,
     guard,
     parse_params,
     print_diagnostics,
-    read_contract,
     summary,
     verbose,
     write_output,
@@ -69,13 +69,9 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
     """Settle a contract for measured outcomes: every payment line with its clause and steps."""
     import json
 
-    from .. import check_source, compile_contract, load_outcomes
+    from .. import compile_contract, load_outcomes
     from ..evaluate import EvaluationError
     from ..report import settlement_json_text, settlement_text
-
-    def fail(diagnostics: Sequence[Diagnostic]) -> None:
-        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
-        sys.exit(EXIT_ERRORS)
 
     if file == "-" and outcomes_path == "-":
         raise click.UsageError("the contract and the outcomes cannot both come from standard input")
@@ -89,12 +85,8 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
         return
     if fmt == "xlsx" and why:
         raise click.UsageError("--why explains in words: use it with --format text or json, not xlsx")
+    source, contract = checked_or_exit(file, diag_fmt)
     try:
-        source = read_contract(file)
-        contract, diagnostics = check_source(source)
-        if contract is None:
-            fail(diagnostics)
-        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)  # the contract's warnings
         warnings: list[Diagnostic] = []
         try:
             outcomes = load_outcomes(contract, outcomes_path, warnings=warnings, params=parse_params(params))
@@ -103,9 +95,9 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
         verbose(f"{outcomes_path}: {count_of(len(outcomes), 'measured value')}")
         settlement = compile_contract(contract, source).evaluate(outcomes)
     except SibError as err:
-        fail(err.diagnostics)
+        exit_with(err.diagnostics, diag_fmt)
     except EvaluationError as err:
-        fail([err.diagnostic])
+        exit_with([err.diagnostic], diag_fmt)
     reasons = None
     if why:
         from ..why import why_not_paid
@@ -156,7 +148,7 @@ def eval_(file: str, outcomes_path: str, fmt: str, output: str | None, trace: bo
             write_output(output, lambda stream: stream.write(text.encode("utf-8")), [file, outcomes_path])
             summary(f"{output}: the settlement, {count_of(len(settlement.lines), 'line')}")
     if settlement.diagnostics:
-        fail(settlement.diagnostics)
+        exit_with(settlement.diagnostics, diag_fmt)
     sys.exit(EXIT_OK)
 
 
@@ -166,21 +158,13 @@ def _eval_interim(file: str, outcomes_path: str, fmt: str, output: str | None, t
     """`sibc eval --as-of DATE` and/or `--paid FILE` (issue 15; sibdsl/interim.py)."""
     import json
 
-    from .. import check_source, compile_contract, load_outcomes
+    from .. import compile_contract, load_outcomes
     from ..evaluate import EvaluationError
     from ..interim import interim_json, interim_text, load_paid, overpayments, settle
     from ..source import Source
 
-    def fail(diagnostics: Sequence[Diagnostic]) -> None:
-        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
-        sys.exit(EXIT_ERRORS)
-
+    source, contract = checked_or_exit(file, diag_fmt)
     try:
-        source = read_contract(file)
-        contract, diagnostics = check_source(source)
-        if contract is None:
-            fail(diagnostics)
-        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
         as_of = None
         if as_of_text is not None:
             as_of = _as_of(as_of_text, contract, Source)
@@ -201,9 +185,9 @@ def _eval_interim(file: str, outcomes_path: str, fmt: str, output: str | None, t
                 print_diagnostics(notes, diag_fmt, to_stderr=True)
         interim = settle(evaluator, outcomes, pending, as_of, paid)
     except SibError as err:
-        fail(err.diagnostics)
+        exit_with(err.diagnostics, diag_fmt)
     except EvaluationError as err:
-        fail([err.diagnostic])
+        exit_with([err.diagnostic], diag_fmt)
     text = (json.dumps(interim_json(interim), ensure_ascii=False, indent=2) + "\n" if fmt == "json"
             else interim_text(interim, trace=trace, lang=lang or "en"))
     if output is None or output == "-":
@@ -216,5 +200,5 @@ def _eval_interim(file: str, outcomes_path: str, fmt: str, output: str | None, t
     negative = [evaluator._negative(ln.line) for ln in interim.lines
                 if ln.line is not None and ln.line.exact < 0]
     if negative:
-        fail(negative)
+        exit_with(negative, diag_fmt)
     sys.exit(EXIT_OK)

@@ -6,7 +6,17 @@ import sys
 
 import click
 
-from . import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, formats, guard, print_diagnostics, summary
+from . import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    FORMATS,
+    checked_or_exit,
+    common_options,
+    formats,
+    guard,
+    print_diagnostics,
+    summary,
+)
 
 
 @click.command("export")
@@ -23,21 +33,10 @@ from . import EXIT_ERRORS, EXIT_OK, FORMATS, common_options, formats, guard, pri
 @guard
 def export(file: str, standard: str, fmt: str, output: str | None, diag_fmt: str) -> None:
     """Write the pricing of contract FILE in a data standard's shape (`sibc export --indigo c.sib`)."""
-    from .. import check_source
-    from ..diagnostics import SibError
     from ..fileio import OutputError, refuse_overwriting_inputs, write_atomic
     from ..indigo import dumps, export_csv, export_project
-    from . import read_contract
 
-    try:
-        source = read_contract(file)
-    except SibError as err:
-        print_diagnostics(err.diagnostics, diag_fmt, to_stderr=True)
-        sys.exit(EXIT_ERRORS)
-    contract, diagnostics = check_source(source)
-    print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
-    if contract is None:
-        sys.exit(EXIT_ERRORS)
+    source, contract = checked_or_exit(file, diag_fmt)
     text = export_csv(contract, source) if fmt == "csv" else dumps(export_project(contract, source))
     if output in (None, "-"):
         click.echo(text, nl=False)

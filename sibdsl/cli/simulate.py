@@ -7,7 +7,18 @@ import sys
 
 import click
 
-from . import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FORMATS, common_options, formats, guard, print_diagnostics
+from . import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_USAGE,
+    FORMATS,
+    checked_or_exit,
+    common_options,
+    exit_with,
+    formats,
+    guard,
+    print_diagnostics,
+)
 from ..diagnostics import Diagnostic, SibError
 
 
@@ -47,7 +58,6 @@ from ..diagnostics import Diagnostic, SibError
 def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_format, curve_measure, chunk,
              progress, workers, dask_address, diag_fmt) -> None:
     """Simulate N scenarios: payout percentiles, floor/cap/gate probabilities, investor IRR."""
-    from .. import check_source, read_source
     from ..simulate import CHUNK, load_spec, run
     from ..units import BOOL
 
@@ -66,19 +76,11 @@ def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_forma
                        "of sibc does not have\n  = help: install the extra: pip install 'sibdsl[dask]'", err=True)
             sys.exit(EXIT_USAGE)
 
-    def fail(diagnostics) -> None:
-        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
-        sys.exit(EXIT_ERRORS)
-
+    source, contract = checked_or_exit(file, diag_fmt, stdin=False)
     try:
-        source = read_source(file)
-        contract, diagnostics = check_source(source)
-        if contract is None:
-            fail(diagnostics)
-        print_diagnostics(diagnostics, diag_fmt, to_stderr=True)
         spec = load_spec(contract, spec_path)
     except SibError as err:
-        fail(err.diagnostics)
+        exit_with(err.diagnostics, diag_fmt)
     if lang is None:
         lang = next((x for x in contract.languages if x in ("sv", "en")), "en")
     if curve_measure is None:
@@ -110,7 +112,7 @@ def simulate(file, spec_path, n, seed, fmt, output, lang, chart_dir, chart_forma
         else:
             acc = simulate_all()
     except SibError as err:
-        fail(err.diagnostics)
+        exit_with(err.diagnostics, diag_fmt)
     used_seed = seed if seed is not None else (spec.seed if spec.seed is not None else 0)
     report = acc.report(spec, used_seed, chunk)
     if chart_dir:

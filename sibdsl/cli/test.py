@@ -103,17 +103,17 @@ def test(files, scenario_file, fmt, coverage, min_coverage, lang, diag_fmt) -> N
         def show(text: str = "") -> None:  # scenario names and labels are file text: shown, never acted on
             click.echo(visible(text))
 
+        from functools import partial
+
         from ..lang import branch_words, clause_words, word
 
         total_passed = total = 0
         for path, spath, contract, results, cov in report:
             lang_of = language or next((x for x in contract.languages if x in ("sv", "en")), "en")
 
-            def w(key, **values):
-                return word(lang_of, key, **values)
-
-            def money(value):
-                return _money(value, contract.currency, lang_of)
+            # bound now, not read from the loop's variables when called
+            w = partial(word, lang_of)
+            money = partial(_money, currency=contract.currency, lang=lang_of)
 
             n = f"{len(results)} {w('scenario') if len(results) == 1 else w('scenarios')}"
             show(w("scenarios_from", path=path, n=n, source=spath))
