@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from sibdsl import check_source, compile_contract, load_contract
 from sibdsl.compiler import EvaluationError
 from sibdsl.evaluate import _NOT_YET, Evaluator
-from sibdsl.generated import _BUILTINS, _HELPERS, _LOCALS, GENERATED_NAME, generate
+from sibdsl.generated import _BUILTINS, _HELPERS, _LOCALS, DENOMINATOR, GENERATED_NAME, NUMERATOR, generate
 from sibdsl.source import Source
 from sibdsl.testing import outcomes
 
@@ -134,7 +134,7 @@ def test_every_name_in_the_generated_tree_is_made_by_the_generator():
         for ident in names | args | handlers:
             assert ident in fixed or re.fullmatch(GENERATED_NAME, ident), (name, ident)
         attributes = {n.attr for n in ast.walk(fn.tree) if isinstance(n, ast.Attribute)}
-        assert attributes <= {"numerator", "denominator", "append"}, (name, attributes)
+        assert attributes <= {NUMERATOR, DENOMINATOR, "append"}, (name, attributes)
         # the function's globals: the generator's names, and only the builtins the code uses
         assert set(fn.__globals__["__builtins__"]) == set(_BUILTINS) == {"type", "min", "max", "abs", "int"}
         for key in fn.__globals__:
@@ -144,17 +144,12 @@ def test_every_name_in_the_generated_tree_is_made_by_the_generator():
 
 def test_nothing_the_contract_says_is_a_constant_of_the_generated_tree():
     """Amounts, names, periods, dates, Fractions reach the function through its globals (`k` names):
-    the tree's constants are None, True, False and the indices of the lines it marks."""
+    the tree's constants are None, True and False."""
     for name, contract, ev, fn in _trees():
-        parents = {id(child): node for node in ast.walk(fn.tree) for child in ast.iter_child_nodes(node)}
         for node in ast.walk(fn.tree):
             if not isinstance(node, ast.Constant):
                 continue
-            assert type(node.value) in (type(None), bool, int), (name, node.value)
-            if type(node.value) is int:  # an index into the `exists` list (a line's)
-                parent = parents[id(node)]
-                assert isinstance(parent, ast.Subscript) and parent.slice is node, (name, ast.dump(parent))
-                assert isinstance(parent.value, ast.Name) and parent.value.id == "exists", name
+            assert type(node.value) in (type(None), bool), (name, node.value)
         strings = {v for v in fn.__globals__.values() if isinstance(v, str)}
         assert set(contract.measures) & strings  # the measures' names are read through the globals
         source = ast.unparse(fn.tree)
@@ -279,12 +274,14 @@ def test_generate_of_no_operations_makes_the_lines_of_the_known_amounts():
     """No operations: each line is made of its register's known value; an optional line only where
     `exists` says so; a negative amount is said."""
     made = lambda fields, amount, written, i: (fields, amount, written, i)  # noqa: E731
-    fn = generate([], {2: 5}, [None, None, 5, -1], {}, set(), [("a", 2, False), ("b", 3, True)], made, "0")
-    assert fn("ctx", {}, [None, False], "w") == ([("a", 5, "w", 0)], True, ())
-    assert fn("ctx", {}, [None, True], "w") == ([("a", 5, "w", 0), ("b", -1, "w", 1)], True, ())
-    assert fn.kept == ()
-    positive = generate([], {2: 5}, [None, None, 5], {}, set(), [("a", 2, False)], made, "0")
-    assert positive("ctx", {}, [None], "w") == ([("a", 5, "w", 0)], False, ())
+    lines = [("a", 2, False), ("b", 3, True)]
+    fn = generate([], {2: 5}, [None, None, 5, -1], {}, set(), lines, [None, False], made, "0")
+    assert fn(None, {}, "w") == ((("a", 5, "w", 0),), True, ())
+    fn = generate([], {2: 5}, [None, None, 5, -1], {}, set(), lines, [None, True], made, "0")
+    assert fn(None, {}, "w") == ((("a", 5, "w", 0), ("b", -1, "w", 1)), True, ())
+    assert fn.kept == () and not fn.reads_ctx
+    positive = generate([], {2: 5}, [None, None, 5], {}, set(), [("a", 2, False)], [None], made, "0")
+    assert positive(None, {}, "w") == ((("a", 5, "w", 0),), False, ())
 
 
 def test_every_constant_kind_a_contract_gives_reaches_the_function_whole():
