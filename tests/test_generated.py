@@ -293,3 +293,57 @@ def test_every_constant_kind_a_contract_gives_reaches_the_function_whole():
     names = [w.const(v).id for v in values]
     assert all(re.fullmatch(GENERATED_NAME, n) for n in names)
     assert [w.env[n] for n in names] == values
+
+
+# ------------------------------------------------------------------ rounding written out
+
+def _rounding_function(rnd):
+    """The generated function of two operations: read the measure `x` as it is, round it by `rnd`."""
+    from sibdsl.compiler import shaped
+
+    read = shaped(lambda ctx: ctx.inputs["x"], "input", "x", None, True)
+    ops = [shaped(lambda r: None, "expr", 2, read, None), shaped(lambda r: None, "round", 3, rnd, 2, False)]
+    fn = generate(ops, {}, [None] * 4, {}, set(), [({}, 3, False)], [None], lambda f, amount, w, i: amount, "0")
+    assert fn is not None
+    return lambda value: fn(None, {"x": value}, None)[0][0]
+
+
+STEPS = [Decimal("1"), Decimal("5"), Decimal("0.01"), Decimal("0.05"), Decimal("2.5")]
+EDGES = [0, 1, -1, 7, -7, 10, -10, Fraction(1, 2), Fraction(-1, 2), Fraction(5, 2), Fraction(-5, 2),
+         Fraction(15, 2), Fraction(-15, 2), Fraction(1, 3), Fraction(-2, 3), Fraction(1, 200), Fraction(-3, 200),
+         Fraction(1, 40), Fraction(-1, 40), Fraction(25, 4), Fraction(-25, 4), Fraction(123456789, 100)]
+
+
+@pytest.mark.parametrize("mode", ["half up", "half down", "half even", "up", "down"])
+@pytest.mark.parametrize("step", STEPS, ids=str)
+def test_a_rounding_written_out_rounds_as_values_rounder(mode, step):
+    """generated.py writes `values.rounder`'s `apply` out for the contract's step and mode (no call
+    per payment): the same amount and the same type (an int where whole) on halves, on both sides of
+    zero, on and off the grid."""
+    from sibdsl.values import rounder
+
+    rnd = rounder(step, mode)
+    inline = _rounding_function(rnd)
+    for value in EDGES + [v * Fraction(step) for v in EDGES]:
+        assert (inline(value), type(inline(value))) == (rnd(value), type(rnd(value))), (value, step, mode)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.fractions(max_denominator=1000), st.sampled_from(STEPS),
+       st.sampled_from(["half up", "half down", "half even", "up", "down"]))
+def test_a_rounding_written_out_rounds_any_amount_as_values_rounder(value, step, mode):
+    from sibdsl.values import rounder
+
+    rnd = rounder(step, mode)
+    value = value.numerator if value.denominator == 1 else value  # as the registers hold it (values.whole)
+    got = _rounding_function(rnd)(value)
+    assert (got, type(got)) == (rnd(value), type(rnd(value)))
+
+
+def test_a_rounding_without_its_rule_is_called():
+    calls = []
+
+    def rnd(x):
+        calls.append(x)
+        return 42
+    assert _rounding_function(rnd)(Fraction(1, 3)) == 42 and calls == [Fraction(1, 3)]
