@@ -759,10 +759,7 @@ class _Later:
 class _Verdicts:
     """A settlement's guarantees, checked when first read (`Settlement.guarantees` calls it)."""
 
-    __slots__ = ("later", "lines")
-
-    def __init__(self, later: _Later, lines: tuple[Line, ...]):
-        self.later, self.lines = later, lines
+    __slots__ = ("later", "lines")  # set by `evaluate` (an `__init__` would cost a Python call more)
 
     def __call__(self) -> tuple[GuaranteeCheck, ...]:
         return self.later.ev._check_guarantees(self.later.context(), self.lines)
@@ -858,9 +855,9 @@ class Evaluator:
         # contract reads, and a shallow copy of them is `_copied`'s
         self._flat = not any(x.ty.series for x in contract.measures.values()) and not contract.parameters
         # what every settlement of the contract says alike (`Settlement.made`)
-        self._settled = {"contract": self.contract.title.text, "currency": self.contract.currency,
-                         "investors": self._investors,
-                         "series": self._series, "not_applicable": self._not_applicable}
+        self._settled = Settlement.prototype({"contract": self.contract.title.text, "currency": self.contract.currency,
+                                              "investors": self._investors, "series": self._series,
+                                              "not_applicable": self._not_applicable})
 
     def evaluate(self, outcomes: Outcomes) -> Settlement:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""
@@ -888,8 +885,11 @@ class Evaluator:
         diagnostics = tuple(self._negative(line) for line in lines if line.exact < 0) if negative else ()
         # what only a reader of the settlement needs is made when first read (issue 21): the
         # definitions' values (`Settlement.values`), and the guarantees' verdicts where none can fail
-        guarantees = _Verdicts(later, lines) if self._checked_later else \
-            self._check_guarantees(later.context(), lines)
+        if self._checked_later:
+            guarantees = _Verdicts()
+            guarantees.later, guarantees.lines = later, lines
+        else:
+            guarantees = self._check_guarantees(later.context(), lines)
         return Settlement.made(self._settled, lines, later.values, guarantees, diagnostics)
 
     def _evaluate_staged(self, outcomes: Outcomes) -> Settlement:
@@ -933,7 +933,7 @@ class Evaluator:
 
         digest = self.contract.source_sha256 or hashlib.sha256(repr(self.contract).encode()).hexdigest()
         self._generated = generate(self._ops, self._known, self._registers, self._c.folded, self._needed,
-                                   self._lines, self._exists, Line.made, digest[:16])
+                                   self._lines, self._exists, Line, digest[:16])
         return self._generated
 
     def _trails_kept(self, later: _Later) -> list[tuple]:

@@ -61,7 +61,7 @@ def _reraise(value: Failed):
 
 # the fixed names of the generated code's globals besides its `k` and `f` names
 _HELPERS = {"Fraction": Fraction, "Failed": Failed, "EvaluationError": EvaluationError,
-            "reraise": _reraise}
+            "reraise": _reraise, "new": object.__new__}
 _BUILTINS = {"type": type, "min": min, "max": max, "abs": abs, "int": int}
 _LOCALS = ("ctx", "inputs", "written")  # the function's arguments
 GENERATED_NAME = r"[rdtkfe]\d+"  # every other name in the tree (tests/test_generated.py)
@@ -525,82 +525,89 @@ class _Written:
 
 
 def generate(ops: list[Callable], known: dict, template: list, folded: dict, needed, lines: list[tuple],
-             exists: list, made: Callable, digest: str):
+             exists: list, line: type, digest: str):
     """The settlement function of these staged operations, or None where the generator does not
     write one of them (the caller keeps the staged program).
 
-    `settle(ctx, inputs, written)` returns the settlement's lines — `made(fields, amount, written,
-    i)` for each of `lines` (its fields, the register of its amount, whether it is there only where
-    its record exists: `exists[i]` at first, then as the operations mark it), in order, a tuple (a
+    `settle(ctx, inputs, written)` returns the settlement's lines — `line.made(fields, amount,
+    written, i)`'s instance for each of `lines` (its fields, the register of its amount, whether it
+    is there only where its record exists: `exists[i]` at first, then as the operations mark it),
+    in order, a tuple (a
     list where more than `_SEGMENTS` lines are `optional`) —, whether any line's amount is
     negative, and, for the audit trail written later, the registers of `needed` it computed
     (`settle.kept` says which). `ctx` is read only where `settle.reads_ctx` (a closure called as it is)."""
     with paused():  # thousands of acyclic nodes: the cyclic collector would only walk them
-        return _generate(ops, known, template, folded, needed, lines, exists, made, digest)
+        return _generate(ops, known, template, folded, needed, lines, exists, line, digest)
 
 
 _SEGMENTS = 8  # up to this many `optional` lines, the lines are a sum of tuples; more, a list appended to
 
 
-def _lines(writer: _Writer, lines: list[tuple], made: Callable) -> tuple[list[ast.stmt], ast.expr, ast.expr]:
+def _lines(writer: _Writer, lines: list[tuple], line: type) -> tuple[list[ast.stmt], ast.expr, ast.expr]:
     """The statements that make the lines, the lines (a tuple, or a list where many are
-    `optional`), and whether one of them is negative (evaluate's E601, worded by the caller)."""
+    `optional`), and whether one of them is negative (evaluate's E601, worded by the caller).
+
+    A line is `line.made`'s instance made without the call: `new(line)`, its dict filled from the
+    line's `prototype` and its amount and trail set (`written`, the settlement's)."""
     negative: list[ast.expr] = []
-    made_lines: list[tuple[ast.expr, int | None]] = []  # each line, and the index of its `e` name if optional
+    made: list[tuple[list[ast.stmt], str, int | None]] = []  # each line's statements, its name, its `e` index
     for i, (fields, amount, maybe) in enumerate(lines):
-        line = writer.call(writer.func(made), writer.const(fields), writer.reg(amount), _name("written"),
-                           writer.const(i))
+        t, d = writer.temp(), writer.temp()
+        statements = [
+            N.Assign([_name(t, True)], writer.call(_name("new"), writer.const(line))),
+            N.Assign([_name(d, True)], N.Attribute(_name(t), "__dict__", ast.Load())),
+            N.Expr(writer.call(N.Attribute(_name(d), "update", ast.Load()), writer.const(line.prototype(fields, i)))),
+            N.Assign([N.Subscript(_name(d), writer.const("exact"), ast.Store())], writer.reg(amount)),
+            N.Assign([N.Subscript(_name(d), writer.const("_trail"), ast.Store())], _name("written"))]
         if not (amount in writer.known and writer.known[amount] >= 0):
             negative.append(N.Compare(writer.reg(amount), [ast.Lt()], [writer.const(0)]))
-        made_lines.append((line, i if maybe else None))
+        made.append((statements, t, i if maybe else None))
     any_negative = N.BoolOp(ast.Or(), negative) if len(negative) > 1 else \
         negative[0] if negative else N.Constant(False)
-    statements: list[ast.stmt] = []
+    out: list[ast.stmt] = []
+    for statements, _, i in made:  # an `optional` line is made only where it exists
+        out += statements if i is None else [N.If(_name(f"e{i}"), statements, [])]
     run: list[ast.expr] = []  # consecutive lines that are always there: one tuple (or added at once)
-    if sum(i is not None for _, i in made_lines) <= _SEGMENTS:
+    if sum(i is not None for _, _, i in made) <= _SEGMENTS:
         # (a, b) + ((c,) if e2 else ()) + (d,): the lines that exist, a tuple
         parts: list[ast.expr] = []
-        for line, i in made_lines:
+        for _, t, i in made:
             if i is None:
-                run.append(line)
+                run.append(_name(t))
                 continue
             if run:
                 parts.append(N.Tuple(run, ast.Load()))
                 run = []
-            parts.append(N.IfExp(_name(f"e{i}"), N.Tuple([line], ast.Load()), N.Tuple([], ast.Load())))
+            parts.append(N.IfExp(_name(f"e{i}"), N.Tuple([_name(t)], ast.Load()), N.Tuple([], ast.Load())))
         if run or not parts:
             parts.append(N.Tuple(run, ast.Load()))
-        out = parts[0]
+        result = parts[0]
         for part in parts[1:]:
-            out = N.BinOp(out, ast.Add(), part)
-        return statements, out, any_negative
-    out = writer.temp()
-    statements.append(N.Assign([_name(out, True)], N.List([], ast.Load())))
-
-    def flush():
-        if run and len(statements) == 1:  # the first lines: the list itself
-            statements[0] = N.Assign([_name(out, True)], N.List(list(run), ast.Load()))
-        elif run:
-            statements.append(N.AugAssign(_name(out, True), ast.Add(), N.List(list(run), ast.Load())))
-        run.clear()
-    for line, i in made_lines:
+            result = N.BinOp(result, ast.Add(), part)
+        return out, result, any_negative
+    listed = writer.temp()
+    out.append(N.Assign([_name(listed, True)], N.List([], ast.Load())))
+    for _, t, i in made:
         if i is None:
-            run.append(line)
+            run.append(_name(t))
             continue
-        flush()
-        statements.append(N.If(_name(f"e{i}"), [
-            N.Expr(writer.call(N.Attribute(_name(out), "append", ast.Load()), line))], []))
-    flush()
-    return statements, _name(out), any_negative
+        if run:
+            out.append(N.AugAssign(_name(listed, True), ast.Add(), N.List(run, ast.Load())))
+            run = []
+        out.append(N.If(_name(f"e{i}"), [
+            N.Expr(writer.call(N.Attribute(_name(listed), "append", ast.Load()), _name(t)))], []))
+    if run:
+        out.append(N.AugAssign(_name(listed, True), ast.Add(), N.List(run, ast.Load())))
+    return out, _name(listed), any_negative
 
 
-def _generate(ops, known, template, folded, needed, lines, exists, made, digest):
+def _generate(ops, known, template, folded, needed, lines, exists, line, digest):
     writer = _Writer(known, template, folded)
     try:
         for op in ops:
             writer.op(op)
         kept = [k for k in sorted(writer.assigned) if k in needed]
-        making, made_lines, negative = _lines(writer, lines, made)
+        making, made_lines, negative = _lines(writer, lines, line)
         # whether each `optional` line has a record: its template's answer, until an operation marks it
         optional = sorted(writer.marked | {i for i, (_, _, maybe) in enumerate(lines) if maybe})
         marks = [N.Assign([_name(f"e{i}", True)], N.Constant(bool(exists[i]))) for i in optional]

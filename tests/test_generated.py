@@ -134,7 +134,7 @@ def test_every_name_in_the_generated_tree_is_made_by_the_generator():
         for ident in names | args | handlers:
             assert ident in fixed or re.fullmatch(GENERATED_NAME, ident), (name, ident)
         attributes = {n.attr for n in ast.walk(fn.tree) if isinstance(n, ast.Attribute)}
-        assert attributes <= {NUMERATOR, DENOMINATOR, "append"}, (name, attributes)
+        assert attributes <= {NUMERATOR, DENOMINATOR, "append", "__dict__", "update"}, (name, attributes)
         # the function's globals: the generator's names, and only the builtins the code uses
         assert set(fn.__globals__["__builtins__"]) == set(_BUILTINS) == {"type", "min", "max", "abs", "int"}
         for key in fn.__globals__:
@@ -271,17 +271,41 @@ def test_settlements_and_evaluators_pickle():
 
 
 def test_generate_of_no_operations_makes_the_lines_of_the_known_amounts():
-    """No operations: each line is made of its register's known value; an optional line only where
-    `exists` says so; a negative amount is said."""
-    made = lambda fields, amount, written, i: (fields, amount, written, i)  # noqa: E731
-    lines = [("a", 2, False), ("b", 3, True)]
-    fn = generate([], {2: 5}, [None, None, 5, -1], {}, set(), lines, [None, False], made, "0")
-    assert fn(None, {}, "w") == ((("a", 5, "w", 0),), True, ())
-    fn = generate([], {2: 5}, [None, None, 5, -1], {}, set(), lines, [None, True], made, "0")
-    assert fn(None, {}, "w") == ((("a", 5, "w", 0), ("b", -1, "w", 1)), True, ())
-    assert fn.kept == () and not fn.reads_ctx
-    positive = generate([], {2: 5}, [None, None, 5], {}, set(), [("a", 2, False)], [None], made, "0")
-    assert positive(None, {}, "w") == ((("a", 5, "w", 0),), False, ())
+    """No operations: each line is made of its register's known value, `Line.made`'s instance; an
+    optional line only where its template says it exists; a negative amount is said."""
+    from sibdsl.settlement import Line
+
+    a, b = {"payment": "a", "clause": None, "payer": "p", "recipient": "q", "period": None, "due": None}, \
+        {"payment": "b", "clause": None, "payer": "p", "recipient": "q", "period": "y1", "due": date(2020, 1, 1)}
+    lines = [(a, 2, False), (b, 3, True)]
+    fn = generate([], {2: 5}, [None, None, 5, -1], {}, set(), lines, [None, False], Line, "0")
+    made, negative, kept = fn(None, {}, "w")
+    assert type(made) is tuple and [vars(ln) for ln in made] == [vars(Line.made(a, 5, "w", 0))] and negative
+    fn = generate([], {2: 5}, [None, None, 5, -1], {}, set(), lines, [None, True], Line, "0")
+    made, negative, kept = fn(None, {}, "w")
+    assert [vars(ln) for ln in made] == [vars(Line.made(a, 5, "w", 0)), vars(Line.made(b, -1, "w", 1))]
+    assert [list(vars(ln)) for ln in made] == [list(vars(Line.made(b, -1, "w", 1)))] * 2  # the same dict, in order
+    assert all(type(ln) is Line for ln in made) and made[0].amount == 5
+    assert fn.kept == kept == () and not fn.reads_ctx
+    positive = generate([], {2: 5}, [None, None, 5], {}, set(), [(a, 2, False)], [None], Line, "0")
+    assert not positive(None, {}, "w")[1]
+
+
+def test_many_optional_lines_are_a_list_in_order():
+    """More than `_SEGMENTS` optional lines: appended to a list (the evaluator makes it a tuple)."""
+    from sibdsl.generated import _SEGMENTS
+    from sibdsl.settlement import Line
+
+    n = 2 * _SEGMENTS  # two thirds of them optional: more than _SEGMENTS
+    fields = [{"payment": f"p{i}", "clause": None, "payer": "p", "recipient": "q", "period": None, "due": None}
+              for i in range(n)]
+    lines = [(fields[i], 2, i % 3 != 0) for i in range(n)]
+    there = [None if i % 3 == 0 else i % 2 == 0 for i in range(n)]
+    fn = generate([], {2: 5}, [None, None, 5], {}, set(), lines, there, Line, "0")
+    made = fn(None, {}, "w")[0]
+    assert type(made) is list
+    assert [ln.payment for ln in made] == [f"p{i}" for i in range(n) if there[i] is None or there[i]]
+    assert [ln._at for ln in made] == [i for i in range(n) if there[i] is None or there[i]]
 
 
 def test_every_constant_kind_a_contract_gives_reaches_the_function_whole():
@@ -300,12 +324,13 @@ def test_every_constant_kind_a_contract_gives_reaches_the_function_whole():
 def _rounding_function(rnd):
     """The generated function of two operations: read the measure `x` as it is, round it by `rnd`."""
     from sibdsl.compiler import shaped
+    from sibdsl.settlement import Line
 
     read = shaped(lambda ctx: ctx.inputs["x"], "input", "x", None, True)
     ops = [shaped(lambda r: None, "expr", 2, read, None), shaped(lambda r: None, "round", 3, rnd, 2, False)]
-    fn = generate(ops, {}, [None] * 4, {}, set(), [({}, 3, False)], [None], lambda f, amount, w, i: amount, "0")
+    fn = generate(ops, {}, [None] * 4, {}, set(), [({}, 3, False)], [None], Line, "0")
     assert fn is not None
-    return lambda value: fn(None, {"x": value}, None)[0][0]
+    return lambda value: fn(None, {"x": value}, None)[0][0].exact
 
 
 STEPS = [Decimal("1"), Decimal("5"), Decimal("0.01"), Decimal("0.05"), Decimal("2.5")]
