@@ -2,21 +2,21 @@
 
 In: the settling operations the stager left (evaluate._Stager: a straight list over registers, each
 operation told what it computes, `op.shape`), with the expression closures they call (compiler.py,
-each told its shape too). Out: one function `settle(ctx, inputs, exists)` that computes the same
-registers in the same order — registers and definitions as local variables, the expressions and
-`values.whole` written inline — and returns the lines' amounts and the registers the audit trail
-is written from later (settlement.Trails). What a settlement computes is still the staged program's: this is the
-same program without a call per operation (issue 21, docs/architecture.md "The generated
-settlement function").
+each told its shape too). Out: one function `settle(ctx, inputs, written)` that computes the same
+registers in the same order — registers and definitions as local variables, the expressions,
+`values.whole` and the contract's rounding written inline — makes the settlement's lines, and
+returns them with the registers the audit trail is written from later (evaluate._Later). What a
+settlement computes is still the staged program's: this is the same program without a call per
+operation (issue 21, docs/architecture.md "The generated settlement function").
 
 No text of the contract becomes code. The tree is built node by node here, never parsed from a
 string; every identifier in it is made here (`r12` a register, `d3` a definition, `t5` a temporary,
 `k7` a constant, `f2` a function, and the fixed names of `_HELPERS`); every constant the contract
 gives — amounts, rates, dates, measure names, periods, Fractions — is a `k` name bound in the
-function's globals, never an `ast.Constant` (the only constants in the tree are None, True, False
-and the indices of the lines it marks). The globals' `__builtins__` hold only the five builtins
-the code uses. The tree is compiled with `compile(tree, "<sibc generated: DIGEST>", "exec")` and the
-function made from its code object (`types.FunctionType`): nothing is `eval`'ed or `exec`'ed.
+function's globals, never an `ast.Constant` (the only constants in the tree are None, True and
+False). The globals' `__builtins__` hold only the five builtins the code uses. The tree is
+compiled with `compile(tree, "<sibc generated: DIGEST>", "exec")` and the function made from its
+code object (`types.FunctionType`): nothing is `eval`'ed or `exec`'ed.
 
 An operation or expression the generator does not know raises `Unsupported` (an expression closure
 without a shape is called as it is, with the context, which is the staged program's own call):
