@@ -263,7 +263,7 @@ class Settlement:
         every settlement of a contract) without attrs' field-by-field frozen `__init__`, as
         `Line.made`: the instance `Settlement(**fields, lines=…, values=…, guarantees=…,
         diagnostics=…)` makes. The prototype holds every key already, so the four set here replace
-        a value rather than add a key (a third cheaper, issue 21)."""
+        a value rather than add a key (issue 21)."""
         settlement = object.__new__(cls)
         state = settlement.__dict__
         state.update(prototype)
