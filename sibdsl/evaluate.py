@@ -731,6 +731,40 @@ def _copied(outcomes):
     return {k: _copied(v) if type(v) is dict else v for k, v in outcomes.items()}
 
 
+class _Later:
+    """What one settlement by the generated function leaves its reader (issue 21): the outcomes
+    it settled and the registers it kept (`kept`, those `fn.kept` names), from which the lines'
+    audit trails (`line`, as `settlement.Trails`), the definitions' values (`values`) and the
+    guarantees' verdicts (`_Verdicts`) are computed when first read, in one context (`ctx`: the
+    one the function read, or one made then). It does not hold the lines, which hold it."""
+
+    __slots__ = ("ev", "fn", "outcomes", "ctx", "kept", "made")
+
+    def line(self, index: int) -> tuple:
+        made = self.made
+        if made is None:
+            made = self.made = self.ev._trails_kept(self)
+        return made[index]
+
+    def context(self) -> Ctx:
+        ctx = self.ctx
+        if ctx is None:
+            ctx = self.ctx = Ctx(self.outcomes, {}, {})
+        return ctx
+
+    def values(self) -> dict[str, object]:
+        return self.ev._values(self.context())
+
+
+class _Verdicts:
+    """A settlement's guarantees, checked when first read (`Settlement.guarantees` calls it)."""
+
+    __slots__ = ("later", "lines")  # set by `evaluate` (an `__init__` would cost a Python call more)
+
+    def __call__(self) -> tuple[GuaranteeCheck, ...]:
+        return self.later.ev._check_guarantees(self.later.context(), self.lines)
+
+
 class Evaluator:
     """The compiled contract. `evaluate(outcomes)` is pure: same outcomes, same Settlement.
 
@@ -821,9 +855,9 @@ class Evaluator:
         # contract reads, and a shallow copy of them is `_copied`'s
         self._flat = not any(x.ty.series for x in contract.measures.values()) and not contract.parameters
         # what every settlement of the contract says alike (`Settlement.made`)
-        self._settled = {"contract": self.contract.title.text, "currency": self.contract.currency,
-                         "investors": self._investors,
-                         "series": self._series, "not_applicable": self._not_applicable}
+        self._settled = Settlement.prototype({"contract": self.contract.title.text, "currency": self.contract.currency,
+                                              "investors": self._investors, "series": self._series,
+                                              "not_applicable": self._not_applicable})
 
     def evaluate(self, outcomes: Outcomes) -> Settlement:
         """Settle the contract for validated outcomes (see `outcomes.load_outcomes`)."""
@@ -831,34 +865,48 @@ class Evaluator:
         # guarantees' verdicts) is computed from these outcomes as they are now, not as a caller
         # may change its dict afterwards
         outcomes = dict(outcomes) if self._flat else _copied(outcomes)
-        ctx = Ctx(outcomes, {}, {})
-        broken = self.broken_assumption(outcomes) if self._assumptions else None
-        if broken is not None:
-            raise EvaluationError(broken)
-        exists = self._exists[:]  # whether an `optional` line has a record: the records are written later
+        if self._assumptions:
+            broken = self.broken_assumption(outcomes)
+            if broken is not None:
+                raise EvaluationError(broken)
         settle = self._generated
         if settle is _NOT_YET:
             settle = self._generate()
-        lines, diagnostics = [], ()
-        if settle is not None:  # the lines made, and the registers the audit trail reads (generated.py)
-            written = Trails(self._trails_kept, None)  # every line's audit trail, written when one is first read
-            lines, negative, kept = settle(ctx, outcomes, exists, written)
-            written.registers = (ctx, kept)
-            if negative:
-                diagnostics = tuple(self._negative(line) for line in lines if line.exact < 0)
-        else:
-            r = self._staged(ctx, exists)
-            written = Trails(self._trails, r)
-            for i, (fields, amount, maybe) in enumerate(self._lines):
-                if maybe and not exists[i]:
-                    continue  # the floor did not lift the total (a waterfall's step paid nothing): no line
-                line = Line.made(fields, r[amount], written, i)
-                lines.append(line)
-                if line.exact < 0:
-                    diagnostics += (self._negative(line),)
-        lines = tuple(lines)
+        if settle is None:
+            return self._evaluate_staged(outcomes)
+        # the lines made, and the registers the audit trail reads (generated.py); the context the
+        # readers compute in is made when one first needs it, unless the function reads it itself
+        later = _Later()
+        later.ev, later.fn, later.outcomes, later.made = self, settle, outcomes, None
+        later.ctx = Ctx(outcomes, {}, {}) if settle.reads_ctx else None
+        lines, negative, later.kept = settle(later.ctx, outcomes, later)
+        if type(lines) is list:  # (many `optional` lines: appended to a list)
+            lines = tuple(lines)
+        diagnostics = tuple(self._negative(line) for line in lines if line.exact < 0) if negative else ()
         # what only a reader of the settlement needs is made when first read (issue 21): the
         # definitions' values (`Settlement.values`), and the guarantees' verdicts where none can fail
+        if self._checked_later:
+            guarantees = _Verdicts()
+            guarantees.later, guarantees.lines = later, lines
+        else:
+            guarantees = self._check_guarantees(later.context(), lines)
+        return Settlement.made(self._settled, lines, later.values, guarantees, diagnostics)
+
+    def _evaluate_staged(self, outcomes: Outcomes) -> Settlement:
+        """`evaluate` by the staged program (`_staged`), where no function is generated."""
+        ctx = Ctx(outcomes, {}, {})
+        exists = self._exists[:]  # whether an `optional` line has a record: the records are written later
+        r = self._staged(ctx, exists)
+        written = Trails(self._trails, r)
+        lines, diagnostics = [], ()
+        for i, (fields, amount, maybe) in enumerate(self._lines):
+            if maybe and not exists[i]:
+                continue  # the floor did not lift the total (a waterfall's step paid nothing): no line
+            line = Line.made(fields, r[amount], written, i)
+            lines.append(line)
+            if line.exact < 0:
+                diagnostics += (self._negative(line),)
+        lines = tuple(lines)
         guarantees = (lambda: self._check_guarantees(ctx, lines)) if self._checked_later else \
             self._check_guarantees(ctx, lines)
         return Settlement.made(self._settled, lines, lambda: self._values(ctx), guarantees, diagnostics)
@@ -885,16 +933,15 @@ class Evaluator:
 
         digest = self.contract.source_sha256 or hashlib.sha256(repr(self.contract).encode()).hexdigest()
         self._generated = generate(self._ops, self._known, self._registers, self._c.folded, self._needed,
-                                   self._lines, Line.made, digest[:16])
+                                   self._lines, self._exists, Line, digest[:16])
         return self._generated
 
-    def _trails_kept(self, held: tuple) -> list[tuple]:
+    def _trails_kept(self, later: _Later) -> list[tuple]:
         """`_trails` of what a generated function returned: the registers the trail reads, put back
         in their places in the register list."""
-        ctx, kept = held
         r = self._registers[:]
-        r[0] = ctx
-        for k, value in zip(self._generated.kept, kept):
+        r[0] = later.context()
+        for k, value in zip(later.fn.kept, later.kept):
             r[k] = value
         return self._trails(r)
 

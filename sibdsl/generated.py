@@ -2,21 +2,21 @@
 
 In: the settling operations the stager left (evaluate._Stager: a straight list over registers, each
 operation told what it computes, `op.shape`), with the expression closures they call (compiler.py,
-each told its shape too). Out: one function `settle(ctx, inputs, exists)` that computes the same
-registers in the same order — registers and definitions as local variables, the expressions and
-`values.whole` written inline — and returns the lines' amounts and the registers the audit trail
-is written from later (settlement.Trails). What a settlement computes is still the staged program's: this is the
-same program without a call per operation (issue 21, docs/architecture.md "The generated
-settlement function").
+each told its shape too). Out: one function `settle(ctx, inputs, written)` that computes the same
+registers in the same order — registers and definitions as local variables, the expressions,
+`values.whole` and the contract's rounding written inline — makes the settlement's lines, and
+returns them with the registers the audit trail is written from later (evaluate._Later). What a
+settlement computes is still the staged program's: this is the same program without a call per
+operation (issue 21, docs/architecture.md "The generated settlement function").
 
 No text of the contract becomes code. The tree is built node by node here, never parsed from a
 string; every identifier in it is made here (`r12` a register, `d3` a definition, `t5` a temporary,
 `k7` a constant, `f2` a function, and the fixed names of `_HELPERS`); every constant the contract
 gives — amounts, rates, dates, measure names, periods, Fractions — is a `k` name bound in the
-function's globals, never an `ast.Constant` (the only constants in the tree are None, True, False
-and the indices of the lines it marks). The globals' `__builtins__` hold only the five builtins
-the code uses. The tree is compiled with `compile(tree, "<sibc generated: DIGEST>", "exec")` and the
-function made from its code object (`types.FunctionType`): nothing is `eval`'ed or `exec`'ed.
+function's globals, never an `ast.Constant` (the only constants in the tree are None, True and
+False). The globals' `__builtins__` hold only the five builtins the code uses. The tree is
+compiled with `compile(tree, "<sibc generated: DIGEST>", "exec")` and the function made from its
+code object (`types.FunctionType`): nothing is `eval`'ed or `exec`'ed.
 
 An operation or expression the generator does not know raises `Unsupported` (an expression closure
 without a shape is called as it is, with the context, which is the staged program's own call):
@@ -36,6 +36,21 @@ from .gcpause import paused
 __all__ = ["generate", "Unsupported"]
 
 
+def _fields() -> tuple[str, str]:
+    """The names the generated code reads a Fraction's numerator and denominator by: its slots
+    (`_numerator`, `_denominator`), where this Python's `fractions` keeps them there, rather than
+    the public properties, each a Python call (≈ 670 instructions against ≈ 80: a settlement of
+    Norrköping reads a dozen); the properties on a Python that does not."""
+    half = Fraction(1, 2)
+    if getattr(half, "_numerator", None) == 1 and getattr(half, "_denominator", None) == 2 and \
+            "_numerator" in getattr(Fraction, "__slots__", ()):
+        return "_numerator", "_denominator"
+    return "numerator", "denominator"
+
+
+NUMERATOR, DENOMINATOR = _fields()
+
+
 class Unsupported(Exception):
     """An operation the generator does not write: the contract settles by the staged program."""
 
@@ -46,9 +61,9 @@ def _reraise(value: Failed):
 
 # the fixed names of the generated code's globals besides its `k` and `f` names
 _HELPERS = {"Fraction": Fraction, "Failed": Failed, "EvaluationError": EvaluationError,
-            "reraise": _reraise}
+            "reraise": _reraise, "new": object.__new__}
 _BUILTINS = {"type": type, "min": min, "max": max, "abs": abs, "int": int}
-_LOCALS = ("ctx", "inputs", "exists", "written")  # the function's arguments
+_LOCALS = ("ctx", "inputs", "written")  # the function's arguments
 GENERATED_NAME = r"[rdtkfe]\d+"  # every other name in the tree (tests/test_generated.py)
 
 
@@ -72,6 +87,7 @@ def _name(id_: str, store: bool = False) -> ast.Name:
     return N.Name(id_, ast.Store() if store else ast.Load())
 
 
+_ROUNDING = ("half up", "half down", "half even", "up", "down")  # values.ROUNDING_MODES, written out by `rounded`
 _CMP = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE, "==": ast.Eq, "!=": ast.NotEq}
 
 
@@ -89,6 +105,8 @@ class _Writer:
         self.temps = 0
         self.raising = False  # whether the expression being written may raise (a definition's try)
         self.ints: set[str] = set()  # the names known to hold an int (`integral`)
+        self.reads_ctx = False  # whether a closure is called with the context (the evaluator makes one then)
+        self.marked: set[int] = set()  # the `optional` lines whose record `mark` may say exists (`e` names)
 
     # ------------------------------------------------------------ names
     def const(self, value) -> ast.expr:
@@ -131,13 +149,14 @@ class _Writer:
         return N.Call(fn, list(args), [])
 
     def whole(self, value: ast.expr) -> ast.expr:
-        """values.whole inline: `t.numerator if type(t := value) is Fraction and t.denominator == 1 else t`."""
+        """values.whole inline: `t.numerator if type(t := value) is Fraction and t.denominator == 1 else t`
+        (the slots, `NUMERATOR` and `DENOMINATOR`)."""
         t = self.temp()
         test = N.BoolOp(ast.And(), [
             N.Compare(self.call(_name("type"), N.NamedExpr(_name(t, True), value)), [ast.Is()],
                         [_name("Fraction")]),
-            N.Compare(N.Attribute(_name(t), "denominator", ast.Load()), [ast.Eq()], [self.const(1)])])
-        return N.IfExp(test, N.Attribute(_name(t), "numerator", ast.Load()), _name(t))
+            N.Compare(N.Attribute(_name(t), DENOMINATOR, ast.Load()), [ast.Eq()], [self.const(1)])])
+        return N.IfExp(test, N.Attribute(_name(t), NUMERATOR, ast.Load()), _name(t))
 
     def divide(self, x: ast.expr, y: ast.expr, known=None) -> ast.expr:
         """values.divide inline (`y` a name or a constant, not zero): two ints give their quotient
@@ -170,13 +189,71 @@ class _Writer:
         holds one (ints stay ints under +, −, ×, min, max; a rounding to a whole step gives one)."""
         return all(type(v) is N.Name and v.id in self.ints for v in values)
 
+    def rounded(self, value: ast.expr, rnd: Callable, out: list[ast.stmt], target: str) -> None:
+        """`target = rnd(value)`, appended to `out`: a rounding made by `values.rounder` (its `rule`:
+        the step p/q and the mode) written out as its `apply` computes it, without a call — an int
+        already on the grid is itself; otherwise the floor of numerator × q ÷ (denominator × p),
+        one step more where the remainder and the mode say so, times the step. A rounding without
+        a rule is called (tests/test_generated.py holds the two to each other)."""
+        rule = getattr(rnd, "rule", None)
+        if rule is None or rule[2] not in _ROUNDING:
+            out.append(N.Assign([_name(target, True)], self.call(self.func(rnd), value)))
+            return
+        p, q, mode = rule
+        if type(value) is N.Name:
+            x = value
+        else:
+            x = _name(self.temp())
+            out.append(N.Assign([_name(x.id, True)], value))
+        n, d, w = (self.temp() for _ in range(3))
+        is_int = N.Compare(self.call(_name("type"), x), [ast.Is()], [_name("int")])
+
+        def times(v: ast.expr, k: int) -> ast.expr:
+            return v if k == 1 else N.BinOp(v, ast.Mult(), self.const(k))
+
+        fraction = [N.Assign([_name(n, True)], times(N.Attribute(x, NUMERATOR, ast.Load()), q)),
+                    N.Assign([_name(d, True)], times(N.Attribute(x, DENOMINATOR, ast.Load()), p))]
+        on_grid = None  # apply's shortcut: an int on a grid of whole steps is itself
+        if q == 1:
+            on_grid = is_int if p == 1 else N.BoolOp(ast.And(), [is_int, N.Compare(
+                N.BinOp(x, ast.Mod(), self.const(p)), [ast.Eq()], [self.const(0)])])
+        if not (q == 1 and p == 1):  # an int off the grid (or any int, on a grid of fractions) is divided too
+            fraction = [N.If(is_int, [N.Assign([_name(n, True)], times(x, q)),
+                                      N.Assign([_name(d, True)], self.const(p))], fraction)]
+        body = fraction + [N.Assign([_name(w, True)], N.BinOp(_name(n), ast.FloorDiv(), _name(d)))]
+        if mode == "down":
+            result = _name(w)
+        else:
+            h = self.temp()  # twice the remainder (0 ≤ remainder < d), against d
+            body.append(N.Assign([_name(h, True)], N.BinOp(N.BinOp(_name(n), ast.Mod(), _name(d)), ast.Mult(),
+                                                           self.const(2))))
+            if mode == "up":
+                more = N.Compare(_name(h), [ast.NotEq()], [self.const(0)])
+            else:
+                tie = {"half up": N.Compare(_name(n), [ast.GtE()], [self.const(0)]),
+                       "half down": N.Compare(_name(n), [ast.Lt()], [self.const(0)]),
+                       "half even": N.Compare(N.BinOp(_name(w), ast.Mod(), self.const(2)), [ast.NotEq()],
+                                              [self.const(0)])}[mode]
+                more = N.BoolOp(ast.Or(), [N.Compare(_name(h), [ast.Gt()], [_name(d)]), N.BoolOp(ast.And(), [
+                    N.Compare(_name(h), [ast.Eq()], [_name(d)]), tie])])
+            result = N.IfExp(more, N.BinOp(_name(w), ast.Add(), self.const(1)), _name(w))
+        if q == 1:
+            result = times(result, p)
+        else:
+            result = self.whole(self.call(_name("Fraction"), times(result, p), self.const(q)))
+        body.append(N.Assign([_name(target, True)], result))
+        if on_grid is None:
+            out.extend(body)
+        else:
+            out.append(N.If(on_grid, [N.Assign([_name(target, True)], x)], body))
+
     # ------------------------------------------------------------ expressions (compiler.py's closures)
     def expr(self, fn: Callable) -> ast.expr:
         if fn in self.folded:
             return self.const(self.folded[fn])
         shape = getattr(fn, "shape", None)
         if shape is None:  # not written inline: the closure itself, called as the staged program calls it
-            self.raising = True
+            self.raising = self.reads_ctx = True
             return self.call(self.func(fn), _name("ctx"))
         kind, *a = shape
         if kind == "input":
@@ -277,7 +354,10 @@ class _Writer:
             self.assign(k, value)
         elif kind == "round":
             k, rnd, x, ints = a
-            self.assign(k, self.call(self.func(rnd), self.reg(x)), ints)
+            self.assigned.add(k)
+            if ints:
+                self.ints.add(f"r{k}")
+            self.rounded(self.reg(x), rnd, self.body, f"r{k}")
         elif kind == "linear":
             k, signs, regs = a
             self.assign(k, self.linear(0, [(s, self.reg(v)) for s, v in zip(signs, regs)]),
@@ -319,15 +399,16 @@ class _Writer:
             raise Unsupported(kind)
 
     def mark(self, line: int, before, after, acted) -> ast.stmt:
-        """evaluate._Stager.trace's `mark`: whether an `optional` line has a record."""
+        """evaluate._Stager.trace's `mark`: whether an `optional` line has a record (`e` and the
+        line's index, a local set from the evaluator's template at the top)."""
+        self.marked.add(line)
         # evaluate._acts inline: `acted if acted is not None else after != before`
         b, a = (N.Constant(None) if x is None else self.reg(x) for x in (before, after))
         test = N.Compare(a, [ast.NotEq()], [b])
         if acted is not None:
             c = self.reg(acted)
             test = N.IfExp(N.Compare(c, [ast.IsNot()], [N.Constant(None)]), c, test)
-        return N.If(test, [N.Assign([N.Subscript(_name("exists"), N.Constant(line), ast.Store())],
-                                        N.Constant(True))], [])
+        return N.If(test, [N.Assign([_name(f"e{line}", True)], N.Constant(True))], [])
 
     def cut(self, out, acted, regs, compute, step, kernel, excess, fused, marks) -> None:
         """evaluate._Stager._cut's operation: the excess (computed here where it is a total less a
@@ -430,7 +511,11 @@ class _Written:
         return self._let(self.w.linear(0, terms), self.w.integral(*[t for _, t in terms]))
 
     def round_down(self, x):
-        return self._let(self.w.call(self.w.func(self.kernel.round_down), x))
+        t = self.w.temp()
+        self.w.rounded(x, self.kernel.round_down, self.out, t)
+        if getattr(self.kernel.round_down, "rule", (1, None))[1] == 1:  # to a whole step: an int
+            self.w.ints.add(t)
+        return _name(t)
 
     def part(self, a, level, total):
         return self._let(self.w.call(self.w.func(self.kernel.part), a, level, total))
@@ -440,57 +525,93 @@ class _Written:
 
 
 def generate(ops: list[Callable], known: dict, template: list, folded: dict, needed, lines: list[tuple],
-             made: Callable, digest: str):
+             exists: list, line: type, digest: str):
     """The settlement function of these staged operations, or None where the generator does not
     write one of them (the caller keeps the staged program).
 
-    `settle(ctx, inputs, exists, written)` returns the settlement's lines — `made(fields, amount,
-    written, i)` for each of `lines` (its fields, the register of its amount, whether it is there
-    only where `exists[i]` says so), in order —, whether any line's amount is negative, and, for the
-    audit trail written later, the registers of `needed` it computed (`settle.kept` says which)."""
+    `settle(ctx, inputs, written)` returns the settlement's lines — `line.made(fields, amount,
+    written, i)`'s instance for each of `lines` (its fields, the register of its amount, whether it
+    is there only where its record exists: `exists[i]` at first, then as the operations mark it),
+    in order, a tuple (a
+    list where more than `_SEGMENTS` lines are `optional`) —, whether any line's amount is
+    negative, and, for the audit trail written later, the registers of `needed` it computed
+    (`settle.kept` says which). `ctx` is read only where `settle.reads_ctx` (a closure called as it is)."""
     with paused():  # thousands of acyclic nodes: the cyclic collector would only walk them
-        return _generate(ops, known, template, folded, needed, lines, made, digest)
+        return _generate(ops, known, template, folded, needed, lines, exists, line, digest)
 
 
-def _lines(writer: _Writer, lines: list[tuple], made: Callable) -> tuple[list[ast.stmt], ast.expr, ast.expr]:
-    """The statements that make the lines (a list; an `optional` line appended where it exists), the
-    list, and whether one of them is negative (evaluate's E601, worded by the caller)."""
-    out = writer.temp()
-    statements: list[ast.stmt] = [N.Assign([_name(out, True)], N.List([], ast.Load()))]
+_SEGMENTS = 8  # up to this many `optional` lines, the lines are a sum of tuples; more, a list appended to
+
+
+def _lines(writer: _Writer, lines: list[tuple], line: type) -> tuple[list[ast.stmt], ast.expr, ast.expr]:
+    """The statements that make the lines, the lines (a tuple, or a list where many are
+    `optional`), and whether one of them is negative (evaluate's E601, worded by the caller).
+
+    A line is `line.made`'s instance made without the call: `new(line)`, its dict filled from the
+    line's `prototype` and its amount and trail set (`written`, the settlement's)."""
     negative: list[ast.expr] = []
-    run: list[ast.expr] = []  # consecutive lines that are always there: added at once
-
-    def flush():
-        if run and len(statements) == 1:  # the first lines: the list itself
-            statements[0] = N.Assign([_name(out, True)], N.List(list(run), ast.Load()))
-        elif run:
-            statements.append(N.AugAssign(_name(out, True), ast.Add(), N.List(list(run), ast.Load())))
-        run.clear()
+    made: list[tuple[list[ast.stmt], str, int | None]] = []  # each line's statements, its name, its `e` index
     for i, (fields, amount, maybe) in enumerate(lines):
-        line = writer.call(writer.func(made), writer.const(fields), writer.reg(amount), _name("written"),
-                           writer.const(i))
+        t, d = writer.temp(), writer.temp()
+        statements = [
+            N.Assign([_name(t, True)], writer.call(_name("new"), writer.const(line))),
+            N.Assign([_name(d, True)], N.Attribute(_name(t), "__dict__", ast.Load())),
+            N.Expr(writer.call(N.Attribute(_name(d), "update", ast.Load()), writer.const(line.prototype(fields, i)))),
+            N.Assign([N.Subscript(_name(d), writer.const("exact"), ast.Store())], writer.reg(amount)),
+            N.Assign([N.Subscript(_name(d), writer.const("_trail"), ast.Store())], _name("written"))]
         if not (amount in writer.known and writer.known[amount] >= 0):
             negative.append(N.Compare(writer.reg(amount), [ast.Lt()], [writer.const(0)]))
-        if maybe:
-            flush()
-            statements.append(N.If(N.Subscript(_name("exists"), N.Constant(i), ast.Load()), [
-                N.Expr(writer.call(N.Attribute(_name(out), "append", ast.Load()), line))], []))
-        else:
-            run.append(line)
-    flush()
+        made.append((statements, t, i if maybe else None))
     any_negative = N.BoolOp(ast.Or(), negative) if len(negative) > 1 else \
         negative[0] if negative else N.Constant(False)
-    return statements, _name(out), any_negative
+    out: list[ast.stmt] = []
+    for statements, _, i in made:  # an `optional` line is made only where it exists
+        out += statements if i is None else [N.If(_name(f"e{i}"), statements, [])]
+    run: list[ast.expr] = []  # consecutive lines that are always there: one tuple (or added at once)
+    if sum(i is not None for _, _, i in made) <= _SEGMENTS:
+        # (a, b) + ((c,) if e2 else ()) + (d,): the lines that exist, a tuple
+        parts: list[ast.expr] = []
+        for _, t, i in made:
+            if i is None:
+                run.append(_name(t))
+                continue
+            if run:
+                parts.append(N.Tuple(run, ast.Load()))
+                run = []
+            parts.append(N.IfExp(_name(f"e{i}"), N.Tuple([_name(t)], ast.Load()), N.Tuple([], ast.Load())))
+        if run or not parts:
+            parts.append(N.Tuple(run, ast.Load()))
+        result = parts[0]
+        for part in parts[1:]:
+            result = N.BinOp(result, ast.Add(), part)
+        return out, result, any_negative
+    listed = writer.temp()
+    out.append(N.Assign([_name(listed, True)], N.List([], ast.Load())))
+    for _, t, i in made:
+        if i is None:
+            run.append(_name(t))
+            continue
+        if run:
+            out.append(N.AugAssign(_name(listed, True), ast.Add(), N.List(run, ast.Load())))
+            run = []
+        out.append(N.If(_name(f"e{i}"), [
+            N.Expr(writer.call(N.Attribute(_name(listed), "append", ast.Load()), _name(t)))], []))
+    if run:
+        out.append(N.AugAssign(_name(listed, True), ast.Add(), N.List(run, ast.Load())))
+    return out, _name(listed), any_negative
 
 
-def _generate(ops, known, template, folded, needed, lines, made, digest):
+def _generate(ops, known, template, folded, needed, lines, exists, line, digest):
     writer = _Writer(known, template, folded)
     try:
         for op in ops:
             writer.op(op)
         kept = [k for k in sorted(writer.assigned) if k in needed]
-        making, made_lines, negative = _lines(writer, lines, made)
-        tree = tree_of(writer.prelude + writer.body + making + [N.Return(N.Tuple([
+        making, made_lines, negative = _lines(writer, lines, line)
+        # whether each `optional` line has a record: its template's answer, until an operation marks it
+        optional = sorted(writer.marked | {i for i, (_, _, maybe) in enumerate(lines) if maybe})
+        marks = [N.Assign([_name(f"e{i}", True)], N.Constant(bool(exists[i]))) for i in optional]
+        tree = tree_of(marks + writer.prelude + writer.body + making + [N.Return(N.Tuple([
             made_lines, negative, N.Tuple([_name(f"r{k}") for k in kept], ast.Load())], ast.Load()))])
         code = compile(tree, f"<sibc generated: {digest}>", "exec")
     except (Unsupported, RecursionError):  # (a chain of thousands of definitions: the staged program)
@@ -499,6 +620,7 @@ def _generate(ops, known, template, folded, needed, lines, made, digest):
     settle = types.FunctionType(function, writer.env, "settle")
     settle.tree = tree  # for tests/test_generated.py, which walks it
     settle.kept = tuple(kept)
+    settle.reads_ctx = writer.reads_ctx
     return settle
 
 

@@ -130,6 +130,13 @@ class Line:
         state["exact"], state["_trail"], state["_at"] = exact, trail, at
         return line
 
+    @classmethod
+    def prototype(cls, fields: dict, at: int) -> dict:
+        """The instance dict `made(fields, exact, trail, at)` fills, its amount and trail left None:
+        the generated settlement function (generated.py) makes a line by copying this into a new
+        instance's dict and setting those two, the same instance without a call per line."""
+        return {**fields, "exact": None, "_trail": None, "_at": at}
+
     @derived
     def trail(self) -> tuple[StepRecord, ...]:
         made = self._trail
@@ -251,16 +258,26 @@ class Settlement:
         return dict(zip(series.split(SEP), period.split(SEP)))
 
     @classmethod
-    def made(cls, fields: dict, lines: tuple[Line, ...], values, guarantees, diagnostics) -> Settlement:
-        """A settlement from `fields` (its contract, currency and investors, the same for every
-        settlement of a contract) without attrs' field-by-field frozen `__init__`, as `Line.made`:
-        the instance `Settlement(**fields, lines=…, values=…, guarantees=…, diagnostics=…)` makes."""
+    def made(cls, prototype: dict, lines: tuple[Line, ...], values, guarantees, diagnostics) -> Settlement:
+        """A settlement from `prototype(fields)` (its contract, currency and investors, the same for
+        every settlement of a contract) without attrs' field-by-field frozen `__init__`, as
+        `Line.made`: the instance `Settlement(**fields, lines=…, values=…, guarantees=…,
+        diagnostics=…)` makes. The prototype holds every key already, so the four set here replace
+        a value rather than add a key (issue 21)."""
         settlement = object.__new__(cls)
         state = settlement.__dict__
-        state.update(fields)
-        state["lines"], state["_values"], state["_guarantees"], state["diagnostics"] = \
-            lines, values, guarantees, diagnostics
+        state.update(prototype)
+        state["lines"] = lines
+        state["_values"] = values
+        state["_guarantees"] = guarantees
+        if diagnostics:
+            state["diagnostics"] = diagnostics
         return settlement
+
+    @staticmethod
+    def prototype(fields: dict) -> dict:
+        """The instance dict `made` starts from: `fields`, and the settlement's own four keys."""
+        return {**fields, "lines": (), "_values": None, "_guarantees": None, "diagnostics": ()}
 
     @derived
     def values(self) -> dict[str, object]:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from sibdsl import check_source, compile_contract, load_contract
 from sibdsl.compiler import EvaluationError
 from sibdsl.evaluate import _NOT_YET, Evaluator
-from sibdsl.generated import _BUILTINS, _HELPERS, _LOCALS, GENERATED_NAME, generate
+from sibdsl.generated import _BUILTINS, _HELPERS, _LOCALS, DENOMINATOR, GENERATED_NAME, NUMERATOR, generate
 from sibdsl.source import Source
 from sibdsl.testing import outcomes
 
@@ -133,7 +133,7 @@ def test_every_name_in_the_generated_tree_is_made_by_the_generator():
         for ident in names | args | handlers:
             assert ident in fixed or re.fullmatch(GENERATED_NAME, ident), (name, ident)
         attributes = {n.attr for n in ast.walk(fn.tree) if isinstance(n, ast.Attribute)}
-        assert attributes <= {"numerator", "denominator", "append"}, (name, attributes)
+        assert attributes <= {NUMERATOR, DENOMINATOR, "append", "__dict__", "update"}, (name, attributes)
         # the function's globals: the generator's names, and only the builtins the code uses
         assert set(fn.__globals__["__builtins__"]) == set(_BUILTINS) == {"type", "min", "max", "abs", "int"}
         for key in fn.__globals__:
@@ -143,17 +143,12 @@ def test_every_name_in_the_generated_tree_is_made_by_the_generator():
 
 def test_nothing_the_contract_says_is_a_constant_of_the_generated_tree():
     """Amounts, names, periods, dates, Fractions reach the function through its globals (`k` names):
-    the tree's constants are None, True, False and the indices of the lines it marks."""
+    the tree's constants are None, True and False."""
     for name, contract, _ev, fn in _trees():
-        parents = {id(child): node for node in ast.walk(fn.tree) for child in ast.iter_child_nodes(node)}
         for node in ast.walk(fn.tree):
             if not isinstance(node, ast.Constant):
                 continue
-            assert type(node.value) in (type(None), bool, int), (name, node.value)
-            if type(node.value) is int:  # an index into the `exists` list (a line's)
-                parent = parents[id(node)]
-                assert isinstance(parent, ast.Subscript) and parent.slice is node, (name, ast.dump(parent))
-                assert isinstance(parent.value, ast.Name) and parent.value.id == "exists", name
+            assert type(node.value) in (type(None), bool), (name, node.value)
         strings = {v for v in fn.__globals__.values() if isinstance(v, str)}
         assert set(contract.measures) & strings  # the measures' names are read through the globals
         source = ast.unparse(fn.tree)
@@ -275,15 +270,41 @@ def test_settlements_and_evaluators_pickle():
 
 
 def test_generate_of_no_operations_makes_the_lines_of_the_known_amounts():
-    """No operations: each line is made of its register's known value; an optional line only where
-    `exists` says so; a negative amount is said."""
-    made = lambda fields, amount, written, i: (fields, amount, written, i)  # noqa: E731
-    fn = generate([], {2: 5}, [None, None, 5, -1], {}, set(), [("a", 2, False), ("b", 3, True)], made, "0")
-    assert fn("ctx", {}, [None, False], "w") == ([("a", 5, "w", 0)], True, ())
-    assert fn("ctx", {}, [None, True], "w") == ([("a", 5, "w", 0), ("b", -1, "w", 1)], True, ())
-    assert fn.kept == ()
-    positive = generate([], {2: 5}, [None, None, 5], {}, set(), [("a", 2, False)], made, "0")
-    assert positive("ctx", {}, [None], "w") == ([("a", 5, "w", 0)], False, ())
+    """No operations: each line is made of its register's known value, `Line.made`'s instance; an
+    optional line only where its template says it exists; a negative amount is said."""
+    from sibdsl.settlement import Line
+
+    a, b = {"payment": "a", "clause": None, "payer": "p", "recipient": "q", "period": None, "due": None}, \
+        {"payment": "b", "clause": None, "payer": "p", "recipient": "q", "period": "y1", "due": date(2020, 1, 1)}
+    lines = [(a, 2, False), (b, 3, True)]
+    fn = generate([], {2: 5}, [None, None, 5, -1], {}, set(), lines, [None, False], Line, "0")
+    made, negative, kept = fn(None, {}, "w")
+    assert type(made) is tuple and [vars(ln) for ln in made] == [vars(Line.made(a, 5, "w", 0))] and negative
+    fn = generate([], {2: 5}, [None, None, 5, -1], {}, set(), lines, [None, True], Line, "0")
+    made, negative, kept = fn(None, {}, "w")
+    assert [vars(ln) for ln in made] == [vars(Line.made(a, 5, "w", 0)), vars(Line.made(b, -1, "w", 1))]
+    assert [list(vars(ln)) for ln in made] == [list(vars(Line.made(b, -1, "w", 1)))] * 2  # the same dict, in order
+    assert all(type(ln) is Line for ln in made) and made[0].amount == 5
+    assert fn.kept == kept == () and not fn.reads_ctx
+    positive = generate([], {2: 5}, [None, None, 5], {}, set(), [(a, 2, False)], [None], Line, "0")
+    assert not positive(None, {}, "w")[1]
+
+
+def test_many_optional_lines_are_a_list_in_order():
+    """More than `_SEGMENTS` optional lines: appended to a list (the evaluator makes it a tuple)."""
+    from sibdsl.generated import _SEGMENTS
+    from sibdsl.settlement import Line
+
+    n = 2 * _SEGMENTS  # two thirds of them optional: more than _SEGMENTS
+    fields = [{"payment": f"p{i}", "clause": None, "payer": "p", "recipient": "q", "period": None, "due": None}
+              for i in range(n)]
+    lines = [(fields[i], 2, i % 3 != 0) for i in range(n)]
+    there = [None if i % 3 == 0 else i % 2 == 0 for i in range(n)]
+    fn = generate([], {2: 5}, [None, None, 5], {}, set(), lines, there, Line, "0")
+    made = fn(None, {}, "w")[0]
+    assert type(made) is list
+    assert [ln.payment for ln in made] == [f"p{i}" for i in range(n) if there[i] is None or there[i]]
+    assert [ln._at for ln in made] == [i for i in range(n) if there[i] is None or there[i]]
 
 
 def test_every_constant_kind_a_contract_gives_reaches_the_function_whole():
@@ -295,3 +316,58 @@ def test_every_constant_kind_a_contract_gives_reaches_the_function_whole():
     names = [w.const(v).id for v in values]
     assert all(re.fullmatch(GENERATED_NAME, n) for n in names)
     assert [w.env[n] for n in names] == values
+
+
+# ------------------------------------------------------------------ rounding written out
+
+def _rounding_function(rnd):
+    """The generated function of two operations: read the measure `x` as it is, round it by `rnd`."""
+    from sibdsl.compiler import shaped
+    from sibdsl.settlement import Line
+
+    read = shaped(lambda ctx: ctx.inputs["x"], "input", "x", None, True)
+    ops = [shaped(lambda r: None, "expr", 2, read, None), shaped(lambda r: None, "round", 3, rnd, 2, False)]
+    fn = generate(ops, {}, [None] * 4, {}, set(), [({}, 3, False)], [None], Line, "0")
+    assert fn is not None
+    return lambda value: fn(None, {"x": value}, None)[0][0].exact
+
+
+STEPS = [Decimal("1"), Decimal("5"), Decimal("0.01"), Decimal("0.05"), Decimal("2.5")]
+EDGES = [0, 1, -1, 7, -7, 10, -10, Fraction(1, 2), Fraction(-1, 2), Fraction(5, 2), Fraction(-5, 2),
+         Fraction(15, 2), Fraction(-15, 2), Fraction(1, 3), Fraction(-2, 3), Fraction(1, 200), Fraction(-3, 200),
+         Fraction(1, 40), Fraction(-1, 40), Fraction(25, 4), Fraction(-25, 4), Fraction(123456789, 100)]
+
+
+@pytest.mark.parametrize("mode", ["half up", "half down", "half even", "up", "down"])
+@pytest.mark.parametrize("step", STEPS, ids=str)
+def test_a_rounding_written_out_rounds_as_values_rounder(mode, step):
+    """generated.py writes `values.rounder`'s `apply` out for the contract's step and mode (no call
+    per payment): the same amount and the same type (an int where whole) on halves, on both sides of
+    zero, on and off the grid."""
+    from sibdsl.values import rounder
+
+    rnd = rounder(step, mode)
+    inline = _rounding_function(rnd)
+    for value in EDGES + [v * Fraction(step) for v in EDGES]:
+        assert (inline(value), type(inline(value))) == (rnd(value), type(rnd(value))), (value, step, mode)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.fractions(max_denominator=1000), st.sampled_from(STEPS),
+       st.sampled_from(["half up", "half down", "half even", "up", "down"]))
+def test_a_rounding_written_out_rounds_any_amount_as_values_rounder(value, step, mode):
+    from sibdsl.values import rounder
+
+    rnd = rounder(step, mode)
+    value = value.numerator if value.denominator == 1 else value  # as the registers hold it (values.whole)
+    got = _rounding_function(rnd)(value)
+    assert (got, type(got)) == (rnd(value), type(rnd(value)))
+
+
+def test_a_rounding_without_its_rule_is_called():
+    calls = []
+
+    def rnd(x):
+        calls.append(x)
+        return 42
+    assert _rounding_function(rnd)(Fraction(1, 3)) == 42 and calls == [Fraction(1, 3)]
