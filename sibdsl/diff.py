@@ -311,7 +311,7 @@ def _relaxed_settlement():
 # the ratio of the drafts' totals S ÷ S' (RATIOS, fine near 1: a small change of the drafts). Each pair
 # of points is one fact per line and direction, stated only while that line is asked.
 SHARES = tuple(Fraction(k, 8) for k in range(1, 9))
-RATIOS = tuple(sorted({Fraction(k, 8) for k in range(1, 8)} | {1 - Fraction(1, 2 ** k) for k in range(4, 9)}))
+RATIOS = tuple(sorted({Fraction(k, 8) for k in range(0, 8)} | {1 - Fraction(1, 2 ** k) for k in range(4, 9)}))
 
 
 def pair_facts(drafts: _Drafts, payment: str | None = None) -> list:
@@ -341,15 +341,15 @@ def pair_facts(drafts: _Drafts, payment: str | None = None) -> list:
             continue
         for total2, o2 in new.get((name, z3.simplify(a).get_id(), z3.simplify(level).get_id()), []):
             both = z3.And(total > 0, total2 > 0, level >= zero, level <= total, level <= total2, a >= zero)
-            for (s, so), (t, to) in (((total, o), (total2, o2)), ((total2, o2), (total, o))):
-                grows = z3.And(both, s <= t)  # the draft with the smaller total s pays so, the other to
+            for (small, so), (large, lo) in (((total, o), (total2, o2)), ((total2, o2), (total, o))):
+                grows = z3.And(both, small <= large)  # the draft with the smaller total pays so, the other lo
                 if payment is None:
-                    facts.append(z3.Implies(grows, to <= so))
+                    facts.append(z3.Implies(grows, lo <= so))
                     continue
                 for h in SHARES:
                     for r in RATIOS:
-                        facts.append(z3.Implies(z3.And(grows, a <= const(h) * s, s >= const(r) * t),
-                                                so - to < const(h * (1 - r)) * level + step))
+                        facts.append(z3.Implies(z3.And(grows, a <= const(h) * small, small >= const(r) * large),
+                                                so - lo < const(h * (1 - r)) * level + step))
     return facts
 
 

@@ -6,6 +6,7 @@ cap they were."""
 
 from __future__ import annotations
 
+import json
 import random
 from fractions import Fraction
 from pathlib import Path
@@ -126,7 +127,7 @@ def test_generated_cards_never_exceed_a_proved_bound(prices, cap, raise_by, seed
             if x is None or not x.outcomes:
                 continue
             files = [{k: v for k, v in x.outcomes.items() if k in c.measures} for c in (old, new)]
-            figures = [settle(c, load_outcomes(c, text=__import__("json").dumps(f), name="o.json"))
+            figures = [settle(c, load_outcomes(c, text=json.dumps(f), name="o.json"))
                        for c, f in zip((old, new), files)]
             assert (figures[0].get(e.line, 0), figures[1].get(e.line, 0)) == (x.old, x.new)
             assert x.amount == x.new - x.old and x.confirmed
