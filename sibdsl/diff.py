@@ -531,8 +531,9 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         if relaxed and kind != "total" and not paired:  # the total needs none (its bounds are tight)
             solver.add(*pair_facts(drafts))  # identities: they hold under every later question
             paired = True
-        solver.push()  # the line's own facts, while it is asked (stated for all lines, they slow every question)
-        if relaxed and kind == "payment":
+        own = relaxed and kind == "payment"  # the line's own facts, while it is asked (stated for all
+        if own:                               # lines, they slow every question)
+            solver.push()
             solver.add(*pair_facts(drafts, name))
         delta = b - a
         solver.push()
@@ -541,13 +542,15 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         answer = solver.check()
         solver.pop()
         if answer == z3.unsat:
-            solver.pop()
+            if own:
+                solver.pop()
             effects.append(Effect(name, kind, False, None, None))
             continue
         if answer == z3.unknown:
             decided = False
         up, down = extreme(kind, name, delta, 1), extreme(kind, name, delta, -1)
-        solver.pop()
+        if own:
+            solver.pop()
         shown = [x for x in (up, down) if x is not None and x.status != BOUNDED]  # a settled example
         differs = True if shown else (None if answer == z3.unknown or up or down else False)
         effects.append(Effect(name, kind, differs, up, down))
