@@ -269,6 +269,11 @@ class _Drafts:
                 _sum([s.lines[i].amount for i, ln in enumerate(p.lines) if ln.payment == name])
                 for s, p in ((self.sa, programs[0]), (self.sb, programs[1])))
         self.lines = {key: (a.translate(self.ctx), b.translate(self.ctx)) for key, (a, b) in self.lines.items()}
+        # issue 17 follow-up: each relaxed part of both drafts as (payment, a, level, total, o), for `pair_facts`
+        self.parts = tuple([(None if line is None else p.lines[line].payment, *(term.translate(self.ctx) for term in terms))
+                            for line, *terms in getattr(s, "parts", [])]
+                           for s, p in ((self.sa, programs[0]), (self.sb, programs[1])))
+        self.step = min(Fraction(old.rounding.step), Fraction(new.rounding.step))
 
     def input(self, sym, key) -> z3.ExprRef:
         return self.here[id(sym)][key]
@@ -314,6 +319,9 @@ def _relaxed_settlement():
 
     class _RelaxedSettlement(_SymSettlement):
         def pro_rata(self, step, amounts, excess):
+            from .semantics.run import giving_order
+
+            self.__dict__["order"] = list(giving_order(step.takes or step.group))  # the lines `part` reads, in turn
             out, acted = super().pro_rata(step, amounts, excess)
             if not z3.is_false(acted):
                 self.__dict__.setdefault("cuts", []).append(acted)
@@ -332,10 +340,58 @@ def _relaxed_settlement():
             self.sym.domain.append(z3.Implies(
                 z3.And(total > 0, level >= zero, level <= total),
                 z3.If(a >= zero, z3.And(o >= zero, o <= a), z3.And(o >= a - _real(step), o <= zero))))
+            order = self.__dict__.get("order") or [None]
+            self.__dict__.setdefault("parts", []).append((order.pop(0), a, level, total, o))
             return z3.If(total > 0, o, a)
 
     _RELAXED.append(_RelaxedSettlement)
     return _RelaxedSettlement
+
+
+# issue 17 follow-up: where `pair_facts` splits a line's share a ÷ S of its draft's total (SHARES) and
+# the ratio of the drafts' totals S ÷ S' (RATIOS, fine near 1: a small change of the drafts). Each pair
+# of points is one fact per line and direction, stated only while that line is asked.
+SHARES = tuple(Fraction(k, 8) for k in range(1, 9))
+RATIOS = tuple(sorted({Fraction(k, 8) for k in range(0, 8)} | {1 - Fraction(1, 2 ** k) for k in range(4, 9)}))
+
+
+def pair_facts(drafts: _Drafts, payment: str | None = None) -> list:
+    """Facts relating the two drafts' parts of a line cut in proportion, where both drafts cut the
+    same line amount a at the same level L (a price elsewhere on the card changed, a line added):
+    each part is o = floor(a × L ÷ (S × step)) × step with its draft's total S, so where both cut
+    (S, S' > 0, 0 <= L <= S, S') and a >= 0, the draft with the larger total pays the line no more
+    (o' <= o when S <= S'). Without `payment`, only that. With it, for the parts of that payment,
+    also by how much at most: o − o' < (a ÷ S) × L × (1 − S ÷ S') + step, which is at most
+    h × (1 − r) × L + step where a <= h × S and S >= r × S' (SHARES × RATIOS). The relaxation alone
+    lets one draft's part fall to 0 while the other's stays at a (a bound of the whole cap on each
+    line); these hold the two together. Identities of the exact cut, not assumptions:
+    tests/test_diff.py checks them on the evaluator's cut."""
+    ctx = drafts.ctx
+
+    def const(x: Fraction):
+        return optimum_real(x, ctx)
+
+    zero, step, facts = z3.RealVal(0, ctx), const(drafts.step), []
+    # the same amount and level as z3 simplifies them (a level is the cap where the cut acts: the
+    # drafts' `total − excess` terms differ, their simplified forms do not)
+    new: dict = {}
+    for name, a, level, total, o in drafts.parts[1]:
+        new.setdefault((name, z3.simplify(a).get_id(), z3.simplify(level).get_id()), []).append((total, o))
+    for name, a, level, total, o in drafts.parts[0]:
+        if payment is not None and name != payment:
+            continue
+        for total2, o2 in new.get((name, z3.simplify(a).get_id(), z3.simplify(level).get_id()), []):
+            both = z3.And(total > 0, total2 > 0, level >= zero, level <= total, level <= total2, a >= zero)
+            for (small, so), (large, lo) in (((total, o), (total2, o2)), ((total2, o2), (total, o))):
+                grows = z3.And(both, small <= large)  # the draft with the smaller total pays so, the other lo
+                if payment is None:
+                    facts.append(z3.Implies(grows, lo <= so))
+                    continue
+                for h in SHARES:
+                    for r in RATIOS:
+                        facts.append(z3.Implies(z3.And(grows, a <= const(h) * small, small >= const(r) * large),
+                                                so - lo < const(h * (1 - r)) * level + step))
+    return facts
 
 
 def _prefer(drafts: _Drafts, base: dict | None) -> dict:
@@ -504,6 +560,7 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
 
     effects = []
     spent: list[str] = []  # the lines not asked: the diff's work budget was spent before them (W586)
+    paired = False
     for (kind, name), (a, b) in drafts.lines.items():
         if (lines == "total" and kind != "total") or (lines == "payers" and kind == "payment"):
             continue
@@ -512,6 +569,13 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
             spent.append(name)
             effects.append(Effect(name, kind, None, None, None))
             continue
+        if relaxed and kind != "total" and not paired:  # the total needs none (its bounds are tight)
+            solver.add(*pair_facts(drafts))  # identities: they hold under every later question
+            paired = True
+        own = relaxed and kind == "payment"  # the line's own facts, while it is asked (stated for all
+        if own:                               # lines, they slow every question)
+            solver.push()
+            solver.add(*pair_facts(drafts, name))
         delta = b - a
         solver.push()
         solver.add(delta != 0)
@@ -519,11 +583,15 @@ def money_effect(old: m.Contract, new: m.Contract, timeout: float = DEFAULT_TIME
         answer = solver.check()
         solver.pop()
         if answer == z3.unsat:
+            if own:
+                solver.pop()
             effects.append(Effect(name, kind, False, None, None))
             continue
         if answer == z3.unknown:
             decided = False
         up, down = extreme(kind, name, delta, 1), extreme(kind, name, delta, -1)
+        if own:
+            solver.pop()
         shown = [x for x in (up, down) if x is not None and x.status != BOUNDED]  # a settled example
         differs = True if shown else (None if answer == z3.unknown or up or down else False)
         effects.append(Effect(name, kind, differs, up, down))
