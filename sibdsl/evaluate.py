@@ -771,11 +771,16 @@ class Evaluator:
     Everything that does not depend on the outcomes is worked out here, once: the settlement
     program, the closures of every expression a step reads (constants folded), the definitions
     in dependency order, return-limit amounts, what each investor put in. `on_step(step, acted)`
-    is told, for each step an evaluation runs, whether the step acted (coverage)."""
+    is told, for each step an evaluation runs, whether the step acted (coverage). `stop()`, if
+    given, is called before each definition and each step is compiled: the compile's cancellation
+    points, fixed by the contract (not by time), where it may raise to abandon the compile (the
+    server does when a newer request of the same job arrives, serve/api.py)."""
 
     def __init__(self, contract: m.Contract, source: Source | None = None,
                  recorder: Callable[[m.Expr, int], None] | None = None,
-                 on_step: Callable[[Step, bool], None] | None = None, program: Program | None = None):
+                 on_step: Callable[[Step, bool], None] | None = None, program: Program | None = None,
+                 stop: Callable[[], None] | None = None):
+        stop = stop or _go_on
         self.contract = contract
         self.source = source
         self.on_step = on_step
@@ -797,6 +802,7 @@ class Evaluator:
         self._defs: list[tuple[str, list[tuple[str | None, Callable]]]] = []
         self._prelude: list[tuple[tuple, Callable]] = []
         for name, definition in contract.definitions.items():
+            stop()
             series = definition.ty.series
             periods = [p.name for p in contract.series[series].periods] if series else [None]
             fns = [(p, comp.var(name, {series: p} if series else None)) for p in periods]
@@ -805,6 +811,7 @@ class Evaluator:
         self._amount: dict[int, Callable] = {}  # id(step) → the closure of what it reads
         self._condition: dict[int, Callable] = {}
         for step in self.program.steps:
+            stop()
             period = dict(step.period)
             if step.amount is not None:
                 self._amount[id(step)] = comp.compile(step.amount, period)
@@ -1083,5 +1090,10 @@ def _public(value: object) -> object:
     return decimal(value) if type(value) is int or isinstance(value, Fraction) else value
 
 
-def compile_contract(contract: m.Contract, source: Source | None = None) -> Evaluator:
-    return Evaluator(contract, source)
+def _go_on() -> None:
+    """The cancellation point of a compile nobody can cancel."""
+
+
+def compile_contract(contract: m.Contract, source: Source | None = None,
+                     stop: Callable[[], None] | None = None) -> Evaluator:
+    return Evaluator(contract, source, stop=stop)

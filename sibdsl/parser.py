@@ -126,7 +126,8 @@ def tables_path(name: str, grammar: str, options: dict) -> str:
     """Where the LALR tables of one of the parsers above are kept: sibc's cache directory
     (cache.cache_dir(): $SIBDSL_CACHE_DIR, else $XDG_CACHE_HOME/sibdsl, else ~/.cache/sibdsl), in a
     file named by a SHA-256 of the grammar's text, the parser's options, lark's version and
-    Python's. A changed grammar, option or lark is a new file; writing it removes the old one."""
+    Python's. A changed grammar, option or lark is a new file; the old one goes once no sibc has
+    read it for cache.UNUSED_DAYS (cache.trim: two installations sharing the directory keep both)."""
     import hashlib
     import sys
 
@@ -145,7 +146,8 @@ def _tables(name: str, grammar: str, **options) -> lark.Lark:
     over the entry, so a reader never sees half a file (two processes that both miss each write a
     whole one). The entry starts with its own key, checked on reading; one that cannot be read is
     made again and replaced. A cache directory that cannot be made or written only costs the time
-    of making the tables (≈ 0.3 s) in every process.
+    of making the tables (≈ 0.3 s) in every process. Reading an entry marks it used (cache.renew);
+    writing one lets cache.trim remove what no sibc has used for a week.
 
     The entry is the parser itself, pickled: its grammar, lexer and LALR table as lark made them,
     without the callbacks (code: the transformer's methods), which are made again on reading as
@@ -157,13 +159,17 @@ def _tables(name: str, grammar: str, **options) -> lark.Lark:
 
     import lark
 
+    from . import cache
+
     pickler, unpickler = _picklers()
     path = tables_path(name, grammar, options)
     key = os.path.basename(path).encode()
     try:
         with open(path, "rb") as handle:
             if handle.readline().rstrip(b"\n") == key:
-                return _revived(unpickler(handle).load(), options.get("transformer"))
+                revived = _revived(unpickler(handle).load(), options.get("transformer"))
+                cache.renew(handle)
+                return revived
     except FileNotFoundError:
         pass  # the first run with this grammar, options and lark: made below
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, LookupError, TypeError, AttributeError,
@@ -182,18 +188,8 @@ def _tables(name: str, grammar: str, **options) -> lark.Lark:
         with contextlib.suppress(OSError):
             os.remove(partial)
         return made
-    _remove_older_tables(path, name)
+    cache.trim()
     return made
-
-
-def _remove_older_tables(path: str, name: str) -> None:
-    """Remove the entries of parser `name` other than `path`: tables of another grammar, lark or
-    Python, which this sibc never reads (only names of exactly tables_path's form; issue 21)."""
-    from .cache import remove_entries
-
-    directory, current = os.path.split(path)
-    pattern = re.compile(re.escape(name) + r"-[0-9a-f]{40}\.lark")
-    remove_entries(directory, lambda entry: entry != current and pattern.fullmatch(entry) is not None)
 
 
 CACHED = "<sibc cache>"  # the source_path of a parser read from the cache (the tests look)

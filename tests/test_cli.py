@@ -127,8 +127,9 @@ def test_check_with_cached_proofs_imports_only_what_checking_needs(tmp_path):
     proof cache, does not import the solver, pathlib, importlib.metadata or the outcome reader."""
     env = {**os.environ, "SIBDSL_CACHE_DIR": str(tmp_path)}
     _imports_after_check(env=env)  # proves the contract and caches the proofs (and the check)
-    for entry in tmp_path.glob("check-*.json"):  # `--no-cache` bypasses the proof cache too (issue 22):
-        entry.unlink()  # keep only the proofs, so that the file is read, parsed and checked again
+    (entry,) = tmp_path.glob("*/check-*.json")  # in its generation's folder (sibdsl/cache.py)
+    entry.unlink()  # keep only the proofs (`--no-cache` bypasses them too, issue 22), so that the file is read,
+    # parsed and checked again
     code = (
         "import sys\nfrom sibdsl.cli import main\n"
         "try:\n    main(['check', 'contracts/norrkoping.sib'])\nexcept SystemExit:\n    pass\n"
@@ -154,7 +155,7 @@ def test_check_of_an_unchanged_contract_reuses_its_result(tmp_path, run):
     env = {**os.environ, "SIBDSL_CACHE_DIR": str(tmp_path)}
     first = _imports_after_check(env=env)  # checked and proved now, and cached
     assert first == "['sibdsl.check', 'sibdsl.evaluate', 'z3']"  # no lark: the prebuilt parser (issue 21)
-    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.json")) == ["check", "proofs"]
+    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*/*.json")) == ["check", "proofs"]
     # the cached result: neither the compiler nor the solver is loaded, and the output is the same
     assert _imports_after_check(env=env) == "[]"
     fresh = run("check", "--no-cache", "contracts/norrkoping.sib", "tests/corpus/broken/E201_undefined.sib")

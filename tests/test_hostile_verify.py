@@ -4,7 +4,6 @@ verdicts that do not depend on machine load, and `--no-cache` that means no cach
 from __future__ import annotations
 
 import json
-import os
 import re
 from fractions import Fraction
 
@@ -87,10 +86,10 @@ def test_no_cache_neither_reads_nor_writes_the_proof_cache(tiny, tmp_path, monke
     # a proof cache that says everything was proved: only a run that uses the cache may believe it
     proofcache.store(TINY, [{"key": "guarantee:never", "description": "x", "status": "proved", "line": 10,
                              "seconds": 0.0, "reason": "", "counterexample": []}])
-    planted = sorted(os.listdir(cache))
+    planted = sorted(cache.rglob("*.json"))
     cached = CliRunner().invoke(main, ["check", "tiny.sib"], catch_exceptions=False)
     assert cached.exit_code == 0, cached.output  # what the (planted) cache says
     uncached = CliRunner().invoke(main, ["check", "--no-cache", "tiny.sib"], catch_exceptions=False)
     assert uncached.exit_code == 1 and "error[E701]" in uncached.output  # what the solver says
-    assert len(os.listdir(cache)) == len(planted) + 1  # the first run's check entry; --no-cache wrote none
+    assert len(list(cache.rglob("*.json"))) == len(planted) + 1  # the first run's check entry; --no-cache wrote none
     assert Source("tiny.sib", TINY).text == tiny.read_text(encoding="utf-8")

@@ -5,8 +5,8 @@ the user's cache directory, keyed by grammar, options, lark and Python, written 
 cache that cannot be written or read only costs time. The parsers loaded from the cache give the
 same trees, spans included, as parsers made fresh from the grammar, on every text the parser is
 pinned on (every shipped contract, the parser corpus, the examples in the docs, the edge cases).
-Writing an entry removes what no sibc here reads again: the tables of another grammar, and the
-proof and check entries another sibc wrote (cache.py).
+Reading an entry marks it used; the tables of another grammar, lark or Python go once no sibc
+has read them for a week (cache.trim; the proof and check entries: tests/test_cache_shared.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import lark
 import pytest
@@ -152,76 +153,32 @@ def test_processes_that_miss_at_once_each_write_a_whole_entry(cache):
     assert parser._builder("basic").source_path == CACHED
 
 
-# ---------------------------------------------------------------- old entries are removed (issue 21)
-def test_writing_tables_removes_that_parsers_tables_of_another_grammar(cache):
-    """A new grammar, lark or Python writes new tables; the old ones, never read again, go. The
-    other parsers' tables, a file being written and whatever else is in the directory stay."""
+# ---------------------------------------------------------------- old tables go once unused (issue 21)
+def test_tables_of_another_grammar_go_once_no_sibc_has_read_them_for_a_week(cache):
+    """A new grammar, lark or Python writes new tables. Another parser's tables, or another
+    installation's that it read within the week, stay; those unused for longer go, and so does
+    a partial file as old; whatever else is in the directory stays. Reading tables renews them."""
+    from sibdsl import cache as sibcache
+
     (cache / "lark").mkdir(parents=True)
-    old, other_parser = "builder-basic-" + "0" * 40 + ".lark", "tree-" + "0" * 40 + ".lark"
-    kept = [other_parser, "builder-basic-" + "0" * 40 + ".lark.77.1.tmp", "builder-basic-notes.lark", "README"]
-    for name in (old, *kept):
+    week = sibcache.UNUSED_DAYS * 86400
+    gone = ["builder-basic-" + "0" * 40 + ".lark", "builder-basic-" + "0" * 40 + ".lark.77.1.tmp"]
+    recent = ["builder-basic-" + "1" * 40 + ".lark", "tree-" + "0" * 40 + ".lark"]
+    foreign = ["builder-basic-notes.lark", "README"]
+    for name in gone + foreign + recent:
         (cache / "lark" / name).write_bytes(b"x")
+        _age(cache / "lark" / name, week - 3600 if name in recent else week + 3600)
     parse(Source("n.sib", NORRKOPING))
-    (new,) = [f for f in _files(cache / "lark") if f.startswith("builder-basic-") and f.endswith(".lark")
-              and f != "builder-basic-notes.lark"]
-    assert new != old and sorted(_files(cache / "lark")) == sorted([new, *kept])
+    (new,) = set(_files(cache / "lark")) - set(recent + foreign)
+    assert new.startswith("builder-basic-") and sorted(_files(cache / "lark")) == sorted([new, *recent, *foreign])
+    assert sibcache.TRIMMED in _files(cache)
+    entry = cache / "lark" / new
+    _age(entry, week + 3600)  # as if last read eight days ago
     parser._builder.cache_clear()
     assert parse(Source("n.sib", NORRKOPING)) and parser._builder("basic").source_path == CACHED
+    assert time.time() - entry.stat().st_mtime < 60  # read now: renewed
 
 
-def test_writing_an_entry_removes_the_entries_another_sibc_wrote(cache):
-    """Proof and check entries are named by the sibc that wrote them (cache.generation): storing
-    one removes the entries of its kind another sibc wrote, and those named before generations;
-    entries of another kind, of this sibc, and files of another form stay."""
-    from sibdsl import cache as sibcache
-    from sibdsl import proofcache
-
-    cache.mkdir()
-    this = sibcache.generation()
-    digest = "ab" * 32
-    gone = [f"proofs-{'1' * 12}-{digest}.json", f"proofs-{digest}.json"]
-    kept = [f"proofs-{this}-{'cd' * 32}.json", f"check-{'1' * 12}-{digest}.json", f"proofs-{'1' * 12}.json",
-            f"proofs-{'1' * 12}-{digest}.json.tmp", "notes.json"]
-    for name in gone + kept:
-        (cache / name).write_text("[]", encoding="utf-8")
-    proofcache.store(NORRKOPING, [{"status": "proved"}])
-    (written,) = set(_files(cache)) - set(kept)
-    assert written.startswith(f"proofs-{this}-") and proofcache.load(NORRKOPING) == [{"status": "proved"}]
-    assert sorted(_files(cache)) == sorted([written, *kept])
-    sibcache.store("check-" + sibcache.key("check", b"text", "True"), {"diagnostics": [], "summary": ""})
-    assert f"check-{'1' * 12}-{digest}.json" not in _files(cache)  # its kind's turn
-    assert f"proofs-{this}-{'cd' * 32}.json" in _files(cache)
-
-
-def test_an_entry_that_cannot_be_written_removes_nothing(cache, monkeypatch):
-    """A full disk or a read-only directory: the old entries stay, the only entries there are."""
-    from sibdsl import cache as sibcache
-    from sibdsl import fileio
-
-    cache.mkdir()
-    old = cache / f"proofs-{'1' * 12}-{'ab' * 32}.json"
-    old.write_text("[]", encoding="utf-8")
-
-    def full(path, data, **_):
-        raise OSError(28, "No space left on device", path)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(fileio, "write_atomic", full)
-        sibcache.store("proofs-" + sibcache.key("proofs", b"x"), [])
-    assert _files(cache) == [old.name]
-    sibcache.store("proofs-" + sibcache.key("proofs", b"x"), [])
-    assert old.name not in _files(cache)  # the same store, written: the old entry goes
-
-
-def test_a_process_cleans_a_directory_once_per_kind(cache):
-    """`sibc check` of many files stores many entries: the directory is listed at the first only."""
-    from sibdsl import cache as sibcache
-
-    cache.mkdir()
-    old = f"check-{'1' * 12}-{'ab' * 32}.json"
-    (cache / old).write_text("{}", encoding="utf-8")
-    sibcache.store("check-" + sibcache.key("check", b"first"), {})
-    assert old not in _files(cache)
-    (cache / old).write_text("{}", encoding="utf-8")  # another sibc writes while this one runs
-    sibcache.store("check-" + sibcache.key("check", b"second"), {})
-    assert old in _files(cache) and len(_files(cache)) == 3
+def _age(path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))

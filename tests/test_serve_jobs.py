@@ -7,6 +7,7 @@ jobs are never stopped. docs/diagnostics/E867.md's example is run here too."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -179,3 +180,127 @@ def test_a_run_has_the_collector_running_though_its_request_holds_it():
         assert run_limited(gc.isenabled, (), 60) == ("ok", True)
     finally:
         gc.enable()
+
+
+# ---------------------------------------------------------------- a settlement and its compile
+def generated(clauses: int, marker: str) -> str:
+    """A contract of `clauses` clauses, a chain of definitions (as benchmarks/bench.py's): its
+    compile takes ≈ 1 s at 5,000, all of it in the request's thread; it pays x + clauses − 2 SEK.
+    `marker` makes it a text of its own."""
+    body = [f'contract "{marker}"\n  currency SEK\n  rounding 1 SEK half up\nparty city "City": payer\n'
+            'party fund "Fund": investor\nmeasure x: money\n', "define d0 = x * 2 / 3\n"]
+    body += [f"define d{i} = max(d{i - 1} - 1 000 SEK, {i} SEK)\n" for i in range(1, clauses - 1)]
+    body.append(f"payment p = min(d{clauses - 2} + x, 5 000 000 SEK) from city to fund\n")
+    return "".join(body)
+
+
+def processor_seconds(server) -> float:
+    """The server's processor time so far (every thread): how far its work has gone, whatever the load."""
+    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle_in_background(server, body: dict) -> dict:
+    result: dict = {}
+
+    def go():
+        result["status"], result["body"] = server.post("/v1/eval", body)
+
+    result["thread"] = threading.Thread(target=go, daemon=True)
+    result["thread"].start()
+    return result
+
+
+def compiling(server, body: dict) -> dict:
+    """/v1/eval of `body` in the background, returned once the server is well into its compile: the
+    text was checked before (a /v1/check, as the studio's keystroke does), so after 0.2 s of the
+    server's processor time the request is compiling (≈ 1 s of it at 5,000 clauses)."""
+    assert server.post("/v1/check", {"contract": body["contract"], "verify": False})[0] == 200
+    start = processor_seconds(server)
+    old = settle_in_background(server, body)
+    until(lambda: processor_seconds(server) - start > 0.2 or "status" in old)
+    return old
+
+
+def alone(tmp_path, request: dict) -> dict:
+    """The settlement `request` gets from a workspace of its own, in this process: nothing superseded."""
+    status, body = api.evaluate(api.Workspace(tmp_path), {k: v for k, v in request.items() if k != "job"})
+    assert status == 200, body
+    return body["settlement"]
+
+
+def test_a_newer_settlement_of_the_same_job_stops_the_compile_of_the_older(server, tmp_path):
+    """The studio's settlement of a new large text: a newer request of its job (another text)
+    arrives during the compile. The older answers 409 (E867), the newer its settlement."""
+    job = "page6:draft:settle"
+    old = compiling(server, {"contract": {"source": generated(5_000, "old")}, "outcomes": {"x": "900 SEK"}, "job": job})
+    newer = {"contract": {"source": generated(50, "newer")}, "outcomes": {"x": "3 000 SEK"}, "job": job}
+    status, body = server.post("/v1/eval", newer)
+    assert status == 200 and body["settlement"] == alone(tmp_path, newer), body
+    old["thread"].join(120)
+    assert old["status"] == 409 and codes(old["body"]) == ["E867"], old["body"]
+    assert "newer request of the same job (`page6:draft:settle`)" in old["body"]["diagnostics"][0]["message"]
+
+
+def test_a_newer_settlement_that_needs_the_same_compile_gets_it(server, tmp_path):
+    """New outcomes for the same large text: the compile goes on for the newer request, which
+    answers with its settlement; the older answers E867. Requests without a job stop nothing."""
+    text = generated(5_000, "same")
+    job = "page7:draft:settle"
+    old = compiling(server, {"contract": {"source": text}, "outcomes": {"x": "900 SEK"}, "job": job})
+    newer = {"contract": {"source": text}, "outcomes": {"x": "3 000 SEK"}, "job": job}
+    status, body = server.post("/v1/eval", newer)
+    expected = alone(tmp_path, newer)
+    assert status == 200 and body["settlement"] == expected, body
+    old["thread"].join(120)
+    assert old["status"] == 409 and codes(old["body"]) == ["E867"], old["body"]
+    first = {"contract": {"source": generated(5_000, "no job")}, "outcomes": {"x": "900 SEK"}}
+    first_run = compiling(server, first)
+    second = {**first, "outcomes": {"x": "3 000 SEK"}}
+    assert server.post("/v1/eval", second) == (200, server.post("/v1/eval", second)[1])
+    first_run["thread"].join(120)
+    assert first_run["status"] == 200 and first_run["body"]["settlement"] == alone(tmp_path / "first", first)
+    assert first_run["body"]["settlement"] != expected
+
+
+class Counting:
+    """A limited.Job whose `cancelled` turns true at its `at`-th reading: a newer request arriving
+    at a chosen cancellation point, deterministically."""
+
+    def __init__(self, at: int):
+        self.at, self.read = at, 0
+
+    @property
+    def cancelled(self) -> bool:
+        self.read += 1
+        return self.read >= self.at
+
+
+def test_the_compile_stops_at_its_cancellation_points(tmp_path):
+    """One point before each definition and each step: a request superseded at the 1 000th point
+    of 5,000 stops there (Cancelled), and the next request compiles from the start; a compile
+    another request still wants is not stopped by one that was superseded."""
+    from sibdsl.report import settlement_json
+    from sibdsl.serve.limited import Cancelled
+
+    text = generated(5_000, "points")
+    loaded = api.Workspace(tmp_path).load({"source": text})
+    superseded = Counting(1_000)
+    with pytest.raises(Cancelled):
+        loaded.compiled_for(superseded)
+    assert superseded.read == 1_000 and loaded._compiled is None and loaded._waiting == []
+    whole = Counting(10**9)
+    compiled = loaded.compiled_for(whole)
+    assert whole.read == 5_000 - 1 + len(compiled.program.steps)  # each definition, each step
+    outcomes = api._outcomes(loaded, {"outcomes": {"x": "900 SEK"}})
+    fresh = api.Workspace(tmp_path).load({"source": text})
+    assert settlement_json(compiled.evaluate(outcomes), None) == settlement_json(fresh.compiled.evaluate(outcomes), None)
+    # the stopped compile left nothing half done behind it
+    assert loaded.compiled_for(Counting(1)) is compiled  # compiled already: nothing to stop
+    with pytest.raises(Cancelled):  # …but the request, superseded meanwhile, answers E867
+        api._settle(loaded, {}, Counting(1))
+
+    again = api.Workspace(tmp_path).load({"source": text})
+    wanted = Counting(10**9)
+    again._waiting.append(wanted)  # another request waits for this compile, and is not superseded
+    assert again.compiled_for(Counting(1)) is not None and wanted.read == whole.read

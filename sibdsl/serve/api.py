@@ -118,16 +118,41 @@ class Loaded:
         # a draft the studio sends after each pause in typing: only its changed declarations are parsed
         self.contract, self.diagnostics = check_source(self.source, parser)
         self._compiled = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one compile at a time
+        self._waiting: list = []  # the jobs of the requests that want the compile (None: one nobody cancels)
+        self._waiting_lock = threading.Lock()
 
     @property
     def compiled(self):
-        with self._lock:
-            if self._compiled is None:
-                from ..evaluate import compile_contract
+        return self.compiled_for(None)
 
-                self._compiled = compile_contract(self.contract, self.source)
-            return self._compiled
+    def compiled_for(self, job):
+        """The compiled evaluator, for a request whose run is `job` (limited.Job; None: it cannot be
+        superseded). The compile stops at its next cancellation point (each definition and each
+        step, evaluate.Evaluator's `stop`) once every request that wants it has been superseded,
+        raising Cancelled; while another still wants it, it goes on for that one."""
+        with self._waiting_lock:
+            self._waiting.append(job)
+        try:
+            with self._lock:
+                if self._compiled is None:
+                    from ..evaluate import compile_contract
+
+                    self._compiled = compile_contract(self.contract, self.source, stop=self._stop)
+                return self._compiled
+        finally:
+            with self._waiting_lock:
+                self._waiting.remove(job)
+
+    def _stop(self) -> None:
+        # this runs at every definition and step of the compile: a copy of the list without the lock
+        # (list → tuple is one step for the interpreter), and a plain loop
+        for job in tuple(self._waiting):
+            if job is None or not job.cancelled:
+                return
+        from .limited import Cancelled
+
+        raise Cancelled("every request that wanted the compile was superseded")
 
     def require(self) -> None:
         """422 with the contract's diagnostics when it has errors."""
@@ -424,15 +449,16 @@ def _job(name: str | None):
         job.close()
 
 
-def _limited(ws: Workspace, work, seconds: float | None = None, job: str | None = None):
+def _limited(ws: Workspace, work, seconds: float | None = None, job: str | None = None, handle=None):
     """work() in a child process within the budget: 503 (E864) past it, or when no core frees up
-    within the budget; 409 (E867) when a newer request with the same `job` stopped it."""
+    within the budget; 409 (E867) when a newer request with the same `job` stopped it. `handle`:
+    the job's Job where the request registered it already (a settlement and its `why`)."""
     from .limited import BudgetExceeded, Cancelled, run_limited
 
     seconds = ws.budget if seconds is None else min(seconds, ws.budget)
     deadline = time.monotonic() + seconds
     try:
-        with _job(job) as handle:
+        with _job(job) if handle is None else contextlib.nullcontext(handle) as handle:
             while not _WORKERS.acquire(timeout=min(0.1, max(deadline - time.monotonic(), 0))):
                 if handle is not None and handle.cancelled:  # stale while it waited for a core
                     raise Cancelled("cancelled while it waited")
@@ -447,13 +473,26 @@ def _limited(ws: Workspace, work, seconds: float | None = None, job: str | None 
                                      "ask for less (fewer scenarios, a shorter timeout per property), or "
                                      "run it with the command line, which has no budget")]) from None
     except Cancelled:
-        raise ApiError(409, [problem("E867", f"a newer request of the same job (`{job}`) replaced this one, "
-                                     "so its run was stopped",
-                                     "nothing to do: the newer request answers; give runs that must all "
-                                     "finish different jobs, or none")]) from None
+        raise _superseded(job) from None
     if kind == "diagnostics":
         raise ApiError(422, value)
     return value
+
+
+def _superseded(job: str | None) -> ApiError:
+    return ApiError(409, [problem("E867", f"a newer request of the same job (`{job}`) replaced this one, "
+                                  "so its run was stopped",
+                                  "nothing to do: the newer request answers; give runs that must all "
+                                  "finish different jobs, or none")])
+
+
+def _go_on(handle) -> None:
+    """A cancellation point of work done in the request's thread (a settlement): Cancelled once a
+    newer request of its job has arrived (`handle`: its limited.Job, None for a request without one)."""
+    if handle is not None and handle.cancelled:
+        from .limited import Cancelled
+
+        raise Cancelled("superseded")
 
 
 def _params(request: dict) -> dict[str, object]:
@@ -566,11 +605,13 @@ def _renamed(value, old: str, new: str):
     return value
 
 
-def _settle(loaded: Loaded, outcomes):
+def _settle(loaded: Loaded, outcomes, handle=None):
     from ..evaluate import EvaluationError
 
+    compiled = loaded.compiled_for(handle)
+    _go_on(handle)  # compiled for another request that still wants it: this one was superseded meanwhile
     try:
-        return loaded.compiled.evaluate(outcomes)
+        return compiled.evaluate(outcomes)
     except EvaluationError as err:
         raise ApiError(422, diagnostics_json([err.diagnostic])) from None
     except SibError as err:
@@ -584,7 +625,24 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
     """POST /v1/eval: the settlement (`sibc eval`); with `as_of` and/or `paid` the interim or
     reconciled settlement (`--as-of`, `--paid`); with `why` why each line was not paid (more)
     (`--why`); a draft's parameters in `params` (`--param`). `lang` words the audit trail's details
-    (and `why`'s answers) in Swedish or English; without it the details are the evaluator's English."""
+    (and `why`'s answers) in Swedish or English; without it the details are the evaluator's English.
+
+    With a `job`, a newer request of the same job supersedes it (409, E867) as it does a proof: the
+    settlement, and the compile of a new text it needs (≈ 1 s for 5,000 clauses), run in the
+    request's thread and stop at their next cancellation point (`_go_on`; Loaded.compiled_for)."""
+    job = _job_name(request)
+    if job is None:
+        return _evaluate(ws, request, None, None)
+    from .limited import Cancelled
+
+    with _job(job) as handle:
+        try:
+            return _evaluate(ws, request, job, handle)
+        except Cancelled:
+            raise _superseded(job) from None
+
+
+def _evaluate(ws: Workspace, request: dict, job: str | None, handle) -> tuple[int, dict]:
     from ..report import settlement_json
 
     loaded = ws.load(request.get("contract"))
@@ -595,15 +653,15 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
     why = _option(request, "why", bool, False)
     lang = _choice(request, "lang", (None, "sv", "en"), None)
     timeout = _option(request, "timeout", float, 3.0, low=0.01, high=MAX_WHY_TIMEOUT)
-    job = _job_name(request)
     if _interim_asked(request):
         if explain or why:
             raise bad_request("an interim or reconciled settlement (`as_of`, `paid`) is answered without "
                               "`explain` and `why`", "as `sibc eval --as-of/--paid`: ask for the final "
                               "settlement's explanation separately")
-        return _interim(ws, loaded, request, lang)
+        return _interim(ws, loaded, request, lang, handle)
     outcomes = _outcomes(loaded, request)
-    settlement = _settle(loaded, outcomes)
+    settlement = _settle(loaded, outcomes, handle)
+    _go_on(handle)
     body = {"ok": not settlement.diagnostics, "contract": loaded.name, "version": loaded.version,
             "settlement": settlement_json(settlement, lang), "diagnostics": diagnostics_json(settlement.diagnostics),
             "outcomes": outcome_file(loaded.contract, outcomes), "why_lines": _why_lines(loaded, settlement)}
@@ -622,7 +680,8 @@ def evaluate(ws: Workspace, request: dict) -> tuple[int, dict]:
             return why_json(why_not_paid(contract, outcomes, settlement, timeout=timeout, languages=languages,
                                          tables=True), contract)
 
-        body["why"] = _limited(ws, work, job=job)
+        body["why"] = _limited(ws, work, job=job, handle=handle)
+    _go_on(handle)  # superseded while its answer was put together: the newer request's answers
     return (200 if not settlement.diagnostics else 422), body
 
 
@@ -641,7 +700,7 @@ def _interim_asked(request: dict) -> bool:
     return any(request.get(k) is not None for k in ("as_of", "paid", "paid_csv"))
 
 
-def _interim(ws: Workspace, loaded: Loaded, request: dict, lang: str | None) -> tuple[int, dict]:
+def _interim(ws: Workspace, loaded: Loaded, request: dict, lang: str | None, handle=None) -> tuple[int, dict]:
     """`sibc eval --as-of DATE --paid FILE` over HTTP (sibdsl/interim.py): each line settled, waiting
     (with the values it waits for) or not due, and what to pay now after what was paid before."""
     from ..cli import _as_of
@@ -660,7 +719,8 @@ def _interim(ws: Workspace, loaded: Loaded, request: dict, lang: str | None) -> 
             raise ApiError(422, diagnostics_json(err.diagnostics)) from None
     pending: set = set()
     outcomes = _outcomes(loaded, request, as_of=as_of, pending=pending)
-    evaluator = loaded.compiled
+    evaluator = loaded.compiled_for(handle)
+    _go_on(handle)
     notes: list = []
     paid: dict = {}
     given = [k for k in ("paid", "paid_csv") if request.get(k) is not None]

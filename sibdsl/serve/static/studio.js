@@ -438,7 +438,7 @@ async function checkNow() {
 
 // The settlement follows an edit of the text when typing pauses: settling a new text compiles it
 // (on a contract of thousands of clauses, several times its check), which the next keystroke's
-// check would otherwise wait behind.
+// check would otherwise wait behind; the next pause's settlement stops it (job "settle").
 const SETTLE_PAUSE = 300;  // ms without a keystroke
 let settleAfterEditTimer = null;
 function settleAfterEdit() {
@@ -709,7 +709,10 @@ async function settle() {
   const seq = ++state.evalSeq;
   const interim = interimAsked();
   // the audit trail's details (what a floor, cap, gate or rounding did) in the interface's language
-  const body = {contract: draft(), ...outcomesBody(), ...paramsBody(), ...interimBody(), lang: state.lang};
+  // named by the page's settle job: a newer settlement stops this one on the server, its compile of a
+  // new text included (409, E867; dropped below as stale)
+  const body = {contract: draft(), ...outcomesBody(), ...paramsBody(), ...interimBody(), lang: state.lang,
+                job: job("settle")};
   if (!interim) body.explain = state.lang;  // an interim settlement is answered without an explanation
   $("download-xlsx").hidden = interim;
   const fromFile = state.xlsx !== null || state.csv !== null;
