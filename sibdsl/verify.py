@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable
 from fractions import Fraction
 
 import attrs
-import z3
 
 from . import model as m
 from .compiler import Compiler, Ctx, EvaluationError
@@ -41,6 +40,9 @@ from .outcomes import load_outcomes
 from .settlement import Settlement
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 from .values import Rounding, is_exact_decimal, to_decimal
+from .lazyz3 import LazyZ3, solver_value
+
+z3 = LazyZ3(globals())  # imported when a question needs the solver (lazyz3.py)
 
 PROVED, VIOLATED, UNKNOWN = "proved", "violated", "unknown"
 DEFAULT_TIMEOUT = 10.0
@@ -237,7 +239,7 @@ class _Sym:
 
     # ------------------------------------------------------------ semantics.expr.Primitives over z3 terms
     tracks_failure = True
-    FALSE = z3.BoolVal(False)
+    FALSE = solver_value(lambda: z3.BoolVal(False))
 
     @staticmethod
     def const(value):
@@ -360,8 +362,8 @@ class _SymSettlement:
     """The settlement of one symbolic copy: the contract's settlement program run on z3 terms
     (semantics.run.Backend), exactly as the evaluator runs it on numbers."""
 
-    ZERO = z3.RealVal(0)
-    TRUE = z3.BoolVal(True)
+    ZERO = solver_value(lambda: z3.RealVal(0))
+    TRUE = solver_value(lambda: z3.BoolVal(True))
     KEEP = True
     after = None
 

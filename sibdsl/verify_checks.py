@@ -20,13 +20,15 @@ import functools
 from fractions import Fraction
 
 import attrs
-import z3
 
 from . import model as m
 from .compiler import EvaluationError
 from .counterexample import both, money
-from .semantics.program import StepKind
+from .semantics.program import StepKind, lower
 from .verify import (Property, concrete_value, dependencies, name_of, where_of)
+from .lazyz3 import LazyZ3
+
+z3 = LazyZ3(globals())  # imported when a question needs the solver (lazyz3.py)
 
 
 # ---------------------------------------------------------------- leaking gates
