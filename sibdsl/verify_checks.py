@@ -661,7 +661,6 @@ class FastPath:
 
     def __init__(self, contract: m.Contract) -> None:
         from .bounds import cases
-        from .semantics.program import lower
 
         self.program = program = lower(contract)
         self.runs = cases(contract, program, record=True)
@@ -850,6 +849,9 @@ def _witnesses(contract: m.Contract, program=None, wanted: tuple[set, set] | Non
                           on_step=lambda step, did: did and step.kind is not StepKind.TOTAL_GATE
                           and seen.add(step.clause), program=program)
 
+    # ... where it cuts shows on the lines' trails: a step of its clause that left a line lower
+    total_gates = {step.clause for step in (program or lower(contract)).steps if step.kind is StepKind.TOTAL_GATE}
+
     def settle(values: dict) -> None:
         seen.clear()
         taken.clear()
@@ -859,11 +861,14 @@ def _witnesses(contract: m.Contract, program=None, wanted: tuple[set, set] | Non
         try:
             if evaluator.broken_assumption(values) is not None:
                 return
-            evaluator.evaluate(values)
+            settlement = evaluator.evaluate(values)
         except (EvaluationError, ArithmeticError):
             return  # no witness here (a division failed): the solver decides
         acted.update(seen)
         reached.update(taken)
+        if total_gates - acted:
+            acted.update(st.clause for ln in settlement.lines for st in ln.steps if st.clause in total_gates
+                         and st.before is not None and st.after is not None and st.after < st.before)
 
     for end in ends:
         settle(end)
