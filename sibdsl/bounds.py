@@ -22,12 +22,17 @@ same order, over these values —
   summing to at most max(level, 0) — a *relational* fact interval arithmetic alone would forget.
   The fact holds until a later step may raise one of those lines (a floor, or a gate on a line
   that may be negative); cuts and caps only lower lines, so they keep it. The total's upper end
-  is the tightest of the plain sum and each kept fact plus the other lines' upper ends.
+  is the tightest of the plain sum and each kept fact plus the other lines' upper ends;
+- lower facts too (`_Run._keep_lower`): a cut leaves its lines summing to at least
+  min(their sum, level), a total floor's top-up makes them sum to max(their sum, level) (and at
+  most that: an upper fact), until a step that may lower one of them; each step reads the sum of
+  its lines with every fact kept (`_Run.sum_of`, told the step by semantics.run's `enter`).
 
 What verify reads from it (verify.Verifier._by_bounds): "defined" (no division may fail), "never
 negative" (every line's lower end ≥ 0), caps (what they limit has an upper end ≤ the level's
 lower end; a sum of lines by `Bounds.sum_hi`), floors (a lower end ≥ the level's upper end, after
-every cut), a floor not above a cap on the same level, and guarantees whose value is "always true".
+every cut), a floor not above a cap on the same level, gates and return limits, and guarantees
+whose value is "always true" — from the one run or from every case of the yes/no measures (`cases`).
 
 That is why a rate card of 50 outcomes × 20 periods needs no solver for its 50 "never negative"
 properties nor for "the total is at most the card's cap" (benchmarks/ratecard.py).

@@ -1150,9 +1150,8 @@ class Verifier:
             from .bounds import bounds, cases
 
             program = lower(self.contract)
-            one = bounds(self.contract, program)
-            each = cases(self.contract, program)
-            self._bounds_run = (one, each if len(each) > 1 else [])
+            each = cases(self.contract, program)  # one run when there are no yes/no measures to hold
+            self._bounds_run = (bounds(self.contract, program), each) if len(each) > 1 else (each[0], [])
         return self._bounds_run
 
     def _by_bounds(self, prop: _Property) -> bool:
