@@ -24,7 +24,8 @@ import attrs
 from . import model as m
 from .compiler import EvaluationError
 from .counterexample import both, money
-from .semantics.program import StepKind, lower
+from .semantics.program import StepKind
+from .semantics.program import lower as lower_program
 from .verify import (Property, concrete_value, dependencies, name_of, where_of)
 from .lazyz3 import LazyZ3
 
@@ -662,7 +663,7 @@ class FastPath:
     def __init__(self, contract: m.Contract) -> None:
         from .bounds import cases
 
-        self.program = program = lower(contract)
+        self.program = program = lower_program(contract)
         self.runs = cases(contract, program, record=True)
         after_rest = {f"{w.clause.name}.{t.number}" for w in contract.waterfalls for t in w.tiers
                       if any(r.target == "rest" and r.number < t.number for r in w.tiers)}
@@ -850,7 +851,7 @@ def _witnesses(contract: m.Contract, program=None, wanted: tuple[set, set] | Non
                           and seen.add(step.clause), program=program)
 
     # ... where it cuts shows on the lines' trails: a step of its clause that left a line lower
-    total_gates = {step.clause for step in (program or lower(contract)).steps if step.kind is StepKind.TOTAL_GATE}
+    total_gates = {step.clause for step in (program or lower_program(contract)).steps if step.kind is StepKind.TOTAL_GATE}
 
     def settle(values: dict) -> None:
         seen.clear()
