@@ -22,12 +22,17 @@ same order, over these values —
   summing to at most max(level, 0) — a *relational* fact interval arithmetic alone would forget.
   The fact holds until a later step may raise one of those lines (a floor, or a gate on a line
   that may be negative); cuts and caps only lower lines, so they keep it. The total's upper end
-  is the tightest of the plain sum and each kept fact plus the other lines' upper ends.
+  is the tightest of the plain sum and each kept fact plus the other lines' upper ends;
+- lower facts too (`_Run._keep_lower`): a cut leaves its lines summing to at least
+  min(their sum, level), a total floor's top-up makes them sum to max(their sum, level) (and at
+  most that: an upper fact), until a step that may lower one of them; each step reads the sum of
+  its lines with every fact kept (`_Run.sum_of`, told the step by semantics.run's `enter`).
 
 What verify reads from it (verify.Verifier._by_bounds): "defined" (no division may fail), "never
 negative" (every line's lower end ≥ 0), caps (what they limit has an upper end ≤ the level's
 lower end; a sum of lines by `Bounds.sum_hi`), floors (a lower end ≥ the level's upper end, after
-every cut), a floor not above a cap on the same level, and guarantees whose value is "always true".
+every cut), a floor not above a cap on the same level, gates and return limits, and guarantees
+whose value is "always true" — from the one run or from every case of the yes/no measures (`cases`).
 
 That is why a rate card of 50 outcomes × 20 periods needs no solver for its 50 "never negative"
 properties nor for "the total is at most the card's cap" (benchmarks/ratecard.py).
@@ -434,6 +439,41 @@ class _Run:
         self.unit = Fraction(rounding.step)
         self.defined = True
         self.facts: dict[object, tuple[frozenset, Fraction]] = {}  # a step's id → (lines, upper bound of their sum)
+        self.low: dict[object, tuple[frozenset, Fraction]] = {}  # a step's id → (lines, lower bound of their sum)
+        self.step = None  # the step running (`enter`), and the sum of its lines before it
+        self.entered: I | None = None
+        self.conditions: dict[int, object] = {}  # id(step) → its condition's value (a total floor's `when`)
+        self.untouched: set[int] = set()  # cuts shown to take nothing, whatever the outcome
+
+    def enter(self, step) -> None:
+        """semantics.run tells each step before it runs: the sum of the lines it reads, with every
+        fact kept, is what its own facts start from (a cut leaves at least min(that sum, level))."""
+        self.step = step
+        self.entered = self.sum_of(step.group, self.prims.lines) if step.group and self.prims.lines else None
+
+    def sum_of(self, group, lines) -> I:
+        """The tightest interval of the sum of `group`'s lines: the plain sum of their ends, or a kept
+        fact on lines F read as Σ_G = Σ_F − Σ_{F∖G} + Σ_{G∖F} (an upper fact with the others' upper
+        ends, a lower fact with their lower ends)."""
+        chosen = set(group)
+        if any(lines[j] is None for j in chosen):
+            return ANY
+        plain = _Prims.linear([(1, lines[j]) for j in chosen])
+        lo, hi = plain.lo, plain.hi
+        for facts, upper in ((self.facts, True), (self.low, False)):
+            for lines_of, bound in facts.values():
+                if any(lines[j] is None for j in lines_of):
+                    continue
+                out = [lines[j].lo if upper else lines[j].hi for j in lines_of - chosen]
+                extra = [lines[j].hi if upper else lines[j].lo for j in chosen - lines_of]
+                if None in out or None in extra:
+                    continue
+                candidate = bound - sum(out, Fraction(0)) + sum(extra, Fraction(0))
+                if upper:
+                    hi = candidate if hi is None else min(hi, candidate)
+                else:
+                    lo = candidate if lo is None else max(lo, candidate)
+        return I(lo, hi)
 
     def live(self, index, amounts) -> None:
         self.prims.index, self.prims.lines = index, amounts
@@ -449,6 +489,8 @@ class _Run:
         value, bad = self.interp.value(getattr(step, which), dict(step.period))
         if bad is not None and bad is not False and guard is not False:
             self.defined = False
+        if which == "condition":
+            self.conditions[id(step)] = value
         return value
 
     const = staticmethod(_value_const)
@@ -475,9 +517,17 @@ class _Run:
     def never(c) -> bool:
         return c is False
 
-    @staticmethod
-    def total(amounts, everyone):
-        return _Prims.linear([(1, a) for a in amounts])
+    def total(self, amounts, everyone):
+        """The sum of the lines a step reads (semantics.run passes the values of `step.group`): the
+        plain sum, narrowed by the facts kept on those lines (`sum_of`)."""
+        plain = _Prims.linear([(1, a) for a in amounts])
+        step = self.step
+        if step is None or self.entered is None or len(amounts) != len(step.group) or step.weights:
+            return plain
+        kept = self.entered
+        lo = kept.lo if plain.lo is None or (kept.lo is not None and kept.lo > plain.lo) else plain.lo
+        hi = kept.hi if plain.hi is None or (kept.hi is not None and kept.hi < plain.hi) else plain.hi
+        return I(lo, hi)
 
     def cut(self, step, amounts, excess):
         # each line ends within [min(a, 0), a] (verify.cut_lemmas); the sum fact is kept in `trace`
@@ -485,6 +535,16 @@ class _Run:
         return out, MAYBE
 
     def weighted_cut(self, step, amounts, weights, excess):
+        """A return limit's cut (run.weighted_cut). Where every line is ≥ 0 and every weight w ≥ 0,
+        Σ w·a ≤ max(w) · Σ a: with the facts on the lines' sum (a cap before it, the floor's top-up),
+        that can show the present value never above the limit — the cut then takes nothing, and the
+        facts on its lines stay."""
+        whole = self.entered if not step.takes and step.kind is StepKind.RETURN_LIMIT else None
+        if (whole is not None and whole.hi is not None and weights and min(weights) >= 0
+                and all(a.lo is not None and a.lo >= 0 for a in amounts)
+                and max(weights) * whole.hi <= step.limit):
+            self.untouched.add(id(step))
+            return list(amounts), False
         return driver.weighted_cut(self, amounts, weights, excess)
 
     def pro_rata(self, step, amounts, excess):
@@ -502,9 +562,13 @@ class _Run:
     def trace(self, step, line, before, after, acted, level) -> None:
         if self.before is not None and before is not None:
             self.before.setdefault(id(step), []).append(before)
+        self._keep_lower(step, line, before, level)
+        if id(step) in self.untouched:  # it took nothing (`weighted_cut`): every line as it was
+            return
         if step.kind.cuts:
             if (acted is None and level is not None and level.hi is not None and not step.weights
-                    and step.kind is not StepKind.TOTAL_GATE and id(step) not in self.facts):
+                    and (step.kind is not StepKind.TOTAL_GATE or self.conditions.get(id(step)) is False)
+                    and id(step) not in self.facts):  # a gate cuts only where its condition fails
                 self.facts[id(step)] = (frozenset(step.group), max(level.hi, Fraction(0)))
             if step.takes and line == step.line:  # what the cut took goes back to the vehicle's line:
                 # a sum holding the vehicle keeps its bound only if it holds the lines given back too
@@ -525,19 +589,46 @@ class _Run:
                                          and before.lo is not None and before.lo >= 0):
             return  # the line can only fall
         self.facts = {k: f for k, f in self.facts.items() if line not in f[0]}
+        if step.kind is StepKind.TOTAL_FLOOR and self.entered is not None and self.entered.hi is not None \
+                and level is not None and level.hi is not None:
+            # its top-up line t makes the lines' sum max(Σ, level) where it applies and Σ elsewhere
+            self.facts[id(step)] = (frozenset(step.group) | {line}, max(self.entered.hi, level.hi))
+
+    def _keep_lower(self, step, line, before, level) -> None:
+        """The lower facts (lines, a): Σ of those lines ≥ a. A cut on a group G leaves its lines
+        summing to Σ − taken with taken ≤ max(Σ − level, 0), so at least min(Σ, level) — whatever
+        its condition, as a gate that does not cut leaves Σ. A total floor's top-up line t makes
+        Σ_G + t = max(Σ_G, level) where it applies (at least Σ_G elsewhere: t ≥ 0). A step that may
+        lower a line (a cut, a cap, a gate) breaks the facts holding it; floors only raise lines,
+        and a waterfall's new lines take what the vehicle gives (their sum with it unchanged)."""
+        if id(step) in self.untouched:
+            return
+        kind = step.kind
+        if kind is StepKind.WATERFALL and line == step.line:
+            new = frozenset(step.group)
+            self.low = {k: ((f | new, a) if line in f else (f, a)) for k, (f, a) in self.low.items()}
+            return
+        if kind in (StepKind.FLOOR, StepKind.STREAM_FLOOR):
+            return  # they only raise their line
+        if kind is StepKind.TOTAL_FLOOR:
+            entered = self.entered
+            if entered is not None and entered.lo is not None:
+                when = True if step.condition is None else self.conditions.get(id(step), MAYBE)
+                low = entered.lo
+                if when is True and level is not None and level.lo is not None:
+                    low = max(low, level.lo)
+                self.low[id(step)] = (frozenset(step.group) | {line}, low)
+            return
+        self.low = {k: f for k, f in self.low.items() if line not in f[0] or k == id(step)}
+        if (kind.cuts and id(step) not in self.low and not step.weights and not step.pro_rata and not step.takes
+                and self.entered is not None and self.entered.lo is not None
+                and level is not None and level.lo is not None):
+            self.low[id(step)] = (frozenset(step.group), min(self.entered.lo, level.lo))
 
     def final_total(self, amounts) -> I:
-        plain = self.total(amounts, True)
-        if plain.hi is None and not self.facts:
-            return plain
-        best = plain.hi
-        for group, bound in self.facts.values():
-            rest = [amounts[j].hi for j in range(len(amounts)) if j not in group]
-            if None in rest:
-                continue
-            candidate = bound + sum(rest, Fraction(0))
-            best = candidate if best is None else min(best, candidate)
-        return I(plain.lo, best)
+        """The total's interval: the plain sum of every line's ends, narrowed by each kept fact."""
+        self.step = self.entered = None
+        return self.sum_of(range(len(amounts)), amounts)
 
 
 def bounds(contract: m.Contract, program: Program | None = None, record: bool = False,

@@ -21,11 +21,13 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 import attrs
-import z3
 
 from . import model as m
 from .lang import money  # the one definition of an amount in a verdict (verify_checks reads it here)
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
+from .lazyz3 import LazyZ3
+
+z3 = LazyZ3(globals())  # imported when a verdict needs the solver (lazyz3.py)
 
 # rlimit units per attempt: about 0.05 s of z3 on the reference machine (verify.RLIMIT_PER_SECOND)
 ATTEMPT_RLIMIT = 150_000

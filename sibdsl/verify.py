@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable
 from fractions import Fraction
 
 import attrs
-import z3
 
 from . import model as m
 from .compiler import Compiler, Ctx, EvaluationError
@@ -41,6 +40,9 @@ from .outcomes import load_outcomes
 from .settlement import Settlement
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 from .values import Rounding, is_exact_decimal, to_decimal
+from .lazyz3 import LazyZ3, solver_value
+
+z3 = LazyZ3(globals())  # imported when a question needs the solver (lazyz3.py)
 
 PROVED, VIOLATED, UNKNOWN = "proved", "violated", "unknown"
 DEFAULT_TIMEOUT = 10.0
@@ -237,7 +239,7 @@ class _Sym:
 
     # ------------------------------------------------------------ semantics.expr.Primitives over z3 terms
     tracks_failure = True
-    FALSE = z3.BoolVal(False)
+    FALSE = solver_value(lambda: z3.BoolVal(False))
 
     @staticmethod
     def const(value):
@@ -360,8 +362,8 @@ class _SymSettlement:
     """The settlement of one symbolic copy: the contract's settlement program run on z3 terms
     (semantics.run.Backend), exactly as the evaluator runs it on numbers."""
 
-    ZERO = z3.RealVal(0)
-    TRUE = z3.BoolVal(True)
+    ZERO = solver_value(lambda: z3.RealVal(0))
+    TRUE = solver_value(lambda: z3.BoolVal(True))
     KEEP = True
     after = None
 
@@ -1142,17 +1144,25 @@ class Verifier:
         return self._contexts[key]
 
     def _bounds(self):
-        """The settlement run on intervals (bounds.py), once per contract."""
+        """The settlement run on intervals (bounds.py), once per contract: with every yes/no
+        measure either value, and once per combination of them (`bounds.cases`, up to four)."""
         if self._bounds_run is None:
-            from .bounds import bounds
+            from .bounds import bounds, cases
 
-            self._bounds_run = bounds(self.contract)
+            program = lower(self.contract)
+            each = cases(self.contract, program)  # one run when there are no yes/no measures to hold
+            self._bounds_run = (bounds(self.contract, program), each) if len(each) > 1 else (each[0], [])
         return self._bounds_run
 
     def _by_bounds(self, prop: _Property) -> bool:
         """The property follows from the bounds of every line (bounds.py): proved without the
-        solver. False only means "not decided here": z3 then proves it on the full problem."""
-        b = self._bounds()
+        solver, by the one run or by every case of the yes/no measures (together they cover every
+        outcome: Norrköping's floor holds where the programme was carried out, and does not apply
+        where it was not). False only means "not decided here": z3 then proves it on the full problem."""
+        one, each = self._bounds()
+        return self._by_bounds_in(one, prop) or bool(each) and all(self._by_bounds_in(b, prop) for b in each)
+
+    def _by_bounds_in(self, b, prop: _Property) -> bool:
         if prop.key == "defined":
             return b.defined
         if prop.key.startswith("nonnegative:"):
@@ -1162,6 +1172,8 @@ class Verifier:
                               and not g.monotone), None)
             if guarantee is None:
                 return False
+            if guarantee.when is not None and b.value(guarantee.when)[0] is False:
+                return True  # it never applies (in this case of the yes/no measures): the claim's premise fails
             holds, _ = b.value(guarantee.expr)
             return holds is True  # the claim is "defined ⇒ holds"; true wherever it is defined
         if prop.key.startswith("cap:") and prop.clause is not None:
@@ -1181,6 +1193,12 @@ class Verifier:
         if prop.key.startswith("floor:") and prop.clause is not None:
             floor = next((f for f in self.contract.floors if f.clause == prop.clause), None)
             return floor is not None and _floor_by_bounds(b, floor)
+        if prop.key.startswith("gate:") and prop.clause is not None:
+            gate = next((g for g in self.contract.gates if g.clause == prop.clause), None)
+            return gate is not None and _gate_by_bounds(b, gate)
+        if prop.key.startswith("return:") and prop.clause is not None:
+            limit = next((r for r in self.contract.return_limits if r.clause == prop.clause), None)
+            return limit is not None and _return_by_bounds(b, limit)
         return False
 
     def _by_structure(self, prop: _Property) -> bool:
@@ -1465,6 +1483,60 @@ def _floor_by_bounds(b, floor: m.Floor) -> bool:
         else:
             return False
         if low is None or low < level:
+            return False
+    return True
+
+
+def _gate_by_bounds(b, gate: m.Gate) -> bool:
+    """A gate's property from bounds (the claim `properties` states): wherever its condition may
+    fail, the total is at most its level (the total's upper end at most the level's lower end), or
+    the gated line is nothing (its interval [0, 0]) after every step."""
+    from .bounds import ZERO as nothing
+
+    steps = b.steps_of(gate.clause)
+    if not steps:
+        return False
+    for v in steps:
+        if v.condition is True:
+            continue  # it never fails here
+        if v.step.kind is StepKind.TOTAL_GATE:
+            if v.level is None or v.level.lo is None or b.total.hi is None or b.total.hi > v.level.lo:
+                return False
+        elif v.step.kind is StepKind.GATE:
+            if b.lines[v.step.line] != nothing:
+                return False
+        else:
+            return False
+    return True
+
+
+def _return_by_bounds(b, limit: m.ReturnLimit) -> bool:
+    """A return limit's property from bounds (the claim `_return_limit_property` states): what it
+    limits has an upper end at most the limit — the lines' sum by `Bounds.sum_hi`, and a present
+    value Σ w·a by its terms' upper ends or, where every line is ≥ 0 and every weight too, by
+    max(w) × the sum's upper end."""
+    steps = b.steps_of(limit.clause)
+    if not steps:
+        return False
+    for v in steps:
+        if v.step.takes:
+            continue  # within a waterfall: the claim is true (the step after the waterfall binds)
+        if v.level is None or v.level.lo is None:
+            return False
+        group = v.step.group
+        if v.step.weights:
+            weights = v.step.weights
+            if min(weights) < 0:
+                return False
+            his = [b.lines[j].hi for j in group]
+            high = None if None in his else sum((Fraction(w) * h for w, h in zip(weights, his)), Fraction(0))
+            whole = b.sum_hi(group)
+            if whole is not None and all(b.lines[j].lo is not None and b.lines[j].lo >= 0 for j in group):
+                alt = Fraction(max(weights)) * whole
+                high = alt if high is None else min(high, alt)
+        else:
+            high = b.sum_hi(group)
+        if high is None or high > v.level.lo:
             return False
     return True
 

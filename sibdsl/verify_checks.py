@@ -20,13 +20,16 @@ import functools
 from fractions import Fraction
 
 import attrs
-import z3
 
 from . import model as m
 from .compiler import EvaluationError
 from .counterexample import both, money
 from .semantics.program import StepKind
+from .semantics.program import lower as lower_program
 from .verify import (Property, concrete_value, dependencies, name_of, where_of)
+from .lazyz3 import LazyZ3
+
+z3 = LazyZ3(globals())  # imported when a question needs the solver (lazyz3.py)
 
 
 # ---------------------------------------------------------------- leaking gates
@@ -659,9 +662,8 @@ class FastPath:
 
     def __init__(self, contract: m.Contract) -> None:
         from .bounds import cases
-        from .semantics.program import lower
 
-        self.program = program = lower(contract)
+        self.program = program = lower_program(contract)
         self.runs = cases(contract, program, record=True)
         after_rest = {f"{w.clause.name}.{t.number}" for w in contract.waterfalls for t in w.tiers
                       if any(r.target == "rest" and r.number < t.number for r in w.tiers)}
@@ -848,6 +850,9 @@ def _witnesses(contract: m.Contract, program=None, wanted: tuple[set, set] | Non
                           on_step=lambda step, did: did and step.kind is not StepKind.TOTAL_GATE
                           and seen.add(step.clause), program=program)
 
+    # ... where it cuts shows on the lines' trails: a step of its clause that left a line lower
+    total_gates = {step.clause for step in (program or lower_program(contract)).steps if step.kind is StepKind.TOTAL_GATE}
+
     def settle(values: dict) -> None:
         seen.clear()
         taken.clear()
@@ -857,11 +862,14 @@ def _witnesses(contract: m.Contract, program=None, wanted: tuple[set, set] | Non
         try:
             if evaluator.broken_assumption(values) is not None:
                 return
-            evaluator.evaluate(values)
+            settlement = evaluator.evaluate(values)
         except (EvaluationError, ArithmeticError):
             return  # no witness here (a division failed): the solver decides
         acted.update(seen)
         reached.update(taken)
+        if total_gates - acted:
+            acted.update(st.clause for ln in settlement.lines for st in ln.steps if st.clause in total_gates
+                         and st.before is not None and st.after is not None and st.after < st.before)
 
     for end in ends:
         settle(end)

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # what no plain `check` needs: arrays and statistics (simulate), templates and typesetting (render),
@@ -22,12 +24,12 @@ HEAVY = ("numpy", "scipy", "jinja2", "typst", "starlette", "uvicorn", "pygls", "
          "sibdsl.render", "sibdsl.serve", "sibdsl.lsp")
 
 
-def imported(*args: str, cache_dir: Path, command: str = "check",
-             expect: str = "contracts/norrkoping.sib: ok") -> dict[str, int]:
-    """Module → cumulative import time in µs, for `sibc check ARGS contracts/norrkoping.sib` (or `sibc
-    COMMAND ARGS`)."""
+def imported(*args: str, cache_dir: Path, command: str = "check", contract: str = "contracts/norrkoping.sib",
+             expect: str | None = None) -> dict[str, int]:
+    """Module → cumulative import time in µs, for `sibc check ARGS CONTRACT` (or `sibc COMMAND ARGS`)."""
     env = {**os.environ, "SIBDSL_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
-    target = ["contracts/norrkoping.sib"] if command == "check" else []
+    target = [contract] if command == "check" else []
+    expect = f"{contract}: ok" if expect is None else expect
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "sibdsl.cli", command, *args, *target],
                             cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -74,10 +76,34 @@ def test_the_unused_list_catches_a_command_that_uses_them(tmp_path):
     assert {"json", "sibdsl.cli.explain"} <= set(modules)
 
 
-def test_check_with_proofs_imports_the_solver_and_nothing_heavier(tmp_path):
-    modules = imported("--no-cache", cache_dir=tmp_path)
-    assert "z3" in modules  # it proves: the solver is loaded, and it is the only heavy thing
+def test_check_with_proofs_imports_nothing_heavy(tmp_path):
+    modules = imported("--no-cache", cache_dir=tmp_path, contract="contracts/massachusetts_jj.sib")
+    assert "z3" in modules  # it proves with the solver, which is the only heavy thing it loads
     assert offenders(modules, HEAVY) == []
+
+
+# contracts whose every property is decided by intervals or by structure and every clause shown to act
+# by a witness settlement or dead by intervals (docs/verify.md): a cold check with proofs needs no solver
+DECIDED_WITHOUT_THE_SOLVER = ("contracts/care_leavers_apollo.sib", "contracts/care_leavers_i_aspire.sib",
+                              "contracts/care_leavers_reboot_west.sib", "contracts/cameroon_hcv_dib.sib",
+                              "contracts/norrkoping.sib")
+
+
+@pytest.mark.parametrize("contract", DECIDED_WITHOUT_THE_SOLVER)
+def test_check_with_proofs_imports_the_solver_only_when_a_question_needs_it(tmp_path, contract):
+    """verify.py, verify_checks.py and counterexample.py import z3 on first use (lazyz3.py): a cold
+    check whose questions are all decided without the solver never loads it (docs/performance.md,
+    issue 21's sixth round), and its proofs are still reported."""
+    modules = imported("--no-cache", cache_dir=tmp_path, contract=contract)
+    assert "sibdsl.verify" in modules and "sibdsl.verify_checks" in modules  # it did prove
+    assert offenders(modules, ("z3",)) == []
+
+
+def test_check_with_proofs_imports_the_solver_when_a_question_needs_it(tmp_path):
+    """The test above is not vacuous: Massachusetts' "never negative" lines run through the waterfall's
+    rounding, which neither intervals nor structure decide, so the solver is loaded."""
+    modules = imported("--no-cache", cache_dir=tmp_path, contract="contracts/massachusetts_jj.sib")
+    assert "z3" in modules
 
 
 def test_the_heavy_list_catches_a_heavy_import():

@@ -225,7 +225,10 @@ def run(program: Program, b: Backend) -> Run:
     live = getattr(b, "live", None)
     if live is not None:  # issue 15: what a payment was paid so far is read from the lines as they stand
         live({ln.key[1:]: ln.index for ln in program.lines if not ln.top_up}, amounts)
+    enter = getattr(b, "enter", None)  # told each step before it runs (bounds.py: the sums it keeps)
     for step in program.steps:
+        if enter is not None:
+            enter(step)
         kind = step.kind
         i = step.line
         before, condition = (amounts[i] if i is not None else None), None
