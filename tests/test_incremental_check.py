@@ -343,9 +343,11 @@ def test_enter_then_backspace_gives_back_the_objects_of_the_version_before():
     at = text.index("define d150 ")
     entered = text[:at] + "\n" + text[at:]
     first = parser.parse(Source("c.sib", text))
-    check_source(Source("c.sib", text), parser)
+    model, _ = check_source(Source("c.sib", text), parser)
     assert_same(parser, entered)
     for version in (text, entered, text):
         assert assert_same(parser, version) == (299, 0)
     again = parser.parse(Source("c.sib", text))
     assert all(a is b for a, b in zip(first.items, again.items, strict=True))
+    # the checks of two keystrokes ago, as they were (not the last check's moved back a line)
+    assert check_source(Source("c.sib", text), parser)[0].definitions["d200"] is model.definitions["d200"]

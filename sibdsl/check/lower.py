@@ -366,13 +366,17 @@ class Lower:
         kept_checks = self.kept_checks  # check/memo.py (Checker.__init__)
         kept = None
         if self.memo_usable:  # the last check's, else the one before (an edit undone: the text before it again)
-            kept = self.last_kept.get(name)
-            if kept is not None:
-                kept = self._still_valid(name, kept)
-            if kept is None:
-                kept = self.older_kept.get(name)
-                if kept is not None:
-                    kept = self._still_valid(name, kept)
+            first, second = self.last_kept.get(name), self.older_kept.get(name)
+            if first is not None and second is not None and first.node is not second.node:
+                entry = dict.get(self.names, name)
+                if entry is not None and second.node is entry.node:
+                    # the very node of the check before the last (a line break typed and deleted):
+                    # replayed as it was, rather than the last check's moved back
+                    first, second = second, first
+            if first is not None:
+                kept = self._still_valid(name, first)
+            if kept is None and second is not None:
+                kept = self._still_valid(name, second)
         if kept is not None:
             if kept.diagnostics:
                 self.diagnostics.extend(kept_checks.with_source(d, self.source) for d in kept.diagnostics)
