@@ -709,8 +709,10 @@ def bench_keystrokes() -> None:
     `sibc lsp` runs for each (`analyse` with the document's incremental.Parser), in processor time,
     the collector's young pass included (`interleaved`). Four kinds, interleaved round after round:
     a digit typed into a number (the definition stays valid), a letter typed onto a name (E201,
-    the chain below it loses its value), a character typed and deleted (bench_edit's edit), and a
-    line break typed and deleted (Enter, then Backspace: the declarations below move a line).
+    the chain below it loses its value), a character typed and deleted (bench_edit's edit), a
+    line break typed and deleted (Enter, then Backspace: the text of two keystrokes ago again, which
+    the parser and the memo keep), and Enter pressed again and again (each text new: the
+    declarations below move a line each time, and their checks are moved with them).
     Uses only the library's public functions, so the same file times an older checkout too:
     `PYTHONPATH=OTHER_CHECKOUT python benchmarks/bench.py --only=keystrokes`."""
     from sibdsl.incremental import Parser
@@ -729,6 +731,7 @@ def bench_keystrokes() -> None:
         "a letter typed onto a name (E201)": lambda i: text[:word] + "z" * (i + 1) + text[word:],
         "a character typed and deleted": lambda i: text[:word] + "z" + text[word:] if i % 2 == 0 else text,
         "Enter, then Backspace (lines move)": lambda i: text[:line] + "\n" + text[line:] if i % 2 == 0 else text,
+        "Enter again and again (each text new)": lambda i: text[:line] + "\n" * (i + 1) + text[line:],
     }
     parsers = {kind: Parser() for kind in kinds}
     for kind, parser in parsers.items():
@@ -740,7 +743,7 @@ def bench_keystrokes() -> None:
     print(f"keystrokes in the middle of {clauses:,} clauses (sibc lsp, processor time: median, middle half)")
     for kind in kinds:
         verdict = "ok" if median(times[kind]) <= 0.1 else f"MISSED by {median(times[kind]) / 0.1:.2f}×"
-        print(f"  {kind:<38} {spread(times[kind])}  budget 100 ms: {verdict}")
+        print(f"  {kind:<40} {spread(times[kind])}  budget 100 ms: {verdict}")
 
 
 def bench_collector(freeze: bool = False) -> None:

@@ -146,13 +146,24 @@ class Parser:
         placed: list[_Parsed | None] = []
         reused = parsed = 0
         headed = spanned = False
+        lines = []  # each chunk's first line
+        line = 1
         for start, end in itertools.pairwise(cuts):
             piece = text[start:end]
+            lines.append(line)
+            line += piece.count("\n")
             previous = last.get(piece) or older.get(piece)
             k = taken.get(piece, 0)
             if previous and k < len(previous):
                 taken[piece] = k + 1
                 chunk = previous[k]
+                if chunk.line != lines[-1]:
+                    # a line break typed and deleted again: the version before the last has the chunk
+                    # at this very line, the same objects (nothing to move, and the check's memo
+                    # replays them: check/memo.py keeps the checks of the last two versions too)
+                    other = older.get(piece)
+                    if other and k < len(other) and other[k].line == lines[-1]:
+                        chunk = other[k]
                 reused += 1
             else:
                 try:
@@ -179,8 +190,7 @@ class Parser:
         now: dict[str, list[_Parsed]] = {}
         header, items, first, final = None, [], None, None
         origins: dict[int, tuple] = {}  # id(item) → (item, the item as first parsed)
-        line = 1
-        for (start, end), unmoved in zip(itertools.pairwise(cuts), placed, strict=True):
+        for (start, end), unmoved, line in zip(itertools.pairwise(cuts), placed, lines, strict=True):
             piece = text[start:end]
             chunk = _moved(unmoved, line)
             now.setdefault(piece, []).append(chunk)
@@ -191,7 +201,6 @@ class Parser:
             if chunk.span is not None:
                 first = first or chunk.span
                 final = chunk.span
-            line += piece.count("\n")
         self._older, self._last = last, now
         if self.memo is not None:
             self.memo.origins = origins
@@ -326,40 +335,43 @@ def _same(value, span):
     return value
 
 
-def _tuple(value, span):
-    get = _MOVERS.get
-    return tuple([get(v.__class__, _same)(v, span) for v in value])
-
-
 def _span(value, span):
     return span(value)
 
 
-def _movers() -> dict:
-    """For each syntax node class, a function that copies a node with its spans moved: generated,
-    one assignment per field, because a keystroke near the top of a 5,000-clause contract moves
-    ≈ 40,000 nodes and a generic walk took 7 µs a node."""
+def movers(*modules, base: dict | None = None) -> dict:
+    """For each node class of `modules`, a function that copies a node with its spans moved
+    (`mover(node, span)`, `span` a function of the old span): generated, one assignment per field,
+    because a keystroke near the top of a 5,000-clause contract moves ≈ 40,000 nodes and a generic
+    walk took 7 µs a node. `base`: the movers of the classes the nodes may hold (check/memo.py moves
+    the checked model's nodes, which hold the syntax's `Text`)."""
     import attrs
 
-    movers: dict = {tuple: _tuple, Span: _span}
-    lines, scope = [], {"new": object.__new__, "put": object.__setattr__, "same": _same, "MOVERS": movers}
-    for name, cls in vars(s).items():
-        if isinstance(cls, type) and attrs.has(cls) and cls.__module__ == s.__name__:
-            scope[f"cls_{name}"] = cls
-            lines.append(f"def move_{name}(v, span, get=MOVERS.get):")
-            lines.append(f"    n = new(cls_{name})")
-            for field in attrs.fields(cls):
-                lines.append(f"    x = v.{field.name}")
-                lines.append(f"    put(n, {field.name!r}, get(x.__class__, same)(x, span))")
-            lines.append("    return n")
+    found: dict = dict(base) if base else {Span: _span}
+
+    def tuple_(value, span, get=found.get):
+        return tuple([get(v.__class__, _same)(v, span) for v in value])
+
+    found[tuple] = tuple_
+    lines, scope = [], {"new": object.__new__, "put": object.__setattr__, "same": _same, "MOVERS": found}
+    classes = {f"{module.__name__.rpartition('.')[2]}_{name}": cls for module in modules
+               for name, cls in vars(module).items()
+               if isinstance(cls, type) and attrs.has(cls) and cls.__module__ == module.__name__}
+    for name, cls in classes.items():
+        scope[f"cls_{name}"] = cls
+        lines.append(f"def move_{name}(v, span, get=MOVERS.get):")
+        lines.append(f"    n = new(cls_{name})")
+        for field in attrs.fields(cls):
+            lines.append(f"    x = v.{field.name}")
+            lines.append(f"    put(n, {field.name!r}, get(x.__class__, same)(x, span))")
+        lines.append("    return n")
     exec("\n".join(lines), scope)  # noqa: S102 — the text above, made from the node classes' own fields
-    for name, cls in vars(s).items():
-        if f"move_{name}" in scope:
-            movers[cls] = scope[f"move_{name}"]
-    return movers
+    for name, cls in classes.items():
+        found[cls] = scope[f"move_{name}"]
+    return found
 
 
-_MOVERS = _movers()
+_MOVERS = movers(s)
 
 
 def _deep(root, span):

@@ -16,7 +16,7 @@ from sibdsl.incremental import Parser, check_source
 from sibdsl.lsp_analysis import analyse
 from sibdsl.source import Source
 
-from .test_incremental import HEAD, TEXTS, edits, keystrokes, large
+from .test_incremental import HEAD, TEXTS, differences, edits, keystrokes, large
 
 DECLARED = re.compile(r"^(?:define|baseline|measure|payment|party|investment|cohort|parameter)\s+([A-Za-z_][A-Za-z0-9_]*)",
                       re.MULTILINE)
@@ -34,6 +34,8 @@ def assert_same(parser: Parser, text: str, name: str = "c.sib", *, models: bool 
     if models and model is not None:
         assert model == expected_model
         assert list(model.definitions) == list(expected_model.definitions)
+    # every span and clause line too (a definition replayed below a line break has them moved)
+    assert differences(model, expected_model) is None, differences(model, expected_model)
     return parser.memo.reused, parser.memo.checked
 
 
@@ -111,10 +113,11 @@ def test_a_keystroke_in_a_number_rechecks_that_definition_only():
     at = text.index("define d150 = max(d149 - 1 000 SEK, 150") + len("define d150 = max(d149 - 1 000 SEK, 150")
     for typed in ("0", "00", "000"):  # d150 checked again, and d151, which looks its name up there
         assert assert_same(parser, text[:at] + typed + text[at:]) == (297, 2)
-    # an empty line above it joins d149's text and moves d150 … d298: all checked again (their
-    # clauses' lines changed)
+    # an empty line above it joins d149's text and moves d150 … d298 a line down: d149 (a new
+    # text), d150 (its text again, parsed anew: the last two versions had it typed into) and d151
+    # (which looks d150 up) checked again, d152 … d298 replayed with their lines moved (memo.moved)
     at = text.index("define d150 ")
-    assert assert_same(parser, text[:at] + "\n" + text[at:]) == (149, 150)
+    assert assert_same(parser, text[:at] + "\n" + text[at:]) == (296, 3)
 
 
 def test_a_definition_that_reads_another_s_value_is_checked_again_when_it_changes():
@@ -271,3 +274,80 @@ def test_two_documents_keep_their_own_tables_and_orders():
         assert_same(second, b)
     assert list(check_source(Source("c.sib", a), first)[0].definitions) == ["a", "b", "top"]
     assert list(check_source(Source("c.sib", b), second)[0].definitions) == ["b", "a", "top"]
+
+
+# ---------------------------------------------------------------- a line break: the declarations below move
+def test_a_line_break_typed_again_and_again_replays_the_definitions_it_moves():
+    """Enter pressed again and again above a run of definitions, each text new: the definitions below
+    are new objects a line further down, the same first parse (incremental._Parsed.origins), and
+    their checks are replayed with their spans, diagnostics and clause lines moved (memo.moved);
+    diagnostics, spans and lines are the whole check's (assert_same compares every span)."""
+    parser = Parser()
+    text = large(300).replace("define d200 = max(d199", "define d200 = max(nosuch")  # an E201 below the break
+    assert_same(parser, text)
+    at = text.index("define d150 ")
+    for breaks in range(1, 4):
+        version = text[:at] + "\n" * breaks + text[at:]
+        replayed, checked = assert_same(parser, version)
+        # d149 (its text gained the empty lines) checked again, and d150, which looks it up
+        assert (replayed, checked) == (297, 2)
+        model, diagnostics = check_source(Source("c.sib", version), parser)
+        assert [(d.code, d.span.line) for d in diagnostics] == [("E201", 9 + 200 + breaks)]
+        assert model is None  # an error: no model; the clause lines are compared below
+
+
+def test_a_definition_below_a_line_break_cites_its_new_line():
+    """The clause a replayed definition cites (its `ClauseRef.line`, in the audit trail) is the line it
+    stands on now, as the whole check gives it, and so is the settlement's text."""
+    import json
+
+    from sibdsl import evaluate, load_outcomes
+    from sibdsl.report import settlement_text
+
+    parser = Parser()
+    text = large(60)
+    assert_same(parser, text)
+    at = text.index("define d30 ")
+    for version in (text[:at] + "\n" + text[at:], text[:at] + "\n\n" + text[at:], text):
+        replayed, checked = assert_same(parser, version)
+        assert checked <= 2
+        model, _ = check_source(Source("c.sib", version), parser)
+        expected, _ = whole_check(Source("c.sib", version))
+        assert model.definitions["d40"].clause.line == expected.definitions["d40"].clause.line \
+            == 1 + version[:version.index("define d40 ")].count("\n")
+        outcomes = load_outcomes(model, text=json.dumps({"x": 100000}), name="o.json")
+        assert settlement_text(evaluate(model, outcomes)) == settlement_text(evaluate(expected, outcomes))
+
+
+def test_a_moved_definition_whose_diagnostic_points_at_another_declaration_is_checked_again():
+    """A kept check is moved only when every span in it lies in its own declaration: a label at
+    another declaration (`city` is a party, declared there) may not have moved with it."""
+    parser = Parser()
+    text = large(40).replace("define d30 = max(d29", "define d30 = max(city")  # E204, labelled at the party
+    assert_same(parser, text)
+    at = text.index("define d20 ")
+    replayed, checked = assert_same(parser, text[:at] + "\n" + text[at:])
+    # d19 (its text changed), d20 (which looks it up) and d30 (its label lies outside its lines);
+    # d31 … d38 read d30 and find no value, as before: replayed, moved
+    assert checked == 3
+    _, diagnostics = check_source(Source("c.sib", text[:at] + "\n" + text[at:]), parser)
+    assert [(d.code, [label.span.line for label in d.labels]) for d in diagnostics] == [("E204", [5])]
+
+
+def test_enter_then_backspace_gives_back_the_objects_of_the_version_before():
+    """A line break typed and deleted (Enter, then Backspace): the parser takes the chunks of the
+    version before the last, already at their lines, rather than moving the last version's; the same
+    objects, so every definition's check is replayed as it was."""
+    parser = Parser()
+    text = large(300)
+    at = text.index("define d150 ")
+    entered = text[:at] + "\n" + text[at:]
+    first = parser.parse(Source("c.sib", text))
+    model, _ = check_source(Source("c.sib", text), parser)
+    assert_same(parser, entered)
+    for version in (text, entered, text):
+        assert assert_same(parser, version) == (299, 0)
+    again = parser.parse(Source("c.sib", text))
+    assert all(a is b for a, b in zip(first.items, again.items, strict=True))
+    # the checks of two keystrokes ago, as they were (not the last check's moved back a line)
+    assert check_source(Source("c.sib", text), parser)[0].definitions["d200"] is model.definitions["d200"]

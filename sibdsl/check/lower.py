@@ -366,11 +366,17 @@ class Lower:
         kept_checks = self.kept_checks  # check/memo.py (Checker.__init__)
         kept = None
         if self.memo_usable:  # the last check's, else the one before (an edit undone: the text before it again)
-            kept = self.last_kept.get(name)
-            if kept is None or not self._still_valid(name, kept):
-                kept = self.older_kept.get(name)
-                if kept is not None and not self._still_valid(name, kept):
-                    kept = None
+            first, second = self.last_kept.get(name), self.older_kept.get(name)
+            if first is not None and second is not None and first.node is not second.node:
+                entry = dict.get(self.names, name)
+                if entry is not None and second.node is entry.node:
+                    # the very node of the check before the last (a line break typed and deleted):
+                    # replayed as it was, rather than the last check's moved back
+                    first, second = second, first
+            if first is not None:
+                kept = self._still_valid(name, first)
+            if kept is None and second is not None:
+                kept = self._still_valid(name, second)
         if kept is not None:
             if kept.diagnostics:
                 self.diagnostics.extend(kept_checks.with_source(d, self.source) for d in kept.diagnostics)
@@ -397,41 +403,60 @@ class Lower:
         self.checked += 1
         if frame.keep:
             entry = dict.__getitem__(self.names, name)
-            lookups = tuple((n, e.node, e.kind) if e is not None else (n, None, None) for n, e in frame.lookups.items())
-            self.kept[name] = kept_checks.Kept(entry.node, entry.clause, lookups, tuple(frame.dependencies.items()),
+            origin = self.memo.origin
+            lookups = tuple((n, e.node, origin(e.node), e.kind) if e is not None else (n, None, None, None)
+                            for n, e in frame.lookups.items())
+            self.kept[name] = kept_checks.Kept(entry.node, origin(entry.node), entry.clause, lookups,
+                                               tuple(frame.dependencies.items()),
                                                self.names.key() if frame.names_wide else None, result,
                                                tuple(self.diagnostics[frame.diagnostics:]), tuple(frame.used))
         if self.frames:
             self.frames[-1].dependencies.setdefault(name, kept_checks.reading(result))
         return result
 
-    def _still_valid(self, name: str, kept: Kept) -> bool:
+    def _still_valid(self, name: str, kept: Kept) -> Kept | None:
+        """`kept` when replaying it is exact, or its copy moved with its declaration (a line break
+        typed or deleted above it: memo.moved), else None."""
         reading = self.kept_checks.reading
         names = self.names
         entry = dict.get(names, name)
-        if (entry is None or entry.node is not kept.node or (entry.clause is not kept.clause and entry.clause != kept.clause)
-                or name in self.in_progress):
-            return False
-        for n, node, kind in kept.lookups:
+        if entry is None or name in self.in_progress:
+            return None
+        node, moved = entry.node, False
+        if node is not kept.node:
+            if self.memo.origin(node) is not kept.origin:
+                return None
+            moved = True  # the same text, moved by lines: its spans and clause line follow (below)
+        elif entry.clause is not kept.clause and entry.clause != kept.clause:
+            return None
+        for n, looked, origin, kind in kept.lookups:
             e = dict.get(names, n)
             if e is None:
-                if node is not None:
-                    return False
-            elif e.node is not node or e.kind != kind:
-                return False
+                if looked is not None:
+                    return None
+            elif e.kind != kind:
+                return None
+            elif e.node is not looked:
+                if self.memo.origin(e.node) is not origin:
+                    return None
+                moved = True  # a declaration it read moved: a span of it in the check is not kept (memo.moved)
         definitions = self.definitions
         for n, read in kept.dependencies:
             if n not in definitions:
-                return False
+                return None
             now = reading(definitions[n])
             if now is not read and now != read:  # the very type object when the dependency was replayed
-                return False
+                return None
         if kept.names is not None:
             if self.names_key is None:
                 self.names_key = names.key()
             if kept.names != self.names_key:
-                return False
-        return True
+                return None
+        if moved:
+            lookups = tuple((n, e.node, origin, kind) if (e := dict.get(names, n)) is not None else (n, None, None, None)
+                            for n, _, origin, kind in kept.lookups)
+            return self.kept_checks.moved(kept, node, entry.clause, lookups)
+        return kept
 
     def _definition(self, name: str) -> m.Definition | None:
         entry = self.names[name]

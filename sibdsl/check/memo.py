@@ -20,7 +20,12 @@ What a definition's check reads, recorded while it runs (a `Frame`):
     mean" hint of an unknown name lists the names there are;
   * its own clause (`ClauseRef`: the heading above it and its line; a keystroke within a line
     moves no line, and spans hold no offsets (source.Span), so a declaration below it is the very
-    object it was and is replayed);
+    object it was and is replayed). A line break typed or deleted above it moves its declaration:
+    a new object, the same first parse (`Memo.origin`), so the check is replayed moved (`moved`:
+    its result's and diagnostics' spans and its clause's line follow the declaration), unless a
+    span in it lies outside the declaration's own lines (a label at another declaration), when it
+    is checked again. The entries it read are compared by their first parse too, for the same
+    reason;
   * everything the stages before the definitions read (the header, parties, the term, series,
     measures, parameters, cohorts, investments, and any declaration not known to come later):
     the memo is used only when every one of those is the object it was last time.
@@ -71,8 +76,9 @@ class Kept:
     """A definition's check as it was: its node, clause, inputs, and what it did."""
 
     node: object
+    origin: object  # the node as first parsed: the same object wherever its declaration has moved
     clause: object
-    lookups: tuple[tuple[str, object, str | None], ...]  # name, declaring node, kind
+    lookups: tuple[tuple[str, object, object, str | None], ...]  # name, declaring node, its origin, kind
     dependencies: tuple[tuple[str, object], ...]  # name, `reading` of its result
     names: tuple | None  # the table's (name, kind) pairs, when it read the whole table
     result: object
@@ -101,6 +107,12 @@ class Memo:
         self.declarations: dict[int, tuple] = {}
         # names.definition_order: (the definitions' names, their definition_refs lists, the order)
         self.order: tuple = ([], [], ())
+
+    def origin(self, node) -> object:
+        """The item as first parsed of an item of the tree this memo's parser gave last (the same
+        object wherever its declaration has moved since: incremental._Parsed); else the item."""
+        pair = self.origins.get(id(node))
+        return pair[1] if pair is not None and pair[0] is node else node
 
     def definition_refs(self, nodes: list) -> list[list[str]]:
         """names.definition_refs of each node, kept by the node's first parse: the same names
@@ -226,3 +238,79 @@ def with_source(diagnostic, source):
     labels = tuple(attrs.evolve(label, source=source) if label.source is diagnostic.source else label
                    for label in diagnostic.labels)
     return attrs.evolve(diagnostic, source=source, labels=labels)
+
+
+class _Far(Exception):
+    """A span outside the lines of the declaration a kept check is moved with."""
+
+
+_MOVERS: dict | None = None
+
+
+def moved(kept: Kept, node, clause, lookups: tuple) -> Kept | None:
+    """`kept`, the check of a declaration whose text is now `node`'s `delta` lines further
+    (the same first parse: a line break typed or deleted above it), as checking `node` gives it:
+    its result and diagnostics with their spans moved by `delta` and its clause `clause` (the
+    same but for the line). None where that is not exact: a span outside the declaration's own
+    lines (a label at another declaration, which may have moved otherwise: `x` is a payment,
+    declared there), a clause that differs otherwise (a heading retitled above), or another
+    clause in the result; the caller checks the definition again. `lookups`: the entries it read,
+    as they are now (their declarations moved with it or not, the same first parse)."""
+    global _MOVERS
+    old, was = kept.node.span, kept.clause
+    delta = node.span.line - old.line
+    if (clause.line - was.line != delta or clause.kind != was.kind or clause.name != was.name
+            or clause.heading != was.heading or clause.label != was.label):
+        return None
+    if _MOVERS is None:
+        from .. import model
+        from ..incremental import movers
+
+        found = movers(model, base=movers(s))
+        found[model.ClauseRef] = _far  # another declaration's clause: it may have moved otherwise
+        _MOVERS = found
+    low, high = old.line, old.end_line
+
+    def span(value, new=object.__new__, put=object.__setattr__):
+        if value.end_line == 1 and value.end_column == 1:
+            return value  # NO_SPAN: no token gave it (incremental._unplaced)
+        if value.line < low or value.end_line > high:
+            raise _Far
+        if not delta:
+            return value
+        moved = new(value.__class__)
+        put(moved, "line", value.line + delta)
+        put(moved, "column", value.column)
+        put(moved, "end_line", value.end_line + delta)
+        put(moved, "end_column", value.end_column)
+        return moved
+
+    try:
+        result = kept.result
+        if result is not None:
+            if result.clause is not was:
+                raise _Far
+            result = _copy(result, span, {"clause": clause})
+        diagnostics = tuple(attrs.evolve(d, span=None if d.span is None else span(d.span),
+                                         labels=tuple(attrs.evolve(label, span=span(label.span)) for label in d.labels))
+                            for d in kept.diagnostics)
+    except (_Far, RecursionError):  # (a formula thousands deep: checked again, without recursion)
+        return None
+    return Kept(node, kept.origin, clause, lookups, kept.dependencies, kept.names, result, diagnostics, kept.used)
+
+
+def _far(value, span):
+    raise _Far
+
+
+def _copy(value, span, given: dict):
+    """A copy of the node `value` with its fields moved (`_MOVERS`), but those `given`."""
+    get, copy = _MOVERS.get, object.__new__(value.__class__)
+    for field in attrs.fields(value.__class__):
+        x = given[field.name] if field.name in given else getattr(value, field.name)
+        object.__setattr__(copy, field.name, x if field.name in given else get(x.__class__, _same)(x, span))
+    return copy
+
+
+def _same(value, span):
+    return value
