@@ -155,3 +155,25 @@ def test_check_leaves_the_exit_collection_out_once_per_process():
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("contracts/norrkoping.sib: ok") == 3
     assert result.stdout.strip().endswith("freezes 1"), result.stdout
+
+
+def test_a_cold_check_does_not_word_the_clauses_it_does_not_show(tmp_path):
+    """Norrköping's four dead clauses are acknowledged (`# sibc: allow W410`): their reasons are
+    never shown, so their amounts are not formatted and babel's locale data is not loaded — with
+    the proofs' cache written (a plain check in an empty cache directory) and without it
+    (verify_checks._Unread; docs/performance.md, issue 21's seventh round)."""
+    for args in ((), ("--no-cache",)):
+        modules = imported(*args, cache_dir=tmp_path / "-".join(("cache", *args)))
+        assert "sibdsl.verify_checks" in modules  # it did look for dead clauses
+        assert offenders(modules, ("babel",)) == []
+
+
+def test_a_cold_check_words_the_clauses_it_shows(tmp_path):
+    """The test above is not vacuous: without its allow comments Norrköping's four warnings are
+    shown, with their amounts in words, which loads babel."""
+    text = (ROOT / "contracts" / "norrkoping.sib").read_text(encoding="utf-8")
+    bare = tmp_path / "norrkoping.sib"
+    bare.write_text("\n".join(line for line in text.splitlines() if "sibc: allow" not in line) + "\n",
+                    encoding="utf-8")
+    modules = imported("--no-cache", cache_dir=tmp_path / "cache", contract=str(bare))
+    assert "babel" in modules
