@@ -1147,10 +1147,10 @@ class Verifier:
         """The settlement run on intervals (bounds.py), once per contract: with every yes/no
         measure either value, and once per combination of them (`bounds.cases`, up to four)."""
         if self._bounds_run is None:
-            from .bounds import bounds, cases
+            from .bounds import bounds, recorded_cases
 
-            program = lower(self.contract)
-            each = cases(self.contract, program)  # one run when there are no yes/no measures to hold
+            # one run when there are no yes/no measures to hold; the dead clauses read the same runs
+            program, each = recorded_cases(self.contract)
             self._bounds_run = (bounds(self.contract, program), each) if len(each) > 1 else (each[0], [])
         return self._bounds_run
 

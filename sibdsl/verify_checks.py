@@ -695,10 +695,11 @@ class FastPath:
     holds each of these to z3's answer on every shipped and on generated contracts."""
 
     def __init__(self, contract: m.Contract) -> None:
-        from .bounds import cases
+        from .bounds import recorded_cases
 
-        self.program = program = lower_program(contract)
-        self.runs = cases(contract, program, record=True)
+        # the runs the properties' proofs read too (verify.Verifier._bounds): made once per contract
+        program, self.runs = recorded_cases(contract)
+        self.program = program
         after_rest = {f"{w.clause.name}.{t.number}" for w in contract.waterfalls for t in w.tiers
                       if any(r.target == "rest" and r.number < t.number for r in w.tiers)}
         self.by_clause: dict[m.ClauseRef, list] = {}
