@@ -177,3 +177,16 @@ def test_a_cold_check_words_the_clauses_it_shows(tmp_path):
                     encoding="utf-8")
     modules = imported("--no-cache", cache_dir=tmp_path / "cache", contract=str(bare))
     assert "babel" in modules
+
+
+def test_a_cold_check_with_proofs_imports_only_what_the_proofs_use(tmp_path):
+    """Norrköping's proofs need the evaluator, the intervals and the words, not the outcome files'
+    reader (a counterexample's file is read only when the solver finds one), the scenarios', the
+    caches' SHA-256 (hashlib loads OpenSSL) nor importlib.resources (pathlib, zipfile: the word
+    tables are read beside the module) — docs/performance.md, issue 21's seventh round."""
+    modules = imported("--no-cache", cache_dir=tmp_path / "none")
+    assert "sibdsl.verify_checks" in modules and "sibdsl.evaluate" in modules  # it did prove, with settlements
+    assert offenders(modules, ("sibdsl.outcomes", "sibdsl.xlsx", "sibdsl.scenarios", "sibdsl.cache", "hashlib",
+                               "_hashlib", "importlib.resources", "zipfile", "pathlib")) == []
+    # not vacuous: with the cache, the same check takes its key with hashlib
+    assert {"sibdsl.cache", "hashlib"} <= set(imported(cache_dir=tmp_path / "cache"))
