@@ -661,7 +661,10 @@ def bounds(contract: m.Contract, program: Program | None = None, record: bool = 
 MAX_CASES = 16  # bounds run once per combination of at most 4 yes/no measures
 
 
-_SHARED: list = []  # (a weak reference to the last contract asked, its program, its recorded cases)
+# (a weak reference to the last contract asked, its program, its recorded cases): one contract's
+# runs, kept until another is asked about (the runs' prims hold the contract, so it stays alive
+# that long too; a language server holds its last model anyway)
+_SHARED: list = []
 
 
 def recorded_cases(contract: m.Contract) -> tuple[Program, list[Bounds]]:
