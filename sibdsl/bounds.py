@@ -41,6 +41,7 @@ properties nor for "the total is at most the card's cap" (benchmarks/ratecard.py
 from __future__ import annotations
 
 import datetime
+import weakref
 from fractions import Fraction
 
 import attrs
@@ -658,6 +659,28 @@ def bounds(contract: m.Contract, program: Program | None = None, record: bool = 
 
 
 MAX_CASES = 16  # bounds run once per combination of at most 4 yes/no measures
+
+
+# (a weak reference to the last contract asked, its program, its recorded cases): one contract's
+# runs, kept until another is asked about (the runs' prims hold the contract, so it stays alive
+# that long too; a language server holds its last model anyway)
+_SHARED: list = []
+
+
+def recorded_cases(contract: m.Contract) -> tuple[Program, list[Bounds]]:
+    """The contract's program and `cases(contract, program, record=True)`, run once for the last
+    contract asked: the properties' proofs (verify.Verifier._bounds) and the dead-clause analysis
+    (verify_checks.FastPath) of one `sibc check` read the same runs. Recording only adds what each
+    step read and which rows it may take (`before`, `facts_at`, `prims.rows`): the bounds are those
+    of `record=False` (tests/test_bounds.py), and nothing that reads the runs changes them."""
+    if _SHARED:
+        ref, program, runs = _SHARED[0]
+        if ref() is contract:
+            return program, runs
+    program = lower(contract)
+    runs = cases(contract, program, record=True)
+    _SHARED[:] = [(weakref.ref(contract), program, runs)]
+    return program, runs
 
 
 def cases(contract: m.Contract, program: Program | None = None, record: bool = False) -> list[Bounds]:

@@ -14,7 +14,6 @@ in docs/language.md; nothing here repeats it.
 
 from __future__ import annotations
 
-import hashlib
 import operator
 from collections.abc import Callable
 from decimal import Decimal
@@ -938,6 +937,8 @@ class Evaluator:
         generator does not write one of them: made once, on the first evaluation."""
         from .generated import generate
 
+        if not self.contract.source_sha256:  # a model made without a source (hashlib loads OpenSSL: only then)
+            import hashlib
         digest = self.contract.source_sha256 or hashlib.sha256(repr(self.contract).encode()).hexdigest()
         self._generated = generate(self._ops, self._known, self._registers, self._c.folded, self._needed,
                                    self._lines, self._exists, Line, digest[:16])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import os
 from collections.abc import Mapping
 from decimal import Decimal, localcontext
 from fractions import Fraction
@@ -37,10 +38,19 @@ def texts(name: str) -> Mapping:
     read-only view — mappings as `MappingProxyType`, lists as tuples — so that a caller which
     changes what it was given raises TypeError instead of changing every later caller's words. A
     view costs nothing per call, where a copy would copy the whole table each time; the evaluator
-    and the trail read these per line (docs/performance.md, "Words read once")."""
-    from importlib import resources
+    and the trail read these per line (docs/performance.md, "Words read once").
 
-    return _frozen(json.loads((resources.files("sibdsl") / "texts" / f"{name}.json").read_text(encoding="utf-8")))
+    Read beside this module where the package is a directory (importlib.resources imports pathlib
+    and zipfile, ≈ 34 M instructions of a cold `sibc check`), through importlib.resources where it
+    is not (a zip archive)."""
+    try:
+        with open(os.path.join(os.path.dirname(__file__), "texts", f"{name}.json"), encoding="utf-8") as file:
+            data = file.read()
+    except OSError:
+        from importlib import resources
+
+        data = (resources.files("sibdsl") / "texts" / f"{name}.json").read_text(encoding="utf-8")
+    return _frozen(json.loads(data))
 
 
 def _frozen(value: object) -> object:

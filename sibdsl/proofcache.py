@@ -15,8 +15,6 @@ import os
 from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
-from . import cache
-
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
 
@@ -44,15 +42,21 @@ def _z3_version() -> str:
 
 
 def _key(text: str) -> str:
+    from . import cache  # not with --no-cache: its key is a SHA-256, and hashlib's import loads OpenSSL
+
     return "proofs-" + cache.key("proofs", text.encode("utf-8"), _z3_version())
 
 
 def load(text: str) -> list[dict] | None:
+    from . import cache
+
     data = cache.load(_key(text))
     return data if isinstance(data, list) else None
 
 
 def store(text: str, verdicts: list[dict]) -> None:
+    from . import cache
+
     cache.store(_key(text), verdicts)
 
 

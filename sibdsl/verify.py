@@ -36,7 +36,6 @@ from .semantics.expr import Interpreter
 from .semantics.program import Program, StepKind, lower
 from .semantics import run as driver
 from .semantics.run import cut, run
-from .outcomes import load_outcomes
 from .settlement import Settlement
 from .units import BOOL, COUNT, DATE, DAYS, MONEY, SHARE
 from .values import Rounding, is_exact_decimal, to_decimal
@@ -1147,10 +1146,10 @@ class Verifier:
         """The settlement run on intervals (bounds.py), once per contract: with every yes/no
         measure either value, and once per combination of them (`bounds.cases`, up to four)."""
         if self._bounds_run is None:
-            from .bounds import bounds, cases
+            from .bounds import bounds, recorded_cases
 
-            program = lower(self.contract)
-            each = cases(self.contract, program)  # one run when there are no yes/no measures to hold
+            # one run when there are no yes/no measures to hold; the dead clauses read the same runs
+            program, each = recorded_cases(self.contract)
             self._bounds_run = (bounds(self.contract, program), each) if len(each) > 1 else (each[0], [])
         return self._bounds_run
 
@@ -1363,6 +1362,8 @@ class Verifier:
 
     def _confirm(self, prop: _Property, files: list[dict]) -> Verdict:
         """Run the real evaluator on the counterexample: a violation is reported only if it reproduces."""
+        from .outcomes import load_outcomes  # here only: a check whose properties all hold reads no outcome file
+
         outcomes, settlements = [], []
         for data in files:
             text = json.dumps(data, ensure_ascii=False)

@@ -611,7 +611,8 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT, shown=None) ->
     `shown(record)` says whether a record's reason will be read (proofcache passes "not acknowledged
     with `# sibc: allow`"): a record nobody reads gets its reason in words that need no solver —
     the bisection of z3 questions behind "the payments it limits add up to at most X" was most of
-    a cold `sibc check` of Norrköping, whose four dead clauses are all acknowledged."""
+    a cold `sibc check` of Norrköping, whose four dead clauses are all acknowledged — and only when
+    read (`_Unread`: formatting their amounts loaded babel's locale data)."""
     from .coverage import row_labels  # the one definition of a row's label
 
     fast = FastPath(contract)
@@ -624,7 +625,11 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT, shown=None) ->
             continue
         record = {"key": f"dead:{name_of(clause)}", "name": name_of(clause), "status": "dead", "code": "W410",
                   "line": clause.line}
-        said = _dead_reason(contract, fast.program, values, fast.runs, z if shown is None or shown(record) else None)
+        if shown is not None and not shown(record):  # its words are worked out only if someone reads them
+            records.append(_Unread({**record, "counterexample": []},
+                                   lambda values=values: _dead_reason(contract, fast.program, values, fast.runs, None)))
+            continue
+        said = _dead_reason(contract, fast.program, values, fast.runs, z)
         records.append({**record, "description": said["en"], "reason": said["en"], "words": said,
                         "counterexample": []})
     b = fast.runs[0]
@@ -652,6 +657,35 @@ def dead_clauses(contract: m.Contract, rlimit: int = DEAD_RLIMIT, shown=None) ->
     return records
 
 
+class _Unread(dict):
+    """A dead-clause record nobody reads the reason of (an acknowledged clause: `dead_clauses`'
+    `shown`). Its words format amounts, and formatting the first amount loads babel's locale data
+    (≈ 1/5 of the proofs of a cold `sibc check` of Norrköping, whose four dead clauses are all
+    acknowledged), so "description", "reason" and "words" are worked out when first read, by `[]`
+    or `get`, and are then the words an eager record has. Until then they are not among its items:
+    the proof cache stores the record without them, which is safe because the cache's key is the
+    contract's whole text (proofcache._key), allow comments included — a stored record read back is
+    acknowledged again, and `proofcache._dead` reads nothing of an acknowledged record but its
+    code, name and line."""
+
+    __slots__ = ("_say",)
+    _WORDS = frozenset({"description", "reason", "words"})
+
+    def __init__(self, record: dict, say) -> None:
+        super().__init__(record)
+        self._say = say
+
+    def __missing__(self, key):
+        if key not in self._WORDS:
+            raise KeyError(key)
+        said = self._say()
+        self.update(description=said["en"], reason=said["en"], words=said)
+        return self[key]
+
+    def get(self, key, default=None):
+        return self[key] if key in self._WORDS else super().get(key, default)
+
+
 class FastPath:
     """What `dead_clauses` decides without the solver, for one contract: the clauses it asks about
     (`by_clause`: each one's steps, as the intervals computed them), those a settlement shows acting
@@ -661,10 +695,11 @@ class FastPath:
     holds each of these to z3's answer on every shipped and on generated contracts."""
 
     def __init__(self, contract: m.Contract) -> None:
-        from .bounds import cases
+        from .bounds import recorded_cases
 
-        self.program = program = lower_program(contract)
-        self.runs = cases(contract, program, record=True)
+        # the runs the properties' proofs read too (verify.Verifier._bounds): made once per contract
+        program, self.runs = recorded_cases(contract)
+        self.program = program
         after_rest = {f"{w.clause.name}.{t.number}" for w in contract.waterfalls for t in w.tiers
                       if any(r.target == "rest" and r.number < t.number for r in w.tiers)}
         self.by_clause: dict[m.ClauseRef, list] = {}

@@ -266,3 +266,39 @@ floor f: total at 1 000 SEK
     assert verdicts["gate:g"].status == PROVED and verdicts["gate:g"].method == "bounds"
     verdicts = {v.key: v for v in Verifier(checked(text + "cap c: total at saved\n")).verify()}
     assert verdicts["floor:f"].method == "solver" and verdicts["floor:f"].status == VIOLATED
+
+
+def test_recording_changes_no_bound_so_one_run_serves_properties_and_dead_clauses():
+    """bounds.recorded_cases hands the properties' proofs the runs the dead-clause analysis records
+    in: recording only adds what each step read and which rows it may take, so every case's lines,
+    payments, total, definedness, step values and facts are those of the run without it."""
+    from sibdsl import load_contract
+    from sibdsl.bounds import cases
+
+    recorded_something = set()
+    for path in sorted((ROOT / "contracts").glob("*.sib")):
+        contract = load_contract(path)
+        program = lower(contract)
+        plain, recorded = cases(contract, program), cases(contract, program, record=True)
+        assert plain == recorded, path.name
+        assert all(r.values for r in recorded), path.name
+        if any(r.before for r in recorded):
+            recorded_something.add(path.name)
+    assert "norrkoping.sib" in recorded_something  # the comparison is not of two plain runs
+
+
+def test_a_check_runs_each_case_of_the_yes_no_measures_once(monkeypatch):
+    """`sibc check` of Norrköping (two yes/no measures: four cases) proves its properties and looks
+    for dead clauses on the same four runs, plus the one with both measures either value: five runs
+    of the settlement on intervals, not nine."""
+    from sibdsl import bounds as module, load_contract, proofcache
+    from sibdsl.source import Source
+
+    path = ROOT / "contracts" / "norrkoping.sib"
+    contract = load_contract(path)
+    runs = []
+    real = module.bounds
+    monkeypatch.setattr(module, "bounds", lambda *a, **k: runs.append(a[3:] or k.get("fixed")) or real(*a, **k))
+    records = proofcache.verify_cached(contract, Source(str(path), path.read_text(encoding="utf-8")), use_cache=False)
+    assert sum(r["status"] == "proved" for r in records) == 16 and sum(r["status"] == "dead" for r in records) == 4
+    assert len(runs) == 5

@@ -155,3 +155,38 @@ def test_check_leaves_the_exit_collection_out_once_per_process():
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("contracts/norrkoping.sib: ok") == 3
     assert result.stdout.strip().endswith("freezes 1"), result.stdout
+
+
+def test_a_cold_check_does_not_word_the_clauses_it_does_not_show(tmp_path):
+    """Norrköping's four dead clauses are acknowledged (`# sibc: allow W410`): their reasons are
+    never shown, so their amounts are not formatted and babel's locale data is not loaded — with
+    the proofs' cache written (a plain check in an empty cache directory) and without it
+    (verify_checks._Unread; docs/performance.md, issue 21's seventh round)."""
+    for args in ((), ("--no-cache",)):
+        modules = imported(*args, cache_dir=tmp_path / "-".join(("cache", *args)))
+        assert "sibdsl.verify_checks" in modules  # it did look for dead clauses
+        assert offenders(modules, ("babel",)) == []
+
+
+def test_a_cold_check_words_the_clauses_it_shows(tmp_path):
+    """The test above is not vacuous: without its allow comments Norrköping's four warnings are
+    shown, with their amounts in words, which loads babel."""
+    text = (ROOT / "contracts" / "norrkoping.sib").read_text(encoding="utf-8")
+    bare = tmp_path / "norrkoping.sib"
+    bare.write_text("\n".join(line for line in text.splitlines() if "sibc: allow" not in line) + "\n",
+                    encoding="utf-8")
+    modules = imported("--no-cache", cache_dir=tmp_path / "cache", contract=str(bare))
+    assert "babel" in modules
+
+
+def test_a_cold_check_with_proofs_imports_only_what_the_proofs_use(tmp_path):
+    """Norrköping's proofs need the evaluator, the intervals and the words, not the outcome files'
+    reader (a counterexample's file is read only when the solver finds one), the scenarios', the
+    caches' SHA-256 (hashlib loads OpenSSL) nor importlib.resources (pathlib, zipfile: the word
+    tables are read beside the module) — docs/performance.md, issue 21's seventh round."""
+    modules = imported("--no-cache", cache_dir=tmp_path / "none")
+    assert "sibdsl.verify_checks" in modules and "sibdsl.evaluate" in modules  # it did prove, with settlements
+    assert offenders(modules, ("sibdsl.outcomes", "sibdsl.xlsx", "sibdsl.scenarios", "sibdsl.cache", "hashlib",
+                               "_hashlib", "importlib.resources", "zipfile", "pathlib")) == []
+    # not vacuous: with the cache, the same check takes its key with hashlib
+    assert {"sibdsl.cache", "hashlib"} <= set(imported(cache_dir=tmp_path / "cache"))

@@ -79,3 +79,26 @@ def test_a_list_in_a_table_is_a_tuple_nobody_can_append_to():
     assert columns[0] == "betalning" and isinstance(columns, tuple)
     with pytest.raises(AttributeError):
         columns.append("mer")  # type: ignore[attr-defined]
+
+
+def test_a_table_read_beside_the_module_is_the_one_importlib_resources_reads(monkeypatch):
+    """lang.texts reads sibdsl/texts/NAME.json beside the module (importlib.resources costs a cold
+    `sibc check` pathlib and zipfile), and through importlib.resources where no file is there (the
+    package in a zip archive): the same table either way."""
+    import builtins
+
+    from sibdsl import lang
+
+    beside = lang.texts.__wrapped__("reports")
+    real_open = builtins.open
+    tried = []
+
+    def no_file(path, *args, **kwargs):
+        if str(path).endswith("reports.json"):
+            tried.append(path)
+            raise FileNotFoundError(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", no_file)
+    through = lang.texts.__wrapped__("reports")
+    assert tried and through == beside and beside["en"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -274,3 +275,38 @@ def test_an_acknowledged_clause_costs_no_question_for_its_reason(monkeypatch):
     asked.clear()
     dead_clauses(contract)  # every reason worked out: two questions each (the bounds' end is the answer)
     assert len(asked) == 4 * 2
+
+
+def test_an_unread_reason_is_worked_out_only_when_read(tmp_path, monkeypatch):
+    """An acknowledged clause's words format amounts (babel's locale data, a fifth of a cold check's
+    proofs): its record holds them only once read, and then they are what an eager record says. The
+    proofs' cache stores it without them — safe, since the cache's key is the whole text, allow
+    comments included: the record read back is acknowledged again, and shows nothing."""
+    import json
+
+    from sibdsl import proofcache
+    from sibdsl.allowances import acknowledged
+    from sibdsl.source import Source
+
+    text = NORRKOPING.read_text(encoding="utf-8")
+    source = Source(str(NORRKOPING), text)
+    contract = load_contract(NORRKOPING)
+    quiet = dead_clauses(contract, shown=lambda record: not acknowledged(source, record))
+    assert len(quiet) == 4 and not any({"description", "reason", "words"} & set(r) for r in quiet)
+    assert json.loads(json.dumps(quiet))[1] == {"key": "dead:ceiling", "name": "ceiling", "status": "dead",
+                                                "code": "W410", "line": 84, "counterexample": []}
+    words = [r.get("words") for r in quiet]  # read: worked out now, without the solver
+    assert words[1]["en"] == ("the cap `ceiling` “Taket” of 12 000 000 SEK (line 84) can never act: no outcome "
+                              "makes the payments it limits exceed it")
+    assert words[1]["sv"].startswith("taket `ceiling` “Taket” på 12 000 000 kr (rad 84) kan aldrig verka")
+    assert [r["reason"] for r in quiet] == [r["description"] for r in quiet] == [w["en"] for w in words]
+    assert all({"description", "reason", "words"} <= set(r) for r in quiet)  # read once, every key is there
+    with pytest.raises(KeyError):
+        quiet[0]["nothing"]
+    # the cache: stored without the words, shown as nothing when read back; another allow set is another key
+    monkeypatch.setenv("SIBDSL_CACHE_DIR", str(tmp_path))
+    stored = proofcache.verify_cached(contract, source)
+    assert [r["key"] for r in proofcache.load(text) if r["status"] == "dead"] == [r["key"] for r in quiet]
+    assert not any("words" in r for r in proofcache.load(text) if r["status"] == "dead")
+    assert [proofcache.diagnostic(r, source) for r in proofcache.load(text)] == [None] * len(stored)
+    assert proofcache._key(text.replace("sibc: allow W410", "sibc: allow W411")) != proofcache._key(text)
