@@ -751,7 +751,8 @@ def test_an_interim_settlement_shows_what_the_waiting_lines_wait_for(studio, bro
 def test_a_line_paid_in_part_has_its_why_button(studio, browser):
     """Peterborough's final payment paid 5.6 M, below what its tiers pay for better outcomes: a line
     paid in part ("partial") gets the "why not (more)?" button, as the unpaid cohort lines do, and its
-    answer is the solver's, as `sibc eval --why` says it."""
+    answer is the solver's, as `sibc eval --why` says it, its amounts written as the settlement above
+    writes them (`lang.money`: "5 600 000 GBP", where the CLI's prose says "GBP 5,600,000")."""
     driver = browser
     open_studio(driver, studio, file="peterborough", lang="en")
     wait(driver, lambda d: total(d) == "5\u00a0600\u00a0000\u00a0GBP")
@@ -762,8 +763,9 @@ def test_a_line_paid_in_part_has_its_why_button(studio, browser):
     driver.find_element(By.CSS_SELECTOR, '#lines tr[data-payment="final_payment"] button.why').click()
     answer = wait(driver, EC.visibility_of_element_located(
         (By.CSS_SELECTOR, '#lines tr[data-payment="final_payment"] .why-answer')), timeout=120)
-    assert answer.text.startswith("“Final outcome payment” paid GBP 5,600,000: it would have paid more had"), \
-        answer.text
+    text = answer.get_attribute("textContent")
+    assert text.startswith("“Final outcome payment” paid 5 600 000 GBP: it would have paid more had"), text
+    assert text.endswith("it would then have paid 5 600 200 GBP"), text
 
 
 def test_the_interim_table_names_each_lines_recipient(studio, browser):
