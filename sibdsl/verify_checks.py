@@ -685,6 +685,13 @@ class _Unread(dict):
     def get(self, key, default=None):
         return self[key] if key in self._WORDS else super().get(key, default)
 
+    def __reduce__(self):
+        """Pickled (the server sends a check's records from its worker process) as the eager record
+        it stands for, words worked out: the closure that works them out is not picklable, and the
+        process that receives the record may read them."""
+        self["words"]
+        return (dict, (dict(self),))
+
 
 class FastPath:
     """What `dead_clauses` decides without the solver, for one contract: the clauses it asks about

@@ -310,3 +310,24 @@ def test_an_unread_reason_is_worked_out_only_when_read(tmp_path, monkeypatch):
     assert not any("words" in r for r in proofcache.load(text) if r["status"] == "dead")
     assert [proofcache.diagnostic(r, source) for r in proofcache.load(text)] == [None] * len(stored)
     assert proofcache._key(text.replace("sibc: allow W410", "sibc: allow W411")) != proofcache._key(text)
+
+
+def test_an_unread_reason_pickles_as_the_eager_record():
+    """The server checks in a worker process and sends the records back pickled: an unread record
+    (whose words are a closure's, not picklable) arrives as a plain record with the words it would
+    have said when read (the solver-free ones of an acknowledged clause). Found merging the lazy
+    words with `sibc serve`: `/v1/check` of Peterborough answered E900 ("Can't pickle local
+    object")."""
+    import pickle
+
+    from sibdsl.allowances import acknowledged
+    from sibdsl.source import Source
+
+    source = Source(str(NORRKOPING), NORRKOPING.read_text(encoding="utf-8"))
+    contract = load_contract(NORRKOPING)
+    quiet = dead_clauses(contract, shown=lambda record: not acknowledged(source, record))
+    again = dead_clauses(contract, shown=lambda record: not acknowledged(source, record))
+    for record, twin in zip(quiet, again, strict=True):
+        back = pickle.loads(pickle.dumps(record))
+        assert type(back) is dict and {"description", "reason", "words"} <= set(back), record["key"]
+        assert back == {**twin, "words": twin["words"], "reason": twin["reason"], "description": twin["description"]}
