@@ -914,6 +914,36 @@ def test_proofs_stopped_by_the_time_budget_are_said(folder, browser):
         s.stop()
 
 
+def test_proofs_that_fail_otherwise_are_said_in_the_servers_words(studio, browser):
+    """Proofs the server answers with another diagnostic than the budget's (an internal error, a
+    refused request) were reported as "did not finish within the time budget (E864)" whatever the
+    server said: a pickling fault of the proofs showed as E864. The page now says the server's code
+    and message. The server's fault is stood in for by the page's `fetch` answering the proofs'
+    request (and only it) with an E900, written as markup to show it is shown as text."""
+    driver = browser
+    open_studio(driver, studio, lang="en")
+    wait(driver, lambda d: d.execute_script("return document.body.dataset.proofs"), timeout=PROOFS)
+    driver.execute_script("""
+      delete document.body.dataset.proofs;
+      const real = window.fetch;
+      window.fetch = (path, init) => {
+        const body = init && init.body ? JSON.parse(init.body) : {};
+        if (String(path).endsWith("/v1/check") && body.verify) {
+          return Promise.resolve(new Response(JSON.stringify({ok: false, diagnostics: [{code: "E900",
+            severity: "error", message: "internal error in sibc <b>0.1.0</b>: ChildFailed"}]}),
+            {status: 500, headers: {"Content-Type": "application/json"}}));
+        }
+        return real(path, init);
+      };""")
+    put_caret_after(driver, "# Socialt utfallskontrakt")
+    driver.find_element(By.ID, "editor").send_keys(" x")
+    wait(driver, lambda d: d.execute_script("return document.body.dataset.proofs") == "stopped", timeout=PROOFS)
+    status = driver.find_element(By.ID, "status")
+    assert status.text == "The proofs could not be run (E900): internal error in sibc <b>0.1.0</b>: ChildFailed"
+    assert not status.find_elements(By.TAG_NAME, "b")
+    driver.execute_script("window.location.reload()")  # the real fetch back for the tests after this one
+
+
 # ---------------------------------------------------------------- the comparison says what is proved (issues 17/20)
 def compare(driver, studio, new: str, old: str, lang: str) -> None:
     """Open `new`, compare it with the saved `old` under Jämför / Compare, wait until it is shown."""

@@ -73,6 +73,7 @@ const T = {
   guarantee_condition: ["gäller inte här (villkoret är inte uppfyllt)", "does not apply (its condition does not hold)"],
   proofs_stopped: ["Bevisen hann inte bli klara inom serverns tidsgräns (E864): kör dem under Bevis.",
     "The proofs did not finish within the server's time budget (E864): run them under Proofs."],
+  proofs_failed: ["Bevisen kunde inte köras", "The proofs could not be run"],
   offline: ["Studion svarar inte: starta `sibc studio` igen. Din text finns kvar här.", "The studio does not answer: start `sibc studio` again. Your text is still here."],
 };
 
@@ -457,8 +458,11 @@ function scheduleProofs() {
     const {status, data} = await call("/v1/check", {contract: ref, verify: true, job: job("proofs")});
     // stale (edited since), or stopped by a newer request of the same job (409, E867): nothing to show
     if (status === 0 || status === 409 || ref.source !== $("editor").value) return;
-    if (status !== 200) {  // stopped past the server's time budget (E864): said, not silently dropped
-      state.note = t("proofs_stopped");
+    if (status !== 200) {  // stopped past the server's time budget (E864), or refused or failed: said,
+      // not silently dropped, and in the server's own words when it is not the budget
+      const first = ((data && data.diagnostics) || [])[0];
+      state.note = first && first.code && first.code !== "E864"
+        ? `${t("proofs_failed")} (${first.code}): ${first.message || ""}` : t("proofs_stopped");
       setStatus();
       document.body.dataset.proofs = "stopped";
       document.body.dataset.proved = String(seq);
