@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import random
 from fractions import Fraction
-from pathlib import Path
 from types import SimpleNamespace
 
 import z3
@@ -22,7 +21,8 @@ from sibdsl.evaluate import compile_contract
 from sibdsl.outcomes import load_outcomes
 from sibdsl.source import Source
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT
+
 PRO_RATA = ROOT / "contracts" / "variants" / "care_leavers_reboot_west_pro_rata.sib"
 
 CARD = '''contract "Card"
